@@ -1,0 +1,38 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "logdash",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "logdash", targets: ["logdash"]),
+        .library(name: "LogdashEngine", targets: ["LogdashEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw", providers: [.apt(["libncurses-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CPCRE2", path: "Sources/CPCRE2", providers: [.apt(["libpcre2-dev"])]),
+        .target(
+            name: "LogdashEngine",
+            dependencies: ["CZlib", "CPCRE2", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(name: "LogdashUI", dependencies: ["LogdashEngine"]),
+        .target(name: "LogdashTerminal", dependencies: ["LogdashUI", "CNcursesw"]),
+        .executableTarget(
+            name: "logdash",
+            dependencies: [
+                "LogdashEngine", "LogdashUI", "LogdashTerminal",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "LogdashEngineTests", dependencies: ["LogdashEngine"]),
+        .testTarget(name: "LogdashUITests", dependencies: ["LogdashUI"]),
+        .testTarget(name: "LogdashTerminalTests", dependencies: ["LogdashTerminal"]),
+        .testTarget(name: "logdashTests", dependencies: ["logdash"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,19 @@
+#ifndef LOGDASH_CNCURSESW_SHIM_H
+#define LOGDASH_CNCURSESW_SHIM_H
+// The wide-character API (cchar_t, add_wch, WACS_*) is only declared with these set first.
+#define _XOPEN_SOURCE_EXTENDED 1
+#define NCURSES_WIDECHAR 1
+#include <locale.h>
+#include <langinfo.h>
+#include <ncurses.h>
+
+// Globals and macros Swift 6 cannot import as they are.
+static inline WINDOW *logdash_stdscr(void) { return stdscr; }
+static inline int logdash_colors(void) { return COLORS; }
+static inline int logdash_color_pairs(void) { return COLOR_PAIRS; }
+static inline attr_t logdash_a_bold(void) { return A_BOLD; }
+static inline attr_t logdash_a_reverse(void) { return A_REVERSE; }
+static inline attr_t logdash_a_dim(void) { return A_DIM; }
+static inline attr_t logdash_a_underline(void) { return A_UNDERLINE; }
+static inline const char *logdash_codeset(void) { return nl_langinfo(CODESET); }
+#endif

@@ -1,0 +1,192 @@
+import Foundation
+import Yams
+
+/// The settings from a YAML config file (`--config FILE`, by default
+/// `$XDG_CONFIG_HOME/logdash/config.yaml`).
+///
+/// ```yaml
+/// max_record_bytes: 1048576
+/// format: json            # force one format for every source (default: detect)
+/// sources: [/var/log/app/*.log]
+/// formats:
+///   myapp:
+///     regex: '^(?<ts>\S+ \S+) \[(?<level>\w+)\] (?<message>.*)$'
+///     timestamp_format: '%Y-%m-%d %H:%M:%S'
+///     fields: { status: int, latency: double }
+/// ```
+public struct Config: Sendable {
+    public var maxRecordBytes: Int?
+    public var format: String?
+    public var sources: [String] = []
+    public var formats: [RegexFormat] = []
+    /// The file this came from, nil for the built-in defaults.
+    public var path: String?
+
+    public init() {}
+
+    static let topKeys = ["max_record_bytes", "format", "sources", "formats"]
+    static let formatKeys = ["regex", "timestamp_field", "timestamp_format", "level_field", "message_field", "fields",
+                             "multiline", "samples"]
+
+    /// `$XDG_CONFIG_HOME/logdash/config.yaml`, or `~/.config/logdash/config.yaml`.
+    public static var defaultPath: String {
+        let env = ProcessInfo.processInfo.environment
+        let base = env["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.config")
+        return base + "/logdash/config.yaml"
+    }
+
+    /// Loads `path`; with `required` false a missing file gives the defaults.
+    public static func load(path: String, required: Bool) throws -> Config {
+        guard FileManager.default.fileExists(atPath: path) else {
+            if required { throw ConfigError(file: path, key: nil, line: nil, problem: "file not found") }
+            return Config()
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(file: path, key: nil, line: nil, problem: "cannot be read")
+        }
+        return try parse(yaml: String(decoding: data, as: UTF8.self), file: path)
+    }
+
+    public static func parse(yaml: String, file: String = "<config>") throws -> Config {
+        var config = Config()
+        config.path = file
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch let e as YamlError {
+            throw ConfigError(file: file, key: nil, line: nil, problem: "not valid YAML: \(e)")
+        }
+        guard let root else { return config }
+        func fail(_ key: String, _ node: Node?, _ problem: String) -> ConfigError {
+            ConfigError(file: file, key: key, line: node?.mark.map { $0.line }, problem: problem)
+        }
+        guard let top = root.mapping else { throw fail("(top level)", root, "must be a mapping of keys to values") }
+        for (k, v) in top {
+            guard let key = k.string else { throw fail("(top level)", k, "keys must be strings") }
+            switch key {
+            case "max_record_bytes":
+                guard let n = v.int, n >= 64, n <= 1 << 30 else {
+                    throw fail(key, v, "must be a whole number of bytes from 64 to 1073741824")
+                }
+                config.maxRecordBytes = n
+            case "format":
+                guard let s = v.string, !s.isEmpty else { throw fail(key, v, "must be a format name") }
+                config.format = s
+            case "sources":
+                if let s = v.scalar?.string {
+                    config.sources = [s]
+                } else if let seq = v.sequence {
+                    config.sources = try seq.map { item in
+                        guard let s = item.string else { throw fail("sources", item, "each source must be a string") }
+                        return s
+                    }
+                } else {
+                    throw fail(key, v, "must be a list of sources")
+                }
+            case "formats":
+                guard let m = v.mapping else { throw fail(key, v, "must map format names to their definitions") }
+                for (nk, nv) in m {
+                    guard let name = nk.string, !name.isEmpty,
+                          name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
+                        throw fail("formats", nk, "format names use letters, digits, '_' and '-'")
+                    }
+                    if FormatRegistry.builtinNames.contains(name.lowercased()) {
+                        throw fail("formats.\(name)", nk, "'\(name)' is a built-in format; choose another name")
+                    }
+                    config.formats.append(try parseFormat(name, nv, fail))
+                }
+            default:
+                throw fail(key, k, "unknown key; known keys: \(topKeys.joined(separator: ", "))")
+            }
+        }
+        return config
+    }
+
+    private static func parseFormat(_ name: String, _ node: Node,
+                                     _ fail: (String, Node?, String) -> ConfigError) throws -> RegexFormat {
+        let at = "formats.\(name)"
+        guard let m = node.mapping else { throw fail(at, node, "must be a mapping with at least 'regex'") }
+        var pattern: String?, tsField = "ts", tsFormat: TimeFormat?, levelField = "level", messageField = "message"
+        var types: [String: RegexFormat.FieldType] = [:], multiline = true, samples: [(String, Node)] = []
+        var regexNode: Node?
+        for (k, v) in m {
+            guard let key = k.string else { throw fail(at, k, "keys must be strings") }
+            let path = "\(at).\(key)"
+            switch key {
+            case "regex":
+                guard let s = v.string, !s.isEmpty else { throw fail(path, v, "must be a regular expression") }
+                pattern = s; regexNode = v
+            case "timestamp_field":
+                guard let s = v.string else { throw fail(path, v, "must be a capture name") }
+                tsField = s
+            case "timestamp_format":
+                guard let s = v.string else { throw fail(path, v, "must be a strptime-style pattern such as '%Y-%m-%d %H:%M:%S'") }
+                do { tsFormat = try TimeFormat(s) } catch { throw fail(path, v, "\(error)") }
+            case "level_field":
+                guard let s = v.string else { throw fail(path, v, "must be a capture name") }
+                levelField = s
+            case "message_field":
+                guard let s = v.string else { throw fail(path, v, "must be a capture name") }
+                messageField = s
+            case "fields":
+                guard let fm = v.mapping else { throw fail(path, v, "must map capture names to types") }
+                for (fk, fv) in fm {
+                    guard let f = fk.string, let t = fv.string.flatMap(RegexFormat.FieldType.init(rawValue:)) else {
+                        throw fail("\(path).\(fk.string ?? "?")", fv,
+                                   "type must be one of \(RegexFormat.FieldType.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    types[f] = t
+                }
+            case "multiline":
+                guard let b = v.bool else { throw fail(path, v, "must be true or false") }
+                multiline = b
+            case "samples":
+                guard let seq = v.sequence else { throw fail(path, v, "must be a list of example lines") }
+                for item in seq {
+                    guard let s = item.string else { throw fail(path, item, "each sample must be a string") }
+                    samples.append((s, item))
+                }
+            default:
+                throw fail(path, k, "unknown key; known keys: \(formatKeys.joined(separator: ", "))")
+            }
+        }
+        guard let pattern else { throw fail("\(at).regex", node, "is required") }
+        let regex: PCRERegex
+        do { regex = try PCRERegex(pattern) } catch { throw fail("\(at).regex", regexNode, "does not compile: \(error)") }
+        let captureNames = Set(regex.names.map(\.name))
+        if captureNames.isEmpty { throw fail("\(at).regex", regexNode, "has no named captures such as (?<message>.*)") }
+        for f in types.keys where !captureNames.contains(f) {
+            throw fail("\(at).fields.\(f)", node, "names no capture of the regex (captures: \(captureNames.sorted().joined(separator: ", ")))")
+        }
+        if tsFormat != nil && !captureNames.contains(tsField) {
+            throw fail("\(at).timestamp_field", node, "'\(tsField)' is not a capture of the regex")
+        }
+        let format = RegexFormat(name: name, regex: regex, timestampField: tsField, timestampFormat: tsFormat,
+                                 levelField: levelField, messageField: messageField, types: types, multiline: multiline)
+        // Every sample must parse, so that a wrong pattern is found at load time, not on live data.
+        let scratch = ParseScratch()
+        for (s, n) in samples {
+            var batch = RecordBatch(source: "config")
+            batch.beginRow(arrival: 0)
+            let ok = ByteLine.with(s) { format.parse($0, into: &batch, scratch: scratch) }
+            if !ok { throw fail("\(at).samples", n, "sample does not match the format: \(s)") }
+        }
+        return format
+    }
+}
+
+/// A problem in a config file, naming the key (and line) to fix.
+public struct ConfigError: Error, CustomStringConvertible {
+    public let file: String
+    public let key: String?
+    public let line: Int?
+    public let problem: String
+
+    public var description: String {
+        var s = file
+        if let line { s += ":\(line)" }
+        if let key { s += ": \(key)" }
+        return s + ": " + problem
+    }
+}

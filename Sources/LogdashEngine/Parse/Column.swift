@@ -1,0 +1,238 @@
+/// The type of a column. A column starts as `null` (no value seen) and widens as values
+/// disagree: bool or int → double → string. Widening never loses a value: numbers that meet
+/// text become their decimal text.
+public enum ColumnType: UInt8, Sendable, Comparable, CustomStringConvertible {
+    case null, bool, int, double, string, timestamp
+
+    public static func < (a: ColumnType, b: ColumnType) -> Bool { a.rawValue < b.rawValue }
+
+    public var description: String {
+        switch self {
+        case .null: "null"
+        case .bool: "boolean"
+        case .int: "bigint"
+        case .double: "double"
+        case .string: "varchar"
+        case .timestamp: "timestamp"
+        }
+    }
+
+    /// The narrowest type that holds both.
+    public func widened(with other: ColumnType) -> ColumnType {
+        if self == other || other == .null { return self }
+        if self == .null { return other }
+        switch (self, other) {
+        case (.int, .double), (.double, .int): return .double
+        default: return .string
+        }
+    }
+}
+
+/// One value of one cell, for reading records back out (`cat`, tests, the UI's detail view).
+/// The hot paths never build these; they read the typed arrays of a `Column`.
+public enum Value: Sendable, Hashable, CustomStringConvertible {
+    case null
+    case bool(Bool)
+    case int(Int64)
+    case double(Double)
+    case string(String)
+    case timestamp(Int64)
+
+    public var description: String {
+        switch self {
+        case .null: "NULL"
+        case .bool(let b): b ? "true" : "false"
+        case .int(let v): String(v)
+        case .double(let v): Value.format(v)
+        case .string(let s): s
+        case .timestamp(let ns): Timestamp.iso8601(ns)
+        }
+    }
+
+    /// Shortest text that reads back as the same double; integral values without `.0`.
+    public static func format(_ v: Double) -> String {
+        if v.isFinite, v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
+        return "\(v)"
+    }
+}
+
+/// A growable column of one field: typed values, a validity bitmap, and for strings a byte arena.
+///
+/// Parsers append directly into columns and roll a row back with `truncate(to:)` when a line
+/// turns out not to fit its format after all; rows a column never saw read as NULL.
+public struct Column: Sendable {
+    public let name: String
+    public private(set) var type: ColumnType = .null
+    public private(set) var count = 0
+    /// Values for `bool` (0/1), `int` and `timestamp` columns.
+    public private(set) var ints: [Int64] = []
+    public private(set) var doubles: [Double] = []
+    /// For `string` columns: value `i` is `bytes[offsets[i]..<offsets[i+1]]`.
+    public private(set) var offsets: [UInt32] = [0]
+    public private(set) var bytes: [UInt8] = []
+    /// Bit `i` set when row `i` has a value.
+    public private(set) var validity: [UInt64] = []
+    public private(set) var nonNullCount = 0
+
+    public init(name: String, type: ColumnType = .null) {
+        self.name = name
+        self.type = type
+    }
+
+    @inline(__always) public func isValid(_ row: Int) -> Bool {
+        let w = row >> 6
+        return w < validity.count && validity[w] & (1 << UInt64(row & 63)) != 0
+    }
+
+    public func value(at row: Int) -> Value {
+        guard row < count, isValid(row) else { return .null }
+        switch type {
+        case .null: return .null
+        case .bool: return .bool(ints[row] != 0)
+        case .int: return .int(ints[row])
+        case .timestamp: return .timestamp(ints[row])
+        case .double: return .double(doubles[row])
+        case .string: return .string(string(at: row))
+        }
+    }
+
+    public func string(at row: Int) -> String {
+        let s = Int(offsets[row]), e = Int(offsets[row + 1])
+        return bytes.withUnsafeBufferPointer { String(decoding: UnsafeBufferPointer(rebasing: $0[s..<e]), as: UTF8.self) }
+    }
+
+    // MARK: appending
+
+    /// Brings the column to `row` rows, the missing ones NULL.
+    @inline(__always)
+    public mutating func pad(to row: Int) {
+        guard count < row else { return }
+        switch type {
+        case .null: break
+        case .bool, .int, .timestamp: ints.append(contentsOf: repeatElement(0, count: row - count))
+        case .double: doubles.append(contentsOf: repeatElement(0, count: row - count))
+        case .string:
+            let end = offsets[offsets.count - 1]
+            offsets.append(contentsOf: repeatElement(end, count: row - count))
+        }
+        count = row
+    }
+
+    @inline(__always)
+    private mutating func markValid() {
+        let w = count >> 6
+        while validity.count <= w { validity.append(0) }
+        validity[w] |= 1 << UInt64(count & 63)
+        count += 1
+        nonNullCount += 1
+    }
+
+    public mutating func append(int v: Int64) {
+        switch type {
+        case .int: ints.append(v)
+        case .null: widen(to: .int); ints.append(v)
+        case .double: doubles.append(Double(v))
+        case .bool, .timestamp: widen(to: .string); appendText(String(v))
+        case .string: appendText(String(v))
+        }
+        markValid()
+    }
+
+    public mutating func append(double v: Double) {
+        switch type {
+        case .double: doubles.append(v)
+        case .null, .int: widen(to: .double); doubles.append(v)
+        case .bool, .timestamp: widen(to: .string); appendText(Value.format(v))
+        case .string: appendText(Value.format(v))
+        }
+        markValid()
+    }
+
+    public mutating func append(bool v: Bool) {
+        switch type {
+        case .bool: ints.append(v ? 1 : 0)
+        case .null: widen(to: .bool); ints.append(v ? 1 : 0)
+        default: widen(to: .string); appendText(v ? "true" : "false")
+        }
+        markValid()
+    }
+
+    public mutating func append(timestamp v: Int64) {
+        switch type {
+        case .timestamp: ints.append(v)
+        case .null: widen(to: .timestamp); ints.append(v)
+        default: widen(to: .string); appendText(Timestamp.iso8601(v))
+        }
+        markValid()
+    }
+
+    public mutating func append(bytes p: UnsafePointer<UInt8>, count n: Int) {
+        if type != .string { widen(to: .string) }
+        bytes.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
+        offsets.append(UInt32(truncatingIfNeeded: bytes.count))
+        markValid()
+    }
+
+    public mutating func append(_ line: ByteLine) { append(bytes: line.base, count: line.count) }
+
+    public mutating func append(string s: String) {
+        var s = s
+        s.withUTF8 { buf in
+            if let b = buf.baseAddress { append(bytes: b, count: buf.count) }
+            else { withUnsafePointer(to: UInt8(0)) { append(bytes: $0, count: 0) } }
+        }
+    }
+
+    /// Adds bytes to the end of the last value (a string column): continuation lines of a record.
+    public mutating func extendLast(separator: UInt8, _ line: ByteLine) {
+        precondition(type == .string && count > 0 && isValid(count - 1))
+        bytes.append(separator)
+        bytes.append(contentsOf: line.buffer)
+        offsets[offsets.count - 1] = UInt32(truncatingIfNeeded: bytes.count)
+    }
+
+    private mutating func appendText(_ s: String) {
+        bytes.append(contentsOf: s.utf8)
+        offsets.append(UInt32(truncatingIfNeeded: bytes.count))
+    }
+
+    /// Drops rows from `row` on (a parse that failed halfway). The type stays as widened.
+    public mutating func truncate(to row: Int) {
+        guard row < count else { return }
+        for r in row..<count where isValid(r) {
+            validity[r >> 6] &= ~(1 << UInt64(r & 63))
+            nonNullCount -= 1
+        }
+        switch type {
+        case .null: break
+        case .bool, .int, .timestamp: ints.removeLast(count - row)
+        case .double: doubles.removeLast(count - row)
+        case .string:
+            offsets.removeLast(count - row)
+            bytes.removeLast(bytes.count - Int(offsets[offsets.count - 1]))
+        }
+        count = row
+    }
+
+    /// Converts the stored values to `target`, a wider type.
+    private mutating func widen(to target0: ColumnType) {
+        let target = type.widened(with: target0)
+        guard target != type else { return }
+        let old = self
+        ints = []; doubles = []; bytes = []; offsets = [0]
+        type = target
+        switch target {
+        case .bool, .int, .timestamp:
+            ints = Array(repeating: 0, count: count)  // only ever from .null
+        case .double:
+            doubles = old.type == .int ? old.ints.map(Double.init) : Array(repeating: 0, count: count)
+        case .string:
+            offsets.reserveCapacity(count + 1)
+            for r in 0..<count {
+                if old.isValid(r) { appendText(old.value(at: r).description) }
+                else { offsets.append(UInt32(truncatingIfNeeded: bytes.count)) }
+            }
+        case .null: break
+        }
+    }
+}

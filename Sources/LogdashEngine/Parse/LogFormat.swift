@@ -1,0 +1,128 @@
+/// A log format: turns one line into the current row of a `RecordBatch`.
+///
+/// `parse` writes fields as it goes and returns false as soon as the line does not fit; the
+/// caller then abandons the row and tries other formats. Formats are immutable values shared
+/// across threads; per-thread buffers live in `ParseScratch`.
+public protocol LogFormat: Sendable {
+    var name: String { get }
+    /// Whether continuation lines (stack traces, indented lines) join this format's records.
+    var joinsContinuationLines: Bool { get }
+    func parse(_ line: ByteLine, into batch: inout RecordBatch, scratch: ParseScratch) -> Bool
+}
+
+/// Growable byte buffers a parser reuses line after line (unescaped strings, dotted keys).
+/// One per thread: not shared.
+public final class ParseScratch {
+    public private(set) var text: UnsafeMutablePointer<UInt8>
+    public private(set) var textCapacity: Int
+    public private(set) var key: UnsafeMutablePointer<UInt8>
+    public private(set) var keyCapacity: Int
+    /// Match data of user-defined regex formats, created on first use.
+    var regexData: [ObjectIdentifier: PCRERegex.MatchData] = [:]
+
+    public init() {
+        textCapacity = 4096
+        text = .allocate(capacity: textCapacity)
+        keyCapacity = 1024
+        key = .allocate(capacity: keyCapacity)
+    }
+
+    deinit {
+        text.deallocate()
+        key.deallocate()
+    }
+
+    /// Makes room for `n` bytes in `text`, keeping the first `keep`.
+    public func reserveText(_ n: Int, keep: Int) {
+        guard n > textCapacity else { return }
+        let cap = max(n, textCapacity * 2)
+        let t = UnsafeMutablePointer<UInt8>.allocate(capacity: cap)
+        t.update(from: text, count: keep)
+        text.deallocate()
+        text = t
+        textCapacity = cap
+    }
+
+    public func reserveKey(_ n: Int, keep: Int) {
+        guard n > keyCapacity else { return }
+        let cap = max(n, keyCapacity * 2)
+        let k = UnsafeMutablePointer<UInt8>.allocate(capacity: cap)
+        k.update(from: key, count: keep)
+        key.deallocate()
+        key = k
+        keyCapacity = cap
+    }
+}
+
+/// Extracts `key=value` pairs from free text (syslog and Java messages, generic lines):
+/// `status=500 user="a b"` become fields `status` (a number) and `user`.
+enum KeyValueText {
+    static func extract(_ text: ByteLine, into batch: inout RecordBatch, scratch: ParseScratch, maxPairs: Int = 32) {
+        let n = text.count
+        var i = 0, pairs = 0
+        while i < n, pairs < maxPairs {
+            // Find the next '='.
+            guard let eq = memchrIndex(text, ASCII.equals, from: i) else { return }
+            // The key runs back from '=' over key bytes and must start a token.
+            var ks = eq
+            while ks > i, ASCII.isKeyByte(text[ks - 1]) { ks -= 1 }
+            let keyOK = ks < eq && (ks == 0 || ASCII.isSpace(text[ks - 1]) || text[ks - 1] == ASCII.comma)
+                && (ASCII.isAlpha(text[ks]) || text[ks] == 0x5F)
+            var j = eq + 1
+            if !keyOK { i = j; continue }
+            let value: ByteLine
+            if j < n, text[j] == ASCII.quote {
+                var e = j + 1
+                while e < n, text[e] != ASCII.quote { e += text[e] == ASCII.backslash ? 2 : 1 }
+                guard e < n else { return }
+                value = text.slice(j + 1, e)
+                j = e + 1
+            } else {
+                var e = j
+                while e < n, !ASCII.isSpace(text[e]), text[e] != ASCII.comma { e += 1 }
+                value = text.slice(j, e)
+                j = e
+            }
+            if value.count > 0 {
+                let c = batch.field(text.slice(ks, eq), slot: 48 + pairs)
+                batch.put(inferred: value, field: c)
+                pairs += 1
+            }
+            i = j
+        }
+    }
+}
+
+@inline(__always)
+func memchrIndex(_ line: ByteLine, _ byte: UInt8, from: Int) -> Int? {
+    guard from < line.count else { return nil }
+    guard let p = memchr(line.base + from, Int32(byte), line.count - from) else { return nil }
+    return UnsafeRawPointer(p) - UnsafeRawPointer(line.base)
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Field names as byte lines in memory that lives for the whole run, so formats can look up
+/// their fixed columns without building a key per line.
+struct KeyTable: @unchecked Sendable {  // immutable bytes, never freed
+    private let keys: [ByteLine]
+
+    init(_ names: [String]) {
+        let total = names.reduce(0) { $0 + $1.utf8.count }
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: max(total, 1))
+        var at = 0, keys: [ByteLine] = []
+        for n in names {
+            let bytes = Array(n.utf8)
+            (p + at).update(from: bytes, count: bytes.count)
+            keys.append(ByteLine(base: p + at, count: bytes.count))
+            at += bytes.count
+        }
+        self.keys = keys
+    }
+
+    @inline(__always) subscript(i: Int) -> ByteLine { keys[i] }
+}

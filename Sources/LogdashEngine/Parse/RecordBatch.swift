@@ -1,0 +1,370 @@
+/// Names of the columns every record has.
+public enum CoreColumn {
+    public static let names = ["ts", "ingest_ts", "source", "host", "level", "message", "raw"]
+    /// A field whose key is a core name but whose value the core column could not take
+    /// (an unparseable `ts`, a `raw` key) is kept under this name instead.
+    public static func renamed(_ key: String) -> String { "_" + key }
+}
+
+/// Per-record flags.
+public struct RecordFlags: OptionSet, Sendable {
+    public let rawValue: UInt8
+    public init(rawValue: UInt8) { self.rawValue = rawValue }
+    /// The record was longer than the maximum record size and was cut.
+    public static let truncated = RecordFlags(rawValue: 1)
+    /// No format fitted the line: the record has only `raw`, `message` and arrival time.
+    public static let unparsed = RecordFlags(rawValue: 2)
+    /// Continuation lines were joined to this record.
+    public static let multiline = RecordFlags(rawValue: 4)
+    /// The line had no timestamp of its own: `ts` is the arrival time.
+    public static let arrivalTime = RecordFlags(rawValue: 8)
+}
+
+/// What a field's key means to the core columns (`time`, `@timestamp` → `ts`, and so on).
+enum FieldRole: UInt8 {
+    case none, time, level, message, host
+
+    /// Well-known keys, lower-cased, and whether the key is the core column's own name.
+    static func of(_ name: String) -> (role: FieldRole, isCoreName: Bool) {
+        switch name.lowercased() {
+        case "ts": (.time, true)
+        case "time", "timestamp", "@timestamp", "datetime", "date", "eventtime", "event_time": (.time, false)
+        case "level": (.level, true)
+        case "severity", "lvl", "loglevel", "log_level", "log.level", "levelname", "severity_text": (.level, false)
+        case "message": (.message, true)
+        case "msg", "log", "text": (.message, false)
+        case "host": (.host, true)
+        case "hostname", "host.name": (.host, false)
+        default: (.none, false)
+        }
+    }
+}
+
+/// A batch of parsed records from one source, stored column by column.
+///
+/// The parse stage writes each line straight into the columns; the store (issue 3) seals
+/// batches into segments. Core columns are typed arrays; every other field is a `Column`
+/// created the first time its name is seen.
+public struct RecordBatch: Sendable {
+    public let source: String
+    public private(set) var count = 0
+    public private(set) var ts: [Int64] = []
+    public private(set) var ingestTs: [Int64] = []
+    /// `Level.rawValue`, 0 when the record has none.
+    public private(set) var levels: [UInt8] = []
+    public private(set) var flags: [RecordFlags] = []
+    /// Index into `formatNames` of the format that parsed each record.
+    public private(set) var formatIndex: [UInt8] = []
+    public private(set) var formatNames: [String] = []
+    public private(set) var host = Column(name: "host")
+    public private(set) var message = Column(name: "message")
+    public private(set) var raw = Column(name: "raw")
+    public private(set) var fields: [Column] = []
+
+    // Field lookup by the key's bytes.
+    private var fieldKeys: [[UInt8]] = []
+    private var fieldRoles: [FieldRole] = []
+    private var fieldIsCoreName: [Bool] = []
+    private var table: [Int32] = Array(repeating: -1, count: 64)
+    /// The column of the k-th key of the previous line: lines of one source repeat their keys.
+    private var slotCache: [Int32] = Array(repeating: -1, count: 64)
+
+    // The row being built.
+    private var rowTouched: [Int32] = []
+    private var rowTs: Int64 = 0
+    private var rowHasTs = false
+    private var rowLevel: UInt8 = 0
+    private var rowHasMessage = false
+    private var rowHasHost = false
+    public private(set) var reference: Int64 = 0
+
+    public init(source: String) {
+        self.source = source
+    }
+
+    public var isEmpty: Bool { count == 0 }
+
+    // MARK: building a row
+
+    /// Starts a record; `arrival` is its arrival time, also the reference for year inference.
+    public mutating func beginRow(arrival: Int64) {
+        reference = arrival
+        rowTouched.removeAll(keepingCapacity: true)
+        rowHasTs = false
+        rowLevel = 0
+        rowHasMessage = false
+        rowHasHost = false
+    }
+
+    /// Undoes every field written since `beginRow`.
+    public mutating func abandonRow() {
+        for c in rowTouched { fields[Int(c)].truncate(to: count) }
+        rowTouched.removeAll(keepingCapacity: true)
+        if rowHasMessage { message.truncate(to: count) }
+        if rowHasHost { host.truncate(to: count) }
+        rowHasTs = false
+        rowLevel = 0
+        rowHasMessage = false
+        rowHasHost = false
+    }
+
+    /// Finishes the record: raw bytes, arrival time, flags and format.
+    public mutating func commitRow(raw line: ByteLine, arrival: Int64, format: String, flags f: RecordFlags) {
+        var f = f
+        if !rowHasTs { ts.append(arrival); f.insert(.arrivalTime) } else { ts.append(rowTs) }
+        ingestTs.append(arrival)
+        levels.append(rowLevel)
+        flags.append(f)
+        formatIndex.append(formatSlot(format))
+        raw.pad(to: count)
+        raw.append(line)
+        count += 1
+        rowTouched.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func formatSlot(_ name: String) -> UInt8 {
+        if let last = formatNames.last, last == name { return UInt8(formatNames.count - 1) }
+        if let i = formatNames.firstIndex(of: name) { return UInt8(i) }
+        formatNames.append(name)
+        return UInt8(formatNames.count - 1)
+    }
+
+    public func format(at row: Int) -> String { formatNames[Int(formatIndex[row])] }
+
+    public mutating func setTime(_ ns: Int64) { rowTs = ns; rowHasTs = true }
+    public var rowHasTime: Bool { rowHasTs }
+    public mutating func setLevel(_ l: Level) { rowLevel = l.rawValue }
+    public var rowHasLevel: Bool { rowLevel != 0 }
+
+    public mutating func setMessage(_ line: ByteLine) {
+        guard !rowHasMessage else { return }
+        message.pad(to: count); message.append(line); rowHasMessage = true
+    }
+
+    public mutating func setMessage(_ s: String) {
+        guard !rowHasMessage else { return }
+        message.pad(to: count); message.append(string: s); rowHasMessage = true
+    }
+
+    public var rowHasMessageSet: Bool { rowHasMessage }
+
+    /// Adds a continuation line to the row's message, on a new line.
+    public mutating func appendToMessage(_ line: ByteLine) {
+        if rowHasMessage { message.extendLast(separator: ASCII.lf, line) } else { setMessage(line) }
+    }
+
+    public mutating func setHost(_ line: ByteLine) {
+        guard !rowHasHost else { return }
+        host.pad(to: count); host.append(line); rowHasHost = true
+    }
+
+    // MARK: fields
+
+    /// The column for a field key, created on first sight. `slot` is the key's position in
+    /// the line, a hint that makes the common case one `memcmp`.
+    @inline(__always)
+    public mutating func field(_ key: ByteLine, slot: Int) -> Int {
+        if slot < 64 {
+            let c = Int(slotCache[slot])
+            if c >= 0 {
+                let same = fieldKeys[c].withUnsafeBufferPointer { k in
+                    k.count == key.count && memcmp(k.baseAddress!, key.base, key.count) == 0
+                }
+                if same { return c }
+            }
+            let c2 = lookup(key)
+            slotCache[slot] = Int32(c2)
+            return c2
+        }
+        return lookup(key)
+    }
+
+    public mutating func field(named name: String) -> Int {
+        ByteLine.with(name) { lookup($0) }
+    }
+
+    private static func hash(_ key: ByteLine) -> Int {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for i in 0..<key.count { h = (h ^ UInt64(key[i])) &* 0x100_0000_01b3 }
+        return Int(truncatingIfNeeded: h ^ (h >> 29))
+    }
+
+    private mutating func lookup(_ key: ByteLine) -> Int {
+        var mask = table.count - 1
+        var i = RecordBatch.hash(key) & mask
+        while true {
+            let c = Int(table[i])
+            if c < 0 { break }
+            let same = fieldKeys[c].withUnsafeBufferPointer { k in
+                k.count == key.count && (key.count == 0 || memcmp(k.baseAddress!, key.base, key.count) == 0)
+            }
+            if same { return c }
+            i = (i + 1) & mask
+        }
+        // New field.
+        let keyBytes = Array(key.buffer)
+        let name = String(decoding: keyBytes, as: UTF8.self)
+        let (role, isCore) = FieldRole.of(name)
+        let storedName = (isCore || CoreColumn.names.contains(name)) ? CoreColumn.renamed(name) : name
+        let c = fields.count
+        fields.append(Column(name: storedName))
+        fieldKeys.append(keyBytes)
+        fieldRoles.append(role)
+        fieldIsCoreName.append(isCore || CoreColumn.names.contains(name))
+        table[i] = Int32(c)
+        if fields.count * 2 > table.count {
+            table = Array(repeating: -1, count: table.count * 2)
+            mask = table.count - 1
+            for (k, kb) in fieldKeys.enumerated() {
+                var j = kb.withUnsafeBufferPointer { RecordBatch.hash(ByteLine(base: $0.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: $0.count)) } & mask
+                while table[j] >= 0 { j = (j + 1) & mask }
+                table[j] = Int32(k)
+            }
+        }
+        return c
+    }
+
+    @inline(__always)
+    private mutating func touch(_ c: Int) -> Bool {
+        if fields[c].count > count { return false }  // a repeated key: the first value wins
+        fields[c].pad(to: count)
+        rowTouched.append(Int32(c))
+        return true
+    }
+
+    /// A string value. Well-known keys also fill the core columns.
+    public mutating func put(string v: ByteLine, field c: Int) {
+        let role = fieldRoles[c]
+        if role != .none, consume(role: role, string: v) {
+            if fieldIsCoreName[c] { return }
+        }
+        if touch(c) { fields[c].append(v) }
+    }
+
+    public mutating func put(int v: Int64, field c: Int) {
+        let role = fieldRoles[c]
+        if role == .time, !rowHasTs, let ns = Timestamp.fromEpoch(v) {
+            setTime(ns)
+            if fieldIsCoreName[c] { return }
+        } else if role == .level, rowLevel == 0, let l = Level(numeric: v) {
+            setLevel(l)
+        }
+        if touch(c) { fields[c].append(int: v) }
+    }
+
+    public mutating func put(double v: Double, field c: Int) {
+        if fieldRoles[c] == .time, !rowHasTs, let ns = Timestamp.fromEpoch(v) {
+            setTime(ns)
+            if fieldIsCoreName[c] { return }
+        }
+        if touch(c) { fields[c].append(double: v) }
+    }
+
+    public mutating func put(bool v: Bool, field c: Int) {
+        if touch(c) { fields[c].append(bool: v) }
+    }
+
+    /// Text whose type is not known (logfmt, syslog parameters, regex captures): a number
+    /// when it reads as one, else a string.
+    public mutating func put(inferred v: ByteLine, field c: Int) {
+        if v.count > 0, v.count < 24 {
+            let b = v[0]
+            if ASCII.isDigit(b) || ((b == ASCII.minus || b == ASCII.plus) && v.count > 1) {
+                // Leading zeros ("007") and long digit strings (ids) stay text.
+                if !(b == 0x30 && v.count > 1 && v[1] != ASCII.dot) {
+                    if let i = ByteNumber.int(v, 0, v.count) { put(int: i, field: c); return }
+                    if let d = ByteNumber.double(v, 0, v.count) { put(double: d, field: c); return }
+                }
+            } else if v.equals("true") { put(bool: true, field: c); return }
+            else if v.equals("false") { put(bool: false, field: c); return }
+        }
+        put(string: v, field: c)
+    }
+
+    /// Fills a core column from a string under a well-known key; false when it could not.
+    private mutating func consume(role: FieldRole, string v: ByteLine) -> Bool {
+        switch role {
+        case .time:
+            guard !rowHasTs, let ns = Timestamp.parse(text: v, reference: reference) else { return false }
+            setTime(ns)
+            return true
+        case .level:
+            guard rowLevel == 0, let l = Level.recognise(v, 0, v.count) else { return false }
+            setLevel(l)
+            if !Level.isCanonical(v, l) { putLevelRaw(v) }
+            return true
+        case .message:
+            guard !rowHasMessage else { return false }
+            setMessage(v)
+            return true
+        case .host:
+            guard !rowHasHost else { return false }
+            setHost(v)
+            return true
+        case .none:
+            return false
+        }
+    }
+
+    /// Keeps a level's original spelling when it is not the normalised name.
+    public mutating func putLevelRaw(_ v: ByteLine) {
+        let c = field(named: "level_raw")
+        if touch(c) { fields[c].append(v) }
+    }
+
+    // MARK: finishing
+
+    /// Pads every column to the batch's row count; call before reading.
+    public mutating func finish() {
+        for i in fields.indices { fields[i].pad(to: count) }
+        host.pad(to: count)
+        message.pad(to: count)
+    }
+
+    public func column(named name: String) -> Column? {
+        fields.first { $0.name == name }
+    }
+
+    /// The value of a core column or field at a row; nil for an unknown name.
+    public func value(_ name: String, at row: Int) -> Value? {
+        switch name {
+        case "ts": return .timestamp(ts[row])
+        case "ingest_ts": return .timestamp(ingestTs[row])
+        case "source": return .string(source)
+        case "host": return host.value(at: row)
+        case "level": return levels[row] == 0 ? .null : .string(Level(rawValue: levels[row])!.name)
+        case "message": return message.value(at: row)
+        case "raw": return raw.value(at: row)
+        default: return column(named: name)?.value(at: row)
+        }
+    }
+}
+
+extension Level {
+    /// Numeric levels of pino and bunyan (10 trace … 60 fatal).
+    init?(numeric v: Int64) {
+        switch v {
+        case 10: self = .trace
+        case 20: self = .debug
+        case 30: self = .info
+        case 40: self = .warn
+        case 50: self = .error
+        case 60: self = .fatal
+        default: return nil
+        }
+    }
+
+    /// Whether the token is spelled exactly as the normalised name (`info`, not `INFO`).
+    static func isCanonical(_ v: ByteLine, _ l: Level) -> Bool {
+        let name = canonicalBytes[Int(l.rawValue)]
+        return name.count == v.count && name.withUnsafeBufferPointer { memcmp($0.baseAddress!, v.base, v.count) == 0 }
+    }
+
+    private static let canonicalBytes: [[UInt8]] = [[0]] + Level.allCases.map { Array($0.name.utf8) }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

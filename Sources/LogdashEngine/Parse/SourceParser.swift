@@ -1,0 +1,321 @@
+/// The formats logdash knows, in the order detection prefers them on a tie: user-defined
+/// formats first (they are the most specific), then the built-in ones.
+public struct FormatRegistry: Sendable {
+    public let formats: [any LogFormat]
+
+    public static let builtinNames = ["json", "syslog5424", "syslog3164", "combined", "java", "logfmt", "generic"]
+
+    public init(userFormats: [any LogFormat] = []) {
+        formats = userFormats + [JSONFormat(), Syslog5424Format(), Syslog3164Format(), AccessLogFormat(),
+                                 JavaFormat(), LogfmtFormat(), GenericFormat()]
+    }
+
+    /// A format by name; `common` and `nginx` are names for the access-log format.
+    public func named(_ name: String) -> (any LogFormat)? {
+        let n = name.lowercased()
+        let canonical = ["common": "combined", "nginx": "combined", "apache": "combined", "access": "combined",
+                         "syslog": "syslog3164", "rfc3164": "syslog3164", "rfc5424": "syslog5424",
+                         "log4j": "java", "ndjson": "json", "jsonl": "json"][n] ?? n
+        return formats.first { $0.name.lowercased() == canonical }
+    }
+
+    public var names: [String] { formats.map(\.name) }
+}
+
+/// How parsing behaves; the same for every source of a run.
+public struct ParseOptions: Sendable {
+    /// Longer records are cut to this many bytes and flagged `truncated`.
+    public var maxRecordBytes: Int
+    /// A format forced with `--format`; nil to detect per source.
+    public var format: String?
+    public var registry: FormatRegistry
+
+    public static let defaultMaxRecordBytes = 1 << 20
+
+    public init(maxRecordBytes: Int = ParseOptions.defaultMaxRecordBytes, format: String? = nil,
+                registry: FormatRegistry = FormatRegistry()) {
+        self.maxRecordBytes = maxRecordBytes
+        self.format = format
+        self.registry = registry
+    }
+}
+
+/// The format chosen for a source and how sure detection was.
+public struct Detection: Sendable, Equatable {
+    /// nil when no format fitted any sampled line.
+    public var format: String?
+    /// The share of sampled lines the format parsed, 0…1 (1 when forced).
+    public var confidence: Double
+    public var sampled: Int
+    public var forced: Bool
+}
+
+/// Counts kept while parsing one source; every input byte ends up in one of them.
+public struct SourceStats: Sendable, Equatable {
+    public var bytes = 0
+    /// Physical lines seen, including empty and continuation lines.
+    public var lines = 0
+    public var records = 0
+    public var emptyLines = 0
+    /// Lines joined to the record before them.
+    public var continuationLines = 0
+    /// Records no format fitted: kept with only `raw`, `message` and arrival time.
+    public var unparsed = 0
+    /// Records cut at the maximum record size.
+    public var truncated = 0
+    /// Bytes cut from over-long records (kept nowhere, counted here).
+    public var truncatedBytes = 0
+    /// Records parsed by a format other than the source's own.
+    public var otherFormat = 0
+    public var perFormat: [String: Int] = [:]
+
+    public init() {}
+
+    public mutating func merge(_ o: SourceStats) {
+        bytes += o.bytes; lines += o.lines; records += o.records; emptyLines += o.emptyLines
+        continuationLines += o.continuationLines; unparsed += o.unparsed; truncated += o.truncated
+        truncatedBytes += o.truncatedBytes; otherFormat += o.otherFormat
+        perFormat.merge(o.perFormat, uniquingKeysWith: +)
+    }
+}
+
+/// Turns the bytes of one source into records: framing (LF, CRLF), multi-line joining,
+/// the maximum record size, the source's format with fallback to the others, and raw records
+/// for lines nothing fits. One instance per thread.
+public final class SourceParser {
+    public let options: ParseOptions
+    public let detection: Detection
+    public private(set) var stats = SourceStats()
+    private let format: (any LogFormat)?
+    private let scratch = ParseScratch()
+    /// Inside an over-long line whose end has not been seen yet.
+    private var skippingLongLine = false
+    /// Whether the next bytes continue an over-long line being skipped (handed between workers).
+    public var isSkippingLongLine: Bool {
+        get { skippingLongLine }
+        set { skippingLongLine = newValue }
+    }
+
+    public init(options: ParseOptions, detection: Detection) {
+        self.options = options
+        self.detection = detection
+        format = detection.format.flatMap { options.registry.named($0) }
+    }
+
+    /// Chooses a format from the first lines of a source: the one that parses most of them.
+    public static func detect(_ sample: UnsafeBufferPointer<UInt8>, options: ParseOptions, arrival: Int64,
+                              maxLines: Int = 64) throws -> Detection {
+        if let forced = options.format {
+            guard let f = options.registry.named(forced) else {
+                throw ParseError.unknownFormat(forced, known: options.registry.names)
+            }
+            return Detection(format: f.name, confidence: 1, sampled: 0, forced: true)
+        }
+        guard let base = sample.baseAddress else { return Detection(format: nil, confidence: 0, sampled: 0, forced: false) }
+        var lines: [ByteLine] = []
+        var pos = 0
+        let all = ByteLine(base: base, count: sample.count)
+        while pos < all.count, lines.count < maxLines {
+            let nl = memchrIndex(all, ASCII.lf, from: pos) ?? all.count
+            var end = nl
+            if end > pos, all[end - 1] == ASCII.cr { end -= 1 }
+            let line = all.slice(pos, min(end, pos + options.maxRecordBytes))
+            if line.count > 0, !Continuation.isContinuation(line) { lines.append(line) }
+            pos = nl + 1
+        }
+        guard !lines.isEmpty else { return Detection(format: nil, confidence: 0, sampled: 0, forced: false) }
+        let scratch = ParseScratch()
+        var best: (name: String, score: Int)?
+        for f in options.registry.formats {
+            var batch = RecordBatch(source: "detect")
+            var score = 0
+            for line in lines {
+                batch.beginRow(arrival: arrival)
+                if f.parse(line, into: &batch, scratch: scratch) { score += 1 }
+                batch.abandonRow()
+            }
+            if score > (best?.score ?? 0) { best = (f.name, score) }
+        }
+        guard let best else { return Detection(format: nil, confidence: 0, sampled: lines.count, forced: false) }
+        return Detection(format: best.name, confidence: Double(best.score) / Double(lines.count), sampled: lines.count, forced: false)
+    }
+
+    /// Parses the complete records in `buf` into `batch` and returns how many bytes it used.
+    /// Unless `final`, an unfinished last line, and a last record that continuation lines may
+    /// still extend, are left for the next call (with more bytes after them).
+    public func parse(_ buf: UnsafeBufferPointer<UInt8>, arrival: Int64, final: Bool, into batch: inout RecordBatch) -> Int {
+        guard let base = buf.baseAddress, buf.count > 0 else { return 0 }
+        let all = ByteLine(base: base, count: buf.count)
+        let n = all.count
+        let maxBytes = options.maxRecordBytes
+        var pos = 0
+        // The open record: where it starts and ends, whether it joins continuation lines.
+        var open = false
+        var openStart = 0, openEnd = 0, openLines = 0
+        var openJoins = false, openFlags: RecordFlags = [], openFormat = ""
+        var openSawException = false
+        var openEmptyLines = 0  // empty lines seen since the open record started
+
+        func close(_ batch: inout RecordBatch) {
+            batch.commitRow(raw: all.slice(openStart, openEnd), arrival: arrival, format: openFormat, flags: openFlags)
+            stats.records += 1
+            open = false
+        }
+
+        while pos < n {
+            let nlFound = memchrIndex(all, ASCII.lf, from: pos)
+            if skippingLongLine {
+                guard let nl = nlFound else { stats.truncatedBytes += n - pos; pos = n; break }
+                stats.truncatedBytes += nl - pos
+                stats.bytes += nl + 1 - pos
+                pos = nl + 1
+                skippingLongLine = false
+                continue
+            }
+            var lineEnd: Int
+            var next: Int
+            var cut = false
+            if let nl = nlFound {
+                lineEnd = nl; next = nl + 1
+            } else if final {
+                lineEnd = n; next = n
+            } else if n - pos > maxBytes {
+                lineEnd = n; next = n; cut = true; skippingLongLine = true
+            } else {
+                break  // an unfinished line: wait for the rest
+            }
+            if lineEnd > pos, all[lineEnd - 1] == ASCII.cr { lineEnd -= 1 }
+            if lineEnd - pos > maxBytes {
+                let keep = SourceParser.utf8Boundary(all, pos, pos + maxBytes)
+                stats.truncatedBytes += lineEnd - keep
+                lineEnd = keep
+                cut = true
+            }
+            stats.lines += 1
+            let line = all.slice(pos, lineEnd)
+            if line.count == 0 {
+                stats.emptyLines += 1
+                if open { openEmptyLines += 1 }
+                stats.bytes += next - pos
+                pos = next
+                continue
+            }
+            if open, openJoins, Continuation.isContinuation(line) {
+                stats.continuationLines += 1
+                if openEnd - openStart + 1 + line.count <= maxBytes && !openFlags.contains(.truncated) {
+                    batch.appendToMessage(line)
+                    if !openSawException, let cls = Continuation.exceptionClass(line) {
+                        openSawException = true
+                        batch.put(string: cls, field: batch.field(named: "exception"))
+                    }
+                    openEnd = lineEnd
+                    openLines += 1
+                    openFlags.insert(.multiline)
+                } else {
+                    if !openFlags.contains(.truncated) { stats.truncated += 1 }
+                    openFlags.insert(.truncated)
+                    stats.truncatedBytes += line.count
+                }
+                stats.bytes += next - pos
+                pos = next
+                continue
+            }
+            if open { close(&batch) }
+            // A new record starts here.
+            batch.beginRow(arrival: arrival)
+            open = true
+            openStart = pos; openEnd = lineEnd; openLines = 1
+            openFlags = cut ? [.truncated] : []
+            openSawException = false
+            openEmptyLines = 0
+            if cut { stats.truncated += 1 }
+            if let f = format, f.parse(line, into: &batch, scratch: scratch) {
+                openFormat = f.name
+                openJoins = f.joinsContinuationLines
+            } else {
+                if format != nil { batch.abandonRow() }
+                openFormat = ""
+                for f in options.registry.formats where f.name != format?.name {
+                    batch.beginRow(arrival: arrival)
+                    if f.parse(line, into: &batch, scratch: scratch) {
+                        openFormat = f.name
+                        openJoins = f.joinsContinuationLines
+                        break
+                    }
+                    batch.abandonRow()
+                }
+                if openFormat.isEmpty {
+                    batch.beginRow(arrival: arrival)
+                    batch.setMessage(line)
+                    openFormat = "raw"
+                    openJoins = false
+                    openFlags.insert(.unparsed)
+                    stats.unparsed += 1
+                } else {
+                    stats.otherFormat += 1
+                }
+            }
+            stats.perFormat[openFormat, default: 0] += 1
+            stats.bytes += next - pos
+            pos = next
+        }
+        if open {
+            // A record that continuation lines could still extend waits for more bytes.
+            if final || !openJoins || skippingLongLine {
+                close(&batch)
+            } else {
+                batch.abandonRow()
+                stats.perFormat[openFormat, default: 0] -= 1
+                if openFlags.contains(.unparsed) { stats.unparsed -= 1 }
+                if openFlags.contains(.truncated) { stats.truncated -= 1 }
+                stats.lines -= openLines + openEmptyLines
+                stats.emptyLines -= openEmptyLines
+                stats.continuationLines -= openLines - 1
+                stats.bytes -= pos - openStart
+                pos = openStart
+            }
+        }
+        return pos
+    }
+
+    /// Backs `end` off so that it does not split a UTF-8 sequence.
+    static func utf8Boundary(_ all: ByteLine, _ start: Int, _ end: Int) -> Int {
+        var e = end
+        while e > start, e > end - 4, all[e] & 0xC0 == 0x80 { e -= 1 }
+        return e
+    }
+
+    /// A split point at or after `offset` where a new record starts: after a line feed, before
+    /// a line that is not a continuation. `buf.count` when there is none.
+    public static func recordBoundary(_ buf: UnsafeBufferPointer<UInt8>, near offset: Int) -> Int {
+        guard let base = buf.baseAddress else { return 0 }
+        let all = ByteLine(base: base, count: buf.count)
+        var pos = offset
+        while let nl = memchrIndex(all, ASCII.lf, from: pos) {
+            let start = nl + 1
+            guard start < all.count else { return all.count }
+            let lineEnd = memchrIndex(all, ASCII.lf, from: start) ?? all.count
+            if !Continuation.isContinuation(all.slice(start, lineEnd)) { return start }
+            pos = start
+        }
+        return all.count
+    }
+}
+
+/// Errors in what the user asked of the parse stage.
+public enum ParseError: Error, CustomStringConvertible, Equatable {
+    case unknownFormat(String, known: [String])
+
+    public var description: String {
+        switch self {
+        case .unknownFormat(let name, let known):
+            "unknown format '\(name)'; known formats: \(known.joined(separator: ", ")) (and common, nginx, syslog, log4j)"
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

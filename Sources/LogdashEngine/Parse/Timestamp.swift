@@ -1,0 +1,293 @@
+/// Event times: UTC nanoseconds since the Unix epoch, parsed from the shapes logs use.
+///
+/// Shapes recognised at the start of a byte range (the caller strips a leading `[`):
+/// ISO 8601 (`2026-11-27T14:00:00.123Z`, `2026-11-27 14:00:00,123`, `+01:00`/`+0100` zones,
+/// `2026/11/27 14:00:00`), Apache/nginx (`27/Nov/2026:14:00:00 +0000`), BSD syslog
+/// (`Nov 27 14:00:00`, year inferred), asctime (`Sun Dec 04 04:47:44 2005`), HDFS
+/// (`081109 203615`), Spark (`17/06/09 20:10:40`) and logcat (`03-17 16:13:38.811`, year
+/// inferred). Epoch numbers are read only from fields known to hold a time (`epoch`).
+public enum Timestamp {
+    public static let nanosPerSecond: Int64 = 1_000_000_000
+
+    /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+    @inline(__always)
+    public static func daysFromCivil(_ y0: Int, _ m: Int, _ d: Int) -> Int {
+        let y = m <= 2 ? y0 - 1 : y0
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146097 + doe - 719468
+    }
+
+    /// The civil date of a day count since the epoch.
+    public static func civilFromDays(_ z0: Int) -> (year: Int, month: Int, day: Int) {
+        let z = z0 + 719468
+        let era = (z >= 0 ? z : z - 146096) / 146097
+        let doe = z - era * 146097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+
+    public static func make(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, nanos: Int = 0,
+                            offsetSeconds: Int = 0) -> Int64 {
+        let days = daysFromCivil(year, month, day)
+        let secs = Int64(days) * 86400 + Int64(hour * 3600 + minute * 60 + second - offsetSeconds)
+        return secs * nanosPerSecond + Int64(nanos)
+    }
+
+    /// Interprets an epoch number by its magnitude: seconds, milliseconds, microseconds or nanoseconds.
+    public static func fromEpoch(_ v: Double) -> Int64? {
+        guard v.isFinite else { return nil }
+        let a = abs(v)
+        if a < 1e11 { return Int64((v * 1e9).rounded()) }
+        if a < 1e14 { return Int64((v * 1e6).rounded()) }
+        if a < 1e17 { return Int64((v * 1e3).rounded()) }
+        if a < 9.2e18 { return Int64(v) }
+        return nil
+    }
+
+    public static func fromEpoch(_ v: Int64) -> Int64? {
+        let a = v.magnitude
+        if a < 100_000_000_000 { return v * nanosPerSecond }
+        if a < 100_000_000_000_000 { return v * 1_000_000 }
+        if a < 100_000_000_000_000_000 { return v * 1_000 }
+        return v
+    }
+
+    /// Formats as ISO 8601 UTC with millisecond precision, or more when the value has it.
+    public static func iso8601(_ ns: Int64) -> String {
+        var secs = ns / nanosPerSecond
+        var frac = ns % nanosPerSecond
+        if frac < 0 { frac += nanosPerSecond; secs -= 1 }
+        var days = Int(secs / 86400)
+        var rem = Int(secs % 86400)
+        if rem < 0 { rem += 86400; days -= 1 }
+        let (y, m, d) = civilFromDays(days)
+        var out = ""
+        out.reserveCapacity(30)
+        func pad(_ v: Int, _ w: Int) {
+            let s = String(v)
+            if s.count < w { out.append(String(repeating: "0", count: w - s.count)) }
+            out.append(s)
+        }
+        pad(y, 4); out.append("-"); pad(m, 2); out.append("-"); pad(d, 2); out.append("T")
+        pad(rem / 3600, 2); out.append(":"); pad(rem / 60 % 60, 2); out.append(":"); pad(rem % 60, 2)
+        out.append(".")
+        if frac % 1_000_000 == 0 { pad(Int(frac / 1_000_000), 3) }
+        else if frac % 1000 == 0 { pad(Int(frac / 1000), 6) }
+        else { pad(Int(frac), 9) }
+        out.append("Z")
+        return out
+    }
+
+    /// What a parse found: the time and how many bytes it used.
+    public struct Parsed {
+        public var nanos: Int64
+        public var length: Int
+    }
+
+    /// Parses a timestamp at `line[start...]`. `reference` (arrival time, ns) supplies the year for shapes without one.
+    public static func parse(_ line: ByteLine, at start: Int = 0, reference: Int64) -> Parsed? {
+        let n = line.count - start
+        guard n >= 8 else { return nil }
+        let p = line.base + start
+        @inline(__always) func dig(_ i: Int) -> Bool { i < n && ASCII.isDigit(p[i]) }
+        if dig(0) && dig(1) {
+            if dig(2) && dig(3) && n >= 19 && (p[4] == ASCII.minus || p[4] == ASCII.slash) {
+                return parseISO(p, n, start)
+            }
+            if n >= 20, p[2] == ASCII.slash, ASCII.isAlpha(p[3]) { return parseCLF(p, n) }
+            if n >= 17, p[2] == ASCII.slash, dig(3), dig(4), p[5] == ASCII.slash, dig(6), dig(7), p[8] == ASCII.space {
+                // Spark: yy/MM/dd HH:mm:ss
+                guard let t = clock(p, n, 9) else { return nil }
+                let y = 2000 + num2(p, 0)
+                return Parsed(nanos: make(year: y, month: num2(p, 3), day: num2(p, 6), hour: t.h, minute: t.m, second: t.s), length: 17)
+                    .validated(month: num2(p, 3), day: num2(p, 6))
+            }
+            if n >= 13, dig(2), dig(3), dig(4), dig(5), p[6] == ASCII.space, dig(7), dig(8), dig(9), dig(10), dig(11), dig(12) {
+                // HDFS: yyMMdd HHmmss
+                let mo = num2(p, 2), d = num2(p, 4), h = num2(p, 7), mi = num2(p, 9), s = num2(p, 11)
+                guard h < 24, mi < 60, s < 61 else { return nil }
+                return Parsed(nanos: make(year: 2000 + num2(p, 0), month: mo, day: d, hour: h, minute: mi, second: s), length: 13)
+                    .validated(month: mo, day: d)
+            }
+            if n >= 14, p[2] == ASCII.minus, dig(3), dig(4), p[5] == ASCII.space {
+                // logcat: MM-dd HH:mm:ss.SSS
+                let mo = num2(p, 0), d = num2(p, 3)
+                guard let t = clock(p, n, 6) else { return nil }
+                var len = 14
+                let (nanos, fracLen) = fraction(p, n, len)
+                len += fracLen
+                let ns = inferYear(month: mo, day: d, h: t.h, m: t.m, s: t.s, nanos: nanos, reference: reference)
+                return Parsed(nanos: ns, length: len).validated(month: mo, day: d)
+            }
+            return nil
+        }
+        guard ASCII.isAlpha(p[0]) else { return nil }
+        if let mo = month(p, n, 0), n >= 15, p[3] == ASCII.space {
+            // BSD syslog: "Nov 27 14:00:00" or "Nov  7 14:00:00"
+            var i = 4
+            if p[i] == ASCII.space { i += 1 }
+            var d = 0
+            while i < n, ASCII.isDigit(p[i]), d < 100 { d = d * 10 + Int(p[i] &- 0x30); i += 1 }
+            guard i < n, p[i] == ASCII.space else { return nil }
+            i += 1
+            guard let t = clock(p, n, i) else { return nil }
+            i += 8
+            let (nanos, fracLen) = fraction(p, n, i)
+            i += fracLen
+            // An optional year after the time ("Nov 27 14:00:00 2026").
+            if i + 5 <= n, p[i] == ASCII.space, dig(i + 1), dig(i + 2), dig(i + 3), dig(i + 4), i + 5 == n || !dig(i + 5) {
+                let y = Int(p[i + 1] &- 0x30) * 1000 + num2(p, i + 2) * 10 + Int(p[i + 4] &- 0x30)
+                return Parsed(nanos: make(year: y, month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos), length: i + 5)
+                    .validated(month: mo, day: d)
+            }
+            return Parsed(nanos: inferYear(month: mo, day: d, h: t.h, m: t.m, s: t.s, nanos: nanos, reference: reference), length: i)
+                .validated(month: mo, day: d)
+        }
+        if n >= 24, p[3] == ASCII.space, let mo = month(p, n, 4), p[7] == ASCII.space {
+            // asctime: "Sun Dec 04 04:47:44 2005" (day may be space-padded)
+            var i = 8
+            if p[i] == ASCII.space { i += 1 }
+            var d = 0
+            while i < n, ASCII.isDigit(p[i]), d < 100 { d = d * 10 + Int(p[i] &- 0x30); i += 1 }
+            guard i < n, p[i] == ASCII.space, let t = clock(p, n, i + 1) else { return nil }
+            i += 9
+            let (nanos, fracLen) = fraction(p, n, i)
+            i += fracLen
+            guard i + 5 <= n, p[i] == ASCII.space, dig(i + 1), dig(i + 2), dig(i + 3), dig(i + 4) else { return nil }
+            let y = Int(p[i + 1] &- 0x30) * 1000 + num2(p, i + 2) * 10 + Int(p[i + 4] &- 0x30)
+            return Parsed(nanos: make(year: y, month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos), length: i + 5)
+                .validated(month: mo, day: d)
+        }
+        return nil
+    }
+
+    /// Parses a whole string as a timestamp: any shape above, or an epoch number.
+    public static func parse(text line: ByteLine, reference: Int64) -> Int64? {
+        if let p = parse(line, reference: reference), p.length == line.count { return p.nanos }
+        if let v = ByteNumber.int(line, 0, line.count) { return fromEpoch(v) }
+        if let v = ByteNumber.double(line, 0, line.count) { return fromEpoch(v) }
+        return nil
+    }
+
+    // MARK: shapes
+
+    private static func parseISO(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int) -> Parsed? {
+        let sep = p[4]
+        guard p[7] == sep, ASCII.isDigit(p[5]), ASCII.isDigit(p[6]), ASCII.isDigit(p[8]), ASCII.isDigit(p[9]),
+              p[10] == 0x54 || p[10] == ASCII.space || p[10] == 0x74,
+              let t = clock(p, n, 11) else { return nil }
+        let y = num2(p, 0) * 100 + num2(p, 2), mo = num2(p, 5), d = num2(p, 8)
+        var i = 19
+        let (nanos, fracLen) = fraction(p, n, i)
+        i += fracLen
+        var offset = 0
+        if i < n {
+            let c = p[i]
+            if c == 0x5A || c == 0x7A { i += 1 }  // Z
+            else if c == ASCII.plus || c == ASCII.minus, let (off, len) = zone(p, n, i) { offset = off; i += len }
+            else if c == ASCII.space, i + 1 < n, p[i + 1] == ASCII.plus || p[i + 1] == ASCII.minus,
+                    let (off, len) = zone(p, n, i + 1) { offset = off; i += 1 + len }
+        }
+        return Parsed(nanos: make(year: y, month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos, offsetSeconds: offset),
+                      length: i).validated(month: mo, day: d)
+    }
+
+    /// `27/Nov/2026:14:00:00 +0000`
+    private static func parseCLF(_ p: UnsafePointer<UInt8>, _ n: Int) -> Parsed? {
+        guard let mo = month(p, n, 3), p[6] == ASCII.slash, n >= 20,
+              ASCII.isDigit(p[7]), ASCII.isDigit(p[8]), ASCII.isDigit(p[9]), ASCII.isDigit(p[10]),
+              p[11] == ASCII.colon, let t = clock(p, n, 12) else { return nil }
+        let y = num2(p, 7) * 100 + num2(p, 9), d = num2(p, 0)
+        var i = 20
+        let (nanos, fracLen) = fraction(p, n, i)
+        i += fracLen
+        var offset = 0
+        if i + 1 < n, p[i] == ASCII.space, p[i + 1] == ASCII.plus || p[i + 1] == ASCII.minus, let (off, len) = zone(p, n, i + 1) {
+            offset = off; i += 1 + len
+        }
+        return Parsed(nanos: make(year: y, month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos, offsetSeconds: offset),
+                      length: i).validated(month: mo, day: d)
+    }
+
+    @inline(__always) private static func num2(_ p: UnsafePointer<UInt8>, _ i: Int) -> Int {
+        Int(p[i] &- 0x30) * 10 + Int(p[i + 1] &- 0x30)
+    }
+
+    /// `HH:MM:SS` at `i`.
+    @inline(__always)
+    private static func clock(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> (h: Int, m: Int, s: Int)? {
+        guard i + 8 <= n, ASCII.isDigit(p[i]), ASCII.isDigit(p[i + 1]), p[i + 2] == ASCII.colon,
+              ASCII.isDigit(p[i + 3]), ASCII.isDigit(p[i + 4]), p[i + 5] == ASCII.colon,
+              ASCII.isDigit(p[i + 6]), ASCII.isDigit(p[i + 7]) else { return nil }
+        let h = num2(p, i), m = num2(p, i + 3), s = num2(p, i + 6)
+        guard h < 24, m < 60, s < 61 else { return nil }
+        return (h, m, s)
+    }
+
+    /// A `.123` or `,123456` fraction at `i`: nanoseconds and bytes used (0 when absent).
+    @inline(__always)
+    private static func fraction(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> (Int, Int) {
+        guard i + 1 < n, p[i] == ASCII.dot || p[i] == ASCII.comma, ASCII.isDigit(p[i + 1]) else { return (0, 0) }
+        var j = i + 1, v = 0, digits = 0
+        while j < n, ASCII.isDigit(p[j]) {
+            if digits < 9 { v = v * 10 + Int(p[j] &- 0x30); digits += 1 }
+            j += 1
+        }
+        var scale = 1
+        for _ in digits..<9 { scale *= 10 }
+        return (v * scale, j - i)
+    }
+
+    /// `+01:00`, `+0100`, `+01` at `i`: offset east of UTC in seconds, bytes used.
+    private static func zone(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> (Int, Int)? {
+        guard i + 3 <= n, ASCII.isDigit(p[i + 1]), ASCII.isDigit(p[i + 2]) else { return nil }
+        let sign = p[i] == ASCII.minus ? -1 : 1
+        let h = num2(p, i + 1)
+        var m = 0, len = 3
+        if i + 6 <= n, p[i + 3] == ASCII.colon, ASCII.isDigit(p[i + 4]), ASCII.isDigit(p[i + 5]) { m = num2(p, i + 4); len = 6 }
+        else if i + 5 <= n, ASCII.isDigit(p[i + 3]), ASCII.isDigit(p[i + 4]) { m = num2(p, i + 3); len = 5 }
+        guard h <= 14, m < 60 else { return nil }
+        return (sign * (h * 3600 + m * 60), len)
+    }
+
+    private static let monthNames: [UInt32] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
+        .map { s in s.utf8.reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
+
+    /// A three-letter English month name at `i` (any case): 1...12.
+    @inline(__always)
+    static func month(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> Int? {
+        guard i + 3 <= n else { return nil }
+        let key = UInt32(ASCII.lower(p[i])) << 16 | UInt32(ASCII.lower(p[i + 1])) << 8 | UInt32(ASCII.lower(p[i + 2]))
+        for (k, v) in monthNames.enumerated() where v == key { return k + 1 }
+        return nil
+    }
+
+    /// The year for a date written without one: the latest year that does not put it more than
+    /// two days after `reference`. A line read on 2 Jan stamped "Dec 31" belongs to last year;
+    /// one stamped "Jan 1" read on 31 Dec (a sender's clock slightly ahead) to next year.
+    static func inferYear(month: Int, day: Int, h: Int, m: Int, s: Int, nanos: Int, reference: Int64) -> Int64 {
+        let refDays = Int((reference / nanosPerSecond) / 86400)
+        let refYear = civilFromDays(refDays).year
+        let slack = 2 * 86400 * nanosPerSecond
+        for y in [refYear + 1, refYear, refYear - 1] {
+            let t = make(year: y, month: month, day: day, hour: h, minute: m, second: s, nanos: nanos)
+            if t <= reference + slack { return t }
+        }
+        return make(year: refYear - 1, month: month, day: day, hour: h, minute: m, second: s, nanos: nanos)
+    }
+}
+
+extension Timestamp.Parsed {
+    /// Rejects impossible calendar fields (month 13, day 32) that the digit checks let through.
+    @inline(__always)
+    fileprivate func validated(month: Int, day: Int) -> Timestamp.Parsed? {
+        (1...12).contains(month) && (1...31).contains(day) ? self : nil
+    }
+}

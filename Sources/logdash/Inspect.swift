@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import LogdashEngine
+import LogdashUI
+
+/// `logdash inspect`: what logdash makes of each source.
+struct Inspect: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show, per source, the detected format, its fields and types, and how every line was parsed.",
+        discussion: """
+            Reads each source to its end. Example:
+              logdash inspect /var/log/nginx/access.log app.json.log.gz
+            """
+    )
+
+    enum Output: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    @OptionGroup var input: InputOptions
+
+    @Option(name: .shortAndLong, help: "text or json.")
+    var output: Output = .text
+
+    @Argument(help: "Files, globs, '-' (stdin) or demo://.")
+    var sources: [String] = []
+
+    func run() throws {
+        let (config, options) = try input.resolve()
+        let specs = try input.sources(sources, config: config)
+        var reports: [SourceReport] = []
+        for spec in specs {
+            var report = SourceReport()
+            let result = try SourceLoader.run(spec, options: options) { report.add($0) }
+            report.result = result
+            reports.append(report)
+        }
+        let text = output == .json ? json(reports) : reports.map(describe).joined(separator: "\n")
+        print(text)
+    }
+
+    private func describe(_ r: SourceReport) -> String {
+        guard let res = r.result else { return "" }
+        let s = res.stats, d = res.detection
+        func pct(_ n: Int, _ of: Int) -> String { of == 0 ? "0%" : String(format: "%.1f%%", Double(n) * 100 / Double(of)) }
+        var lines = [VisibleText.escape(res.source)]
+        let format = d.format.map { "\($0) (\(d.forced ? "forced" : "confidence \(pct(Int((d.confidence * Double(d.sampled)).rounded()), d.sampled)) of \(d.sampled) sampled lines"))" }
+            ?? "none recognised (\(d.sampled) lines sampled)"
+        lines.append("  format       \(format)")
+        lines.append("  bytes        \(s.bytes)")
+        lines.append("  lines        \(s.lines) (records \(s.records), continuation \(s.continuationLines), empty \(s.emptyLines))")
+        let own = d.format.map { s.perFormat[$0] ?? 0 } ?? 0
+        lines.append("  parsed       \(own) by \(d.format ?? "-") (\(pct(own, s.records))), \(s.otherFormat) by other formats"
+                     + (s.otherFormat > 0 ? " [" + s.perFormat.filter { $0.key != d.format && $0.key != "raw" && $0.value > 0 }
+                        .sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "]" : ""))
+        lines.append("  fell back    \(s.unparsed) (\(pct(s.unparsed, s.records))) kept as raw records")
+        lines.append("  truncated    \(s.truncated) records (\(s.truncatedBytes) bytes cut)")
+        if let lo = r.minTs, let hi = r.maxTs {
+            lines.append("  time range   \(Timestamp.iso8601(lo)) … \(Timestamp.iso8601(hi))"
+                         + (r.arrivalTimeRows > 0 ? " (\(r.arrivalTimeRows) records without a time of their own use arrival time)" : ""))
+        }
+        lines.append("  fields       name                         type       present")
+        for f in r.orderedFields() {
+            let name = VisibleText.escape(f.name)
+            lines.append("               " + name.padding(toLength: max(29, name.count + 1), withPad: " ", startingAt: 0)
+                         + f.type.description.padding(toLength: 11, withPad: " ", startingAt: 0)
+                         + "\(f.count) (\(pct(f.count, s.records)))")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    private func json(_ reports: [SourceReport]) -> String {
+        var out: [Any] = []
+        for r in reports {
+            guard let res = r.result else { continue }
+            let s = res.stats
+            var o: [String: Any] = [
+                "source": res.source,
+                "format": res.detection.format as Any? ?? NSNull(),
+                "confidence": res.detection.confidence,
+                "sampled": res.detection.sampled,
+                "forced": res.detection.forced,
+                "bytes": s.bytes, "lines": s.lines, "records": s.records, "continuation_lines": s.continuationLines,
+                "empty_lines": s.emptyLines, "unparsed": s.unparsed, "other_format": s.otherFormat,
+                "truncated": s.truncated, "truncated_bytes": s.truncatedBytes, "per_format": s.perFormat,
+                "fields": r.orderedFields().map { ["name": $0.name, "type": $0.type.description, "present": $0.count] as [String: Any] },
+            ]
+            if let lo = r.minTs, let hi = r.maxTs { o["time_range"] = [Timestamp.iso8601(lo), Timestamp.iso8601(hi)] }
+            out.append(o)
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// Field statistics gathered over a source's batches.
+struct SourceReport {
+    struct Field { var name: String; var type: ColumnType; var count: Int; var order: Int }
+    var fields: [String: Field] = [:]
+    var minTs: Int64?
+    var maxTs: Int64?
+    var arrivalTimeRows = 0
+    var result: LoadResult?
+
+    mutating func add(_ b: RecordBatch) {
+        func note(_ name: String, _ type: ColumnType, _ count: Int) {
+            guard count > 0 else { return }
+            if var f = fields[name] {
+                f.type = f.type.widened(with: type); f.count += count; fields[name] = f
+            } else {
+                fields[name] = Field(name: name, type: type, count: count, order: fields.count)
+            }
+        }
+        note("ts", .timestamp, b.count)
+        note("host", .string, b.host.nonNullCount)
+        note("level", .string, b.levels.reduce(0) { $0 + ($1 != 0 ? 1 : 0) })
+        note("message", .string, b.message.nonNullCount)
+        for c in b.fields { note(c.name, c.type, c.nonNullCount) }
+        for row in 0..<b.count {
+            if b.flags[row].contains(.arrivalTime) { arrivalTimeRows += 1; continue }
+            let t = b.ts[row]
+            if minTs == nil || t < minTs! { minTs = t }
+            if maxTs == nil || t > maxTs! { maxTs = t }
+        }
+    }
+
+    func orderedFields() -> [Field] { fields.values.sorted { $0.order < $1.order } }
+}

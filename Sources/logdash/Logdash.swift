@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import LogdashEngine
+
+/// The `logdash` command: a terminal dashboard and headless tools for log analysis.
+struct Logdash: ParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "logdash",
+        abstract: "Real-time and historical log analysis in the terminal.",
+        discussion: """
+            Sources are files (globs and .gz welcome), '-' for standard input, or demo:// for the
+            built-in demo stream (demo://?rate=500 for a live one). With no source and a terminal
+            on standard input, logdash reads the demo stream.
+            """,
+        version: version,
+        subcommands: [Cat.self, Inspect.self],
+        defaultSubcommand: Cat.self
+    )
+}
+
+/// Options every command that reads sources shares.
+struct InputOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Parse every source as this format instead of detecting it.",
+                               discussion: "json, logfmt, combined (or common), syslog5424, syslog3164, java, generic, or a format defined in the config file."))
+    var format: String?
+
+    @Option(help: ArgumentHelp("Config file.", discussion: "Default: $XDG_CONFIG_HOME/logdash/config.yaml.", valueName: "file"))
+    var config: String?
+
+    @Option(help: ArgumentHelp("Cut longer records to this many bytes and flag them truncated.", valueName: "bytes"))
+    var maxRecordBytes: Int?
+
+    @Option(help: ArgumentHelp("Threads that parse (default: every core).", valueName: "n"))
+    var jobs: Int?
+
+    func validate() throws {
+        if let m = maxRecordBytes, m < 64 { throw ValidationError("--max-record-bytes must be at least 64") }
+        if let j = jobs, j < 1 || j > 256 { throw ValidationError("--jobs must be from 1 to 256") }
+    }
+
+    /// The config (from --config, or the default path when it exists) and the load options it gives.
+    func resolve() throws -> (Config, LoadOptions) {
+        let config = try Config.load(path: self.config ?? Config.defaultPath, required: self.config != nil)
+        var parse = ParseOptions(registry: FormatRegistry(userFormats: config.formats))
+        parse.maxRecordBytes = maxRecordBytes ?? config.maxRecordBytes ?? ParseOptions.defaultMaxRecordBytes
+        parse.format = format ?? config.format
+        if let f = parse.format, parse.registry.named(f) == nil {
+            throw ParseError.unknownFormat(f, known: parse.registry.names)
+        }
+        var load = LoadOptions(parse: parse)
+        if let jobs { load.workers = jobs }
+        return (config, load)
+    }
+
+    /// The sources to read: those named, else the config's, else stdin when it is not a
+    /// terminal, else the demo stream (with a hint on stderr).
+    func sources(_ args: [String], config: Config) throws -> [SourceSpec] {
+        let names = args.isEmpty ? config.sources : args
+        if names.isEmpty {
+            if isatty(0) == 0 { return [.stdin] }
+            FileHandle.standardError.write(Data("logdash: no sources given; showing the built-in demo stream (try 'logdash FILE…' or 'logdash --help')\n".utf8))
+            return [.demo(try DemoOptions(url: "demo://"))]
+        }
+        return try names.flatMap { try SourceSpec.parse($0) }
+    }
+}
