@@ -60,13 +60,37 @@ public enum Level: UInt8, CaseIterable, Sendable, Comparable {
             default: return nil
             }
         }
-        return table[key]
+        return lookup(key)
     }
 
-    private static let table: [UInt64: Level] = {
-        var t: [UInt64: Level] = [:]
+    /// Open addressing over 128 slots with a multiplicative hash: cheaper per record than a
+    /// `Dictionary`, whose hashing is built to resist attacks on large tables.
+    @inline(__always)
+    private static func lookup(_ key: UInt64) -> Level? {
+        var i = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 57)
+        while true {
+            let k = tableKeys[i]
+            if k == key { return Level(rawValue: tableLevels[i]) }
+            if k == 0 { return nil }
+            i = (i + 1) & 127
+        }
+    }
+
+    private static let (tableKeys, tableLevels): ([UInt64], [UInt8]) = {
+        var keys = [UInt64](repeating: 0, count: 128), levels = [UInt8](repeating: 0, count: 128)
+        for (k, l) in words {
+            var i = Int(truncatingIfNeeded: (k &* 0x9E37_79B9_7F4A_7C15) >> 57)
+            while keys[i] != 0 { i = (i + 1) & 127 }
+            keys[i] = k
+            levels[i] = l.rawValue
+        }
+        return (keys, levels)
+    }()
+
+    private static let words: [(UInt64, Level)] = {
+        var t: [(UInt64, Level)] = []
         func add(_ l: Level, _ words: String...) {
-            for w in words { t[w.utf8.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }] = l }
+            for w in words { t.append((w.utf8.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }, l)) }
         }
         add(.trace, "trace", "trc", "t", "finest", "finer", "verbose", "v")
         add(.debug, "debug", "dbg", "d", "fine", "config")

@@ -108,25 +108,23 @@ public struct RecordBatch: Sendable {
         rowHasHost = false
     }
 
-    /// Finishes the record: raw bytes, arrival time, flags and format.
-    public mutating func commitRow(raw line: ByteLine, arrival: Int64, format: String, flags f: RecordFlags) {
+    /// Names the formats that `commitRow`'s `format` indexes; set once by the parser.
+    public mutating func setFormatNames(_ names: [String]) {
+        if formatNames.isEmpty { formatNames = names }
+    }
+
+    /// Finishes the record: raw bytes, arrival time, flags and the index of its format in `formatNames`.
+    public mutating func commitRow(raw line: ByteLine, arrival: Int64, format: Int, flags f: RecordFlags) {
         var f = f
         if !rowHasTs { ts.append(arrival); f.insert(.arrivalTime) } else { ts.append(rowTs) }
         ingestTs.append(arrival)
         levels.append(rowLevel)
         flags.append(f)
-        formatIndex.append(formatSlot(format))
+        formatIndex.append(UInt8(truncatingIfNeeded: format))
         raw.pad(to: count)
         raw.append(line)
         count += 1
         rowTouched.removeAll(keepingCapacity: true)
-    }
-
-    private mutating func formatSlot(_ name: String) -> UInt8 {
-        if let last = formatNames.last, last == name { return UInt8(formatNames.count - 1) }
-        if let i = formatNames.firstIndex(of: name) { return UInt8(i) }
-        formatNames.append(name)
-        return UInt8(formatNames.count - 1)
     }
 
     public func format(at row: Int) -> String { formatNames[Int(formatIndex[row])] }

@@ -85,8 +85,13 @@ public struct SourceStats: Sendable, Equatable {
 public final class SourceParser {
     public let options: ParseOptions
     public let detection: Detection
-    public private(set) var stats = SourceStats()
+    private var counts = SourceStats()
     private let format: (any LogFormat)?
+    private let formatSlot: Int
+    /// The registry's format names, then "raw": what a batch's format indexes point at.
+    private let formatNames: [String]
+    /// Records per format, by index into `formatNames` (folded into `stats.perFormat` on read).
+    private var formatCounts: [Int]
     private let scratch = ParseScratch()
     /// Inside an over-long line whose end has not been seen yet.
     private var skippingLongLine = false
@@ -99,7 +104,19 @@ public final class SourceParser {
     public init(options: ParseOptions, detection: Detection) {
         self.options = options
         self.detection = detection
-        format = detection.format.flatMap { options.registry.named($0) }
+        let f = detection.format.flatMap { options.registry.named($0) }
+        let names = options.registry.names + ["raw"]
+        format = f
+        formatNames = names
+        formatSlot = f.flatMap { names.firstIndex(of: $0.name) } ?? -1
+        formatCounts = Array(repeating: 0, count: names.count)
+    }
+
+    /// Counts so far; every input byte is in one of them.
+    public var stats: SourceStats {
+        var s = counts
+        for (i, n) in formatCounts.enumerated() where n != 0 { s.perFormat[formatNames[i], default: 0] += n }
+        return s
     }
 
     /// Chooses a format from the first lines of a source: the one that parses most of them.
@@ -145,6 +162,8 @@ public final class SourceParser {
     /// still extend, are left for the next call (with more bytes after them).
     public func parse(_ buf: UnsafeBufferPointer<UInt8>, arrival: Int64, final: Bool, into batch: inout RecordBatch) -> Int {
         guard let base = buf.baseAddress, buf.count > 0 else { return 0 }
+        batch.setFormatNames(formatNames)
+        let rawSlot = formatNames.count - 1
         let all = ByteLine(base: base, count: buf.count)
         let n = all.count
         let maxBytes = options.maxRecordBytes
@@ -152,22 +171,22 @@ public final class SourceParser {
         // The open record: where it starts and ends, whether it joins continuation lines.
         var open = false
         var openStart = 0, openEnd = 0, openLines = 0
-        var openJoins = false, openFlags: RecordFlags = [], openFormat = ""
+        var openJoins = false, openFlags: RecordFlags = [], openFormat = -1
         var openSawException = false
         var openEmptyLines = 0  // empty lines seen since the open record started
 
         func close(_ batch: inout RecordBatch) {
             batch.commitRow(raw: all.slice(openStart, openEnd), arrival: arrival, format: openFormat, flags: openFlags)
-            stats.records += 1
+            counts.records += 1
             open = false
         }
 
         while pos < n {
             let nlFound = memchrIndex(all, ASCII.lf, from: pos)
             if skippingLongLine {
-                guard let nl = nlFound else { stats.truncatedBytes += n - pos; pos = n; break }
-                stats.truncatedBytes += nl - pos
-                stats.bytes += nl + 1 - pos
+                guard let nl = nlFound else { counts.truncatedBytes += n - pos; counts.bytes += n - pos; pos = n; break }
+                counts.truncatedBytes += nl - pos
+                counts.bytes += nl + 1 - pos
                 pos = nl + 1
                 skippingLongLine = false
                 continue
@@ -187,21 +206,21 @@ public final class SourceParser {
             if lineEnd > pos, all[lineEnd - 1] == ASCII.cr { lineEnd -= 1 }
             if lineEnd - pos > maxBytes {
                 let keep = SourceParser.utf8Boundary(all, pos, pos + maxBytes)
-                stats.truncatedBytes += lineEnd - keep
+                counts.truncatedBytes += lineEnd - keep
                 lineEnd = keep
                 cut = true
             }
-            stats.lines += 1
+            counts.lines += 1
             let line = all.slice(pos, lineEnd)
             if line.count == 0 {
-                stats.emptyLines += 1
+                counts.emptyLines += 1
                 if open { openEmptyLines += 1 }
-                stats.bytes += next - pos
+                counts.bytes += next - pos
                 pos = next
                 continue
             }
             if open, openJoins, Continuation.isContinuation(line) {
-                stats.continuationLines += 1
+                counts.continuationLines += 1
                 if openEnd - openStart + 1 + line.count <= maxBytes && !openFlags.contains(.truncated) {
                     batch.appendToMessage(line)
                     if !openSawException, let cls = Continuation.exceptionClass(line) {
@@ -212,11 +231,11 @@ public final class SourceParser {
                     openLines += 1
                     openFlags.insert(.multiline)
                 } else {
-                    if !openFlags.contains(.truncated) { stats.truncated += 1 }
+                    if !openFlags.contains(.truncated) { counts.truncated += 1 }
                     openFlags.insert(.truncated)
-                    stats.truncatedBytes += line.count
+                    counts.truncatedBytes += line.count
                 }
-                stats.bytes += next - pos
+                counts.bytes += next - pos
                 pos = next
                 continue
             }
@@ -228,35 +247,35 @@ public final class SourceParser {
             openFlags = cut ? [.truncated] : []
             openSawException = false
             openEmptyLines = 0
-            if cut { stats.truncated += 1 }
+            if cut { counts.truncated += 1 }
             if let f = format, f.parse(line, into: &batch, scratch: scratch) {
-                openFormat = f.name
+                openFormat = formatSlot
                 openJoins = f.joinsContinuationLines
             } else {
                 if format != nil { batch.abandonRow() }
-                openFormat = ""
-                for f in options.registry.formats where f.name != format?.name {
+                openFormat = -1
+                for (k, f) in options.registry.formats.enumerated() where k != formatSlot {
                     batch.beginRow(arrival: arrival)
                     if f.parse(line, into: &batch, scratch: scratch) {
-                        openFormat = f.name
+                        openFormat = k
                         openJoins = f.joinsContinuationLines
                         break
                     }
                     batch.abandonRow()
                 }
-                if openFormat.isEmpty {
+                if openFormat < 0 {
                     batch.beginRow(arrival: arrival)
                     batch.setMessage(line)
-                    openFormat = "raw"
+                    openFormat = rawSlot
                     openJoins = false
                     openFlags.insert(.unparsed)
-                    stats.unparsed += 1
+                    counts.unparsed += 1
                 } else {
-                    stats.otherFormat += 1
+                    counts.otherFormat += 1
                 }
             }
-            stats.perFormat[openFormat, default: 0] += 1
-            stats.bytes += next - pos
+            formatCounts[openFormat] += 1
+            counts.bytes += next - pos
             pos = next
         }
         if open {
@@ -265,13 +284,13 @@ public final class SourceParser {
                 close(&batch)
             } else {
                 batch.abandonRow()
-                stats.perFormat[openFormat, default: 0] -= 1
-                if openFlags.contains(.unparsed) { stats.unparsed -= 1 }
-                if openFlags.contains(.truncated) { stats.truncated -= 1 }
-                stats.lines -= openLines + openEmptyLines
-                stats.emptyLines -= openEmptyLines
-                stats.continuationLines -= openLines - 1
-                stats.bytes -= pos - openStart
+                formatCounts[openFormat] -= 1
+                if openFlags.contains(.unparsed) { counts.unparsed -= 1 }
+                if openFlags.contains(.truncated) { counts.truncated -= 1 }
+                counts.lines -= openLines + openEmptyLines
+                counts.emptyLines -= openEmptyLines
+                counts.continuationLines -= openLines - 1
+                counts.bytes -= pos - openStart
                 pos = openStart
             }
         }

@@ -94,7 +94,10 @@ public struct GenericFormat: LogFormat {
             } else if e < n, !ASCII.isSpace(line[e]) {
                 after = -1
             }
-            if after >= 0, e > s, e - s > 1 || delimited, let level = Level.recognise(line, s, e) {
+            // Undelimited, only an upper-case token counts: "ERROR x", not "Information is …".
+            var upper = true
+            if !delimited { for k in s..<e where line[k] & 0x20 != 0 { upper = false; break } }
+            if after >= 0, e > s, e - s > 1 || delimited, delimited || upper, let level = Level.recognise(line, s, e) {
                 batch.setLevel(level)
                 if !Level.isCanonical(line.slice(s, e), level) { batch.putLevelRaw(line.slice(s, e)) }
                 i = after

@@ -1,0 +1,112 @@
+import Foundation
+@testable import LogdashEngine
+
+/// A fixed arrival time for deterministic tests: 2026-11-27T15:00:00Z.
+let arrival: Int64 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 15, minute: 0, second: 0)
+
+/// A parsed record read back as a dictionary of its non-NULL columns.
+struct Rec {
+    var values: [String: Value]
+    var flags: RecordFlags
+    var format: String
+    subscript(_ k: String) -> Value? { values[k] }
+}
+
+/// Parses `text` as one source, optionally in chunks of `chunk` bytes fed as a stream would be.
+func parse(_ text: String, format: String? = nil, maxRecordBytes: Int = ParseOptions.defaultMaxRecordBytes,
+           chunk: Int? = nil, registry: FormatRegistry = FormatRegistry(), at: Int64 = arrival) throws -> (records: [Rec], stats: SourceStats, detection: Detection) {
+    let bytes = Array(text.utf8)
+    return try parse(bytes: bytes, format: format, maxRecordBytes: maxRecordBytes, chunk: chunk, registry: registry, at: at)
+}
+
+func parse(bytes: [UInt8], format: String? = nil, maxRecordBytes: Int = ParseOptions.defaultMaxRecordBytes,
+           chunk: Int? = nil, registry: FormatRegistry = FormatRegistry(), at: Int64 = arrival) throws -> (records: [Rec], stats: SourceStats, detection: Detection) {
+    let options = ParseOptions(maxRecordBytes: maxRecordBytes, format: format, registry: registry)
+    let detection = try bytes.withUnsafeBufferPointer { try SourceParser.detect($0, options: options, arrival: at) }
+    let parser = SourceParser(options: options, detection: detection)
+    var batches: [RecordBatch] = []
+    if let chunk {
+        var pending: [UInt8] = []
+        var offset = 0
+        while offset < bytes.count {
+            let end = min(bytes.count, offset + chunk)
+            pending += bytes[offset..<end]
+            offset = end
+            var batch = RecordBatch(source: "test")
+            let used = pending.withUnsafeBufferPointer { parser.parse($0, arrival: at, final: offset == bytes.count, into: &batch) }
+            pending.removeFirst(used)
+            batch.finish()
+            batches.append(batch)
+        }
+        if !pending.isEmpty {
+            var batch = RecordBatch(source: "test")
+            _ = pending.withUnsafeBufferPointer { parser.parse($0, arrival: at, final: true, into: &batch) }
+            batch.finish()
+            batches.append(batch)
+        }
+    } else {
+        var batch = RecordBatch(source: "test")
+        _ = bytes.withUnsafeBufferPointer { parser.parse($0, arrival: at, final: true, into: &batch) }
+        batch.finish()
+        batches.append(batch)
+    }
+    return (batches.flatMap(records), parser.stats, detection)
+}
+
+func records(_ b: RecordBatch) -> [Rec] {
+    (0..<b.count).map { row in
+        var v: [String: Value] = [:]
+        for name in CoreColumn.names { if let x = b.value(name, at: row), x != .null { v[name] = x } }
+        for f in b.fields { let x = f.value(at: row); if x != .null { v[f.name] = x } }
+        return Rec(values: v, flags: b.flags[row], format: b.format(at: row))
+    }
+}
+
+func ts(_ s: String) -> Value {
+    .timestamp(ByteLine.with(s) { Timestamp.parse(text: $0, reference: arrival) }!)
+}
+
+/// The repository's root and the shared folder beside it (as CI lays it out).
+let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+let sharedDir = repoRoot.deletingLastPathComponent().appendingPathComponent("shared")
+
+/// Runs a program to its end; its output goes through temporary files, so that no pipe fills.
+func run(_ exe: String, _ args: [String], stdin: Data? = nil, environment: [String: String]? = nil) throws -> (out: Data, err: String, status: Int32) {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-run-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let outURL = dir.appendingPathComponent("out"), errURL = dir.appendingPathComponent("err"), inURL = dir.appendingPathComponent("in")
+    _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: exe)
+    p.arguments = args
+    if let environment { p.environment = environment }
+    let outH = try FileHandle(forWritingTo: outURL), errH = try FileHandle(forWritingTo: errURL)
+    p.standardOutput = outH
+    p.standardError = errH
+    if let stdin {
+        try stdin.write(to: inURL)
+        p.standardInput = try FileHandle(forReadingFrom: inURL)
+    } else {
+        p.standardInput = FileHandle.nullDevice
+    }
+    try p.run()
+    p.waitUntilExit()
+    try outH.close(); try errH.close()
+    return (try Data(contentsOf: outURL), String(decoding: try Data(contentsOf: errURL), as: UTF8.self), p.terminationStatus)
+}
+
+/// Lines written by `gen_logs.py` in ../shared/bench.
+func genLogs(_ args: [String]) throws -> Data {
+    let script = sharedDir.appendingPathComponent("bench/gen_logs.py").path
+    guard FileManager.default.fileExists(atPath: script) else { throw TestSetupError("missing \(script): shared/ must sit beside the repository") }
+    let r = try run("/usr/bin/env", ["python3", script] + args)
+    guard r.status == 0 else { throw TestSetupError("gen_logs.py failed: \(r.err)") }
+    return r.out
+}
+
+struct TestSetupError: Error, CustomStringConvertible {
+    let description: String
+    init(_ s: String) { description = s }
+}
