@@ -1,0 +1,49 @@
+import Foundation
+import Testing
+@testable import LogdashEngine
+
+@Suite struct ConfigTests {
+    @Test func userFormatsLoadAndParse() throws {
+        let yaml = #"""
+        max_record_bytes: 4096
+        sources: [demo://]
+        formats:
+          myapp:
+            regex: '^(?<ts>\S+ \S+) \[(?<level>\w+)\] (?<message>.*?)(?: took=(?<took>\d+))?$'
+            timestamp_format: '%Y-%m-%d %H:%M:%S'
+            fields: { took: int }
+            samples:
+              - '2026-11-27 14:00:00 [WARN] slow took=12'
+        """#
+        let c = try Config.parse(yaml: yaml, file: "c.yaml")
+        #expect(c.maxRecordBytes == 4096)
+        #expect(c.sources == ["demo://"])
+        #expect(c.formats.map(\.name) == ["myapp"])
+        let (r, _, d) = try parse("2026-11-27 14:00:00 [WARN] slow took=12\n", registry: FormatRegistry(userFormats: c.formats))
+        #expect(d.format == "myapp")
+        #expect(r[0]["took"] == .int(12))
+        #expect(r[0]["level"] == .string("warn"))
+    }
+
+    @Test func errorsNameTheKeyAndLine() {
+        func problem(_ yaml: String) -> String {
+            do { _ = try Config.parse(yaml: yaml, file: "c.yaml"); return "no error" } catch { return "\(error)" }
+        }
+        #expect(problem("colour: red").hasPrefix("c.yaml:1: colour: unknown key"))
+        #expect(problem("max_record_bytes: lots").contains("max_record_bytes: must be a whole number"))
+        #expect(problem("formats:\n  x:\n    timestamp_format: '%Y'").contains("formats.x.regex: is required"))
+        #expect(problem("formats:\n  x:\n    regex: '(?<a>'").contains("formats.x.regex: does not compile"))
+        #expect(problem("formats:\n  x:\n    regex: 'abc'").contains("has no named captures"))
+        #expect(problem("formats:\n  x:\n    regex: '(?<a>.*)'\n    fields: { b: int }").contains("formats.x.fields.b: names no capture"))
+        #expect(problem("formats:\n  x:\n    regex: '(?<a>.*)'\n    fields: { a: float }").contains("formats.x.fields.a: type must be one of"))
+        #expect(problem("formats:\n  x:\n    regex: '(?<a>.*)'\n    timestamp_format: '%Q'").contains("unknown directive '%Q'"))
+        #expect(problem("formats:\n  x:\n    regex: '^(?<a>\\d+)$'\n    samples: ['abc']").contains("formats.x.samples: sample does not match"))
+        #expect(problem("formats:\n  json:\n    regex: '(?<a>.*)'").contains("'json' is a built-in format"))
+        #expect(problem("a: [").contains("not valid YAML"))
+    }
+
+    @Test func aMissingDefaultConfigIsFineButANamedOneIsNot() throws {
+        #expect(try Config.load(path: "/nonexistent/config.yaml", required: false).formats.isEmpty)
+        #expect(throws: ConfigError.self) { try Config.load(path: "/nonexistent/config.yaml", required: true) }
+    }
+}

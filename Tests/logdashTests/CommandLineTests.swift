@@ -1,0 +1,158 @@
+import Foundation
+import Testing
+
+/// The `logdash` binary, run as a user would.
+@Suite struct CommandLineTests {
+    static let binary: String = {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("logdash").path,
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("logdash").path,
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent(".build/debug/logdash").path,
+        ]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) } ?? candidates.last!
+    }()
+
+    struct Result {
+        let out: String
+        let err: String
+        let status: Int32
+    }
+
+    func logdash(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) throws -> Result {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let outURL = dir.appendingPathComponent("out"), errURL = dir.appendingPathComponent("err"), inURL = dir.appendingPathComponent("in")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        try (stdin ?? "").write(to: inURL, atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.arguments = args
+        var environment = ProcessInfo.processInfo.environment
+        environment["XDG_CONFIG_HOME"] = dir.path  // no user config leaks in
+        for (k, v) in env { environment[k] = v }
+        p.environment = environment
+        let o = try FileHandle(forWritingTo: outURL), e = try FileHandle(forWritingTo: errURL)
+        p.standardOutput = o
+        p.standardError = e
+        p.standardInput = try FileHandle(forReadingFrom: inURL)
+        try p.run()
+        p.waitUntilExit()
+        try o.close(); try e.close()
+        return Result(out: try String(contentsOf: outURL, encoding: .utf8), err: try String(contentsOf: errURL, encoding: .utf8),
+                      status: p.terminationStatus)
+    }
+
+    func temp(_ name: String, _ content: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-cli-files-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let f = dir.appendingPathComponent(name)
+        try content.write(to: f, atomically: true, encoding: .utf8)
+        return f.path
+    }
+
+    @Test func helpAndVersionExitZero() throws {
+        let h = try logdash(["--help"])
+        #expect(h.status == 0)
+        #expect(h.out.contains("SUBCOMMANDS"))
+        #expect(h.out.contains("cat") && h.out.contains("inspect"))
+        let v = try logdash(["--version"])
+        #expect(v.status == 0)
+        #expect(v.out.trimmingCharacters(in: .whitespacesAndNewlines) == "0.1.0")
+    }
+
+    @Test func usageErrorsExitTwoWithOneLine() throws {
+        for args in [["cat", "--output", "yaml", "x"], ["cat", "--no-such-flag"], ["inspect", "--jobs", "0", "-"]] {
+            let r = try logdash(args)
+            #expect(r.status == 2, "\(args)")
+            #expect(r.err.split(separator: "\n").count == 1, "\(args): \(r.err)")
+            #expect(r.err.hasPrefix("logdash: "))
+        }
+    }
+
+    @Test func runtimeErrorsExitOneAndSayWhatToFix() throws {
+        let missing = try logdash(["cat", "/nonexistent/app.log"])
+        #expect(missing.status == 1)
+        #expect(missing.err == "logdash: /nonexistent/app.log: no such file\n")
+        let format = try logdash(["cat", "--format", "yaml", "-"], stdin: "x\n")
+        #expect(format.status == 1)
+        #expect(format.err.contains("unknown format 'yaml'"))
+        let cfg = try temp("bad.yaml", "formats:\n  app:\n    regex: '(?<x>'\n")
+        let bad = try logdash(["cat", "--config", cfg, "-"], stdin: "x\n")
+        #expect(bad.status == 1)
+        #expect(bad.err.contains("formats.app.regex: does not compile"))
+    }
+
+    @Test func catTurnsAnyFormatIntoNDJSON() throws {
+        let input = """
+            <13>Nov 27 14:00:00 web-1 app[7]: started port=8080
+            1.2.3.4 - - [27/Nov/2026:14:00:01 +0000] "GET /x HTTP/1.1" 500 3 "-" "curl"
+            """
+        let r = try logdash(["cat", "--output", "ndjson", "-"], stdin: input)
+        #expect(r.status == 0, "\(r.err)")
+        let rows = try r.out.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(rows.count == 2)
+        #expect(rows[0]["host"] as? String == "web-1")
+        #expect(rows[0]["port"] as? Int == 8080)
+        #expect(rows[0]["source"] as? String == "stdin")
+        #expect((rows[0]["ts"] as? String)?.hasSuffix("-11-27T14:00:00.000Z") == true)
+        #expect(rows[1]["status"] as? Int == 500)
+        #expect(rows[1]["level"] as? String == "error")
+    }
+
+    @Test func catTextOutputNeverPassesEscapeSequences() throws {
+        let r = try logdash(["cat", "--output", "text", "-"], stdin: "\u{1B}]0;pwned\u{07}\u{1B}[2J hello\n")
+        #expect(r.status == 0)
+        #expect(!r.out.contains("\u{1B}"))
+        #expect(!r.out.contains("\u{07}"))
+        #expect(r.out.contains("^[]0;pwned^G^[[2J hello"))
+    }
+
+    @Test func catLogfmtOutputAndRawColumn() throws {
+        let r = try logdash(["cat", "-o", "logfmt", "--raw", "-"], stdin: "{\"msg\":\"a b\",\"n\":1}\n")
+        #expect(r.status == 0)
+        #expect(r.out.contains(#"message="a b""#))
+        #expect(r.out.contains(" n=1"))
+        #expect(r.out.contains(#"raw="{\"msg\":\"a b\",\"n\":1}""#))
+    }
+
+    @Test func inspectReportsFormatFieldsAndFallbacks() throws {
+        let f = try temp("mixed.log", "{\"ts\":\"2026-11-27T14:00:00Z\",\"status\":200}\n{\"ts\":\"2026-11-27T14:05:00Z\",\"status\":500}\ngarbage line\n")
+        let r = try logdash(["inspect", "--output", "json", f])
+        #expect(r.status == 0, "\(r.err)")
+        let report = (try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as! [[String: Any]])[0]
+        #expect(report["format"] as? String == "json")
+        #expect(report["records"] as? Int == 3)
+        #expect(report["unparsed"] as? Int == 1)
+        #expect(report["time_range"] as? [String] == ["2026-11-27T14:00:00.000Z", "2026-11-27T14:05:00.000Z"])
+        let fields = report["fields"] as! [[String: Any]]
+        #expect(fields.contains { $0["name"] as? String == "status" && $0["type"] as? String == "bigint" && $0["present"] as? Int == 2 })
+        let text = try logdash(["inspect", f])
+        #expect(text.out.contains("format       json (confidence 66.7% of 3 sampled lines)"))
+        #expect(text.out.contains("fell back    1"))
+    }
+
+    @Test func demoSourceIsTheDefaultWithATerminalAndFiniteByDefault() throws {
+        let r = try logdash(["cat", "-o", "ndjson", "demo://?lines=500"])
+        #expect(r.status == 0)
+        #expect(r.out.split(separator: "\n").count == 500)
+    }
+
+    @Test func configSourcesAndUserFormatsApply() throws {
+        let log = try temp("app.log", "27/11/2026 14:00:00 | ERROR | payment failed\n")
+        let cfg = try temp("config.yaml", """
+            sources: [\(log)]
+            formats:
+              pipes:
+                regex: '^(?<ts>[^|]+?) \\| (?<level>\\w+) \\| (?<message>.*)$'
+                timestamp_format: '%d/%m/%Y %H:%M:%S'
+            """)
+        let r = try logdash(["cat", "-o", "ndjson", "--config", cfg])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains(#""ts":"2026-11-27T14:00:00.000Z""#))
+        #expect(r.out.contains(#""level":"error""#))
+        #expect(r.out.contains(#""message":"payment failed""#))
+    }
+}
