@@ -31,7 +31,7 @@ struct Cat: ParsableCommand {
 
     func run() throws {
         let (config, options) = try input.resolve()
-        let specs = try input.sources(sources, config: config)
+        let specs = try input.sources(sources, config: config, liveDemo: true)
         let kind: RecordWriter.Kind = switch output {
         case .ndjson: .ndjson
         case .logfmt: .logfmt

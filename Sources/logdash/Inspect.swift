@@ -25,7 +25,7 @@ struct Inspect: ParsableCommand {
 
     func run() throws {
         let (config, options) = try input.resolve()
-        let specs = try input.sources(sources, config: config)
+        let specs = try input.sources(sources, config: config, liveDemo: false)
         var reports: [SourceReport] = []
         for spec in specs {
             var report = SourceReport()

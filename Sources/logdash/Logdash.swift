@@ -55,13 +55,16 @@ struct InputOptions: ParsableArguments {
     }
 
     /// The sources to read: those named, else the config's, else stdin when it is not a
-    /// terminal, else the demo stream (with a hint on stderr).
-    func sources(_ args: [String], config: Config) throws -> [SourceSpec] {
+    /// terminal, else the demo stream (with a hint on stderr): live for commands that follow
+    /// their sources, a finite batch for those that read to the end.
+    func sources(_ args: [String], config: Config, liveDemo: Bool) throws -> [SourceSpec] {
         let names = args.isEmpty ? config.sources : args
         if names.isEmpty {
             if isatty(0) == 0 { return [.stdin] }
-            FileHandle.standardError.write(Data("logdash: no sources given; showing the built-in demo stream (try 'logdash FILE…' or 'logdash --help')\n".utf8))
-            return [.demo(try DemoOptions(url: "demo://"))]
+            let url = liveDemo ? "demo://?rate=50" : "demo://"
+            let hint = liveDemo ? "; Ctrl-C stops it" : ""
+            FileHandle.standardError.write(Data("logdash: no sources given, reading the built-in demo stream \(url)\(hint) (try 'logdash FILE…' or 'logdash --help')\n".utf8))
+            return [.demo(try DemoOptions(url: url))]
         }
         return try names.flatMap { try SourceSpec.parse($0) }
     }

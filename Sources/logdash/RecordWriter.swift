@@ -72,7 +72,7 @@ struct RecordWriter {
     /// `2026-11-27T14:00:00.123Z ERROR web-1 message`, escaped for the terminal; continuation
     /// lines of a multi-line record follow on their own lines, indented.
     private func text(_ batch: RecordBatch, _ row: Int, _ out: inout [UInt8]) {
-        var line = Timestamp.iso8601(batch.ts[row])
+        var line = Timestamp.iso8601(batch.ts[row], fractionDigits: 3)
         let level = batch.levels[row] == 0 ? "-" : Level(rawValue: batch.levels[row])!.name.uppercased()
         line += " " + level + String(repeating: " ", count: max(0, 5 - level.count))
         if case .string(let h)? = batch.value("host", at: row) { line += " " + VisibleText.escape(h) }

@@ -82,7 +82,8 @@ public struct DemoGenerator {
 
     /// Appends one record (one line, or several for a stack trace) stamped `t` (ns), ending in
     /// a line feed. `incident` makes errors and slow requests far more likely.
-    public mutating func record(at t: Int64, incident: Bool, into out: inout [UInt8]) {
+    public mutating func record(at t0: Int64, incident: Bool, into out: inout [UInt8]) {
+        let t = t0 - t0 % 1_000_000  // services stamp milliseconds
         var status = weighted(DemoGenerator.statuses)
         if incident && rng.unit() < 0.35 { status = [500, 502, 503, 504][rng.int(0, 3)] }
         let latency = (exp(3.0 + 0.8 * rng.gaussian()) * (incident ? 6 : 1) * 1000).rounded() / 1000

@@ -59,8 +59,9 @@ public enum Timestamp {
         return v
     }
 
-    /// Formats as ISO 8601 UTC with millisecond precision, or more when the value has it.
-    public static func iso8601(_ ns: Int64) -> String {
+    /// Formats as ISO 8601 UTC with millisecond precision, or more when the value has it;
+    /// `fractionDigits` fixes the precision instead (3 for aligned text, 0 for none).
+    public static func iso8601(_ ns: Int64, fractionDigits: Int? = nil) -> String {
         var secs = ns / nanosPerSecond
         var frac = ns % nanosPerSecond
         if frac < 0 { frac += nanosPerSecond; secs -= 1 }
@@ -77,6 +78,16 @@ public enum Timestamp {
         }
         pad(y, 4); out.append("-"); pad(m, 2); out.append("-"); pad(d, 2); out.append("T")
         pad(rem / 3600, 2); out.append(":"); pad(rem / 60 % 60, 2); out.append(":"); pad(rem % 60, 2)
+        if let digits = fractionDigits {
+            if digits > 0 {
+                var scale: Int64 = 1
+                for _ in digits..<9 { scale *= 10 }
+                out.append(".")
+                pad(Int(frac / scale), digits)
+            }
+            out.append("Z")
+            return out
+        }
         out.append(".")
         if frac % 1_000_000 == 0 { pad(Int(frac / 1_000_000), 3) }
         else if frac % 1000 == 0 { pad(Int(frac / 1000), 6) }
