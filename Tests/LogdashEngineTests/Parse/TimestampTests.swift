@@ -3,7 +3,7 @@ import Testing
 
 @Suite struct TimestampTests {
     func t(_ s: String, reference: Int64 = arrival) -> String? {
-        ByteLine.with(s) { Timestamp.parse(text: $0, reference: reference) }.map(Timestamp.iso8601)
+        ByteLine.with(s) { Timestamp.parse(text: $0, reference: reference) }.map { Timestamp.iso8601($0) }
     }
 
     @Test func iso8601WithZoneFractionOrNeither() {
@@ -67,7 +67,7 @@ import Testing
     @Test func strptimeStylePatterns() throws {
         func p(_ pattern: String, _ s: String) throws -> String? {
             let f = try TimeFormat(pattern)
-            return ByteLine.with(s) { f.parse($0, reference: arrival) }.map(Timestamp.iso8601)
+            return ByteLine.with(s) { f.parse($0, reference: arrival) }.map { Timestamp.iso8601($0) }
         }
         #expect(try p("%Y-%m-%d %H:%M:%S", "2026-11-27 14:00:00") == "2026-11-27T14:00:00.000Z")
         #expect(try p("%d.%m.%Y %H:%M:%S.%f %z", "27.11.2026 15:00:00.25 +01:00") == "2026-11-27T14:00:00.250Z")
