@@ -48,21 +48,37 @@ public enum SourceLoader {
 
     public static func run(_ spec: SourceSpec, options: LoadOptions,
                            onBatch: (RecordBatch) throws -> Void) throws -> LoadResult {
+        if case .file(let path) = spec, let mapped = try MappedFile(path: path) {
+            return try withExtendedLifetime(mapped) {
+                try run(mapped: mapped.bytes, name: spec.name, options: options, onBatch: onBatch)
+            }
+        }
         let input = try open(spec, now: options.now)
         return try run(input, name: spec.name, options: options, onBatch: onBatch)
+    }
+
+    /// A whole file already in memory (a mapping): parsed round by round in place, no copies.
+    static func run(mapped data: UnsafeBufferPointer<UInt8>, name: String, options: LoadOptions,
+                    onBatch: (RecordBatch) throws -> Void) throws -> LoadResult {
+        var state = try RoundState(name: name, options: options, workers: options.workers)
+        let roundBytes = options.chunkBytes * options.workers
+        var pos = 0
+        while pos < data.count {
+            let end = min(data.count, pos + roundBytes)
+            let round = UnsafeBufferPointer(rebasing: data[pos..<end])
+            pos += try state.parse(round, final: end == data.count, onBatch: onBatch)
+        }
+        return state.result
     }
 
     public static func run(_ input: any ByteInput, name: String, options: LoadOptions,
                            onBatch: (RecordBatch) throws -> Void) throws -> LoadResult {
         let workers = input.fillsBuffer ? options.workers : 1
+        var state = try RoundState(name: name, options: options, workers: workers)
         let roundBytes = options.chunkBytes * workers
         var buffer = [UInt8](repeating: 0, count: roundBytes + options.parse.maxRecordBytes + 1)
         var filled = 0
         var eof = false
-        var detection: Detection?
-        var parsers: [SourceParser] = []
-        var stats = SourceStats()
-
         while !eof || filled > 0 {
             // Read: fill the round (files), or take what is there (pipes, live streams).
             if !eof {
@@ -74,46 +90,10 @@ public enum SourceLoader {
                     filled += n
                 } while input.fillsBuffer && filled < roundBytes
             }
-            if filled == 0 { if eof { break } else { continue } }
-            let arrival = options.now()
-            if detection == nil {
-                let d = try buffer.withUnsafeBufferPointer {
-                    try SourceParser.detect(UnsafeBufferPointer(rebasing: $0[0..<min(filled, 1 << 18)]), options: options.parse, arrival: arrival)
-                }
-                detection = d
-                parsers = (0..<workers).map { _ in SourceParser(options: options.parse, detection: d) }
+            if filled == 0 { continue }
+            let consumed = try buffer.withUnsafeBufferPointer { all in
+                try state.parse(UnsafeBufferPointer(rebasing: all[0..<filled]), final: eof, onBatch: onBatch)
             }
-            // Split into pieces at record boundaries; every piece but the last is complete.
-            let (consumed, batches): (Int, [RecordBatch]) = buffer.withUnsafeBufferPointer { all in
-                let data = UnsafeBufferPointer(rebasing: all[0..<filled])
-                var cuts = [0]
-                if workers > 1 && filled >= 2 * 65536 {
-                    for k in 1..<workers {
-                        let b = SourceParser.recordBoundary(data, near: filled * k / workers)
-                        if b > cuts.last! && b < filled { cuts.append(b) }
-                    }
-                }
-                cuts.append(filled)
-                let bounds = cuts
-                let pieces = cuts.count - 1
-                // Each iteration writes only its own slot of these.
-                let out = UnsafeMutableBufferPointer<RecordBatch>.allocate(capacity: pieces)
-                out.initialize(repeating: RecordBatch(source: name))
-                let used = UnsafeMutableBufferPointer<Int>.allocate(capacity: pieces)
-                used.initialize(repeating: 0)
-                defer { out.deinitialize(); out.deallocate(); used.deallocate() }
-                let shared = UncheckedBox((data: data, out: out, used: used, parsers: parsers))
-                let finalRound = eof
-                DispatchQueue.concurrentPerform(iterations: pieces) { k in
-                    let s = shared.value
-                    let piece = UnsafeBufferPointer(rebasing: s.data[bounds[k]..<bounds[k + 1]])
-                    let isLast = k == pieces - 1
-                    s.used[k] = s.parsers[k].parse(piece, arrival: arrival, final: !isLast || finalRound, into: &s.out[k])
-                    s.out[k].finish()
-                }
-                return (cuts[pieces - 1] + used[pieces - 1], Array(out))
-            }
-            for b in batches where !b.isEmpty { try onBatch(b) }
             // Keep the unused tail for the next round.
             if consumed < filled {
                 buffer.withUnsafeMutableBytes { p in
@@ -121,20 +101,114 @@ public enum SourceLoader {
                 }
             }
             filled -= consumed
+        }
+        return state.result
+    }
+
+    /// What carries from one round to the next: detection, the per-worker parsers.
+    struct RoundState {
+        let name: String
+        let options: LoadOptions
+        let workers: Int
+        var detection: Detection?
+        var parsers: [SourceParser] = []
+
+        init(name: String, options: LoadOptions, workers: Int) throws {
+            self.name = name
+            self.options = options
+            self.workers = workers
+        }
+
+        var result: LoadResult {
+            var stats = SourceStats()
+            for p in parsers { stats.merge(p.stats) }
+            return LoadResult(source: name, detection: detection ?? Detection(format: nil, confidence: 0, sampled: 0, forced: false),
+                              stats: stats)
+        }
+
+        /// Parses one round of bytes on every worker and hands its batches on in order; returns
+        /// the bytes used. The rest (an unfinished last record) must come again with more after it.
+        mutating func parse(_ data: UnsafeBufferPointer<UInt8>, final: Bool, onBatch: (RecordBatch) throws -> Void) throws -> Int {
+            let arrival = options.now()
+            if detection == nil {
+                let d = try SourceParser.detect(UnsafeBufferPointer(rebasing: data[0..<min(data.count, 1 << 18)]),
+                                                options: options.parse, arrival: arrival)
+                detection = d
+                parsers = (0..<workers).map { _ in SourceParser(options: options.parse, detection: d) }
+            }
+            var (consumed, batches) = parseRound(data, arrival: arrival, final: final)
+            if consumed == 0 && !final && data.count > options.parse.maxRecordBytes {
+                // One multi-line record outgrew the whole round: end it here rather than wait forever.
+                (consumed, batches) = parseRound(data, arrival: arrival, final: true)
+            }
+            for b in batches where !b.isEmpty { try onBatch(b) }
             // An over-long line in progress continues in the first piece of the next round.
             if workers > 1, parsers[workers - 1].isSkippingLongLine {
                 parsers[workers - 1].isSkippingLongLine = false
                 parsers[0].isSkippingLongLine = true
             }
-            if eof && consumed == 0 && filled > 0 {
-                // Cannot happen with final parsing; guard against a loop all the same.
-                break
-            }
+            return consumed
         }
-        for p in parsers { stats.merge(p.stats) }
-        return LoadResult(source: name, detection: detection ?? Detection(format: nil, confidence: 0, sampled: 0, forced: false),
-                          stats: stats)
+
+        /// Splits `data` at record boundaries into one piece per worker and parses them side by
+        /// side. Every piece but the last is complete, so only the last can leave bytes unused.
+        private func parseRound(_ data: UnsafeBufferPointer<UInt8>, arrival: Int64, final: Bool) -> (Int, [RecordBatch]) {
+            var cuts = [0]
+            if workers > 1 && data.count >= 2 * 65536 {
+                for k in 1..<workers {
+                    let b = SourceParser.recordBoundary(data, near: data.count * k / workers)
+                    if b > cuts.last! && b < data.count { cuts.append(b) }
+                }
+            }
+            cuts.append(data.count)
+            let bounds = cuts
+            let pieces = cuts.count - 1
+            // Each iteration writes only its own slot of these.
+            let out = UnsafeMutableBufferPointer<RecordBatch>.allocate(capacity: pieces)
+            out.initialize(repeating: RecordBatch(source: name))
+            let used = UnsafeMutableBufferPointer<Int>.allocate(capacity: pieces)
+            used.initialize(repeating: 0)
+            defer { out.deinitialize(); out.deallocate(); used.deallocate() }
+            let shared = UncheckedBox((data: data, out: out, used: used, parsers: parsers))
+            DispatchQueue.concurrentPerform(iterations: pieces) { k in
+                let s = shared.value
+                let piece = UnsafeBufferPointer(rebasing: s.data[bounds[k]..<bounds[k + 1]])
+                let isLast = k == pieces - 1
+                // Room for the piece's records up front: regrowing arrays cost more than parsing.
+                let rows = s.parsers[k].estimatedRows(forBytes: piece.count)
+                s.out[k].reserve(rows: rows, bytesPerRow: piece.count / max(rows, 1))
+                s.used[k] = s.parsers[k].parse(piece, arrival: arrival, final: !isLast || final, into: &s.out[k])
+                s.out[k].finish()
+            }
+            return (bounds[pieces - 1] + used[pieces - 1], Array(out))
+        }
     }
+}
+
+/// A regular, uncompressed file mapped read-only into memory for the time of a load.
+final class MappedFile {
+    let bytes: UnsafeBufferPointer<UInt8>
+    private let base: UnsafeMutableRawPointer
+    private let length: Int
+
+    /// nil when the path is not a plain non-empty regular file (a pipe, gzip data), which is read instead.
+    init?(path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SourceError.unreadable(path, String(cString: strerror(errno))) }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0 else { return nil }
+        var magic: (UInt8, UInt8) = (0, 0)
+        if pread(fd, &magic, 2, 0) == 2, magic == (0x1F, 0x8B) { return nil }
+        let len = Int(st.st_size)
+        guard let p = mmap(nil, len, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else { return nil }
+        _ = madvise(p, len, MADV_SEQUENTIAL)
+        base = p
+        length = len
+        bytes = UnsafeBufferPointer(start: p.assumingMemoryBound(to: UInt8.self), count: len)
+    }
+
+    deinit { munmap(base, length) }
 }
 
 /// Lets a value cross into `concurrentPerform`, where each iteration touches only its own slot.

@@ -74,9 +74,27 @@ public struct Column: Sendable {
     public private(set) var validity: [UInt64] = []
     public private(set) var nonNullCount = 0
 
-    public init(name: String, type: ColumnType = .null) {
+    /// Rows to reserve room for when the column gets its first value (set by the batch).
+    var expectedRows = 0
+
+    public init(name: String, type: ColumnType = .null, expectedRows: Int = 0) {
         self.name = name
         self.type = type
+        self.expectedRows = expectedRows
+    }
+
+    /// Reserves room for `expectedRows` values of `type` (and `bytesPerValue` string bytes).
+    mutating func reserve(bytesPerValue: Int = 16) {
+        guard expectedRows > 0 else { return }
+        switch type {
+        case .bool, .int, .timestamp: ints.reserveCapacity(expectedRows)
+        case .double: doubles.reserveCapacity(expectedRows)
+        case .string:
+            offsets.reserveCapacity(expectedRows + 1)
+            bytes.reserveCapacity(expectedRows * bytesPerValue)
+        case .null: break
+        }
+        validity.reserveCapacity(expectedRows / 64 + 1)
     }
 
     @inline(__always) public func isValid(_ row: Int) -> Bool {
@@ -221,6 +239,7 @@ public struct Column: Sendable {
         let old = self
         ints = []; doubles = []; bytes = []; offsets = [0]
         type = target
+        defer { reserve() }
         switch target {
         case .bool, .int, .timestamp:
             ints = Array(repeating: 0, count: count)  // only ever from .null

@@ -78,8 +78,23 @@ public struct RecordBatch: Sendable {
     private var rowHasHost = false
     public private(set) var reference: Int64 = 0
 
+    /// Rows this batch expects, so that columns reserve room once instead of regrowing.
+    public private(set) var expectedRows = 0
+
     public init(source: String) {
         self.source = source
+    }
+
+    /// Reserves room for about `rows` records of about `bytesPerRow` raw bytes each.
+    public mutating func reserve(rows: Int, bytesPerRow: Int) {
+        expectedRows = rows
+        ts.reserveCapacity(rows); ingestTs.reserveCapacity(rows); levels.reserveCapacity(rows)
+        flags.reserveCapacity(rows); formatIndex.reserveCapacity(rows)
+        raw = Column(name: "raw", type: .string, expectedRows: rows)
+        raw.reserve(bytesPerValue: bytesPerRow + 1)
+        host.expectedRows = rows
+        message.expectedRows = rows
+        for i in fields.indices { fields[i].expectedRows = rows }
     }
 
     public var isEmpty: Bool { count == 0 }
@@ -166,7 +181,7 @@ public struct RecordBatch: Sendable {
             let c = Int(slotCache[slot])
             if c >= 0 {
                 let same = fieldKeys[c].withUnsafeBufferPointer { k in
-                    k.count == key.count && memcmp(k.baseAddress!, key.base, key.count) == 0
+                    k.count == key.count && bytesEqual(k.baseAddress!, key.base, key.count)
                 }
                 if same { return c }
             }
@@ -205,7 +220,7 @@ public struct RecordBatch: Sendable {
         let (role, isCore) = FieldRole.of(name)
         let storedName = (isCore || CoreColumn.names.contains(name)) ? CoreColumn.renamed(name) : name
         let c = fields.count
-        fields.append(Column(name: storedName))
+        fields.append(Column(name: storedName, expectedRows: expectedRows))
         fieldKeys.append(keyBytes)
         fieldRoles.append(role)
         fieldIsCoreName.append(isCore || CoreColumn.names.contains(name))
@@ -336,6 +351,19 @@ public struct RecordBatch: Sendable {
         default: return column(named: name)?.value(at: row)
         }
     }
+}
+
+/// Equality of short byte strings (field names): a loop beats a `memcmp` call at these lengths.
+@inline(__always)
+func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+    if n > 32 { return memcmp(a, b, n) == 0 }
+    var i = 0
+    while i + 8 <= n {
+        if UnsafeRawPointer(a + i).loadUnaligned(as: UInt64.self) != UnsafeRawPointer(b + i).loadUnaligned(as: UInt64.self) { return false }
+        i += 8
+    }
+    while i < n { if a[i] != b[i] { return false }; i += 1 }
+    return true
 }
 
 extension Level {

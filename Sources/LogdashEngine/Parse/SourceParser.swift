@@ -112,7 +112,13 @@ public final class SourceParser {
         formatCounts = Array(repeating: 0, count: names.count)
     }
 
-    /// Counts so far; every input byte is in one of them.
+    /// About how many records `bytes` more input will give, from what was seen so far.
+    public func estimatedRows(forBytes bytes: Int) -> Int {
+        let perRow = counts.records > 1000 ? max(16, counts.bytes / counts.records) : 160
+        return bytes / perRow + 16
+    }
+
+        /// Counts so far; every input byte is in one of them.
     public var stats: SourceStats {
         var s = counts
         for (i, n) in formatCounts.enumerated() where n != 0 { s.perFormat[formatNames[i], default: 0] += n }

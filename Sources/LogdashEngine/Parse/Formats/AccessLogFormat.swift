@@ -63,12 +63,18 @@ public struct AccessLogFormat: LogFormat {
         if !ident.equals("-") { put(K.ident, ident, &batch) }
         if !user.equals("-") { put(K.user, user, &batch) }
         // "METHOD target PROTOCOL"
-        if let sp1 = memchrIndex(request, ASCII.space, from: 0) {
+        // Short strings: plain loops beat memchr calls here.
+        func find(_ b: UInt8, in l: ByteLine) -> Int? {
+            var j = 0
+            while j < l.count { if l[j] == b { return j }; j += 1 }
+            return nil
+        }
+        if let sp1 = find(ASCII.space, in: request) {
             put(K.method, request.slice(0, sp1), &batch)
             let rest = request.slice(sp1 + 1, request.count)
-            let sp2 = memchrIndex(rest, ASCII.space, from: 0) ?? rest.count
+            let sp2 = find(ASCII.space, in: rest) ?? rest.count
             let target = rest.slice(0, sp2)
-            if let q = memchrIndex(target, 0x3F, from: 0) {
+            if let q = find(0x3F, in: target) {
                 put(K.path, target.slice(0, q), &batch)
                 put(K.query, target.slice(q + 1, target.count), &batch)
             } else {
