@@ -102,6 +102,21 @@ import Testing
         #expect(rows[1]["level"] as? String == "error")
     }
 
+    @Test func catReadsAPipeOnStdin() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "i=0; while [ $i -lt 3000 ]; do echo \"n=$i level=info msg=hello\"; i=$((i+1)); done | '\(Self.binary)' cat -o ndjson -"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        #expect(p.terminationStatus == 0)
+        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n")
+        #expect(lines.count == 3000)
+        #expect(lines.last?.contains(#""n":2999"#) == true)
+    }
+
     @Test func catTextOutputNeverPassesEscapeSequences() throws {
         let r = try logdash(["cat", "--output", "text", "-"], stdin: "\u{1B}]0;pwned\u{07}\u{1B}[2J hello\n")
         #expect(r.status == 0)

@@ -63,10 +63,16 @@ public enum SourceLoader {
         var state = try RoundState(name: name, options: options, workers: options.workers)
         let roundBytes = options.chunkBytes * options.workers
         var pos = 0
+        var window = roundBytes
         while pos < data.count {
-            let end = min(data.count, pos + roundBytes)
-            let round = UnsafeBufferPointer(rebasing: data[pos..<end])
-            pos += try state.parse(round, final: end == data.count, onBatch: onBatch)
+            let end = min(data.count, pos + window)
+            let final = end == data.count
+            // A multi-line record longer than the window: widen it (up to 64 MiB) before giving up.
+            let canGrow = !final && window < 64 << 20
+            let used = try state.parse(UnsafeBufferPointer(rebasing: data[pos..<end]), final: final, canGrow: canGrow, onBatch: onBatch)
+            if used == 0 && canGrow { window *= 2; continue }
+            window = roundBytes
+            pos += used
         }
         return state.result
     }
@@ -92,7 +98,7 @@ public enum SourceLoader {
             }
             if filled == 0 { continue }
             let consumed = try buffer.withUnsafeBufferPointer { all in
-                try state.parse(UnsafeBufferPointer(rebasing: all[0..<filled]), final: eof, onBatch: onBatch)
+                try state.parse(UnsafeBufferPointer(rebasing: all[0..<filled]), final: eof, canGrow: filled < all.count, onBatch: onBatch)
             }
             // Keep the unused tail for the next round.
             if consumed < filled {
@@ -128,7 +134,10 @@ public enum SourceLoader {
 
         /// Parses one round of bytes on every worker and hands its batches on in order; returns
         /// the bytes used. The rest (an unfinished last record) must come again with more after it.
-        mutating func parse(_ data: UnsafeBufferPointer<UInt8>, final: Bool, onBatch: (RecordBatch) throws -> Void) throws -> Int {
+        /// When nothing could be used and `canGrow` is false (no more bytes can join this round),
+        /// the open record is ended where the round ends rather than waited for forever.
+        mutating func parse(_ data: UnsafeBufferPointer<UInt8>, final: Bool, canGrow: Bool,
+                            onBatch: (RecordBatch) throws -> Void) throws -> Int {
             let arrival = options.now()
             if detection == nil {
                 let d = try SourceParser.detect(UnsafeBufferPointer(rebasing: data[0..<min(data.count, 1 << 18)]),
@@ -136,10 +145,9 @@ public enum SourceLoader {
                 detection = d
                 parsers = (0..<workers).map { _ in SourceParser(options: options.parse, detection: d) }
             }
-            var (consumed, batches) = parseRound(data, arrival: arrival, final: final)
-            if consumed == 0 && !final && data.count > options.parse.maxRecordBytes {
-                // One multi-line record outgrew the whole round: end it here rather than wait forever.
-                (consumed, batches) = parseRound(data, arrival: arrival, final: true)
+            var (consumed, batches) = parseRound(data, arrival: arrival, final: final, closeLastRecord: false)
+            if consumed == 0 && !final && !canGrow {
+                (consumed, batches) = parseRound(data, arrival: arrival, final: false, closeLastRecord: true)
             }
             for b in batches where !b.isEmpty { try onBatch(b) }
             // An over-long line in progress continues in the first piece of the next round.
@@ -152,7 +160,8 @@ public enum SourceLoader {
 
         /// Splits `data` at record boundaries into one piece per worker and parses them side by
         /// side. Every piece but the last is complete, so only the last can leave bytes unused.
-        private func parseRound(_ data: UnsafeBufferPointer<UInt8>, arrival: Int64, final: Bool) -> (Int, [RecordBatch]) {
+        private func parseRound(_ data: UnsafeBufferPointer<UInt8>, arrival: Int64, final: Bool,
+                                closeLastRecord: Bool) -> (Int, [RecordBatch]) {
             var cuts = [0]
             if workers > 1 && data.count >= 2 * 65536 {
                 for k in 1..<workers {
@@ -177,7 +186,8 @@ public enum SourceLoader {
                 // Room for the piece's records up front: regrowing arrays cost more than parsing.
                 let rows = s.parsers[k].estimatedRows(forBytes: piece.count)
                 s.out[k].reserve(rows: rows, bytesPerRow: piece.count / max(rows, 1))
-                s.used[k] = s.parsers[k].parse(piece, arrival: arrival, final: !isLast || final, into: &s.out[k])
+                s.used[k] = s.parsers[k].parse(piece, arrival: arrival, final: !isLast || final,
+                                               closeLastRecord: closeLastRecord, into: &s.out[k])
                 s.out[k].finish()
             }
             return (bounds[pieces - 1] + used[pieces - 1], Array(out))

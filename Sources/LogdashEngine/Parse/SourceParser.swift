@@ -165,8 +165,10 @@ public final class SourceParser {
 
     /// Parses the complete records in `buf` into `batch` and returns how many bytes it used.
     /// Unless `final`, an unfinished last line, and a last record that continuation lines may
-    /// still extend, are left for the next call (with more bytes after them).
-    public func parse(_ buf: UnsafeBufferPointer<UInt8>, arrival: Int64, final: Bool, into batch: inout RecordBatch) -> Int {
+    /// still extend, are left for the next call (with more bytes after them). `closeLastRecord`
+    /// ends that last record all the same (when no more bytes can join it).
+    public func parse(_ buf: UnsafeBufferPointer<UInt8>, arrival: Int64, final: Bool, closeLastRecord: Bool = false,
+                      into batch: inout RecordBatch) -> Int {
         guard let base = buf.baseAddress, buf.count > 0 else { return 0 }
         batch.setFormatNames(formatNames)
         let rawSlot = formatNames.count - 1
@@ -176,10 +178,11 @@ public final class SourceParser {
         var pos = 0
         // The open record: where it starts and ends, whether it joins continuation lines.
         var open = false
-        var openStart = 0, openEnd = 0, openLines = 0
+        var openStart = 0, openEnd = 0
         var openJoins = false, openFlags: RecordFlags = [], openFormat = -1
         var openSawException = false
-        var openEmptyLines = 0  // empty lines seen since the open record started
+        // The counts as they were before the open record's first line, to undo it exactly.
+        var countsBeforeOpen = counts
 
         func close(_ batch: inout RecordBatch) {
             batch.commitRow(raw: all.slice(openStart, openEnd), arrival: arrival, format: openFormat, flags: openFlags)
@@ -210,23 +213,25 @@ public final class SourceParser {
                 break  // an unfinished line: wait for the rest
             }
             if lineEnd > pos, all[lineEnd - 1] == ASCII.cr { lineEnd -= 1 }
+            var cutBytes = 0
             if lineEnd - pos > maxBytes {
                 let keep = SourceParser.utf8Boundary(all, pos, pos + maxBytes)
-                counts.truncatedBytes += lineEnd - keep
+                cutBytes = lineEnd - keep
                 lineEnd = keep
                 cut = true
             }
-            counts.lines += 1
             let line = all.slice(pos, lineEnd)
             if line.count == 0 {
+                counts.lines += 1
                 counts.emptyLines += 1
-                if open { openEmptyLines += 1 }
                 counts.bytes += next - pos
                 pos = next
                 continue
             }
             if open, openJoins, Continuation.isContinuation(line) {
+                counts.lines += 1
                 counts.continuationLines += 1
+                counts.truncatedBytes += cutBytes
                 if openEnd - openStart + 1 + line.count <= maxBytes && !openFlags.contains(.truncated) {
                     batch.appendToMessage(line)
                     if !openSawException, let cls = Continuation.exceptionClass(line) {
@@ -234,7 +239,6 @@ public final class SourceParser {
                         batch.put(string: cls, field: batch.field(named: "exception"))
                     }
                     openEnd = lineEnd
-                    openLines += 1
                     openFlags.insert(.multiline)
                 } else {
                     if !openFlags.contains(.truncated) { counts.truncated += 1 }
@@ -247,12 +251,14 @@ public final class SourceParser {
             }
             if open { close(&batch) }
             // A new record starts here.
+            countsBeforeOpen = counts
+            counts.lines += 1
+            counts.truncatedBytes += cutBytes
             batch.beginRow(arrival: arrival)
             open = true
-            openStart = pos; openEnd = lineEnd; openLines = 1
+            openStart = pos; openEnd = lineEnd
             openFlags = cut ? [.truncated] : []
             openSawException = false
-            openEmptyLines = 0
             if cut { counts.truncated += 1 }
             if let f = format, f.parse(line, into: &batch, scratch: scratch) {
                 openFormat = formatSlot
@@ -286,17 +292,12 @@ public final class SourceParser {
         }
         if open {
             // A record that continuation lines could still extend waits for more bytes.
-            if final || !openJoins || skippingLongLine {
+            if final || closeLastRecord || !openJoins || skippingLongLine {
                 close(&batch)
             } else {
                 batch.abandonRow()
                 formatCounts[openFormat] -= 1
-                if openFlags.contains(.unparsed) { counts.unparsed -= 1 }
-                if openFlags.contains(.truncated) { counts.truncated -= 1 }
-                counts.lines -= openLines + openEmptyLines
-                counts.emptyLines -= openEmptyLines
-                counts.continuationLines -= openLines - 1
-                counts.bytes -= pos - openStart
+                counts = countsBeforeOpen
                 pos = openStart
             }
         }

@@ -67,6 +67,34 @@ import Testing
         #expect(try rows(3, 65536) == serial)
     }
 
+    @Test func aStackTraceLongerThanARoundEndsInsteadOfHanging() throws {
+        // 40,000 continuation lines (~1.4 MB) after one head line, rounds of 8 KiB, records of 64 KiB at most.
+        var text = "2026-11-27 14:00:00,000 ERROR [main] a.B - boom\n"
+        for i in 0..<40_000 { text += "\tat a.B.frame\(i)(B.java:1)\n" }
+        text += "2026-11-27 14:00:01,000 INFO  [main] a.B - after\n"
+        let data = Array(text.utf8)
+        for mapped in [true, false] {
+            var options = LoadOptions(workers: 2, chunkBytes: 4096, now: { arrival })
+            options.parse.maxRecordBytes = 65536
+            var rows: [Rec] = []
+            let res: LoadResult
+            if mapped {
+                res = try data.withUnsafeBufferPointer { try SourceLoader.run(mapped: $0, name: "t", options: options) { rows += records($0) } }
+            } else {
+                let dir = try tempDir()
+                let f = dir.appendingPathComponent("t.log")
+                try Data(data).write(to: f)
+                res = try SourceLoader.run(FileInput(path: f.path), name: "t", options: options) { rows += records($0) }
+            }
+            #expect(res.stats.bytes == data.count)
+            #expect(res.stats.lines == 40_002)
+            #expect(rows.first?.flags.contains(.truncated) == true)
+            #expect(rows.last?["message"] == .string("after"))
+            #expect(rows.count == res.stats.records)
+            #expect(res.stats.records + res.stats.continuationLines == 40_002)
+        }
+    }
+
     @Test func globsExpandAndMissingFilesAreClearErrors() throws {
         let dir = try tempDir()
         for n in ["a.log", "b.log", "c.txt"] { try "x=1 y=2\n".write(to: dir.appendingPathComponent(n), atomically: true, encoding: .utf8) }
