@@ -70,7 +70,6 @@ public struct RecordBatch: Sendable {
     private var slotCache: [Int32] = Array(repeating: -1, count: 64)
 
     // The row being built.
-    private var rowTouched: [Int32] = []
     private var rowTs: Int64 = 0
     private var rowHasTs = false
     private var rowLevel: UInt8 = 0
@@ -104,17 +103,16 @@ public struct RecordBatch: Sendable {
     /// Starts a record; `arrival` is its arrival time, also the reference for year inference.
     public mutating func beginRow(arrival: Int64) {
         reference = arrival
-        rowTouched.removeAll(keepingCapacity: true)
         rowHasTs = false
         rowLevel = 0
         rowHasMessage = false
         rowHasHost = false
     }
 
-    /// Undoes every field written since `beginRow`.
+    /// Undoes every field written since `beginRow`. Rare (a line that did not fit a format
+    /// after all), so it looks at every column rather than have each write keep a list.
     public mutating func abandonRow() {
-        for c in rowTouched { fields[Int(c)].truncate(to: count) }
-        rowTouched.removeAll(keepingCapacity: true)
+        for i in fields.indices where fields[i].count > count { fields[i].truncate(to: count) }
         if rowHasMessage { message.truncate(to: count) }
         if rowHasHost { host.truncate(to: count) }
         rowHasTs = false
@@ -139,7 +137,6 @@ public struct RecordBatch: Sendable {
         raw.pad(to: count)
         raw.append(line)
         count += 1
-        rowTouched.removeAll(keepingCapacity: true)
     }
 
     public func format(at row: Int) -> String { formatNames[Int(formatIndex[row])] }
@@ -241,7 +238,6 @@ public struct RecordBatch: Sendable {
     private mutating func touch(_ c: Int) -> Bool {
         if fields[c].count > count { return false }  // a repeated key: the first value wins
         fields[c].pad(to: count)
-        rowTouched.append(Int32(c))
         return true
     }
 

@@ -268,16 +268,26 @@ public enum Timestamp {
         return (sign * (h * 3600 + m * 60), len)
     }
 
-    private static let monthNames: [UInt32] = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-        .map { s in s.utf8.reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
-
     /// A three-letter English month name at `i` (any case): 1...12.
     @inline(__always)
     static func month(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> Int? {
         guard i + 3 <= n else { return nil }
         let key = UInt32(ASCII.lower(p[i])) << 16 | UInt32(ASCII.lower(p[i + 1])) << 8 | UInt32(ASCII.lower(p[i + 2]))
-        for (k, v) in monthNames.enumerated() where v == key { return k + 1 }
-        return nil
+        switch key {
+        case 0x6A_616E: return 1   // jan
+        case 0x66_6562: return 2   // feb
+        case 0x6D_6172: return 3   // mar
+        case 0x61_7072: return 4   // apr
+        case 0x6D_6179: return 5   // may
+        case 0x6A_756E: return 6   // jun
+        case 0x6A_756C: return 7   // jul
+        case 0x61_7567: return 8   // aug
+        case 0x73_6570: return 9   // sep
+        case 0x6F_6374: return 10  // oct
+        case 0x6E_6F76: return 11  // nov
+        case 0x64_6563: return 12  // dec
+        default: return nil
+        }
     }
 
     /// The year for a date written without one: the latest year that does not put it more than
