@@ -117,6 +117,43 @@ import Testing
         #expect(lines.last?.contains(#""n":2999"#) == true)
     }
 
+    /// `gen_logs.py` writes the same events in every format for one seed; its JSON is the truth.
+    @Test func catRoundTripsEveryGeneratedFormatThroughNDJSON() throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("shared/bench/gen_logs.py").path
+        func gen(_ format: String) throws -> String {
+            let path = FileManager.default.temporaryDirectory.appendingPathComponent("gen-\(format)-\(UUID().uuidString).log").path
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", "python3 '\(script)' --format \(format) --lines 2000 --seed 11 > '\(path)'"]
+            try p.run()
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0, "gen_logs.py must be at \(script)")
+            return path
+        }
+        let truth = try String(contentsOfFile: gen("json"), encoding: .utf8).split(separator: "\n")
+            .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let checks: [String: [(String, String)]] = [  // our column ← generator key
+            "json": [("message", "msg"), ("level", "level"), ("host", "host"), ("path", "path"), ("status", "status"), ("latency_ms", "latency_ms")],
+            "logfmt": [("message", "msg"), ("level", "level"), ("user", "user"), ("status", "status"), ("bytes", "bytes")],
+            "combined": [("method", "method"), ("path", "path"), ("status", "status"), ("bytes", "bytes")],
+            "syslog5424": [("message", "msg"), ("host", "host"), ("app", "service"), ("level", "level"), ("latency_ms", "latency_ms")],
+        ]
+        for (format, pairs) in checks.sorted(by: { $0.key < $1.key }) {
+            let r = try logdash(["cat", "-o", "ndjson", try gen(format)])
+            #expect(r.status == 0, "\(format): \(r.err)")
+            let rows = try r.out.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+            #expect(rows.count == truth.count, "\(format)")
+            for (row, want) in zip(rows, truth) {
+                for (ours, theirs) in pairs {
+                    #expect("\(row[ours] ?? "nil")" == "\(want[theirs] ?? "nil")", "\(format) \(ours)")
+                }
+                let ts = row["ts"] as! String, wantTs = want["ts"] as! String
+                #expect(format == "combined" ? ts.prefix(19) == wantTs.prefix(19) : ts == wantTs, "\(format) ts")
+            }
+        }
+    }
+
     @Test func catTextOutputNeverPassesEscapeSequences() throws {
         let r = try logdash(["cat", "--output", "text", "-"], stdin: "\u{1B}]0;pwned\u{07}\u{1B}[2J hello\n")
         #expect(r.status == 0)
