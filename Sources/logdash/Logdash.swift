@@ -15,7 +15,7 @@ struct Logdash: ParsableCommand {
             on standard input, logdash reads the demo stream.
             """,
         version: version,
-        subcommands: [Cat.self, Inspect.self],
+        subcommands: [Cat.self, Inspect.self, QueryCommand.self],
         defaultSubcommand: Cat.self
     )
 }

@@ -49,6 +49,7 @@ struct RecordWriter {
             case .double(let d): out.append(contentsOf: (d.isFinite ? Value.format(d) : "null").utf8)
             case .string(let s): JSONText.appendString(s, to: &out)
             case .timestamp(let ns): JSONText.appendString(Timestamp.iso8601(ns), to: &out)
+            case .interval: JSONText.appendString(v.description, to: &out)
             }
         }
         out.append(UInt8(ascii: "}"))

@@ -37,6 +37,8 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
     case double(Double)
     case string(String)
     case timestamp(Int64)
+    /// A span of time in nanoseconds (`INTERVAL '5' MINUTE`, the difference of two times).
+    case interval(Int64)
 
     public var description: String {
         switch self {
@@ -46,7 +48,21 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
         case .double(let v): Value.format(v)
         case .string(let s): s
         case .timestamp(let ns): Timestamp.iso8601(ns)
+        case .interval(let ns): Value.formatInterval(ns)
         }
+    }
+
+    /// `1 day 02:03:04.500`, the way Trino prints a day-to-second interval.
+    public static func formatInterval(_ ns: Int64) -> String {
+        let sign = ns < 0 ? "-" : ""
+        var rest = ns.magnitude
+        let days = rest / (86400 * 1_000_000_000); rest %= 86400 * 1_000_000_000
+        let h = rest / 3_600_000_000_000; rest %= 3_600_000_000_000
+        let m = rest / 60_000_000_000; rest %= 60_000_000_000
+        let s = rest / 1_000_000_000, ms = rest % 1_000_000_000 / 1_000_000
+        func two(_ v: UInt64) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let msText = ms < 10 ? "00\(ms)" : ms < 100 ? "0\(ms)" : "\(ms)"
+        return "\(sign)\(days) \(two(h)):\(two(m)):\(two(s)).\(msText)"
     }
 
     /// Shortest text that reads back as the same double; integral values without `.0`.

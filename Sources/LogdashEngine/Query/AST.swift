@@ -1,0 +1,100 @@
+/// The syntax tree of a query, as the parser hands it to the planner. Every node that can be
+/// wrong at run time carries the offset of its text, for error carets.
+public indirect enum Expr: Sendable {
+    case literal(Value, at: Int)
+    case column(String, at: Int)
+    case unary(String, Expr, at: Int)                 // "-", "not"
+    case binary(String, Expr, Expr, at: Int)          // "+", "=", "and", "||" …
+    case call(String, [Expr], distinct: Bool, star: Bool, at: Int)
+    case caseWhen(Expr?, [(Expr, Expr)], Expr?, at: Int)
+    case cast(Expr, ColumnType, isTry: Bool, at: Int)
+    case inList(Expr, [Expr], negated: Bool, at: Int)
+    case between(Expr, Expr, Expr, negated: Bool, at: Int)
+    case like(Expr, Expr, negated: Bool, caseInsensitive: Bool, at: Int)
+    case isNull(Expr, negated: Bool, at: Int)
+    case interval(Int64, at: Int)                     // nanoseconds
+
+    public var position: Int {
+        switch self {
+        case .literal(_, let p), .column(_, let p), .unary(_, _, let p), .binary(_, _, _, let p), .call(_, _, _, _, let p),
+             .caseWhen(_, _, _, let p), .cast(_, _, _, let p), .inList(_, _, _, let p), .between(_, _, _, _, let p),
+             .like(_, _, _, _, let p), .isNull(_, _, let p), .interval(_, let p):
+            return p
+        }
+    }
+
+    /// A canonical text of the expression without positions: two spellings of the same
+    /// expression (in SELECT and GROUP BY) compare equal.
+    public var canonical: String {
+        switch self {
+        case .literal(let v, _): if case .string(let s) = v { return "'\(s)'" } else { return v.description }
+        case .column(let n, _): return "\"\(n.lowercased())\""
+        case .unary(let op, let e, _): return "(\(op) \(e.canonical))"
+        case .binary(let op, let l, let r, _): return "(\(l.canonical) \(op) \(r.canonical))"
+        case .call(let n, let args, let d, let star, _):
+            return "\(n)(\(d ? "distinct " : "")\(star ? "*" : args.map(\.canonical).joined(separator: ", ")))"
+        case .caseWhen(let o, let w, let e, _):
+            return "case \(o?.canonical ?? "") " + w.map { "when \($0.0.canonical) then \($0.1.canonical)" }.joined(separator: " ")
+                + " else \(e?.canonical ?? "null") end"
+        case .cast(let e, let t, let isTry, _): return "\(isTry ? "try_cast" : "cast")(\(e.canonical) as \(t))"
+        case .inList(let e, let l, let n, _): return "(\(e.canonical) \(n ? "not " : "")in (\(l.map(\.canonical).joined(separator: ", "))))"
+        case .between(let e, let lo, let hi, let n, _): return "(\(e.canonical) \(n ? "not " : "")between \(lo.canonical) and \(hi.canonical))"
+        case .like(let e, let p, let n, let ci, _): return "(\(e.canonical) \(n ? "not " : "")\(ci ? "ilike" : "like") \(p.canonical))"
+        case .isNull(let e, let n, _): return "(\(e.canonical) is \(n ? "not " : "")null)"
+        case .interval(let ns, _): return "interval \(ns)"
+        }
+    }
+
+    /// The name a result column gets when the query gives it none.
+    public var defaultName: String {
+        switch self {
+        case .column(let n, _): return n
+        case .call(let n, _, _, _, _): return n
+        default: return "_col"
+        }
+    }
+}
+
+public struct SelectItem: Sendable {
+    public var expr: Expr
+    public var alias: String?
+    /// `*`: every column of the input.
+    public var isStar: Bool
+}
+
+public struct OrderItem: Sendable {
+    public var expr: Expr
+    public var ascending: Bool
+    /// nil: NULLs last when ascending, first when descending (Trino's default).
+    public var nullsFirst: Bool?
+}
+
+public indirect enum TableRef: Sendable {
+    case table(String, at: Int)
+    case subquery(Query, alias: String?)
+}
+
+public struct Select: Sendable {
+    public var distinct = false
+    public var items: [SelectItem] = []
+    public var from: TableRef?
+    public var filter: Expr?
+    public var groupBy: [Expr] = []
+    public var having: Expr?
+    public var orderBy: [OrderItem] = []
+    public var limit: Int?
+    public var offset: Int = 0
+}
+
+public indirect enum Query: Sendable {
+    case select(Select)
+    case unionAll([Query], orderBy: [OrderItem], limit: Int?, offset: Int)
+    case with([(String, Query)], Query)
+}
+
+public enum Statement: Sendable {
+    case query(Query)
+    case showTables
+    case describe(String, at: Int)
+    case explain(Query)
+}

@@ -1,0 +1,431 @@
+import Foundation
+
+/// The row an expression reads: a row of a segment, or a row of values (a subquery's result,
+/// the groups of an aggregation). One cursor is reused for every row of a scan.
+final class RowCursor {
+    var segmentColumns: [SegmentColumn?] = []
+    var row = 0
+    var values: [Value]?
+
+    @inline(__always) func column(_ k: Int) -> Value {
+        if let values { return values[k] }
+        return segmentColumns[k]?.value(at: row) ?? .null
+    }
+}
+
+/// A compiled expression.
+typealias Eval = (RowCursor) throws -> Value
+
+/// Compiles expressions against the names of the columns their rows have.
+struct ExprCompiler {
+    /// Input column names, lower-cased.
+    let names: [String]
+    /// Evaluation time, for `now()`: fixed for the whole query.
+    let now: Int64
+    let regexCache = RegexCache()
+
+    func index(of name: String, at p: Int) throws -> Int {
+        let n = name.lowercased()
+        if let k = names.firstIndex(of: n) { return k }
+        throw QueryError(.unknownColumn, "unknown column '\(name)'" + ExprCompiler.suggestion(for: n, among: names), at: p)
+    }
+
+    /// ", did you mean 'x'?" when a known name is close (edit distance ≤ 2, or a prefix).
+    static func suggestion(for name: String, among names: [String]) -> String {
+        let visible = names.filter { !$0.hasPrefix("\u{1}") }
+        let best = visible.map { ($0, editDistance($0, name)) }.min { $0.1 < $1.1 }
+        if let (n, d) = best, d <= max(1, min(2, name.count / 3)) || n.hasPrefix(name) { return "; did you mean '\(n)'?" }
+        return ""
+    }
+
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        if a.isEmpty { return b.count }
+        var prev = Array(0...b.count)
+        for i in 1...a.count {
+            var cur = [i] + Array(repeating: 0, count: b.count)
+            for j in 1...max(b.count, 1) where j <= b.count {
+                cur[j] = Swift.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            prev = cur
+        }
+        return prev[b.count]
+    }
+
+    func compile(_ e: Expr) throws -> Eval {
+        switch e {
+        case .literal(let v, _):
+            return { _ in v }
+        case .interval(let ns, _):
+            return { _ in .interval(ns) }
+        case .column(let n, let p):
+            let k = try index(of: n, at: p)
+            return { $0.column(k) }
+        case .unary(let op, let x, let p):
+            let f = try compile(x)
+            if op == "not" {
+                return { r in
+                    switch try f(r) {
+                    case .null: return .null
+                    case .bool(let b): return .bool(!b)
+                    case let v: throw QueryError(.type, "NOT needs a boolean, not \(typeName(v))", at: p)
+                    }
+                }
+            }
+            return { r in try Arithmetic.apply("-", .int(0), try f(r), at: p) }
+        case .binary(let op, let l, let r, let p):
+            let fl = try compile(l), fr = try compile(r)
+            switch op {
+            case "and":
+                return { row in
+                    let a = try fl(row)
+                    if case .bool(false) = a { return .bool(false) }
+                    let b = try fr(row)
+                    if case .bool(false) = b { return .bool(false) }
+                    guard case .bool = a, case .bool = b else {
+                        if a == .null || b == .null, a == .null || a == .bool(true), b == .null || b == .bool(true) { return .null }
+                        throw QueryError(.type, "AND needs booleans, not \(typeName(a)) and \(typeName(b))", at: p)
+                    }
+                    return .bool(true)
+                }
+            case "or":
+                return { row in
+                    let a = try fl(row)
+                    if case .bool(true) = a { return .bool(true) }
+                    let b = try fr(row)
+                    if case .bool(true) = b { return .bool(true) }
+                    if a == .null || b == .null {
+                        guard a == .null || a == .bool(false), b == .null || b == .bool(false) else {
+                            throw QueryError(.type, "OR needs booleans, not \(typeName(a)) and \(typeName(b))", at: p)
+                        }
+                        return .null
+                    }
+                    guard case .bool = a, case .bool = b else {
+                        throw QueryError(.type, "OR needs booleans, not \(typeName(a)) and \(typeName(b))", at: p)
+                    }
+                    return .bool(false)
+                }
+            case "=", "<>", "<", "<=", ">", ">=":
+                return { row in
+                    let a = try fl(row), b = try fr(row)
+                    guard let c = try Compare.values(a, b, at: p) else { return .null }
+                    switch op {
+                    case "=": return .bool(c == 0)
+                    case "<>": return .bool(c != 0)
+                    case "<": return .bool(c < 0)
+                    case "<=": return .bool(c <= 0)
+                    case ">": return .bool(c > 0)
+                    default: return .bool(c >= 0)
+                    }
+                }
+            case "||":
+                return { row in
+                    let a = try fl(row), b = try fr(row)
+                    if a == .null || b == .null { return .null }
+                    return .string(textOf(a) + textOf(b))
+                }
+            default:
+                return { row in try Arithmetic.apply(op, try fl(row), try fr(row), at: p) }
+            }
+        case .isNull(let x, let negated, _):
+            let f = try compile(x)
+            return { r in .bool((try f(r) == .null) != negated) }
+        case .between(let x, let lo, let hi, let negated, let p):
+            let fx = try compile(x), fl = try compile(lo), fh = try compile(hi)
+            return { r in
+                let v = try fx(r)
+                guard let a = try Compare.values(v, try fl(r), at: p), let b = try Compare.values(v, try fh(r), at: p) else { return .null }
+                return .bool((a >= 0 && b <= 0) != negated)
+            }
+        case .inList(let x, let list, let negated, let p):
+            let fx = try compile(x)
+            let fs = try list.map(compile)
+            return { r in
+                let v = try fx(r)
+                if v == .null { return .null }
+                var sawNull = false
+                for f in fs {
+                    let w = try f(r)
+                    if w == .null { sawNull = true; continue }
+                    if try Compare.values(v, w, at: p) == 0 { return .bool(!negated) }
+                }
+                return sawNull ? .null : .bool(negated)
+            }
+        case .like(let x, let pattern, let negated, let ci, let p):
+            let fx = try compile(x)
+            if case .literal(.string(let pat), _) = pattern {
+                let m = LikePattern(pat, caseInsensitive: ci)
+                return { r in
+                    let v = try fx(r)
+                    if v == .null { return .null }
+                    return .bool(m.matches(textOf(v)) != negated)
+                }
+            }
+            let fp = try compile(pattern)
+            return { r in
+                let v = try fx(r), pv = try fp(r)
+                if v == .null || pv == .null { return .null }
+                guard case .string(let pat) = pv else { throw QueryError(.type, "LIKE needs a varchar pattern, not \(typeName(pv))", at: p) }
+                return .bool(LikePattern(pat, caseInsensitive: ci).matches(textOf(v)) != negated)
+            }
+        case .caseWhen(let operand, let whens, let other, let p):
+            let fo = try operand.map(compile)
+            let fw = try whens.map { (try compile($0.0), try compile($0.1)) }
+            let fe = try other.map(compile)
+            return { r in
+                let base = try fo?(r)
+                for (c, v) in fw {
+                    let cv = try c(r)
+                    if let base {
+                        if try Compare.values(base, cv, at: p) == 0 { return try v(r) }
+                    } else if cv == .bool(true) {
+                        return try v(r)
+                    }
+                }
+                return try fe?(r) ?? .null
+            }
+        case .cast(let x, let type, let isTry, let p):
+            let f = try compile(x)
+            return { r in
+                let v = try f(r)
+                if let c = Cast.value(v, to: type) { return c }
+                if isTry { return .null }
+                throw QueryError(.value, "cannot cast \(typeName(v)) '\(v)' to \(type)", at: p)
+            }
+        case .call(let name, let args, _, let star, let p):
+            if Aggregates.isAggregate(name) {
+                throw QueryError(.syntax, "aggregate \(name)() is not allowed here", at: p)
+            }
+            if star { throw QueryError(.syntax, "\(name)(*) is only for count", at: p) }
+            return try Functions.compile(name, args, at: p, self)
+        }
+    }
+}
+
+/// Regular expressions compiled once per pattern for a query.
+final class RegexCache: @unchecked Sendable {  // used by one query on one thread at a time
+    private var cache: [String: PCRERegex] = [:]
+    private var data: [ObjectIdentifier: PCRERegex.MatchData] = [:]
+
+    func regex(_ pattern: String, at p: Int) throws -> (PCRERegex, PCRERegex.MatchData) {
+        if let r = cache[pattern] { return (r, data[ObjectIdentifier(r)]!) }
+        do {
+            let r = try PCRERegex(pattern)
+            cache[pattern] = r
+            let d = r.makeMatchData()
+            data[ObjectIdentifier(r)] = d
+            return (r, d)
+        } catch {
+            throw QueryError(.value, "invalid regular expression: \(error)", at: p)
+        }
+    }
+}
+
+/// SQL's name for the type of a value, for error messages.
+func typeName(_ v: Value) -> String {
+    switch v {
+    case .null: "unknown"
+    case .bool: "boolean"
+    case .int: "bigint"
+    case .double: "double"
+    case .string: "varchar"
+    case .timestamp: "timestamp"
+    case .interval: "interval day to second"
+    }
+}
+
+/// The text of a value, as `||`, `concat` and string functions see it.
+func textOf(_ v: Value) -> String {
+    switch v {
+    case .string(let s): s
+    case .timestamp(let ns): Timestamp.iso8601(ns)
+    default: v.description
+    }
+}
+
+/// Comparisons between values: numbers across int and double, times against times (or text
+/// that reads as a time), text against text (or numbers, when the text reads as one — a field
+/// that widened to varchar still compares with numbers).
+enum Compare {
+    static func values(_ a: Value, _ b: Value, at p: Int) throws -> Int? {
+        switch (a, b) {
+        case (.null, _), (_, .null): return nil
+        case (.int(let x), .int(let y)): return x < y ? -1 : x > y ? 1 : 0
+        case (.int(let x), .double(let y)): return cmp(Double(x), y)
+        case (.double(let x), .int(let y)): return cmp(x, Double(y))
+        case (.double(let x), .double(let y)): return cmp(x, y)
+        case (.string(let x), .string(let y)): return x < y ? -1 : x > y ? 1 : 0
+        case (.timestamp(let x), .timestamp(let y)), (.interval(let x), .interval(let y)): return x < y ? -1 : x > y ? 1 : 0
+        case (.bool(let x), .bool(let y)): return x == y ? 0 : (!x ? -1 : 1)
+        case (.timestamp, .string(let s)):
+            guard let t = parseTime(s) else { throw QueryError(.type, "cannot compare timestamp with '\(s)', which is not a time", at: p) }
+            return try values(a, .timestamp(t), at: p)
+        case (.string(let s), .timestamp):
+            guard let t = parseTime(s) else { throw QueryError(.type, "cannot compare '\(s)', which is not a time, with timestamp", at: p) }
+            return try values(.timestamp(t), b, at: p)
+        case (.string(let s), .int), (.string(let s), .double):
+            guard let d = Double(s) else { return nil }
+            return try values(.double(d), b, at: p)
+        case (.int, .string(let s)), (.double, .string(let s)):
+            guard let d = Double(s) else { return nil }
+            return try values(a, .double(d), at: p)
+        default:
+            throw QueryError(.type, "cannot compare \(typeName(a)) with \(typeName(b))", at: p)
+        }
+    }
+
+    @inline(__always) static func cmp(_ x: Double, _ y: Double) -> Int {
+        // NaN sorts after every number, as in Trino.
+        if x.isNaN || y.isNaN { return x.isNaN ? (y.isNaN ? 0 : 1) : -1 }
+        return x < y ? -1 : x > y ? 1 : 0
+    }
+
+    static func parseTime(_ s: String) -> Int64? {
+        ByteLine.with(s) { Timestamp.parse(text: $0, reference: 0) }
+            ?? ByteLine.with(s + " 00:00:00") { Timestamp.parse(text: $0, reference: 0) }
+    }
+
+    /// Total order for ORDER BY: NULLs handled by the caller; mixed types by type rank.
+    static func forSort(_ a: Value, _ b: Value) -> Int {
+        if let c = try? values(a, b, at: 0) { return c }
+        return rank(a) - rank(b)
+    }
+
+    private static func rank(_ v: Value) -> Int {
+        switch v {
+        case .null: 0
+        case .bool: 1
+        case .int, .double: 2
+        case .timestamp: 3
+        case .interval: 4
+        case .string: 5
+        }
+    }
+}
+
+/// `+ - * / %` over numbers, and times with intervals.
+enum Arithmetic {
+    static func apply(_ op: String, _ a: Value, _ b: Value, at p: Int) throws -> Value {
+        switch (a, b) {
+        case (.null, _), (_, .null): return .null
+        case (.int(let x), .int(let y)):
+            switch op {
+            case "+": let (r, o) = x.addingReportingOverflow(y); if o { throw overflow(p) }; return .int(r)
+            case "-": let (r, o) = x.subtractingReportingOverflow(y); if o { throw overflow(p) }; return .int(r)
+            case "*": let (r, o) = x.multipliedReportingOverflow(by: y); if o { throw overflow(p) }; return .int(r)
+            case "/": if y == 0 { throw QueryError(.value, "division by zero", at: p) }; return .int(x / y)
+            default: if y == 0 { throw QueryError(.value, "division by zero", at: p) }; return .int(x % y)
+            }
+        case (.int, .double), (.double, .int), (.double, .double):
+            let x = number(a)!, y = number(b)!
+            switch op {
+            case "+": return .double(x + y)
+            case "-": return .double(x - y)
+            case "*": return .double(x * y)
+            case "/": return .double(x / y)
+            default: return .double(x.truncatingRemainder(dividingBy: y))
+            }
+        case (.timestamp(let t), .interval(let d)) where op == "+" || op == "-":
+            return .timestamp(op == "+" ? t + d : t - d)
+        case (.interval(let d), .timestamp(let t)) where op == "+":
+            return .timestamp(t + d)
+        case (.timestamp(let x), .timestamp(let y)) where op == "-":
+            return .interval(x - y)
+        case (.interval(let x), .interval(let y)) where op == "+" || op == "-":
+            return .interval(op == "+" ? x + y : x - y)
+        case (.interval(let x), .int(let y)) where op == "*" || op == "/":
+            if op == "/" && y == 0 { throw QueryError(.value, "division by zero", at: p) }
+            return .interval(op == "*" ? x * y : x / y)
+        case (.string(let s), _) where Double(s) != nil:
+            return try apply(op, Int64(s).map(Value.int) ?? .double(Double(s)!), b, at: p)
+        case (_, .string(let s)) where Double(s) != nil:
+            return try apply(op, a, Int64(s).map(Value.int) ?? .double(Double(s)!), at: p)
+        default:
+            throw QueryError(.type, "cannot apply '\(op)' to \(typeName(a)) and \(typeName(b))", at: p)
+        }
+    }
+
+    static func number(_ v: Value) -> Double? {
+        switch v {
+        case .int(let i): Double(i)
+        case .double(let d): d
+        default: nil
+        }
+    }
+
+    private static func overflow(_ p: Int) -> QueryError { QueryError(.value, "bigint overflow", at: p) }
+}
+
+/// CAST and TRY_CAST: nil when the value does not convert.
+enum Cast {
+    static func value(_ v: Value, to t: ColumnType) -> Value? {
+        if v == .null { return .null }
+        switch (t, v) {
+        case (.int, .int), (.double, .double), (.string, .string), (.bool, .bool), (.timestamp, .timestamp): return v
+        case (.int, .double(let d)): return d.isFinite && abs(d) < 9.2e18 ? .int(Int64(d.rounded())) : nil
+        case (.int, .bool(let b)): return .int(b ? 1 : 0)
+        case (.int, .string(let s)): return Int64(s.trimmingCharacters(in: .whitespaces)).map(Value.int)
+        case (.int, .timestamp(let ns)): return .int(ns / Timestamp.nanosPerSecond)
+        case (.double, .int(let i)): return .double(Double(i))
+        case (.double, .string(let s)): return Double(s.trimmingCharacters(in: .whitespaces)).map(Value.double)
+        case (.double, .bool(let b)): return .double(b ? 1 : 0)
+        case (.string, _): return .string(textOf(v))
+        case (.bool, .string(let s)):
+            switch s.lowercased() { case "true", "t", "1", "yes": return .bool(true); case "false", "f", "0", "no": return .bool(false); default: return nil }
+        case (.bool, .int(let i)): return .bool(i != 0)
+        case (.timestamp, .string(let s)): return Compare.parseTime(s).map(Value.timestamp)
+        case (.timestamp, .int(let i)): return Timestamp.fromEpoch(i).map(Value.timestamp)
+        default: return nil
+        }
+    }
+}
+
+/// A LIKE pattern: `%` any run, `_` any one character, matched over characters.
+struct LikePattern {
+    private enum Part { case literal([Character]), any, one }
+    private let parts: [Part]
+    private let caseInsensitive: Bool
+    /// A pattern `%text%` with no other wildcards: a plain substring search.
+    private let contains: String?
+
+    init(_ pattern: String, caseInsensitive: Bool) {
+        self.caseInsensitive = caseInsensitive
+        let p = caseInsensitive ? pattern.lowercased() : pattern
+        var parts: [Part] = [], lit: [Character] = []
+        for c in p {
+            if c == "%" || c == "_" {
+                if !lit.isEmpty { parts.append(.literal(lit)); lit = [] }
+                parts.append(c == "%" ? .any : .one)
+            } else {
+                lit.append(c)
+            }
+        }
+        if !lit.isEmpty { parts.append(.literal(lit)) }
+        self.parts = parts
+        if parts.count == 3, case .any = parts[0], case .literal(let l) = parts[1], case .any = parts[2] { contains = String(l) } else { contains = nil }
+    }
+
+    func matches(_ s0: String) -> Bool {
+        let s = caseInsensitive ? s0.lowercased() : s0
+        if let contains { return s.contains(contains) }
+        return match(Array(s), 0, 0)
+    }
+
+    private func match(_ s: [Character], _ si: Int, _ pi: Int) -> Bool {
+        if pi == parts.count { return si == s.count }
+        switch parts[pi] {
+        case .one: return si < s.count && match(s, si + 1, pi + 1)
+        case .literal(let l):
+            guard si + l.count <= s.count, Array(s[si..<si + l.count]) == l else { return false }
+            return match(s, si + l.count, pi + 1)
+        case .any:
+            if pi + 1 == parts.count { return true }
+            var k = si
+            while k <= s.count {
+                if match(s, k, pi + 1) { return true }
+                k += 1
+            }
+            return false
+        }
+    }
+}

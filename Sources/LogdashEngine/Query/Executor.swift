@@ -1,0 +1,470 @@
+/// The rows a query gives back.
+public struct ResultSet: Sendable, Equatable {
+    public var columns: [String]
+    public var rows: [[Value]]
+
+    public init(columns: [String], rows: [[Value]]) {
+        self.columns = columns
+        self.rows = rows
+    }
+}
+
+/// Runs SQL over a snapshot of the store. Tables: `logs` (every record) and `errors` (records
+/// that no format fitted or that were cut: `ts`, `ingest_ts`, `source`, `reason`, `raw`).
+public struct QueryEngine: Sendable {
+    public let snapshot: StoreSnapshot
+    /// What `now()` returns: fixed when the query starts.
+    public let now: Int64
+    /// `--since`/`--until`: records of `logs` outside [lower, upper] are invisible.
+    public let timeRange: (Int64, Int64)?
+
+    public init(snapshot: StoreSnapshot, now: Int64 = LoadOptions.wallClock(), timeRange: (Int64, Int64)? = nil) {
+        self.snapshot = snapshot
+        self.now = now
+        self.timeRange = timeRange
+    }
+
+    public func execute(_ sql: String) throws -> ResultSet {
+        switch try SQLParser.parse(sql) {
+        case .showTables:
+            return ResultSet(columns: ["table"], rows: [[.string("errors")], [.string("logs")]])
+        case .describe(let table, let p):
+            guard table.lowercased() == "logs" || table.lowercased() == "errors" else {
+                throw QueryError(.unknownTable, "unknown table '\(table)'; tables are logs and errors", at: p)
+            }
+            if table.lowercased() == "errors" {
+                let e = errorsRelation()
+                return ResultSet(columns: ["column", "type", "non_null"], rows: e.columns.enumerated().map { k, c in
+                    [.string(c), .string(k < 2 ? "timestamp" : "varchar"), .int(Int64(e.rows.filter { $0[k] != .null }.count))]
+                })
+            }
+            return ResultSet(columns: ["column", "type", "non_null"],
+                             rows: snapshot.schema.map { [.string($0.name), .string($0.type.description), .int(Int64($0.nonNull))] })
+        case .explain(let q):
+            var plan: [String] = []
+            _ = try run(q, ctes: [:], explain: &plan)
+            return ResultSet(columns: ["plan"], rows: plan.map { [.string($0)] })
+        case .query(let q):
+            var plan: [String] = []
+            return try run(q, ctes: [:], explain: &plan)
+        }
+    }
+
+    // MARK: relations
+
+    /// What a FROM names: the store's `logs`, or rows already computed.
+    enum Relation {
+        case logs
+        case rows(ResultSet)
+
+        func names(_ engine: QueryEngine) -> [String] {
+            switch self {
+            case .logs: engine.snapshot.schema.map { $0.name.lowercased() }
+            case .rows(let r): r.columns.map { $0.lowercased() }
+            }
+        }
+
+        func displayNames(_ engine: QueryEngine) -> [String] {
+            switch self {
+            case .logs: engine.snapshot.schema.map(\.name)
+            case .rows(let r): r.columns
+            }
+        }
+    }
+
+    func errorsRelation() -> ResultSet {
+        var rows: [[Value]] = []
+        for seg in snapshot.segments {
+            guard let ts = seg.columns["ts"], let ingest = seg.columns["ingest_ts"], let raw = seg.columns["raw"] else { continue }
+            for r in 0..<seg.rowCount {
+                let f = seg.flags[r]
+                guard f.contains(.unparsed) || f.contains(.truncated) else { continue }
+                let reason = [f.contains(.unparsed) ? "no format fitted the line" : nil,
+                              f.contains(.truncated) ? "longer than the maximum record size; cut" : nil].compactMap { $0 }.joined(separator: "; ")
+                rows.append([ts.value(at: r), ingest.value(at: r), .string(seg.source), .string(reason), raw.value(at: r)])
+            }
+        }
+        return ResultSet(columns: ["ts", "ingest_ts", "source", "reason", "raw"], rows: rows)
+    }
+
+    private func resolve(_ from: TableRef?, ctes: [String: ResultSet], explain: inout [String]) throws -> Relation {
+        switch from {
+        case nil:
+            return .rows(ResultSet(columns: [], rows: [[]]))  // SELECT 1: one row, no columns
+        case .table(let name, let p)?:
+            let n = name.lowercased()
+            if let cte = ctes[n] { explain.append("scan \(name) (common table expression, \(cte.rows.count) rows)"); return .rows(cte) }
+            if n == "logs" { return .logs }
+            if n == "errors" {
+                let e = errorsRelation()
+                explain.append("scan errors (\(e.rows.count) rows)")
+                return .rows(e)
+            }
+            throw QueryError(.unknownTable, "unknown table '\(name)'" + ExprCompiler.suggestion(for: n, among: ["logs", "errors"] + Array(ctes.keys)), at: p)
+        case .subquery(let q, _)?:
+            return .rows(try run(q, ctes: ctes, explain: &explain))
+        }
+    }
+
+    /// Calls `body` for every row of a relation (segments outside `timeBounds` skipped).
+    private func scan(_ rel: Relation, names: [String], timeBounds: (Int64, Int64)?, explain: inout [String],
+                      _ body: (RowCursor) throws -> Void) throws {
+        let cursor = RowCursor()
+        switch rel {
+        case .rows(let r):
+            for row in r.rows {
+                cursor.values = row
+                try body(cursor)
+            }
+        case .logs:
+            let actual = snapshot.schema.map(\.name)
+            var skipped = 0, scanned = 0
+            var bounds = timeBounds
+            if let (a, b) = timeRange { bounds = (max(a, bounds?.0 ?? a), min(b, bounds?.1 ?? b)) }
+            for seg in snapshot.segments {
+                if let (lo, hi) = bounds, seg.maxTs < lo || seg.minTs > hi { skipped += 1; continue }
+                scanned += 1
+                cursor.segmentColumns = actual.map { seg.columns[$0] }
+                let ts = seg.columns["ts"]!.ints
+                let whole = timeRange.map { seg.minTs >= $0.0 && seg.maxTs <= $0.1 } ?? true
+                for r in 0..<seg.rowCount {
+                    if !whole, let (a, b) = timeRange, ts[r] < a || ts[r] > b { continue }
+                    cursor.row = r
+                    try body(cursor)
+                }
+            }
+            explain.append("scan logs: \(scanned) of \(snapshot.segments.count) segments"
+                           + (timeBounds != nil ? ", \(skipped) skipped by their time range" : ""))
+        }
+    }
+
+    // MARK: queries
+
+    func run(_ q: Query, ctes: [String: ResultSet], explain: inout [String]) throws -> ResultSet {
+        switch q {
+        case .select(let s):
+            return try select(s, ctes: ctes, explain: &explain)
+        case .with(let defs, let body):
+            var scope = ctes
+            for (name, def) in defs {
+                scope[name.lowercased()] = try run(def, ctes: scope, explain: &explain)
+            }
+            return try run(body, ctes: scope, explain: &explain)
+        case .unionAll(let parts, let orderBy, let limit, let offset):
+            var out: ResultSet?
+            for part in parts {
+                let r = try run(part, ctes: ctes, explain: &explain)
+                if let o = out {
+                    guard o.columns.count == r.columns.count else {
+                        throw QueryError(.type, "UNION ALL parts have \(o.columns.count) and \(r.columns.count) columns", at: nil)
+                    }
+                    out!.rows += r.rows
+                } else {
+                    out = r
+                }
+            }
+            var result = out!
+            explain.append("union all of \(parts.count) parts")
+            // ORDER BY over the union's own columns.
+            let compiler = ExprCompiler(names: result.columns.map { $0.lowercased() }, now: now)
+            let keys = try orderKeys(orderBy, items: result.columns.map { ($0, nil as Expr?) }, compiler: compiler, fallback: nil)
+            if !orderBy.isEmpty {
+                let cursor = RowCursor()
+                let keyed = try result.rows.map { row -> ([Value], [Value]) in
+                    cursor.values = row
+                    return (row, try keys.map { k in try k.eval(cursor) })
+                }
+                result.rows = sortRows(keyed, orderBy).map(\.0)
+            }
+            result.rows = Array(result.rows.dropFirst(offset).prefix(limit ?? Int.max))
+            return result
+        }
+    }
+
+    /// An ORDER BY key: how to compute it from an output row or an input row.
+    private struct SortKey {
+        let eval: Eval
+    }
+
+    private func orderKeys(_ orderBy: [OrderItem], items: [(String, Expr?)], compiler: ExprCompiler, fallback: ExprCompiler?) throws -> [SortKey] {
+        try orderBy.map { o in
+            // An ordinal, an output alias, or an expression equal to an output column: read the output row.
+            if case .literal(.int(let n), let p) = o.expr {
+                guard n >= 1, n <= items.count else { throw QueryError(.value, "ORDER BY \(n) is not a result column (there are \(items.count))", at: p) }
+                let k = Int(n) - 1
+                return SortKey(eval: { $0.values![k] })
+            }
+            if case .column(let name, _) = o.expr, let k = items.firstIndex(where: { $0.0.lowercased() == name.lowercased() }) {
+                return SortKey(eval: { $0.values![k] })
+            }
+            if let k = items.firstIndex(where: { $0.1?.canonical == o.expr.canonical }) {
+                return SortKey(eval: { $0.values![k] })
+            }
+            return SortKey(eval: try compiler.compile(o.expr))
+        }
+    }
+
+    private func sortRows<T>(_ rows: [(T, [Value])], _ orderBy: [OrderItem]) -> [(T, [Value])] {
+        let indexed = rows.enumerated().map { ($0.offset, $0.element) }
+        return indexed.sorted { a, b in
+            for (k, o) in orderBy.enumerated() {
+                let x = a.1.1[k], y = b.1.1[k]
+                if x == .null || y == .null {
+                    if x == .null && y == .null { continue }
+                    let nullsFirst = o.nullsFirst ?? !o.ascending
+                    return (x == .null) == nullsFirst
+                }
+                let c = Compare.forSort(x, y)
+                if c != 0 { return o.ascending ? c < 0 : c > 0 }
+            }
+            return a.0 < b.0
+        }.map(\.1)
+    }
+
+    private func select(_ s: Select, ctes: [String: ResultSet], explain: inout [String]) throws -> ResultSet {
+        let rel = try resolve(s.from, ctes: ctes, explain: &explain)
+        let names = rel.names(self)
+        let display = rel.displayNames(self)
+        let input = ExprCompiler(names: names, now: now)
+        // Expand `*`.
+        var items: [(name: String, expr: Expr)] = []
+        for it in s.items {
+            if it.isStar {
+                for (k, n) in display.enumerated() where !n.hasPrefix("\u{1}") { items.append((n, .column(names[k], at: 0))) }
+            } else {
+                items.append((it.alias ?? it.expr.defaultName, it.expr))
+            }
+        }
+        let timeBounds = s.filter.flatMap { TimeBounds.of($0, now: now) }
+        if let (lo, hi) = timeBounds {
+            explain.append("time range \(lo == Int64.min ? "-∞" : Timestamp.iso8601(lo)) … \(hi == Int64.max ? "+∞" : Timestamp.iso8601(hi)) from WHERE")
+        }
+        let filter = try s.filter.map(input.compile)
+        let aggregated = !s.groupBy.isEmpty || items.contains { containsAggregate($0.expr) }
+            || (s.having.map(containsAggregate) ?? false) || s.orderBy.contains { containsAggregate($0.expr) }
+
+        var out: [([Value], [Value])] = []  // (output row, sort keys)
+        if !aggregated {
+            if let h = s.having { throw QueryError(.syntax, "HAVING needs GROUP BY or an aggregate", at: h.position) }
+            let evals = try items.map { try input.compile($0.expr) }
+            let outCompiler = ExprCompiler(names: items.map { $0.name.lowercased() }, now: now)
+            _ = outCompiler
+            let keys = try orderKeys(s.orderBy, items: items.map { ($0.name, $0.expr) }, compiler: input, fallback: nil)
+            let keyFromOutput = s.orderBy.map { o -> Int? in outputIndex(o.expr, items) }
+            try scan(rel, names: names, timeBounds: timeBounds, explain: &explain) { row in
+                if let filter, try filter(row) != .bool(true) { return }
+                let values = try evals.map { try $0(row) }
+                var sortValues: [Value] = []
+                for (k, key) in keys.enumerated() {
+                    if let i = keyFromOutput[k] { sortValues.append(values[i]) } else { sortValues.append(try key.eval(row)) }
+                }
+                out.append((values, sortValues))
+            }
+        } else {
+            // GROUP BY items may be ordinals or select aliases.
+            let groupExprs: [Expr] = try s.groupBy.map { g in
+                if case .literal(.int(let n), let p) = g {
+                    guard n >= 1, n <= items.count else { throw QueryError(.value, "GROUP BY \(n) is not a select item (there are \(items.count))", at: p) }
+                    return items[Int(n) - 1].expr
+                }
+                if case .column(let n, _) = g, !names.contains(n.lowercased()), let it = items.first(where: { $0.name.lowercased() == n.lowercased() }) {
+                    return it.expr
+                }
+                return g
+            }
+            for g in groupExprs where containsAggregate(g) {
+                throw QueryError(.syntax, "GROUP BY cannot hold an aggregate", at: g.position)
+            }
+            let groupEvals = try groupExprs.map(input.compile)
+            // Aggregate calls anywhere after the scan, each computed once.
+            var aggCalls: [(canonical: String, name: String, args: [Expr], distinct: Bool, star: Bool, at: Int)] = []
+            func collect(_ e: Expr) throws {
+                walk(e) { x in
+                    if case .call(let n, let a, let d, let st, let p) = x, Aggregates.isAggregate(n), !aggCalls.contains(where: { $0.canonical == x.canonical }) {
+                        aggCalls.append((x.canonical, n, a, d, st, p))
+                    }
+                }
+            }
+            for it in items { try collect(it.expr) }
+            if let h = s.having { try collect(h) }
+            for o in s.orderBy { try collect(o.expr) }
+            for c in aggCalls {
+                if !Aggregates.arity(c.name).contains(c.args.count) || (c.star && c.name != "count") {
+                    throw QueryError(.arity, "\(c.name)() takes \(Aggregates.arity(c.name).upperBound) argument\(Aggregates.arity(c.name).upperBound == 1 ? "" : "s"), not \(c.args.count)", at: c.at)
+                }
+                for a in c.args where containsAggregate(a) { throw QueryError(.syntax, "aggregates cannot be nested", at: a.position) }
+            }
+            let aggArgs = try aggCalls.map { try $0.args.map(input.compile) }
+            var groups: [[Value]: Int] = [:]
+            var keysInOrder: [[Value]] = []
+            var states: [[AggregateState]] = []
+            try scan(rel, names: names, timeBounds: timeBounds, explain: &explain) { row in
+                if let filter, try filter(row) != .bool(true) { return }
+                let key = try groupEvals.map { try $0(row) }
+                let g: Int
+                if let found = groups[key] { g = found } else {
+                    g = keysInOrder.count
+                    groups[key] = g
+                    keysInOrder.append(key)
+                    states.append(aggCalls.map { AggregateState(name: $0.name, distinct: $0.distinct) })
+                }
+                for (k, args) in aggArgs.enumerated() {
+                    try states[g][k].add(try args.map { try $0(row) }, at: aggCalls[k].at)
+                }
+            }
+            if groupExprs.isEmpty && keysInOrder.isEmpty {  // an aggregate over no rows still gives one row
+                keysInOrder.append([])
+                states.append(aggCalls.map { AggregateState(name: $0.name, distinct: $0.distinct) })
+            }
+            explain.append("aggregate: \(keysInOrder.count) groups, \(aggCalls.count) aggregates")
+            // Expressions over a group: group keys and aggregates become columns of the group row.
+            let groupNames = groupExprs.indices.map { "\u{1}g\($0)" } + aggCalls.indices.map { "\u{1}a\($0)" }
+            let post = ExprCompiler(names: groupNames, now: now)
+            func rewrite(_ e: Expr) -> Expr {
+                if let j = groupExprs.firstIndex(where: { $0.canonical == e.canonical }) { return .column("\u{1}g\(j)", at: e.position) }
+                if let j = aggCalls.firstIndex(where: { $0.canonical == e.canonical }) { return .column("\u{1}a\(j)", at: e.position) }
+                return e.mapChildren(rewrite)
+            }
+            func compilePost(_ e: Expr) throws -> Eval {
+                do {
+                    return try post.compile(rewrite(e))
+                } catch let err as QueryError where err.kind == .unknownColumn {
+                    if case .column(let n, let p)? = firstColumn(rewrite(e)), names.contains(n.lowercased()) {
+                        throw QueryError(.syntax, "column '\(n)' must appear in GROUP BY or be inside an aggregate", at: p)
+                    }
+                    throw err
+                }
+            }
+            let evals = try items.map { try compilePost($0.expr) }
+            let having = try s.having.map(compilePost)
+            let keys = try s.orderBy.map { o -> Eval in
+                if let i = outputIndex(o.expr, items) { return { $0.values![i] } }
+                return try compilePost(o.expr)
+            }
+            let fromOutput = s.orderBy.map { outputIndex($0.expr, items) != nil }
+            let cursor = RowCursor()
+            for (g, key) in keysInOrder.enumerated() {
+                cursor.values = key + states[g].map(\.result)
+                if let having, try having(cursor) != .bool(true) { continue }
+                let values = try evals.map { try $0(cursor) }
+                var sortValues: [Value] = []
+                for (k, f) in keys.enumerated() {
+                    if fromOutput[k] {
+                        let c = RowCursor(); c.values = values
+                        sortValues.append(try f(c))
+                    } else {
+                        sortValues.append(try f(cursor))
+                    }
+                }
+                out.append((values, sortValues))
+            }
+        }
+        if s.distinct {
+            var seen: Set<[Value]> = []
+            out = out.filter { seen.insert($0.0).inserted }
+        }
+        if !s.orderBy.isEmpty {
+            out = sortRows(out, s.orderBy)
+            explain.append("sort by \(s.orderBy.count) key\(s.orderBy.count == 1 ? "" : "s")")
+        }
+        if s.offset > 0 || s.limit != nil { explain.append("limit \(s.limit.map(String.init) ?? "all") offset \(s.offset)") }
+        let rows = out.dropFirst(s.offset).prefix(s.limit ?? Int.max).map(\.0)
+        return ResultSet(columns: items.map(\.name), rows: Array(rows))
+    }
+
+    /// The output column an ORDER BY item names: an ordinal, an alias, or an equal expression.
+    private func outputIndex(_ e: Expr, _ items: [(name: String, expr: Expr)]) -> Int? {
+        if case .literal(.int(let n), _) = e, n >= 1, n <= items.count { return Int(n) - 1 }
+        if case .column(let name, _) = e, let k = items.firstIndex(where: { $0.name.lowercased() == name.lowercased() }) {
+            // An alias, unless it is also the name of the input column it shadows with another meaning.
+            return k
+        }
+        return items.firstIndex { $0.expr.canonical == e.canonical }
+    }
+
+    private func containsAggregate(_ e: Expr) -> Bool {
+        var found = false
+        walk(e) { x in if case .call(let n, _, _, _, _) = x, Aggregates.isAggregate(n) { found = true } }
+        return found
+    }
+
+    private func firstColumn(_ e: Expr) -> Expr? {
+        var found: Expr?
+        walk(e) { x in if found == nil, case .column(let n, _) = x, !n.hasPrefix("\u{1}") { found = x } }
+        return found
+    }
+}
+
+/// Visits every node of an expression, parents first.
+func walk(_ e: Expr, _ visit: (Expr) -> Void) {
+    visit(e)
+    switch e {
+    case .literal, .column, .interval: break
+    case .unary(_, let x, _), .isNull(let x, _, _), .cast(let x, _, _, _): walk(x, visit)
+    case .binary(_, let l, let r, _), .like(let l, let r, _, _, _): walk(l, visit); walk(r, visit)
+    case .call(_, let args, _, _, _): args.forEach { walk($0, visit) }
+    case .caseWhen(let o, let w, let el, _):
+        if let o { walk(o, visit) }
+        for (c, v) in w { walk(c, visit); walk(v, visit) }
+        if let el { walk(el, visit) }
+    case .inList(let x, let l, _, _): walk(x, visit); l.forEach { walk($0, visit) }
+    case .between(let x, let lo, let hi, _, _): walk(x, visit); walk(lo, visit); walk(hi, visit)
+    }
+}
+
+extension Expr {
+    /// The same node with each child replaced by `f(child)`.
+    func mapChildren(_ f: (Expr) -> Expr) -> Expr {
+        switch self {
+        case .literal, .column, .interval: return self
+        case .unary(let op, let x, let p): return .unary(op, f(x), at: p)
+        case .binary(let op, let l, let r, let p): return .binary(op, f(l), f(r), at: p)
+        case .call(let n, let a, let d, let s, let p): return .call(n, a.map(f), distinct: d, star: s, at: p)
+        case .caseWhen(let o, let w, let el, let p): return .caseWhen(o.map(f), w.map { (f($0.0), f($0.1)) }, el.map(f), at: p)
+        case .cast(let x, let t, let tr, let p): return .cast(f(x), t, isTry: tr, at: p)
+        case .inList(let x, let l, let n, let p): return .inList(f(x), l.map(f), negated: n, at: p)
+        case .between(let x, let lo, let hi, let n, let p): return .between(f(x), f(lo), f(hi), negated: n, at: p)
+        case .like(let x, let pat, let n, let ci, let p): return .like(f(x), f(pat), negated: n, caseInsensitive: ci, at: p)
+        case .isNull(let x, let n, let p): return .isNull(f(x), negated: n, at: p)
+        }
+    }
+}
+
+/// The time range a WHERE clause allows for `ts`, read from its top-level AND terms
+/// (`ts >= …`, `ts < …`, `ts BETWEEN … AND …`), so that segments outside it are skipped.
+enum TimeBounds {
+    static func of(_ e: Expr, now: Int64) -> (Int64, Int64)? {
+        var lo = Int64.min, hi = Int64.max, found = false
+        func constant(_ x: Expr) -> Int64? {
+            let c = ExprCompiler(names: [], now: now)
+            guard let f = try? c.compile(x), let v = try? f(RowCursor()) else { return nil }
+            switch v {
+            case .timestamp(let t): return t
+            case .string(let s): return Compare.parseTime(s)
+            default: return nil
+            }
+        }
+        func isTs(_ x: Expr) -> Bool { if case .column(let n, _) = x { return n.lowercased() == "ts" }; return false }
+        func visit(_ x: Expr) {
+            switch x {
+            case .binary("and", let l, let r, _): visit(l); visit(r)
+            case .binary(let op, let l, let r, _) where isTs(l) || isTs(r):
+                let other = isTs(l) ? r : l
+                guard let t = constant(other) else { return }
+                let flipped = !isTs(l)
+                switch (op, flipped) {
+                case (">", false), (">=", false), ("<", true), ("<=", true): lo = max(lo, t); found = true
+                case ("<", false), ("<=", false), (">", true), (">=", true): hi = min(hi, t); found = true
+                case ("=", _): lo = max(lo, t); hi = min(hi, t); found = true
+                default: break
+                }
+            case .between(let v, let a, let b, false, _) where isTs(v):
+                if let t = constant(a) { lo = max(lo, t); found = true }
+                if let t = constant(b) { hi = min(hi, t); found = true }
+            default: break
+            }
+        }
+        visit(e)
+        return found ? (lo, hi) : nil
+    }
+}

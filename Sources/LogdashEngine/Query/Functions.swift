@@ -1,0 +1,344 @@
+import Foundation
+
+/// Scalar functions, registered by name in one table (not switched on throughout the code).
+/// Unless noted, a NULL argument gives NULL.
+enum Functions {
+    struct Spec: Sendable {
+        let arity: ClosedRange<Int>
+        /// Whether NULL arguments pass in (coalesce, concat) instead of making the result NULL.
+        let takesNulls: Bool
+        let body: @Sendable ([Value], Int, ExprCompiler) throws -> Value
+    }
+
+    static func compile(_ name: String, _ args: [Expr], at p: Int, _ c: ExprCompiler) throws -> Eval {
+        guard let spec = table[name] else {
+            let known = Array(table.keys) + Aggregates.names
+            throw QueryError(.unknownFunction, "unknown function '\(name)'" + ExprCompiler.suggestion(for: name, among: known), at: p)
+        }
+        guard spec.arity.contains(args.count) else {
+            let want = spec.arity.lowerBound == spec.arity.upperBound ? "\(spec.arity.lowerBound)" : "\(spec.arity.lowerBound) to \(spec.arity.upperBound)"
+            throw QueryError(.arity, "\(name)() takes \(want) argument\(spec.arity.upperBound == 1 ? "" : "s"), not \(args.count)", at: p)
+        }
+        let fs = try args.map(c.compile)
+        return { r in
+            var vals: [Value] = []
+            vals.reserveCapacity(fs.count)
+            for f in fs {
+                let v = try f(r)
+                if v == .null && !spec.takesNulls { return .null }
+                vals.append(v)
+            }
+            return try spec.body(vals, p, c)
+        }
+    }
+
+    static let names: [String] = Array(table.keys)
+
+    // MARK: helpers
+
+    static func str(_ v: Value, _ fn: String, _ p: Int) throws -> String {
+        if case .string(let s) = v { return s }
+        throw QueryError(.type, "\(fn)() needs varchar, not \(typeName(v))", at: p)
+    }
+
+    static func int(_ v: Value, _ fn: String, _ p: Int) throws -> Int64 {
+        switch v {
+        case .int(let i): return i
+        case .double(let d) where d == d.rounded(): return Int64(d)
+        default: throw QueryError(.type, "\(fn)() needs bigint, not \(typeName(v))", at: p)
+        }
+    }
+
+    static func num(_ v: Value, _ fn: String, _ p: Int) throws -> Double {
+        guard let d = Arithmetic.number(v) else { throw QueryError(.type, "\(fn)() needs a number, not \(typeName(v))", at: p) }
+        return d
+    }
+
+    static func time(_ v: Value, _ fn: String, _ p: Int) throws -> Int64 {
+        switch v {
+        case .timestamp(let t): return t
+        case .string(let s): if let t = Compare.parseTime(s) { return t }
+        default: break
+        }
+        throw QueryError(.type, "\(fn)() needs timestamp, not \(typeName(v))", at: p)
+    }
+
+    /// Nanoseconds in a fixed-width unit; nil for calendar units (month, quarter, year).
+    static func unitNanos(_ unit: String) -> Int64? {
+        switch unit.lowercased() {
+        case "millisecond": 1_000_000
+        case "second": 1_000_000_000
+        case "minute": 60_000_000_000
+        case "hour": 3_600_000_000_000
+        case "day": 86_400_000_000_000
+        case "week": 7 * 86_400_000_000_000
+        default: nil
+        }
+    }
+
+    static func truncate(_ unit: String, _ t: Int64, at p: Int) throws -> Int64 {
+        let u = unit.lowercased()
+        if u == "week" {
+            // ISO weeks start on Monday; 1970-01-01 was a Thursday.
+            let day: Int64 = 86_400_000_000_000
+            let days = floorDiv(t, day)
+            let monday = days - ((days + 3) % 7 + 7) % 7
+            return monday * day
+        }
+        if let n = unitNanos(u) { return floorDiv(t, n) * n }
+        let days = Int(floorDiv(t, 86_400_000_000_000))
+        let (y, m, _) = Timestamp.civilFromDays(days)
+        switch u {
+        case "month": return Timestamp.make(year: y, month: m, day: 1, hour: 0, minute: 0, second: 0)
+        case "quarter": return Timestamp.make(year: y, month: (m - 1) / 3 * 3 + 1, day: 1, hour: 0, minute: 0, second: 0)
+        case "year": return Timestamp.make(year: y, month: 1, day: 1, hour: 0, minute: 0, second: 0)
+        default: throw QueryError(.value, "unknown unit '\(unit)'; use millisecond, second, minute, hour, day, week, month, quarter or year", at: p)
+        }
+    }
+
+    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+        let q = a / b
+        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+    }
+
+    static func addUnits(_ unit: String, _ n: Int64, _ t: Int64, at p: Int) throws -> Int64 {
+        if let u = unitNanos(unit) { return t + n * u }
+        let months: Int64
+        switch unit.lowercased() {
+        case "month": months = n
+        case "quarter": months = 3 * n
+        case "year": months = 12 * n
+        default: throw QueryError(.value, "unknown unit '\(unit)'", at: p)
+        }
+        let day: Int64 = 86_400_000_000_000
+        let days = floorDiv(t, day), rest = t - days * day
+        let (y, m, d) = Timestamp.civilFromDays(Int(days))
+        let total = Int64(y) * 12 + Int64(m - 1) + months
+        let ny = Int(floorDiv(total, 12)), nm = Int(total - Int64(ny) * 12) + 1
+        let lastDay = Timestamp.civilFromDays(Timestamp.daysFromCivil(nm == 12 ? ny + 1 : ny, nm == 12 ? 1 : nm + 1, 1) - 1).day
+        return Int64(Timestamp.daysFromCivil(ny, nm, min(d, lastDay))) * day + rest
+    }
+
+    /// Joda/Java-style patterns as Trino's format_datetime: yyyy MM dd HH mm ss SSS, literal text in quotes.
+    static func formatDateTime(_ t: Int64, _ pattern: String) -> String {
+        let day: Int64 = 86_400_000_000_000
+        let days = floorDiv(t, day), rest = t - days * day
+        let (y, mo, d) = Timestamp.civilFromDays(Int(days))
+        let h = Int(rest / 3_600_000_000_000), mi = Int(rest / 60_000_000_000 % 60), s = Int(rest / 1_000_000_000 % 60)
+        let ms = Int(rest / 1_000_000 % 1000)
+        let chars = Array(pattern)
+        var out = "", i = 0
+        func pad(_ v: Int, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
+        while i < chars.count {
+            let c = chars[i]
+            if c == "'" {
+                i += 1
+                while i < chars.count, chars[i] != "'" { out.append(chars[i]); i += 1 }
+                i += 1
+                continue
+            }
+            var n = 1
+            while i + n < chars.count, chars[i + n] == c { n += 1 }
+            switch c {
+            case "y": out += n == 2 ? pad(y % 100, 2) : pad(y, n)
+            case "M": out += n >= 3 ? ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][mo - 1] : pad(mo, n)
+            case "d": out += pad(d, n)
+            case "H": out += pad(h, n)
+            case "m": out += pad(mi, n)
+            case "s": out += pad(s, n)
+            case "S": out += String(pad(ms, 3).prefix(n))
+            default: out += String(repeating: c, count: n)
+            }
+            i += n
+        }
+        return out
+    }
+
+    /// `$.a.b[0]`-style paths over JSON text.
+    static func jsonExtract(_ json: String, _ path: String) -> Value {
+        guard let data = json.data(using: .utf8), var node = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return .null }
+        guard path.hasPrefix("$") else { return .null }
+        var rest = Substring(path.dropFirst())
+        while !rest.isEmpty {
+            if rest.hasPrefix(".") {
+                rest = rest.dropFirst()
+                let key = rest.prefix { $0 != "." && $0 != "[" }
+                rest = rest.dropFirst(key.count)
+                guard let obj = node as? [String: Any], let next = obj[String(key)] else { return .null }
+                node = next
+            } else if rest.hasPrefix("[") {
+                let inner = rest.dropFirst().prefix { $0 != "]" }
+                rest = rest.dropFirst(inner.count + 2)
+                if let idx = Int(inner), let arr = node as? [Any], idx >= 0, idx < arr.count { node = arr[idx] }
+                else if let obj = node as? [String: Any], let next = obj[inner.trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))] { node = next }
+                else { return .null }
+            } else {
+                return .null
+            }
+        }
+        switch node {
+        case let s as String: return .string(s)
+        case let n as NSNumber:
+            if String(cString: n.objCType) == "c" { return .string(n.boolValue ? "true" : "false") }  // JSON true/false
+            return .string(Value.format(n.doubleValue))
+        default: return .null  // objects and arrays are not scalars
+        }
+    }
+
+    // MARK: the table
+
+    static let table: [String: Spec] = {
+        var t: [String: Spec] = [:]
+        func add(_ name: String, _ arity: ClosedRange<Int>, nulls: Bool = false, _ body: @escaping @Sendable ([Value], Int, ExprCompiler) throws -> Value) {
+            t[name] = Spec(arity: arity, takesNulls: nulls, body: body)
+        }
+        // Strings
+        add("lower", 1...1) { a, p, _ in .string(try str(a[0], "lower", p).lowercased()) }
+        add("upper", 1...1) { a, p, _ in .string(try str(a[0], "upper", p).uppercased()) }
+        add("length", 1...1) { a, _, _ in .int(Int64(textOf(a[0]).count)) }
+        add("trim", 1...1) { a, p, _ in .string(try str(a[0], "trim", p).trimmingCharacters(in: .whitespaces)) }
+        add("ltrim", 1...1) { a, p, _ in .string(String(try str(a[0], "ltrim", p).drop { $0 == " " })) }
+        add("rtrim", 1...1) { a, p, _ in
+            let s = try str(a[0], "rtrim", p)
+            return .string(String(s.reversed().drop { $0 == " " }.reversed()))
+        }
+        add("substr", 2...3) { a, p, _ in
+            let s = Array(try str(a[0], "substr", p))
+            var start = Int(try int(a[1], "substr", p))
+            if start < 0 { start = s.count + start + 1 }
+            guard start >= 1, start <= s.count else { return .string("") }
+            let len = a.count == 3 ? Int(try int(a[2], "substr", p)) : s.count
+            guard len > 0 else { return .string("") }
+            return .string(String(s[(start - 1)..<min(s.count, start - 1 + len)]))
+        }
+        t["substring"] = t["substr"]
+        add("strpos", 2...2) { a, p, _ in
+            let s = try str(a[0], "strpos", p), sub = try str(a[1], "strpos", p)
+            guard let r = s.range(of: sub) else { return .int(0) }
+            return .int(Int64(s.distance(from: s.startIndex, to: r.lowerBound) + 1))
+        }
+        add("split_part", 3...3) { a, p, _ in
+            let s = try str(a[0], "split_part", p), d = try str(a[1], "split_part", p)
+            let i = Int(try int(a[2], "split_part", p))
+            guard i >= 1 else { throw QueryError(.value, "split_part() index must be 1 or more", at: p) }
+            let parts = d.isEmpty ? [s] : s.components(separatedBy: d)
+            return i <= parts.count ? .string(parts[i - 1]) : .null
+        }
+        add("concat", 1...64, nulls: true) { a, _, _ in
+            if a.contains(.null) { return .null }
+            return .string(a.map(textOf).joined())
+        }
+        add("replace", 2...3) { a, p, _ in
+            .string(try str(a[0], "replace", p).replacingOccurrences(of: try str(a[1], "replace", p), with: a.count == 3 ? try str(a[2], "replace", p) : ""))
+        }
+        add("starts_with", 2...2) { a, p, _ in .bool(try str(a[0], "starts_with", p).hasPrefix(try str(a[1], "starts_with", p))) }
+        // Conditionals
+        add("coalesce", 1...64, nulls: true) { a, _, _ in a.first { $0 != .null } ?? .null }
+        add("nullif", 2...2, nulls: true) { a, p, _ in
+            if a[0] == .null { return .null }
+            return try Compare.values(a[0], a[1], at: p) == 0 ? .null : a[0]
+        }
+        add("greatest", 1...64) { a, p, _ in try a.dropFirst().reduce(a[0]) { m, v in try Compare.values(v, m, at: p)! > 0 ? v : m } }
+        add("least", 1...64) { a, p, _ in try a.dropFirst().reduce(a[0]) { m, v in try Compare.values(v, m, at: p)! < 0 ? v : m } }
+        add("if", 2...3, nulls: true) { a, _, _ in a[0] == .bool(true) ? a[1] : (a.count == 3 ? a[2] : .null) }
+        // Numbers
+        add("abs", 1...1) { a, p, _ in
+            if case .int(let i) = a[0] { return .int(i == Int64.min ? i : abs(i)) }
+            return .double(abs(try num(a[0], "abs", p)))
+        }
+        add("round", 1...2) { a, p, _ in
+            let d = a.count == 2 ? Int(try int(a[1], "round", p)) : 0
+            if case .int(let i) = a[0], d >= 0 { return .int(i) }
+            let x = try num(a[0], "round", p), scale = pow(10.0, Double(d))
+            let r = (x * scale).rounded(.toNearestOrAwayFromZero) / scale
+            return a.count == 1 ? .double(r) : .double(r)
+        }
+        add("floor", 1...1) { a, p, _ in if case .int = a[0] { return a[0] }; return .double(floor(try num(a[0], "floor", p))) }
+        add("ceil", 1...1) { a, p, _ in if case .int = a[0] { return a[0] }; return .double(ceil(try num(a[0], "ceil", p))) }
+        t["ceiling"] = t["ceil"]
+        add("sqrt", 1...1) { a, p, _ in .double(sqrt(try num(a[0], "sqrt", p))) }
+        add("ln", 1...1) { a, p, _ in .double(log(try num(a[0], "ln", p))) }
+        add("log10", 1...1) { a, p, _ in .double(log10(try num(a[0], "log10", p))) }
+        add("power", 2...2) { a, p, _ in .double(pow(try num(a[0], "power", p), try num(a[1], "power", p))) }
+        t["pow"] = t["power"]
+        add("mod", 2...2) { a, p, _ in try Arithmetic.apply("%", a[0], a[1], at: p) }
+        // Times
+        add("now", 0...0) { _, _, c in .timestamp(c.now) }
+        t["current_timestamp"] = t["now"]
+        add("date_trunc", 2...2) { a, p, _ in .timestamp(try truncate(try str(a[0], "date_trunc", p), try time(a[1], "date_trunc", p), at: p)) }
+        add("date_add", 3...3) { a, p, _ in
+            .timestamp(try addUnits(try str(a[0], "date_add", p), try int(a[1], "date_add", p), try time(a[2], "date_add", p), at: p))
+        }
+        add("date_diff", 3...3) { a, p, _ in
+            let unit = try str(a[0], "date_diff", p)
+            let x = try time(a[1], "date_diff", p), y = try time(a[2], "date_diff", p)
+            if let n = unitNanos(unit) { return .int((y - x) / n) }
+            let day: Int64 = 86_400_000_000_000
+            let (y1, m1, _) = Timestamp.civilFromDays(Int(floorDiv(x, day))), (y2, m2, _) = Timestamp.civilFromDays(Int(floorDiv(y, day)))
+            let months = Int64((y2 - y1) * 12 + (m2 - m1))
+            switch unit.lowercased() {
+            case "month": return .int(months)
+            case "quarter": return .int(months / 3)
+            case "year": return .int(months / 12)
+            default: throw QueryError(.value, "unknown unit '\(unit)'", at: p)
+            }
+        }
+        add("date_bin", 2...3) { a, p, _ in
+            guard case .interval(let w) = a[0], w > 0 else { throw QueryError(.type, "date_bin() needs a positive interval first, e.g. INTERVAL '5' MINUTE", at: p) }
+            let t0 = try time(a[1], "date_bin", p)
+            let origin = a.count == 3 ? try time(a[2], "date_bin", p) : 0
+            return .timestamp(floorDiv(t0 - origin, w) * w + origin)
+        }
+        add("from_iso8601_timestamp", 1...1) { a, p, _ in
+            guard let t = Compare.parseTime(try str(a[0], "from_iso8601_timestamp", p)) else { throw QueryError(.value, "'\(a[0])' is not an ISO 8601 time", at: p) }
+            return .timestamp(t)
+        }
+        add("from_unixtime", 1...1) { a, p, _ in .timestamp(Int64((try num(a[0], "from_unixtime", p) * 1e9).rounded())) }
+        add("to_unixtime", 1...1) { a, p, _ in .double(Double(try time(a[0], "to_unixtime", p)) / 1e9) }
+        add("format_datetime", 2...2) { a, p, _ in .string(formatDateTime(try time(a[0], "format_datetime", p), try str(a[1], "format_datetime", p))) }
+        add("year", 1...1) { a, p, _ in .int(Int64(Timestamp.civilFromDays(Int(floorDiv(try time(a[0], "year", p), 86_400_000_000_000))).year)) }
+        add("month", 1...1) { a, p, _ in .int(Int64(Timestamp.civilFromDays(Int(floorDiv(try time(a[0], "month", p), 86_400_000_000_000))).month)) }
+        add("day", 1...1) { a, p, _ in .int(Int64(Timestamp.civilFromDays(Int(floorDiv(try time(a[0], "day", p), 86_400_000_000_000))).day)) }
+        add("hour", 1...1) { a, p, _ in .int(floorDiv(try time(a[0], "hour", p), 3_600_000_000_000) % 24) }
+        add("minute", 1...1) { a, p, _ in .int(floorDiv(try time(a[0], "minute", p), 60_000_000_000) % 60) }
+        // Regular expressions (PCRE2; Trino uses Java's, the common syntax is the same)
+        add("regexp_like", 2...2) { a, p, c in
+            let (r, d) = try c.regexCache.regex(try str(a[1], "regexp_like", p), at: p)
+            return .bool(ByteLine.with(try str(a[0], "regexp_like", p)) { r.matches($0, d) })
+        }
+        add("regexp_extract", 2...3) { a, p, c in
+            let s = try str(a[0], "regexp_extract", p)
+            let (r, d) = try c.regexCache.regex(try str(a[1], "regexp_extract", p), at: p)
+            let g = a.count == 3 ? Int(try int(a[2], "regexp_extract", p)) : 0
+            guard g >= 0, g <= r.groupCount else { throw QueryError(.value, "regexp_extract() group \(g) does not exist; the pattern has \(r.groupCount)", at: p) }
+            return ByteLine.with(s) { line -> Value in
+                guard let ov = r.match(line, d), ov[2 * g] >= 0 else { return .null }
+                return .string(line.slice(ov[2 * g], ov[2 * g + 1]).string)
+            }
+        }
+        add("regexp_replace", 2...3) { a, p, c in
+            let s = try str(a[0], "regexp_replace", p)
+            let (r, d) = try c.regexCache.regex(try str(a[1], "regexp_replace", p), at: p)
+            let repl = a.count == 3 ? try str(a[2], "regexp_replace", p) : ""
+            let bytes = Array(s.utf8)
+            var out: [UInt8] = [], pos = 0
+            while pos <= bytes.count {
+                let m: (Int, Int)? = bytes.withUnsafeBufferPointer { buf in
+                    let line = ByteLine(base: (buf.baseAddress ?? UnsafePointer(bitPattern: 1)!) + pos, count: bytes.count - pos)
+                    guard let ov = r.match(line, d) else { return nil }
+                    return (ov[0] + pos, ov[1] + pos)
+                }
+                guard let (ms, me) = m else { break }
+                out += bytes[pos..<ms]
+                out += Array(repl.utf8)
+                if me == ms { if ms < bytes.count { out.append(bytes[ms]) }; pos = ms + 1 } else { pos = me }
+            }
+            if pos < bytes.count { out += bytes[pos...] }
+            return .string(String(decoding: out, as: UTF8.self))
+        }
+        // JSON
+        add("json_extract_scalar", 2...2) { a, p, _ in jsonExtract(try str(a[0], "json_extract_scalar", p), try str(a[1], "json_extract_scalar", p)) }
+        add("typeof", 1...1, nulls: true) { a, _, _ in .string(typeName(a[0])) }
+        return t
+    }()
+}

@@ -1,0 +1,432 @@
+/// Parses SQL in the Trino/Athena dialect people use on logs into a `Statement`.
+///
+/// Precedence, loosest first: OR, AND, NOT, comparisons (`=`, `<`, `IS`, `IN`, `BETWEEN`,
+/// `LIKE`), `||`, `+ -`, `* / %`, unary minus.
+public struct SQLParser {
+    private let tokens: [Token]
+    private var i = 0
+
+    static let reserved: Set<String> = [
+        "select", "from", "where", "group", "by", "having", "order", "limit", "offset", "union", "all", "as", "and", "or",
+        "not", "in", "is", "null", "like", "ilike", "between", "case", "when", "then", "else", "end", "asc", "desc",
+        "nulls", "first", "last", "distinct", "with", "on", "join", "cast", "try_cast", "interval", "true", "false",
+    ]
+
+    public static func parse(_ sql: String) throws -> Statement {
+        var p = SQLParser(tokens: try Lexer.tokens(sql))
+        let s = try p.statement()
+        if p.peek.kind == .symbol(";") { p.i += 1 }
+        guard p.peek.kind == .end else { throw p.unexpected("end of query") }
+        return s
+    }
+
+    private init(tokens: [Token]) { self.tokens = tokens }
+
+    // MARK: tokens
+
+    private var peek: Token { tokens[i] }
+    private func peek(_ k: Int) -> Token { tokens[min(i + k, tokens.count - 1)] }
+
+    private mutating func next() -> Token {
+        let t = tokens[i]
+        if i < tokens.count - 1 { i += 1 }
+        return t
+    }
+
+    private func isWord(_ w: String) -> Bool { peek.word == w }
+
+    private mutating func accept(_ w: String) -> Bool {
+        if isWord(w) { i += 1; return true }
+        return false
+    }
+
+    private mutating func accept(symbol s: String) -> Bool {
+        if peek.kind == .symbol(s) { i += 1; return true }
+        return false
+    }
+
+    private mutating func expect(_ w: String) throws {
+        guard accept(w) else { throw unexpected(w.uppercased()) }
+    }
+
+    private mutating func expect(symbol s: String) throws {
+        guard accept(symbol: s) else { throw unexpected("'\(s)'") }
+    }
+
+    private func describe(_ t: Token) -> String {
+        switch t.kind {
+        case .identifier(let s): return "'\(s)'"
+        case .quotedIdentifier(let s): return "\"\(s)\""
+        case .string(let s): return "'\(s)'"
+        case .integer(let v): return String(v)
+        case .decimal(let d): return String(d)
+        case .symbol(let s): return "'\(s)'"
+        case .end: return "the end of the query"
+        }
+    }
+
+    private func unexpected(_ wanted: String) -> QueryError {
+        QueryError(.syntax, "syntax error: expected \(wanted) but found \(describe(peek))", at: peek.offset)
+    }
+
+    // MARK: statements
+
+    private mutating func statement() throws -> Statement {
+        if accept("show") {
+            try expect("tables")
+            return .showTables
+        }
+        if isWord("describe") || isWord("desc") {
+            i += 1
+            let t = peek
+            return .describe(try name(), at: t.offset)
+        }
+        if accept("explain") { return .explain(try query()) }
+        return .query(try query())
+    }
+
+    private mutating func name() throws -> String {
+        switch peek.kind {
+        case .identifier(let s) where !SQLParser.reserved.contains(s): i += 1; return s
+        case .quotedIdentifier(let s): i += 1; return s
+        default: throw unexpected("a name")
+        }
+    }
+
+    mutating func query() throws -> Query {
+        if accept("with") {
+            var ctes: [(String, Query)] = []
+            repeat {
+                let n = try name()
+                try expect("as")
+                try expect(symbol: "(")
+                let q = try query()
+                try expect(symbol: ")")
+                ctes.append((n, q))
+            } while accept(symbol: ",")
+            return .with(ctes, try query())
+        }
+        var parts = [try selectOrParenthesised()]
+        while isWord("union") {
+            i += 1
+            guard accept("all") else { throw QueryError(.syntax, "only UNION ALL is supported (UNION without ALL would remove duplicates)", at: peek.offset) }
+            parts.append(try selectOrParenthesised())
+        }
+        if parts.count == 1 { return parts[0] }
+        // ORDER BY / LIMIT after the last part apply to the whole union.
+        var orderBy: [OrderItem] = [], limit: Int?, offset = 0
+        if case .select(var last) = parts[parts.count - 1] {
+            orderBy = last.orderBy; limit = last.limit; offset = last.offset
+            last.orderBy = []; last.limit = nil; last.offset = 0
+            parts[parts.count - 1] = .select(last)
+        }
+        return .unionAll(parts, orderBy: orderBy, limit: limit, offset: offset)
+    }
+
+    private mutating func selectOrParenthesised() throws -> Query {
+        if peek.kind == .symbol("(") {
+            i += 1
+            let q = try query()
+            try expect(symbol: ")")
+            return q
+        }
+        return .select(try select())
+    }
+
+    private mutating func select() throws -> Select {
+        try expect("select")
+        var s = Select()
+        if accept("distinct") { s.distinct = true } else { _ = accept("all") }
+        repeat {
+            if peek.kind == .symbol("*") {
+                i += 1
+                s.items.append(SelectItem(expr: .literal(.null, at: peek.offset), alias: nil, isStar: true))
+                continue
+            }
+            let e = try expr()
+            var alias: String?
+            if accept("as") { alias = try name() } else if case .identifier(let w) = peek.kind, !SQLParser.reserved.contains(w) {
+                alias = w; i += 1
+            } else if case .quotedIdentifier(let w) = peek.kind { alias = w; i += 1 }
+            s.items.append(SelectItem(expr: e, alias: alias, isStar: false))
+        } while accept(symbol: ",")
+        if accept("from") { s.from = try tableRef() }
+        if accept("where") { s.filter = try expr() }
+        if accept("group") {
+            try expect("by")
+            repeat { s.groupBy.append(try expr()) } while accept(symbol: ",")
+        }
+        if accept("having") { s.having = try expr() }
+        if accept("order") {
+            try expect("by")
+            s.orderBy = try orderItems()
+        }
+        if accept("limit") {
+            if accept("all") { s.limit = nil } else { s.limit = try count("LIMIT") }
+        }
+        if accept("offset") {
+            s.offset = try count("OFFSET")
+            _ = accept("rows") || accept("row")
+        }
+        return s
+    }
+
+    private mutating func count(_ what: String) throws -> Int {
+        guard case .integer(let v) = peek.kind, v >= 0, v <= Int64(Int32.max) else {
+            throw QueryError(.syntax, "\(what) takes a whole number", at: peek.offset)
+        }
+        i += 1
+        return Int(v)
+    }
+
+    private mutating func orderItems() throws -> [OrderItem] {
+        var out: [OrderItem] = []
+        repeat {
+            let e = try expr()
+            var asc = true
+            if accept("desc") { asc = false } else { _ = accept("asc") }
+            var nullsFirst: Bool?
+            if accept("nulls") {
+                if accept("first") { nullsFirst = true } else { try expect("last"); nullsFirst = false }
+            }
+            out.append(OrderItem(expr: e, ascending: asc, nullsFirst: nullsFirst))
+        } while accept(symbol: ",")
+        return out
+    }
+
+    private mutating func tableRef() throws -> TableRef {
+        if peek.kind == .symbol("(") {
+            i += 1
+            let q = try query()
+            try expect(symbol: ")")
+            var alias: String?
+            if accept("as") { alias = try name() } else if case .identifier(let w) = peek.kind, !SQLParser.reserved.contains(w) { alias = w; i += 1 }
+            return .subquery(q, alias: alias)
+        }
+        let t = peek
+        let n = try name()
+        if accept("as") { _ = try name() } else if case .identifier(let w) = peek.kind, !SQLParser.reserved.contains(w) { i += 1 }
+        if isWord("join") || isWord("inner") || isWord("left") || isWord("cross") {
+            throw QueryError(.syntax, "joins are not supported yet", at: peek.offset)
+        }
+        return .table(n, at: t.offset)
+    }
+
+    // MARK: expressions
+
+    mutating func expr() throws -> Expr { try or() }
+
+    private mutating func or() throws -> Expr {
+        var l = try and()
+        while isWord("or") { let p = next().offset; l = .binary("or", l, try and(), at: p) }
+        return l
+    }
+
+    private mutating func and() throws -> Expr {
+        var l = try not()
+        while isWord("and") { let p = next().offset; l = .binary("and", l, try not(), at: p) }
+        return l
+    }
+
+    private mutating func not() throws -> Expr {
+        if isWord("not") { let p = next().offset; return .unary("not", try not(), at: p) }
+        return try comparison()
+    }
+
+    private mutating func comparison() throws -> Expr {
+        let l = try concat()
+        let t = peek
+        if case .symbol(let s) = t.kind, ["=", "<>", "!=", "<", "<=", ">", ">="].contains(s) {
+            i += 1
+            return .binary(s == "!=" ? "<>" : s, l, try concat(), at: t.offset)
+        }
+        if accept("is") {
+            let negated = accept("not")
+            try expect("null")
+            return .isNull(l, negated: negated, at: t.offset)
+        }
+        var negated = false
+        if isWord("not"), let w = peek(1).word, ["in", "between", "like", "ilike"].contains(w) { i += 1; negated = true }
+        if accept("in") {
+            try expect(symbol: "(")
+            var list: [Expr] = []
+            repeat { list.append(try expr()) } while accept(symbol: ",")
+            try expect(symbol: ")")
+            return .inList(l, list, negated: negated, at: t.offset)
+        }
+        if accept("between") {
+            let lo = try concat()
+            try expect("and")
+            return .between(l, lo, try concat(), negated: negated, at: t.offset)
+        }
+        if isWord("like") || isWord("ilike") {
+            let ci = next().word == "ilike"
+            return .like(l, try concat(), negated: negated, caseInsensitive: ci, at: t.offset)
+        }
+        if negated { throw unexpected("IN, BETWEEN or LIKE after NOT") }
+        return l
+    }
+
+    private mutating func concat() throws -> Expr {
+        var l = try additive()
+        while peek.kind == .symbol("||") { let p = next().offset; l = .binary("||", l, try additive(), at: p) }
+        return l
+    }
+
+    private mutating func additive() throws -> Expr {
+        var l = try multiplicative()
+        while case .symbol(let s) = peek.kind, s == "+" || s == "-" { let p = next().offset; l = .binary(s, l, try multiplicative(), at: p) }
+        return l
+    }
+
+    private mutating func multiplicative() throws -> Expr {
+        var l = try unary()
+        while case .symbol(let s) = peek.kind, s == "*" || s == "/" || s == "%" { let p = next().offset; l = .binary(s, l, try unary(), at: p) }
+        return l
+    }
+
+    private mutating func unary() throws -> Expr {
+        if peek.kind == .symbol("-") {
+            let p = next().offset
+            let e = try unary()
+            if case .literal(.int(let v), _) = e { return .literal(.int(-v), at: p) }
+            if case .literal(.double(let v), _) = e { return .literal(.double(-v), at: p) }
+            return .unary("-", e, at: p)
+        }
+        if peek.kind == .symbol("+") { i += 1; return try unary() }
+        return try primary()
+    }
+
+    private mutating func primary() throws -> Expr {
+        let t = peek
+        switch t.kind {
+        case .integer(let v): i += 1; return .literal(.int(v), at: t.offset)
+        case .decimal(let d): i += 1; return .literal(.double(d), at: t.offset)
+        case .string(let s): i += 1; return .literal(.string(s), at: t.offset)
+        case .quotedIdentifier(let s): i += 1; return .column(s, at: t.offset)
+        case .symbol("("):
+            i += 1
+            let e = try expr()
+            try expect(symbol: ")")
+            return e
+        case .identifier(let w):
+            switch w {
+            case "null": i += 1; return .literal(.null, at: t.offset)
+            case "true": i += 1; return .literal(.bool(true), at: t.offset)
+            case "false": i += 1; return .literal(.bool(false), at: t.offset)
+            case "timestamp", "date":
+                if case .string(let s) = peek(1).kind {
+                    i += 2
+                    guard let ns = ByteLine.with(s, { Timestamp.parse(text: $0, reference: 0) })
+                            ?? (w == "date" ? ByteLine.with(s + " 00:00:00", { Timestamp.parse(text: $0, reference: 0) }) : nil) else {
+                        throw QueryError(.value, "'\(s)' is not a \(w)", at: t.offset)
+                    }
+                    return .literal(.timestamp(ns), at: t.offset)
+                }
+            case "interval":
+                i += 1
+                return try interval(at: t.offset)
+            case "case":
+                i += 1
+                return try caseExpr(at: t.offset)
+            case "cast", "try_cast":
+                i += 1
+                try expect(symbol: "(")
+                let e = try expr()
+                try expect("as")
+                let type = try typeName()
+                try expect(symbol: ")")
+                return .cast(e, type, isTry: w == "try_cast", at: t.offset)
+            default:
+                break
+            }
+            if SQLParser.reserved.contains(w) { throw unexpected("an expression") }
+            i += 1
+            if peek.kind == .symbol("(") {
+                i += 1
+                if accept(symbol: ")") { return .call(w, [], distinct: false, star: false, at: t.offset) }
+                if peek.kind == .symbol("*") {
+                    i += 1
+                    try expect(symbol: ")")
+                    return .call(w, [], distinct: false, star: true, at: t.offset)
+                }
+                let distinct = accept("distinct")
+                var args: [Expr] = []
+                repeat { args.append(try expr()) } while accept(symbol: ",")
+                try expect(symbol: ")")
+                if isWord("over") { throw QueryError(.syntax, "window functions (OVER) are not supported yet", at: peek.offset) }
+                return .call(w, args, distinct: distinct, star: false, at: t.offset)
+            }
+            return .column(w, at: t.offset)
+        default:
+            throw unexpected("an expression")
+        }
+    }
+
+    private mutating func typeName() throws -> ColumnType {
+        let t = peek
+        guard let w = t.word else { throw unexpected("a type") }
+        i += 1
+        switch w {
+        case "bigint", "integer", "int", "smallint", "tinyint": return .int
+        case "double", "real", "float", "decimal": 
+            if accept(symbol: "(") { while !accept(symbol: ")") { guard peek.kind != .end else { throw unexpected("')'") }; i += 1 } }
+            return .double
+        case "varchar", "string", "char", "text":
+            if accept(symbol: "(") { _ = next(); try expect(symbol: ")") }
+            return .string
+        case "boolean", "bool": return .bool
+        case "timestamp", "date": return .timestamp
+        default: throw QueryError(.type, "unknown type '\(w)'; types are bigint, double, varchar, boolean, timestamp", at: t.offset)
+        }
+    }
+
+    private mutating func interval(at p: Int) throws -> Expr {
+        // INTERVAL '5' MINUTE, INTERVAL '5 minutes', INTERVAL 5 MINUTE
+        var amount: Double
+        var unit: String?
+        switch peek.kind {
+        case .string(let s):
+            i += 1
+            let parts = s.split(separator: " ")
+            guard let first = parts.first, let v = Double(first) else { throw QueryError(.value, "'\(s)' is not an interval amount", at: p) }
+            amount = v
+            if parts.count > 1 { unit = parts[1].lowercased() }
+        case .integer(let v): i += 1; amount = Double(v)
+        case .decimal(let d): i += 1; amount = d
+        default: throw unexpected("an interval amount")
+        }
+        if unit == nil {
+            guard let w = peek.word else { throw unexpected("an interval unit (SECOND, MINUTE, HOUR, DAY)") }
+            i += 1
+            unit = w
+        }
+        let seconds: Double
+        switch unit!.hasSuffix("s") && unit!.count > 2 ? String(unit!.dropLast()) : unit! {
+        case "millisecond", "ms": seconds = 0.001
+        case "second", "sec", "s": seconds = 1
+        case "minute", "min", "m": seconds = 60
+        case "hour", "h": seconds = 3600
+        case "day", "d": seconds = 86400
+        case "week", "w": seconds = 7 * 86400
+        default: throw QueryError(.value, "unknown interval unit '\(unit!)'; use MILLISECOND, SECOND, MINUTE, HOUR, DAY or WEEK", at: p)
+        }
+        return .interval(Int64((amount * seconds * 1e9).rounded()), at: p)
+    }
+
+    private mutating func caseExpr(at p: Int) throws -> Expr {
+        var operand: Expr?
+        if !isWord("when") { operand = try expr() }
+        var whens: [(Expr, Expr)] = []
+        while accept("when") {
+            let c = try expr()
+            try expect("then")
+            whens.append((c, try expr()))
+        }
+        guard !whens.isEmpty else { throw unexpected("WHEN") }
+        var other: Expr?
+        if accept("else") { other = try expr() }
+        try expect("end")
+        return .caseWhen(operand, whens, other, at: p)
+    }
+}

@@ -1,0 +1,199 @@
+/// One column of a sealed segment. Numbers and times are typed arrays; strings are
+/// dictionary-encoded (each distinct value stored once, rows hold codes) so that a predicate on
+/// a string is evaluated once per distinct value, not once per row.
+public struct SegmentColumn: Sendable {
+    public let type: ColumnType
+    /// `int`, `bool` (0/1) and `timestamp` values; 0 where NULL.
+    public let ints: [Int64]
+    public let doubles: [Double]
+    /// `string`: the row's index into `dictionary`, `SegmentColumn.nullCode` for NULL.
+    public let codes: [UInt32]
+    public let dictionary: [String]
+    /// For numbers, times and booleans: bit `i` set when row `i` has a value; nil when every row does.
+    public let validity: [UInt64]?
+    /// Zone map: the smallest and largest value, for numbers and times (nil when all NULL).
+    public let min: Double?
+    public let max: Double?
+    public let nonNullCount: Int
+
+    public static let nullCode = UInt32.max
+
+    @inline(__always) public func isValid(_ row: Int) -> Bool {
+        switch type {
+        case .string: return codes[row] != SegmentColumn.nullCode
+        case .null: return false
+        default:
+            guard let v = validity else { return true }
+            return v[row >> 6] & (1 << UInt64(row & 63)) != 0
+        }
+    }
+
+    public func value(at row: Int) -> Value {
+        guard isValid(row) else { return .null }
+        switch type {
+        case .null: return .null
+        case .bool: return .bool(ints[row] != 0)
+        case .int: return .int(ints[row])
+        case .timestamp: return .timestamp(ints[row])
+        case .double: return .double(doubles[row])
+        case .string: return .string(dictionary[Int(codes[row])])
+        }
+    }
+
+    init(type: ColumnType, ints: [Int64] = [], doubles: [Double] = [], codes: [UInt32] = [], dictionary: [String] = [],
+         validity: [UInt64]?, rows: Int) {
+        self.type = type
+        self.ints = ints
+        self.doubles = doubles
+        self.codes = codes
+        self.dictionary = dictionary
+        var lo: Double?, hi: Double?, n = 0
+        let allValid = validity.map { v in (0..<rows).allSatisfy { v[$0 >> 6] & (1 << UInt64($0 & 63)) != 0 } } ?? true
+        self.validity = allValid ? nil : validity
+        switch type {
+        case .int, .timestamp, .bool:
+            for r in 0..<rows where allValid || validity![r >> 6] & (1 << UInt64(r & 63)) != 0 {
+                let d = Double(ints[r])
+                if lo == nil || d < lo! { lo = d }
+                if hi == nil || d > hi! { hi = d }
+                n += 1
+            }
+        case .double:
+            for r in 0..<rows where allValid || validity![r >> 6] & (1 << UInt64(r & 63)) != 0 {
+                let d = doubles[r]
+                if !d.isNaN {
+                    if lo == nil || d < lo! { lo = d }
+                    if hi == nil || d > hi! { hi = d }
+                }
+                n += 1
+            }
+        case .string:
+            n = codes.reduce(0) { $0 + ($1 == SegmentColumn.nullCode ? 0 : 1) }
+        case .null:
+            n = 0
+        }
+        min = lo
+        max = hi
+        nonNullCount = n
+    }
+
+    /// A column of `rows` NULLs (a field another segment has).
+    static func nulls(_ rows: Int) -> SegmentColumn {
+        SegmentColumn(type: .null, validity: Array(repeating: 0, count: rows / 64 + 1), rows: rows)
+    }
+
+    /// Seals a batch column: strings are dictionary-encoded.
+    init(_ c: Column, rows: Int) {
+        var col = c
+        col.pad(to: rows)
+        let validity = (0..<(rows / 64 + 1)).map { w in col.validity.indices.contains(w) ? col.validity[w] : 0 }
+        switch col.type {
+        case .string:
+            let (codes, dict) = SegmentColumn.encode(col, rows: rows)
+            self.init(type: .string, codes: codes, dictionary: dict, validity: nil, rows: rows)
+        case .double:
+            self.init(type: .double, doubles: col.doubles, validity: validity, rows: rows)
+        case .null:
+            self.init(type: .null, validity: validity, rows: rows)
+        default:
+            self.init(type: col.type, ints: col.ints, validity: validity, rows: rows)
+        }
+    }
+
+    /// Dictionary-encodes a string column by hashing its bytes: one `String` per distinct value.
+    static func encode(_ col: Column, rows: Int) -> ([UInt32], [String]) {
+        var codes = [UInt32](repeating: nullCode, count: rows)
+        var dict: [String] = []
+        var slots = [Int32](repeating: -1, count: 1024)
+        var entryStart: [Int] = [], entryEnd: [Int] = []
+        col.bytes.withUnsafeBufferPointer { bytes in
+            let base = bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!
+            for r in 0..<rows where col.isValid(r) {
+                let s = Int(col.offsets[r]), e = Int(col.offsets[r + 1])
+                var h: UInt64 = 0xcbf2_9ce4_8422_2325
+                for i in s..<e { h = (h ^ UInt64(base[i])) &* 0x100_0000_01b3 }
+                var mask = slots.count - 1
+                var i = Int(truncatingIfNeeded: h ^ (h >> 31)) & mask
+                while true {
+                    let d = Int(slots[i])
+                    if d < 0 {
+                        // A new distinct value.
+                        slots[i] = Int32(dict.count)
+                        codes[r] = UInt32(dict.count)
+                        entryStart.append(s); entryEnd.append(e)
+                        dict.append(String(decoding: UnsafeBufferPointer(start: base + s, count: e - s), as: UTF8.self))
+                        if dict.count * 2 > slots.count {
+                            slots = [Int32](repeating: -1, count: slots.count * 2)
+                            mask = slots.count - 1
+                            for (k, (ks, ke)) in zip(entryStart, entryEnd).enumerated() {
+                                var kh: UInt64 = 0xcbf2_9ce4_8422_2325
+                                for x in ks..<ke { kh = (kh ^ UInt64(base[x])) &* 0x100_0000_01b3 }
+                                var j = Int(truncatingIfNeeded: kh ^ (kh >> 31)) & mask
+                                while slots[j] >= 0 { j = (j + 1) & mask }
+                                slots[j] = Int32(k)
+                            }
+                        }
+                        break
+                    }
+                    let ds = entryStart[d], de = entryEnd[d]
+                    if de - ds == e - s && (e == s || memcmp(base + ds, base + s, e - s) == 0) {
+                        codes[r] = UInt32(d)
+                        break
+                    }
+                    i = (i + 1) & mask
+                }
+            }
+        }
+        return (codes, dict)
+    }
+}
+
+/// A sealed, immutable set of records from one source: the unit the query engine scans,
+/// skipping whole segments by their zone maps (time range, numeric min/max).
+public final class Segment: Sendable {
+    public let rowCount: Int
+    public let source: String
+    public let columns: [String: SegmentColumn]
+    /// Per-record flags (truncated, unparsed …).
+    public let flags: [RecordFlags]
+    public let minTs: Int64
+    public let maxTs: Int64
+
+    public init(_ batch: RecordBatch) {
+        var b = batch
+        b.finish()
+        let n = b.count
+        rowCount = n
+        source = b.source
+        flags = b.flags
+        var cols: [String: SegmentColumn] = [:]
+        cols["ts"] = SegmentColumn(type: .timestamp, ints: b.ts, validity: nil, rows: n)
+        cols["ingest_ts"] = SegmentColumn(type: .timestamp, ints: b.ingestTs, validity: nil, rows: n)
+        cols["source"] = SegmentColumn(type: .string, codes: [UInt32](repeating: 0, count: n), dictionary: [b.source], validity: nil, rows: n)
+        cols["host"] = SegmentColumn(b.host, rows: n)
+        cols["message"] = SegmentColumn(b.message, rows: n)
+        cols["raw"] = SegmentColumn(b.raw, rows: n)
+        // Levels are already small codes: map them straight to a dictionary of names.
+        let names = [""] + Level.allCases.map(\.name)
+        var used = [Int](repeating: -1, count: 9)
+        var dict: [String] = []
+        let codes = b.levels.map { l -> UInt32 in
+            if l == 0 { return SegmentColumn.nullCode }
+            if used[Int(l)] < 0 { used[Int(l)] = dict.count; dict.append(names[Int(l)]) }
+            return UInt32(used[Int(l)])
+        }
+        cols["level"] = SegmentColumn(type: .string, codes: codes, dictionary: dict, validity: nil, rows: n)
+        for f in b.fields where cols[f.name] == nil && f.nonNullCount > 0 {
+            cols[f.name] = SegmentColumn(f, rows: n)
+        }
+        columns = cols
+        minTs = b.ts.min() ?? 0
+        maxTs = b.ts.max() ?? 0
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

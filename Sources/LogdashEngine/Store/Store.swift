@@ -1,0 +1,73 @@
+import Foundation
+
+/// A column of a table as queries see it: its name, its type over every segment (widened
+/// where segments disagree), and how many rows have a value.
+public struct SchemaColumn: Sendable, Equatable {
+    public var name: String
+    public var type: ColumnType
+    public var nonNull: Int
+}
+
+/// An immutable view of the store: the segments that existed when it was taken. Queries run
+/// on snapshots, so ingest can keep appending on other threads.
+public struct StoreSnapshot: Sendable {
+    public let segments: [Segment]
+    public let rowCount: Int
+    /// `logs`' columns: the core ones first, then fields in the order they were first seen.
+    public let schema: [SchemaColumn]
+
+    public func column(_ name: String) -> SchemaColumn? {
+        schema.first { $0.name.lowercased() == name.lowercased() }
+    }
+}
+
+/// The in-memory columnar store: batches from the parse stage become sealed segments.
+public final class Store: @unchecked Sendable {  // state guarded by `lock`
+    private let lock = NSLock()
+    private var segments: [Segment] = []
+    private var schema: [SchemaColumn] = CoreColumn.names.map { SchemaColumn(name: $0, type: .null, nonNull: 0) }
+    private var rows = 0
+
+    public init() {}
+
+    /// Seals a batch into a segment and makes it visible to later snapshots.
+    public func append(_ batch: RecordBatch) {
+        guard batch.count > 0 else { return }
+        let seg = Segment(batch)  // encoding happens outside the lock
+        lock.lock()
+        defer { lock.unlock() }
+        segments.append(seg)
+        rows += seg.rowCount
+        var index: [String: Int] = [:]
+        for (i, c) in schema.enumerated() { index[c.name] = i }
+        // Core columns first in their fixed order, then new fields as they come.
+        let ordered = CoreColumn.names.compactMap { n in seg.columns[n].map { (n, $0) } }
+            + seg.columns.filter { !CoreColumn.names.contains($0.key) }.sorted { $0.key < $1.key }
+        for (name, col) in ordered {
+            if let i = index[name] {
+                schema[i].type = schema[i].type.widened(with: col.type)
+                schema[i].nonNull += col.nonNullCount
+            } else {
+                index[name] = schema.count
+                schema.append(SchemaColumn(name: name, type: col.type, nonNull: col.nonNullCount))
+            }
+        }
+    }
+
+    public func snapshot() -> StoreSnapshot {
+        lock.lock()
+        defer { lock.unlock() }
+        return StoreSnapshot(segments: segments, rowCount: rows, schema: schema)
+    }
+
+    /// Loads sources into a new store, parsing on every core; `progress` hears of each batch's records.
+    public static func load(_ specs: [SourceSpec], options: LoadOptions,
+                            progress: (Int) -> Void = { _ in }) throws -> (Store, [LoadResult]) {
+        let store = Store()
+        var results: [LoadResult] = []
+        for spec in specs {
+            results.append(try SourceLoader.run(spec, options: options) { store.append($0); progress($0.count) })
+        }
+        return (store, results)
+    }
+}

@@ -1,0 +1,207 @@
+import ArgumentParser
+import Foundation
+import LogdashEngine
+import LogdashUI
+
+/// `logdash query`: SQL over the records of the sources.
+struct QueryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "Run SQL over the sources' records (tables logs and errors).",
+        discussion: """
+            Examples:
+              logdash query "SELECT status, count(*) FROM logs GROUP BY status ORDER BY 2 DESC" access.log
+              logdash query -f top-paths.sql --since 2h --output csv /var/log/nginx/*.log
+            """
+    )
+
+    enum Output: String, ExpressibleByArgument, CaseIterable { case table, csv, json, ndjson }
+
+    @OptionGroup var input: InputOptions
+
+    @Option(name: [.customShort("f"), .customLong("file")], help: ArgumentHelp("Read the SQL from a file.", valueName: "file"))
+    var file: String?
+
+    @Option(name: .shortAndLong, help: "table, csv, json or ndjson.")
+    var output: Output = .table
+
+    @Option(help: ArgumentHelp("Only records at or after this time: ISO 8601, or an age like 15m, 2h, 7d.", valueName: "time"))
+    var since: String?
+
+    @Option(help: ArgumentHelp("Only records at or before this time: ISO 8601, or an age like 15m, 2h, 7d.", valueName: "time"))
+    var until: String?
+
+    @Argument(help: "The SQL (unless -f is given), then files, globs, '-' (stdin) or demo://.")
+    var arguments: [String] = []
+
+    func validate() throws {
+        if file == nil && arguments.isEmpty { throw ValidationError("give the SQL as the first argument, or -f FILE") }
+        for (name, v) in [("--since", since), ("--until", until)] {
+            if let v, TimeArgument.parse(v, now: 0) == nil {
+                throw ValidationError("\(name) '\(v)' is neither a time (2026-11-27T14:00:00Z) nor an age (15m, 2h, 7d)")
+            }
+        }
+    }
+
+    func run() throws {
+        var args = arguments
+        let sql: String
+        if let file {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
+                throw SourceError.unreadable(file, "cannot read the SQL file")
+            }
+            sql = text
+        } else {
+            sql = args.removeFirst()
+        }
+        let (config, options) = try input.resolve()
+        let specs = try input.sources(args, config: config, liveDemo: false)
+        let now = LoadOptions.wallClock()
+        let range: (Int64, Int64)? = since == nil && until == nil ? nil
+            : (since.flatMap { TimeArgument.parse($0, now: now) } ?? Int64.min, until.flatMap { TimeArgument.parse($0, now: now) } ?? Int64.max)
+        // Parse the SQL first: a typo should not wait for a large load.
+        do { _ = try SQLParser.parse(sql) } catch let e as QueryError { fail(e, sql) }
+        let progress = LoadProgress()
+        let (store, _) = try Store.load(specs, options: options, progress: progress.count)
+        progress.finish()
+        let engine = QueryEngine(snapshot: store.snapshot(), now: now, timeRange: range)
+        do {
+            let result = try engine.execute(sql)
+            FileHandle.standardOutput.write(Data(ResultWriter.render(result, as: output).utf8))
+        } catch let e as QueryError {
+            fail(e, sql)
+        }
+    }
+
+    private func fail(_ e: QueryError, _ sql: String) -> Never {
+        FileHandle.standardError.write(Data(("logdash: " + e.rendered(in: sql) + "\n").utf8))
+        Foundation.exit(1)
+    }
+}
+
+/// `--since`/`--until` values: an ISO 8601 time, or an age before now (`90s`, `15m`, `2h`, `7d`, `1w`).
+enum TimeArgument {
+    static func parse(_ s: String, now: Int64) -> Int64? {
+        if let unit = s.last, let n = Double(s.dropLast()), n >= 0 {
+            let seconds: Double? = switch unit {
+            case "s": 1
+            case "m": 60
+            case "h": 3600
+            case "d": 86400
+            case "w": 604_800
+            default: nil
+            }
+            if let seconds { return now - Int64(n * seconds * 1e9) }
+        }
+        return ByteLine.with(s) { Timestamp.parse(text: $0, reference: now) }
+    }
+}
+
+/// Prints "loading… N records" on stderr while a load takes over a second, when stderr is a terminal.
+final class LoadProgress: @unchecked Sendable {  // state guarded by `lock`
+    private let lock = NSLock()
+    private var records = 0
+    private var done = false
+    private var shown = false
+    private let start = Date()
+
+    init() {
+        guard isatty(2) != 0 else { return }
+        Thread.detachNewThread { [self] in
+            while true {
+                Thread.sleep(forTimeInterval: 0.25)
+                lock.lock()
+                if done { lock.unlock(); return }
+                let n = records
+                lock.unlock()
+                if Date().timeIntervalSince(start) > 1 {
+                    shown = true
+                    FileHandle.standardError.write(Data("\rloading… \(n) records".utf8))
+                }
+            }
+        }
+    }
+
+    func count(_ n: Int) {
+        lock.lock(); records += n; lock.unlock()
+    }
+
+    func finish() {
+        lock.lock(); done = true; let s = shown; lock.unlock()
+        if s { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}
+
+/// Query results as an aligned table (numbers right-aligned, NULL shown as NULL), CSV, JSON or NDJSON.
+enum ResultWriter {
+    static func render(_ r: ResultSet, as kind: QueryCommand.Output) -> String {
+        switch kind {
+        case .table: return table(r)
+        case .csv: return csv(r)
+        case .json: return "[" + r.rows.map { object(r.columns, $0) }.joined(separator: ",\n ") + "]\n"
+        case .ndjson: return r.rows.map { object(r.columns, $0) + "\n" }.joined()
+        }
+    }
+
+    static func cell(_ v: Value) -> String {
+        switch v {
+        case .null: "NULL"
+        case .string(let s): VisibleText.escape(s)
+        default: v.description
+        }
+    }
+
+    static func table(_ r: ResultSet) -> String {
+        let header = r.columns.map { VisibleText.escape($0) }
+        let cells = r.rows.map { $0.map(cell) }
+        var widths = header.map(\.count)
+        for row in cells { for (k, c) in row.enumerated() { widths[k] = max(widths[k], c.count) } }
+        let numeric = r.columns.indices.map { k in
+            r.rows.contains { if case .int = $0[k] { true } else if case .double = $0[k] { true } else { false } }
+        }
+        func line(_ row: [String]) -> String {
+            row.enumerated().map { k, c in
+                let pad = String(repeating: " ", count: widths[k] - c.count)
+                return numeric[k] ? pad + c : c + pad
+            }.joined(separator: " │ ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+        }
+        var out = line(header) + "\n" + widths.map { String(repeating: "─", count: $0) }.joined(separator: "─┼─") + "\n"
+        for row in cells { out += line(row) + "\n" }
+        out += "(\(r.rows.count) row\(r.rows.count == 1 ? "" : "s"))\n"
+        return out
+    }
+
+    static func csv(_ r: ResultSet) -> String {
+        func field(_ s: String) -> String {
+            s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        }
+        var out = r.columns.map(field).joined(separator: ",") + "\n"
+        for row in r.rows {
+            out += row.map { $0 == .null ? "" : field(textOf($0)) }.joined(separator: ",") + "\n"
+        }
+        return out
+    }
+
+    static func textOf(_ v: Value) -> String {
+        if case .timestamp(let ns) = v { return Timestamp.iso8601(ns) }
+        return v.description
+    }
+
+    static func object(_ columns: [String], _ row: [Value]) -> String {
+        var bytes: [UInt8] = [UInt8(ascii: "{")]
+        for (k, (c, v)) in zip(columns, row).enumerated() {
+            if k > 0 { bytes.append(UInt8(ascii: ",")) }
+            JSONText.appendString(c, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            switch v {
+            case .null: bytes += Array("null".utf8)
+            case .bool(let b): bytes += Array((b ? "true" : "false").utf8)
+            case .int(let i): bytes += Array(String(i).utf8)
+            case .double(let d): bytes += Array((d.isFinite ? Value.format(d) : "null").utf8)
+            default: JSONText.appendString(textOf(v), to: &bytes)
+            }
+        }
+        bytes.append(UInt8(ascii: "}"))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
