@@ -186,6 +186,68 @@ import Testing
         #expect(text.out.contains("fell back    1"))
     }
 
+    static let queryInput = """
+        {"ts":"2026-11-27T14:00:00Z","status":200,"path":"/a","user":"ann"}
+        {"ts":"2026-11-27T14:01:00Z","status":500,"path":"/b","user":"bob"}
+        {"ts":"2026-11-27T14:02:00Z","status":500,"path":"/b, \\"quoted\\""}
+        """
+
+    @Test func queryPrintsAnAlignedTableWithNullsShown() throws {
+        let f = try temp("q.log", Self.queryInput)
+        let r = try logdash(["query", "SELECT status, count(*) n, max(user) FROM logs GROUP BY status ORDER BY status", f])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out == """
+            status │ n │ max
+            ───────┼───┼────
+               200 │ 1 │ ann
+               500 │ 2 │ bob
+            (2 rows)
+
+            """)
+        let nulls = try logdash(["query", "SELECT user FROM logs ORDER BY ts", f])
+        #expect(nulls.out.contains("NULL"))
+    }
+
+    @Test func queryWritesCSVJSONAndNDJSON() throws {
+        let f = try temp("q.log", Self.queryInput)
+        let sql = "SELECT path, status, user FROM logs WHERE status = 500 ORDER BY ts"
+        let csv = try logdash(["query", sql, f, "-o", "csv"])
+        #expect(csv.out == "path,status,user\n/b,500,bob\n\"/b, \"\"quoted\"\"\",500,\n")
+        let json = try logdash(["query", sql, f, "--output", "json"])
+        let rows = try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as! [[String: Any]]
+        #expect(rows.count == 2)
+        #expect(rows[0]["status"] as? Int == 500)
+        #expect(rows[1]["user"] is NSNull)
+        let nd = try logdash(["query", sql, f, "-o", "ndjson"])
+        #expect(nd.out.split(separator: "\n").count == 2)
+    }
+
+    @Test func aBadQueryExitsOneWithACaretUnderTheSpot() throws {
+        let f = try temp("q.log", Self.queryInput)
+        let r = try logdash(["query", "SELECT staus FROM logs", f])
+        #expect(r.status == 1)
+        #expect(r.err == """
+            logdash: unknown column 'staus'; did you mean 'status'? at line 1, column 8
+              SELECT staus FROM logs
+                     ^
+
+            """)
+    }
+
+    @Test func queryReadsSQLFromAFileAndHonoursSinceAndUntil() throws {
+        let f = try temp("q.log", Self.queryInput)
+        let sql = try temp("q.sql", "SELECT count(*) FROM logs\n")
+        #expect(try logdash(["query", "-f", sql, f, "-o", "csv"]).out == "count\n3\n")
+        let window = try logdash(["query", "-f", sql, "--since", "2026-11-27T14:00:30Z", "--until", "2026-11-27T14:01:30Z", f, "-o", "csv"])
+        #expect(window.status == 0, "\(window.err)")
+        #expect(window.out == "count\n1\n")
+        // The records are from 14:00–14:02 on 2026-11-27: always more than 15 minutes before any run.
+        #expect(try logdash(["query", "-f", sql, "--since", "15m", f, "-o", "csv"]).out == "count\n0\n")
+        let bad = try logdash(["query", "-f", sql, "--since", "yesterday", f])
+        #expect(bad.status == 2)
+        #expect(bad.err.contains("--since 'yesterday' is neither a time"))
+    }
+
     @Test func demoSourceIsTheDefaultWithATerminalAndFiniteByDefault() throws {
         let r = try logdash(["cat", "-o", "ndjson", "demo://?lines=500"])
         #expect(r.status == 0)

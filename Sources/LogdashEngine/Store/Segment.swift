@@ -9,6 +9,10 @@ public struct SegmentColumn: Sendable {
     /// `string`: the row's index into `dictionary`, `SegmentColumn.nullCode` for NULL.
     public let codes: [UInt32]
     public let dictionary: [String]
+    /// Plain (not dictionary-encoded) strings, for columns of unique values such as `raw`:
+    /// value `i` is `bytes[offsets[i]..<offsets[i+1]]`.
+    public let offsets: [UInt32]
+    public let bytes: [UInt8]
     /// For numbers, times and booleans: bit `i` set when row `i` has a value; nil when every row does.
     public let validity: [UInt64]?
     /// Zone map: the smallest and largest value, for numbers and times (nil when all NULL).
@@ -20,7 +24,7 @@ public struct SegmentColumn: Sendable {
 
     @inline(__always) public func isValid(_ row: Int) -> Bool {
         switch type {
-        case .string: return codes[row] != SegmentColumn.nullCode
+        case .string where offsets.isEmpty: return codes[row] != SegmentColumn.nullCode
         case .null: return false
         default:
             guard let v = validity else { return true }
@@ -36,17 +40,22 @@ public struct SegmentColumn: Sendable {
         case .int: return .int(ints[row])
         case .timestamp: return .timestamp(ints[row])
         case .double: return .double(doubles[row])
-        case .string: return .string(dictionary[Int(codes[row])])
+        case .string:
+            if offsets.isEmpty { return .string(dictionary[Int(codes[row])]) }
+            let s = Int(offsets[row]), e = Int(offsets[row + 1])
+            return bytes.withUnsafeBufferPointer { .string(String(decoding: UnsafeBufferPointer(rebasing: $0[s..<e]), as: UTF8.self)) }
         }
     }
 
     init(type: ColumnType, ints: [Int64] = [], doubles: [Double] = [], codes: [UInt32] = [], dictionary: [String] = [],
-         validity: [UInt64]?, rows: Int) {
+         offsets: [UInt32] = [], bytes: [UInt8] = [], validity: [UInt64]?, rows: Int) {
         self.type = type
         self.ints = ints
         self.doubles = doubles
         self.codes = codes
         self.dictionary = dictionary
+        self.offsets = offsets
+        self.bytes = bytes
         var lo: Double?, hi: Double?, n = 0
         let allValid = validity.map { v in (0..<rows).allSatisfy { v[$0 >> 6] & (1 << UInt64($0 & 63)) != 0 } } ?? true
         self.validity = allValid ? nil : validity
@@ -68,7 +77,7 @@ public struct SegmentColumn: Sendable {
                 n += 1
             }
         case .string:
-            n = codes.reduce(0) { $0 + ($1 == SegmentColumn.nullCode ? 0 : 1) }
+            n = offsets.isEmpty ? codes.reduce(0) { $0 + ($1 == SegmentColumn.nullCode ? 0 : 1) } : rows
         case .null:
             n = 0
         }
@@ -172,7 +181,8 @@ public final class Segment: Sendable {
         cols["source"] = SegmentColumn(type: .string, codes: [UInt32](repeating: 0, count: n), dictionary: [b.source], validity: nil, rows: n)
         cols["host"] = SegmentColumn(b.host, rows: n)
         cols["message"] = SegmentColumn(b.message, rows: n)
-        cols["raw"] = SegmentColumn(b.raw, rows: n)
+        // Raw lines are unique: kept as plain bytes, not dictionary-encoded.
+        cols["raw"] = SegmentColumn(type: .string, offsets: b.raw.offsets, bytes: b.raw.bytes, validity: nil, rows: n)
         // Levels are already small codes: map them straight to a dictionary of names.
         let names = [""] + Level.allCases.map(\.name)
         var used = [Int](repeating: -1, count: 9)
