@@ -13,11 +13,57 @@ func now() -> Double {
 }
 
 var args = Array(CommandLine.arguments.dropFirst())
-guard args.first == "parse" else {
-    print("usage: logdash-bench parse FILE [FILE…] [--runs N] [--jobs 1,2]")
+guard let mode = args.first, mode == "parse" || mode == "query" else {
+    print("usage: logdash-bench parse FILE [FILE…] [--runs N] [--jobs 1,2]\n       logdash-bench query FILE [--runs N]")
     exit(2)
 }
 args.removeFirst()
+
+/// Resident memory now, from /proc/self/statm.
+func residentMB() -> Double {
+    guard let s = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+    let pages = Double(s.split(separator: " ")[1]) ?? 0
+    return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1e6
+}
+
+if mode == "query" {
+    // The issue's Q1–Q7 over a JSON file of gen_logs.py, in the same shape as duckdb_side.py.
+    let queries = [
+        ("Q1", "SELECT status, count(*) FROM logs GROUP BY status ORDER BY 2 DESC"),
+        ("Q2", "SELECT date_trunc('minute', ts) m, count(*) FROM logs WHERE level = 'error' GROUP BY m ORDER BY m"),
+        ("Q3", "SELECT path, approx_percentile(latency_ms, 0.99) p99, avg(latency_ms), count(*) FROM logs GROUP BY path ORDER BY p99 DESC"),
+        ("Q4", "SELECT user, count(*) c FROM logs WHERE status >= 500 GROUP BY user ORDER BY c DESC LIMIT 10"),
+        ("Q5", "SELECT count(*) FROM logs WHERE message LIKE '%timeout%'"),
+        ("Q6", "SELECT * FROM logs WHERE level = 'error' AND service = 'payments' ORDER BY ts DESC LIMIT 100"),
+        ("Q7", "SELECT count(*), avg(latency_ms) FROM logs WHERE ts BETWEEN TIMESTAMP '2026-11-27 14:00:00' AND TIMESTAMP '2026-11-27 15:00:00'"),
+    ]
+    var runs = 5
+    if let r = args.firstIndex(of: "--runs") { runs = Int(args[r + 1])!; args.removeSubrange(r...(r + 1)) }
+    let file = args[0]
+    let t0 = now()
+    let (store, results) = try Store.load([.file(file)], options: LoadOptions())
+    let load = now() - t0
+    let snap = store.snapshot()
+    print("logdash load: \(String(format: "%.3f", load)) s, \(snap.rowCount) rows in \(snap.segments.count) segments, resident \(String(format: "%.0f", residentMB())) MB (\(results[0].detection.format ?? "-"))")
+    let engine = QueryEngine(snapshot: snap)
+    for (name, sql) in queries {
+        _ = try engine.execute(sql)
+        var times: [Double] = []
+        var rows = 0
+        for _ in 0..<runs {
+            let t = now()
+            rows = try engine.execute(sql).rows.count
+            times.append(now() - t)
+        }
+        times.sort()
+        print("\(name): \(String(format: "%.1f", times[times.count / 2] * 1000)) ms (\(rows) rows)")
+    }
+    let t1 = now()
+    let (s2, _) = try Store.load([.file(file)], options: LoadOptions())
+    _ = try QueryEngine(snapshot: s2.snapshot()).execute(queries[0].1)
+    print("Q1 straight from the file (load + query): \(String(format: "%.3f", now() - t1)) s")
+    exit(0)
+}
 var runs = 5
 var jobsList = [1, ProcessInfo.processInfo.activeProcessorCount]
 var files: [String] = []

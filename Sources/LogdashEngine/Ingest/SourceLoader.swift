@@ -48,19 +48,31 @@ public enum SourceLoader {
 
     public static func run(_ spec: SourceSpec, options: LoadOptions,
                            onBatch: (RecordBatch) throws -> Void) throws -> LoadResult {
+        try run(spec, options: options, prepare: { $0 }, deliver: onBatch)
+    }
+
+    /// Like `run(_:options:onBatch:)`, with a step that runs on the parsing worker for each batch
+    /// (sealing it into a segment, say) before `deliver` gets the results in input order.
+    public static func run<T>(_ spec: SourceSpec, options: LoadOptions, prepare: @escaping @Sendable (RecordBatch) -> T,
+                              deliver: (T) throws -> Void) throws -> LoadResult {
         if case .file(let path) = spec, let mapped = try MappedFile(path: path) {
             return try withExtendedLifetime(mapped) {
-                try run(mapped: mapped.bytes, name: spec.name, options: options, onBatch: onBatch)
+                try run(mapped: mapped.bytes, name: spec.name, options: options, prepare: prepare, onBatch: deliver)
             }
         }
         let input = try open(spec, now: options.now)
-        return try run(input, name: spec.name, options: options, onBatch: onBatch)
+        return try run(input, name: spec.name, options: options, prepare: prepare, onBatch: deliver)
     }
 
     /// A whole file already in memory (a mapping): parsed round by round in place, no copies.
     static func run(mapped data: UnsafeBufferPointer<UInt8>, name: String, options: LoadOptions,
                     onBatch: (RecordBatch) throws -> Void) throws -> LoadResult {
-        var state = try RoundState(name: name, options: options, workers: options.workers)
+        try run(mapped: data, name: name, options: options, prepare: { $0 }, onBatch: onBatch)
+    }
+
+    static func run<T>(mapped data: UnsafeBufferPointer<UInt8>, name: String, options: LoadOptions,
+                       prepare: @escaping @Sendable (RecordBatch) -> T, onBatch: (T) throws -> Void) throws -> LoadResult {
+        var state = try RoundState(name: name, options: options, workers: options.workers, prepare: prepare)
         let roundBytes = options.chunkBytes * options.workers
         var pos = 0
         var window = roundBytes
@@ -79,8 +91,13 @@ public enum SourceLoader {
 
     public static func run(_ input: any ByteInput, name: String, options: LoadOptions,
                            onBatch: (RecordBatch) throws -> Void) throws -> LoadResult {
+        try run(input, name: name, options: options, prepare: { $0 }, onBatch: onBatch)
+    }
+
+    static func run<T>(_ input: any ByteInput, name: String, options: LoadOptions,
+                       prepare: @escaping @Sendable (RecordBatch) -> T, onBatch: (T) throws -> Void) throws -> LoadResult {
         let workers = input.fillsBuffer ? options.workers : 1
-        var state = try RoundState(name: name, options: options, workers: workers)
+        var state = try RoundState(name: name, options: options, workers: workers, prepare: prepare)
         let roundBytes = options.chunkBytes * workers
         var buffer = [UInt8](repeating: 0, count: roundBytes + options.parse.maxRecordBytes + 1)
         var filled = 0
@@ -112,17 +129,19 @@ public enum SourceLoader {
     }
 
     /// What carries from one round to the next: detection, the per-worker parsers.
-    struct RoundState {
+    struct RoundState<T> {
         let name: String
         let options: LoadOptions
         let workers: Int
+        let prepare: @Sendable (RecordBatch) -> T
         var detection: Detection?
         var parsers: [SourceParser] = []
 
-        init(name: String, options: LoadOptions, workers: Int) throws {
+        init(name: String, options: LoadOptions, workers: Int, prepare: @escaping @Sendable (RecordBatch) -> T) throws {
             self.name = name
             self.options = options
             self.workers = workers
+            self.prepare = prepare
         }
 
         var result: LoadResult {
@@ -137,7 +156,7 @@ public enum SourceLoader {
         /// When nothing could be used and `canGrow` is false (no more bytes can join this round),
         /// the open record is ended where the round ends rather than waited for forever.
         mutating func parse(_ data: UnsafeBufferPointer<UInt8>, final: Bool, canGrow: Bool,
-                            onBatch: (RecordBatch) throws -> Void) throws -> Int {
+                            onBatch: (T) throws -> Void) throws -> Int {
             let arrival = options.now()
             if detection == nil {
                 let d = try SourceParser.detect(UnsafeBufferPointer(rebasing: data[0..<min(data.count, 1 << 18)]),
@@ -149,7 +168,7 @@ public enum SourceLoader {
             if consumed == 0 && !final && !canGrow {
                 (consumed, batches) = parseRound(data, arrival: arrival, final: false, closeLastRecord: true)
             }
-            for b in batches where !b.isEmpty { try onBatch(b) }
+            for b in batches { try onBatch(b) }
             // An over-long line in progress continues in the first piece of the next round.
             if workers > 1, parsers[workers - 1].isSkippingLongLine {
                 parsers[workers - 1].isSkippingLongLine = false
@@ -161,7 +180,7 @@ public enum SourceLoader {
         /// Splits `data` at record boundaries into one piece per worker and parses them side by
         /// side. Every piece but the last is complete, so only the last can leave bytes unused.
         private func parseRound(_ data: UnsafeBufferPointer<UInt8>, arrival: Int64, final: Bool,
-                                closeLastRecord: Bool) -> (Int, [RecordBatch]) {
+                                closeLastRecord: Bool) -> (Int, [T]) {
             var cuts = [0]
             if workers > 1 && data.count >= 2 * 65536 {
                 for k in 1..<workers {
@@ -177,8 +196,13 @@ public enum SourceLoader {
             out.initialize(repeating: RecordBatch(source: name))
             let used = UnsafeMutableBufferPointer<Int>.allocate(capacity: pieces)
             used.initialize(repeating: 0)
-            defer { out.deinitialize(); out.deallocate(); used.deallocate() }
-            let shared = UncheckedBox((data: data, out: out, used: used, parsers: parsers))
+            let prepared = UnsafeMutableBufferPointer<T?>.allocate(capacity: pieces)
+            prepared.initialize(repeating: nil)
+            defer {
+                out.deinitialize(); out.deallocate(); used.deallocate()
+                prepared.deinitialize(); prepared.deallocate()
+            }
+            let shared = UncheckedBox((data: data, out: out, used: used, parsers: parsers, prepared: prepared, prepare: prepare))
             DispatchQueue.concurrentPerform(iterations: pieces) { k in
                 let s = shared.value
                 let piece = UnsafeBufferPointer(rebasing: s.data[bounds[k]..<bounds[k + 1]])
@@ -189,8 +213,10 @@ public enum SourceLoader {
                 s.used[k] = s.parsers[k].parse(piece, arrival: arrival, final: !isLast || final,
                                                closeLastRecord: closeLastRecord, into: &s.out[k])
                 s.out[k].finish()
+                if !s.out[k].isEmpty { s.prepared[k] = s.prepare(s.out[k]) }
+                s.out[k] = RecordBatch(source: "")  // free the batch now that it is prepared
             }
-            return (bounds[pieces - 1] + used[pieces - 1], Array(out))
+            return (bounds[pieces - 1] + used[pieces - 1], prepared.compactMap { $0 })
         }
     }
 }

@@ -117,9 +117,7 @@ final class AggregateState {
         case "approx_percentile":
             // Exact: the nearest-rank value of the sorted inputs (a documented superset of "approximate").
             guard !values.isEmpty, let q = percentile else { return .null }
-            let sorted = values.sorted()
-            let rank = max(0, min(sorted.count - 1, Int((q * Double(sorted.count)).rounded(.up)) - 1))
-            return .double(sorted[rank])
+            return .double(Percentile.nearestRank(values, q))
         case "bool_and", "bool_or": return flag.map(Value.bool) ?? .null
         default: return .null
         }

@@ -106,35 +106,53 @@ public struct QueryEngine: Sendable {
         }
     }
 
-    /// Calls `body` for every row of a relation (segments outside `timeBounds` skipped).
-    private func scan(_ rel: Relation, names: [String], timeBounds: (Int64, Int64)?, explain: inout [String],
-                      _ body: (RowCursor) throws -> Void) throws {
+    /// Calls `body` with each segment of `logs` and its rows that pass `filter` and the time range
+    /// (segments outside `timeBounds` skipped; the filter evaluated a segment at a time). The
+    /// cursor is positioned on the segment; `body` moves its row.
+    private func scanSegments(names: [String], filter: Expr?, compiler: ExprCompiler, timeBounds: (Int64, Int64)?,
+                              explain: inout [String], _ body: (Segment, [Int32], RowCursor) throws -> Void) throws {
+        let cursor = RowCursor()
+        let actual = snapshot.schema.map(\.name)
+        let segmentFilter = SegmentFilter(names: names, actualNames: actual, compiler: compiler)
+        var skipped = 0, scanned = 0
+        var bounds = timeBounds
+        if let (a, b) = timeRange { bounds = (max(a, bounds?.0 ?? a), min(b, bounds?.1 ?? b)) }
+        for seg in snapshot.segments {
+            if let (lo, hi) = bounds, seg.maxTs < lo || seg.minTs > hi { skipped += 1; continue }
+            scanned += 1
+            cursor.segmentColumns = actual.map { seg.columns[$0] }
+            cursor.values = nil
+            var rows = try filter.map { try segmentFilter.rows($0, in: seg) } ?? (0..<Int32(seg.rowCount)).map { $0 }
+            if let (a, b) = timeRange, seg.minTs < a || seg.maxTs > b {
+                let ts = seg.columns["ts"]!.ints
+                rows = rows.filter { ts[Int($0)] >= a && ts[Int($0)] <= b }
+            }
+            try body(seg, rows, cursor)
+        }
+        explain.append("scan logs: \(scanned) of \(snapshot.segments.count) segments"
+                       + (bounds != nil ? ", \(skipped) skipped by their time range" : ""))
+    }
+
+    /// Calls `body` for every row of a relation that passes `filter` (segments outside
+    /// `timeBounds` skipped; the filter evaluated a segment at a time).
+    private func scan(_ rel: Relation, names: [String], filter: Expr?, compiler: ExprCompiler, timeBounds: (Int64, Int64)?,
+                      explain: inout [String], _ body: (RowCursor) throws -> Void) throws {
         let cursor = RowCursor()
         switch rel {
         case .rows(let r):
+            let f = try filter.map(compiler.compile)
             for row in r.rows {
                 cursor.values = row
+                if let f, try f(cursor) != .bool(true) { continue }
                 try body(cursor)
             }
         case .logs:
-            let actual = snapshot.schema.map(\.name)
-            var skipped = 0, scanned = 0
-            var bounds = timeBounds
-            if let (a, b) = timeRange { bounds = (max(a, bounds?.0 ?? a), min(b, bounds?.1 ?? b)) }
-            for seg in snapshot.segments {
-                if let (lo, hi) = bounds, seg.maxTs < lo || seg.minTs > hi { skipped += 1; continue }
-                scanned += 1
-                cursor.segmentColumns = actual.map { seg.columns[$0] }
-                let ts = seg.columns["ts"]!.ints
-                let whole = timeRange.map { seg.minTs >= $0.0 && seg.maxTs <= $0.1 } ?? true
-                for r in 0..<seg.rowCount {
-                    if !whole, let (a, b) = timeRange, ts[r] < a || ts[r] > b { continue }
-                    cursor.row = r
-                    try body(cursor)
+            try scanSegments(names: names, filter: filter, compiler: compiler, timeBounds: timeBounds, explain: &explain) { _, rows, c in
+                for r in rows {
+                    c.row = Int(r)
+                    try body(c)
                 }
             }
-            explain.append("scan logs: \(scanned) of \(snapshot.segments.count) segments"
-                           + (timeBounds != nil ? ", \(skipped) skipped by their time range" : ""))
         }
     }
 
@@ -204,11 +222,12 @@ public struct QueryEngine: Sendable {
         }
     }
 
-    private func sortRows<T>(_ rows: [(T, [Value])], _ orderBy: [OrderItem]) -> [(T, [Value])] {
-        let indexed = rows.enumerated().map { ($0.offset, $0.element) }
-        return indexed.sorted { a, b in
+    /// Sorts rows by their keys (stable: ties keep input order). With `keep`, only the first
+    /// `keep` rows are wanted: a bounded insertion keeps them without sorting everything.
+    private func sortRows<T>(_ rows: [(T, [Value])], _ orderBy: [OrderItem], keep: Int? = nil) -> [(T, [Value])] {
+        func before(_ a: [Value], _ b: [Value]) -> Bool {
             for (k, o) in orderBy.enumerated() {
-                let x = a.1.1[k], y = b.1.1[k]
+                let x = a[k], y = b[k]
                 if x == .null || y == .null {
                     if x == .null && y == .null { continue }
                     let nullsFirst = o.nullsFirst ?? !o.ascending
@@ -217,6 +236,28 @@ public struct QueryEngine: Sendable {
                 let c = Compare.forSort(x, y)
                 if c != 0 { return o.ascending ? c < 0 : c > 0 }
             }
+            return false
+        }
+        if let keep, keep < rows.count / 4 {
+            var best: [(T, [Value])] = []
+            best.reserveCapacity(keep + 1)
+            for row in rows {
+                if best.count == keep, let last = best.last, !before(row.1, last.1) { continue }
+                // After every row that does not sort after it: ties keep input order.
+                var lo = 0, hi = best.count
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if before(row.1, best[mid].1) { hi = mid } else { lo = mid + 1 }
+                }
+                best.insert(row, at: lo)
+                if best.count > keep { best.removeLast() }
+            }
+            return best
+        }
+        let indexed = rows.enumerated().map { ($0.offset, $0.element) }
+        return indexed.sorted { a, b in
+            if before(a.1.1, b.1.1) { return true }
+            if before(b.1.1, a.1.1) { return false }
             return a.0 < b.0
         }.map(\.1)
     }
@@ -239,7 +280,7 @@ public struct QueryEngine: Sendable {
         if let (lo, hi) = timeBounds {
             explain.append("time range \(lo == Int64.min ? "-∞" : Timestamp.iso8601(lo)) … \(hi == Int64.max ? "+∞" : Timestamp.iso8601(hi)) from WHERE")
         }
-        let filter = try s.filter.map(input.compile)
+        if let f = s.filter { _ = try input.compile(f) }  // report errors in the filter before scanning
         let aggregated = !s.groupBy.isEmpty || items.contains { containsAggregate($0.expr) }
             || (s.having.map(containsAggregate) ?? false) || s.orderBy.contains { containsAggregate($0.expr) }
 
@@ -247,12 +288,36 @@ public struct QueryEngine: Sendable {
         if !aggregated {
             if let h = s.having { throw QueryError(.syntax, "HAVING needs GROUP BY or an aggregate", at: h.position) }
             let evals = try items.map { try input.compile($0.expr) }
-            let outCompiler = ExprCompiler(names: items.map { $0.name.lowercased() }, now: now)
-            _ = outCompiler
             let keys = try orderKeys(s.orderBy, items: items.map { ($0.name, $0.expr) }, compiler: input, fallback: nil)
             let keyFromOutput = s.orderBy.map { o -> Int? in outputIndex(o.expr, items) }
-            try scan(rel, names: names, timeBounds: timeBounds, explain: &explain) { row in
-                if let filter, try filter(row) != .bool(true) { return }
+            if case .logs = rel, let limit = s.limit, !s.orderBy.isEmpty, !s.distinct {
+                // Top-N: compute only the sort keys per row, keep the best rows by reference,
+                // then build the output columns for those rows alone.
+                var candidates: [((Segment, Int32), [Value])] = []
+                let keyEvals = keys.enumerated().map { k, key in keyFromOutput[k].map { evals[$0] } ?? key.eval }
+                try scanSegments(names: names, filter: s.filter, compiler: input, timeBounds: timeBounds, explain: &explain) { seg, rows, c in
+                    for r in rows {
+                        c.row = Int(r)
+                        candidates.append(((seg, r), try keyEvals.map { try $0(c) }))
+                    }
+                    // Bound the memory: keep only the best `offset + limit` so far.
+                    if candidates.count > 4 * (s.offset + limit) + 4096 {
+                        candidates = sortRows(candidates, s.orderBy, keep: s.offset + limit)
+                    }
+                }
+                let best = sortRows(candidates, s.orderBy, keep: s.offset + limit).dropFirst(s.offset).prefix(limit)
+                explain.append("top \(limit) by \(s.orderBy.count) key\(s.orderBy.count == 1 ? "" : "s")" + (s.offset > 0 ? " after \(s.offset)" : ""))
+                let cursor = RowCursor()
+                let actual = snapshot.schema.map(\.name)
+                var rows: [[Value]] = []
+                for ((seg, r), _) in best {
+                    cursor.segmentColumns = actual.map { seg.columns[$0] }
+                    cursor.row = Int(r)
+                    rows.append(try evals.map { try $0(cursor) })
+                }
+                return ResultSet(columns: items.map(\.name), rows: rows)
+            }
+            try scan(rel, names: names, filter: s.filter, compiler: input, timeBounds: timeBounds, explain: &explain) { row in
                 let values = try evals.map { try $0(row) }
                 var sortValues: [Value] = []
                 for (k, key) in keys.enumerated() {
@@ -275,7 +340,6 @@ public struct QueryEngine: Sendable {
             for g in groupExprs where containsAggregate(g) {
                 throw QueryError(.syntax, "GROUP BY cannot hold an aggregate", at: g.position)
             }
-            let groupEvals = try groupExprs.map(input.compile)
             // Aggregate calls anywhere after the scan, each computed once.
             var aggCalls: [(canonical: String, name: String, args: [Expr], distinct: Bool, star: Bool, at: Int)] = []
             func collect(_ e: Expr) throws {
@@ -294,28 +358,25 @@ public struct QueryEngine: Sendable {
                 }
                 for a in c.args where containsAggregate(a) { throw QueryError(.syntax, "aggregates cannot be nested", at: a.position) }
             }
-            let aggArgs = try aggCalls.map { try $0.args.map(input.compile) }
-            var groups: [[Value]: Int] = [:]
-            var keysInOrder: [[Value]] = []
-            var states: [[AggregateState]] = []
-            try scan(rel, names: names, timeBounds: timeBounds, explain: &explain) { row in
-                if let filter, try filter(row) != .bool(true) { return }
-                let key = try groupEvals.map { try $0(row) }
-                let g: Int
-                if let found = groups[key] { g = found } else {
-                    g = keysInOrder.count
-                    groups[key] = g
-                    keysInOrder.append(key)
-                    states.append(aggCalls.map { AggregateState(name: $0.name, distinct: $0.distinct) })
+            let agg = try GroupedAggregation(
+                keys: groupExprs, calls: aggCalls.map { .init(name: $0.name, args: $0.args, distinct: $0.distinct, star: $0.star, at: $0.at) },
+                names: names, actualNames: snapshot.schema.map(\.name), compiler: input)
+            switch rel {
+            case .logs:
+                try scanSegments(names: names, filter: s.filter, compiler: input, timeBounds: timeBounds, explain: &explain) { seg, rows, c in
+                    try agg.add(seg, rows: rows, cursor: c)
                 }
-                for (k, args) in aggArgs.enumerated() {
-                    try states[g][k].add(try args.map { try $0(row) }, at: aggCalls[k].at)
+            case .rows(let r):
+                let f = try s.filter.map(input.compile)
+                let c = RowCursor()
+                let passing = try r.rows.filter { row in
+                    c.values = row
+                    return try f.map { try $0(c) == .bool(true) } ?? true
                 }
+                try agg.add(rows: passing, cursor: RowCursor())
             }
-            if groupExprs.isEmpty && keysInOrder.isEmpty {  // an aggregate over no rows still gives one row
-                keysInOrder.append([])
-                states.append(aggCalls.map { AggregateState(name: $0.name, distinct: $0.distinct) })
-            }
+            agg.ensureOneGroup()
+            let keysInOrder = agg.groupKeys
             explain.append("aggregate: \(keysInOrder.count) groups, \(aggCalls.count) aggregates")
             // Expressions over a group: group keys and aggregates become columns of the group row.
             let groupNames = groupExprs.indices.map { "\u{1}g\($0)" } + aggCalls.indices.map { "\u{1}a\($0)" }
@@ -344,7 +405,7 @@ public struct QueryEngine: Sendable {
             let fromOutput = s.orderBy.map { outputIndex($0.expr, items) != nil }
             let cursor = RowCursor()
             for (g, key) in keysInOrder.enumerated() {
-                cursor.values = key + states[g].map(\.result)
+                cursor.values = key + agg.results(g)
                 if let having, try having(cursor) != .bool(true) { continue }
                 let values = try evals.map { try $0(cursor) }
                 var sortValues: [Value] = []
@@ -364,7 +425,7 @@ public struct QueryEngine: Sendable {
             out = out.filter { seen.insert($0.0).inserted }
         }
         if !s.orderBy.isEmpty {
-            out = sortRows(out, s.orderBy)
+            out = sortRows(out, s.orderBy, keep: s.limit.map { $0 + s.offset })
             explain.append("sort by \(s.orderBy.count) key\(s.orderBy.count == 1 ? "" : "s")")
         }
         if s.offset > 0 || s.limit != nil { explain.append("limit \(s.limit.map(String.init) ?? "all") offset \(s.offset)") }

@@ -1,7 +1,8 @@
-/// One column of a sealed segment. Numbers and times are typed arrays; strings are
-/// dictionary-encoded (each distinct value stored once, rows hold codes) so that a predicate on
-/// a string is evaluated once per distinct value, not once per row.
-public struct SegmentColumn: Sendable {
+/// One column of a sealed segment. Numbers and times are typed arrays. Strings with few
+/// distinct values are dictionary-encoded (each distinct value stored once, rows hold codes) so
+/// that a predicate on them is evaluated once per distinct value, not once per row; strings
+/// that are mostly unique (ids, raw lines) are kept plain, as bytes and offsets.
+public final class SegmentColumn: Sendable {
     public let type: ColumnType
     /// `int`, `bool` (0/1) and `timestamp` values; 0 where NULL.
     public let ints: [Int64]
@@ -21,6 +22,9 @@ public struct SegmentColumn: Sendable {
     public let nonNullCount: Int
 
     public static let nullCode = UInt32.max
+
+    /// Whether the column is dictionary-encoded (`codes` and `dictionary`).
+    public var isDictionary: Bool { type == .string && offsets.isEmpty }
 
     @inline(__always) public func isValid(_ row: Int) -> Bool {
         switch type {
@@ -77,7 +81,13 @@ public struct SegmentColumn: Sendable {
                 n += 1
             }
         case .string:
-            n = offsets.isEmpty ? codes.reduce(0) { $0 + ($1 == SegmentColumn.nullCode ? 0 : 1) } : rows
+            if offsets.isEmpty {
+                n = codes.reduce(0) { $0 + ($1 == SegmentColumn.nullCode ? 0 : 1) }
+            } else if let v = self.validity {
+                n = (0..<rows).reduce(0) { $0 + (v[$1 >> 6] & (1 << UInt64($1 & 63)) != 0 ? 1 : 0) }
+            } else {
+                n = rows
+            }
         case .null:
             n = 0
         }
@@ -91,15 +101,18 @@ public struct SegmentColumn: Sendable {
         SegmentColumn(type: .null, validity: Array(repeating: 0, count: rows / 64 + 1), rows: rows)
     }
 
-    /// Seals a batch column: strings are dictionary-encoded.
-    init(_ c: Column, rows: Int) {
+    /// Seals a batch column: strings are dictionary-encoded when they repeat enough.
+    convenience init(_ c: Column, rows: Int) {
         var col = c
         col.pad(to: rows)
         let validity = (0..<(rows / 64 + 1)).map { w in col.validity.indices.contains(w) ? col.validity[w] : 0 }
         switch col.type {
         case .string:
-            let (codes, dict) = SegmentColumn.encode(col, rows: rows)
-            self.init(type: .string, codes: codes, dictionary: dict, validity: nil, rows: rows)
+            if let (codes, dict) = SegmentColumn.encode(col, rows: rows, maxDistinct: Swift.max(16, rows / 4)) {
+                self.init(type: .string, codes: codes, dictionary: dict, validity: nil, rows: rows)
+            } else {
+                self.init(type: .string, offsets: col.offsets, bytes: col.bytes, validity: validity, rows: rows)
+            }
         case .double:
             self.init(type: .double, doubles: col.doubles, validity: validity, rows: rows)
         case .null:
@@ -109,15 +122,19 @@ public struct SegmentColumn: Sendable {
         }
     }
 
-    /// Dictionary-encodes a string column by hashing its bytes: one `String` per distinct value.
-    static func encode(_ col: Column, rows: Int) -> ([UInt32], [String]) {
+    /// Dictionary-encodes a string column by hashing its bytes, or gives nil when it has more
+    /// than `maxDistinct` distinct values (it is then better kept plain). `String`s are made
+    /// only at the end, once per distinct value.
+    static func encode(_ col: Column, rows: Int, maxDistinct: Int) -> ([UInt32], [String])? {
         var codes = [UInt32](repeating: nullCode, count: rows)
-        var dict: [String] = []
+        var distinct = 0
+        var tooMany = false
         var slots = [Int32](repeating: -1, count: 1024)
         var entryStart: [Int] = [], entryEnd: [Int] = []
-        col.bytes.withUnsafeBufferPointer { bytes in
+        let dict: [String] = col.bytes.withUnsafeBufferPointer { bytes in
             let base = bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!
             for r in 0..<rows where col.isValid(r) {
+                if tooMany { break }
                 let s = Int(col.offsets[r]), e = Int(col.offsets[r + 1])
                 var h: UInt64 = 0xcbf2_9ce4_8422_2325
                 for i in s..<e { h = (h ^ UInt64(base[i])) &* 0x100_0000_01b3 }
@@ -127,11 +144,12 @@ public struct SegmentColumn: Sendable {
                     let d = Int(slots[i])
                     if d < 0 {
                         // A new distinct value.
-                        slots[i] = Int32(dict.count)
-                        codes[r] = UInt32(dict.count)
+                        slots[i] = Int32(distinct)
+                        codes[r] = UInt32(distinct)
                         entryStart.append(s); entryEnd.append(e)
-                        dict.append(String(decoding: UnsafeBufferPointer(start: base + s, count: e - s), as: UTF8.self))
-                        if dict.count * 2 > slots.count {
+                        distinct += 1
+                        if distinct > maxDistinct { tooMany = true; break }
+                        if distinct * 2 > slots.count {
                             slots = [Int32](repeating: -1, count: slots.count * 2)
                             mask = slots.count - 1
                             for (k, (ks, ke)) in zip(entryStart, entryEnd).enumerated() {
@@ -152,8 +170,10 @@ public struct SegmentColumn: Sendable {
                     i = (i + 1) & mask
                 }
             }
+            if tooMany { return [] }
+            return (0..<distinct).map { String(decoding: UnsafeBufferPointer(start: base + entryStart[$0], count: entryEnd[$0] - entryStart[$0]), as: UTF8.self) }
         }
-        return (codes, dict)
+        return tooMany ? nil : (codes, dict)
     }
 }
 

@@ -33,7 +33,12 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
     /// Seals a batch into a segment and makes it visible to later snapshots.
     public func append(_ batch: RecordBatch) {
         guard batch.count > 0 else { return }
-        let seg = Segment(batch)  // encoding happens outside the lock
+        append(Segment(batch))  // encoding happens outside the lock
+    }
+
+    /// Makes a sealed segment visible to later snapshots.
+    public func append(_ seg: Segment) {
+        guard seg.rowCount > 0 else { return }
         lock.lock()
         defer { lock.unlock() }
         segments.append(seg)
@@ -66,7 +71,9 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
         let store = Store()
         var results: [LoadResult] = []
         for spec in specs {
-            results.append(try SourceLoader.run(spec, options: options) { store.append($0); progress($0.count) })
+            // Segments are sealed on the parsing workers, then appended in input order.
+            results.append(try SourceLoader.run(spec, options: options, prepare: { Segment($0) },
+                                                deliver: { store.append($0); progress($0.rowCount) }))
         }
         return (store, results)
     }

@@ -18,7 +18,8 @@ import Testing
 ///     ----
 ///     unknown column 'nope'
 ///
-/// Rows print as `|`-separated values; NULL is `NULL`; times are ISO 8601.
+/// Rows print as `|`-separated values; NULL is `NULL`; times are ISO 8601; `{segments}` in an
+/// expected row is the number of segments the data was loaded into.
 @Suite struct SQLLogicTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("logic")
     static let files: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
@@ -37,8 +38,10 @@ import Testing
         #expect(Self.files.count >= 4)
     }
 
-    @Test(arguments: files)
-    func logicFile(_ name: String) throws {
+    /// Every file runs twice: all records in one segment, and each record in a segment of its
+    /// own (so that dictionaries, zone maps and groups are merged across segments).
+    @Test(arguments: files, [false, true])
+    func logicFile(_ name: String, onePerSegment: Bool) throws {
         let text = try String(contentsOf: Self.directory.appendingPathComponent(name), encoding: .utf8)
         var lines = text.components(separatedBy: "\n")
         if lines.last == "" { lines.removeLast() }
@@ -69,20 +72,26 @@ import Testing
                 let options = ParseOptions()
                 let bytes = Array(data.utf8)
                 let detection = try bytes.withUnsafeBufferPointer { try SourceParser.detect($0, options: options, arrival: Self.now) }
-                var batch = RecordBatch(source: "test.log")
-                _ = bytes.withUnsafeBufferPointer { SourceParser(options: options, detection: detection).parse($0, arrival: Self.now, final: true, into: &batch) }
-                store.append(batch)
+                let parser = SourceParser(options: options, detection: detection)
+                let pieces = onePerSegment ? data.split(separator: "\n").map { Array(($0 + "\n").utf8) } : [bytes]
+                for piece in pieces {
+                    var batch = RecordBatch(source: "test.log")
+                    _ = piece.withUnsafeBufferPointer { parser.parse($0, arrival: Self.now, final: true, into: &batch) }
+                    store.append(batch)
+                }
             case "query", "error":
                 let sql = block { $0 == "----" }.joined(separator: "\n")
                 i += 1
-                let expected = block { $0.isEmpty }
+                // `{segments}` stands for the number of segments the data was loaded into.
+                let segments = String(store.snapshot().segments.count)
+                let expected = block { $0.isEmpty }.map { $0.replacingOccurrences(of: "{segments}", with: segments) }
                 cases += 1
                 let engine = QueryEngine(snapshot: store.snapshot(), now: Self.now)
                 if line == "query" {
                     do {
                         let r = try engine.execute(sql)
                         let got = r.rows.map { $0.map(Self.render).joined(separator: "|") }
-                        #expect(got == expected, "\(name):\(start): \(sql)")
+                        #expect(got == expected, "\(name):\(start) (\(onePerSegment ? "a segment per record" : "one segment")): \(sql)")
                     } catch {
                         Issue.record("\(name):\(start): \(sql)\nunexpected error: \((error as? QueryError)?.rendered(in: sql) ?? "\(error)")")
                     }

@@ -1,0 +1,349 @@
+/// GROUP BY over segments, a column at a time.
+///
+/// For each segment, the rows that passed the filter get a group id — through a code → group
+/// table when the key reads one dictionary-encoded column (so the key is computed once per
+/// distinct value), through direct indexing when it is a small-range integer column, and by
+/// evaluating and hashing the key otherwise. Then each aggregate runs over its own column in a
+/// typed loop (`count`, `sum`, `avg`, `min`, `max`, `approx_percentile` over a numeric column)
+/// or, for anything else, through `AggregateState` row by row.
+final class GroupedAggregation {
+    struct Call {
+        let name: String
+        let args: [Expr]
+        let distinct: Bool
+        let star: Bool
+        let at: Int
+    }
+
+    private let keys: [Expr]
+    private let calls: [Call]
+    private let names: [String]
+    private let actualNames: [String]
+    private let compiler: ExprCompiler
+    private let keyEvals: [Eval]
+    private let argEvals: [[Eval]]
+
+    private(set) var groupKeys: [[Value]] = []
+    private var groupIndex: [[Value]: Int32] = [:]
+    private var singleIndex: [Value: Int32] = [:]
+
+    /// One aggregate's state for every group: typed arrays indexed by group id, or generic
+    /// states. A class, so that the arrays grow and change in place.
+    private final class Accumulator {
+        enum Kind { case count, sum(average: Bool), extreme(max: Bool), percentile(Double), generic }
+        var kind: Kind = .generic
+        var counts: [Int64] = []
+        var ints: [Int64] = []
+        var doubles: [Double] = []
+        var sawDouble: [Bool] = []
+        var values: [Value] = []
+        var samples: [[Double]] = []
+        var states: [AggregateState] = []
+    }
+    private let accumulators: [Accumulator]
+
+    init(keys: [Expr], calls: [Call], names: [String], actualNames: [String], compiler: ExprCompiler) throws {
+        self.keys = keys
+        self.calls = calls
+        self.names = names
+        self.actualNames = actualNames
+        self.compiler = compiler
+        keyEvals = try keys.map(compiler.compile)
+        argEvals = try calls.map { try $0.args.map(compiler.compile) }
+        accumulators = calls.map { _ in Accumulator() }
+    }
+
+    var groupCount: Int { groupKeys.count }
+
+    // MARK: group ids
+
+    private func group(for key: [Value]) -> Int32 {
+        if let g = groupIndex[key] { return g }
+        let g = Int32(groupKeys.count)
+        groupIndex[key] = g
+        groupKeys.append(key)
+        grow()
+        return g
+    }
+
+    private func group(forSingle key: Value) -> Int32 {
+        if let g = singleIndex[key] { return g }
+        let g = Int32(groupKeys.count)
+        singleIndex[key] = g
+        groupKeys.append([key])
+        grow()
+        return g
+    }
+
+    /// Ensures an aggregate over no rows still gives one row when there is no GROUP BY.
+    func ensureOneGroup() {
+        if keys.isEmpty && groupKeys.isEmpty { _ = group(for: []) }
+    }
+
+    private func column(_ name: String, _ seg: Segment) -> SegmentColumn? {
+        guard let k = names.firstIndex(of: name.lowercased()) else { return nil }
+        return seg.columns[actualNames[k]]
+    }
+
+    private func columnsOf(_ e: Expr) -> Set<String> {
+        var out: Set<String> = []
+        walk(e) { if case .column(let n, _) = $0 { out.insert(n.lowercased()) } }
+        return out
+    }
+
+    private func groupIds(_ seg: Segment, _ rows: [Int32], _ cursor: RowCursor) throws -> [Int32] {
+        if keys.isEmpty {
+            let g = group(for: [])
+            return [Int32](repeating: g, count: rows.count)
+        }
+        if keys.count == 1 {
+            let key = keys[0]
+            let cols = columnsOf(key)
+            // One dictionary column: the key once per distinct value.
+            if cols.count == 1, let name = cols.first, let col = column(name, seg), col.isDictionary {
+                let f = try ExprCompiler(names: [name], now: compiler.now).compile(key)
+                let c = RowCursor()
+                var table = [Int32](repeating: -1, count: col.dictionary.count + 1)
+                var out = [Int32](repeating: 0, count: rows.count)
+                for (i, r) in rows.enumerated() {
+                    let code = col.codes[Int(r)]
+                    let slot = code == SegmentColumn.nullCode ? col.dictionary.count : Int(code)
+                    var g = table[slot]
+                    if g < 0 {
+                        c.values = [slot == col.dictionary.count ? .null : .string(col.dictionary[slot])]
+                        g = group(forSingle: try f(c))
+                        table[slot] = g
+                    }
+                    out[i] = g
+                }
+                return out
+            }
+            // A small-range integer column: direct indexing by value.
+            if case .column(let name, _) = key, let col = column(name, seg), col.type == .int || col.type == .bool,
+               let lo = col.min, let hi = col.max, hi - lo < 65536 {
+                let base = Int64(lo)
+                var table = [Int32](repeating: -1, count: Int(hi - lo) + 1)
+                var nullGroup: Int32 = -1
+                var out = [Int32](repeating: 0, count: rows.count)
+                col.ints.withUnsafeBufferPointer { ints in
+                    for (i, r) in rows.enumerated() {
+                        let row = Int(r)
+                        if !col.isValid(row) {
+                            if nullGroup < 0 { nullGroup = group(forSingle: .null) }
+                            out[i] = nullGroup
+                            continue
+                        }
+                        let v = ints[row]
+                        var g = table[Int(v - base)]
+                        if g < 0 {
+                            g = group(forSingle: col.type == .bool ? .bool(v != 0) : .int(v))
+                            table[Int(v - base)] = g
+                        }
+                        out[i] = g
+                    }
+                }
+                return out
+            }
+            let f = keyEvals[0]
+            return try rows.map { r in
+                cursor.row = Int(r)
+                return group(forSingle: try f(cursor))
+            }
+        }
+        return try rows.map { r in
+            cursor.row = Int(r)
+            return group(for: try keyEvals.map { try $0(cursor) })
+        }
+    }
+
+    // MARK: aggregates
+
+    /// New groups start empty in every accumulator.
+    private func grow() {
+        for (k, acc) in accumulators.enumerated() {
+            switch acc.kind {
+            case .count: acc.counts.append(0)
+            case .sum: acc.counts.append(0); acc.ints.append(0); acc.doubles.append(0); acc.sawDouble.append(false)
+            case .extreme: acc.values.append(.null)
+            case .percentile: acc.samples.append([])
+            case .generic: acc.states.append(AggregateState(name: calls[k].name, distinct: calls[k].distinct))
+            }
+        }
+    }
+
+    /// Picks each aggregate's accumulator once, from the first segment's column types.
+    private var chosen = false
+
+    private func choose(_ seg: Segment) throws {
+        guard !chosen else { return }
+        chosen = true
+        for (k, call) in calls.enumerated() {
+            let numericColumn: Bool = {
+                guard call.args.count >= 1, case .column(let n, _) = call.args[0], let c = column(n, seg) else { return false }
+                return c.type == .int || c.type == .double
+            }()
+            let plain = !call.distinct
+            let acc = accumulators[k]
+            switch call.name {
+            case "count" where plain && (call.star || call.args.count == 1):
+                acc.kind = .count
+            case "sum" where plain && numericColumn, "avg" where plain && numericColumn:
+                acc.kind = .sum(average: call.name == "avg")
+            case "min" where plain && numericColumn, "max" where plain && numericColumn:
+                acc.kind = .extreme(max: call.name == "max")
+            case "approx_percentile" where numericColumn:
+                // A percentage that is not a literal from 0 to 1: the generic state reports it.
+                guard case .literal(let pv, _) = call.args[1], let q = Arithmetic.number(pv), q >= 0, q <= 1 else { continue }
+                acc.kind = .percentile(q)
+            default:
+                acc.kind = .generic
+            }
+        }
+    }
+
+    /// Folds one segment's passing rows into the groups.
+    func add(_ seg: Segment, rows: [Int32], cursor: RowCursor) throws {
+        try choose(seg)
+        let gids = try groupIds(seg, rows, cursor)
+        for (k, call) in calls.enumerated() {
+            let col: SegmentColumn? = {
+                guard call.args.count >= 1, case .column(let n, _) = call.args[0] else { return nil }
+                return column(n, seg)
+            }()
+            let acc = accumulators[k]
+            switch acc.kind {
+            // Each loop works on a local array moved out of the accumulator and back: a class's
+            // stored property would be checked for exclusive access on every row.
+            case .count:
+                var counts = acc.counts
+                acc.counts = []
+                defer { acc.counts = counts }
+                if call.star {
+                    for g in gids { counts[Int(g)] += 1 }
+                } else if let col {
+                    for (i, r) in rows.enumerated() where col.isValid(Int(r)) { counts[Int(gids[i])] += 1 }
+                } else if call.args.count == 1, case .column = call.args[0] {
+                    // A column this segment lacks: all NULL, nothing counted.
+                } else {
+                    let f = argEvals[k][0]
+                    for (i, r) in rows.enumerated() {
+                        cursor.row = Int(r)
+                        if try f(cursor) != .null { counts[Int(gids[i])] += 1 }
+                    }
+                }
+            case .sum:
+                guard let col else { break }
+                var counts = acc.counts, ints = acc.ints, doubles = acc.doubles, saw = acc.sawDouble
+                acc.counts = []; acc.ints = []; acc.doubles = []; acc.sawDouble = []
+                defer { acc.counts = counts; acc.ints = ints; acc.doubles = doubles; acc.sawDouble = saw }
+                switch col.type {
+                case .int:
+                    for (i, r) in rows.enumerated() where col.isValid(Int(r)) {
+                        let g = Int(gids[i]), v = col.ints[Int(r)]
+                        let (sum, overflow) = ints[g].addingReportingOverflow(v)
+                        if overflow {
+                            doubles[g] += Double(ints[g]) + Double(v); ints[g] = 0; saw[g] = true
+                        } else {
+                            ints[g] = sum
+                        }
+                        counts[g] += 1
+                    }
+                case .double:
+                    for (i, r) in rows.enumerated() where col.isValid(Int(r)) {
+                        let g = Int(gids[i])
+                        doubles[g] += col.doubles[Int(r)]
+                        saw[g] = true
+                        counts[g] += 1
+                    }
+                case .null:
+                    break
+                default:
+                    throw QueryError(.type, "\(call.name)() needs numbers, not \(col.type)", at: call.at)
+                }
+            case .extreme(let isMax):
+                guard let col, col.type != .null else { break }
+                var values = acc.values
+                acc.values = []
+                defer { acc.values = values }
+                for (i, r) in rows.enumerated() where col.isValid(Int(r)) {
+                    let g = Int(gids[i])
+                    let v = col.value(at: Int(r))
+                    if values[g] == .null { values[g] = v; continue }
+                    let c = Compare.forSort(v, values[g])
+                    if isMax ? c > 0 : c < 0 { values[g] = v }
+                }
+            case .percentile:
+                guard let col else { break }
+                var samples = acc.samples
+                acc.samples = []
+                defer { acc.samples = samples }
+                if col.type == .double {
+                    for (i, r) in rows.enumerated() where col.isValid(Int(r)) { samples[Int(gids[i])].append(col.doubles[Int(r)]) }
+                } else if col.type == .int {
+                    for (i, r) in rows.enumerated() where col.isValid(Int(r)) { samples[Int(gids[i])].append(Double(col.ints[Int(r)])) }
+                }
+            case .generic:
+                let fs = argEvals[k]
+                for (i, r) in rows.enumerated() {
+                    cursor.row = Int(r)
+                    try acc.states[Int(gids[i])].add(try fs.map { try $0(cursor) }, at: call.at)
+                }
+            }
+        }
+    }
+
+    /// Folds rows of a computed relation (a subquery, a CTE) into the groups, row by row.
+    func add(rows: [[Value]], cursor: RowCursor) throws {
+        chosen = true  // generic accumulators only
+        for row in rows {
+            cursor.values = row
+            let g = keys.isEmpty ? group(for: []) : keys.count == 1 ? group(forSingle: try keyEvals[0](cursor))
+                : group(for: try keyEvals.map { try $0(cursor) })
+            for (k, call) in calls.enumerated() {
+                try accumulators[k].states[Int(g)].add(try argEvals[k].map { try $0(cursor) }, at: call.at)
+            }
+        }
+    }
+
+    /// The aggregate values of group `g`, in call order.
+    func results(_ g: Int) -> [Value] {
+        accumulators.map { acc in
+            switch acc.kind {
+            case .count: return .int(acc.counts[g])
+            case .sum(let average):
+                if acc.counts[g] == 0 { return .null }
+                let total = acc.doubles[g] + Double(acc.ints[g])
+                if average { return .double(total / Double(acc.counts[g])) }
+                return acc.sawDouble[g] ? .double(total) : .int(acc.ints[g])
+            case .extreme: return acc.values[g]
+            case .percentile(let p):
+                guard !acc.samples[g].isEmpty else { return .null }
+                return .double(Percentile.nearestRank(acc.samples[g], p))
+            case .generic: return acc.states[g].result
+            }
+        }
+    }
+}
+
+/// Percentiles by nearest rank, found by selection (average linear time) rather than a sort.
+enum Percentile {
+    static func nearestRank(_ values: [Double], _ p: Double) -> Double {
+        var a = values.filter { !$0.isNaN }
+        guard !a.isEmpty else { return .nan }
+        let k = max(0, min(a.count - 1, Int((p * Double(a.count)).rounded(.up)) - 1))
+        var lo = 0, hi = a.count - 1
+        var rng = SplitMix64(seed: UInt64(a.count))
+        a.withUnsafeMutableBufferPointer { a in
+            while lo < hi {
+                a.swapAt(lo + Int(rng.next() % UInt64(hi - lo + 1)), hi)
+                let pivot = a[hi]
+                var store = lo
+                for i in lo..<hi where a[i] < pivot { a.swapAt(i, store); store += 1 }
+                a.swapAt(store, hi)
+                if store == k { return }
+                if store < k { lo = store + 1 } else { hi = store - 1 }
+            }
+        }
+        return a[k]
+    }
+}

@@ -1,0 +1,176 @@
+/// Rows of a segment as bits: bit `i` of word `i / 64` is row `i`.
+struct RowBits {
+    var words: [UInt64]
+
+    init(rows: Int, all: Bool) {
+        words = [UInt64](repeating: all ? ~0 : 0, count: (rows + 63) / 64)
+        if all, rows % 64 != 0 { words[words.count - 1] = (1 << UInt64(rows % 64)) - 1 }
+    }
+
+    @inline(__always) mutating func set(_ r: Int) { words[r >> 6] |= 1 << UInt64(r & 63) }
+    @inline(__always) func has(_ r: Int) -> Bool { words[r >> 6] & (1 << UInt64(r & 63)) != 0 }
+
+    static func & (a: RowBits, b: RowBits) -> RowBits { var c = a; for i in c.words.indices { c.words[i] &= b.words[i] }; return c }
+    static func | (a: RowBits, b: RowBits) -> RowBits { var c = a; for i in c.words.indices { c.words[i] |= b.words[i] }; return c }
+
+    /// The rows whose bit is set, in order.
+    var rows: [Int32] {
+        var out: [Int32] = []
+        out.reserveCapacity(words.reduce(0) { $0 + $1.nonzeroBitCount })
+        for (w, word) in words.enumerated() {
+            var x = word
+            while x != 0 {
+                out.append(Int32(w << 6 | x.trailingZeroBitCount))
+                x &= x - 1
+            }
+        }
+        return out
+    }
+}
+
+/// Evaluates a WHERE clause over a whole segment at once.
+///
+/// Each predicate gives two bit sets, the rows where it is TRUE and where it is FALSE (a NULL
+/// row is in neither), so NOT, AND and OR keep SQL's three-valued logic exactly. Leaves that
+/// read one dictionary-encoded column are evaluated once per distinct value; `column op
+/// constant` on numbers and times is a typed loop; any other leaf is evaluated row by row.
+struct SegmentFilter {
+    let names: [String]
+    let actualNames: [String]
+    let compiler: ExprCompiler
+
+    func rows(_ e: Expr, in seg: Segment) throws -> [Int32] {
+        try eval(e, seg).isTrue.rows
+    }
+
+    private struct Truth {
+        var isTrue: RowBits
+        var isFalse: RowBits
+    }
+
+    private func column(_ name: String, _ seg: Segment) -> SegmentColumn? {
+        guard let k = names.firstIndex(of: name.lowercased()) else { return nil }
+        return seg.columns[actualNames[k]]
+    }
+
+    private func eval(_ e: Expr, _ seg: Segment) throws -> Truth {
+        switch e {
+        case .binary("and", let l, let r, _):
+            let a = try eval(l, seg), b = try eval(r, seg)
+            return Truth(isTrue: a.isTrue & b.isTrue, isFalse: a.isFalse | b.isFalse)
+        case .binary("or", let l, let r, _):
+            let a = try eval(l, seg), b = try eval(r, seg)
+            return Truth(isTrue: a.isTrue | b.isTrue, isFalse: a.isFalse & b.isFalse)
+        case .unary("not", let x, _):
+            let a = try eval(x, seg)
+            return Truth(isTrue: a.isFalse, isFalse: a.isTrue)
+        default:
+            if let t = try dictionaryLeaf(e, seg) { return t }
+            if let t = try numericLeaf(e, seg) { return t }
+            return try rowByRow(e, seg)
+        }
+    }
+
+    /// The columns an expression reads.
+    private func columnsOf(_ e: Expr) -> Set<String> {
+        var out: Set<String> = []
+        walk(e) { if case .column(let n, _) = $0 { out.insert(n.lowercased()) } }
+        return out
+    }
+
+    /// A predicate over one dictionary-encoded column: once per distinct value, then by code.
+    private func dictionaryLeaf(_ e: Expr, _ seg: Segment) throws -> Truth? {
+        let cols = columnsOf(e)
+        guard cols.count == 1, let name = cols.first, let col = column(name, seg), col.isDictionary else { return nil }
+        let f = try ExprCompiler(names: [name], now: compiler.now).compile(e)
+        let cursor = RowCursor()
+        var verdict = [UInt8](repeating: 0, count: col.dictionary.count + 1)  // 1 true, 2 false; last slot: NULL
+        for (k, v) in col.dictionary.enumerated() {
+            cursor.values = [.string(v)]
+            let r = try f(cursor)
+            verdict[k] = r == .bool(true) ? 1 : r == .bool(false) ? 2 : 0
+        }
+        cursor.values = [.null]
+        let nullResult = try f(cursor)
+        verdict[col.dictionary.count] = nullResult == .bool(true) ? 1 : nullResult == .bool(false) ? 2 : 0
+        var t = RowBits(rows: seg.rowCount, all: false), fl = RowBits(rows: seg.rowCount, all: false)
+        let nullSlot = col.dictionary.count
+        col.codes.withUnsafeBufferPointer { codes in
+            verdict.withUnsafeBufferPointer { v in
+                for r in 0..<seg.rowCount {
+                    let c = codes[r]
+                    let x = v[c == SegmentColumn.nullCode ? nullSlot : Int(c)]
+                    if x == 1 { t.set(r) } else if x == 2 { fl.set(r) }
+                }
+            }
+        }
+        return Truth(isTrue: t, isFalse: fl)
+    }
+
+    /// `column op constant` (or `constant op column`) over numbers and times, as a typed loop.
+    private func numericLeaf(_ e: Expr, _ seg: Segment) throws -> Truth? {
+        guard case .binary(let op0, let l, let r, _) = e, ["=", "<>", "<", "<=", ">", ">="].contains(op0) else { return nil }
+        var op = op0
+        let colExpr: Expr, constExpr: Expr
+        if case .column = l { colExpr = l; constExpr = r } else if case .column = r {
+            colExpr = r; constExpr = l
+            op = ["<": ">", "<=": ">=", ">": "<", ">=": "<="][op] ?? op
+        } else { return nil }
+        guard case .column(let name, _) = colExpr, columnsOf(constExpr).isEmpty, let col = column(name, seg) else { return nil }
+        let k = try ExprCompiler(names: [], now: compiler.now).compile(constExpr)(RowCursor())
+        let n = seg.rowCount
+        var t = RowBits(rows: n, all: false), fl = RowBits(rows: n, all: false)
+        func run<V>(_ values: [V], _ c: V, _ less: (V, V) -> Bool, _ equal: (V, V) -> Bool) {
+            values.withUnsafeBufferPointer { vs in
+                for row in 0..<n where col.isValid(row) {
+                    let v = vs[row]
+                    let ok: Bool
+                    switch op {
+                    case "=": ok = equal(v, c)
+                    case "<>": ok = !equal(v, c)
+                    case "<": ok = less(v, c)
+                    case "<=": ok = less(v, c) || equal(v, c)
+                    case ">": ok = less(c, v)
+                    default: ok = less(c, v) || equal(v, c)
+                    }
+                    if ok { t.set(row) } else { fl.set(row) }
+                }
+            }
+        }
+        switch (col.type, k) {
+        case (.int, .int(let c)), (.timestamp, .timestamp(let c)):
+            run(col.ints, c, <, ==)
+        case (.int, .double(let c)):
+            run(col.ints.map(Double.init), c, <, ==)
+        case (.double, .double(let c)):
+            run(col.doubles, c, { Compare.cmp($0, $1) < 0 }, { Compare.cmp($0, $1) == 0 })
+        case (.double, .int(let c)):
+            run(col.doubles, Double(c), { Compare.cmp($0, $1) < 0 }, { Compare.cmp($0, $1) == 0 })
+        case (.timestamp, .string(let s)):
+            guard let c = Compare.parseTime(s) else { return nil }
+            run(col.ints, c, <, ==)
+        case (.null, _):
+            break  // every row NULL: neither true nor false
+        case (_, .null):
+            break
+        default:
+            return nil
+        }
+        return Truth(isTrue: t, isFalse: fl)
+    }
+
+    /// Any other predicate, one row at a time.
+    private func rowByRow(_ e: Expr, _ seg: Segment) throws -> Truth {
+        let f = try compiler.compile(e)
+        let cursor = RowCursor()
+        cursor.segmentColumns = actualNames.map { seg.columns[$0] }
+        var t = RowBits(rows: seg.rowCount, all: false), fl = RowBits(rows: seg.rowCount, all: false)
+        for r in 0..<seg.rowCount {
+            cursor.row = r
+            let v = try f(cursor)
+            if v == .bool(true) { t.set(r) } else if v == .bool(false) { fl.set(r) }
+            else if v != .null { throw QueryError(.type, "WHERE needs a boolean, not \(typeName(v))", at: e.position) }
+        }
+        return Truth(isTrue: t, isFalse: fl)
+    }
+}
