@@ -10,6 +10,9 @@ public struct LoadOptions: Sendable {
     public var chunkBytes: Int
     /// The arrival clock (ns since the epoch); tests fix it.
     public var now: @Sendable () -> Int64
+    /// Keep the raw lines of a regular file as offsets into it instead of copies (for a store
+    /// that outlives the load: most of its memory would be raw lines otherwise).
+    public var rawByReference = false
 
     public init(parse: ParseOptions = ParseOptions(), workers: Int = ProcessInfo.processInfo.activeProcessorCount,
                 chunkBytes: Int = 4 << 20, now: @escaping @Sendable () -> Int64 = LoadOptions.wallClock) {
@@ -56,8 +59,9 @@ public enum SourceLoader {
     public static func run<T>(_ spec: SourceSpec, options: LoadOptions, prepare: @escaping @Sendable (RecordBatch) -> T,
                               deliver: (T) throws -> Void) throws -> LoadResult {
         if case .file(let path) = spec, let mapped = try MappedFile(path: path) {
+            let rawFile = options.rawByReference ? try RawFile(path: path) : nil
             return try withExtendedLifetime(mapped) {
-                try run(mapped: mapped.bytes, name: spec.name, options: options, prepare: prepare, onBatch: deliver)
+                try run(mapped: mapped.bytes, name: spec.name, options: options, rawFile: rawFile, prepare: prepare, onBatch: deliver)
             }
         }
         let input = try open(spec, now: options.now)
@@ -70,9 +74,12 @@ public enum SourceLoader {
         try run(mapped: data, name: name, options: options, prepare: { $0 }, onBatch: onBatch)
     }
 
-    static func run<T>(mapped data: UnsafeBufferPointer<UInt8>, name: String, options: LoadOptions,
+    static func run<T>(mapped data: UnsafeBufferPointer<UInt8>, name: String, options: LoadOptions, rawFile: RawFile? = nil,
                        prepare: @escaping @Sendable (RecordBatch) -> T, onBatch: (T) throws -> Void) throws -> LoadResult {
         var state = try RoundState(name: name, options: options, workers: options.workers, prepare: prepare)
+        state.rawReference = rawFile.map { RawReference(file: $0, base: data.baseAddress!) }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        var released = 0
         let roundBytes = options.chunkBytes * options.workers
         var pos = 0
         var window = roundBytes
@@ -85,6 +92,13 @@ public enum SourceLoader {
             if used == 0 && canGrow { window *= 2; continue }
             window = roundBytes
             pos += used
+            // Every value of the parsed bytes has been copied out (or is read from the file by
+            // offset): give their pages back, so that a large file does not stay resident.
+            let upTo = pos / page * page
+            if upTo > released, let base = data.baseAddress {
+                _ = madvise(UnsafeMutableRawPointer(mutating: base + released), upTo - released, MADV_DONTNEED)
+                released = upTo
+            }
         }
         return state.result
     }
@@ -134,6 +148,7 @@ public enum SourceLoader {
         let options: LoadOptions
         let workers: Int
         let prepare: @Sendable (RecordBatch) -> T
+        var rawReference: RawReference?
         var detection: Detection?
         var parsers: [SourceParser] = []
 
@@ -202,12 +217,14 @@ public enum SourceLoader {
                 out.deinitialize(); out.deallocate(); used.deallocate()
                 prepared.deinitialize(); prepared.deallocate()
             }
-            let shared = UncheckedBox((data: data, out: out, used: used, parsers: parsers, prepared: prepared, prepare: prepare))
+            let shared = UncheckedBox((data: data, out: out, used: used, parsers: parsers, prepared: prepared, prepare: prepare,
+                                       raw: rawReference))
             DispatchQueue.concurrentPerform(iterations: pieces) { k in
                 let s = shared.value
                 let piece = UnsafeBufferPointer(rebasing: s.data[bounds[k]..<bounds[k + 1]])
                 let isLast = k == pieces - 1
                 // Room for the piece's records up front: regrowing arrays cost more than parsing.
+                if let raw = s.raw { s.out[k].referenceRaw(raw) }
                 let rows = s.parsers[k].estimatedRows(forBytes: piece.count)
                 s.out[k].reserve(rows: rows, bytesPerRow: piece.count / max(rows, 1))
                 s.used[k] = s.parsers[k].parse(piece, arrival: arrival, final: !isLast || final,

@@ -59,6 +59,10 @@ public struct RecordBatch: Sendable {
     public private(set) var host = Column(name: "host")
     public private(set) var message = Column(name: "message")
     public private(set) var raw = Column(name: "raw")
+    /// When set, raw lines are not copied: `rawStarts`/`rawLengths` locate them in the file.
+    public private(set) var rawReference: RawReference?
+    public private(set) var rawStarts: [Int64] = []
+    public private(set) var rawLengths: [UInt32] = []
     public private(set) var fields: [Column] = []
 
     // Field lookup by the key's bytes.
@@ -84,13 +88,23 @@ public struct RecordBatch: Sendable {
         self.source = source
     }
 
+    /// Keeps raw lines as offsets into the file being parsed rather than copies.
+    public mutating func referenceRaw(_ r: RawReference) {
+        precondition(count == 0, "choose how raw lines are kept before the first record")
+        rawReference = r
+    }
+
     /// Reserves room for about `rows` records of about `bytesPerRow` raw bytes each.
     public mutating func reserve(rows: Int, bytesPerRow: Int) {
         expectedRows = rows
         ts.reserveCapacity(rows); ingestTs.reserveCapacity(rows); levels.reserveCapacity(rows)
         flags.reserveCapacity(rows); formatIndex.reserveCapacity(rows)
-        raw = Column(name: "raw", type: .string, expectedRows: rows)
-        raw.reserve(bytesPerValue: bytesPerRow + 1)
+        if rawReference != nil {
+            rawStarts.reserveCapacity(rows); rawLengths.reserveCapacity(rows)
+        } else {
+            raw = Column(name: "raw", type: .string, expectedRows: rows)
+            raw.reserve(bytesPerValue: bytesPerRow + 1)
+        }
         host.expectedRows = rows
         message.expectedRows = rows
         for i in fields.indices { fields[i].expectedRows = rows }
@@ -134,8 +148,13 @@ public struct RecordBatch: Sendable {
         levels.append(rowLevel)
         flags.append(f)
         formatIndex.append(UInt8(truncatingIfNeeded: format))
-        raw.pad(to: count)
-        raw.append(line)
+        if let r = rawReference {
+            rawStarts.append(Int64(line.base - r.base))
+            rawLengths.append(UInt32(line.count))
+        } else {
+            raw.pad(to: count)
+            raw.append(line)
+        }
         count += 1
     }
 
@@ -343,7 +362,12 @@ public struct RecordBatch: Sendable {
         case "host": return host.value(at: row)
         case "level": return levels[row] == 0 ? .null : .string(Level(rawValue: levels[row])!.name)
         case "message": return message.value(at: row)
-        case "raw": return raw.value(at: row)
+        case "raw":
+            if let r = rawReference {
+                guard let bytes = r.file.read(offset: rawStarts[row], length: Int(rawLengths[row])) else { return .string(RawFile.unavailable) }
+                return .string(String(decoding: bytes, as: UTF8.self))
+            }
+            return raw.value(at: row)
         default: return column(named: name)?.value(at: row)
         }
     }

@@ -106,7 +106,7 @@ final class GroupedAggregation {
                 var table = [Int32](repeating: -1, count: col.dictionary.count + 1)
                 var out = [Int32](repeating: 0, count: rows.count)
                 for (i, r) in rows.enumerated() {
-                    let code = col.codes[Int(r)]
+                    let code = col.code(Int(r))
                     let slot = code == SegmentColumn.nullCode ? col.dictionary.count : Int(code)
                     var g = table[slot]
                     if g < 0 {

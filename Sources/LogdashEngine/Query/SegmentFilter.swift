@@ -95,10 +95,10 @@ struct SegmentFilter {
         verdict[col.dictionary.count] = nullResult == .bool(true) ? 1 : nullResult == .bool(false) ? 2 : 0
         var t = RowBits(rows: seg.rowCount, all: false), fl = RowBits(rows: seg.rowCount, all: false)
         let nullSlot = col.dictionary.count
-        col.codes.withUnsafeBufferPointer { codes in
+        do {
             verdict.withUnsafeBufferPointer { v in
                 for r in 0..<seg.rowCount {
-                    let c = codes[r]
+                    let c = col.code(r)
                     let x = v[c == SegmentColumn.nullCode ? nullSlot : Int(c)]
                     if x == 1 { t.set(r) } else if x == 2 { fl.set(r) }
                 }

@@ -7,13 +7,20 @@ public final class SegmentColumn: Sendable {
     /// `int`, `bool` (0/1) and `timestamp` values; 0 where NULL.
     public let ints: [Int64]
     public let doubles: [Double]
-    /// `string`: the row's index into `dictionary`, `SegmentColumn.nullCode` for NULL.
-    public let codes: [UInt32]
+    /// `string`: the row's index into `dictionary`, `SegmentColumn.nullCode` for NULL — four
+    /// bytes a row, or one (`narrowCodes`, 255 for NULL) when the dictionary has under 255
+    /// values, as most log fields do. Read them with `code(_:)`.
+    private let codes: [UInt32]
+    private let narrowCodes: [UInt8]
     public let dictionary: [String]
     /// Plain (not dictionary-encoded) strings, for columns of unique values such as `raw`:
     /// value `i` is `bytes[offsets[i]..<offsets[i+1]]`.
     public let offsets: [UInt32]
     public let bytes: [UInt8]
+    /// Strings kept in a file instead (raw lines of a file source): offset and length per row.
+    public let file: RawFile?
+    public let fileStarts: [Int64]
+    public let fileLengths: [UInt32]
     /// For numbers, times and booleans: bit `i` set when row `i` has a value; nil when every row does.
     public let validity: [UInt64]?
     /// Zone map: the smallest and largest value, for numbers and times (nil when all NULL).
@@ -24,11 +31,21 @@ public final class SegmentColumn: Sendable {
     public static let nullCode = UInt32.max
 
     /// Whether the column is dictionary-encoded (`codes` and `dictionary`).
-    public var isDictionary: Bool { type == .string && offsets.isEmpty }
+    public var isDictionary: Bool { type == .string && offsets.isEmpty && file == nil }
+
+    /// The dictionary code of a row, `nullCode` for NULL.
+    @inline(__always) public func code(_ row: Int) -> UInt32 {
+        if !narrowCodes.isEmpty {
+            let c = narrowCodes[row]
+            return c == 255 ? SegmentColumn.nullCode : UInt32(c)
+        }
+        return codes[row]
+    }
 
     @inline(__always) public func isValid(_ row: Int) -> Bool {
         switch type {
-        case .string where offsets.isEmpty: return codes[row] != SegmentColumn.nullCode
+        case .string where file != nil: return true
+        case .string where offsets.isEmpty: return code(row) != SegmentColumn.nullCode
         case .null: return false
         default:
             guard let v = validity else { return true }
@@ -45,18 +62,32 @@ public final class SegmentColumn: Sendable {
         case .timestamp: return .timestamp(ints[row])
         case .double: return .double(doubles[row])
         case .string:
-            if offsets.isEmpty { return .string(dictionary[Int(codes[row])]) }
+            if let file {
+                guard let b = file.read(offset: fileStarts[row], length: Int(fileLengths[row])) else { return .string(RawFile.unavailable) }
+                return .string(String(decoding: b, as: UTF8.self))
+            }
+            if offsets.isEmpty { return .string(dictionary[Int(code(row))]) }
             let s = Int(offsets[row]), e = Int(offsets[row + 1])
             return bytes.withUnsafeBufferPointer { .string(String(decoding: UnsafeBufferPointer(rebasing: $0[s..<e]), as: UTF8.self)) }
         }
     }
 
     init(type: ColumnType, ints: [Int64] = [], doubles: [Double] = [], codes: [UInt32] = [], dictionary: [String] = [],
-         offsets: [UInt32] = [], bytes: [UInt8] = [], validity: [UInt64]?, rows: Int) {
+         offsets: [UInt32] = [], bytes: [UInt8] = [], file: RawFile? = nil, fileStarts: [Int64] = [], fileLengths: [UInt32] = [],
+         validity: [UInt64]?, rows: Int) {
         self.type = type
+        self.file = file
+        self.fileStarts = fileStarts
+        self.fileLengths = fileLengths
         self.ints = ints
         self.doubles = doubles
-        self.codes = codes
+        if type == .string && dictionary.count < 255 && !codes.isEmpty {
+            narrowCodes = codes.map { $0 == SegmentColumn.nullCode ? 255 : UInt8($0) }
+            self.codes = []
+        } else {
+            narrowCodes = []
+            self.codes = codes
+        }
         self.dictionary = dictionary
         self.offsets = offsets
         self.bytes = bytes
@@ -81,8 +112,10 @@ public final class SegmentColumn: Sendable {
                 n += 1
             }
         case .string:
-            if offsets.isEmpty {
-                n = codes.reduce(0) { $0 + ($1 == SegmentColumn.nullCode ? 0 : 1) }
+            if file != nil {
+                n = rows
+            } else if offsets.isEmpty {
+                n = codes.reduce(0) { $0 + ($1 == SegmentColumn.nullCode ? 0 : 1) }  // the codes as given
             } else if let v = self.validity {
                 n = (0..<rows).reduce(0) { $0 + (v[$1 >> 6] & (1 << UInt64($1 & 63)) != 0 ? 1 : 0) }
             } else {
@@ -202,7 +235,11 @@ public final class Segment: Sendable {
         cols["host"] = SegmentColumn(b.host, rows: n)
         cols["message"] = SegmentColumn(b.message, rows: n)
         // Raw lines are unique: kept as plain bytes, not dictionary-encoded.
-        cols["raw"] = SegmentColumn(type: .string, offsets: b.raw.offsets, bytes: b.raw.bytes, validity: nil, rows: n)
+        if let r = b.rawReference {
+            cols["raw"] = SegmentColumn(type: .string, file: r.file, fileStarts: b.rawStarts, fileLengths: b.rawLengths, validity: nil, rows: n)
+        } else {
+            cols["raw"] = SegmentColumn(type: .string, offsets: b.raw.offsets, bytes: b.raw.bytes, validity: nil, rows: n)
+        }
         // Levels are already small codes: map them straight to a dictionary of names.
         let names = [""] + Level.allCases.map(\.name)
         var used = [Int](repeating: -1, count: 9)

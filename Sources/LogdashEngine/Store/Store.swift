@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A column of a table as queries see it: its name, its type over every segment (widened
 /// where segments disagree), and how many rows have a value.
@@ -59,6 +62,17 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
         }
     }
 
+    /// The parse buffers of a load are freed by now: ask glibc (`malloc_trim`, looked up at run
+    /// time since Swift does not import <malloc.h>) to hand their pages back to the system.
+    static func returnFreedMemory() {
+        #if canImport(Glibc)
+        typealias Trim = @convention(c) (Int) -> Int32
+        if let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") {
+            _ = unsafeBitCast(sym, to: Trim.self)(0)
+        }
+        #endif
+    }
+
     public func snapshot() -> StoreSnapshot {
         lock.lock()
         defer { lock.unlock() }
@@ -70,11 +84,14 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
                             progress: (Int) -> Void = { _ in }) throws -> (Store, [LoadResult]) {
         let store = Store()
         var results: [LoadResult] = []
+        var options = options
+        options.rawByReference = true  // the store outlives the load: do not copy raw lines
         for spec in specs {
             // Segments are sealed on the parsing workers, then appended in input order.
             results.append(try SourceLoader.run(spec, options: options, prepare: { Segment($0) },
                                                 deliver: { store.append($0); progress($0.rowCount) }))
         }
+        Store.returnFreedMemory()
         return (store, results)
     }
 }

@@ -1,0 +1,40 @@
+import Foundation
+
+/// A source file that records point into for their raw bytes, instead of keeping a copy:
+/// for a large file that is most of the memory a store would use. Read with `pread`, so that a
+/// file cut or rotated later gives a clear marker, never a crash.
+public final class RawFile: Sendable {
+    public let path: String
+    private let fd: Int32
+
+    public init(path: String) throws {
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SourceError.unreadable(path, String(cString: strerror(errno))) }
+        self.path = path
+    }
+
+    deinit { close(fd) }
+
+    /// The bytes at `offset`; nil when the file no longer holds them.
+    public func read(offset: Int64, length: Int) -> [UInt8]? {
+        var out = [UInt8](repeating: 0, count: length)
+        var done = 0
+        while done < length {
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, length - done, off_t(offset) + off_t(done)) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return nil }
+            done += n
+        }
+        return out
+    }
+
+    /// What `raw` reads as when the file changed under the store.
+    public static let unavailable = "<raw line unavailable: the file was changed or removed since it was read>"
+}
+
+/// Where a batch's raw lines live: copied into the batch, or in a file, by offset.
+public struct RawReference: @unchecked Sendable {  // `base` is only compared against, never read
+    public let file: RawFile
+    /// The address of the file's first byte in the mapping being parsed.
+    public let base: UnsafePointer<UInt8>
+}
