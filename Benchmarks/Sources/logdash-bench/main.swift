@@ -39,6 +39,8 @@ if mode == "query" {
     ]
     var runs = 5
     if let r = args.firstIndex(of: "--runs") { runs = Int(args[r + 1])!; args.removeSubrange(r...(r + 1)) }
+    var only: String?
+    if let r = args.firstIndex(of: "--only") { only = args[r + 1]; args.removeSubrange(r...(r + 1)) }
     let file = args[0]
     let t0 = now()
     let (store, results) = try Store.load([.file(file)], options: LoadOptions())
@@ -46,7 +48,7 @@ if mode == "query" {
     let snap = store.snapshot()
     print("logdash load: \(String(format: "%.3f", load)) s, \(snap.rowCount) rows in \(snap.segments.count) segments, resident \(String(format: "%.0f", residentMB())) MB (\(results[0].detection.format ?? "-"))")
     let engine = QueryEngine(snapshot: snap)
-    for (name, sql) in queries {
+    for (name, sql) in queries where only == nil || only == name {
         _ = try engine.execute(sql)
         var times: [Double] = []
         var rows = 0

@@ -105,8 +105,9 @@ final class GroupedAggregation {
                 let c = RowCursor()
                 var table = [Int32](repeating: -1, count: col.dictionary.count + 1)
                 var out = [Int32](repeating: 0, count: rows.count)
+                let codes = col.allCodes()
                 for (i, r) in rows.enumerated() {
-                    let code = col.code(Int(r))
+                    let code = codes[Int(r)]
                     let slot = code == SegmentColumn.nullCode ? col.dictionary.count : Int(code)
                     var g = table[slot]
                     if g < 0 {
@@ -118,6 +119,28 @@ final class GroupedAggregation {
                 }
                 return out
             }
+            // A time bucket of a timestamp column (date_trunc to a fixed unit, date_bin by a
+            // literal interval): integer arithmetic, then direct indexing by bucket.
+            if let (name, width) = GroupedAggregation.timeBucket(key), let col = column(name, seg), col.type == .timestamp,
+               let lo = col.min, let hi = col.max {
+                let first = Functions.floorDiv(Int64(lo), width), last = Functions.floorDiv(Int64(hi), width)
+                if last - first < 1 << 20 {
+                    var table = [Int32](repeating: -1, count: Int(last - first) + 1)
+                    var out = [Int32](repeating: 0, count: rows.count)
+                    col.ints.withUnsafeBufferPointer { ints in
+                        for (i, r) in rows.enumerated() {
+                            let b = Functions.floorDiv(ints[Int(r)], width)
+                            var g = table[Int(b - first)]
+                            if g < 0 {
+                                g = group(forSingle: .timestamp(b * width))
+                                table[Int(b - first)] = g
+                            }
+                            out[i] = g
+                        }
+                    }
+                    return out
+                }
+            }
             // A small-range integer column: direct indexing by value.
             if case .column(let name, _) = key, let col = column(name, seg), col.type == .int || col.type == .bool,
                let lo = col.min, let hi = col.max, hi - lo < 65536 {
@@ -125,10 +148,11 @@ final class GroupedAggregation {
                 var table = [Int32](repeating: -1, count: Int(hi - lo) + 1)
                 var nullGroup: Int32 = -1
                 var out = [Int32](repeating: 0, count: rows.count)
+                let validity = col.validity
                 col.ints.withUnsafeBufferPointer { ints in
                     for (i, r) in rows.enumerated() {
                         let row = Int(r)
-                        if !col.isValid(row) {
+                        if !SegmentColumn.valid(validity, row) {
                             if nullGroup < 0 { nullGroup = group(forSingle: .null) }
                             out[i] = nullGroup
                             continue
@@ -153,6 +177,22 @@ final class GroupedAggregation {
         return try rows.map { r in
             cursor.row = Int(r)
             return group(for: try keyEvals.map { try $0(cursor) })
+        }
+    }
+
+    /// `date_trunc('minute', c)` or `date_bin(INTERVAL …, c)`: the column and the bucket width
+    /// in nanoseconds, for units of fixed length.
+    static func timeBucket(_ e: Expr) -> (String, Int64)? {
+        switch e {
+        case .call("date_trunc", let args, false, false, _) where args.count == 2:
+            guard case .literal(.string(let unit), _) = args[0], unit.lowercased() != "week",
+                  let w = Functions.unitNanos(unit), case .column(let c, _) = args[1] else { return nil }
+            return (c, w)
+        case .call("date_bin", let args, false, false, _) where args.count == 2:
+            guard case .interval(let w, _) = args[0], w > 0, case .column(let c, _) = args[1] else { return nil }
+            return (c, w)
+        default:
+            return nil
         }
     }
 
@@ -233,13 +273,14 @@ final class GroupedAggregation {
                 }
             case .sum:
                 guard let col else { break }
+                let validity = col.validity, colInts = col.ints, colDoubles = col.doubles
                 var counts = acc.counts, ints = acc.ints, doubles = acc.doubles, saw = acc.sawDouble
                 acc.counts = []; acc.ints = []; acc.doubles = []; acc.sawDouble = []
                 defer { acc.counts = counts; acc.ints = ints; acc.doubles = doubles; acc.sawDouble = saw }
                 switch col.type {
                 case .int:
-                    for (i, r) in rows.enumerated() where col.isValid(Int(r)) {
-                        let g = Int(gids[i]), v = col.ints[Int(r)]
+                    for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
+                        let g = Int(gids[i]), v = colInts[Int(r)]
                         let (sum, overflow) = ints[g].addingReportingOverflow(v)
                         if overflow {
                             doubles[g] += Double(ints[g]) + Double(v); ints[g] = 0; saw[g] = true
@@ -249,9 +290,9 @@ final class GroupedAggregation {
                         counts[g] += 1
                     }
                 case .double:
-                    for (i, r) in rows.enumerated() where col.isValid(Int(r)) {
+                    for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
                         let g = Int(gids[i])
-                        doubles[g] += col.doubles[Int(r)]
+                        doubles[g] += colDoubles[Int(r)]
                         saw[g] = true
                         counts[g] += 1
                     }
@@ -277,10 +318,11 @@ final class GroupedAggregation {
                 var samples = acc.samples
                 acc.samples = []
                 defer { acc.samples = samples }
+                let validity = col.validity, colInts = col.ints, colDoubles = col.doubles
                 if col.type == .double {
-                    for (i, r) in rows.enumerated() where col.isValid(Int(r)) { samples[Int(gids[i])].append(col.doubles[Int(r)]) }
+                    for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) { samples[Int(gids[i])].append(colDoubles[Int(r)]) }
                 } else if col.type == .int {
-                    for (i, r) in rows.enumerated() where col.isValid(Int(r)) { samples[Int(gids[i])].append(Double(col.ints[Int(r)])) }
+                    for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) { samples[Int(gids[i])].append(Double(colInts[Int(r)])) }
                 }
             case .generic:
                 let fs = argEvals[k]

@@ -286,7 +286,15 @@ enum Compare {
     }
 
     /// Total order for ORDER BY: NULLs handled by the caller; mixed types by type rank.
+    @inline(__always)
     static func forSort(_ a: Value, _ b: Value) -> Int {
+        // Same-typed values, the usual case, without the general (throwing) path.
+        switch (a, b) {
+        case (.int(let x), .int(let y)), (.timestamp(let x), .timestamp(let y)): return x < y ? -1 : x > y ? 1 : 0
+        case (.double(let x), .double(let y)): return cmp(x, y)
+        case (.string(let x), .string(let y)): return x < y ? -1 : x > y ? 1 : 0
+        default: break
+        }
         if let c = try? values(a, b, at: 0) { return c }
         return rank(a) - rank(b)
     }

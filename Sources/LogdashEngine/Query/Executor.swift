@@ -225,34 +225,11 @@ public struct QueryEngine: Sendable {
     /// Sorts rows by their keys (stable: ties keep input order). With `keep`, only the first
     /// `keep` rows are wanted: a bounded insertion keeps them without sorting everything.
     private func sortRows<T>(_ rows: [(T, [Value])], _ orderBy: [OrderItem], keep: Int? = nil) -> [(T, [Value])] {
-        func before(_ a: [Value], _ b: [Value]) -> Bool {
-            for (k, o) in orderBy.enumerated() {
-                let x = a[k], y = b[k]
-                if x == .null || y == .null {
-                    if x == .null && y == .null { continue }
-                    let nullsFirst = o.nullsFirst ?? !o.ascending
-                    return (x == .null) == nullsFirst
-                }
-                let c = Compare.forSort(x, y)
-                if c != 0 { return o.ascending ? c < 0 : c > 0 }
-            }
-            return false
-        }
+        func before(_ a: [Value], _ b: [Value]) -> Bool { sortsBefore(a, b, orderBy) }
         if let keep, keep < rows.count / 4 {
-            var best: [(T, [Value])] = []
-            best.reserveCapacity(keep + 1)
-            for row in rows {
-                if best.count == keep, let last = best.last, !before(row.1, last.1) { continue }
-                // After every row that does not sort after it: ties keep input order.
-                var lo = 0, hi = best.count
-                while lo < hi {
-                    let mid = (lo + hi) / 2
-                    if before(row.1, best[mid].1) { hi = mid } else { lo = mid + 1 }
-                }
-                best.insert(row, at: lo)
-                if best.count > keep { best.removeLast() }
-            }
-            return best
+            var top = TopN<T>(keep: keep) { sortOrder($0, $1, orderBy) }
+            for row in rows { top.offer(row.1, row.0) }
+            return top.items.map { ($0.1, $0.0) }
         }
         let indexed = rows.enumerated().map { ($0.offset, $0.element) }
         return indexed.sorted { a, b in
@@ -293,19 +270,36 @@ public struct QueryEngine: Sendable {
             if case .logs = rel, let limit = s.limit, !s.orderBy.isEmpty, !s.distinct {
                 // Top-N: compute only the sort keys per row, keep the best rows by reference,
                 // then build the output columns for those rows alone.
-                var candidates: [((Segment, Int32), [Value])] = []
                 let keyEvals = keys.enumerated().map { k, key in keyFromOutput[k].map { evals[$0] } ?? key.eval }
+                let want = s.offset + limit
+                var top = TopN<(Segment, Int32)>(keep: want) { sortOrder($0, $1, s.orderBy) }
+                var buffer = [Value](repeating: .null, count: keyEvals.count)
+                // ORDER BY one time or integer column (`ORDER BY ts DESC`): compare raw Int64s.
+                var sortColumn: String?
+                if s.orderBy.count == 1, case .column(let n, _) = s.orderBy[0].expr,
+                   keyFromOutput[0].map({ i -> Bool in if case .column(let m, _) = items[i].expr { m.lowercased() == n.lowercased() } else { false } }) ?? true,
+                   let sc = snapshot.column(n), sc.type == .timestamp || sc.type == .int { sortColumn = sc.name }
+                var typedTop = TypedTopN(keep: want, ascending: s.orderBy.first?.ascending ?? true,
+                                         nullsFirst: s.orderBy.first.map { $0.nullsFirst ?? !$0.ascending } ?? false)
                 try scanSegments(names: names, filter: s.filter, compiler: input, timeBounds: timeBounds, explain: &explain) { seg, rows, c in
+                    if let sortColumn {
+                        let col = seg.columns[sortColumn]
+                        let ints = col?.ints ?? [], validity = col?.validity, type = col?.type ?? .null
+                        for r in rows {
+                            let valid = type != .null && SegmentColumn.valid(validity, Int(r))
+                            typedTop.offer(valid ? ints[Int(r)] : nil, seg, r)
+                        }
+                        return
+                    }
                     for r in rows {
                         c.row = Int(r)
-                        candidates.append(((seg, r), try keyEvals.map { try $0(c) }))
-                    }
-                    // Bound the memory: keep only the best `offset + limit` so far.
-                    if candidates.count > 4 * (s.offset + limit) + 4096 {
-                        candidates = sortRows(candidates, s.orderBy, keep: s.offset + limit)
+                        for (k, f) in keyEvals.enumerated() { buffer[k] = try f(c) }
+                        top.offer(buffer, (seg, r))
                     }
                 }
-                let best = sortRows(candidates, s.orderBy, keep: s.offset + limit).dropFirst(s.offset).prefix(limit)
+                let best: [((Segment, Int32), [Value])] = sortColumn != nil
+                    ? typedTop.items.dropFirst(s.offset).prefix(limit).map { (($0.seg, $0.row), []) }
+                    : top.items.dropFirst(s.offset).prefix(limit).map { ($0.1, $0.0) }
                 explain.append("top \(limit) by \(s.orderBy.count) key\(s.orderBy.count == 1 ? "" : "s")" + (s.offset > 0 ? " after \(s.offset)" : ""))
                 let cursor = RowCursor()
                 let actual = snapshot.schema.map(\.name)
@@ -527,5 +521,155 @@ enum TimeBounds {
         }
         visit(e)
         return found ? (lo, hi) : nil
+    }
+}
+
+/// Whether sort keys `a` come strictly before `b` under ORDER BY (NULLs last ascending and
+/// first descending unless told otherwise).
+func sortsBefore(_ a: [Value], _ b: [Value], _ orderBy: [OrderItem]) -> Bool {
+    sortOrder(a, b, orderBy) < 0
+}
+
+/// -1 when keys `a` sort before `b`, 1 when after, 0 when tied.
+func sortOrder(_ a: [Value], _ b: [Value], _ orderBy: [OrderItem]) -> Int {
+    for k in 0..<orderBy.count {
+        let o = orderBy[k]
+        let x = a[k], y = b[k]
+        if x == .null || y == .null {
+            if x == .null && y == .null { continue }
+            let nullsFirst = o.nullsFirst ?? !o.ascending
+            return (x == .null) == nullsFirst ? -1 : 1
+        }
+        let c = Compare.forSort(x, y)
+        if c != 0 { return o.ascending ? c : -c }
+    }
+    return 0
+}
+
+/// `TopN` for one Int64 key (a time or integer column), NULL as nil: no boxing per row.
+struct TypedTopN {
+    let keep: Int
+    let ascending: Bool
+    let nullsFirst: Bool
+    private var heap: [(key: Int64?, seq: Int, seg: Segment, row: Int32)] = []
+    private var seq = 0
+
+    init(keep: Int, ascending: Bool, nullsFirst: Bool) {
+        self.keep = keep
+        self.ascending = ascending
+        self.nullsFirst = nullsFirst
+    }
+
+    @inline(__always) private func before(_ a: Int64?, _ b: Int64?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): return false
+        case (nil, _): return nullsFirst
+        case (_, nil): return !nullsFirst
+        case (let x?, let y?): return ascending ? x < y : x > y
+        }
+    }
+
+    @inline(__always) private func worse(_ i: Int, _ j: Int) -> Bool {
+        if before(heap[j].key, heap[i].key) { return true }
+        if before(heap[i].key, heap[j].key) { return false }
+        return heap[i].seq > heap[j].seq
+    }
+
+    mutating func offer(_ key: Int64?, _ seg: Segment, _ row: Int32) {
+        guard keep > 0 else { return }
+        seq += 1
+        if heap.count == keep {
+            guard before(key, heap[0].key) else { return }
+            heap[0] = (key, seq, seg, row)
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var w = i
+                if l < heap.count, worse(l, w) { w = l }
+                if r < heap.count, worse(r, w) { w = r }
+                if w == i { break }
+                heap.swapAt(i, w)
+                i = w
+            }
+        } else {
+            heap.append((key, seq, seg, row))
+            var i = heap.count - 1
+            while i > 0 {
+                let parent = (i - 1) / 2
+                guard worse(i, parent) else { break }
+                heap.swapAt(i, parent)
+                i = parent
+            }
+        }
+    }
+
+    /// The kept rows, best first.
+    var items: [(seg: Segment, row: Int32)] {
+        heap.sorted { a, b in
+            if before(a.key, b.key) { return true }
+            if before(b.key, a.key) { return false }
+            return a.seq < b.seq
+        }.map { ($0.seg, $0.row) }
+    }
+}
+
+/// The first `keep` items by their keys: a binary heap with the worst kept item on top, so an
+/// offer costs O(log keep) and one that cannot beat the top is rejected before anything is
+/// copied. Ties keep arrival order.
+struct TopN<T> {
+    let keep: Int
+    /// Three-way order of two keys.
+    let order: ([Value], [Value]) -> Int
+    private var heap: [(key: [Value], seq: Int, item: T)] = []
+    private var seq = 0
+
+    init(keep: Int, order: @escaping ([Value], [Value]) -> Int) {
+        self.keep = keep
+        self.order = order
+        heap.reserveCapacity(keep + 1)
+    }
+
+    /// Whether `a` ranks after `b` (is worse).
+    private func worse(_ a: (key: [Value], seq: Int, item: T), _ b: (key: [Value], seq: Int, item: T)) -> Bool {
+        let c = order(a.key, b.key)
+        return c != 0 ? c > 0 : a.seq > b.seq
+    }
+
+    mutating func offer(_ key: [Value], _ item: T) {
+        guard keep > 0 else { return }
+        seq += 1
+        if heap.count == keep {
+            // Only a key strictly before the worst kept one can enter (ties keep the earlier).
+            guard order(key, heap[0].key) < 0 else { return }
+            heap[0] = (key, seq, item)
+            siftDown(0)
+        } else {
+            heap.append((key, seq, item))
+            var i = heap.count - 1
+            while i > 0 {
+                let parent = (i - 1) / 2
+                guard worse(heap[i], heap[parent]) else { break }
+                heap.swapAt(i, parent)
+                i = parent
+            }
+        }
+    }
+
+    private mutating func siftDown(_ start: Int) {
+        var i = start
+        while true {
+            let l = 2 * i + 1, r = l + 1
+            var w = i
+            if l < heap.count, worse(heap[l], heap[w]) { w = l }
+            if r < heap.count, worse(heap[r], heap[w]) { w = r }
+            if w == i { return }
+            heap.swapAt(i, w)
+            i = w
+        }
+    }
+
+    /// The kept items, best first.
+    var items: [([Value], T)] {
+        heap.sorted { worse($1, $0) }.map { ($0.key, $0.item) }
     }
 }

@@ -64,6 +64,10 @@ struct SegmentFilter {
         case .unary("not", let x, _):
             let a = try eval(x, seg)
             return Truth(isTrue: a.isFalse, isFalse: a.isTrue)
+        case .between(let x, let lo, let hi, let negated, let p) where columnsOf(lo).isEmpty && columnsOf(hi).isEmpty:
+            // x BETWEEN a AND b is x >= a AND x <= b (with the same NULL logic).
+            let both = Expr.binary("and", .binary(">=", x, lo, at: p), .binary("<=", x, hi, at: p), at: p)
+            return try eval(negated ? .unary("not", both, at: p) : both, seg)
         default:
             if let t = try dictionaryLeaf(e, seg) { return t }
             if let t = try numericLeaf(e, seg) { return t }
@@ -95,12 +99,34 @@ struct SegmentFilter {
         verdict[col.dictionary.count] = nullResult == .bool(true) ? 1 : nullResult == .bool(false) ? 2 : 0
         var t = RowBits(rows: seg.rowCount, all: false), fl = RowBits(rows: seg.rowCount, all: false)
         let nullSlot = col.dictionary.count
-        do {
-            verdict.withUnsafeBufferPointer { v in
-                for r in 0..<seg.rowCount {
-                    let c = col.code(r)
-                    let x = v[c == SegmentColumn.nullCode ? nullSlot : Int(c)]
-                    if x == 1 { t.set(r) } else if x == 2 { fl.set(r) }
+        let n = seg.rowCount
+        // Each 64-row word is built in registers and stored once.
+        func fill(_ verdictOf: (Int) -> UInt8) {
+            t.words.withUnsafeMutableBufferPointer { tw in
+                fl.words.withUnsafeMutableBufferPointer { fw in
+                    for w in 0..<tw.count {
+                        var tb: UInt64 = 0, fb: UInt64 = 0
+                        let base = w << 6
+                        for r in base..<min(n, base + 64) {
+                            let x = UInt64(verdictOf(r))
+                            tb |= (x & 1) << UInt64(r - base)
+                            fb |= (x >> 1) << UInt64(r - base)
+                        }
+                        tw[w] = tb
+                        fw[w] = fb
+                    }
+                }
+            }
+        }
+        let narrow = col.narrowCodes, wide = col.codes
+        verdict.withUnsafeBufferPointer { v in
+            if !narrow.isEmpty {
+                narrow.withUnsafeBufferPointer { codes in
+                    fill { r in let c = codes[r]; return v[c == 255 ? nullSlot : Int(c)] }
+                }
+            } else {
+                wide.withUnsafeBufferPointer { codes in
+                    fill { r in let c = codes[r]; return v[c == SegmentColumn.nullCode ? nullSlot : Int(c)] }
                 }
             }
         }
@@ -120,18 +146,21 @@ struct SegmentFilter {
         let k = try ExprCompiler(names: [], now: compiler.now).compile(constExpr)(RowCursor())
         let n = seg.rowCount
         var t = RowBits(rows: n, all: false), fl = RowBits(rows: n, all: false)
+        // The operator is decided once, not per row.
+        let opCode: Int = ["=": 0, "<>": 1, "<": 2, "<=": 3, ">": 4][op] ?? 5
+        let validity = col.validity
         func run<V>(_ values: [V], _ c: V, _ less: (V, V) -> Bool, _ equal: (V, V) -> Bool) {
             values.withUnsafeBufferPointer { vs in
-                for row in 0..<n where col.isValid(row) {
+                for row in 0..<n where SegmentColumn.valid(validity, row) {
                     let v = vs[row]
                     let ok: Bool
-                    switch op {
-                    case "=": ok = equal(v, c)
-                    case "<>": ok = !equal(v, c)
-                    case "<": ok = less(v, c)
-                    case "<=": ok = less(v, c) || equal(v, c)
-                    case ">": ok = less(c, v)
-                    default: ok = less(c, v) || equal(v, c)
+                    switch opCode {
+                    case 0: ok = equal(v, c)
+                    case 1: ok = !equal(v, c)
+                    case 2: ok = less(v, c)
+                    case 3: ok = !less(c, v)
+                    case 4: ok = less(c, v)
+                    default: ok = !less(v, c)
                     }
                     if ok { t.set(row) } else { fl.set(row) }
                 }

@@ -10,8 +10,8 @@ public final class SegmentColumn: Sendable {
     /// `string`: the row's index into `dictionary`, `SegmentColumn.nullCode` for NULL — four
     /// bytes a row, or one (`narrowCodes`, 255 for NULL) when the dictionary has under 255
     /// values, as most log fields do. Read them with `code(_:)`.
-    private let codes: [UInt32]
-    private let narrowCodes: [UInt8]
+    let codes: [UInt32]
+    let narrowCodes: [UInt8]
     public let dictionary: [String]
     /// Plain (not dictionary-encoded) strings, for columns of unique values such as `raw`:
     /// value `i` is `bytes[offsets[i]..<offsets[i+1]]`.
@@ -32,6 +32,18 @@ public final class SegmentColumn: Sendable {
 
     /// Whether the column is dictionary-encoded (`codes` and `dictionary`).
     public var isDictionary: Bool { type == .string && offsets.isEmpty && file == nil }
+
+    /// Whether bit `row` is set in a validity bitmap (nil: every row valid). Loops take the
+    /// column's arrays into locals once and use this, rather than read the class per row.
+    @inline(__always) static func valid(_ v: [UInt64]?, _ row: Int) -> Bool {
+        guard let v else { return true }
+        return v[row >> 6] & (1 << UInt64(row & 63)) != 0
+    }
+
+    /// The codes of every row, widened to four bytes (for loops that read many rows).
+    func allCodes() -> [UInt32] {
+        narrowCodes.isEmpty ? codes : narrowCodes.map { $0 == 255 ? SegmentColumn.nullCode : UInt32($0) }
+    }
 
     /// The dictionary code of a row, `nullCode` for NULL.
     @inline(__always) public func code(_ row: Int) -> UInt32 {

@@ -95,6 +95,22 @@ import Testing
         }
     }
 
+    @Test func storeReadsRawLinesBackFromTheFileAndSaysSoWhenItChanged() throws {
+        let dir = try tempDir()
+        let f = dir.appendingPathComponent("app.log")
+        let lines = (0..<3000).map { "{\"i\":\($0),\"msg\":\"line \($0)\"}" }
+        try (lines.joined(separator: "\n") + "\n").write(to: f, atomically: true, encoding: .utf8)
+        let (store, _) = try Store.load([.file(f.path)], options: LoadOptions(workers: 2, chunkBytes: 8192, now: { arrival }))
+        let engine = QueryEngine(snapshot: store.snapshot(), now: arrival)
+        let r = try engine.execute("SELECT raw FROM logs WHERE i IN (0, 1234, 2999) ORDER BY i")
+        #expect(r.rows == [[.string(lines[0])], [.string(lines[1234])], [.string(lines[2999])]])
+        #expect(store.snapshot().segments.allSatisfy { $0.columns["raw"]?.file != nil })
+        // Truncated behind the store's back: a clear marker, not a crash.
+        try "".write(to: f, atomically: false, encoding: .utf8)
+        let after = try engine.execute("SELECT raw, msg FROM logs WHERE i = 2999")
+        #expect(after.rows == [[.string(RawFile.unavailable), .string("line 2999")]])
+    }
+
     @Test func globsExpandAndMissingFilesAreClearErrors() throws {
         let dir = try tempDir()
         for n in ["a.log", "b.log", "c.txt"] { try "x=1 y=2\n".write(to: dir.appendingPathComponent(n), atomically: true, encoding: .utf8) }

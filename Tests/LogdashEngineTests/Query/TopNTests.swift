@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+@testable import LogdashEngine
+
+/// ORDER BY … LIMIT n takes shortcuts (a typed heap for one time or integer key, a generic
+/// heap otherwise); they must give exactly the first n rows of the full, stable sort.
+@Suite struct TopNTests {
+    static func store() throws -> Store {
+        var rng = SplitMix64(seed: 3)
+        var lines: [String] = []
+        for i in 0..<3000 {
+            let ts = Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 0, minute: 0, second: rng.int(0, 5000)))
+            var fields = ["\"ts\":\"\(ts)\"", "\"i\":\(i)", "\"k\":\(rng.int(0, 20))", "\"s\":\"s\(rng.int(0, 9))\""]
+            if rng.unit() < 0.9 { fields.append("\"n\":\(rng.int(-50, 50))") }  // NULL one row in ten
+            lines.append("{" + fields.joined(separator: ",") + "}")
+        }
+        let store = Store()
+        // Several segments, so that the heap sees rows arrive across them.
+        for chunk in stride(from: 0, to: lines.count, by: 700) {
+            let text = lines[chunk..<min(lines.count, chunk + 700)].joined(separator: "\n") + "\n"
+            let bytes = Array(text.utf8)
+            let options = ParseOptions()
+            let d = try bytes.withUnsafeBufferPointer { try SourceParser.detect($0, options: options, arrival: arrival) }
+            var batch = RecordBatch(source: "t")
+            _ = bytes.withUnsafeBufferPointer { SourceParser(options: options, detection: d).parse($0, arrival: arrival, final: true, into: &batch) }
+            store.append(batch)
+        }
+        return store
+    }
+
+    @Test(arguments: [
+        "ts DESC", "ts", "n", "n DESC", "n NULLS FIRST", "n DESC NULLS LAST", "k, n DESC", "s DESC, ts", "k * 2 - n",
+    ])
+    func limitGivesThePrefixOfTheFullSort(_ order: String) throws {
+        let engine = QueryEngine(snapshot: try Self.store().snapshot(), now: arrival)
+        let full = try engine.execute("SELECT i, ts, n, k, s FROM logs ORDER BY \(order)").rows
+        #expect(full.count == 3000)
+        for (limit, offset) in [(1, 0), (10, 0), (100, 0), (25, 40), (500, 0)] {
+            let part = try engine.execute("SELECT i, ts, n, k, s FROM logs ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)").rows
+            #expect(part == Array(full[offset..<offset + limit]), "ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)")
+            let star = try engine.execute("SELECT * FROM logs WHERE k < 15 ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)").rows
+            let starFull = try engine.execute("SELECT * FROM logs WHERE k < 15 ORDER BY \(order)").rows
+            #expect(star == Array(starFull[offset..<min(starFull.count, offset + limit)]), "SELECT * … ORDER BY \(order) LIMIT \(limit)")
+        }
+    }
+}
