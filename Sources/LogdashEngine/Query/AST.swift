@@ -13,12 +13,15 @@ public indirect enum Expr: Sendable {
     case like(Expr, Expr, negated: Bool, caseInsensitive: Bool, at: Int)
     case isNull(Expr, negated: Bool, at: Int)
     case interval(Int64, at: Int)                     // nanoseconds
+    /// `f(…) OVER (PARTITION BY … ORDER BY … [ROWS BETWEEN n PRECEDING AND CURRENT ROW])`;
+    /// `frame` is the number of preceding rows, nil for the default frame.
+    case window(Expr, partition: [Expr], order: [OrderItem], frame: Int?, at: Int)
 
     public var position: Int {
         switch self {
         case .literal(_, let p), .column(_, let p), .unary(_, _, let p), .binary(_, _, _, let p), .call(_, _, _, _, let p),
              .caseWhen(_, _, _, let p), .cast(_, _, _, let p), .inList(_, _, _, let p), .between(_, _, _, _, let p),
-             .like(_, _, _, _, let p), .isNull(_, _, let p), .interval(_, let p):
+             .like(_, _, _, _, let p), .isNull(_, _, let p), .interval(_, let p), .window(_, _, _, _, let p):
             return p
         }
     }
@@ -42,6 +45,10 @@ public indirect enum Expr: Sendable {
         case .like(let e, let p, let n, let ci, _): return "(\(e.canonical) \(n ? "not " : "")\(ci ? "ilike" : "like") \(p.canonical))"
         case .isNull(let e, let n, _): return "(\(e.canonical) is \(n ? "not " : "")null)"
         case .interval(let ns, _): return "interval \(ns)"
+        case .window(let f, let p, let o, let frame, _):
+            return "\(f.canonical) over (partition by \(p.map(\.canonical).joined(separator: ", ")) order by "
+                + o.map { "\($0.expr.canonical) \($0.ascending ? "asc" : "desc") \($0.nullsFirst.map { $0 ? "nf" : "nl" } ?? "")" }.joined(separator: ", ")
+                + " rows \(frame.map(String.init) ?? "default"))"
         }
     }
 

@@ -19,6 +19,7 @@ final class GroupedAggregation {
     private let calls: [Call]
     private let names: [String]
     private let actualNames: [String]
+    private let types: [ColumnType]
     private let compiler: ExprCompiler
     private let keyEvals: [Eval]
     private let argEvals: [[Eval]]
@@ -42,11 +43,12 @@ final class GroupedAggregation {
     }
     private let accumulators: [Accumulator]
 
-    init(keys: [Expr], calls: [Call], names: [String], actualNames: [String], compiler: ExprCompiler) throws {
+    init(keys: [Expr], calls: [Call], names: [String], actualNames: [String], types: [ColumnType], compiler: ExprCompiler) throws {
         self.keys = keys
         self.calls = calls
         self.names = names
         self.actualNames = actualNames
+        self.types = types
         self.compiler = compiler
         keyEvals = try keys.map(compiler.compile)
         argEvals = try calls.map { try $0.args.map(compiler.compile) }
@@ -83,6 +85,11 @@ final class GroupedAggregation {
     private func column(_ name: String, _ seg: Segment) -> SegmentColumn? {
         guard let k = names.firstIndex(of: name.lowercased()) else { return nil }
         return seg.columns[actualNames[k]]
+    }
+
+    /// The table's type of a column (segments may store a narrower one).
+    private func tableType(_ name: String) -> ColumnType? {
+        names.firstIndex(of: name.lowercased()).map { types[$0] }
     }
 
     private func columnsOf(_ e: Expr) -> Set<String> {
@@ -143,7 +150,7 @@ final class GroupedAggregation {
             }
             // A small-range integer column: direct indexing by value.
             if case .column(let name, _) = key, let col = column(name, seg), col.type == .int || col.type == .bool,
-               let lo = col.min, let hi = col.max, hi - lo < 65536 {
+               tableType(name) == col.type, let lo = col.min, let hi = col.max, hi - lo < 65536 {
                 let base = Int64(lo)
                 var table = [Int32](repeating: -1, count: Int(hi - lo) + 1)
                 var nullGroup: Int32 = -1

@@ -3,13 +3,42 @@ import Foundation
 /// The row an expression reads: a row of a segment, or a row of values (a subquery's result,
 /// the groups of an aggregation). One cursor is reused for every row of a scan.
 final class RowCursor {
-    var segmentColumns: [SegmentColumn?] = []
+    var segmentColumns: [SegmentColumn?] = [] {
+        didSet { widen = [] }
+    }
     var row = 0
     var values: [Value]?
+    /// Per column, the table's type when this segment stores a narrower one (an int column
+    /// in a segment whose table column is double): values are read at the table's type, so
+    /// that results do not depend on how rows fell into segments.
+    var widen: [ColumnType?] = []
+
+    /// Points the cursor at a segment's columns, read as the table's `types`.
+    func use(_ columns: [SegmentColumn?], types: [ColumnType]) {
+        segmentColumns = columns
+        values = nil
+        widen = zip(columns, types).map { c, t in
+            guard let c, c.type != t, c.type != .null else { return nil }
+            return t
+        }
+        if widen.allSatisfy({ $0 == nil }) { widen = [] }
+    }
 
     @inline(__always) func column(_ k: Int) -> Value {
         if let values { return values[k] }
-        return segmentColumns[k]?.value(at: row) ?? .null
+        guard let c = segmentColumns[k] else { return .null }
+        let v = c.value(at: row)
+        if !widen.isEmpty, let t = widen[k] { return RowCursor.widened(v, to: t) }
+        return v
+    }
+
+    static func widened(_ v: Value, to t: ColumnType) -> Value {
+        switch (v, t) {
+        case (.int(let i), .double): return .double(Double(i))
+        case (.null, _): return .null
+        case (_, .string): return .string(textOf(v))
+        default: return v
+        }
     }
 }
 
@@ -192,6 +221,8 @@ struct ExprCompiler {
                 if isTry { return .null }
                 throw QueryError(.value, "cannot cast \(typeName(v)) '\(v)' to \(type)", at: p)
             }
+        case .window(_, _, _, _, let p):
+            throw QueryError(.syntax, "window functions belong in the SELECT list or ORDER BY", at: p)
         case .call(let name, let args, _, let star, let p):
             if Aggregates.isAggregate(name) {
                 throw QueryError(.syntax, "aggregate \(name)() is not allowed here", at: p)

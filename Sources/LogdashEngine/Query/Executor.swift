@@ -113,15 +113,15 @@ public struct QueryEngine: Sendable {
                               explain: inout [String], _ body: (Segment, [Int32], RowCursor) throws -> Void) throws {
         let cursor = RowCursor()
         let actual = snapshot.schema.map(\.name)
-        let segmentFilter = SegmentFilter(names: names, actualNames: actual, compiler: compiler)
+        let types = snapshot.schema.map(\.type)
+        let segmentFilter = SegmentFilter(names: names, actualNames: actual, types: types, compiler: compiler)
         var skipped = 0, scanned = 0
         var bounds = timeBounds
         if let (a, b) = timeRange { bounds = (max(a, bounds?.0 ?? a), min(b, bounds?.1 ?? b)) }
         for seg in snapshot.segments {
             if let (lo, hi) = bounds, seg.maxTs < lo || seg.minTs > hi { skipped += 1; continue }
             scanned += 1
-            cursor.segmentColumns = actual.map { seg.columns[$0] }
-            cursor.values = nil
+            cursor.use(actual.map { seg.columns[$0] }, types: types)
             var rows = try filter.map { try segmentFilter.rows($0, in: seg) } ?? (0..<Int32(seg.rowCount)).map { $0 }
             if let (a, b) = timeRange, seg.minTs < a || seg.maxTs > b {
                 let ts = seg.columns["ts"]!.ints
@@ -262,7 +262,41 @@ public struct QueryEngine: Sendable {
             || (s.having.map(containsAggregate) ?? false) || s.orderBy.contains { containsAggregate($0.expr) }
 
         var out: [([Value], [Value])] = []  // (output row, sort keys)
-        if !aggregated {
+        // Window functions, each computed once, become columns "\u{2}w0", "\u{2}w1" … of the rows
+        // they run over; the SELECT list and ORDER BY then read those columns.
+        var windows: [Expr] = []
+        for e in items.map(\.expr) + s.orderBy.map(\.expr) {
+            walkWindows(e) { w in if !windows.contains(where: { $0.canonical == w.canonical }) { windows.append(w) } }
+        }
+        let windowNames = windows.indices.map { "\u{2}w\($0)" }
+        func replaceWindows(_ e: Expr) -> Expr {
+            if case .window = e, let j = windows.firstIndex(where: { $0.canonical == e.canonical }) { return .column(windowNames[j], at: e.position) }
+            return e.mapChildren(replaceWindows)
+        }
+        if !aggregated && !windows.isEmpty {
+            // Materialise the passing rows, add the window columns, then project.
+            var stage: [[Value]] = []
+            try scan(rel, names: names, filter: s.filter, compiler: input, timeBounds: timeBounds, explain: &explain) { row in
+                stage.append(names.indices.map { row.column($0) })
+            }
+            var extra = [[Value]](repeating: [], count: stage.count)
+            for w in windows {
+                let vals = try Windows.compute(w, rows: stage, names: names, compiler: input)
+                for i in stage.indices { extra[i].append(vals[i]) }
+            }
+            explain.append("window: \(windows.count) function\(windows.count == 1 ? "" : "s") over \(stage.count) rows")
+            let wide = ExprCompiler(names: names + windowNames, now: now)
+            let evals = try items.map { try wide.compile(replaceWindows($0.expr)) }
+            let keys = try s.orderBy.map { o -> Eval in
+                if let i = outputIndex(o.expr, items) { return evals[i] }
+                return try wide.compile(replaceWindows(o.expr))
+            }
+            let cursor = RowCursor()
+            for (i, row) in stage.enumerated() {
+                cursor.values = row + extra[i]
+                out.append((try evals.map { try $0(cursor) }, try keys.map { try $0(cursor) }))
+            }
+        } else if !aggregated {
             if let h = s.having { throw QueryError(.syntax, "HAVING needs GROUP BY or an aggregate", at: h.position) }
             let evals = try items.map { try input.compile($0.expr) }
             let keys = try orderKeys(s.orderBy, items: items.map { ($0.name, $0.expr) }, compiler: input, fallback: nil)
@@ -302,10 +336,10 @@ public struct QueryEngine: Sendable {
                     : top.items.dropFirst(s.offset).prefix(limit).map { ($0.1, $0.0) }
                 explain.append("top \(limit) by \(s.orderBy.count) key\(s.orderBy.count == 1 ? "" : "s")" + (s.offset > 0 ? " after \(s.offset)" : ""))
                 let cursor = RowCursor()
-                let actual = snapshot.schema.map(\.name)
+                let actual = snapshot.schema.map(\.name), types = snapshot.schema.map(\.type)
                 var rows: [[Value]] = []
                 for ((seg, r), _) in best {
-                    cursor.segmentColumns = actual.map { seg.columns[$0] }
+                    cursor.use(actual.map { seg.columns[$0] }, types: types)
                     cursor.row = Int(r)
                     rows.append(try evals.map { try $0(cursor) })
                 }
@@ -337,7 +371,7 @@ public struct QueryEngine: Sendable {
             // Aggregate calls anywhere after the scan, each computed once.
             var aggCalls: [(canonical: String, name: String, args: [Expr], distinct: Bool, star: Bool, at: Int)] = []
             func collect(_ e: Expr) throws {
-                walk(e) { x in
+                walkThroughWindows(e) { x in
                     if case .call(let n, let a, let d, let st, let p) = x, Aggregates.isAggregate(n), !aggCalls.contains(where: { $0.canonical == x.canonical }) {
                         aggCalls.append((x.canonical, n, a, d, st, p))
                     }
@@ -354,7 +388,7 @@ public struct QueryEngine: Sendable {
             }
             let agg = try GroupedAggregation(
                 keys: groupExprs, calls: aggCalls.map { .init(name: $0.name, args: $0.args, distinct: $0.distinct, star: $0.star, at: $0.at) },
-                names: names, actualNames: snapshot.schema.map(\.name), compiler: input)
+                names: names, actualNames: snapshot.schema.map(\.name), types: snapshot.schema.map(\.type), compiler: input)
             switch rel {
             case .logs:
                 try scanSegments(names: names, filter: s.filter, compiler: input, timeBounds: timeBounds, explain: &explain) { seg, rows, c in
@@ -390,17 +424,43 @@ public struct QueryEngine: Sendable {
                     throw err
                 }
             }
-            let evals = try items.map { try compilePost($0.expr) }
+            // Windows run over the groups that pass HAVING; their parts read the group row.
+            let wide = ExprCompiler(names: groupNames + windowNames, now: now)
+            func compileWide(_ e: Expr) throws -> Eval {
+                do {
+                    return try wide.compile(replaceWindows(rewrite(e)))
+                } catch let err as QueryError where err.kind == .unknownColumn {
+                    if case .column(let n, let p)? = firstColumn(rewrite(e)), names.contains(n.lowercased()) {
+                        throw QueryError(.syntax, "column '\(n)' must appear in GROUP BY or be inside an aggregate", at: p)
+                    }
+                    throw err
+                }
+            }
+            let evals = try items.map { try windows.isEmpty ? compilePost($0.expr) : compileWide($0.expr) }
             let having = try s.having.map(compilePost)
             let keys = try s.orderBy.map { o -> Eval in
                 if let i = outputIndex(o.expr, items) { return { $0.values![i] } }
-                return try compilePost(o.expr)
+                return try windows.isEmpty ? compilePost(o.expr) : compileWide(o.expr)
             }
             let fromOutput = s.orderBy.map { outputIndex($0.expr, items) != nil }
             let cursor = RowCursor()
+            var groupRows: [[Value]] = []
             for (g, key) in keysInOrder.enumerated() {
                 cursor.values = key + agg.results(g)
                 if let having, try having(cursor) != .bool(true) { continue }
+                groupRows.append(cursor.values!)
+            }
+            var windowValues = [[Value]](repeating: [], count: groupRows.count)
+            for w in windows {
+                guard case .window(let call, let part, let order, let frame, let p) = w else { continue }
+                let rewritten = Expr.window(rewrite(call), partition: part.map(rewrite),
+                                            order: order.map { OrderItem(expr: rewrite($0.expr), ascending: $0.ascending, nullsFirst: $0.nullsFirst) },
+                                            frame: frame, at: p)
+                let vals = try Windows.compute(rewritten, rows: groupRows, names: groupNames, compiler: post)
+                for i in groupRows.indices { windowValues[i].append(vals[i]) }
+            }
+            for (gi, groupRow) in groupRows.enumerated() {
+                cursor.values = groupRow + windowValues[gi]
                 let values = try evals.map { try $0(cursor) }
                 var sortValues: [Value] = []
                 for (k, f) in keys.enumerated() {
@@ -439,7 +499,7 @@ public struct QueryEngine: Sendable {
 
     private func containsAggregate(_ e: Expr) -> Bool {
         var found = false
-        walk(e) { x in if case .call(let n, _, _, _, _) = x, Aggregates.isAggregate(n) { found = true } }
+        walkThroughWindows(e) { x in if case .call(let n, _, _, _, _) = x, Aggregates.isAggregate(n) { found = true } }
         return found
     }
 
@@ -448,6 +508,26 @@ public struct QueryEngine: Sendable {
         walk(e) { x in if found == nil, case .column(let n, _) = x, !n.hasPrefix("\u{1}") { found = x } }
         return found
     }
+}
+
+/// Visits the window nodes of an expression (not looking inside them).
+func walkWindows(_ e: Expr, _ visit: (Expr) -> Void) {
+    if case .window = e { visit(e); return }
+    _ = e.mapChildren { child in walkWindows(child, visit); return child }
+}
+
+/// Visits every node like `walk`, and also the insides of windows — their function's
+/// arguments, PARTITION BY and ORDER BY — though not the window function itself, which is no
+/// aggregate of the query even when it is named `sum`.
+func walkThroughWindows(_ e: Expr, _ visit: (Expr) -> Void) {
+    if case .window(let call, let partition, let order, _, _) = e {
+        if case .call(_, let args, _, _, _) = call { args.forEach { walkThroughWindows($0, visit) } }
+        partition.forEach { walkThroughWindows($0, visit) }
+        order.forEach { walkThroughWindows($0.expr, visit) }
+        return
+    }
+    visit(e)
+    _ = e.mapChildren { child in walkThroughWindows(child, visit); return child }
 }
 
 /// Visits every node of an expression, parents first.
@@ -463,6 +543,7 @@ func walk(_ e: Expr, _ visit: (Expr) -> Void) {
         for (c, v) in w { walk(c, visit); walk(v, visit) }
         if let el { walk(el, visit) }
     case .inList(let x, let l, _, _): walk(x, visit); l.forEach { walk($0, visit) }
+    case .window: break  // its insides belong to the window stage, not to the row around it
     case .between(let x, let lo, let hi, _, _): walk(x, visit); walk(lo, visit); walk(hi, visit)
     }
 }
@@ -481,6 +562,7 @@ extension Expr {
         case .between(let x, let lo, let hi, let n, let p): return .between(f(x), f(lo), f(hi), negated: n, at: p)
         case .like(let x, let pat, let n, let ci, let p): return .like(f(x), f(pat), negated: n, caseInsensitive: ci, at: p)
         case .isNull(let x, let n, let p): return .isNull(f(x), negated: n, at: p)
+        case .window: return self
         }
     }
 }

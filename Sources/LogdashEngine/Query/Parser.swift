@@ -344,23 +344,52 @@ public struct SQLParser {
             i += 1
             if peek.kind == .symbol("(") {
                 i += 1
-                if accept(symbol: ")") { return .call(w, [], distinct: false, star: false, at: t.offset) }
+                if accept(symbol: ")") { return try windowed(.call(w, [], distinct: false, star: false, at: t.offset)) }
                 if peek.kind == .symbol("*") {
                     i += 1
                     try expect(symbol: ")")
-                    return .call(w, [], distinct: false, star: true, at: t.offset)
+                    return try windowed(.call(w, [], distinct: false, star: true, at: t.offset))
                 }
                 let distinct = accept("distinct")
                 var args: [Expr] = []
                 repeat { args.append(try expr()) } while accept(symbol: ",")
                 try expect(symbol: ")")
-                if isWord("over") { throw QueryError(.syntax, "window functions (OVER) are not supported yet", at: peek.offset) }
-                return .call(w, args, distinct: distinct, star: false, at: t.offset)
+                return try windowed(.call(w, args, distinct: distinct, star: false, at: t.offset))
             }
             return .column(w, at: t.offset)
         default:
             throw unexpected("an expression")
         }
+    }
+
+    /// `call OVER (…)`, or the call itself when no OVER follows.
+    private mutating func windowed(_ call: Expr) throws -> Expr {
+        guard isWord("over") else { return call }
+        let p = next().offset
+        try expect(symbol: "(")
+        var partition: [Expr] = [], order: [OrderItem] = [], frame: Int?
+        if accept("partition") {
+            try expect("by")
+            repeat { partition.append(try expr()) } while accept(symbol: ",")
+        }
+        if accept("order") {
+            try expect("by")
+            order = try orderItems()
+        }
+        if accept("rows") {
+            try expect("between")
+            if accept("unbounded") {
+                try expect("preceding")
+            } else {
+                frame = try count("the frame")
+                try expect("preceding")
+            }
+            try expect("and")
+            try expect("current")
+            try expect("row")
+        }
+        try expect(symbol: ")")
+        return .window(call, partition: partition, order: order, frame: frame, at: p)
     }
 
     private mutating func typeName() throws -> ColumnType {

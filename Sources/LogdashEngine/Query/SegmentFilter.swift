@@ -37,6 +37,8 @@ struct RowBits {
 struct SegmentFilter {
     let names: [String]
     let actualNames: [String]
+    /// The table's column types (a segment may store a narrower one).
+    let types: [ColumnType]
     let compiler: ExprCompiler
 
     func rows(_ e: Expr, in seg: Segment) throws -> [Int32] {
@@ -192,7 +194,7 @@ struct SegmentFilter {
     private func rowByRow(_ e: Expr, _ seg: Segment) throws -> Truth {
         let f = try compiler.compile(e)
         let cursor = RowCursor()
-        cursor.segmentColumns = actualNames.map { seg.columns[$0] }
+        cursor.use(actualNames.map { seg.columns[$0] }, types: types)
         var t = RowBits(rows: seg.rowCount, all: false), fl = RowBits(rows: seg.rowCount, all: false)
         for r in 0..<seg.rowCount {
             cursor.row = r
