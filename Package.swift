@@ -16,6 +16,8 @@ let package = Package(
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw", providers: [.apt(["libncurses-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CPCRE2", path: "Sources/CPCRE2", providers: [.apt(["libpcre2-dev"])]),
+        // SQLite is the reference for the query engine's differential test, not a dependency of logdash.
+        .systemLibrary(name: "CSQLite", path: "Tests/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "LogdashEngine",
             dependencies: ["CZlib", "CPCRE2", .product(name: "Yams", package: "Yams")]
@@ -30,7 +32,7 @@ let package = Package(
             ]
         ),
         // The SQL logic files are read from the source tree by their runner, not bundled.
-        .testTarget(name: "LogdashEngineTests", dependencies: ["LogdashEngine"], exclude: ["Query/logic"]),
+        .testTarget(name: "LogdashEngineTests", dependencies: ["LogdashEngine", "CSQLite"], exclude: ["Query/logic"]),
         .testTarget(name: "LogdashUITests", dependencies: ["LogdashUI"]),
         .testTarget(name: "LogdashTerminalTests", dependencies: ["LogdashTerminal"]),
         .testTarget(name: "logdashTests", dependencies: ["logdash"]),

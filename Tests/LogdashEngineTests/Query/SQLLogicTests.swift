@@ -59,7 +59,7 @@ import Testing
             let start = i + 1
             i += 1
             switch line {
-            case "load", _ where line.hasPrefix("load from "):
+            case _ where line == "load" || line.hasPrefix("load from "):
                 var data = block { $0.isEmpty }.joined(separator: "\n") + "\n"
                 if line.hasPrefix("load from ") {
                     // The first load block of another file: files share one dataset.

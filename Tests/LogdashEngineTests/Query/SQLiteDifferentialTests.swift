@@ -1,0 +1,153 @@
+import CSQLite
+import Foundation
+import Testing
+@testable import LogdashEngine
+
+/// The same generated records in logdash and in SQLite, the same queries in their common
+/// dialect, compared row for row.
+@Suite struct SQLiteDifferentialTests {
+    struct Row {
+        var ts: String, level: String, service: String, method: String, path: String
+        var status: Int64, latency: Double?, bytes: Int64?, user: String?
+    }
+
+    static let rows: [Row] = {
+        var r = SplitMix64(seed: 20261127)
+        let levels = ["debug", "info", "info", "info", "warn", "error"]
+        let services = ["cart", "auth", "search", "payments", "gateway"]
+        let methods = ["GET", "GET", "GET", "POST", "PUT", "DELETE"]
+        let paths = ["/", "/api/cart", "/api/login", "/api/search", "/api/pay/charge", "/static/app.js", "/health"]
+        let statuses: [Int64] = [200, 200, 200, 201, 204, 301, 404, 429, 500, 503]
+        return (0..<6000).map { i in
+            let t = Timestamp.make(year: 2026, month: 11, day: 27, hour: 0, minute: 0, second: 0) + Int64(i) * 7_000_000_000 + Int64(r.int(0, 999)) * 1_000_000
+            return Row(ts: Timestamp.iso8601(t), level: levels[r.int(0, 5)], service: services[r.int(0, 4)], method: methods[r.int(0, 5)],
+                       path: paths[r.int(0, 6)], status: statuses[r.int(0, 9)],
+                       latency: r.unit() < 0.1 ? nil : (Double(r.int(1, 200_000)) / 100).rounded(),  // whole numbers: exact in both
+                       bytes: r.unit() < 0.15 ? nil : Int64(r.int(0, 50_000)), user: r.unit() < 0.2 ? nil : "u\(r.int(1, 300))")
+        }
+    }()
+
+    static let queries = [
+        "SELECT status, count(*) FROM logs GROUP BY status ORDER BY status",
+        "SELECT service, count(*), sum(bytes), min(latency_ms), max(latency_ms), count(user) FROM logs GROUP BY service ORDER BY service",
+        "SELECT level, service, count(*) FROM logs GROUP BY level, service ORDER BY level, service",
+        "SELECT count(*) FROM logs WHERE status >= 500 AND service = 'payments'",
+        "SELECT count(*) FROM logs WHERE path LIKE '/api/%' AND method <> 'GET'",
+        "SELECT count(*) FROM logs WHERE path NOT LIKE '%a%'",
+        "SELECT user, count(*) c FROM logs WHERE status >= 400 AND user IS NOT NULL GROUP BY user ORDER BY c DESC, user LIMIT 10",
+        "SELECT DISTINCT method FROM logs ORDER BY method",
+        "SELECT count(*), count(bytes), count(latency_ms), count(DISTINCT user) FROM logs",
+        "SELECT sum(bytes), min(bytes), max(bytes) FROM logs WHERE bytes IS NOT NULL AND level = 'error'",
+        "SELECT count(*) FROM logs WHERE bytes IS NULL OR latency_ms IS NULL",
+        "SELECT count(*) FROM logs WHERE status IN (404, 429, 503)",
+        "SELECT count(*) FROM logs WHERE status NOT IN (200, 201)",
+        "SELECT count(*) FROM logs WHERE bytes BETWEEN 1000 AND 2000",
+        "SELECT CASE WHEN status >= 500 THEN 'server' WHEN status >= 400 THEN 'client' ELSE 'ok' END k, count(*) FROM logs GROUP BY 1 ORDER BY 1",
+        "SELECT coalesce(user, 'anonymous') u, count(*) FROM logs GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 5",
+        "SELECT nullif(status, 200), count(*) FROM logs GROUP BY 1 ORDER BY 1 NULLS FIRST",
+        "SELECT upper(service), lower(method), length(path), substr(path, 2, 4), service || '-' || method FROM logs ORDER BY ts LIMIT 20",
+        "SELECT replace(path, '/', '_'), count(*) FROM logs GROUP BY 1 ORDER BY 1",
+        "SELECT status / 100, status % 7, status * 2 - 1, -status FROM logs ORDER BY ts LIMIT 15",
+        "SELECT abs(bytes - 25000) FROM logs WHERE bytes IS NOT NULL ORDER BY ts LIMIT 10",
+        "SELECT service, count(*) FROM logs GROUP BY service HAVING count(*) > 1190 ORDER BY service",
+        "SELECT service, max(bytes) - min(bytes) FROM logs GROUP BY service HAVING sum(bytes) > 0 ORDER BY 2 DESC",
+        "SELECT user, bytes FROM logs WHERE user IS NOT NULL ORDER BY bytes DESC NULLS LAST, user, ts LIMIT 12",
+        "SELECT user, bytes FROM logs ORDER BY bytes NULLS FIRST, ts LIMIT 12 OFFSET 900",
+        "SELECT ts, path FROM logs WHERE level = 'warn' ORDER BY ts DESC LIMIT 7",
+        "SELECT count(*) FROM (SELECT user FROM logs WHERE user IS NOT NULL GROUP BY user HAVING count(*) >= 20) t",
+        "WITH e AS (SELECT service, status FROM logs WHERE status >= 500) SELECT service, count(*) FROM e GROUP BY service ORDER BY service",
+        "SELECT method FROM logs WHERE status = 201 AND service = 'auth' UNION ALL SELECT method FROM logs WHERE status = 204 AND service = 'auth' ORDER BY 1",
+        "SELECT count(*) FROM logs WHERE ts >= '2026-11-27T05:00:00.000Z' AND ts < '2026-11-27T06:00:00.000Z'",
+        "SELECT service, avg(bytes) FROM logs WHERE level = 'info' GROUP BY service ORDER BY service",
+        "SELECT count(*) FROM logs WHERE NOT (level = 'info' OR level = 'debug') AND user IS NOT NULL",
+    ]
+
+    func loadLogdash() throws -> QueryEngine {
+        let store = Store()
+        let options = ParseOptions()
+        var lines: [String] = []
+        for r in Self.rows {
+            var f = ["\"ts\":\"\(r.ts)\"", "\"level\":\"\(r.level)\"", "\"service\":\"\(r.service)\"", "\"method\":\"\(r.method)\"",
+                     "\"path\":\"\(r.path)\"", "\"status\":\(r.status)"]
+            if let l = r.latency { f.append("\"latency_ms\":\(Value.format(l))") }
+            if let b = r.bytes { f.append("\"bytes\":\(b)") }
+            if let u = r.user { f.append("\"user\":\"\(u)\"") }
+            lines.append("{" + f.joined(separator: ",") + "}")
+        }
+        for chunk in stride(from: 0, to: lines.count, by: 1000) {  // six segments
+            let bytes = Array((lines[chunk..<min(lines.count, chunk + 1000)].joined(separator: "\n") + "\n").utf8)
+            let d = try bytes.withUnsafeBufferPointer { try SourceParser.detect($0, options: options, arrival: arrival) }
+            var batch = RecordBatch(source: "diff")
+            _ = bytes.withUnsafeBufferPointer { SourceParser(options: options, detection: d).parse($0, arrival: arrival, final: true, into: &batch) }
+            store.append(batch)
+        }
+        return QueryEngine(snapshot: store.snapshot(), now: arrival)
+    }
+
+    final class SQLite {
+        var db: OpaquePointer?
+        init() throws {
+            guard sqlite3_open(":memory:", &db) == SQLITE_OK else { throw TestSetupError("sqlite3_open failed") }
+            try exec("PRAGMA case_sensitive_like = ON")  // LIKE is case-sensitive in Trino and logdash
+            try exec("CREATE TABLE logs (ts TEXT, level TEXT, service TEXT, method TEXT, path TEXT, status INTEGER, latency_ms REAL, bytes INTEGER, user TEXT)")
+        }
+        deinit { sqlite3_close(db) }
+
+        func exec(_ sql: String) throws {
+            var err: UnsafeMutablePointer<CChar>?
+            guard sqlite3_exec(db, sql, nil, nil, &err) == SQLITE_OK else {
+                defer { sqlite3_free(err) }
+                throw TestSetupError("sqlite: \(err.map { String(cString: $0) } ?? "?") in \(sql)")
+            }
+        }
+
+        func insert(_ rows: [Row]) throws {
+            try exec("BEGIN")
+            var st: OpaquePointer?
+            sqlite3_prepare_v2(db, "INSERT INTO logs VALUES (?,?,?,?,?,?,?,?,?)", -1, &st, nil)
+            let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+            for r in rows {
+                sqlite3_reset(st)
+                for (i, s) in [r.ts, r.level, r.service, r.method, r.path].enumerated() { sqlite3_bind_text(st, Int32(i + 1), s, -1, transient) }
+                sqlite3_bind_int64(st, 6, r.status)
+                if let l = r.latency { sqlite3_bind_double(st, 7, l) } else { sqlite3_bind_null(st, 7) }
+                if let b = r.bytes { sqlite3_bind_int64(st, 8, b) } else { sqlite3_bind_null(st, 8) }
+                if let u = r.user { sqlite3_bind_text(st, 9, u, -1, transient) } else { sqlite3_bind_null(st, 9) }
+                guard sqlite3_step(st) == SQLITE_DONE else { throw TestSetupError("insert failed") }
+            }
+            sqlite3_finalize(st)
+            try exec("COMMIT")
+        }
+
+        func query(_ sql: String) throws -> [[String]] {
+            var st: OpaquePointer?
+            guard sqlite3_prepare_v2(db, sql, -1, &st, nil) == SQLITE_OK else {
+                throw TestSetupError("sqlite cannot run: \(String(cString: sqlite3_errmsg(db))) in \(sql)")
+            }
+            defer { sqlite3_finalize(st) }
+            var out: [[String]] = []
+            while sqlite3_step(st) == SQLITE_ROW {
+                out.append((0..<sqlite3_column_count(st)).map { i in
+                    switch sqlite3_column_type(st, i) {
+                    case SQLITE_NULL: return "NULL"
+                    case SQLITE_INTEGER: return String(sqlite3_column_int64(st, i))
+                    case SQLITE_FLOAT: return Value.format(sqlite3_column_double(st, i))
+                    default: return String(cString: sqlite3_column_text(st, i))
+                    }
+                })
+            }
+            return out
+        }
+    }
+
+    @Test(arguments: queries)
+    func logdashAgreesWithSQLite(_ sql: String) throws {
+        let engine = try loadLogdash()
+        let sqlite = try SQLite()
+        try sqlite.insert(Self.rows)
+        let want = try sqlite.query(sql)
+        let got = try engine.execute(sql).rows.map { $0.map(SQLLogicTests.render) }
+        #expect(!want.isEmpty)
+        #expect(got == want, "\(sql)")
+    }
+}
