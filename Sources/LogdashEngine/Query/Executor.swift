@@ -110,16 +110,19 @@ public struct QueryEngine: Sendable {
     /// (segments outside `timeBounds` skipped; the filter evaluated a segment at a time). The
     /// cursor is positioned on the segment; `body` moves its row.
     private func scanSegments(names: [String], filter: Expr?, compiler: ExprCompiler, timeBounds: (Int64, Int64)?,
-                              explain: inout [String], _ body: (Segment, [Int32], RowCursor) throws -> Void) throws {
+                              explain: inout [String], order: [Int]? = nil, skip: ((Segment) -> Bool)? = nil,
+                              _ body: (Segment, [Int32], RowCursor) throws -> Void) throws {
         let cursor = RowCursor()
         let actual = snapshot.schema.map(\.name)
         let types = snapshot.schema.map(\.type)
         let segmentFilter = SegmentFilter(names: names, actualNames: actual, types: types, compiler: compiler)
-        var skipped = 0, scanned = 0
+        var skipped = 0, scanned = 0, pruned = 0
         var bounds = timeBounds
         if let (a, b) = timeRange { bounds = (max(a, bounds?.0 ?? a), min(b, bounds?.1 ?? b)) }
-        for seg in snapshot.segments {
+        for index in order ?? Array(snapshot.segments.indices) {
+            let seg = snapshot.segments[index]
             if let (lo, hi) = bounds, seg.maxTs < lo || seg.minTs > hi { skipped += 1; continue }
+            if let skip, skip(seg) { pruned += 1; continue }
             scanned += 1
             cursor.use(actual.map { seg.columns[$0] }, types: types)
             var rows = try filter.map { try segmentFilter.rows($0, in: seg) } ?? (0..<Int32(seg.rowCount)).map { $0 }
@@ -130,7 +133,8 @@ public struct QueryEngine: Sendable {
             try body(seg, rows, cursor)
         }
         explain.append("scan logs: \(scanned) of \(snapshot.segments.count) segments"
-                       + (bounds != nil ? ", \(skipped) skipped by their time range" : ""))
+                       + (bounds != nil ? ", \(skipped) skipped by their time range" : "")
+                       + (pruned > 0 ? ", \(pruned) that could not reach the top rows" : ""))
     }
 
     /// Calls `body` for every row of a relation that passes `filter` (segments outside
@@ -315,13 +319,27 @@ public struct QueryEngine: Sendable {
                    let sc = snapshot.column(n), sc.type == .timestamp || sc.type == .int { sortColumn = sc.name }
                 var typedTop = TypedTopN(keep: want, ascending: s.orderBy.first?.ascending ?? true,
                                          nullsFirst: s.orderBy.first.map { $0.nullsFirst ?? !$0.ascending } ?? false)
-                try scanSegments(names: names, filter: s.filter, compiler: input, timeBounds: timeBounds, explain: &explain) { seg, rows, c in
+                // ORDER BY ts: visit segments from the end the order starts at, and skip those whose
+                // time range cannot beat the rows already kept (ts is never NULL).
+                var visit: [Int]?, prune: ((Segment) -> Bool)?
+                let indexOf = Dictionary(uniqueKeysWithValues: snapshot.segments.enumerated().map { (ObjectIdentifier($0.element), $0.offset) })
+                if sortColumn == "ts" {
+                    let ascending = s.orderBy[0].ascending
+                    visit = snapshot.segments.indices.sorted { a, b in
+                        let x = snapshot.segments[a], y = snapshot.segments[b]
+                        return ascending ? x.minTs < y.minTs : x.maxTs > y.maxTs
+                    }
+                    prune = { seg in !typedTop.couldTake(ascending ? seg.minTs : seg.maxTs) }
+                }
+                try scanSegments(names: names, filter: s.filter, compiler: input, timeBounds: timeBounds, explain: &explain,
+                                 order: visit, skip: prune) { seg, rows, c in
                     if let sortColumn {
                         let col = seg.columns[sortColumn]
                         let ints = col?.ints ?? [], validity = col?.validity, type = col?.type ?? .null
+                        let base = indexOf[ObjectIdentifier(seg)]! << 32
                         for r in rows {
                             let valid = type != .null && SegmentColumn.valid(validity, Int(r))
-                            typedTop.offer(valid ? ints[Int(r)] : nil, seg, r)
+                            typedTop.offer(valid ? ints[Int(r)] : nil, seq: base | Int(r), seg, r)
                         }
                         return
                     }
@@ -634,7 +652,6 @@ struct TypedTopN {
     let ascending: Bool
     let nullsFirst: Bool
     private var heap: [(key: Int64?, seq: Int, seg: Segment, row: Int32)] = []
-    private var seq = 0
 
     init(keep: Int, ascending: Bool, nullsFirst: Bool) {
         self.keep = keep
@@ -657,11 +674,18 @@ struct TypedTopN {
         return heap[i].seq > heap[j].seq
     }
 
-    mutating func offer(_ key: Int64?, _ seg: Segment, _ row: Int32) {
+    /// Whether a row with this key could still enter: the heap has room, or the key sorts no
+    /// later than the worst kept one (a tie may win on table position).
+    func couldTake(_ key: Int64) -> Bool {
+        heap.count < keep || !before(heap[0].key, key)
+    }
+
+    /// Offers a row; `seq`, its position in the table, breaks ties as the full sort would.
+    mutating func offer(_ key: Int64?, seq: Int, _ seg: Segment, _ row: Int32) {
         guard keep > 0 else { return }
-        seq += 1
         if heap.count == keep {
-            guard before(key, heap[0].key) else { return }
+            let beats = before(key, heap[0].key) || (!before(heap[0].key, key) && seq < heap[0].seq)
+            guard beats else { return }
             heap[0] = (key, seq, seg, row)
             var i = 0
             while true {

@@ -40,6 +40,19 @@ struct SegmentFilter {
     /// The table's column types (a segment may store a narrower one).
     let types: [ColumnType]
     let compiler: ExprCompiler
+    /// Leaves compiled for one column, kept for the whole query rather than per segment.
+    private let compiled = CompiledLeaves()
+
+    init(names: [String], actualNames: [String], types: [ColumnType], compiler: ExprCompiler) {
+        self.names = names
+        self.actualNames = actualNames
+        self.types = types
+        self.compiler = compiler
+    }
+
+    final class CompiledLeaves {
+        var byCanonical: [String: Eval] = [:]
+    }
 
     func rows(_ e: Expr, in seg: Segment) throws -> [Int32] {
         try eval(e, seg).isTrue.rows
@@ -88,7 +101,11 @@ struct SegmentFilter {
     private func dictionaryLeaf(_ e: Expr, _ seg: Segment) throws -> Truth? {
         let cols = columnsOf(e)
         guard cols.count == 1, let name = cols.first, let col = column(name, seg), col.isDictionary else { return nil }
-        let f = try ExprCompiler(names: [name], now: compiler.now).compile(e)
+        let f: Eval
+        if let cached = compiled.byCanonical[e.canonical] { f = cached } else {
+            f = try ExprCompiler(names: [name], now: compiler.now).compile(e)
+            compiled.byCanonical[e.canonical] = f
+        }
         let cursor = RowCursor()
         var verdict = [UInt8](repeating: 0, count: col.dictionary.count + 1)  // 1 true, 2 false; last slot: NULL
         for (k, v) in col.dictionary.enumerated() {
@@ -151,6 +168,31 @@ struct SegmentFilter {
         // The operator is decided once, not per row.
         let opCode: Int = ["=": 0, "<>": 1, "<": 2, "<=": 3, ">": 4][op] ?? 5
         let validity = col.validity
+        // Zone map: when the segment's min and max settle the comparison for every row, no loop.
+        if let lo = col.min, let hi = col.max, col.type == .int || col.type == .timestamp || col.type == .double,
+           let c: Double = {
+               switch k {
+               case .int(let v), .timestamp(let v): return Double(v)
+               case .double(let v): return v.isNaN ? nil : v
+               default: return nil
+               }
+           }(), !(col.type == .double && col.doubles.contains { $0.isNaN }) {
+            let all: Bool?
+            switch opCode {
+            case 0: all = lo == c && hi == c ? true : (c < lo || c > hi ? false : nil)
+            case 1: all = c < lo || c > hi ? true : (lo == c && hi == c ? false : nil)
+            case 2: all = hi < c ? true : (lo >= c ? false : nil)
+            case 3: all = hi <= c ? true : (lo > c ? false : nil)
+            case 4: all = lo > c ? true : (hi <= c ? false : nil)
+            default: all = lo >= c ? true : (hi < c ? false : nil)
+            }
+            if let all {
+                var valid = RowBits(rows: n, all: validity == nil)
+                if let v = validity { for w in valid.words.indices { valid.words[w] = v[w] } }
+                let none = RowBits(rows: n, all: false)
+                return all ? Truth(isTrue: valid, isFalse: none) : Truth(isTrue: none, isFalse: valid)
+            }
+        }
         func run<V>(_ values: [V], _ c: V, _ less: (V, V) -> Bool, _ equal: (V, V) -> Bool) {
             values.withUnsafeBufferPointer { vs in
                 for row in 0..<n where SegmentColumn.valid(validity, row) {

@@ -43,4 +43,31 @@ import Testing
             #expect(star == Array(starFull[offset..<min(starFull.count, offset + limit)]), "SELECT * … ORDER BY \(order) LIMIT \(limit)")
         }
     }
+
+    /// Records in time order, ten to a timestamp, segments of 700 (so ties straddle segment
+    /// boundaries): ORDER BY ts … LIMIT visits segments newest (or oldest) first and skips the
+    /// rest, and must still give exactly the full sort's rows, ties in table order.
+    @Test func pruningSegmentsByTimeKeepsTheFullSortsAnswer() throws {
+        let store = Store()
+        let base = Timestamp.make(year: 2026, month: 11, day: 27, hour: 0, minute: 0, second: 0)
+        let lines = (0..<5000).map { i in "{\"ts\":\"\(Timestamp.iso8601(base + Int64(i / 10) * 1_000_000_000))\",\"i\":\(i)}" }
+        for chunk in stride(from: 0, to: lines.count, by: 700) {
+            let bytes = Array((lines[chunk..<min(lines.count, chunk + 700)].joined(separator: "\n") + "\n").utf8)
+            let options = ParseOptions()
+            let d = try bytes.withUnsafeBufferPointer { try SourceParser.detect($0, options: options, arrival: arrival) }
+            var batch = RecordBatch(source: "t")
+            _ = bytes.withUnsafeBufferPointer { SourceParser(options: options, detection: d).parse($0, arrival: arrival, final: true, into: &batch) }
+            store.append(batch)
+        }
+        let engine = QueryEngine(snapshot: store.snapshot(), now: arrival)
+        for order in ["ts DESC", "ts"] {
+            let full = try engine.execute("SELECT i, ts FROM logs ORDER BY \(order)").rows
+            for (limit, offset) in [(1, 0), (5, 0), (15, 0), (100, 3), (1000, 0)] {
+                let part = try engine.execute("SELECT i, ts FROM logs ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)").rows
+                #expect(part == Array(full[offset..<offset + limit]), "ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)")
+            }
+            let plan = try engine.execute("EXPLAIN SELECT * FROM logs ORDER BY \(order) LIMIT 5").rows.map { "\($0[0])" }
+            #expect(plan.contains { $0.contains("could not reach the top rows") }, "\(plan)")
+        }
+    }
 }
