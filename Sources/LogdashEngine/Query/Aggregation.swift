@@ -25,6 +25,8 @@ final class GroupedAggregation {
     private let argEvals: [[Eval]]
 
     private(set) var groupKeys: [[Value]] = []
+    /// String keys by their bytes, in front of `singleIndex`.
+    private let byteGroups = ByteKeyedGroups()
     private var groupIndex: [[Value]: Int32] = [:]
     private var singleIndex: [Value: Int32] = [:]
 
@@ -174,6 +176,21 @@ final class GroupedAggregation {
                     }
                 }
                 return out
+            }
+            // A plain (mostly unique) string column: group by its bytes, making a String only
+            // for a value not seen before.
+            if case .column(let name, _) = key, let col = column(name, seg), col.type == .string, !col.offsets.isEmpty,
+               col.file == nil, tableType(name) == .string {
+                let offsets = col.offsets, validity = col.validity
+                return col.bytes.withUnsafeBufferPointer { bytes in
+                    let base = bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!
+                    return rows.map { r in
+                        let row = Int(r)
+                        guard SegmentColumn.valid(validity, row) else { return group(forSingle: .null) }
+                        let s = Int(offsets[row]), e = Int(offsets[row + 1])
+                        return byteGroups.group(ByteLine(base: base + s, count: e - s)) { group(forSingle: .string($0.string)) }
+                    }
+                }
             }
             let f = keyEvals[0]
             return try rows.map { r in
@@ -396,3 +413,50 @@ enum Percentile {
         return a[k]
     }
 }
+
+/// Group ids of string keys looked up by their bytes (FNV-1a hash, open addressing), so that a
+/// row of a plain string column costs a hash and a compare, not a `String` and its hashing.
+final class ByteKeyedGroups {
+    private var slots = [Int32](repeating: -1, count: 1024)
+    private var hashes: [UInt64] = []
+    private var starts: [Int] = []
+    private var ends: [Int] = []
+    private var arena: [UInt8] = []
+    private var groups: [Int32] = []
+
+    /// The group of `key`; `make` gives the group for a key not seen before.
+    @inline(__always)
+    func group(_ key: ByteLine, make: (ByteLine) -> Int32) -> Int32 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for i in 0..<key.count { h = (h ^ UInt64(key[i])) &* 0x100_0000_01b3 }
+        var mask = slots.count - 1
+        var i = Int(truncatingIfNeeded: h ^ (h >> 29)) & mask
+        while true {
+            let e = Int(slots[i])
+            if e < 0 { break }
+            if hashes[e] == h, ends[e] - starts[e] == key.count,
+               arena.withUnsafeBufferPointer({ key.count == 0 || memcmp($0.baseAddress! + starts[e], key.base, key.count) == 0 }) {
+                return groups[e]
+            }
+            i = (i + 1) & mask
+        }
+        let g = make(key)
+        let e = groups.count
+        hashes.append(h); starts.append(arena.count); arena.append(contentsOf: key.buffer); ends.append(arena.count); groups.append(g)
+        slots[i] = Int32(e)
+        if groups.count * 2 > slots.count {
+            slots = [Int32](repeating: -1, count: slots.count * 2)
+            mask = slots.count - 1
+            for (k, hk) in hashes.enumerated() {
+                var j = Int(truncatingIfNeeded: hk ^ (hk >> 29)) & mask
+                while slots[j] >= 0 { j = (j + 1) & mask }
+                slots[j] = Int32(k)
+            }
+        }
+        return g
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

@@ -210,9 +210,35 @@ struct SegmentFilter {
                 }
             }
         }
+        // Integers and times, the common case: each 64-row word built in registers.
+        func runInt(_ values: [Int64], _ c: Int64) {
+            let lastBits = n % 64
+            values.withUnsafeBufferPointer { vs in
+                t.words.withUnsafeMutableBufferPointer { tw in
+                    fl.words.withUnsafeMutableBufferPointer { fw in
+                        for w in 0..<tw.count {
+                            let base = w << 6, end = min(n, base + 64)
+                            var tb: UInt64 = 0
+                            switch opCode {
+                            case 0: for r in base..<end where vs[r] == c { tb |= 1 << UInt64(r - base) }
+                            case 1: for r in base..<end where vs[r] != c { tb |= 1 << UInt64(r - base) }
+                            case 2: for r in base..<end where vs[r] < c { tb |= 1 << UInt64(r - base) }
+                            case 3: for r in base..<end where vs[r] <= c { tb |= 1 << UInt64(r - base) }
+                            case 4: for r in base..<end where vs[r] > c { tb |= 1 << UInt64(r - base) }
+                            default: for r in base..<end where vs[r] >= c { tb |= 1 << UInt64(r - base) }
+                            }
+                            var inRange: UInt64 = w == tw.count - 1 && lastBits != 0 ? (1 << UInt64(lastBits)) - 1 : ~0
+                            if let validity { inRange &= validity[w] }
+                            tw[w] = tb & inRange
+                            fw[w] = ~tb & inRange
+                        }
+                    }
+                }
+            }
+        }
         switch (col.type, k) {
         case (.int, .int(let c)), (.timestamp, .timestamp(let c)):
-            run(col.ints, c, <, ==)
+            runInt(col.ints, c)
         case (.int, .double(let c)):
             run(col.ints.map(Double.init), c, <, ==)
         case (.double, .double(let c)):
@@ -221,7 +247,7 @@ struct SegmentFilter {
             run(col.doubles, Double(c), { Compare.cmp($0, $1) < 0 }, { Compare.cmp($0, $1) == 0 })
         case (.timestamp, .string(let s)):
             guard let c = Compare.parseTime(s) else { return nil }
-            run(col.ints, c, <, ==)
+            runInt(col.ints, c)
         case (.null, _):
             break  // every row NULL: neither true nor false
         case (_, .null):
