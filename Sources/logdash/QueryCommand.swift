@@ -54,13 +54,15 @@ struct QueryCommand: ParsableCommand {
         } else {
             sql = args.removeFirst()
         }
-        let (config, options) = try input.resolve()
+        let (config, resolved) = try input.resolve()
         let specs = try input.sources(args, config: config, liveDemo: false)
         let now = LoadOptions.wallClock()
         let range: (Int64, Int64)? = since == nil && until == nil ? nil
             : (since.flatMap { TimeArgument.parse($0, now: now) } ?? Int64.min, until.flatMap { TimeArgument.parse($0, now: now) } ?? Int64.max)
-        // Parse the SQL first: a typo should not wait for a large load.
-        do { _ = try SQLParser.parse(sql) } catch let e as QueryError { fail(e, sql) }
+        // Parse the SQL first: a typo should not wait for a large load. The parse stage keeps
+        // only the columns the query reads.
+        var options = resolved
+        do { options.parse.projection = try QueryEngine.columnsRead(sql) } catch let e as QueryError { fail(e, sql) }
         let progress = LoadProgress()
         let (store, _) = try Store.load(specs, options: options, progress: progress.count)
         progress.finish()

@@ -24,6 +24,17 @@ public struct RecordFlags: OptionSet, Sendable {
 enum FieldRole: UInt8 {
     case none, time, level, message, host
 
+    /// The core column a role fills.
+    var coreName: String {
+        switch self {
+        case .none: ""
+        case .time: "ts"
+        case .level: "level"
+        case .message: "message"
+        case .host: "host"
+        }
+    }
+
     /// Well-known keys, lower-cased, and whether the key is the core column's own name.
     static func of(_ name: String) -> (role: FieldRole, isCoreName: Bool) {
         switch name.lowercased() {
@@ -69,6 +80,10 @@ public struct RecordBatch: Sendable {
     private var fieldKeys: [[UInt8]] = []
     private var fieldRoles: [FieldRole] = []
     private var fieldIsCoreName: [Bool] = []
+    /// Fields no query will read (see `project`): their values are skipped, not stored.
+    private var fieldIgnored: [Bool] = []
+    /// The lower-cased names of the fields to keep; nil keeps every field.
+    public private(set) var projection: Set<String>?
     private var table: [Int32] = Array(repeating: -1, count: 64)
     /// The column of the k-th key of the previous line: lines of one source repeat their keys.
     private var slotCache: [Int32] = Array(repeating: -1, count: 64)
@@ -133,6 +148,21 @@ public struct RecordBatch: Sendable {
         rowLevel = 0
         rowHasMessage = false
         rowHasHost = false
+    }
+
+    /// Keeps only these fields (lower-cased names); set before the first record. A field that fills
+    /// a core column is kept when the projection names that column, and a time always.
+    public mutating func project(_ names: Set<String>?) {
+        precondition(fields.isEmpty, "choose the projection before the first field")
+        projection = names
+    }
+
+    /// Whether values of column `c` are skipped (a projection leaves it out).
+    @inline(__always) public func isIgnored(_ c: Int) -> Bool { fieldIgnored[c] }
+
+    /// The names of fields seen but skipped by the projection (for "did you mean" hints).
+    public var skippedFieldNames: [String] {
+        fields.indices.filter { fieldIgnored[$0] }.map { fields[$0].name }
     }
 
     /// Names the formats that `commitRow`'s `format` indexes; set once by the parser.
@@ -240,6 +270,11 @@ public struct RecordBatch: Sendable {
         fieldKeys.append(keyBytes)
         fieldRoles.append(role)
         fieldIsCoreName.append(isCore || CoreColumn.names.contains(name))
+        // Skipped when the projection names neither the field nor the core column it fills;
+        // a time is always kept (time ranges and segment skipping need `ts`).
+        fieldIgnored.append(projection.map { wanted in
+            !wanted.contains(storedName.lowercased()) && role != .time && !(role != .none && wanted.contains(role.coreName))
+        } ?? false)
         table[i] = Int32(c)
         if fields.count * 2 > table.count {
             table = Array(repeating: -1, count: table.count * 2)
@@ -262,6 +297,7 @@ public struct RecordBatch: Sendable {
 
     /// A string value. Well-known keys also fill the core columns.
     public mutating func put(string v: ByteLine, field c: Int) {
+        if fieldIgnored[c] { return }
         let role = fieldRoles[c]
         if role != .none, consume(role: role, string: v) {
             if fieldIsCoreName[c] { return }
@@ -270,6 +306,7 @@ public struct RecordBatch: Sendable {
     }
 
     public mutating func put(int v: Int64, field c: Int) {
+        if fieldIgnored[c] { return }
         let role = fieldRoles[c]
         if role == .time, !rowHasTs, let ns = Timestamp.fromEpoch(v) {
             setTime(ns)
@@ -281,6 +318,7 @@ public struct RecordBatch: Sendable {
     }
 
     public mutating func put(double v: Double, field c: Int) {
+        if fieldIgnored[c] { return }
         if fieldRoles[c] == .time, !rowHasTs, let ns = Timestamp.fromEpoch(v) {
             setTime(ns)
             if fieldIsCoreName[c] { return }
@@ -289,12 +327,14 @@ public struct RecordBatch: Sendable {
     }
 
     public mutating func put(bool v: Bool, field c: Int) {
+        if fieldIgnored[c] { return }
         if touch(c) { fields[c].append(bool: v) }
     }
 
     /// Text whose type is not known (logfmt, syslog parameters, regex captures): a number
     /// when it reads as one, else a string.
     public mutating func put(inferred v: ByteLine, field c: Int) {
+        if fieldIgnored[c] { return }
         if v.count > 0, v.count < 24 {
             let b = v[0]
             if ASCII.isDigit(b) || ((b == ASCII.minus || b == ASCII.plus) && v.count > 1) {

@@ -28,6 +28,9 @@ public struct ParseOptions: Sendable {
     public var maxRecordBytes: Int
     /// A format forced with `--format`; nil to detect per source.
     public var format: String?
+    /// The fields to keep (lower-cased), besides the core columns; nil keeps all. A one-shot
+    /// query sets it to the columns it reads, so the parser skips the values of the others.
+    public var projection: Set<String>?
     public var registry: FormatRegistry
 
     public static let defaultMaxRecordBytes = 1 << 20
@@ -171,6 +174,7 @@ public final class SourceParser {
                       into batch: inout RecordBatch) -> Int {
         guard let base = buf.baseAddress, buf.count > 0 else { return 0 }
         batch.setFormatNames(formatNames)
+        if batch.fields.isEmpty, batch.projection == nil, options.projection != nil { batch.project(options.projection) }
         let rawSlot = formatNames.count - 1
         let all = ByteLine(base: base, count: buf.count)
         let n = all.count

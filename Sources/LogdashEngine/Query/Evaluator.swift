@@ -51,12 +51,14 @@ struct ExprCompiler {
     let names: [String]
     /// Evaluation time, for `now()`: fixed for the whole query.
     let now: Int64
+    /// More names to suggest when a column is unknown (fields the store skipped).
+    var hints: [String] = []
     let regexCache = RegexCache()
 
     func index(of name: String, at p: Int) throws -> Int {
         let n = name.lowercased()
         if let k = names.firstIndex(of: n) { return k }
-        throw QueryError(.unknownColumn, "unknown column '\(name)'" + ExprCompiler.suggestion(for: n, among: names), at: p)
+        throw QueryError(.unknownColumn, "unknown column '\(name)'" + ExprCompiler.suggestion(for: n, among: names + hints), at: p)
     }
 
     /// ", did you mean 'x'?" when a known name is close (edit distance ≤ 2, or a prefix).

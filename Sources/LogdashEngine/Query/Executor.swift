@@ -24,6 +24,36 @@ public struct QueryEngine: Sendable {
         self.timeRange = timeRange
     }
 
+    /// The columns a statement can read, lower-cased — nil when it may read any (`SELECT *`,
+    /// `DESCRIBE`). A one-shot query hands this to the parse stage, which then skips every other
+    /// field's values. Names of aliases and CTE columns may be in it too; they do no harm.
+    public static func columnsRead(_ sql: String) throws -> Set<String>? {
+        var names: Set<String> = []
+        func expr(_ e: Expr) { walkThroughWindows(e) { if case .column(let n, _) = $0 { names.insert(n.lowercased()) } } }
+        func query(_ q: Query) -> Bool {
+            switch q {
+            case .select(let s):
+                if s.items.contains(where: \.isStar) { return false }
+                s.items.forEach { expr($0.expr) }
+                [s.filter, s.having].compactMap { $0 }.forEach(expr)
+                s.groupBy.forEach(expr)
+                s.orderBy.forEach { expr($0.expr) }
+                if case .subquery(let inner, _)? = s.from { return query(inner) }
+                return true
+            case .with(let defs, let body):
+                return defs.allSatisfy { query($0.1) } && query(body)
+            case .unionAll(let parts, let orderBy, _, _):
+                orderBy.forEach { expr($0.expr) }
+                return parts.allSatisfy(query)
+            }
+        }
+        switch try SQLParser.parse(sql) {
+        case .showTables: return []
+        case .describe: return nil
+        case .explain(let q), .query(let q): return query(q) ? names : nil
+        }
+    }
+
     public func execute(_ sql: String) throws -> ResultSet {
         switch try SQLParser.parse(sql) {
         case .showTables:
@@ -247,7 +277,8 @@ public struct QueryEngine: Sendable {
         let rel = try resolve(s.from, ctes: ctes, explain: &explain)
         let names = rel.names(self)
         let display = rel.displayNames(self)
-        let input = ExprCompiler(names: names, now: now)
+        var input = ExprCompiler(names: names, now: now)
+        if case .logs = rel { input.hints = snapshot.skippedNames.map { $0.lowercased() } }
         // Expand `*`.
         var items: [(name: String, expr: Expr)] = []
         for it in s.items {

@@ -232,10 +232,13 @@ public final class Segment: Sendable {
     public let flags: [RecordFlags]
     public let minTs: Int64
     public let maxTs: Int64
+    /// Fields the records had but a projection left out of the store.
+    public let skippedFieldNames: [String]
 
     public init(_ batch: RecordBatch) {
         var b = batch
         b.finish()
+        skippedFieldNames = b.skippedFieldNames
         let n = b.count
         rowCount = n
         source = b.source

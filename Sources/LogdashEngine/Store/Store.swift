@@ -18,6 +18,9 @@ public struct StoreSnapshot: Sendable {
     public let rowCount: Int
     /// `logs`' columns: the core ones first, then fields in the order they were first seen.
     public let schema: [SchemaColumn]
+    /// Names of fields the records had but the store did not keep (a projection skipped them):
+    /// not queryable, but worth suggesting when a name is misspelt.
+    public var skippedNames: [String] = []
 
     public func column(_ name: String) -> SchemaColumn? {
         schema.first { $0.name.lowercased() == name.lowercased() }
@@ -30,6 +33,7 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
     private var segments: [Segment] = []
     private var schema: [SchemaColumn] = CoreColumn.names.map { SchemaColumn(name: $0, type: .null, nonNull: 0) }
     private var rows = 0
+    private var skipped: Set<String> = []
 
     public init() {}
 
@@ -46,6 +50,7 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
         defer { lock.unlock() }
         segments.append(seg)
         rows += seg.rowCount
+        skipped.formUnion(seg.skippedFieldNames)
         var index: [String: Int] = [:]
         for (i, c) in schema.enumerated() { index[c.name] = i }
         // Core columns first in their fixed order, then new fields as they come.
@@ -76,7 +81,9 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
     public func snapshot() -> StoreSnapshot {
         lock.lock()
         defer { lock.unlock() }
-        return StoreSnapshot(segments: segments, rowCount: rows, schema: schema)
+        var snap = StoreSnapshot(segments: segments, rowCount: rows, schema: schema)
+        snap.skippedNames = skipped.filter { name in !schema.contains { $0.name == name } }.sorted()
+        return snap
     }
 
     /// Loads sources into a new store, parsing on every core; `progress` hears of each batch's records.

@@ -77,7 +77,12 @@ public struct JSONFormat: LogFormat {
                 skipSpace()
                 guard i < line.count else { return false }
                 let b = line[i]
-                if b == ASCII.quote {
+                // (Two steps: `field` may add a column, which `isIgnored` must then see.)
+                let column = b == ASCII.lbrace ? -1 : batch.field(key, slot: slot)
+                if column >= 0, batch.isIgnored(column) {
+                    // A field no query reads: skip its value without decoding it.
+                    guard skipValue() else { return false }
+                } else if b == ASCII.quote {
                     guard let end = stringEnd(from: i + 1) else { return false }
                     let c = batch.field(key, slot: slot)
                     if end.escaped {
@@ -148,6 +153,24 @@ public struct JSONFormat: LogFormat {
                 j += 1
             }
             return nil
+        }
+
+        /// Skips any value at `i` (string, number, literal, array or object).
+        mutating func skipValue() -> Bool {
+            let b = line[i]
+            if b == ASCII.quote {
+                guard let e = stringEnd(from: i + 1) else { return false }
+                i = e.end + 1
+                return true
+            }
+            if b == ASCII.lbracket || b == ASCII.lbrace { return skipComposite() }
+            let start = i
+            while i < line.count {
+                let d = line[i]
+                if d == ASCII.comma || d == ASCII.rbrace || d == ASCII.space || d == ASCII.tab || d == ASCII.cr || d == ASCII.lf { break }
+                i += 1
+            }
+            return i > start
         }
 
         /// Skips an array or object at `i`, honouring strings.
