@@ -265,9 +265,57 @@ final class GroupedAggregation {
         }
     }
 
+    /// `count(*)` by one dictionary or small-range integer column over every row of a segment:
+    /// count per code or value in one loop, then give each non-empty bucket to its group.
+    /// Returns false when the query or the segment does not have that shape.
+    private func countAllRows(_ seg: Segment, rows: [Int32]) throws -> Bool {
+        guard rows.count == seg.rowCount, keys.count == 1, !calls.isEmpty,
+              calls.allSatisfy({ $0.name == "count" && $0.star }), case .column(let name, _) = keys[0],
+              let col = column(name, seg), tableType(name) == col.type else { return false }
+        var buckets: [Int64]
+        var keyOf: (Int) -> Value
+        if col.isDictionary {
+            buckets = [Int64](repeating: 0, count: col.dictionary.count + 1)
+            let nullSlot = col.dictionary.count
+            if !col.narrowCodes.isEmpty {
+                col.narrowCodes.withUnsafeBufferPointer { codes in
+                    buckets.withUnsafeMutableBufferPointer { b in for c in codes { b[c == 255 ? nullSlot : Int(c)] += 1 } }
+                }
+            } else {
+                col.codes.withUnsafeBufferPointer { codes in
+                    buckets.withUnsafeMutableBufferPointer { b in for c in codes { b[c == SegmentColumn.nullCode ? nullSlot : Int(c)] += 1 } }
+                }
+            }
+            let dict = col.dictionary
+            keyOf = { $0 == nullSlot ? .null : .string(dict[$0]) }
+        } else if col.type == .int, let lo = col.min, let hi = col.max, hi - lo < 65536 {
+            let base = Int64(lo), width = Int(hi - lo) + 1
+            buckets = [Int64](repeating: 0, count: width + 1)  // the last bucket: NULL
+            let validity = col.validity
+            col.ints.withUnsafeBufferPointer { ints in
+                buckets.withUnsafeMutableBufferPointer { b in
+                    if validity == nil {
+                        for v in ints { b[Int(v - base)] += 1 }
+                    } else {
+                        for r in 0..<ints.count { b[SegmentColumn.valid(validity, r) ? Int(ints[r] - base) : width] += 1 }
+                    }
+                }
+            }
+            keyOf = { $0 == width ? .null : .int(base + Int64($0)) }
+        } else {
+            return false
+        }
+        for (slot, n) in buckets.enumerated() where n > 0 {
+            let g = Int(group(forSingle: keyOf(slot)))
+            for acc in accumulators { acc.counts[g] += n }
+        }
+        return true
+    }
+
     /// Folds one segment's passing rows into the groups.
     func add(_ seg: Segment, rows: [Int32], cursor: RowCursor) throws {
         try choose(seg)
+        if try countAllRows(seg, rows: rows) { return }
         let gids = try groupIds(seg, rows, cursor)
         for (k, call) in calls.enumerated() {
             let col: SegmentColumn? = {
