@@ -312,10 +312,53 @@ final class GroupedAggregation {
         return true
     }
 
+    /// No GROUP BY: one group, so counts and sums run straight over the rows, with no group ids.
+    /// Returns false (and does nothing) when an aggregate needs the general path.
+    private func addWithoutGroups(_ seg: Segment, rows: [Int32], cursor: RowCursor) throws -> Bool {
+        for (k, call) in calls.enumerated() {
+            switch accumulators[k].kind {
+            case .count where call.star: continue
+            case .sum:
+                guard call.args.count == 1, case .column(let n, _) = call.args[0] else { return false }
+                if let col = column(n, seg), col.type != .int && col.type != .double && col.type != .null { return false }
+            default: return false
+            }
+        }
+        let g = Int(group(for: []))
+        for (k, call) in calls.enumerated() {
+            let acc = accumulators[k]
+            if case .count = acc.kind { acc.counts[g] += Int64(rows.count); continue }
+            guard case .column(let n, _) = call.args[0], let col = column(n, seg) else { continue }
+            let validity = col.validity
+            var count: Int64 = 0, isum: Int64 = 0, dsum: Double = 0, sawDouble = false
+            if col.type == .int {
+                col.ints.withUnsafeBufferPointer { v in
+                    for r in rows where SegmentColumn.valid(validity, Int(r)) {
+                        let (s, o) = isum.addingReportingOverflow(v[Int(r)])
+                        if o { dsum += Double(isum) + Double(v[Int(r)]); isum = 0; sawDouble = true } else { isum = s }
+                        count += 1
+                    }
+                }
+            } else if col.type == .double {
+                col.doubles.withUnsafeBufferPointer { v in
+                    for r in rows where SegmentColumn.valid(validity, Int(r)) { dsum += v[Int(r)]; count += 1 }
+                }
+                sawDouble = count > 0
+            }
+            let (s, o) = acc.ints[g].addingReportingOverflow(isum)
+            if o { acc.doubles[g] += Double(acc.ints[g]) + Double(isum); acc.ints[g] = 0; acc.sawDouble[g] = true } else { acc.ints[g] = s }
+            acc.doubles[g] += dsum
+            if sawDouble { acc.sawDouble[g] = true }
+            acc.counts[g] += count
+        }
+        return true
+    }
+
     /// Folds one segment's passing rows into the groups.
     func add(_ seg: Segment, rows: [Int32], cursor: RowCursor) throws {
         try choose(seg)
         if try countAllRows(seg, rows: rows) { return }
+        if keys.isEmpty, try addWithoutGroups(seg, rows: rows, cursor: cursor) { return }
         let gids = try groupIds(seg, rows, cursor)
         for (k, call) in calls.enumerated() {
             let col: SegmentColumn? = {
