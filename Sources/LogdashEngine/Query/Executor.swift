@@ -508,19 +508,38 @@ public struct QueryEngine: Sendable {
                 let vals = try Windows.compute(rewritten, rows: groupRows, names: groupNames, compiler: post)
                 for i in groupRows.indices { windowValues[i].append(vals[i]) }
             }
-            for (gi, groupRow) in groupRows.enumerated() {
-                cursor.values = groupRow + windowValues[gi]
-                let values = try evals.map { try $0(cursor) }
-                var sortValues: [Value] = []
-                for (k, f) in keys.enumerated() {
-                    if fromOutput[k] {
-                        let c = RowCursor(); c.values = values
-                        sortValues.append(try f(c))
-                    } else {
-                        sortValues.append(try f(cursor))
+            if let limit = s.limit, !s.distinct, !s.orderBy.isEmpty, windows.isEmpty, groupRows.count > 4 * (limit + s.offset) {
+                // Top-N over groups: the sort keys of every group, the output row of the kept ones only.
+                let itemForKey = s.orderBy.map { outputIndex($0.expr, items) }
+                var top = TopN<Int>(keep: limit + s.offset) { sortOrder($0, $1, s.orderBy) }
+                var buffer = [Value](repeating: .null, count: keys.count)
+                for (gi, groupRow) in groupRows.enumerated() {
+                    cursor.values = groupRow
+                    for k in keys.indices {
+                        buffer[k] = try itemForKey[k].map { try evals[$0](cursor) } ?? keys[k](cursor)
                     }
+                    top.offer(buffer, gi)
                 }
-                out.append((values, sortValues))
+                for (sortValues, gi) in top.items {
+                    cursor.values = groupRows[gi]
+                    out.append((try evals.map { try $0(cursor) }, sortValues))
+                }
+                explain.append("top \(limit) groups by \(s.orderBy.count) key\(s.orderBy.count == 1 ? "" : "s")")
+            } else {
+                for (gi, groupRow) in groupRows.enumerated() {
+                    cursor.values = groupRow + windowValues[gi]
+                    let values = try evals.map { try $0(cursor) }
+                    var sortValues: [Value] = []
+                    for (k, f) in keys.enumerated() {
+                        if fromOutput[k] {
+                            let c = RowCursor(); c.values = values
+                            sortValues.append(try f(c))
+                        } else {
+                            sortValues.append(try f(cursor))
+                        }
+                    }
+                    out.append((values, sortValues))
+                }
             }
         }
         if s.distinct {
