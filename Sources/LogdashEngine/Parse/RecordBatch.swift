@@ -77,7 +77,10 @@ public struct RecordBatch: Sendable {
     public private(set) var fields: [Column] = []
 
     // Field lookup by the key's bytes.
-    private var fieldKeys: [[UInt8]] = []
+    /// Field keys, one after another in one arena (not an array each: a lookup then costs no
+    /// reference counting); key `c` is `keyBytes[keyStart[c]..<keyStart[c+1]]`.
+    private var keyBytes: [UInt8] = []
+    private var keyStart: [Int32] = [0]
     private var fieldRoles: [FieldRole] = []
     private var fieldIsCoreName: [Bool] = []
     /// Fields no query will read (see `project`): their values are skipped, not stored.
@@ -226,10 +229,7 @@ public struct RecordBatch: Sendable {
         if slot < 64 {
             let c = Int(slotCache[slot])
             if c >= 0 {
-                let same = fieldKeys[c].withUnsafeBufferPointer { k in
-                    k.count == key.count && bytesEqual(k.baseAddress!, key.base, key.count)
-                }
-                if same { return c }
+                if keyMatches(c, key) { return c }
             }
             let c2 = lookup(key)
             slotCache[slot] = Int32(c2)
@@ -240,6 +240,13 @@ public struct RecordBatch: Sendable {
 
     public mutating func field(named name: String) -> Int {
         ByteLine.with(name) { lookup($0) }
+    }
+
+    @inline(__always)
+    private func keyMatches(_ c: Int, _ key: ByteLine) -> Bool {
+        let s = Int(keyStart[c])
+        guard Int(keyStart[c + 1]) - s == key.count else { return false }
+        return key.count == 0 || keyBytes.withUnsafeBufferPointer { bytesEqual($0.baseAddress! + s, key.base, key.count) }
     }
 
     private static func hash(_ key: ByteLine) -> Int {
@@ -254,20 +261,17 @@ public struct RecordBatch: Sendable {
         while true {
             let c = Int(table[i])
             if c < 0 { break }
-            let same = fieldKeys[c].withUnsafeBufferPointer { k in
-                k.count == key.count && (key.count == 0 || memcmp(k.baseAddress!, key.base, key.count) == 0)
-            }
-            if same { return c }
+            if keyMatches(c, key) { return c }
             i = (i + 1) & mask
         }
         // New field.
-        let keyBytes = Array(key.buffer)
-        let name = String(decoding: keyBytes, as: UTF8.self)
+        let name = key.string
         let (role, isCore) = FieldRole.of(name)
         let storedName = (isCore || CoreColumn.names.contains(name)) ? CoreColumn.renamed(name) : name
         let c = fields.count
         fields.append(Column(name: storedName, expectedRows: expectedRows))
-        fieldKeys.append(keyBytes)
+        keyBytes.append(contentsOf: key.buffer)
+        keyStart.append(Int32(keyBytes.count))
         fieldRoles.append(role)
         fieldIsCoreName.append(isCore || CoreColumn.names.contains(name))
         // Skipped when the projection names neither the field nor the core column it fills;
@@ -279,8 +283,9 @@ public struct RecordBatch: Sendable {
         if fields.count * 2 > table.count {
             table = Array(repeating: -1, count: table.count * 2)
             mask = table.count - 1
-            for (k, kb) in fieldKeys.enumerated() {
-                var j = kb.withUnsafeBufferPointer { RecordBatch.hash(ByteLine(base: $0.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: $0.count)) } & mask
+            for k in 0..<fields.count {
+                let s = Int(keyStart[k]), e = Int(keyStart[k + 1])
+                var j = keyBytes.withUnsafeBufferPointer { RecordBatch.hash(ByteLine(base: ($0.baseAddress ?? UnsafePointer(bitPattern: 1)!) + s, count: e - s)) } & mask
                 while table[j] >= 0 { j = (j + 1) & mask }
                 table[j] = Int32(k)
             }

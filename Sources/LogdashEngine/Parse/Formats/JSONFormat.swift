@@ -84,7 +84,7 @@ public struct JSONFormat: LogFormat {
                     guard skipValue() else { return false }
                 } else if b == ASCII.quote {
                     guard let end = stringEnd(from: i + 1) else { return false }
-                    let c = batch.field(key, slot: slot)
+                    let c = column
                     if end.escaped {
                         guard let u = unescape(line.slice(i + 1, end.end)) else { return false }
                         batch.put(string: u, field: c)
@@ -104,14 +104,14 @@ public struct JSONFormat: LogFormat {
                 } else if b == ASCII.lbracket {
                     let start = i
                     guard skipComposite() else { return false }
-                    batch.put(string: line.slice(start, i), field: batch.field(key, slot: slot))
+                    batch.put(string: line.slice(start, i), field: column)
                 } else if b == 0x74 {  // true
                     guard i + 4 <= line.count, line.slice(i, i + 4).equals("true") else { return false }
-                    batch.put(bool: true, field: batch.field(key, slot: slot))
+                    batch.put(bool: true, field: column)
                     i += 4
                 } else if b == 0x66 {  // false
                     guard i + 5 <= line.count, line.slice(i, i + 5).equals("false") else { return false }
-                    batch.put(bool: false, field: batch.field(key, slot: slot))
+                    batch.put(bool: false, field: column)
                     i += 5
                 } else if b == 0x6E {  // null: the field stays absent for this row
                     guard i + 4 <= line.count, line.slice(i, i + 4).equals("null") else { return false }
@@ -126,7 +126,7 @@ public struct JSONFormat: LogFormat {
                         break
                     }
                     guard i > start else { return false }
-                    let c = batch.field(key, slot: slot)
+                    let c = column
                     if isInt, let v = ByteNumber.int(line, start, i) { batch.put(int: v, field: c) }
                     else if let v = ByteNumber.double(line, start, i) { batch.put(double: v, field: c) }
                     else { return false }
