@@ -219,7 +219,7 @@ public struct QueryEngine: Sendable {
             explain.append("union all of \(parts.count) parts")
             // ORDER BY over the union's own columns.
             let compiler = ExprCompiler(names: result.columns.map { $0.lowercased() }, now: now)
-            let keys = try orderKeys(orderBy, items: result.columns.map { ($0, nil as Expr?) }, compiler: compiler, fallback: nil)
+            let keys = try orderKeys(orderBy, items: result.columns.map { ($0, nil as Expr?) }, compiler: compiler)
             if !orderBy.isEmpty {
                 let cursor = RowCursor()
                 let keyed = try result.rows.map { row -> ([Value], [Value]) in
@@ -238,7 +238,7 @@ public struct QueryEngine: Sendable {
         let eval: Eval
     }
 
-    private func orderKeys(_ orderBy: [OrderItem], items: [(String, Expr?)], compiler: ExprCompiler, fallback: ExprCompiler?) throws -> [SortKey] {
+    private func orderKeys(_ orderBy: [OrderItem], items: [(String, Expr?)], compiler: ExprCompiler) throws -> [SortKey] {
         try orderBy.map { o in
             // An ordinal, an output alias, or an expression equal to an output column: read the output row.
             if case .literal(.int(let n), let p) = o.expr {
@@ -308,6 +308,7 @@ public struct QueryEngine: Sendable {
             if case .window = e, let j = windows.firstIndex(where: { $0.canonical == e.canonical }) { return .column(windowNames[j], at: e.position) }
             return e.mapChildren(replaceWindows)
         }
+        if !aggregated, let h = s.having { throw QueryError(.syntax, "HAVING needs GROUP BY or an aggregate", at: h.position) }
         if !aggregated && !windows.isEmpty {
             // Materialise the passing rows, add the window columns, then project.
             var stage: [[Value]] = []
@@ -332,9 +333,8 @@ public struct QueryEngine: Sendable {
                 out.append((try evals.map { try $0(cursor) }, try keys.map { try $0(cursor) }))
             }
         } else if !aggregated {
-            if let h = s.having { throw QueryError(.syntax, "HAVING needs GROUP BY or an aggregate", at: h.position) }
             let evals = try items.map { try input.compile($0.expr) }
-            let keys = try orderKeys(s.orderBy, items: items.map { ($0.name, $0.expr) }, compiler: input, fallback: nil)
+            let keys = try orderKeys(s.orderBy, items: items.map { ($0.name, $0.expr) }, compiler: input)
             let keyFromOutput = s.orderBy.map { o -> Int? in outputIndex(o.expr, items) }
             if case .logs = rel, let limit = s.limit, !s.orderBy.isEmpty, !s.distinct {
                 // Top-N: compute only the sort keys per row, keep the best rows by reference,
