@@ -65,6 +65,18 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
         return "\(sign)\(days) \(two(h)):\(two(m)):\(two(s)).\(msText)"
     }
 
+    /// A stored number as the value of a column of `type` (bool, int and timestamp columns
+    /// store Int64s, double columns Doubles); nil for string and null columns.
+    init?(stored type: ColumnType, int: () -> Int64, double: () -> Double) {
+        switch type {
+        case .bool: self = .bool(int() != 0)
+        case .int: self = .int(int())
+        case .timestamp: self = .timestamp(int())
+        case .double: self = .double(double())
+        case .string, .null: return nil
+        }
+    }
+
     /// Shortest text that reads back as the same double; integral values without `.0`.
     public static func format(_ v: Double) -> String {
         if v.isFinite, v == v.rounded(), abs(v) < 1e15 { return String(Int64(v)) }
@@ -120,14 +132,8 @@ public struct Column: Sendable {
 
     public func value(at row: Int) -> Value {
         guard row < count, isValid(row) else { return .null }
-        switch type {
-        case .null: return .null
-        case .bool: return .bool(ints[row] != 0)
-        case .int: return .int(ints[row])
-        case .timestamp: return .timestamp(ints[row])
-        case .double: return .double(doubles[row])
-        case .string: return .string(string(at: row))
-        }
+        if let v = Value(stored: type, int: { ints[row] }, double: { doubles[row] }) { return v }
+        return type == .string ? .string(string(at: row)) : .null
     }
 
     public func string(at row: Int) -> String {

@@ -67,21 +67,15 @@ public final class SegmentColumn: Sendable {
 
     public func value(at row: Int) -> Value {
         guard isValid(row) else { return .null }
-        switch type {
-        case .null: return .null
-        case .bool: return .bool(ints[row] != 0)
-        case .int: return .int(ints[row])
-        case .timestamp: return .timestamp(ints[row])
-        case .double: return .double(doubles[row])
-        case .string:
-            if let file {
-                guard let b = file.read(offset: fileStarts[row], length: Int(fileLengths[row])) else { return .string(RawFile.unavailable) }
-                return .string(String(decoding: b, as: UTF8.self))
-            }
-            if offsets.isEmpty { return .string(dictionary[Int(code(row))]) }
-            let s = Int(offsets[row]), e = Int(offsets[row + 1])
-            return bytes.withUnsafeBufferPointer { .string(String(decoding: UnsafeBufferPointer(rebasing: $0[s..<e]), as: UTF8.self)) }
+        if let v = Value(stored: type, int: { ints[row] }, double: { doubles[row] }) { return v }
+        guard type == .string else { return .null }
+        if let file {
+            guard let b = file.read(offset: fileStarts[row], length: Int(fileLengths[row])) else { return .string(RawFile.unavailable) }
+            return .string(String(decoding: b, as: UTF8.self))
         }
+        if offsets.isEmpty { return .string(dictionary[Int(code(row))]) }
+        let s = Int(offsets[row]), e = Int(offsets[row + 1])
+        return bytes.withUnsafeBufferPointer { .string(String(decoding: UnsafeBufferPointer(rebasing: $0[s..<e]), as: UTF8.self)) }
     }
 
     init(type: ColumnType, ints: [Int64] = [], doubles: [Double] = [], codes: [UInt32] = [], dictionary: [String] = [],
