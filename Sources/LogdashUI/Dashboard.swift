@@ -1,0 +1,222 @@
+import LogdashEngine
+
+/// One record as the tail shows it.
+public struct TailRow: Sendable, Equatable {
+    public var ts: Int64
+    public var level: Level?
+    public var host: String?
+    public var message: String
+
+    public init(ts: Int64, level: Level?, host: String?, message: String) {
+        self.ts = ts
+        self.level = level
+        self.host = host
+        self.message = message
+    }
+}
+
+/// What the status bar reports.
+public struct StatusInfo: Sendable, Equatable {
+    public var sources: [String] = []
+    public var records = 0
+    public var recordsPerSecond = 0.0
+    public var unparsed = 0
+    public var clock: Int64 = 0
+
+    public init() {}
+}
+
+/// A key, as the terminal backend reports it.
+public enum Key: Sendable, Equatable {
+    case char(Character)
+    case up, down, pageUp, pageDown, home, end, enter, escape, backspace
+}
+
+/// Everything the dashboard shows; changed only by `update`.
+public struct AppState: Sendable, Equatable {
+    public var width: Int
+    public var height: Int
+    /// New records appear at the bottom; scrolling up pauses.
+    public var follow = true
+    /// Rows between the newest record and the bottom of the view (paused mode).
+    public var scroll = 0
+    /// The newest records that match the filter, oldest first, as loaded for the view.
+    public var rows: [TailRow] = []
+    public var matching = 0
+    /// The filter in force: a SQL WHERE expression, or words to search the message for.
+    public var filter: String?
+    /// The filter bar's text while it is open.
+    public var input: String?
+    public var status = StatusInfo()
+    /// A problem to show (a bad filter), until the next key.
+    public var notice: String?
+    public var quit = false
+
+    public init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+    }
+
+    /// Rows of the screen the tail may use.
+    public var tailHeight: Int { max(0, height - 1 - (input != nil || notice != nil ? 1 : 0)) }
+}
+
+/// Events: keys, resizes, and fresh data from the engine.
+public enum AppEvent: Sendable, Equatable {
+    case key(Key)
+    case resize(width: Int, height: Int)
+    case data(rows: [TailRow], matching: Int, status: StatusInfo)
+    case filterRejected(String)
+}
+
+/// What `update` asks the program to do.
+public enum Effect: Sendable, Equatable {
+    case quit
+    /// Load the view's rows again (the filter, scroll or size changed).
+    case reload
+}
+
+/// The dashboard's logic: a pure function of the state and an event (Bubble Tea's shape).
+public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
+    switch e {
+    case .resize(let w, let h):
+        s.width = w
+        s.height = h
+        return [.reload]
+    case .data(let rows, let matching, let status):
+        s.rows = rows
+        s.matching = matching
+        s.status = status
+        return []
+    case .filterRejected(let why):
+        s.notice = why
+        s.input = s.filter ?? ""
+        return []
+    case .key(let k):
+        s.notice = nil
+        if s.input != nil { return editFilter(&s, k) }
+        switch k {
+        case .char("q"):
+            s.quit = true
+            return [.quit]
+        case .char("f"), .char("/"):
+            s.input = s.filter ?? ""
+            return []
+        case .up, .char("k"):
+            return scroll(&s, by: 1)
+        case .down, .char("j"):
+            return scroll(&s, by: -1)
+        case .pageUp:
+            return scroll(&s, by: max(1, s.tailHeight - 1))
+        case .pageDown, .char(" "):
+            return scroll(&s, by: -max(1, s.tailHeight - 1))
+        case .home, .char("g"):
+            return scroll(&s, by: max(0, s.matching - s.tailHeight - s.scroll))
+        case .end, .char("G"):
+            s.follow = true
+            s.scroll = 0
+            return [.reload]
+        case .escape:
+            if s.filter != nil {
+                s.filter = nil
+                s.scroll = 0
+                return [.reload]
+            }
+            return []
+        default:
+            return []
+        }
+    }
+}
+
+private func scroll(_ s: inout AppState, by n: Int) -> [Effect] {
+    let maxScroll = max(0, s.matching - s.tailHeight)
+    s.scroll = min(maxScroll, max(0, s.scroll + n))
+    s.follow = s.scroll == 0
+    return [.reload]
+}
+
+private func editFilter(_ s: inout AppState, _ k: Key) -> [Effect] {
+    switch k {
+    case .escape:
+        s.input = nil
+        return []
+    case .enter:
+        let text = s.input!.trimmingCharacters(in: .whitespaces)
+        s.input = nil
+        s.filter = text.isEmpty ? nil : text
+        s.scroll = 0
+        s.follow = true
+        return [.reload]
+    case .backspace:
+        if !s.input!.isEmpty { s.input!.removeLast() }
+        return []
+    case .char(let c):
+        s.input!.append(c)
+        return []
+    default:
+        return []
+    }
+}
+
+/// Draws the dashboard: the tail, the filter bar or a notice, the status bar.
+public enum DashboardView {
+    public static func render(_ s: AppState) -> CellBuffer {
+        var buf = CellBuffer(width: s.width, height: s.height)
+        guard s.width > 0, s.height > 0 else { return buf }
+        TailView.render(s.rows, into: &buf, top: 0, height: s.tailHeight)
+        if let input = s.input {
+            let y = s.height - 2
+            let x = buf.put("filter: ", x: 0, y: y, style: Style(.accent, bold: true), safe: true)
+            let end = buf.put(input, x: x, y: y, style: Style(.text))
+            if end < s.width { buf[end, y] = Cell(text: " ", style: Style(.text, reverse: true)) }  // the cursor
+        } else if let notice = s.notice {
+            buf.put(notice, x: 0, y: s.height - 2, style: Style(.error, bold: true))
+        }
+        StatusBar.render(s, into: &buf, y: s.height - 1)
+        return buf
+    }
+}
+
+/// The live tail: newest record at the bottom, one line each, level in its colour.
+public enum TailView {
+    public static func render(_ rows: [TailRow], into buf: inout CellBuffer, top: Int, height: Int) {
+        guard height > 0 else { return }
+        let shown = rows.suffix(height)
+        var y = top + height - shown.count
+        for r in shown {
+            var x = buf.put(clock(r.ts), x: 0, y: y, style: Style(.dim), safe: true) + 1
+            let level = (r.level?.name.uppercased() ?? "-").padding(toLength: 5, withPad: " ", startingAt: 0)
+            x = buf.put(level, x: x, y: y, style: Style(StyleRole.level(r.level), bold: r.level.map { $0 >= .error } ?? false), safe: true) + 1
+            if let host = r.host, buf.width >= 60 { x = buf.put(host, x: x, y: y, style: Style(.accent)) + 1 }
+            let firstLine = r.message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            buf.put(firstLine, x: x, y: y, style: Style(.text))
+            y += 1
+        }
+    }
+
+    /// `14:03:07.250` (UTC).
+    static func clock(_ ns: Int64) -> String {
+        let iso = Timestamp.iso8601(ns, fractionDigits: 3)
+        return String(iso.dropFirst(11).prefix(12))
+    }
+}
+
+/// The bottom line: sources, records and their rate, failures, the filter, the clock.
+public enum StatusBar {
+    public static func render(_ s: AppState, into buf: inout CellBuffer, y: Int) {
+        let style = Style(.statusBar, reverse: true)
+        buf.fill(y: y, style: style)
+        let mode = s.follow ? "FOLLOW" : "PAUSED +\(s.scroll)"
+        var parts = [mode, s.status.sources.joined(separator: ","), "\(s.status.records) rec", String(format: "%.0f/s", s.status.recordsPerSecond)]
+        if s.status.unparsed > 0 { parts.append("\(s.status.unparsed) unparsed") }
+        if let f = s.filter { parts.append("filter: \(f) (\(s.matching))") }
+        let left = " " + parts.joined(separator: " │ ")
+        let right = TailView.clock(s.status.clock).prefix(8) + " "
+        let rightX = max(0, s.width - right.count)
+        buf.put(left, x: 0, y: y, style: style, maxX: rightX - 1)
+        buf.put(String(right), x: rightX, y: y, style: style, safe: true)
+    }
+}
+
+import Foundation

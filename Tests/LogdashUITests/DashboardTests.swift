@@ -1,0 +1,129 @@
+import Testing
+@testable import LogdashEngine
+@testable import LogdashUI
+
+@Suite struct CellBufferTests {
+    @Test func wideCharactersTakeTwoCellsAndClipAtTheEdge() {
+        var b = CellBuffer(width: 8, height: 1)
+        let end = b.put("a搜索b", x: 0, y: 0, style: Style(.text))
+        #expect(end == 6)
+        #expect(b.lines == ["a搜索b  "])
+        var c = CellBuffer(width: 4, height: 1)
+        c.put("ab搜索", x: 0, y: 0, style: Style(.text))
+        #expect(c.lines == ["ab搜"])  // the second wide character does not fit
+    }
+
+    @Test func textFromLogsIsMadeVisibleNotSent() {
+        var b = CellBuffer(width: 30, height: 1)
+        b.put("\u{1B}]0;pwned\u{07} hi\u{1B}[2J", x: 0, y: 0, style: Style(.text))
+        #expect(b.lines[0].hasPrefix("^[]0;pwned^G hi^[[2J"))
+        #expect(!b.cells.contains { $0.text.unicodeScalars.contains { $0.value < 0x20 } })
+    }
+
+    @Test func combiningMarksTakeNoColumn() {
+        #expect(DisplayWidth.of("e\u{301}") == 1)
+        #expect(DisplayWidth.of("🚀") == 2)
+        #expect(DisplayWidth.of("café") == 4)
+    }
+}
+
+@Suite struct DashboardViewTests {
+    static let t0 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 3, second: 7, nanos: 250_000_000)
+
+    func state(_ w: Int, _ h: Int) -> AppState {
+        var s = AppState(width: w, height: h)
+        s.rows = [
+            TailRow(ts: Self.t0, level: .info, host: "web-1", message: "GET /api/cart"),
+            TailRow(ts: Self.t0 + 1_000_000_000, level: .error, host: "web-2", message: "upstream timeout\n\tat x"),
+        ]
+        s.matching = 2
+        s.status.sources = ["app.log"]
+        s.status.records = 2
+        s.status.recordsPerSecond = 12
+        s.status.clock = Self.t0
+        return s
+    }
+
+    @Test func tailNewestAtTheBottomWithStatusBar() {
+        let buf = DashboardView.render(state(70, 4))
+        #expect(buf.lines == [
+            String(repeating: " ", count: 70),
+            "14:03:07.250 INFO  web-1 GET /api/cart".padding(toLength: 70, withPad: " ", startingAt: 0),
+            "14:03:08.250 ERROR web-2 upstream timeout".padding(toLength: 70, withPad: " ", startingAt: 0),
+            (" FOLLOW │ app.log │ 2 rec │ 12/s".padding(toLength: 61, withPad: " ", startingAt: 0) + "14:03:07 "),
+        ])
+        #expect(buf[13, 2].style.role == .levelError)
+        #expect(buf[0, 3].style.reverse)
+    }
+
+    @Test func narrowTerminalsDropTheHostAndStillFit() {
+        let buf = DashboardView.render(state(40, 3))
+        #expect(buf.lines[1] == "14:03:08.250 ERROR upstream timeout".padding(toLength: 40, withPad: " ", startingAt: 0))
+        #expect(buf.lines.allSatisfy { DisplayWidth.of($0) == 40 })
+    }
+
+    @Test func filterBarShowsTheTextAndACursor() {
+        var s = state(50, 4)
+        _ = update(&s, .key(.char("f")))
+        for c in "status >= 500" { _ = update(&s, .key(.char(c))) }
+        let buf = DashboardView.render(s)
+        #expect(buf.lines[2].hasPrefix("filter: status >= 500 "))
+        #expect(buf[21, 2].style.reverse)
+        #expect(s.tailHeight == 2)
+    }
+}
+
+@Suite struct UpdateTests {
+    @Test func qQuits() {
+        var s = AppState(width: 80, height: 24)
+        #expect(update(&s, .key(.char("q"))) == [.quit])
+        #expect(s.quit)
+    }
+
+    @Test func scrollingUpPausesAndEndFollowsAgain() {
+        var s = AppState(width: 80, height: 11)
+        s.matching = 100
+        #expect(update(&s, .key(.up)) == [.reload])
+        #expect(!s.follow && s.scroll == 1)
+        _ = update(&s, .key(.pageUp))
+        #expect(s.scroll == 10)
+        _ = update(&s, .key(.char("g")))
+        #expect(s.scroll == 90)  // the oldest record at the top
+        _ = update(&s, .key(.up))
+        #expect(s.scroll == 90)
+        _ = update(&s, .key(.char("G")))
+        #expect(s.follow && s.scroll == 0)
+        _ = update(&s, .key(.down))
+        #expect(s.follow && s.scroll == 0)
+    }
+
+    @Test func enteringAFilterAppliesItAndEscapeClearsIt() {
+        var s = AppState(width: 80, height: 24)
+        _ = update(&s, .key(.char("f")))
+        for c in "level = 'error'" { _ = update(&s, .key(.char(c))) }
+        _ = update(&s, .key(.backspace))
+        _ = update(&s, .key(.char("'")))
+        #expect(update(&s, .key(.enter)) == [.reload])
+        #expect(s.filter == "level = 'error'")
+        #expect(s.input == nil)
+        #expect(update(&s, .key(.escape)) == [.reload])
+        #expect(s.filter == nil)
+    }
+
+    @Test func aRejectedFilterReopensTheBarWithTheError() {
+        var s = AppState(width: 80, height: 24)
+        s.filter = "staus > 1"
+        _ = update(&s, .filterRejected("unknown column 'staus'; did you mean 'status'?"))
+        #expect(s.notice?.contains("did you mean") == true)
+        #expect(s.input == "staus > 1")
+        _ = update(&s, .key(.char(" ")))
+        #expect(s.notice == nil)
+    }
+
+    @Test func filterTextIsAnExpressionOrWords() {
+        #expect(FilterText.whereClause("status >= 500") == "status >= 500")
+        #expect(FilterText.whereClause("level in ('error', 'warn')") == "level in ('error', 'warn')")
+        #expect(FilterText.whereClause("upstream timeout") == "message ILIKE '%upstream%' AND message ILIKE '%timeout%'")
+        #expect(FilterText.whereClause("o'brien") == "o'brien")  // a quote: treated as SQL, the engine says what is wrong
+    }
+}
