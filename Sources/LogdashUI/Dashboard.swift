@@ -58,7 +58,7 @@ public struct AppState: Sendable, Equatable {
     }
 
     /// Rows of the screen the tail may use.
-    public var tailHeight: Int { max(0, height - 1 - (input != nil || notice != nil ? 1 : 0)) }
+    public var tailHeight: Int { max(0, height - 1 - (input != nil ? 1 : 0) - (notice != nil ? 1 : 0)) }
 }
 
 /// Events: keys, resizes, and fresh data from the engine.
@@ -165,13 +165,15 @@ public enum DashboardView {
         var buf = CellBuffer(width: s.width, height: s.height)
         guard s.width > 0, s.height > 0 else { return buf }
         TailView.render(s.rows, into: &buf, top: 0, height: s.tailHeight)
+        // Above the status bar: the filter bar, and above it a notice (why a filter was rejected).
         if let input = s.input {
             let y = s.height - 2
             let x = buf.put("filter: ", x: 0, y: y, style: Style(.accent, bold: true), safe: true)
             let end = buf.put(input, x: x, y: y, style: Style(.text))
             if end < s.width { buf[end, y] = Cell(text: " ", style: Style(.text, reverse: true)) }  // the cursor
-        } else if let notice = s.notice {
-            buf.put(notice, x: 0, y: s.height - 2, style: Style(.error, bold: true))
+        }
+        if let notice = s.notice {
+            buf.put(notice, x: 0, y: s.height - (s.input != nil ? 3 : 2), style: Style(.error, bold: true))
         }
         StatusBar.render(s, into: &buf, y: s.height - 1)
         return buf

@@ -110,6 +110,16 @@ import Testing
         #expect(s.filter == nil)
     }
 
+    @Test func aRejectedFilterShowsItsErrorAboveTheReopenedBar() {
+        var s = AppState(width: 60, height: 5)
+        s.filter = "staus > 1"
+        _ = update(&s, .filterRejected("unknown column 'staus'"))
+        let buf = DashboardView.render(s)
+        #expect(buf.lines[2].hasPrefix("unknown column 'staus'"))
+        #expect(buf.lines[3].hasPrefix("filter: staus > 1"))
+        #expect(s.tailHeight == 2)
+    }
+
     @Test func aRejectedFilterReopensTheBarWithTheError() {
         var s = AppState(width: 80, height: 24)
         s.filter = "staus > 1"

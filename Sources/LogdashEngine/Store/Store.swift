@@ -21,6 +21,8 @@ public struct StoreSnapshot: Sendable {
     /// Names of fields the records had but the store did not keep (a projection skipped them):
     /// not queryable, but worth suggesting when a name is misspelt.
     public var skippedNames: [String] = []
+    /// Records no format fitted (the `errors` table's unparsed ones).
+    public var unparsedCount = 0
 
     public func column(_ name: String) -> SchemaColumn? {
         schema.first { $0.name.lowercased() == name.lowercased() }
@@ -34,6 +36,7 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
     private var schema: [SchemaColumn] = CoreColumn.names.map { SchemaColumn(name: $0, type: .null, nonNull: 0) }
     private var rows = 0
     private var skipped: Set<String> = []
+    private var unparsed = 0
 
     public init() {}
 
@@ -51,6 +54,7 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
         segments.append(seg)
         rows += seg.rowCount
         skipped.formUnion(seg.skippedFieldNames)
+        unparsed += seg.flags.reduce(0) { $0 + ($1.contains(.unparsed) ? 1 : 0) }
         var index: [String: Int] = [:]
         for (i, c) in schema.enumerated() { index[c.name] = i }
         // Core columns first in their fixed order, then new fields as they come.
@@ -83,6 +87,7 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
         defer { lock.unlock() }
         var snap = StoreSnapshot(segments: segments, rowCount: rows, schema: schema)
         snap.skippedNames = skipped.filter { name in !schema.contains { $0.name == name } }.sorted()
+        snap.unparsedCount = unparsed
         return snap
     }
 

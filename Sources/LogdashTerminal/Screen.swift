@@ -1,0 +1,166 @@
+import CNcursesw
+import Foundation
+import LogdashUI
+
+/// Set from a signal handler (SIGTERM, SIGHUP); the UI loop polls it and leaves cleanly.
+nonisolated(unsafe) private var terminationRequested: sig_atomic_t = 0
+
+/// The terminal, through ncursesw: draws cell buffers and reads keys. The only code that calls
+/// ncurses; use it from one thread. `close()` (also on SIGTERM, via `shouldExit`) restores the
+/// terminal.
+public final class Screen {
+    /// What `readKey` can report besides a key.
+    public enum Input: Equatable {
+        case key(Key)
+        case resize(width: Int, height: Int)
+        case interrupt      // Ctrl-C
+        case suspend        // Ctrl-Z
+    }
+
+    public let charset: TerminalLocale.Charset
+    private let window: OpaquePointer
+    private let colors: Bool
+    private var closed = false
+    private var pairs: [StyleRole: Int16] = [:]
+    private var last: CellBuffer?
+
+    /// Takes over the terminal. `noColor` (or `NO_COLOR` in the environment) draws without colour.
+    public init(forceASCII: Bool = false, noColor: Bool = false) throws {
+        charset = TerminalLocale.configure(forceASCII: forceASCII)
+        guard isatty(1) != 0, let w = initscr() else { throw TerminalError.noTerminal }
+        window = OpaquePointer(w)
+        raw()
+        noecho()
+        nonl()
+        keypad(w, true)
+        curs_set(0)
+        wtimeout(w, 100)
+        let wantColor = !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
+        colors = wantColor && has_colors()
+        if colors {
+            start_color()
+            use_default_colors()
+            setUpColors()
+        }
+        signal(SIGTERM) { _ in terminationRequested = 1 }
+        signal(SIGHUP) { _ in terminationRequested = 1 }
+    }
+
+    deinit { close() }
+
+    /// Whether a signal asked the program to stop.
+    public var shouldExit: Bool { terminationRequested != 0 }
+
+    public var size: (width: Int, height: Int) {
+        let w = UnsafeMutablePointer<WINDOW>(window)
+        return (Int(getmaxx(w)), Int(getmaxy(w)))
+    }
+
+    /// Colours by role, for 8 or more colours (the default dark theme).
+    private func setUpColors() {
+        let table: [(StyleRole, Int16)] = [
+            (.text, -1), (.dim, Int16(COLOR_WHITE)), (.accent, Int16(COLOR_CYAN)), (.border, Int16(COLOR_BLUE)),
+            (.selection, Int16(COLOR_YELLOW)), (.statusBar, Int16(COLOR_CYAN)), (.error, Int16(COLOR_RED)),
+            (.levelTrace, Int16(COLOR_WHITE)), (.levelDebug, Int16(COLOR_BLUE)), (.levelInfo, Int16(COLOR_GREEN)),
+            (.levelNotice, Int16(COLOR_CYAN)), (.levelWarn, Int16(COLOR_YELLOW)), (.levelError, Int16(COLOR_RED)),
+            (.levelCritical, Int16(COLOR_MAGENTA)), (.levelFatal, Int16(COLOR_RED)),
+        ]
+        for (i, (role, fg)) in table.enumerated() {
+            let pair = Int16(i + 1)
+            init_pair(pair, fg, -1)
+            pairs[role] = pair
+        }
+    }
+
+    /// Puts a buffer on the screen; ncurses sends only what changed.
+    public func draw(_ buf: CellBuffer) {
+        guard !closed, buf != last else { return }
+        let w = UnsafeMutablePointer<WINDOW>(window)
+        for y in 0..<buf.height {
+            var x = 0
+            while x < buf.width {
+                // Runs of cells with one style go out in one call.
+                let style = buf[x, y].style
+                var text = ""
+                var end = x
+                while end < buf.width, buf[end, y].style == style {
+                    text += charset == .ascii ? ascii(buf[end, y].text) : buf[end, y].text
+                    end += 1
+                }
+                var attrs: attr_t = 0
+                if style.bold || style.role == .levelFatal { attrs |= logdash_a_bold() }
+                if style.reverse { attrs |= logdash_a_reverse() }
+                if style.role == .dim || style.role == .levelTrace { attrs |= logdash_a_dim() }
+                wattr_set(w, attrs, colors ? (pairs[style.role] ?? 0) : 0, nil)
+                _ = mvwaddstr(w, Int32(y), Int32(x), text)
+                x = end
+            }
+        }
+        wattr_set(w, 0, 0, nil)
+        wrefresh(w)
+        last = buf
+    }
+
+    /// A cell's text for a terminal that cannot show UTF-8.
+    private func ascii(_ s: String) -> String {
+        s.unicodeScalars.allSatisfy(\.isASCII) ? s : (s.isEmpty ? "" : "?")
+    }
+
+    /// Waits up to 100 ms for input.
+    public func readKey() -> Input? {
+        let w = UnsafeMutablePointer<WINDOW>(window)
+        var ch: wint_t = 0
+        let rc = wget_wch(w, &ch)
+        if rc == ERR { return nil }
+        if rc == KEY_CODE_YES {
+            switch Int32(ch) {
+            case KEY_UP: return .key(.up)
+            case KEY_DOWN: return .key(.down)
+            case KEY_PPAGE: return .key(.pageUp)
+            case KEY_NPAGE: return .key(.pageDown)
+            case KEY_HOME: return .key(.home)
+            case KEY_END: return .key(.end)
+            case KEY_ENTER: return .key(.enter)
+            case KEY_BACKSPACE: return .key(.backspace)
+            case KEY_RESIZE:
+                last = nil
+                let (width, height) = size
+                return .resize(width: width, height: height)
+            default: return nil
+            }
+        }
+        switch ch {
+        case 3: return .interrupt
+        case 26: return .suspend
+        case 27: return .key(.escape)
+        case 10, 13: return .key(.enter)
+        case 8, 127: return .key(.backspace)
+        default:
+            guard let u = Unicode.Scalar(UInt32(ch)), ch >= 32 else { return nil }
+            return .key(.char(Character(u)))
+        }
+    }
+
+    /// Gives the terminal back for a while (Ctrl-Z), then takes it again when resumed.
+    public func suspend() {
+        endwin()
+        kill(getpid(), SIGTSTP)
+        last = nil
+        wrefresh(UnsafeMutablePointer<WINDOW>(window))
+    }
+
+    /// Restores the terminal as it was. Safe to call more than once.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        endwin()
+    }
+}
+
+public enum TerminalError: Error, CustomStringConvertible {
+    case noTerminal
+
+    public var description: String {
+        "the dashboard needs a terminal; use 'logdash cat' or 'logdash query' to read logs in a pipe or a script"
+    }
+}

@@ -1,0 +1,187 @@
+import ArgumentParser
+import Foundation
+import LogdashEngine
+import LogdashTerminal
+import LogdashUI
+
+/// `logdash [SOURCE…]`: the terminal dashboard.
+struct DashboardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dashboard",
+        abstract: "Open the terminal dashboard: a live tail with a filter bar (the default command).",
+        discussion: """
+            Keys: q quit · f or / filter (a SQL WHERE expression, or words) · Enter apply · Esc clear
+            the filter · ↑/↓ j/k scroll · PgUp/PgDn · g/Home oldest · G/End follow the newest.
+            """
+    )
+
+    @OptionGroup var input: InputOptions
+
+    @Flag(help: "Draw with ASCII only (also chosen when the locale is not UTF-8).")
+    var ascii = false
+
+    @Flag(name: .customLong("no-color"), help: "Draw without colour (also when NO_COLOR is set).")
+    var noColor = false
+
+    @Argument(help: "Files, globs, '-' (stdin) or demo:// (default: the live demo on a terminal).")
+    var sources: [String] = []
+
+    func run() throws {
+        let (config, options) = try input.resolve()
+        guard isatty(1) != 0 else { throw TerminalError.noTerminal }
+        let specs = try input.sources(sources, config: config, liveDemo: true)
+        if specs.contains(.stdin) && isatty(0) == 0 {
+            // Keys come from the terminal, so logs on a pipe cannot be read from the same stdin.
+            throw ValidationError("the dashboard reads keys from the terminal; to view piped logs use 'logdash cat -'")
+        }
+        let store = Store()
+        let ingest = Ingest(specs: specs, options: options, store: store)
+        ingest.start()
+        let screen = try Screen(forceASCII: ascii, noColor: noColor)
+        defer { screen.close() }
+        var app = DashboardLoop(screen: screen, store: store, ingest: ingest, sources: specs.map(\.name))
+        app.run()
+    }
+}
+
+/// Reads the sources into the store on a thread of its own, so the UI never waits for it.
+final class Ingest: @unchecked Sendable {  // `failure` is guarded by `lock`
+    let specs: [SourceSpec]
+    let options: LoadOptions
+    let store: Store
+    private let lock = NSLock()
+    private var failure: String?
+
+    init(specs: [SourceSpec], options: LoadOptions, store: Store) {
+        self.specs = specs
+        self.options = options
+        self.store = store
+    }
+
+    func start() {
+        var withReferences = options
+        withReferences.rawByReference = true
+        let options = withReferences
+        let thread = Thread { [self] in
+            for spec in specs {
+                do {
+                    _ = try SourceLoader.run(spec, options: options, prepare: { Segment($0) }, deliver: { self.store.append($0) })
+                } catch {
+                    lock.lock(); failure = "\(error)"; lock.unlock()
+                }
+            }
+        }
+        thread.start()
+    }
+
+    /// The last error a source gave, once.
+    func takeFailure() -> String? {
+        lock.lock(); defer { lock.unlock() }
+        let f = failure
+        failure = nil
+        return f
+    }
+}
+
+/// The UI loop: keys and resizes in, engine data refreshed at most ten times a second, the
+/// screen redrawn when the picture changed.
+struct DashboardLoop {
+    let screen: Screen
+    let store: Store
+    let ingest: Ingest
+    var state: AppState
+    private var lastGoodFilter: String?
+    private var lastRows = -1
+    private var lastLoad = Date.distantPast
+    private var rateBase: (Date, Int) = (Date(), 0)
+
+    init(screen: Screen, store: Store, ingest: Ingest, sources: [String]) {
+        self.screen = screen
+        self.store = store
+        self.ingest = ingest
+        let (w, h) = screen.size
+        state = AppState(width: w, height: h)
+        state.status.sources = sources
+        state.notice = "f: filter · q: quit · ↑/↓: scroll · G: follow"
+    }
+
+    mutating func run() {
+        var reload = true
+        while !state.quit && !screen.shouldExit {
+            if let input = screen.readKey() {
+                switch input {
+                case .interrupt: return
+                case .suspend: screen.suspend()
+                case .resize(let w, let h): reload = handle(.resize(width: w, height: h)) || reload
+                case .key(let k): reload = handle(.key(k)) || reload
+                }
+            }
+            if let failure = ingest.takeFailure() { _ = update(&state, .filterRejected(failure)); state.input = nil }
+            let now = Date()
+            if reload || now.timeIntervalSince(lastLoad) >= 0.1 {
+                load(force: reload)
+                reload = false
+                lastLoad = now
+            }
+            screen.draw(DashboardView.render(state))
+        }
+    }
+
+    /// Applies an event; true when the data must be loaded again.
+    private mutating func handle(_ e: AppEvent) -> Bool {
+        let effects = update(&state, e)
+        return effects.contains(.reload)
+    }
+
+    private mutating func load(force: Bool) {
+        let snap = store.snapshot()
+        var status = state.status
+        status.records = snap.rowCount
+        status.unparsed = snap.unparsedCount
+        status.clock = LoadOptions.wallClock()
+        let elapsed = Date().timeIntervalSince(rateBase.0)
+        if elapsed >= 1 {
+            status.recordsPerSecond = Double(snap.rowCount - rateBase.1) / elapsed
+            rateBase = (Date(), snap.rowCount)
+        }
+        guard force || snap.rowCount != lastRows else {
+            state.status = status
+            return
+        }
+        lastRows = snap.rowCount
+        let engine = QueryEngine(snapshot: snap)
+        let filter = state.filter.map { " WHERE " + FilterText.whereClause($0) } ?? ""
+        do {
+            let shown = try engine.execute("SELECT ts, level, host, message, raw FROM logs\(filter) ORDER BY ts DESC LIMIT \(max(1, state.tailHeight)) OFFSET \(state.scroll)")
+            let count = try engine.execute("SELECT count(*) FROM logs\(filter)")
+            let rows = shown.rows.reversed().map { r -> TailRow in
+                var ts: Int64 = 0
+                if case .timestamp(let t) = r[0] { ts = t }
+                var level: Level?
+                if case .string(let l) = r[1] { level = Level(l) }
+                var host: String?
+                if case .string(let h) = r[2] { host = h }
+                var message = ""
+                if case .string(let m) = r[3] { message = m } else if case .string(let raw) = r[4] { message = raw }
+                return TailRow(ts: ts, level: level, host: host, message: message)
+            }
+            var matching = 0
+            if case .int(let n)? = count.rows.first?.first { matching = Int(n) }
+            lastGoodFilter = state.filter
+            _ = update(&state, .data(rows: rows, matching: matching, status: status))
+        } catch let e as QueryError {
+            // A bad filter changes nothing: back to the last good one, the error on screen.
+            let text = FilterText.whereClause(state.filter ?? "")
+            let where0 = "SELECT ts, level, host, message, raw FROM logs WHERE ".utf8.count
+            let caret = e.position.map { max(0, $0 - where0) }
+            let message = e.message + (caret.map { " at column \($0 + 1) of '\(text)'" } ?? "")
+            let rejected = state.filter
+            state.filter = lastGoodFilter
+            lastRows = -1
+            _ = update(&state, .filterRejected(message))
+            state.input = rejected
+        } catch {
+            _ = update(&state, .filterRejected("\(error)"))
+        }
+    }
+}

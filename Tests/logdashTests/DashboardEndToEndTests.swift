@@ -1,0 +1,106 @@
+import Foundation
+import Testing
+
+/// A private tmux server for one test: a shell in a pane, keys in, the screen out.
+final class Tmux {
+    let socket = "logdash-test-\(UUID().uuidString.prefix(8))"
+
+    /// Runs tmux and returns its output. Spawned with posix_spawn and reaped by pid: the tmux
+    /// server that the first call starts inherits descriptors, which makes Foundation's
+    /// `Process.waitUntilExit` wait forever.
+    @discardableResult
+    func tmux(_ args: [String]) throws -> String {
+        let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("tmux-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: outPath) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        let argv = ["tmux", "-L", socket] + args
+        var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
+        defer { cargs.forEach { free($0) } }
+        var pid: pid_t = 0
+        guard posix_spawnp(&pid, "tmux", &actions, nil, &cargs, environ) == 0 else { throw TmuxError("cannot run tmux") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        return (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+    }
+
+    struct TmuxError: Error { let message: String; init(_ m: String) { message = m } }
+
+    init(width: Int = 100, height: Int = 24) throws {
+        try tmux(["-f", "/dev/null", "new-session", "-d", "-s", "main", "-x", String(width), "-y", String(height),
+                  "-e", "LANG=C.UTF-8", "-e", "XDG_CONFIG_HOME=/nonexistent", "sh"])
+    }
+
+    deinit { _ = try? tmux(["kill-server"]) }
+
+    func type(_ text: String) throws { try tmux(["send-keys", "-t", "main", "-l", text]) }
+    func press(_ keys: String...) throws { try tmux(["send-keys", "-t", "main"] + keys) }
+    func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", "main"]) }
+
+    /// Polls the screen until `ok` holds (10 s at most); the last screen either way.
+    func wait(_ what: String, _ ok: (String) -> Bool) throws -> String {
+        let deadline = Date().addingTimeInterval(10)
+        var s = try screen()
+        while !ok(s) && Date() < deadline {
+            usleep(100_000)
+            s = try screen()
+        }
+        #expect(ok(s), "waited for \(what); the screen was:\n\(s)")
+        return s
+    }
+}
+
+@Suite(.serialized) struct DashboardEndToEndTests {
+    @Test func liveTailFiltersAndQuitsRestoringTheTerminal() throws {
+        let t = try Tmux()
+        try t.type("'\(CommandLineTests.binary)' 'demo://?rate=200'; echo EXIT=$?")
+        try t.press("Enter")
+        let first = try t.wait("records and the status bar") { $0.contains("FOLLOW") && $0.contains(" INFO ") && $0.contains("/s") }
+        #expect(first.contains("demo://?rate=200"))
+        try t.press("f")
+        try t.type("level = 'error'")
+        try t.press("Enter")
+        let filtered = try t.wait("the error filter") { s in
+            s.contains("filter: level = 'error'") && s.contains(" ERROR ")
+                && !s.split(separator: "\n").contains { $0.contains(" INFO ") || $0.contains(" WARN ") }
+        }
+        #expect(filtered.contains("(") )  // the matching count
+        try t.press("q")
+        let after = try t.wait("the shell back") { $0.contains("EXIT=0") }
+        #expect(!after.contains("FOLLOW"))  // the dashboard's screen is gone: the terminal is restored
+    }
+
+    @Test func aBadFilterShowsTheEnginesErrorAndChangesNothing() throws {
+        let t = try Tmux()
+        try t.type("'\(CommandLineTests.binary)' 'demo://?rate=100'")
+        try t.press("Enter")
+        _ = try t.wait("the tail") { $0.contains("FOLLOW") }
+        try t.press("f")
+        try t.type("staus >= 500")
+        try t.press("Enter")
+        let s = try t.wait("the error") { $0.contains("unknown column 'staus'; did you mean 'status'?") }
+        #expect(s.contains("filter: staus >= 500"))  // the bar reopens with the text to fix
+        #expect(!s.contains("filter: staus >= 500 ("))  // and the status bar shows no filter in force
+        try t.press("C-c")
+        _ = try t.wait("exit on Ctrl-C") { !$0.contains("FOLLOW") }
+    }
+
+    @Test func escapeSequencesInLogLinesAreShownNotObeyed() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let f = dir.appendingPathComponent("hostile.log")
+        try "2026-11-27T14:00:00Z ERROR \u{1B}[31mRED\u{1B}[0m \u{1B}]2;pwned\u{07} title \u{1B}[2J done\n".write(to: f, atomically: true, encoding: .utf8)
+        let t = try Tmux()
+        try t.tmux(["select-pane", "-t", "main", "-T", "logdash-test"])
+        try t.type("'\(CommandLineTests.binary)' '\(f.path)'")
+        try t.press("Enter")
+        let s = try t.wait("the hostile line, made visible") { $0.contains("^[[31mRED^[[0m ^[]2;pwned^G title ^[[2J done") }
+        #expect(s.contains(" ERROR "))
+        #expect(try t.tmux(["display-message", "-p", "-t", "main", "#{pane_title}"]).trimmingCharacters(in: .whitespacesAndNewlines) == "logdash-test")
+        try t.press("q")
+    }
+}
