@@ -50,7 +50,45 @@ public struct AppState: Sendable, Equatable {
     public var status = StatusInfo()
     /// A problem to show (a bad filter), until the next key.
     public var notice: String?
+    /// Quick filters: the lowest level shown (keys 1–5), and how far back (`t` cycles).
+    public var minLevel: Level?
+    public var timeRange: TimeRange = .all
+    /// The key-binding help (`?`) covers the screen while open.
+    public var showHelp = false
     public var quit = false
+
+    /// The time ranges `t` steps through.
+    public enum TimeRange: String, Sendable, CaseIterable {
+        case all, last5m = "5m", last15m = "15m", last1h = "1h", last24h = "24h"
+
+        public var next: TimeRange {
+            let all = TimeRange.allCases
+            return all[(all.firstIndex(of: self)! + 1) % all.count]
+        }
+
+        /// The SQL interval, nil for all time.
+        public var interval: String? {
+            switch self {
+            case .all: nil
+            case .last5m: "INTERVAL '5' MINUTE"
+            case .last15m: "INTERVAL '15' MINUTE"
+            case .last1h: "INTERVAL '1' HOUR"
+            case .last24h: "INTERVAL '24' HOUR"
+            }
+        }
+    }
+
+    /// The WHERE clause of everything in force: the filter, the minimum level, the time range.
+    public var whereClause: String? {
+        var parts: [String] = []
+        if let f = filter { parts.append("(" + FilterText.whereClause(f) + ")") }
+        if let l = minLevel {
+            let names = Level.allCases.filter { $0 >= l }.map { "'\($0.name)'" }.joined(separator: ", ")
+            parts.append("level IN (\(names))")
+        }
+        if let i = timeRange.interval { parts.append("ts >= now() - \(i)") }
+        return parts.isEmpty ? nil : parts.joined(separator: " AND ")
+    }
 
     public init(width: Int, height: Int) {
         self.width = width
@@ -95,7 +133,24 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
     case .key(let k):
         s.notice = nil
         if s.input != nil { return editFilter(&s, k) }
+        if s.showHelp {
+            s.showHelp = false  // any key closes the help
+            return []
+        }
         switch k {
+        case .char("?"):
+            s.showHelp = true
+            return []
+        case .char(let c) where ("1"..."5").contains(c):
+            // 1 everything, 2 debug and up, 3 info and up, 4 warnings and up, 5 errors and up.
+            let levels: [Level?] = [nil, .debug, .info, .warn, .error]
+            s.minLevel = levels[Int(String(c))! - 1]
+            s.scroll = 0
+            return [.reload]
+        case .char("t"):
+            s.timeRange = s.timeRange.next
+            s.scroll = 0
+            return [.reload]
         case .char("q"):
             s.quit = true
             return [.quit]
@@ -176,7 +231,34 @@ public enum DashboardView {
             buf.put(notice, x: 0, y: s.height - (s.input != nil ? 3 : 2), style: Style(.error, bold: true))
         }
         StatusBar.render(s, into: &buf, y: s.height - 1)
+        if s.showHelp { HelpView.render(into: &buf, height: s.height - 1) }
         return buf
+    }
+}
+
+/// Every key binding, over the tail (`?`; any key closes it).
+public enum HelpView {
+    public static let bindings: [(String, String)] = [
+        ("q  Ctrl-C", "quit"),
+        ("f  /", "filter: a SQL WHERE expression, or words"),
+        ("Enter  Esc", "apply / close the filter bar"),
+        ("Esc", "clear the filter"),
+        ("1 2 3 4 5", "levels shown: all, debug+, info+, warn+, error+"),
+        ("t", "time range: all, 5m, 15m, 1h, 24h"),
+        ("↑ ↓  k j", "scroll a line (pauses)"),
+        ("PgUp PgDn  Space", "scroll a page"),
+        ("g Home  G End", "oldest / newest, following"),
+        ("Ctrl-Z", "suspend"),
+        ("?", "this help"),
+    ]
+
+    public static func render(into buf: inout CellBuffer, height: Int) {
+        for y in 0..<min(height, buf.height) { buf.fill(y: y, style: Style(.text)) }
+        buf.put("logdash — keys", x: 1, y: 0, style: Style(.accent, bold: true), safe: true)
+        for (i, (keys, what)) in bindings.enumerated() where i + 2 < height {
+            let x = buf.put(keys, x: 2, y: i + 2, style: Style(.accent), safe: true)
+            buf.put(what, x: max(x + 2, 22), y: i + 2, style: Style(.text), safe: true)
+        }
     }
 }
 
@@ -212,7 +294,10 @@ public enum StatusBar {
         let mode = s.follow ? "FOLLOW" : "PAUSED +\(s.scroll)"
         var parts = [mode, s.status.sources.joined(separator: ","), "\(s.status.records) rec", String(format: "%.0f/s", s.status.recordsPerSecond)]
         if s.status.unparsed > 0 { parts.append("\(s.status.unparsed) unparsed") }
-        if let f = s.filter { parts.append("filter: \(f) (\(s.matching))") }
+        if let l = s.minLevel { parts.append("\(l.name)+") }
+        if s.timeRange != .all { parts.append("last \(s.timeRange.rawValue)") }
+        if let f = s.filter { parts.append("filter: \(f)") }
+        if s.whereClause != nil { parts.append("\(s.matching) match") }
         let left = " " + parts.joined(separator: " │ ")
         let right = TailView.clock(s.status.clock).prefix(8) + " "
         let rightX = max(0, s.width - right.count)

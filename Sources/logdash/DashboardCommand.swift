@@ -11,7 +11,8 @@ struct DashboardCommand: ParsableCommand {
         abstract: "Open the terminal dashboard: a live tail with a filter bar (the default command).",
         discussion: """
             Keys: q quit · f or / filter (a SQL WHERE expression, or words) · Enter apply · Esc clear
-            the filter · ↑/↓ j/k scroll · PgUp/PgDn · g/Home oldest · G/End follow the newest.
+            the filter · 1–5 minimum level · t time range · ↑/↓ j/k scroll · PgUp/PgDn · g/Home
+            oldest · G/End follow the newest · ? help.
             """
     )
 
@@ -150,7 +151,7 @@ struct DashboardLoop {
         }
         lastRows = snap.rowCount
         let engine = QueryEngine(snapshot: snap)
-        let filter = state.filter.map { " WHERE " + FilterText.whereClause($0) } ?? ""
+        let filter = state.whereClause.map { " WHERE " + $0 } ?? ""
         do {
             let shown = try engine.execute("SELECT ts, level, host, message, raw FROM logs\(filter) ORDER BY ts DESC LIMIT \(max(1, state.tailHeight)) OFFSET \(state.scroll)")
             let count = try engine.execute("SELECT count(*) FROM logs\(filter)")
@@ -171,10 +172,7 @@ struct DashboardLoop {
             _ = update(&state, .data(rows: rows, matching: matching, status: status))
         } catch let e as QueryError {
             // A bad filter changes nothing: back to the last good one, the error on screen.
-            let text = FilterText.whereClause(state.filter ?? "")
-            let where0 = "SELECT ts, level, host, message, raw FROM logs WHERE ".utf8.count
-            let caret = e.position.map { max(0, $0 - where0) }
-            let message = e.message + (caret.map { " at column \($0 + 1) of '\(text)'" } ?? "")
+            let message = e.message
             let rejected = state.filter
             state.filter = lastGoodFilter
             lastRows = -1

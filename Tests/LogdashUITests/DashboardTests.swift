@@ -130,6 +130,32 @@ import Testing
         #expect(s.notice == nil)
     }
 
+    @Test func levelKeysAndTimeRangeComposeWithTheFilter() {
+        var s = AppState(width: 80, height: 24)
+        #expect(s.whereClause == nil)
+        #expect(update(&s, .key(.char("4"))) == [.reload])
+        #expect(s.whereClause == "level IN ('warn', 'error', 'critical', 'fatal')")
+        _ = update(&s, .key(.char("t")))
+        _ = update(&s, .key(.char("t")))
+        #expect(s.timeRange == .last15m)
+        s.filter = "timeout"
+        #expect(s.whereClause == "(message ILIKE '%timeout%') AND level IN ('warn', 'error', 'critical', 'fatal') AND ts >= now() - INTERVAL '15' MINUTE")
+        _ = update(&s, .key(.char("1")))
+        for _ in 0..<3 { _ = update(&s, .key(.char("t"))) }
+        #expect(s.timeRange == .all)
+        #expect(s.whereClause == "(message ILIKE '%timeout%')")
+    }
+
+    @Test func questionMarkShowsEveryBindingAndAnyKeyClosesIt() {
+        var s = AppState(width: 70, height: 16)
+        _ = update(&s, .key(.char("?")))
+        let lines = DashboardView.render(s).lines
+        #expect(lines[0].hasPrefix(" logdash — keys"))
+        for (keys, _) in HelpView.bindings { #expect(lines.contains { $0.contains(keys) }, "\(keys)") }
+        #expect(update(&s, .key(.char("q"))) == [])  // the key closes the help, it does not quit
+        #expect(!s.showHelp && !s.quit)
+    }
+
     @Test func filterTextIsAnExpressionOrWords() {
         #expect(FilterText.whereClause("status >= 500") == "status >= 500")
         #expect(FilterText.whereClause("level in ('error', 'warn')") == "level in ('error', 'warn')")
