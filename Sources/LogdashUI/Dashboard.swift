@@ -43,10 +43,14 @@ public struct AppState: Sendable, Equatable {
     /// The newest records that match the filter, oldest first, as loaded for the view.
     public var rows: [TailRow] = []
     public var matching = 0
-    /// The filter in force: a SQL WHERE expression, or words to search the message for.
-    public var filter: String?
+    /// The filters in force, each narrowing the ones before it: SQL WHERE expressions, or words
+    /// to search the message for. Esc (or Backspace on an empty bar) pops the last one.
+    public var filters: [String] = []
     /// The filter bar's text while it is open.
     public var input: String?
+    /// Filters applied before, oldest first, for ↑/↓ in the bar; where ↑/↓ stands in it.
+    public var history: [String] = []
+    public var historyIndex: Int?
     public var status = StatusInfo()
     /// A problem to show (a bad filter), until the next key.
     public var notice: String?
@@ -81,7 +85,7 @@ public struct AppState: Sendable, Equatable {
     /// The WHERE clause of everything in force: the filter, the minimum level, the time range.
     public var whereClause: String? {
         var parts: [String] = []
-        if let f = filter { parts.append("(" + FilterText.whereClause(f) + ")") }
+        for f in filters { parts.append("(" + FilterText.whereClause(f) + ")") }
         if let l = minLevel {
             let names = Level.allCases.filter { $0 >= l }.map { "'\($0.name)'" }.joined(separator: ", ")
             parts.append("level IN (\(names))")
@@ -127,8 +131,9 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
         s.status = status
         return []
     case .filterRejected(let why):
+        // The program restores the last good filters; the bar reopens for the text to be fixed.
         s.notice = why
-        s.input = s.filter ?? ""
+        if s.input == nil { s.input = "" }
         return []
     case .key(let k):
         s.notice = nil
@@ -155,7 +160,8 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
             s.quit = true
             return [.quit]
         case .char("f"), .char("/"):
-            s.input = s.filter ?? ""
+            s.input = ""
+            s.historyIndex = nil
             return []
         case .up, .char("k"):
             return scroll(&s, by: 1)
@@ -172,12 +178,10 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
             s.scroll = 0
             return [.reload]
         case .escape:
-            if s.filter != nil {
-                s.filter = nil
-                s.scroll = 0
-                return [.reload]
-            }
-            return []
+            guard !s.filters.isEmpty else { return [] }
+            s.filters.removeLast()
+            s.scroll = 0
+            return [.reload]
         default:
             return []
         }
@@ -199,12 +203,39 @@ private func editFilter(_ s: inout AppState, _ k: Key) -> [Effect] {
     case .enter:
         let text = s.input!.trimmingCharacters(in: .whitespaces)
         s.input = nil
-        s.filter = text.isEmpty ? nil : text
+        s.historyIndex = nil
+        guard !text.isEmpty else { return [] }
+        s.filters.append(text)
+        s.history.removeAll { $0 == text }
+        s.history.append(text)
         s.scroll = 0
         s.follow = true
         return [.reload]
     case .backspace:
-        if !s.input!.isEmpty { s.input!.removeLast() }
+        if !s.input!.isEmpty {
+            s.input!.removeLast()
+            return []
+        }
+        // Backspace on an empty bar pops the last filter.
+        guard !s.filters.isEmpty else { return [] }
+        s.filters.removeLast()
+        s.scroll = 0
+        return [.reload]
+    case .up:
+        guard !s.history.isEmpty else { return [] }
+        let i = max(0, (s.historyIndex ?? s.history.count) - 1)
+        s.historyIndex = i
+        s.input = s.history[i]
+        return []
+    case .down:
+        guard let i = s.historyIndex else { return [] }
+        if i + 1 < s.history.count {
+            s.historyIndex = i + 1
+            s.input = s.history[i + 1]
+        } else {
+            s.historyIndex = nil
+            s.input = ""
+        }
         return []
     case .char(let c):
         s.input!.append(c)
@@ -242,7 +273,8 @@ public enum HelpView {
         ("q  Ctrl-C", "quit"),
         ("f  /", "filter: a SQL WHERE expression, or words"),
         ("Enter  Esc", "apply / close the filter bar"),
-        ("Esc", "clear the filter"),
+        ("Esc  Backspace", "drop the last filter (Backspace: on an empty bar)"),
+        ("↑ ↓ (in the bar)", "filters used before"),
         ("1 2 3 4 5", "levels shown: all, debug+, info+, warn+, error+"),
         ("t", "time range: all, 5m, 15m, 1h, 24h"),
         ("↑ ↓  k j", "scroll a line (pauses)"),
@@ -296,7 +328,7 @@ public enum StatusBar {
         if s.status.unparsed > 0 { parts.append("\(s.status.unparsed) unparsed") }
         if let l = s.minLevel { parts.append("\(l.name)+") }
         if s.timeRange != .all { parts.append("last \(s.timeRange.rawValue)") }
-        if let f = s.filter { parts.append("filter: \(f)") }
+        if !s.filters.isEmpty { parts.append("filter: " + s.filters.joined(separator: " › ")) }
         if s.whereClause != nil { parts.append("\(s.matching) match") }
         let left = " " + parts.joined(separator: " │ ")
         let right = TailView.clock(s.status.clock).prefix(8) + " "

@@ -91,7 +91,7 @@ struct DashboardLoop {
     let store: Store
     let ingest: Ingest
     var state: AppState
-    private var lastGoodFilter: String?
+    private var lastGoodFilters: [String] = []
     private var lastRows = -1
     private var lastLoad = Date.distantPast
     private var rateBase: (Date, Int) = (Date(), 0)
@@ -168,16 +168,16 @@ struct DashboardLoop {
             }
             var matching = 0
             if case .int(let n)? = count.rows.first?.first { matching = Int(n) }
-            lastGoodFilter = state.filter
+            lastGoodFilters = state.filters
             _ = update(&state, .data(rows: rows, matching: matching, status: status))
         } catch let e as QueryError {
             // A bad filter changes nothing: back to the last good one, the error on screen.
             let message = e.message
-            let rejected = state.filter
-            state.filter = lastGoodFilter
+            let rejected = state.filters.count > lastGoodFilters.count ? state.filters.last : nil
+            state.filters = lastGoodFilters
             lastRows = -1
+            state.input = rejected ?? ""
             _ = update(&state, .filterRejected(message))
-            state.input = rejected
         } catch {
             _ = update(&state, .filterRejected("\(error)"))
         }

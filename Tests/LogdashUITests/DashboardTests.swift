@@ -97,22 +97,54 @@ import Testing
         #expect(s.follow && s.scroll == 0)
     }
 
-    @Test func enteringAFilterAppliesItAndEscapeClearsIt() {
+    func typeFilter(_ s: inout AppState, _ text: String) {
+        _ = update(&s, .key(.char("f")))
+        for c in text { _ = update(&s, .key(.char(c))) }
+        _ = update(&s, .key(.enter))
+    }
+
+    @Test func eachFilterNarrowsAndEscapePopsOne() {
         var s = AppState(width: 80, height: 24)
         _ = update(&s, .key(.char("f")))
         for c in "level = 'error'" { _ = update(&s, .key(.char(c))) }
         _ = update(&s, .key(.backspace))
         _ = update(&s, .key(.char("'")))
         #expect(update(&s, .key(.enter)) == [.reload])
-        #expect(s.filter == "level = 'error'")
-        #expect(s.input == nil)
+        typeFilter(&s, "timeout")
+        #expect(s.filters == ["level = 'error'", "timeout"])
+        #expect(s.whereClause == "(level = 'error') AND (message ILIKE '%timeout%')")
+        #expect(DashboardView.render(s).lines[23].contains("filter: level = 'error' › timeout"))
         #expect(update(&s, .key(.escape)) == [.reload])
-        #expect(s.filter == nil)
+        #expect(s.filters == ["level = 'error'"])
+        _ = update(&s, .key(.char("f")))
+        #expect(update(&s, .key(.backspace)) == [.reload])  // Backspace on an empty bar pops one
+        #expect(s.filters.isEmpty)
+        #expect(update(&s, .key(.escape)) == [])  // closes the bar
+        #expect(update(&s, .key(.escape)) == [])  // nothing left to pop
+    }
+
+    @Test func upAndDownInTheBarWalkTheHistory() {
+        var s = AppState(width: 80, height: 24)
+        typeFilter(&s, "a = 1")
+        typeFilter(&s, "b = 2")
+        typeFilter(&s, "a = 1")  // used again: moves to the end, once
+        #expect(s.history == ["b = 2", "a = 1"])
+        _ = update(&s, .key(.char("f")))
+        _ = update(&s, .key(.up))
+        #expect(s.input == "a = 1")
+        _ = update(&s, .key(.up))
+        #expect(s.input == "b = 2")
+        _ = update(&s, .key(.up))
+        #expect(s.input == "b = 2")
+        _ = update(&s, .key(.down))
+        #expect(s.input == "a = 1")
+        _ = update(&s, .key(.down))
+        #expect(s.input == "")
     }
 
     @Test func aRejectedFilterShowsItsErrorAboveTheReopenedBar() {
         var s = AppState(width: 60, height: 5)
-        s.filter = "staus > 1"
+        s.input = "staus > 1"
         _ = update(&s, .filterRejected("unknown column 'staus'"))
         let buf = DashboardView.render(s)
         #expect(buf.lines[2].hasPrefix("unknown column 'staus'"))
@@ -122,7 +154,7 @@ import Testing
 
     @Test func aRejectedFilterReopensTheBarWithTheError() {
         var s = AppState(width: 80, height: 24)
-        s.filter = "staus > 1"
+        s.input = "staus > 1"  // as the program reopens it, with the rejected text
         _ = update(&s, .filterRejected("unknown column 'staus'; did you mean 'status'?"))
         #expect(s.notice?.contains("did you mean") == true)
         #expect(s.input == "staus > 1")
@@ -138,7 +170,7 @@ import Testing
         _ = update(&s, .key(.char("t")))
         _ = update(&s, .key(.char("t")))
         #expect(s.timeRange == .last15m)
-        s.filter = "timeout"
+        s.filters = ["timeout"]
         #expect(s.whereClause == "(message ILIKE '%timeout%') AND level IN ('warn', 'error', 'critical', 'fatal') AND ts >= now() - INTERVAL '15' MINUTE")
         _ = update(&s, .key(.char("1")))
         for _ in 0..<3 { _ = update(&s, .key(.char("t"))) }
