@@ -116,6 +116,8 @@ public final class Screen {
             switch Int32(ch) {
             case KEY_UP: return .key(.up)
             case KEY_DOWN: return .key(.down)
+            case KEY_LEFT: return .key(.left)
+            case KEY_RIGHT: return .key(.right)
             case KEY_PPAGE: return .key(.pageUp)
             case KEY_NPAGE: return .key(.pageDown)
             case KEY_HOME: return .key(.home)

@@ -29,7 +29,7 @@ public struct StatusInfo: Sendable, Equatable {
 /// A key, as the terminal backend reports it.
 public enum Key: Sendable, Equatable {
     case char(Character)
-    case up, down, pageUp, pageDown, home, end, enter, escape, backspace
+    case up, down, left, right, pageUp, pageDown, home, end, enter, escape, backspace
 }
 
 /// Everything the dashboard shows; changed only by `update`.
@@ -59,6 +59,12 @@ public struct AppState: Sendable, Equatable {
     public var timeRange: TimeRange = .all
     /// The key-binding help (`?`) covers the screen while open.
     public var showHelp = false
+    /// Long messages wrap onto following lines (`w`); otherwise they are cut, and ←/→ scroll
+    /// them sideways by `hscroll` columns.
+    public var wrap = false
+    public var hscroll = 0
+    /// Times as an age before the status clock (`r`) rather than the clock time.
+    public var relativeTime = false
     public var quit = false
 
     /// The time ranges `t` steps through.
@@ -156,6 +162,19 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
             s.timeRange = s.timeRange.next
             s.scroll = 0
             return [.reload]
+        case .char("w"):
+            s.wrap.toggle()
+            s.hscroll = 0
+            return []
+        case .char("r"):
+            s.relativeTime.toggle()
+            return []
+        case .right where !s.wrap, .char("l") where !s.wrap:
+            s.hscroll += 8
+            return []
+        case .left, .char("h"):
+            s.hscroll = max(0, s.hscroll - 8)
+            return []
         case .char("q"):
             s.quit = true
             return [.quit]
@@ -250,7 +269,8 @@ public enum DashboardView {
     public static func render(_ s: AppState) -> CellBuffer {
         var buf = CellBuffer(width: s.width, height: s.height)
         guard s.width > 0, s.height > 0 else { return buf }
-        TailView.render(s.rows, into: &buf, top: 0, height: s.tailHeight)
+        TailView.render(s.rows, into: &buf, top: 0, height: s.tailHeight,
+                        options: .init(wrap: s.wrap, hscroll: s.hscroll, relativeTo: s.relativeTime ? s.status.clock : nil))
         // Above the status bar: the filter bar, and above it a notice (why a filter was rejected).
         if let input = s.input {
             let y = s.height - 2
@@ -277,6 +297,9 @@ public enum HelpView {
         ("↑ ↓ (in the bar)", "filters used before"),
         ("1 2 3 4 5", "levels shown: all, debug+, info+, warn+, error+"),
         ("t", "time range: all, 5m, 15m, 1h, 24h"),
+        ("w", "wrap long messages on and off"),
+        ("← →  h l", "scroll sideways (not wrapping)"),
+        ("r", "relative or clock times"),
         ("↑ ↓  k j", "scroll a line (pauses)"),
         ("PgUp PgDn  Space", "scroll a page"),
         ("g Home  G End", "oldest / newest, following"),
@@ -294,21 +317,87 @@ public enum HelpView {
     }
 }
 
-/// The live tail: newest record at the bottom, one line each, level in its colour.
+/// The live tail: newest record at the bottom, level in its colour; one line a record, or
+/// several when wrapping.
 public enum TailView {
-    public static func render(_ rows: [TailRow], into buf: inout CellBuffer, top: Int, height: Int) {
-        guard height > 0 else { return }
-        let shown = rows.suffix(height)
-        var y = top + height - shown.count
-        for r in shown {
-            var x = buf.put(clock(r.ts), x: 0, y: y, style: Style(.dim), safe: true) + 1
-            let level = (r.level?.name.uppercased() ?? "-").padding(toLength: 5, withPad: " ", startingAt: 0)
-            x = buf.put(level, x: x, y: y, style: Style(StyleRole.level(r.level), bold: r.level.map { $0 >= .error } ?? false), safe: true) + 1
-            if let host = r.host, buf.width >= 60 { x = buf.put(host, x: x, y: y, style: Style(.accent)) + 1 }
-            let firstLine = r.message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            buf.put(firstLine, x: x, y: y, style: Style(.text))
-            y += 1
+    public struct Options: Sendable {
+        public var wrap = false
+        public var hscroll = 0
+        /// Show times as ages before this instant (ns) instead of clock times.
+        public var relativeTo: Int64?
+        public init(wrap: Bool = false, hscroll: Int = 0, relativeTo: Int64? = nil) {
+            self.wrap = wrap
+            self.hscroll = hscroll
+            self.relativeTo = relativeTo
         }
+    }
+
+    public static func render(_ rows: [TailRow], into buf: inout CellBuffer, top: Int, height: Int, options: Options = Options()) {
+        guard height > 0 else { return }
+        // Lay out from the newest record upwards until the area is full.
+        var blocks: [[(prefix: Bool, text: String)]] = []
+        var used = 0
+        for r in rows.reversed() where used < height {
+            let firstLine = r.message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            var lines = [(prefix: true, text: firstLine)]
+            if options.wrap {
+                let indent = prefixWidth(r, buf.width)
+                let room = max(1, buf.width - indent)
+                let chars = Array(VisibleText.escape(firstLine))
+                var parts: [String] = [], current = "", width = 0
+                for ch in chars {
+                    let w = DisplayWidth.of(ch)
+                    if width + w > room { parts.append(current); current = ""; width = 0 }
+                    current.append(ch); width += w
+                }
+                parts.append(current)
+                lines = parts.enumerated().map { (prefix: $0.offset == 0, text: $0.element) }
+            }
+            blocks.append(lines)
+            used += lines.count
+        }
+        var y = top + height - min(used, height)
+        var skip = max(0, used - height)  // lines of the oldest block above the area
+        for (r, lines) in zip(rows.suffix(blocks.count), blocks.reversed()) {
+            for line in lines {
+                if skip > 0 { skip -= 1; continue }
+                var x = 0
+                if line.prefix {
+                    x = buf.put(time(r.ts, options.relativeTo), x: 0, y: y, style: Style(.dim), safe: true) + 1
+                    let level = (r.level?.name.uppercased() ?? "-").padding(toLength: 5, withPad: " ", startingAt: 0)
+                    x = buf.put(level, x: x, y: y, style: Style(StyleRole.level(r.level), bold: r.level.map { $0 >= .error } ?? false), safe: true) + 1
+                    if let host = r.host, buf.width >= 60 { x = buf.put(host, x: x, y: y, style: Style(.accent)) + 1 }
+                } else {
+                    x = prefixWidth(r, buf.width)
+                }
+                if options.wrap {
+                    buf.put(line.text, x: x, y: y, style: Style(.text), safe: true)  // escaped when wrapped
+                } else {
+                    let visible = String(VisibleText.escape(line.text).dropFirst(options.hscroll))
+                    buf.put(visible, x: x, y: y, style: Style(.text), safe: true)
+                }
+                y += 1
+            }
+        }
+    }
+
+    /// The width of a record's time, level and host columns.
+    private static func prefixWidth(_ r: TailRow, _ width: Int) -> Int {
+        13 + 6 + (r.host != nil && width >= 60 ? DisplayWidth.of(VisibleText.escape(r.host!)) + 1 : 0)
+    }
+
+    /// The clock time, or with `relativeTo` the age: `-12.5s`, `-3m07s`, `-2h05m`, `-3d04h`.
+    static func time(_ ns: Int64, _ relativeTo: Int64?) -> String {
+        guard let now = relativeTo else { return clock(ns) }
+        let age = max(0, now - ns) / 1_000_000  // ms
+        let text: String
+        switch age {
+        case ..<60_000: text = String(format: "-%.1fs", Double(age) / 1000)
+        case ..<3_600_000: text = String(format: "-%dm%02ds", age / 60_000, age / 1000 % 60)
+        case ..<86_400_000: text = String(format: "-%dh%02dm", age / 3_600_000, age / 60_000 % 60)
+        default: text = String(format: "-%dd%02dh", age / 86_400_000, age / 3_600_000 % 24)
+        }
+        return text.padding(toLength: 12, withPad: " ", startingAt: 0)
     }
 
     /// `14:03:07.250` (UTC).

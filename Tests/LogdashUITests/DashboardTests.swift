@@ -62,6 +62,40 @@ import Testing
         #expect(buf.lines.allSatisfy { DisplayWidth.of($0) == 40 })
     }
 
+    @Test func wrappingPutsLongMessagesOnFollowingLinesAndCutsTheOldestAtTheTop() {
+        var s = AppState(width: 40, height: 5)
+        s.rows = [
+            TailRow(ts: Self.t0, level: .info, host: nil, message: "first record"),
+            TailRow(ts: Self.t0, level: .warn, host: nil, message: "abcdefghijklmnopqrstuvwxyz0123456789"),
+        ]
+        _ = update(&s, .key(.char("w")))
+        let lines = DashboardView.render(s).lines  // four tail lines, bottom-aligned
+        #expect(lines[0] == String(repeating: " ", count: 40))
+        #expect(lines[1] == "14:03:07.250 INFO  first record".padding(toLength: 40, withPad: " ", startingAt: 0))
+        #expect(lines[2] == "14:03:07.250 WARN  abcdefghijklmnopqrstu")
+        #expect(lines[3] == "                   vwxyz0123456789".padding(toLength: 40, withPad: " ", startingAt: 0))
+        var small = s
+        small.height = 3
+        let cut = DashboardView.render(small).lines
+        #expect(cut[0].hasPrefix("14:03:07.250 WARN  abcdef"))  // the newest record keeps its lines
+        #expect(cut[1].hasPrefix("                   vwxyz"))
+    }
+
+    @Test func sidewaysScrollAndRelativeTimes() {
+        var s = AppState(width: 40, height: 2)
+        s.status.clock = Self.t0 + 125_500_000_000
+        s.rows = [TailRow(ts: Self.t0, level: .error, host: nil, message: "0123456789abcdefghij")]
+        _ = update(&s, .key(.right))
+        _ = update(&s, .key(.char("r")))
+        #expect(DashboardView.render(s).lines[0] == "-2m05s       ERROR 89abcdefghij".padding(toLength: 40, withPad: " ", startingAt: 0))
+        _ = update(&s, .key(.left))
+        _ = update(&s, .key(.left))
+        #expect(s.hscroll == 0)
+        #expect(TailView.time(Self.t0, Self.t0 + 3_000_000_000).hasPrefix("-3.0s"))
+        #expect(TailView.time(Self.t0, Self.t0 + 7_500 * 1_000_000_000).hasPrefix("-2h05m"))
+        #expect(TailView.time(Self.t0, Self.t0 + 200_000 * 1_000_000_000).hasPrefix("-2d07h"))
+    }
+
     @Test func filterBarShowsTheTextAndACursor() {
         var s = state(50, 4)
         _ = update(&s, .key(.char("f")))
@@ -179,7 +213,7 @@ import Testing
     }
 
     @Test func questionMarkShowsEveryBindingAndAnyKeyClosesIt() {
-        var s = AppState(width: 70, height: 16)
+        var s = AppState(width: 70, height: 20)
         _ = update(&s, .key(.char("?")))
         let lines = DashboardView.render(s).lines
         #expect(lines[0].hasPrefix(" logdash — keys"))
