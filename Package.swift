@@ -22,7 +22,7 @@ let package = Package(
             name: "LogdashEngine",
             dependencies: ["CZlib", "CPCRE2", .product(name: "Yams", package: "Yams")]
         ),
-        .target(name: "LogdashUI", dependencies: ["LogdashEngine"]),
+        .target(name: "LogdashUI", dependencies: ["LogdashEngine", .product(name: "Yams", package: "Yams")]),
         .target(name: "LogdashTerminal", dependencies: ["LogdashUI", "CNcursesw"]),
         .executableTarget(
             name: "logdash",

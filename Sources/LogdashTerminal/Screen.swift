@@ -25,7 +25,7 @@ public final class Screen {
     private var last: CellBuffer?
 
     /// Takes over the terminal. `noColor` (or `NO_COLOR` in the environment) draws without colour.
-    public init(forceASCII: Bool = false, noColor: Bool = false) throws {
+    public init(forceASCII: Bool = false, noColor: Bool = false, theme: Theme = Theme.builtin[0]) throws {
         charset = TerminalLocale.configure(forceASCII: forceASCII)
         guard isatty(1) != 0, let w = initscr() else { throw TerminalError.noTerminal }
         window = OpaquePointer(w)
@@ -40,8 +40,8 @@ public final class Screen {
         if colors {
             start_color()
             use_default_colors()
-            setUpColors()
         }
+        apply(theme)
         signal(SIGTERM) { _ in terminationRequested = 1 }
         signal(SIGHUP) { _ in terminationRequested = 1 }
     }
@@ -56,17 +56,16 @@ public final class Screen {
         return (Int(getmaxx(w)), Int(getmaxy(w)))
     }
 
-    /// Colours by role, for 8 or more colours (the default dark theme).
-    private func setUpColors() {
-        let table: [(StyleRole, Int16)] = [
-            (.text, -1), (.dim, Int16(COLOR_WHITE)), (.accent, Int16(COLOR_CYAN)), (.border, Int16(COLOR_BLUE)),
-            (.selection, Int16(COLOR_YELLOW)), (.statusBar, Int16(COLOR_CYAN)), (.error, Int16(COLOR_RED)),
-            (.levelTrace, Int16(COLOR_WHITE)), (.levelDebug, Int16(COLOR_BLUE)), (.levelInfo, Int16(COLOR_GREEN)),
-            (.levelNotice, Int16(COLOR_CYAN)), (.levelWarn, Int16(COLOR_YELLOW)), (.levelError, Int16(COLOR_RED)),
-            (.levelCritical, Int16(COLOR_MAGENTA)), (.levelFatal, Int16(COLOR_RED)),
-        ]
-        for (i, (role, fg)) in table.enumerated() {
+    /// Colours each role as the theme says; a 256-colour index falls back to the basic eight
+    /// on terminals with fewer colours. Takes effect at the next draw.
+    public func apply(_ theme: Theme) {
+        last = nil
+        guard colors else { return }
+        let available = Int(logdash_colors())
+        for (i, role) in StyleRole.allCases.enumerated() {
             let pair = Int16(i + 1)
+            var fg: Int16 = -1
+            if case .index(let n) = theme.color(role) { fg = Int16(n < available ? n : n % 8) }
             init_pair(pair, fg, -1)
             pairs[role] = pair
         }

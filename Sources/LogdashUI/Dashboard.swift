@@ -122,6 +122,8 @@ public enum Effect: Sendable, Equatable {
     case quit
     /// Load the view's rows again (the filter, scroll or size changed).
     case reload
+    /// Switch to the next theme (`T`).
+    case nextTheme
 }
 
 /// The dashboard's logic: a pure function of the state and an event (Bubble Tea's shape).
@@ -162,6 +164,8 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
             s.timeRange = s.timeRange.next
             s.scroll = 0
             return [.reload]
+        case .char("T"):
+            return [.nextTheme]
         case .char("w"):
             s.wrap.toggle()
             s.hscroll = 0
@@ -300,6 +304,7 @@ public enum HelpView {
         ("w", "wrap long messages on and off"),
         ("← →  h l", "scroll sideways (not wrapping)"),
         ("r", "relative or clock times"),
+        ("T", "next theme"),
         ("↑ ↓  k j", "scroll a line (pauses)"),
         ("PgUp PgDn  Space", "scroll a page"),
         ("g Home  G End", "oldest / newest, following"),

@@ -24,11 +24,19 @@ struct DashboardCommand: ParsableCommand {
     @Flag(name: .customLong("no-color"), help: "Draw without colour (also when NO_COLOR is set).")
     var noColor = false
 
+    @Option(help: ArgumentHelp("A theme by name (dark, light, solarized-dark, nord, high-contrast, monochrome, or yours) or a theme file.",
+                               valueName: "name|file"))
+    var theme: String?
+
     @Argument(help: "Files, globs, '-' (stdin) or demo:// (default: the live demo on a terminal).")
     var sources: [String] = []
 
     func run() throws {
         let (config, options) = try input.resolve()
+        let env = ProcessInfo.processInfo.environment
+        let configHome = env["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.config")
+        let (themes, themeProblems) = Theme.available(configHome: configHome)
+        let chosen = try theme.map { try Theme.resolve($0, among: themes) } ?? themes[0]
         guard isatty(1) != 0 else { throw TerminalError.noTerminal }
         let specs = try input.sources(sources, config: config, liveDemo: true)
         if specs.contains(.stdin) && isatty(0) == 0 {
@@ -38,9 +46,11 @@ struct DashboardCommand: ParsableCommand {
         let store = Store()
         let ingest = Ingest(specs: specs, options: options, store: store)
         ingest.start()
-        let screen = try Screen(forceASCII: ascii, noColor: noColor)
+        let screen = try Screen(forceASCII: ascii, noColor: noColor, theme: chosen)
         defer { screen.close() }
-        var app = DashboardLoop(screen: screen, store: store, ingest: ingest, sources: specs.map(\.name))
+        var app = DashboardLoop(screen: screen, store: store, ingest: ingest, sources: specs.map(\.name),
+                                themes: themes.contains(chosen) ? themes : [chosen] + themes, theme: chosen)
+        if let problem = themeProblems.first { app.state.notice = problem }
         app.run()
     }
 }
@@ -95,11 +105,15 @@ struct DashboardLoop {
     private var lastRows = -1
     private var lastLoad = Date.distantPast
     private var rateBase: (Date, Int) = (Date(), 0)
+    private let themes: [Theme]
+    private var themeIndex: Int
 
-    init(screen: Screen, store: Store, ingest: Ingest, sources: [String]) {
+    init(screen: Screen, store: Store, ingest: Ingest, sources: [String], themes: [Theme], theme: Theme) {
         self.screen = screen
         self.store = store
         self.ingest = ingest
+        self.themes = themes
+        themeIndex = themes.firstIndex(of: theme) ?? 0
         let (w, h) = screen.size
         state = AppState(width: w, height: h)
         state.status.sources = sources
@@ -131,6 +145,11 @@ struct DashboardLoop {
     /// Applies an event; true when the data must be loaded again.
     private mutating func handle(_ e: AppEvent) -> Bool {
         let effects = update(&state, e)
+        if effects.contains(.nextTheme) {
+            themeIndex = (themeIndex + 1) % themes.count
+            screen.apply(themes[themeIndex])
+            state.notice = "theme: \(themes[themeIndex].name)"
+        }
         return effects.contains(.reload)
     }
 

@@ -85,6 +85,15 @@ import Testing
         #expect(bad.err.contains("formats.app.regex: does not compile"))
     }
 
+    @Test func anUnknownThemeIsAClearError() throws {
+        let r = try logdash(["dashboard", "--theme", "neon", "demo://"])
+        #expect(r.status == 1)
+        #expect(r.err == "logdash: unknown theme 'neon'; themes are dark, light, solarized-dark, nord, high-contrast, monochrome, or give a path to a .yaml file\n")
+        let noTTY = try logdash(["dashboard", "demo://"])
+        #expect(noTTY.status == 1)
+        #expect(noTTY.err.contains("the dashboard needs a terminal"))
+    }
+
     @Test func catTurnsAnyFormatIntoNDJSON() throws {
         let input = """
             <13>Nov 27 14:00:00 web-1 app[7]: started port=8080

@@ -69,6 +69,8 @@ final class Tmux {
                 && !s.split(separator: "\n").contains { $0.contains(" INFO ") || $0.contains(" WARN ") }
         }
         #expect(filtered.contains(" match"))  // the matching count
+        try t.press("T")
+        _ = try t.wait("the next theme") { $0.contains("theme: light") }
         try t.press("q")
         let after = try t.wait("the shell back") { $0.contains("EXIT=0") }
         #expect(!after.contains("FOLLOW"))  // the dashboard's screen is gone: the terminal is restored
