@@ -48,6 +48,8 @@ public struct AppState: Sendable, Equatable {
     public var filters: [String] = []
     /// The filter bar's text while it is open.
     public var input: String?
+    /// The `:` command line's text while it is open.
+    public var command: String?
     /// Filters applied before, oldest first, for ↑/↓ in the bar; where ↑/↓ stands in it.
     public var history: [String] = []
     public var historyIndex: Int?
@@ -106,7 +108,7 @@ public struct AppState: Sendable, Equatable {
     }
 
     /// Rows of the screen the tail may use.
-    public var tailHeight: Int { max(0, height - 1 - (input != nil ? 1 : 0) - (notice != nil ? 1 : 0)) }
+    public var tailHeight: Int { max(0, height - 1 - (input != nil || command != nil ? 1 : 0) - (notice != nil ? 1 : 0)) }
 }
 
 /// Events: keys, resizes, and fresh data from the engine.
@@ -124,6 +126,8 @@ public enum Effect: Sendable, Equatable {
     case reload
     /// Switch to the next theme (`T`).
     case nextTheme
+    /// Switch to a theme by name (`:theme NAME`).
+    case theme(String)
 }
 
 /// The dashboard's logic: a pure function of the state and an event (Bubble Tea's shape).
@@ -146,6 +150,7 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
     case .key(let k):
         s.notice = nil
         if s.input != nil { return editFilter(&s, k) }
+        if s.command != nil { return editCommand(&s, k) }
         if s.showHelp {
             s.showHelp = false  // any key closes the help
             return []
@@ -166,6 +171,9 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
             return [.reload]
         case .char("T"):
             return [.nextTheme]
+        case .char(":"):
+            s.command = ""
+            return []
         case .char("w"):
             s.wrap.toggle()
             s.hscroll = 0
@@ -208,6 +216,43 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
         default:
             return []
         }
+    }
+}
+
+/// The `:` command line: `:theme NAME`, `:filter EXPRESSION`, `:quit` (`:q`).
+private func editCommand(_ s: inout AppState, _ k: Key) -> [Effect] {
+    switch k {
+    case .escape:
+        s.command = nil
+        return []
+    case .backspace:
+        if s.command!.isEmpty { s.command = nil } else { s.command!.removeLast() }
+        return []
+    case .char(let c):
+        s.command!.append(c)
+        return []
+    case .enter:
+        let text = s.command!.trimmingCharacters(in: .whitespaces)
+        s.command = nil
+        let verb = text.split(separator: " ", maxSplits: 1).first.map(String.init) ?? ""
+        let rest = text.dropFirst(verb.count).trimmingCharacters(in: .whitespaces)
+        switch verb {
+        case "q", "quit":
+            s.quit = true
+            return [.quit]
+        case "theme" where !rest.isEmpty:
+            return [.theme(rest)]
+        case "filter" where !rest.isEmpty:
+            s.input = rest
+            return editFilter(&s, .enter)
+        case "":
+            return []
+        default:
+            s.notice = "unknown command ':\(text)'; commands are :filter EXPRESSION, :theme NAME, :quit"
+            return []
+        }
+    default:
+        return []
     }
 }
 
@@ -276,14 +321,14 @@ public enum DashboardView {
         TailView.render(s.rows, into: &buf, top: 0, height: s.tailHeight,
                         options: .init(wrap: s.wrap, hscroll: s.hscroll, relativeTo: s.relativeTime ? s.status.clock : nil))
         // Above the status bar: the filter bar, and above it a notice (why a filter was rejected).
-        if let input = s.input {
+        if let (label, text) = s.input.map({ ("filter: ", $0) }) ?? s.command.map({ (":", $0) }) {
             let y = s.height - 2
-            let x = buf.put("filter: ", x: 0, y: y, style: Style(.accent, bold: true), safe: true)
-            let end = buf.put(input, x: x, y: y, style: Style(.text))
+            let x = buf.put(label, x: 0, y: y, style: Style(.accent, bold: true), safe: true)
+            let end = buf.put(text, x: x, y: y, style: Style(.text))
             if end < s.width { buf[end, y] = Cell(text: " ", style: Style(.text, reverse: true)) }  // the cursor
         }
         if let notice = s.notice {
-            buf.put(notice, x: 0, y: s.height - (s.input != nil ? 3 : 2), style: Style(.error, bold: true))
+            buf.put(notice, x: 0, y: s.height - (s.input != nil || s.command != nil ? 3 : 2), style: Style(.error, bold: true))
         }
         StatusBar.render(s, into: &buf, y: s.height - 1)
         if s.showHelp { HelpView.render(into: &buf, height: s.height - 1) }
@@ -305,6 +350,7 @@ public enum HelpView {
         ("← →  h l", "scroll sideways (not wrapping)"),
         ("r", "relative or clock times"),
         ("T", "next theme"),
+        (":", "command: :filter EXPR, :theme NAME, :quit"),
         ("↑ ↓  k j", "scroll a line (pauses)"),
         ("PgUp PgDn  Space", "scroll a page"),
         ("g Home  G End", "oldest / newest, following"),

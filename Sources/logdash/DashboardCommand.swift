@@ -145,10 +145,24 @@ struct DashboardLoop {
     /// Applies an event; true when the data must be loaded again.
     private mutating func handle(_ e: AppEvent) -> Bool {
         let effects = update(&state, e)
-        if effects.contains(.nextTheme) {
-            themeIndex = (themeIndex + 1) % themes.count
-            screen.apply(themes[themeIndex])
-            state.notice = "theme: \(themes[themeIndex].name)"
+        for effect in effects {
+            switch effect {
+            case .nextTheme:
+                themeIndex = (themeIndex + 1) % themes.count
+                screen.apply(themes[themeIndex])
+                state.notice = "theme: \(themes[themeIndex].name)"
+            case .theme(let name):
+                do {
+                    let t = try Theme.resolve(name, among: themes)
+                    screen.apply(t)
+                    themeIndex = themes.firstIndex(of: t) ?? themeIndex
+                    state.notice = "theme: \(t.name)"
+                } catch {
+                    state.notice = "\(error)"
+                }
+            case .quit, .reload:
+                break
+            }
         }
         return effects.contains(.reload)
     }

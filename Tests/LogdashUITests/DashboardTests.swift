@@ -222,6 +222,26 @@ import Testing
         #expect(!s.showHelp && !s.quit)
     }
 
+    @Test func colonCommandsFilterSwitchThemesAndQuit() {
+        var s = AppState(width: 60, height: 6)
+        func run(_ text: String) -> [Effect] {
+            _ = update(&s, .key(.char(":")))
+            for c in text { _ = update(&s, .key(.char(c))) }
+            return update(&s, .key(.enter))
+        }
+        _ = update(&s, .key(.char(":")))
+        _ = update(&s, .key(.char("t")))
+        #expect(DashboardView.render(s).lines[4].hasPrefix(":t "))
+        _ = update(&s, .key(.escape))
+        #expect(run("filter status >= 500") == [.reload])
+        #expect(s.filters == ["status >= 500"])
+        #expect(run("theme nord") == [.theme("nord")])
+        #expect(run("frobnicate") == [])
+        #expect(s.notice?.hasPrefix("unknown command ':frobnicate'") == true)
+        #expect(run("q") == [.quit])
+        #expect(s.quit)
+    }
+
     @Test func filterTextIsAnExpressionOrWords() {
         #expect(FilterText.whereClause("status >= 500") == "status >= 500")
         #expect(FilterText.whereClause("level in ('error', 'warn')") == "level in ('error', 'warn')")
