@@ -50,6 +50,10 @@ public struct AppState: Sendable, Equatable {
     public var input: String?
     /// The `:` command line's text while it is open.
     public var command: String?
+    /// The search in force (`/`): matches are highlighted, `n`/`N` jump between them.
+    public var search: String?
+    /// The search bar's text while it is open.
+    public var searchInput: String?
     /// Filters applied before, oldest first, for ↑/↓ in the bar; where ↑/↓ stands in it.
     public var history: [String] = []
     public var historyIndex: Int?
@@ -108,7 +112,10 @@ public struct AppState: Sendable, Equatable {
     }
 
     /// Rows of the screen the tail may use.
-    public var tailHeight: Int { max(0, height - 1 - (input != nil || command != nil ? 1 : 0) - (notice != nil ? 1 : 0)) }
+    public var tailHeight: Int { max(0, height - 1 - (barOpen ? 1 : 0) - (notice != nil ? 1 : 0)) }
+
+    /// Whether one of the input bars (filter, search, command) is open.
+    public var barOpen: Bool { input != nil || command != nil || searchInput != nil }
 }
 
 /// Events: keys, resizes, and fresh data from the engine.
@@ -128,6 +135,9 @@ public enum Effect: Sendable, Equatable {
     case nextTheme
     /// Switch to a theme by name (`:theme NAME`).
     case theme(String)
+    /// Scroll to the nearest record matching the search, older (up) or newer (down) than the
+    /// one at the bottom of the view.
+    case find(older: Bool)
 }
 
 /// The dashboard's logic: a pure function of the state and an event (Bubble Tea's shape).
@@ -151,6 +161,7 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
         s.notice = nil
         if s.input != nil { return editFilter(&s, k) }
         if s.command != nil { return editCommand(&s, k) }
+        if s.searchInput != nil { return editSearch(&s, k) }
         if s.showHelp {
             s.showHelp = false  // any key closes the help
             return []
@@ -190,10 +201,17 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
         case .char("q"):
             s.quit = true
             return [.quit]
-        case .char("f"), .char("/"):
+        case .char("f"):
             s.input = ""
             s.historyIndex = nil
             return []
+        case .char("/"):
+            s.searchInput = s.search ?? ""
+            return []
+        case .char("n") where s.search != nil:
+            return [.find(older: true)]
+        case .char("N") where s.search != nil:
+            return [.find(older: false)]
         case .up, .char("k"):
             return scroll(&s, by: 1)
         case .down, .char("j"):
@@ -216,6 +234,29 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
         default:
             return []
         }
+    }
+}
+
+/// The search bar: Enter searches (from the bottom of the view upwards), Esc closes it, and an
+/// empty search clears the highlights.
+private func editSearch(_ s: inout AppState, _ k: Key) -> [Effect] {
+    switch k {
+    case .escape:
+        s.searchInput = nil
+        return []
+    case .backspace:
+        if !s.searchInput!.isEmpty { s.searchInput!.removeLast() }
+        return []
+    case .char(let c):
+        s.searchInput!.append(c)
+        return []
+    case .enter:
+        let text = s.searchInput!
+        s.searchInput = nil
+        s.search = text.isEmpty ? nil : text
+        return s.search == nil ? [] : [.find(older: true)]
+    default:
+        return []
     }
 }
 
@@ -319,16 +360,17 @@ public enum DashboardView {
         var buf = CellBuffer(width: s.width, height: s.height)
         guard s.width > 0, s.height > 0 else { return buf }
         TailView.render(s.rows, into: &buf, top: 0, height: s.tailHeight,
-                        options: .init(wrap: s.wrap, hscroll: s.hscroll, relativeTo: s.relativeTime ? s.status.clock : nil))
+                        options: .init(wrap: s.wrap, hscroll: s.hscroll, relativeTo: s.relativeTime ? s.status.clock : nil,
+                                       highlight: s.search))
         // Above the status bar: the filter bar, and above it a notice (why a filter was rejected).
-        if let (label, text) = s.input.map({ ("filter: ", $0) }) ?? s.command.map({ (":", $0) }) {
+        if let (label, text) = s.input.map({ ("filter: ", $0) }) ?? s.command.map({ (":", $0) }) ?? s.searchInput.map({ ("/", $0) }) {
             let y = s.height - 2
             let x = buf.put(label, x: 0, y: y, style: Style(.accent, bold: true), safe: true)
             let end = buf.put(text, x: x, y: y, style: Style(.text))
             if end < s.width { buf[end, y] = Cell(text: " ", style: Style(.text, reverse: true)) }  // the cursor
         }
         if let notice = s.notice {
-            buf.put(notice, x: 0, y: s.height - (s.input != nil || s.command != nil ? 3 : 2), style: Style(.error, bold: true))
+            buf.put(notice, x: 0, y: s.height - (s.barOpen ? 3 : 2), style: Style(.error, bold: true))
         }
         StatusBar.render(s, into: &buf, y: s.height - 1)
         if s.showHelp { HelpView.render(into: &buf, height: s.height - 1) }
@@ -340,7 +382,8 @@ public enum DashboardView {
 public enum HelpView {
     public static let bindings: [(String, String)] = [
         ("q  Ctrl-C", "quit"),
-        ("f  /", "filter: a SQL WHERE expression, or words"),
+        ("f", "filter: a SQL WHERE expression, or words"),
+        ("/  n  N", "search (highlighted); next older / newer match"),
         ("Enter  Esc", "apply / close the filter bar"),
         ("Esc  Backspace", "drop the last filter (Backspace: on an empty bar)"),
         ("↑ ↓ (in the bar)", "filters used before"),
@@ -376,10 +419,13 @@ public enum TailView {
         public var hscroll = 0
         /// Show times as ages before this instant (ns) instead of clock times.
         public var relativeTo: Int64?
-        public init(wrap: Bool = false, hscroll: Int = 0, relativeTo: Int64? = nil) {
+        /// Text to highlight in messages (the search), in any case.
+        public var highlight: String?
+        public init(wrap: Bool = false, hscroll: Int = 0, relativeTo: Int64? = nil, highlight: String? = nil) {
             self.wrap = wrap
             self.hscroll = hscroll
             self.relativeTo = relativeTo
+            self.highlight = highlight
         }
     }
 
@@ -421,15 +467,27 @@ public enum TailView {
                 } else {
                     x = prefixWidth(r, buf.width)
                 }
-                if options.wrap {
-                    buf.put(line.text, x: x, y: y, style: Style(.text), safe: true)  // escaped when wrapped
-                } else {
-                    let visible = String(VisibleText.escape(line.text).dropFirst(options.hscroll))
-                    buf.put(visible, x: x, y: y, style: Style(.text), safe: true)
-                }
+                let visible = options.wrap ? line.text : String(VisibleText.escape(line.text).dropFirst(options.hscroll))
+                putHighlighted(visible, x: x, y: y, term: options.highlight, into: &buf)
                 y += 1
             }
         }
+    }
+
+    /// Writes already-escaped text, the matches of `term` (in any case) in the selection style.
+    static func putHighlighted(_ text: String, x: Int, y: Int, term: String?, into buf: inout CellBuffer) {
+        guard let term, !term.isEmpty else {
+            buf.put(text, x: x, y: y, style: Style(.text), safe: true)
+            return
+        }
+        var col = x
+        var rest = Substring(text)
+        while let r = rest.range(of: term, options: .caseInsensitive) {
+            col = buf.put(String(rest[..<r.lowerBound]), x: col, y: y, style: Style(.text), safe: true)
+            col = buf.put(String(rest[r]), x: col, y: y, style: Style(.selection, reverse: true), safe: true)
+            rest = rest[r.upperBound...]
+        }
+        buf.put(String(rest), x: col, y: y, style: Style(.text), safe: true)
     }
 
     /// The width of a record's time, level and host columns.

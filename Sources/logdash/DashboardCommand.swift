@@ -160,11 +160,39 @@ struct DashboardLoop {
                 } catch {
                     state.notice = "\(error)"
                 }
+            case .find(let older):
+                find(older: older)
             case .quit, .reload:
                 break
             }
         }
         return effects.contains(.reload)
+    }
+
+    /// Scrolls to the nearest record matching the search, older or newer than the one at the
+    /// bottom of the view: its time first, then its place in the view's order.
+    private mutating func find(older: Bool) {
+        guard let term = state.search else { return }
+        let engine = QueryEngine(snapshot: store.snapshot())
+        let filters = state.whereClause.map { "(\($0)) AND " } ?? ""
+        let like = "message ILIKE '%" + term.replacingOccurrences(of: "'", with: "''") + "%'"
+        func literal(_ ns: Int64) -> String { "TIMESTAMP '\(Timestamp.iso8601(ns))'" }  // exact to the nanosecond
+        let bound = state.rows.last.map { " AND ts \(older ? "<" : ">") \(literal($0.ts))" } ?? ""
+        do {
+            let hit = try engine.execute("SELECT ts FROM logs WHERE \(filters)\(like)\(bound) ORDER BY ts \(older ? "DESC" : "ASC") LIMIT 1")
+            guard case .timestamp(let t)? = hit.rows.first?.first else {
+                state.notice = "no \(older ? "older" : "newer") record matches '\(term)'"
+                return
+            }
+            // Its place in the view: how many matching records are newer.
+            let newer = try engine.execute("SELECT count(*) FROM logs WHERE \(filters)ts > \(literal(t))")
+            guard case .int(let n)? = newer.rows.first?.first else { return }
+            state.scroll = Int(n)
+            state.follow = n == 0
+            lastRows = -1
+        } catch {
+            state.notice = "\(error)"
+        }
     }
 
     private mutating func load(force: Bool) {

@@ -213,7 +213,7 @@ import Testing
     }
 
     @Test func questionMarkShowsEveryBindingAndAnyKeyClosesIt() {
-        var s = AppState(width: 70, height: 20)
+        var s = AppState(width: 70, height: 24)
         _ = update(&s, .key(.char("?")))
         let lines = DashboardView.render(s).lines
         #expect(lines[0].hasPrefix(" logdash — keys"))
@@ -240,6 +240,29 @@ import Testing
         #expect(s.notice?.hasPrefix("unknown command ':frobnicate'") == true)
         #expect(run("q") == [.quit])
         #expect(s.quit)
+    }
+
+    @Test func slashSearchesAndNMovesBetweenMatches() {
+        var s = AppState(width: 60, height: 6)
+        s.rows = [TailRow(ts: 0, level: .error, host: nil, message: "upstream Timeout after timeout")]
+        #expect(update(&s, .key(.char("n"))) == [])  // no search yet
+        _ = update(&s, .key(.char("/")))
+        for c in "timeout" { _ = update(&s, .key(.char(c))) }
+        #expect(DashboardView.render(s).lines[4].hasPrefix("/timeout "))
+        #expect(update(&s, .key(.enter)) == [.find(older: true)])
+        #expect(s.search == "timeout" && s.searchInput == nil)
+        #expect(update(&s, .key(.char("n"))) == [.find(older: true)])
+        #expect(update(&s, .key(.char("N"))) == [.find(older: false)])
+        let buf = DashboardView.render(s)
+        let row = buf.lines.firstIndex { $0.contains("upstream") }!
+        let start = buf.lines[row].range(of: "Timeout")!.lowerBound.utf16Offset(in: buf.lines[row])
+        #expect(buf[start, row].style.reverse && buf[start + 6, row].style.reverse)
+        #expect(!buf[start - 2, row].style.reverse)
+        #expect(buf.lines[row].contains("ERROR upstream Timeout after timeout"))
+        _ = update(&s, .key(.char("/")))
+        for _ in 0..<7 { _ = update(&s, .key(.backspace)) }
+        #expect(update(&s, .key(.enter)) == [])  // an empty search clears it
+        #expect(s.search == nil)
     }
 
     @Test func filterTextIsAnExpressionOrWords() {

@@ -92,6 +92,27 @@ final class Tmux {
         _ = try t.wait("exit on Ctrl-C") { !$0.contains("FOLLOW") }
     }
 
+    @Test func searchScrollsToTheNearestMatchAndPauses() throws {
+        let t = try Tmux()
+        try t.type("'\(CommandLineTests.binary)' 'demo://?lines=3000'")
+        try t.press("Enter")
+        _ = try t.wait("the loaded demo") { $0.contains("3000 rec") }
+        try t.press("/")
+        try t.type("timeout")
+        try t.press("Enter")
+        let found = try t.wait("a match at the bottom, paused") { s in
+            let lines = s.split(separator: "\n")
+            return lines.count >= 2 && lines[lines.count - 2].contains("timeout") && s.contains("PAUSED")
+        }
+        let firstMatch = found.split(separator: "\n").dropLast().last.map(String.init) ?? ""
+        try t.press("n")
+        _ = try t.wait("an older match") { s in
+            let lines = s.split(separator: "\n")
+            return lines.count >= 2 && lines[lines.count - 2].contains("timeout") && String(lines[lines.count - 2]) != firstMatch
+        }
+        try t.press("q")
+    }
+
     @Test func escapeSequencesInLogLinesAreShownNotObeyed() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
