@@ -65,6 +65,18 @@ public struct AppState: Sendable, Equatable {
     public var timeRange: TimeRange = .all
     /// The key-binding help (`?`) covers the screen while open.
     public var showHelp = false
+    /// The fields of the record at the bottom line (Enter), covering the screen while open.
+    public var detail: [Field]?
+
+    /// One field of a record, as the detail view shows it.
+    public struct Field: Sendable, Equatable {
+        public var name: String
+        public var value: String
+        public init(_ name: String, _ value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
     /// Long messages wrap onto following lines (`w`); otherwise they are cut, and ←/→ scroll
     /// them sideways by `hscroll` columns.
     public var wrap = false
@@ -124,6 +136,8 @@ public enum AppEvent: Sendable, Equatable {
     case resize(width: Int, height: Int)
     case data(rows: [TailRow], matching: Int, status: StatusInfo)
     case filterRejected(String)
+    /// The fields of the record asked for with Enter.
+    case detail([AppState.Field])
 }
 
 /// What `update` asks the program to do.
@@ -138,6 +152,8 @@ public enum Effect: Sendable, Equatable {
     /// Scroll to the nearest record matching the search, older (up) or newer (down) than the
     /// one at the bottom of the view.
     case find(older: Bool)
+    /// Fetch the fields of the record at the bottom of the view.
+    case detail
 }
 
 /// The dashboard's logic: a pure function of the state and an event (Bubble Tea's shape).
@@ -151,6 +167,9 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
         s.rows = rows
         s.matching = matching
         s.status = status
+        return []
+    case .detail(let fields):
+        s.detail = fields
         return []
     case .filterRejected(let why):
         // The program restores the last good filters; the bar reopens for the text to be fixed.
@@ -166,10 +185,16 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
             s.showHelp = false  // any key closes the help
             return []
         }
+        if s.detail != nil {
+            s.detail = nil  // any key closes the detail
+            return []
+        }
         switch k {
         case .char("?"):
             s.showHelp = true
             return []
+        case .enter:
+            return s.rows.isEmpty ? [] : [.detail]
         case .char(let c) where ("1"..."5").contains(c):
             // 1 everything, 2 debug and up, 3 info and up, 4 warnings and up, 5 errors and up.
             let levels: [Level?] = [nil, .debug, .info, .warn, .error]
@@ -374,7 +399,25 @@ public enum DashboardView {
         }
         StatusBar.render(s, into: &buf, y: s.height - 1)
         if s.showHelp { HelpView.render(into: &buf, height: s.height - 1) }
+        if let fields = s.detail { DetailView.render(fields, into: &buf, height: s.height - 1) }
         return buf
+    }
+}
+
+/// A record's every field, over the tail (Enter; any key closes it): names on the left,
+/// values on the right, multi-line values (pretty-printed JSON) on the lines that follow.
+public enum DetailView {
+    public static func render(_ fields: [AppState.Field], into buf: inout CellBuffer, height: Int) {
+        for y in 0..<min(height, buf.height) { buf.fill(y: y, style: Style(.text)) }
+        let nameWidth = min(24, (fields.map { DisplayWidth.of($0.name) }.max() ?? 0) + 2)
+        var y = 0
+        for field in fields where y < height {
+            buf.put(field.name, x: 1, y: y, style: Style(.accent, bold: true), maxX: nameWidth)
+            for line in field.value.split(separator: "\n", omittingEmptySubsequences: false) where y < height {
+                buf.put(String(line), x: nameWidth + 1, y: y, style: Style(.text))
+                y += 1
+            }
+        }
     }
 }
 
@@ -398,6 +441,7 @@ public enum HelpView {
         ("PgUp PgDn  Space", "scroll a page"),
         ("g Home  G End", "oldest / newest, following"),
         ("Ctrl-Z", "suspend"),
+        ("Enter", "every field of the record at the bottom line"),
         ("?", "this help"),
     ]
 

@@ -10,9 +10,10 @@ struct DashboardCommand: ParsableCommand {
         commandName: "dashboard",
         abstract: "Open the terminal dashboard: a live tail with a filter bar (the default command).",
         discussion: """
-            Keys: q quit · f or / filter (a SQL WHERE expression, or words) · Enter apply · Esc clear
-            the filter · 1–5 minimum level · t time range · ↑/↓ j/k scroll · PgUp/PgDn · g/Home
-            oldest · G/End follow the newest · ? help.
+            Keys: q quit · f filter (a SQL WHERE expression, or words; Esc drops the last) · / search,
+            n/N next match · Enter the record's fields · 1–5 minimum level · t time range · w wrap ·
+            r relative times · T theme · : commands · ↑/↓ j/k scroll · PgUp/PgDn · g/G oldest/newest ·
+            ? help.
             """
     )
 
@@ -162,11 +163,41 @@ struct DashboardLoop {
                 }
             case .find(let older):
                 find(older: older)
+            case .detail:
+                showDetail()
             case .quit, .reload:
                 break
             }
         }
         return effects.contains(.reload)
+    }
+
+    /// Fetches every column of the record at the bottom of the view (the same order and offset
+    /// as the view), the raw line pretty-printed when it is JSON.
+    private mutating func showDetail() {
+        let engine = QueryEngine(snapshot: store.snapshot())
+        let filter = state.whereClause.map { " WHERE " + $0 } ?? ""
+        do {
+            let r = try engine.execute("SELECT * FROM logs\(filter) ORDER BY ts DESC LIMIT 1 OFFSET \(state.scroll)")
+            guard let row = r.rows.first else { return }
+            var fields: [AppState.Field] = []
+            for (name, v) in zip(r.columns, row) where v != .null {
+                if name == "raw", case .string(let raw) = v, let pretty = Self.prettyJSON(raw) {
+                    fields.append(.init(name, pretty))
+                } else {
+                    fields.append(.init(name, v.description))
+                }
+            }
+            _ = update(&state, .detail(fields))
+        } catch {
+            state.notice = "\(error)"
+        }
+    }
+
+    static func prettyJSON(_ text: String) -> String? {
+        guard text.hasPrefix("{"), let obj = try? JSONSerialization.jsonObject(with: Data(text.utf8)),
+              let data = try? JSONSerialization.data(withJSONObject: obj, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) else { return nil }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// Scrolls to the nearest record matching the search, older or newer than the one at the

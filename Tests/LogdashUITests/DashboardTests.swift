@@ -265,6 +265,21 @@ import Testing
         #expect(s.search == nil)
     }
 
+    @Test func enterAsksForTheRecordsFieldsAndAnyKeyClosesThem() {
+        var s = AppState(width: 50, height: 8)
+        #expect(update(&s, .key(.enter)) == [])  // nothing to show yet
+        s.rows = [TailRow(ts: 0, level: .info, host: nil, message: "m")]
+        #expect(update(&s, .key(.enter)) == [.detail])
+        _ = update(&s, .detail([.init("level", "info"), .init("raw", "{\n  \"a\" : 1\n}"), .init("status", "200")]))
+        let lines = DashboardView.render(s).lines
+        #expect(lines[0].hasPrefix(" level   info"))
+        #expect(lines[1].hasPrefix(" raw     {"))
+        #expect(lines[2].hasPrefix("           \"a\" : 1"))
+        #expect(lines[4].hasPrefix(" status  200"))
+        #expect(update(&s, .key(.char("q"))) == [])  // closes the detail; does not quit
+        #expect(s.detail == nil && !s.quit)
+    }
+
     @Test func filterTextIsAnExpressionOrWords() {
         #expect(FilterText.whereClause("status >= 500") == "status >= 500")
         #expect(FilterText.whereClause("level in ('error', 'warn')") == "level in ('error', 'warn')")

@@ -105,6 +105,9 @@ final class Tmux {
             return lines.count >= 2 && lines[lines.count - 2].contains("timeout") && s.contains("PAUSED")
         }
         let firstMatch = found.split(separator: "\n").dropLast().last.map(String.init) ?? ""
+        try t.press("Enter")  // the record's fields
+        _ = try t.wait("the detail view") { $0.contains(" message ") && $0.contains(" raw ") && $0.contains(" source ") }
+        try t.press("Escape")
         try t.press("n")
         _ = try t.wait("an older match") { s in
             let lines = s.split(separator: "\n")
