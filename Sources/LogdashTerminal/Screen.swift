@@ -33,6 +33,9 @@ public final class Screen {
         noecho()
         nonl()
         keypad(w, true)
+        // A scrolling tail is the usual picture: let ncurses scroll the terminal instead of
+        // repainting every line (fewer bytes over a slow SSH link).
+        idlok(w, true)
         curs_set(0)
         wtimeout(w, 100)
         let wantColor = !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
