@@ -145,6 +145,15 @@ public final class Screen {
         }
     }
 
+    /// Puts text on the clipboard of the terminal the user sits at (OSC 52), which works over
+    /// SSH and through tmux (with `set-clipboard on`). Terminals that do not support it ignore it.
+    public func copyToClipboard(_ text: String) {
+        let sequence = "\u{1B}]52;c;" + Data(text.utf8).base64EncodedString() + "\u{07}"
+        sequence.utf8CString.withUnsafeBufferPointer { p in
+            _ = Glibc.write(1, p.baseAddress, p.count - 1)
+        }
+    }
+
     /// Gives the terminal back for a while (Ctrl-Z), then takes it again when resumed.
     public func suspend() {
         endwin()

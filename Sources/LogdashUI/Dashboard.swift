@@ -154,6 +154,8 @@ public enum Effect: Sendable, Equatable {
     case find(older: Bool)
     /// Fetch the fields of the record at the bottom of the view.
     case detail
+    /// Copy the raw line of the record at the bottom of the view to the clipboard (OSC 52).
+    case copy
 }
 
 /// The dashboard's logic: a pure function of the state and an event (Bubble Tea's shape).
@@ -195,6 +197,8 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
             return []
         case .enter:
             return s.rows.isEmpty ? [] : [.detail]
+        case .char("y"):
+            return s.rows.isEmpty ? [] : [.copy]
         case .char(let c) where ("1"..."5").contains(c):
             // 1 everything, 2 debug and up, 3 info and up, 4 warnings and up, 5 errors and up.
             let levels: [Level?] = [nil, .debug, .info, .warn, .error]
@@ -442,6 +446,7 @@ public enum HelpView {
         ("g Home  G End", "oldest / newest, following"),
         ("Ctrl-Z", "suspend"),
         ("Enter", "every field of the record at the bottom line"),
+        ("y", "copy the bottom line's raw text (OSC 52)"),
         ("?", "this help"),
     ]
 

@@ -165,6 +165,8 @@ struct DashboardLoop {
                 find(older: older)
             case .detail:
                 showDetail()
+            case .copy:
+                copyBottomLine()
             case .quit, .reload:
                 break
             }
@@ -189,6 +191,19 @@ struct DashboardLoop {
                 }
             }
             _ = update(&state, .detail(fields))
+        } catch {
+            state.notice = "\(error)"
+        }
+    }
+
+    /// Copies the raw line of the record at the bottom of the view.
+    private mutating func copyBottomLine() {
+        let filter = state.whereClause.map { " WHERE " + $0 } ?? ""
+        do {
+            let r = try QueryEngine(snapshot: store.snapshot()).execute("SELECT raw FROM logs\(filter) ORDER BY ts DESC LIMIT 1 OFFSET \(state.scroll)")
+            guard case .string(let raw)? = r.rows.first?.first else { return }
+            screen.copyToClipboard(raw)
+            state.notice = "copied \(raw.utf8.count) bytes"
         } catch {
             state.notice = "\(error)"
         }

@@ -270,6 +270,7 @@ import Testing
         #expect(update(&s, .key(.enter)) == [])  // nothing to show yet
         s.rows = [TailRow(ts: 0, level: .info, host: nil, message: "m")]
         #expect(update(&s, .key(.enter)) == [.detail])
+        #expect(update(&s, .key(.char("y"))) == [.copy])
         _ = update(&s, .detail([.init("level", "info"), .init("raw", "{\n  \"a\" : 1\n}"), .init("status", "200")]))
         let lines = DashboardView.render(s).lines
         #expect(lines[0].hasPrefix(" level   info"))

@@ -116,6 +116,23 @@ final class Tmux {
         try t.press("q")
     }
 
+    @Test func yCopiesTheBottomRawLineThroughOSC52() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-e2e-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let f = dir.appendingPathComponent("app.log")
+        let last = #"{"ts":"2026-11-27T14:00:02Z","level":"error","msg":"copy me","n":2}"#
+        try (#"{"ts":"2026-11-27T14:00:01Z","level":"info","msg":"not me"}"# + "\n" + last + "\n").write(to: f, atomically: true, encoding: .utf8)
+        let t = try Tmux()
+        try t.tmux(["set-option", "-g", "set-clipboard", "on"])
+        try t.type("'\(CommandLineTests.binary)' '\(f.path)'")
+        try t.press("Enter")
+        _ = try t.wait("the records") { $0.contains("copy me") }
+        try t.press("y")
+        _ = try t.wait("the notice") { $0.contains("copied \(last.utf8.count) bytes") }
+        #expect(try t.tmux(["show-buffer"]) == last)
+        try t.press("q")
+    }
+
     @Test func escapeSequencesInLogLinesAreShownNotObeyed() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-e2e-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
