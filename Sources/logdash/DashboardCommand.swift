@@ -118,7 +118,7 @@ struct DashboardLoop {
         let (w, h) = screen.size
         state = AppState(width: w, height: h)
         state.status.sources = sources
-        state.notice = "f: filter · q: quit · ↑/↓: scroll · G: follow"
+        state.notice = "f filter · / search · Enter fields · ? every key · q quit"
     }
 
     mutating func run() {
@@ -132,7 +132,7 @@ struct DashboardLoop {
                 case .key(let k): reload = handle(.key(k)) || reload
                 }
             }
-            if let failure = ingest.takeFailure() { _ = update(&state, .filterRejected(failure)); state.input = nil }
+            if let failure = ingest.takeFailure() { state.notice = failure }  // a source that could not be read
             let now = Date()
             if reload || now.timeIntervalSince(lastLoad) >= 0.1 {
                 load(force: reload)
