@@ -21,8 +21,19 @@ final class Tmux {
         let argv = ["tmux", "-L", socket] + args
         var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
         defer { cargs.forEach { free($0) } }
+        // A clean signal mask and default handlers: test threads block signals, and a tmux server
+        // that inherits that mask can never be stopped (kill-server and SIGTERM do nothing).
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var none = sigset_t(), all = sigset_t()
+        sigemptyset(&none)
+        sigfillset(&all)
+        posix_spawnattr_setsigmask(&attr, &none)
+        posix_spawnattr_setsigdefault(&attr, &all)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        guard posix_spawnp(&pid, "tmux", &actions, nil, &cargs, environ) == 0 else { throw TmuxError("cannot run tmux") }
+        guard posix_spawnp(&pid, "tmux", &actions, &attr, &cargs, environ) == 0 else { throw TmuxError("cannot run tmux") }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         return (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
@@ -35,7 +46,12 @@ final class Tmux {
                   "-e", "LANG=C.UTF-8", "-e", "XDG_CONFIG_HOME=/nonexistent", "sh"])
     }
 
-    deinit { _ = try? tmux(["kill-server"]) }
+    deinit {
+        _ = try? tmux(["kill-server"])
+        // tmux leaves its socket file behind.
+        let dir = (ProcessInfo.processInfo.environment["TMUX_TMPDIR"] ?? "/tmp") + "/tmux-\(getuid())"
+        try? FileManager.default.removeItem(atPath: dir + "/" + socket)
+    }
 
     func type(_ text: String) throws { try tmux(["send-keys", "-t", "main", "-l", text]) }
     func press(_ keys: String...) throws { try tmux(["send-keys", "-t", "main"] + keys) }
