@@ -269,16 +269,8 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
 /// The search bar: Enter searches (from the bottom of the view upwards), Esc closes it, and an
 /// empty search clears the highlights.
 private func editSearch(_ s: inout AppState, _ k: Key) -> [Effect] {
+    if editLine(&s.searchInput, k) { return [] }
     switch k {
-    case .escape:
-        s.searchInput = nil
-        return []
-    case .backspace:
-        if !s.searchInput!.isEmpty { s.searchInput!.removeLast() }
-        return []
-    case .char(let c):
-        s.searchInput!.append(c)
-        return []
     case .enter:
         let text = s.searchInput!
         s.searchInput = nil
@@ -291,16 +283,9 @@ private func editSearch(_ s: inout AppState, _ k: Key) -> [Effect] {
 
 /// The `:` command line: `:theme NAME`, `:filter EXPRESSION`, `:quit` (`:q`).
 private func editCommand(_ s: inout AppState, _ k: Key) -> [Effect] {
+    if k == .backspace && s.command!.isEmpty { s.command = nil; return [] }  // as in vi: leaves the line
+    if editLine(&s.command, k) { return [] }
     switch k {
-    case .escape:
-        s.command = nil
-        return []
-    case .backspace:
-        if s.command!.isEmpty { s.command = nil } else { s.command!.removeLast() }
-        return []
-    case .char(let c):
-        s.command!.append(c)
-        return []
     case .enter:
         let text = s.command!.trimmingCharacters(in: .whitespaces)
         s.command = nil
@@ -333,11 +318,21 @@ private func scroll(_ s: inout AppState, by n: Int) -> [Effect] {
     return [.reload]
 }
 
-private func editFilter(_ s: inout AppState, _ k: Key) -> [Effect] {
+/// Line editing shared by the filter, search and command bars: a character is typed, Backspace
+/// deletes the last one, Esc closes the bar. False for any other key (the bar's own business).
+private func editLine(_ text: inout String?, _ k: Key) -> Bool {
     switch k {
-    case .escape:
-        s.input = nil
-        return []
+    case .char(let c): text!.append(c)
+    case .backspace where !text!.isEmpty: text!.removeLast()
+    case .escape: text = nil
+    default: return false
+    }
+    return true
+}
+
+private func editFilter(_ s: inout AppState, _ k: Key) -> [Effect] {
+    if editLine(&s.input, k) { return [] }
+    switch k {
     case .enter:
         let text = s.input!.trimmingCharacters(in: .whitespaces)
         s.input = nil
@@ -350,10 +345,6 @@ private func editFilter(_ s: inout AppState, _ k: Key) -> [Effect] {
         s.follow = true
         return [.reload]
     case .backspace:
-        if !s.input!.isEmpty {
-            s.input!.removeLast()
-            return []
-        }
         // Backspace on an empty bar pops the last filter.
         guard !s.filters.isEmpty else { return [] }
         s.filters.removeLast()
@@ -374,9 +365,6 @@ private func editFilter(_ s: inout AppState, _ k: Key) -> [Effect] {
             s.historyIndex = nil
             s.input = ""
         }
-        return []
-    case .char(let c):
-        s.input!.append(c)
         return []
     default:
         return []

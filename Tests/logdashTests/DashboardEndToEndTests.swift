@@ -57,6 +57,14 @@ final class Tmux {
     func press(_ keys: String...) throws { try tmux(["send-keys", "-t", "main"] + keys) }
     func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", "main"]) }
 
+    /// Runs logdash in the pane's shell with these arguments, then waits for `ready`.
+    @discardableResult
+    func launch(_ args: [String], then shell: String = "", until what: String, _ ready: (String) -> Bool) throws -> String {
+        try type(([CommandLineTests.binary] + args).map { "'\($0)'" }.joined(separator: " ") + shell)
+        try press("Enter")
+        return try wait(what, ready)
+    }
+
     /// Polls the screen until `ok` holds (10 s at most); the last screen either way.
     func wait(_ what: String, _ ok: (String) -> Bool) throws -> String {
         let deadline = Date().addingTimeInterval(10)
@@ -73,9 +81,9 @@ final class Tmux {
 @Suite(.serialized) struct DashboardEndToEndTests {
     @Test func liveTailFiltersAndQuitsRestoringTheTerminal() throws {
         let t = try Tmux()
-        try t.type("'\(CommandLineTests.binary)' 'demo://?rate=200'; echo EXIT=$?")
-        try t.press("Enter")
-        let first = try t.wait("records and the status bar") { $0.contains("FOLLOW") && $0.contains(" INFO ") && $0.contains("/s") }
+        let first = try t.launch(["demo://?rate=200"], then: "; echo EXIT=$?", until: "records and the status bar") {
+            $0.contains("FOLLOW") && $0.contains(" INFO ") && $0.contains("/s")
+        }
         #expect(first.contains("demo://?rate=200"))
         try t.press("f")
         try t.type("level = 'error'")
@@ -94,9 +102,7 @@ final class Tmux {
 
     @Test func aBadFilterShowsTheEnginesErrorAndChangesNothing() throws {
         let t = try Tmux()
-        try t.type("'\(CommandLineTests.binary)' 'demo://?rate=100'")
-        try t.press("Enter")
-        _ = try t.wait("the tail") { $0.contains("FOLLOW") }
+        try t.launch(["demo://?rate=100"], until: "the tail") { $0.contains("FOLLOW") }
         try t.press("f")
         try t.type("staus >= 500")
         try t.press("Enter")
@@ -110,9 +116,7 @@ final class Tmux {
 
     @Test func searchScrollsToTheNearestMatchAndPauses() throws {
         let t = try Tmux()
-        try t.type("'\(CommandLineTests.binary)' 'demo://?lines=3000'")
-        try t.press("Enter")
-        _ = try t.wait("the loaded demo") { $0.contains("3000 rec") }
+        try t.launch(["demo://?lines=3000"], until: "the loaded demo") { $0.contains("3000 rec") }
         try t.press("/")
         try t.type("timeout")
         try t.press("Enter")
@@ -140,9 +144,7 @@ final class Tmux {
         try (#"{"ts":"2026-11-27T14:00:01Z","level":"info","msg":"not me"}"# + "\n" + last + "\n").write(to: f, atomically: true, encoding: .utf8)
         let t = try Tmux()
         try t.tmux(["set-option", "-g", "set-clipboard", "on"])
-        try t.type("'\(CommandLineTests.binary)' '\(f.path)'")
-        try t.press("Enter")
-        _ = try t.wait("the records") { $0.contains("copy me") }
+        try t.launch([f.path], until: "the records") { $0.contains("copy me") }
         try t.press("y")
         _ = try t.wait("the notice") { $0.contains("copied \(last.utf8.count) bytes") }
         #expect(try t.tmux(["show-buffer"]) == last)
@@ -156,9 +158,7 @@ final class Tmux {
         try "2026-11-27T14:00:00Z ERROR \u{1B}[31mRED\u{1B}[0m \u{1B}]2;pwned\u{07} title \u{1B}[2J done\n".write(to: f, atomically: true, encoding: .utf8)
         let t = try Tmux()
         try t.tmux(["select-pane", "-t", "main", "-T", "logdash-test"])
-        try t.type("'\(CommandLineTests.binary)' '\(f.path)'")
-        try t.press("Enter")
-        let s = try t.wait("the hostile line, made visible") { $0.contains("^[[31mRED^[[0m ^[]2;pwned^G title ^[[2J done") }
+        let s = try t.launch([f.path], until: "the hostile line, made visible") { $0.contains("^[[31mRED^[[0m ^[]2;pwned^G title ^[[2J done") }
         #expect(s.contains(" ERROR "))
         #expect(try t.tmux(["display-message", "-p", "-t", "main", "#{pane_title}"]).trimmingCharacters(in: .whitespacesAndNewlines) == "logdash-test")
         try t.press("q")
