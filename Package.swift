@@ -11,6 +11,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw", providers: [.apt(["libncurses-dev"])]),
@@ -20,7 +21,11 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Tests/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "LogdashEngine",
-            dependencies: ["CZlib", "CPCRE2", .product(name: "Yams", package: "Yams")]
+            dependencies: [
+                "CZlib", "CPCRE2", .product(name: "Yams", package: "Yams"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .target(name: "LogdashUI", dependencies: ["LogdashEngine", .product(name: "Yams", package: "Yams")]),
         .target(name: "LogdashTerminal", dependencies: ["LogdashUI", "CNcursesw"]),

@@ -18,6 +18,7 @@ struct DashboardCommand: ParsableCommand {
     )
 
     @OptionGroup var input: InputOptions
+    @OptionGroup var live: LiveOptions
 
     @Flag(help: "Draw with ASCII only (also chosen when the locale is not UTF-8).")
     var ascii = false
@@ -39,59 +40,39 @@ struct DashboardCommand: ParsableCommand {
         let (themes, themeProblems) = Theme.available(configHome: configHome)
         let chosen = try theme.map { try Theme.resolve($0, among: themes) } ?? themes[0]
         guard isatty(1) != 0 else { throw TerminalError.noTerminal }
-        let specs = try input.sources(sources, config: config, liveDemo: true)
-        if specs.contains(.stdin) && isatty(0) == 0 {
+        let specs = try input.liveSources(sources, config: config)
+        if specs.contains(.stdin) {
             // Keys come from the terminal, so logs on a pipe cannot be read from the same stdin.
             throw ValidationError("the dashboard reads keys from the terminal; to view piped logs use 'logdash cat -'")
         }
         let store = Store()
-        let ingest = Ingest(specs: specs, options: options, store: store)
-        ingest.start()
+        let notices = Notices()
+        let pipeline = Pipeline(store: store, load: options, settings: try live.settings(config: config), report: notices.add)
+        try pipeline.start(specs)
+        defer { pipeline.stop() }
         let screen = try Screen(forceASCII: ascii, noColor: noColor, theme: chosen)
         defer { screen.close() }
-        var app = DashboardLoop(screen: screen, store: store, ingest: ingest, sources: specs.map(\.name),
+        var app = DashboardLoop(screen: screen, store: store, pipeline: pipeline, notices: notices, sources: specs.map(\.url),
                                 themes: themes.contains(chosen) ? themes : [chosen] + themes, theme: chosen)
         if let problem = themeProblems.first { app.state.notice = problem }
         app.run()
     }
 }
 
-/// Reads the sources into the store on a thread of its own, so the UI never waits for it.
-final class Ingest: @unchecked Sendable {  // `failure` is guarded by `lock`
-    let specs: [SourceSpec]
-    let options: LoadOptions
-    let store: Store
+/// The notices live ingest reports (a listener's address, a file waiting to appear, a
+/// source that failed), for the status line.
+final class Notices: @unchecked Sendable {  // guarded by `lock`
     private let lock = NSLock()
-    private var failure: String?
+    private var pending: [String] = []
 
-    init(specs: [SourceSpec], options: LoadOptions, store: Store) {
-        self.specs = specs
-        self.options = options
-        self.store = store
-    }
+    func add(_ s: String) { lock.lock(); pending.append(s); lock.unlock() }
 
-    func start() {
-        var withReferences = options
-        withReferences.rawByReference = true
-        let options = withReferences
-        let thread = Thread { [self] in
-            for spec in specs {
-                do {
-                    _ = try SourceLoader.run(spec, options: options, prepare: { Segment($0) }, deliver: { self.store.append($0) })
-                } catch {
-                    lock.lock(); failure = "\(error)"; lock.unlock()
-                }
-            }
-        }
-        thread.start()
-    }
-
-    /// The last error a source gave, once.
-    func takeFailure() -> String? {
+    /// The latest notice, once.
+    func take() -> String? {
         lock.lock(); defer { lock.unlock() }
-        let f = failure
-        failure = nil
-        return f
+        let last = pending.last
+        pending = []
+        return last
     }
 }
 
@@ -100,7 +81,8 @@ final class Ingest: @unchecked Sendable {  // `failure` is guarded by `lock`
 struct DashboardLoop {
     let screen: Screen
     let store: Store
-    let ingest: Ingest
+    let pipeline: Pipeline
+    let notices: Notices
     var state: AppState
     private var lastGoodFilters: [String] = []
     private var lastRows = -1
@@ -109,10 +91,11 @@ struct DashboardLoop {
     private let themes: [Theme]
     private var themeIndex: Int
 
-    init(screen: Screen, store: Store, ingest: Ingest, sources: [String], themes: [Theme], theme: Theme) {
+    init(screen: Screen, store: Store, pipeline: Pipeline, notices: Notices, sources: [String], themes: [Theme], theme: Theme) {
         self.screen = screen
         self.store = store
-        self.ingest = ingest
+        self.pipeline = pipeline
+        self.notices = notices
         self.themes = themes
         themeIndex = themes.firstIndex(of: theme) ?? 0
         let (w, h) = screen.size
@@ -132,7 +115,7 @@ struct DashboardLoop {
                 case .key(let k): reload = handle(.key(k)) || reload
                 }
             }
-            if let failure = ingest.takeFailure() { state.notice = failure }  // a source that could not be read
+            if let notice = notices.take() { state.notice = notice }  // a listener's address, a source that failed
             let now = Date()
             if reload || now.timeIntervalSince(lastLoad) >= 0.1 {
                 load(force: reload)

@@ -16,7 +16,7 @@ struct Logdash: ParsableCommand {
             logdash reads the live demo stream.
             """,
         version: version,
-        subcommands: [DashboardCommand.self, Cat.self, Inspect.self, QueryCommand.self],
+        subcommands: [DashboardCommand.self, IngestCommand.self, Cat.self, Inspect.self, QueryCommand.self],
         defaultSubcommand: DashboardCommand.self
     )
 }
@@ -68,5 +68,18 @@ struct InputOptions: ParsableArguments {
             return [.demo(try DemoOptions(url: url))]
         }
         return try names.flatMap { try SourceSpec.parse($0) }
+    }
+
+    /// The sources to follow: those named, else the config's, else the live demo stream (with
+    /// a hint on stderr). Files need not exist yet.
+    func liveSources(_ args: [String], config: Config) throws -> [LiveSource] {
+        let names = args.isEmpty ? config.sources : args
+        if names.isEmpty {
+            if isatty(0) == 0 { return [.stdin] }
+            let url = "demo://?rate=50"
+            FileHandle.standardError.write(Data("logdash: no sources given, reading the built-in demo stream \(url); Ctrl-C stops it (try 'logdash FILE…' or 'logdash --help')\n".utf8))
+            return [.demo(try DemoOptions(url: url))]
+        }
+        return try names.map { try LiveSource.parse($0) }
     }
 }

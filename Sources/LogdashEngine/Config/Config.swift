@@ -1,6 +1,17 @@
 import Foundation
 import Yams
 
+/// The config's `ingest` keys (the command-line options of the same names win).
+public struct IngestConfig: Sendable {
+    public var bufferSize: Int?
+    public var bufferInterval: Int64?
+    public var bufferMax: Int?
+    public var authToken: String?
+    public var allow: [String] = []
+    public var maxConnections: Int?
+    public var idleTimeout: Int64?
+}
+
 /// The settings from a YAML config file (`--config FILE`, by default
 /// `$XDG_CONFIG_HOME/logdash/config.yaml`).
 ///
@@ -13,18 +24,28 @@ import Yams
 ///     regex: '^(?<ts>\S+ \S+) \[(?<level>\w+)\] (?<message>.*)$'
 ///     timestamp_format: '%Y-%m-%d %H:%M:%S'
 ///     fields: { status: int, latency: double }
+/// ingest:
+///   buffer_size: 1M       # hand a batch to parsing at this size …
+///   buffer_interval: 20ms # … or at this age
+///   buffer_max: 64M       # the bound: beyond it sources are pushed back
+///   auth_token: s3cret    # HTTP sources need 'Authorization: Bearer s3cret'
+///   allow: [10.0.0.0/8]   # networks listeners accept
+///   max_connections: 1024
+///   idle_timeout: 5m
 /// ```
 public struct Config: Sendable {
     public var maxRecordBytes: Int?
     public var format: String?
     public var sources: [String] = []
     public var formats: [RegexFormat] = []
+    public var ingest = IngestConfig()
     /// The file this came from, nil for the built-in defaults.
     public var path: String?
 
     public init() {}
 
-    static let topKeys = ["max_record_bytes", "format", "sources", "formats"]
+    static let topKeys = ["max_record_bytes", "format", "sources", "formats", "ingest"]
+    static let ingestKeys = ["buffer_size", "buffer_interval", "buffer_max", "auth_token", "allow", "max_connections", "idle_timeout"]
     static let formatKeys = ["regex", "timestamp_field", "timestamp_format", "level_field", "message_field", "fields",
                              "multiline", "samples"]
 
@@ -96,11 +117,46 @@ public struct Config: Sendable {
                     }
                     config.formats.append(try parseFormat(name, nv, fail))
                 }
+            case "ingest":
+                config.ingest = try parseIngest(v, fail)
             default:
                 throw fail(key, k, "unknown key; known keys: \(topKeys.joined(separator: ", "))")
             }
         }
         return config
+    }
+
+    private static func parseIngest(_ node: Node, _ fail: (String, Node?, String) -> ConfigError) throws -> IngestConfig {
+        guard let m = node.mapping else { throw fail("ingest", node, "must be a mapping (buffer_size, buffer_interval, …)") }
+        var c = IngestConfig()
+        for (k, v) in m {
+            guard let key = k.string else { throw fail("ingest", k, "keys must be strings") }
+            let at = "ingest.\(key)"
+            switch key {
+            case "buffer_size", "buffer_max":
+                guard let text = v.scalar?.string, let n = ByteSize.parse(text), n > 0 else { throw fail(at, v, "must be a size such as 512k, 4M or 1G") }
+                if key == "buffer_size" { c.bufferSize = n } else { c.bufferMax = n }
+            case "buffer_interval", "idle_timeout":
+                guard let text = v.scalar?.string, let ns = TimeSpan.parseNanos(text) else { throw fail(at, v, "must be a duration such as 20ms, 1s or 5m") }
+                if key == "buffer_interval" { c.bufferInterval = ns } else { c.idleTimeout = ns }
+            case "auth_token":
+                guard let s = v.string, !s.isEmpty else { throw fail(at, v, "must be a non-empty string") }
+                c.authToken = s
+            case "allow":
+                let items = v.sequence.map(Array.init) ?? (v.scalar != nil ? [v] : [])
+                guard !items.isEmpty else { throw fail(at, v, "must be a list of networks such as 10.0.0.0/8") }
+                c.allow = try items.map { item in
+                    guard let s = item.string, (try? CIDR(s)) != nil else { throw fail(at, item, "'\(item.string ?? "")' is not an address or network such as 10.0.0.0/8") }
+                    return s
+                }
+            case "max_connections":
+                guard let n = v.int, n > 0 else { throw fail(at, v, "must be a whole number of at least 1") }
+                c.maxConnections = n
+            default:
+                throw fail(at, k, "unknown key; known keys: \(ingestKeys.joined(separator: ", "))")
+            }
+        }
+        return c
     }
 
     private static func parseFormat(_ name: String, _ node: Node,

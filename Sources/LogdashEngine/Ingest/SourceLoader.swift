@@ -22,6 +22,13 @@ public struct LoadOptions: Sendable {
         self.now = now
     }
 
+    /// Nanoseconds on a clock that never jumps (for intervals, not for records).
+    @Sendable public static func monotonicClock() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * Timestamp.nanosPerSecond + Int64(ts.tv_nsec)
+    }
+
     @Sendable public static func wallClock() -> Int64 {
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
@@ -74,8 +81,30 @@ public enum SourceLoader {
         try run(mapped: data, name: name, options: options, prepare: { $0 }, onBatch: onBatch)
     }
 
+    /// The bytes a followed file has when it is first opened, parsed in place like a whole file
+    /// (raw lines kept as offsets into it), except that an unfinished last line is left for the
+    /// follower to read with what comes after it. Returns the result and the bytes used.
+    static func runPrefix<T>(path: String, name: String, options: LoadOptions, prepare: @escaping @Sendable (RecordBatch) -> T,
+                             deliver: (T) throws -> Void) throws -> (LoadResult, Int)? {
+        guard let mapped = try MappedFile(path: path) else { return nil }
+        let rawFile = try RawFile(path: path)
+        var used = 0
+        let result = try withExtendedLifetime(mapped) {
+            try run(mapped: mapped.bytes, name: name, options: options, rawFile: rawFile, isFinal: false, used: &used,
+                    prepare: prepare, onBatch: deliver)
+        }
+        return (result, used)
+    }
+
     static func run<T>(mapped data: UnsafeBufferPointer<UInt8>, name: String, options: LoadOptions, rawFile: RawFile? = nil,
                        prepare: @escaping @Sendable (RecordBatch) -> T, onBatch: (T) throws -> Void) throws -> LoadResult {
+        var used = 0
+        return try run(mapped: data, name: name, options: options, rawFile: rawFile, isFinal: true, used: &used, prepare: prepare, onBatch: onBatch)
+    }
+
+    static func run<T>(mapped data: UnsafeBufferPointer<UInt8>, name: String, options: LoadOptions, rawFile: RawFile?, isFinal: Bool,
+                       used consumed: inout Int, prepare: @escaping @Sendable (RecordBatch) -> T,
+                       onBatch: (T) throws -> Void) throws -> LoadResult {
         var state = try RoundState(name: name, options: options, workers: options.workers, prepare: prepare)
         state.rawReference = rawFile.map { RawReference(file: $0, base: data.baseAddress!) }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
@@ -85,11 +114,13 @@ public enum SourceLoader {
         var window = roundBytes
         while pos < data.count {
             let end = min(data.count, pos + window)
-            let final = end == data.count
+            let atEnd = end == data.count
+            let final = atEnd && isFinal
             // A multi-line record longer than the window: widen it (up to 64 MiB) before giving up.
-            let canGrow = !final && window < 64 << 20
+            let canGrow = !atEnd && window < 64 << 20
             let used = try state.parse(UnsafeBufferPointer(rebasing: data[pos..<end]), final: final, canGrow: canGrow, onBatch: onBatch)
             if used == 0 && canGrow { window *= 2; continue }
+            if used == 0 && atEnd { break }  // an unfinished last line, left for later
             window = roundBytes
             pos += used
             // Every value of the parsed bytes has been copied out (or is read from the file by
@@ -100,6 +131,7 @@ public enum SourceLoader {
                 released = upTo
             }
         }
+        consumed = pos
         return state.result
     }
 

@@ -54,13 +54,22 @@ public struct QueryEngine: Sendable {
         }
     }
 
+    /// The tables a query can name.
+    public static let tables = ["logs", "errors", "internal_metrics"]
+
     public func execute(_ sql: String) throws -> ResultSet {
         switch try SQLParser.parse(sql) {
         case .showTables:
-            return ResultSet(columns: ["table"], rows: [[.string("errors")], [.string("logs")]])
+            return ResultSet(columns: ["table"], rows: QueryEngine.tables.sorted().map { [.string($0)] })
         case .describe(let table, let p):
-            guard table.lowercased() == "logs" || table.lowercased() == "errors" else {
-                throw QueryError(.unknownTable, "unknown table '\(table)'; tables are logs and errors", at: p)
+            guard QueryEngine.tables.contains(table.lowercased()) else {
+                throw QueryError(.unknownTable, "unknown table '\(table)'; tables are \(QueryEngine.tables.joined(separator: ", "))", at: p)
+            }
+            if table.lowercased() == "internal_metrics" {
+                let m = snapshot.internalMetrics
+                return ResultSet(columns: ["column", "type", "non_null"], rows: m.columns.enumerated().map { k, c in
+                    [.string(c), .string(IngestMetrics.types[k].description), .int(Int64(m.rows.filter { $0[k] != .null }.count))]
+                })
             }
             if table.lowercased() == "errors" {
                 let e = errorsRelation()
@@ -130,7 +139,11 @@ public struct QueryEngine: Sendable {
                 explain.append("scan errors (\(e.rows.count) rows)")
                 return .rows(e)
             }
-            throw QueryError(.unknownTable, "unknown table '\(name)'" + ExprCompiler.suggestion(for: n, among: ["logs", "errors"] + Array(ctes.keys)), at: p)
+            if n == "internal_metrics" {
+                explain.append("scan internal_metrics (\(snapshot.internalMetrics.rows.count) rows)")
+                return .rows(snapshot.internalMetrics)
+            }
+            throw QueryError(.unknownTable, "unknown table '\(name)'" + ExprCompiler.suggestion(for: n, among: QueryEngine.tables + Array(ctes.keys)), at: p)
         case .subquery(let q, _)?:
             return .rows(try run(q, ctes: ctes, explain: &explain))
         }

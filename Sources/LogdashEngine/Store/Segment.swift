@@ -229,14 +229,21 @@ public final class Segment: Sendable {
     /// Fields the records had but a projection left out of the store.
     public let skippedFieldNames: [String]
 
-    public init(_ batch: RecordBatch) {
+    init(rowCount: Int, source: String, columns: [String: SegmentColumn], flags: [RecordFlags], minTs: Int64, maxTs: Int64,
+         skippedFieldNames: [String]) {
+        self.rowCount = rowCount
+        self.source = source
+        self.columns = columns
+        self.flags = flags
+        self.minTs = minTs
+        self.maxTs = maxTs
+        self.skippedFieldNames = skippedFieldNames
+    }
+
+    public convenience init(_ batch: RecordBatch) {
         var b = batch
         b.finish()
-        skippedFieldNames = b.skippedFieldNames
         let n = b.count
-        rowCount = n
-        source = b.source
-        flags = b.flags
         var cols: [String: SegmentColumn] = [:]
         cols["ts"] = SegmentColumn(type: .timestamp, ints: b.ts, validity: nil, rows: n)
         cols["ingest_ts"] = SegmentColumn(type: .timestamp, ints: b.ingestTs, validity: nil, rows: n)
@@ -262,9 +269,8 @@ public final class Segment: Sendable {
         for f in b.fields where cols[f.name] == nil && f.nonNullCount > 0 {
             cols[f.name] = SegmentColumn(f, rows: n)
         }
-        columns = cols
-        minTs = b.ts.min() ?? 0
-        maxTs = b.ts.max() ?? 0
+        self.init(rowCount: n, source: b.source, columns: cols, flags: b.flags, minTs: b.ts.min() ?? 0, maxTs: b.ts.max() ?? 0,
+                  skippedFieldNames: b.skippedFieldNames)
     }
 }
 
@@ -273,3 +279,89 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+extension Segment {
+    /// One segment holding the rows of `parts` (of one source) in order: the store merges the
+    /// small segments live ingest seals, so that a long quiet stream does not leave thousands
+    /// of tiny segments for every query to visit.
+    public convenience init(merging parts: [Segment]) {
+        precondition(!parts.isEmpty)
+        var names: [String] = []
+        var seen: Set<String> = []
+        for p in parts {
+            for n in CoreColumn.names + p.columns.keys.sorted() where p.columns[n] != nil && !seen.contains(n) {
+                seen.insert(n); names.append(n)
+            }
+        }
+        var cols: [String: SegmentColumn] = [:]
+        for n in names { cols[n] = SegmentColumn(concatenating: parts.map { ($0.columns[n], $0.rowCount) }) }
+        var skipped = Set<String>()
+        for p in parts { skipped.formUnion(p.skippedFieldNames) }
+        self.init(rowCount: parts.reduce(0) { $0 + $1.rowCount }, source: parts[0].source, columns: cols,
+                  flags: parts.flatMap(\.flags), minTs: parts.map(\.minTs).min()!, maxTs: parts.map(\.maxTs).max()!,
+                  skippedFieldNames: skipped.sorted())
+    }
+}
+
+extension SegmentColumn {
+    /// The rows of several columns one after another (a missing column reads NULL); types that
+    /// disagree widen as the schema does: int and double to double, anything else to text.
+    convenience init(concatenating parts: [(SegmentColumn?, Int)]) {
+        let rows = parts.reduce(0) { $0 + $1.1 }
+        let type = parts.compactMap { $0.0?.type }.reduce(ColumnType.null) { $0.widened(with: $1) }
+        var validity = [UInt64](repeating: 0, count: rows / 64 + 1)
+        var row = 0
+        func eachRow(_ body: (SegmentColumn, Int) -> Void) {
+            for (col, n) in parts {
+                if let col { for r in 0..<n where col.isValid(r) { validity[(row + r) >> 6] |= 1 << UInt64((row + r) & 63); body(col, r) } }
+                row += n
+            }
+        }
+        switch type {
+        case .null:
+            self.init(type: .null, validity: validity, rows: rows)
+        case .int, .bool, .timestamp:
+            var ints = [Int64](repeating: 0, count: rows)
+            eachRow { c, r in ints[row + r] = c.ints[r] }
+            self.init(type: type, ints: ints, validity: validity, rows: rows)
+        case .double:
+            var doubles = [Double](repeating: 0, count: rows)
+            eachRow { c, r in doubles[row + r] = c.type == .double ? c.doubles[r] : Double(c.ints[r]) }
+            self.init(type: .double, doubles: doubles, validity: validity, rows: rows)
+        case .string:
+            var texts = [String?](repeating: nil, count: rows)
+            eachRow { c, r in
+                let v = c.value(at: r)
+                if case .string(let s) = v { texts[row + r] = s } else { texts[row + r] = v.description }
+            }
+            // Dictionary-encoded when values repeat enough, as when a batch is sealed.
+            var dict: [String: UInt32] = [:]
+            var entries: [String] = []
+            var codes = [UInt32](repeating: SegmentColumn.nullCode, count: rows)
+            let maxDistinct = Swift.max(16, rows / 4)
+            var plain = parts.contains { $0.0.map { !$0.isDictionary && $0.type == .string } ?? false }
+            if !plain {
+                for (i, t) in texts.enumerated() {
+                    guard let t else { continue }
+                    if let c = dict[t] { codes[i] = c; continue }
+                    if entries.count >= maxDistinct { plain = true; break }
+                    dict[t] = UInt32(entries.count)
+                    codes[i] = UInt32(entries.count)
+                    entries.append(t)
+                }
+            }
+            if !plain {
+                self.init(type: .string, codes: codes, dictionary: entries, validity: nil, rows: rows)
+            } else {
+                var offsets: [UInt32] = [0]
+                var bytes: [UInt8] = []
+                offsets.reserveCapacity(rows + 1)
+                for t in texts {
+                    if let t { bytes.append(contentsOf: t.utf8) }
+                    offsets.append(UInt32(bytes.count))
+                }
+                self.init(type: .string, offsets: offsets, bytes: bytes, validity: validity, rows: rows)
+            }
+        }
+    }
+}

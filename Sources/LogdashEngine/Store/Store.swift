@@ -23,6 +23,8 @@ public struct StoreSnapshot: Sendable {
     public var skippedNames: [String] = []
     /// Records no format fitted (the `errors` table's unparsed ones).
     public var unparsedCount = 0
+    /// The `internal_metrics` table: what live ingest measured of itself, interval by interval.
+    public var internalMetrics = ResultSet(columns: IngestMetrics.columns, rows: [])
 
     public func column(_ name: String) -> SchemaColumn? {
         schema.first { $0.name.lowercased() == name.lowercased() }
@@ -37,6 +39,14 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
     private var rows = 0
     private var skipped: Set<String> = []
     private var unparsed = 0
+    private var metricRows: [[Value]] = []
+    /// Per source, the small segments live ingest appended since the last merge (newest last).
+    private var recent: [String: [Segment]] = [:]
+
+    /// A source's recent small segments are merged once there are this many …
+    static let mergeCount = 32
+    /// … and stop being merged with newer ones once they hold this many rows.
+    static let mergeRows = 65536
 
     public init() {}
 
@@ -71,6 +81,36 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
         }
     }
 
+    /// Appends a segment from live ingest: small segments of a source are merged, a few dozen at
+    /// a time, into larger ones, so that a trickle of lines does not become thousands of tiny
+    /// segments. Called from one thread (the parse stage); queries see either the small
+    /// segments or the merged one, never both.
+    public func appendLive(_ seg: Segment) {
+        append(seg)
+        guard seg.rowCount < Store.mergeRows else { return }
+        lock.lock()
+        var list = recent[seg.source, default: []]
+        list.append(seg)
+        recent[seg.source] = list
+        lock.unlock()
+        guard list.count >= Store.mergeCount else { return }
+        let merged = Segment(merging: list)  // outside the lock: queries go on meanwhile
+        lock.lock()
+        defer { lock.unlock() }
+        let ids = Set(list.map { ObjectIdentifier($0) })
+        if let first = segments.firstIndex(where: { ids.contains(ObjectIdentifier($0)) }) {
+            segments.removeAll { ids.contains(ObjectIdentifier($0)) }
+            segments.insert(merged, at: first)
+        }
+        recent[seg.source] = merged.rowCount < Store.mergeRows ? [merged] : []
+    }
+
+    /// Adds rows to the `internal_metrics` table.
+    public func appendMetrics(_ rows: [[Value]]) {
+        lock.lock(); defer { lock.unlock() }
+        metricRows.append(contentsOf: rows)
+    }
+
     /// The parse buffers of a load are freed by now: ask glibc (`malloc_trim`, looked up at run
     /// time since Swift does not import <malloc.h>) to hand their pages back to the system.
     static func returnFreedMemory() {
@@ -88,6 +128,7 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
         var snap = StoreSnapshot(segments: segments, rowCount: rows, schema: schema)
         snap.skippedNames = skipped.filter { name in !schema.contains { $0.name == name } }.sorted()
         snap.unparsedCount = unparsed
+        snap.internalMetrics.rows = metricRows
         return snap
     }
 

@@ -1,0 +1,42 @@
+import Foundation
+
+/// Sizes as people write them: `4096`, `512k`, `4M`, `1G`, `64MiB` (powers of 1024).
+public enum ByteSize {
+    public static func parse(_ text: String) -> Int? {
+        var t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        for suffix in ["ib", "b"] where t.hasSuffix(suffix) && t.count > suffix.count { t.removeLast(suffix.count); break }
+        let scale: Int
+        switch t.last {
+        case "k": scale = 1 << 10
+        case "m": scale = 1 << 20
+        case "g": scale = 1 << 30
+        default: scale = 1
+        }
+        if scale > 1 { t.removeLast() }
+        guard let v = Double(t), v >= 0, v * Double(scale) < Double(Int.max / 2) else { return nil }
+        return Int(v * Double(scale))
+    }
+
+    /// `1.5 MB`, `12 KB`, `900 B`.
+    public static func format(_ n: Int) -> String {
+        let units = ["B", "KB", "MB", "GB", "TB"]
+        var v = Double(n), u = 0
+        while v >= 1024 && u < units.count - 1 { v /= 1024; u += 1 }
+        return u == 0 ? "\(n) B" : String(format: v < 10 ? "%.1f %@" : "%.0f %@", v, units[u])
+    }
+}
+
+/// Spans of time as people write them: `250ms`, `20ms`, `1.5s`, `5m`, `2h`, `1d`; a bare
+/// number is seconds.
+public enum TimeSpan {
+    public static func parseNanos(_ text: String) -> Int64? {
+        let t = text.trimmingCharacters(in: .whitespaces).lowercased()
+        let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9), ("d", 86400e9)]
+        for (suffix, scale) in units where t.hasSuffix(suffix) {
+            guard let v = Double(t.dropLast(suffix.count)), v >= 0, v * scale < 9e18 else { return nil }
+            return Int64(v * scale)
+        }
+        guard let v = Double(t), v >= 0, v < 9e9 else { return nil }
+        return Int64(v * 1e9)
+    }
+}

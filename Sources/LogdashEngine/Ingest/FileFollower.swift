@@ -1,0 +1,286 @@
+import Foundation
+
+/// Follows files `tail -F` style: reads each matching file from its start, then what is
+/// appended, and keeps going through rotation.
+///
+/// - Rename rotation (`app.log` → `app.log.1`, a new `app.log`): the old file is read to its
+///   end (and for a while longer, for a writer that has not reopened yet), then the new one
+///   from its start. Files are told apart by device and inode, so a rotated file that still
+///   matches a glob is not read twice.
+/// - Copy-truncate: a file shorter than what was read is read again from its start. Lines
+///   written between the last read and the truncation are lost — the method's inherent race.
+/// - Deletion and re-creation, files that do not exist yet, new files matching a glob: found
+///   on the next look.
+///
+/// It waits on inotify (the directories of the patterns), and looks again every second as a
+/// fallback (globbed directories, file systems without inotify). With nothing written it
+/// sleeps.
+final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` only writes the eventfd
+    private let pipeline: Pipeline
+    private let patterns: [String]
+    private var tails: [Tail] = []
+    private let inotify: Int32
+    /// A pipe `stop` writes to, to end the wait at once.
+    private let wake: Int32
+    private let wakeWriter: Int32
+    private var watches: [String: Int32] = [:]
+    private var stopRequested = false
+    private let stopLock = NSLock()
+    private let stopped = DispatchSemaphore(value: 0)
+    private var warnedMissing: Set<String> = []
+    /// Rotated files are read for this long after they last grew, then closed.
+    static let retireAfter: Int64 = 2_000_000_000
+    static let chunkBytes = 1 << 20
+
+    private final class Tail {
+        let fd: Int32
+        let dev: UInt64
+        let ino: UInt64
+        var path: String
+        let source: String
+        var offset: Int64 = 0
+        let stream: Int
+        /// When it stopped matching its pattern (rotated away or deleted); nil while current.
+        var retired: Int64?
+        var lastGrowth: Int64
+        var gzip: Bool
+
+        init(fd: Int32, dev: UInt64, ino: UInt64, path: String, source: String, stream: Int, now: Int64, gzip: Bool) {
+            self.fd = fd; self.dev = dev; self.ino = ino; self.path = path; self.source = source
+            self.stream = stream; lastGrowth = now; self.gzip = gzip
+        }
+    }
+
+    init(pipeline: Pipeline, patterns: [String]) {
+        self.pipeline = pipeline
+        self.patterns = patterns
+        inotify = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
+        var fds: [Int32] = [-1, -1]
+        _ = pipe(&fds)
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC); _ = fcntl(fd, F_SETFL, O_NONBLOCK) }
+        wake = fds[0]
+        wakeWriter = fds[1]
+    }
+
+    deinit {
+        if inotify >= 0 { close(inotify) }
+        close(wake)
+        close(wakeWriter)
+    }
+
+    func stop() {
+        stopLock.lock(); stopRequested = true; stopLock.unlock()
+        var one: UInt8 = 1
+        _ = write(wakeWriter, &one, 1)
+    }
+
+    func waitStopped() { stopped.wait(); stopped.signal() }
+
+    private var shouldStop: Bool {
+        stopLock.lock(); defer { stopLock.unlock() }
+        return stopRequested
+    }
+
+    func run() {
+        defer { stopped.signal() }
+        let follow = pipeline.settings.follow
+        scan(rescan: true)
+        while follow && !shouldStop {
+            let changed = waitForEvents(timeoutMs: tails.contains { $0.retired != nil } ? 250 : 1000)
+            if shouldStop { break }
+            scan(rescan: changed)
+        }
+        // Read what is there now, then end every stream.
+        if !shouldStop { readAll() }
+        for t in tails { finish(t) }
+        tails = []
+    }
+
+    /// Waits for inotify events or the timeout; true when files may have appeared, moved or
+    /// gone (anything but writes), which calls for matching the patterns again.
+    private func waitForEvents(timeoutMs: Int32) -> Bool {
+        var fds = [pollfd(fd: wake, events: Int16(POLLIN), revents: 0)]
+        if inotify >= 0 { fds.append(pollfd(fd: inotify, events: Int16(POLLIN), revents: 0)) }
+        let n = poll(&fds, nfds_t(fds.count), inotify >= 0 ? timeoutMs : 250)
+        if n <= 0 { return true }  // the timer: look at everything
+        guard inotify >= 0, fds[1].revents != 0 else { return false }
+        var structural = false
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let got = Glibc.read(inotify, &buf, buf.count)
+            if got <= 0 { break }
+            var p = 0
+            while p + 16 <= got {
+                let mask = buf.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: p + 4, as: UInt32.self) }
+                let len = buf.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: p + 12, as: UInt32.self) }
+                if mask & UInt32(IN_MODIFY) == 0 { structural = true }
+                p += 16 + Int(len)
+            }
+        }
+        return structural
+    }
+
+    private func readAll() {
+        for t in tails { read(t) }
+        updateLag()
+    }
+
+    /// Matches the patterns again when `rescan` (new files, rotation), then reads what every
+    /// file has gained.
+    private func scan(rescan: Bool) {
+        let now = LoadOptions.monotonicClock()
+        if rescan {
+            var current: Set<String> = []  // "dev:ino" of files the patterns name now
+            for pattern in patterns {
+                watchDirectory(of: pattern)
+                let paths = FileFollower.expand(pattern)
+                if paths.isEmpty {
+                    if !warnedMissing.contains(pattern) {
+                        warnedMissing.insert(pattern)
+                        pipeline.report("\(pattern): no such file yet; waiting for it to appear")
+                    }
+                    continue
+                }
+                warnedMissing.remove(pattern)
+                for path in paths {
+                    var st = stat()
+                    guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
+                    let key = "\(st.st_dev):\(st.st_ino)"
+                    current.insert(key)
+                    if let t = tails.first(where: { $0.dev == UInt64(st.st_dev) && $0.ino == UInt64(st.st_ino) }) {
+                        if t.retired != nil && t.path != path { t.retired = nil }  // renamed back into a match
+                        t.path = path
+                        continue
+                    }
+                    open(path, source: pattern.contains(where: { "*?[".contains($0) }) ? path : pattern, now: now)
+                }
+            }
+            for t in tails where t.retired == nil && !current.contains("\(t.dev):\(t.ino)") {
+                t.retired = now  // rotated away or deleted: read to its end, then a little longer
+                read(t)
+            }
+        }
+        for t in tails { read(t) }
+        // Rotated files that stopped growing are done.
+        tails.removeAll { t in
+            guard let r = t.retired, now - max(r, t.lastGrowth) >= FileFollower.retireAfter || t.gzip else { return false }
+            read(t)
+            finish(t)
+            return true
+        }
+        updateLag()
+    }
+
+    private func open(_ path: String, source: String, now: Int64) {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            pipeline.report("\(path): cannot be read: \(String(cString: strerror(errno)))")
+            return
+        }
+        var st = stat()
+        fstat(fd, &st)
+        let gzip = GzipInput.isGzip(path: path)
+        let stream = pipeline.openStream(source: source, holdsTail: true)
+        let t = Tail(fd: fd, dev: UInt64(st.st_dev), ino: UInt64(st.st_ino), path: path, source: source, stream: stream,
+                     now: now, gzip: gzip)
+        tails.append(t)
+        if !gzip && st.st_size > 0 {
+            // What the file holds already is history: parsed in place on every core, raw lines
+            // kept as offsets into the file, straight into the store. The buffer takes what
+            // comes after.
+            var options = pipeline.load
+            options.rawByReference = true
+            let store = pipeline.store
+            do {
+                if let (result, used) = try SourceLoader.runPrefix(path: path, name: source, options: options,
+                                                                   prepare: { Segment($0) }, deliver: { store.append($0) }) {
+                    t.offset = Int64(used)
+                    let s = result.stats
+                    pipeline.metrics.update(source) {
+                        $0.bytes += used; $0.lines += s.records; $0.parseFailures += s.unparsed; $0.truncated += s.truncated
+                    }
+                }
+            } catch {
+                pipeline.report("\(error)")
+            }
+        }
+        if gzip {
+            // Compressed files are history (a rotated log): read once, whole, not followed.
+            do {
+                let input = try GzipInput(path: path)
+                var chunk = [UInt8](repeating: 0, count: 1 << 16)
+                while !shouldStop {
+                    let n = try chunk.withUnsafeMutableBytes { try input.read(into: $0) }
+                    if n == 0 { break }
+                    pipeline.metrics.update(source) { $0.bytes += n }
+                    if !pipeline.buffer.put(stream: stream, bytes: Array(chunk[0..<n])) { break }
+                }
+            } catch {
+                pipeline.report("\(error)")
+            }
+            t.retired = now
+            t.offset = Int64(st.st_size)
+        }
+    }
+
+    /// Reads what the file has beyond what was read, waiting for room in the buffer.
+    private func read(_ t: Tail) {
+        guard !t.gzip else { return }
+        var st = stat()
+        guard fstat(t.fd, &st) == 0 else { return }
+        if Int64(st.st_size) < t.offset {
+            pipeline.report("\(t.path): truncated; reading it again from the start")
+            t.offset = 0
+        }
+        while t.offset < Int64(st.st_size) && !shouldStop {
+            let want = min(FileFollower.chunkBytes, Int(Int64(st.st_size) - t.offset))
+            var chunk = [UInt8](repeating: 0, count: want)
+            let n = chunk.withUnsafeMutableBytes { pread(t.fd, $0.baseAddress, want, off_t(t.offset)) }
+            if n <= 0 { break }
+            if n < want { chunk.removeLast(want - n) }
+            t.offset += Int64(n)
+            t.lastGrowth = LoadOptions.monotonicClock()
+            pipeline.metrics.update(t.source) { $0.bytes += n }
+            if !pipeline.buffer.put(stream: t.stream, bytes: chunk) { return }
+            if n < want { break }
+        }
+    }
+
+    private func finish(_ t: Tail) {
+        pipeline.buffer.end(stream: t.stream)
+        close(t.fd)
+    }
+
+    private func updateLag() {
+        var lag: [String: Int] = [:]
+        for t in tails where !t.gzip {
+            var st = stat()
+            if fstat(t.fd, &st) == 0 { lag[t.source, default: 0] += max(0, Int(Int64(st.st_size) - t.offset)) }
+        }
+        for (source, bytes) in lag { pipeline.metrics.update(source) { $0.lagBytes = bytes } }
+    }
+
+    /// Watches the pattern's directory for files appearing, moving, going and growing (once it
+    /// exists; a directory with glob characters is looked at by the timer instead).
+    private func watchDirectory(of pattern: String) {
+        guard inotify >= 0 else { return }
+        let dir = (pattern as NSString).deletingLastPathComponent
+        let d = dir.isEmpty ? "." : dir
+        guard watches[d] == nil, !d.contains(where: { "*?[".contains($0) }) else { return }
+        let mask = UInt32(IN_MODIFY | IN_CREATE | IN_MOVED_FROM | IN_MOVED_TO | IN_DELETE | IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF)
+        let wd = inotify_add_watch(inotify, d, mask)
+        if wd >= 0 { watches[d] = wd }
+    }
+
+    /// The regular files a pattern names now, sorted (a literal path: itself, if it exists).
+    static func expand(_ pattern: String) -> [String] {
+        guard pattern.contains(where: { "*?[".contains($0) }) else {
+            var st = stat()
+            return stat(pattern, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? [pattern] : []
+        }
+        var g = glob_t()
+        defer { globfree(&g) }
+        guard Glibc.glob(pattern, 0, nil, &g) == 0 else { return [] }
+        return (0..<Int(g.gl_pathc)).compactMap { g.gl_pathv[$0].map { String(cString: $0) } }.sorted()
+    }
+}

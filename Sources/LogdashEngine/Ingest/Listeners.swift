@@ -1,0 +1,222 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Limits and access rules of the network sources.
+public struct ListenerOptions: Sendable {
+    /// HTTP requests must carry `Authorization: Bearer TOKEN` (`--auth-token`).
+    public var authToken: String?
+    /// TCP, syslog and HTTP clients must come from one of these networks (`--allow`); empty
+    /// lets anyone who can reach the address in.
+    public var allow: [CIDR] = []
+    /// Open connections per listener (`--max-connections`).
+    public var maxConnections = 1024
+    /// A connection that sends nothing for this long is closed, in seconds (`--idle-timeout`, 0: never).
+    public var idleTimeout = 300
+    /// The largest HTTP body taken, in bytes (larger ones get 413).
+    public var maxBodyBytes = 16 << 20
+
+    public init() {}
+}
+
+/// An address range, `10.0.0.0/8`, `192.168.1.7` or `::1/128`.
+public struct CIDR: Sendable, Equatable, CustomStringConvertible {
+    let bytes: [UInt8]
+    let prefix: Int
+    public let description: String
+
+    public init(_ text: String) throws {
+        let parts = text.split(separator: "/", maxSplits: 1)
+        let addr = String(parts.first ?? "")
+        var v4 = in_addr(), v6 = in6_addr()
+        if inet_pton(AF_INET, addr, &v4) == 1 {
+            bytes = withUnsafeBytes(of: &v4) { Array($0) }
+        } else if inet_pton(AF_INET6, addr, &v6) == 1 {
+            bytes = withUnsafeBytes(of: &v6) { Array($0) }
+        } else {
+            throw SourceError.unsupported(text, "not an address or network (e.g. 10.0.0.0/8, 192.168.1.7, ::1)")
+        }
+        if parts.count == 2 {
+            guard let p = Int(parts[1]), (0...bytes.count * 8).contains(p) else {
+                throw SourceError.unsupported(text, "the prefix length must be 0–\(bytes.count * 8)")
+            }
+            prefix = p
+        } else {
+            prefix = bytes.count * 8
+        }
+        description = text
+    }
+
+    /// Whether an address (IPv4-mapped IPv6 addresses count as IPv4) is in the range.
+    func contains(_ address: SocketAddress) -> Bool {
+        var b: [UInt8]
+        switch address {
+        case .v4(let a): b = withUnsafeBytes(of: a.address.sin_addr) { Array($0) }
+        case .v6(let a):
+            b = withUnsafeBytes(of: a.address.sin6_addr) { Array($0) }
+            if bytes.count == 4 && b[0..<10].allSatisfy({ $0 == 0 }) && b[10] == 0xFF && b[11] == 0xFF { b = Array(b[12...]) }
+        default: return false
+        }
+        guard b.count == bytes.count else { return false }
+        var left = prefix
+        for i in 0..<b.count where left > 0 {
+            let bits = min(8, left)
+            let mask = UInt8(truncatingIfNeeded: 0xFF << (8 - bits))
+            if b[i] & mask != bytes[i] & mask { return false }
+            left -= bits
+        }
+        return true
+    }
+}
+
+/// The socket sources, on one SwiftNIO event loop: TCP lines, syslog over TCP and UDP, HTTP.
+final class Listeners: @unchecked Sendable {  // `bound` and `channels` are set before start returns
+    let pipeline: Pipeline
+    private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    private var channels: [Channel] = []
+    private(set) var bound: [String] = []
+
+    init(pipeline: Pipeline) {
+        self.pipeline = pipeline
+    }
+
+    func start(_ sources: [LiveSource]) throws {
+        do {
+            for s in sources { try bind(s) }
+        } catch {
+            stop()
+            throw error
+        }
+    }
+
+    private func bind(_ source: LiveSource) throws {
+        guard let ep = source.endpoint else { return }
+        let pipeline = self.pipeline
+        let options = pipeline.settings.listeners
+        let counter = ConnectionCounter()
+        let scheme = String(source.url.prefix { $0 != ":" })
+        let channel: Channel
+        do {
+            switch source {
+            case .syslogUDP:
+                channel = try DatagramBootstrap(group: group)
+                    .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .channelOption(.socketOption(.so_rcvbuf), value: 8 << 20)
+                    .channelInitializer { ch in
+                        ch.eventLoop.makeCompletedFuture {
+                            try ch.pipeline.syncOperations.addHandler(DatagramHandler(pipeline: pipeline, scheme: scheme))
+                        }
+                    }
+                    .bind(host: ep.host, port: ep.port).wait()
+            default:
+                let kind: StreamHandler.Kind = if case .syslogTCP = source { .syslog } else { .lines }
+                let isHTTP = if case .http = source { true } else { false }
+                let idle = options.idleTimeout
+                channel = try ServerBootstrap(group: group)
+                    .serverChannelOption(.backlog, value: 256)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelInitializer { ch in
+                        ch.eventLoop.makeCompletedFuture {
+                            let ops = ch.pipeline.syncOperations
+                            if idle > 0 { try ops.addHandler(IdleStateHandler(readTimeout: .seconds(Int64(idle)))) }
+                            try ops.addHandler(ConnectionGate(pipeline: pipeline, scheme: scheme, counter: counter))
+                            if isHTTP {
+                                try ops.configureHTTPServerPipeline(withErrorHandling: true)
+                                try ops.addHandler(HTTPIngestHandler(pipeline: pipeline, scheme: scheme))
+                            } else {
+                                try ops.addHandler(StreamHandler(pipeline: pipeline, kind: kind, scheme: scheme))
+                            }
+                        }
+                    }
+                    .bind(host: ep.host, port: ep.port).wait()
+            }
+        } catch {
+            throw SourceError.unsupported(source.url, "cannot listen: \(error)")
+        }
+        channels.append(channel)
+        let url = listenerName(scheme: scheme, channel.localAddress) ?? source.url
+        bound.append(url)
+        let isHTTP = if case .http = source { true } else { false }
+        pipeline.report("listening on \(url)" + (isHTTP ? " (POST /ingest)" : ""))
+        if ep.isWildcard {
+            pipeline.report("warning: \(url) listens on every interface; anyone who can reach this host can send logs (limit it with --allow"
+                            + (isHTTP ? " or --auth-token)" : ")"))
+        }
+    }
+
+    func stop() {
+        for c in channels { try? c.close().wait() }
+        channels = []
+        try? group.syncShutdownGracefully()
+    }
+}
+
+/// Counts a listener's open connections (touched on its event loop only).
+final class ConnectionCounter: @unchecked Sendable {
+    var open = 0
+}
+
+/// The source name records from a listener carry: its URL with the port it got.
+func listenerName(scheme: String, _ address: SocketAddress?) -> String? {
+    guard let address, let ip = address.ipAddress, let port = address.port else { return nil }
+    return ip.contains(":") ? "\(scheme)://[\(ip)]:\(port)" : "\(scheme)://\(ip):\(port)"
+}
+
+/// First on every connection: checks the allow-list and the connection limit, keeps the
+/// `connections` gauge, and closes connections that stay silent too long.
+final class ConnectionGate: ChannelInboundHandler {
+    typealias InboundIn = NIOAny
+    let pipeline: Pipeline
+    let counter: ConnectionCounter
+    let scheme: String
+    private var source = ""
+    private var counted = false
+
+    init(pipeline: Pipeline, scheme: String, counter: ConnectionCounter) {
+        self.pipeline = pipeline
+        self.scheme = scheme
+        self.counter = counter
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        source = listenerName(scheme: scheme, context.channel.parent?.localAddress) ?? scheme
+        let options = pipeline.settings.listeners
+        let peer = context.channel.remoteAddress
+        let who = peer.map { "\($0)" } ?? "unknown address"
+        if !options.allow.isEmpty, !(peer.map { a in options.allow.contains { $0.contains(a) } } ?? false) {
+            pipeline.report("\(source): refused a connection from \(who): not in --allow")
+            pipeline.metrics.update(source) { $0.refused += 1 }
+            context.close(promise: nil)
+            return
+        }
+        if counter.open >= options.maxConnections {
+            pipeline.report("\(source): refused a connection from \(who): already \(options.maxConnections) open (--max-connections)")
+            pipeline.metrics.update(source) { $0.refused += 1 }
+            context.close(promise: nil)
+            return
+        }
+        counter.open += 1
+        counted = true
+        pipeline.metrics.update(source) { $0.connections += 1 }
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if counted {
+            counter.open -= 1
+            counted = false
+            pipeline.metrics.update(source) { $0.connections -= 1 }
+            context.fireChannelInactive()
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            pipeline.report("\(source): closed an idle connection from \(context.channel.remoteAddress.map { "\($0)" } ?? "unknown address") (--idle-timeout)")
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+}

@@ -1,0 +1,100 @@
+import Foundation
+
+/// Where a listener binds: `HOST:PORT`, `[IPv6]:PORT`, or `:PORT` (127.0.0.1). Port 0 lets the
+/// system choose; the listener then reports the port it got.
+public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    /// Whether it binds every interface (a warning is printed: logs are often sensitive).
+    public var isWildcard: Bool { host == "0.0.0.0" || host == "::" }
+
+    init(parsing text: Substring, url: String) throws {
+        var rest = text
+        if let slash = rest.firstIndex(of: "/") {
+            let path = rest[slash...]
+            guard path == "/" || path == "/ingest" else {
+                throw SourceError.unsupported(url, "a listener takes no path (HTTP always listens on /ingest)")
+            }
+            rest = rest[..<slash]
+        }
+        let hostPart: Substring, portPart: Substring
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]"), rest[rest.index(after: close)...].hasPrefix(":") else {
+                throw SourceError.unsupported(url, "expected [IPv6]:PORT")
+            }
+            hostPart = rest[rest.index(after: rest.startIndex)..<close]
+            portPart = rest[rest.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = rest.lastIndex(of: ":") else { throw SourceError.unsupported(url, "a listener needs a port: HOST:PORT or :PORT") }
+            hostPart = rest[..<colon]
+            portPart = rest[rest.index(after: colon)...]
+        }
+        guard let port = Int(portPart), (0...65535).contains(port) else {
+            throw SourceError.unsupported(url, "'\(portPart)' is not a port number (0–65535)")
+        }
+        host = hostPart.isEmpty || hostPart == "localhost" ? "127.0.0.1" : String(hostPart)
+        self.port = port
+    }
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+}
+
+/// A source the live pipeline reads: files followed as they grow and rotate, stdin, the demo
+/// stream, or a listener for TCP lines, syslog over TCP or UDP, or HTTP POSTs.
+public enum LiveSource: Sendable, Equatable {
+    /// A path or a glob, followed `tail -F` style (the files need not exist yet).
+    case files(String)
+    case stdin
+    case demo(DemoOptions)
+    /// Newline-delimited text or JSON over TCP.
+    case tcp(Endpoint)
+    /// Syslog over TCP: RFC 6587 octet counting or LF framing, detected per connection.
+    case syslogTCP(Endpoint)
+    /// Syslog over UDP: one message per datagram.
+    case syslogUDP(Endpoint)
+    /// `POST /ingest` with NDJSON or plain lines.
+    case http(Endpoint)
+
+    public var url: String {
+        switch self {
+        case .files(let p): p
+        case .stdin: "stdin"
+        case .demo(let o): o.url
+        case .tcp(let e): "tcp://\(e)"
+        case .syslogTCP(let e): "syslog://\(e)"
+        case .syslogUDP(let e): "syslog+udp://\(e)"
+        case .http(let e): "http://\(e)"
+        }
+    }
+
+    public var endpoint: Endpoint? {
+        switch self {
+        case .tcp(let e), .syslogTCP(let e), .syslogUDP(let e), .http(let e): e
+        default: nil
+        }
+    }
+
+    /// Parses one command-line or config source.
+    public static func parse(_ arg: String) throws -> LiveSource {
+        if arg == "-" { return .stdin }
+        if arg.hasPrefix("demo://") || arg == "demo:" { return .demo(try DemoOptions(url: arg)) }
+        guard let sep = arg.range(of: "://"), !arg[..<sep.lowerBound].contains("/") else { return .files(arg) }
+        let scheme = arg[..<sep.lowerBound].lowercased()
+        let rest = arg[sep.upperBound...]
+        switch scheme {
+        case "tcp": return .tcp(try Endpoint(parsing: rest, url: arg))
+        case "syslog", "syslog+tcp": return .syslogTCP(try Endpoint(parsing: rest, url: arg))
+        case "syslog+udp", "udp": return .syslogUDP(try Endpoint(parsing: rest, url: arg))
+        case "http": return .http(try Endpoint(parsing: rest, url: arg))
+        case "file": return .files(String(rest))
+        default:
+            throw SourceError.unsupported(arg, "unknown scheme '\(scheme)'; sources are files, globs, '-', demo://, tcp://, syslog://, syslog+udp:// or http://")
+        }
+    }
+}

@@ -1,0 +1,255 @@
+import Foundation
+
+/// How live ingest behaves.
+public struct IngestSettings: Sendable {
+    public var buffer = BufferOptions()
+    /// Follow files as they grow (and keep listening); false reads every file to its current
+    /// end and stops (`--no-follow`).
+    public var follow = true
+    /// How often `internal_metrics` gets a row per source, in nanoseconds.
+    public var metricsInterval: Int64 = 1_000_000_000
+    /// How long a record that continuation lines could still extend (a Java stack trace) waits
+    /// for them once its file goes quiet, in nanoseconds.
+    public var continuationWait: Int64 = 100_000_000
+    public var listeners = ListenerOptions()
+
+    public init() {}
+}
+
+/// The live pipeline: sources → delivery buffer → parse stage → store. Sources run on threads
+/// of their own (files, stdin, the demo) or on an event loop (sockets); one parse thread takes
+/// batches from the buffer, parses them (on every core when a batch is large) and appends the
+/// sealed segments to the store.
+public final class Pipeline: @unchecked Sendable {  // mutable state guarded by `lock`, or owned by the parse thread
+    public let store: Store
+    public let metrics = IngestMetrics()
+    public let settings: IngestSettings
+    let load: LoadOptions
+    let buffer: DeliveryBuffer
+    /// Told of what happens that a person should know: listening addresses, refused
+    /// connections, files waiting to appear, sources that failed.
+    let report: @Sendable (String) -> Void
+
+    private let lock = NSLock()
+    private var nextStream = 0
+    private var registered: [Int: (source: String, holdsTail: Bool)] = [:]
+    private var finiteRunning = 0
+    private var finiteDone = NSCondition()
+    private var stopping = false
+    private var parseThread: Thread?
+    private let parseFinished = DispatchSemaphore(value: 0)
+    private var follower: FileFollower?
+    private var listeners: Listeners?
+
+    public init(store: Store, load: LoadOptions, settings: IngestSettings = IngestSettings(),
+                report: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.store = store
+        self.load = load
+        self.settings = settings
+        self.report = report
+        buffer = DeliveryBuffer(options: settings.buffer)
+    }
+
+    /// Bound addresses of the listeners, as URLs with the ports they got (port 0 chooses one).
+    public var listening: [String] { listeners?.bound ?? [] }
+
+    /// Bytes waiting in the delivery buffer or being parsed.
+    public var bufferFill: Int { buffer.fill }
+
+    /// Starts every source; throws when a listener cannot bind (nothing keeps running then).
+    public func start(_ sources: [LiveSource]) throws {
+        if !settings.follow, let l = sources.first(where: { $0.endpoint != nil }) {
+            throw SourceError.unsupported(l.url, "a listener has no end to read to; --no-follow is for files, stdin and demo://")
+        }
+        let sockets = sources.filter { $0.endpoint != nil }
+        if !sockets.isEmpty {
+            let l = Listeners(pipeline: self)
+            try l.start(sockets)
+            listeners = l
+        }
+        let t = Thread { [self] in parseLoop(); parseFinished.signal() }
+        t.name = "logdash-parse"
+        t.start()
+        parseThread = t
+        let patterns = sources.compactMap { if case .files(let p) = $0 { p } else { nil } }
+        if !patterns.isEmpty {
+            let f = FileFollower(pipeline: self, patterns: patterns)
+            follower = f
+            runFinite(name: "logdash-files") { f.run() }
+        }
+        for s in sources {
+            switch s {
+            case .stdin: runFinite(name: "logdash-stdin") { self.readInput(FileInput(fd: 0, name: "stdin"), source: "stdin") }
+            case .demo(let o):
+                let now = load.now
+                runFinite(name: "logdash-demo") { self.readInput(DemoInput(options: o, now: now), source: o.url) }
+            default: break
+            }
+        }
+    }
+
+    /// Runs a source that can end (files without follow, stdin, a finite demo) on its own thread.
+    private func runFinite(name: String, _ body: @escaping @Sendable () -> Void) {
+        finiteDone.lock(); finiteRunning += 1; finiteDone.unlock()
+        let t = Thread { [self] in
+            body()
+            finiteDone.lock(); finiteRunning -= 1; finiteDone.broadcast(); finiteDone.unlock()
+        }
+        t.name = name
+        t.start()
+    }
+
+    /// Waits until every source that can end has ended (with `follow`, followed files never
+    /// do), then stops.
+    public func runToEnd() {
+        finiteDone.lock()
+        while finiteRunning > 0 { finiteDone.wait() }
+        finiteDone.unlock()
+        stop()
+    }
+
+    /// Stops reading, hands on and stores everything already accepted, then returns.
+    public func stop() {
+        lock.lock()
+        let already = stopping
+        stopping = true
+        lock.unlock()
+        if already { parseFinished.wait(); parseFinished.signal(); return }
+        listeners?.stop()
+        follower?.stop()
+        follower?.waitStopped()
+        buffer.close()
+        parseFinished.wait()
+        parseFinished.signal()
+    }
+
+    var isStopping: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return stopping
+    }
+
+    // MARK: streams
+
+    /// A new stream of bytes for `source`. `holdsTail`: the stream may end with a partial line
+    /// or a record continuation lines may still extend (files, stdin), which waits for more.
+    /// Otherwise every chunk is whole records (socket framing ends them).
+    func openStream(source: String, holdsTail: Bool) -> Int {
+        lock.lock(); defer { lock.unlock() }
+        nextStream += 1
+        registered[nextStream] = (source, holdsTail)
+        return nextStream
+    }
+
+    /// Reads a byte input to its end into the buffer, waiting for room when it is full.
+    private func readInput(_ input: any ByteInput, source: String) {
+        let stream = openStream(source: source, holdsTail: true)
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        do {
+            while !isStopping {
+                let n = try chunk.withUnsafeMutableBytes { try input.read(into: $0) }
+                if n == 0 { break }
+                metrics.update(source) { $0.bytes += n }
+                if !buffer.put(stream: stream, bytes: Array(chunk[0..<n])) { break }
+            }
+        } catch {
+            report("\(error)")
+        }
+        buffer.end(stream: stream)
+    }
+
+    // MARK: the parse stage
+
+    /// What the parse thread keeps per stream.
+    private final class StreamParse {
+        let source: String
+        let holdsTail: Bool
+        var round: SourceLoader.RoundState<Segment>
+        var pending: [UInt8] = []
+        var lastData: Int64 = 0
+        var seen = SourceStats()
+        var ended = false
+
+        init(source: String, holdsTail: Bool, round: SourceLoader.RoundState<Segment>) {
+            self.source = source
+            self.holdsTail = holdsTail
+            self.round = round
+        }
+    }
+
+    private func parseLoop() {
+        var streams: [Int: StreamParse] = [:]
+        let clock = LoadOptions.monotonicClock
+        var nextSample = clock() + settings.metricsInterval
+        while true {
+            // Wake for the next metrics row, or when a quiet stream's last record should be closed.
+            var deadline = nextSample
+            for s in streams.values where s.holdsTail && !s.pending.isEmpty && s.pending.last == ASCII.lf {
+                deadline = min(deadline, s.lastData + settings.continuationWait)
+            }
+            guard let chunks = buffer.take(deadline: deadline) else { break }
+            var taken = 0
+            var touched: [Int] = []
+            let now = clock()
+            for c in chunks {
+                taken += c.bytes.count
+                let s = streams[c.stream] ?? makeStream(c.stream)
+                streams[c.stream] = s
+                if s.pending.isEmpty { s.pending = c.bytes } else { s.pending.append(contentsOf: c.bytes) }
+                s.lastData = now
+                if c.end { s.ended = true }
+                if touched.last != c.stream { touched.append(c.stream) }
+            }
+            for id in Set(touched) {
+                let s = streams[id]!
+                parse(s, final: s.ended || !s.holdsTail, closeOpen: false)
+                if s.ended { streams[id] = nil; forget(id) }
+            }
+            buffer.release(taken)
+            for s in streams.values where s.holdsTail && !s.pending.isEmpty && s.pending.last == ASCII.lf
+                && now - s.lastData >= settings.continuationWait {
+                parse(s, final: false, closeOpen: true)
+            }
+            if now >= nextSample {
+                store.appendMetrics(metrics.sample(at: load.now(), bufferBytes: buffer.fill, bufferCapacity: settings.buffer.capacity))
+                nextSample = now + settings.metricsInterval
+            }
+        }
+        // Closed: whatever is left of each stream is complete now.
+        for s in streams.values where !s.pending.isEmpty { parse(s, final: true, closeOpen: true) }
+        store.appendMetrics(metrics.sample(at: load.now(), bufferBytes: 0, bufferCapacity: settings.buffer.capacity))
+        Store.returnFreedMemory()
+    }
+
+    private func makeStream(_ id: Int) -> StreamParse {
+        lock.lock()
+        let r = registered[id] ?? (source: "stream \(id)", holdsTail: true)
+        lock.unlock()
+        // RoundState only throws for a bad forced format, which the command line has checked.
+        let round = try! SourceLoader.RoundState<Segment>(name: r.source, options: load, workers: load.workers, prepare: { Segment($0) })
+        return StreamParse(source: r.source, holdsTail: r.holdsTail, round: round)
+    }
+
+    private func forget(_ id: Int) {
+        lock.lock(); registered[id] = nil; lock.unlock()
+    }
+
+    /// Parses what a stream has pending; what it cannot use yet (a partial line, a record that
+    /// may go on) stays pending.
+    private func parse(_ s: StreamParse, final: Bool, closeOpen: Bool) {
+        guard !s.pending.isEmpty else { return }
+        let store = self.store
+        let used: Int = s.pending.withUnsafeBufferPointer { buf in
+            // The round state throws only from its batch callback, which does not throw.
+            (try? s.round.parse(buf, final: final, canGrow: !closeOpen, onBatch: { store.appendLive($0) })) ?? buf.count
+        }
+        if used >= s.pending.count { s.pending = [] } else if used > 0 { s.pending.removeFirst(used) }
+        let stats = s.round.result.stats
+        let before = s.seen
+        s.seen = stats
+        metrics.update(s.source) {
+            $0.lines += stats.records - before.records
+            $0.parseFailures += stats.unparsed - before.unparsed
+            $0.truncated += stats.truncated - before.truncated
+        }
+    }
+}

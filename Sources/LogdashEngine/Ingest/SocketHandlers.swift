@@ -1,0 +1,372 @@
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Whole records, each ending in a line feed, on their way from a connection to the delivery
+/// buffer. When the buffer is full the connection stops being read (the kernel's window then
+/// pushes back on the sender) until there is room again.
+private struct Outbox {
+    var bytes: [UInt8] = []
+    var paused = false
+}
+
+/// A TCP connection of newline-delimited text or JSON, or of syslog (RFC 6587: octet counting
+/// or LF framing, told apart by the first byte).
+final class StreamHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    enum Kind { case lines, syslog }
+    private enum Framing { case undecided, lines, octets }
+
+    let pipeline: Pipeline
+    let scheme: String
+    private var framing: Framing
+    private var source = ""
+    private var stream = 0
+    /// Bytes of an unfinished frame (a line without its line feed, a counted message not all here).
+    private var carry: [UInt8] = []
+    private var outbox = Outbox()
+    /// The rest of an over-long line is being dropped.
+    private var skipping = false
+    private var closing = false
+    private var ended = false
+    private let maxRecord: Int
+
+    init(pipeline: Pipeline, kind: Kind, scheme: String) {
+        self.pipeline = pipeline
+        self.scheme = scheme
+        framing = kind == .syslog ? .undecided : .lines
+        maxRecord = pipeline.load.parse.maxRecordBytes
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        source = listenerName(scheme: scheme, context.channel.parent?.localAddress) ?? scheme
+        stream = pipeline.openStream(source: source, holdsTail: false)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buf = unwrapInboundIn(data)
+        buf.withUnsafeReadableBytes { frame($0, context: context) }
+        deliver(context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        closing = true
+        if !carry.isEmpty {
+            if framing == .octets {
+                pipeline.report("\(source): a connection closed in the middle of a counted message; its \(carry.count) bytes were dropped")
+                pipeline.metrics.update(source) { $0.drops += 1 }
+            } else {
+                // A last line without its line feed is a whole record once the sender is gone.
+                outbox.bytes += carry
+                outbox.bytes.append(ASCII.lf)
+            }
+            carry = []
+        }
+        deliver(context)
+        context.fireChannelInactive()
+    }
+
+    private func frame(_ data: UnsafeRawBufferPointer, context: ChannelHandlerContext) {
+        guard data.count > 0 else { return }
+        if framing == .undecided {
+            framing = (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(data[0]) ? .octets : .lines
+        }
+        if framing == .octets { frameOctets(data, context: context) } else { frameLines(data) }
+    }
+
+    private func frameLines(_ data: UnsafeRawBufferPointer) {
+        var p = 0
+        let n = data.count
+        func firstLF(from i: Int) -> Int? {
+            guard i < n, let hit = memchr(data.baseAddress! + i, Int32(ASCII.lf), n - i) else { return nil }
+            return hit - UnsafeMutableRawPointer(mutating: data.baseAddress!)
+        }
+        if skipping {
+            guard let nl = firstLF(from: 0) else { return }
+            p = nl + 1
+            skipping = false
+        }
+        if !carry.isEmpty {
+            guard let nl = firstLF(from: p) else {
+                carry += data[p...]
+                limitCarry()
+                return
+            }
+            outbox.bytes += carry
+            outbox.bytes += data[p...nl]
+            carry = []
+            p = nl + 1
+        }
+        var last = n - 1
+        while last >= p && data[last] != ASCII.lf { last -= 1 }
+        if last >= p {
+            outbox.bytes += data[p...last]
+            p = last + 1
+        }
+        if p < n {
+            carry += data[p...]
+            limitCarry()
+        }
+    }
+
+    /// A line longer than the maximum record: what fits goes on (the parse stage cuts it and
+    /// flags it truncated), the rest of the line is dropped as it comes.
+    private func limitCarry() {
+        guard carry.count > maxRecord else { return }
+        outbox.bytes += carry[0...maxRecord]
+        outbox.bytes.append(ASCII.lf)
+        carry = []
+        skipping = true
+    }
+
+    private func frameOctets(_ data: UnsafeRawBufferPointer, context: ChannelHandlerContext) {
+        var all = carry
+        all += data
+        carry = []
+        var p = 0
+        let n = all.count
+        while p < n {
+            var q = p, length = 0
+            while q < n, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(all[q]), q - p < 10 {
+                length = length * 10 + Int(all[q] - UInt8(ascii: "0"))
+                q += 1
+            }
+            if q == n { break }  // the length is not all here yet
+            guard q > p, all[q] == ASCII.space else {
+                pipeline.report("\(source): syslog framing error from \(context.channel.remoteAddress.map { "\($0)" } ?? "a client") (expected 'LENGTH SP MESSAGE'); reading the rest as lines")
+                framing = .lines
+                all[p...].withUnsafeBytes { frameLines($0) }
+                return
+            }
+            if length > maxRecord * 4 + 1024 {
+                pipeline.report("\(source): a counted message of \(length) bytes is far over the maximum record size; closing the connection")
+                context.close(promise: nil)
+                return
+            }
+            let start = q + 1, end = start + length
+            if end > n { break }  // the message is not all here yet
+            var e = end
+            while e > start && (all[e - 1] == ASCII.lf || all[e - 1] == 0) { e -= 1 }
+            outbox.bytes += all[start..<e]
+            outbox.bytes.append(ASCII.lf)
+            p = end
+        }
+        if p < n { carry = Array(all[p...]) }
+    }
+
+    /// Hands the outbox to the buffer, or pauses reading until there is room.
+    private func deliver(_ context: ChannelHandlerContext) {
+        guard !outbox.paused else { return }
+        if !outbox.bytes.isEmpty {
+            let bytes = outbox.bytes
+            if pipeline.buffer.offer(stream: stream, bytes: bytes) {
+                pipeline.metrics.update(source) { $0.bytes += bytes.count }
+                outbox.bytes = []
+            } else {
+                outbox.paused = true
+                context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                pipeline.buffer.whenRoom {
+                    bound.eventLoop.execute {
+                        let (handler, ctx) = bound.value
+                        handler.outbox.paused = false
+                        handler.deliver(ctx)
+                        if !handler.outbox.paused && !handler.closing {
+                            ctx.channel.setOption(ChannelOptions.autoRead, value: true).whenFailure { _ in }
+                        }
+                    }
+                }
+                return
+            }
+        }
+        if closing && !ended {
+            ended = true
+            pipeline.buffer.end(stream: stream)
+        }
+    }
+}
+
+/// Syslog over UDP: one message per datagram. A datagram that finds the buffer full is
+/// dropped and counted (UDP has no way to push back).
+final class DatagramHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+
+    let pipeline: Pipeline
+    let scheme: String
+    private var source = ""
+    private var stream = 0
+    private var out: [UInt8] = []
+    private var messages = 0
+    private var lastDropReport: Int64 = 0
+    private var droppedSinceReport = 0
+
+    init(pipeline: Pipeline, scheme: String) {
+        self.pipeline = pipeline
+        self.scheme = scheme
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        source = listenerName(scheme: scheme, context.channel.localAddress) ?? scheme
+        stream = pipeline.openStream(source: source, holdsTail: false)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        let allow = pipeline.settings.listeners.allow
+        if !allow.isEmpty && !allow.contains(where: { $0.contains(envelope.remoteAddress) }) {
+            pipeline.metrics.update(source) { $0.refused += 1 }
+            return
+        }
+        envelope.data.withUnsafeReadableBytes { b in
+            var e = b.count
+            while e > 0 && (b[e - 1] == ASCII.lf || b[e - 1] == 0) { e -= 1 }
+            guard e > 0 else { return }
+            out += b[0..<e]
+            out.append(ASCII.lf)
+            messages += 1
+        }
+        if out.count >= 1 << 18 { deliver() }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        deliver()
+        context.fireChannelReadComplete()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        deliver()
+        pipeline.buffer.end(stream: stream)
+        context.fireChannelInactive()
+    }
+
+    private func deliver() {
+        guard !out.isEmpty else { return }
+        let bytes = out, n = messages
+        out = []
+        messages = 0
+        if pipeline.buffer.offer(stream: stream, bytes: bytes) {
+            pipeline.metrics.update(source) { $0.bytes += bytes.count }
+            return
+        }
+        pipeline.metrics.update(source) { $0.drops += n }
+        droppedSinceReport += n
+        let now = LoadOptions.monotonicClock()
+        if now - lastDropReport >= 1_000_000_000 {
+            pipeline.report("\(source): the delivery buffer is full; dropped \(droppedSinceReport) datagrams (counted in internal_metrics.drops)")
+            droppedSinceReport = 0
+            lastDropReport = now
+        }
+    }
+}
+
+/// `POST /ingest` with NDJSON or plain lines. The answer is sent once the delivery buffer has
+/// taken the body: 200 with the number of lines, 503 with `Retry-After` when it is full.
+final class HTTPIngestHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let pipeline: Pipeline
+    let scheme: String
+    private var source = ""
+    private var stream = 0
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    /// Set when the request is answered without taking its body.
+    private var refusal: (HTTPResponseStatus, String, [(String, String)])?
+    private var health = false
+
+    init(pipeline: Pipeline, scheme: String) {
+        self.pipeline = pipeline
+        self.scheme = scheme
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        source = listenerName(scheme: scheme, context.channel.parent?.localAddress) ?? scheme
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if stream != 0 { pipeline.buffer.end(stream: stream) }
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body = []
+            refusal = nil
+            health = false
+            let options = pipeline.settings.listeners
+            let path = h.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? h.uri
+            if path == "/health" && h.method == .GET {
+                health = true
+            } else if path != "/ingest" {
+                refusal = (.notFound, "logs are posted to /ingest", [])
+            } else if h.method != .POST {
+                refusal = (.methodNotAllowed, "use POST", [("Allow", "POST")])
+            } else if let token = options.authToken, h.headers.first(name: "authorization") != "Bearer \(token)" {
+                refusal = (.unauthorized, "a valid 'Authorization: Bearer TOKEN' header is required", [("WWW-Authenticate", "Bearer")])
+            } else if let enc = h.headers.first(name: "content-encoding"), enc.lowercased() != "identity" {
+                refusal = (.unsupportedMediaType, "Content-Encoding '\(enc)' is not supported; send the body uncompressed", [])
+            } else if let len = h.headers.first(name: "content-length").flatMap(Int.init), len > options.maxBodyBytes {
+                refusal = (.payloadTooLarge, "the body is over \(options.maxBodyBytes) bytes; send smaller batches", [])
+            }
+        case .body(let buf):
+            guard refusal == nil, !health else { return }
+            if body.count + buf.readableBytes > pipeline.settings.listeners.maxBodyBytes {
+                refusal = (.payloadTooLarge, "the body is over \(pipeline.settings.listeners.maxBodyBytes) bytes; send smaller batches", [])
+                body = []
+                return
+            }
+            buf.withUnsafeReadableBytes { body += $0 }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            if health { return respond(context, head, .ok, #"{"status":"ok"}"#) }
+            if let (status, message, headers) = refusal {
+                if status == .unauthorized || status == .payloadTooLarge {
+                    pipeline.metrics.update(source) { $0.refused += 1 }
+                }
+                return respond(context, head, status, jsonError(message), headers)
+            }
+            if !body.isEmpty && body.last != ASCII.lf { body.append(ASCII.lf) }
+            let lines = body.reduce(0) { $0 + ($1 == ASCII.lf ? 1 : 0) }
+            if stream == 0 { stream = pipeline.openStream(source: source, holdsTail: false) }
+            if body.isEmpty || pipeline.buffer.offer(stream: stream, bytes: body) {
+                let n = body.count
+                pipeline.metrics.update(source) { $0.bytes += n }
+                body = []
+                respond(context, head, .ok, #"{"accepted":\#(lines)}"#)
+            } else {
+                body = []
+                pipeline.metrics.update(source) { $0.refused += 1 }
+                respond(context, head, .serviceUnavailable, jsonError("the delivery buffer is full; retry later"), [("Retry-After", "1")])
+            }
+        }
+    }
+
+    private func jsonError(_ message: String) -> String {
+        "{\"error\":\"\(message.replacingOccurrences(of: "\"", with: "'"))\"}"
+    }
+
+    private func respond(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ status: HTTPResponseStatus, _ text: String,
+                         _ extra: [(String, String)] = []) {
+        let payload = text + "\n"
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Content-Length", value: String(payload.utf8.count))
+        for (k, v) in extra { headers.add(name: k, value: v) }
+        let keepAlive = head.isKeepAlive
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: payload)))), promise: nil)
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
+            if !keepAlive { channel.close(promise: nil) }
+        }
+    }
+}

@@ -1,0 +1,187 @@
+import ArgumentParser
+import Foundation
+import LogdashEngine
+
+/// Options of live ingest, shared by `logdash ingest` and the dashboard.
+struct LiveOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Hand a batch to parsing once this much waits (Firehose's size hint): 512k, 1M …", valueName: "bytes"))
+    var bufferSize: String?
+
+    @Option(help: ArgumentHelp("… or once the oldest waiting line is this old (the interval hint): 20ms, 1s …", valueName: "duration"))
+    var bufferInterval: String?
+
+    @Option(help: ArgumentHelp("At most this much waits or is being parsed; beyond it sources are pushed back.", valueName: "bytes"))
+    var bufferMax: String?
+
+    @Option(help: ArgumentHelp("HTTP sources require 'Authorization: Bearer TOKEN'.", valueName: "token"))
+    var authToken: String?
+
+    @Option(help: ArgumentHelp("Accept connections and datagrams only from this network (repeatable): 10.0.0.0/8, 192.168.1.7, ::1.",
+                               valueName: "cidr"))
+    var allow: [String] = []
+
+    @Option(help: ArgumentHelp("Open connections per listener.", valueName: "n"))
+    var maxConnections: Int?
+
+    @Option(help: ArgumentHelp("Close a connection that sends nothing for this long (0: never): 30s, 5m …", valueName: "duration"))
+    var idleTimeout: String?
+
+    /// The settings these options give, over the config file's `ingest` keys.
+    func settings(config: Config) throws -> IngestSettings {
+        var s = IngestSettings()
+        let c = config.ingest
+        func size(_ text: String?, _ fallback: Int?, _ name: String) throws -> Int? {
+            guard let text else { return fallback }
+            guard let v = ByteSize.parse(text), v > 0 else { throw ValidationError("\(name) '\(text)' is not a size (e.g. 512k, 4M, 1G)") }
+            return v
+        }
+        func duration(_ text: String?, _ fallback: Int64?, _ name: String) throws -> Int64? {
+            guard let text else { return fallback }
+            guard let v = TimeSpan.parseNanos(text) else { throw ValidationError("\(name) '\(text)' is not a duration (e.g. 20ms, 1s, 5m)") }
+            return v
+        }
+        s.buffer = BufferOptions(sizeHint: try size(bufferSize, c.bufferSize, "--buffer-size") ?? BufferOptions.defaultSizeHint,
+                                 interval: try duration(bufferInterval, c.bufferInterval, "--buffer-interval") ?? BufferOptions.defaultInterval,
+                                 capacity: try size(bufferMax, c.bufferMax, "--buffer-max") ?? BufferOptions.defaultCapacity)
+        s.listeners.authToken = authToken ?? c.authToken
+        s.listeners.allow = try (allow.isEmpty ? c.allow : allow).map { try CIDR($0) }
+        if let m = maxConnections ?? c.maxConnections {
+            guard m > 0 else { throw ValidationError("--max-connections must be at least 1") }
+            s.listeners.maxConnections = m
+        }
+        if let t = try duration(idleTimeout, c.idleTimeout, "--idle-timeout") { s.listeners.idleTimeout = Int((t + 999_999_999) / 1_000_000_000) }
+        return s
+    }
+}
+
+/// `logdash ingest`: the pipeline without a terminal.
+struct IngestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Run the ingest pipeline headless: follow files, listen on sockets, print stats.",
+        discussion: """
+            Sources: files and globs (followed like tail -F), '-', demo://, tcp://HOST:PORT (lines or NDJSON),
+            syslog://HOST:PORT (TCP, octet counting or LF), syslog+udp://HOST:PORT, http://HOST:PORT (POST /ingest).
+            Listeners bind to 127.0.0.1 unless a host is given (tcp://0.0.0.0:5170 binds every interface).
+            SIGINT and SIGTERM stop reading and store what was accepted; --query then runs over it.
+
+            Examples:
+              logdash ingest syslog://:5514 syslog+udp://:5514 --stats-interval 5s
+              logdash ingest --no-follow app.log --query "SELECT level, count(*) FROM logs GROUP BY 1"
+            """
+    )
+
+    @OptionGroup var input: InputOptions
+    @OptionGroup var live: LiveOptions
+
+    @Flag(help: "Read files, stdin and demo:// to their current end, then stop (no following).")
+    var noFollow = false
+
+    @Option(help: ArgumentHelp("Print a stats line this often on stderr (0: never).", valueName: "duration"))
+    var statsInterval = "10s"
+
+    @Option(help: ArgumentHelp("Run this SQL when ingest stops and print the result (repeatable).", valueName: "sql"))
+    var query: [String] = []
+
+    @Option(name: .shortAndLong, help: "How --query results print: table, csv, json or ndjson.")
+    var output: QueryCommand.Output = .table
+
+    @Argument(help: "Sources: files, globs, '-', demo://, tcp://, syslog://, syslog+udp://, http://.")
+    var sources: [String] = []
+
+    func run() throws {
+        let (config, load) = try input.resolve()
+        var settings = try live.settings(config: config)
+        settings.follow = !noFollow
+        guard let stats = TimeSpan.parseNanos(statsInterval) else {
+            throw ValidationError("--stats-interval '\(statsInterval)' is not a duration (e.g. 10s, 1m, 0)")
+        }
+        let names = sources.isEmpty ? config.sources : sources
+        guard !names.isEmpty else { throw ValidationError("name at least one source (a file, tcp://…, syslog://…, http://…, - or demo://)") }
+        let specs = try names.map { try LiveSource.parse($0) }
+        for q in query {
+            do { _ = try QueryEngine(snapshot: Store().snapshot()).execute("EXPLAIN " + q) } catch let e as QueryError {
+                throw ValidationError(e.rendered(in: q))
+            } catch {}
+        }
+        let stop = SignalWatch()
+        let store = Store()
+        let pipeline = Pipeline(store: store, load: load, settings: settings) { line in
+            FileHandle.standardError.write(Data("logdash: \(line)\n".utf8))
+        }
+        try pipeline.start(specs)
+        let meter = StatsLine(pipeline: pipeline)
+        if noFollow {
+            let done = DispatchSemaphore(value: 0)
+            Thread.detachNewThread { pipeline.runToEnd(); done.signal() }
+            while done.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
+                if stop.fired { pipeline.stop(); break }
+                meter.tick(every: stats)
+            }
+        } else {
+            while !stop.fired {
+                Thread.sleep(forTimeInterval: 0.1)
+                meter.tick(every: stats)
+            }
+            pipeline.stop()
+        }
+        meter.finish()
+        let snapshot = store.snapshot()
+        for q in query {
+            do {
+                let result = try QueryEngine(snapshot: snapshot).execute(q)
+                FileHandle.standardOutput.write(Data(ResultWriter.render(result, as: output).utf8))
+            } catch let e as QueryError {
+                FileHandle.standardError.write(Data(("logdash: " + e.rendered(in: q) + "\n").utf8))
+                throw ExitCode(1)
+            }
+        }
+    }
+}
+
+/// SIGINT and SIGTERM as a flag to poll (the handlers only set it).
+final class SignalWatch: @unchecked Sendable {
+    nonisolated(unsafe) private static var flag: sig_atomic_t = 0
+
+    init() {
+        signal(SIGINT) { _ in SignalWatch.flag = 1 }
+        signal(SIGTERM) { _ in SignalWatch.flag = 1 }
+    }
+
+    var fired: Bool { SignalWatch.flag != 0 }
+}
+
+/// The periodic stats line of `logdash ingest`: rates since the last line, totals, gauges.
+final class StatsLine {
+    let pipeline: Pipeline
+    private var last = (at: Date(), lines: 0, bytes: 0)
+    private var printed = false
+
+    init(pipeline: Pipeline) { self.pipeline = pipeline }
+
+    func tick(every ns: Int64) {
+        guard ns > 0, Date().timeIntervalSince(last.at) * 1e9 >= Double(ns) else { return }
+        print()
+    }
+
+    func finish() {
+        print(final: true)
+    }
+
+    private func print(final: Bool = false) {
+        let t = pipeline.metrics.total()
+        let now = Date()
+        let secs = max(now.timeIntervalSince(last.at), 1e-3)
+        let rate = Double(t.lines - last.lines) / secs, byteRate = Double(t.bytes - last.bytes) / secs
+        let fill = Double(pipeline.bufferFill) / Double(pipeline.settings.buffer.capacity) * 100
+        var parts = final ? ["stopped: \(t.lines) lines", "\(ByteSize.format(t.bytes)) in"]
+            : ["\(Int(rate.rounded())) lines/s", "\(ByteSize.format(Int(byteRate)))/s", "total \(t.lines) lines"]
+        parts += ["\(t.parseFailures) unparsed", "\(t.drops) dropped"]
+        if !final { parts.append(String(format: "buffer %.0f%%", fill)) }
+        if t.lagBytes > 0 { parts.append("lag \(ByteSize.format(t.lagBytes))") }
+        if t.connections > 0 { parts.append("\(t.connections) connection\(t.connections == 1 ? "" : "s")") }
+        if t.refused > 0 { parts.append("\(t.refused) refused") }
+        FileHandle.standardError.write(Data(("logdash: " + parts.joined(separator: " · ") + "\n").utf8))
+        last = (now, t.lines, t.bytes)
+    }
+}
