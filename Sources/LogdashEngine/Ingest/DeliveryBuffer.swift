@@ -45,7 +45,10 @@ final class DeliveryBuffer: @unchecked Sendable {  // state guarded by `cond`
     private var inFlight = 0
     private var flushRequested = false
     private var closed = false
-    private var spaceWaiters: [@Sendable () -> Void] = []
+    /// The parse stage is held back (a stalled consumer, as when the disk is slow): tests use
+    /// it to fill the buffer on purpose.
+    private var held = false
+    private var spaceWaiters: [(bytes: Int, wake: @Sendable () -> Void)] = []
     private(set) var highWater = 0
     private let clock: @Sendable () -> Int64
 
@@ -100,17 +103,21 @@ final class DeliveryBuffer: @unchecked Sendable {  // state guarded by `cond`
         append(Chunk(stream: stream, bytes: [], arrival: clock(), end: true))
     }
 
-    /// Calls `f` once there is room again (at once if there is now). Network sources use it
-    /// to start reading a paused connection.
-    func whenRoom(_ f: @escaping @Sendable () -> Void) {
+    /// Calls `f` once there is room for `bytes` (at once if there is now). Network sources use
+    /// it to start reading a paused connection.
+    func whenRoom(for bytes: Int, _ f: @escaping @Sendable () -> Void) {
         cond.lock()
-        if closed || hasRoom(for: 1) && waitingBytes + inFlight < options.capacity {
+        if closed || hasRoom(for: bytes) {
             cond.unlock()
             f()
             return
         }
-        spaceWaiters.append(f)
+        spaceWaiters.append((bytes, f))
         cond.unlock()
+    }
+
+    func hold(_ on: Bool) {
+        cond.lock(); held = on; cond.broadcast(); cond.unlock()
     }
 
     /// Asks for what waits to be handed on now, without waiting for the hints.
@@ -130,11 +137,16 @@ final class DeliveryBuffer: @unchecked Sendable {  // state guarded by `cond`
     func take(deadline: Int64?) -> [Chunk]? {
         cond.lock(); defer { cond.unlock() }
         while true {
+            if held && !closed {
+                cond.wait()
+                continue
+            }
             if !waiting.isEmpty {
                 let age = clock() - waiting[0].arrival
                 if closed || flushRequested || waitingBytes >= options.sizeHint || age >= options.interval { break }
-                let wake = min(waiting[0].arrival + options.interval, deadline ?? Int64.max)
-                if clock() >= wake { break }
+                let due = waiting[0].arrival + options.interval
+                if let deadline, clock() >= deadline { return [] }  // not due yet: the caller has other work
+                let wake = min(due, deadline ?? Int64.max)
                 _ = cond.wait(until: Date(timeIntervalSinceNow: Double(wake - clock()) / 1e9))
                 continue
             }
@@ -166,11 +178,15 @@ final class DeliveryBuffer: @unchecked Sendable {  // state guarded by `cond`
         for f in takeWaiters(all: false) { f() }
     }
 
+    /// The waiters there is room for now (all of them once closed), taken off the list.
     private func takeWaiters(all: Bool) -> [@Sendable () -> Void] {
         cond.lock(); defer { cond.unlock() }
-        guard all || closed || waitingBytes + inFlight < options.capacity else { return [] }
-        let w = spaceWaiters
-        spaceWaiters = []
-        return w
+        var ready: [@Sendable () -> Void] = []
+        spaceWaiters.removeAll { w in
+            guard all || closed || hasRoom(for: w.bytes) else { return false }
+            ready.append(w.wake)
+            return true
+        }
+        return ready
     }
 }

@@ -163,8 +163,8 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
         for t in tails { read(t) }
         // Rotated files that stopped growing are done.
         tails.removeAll { t in
-            guard let r = t.retired, now - max(r, t.lastGrowth) >= FileFollower.retireAfter || t.gzip else { return false }
-            read(t)
+            guard let r = t.retired, r == Int64.min || now - max(r, t.lastGrowth) >= FileFollower.retireAfter || t.gzip else { return false }
+            if r != Int64.min { read(t) }
             finish(t)
             return true
         }
@@ -229,6 +229,11 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
         var st = stat()
         guard fstat(t.fd, &st) == 0 else { return }
         if Int64(st.st_size) < t.offset {
+            if t.retired != nil {
+                // A rotated file cut short is being reused (overwritten by a copy, say): it is done.
+                t.retired = Int64.min
+                return
+            }
             pipeline.report("\(t.path): truncated; reading it again from the start")
             t.offset = 0
         }

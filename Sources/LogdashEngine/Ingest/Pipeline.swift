@@ -53,6 +53,10 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
     /// Bound addresses of the listeners, as URLs with the ports they got (port 0 chooses one).
     public var listening: [String] { listeners?.bound ?? [] }
 
+    /// Holds the parse stage back (or lets it go on), so that the buffer fills: for tests of
+    /// backpressure.
+    func holdParsing(_ on: Bool) { buffer.hold(on) }
+
     /// Bytes waiting in the delivery buffer or being parsed.
     public var bufferFill: Int { buffer.fill }
 
@@ -69,8 +73,8 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
         }
         let t = Thread { [self] in parseLoop(); parseFinished.signal() }
         t.name = "logdash-parse"
+        lock.lock(); parseThread = t; lock.unlock()
         t.start()
-        parseThread = t
         let patterns = sources.compactMap { if case .files(let p) = $0 { p } else { nil } }
         if !patterns.isEmpty {
             let f = FileFollower(pipeline: self, patterns: patterns)
@@ -113,7 +117,9 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
         lock.lock()
         let already = stopping
         stopping = true
+        let started = parseThread != nil
         lock.unlock()
+        guard started else { listeners?.stop(); return }
         if already { parseFinished.wait(); parseFinished.signal(); return }
         listeners?.stop()
         follower?.stop()

@@ -168,7 +168,7 @@ final class StreamHandler: ChannelInboundHandler {
                 outbox.paused = true
                 context.channel.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
                 let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-                pipeline.buffer.whenRoom {
+                pipeline.buffer.whenRoom(for: bytes.count) {
                     bound.eventLoop.execute {
                         let (handler, ctx) = bound.value
                         handler.outbox.paused = false

@@ -1,0 +1,229 @@
+import Foundation
+import Testing
+@testable import LogdashEngine
+
+/// A loopback TCP client.
+final class TCPClient: @unchecked Sendable {  // one thread uses it at a time
+    let fd: Int32
+
+    init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard rc == 0 else { close(fd); throw TestSetupError("connect to 127.0.0.1:\(port): \(String(cString: strerror(errno)))") }
+    }
+
+    /// Writes everything (blocking while the receiver pushes back); `progress` hears of each write.
+    func send(_ bytes: [UInt8], progress: (Int) -> Void = { _ in }) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, min(65536, bytes.count - done)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw TestSetupError("write: \(String(cString: strerror(errno)))") }
+            done += n
+            progress(n)
+        }
+    }
+
+    /// Whether the server closed the connection (a read gives end of file or a reset).
+    func closedByPeer(within seconds: Double) -> Bool {
+        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&p, 1, Int32(seconds * 1000)) == 1 else { return false }
+        var b: UInt8 = 0
+        return read(fd, &b, 1) <= 0
+    }
+
+    deinit { close(fd) }
+}
+
+func sendUDP(port: Int, _ message: String) {
+    let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+    defer { close(fd) }
+    var addr = sockaddr_in()
+    addr.sin_family = sa_family_t(AF_INET)
+    addr.sin_port = in_port_t(UInt16(port).bigEndian)
+    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+    let bytes = Array(message.utf8)
+    _ = withUnsafePointer(to: &addr) { a in
+        a.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+    }
+}
+
+extension LivePipeline {
+    /// The port a listener got, by its scheme (`tcp`, `syslog`, `syslog+udp`, `http`).
+    func port(_ scheme: String) -> Int {
+        let url = pipeline.listening.first { $0.hasPrefix(scheme + "://") }!
+        return Int(url.split(separator: ":").last!)!
+    }
+}
+
+let anyPort = Endpoint(host: "127.0.0.1", port: 0)
+
+@Suite struct ListenerTests {
+    @Test func aMillionLinesOverTCPAreAMillionRecords() throws {
+        let live = try LivePipeline([.tcp(anyPort)])
+        var text: [UInt8] = []
+        text.reserveCapacity(20 << 20)
+        for i in 0..<1_000_000 { text += Array("n=\(i) m=x\n".utf8) }
+        let client = try TCPClient(port: live.port("tcp"))
+        try client.send(text)
+        withExtendedLifetime(client) {}
+        #expect(live.waitUntil(120) { live.count() >= 1_000_000 })
+        #expect(try live.query("SELECT count(*), count(DISTINCT n), min(n), max(n) FROM logs")
+                == [[.int(1_000_000), .int(1_000_000), .int(0), .int(999_999)]])
+    }
+
+    @Test func loggerSendsSyslogOverTCPWithEitherFramingAndOverUDP() throws {
+        let live = try LivePipeline([.syslogTCP(anyPort), .syslogUDP(anyPort)])
+        let tcp = String(live.port("syslog")), udp = String(live.port("syslog+udp"))
+        #expect(try run("/usr/bin/env", ["logger", "--tcp", "--octet-count", "-n", "127.0.0.1", "-P", tcp, "-t", "app", "hello octet"]).status == 0)
+        #expect(try run("/usr/bin/env", ["logger", "--tcp", "-n", "127.0.0.1", "-P", tcp, "-t", "app", "hello lf"]).status == 0)
+        #expect(try run("/usr/bin/env", ["logger", "--udp", "-n", "127.0.0.1", "-P", udp, "-t", "app", "hello udp"]).status == 0)
+        #expect(live.waitUntil { live.count() == 3 })
+        let rows = try live.query("SELECT message FROM logs WHERE raw LIKE '%app%' ORDER BY message")
+        #expect(rows == [[.string("hello lf")], [.string("hello octet")], [.string("hello udp")]])
+        #expect(live.count("source LIKE 'syslog+udp://%'") == 1)
+    }
+
+    /// Counted frames split across writes and several in one write are taken apart exactly.
+    @Test func octetCountedFramesAreTakenApartWhereverTheWritesSplitThem() throws {
+        let live = try LivePipeline([.syslogTCP(anyPort)])
+        let messages = (0..<50).map { "<34>1 2026-11-27T14:00:00Z host app - - - message \($0) with spaces" }
+        let framed = Array(messages.map { "\($0.utf8.count) \($0)" }.joined().utf8)
+        let client = try TCPClient(port: live.port("syslog"))
+        var pos = 0, step = 1
+        while pos < framed.count {
+            let end = min(framed.count, pos + step)
+            try client.send(Array(framed[pos..<end]))
+            pos = end
+            step = step * 3 % 97 + 1
+            Thread.sleep(forTimeInterval: 0.001)
+        }
+        #expect(live.waitUntil { live.count() == 50 })
+        #expect(try live.query("SELECT message FROM logs ORDER BY ts, message LIMIT 1") == [[.string("message 0 with spaces")]])
+        #expect(live.count("message LIKE 'message % with spaces'") == 50)
+    }
+
+    @Test func curlPostsNDJSONAndGetsTheCountOnceItIsAccepted() throws {
+        var settings = IngestSettings()
+        settings.listeners.authToken = "s3cret"
+        let live = try LivePipeline([.http(anyPort)], settings: settings)
+        let url = "http://127.0.0.1:\(live.port("http"))"
+        let body = (0..<100).map { "{\"ts\":\"2026-11-27T14:00:00Z\",\"i\":\($0)}" }.joined(separator: "\n")
+        let ok = try run("/usr/bin/env", ["curl", "-s", "-w", " %{http_code}", "-H", "Authorization: Bearer s3cret", "--data-binary", "@-", url + "/ingest"],
+                         stdin: Data(body.utf8))
+        #expect(String(decoding: ok.out, as: UTF8.self) == "{\"accepted\":100}\n 200")
+        let denied = try run("/usr/bin/env", ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--data-binary", "x", url + "/ingest"])
+        #expect(String(decoding: denied.out, as: UTF8.self) == "401")
+        let wrongPath = try run("/usr/bin/env", ["curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer s3cret",
+                                                 "--data-binary", "x", url + "/logs"])
+        #expect(String(decoding: wrongPath.out, as: UTF8.self) == "404")
+        let health = try run("/usr/bin/env", ["curl", "-s", url + "/health"])
+        #expect(String(decoding: health.out, as: UTF8.self) == "{\"status\":\"ok\"}\n")
+        #expect(live.waitUntil { live.count() == 100 })
+        #expect(try live.query("SELECT sum(i) FROM logs") == [[.int(4950)]])
+    }
+
+    /// With the parse stage stalled the buffer fills: a TCP sender is held back by the kernel's
+    /// window, HTTP answers 503 with Retry-After; once parsing goes on, every line arrives once.
+    @Test func aFullBufferSlowsTCPSendersAndMakesHTTPAnswer503WithoutLosingALine() throws {
+        var settings = IngestSettings()
+        settings.buffer = BufferOptions(sizeHint: 16 << 10, interval: 5_000_000, capacity: 256 << 10)
+        let live = try LivePipeline([.tcp(anyPort), .http(anyPort)], settings: settings)
+        live.pipeline.holdParsing(true)
+        let lines = 1_000_000
+        var text: [UInt8] = []
+        for i in 0..<lines { text += Array("n=\(i) m=x\n".utf8) }
+        let total = text.count
+        let sent = Counter()
+        let client = try TCPClient(port: live.port("tcp"))
+        let payload = text
+        let sender = Thread { try? client.send(payload) { sent.add($0) } }
+        sender.start()
+        Thread.sleep(forTimeInterval: 1)
+        let stalledAt = sent.value
+        #expect(stalledAt < total, "the sender should be held back while the buffer is full")
+        Thread.sleep(forTimeInterval: 0.3)
+        #expect(sent.value - stalledAt < 1 << 20, "and stay held back")
+        let url = "http://127.0.0.1:\(live.port("http"))/ingest"
+        // Larger than whatever room a paused connection's last read left.
+        let body = Data((0..<8000).map { "h=\($0) m=x\n" }.joined().utf8)
+        let refused = try run("/usr/bin/env", ["curl", "-s", "-D", "-", "--data-binary", "@-", url], stdin: body)
+        let answer = String(decoding: refused.out, as: UTF8.self)
+        #expect(answer.hasPrefix("HTTP/1.1 503"))
+        #expect(answer.lowercased().contains("retry-after: 1"))
+        live.pipeline.holdParsing(false)
+        #expect(live.waitUntil(120) { sent.value == total })
+        #expect(live.waitUntil(120) { live.count() == lines })
+        let retried = try run("/usr/bin/env", ["curl", "-s", "--data-binary", "@-", url], stdin: body)
+        #expect(String(decoding: retried.out, as: UTF8.self) == "{\"accepted\":8000}\n")
+        #expect(live.waitUntil(120) { live.count() == lines + 8000 })
+        #expect(live.count("n IS NOT NULL") == lines)
+        #expect(try live.query("SELECT count(DISTINCT n), count(DISTINCT h) FROM logs") == [[.int(Int64(lines)), .int(8000)]])
+        #expect(live.pipeline.metrics.total().refused == 1)
+    }
+
+    @Test func connectionsFromOutsideTheAllowListAreRefusedAndCounted() throws {
+        var settings = IngestSettings()
+        settings.listeners.allow = [try CIDR("10.0.0.0/8")]
+        let live = try LivePipeline([.tcp(anyPort)], settings: settings)
+        let client = try TCPClient(port: live.port("tcp"))
+        #expect(client.closedByPeer(within: 5))
+        #expect(live.waitUntil { live.pipeline.metrics.total().refused == 1 })
+        #expect(live.reports.all.contains { $0.contains("not in --allow") })
+        #expect(try CIDR("127.0.0.0/8").contains(.init(ipAddress: "127.0.0.1", port: 1)))
+        #expect(try !CIDR("10.0.0.0/8").contains(.init(ipAddress: "11.0.0.1", port: 1)))
+        #expect(try CIDR("::1").contains(.init(ipAddress: "::1", port: 1)))
+        #expect(throws: SourceError.self) { try CIDR("10.0.0.0/33") }
+    }
+
+    /// Debian's rsyslog takes messages from `logger` on its own UDP port and forwards them to
+    /// logdash's syslog port over TCP with octet counting, as a fleet's relay would.
+    @Test func rsyslogForwardsToTheSyslogPort() throws {
+        let rsyslogd = "/usr/sbin/rsyslogd"
+        guard FileManager.default.isExecutableFile(atPath: rsyslogd) else {
+            Issue.record("rsyslog is not installed (apt-get install rsyslog; .ci/run installs it)")
+            return
+        }
+        let live = try LivePipeline([.syslogTCP(anyPort)])
+        let dir = try tempDirectory()
+        let inPort = 20000 + Int.random(in: 0..<20000)
+        try """
+        global(workDirectory="\(dir.path)")
+        module(load="imudp")
+        input(type="imudp" address="127.0.0.1" port="\(inPort)")
+        action(type="omfwd" target="127.0.0.1" port="\(live.port("syslog"))" protocol="tcp" TCP_Framing="octet-counted"
+               template="RSYSLOG_SyslogProtocol23Format")
+        """.write(to: dir.appendingPathComponent("rsyslog.conf"), atomically: true, encoding: .utf8)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: rsyslogd)
+        p.arguments = ["-n", "-f", dir.appendingPathComponent("rsyslog.conf").path, "-i", dir.appendingPathComponent("pid").path]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        defer { p.terminate() }
+        // rsyslog listens a moment after it starts: send until the first message comes through.
+        var sent = 0
+        #expect(live.waitUntil(20) {
+            sendUDP(port: inPort, "<13>Nov 27 14:00:00 box relay: warm-up \(sent)")
+            sent += 1
+            Thread.sleep(forTimeInterval: 0.1)
+            return live.count() > 0
+        })
+        for i in 0..<20 {
+            #expect(try run("/usr/bin/env", ["logger", "--udp", "-n", "127.0.0.1", "-P", String(inPort), "-t", "relayed", "message \(i)"]).status == 0)
+        }
+        #expect(live.waitUntil { live.count("message LIKE 'message %'") == 20 })
+        #expect(try live.query("SELECT count(DISTINCT message) FROM logs WHERE message LIKE 'message %'") == [[.int(20)]])
+    }
+}
+
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    func add(_ k: Int) { lock.lock(); n += k; lock.unlock() }
+    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+}
