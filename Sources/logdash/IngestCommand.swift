@@ -99,10 +99,9 @@ struct IngestCommand: ParsableCommand {
         let names = sources.isEmpty ? config.sources : sources
         guard !names.isEmpty else { throw ValidationError("name at least one source (a file, tcp://…, syslog://…, http://…, - or demo://)") }
         let specs = try names.map { try LiveSource.parse($0) }
+        // A typo in the SQL is found now, not after hours of ingest (columns can only be checked then).
         for q in query {
-            do { _ = try QueryEngine(snapshot: Store().snapshot()).execute("EXPLAIN " + q) } catch let e as QueryError {
-                throw ValidationError(e.rendered(in: q))
-            } catch {}
+            do { _ = try QueryEngine.columnsRead(q) } catch let e as QueryError { throw ValidationError(e.rendered(in: q)) }
         }
         let stop = SignalWatch()
         let store = Store()

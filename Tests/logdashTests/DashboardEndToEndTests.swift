@@ -5,37 +5,16 @@ import Testing
 final class Tmux {
     let socket = "logdash-test-\(UUID().uuidString.prefix(8))"
 
-    /// Runs tmux and returns its output. Spawned with posix_spawn and reaped by pid: the tmux
-    /// server that the first call starts inherits descriptors, which makes Foundation's
-    /// `Process.waitUntilExit` wait forever.
+    /// Runs tmux and returns its output (see `Spawned` for why not `Process`).
     @discardableResult
     func tmux(_ args: [String]) throws -> String {
         let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("tmux-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: outPath) }
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = ["tmux", "-L", socket] + args
-        var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { cargs.forEach { free($0) } }
-        // A clean signal mask and default handlers: test threads block signals, and a tmux server
-        // that inherits that mask can never be stopped (kill-server and SIGTERM do nothing).
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var none = sigset_t(), all = sigset_t()
-        sigemptyset(&none)
-        sigfillset(&all)
-        posix_spawnattr_setsigmask(&attr, &none)
-        posix_spawnattr_setsigdefault(&attr, &all)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var pid: pid_t = 0
-        guard posix_spawnp(&pid, "tmux", &actions, &attr, &cargs, environ) == 0 else { throw TmuxError("cannot run tmux") }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        do {
+            try Spawned("tmux", ["-L", socket] + args, stdout: outPath).wait()
+        } catch {
+            throw TmuxError("cannot run tmux: \(error)")
+        }
         return (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
     }
 

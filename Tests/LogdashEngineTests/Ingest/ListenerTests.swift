@@ -204,7 +204,8 @@ let anyPort = Endpoint(host: "127.0.0.1", port: 0)
         p.standardOutput = FileHandle.nullDevice
         p.standardError = FileHandle.nullDevice
         try p.run()
-        defer { p.terminate() }
+        // SIGKILL: test threads block signals, and rsyslogd inherits the mask, so SIGTERM would wait.
+        defer { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
         // rsyslog listens a moment after it starts: send until the first message comes through.
         var sent = 0
         #expect(live.waitUntil(20) {
