@@ -22,6 +22,12 @@ public struct StatusInfo: Sendable, Equatable {
     public var recordsPerSecond = 0.0
     public var unparsed = 0
     public var clock: Int64 = 0
+    /// From live ingest: bytes of followed files not read yet, messages dropped, connections
+    /// open, and how full the delivery buffer is (0…1).
+    public var lagBytes = 0
+    public var drops = 0
+    public var connections = 0
+    public var bufferFill = 0.0
 
     public init() {}
 }
@@ -561,6 +567,10 @@ public enum StatusBar {
         let mode = s.follow ? "FOLLOW" : "PAUSED +\(s.scroll)"
         var parts = [mode, s.status.sources.joined(separator: ","), "\(s.status.records) rec", String(format: "%.0f/s", s.status.recordsPerSecond)]
         if s.status.unparsed > 0 { parts.append("\(s.status.unparsed) unparsed") }
+        if s.status.lagBytes > 0 { parts.append("lag " + ByteSize.format(s.status.lagBytes)) }
+        if s.status.drops > 0 { parts.append("\(s.status.drops) dropped") }
+        if s.status.connections > 0 { parts.append("\(s.status.connections) conn") }
+        if s.status.bufferFill >= 0.5 { parts.append(String(format: "buffer %.0f%%", s.status.bufferFill * 100)) }
         if let l = s.minLevel { parts.append("\(l.name)+") }
         if s.timeRange != .all { parts.append("last \(s.timeRange.rawValue)") }
         if !s.filters.isEmpty { parts.append("filter: " + s.filters.joined(separator: " › ")) }

@@ -229,6 +229,11 @@ struct DashboardLoop {
         var status = state.status
         status.records = snap.rowCount
         status.unparsed = snap.unparsedCount
+        let ingest = pipeline.metrics.total()
+        status.lagBytes = ingest.lagBytes
+        status.drops = ingest.drops
+        status.connections = ingest.connections
+        status.bufferFill = Double(pipeline.bufferFill) / Double(pipeline.settings.buffer.capacity)
         status.clock = LoadOptions.wallClock()
         let elapsed = Date().timeIntervalSince(rateBase.0)
         if elapsed >= 1 {

@@ -79,6 +79,31 @@ final class Tmux {
         #expect(!after.contains("FOLLOW"))  // the dashboard's screen is gone: the terminal is restored
     }
 
+    /// A followed file: a line appended shows at the bottom of the tail.
+    @Test func aLineAppendedToAFollowedFileAppearsInTheTail() throws {
+        let file = try CommandLineTests().temp("app.log", "{\"ts\":\"2026-11-27T14:00:00Z\",\"level\":\"info\",\"msg\":\"first line\"}\n")
+        let t = try Tmux()
+        try t.launch([file], until: "the first line") { $0.contains("first line") && $0.contains("FOLLOW") }
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
+        try h.seekToEnd()
+        try h.write(contentsOf: Data("{\"ts\":\"2026-11-27T14:00:05Z\",\"level\":\"error\",\"msg\":\"appended while watching\"}\n".utf8))
+        try h.close()
+        let s = try t.wait("the appended line") { $0.contains("appended while watching") && $0.contains("2 rec") }
+        let lines = s.split(separator: "\n")
+        #expect(lines.firstIndex { $0.contains("first line") }! < lines.firstIndex { $0.contains("appended while watching") }!)
+        try t.press("q")
+    }
+
+    /// A TCP listener in the dashboard: its address in the notice line, what is sent in the tail.
+    @Test func aListenerShowsItsAddressAndWhatItReceives() throws {
+        let t = try Tmux()
+        let s = try t.launch(["tcp://:0"], until: "the listening address") { $0.contains("listening on tcp://127.0.0.1:") }
+        guard let r = s.range(of: "listening on tcp://127.0.0.1:"), let port = Int(s[r.upperBound...].prefix { $0.isNumber }) else { return }
+        try Spawned("/bin/bash", ["-c", "echo 'level=warn msg=\"sent over tcp\"' > /dev/tcp/127.0.0.1/\(port)"]).wait()
+        _ = try t.wait("the line sent") { $0.contains("sent over tcp") && $0.contains(" WARN ") }
+        try t.press("q")
+    }
+
     @Test func aBadFilterShowsTheEnginesErrorAndChangesNothing() throws {
         let t = try Tmux()
         try t.launch(["demo://?rate=100"], until: "the tail") { $0.contains("FOLLOW") }
