@@ -13,8 +13,14 @@ func now() -> Double {
 }
 
 var args = Array(CommandLine.arguments.dropFirst())
-guard let mode = args.first, mode == "parse" || mode == "query" else {
-    print("usage: logdash-bench parse FILE [FILE…] [--runs N] [--jobs 1,2]\n       logdash-bench query FILE [--runs N]")
+guard let mode = args.first, ["parse", "query", "ingest", "latency", "idle"].contains(mode) else {
+    print("""
+        usage: logdash-bench parse FILE [FILE…] [--runs N] [--jobs 1,2]
+               logdash-bench query FILE [--runs N]
+               logdash-bench ingest FILE [--runs N] [--octet]   (FILE's lines to a syslog:// listener over loopback TCP)
+               logdash-bench latency [--samples N] [--interval DURATION]   (a line appended → queryable)
+               logdash-bench idle [--seconds N]   (CPU used following 10 quiet files)
+        """)
     exit(2)
 }
 args.removeFirst()
@@ -24,6 +30,123 @@ func residentMB() -> Double {
     guard let s = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
     let pages = Double(s.split(separator: " ")[1]) ?? 0
     return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1e6
+}
+
+@MainActor func option(_ name: String) -> String? {
+    guard let r = args.firstIndex(of: name) else { return nil }
+    let v = args[r + 1]
+    args.removeSubrange(r...(r + 1))
+    return v
+}
+
+if mode == "ingest" {
+    // Sustained syslog-over-TCP ingest, parsing included: one client sends the file's lines as
+    // fast as it can over loopback; the clock stops when every record is in the store.
+    let runs = option("--runs").flatMap { Int($0) } ?? 3
+    let octet = args.contains("--octet")
+    args.removeAll { $0 == "--octet" }
+    var data = try [UInt8](Data(contentsOf: URL(fileURLWithPath: args[0])))
+    let lines = data.reduce(0) { $0 + ($1 == 10 ? 1 : 0) }
+    if octet {
+        var framed: [UInt8] = []
+        framed.reserveCapacity(data.count + lines * 5)
+        for line in data.split(separator: 10, omittingEmptySubsequences: false).dropLast() {
+            framed += Array("\(line.count) ".utf8)
+            framed += line
+        }
+        data = framed
+    }
+    var rates: [Double] = []
+    for _ in 0..<runs {
+        let store = Store()
+        let pipeline = Pipeline(store: store, load: LoadOptions())
+        try pipeline.start([.syslogTCP(Endpoint(host: "127.0.0.1", port: 0))])
+        let port = Int(pipeline.listening[0].split(separator: ":").last!)!
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let payload = data
+        let t0 = now()
+        let sender = Thread {
+            var done = 0
+            while done < payload.count {
+                let n = payload.withUnsafeBytes { write(fd, $0.baseAddress! + done, min(1 << 18, payload.count - done)) }
+                if n <= 0 { break }
+                done += n
+            }
+            close(fd)
+        }
+        sender.start()
+        while pipeline.metrics.total().lines < lines { usleep(500) }
+        let elapsed = now() - t0
+        pipeline.stop()
+        let stored = store.snapshot().rowCount
+        rates.append(Double(lines) / elapsed)
+        print(String(format: "%d messages in %.3f s: %.0f messages/s, %.1f MB/s; stored %d, unparsed %d", lines, elapsed,
+                     Double(lines) / elapsed, Double(payload.count) / elapsed / 1e6, stored, store.snapshot().unparsedCount))
+    }
+    rates.sort()
+    print(String(format: "median: %.0f messages/s (%@ framing)", rates[rates.count / 2], octet ? "octet-counting" : "LF"))
+    exit(0)
+}
+
+if mode == "idle" {
+    // Ten followed files and no traffic: the CPU time the process uses, per second of wall time.
+    let seconds = option("--seconds").flatMap { Double($0) } ?? 30
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-idle-\(getpid())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let paths = (0..<10).map { dir.appendingPathComponent("f\($0).log").path }
+    for p in paths { _ = FileManager.default.createFile(atPath: p, contents: Data("{\"msg\":\"hello\"}\n".utf8)) }
+    let pipeline = Pipeline(store: Store(), load: LoadOptions())
+    try pipeline.start(paths.map { .files($0) })
+    usleep(500_000)
+    func cpu() -> Double {
+        var u = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        return Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+    }
+    let c0 = cpu(), t0 = now()
+    usleep(UInt32(seconds * 1e6))
+    let used = cpu() - c0, wall = now() - t0
+    pipeline.stop()
+    try? FileManager.default.removeItem(at: dir)
+    print(String(format: "10 followed files, no traffic, %.0f s: %.1f ms of CPU (%.4f%% of one core)", wall, used * 1000, used / wall * 100))
+    exit(0)
+}
+
+if mode == "latency" {
+    // A followed file: append one line, wait until the store has it; p50/p99/max over the samples.
+    let samples = option("--samples").flatMap { Int($0) } ?? 1000
+    var settings = IngestSettings()
+    if let i = option("--interval") { settings.buffer.interval = TimeSpan.parseNanos(i)! }
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-latency-\(getpid())")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let path = dir.appendingPathComponent("app.log").path
+    _ = FileManager.default.createFile(atPath: path, contents: nil)
+    let store = Store()
+    let pipeline = Pipeline(store: store, load: LoadOptions(), settings: settings)
+    try pipeline.start([.files(path)])
+    usleep(200_000)
+    let fd = open(path, O_WRONLY | O_APPEND)
+    var lat: [Double] = []
+    for i in 0..<samples {
+        let line = Array("{\"ts\":\"2026-11-27T14:00:00Z\",\"level\":\"info\",\"msg\":\"sample\",\"i\":\(i)}\n".utf8)
+        let t0 = now()
+        _ = line.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        while store.snapshot().rowCount <= i { usleep(100) }
+        lat.append(now() - t0)
+        usleep(5000)
+    }
+    close(fd)
+    pipeline.stop()
+    try? FileManager.default.removeItem(at: dir)
+    lat.sort()
+    func ms(_ q: Double) -> String { String(format: "%.1f ms", lat[min(lat.count - 1, Int(Double(lat.count) * q))] * 1000) }
+    print("append → queryable over \(samples) lines (buffer interval \(Double(settings.buffer.interval) / 1e6) ms): p50 \(ms(0.5)), p99 \(ms(0.99)), max \(ms(1.0))")
+    exit(0)
 }
 
 if mode == "query" {
