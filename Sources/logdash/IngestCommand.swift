@@ -26,6 +26,12 @@ struct LiveOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Close a connection that sends nothing for this long (0: never): 30s, 5m …", valueName: "duration"))
     var idleTimeout: String?
 
+    @Option(help: ArgumentHelp("The certificate (chain) TLS listeners present — tcp+tls://, syslog+tls://, https:// (PEM).", valueName: "file"))
+    var tlsCert: String?
+
+    @Option(help: ArgumentHelp("The private key of --tls-cert (PEM).", valueName: "file"))
+    var tlsKey: String?
+
     /// The settings these options give, over the config file's `ingest` keys.
     func settings(config: Config) throws -> IngestSettings {
         var s = IngestSettings()
@@ -44,6 +50,11 @@ struct LiveOptions: ParsableArguments {
                                  interval: try duration(bufferInterval, c.bufferInterval, "--buffer-interval") ?? BufferOptions.defaultInterval,
                                  capacity: try size(bufferMax, c.bufferMax, "--buffer-max") ?? BufferOptions.defaultCapacity)
         s.listeners.authToken = authToken ?? c.authToken
+        s.listeners.tlsCertificate = tlsCert ?? c.tlsCert
+        s.listeners.tlsKey = tlsKey ?? c.tlsKey
+        if (s.listeners.tlsCertificate == nil) != (s.listeners.tlsKey == nil) {
+            throw ValidationError("--tls-cert and --tls-key go together")
+        }
         s.listeners.allow = try (allow.isEmpty ? c.allow : allow).map { try CIDR($0) }
         if let m = maxConnections ?? c.maxConnections {
             guard m > 0 else { throw ValidationError("--max-connections must be at least 1") }

@@ -61,6 +61,8 @@ import Testing
             (["ingest", "ftp://host/x"], "unknown scheme 'ftp'"),
             (["ingest", "tcp://:99999"], "'99999' is not a port number"),
             (["ingest"], "name at least one source"),
+            (["ingest", "--tls-cert", "c.pem", "tcp+tls://:0"], "--tls-cert and --tls-key go together"),
+            (["ingest", "syslog+tls://:0"], "a TLS listener needs --tls-cert FILE and --tls-key FILE"),
         ]
         for (args, message) in cases {
             let r = try cli.logdash(args)

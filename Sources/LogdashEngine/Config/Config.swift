@@ -10,6 +10,8 @@ public struct IngestConfig: Sendable {
     public var allow: [String] = []
     public var maxConnections: Int?
     public var idleTimeout: Int64?
+    public var tlsCert: String?
+    public var tlsKey: String?
 }
 
 /// The settings from a YAML config file (`--config FILE`, by default
@@ -32,6 +34,8 @@ public struct IngestConfig: Sendable {
 ///   allow: [10.0.0.0/8]   # networks listeners accept
 ///   max_connections: 1024
 ///   idle_timeout: 5m
+///   tls_cert: /etc/logdash/cert.pem   # for tcp+tls://, syslog+tls://, https://
+///   tls_key: /etc/logdash/key.pem
 /// ```
 public struct Config: Sendable {
     public var maxRecordBytes: Int?
@@ -45,7 +49,7 @@ public struct Config: Sendable {
     public init() {}
 
     static let topKeys = ["max_record_bytes", "format", "sources", "formats", "ingest"]
-    static let ingestKeys = ["buffer_size", "buffer_interval", "buffer_max", "auth_token", "allow", "max_connections", "idle_timeout"]
+    static let ingestKeys = ["buffer_size", "buffer_interval", "buffer_max", "auth_token", "allow", "max_connections", "idle_timeout", "tls_cert", "tls_key"]
     static let formatKeys = ["regex", "timestamp_field", "timestamp_format", "level_field", "message_field", "fields",
                              "multiline", "samples"]
 
@@ -142,6 +146,9 @@ public struct Config: Sendable {
             case "auth_token":
                 guard let s = v.string, !s.isEmpty else { throw fail(at, v, "must be a non-empty string") }
                 c.authToken = s
+            case "tls_cert", "tls_key":
+                guard let s = v.string, !s.isEmpty else { throw fail(at, v, "must be the path of a PEM file") }
+                if key == "tls_cert" { c.tlsCert = s } else { c.tlsKey = s }
             case "allow":
                 let items = v.sequence.map(Array.init) ?? (v.scalar != nil ? [v] : [])
                 guard !items.isEmpty else { throw fail(at, v, "must be a list of networks such as 10.0.0.0/8") }

@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 
 /// Limits and access rules of the network sources.
 public struct ListenerOptions: Sendable {
@@ -16,6 +17,9 @@ public struct ListenerOptions: Sendable {
     public var idleTimeout = 300
     /// The largest HTTP body taken, in bytes (larger ones get 413).
     public var maxBodyBytes = 16 << 20
+    /// PEM files of the certificate (chain) and private key TLS listeners present (`--tls-cert`, `--tls-key`).
+    public var tlsCertificate: String?
+    public var tlsKey: String?
 
     public init() {}
 }
@@ -96,6 +100,7 @@ final class Listeners: @unchecked Sendable {  // `bound` and `channels` are set 
         let options = pipeline.settings.listeners
         let counter = ConnectionCounter()
         let scheme = String(source.url.prefix { $0 != ":" })
+        let tls = ep.tls ? try tlsContext(for: source) : nil
         let channel: Channel
         do {
             switch source {
@@ -119,6 +124,7 @@ final class Listeners: @unchecked Sendable {  // `bound` and `channels` are set 
                     .childChannelInitializer { ch in
                         ch.eventLoop.makeCompletedFuture {
                             let ops = ch.pipeline.syncOperations
+                            if let tls { try ops.addHandler(NIOSSLServerHandler(context: tls)) }
                             if idle > 0 { try ops.addHandler(IdleStateHandler(readTimeout: .seconds(Int64(idle)))) }
                             try ops.addHandler(ConnectionGate(pipeline: pipeline, scheme: scheme, counter: counter))
                             if isHTTP {
@@ -145,6 +151,27 @@ final class Listeners: @unchecked Sendable {  // `bound` and `channels` are set 
         }
     }
 
+    /// The TLS context of a `+tls`/`https` listener, from `--tls-cert` and `--tls-key`.
+    private func tlsContext(for source: LiveSource) throws -> NIOSSLContext {
+        let options = pipeline.settings.listeners
+        guard let certPath = options.tlsCertificate, let keyPath = options.tlsKey else {
+            throw SourceError.unsupported(source.url, "a TLS listener needs --tls-cert FILE and --tls-key FILE (PEM)")
+        }
+        let certs: [NIOSSLCertificate]
+        do { certs = try NIOSSLCertificate.fromPEMFile(certPath) } catch {
+            throw SourceError.unreadable(certPath, "not a PEM certificate (--tls-cert): \(error)")
+        }
+        guard !certs.isEmpty else { throw SourceError.unreadable(certPath, "holds no PEM certificate (--tls-cert)") }
+        let key: NIOSSLPrivateKey
+        do { key = try NIOSSLPrivateKey(file: keyPath, format: .pem) } catch {
+            throw SourceError.unreadable(keyPath, "not a PEM private key (--tls-key): \(error)")
+        }
+        let config = TLSConfiguration.makeServerConfiguration(certificateChain: certs.map { .certificate($0) }, privateKey: .privateKey(key))
+        do { return try NIOSSLContext(configuration: config) } catch {
+            throw SourceError.unsupported(source.url, "the TLS certificate and key do not make a context: \(error)")
+        }
+    }
+
     func stop() {
         for c in channels { try? c.close().wait() }
         channels = []
@@ -155,6 +182,12 @@ final class Listeners: @unchecked Sendable {  // `bound` and `channels` are set 
 /// Counts a listener's open connections (touched on its event loop only).
 final class ConnectionCounter: @unchecked Sendable {
     var open = 0
+}
+
+/// A client's address as people write it: `127.0.0.1:51450`, `[::1]:51450`.
+func peerName(_ address: SocketAddress?) -> String {
+    guard let address, let ip = address.ipAddress, let port = address.port else { return "an unknown address" }
+    return ip.contains(":") ? "[\(ip)]:\(port)" : "\(ip):\(port)"
 }
 
 /// The source name records from a listener carry: its URL with the port it got.
@@ -183,7 +216,7 @@ final class ConnectionGate: ChannelInboundHandler {
         source = listenerName(scheme: scheme, context.channel.parent?.localAddress) ?? scheme
         let options = pipeline.settings.listeners
         let peer = context.channel.remoteAddress
-        let who = peer.map { "\($0)" } ?? "unknown address"
+        let who = peerName(peer)
         if !options.allow.isEmpty, !(peer.map { a in options.allow.contains { $0.contains(a) } } ?? false) {
             pipeline.report("\(source): refused a connection from \(who): not in --allow")
             pipeline.metrics.update(source) { $0.refused += 1 }
@@ -211,9 +244,16 @@ final class ConnectionGate: ChannelInboundHandler {
         }
     }
 
+    /// A failed TLS handshake, a reset: logged once, and the connection closed.
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        let who = peerName(context.channel.remoteAddress)
+        pipeline.report("\(source): closed the connection from \(who): \(error)")
+        context.close(promise: nil)
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is IdleStateHandler.IdleStateEvent {
-            pipeline.report("\(source): closed an idle connection from \(context.channel.remoteAddress.map { "\($0)" } ?? "unknown address") (--idle-timeout)")
+            pipeline.report("\(source): closed an idle connection from \(peerName(context.channel.remoteAddress)) (--idle-timeout)")
             context.close(promise: nil)
             return
         }

@@ -5,13 +5,16 @@ import Foundation
 public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
     public var host: String
     public var port: Int
+    /// Connections are TLS (`tcp+tls://`, `syslog+tls://`, `https://`), with `--tls-cert`/`--tls-key`.
+    public var tls = false
 
     public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// Whether it binds every interface (a warning is printed: logs are often sensitive).
     public var isWildcard: Bool { host == "0.0.0.0" || host == "::" }
 
-    init(parsing text: Substring, url: String) throws {
+    init(parsing text: Substring, url: String, tls: Bool = false) throws {
+        self.tls = tls
         var rest = text
         if let slash = rest.firstIndex(of: "/") {
             let path = rest[slash...]
@@ -39,9 +42,10 @@ public struct Endpoint: Sendable, Equatable, CustomStringConvertible {
         self.port = port
     }
 
-    public init(host: String, port: Int) {
+    public init(host: String, port: Int, tls: Bool = false) {
         self.host = host
         self.port = port
+        self.tls = tls
     }
 }
 
@@ -58,7 +62,7 @@ public enum LiveSource: Sendable, Equatable {
     case syslogTCP(Endpoint)
     /// Syslog over UDP: one message per datagram.
     case syslogUDP(Endpoint)
-    /// `POST /ingest` with NDJSON or plain lines.
+    /// `POST /ingest` with NDJSON or plain lines (`https://` with TLS).
     case http(Endpoint)
 
     public var url: String {
@@ -66,10 +70,10 @@ public enum LiveSource: Sendable, Equatable {
         case .files(let p): p
         case .stdin: "stdin"
         case .demo(let o): o.url
-        case .tcp(let e): "tcp://\(e)"
-        case .syslogTCP(let e): "syslog://\(e)"
+        case .tcp(let e): (e.tls ? "tcp+tls://" : "tcp://") + "\(e)"
+        case .syslogTCP(let e): (e.tls ? "syslog+tls://" : "syslog://") + "\(e)"
         case .syslogUDP(let e): "syslog+udp://\(e)"
-        case .http(let e): "http://\(e)"
+        case .http(let e): (e.tls ? "https://" : "http://") + "\(e)"
         }
     }
 
@@ -89,12 +93,15 @@ public enum LiveSource: Sendable, Equatable {
         let rest = arg[sep.upperBound...]
         switch scheme {
         case "tcp": return .tcp(try Endpoint(parsing: rest, url: arg))
+        case "tcp+tls": return .tcp(try Endpoint(parsing: rest, url: arg, tls: true))
         case "syslog", "syslog+tcp": return .syslogTCP(try Endpoint(parsing: rest, url: arg))
+        case "syslog+tls": return .syslogTCP(try Endpoint(parsing: rest, url: arg, tls: true))
+        case "https": return .http(try Endpoint(parsing: rest, url: arg, tls: true))
         case "syslog+udp", "udp": return .syslogUDP(try Endpoint(parsing: rest, url: arg))
         case "http": return .http(try Endpoint(parsing: rest, url: arg))
         case "file": return .files(String(rest))
         default:
-            throw SourceError.unsupported(arg, "unknown scheme '\(scheme)'; sources are files, globs, '-', demo://, tcp://, syslog://, syslog+udp:// or http://")
+            throw SourceError.unsupported(arg, "unknown scheme '\(scheme)'; sources are files, globs, '-', demo://, tcp://, syslog://, syslog+udp://, http:// (TLS: tcp+tls://, syslog+tls://, https://)")
         }
     }
 }

@@ -135,7 +135,7 @@ final class StreamHandler: ChannelInboundHandler {
             }
             if q == n { break }  // the length is not all here yet
             guard q > p, all[q] == ASCII.space else {
-                pipeline.report("\(source): syslog framing error from \(context.channel.remoteAddress.map { "\($0)" } ?? "a client") (expected 'LENGTH SP MESSAGE'); reading the rest as lines")
+                pipeline.report("\(source): syslog framing error from \(peerName(context.channel.remoteAddress)) (expected 'LENGTH SP MESSAGE'); reading the rest as lines")
                 framing = .lines
                 all[p...].withUnsafeBytes { frameLines($0) }
                 return

@@ -28,12 +28,17 @@ final class TCPClient: @unchecked Sendable {  // one thread uses it at a time
         }
     }
 
-    /// Whether the server closed the connection (a read gives end of file or a reset).
+    /// Whether the server closed the connection within the time (a read gives end of file or a
+    /// reset; what it sends first, a TLS alert say, is read past).
     func closedByPeer(within seconds: Double) -> Bool {
-        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        guard poll(&p, 1, Int32(seconds * 1000)) == 1 else { return false }
-        var b: UInt8 = 0
-        return read(fd, &b, 1) <= 0
+        let end = Date().addingTimeInterval(seconds)
+        var b = [UInt8](repeating: 0, count: 4096)
+        while Date() < end {
+            var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, 100) == 1 else { continue }
+            if read(fd, &b, b.count) <= 0 { return true }
+        }
+        return false
     }
 
     deinit { close(fd) }
@@ -178,6 +183,52 @@ let anyPort = Endpoint(host: "127.0.0.1", port: 0)
         #expect(try !CIDR("10.0.0.0/8").contains(.init(ipAddress: "11.0.0.1", port: 1)))
         #expect(try CIDR("::1").contains(.init(ipAddress: "::1", port: 1)))
         #expect(throws: SourceError.self) { try CIDR("10.0.0.0/33") }
+    }
+
+    /// TLS on TCP, syslog and HTTP with a self-signed certificate made by openssl: curl and
+    /// openssl s_client are the clients; a plain-text client is turned away and logged.
+    @Test func tlsListenersTakeTLSClientsAndTurnAwayPlainText() throws {
+        let dir = try tempDirectory()
+        let cert = dir.appendingPathComponent("cert.pem").path, key = dir.appendingPathComponent("key.pem").path
+        let made = try run("/usr/bin/env", ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                                            "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"])
+        #expect(made.status == 0, "\(made.err)")
+        var settings = IngestSettings()
+        settings.listeners.tlsCertificate = cert
+        settings.listeners.tlsKey = key
+        let tls = Endpoint(host: "127.0.0.1", port: 0, tls: true)
+        let live = try LivePipeline([.http(tls), .tcp(tls), .syslogTCP(tls)], settings: settings)
+        #expect(live.pipeline.listening.map { String($0.prefix { $0 != ":" }) } == ["https", "tcp+tls", "syslog+tls"])
+        let posted = try run("/usr/bin/env", ["curl", "-s", "--cacert", cert, "--data-binary", "@-", "https://127.0.0.1:\(live.port("https"))/ingest"],
+                             stdin: Data("{\"via\":\"https\",\"n\":1}\n{\"via\":\"https\",\"n\":2}\n".utf8))
+        #expect(String(decoding: posted.out, as: UTF8.self) == "{\"accepted\":2}\n", "\(posted.err)")
+        let message = "<13>1 2026-11-27T14:00:00Z box app - - - over tls"
+        for (port, text) in [(live.port("tcp+tls"), "via=tcp n=3\nvia=tcp n=4\n"), (live.port("syslog+tls"), "\(message.utf8.count) \(message)")] {
+            let r = try run("/usr/bin/env", ["openssl", "s_client", "-quiet", "-no_ign_eof", "-connect", "127.0.0.1:\(port)"], stdin: Data(text.utf8))
+            #expect(r.status == 0, "\(r.err)")
+        }
+        #expect(live.waitUntil { live.count() == 5 })
+        #expect(try live.query("SELECT via, count(*) FROM logs GROUP BY via ORDER BY via NULLS LAST")
+                == [[.string("https"), .int(2)], [.string("tcp"), .int(2)], [.null, .int(1)]])
+        #expect(live.count("message = 'over tls'") == 1)
+        let plain = try TCPClient(port: live.port("tcp+tls"))
+        try plain.send(Array("not tls at all\n".utf8))
+        #expect(plain.closedByPeer(within: 5))
+        #expect(live.waitUntil { live.reports.all.contains { $0.contains("tcp+tls://") && $0.contains("closed the connection from 127.0.0.1:") } })
+        #expect(live.count() == 5)
+    }
+
+    @Test func aTLSListenerWithoutACertificateIsAClearError() throws {
+        #expect(throws: SourceError.self) { _ = try LivePipeline([.tcp(Endpoint(host: "127.0.0.1", port: 0, tls: true))]) }
+        var settings = IngestSettings()
+        settings.listeners.tlsCertificate = "/nonexistent/cert.pem"
+        settings.listeners.tlsKey = "/nonexistent/key.pem"
+        do {
+            _ = try LivePipeline([.http(Endpoint(host: "127.0.0.1", port: 0, tls: true))], settings: settings)
+            Issue.record("should not start")
+        } catch {
+            #expect("\(error)".contains("/nonexistent/cert.pem: cannot be read: not a PEM certificate (--tls-cert)"))
+        }
     }
 
     /// Debian's rsyslog takes messages from `logger` on its own UDP port and forwards them to
