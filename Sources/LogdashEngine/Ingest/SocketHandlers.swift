@@ -31,6 +31,8 @@ final class StreamHandler: ChannelInboundHandler {
     private var closing = false
     private var ended = false
     private let maxRecord: Int
+    private var peer = ""
+    private var reportedLongLine = false
 
     init(pipeline: Pipeline, kind: Kind, scheme: String) {
         self.pipeline = pipeline
@@ -41,6 +43,7 @@ final class StreamHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         source = listenerName(scheme: scheme, context.channel.parent?.localAddress) ?? scheme
+        peer = peerName(context.channel.remoteAddress)
         stream = pipeline.openStream(source: source, holdsTail: false)
         context.fireChannelActive()
     }
@@ -115,6 +118,10 @@ final class StreamHandler: ChannelInboundHandler {
     /// flags it truncated), the rest of the line is dropped as it comes.
     private func limitCarry() {
         guard carry.count > maxRecord else { return }
+        if !reportedLongLine {
+            reportedLongLine = true
+            pipeline.report("\(source): a line from \(peer) is longer than \(maxRecord) bytes (--max-record-bytes); it is cut and flagged truncated, the rest of it dropped")
+        }
         outbox.bytes += carry[0...maxRecord]
         outbox.bytes.append(ASCII.lf)
         carry = []

@@ -7,9 +7,10 @@ final class LivePipeline: @unchecked Sendable {
     let store = Store()
     let pipeline: Pipeline
 
-    init(_ sources: [LiveSource], settings: IngestSettings = IngestSettings(), format: String? = nil) throws {
+    init(_ sources: [LiveSource], settings: IngestSettings = IngestSettings(), format: String? = nil, maxRecordBytes: Int? = nil) throws {
         var load = LoadOptions(workers: 2)
         load.parse.format = format
+        if let maxRecordBytes { load.parse.maxRecordBytes = maxRecordBytes }
         let box = Reports()
         pipeline = Pipeline(store: store, load: load, settings: settings, report: box.add)
         reports = box

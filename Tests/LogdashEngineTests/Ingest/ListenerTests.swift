@@ -185,6 +185,49 @@ let anyPort = Endpoint(host: "127.0.0.1", port: 0)
         #expect(throws: SourceError.self) { try CIDR("10.0.0.0/33") }
     }
 
+    @Test func connectionLimitIdleTimeAndRecordSizeEachSayWhenHit() throws {
+        var settings = IngestSettings()
+        settings.listeners.maxConnections = 1
+        settings.listeners.idleTimeout = 1
+        let live = try LivePipeline([.tcp(anyPort)], settings: settings, maxRecordBytes: 1024)
+        let port = live.port("tcp")
+        let first = try TCPClient(port: port)
+        try first.send(Array(("long=" + String(repeating: "x", count: 5000) + " m=a\nshort=1 m=b\n").utf8))
+        #expect(live.waitUntil { live.count() == 2 })
+        let second = try TCPClient(port: port)
+        #expect(second.closedByPeer(within: 5))
+        #expect(first.closedByPeer(within: 5))  // silent for a second since
+        let reports = live.reports.all
+        #expect(reports.contains { $0.contains("already 1 open (--max-connections)") })
+        #expect(reports.contains { $0.contains("closed an idle connection from 127.0.0.1:") && $0.contains("(--idle-timeout)") })
+        #expect(reports.contains { $0.contains("longer than 1024 bytes (--max-record-bytes)") })
+        #expect(try live.query("SELECT count(*) FROM errors WHERE reason LIKE '%cut%'") == [[.int(1)]])
+        #expect(live.count("short = 1") == 1)
+        #expect(live.pipeline.metrics.total().refused == 1)
+    }
+
+    /// UDP cannot push back: datagrams that find the buffer full are dropped, counted and
+    /// reported; stored + dropped = sent.
+    @Test func udpDatagramsThatFindTheBufferFullAreDroppedAndCounted() throws {
+        var settings = IngestSettings()
+        settings.buffer = BufferOptions(sizeHint: 4 << 10, interval: 1_000_000, capacity: 16 << 10)
+        let live = try LivePipeline([.syslogUDP(anyPort)], settings: settings)
+        live.pipeline.holdParsing(true)
+        let port = live.port("syslog+udp")
+        let padding = String(repeating: "p", count: 1000)
+        for i in 0..<40 {
+            sendUDP(port: port, "<13>Nov 27 14:00:00 box app: datagram \(i) \(padding)")
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        #expect(live.waitUntil { live.pipeline.metrics.total().drops > 0 })
+        live.pipeline.holdParsing(false)
+        Thread.sleep(forTimeInterval: 0.3)
+        let drops = live.pipeline.metrics.total().drops
+        #expect(live.waitUntil { live.count() + drops == 40 })
+        #expect(drops >= 20)
+        #expect(live.reports.all.contains { $0.contains("the delivery buffer is full; dropped") })
+    }
+
     /// TLS on TCP, syslog and HTTP with a self-signed certificate made by openssl: curl and
     /// openssl s_client are the clients; a plain-text client is turned away and logged.
     @Test func tlsListenersTakeTLSClientsAndTurnAwayPlainText() throws {
