@@ -164,6 +164,10 @@ if mode == "query" {
     if let r = args.firstIndex(of: "--runs") { runs = Int(args[r + 1])!; args.removeSubrange(r...(r + 1)) }
     var only: String?
     if let r = args.firstIndex(of: "--only") { only = args[r + 1]; args.removeSubrange(r...(r + 1)) }
+    // --sql "…" (repeatable) measures other statements the same way, as X1, X2 …
+    var extra: [String] = []
+    while let r = args.firstIndex(of: "--sql") { extra.append(args[r + 1]); args.removeSubrange(r...(r + 1)) }
+    let statements = queries + extra.enumerated().map { ("X\($0.offset + 1)", $0.element) }
     let file = args[0]
     let t0 = now()
     let (store, results) = try Store.load([.file(file)], options: LoadOptions())
@@ -171,7 +175,7 @@ if mode == "query" {
     let snap = store.snapshot()
     print("logdash load: \(String(format: "%.3f", load)) s, \(snap.rowCount) rows in \(snap.segments.count) segments, resident \(String(format: "%.0f", residentMB())) MB (\(results[0].detection.format ?? "-"))")
     let engine = QueryEngine(snapshot: snap)
-    for (name, sql) in queries where only == nil || only == name {
+    for (name, sql) in statements where only == nil || only == name || (only == "X" && name.hasPrefix("X")) {
         _ = try engine.execute(sql)
         var times: [Double] = []
         var rows = 0
