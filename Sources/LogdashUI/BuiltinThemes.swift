@@ -23,6 +23,10 @@ colors:
   level.error: red
   level.critical: magenta
   level.fatal: bright-red
+  field.key: bright-blue
+  field.number: magenta
+  field.string: bright-green
+  field.ip: bright-cyan
   chart.series1: cyan
   chart.series2: yellow
   chart.series3: magenta
@@ -56,6 +60,10 @@ colors:
   level.error: 160
   level.critical: 127
   level.fatal: 124
+  field.key: 25
+  field.number: 90
+  field.string: 28
+  field.ip: 30
   chart.series1: 25
   chart.series2: 130
   chart.series3: 127
@@ -89,6 +97,10 @@ colors:
   level.error: "#dc322f"
   level.critical: "#d33682"
   level.fatal: "#cb4b16"
+  field.key: "#268bd2"
+  field.number: "#d33682"
+  field.string: "#2aa198"
+  field.ip: "#6c71c4"
   chart.series1: "#268bd2"
   chart.series2: "#b58900"
   chart.series3: "#d33682"
@@ -122,6 +134,10 @@ colors:
   level.error: "#bf616a"
   level.critical: "#b48ead"
   level.fatal: "#d08770"
+  field.key: "#81a1c1"
+  field.number: "#b48ead"
+  field.string: "#a3be8c"
+  field.ip: "#88c0d0"
   chart.series1: "#88c0d0"
   chart.series2: "#ebcb8b"
   chart.series3: "#b48ead"
@@ -155,6 +171,10 @@ colors:
   level.error: bright-red
   level.critical: bright-magenta
   level.fatal: bright-red
+  field.key: bright-blue
+  field.number: bright-magenta
+  field.string: bright-green
+  field.ip: bright-cyan
   chart.series1: bright-cyan
   chart.series2: bright-yellow
   chart.series3: bright-magenta
@@ -188,6 +208,10 @@ colors:
   level.error: default
   level.critical: default
   level.fatal: default
+  field.key: default
+  field.number: default
+  field.string: default
+  field.ip: default
   chart.series1: default
   chart.series2: default
   chart.series3: default

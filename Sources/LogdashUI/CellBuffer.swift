@@ -3,6 +3,8 @@ public enum StyleRole: String, Sendable, CaseIterable {
     case text, dim, accent, border, selection, statusBar = "status", error
     case levelTrace = "level.trace", levelDebug = "level.debug", levelInfo = "level.info", levelNotice = "level.notice"
     case levelWarn = "level.warn", levelError = "level.error", levelCritical = "level.critical", levelFatal = "level.fatal"
+    /// Parts of a message the tail colours: `key=` names, numbers, quoted strings, IP addresses.
+    case fieldKey = "field.key", fieldNumber = "field.number", fieldString = "field.string", fieldIP = "field.ip"
 
     /// The role of a level's text.
     public static func level(_ l: Level?) -> StyleRole {

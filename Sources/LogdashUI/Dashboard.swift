@@ -454,6 +454,83 @@ public enum HelpView {
     }
 }
 
+/// Colours the parts of a message people look for: `key=` names, numbers, quoted strings, IP
+/// addresses, and HTTP status codes by class (the value of a `status`/`code` key, or a
+/// three-digit number after an HTTP version: 2xx as info, 3xx notice, 4xx warn, 5xx error).
+public enum MessageHighlighter {
+    public static func roles(_ chars: [Character]) -> [StyleRole] {
+        var out = [StyleRole](repeating: .text, count: chars.count)
+        var i = 0
+        var statusNext = false  // the next number is a status code
+        func isWord(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" || c == "." || c == "-" }
+        while i < chars.count {
+            let c = chars[i]
+            if c == "\"" {
+                // A quoted string, to its closing quote (or the end).
+                var j = i + 1
+                while j < chars.count && chars[j] != "\"" { j += chars[j] == "\\" ? 2 : 1 }
+                j = min(j + 1, chars.count)
+                for k in i..<j { out[k] = .fieldString }
+                // A quoted request line ("GET / HTTP/1.1") is followed by its status.
+                statusNext = String(chars[i..<j]).contains("HTTP/")
+                i = j
+                continue
+            }
+            guard isWord(c), i == 0 || !isWord(chars[i - 1]) else { i += 1; continue }
+            var j = i
+            while j < chars.count && isWord(chars[j]) { j += 1 }
+            let word = String(chars[i..<j])
+            if j < chars.count && (chars[j] == "=" || (chars[j] == ":" && j + 1 < chars.count && chars[j + 1] == " ")) && c.isLetter {
+                for k in i..<j { out[k] = .fieldKey }
+                let lower = word.lowercased()
+                statusNext = lower == "status" || lower == "code" || lower.hasSuffix("_status") || lower.hasSuffix("status_code")
+                i = j + 1
+                continue
+            }
+            if word == "HTTP" && j < chars.count && chars[j] == "/" {
+                // HTTP/1.1: the version is not a number to colour; a status code follows.
+                j += 1
+                while j < chars.count && isWord(chars[j]) { j += 1 }
+                statusNext = true
+                i = j
+                continue
+            }
+            if let role = numberRole(word, status: statusNext) {
+                for k in i..<j { out[k] = role }
+            }
+            statusNext = false
+            i = j
+        }
+        return out
+    }
+
+    static let units: Set<String> = ["ns", "us", "µs", "ms", "s", "m", "h", "d", "b", "k", "kb", "mb", "gb", "kib", "mib", "gib"]
+
+    /// The role of a word that is a number or an IPv4 address; nil for other words.
+    static func numberRole(_ w: String, status: Bool) -> StyleRole? {
+        let parts = w.split(separator: ".", omittingEmptySubsequences: false)
+        if parts.count == 4, parts.allSatisfy({ !$0.isEmpty && $0.count <= 3 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }) {
+            return .fieldIP
+        }
+        var body = Substring(w)
+        if body.hasPrefix("-") { body = body.dropFirst() }
+        // 12, 3.5, 250ms, 1.2s, 512KB: digits, at most one point, then a short unit.
+        let digits = body.prefix { $0.isASCII && ($0.isNumber || $0 == ".") }
+        guard !digits.isEmpty, digits.first!.isNumber, digits.filter({ $0 == "." }).count <= 1 else { return nil }
+        let unit = body.dropFirst(digits.count)
+        guard unit.isEmpty || units.contains(unit.lowercased()) else { return nil }
+        if status, unit.isEmpty, digits.count == 3, let code = Int(digits), (100...599).contains(code) {
+            switch code / 100 {
+            case 5: return .levelError
+            case 4: return .levelWarn
+            case 3: return .levelNotice
+            default: return .levelInfo
+            }
+        }
+        return .fieldNumber
+    }
+}
+
 /// The live tail: newest record at the bottom, level in its colour; one line a record, or
 /// several when wrapping.
 public enum TailView {
@@ -517,20 +594,27 @@ public enum TailView {
         }
     }
 
-    /// Writes already-escaped text, the matches of `term` (in any case) in the selection style.
+    /// Writes already-escaped text with its parts coloured (see `MessageHighlighter`), the
+    /// matches of `term` (in any case) in the selection style over them.
     static func putHighlighted(_ text: String, x: Int, y: Int, term: String?, into buf: inout CellBuffer) {
-        guard let term, !term.isEmpty else {
-            buf.put(text, x: x, y: y, style: Style(.text), safe: true)
-            return
+        let chars = Array(text)
+        var styles = MessageHighlighter.roles(chars).map { Style($0) }
+        if let term, !term.isEmpty {
+            var from = text.startIndex
+            while let r = text.range(of: term, options: .caseInsensitive, range: from..<text.endIndex) {
+                let a = text.distance(from: text.startIndex, to: r.lowerBound), b = text.distance(from: text.startIndex, to: r.upperBound)
+                for i in a..<b { styles[i] = Style(.selection, reverse: true) }
+                from = r.upperBound
+            }
         }
-        var col = x
-        var rest = Substring(text)
-        while let r = rest.range(of: term, options: .caseInsensitive) {
-            col = buf.put(String(rest[..<r.lowerBound]), x: col, y: y, style: Style(.text), safe: true)
-            col = buf.put(String(rest[r]), x: col, y: y, style: Style(.selection, reverse: true), safe: true)
-            rest = rest[r.upperBound...]
+        // Runs of one style at a time.
+        var col = x, start = 0
+        while start < chars.count {
+            var end = start + 1
+            while end < chars.count && styles[end] == styles[start] { end += 1 }
+            col = buf.put(String(chars[start..<end]), x: col, y: y, style: styles[start], safe: true)
+            start = end
         }
-        buf.put(String(rest), x: col, y: y, style: Style(.text), safe: true)
     }
 
     /// The width of a record's time, level and host columns.

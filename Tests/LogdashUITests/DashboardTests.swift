@@ -288,3 +288,43 @@ import Testing
         #expect(FilterText.whereClause("o'brien") == "o'brien")  // a quote: treated as SQL, the engine says what is wrong
     }
 }
+
+@Suite struct MessageHighlighterTests {
+    /// The role of each character of `text`, as runs: `[("status", .fieldKey), …]` without plain text.
+    func runs(_ text: String) -> [(String, StyleRole)] {
+        let chars = Array(text)
+        let roles = MessageHighlighter.roles(chars)
+        var out: [(String, StyleRole)] = []
+        var i = 0
+        while i < chars.count {
+            var j = i + 1
+            while j < chars.count && roles[j] == roles[i] { j += 1 }
+            if roles[i] != .text { out.append((String(chars[i..<j]), roles[i])) }
+            i = j
+        }
+        return out
+    }
+
+    @Test func keysNumbersStringsAndAddressesAreColoured() {
+        let r = runs(#"status=503 latency_ms=12.5 ip=10.0.0.1 user="bob smith" took 250ms in v2"#)
+        #expect(r.map(\.0) == ["status", "503", "latency_ms", "12.5", "ip", "10.0.0.1", "user", "\"bob smith\"", "250ms"])
+        #expect(r.map(\.1) == [.fieldKey, .levelError, .fieldKey, .fieldNumber, .fieldKey, .fieldIP, .fieldKey, .fieldString, .fieldNumber])
+    }
+
+    @Test func statusCodesTakeTheColourOfTheirClass() {
+        #expect(runs(#""GET /a HTTP/1.1" 404 12"#).map(\.1) == [.fieldString, .levelWarn, .fieldNumber])
+        #expect(runs("upstream answered HTTP/2 302").map(\.1) == [.levelNotice])
+        #expect(runs("code: 201 after 3 tries").map(\.1) == [.fieldKey, .levelInfo, .fieldNumber])
+        #expect(runs("request_id=503abc count=503").map(\.1) == [.fieldKey, .fieldKey, .fieldNumber])  // 503abc is no number
+    }
+
+    @Test func aSearchMatchIsShownOverTheColours() {
+        var b = CellBuffer(width: 30, height: 1)
+        TailView.putHighlighted("status=503 slow", x: 0, y: 0, term: "503 SL", into: &b)
+        #expect(b.lines == ["status=503 slow               "])
+        #expect(b[0, 0].style == Style(.fieldKey))
+        #expect(b[7, 0].style == Style(.selection, reverse: true))
+        #expect(b[12, 0].style == Style(.selection, reverse: true))
+        #expect(b[13, 0].style == Style(.text))
+    }
+}
