@@ -69,6 +69,16 @@ public struct AppState: Sendable, Equatable {
     /// Quick filters: the lowest level shown (keys 1–5), and how far back (`t` cycles).
     public var minLevel: Level?
     public var timeRange: TimeRange = .all
+    /// A time range set with `:time` (`:time 2h`, `:time 2026-11-27T14:00 2026-11-27T15:00`),
+    /// in force instead of `timeRange`.
+    public var customTime: CustomTime?
+
+    public struct CustomTime: Sendable, Equatable {
+        /// For the status bar: `last 2h`, `14:00:00 … 15:00:00`.
+        public var label: String
+        public var sql: String
+    }
+
     /// The key-binding help (`?`) covers the screen while open.
     public var showHelp = false
     /// The fields of the record at the bottom line (Enter), covering the screen while open.
@@ -120,7 +130,11 @@ public struct AppState: Sendable, Equatable {
             let names = Level.allCases.filter { $0 >= l }.map { "'\($0.name)'" }.joined(separator: ", ")
             parts.append("level IN (\(names))")
         }
-        if let i = timeRange.interval { parts.append("ts >= now() - \(i)") }
+        if let c = customTime {
+            parts.append(c.sql)
+        } else if let i = timeRange.interval {
+            parts.append("ts >= now() - \(i)")
+        }
         return parts.isEmpty ? nil : parts.joined(separator: " AND ")
     }
 
@@ -212,7 +226,8 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
             s.scroll = 0
             return [.reload]
         case .char("t"):
-            s.timeRange = s.timeRange.next
+            s.timeRange = s.customTime == nil ? s.timeRange.next : .all
+            s.customTime = nil
             s.scroll = 0
             return [.reload]
         case .char("T"):
@@ -306,15 +321,63 @@ private func editCommand(_ s: inout AppState, _ k: Key) -> [Effect] {
         case "filter" where !rest.isEmpty:
             s.input = rest
             return editFilter(&s, .enter)
+        case "time" where !rest.isEmpty:
+            guard let range = customTime(rest) else {
+                s.notice = "':time \(rest)': give an age (30m, 2h, 7d), two times (2026-11-27T14:00 2026-11-27T15:00), or all"
+                return []
+            }
+            s.customTime = range
+            s.timeRange = .all
+            s.scroll = 0
+            return [.reload]
         case "":
             return []
         default:
-            s.notice = "unknown command ':\(text)'; commands are :filter EXPRESSION, :theme NAME, :quit"
+            s.notice = "unknown command ':\(text)'; commands are :filter EXPRESSION, :time RANGE, :theme NAME, :quit"
             return []
         }
     default:
         return []
     }
+}
+
+/// `:time`'s range: `all` (none), an age (`90s`, `30m`, `2h`, `7d`), or two times (ISO 8601,
+/// `2026-11-27 14:00`) separated by a space or `..`. nil for anything else.
+func customTime(_ text: String) -> AppState.CustomTime?? {
+    let t = text.trimmingCharacters(in: .whitespaces)
+    if t == "all" { return .some(nil) }
+    if let unit = t.last, let n = Int(t.dropLast()), n > 0 {
+        let word: String? = switch unit {
+        case "s": "SECOND"
+        case "m": "MINUTE"
+        case "h": "HOUR"
+        case "d": "DAY"
+        default: nil
+        }
+        if let word { return .some(.init(label: "last \(t)", sql: "ts >= now() - INTERVAL '\(n)' \(word)")) }
+    }
+    func time(_ p: String) -> Int64? {
+        var x = p.trimmingCharacters(in: .whitespaces)
+        // Minutes are precision enough to type: 2026-11-27 14:00, or a whole day: 2026-11-27.
+        if x.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil { x += " 00:00:00" }
+        if x.range(of: #"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}$"#, options: .regularExpression) != nil { x += ":00" }
+        return ByteLine.with(x) { Timestamp.parse(text: $0, reference: 0) }
+    }
+    var found: (Int64, Int64)?
+    if t.contains("..") {
+        let parts = t.components(separatedBy: "..")
+        if parts.count == 2, let a = time(parts[0]), let b = time(parts[1]) { found = (a, b) }
+    } else {
+        // Two times, each perhaps with a space between date and clock: the split where both parse.
+        let words = t.split(separator: " ").map(String.init)
+        for k in 1..<max(1, words.count) {
+            if let a = time(words[..<k].joined(separator: " ")), let b = time(words[k...].joined(separator: " ")) { found = (a, b); break }
+        }
+    }
+    guard let (from, to) = found, from <= to else { return nil }
+    func literal(_ ns: Int64) -> String { "TIMESTAMP '\(Timestamp.iso8601(ns))'" }
+    func short(_ ns: Int64) -> String { String(Timestamp.iso8601(ns).prefix(19)).replacingOccurrences(of: "T", with: " ") }
+    return .some(.init(label: "\(short(from)) … \(short(to))", sql: "ts BETWEEN \(literal(from)) AND \(literal(to))"))
 }
 
 private func scroll(_ s: inout AppState, by n: Int) -> [Effect] {
@@ -434,7 +497,7 @@ public enum HelpView {
         ("← →  h l", "scroll sideways (not wrapping)"),
         ("r", "relative or clock times"),
         ("T", "next theme"),
-        (":", "command: :filter EXPR, :theme NAME, :quit"),
+        (":", "command: :filter EXPR, :time 2h | FROM TO | all, :theme NAME, :quit"),
         ("↑ ↓  k j", "scroll a line (pauses)"),
         ("PgUp PgDn  Space", "scroll a page"),
         ("g Home  G End", "oldest / newest, following"),
@@ -656,7 +719,7 @@ public enum StatusBar {
         if s.status.connections > 0 { parts.append("\(s.status.connections) conn") }
         if s.status.bufferFill >= 0.5 { parts.append(String(format: "buffer %.0f%%", s.status.bufferFill * 100)) }
         if let l = s.minLevel { parts.append("\(l.name)+") }
-        if s.timeRange != .all { parts.append("last \(s.timeRange.rawValue)") }
+        if let c = s.customTime { parts.append(c.label) } else if s.timeRange != .all { parts.append("last \(s.timeRange.rawValue)") }
         if !s.filters.isEmpty { parts.append("filter: " + s.filters.joined(separator: " › ")) }
         if s.whereClause != nil { parts.append("\(s.matching) match") }
         let left = " " + parts.joined(separator: " │ ")

@@ -55,6 +55,8 @@ struct DashboardCommand: ParsableCommand {
         var app = DashboardLoop(screen: screen, store: store, pipeline: pipeline, notices: notices, sources: specs.map(\.url),
                                 themes: themes.contains(chosen) ? themes : [chosen] + themes, theme: chosen)
         if let problem = themeProblems.first { app.state.notice = problem }
+        let stateHome = env["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.local/state")
+        app.useHistory(file: stateHome + "/logdash/history")
         app.run()
     }
 }
@@ -126,9 +128,36 @@ struct DashboardLoop {
         }
     }
 
+    /// Filters typed in earlier runs, for ↑ in the filter bar; kept in `file` (one a line, the
+    /// newest last, at most 500).
+    private var historyFile: String?
+    private var savedHistory: [String] = []
+
+    mutating func useHistory(file: String) {
+        historyFile = file
+        if let text = try? String(contentsOfFile: file, encoding: .utf8) {
+            state.history = text.split(separator: "\n").map(String.init).suffix(500)
+            savedHistory = state.history
+        }
+    }
+
+    /// Writes the history when it changed (a filter applied); a failure to write is only shown.
+    private mutating func saveHistory() {
+        guard let file = historyFile, state.history != savedHistory else { return }
+        savedHistory = state.history
+        do {
+            try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            let lines = state.history.suffix(500).filter { !$0.contains("\n") }
+            try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+        } catch {
+            state.notice = "filter history not saved: \(file): \(error.localizedDescription)"
+        }
+    }
+
     /// Applies an event; true when the data must be loaded again.
     private mutating func handle(_ e: AppEvent) -> Bool {
         let effects = update(&state, e)
+        saveHistory()
         for effect in effects {
             switch effect {
             case .nextTheme:

@@ -212,6 +212,31 @@ import Testing
         #expect(s.whereClause == "(message ILIKE '%timeout%')")
     }
 
+    @Test func timeCommandSetsACustomRangeAndTClearsIt() {
+        var s = AppState(width: 100, height: 24)
+        func command(_ text: String) -> [Effect] {
+            _ = update(&s, .key(.char(":")))
+            for c in text { _ = update(&s, .key(.char(c))) }
+            return update(&s, .key(.enter))
+        }
+        #expect(command("time 2h") == [.reload])
+        #expect(s.whereClause == "ts >= now() - INTERVAL '2' HOUR")
+        #expect(command("time 2026-11-27T14:00:00Z 2026-11-27 15:30") == [.reload])
+        #expect(s.whereClause == "ts BETWEEN TIMESTAMP '2026-11-27T14:00:00.000Z' AND TIMESTAMP '2026-11-27T15:30:00.000Z'")
+        var b = CellBuffer(width: 100, height: 1)
+        StatusBar.render(s, into: &b, y: 0)
+        #expect(b.lines[0].contains("2026-11-27 14:00:00 … 2026-11-27 15:30:00"))
+        #expect(command("time yesterday") == [])
+        #expect(s.notice?.contains("give an age (30m, 2h, 7d)") == true)
+        #expect(s.customTime != nil)  // unchanged
+        #expect(command("time 2026-11-27T15:00 .. 2026-11-27T14:00") == [])  // backwards
+        _ = update(&s, .key(.char("t")))
+        #expect(s.customTime == nil && s.timeRange == .all && s.whereClause == nil)
+        #expect(command("time 15m") == [.reload])
+        #expect(command("time all") == [.reload])
+        #expect(s.whereClause == nil)
+    }
+
     @Test func questionMarkShowsEveryBindingAndAnyKeyClosesIt() {
         var s = AppState(width: 70, height: 24)
         _ = update(&s, .key(.char("?")))

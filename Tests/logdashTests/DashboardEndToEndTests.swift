@@ -104,6 +104,31 @@ final class Tmux {
         try t.press("q")
     }
 
+    /// Filters applied in one run come back with ↑ in the next ($XDG_STATE_HOME/logdash/history).
+    @Test func filterHistoryIsKeptAcrossRuns() throws {
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-state-\(UUID().uuidString)").path
+        let t = try Tmux()
+        let run = "XDG_STATE_HOME='\(state)' '\(CommandLineTests.binary)' 'demo://?lines=500'"
+        try t.type(run + "; echo FIRST=$?")
+        try t.press("Enter")
+        _ = try t.wait("the demo") { $0.contains("500 rec") }
+        try t.press("f")
+        try t.type("status >= 400")
+        try t.press("Enter")
+        _ = try t.wait("the filter") { $0.contains("filter: status >= 400") }
+        try t.press("q")
+        _ = try t.wait("the shell") { $0.contains("FIRST=0") }
+        #expect(try String(contentsOfFile: state + "/logdash/history", encoding: .utf8) == "status >= 400\n")
+        try t.type("clear; " + run)
+        try t.press("Enter")
+        _ = try t.wait("the demo again") { $0.contains("500 rec") && !$0.contains("FIRST=0") }
+        try t.press("f")
+        try t.press("Up")
+        _ = try t.wait("the filter from the last run in the bar") { $0.split(separator: "\n").contains { $0.hasPrefix("filter: status >= 400") } }
+        try t.press("Escape")
+        try t.press("q")
+    }
+
     @Test func aBadFilterShowsTheEnginesErrorAndChangesNothing() throws {
         let t = try Tmux()
         try t.launch(["demo://?rate=100"], until: "the tail") { $0.contains("FOLLOW") }
