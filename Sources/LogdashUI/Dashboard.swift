@@ -28,6 +28,8 @@ public struct StatusInfo: Sendable, Equatable {
     public var drops = 0
     public var connections = 0
     public var bufferFill = 0.0
+    /// A query for the tail is running (a filter over many records).
+    public var busy = false
 
     public init() {}
 }
@@ -722,6 +724,7 @@ public enum StatusBar {
         if let c = s.customTime { parts.append(c.label) } else if s.timeRange != .all { parts.append("last \(s.timeRange.rawValue)") }
         if !s.filters.isEmpty { parts.append("filter: " + s.filters.joined(separator: " › ")) }
         if s.whereClause != nil { parts.append("\(s.matching) match") }
+        if s.status.busy { parts.append("querying…") }
         let left = " " + parts.joined(separator: " │ ")
         let right = TailView.clock(s.status.clock).prefix(8) + " "
         let rightX = max(0, s.width - right.count)

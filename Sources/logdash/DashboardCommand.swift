@@ -90,6 +90,8 @@ struct DashboardLoop {
     private var lastRows = -1
     private var lastLoad = Date.distantPast
     private var rateBase: (Date, Int) = (Date(), 0)
+    private let queries = TailQueries()
+    private var generation = 0
     private let themes: [Theme]
     private var themeIndex: Int
 
@@ -107,6 +109,7 @@ struct DashboardLoop {
     }
 
     mutating func run() {
+        defer { queries.stop() }
         var reload = true
         while !state.quit && !screen.shouldExit {
             if let input = screen.readKey() {
@@ -118,6 +121,7 @@ struct DashboardLoop {
                 }
             }
             if let notice = notices.take() { state.notice = notice }  // a listener's address, a source that failed
+            applyResponse()
             let now = Date()
             if reload || now.timeIntervalSince(lastLoad) >= 0.1 {
                 load(force: reload)
@@ -269,41 +273,34 @@ struct DashboardLoop {
             status.recordsPerSecond = Double(snap.rowCount - rateBase.1) / elapsed
             rateBase = (Date(), snap.rowCount)
         }
-        guard force || snap.rowCount != lastRows else {
-            state.status = status
-            return
-        }
+        state.status = status
+        guard force || snap.rowCount != lastRows else { return }
         lastRows = snap.rowCount
-        let engine = QueryEngine(snapshot: snap)
-        let filter = state.whereClause.map { " WHERE " + $0 } ?? ""
-        do {
-            let shown = try engine.execute("SELECT ts, level, host, message, raw FROM logs\(filter) ORDER BY ts DESC LIMIT \(max(1, state.tailHeight)) OFFSET \(state.scroll)")
-            let count = try engine.execute("SELECT count(*) FROM logs\(filter)")
-            let rows = shown.rows.reversed().map { r -> TailRow in
-                var ts: Int64 = 0
-                if case .timestamp(let t) = r[0] { ts = t }
-                var level: Level?
-                if case .string(let l) = r[1] { level = Level(l) }
-                var host: String?
-                if case .string(let h) = r[2] { host = h }
-                var message = ""
-                if case .string(let m) = r[3] { message = m } else if case .string(let raw) = r[4] { message = raw }
-                return TailRow(ts: ts, level: level, host: host, message: message)
-            }
-            var matching = 0
-            if case .int(let n)? = count.rows.first?.first { matching = Int(n) }
+        generation += 1
+        queries.submit(.init(generation: generation, snapshot: snap, whereClause: state.whereClause, filters: state.filters,
+                             limit: state.tailHeight, offset: state.scroll))
+        // A quick answer is drawn at once; a slow one when it comes, the keys live meanwhile.
+        applyResponse(waiting: force ? 0.05 : 0)
+    }
+
+    /// Shows the latest finished tail query, if any: its rows, or a rejected filter's error.
+    private mutating func applyResponse(waiting seconds: Double = 0) {
+        state.status.busy = queries.busy
+        guard let r = queries.take(waiting: seconds) else { return }
+        state.status.busy = queries.busy
+        switch r.result {
+        case .success(let page):
+            guard r.filters == state.filters else { return }  // the filters changed since: a newer answer comes
             lastGoodFilters = state.filters
-            _ = update(&state, .data(rows: rows, matching: matching, status: status))
-        } catch let e as QueryError {
+            _ = update(&state, .data(rows: page.rows, matching: page.matching, status: state.status))
+        case .failure(let e):
+            guard r.filters == state.filters else { return }
             // A bad filter changes nothing: back to the last good one, the error on screen.
-            let message = e.message
             let rejected = state.filters.count > lastGoodFilters.count ? state.filters.last : nil
             state.filters = lastGoodFilters
             lastRows = -1
             state.input = rejected ?? ""
-            _ = update(&state, .filterRejected(message))
-        } catch {
-            _ = update(&state, .filterRejected("\(error)"))
+            _ = update(&state, .filterRejected(e.message))
         }
     }
 }

@@ -1,0 +1,106 @@
+import Foundation
+import LogdashEngine
+import LogdashUI
+
+/// Runs the tail's queries (the page of records and the matching count) on a thread of its
+/// own, so that a filter over millions of records never freezes the keyboard. The newest
+/// request wins: one still waiting when another comes is dropped.
+final class TailQueries: @unchecked Sendable {  // state guarded by `cond`
+    struct Request: Sendable {
+        var generation: Int
+        var snapshot: StoreSnapshot
+        var whereClause: String?
+        var filters: [String]
+        var limit: Int
+        var offset: Int
+    }
+
+    struct Response: Sendable {
+        var generation: Int
+        var filters: [String]
+        var result: Result<(rows: [TailRow], matching: Int), QueryError>
+    }
+
+    private let cond = NSCondition()
+    private var pending: Request?
+    private var done: Response?
+    private var running = false
+    private var stopped = false
+
+    init() {
+        let t = Thread { [self] in loop() }
+        t.name = "logdash-tail-queries"
+        t.start()
+    }
+
+    func submit(_ r: Request) {
+        cond.lock(); pending = r; cond.broadcast(); cond.unlock()
+    }
+
+    /// Whether a request is waiting or running.
+    var busy: Bool {
+        cond.lock(); defer { cond.unlock() }
+        return pending != nil || running
+    }
+
+    /// The latest finished response, once; waits up to `seconds` for one when none is there.
+    func take(waiting seconds: Double = 0) -> Response? {
+        cond.lock(); defer { cond.unlock() }
+        let deadline = Date().addingTimeInterval(seconds)
+        while done == nil && (pending != nil || running) && Date() < deadline {
+            _ = cond.wait(until: deadline)
+        }
+        let r = done
+        done = nil
+        return r
+    }
+
+    func stop() {
+        cond.lock(); stopped = true; cond.broadcast(); cond.unlock()
+    }
+
+    private func loop() {
+        while true {
+            cond.lock()
+            while pending == nil && !stopped { cond.wait() }
+            if stopped { cond.unlock(); return }
+            let r = pending!
+            pending = nil
+            running = true
+            cond.unlock()
+            let response = Response(generation: r.generation, filters: r.filters, result: TailQueries.run(r))
+            cond.lock()
+            running = false
+            done = response
+            cond.broadcast()
+            cond.unlock()
+        }
+    }
+
+    static func run(_ r: Request) -> Result<(rows: [TailRow], matching: Int), QueryError> {
+        let engine = QueryEngine(snapshot: r.snapshot)
+        let filter = r.whereClause.map { " WHERE " + $0 } ?? ""
+        do {
+            let shown = try engine.execute("SELECT ts, level, host, message, raw FROM logs\(filter) ORDER BY ts DESC LIMIT \(max(1, r.limit)) OFFSET \(r.offset)")
+            let count = try engine.execute("SELECT count(*) FROM logs\(filter)")
+            let rows = shown.rows.reversed().map { r -> TailRow in
+                var ts: Int64 = 0
+                if case .timestamp(let t) = r[0] { ts = t }
+                var level: Level?
+                if case .string(let l) = r[1] { level = Level(l) }
+                var host: String?
+                if case .string(let h) = r[2] { host = h }
+                var message = ""
+                if case .string(let m) = r[3] { message = m } else if case .string(let raw) = r[4] { message = raw }
+                return TailRow(ts: ts, level: level, host: host, message: message)
+            }
+            var matching = 0
+            if case .int(let n)? = count.rows.first?.first { matching = Int(n) }
+            return .success((rows, matching))
+        } catch let e as QueryError {
+            return .failure(e)
+        } catch {
+            return .failure(QueryError(.value, "\(error)", at: nil))
+        }
+    }
+}
