@@ -71,6 +71,18 @@ public struct AppState: Sendable, Equatable {
     /// Quick filters: the lowest level shown (keys 1–5), and how far back (`t` cycles).
     public var minLevel: Level?
     public var timeRange: TimeRange = .all
+    /// Records marked with `m` (their time and message), oldest first; `'` jumps between them.
+    public var marks: [Mark] = []
+
+    public struct Mark: Sendable, Equatable {
+        public var ts: Int64
+        public var message: String
+        public init(ts: Int64, message: String) {
+            self.ts = ts
+            self.message = message
+        }
+    }
+
     /// A time range set with `:time` (`:time 2h`, `:time 2026-11-27T14:00 2026-11-27T15:00`),
     /// in force instead of `timeRange`.
     public var customTime: CustomTime?
@@ -178,6 +190,8 @@ public enum Effect: Sendable, Equatable {
     case detail
     /// Copy the raw line of the record at the bottom of the view to the clipboard (OSC 52).
     case copy
+    /// Scroll so that the record at this time is at the bottom of the view (`'`, a mark).
+    case scrollTo(ts: Int64)
 }
 
 /// The dashboard's logic: a pure function of the state and an event (Bubble Tea's shape).
@@ -221,6 +235,25 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
             return s.rows.isEmpty ? [] : [.detail]
         case .char("y"):
             return s.rows.isEmpty ? [] : [.copy]
+        case .char("m"):
+            // Mark the bottom record, or unmark it.
+            guard let r = s.rows.last else { return [] }
+            let mark = AppState.Mark(ts: r.ts, message: r.message)
+            if let i = s.marks.firstIndex(of: mark) {
+                s.marks.remove(at: i)
+                s.notice = "mark removed (\(s.marks.count) left)"
+            } else {
+                s.marks.append(mark)
+                s.marks.sort { $0.ts < $1.ts }
+                s.notice = "marked; ' jumps between the \(s.marks.count) mark\(s.marks.count == 1 ? "" : "s")"
+            }
+            return []
+        case .char("'"):
+            // The next older mark than the bottom record, round to the newest after the oldest.
+            guard !s.marks.isEmpty else { s.notice = "no marks: m marks the bottom record"; return [] }
+            let bottom = s.rows.last?.ts ?? Int64.max
+            let target = s.marks.last { $0.ts < bottom } ?? s.marks.last!
+            return [.scrollTo(ts: target.ts)]
         case .char(let c) where ("1"..."5").contains(c):
             // 1 everything, 2 debug and up, 3 info and up, 4 warnings and up, 5 errors and up.
             let levels: [Level?] = [nil, .debug, .info, .warn, .error]
@@ -449,7 +482,7 @@ public enum DashboardView {
         guard s.width > 0, s.height > 0 else { return buf }
         TailView.render(s.rows, into: &buf, top: 0, height: s.tailHeight,
                         options: .init(wrap: s.wrap, hscroll: s.hscroll, relativeTo: s.relativeTime ? s.status.clock : nil,
-                                       highlight: s.search))
+                                       highlight: s.search, marks: s.marks))
         // Above the status bar: the filter bar, and above it a notice (why a filter was rejected).
         if let (label, text) = s.input.map({ ("filter: ", $0) }) ?? s.command.map({ (":", $0) }) ?? s.searchInput.map({ ("/", $0) }) {
             let y = s.height - 2
@@ -506,6 +539,7 @@ public enum HelpView {
         ("Ctrl-Z", "suspend"),
         ("Enter", "every field of the record at the bottom line"),
         ("y", "copy the bottom line's raw text (OSC 52)"),
+        ("m / '", "mark the bottom record / jump to the next older mark"),
         ("?", "this help"),
     ]
 
@@ -606,11 +640,14 @@ public enum TailView {
         public var relativeTo: Int64?
         /// Text to highlight in messages (the search), in any case.
         public var highlight: String?
-        public init(wrap: Bool = false, hscroll: Int = 0, relativeTo: Int64? = nil, highlight: String? = nil) {
+        /// Marked records: their time is shown in the selection colour, reversed.
+        public var marks: [AppState.Mark]
+        public init(wrap: Bool = false, hscroll: Int = 0, relativeTo: Int64? = nil, highlight: String? = nil, marks: [AppState.Mark] = []) {
             self.wrap = wrap
             self.hscroll = hscroll
             self.relativeTo = relativeTo
             self.highlight = highlight
+            self.marks = marks
         }
     }
 
@@ -645,7 +682,8 @@ public enum TailView {
                 if skip > 0 { skip -= 1; continue }
                 var x = 0
                 if line.prefix {
-                    x = buf.put(time(r.ts, options.relativeTo), x: 0, y: y, style: Style(.dim), safe: true) + 1
+                    let marked = options.marks.contains { $0.ts == r.ts && $0.message == r.message }
+                    x = buf.put(time(r.ts, options.relativeTo), x: 0, y: y, style: marked ? Style(.selection, reverse: true) : Style(.dim), safe: true) + 1
                     let level = (r.level?.name.uppercased() ?? "-").padding(toLength: 5, withPad: " ", startingAt: 0)
                     x = buf.put(level, x: x, y: y, style: Style(StyleRole.level(r.level), bold: r.level.map { $0 >= .error } ?? false), safe: true) + 1
                     if let host = r.host, buf.width >= 60 { x = buf.put(host, x: x, y: y, style: Style(.accent)) + 1 }

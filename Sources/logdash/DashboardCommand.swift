@@ -183,6 +183,8 @@ struct DashboardLoop {
                 showDetail()
             case .copy:
                 copyBottomLine()
+            case .scrollTo(let ts):
+                scroll(to: ts)
             case .quit, .reload:
                 break
             }
@@ -246,8 +248,19 @@ struct DashboardLoop {
                 state.notice = "no \(older ? "older" : "newer") record matches '\(term)'"
                 return
             }
-            // Its place in the view: how many matching records are newer.
-            let newer = try engine.execute("SELECT count(*) FROM logs WHERE \(filters)ts > \(literal(t))")
+            scroll(to: t)
+        } catch {
+            state.notice = "\(error)"
+        }
+    }
+
+    /// Puts the record at time `ts` at the bottom of the view: its place is how many records in
+    /// the view's filter are newer. The tail pauses there (or follows, for the newest).
+    private mutating func scroll(to ts: Int64) {
+        let filters = state.whereClause.map { "(\($0)) AND " } ?? ""
+        do {
+            let newer = try QueryEngine(snapshot: store.snapshot())
+                .execute("SELECT count(*) FROM logs WHERE \(filters)ts > TIMESTAMP '\(Timestamp.iso8601(ts))'")
             guard case .int(let n)? = newer.rows.first?.first else { return }
             state.scroll = Int(n)
             state.follow = n == 0

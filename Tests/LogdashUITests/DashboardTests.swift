@@ -353,3 +353,37 @@ import Testing
         #expect(b[13, 0].style == Style(.text))
     }
 }
+
+@Suite struct MarkTests {
+    func state(_ times: [Int64]) -> AppState {
+        var s = AppState(width: 80, height: 10)
+        s.rows = times.map { TailRow(ts: $0, level: .info, host: nil, message: "at \($0)") }
+        return s
+    }
+
+    @Test func mMarksTheBottomRecordAndQuoteJumpsToTheNextOlderMarkRoundTheEnd() {
+        var s = state([10, 20, 30])
+        #expect(update(&s, .key(.char("'"))) == [])
+        #expect(s.notice?.contains("no marks") == true)
+        #expect(update(&s, .key(.char("m"))) == [])
+        #expect(s.marks == [AppState.Mark(ts: 30, message: "at 30")])
+        s.rows = [TailRow(ts: 5, level: nil, host: nil, message: "at 5"), TailRow(ts: 20, level: nil, host: nil, message: "at 20")]
+        _ = update(&s, .key(.char("m")))
+        #expect(s.marks.map(\.ts) == [20, 30])
+        // Bottom at 20: the next older mark is none, so round to the newest.
+        #expect(update(&s, .key(.char("'"))) == [.scrollTo(ts: 30)])
+        s.rows = [TailRow(ts: 30, level: nil, host: nil, message: "at 30")]
+        #expect(update(&s, .key(.char("'"))) == [.scrollTo(ts: 20)])
+        _ = update(&s, .key(.char("m")))  // unmark 30
+        #expect(s.marks.map(\.ts) == [20])
+    }
+
+    @Test func markedRecordsShowTheirTimeInTheSelectionStyle() {
+        var b = CellBuffer(width: 60, height: 2)
+        let rows = [TailRow(ts: 1_000_000_000, level: .info, host: nil, message: "plain"),
+                    TailRow(ts: 2_000_000_000, level: .info, host: nil, message: "marked")]
+        TailView.render(rows, into: &b, top: 0, height: 2, options: .init(marks: [AppState.Mark(ts: 2_000_000_000, message: "marked")]))
+        #expect(b[0, 0].style == Style(.dim))
+        #expect(b[0, 1].style == Style(.selection, reverse: true))
+    }
+}

@@ -129,6 +129,20 @@ final class Tmux {
         try t.press("q")
     }
 
+    @Test func aMarkBringsTheViewBackToItsRecord() throws {
+        let t = try Tmux()
+        try t.launch(["demo://?lines=3000"], until: "the loaded demo") { $0.contains("3000 rec") && $0.contains(" INFO ") }
+        for _ in 0..<5 { try t.press("k") }
+        _ = try t.wait("five lines up") { $0.contains("PAUSED +5") }
+        try t.press("m")
+        _ = try t.wait("the mark") { $0.contains("marked;") }
+        try t.press("G")
+        _ = try t.wait("the newest") { $0.contains("FOLLOW") }
+        try t.press("'")
+        _ = try t.wait("back at the mark") { $0.contains("PAUSED +5") }
+        try t.press("q")
+    }
+
     @Test func aBadFilterShowsTheEnginesErrorAndChangesNothing() throws {
         let t = try Tmux()
         try t.launch(["demo://?rate=100"], until: "the tail") { $0.contains("FOLLOW") }
