@@ -86,7 +86,7 @@ public final class Screen {
                 var text = ""
                 var end = x
                 while end < buf.width, buf[end, y].style == style {
-                    text += charset == .ascii ? ascii(buf[end, y].text) : buf[end, y].text
+                    text += charset == .ascii ? Screen.ascii(buf[end, y].text) : buf[end, y].text
                     end += 1
                 }
                 var attrs: attr_t = 0
@@ -103,10 +103,21 @@ public final class Screen {
         last = buf
     }
 
-    /// A cell's text for a terminal that cannot show UTF-8.
-    private func ascii(_ s: String) -> String {
-        s.unicodeScalars.allSatisfy(\.isASCII) ? s : (s.isEmpty ? "" : "?")
+    /// A cell's text for a terminal that cannot show UTF-8: the interface's own glyphs (rules,
+    /// arrows, ellipses) as their nearest ASCII character, any other character as `?`. One
+    /// cell stays one cell.
+    static func ascii(_ s: String) -> String {
+        if s.unicodeScalars.allSatisfy(\.isASCII) { return s }
+        if s.isEmpty { return "" }
+        return asciiGlyphs[s] ?? "?"
     }
+
+    static let asciiGlyphs: [String: String] = [
+        "│": "|", "┃": "|", "─": "-", "━": "-", "┼": "+", "├": "+", "┤": "+", "┬": "+", "┴": "+",
+        "┌": "+", "┐": "+", "└": "+", "┘": "+", "›": ">", "‹": "<", "…": "~", "·": ".", "•": "*",
+        "▶": ">", "◀": "<", "▲": "^", "▼": "v", "↑": "^", "↓": "v", "←": "<", "→": ">", "█": "#",
+        "▌": "|", "▐": "|", "░": ".", "▒": ":", "▓": "#", "–": "-", "—": "-", "✓": "v", "✗": "x",
+    ]
 
     /// Waits up to 100 ms for input.
     public func readKey() -> Input? {

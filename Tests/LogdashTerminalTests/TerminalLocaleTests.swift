@@ -19,3 +19,17 @@ import Testing
         #expect(!TerminalLocale.isUTF8("ANSI_X3.4-1968"))
     }
 }
+
+@Suite struct ASCIIGlyphTests {
+    @Test func theInterfacesGlyphsBecomeTheirNearestASCIIAndOtherTextAQuestionMark() {
+        #expect(Screen.ascii("│") == "|")
+        #expect(Screen.ascii("─") == "-")
+        #expect(Screen.ascii("›") == ">")
+        #expect(Screen.ascii("…") == "~")
+        #expect(Screen.ascii("a") == "a")
+        #expect(Screen.ascii("é") == "?")
+        #expect(Screen.ascii("") == "")
+        // Every replacement is one ASCII character: the layout keeps its columns.
+        #expect(Screen.asciiGlyphs.values.allSatisfy { $0.count == 1 && $0.unicodeScalars.allSatisfy(\.isASCII) })
+    }
+}

@@ -143,6 +143,13 @@ final class Tmux {
         try t.press("q")
     }
 
+    @Test func asciiModeDrawsTheInterfaceWithASCIIOnly() throws {
+        let t = try Tmux()
+        let s = try t.launch(["--ascii", "demo://?lines=300"], until: "the ASCII status bar") { $0.contains("FOLLOW | demo://?lines=300 | 300 rec") }
+        #expect(!s.contains("│"))
+        try t.press("q")
+    }
+
     @Test func aBadFilterShowsTheEnginesErrorAndChangesNothing() throws {
         let t = try Tmux()
         try t.launch(["demo://?rate=100"], until: "the tail") { $0.contains("FOLLOW") }
