@@ -40,7 +40,7 @@ let package = Package(
         // The SQL logic files are read from the source tree by their runner, not bundled.
         .testTarget(name: "LogdashEngineTests", dependencies: ["LogdashEngine", "CSQLite"], exclude: ["Query/logic"]),
         .testTarget(name: "LogdashUITests", dependencies: ["LogdashUI"]),
-        .testTarget(name: "LogdashTerminalTests", dependencies: ["LogdashTerminal"]),
+        .testTarget(name: "LogdashTerminalTests", dependencies: ["LogdashTerminal", "LogdashUI"]),
         .testTarget(name: "logdashTests", dependencies: ["logdash"]),
     ],
     swiftLanguageModes: [.v6]

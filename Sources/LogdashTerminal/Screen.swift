@@ -29,6 +29,32 @@ public final class Screen {
         charset = TerminalLocale.configure(forceASCII: forceASCII)
         guard isatty(1) != 0, let w = initscr() else { throw TerminalError.noTerminal }
         window = OpaquePointer(w)
+        colors = Screen.setUp(w, noColor: noColor)
+        apply(theme)
+        signal(SIGTERM) { _ in terminationRequested = 1 }
+        signal(SIGHUP) { _ in terminationRequested = 1 }
+    }
+
+    /// A screen on no terminal at all (`newterm`): draws to `output` as terminal `term` of the
+    /// given size, reads keys from /dev/null. For tests of the real ncurses path.
+    public init(headless term: String, output: String, width: Int, height: Int, forceASCII: Bool = false,
+                theme: Theme = Theme.builtin[0]) throws {
+        charset = TerminalLocale.configure(forceASCII: forceASCII)
+        guard let out = fopen(output, "w"), let inp = fopen("/dev/null", "r") else { throw TerminalError.noTerminal }
+        guard let sp = newterm(term, out, inp), let w = logdash_stdscr() else {
+            fclose(out); fclose(inp)
+            throw TerminalError.noTerminal
+        }
+        files = (out, inp)
+        screenPointer = sp
+        resizeterm(Int32(height), Int32(width))
+        window = OpaquePointer(w)
+        colors = Screen.setUp(w, noColor: false)
+        apply(theme)
+    }
+
+    /// The input modes every screen uses; whether it draws in colour.
+    private static func setUp(_ w: UnsafeMutablePointer<WINDOW>, noColor: Bool) -> Bool {
         raw()
         noecho()
         nonl()
@@ -39,15 +65,16 @@ public final class Screen {
         curs_set(0)
         wtimeout(w, 100)
         let wantColor = !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
-        colors = wantColor && has_colors()
+        let colors = wantColor && has_colors()
         if colors {
             start_color()
             use_default_colors()
         }
-        apply(theme)
-        signal(SIGTERM) { _ in terminationRequested = 1 }
-        signal(SIGHUP) { _ in terminationRequested = 1 }
+        return colors
     }
+
+    private var screenPointer: OpaquePointer?
+    private var files: (UnsafeMutablePointer<FILE>, UnsafeMutablePointer<FILE>)?
 
     deinit { close() }
 
@@ -178,6 +205,8 @@ public final class Screen {
         guard !closed else { return }
         closed = true
         endwin()
+        if let sp = screenPointer { delscreen(sp) }
+        if let (out, inp) = files { fclose(out); fclose(inp) }
     }
 }
 

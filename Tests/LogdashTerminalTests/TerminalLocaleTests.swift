@@ -1,4 +1,6 @@
+import Foundation
 import Testing
+import LogdashUI
 @testable import LogdashTerminal
 
 @Suite struct TerminalLocaleTests {
@@ -31,5 +33,40 @@ import Testing
         #expect(Screen.ascii("") == "")
         // Every replacement is one ASCII character: the layout keeps its columns.
         #expect(Screen.asciiGlyphs.values.allSatisfy { $0.count == 1 && $0.unicodeScalars.allSatisfy(\.isASCII) })
+    }
+}
+
+/// The real ncurses path with no terminal: `newterm` writing to a file.
+@Suite(.serialized) struct HeadlessScreenTests {
+    func drawn(forceASCII: Bool) throws -> (String, TerminalLocale.Charset) {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("screen-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let screen = try Screen(headless: "xterm-256color", output: out, width: 40, height: 5, forceASCII: forceASCII)
+        #expect(screen.size == (40, 5))
+        var buf = CellBuffer(width: 40, height: 5)
+        buf.put("hello │ world", x: 0, y: 0, style: Style(.levelError, bold: true))
+        buf.put("esc \u{1B}[31m bell \u{07}", x: 0, y: 1, style: Style(.text), safe: false)
+        buf.put("FOLLOW", x: 0, y: 4, style: Style(.statusBar, reverse: true))
+        screen.draw(buf)
+        let charset = screen.charset
+        screen.close()
+        return (String(decoding: try Data(contentsOf: URL(fileURLWithPath: out)), as: UTF8.self), charset)
+    }
+
+    @Test func aBufferDrawnThroughNcursesReachesTheTerminalStream() throws {
+        let (text, charset) = try drawn(forceASCII: false)
+        #expect(text.contains("hello"))
+        #expect(text.contains(charset == .utf8 ? "│" : "|"))
+        #expect(text.contains("FOLLOW"))
+        #expect(!text.contains("\u{1B}[31m bell"))  // text from logs never reaches the terminal raw
+        #expect(!text.contains("\u{07}"))
+    }
+
+    @Test func asciiModeSendsOnlyASCII() throws {
+        let (text, charset) = try drawn(forceASCII: true)
+        #expect(charset == .ascii)
+        #expect(text.contains("hello | world"))
+        let allASCII = text.unicodeScalars.allSatisfy { $0.isASCII }
+        #expect(allASCII)
     }
 }
