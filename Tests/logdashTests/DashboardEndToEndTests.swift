@@ -150,6 +150,23 @@ final class Tmux {
         try t.press("q")
     }
 
+    /// The terminal shrinks to 40×12 and grows again: the picture follows, still legible.
+    @Test func aResizedTerminalIsRedrawnToItsNewSize() throws {
+        let t = try Tmux(width: 100, height: 24)
+        try t.launch(["demo://?lines=500"], until: "the tail") { $0.contains("500 rec") && $0.contains(" INFO ") }
+        try t.tmux(["resize-window", "-t", "main", "-x", "40", "-y", "12"])
+        let small = try t.wait("the small picture") { s in
+            let lines = s.split(separator: "\n", omittingEmptySubsequences: false)
+            return lines.contains { $0.contains("FOLLOW") } && lines.allSatisfy { $0.count <= 40 }
+        }
+        #expect(small.contains("500"))
+        try t.tmux(["resize-window", "-t", "main", "-x", "120", "-y", "30"])
+        _ = try t.wait("the large picture") { s in
+            s.split(separator: "\n").contains { $0.contains("FOLLOW") && $0.count > 100 }
+        }
+        try t.press("q")
+    }
+
     @Test func aBadFilterShowsTheEnginesErrorAndChangesNothing() throws {
         let t = try Tmux()
         try t.launch(["demo://?rate=100"], until: "the tail") { $0.contains("FOLLOW") }
