@@ -192,8 +192,8 @@ func peerName(_ address: SocketAddress?) -> String {
 
 /// The source name records from a listener carry: its URL with the port it got.
 func listenerName(scheme: String, _ address: SocketAddress?) -> String? {
-    guard let address, let ip = address.ipAddress, let port = address.port else { return nil }
-    return ip.contains(":") ? "\(scheme)://[\(ip)]:\(port)" : "\(scheme)://\(ip):\(port)"
+    guard address?.ipAddress != nil, address?.port != nil else { return nil }
+    return "\(scheme)://" + peerName(address)
 }
 
 /// First on every connection: checks the allow-list and the connection limit, keeps the

@@ -34,7 +34,7 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
     private var nextStream = 0
     private var registered: [Int: (source: String, holdsTail: Bool)] = [:]
     private var finiteRunning = 0
-    private var finiteDone = NSCondition()
+    private let finiteDone = NSCondition()
     private var stopping = false
     private var parseThread: Thread?
     private let parseFinished = DispatchSemaphore(value: 0)
