@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Makes the README's screenshots from real runs: logdash in a private tmux server, keys sent
+# as a person would, the pane captured with its colours (capture-pane -e) and rendered to PNG
+# cell by cell (render.py, Pillow and DejaVu Sans Mono).
+#
+#   screenshots/make.sh      (needs tmux, python3 with Pillow: pip install pillow)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build >/dev/null
+bin=$PWD/.build/debug/logdash
+out=screenshots
+sock=logdash-shots-$$
+t() { tmux -L "$sock" "$@"; }
+trap 't kill-server 2>/dev/null || true' EXIT
+wait_for() {  # wait until the pane shows $1
+    for _ in $(seq 1 100); do t capture-pane -p -t shots | grep -qF -- "$1" && return 0; sleep 0.1; done
+    echo "screenshots: timed out waiting for '$1'" >&2; return 1
+}
+shot() {  # $1: name
+    sleep 0.3
+    t capture-pane -e -p -t shots > "$out/$1.txt"
+    python3 "$out/render.py" "$out/$1.txt" "$out/$1.png"
+    rm "$out/$1.txt"
+    echo "screenshots: $out/$1.png"
+}
+t -f /dev/null new-session -d -s shots -x 110 -y 30 "env TERM=xterm-256color LANG=C.UTF-8 $bin 'demo://?lines=20000'"
+wait_for "20000 rec"
+shot tail
+t send-keys -t shots f
+t send-keys -t shots -l "status >= 500"
+t send-keys -t shots Enter
+wait_for "match"
+t send-keys -t shots /
+t send-keys -t shots -l "timeout"
+t send-keys -t shots Enter
+wait_for "PAUSED"
+shot filter-search
+t send-keys -t shots Enter
+wait_for " raw "
+shot detail
+t send-keys -t shots Escape
+t send-keys -t shots '?'
+wait_for "this help"
+shot help
