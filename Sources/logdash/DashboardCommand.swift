@@ -52,7 +52,10 @@ struct DashboardCommand: ParsableCommand {
         defer { pipeline.stop() }
         let screen = try Screen(forceASCII: ascii, noColor: noColor, theme: chosen)
         defer { screen.close() }
-        var app = DashboardLoop(screen: screen, store: store, pipeline: pipeline, notices: notices, sources: specs.map(\.url),
+        // Listeners by the address they got (port 0 chooses one), in the order they were named.
+        var bound = pipeline.listening.makeIterator()
+        let names = specs.map { $0.endpoint != nil ? (bound.next() ?? $0.url) : $0.url }
+        var app = DashboardLoop(screen: screen, store: store, pipeline: pipeline, notices: notices, sources: names,
                                 themes: themes.contains(chosen) ? themes : [chosen] + themes, theme: chosen)
         if let problem = themeProblems.first { app.state.notice = problem }
         let stateHome = env["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.local/state")

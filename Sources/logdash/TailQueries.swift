@@ -26,6 +26,8 @@ final class TailQueries: @unchecked Sendable {  // state guarded by `cond`
     private var done: Response?
     private var running = false
     private var stopped = false
+    /// When the oldest request not yet answered was made.
+    private var waitingSince: Date?
 
     init() {
         let t = Thread { [self] in loop() }
@@ -34,13 +36,18 @@ final class TailQueries: @unchecked Sendable {  // state guarded by `cond`
     }
 
     func submit(_ r: Request) {
-        cond.lock(); pending = r; cond.broadcast(); cond.unlock()
+        cond.lock()
+        pending = r
+        if waitingSince == nil { waitingSince = Date() }
+        cond.broadcast()
+        cond.unlock()
     }
 
-    /// Whether a request is waiting or running.
+    /// Whether the view has waited more than a moment (0.3 s) for an answer: a slow filter.
     var busy: Bool {
         cond.lock(); defer { cond.unlock() }
-        return pending != nil || running
+        guard let since = waitingSince, pending != nil || running else { return false }
+        return Date().timeIntervalSince(since) > 0.3
     }
 
     /// The latest finished response, once; waits up to `seconds` for one when none is there.
@@ -72,6 +79,7 @@ final class TailQueries: @unchecked Sendable {  // state guarded by `cond`
             cond.lock()
             running = false
             done = response
+            waitingSince = pending == nil ? nil : Date()
             cond.broadcast()
             cond.unlock()
         }
