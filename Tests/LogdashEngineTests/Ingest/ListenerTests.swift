@@ -141,7 +141,9 @@ let anyPort = Endpoint(host: "127.0.0.1", port: 0)
         live.pipeline.holdParsing(true)
         let lines = 1_000_000
         var text: [UInt8] = []
-        for i in 0..<lines { text += Array("n=\(i) m=x\n".utf8) }
+        // ~65 MB: more than the kernel's socket buffers can hold (tcp_rmem's ceiling is 32 MB here).
+        let pad = String(repeating: "p", count: 48)
+        for i in 0..<lines { text += Array("n=\(i) m=x pad=\(pad)\n".utf8) }
         let total = text.count
         let sent = Counter()
         let client = try TCPClient(port: live.port("tcp"))
@@ -163,6 +165,7 @@ let anyPort = Endpoint(host: "127.0.0.1", port: 0)
         live.pipeline.holdParsing(false)
         #expect(live.waitUntil(120) { sent.value == total })
         #expect(live.waitUntil(120) { live.count() == lines })
+        #expect(live.waitUntil { live.pipeline.bufferFill == 0 })  // the last batch released
         let retried = try run("/usr/bin/env", ["curl", "-s", "--data-binary", "@-", url], stdin: body)
         #expect(String(decoding: retried.out, as: UTF8.self) == "{\"accepted\":8000}\n")
         #expect(live.waitUntil(120) { live.count() == lines + 8000 })
