@@ -107,7 +107,8 @@ struct IngestCommand: ParsableCommand {
         guard let stats = TimeSpan.parseNanos(statsInterval) else {
             throw ValidationError("--stats-interval '\(statsInterval)' is not a duration (e.g. 10s, 1m, 0)")
         }
-        let names = sources.isEmpty ? config.sources : sources
+        var names = sources.isEmpty ? config.sources : sources
+        if names.isEmpty && isatty(0) == 0 { names = ["-"] }  // logs piped in
         guard !names.isEmpty else { throw ValidationError("name at least one source (a file, tcp://…, syslog://…, http://…, - or demo://)") }
         let specs = try names.map { try LiveSource.parse($0) }
         // A typo in the SQL is found now, not after hours of ingest (columns can only be checked then).

@@ -15,6 +15,13 @@ import Testing
         #expect(r.err.contains("stopped: 501 lines"))
     }
 
+    @Test func pipedLinesAreReadWhenNoSourceIsNamed() throws {
+        let r = try cli.logdash(["ingest", "--no-follow", "--query", "SELECT count(*) n, sum(a) s FROM logs", "-o", "csv"],
+                                stdin: "a=1 m=x\na=2 m=y\na=3 m=z\n")
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out == "n,s\n3,6\n")
+    }
+
     /// SIGTERM stops the listeners, stores what was accepted, and runs the query over it.
     @Test func sigtermStoresWhatWasAcceptedBeforeExiting() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-ingest-\(UUID().uuidString)")
@@ -64,7 +71,6 @@ import Testing
             (["ingest", "--no-follow", "tcp://:0"], "a listener has no end to read to"),
             (["ingest", "ftp://host/x"], "unknown scheme 'ftp'"),
             (["ingest", "tcp://:99999"], "'99999' is not a port number"),
-            (["ingest"], "name at least one source"),
             (["ingest", "--tls-cert", "c.pem", "tcp+tls://:0"], "--tls-cert and --tls-key go together"),
             (["ingest", "syslog+tls://:0"], "a TLS listener needs --tls-cert FILE and --tls-key FILE"),
         ]
