@@ -20,6 +20,8 @@ public struct StatusInfo: Sendable, Equatable {
     public var sources: [String] = []
     public var records = 0
     public var recordsPerSecond = 0.0
+    /// With several sources, each one's lines per second (same order as `sources`).
+    public var sourceRates: [Double] = []
     public var unparsed = 0
     public var clock: Int64 = 0
     /// From live ingest: bytes of followed files not read yet, messages dropped, connections
@@ -748,11 +750,28 @@ public enum TailView {
 
 /// The bottom line: sources, records and their rate, failures, the filter, the clock.
 public enum StatusBar {
+    /// `12/s`, `4.5k/s`, `1.2M/s`.
+    static func rate(_ r: Double) -> String {
+        switch r {
+        case ..<10_000: String(format: "%.0f/s", r)
+        case ..<1_000_000: String(format: "%.1fk/s", r / 1000)
+        default: String(format: "%.1fM/s", r / 1_000_000)
+        }
+    }
+
     public static func render(_ s: AppState, into buf: inout CellBuffer, y: Int) {
         let style = Style(.statusBar, reverse: true)
         buf.fill(y: y, style: style)
         let mode = s.follow ? "FOLLOW" : "PAUSED +\(s.scroll)"
-        var parts = [mode, s.status.sources.joined(separator: ","), "\(s.status.records) rec", String(format: "%.0f/s", s.status.recordsPerSecond)]
+        let st = s.status
+        var parts = [mode]
+        if st.sources.count > 1 && st.sourceRates.count == st.sources.count {
+            // Each source with its own rate, then the total.
+            parts.append(zip(st.sources, st.sourceRates).map { "\($0) \(StatusBar.rate($1))" }.joined(separator: " · "))
+            parts += ["\(st.records) rec", StatusBar.rate(st.recordsPerSecond)]
+        } else {
+            parts += [st.sources.joined(separator: ","), "\(st.records) rec", StatusBar.rate(st.recordsPerSecond)]
+        }
         if s.status.unparsed > 0 { parts.append("\(s.status.unparsed) unparsed") }
         if s.status.lagBytes > 0 { parts.append("lag " + ByteSize.format(s.status.lagBytes)) }
         if s.status.drops > 0 { parts.append("\(s.status.drops) dropped") }

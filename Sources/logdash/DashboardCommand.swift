@@ -93,6 +93,7 @@ struct DashboardLoop {
     private var lastRows = -1
     private var lastLoad = Date.distantPast
     private var rateBase: (Date, Int) = (Date(), 0)
+    private var sourceLines: [Int] = []
     private let queries = TailQueries()
     private var generation = 0
     private let themes: [Theme]
@@ -287,6 +288,17 @@ struct DashboardLoop {
         let elapsed = Date().timeIntervalSince(rateBase.0)
         if elapsed >= 1 {
             status.recordsPerSecond = Double(snap.rowCount - rateBase.1) / elapsed
+            // Per source: the lines each stored since the last look (a glob sums its files).
+            let counts = pipeline.metrics.snapshot()
+            let lines = status.sources.map { name in
+                counts.reduce(0) { sum, m in
+                    sum + (m.source == name || fnmatch(name, m.source, 0) == 0 ? m.counters.lines : 0)
+                }
+            }
+            if sourceLines.count == lines.count {
+                status.sourceRates = zip(lines, sourceLines).map { Double($0 - $1) / elapsed }
+            }
+            sourceLines = lines
             rateBase = (Date(), snap.rowCount)
         }
         state.status = status

@@ -56,6 +56,15 @@ import Testing
         #expect(buf[0, 3].style.reverse)
     }
 
+    @Test func severalSourcesShowEachOnesRate() {
+        var s = state(100, 3)
+        s.status.sources = ["app.log", "syslog://127.0.0.1:5514"]
+        s.status.sourceRates = [3, 45_600]
+        s.status.recordsPerSecond = 45_603
+        let bar = DashboardView.render(s).lines[2]
+        #expect(bar.hasPrefix(" FOLLOW │ app.log 3/s · syslog://127.0.0.1:5514 45.6k/s │ 2 rec │ 45.6k/s"))
+    }
+
     @Test func narrowTerminalsDropTheHostAndStillFit() {
         let buf = DashboardView.render(state(40, 3))
         #expect(buf.lines[1] == "14:03:08.250 ERROR upstream timeout".padding(toLength: 40, withPad: " ", startingAt: 0))
