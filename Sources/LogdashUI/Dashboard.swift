@@ -73,6 +73,15 @@ public struct AppState: Sendable, Equatable {
     /// Quick filters: the lowest level shown (keys 1–5), and how far back (`t` cycles).
     public var minLevel: Level?
     public var timeRange: TimeRange = .all
+    /// The selected record, counted up from the bottom line (0: the bottom one). Enter, `y` and
+    /// `m` act on it; ↑/↓ move it, and scroll the view once it reaches an edge.
+    public var cursor = 0
+
+    /// The selected record, if the view has rows.
+    public var selected: TailRow? {
+        rows.indices.contains(rows.count - 1 - cursor) ? rows[rows.count - 1 - cursor] : rows.last
+    }
+
     /// Records marked with `m` (their time and message), oldest first; `'` jumps between them.
     public var marks: [Mark] = []
 
@@ -204,9 +213,16 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
         s.height = h
         return [.reload]
     case .data(let rows, let matching, let status):
+        let grew = matching - s.matching
         s.rows = rows
         s.matching = matching
         s.status = status
+        s.cursor = max(0, min(s.cursor, rows.count - 1))
+        // Paused: records that arrived since push the view's offset, so it stays where it was.
+        if !s.follow && grew > 0 && s.matching > 0 && grew < matching {
+            s.scroll += grew
+            return [.reload]
+        }
         return []
     case .detail(let fields):
         s.detail = fields
@@ -238,8 +254,8 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
         case .char("y"):
             return s.rows.isEmpty ? [] : [.copy]
         case .char("m"):
-            // Mark the bottom record, or unmark it.
-            guard let r = s.rows.last else { return [] }
+            // Mark the selected record, or unmark it.
+            guard let r = s.selected else { return [] }
             let mark = AppState.Mark(ts: r.ts, message: r.message)
             if let i = s.marks.firstIndex(of: mark) {
                 s.marks.remove(at: i)
@@ -251,9 +267,9 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
             }
             return []
         case .char("'"):
-            // The next older mark than the bottom record, round to the newest after the oldest.
-            guard !s.marks.isEmpty else { s.notice = "no marks: m marks the bottom record"; return [] }
-            let bottom = s.rows.last?.ts ?? Int64.max
+            // The next older mark than the selected record, round to the newest after the oldest.
+            guard !s.marks.isEmpty else { s.notice = "no marks: m marks the selected record"; return [] }
+            let bottom = s.selected?.ts ?? Int64.max
             let target = s.marks.last { $0.ts < bottom } ?? s.marks.last!
             return [.scrollTo(ts: target.ts)]
         case .char(let c) where ("1"..."5").contains(c):
@@ -300,8 +316,19 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
         case .char("N") where s.search != nil:
             return [.find(older: false)]
         case .up, .char("k"):
+            // The selection moves up the screen; at its top, the view scrolls.
+            if s.cursor + 1 < min(s.rows.count, s.tailHeight) {
+                s.cursor += 1
+                s.follow = false
+                return []
+            }
             return scroll(&s, by: 1)
         case .down, .char("j"):
+            if s.cursor > 0 {
+                s.cursor -= 1
+                s.follow = s.scroll == 0 && s.cursor == 0
+                return []
+            }
             return scroll(&s, by: -1)
         case .pageUp:
             return scroll(&s, by: max(1, s.tailHeight - 1))
@@ -311,6 +338,7 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
             return scroll(&s, by: max(0, s.matching - s.tailHeight - s.scroll))
         case .end, .char("G"):
             s.follow = true
+            s.cursor = 0
             s.scroll = 0
             return [.reload]
         case .escape:
@@ -420,7 +448,7 @@ func customTime(_ text: String) -> AppState.CustomTime?? {
 private func scroll(_ s: inout AppState, by n: Int) -> [Effect] {
     let maxScroll = max(0, s.matching - s.tailHeight)
     s.scroll = min(maxScroll, max(0, s.scroll + n))
-    s.follow = s.scroll == 0
+    s.follow = s.scroll == 0 && s.cursor == 0
     return [.reload]
 }
 
@@ -449,6 +477,7 @@ private func editFilter(_ s: inout AppState, _ k: Key) -> [Effect] {
         s.history.append(text)
         s.scroll = 0
         s.follow = true
+        s.cursor = 0
         return [.reload]
     case .backspace:
         // Backspace on an empty bar pops the last filter.
@@ -484,7 +513,7 @@ public enum DashboardView {
         guard s.width > 0, s.height > 0 else { return buf }
         TailView.render(s.rows, into: &buf, top: 0, height: s.tailHeight,
                         options: .init(wrap: s.wrap, hscroll: s.hscroll, relativeTo: s.relativeTime ? s.status.clock : nil,
-                                       highlight: s.search, marks: s.marks))
+                                       highlight: s.search, marks: s.marks, selected: s.follow ? nil : s.cursor))
         // Above the status bar: the filter bar, and above it a notice (why a filter was rejected).
         if let (label, text) = s.input.map({ ("filter: ", $0) }) ?? s.command.map({ (":", $0) }) ?? s.searchInput.map({ ("/", $0) }) {
             let y = s.height - 2
@@ -535,13 +564,13 @@ public enum HelpView {
         ("r", "relative or clock times"),
         ("T", "next theme"),
         (":", "command: :filter EXPR, :time 2h | FROM TO | all, :theme NAME, :quit"),
-        ("↑ ↓  k j", "scroll a line (pauses)"),
+        ("↑ ↓  k j", "move the selection; scroll at the edge (pauses)"),
         ("PgUp PgDn  Space", "scroll a page"),
         ("g Home  G End", "oldest / newest, following"),
         ("Ctrl-Z", "suspend"),
-        ("Enter", "every field of the record at the bottom line"),
-        ("y", "copy the bottom line's raw text (OSC 52)"),
-        ("m / '", "mark the bottom record / jump to the next older mark"),
+        ("Enter", "every field of the selected record"),
+        ("y", "copy the selected record's raw text (OSC 52)"),
+        ("m / '", "mark the selected record / jump to the next older mark"),
         ("?", "this help"),
     ]
 
@@ -644,7 +673,11 @@ public enum TailView {
         public var highlight: String?
         /// Marked records: their time is shown in the selection colour, reversed.
         public var marks: [AppState.Mark]
-        public init(wrap: Bool = false, hscroll: Int = 0, relativeTo: Int64? = nil, highlight: String? = nil, marks: [AppState.Mark] = []) {
+        /// The selected record, counted up from the newest shown; its level shows reversed.
+        public var selected: Int?
+        public init(wrap: Bool = false, hscroll: Int = 0, relativeTo: Int64? = nil, highlight: String? = nil, marks: [AppState.Mark] = [],
+                    selected: Int? = nil) {
+            self.selected = selected
             self.wrap = wrap
             self.hscroll = hscroll
             self.relativeTo = relativeTo
@@ -679,7 +712,7 @@ public enum TailView {
         }
         var y = top + height - min(used, height)
         var skip = max(0, used - height)  // lines of the oldest block above the area
-        for (r, lines) in zip(rows.suffix(blocks.count), blocks.reversed()) {
+        for (index, (r, lines)) in zip(rows.indices.suffix(blocks.count), zip(rows.suffix(blocks.count), blocks.reversed())) {
             for line in lines {
                 if skip > 0 { skip -= 1; continue }
                 var x = 0
@@ -687,7 +720,9 @@ public enum TailView {
                     let marked = options.marks.contains { $0.ts == r.ts && $0.message == r.message }
                     x = buf.put(time(r.ts, options.relativeTo), x: 0, y: y, style: marked ? Style(.selection, reverse: true) : Style(.dim), safe: true) + 1
                     let level = (r.level?.name.uppercased() ?? "-").padding(toLength: 5, withPad: " ", startingAt: 0)
-                    x = buf.put(level, x: x, y: y, style: Style(StyleRole.level(r.level), bold: r.level.map { $0 >= .error } ?? false), safe: true) + 1
+                    let isSelected = options.selected == rows.count - 1 - index
+                    x = buf.put(level, x: x, y: y, style: Style(StyleRole.level(r.level), bold: r.level.map { $0 >= .error } ?? false,
+                                                                reverse: isSelected), safe: true) + 1
                     if let host = r.host, buf.width >= 60 { x = buf.put(host, x: x, y: y, style: Style(.accent)) + 1 }
                 } else {
                     x = prefixWidth(r, buf.width)
@@ -762,7 +797,7 @@ public enum StatusBar {
     public static func render(_ s: AppState, into buf: inout CellBuffer, y: Int) {
         let style = Style(.statusBar, reverse: true)
         buf.fill(y: y, style: style)
-        let mode = s.follow ? "FOLLOW" : "PAUSED +\(s.scroll)"
+        let mode = s.follow ? "FOLLOW" : "PAUSED +\(s.scroll + s.cursor)"
         let st = s.status
         var parts = [mode]
         if st.sources.count > 1 && st.sourceRates.count == st.sources.count {

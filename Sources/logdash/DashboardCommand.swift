@@ -202,7 +202,7 @@ struct DashboardLoop {
         let engine = QueryEngine(snapshot: store.snapshot())
         let filter = state.whereClause.map { " WHERE " + $0 } ?? ""
         do {
-            let r = try engine.execute("SELECT * FROM logs\(filter) ORDER BY ts DESC LIMIT 1 OFFSET \(state.scroll)")
+            let r = try engine.execute("SELECT * FROM logs\(filter) ORDER BY ts DESC LIMIT 1 OFFSET \(state.scroll + state.cursor)")
             guard let row = r.rows.first else { return }
             var fields: [AppState.Field] = []
             for (name, v) in zip(r.columns, row) where v != .null {
@@ -222,7 +222,7 @@ struct DashboardLoop {
     private mutating func copyBottomLine() {
         let filter = state.whereClause.map { " WHERE " + $0 } ?? ""
         do {
-            let r = try QueryEngine(snapshot: store.snapshot()).execute("SELECT raw FROM logs\(filter) ORDER BY ts DESC LIMIT 1 OFFSET \(state.scroll)")
+            let r = try QueryEngine(snapshot: store.snapshot()).execute("SELECT raw FROM logs\(filter) ORDER BY ts DESC LIMIT 1 OFFSET \(state.scroll + state.cursor)")
             guard case .string(let raw)? = r.rows.first?.first else { return }
             screen.copyToClipboard(raw)
             state.notice = "copied \(raw.utf8.count) bytes"
@@ -245,7 +245,7 @@ struct DashboardLoop {
         let filters = state.whereClause.map { "(\($0)) AND " } ?? ""
         let like = "message ILIKE '%" + term.replacingOccurrences(of: "'", with: "''") + "%'"
         func literal(_ ns: Int64) -> String { "TIMESTAMP '\(Timestamp.iso8601(ns))'" }  // exact to the nanosecond
-        let bound = state.rows.last.map { " AND ts \(older ? "<" : ">") \(literal($0.ts))" } ?? ""
+        let bound = state.selected.map { " AND ts \(older ? "<" : ">") \(literal($0.ts))" } ?? ""
         do {
             let hit = try engine.execute("SELECT ts FROM logs WHERE \(filters)\(like)\(bound) ORDER BY ts \(older ? "DESC" : "ASC") LIMIT 1")
             guard case .timestamp(let t)? = hit.rows.first?.first else {
@@ -261,12 +261,15 @@ struct DashboardLoop {
     /// Puts the record at time `ts` at the bottom of the view: its place is how many records in
     /// the view's filter are newer. The tail pauses there (or follows, for the newest).
     private mutating func scroll(to ts: Int64) {
-        let filters = state.whereClause.map { "(\($0)) AND " } ?? ""
+        let filter = state.whereClause.map { " WHERE " + $0 } ?? ""
         do {
-            let newer = try QueryEngine(snapshot: store.snapshot())
-                .execute("SELECT count(*) FROM logs WHERE \(filters)ts > TIMESTAMP '\(Timestamp.iso8601(ts))'")
-            guard case .int(let n)? = newer.rows.first?.first else { return }
+            // The newer ones and all, on one snapshot: the count is the offset the view holds from.
+            let r = try QueryEngine(snapshot: store.snapshot())
+                .execute("SELECT sum(CASE WHEN ts > TIMESTAMP '\(Timestamp.iso8601(ts))' THEN 1 ELSE 0 END), count(*) FROM logs\(filter)")
+            guard case .int(let n)? = r.rows.first?.first, case .int(let all)? = r.rows.first?.last else { return }
+            state.matching = Int(all)
             state.scroll = Int(n)
+            state.cursor = 0
             state.follow = n == 0
             lastRows = -1
         } catch {
@@ -320,7 +323,8 @@ struct DashboardLoop {
         case .success(let page):
             guard r.filters == state.filters else { return }  // the filters changed since: a newer answer comes
             lastGoodFilters = state.filters
-            _ = update(&state, .data(rows: page.rows, matching: page.matching, status: state.status))
+            // Paused, the view's offset grows with what arrived: load again to stay in place.
+            if update(&state, .data(rows: page.rows, matching: page.matching, status: state.status)).contains(.reload) { lastRows = -1 }
         case .failure(let e):
             guard r.filters == state.filters else { return }
             // A bad filter changes nothing: back to the last good one, the error on screen.

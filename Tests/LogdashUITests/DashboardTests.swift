@@ -396,3 +396,52 @@ import Testing
         #expect(b[0, 1].style == Style(.selection, reverse: true))
     }
 }
+
+@Suite struct CursorTests {
+    func state() -> AppState {
+        var s = AppState(width: 60, height: 5)  // four rows of tail
+        s.rows = (0..<4).map { TailRow(ts: Int64($0) * 1_000_000_000, level: .info, host: nil, message: "record \($0)") }
+        s.matching = 100
+        return s
+    }
+
+    @Test func upMovesTheSelectionThenScrollsAtTheTop() {
+        var s = state()
+        #expect(s.selected?.message == "record 3")
+        #expect(update(&s, .key(.up)) == [])
+        #expect(s.cursor == 1 && s.scroll == 0 && !s.follow)
+        #expect(s.selected?.message == "record 2")
+        _ = update(&s, .key(.char("k")))
+        _ = update(&s, .key(.char("k")))
+        #expect(s.cursor == 3)
+        #expect(update(&s, .key(.up)) == [.reload])  // at the top: the view scrolls
+        #expect(s.cursor == 3 && s.scroll == 1)
+        #expect(DashboardView.render(s).lines[4].hasPrefix(" PAUSED +4"))
+        _ = update(&s, .key(.down))
+        #expect(s.cursor == 2 && s.scroll == 1)
+        _ = update(&s, .key(.char("G")))
+        #expect(s.cursor == 0 && s.scroll == 0 && s.follow)
+    }
+
+    @Test func markAndTheSelectedRowsLookActOnTheSelection() {
+        var s = state()
+        _ = update(&s, .key(.up))
+        _ = update(&s, .key(.char("m")))
+        #expect(s.marks == [AppState.Mark(ts: 2_000_000_000, message: "record 2")])
+        s.notice = nil  // the tail's four lines again
+        let buf = DashboardView.render(s)
+        #expect(buf[13, 2].style.reverse)   // record 2's level: selected
+        #expect(!buf[13, 3].style.reverse)
+    }
+
+    @Test func aPausedViewStaysPutAsRecordsArrive() {
+        var s = state()
+        _ = update(&s, .key(.up))
+        let rows = s.rows
+        #expect(update(&s, .data(rows: rows, matching: 103, status: s.status)) == [.reload])
+        #expect(s.scroll == 3)  // three newer records: the same ones stay in view
+        var following = state()
+        #expect(update(&following, .data(rows: rows, matching: 103, status: following.status)) == [])
+        #expect(following.scroll == 0)
+    }
+}

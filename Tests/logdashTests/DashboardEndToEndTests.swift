@@ -132,6 +132,7 @@ final class Tmux {
     @Test func aMarkBringsTheViewBackToItsRecord() throws {
         let t = try Tmux()
         try t.launch(["demo://?lines=3000"], until: "the loaded demo") { $0.contains("3000 rec") && $0.contains(" INFO ") }
+        usleep(500_000)  // the view's own count catches up with the store (a paused view holds still as records arrive)
         for _ in 0..<5 { try t.press("k") }
         _ = try t.wait("five lines up") { $0.contains("PAUSED +5") }
         try t.press("m")
@@ -164,6 +165,26 @@ final class Tmux {
         _ = try t.wait("the large picture") { s in
             s.split(separator: "\n").contains { $0.contains("FOLLOW") && $0.count > 100 }
         }
+        try t.press("q")
+    }
+
+    /// ↑ moves the selection up the screen; Enter shows the selected record, not the bottom one.
+    @Test func enterShowsTheSelectedRecord() throws {
+        let t = try Tmux(width: 100, height: 24)
+        try t.launch(["demo://?lines=3000"], until: "the loaded demo") { $0.contains("3000 rec") && $0.contains(" INFO ") }
+        usleep(500_000)  // the view's own count catches up with the store
+        for _ in 0..<3 { try t.press("k") }
+        let s = try t.wait("the selection three up") { $0.contains("PAUSED +3") }
+        let lines = s.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard let bar = lines.firstIndex(where: { $0.contains("PAUSED +3") }), bar >= 4 else { Issue.record("no status bar"); return }
+        // The selected line's message: what follows the time and level columns (and a host, if any).
+        let selected = String(lines[bar - 4].dropFirst(19)).trimmingCharacters(in: .whitespaces)
+        try t.press("Enter")
+        let detail = try t.wait("the detail view") { $0.contains(" raw ") && $0.contains(" source ") }
+        let messageLine = detail.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("message") } ?? ""
+        #expect(selected.hasSuffix(messageLine.split(separator: " ", maxSplits: 1).last.map { String($0).trimmingCharacters(in: .whitespaces) } ?? "?"),
+                "selected '\(selected)', detail '\(messageLine)'")
+        try t.press("q")
         try t.press("q")
     }
 
