@@ -191,6 +191,10 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
             var options = pipeline.load
             options.rawByReference = true
             let store = pipeline.store
+            // While it loads, the whole of it is lag: the status bar's sign that history is coming.
+            let size = Int(st.st_size)
+            pipeline.metrics.update(source) { $0.lagBytes += size }
+            defer { pipeline.metrics.update(source) { $0.lagBytes = max(0, $0.lagBytes - size) } }
             do {
                 if let (result, used) = try SourceLoader.runPrefix(path: path, name: source, options: options,
                                                                    prepare: { Segment($0) }, deliver: { store.append($0) }) {
