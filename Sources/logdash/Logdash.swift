@@ -55,31 +55,31 @@ struct InputOptions: ParsableArguments {
         return (config, load)
     }
 
-    /// The sources to read: those named, else the config's, else stdin when it is not a
-    /// terminal, else the demo stream (with a hint on stderr): live for commands that follow
-    /// their sources, a finite batch for those that read to the end.
-    func sources(_ args: [String], config: Config, liveDemo: Bool) throws -> [SourceSpec] {
+    /// The names of the sources to read: those given, else the config's; nil when there are
+    /// none, after the fallback (stdin when it is not a terminal, else the demo stream with a
+    /// hint on stderr: live for commands that follow their sources) went into `fallback`.
+    private func names(_ args: [String], config: Config, liveDemo: Bool, fallback: inout String?) throws -> [String]? {
         let names = args.isEmpty ? config.sources : args
-        if names.isEmpty {
-            if isatty(0) == 0 { return [.stdin] }
-            let url = liveDemo ? "demo://?rate=50" : "demo://"
-            let hint = liveDemo ? "; Ctrl-C stops it" : ""
-            FileHandle.standardError.write(Data("logdash: no sources given, reading the built-in demo stream \(url)\(hint) (try 'logdash FILE…' or 'logdash --help')\n".utf8))
-            return [.demo(try DemoOptions(url: url))]
-        }
-        return try names.flatMap { try SourceSpec.parse($0) }
+        guard names.isEmpty else { return names }
+        if isatty(0) == 0 { fallback = "-"; return nil }
+        let url = liveDemo ? "demo://?rate=50" : "demo://"
+        let hint = liveDemo ? "; Ctrl-C stops it" : ""
+        FileHandle.standardError.write(Data("logdash: no sources given, reading the built-in demo stream \(url)\(hint) (try 'logdash FILE…' or 'logdash --help')\n".utf8))
+        fallback = url
+        return nil
     }
 
-    /// The sources to follow: those named, else the config's, else the live demo stream (with
-    /// a hint on stderr). Files need not exist yet.
+    /// The sources to read to their end (globs expanded, files must exist).
+    func sources(_ args: [String], config: Config, liveDemo: Bool) throws -> [SourceSpec] {
+        var fallback: String?
+        let given = try names(args, config: config, liveDemo: liveDemo, fallback: &fallback)
+        return try (given ?? [fallback!]).flatMap { try SourceSpec.parse($0) }
+    }
+
+    /// The sources to follow (files need not exist yet); the live demo when none are named.
     func liveSources(_ args: [String], config: Config) throws -> [LiveSource] {
-        let names = args.isEmpty ? config.sources : args
-        if names.isEmpty {
-            if isatty(0) == 0 { return [.stdin] }
-            let url = "demo://?rate=50"
-            FileHandle.standardError.write(Data("logdash: no sources given, reading the built-in demo stream \(url); Ctrl-C stops it (try 'logdash FILE…' or 'logdash --help')\n".utf8))
-            return [.demo(try DemoOptions(url: url))]
-        }
-        return try names.map { try LiveSource.parse($0) }
+        var fallback: String?
+        let given = try names(args, config: config, liveDemo: true, fallback: &fallback)
+        return try (given ?? [fallback!]).map { try LiveSource.parse($0) }
     }
 }

@@ -211,14 +211,7 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
         if gzip {
             // Compressed files are history (a rotated log): read once, whole, not followed.
             do {
-                let input = try GzipInput(path: path)
-                var chunk = [UInt8](repeating: 0, count: 1 << 16)
-                while !shouldStop {
-                    let n = try chunk.withUnsafeMutableBytes { try input.read(into: $0) }
-                    if n == 0 { break }
-                    pipeline.metrics.update(source) { $0.bytes += n }
-                    if !pipeline.buffer.put(stream: stream, bytes: Array(chunk[0..<n])) { break }
-                }
+                pipeline.pump(try GzipInput(path: path), stream: stream, source: source)
             } catch {
                 pipeline.report("\(error)")
             }

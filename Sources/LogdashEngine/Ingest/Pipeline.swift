@@ -149,6 +149,13 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
     /// Reads a byte input to its end into the buffer, waiting for room when it is full.
     private func readInput(_ input: any ByteInput, source: String) {
         let stream = openStream(source: source, holdsTail: true)
+        pump(input, stream: stream, source: source)
+        buffer.end(stream: stream)
+    }
+
+    /// Copies an input to its end into a stream, waiting for room; stops early when the
+    /// pipeline stops. A read error is reported.
+    func pump(_ input: any ByteInput, stream: Int, source: String) {
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
         do {
             while !isStopping {
@@ -160,7 +167,6 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
         } catch {
             report("\(error)")
         }
-        buffer.end(stream: stream)
     }
 
     // MARK: the parse stage
