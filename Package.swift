@@ -38,10 +38,12 @@ let package = Package(
             ]
         ),
         // The SQL logic files are read from the source tree by their runner, not bundled.
-        .testTarget(name: "LogdashEngineTests", dependencies: ["LogdashEngine", "CSQLite"], exclude: ["Query/logic"]),
-        .testTarget(name: "LogdashUITests", dependencies: ["LogdashUI"]),
-        .testTarget(name: "LogdashTerminalTests", dependencies: ["LogdashTerminal", "LogdashUI"]),
-        .testTarget(name: "logdashTests", dependencies: ["logdash"]),
+        // Scratch directories for tests, removed when the test process exits.
+        .target(name: "Scratch", path: "Tests/Scratch"),
+        .testTarget(name: "LogdashEngineTests", dependencies: ["LogdashEngine", "CSQLite", "Scratch"], exclude: ["Query/logic"]),
+        .testTarget(name: "LogdashUITests", dependencies: ["LogdashUI", "Scratch"]),
+        .testTarget(name: "LogdashTerminalTests", dependencies: ["LogdashTerminal", "LogdashUI", "Scratch"]),
+        .testTarget(name: "logdashTests", dependencies: ["logdash", "Scratch"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 import Foundation
 @testable import LogdashEngine
+import Scratch
 
 /// A fixed arrival time for deterministic tests: 2026-11-27T15:00:00Z.
 let arrival: Int64 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 15, minute: 0, second: 0)
@@ -72,8 +73,7 @@ let sharedDir = repoRoot.deletingLastPathComponent().appendingPathComponent("sha
 
 /// Runs a program to its end; its output goes through temporary files, so that no pipe fills.
 func run(_ exe: String, _ args: [String], stdin: Data? = nil, environment: [String: String]? = nil) throws -> (out: Data, err: String, status: Int32) {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-run-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let dir = try Scratch.directory("run")
     defer { try? FileManager.default.removeItem(at: dir) }
     let outURL = dir.appendingPathComponent("out"), errURL = dir.appendingPathComponent("err"), inURL = dir.appendingPathComponent("in")
     _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import LogdashUI
 @testable import LogdashTerminal
+import Scratch
 
 @Suite struct TerminalLocaleTests {
     @Test func utf8LocaleIsChosenEvenWhenLangIsUnset() {
@@ -39,7 +40,7 @@ import LogdashUI
 /// The real ncurses path with no terminal: `newterm` writing to a file.
 @Suite(.serialized) struct HeadlessScreenTests {
     func drawn(forceASCII: Bool) throws -> (String, TerminalLocale.Charset) {
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("screen-\(UUID().uuidString)").path
+        let out = try Scratch.directory("screen").appendingPathComponent("screen").path
         defer { try? FileManager.default.removeItem(atPath: out) }
         let screen = try Screen(headless: "xterm-256color", output: out, width: 40, height: 5, forceASCII: forceASCII)
         #expect(screen.size == (40, 5))

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LogdashUI
+import Scratch
 
 @Suite struct ThemeTests {
     static let themesDir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -53,7 +54,7 @@ import Testing
     }
 
     @Test func usersThemesLoadAndReplaceBuiltInOnesAndBrokenOnesAreReported() throws {
-        let home = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-themes-\(UUID().uuidString)")
+        let home = try Scratch.directory("themes")
         let dir = home.appendingPathComponent("logdash/themes")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try "name: dark\ncolors:\n  accent: magenta\n".write(to: dir.appendingPathComponent("dark.yaml"), atomically: true, encoding: .utf8)

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Scratch
 
 /// The `logdash` binary, run as a user would.
 @Suite struct CommandLineTests {
@@ -20,9 +21,7 @@ import Testing
     }
 
     func logdash(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) throws -> Result {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = try Scratch.directory("cli")
         let outURL = dir.appendingPathComponent("out"), errURL = dir.appendingPathComponent("err"), inURL = dir.appendingPathComponent("in")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
@@ -46,8 +45,7 @@ import Testing
     }
 
     func temp(_ name: String, _ content: String) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-cli-files-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try Scratch.directory("cli-files")
         let f = dir.appendingPathComponent(name)
         try content.write(to: f, atomically: true, encoding: .utf8)
         return f.path
@@ -130,8 +128,9 @@ import Testing
     @Test func catRoundTripsEveryGeneratedFormatThroughNDJSON() throws {
         let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("shared/bench/gen_logs.py").path
+        let dir = try Scratch.directory("gen")
         func gen(_ format: String) throws -> String {
-            let path = FileManager.default.temporaryDirectory.appendingPathComponent("gen-\(format)-\(UUID().uuidString).log").path
+            let path = dir.appendingPathComponent("\(format).log").path
             let p = Process()
             p.executableURL = URL(fileURLWithPath: "/bin/sh")
             p.arguments = ["-c", "python3 '\(script)' --format \(format) --lines 2000 --seed 11 > '\(path)'"]

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Scratch
 
 /// A private tmux server for one test: a shell in a pane, keys in, the screen out.
 final class Tmux {
@@ -8,7 +9,7 @@ final class Tmux {
     /// Runs tmux and returns its output (see `Spawned` for why not `Process`).
     @discardableResult
     func tmux(_ args: [String]) throws -> String {
-        let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("tmux-\(UUID().uuidString)").path
+        let outPath = try Scratch.directory("tmux").appendingPathComponent("tmux").path
         defer { try? FileManager.default.removeItem(atPath: outPath) }
         do {
             try Spawned("tmux", ["-L", socket] + args, stdout: outPath).wait()
@@ -106,7 +107,7 @@ final class Tmux {
 
     /// Filters applied in one run come back with ↑ in the next ($XDG_STATE_HOME/logdash/history).
     @Test func filterHistoryIsKeptAcrossRuns() throws {
-        let state = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-state-\(UUID().uuidString)").path
+        let state = try Scratch.directory("state").path
         let t = try Tmux()
         let run = "XDG_STATE_HOME='\(state)' '\(CommandLineTests.binary)' 'demo://?lines=500'"
         try t.type(run + "; echo FIRST=$?")
@@ -225,8 +226,7 @@ final class Tmux {
     }
 
     @Test func yCopiesTheBottomRawLineThroughOSC52() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-e2e-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try Scratch.directory("e2e")
         let f = dir.appendingPathComponent("app.log")
         let last = #"{"ts":"2026-11-27T14:00:02Z","level":"error","msg":"copy me","n":2}"#
         try (#"{"ts":"2026-11-27T14:00:01Z","level":"info","msg":"not me"}"# + "\n" + last + "\n").write(to: f, atomically: true, encoding: .utf8)
@@ -240,8 +240,7 @@ final class Tmux {
     }
 
     @Test func escapeSequencesInLogLinesAreShownNotObeyed() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-e2e-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try Scratch.directory("e2e")
         let f = dir.appendingPathComponent("hostile.log")
         try "2026-11-27T14:00:00Z ERROR \u{1B}[31mRED\u{1B}[0m \u{1B}]2;pwned\u{07} title \u{1B}[2J done\n".write(to: f, atomically: true, encoding: .utf8)
         let t = try Tmux()

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Scratch
 
 /// `logdash ingest`, run as a server would run it.
 @Suite struct IngestCommandTests {
@@ -24,8 +25,7 @@ import Testing
 
     /// SIGTERM stops the listeners, stores what was accepted, and runs the query over it.
     @Test func sigtermStoresWhatWasAcceptedBeforeExiting() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-ingest-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try Scratch.directory("ingest")
         let outURL = dir.appendingPathComponent("out"), errURL = dir.appendingPathComponent("err")
         let p = try Spawned(CommandLineTests.binary, ["ingest", "tcp://:0", "--stats-interval", "100ms", "--query",
                                                       "SELECT count(*) AS n, count(DISTINCT i) AS d FROM logs", "--output", "csv"],

@@ -70,10 +70,19 @@ final class GroupedAggregation {
         return g
     }
 
+    /// One key: strings by their bytes (as plain columns are grouped), anything else by value.
     private func group(forSingle key: Value) -> Int32 {
+        if case .string(var s) = key {
+            return s.withUTF8 { b in byteGroups.group(ByteLine(base: b.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: b.count)) { _ in newGroup(key) } }
+        }
         if let g = singleIndex[key] { return g }
-        let g = Int32(groupKeys.count)
+        let g = newGroup(key)
         singleIndex[key] = g
+        return g
+    }
+
+    private func newGroup(_ key: Value) -> Int32 {
+        let g = Int32(groupKeys.count)
         groupKeys.append([key])
         grow()
         return g
@@ -181,16 +190,8 @@ final class GroupedAggregation {
             // for a value not seen before.
             if case .column(let name, _) = key, let col = column(name, seg), col.type == .string, !col.offsets.isEmpty,
                col.file == nil, tableType(name) == .string {
-                let offsets = col.offsets, validity = col.validity
-                return col.bytes.withUnsafeBufferPointer { bytes in
-                    let base = bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!
-                    return rows.map { r in
-                        let row = Int(r)
-                        guard SegmentColumn.valid(validity, row) else { return group(forSingle: .null) }
-                        let s = Int(offsets[row]), e = Int(offsets[row + 1])
-                        return byteGroups.group(ByteLine(base: base + s, count: e - s)) { group(forSingle: .string($0.string)) }
-                    }
-                }
+                return byteGroups.groups(rows: rows, offsets: col.offsets, bytes: col.bytes, validity: col.validity,
+                                         null: { group(forSingle: .null) }, make: { newGroup(.string($0.string)) })
             }
             let f = keyEvals[0]
             return try rows.map { r in
@@ -294,7 +295,9 @@ final class GroupedAggregation {
             let validity = col.validity
             col.ints.withUnsafeBufferPointer { ints in
                 buckets.withUnsafeMutableBufferPointer { b in
-                    if validity == nil {
+                    if validity == nil && !col.small.isEmpty {
+                        col.small.withUnsafeBufferPointer { for v in $0 { b[Int(v)] += 1 } }
+                    } else if validity == nil {
                         for v in ints { b[Int(v - base)] += 1 }
                     } else {
                         for r in 0..<ints.count { b[SegmentColumn.valid(validity, r) ? Int(ints[r] - base) : width] += 1 }
@@ -449,6 +452,62 @@ final class GroupedAggregation {
         }
     }
 
+    /// Whether another aggregation over other segments of the same query can be folded into
+    /// this one: every aggregate has a typed accumulator, chosen alike on both sides. A side
+    /// that saw no segment has no groups and takes the other's choice.
+    func readyToMerge(_ other: GroupedAggregation) -> Bool {
+        if !other.chosen { return other.groupKeys.isEmpty }
+        if !chosen {
+            guard groupKeys.isEmpty else { return false }
+            chosen = true
+            for (a, b) in zip(accumulators, other.accumulators) { a.kind = b.kind }
+        }
+        return zip(accumulators, other.accumulators).allSatisfy { a, b in
+            switch (a.kind, b.kind) {
+            case (.count, .count), (.sum, .sum), (.extreme, .extreme), (.percentile, .percentile): return true
+            default: return false
+            }
+        }
+    }
+
+    /// Whether the aggregates can be merged at all (checked before scanning in parallel).
+    var mergeable: Bool {
+        calls.allSatisfy { c in
+            !c.distinct && ["count", "sum", "avg", "min", "max", "approx_percentile"].contains(c.name)
+        }
+    }
+
+    /// Folds `other`'s groups into this one's, in `other`'s order, so that with `other` over
+    /// the later segments the groups come out in the order a single scan would give.
+    func merge(_ other: GroupedAggregation) {
+        for g in 0..<other.groupKeys.count {
+            let key = other.groupKeys[g]
+            let t = Int(keys.count == 1 ? group(forSingle: key[0]) : group(for: key))
+            for (a, b) in zip(accumulators, other.accumulators) {
+                switch b.kind {
+                case .count:
+                    a.counts[t] += b.counts[g]
+                case .sum:
+                    let (s, o) = a.ints[t].addingReportingOverflow(b.ints[g])
+                    if o { a.doubles[t] += Double(a.ints[t]) + Double(b.ints[g]); a.ints[t] = 0; a.sawDouble[t] = true } else { a.ints[t] = s }
+                    a.doubles[t] += b.doubles[g]
+                    if b.sawDouble[g] { a.sawDouble[t] = true }
+                    a.counts[t] += b.counts[g]
+                case .extreme(let isMax):
+                    let v = b.values[g]
+                    if v == .null { continue }
+                    if a.values[t] == .null { a.values[t] = v; continue }
+                    let c = Compare.forSort(v, a.values[t])
+                    if isMax ? c > 0 : c < 0 { a.values[t] = v }
+                case .percentile:
+                    a.samples[t].append(contentsOf: b.samples[g])
+                case .generic:
+                    preconditionFailure("canMerge rules out generic accumulators")
+                }
+            }
+        }
+    }
+
     /// Folds rows of a computed relation (a subquery, a CTE) into the groups, row by row.
     func add(rows: [[Value]], cursor: RowCursor) throws {
         chosen = true  // generic accumulators only
@@ -507,44 +566,93 @@ enum Percentile {
 
 /// Group ids of string keys looked up by their bytes (FNV-1a hash, open addressing), so that a
 /// row of a plain string column costs a hash and a compare, not a `String` and its hashing.
+/// Each slot holds the hash's top half beside its entry, so a probe that misses reads nothing
+/// else; a batch of rows runs against a local copy of the table (no exclusivity checks per row).
 final class ByteKeyedGroups {
-    private var slots = [Int32](repeating: -1, count: 1024)
-    private var hashes: [UInt64] = []
-    private var starts: [Int] = []
-    private var ends: [Int] = []
-    private var arena: [UInt8] = []
-    private var groups: [Int32] = []
+    private struct Entry { var start: UInt32; var count: UInt32; var group: Int32 }
 
-    /// The group of `key`; `make` gives the group for a key not seen before.
-    @inline(__always)
+    private struct Table {
+        /// 0: empty; else the hash's top 32 bits, then the entry's index + 1.
+        var slots = [UInt64](repeating: 0, count: 1024)
+        var entries: [Entry] = []
+        var hashes: [UInt64] = []
+        var arena: [UInt8] = []
+
+        @inline(__always) static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for i in 0..<n { h = (h ^ UInt64(p[i])) &* 0x100_0000_01b3 }
+            return h
+        }
+
+        @inline(__always)
+        mutating func group(_ p: UnsafePointer<UInt8>, _ n: Int, make: (ByteLine) -> Int32) -> Int32 {
+            let h = Table.hash(p, n)
+            let tag = h >> 32
+            var mask = slots.count - 1
+            var i = Int(truncatingIfNeeded: h ^ (h >> 29)) & mask
+            while true {
+                let slot = slots[i]
+                if slot == 0 { break }
+                if slot >> 32 == tag {
+                    let e = entries[Int(slot & 0xFFFF_FFFF) - 1]
+                    if Int(e.count) == n, arena.withUnsafeBufferPointer({ a in
+                        var k = 0
+                        let q = a.baseAddress! + Int(e.start)
+                        while k < n && q[k] == p[k] { k += 1 }
+                        return k == n
+                    }) {
+                        return e.group
+                    }
+                }
+                i = (i + 1) & mask
+            }
+            let g = make(ByteLine(base: p, count: n))
+            entries.append(Entry(start: UInt32(arena.count), count: UInt32(n), group: g))
+            hashes.append(h)
+            arena.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
+            slots[i] = tag << 32 | UInt64(entries.count)
+            if entries.count * 2 > slots.count {
+                slots = [UInt64](repeating: 0, count: slots.count * 2)
+                mask = slots.count - 1
+                for (k, hk) in hashes.enumerated() {
+                    var j = Int(truncatingIfNeeded: hk ^ (hk >> 29)) & mask
+                    while slots[j] != 0 { j = (j + 1) & mask }
+                    slots[j] = (hk >> 32) << 32 | UInt64(k + 1)
+                }
+            }
+            return g
+        }
+    }
+
+    private var table = Table()
+
+    /// The group of one key; `make` gives the group for a key not seen before.
     func group(_ key: ByteLine, make: (ByteLine) -> Int32) -> Int32 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for i in 0..<key.count { h = (h ^ UInt64(key[i])) &* 0x100_0000_01b3 }
-        var mask = slots.count - 1
-        var i = Int(truncatingIfNeeded: h ^ (h >> 29)) & mask
-        while true {
-            let e = Int(slots[i])
-            if e < 0 { break }
-            if hashes[e] == h, ends[e] - starts[e] == key.count,
-               arena.withUnsafeBufferPointer({ key.count == 0 || memcmp($0.baseAddress! + starts[e], key.base, key.count) == 0 }) {
-                return groups[e]
-            }
-            i = (i + 1) & mask
-        }
-        let g = make(key)
-        let e = groups.count
-        hashes.append(h); starts.append(arena.count); arena.append(contentsOf: key.buffer); ends.append(arena.count); groups.append(g)
-        slots[i] = Int32(e)
-        if groups.count * 2 > slots.count {
-            slots = [Int32](repeating: -1, count: slots.count * 2)
-            mask = slots.count - 1
-            for (k, hk) in hashes.enumerated() {
-                var j = Int(truncatingIfNeeded: hk ^ (hk >> 29)) & mask
-                while slots[j] >= 0 { j = (j + 1) & mask }
-                slots[j] = Int32(k)
+        var t = table
+        table = Table(slots: [], entries: [], hashes: [], arena: [])  // t stays uniquely referenced
+        defer { table = t }
+        return t.group(key.base, key.count, make: make)
+    }
+
+    /// The groups of `rows` of a plain string column; a NULL row gets `null()`.
+    func groups(rows: [Int32], offsets: [UInt32], bytes: [UInt8], validity: [UInt64]?,
+                null: () -> Int32, make: (ByteLine) -> Int32) -> [Int32] {
+        var t = table
+        table = Table(slots: [], entries: [], hashes: [], arena: [])
+        defer { table = t }
+        var out = [Int32](repeating: 0, count: rows.count)
+        bytes.withUnsafeBufferPointer { b in
+            let base = b.baseAddress ?? UnsafePointer(bitPattern: 1)!
+            offsets.withUnsafeBufferPointer { offs in
+                for (k, r) in rows.enumerated() {
+                    let row = Int(r)
+                    guard SegmentColumn.valid(validity, row) else { out[k] = null(); continue }
+                    let s = Int(offs[row])
+                    out[k] = t.group(base + s, Int(offs[row + 1]) - s, make: make)
+                }
             }
         }
-        return g
+        return out
     }
 }
 

@@ -421,52 +421,111 @@ enum Cast {
     }
 }
 
-/// A LIKE pattern: `%` any run, `_` any one character, matched over characters.
-struct LikePattern {
-    private enum Part { case literal([Character]), any, one }
-    private let parts: [Part]
+/// A LIKE pattern: `%` any run, `_` any one character (code point, as in Trino), matched over
+/// UTF-8 bytes. The pattern is split at `%`: the first piece must match at the start, the last
+/// at the end, and the ones between leftmost in order (which is enough: a later match only
+/// leaves less room). Pieces without `_` are found with `memchr` and `memcmp`.
+struct LikePattern: Sendable {
+    /// A piece's bytes; `_` stands for any one code point.
+    private let pieces: [[UInt8]]
+    private let pieceHasOne: [Bool]
     private let caseInsensitive: Bool
-    /// A pattern `%text%` with no other wildcards: a plain substring search.
-    private let contains: String?
+    private static let one = UInt8(ascii: "_")
 
     init(_ pattern: String, caseInsensitive: Bool) {
         self.caseInsensitive = caseInsensitive
         let p = caseInsensitive ? pattern.lowercased() : pattern
-        var parts: [Part] = [], lit: [Character] = []
-        for c in p {
-            if c == "%" || c == "_" {
-                if !lit.isEmpty { parts.append(.literal(lit)); lit = [] }
-                parts.append(c == "%" ? .any : .one)
+        pieces = Array(p.utf8).split(separator: UInt8(ascii: "%"), omittingEmptySubsequences: false).map(Array.init)
+        pieceHasOne = pieces.map { $0.contains(LikePattern.one) }
+    }
+
+    func matches(_ s: String) -> Bool {
+        var s = caseInsensitive ? s.lowercased() : s
+        return s.withUTF8 { matches($0, fold: false) }
+    }
+
+    /// Matches stored bytes. ILIKE folds ASCII letters as it compares; text with other
+    /// characters goes through `String.lowercased()`, as the general path does.
+    func matches(bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard caseInsensitive else { return matches(bytes, fold: false) }
+        if !LikePattern.isASCII(bytes) { return matches(String(decoding: bytes, as: UTF8.self)) }
+        return matches(bytes, fold: true)
+    }
+
+    /// Eight bytes at a time.
+    static func isASCII(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = UnsafeRawPointer(b.baseAddress) else { return true }
+        var i = 0
+        while i + 8 <= b.count {
+            if base.loadUnaligned(fromByteOffset: i, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+            i += 8
+        }
+        while i < b.count { if b[i] >= 0x80 { return false }; i += 1 }
+        return true
+    }
+
+    @inline(__always) private static func lower(_ b: UInt8) -> UInt8 { b &- 0x41 < 26 ? b | 0x20 : b }
+
+    private func matches(_ s: UnsafeBufferPointer<UInt8>, fold: Bool) -> Bool {
+        let n = s.count
+        if pieces.count == 1 { return match(0, s, at: 0, fold) == n }
+        guard var pos = match(0, s, at: 0, fold) else { return false }
+        for k in 1..<(pieces.count - 1) where !pieces[k].isEmpty {
+            guard let end = find(k, s, from: pos, fold) else { return false }
+            pos = end
+        }
+        let last = pieces.count - 1
+        if pieces[last].isEmpty { return true }
+        if !pieceHasOne[last] {
+            let len = pieces[last].count
+            return n - len >= pos && match(last, s, at: n - len, fold) == n
+        }
+        for start in pos...n where match(last, s, at: start, fold) == n { return true }
+        return false
+    }
+
+    /// Where piece `k` ends when it matches at `start`, or nil.
+    @inline(__always)
+    private func match(_ k: Int, _ s: UnsafeBufferPointer<UInt8>, at start: Int, _ fold: Bool) -> Int? {
+        var p = start
+        let n = s.count
+        for b in pieces[k] {
+            guard p < n else { return nil }
+            if b == LikePattern.one {
+                p += 1
+                while p < n && s[p] & 0xC0 == 0x80 { p += 1 }
             } else {
-                lit.append(c)
+                guard (fold ? LikePattern.lower(s[p]) : s[p]) == b else { return nil }
+                p += 1
             }
         }
-        if !lit.isEmpty { parts.append(.literal(lit)) }
-        self.parts = parts
-        if parts.count == 3, case .any = parts[0], case .literal(let l) = parts[1], case .any = parts[2] { contains = String(l) } else { contains = nil }
+        return p
     }
 
-    func matches(_ s0: String) -> Bool {
-        let s = caseInsensitive ? s0.lowercased() : s0
-        if let contains { return s.contains(contains) }
-        return match(Array(s), 0, 0)
-    }
-
-    private func match(_ s: [Character], _ si: Int, _ pi: Int) -> Bool {
-        if pi == parts.count { return si == s.count }
-        switch parts[pi] {
-        case .one: return si < s.count && match(s, si + 1, pi + 1)
-        case .literal(let l):
-            guard si + l.count <= s.count, Array(s[si..<si + l.count]) == l else { return false }
-            return match(s, si + l.count, pi + 1)
-        case .any:
-            if pi + 1 == parts.count { return true }
-            var k = si
-            while k <= s.count {
-                if match(s, k, pi + 1) { return true }
-                k += 1
+    /// The end of piece `k`'s leftmost match at or after `from`.
+    private func find(_ k: Int, _ s: UnsafeBufferPointer<UInt8>, from: Int, _ fold: Bool) -> Int? {
+        let piece = pieces[k]
+        if !pieceHasOne[k] && !fold {
+            // memchr to each candidate first byte, then compare the rest.
+            guard let base = s.baseAddress else { return nil }
+            let m = piece.count, first = Int32(piece[0])
+            var at = from
+            return piece.withUnsafeBufferPointer { needle -> Int? in
+                while at + m <= s.count {
+                    guard let hit = memchr(base + at, first, s.count - m + 1 - at) else { return nil }
+                    let i = UnsafePointer(hit.assumingMemoryBound(to: UInt8.self)) - base
+                    if m == 1 || memcmp(base + i + 1, needle.baseAddress! + 1, m - 1) == 0 { return i + m }
+                    at = i + 1
+                }
+                return nil
             }
-            return false
         }
+        let first = piece[0], any = first == LikePattern.one
+        var start = from
+        while start < s.count {
+            if any || (fold ? LikePattern.lower(s[start]) : s[start]) == first, let end = match(k, s, at: start, fold) { return end }
+            start += 1
+        }
+        return nil
     }
 }

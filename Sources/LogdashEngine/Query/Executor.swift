@@ -1,3 +1,4 @@
+import Foundation
 /// The rows a query gives back.
 public struct ResultSet: Sendable, Equatable {
     public var columns: [String]
@@ -17,6 +18,8 @@ public struct QueryEngine: Sendable {
     public let now: Int64
     /// `--since`/`--until`: records of `logs` outside [lower, upper] are invisible.
     public let timeRange: (Int64, Int64)?
+    /// From how many rows an aggregation scans on two threads (the store's halves merged after).
+    var parallelRows = 200_000
 
     public init(snapshot: StoreSnapshot, now: Int64 = LoadOptions.wallClock(), timeRange: (Int64, Int64)? = nil) {
         self.snapshot = snapshot
@@ -152,9 +155,30 @@ public struct QueryEngine: Sendable {
     /// Calls `body` with each segment of `logs` and its rows that pass `filter` and the time range
     /// (segments outside `timeBounds` skipped; the filter evaluated a segment at a time). The
     /// cursor is positioned on the segment; `body` moves its row.
+    /// What a scan visited, for EXPLAIN.
+    struct ScanCounts {
+        var scanned = 0, skipped = 0, pruned = 0, bounded = false
+
+        static func + (a: ScanCounts, b: ScanCounts) -> ScanCounts {
+            ScanCounts(scanned: a.scanned + b.scanned, skipped: a.skipped + b.skipped, pruned: a.pruned + b.pruned, bounded: a.bounded || b.bounded)
+        }
+
+        func line(of total: Int, threads: Int = 1) -> String {
+            "scan logs: \(scanned) of \(total) segments" + (bounded ? ", \(skipped) skipped by their time range" : "")
+                + (pruned > 0 ? ", \(pruned) that could not reach the top rows" : "") + (threads > 1 ? ", on \(threads) threads" : "")
+        }
+    }
+
     private func scanSegments(names: [String], filter: Expr?, compiler: ExprCompiler, timeBounds: (Int64, Int64)?,
                               explain: inout [String], order: [Int]? = nil, skip: ((Segment) -> Bool)? = nil,
                               _ body: (Segment, [Int32], RowCursor) throws -> Void) throws {
+        let counts = try scanSegments(names: names, filter: filter, compiler: compiler, timeBounds: timeBounds, order: order, skip: skip, body)
+        explain.append(counts.line(of: snapshot.segments.count))
+    }
+
+    private func scanSegments(names: [String], filter: Expr?, compiler: ExprCompiler, timeBounds: (Int64, Int64)?,
+                              order: [Int]?, skip: ((Segment) -> Bool)? = nil,
+                              _ body: (Segment, [Int32], RowCursor) throws -> Void) throws -> ScanCounts {
         let cursor = RowCursor()
         let actual = snapshot.schema.map(\.name)
         let types = snapshot.schema.map(\.type)
@@ -175,9 +199,73 @@ public struct QueryEngine: Sendable {
             }
             try body(seg, rows, cursor)
         }
-        explain.append("scan logs: \(scanned) of \(snapshot.segments.count) segments"
-                       + (bounds != nil ? ", \(skipped) skipped by their time range" : "")
-                       + (pruned > 0 ? ", \(pruned) that could not reach the top rows" : ""))
+        return ScanCounts(scanned: scanned, skipped: skipped, pruned: pruned, bounded: bounds != nil)
+    }
+
+    /// Aggregates on two threads: first each thread filters half the segments; then each folds
+    /// a contiguous run of segments holding about half the passing rows into its own groups
+    /// (the earlier run into `agg`), and the later groups are merged into the earlier, so they
+    /// come out in the order one scan would give. nil when the query or the data is not worth
+    /// it, or the halves' accumulators turned out different (the caller then scans on one thread).
+    private func parallelAggregate(_ agg: GroupedAggregation, make: (ExprCompiler) throws -> GroupedAggregation, names: [String],
+                                   filter: Expr?, compiler: ExprCompiler, timeBounds: (Int64, Int64)?) throws -> ScanCounts? {
+        let segments = snapshot.segments
+        let total = segments.reduce(0) { $0 + $1.rowCount }
+        guard agg.mergeable, total >= parallelRows, segments.count >= 4 else { return nil }
+        var second = ExprCompiler(names: compiler.names, now: compiler.now)  // its own regex cache
+        second.hints = compiler.hints
+        // Each thread touches only its own aggregation, compiler and slots.
+        let parts = UncheckedBox([(agg, compiler), (try make(second), second)])
+        let passing = UncheckedBox(UnsafeMutableBufferPointer<[Int32]?>.allocate(capacity: segments.count))
+        passing.value.initialize(repeating: nil)
+        defer { passing.value.deinitialize(); passing.value.deallocate() }
+        let index = Dictionary(uniqueKeysWithValues: segments.enumerated().map { (ObjectIdentifier($0.element), $0.offset) })
+        var split = 0, acc = 0
+        while split < segments.count && acc * 2 < total { acc += segments[split].rowCount; split += 1 }
+        let halves = [Array(0..<split), Array(split..<segments.count)]
+        let scans = ParallelResults<ScanCounts>(2)
+        let counts: [ScanCounts]
+        if filter == nil && timeBounds == nil && timeRange == nil {
+            // Every row passes: the halves by rows are the halves by passing rows.
+            DispatchQueue.concurrentPerform(iterations: 2) { k in
+                scans.set(k) {
+                    try scanSegments(names: names, filter: nil, compiler: parts.value[k].1, timeBounds: nil, order: halves[k]) { seg, rows, c in
+                        try parts.value[k].0.add(seg, rows: rows, cursor: c)
+                    }
+                }
+            }
+            counts = try scans.values()
+        } else {
+            DispatchQueue.concurrentPerform(iterations: 2) { k in
+                scans.set(k) {
+                    try scanSegments(names: names, filter: filter, compiler: parts.value[k].1, timeBounds: timeBounds, order: halves[k]) { seg, rows, _ in
+                        passing.value[index[ObjectIdentifier(seg)]!] = rows
+                    }
+                }
+            }
+            counts = try scans.values()
+            let selected = passing.value.reduce(0) { $0 + ($1?.count ?? 0) }
+            var cut = 0, before = 0
+            while cut < segments.count && before * 2 < selected { before += passing.value[cut]?.count ?? 0; cut += 1 }
+            let runs = [0..<cut, cut..<segments.count]
+            let actual = snapshot.schema.map(\.name), types = snapshot.schema.map(\.type)
+            let folds = ParallelResults<Void>(2)
+            DispatchQueue.concurrentPerform(iterations: 2) { k in
+                folds.set(k) {
+                    let cursor = RowCursor()
+                    for i in runs[k] {
+                        guard let rows = passing.value[i] else { continue }
+                        cursor.use(actual.map { segments[i].columns[$0] }, types: types)
+                        try parts.value[k].0.add(segments[i], rows: rows, cursor: cursor)
+                    }
+                }
+            }
+            _ = try folds.values()
+        }
+        let later = parts.value[1].0
+        guard agg.readyToMerge(later) else { return nil }
+        agg.merge(later)
+        return counts[0] + counts[1]
     }
 
     /// Calls `body` for every row of a relation that passes `filter` (segments outside
@@ -448,13 +536,23 @@ public struct QueryEngine: Sendable {
                 }
                 for a in c.args where containsAggregate(a) { throw QueryError(.syntax, "aggregates cannot be nested", at: a.position) }
             }
-            let agg = try GroupedAggregation(
+            var agg = try GroupedAggregation(
                 keys: groupExprs, calls: aggCalls.map { .init(name: $0.name, args: $0.args, distinct: $0.distinct, star: $0.star, at: $0.at) },
                 names: names, actualNames: snapshot.schema.map(\.name), types: snapshot.schema.map(\.type), compiler: input)
             switch rel {
             case .logs:
-                try scanSegments(names: names, filter: s.filter, compiler: input, timeBounds: timeBounds, explain: &explain) { seg, rows, c in
-                    try agg.add(seg, rows: rows, cursor: c)
+                let makeAggregation = { (compiler: ExprCompiler) in
+                    try GroupedAggregation(
+                        keys: groupExprs, calls: aggCalls.map { .init(name: $0.name, args: $0.args, distinct: $0.distinct, star: $0.star, at: $0.at) },
+                        names: names, actualNames: snapshot.schema.map(\.name), types: snapshot.schema.map(\.type), compiler: compiler)
+                }
+                if let counts = try parallelAggregate(agg, make: makeAggregation, names: names, filter: s.filter, compiler: input, timeBounds: timeBounds) {
+                    explain.append(counts.line(of: snapshot.segments.count, threads: 2))
+                } else {
+                    agg = try makeAggregation(input)
+                    try scanSegments(names: names, filter: s.filter, compiler: input, timeBounds: timeBounds, explain: &explain) { seg, rows, c in
+                        try agg.add(seg, rows: rows, cursor: c)
+                    }
                 }
             case .rows(let r):
                 let f = try s.filter.map(input.compile)
@@ -840,5 +938,23 @@ struct TopN<T> {
     /// The kept items, best first.
     var items: [([Value], T)] {
         heap.sorted { worse($1, $0) }.map { ($0.key, $0.item) }
+    }
+}
+
+/// One result or error per parallel task, written from its own thread and read after all finish.
+final class ParallelResults<T>: @unchecked Sendable {
+    private var slots: [Result<T, Error>?]
+    private let lock = NSLock()
+
+    init(_ count: Int) { slots = Array(repeating: nil, count: count) }
+
+    func set(_ k: Int, _ work: () throws -> T) {
+        let r = Result { try work() }
+        lock.lock(); slots[k] = r; lock.unlock()
+    }
+
+    /// Every task's value, or the first task's error.
+    func values() throws -> [T] {
+        try slots.map { try $0!.get() }
     }
 }

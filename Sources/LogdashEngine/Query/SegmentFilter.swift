@@ -1,3 +1,5 @@
+import Foundation
+
 /// Rows of a segment as bits: bit `i` of word `i / 64` is row `i`.
 struct RowBits {
     var words: [UInt64]
@@ -86,6 +88,7 @@ struct SegmentFilter {
         default:
             if let t = try dictionaryLeaf(e, seg) { return t }
             if let t = try numericLeaf(e, seg) { return t }
+            if let t = try plainStringLeaf(e, seg) { return t }
             return try rowByRow(e, seg)
         }
     }
@@ -211,7 +214,7 @@ struct SegmentFilter {
             }
         }
         // Integers and times, the common case: each 64-row word built in registers.
-        func runInt(_ values: [Int64], _ c: Int64) {
+        func runInt<T: FixedWidthInteger>(_ values: [T], _ c: T) {
             let lastBits = n % 64
             values.withUnsafeBufferPointer { vs in
                 t.words.withUnsafeMutableBufferPointer { tw in
@@ -219,13 +222,15 @@ struct SegmentFilter {
                         for w in 0..<tw.count {
                             let base = w << 6, end = min(n, base + 64)
                             var tb: UInt64 = 0
+                            // Branch-free: a comparison's outcome is a bit, shifted into place.
+                            @inline(__always) func bit(_ ok: Bool, _ r: Int) -> UInt64 { UInt64(ok ? 1 : 0) &<< UInt64(r &- base) }
                             switch opCode {
-                            case 0: for r in base..<end where vs[r] == c { tb |= 1 << UInt64(r - base) }
-                            case 1: for r in base..<end where vs[r] != c { tb |= 1 << UInt64(r - base) }
-                            case 2: for r in base..<end where vs[r] < c { tb |= 1 << UInt64(r - base) }
-                            case 3: for r in base..<end where vs[r] <= c { tb |= 1 << UInt64(r - base) }
-                            case 4: for r in base..<end where vs[r] > c { tb |= 1 << UInt64(r - base) }
-                            default: for r in base..<end where vs[r] >= c { tb |= 1 << UInt64(r - base) }
+                            case 0: for r in base..<end { tb |= bit(vs[r] == c, r) }
+                            case 1: for r in base..<end { tb |= bit(vs[r] != c, r) }
+                            case 2: for r in base..<end { tb |= bit(vs[r] < c, r) }
+                            case 3: for r in base..<end { tb |= bit(vs[r] <= c, r) }
+                            case 4: for r in base..<end { tb |= bit(vs[r] > c, r) }
+                            default: for r in base..<end { tb |= bit(vs[r] >= c, r) }
                             }
                             var inRange: UInt64 = w == tw.count - 1 && lastBits != 0 ? (1 << UInt64(lastBits)) - 1 : ~0
                             if let validity { inRange &= validity[w] }
@@ -237,6 +242,8 @@ struct SegmentFilter {
             }
         }
         switch (col.type, k) {
+        case (.int, .int(let c)) where !col.small.isEmpty && c >= Int64(col.min!) && c - Int64(col.min!) <= Int64(UInt16.max):
+            runInt(col.small, UInt16(c - Int64(col.min!)))
         case (.int, .int(let c)), (.timestamp, .timestamp(let c)):
             runInt(col.ints, c)
         case (.int, .double(let c)):
@@ -258,6 +265,52 @@ struct SegmentFilter {
         return Truth(isTrue: t, isFalse: fl)
     }
 
+    /// `=`, `<>`, `IN` and `LIKE`/`ILIKE` between a plain (not dictionary-encoded) string column
+    /// and constants, compared on the stored bytes: no `String` is made per row.
+    private func plainStringLeaf(_ e: Expr, _ seg: Segment) throws -> Truth? {
+        let name: String
+        let test: (UnsafeBufferPointer<UInt8>) -> Bool
+        func constant(_ x: Expr) throws -> String? {
+            guard columnsOf(x).isEmpty, case .string(let v) = try ExprCompiler(names: [], now: compiler.now).compile(x)(RowCursor()) else { return nil }
+            return v
+        }
+        switch e {
+        case .binary(let op, let l, let r, _) where op == "=" || op == "<>":
+            let (c, k): (Expr, Expr) = if case .column = l { (l, r) } else { (r, l) }
+            guard case .column(let n, _) = c, let v = try constant(k) else { return nil }
+            name = n
+            let want = ByteString(v), negated = op == "<>"
+            test = { want.equals($0) != negated }
+        case .inList(.column(let n, _), let items, let negated, _):
+            var wants: [ByteString] = []
+            for item in items {
+                guard let v = try constant(item) else { return nil }  // NULLs and non-strings: the general path
+                wants.append(ByteString(v))
+            }
+            name = n
+            test = { b in wants.contains { $0.equals(b) } != negated }
+        case .like(.column(let n, _), .literal(.string(let pattern), _), let negated, let ci, _):
+            name = n
+            let m = LikePattern(pattern, caseInsensitive: ci)
+            test = { m.matches(bytes: $0) != negated }
+        default:
+            return nil
+        }
+        guard let col = column(name, seg), col.type == .string, !col.offsets.isEmpty,
+              let k = names.firstIndex(of: name.lowercased()), types[k] == .string else { return nil }
+        let n = seg.rowCount
+        var t = RowBits(rows: n, all: false), fl = RowBits(rows: n, all: false)
+        let offsets = col.offsets, validity = col.validity
+        col.bytes.withUnsafeBufferPointer { bytes in
+            let base = bytes.baseAddress ?? UnsafePointer(bitPattern: 1)!
+            for row in 0..<n where SegmentColumn.valid(validity, row) {
+                let s = Int(offsets[row])
+                if test(UnsafeBufferPointer(start: base + s, count: Int(offsets[row + 1]) - s)) { t.set(row) } else { fl.set(row) }
+            }
+        }
+        return Truth(isTrue: t, isFalse: fl)
+    }
+
     /// Any other predicate, one row at a time.
     private func rowByRow(_ e: Expr, _ seg: Segment) throws -> Truth {
         let f = try compiler.compile(e)
@@ -271,5 +324,25 @@ struct SegmentFilter {
             else if v != .null { throw QueryError(.type, "WHERE needs a boolean, not \(typeName(v))", at: e.position) }
         }
         return Truth(isTrue: t, isFalse: fl)
+    }
+}
+
+/// A string constant's UTF-8 bytes, for comparing with stored bytes as `String ==` would.
+struct ByteString {
+    let text: String
+    let bytes: [UInt8]
+    let ascii: Bool
+
+    init(_ s: String) {
+        text = s
+        bytes = Array(s.utf8)
+        ascii = bytes.allSatisfy { $0 < 0x80 }
+    }
+
+    /// Equal bytes are equal strings; different bytes of non-ASCII text may still be the same
+    /// text in another normalisation form, which Swift's `==` (the general path's) counts as equal.
+    func equals(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        if b.count == bytes.count, b.count == 0 || bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, b.baseAddress!, b.count) == 0 }) { return true }
+        return !ascii && String(decoding: b, as: UTF8.self) == text
     }
 }

@@ -27,6 +27,9 @@ public final class SegmentColumn: Sendable {
     public let min: Double?
     public let max: Double?
     public let nonNullCount: Int
+    /// `int` values as offsets from `min` when the range fits in 16 bits (HTTP statuses, ports,
+    /// counts): a filter then reads a quarter of the memory. Empty otherwise.
+    let small: [UInt16]
 
     public static let nullCode = UInt32.max
 
@@ -133,6 +136,12 @@ public final class SegmentColumn: Sendable {
         min = lo
         max = hi
         nonNullCount = n
+        if type == .int, let lo, let hi, hi - lo < 65536 {
+            let base = Int64(lo)
+            small = ints.map { UInt16(truncatingIfNeeded: $0 &- base) }  // NULL rows: masked by validity
+        } else {
+            small = []
+        }
     }
 
     /// A column of `rows` NULLs (a field another segment has).

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LogdashEngine
+import Scratch
 
 /// A pipeline over a fresh store, with what it reported collected.
 final class LivePipeline: @unchecked Sendable {
@@ -49,8 +50,7 @@ final class LivePipeline: @unchecked Sendable {
 }
 
 func tempDirectory() throws -> URL {
-    let d = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-live-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+    let d = try Scratch.directory("live")
     return d
 }
 

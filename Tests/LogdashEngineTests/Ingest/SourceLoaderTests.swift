@@ -1,11 +1,11 @@
 import Foundation
 import Testing
 @testable import LogdashEngine
+import Scratch
 
 @Suite struct SourceLoaderTests {
     func tempDir() throws -> URL {
-        let d = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true)
+        let d = try Scratch.directory("test")
         return d
     }
 

@@ -1,12 +1,12 @@
 import Foundation
 import Testing
 @testable import LogdashEngine
+import Scratch
 
 /// A one-shot query loads only the columns it reads; its answers must not change.
 @Suite struct ProjectionTests {
     static func load(_ data: Data, projection: Set<String>?) throws -> StoreSnapshot {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-proj-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = try Scratch.directory("proj")
         let f = dir.appendingPathComponent("app.log")
         try data.write(to: f)
         var options = LoadOptions(workers: 2, chunkBytes: 1 << 16, now: { arrival })

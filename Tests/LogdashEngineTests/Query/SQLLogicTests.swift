@@ -19,7 +19,8 @@ import Testing
 ///     unknown column 'nope'
 ///
 /// Rows print as `|`-separated values; NULL is `NULL`; times are ISO 8601; `{segments}` in an
-/// expected row is the number of segments the data was loaded into.
+/// expected row is the number of segments the data was loaded into, `{threads}` what EXPLAIN
+/// adds when an aggregation scans on two threads.
 @Suite struct SQLLogicTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("logic")
     static let files: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
@@ -38,10 +39,19 @@ import Testing
         #expect(Self.files.count >= 4)
     }
 
-    /// Every file runs twice: all records in one segment, and each record in a segment of its
-    /// own (so that dictionaries, zone maps and groups are merged across segments).
-    @Test(arguments: files, [false, true])
-    func logicFile(_ name: String, onePerSegment: Bool) throws {
+    enum Layout: String, CaseIterable, CustomStringConvertible {
+        case oneSegment = "one segment"
+        case segmentPerRecord = "a segment per record"
+        case twoThreads = "a segment per record, aggregated on two threads"
+        var description: String { rawValue }
+    }
+
+    /// Every file runs three times: all records in one segment; each record in a segment of its
+    /// own (so that dictionaries, zone maps and groups are merged across segments); and so again
+    /// with aggregations split over two threads and merged.
+    @Test(arguments: files, Layout.allCases)
+    func logicFile(_ name: String, layout: Layout) throws {
+        let onePerSegment = layout != .oneSegment
         let text = try String(contentsOf: Self.directory.appendingPathComponent(name), encoding: .utf8)
         var lines = text.components(separatedBy: "\n")
         if lines.last == "" { lines.removeLast() }
@@ -84,14 +94,18 @@ import Testing
                 i += 1
                 // `{segments}` stands for the number of segments the data was loaded into.
                 let segments = String(store.snapshot().segments.count)
-                let expected = block { $0.isEmpty }.map { $0.replacingOccurrences(of: "{segments}", with: segments) }
+                let expected = block { $0.isEmpty }.map {
+                    $0.replacingOccurrences(of: "{segments}", with: segments)
+                        .replacingOccurrences(of: "{threads}", with: layout == .twoThreads ? ", on 2 threads" : "")
+                }
                 cases += 1
-                let engine = QueryEngine(snapshot: store.snapshot(), now: Self.now)
+                var engine = QueryEngine(snapshot: store.snapshot(), now: Self.now)
+                if layout == .twoThreads { engine.parallelRows = 0 }
                 if line == "query" {
                     do {
                         let r = try engine.execute(sql)
                         let got = r.rows.map { $0.map(Self.render).joined(separator: "|") }
-                        #expect(got == expected, "\(name):\(start) (\(onePerSegment ? "a segment per record" : "one segment")): \(sql)")
+                        #expect(got == expected, "\(name):\(start) (\(layout)): \(sql)")
                     } catch {
                         Issue.record("\(name):\(start): \(sql)\nunexpected error: \((error as? QueryError)?.rendered(in: sql) ?? "\(error)")")
                     }

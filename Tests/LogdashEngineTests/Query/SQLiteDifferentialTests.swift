@@ -9,6 +9,8 @@ import Testing
     struct Row {
         var ts: String, level: String, service: String, method: String, path: String
         var status: Int64, latency: Double?, bytes: Int64?, user: String?
+        /// Mostly unique: stored plain (bytes and offsets), not dictionary-encoded.
+        var trace: String?
     }
 
     static let rows: [Row] = {
@@ -23,7 +25,8 @@ import Testing
             return Row(ts: Timestamp.iso8601(t), level: levels[r.int(0, 5)], service: services[r.int(0, 4)], method: methods[r.int(0, 5)],
                        path: paths[r.int(0, 6)], status: statuses[r.int(0, 9)],
                        latency: r.unit() < 0.1 ? nil : (Double(r.int(1, 200_000)) / 100).rounded(),  // whole numbers: exact in both
-                       bytes: r.unit() < 0.15 ? nil : Int64(r.int(0, 50_000)), user: r.unit() < 0.2 ? nil : "u\(r.int(1, 300))")
+                       bytes: r.unit() < 0.15 ? nil : Int64(r.int(0, 50_000)), user: r.unit() < 0.2 ? nil : "u\(r.int(1, 300))",
+                       trace: r.unit() < 0.1 ? nil : String(r.int(0, 1 << 24), radix: 16) + (i % 97 == 0 ? "é\(i % 5)" : ""))
         }
     }()
 
@@ -60,7 +63,19 @@ import Testing
         "SELECT count(*) FROM logs WHERE ts >= '2026-11-27T05:00:00.000Z' AND ts < '2026-11-27T06:00:00.000Z'",
         "SELECT service, avg(bytes) FROM logs WHERE level = 'info' GROUP BY service ORDER BY service",
         "SELECT count(*) FROM logs WHERE NOT (level = 'info' OR level = 'debug') AND user IS NOT NULL",
+        // A plain (mostly unique) string column: compared on its bytes.
+        "SELECT count(*), count(trace), count(DISTINCT trace) FROM logs",
+        "SELECT count(*) FROM logs WHERE trace <> 'abc' AND trace = trace",
+        "SELECT count(*) FROM logs WHERE trace LIKE '%ab%'",
+        "SELECT count(*) FROM logs WHERE trace LIKE 'a_c%' OR trace LIKE '%é_' OR trace LIKE '_b'",
+        "SELECT count(*) FROM logs WHERE trace NOT LIKE '%1%' AND trace NOT LIKE 'f%'",
+        "SELECT trace FROM logs WHERE trace LIKE '%é3' ORDER BY trace",
+        "SELECT count(*) FROM logs WHERE trace NOT IN ('abc', 'fff')",
+        "SELECT substr(trace, 1, 1) k, count(*) FROM logs GROUP BY 1 ORDER BY 1 NULLS FIRST",
+        "SELECT ts, trace FROM logs WHERE trace = '\(someTraces[0])' ORDER BY ts",
+        "SELECT count(*) FROM logs WHERE trace IN ('abc', '\(someTraces[1])', '\(someTraces[2])')",
     ]
+    static let someTraces = rows.compactMap(\.trace).enumerated().filter { $0.offset % 1000 == 7 }.map(\.element)
 
     func loadLogdash() throws -> QueryEngine {
         let store = Store()
@@ -72,6 +87,7 @@ import Testing
             if let l = r.latency { f.append("\"latency_ms\":\(Value.format(l))") }
             if let b = r.bytes { f.append("\"bytes\":\(b)") }
             if let u = r.user { f.append("\"user\":\"\(u)\"") }
+            if let t = r.trace { f.append("\"trace\":\"\(t)\"") }
             lines.append("{" + f.joined(separator: ",") + "}")
         }
         for chunk in stride(from: 0, to: lines.count, by: 1000) {  // six segments
@@ -89,7 +105,7 @@ import Testing
         init() throws {
             guard sqlite3_open(":memory:", &db) == SQLITE_OK else { throw TestSetupError("sqlite3_open failed") }
             try exec("PRAGMA case_sensitive_like = ON")  // LIKE is case-sensitive in Trino and logdash
-            try exec("CREATE TABLE logs (ts TEXT, level TEXT, service TEXT, method TEXT, path TEXT, status INTEGER, latency_ms REAL, bytes INTEGER, user TEXT)")
+            try exec("CREATE TABLE logs (ts TEXT, level TEXT, service TEXT, method TEXT, path TEXT, status INTEGER, latency_ms REAL, bytes INTEGER, user TEXT, trace TEXT)")
         }
         deinit { sqlite3_close(db) }
 
@@ -104,7 +120,7 @@ import Testing
         func insert(_ rows: [Row]) throws {
             try exec("BEGIN")
             var st: OpaquePointer?
-            sqlite3_prepare_v2(db, "INSERT INTO logs VALUES (?,?,?,?,?,?,?,?,?)", -1, &st, nil)
+            sqlite3_prepare_v2(db, "INSERT INTO logs VALUES (?,?,?,?,?,?,?,?,?,?)", -1, &st, nil)
             let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
             for r in rows {
                 sqlite3_reset(st)
@@ -113,6 +129,7 @@ import Testing
                 if let l = r.latency { sqlite3_bind_double(st, 7, l) } else { sqlite3_bind_null(st, 7) }
                 if let b = r.bytes { sqlite3_bind_int64(st, 8, b) } else { sqlite3_bind_null(st, 8) }
                 if let u = r.user { sqlite3_bind_text(st, 9, u, -1, transient) } else { sqlite3_bind_null(st, 9) }
+                if let t = r.trace { sqlite3_bind_text(st, 10, t, -1, transient) } else { sqlite3_bind_null(st, 10) }
                 guard sqlite3_step(st) == SQLITE_DONE else { throw TestSetupError("insert failed") }
             }
             sqlite3_finalize(st)
