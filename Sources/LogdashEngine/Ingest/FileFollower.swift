@@ -195,9 +195,16 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
             let size = Int(st.st_size)
             pipeline.metrics.update(source) { $0.lagBytes += size }
             defer { pipeline.metrics.update(source) { $0.lagBytes = max(0, $0.lagBytes - size) } }
+            // A big file's newest records first, then its history in front of them.
+            var firstNewest: Segment?
             do {
-                if let (result, used) = try SourceLoader.runPrefix(path: path, name: source, options: options,
-                                                                   prepare: { Segment($0) }, deliver: { store.append($0) }) {
+                if let (result, used) = try SourceLoader.runPrefix(
+                    path: path, name: source, options: options, newestFirst: options.newestFirst, prepare: { Segment($0) },
+                    deliverNewest: { seg in
+                        if firstNewest == nil && seg.rowCount > 0 { firstNewest = seg }
+                        store.append(seg)
+                    },
+                    deliver: { store.append($0, before: firstNewest) }) {
                     t.offset = Int64(used)
                     let s = result.stats
                     pipeline.metrics.update(source) {

@@ -13,6 +13,9 @@ public struct LoadOptions: Sendable {
     /// Keep the raw lines of a regular file as offsets into it instead of copies (for a store
     /// that outlives the load: most of its memory would be raw lines otherwise).
     public var rawByReference = false
+    /// A followed file bigger than twice this has its last this-many bytes loaded first (see
+    /// `runPrefix`); nil loads every file from its start.
+    public var newestFirst: Int? = 8 << 20
 
     public init(parse: ParseOptions = ParseOptions(), workers: Int = ProcessInfo.processInfo.activeProcessorCount,
                 chunkBytes: Int = 4 << 20, now: @escaping @Sendable () -> Int64 = LoadOptions.wallClock) {
@@ -41,6 +44,13 @@ public struct LoadResult: Sendable {
     public var source: String
     public var detection: Detection
     public var stats: SourceStats
+
+    /// Two parts of one source, counted together.
+    func merged(with other: LoadResult) -> LoadResult {
+        var r = self
+        r.stats.merge(other.stats)
+        return r
+    }
 }
 
 /// Reads one source to its end (or forever, for a live one) and hands its records on in
@@ -68,7 +78,9 @@ public enum SourceLoader {
         if case .file(let path) = spec, let mapped = try MappedFile(path: path) {
             let rawFile = options.rawByReference ? try RawFile(path: path) : nil
             return try withExtendedLifetime(mapped) {
-                try run(mapped: mapped.bytes, name: spec.name, options: options, rawFile: rawFile, prepare: prepare, onBatch: deliver)
+                var used = 0
+                return try run(mapped: mapped.bytes, releasePages: true, name: spec.name, options: options, rawFile: rawFile, isFinal: true,
+                               used: &used, prepare: prepare, onBatch: deliver)
             }
         }
         let input = try open(spec, now: options.now)
@@ -84,17 +96,35 @@ public enum SourceLoader {
     /// The bytes a followed file has when it is first opened, parsed in place like a whole file
     /// (raw lines kept as offsets into it), except that an unfinished last line is left for the
     /// follower to read with what comes after it. Returns the result and the bytes used.
-    static func runPrefix<T>(path: String, name: String, options: LoadOptions, prepare: @escaping @Sendable (RecordBatch) -> T,
+    ///
+    /// With `newestFirst` set and a file larger than it, the last `newestFirst` bytes or so (from
+    /// the start of a record) are parsed first and go to `deliverNewest`; then the rest, from the
+    /// file's start up to there, goes to `deliver` — so a dashboard shows a big file's newest
+    /// records at once and its history as it loads.
+    static func runPrefix<T>(path: String, name: String, options: LoadOptions, newestFirst: Int? = nil,
+                             prepare: @escaping @Sendable (RecordBatch) -> T, deliverNewest: ((T) throws -> Void)? = nil,
                              deliver: (T) throws -> Void) throws -> (LoadResult, Int)? {
         guard let mapped = try MappedFile(path: path) else { return nil }
         let rawFile = try RawFile(path: path)
-        var used = 0
-        let result = try withExtendedLifetime(mapped) {
-            try run(mapped: mapped.bytes, name: name, options: options, rawFile: rawFile, isFinal: false, used: &used,
-                    prepare: prepare, onBatch: deliver)
+        return try withExtendedLifetime(mapped) {
+            let all = mapped.bytes
+            var used = 0
+            let newestFrom = newestFirst.flatMap { all.count > $0 * 2 ? all.count - $0 : nil }
+            let cut = newestFrom.map { SourceParser.recordBoundary(all, near: $0) } ?? all.count
+            guard let deliverNewest, cut < all.count else {
+                let result = try run(mapped: all, releasePages: true, name: name, options: options, rawFile: rawFile, isFinal: false, used: &used,
+                                     prepare: prepare, onBatch: deliver)
+                return (result, used)
+            }
+            let newest = try run(mapped: UnsafeBufferPointer(rebasing: all[cut...]), fileBase: all.baseAddress, releasePages: true, name: name, options: options,
+                                 rawFile: rawFile, isFinal: false, used: &used, prepare: prepare, onBatch: deliverNewest)
+            var headUsed = 0
+            let older = try run(mapped: UnsafeBufferPointer(rebasing: all[..<cut]), releasePages: true, name: name, options: options, rawFile: rawFile,
+                                isFinal: true, used: &headUsed, prepare: prepare, onBatch: deliver)
+            return (older.merged(with: newest), cut + used)
         }
-        return (result, used)
     }
+
 
     static func run<T>(mapped data: UnsafeBufferPointer<UInt8>, name: String, options: LoadOptions, rawFile: RawFile? = nil,
                        prepare: @escaping @Sendable (RecordBatch) -> T, onBatch: (T) throws -> Void) throws -> LoadResult {
@@ -102,11 +132,14 @@ public enum SourceLoader {
         return try run(mapped: data, name: name, options: options, rawFile: rawFile, isFinal: true, used: &used, prepare: prepare, onBatch: onBatch)
     }
 
-    static func run<T>(mapped data: UnsafeBufferPointer<UInt8>, name: String, options: LoadOptions, rawFile: RawFile?, isFinal: Bool,
-                       used consumed: inout Int, prepare: @escaping @Sendable (RecordBatch) -> T,
+    /// `fileBase`: where the file starts when `data` is a part of its mapping (raw lines are
+    /// kept as offsets from there). `releasePages`: `data` is a file mapping whose parsed pages
+    /// can be given back (never memory of our own: that would zero it).
+    static func run<T>(mapped data: UnsafeBufferPointer<UInt8>, fileBase: UnsafePointer<UInt8>? = nil, releasePages: Bool = false, name: String, options: LoadOptions,
+                       rawFile: RawFile?, isFinal: Bool, used consumed: inout Int, prepare: @escaping @Sendable (RecordBatch) -> T,
                        onBatch: (T) throws -> Void) throws -> LoadResult {
         var state = try RoundState(name: name, options: options, workers: options.workers, prepare: prepare)
-        state.rawReference = rawFile.map { RawReference(file: $0, base: data.baseAddress!) }
+        state.rawReference = rawFile.map { RawReference(file: $0, base: fileBase ?? data.baseAddress!) }
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         var released = 0
         let roundBytes = options.chunkBytes * options.workers
@@ -125,10 +158,14 @@ public enum SourceLoader {
             pos += used
             // Every value of the parsed bytes has been copied out (or is read from the file by
             // offset): give their pages back, so that a large file does not stay resident.
-            let upTo = pos / page * page
-            if upTo > released, let base = data.baseAddress {
-                _ = madvise(UnsafeMutableRawPointer(mutating: base + released), upTo - released, MADV_DONTNEED)
-                released = upTo
+            // (Whole pages only: `data` may start inside one, when it is a part of a mapping.)
+            if releasePages, let base = data.baseAddress {
+                let from = max(released, (Int(bitPattern: base) + page - 1) / page * page)
+                let upTo = (Int(bitPattern: base) + pos) / page * page
+                if upTo > from {
+                    _ = madvise(UnsafeMutableRawPointer(bitPattern: from), upTo - from, MADV_DONTNEED)
+                    released = upTo
+                }
             }
         }
         consumed = pos

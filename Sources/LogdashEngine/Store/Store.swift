@@ -56,12 +56,17 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
         append(Segment(batch))  // encoding happens outside the lock
     }
 
-    /// Makes a sealed segment visible to later snapshots.
-    public func append(_ seg: Segment) {
+    /// Makes a sealed segment visible to later snapshots: at the end, or just before `anchor`
+    /// (a file's older records, loaded after its newest ones).
+    public func append(_ seg: Segment, before anchor: Segment? = nil) {
         guard seg.rowCount > 0 else { return }
         lock.lock()
         defer { lock.unlock() }
-        segments.append(seg)
+        if let anchor, let at = segments.lastIndex(where: { $0 === anchor }) {
+            segments.insert(seg, at: at)
+        } else {
+            segments.append(seg)
+        }
         rows += seg.rowCount
         skipped.formUnion(seg.skippedFieldNames)
         unparsed += seg.flags.reduce(0) { $0 + ($1.contains(.unparsed) ? 1 : 0) }

@@ -8,8 +8,10 @@ final class LivePipeline: @unchecked Sendable {
     let store = Store()
     let pipeline: Pipeline
 
-    init(_ sources: [LiveSource], settings: IngestSettings = IngestSettings(), format: String? = nil, maxRecordBytes: Int? = nil) throws {
+    init(_ sources: [LiveSource], settings: IngestSettings = IngestSettings(), format: String? = nil, maxRecordBytes: Int? = nil,
+         newestFirst: Int? = LoadOptions().newestFirst) throws {
         var load = LoadOptions(workers: 2)
+        load.newestFirst = newestFirst
         load.parse.format = format
         if let maxRecordBytes { load.parse.maxRecordBytes = maxRecordBytes }
         let box = Reports()
@@ -148,6 +150,53 @@ func append(_ text: String, to url: URL) throws {
         Thread.sleep(forTimeInterval: 0.2)
         #expect(try live.query("SELECT source, sum(x) FROM logs GROUP BY source ORDER BY source")
                 == [[.string(dir.path + "/a.log"), .int(5)], [.string(dir.path + "/b.log"), .int(2)]])
+    }
+
+    /// A big file's last part is stored first (what a dashboard shows at once), then its
+    /// history goes in front of it: in the end every line once, in file order, and lines
+    /// appended afterwards after them.
+    @Test func aBigFilesNewestRecordsComeFirstAndItsHistoryGoesInFront() throws {
+        let dir = try tempDirectory()
+        let file = dir.appendingPathComponent("app.log")
+        try append((0..<40_000).map { "{\"ts\":\"2026-11-27T14:00:00Z\",\"i\":\($0),\"msg\":\"line \($0)\"}\n" }.joined(), to: file)
+        let live = try LivePipeline([.files(file.path)], newestFirst: 64 << 10)
+        #expect(live.waitUntil { live.count() == 40_000 })
+        for i in 40_000..<40_010 { try append("{\"ts\":\"2026-11-27T14:00:01Z\",\"i\":\(i),\"msg\":\"line \(i)\"}\n", to: file) }
+        #expect(live.waitUntil { live.count() == 40_010 })
+        let order = try live.query("SELECT i FROM logs").map { $0[0] }
+        #expect(order == (0..<40_010).map { .int(Int64($0)) })
+        #expect(live.store.snapshot().segments.count > 2)
+    }
+
+    /// The first part delivered holds the file's last record; the parts together hold every
+    /// record once; and the cut never falls inside a stack trace.
+    @Test func runPrefixDeliversTheNewestPartFirstAndCutsBetweenRecords() throws {
+        let dir = try tempDirectory()
+        let file = dir.appendingPathComponent("app.log")
+        var text = ""
+        for i in 0..<3000 {
+            text += "2026-11-27 14:00:00,\(String(format: "%03d", i % 1000)) ERROR [main] com.example.App - failure \(i)\n"
+            text += "java.lang.IllegalStateException: boom \(i)\n\tat com.example.App.run(App.java:42)\n\tat com.example.Main.main(Main.java:7)\n"
+            text += "Caused by: java.io.IOException: disk \(i)\n\t... 2 more\n"
+        }
+        try append(text, to: file)
+        var options = LoadOptions(workers: 2, chunkBytes: 16 << 10)
+        options.rawByReference = true
+        var order: [(newest: Bool, messages: [String])] = []
+        let r = try #require(try SourceLoader.runPrefix(
+            path: file.path, name: "app.log", options: options, newestFirst: 20 << 10, prepare: { $0 },
+            deliverNewest: { order.append((true, (0..<$0.count).map($0.message.string(at:)))) }, deliver: { order.append((false, (0..<$0.count).map($0.message.string(at:)))) }))
+        // The same records as a load from the start gives, in the same order, none split.
+        var plain: [String] = []
+        let p = try #require(try SourceLoader.runPrefix(path: file.path, name: "app.log", options: options, prepare: { $0 },
+                                                        deliver: { plain += (0..<$0.count).map($0.message.string(at:)) }))
+        #expect(r.1 == p.1 && r.0.stats.records == p.0.stats.records && r.0.stats.unparsed == 0)
+        #expect(p.0.stats.records >= 2999)
+        #expect(order.first?.newest == true)
+        let newest = order.filter(\.newest).flatMap(\.messages), older = order.filter { !$0.newest }.flatMap(\.messages)
+        #expect(!newest.isEmpty && !older.isEmpty)
+        #expect(older + newest == plain)
+        #expect(plain.allSatisfy { $0.hasSuffix("2 more") })
     }
 
     /// A Java exception whose stack trace is written a moment after its first line is still one record.
