@@ -77,6 +77,10 @@ public struct AppState: Sendable, Equatable {
     /// `m` act on it; ↑/↓ move it, and scroll the view once it reaches an edge.
     public var cursor = 0
 
+    /// The time of a paused view's bottom record: the view holds still on it as records come
+    /// (newer ones from a live source, older ones from history still loading).
+    public var anchor: Int64? { follow ? nil : rows.last?.ts }
+
     /// The selected record, if the view has rows.
     public var selected: TailRow? {
         rows.indices.contains(rows.count - 1 - cursor) ? rows[rows.count - 1 - cursor] : rows.last
@@ -179,7 +183,9 @@ public struct AppState: Sendable, Equatable {
 public enum AppEvent: Sendable, Equatable {
     case key(Key)
     case resize(width: Int, height: Int)
-    case data(rows: [TailRow], matching: Int, status: StatusInfo)
+    /// A page of the tail. `offset`: where the engine put a paused view to keep its bottom
+    /// record in place (nil: the view's own offset was used).
+    case data(rows: [TailRow], matching: Int, status: StatusInfo, offset: Int? = nil)
     case filterRejected(String)
     /// The fields of the record asked for with Enter.
     case detail([AppState.Field])
@@ -212,12 +218,16 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
         s.width = w
         s.height = h
         return [.reload]
-    case .data(let rows, let matching, let status):
+    case .data(let rows, let matching, let status, let offset):
         let grew = matching - s.matching
         s.rows = rows
         s.matching = matching
         s.status = status
         s.cursor = max(0, min(s.cursor, rows.count - 1))
+        if !s.follow, let offset {
+            s.scroll = offset  // found by the bottom record's time: newer and older arrivals alike
+            return []
+        }
         // Paused: records that arrived since push the view's offset, so it stays where it was.
         if !s.follow && grew > 0 && s.matching > 0 && grew < matching {
             s.scroll += grew

@@ -96,6 +96,10 @@ struct DashboardLoop {
     private var sourceLines: [Int] = []
     private let queries = TailQueries()
     private var generation = 0
+    /// Set when a search or a mark moved the view: the next page is fetched as a key's.
+    private var jumped = false
+    /// The generation of the last request a key made: older answers are stale.
+    private var acceptFrom = 0
     private let themes: [Theme]
     private var themeIndex: Int
 
@@ -193,17 +197,15 @@ struct DashboardLoop {
                 break
             }
         }
-        return effects.contains(.reload)
+        defer { jumped = false }
+        return effects.contains(.reload) || jumped
     }
 
     /// Fetches every column of the record at the bottom of the view (the same order and offset
     /// as the view), the raw line pretty-printed when it is JSON.
     private mutating func showDetail() {
-        let engine = QueryEngine(snapshot: store.snapshot())
-        let filter = state.whereClause.map { " WHERE " + $0 } ?? ""
         do {
-            let r = try engine.execute("SELECT * FROM logs\(filter) ORDER BY ts DESC LIMIT 1 OFFSET \(state.scroll + state.cursor)")
-            guard let row = r.rows.first else { return }
+            guard let r = try selectedRecord("*"), let row = r.rows.first else { return }
             var fields: [AppState.Field] = []
             for (name, v) in zip(r.columns, row) where v != .null {
                 if name == "raw", case .string(let raw) = v, let pretty = Self.prettyJSON(raw) {
@@ -220,15 +222,25 @@ struct DashboardLoop {
 
     /// Copies the raw line of the record at the bottom of the view.
     private mutating func copyBottomLine() {
-        let filter = state.whereClause.map { " WHERE " + $0 } ?? ""
         do {
-            let r = try QueryEngine(snapshot: store.snapshot()).execute("SELECT raw FROM logs\(filter) ORDER BY ts DESC LIMIT 1 OFFSET \(state.scroll + state.cursor)")
-            guard case .string(let raw)? = r.rows.first?.first else { return }
+            guard case .string(let raw)? = try selectedRecord("raw")?.rows.first?.first else { return }
             screen.copyToClipboard(raw)
             state.notice = "copied \(raw.utf8.count) bytes"
         } catch {
             state.notice = "\(error)"
         }
+    }
+
+    /// Columns of the selected record, found by its time (a lookup the zone maps make quick,
+    /// where an OFFSET deep into millions of records is not): among records of the same time,
+    /// the one as many places from the newest as it is on screen.
+    private func selectedRecord(_ columns: String) throws -> ResultSet? {
+        guard let sel = state.selected else { return nil }
+        let at = state.rows.indices.contains(state.rows.count - 1 - state.cursor) ? state.rows.count - 1 - state.cursor : state.rows.count - 1
+        let ties = state.rows[(at + 1)...].filter { $0.ts == sel.ts }.count
+        let filters = state.whereClause.map { "(\($0)) AND " } ?? ""
+        return try QueryEngine(snapshot: store.snapshot()).execute(
+            "SELECT \(columns) FROM logs WHERE \(filters)ts = TIMESTAMP '\(Timestamp.iso8601(sel.ts))' ORDER BY ts DESC LIMIT 1 OFFSET \(ties)")
     }
 
     static func prettyJSON(_ text: String) -> String? {
@@ -264,14 +276,16 @@ struct DashboardLoop {
         let filter = state.whereClause.map { " WHERE " + $0 } ?? ""
         do {
             // The newer ones and all, on one snapshot: the count is the offset the view holds from.
-            let r = try QueryEngine(snapshot: store.snapshot())
-                .execute("SELECT sum(CASE WHEN ts > TIMESTAMP '\(Timestamp.iso8601(ts))' THEN 1 ELSE 0 END), count(*) FROM logs\(filter)")
-            guard case .int(let n)? = r.rows.first?.first, case .int(let all)? = r.rows.first?.last else { return }
+            // (Two plain counts: a time comparison runs over whole columns, a CASE row by row.)
+            let engine = QueryEngine(snapshot: store.snapshot())
+            let newer = (state.whereClause.map { "(\($0)) AND " } ?? "") + "ts > TIMESTAMP '\(Timestamp.iso8601(ts))'"
+            guard case .int(let n)? = try engine.execute("SELECT count(*) FROM logs WHERE \(newer)").rows.first?.first,
+                  case .int(let all)? = try engine.execute("SELECT count(*) FROM logs\(filter)").rows.first?.first else { return }
             state.matching = Int(all)
             state.scroll = Int(n)
             state.cursor = 0
             state.follow = n == 0
-            lastRows = -1
+            jumped = true  // fetched at the new offset, not held at the old bottom record
         } catch {
             state.notice = "\(error)"
         }
@@ -308,8 +322,11 @@ struct DashboardLoop {
         guard force || snap.rowCount != lastRows else { return }
         lastRows = snap.rowCount
         generation += 1
+        // What a key asked for (a scroll, a filter) is fetched as asked, and answers to older
+        // requests are dropped; new data alone keeps a paused view on its bottom record.
+        if force { acceptFrom = generation }
         queries.submit(.init(generation: generation, snapshot: snap, whereClause: state.whereClause, filters: state.filters,
-                             limit: state.tailHeight, offset: state.scroll))
+                             limit: state.tailHeight, offset: state.scroll, anchor: force ? nil : state.anchor))
         // A quick answer is drawn at once; a slow one when it comes, the keys live meanwhile.
         applyResponse(waiting: force ? 0.05 : 0)
     }
@@ -321,10 +338,12 @@ struct DashboardLoop {
         state.status.busy = queries.busy
         switch r.result {
         case .success(let page):
-            guard r.filters == state.filters else { return }  // the filters changed since: a newer answer comes
+            guard r.filters == state.filters, r.generation >= acceptFrom else { return }  // a newer answer comes
             lastGoodFilters = state.filters
             // Paused, the view's offset grows with what arrived: load again to stay in place.
-            if update(&state, .data(rows: page.rows, matching: page.matching, status: state.status)).contains(.reload) { lastRows = -1 }
+            if update(&state, .data(rows: page.rows, matching: page.matching, status: state.status, offset: page.offset)).contains(.reload) {
+                lastRows = -1
+            }
         case .failure(let e):
             guard r.filters == state.filters else { return }
             // A bad filter changes nothing: back to the last good one, the error on screen.

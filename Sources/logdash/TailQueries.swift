@@ -13,12 +13,22 @@ final class TailQueries: @unchecked Sendable {  // state guarded by `cond`
         var filters: [String]
         var limit: Int
         var offset: Int
+        /// A paused view's bottom record's time: the page then starts at the first record not
+        /// newer than it, wherever records arrived meanwhile.
+        var anchor: Int64?
     }
 
     struct Response: Sendable {
         var generation: Int
         var filters: [String]
-        var result: Result<(rows: [TailRow], matching: Int), QueryError>
+        var result: Result<Page, QueryError>
+    }
+
+    struct Page: Sendable {
+        var rows: [TailRow]
+        var matching: Int
+        /// The offset an anchored request found.
+        var offset: Int?
     }
 
     private let cond = NSCondition()
@@ -85,11 +95,19 @@ final class TailQueries: @unchecked Sendable {  // state guarded by `cond`
         }
     }
 
-    static func run(_ r: Request) -> Result<(rows: [TailRow], matching: Int), QueryError> {
+    static func run(_ r: Request) -> Result<Page, QueryError> {
         let engine = QueryEngine(snapshot: r.snapshot)
         let filter = r.whereClause.map { " WHERE " + $0 } ?? ""
         do {
-            let shown = try engine.execute("SELECT ts, level, host, message, raw FROM logs\(filter) ORDER BY ts DESC LIMIT \(max(1, r.limit)) OFFSET \(r.offset)")
+            var offset = r.offset, anchored: Int?
+            if let anchor = r.anchor {
+                let newer = (r.whereClause.map { "(\($0)) AND " } ?? "") + "ts > TIMESTAMP '\(Timestamp.iso8601(anchor))'"
+                if case .int(let n)? = try engine.execute("SELECT count(*) FROM logs WHERE \(newer)").rows.first?.first {
+                    offset = Int(n)
+                    anchored = offset
+                }
+            }
+            let shown = try engine.execute("SELECT ts, level, host, message, raw FROM logs\(filter) ORDER BY ts DESC LIMIT \(max(1, r.limit)) OFFSET \(offset)")
             let count = try engine.execute("SELECT count(*) FROM logs\(filter)")
             let rows = shown.rows.reversed().map { r -> TailRow in
                 var ts: Int64 = 0
@@ -104,7 +122,7 @@ final class TailQueries: @unchecked Sendable {  // state guarded by `cond`
             }
             var matching = 0
             if case .int(let n)? = count.rows.first?.first { matching = Int(n) }
-            return .success((rows, matching))
+            return .success(Page(rows: rows, matching: matching, offset: anchored))
         } catch let e as QueryError {
             return .failure(e)
         } catch {

@@ -444,4 +444,19 @@ import Testing
         #expect(update(&following, .data(rows: rows, matching: 103, status: following.status)) == [])
         #expect(following.scroll == 0)
     }
+
+    /// Older records (a big file's history loading) as well as newer ones: the engine finds
+    /// where the paused view's bottom record now is, and the view takes that offset.
+    @Test func aPausedViewTakesTheOffsetFoundForItsBottomRecord() {
+        var s = state()
+        _ = update(&s, .key(.up))
+        #expect(s.anchor == s.rows.last?.ts)
+        let rows = s.rows
+        #expect(update(&s, .data(rows: rows, matching: 5000, status: s.status, offset: 7)) == [])
+        #expect(s.scroll == 7)
+        var following = state()
+        #expect(following.anchor == nil)
+        _ = update(&following, .data(rows: rows, matching: 5000, status: following.status, offset: 7))
+        #expect(following.scroll == 0)
+    }
 }

@@ -225,6 +225,23 @@ final class Tmux {
         try t.press("q")
     }
 
+    /// The detail is looked up by the record's time: among records of the same time, the one selected.
+    @Test func enterAmongRecordsOfTheSameTimeShowsTheSelectedOne() throws {
+        let dir = try Scratch.directory("e2e")
+        let f = dir.appendingPathComponent("ties.log")
+        try (1...5).map { #"{"ts":"2026-11-27T14:00:00Z","level":"info","msg":"tie \#($0)"}"# + "\n" }.joined()
+            .write(to: f, atomically: true, encoding: .utf8)
+        let t = try Tmux()
+        try t.launch([f.path], until: "the records") { $0.contains("tie 5") && $0.contains("5 rec") }
+        try t.press("Up")
+        try t.press("Up")
+        _ = try t.wait("the selection moved") { $0.contains("PAUSED +2") }
+        try t.press("Enter")
+        let detail = try t.wait("the detail") { $0.contains(" message ") }
+        #expect(detail.contains("message    tie 3"))
+        try t.press("q")
+    }
+
     @Test func yCopiesTheBottomRawLineThroughOSC52() throws {
         let dir = try Scratch.directory("e2e")
         let f = dir.appendingPathComponent("app.log")

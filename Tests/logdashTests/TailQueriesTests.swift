@@ -1,0 +1,40 @@
+import Foundation
+import Testing
+@testable import logdash
+@testable import LogdashEngine
+
+/// The tail's queries, run as the dashboard's worker thread runs them.
+@Suite struct TailQueriesTests {
+    static func store(_ seconds: ClosedRange<Int>) -> Store {
+        let store = Store()
+        let text = seconds.map { "{\"ts\":\"2026-11-27T14:00:\(String(format: "%02d", $0))Z\",\"level\":\"info\",\"msg\":\"s\($0)\"}" }
+            .joined(separator: "\n") + "\n"
+        let bytes = Array(text.utf8)
+        let options = ParseOptions()
+        let d = try! bytes.withUnsafeBufferPointer { try SourceParser.detect($0, options: options, arrival: 0) }
+        var batch = RecordBatch(source: "t")
+        _ = bytes.withUnsafeBufferPointer { SourceParser(options: options, detection: d).parse($0, arrival: 0, final: true, into: &batch) }
+        store.append(batch)
+        return store
+    }
+
+    /// A paused view whose bottom record is second 30 stays on it whether records arrive newer
+    /// (a live source) or older (history loading in front).
+    @Test func anAnchoredPageStartsAtItsBottomRecordWhereverRecordsArrived() throws {
+        let store = Self.store(20...40)
+        let anchor = Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 30)
+        func page() throws -> TailQueries.Page {
+            try TailQueries.run(.init(generation: 1, snapshot: store.snapshot(), whereClause: nil, filters: [],
+                                      limit: 3, offset: 0, anchor: anchor)).get()
+        }
+        var p = try page()
+        #expect(p.offset == 10 && p.rows.map(\.message) == ["s28", "s29", "s30"])
+        store.append(Self.store(41...50).snapshot().segments[0])
+        store.append(Self.store(0...19).snapshot().segments[0])
+        p = try page()
+        #expect(p.offset == 20 && p.matching == 51 && p.rows.map(\.message) == ["s28", "s29", "s30"])
+        let unanchored = try TailQueries.run(.init(generation: 2, snapshot: store.snapshot(), whereClause: "level = 'info'", filters: [],
+                                                   limit: 2, offset: 0, anchor: nil)).get()
+        #expect(unanchored.offset == nil && unanchored.rows.map(\.message) == ["s49", "s50"])
+    }
+}
