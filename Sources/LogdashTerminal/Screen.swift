@@ -130,21 +130,8 @@ public final class Screen {
         last = buf
     }
 
-    /// A cell's text for a terminal that cannot show UTF-8: the interface's own glyphs (rules,
-    /// arrows, ellipses) as their nearest ASCII character, any other character as `?`. One
-    /// cell stays one cell.
-    static func ascii(_ s: String) -> String {
-        if s.unicodeScalars.allSatisfy(\.isASCII) { return s }
-        if s.isEmpty { return "" }
-        return asciiGlyphs[s] ?? "?"
-    }
-
-    static let asciiGlyphs: [String: String] = [
-        "│": "|", "┃": "|", "─": "-", "━": "-", "┼": "+", "├": "+", "┤": "+", "┬": "+", "┴": "+",
-        "┌": "+", "┐": "+", "└": "+", "┘": "+", "›": ">", "‹": "<", "…": "~", "·": ".", "•": "*",
-        "▶": ">", "◀": "<", "▲": "^", "▼": "v", "↑": "^", "↓": "v", "←": "<", "→": ">", "█": "#",
-        "▌": "|", "▐": "|", "░": ".", "▒": ":", "▓": "#", "–": "-", "—": "-", "✓": "v", "✗": "x",
-    ]
+    /// A cell's text for a terminal that cannot show UTF-8 (see `ASCIIText`).
+    static func ascii(_ s: String) -> String { ASCIIText.cell(s) }
 
     /// Waits up to 100 ms for input.
     public func readKey() -> Input? {

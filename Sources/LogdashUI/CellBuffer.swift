@@ -5,6 +5,15 @@ public enum StyleRole: String, Sendable, CaseIterable {
     case levelWarn = "level.warn", levelError = "level.error", levelCritical = "level.critical", levelFatal = "level.fatal"
     /// Parts of a message the tail colours: `key=` names, numbers, quoted strings, IP addresses.
     case fieldKey = "field.key", fieldNumber = "field.number", fieldString = "field.string", fieldIP = "field.ip"
+    /// Chart series, in order; a chart with more series than eight starts again at the first.
+    case series1 = "chart.series1", series2 = "chart.series2", series3 = "chart.series3", series4 = "chart.series4"
+    case series5 = "chart.series5", series6 = "chart.series6", series7 = "chart.series7", series8 = "chart.series8"
+    case borderFocused = "border.focused"
+
+    /// The role of series `i` (0-based).
+    public static func series(_ i: Int) -> StyleRole {
+        [.series1, .series2, .series3, .series4, .series5, .series6, .series7, .series8][((i % 8) + 8) % 8]
+    }
 
     /// The role of a level's text.
     public static func level(_ l: Level?) -> StyleRole {

@@ -35,10 +35,7 @@ struct DashboardCommand: ParsableCommand {
 
     func run() throws {
         let (config, options) = try input.resolve()
-        let env = ProcessInfo.processInfo.environment
-        let configHome = env["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.config")
-        let (themes, themeProblems) = Theme.available(configHome: configHome)
-        let chosen = try theme.map { try Theme.resolve($0, among: themes) } ?? themes[0]
+        let (chosen, themes, themeProblems) = try Theme.chosen(theme)
         guard isatty(1) != 0 else { throw TerminalError.noTerminal }
         let specs = try input.liveSources(sources, config: config)
         if specs.contains(.stdin) {
@@ -58,6 +55,7 @@ struct DashboardCommand: ParsableCommand {
         var app = DashboardLoop(screen: screen, store: store, pipeline: pipeline, notices: notices, sources: names,
                                 themes: themes.contains(chosen) ? themes : [chosen] + themes, theme: chosen)
         if let problem = themeProblems.first { app.state.notice = problem }
+        let env = ProcessInfo.processInfo.environment
         let stateHome = env["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.local/state")
         app.useHistory(file: stateHome + "/logdash/history")
         app.run()
@@ -353,5 +351,16 @@ struct DashboardLoop {
             state.input = rejected ?? ""
             _ = update(&state, .filterRejected(e.message))
         }
+    }
+}
+
+extension Theme {
+    /// The theme `--theme` names (or the default), with every theme there is (built in and the
+    /// user's, in `$XDG_CONFIG_HOME/logdash/themes/`) and the problems of broken ones.
+    static func chosen(_ name: String?) throws -> (Theme, [Theme], [String]) {
+        let env = ProcessInfo.processInfo.environment
+        let configHome = env["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.config")
+        let (themes, problems) = Theme.available(configHome: configHome)
+        return (try name.map { try Theme.resolve($0, among: themes) } ?? themes[0], themes, problems)
     }
 }

@@ -107,19 +107,9 @@ final class TailQueries: @unchecked Sendable {  // state guarded by `cond`
                     anchored = offset
                 }
             }
-            let shown = try engine.execute("SELECT ts, level, host, message, raw FROM logs\(filter) ORDER BY ts DESC LIMIT \(max(1, r.limit)) OFFSET \(offset)")
+            let shown = try engine.execute(page(filter, limit: r.limit, offset: offset))
             let count = try engine.execute("SELECT count(*) FROM logs\(filter)")
-            let rows = shown.rows.reversed().map { r -> TailRow in
-                var ts: Int64 = 0
-                if case .timestamp(let t) = r[0] { ts = t }
-                var level: Level?
-                if case .string(let l) = r[1] { level = Level(l) }
-                var host: String?
-                if case .string(let h) = r[2] { host = h }
-                var message = ""
-                if case .string(let m) = r[3] { message = m } else if case .string(let raw) = r[4] { message = raw }
-                return TailRow(ts: ts, level: level, host: host, message: message)
-            }
+            let rows = tailRows(shown)
             var matching = 0
             if case .int(let n)? = count.rows.first?.first { matching = Int(n) }
             return .success(Page(rows: rows, matching: matching, offset: anchored))
@@ -128,5 +118,30 @@ final class TailQueries: @unchecked Sendable {  // state guarded by `cond`
         } catch {
             return .failure(QueryError(.value, "\(error)", at: nil))
         }
+    }
+
+    /// The page of the tail: `limit` records from `offset` records before the newest.
+    static func page(_ filter: String, limit: Int, offset: Int) -> String {
+        "SELECT ts, level, host, message, raw FROM logs\(filter) ORDER BY ts DESC LIMIT \(max(1, limit)) OFFSET \(offset)"
+    }
+
+    /// A page's rows, oldest first, as the tail shows them (the raw line when there is no message).
+    static func tailRows(_ shown: ResultSet) -> [TailRow] {
+        shown.rows.reversed().map { r -> TailRow in
+            var ts: Int64 = 0
+            if case .timestamp(let t) = r[0] { ts = t }
+            var level: Level?
+            if case .string(let l) = r[1] { level = Level(l) }
+            var host: String?
+            if case .string(let h) = r[2] { host = h }
+            var message = ""
+            if case .string(let m) = r[3] { message = m } else if case .string(let raw) = r[4] { message = raw }
+            return TailRow(ts: ts, level: level, host: host, message: message)
+        }
+    }
+
+    /// The newest `limit` records (for a one-off frame).
+    static func newest(_ engine: QueryEngine, limit: Int) -> [TailRow] {
+        (try? engine.execute(page("", limit: limit, offset: 0))).map(tailRows) ?? []
     }
 }

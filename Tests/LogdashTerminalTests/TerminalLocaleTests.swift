@@ -33,7 +33,7 @@ import Scratch
         #expect(Screen.ascii("é") == "?")
         #expect(Screen.ascii("") == "")
         // Every replacement is one ASCII character: the layout keeps its columns.
-        #expect(Screen.asciiGlyphs.values.allSatisfy { $0.count == 1 && $0.unicodeScalars.allSatisfy(\.isASCII) })
+        #expect(ASCIIText.glyphs.values.allSatisfy { $0.count == 1 && $0.unicodeScalars.allSatisfy(\.isASCII) })
     }
 }
 

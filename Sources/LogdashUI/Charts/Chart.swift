@@ -1,0 +1,95 @@
+import LogdashEngine
+
+/// A rectangle of the screen, in cells.
+public struct Rect: Sendable, Equatable {
+    public var x: Int, y: Int, width: Int, height: Int
+
+    public init(x: Int, y: Int, width: Int, height: Int) {
+        self.x = x
+        self.y = y
+        self.width = max(0, width)
+        self.height = max(0, height)
+    }
+
+    public var maxX: Int { x + width }
+    public var maxY: Int { y + height }
+
+    /// The rectangle less `n` cells on every side.
+    public func inset(_ n: Int) -> Rect { Rect(x: x + n, y: y + n, width: width - 2 * n, height: height - 2 * n) }
+}
+
+/// One line of values over the chart's x positions; nil is a gap (NULL, NaN or no data).
+public struct Series: Sendable, Equatable {
+    public var name: String
+    public var values: [Double?]
+
+    public init(name: String, values: [Double?]) {
+        self.name = name
+        self.values = values.map { v in v.flatMap { $0.isFinite ? $0 : nil } }
+    }
+}
+
+/// A labelled value (a bar of a top-N list, a slice of a 100 % bar).
+public struct Bar: Sendable, Equatable {
+    public var label: String
+    public var value: Double
+
+    public init(_ label: String, _ value: Double) {
+        self.label = label
+        self.value = value
+    }
+}
+
+/// What a chart shows, independent of how big it is drawn.
+public enum Chart: Sendable, Equatable {
+    /// Series over time (`times` in ns, one per x position), drawn as lines (or filled areas).
+    case line(times: [Int64], series: [Series], unit: Ticks.Unit, area: Bool)
+    /// Vertical bars over time, the series stacked.
+    case bars(times: [Int64], series: [Series], unit: Ticks.Unit)
+    /// Horizontal bars, longest first as given: top-N lists.
+    case hbars([Bar], unit: Ticks.Unit)
+    /// One big number, its change against the previous period, and a sparkline.
+    case kpi(value: Double?, previous: Double?, history: [Double?], unit: Ticks.Unit)
+    /// Shares of a whole as one 100 % bar with a legend (instead of a pie).
+    case proportion([Bar])
+    /// A histogram: counts of values in automatic bins.
+    case histogram(values: [Double], unit: Ticks.Unit)
+    /// Time × category intensity: `cells[row][column]`, rows named by `rows`.
+    case heatmap(times: [Int64], rows: [String], cells: [[Double]])
+    /// Anything else: the rows as a table.
+    case table(ResultSet)
+
+    public var kindName: String {
+        switch self {
+        case .line(_, _, _, let area): area ? "area" : "line"
+        case .bars: "bars"
+        case .hbars: "hbars"
+        case .kpi: "kpi"
+        case .proportion: "proportion"
+        case .histogram: "histogram"
+        case .heatmap: "heatmap"
+        case .table: "table"
+        }
+    }
+}
+
+/// Glyphs for charts: Unicode (braille dots, eighth blocks, shades) or plain ASCII.
+public struct ChartGlyphs: Sendable, Equatable {
+    public var ascii: Bool
+
+    public static let unicode = ChartGlyphs(ascii: false)
+    public static let plain = ChartGlyphs(ascii: true)
+
+    /// Partial blocks from one eighth to full, rising (vertical bars).
+    var rising: [String] { ascii ? [".", ".", "_", "_", "=", "=", "#", "#"] : ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"] }
+    /// Partial blocks from one eighth to full, left to right (horizontal bars).
+    var widening: [String] { ascii ? ["-", "-", "=", "=", "=", "#", "#", "#"] : ["▏", "▎", "▍", "▌", "▋", "▊", "▉", "█"] }
+    /// Light to dark, for heat maps.
+    var shades: [String] { ascii ? [" ", ".", ":", "o", "#"] : [" ", "░", "▒", "▓", "█"] }
+    var full: String { ascii ? "#" : "█" }
+    var vertical: String { ascii ? "|" : "│" }
+    var horizontal: String { ascii ? "-" : "─" }
+    var corner: String { ascii ? "+" : "└" }
+    var up: String { ascii ? "^" : "▲" }
+    var down: String { ascii ? "v" : "▼" }
+}

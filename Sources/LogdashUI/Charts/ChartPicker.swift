@@ -1,0 +1,136 @@
+import LogdashEngine
+
+/// From the shape of a query's result to a chart, as a BI tool would pick it:
+///
+/// | result | chart |
+/// |---|---|
+/// | one row, one number | KPI |
+/// | a time, numbers | lines, one per number column |
+/// | a time, a category, a number | stacked bars over time (the top seven categories, then "other") |
+/// | a category (or a number), a number | horizontal bars (top-N; up to 100 rows) |
+/// | one number column, many rows | histogram |
+/// | anything else | table |
+///
+/// `kind` asks for another chart of the same data (`line`, `area`, `bars`, `heatmap`,
+/// `hbars`, `proportion`, `kpi`, `histogram`, `table`); one the data cannot make is an error.
+public enum ChartPicker {
+    public static let kinds = ["line", "area", "bars", "heatmap", "hbars", "proportion", "kpi", "histogram", "table"]
+
+    public struct Mismatch: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    enum Shape {
+        case kpi(Double?)
+        case timeSeries(times: [Int64], series: [Series])
+        case timeByCategory(times: [Int64], series: [Series])
+        case categories([Bar])
+        case numbers([Double])
+        case other
+    }
+
+    public static func chart(for r: ResultSet, kind: String? = nil) throws -> Chart {
+        let shape = shape(of: r)
+        let unit = Ticks.Unit.guess(r.columns.last ?? "")
+        func mismatch() -> Mismatch {
+            Mismatch(description: "a \(kind ?? "") chart needs \(needs[kind ?? ""] ?? "other data"); this result has columns \(r.columns.joined(separator: ", "))")
+        }
+        switch (shape, kind) {
+        case (_, "table"?): return .table(r)
+        case (.kpi(let v), nil), (.kpi(let v), "kpi"?):
+            return .kpi(value: v, previous: nil, history: [], unit: unit)
+        case (.timeSeries(let t, let s), nil), (.timeSeries(let t, let s), "line"?):
+            return .line(times: t, series: s, unit: unit, area: false)
+        case (.timeSeries(let t, let s), "area"?), (.timeByCategory(let t, let s), "area"?):
+            return .line(times: t, series: s, unit: unit, area: true)
+        case (.timeSeries(let t, let s), "bars"?), (.timeByCategory(let t, let s), nil), (.timeByCategory(let t, let s), "bars"?):
+            return .bars(times: t, series: s, unit: unit)
+        case (.timeByCategory(let t, let s), "line"?):
+            return .line(times: t, series: s, unit: unit, area: false)
+        case (.timeByCategory(let t, let s), "heatmap"?), (.timeSeries(let t, let s), "heatmap"?):
+            return .heatmap(times: t, rows: s.map(\.name), cells: s.map { $0.values.map { $0 ?? 0 } })
+        case (.timeSeries(_, let s), "kpi"?) where s.count == 1:
+            // The latest period against the one before it, the rest as the sparkline.
+            let v = s[0].values
+            return .kpi(value: v.last ?? nil, previous: v.count >= 2 ? v[v.count - 2] : nil, history: v, unit: unit)
+        case (.categories(let bars), nil), (.categories(let bars), "hbars"?):
+            return .hbars(bars, unit: unit)
+        case (.categories(let bars), "proportion"?):
+            return .proportion(bars)
+        case (.numbers(let values), nil), (.numbers(let values), "histogram"?):
+            return .histogram(values: values, unit: unit)
+        case (.other, nil):
+            return .table(r)
+        default:
+            if let kind, !kinds.contains(kind) {
+                throw Mismatch(description: "no chart type '\(kind)'; the types are \(kinds.joined(separator: ", "))")
+            }
+            throw mismatch()
+        }
+    }
+
+    static let needs = [
+        "line": "a time column and number columns", "area": "a time column and number columns", "bars": "a time column and numbers",
+        "heatmap": "a time, a category and a number", "hbars": "a category column and a number column",
+        "proportion": "a category column and a number column", "kpi": "one number (or a time and one number)",
+        "histogram": "one column of numbers",
+    ]
+
+    static func number(_ v: Value) -> Double? {
+        switch v {
+        case .int(let i): Double(i)
+        case .double(let d): d.isNaN ? nil : d
+        default: nil
+        }
+    }
+
+    static func shape(of r: ResultSet) -> Shape {
+        guard !r.rows.isEmpty else { return .other }
+        let n = r.columns.count
+        func all(_ i: Int, _ test: (Value) -> Bool) -> Bool { r.rows.allSatisfy { $0[i] == .null || test($0[i]) } }
+        let isTime = (0..<n).map { i in all(i) { if case .timestamp = $0 { true } else { false } } && r.rows.contains { $0[i] != .null } }
+        let isNumber = (0..<n).map { i in all(i) { number($0) != nil } && r.rows.contains { $0[i] != .null } }
+        let isText = (0..<n).map { i in !isTime[i] && !isNumber[i] }
+        if r.rows.count == 1 && n == 1 && isNumber[0] { return .kpi(number(r.rows[0][0])) }
+        let timeCol = isTime.firstIndex(of: true)
+        let numberCols = (0..<n).filter { isNumber[$0] }
+        let textCols = (0..<n).filter { isText[$0] }
+        if let t = timeCol, !numberCols.isEmpty, textCols.isEmpty {
+            let rows = r.rows.filter { $0[t] != .null }.sorted { time($0[t]) < time($1[t]) }
+            return .timeSeries(times: rows.map { time($0[t]) },
+                               series: numberCols.map { c in Series(name: r.columns[c], values: rows.map { number($0[c]) }) })
+        }
+        if let t = timeCol, let cat = textCols.first, textCols.count == 1, let m = numberCols.last {
+            let times = Array(Set(r.rows.compactMap { $0[t] == .null ? nil : time($0[t]) })).sorted()
+            let index = Dictionary(uniqueKeysWithValues: times.enumerated().map { ($1, $0) })
+            var byCategory: [String: [Double?]] = [:]
+            var totals: [String: Double] = [:]
+            for row in r.rows where row[t] != .null {
+                let name = row[cat] == .null ? "NULL" : ChartView.cellText(row[cat])
+                var values = byCategory[name] ?? Array(repeating: nil, count: times.count)
+                let v = number(row[m]) ?? 0
+                values[index[time(row[t])]!] = (values[index[time(row[t])]!] ?? 0) + v
+                byCategory[name] = values
+                totals[name, default: 0] += v
+            }
+            let ranked = totals.keys.sorted { totals[$0]! != totals[$1]! ? totals[$0]! > totals[$1]! : $0 < $1 }
+            var series = ranked.prefix(ranked.count > 8 ? 7 : 8).map { Series(name: $0, values: byCategory[$0]!) }
+            if ranked.count > 8 {
+                let rest = ranked.dropFirst(7)
+                series.append(Series(name: "other", values: times.indices.map { i in rest.reduce(0.0) { $0 + (byCategory[$1]![i] ?? 0) } }))
+            }
+            return .timeByCategory(times: times, series: series)
+        }
+        if timeCol == nil, let cat = textCols.first, let m = numberCols.last, n == 2 || textCols.count == 1 {
+            return .categories(r.rows.map { Bar($0[cat] == .null ? "NULL" : ChartView.cellText($0[cat]), number($0[m]) ?? 0) })
+        }
+        // Two number columns: the first names the bars (GROUP BY status).
+        if timeCol == nil, n == 2, isNumber[1], r.rows.count <= 100 {
+            return .categories(r.rows.map { Bar($0[0] == .null ? "NULL" : ChartView.cellText($0[0]), number($0[1]) ?? 0) })
+        }
+        if n == 1 && isNumber[0] { return .numbers(r.rows.compactMap { number($0[0]) }) }
+        return .other
+    }
+
+    static func time(_ v: Value) -> Int64 { if case .timestamp(let t) = v { t } else { 0 } }
+}

@@ -1,0 +1,362 @@
+import Foundation
+import LogdashEngine
+
+/// Draws a `Chart` into a rectangle of a cell buffer: a pure function of the chart, the
+/// rectangle and the glyph set. Axes and legends are left out when the rectangle is too small
+/// for them, never the data.
+public enum ChartView {
+    public static func render(_ chart: Chart, into buf: inout CellBuffer, area: Rect, glyphs: ChartGlyphs = .unicode) {
+        guard area.width > 0, area.height > 0 else { return }
+        switch chart {
+        case .line(let times, let series, let unit, let area2):
+            xy(times: times, series: series, unit: unit, bars: false, fill: area2, into: &buf, area: area, glyphs: glyphs)
+        case .bars(let times, let series, let unit):
+            xy(times: times, series: series, unit: unit, bars: true, fill: false, into: &buf, area: area, glyphs: glyphs)
+        case .hbars(let bars, let unit):
+            horizontal(bars, unit: unit, into: &buf, area: area, glyphs: glyphs)
+        case .kpi(let value, let previous, let history, let unit):
+            kpi(value, previous, history, unit, into: &buf, area: area, glyphs: glyphs)
+        case .proportion(let parts):
+            proportion(parts, into: &buf, area: area, glyphs: glyphs)
+        case .histogram(let values, let unit):
+            histogram(values, unit: unit, into: &buf, area: area, glyphs: glyphs)
+        case .heatmap(let times, let rows, let cells):
+            heatmap(times: times, rows: rows, cells: cells, into: &buf, area: area, glyphs: glyphs)
+        case .table(let r):
+            table(r, into: &buf, area: area)
+        }
+    }
+
+    // MARK: lines and vertical bars
+
+    /// The frame of an x–y chart: a legend on top (several series), y labels on the left, an
+    /// axis and time labels at the bottom — each only when there is room.
+    struct Frame {
+        var plot: Rect
+        var legendY: Int?
+        var axis: Bool
+        var labelWidth: Int
+    }
+
+    static func frame(_ area: Rect, legend: Bool, yLabels: [String]) -> Frame {
+        let withAxes = area.height >= 5 && area.width >= 14
+        let legendRow = legend && area.height >= 6
+        let labelWidth = withAxes ? (yLabels.map(DisplayWidth.of).max() ?? 0) : 0
+        let top = area.y + (legendRow ? 1 : 0)
+        let plot = Rect(x: area.x + (withAxes ? labelWidth + 1 : 0), y: top,
+                        width: area.width - (withAxes ? labelWidth + 1 : 0), height: area.maxY - top - (withAxes ? 2 : 0))
+        return Frame(plot: plot, legendY: legendRow ? area.y : nil, axis: withAxes, labelWidth: labelWidth)
+    }
+
+    static func xy(times: [Int64], series: [Series], unit: Ticks.Unit, bars: Bool, fill: Bool,
+                   into buf: inout CellBuffer, area: Rect, glyphs: ChartGlyphs) {
+        // The range: stacked totals for bars; bars and positive data from zero.
+        let n = series.map(\.values.count).max() ?? 0
+        var lo = Double.infinity, hi = -Double.infinity
+        for i in 0..<n {
+            if bars {
+                let total = series.reduce(0.0) { $0 + max(0, $1.values[safe: i].flatMap { $0 } ?? 0) }
+                hi = max(hi, total)
+                lo = min(lo, 0)
+            } else {
+                for s in series { if let v = s.values[safe: i].flatMap({ $0 }) { lo = min(lo, v); hi = max(hi, v) } }
+            }
+        }
+        if lo == .infinity { lo = 0; hi = 0 }
+        if lo > 0 { lo = 0 }
+        let rough = frame(area, legend: series.count > 1, yLabels: ["0000"])
+        let scale = Ticks.nice(lo, hi, count: max(2, rough.plot.height / 2 + 1))
+        let labels = scale.ticks.map { Ticks.label($0, unit: unit) }
+        let f = frame(area, legend: series.count > 1, yLabels: labels)
+        let plot = f.plot
+        guard plot.width > 0, plot.height > 0 else { return }
+        if let y = f.legendY { legend(series.map(\.name), into: &buf, x: area.x, y: y, maxX: area.maxX, glyphs: glyphs) }
+        if f.axis {
+            for (t, label) in zip(scale.ticks, labels) {
+                let row = plot.maxY - 1 - Int(((t - scale.low) / (scale.high - scale.low) * Double(plot.height - 1)).rounded())
+                buf.put(label, x: plot.x - 1 - DisplayWidth.of(label), y: row, style: Style(.dim), safe: true)
+            }
+            for y in plot.y..<plot.maxY { buf.put(glyphs.vertical, x: plot.x - 1, y: y, style: Style(.border), safe: true) }
+            buf.put(glyphs.corner, x: plot.x - 1, y: plot.maxY, style: Style(.border), safe: true)
+            for x in plot.x..<plot.maxX { buf.put(glyphs.horizontal, x: x, y: plot.maxY, style: Style(.border), safe: true) }
+        }
+        // The x positions drawn: the newest that fit.
+        let shown = bars ? min(n, plot.width) : min(n, plot.width * (glyphs.ascii ? 1 : 2))
+        let first = n - shown
+        // Bars spread over the width, each up to the next (less a gap when three cells or more
+        // wide); points spread from the first column to the last.
+        func column(_ i: Int) -> Int {  // x position i (of `shown`) → column
+            bars ? plot.x + i * plot.width / max(1, shown) : plot.x + (shown <= 1 ? 0 : i * (plot.width - 1) / (shown - 1))
+        }
+        if bars {
+            for i in 0..<shown {
+                let values = series.map { max(0, $0.values[safe: first + i].flatMap { $0 } ?? 0) }
+                let total = values.reduce(0, +)
+                let eighths = Int(((total - scale.low) / (scale.high - scale.low) * Double(plot.height * 8)).rounded())
+                // Which series holds eighth e of the stack (counted from the bottom).
+                var bounds: [Int] = []
+                var run = 0.0
+                for v in values { run += v; bounds.append(Int((run / max(total, .leastNonzeroMagnitude) * Double(eighths)).rounded())) }
+                func owner(_ e: Int) -> Int { bounds.firstIndex { e < $0 } ?? max(0, values.count - 1) }
+                for r in 0..<plot.height {
+                    let top = min(eighths, 8 * r + 8) - 8 * r
+                    guard top > 0 else { break }
+                    let glyph = top >= 8 ? glyphs.full : glyphs.rising[top - 1]
+                    let role = StyleRole.series(owner(8 * r + top - 1))
+                    let span = column(i + 1) - column(i), barWidth = max(1, span - (span >= 3 ? 1 : 0))
+                    for dx in 0..<barWidth where column(i) + dx < plot.maxX {
+                        buf.put(glyph, x: column(i) + dx, y: plot.maxY - 1 - r, style: Style(role), safe: true)
+                    }
+                }
+            }
+        } else if glyphs.ascii {
+            // One mark a cell: `*` at each value, `|` filling below for an area chart.
+            for (k, s) in series.enumerated() {
+                for i in 0..<shown {
+                    guard let v = s.values[safe: first + i].flatMap({ $0 }) else { continue }
+                    let r = Int(((v - scale.low) / (scale.high - scale.low) * Double(plot.height - 1)).rounded())
+                    let y = plot.maxY - 1 - r
+                    buf.put("*", x: column(i), y: y, style: Style(.series(k)), safe: true)
+                    if fill { for yy in (y + 1)..<plot.maxY { buf.put("|", x: column(i), y: yy, style: Style(.series(k)), safe: true) } }
+                }
+            }
+        } else {
+            // Braille: 2×4 dots a cell; consecutive values joined by straight lines, gaps left open.
+            var dots = [UInt8](repeating: 0, count: plot.width * plot.height)
+            var owner = [Int](repeating: 0, count: plot.width * plot.height)
+            let dotsWide = plot.width * 2, dotsHigh = plot.height * 4
+            func dotX(_ i: Int) -> Int { shown <= 1 ? 0 : i * (dotsWide - 1) / (shown - 1) }
+            func dotY(_ v: Double) -> Int { dotsHigh - 1 - Int(((v - scale.low) / (scale.high - scale.low) * Double(dotsHigh - 1)).rounded()) }
+            func set(_ x: Int, _ y: Int, _ k: Int) {
+                guard x >= 0, x < dotsWide, y >= 0, y < dotsHigh else { return }
+                let bits: [[UInt8]] = [[0x01, 0x02, 0x04, 0x40], [0x08, 0x10, 0x20, 0x80]]
+                let c = (y / 4) * plot.width + x / 2
+                dots[c] |= bits[x % 2][y % 4]
+                owner[c] = k
+            }
+            for (k, s) in series.enumerated() {
+                var last: (Int, Int)?
+                for i in 0..<shown {
+                    guard let v = s.values[safe: first + i].flatMap({ $0 }) else { last = nil; continue }
+                    let p = (dotX(i), dotY(v))
+                    if let l = last {
+                        // Bresenham between the two points.
+                        var (x0, y0) = l
+                        let dx = abs(p.0 - x0), dy = -abs(p.1 - y0), sx = x0 < p.0 ? 1 : -1, sy = y0 < p.1 ? 1 : -1
+                        var err = dx + dy
+                        while true {
+                            set(x0, y0, k)
+                            if x0 == p.0 && y0 == p.1 { break }
+                            let e2 = 2 * err
+                            if e2 >= dy { err += dy; x0 += sx }
+                            if e2 <= dx { err += dx; y0 += sy }
+                        }
+                    } else {
+                        set(p.0, p.1, k)
+                    }
+                    if fill { for y in (p.1 + 1)..<dotsHigh { set(p.0, y, k) } }
+                    last = p
+                }
+            }
+            for c in dots.indices where dots[c] != 0 {
+                let ch = String(UnicodeScalar(0x2800 + UInt32(dots[c]))!)
+                buf.put(ch, x: plot.x + c % plot.width, y: plot.y + c / plot.width, style: Style(.series(owner[c])), safe: true)
+            }
+        }
+        // Time labels under the axis, as many as fit without touching.
+        if f.axis, let t0 = times[safe: first], let t1 = times.last, shown > 0 {
+            let span = t1 - t0
+            var nextFree = plot.x
+            for t in Ticks.time(t0, t1, count: max(2, plot.width / 8)) {
+                let i = span == 0 ? 0 : Int((Double(t - t0) / Double(span) * Double(shown - 1)).rounded())
+                let label = Ticks.timeLabel(t, span: span)
+                let x = min(column(i), plot.maxX - DisplayWidth.of(label))
+                guard x >= nextFree else { continue }
+                nextFree = buf.put(label, x: x, y: plot.maxY + 1, style: Style(.dim), safe: true) + 1
+            }
+        }
+    }
+
+    static func legend(_ names: [String], into buf: inout CellBuffer, x: Int, y: Int, maxX: Int, glyphs: ChartGlyphs) {
+        var col = x
+        for (k, name) in names.enumerated() {
+            guard col < maxX else { break }
+            col = buf.put(glyphs.ascii ? "#" : "■", x: col, y: y, style: Style(.series(k)), maxX: maxX, safe: true)
+            col = buf.put(" " + name + "  ", x: col, y: y, style: Style(.text), maxX: maxX)
+        }
+    }
+
+    // MARK: horizontal bars, shares, KPIs
+
+    static func horizontal(_ bars: [Bar], unit: Ticks.Unit, into buf: inout CellBuffer, area: Rect, glyphs: ChartGlyphs) {
+        let rows = bars.prefix(area.height)
+        let labelWidth = min(rows.map { DisplayWidth.of(VisibleText.escape($0.label)) }.max() ?? 0, max(1, area.width / 3))
+        let values = rows.map { Ticks.label($0.value, unit: unit) }
+        let valueWidth = values.map(DisplayWidth.of).max() ?? 0
+        let room = area.width - labelWidth - valueWidth - 2
+        let top = max(rows.map(\.value).max() ?? 0, .leastNonzeroMagnitude)
+        for (k, bar) in rows.enumerated() {
+            let y = area.y + k
+            buf.put(bar.label, x: area.x, y: y, style: Style(.text), maxX: area.x + labelWidth)
+            var x = area.x + labelWidth + 1
+            if room > 0 {
+                let eighths = Int((max(0, bar.value) / top * Double(room * 8)).rounded())
+                for _ in 0..<(eighths / 8) { x = buf.put(glyphs.full, x: x, y: y, style: Style(.series1), safe: true) }
+                if eighths % 8 > 0 { x = buf.put(glyphs.widening[eighths % 8 - 1], x: x, y: y, style: Style(.series1), safe: true) }
+                if eighths == 0 && bar.value > 0 { x = buf.put(glyphs.widening[0], x: x, y: y, style: Style(.series1), safe: true) }
+            }
+            buf.put(" " + values[k], x: x, y: y, style: Style(.dim), maxX: area.maxX, safe: true)
+        }
+    }
+
+    static func proportion(_ parts: [Bar], into buf: inout CellBuffer, area: Rect, glyphs: ChartGlyphs) {
+        let total = parts.reduce(0) { $0 + max(0, $1.value) }
+        guard total > 0 else { buf.put("no data", x: area.x, y: area.y, style: Style(.dim), maxX: area.maxX, safe: true); return }
+        // Cells per part by largest remainder, so the bar is exactly the width.
+        let exact = parts.map { max(0, $0.value) / total * Double(area.width) }
+        var cells = exact.map { Int($0) }
+        let order = exact.indices.sorted { exact[$0] - Double(cells[$0]) > exact[$1] - Double(cells[$1]) }
+        for i in order.prefix(area.width - cells.reduce(0, +)) { cells[i] += 1 }
+        var x = area.x
+        for (k, n) in cells.enumerated() {
+            for _ in 0..<n { x = buf.put(glyphs.full, x: x, y: area.y, style: Style(.series(k)), safe: true) }
+        }
+        for (k, p) in parts.enumerated() where k + 1 < area.height {
+            let pct = Ticks.label(max(0, p.value) / total * 100, unit: .percent)
+            var col = buf.put(glyphs.ascii ? "#" : "■", x: area.x, y: area.y + 1 + k, style: Style(.series(k)), safe: true)
+            col = buf.put(" " + pct + " ", x: col, y: area.y + 1 + k, style: Style(.dim), maxX: area.maxX, safe: true)
+            buf.put(p.label, x: col, y: area.y + 1 + k, style: Style(.text), maxX: area.maxX)
+        }
+    }
+
+    static func kpi(_ value: Double?, _ previous: Double?, _ history: [Double?], _ unit: Ticks.Unit,
+                    into buf: inout CellBuffer, area: Rect, glyphs: ChartGlyphs) {
+        let big = value.map { Ticks.label($0, unit: unit) } ?? "–"
+        buf.put(big, x: area.x + max(0, (area.width - DisplayWidth.of(big)) / 2), y: area.y, style: Style(.accent, bold: true), maxX: area.maxX, safe: true)
+        var next = area.y + 1
+        if let v = value, let p = previous, area.height >= 2 {
+            let change: String
+            let role: StyleRole
+            if p == 0 {
+                change = v == 0 ? "= previous" : "new"
+                role = .dim
+            } else {
+                let pct = (v - p) / abs(p) * 100
+                change = (pct >= 0 ? glyphs.up : glyphs.down) + " " + Ticks.label(abs(pct), unit: .percent) + " vs previous"
+                role = .dim  // whether up is good depends on the measure
+            }
+            buf.put(change, x: area.x + max(0, (area.width - DisplayWidth.of(change)) / 2), y: next, style: Style(role), maxX: area.maxX, safe: true)
+            next += 1
+        }
+        if next < area.maxY, !history.isEmpty {
+            sparkline(history, into: &buf, x: area.x, y: area.maxY - 1, width: area.width, glyphs: glyphs)
+        }
+    }
+
+    /// One row of rising blocks, the newest values that fit, scaled from zero (or the lowest
+    /// value when some are negative).
+    public static func sparkline(_ values: [Double?], into buf: inout CellBuffer, x: Int, y: Int, width: Int, glyphs: ChartGlyphs,
+                                 role: StyleRole = .series1) {
+        let shown = values.suffix(width)
+        let present = shown.compactMap { $0 }
+        guard let hi = present.max(), let lo0 = present.min() else { return }
+        let lo = min(0, lo0)
+        for (i, v) in shown.enumerated() {
+            guard let v else { continue }
+            let level = hi == lo ? (v == 0 ? 0 : 7) : Int(((v - lo) / (hi - lo) * 7).rounded())
+            buf.put(glyphs.rising[max(0, min(7, level))], x: x + i, y: y, style: Style(role), safe: true)
+        }
+    }
+
+    // MARK: histograms, heat maps, tables
+
+    static func histogram(_ values: [Double], unit: Ticks.Unit, into buf: inout CellBuffer, area: Rect, glyphs: ChartGlyphs) {
+        let finite = values.filter(\.isFinite)
+        guard let lo = finite.min(), let hi = finite.max() else {
+            buf.put("no data", x: area.x, y: area.y, style: Style(.dim), maxX: area.maxX, safe: true)
+            return
+        }
+        let scale = Ticks.nice(lo, hi == lo ? lo + 1 : hi, count: max(2, min(21, area.width / 4)))
+        let bins = max(1, Int(((scale.high - scale.low) / scale.step).rounded()))
+        var counts = [Double](repeating: 0, count: bins)
+        for v in finite { counts[min(bins - 1, max(0, Int((v - scale.low) / scale.step)))] += 1 }
+        // Drawn as bars over the bins, each labelled with its lower edge.
+        let plotHeight = max(1, area.height - 1)
+        let top = max(counts.max() ?? 1, 1)
+        let width = max(1, area.width / bins)
+        for (i, c) in counts.enumerated() {
+            let eighths = Int((c / top * Double(plotHeight * 8)).rounded())
+            for r in 0..<plotHeight {
+                let t = min(eighths, 8 * r + 8) - 8 * r
+                guard t > 0 else { break }
+                for dx in 0..<max(1, width - 1) where area.x + i * width + dx < area.maxX {
+                    buf.put(t >= 8 ? glyphs.full : glyphs.rising[t - 1], x: area.x + i * width + dx, y: area.y + plotHeight - 1 - r,
+                            style: Style(.series1), safe: true)
+                }
+            }
+        }
+        var nextFree = area.x
+        for i in 0..<bins {
+            let x = area.x + i * width
+            guard x >= nextFree, area.height >= 2 else { continue }
+            nextFree = buf.put(Ticks.label(scale.low + Double(i) * scale.step, unit: unit), x: x, y: area.maxY - 1, style: Style(.dim),
+                               maxX: area.maxX, safe: true) + 1
+        }
+    }
+
+    static func heatmap(times: [Int64], rows: [String], cells: [[Double]], into buf: inout CellBuffer, area: Rect, glyphs: ChartGlyphs) {
+        let labelWidth = min(rows.map { DisplayWidth.of(VisibleText.escape($0)) }.max() ?? 0, max(1, area.width / 4))
+        let plotWidth = area.width - labelWidth - 1
+        let top = max(cells.flatMap { $0 }.max() ?? 0, .leastNonzeroMagnitude)
+        let hasTimeRow = area.height > rows.count && times.count > 1
+        for (r, name) in rows.prefix(area.height - (hasTimeRow ? 1 : 0)).enumerated() {
+            buf.put(name, x: area.x, y: area.y + r, style: Style(.text), maxX: area.x + labelWidth)
+            let row = Array((cells[safe: r] ?? []).suffix(max(0, plotWidth)))
+            for (i, v) in row.enumerated() {
+                let level = v <= 0 ? 0 : max(1, Int((v / top * Double(glyphs.shades.count - 1)).rounded()))
+                // Each time spread over its share of the width.
+                for x in (i * plotWidth / row.count)..<((i + 1) * plotWidth / row.count) {
+                    buf.put(glyphs.shades[level], x: area.x + labelWidth + 1 + x, y: area.y + r, style: Style(.series(r)), safe: true)
+                }
+            }
+        }
+        if hasTimeRow, let t0 = times.suffix(max(1, plotWidth)).first, let t1 = times.last {
+            let y = area.y + min(rows.count, area.height - 1)
+            buf.put(Ticks.timeLabel(t0, span: t1 - t0), x: area.x + labelWidth + 1, y: y, style: Style(.dim), maxX: area.maxX, safe: true)
+            let end = Ticks.timeLabel(t1, span: t1 - t0)
+            buf.put(end, x: area.maxX - DisplayWidth.of(end), y: y, style: Style(.dim), safe: true)
+        }
+    }
+
+    static func table(_ r: ResultSet, into buf: inout CellBuffer, area: Rect) {
+        let cells = r.rows.prefix(max(0, area.height - 1)).map { $0.map(cellText) }
+        var widths = r.columns.map { DisplayWidth.of(VisibleText.escape($0)) }
+        for row in cells { for (i, c) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], DisplayWidth.of(VisibleText.escape(c))) } }
+        var x = area.x
+        for (i, name) in r.columns.enumerated() {
+            guard x < area.maxX else { break }
+            buf.put(name, x: x, y: area.y, style: Style(.accent, bold: true), maxX: area.maxX)
+            for (k, row) in cells.enumerated() {
+                let v = r.rows[k][i]
+                let text = row[i]
+                let numeric: Bool = { if case .int = v { return true }; if case .double = v { return true }; return false }()
+                let pad = numeric ? widths[i] - DisplayWidth.of(text) : 0
+                buf.put(text, x: x + pad, y: area.y + 1 + k, style: Style(v == .null ? .dim : .text), maxX: min(area.maxX, x + widths[i]))
+            }
+            x += widths[i] + 2
+        }
+    }
+
+    static func cellText(_ v: Value) -> String {
+        switch v {
+        case .null: "NULL"
+        case .timestamp(let ns): Timestamp.iso8601(ns)
+        case .double(let d): Value.format(d)
+        default: v.description
+        }
+    }
+}
+
+extension Array {
+    subscript(safe i: Int) -> Element? { indices.contains(i) ? self[i] : nil }
+}

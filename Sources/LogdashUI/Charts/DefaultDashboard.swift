@@ -1,0 +1,194 @@
+import LogdashEngine
+
+/// A pane of a dashboard: a chart of a query, or the live tail.
+public struct PaneSpec: Sendable, Equatable {
+    public var title: String
+    /// nil: the tail of the records.
+    public var sql: String?
+    /// A chart type (`ChartPicker.kinds`); nil picks one from the result's shape.
+    public var kind: String?
+    /// Its share of the row's width.
+    public var weight: Int
+
+    public init(title: String, sql: String?, kind: String? = nil, weight: Int = 1) {
+        self.title = title
+        self.sql = sql
+        self.kind = kind
+        self.weight = weight
+    }
+}
+
+/// Panes in rows; a row's `height` is fixed (cells) or, when nil, a share (`weight`) of what
+/// the fixed rows leave.
+public struct DashboardSpec: Sendable, Equatable {
+    public struct Row: Sendable, Equatable {
+        public var height: Int?
+        public var weight: Int
+        public var panes: [PaneSpec]
+
+        public init(height: Int? = nil, weight: Int = 1, panes: [PaneSpec]) {
+            self.height = height
+            self.weight = weight
+            self.panes = panes
+        }
+    }
+
+    public var rows: [Row]
+
+    public init(rows: [Row]) { self.rows = rows }
+
+    public var panes: [PaneSpec] { rows.flatMap(\.panes) }
+}
+
+/// The first screen logdash builds from the fields it finds, for the usual on-call questions:
+/// how much is coming in and how much of it is errors, what the busiest values are, how slow
+/// it is, and the newest records.
+public enum DefaultDashboard {
+    /// Fields worth a top-values pane, in order of use.
+    static let categorical = ["status", "path", "service", "host", "method", "user_agent", "agent", "app", "logger", "user"]
+    /// Names of latency-like fields.
+    static let latencyNames = ["latency_ms", "duration_ms", "response_time_ms", "elapsed_ms", "latency", "duration", "response_time", "request_time"]
+
+    /// `columns`: the logs table's columns and types; `span`: its first and last record time;
+    /// `width`: the screen's, to size time buckets about one a column.
+    public static func spec(columns: [(name: String, type: ColumnType)], span: (Int64, Int64)?, width: Int, height: Int) -> DashboardSpec {
+        let names = Set(columns.map { $0.name.lowercased() })
+        let numeric = Set(columns.filter { $0.type == .int || $0.type == .double }.map { $0.name.lowercased() })
+        let bucket = bucketWidth(span: span, columns: max(10, width - 14))
+        let t = "date_bin(INTERVAL '\(bucket / 1_000_000_000)' SECOND, ts)"
+        let per = "/" + Ticks.timeLabelOfStep(bucket)
+        let errors = "level IN ('error', 'critical', 'fatal')"
+        let latency = latencyNames.first { numeric.contains($0) }
+        var kpis = [
+            PaneSpec(title: "records" + per, sql: "SELECT \(t) t, count(*) records FROM logs GROUP BY 1 ORDER BY 1", kind: "kpi"),
+            PaneSpec(title: "errors" + per, sql: "SELECT \(t) t, count_if(\(errors)) errors FROM logs GROUP BY 1 ORDER BY 1", kind: "kpi"),
+        ]
+        if let latency {
+            kpis.append(PaneSpec(title: "p95 \(latency)" + per,
+                                 sql: "SELECT \(t) t, approx_percentile(\(latency), 0.95) \(latency) FROM logs GROUP BY 1 ORDER BY 1", kind: "kpi"))
+        }
+        if names.contains("host") {
+            kpis.append(PaneSpec(title: "hosts", sql: "SELECT count(DISTINCT host) FROM logs", kind: "kpi"))
+        }
+        let volume = PaneSpec(title: "records by level", sql: "SELECT \(t) t, coalesce(level, 'none') level, count(*) n FROM logs GROUP BY 1, 2 ORDER BY 1")
+        var details: [PaneSpec] = categorical.filter { names.contains($0) }.prefix(latency == nil ? 3 : 2).map { f in
+            PaneSpec(title: "top \(f)", sql: "SELECT \(quoted(f)), count(*) n FROM logs WHERE \(quoted(f)) IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10")
+        }
+        if let latency {
+            details.append(PaneSpec(
+                title: "\(latency) p50 · p95 · p99",
+                sql: "SELECT \(t) t, approx_percentile(\(latency), 0.5) p50, approx_percentile(\(latency), 0.95) p95, approx_percentile(\(latency), 0.99) p99 FROM logs GROUP BY 1 ORDER BY 1",
+                weight: 2))
+        } else {
+            details.append(PaneSpec(title: "error rate %", sql: "SELECT \(t) t, 100.0 * count_if(\(errors)) / count(*) error_pct FROM logs GROUP BY 1 ORDER BY 1",
+                                    kind: "area", weight: 2))
+        }
+        var rows: [DashboardSpec.Row] = []
+        if height >= 24 { rows.append(.init(height: 5, panes: kpis)) }
+        rows.append(.init(weight: 3, panes: [volume]))
+        if height >= 16 { rows.append(.init(weight: 3, panes: details)) }
+        rows.append(.init(weight: 3, panes: [PaneSpec(title: "newest records", sql: nil)]))
+        return DashboardSpec(rows: rows)
+    }
+
+    static func quoted(_ name: String) -> String { name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } ? name : "\"\(name)\"" }
+
+    /// A bucket width from the time steps, giving at most about `columns` buckets over the span.
+    static func bucketWidth(span: (Int64, Int64)?, columns: Int) -> Int64 {
+        guard let (a, b) = span, b > a else { return 60_000_000_000 }
+        return Ticks.timeSteps.first { (b - a) / $0 < Int64(columns) } ?? Ticks.timeSteps.last!
+    }
+}
+
+extension Ticks {
+    /// `1s`, `5m`, `1h`, `1d`: a bucket width as people write it.
+    public static func timeLabelOfStep(_ ns: Int64) -> String {
+        let s = ns / 1_000_000_000
+        if s % 86400 == 0 { return "\(s / 86400)d" }
+        if s % 3600 == 0 { return "\(s / 3600)h" }
+        if s % 60 == 0 { return "\(s / 60)m" }
+        return "\(s)s"
+    }
+}
+
+/// Draws a dashboard: each pane in a box with its title, its chart (or its error) inside.
+public enum DashboardRender {
+    public enum Content: Sendable {
+        case chart(Chart)
+        case tail([TailRow])
+        case failure(String)
+    }
+
+    /// The rectangle of each pane, in the spec's order.
+    public static func layout(_ spec: DashboardSpec, width: Int, height: Int) -> [Rect] {
+        let fixed = spec.rows.reduce(0) { $0 + ($1.height ?? 0) }
+        let weights = spec.rows.reduce(0) { $0 + ($1.height == nil ? $1.weight : 0) }
+        let flexible = max(0, height - fixed)
+        var out: [Rect] = []
+        var y = 0, givenFlexible = 0, seenWeight = 0
+        for row in spec.rows {
+            let h: Int
+            if let fixedHeight = row.height {
+                h = fixedHeight
+            } else {
+                // Shares by cumulative rounding, so the rows fill the height exactly.
+                seenWeight += row.weight
+                let upTo = weights == 0 ? 0 : flexible * seenWeight / weights
+                h = upTo - givenFlexible
+                givenFlexible = upTo
+            }
+            let total = row.panes.reduce(0) { $0 + max(1, $1.weight) }
+            var x = 0, seen = 0
+            for pane in row.panes {
+                seen += max(1, pane.weight)
+                let right = width * seen / max(1, total)
+                out.append(Rect(x: x, y: y, width: right - x, height: h))
+                x = right
+            }
+            y += h
+        }
+        return out
+    }
+
+    public static func render(_ spec: DashboardSpec, contents: [Content], width: Int, height: Int, glyphs: ChartGlyphs = .unicode,
+                              clock: Int64? = nil) -> CellBuffer {
+        var buf = CellBuffer(width: width, height: height)
+        for (k, (pane, rect)) in zip(spec.panes, layout(spec, width: width, height: height)).enumerated() {
+            box(pane.title, rect, into: &buf, glyphs: glyphs)
+            let inner = rect.inset(1)
+            guard inner.width > 0, inner.height > 0 else { continue }
+            switch contents[safe: k] ?? .failure("no data") {
+            case .chart(let chart):
+                ChartView.render(chart, into: &buf, area: inner, glyphs: glyphs)
+            case .tail(let rows):
+                var tail = CellBuffer(width: inner.width, height: inner.height)
+                TailView.render(rows, into: &tail, top: 0, height: inner.height)
+                for y in 0..<inner.height { for x in 0..<inner.width { buf[inner.x + x, inner.y + y] = tail[x, y] } }
+            case .failure(let why):
+                buf.put(why, x: inner.x, y: inner.y, style: Style(.error), maxX: inner.maxX)
+            }
+        }
+        return buf
+    }
+
+    /// A frame with the title in its top edge.
+    static func box(_ title: String, _ r: Rect, into buf: inout CellBuffer, glyphs: ChartGlyphs, focused: Bool = false) {
+        guard r.width >= 2, r.height >= 2 else { return }
+        let style = Style(focused ? .borderFocused : .border)
+        let (h, v) = glyphs.ascii ? ("-", "|") : ("─", "│")
+        let corners = glyphs.ascii ? ["+", "+", "+", "+"] : ["┌", "┐", "└", "┘"]
+        for x in (r.x + 1)..<(r.maxX - 1) {
+            buf.put(h, x: x, y: r.y, style: style, safe: true)
+            buf.put(h, x: x, y: r.maxY - 1, style: style, safe: true)
+        }
+        for y in (r.y + 1)..<(r.maxY - 1) {
+            buf.put(v, x: r.x, y: y, style: style, safe: true)
+            buf.put(v, x: r.maxX - 1, y: y, style: style, safe: true)
+        }
+        buf.put(corners[0], x: r.x, y: r.y, style: style, safe: true)
+        buf.put(corners[1], x: r.maxX - 1, y: r.y, style: style, safe: true)
+        buf.put(corners[2], x: r.x, y: r.maxY - 1, style: style, safe: true)
+        buf.put(corners[3], x: r.maxX - 1, y: r.maxY - 1, style: style, safe: true)
+        if r.width > 4 { buf.put(" " + title + " ", x: r.x + 1, y: r.y, style: Style(.accent), maxX: r.maxX - 1) }
+    }
+}

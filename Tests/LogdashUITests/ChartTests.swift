@@ -1,0 +1,224 @@
+import Foundation
+import Testing
+@testable import LogdashEngine
+@testable import LogdashUI
+
+/// Charts drawn into cell buffers, compared with golden files in `charts/` beside this file
+/// (`LOGDASH_UPDATE_GOLDEN=1 swift test --filter ChartSnapshotTests` rewrites them; read the
+/// diff before committing).
+@Suite struct ChartSnapshotTests {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("charts")
+    static let t0 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0)
+    static func minutes(_ n: Int) -> [Int64] { (0..<n).map { t0 + Int64($0) * 60_000_000_000 } }
+
+    struct Case: Sendable {
+        var name: String
+        var chart: Chart
+        var width: Int
+        var height: Int
+        var ascii = false
+    }
+
+    static func wave(_ n: Int, base: Double, amplitude: Double, period: Double) -> [Double?] {
+        (0..<n).map { i -> Double? in base + amplitude * sin(Double(i) / period) }
+    }
+
+    static let cases: [Case] = {
+        var c: [Case] = []
+        let twoSeries: [Series] = [Series(name: "p50", values: wave(30, base: 20, amplitude: 10, period: 4)),
+                                   Series(name: "p99", values: wave(30, base: 120, amplitude: 60, period: 3))]
+        c.append(Case(name: "line-two-series", chart: .line(times: minutes(30), series: twoSeries, unit: .milliseconds, area: false), width: 60, height: 14))
+        let gaps: [Double?] = [1, 2, 3, nil, nil, 5, .nan, 4, 3, 2, 2, 1]
+        c.append(Case(name: "line-gaps-and-nan", chart: .line(times: minutes(12), series: [Series(name: "v", values: gaps)], unit: .plain, area: false),
+                      width: 40, height: 10))
+        let negatives: [Double?] = [-5, -3, 0, 2, 4, 1, -1, -4, -2, 3]
+        c.append(Case(name: "line-negatives", chart: .line(times: minutes(10), series: [Series(name: "delta", values: negatives)], unit: .plain, area: false),
+                      width: 40, height: 10))
+        c.append(Case(name: "line-one-point", chart: .line(times: minutes(1), series: [Series(name: "v", values: [42])], unit: .plain, area: false),
+                      width: 30, height: 8))
+        let zeros: [Double?] = Array(repeating: 0, count: 8)
+        c.append(Case(name: "line-all-zeros", chart: .line(times: minutes(8), series: [Series(name: "v", values: zeros)], unit: .plain, area: false),
+                      width: 30, height: 8))
+        let huge: [Double?] = [1, 10, 1e3, 1e6, 1e9, 5e9]
+        c.append(Case(name: "area-huge-range", chart: .line(times: minutes(6), series: [Series(name: "bytes", values: huge)], unit: .bytes, area: true),
+                      width: 40, height: 10))
+        let rising: [Double?] = [1, 3, 2, 5, 4, 6, 5, 8, 7, 9]
+        c.append(Case(name: "line-ascii", chart: .line(times: minutes(10), series: [Series(name: "v", values: rising)], unit: .plain, area: false),
+                      width: 30, height: 8, ascii: true))
+        let info: [Double?] = [50, 52, 48, 55, 60, 58, 62, 70, 65, 61, 59, 57]
+        let errors: [Double?] = [2, 1, 3, 2, 8, 25, 30, 12, 4, 3, 2, 2]
+        c.append(Case(name: "bars-stacked", chart: .bars(times: minutes(12), series: [Series(name: "info", values: info), Series(name: "error", values: errors)],
+                                                       unit: .plain), width: 50, height: 12))
+        let few: [Double?] = [1, 4, 2, 8, 5, 3]
+        c.append(Case(name: "bars-ascii", chart: .bars(times: minutes(6), series: [Series(name: "n", values: few)], unit: .plain), width: 30, height: 8, ascii: true))
+        let paths = [Bar("/api/cart", 1200), Bar("/api/search", 640), Bar("/health", 90), Bar("/", 1), Bar("/zero", 0)]
+        c.append(Case(name: "hbars", chart: .hbars(paths, unit: .plain), width: 40, height: 5))
+        c.append(Case(name: "hbars-one-column", chart: .hbars([Bar("a", 3), Bar("b", 1)], unit: .plain), width: 1, height: 2))
+        let history: [Double?] = [900, 950, 1000, 1100, 1000, 1234]
+        c.append(Case(name: "kpi", chart: .kpi(value: 1234, previous: 1000, history: history, unit: .plain), width: 20, height: 3))
+        c.append(Case(name: "kpi-latency-down", chart: .kpi(value: 850, previous: 1700, history: [1700, 850], unit: .milliseconds), width: 24, height: 3, ascii: true))
+        c.append(Case(name: "proportion", chart: .proportion([Bar("2xx", 900), Bar("4xx", 80), Bar("5xx", 20)]), width: 30, height: 4))
+        c.append(Case(name: "proportion-empty", chart: .proportion([]), width: 30, height: 2))
+        let latencies: [Double] = (0..<200).map { (i: Int) -> Double in
+            let base = Double((i * 37) % 100)
+            return i % 3 == 0 ? base + 150 : base
+        }
+        c.append(Case(name: "histogram", chart: .histogram(values: latencies, unit: .milliseconds), width: 48, height: 8))
+        let cells: [[Double]] = [[9, 8, 9, 9, 7, 9, 8, 9], [1, 1, 2, 1, 3, 1, 1, 1], [0, 0, 0, 4, 9, 2, 0, 0]]
+        c.append(Case(name: "heatmap", chart: .heatmap(times: minutes(8), rows: ["info", "warn", "error"], cells: cells), width: 40, height: 4))
+        let table = ResultSet(columns: ["path", "n", "p99"], rows: [[.string("/api"), .int(12), .double(1.5)], [.null, .int(3), .null]])
+        c.append(Case(name: "table", chart: .table(table), width: 30, height: 3))
+        return c
+    }()
+
+    @Test(arguments: cases.map(\.name))
+    func chartMatchesItsGoldenFile(_ name: String) throws {
+        let c = Self.cases.first { $0.name == name }!
+        var buf = CellBuffer(width: c.width, height: c.height)
+        ChartView.render(c.chart, into: &buf, area: Rect(x: 0, y: 0, width: c.width, height: c.height), glyphs: c.ascii ? .plain : .unicode)
+        let got = buf.lines.joined(separator: "\n") + "\n"
+        let file = Self.directory.appendingPathComponent(name + ".txt")
+        if ProcessInfo.processInfo.environment["LOGDASH_UPDATE_GOLDEN"] == "1" {
+            try FileManager.default.createDirectory(at: Self.directory, withIntermediateDirectories: true)
+            try got.write(to: file, atomically: true, encoding: .utf8)
+        }
+        let want = try String(contentsOf: file, encoding: .utf8)
+        #expect(got == want, "\(name):\n\(got)")
+        if c.ascii { #expect(got.unicodeScalars.allSatisfy { $0.isASCII }, "\(name) must be ASCII only") }
+        // Whatever the data, nothing is drawn outside the area and no cell is a control character.
+        #expect(!buf.cells.contains { $0.text.unicodeScalars.contains { $0.value < 0x20 } })
+    }
+
+    @Test func seriesTakeTheThemesSeriesColoursInOrder() {
+        var buf = CellBuffer(width: 30, height: 8)
+        let chart = Chart.bars(times: Self.minutes(3), series: [Series(name: "a", values: [1, 1, 1]), Series(name: "b", values: [1, 1, 1])], unit: .plain)
+        ChartView.render(chart, into: &buf, area: Rect(x: 0, y: 0, width: 30, height: 8))
+        let roles = Set(buf.cells.filter { $0.text == "█" }.map(\.style.role))
+        #expect(roles == [.series1, .series2])
+        #expect(buf[0, 0].text == "■" && buf[0, 0].style.role == .series1)  // the legend
+    }
+
+    @Test func aChartDrawsOnlyInsideItsArea() {
+        var buf = CellBuffer(width: 50, height: 20)
+        let area = Rect(x: 10, y: 5, width: 20, height: 8)
+        for c in Self.cases {
+            let chart = c.chart
+            buf = CellBuffer(width: 50, height: 20)
+            ChartView.render(chart, into: &buf, area: area, glyphs: c.ascii ? .plain : .unicode)
+            for y in 0..<20 {
+                for x in 0..<50 where !(area.x..<area.maxX).contains(x) || !(area.y..<area.maxY).contains(y) {
+                    #expect(buf[x, y] == .blank, "\(chart.kindName) drew at \(x),\(y)")
+                }
+            }
+        }
+    }
+}
+
+@Suite struct TickTests {
+    @Test func numericTicksAreOneTwoFiveSteps() {
+        #expect(Ticks.nice(0, 97, count: 6).ticks == [0, 20, 40, 60, 80, 100])
+        #expect(Ticks.nice(0, 1, count: 3).ticks == [0, 0.5, 1])
+        #expect(Ticks.nice(-7, 12, count: 5).ticks == [-10, 0, 10, 20])
+        #expect(Ticks.nice(3, 3, count: 5).ticks.first == 0)  // one value: from zero
+        #expect(Ticks.nice(0, 0, count: 5).ticks == [0, 1])
+        #expect(Ticks.nice(0, 4.2e9, count: 5).step == 2e9)
+        for (lo, hi) in [(0.0, 1e-3), (1.0, 1e12), (-5.0, -1.0), (0.1, 0.7)] {
+            let s = Ticks.nice(lo, hi, count: 6)
+            #expect(s.low <= lo && s.high >= hi && s.ticks.count <= 6, "\(lo) \(hi)")
+            let m = s.step / pow(10, log10(s.step).rounded(.down))
+            #expect([1, 2, 5].contains { abs($0 - m) < 1e-9 }, "step \(s.step)")
+        }
+    }
+
+    @Test func timeTicksFallOnWholeUnitsAndLabelsFitTheSpan() {
+        let t0 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 3, second: 17)
+        let ticks = Ticks.time(t0, t0 + 3_600_000_000_000, count: 7)
+        #expect(ticks.count <= 7 && ticks.allSatisfy { $0 % 600_000_000_000 == 0 })
+        #expect(Ticks.timeLabel(t0, span: 60_000_000_000) == "14:03:17")
+        #expect(Ticks.timeLabel(t0, span: 3_600_000_000_000) == "14:03")
+        #expect(Ticks.timeLabel(t0, span: 7 * 86_400_000_000_000) == "11-27")
+        #expect(Ticks.timeLabelOfStep(900_000_000_000) == "15m")
+    }
+
+    @Test func labelsCarryUnits() {
+        #expect(Ticks.label(950) == "950")
+        #expect(Ticks.label(12_500) == "12.5k")
+        #expect(Ticks.label(3_400_000) == "3.4M")
+        #expect(Ticks.label(0.25) == "0.25")
+        #expect(Ticks.label(850, unit: .milliseconds) == "850ms")
+        #expect(Ticks.label(1500, unit: .milliseconds) == "1.5s")
+        #expect(Ticks.label(1536, unit: .bytes) == "1.5KB")
+        #expect(Ticks.label(5e9, unit: .bytes) == "4.7GB")
+        #expect(Ticks.label(-2000) == "-2000")
+        #expect(Ticks.label(.nan) == "NaN")
+        #expect(Ticks.Unit.guess("latency_ms") == .milliseconds)
+        #expect(Ticks.Unit.guess("bytes") == .bytes)
+        #expect(Ticks.Unit.guess("error_pct") == .percent)
+    }
+}
+
+@Suite struct ChartPickerTests {
+    static let t = Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0)
+
+    @Test func theShapeOfAResultPicksTheChart() throws {
+        let one = ResultSet(columns: ["count"], rows: [[.int(5)]])
+        #expect(try ChartPicker.chart(for: one).kindName == "kpi")
+        let series = ResultSet(columns: ["m", "n", "p99"], rows: [[.timestamp(Self.t + 60), .int(2), .double(3)], [.timestamp(Self.t), .int(1), .null]])
+        guard case .line(let times, let s, _, false) = try ChartPicker.chart(for: series) else { Issue.record("not a line"); return }
+        #expect(times == [Self.t, Self.t + 60])  // sorted by time
+        #expect(s.map(\.name) == ["n", "p99"] && s[1].values == [nil, 3])
+        let stacked = ResultSet(columns: ["m", "level", "n"], rows: [
+            [.timestamp(Self.t), .string("info"), .int(5)], [.timestamp(Self.t), .string("error"), .int(1)], [.timestamp(Self.t + 60), .string("info"), .int(7)],
+        ])
+        guard case .bars(let bt, let bs, _) = try ChartPicker.chart(for: stacked) else { Issue.record("not bars"); return }
+        #expect(bt == [Self.t, Self.t + 60] && bs.map(\.name) == ["info", "error"] && bs[1].values == [1, nil])
+        let top = ResultSet(columns: ["path", "n"], rows: [[.string("/a"), .int(9)], [.null, .int(2)]])
+        #expect(try ChartPicker.chart(for: top) == .hbars([Bar("/a", 9), Bar("NULL", 2)], unit: .plain))
+        let statuses = ResultSet(columns: ["status", "n"], rows: [[.int(200), .int(9)], [.int(500), .int(2)]])
+        #expect(try ChartPicker.chart(for: statuses).kindName == "hbars")
+        #expect(try ChartPicker.chart(for: ResultSet(columns: ["latency_ms"], rows: [[.double(1)], [.double(2)]])).kindName == "histogram")
+        #expect(try ChartPicker.chart(for: ResultSet(columns: ["a", "b", "c"], rows: [[.string("x"), .string("y"), .string("z")]])).kindName == "table")
+        #expect(try ChartPicker.chart(for: ResultSet(columns: ["n"], rows: [])).kindName == "table")
+    }
+
+    @Test func manyCategoriesBecomeTheTopSevenAndOther() throws {
+        let rows: [[Value]] = (0..<12).map { [.timestamp(Self.t), .string("c\($0)"), .int(Int64(100 - $0))] }
+        guard case .bars(_, let s, _) = try ChartPicker.chart(for: ResultSet(columns: ["t", "c", "n"], rows: rows)) else { Issue.record("not bars"); return }
+        #expect(s.map(\.name) == ["c0", "c1", "c2", "c3", "c4", "c5", "c6", "other"])
+        #expect(s.last?.values == [Double((7..<12).map { 100 - $0 }.reduce(0, +))])
+    }
+
+    @Test func theUserCanSwitchTypeWhenTheDataFits() throws {
+        let top = ResultSet(columns: ["path", "n"], rows: [[.string("/a"), .int(9)]])
+        #expect(try ChartPicker.chart(for: top, kind: "proportion").kindName == "proportion")
+        #expect(try ChartPicker.chart(for: top, kind: "table").kindName == "table")
+        #expect(throws: ChartPicker.Mismatch.self) { _ = try ChartPicker.chart(for: top, kind: "line") }
+        let series = ResultSet(columns: ["m", "n"], rows: [[.timestamp(Self.t), .int(2)], [.timestamp(Self.t + 60), .int(3)]])
+        #expect(try ChartPicker.chart(for: series, kind: "kpi") == .kpi(value: 3, previous: 2, history: [2, 3], unit: .plain))
+        #expect(try ChartPicker.chart(for: series, kind: "area").kindName == "area")
+        #expect(try ChartPicker.chart(for: series, kind: "bars").kindName == "bars")
+    }
+}
+
+@Suite struct DefaultDashboardTests {
+    @Test func theDefaultDashboardUsesTheFieldsThereAre() {
+        let web = DefaultDashboard.spec(columns: [("ts", .timestamp), ("level", .string), ("host", .string), ("status", .int), ("path", .string),
+                                                  ("latency_ms", .double)],
+                                        span: (0, 86_400_000_000_000), width: 120, height: 40)
+        let titles = web.panes.map(\.title)
+        #expect(titles == ["records/15m", "errors/15m", "p95 latency_ms/15m", "hosts", "records by level", "top status", "top path",
+                           "latency_ms p50 · p95 · p99", "newest records"])
+        let plain = DefaultDashboard.spec(columns: [("ts", .timestamp), ("level", .string), ("message", .string)], span: nil, width: 80, height: 24)
+        #expect(plain.panes.map(\.title) == ["records/1m", "errors/1m", "records by level", "error rate %", "newest records"])
+        let small = DefaultDashboard.spec(columns: [("ts", .timestamp), ("level", .string)], span: nil, width: 40, height: 12)
+        #expect(small.panes.map(\.title) == ["records by level", "newest records"])
+    }
+
+    @Test func panesTileTheScreenExactly() {
+        let spec = DefaultDashboard.spec(columns: [("ts", .timestamp), ("status", .int), ("path", .string), ("host", .string)],
+                                         span: nil, width: 101, height: 37)
+        let rects = DashboardRender.layout(spec, width: 101, height: 37)
+        #expect(rects.reduce(0) { $0 + $1.width * $1.height } == 101 * 37)
+        #expect(rects.allSatisfy { $0.x >= 0 && $0.maxX <= 101 && $0.y >= 0 && $0.maxY <= 37 })
+    }
+}
