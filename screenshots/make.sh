@@ -23,7 +23,26 @@ shot() {  # $1: name
     rm "$out/$1.txt"
     echo "screenshots: $out/$1.png"
 }
-t -f /dev/null new-session -d -s shots -x 110 -y 30 "env TERM=xterm-256color LANG=C.UTF-8 $bin 'demo://?lines=20000'"
+t -f /dev/null new-session -d -s shots -x 120 -y 40 "env TERM=xterm-256color LANG=C.UTF-8 $bin 'demo://?lines=20000'"
+wait_for "20000 rec"
+wait_for "top status"
+shot dashboard
+for _ in $(seq 1 12); do  # Tab to the top statuses, then the 502s
+    t send-keys -t shots Tab; sleep 0.3
+    t capture-pane -p -t shots | grep -qF "top status ›" && break
+done
+for _ in $(seq 1 6); do t send-keys -t shots j; done
+wait_for "top status › 502"
+t send-keys -t shots Enter
+wait_for "filter: status = 502"
+shot drill-down
+t kill-session -t shots
+t -f /dev/null new-session -d -s shots -x 80 -y 24 "env TERM=xterm-256color LANG=C.UTF-8 $bin --theme light 'demo://?lines=20000'"
+wait_for "20000 rec"
+wait_for "newest records"
+shot dashboard-80x24-light
+t kill-session -t shots
+t -f /dev/null new-session -d -s shots -x 110 -y 30 "env TERM=xterm-256color LANG=C.UTF-8 $bin --tail 'demo://?lines=20000'"
 wait_for "20000 rec"
 shot tail
 t send-keys -t shots f

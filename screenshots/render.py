@@ -87,6 +87,19 @@ def parse(text):
     return rows
 
 
+# Braille cells as their dots (the monospace font has no braille): bit → (column, row).
+DOTS = [(0, 0), (0, 1), (0, 2), (1, 0), (1, 1), (1, 2), (0, 3), (1, 3)]
+
+
+def braille(d, px, py, cw, ch, bits, fill):
+    r = max(1, cw // 5)
+    for bit, (cx, cy) in enumerate(DOTS):
+        if bits & (1 << bit):
+            x = px + cw * (1 + 2 * cx) // 4
+            y = py + ch * (1 + 2 * cy) // 8
+            d.ellipse([x - r, y - r, x + r, y + r], fill=fill)
+
+
 def main():
     text = open(sys.argv[1], encoding="utf-8", errors="replace").read()
     rows = parse(text)
@@ -102,7 +115,9 @@ def main():
             px, py = 8 + x * cw, 8 + y * ch
             if b != BG:
                 d.rectangle([px, py, px + cw, py + ch], fill=b)
-            if c != " ":
+            if 0x2800 < ord(c) <= 0x28FF:
+                braille(d, px, py, cw, ch, ord(c) - 0x2800, f)
+            elif c != " ":
                 d.text((px, py), c, fill=f, font=bold if bo else font)
     img.save(sys.argv[2])
 

@@ -64,6 +64,9 @@ public final class Screen {
         idlok(w, true)
         curs_set(0)
         wtimeout(w, 100)
+        // A lone Esc (drop a filter, close a bar) acts after 25 ms, not ncurses' default second
+        // of waiting for the rest of an escape sequence (what vim and tmux use too).
+        set_escdelay(25)
         let wantColor = !noColor && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
         let colors = wantColor && has_colors()
         if colors {
@@ -151,6 +154,7 @@ public final class Screen {
             case KEY_END: return .key(.end)
             case KEY_ENTER: return .key(.enter)
             case KEY_BACKSPACE: return .key(.backspace)
+            case KEY_BTAB: return .key(.backTab)
             case KEY_RESIZE:
                 last = nil
                 let (width, height) = size
@@ -164,6 +168,7 @@ public final class Screen {
         case 27: return .key(.escape)
         case 10, 13: return .key(.enter)
         case 8, 127: return .key(.backspace)
+        case 9: return .key(.tab)
         default:
             guard let u = Unicode.Scalar(UInt32(ch)), ch >= 32 else { return nil }
             return .key(.char(Character(u)))

@@ -39,7 +39,7 @@ public struct StatusInfo: Sendable, Equatable {
 /// A key, as the terminal backend reports it.
 public enum Key: Sendable, Equatable {
     case char(Character)
-    case up, down, left, right, pageUp, pageDown, home, end, enter, escape, backspace
+    case up, down, left, right, pageUp, pageDown, home, end, enter, escape, backspace, tab, backTab
 }
 
 /// Everything the dashboard shows; changed only by `update`.
@@ -172,8 +172,54 @@ public struct AppState: Sendable, Equatable {
         self.height = height
     }
 
+    /// The dashboard's panes, when there is one (nil: the tail alone).
+    public var board: Board?
+    /// Charts drawn with ASCII glyphs (the terminal cannot show UTF-8, or `--ascii`).
+    public var ascii = false
+    /// The focused pane fills the screen (`z`); the tail pane zoomed is the tail alone.
+    public var zoomed = false
+
+    /// Panes of charts and the tail; one has the focus (Tab), and in a chart one bar or time
+    /// bucket is picked (arrows) for Enter to drill into.
+    public struct Board: Sendable, Equatable {
+        public var spec: DashboardSpec
+        /// Each pane's latest chart (nil until its query answers).
+        public var contents: [DashboardRender.Content?]
+        public var focus = 0
+        public var pick = 0
+
+        public init(spec: DashboardSpec, focus: Int? = nil) {
+            self.spec = spec
+            contents = Array(repeating: nil, count: spec.panes.count)
+            self.focus = focus ?? spec.panes.firstIndex { $0.sql == nil } ?? 0
+        }
+
+        public var tailPane: Int? { spec.panes.firstIndex { $0.sql == nil } }
+        public var focusedChart: Chart? {
+            if case .chart(let c)?? = contents[safe: focus] { return c }
+            return nil
+        }
+    }
+
+    /// Whether the tail has the whole screen: no board, or the tail pane zoomed.
+    public var tailAlone: Bool {
+        guard let b = board else { return true }
+        return zoomed && b.focus == b.tailPane
+    }
+
+    /// The screen area of each pane (the rows above the status bar).
+    public var paneRects: [Rect] {
+        guard let b = board else { return [] }
+        let rects = DashboardRender.layout(b.spec, width: width, height: max(0, height - 1))
+        if zoomed { return rects.indices.map { $0 == b.focus ? Rect(x: 0, y: 0, width: width, height: max(0, height - 1)) : Rect(x: 0, y: 0, width: 0, height: 0) } }
+        return rects
+    }
+
     /// Rows of the screen the tail may use.
-    public var tailHeight: Int { max(0, height - 1 - (barOpen ? 1 : 0) - (notice != nil ? 1 : 0)) }
+    public var tailHeight: Int {
+        if !tailAlone, let t = board?.tailPane, let r = paneRects[safe: t] { return max(0, r.height - 2) }
+        return max(0, height - 1 - (barOpen ? 1 : 0) - (notice != nil ? 1 : 0))
+    }
 
     /// Whether one of the input bars (filter, search, command) is open.
     public var barOpen: Bool { input != nil || command != nil || searchInput != nil }
@@ -187,6 +233,9 @@ public enum AppEvent: Sendable, Equatable {
     /// record in place (nil: the view's own offset was used).
     case data(rows: [TailRow], matching: Int, status: StatusInfo, offset: Int? = nil)
     case filterRejected(String)
+    /// The dashboard's panes (built from the fields the store has), or a fresh chart for one.
+    case board(DashboardSpec)
+    case pane(Int, DashboardRender.Content)
     /// The fields of the record asked for with Enter.
     case detail([AppState.Field])
 }
@@ -237,6 +286,23 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
     case .detail(let fields):
         s.detail = fields
         return []
+    case .board(let spec):
+        // The same panes keep their charts and focus; new ones start empty.
+        if s.board?.spec == spec { return [] }
+        let old = s.board
+        var b = AppState.Board(spec: spec)
+        if let old {
+            for (k, pane) in spec.panes.enumerated() {
+                if let j = old.spec.panes.firstIndex(of: pane) { b.contents[k] = old.contents[j] }
+            }
+            if let focused = old.spec.panes[safe: old.focus], let k = spec.panes.firstIndex(of: focused) { b.focus = k; b.pick = old.pick }
+        }
+        s.board = b
+        return [.reload]
+    case .pane(let k, let content):
+        guard s.board?.contents.indices.contains(k) == true else { return [] }
+        s.board!.contents[k] = content
+        return []
     case .filterRejected(let why):
         // The program restores the last good filters; the bar reopens for the text to be fixed.
         s.notice = why
@@ -255,6 +321,7 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
             s.detail = nil  // any key closes the detail
             return []
         }
+        if let effects = boardKey(&s, k) { return effects }
         switch k {
         case .char("?"):
             s.showHelp = true
@@ -359,6 +426,60 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
         default:
             return []
         }
+    }
+}
+
+/// Keys of the dashboard's panes: Tab and Shift-Tab move the focus, `z` zooms the focused
+/// pane; in a chart, arrows pick a bar (or a time bucket) and Enter drills into it — its value
+/// becomes a filter of every pane, its time the time range. nil: a key for the tail.
+private func boardKey(_ s: inout AppState, _ k: Key) -> [Effect]? {
+    guard var b = s.board else { return nil }
+    defer { s.board = b }
+    switch k {
+    case .tab, .backTab:
+        let n = b.spec.panes.count
+        b.focus = (b.focus + (k == .tab ? 1 : n - 1)) % max(1, n)
+        b.pick = 0
+        return [.reload]  // the tail's height may change
+    case .char("z"):
+        s.zoomed.toggle()
+        return [.reload]
+    default:
+        break
+    }
+    guard b.focus != b.tailPane, let chart = b.focusedChart else { return nil }
+    let pane = b.spec.panes[b.focus]
+    switch (k, chart) {
+    case (.up, .hbars), (.char("k"), .hbars), (.up, .proportion), (.char("k"), .proportion):
+        b.pick = max(0, b.pick - 1)
+        return []
+    case (.down, .hbars(let bars, _)), (.char("j"), .hbars(let bars, _)), (.down, .proportion(let bars)), (.char("j"), .proportion(let bars)):
+        b.pick = min(max(0, bars.count - 1), b.pick + 1)
+        return []
+    case (.left, _), (.char("h"), _), (.right, _), (.char("l"), _):
+        let n = ChartPicks.count(chart)
+        guard n > 0 else { return [] }
+        let step = (k == .left || k == .char("h")) ? -1 : 1
+        b.pick = min(n - 1, max(0, (b.pick == 0 && step < 0 ? n : b.pick) + step))
+        return []
+    case (.enter, _):
+        guard let drill = ChartPicks.drill(chart, pick: b.pick, field: pane.field) else {
+            s.notice = "nothing to drill into here"
+            return []
+        }
+        switch drill {
+        case .filter(let expr):
+            s.filters.append(expr)
+            s.history.append(expr)
+        case .time(let from, let to, let label):
+            s.customTime = .init(label: label, sql: "ts >= TIMESTAMP '\(Timestamp.iso8601(from))' AND ts < TIMESTAMP '\(Timestamp.iso8601(to))'")
+            s.timeRange = .all
+        }
+        s.scroll = 0
+        b.pick = 0
+        return [.reload]
+    default:
+        return nil
     }
 }
 
@@ -521,9 +642,18 @@ public enum DashboardView {
     public static func render(_ s: AppState) -> CellBuffer {
         var buf = CellBuffer(width: s.width, height: s.height)
         guard s.width > 0, s.height > 0 else { return buf }
-        TailView.render(s.rows, into: &buf, top: 0, height: s.tailHeight,
-                        options: .init(wrap: s.wrap, hscroll: s.hscroll, relativeTo: s.relativeTime ? s.status.clock : nil,
-                                       highlight: s.search, marks: s.marks, selected: s.follow ? nil : s.cursor))
+        let options = TailView.Options(wrap: s.wrap, hscroll: s.hscroll, relativeTo: s.relativeTime ? s.status.clock : nil,
+                                       highlight: s.search, marks: s.marks, selected: s.follow ? nil : s.cursor)
+        if let b = s.board, !s.tailAlone {
+            DashboardRender.draw(b.spec, contents: b.contents, rects: s.paneRects, into: &buf, glyphs: s.ascii ? .plain : .unicode,
+                                 focus: b.focus, pick: b.pick) { buf, inner in
+                var tail = CellBuffer(width: inner.width, height: inner.height)
+                TailView.render(s.rows, into: &tail, top: 0, height: inner.height, options: options)
+                DashboardRender.blit(tail, into: &buf, at: inner)
+            }
+        } else {
+            TailView.render(s.rows, into: &buf, top: 0, height: s.tailHeight, options: options)
+        }
         // Above the status bar: the filter bar, and above it a notice (why a filter was rejected).
         if let (label, text) = s.input.map({ ("filter: ", $0) }) ?? s.command.map({ (":", $0) }) ?? s.searchInput.map({ ("/", $0) }) {
             let y = s.height - 2
@@ -562,6 +692,10 @@ public enum DetailView {
 public enum HelpView {
     public static let bindings: [(String, String)] = [
         ("q  Ctrl-C", "quit"),
+        ("Tab  Shift-Tab", "focus the next / previous pane"),
+        ("z", "zoom the focused pane to the full screen, and back"),
+        ("↑ ↓ ← →  (chart)", "pick a bar or a time bucket"),
+        ("Enter  (chart)", "drill in: the bar's value as a filter, the bucket as the time range"),
         ("f", "filter: a SQL WHERE expression, or words"),
         ("/  n  N", "search (highlighted); next older / newer match"),
         ("Enter  Esc", "apply / close the filter bar"),
@@ -587,9 +721,16 @@ public enum HelpView {
     public static func render(into buf: inout CellBuffer, height: Int) {
         for y in 0..<min(height, buf.height) { buf.fill(y: y, style: Style(.text)) }
         buf.put("logdash — keys", x: 1, y: 0, style: Style(.accent, bold: true), safe: true)
-        for (i, (keys, what)) in bindings.enumerated() where i + 2 < height {
-            let x = buf.put(keys, x: 2, y: i + 2, style: Style(.accent), safe: true)
-            buf.put(what, x: max(x + 2, 22), y: i + 2, style: Style(.text), safe: true)
+        // One column, or two side by side when the screen is too short for one.
+        let rows = max(1, height - 2)
+        let columns = bindings.count > rows ? 2 : 1
+        let columnWidth = buf.width / columns
+        for (i, (keys, what)) in bindings.enumerated() {
+            let column = i / rows, y = i % rows + 2
+            guard column < columns, y < height else { continue }
+            let left = column * columnWidth, right = left + columnWidth - 1
+            let x = buf.put(keys, x: left + 2, y: y, style: Style(.accent), maxX: right, safe: true)
+            buf.put(what, x: max(x + 2, left + (columns == 1 ? 22 : 20)), y: y, style: Style(.text), maxX: right, safe: true)
         }
     }
 }

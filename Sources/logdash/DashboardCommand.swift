@@ -23,6 +23,9 @@ struct DashboardCommand: ParsableCommand {
     @Flag(help: "Draw with ASCII only (also chosen when the locale is not UTF-8).")
     var ascii = false
 
+    @Flag(help: "Start with the tail alone, full screen (z shows the dashboard's panes).")
+    var tail = false
+
     @Flag(name: .customLong("no-color"), help: "Draw without colour (also when NO_COLOR is set).")
     var noColor = false
 
@@ -55,6 +58,7 @@ struct DashboardCommand: ParsableCommand {
         var app = DashboardLoop(screen: screen, store: store, pipeline: pipeline, notices: notices, sources: names,
                                 themes: themes.contains(chosen) ? themes : [chosen] + themes, theme: chosen)
         if let problem = themeProblems.first { app.state.notice = problem }
+        app.state.zoomed = tail
         let env = ProcessInfo.processInfo.environment
         let stateHome = env["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.local/state")
         app.useHistory(file: stateHome + "/logdash/history")
@@ -92,7 +96,14 @@ struct DashboardLoop {
     private var lastLoad = Date.distantPast
     private var rateBase: (Date, Int) = (Date(), 0)
     private var sourceLines: [Int] = []
-    private let queries = TailQueries()
+    private let queries = TailQueries.worker()
+    private let panes = PaneQueries.worker()
+    /// What the panes were last asked for, and when.
+    private var paneAsked: (spec: DashboardSpec, whereClause: String?, rows: Int)?
+    private var paneAskedAt = Date.distantPast
+    /// Seconds between refreshes of the panes while records arrive: one, or three times what
+    /// their queries took (a big store is not rescanned flat out).
+    private var paneInterval = 1.0
     private var generation = 0
     /// Set when a search or a mark moved the view: the next page is fetched as a key's.
     private var jumped = false
@@ -110,12 +121,13 @@ struct DashboardLoop {
         themeIndex = themes.firstIndex(of: theme) ?? 0
         let (w, h) = screen.size
         state = AppState(width: w, height: h)
+        state.ascii = screen.charset == .ascii
         state.status.sources = sources
         state.notice = "f filter · / search · Enter fields · ? every key · q quit"
     }
 
     mutating func run() {
-        defer { queries.stop() }
+        defer { queries.stop(); panes.stop() }
         var reload = true
         while !state.quit && !screen.shouldExit {
             if let input = screen.readKey() {
@@ -317,6 +329,7 @@ struct DashboardLoop {
             rateBase = (Date(), snap.rowCount)
         }
         state.status = status
+        refreshBoard(snap)
         guard force || snap.rowCount != lastRows else { return }
         lastRows = snap.rowCount
         generation += 1
@@ -327,6 +340,29 @@ struct DashboardLoop {
                              limit: state.tailHeight, offset: state.scroll, anchor: force ? nil : state.anchor))
         // A quick answer is drawn at once; a slow one when it comes, the keys live meanwhile.
         applyResponse(waiting: force ? 0.05 : 0)
+    }
+
+    /// Builds the default dashboard from the fields the store has (again when they or the time
+    /// span change its panes), and asks for the panes' charts: at once when the filters or the
+    /// panes changed, else at most once a second while records arrive.
+    private mutating func refreshBoard(_ snap: StoreSnapshot) {
+        if let r = panes.take() {
+            paneInterval = max(1, 3 * r.seconds)
+            if r.spec == state.board?.spec && r.whereClause == state.whereClause {
+                for (k, content) in r.contents.enumerated() { _ = update(&state, .pane(k, content)) }
+            }
+        }
+        guard snap.rowCount > 0 else { return }
+        let lo = snap.segments.map(\.minTs).min(), hi = snap.segments.map(\.maxTs).max()
+        let spec = DefaultDashboard.spec(columns: snap.schema.map { ($0.name, $0.type) }, span: lo.flatMap { a in hi.map { (a, $0) } },
+                                         width: state.width, height: state.height - 1)
+        if state.board?.spec != spec, update(&state, .board(spec)).contains(.reload) { lastRows = -1 }
+        let now = Date()
+        let changed = paneAsked.map { $0.spec != spec || $0.whereClause != state.whereClause } ?? true
+        guard changed || (paneAsked?.rows != snap.rowCount && now.timeIntervalSince(paneAskedAt) >= paneInterval) else { return }
+        paneAsked = (spec, state.whereClause, snap.rowCount)
+        paneAskedAt = now
+        panes.submit(.init(snapshot: snap, spec: spec, whereClause: state.whereClause))
     }
 
     /// Shows the latest finished tail query, if any: its rows, or a rejected filter's error.

@@ -2,35 +2,9 @@ import Foundation
 import LogdashEngine
 import LogdashUI
 
-/// Runs the tail's queries (the page of records and the matching count) on a thread of its
-/// own, so that a filter over millions of records never freezes the keyboard. The newest
-/// request wins: one still waiting when another comes is dropped.
-final class TailQueries: @unchecked Sendable {  // state guarded by `cond`
-    struct Request: Sendable {
-        var generation: Int
-        var snapshot: StoreSnapshot
-        var whereClause: String?
-        var filters: [String]
-        var limit: Int
-        var offset: Int
-        /// A paused view's bottom record's time: the page then starts at the first record not
-        /// newer than it, wherever records arrived meanwhile.
-        var anchor: Int64?
-    }
-
-    struct Response: Sendable {
-        var generation: Int
-        var filters: [String]
-        var result: Result<Page, QueryError>
-    }
-
-    struct Page: Sendable {
-        var rows: [TailRow]
-        var matching: Int
-        /// The offset an anchored request found.
-        var offset: Int?
-    }
-
+/// Runs queries on a thread of its own, so that one over millions of records never freezes
+/// the keyboard. The newest request wins: one still waiting when another comes is dropped.
+final class QueryWorker<Request: Sendable, Response: Sendable>: @unchecked Sendable {  // state guarded by `cond`
     private let cond = NSCondition()
     private var pending: Request?
     private var done: Response?
@@ -38,10 +12,12 @@ final class TailQueries: @unchecked Sendable {  // state guarded by `cond`
     private var stopped = false
     /// When the oldest request not yet answered was made.
     private var waitingSince: Date?
+    private let work: @Sendable (Request) -> Response
 
-    init() {
+    init(name: String, _ work: @escaping @Sendable (Request) -> Response) {
+        self.work = work
         let t = Thread { [self] in loop() }
-        t.name = "logdash-tail-queries"
+        t.name = name
         t.start()
     }
 
@@ -53,7 +29,7 @@ final class TailQueries: @unchecked Sendable {  // state guarded by `cond`
         cond.unlock()
     }
 
-    /// Whether the view has waited more than a moment (0.3 s) for an answer: a slow filter.
+    /// Whether the view has waited more than a moment (0.3 s) for an answer: a slow query.
     var busy: Bool {
         cond.lock(); defer { cond.unlock() }
         guard let since = waitingSince, pending != nil || running else { return false }
@@ -85,7 +61,7 @@ final class TailQueries: @unchecked Sendable {  // state guarded by `cond`
             pending = nil
             running = true
             cond.unlock()
-            let response = Response(generation: r.generation, filters: r.filters, result: TailQueries.run(r))
+            let response = work(r)
             cond.lock()
             running = false
             done = response
@@ -93,6 +69,38 @@ final class TailQueries: @unchecked Sendable {  // state guarded by `cond`
             cond.broadcast()
             cond.unlock()
         }
+    }
+}
+
+/// The tail's queries: the page of records and the matching count.
+enum TailQueries {
+    struct Request: Sendable {
+        var generation: Int
+        var snapshot: StoreSnapshot
+        var whereClause: String?
+        var filters: [String]
+        var limit: Int
+        var offset: Int
+        /// A paused view's bottom record's time: the page then starts at the first record not
+        /// newer than it, wherever records arrived meanwhile.
+        var anchor: Int64?
+    }
+
+    struct Response: Sendable {
+        var generation: Int
+        var filters: [String]
+        var result: Result<Page, QueryError>
+    }
+
+    struct Page: Sendable {
+        var rows: [TailRow]
+        var matching: Int
+        /// The offset an anchored request found.
+        var offset: Int?
+    }
+
+    static func worker() -> QueryWorker<Request, Response> {
+        QueryWorker(name: "logdash-tail-queries") { r in Response(generation: r.generation, filters: r.filters, result: run(r)) }
     }
 
     static func run(_ r: Request) -> Result<Page, QueryError> {
@@ -143,5 +151,49 @@ final class TailQueries: @unchecked Sendable {  // state guarded by `cond`
     /// The newest `limit` records (for a one-off frame).
     static func newest(_ engine: QueryEngine, limit: Int) -> [TailRow] {
         (try? engine.execute(page("", limit: limit, offset: 0))).map(tailRows) ?? []
+    }
+}
+
+/// The dashboard panes' queries, all in one request, under the filters in force.
+enum PaneQueries {
+    struct Request: Sendable {
+        var snapshot: StoreSnapshot
+        var spec: DashboardSpec
+        var whereClause: String?
+    }
+
+    struct Response: Sendable {
+        var spec: DashboardSpec
+        var whereClause: String?
+        var contents: [DashboardRender.Content]
+        /// How long the panes' queries took.
+        var seconds: Double
+    }
+
+    static func worker() -> QueryWorker<Request, Response> {
+        QueryWorker(name: "logdash-pane-queries") { r in
+            let start = Date()
+            let contents = run(r)
+            return Response(spec: r.spec, whereClause: r.whereClause, contents: contents, seconds: Date().timeIntervalSince(start))
+        }
+    }
+
+    static func run(_ r: Request) -> [DashboardRender.Content] {
+        var engine = QueryEngine(snapshot: r.snapshot)
+        do {
+            engine.logsFilter = try r.whereClause.map(QueryEngine.filter)
+        } catch {
+            return r.spec.panes.map { _ in .failure("the filter: \(error)") }  // the tail shows the error and restores the last good one
+        }
+        return r.spec.panes.map { pane in
+            guard let sql = pane.sql else { return .tail([]) }  // drawn from the tail's own rows
+            do {
+                return .chart(try ChartPicker.chart(for: try engine.execute(sql), kind: pane.kind))
+            } catch let e as QueryError {
+                return .failure(e.message)
+            } catch {
+                return .failure("\(error)")
+            }
+        }
     }
 }

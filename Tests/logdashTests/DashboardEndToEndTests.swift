@@ -39,8 +39,9 @@ final class Tmux {
 
     /// Runs logdash in the pane's shell with these arguments, then waits for `ready`.
     @discardableResult
-    func launch(_ args: [String], then shell: String = "", until what: String, _ ready: (String) -> Bool) throws -> String {
-        try type(([CommandLineTests.binary] + args).map { "'\($0)'" }.joined(separator: " ") + shell)
+    /// Starts logdash in the pane: with the tail alone (`--tail`) unless `panes` is set.
+    func launch(_ args: [String], panes: Bool = false, then shell: String = "", until what: String, _ ready: (String) -> Bool) throws -> String {
+        try type(([CommandLineTests.binary] + (panes ? [] : ["--tail"]) + args).map { "'\($0)'" }.joined(separator: " ") + shell)
         try press("Enter")
         return try wait(what, ready)
     }
@@ -109,7 +110,7 @@ final class Tmux {
     @Test func filterHistoryIsKeptAcrossRuns() throws {
         let state = try Scratch.directory("state").path
         let t = try Tmux()
-        let run = "XDG_STATE_HOME='\(state)' '\(CommandLineTests.binary)' 'demo://?lines=500'"
+        let run = "XDG_STATE_HOME='\(state)' '\(CommandLineTests.binary)' --tail 'demo://?lines=500'"
         try t.type(run + "; echo FIRST=$?")
         try t.press("Enter")
         _ = try t.wait("the demo") { $0.contains("500 rec") }
@@ -222,6 +223,41 @@ final class Tmux {
             let lines = s.split(separator: "\n")
             return lines.count >= 2 && lines[lines.count - 2].contains("timeout") && String(lines[lines.count - 2]) != firstMatch
         }
+        try t.press("q")
+    }
+
+    /// The default screen: the dashboard's panes. Tab to the top statuses, pick the second bar,
+    /// Enter: every pane and the tail are filtered to that status (as many records as its bar
+    /// said); Esc goes back; `z` zooms the focused pane to the full screen.
+    @Test func drillingIntoABarFiltersEveryPaneAndTheTail() throws {
+        let file = try RenderCommandTests().generated("json", lines: 3000)
+        let t = try Tmux(width: 160, height: 40)  // room in the status bar for the long file name, filter and count
+        try t.launch([file], panes: true, until: "the panes") {
+            $0.contains("top status") && $0.contains("records by level") && $0.contains("newest records") && $0.contains("3000 rec")
+        }
+        var screen = ""
+        for _ in 0..<12 {
+            try t.press("Tab")
+            usleep(300_000)  // drawn within a frame or three
+            screen = try t.screen()
+            if screen.contains("top status ›") { break }
+        }
+        #expect(screen.contains("top status › 200"), "\(screen)")
+        try t.press("j")
+        let picked = try t.wait("the second bar picked") { $0.contains("top status ›") && !$0.contains("top status › 200") }
+        let status = try #require(picked.components(separatedBy: "top status › ").last?.prefix(3)).description
+        // The bar's count: the number after the bars on the picked row.
+        let row = try #require(picked.split(separator: "\n").first { $0.contains("│\(status) ") })
+        let count = try #require(row.split(separator: "│")[0].split(separator: " ").last).description  // "404 ███▏ 160"
+        try t.press("Enter")
+        _ = try t.wait("the filter in force, in the tail's count and in the pane") {
+            $0.contains("filter: status = \(status)") && $0.contains("\(count) match") && $0.contains("top status › \(status) ")
+                && $0.split(separator: "\n").filter { $0.hasPrefix("│") && $0.contains(" █") }.count >= 1
+        }
+        try t.press("Escape")
+        _ = try t.wait("the filter dropped") { !$0.contains("filter: status") }
+        try t.press("z")
+        _ = try t.wait("the pane alone") { $0.contains("top status") && !$0.contains("records by level") && !$0.contains("newest records") }
         try t.press("q")
     }
 

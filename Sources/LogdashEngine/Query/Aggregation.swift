@@ -33,7 +33,7 @@ final class GroupedAggregation {
     /// One aggregate's state for every group: typed arrays indexed by group id, or generic
     /// states. A class, so that the arrays grow and change in place.
     private final class Accumulator {
-        enum Kind { case count, sum(average: Bool), extreme(max: Bool), percentile(Double), generic }
+        enum Kind { case count, countIf, sum(average: Bool), extreme(max: Bool), percentile(Double), generic }
         var kind: Kind = .generic
         var counts: [Int64] = []
         var ints: [Int64] = []
@@ -109,83 +109,115 @@ final class GroupedAggregation {
         return out
     }
 
+    /// A key's value for each passing row of a segment, as a small local number (a slot) and
+    /// each slot's value — found without evaluating the key per row: once per distinct value
+    /// of a dictionary column, by integer arithmetic for a time bucket, by offset for a
+    /// small-range integer column. nil when the key has none of those shapes here.
+    private func slots(_ key: Expr, _ seg: Segment, _ rows: [Int32]) throws -> (slots: [Int32], values: [Value])? {
+        let cols = columnsOf(key)
+        var values: [Value] = []
+        var out = [Int32](repeating: 0, count: rows.count)
+        // One dictionary column: the key once per distinct value.
+        if cols.count == 1, let name = cols.first, let col = column(name, seg), col.isDictionary {
+            let f = try ExprCompiler(names: [name], now: compiler.now).compile(key)
+            let c = RowCursor()
+            var table = [Int32](repeating: -1, count: col.dictionary.count + 1)
+            let codes = col.allCodes()
+            for (i, r) in rows.enumerated() {
+                let code = codes[Int(r)]
+                let slot = code == SegmentColumn.nullCode ? col.dictionary.count : Int(code)
+                var g = table[slot]
+                if g < 0 {
+                    c.values = [slot == col.dictionary.count ? .null : .string(col.dictionary[slot])]
+                    g = Int32(values.count)
+                    values.append(try f(c))
+                    table[slot] = g
+                }
+                out[i] = g
+            }
+            return (out, values)
+        }
+        // A time bucket of a timestamp column (date_trunc to a fixed unit, date_bin by a
+        // literal interval): integer arithmetic, then direct indexing by bucket.
+        if let (name, width) = GroupedAggregation.timeBucket(key), let col = column(name, seg), col.type == .timestamp,
+           let lo = col.min, let hi = col.max {
+            let first = Functions.floorDiv(Int64(lo), width), last = Functions.floorDiv(Int64(hi), width)
+            guard last - first < 1 << 20 else { return nil }
+            var table = [Int32](repeating: -1, count: Int(last - first) + 1)
+            col.ints.withUnsafeBufferPointer { ints in
+                for (i, r) in rows.enumerated() {
+                    let b = Functions.floorDiv(ints[Int(r)], width)
+                    var g = table[Int(b - first)]
+                    if g < 0 {
+                        g = Int32(values.count)
+                        values.append(.timestamp(b * width))
+                        table[Int(b - first)] = g
+                    }
+                    out[i] = g
+                }
+            }
+            return (out, values)
+        }
+        // A small-range integer column: direct indexing by value.
+        if case .column(let name, _) = key, let col = column(name, seg), col.type == .int || col.type == .bool,
+           tableType(name) == col.type, let lo = col.min, let hi = col.max, hi - lo < 65536 {
+            let base = Int64(lo)
+            var table = [Int32](repeating: -1, count: Int(hi - lo) + 1)
+            var nullSlot: Int32 = -1
+            let validity = col.validity
+            col.ints.withUnsafeBufferPointer { ints in
+                for (i, r) in rows.enumerated() {
+                    let row = Int(r)
+                    if !SegmentColumn.valid(validity, row) {
+                        if nullSlot < 0 { nullSlot = Int32(values.count); values.append(.null) }
+                        out[i] = nullSlot
+                        continue
+                    }
+                    let v = ints[row]
+                    var g = table[Int(v - base)]
+                    if g < 0 {
+                        g = Int32(values.count)
+                        values.append(col.type == .bool ? .bool(v != 0) : .int(v))
+                        table[Int(v - base)] = g
+                    }
+                    out[i] = g
+                }
+            }
+            return (out, values)
+        }
+        return nil
+    }
+
     private func groupIds(_ seg: Segment, _ rows: [Int32], _ cursor: RowCursor) throws -> [Int32] {
         if keys.isEmpty {
             let g = group(for: [])
             return [Int32](repeating: g, count: rows.count)
         }
-        if keys.count == 1 {
-            let key = keys[0]
-            let cols = columnsOf(key)
-            // One dictionary column: the key once per distinct value.
-            if cols.count == 1, let name = cols.first, let col = column(name, seg), col.isDictionary {
-                let f = try ExprCompiler(names: [name], now: compiler.now).compile(key)
-                let c = RowCursor()
-                var table = [Int32](repeating: -1, count: col.dictionary.count + 1)
+        // Every key by slots: the groups of each combination of slots, found once.
+        let perKey = try keys.map { try slots($0, seg, rows) }
+        if perKey.allSatisfy({ $0 != nil }) {
+            let parts = perKey.map { $0! }
+            let sizes = parts.map { max(1, $0.values.count) }
+            let combinations = sizes.reduce(1) { $0 > 1 << 22 ? $0 : $0 * $1 }
+            if combinations <= 1 << 22 {
+                var table = [Int32](repeating: -1, count: combinations)
                 var out = [Int32](repeating: 0, count: rows.count)
-                let codes = col.allCodes()
-                for (i, r) in rows.enumerated() {
-                    let code = codes[Int(r)]
-                    let slot = code == SegmentColumn.nullCode ? col.dictionary.count : Int(code)
-                    var g = table[slot]
+                for i in 0..<rows.count {
+                    var index = 0
+                    for (k, p) in parts.enumerated() { index = index * sizes[k] + Int(p.slots[i]) }
+                    var g = table[index]
                     if g < 0 {
-                        c.values = [slot == col.dictionary.count ? .null : .string(col.dictionary[slot])]
-                        g = group(forSingle: try f(c))
-                        table[slot] = g
+                        g = keys.count == 1 ? group(forSingle: parts[0].values[Int(parts[0].slots[i])])
+                            : group(for: parts.map { $0.values[Int($0.slots[i])] })
+                        table[index] = g
                     }
                     out[i] = g
                 }
                 return out
             }
-            // A time bucket of a timestamp column (date_trunc to a fixed unit, date_bin by a
-            // literal interval): integer arithmetic, then direct indexing by bucket.
-            if let (name, width) = GroupedAggregation.timeBucket(key), let col = column(name, seg), col.type == .timestamp,
-               let lo = col.min, let hi = col.max {
-                let first = Functions.floorDiv(Int64(lo), width), last = Functions.floorDiv(Int64(hi), width)
-                if last - first < 1 << 20 {
-                    var table = [Int32](repeating: -1, count: Int(last - first) + 1)
-                    var out = [Int32](repeating: 0, count: rows.count)
-                    col.ints.withUnsafeBufferPointer { ints in
-                        for (i, r) in rows.enumerated() {
-                            let b = Functions.floorDiv(ints[Int(r)], width)
-                            var g = table[Int(b - first)]
-                            if g < 0 {
-                                g = group(forSingle: .timestamp(b * width))
-                                table[Int(b - first)] = g
-                            }
-                            out[i] = g
-                        }
-                    }
-                    return out
-                }
-            }
-            // A small-range integer column: direct indexing by value.
-            if case .column(let name, _) = key, let col = column(name, seg), col.type == .int || col.type == .bool,
-               tableType(name) == col.type, let lo = col.min, let hi = col.max, hi - lo < 65536 {
-                let base = Int64(lo)
-                var table = [Int32](repeating: -1, count: Int(hi - lo) + 1)
-                var nullGroup: Int32 = -1
-                var out = [Int32](repeating: 0, count: rows.count)
-                let validity = col.validity
-                col.ints.withUnsafeBufferPointer { ints in
-                    for (i, r) in rows.enumerated() {
-                        let row = Int(r)
-                        if !SegmentColumn.valid(validity, row) {
-                            if nullGroup < 0 { nullGroup = group(forSingle: .null) }
-                            out[i] = nullGroup
-                            continue
-                        }
-                        let v = ints[row]
-                        var g = table[Int(v - base)]
-                        if g < 0 {
-                            g = group(forSingle: col.type == .bool ? .bool(v != 0) : .int(v))
-                            table[Int(v - base)] = g
-                        }
-                        out[i] = g
-                    }
-                }
-                return out
-            }
+        }
+        if keys.count == 1 {
+            let key = keys[0]
             // A plain (mostly unique) string column: group by its bytes, making a String only
             // for a value not seen before.
             if case .column(let name, _) = key, let col = column(name, seg), col.type == .string, !col.offsets.isEmpty,
@@ -227,12 +259,28 @@ final class GroupedAggregation {
     private func grow() {
         for (k, acc) in accumulators.enumerated() {
             switch acc.kind {
-            case .count: acc.counts.append(0)
+            case .count, .countIf: acc.counts.append(0)
             case .sum: acc.counts.append(0); acc.ints.append(0); acc.doubles.append(0); acc.sawDouble.append(false)
             case .extreme: acc.values.append(.null)
             case .percentile: acc.samples.append([])
             case .generic: acc.states.append(AggregateState(name: calls[k].name, distinct: calls[k].distinct))
             }
+        }
+    }
+
+    /// `count_if` conditions, evaluated a segment at a time.
+    private lazy var predicates = SegmentFilter(names: names, actualNames: actualNames, types: types, compiler: compiler)
+
+    /// A condition shaped as one (a comparison, IN, LIKE, IS NULL, BETWEEN, AND/OR/NOT of
+    /// those): `count_if` of it counts rows by whole segments; anything else goes row by row
+    /// (whose errors name `count_if`).
+    static func isPredicate(_ e: Expr) -> Bool {
+        switch e {
+        case .binary(let op, let l, let r, _) where op == "and" || op == "or": return isPredicate(l) && isPredicate(r)
+        case .binary(let op, _, _, _): return ["=", "<>", "<", "<=", ">", ">="].contains(op)
+        case .unary("not", let x, _): return isPredicate(x)
+        case .inList, .like, .isNull, .between: return true
+        default: return false
         }
     }
 
@@ -252,6 +300,8 @@ final class GroupedAggregation {
             switch call.name {
             case "count" where plain && (call.star || call.args.count == 1):
                 acc.kind = .count
+            case "count_if" where plain && call.args.count == 1 && GroupedAggregation.isPredicate(call.args[0]):
+                acc.kind = .countIf
             case "sum" where plain && numericColumn, "avg" where plain && numericColumn:
                 acc.kind = .sum(average: call.name == "avg")
             case "min" where plain && numericColumn, "max" where plain && numericColumn:
@@ -389,6 +439,13 @@ final class GroupedAggregation {
                         if try f(cursor) != .null { counts[Int(gids[i])] += 1 }
                     }
                 }
+            case .countIf:
+                // The condition over the whole segment at once, as a WHERE clause is.
+                let passing = try predicates.truth(call.args[0], in: seg)
+                var counts = acc.counts
+                acc.counts = []
+                defer { acc.counts = counts }
+                for (i, r) in rows.enumerated() where passing.has(Int(r)) { counts[Int(gids[i])] += 1 }
             case .sum:
                 guard let col else { break }
                 let validity = col.validity, colInts = col.ints, colDoubles = col.doubles
@@ -464,7 +521,7 @@ final class GroupedAggregation {
         }
         return zip(accumulators, other.accumulators).allSatisfy { a, b in
             switch (a.kind, b.kind) {
-            case (.count, .count), (.sum, .sum), (.extreme, .extreme), (.percentile, .percentile): return true
+            case (.count, .count), (.countIf, .countIf), (.sum, .sum), (.extreme, .extreme), (.percentile, .percentile): return true
             default: return false
             }
         }
@@ -473,7 +530,7 @@ final class GroupedAggregation {
     /// Whether the aggregates can be merged at all (checked before scanning in parallel).
     var mergeable: Bool {
         calls.allSatisfy { c in
-            !c.distinct && ["count", "sum", "avg", "min", "max", "approx_percentile"].contains(c.name)
+            !c.distinct && ["count", "count_if", "sum", "avg", "min", "max", "approx_percentile"].contains(c.name)
         }
     }
 
@@ -485,7 +542,7 @@ final class GroupedAggregation {
             let t = Int(keys.count == 1 ? group(forSingle: key[0]) : group(for: key))
             for (a, b) in zip(accumulators, other.accumulators) {
                 switch b.kind {
-                case .count:
+                case .count, .countIf:
                     a.counts[t] += b.counts[g]
                 case .sum:
                     let (s, o) = a.ints[t].addingReportingOverflow(b.ints[g])
@@ -525,7 +582,7 @@ final class GroupedAggregation {
     func results(_ g: Int) -> [Value] {
         accumulators.map { acc in
             switch acc.kind {
-            case .count: return .int(acc.counts[g])
+            case .count, .countIf: return .int(acc.counts[g])
             case .sum(let average):
                 if acc.counts[g] == 0 { return .null }
                 let total = acc.doubles[g] + Double(acc.ints[g])

@@ -20,6 +20,22 @@ public struct QueryEngine: Sendable {
     public let timeRange: (Int64, Int64)?
     /// From how many rows an aggregation scans on two threads (the store's halves merged after).
     var parallelRows = 200_000
+    /// A condition every record of `logs` must meet, in every query (the dashboard's filters,
+    /// applied to each pane's SQL): ANDed to the WHERE of each SELECT that reads `logs`.
+    public var logsFilter: Expr?
+
+    /// A WHERE expression's text as a syntax tree, for `logsFilter`; errors point into `text`.
+    public static func filter(_ text: String) throws -> Expr {
+        let prefix = "SELECT 1 FROM logs WHERE "
+        do {
+            guard case .query(.select(let s)) = try SQLParser.parse(prefix + text), let f = s.filter else {
+                throw QueryError(.syntax, "not a WHERE expression", at: 0)
+            }
+            return f
+        } catch let e as QueryError {
+            throw QueryError(e.kind, e.message, at: e.position.map { max(0, $0 - prefix.count) })
+        }
+    }
 
     public init(snapshot: StoreSnapshot, now: Int64 = LoadOptions.wallClock(), timeRange: (Int64, Int64)? = nil) {
         self.snapshot = snapshot
@@ -374,8 +390,10 @@ public struct QueryEngine: Sendable {
         }.map(\.1)
     }
 
-    private func select(_ s: Select, ctes: [String: ResultSet], explain: inout [String]) throws -> ResultSet {
-        let rel = try resolve(s.from, ctes: ctes, explain: &explain)
+    private func select(_ s0: Select, ctes: [String: ResultSet], explain: inout [String]) throws -> ResultSet {
+        let rel = try resolve(s0.from, ctes: ctes, explain: &explain)
+        var s = s0
+        if case .logs = rel, let extra = logsFilter { s.filter = s.filter.map { .binary("and", $0, extra, at: $0.position) } ?? extra }
         let names = rel.names(self)
         let display = rel.displayNames(self)
         var input = ExprCompiler(names: names, now: now)

@@ -60,6 +60,11 @@ struct SegmentFilter {
         try eval(e, seg).isTrue.rows
     }
 
+    /// The rows where `e` is TRUE, as bits.
+    func truth(_ e: Expr, in seg: Segment) throws -> RowBits {
+        try eval(e, seg).isTrue
+    }
+
     private struct Truth {
         var isTrue: RowBits
         var isFalse: RowBits
@@ -89,6 +94,7 @@ struct SegmentFilter {
             if let t = try dictionaryLeaf(e, seg) { return t }
             if let t = try numericLeaf(e, seg) { return t }
             if let t = try plainStringLeaf(e, seg) { return t }
+            if let t = nullLeaf(e, seg) { return t }
             return try rowByRow(e, seg)
         }
     }
@@ -309,6 +315,33 @@ struct SegmentFilter {
             }
         }
         return Truth(isTrue: t, isFalse: fl)
+    }
+
+    /// `column IS [NOT] NULL`, from the column's validity (never NULL itself).
+    private func nullLeaf(_ e: Expr, _ seg: Segment) -> Truth? {
+        guard case .isNull(.column(let name, _), let negated, _) = e else { return nil }
+        let n = seg.rowCount
+        var present = RowBits(rows: n, all: false)
+        if let col = column(name, seg) {
+            switch col.type {
+            case .null:
+                break
+            case .string where col.isDictionary:
+                let codes = col.allCodes()
+                for r in 0..<n where codes[r] != SegmentColumn.nullCode { present.set(r) }
+            default:
+                if let v = col.validity {
+                    for w in present.words.indices { present.words[w] = v[w] }
+                    if n % 64 != 0 { present.words[present.words.count - 1] &= (1 << UInt64(n % 64)) - 1 }
+                } else {
+                    present = RowBits(rows: n, all: true)
+                }
+            }
+        }
+        var absent = present
+        let all = RowBits(rows: n, all: true)
+        for w in absent.words.indices { absent.words[w] = ~present.words[w] & all.words[w] }
+        return negated ? Truth(isTrue: present, isFalse: absent) : Truth(isTrue: absent, isFalse: present)
     }
 
     /// Any other predicate, one row at a time.

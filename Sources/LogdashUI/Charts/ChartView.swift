@@ -237,8 +237,8 @@ public enum ChartView {
         if let v = value, let p = previous, area.height >= 2 {
             let change: String
             let role: StyleRole
-            if p == 0 {
-                change = v == 0 ? "= previous" : "new"
+            if p == 0 || abs(v - p) < abs(p) * 0.005 {
+                change = v == p ? "= previous" : (p == 0 ? "new" : "≈ previous")
                 role = .dim
             } else {
                 let pct = (v - p) / abs(p) * 100

@@ -9,12 +9,16 @@ public struct PaneSpec: Sendable, Equatable {
     public var kind: String?
     /// Its share of the row's width.
     public var weight: Int
+    /// The column its categories are values of (a top-N pane's field): Enter on a bar filters
+    /// every pane to that value.
+    public var field: String?
 
-    public init(title: String, sql: String?, kind: String? = nil, weight: Int = 1) {
+    public init(title: String, sql: String?, kind: String? = nil, weight: Int = 1, field: String? = nil) {
         self.title = title
         self.sql = sql
         self.kind = kind
         self.weight = weight
+        self.field = field
     }
 }
 
@@ -68,11 +72,13 @@ public enum DefaultDashboard {
                                  sql: "SELECT \(t) t, approx_percentile(\(latency), 0.95) \(latency) FROM logs GROUP BY 1 ORDER BY 1", kind: "kpi"))
         }
         if names.contains("host") {
-            kpis.append(PaneSpec(title: "hosts", sql: "SELECT count(DISTINCT host) FROM logs", kind: "kpi"))
+            // count(DISTINCT host) as a count of groups: grouping by a dictionary column is the fast path.
+            kpis.append(PaneSpec(title: "hosts", sql: "SELECT count(*) FROM (SELECT host FROM logs WHERE host IS NOT NULL GROUP BY 1) t", kind: "kpi"))
         }
         let volume = PaneSpec(title: "records by level", sql: "SELECT \(t) t, coalesce(level, 'none') level, count(*) n FROM logs GROUP BY 1, 2 ORDER BY 1")
         var details: [PaneSpec] = categorical.filter { names.contains($0) }.prefix(latency == nil ? 3 : 2).map { f in
-            PaneSpec(title: "top \(f)", sql: "SELECT \(quoted(f)), count(*) n FROM logs WHERE \(quoted(f)) IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10")
+            PaneSpec(title: "top \(f)", sql: "SELECT \(quoted(f)), count(*) n FROM logs WHERE \(quoted(f)) IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10",
+                     kind: "hbars", field: quoted(f))
         }
         if let latency {
             details.append(PaneSpec(
@@ -113,7 +119,7 @@ extension Ticks {
 
 /// Draws a dashboard: each pane in a box with its title, its chart (or its error) inside.
 public enum DashboardRender {
-    public enum Content: Sendable {
+    public enum Content: Sendable, Equatable {
         case chart(Chart)
         case tail([TailRow])
         case failure(String)
@@ -150,29 +156,53 @@ public enum DashboardRender {
         return out
     }
 
-    public static func render(_ spec: DashboardSpec, contents: [Content], width: Int, height: Int, glyphs: ChartGlyphs = .unicode,
-                              clock: Int64? = nil) -> CellBuffer {
+    public static func render(_ spec: DashboardSpec, contents: [Content], width: Int, height: Int, glyphs: ChartGlyphs = .unicode) -> CellBuffer {
         var buf = CellBuffer(width: width, height: height)
-        for (k, (pane, rect)) in zip(spec.panes, layout(spec, width: width, height: height)).enumerated() {
-            box(pane.title, rect, into: &buf, glyphs: glyphs)
-            let inner = rect.inset(1)
-            guard inner.width > 0, inner.height > 0 else { continue }
-            switch contents[safe: k] ?? .failure("no data") {
-            case .chart(let chart):
-                ChartView.render(chart, into: &buf, area: inner, glyphs: glyphs)
-            case .tail(let rows):
-                var tail = CellBuffer(width: inner.width, height: inner.height)
-                TailView.render(rows, into: &tail, top: 0, height: inner.height)
-                for y in 0..<inner.height { for x in 0..<inner.width { buf[inner.x + x, inner.y + y] = tail[x, y] } }
-            case .failure(let why):
-                buf.put(why, x: inner.x, y: inner.y, style: Style(.error), maxX: inner.maxX)
-            }
-        }
+        draw(spec, contents: contents.map { $0 }, rects: layout(spec, width: width, height: height), into: &buf, glyphs: glyphs)
         return buf
     }
 
+    /// Draws the panes into their rectangles (an empty one is skipped). The focused pane's
+    /// frame is highlighted and its picked bar or bucket named in its title; the tail pane's
+    /// content comes from `tail`.
+    public static func draw(_ spec: DashboardSpec, contents: [Content?], rects: [Rect], into buf: inout CellBuffer, glyphs: ChartGlyphs,
+                            focus: Int? = nil, pick: Int = 0, tail: ((inout CellBuffer, Rect) -> Void)? = nil) {
+        for (k, (pane, rect)) in zip(spec.panes, rects).enumerated() where rect.width > 0 && rect.height > 0 {
+            let content = contents[safe: k] ?? nil
+            var title = pane.title
+            if k == focus, case .chart(let c)? = content, let label = ChartPicks.label(c, pick: pick) { title += " › " + label }
+            box(title, rect, into: &buf, glyphs: glyphs, focused: k == focus)
+            let inner = rect.inset(1)
+            guard inner.width > 0, inner.height > 0 else { continue }
+            if pane.sql == nil, let tail {
+                tail(&buf, inner)
+                continue
+            }
+            switch content {
+            case .chart(let chart)?:
+                ChartView.render(chart, into: &buf, area: inner, glyphs: glyphs)
+                if k == focus, case .hbars(let bars, _) = chart, pick < min(bars.count, inner.height) {
+                    for x in inner.x..<inner.maxX { buf[x, inner.y + pick].style.reverse = true }  // the picked bar
+                }
+            case .tail(let rows)?:
+                var t = CellBuffer(width: inner.width, height: inner.height)
+                TailView.render(rows, into: &t, top: 0, height: inner.height)
+                blit(t, into: &buf, at: inner)
+            case .failure(let why)?:
+                buf.put(why, x: inner.x, y: inner.y, style: Style(.error), maxX: inner.maxX)
+            case nil:
+                buf.put("loading…", x: inner.x, y: inner.y, style: Style(.dim), maxX: inner.maxX, safe: true)
+            }
+        }
+    }
+
+    /// Copies a buffer into a rectangle of another.
+    public static func blit(_ src: CellBuffer, into buf: inout CellBuffer, at r: Rect) {
+        for y in 0..<min(src.height, r.height) { for x in 0..<min(src.width, r.width) { buf[r.x + x, r.y + y] = src[x, y] } }
+    }
+
     /// A frame with the title in its top edge.
-    static func box(_ title: String, _ r: Rect, into buf: inout CellBuffer, glyphs: ChartGlyphs, focused: Bool = false) {
+    public static func box(_ title: String, _ r: Rect, into buf: inout CellBuffer, glyphs: ChartGlyphs, focused: Bool = false) {
         guard r.width >= 2, r.height >= 2 else { return }
         let style = Style(focused ? .borderFocused : .border)
         let (h, v) = glyphs.ascii ? ("-", "|") : ("─", "│")
@@ -190,5 +220,56 @@ public enum DashboardRender {
         buf.put(corners[2], x: r.x, y: r.maxY - 1, style: style, safe: true)
         buf.put(corners[3], x: r.maxX - 1, y: r.maxY - 1, style: style, safe: true)
         if r.width > 4 { buf.put(" " + title + " ", x: r.x + 1, y: r.y, style: Style(.accent), maxX: r.maxX - 1) }
+    }
+}
+
+/// What a pick in a chart is, and what Enter on it does.
+public enum ChartPicks {
+    public enum Drill: Sendable, Equatable {
+        /// A filter for every pane: `status = 500`, `path = '/api/cart'`.
+        case filter(String)
+        /// A time range: the picked bucket.
+        case time(from: Int64, to: Int64, label: String)
+    }
+
+    /// How many things can be picked.
+    public static func count(_ chart: Chart) -> Int {
+        switch chart {
+        case .hbars(let bars, _), .proportion(let bars): bars.count
+        case .line(let times, _, _, _), .bars(let times, _, _), .heatmap(let times, _, _): times.count
+        default: 0
+        }
+    }
+
+    /// The picked bar's label or bucket's time, for the pane's title.
+    public static func label(_ chart: Chart, pick: Int) -> String? {
+        switch chart {
+        case .hbars(let bars, _), .proportion(let bars):
+            return bars[safe: pick].map(\.label)
+        case .line(let times, _, _, _), .bars(let times, _, _), .heatmap(let times, _, _):
+            guard let t = times[safe: pick], let first = times.first, let last = times.last else { return nil }
+            return Ticks.timeLabel(t, span: max(last - first, 600_000_000_000))
+        default:
+            return nil
+        }
+    }
+
+    /// The filter or time range Enter sets; nil when the pick names nothing (a bar of a pane
+    /// that has no field).
+    public static func drill(_ chart: Chart, pick: Int, field: String?) -> Drill? {
+        switch chart {
+        case .hbars(let bars, _), .proportion(let bars):
+            guard let field, let bar = bars[safe: pick] else { return nil }
+            if bar.label == "NULL" { return .filter("\(field) IS NULL") }
+            if Double(bar.label) != nil { return .filter("\(field) = \(bar.label)") }
+            return .filter("\(field) = '\(bar.label.replacingOccurrences(of: "'", with: "''"))'")
+        case .line(let times, _, _, _), .bars(let times, _, _), .heatmap(let times, _, _):
+            guard let t = times[safe: pick] else { return nil }
+            let width = times.count >= 2 ? (times[1] - times[0]) : 60_000_000_000
+            let span = max((times.last ?? t) - (times.first ?? t), 600_000_000_000)
+            return .time(from: t, to: t + width, label: Ticks.timeLabel(t, span: span) + " … " + Ticks.timeLabel(t + width, span: span))
+        default:
+            return nil
+        }
     }
 }

@@ -44,7 +44,7 @@ import Testing
         "id LIKE '%caf_'", "id LIKE '%caf__'", "id LIKE '_-%'", "id LIKE '%'", "id LIKE ''", "id LIKE '-%x'",
         "id LIKE '%é%'", "id LIKE '%_é%'", "id LIKE '%stra_e%'", "id NOT LIKE '%e%'",
         "id ILIKE '%timeout%'", "id ILIKE '%STRASSE%'", "id ILIKE '%straße%'", "id ILIKE '%école%'", "id ILIKE '%CAFÉ%'",
-        "id NOT ILIKE '%o%'", "id ILIKE 'x-%'",
+        "id NOT ILIKE '%o%'", "id ILIKE 'x-%'", "id IS NULL", "id IS NOT NULL", "n IS NULL", "ts IS NOT NULL",
     ])
     func bytePathAgreesWithTheGeneralPath(_ predicate: String) throws {
         func ns(_ sql: String) throws -> [Int64] {

@@ -63,6 +63,10 @@ import Testing
         "SELECT count(*) FROM logs WHERE ts >= '2026-11-27T05:00:00.000Z' AND ts < '2026-11-27T06:00:00.000Z'",
         "SELECT service, avg(bytes) FROM logs WHERE level = 'info' GROUP BY service ORDER BY service",
         "SELECT count(*) FROM logs WHERE NOT (level = 'info' OR level = 'debug') AND user IS NOT NULL",
+        // Several keys, each by slots (dictionary × small-range integer), with aggregates.
+        "SELECT level, status, count(*), sum(bytes), max(latency_ms) FROM logs GROUP BY level, status ORDER BY 1, 2",
+        "SELECT service, status, method, count(*) FROM logs WHERE status >= 400 GROUP BY 1, 2, 3 ORDER BY 4 DESC, 1, 2, 3 LIMIT 9",
+        "SELECT user, level, count(*) FROM logs GROUP BY 1, 2 ORDER BY 3 DESC, 1 NULLS FIRST, 2 LIMIT 8",
         // A plain (mostly unique) string column: compared on its bytes.
         "SELECT count(*), count(trace), count(DISTINCT trace) FROM logs",
         "SELECT count(*) FROM logs WHERE trace <> 'abc' AND trace = trace",

@@ -1,0 +1,121 @@
+import Testing
+@testable import LogdashEngine
+@testable import LogdashUI
+
+/// The dashboard's panes in the app: focus, zoom, drill-down, and fresh charts arriving.
+@Suite struct BoardTests {
+    static let t0 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0)
+
+    static func spec() -> DashboardSpec {
+        DashboardSpec(rows: [
+            .init(weight: 1, panes: [
+                PaneSpec(title: "top status", sql: "SELECT status, count(*) FROM logs GROUP BY 1", kind: "hbars", field: "status"),
+                PaneSpec(title: "top path", sql: "SELECT path, count(*) FROM logs GROUP BY 1", kind: "hbars", field: "path"),
+            ]),
+            .init(weight: 1, panes: [PaneSpec(title: "volume", sql: "SELECT 1")]),
+            .init(weight: 1, panes: [PaneSpec(title: "newest records", sql: nil)]),
+        ])
+    }
+
+    static func state() -> AppState {
+        var s = AppState(width: 60, height: 25)
+        s.rows = (0..<4).map { TailRow(ts: t0 + Int64($0) * 1_000_000_000, level: .info, host: nil, message: "record \($0)") }
+        #expect(update(&s, .board(spec())) == [.reload])
+        _ = update(&s, .pane(0, .chart(.hbars([Bar("200", 90), Bar("500", 7)], unit: .plain))))
+        _ = update(&s, .pane(1, .chart(.hbars([Bar("/api/o'brien", 5)], unit: .plain))))
+        let times = (0..<3).map { t0 + Int64($0) * 60_000_000_000 }
+        _ = update(&s, .pane(2, .chart(.bars(times: times, series: [Series(name: "n", values: [1, 2, 3])], unit: .plain))))
+        return s
+    }
+
+    @Test func theTailPaneHasTheFocusFirstAndItsHeightIsThePanes() {
+        let s = Self.state()
+        #expect(s.board?.focus == 3 && !s.tailAlone)
+        #expect(s.tailHeight == s.paneRects[3].height - 2)
+        let screen = DashboardView.render(s).lines
+        #expect(screen.contains { $0.contains("┌ top status") } && screen.contains { $0.contains("record 3") })
+        #expect(screen[24].hasPrefix(" FOLLOW"))
+    }
+
+    @Test func tabMovesTheFocusAndEnterOnABarFiltersEveryPane() {
+        var s = Self.state()
+        #expect(update(&s, .key(.tab)) == [.reload])
+        #expect(s.board?.focus == 0)
+        #expect(update(&s, .key(.down)) == [])
+        let buf = DashboardView.render(s)
+        #expect(buf.lines[0].contains("top status › 500"))
+        #expect(buf[1, 2].style.reverse && buf[0, 0].style.role == .borderFocused)  // the picked bar's row; the focused frame
+        #expect(update(&s, .key(.enter)) == [.reload])
+        #expect(s.filters == ["status = 500"])
+        #expect(s.whereClause == "(status = 500)")
+        // A text value is quoted; Esc goes back up the stack.
+        _ = update(&s, .key(.tab))
+        _ = update(&s, .key(.enter))
+        #expect(s.filters == ["status = 500", "path = '/api/o''brien'"])
+        #expect(update(&s, .key(.escape)) == [.reload])
+        #expect(s.filters == ["status = 500"])
+        #expect(update(&s, .key(.backTab)) == [.reload] && s.board?.focus == 0)
+    }
+
+    @Test func enterOnATimeBucketSetsTheTimeRange() {
+        var s = Self.state()
+        _ = update(&s, .key(.tab)); _ = update(&s, .key(.tab)); _ = update(&s, .key(.tab))  // the volume pane
+        #expect(s.board?.focus == 2)
+        _ = update(&s, .key(.left))  // from the first bucket, round to the newest
+        #expect(s.board?.pick == 2)
+        _ = update(&s, .key(.left))
+        #expect(update(&s, .key(.enter)) == [.reload])
+        #expect(s.customTime?.sql == "ts >= TIMESTAMP '2026-11-27T14:01:00.000Z' AND ts < TIMESTAMP '2026-11-27T14:02:00.000Z'")
+        #expect(s.whereClause?.contains("14:01:00") == true)
+    }
+
+    @Test func zZoomsTheFocusedPaneAndTheTailZoomedIsTheTailAlone() {
+        var s = Self.state()
+        #expect(update(&s, .key(.char("z"))) == [.reload])
+        #expect(s.tailAlone)
+        #expect(s.tailHeight == 24)
+        let alone = DashboardView.render(s).lines
+        #expect(alone[23].contains("record 3") && !alone.contains { $0.contains("┌") })
+        _ = update(&s, .key(.tab))  // the zoom follows the focus
+        #expect(!s.tailAlone && s.paneRects[0] == Rect(x: 0, y: 0, width: 60, height: 24))
+        #expect(DashboardView.render(s).lines[0].hasPrefix("┌ top status"))
+        _ = update(&s, .key(.char("z")))
+        #expect(s.paneRects[0].width == 30)
+    }
+
+    @Test func aNewSpecKeepsTheChartsOfPanesItStillHas() {
+        var s = Self.state()
+        var spec = Self.spec()
+        spec.rows[1].panes[0].title = "volume by level"
+        _ = update(&s, .board(spec))
+        #expect(s.board?.contents[0] != nil && s.board?.contents[2] == nil && s.board?.focus == 3)
+        #expect(DashboardView.render(s).lines.contains { $0.contains("loading…") })
+    }
+
+    @Test func theChartsKeysLeaveTheTailsKeysAlone() {
+        var s = Self.state()  // the tail focused: ↑ moves the record selection
+        _ = update(&s, .key(.up))
+        #expect(s.cursor == 1 && !s.follow && s.board?.pick == 0)
+    }
+}
+
+@Suite struct LogsFilterTests {
+    @Test func theEngineFilterNarrowsEveryReadOfLogs() throws {
+        let store = Store()
+        let text = (0..<10).map { "{\"ts\":\"2026-11-27T14:00:0\($0)Z\",\"status\":\($0 < 3 ? 500 : 200)}" }.joined(separator: "\n") + "\n"
+        let bytes = Array(text.utf8)
+        let options = ParseOptions()
+        let d = try bytes.withUnsafeBufferPointer { try SourceParser.detect($0, options: options, arrival: 0) }
+        var batch = RecordBatch(source: "t")
+        _ = bytes.withUnsafeBufferPointer { SourceParser(options: options, detection: d).parse($0, arrival: 0, final: true, into: &batch) }
+        store.append(batch)
+        var engine = QueryEngine(snapshot: store.snapshot())
+        engine.logsFilter = try QueryEngine.filter("status >= 500")
+        #expect(try engine.execute("SELECT count(*) FROM logs").rows == [[.int(3)]])
+        #expect(try engine.execute("SELECT count(*) FROM logs WHERE status = 200").rows == [[.int(0)]])
+        #expect(try engine.execute("WITH x AS (SELECT * FROM logs) SELECT count(*) FROM x").rows == [[.int(3)]])
+        #expect(try engine.execute("SELECT count(*) FROM (SELECT status FROM logs) t").rows == [[.int(3)]])
+        #expect(throws: QueryError.self) { _ = try QueryEngine.filter("status >>= 1") }
+        do { _ = try QueryEngine.filter("staus = 1 and") } catch let e as QueryError { #expect(e.position == 13) }  // the end of the text
+    }
+}
