@@ -178,6 +178,10 @@ public struct AppState: Sendable, Equatable {
     public var ascii = false
     /// The focused pane fills the screen (`z`); the tail pane zoomed is the tail alone.
     public var zoomed = false
+    /// The dashboards there are (from a dashboard file, then the default one) and which is shown;
+    /// `[` and `]` switch.
+    public var boardNames: [String] = []
+    public var boardIndex = 0
 
     /// Panes of charts and the tail; one has the focus (Tab), and in a chart one bar or time
     /// bucket is picked (arrows) for Enter to drill into.
@@ -436,6 +440,12 @@ private func boardKey(_ s: inout AppState, _ k: Key) -> [Effect]? {
     guard var b = s.board else { return nil }
     defer { s.board = b }
     switch k {
+    case .char("["), .char("]"):
+        guard s.boardNames.count > 1 else { return [] }
+        let n = s.boardNames.count
+        s.boardIndex = (s.boardIndex + (k == .char("]") ? 1 : n - 1)) % n
+        s.notice = "dashboard \(s.boardNames[s.boardIndex]) (\(s.boardIndex + 1) of \(n))"
+        return [.reload]
     case .tab, .backTab:
         let n = b.spec.panes.count
         b.focus = (b.focus + (k == .tab ? 1 : n - 1)) % max(1, n)
@@ -694,6 +704,7 @@ public enum HelpView {
         ("q  Ctrl-C", "quit"),
         ("Tab  Shift-Tab", "focus the next / previous pane"),
         ("z", "zoom the focused pane to the full screen, and back"),
+        ("[  ]", "the previous / next dashboard (with a dashboard file)"),
         ("↑ ↓ ← →  (chart)", "pick a bar or a time bucket"),
         ("Enter  (chart)", "drill in: the bar's value as a filter, the bucket as the time range"),
         ("f", "filter: a SQL WHERE expression, or words"),
@@ -965,6 +976,7 @@ public enum StatusBar {
         if s.status.bufferFill >= 0.5 { parts.append(String(format: "buffer %.0f%%", s.status.bufferFill * 100)) }
         if let l = s.minLevel { parts.append("\(l.name)+") }
         if let c = s.customTime { parts.append(c.label) } else if s.timeRange != .all { parts.append("last \(s.timeRange.rawValue)") }
+        if s.boardNames.count > 1 && !s.tailAlone, let name = s.boardNames[safe: s.boardIndex] { parts.insert("[\(name)]", at: 1) }
         if !s.filters.isEmpty { parts.append("filter: " + s.filters.joined(separator: " › ")) }
         if s.whereClause != nil { parts.append("\(s.matching) match") }
         if s.status.busy { parts.append("querying…") }

@@ -26,6 +26,9 @@ struct DashboardCommand: ParsableCommand {
     @Flag(help: "Start with the tail alone, full screen (z shows the dashboard's panes).")
     var tail = false
 
+    @Option(help: ArgumentHelp("Dashboards from a YAML file (also 'dashboard:' in the config file); [ and ] switch.", valueName: "file"))
+    var dashboard: String?
+
     @Flag(name: .customLong("no-color"), help: "Draw without colour (also when NO_COLOR is set).")
     var noColor = false
 
@@ -39,6 +42,7 @@ struct DashboardCommand: ParsableCommand {
     func run() throws {
         let (config, options) = try input.resolve()
         let (chosen, themes, themeProblems) = try Theme.chosen(theme)
+        let boards = try (dashboard ?? config.dashboard).map { try DashboardFile.load(path: $0) } ?? []  // a bad file stops us here
         guard isatty(1) != 0 else { throw TerminalError.noTerminal }
         let specs = try input.liveSources(sources, config: config)
         if specs.contains(.stdin) {
@@ -59,6 +63,7 @@ struct DashboardCommand: ParsableCommand {
                                 themes: themes.contains(chosen) ? themes : [chosen] + themes, theme: chosen)
         if let problem = themeProblems.first { app.state.notice = problem }
         app.state.zoomed = tail
+        app.fileBoards = boards
         let env = ProcessInfo.processInfo.environment
         let stateHome = env["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.local/state")
         app.useHistory(file: stateHome + "/logdash/history")
@@ -342,27 +347,52 @@ struct DashboardLoop {
         applyResponse(waiting: force ? 0.05 : 0)
     }
 
-    /// Builds the default dashboard from the fields the store has (again when they or the time
-    /// span change its panes), and asks for the panes' charts: at once when the filters or the
-    /// panes changed, else at most once a second while records arrive.
+    /// Dashboards from a file (`--dashboard`, or the config's `dashboard:`), shown before the
+    /// default one.
+    var fileBoards: [DashboardSpec] = [] {
+        didSet { state.boardNames = fileBoards.map(\.name) + ["default"] }
+    }
+    /// When each pane of the shown dashboard last asked for its chart, and how many records
+    /// there were.
+    private var paneRunAt: [Date] = []
+    private var paneRows: [Int] = []
+
+    /// The dashboard shown: a file's, or the default one built from the fields the store has
+    /// (again when they or the time span call for other panes). Its panes' charts are asked
+    /// for at once when the filters or the panes change, else while records arrive at most
+    /// once per `paneInterval` (or a pane's own `refresh`).
     private mutating func refreshBoard(_ snap: StoreSnapshot) {
         if let r = panes.take() {
             paneInterval = max(1, 3 * r.seconds)
             if r.spec == state.board?.spec && r.whereClause == state.whereClause {
-                for (k, content) in r.contents.enumerated() { _ = update(&state, .pane(k, content)) }
+                for (k, content) in r.contents { _ = update(&state, .pane(k, content)) }
             }
         }
-        guard snap.rowCount > 0 else { return }
-        let lo = snap.segments.map(\.minTs).min(), hi = snap.segments.map(\.maxTs).max()
-        let spec = DefaultDashboard.spec(columns: snap.schema.map { ($0.name, $0.type) }, span: lo.flatMap { a in hi.map { (a, $0) } },
+        guard snap.rowCount > 0 || state.boardIndex < fileBoards.count else { return }
+        let spec: DashboardSpec
+        if state.boardIndex < fileBoards.count {
+            spec = fileBoards[state.boardIndex]
+        } else {
+            let lo = snap.segments.map(\.minTs).min(), hi = snap.segments.map(\.maxTs).max()
+            spec = DefaultDashboard.spec(columns: snap.schema.map { ($0.name, $0.type) }, span: lo.flatMap { a in hi.map { (a, $0) } },
                                          width: state.width, height: state.height - 1)
+        }
         if state.board?.spec != spec, update(&state, .board(spec)).contains(.reload) { lastRows = -1 }
         let now = Date()
         let changed = paneAsked.map { $0.spec != spec || $0.whereClause != state.whereClause } ?? true
-        guard changed || (paneAsked?.rows != snap.rowCount && now.timeIntervalSince(paneAskedAt) >= paneInterval) else { return }
+        if changed {
+            paneRunAt = Array(repeating: .distantPast, count: spec.panes.count)
+            paneRows = Array(repeating: -1, count: spec.panes.count)
+        }
+        let due = spec.panes.indices.filter { k in
+            spec.panes[k].sql != nil
+                && (changed || (paneRows[k] != snap.rowCount && now.timeIntervalSince(paneRunAt[k]) >= max(paneInterval, spec.panes[k].refresh ?? 0)))
+        }
+        guard !due.isEmpty, changed || now.timeIntervalSince(paneAskedAt) >= 0.25 else { return }
         paneAsked = (spec, state.whereClause, snap.rowCount)
         paneAskedAt = now
-        panes.submit(.init(snapshot: snap, spec: spec, whereClause: state.whereClause))
+        for k in due { paneRunAt[k] = now; paneRows[k] = snap.rowCount }
+        panes.submit(.init(snapshot: snap, spec: spec, whereClause: state.whereClause, panes: due))
     }
 
     /// Shows the latest finished tail query, if any: its rows, or a rejected filter's error.

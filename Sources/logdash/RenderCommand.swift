@@ -40,6 +40,12 @@ struct RenderCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Render this query's chart instead of the dashboard.", valueName: "sql"))
     var query: String?
 
+    @Option(help: ArgumentHelp("A dashboard file (default: the config's 'dashboard:', else the default dashboard).", valueName: "file"))
+    var dashboard: String?
+
+    @Option(help: ArgumentHelp("Which dashboard of the file (default: its first).", valueName: "name"))
+    var name: String?
+
     @Option(help: ArgumentHelp("The chart type for --query: \(ChartPicker.kinds.joined(separator: ", ")).", valueName: "type"))
     var chart: String?
 
@@ -58,6 +64,7 @@ struct RenderCommand: ParsableCommand {
             throw ValidationError("--chart '\(chart)' is not a chart type; the types are \(ChartPicker.kinds.joined(separator: ", "))")
         }
         if chart != nil && query == nil { throw ValidationError("--chart needs --query") }
+        if query != nil && (dashboard != nil || name != nil) { throw ValidationError("--query draws one chart; --dashboard and --name choose a dashboard instead") }
     }
 
     func run() throws {
@@ -65,6 +72,11 @@ struct RenderCommand: ParsableCommand {
         let (config, options) = try input.resolve()
         let (theme, _, _) = try Theme.chosen(self.theme)
         if let query { checked(query) { _ = try QueryEngine.columnsRead(query) } }
+        let boards = try (dashboard ?? (query == nil ? config.dashboard : nil)).map { try DashboardFile.load(path: $0) } ?? []
+        if let name, !boards.contains(where: { $0.name == name }) {
+            throw ValidationError(boards.isEmpty ? "--name needs a dashboard file (--dashboard FILE)"
+                                  : "no dashboard '\(name)' in the file; it has \(boards.map(\.name).joined(separator: ", "))")
+        }
         let (store, _) = try Store.load(try input.sources(sources, config: config, liveDemo: false), options: options)
         let snapshot = store.snapshot()
         let engine = QueryEngine(snapshot: snapshot)
@@ -81,7 +93,8 @@ struct RenderCommand: ParsableCommand {
                 guard case .timestamp(let a) = row[0], case .timestamp(let b) = row[1] else { return nil }
                 return (a, b)
             }
-            let spec = DefaultDashboard.spec(columns: snapshot.schema.map { ($0.name, $0.type) }, span: span, width: width, height: height)
+            let spec = boards.first { $0.name == (name ?? boards[0].name) }
+                ?? DefaultDashboard.spec(columns: snapshot.schema.map { ($0.name, $0.type) }, span: span, width: width, height: height)
             let rects = DashboardRender.layout(spec, width: width, height: height)
             let contents = zip(spec.panes, rects).map { pane, rect -> DashboardRender.Content in
                 guard let sql = pane.sql else {

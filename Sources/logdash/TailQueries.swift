@@ -154,18 +154,20 @@ enum TailQueries {
     }
 }
 
-/// The dashboard panes' queries, all in one request, under the filters in force.
+/// The dashboard panes' queries, in one request, under the filters in force.
 enum PaneQueries {
     struct Request: Sendable {
         var snapshot: StoreSnapshot
         var spec: DashboardSpec
         var whereClause: String?
+        /// The panes to run (the others keep their charts).
+        var panes: [Int]
     }
 
     struct Response: Sendable {
         var spec: DashboardSpec
         var whereClause: String?
-        var contents: [DashboardRender.Content]
+        var contents: [(pane: Int, content: DashboardRender.Content)]
         /// How long the panes' queries took.
         var seconds: Double
     }
@@ -178,21 +180,22 @@ enum PaneQueries {
         }
     }
 
-    static func run(_ r: Request) -> [DashboardRender.Content] {
+    static func run(_ r: Request) -> [(pane: Int, content: DashboardRender.Content)] {
         var engine = QueryEngine(snapshot: r.snapshot)
         do {
             engine.logsFilter = try r.whereClause.map(QueryEngine.filter)
         } catch {
-            return r.spec.panes.map { _ in .failure("the filter: \(error)") }  // the tail shows the error and restores the last good one
+            // The tail shows the error and restores the last good filter.
+            return r.panes.map { ($0, .failure("the filter: \(error)")) }
         }
-        return r.spec.panes.map { pane in
-            guard let sql = pane.sql else { return .tail([]) }  // drawn from the tail's own rows
+        return r.panes.compactMap { k in
+            guard let sql = r.spec.panes[k].sql else { return nil }  // the tail pane: drawn from the tail's own rows
             do {
-                return .chart(try ChartPicker.chart(for: try engine.execute(sql), kind: pane.kind))
+                return (k, .chart(try ChartPicker.chart(for: try engine.execute(sql), kind: r.spec.panes[k].kind)))
             } catch let e as QueryError {
-                return .failure(e.message)
+                return (k, .failure(e.message))
             } catch {
-                return .failure("\(error)")
+                return (k, .failure("\(error)"))
             }
         }
     }

@@ -261,6 +261,37 @@ final class Tmux {
         try t.press("q")
     }
 
+    /// A dashboard file's dashboards come first; `]` shows the next, then the default one.
+    @Test func bracketsSwitchBetweenAFilesDashboardsAndTheDefault() throws {
+        let dir = try Scratch.directory("e2e")
+        let yaml = dir.appendingPathComponent("d.yaml").path
+        try """
+            dashboards:
+              - name: web
+                rows:
+                  - panes:
+                      - title: requests by method
+                        sql: SELECT method, count(*) FROM logs WHERE method IS NOT NULL GROUP BY 1 ORDER BY 2 DESC
+                        field: method
+                  - panes:
+                      - tail: true
+              - name: levels
+                rows:
+                  - panes:
+                      - title: by level
+                        sql: SELECT level, count(*) FROM logs GROUP BY 1 ORDER BY 2 DESC
+            """.write(toFile: yaml, atomically: true, encoding: .utf8)
+        let t = try Tmux(width: 120, height: 30)
+        try t.launch(["--dashboard", yaml, "demo://?lines=2000"], panes: true, until: "the file's first dashboard") {
+            $0.contains("[web]") && $0.contains("requests by method") && $0.contains("GET ") && $0.contains("2000 rec")
+        }
+        try t.press("]")
+        _ = try t.wait("the second") { $0.contains("[levels]") && $0.contains("┌ by level") && $0.contains("info ") }
+        try t.press("]")
+        _ = try t.wait("the default") { $0.contains("[default]") && $0.contains("records by level") }
+        try t.press("q")
+    }
+
     /// The detail is looked up by the record's time: among records of the same time, the one selected.
     @Test func enterAmongRecordsOfTheSameTimeShowsTheSelectedOne() throws {
         let dir = try Scratch.directory("e2e")

@@ -55,4 +55,39 @@ import Scratch
         let type = try cli.logdash(["render", "--chart", "pie", "--query", "SELECT 1", file])
         #expect(type.status != 0 && type.err.contains("not a chart type"))
     }
+
+    @Test func aDashboardFileIsDrawnByNameAndABadOneIsRefusedWithItsKey() throws {
+        let file = try generated("logfmt", lines: 1500)
+        let dir = try Scratch.directory("dash")
+        let yaml = dir.appendingPathComponent("d.yaml").path
+        try """
+            dashboards:
+              - name: one
+                rows:
+                  - panes:
+                      - title: by level
+                        sql: SELECT level, count(*) FROM logs GROUP BY 1 ORDER BY 2 DESC
+              - name: two
+                rows:
+                  - panes:
+                      - title: users
+                        sql: SELECT user, count(*) FROM logs GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 3
+                        chart: table
+            """.write(toFile: yaml, atomically: true, encoding: .utf8)
+        let first = try cli.logdash(["render", "--size", "60x8", "--dashboard", yaml, file])
+        #expect(first.status == 0 && first.out.contains("┌ by level") && first.out.contains("info "), "\(first.out)\(first.err)")
+        let second = try cli.logdash(["render", "--size", "60x8", "--dashboard", yaml, "--name", "two", file])
+        #expect(second.status == 0 && second.out.contains("┌ users") && second.out.contains("user "), "\(second.out)")
+        let missing = try cli.logdash(["render", "--dashboard", yaml, "--name", "three", file])
+        #expect(missing.status == 2 && missing.err.contains("no dashboard 'three' in the file; it has one, two"))
+        try "name: x\nrows:\n  - panes:\n      - sql: SELECT 1\n        chart: pie\n".write(toFile: yaml, atomically: true, encoding: .utf8)
+        let bad = try cli.logdash(["render", "--dashboard", yaml, file])
+        #expect(bad.status == 1 && bad.err.contains("d.yaml:5: (top level).rows[0].panes[0].chart: one of line"), "\(bad.err)")
+        // From the config file, a path relative to it.
+        try "name: cfg\nrows:\n  - panes:\n      - title: total\n        sql: SELECT count(*) FROM logs\n".write(toFile: yaml, atomically: true, encoding: .utf8)
+        let config = dir.appendingPathComponent("config.yaml").path
+        try "dashboard: d.yaml\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let viaConfig = try cli.logdash(["render", "--size", "30x5", "--config", config, file])
+        #expect(viaConfig.status == 0 && viaConfig.out.contains("┌ total") && viaConfig.out.contains("1500"), "\(viaConfig.out)\(viaConfig.err)")
+    }
 }

@@ -12,6 +12,8 @@ public struct PaneSpec: Sendable, Equatable {
     /// The column its categories are values of (a top-N pane's field): Enter on a bar filters
     /// every pane to that value.
     public var field: String?
+    /// At most this often (seconds) while records arrive; nil: as often as the panes refresh.
+    public var refresh: Double?
 
     public init(title: String, sql: String?, kind: String? = nil, weight: Int = 1, field: String? = nil) {
         self.title = title
@@ -38,8 +40,13 @@ public struct DashboardSpec: Sendable, Equatable {
     }
 
     public var rows: [Row]
+    /// Shown in the status bar when there are several dashboards (`[` and `]` switch).
+    public var name = "default"
 
-    public init(rows: [Row]) { self.rows = rows }
+    public init(rows: [Row], name: String = "default") {
+        self.rows = rows
+        self.name = name
+    }
 
     public var panes: [PaneSpec] { rows.flatMap(\.panes) }
 }
