@@ -191,6 +191,10 @@ public struct AppState: Sendable, Equatable {
         public var contents: [DashboardRender.Content?]
         public var focus = 0
         public var pick = 0
+        /// In a time chart: where a range picked with `v` starts, and the series (legend entry)
+        /// picked with ↑/↓.
+        public var anchor: Int?
+        public var series: Int?
 
         public init(spec: DashboardSpec, focus: Int? = nil) {
             self.spec = spec
@@ -450,6 +454,8 @@ private func boardKey(_ s: inout AppState, _ k: Key) -> [Effect]? {
         let n = b.spec.panes.count
         b.focus = (b.focus + (k == .tab ? 1 : n - 1)) % max(1, n)
         b.pick = 0
+        b.anchor = nil
+        b.series = nil
         return [.reload]  // the tail's height may change
     case .char("z"):
         s.zoomed.toggle()
@@ -470,11 +476,25 @@ private func boardKey(_ s: inout AppState, _ k: Key) -> [Effect]? {
         let n = ChartPicks.count(chart)
         guard n > 0 else { return [] }
         let step = (k == .left || k == .char("h")) ? -1 : 1
-        b.pick = min(n - 1, max(0, (b.pick == 0 && step < 0 ? n : b.pick) + step))
+        b.pick = min(n - 1, max(0, (b.pick == 0 && step < 0 && b.anchor == nil ? n : b.pick) + step))
+        return []
+    case (.up, _), (.char("k"), _), (.down, _), (.char("j"), _):
+        // A legend entry of a time chart: none, then each series in turn.
+        let n = ChartPicks.seriesNames(chart).count
+        guard n > 1 else { return [] }
+        let up = k == .up || k == .char("k")
+        let order: [Int?] = [nil] + (0..<n).map { $0 }
+        let at = order.firstIndex { $0 == b.series } ?? 0
+        b.series = order[(at + (up ? order.count - 1 : 1)) % order.count]
+        return []
+    case (.char("v"), _):
+        guard ChartPicks.count(chart) > 0, ChartPicks.seriesNames(chart).count > 0 || ChartPicks.isTimed(chart) else { return [] }
+        b.anchor = b.anchor == nil ? b.pick : nil
+        s.notice = b.anchor == nil ? nil : "range from here: ←/→ to its other end, Enter to set it"
         return []
     case (.enter, _):
-        guard let drill = ChartPicks.drill(chart, pick: b.pick, field: pane.field) else {
-            s.notice = "nothing to drill into here"
+        guard let drill = ChartPicks.drill(chart, pick: b.pick, field: pane.field, anchor: b.anchor, series: b.series) else {
+            s.notice = b.series != nil ? "this pane names no field to filter its series by" : "nothing to drill into here"
             return []
         }
         switch drill {
@@ -487,6 +507,8 @@ private func boardKey(_ s: inout AppState, _ k: Key) -> [Effect]? {
         }
         s.scroll = 0
         b.pick = 0
+        b.anchor = nil
+        b.series = nil
         return [.reload]
     default:
         return nil
@@ -656,7 +678,7 @@ public enum DashboardView {
                                        highlight: s.search, marks: s.marks, selected: s.follow ? nil : s.cursor)
         if let b = s.board, !s.tailAlone {
             DashboardRender.draw(b.spec, contents: b.contents, rects: s.paneRects, into: &buf, glyphs: s.ascii ? .plain : .unicode,
-                                 focus: b.focus, pick: b.pick) { buf, inner in
+                                 focus: b.focus, pick: b.pick, anchor: b.anchor, series: b.series) { buf, inner in
                 var tail = CellBuffer(width: inner.width, height: inner.height)
                 TailView.render(s.rows, into: &tail, top: 0, height: inner.height, options: options)
                 DashboardRender.blit(tail, into: &buf, at: inner)
@@ -705,8 +727,9 @@ public enum HelpView {
         ("Tab  Shift-Tab", "focus the next / previous pane"),
         ("z", "zoom the focused pane to the full screen, and back"),
         ("[  ]", "the previous / next dashboard (with a dashboard file)"),
-        ("↑ ↓ ← →  (chart)", "pick a bar or a time bucket"),
-        ("Enter  (chart)", "drill in: the bar's value as a filter, the bucket as the time range"),
+        ("↑ ↓ ← →  (chart)", "pick a bar; in a time chart ← → a bucket, ↑ ↓ a series"),
+        ("v  (time chart)", "start a range at the picked bucket"),
+        ("Enter  (chart)", "drill in: a bar or series as a filter, a bucket or range as the time"),
         ("f", "filter: a SQL WHERE expression, or words"),
         ("/  n  N", "search (highlighted); next older / newer match"),
         ("Enter  Esc", "apply / close the filter bar"),

@@ -69,6 +69,30 @@ import Testing
         #expect(s.whereClause?.contains("14:01:00") == true)
     }
 
+    @Test func vPicksARangeOfBucketsAndUpDownPicksASeriesToFilterBy() {
+        var s = Self.state()
+        let times = (0..<4).map { Self.t0 + Int64($0) * 60_000_000_000 }
+        var spec = Self.spec()
+        spec.rows[1].panes[0].field = "level"
+        _ = update(&s, .board(spec))
+        _ = update(&s, .pane(2, .chart(.bars(times: times, series: [Series(name: "info", values: [1, 2, 3, 4]),
+                                                                    Series(name: "error", values: [0, 1, 0, 2])], unit: .plain))))
+        s.board!.focus = 2
+        _ = update(&s, .key(.right))
+        _ = update(&s, .key(.char("v")))
+        _ = update(&s, .key(.right)); _ = update(&s, .key(.right))
+        #expect(DashboardView.render(s).lines.contains { $0.contains("volume › 14:01 … 14:03") })
+        _ = update(&s, .key(.enter))
+        #expect(s.customTime?.sql == "ts >= TIMESTAMP '2026-11-27T14:01:00.000Z' AND ts < TIMESTAMP '2026-11-27T14:04:00.000Z'")
+        // ↓ picks the first series, again the second; Enter filters by it.
+        _ = update(&s, .pane(2, .chart(.bars(times: times, series: [Series(name: "info", values: [1, 2, 3, 4]),
+                                                                    Series(name: "error", values: [0, 1, 0, 2])], unit: .plain))))
+        _ = update(&s, .key(.down)); _ = update(&s, .key(.down))
+        #expect(DashboardView.render(s).lines.contains { $0.contains("volume › error") })
+        _ = update(&s, .key(.enter))
+        #expect(s.filters == ["level = 'error'"])
+    }
+
     @Test func zZoomsTheFocusedPaneAndTheTailZoomedIsTheTailAlone() {
         var s = Self.state()
         #expect(update(&s, .key(.char("z"))) == [.reload])

@@ -82,7 +82,7 @@ public enum DefaultDashboard {
             // count(DISTINCT host) as a count of groups: grouping by a dictionary column is the fast path.
             kpis.append(PaneSpec(title: "hosts", sql: "SELECT count(*) FROM (SELECT host FROM logs WHERE host IS NOT NULL GROUP BY 1) t", kind: "kpi"))
         }
-        let volume = PaneSpec(title: "records by level", sql: "SELECT \(t) t, coalesce(level, 'none') level, count(*) n FROM logs GROUP BY 1, 2 ORDER BY 1")
+        let volume = PaneSpec(title: "records by level", sql: "SELECT \(t) t, level, count(*) n FROM logs GROUP BY 1, 2 ORDER BY 1", field: "level")
         var details: [PaneSpec] = categorical.filter { names.contains($0) }.prefix(latency == nil ? 3 : 2).map { f in
             PaneSpec(title: "top \(f)", sql: "SELECT \(quoted(f)), count(*) n FROM logs WHERE \(quoted(f)) IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10",
                      kind: "hbars", field: quoted(f))
@@ -173,11 +173,14 @@ public enum DashboardRender {
     /// frame is highlighted and its picked bar or bucket named in its title; the tail pane's
     /// content comes from `tail`.
     public static func draw(_ spec: DashboardSpec, contents: [Content?], rects: [Rect], into buf: inout CellBuffer, glyphs: ChartGlyphs,
-                            focus: Int? = nil, pick: Int = 0, tail: ((inout CellBuffer, Rect) -> Void)? = nil) {
+                            focus: Int? = nil, pick: Int = 0, anchor: Int? = nil, series: Int? = nil,
+                            tail: ((inout CellBuffer, Rect) -> Void)? = nil) {
         for (k, (pane, rect)) in zip(spec.panes, rects).enumerated() where rect.width > 0 && rect.height > 0 {
             let content = contents[safe: k] ?? nil
             var title = pane.title
-            if k == focus, case .chart(let c)? = content, let label = ChartPicks.label(c, pick: pick) { title += " › " + label }
+            if k == focus, case .chart(let c)? = content, let label = ChartPicks.label(c, pick: pick, anchor: anchor, series: series) {
+                title += " › " + label
+            }
             box(title, rect, into: &buf, glyphs: glyphs, focused: k == focus)
             let inner = rect.inset(1)
             guard inner.width > 0, inner.height > 0 else { continue }
@@ -248,33 +251,59 @@ public enum ChartPicks {
         }
     }
 
-    /// The picked bar's label or bucket's time, for the pane's title.
-    public static func label(_ chart: Chart, pick: Int) -> String? {
+    /// The series of a time chart (its legend), or none.
+    public static func seriesNames(_ chart: Chart) -> [String] {
+        switch chart {
+        case .line(_, let series, _, _), .bars(_, let series, _): series.map(\.name)
+        case .heatmap(_, let rows, _): rows
+        default: []
+        }
+    }
+
+    static func isTimed(_ chart: Chart) -> Bool {
+        switch chart {
+        case .line, .bars, .heatmap: true
+        default: false
+        }
+    }
+
+    /// The picked bar's label, or the picked series, bucket or range of a time chart, for the
+    /// pane's title.
+    public static func label(_ chart: Chart, pick: Int, anchor: Int? = nil, series: Int? = nil) -> String? {
         switch chart {
         case .hbars(let bars, _), .proportion(let bars):
             return bars[safe: pick].map(\.label)
         case .line(let times, _, _, _), .bars(let times, _, _), .heatmap(let times, _, _):
+            if let series, let name = seriesNames(chart)[safe: series] { return name }
             guard let t = times[safe: pick], let first = times.first, let last = times.last else { return nil }
-            return Ticks.timeLabel(t, span: max(last - first, 600_000_000_000))
+            let span = max(last - first, 600_000_000_000)
+            if let anchor, let a = times[safe: anchor] { return Ticks.timeLabel(min(a, t), span: span) + " … " + Ticks.timeLabel(max(a, t), span: span) }
+            return Ticks.timeLabel(t, span: span)
         default:
             return nil
         }
     }
 
     /// The filter or time range Enter sets; nil when the pick names nothing (a bar of a pane
-    /// that has no field).
-    public static func drill(_ chart: Chart, pick: Int, field: String?) -> Drill? {
+    /// that has no field). In a time chart: the picked series as a filter, else the buckets
+    /// from `anchor` to `pick` (or the picked one) as the time range.
+    public static func drill(_ chart: Chart, pick: Int, field: String?, anchor: Int? = nil, series: Int? = nil) -> Drill? {
+        func filter(_ label: String) -> Drill? {
+            guard let field else { return nil }
+            if label == "NULL" { return .filter("\(field) IS NULL") }
+            if Double(label) != nil { return .filter("\(field) = \(label)") }
+            return .filter("\(field) = '\(label.replacingOccurrences(of: "'", with: "''"))'")
+        }
         switch chart {
         case .hbars(let bars, _), .proportion(let bars):
-            guard let field, let bar = bars[safe: pick] else { return nil }
-            if bar.label == "NULL" { return .filter("\(field) IS NULL") }
-            if Double(bar.label) != nil { return .filter("\(field) = \(bar.label)") }
-            return .filter("\(field) = '\(bar.label.replacingOccurrences(of: "'", with: "''"))'")
+            return bars[safe: pick].flatMap { filter($0.label) }
         case .line(let times, _, _, _), .bars(let times, _, _), .heatmap(let times, _, _):
+            if let series, let name = seriesNames(chart)[safe: series] { return filter(name) }
             guard let t = times[safe: pick] else { return nil }
             let width = times.count >= 2 ? (times[1] - times[0]) : 60_000_000_000
             let span = max((times.last ?? t) - (times.first ?? t), 600_000_000_000)
-            return .time(from: t, to: t + width, label: Ticks.timeLabel(t, span: span) + " … " + Ticks.timeLabel(t + width, span: span))
+            let from = min(times[safe: anchor ?? pick] ?? t, t), to = max(times[safe: anchor ?? pick] ?? t, t) + width
+            return .time(from: from, to: to, label: Ticks.timeLabel(from, span: span) + " … " + Ticks.timeLabel(to, span: span))
         default:
             return nil
         }
