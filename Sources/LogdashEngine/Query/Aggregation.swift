@@ -268,6 +268,10 @@ final class GroupedAggregation {
         }
     }
 
+    /// For a percentile over the same column as an earlier one (p50, p95, p99 of latency):
+    /// that one's index, whose samples it reads instead of gathering its own.
+    private var sharesSamples: [Int?] = []
+
     /// `count_if` conditions, evaluated a segment at a time.
     private lazy var predicates = SegmentFilter(names: names, actualNames: actualNames, types: types, compiler: compiler)
 
@@ -312,6 +316,19 @@ final class GroupedAggregation {
                 acc.kind = .percentile(q)
             default:
                 acc.kind = .generic
+            }
+        }
+        findSharedSamples()
+    }
+
+    private func sharedOwner(_ k: Int) -> Int? { k < sharesSamples.count ? sharesSamples[k] : nil }
+
+    private func findSharedSamples() {
+        sharesSamples = calls.indices.map { k in
+            guard case .percentile = accumulators[k].kind else { return nil }
+            return (0..<k).first { j in
+                guard case .percentile = accumulators[j].kind else { return false }
+                return calls[j].args[0].canonical == calls[k].args[0].canonical
             }
         }
     }
@@ -489,7 +506,7 @@ final class GroupedAggregation {
                     if isMax ? c > 0 : c < 0 { values[g] = v }
                 }
             case .percentile:
-                guard let col else { break }
+                guard let col, sharedOwner(k) == nil else { break }
                 var samples = acc.samples
                 acc.samples = []
                 defer { acc.samples = samples }
@@ -518,6 +535,7 @@ final class GroupedAggregation {
             guard groupKeys.isEmpty else { return false }
             chosen = true
             for (a, b) in zip(accumulators, other.accumulators) { a.kind = b.kind }
+            findSharedSamples()
         }
         return zip(accumulators, other.accumulators).allSatisfy { a, b in
             switch (a.kind, b.kind) {
@@ -557,7 +575,7 @@ final class GroupedAggregation {
                     let c = Compare.forSort(v, a.values[t])
                     if isMax ? c > 0 : c < 0 { a.values[t] = v }
                 case .percentile:
-                    a.samples[t].append(contentsOf: b.samples[g])
+                    a.samples[t].append(contentsOf: b.samples[g])  // empty for one that shares another's
                 case .generic:
                     preconditionFailure("canMerge rules out generic accumulators")
                 }
@@ -580,7 +598,7 @@ final class GroupedAggregation {
 
     /// The aggregate values of group `g`, in call order.
     func results(_ g: Int) -> [Value] {
-        accumulators.map { acc in
+        accumulators.enumerated().map { k, acc in
             switch acc.kind {
             case .count, .countIf: return .int(acc.counts[g])
             case .sum(let average):
@@ -590,8 +608,9 @@ final class GroupedAggregation {
                 return acc.sawDouble[g] ? .double(total) : .int(acc.ints[g])
             case .extreme: return acc.values[g]
             case .percentile(let p):
-                guard !acc.samples[g].isEmpty else { return .null }
-                return .double(Percentile.nearestRank(acc.samples[g], p))
+                let samples = accumulators[sharedOwner(k) ?? k].samples[g]
+                guard !samples.isEmpty else { return .null }
+                return .double(Percentile.nearestRank(samples, p))
             case .generic: return acc.states[g].result
             }
         }
