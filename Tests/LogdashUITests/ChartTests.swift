@@ -66,6 +66,13 @@ import Testing
         c.append(Case(name: "histogram", chart: .histogram(values: latencies, unit: .milliseconds), width: 48, height: 8))
         let cells: [[Double]] = [[9, 8, 9, 9, 7, 9, 8, 9], [1, 1, 2, 1, 3, 1, 1, 1], [0, 0, 0, 4, 9, 2, 0, 0]]
         c.append(Case(name: "heatmap", chart: .heatmap(times: minutes(8), rows: ["info", "warn", "error"], cells: cells), width: 40, height: 4))
+        c.append(Case(name: "gauge", chart: .gauge(value: 63, max: 100, unit: .percent), width: 30, height: 3))
+        c.append(Case(name: "gauge-over-and-ascii", chart: .gauge(value: 1500, max: 1000, unit: .milliseconds), width: 20, height: 3, ascii: true))
+        let grid: [[Double?]] = [[120, 4, nil], [80, 0, 2], [5, 1, 30]]
+        c.append(Case(name: "pivot", chart: .matrix(rows: ["api-1", "api-2", "web-1"], columns: ["200", "404", "500"], cells: grid, heat: false),
+                      width: 30, height: 4))
+        c.append(Case(name: "heatmap-categories", chart: .matrix(rows: ["api-1", "api-2", "web-1"], columns: ["200", "404", "500"], cells: grid, heat: true),
+                      width: 30, height: 4))
         let table = ResultSet(columns: ["path", "n", "p99"], rows: [[.string("/api"), .int(12), .double(1.5)], [.null, .int(3), .null]])
         c.append(Case(name: "table", chart: .table(table), width: 30, height: 3))
         return c
@@ -179,6 +186,17 @@ import Testing
         #expect(try ChartPicker.chart(for: ResultSet(columns: ["latency_ms"], rows: [[.double(1)], [.double(2)]])).kindName == "histogram")
         #expect(try ChartPicker.chart(for: ResultSet(columns: ["a", "b", "c"], rows: [[.string("x"), .string("y"), .string("z")]])).kindName == "table")
         #expect(try ChartPicker.chart(for: ResultSet(columns: ["n"], rows: [])).kindName == "table")
+    }
+
+    @Test func twoCategoriesMakeAPivotTableOrAHeatMapAndOneNumberAGauge() throws {
+        let r = ResultSet(columns: ["host", "status", "n"], rows: [
+            [.string("a"), .int(200), .int(5)], [.string("b"), .int(500), .int(2)], [.string("a"), .int(500), .int(1)],
+        ])
+        #expect(try ChartPicker.chart(for: r) == .matrix(rows: ["a", "b"], columns: ["200", "500"], cells: [[5, 1], [nil, 2]], heat: false))
+        #expect(try ChartPicker.chart(for: r, kind: "heatmap").kindName == "heatmap")
+        #expect(try ChartPicker.chart(for: ResultSet(columns: ["error_pct"], rows: [[.double(12.5)]]), kind: "gauge")
+                == .gauge(value: 12.5, max: 100, unit: .percent))
+        #expect(try ChartPicker.chart(for: ResultSet(columns: ["n"], rows: [[.int(730)]]), kind: "gauge") == .gauge(value: 730, max: 1000, unit: .plain))
     }
 
     @Test func manyCategoriesBecomeTheTopSevenAndOther() throws {

@@ -56,6 +56,11 @@ public enum Chart: Sendable, Equatable {
     case histogram(values: [Double], unit: Ticks.Unit)
     /// Time × category intensity: `cells[row][column]`, rows named by `rows`.
     case heatmap(times: [Int64], rows: [String], cells: [[Double]])
+    /// One value against a full scale (0 … `max`): a filled bar with the share.
+    case gauge(value: Double?, max: Double, unit: Ticks.Unit)
+    /// Category × category: rows by the first, columns by the second, as numbers (a pivot
+    /// table) or shades (a heat map).
+    case matrix(rows: [String], columns: [String], cells: [[Double?]], heat: Bool)
     /// Anything else: the rows as a table.
     case table(ResultSet)
 
@@ -67,7 +72,9 @@ public enum Chart: Sendable, Equatable {
         case .kpi: "kpi"
         case .proportion: "proportion"
         case .histogram: "histogram"
-        case .heatmap: "heatmap"
+        case .heatmap, .matrix(_, _, _, true): "heatmap"
+        case .gauge: "gauge"
+        case .matrix: "pivot"
         case .table: "table"
         }
     }

@@ -14,7 +14,7 @@ import LogdashEngine
 /// `kind` asks for another chart of the same data (`line`, `area`, `bars`, `heatmap`,
 /// `hbars`, `proportion`, `kpi`, `histogram`, `table`); one the data cannot make is an error.
 public enum ChartPicker {
-    public static let kinds = ["line", "area", "bars", "heatmap", "hbars", "proportion", "kpi", "histogram", "table"]
+    public static let kinds = ["line", "area", "bars", "heatmap", "hbars", "proportion", "kpi", "gauge", "histogram", "pivot", "table"]
 
     public struct Mismatch: Error, CustomStringConvertible {
         public let description: String
@@ -25,6 +25,7 @@ public enum ChartPicker {
         case timeSeries(times: [Int64], series: [Series])
         case timeByCategory(times: [Int64], series: [Series])
         case categories([Bar])
+        case matrix(rows: [String], columns: [String], cells: [[Double?]])
         case numbers([Double])
         case other
     }
@@ -39,6 +40,14 @@ public enum ChartPicker {
         case (_, "table"?): return .table(r)
         case (.kpi(let v), nil), (.kpi(let v), "kpi"?):
             return .kpi(value: v, previous: nil, history: [], unit: unit)
+        case (.kpi(let v), "gauge"?):
+            // The scale: 100 for a percentage, else the next 1-2-5 step above the value.
+            let max = unit == .percent ? 100 : Ticks.nice(0, Swift.max(v ?? 0, 1), count: 2).high
+            return .gauge(value: v, max: max, unit: unit)
+        case (.matrix(let rows, let columns, let cells), nil), (.matrix(let rows, let columns, let cells), "pivot"?):
+            return .matrix(rows: rows, columns: columns, cells: cells, heat: false)
+        case (.matrix(let rows, let columns, let cells), "heatmap"?):
+            return .matrix(rows: rows, columns: columns, cells: cells, heat: true)
         case (.timeSeries(let t, let s), nil), (.timeSeries(let t, let s), "line"?):
             return .line(times: t, series: s, unit: unit, area: false)
         case (.timeSeries(let t, let s), "area"?), (.timeByCategory(let t, let s), "area"?):
@@ -73,7 +82,7 @@ public enum ChartPicker {
         "line": "a time column and number columns", "area": "a time column and number columns", "bars": "a time column and numbers",
         "heatmap": "a time, a category and a number", "hbars": "a category column and a number column",
         "proportion": "a category column and a number column", "kpi": "one number (or a time and one number)",
-        "histogram": "one column of numbers",
+        "histogram": "one column of numbers", "gauge": "one number", "pivot": "two categories and a number",
     ]
 
     static func number(_ v: Value) -> Double? {
@@ -120,6 +129,21 @@ public enum ChartPicker {
                 series.append(Series(name: "other", values: times.indices.map { i in rest.reduce(0.0) { $0 + (byCategory[$1]![i] ?? 0) } }))
             }
             return .timeByCategory(times: times, series: series)
+        }
+        // Two categories and a number: a matrix, in the order the rows and columns first appear.
+        // (Two keys: both text, or a text and a number with the first column's values repeating,
+        // as GROUP BY host, status gives — not a name with two measures.)
+        let firstRepeats = Set(r.rows.map { $0[0] }).count < r.rows.count
+        if timeCol == nil, n == 3, isNumber[2], (isText[0] && isText[1]) || ((isText[0] || isText[1]) && firstRepeats) {
+            var rows: [String] = [], columns: [String] = []
+            var at: [String: [String: Double]] = [:]
+            for row in r.rows {
+                let a = row[0] == .null ? "NULL" : ChartView.cellText(row[0]), b = row[1] == .null ? "NULL" : ChartView.cellText(row[1])
+                if at[a] == nil { rows.append(a) }
+                if !columns.contains(b) { columns.append(b) }
+                at[a, default: [:]][b, default: 0] += number(row[2]) ?? 0
+            }
+            return .matrix(rows: rows, columns: columns, cells: rows.map { a in columns.map { at[a]?[$0] } })
         }
         if timeCol == nil, let cat = textCols.first, let m = numberCols.last, n == 2 || textCols.count == 1 {
             return .categories(r.rows.map { Bar($0[cat] == .null ? "NULL" : ChartView.cellText($0[cat]), number($0[m]) ?? 0) })

@@ -22,8 +22,67 @@ public enum ChartView {
             histogram(values, unit: unit, into: &buf, area: area, glyphs: glyphs)
         case .heatmap(let times, let rows, let cells):
             heatmap(times: times, rows: rows, cells: cells, into: &buf, area: area, glyphs: glyphs)
+        case .gauge(let value, let max, let unit):
+            gauge(value, max: max, unit: unit, into: &buf, area: area, glyphs: glyphs)
+        case .matrix(let rows, let columns, let cells, let heat):
+            matrix(rows, columns, cells, heat: heat, into: &buf, area: area, glyphs: glyphs)
         case .table(let r):
             table(r, into: &buf, area: area)
+        }
+    }
+
+    /// The value in large type, under it a bar filled to its share of the scale, and the scale.
+    static func gauge(_ value: Double?, max: Double, unit: Ticks.Unit, into buf: inout CellBuffer, area: Rect, glyphs: ChartGlyphs) {
+        let text = value.map { Ticks.label($0, unit: unit) } ?? "–"
+        buf.put(text, x: area.x + Swift.max(0, (area.width - DisplayWidth.of(text)) / 2), y: area.y, style: Style(.accent, bold: true),
+                maxX: area.maxX, safe: true)
+        guard area.height >= 2, let v = value, max > 0 else { return }
+        let share = Swift.min(1, Swift.max(0, v / max))
+        let pct = " " + Ticks.label(share * 100, unit: .percent)
+        let width = Swift.max(1, area.width - DisplayWidth.of(pct))
+        let eighths = Int((share * Double(width * 8)).rounded())
+        var x = area.x
+        for _ in 0..<(eighths / 8) { x = buf.put(glyphs.full, x: x, y: area.y + 1, style: Style(.series1), safe: true) }
+        if eighths % 8 > 0 { x = buf.put(glyphs.widening[eighths % 8 - 1], x: x, y: area.y + 1, style: Style(.series1), safe: true) }
+        while x < area.x + width { x = buf.put(glyphs.ascii ? "." : "░", x: x, y: area.y + 1, style: Style(.dim), safe: true) }
+        buf.put(pct, x: x, y: area.y + 1, style: Style(.dim), maxX: area.maxX, safe: true)
+        if area.height >= 3 {
+            let top = Ticks.label(max, unit: unit)
+            buf.put("0", x: area.x, y: area.y + 2, style: Style(.dim), safe: true)
+            buf.put(top, x: area.x + width - DisplayWidth.of(top), y: area.y + 2, style: Style(.dim), safe: true)
+        }
+    }
+
+    /// Rows by one category, columns by another: numbers right-aligned under each column's
+    /// name, or shades (darker is more) with the columns' names above.
+    static func matrix(_ rows: [String], _ columns: [String], _ cells: [[Double?]], heat: Bool,
+                       into buf: inout CellBuffer, area: Rect, glyphs: ChartGlyphs) {
+        let labelWidth = Swift.min(rows.map { DisplayWidth.of(VisibleText.escape($0)) }.max() ?? 0, Swift.max(1, area.width / 3))
+        let texts = cells.map { $0.map { $0.map { Ticks.label($0) } ?? "" } }
+        let columnWidth = heat ? Swift.max(1, Swift.min(6, (area.width - labelWidth - 1) / Swift.max(1, columns.count)))
+            : Swift.max(3, (columns.map { DisplayWidth.of(VisibleText.escape($0)) } + texts.flatMap { $0.map(DisplayWidth.of) }).max() ?? 3) + 1
+        let top = Swift.max(cells.flatMap { $0.compactMap { $0 } }.max() ?? 0, .leastNonzeroMagnitude)
+        for (j, name) in columns.enumerated() {
+            let x = area.x + labelWidth + 1 + j * columnWidth
+            guard x < area.maxX else { break }
+            buf.put(name, x: x, y: area.y, style: Style(.accent, bold: !heat), maxX: Swift.min(area.maxX, x + columnWidth - (heat ? 0 : 1)))
+        }
+        for (i, name) in rows.enumerated() where i + 1 < area.height {
+            let y = area.y + 1 + i
+            buf.put(name, x: area.x, y: y, style: Style(.text), maxX: area.x + labelWidth)
+            for j in columns.indices {
+                let x = area.x + labelWidth + 1 + j * columnWidth
+                guard x < area.maxX, let v = cells[safe: i]?[safe: j] ?? nil else { continue }
+                if heat {
+                    let level = v <= 0 ? 0 : Swift.max(1, Int((v / top * Double(glyphs.shades.count - 1)).rounded()))
+                    for dx in 0..<columnWidth where x + dx < area.maxX {
+                        buf.put(glyphs.shades[level], x: x + dx, y: y, style: Style(.series1), safe: true)
+                    }
+                } else {
+                    let t = texts[i][j]
+                    buf.put(t, x: x + columnWidth - 1 - DisplayWidth.of(t), y: y, style: Style(.text), maxX: area.maxX, safe: true)
+                }
+            }
         }
     }
 
