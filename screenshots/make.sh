@@ -37,6 +37,12 @@ t send-keys -t shots Enter
 wait_for "filter: status = 502"
 shot drill-down
 t kill-session -t shots
+t -f /dev/null new-session -d -s shots -x 140 -y 44 "env TERM=xterm-256color LANG=C.UTF-8 $bin --dashboard $out/gallery.yaml 'demo://?lines=20000'"
+wait_for "20000 rec"
+wait_for "pivot"
+sleep 1
+shot charts
+t kill-session -t shots
 t -f /dev/null new-session -d -s shots -x 80 -y 24 "env TERM=xterm-256color LANG=C.UTF-8 $bin --theme light 'demo://?lines=20000'"
 wait_for "20000 rec"
 wait_for "newest records"

@@ -182,6 +182,8 @@ public struct AppState: Sendable, Equatable {
     /// `[` and `]` switch.
     public var boardNames: [String] = []
     public var boardIndex = 0
+    /// Chart types chosen with `c`, by pane title (the program applies them to the panes' specs).
+    public var chartKinds: [String: String] = [:]
 
     /// Panes of charts and the tail; one has the focus (Tab), and in a chart one bar or time
     /// bucket is picked (arrows) for Enter to drill into.
@@ -465,6 +467,30 @@ private func boardKey(_ s: inout AppState, _ k: Key) -> [Effect]? {
     }
     guard b.focus != b.tailPane, let chart = b.focusedChart else { return nil }
     let pane = b.spec.panes[b.focus]
+    if k == .char("c") {
+        // The next type this kind of result can be drawn as.
+        let family: [String]
+        switch chart {
+        case .line, .bars, .heatmap: family = ["line", "area", "bars", "heatmap", "table"]
+        case .hbars, .proportion: family = ["hbars", "proportion", "table"]
+        case .kpi, .gauge: family = ["kpi", "gauge", "table"]
+        case .matrix: family = ["pivot", "heatmap", "table"]
+        case .histogram: family = ["histogram", "table"]
+        case .table:
+            // A table does not say what else its rows could be: back to the type the shape picks.
+            s.chartKinds[pane.title] = nil
+            s.notice = "\(pane.title): the type its result's shape picks"
+            return [.reload]
+        }
+        let i = family.firstIndex(of: chart.kindName) ?? 0
+        let next = family[(i + 1) % family.count]
+        s.chartKinds[pane.title] = next
+        s.notice = "\(pane.title): \(next) (c: the next type)"
+        b.pick = 0
+        b.anchor = nil
+        b.series = nil
+        return [.reload]
+    }
     switch (k, chart) {
     case (.up, .hbars), (.char("k"), .hbars), (.up, .proportion), (.char("k"), .proportion):
         b.pick = max(0, b.pick - 1)
@@ -727,6 +753,7 @@ public enum HelpView {
         ("Tab  Shift-Tab", "focus the next / previous pane"),
         ("z", "zoom the focused pane to the full screen, and back"),
         ("[  ]", "the previous / next dashboard (with a dashboard file)"),
+        ("c  (chart)", "draw the focused chart as the next type that fits"),
         ("↑ ↓ ← →  (chart)", "pick a bar; in a time chart ← → a bucket, ↑ ↓ a series"),
         ("v  (time chart)", "start a range at the picked bucket"),
         ("Enter  (chart)", "drill in: a bar or series as a filter, a bucket or range as the time"),

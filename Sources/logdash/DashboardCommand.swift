@@ -369,13 +369,16 @@ struct DashboardLoop {
             }
         }
         guard snap.rowCount > 0 || state.boardIndex < fileBoards.count else { return }
-        let spec: DashboardSpec
+        var spec: DashboardSpec
         if state.boardIndex < fileBoards.count {
             spec = fileBoards[state.boardIndex]
         } else {
             let lo = snap.segments.map(\.minTs).min(), hi = snap.segments.map(\.maxTs).max()
             spec = DefaultDashboard.spec(columns: snap.schema.map { ($0.name, $0.type) }, span: lo.flatMap { a in hi.map { (a, $0) } },
                                          width: state.width, height: state.height - 1)
+        }
+        for r in spec.rows.indices {  // chart types chosen with `c`
+            for p in spec.rows[r].panes.indices { spec.rows[r].panes[p].kind = state.chartKinds[spec.rows[r].panes[p].title] ?? spec.rows[r].panes[p].kind }
         }
         if state.board?.spec != spec, update(&state, .board(spec)).contains(.reload) { lastRows = -1 }
         let now = Date()

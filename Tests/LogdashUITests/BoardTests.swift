@@ -107,6 +107,22 @@ import Testing
         #expect(s.paneRects[0].width == 30)
     }
 
+    @Test func cDrawsTheFocusedChartAsTheNextTypeThatFits() {
+        var s = Self.state()
+        _ = update(&s, .key(.tab))  // top status: horizontal bars
+        #expect(update(&s, .key(.char("c"))) == [.reload])
+        #expect(s.chartKinds["top status"] == "proportion" && s.notice == "top status: proportion (c: the next type)")
+        _ = update(&s, .pane(0, .chart(.proportion([Bar("200", 90), Bar("500", 7)]))))
+        _ = update(&s, .key(.char("c")))
+        #expect(s.chartKinds["top status"] == "table")
+        _ = update(&s, .pane(0, .chart(.table(ResultSet(columns: ["status", "n"], rows: [[.int(200), .int(90)]])))))
+        _ = update(&s, .key(.char("c")))
+        #expect(s.chartKinds["top status"] == nil)
+        _ = update(&s, .key(.tab)); _ = update(&s, .key(.tab))  // the volume bars
+        _ = update(&s, .key(.char("c")))
+        #expect(s.chartKinds["volume"] == "heatmap")
+    }
+
     @Test func aNewSpecKeepsTheChartsOfPanesItStillHas() {
         var s = Self.state()
         var spec = Self.spec()

@@ -335,7 +335,7 @@ public enum ChartView {
             buf.put("no data", x: area.x, y: area.y, style: Style(.dim), maxX: area.maxX, safe: true)
             return
         }
-        let scale = Ticks.nice(lo, hi == lo ? lo + 1 : hi, count: max(2, min(21, area.width / 4)))
+        let scale = Ticks.nice(lo, hi == lo ? lo + 1 : hi, count: max(2, min(30, area.width / 3)))
         let bins = max(1, Int(((scale.high - scale.low) / scale.step).rounded()))
         var counts = [Double](repeating: 0, count: bins)
         for v in finite { counts[min(bins - 1, max(0, Int((v - scale.low) / scale.step)))] += 1 }
