@@ -16,4 +16,11 @@ static inline attr_t logdash_a_reverse(void) { return A_REVERSE; }
 static inline attr_t logdash_a_dim(void) { return A_DIM; }
 static inline attr_t logdash_a_underline(void) { return A_UNDERLINE; }
 static inline const char *logdash_codeset(void) { return nl_langinfo(CODESET); }
+// Mouse masks are macros built from other macros.
+static inline mmask_t logdash_mouse_mask(void) { return BUTTON1_PRESSED | BUTTON1_RELEASED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED; }
+static inline int logdash_mouse_click(mmask_t m) { return (m & BUTTON1_CLICKED) != 0; }
+static inline int logdash_mouse_press(mmask_t m) { return (m & BUTTON1_PRESSED) != 0; }
+static inline int logdash_mouse_release(mmask_t m) { return (m & BUTTON1_RELEASED) != 0; }
+static inline int logdash_mouse_wheel_up(mmask_t m) { return (m & BUTTON4_PRESSED) != 0; }
+static inline int logdash_mouse_wheel_down(mmask_t m) { return (m & BUTTON5_PRESSED) != 0; }
 #endif

@@ -36,11 +36,11 @@ public final class Screen {
     }
 
     /// A screen on no terminal at all (`newterm`): draws to `output` as terminal `term` of the
-    /// given size, reads keys from /dev/null. For tests of the real ncurses path.
-    public init(headless term: String, output: String, width: Int, height: Int, forceASCII: Bool = false,
+    /// given size, reads keys from `input` (default: none). For tests of the real ncurses path.
+    public init(headless term: String, output: String, input: String = "/dev/null", width: Int, height: Int, forceASCII: Bool = false,
                 theme: Theme = Theme.builtin[0]) throws {
         charset = TerminalLocale.configure(forceASCII: forceASCII)
-        guard let out = fopen(output, "w"), let inp = fopen("/dev/null", "r") else { throw TerminalError.noTerminal }
+        guard let out = fopen(output, "w"), let inp = fopen(input, "r") else { throw TerminalError.noTerminal }
         guard let sp = newterm(term, out, inp), let w = logdash_stdscr() else {
             fclose(out); fclose(inp)
             throw TerminalError.noTerminal
@@ -155,6 +155,16 @@ public final class Screen {
             case KEY_ENTER: return .key(.enter)
             case KEY_BACKSPACE: return .key(.backspace)
             case KEY_BTAB: return .key(.backTab)
+            case KEY_MOUSE:
+                var event = MEVENT()
+                guard getmouse(&event) == OK else { return nil }
+                let (x, y) = (Int(event.x), Int(event.y))
+                if logdash_mouse_wheel_up(event.bstate) != 0 { return .key(.mouse(x: x, y: y, .wheelUp)) }
+                if logdash_mouse_wheel_down(event.bstate) != 0 { return .key(.mouse(x: x, y: y, .wheelDown)) }
+                if logdash_mouse_press(event.bstate) != 0 { return .key(.mouse(x: x, y: y, .press)) }
+                if logdash_mouse_click(event.bstate) != 0 { return .key(.mouse(x: x, y: y, .press)) }  // a press and release read together
+                if logdash_mouse_release(event.bstate) != 0 { return .key(.mouse(x: x, y: y, .release)) }
+                return nil
             case KEY_RESIZE:
                 last = nil
                 let (width, height) = size
@@ -173,6 +183,13 @@ public final class Screen {
             guard let u = Unicode.Scalar(UInt32(ch)), ch >= 32 else { return nil }
             return .key(.char(Character(u)))
         }
+    }
+
+    /// Reports clicks, drags and the wheel as keys (`--mouse`); off by default, so that the
+    /// terminal's own text selection keeps working.
+    public func enableMouse() {
+        mousemask(logdash_mouse_mask(), nil)
+        mouseinterval(0)  // a press as it happens (a drag starts there), not after a click's wait
     }
 
     /// Puts text on the clipboard of the terminal the user sits at (OSC 52), which works over

@@ -40,6 +40,10 @@ public struct StatusInfo: Sendable, Equatable {
 public enum Key: Sendable, Equatable {
     case char(Character)
     case up, down, left, right, pageUp, pageDown, home, end, enter, escape, backspace, tab, backTab
+    /// The mouse (`--mouse`): the left button pressed or released at a cell, or the wheel.
+    case mouse(x: Int, y: Int, MouseAction)
+
+    public enum MouseAction: Sendable, Equatable { case press, release, wheelUp, wheelDown }
 }
 
 /// Everything the dashboard shows; changed only by `update`.
@@ -331,6 +335,7 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
             s.detail = nil  // any key closes the detail
             return []
         }
+        if case .mouse(let x, let y, let action) = k { return mouse(&s, x, y, action) }
         if let effects = boardKey(&s, k) { return effects }
         switch k {
         case .char("?"):
@@ -437,6 +442,49 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
             return []
         }
     }
+}
+
+/// The mouse: the wheel scrolls the tail; a press focuses the pane under it and picks the bar
+/// or time bucket there; a drag across a time chart picks the range it spans. Enter applies.
+private func mouse(_ s: inout AppState, _ x: Int, _ y: Int, _ action: Key.MouseAction) -> [Effect] {
+    let rects = s.paneRects
+    let hit = rects.firstIndex { x >= $0.x && x < $0.maxX && y >= $0.y && y < $0.maxY }
+    if action == .wheelUp || action == .wheelDown {
+        guard s.tailAlone || hit == s.board?.tailPane else { return [] }
+        return scroll(&s, by: action == .wheelUp ? 3 : -3)
+    }
+    guard var b = s.board, !s.tailAlone, let k = hit else { return [] }
+    defer { s.board = b }
+    if b.focus != k {  // a press, or a release with no press read before it (a quick click)
+        b.focus = k
+        b.pick = 0
+        b.anchor = nil
+        b.series = nil
+    }
+    guard k != b.tailPane, case .chart(let chart)?? = b.contents[safe: k] else { return [.reload] }
+    let inner = rects[k].inset(1)
+    let n = ChartPicks.count(chart)
+    guard n > 0, inner.width > 0 else { return [.reload] }
+    let index: Int
+    switch chart {
+    case .hbars, .proportion:
+        index = y - inner.y - (chart.kindName == "proportion" ? 1 : 0)
+    default:
+        // Across the width (less the axis labels' share, roughly): the bucket under the pointer.
+        index = (x - inner.x) * n / inner.width
+    }
+    guard (0..<n).contains(index) else { return [.reload] }
+    switch action {
+    case .press:
+        b.pick = index
+        b.anchor = ChartPicks.isTimed(chart) ? index : nil
+    case .release:
+        if b.anchor == index { b.anchor = nil }  // a click, not a drag
+        b.pick = index
+    default:
+        break
+    }
+    return [.reload]
 }
 
 /// Keys of the dashboard's panes: Tab and Shift-Tab move the focus, `z` zooms the focused

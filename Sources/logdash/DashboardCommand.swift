@@ -26,6 +26,9 @@ struct DashboardCommand: ParsableCommand {
     @Flag(help: "Start with the tail alone, full screen (z shows the dashboard's panes).")
     var tail = false
 
+    @Flag(help: "Use the mouse: the wheel scrolls, a click focuses a pane and picks a bar, a drag picks a time range (the terminal's own selection then needs Shift).")
+    var mouse = false
+
     @Option(help: ArgumentHelp("Dashboards from a YAML file (also 'dashboard:' in the config file); [ and ] switch.", valueName: "file"))
     var dashboard: String?
 
@@ -56,6 +59,7 @@ struct DashboardCommand: ParsableCommand {
         defer { pipeline.stop() }
         let screen = try Screen(forceASCII: ascii, noColor: noColor, theme: chosen)
         defer { screen.close() }
+        if mouse { screen.enableMouse() }
         // Listeners by the address they got (port 0 chooses one), in the order they were named.
         var bound = pipeline.listening.makeIterator()
         let names = specs.map { $0.endpoint != nil ? (bound.next() ?? $0.url) : $0.url }

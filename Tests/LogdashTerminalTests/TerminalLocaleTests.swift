@@ -63,6 +63,30 @@ import Scratch
         #expect(!text.contains("\u{07}"))
     }
 
+    /// xterm mouse reports (as a terminal sends them after `--mouse` turned them on) come out of
+    /// ncurses as mouse keys: a press of the left button, and the wheel. (A release comes only
+    /// after its press; a press and a release read in one go come out as the release alone,
+    /// which the dashboard takes as a click.)
+    @Test(arguments: [
+        ("\u{1B}[<0;11;4M", Key.mouse(x: 10, y: 3, .press)),
+        ("\u{1B}[<64;2;2M", Key.mouse(x: 1, y: 1, .wheelUp)),
+        ("\u{1B}[<65;2;3M", Key.mouse(x: 1, y: 2, .wheelDown)),
+        ("\u{1B}[<0;5;5M\u{1B}[<0;5;5m", Key.mouse(x: 4, y: 4, .release)),
+    ])
+    func mouseReportsBecomeMouseKeys(_ report: String, _ key: Key) throws {
+        let dir = try Scratch.directory("mouse")
+        let out = dir.appendingPathComponent("screen").path, input = dir.appendingPathComponent("input").path
+        try report.write(toFile: input, atomically: true, encoding: .utf8)
+        let screen = try Screen(headless: "xterm-256color", output: out, input: input, width: 40, height: 8)
+        screen.enableMouse()
+        var got: Screen.Input?
+        for _ in 0..<10 where got == nil {
+            if let k = screen.readKey(), case .key = k { got = k }  // (newterm's size arrives as a resize first)
+        }
+        screen.close()
+        #expect(got == .key(key))
+    }
+
     @Test func asciiModeSendsOnlyASCII() throws {
         let (text, charset) = try drawn(forceASCII: true)
         #expect(charset == .ascii)

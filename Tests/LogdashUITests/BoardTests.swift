@@ -123,6 +123,33 @@ import Testing
         #expect(s.chartKinds["volume"] == "heatmap")
     }
 
+    @Test func theMouseFocusesPicksDragsARangeAndScrollsTheTail() {
+        var s = Self.state()
+        s.matching = 100
+        let rects = s.paneRects
+        // A press on the second bar of "top status".
+        let status = rects[0].inset(1)
+        #expect(update(&s, .key(.mouse(x: status.x + 2, y: status.y + 1, .press))) == [.reload])
+        #expect(s.board?.focus == 0 && s.board?.pick == 1)
+        _ = update(&s, .key(.mouse(x: status.x + 2, y: status.y + 1, .release)))
+        #expect(s.board?.anchor == nil)
+        _ = update(&s, .key(.enter))
+        #expect(s.filters == ["status = 500"])
+        // A drag across the volume pane's three buckets.
+        let volume = rects[2].inset(1)
+        _ = update(&s, .key(.mouse(x: volume.x, y: volume.y + 2, .press)))
+        _ = update(&s, .key(.mouse(x: volume.maxX - 1, y: volume.y + 2, .release)))
+        #expect(s.board?.focus == 2 && s.board?.anchor == 0 && s.board?.pick == 2)
+        // The wheel over the tail scrolls it (and pauses); elsewhere it does nothing.
+        let tail = rects[3].inset(1)
+        #expect(update(&s, .key(.mouse(x: tail.x + 5, y: tail.y + 1, .wheelUp))) == [.reload])
+        #expect(s.scroll == 3 && !s.follow)
+        #expect(update(&s, .key(.mouse(x: status.x, y: status.y, .wheelUp))) == [])
+        // A quick click can arrive as a release alone: it focuses and picks all the same.
+        _ = update(&s, .key(.mouse(x: status.x + 1, y: status.y, .release)))
+        #expect(s.board?.focus == 0 && s.board?.pick == 0)
+    }
+
     @Test func aNewSpecKeepsTheChartsOfPanesItStillHas() {
         var s = Self.state()
         var spec = Self.spec()
