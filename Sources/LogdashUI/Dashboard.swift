@@ -540,11 +540,13 @@ private func boardKey(_ s: inout AppState, _ k: Key) -> [Effect]? {
         return [.reload]
     }
     switch (k, chart) {
-    case (.up, .hbars), (.char("k"), .hbars), (.up, .proportion), (.char("k"), .proportion):
+    case (.up, .hbars), (.char("k"), .hbars), (.up, .proportion), (.char("k"), .proportion), (.up, .table), (.char("k"), .table),
+         (.up, .matrix), (.char("k"), .matrix):
         b.pick = max(0, b.pick - 1)
         return []
-    case (.down, .hbars(let bars, _)), (.char("j"), .hbars(let bars, _)), (.down, .proportion(let bars)), (.char("j"), .proportion(let bars)):
-        b.pick = min(max(0, bars.count - 1), b.pick + 1)
+    case (.down, .hbars), (.char("j"), .hbars), (.down, .proportion), (.char("j"), .proportion), (.down, .table), (.char("j"), .table),
+         (.down, .matrix), (.char("j"), .matrix):
+        b.pick = min(max(0, ChartPicks.count(chart) - 1), b.pick + 1)
         return []
     case (.left, _), (.char("h"), _), (.right, _), (.char("l"), _):
         let n = ChartPicks.count(chart)

@@ -150,6 +150,23 @@ import Testing
         #expect(s.board?.focus == 0 && s.board?.pick == 0)
     }
 
+    @Test func enterOnATableRowFiltersByItsFirstColumn() {
+        var s = Self.state()
+        let table = ResultSet(columns: ["path", "worst"], rows: [[.string("/a"), .double(9)], [.string("/b'c"), .double(5)], [.null, .null]])
+        _ = update(&s, .pane(1, .chart(.table(table))))
+        _ = update(&s, .key(.tab)); _ = update(&s, .key(.tab))  // top path, now a table
+        _ = update(&s, .key(.down))
+        let screen = DashboardView.render(s)
+        #expect(screen.lines[0].contains("top path › /b'c"))
+        let r = s.paneRects[1].inset(1)
+        #expect(screen[r.x, r.y + 2].style.reverse && !screen[r.x, r.y + 1].style.reverse)
+        _ = update(&s, .key(.enter))
+        #expect(s.filters == ["path = '/b''c'"])  // the pane's field; without one, the column's name
+        _ = update(&s, .key(.down)); _ = update(&s, .key(.down))
+        _ = update(&s, .key(.enter))
+        #expect(s.filters.last == "path IS NULL")
+    }
+
     @Test func aNewSpecKeepsTheChartsOfPanesItStillHas() {
         var s = Self.state()
         var spec = Self.spec()

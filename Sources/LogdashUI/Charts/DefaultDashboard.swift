@@ -194,6 +194,9 @@ public enum DashboardRender {
                 if k == focus, case .hbars(let bars, _) = chart, pick < min(bars.count, inner.height) {
                     for x in inner.x..<inner.maxX { buf[x, inner.y + pick].style.reverse = true }  // the picked bar
                 }
+                if k == focus, ChartPicks.row(chart, pick) != nil, pick + 1 < inner.height {
+                    for x in inner.x..<inner.maxX { buf[x, inner.y + 1 + pick].style.reverse = true }  // the picked row, under the header
+                }
             case .tail(let rows)?:
                 var t = CellBuffer(width: inner.width, height: inner.height)
                 TailView.render(rows, into: &t, top: 0, height: inner.height)
@@ -247,7 +250,22 @@ public enum ChartPicks {
         switch chart {
         case .hbars(let bars, _), .proportion(let bars): bars.count
         case .line(let times, _, _, _), .bars(let times, _, _), .heatmap(let times, _, _): times.count
+        case .table(let r): r.rows.count
+        case .matrix(let rows, _, _, _): rows.count
         default: 0
+        }
+    }
+
+    /// A table's (or pivot's) picked row: its first column's name and value.
+    static func row(_ chart: Chart, _ pick: Int) -> (column: String?, value: String)? {
+        switch chart {
+        case .table(let r):
+            guard let row = r.rows[safe: pick], let first = row.first, let name = r.columns.first else { return nil }
+            return (name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } ? name : "\"\(name)\"", first == .null ? "NULL" : ChartView.cellText(first))
+        case .matrix(let rows, _, _, _):
+            return rows[safe: pick].map { (nil, $0) }
+        default:
+            return nil
         }
     }
 
@@ -273,6 +291,8 @@ public enum ChartPicks {
         switch chart {
         case .hbars(let bars, _), .proportion(let bars):
             return bars[safe: pick].map(\.label)
+        case .table, .matrix:
+            return row(chart, pick)?.value
         case .line(let times, _, _, _), .bars(let times, _, _), .heatmap(let times, _, _):
             if let series, let name = seriesNames(chart)[safe: series] { return name }
             guard let t = times[safe: pick], let first = times.first, let last = times.last else { return nil }
@@ -297,6 +317,10 @@ public enum ChartPicks {
         switch chart {
         case .hbars(let bars, _), .proportion(let bars):
             return bars[safe: pick].flatMap { filter($0.label) }
+        case .table, .matrix:
+            // A table row: its first column's value, by the pane's field or that column's name.
+            guard let (column, value) = row(chart, pick), let name = field ?? column else { return nil }
+            return ChartPicks.drill(.hbars([Bar(value, 0)], unit: .plain), pick: 0, field: name)
         case .line(let times, _, _, _), .bars(let times, _, _), .heatmap(let times, _, _):
             if let series, let name = seriesNames(chart)[safe: series] { return filter(name) }
             guard let t = times[safe: pick] else { return nil }
