@@ -197,6 +197,8 @@ import Testing
         #expect(try ChartPicker.chart(for: ResultSet(columns: ["error_pct"], rows: [[.double(12.5)]]), kind: "gauge")
                 == .gauge(value: 12.5, max: 100, unit: .percent))
         #expect(try ChartPicker.chart(for: ResultSet(columns: ["n"], rows: [[.int(730)]]), kind: "gauge") == .gauge(value: 730, max: 1000, unit: .plain))
+        let target = ResultSet(columns: ["latency_ms", "slo"], rows: [[.double(180), .int(250)]])
+        #expect(try ChartPicker.chart(for: target, kind: "gauge") == .gauge(value: 180, max: 250, unit: .milliseconds))
     }
 
     @Test func manyCategoriesBecomeTheTopSevenAndOther() throws {

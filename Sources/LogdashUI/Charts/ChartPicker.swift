@@ -31,6 +31,10 @@ public enum ChartPicker {
     }
 
     public static func chart(for r: ResultSet, kind: String? = nil) throws -> Chart {
+        // A value and its target (QuickSight's gauge): the target is the full scale.
+        if kind == "gauge", r.rows.count == 1, r.columns.count == 2, let v = number(r.rows[0][0]), let target = number(r.rows[0][1]), target > 0 {
+            return .gauge(value: v, max: target, unit: Ticks.Unit.guess(r.columns[0]))
+        }
         let shape = shape(of: r)
         let unit = Ticks.Unit.guess(r.columns.last ?? "")
         func mismatch() -> Mismatch {
@@ -82,7 +86,7 @@ public enum ChartPicker {
         "line": "a time column and number columns", "area": "a time column and number columns", "bars": "a time column and numbers",
         "heatmap": "a time, a category and a number", "hbars": "a category column and a number column",
         "proportion": "a category column and a number column", "kpi": "one number (or a time and one number)",
-        "histogram": "one column of numbers", "gauge": "one number", "pivot": "two categories and a number",
+        "histogram": "one column of numbers", "gauge": "one number (and, beside it, its target)", "pivot": "two categories and a number",
     ]
 
     static func number(_ v: Value) -> Double? {
