@@ -1,0 +1,367 @@
+import Foundation
+
+/// A CloudWatch Logs metric filter pattern, matched against a log line:
+///
+/// - terms: `ERROR timeout` (every term, case-sensitive; `"an exact phrase"` quoted), `-debug`
+///   (must not appear), `?ERROR ?FATAL` (at least one of the `?` terms);
+/// - JSON: `{ $.level = "error" && $.latency_ms > 500 }` — selectors `$.a.b` and `$.a[0]`,
+///   `=` and `!=` on strings (`*` a wildcard) and numbers, `<` `<=` `>` `>=` on numbers,
+///   `IS TRUE`, `IS FALSE`, `IS NULL`, `NOT EXISTS`, `&&`, `||`, parentheses;
+/// - space-delimited: `[ip, user, ..., status=5*, bytes>1000]` — fields split at spaces
+///   (`"…"` and `[…]` as one field), `...` any number of fields, conditions as in JSON, several
+///   joined with `&&` or `||`.
+///
+/// An empty pattern matches every line.
+public indirect enum MetricFilter: Sendable {
+    case terms(all: [String], none: [String], any: [String])
+    case json(JSONCondition)
+    case fields(names: [String?], conditions: [String: FieldCondition])
+
+    public enum Comparison: String, Sendable { case eq = "=", ne = "!=", lt = "<", le = "<=", gt = ">", ge = ">=" }
+
+    public enum Literal: Sendable, Equatable {
+        case string(String)
+        case number(Double)
+    }
+
+    public indirect enum JSONCondition: Sendable {
+        case compare([PathStep], Comparison, Literal)
+        case isValue([PathStep], Bool?)  // IS TRUE / IS FALSE / IS NULL (nil)
+        case notExists([PathStep])
+        case and(JSONCondition, JSONCondition)
+        case or(JSONCondition, JSONCondition)
+    }
+
+    public enum PathStep: Sendable, Equatable { case key(String), index(Int) }
+
+    /// Conditions on one space-delimited field, joined by `&&` (all) or `||` (any).
+    public struct FieldCondition: Sendable {
+        public var tests: [(Comparison, Literal)]
+        public var any: Bool
+    }
+
+    public struct ParseError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    // MARK: parsing
+
+    public static func parse(_ pattern: String) throws -> MetricFilter {
+        let t = pattern.trimmingCharacters(in: .whitespaces)
+        if t.hasPrefix("{") {
+            guard t.hasSuffix("}") else { throw ParseError(description: "a JSON pattern ends with '}'") }
+            var p = JSONParser(chars: Array(t.dropFirst().dropLast()))
+            let c = try p.or()
+            p.skip()
+            guard p.i == p.chars.count else { throw ParseError(description: "unexpected '\(String(p.chars[p.i...]))' in the JSON pattern") }
+            return .json(c)
+        }
+        if t.hasPrefix("[") {
+            guard t.hasSuffix("]") else { throw ParseError(description: "a space-delimited pattern ends with ']'") }
+            var names: [String?] = []
+            var conditions: [String: FieldCondition] = [:]
+            for raw in t.dropFirst().dropLast().split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+                if raw == "..." { names.append(nil); continue }
+                func isName(_ n: String) -> Bool { !n.isEmpty && n.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" } }
+                guard let nameEnd = raw.firstIndex(where: { "=!<>|&".contains($0) }) else {
+                    guard isName(raw) else { throw ParseError(description: "'\(raw)': a field is a name, or a name and a condition (status=5*, bytes>1000)") }
+                    names.append(raw)
+                    continue
+                }
+                let name = raw[..<nameEnd].trimmingCharacters(in: .whitespaces)
+                guard isName(name) else { throw ParseError(description: "'\(raw)': a condition needs a field name before it") }
+                let rest = raw[nameEnd...]
+                let any = rest.contains("||")
+                var tests: [(Comparison, Literal)] = []
+                for part in rest.components(separatedBy: any ? "||" : "&&") {
+                    var s = part.trimmingCharacters(in: .whitespaces)
+                    if s.hasPrefix(name) { s = String(s.dropFirst(name.count)).trimmingCharacters(in: .whitespaces) }
+                    guard let op = [Comparison.le, .ge, .ne, .eq, .lt, .gt].first(where: { s.hasPrefix($0.rawValue) }) else {
+                        throw ParseError(description: "no comparison in '\(part)' (use =, !=, <, <=, >, >=)")
+                    }
+                    tests.append((op, literal(String(s.dropFirst(op.rawValue.count)).trimmingCharacters(in: .whitespaces))))
+                }
+                names.append(name)
+                conditions[name] = FieldCondition(tests: tests, any: any)
+            }
+            return .fields(names: names, conditions: conditions)
+        }
+        var all: [String] = [], none: [String] = [], any: [String] = []
+        for term in try terms(t) {
+            if term.hasPrefix("-"), term.count > 1 { none.append(String(term.dropFirst())) }
+            else if term.hasPrefix("?"), term.count > 1 { any.append(String(term.dropFirst())) }
+            else { all.append(term) }
+        }
+        return .terms(all: all, none: none, any: any)
+    }
+
+    /// Words, with `"quoted phrases"` (after an optional `-` or `?`) as one term.
+    static func terms(_ text: String) throws -> [String] {
+        var out: [String] = [], current = "", quoted = false
+        for ch in text {
+            if ch == "\"" { quoted.toggle(); continue }
+            if ch == " " && !quoted {
+                if !current.isEmpty { out.append(current); current = "" }
+                continue
+            }
+            current.append(ch)
+        }
+        guard !quoted else { throw ParseError(description: "a quote is not closed in '\(text)'") }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
+
+    static func literal(_ s: String) -> Literal {
+        if s.hasPrefix("\""), s.hasSuffix("\""), s.count >= 2 { return .string(String(s.dropFirst().dropLast())) }
+        if let d = Double(s) { return .number(d) }
+        return .string(s)
+    }
+
+    // MARK: matching
+
+    public func matches(_ line: String) -> Bool {
+        switch self {
+        case .terms(let all, let none, let any):
+            return all.allSatisfy { line.contains($0) } && !none.contains { line.contains($0) }
+                && (any.isEmpty || any.contains { line.contains($0) })
+        case .json(let c):
+            guard let data = line.data(using: .utf8), let obj = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return false }
+            return MetricFilter.holds(c, obj)
+        case .fields(let names, let conditions):
+            let values = MetricFilter.split(line)
+            guard let bound = MetricFilter.bind(names, values) else { return false }
+            return conditions.allSatisfy { name, cond in
+                guard let v = bound[name] else { return false }
+                let results = cond.tests.map { MetricFilter.compare(v as Any, $0.0, $0.1) }
+                return cond.any ? results.contains(true) : results.allSatisfy { $0 }
+            }
+        }
+    }
+
+    /// The extracted value a metric takes from a matching line (`$.latency_ms`, or a
+    /// space-delimited field's name); nil when the line has none or it is not a number.
+    public func value(of selector: String, in line: String) -> Double? {
+        switch self {
+        case .json:
+            guard selector.hasPrefix("$"), let data = line.data(using: .utf8),
+                  let obj = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
+                  let path = try? JSONParser.path(Array(selector)) else { return nil }
+            return MetricFilter.number(MetricFilter.resolve(path, obj) ?? NSNull())
+        case .fields(let names, _):
+            let name = selector.hasPrefix("$") ? String(selector.dropFirst()) : selector
+            return MetricFilter.bind(names, MetricFilter.split(line))?[name].flatMap { Double($0) }
+        case .terms:
+            return nil
+        }
+    }
+
+    static func split(_ line: String) -> [String] {
+        var out: [String] = [], current = "", closer: Character?
+        for ch in line {
+            if let c = closer {
+                if ch == c { closer = nil } else { current.append(ch) }
+                continue
+            }
+            if ch == "\"" { closer = "\""; continue }
+            if ch == "[" { closer = "]"; continue }
+            if ch == " " {
+                if !current.isEmpty { out.append(current); current = "" }
+                continue
+            }
+            current.append(ch)
+        }
+        if !current.isEmpty { out.append(current) }
+        return out
+    }
+
+    /// Names to fields; `...` (nil) takes as many fields as the rest leaves over.
+    static func bind(_ names: [String?], _ values: [String]) -> [String: String]? {
+        var out: [String: String] = [:]
+        let fixed = names.filter { $0 != nil }.count
+        guard values.count >= fixed, names.contains(nil) || values.count == fixed else { return nil }
+        var v = 0
+        for (k, name) in names.enumerated() {
+            guard let name else {
+                // The first `...` takes all it can; later ones none.
+                let later = names[(k + 1)...].filter { $0 != nil }.count
+                v = max(v, values.count - later)
+                continue
+            }
+            guard v < values.count else { return nil }
+            out[name] = values[v]
+            v += 1
+        }
+        return out
+    }
+
+    static func holds(_ c: JSONCondition, _ obj: Any) -> Bool {
+        switch c {
+        case .and(let a, let b): return holds(a, obj) && holds(b, obj)
+        case .or(let a, let b): return holds(a, obj) || holds(b, obj)
+        case .notExists(let path): return resolve(path, obj) == nil
+        case .isValue(let path, let b):
+            guard let v = resolve(path, obj) else { return false }
+            if let b { return isBoolean(v) && (v as? NSNumber)?.boolValue == b }
+            return v is NSNull
+        case .compare(let path, let op, let lit):
+            guard let v = resolve(path, obj) else { return false }
+            return compare(v, op, lit)
+        }
+    }
+
+    static func resolve(_ path: [PathStep], _ obj: Any) -> Any? {
+        var cur: Any = obj
+        for step in path {
+            switch step {
+            case .key(let k):
+                guard let d = cur as? [String: Any], let next = d[k] else { return nil }
+                cur = next
+            case .index(let i):
+                guard let a = cur as? [Any], a.indices.contains(i) else { return nil }
+                cur = a[i]
+            }
+        }
+        return cur
+    }
+
+    /// JSON's true and false (Foundation gives them as NSNumbers of type `c`).
+    static func isBoolean(_ v: Any) -> Bool {
+        (v as? NSNumber).map { String(cString: $0.objCType) == "c" } ?? false
+    }
+
+    static func number(_ v: Any) -> Double? {
+        if let n = v as? NSNumber, !isBoolean(n) { return n.doubleValue }
+        if let s = v as? String { return Double(s) }
+        return nil
+    }
+
+    static func compare(_ v: Any, _ op: Comparison, _ lit: Literal) -> Bool {
+        switch lit {
+        case .number(let want):
+            guard let have = number(v) else { return op == .ne }
+            switch op {
+            case .eq: return have == want
+            case .ne: return have != want
+            case .lt: return have < want
+            case .le: return have <= want
+            case .gt: return have > want
+            case .ge: return have >= want
+            }
+        case .string(let pattern):
+            let text: String
+            if let s = v as? String { text = s } else if let n = number(v) { text = Value.format(n) } else { return op == .ne }
+            let equal = wildcard(pattern, text)
+            switch op {
+            case .eq: return equal
+            case .ne: return !equal
+            default: return false  // order is for numbers
+            }
+        }
+    }
+
+    /// `*` matches any run of characters.
+    static func wildcard(_ pattern: String, _ text: String) -> Bool {
+        guard pattern.contains("*") else { return pattern == text }
+        let parts = pattern.components(separatedBy: "*")
+        var rest = Substring(text)
+        guard rest.hasPrefix(parts[0]) else { return false }
+        rest = rest.dropFirst(parts[0].count)
+        for part in parts.dropFirst().dropLast() where !part.isEmpty {
+            guard let r = rest.range(of: part) else { return false }
+            rest = rest[r.upperBound...]
+        }
+        return parts.count == 1 || rest.hasSuffix(parts.last!)
+    }
+
+    struct JSONParser {
+        let chars: [Character]
+        var i = 0
+
+        mutating func skip() { while i < chars.count && chars[i].isWhitespace { i += 1 } }
+
+        func error(_ m: String) -> ParseError { ParseError(description: "\(m) at offset \(i + 1) of the JSON pattern") }
+
+        mutating func or() throws -> JSONCondition {
+            var left = try and()
+            while take("||") { left = .or(left, try and()) }
+            return left
+        }
+
+        mutating func and() throws -> JSONCondition {
+            var left = try primary()
+            while take("&&") { left = .and(left, try primary()) }
+            return left
+        }
+
+        mutating func take(_ s: String) -> Bool {
+            skip()
+            let t = Array(s)
+            guard i + t.count <= chars.count, Array(chars[i..<i + t.count]) == t else { return false }
+            i += t.count
+            return true
+        }
+
+        mutating func primary() throws -> JSONCondition {
+            if take("(") {
+                let c = try or()
+                guard take(")") else { throw error("expected ')'") }
+                return c
+            }
+            skip()
+            let start = i
+            while i < chars.count && !chars[i].isWhitespace && !"=!<>()&|".contains(chars[i]) { i += 1 }
+            let path = try JSONParser.path(Array(chars[start..<i]))
+            if take("IS") {
+                if take("TRUE") { return .isValue(path, true) }
+                if take("FALSE") { return .isValue(path, false) }
+                if take("NULL") { return .isValue(path, nil) }
+                throw error("expected TRUE, FALSE or NULL after IS")
+            }
+            if take("NOT") {
+                guard take("EXISTS") else { throw error("expected EXISTS after NOT") }
+                return .notExists(path)
+            }
+            skip()
+            guard let op = [Comparison.le, .ge, .ne, .eq, .lt, .gt].first(where: { take($0.rawValue) }) else {
+                throw error("expected a comparison (=, !=, <, <=, >, >=), IS or NOT EXISTS")
+            }
+            skip()
+            var value = ""
+            if i < chars.count && chars[i] == "\"" {
+                i += 1
+                while i < chars.count && chars[i] != "\"" { value.append(chars[i]); i += 1 }
+                guard i < chars.count else { throw error("a quote is not closed") }
+                i += 1
+                return .compare(path, op, .string(value))
+            }
+            while i < chars.count && !chars[i].isWhitespace && !"()&|".contains(chars[i]) { value.append(chars[i]); i += 1 }
+            guard !value.isEmpty else { throw error("expected a value") }
+            return .compare(path, op, MetricFilter.literal(value))
+        }
+
+        /// `$.a.b[0].c` as steps.
+        static func path(_ chars: [Character]) throws -> [PathStep] {
+            guard chars.first == "$" else { throw ParseError(description: "a selector starts with '$.' (\(String(chars)))") }
+            var steps: [PathStep] = [], i = 1
+            while i < chars.count {
+                if chars[i] == "." {
+                    i += 1
+                    var key = ""
+                    while i < chars.count && chars[i] != "." && chars[i] != "[" { key.append(chars[i]); i += 1 }
+                    guard !key.isEmpty else { throw ParseError(description: "an empty key in \(String(chars))") }
+                    steps.append(.key(key))
+                } else if chars[i] == "[" {
+                    i += 1
+                    var n = ""
+                    while i < chars.count && chars[i] != "]" { n.append(chars[i]); i += 1 }
+                    guard let k = Int(n), i < chars.count else { throw ParseError(description: "an index is a number in brackets in \(String(chars))") }
+                    steps.append(.index(k))
+                    i += 1
+                } else {
+                    throw ParseError(description: "unexpected '\(chars[i])' in the selector \(String(chars))")
+                }
+            }
+            return steps
+        }
+    }
+}

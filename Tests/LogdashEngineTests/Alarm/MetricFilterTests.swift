@@ -1,0 +1,52 @@
+import Testing
+@testable import LogdashEngine
+
+/// CloudWatch Logs metric filter patterns.
+@Suite struct MetricFilterTests {
+    func m(_ pattern: String, _ line: String) throws -> Bool { try MetricFilter.parse(pattern).matches(line) }
+
+    @Test func termsAllNoneAndAny() throws {
+        #expect(try m("ERROR timeout", "2026 ERROR upstream timeout"))
+        #expect(try !m("ERROR timeout", "2026 ERROR upstream refused"))
+        #expect(try !m("error", "ERROR"))  // case-sensitive
+        #expect(try m("ERROR -healthcheck", "ERROR on /api"))
+        #expect(try !m("ERROR -healthcheck", "ERROR on healthcheck"))
+        #expect(try m("?ERROR ?FATAL", "FATAL: disk"))
+        #expect(try !m("?ERROR ?FATAL", "WARN: disk"))
+        #expect(try m("\"upstream timeout\"", "the upstream timeout hit"))
+        #expect(try !m("\"upstream timeout\"", "timeout upstream"))
+        #expect(try m("", "anything"))
+        #expect(throws: MetricFilter.ParseError.self) { _ = try MetricFilter.parse("\"open") }
+    }
+
+    @Test func jsonSelectorsComparisonsAndLogic() throws {
+        let line = #"{"level":"error","latency_ms":750,"http":{"status":503,"path":"/api/cart"},"tags":["a","b"],"ok":false,"user":null}"#
+        #expect(try m(#"{ $.level = "error" && $.latency_ms > 500 }"#, line))
+        #expect(try !m(#"{ $.level = "error" && $.latency_ms > 1000 }"#, line))
+        #expect(try m(#"{ $.level = "info" || $.http.status >= 500 }"#, line))
+        #expect(try m(#"{ $.http.path = "/api/*" }"#, line))
+        #expect(try m(#"{ $.http.path != "/health" }"#, line))
+        #expect(try m(#"{ $.tags[1] = "b" }"#, line))
+        #expect(try m(#"{ $.ok IS FALSE && $.user IS NULL && $.trace NOT EXISTS }"#, line))
+        #expect(try !m(#"{ $.ok IS TRUE }"#, line))
+        #expect(try m(#"{ ($.level = "warn" || $.level = "error") && $.http.status = 503 }"#, line))
+        #expect(try !m(#"{ $.level = "error" }"#, "not json at all"))
+        #expect(try MetricFilter.parse(#"{ $.level = "error" }"#).value(of: "$.latency_ms", in: line) == 750)
+        for bad in [#"{ level = "error" }"#, #"{ $.level "error" }"#, #"{ $.level = "error" "#, #"{ ($.a = 1 }"#] {
+            #expect(throws: MetricFilter.ParseError.self, "\(bad)") { _ = try MetricFilter.parse(bad) }
+        }
+    }
+
+    @Test func spaceDelimitedFieldsWithEllipsisAndConditions() throws {
+        let access = #"10.0.0.7 - bob [27/Nov/2026:14:00:00 +0000] "GET /api/cart HTTP/1.1" 503 1234"#
+        let p = try MetricFilter.parse("[ip, identity, user, time, request, status=5*, bytes>1000]")
+        #expect(p.matches(access))
+        #expect(!p.matches(access.replacingOccurrences(of: " 503 ", with: " 200 ")))
+        #expect(try m("[..., status=503, bytes]", access))
+        #expect(try m("[ip=10.0.0.*, ...]", access))
+        #expect(try m("[..., status=200 || status=503, bytes<2000]", access))
+        #expect(try !m("[ip, user]", access))  // seven fields, two names and no ellipsis
+        #expect(p.value(of: "bytes", in: access) == 1234)
+        #expect(throws: MetricFilter.ParseError.self) { _ = try MetricFilter.parse("[ip, status~5]") }
+    }
+}
