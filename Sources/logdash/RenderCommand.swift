@@ -10,16 +10,18 @@ struct RenderCommand: ParsableCommand {
         commandName: "render",
         abstract: "Print one frame of the dashboard, or one query's chart, as text.",
         discussion: """
-            Without --query, the default dashboard built from the fields the sources have:
-            records and errors per time bucket, records by level, the top values of fields like
-            status and path, latency percentiles when a latency field exists, the newest records.
-            With --query, that query's result as the chart its shape suggests (or --chart TYPE:
-            \(ChartPicker.kinds.joined(separator: ", "))).
+            Without --query, the default dashboard built from the fields the sources have: records \
+            and errors per time bucket, records by level, the top values of fields like status and \
+            path, latency percentiles when a latency field exists, the newest records (or a \
+            dashboard of a file: --dashboard FILE [--name NAME]).
+
+            With --query, that query's result as the chart its shape suggests, or --chart TYPE: \
+            \(ChartPicker.kinds.joined(separator: ", ")).
 
             Examples:
               logdash render --size 120x40 access.log
               logdash render --ansi --theme nord app.log | less -R
-              logdash render --query "SELECT status, count(*) FROM logs GROUP BY 1 ORDER BY 2 DESC" access.log
+              logdash render --query "SELECT status, count(*) FROM logs GROUP BY 1" access.log
             """
     )
 
