@@ -34,7 +34,7 @@ let package = Package(
             name: "logdash",
             dependencies: [
                 "LogdashEngine", "LogdashUI", "LogdashTerminal",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Yams", package: "Yams"),
             ]
         ),
         // The SQL logic files are read from the source tree by their runner, not bundled.

@@ -97,6 +97,13 @@ struct IngestCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: "How --query results print: table, csv, json or ndjson.")
     var output: QueryCommand.Output = .table
 
+    @Option(help: ArgumentHelp("Evaluate these alarms (YAML; also 'alarms:' in the config file) and print each state change as a JSON line.",
+                               valueName: "file"))
+    var alarms: String?
+
+    @Option(help: ArgumentHelp("With --alarms while following: how long after a period ends its records may still arrive.", valueName: "duration"))
+    var lateness = "5s"
+
     @Argument(help: "Sources: files, globs, '-', demo://, tcp://, syslog://, syslog+udp://, http://.")
     var sources: [String] = []
 
@@ -115,6 +122,9 @@ struct IngestCommand: ParsableCommand {
         for q in query {
             do { _ = try QueryEngine.columnsRead(q) } catch let e as QueryError { throw ValidationError(e.rendered(in: q)) }
         }
+        let alarmDefs = try (alarms ?? config.alarms).map { try AlarmFile.load(path: $0) } ?? []
+        guard let latenessNanos = TimeSpan.parseNanos(lateness) else { throw ValidationError("--lateness '\(lateness)' is not a duration (e.g. 5s)") }
+        let reporter = AlarmReporter(alarms: alarmDefs)
         let stop = SignalWatch()
         let store = Store()
         let pipeline = Pipeline(store: store, load: load, settings: settings) { line in
@@ -130,14 +140,21 @@ struct IngestCommand: ParsableCommand {
                 meter.tick(every: stats)
             }
         } else {
+            var lastAlarmCheck = Date()
             while !stop.fired {
                 Thread.sleep(forTimeInterval: 0.1)
                 meter.tick(every: stats)
+                if !alarmDefs.isEmpty && Date().timeIntervalSince(lastAlarmCheck) >= 1 {
+                    // Periods close when the newest event time, less the lateness, passes their end.
+                    lastAlarmCheck = Date()
+                    try reporter.report(store.snapshot(), watermark: latenessNanos)
+                }
             }
             pipeline.stop()
         }
         meter.finish()
         let snapshot = store.snapshot()
+        if !alarmDefs.isEmpty { try reporter.report(snapshot, watermark: noFollow ? nil : latenessNanos) }
         for q in query {
             do {
                 let result = try QueryEngine(snapshot: snapshot).execute(q)
@@ -146,6 +163,34 @@ struct IngestCommand: ParsableCommand {
                 FileHandle.standardError.write(Data(("logdash: " + e.rendered(in: q) + "\n").utf8))
                 throw ExitCode(1)
             }
+        }
+    }
+}
+
+/// Prints alarm transitions as JSON lines, each once: the whole history is evaluated again as
+/// periods close (the same records give the same transitions), and only new ones are printed.
+final class AlarmReporter {
+    let alarms: [AlarmDefinition]
+    private var printed: Set<String> = []
+
+    init(alarms: [AlarmDefinition]) { self.alarms = alarms }
+
+    /// `watermark`: the lateness allowed after the newest event time (nil: every period, the
+    /// input has ended).
+    func report(_ snapshot: StoreSnapshot, watermark lateness: Int64?) throws {
+        let engine = QueryEngine(snapshot: snapshot)
+        var through: Int64?
+        if let lateness {
+            guard case .timestamp(let newest)? = try engine.execute("SELECT max(ts) FROM logs").rows.first?.first else { return }
+            through = newest - lateness
+        }
+        for t in try AlarmReplay.run(alarms, engine: engine, through: through) {
+            let key = "\(t.alarm)|\(t.at)|\(t.to.rawValue)"
+            guard printed.insert(key).inserted else { continue }
+            let object: [String: String] = ["time": Timestamp.iso8601(t.at), "alarm": t.alarm, "old_state": t.from.rawValue,
+                                            "new_state": t.to.rawValue, "reason": t.reason]
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+            FileHandle.standardOutput.write(data + Data("\n".utf8))
         }
     }
 }

@@ -127,7 +127,7 @@ public enum AlarmEvaluator {
 
     static func verdict(_ state: AlarmState, used: [Int], breaching: Int, _ rule: AlarmRule, _ points: [Double?],
                         filled: (count: Int, breaching: Bool)? = nil) -> AlarmVerdict {
-        let values = used.map { points[$0].map(Value.format) ?? "-" }.joined(separator: ", ")
+        let values = used.map { points[$0].map { Value.format(($0 * 1000).rounded() / 1000) } ?? "-" }.joined(separator: ", ")
         var reason = "Threshold Crossed: \(breaching) out of the last \(rule.evaluationPeriods) datapoints [\(values)]"
         if let filled, filled.count > 0 { reason += " (\(filled.count) missing treated as \(filled.breaching ? "breaching" : "not breaching"))" }
         reason += " \(breaching == 1 ? "was" : "were") \(rule.comparison.phrase) (\(Value.format(rule.threshold)))"

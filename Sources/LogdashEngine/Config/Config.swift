@@ -43,14 +43,15 @@ public struct Config: Sendable {
     public var sources: [String] = []
     public var formats: [RegexFormat] = []
     public var ingest = IngestConfig()
-    /// A dashboard file (relative paths are from the config file's directory).
+    /// A dashboard file and an alarms file (relative paths are from the config file's directory).
     public var dashboard: String?
+    public var alarms: String?
     /// The file this came from, nil for the built-in defaults.
     public var path: String?
 
     public init() {}
 
-    static let topKeys = ["max_record_bytes", "format", "sources", "formats", "ingest", "dashboard"]
+    static let topKeys = ["max_record_bytes", "format", "sources", "formats", "ingest", "dashboard", "alarms"]
     static let ingestKeys = ["buffer_size", "buffer_interval", "buffer_max", "auth_token", "allow", "max_connections", "idle_timeout", "tls_cert", "tls_key"]
     static let formatKeys = ["regex", "timestamp_field", "timestamp_format", "level_field", "message_field", "fields",
                              "multiline", "samples"]
@@ -125,10 +126,11 @@ public struct Config: Sendable {
                 }
             case "ingest":
                 config.ingest = try parseIngest(v, fail)
-            case "dashboard":
-                guard let path = v.string, !path.isEmpty else { throw fail(key, v, "must be the path of a dashboard file") }
+            case "dashboard", "alarms":
+                guard let path = v.string, !path.isEmpty else { throw fail(key, v, "must be the path of \(key == "alarms" ? "an alarms" : "a dashboard") file") }
                 let dir = (file as NSString).deletingLastPathComponent
-                config.dashboard = path.hasPrefix("/") || dir.isEmpty ? path : dir + "/" + path
+                let resolved = path.hasPrefix("/") || dir.isEmpty ? path : dir + "/" + path
+                if key == "alarms" { config.alarms = resolved } else { config.dashboard = resolved }
             default:
                 throw fail(key, k, "unknown key; known keys: \(topKeys.joined(separator: ", "))")
             }

@@ -1,0 +1,148 @@
+import Foundation
+import Yams
+
+/// Alarms defined in YAML (`--alarms FILE`, or `alarms: FILE` in the config file):
+///
+///     alarms:
+///       - name: 5xx-rate
+///         metric:
+///           value: 100.0 * count_if(status >= 500) / count(*)   # an aggregate over each period
+///           where: path LIKE '/api/%'                           # optional
+///         period: 1m
+///         evaluation_periods: 3
+///         datapoints_to_alarm: 2                # default: evaluation_periods
+///         comparison: GreaterThanThreshold
+///         threshold: 5
+///         treat_missing_data: missing           # notBreaching, breaching, ignore
+///       - name: timeouts
+///         metric:
+///           filter: '"upstream timeout"'        # a CloudWatch metric filter pattern
+///           value: 1                            # per matching line (default), or a selector: $.latency_ms
+///         period: 1m
+///         evaluation_periods: 1
+///         comparison: GreaterThanOrEqualToThreshold
+///         threshold: 10
+///       - name: api-down
+///         rule: ALARM(5xx-rate) AND NOT OK(timeouts)   # a composite alarm
+public struct AlarmDefinition: Sendable {
+    public enum Metric: Sendable {
+        /// An aggregate of `logs` per period, over the records `where` keeps.
+        case sql(value: String, where: String?)
+        /// Lines matching a metric filter pattern: 1 each, or the selected field's value.
+        case filter(MetricFilter, pattern: String, value: String?)
+    }
+
+    public var name: String
+    public var metric: Metric?
+    public var rule: AlarmRule?
+    public var period: Int64
+    /// A composite alarm's rule over other alarms' states.
+    public var composite: CompositeRule?
+}
+
+public enum AlarmFile {
+    public struct LoadError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    static let alarmKeys = ["name", "metric", "period", "evaluation_periods", "datapoints_to_alarm", "comparison", "threshold",
+                            "treat_missing_data", "rule"]
+    static let metricKeys = ["value", "where", "filter"]
+
+    public static func load(path: String) throws -> [AlarmDefinition] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw LoadError(description: "\(path): cannot be read") }
+        return try parse(yaml: String(decoding: data, as: UTF8.self), file: path)
+    }
+
+    public static func parse(yaml: String, file: String) throws -> [AlarmDefinition] {
+        func fail(_ key: String, _ node: Node?, _ problem: String) -> LoadError {
+            LoadError(description: "\(file)\(node?.mark.map { ":\($0.line)" } ?? ""): \(key): \(problem)")
+        }
+        let root: Node?
+        do { root = try Yams.compose(yaml: yaml) } catch { throw LoadError(description: "\(file): not valid YAML: \(error)") }
+        guard let top = root?.mapping, let list = top["alarms"]?.sequence, top.count == 1 else {
+            throw fail("(top level)", root, "a mapping with one key, 'alarms': a list of alarms")
+        }
+        var out: [AlarmDefinition] = []
+        for (k, node) in list.enumerated() {
+            let path = "alarms[\(k)]"
+            guard let m = node.mapping else { throw fail(path, node, "an alarm is a mapping with a name and a metric (or a rule)") }
+            for (key, _) in m where !alarmKeys.contains(key.string ?? "") {
+                throw fail("\(path).\(key.string ?? "?")", key, "unknown key; known keys: \(alarmKeys.joined(separator: ", "))")
+            }
+            guard let name = m["name"]?.string, !name.isEmpty else { throw fail("\(path).name", m["name"] ?? node, "every alarm needs a name") }
+            guard !out.contains(where: { $0.name == name }) else { throw fail("\(path).name", m["name"], "'\(name)' names two alarms") }
+            if let r = m["rule"] {
+                if let other = ["metric", "period", "evaluation_periods", "comparison", "threshold"].first(where: { m[$0] != nil }) {
+                    throw fail("\(path).\(other)", m[other], "a composite alarm (with 'rule') has no '\(other)'")
+                }
+                guard let text = r.string else { throw fail("\(path).rule", r, "a rule such as ALARM(a) AND NOT OK(b)") }
+                do {
+                    out.append(AlarmDefinition(name: name, metric: nil, rule: nil, period: 0, composite: try CompositeRule.parse(text)))
+                } catch {
+                    throw fail("\(path).rule", r, "\(error)")
+                }
+                continue
+            }
+            guard let metricNode = m["metric"], let mm = metricNode.mapping else {
+                throw fail("\(path).metric", m["metric"] ?? node, "a mapping with 'value' (and 'where'), or 'filter'")
+            }
+            for (key, _) in mm where !metricKeys.contains(key.string ?? "") {
+                throw fail("\(path).metric.\(key.string ?? "?")", key, "unknown key; known keys: \(metricKeys.joined(separator: ", "))")
+            }
+            let metric: AlarmDefinition.Metric
+            if let f = mm["filter"] {
+                guard let pattern = f.string else { throw fail("\(path).metric.filter", f, "a metric filter pattern") }
+                do {
+                    metric = .filter(try MetricFilter.parse(pattern), pattern: pattern, value: mm["value"]?.string)
+                } catch {
+                    throw fail("\(path).metric.filter", f, "\(error)")
+                }
+                if mm["where"] != nil { throw fail("\(path).metric.where", mm["where"], "a filter metric has no 'where'") }
+            } else {
+                guard let value = mm["value"]?.string, !value.isEmpty else { throw fail("\(path).metric.value", mm["value"] ?? metricNode, "an aggregate, such as count(*)") }
+                let condition = mm["where"]?.string
+                do {
+                    _ = try QueryEngine.columnsRead("SELECT \(value) FROM logs" + (condition.map { " WHERE \($0)" } ?? ""))
+                } catch let e as QueryError {
+                    throw fail("\(path).metric", metricNode, e.message)
+                }
+                metric = .sql(value: value, where: condition)
+            }
+            guard let p = m["period"]?.string, let period = TimeSpan.parseNanos(p), period >= 1_000_000_000 else {
+                throw fail("\(path).period", m["period"] ?? node, "a period of at least 1s, such as 10s or 1m")
+            }
+            guard let n = m["evaluation_periods"]?.int, n >= 1, n <= 1000 else {
+                throw fail("\(path).evaluation_periods", m["evaluation_periods"] ?? node, "a whole number from 1 to 1000")
+            }
+            var datapoints: Int?
+            if let d = m["datapoints_to_alarm"] {
+                guard let v = d.int, v >= 1, v <= n else { throw fail("\(path).datapoints_to_alarm", d, "a whole number from 1 to evaluation_periods (\(n))") }
+                datapoints = v
+            }
+            guard let c = m["comparison"]?.string, let comparison = AlarmComparison(rawValue: c), !comparison.isBand else {
+                throw fail("\(path).comparison", m["comparison"] ?? node,
+                           "one of \(AlarmComparison.allCases.filter { !$0.isBand }.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard let t = m["threshold"], let threshold = Double(t.string ?? "") else { throw fail("\(path).threshold", m["threshold"] ?? node, "a number") }
+            var missing = TreatMissingData.missing
+            if let tm = m["treat_missing_data"] {
+                guard let v = tm.string.flatMap(TreatMissingData.init(rawValue:)) else {
+                    throw fail("\(path).treat_missing_data", tm, "one of \(TreatMissingData.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                missing = v
+            }
+            out.append(AlarmDefinition(name: name, metric: metric,
+                                       rule: AlarmRule(evaluationPeriods: n, datapointsToAlarm: datapoints, comparison: comparison,
+                                                       threshold: threshold, treatMissingData: missing),
+                                       period: period, composite: nil))
+        }
+        let composites = Dictionary(uniqueKeysWithValues: out.compactMap { d in d.composite.map { (d.name, $0) } })
+        do {
+            try CompositeRule.check(composites, known: Set(out.filter { $0.composite == nil }.map(\.name)))
+        } catch {
+            throw LoadError(description: "\(file): \(error)")
+        }
+        return out
+    }
+}

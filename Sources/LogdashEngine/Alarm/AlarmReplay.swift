@@ -1,0 +1,100 @@
+/// Alarms evaluated over the stored records, period by period in event time: each metric's
+/// value per period (one query for all periods), then CloudWatch's evaluation at the end of
+/// every period, then composite alarms over the states at each moment. Over a finished file
+/// this replays its history; over live ingest it is run again as periods close and only the
+/// new transitions are reported.
+public enum AlarmReplay {
+    /// Periods fetched per evaluation beyond N, as CloudWatch looks further back than the
+    /// evaluation periods to have real points (the reference's example: 5 for N = 3).
+    static let extraPeriods = 2
+
+    /// Every transition up to `watermark` (event time, ns; periods ending after it are still
+    /// open), in time order. nil: through the end of the newest record's period.
+    public static func run(_ alarms: [AlarmDefinition], engine: QueryEngine, through watermark: Int64? = nil) throws -> [AlarmTracker.Transition] {
+        guard case .timestamp(let first)? = try engine.execute("SELECT min(ts) FROM logs").rows.first?.first,
+              case .timestamp(let last)? = try engine.execute("SELECT max(ts) FROM logs").rows.first?.first else { return [] }
+        var out: [AlarmTracker.Transition] = []
+        for alarm in alarms {
+            guard let rule = alarm.rule, let metric = alarm.metric else { continue }
+            let p = alarm.period
+            let values = try perPeriod(metric, period: p, engine: engine)
+            var tracker = AlarmTracker(name: alarm.name, rule: rule)
+            let fetched = rule.evaluationPeriods + extraPeriods
+            let firstEnd = floorDiv(first, p) * p + p
+            let lastEnd = watermark.map { floorDiv($0, p) * p } ?? (floorDiv(last, p) * p + p)
+            var end = firstEnd
+            while end <= lastEnd {
+                let points = (0..<fetched).map { k in values[end - Int64(fetched - k) * p] }
+                if let t = tracker.evaluate(points: points, at: end) { out.append(t) }
+                end += p
+            }
+        }
+        out.sort { $0.at < $1.at }
+        return composite(alarms, out)
+    }
+
+    /// A metric's value for each period start (ns) that has one.
+    static func perPeriod(_ metric: AlarmDefinition.Metric, period p: Int64, engine: QueryEngine) throws -> [Int64: Double] {
+        var values: [Int64: Double] = [:]
+        switch metric {
+        case .sql(let value, let condition):
+            let sql = "SELECT date_bin(INTERVAL '\(p / 1_000_000_000)' SECOND, ts) t, \(value) v FROM logs"
+                + (condition.map { " WHERE \($0)" } ?? "") + " GROUP BY 1"
+            for row in try engine.execute(sql).rows {
+                guard case .timestamp(let t) = row[0] else { continue }
+                switch row[1] {
+                case .int(let i): values[t] = Double(i)
+                case .double(let d) where !d.isNaN: values[t] = d
+                default: break  // NULL: no data point
+                }
+            }
+        case .filter(let filter, _, let selector):
+            // A period without a matching line has no data point (CloudWatch's rule).
+            for row in try engine.execute("SELECT ts, raw FROM logs").rows {
+                guard case .timestamp(let t) = row[0], case .string(let line) = row[1], filter.matches(line) else { continue }
+                let v: Double?
+                if let selector, let n = Double(selector) { v = n } else if let selector { v = filter.value(of: selector, in: line) } else { v = 1 }
+                if let v { values[floorDiv(t, p) * p, default: 0] += v }
+            }
+        }
+        return values
+    }
+
+    /// Composite alarms: ALARM while their rule holds over the other alarms' states, OK
+    /// otherwise; evaluated at every moment a state changed (and again for composites of
+    /// composites until nothing changes).
+    static func composite(_ alarms: [AlarmDefinition], _ transitions: [AlarmTracker.Transition]) -> [AlarmTracker.Transition] {
+        let composites = alarms.filter { $0.composite != nil }
+        guard !composites.isEmpty else { return transitions }
+        var states: [String: AlarmState] = [:]
+        var out: [AlarmTracker.Transition] = []
+        var i = 0
+        while i < transitions.count {
+            let at = transitions[i].at
+            while i < transitions.count && transitions[i].at == at {
+                states[transitions[i].alarm] = transitions[i].to
+                out.append(transitions[i])
+                i += 1
+            }
+            var changed = true
+            var rounds = 0
+            while changed && rounds <= composites.count {
+                changed = false
+                rounds += 1
+                for c in composites {
+                    let next: AlarmState = c.composite!.holds(states) ? .alarm : .ok
+                    let now = states[c.name] ?? .insufficientData
+                    guard next != now else { continue }
+                    states[c.name] = next
+                    changed = true
+                    out.append(.init(alarm: c.name, at: at, from: now, to: next,
+                                     reason: "Composite rule \(next == .alarm ? "holds" : now == .alarm ? "no longer holds" : "does not hold") with " +
+                                         c.composite!.references.sorted().map { "\($0) \((states[$0] ?? .insufficientData).rawValue)" }.joined(separator: ", ")))
+                }
+            }
+        }
+        return out
+    }
+
+    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { Functions.floorDiv(a, b) }
+}

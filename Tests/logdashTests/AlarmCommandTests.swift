@@ -1,0 +1,93 @@
+import Foundation
+import Testing
+import Scratch
+
+/// Alarms from the command line: `logdash ingest --alarms` over generated logs, `logdash check`.
+@Suite struct AlarmCommandTests {
+    let cli = CommandLineTests()
+
+    static let alarms = """
+        alarms:
+          - name: 5xx-rate
+            metric:
+              value: 100.0 * count_if(status >= 500) / count(*)
+            period: 10m
+            evaluation_periods: 3
+            datapoints_to_alarm: 2
+            comparison: GreaterThanThreshold
+            threshold: 10
+          - name: timeouts
+            metric:
+              filter: '{ $.msg = "upstream timeout" }'
+            period: 10m
+            evaluation_periods: 1
+            comparison: GreaterThanOrEqualToThreshold
+            threshold: 5
+            treat_missing_data: notBreaching
+          - name: incident
+            rule: ALARM(5xx-rate) AND ALARM(timeouts)
+        """
+
+    /// gen_logs.py puts an incident (5xx and timeouts) at 60–65 % of its span: the 5xx-rate
+    /// alarm goes to ALARM inside it and back to OK after it, at those event times.
+    @Test func theGeneratedIncidentRaisesTheAlarmAndItClearsAfter() throws {
+        let file = try RenderCommandTests().generated("json", lines: 20000)
+        let yaml = try Scratch.directory("alarms").appendingPathComponent("a.yaml").path
+        try Self.alarms.write(toFile: yaml, atomically: true, encoding: .utf8)
+        let r = try cli.logdash(["ingest", "--no-follow", "--stats-interval", "0", "--alarms", yaml, file])
+        #expect(r.status == 0, "\(r.err)")
+        let events = try r.out.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: String] }
+        let span = try cli.logdash(["query", "SELECT to_unixtime(min(ts)), to_unixtime(max(ts)) FROM logs", file, "-o", "csv"])
+        let bounds = span.out.split(separator: "\n")[1].split(separator: ",").map { Double($0)! }
+        func seconds(_ iso: String) -> Double { ISO8601DateFormatter().date(from: iso.replacingOccurrences(of: ".000Z", with: "Z"))!.timeIntervalSince1970 }
+        let (start, length) = (bounds[0], bounds[1] - bounds[0])
+        let rate = events.filter { $0["alarm"] == "5xx-rate" }
+        let raised = try #require(rate.first { $0["new_state"] == "ALARM" })
+        let cleared = try #require(rate.first { $0["new_state"] == "OK" && $0["old_state"] == "ALARM" })
+        #expect(seconds(raised["time"]!) >= start + 0.60 * length && seconds(raised["time"]!) <= start + 0.65 * length + 1800, "\(raised)")
+        #expect(seconds(cleared["time"]!) >= start + 0.65 * length && seconds(cleared["time"]!) <= start + 0.65 * length + 3600, "\(cleared)")
+        #expect(rate.filter { $0["new_state"] == "ALARM" }.count == 1)  // one incident, one alarm
+        #expect(raised["reason"]?.hasPrefix("Threshold Crossed: ") == true && raised["old_state"] == "OK")
+        // The composite follows its two alarms.
+        let incident = events.filter { $0["alarm"] == "incident" }.map { $0["new_state"]! }
+        #expect(incident.contains("ALARM") && incident.last == "OK")
+    }
+
+    /// Following a file, the alarms are reported as their periods close (the newest event time
+    /// less the lateness passes their end), while ingest goes on; SIGTERM adds nothing twice.
+    @Test func whileFollowingTransitionsArePrintedAsPeriodsClose() throws {
+        let file = try RenderCommandTests().generated("json", lines: 20000)
+        let dir = try Scratch.directory("alarms-live")
+        let yaml = dir.appendingPathComponent("a.yaml").path
+        try Self.alarms.write(toFile: yaml, atomically: true, encoding: .utf8)
+        let outURL = dir.appendingPathComponent("out"), errURL = dir.appendingPathComponent("err")
+        let p = try Spawned(CommandLineTests.binary, ["ingest", "--stats-interval", "0", "--alarms", yaml, file],
+                            stdout: outURL.path, stderr: errURL.path, environment: ["XDG_CONFIG_HOME": dir.path, "PATH": "/usr/bin:/bin"])
+        var out = ""
+        for _ in 0..<100 where !out.contains("\"new_state\":\"ALARM\"") {
+            Thread.sleep(forTimeInterval: 0.1)
+            out = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+        }
+        #expect(out.contains("\"alarm\":\"5xx-rate\""), "\(out)")
+        p.signal(SIGTERM)
+        #expect(p.wait() == 0)
+        let lines = (try String(contentsOf: outURL, encoding: .utf8)).split(separator: "\n")
+        #expect(Set(lines).count == lines.count)  // each transition once
+        #expect(lines.contains { $0.contains("\"alarm\":\"5xx-rate\"") && $0.contains("\"new_state\":\"OK\"") && $0.contains("\"old_state\":\"ALARM\"") })
+    }
+
+    @Test func checkSaysWhatIsWrongAndWhere() throws {
+        let dir = try Scratch.directory("check")
+        let good = dir.appendingPathComponent("a.yaml").path, bad = dir.appendingPathComponent("b.yaml").path
+        try Self.alarms.write(toFile: good, atomically: true, encoding: .utf8)
+        try Self.alarms.replacingOccurrences(of: "GreaterThanThreshold", with: "Bigger").write(toFile: bad, atomically: true, encoding: .utf8)
+        let ok = try cli.logdash(["check", good])
+        #expect(ok.status == 0 && ok.out == "\(good): ok: 2 alarms, 1 composite\n")
+        let no = try cli.logdash(["check", bad])
+        #expect(no.status == 1 && no.err.contains("b.yaml:8: alarms[0].comparison: one of GreaterThanOrEqualToThreshold"), "\(no.err)")
+        let config = dir.appendingPathComponent("config.yaml").path
+        try "alarms: a.yaml\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let viaConfig = try cli.logdash(["check", config])
+        #expect(viaConfig.status == 0 && viaConfig.out.contains("config.yaml: ok: config") && viaConfig.out.contains("a.yaml: ok: 2 alarms"))
+    }
+}
