@@ -147,14 +147,17 @@ struct IngestCommand: ParsableCommand {
                 if !alarmDefs.isEmpty && Date().timeIntervalSince(lastAlarmCheck) >= 1 {
                     // Periods close when the newest event time, less the lateness, passes their end.
                     lastAlarmCheck = Date()
-                    try reporter.report(store.snapshot(), watermark: latenessNanos)
+                    try reporter.report(store.snapshot(), watermark: latenessNanos, into: store)
                 }
             }
             pipeline.stop()
         }
         meter.finish()
+        if !alarmDefs.isEmpty {
+            try reporter.report(store.snapshot(), watermark: noFollow ? nil : latenessNanos, into: store)
+            reporter.actions.drain(seconds: 15)  // the actions under way finish (or give up) first
+        }
         let snapshot = store.snapshot()
-        if !alarmDefs.isEmpty { try reporter.report(snapshot, watermark: noFollow ? nil : latenessNanos) }
         for q in query {
             do {
                 let result = try QueryEngine(snapshot: snapshot).execute(q)
@@ -172,12 +175,13 @@ struct IngestCommand: ParsableCommand {
 final class AlarmReporter {
     let alarms: [AlarmDefinition]
     private var printed: Set<String> = []
+    let actions = AlarmActionRunner { line in FileHandle.standardError.write(Data("logdash: \(line)\n".utf8)) }
 
     init(alarms: [AlarmDefinition]) { self.alarms = alarms }
 
     /// `watermark`: the lateness allowed after the newest event time (nil: every period, the
-    /// input has ended).
-    func report(_ snapshot: StoreSnapshot, watermark lateness: Int64?) throws {
+    /// input has ended). Each new transition also goes to `store`'s `alarm_history`.
+    func report(_ snapshot: StoreSnapshot, watermark lateness: Int64?, into store: Store) throws {
         let engine = QueryEngine(snapshot: snapshot)
         var through: Int64?
         if let lateness {
@@ -187,10 +191,9 @@ final class AlarmReporter {
         for t in try AlarmReplay.run(alarms, engine: engine, through: through) {
             let key = "\(t.alarm)|\(t.at)|\(t.to.rawValue)"
             guard printed.insert(key).inserted else { continue }
-            let object: [String: String] = ["time": Timestamp.iso8601(t.at), "alarm": t.alarm, "old_state": t.from.rawValue,
-                                            "new_state": t.to.rawValue, "reason": t.reason]
-            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-            FileHandle.standardOutput.write(data + Data("\n".utf8))
+            store.appendAlarmHistory(t)
+            FileHandle.standardOutput.write(AlarmActionRunner.json(t) + Data("\n".utf8))
+            if let definition = alarms.first(where: { $0.name == t.alarm }) { actions.run(definition.actions, for: t) }
         }
     }
 }

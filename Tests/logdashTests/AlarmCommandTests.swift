@@ -34,9 +34,14 @@ import Scratch
         let file = try RenderCommandTests().generated("json", lines: 20000)
         let yaml = try Scratch.directory("alarms").appendingPathComponent("a.yaml").path
         try Self.alarms.write(toFile: yaml, atomically: true, encoding: .utf8)
-        let r = try cli.logdash(["ingest", "--no-follow", "--stats-interval", "0", "--alarms", yaml, file])
+        let r = try cli.logdash(["ingest", "--no-follow", "--stats-interval", "0", "--alarms", yaml, file,
+                                 "--query", "SELECT count(*) FROM alarm_history WHERE alarm = '5xx-rate' AND new_state = 'ALARM'", "-o", "csv"])
         #expect(r.status == 0, "\(r.err)")
-        let events = try r.out.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: String] }
+        let jsonLines = r.out.split(separator: "\n").filter { $0.hasPrefix("{") }
+        let events = try jsonLines.map { line in
+            (try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]).compactMapValues { $0 as? String }
+        }
+        #expect(r.out.hasSuffix("count\n1\n"))  // the transitions are in alarm_history too
         let span = try cli.logdash(["query", "SELECT to_unixtime(min(ts)), to_unixtime(max(ts)) FROM logs", file, "-o", "csv"])
         let bounds = span.out.split(separator: "\n")[1].split(separator: ",").map { Double($0)! }
         func seconds(_ iso: String) -> Double { ISO8601DateFormatter().date(from: iso.replacingOccurrences(of: ".000Z", with: "Z"))!.timeIntervalSince1970 }
@@ -74,6 +79,60 @@ import Scratch
         let lines = (try String(contentsOf: outURL, encoding: .utf8)).split(separator: "\n")
         #expect(Set(lines).count == lines.count)  // each transition once
         #expect(lines.contains { $0.contains("\"alarm\":\"5xx-rate\"") && $0.contains("\"new_state\":\"OK\"") && $0.contains("\"old_state\":\"ALARM\"") })
+    }
+
+    /// Actions run only on a change: a program (no shell of logdash's) with the alarm in its
+    /// environment, a JSON line appended to a file, a POST to a webhook (a real HTTP server on
+    /// loopback); one that fails is retried, reported, and holds nothing up.
+    @Test func actionsRunOnEachChangeAndAFailingOneIsReported() throws {
+        let file = try RenderCommandTests().generated("json", lines: 20000)
+        let dir = try Scratch.directory("actions")
+        let execOut = dir.appendingPathComponent("exec.txt").path, fileOut = dir.appendingPathComponent("alarms.jsonl").path
+        let hookOut = dir.appendingPathComponent("hook.txt").path, portFile = dir.appendingPathComponent("port").path
+        // A webhook receiver: python's http.server, one body per line.
+        let server = try Spawned("/usr/bin/python3", ["-c", """
+            import http.server, sys
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_POST(self):
+                    body = self.rfile.read(int(self.headers['Content-Length']))
+                    open(sys.argv[1], 'ab').write(body + b'\\n')
+                    self.send_response(200); self.end_headers()
+                def log_message(self, *a): pass
+            s = http.server.HTTPServer(('127.0.0.1', 0), H)
+            open(sys.argv[2], 'w').write(str(s.server_address[1]))
+            s.serve_forever()
+            """, hookOut, portFile])
+        defer { server.signal(SIGKILL); _ = server.wait() }
+        var port = ""
+        for _ in 0..<100 where port.isEmpty { Thread.sleep(forTimeInterval: 0.05); port = (try? String(contentsOfFile: portFile, encoding: .utf8)) ?? "" }
+        let yaml = dir.appendingPathComponent("a.yaml").path
+        try """
+            alarms:
+              - name: 5xx-rate
+                metric:
+                  value: 100.0 * count_if(status >= 500) / count(*)
+                period: 10m
+                evaluation_periods: 3
+                datapoints_to_alarm: 2
+                comparison: GreaterThanThreshold
+                threshold: 10
+                actions:
+                  - exec: [/bin/sh, -c, 'printf "%s %s %s\\n" "$LOGDASH_ALARM" "$LOGDASH_OLD_STATE" "$LOGDASH_STATE" >> \(execOut)']
+                  - file: \(fileOut)
+                    on: [ALARM]
+                  - webhook: http://127.0.0.1:\(port)/hook
+                  - webhook: http://127.0.0.1:9/closed
+                    on: ALARM
+            """.write(toFile: yaml, atomically: true, encoding: .utf8)
+        let r = try cli.logdash(["ingest", "--no-follow", "--stats-interval", "0", "--alarms", yaml, file])
+        #expect(r.status == 0, "\(r.err)")
+        let transitions = r.out.split(separator: "\n").count
+        #expect(transitions == 3)  // INSUFFICIENT_DATA → OK, OK → ALARM, ALARM → OK
+        #expect(try String(contentsOfFile: execOut, encoding: .utf8) == "5xx-rate INSUFFICIENT_DATA OK\n5xx-rate OK ALARM\n5xx-rate ALARM OK\n")
+        let alarmLines = try String(contentsOfFile: fileOut, encoding: .utf8).split(separator: "\n")
+        #expect(alarmLines.count == 1 && alarmLines[0].contains("\"new_state\":\"ALARM\"") && alarmLines[0].contains("\"value\":"))
+        #expect(try String(contentsOfFile: hookOut, encoding: .utf8).split(separator: "\n").count == 3)
+        #expect(r.err.contains("alarm 5xx-rate: action webhook http://127.0.0.1:9/closed failed") && r.err.contains("given up"), "\(r.err)")
     }
 
     @Test func checkSaysWhatIsWrongAndWhere() throws {

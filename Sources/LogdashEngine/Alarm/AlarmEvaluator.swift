@@ -149,6 +149,8 @@ public struct AlarmTracker: Sendable {
         public var from: AlarmState
         public var to: AlarmState
         public var reason: String
+        /// The most recent data point of the evaluation (nil: none, or a composite).
+        public var value: Double?
     }
 
     public init(name: String, rule: AlarmRule) {
@@ -161,6 +163,6 @@ public struct AlarmTracker: Sendable {
         let v = AlarmEvaluator.evaluate(rule, points: points, bands: bands)
         guard let next = v.state, next != state else { return nil }
         defer { state = next }
-        return Transition(alarm: name, at: at, from: state, to: next, reason: v.reason)
+        return Transition(alarm: name, at: at, from: state, to: next, reason: v.reason, value: points.last { $0 != nil } ?? nil)
     }
 }

@@ -38,6 +38,8 @@ public struct AlarmDefinition: Sendable {
     public var period: Int64
     /// A composite alarm's rule over other alarms' states.
     public var composite: CompositeRule?
+    /// What a change of state does.
+    public var actions: [AlarmAction] = []
 }
 
 public enum AlarmFile {
@@ -46,12 +48,50 @@ public enum AlarmFile {
     }
 
     static let alarmKeys = ["name", "metric", "period", "evaluation_periods", "datapoints_to_alarm", "comparison", "threshold",
-                            "treat_missing_data", "rule"]
+                            "treat_missing_data", "rule", "actions"]
+    static let actionKeys = ["exec", "file", "webhook", "on"]
     static let metricKeys = ["value", "where", "filter"]
 
     public static func load(path: String) throws -> [AlarmDefinition] {
         guard let data = FileManager.default.contents(atPath: path) else { throw LoadError(description: "\(path): cannot be read") }
         return try parse(yaml: String(decoding: data, as: UTF8.self), file: path)
+    }
+
+    static func parseActions(_ node: Node?, _ path: String, _ fail: (String, Node?, String) -> LoadError) throws -> [AlarmAction] {
+        guard let node else { return [] }
+        guard let list = node.sequence else { throw fail(path, node, "a list of actions: exec, file or webhook") }
+        return try list.enumerated().map { k, item in
+            let at = "\(path)[\(k)]"
+            guard let m = item.mapping else { throw fail(at, item, "an action is a mapping: exec: [program, args…], file: PATH or webhook: URL") }
+            for (key, _) in m where !actionKeys.contains(key.string ?? "") {
+                throw fail("\(at).\(key.string ?? "?")", key, "unknown key; known keys: \(actionKeys.joined(separator: ", "))")
+            }
+            var on: Set<AlarmState> = []
+            if let o = m["on"] {
+                let names = o.sequence?.compactMap(\.string) ?? o.string.map { [$0] } ?? []
+                for n in names {
+                    guard let st = AlarmState(rawValue: n) else { throw fail("\(at).on", o, "states are ALARM, OK and INSUFFICIENT_DATA") }
+                    on.insert(st)
+                }
+            }
+            let kinds = ["exec", "file", "webhook"].filter { m[$0] != nil }
+            guard kinds.count == 1 else { throw fail(at, item, "exactly one of exec, file or webhook") }
+            switch kinds[0] {
+            case "exec":
+                guard let argv = m["exec"]?.sequence?.compactMap(\.string), !argv.isEmpty, argv.count == m["exec"]?.sequence?.count else {
+                    throw fail("\(at).exec", m["exec"], "a list: the program, then its arguments (no shell)")
+                }
+                return AlarmAction(.exec(argv), on: on)
+            case "file":
+                guard let p = m["file"]?.string, !p.isEmpty else { throw fail("\(at).file", m["file"], "a path") }
+                return AlarmAction(.file(p), on: on)
+            default:
+                guard let u = m["webhook"]?.string, let url = URL(string: u), ["http", "https"].contains(url.scheme ?? "") else {
+                    throw fail("\(at).webhook", m["webhook"], "an http:// or https:// URL")
+                }
+                return AlarmAction(.webhook(u), on: on)
+            }
+        }
     }
 
     public static func parse(yaml: String, file: String) throws -> [AlarmDefinition] {
@@ -72,13 +112,14 @@ public enum AlarmFile {
             }
             guard let name = m["name"]?.string, !name.isEmpty else { throw fail("\(path).name", m["name"] ?? node, "every alarm needs a name") }
             guard !out.contains(where: { $0.name == name }) else { throw fail("\(path).name", m["name"], "'\(name)' names two alarms") }
+            let actions = try parseActions(m["actions"], "\(path).actions", fail)
             if let r = m["rule"] {
                 if let other = ["metric", "period", "evaluation_periods", "comparison", "threshold"].first(where: { m[$0] != nil }) {
                     throw fail("\(path).\(other)", m[other], "a composite alarm (with 'rule') has no '\(other)'")
                 }
                 guard let text = r.string else { throw fail("\(path).rule", r, "a rule such as ALARM(a) AND NOT OK(b)") }
                 do {
-                    out.append(AlarmDefinition(name: name, metric: nil, rule: nil, period: 0, composite: try CompositeRule.parse(text)))
+                    out.append(AlarmDefinition(name: name, metric: nil, rule: nil, period: 0, composite: try CompositeRule.parse(text), actions: actions))
                 } catch {
                     throw fail("\(path).rule", r, "\(error)")
                 }
@@ -135,7 +176,7 @@ public enum AlarmFile {
             out.append(AlarmDefinition(name: name, metric: metric,
                                        rule: AlarmRule(evaluationPeriods: n, datapointsToAlarm: datapoints, comparison: comparison,
                                                        threshold: threshold, treatMissingData: missing),
-                                       period: period, composite: nil))
+                                       period: period, composite: nil, actions: actions))
         }
         let composites = Dictionary(uniqueKeysWithValues: out.compactMap { d in d.composite.map { (d.name, $0) } })
         do {

@@ -74,7 +74,7 @@ public struct QueryEngine: Sendable {
     }
 
     /// The tables a query can name.
-    public static let tables = ["logs", "errors", "internal_metrics"]
+    public static let tables = ["logs", "errors", "internal_metrics", "alarm_history"]
 
     public func execute(_ sql: String) throws -> ResultSet {
         switch try SQLParser.parse(sql) {
@@ -88,6 +88,12 @@ public struct QueryEngine: Sendable {
                 let m = snapshot.internalMetrics
                 return ResultSet(columns: ["column", "type", "non_null"], rows: m.columns.enumerated().map { k, c in
                     [.string(c), .string(IngestMetrics.types[k].description), .int(Int64(m.rows.filter { $0[k] != .null }.count))]
+                })
+            }
+            if table.lowercased() == "alarm_history" {
+                let h = snapshot.alarmHistory
+                return ResultSet(columns: ["column", "type", "non_null"], rows: h.columns.enumerated().map { k, c in
+                    [.string(c), .string(k == 0 ? "timestamp" : "varchar"), .int(Int64(h.rows.count))]
                 })
             }
             if table.lowercased() == "errors" {
@@ -161,6 +167,10 @@ public struct QueryEngine: Sendable {
             if n == "internal_metrics" {
                 explain.append("scan internal_metrics (\(snapshot.internalMetrics.rows.count) rows)")
                 return .rows(snapshot.internalMetrics)
+            }
+            if n == "alarm_history" {
+                explain.append("scan alarm_history (\(snapshot.alarmHistory.rows.count) rows)")
+                return .rows(snapshot.alarmHistory)
             }
             throw QueryError(.unknownTable, "unknown table '\(name)'" + ExprCompiler.suggestion(for: n, among: QueryEngine.tables + Array(ctes.keys)), at: p)
         case .subquery(let q, _)?:

@@ -25,6 +25,9 @@ public struct StoreSnapshot: Sendable {
     public var unparsedCount = 0
     /// The `internal_metrics` table: what live ingest measured of itself, interval by interval.
     public var internalMetrics = ResultSet(columns: IngestMetrics.columns, rows: [])
+    /// The `alarm_history` table: every change of an alarm's state.
+    public var alarmHistory = ResultSet(columns: StoreSnapshot.alarmHistoryColumns, rows: [])
+    public static let alarmHistoryColumns = ["ts", "alarm", "old_state", "new_state", "reason"]
 
     public func column(_ name: String) -> SchemaColumn? {
         schema.first { $0.name.lowercased() == name.lowercased() }
@@ -40,6 +43,7 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
     private var skipped: Set<String> = []
     private var unparsed = 0
     private var metricRows: [[Value]] = []
+    private var alarmRows: [[Value]] = []
     /// Per source, the small segments live ingest appended since the last merge (newest last).
     private var recent: [String: [Segment]] = [:]
 
@@ -116,6 +120,12 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
         metricRows.append(contentsOf: rows)
     }
 
+    /// Adds an alarm's change of state to the `alarm_history` table.
+    public func appendAlarmHistory(_ t: AlarmTracker.Transition) {
+        lock.lock(); defer { lock.unlock() }
+        alarmRows.append([.timestamp(t.at), .string(t.alarm), .string(t.from.rawValue), .string(t.to.rawValue), .string(t.reason)])
+    }
+
     /// The parse buffers of a load are freed by now: ask glibc (`malloc_trim`, looked up at run
     /// time since Swift does not import <malloc.h>) to hand their pages back to the system.
     static func returnFreedMemory() {
@@ -134,6 +144,7 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
         snap.skippedNames = skipped.filter { name in !schema.contains { $0.name == name } }.sorted()
         snap.unparsedCount = unparsed
         snap.internalMetrics.rows = metricRows
+        snap.alarmHistory.rows = alarmRows
         return snap
     }
 

@@ -29,6 +29,8 @@ import Testing
         #expect(a.map(\.name) == ["errors", "slow", "both"])
         #expect(a[0].rule == AlarmRule(evaluationPeriods: 2, comparison: .greaterThanOrEqualToThreshold, threshold: 2, treatMissingData: .notBreaching))
         #expect(a[0].period == 60_000_000_000 && a[2].composite == .and(.state(.alarm, "errors"), .state(.alarm, "slow")))
+        let withActions = try AlarmFile.parse(yaml: "alarms:\n  - name: a\n    rule: TRUE\n    actions:\n      - exec: [notify-send, hi]\n        on: ALARM\n      - webhook: https://example.com/h\n", file: "a.yaml")
+        #expect(withActions[0].actions == [AlarmAction(.exec(["notify-send", "hi"]), on: [.alarm]), AlarmAction(.webhook("https://example.com/h"))])
     }
 
     @Test(arguments: [
@@ -45,6 +47,10 @@ import Testing
         ("alarms:\n  - name: a\n    rule: ALARM(b)\n  - name: b\n    rule: ALARM(a)\n", "composite alarms form a cycle: a → b → a"),
         ("alarms:\n  - name: a\n    rule: ALARM(b)\n", "composite alarm 'a' names 'b', which is no alarm"),
         ("alarms: []\nextra: 1\n", "(top level): a mapping with one key, 'alarms'"),
+        ("alarms:\n  - name: a\n    rule: TRUE\n    actions:\n      - exec: sh\n", "alarms[0].actions[0].exec: a list: the program, then its arguments"),
+        ("alarms:\n  - name: a\n    rule: TRUE\n    actions:\n      - webhook: ftp://x\n", "alarms[0].actions[0].webhook: an http:// or https:// URL"),
+        ("alarms:\n  - name: a\n    rule: TRUE\n    actions:\n      - file: /tmp/x\n        on: [BROKEN]\n", "alarms[0].actions[0].on: states are ALARM, OK"),
+        ("alarms:\n  - name: a\n    rule: TRUE\n    actions:\n      - file: /tmp/x\n        exec: [true]\n", "alarms[0].actions[0]: exactly one of exec, file or webhook"),
     ])
     func aBadFileNamesTheKeyAndTheProblem(_ yaml: String, _ message: String) {
         do {
