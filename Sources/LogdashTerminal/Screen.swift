@@ -185,6 +185,9 @@ public final class Screen {
         }
     }
 
+    /// Rings the terminal's bell (or flashes it, as the terminal chooses).
+    public func bell() { _ = beep() }
+
     /// Reports clicks, drags and the wheel as keys (`--mouse`); off by default, so that the
     /// terminal's own text selection keeps working.
     public func enableMouse() {

@@ -9,6 +9,16 @@ public enum StyleRole: String, Sendable, CaseIterable {
     case series1 = "chart.series1", series2 = "chart.series2", series3 = "chart.series3", series4 = "chart.series4"
     case series5 = "chart.series5", series6 = "chart.series6", series7 = "chart.series7", series8 = "chart.series8"
     case borderFocused = "border.focused"
+    case alarmOK = "alarm.ok", alarmAlarm = "alarm.alarm", alarmInsufficient = "alarm.insufficient"
+
+    /// The role of an alarm state's text.
+    public static func alarm(_ s: AlarmState) -> StyleRole {
+        switch s {
+        case .ok: .alarmOK
+        case .alarm: .alarmAlarm
+        case .insufficientData: .alarmInsufficient
+        }
+    }
 
     /// The role of series `i` (0-based).
     public static func series(_ i: Int) -> StyleRole {

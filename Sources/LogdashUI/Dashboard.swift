@@ -188,6 +188,10 @@ public struct AppState: Sendable, Equatable {
     public var boardIndex = 0
     /// Chart types chosen with `c`, by pane title (the program applies them to the panes' specs).
     public var chartKinds: [String: String] = [:]
+    /// The alarms' states (from `--alarms`), for the alarm panel; a change of state shows as a
+    /// banner over every view until a key is pressed.
+    public var alarms: [AlarmReplay.Status] = []
+    public var banner: String?
 
     /// Panes of charts and the tail; one has the focus (Tab), and in a chart one bar or time
     /// bucket is picked (arrows) for Enter to drill into.
@@ -205,10 +209,10 @@ public struct AppState: Sendable, Equatable {
         public init(spec: DashboardSpec, focus: Int? = nil) {
             self.spec = spec
             contents = Array(repeating: nil, count: spec.panes.count)
-            self.focus = focus ?? spec.panes.firstIndex { $0.sql == nil } ?? 0
+            self.focus = focus ?? spec.panes.firstIndex { $0.sql == nil && !$0.alarms } ?? 0
         }
 
-        public var tailPane: Int? { spec.panes.firstIndex { $0.sql == nil } }
+        public var tailPane: Int? { spec.panes.firstIndex { $0.sql == nil && !$0.alarms } }
         public var focusedChart: Chart? {
             if case .chart(let c)?? = contents[safe: focus] { return c }
             return nil
@@ -250,6 +254,8 @@ public enum AppEvent: Sendable, Equatable {
     /// The dashboard's panes (built from the fields the store has), or a fresh chart for one.
     case board(DashboardSpec)
     case pane(Int, DashboardRender.Content)
+    /// The alarms' states, and the changes since the last event (for the banner and bell).
+    case alarms([AlarmReplay.Status], changes: [AlarmTracker.Transition])
     /// The fields of the record asked for with Enter.
     case detail([AppState.Field])
 }
@@ -272,6 +278,8 @@ public enum Effect: Sendable, Equatable {
     case copy
     /// Scroll so that the record at this time is at the bottom of the view (`'`, a mark).
     case scrollTo(ts: Int64)
+    /// Ring the terminal's bell (an alarm changed state).
+    case bell
 }
 
 /// The dashboard's logic: a pure function of the state and an event (Bubble Tea's shape).
@@ -313,6 +321,12 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
         }
         s.board = b
         return [.reload]
+    case .alarms(let statuses, let changes):
+        s.alarms = statuses
+        guard let last = changes.last else { return [] }
+        s.banner = "\(last.alarm): \(last.from.rawValue) → \(last.to.rawValue) at \(Timestamp.iso8601(last.at).prefix(19).replacingOccurrences(of: "T", with: " "))"
+            + (changes.count > 1 ? " (and \(changes.count - 1) more)" : "") + " — \(last.reason)"
+        return [.bell]
     case .pane(let k, let content):
         guard s.board?.contents.indices.contains(k) == true else { return [] }
         s.board!.contents[k] = content
@@ -324,6 +338,10 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
         return []
     case .key(let k):
         s.notice = nil
+        if s.banner != nil, case .mouse = k {} else if s.banner != nil {
+            s.banner = nil  // the first key after an alarm's change only dismisses its banner
+            return []
+        }
         if s.input != nil { return editFilter(&s, k) }
         if s.command != nil { return editCommand(&s, k) }
         if s.searchInput != nil { return editSearch(&s, k) }
@@ -754,7 +772,8 @@ public enum DashboardView {
                                        highlight: s.search, marks: s.marks, selected: s.follow ? nil : s.cursor)
         if let b = s.board, !s.tailAlone {
             DashboardRender.draw(b.spec, contents: b.contents, rects: s.paneRects, into: &buf, glyphs: s.ascii ? .plain : .unicode,
-                                 focus: b.focus, pick: b.pick, anchor: b.anchor, series: b.series) { buf, inner in
+                                 focus: b.focus, pick: b.pick, anchor: b.anchor, series: b.series,
+                                 alarms: s.alarms) { buf, inner in
                 var tail = CellBuffer(width: inner.width, height: inner.height)
                 TailView.render(s.rows, into: &tail, top: 0, height: inner.height, options: options)
                 DashboardRender.blit(tail, into: &buf, at: inner)
@@ -771,6 +790,12 @@ public enum DashboardView {
         }
         if let notice = s.notice {
             buf.put(notice, x: 0, y: s.height - (s.barOpen ? 3 : 2), style: Style(.error, bold: true))
+        }
+        if let banner = s.banner {
+            // Over every view, on top: an alarm changed state (any key dismisses it).
+            let role: StyleRole = banner.contains("→ ALARM") ? .alarmAlarm : banner.contains("→ OK") ? .alarmOK : .alarmInsufficient
+            buf.fill(y: 0, style: Style(role, reverse: true))
+            buf.put(" " + banner, x: 0, y: 0, style: Style(role, bold: true, reverse: true))
         }
         StatusBar.render(s, into: &buf, y: s.height - 1)
         if s.showHelp { HelpView.render(into: &buf, height: s.height - 1) }

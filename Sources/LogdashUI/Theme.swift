@@ -43,7 +43,7 @@ public struct Theme: Sendable, Equatable {
 
     /// Roles a theme may colour: the ones the dashboard draws today and those its coming panes
     /// (charts, alarms) will. A role not listed here is an error, so a typo cannot pass.
-    public static let roles: [String] = StyleRole.allCases.map(\.rawValue) + ["alarm.ok", "alarm.alarm", "alarm.insufficient"]
+    public static let roles: [String] = StyleRole.allCases.map(\.rawValue)
 
     public func color(_ role: StyleRole) -> ThemeColor { colors[role.rawValue] ?? .terminalDefault }
 

@@ -32,6 +32,13 @@ struct DashboardCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Dashboards from a YAML file (also 'dashboard:' in the config file); [ and ] switch.", valueName: "file"))
     var dashboard: String?
 
+    @Option(help: ArgumentHelp("Alarms from a YAML file (also 'alarms:' in the config file): an alarm panel, and a banner and the bell when one changes state.",
+                               valueName: "file"))
+    var alarms: String?
+
+    @Option(help: ArgumentHelp("With --alarms: how long after a period ends its records may still arrive.", valueName: "duration"))
+    var lateness = "5s"
+
     @Flag(name: .customLong("no-color"), help: "Draw without colour (also when NO_COLOR is set).")
     var noColor = false
 
@@ -46,6 +53,8 @@ struct DashboardCommand: ParsableCommand {
         let (config, options) = try input.resolve()
         let (chosen, themes, themeProblems) = try Theme.chosen(theme)
         let boards = try (dashboard ?? config.dashboard).map { try DashboardFile.load(path: $0) } ?? []  // a bad file stops us here
+        let alarmDefs = try (alarms ?? config.alarms).map { try AlarmFile.load(path: $0) } ?? []
+        guard let latenessNanos = TimeSpan.parseNanos(lateness) else { throw ValidationError("--lateness '\(lateness)' is not a duration (e.g. 5s)") }
         guard isatty(1) != 0 else { throw TerminalError.noTerminal }
         let specs = try input.liveSources(sources, config: config)
         if specs.contains(.stdin) {
@@ -68,6 +77,8 @@ struct DashboardCommand: ParsableCommand {
         if let problem = themeProblems.first { app.state.notice = problem }
         app.state.zoomed = tail
         app.fileBoards = boards
+        app.alarmDefinitions = alarmDefs
+        app.lateness = latenessNanos
         let env = ProcessInfo.processInfo.environment
         let stateHome = env["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.local/state")
         app.useHistory(file: stateHome + "/logdash/history")
@@ -136,7 +147,7 @@ struct DashboardLoop {
     }
 
     mutating func run() {
-        defer { queries.stop(); panes.stop() }
+        defer { queries.stop(); panes.stop(); if !alarmDefinitions.isEmpty { alarmQueries.stop() } }
         var reload = true
         while !state.quit && !screen.shouldExit {
             if let input = screen.readKey() {
@@ -212,6 +223,8 @@ struct DashboardLoop {
                 copyBottomLine()
             case .scrollTo(let ts):
                 scroll(to: ts)
+            case .bell:
+                screen.bell()
             case .quit, .reload:
                 break
             }
@@ -339,6 +352,7 @@ struct DashboardLoop {
         }
         state.status = status
         refreshBoard(snap)
+        refreshAlarms(snap)
         guard force || snap.rowCount != lastRows else { return }
         lastRows = snap.rowCount
         generation += 1
@@ -349,6 +363,29 @@ struct DashboardLoop {
                              limit: state.tailHeight, offset: state.scroll, anchor: force ? nil : state.anchor))
         // A quick answer is drawn at once; a slow one when it comes, the keys live meanwhile.
         applyResponse(waiting: force ? 0.05 : 0)
+    }
+
+    /// Alarms (`--alarms`), evaluated on a thread of their own once a second while records arrive.
+    var alarmDefinitions: [AlarmDefinition] = []
+    var lateness: Int64 = 5_000_000_000
+    private lazy var alarmQueries = AlarmQueries.worker(alarmDefinitions, lateness: lateness)
+    private var seenTransitions: Set<String> = []
+    private var alarmsAskedAt = Date.distantPast
+    private var alarmsRows = -1
+
+    private mutating func refreshAlarms(_ snap: StoreSnapshot) {
+        guard !alarmDefinitions.isEmpty else { return }
+        if let r = alarmQueries.take() {
+            var changes: [AlarmTracker.Transition] = []
+            for t in r.transitions where seenTransitions.insert("\(t.alarm)|\(t.at)|\(t.to.rawValue)").inserted { changes.append(t) }
+            // The history replayed at start-up is not news: only changes after the first look ring.
+            let news = alarmsRows < 0 || r.first ? [] : changes
+            if update(&state, .alarms(r.statuses, changes: news)).contains(.bell) { screen.bell() }
+        }
+        guard snap.rowCount != alarmsRows, Date().timeIntervalSince(alarmsAskedAt) >= 1 else { return }
+        alarmsAskedAt = Date()
+        alarmQueries.submit(.init(snapshot: snap, first: alarmsRows < 0))
+        alarmsRows = snap.rowCount
     }
 
     /// Dashboards from a file (`--dashboard`, or the config's `dashboard:`), shown before the
@@ -379,7 +416,7 @@ struct DashboardLoop {
         } else {
             let lo = snap.segments.map(\.minTs).min(), hi = snap.segments.map(\.maxTs).max()
             spec = DefaultDashboard.spec(columns: snap.schema.map { ($0.name, $0.type) }, span: lo.flatMap { a in hi.map { (a, $0) } },
-                                         width: state.width, height: state.height - 1)
+                                         width: state.width, height: state.height - 1, alarms: !alarmDefinitions.isEmpty)
         }
         for r in spec.rows.indices {  // chart types chosen with `c`
             for p in spec.rows[r].panes.indices { spec.rows[r].panes[p].kind = state.chartKinds[spec.rows[r].panes[p].title] ?? spec.rows[r].panes[p].kind }

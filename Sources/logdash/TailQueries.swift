@@ -200,3 +200,28 @@ enum PaneQueries {
         }
     }
 }
+
+/// The alarms, evaluated over a snapshot (`AlarmReplay`), off the UI thread.
+enum AlarmQueries {
+    struct Request: Sendable {
+        var snapshot: StoreSnapshot
+        /// The first look: its transitions are the history, not news.
+        var first: Bool
+    }
+
+    struct Response: Sendable {
+        var transitions: [AlarmTracker.Transition]
+        var statuses: [AlarmReplay.Status]
+        var first: Bool
+    }
+
+    static func worker(_ alarms: [AlarmDefinition], lateness: Int64) -> QueryWorker<Request, Response> {
+        QueryWorker(name: "logdash-alarms") { r in
+            let engine = QueryEngine(snapshot: r.snapshot)
+            var through: Int64?
+            if case .timestamp(let newest)? = (try? engine.execute("SELECT max(ts) FROM logs"))?.rows.first?.first { through = newest - lateness }
+            let result = try? AlarmReplay.evaluate(alarms, engine: engine, through: through)
+            return Response(transitions: result?.transitions ?? [], statuses: result?.statuses ?? [], first: r.first)
+        }
+    }
+}

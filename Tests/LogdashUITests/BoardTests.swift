@@ -203,3 +203,51 @@ import Testing
         do { _ = try QueryEngine.filter("staus = 1 and") } catch let e as QueryError { #expect(e.position == 13) }  // the end of the text
     }
 }
+
+@Suite struct AlarmPanelTests {
+    static let t0 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0)
+
+    static func statuses() -> [AlarmReplay.Status] {
+        [
+            .init(name: "latency", state: .ok, value: 120, recent: [100, 130, 120], comparison: .greaterThanThreshold, threshold: 500,
+                  since: t0, reason: "Threshold Crossed: 0 out of the last 3 datapoints", composite: false, asOf: t0 + 3_900_000_000_000),
+            .init(name: "5xx-rate", state: .alarm, value: 46, recent: [3, nil, 33, 46], comparison: .greaterThanOrEqualToThreshold, threshold: 10,
+                  since: t0 + 3_600_000_000_000, reason: "Threshold Crossed: 2 out of the last 3 datapoints", composite: false,
+                  asOf: t0 + 3_900_000_000_000),
+            .init(name: "api-down", state: .insufficientData, value: nil, recent: [], comparison: nil, threshold: nil, since: nil,
+                  reason: "no complete period yet", composite: true, asOf: nil),
+        ]
+    }
+
+    @Test func alarmsShowMostUrgentFirstWithValueSparklineAgeAndReason() {
+        var buf = CellBuffer(width: 60, height: 6)
+        AlarmPanel.render(Self.statuses(), into: &buf, area: Rect(x: 0, y: 0, width: 60, height: 6), glyphs: .unicode)
+        let lines = buf.lines.map { String($0.reversed().drop { $0 == " " }.reversed()) }
+        #expect(lines == [
+            "● 5xx-rate ALARM  46 ≥ 10 ▁ ▆█ for 5m",
+            "  Threshold Crossed: 2 out of the last 3 datapoints",
+            "● api-down INSUFFICIENT",
+            "  no complete period yet",
+            "● latency  OK  120 > 500 ▆█▇ for 1h05m",
+            "  Threshold Crossed: 0 out of the last 3 datapoints",
+        ])
+        #expect(buf[0, 0].style.role == .alarmAlarm && buf[11, 0].style.reverse && buf[0, 4].style.role == .alarmOK)
+        // One line each when the pane is short.
+        var small = CellBuffer(width: 40, height: 3)
+        AlarmPanel.render(Self.statuses(), into: &small, area: Rect(x: 0, y: 0, width: 40, height: 3), glyphs: .plain)
+        #expect(small.lines[2].hasPrefix("* latency  OK") && small.lines.joined().unicodeScalars.allSatisfy { $0.isASCII })
+    }
+
+    @Test func aChangeOfStateShowsABannerRingsTheBellAndAKeyDismissesIt() {
+        var s = AppState(width: 80, height: 10)
+        let change = AlarmTracker.Transition(alarm: "5xx-rate", at: Self.t0 + 3_600_000_000_000, from: .ok, to: .alarm,
+                                             reason: "Threshold Crossed: 2 out of the last 3 datapoints", value: 46)
+        #expect(update(&s, .alarms(Self.statuses(), changes: [])) == [])
+        #expect(s.banner == nil && s.alarms.count == 3)
+        #expect(update(&s, .alarms(Self.statuses(), changes: [change])) == [.bell])
+        let top = DashboardView.render(s).lines[0]
+        #expect(top.hasPrefix(" 5xx-rate: OK → ALARM at 2026-11-27 15:00:00 — Threshold Crossed"))
+        #expect(DashboardView.render(s)[0, 0].style.role == .alarmAlarm)
+        #expect(update(&s, .key(.char("q"))) == [] && s.banner == nil && !s.quit)  // the key only dismisses it
+    }
+}

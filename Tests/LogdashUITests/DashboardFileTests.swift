@@ -36,8 +36,9 @@ import Testing
         #expect(web.panes[1].weight == 2 && web.panes[1].refresh == 10 && web.panes[1].field == "\"http.path\"")
         #expect(boards[1].panes[0].title.hasPrefix("SELECT service"))  // no title: the SQL's start
         // One dashboard's keys at the top level.
-        let one = try DashboardFile.parse(yaml: "name: solo\nrows:\n  - panes:\n      - tail: true\n", file: "d.yaml")
+        let one = try DashboardFile.parse(yaml: "name: solo\nrows:\n  - panes:\n      - tail: true\n      - alarms: true\n", file: "d.yaml")
         #expect(one.map(\.name) == ["solo"])
+        #expect(one[0].panes.map(\.alarms) == [false, true] && one[0].panes[1].title == "alarms" && one[0].panes[1].sql == nil)
     }
 
     @Test(arguments: [

@@ -292,6 +292,39 @@ final class Tmux {
         try t.press("q")
     }
 
+    /// With --alarms the default dashboard has an alarm panel; when a followed file's new
+    /// records break a threshold, the panel turns and a banner says so over the screen.
+    @Test func anAlarmFiringShowsInThePanelAndAsABanner() throws {
+        let dir = try Scratch.directory("e2e")
+        let log = dir.appendingPathComponent("app.log"), yaml = dir.appendingPathComponent("a.yaml").path
+        func line(_ minute: Int, _ second: Int, _ status: Int) -> String {
+            "{\"ts\":\"2026-11-27T14:\(String(format: "%02d", minute)):\(String(format: "%02d", second))Z\",\"level\":\"\(status >= 500 ? "error" : "info")\",\"status\":\(status),\"msg\":\"m\"}\n"
+        }
+        try (0..<1200).map { line($0 / 60, $0 % 60, 200) }.joined().write(to: log, atomically: true, encoding: .utf8)
+        try """
+            alarms:
+              - name: 5xx
+                metric:
+                  value: count_if(status >= 500)
+                period: 1m
+                evaluation_periods: 1
+                comparison: GreaterThanOrEqualToThreshold
+                threshold: 5
+                treat_missing_data: notBreaching
+            """.write(toFile: yaml, atomically: true, encoding: .utf8)
+        let t = try Tmux(width: 120, height: 30)
+        try t.launch(["--alarms", yaml, log.path], panes: true, until: "the alarm panel, OK") { $0.contains("┌ alarms") && $0.contains("● 5xx") && $0.contains(" OK ") }
+        let h = try FileHandle(forWritingTo: log)
+        try h.seekToEnd()
+        try h.write(contentsOf: Data(((0..<10).map { line(21, $0, 500) }.joined() + line(23, 0, 200)).utf8))
+        try h.close()
+        let fired = try t.wait("the banner and the panel") { $0.contains("5xx: OK → ALARM at 2026-11-27 14:22:00") && $0.contains("ALARM  10 ≥ 5") }
+        #expect(fired.split(separator: "\n").first?.hasPrefix(" 5xx: OK → ALARM") == true)
+        try t.press("j")  // any key dismisses the banner
+        _ = try t.wait("the banner gone") { !$0.contains("5xx: OK → ALARM") && $0.contains("ALARM  10 ≥ 5") }
+        try t.press("q")
+    }
+
     /// The detail is looked up by the record's time: among records of the same time, the one selected.
     @Test func enterAmongRecordsOfTheSameTimeShowsTheSelectedOne() throws {
         let dir = try Scratch.directory("e2e")

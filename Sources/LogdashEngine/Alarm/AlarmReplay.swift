@@ -11,9 +11,38 @@ public enum AlarmReplay {
     /// Every transition up to `watermark` (event time, ns; periods ending after it are still
     /// open), in time order. nil: through the end of the newest record's period.
     public static func run(_ alarms: [AlarmDefinition], engine: QueryEngine, through watermark: Int64? = nil) throws -> [AlarmTracker.Transition] {
+        try evaluate(alarms, engine: engine, through: watermark).transitions
+    }
+
+    /// Where an alarm stands: for the dashboard's alarm panel.
+    public struct Status: Sendable, Equatable {
+        public var name: String
+        public var state: AlarmState
+        /// The latest data point, and the last periods' points (oldest first).
+        public var value: Double?
+        public var recent: [Double?]
+        public var comparison: AlarmComparison?
+        public var threshold: Double?
+        /// When the state last changed, and why.
+        public var since: Int64?
+        public var reason: String
+        public var composite: Bool
+        /// The event time evaluated up to (the end of the newest closed period).
+        public var asOf: Int64?
+    }
+
+    /// The transitions and where every alarm stands at the end.
+    public static func evaluate(_ alarms: [AlarmDefinition], engine: QueryEngine, through watermark: Int64? = nil) throws
+        -> (transitions: [AlarmTracker.Transition], statuses: [Status]) {
         guard case .timestamp(let first)? = try engine.execute("SELECT min(ts) FROM logs").rows.first?.first,
-              case .timestamp(let last)? = try engine.execute("SELECT max(ts) FROM logs").rows.first?.first else { return [] }
+              case .timestamp(let last)? = try engine.execute("SELECT max(ts) FROM logs").rows.first?.first else {
+            return ([], alarms.map { Status(name: $0.name, state: .insufficientData, value: nil, recent: [], comparison: $0.rule?.comparison,
+                                            threshold: $0.rule?.threshold, since: nil, reason: "no records yet", composite: $0.composite != nil,
+                                            asOf: nil) })
+        }
         var out: [AlarmTracker.Transition] = []
+        var recent: [String: [Double?]] = [:]
+        var asOf: Int64?
         for alarm in alarms {
             guard let rule = alarm.rule, let metric = alarm.metric else { continue }
             let p = alarm.period
@@ -28,9 +57,21 @@ public enum AlarmReplay {
                 if let t = tracker.evaluate(points: points, at: end) { out.append(t) }
                 end += p
             }
+            // The closed periods' points, the newest last (the period ending at lastEnd is the newest closed one).
+            let shown = max(12, fetched)
+            asOf = max(asOf ?? lastEnd, lastEnd)
+            recent[alarm.name] = (0..<shown).map { k in values[lastEnd - Int64(shown - k) * p] }
         }
         out.sort { $0.at < $1.at }
-        return composite(alarms, out)
+        let all = composite(alarms, out)
+        let statuses = alarms.map { a -> Status in
+            let lastChange = all.last { $0.alarm == a.name }
+            let points = recent[a.name] ?? []
+            return Status(name: a.name, state: lastChange?.to ?? .insufficientData, value: points.last { $0 != nil } ?? nil, recent: points,
+                          comparison: a.rule?.comparison, threshold: a.rule?.threshold, since: lastChange?.at,
+                          reason: lastChange?.reason ?? "no complete period yet", composite: a.composite != nil, asOf: asOf)
+        }
+        return (all, statuses)
     }
 
     /// A metric's value for each period start (ns) that has one.

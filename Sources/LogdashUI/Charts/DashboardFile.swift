@@ -25,7 +25,7 @@ public enum DashboardFile {
 
     static let dashboardKeys = ["name", "rows"]
     static let rowKeys = ["height", "weight", "panes"]
-    static let paneKeys = ["title", "sql", "chart", "width", "refresh", "field", "tail"]
+    static let paneKeys = ["title", "sql", "chart", "width", "refresh", "field", "tail", "alarms"]
 
     public static func load(path: String) throws -> [DashboardSpec] {
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -101,6 +101,12 @@ public enum DashboardFile {
         guard let m = node.mapping else { throw fail(path, node, "a pane is a mapping with 'sql' (or 'tail: true') and a 'title'") }
         try keys(m, path, allowed: paneKeys, fail)
         let width = try positive(m["width"], "\(path).width", fail) ?? 1
+        if let a = m["alarms"] {
+            guard a.bool == true, m["sql"] == nil, m["tail"] == nil else { throw fail("\(path).alarms", a, "'alarms: true' makes the pane the alarm panel (no sql)") }
+            var p = PaneSpec(title: m["title"]?.string ?? "alarms", sql: nil, weight: width)
+            p.alarms = true
+            return p
+        }
         if let t = m["tail"] {
             guard t.bool == true else { throw fail("\(path).tail", t, "'tail: true' makes the pane the live tail") }
             if let other = ["sql", "chart", "refresh", "field"].first(where: { m[$0] != nil }) {

@@ -14,6 +14,8 @@ public struct PaneSpec: Sendable, Equatable {
     public var field: String?
     /// At most this often (seconds) while records arrive; nil: as often as the panes refresh.
     public var refresh: Double?
+    /// The alarm panel (no SQL of its own: the alarms' states).
+    public var alarms = false
 
     public init(title: String, sql: String?, kind: String? = nil, weight: Int = 1, field: String? = nil) {
         self.title = title
@@ -62,7 +64,8 @@ public enum DefaultDashboard {
 
     /// `columns`: the logs table's columns and types; `span`: its first and last record time;
     /// `width`: the screen's, to size time buckets about one a column.
-    public static func spec(columns: [(name: String, type: ColumnType)], span: (Int64, Int64)?, width: Int, height: Int) -> DashboardSpec {
+    public static func spec(columns: [(name: String, type: ColumnType)], span: (Int64, Int64)?, width: Int, height: Int,
+                            alarms: Bool = false) -> DashboardSpec {
         let names = Set(columns.map { $0.name.lowercased() })
         let numeric = Set(columns.filter { $0.type == .int || $0.type == .double }.map { $0.name.lowercased() })
         let bucket = bucketWidth(span: span, columns: max(10, width - 14))
@@ -100,7 +103,13 @@ public enum DefaultDashboard {
         if height >= 24 { rows.append(.init(height: 5, panes: kpis)) }
         rows.append(.init(weight: 3, panes: [volume]))
         if height >= 16 { rows.append(.init(weight: 3, panes: details)) }
-        rows.append(.init(weight: 3, panes: [PaneSpec(title: "newest records", sql: nil)]))
+        var tail = [PaneSpec(title: "newest records", sql: nil, weight: 2)]
+        if alarms {
+            var panel = PaneSpec(title: "alarms", sql: nil)
+            panel.alarms = true
+            tail.append(panel)
+        }
+        rows.append(.init(weight: 3, panes: tail))
         return DashboardSpec(rows: rows)
     }
 
@@ -174,6 +183,7 @@ public enum DashboardRender {
     /// content comes from `tail`.
     public static func draw(_ spec: DashboardSpec, contents: [Content?], rects: [Rect], into buf: inout CellBuffer, glyphs: ChartGlyphs,
                             focus: Int? = nil, pick: Int = 0, anchor: Int? = nil, series: Int? = nil,
+                            alarms: [AlarmReplay.Status] = [],
                             tail: ((inout CellBuffer, Rect) -> Void)? = nil) {
         for (k, (pane, rect)) in zip(spec.panes, rects).enumerated() where rect.width > 0 && rect.height > 0 {
             let content = contents[safe: k] ?? nil
@@ -184,6 +194,10 @@ public enum DashboardRender {
             box(title, rect, into: &buf, glyphs: glyphs, focused: k == focus)
             let inner = rect.inset(1)
             guard inner.width > 0, inner.height > 0 else { continue }
+            if pane.alarms {
+                AlarmPanel.render(alarms, into: &buf, area: inner, glyphs: glyphs)
+                continue
+            }
             if pane.sql == nil, let tail {
                 tail(&buf, inner)
                 continue

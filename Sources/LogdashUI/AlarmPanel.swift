@@ -1,0 +1,72 @@
+import Foundation
+import LogdashEngine
+
+/// The alarm panel: every alarm, most urgent first — its state in the theme's alarm colour, the
+/// latest value against the threshold, a sparkline of the last periods, how long it has been
+/// in that state, and the reason of its last change.
+public enum AlarmPanel {
+    static func order(_ s: AlarmState) -> Int {
+        switch s {
+        case .alarm: 0
+        case .insufficientData: 1
+        case .ok: 2
+        }
+    }
+
+    public static func render(_ statuses: [AlarmReplay.Status], into buf: inout CellBuffer, area: Rect, glyphs: ChartGlyphs) {
+        guard area.width > 0, area.height > 0 else { return }
+        if statuses.isEmpty {
+            buf.put("no alarms (--alarms FILE)", x: area.x, y: area.y, style: Style(.dim), maxX: area.maxX, safe: true)
+            return
+        }
+        let sorted = statuses.enumerated().sorted { (order($0.element.state), $0.offset) < (order($1.element.state), $1.offset) }.map(\.element)
+        let nameWidth = min(max(8, sorted.map { DisplayWidth.of($0.name) }.max() ?? 0), max(8, area.width / 4))
+        let twoLines = area.height >= sorted.count * 2
+        var y = area.y
+        for a in sorted where y < area.maxY {
+            let role = StyleRole.alarm(a.state)
+            var x = buf.put(glyphs.ascii ? "*" : "●", x: area.x, y: y, style: Style(role), safe: true) + 1
+            buf.put(a.name, x: x, y: y, style: Style(.text, bold: a.state == .alarm), maxX: x + nameWidth)
+            x += nameWidth + 1
+            let state = a.state == .insufficientData ? "INSUFFICIENT" : a.state.rawValue
+            x = buf.put(state, x: x, y: y, style: Style(role, bold: true, reverse: a.state == .alarm), maxX: area.maxX, safe: true) + 1
+            if !a.composite, let t = a.threshold {
+                let v = a.value.map { Ticks.label($0) } ?? "–"
+                x = buf.put("\(v) \(symbol(a.comparison, ascii: glyphs.ascii)) \(Ticks.label(t))", x: x + 1, y: y, style: Style(.text),
+                            maxX: area.maxX, safe: true) + 1
+                let spark = min(12, a.recent.count, max(0, area.maxX - x - 10))
+                if spark > 0 {
+                    ChartView.sparkline(Array(a.recent.suffix(spark)), into: &buf, x: x, y: y, width: spark, glyphs: glyphs, role: role)
+                    x += spark + 1
+                }
+            }
+            if let since = a.since, let now = a.asOf {  // in event time: how long the data has had it so
+                buf.put("for " + age(now - since), x: x, y: y, style: Style(.dim), maxX: area.maxX, safe: true)
+            }
+            y += 1
+            if twoLines && y < area.maxY {
+                buf.put(a.reason, x: area.x + 2, y: y, style: Style(.dim), maxX: area.maxX)
+                y += 1
+            }
+        }
+    }
+
+    static func symbol(_ c: AlarmComparison?, ascii: Bool) -> String {
+        switch c {
+        case .greaterThanThreshold?: ">"
+        case .greaterThanOrEqualToThreshold?: ascii ? ">=" : "≥"
+        case .lessThanThreshold?: "<"
+        case .lessThanOrEqualToThreshold?: ascii ? "<=" : "≤"
+        default: "vs"
+        }
+    }
+
+    /// `45s`, `12m`, `3h05m`, `2d4h`.
+    static func age(_ ns: Int64) -> String {
+        let s = max(0, ns / 1_000_000_000)
+        if s < 60 { return "\(s)s" }
+        if s < 3600 { return "\(s / 60)m" }
+        if s < 86400 { return "\(s / 3600)h\(String(format: "%02d", s % 3600 / 60))m" }
+        return "\(s / 86400)d\(s % 86400 / 3600)h"
+    }
+}
