@@ -73,13 +73,15 @@ public enum DefaultDashboard {
         let per = "/" + Ticks.timeLabelOfStep(bucket)
         let errors = "level IN ('error', 'critical', 'fatal')"
         let latency = latencyNames.first { numeric.contains($0) }
+        // KPIs compare whole buckets: the one still filling (live data) is left out.
+        let closed = "WHERE ts < date_bin(INTERVAL '\(bucket / 1_000_000_000)' SECOND, now())"
         var kpis = [
-            PaneSpec(title: "records" + per, sql: "SELECT \(t) t, count(*) records FROM logs GROUP BY 1 ORDER BY 1", kind: "kpi"),
-            PaneSpec(title: "errors" + per, sql: "SELECT \(t) t, count_if(\(errors)) errors FROM logs GROUP BY 1 ORDER BY 1", kind: "kpi"),
+            PaneSpec(title: "records" + per, sql: "SELECT \(t) t, count(*) records FROM logs \(closed) GROUP BY 1 ORDER BY 1", kind: "kpi"),
+            PaneSpec(title: "errors" + per, sql: "SELECT \(t) t, count_if(\(errors)) errors FROM logs \(closed) GROUP BY 1 ORDER BY 1", kind: "kpi"),
         ]
         if let latency {
             kpis.append(PaneSpec(title: "p95 \(latency)" + per,
-                                 sql: "SELECT \(t) t, approx_percentile(\(latency), 0.95) \(latency) FROM logs GROUP BY 1 ORDER BY 1", kind: "kpi"))
+                                 sql: "SELECT \(t) t, approx_percentile(\(latency), 0.95) \(latency) FROM logs \(closed) GROUP BY 1 ORDER BY 1", kind: "kpi"))
         }
         if names.contains("host") {
             // count(DISTINCT host) as a count of groups: grouping by a dictionary column is the fast path.
