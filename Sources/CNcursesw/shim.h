@@ -16,7 +16,8 @@ static inline attr_t logdash_a_reverse(void) { return A_REVERSE; }
 static inline attr_t logdash_a_dim(void) { return A_DIM; }
 static inline attr_t logdash_a_underline(void) { return A_UNDERLINE; }
 static inline const char *logdash_codeset(void) { return nl_langinfo(CODESET); }
-// Mouse masks are macros built from other macros.
+// Mouse masks are macros built from other macros. (With BUTTON1_CLICKED in the mask, ncurses
+// delivers a press and release read in one go as an event instead of dropping it.)
 static inline mmask_t logdash_mouse_mask(void) { return BUTTON1_PRESSED | BUTTON1_RELEASED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED; }
 static inline int logdash_mouse_click(mmask_t m) { return (m & BUTTON1_CLICKED) != 0; }
 static inline int logdash_mouse_press(mmask_t m) { return (m & BUTTON1_PRESSED) != 0; }

@@ -582,7 +582,7 @@ private func boardKey(_ s: inout AppState, _ k: Key) -> [Effect]? {
         b.series = order[(at + (up ? order.count - 1 : 1)) % order.count]
         return []
     case (.char("v"), _):
-        guard ChartPicks.count(chart) > 0, ChartPicks.seriesNames(chart).count > 0 || ChartPicks.isTimed(chart) else { return [] }
+        guard ChartPicks.isTimed(chart), ChartPicks.count(chart) > 0 else { return [] }
         b.anchor = b.anchor == nil ? b.pick : nil
         s.notice = b.anchor == nil ? nil : "range from here: ←/→ to its other end, Enter to set it"
         return []

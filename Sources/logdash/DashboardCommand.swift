@@ -119,7 +119,7 @@ struct DashboardLoop {
     private let queries = TailQueries.worker()
     private let panes = PaneQueries.worker()
     /// What the panes were last asked for, and when.
-    private var paneAsked: (spec: DashboardSpec, whereClause: String?, rows: Int)?
+    private var paneAsked: (spec: DashboardSpec, whereClause: String?)?
     private var paneAskedAt = Date.distantPast
     /// Seconds between refreshes of the panes while records arrive: one, or three times what
     /// their queries took (a big store is not rescanned flat out).
@@ -433,7 +433,7 @@ struct DashboardLoop {
                 && (changed || (paneRows[k] != snap.rowCount && now.timeIntervalSince(paneRunAt[k]) >= max(paneInterval, spec.panes[k].refresh ?? 0)))
         }
         guard !due.isEmpty, changed || now.timeIntervalSince(paneAskedAt) >= 0.25 else { return }
-        paneAsked = (spec, state.whereClause, snap.rowCount)
+        paneAsked = (spec, state.whereClause)
         paneAskedAt = now
         for k in due { paneRunAt[k] = now; paneRows[k] = snap.rowCount }
         panes.submit(.init(snapshot: snap, spec: spec, whereClause: state.whereClause, panes: due))

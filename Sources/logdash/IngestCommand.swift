@@ -147,14 +147,14 @@ struct IngestCommand: ParsableCommand {
                 if !alarmDefs.isEmpty && Date().timeIntervalSince(lastAlarmCheck) >= 1 {
                     // Periods close when the newest event time, less the lateness, passes their end.
                     lastAlarmCheck = Date()
-                    try reporter.report(store.snapshot(), watermark: latenessNanos, into: store)
+                    try reporter.report(store.snapshot(), lateness: latenessNanos, into: store)
                 }
             }
             pipeline.stop()
         }
         meter.finish()
         if !alarmDefs.isEmpty {
-            try reporter.report(store.snapshot(), watermark: noFollow ? nil : latenessNanos, into: store)
+            try reporter.report(store.snapshot(), lateness: noFollow ? nil : latenessNanos, into: store)
             reporter.actions.drain(seconds: 15)  // the actions under way finish (or give up) first
         }
         let snapshot = store.snapshot()
@@ -179,16 +179,10 @@ final class AlarmReporter {
 
     init(alarms: [AlarmDefinition]) { self.alarms = alarms }
 
-    /// `watermark`: the lateness allowed after the newest event time (nil: every period, the
-    /// input has ended). Each new transition also goes to `store`'s `alarm_history`.
-    func report(_ snapshot: StoreSnapshot, watermark lateness: Int64?, into store: Store) throws {
-        let engine = QueryEngine(snapshot: snapshot)
-        var through: Int64?
-        if let lateness {
-            guard case .timestamp(let newest)? = try engine.execute("SELECT max(ts) FROM logs").rows.first?.first else { return }
-            through = newest - lateness
-        }
-        for t in try AlarmReplay.run(alarms, engine: engine, through: through) {
+    /// `lateness`: allowed after the newest event time before a period closes (nil: every
+    /// period, the input has ended). Each new transition also goes to `store`'s `alarm_history`.
+    func report(_ snapshot: StoreSnapshot, lateness: Int64?, into store: Store) throws {
+        for t in try AlarmReplay.run(alarms, engine: QueryEngine(snapshot: snapshot), lateness: lateness) {
             let key = "\(t.alarm)|\(t.at)|\(t.to.rawValue)"
             guard printed.insert(key).inserted else { continue }
             store.appendAlarmHistory(t)

@@ -217,10 +217,7 @@ enum AlarmQueries {
 
     static func worker(_ alarms: [AlarmDefinition], lateness: Int64) -> QueryWorker<Request, Response> {
         QueryWorker(name: "logdash-alarms") { r in
-            let engine = QueryEngine(snapshot: r.snapshot)
-            var through: Int64?
-            if case .timestamp(let newest)? = (try? engine.execute("SELECT max(ts) FROM logs"))?.rows.first?.first { through = newest - lateness }
-            let result = try? AlarmReplay.evaluate(alarms, engine: engine, through: through)
+            let result = try? AlarmReplay.evaluate(alarms, engine: QueryEngine(snapshot: r.snapshot), lateness: lateness)
             return Response(transitions: result?.transitions ?? [], statuses: result?.statuses ?? [], first: r.first)
         }
     }

@@ -6,8 +6,8 @@ import Scratch
 @Suite struct AlarmCommandTests {
     let cli = CommandLineTests()
 
-    static let alarms = """
-        alarms:
+    /// The 5xx-rate alarm (a list item of `alarms:`), which other tests give actions.
+    static let rate = """
           - name: 5xx-rate
             metric:
               value: 100.0 * count_if(status >= 500) / count(*)
@@ -16,6 +16,9 @@ import Scratch
             datapoints_to_alarm: 2
             comparison: GreaterThanThreshold
             threshold: 10
+        """
+
+    static let alarms = "alarms:\n" + rate + "\n" + """
           - name: timeouts
             metric:
               filter: '{ $.msg = "upstream timeout" }'
@@ -106,16 +109,7 @@ import Scratch
         var port = ""
         for _ in 0..<100 where port.isEmpty { Thread.sleep(forTimeInterval: 0.05); port = (try? String(contentsOfFile: portFile, encoding: .utf8)) ?? "" }
         let yaml = dir.appendingPathComponent("a.yaml").path
-        try """
-            alarms:
-              - name: 5xx-rate
-                metric:
-                  value: 100.0 * count_if(status >= 500) / count(*)
-                period: 10m
-                evaluation_periods: 3
-                datapoints_to_alarm: 2
-                comparison: GreaterThanThreshold
-                threshold: 10
+        try ("alarms:\n" + Self.rate + "\n" + """
                 actions:
                   - exec: [/bin/sh, -c, 'printf "%s %s %s\\n" "$LOGDASH_ALARM" "$LOGDASH_OLD_STATE" "$LOGDASH_STATE" >> \(execOut)']
                   - file: \(fileOut)
@@ -123,7 +117,7 @@ import Scratch
                   - webhook: http://127.0.0.1:\(port)/hook
                   - webhook: http://127.0.0.1:9/closed
                     on: ALARM
-            """.write(toFile: yaml, atomically: true, encoding: .utf8)
+            """).write(toFile: yaml, atomically: true, encoding: .utf8)
         let r = try cli.logdash(["ingest", "--no-follow", "--stats-interval", "0", "--alarms", yaml, file])
         #expect(r.status == 0, "\(r.err)")
         let transitions = r.out.split(separator: "\n").count

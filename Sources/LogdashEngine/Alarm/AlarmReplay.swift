@@ -8,10 +8,11 @@ public enum AlarmReplay {
     /// evaluation periods to have real points (the reference's example: 5 for N = 3).
     static let extraPeriods = 2
 
-    /// Every transition up to `watermark` (event time, ns; periods ending after it are still
-    /// open), in time order. nil: through the end of the newest record's period.
-    public static func run(_ alarms: [AlarmDefinition], engine: QueryEngine, through watermark: Int64? = nil) throws -> [AlarmTracker.Transition] {
-        try evaluate(alarms, engine: engine, through: watermark).transitions
+    /// Every transition, in time order. `lateness`: periods are closed once the newest event
+    /// time less this has passed their end (live data); nil: every period through the end of
+    /// the newest record's (the input has ended).
+    public static func run(_ alarms: [AlarmDefinition], engine: QueryEngine, lateness: Int64? = nil) throws -> [AlarmTracker.Transition] {
+        try evaluate(alarms, engine: engine, lateness: lateness).transitions
     }
 
     /// Where an alarm stands: for the dashboard's alarm panel.
@@ -32,10 +33,10 @@ public enum AlarmReplay {
     }
 
     /// The transitions and where every alarm stands at the end.
-    public static func evaluate(_ alarms: [AlarmDefinition], engine: QueryEngine, through watermark: Int64? = nil) throws
+    public static func evaluate(_ alarms: [AlarmDefinition], engine: QueryEngine, lateness: Int64? = nil) throws
         -> (transitions: [AlarmTracker.Transition], statuses: [Status]) {
-        guard case .timestamp(let first)? = try engine.execute("SELECT min(ts) FROM logs").rows.first?.first,
-              case .timestamp(let last)? = try engine.execute("SELECT max(ts) FROM logs").rows.first?.first else {
+        let span = try engine.execute("SELECT min(ts), max(ts) FROM logs").rows.first
+        guard case .timestamp(let first)? = span?[0], case .timestamp(let last)? = span?[1] else {
             return ([], alarms.map { Status(name: $0.name, state: .insufficientData, value: nil, recent: [], comparison: $0.rule?.comparison,
                                             threshold: $0.rule?.threshold, since: nil, reason: "no records yet", composite: $0.composite != nil,
                                             asOf: nil) })
@@ -49,8 +50,8 @@ public enum AlarmReplay {
             let values = try perPeriod(metric, period: p, engine: engine)
             var tracker = AlarmTracker(name: alarm.name, rule: rule)
             let fetched = rule.evaluationPeriods + extraPeriods
-            let firstEnd = floorDiv(first, p) * p + p
-            let lastEnd = watermark.map { floorDiv($0, p) * p } ?? (floorDiv(last, p) * p + p)
+            let firstEnd = Functions.floorDiv(first, p) * p + p
+            let lastEnd = lateness.map { Functions.floorDiv(last - $0, p) * p } ?? (Functions.floorDiv(last, p) * p + p)
             var end = firstEnd
             while end <= lastEnd {
                 let points = (0..<fetched).map { k in values[end - Int64(fetched - k) * p] }
@@ -92,10 +93,8 @@ public enum AlarmReplay {
         case .filter(let filter, _, let selector):
             // A period without a matching line has no data point (CloudWatch's rule).
             for row in try engine.execute("SELECT ts, raw FROM logs").rows {
-                guard case .timestamp(let t) = row[0], case .string(let line) = row[1], filter.matches(line) else { continue }
-                let v: Double?
-                if let selector, let n = Double(selector) { v = n } else if let selector { v = filter.value(of: selector, in: line) } else { v = 1 }
-                if let v { values[floorDiv(t, p) * p, default: 0] += v }
+                guard case .timestamp(let t) = row[0], case .string(let line) = row[1], let v = filter.measure(line, selector: selector) else { continue }
+                values[Functions.floorDiv(t, p) * p, default: 0] += v
             }
         }
         return values
@@ -137,5 +136,4 @@ public enum AlarmReplay {
         return out
     }
 
-    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { Functions.floorDiv(a, b) }
 }

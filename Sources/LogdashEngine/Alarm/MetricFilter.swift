@@ -125,34 +125,59 @@ public indirect enum MetricFilter: Sendable {
             return all.allSatisfy { line.contains($0) } && !none.contains { line.contains($0) }
                 && (any.isEmpty || any.contains { line.contains($0) })
         case .json(let c):
-            guard let data = line.data(using: .utf8), let obj = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return false }
-            return MetricFilter.holds(c, obj)
-        case .fields(let names, let conditions):
-            let values = MetricFilter.split(line)
-            guard let bound = MetricFilter.bind(names, values) else { return false }
-            return conditions.allSatisfy { name, cond in
-                guard let v = bound[name] else { return false }
-                let results = cond.tests.map { MetricFilter.compare(v as Any, $0.0, $0.1) }
-                return cond.any ? results.contains(true) : results.allSatisfy { $0 }
-            }
+            return MetricFilter.parseJSON(line).map { MetricFilter.holds(c, $0) } ?? false
+        case .fields(let names, _):
+            return MetricFilter.bind(names, MetricFilter.split(line)).map(fieldsHold) ?? false
         }
     }
 
-    /// The extracted value a metric takes from a matching line (`$.latency_ms`, or a
-    /// space-delimited field's name); nil when the line has none or it is not a number.
+    /// Whether the bound fields meet every field's conditions.
+    func fieldsHold(_ bound: [String: String]) -> Bool {
+        guard case .fields(_, let conditions) = self else { return false }
+        return conditions.allSatisfy { name, cond in
+            guard let v = bound[name] else { return false }
+            let results = cond.tests.map { MetricFilter.compare(v as Any, $0.0, $0.1) }
+            return cond.any ? results.contains(true) : results.allSatisfy { $0 }
+        }
+    }
+
+    /// What a matching line adds to its metric: `selector` a number (that much), a selector
+    /// (`$.latency_ms`, or a space-delimited field's name: its value), or nil (1). nil when the
+    /// line does not match or the selected value is not a number. The line is parsed once.
+    public func measure(_ line: String, selector: String?) -> Double? {
+        let constant = selector.flatMap(Double.init) ?? (selector == nil ? 1 : nil)
+        switch self {
+        case .terms:
+            return matches(line) ? constant : nil
+        case .json(let c):
+            guard let obj = MetricFilter.parseJSON(line), MetricFilter.holds(c, obj) else { return nil }
+            return constant ?? selector.flatMap { MetricFilter.jsonValue($0, obj) }
+        case .fields(let names, _):
+            guard let bound = MetricFilter.bind(names, MetricFilter.split(line)), fieldsHold(bound) else { return nil }
+            return constant ?? selector.flatMap { s in bound[s.hasPrefix("$") ? String(s.dropFirst()) : s].flatMap { Double($0) } }
+        }
+    }
+
+    /// The selected value of a line, matching or not (`$.latency_ms`, or a field's name).
     public func value(of selector: String, in line: String) -> Double? {
         switch self {
         case .json:
-            guard selector.hasPrefix("$"), let data = line.data(using: .utf8),
-                  let obj = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]),
-                  let path = try? JSONParser.path(Array(selector)) else { return nil }
-            return MetricFilter.number(MetricFilter.resolve(path, obj) ?? NSNull())
+            return MetricFilter.parseJSON(line).flatMap { MetricFilter.jsonValue(selector, $0) }
         case .fields(let names, _):
             let name = selector.hasPrefix("$") ? String(selector.dropFirst()) : selector
             return MetricFilter.bind(names, MetricFilter.split(line))?[name].flatMap { Double($0) }
         case .terms:
             return nil
         }
+    }
+
+    static func parseJSON(_ line: String) -> Any? {
+        line.data(using: .utf8).flatMap { try? JSONSerialization.jsonObject(with: $0, options: [.fragmentsAllowed]) }
+    }
+
+    static func jsonValue(_ selector: String, _ obj: Any) -> Double? {
+        guard selector.hasPrefix("$"), let path = try? JSONParser.path(Array(selector)) else { return nil }
+        return resolve(path, obj).flatMap(number)
     }
 
     static func split(_ line: String) -> [String] {

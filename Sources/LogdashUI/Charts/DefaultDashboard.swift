@@ -285,6 +285,13 @@ public enum ChartPicks {
         }
     }
 
+    /// `field = 'label'` as a WHERE expression: NULL as IS NULL, numbers bare, text quoted.
+    static func filter(_ field: String, _ label: String) -> String {
+        if label == "NULL" { return "\(field) IS NULL" }
+        if Double(label) != nil { return "\(field) = \(label)" }
+        return "\(field) = '\(label.replacingOccurrences(of: "'", with: "''"))'"
+    }
+
     /// The series of a time chart (its legend), or none.
     public static func seriesNames(_ chart: Chart) -> [String] {
         switch chart {
@@ -324,19 +331,14 @@ public enum ChartPicks {
     /// that has no field). In a time chart: the picked series as a filter, else the buckets
     /// from `anchor` to `pick` (or the picked one) as the time range.
     public static func drill(_ chart: Chart, pick: Int, field: String?, anchor: Int? = nil, series: Int? = nil) -> Drill? {
-        func filter(_ label: String) -> Drill? {
-            guard let field else { return nil }
-            if label == "NULL" { return .filter("\(field) IS NULL") }
-            if Double(label) != nil { return .filter("\(field) = \(label)") }
-            return .filter("\(field) = '\(label.replacingOccurrences(of: "'", with: "''"))'")
-        }
+        func filter(_ label: String) -> Drill? { field.map { .filter(ChartPicks.filter($0, label)) } }
         switch chart {
         case .hbars(let bars, _), .proportion(let bars):
             return bars[safe: pick].flatMap { filter($0.label) }
         case .table, .matrix:
             // A table row: its first column's value, by the pane's field or that column's name.
             guard let (column, value) = row(chart, pick), let name = field ?? column else { return nil }
-            return ChartPicks.drill(.hbars([Bar(value, 0)], unit: .plain), pick: 0, field: name)
+            return .filter(ChartPicks.filter(name, value))
         case .line(let times, _, _, _), .bars(let times, _, _), .heatmap(let times, _, _):
             if let series, let name = seriesNames(chart)[safe: series] { return filter(name) }
             guard let t = times[safe: pick] else { return nil }
