@@ -187,6 +187,7 @@ if mode == "query" {
         times.sort()
         print("\(name): \(String(format: "%.1f", times[times.count / 2] * 1000)) ms (\(rows) rows)")
     }
+    if only != nil { exit(0) }  // one statement probed: the whole-file run is not wanted
     let t1 = now()
     var projected = LoadOptions()
     projected.parse.projection = try QueryEngine.columnsRead(queries[0].1)

@@ -72,6 +72,8 @@ public struct RecordBatch: Sendable {
     public private(set) var raw = Column(name: "raw")
     /// When set, raw lines are not copied: `rawStarts`/`rawLengths` locate them in the file.
     public private(set) var rawReference: RawReference?
+    /// `rawReference`'s base, kept apart so that a row's commit touches no reference count.
+    private var rawBase: Int?
     public private(set) var rawStarts: [Int64] = []
     public private(set) var rawLengths: [UInt32] = []
     public private(set) var fields: [Column] = []
@@ -110,6 +112,7 @@ public struct RecordBatch: Sendable {
     public mutating func referenceRaw(_ r: RawReference) {
         precondition(count == 0, "choose how raw lines are kept before the first record")
         rawReference = r
+        rawBase = Int(bitPattern: r.base)
     }
 
     /// Reserves room for about `rows` records of about `bytesPerRow` raw bytes each.
@@ -181,8 +184,8 @@ public struct RecordBatch: Sendable {
         levels.append(rowLevel)
         flags.append(f)
         formatIndex.append(UInt8(truncatingIfNeeded: format))
-        if let r = rawReference {
-            rawStarts.append(Int64(line.base - r.base))
+        if let base = rawBase {
+            rawStarts.append(Int64(Int(bitPattern: line.base) - base))
             rawLengths.append(UInt32(line.count))
         } else {
             raw.pad(to: count)

@@ -24,7 +24,23 @@ final class GroupedAggregation {
     private let keyEvals: [Eval]
     private let argEvals: [[Eval]]
 
-    private(set) var groupKeys: [[Value]] = []
+    /// Each group's key values; empty for a group whose one string key is still only bytes in
+    /// `byteGroups` (made into a `String` when the keys are read, not per thread and merge).
+    private var keyStore: [[Value]] = []
+    /// Per group: its entry in `byteGroups` when it was made from bytes, else -1.
+    private var byteEntry: [Int32] = []
+    private var lazyKeys = 0
+
+    /// Every group's key values, in the order the groups were made.
+    var groupKeys: [[Value]] {
+        if lazyKeys > 0 {
+            for g in keyStore.indices where byteEntry[g] >= 0 && keyStore[g].isEmpty {
+                keyStore[g] = [.string(byteGroups.withKey(Int(byteEntry[g])) { $0.string })]
+            }
+            lazyKeys = 0
+        }
+        return keyStore
+    }
     /// String keys by their bytes, in front of `singleIndex`.
     private let byteGroups = ByteKeyedGroups()
     private var groupIndex: [[Value]: Int32] = [:]
@@ -57,15 +73,16 @@ final class GroupedAggregation {
         accumulators = calls.map { _ in Accumulator() }
     }
 
-    var groupCount: Int { groupKeys.count }
+    var groupCount: Int { keyStore.count }
 
     // MARK: group ids
 
     private func group(for key: [Value]) -> Int32 {
         if let g = groupIndex[key] { return g }
-        let g = Int32(groupKeys.count)
+        let g = Int32(keyStore.count)
         groupIndex[key] = g
-        groupKeys.append(key)
+        keyStore.append(key)
+        byteEntry.append(-1)
         grow()
         return g
     }
@@ -73,7 +90,7 @@ final class GroupedAggregation {
     /// One key: strings by their bytes (as plain columns are grouped), anything else by value.
     private func group(forSingle key: Value) -> Int32 {
         if case .string(var s) = key {
-            return s.withUTF8 { b in byteGroups.group(ByteLine(base: b.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: b.count)) { _ in newGroup(key) } }
+            return s.withUTF8 { b in byteGroups.group(ByteLine(base: b.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: b.count)) { _, _ in newGroup(key) } }
         }
         if let g = singleIndex[key] { return g }
         let g = newGroup(key)
@@ -82,15 +99,26 @@ final class GroupedAggregation {
     }
 
     private func newGroup(_ key: Value) -> Int32 {
-        let g = Int32(groupKeys.count)
-        groupKeys.append([key])
+        let g = Int32(keyStore.count)
+        keyStore.append([key])
+        byteEntry.append(-1)
+        grow()
+        return g
+    }
+
+    /// A group for a string key not seen before, whose bytes are `byteGroups`' `entry`.
+    private func newByteGroup(_ entry: Int32) -> Int32 {
+        let g = Int32(keyStore.count)
+        keyStore.append([])
+        byteEntry.append(entry)
+        lazyKeys += 1
         grow()
         return g
     }
 
     /// Ensures an aggregate over no rows still gives one row when there is no GROUP BY.
     func ensureOneGroup() {
-        if keys.isEmpty && groupKeys.isEmpty { _ = group(for: []) }
+        if keys.isEmpty && keyStore.isEmpty { _ = group(for: []) }
     }
 
     private func column(_ name: String, _ seg: Segment) -> SegmentColumn? {
@@ -223,7 +251,7 @@ final class GroupedAggregation {
             if case .column(let name, _) = key, let col = column(name, seg), col.type == .string, !col.offsets.isEmpty,
                col.file == nil, tableType(name) == .string {
                 return byteGroups.groups(rows: rows, offsets: col.offsets, bytes: col.bytes, validity: col.validity,
-                                         null: { group(forSingle: .null) }, make: { newGroup(.string($0.string)) })
+                                         null: { group(forSingle: .null) }, make: { _, entry in newByteGroup(entry) })
             }
             let f = keyEvals[0]
             return try rows.map { r in
@@ -530,9 +558,9 @@ final class GroupedAggregation {
     /// this one: every aggregate has a typed accumulator, chosen alike on both sides. A side
     /// that saw no segment has no groups and takes the other's choice.
     func readyToMerge(_ other: GroupedAggregation) -> Bool {
-        if !other.chosen { return other.groupKeys.isEmpty }
+        if !other.chosen { return other.keyStore.isEmpty }
         if !chosen {
-            guard groupKeys.isEmpty else { return false }
+            guard keyStore.isEmpty else { return false }
             chosen = true
             for (a, b) in zip(accumulators, other.accumulators) { a.kind = b.kind }
             findSharedSamples()
@@ -555,30 +583,44 @@ final class GroupedAggregation {
     /// Folds `other`'s groups into this one's, in `other`'s order, so that with `other` over
     /// the later segments the groups come out in the order a single scan would give.
     func merge(_ other: GroupedAggregation) {
-        for g in 0..<other.groupKeys.count {
-            let key = other.groupKeys[g]
-            let t = Int(keys.count == 1 ? group(forSingle: key[0]) : group(for: key))
-            for (a, b) in zip(accumulators, other.accumulators) {
-                switch b.kind {
-                case .count, .countIf:
-                    a.counts[t] += b.counts[g]
-                case .sum:
+        // First where each of `other`'s groups goes, then each aggregate in one typed loop.
+        var target = [Int](repeating: 0, count: other.keyStore.count)
+        for g in 0..<other.keyStore.count {
+            if other.byteEntry[g] >= 0 {
+                target[g] = Int(other.byteGroups.withKey(Int(other.byteEntry[g])) { k in byteGroups.group(k) { _, entry in newByteGroup(entry) } })
+            } else {
+                let key = other.keyStore[g]
+                target[g] = Int(keys.count == 1 ? group(forSingle: key[0]) : group(for: key))
+            }
+        }
+        for (a, b) in zip(accumulators, other.accumulators) {
+            switch b.kind {
+            case .count, .countIf:
+                a.counts.withUnsafeMutableBufferPointer { ac in
+                    for (g, t) in target.enumerated() { ac[t] += b.counts[g] }
+                }
+            case .sum:
+                for (g, t) in target.enumerated() {
                     let (s, o) = a.ints[t].addingReportingOverflow(b.ints[g])
                     if o { a.doubles[t] += Double(a.ints[t]) + Double(b.ints[g]); a.ints[t] = 0; a.sawDouble[t] = true } else { a.ints[t] = s }
                     a.doubles[t] += b.doubles[g]
                     if b.sawDouble[g] { a.sawDouble[t] = true }
                     a.counts[t] += b.counts[g]
-                case .extreme(let isMax):
+                }
+            case .extreme(let isMax):
+                for (g, t) in target.enumerated() {
                     let v = b.values[g]
                     if v == .null { continue }
                     if a.values[t] == .null { a.values[t] = v; continue }
                     let c = Compare.forSort(v, a.values[t])
                     if isMax ? c > 0 : c < 0 { a.values[t] = v }
-                case .percentile:
-                    a.samples[t].append(contentsOf: b.samples[g])  // empty for one that shares another's
-                case .generic:
-                    preconditionFailure("canMerge rules out generic accumulators")
                 }
+            case .percentile:
+                for (g, t) in target.enumerated() {
+                    a.samples[t].append(contentsOf: b.samples[g])  // empty for one that shares another's
+                }
+            case .generic:
+                precondition(target.isEmpty, "readyToMerge rules out generic accumulators")
             }
         }
     }
@@ -661,8 +703,12 @@ final class ByteKeyedGroups {
         }
 
         @inline(__always)
-        mutating func group(_ p: UnsafePointer<UInt8>, _ n: Int, make: (ByteLine) -> Int32) -> Int32 {
-            let h = Table.hash(p, n)
+        mutating func group(_ p: UnsafePointer<UInt8>, _ n: Int, make: (ByteLine, Int32) -> Int32) -> Int32 {
+            group(p, n, hash: Table.hash(p, n), make: make)
+        }
+
+        @inline(__always)
+        mutating func group(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64, make: (ByteLine, Int32) -> Int32) -> Int32 {
             let tag = h >> 32
             var mask = slots.count - 1
             var i = Int(truncatingIfNeeded: h ^ (h >> 29)) & mask
@@ -671,18 +717,13 @@ final class ByteKeyedGroups {
                 if slot == 0 { break }
                 if slot >> 32 == tag {
                     let e = entries[Int(slot & 0xFFFF_FFFF) - 1]
-                    if Int(e.count) == n, arena.withUnsafeBufferPointer({ a in
-                        var k = 0
-                        let q = a.baseAddress! + Int(e.start)
-                        while k < n && q[k] == p[k] { k += 1 }
-                        return k == n
-                    }) {
+                    if Int(e.count) == n, n == 0 || arena.withUnsafeBufferPointer({ bytesEqual($0.baseAddress! + Int(e.start), p, n) }) {
                         return e.group
                     }
                 }
                 i = (i + 1) & mask
             }
-            let g = make(ByteLine(base: p, count: n))
+            let g = make(ByteLine(base: p, count: n), Int32(entries.count))
             entries.append(Entry(start: UInt32(arena.count), count: UInt32(n), group: g))
             hashes.append(h)
             arena.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
@@ -701,30 +742,49 @@ final class ByteKeyedGroups {
     }
 
     private var table = Table()
+    /// Scratch for `groups`: the hash of each row, reused from segment to segment.
+    private var hashes: [UInt64] = []
 
     /// The group of one key; `make` gives the group for a key not seen before.
-    func group(_ key: ByteLine, make: (ByteLine) -> Int32) -> Int32 {
+    func group(_ key: ByteLine, make: (ByteLine, Int32) -> Int32) -> Int32 {
         var t = table
         table = Table(slots: [], entries: [], hashes: [], arena: [])  // t stays uniquely referenced
         defer { table = t }
         return t.group(key.base, key.count, make: make)
     }
 
+    /// The bytes of the `entry`-th key, for the length of `body`.
+    func withKey<R>(_ entry: Int, _ body: (ByteLine) -> R) -> R {
+        let e = table.entries[entry]
+        return table.arena.withUnsafeBufferPointer { a in
+            body(ByteLine(base: (a.baseAddress ?? UnsafePointer(bitPattern: 1)!) + Int(e.start), count: Int(e.count)))
+        }
+    }
+
     /// The groups of `rows` of a plain string column; a NULL row gets `null()`.
     func groups(rows: [Int32], offsets: [UInt32], bytes: [UInt8], validity: [UInt64]?,
-                null: () -> Int32, make: (ByteLine) -> Int32) -> [Int32] {
+                null: () -> Int32, make: (ByteLine, Int32) -> Int32) -> [Int32] {
         var t = table
         table = Table(slots: [], entries: [], hashes: [], arena: [])
         defer { table = t }
         var out = [Int32](repeating: 0, count: rows.count)
+        // Two passes: first every row's hash (independent loads of scattered offsets and
+        // bytes, which the processor overlaps), then the table lookups.
+        if hashes.count < rows.count { hashes = [UInt64](repeating: 0, count: rows.count) }
         bytes.withUnsafeBufferPointer { b in
             let base = b.baseAddress ?? UnsafePointer(bitPattern: 1)!
             offsets.withUnsafeBufferPointer { offs in
+                hashes.withUnsafeMutableBufferPointer { hs in
+                    for (k, r) in rows.enumerated() {
+                        let s = Int(offs[Int(r)])
+                        hs[k] = Table.hash(base + s, Int(offs[Int(r) + 1]) - s)
+                    }
+                }
                 for (k, r) in rows.enumerated() {
                     let row = Int(r)
                     guard SegmentColumn.valid(validity, row) else { out[k] = null(); continue }
                     let s = Int(offs[row])
-                    out[k] = t.group(base + s, Int(offs[row + 1]) - s, make: make)
+                    out[k] = t.group(base + s, Int(offs[row + 1]) - s, hash: hashes[k], make: make)
                 }
             }
         }

@@ -146,6 +146,16 @@ public struct JSONFormat: LogFormat {
             var j = from
             var escaped = false
             let n = line.count
+            // Eight bytes at a time until a word holds a quote or a backslash (SWAR: a byte equal
+            // to b makes (x ^ b·0x01…) have a zero byte, found by the borrow trick; the lowest
+            // flagged byte is exact).
+            while j + 8 <= n {
+                let x = UnsafeRawPointer(line.base + j).loadUnaligned(as: UInt64.self)
+                let q = x ^ 0x2222_2222_2222_2222, s = x ^ 0x5C5C_5C5C_5C5C_5C5C
+                let hit = ((q &- 0x0101_0101_0101_0101) & ~q | (s &- 0x0101_0101_0101_0101) & ~s) & 0x8080_8080_8080_8080
+                if hit != 0 { j += hit.trailingZeroBitCount >> 3; break }
+                j += 8
+            }
             while j < n {
                 let b = line[j]
                 if b == ASCII.quote { return (j, escaped) }
