@@ -408,6 +408,9 @@ public struct QueryEngine: Sendable {
         let display = rel.displayNames(self)
         var input = ExprCompiler(names: names, now: now)
         if case .logs = rel { input.hints = snapshot.skippedNames.map { $0.lowercased() } }
+        if let (window, index) = try GroupWindow.find(s.groupBy) {
+            return try windowed(s0, s, window: window, index: index, rel: rel, names: names, input: input, ctes: ctes, explain: &explain)
+        }
         // Expand `*`.
         var items: [(name: String, expr: Expr)] = []
         for it in s.items {
@@ -692,6 +695,79 @@ public struct QueryEngine: Sendable {
         if s.offset > 0 || s.limit != nil { explain.append("limit \(s.limit.map(String.init) ?? "all") offset \(s.offset)") }
         let rows = out.dropFirst(s.offset).prefix(s.limit ?? Int.max).map(\.0)
         return ResultSet(columns: items.map(\.name), rows: Array(rows))
+    }
+
+    /// A SELECT whose GROUP BY holds a window. A tumbling window groups by its `date_bin`
+    /// bucket (the fast path of time buckets); hopping and session windows first give each
+    /// passing row its windows — a row per window it falls in, with `window_start` and
+    /// `window_end` — then group those rows by the other keys and the window.
+    private func windowed(_ original: Select, _ s: Select, window w: GroupWindow, index: Int, rel: Relation, names: [String],
+                          input: ExprCompiler, ctes: [String: ResultSet], explain: inout [String]) throws -> ResultSet {
+        func named(_ item: SelectItem, _ f: (Expr) -> Expr) -> SelectItem {
+            var it = item
+            if it.alias == nil, !it.isStar { it.alias = it.expr.defaultName }
+            it.expr = f(it.expr)
+            return it
+        }
+        if w.kind == .tumble {
+            let bucket = Expr.call("date_bin", [.interval(w.size, at: w.position), w.time], distinct: false, star: false, at: w.position)
+            var t = original
+            t.groupBy[index] = bucket
+            let f = { (e: Expr) in w.tumbleRewrite(e, bucket: bucket) }
+            t.items = t.items.map { named($0, f) }
+            t.having = t.having.map(f)
+            t.orderBy = t.orderBy.map { OrderItem(expr: f($0.expr), ascending: $0.ascending, nullsFirst: $0.nullsFirst) }
+            explain.append("window: tumbling, grouped by its date_bin bucket")
+            return try select(t, ctes: ctes, explain: &explain)
+        }
+        // The input columns the query reads, and the window's time and other keys per row.
+        var used: Set<String> = []
+        let exprs = s.items.map(\.expr) + s.groupBy + (s.having.map { [$0] } ?? []) + s.orderBy.map(\.expr)
+        for e in exprs { walkThroughWindows(e) { if case .column(let n, _) = $0 { used.insert(n.lowercased()) } } }
+        let kept = names.indices.filter { used.contains(names[$0]) }
+        let timeEval = try input.compile(w.time)
+        let otherKeys = try s.groupBy.enumerated().filter { $0.offset != index }.map { try input.compile($0.element) }
+        var base: [[Value]] = [], times: [Int64] = [], keys: [[Value]] = []
+        let timeBounds = s.filter.flatMap { TimeBounds.of($0, now: now) }
+        try scan(rel, names: names, filter: s.filter, compiler: input, timeBounds: timeBounds, explain: &explain) { row in
+            let t: Int64
+            switch try timeEval(row) {
+            case .timestamp(let v): t = v
+            case .null: return  // no time, no window
+            case let v: throw QueryError(.type, "\(w.kind.rawValue.uppercased()) needs a timestamp, not \(typeName(v))", at: w.time.position)
+            }
+            base.append(kept.map { row.column($0) })
+            times.append(t)
+            if w.kind == .session { keys.append(try otherKeys.map { try $0(row) }) }
+        }
+        var rows: [[Value]] = []
+        switch w.kind {
+        case .hop, .tumble:
+            for (i, t) in times.enumerated() {
+                for start in w.starts(t) { rows.append(base[i] + [.timestamp(start), .timestamp(start + w.size)]) }
+            }
+        case .session:
+            var byKey: [[Value]: [Int]] = [:], order: [[Value]] = []
+            for (i, k) in keys.enumerated() {
+                if byKey[k] == nil { order.append(k) }
+                byKey[k, default: []].append(i)
+            }
+            for k in order {
+                let members = byKey[k]!
+                for (i, (start, end)) in zip(members, w.sessions(members.map { times[$0] })) {
+                    rows.append(base[i] + [.timestamp(start), .timestamp(end)])
+                }
+            }
+        }
+        explain.append("window: \(w.kind == .hop ? "hopping" : "session") over \(times.count) rows, \(rows.count) row-windows")
+        let relation = "(windows)"
+        var t = s
+        t.from = .table(relation, at: 0)
+        t.filter = nil
+        t.groupBy.replaceSubrange(index...index, with: [.column(GroupWindow.startColumn, at: w.position), .column(GroupWindow.endColumn, at: w.position)])
+        var scope = ctes
+        scope[relation] = ResultSet(columns: kept.map { names[$0] } + [GroupWindow.startColumn, GroupWindow.endColumn], rows: rows)
+        return try select(t, ctes: scope, explain: &explain)
     }
 
     /// The output column an ORDER BY item names: an ordinal, an alias, or an equal expression.
