@@ -104,6 +104,14 @@ struct IngestCommand: ParsableCommand {
     @Option(help: ArgumentHelp("With --alarms while following: how long after a period ends its records may still arrive.", valueName: "duration"))
     var lateness = "5s"
 
+    @Option(help: ArgumentHelp("Run this streaming query (GROUP BY TUMBLE/HOP/SESSION) as records arrive and print each window it closes as JSON lines (repeatable).",
+                               valueName: "sql"))
+    var stream: [String] = []
+
+    @Option(help: ArgumentHelp("With --stream: how long after a window was emitted late records still update it (later ones are dropped and counted).",
+                               valueName: "duration"))
+    var allowedLateness = "1m"
+
     @Argument(help: "Sources: files, globs, '-', demo://, tcp://, syslog://, syslog+udp://, http://.")
     var sources: [String] = []
 
@@ -125,8 +133,12 @@ struct IngestCommand: ParsableCommand {
         let alarmDefs = try (alarms ?? config.alarms).map { try AlarmFile.load(path: $0) } ?? []
         guard let latenessNanos = TimeSpan.parseNanos(lateness) else { throw ValidationError("--lateness '\(lateness)' is not a duration (e.g. 5s)") }
         let reporter = AlarmReporter(alarms: alarmDefs)
+        guard let allowedNanos = TimeSpan.parseNanos(allowedLateness) else {
+            throw ValidationError("--allowed-lateness '\(allowedLateness)' is not a duration (e.g. 1m)")
+        }
         let stop = SignalWatch()
         let store = Store()
+        let streams = try StreamReporter(stream, store: store, lateness: latenessNanos, allowedLateness: allowedNanos)
         let pipeline = Pipeline(store: store, load: load, settings: settings) { line in
             FileHandle.standardError.write(Data("logdash: \(line)\n".utf8))
         }
@@ -138,12 +150,14 @@ struct IngestCommand: ParsableCommand {
             while done.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
                 if stop.fired { pipeline.stop(); break }
                 meter.tick(every: stats)
+                try streams.report()
             }
         } else {
             var lastAlarmCheck = Date()
             while !stop.fired {
                 Thread.sleep(forTimeInterval: 0.1)
                 meter.tick(every: stats)
+                try streams.report()
                 if !alarmDefs.isEmpty && Date().timeIntervalSince(lastAlarmCheck) >= 1 {
                     // Periods close when the newest event time, less the lateness, passes their end.
                     lastAlarmCheck = Date()
@@ -153,6 +167,9 @@ struct IngestCommand: ParsableCommand {
             pipeline.stop()
         }
         meter.finish()
+        // A finished input closes every window; a stopped live one emits what the watermark passed.
+        try streams.report(end: noFollow)
+        streams.summary()
         if !alarmDefs.isEmpty {
             try reporter.report(store.snapshot(), lateness: noFollow ? nil : latenessNanos, into: store)
             reporter.actions.drain(seconds: 15)  // the actions under way finish (or give up) first

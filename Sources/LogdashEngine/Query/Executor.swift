@@ -400,6 +400,12 @@ public struct QueryEngine: Sendable {
         }.map(\.1)
     }
 
+    /// Runs one SELECT (the streaming engine's partial and final queries).
+    func select(_ s: Select, ctes: [String: ResultSet] = [:]) throws -> ResultSet {
+        var explain: [String] = []
+        return try select(s, ctes: ctes, explain: &explain)
+    }
+
     private func select(_ s0: Select, ctes: [String: ResultSet], explain: inout [String]) throws -> ResultSet {
         let rel = try resolve(s0.from, ctes: ctes, explain: &explain)
         var s = s0

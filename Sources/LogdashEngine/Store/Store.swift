@@ -52,7 +52,20 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
     /// … and stop being merged with newer ones once they hold this many rows.
     static let mergeRows = 65536
 
+    /// Consumers of every segment appended from their subscription on (streaming queries).
+    private var feeds: [SegmentFeed] = []
+
     public init() {}
+
+    /// A feed of the segments appended from now on — with `fromStart`, of those already stored
+    /// first — for a consumer that folds them in as they come (a streaming query).
+    public func subscribe(fromStart: Bool) -> SegmentFeed {
+        let feed = SegmentFeed()
+        lock.lock(); defer { lock.unlock() }
+        if fromStart { for s in segments { feed.push(s) } }
+        feeds.append(feed)
+        return feed
+    }
 
     /// Seals a batch into a segment and makes it visible to later snapshots.
     public func append(_ batch: RecordBatch) {
@@ -72,6 +85,7 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
             segments.append(seg)
         }
         rows += seg.rowCount
+        for f in feeds { f.push(seg) }
         skipped.formUnion(seg.skippedFieldNames)
         unparsed += seg.flags.reduce(0) { $0 + ($1.contains(.unparsed) ? 1 : 0) }
         var index: [String: Int] = [:]
@@ -162,5 +176,25 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
         }
         Store.returnFreedMemory()
         return (store, results)
+    }
+}
+
+
+/// Segments handed to one consumer in the order they were stored; `take` drains them.
+public final class SegmentFeed: @unchecked Sendable {  // state guarded by `lock`
+    private let lock = NSLock()
+    private var pending: [Segment] = []
+
+    func push(_ s: Segment) {
+        lock.lock(); defer { lock.unlock() }
+        pending.append(s)
+    }
+
+    /// The segments stored since the last call.
+    public func take() -> [Segment] {
+        lock.lock(); defer { lock.unlock() }
+        let out = pending
+        pending = []
+        return out
     }
 }

@@ -1,0 +1,296 @@
+import Foundation
+
+/// A continuous query: SQL whose GROUP BY holds a window (`TUMBLE`, `HOP`, `SESSION`), kept up
+/// to date as segments arrive, without rescanning the store.
+///
+/// Two-phase aggregation, as stream processors do it: each new batch of segments runs a
+/// *partial* query (the same filter and keys, with every aggregate split into parts that add
+/// up — `avg` into a sum and a count), and its rows fold into per-window, per-group state.
+/// The watermark is the newest event time seen less the lateness; when it passes a window's
+/// end the window's *final* query (the user's SELECT, HAVING, ORDER BY and LIMIT over the
+/// state's rows) is emitted and, after `allowedLateness` more, the window is evicted. Open
+/// windows can be read at any time as partial results.
+///
+/// Late records — for a window already emitted — update it and it is emitted again (marked
+/// as an update) while the watermark is within `allowedLateness` of its end; later than that
+/// they are dropped and counted in `droppedLate`.
+public final class StreamingQuery {
+    /// A window's result.
+    public struct Emission: Sendable {
+        public let windowStart: Int64
+        public let windowEnd: Int64
+        public let result: ResultSet
+        /// A window emitted before, again after late records changed it.
+        public let isUpdate: Bool
+    }
+
+    /// Why a streaming query cannot run.
+    public struct StateLimit: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// How a partial column folds into the state.
+    enum Fold { case sum, min, max }
+
+    public let sql: String
+    public let lateness: Int64
+    public let allowedLateness: Int64
+    /// At most this many (window, group) entries are kept; more is an error (`StateLimit`).
+    public let maxGroups: Int
+    let window: GroupWindow
+    let partial: Select
+    let final: Select
+    let folds: [Fold]
+    /// Non-window keys at the front of a partial row (then window_start, window_end).
+    let keyCount: Int
+    /// Whether windows are by arrival time (`ingest_ts`): the wall clock then moves the watermark too.
+    public let processingTime: Bool
+
+    private struct Entry {
+        var start: Int64, end: Int64
+        var keys: [Value]
+        var parts: [Value]
+        var emitted = false
+        var changed = true
+    }
+    private var entries: [Int: Entry] = [:]
+    private var nextID = 0
+    /// Tumbling and hopping windows by (start, keys); sessions by keys alone.
+    private var index: [[Value]: Int] = [:]
+    private var sessions: [[Value]: [Int]] = [:]
+    public private(set) var watermark: Int64 = .min
+    private var newest: Int64 = .min
+    public private(set) var recordsSeen = 0
+    public private(set) var updatedLate = 0
+    public private(set) var droppedLate = 0
+    private static let stateName = "(window state)"
+
+    public init(sql: String, lateness: Int64 = 5_000_000_000, allowedLateness: Int64 = 60_000_000_000, maxGroups: Int = 1_000_000) throws {
+        self.sql = sql
+        self.lateness = lateness
+        self.allowedLateness = allowedLateness
+        self.maxGroups = maxGroups
+        guard case .query(.select(let s)) = try SQLParser.parse(sql) else {
+            throw QueryError(.syntax, "a streaming query is one SELECT … GROUP BY … TUMBLE/HOP/SESSION(…)", at: 0)
+        }
+        guard case .table(let t, let tp)? = s.from, t.lowercased() == "logs" else {
+            throw QueryError(.syntax, "a streaming query reads FROM logs", at: 0)
+        }
+        _ = tp
+        guard let (w, wi) = try GroupWindow.find(s.groupBy) else {
+            throw QueryError(.syntax, "a streaming query needs a window in GROUP BY: TUMBLE(ts, size), HOP(ts, slide, size) or SESSION(ts, gap)", at: 0)
+        }
+        window = w
+        if case .column(let n, _) = w.time, n.lowercased() == "ingest_ts" { processingTime = true } else { processingTime = false }
+        let others = s.groupBy.enumerated().filter { $0.offset != wi }.map(\.element)
+        keyCount = others.count
+        // The aggregates, each split into parts that add up across batches.
+        var calls: [Expr] = []
+        func collect(_ e: Expr) {
+            walkThroughWindows(e) { x in
+                if case .call(let n, _, _, _, _) = x, Aggregates.isAggregate(n), !calls.contains(where: { $0.canonical == x.canonical }) { calls.append(x) }
+            }
+        }
+        s.items.forEach { collect($0.expr) }
+        s.having.map(collect)
+        s.orderBy.forEach { collect($0.expr) }
+        var partItems: [SelectItem] = others.enumerated().map { SelectItem(expr: $0.element, alias: "\u{1}k\($0.offset)", isStar: false) }
+        partItems += [GroupWindow.startColumn, GroupWindow.endColumn].map { SelectItem(expr: .column($0, at: 0), alias: $0, isStar: false) }
+        var folds: [Fold] = []
+        var finals: [String: Expr] = [:]
+        func part(_ e: Expr, _ fold: Fold) -> Expr {
+            let name = "\u{1}p\(folds.count)"
+            partItems.append(SelectItem(expr: e, alias: name, isStar: false))
+            folds.append(fold)
+            let col = Expr.column(name, at: e.position)
+            switch fold {
+            case .sum: return .call("sum", [col], distinct: false, star: false, at: e.position)
+            case .min: return .call("min", [col], distinct: false, star: false, at: e.position)
+            case .max: return .call("max", [col], distinct: false, star: false, at: e.position)
+            }
+        }
+        for c in calls {
+            guard case .call(let n, let args, let distinct, _, let p) = c else { continue }
+            let name = n.lowercased()
+            if distinct || !["count", "count_if", "sum", "avg", "min", "max"].contains(name) {
+                throw QueryError(.syntax, "\(name)(\(distinct ? "DISTINCT …" : "…")) cannot run in a streaming query yet (count, count_if, sum, avg, min and max can)", at: p)
+            }
+            switch name {
+            case "count", "count_if", "sum": finals[c.canonical] = part(c, .sum)
+            case "min": finals[c.canonical] = part(c, .min)
+            case "max": finals[c.canonical] = part(c, .max)
+            default:  // avg: a sum over a count
+                let sum = part(.call("sum", args, distinct: false, star: false, at: p), .sum)
+                let count = part(.call("count", args, distinct: false, star: false, at: p), .sum)
+                finals[c.canonical] = .binary("/", .cast(sum, .double, isTry: false, at: p),
+                                              .call("nullif", [count, .literal(.int(0), at: p)], distinct: false, star: false, at: p), at: p)
+            }
+        }
+        // Every batch also counts its records and finds its newest time (for the watermark).
+        partItems.append(SelectItem(expr: .call("count", [], distinct: false, star: true, at: 0), alias: "\u{1}n", isStar: false))
+        partItems.append(SelectItem(expr: .call("max", [w.time], distinct: false, star: false, at: 0), alias: "\u{1}t", isStar: false))
+        var p = s
+        p.items = partItems
+        p.having = nil
+        p.orderBy = []
+        p.limit = nil
+        p.offset = 0
+        p.distinct = false
+        partial = p
+        self.folds = folds
+        // The final query: the user's, over the state, with keys and aggregates read from it.
+        func rewrite(_ e: Expr) -> Expr {
+            if let k = others.firstIndex(where: { $0.canonical == e.canonical }) { return .column("\u{1}k\(k)", at: e.position) }
+            if let f = finals[e.canonical] { return f }
+            return e.mapChildren(rewrite)
+        }
+        var f = s
+        f.from = .table(StreamingQuery.stateName, at: 0)
+        f.filter = nil
+        f.items = s.items.map { it in
+            SelectItem(expr: rewrite(it.expr), alias: it.alias ?? (it.isStar ? nil : it.expr.defaultName), isStar: it.isStar)
+        }
+        f.groupBy = others.indices.map { .column("\u{1}k\($0)", at: 0) }
+            + [.column(GroupWindow.startColumn, at: 0), .column(GroupWindow.endColumn, at: 0)]
+        f.having = s.having.map(rewrite)
+        f.orderBy = s.orderBy.map { OrderItem(expr: rewrite($0.expr), ascending: $0.ascending, nullsFirst: $0.nullsFirst) }
+        final = f
+        // Check the final query's shape now, over no rows.
+        _ = try finish([])
+    }
+
+    /// Open and emitted-but-kept windows' groups.
+    public var stateSize: Int { entries.count }
+
+    /// Folds newly stored segments into the state. `schema` is the store's (a superset of theirs).
+    public func add(_ segments: [Segment], schema: [SchemaColumn], now: Int64 = LoadOptions.wallClock()) throws {
+        guard !segments.isEmpty else { return }
+        let snap = StoreSnapshot(segments: segments, rowCount: segments.reduce(0) { $0 + $1.rowCount }, schema: schema)
+        let rows = try QueryEngine(snapshot: snap, now: now).select(partial)
+        let n = folds.count
+        for row in rows.rows {
+            let keys = Array(row[0..<keyCount])
+            guard case .timestamp(var start) = row[keyCount], case .timestamp(var end) = row[keyCount + 1] else { continue }
+            var parts = Array(row[(keyCount + 2)..<(keyCount + 2 + n)])
+            let count: Int
+            if case .int(let c) = row[keyCount + 2 + n] { count = Int(c) } else { count = 0 }
+            recordsSeen += count
+            if case .timestamp(let t) = row[keyCount + 3 + n] { newest = max(newest, t) }
+            // A window the watermark passed long ago: too late even for an update.
+            if end <= evictionHorizon || (end <= watermark && !hasEntry(start, end, keys)) {
+                droppedLate += count
+                continue
+            }
+            if window.kind == .session {
+                // Merge with this group's sessions the new one overlaps (or touches within the gap).
+                var ids = sessions[keys, default: []]
+                var late = false
+                for id in ids where entries[id]!.start < end && start < entries[id]!.end {
+                    let e = entries.removeValue(forKey: id)!
+                    start = min(start, e.start); end = max(end, e.end)
+                    parts = fold(e.parts, parts)
+                    late = late || e.emitted
+                    ids.removeAll { $0 == id }
+                }
+                if late { updatedLate += count }
+                ids.append(insert(Entry(start: start, end: end, keys: keys, parts: parts, emitted: late)))
+                sessions[keys] = ids
+            } else {
+                let key = [Value.timestamp(start)] + keys
+                if let id = index[key] {
+                    if entries[id]!.emitted { updatedLate += count }
+                    entries[id]!.parts = fold(entries[id]!.parts, parts)
+                    entries[id]!.changed = true
+                } else {
+                    index[key] = insert(Entry(start: start, end: end, keys: keys, parts: parts))
+                }
+            }
+        }
+        if entries.count > maxGroups {
+            throw StateLimit(description: "the streaming query holds \(entries.count) window groups, over its limit of \(maxGroups): narrow its GROUP BY, shorten its windows or lower the lateness")
+        }
+        if newest != .min { watermark = max(watermark, newest - lateness) }
+    }
+
+    /// Windows ending at or before this are evicted: the watermark less the allowed lateness.
+    private var evictionHorizon: Int64 {
+        watermark > Int64.min + allowedLateness ? watermark - allowedLateness : .min
+    }
+
+    private func hasEntry(_ start: Int64, _ end: Int64, _ keys: [Value]) -> Bool {
+        if window.kind == .session { return sessions[keys, default: []].contains { entries[$0]!.start < end && start < entries[$0]!.end } }
+        return index[[.timestamp(start)] + keys] != nil
+    }
+
+    private func insert(_ e: Entry) -> Int {
+        let id = nextID
+        nextID += 1
+        entries[id] = e
+        return id
+    }
+
+    private func fold(_ a: [Value], _ b: [Value]) -> [Value] {
+        var out = a
+        for k in out.indices {
+            let x = a[k], y = b[k]
+            if x == .null { out[k] = y; continue }
+            if y == .null { continue }
+            switch folds[k] {
+            case .sum: out[k] = (try? Arithmetic.apply("+", x, y, at: 0)) ?? x
+            case .min: if Compare.forSort(y, x) < 0 { out[k] = y }
+            case .max: if Compare.forSort(y, x) > 0 { out[k] = y }
+            }
+        }
+        return out
+    }
+
+    /// Moves the watermark (for arrival-time windows, the wall clock moves it too) and returns
+    /// the windows it closed, and windows late records changed, oldest first. Evicts windows
+    /// the watermark passed by more than the allowed lateness.
+    public func advance(now: Int64 = LoadOptions.wallClock()) throws -> [Emission] {
+        if processingTime { watermark = max(watermark, now - lateness) }
+        let due = entries.filter { $0.value.end <= watermark && $0.value.changed }
+        var byWindow: [Int64: [Int]] = [:]
+        for (id, e) in due { byWindow[window.kind == .session ? 0 : e.start, default: []].append(id) }  // sessions: one emission
+        var out: [Emission] = []
+        for key in byWindow.keys.sorted() {
+            let ids = byWindow[key]!.sorted()
+            let group = ids.map { entries[$0]! }
+            let result = try finish(group)
+            let update = group.contains { $0.emitted }
+            for id in ids { entries[id]!.emitted = true; entries[id]!.changed = false }
+            out.append(Emission(windowStart: group.map(\.start).min()!, windowEnd: group.map(\.end).max()!, result: result, isUpdate: update))
+        }
+        // Evict windows past the allowed lateness.
+        let horizon = evictionHorizon
+        for (id, e) in entries where e.end <= horizon {
+            entries[id] = nil
+            if window.kind == .session {
+                sessions[e.keys]?.removeAll { $0 == id }
+                if sessions[e.keys]?.isEmpty == true { sessions[e.keys] = nil }
+            } else {
+                index[[.timestamp(e.start)] + e.keys] = nil
+            }
+        }
+        return out
+    }
+
+    /// The input has ended: every window closes and is emitted.
+    public func finishAll() throws -> [Emission] {
+        watermark = .max
+        return try advance()
+    }
+
+    /// The windows not yet closed, as the query's result so far (for live charts).
+    public func openWindows() throws -> ResultSet {
+        try finish(entries.keys.sorted().map { entries[$0]! }.filter { $0.end > watermark })
+    }
+
+    /// The user's SELECT over state entries.
+    private func finish(_ group: [Entry]) throws -> ResultSet {
+        let columns = (0..<keyCount).map { "\u{1}k\($0)" } + [GroupWindow.startColumn, GroupWindow.endColumn] + folds.indices.map { "\u{1}p\($0)" }
+        let rows = group.map { $0.keys + [.timestamp($0.start), .timestamp($0.end)] + $0.parts }
+        let engine = QueryEngine(snapshot: StoreSnapshot(segments: [], rowCount: 0, schema: []))
+        return try engine.select(final, ctes: [StreamingQuery.stateName: ResultSet(columns: columns, rows: rows)])
+    }
+}

@@ -1,0 +1,56 @@
+import ArgumentParser
+import Foundation
+import LogdashEngine
+
+/// Runs `logdash ingest --stream` queries: each folds in the segments stored since its last
+/// turn and prints every window it closes as JSON lines, one per result row, with the
+/// window and whether it is an update after late records (`_update`).
+final class StreamReporter {
+    private let queries: [(StreamingQuery, SegmentFeed)]
+    private let store: Store
+
+    /// Subscribes before ingest starts, so that every stored segment reaches the queries.
+    init(_ sqls: [String], store: Store, lateness: Int64, allowedLateness: Int64) throws {
+        self.store = store
+        queries = try sqls.map { sql in
+            do {
+                let q = try StreamingQuery(sql: sql, lateness: lateness, allowedLateness: allowedLateness)
+                return (q, store.subscribe(fromStart: true))
+            } catch let e as QueryError {
+                throw ValidationError("--stream: " + e.rendered(in: sql))
+            }
+        }
+    }
+
+    var isEmpty: Bool { queries.isEmpty }
+
+    /// Folds in new segments and prints the windows that closed. `end`: the input has ended,
+    /// every window closes.
+    func report(end: Bool = false) throws {
+        guard !queries.isEmpty else { return }
+        let schema = store.snapshot().schema
+        for (k, (query, feed)) in queries.enumerated() {
+            let emissions: [StreamingQuery.Emission]
+            do {
+                try query.add(feed.take(), schema: schema)
+                emissions = end ? try query.finishAll() : try query.advance()
+            } catch let e as StreamingQuery.StateLimit {
+                FileHandle.standardError.write(Data("logdash: --stream \(k + 1): \(e.description)\n".utf8))
+                throw ExitCode(1)
+            }
+            for e in emissions {
+                let meta = ["_query", "_window_start", "_window_end", "_update"]
+                let values: [Value] = [.int(Int64(k + 1)), .timestamp(e.windowStart), .timestamp(e.windowEnd), .bool(e.isUpdate)]
+                let out = e.result.rows.map { ResultWriter.render(ResultSet(columns: meta + e.result.columns, rows: [values + $0]), as: .ndjson) }.joined()
+                FileHandle.standardOutput.write(Data(out.utf8))
+            }
+        }
+    }
+
+    /// One line on stderr per query that saw late records.
+    func summary() {
+        for (k, (q, _)) in queries.enumerated() where q.updatedLate + q.droppedLate > 0 {
+            FileHandle.standardError.write(Data("logdash: --stream \(k + 1): \(q.updatedLate) late records updated windows already emitted, \(q.droppedLate) came too late and were dropped\n".utf8))
+        }
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+@testable import LogdashEngine
+
+/// Continuous queries: windows close as the watermark (newest event time less the lateness)
+/// passes their end; the state they fold is the same as a batch query's result; late records
+/// update an emitted window or are dropped; the state is bounded.
+@Suite struct StreamingQueryTests {
+    static func t(_ h: Int, _ m: Int, _ s: Int) -> String {
+        Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: h, minute: m, second: s))
+    }
+
+    /// A store segment of JSON lines.
+    static func segment(_ lines: [String]) throws -> Segment {
+        let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
+        let options = ParseOptions()
+        let d = try bytes.withUnsafeBufferPointer { try SourceParser.detect($0, options: options, arrival: arrival) }
+        var batch = RecordBatch(source: "t")
+        _ = bytes.withUnsafeBufferPointer { SourceParser(options: options, detection: d).parse($0, arrival: arrival, final: true, into: &batch) }
+        return Segment(batch)
+    }
+
+    static func line(_ ts: String, service: String = "api", latency: Int = 10, status: Int = 200) -> String {
+        "{\"ts\":\"\(ts)\",\"service\":\"\(service)\",\"latency_ms\":\(latency),\"status\":\(status)}"
+    }
+
+    /// A store and a streaming query's feed of it, as ingest has them.
+    final class Harness {
+        let store = Store()
+        let feed: SegmentFeed
+        init() { feed = store.subscribe(fromStart: true) }
+
+        /// Stores each batch as a segment, folds it in, and returns what the query emitted.
+        func push(_ q: StreamingQuery, _ batches: [[String]]) throws -> [StreamingQuery.Emission] {
+            var out: [StreamingQuery.Emission] = []
+            for b in batches {
+                store.append(try segment(b))
+                try q.add(feed.take(), schema: store.snapshot().schema)
+                out += try q.advance()
+            }
+            return out
+        }
+    }
+
+    static func feed(_ q: StreamingQuery, _ batches: [[String]]) throws -> [StreamingQuery.Emission] {
+        try Harness().push(q, batches)
+    }
+
+    @Test func aTumblingWindowIsEmittedOnceTheWatermarkPassesItsEnd() throws {
+        let q = try StreamingQuery(sql: "SELECT window_start, count(*) c, avg(latency_ms) a FROM logs GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)",
+                                   lateness: 5_000_000_000)
+        let h = Harness()
+        // 14:01:03 less 5 s is 14:00:58: the 14:00 window is still open.
+        var e = try h.push(q, [[Self.line(Self.t(14, 0, 10), latency: 10), Self.line(Self.t(14, 0, 50), latency: 20), Self.line(Self.t(14, 1, 3))]])
+        #expect(e.isEmpty)
+        #expect(try q.openWindows().rows.map { $0[1] } == [.int(2), .int(1)])
+        // 14:01:06 less 5 s passes 14:01:00.
+        e = try h.push(q, [[Self.line(Self.t(14, 1, 6))]])
+        #expect(e.count == 1)
+        #expect(e[0].result.columns == ["window_start", "c", "a"])
+        #expect(e[0].result.rows == [[.timestamp(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0)), .int(2), .double(15)]])
+        #expect(!e[0].isUpdate)
+        let rest = try q.finishAll()
+        #expect(rest.count == 1 && rest[0].result.rows[0][1] == .int(2))
+    }
+
+    /// Whatever the batches, the windows emitted add up to the batch query's result.
+    @Test(arguments: [
+        "SELECT service, window_start, window_end, count(*) c, sum(latency_ms) s, min(status) lo, max(latency_ms) hi, avg(latency_ms) a FROM logs WHERE status <> 404 GROUP BY service, TUMBLE(ts, INTERVAL '1' MINUTE) HAVING count(*) > 1",
+        "SELECT window_start, window_end, count(*) c, count_if(status >= 500) e FROM logs GROUP BY HOP(ts, INTERVAL '30' SECOND, INTERVAL '2' MINUTE)",
+        "SELECT service, window_start, window_end, count(*) c, max(latency_ms) hi FROM logs GROUP BY service, SESSION(ts, INTERVAL '20' SECOND)",
+    ])
+    func windowsEmittedAddUpToTheBatchQuery(sql: String) throws {
+        var rng = SplitMix64(seed: 11)
+        var lines: [String] = []
+        var second = 0
+        for _ in 0..<600 {
+            second += rng.int(0, 3)
+            // A little disorder, always within the lateness.
+            let s = max(0, second - rng.int(0, 4))
+            let ts = Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: s))
+            lines.append(Self.line(ts, service: ["api", "web", "db"][rng.int(0, 2)], latency: rng.int(1, 900), status: [200, 200, 404, 500][rng.int(0, 3)]))
+        }
+        let q = try StreamingQuery(sql: sql, lateness: 10_000_000_000)
+        let batches = stride(from: 0, to: lines.count, by: 37).map { Array(lines[$0..<min(lines.count, $0 + 37)]) }
+        var emitted = try Self.feed(q, batches)
+        emitted += try q.finishAll()
+        #expect(q.updatedLate == 0 && q.droppedLate == 0)
+        #expect(emitted.allSatisfy { !$0.isUpdate })
+        let store = Store()
+        store.append(try Self.segment(lines))
+        let batch = try QueryEngine(snapshot: store.snapshot()).execute(sql)
+        func sorted(_ rows: [[Value]]) -> [String] { rows.map { $0.map(\.description).joined(separator: "|") }.sorted() }
+        #expect(sorted(emitted.flatMap(\.result.rows)) == sorted(batch.rows))
+        #expect(emitted.count > 3)
+    }
+
+    @Test func aLateRecordUpdatesAnEmittedWindowOrIsDroppedAfterTheAllowedLateness() throws {
+        let q = try StreamingQuery(sql: "SELECT window_start, count(*) c FROM logs GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)",
+                                   lateness: 0, allowedLateness: 120_000_000_000)
+        let h = Harness()
+        var e = try h.push(q, [[Self.line(Self.t(14, 0, 10)), Self.line(Self.t(14, 1, 0))]])
+        #expect(e.count == 1 && e[0].result.rows[0][1] == .int(1))
+        // 14:00:20 arrives after the 14:00 window was emitted, within the allowed 2 minutes.
+        e = try h.push(q, [[Self.line(Self.t(14, 0, 20))]])
+        #expect(e.count == 1 && e[0].isUpdate && e[0].result.rows[0][1] == .int(2))
+        #expect(q.updatedLate == 1)
+        // Time moves to 14:05: the 14:00 window is evicted; a record for it is dropped.
+        e = try h.push(q, [[Self.line(Self.t(14, 5, 0))], [Self.line(Self.t(14, 0, 30))]])
+        #expect(q.droppedLate == 1)
+        #expect(!e.contains { $0.windowStart == Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0) })
+    }
+
+    @Test func aSessionGrowsAcrossBatchesAndClosesAGapAfterItsLastRecord() throws {
+        let q = try StreamingQuery(sql: "SELECT service, window_start, window_end, count(*) c FROM logs GROUP BY service, SESSION(ts, INTERVAL '30' SECOND)",
+                                   lateness: 0)
+        let e = try Self.feed(q, [[Self.line(Self.t(14, 0, 0))], [Self.line(Self.t(14, 0, 20))], [Self.line(Self.t(14, 0, 45))], [Self.line(Self.t(14, 2, 0))]])
+        #expect(e.count == 1)
+        #expect(e[0].result.rows == [[.string("api"), .timestamp(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0)),
+                                      .timestamp(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 1, second: 15)), .int(3)]])
+    }
+
+    @Test func stateOverItsLimitIsAClearError() throws {
+        let q = try StreamingQuery(sql: "SELECT service, count(*) FROM logs GROUP BY service, TUMBLE(ts, INTERVAL '1' HOUR)", maxGroups: 2)
+        #expect(throws: StreamingQuery.StateLimit.self) {
+            _ = try Self.feed(q, [["a", "b", "c"].map { Self.line(Self.t(14, 0, 0), service: $0) }])
+        }
+    }
+
+    @Test func arrivalTimeWindowsCloseWithTheWallClock() throws {
+        let q = try StreamingQuery(sql: "SELECT window_start, count(*) c FROM logs GROUP BY TUMBLE(ingest_ts, INTERVAL '1' SECOND)", lateness: 0)
+        #expect(q.processingTime)
+        let store = Store()
+        let feed = store.subscribe(fromStart: true)
+        store.append(try Self.segment(["no time here", "nor here"]))
+        try q.add(feed.take(), schema: store.snapshot().schema, now: arrival)
+        #expect(try q.advance(now: arrival).isEmpty)
+        let e = try q.advance(now: arrival + 2_000_000_000)
+        #expect(e.count == 1 && e[0].result.rows[0][1] == .int(2))
+    }
+
+    @Test(arguments: [
+        ("SELECT count(*) FROM logs", "needs a window in GROUP BY"),
+        ("SELECT approx_percentile(latency_ms, 0.99) FROM logs GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)", "approx_percentile(…) cannot run in a streaming query yet"),
+        ("SELECT count(DISTINCT service) FROM logs GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)", "count(DISTINCT …) cannot run"),
+        ("SELECT count(*) FROM errors GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)", "reads FROM logs"),
+    ])
+    func whatCannotStreamIsSaid(sql: String, message: String) {
+        #expect { _ = try StreamingQuery(sql: sql) } throws: { ($0 as? QueryError)?.message.contains(message) == true }
+    }
+}
