@@ -150,14 +150,14 @@ struct IngestCommand: ParsableCommand {
             while done.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
                 if stop.fired { pipeline.stop(); break }
                 meter.tick(every: stats)
-                try streams.report()
             }
         } else {
             var lastAlarmCheck = Date()
             while !stop.fired {
                 Thread.sleep(forTimeInterval: 0.1)
                 meter.tick(every: stats)
-                try streams.report()
+                // Windows move on once the files' history is in (it is parsed out of order, in parallel).
+                if pipeline.metrics.total().lagBytes == 0 { try streams.report() }
                 if !alarmDefs.isEmpty && Date().timeIntervalSince(lastAlarmCheck) >= 1 {
                     // Periods close when the newest event time, less the lateness, passes their end.
                     lastAlarmCheck = Date()
@@ -167,7 +167,8 @@ struct IngestCommand: ParsableCommand {
             pipeline.stop()
         }
         meter.finish()
-        // A finished input closes every window; a stopped live one emits what the watermark passed.
+        // A finished input (read whole, then folded in at once) closes every window; a stopped
+        // live one emits what the watermark passed.
         try streams.report(end: noFollow)
         streams.summary()
         if !alarmDefs.isEmpty {

@@ -43,6 +43,8 @@ public final class StreamingQuery {
     let folds: [Fold]
     /// Non-window keys at the front of a partial row (then window_start, window_end).
     let keyCount: Int
+    /// Hopping windows built from one-slide panes (see `init`).
+    let panes: Bool
     /// Whether windows are by arrival time (`ingest_ts`): the wall clock then moves the watermark too.
     public let processingTime: Bool
 
@@ -130,6 +132,13 @@ public final class StreamingQuery {
         partItems.append(SelectItem(expr: .call("count", [], distinct: false, star: true, at: 0), alias: "\u{1}n", isStar: false))
         partItems.append(SelectItem(expr: .call("max", [w.time], distinct: false, star: false, at: 0), alias: "\u{1}t", isStar: false))
         var p = s
+        // Hopping windows whose size is a whole number of slides fold panes: the partial query
+        // groups by tumbling windows of one slide (the fast path), and each pane adds to the
+        // size/slide windows holding it.
+        panes = w.kind == .hop && w.size % w.slide == 0
+        if panes {
+            p.groupBy[wi] = .call("tumble", [w.time, .interval(w.slide, at: w.position)], distinct: false, star: false, at: w.position)
+        }
         p.items = partItems
         p.having = nil
         p.orderBy = []
@@ -170,46 +179,54 @@ public final class StreamingQuery {
         let n = folds.count
         for row in rows.rows {
             let keys = Array(row[0..<keyCount])
-            guard case .timestamp(var start) = row[keyCount], case .timestamp(var end) = row[keyCount + 1] else { continue }
-            var parts = Array(row[(keyCount + 2)..<(keyCount + 2 + n)])
+            guard case .timestamp(let paneStart) = row[keyCount], case .timestamp(let paneEnd) = row[keyCount + 1] else { continue }
+            let parts = Array(row[(keyCount + 2)..<(keyCount + 2 + n)])
             let count: Int
             if case .int(let c) = row[keyCount + 2 + n] { count = Int(c) } else { count = 0 }
             recordsSeen += count
             if case .timestamp(let t) = row[keyCount + 3 + n] { newest = max(newest, t) }
-            // A window the watermark passed long ago: too late even for an update.
-            if end <= evictionHorizon || (end <= watermark && !hasEntry(start, end, keys)) {
-                droppedLate += count
-                continue
-            }
-            if window.kind == .session {
-                // Merge with this group's sessions the new one overlaps (or touches within the gap).
-                var ids = sessions[keys, default: []]
-                var late = false
-                for id in ids where entries[id]!.start < end && start < entries[id]!.end {
-                    let e = entries.removeValue(forKey: id)!
-                    start = min(start, e.start); end = max(end, e.end)
-                    parts = fold(e.parts, parts)
-                    late = late || e.emitted
-                    ids.removeAll { $0 == id }
-                }
-                if late { updatedLate += count }
-                ids.append(insert(Entry(start: start, end: end, keys: keys, parts: parts, emitted: late)))
-                sessions[keys] = ids
-            } else {
-                let key = [Value.timestamp(start)] + keys
-                if let id = index[key] {
-                    if entries[id]!.emitted { updatedLate += count }
-                    entries[id]!.parts = fold(entries[id]!.parts, parts)
-                    entries[id]!.changed = true
-                } else {
-                    index[key] = insert(Entry(start: start, end: end, keys: keys, parts: parts))
-                }
-            }
+            let spans = panes ? (0..<Int64(window.size / window.slide)).map { j in (paneStart - j * window.slide, paneStart - j * window.slide + window.size) }
+                : [(paneStart, paneEnd)]
+            for (start, end) in spans { fold(keys: keys, start: start, end: end, parts: parts, count: count) }
         }
         if entries.count > maxGroups {
             throw StateLimit(description: "the streaming query holds \(entries.count) window groups, over its limit of \(maxGroups): narrow its GROUP BY, shorten its windows or lower the lateness")
         }
         if newest != .min { watermark = max(watermark, newest - lateness) }
+    }
+
+    /// Folds one partial row (a window's parts for one group) into the state.
+    private func fold(keys: [Value], start: Int64, end: Int64, parts: [Value], count: Int) {
+        var start = start, end = end, parts = parts
+        // A window the watermark passed long ago: too late even for an update.
+        if end <= evictionHorizon || (end <= watermark && !hasEntry(start, end, keys)) {
+            droppedLate += count
+            return
+        }
+        if window.kind == .session {
+            // Merge with this group's sessions the new one overlaps (or touches within the gap).
+            var ids = sessions[keys, default: []]
+            var late = false
+            for id in ids where entries[id]!.start < end && start < entries[id]!.end {
+                let e = entries.removeValue(forKey: id)!
+                start = min(start, e.start); end = max(end, e.end)
+                parts = fold(e.parts, parts)
+                late = late || e.emitted
+                ids.removeAll { $0 == id }
+            }
+            if late { updatedLate += count }
+            ids.append(insert(Entry(start: start, end: end, keys: keys, parts: parts, emitted: late)))
+            sessions[keys] = ids
+        } else {
+            let key = [Value.timestamp(start)] + keys
+            if let id = index[key] {
+                if entries[id]!.emitted { updatedLate += count }
+                entries[id]!.parts = fold(entries[id]!.parts, parts)
+                entries[id]!.changed = true
+            } else {
+                index[key] = insert(Entry(start: start, end: end, keys: keys, parts: parts))
+            }
+        }
     }
 
     /// Windows ending at or before this are evicted: the watermark less the allowed lateness.
