@@ -748,7 +748,7 @@ public struct QueryEngine: Sendable {
         }
         var rows: [[Value]] = []
         switch w.kind {
-        case .hop, .tumble:
+        case .hop, .tumble:  // (tumbling windows took the date_bin path above)
             for (i, t) in times.enumerated() {
                 for start in w.starts(t) { rows.append(base[i] + [.timestamp(start), .timestamp(start + w.size)]) }
             }

@@ -75,10 +75,9 @@ public final class StreamingQuery {
         guard case .query(.select(let s)) = try SQLParser.parse(sql) else {
             throw QueryError(.syntax, "a streaming query is one SELECT … GROUP BY … TUMBLE/HOP/SESSION(…)", at: 0)
         }
-        guard case .table(let t, let tp)? = s.from, t.lowercased() == "logs" else {
+        guard case .table(let t, _)? = s.from, t.lowercased() == "logs" else {
             throw QueryError(.syntax, "a streaming query reads FROM logs", at: 0)
         }
-        _ = tp
         guard let (w, wi) = try GroupWindow.find(s.groupBy) else {
             throw QueryError(.syntax, "a streaming query needs a window in GROUP BY: TUMBLE(ts, size), HOP(ts, slide, size) or SESSION(ts, gap)", at: 0)
         }
