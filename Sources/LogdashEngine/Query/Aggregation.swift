@@ -41,6 +41,13 @@ final class GroupedAggregation {
         }
         return keyStore
     }
+    /// The key values of group `g` (its `String` made now if it was still only bytes).
+    func key(_ g: Int) -> [Value] {
+        if byteEntry[g] >= 0 && keyStore[g].isEmpty {
+            return [.string(byteGroups.withKey(Int(byteEntry[g])) { $0.string })]
+        }
+        return keyStore[g]
+    }
     /// String keys by their bytes, in front of `singleIndex`.
     private let byteGroups = ByteKeyedGroups()
     private var groupIndex: [[Value]: Int32] = [:]
@@ -584,13 +591,21 @@ final class GroupedAggregation {
     /// the later segments the groups come out in the order a single scan would give.
     func merge(_ other: GroupedAggregation) {
         // First where each of `other`'s groups goes, then each aggregate in one typed loop.
+        // Runs of groups made from bytes are looked up together (one table swap, `other`'s
+        // hashes); groups are made in `other`'s order, so ties keep their order.
         var target = [Int](repeating: 0, count: other.keyStore.count)
-        for g in 0..<other.keyStore.count {
+        var g = 0
+        while g < other.keyStore.count {
             if other.byteEntry[g] >= 0 {
-                target[g] = Int(other.byteGroups.withKey(Int(other.byteEntry[g])) { k in byteGroups.group(k) { _, entry in newByteGroup(entry) } })
+                var end = g
+                while end < other.keyStore.count && other.byteEntry[end] >= 0 { end += 1 }
+                let found = byteGroups.groups(ofEntries: other.byteEntry[g..<end], in: other.byteGroups) { _, entry in newByteGroup(entry) }
+                for (k, t) in found.enumerated() { target[g + k] = Int(t) }
+                g = end
             } else {
                 let key = other.keyStore[g]
                 target[g] = Int(keys.count == 1 ? group(forSingle: key[0]) : group(for: key))
+                g += 1
             }
         }
         for (a, b) in zip(accumulators, other.accumulators) {
@@ -640,21 +655,25 @@ final class GroupedAggregation {
 
     /// The aggregate values of group `g`, in call order.
     func results(_ g: Int) -> [Value] {
-        accumulators.enumerated().map { k, acc in
-            switch acc.kind {
-            case .count, .countIf: return .int(acc.counts[g])
-            case .sum(let average):
-                if acc.counts[g] == 0 { return .null }
-                let total = acc.doubles[g] + Double(acc.ints[g])
-                if average { return .double(total / Double(acc.counts[g])) }
-                return acc.sawDouble[g] ? .double(total) : .int(acc.ints[g])
-            case .extreme: return acc.values[g]
-            case .percentile(let p):
-                let samples = accumulators[sharedOwner(k) ?? k].samples[g]
-                guard !samples.isEmpty else { return .null }
-                return .double(Percentile.nearestRank(samples, p))
-            case .generic: return acc.states[g].result
-            }
+        accumulators.indices.map { result(g, call: $0) }
+    }
+
+    /// The value of aggregate `k` for group `g`.
+    func result(_ g: Int, call k: Int) -> Value {
+        let acc = accumulators[k]
+        switch acc.kind {
+        case .count, .countIf: return .int(acc.counts[g])
+        case .sum(let average):
+            if acc.counts[g] == 0 { return .null }
+            let total = acc.doubles[g] + Double(acc.ints[g])
+            if average { return .double(total / Double(acc.counts[g])) }
+            return acc.sawDouble[g] ? .double(total) : .int(acc.ints[g])
+        case .extreme: return acc.values[g]
+        case .percentile(let p):
+            let samples = accumulators[sharedOwner(k) ?? k].samples[g]
+            guard !samples.isEmpty else { return .null }
+            return .double(Percentile.nearestRank(samples, p))
+        case .generic: return acc.states[g].result
         }
     }
 }
@@ -751,6 +770,22 @@ final class ByteKeyedGroups {
         table = Table(slots: [], entries: [], hashes: [], arena: [])  // t stays uniquely referenced
         defer { table = t }
         return t.group(key.base, key.count, make: make)
+    }
+
+    /// The groups of `other`'s keys numbered `entries`, found with the hashes `other` kept.
+    func groups(ofEntries entries: ArraySlice<Int32>, in other: ByteKeyedGroups, make: (ByteLine, Int32) -> Int32) -> [Int32] {
+        precondition(other !== self)
+        var t = table
+        table = Table(slots: [], entries: [], hashes: [], arena: [])
+        defer { table = t }
+        let source = other.table
+        return source.arena.withUnsafeBufferPointer { a in
+            let base = a.baseAddress ?? UnsafePointer(bitPattern: 1)!
+            return entries.map { e in
+                let entry = source.entries[Int(e)]
+                return t.group(base + Int(entry.start), Int(entry.count), hash: source.hashes[Int(e)], make: make)
+            }
+        }
     }
 
     /// The bytes of the `entry`-th key, for the length of `body`.

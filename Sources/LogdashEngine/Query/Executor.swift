@@ -601,8 +601,7 @@ public struct QueryEngine: Sendable {
                 try agg.add(rows: passing, cursor: RowCursor())
             }
             agg.ensureOneGroup()
-            let keysInOrder = agg.groupKeys
-            explain.append("aggregate: \(keysInOrder.count) groups, \(aggCalls.count) aggregates")
+            explain.append("aggregate: \(agg.groupCount) groups, \(aggCalls.count) aggregates")
             // Expressions over a group: group keys and aggregates become columns of the group row.
             let groupNames = groupExprs.indices.map { "\u{1}g\($0)" } + aggCalls.indices.map { "\u{1}a\($0)" }
             let post = ExprCompiler(names: groupNames, now: now)
@@ -641,52 +640,75 @@ public struct QueryEngine: Sendable {
             }
             let fromOutput = s.orderBy.map { outputIndex($0.expr, items) != nil }
             let cursor = RowCursor()
-            var groupRows: [[Value]] = []
-            for (g, key) in keysInOrder.enumerated() {
-                cursor.values = key + agg.results(g)
-                if let having, try having(cursor) != .bool(true) { continue }
-                groupRows.append(cursor.values!)
+            // Top-N by aggregates alone (`ORDER BY count(*) DESC LIMIT 10`): each group's sort
+            // values straight from the aggregate arrays; keys and rows made for the kept groups only.
+            let sortCalls = s.orderBy.compactMap { o -> Int? in
+                let e = rewrite(outputIndex(o.expr, items).map { items[$0].expr } ?? o.expr)
+                guard case .column(let n, _) = e, n.hasPrefix("\u{1}a") else { return nil }
+                return Int(n.dropFirst(2))
             }
-            var windowValues = [[Value]](repeating: [], count: groupRows.count)
-            for w in windows {
-                guard case .window(let call, let part, let order, let frame, let p) = w else { continue }
-                let rewritten = Expr.window(rewrite(call), partition: part.map(rewrite),
-                                            order: order.map { OrderItem(expr: rewrite($0.expr), ascending: $0.ascending, nullsFirst: $0.nullsFirst) },
-                                            frame: frame, at: p)
-                let vals = try Windows.compute(rewritten, rows: groupRows, names: groupNames, compiler: post)
-                for i in groupRows.indices { windowValues[i].append(vals[i]) }
-            }
-            if let limit = s.limit, !s.distinct, !s.orderBy.isEmpty, windows.isEmpty, groupRows.count > 4 * (limit + s.offset) {
-                // Top-N over groups: the sort keys of every group, the output row of the kept ones only.
-                let itemForKey = s.orderBy.map { outputIndex($0.expr, items) }
+            if let limit = s.limit, !s.distinct, s.having == nil, windows.isEmpty, !s.orderBy.isEmpty,
+               sortCalls.count == s.orderBy.count, agg.groupCount > 4 * (limit + s.offset) {
                 var top = TopN<Int>(keep: limit + s.offset) { sortOrder($0, $1, s.orderBy) }
-                var buffer = [Value](repeating: .null, count: keys.count)
-                for (gi, groupRow) in groupRows.enumerated() {
-                    cursor.values = groupRow
-                    for k in keys.indices {
-                        buffer[k] = try itemForKey[k].map { try evals[$0](cursor) } ?? keys[k](cursor)
-                    }
-                    top.offer(buffer, gi)
+                var buffer = [Value](repeating: .null, count: sortCalls.count)
+                for g in 0..<agg.groupCount {
+                    for (k, call) in sortCalls.enumerated() { buffer[k] = agg.result(g, call: call) }
+                    top.offer(buffer, g)
                 }
-                for (sortValues, gi) in top.items {
-                    cursor.values = groupRows[gi]
+                for (sortValues, g) in top.items {
+                    cursor.values = agg.key(g) + agg.results(g)
                     out.append((try evals.map { try $0(cursor) }, sortValues))
                 }
-                explain.append("top \(limit) groups by \(s.orderBy.count) key\(s.orderBy.count == 1 ? "" : "s")")
+                explain.append("top \(limit) groups by \(s.orderBy.count) aggregate\(s.orderBy.count == 1 ? "" : "s")")
             } else {
-                for (gi, groupRow) in groupRows.enumerated() {
-                    cursor.values = groupRow + windowValues[gi]
-                    let values = try evals.map { try $0(cursor) }
-                    var sortValues: [Value] = []
-                    for (k, f) in keys.enumerated() {
-                        if fromOutput[k] {
-                            let c = RowCursor(); c.values = values
-                            sortValues.append(try f(c))
-                        } else {
-                            sortValues.append(try f(cursor))
+                let keysInOrder = agg.groupKeys
+                var groupRows: [[Value]] = []
+                for (g, key) in keysInOrder.enumerated() {
+                    cursor.values = key + agg.results(g)
+                    if let having, try having(cursor) != .bool(true) { continue }
+                    groupRows.append(cursor.values!)
+                }
+                var windowValues = [[Value]](repeating: [], count: groupRows.count)
+                for w in windows {
+                    guard case .window(let call, let part, let order, let frame, let p) = w else { continue }
+                    let rewritten = Expr.window(rewrite(call), partition: part.map(rewrite),
+                                                order: order.map { OrderItem(expr: rewrite($0.expr), ascending: $0.ascending, nullsFirst: $0.nullsFirst) },
+                                                frame: frame, at: p)
+                    let vals = try Windows.compute(rewritten, rows: groupRows, names: groupNames, compiler: post)
+                    for i in groupRows.indices { windowValues[i].append(vals[i]) }
+                }
+                if let limit = s.limit, !s.distinct, !s.orderBy.isEmpty, windows.isEmpty, groupRows.count > 4 * (limit + s.offset) {
+                    // Top-N over groups: the sort keys of every group, the output row of the kept ones only.
+                    let itemForKey = s.orderBy.map { outputIndex($0.expr, items) }
+                    var top = TopN<Int>(keep: limit + s.offset) { sortOrder($0, $1, s.orderBy) }
+                    var buffer = [Value](repeating: .null, count: keys.count)
+                    for (gi, groupRow) in groupRows.enumerated() {
+                        cursor.values = groupRow
+                        for k in keys.indices {
+                            buffer[k] = try itemForKey[k].map { try evals[$0](cursor) } ?? keys[k](cursor)
                         }
+                        top.offer(buffer, gi)
                     }
-                    out.append((values, sortValues))
+                    for (sortValues, gi) in top.items {
+                        cursor.values = groupRows[gi]
+                        out.append((try evals.map { try $0(cursor) }, sortValues))
+                    }
+                    explain.append("top \(limit) groups by \(s.orderBy.count) key\(s.orderBy.count == 1 ? "" : "s")")
+                } else {
+                    for (gi, groupRow) in groupRows.enumerated() {
+                        cursor.values = groupRow + windowValues[gi]
+                        let values = try evals.map { try $0(cursor) }
+                        var sortValues: [Value] = []
+                        for (k, f) in keys.enumerated() {
+                            if fromOutput[k] {
+                                let c = RowCursor(); c.values = values
+                                sortValues.append(try f(c))
+                            } else {
+                                sortValues.append(try f(cursor))
+                            }
+                        }
+                        out.append((values, sortValues))
+                    }
                 }
             }
         }
