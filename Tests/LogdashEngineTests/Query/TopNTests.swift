@@ -70,4 +70,43 @@ import Testing
             #expect(plan.contains { $0.contains("could not reach the top rows") }, "\(plan)")
         }
     }
+
+    /// GROUP BY … ORDER BY aggregates LIMIT n reads the sort values from the aggregate arrays and
+    /// makes rows for the kept groups only; on one thread or two (whose groups merge), its rows
+    /// are the full sort's first n, ties in the order the groups were first seen.
+    @Test(arguments: [
+        "SELECT u, count(*) c FROM logs GROUP BY u ORDER BY c DESC",
+        "SELECT u, count(*) FROM logs WHERE n > 0 GROUP BY u ORDER BY count(*) DESC, sum(n)",
+        "SELECT u, sum(n) t, max(ts) FROM logs GROUP BY u ORDER BY 2 NULLS FIRST",
+        "SELECT k, u, avg(n) a FROM logs GROUP BY k, u ORDER BY a DESC NULLS LAST, count(*)",
+    ])
+    func groupTopNByAggregatesGivesThePrefixOfTheFullSort(_ sql: String) throws {
+        var rng = SplitMix64(seed: 9)
+        let store = Store()
+        let lines = (0..<3000).map { i in
+            "{\"ts\":\"\(Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 0, minute: 0, second: i)))\","
+                + "\"u\":\"u\(rng.int(0, 1200))\",\"k\":\(rng.int(0, 3))"
+                + (rng.unit() < 0.9 ? ",\"n\":\(rng.int(-50, 50))}" : "}")
+        }
+        for chunk in stride(from: 0, to: lines.count, by: 700) {
+            let bytes = Array((lines[chunk..<min(lines.count, chunk + 700)].joined(separator: "\n") + "\n").utf8)
+            let options = ParseOptions()
+            let d = try bytes.withUnsafeBufferPointer { try SourceParser.detect($0, options: options, arrival: arrival) }
+            var batch = RecordBatch(source: "t")
+            _ = bytes.withUnsafeBufferPointer { SourceParser(options: options, detection: d).parse($0, arrival: arrival, final: true, into: &batch) }
+            store.append(batch)
+        }
+        for threads in [1, 2] {
+            var engine = QueryEngine(snapshot: store.snapshot(), now: arrival)
+            if threads == 2 { engine.parallelRows = 0 }
+            let full = try engine.execute(sql).rows
+            #expect(full.count > 500)
+            for (limit, offset) in [(1, 0), (10, 0), (25, 40)] {
+                let part = try engine.execute(sql + " LIMIT \(limit) OFFSET \(offset)")
+                #expect(part.rows == Array(full[offset..<offset + limit]), "\(sql) LIMIT \(limit) OFFSET \(offset), \(threads) thread(s)")
+                let plan = try engine.execute("EXPLAIN " + sql + " LIMIT \(limit) OFFSET \(offset)").rows.map { "\($0)" }.joined()
+                #expect(plan.contains("groups by \(sql.components(separatedBy: "ORDER BY")[1].split(separator: ",").count) aggregate"), "\(plan)")
+            }
+        }
+    }
 }
