@@ -147,9 +147,11 @@ struct IngestCommand: ParsableCommand {
         if noFollow {
             let done = DispatchSemaphore(value: 0)
             Thread.detachNewThread { pipeline.runToEnd(); done.signal() }
+            streams.holdWatermarks()
             while done.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
                 if stop.fired { pipeline.stop(); break }
                 meter.tick(every: stats)
+                try streams.report()  // folds what is stored so far; windows close at the end
             }
         } else {
             var lastAlarmCheck = Date()

@@ -24,27 +24,38 @@ final class StreamReporter {
 
     var isEmpty: Bool { queries.isEmpty }
 
-    /// Folds in new segments and prints the windows that closed. `end`: the input has ended,
-    /// every window closes.
+    /// Input read out of order (a finished file): segments are folded in as they are stored,
+    /// but nothing closes before the end.
+    func holdWatermarks() {
+        for (q, _) in queries { q.holdsWatermark = true }
+    }
+
+    /// Folds in new segments (the queries side by side on the cores) and prints the windows
+    /// that closed, query by query. `end`: the input has ended, every window closes.
     func report(end: Bool = false) throws {
         guard !queries.isEmpty else { return }
         let schema = store.snapshot().schema
-        for (k, (query, feed)) in queries.enumerated() {
+        let outcomes = StreamingQuery.step(queries.map { ($0.0, $0.1.take()) }, schema: schema, end: end)
+        var out = ""
+        for (k, outcome) in outcomes.enumerated() {
             let emissions: [StreamingQuery.Emission]
             do {
-                try query.add(feed.take(), schema: schema)
-                emissions = end ? try query.finishAll() : try query.advance()
+                emissions = try outcome.get()
             } catch let e as StreamingQuery.StateLimit {
                 FileHandle.standardError.write(Data("logdash: --stream \(k + 1): \(e.description)\n".utf8))
                 throw ExitCode(1)
             }
+            let meta = ["_query", "_window_start", "_window_end", "_update"]
             for e in emissions {
-                let meta = ["_query", "_window_start", "_window_end", "_update"]
                 let values: [Value] = [.int(Int64(k + 1)), .timestamp(e.windowStart), .timestamp(e.windowEnd), .bool(e.isUpdate)]
-                let out = e.result.rows.map { ResultWriter.render(ResultSet(columns: meta + e.result.columns, rows: [values + $0]), as: .ndjson) }.joined()
-                FileHandle.standardOutput.write(Data(out.utf8))
+                out += ResultWriter.render(ResultSet(columns: meta + e.result.columns, rows: e.result.rows.map { values + $0 }), as: .ndjson)
+                if out.utf8.count > 1 << 16 {
+                    FileHandle.standardOutput.write(Data(out.utf8))
+                    out = ""
+                }
             }
         }
+        FileHandle.standardOutput.write(Data(out.utf8))
     }
 
     /// One line on stderr per query that saw late records.

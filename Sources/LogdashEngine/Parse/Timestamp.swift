@@ -69,31 +69,38 @@ public enum Timestamp {
         var rem = Int(secs % 86400)
         if rem < 0 { rem += 86400; days -= 1 }
         let (y, m, d) = civilFromDays(days)
-        var out = ""
-        out.reserveCapacity(30)
-        func pad(_ v: Int, _ w: Int) {
-            let s = String(v)
-            if s.count < w { out.append(String(repeating: "0", count: w - s.count)) }
-            out.append(s)
-        }
-        pad(y, 4); out.append("-"); pad(m, 2); out.append("-"); pad(d, 2); out.append("T")
-        pad(rem / 3600, 2); out.append(":"); pad(rem / 60 % 60, 2); out.append(":"); pad(rem % 60, 2)
-        if let digits = fractionDigits {
-            if digits > 0 {
-                var scale: Int64 = 1
-                for _ in digits..<9 { scale *= 10 }
-                out.append(".")
-                pad(Int(frac / scale), digits)
+        // Digits written into a byte buffer: this runs for every timestamp a result prints.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buf in
+            var n = 0
+            func put(_ c: UInt8) { buf[n] = c; n += 1 }
+            func pad(_ v: Int, _ w: Int) {
+                var v = v
+                if v < 0 { put(UInt8(ascii: "-")); v = -v }
+                var digits = 1, p = 10
+                while p <= v && digits < 19 { digits += 1; p &*= 10 }
+                for _ in digits..<max(w, digits) { put(UInt8(ascii: "0")) }
+                var k = n + digits - 1
+                n += digits
+                repeat { buf[k] = UInt8(ascii: "0") + UInt8(v % 10); v /= 10; k -= 1 } while k >= n - digits
             }
-            out.append("Z")
-            return out
+            pad(y, 4); put(UInt8(ascii: "-")); pad(m, 2); put(UInt8(ascii: "-")); pad(d, 2); put(UInt8(ascii: "T"))
+            pad(rem / 3600, 2); put(UInt8(ascii: ":")); pad(rem / 60 % 60, 2); put(UInt8(ascii: ":")); pad(rem % 60, 2)
+            if let digits = fractionDigits {
+                if digits > 0 {
+                    var scale: Int64 = 1
+                    for _ in digits..<9 { scale *= 10 }
+                    put(UInt8(ascii: "."))
+                    pad(Int(frac / scale), digits)
+                }
+            } else {
+                put(UInt8(ascii: "."))
+                if frac % 1_000_000 == 0 { pad(Int(frac / 1_000_000), 3) }
+                else if frac % 1000 == 0 { pad(Int(frac / 1000), 6) }
+                else { pad(Int(frac), 9) }
+            }
+            put(UInt8(ascii: "Z"))
+            return String(decoding: UnsafeBufferPointer(rebasing: buf[0..<n]), as: UTF8.self)
         }
-        out.append(".")
-        if frac % 1_000_000 == 0 { pad(Int(frac / 1_000_000), 3) }
-        else if frac % 1000 == 0 { pad(Int(frac / 1000), 6) }
-        else { pad(Int(frac), 9) }
-        out.append("Z")
-        return out
     }
 
     /// What a parse found: the time and how many bytes it used.

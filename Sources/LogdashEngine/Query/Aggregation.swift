@@ -334,6 +334,10 @@ final class GroupedAggregation {
                 guard call.args.count >= 1, case .column(let n, _) = call.args[0], let c = column(n, seg) else { return false }
                 return c.type == .int || c.type == .double
             }()
+            let timeColumn: Bool = {
+                guard call.args.count >= 1, case .column(let n, _) = call.args[0], let c = column(n, seg) else { return false }
+                return c.type == .timestamp
+            }()
             let plain = !call.distinct
             let acc = accumulators[k]
             switch call.name {
@@ -343,7 +347,7 @@ final class GroupedAggregation {
                 acc.kind = .countIf
             case "sum" where plain && numericColumn, "avg" where plain && numericColumn:
                 acc.kind = .sum(average: call.name == "avg")
-            case "min" where plain && numericColumn, "max" where plain && numericColumn:
+            case "min" where plain && (numericColumn || timeColumn), "max" where plain && (numericColumn || timeColumn):
                 acc.kind = .extreme(max: call.name == "max")
             case "approx_percentile" where numericColumn:
                 // A percentage that is not a literal from 0 to 1: the generic state reports it.
@@ -533,12 +537,43 @@ final class GroupedAggregation {
                 var values = acc.values
                 acc.values = []
                 defer { acc.values = values }
-                for (i, r) in rows.enumerated() where col.isValid(Int(r)) {
-                    let g = Int(gids[i])
-                    let v = col.value(at: Int(r))
-                    if values[g] == .null { values[g] = v; continue }
-                    let c = Compare.forSort(v, values[g])
-                    if isMax ? c > 0 : c < 0 { values[g] = v }
+                let validity = col.validity
+                switch col.type {
+                case .int, .timestamp:
+                    // Compared as Int64 while the group's value has the column's type.
+                    let colInts = col.ints, time = col.type == .timestamp
+                    for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
+                        let g = Int(gids[i]), v = colInts[Int(r)]
+                        switch values[g] {
+                        case .null: values[g] = time ? .timestamp(v) : .int(v)
+                        case .int(let x) where !time: if isMax ? v > x : v < x { values[g] = .int(v) }
+                        case .timestamp(let x) where time: if isMax ? v > x : v < x { values[g] = .timestamp(v) }
+                        default:
+                            let c = Compare.forSort(time ? .timestamp(v) : .int(v), values[g])
+                            if isMax ? c > 0 : c < 0 { values[g] = time ? .timestamp(v) : .int(v) }
+                        }
+                    }
+                case .double:
+                    let colDoubles = col.doubles
+                    for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
+                        let g = Int(gids[i]), v = colDoubles[Int(r)]
+                        if case .double(let x) = values[g], !x.isNaN, !v.isNaN {
+                            if isMax ? v > x : v < x { values[g] = .double(v) }
+                        } else if values[g] == .null {
+                            values[g] = .double(v)
+                        } else {
+                            let c = Compare.forSort(.double(v), values[g])
+                            if isMax ? c > 0 : c < 0 { values[g] = .double(v) }
+                        }
+                    }
+                default:
+                    for (i, r) in rows.enumerated() where col.isValid(Int(r)) {
+                        let g = Int(gids[i])
+                        let v = col.value(at: Int(r))
+                        if values[g] == .null { values[g] = v; continue }
+                        let c = Compare.forSort(v, values[g])
+                        if isMax ? c > 0 : c < 0 { values[g] = v }
+                    }
                 }
             case .percentile:
                 guard let col, sharedOwner(k) == nil else { break }

@@ -1085,6 +1085,12 @@ final class ParallelResults<T>: @unchecked Sendable {
         lock.lock(); slots[k] = r; lock.unlock()
     }
 
+    /// Every task's outcome.
+    func results() -> [Result<T, Error>] {
+        lock.lock(); defer { lock.unlock() }
+        return slots.map { $0! }
+    }
+
     /// Every task's value, or the first task's error.
     func values() throws -> [T] {
         try slots.map { try $0!.get() }

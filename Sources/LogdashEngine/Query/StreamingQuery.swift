@@ -40,6 +40,10 @@ public final class StreamingQuery {
     let window: GroupWindow
     let partial: Select
     let final: Select
+    /// The final query's column names, and its items compiled over a state entry when it can
+    /// run without the engine (see `direct`).
+    private var columns: [String] = []
+    private var direct: (items: [Eval], having: Eval?)?
     let folds: [Fold]
     /// Non-window keys at the front of a partial row (then window_start, window_end).
     let keyCount: Int
@@ -61,6 +65,9 @@ public final class StreamingQuery {
     private var index: [[Value]: Int] = [:]
     private var sessions: [[Value]: [Int]] = [:]
     public private(set) var watermark: Int64 = .min
+    /// Input read out of order (a finished file parsed in parallel): the watermark stays put,
+    /// so nothing closes or counts as late until `finishAll`.
+    public var holdsWatermark = false
     private var newest: Int64 = .min
     public private(set) var recordsSeen = 0
     public private(set) var updatedLate = 0
@@ -164,7 +171,31 @@ public final class StreamingQuery {
         f.orderBy = s.orderBy.map { OrderItem(expr: rewrite($0.expr), ascending: $0.ascending, nullsFirst: $0.nullsFirst) }
         final = f
         // Check the final query's shape now, over no rows.
-        _ = try finish([])
+        columns = try finish([]).columns
+        direct = try Self.direct(f, keyCount: keyCount, partCount: folds.count)
+    }
+
+    /// The final query without the engine, for the common shape: no ORDER BY, LIMIT, OFFSET,
+    /// DISTINCT, `*` or window function. Each state entry is its own group there, so an
+    /// aggregate of a part over it is the part itself: the items (and HAVING) are evaluated
+    /// straight over the entry's row, in entry order — as the engine would.
+    private static func direct(_ f: Select, keyCount: Int, partCount: Int) throws -> (items: [Eval], having: Eval?)? {
+        guard f.orderBy.isEmpty, f.limit == nil, f.offset == 0, !f.distinct, !f.items.contains(where: \.isStar) else { return nil }
+        var windowed = false
+        for e in f.items.map(\.expr) + (f.having.map { [$0] } ?? []) {
+            walkThroughWindows(e) { if case .window = $0 { windowed = true } }
+        }
+        if windowed { return nil }
+        func unwrap(_ e: Expr) -> Expr {
+            if case .call(let n, let args, false, false, _) = e, ["sum", "min", "max"].contains(n.lowercased()), args.count == 1,
+               case .column(let c, _) = args[0], c.hasPrefix("\u{1}p") {
+                return args[0]
+            }
+            return e.mapChildren(unwrap)
+        }
+        let names = (0..<keyCount).map { "\u{1}k\($0)" } + [GroupWindow.startColumn, GroupWindow.endColumn] + (0..<partCount).map { "\u{1}p\($0)" }
+        let compiler = ExprCompiler(names: names, now: LoadOptions.wallClock())
+        return (try f.items.map { try compiler.compile(unwrap($0.expr)) }, try f.having.map { try compiler.compile(unwrap($0)) })
     }
 
     /// Open and emitted-but-kept windows' groups.
@@ -191,7 +222,23 @@ public final class StreamingQuery {
         if entries.count > maxGroups {
             throw StateLimit(description: "the streaming query holds \(entries.count) window groups, over its limit of \(maxGroups): narrow its GROUP BY, shorten its windows or lower the lateness")
         }
-        if newest != .min { watermark = max(watermark, newest - lateness) }
+        if newest != .min && !holdsWatermark { watermark = max(watermark, newest - lateness) }
+    }
+
+    /// Folds each query's new segments in and advances it (or, at `end`, closes every window),
+    /// the queries spread over the cores. Each query's emissions, or its error, in order.
+    public static func step(_ work: [(query: StreamingQuery, segments: [Segment])], schema: [SchemaColumn],
+                            end: Bool, now: Int64 = LoadOptions.wallClock()) -> [Result<[Emission], Error>] {
+        let results = ParallelResults<[Emission]>(work.count)
+        let box = UncheckedBox(work)
+        DispatchQueue.concurrentPerform(iterations: work.count) { k in
+            results.set(k) {
+                let (q, segments) = box.value[k]
+                try q.add(segments, schema: schema, now: now)
+                return end ? try q.finishAll() : try q.advance(now: now)
+            }
+        }
+        return results.results()
     }
 
     /// Folds one partial row (a window's parts for one group) into the state.
@@ -304,6 +351,17 @@ public final class StreamingQuery {
 
     /// The user's SELECT over state entries.
     private func finish(_ group: [Entry]) throws -> ResultSet {
+        if let direct {
+            let cursor = RowCursor()
+            var rows: [[Value]] = []
+            rows.reserveCapacity(group.count)
+            for e in group {
+                cursor.values = e.keys + [.timestamp(e.start), .timestamp(e.end)] + e.parts
+                if let having = direct.having, try having(cursor) != .bool(true) { continue }
+                rows.append(try direct.items.map { try $0(cursor) })
+            }
+            return ResultSet(columns: columns, rows: rows)
+        }
         let columns = (0..<keyCount).map { "\u{1}k\($0)" } + [GroupWindow.startColumn, GroupWindow.endColumn] + folds.indices.map { "\u{1}p\($0)" }
         let rows = group.map { $0.keys + [.timestamp($0.start), .timestamp($0.end)] + $0.parts }
         let engine = QueryEngine(snapshot: StoreSnapshot(segments: [], rowCount: 0, schema: []))
