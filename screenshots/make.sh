@@ -67,3 +67,17 @@ t send-keys -t shots Escape
 t send-keys -t shots '?'
 wait_for "this help"
 shot help
+t kill-session -t shots
+t -f /dev/null new-session -d -s shots -x 110 -y 30 "env TERM=xterm-256color LANG=C.UTF-8 $bin 'demo://?lines=20000'"
+wait_for "20000 rec"
+t send-keys -t shots q
+t send-keys -t shots -l "SELECT path, count(*) n, round(avg(latency_ms), 1) avg_ms,"
+t send-keys -t shots C-j
+t send-keys -t shots -l "  approx_percentile(latency_ms, 0.99) p99, count_if(status >= 500) errors"
+t send-keys -t shots C-j
+t send-keys -t shots -l "FROM logs GROUP BY path ORDER BY n DESC"
+t send-keys -t shots Enter
+wait_for "rows in"
+t send-keys -t shots Right Right Right s s
+wait_for "sorted by p99"
+shot query-pane

@@ -136,6 +136,18 @@ public final class Screen {
     /// A cell's text for a terminal that cannot show UTF-8 (see `ASCIIText`).
     static func ascii(_ s: String) -> String { ASCIIText.cell(s) }
 
+    /// The key codes of Ctrl-← and Ctrl-→ (xterm's sequences, as tmux sends them too): the
+    /// terminfo's (kLFT5, kRIT5), or codes of our own taught to ncurses.
+    private lazy var wordKeys: (left: Int32, right: Int32) = {
+        func code(_ sequence: String, _ spare: Int32) -> Int32 {
+            let known = key_defined(sequence)
+            if known > 0 { return known }
+            define_key(sequence, spare)
+            return spare
+        }
+        return (code("\u{1b}[1;5D", KEY_MAX + 1), code("\u{1b}[1;5C", KEY_MAX + 2))
+    }()
+
     /// Waits up to 100 ms for input.
     public func readKey() -> Input? {
         let w = UnsafeMutablePointer<WINDOW>(window)
@@ -155,6 +167,9 @@ public final class Screen {
             case KEY_ENTER: return .key(.enter)
             case KEY_BACKSPACE: return .key(.backspace)
             case KEY_BTAB: return .key(.backTab)
+            case KEY_DC: return .key(.delete)
+            case let c where c == wordKeys.left && c > 0: return .key(.wordLeft)
+            case let c where c == wordKeys.right && c > 0: return .key(.wordRight)
             case KEY_MOUSE:
                 var event = MEVENT()
                 guard getmouse(&event) == OK else { return nil }
@@ -176,9 +191,12 @@ public final class Screen {
         case 3: return .interrupt
         case 26: return .suspend
         case 27: return .key(.escape)
-        case 10, 13: return .key(.enter)
+        case 13: return .key(.enter)
+        case 10: return .key(.ctrl("j"))  // (Enter is 13 with nonl(); Ctrl-J makes a new line in the query editor)
         case 8, 127: return .key(.backspace)
         case 9: return .key(.tab)
+        case 1...26: return .key(.ctrl(Character(Unicode.Scalar(UInt8(ch) + 96))))
+        case 31: return .key(.ctrl("_"))
         default:
             guard let u = Unicode.Scalar(UInt32(ch)), ch >= 32 else { return nil }
             return .key(.char(Character(u)))

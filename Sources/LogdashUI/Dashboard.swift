@@ -39,7 +39,12 @@ public struct StatusInfo: Sendable, Equatable {
 /// A key, as the terminal backend reports it.
 public enum Key: Sendable, Equatable {
     case char(Character)
-    case up, down, left, right, pageUp, pageDown, home, end, enter, escape, backspace, tab, backTab
+    case up, down, left, right, pageUp, pageDown, home, end, enter, escape, backspace, tab, backTab, delete
+    /// Ctrl-← and Ctrl-→.
+    case wordLeft, wordRight
+    /// A control key, by its letter: Ctrl-R is `.ctrl("r")`, Ctrl-_ `.ctrl("_")`. (Ctrl-C,
+    /// Ctrl-H, Ctrl-I, Ctrl-M and Ctrl-Z come as interrupt, Backspace, Tab, Enter and suspend.)
+    case ctrl(Character)
     /// The mouse (`--mouse`): the left button pressed or released at a cell, or the wheel.
     case mouse(x: Int, y: Int, MouseAction)
 
@@ -192,6 +197,9 @@ public struct AppState: Sendable, Equatable {
     /// banner over every view until a key is pressed.
     public var alarms: [AlarmReplay.Status] = []
     public var banner: String?
+    /// The query pane (`q`): open or not, it keeps its text, result and history.
+    public var query = QueryPane()
+    public var queryOpen = false
 
     /// Panes of charts and the tail; one has the focus (Tab), and in a chart one bar or time
     /// bucket is picked (arrows) for Enter to drill into.
@@ -258,6 +266,9 @@ public enum AppEvent: Sendable, Equatable {
     case alarms([AlarmReplay.Status], changes: [AlarmTracker.Transition])
     /// The fields of the record asked for with Enter.
     case detail([AppState.Field])
+    /// The query pane's query: rows scanned so far, then its result or error.
+    case queryProgress(rowsScanned: Int)
+    case queryFinished(ResultSet?, QueryPane.Failure?, seconds: Double)
 }
 
 /// What `update` asks the program to do.
@@ -280,6 +291,13 @@ public enum Effect: Sendable, Equatable {
     case scrollTo(ts: Int64)
     /// Ring the terminal's bell (an alarm changed state).
     case bell
+    /// Run the query pane's SQL (or Logs Insights query) in the background; stop it.
+    case runQuery(String)
+    case cancelQuery
+    /// Add the query as a pane of the dashboard shown (`p` on a result).
+    case pin(String)
+    /// Write the query pane's result to a file, as CSV or JSON (`e`, `E`).
+    case export(csv: Bool)
 }
 
 /// The dashboard's logic: a pure function of the state and an event (Bubble Tea's shape).
@@ -307,6 +325,23 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
         return []
     case .detail(let fields):
         s.detail = fields
+        return []
+    case .queryProgress(let rows):
+        s.query.running?.rowsScanned = rows
+        return []
+    case .queryFinished(let result, let failure, let seconds):
+        let sql = s.query.running?.sql
+        s.query.running = nil
+        s.query.elapsed = seconds
+        s.query.failure = failure
+        if let result {
+            s.query.result = result
+            s.query.resultSQL = sql
+            s.query.top = 0
+            s.query.column = 0
+            s.query.sort = nil
+            s.query.focus = .results
+        }
         return []
     case .board(let spec):
         // The same panes keep their charts and focus; new ones start empty.
@@ -342,6 +377,8 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
             s.banner = nil  // the first key after an alarm's change only dismisses its banner
             return []
         }
+        if s.queryOpen { return queryKey(&s, k) }
+        let k = k == .ctrl("j") ? Key.enter : k  // a terminal whose Enter sends a line feed
         if s.input != nil { return editFilter(&s, k) }
         if s.command != nil { return editCommand(&s, k) }
         if s.searchInput != nil { return editSearch(&s, k) }
@@ -411,7 +448,11 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
         case .left, .char("h"):
             s.hscroll = max(0, s.hscroll - 8)
             return []
-        case .char("q"):
+        case .char("q"), .char(";"):
+            s.queryOpen = true
+            s.query.focus = .editor
+            return []
+        case .char("Q"):
             s.quit = true
             return [.quit]
         case .char("f"):
@@ -638,6 +679,11 @@ private func editCommand(_ s: inout AppState, _ k: Key) -> [Effect] {
         case "q", "quit":
             s.quit = true
             return [.quit]
+        case "sql":
+            s.queryOpen = true
+            s.query.focus = .editor
+            if !rest.isEmpty { s.query.editor.set(rest) }
+            return []
         case "theme" where !rest.isEmpty:
             return [.theme(rest)]
         case "filter" where !rest.isEmpty:
@@ -655,7 +701,7 @@ private func editCommand(_ s: inout AppState, _ k: Key) -> [Effect] {
         case "":
             return []
         default:
-            s.notice = "unknown command ':\(text)'; commands are :filter EXPRESSION, :time RANGE, :theme NAME, :quit"
+            s.notice = "unknown command ':\(text)'; commands are :filter EXPRESSION, :time RANGE, :theme NAME, :sql [QUERY], :quit"
             return []
         }
     default:
@@ -797,6 +843,10 @@ public enum DashboardView {
             buf.fill(y: 0, style: Style(role, reverse: true))
             buf.put(" " + banner, x: 0, y: 0, style: Style(role, bold: true, reverse: true))
         }
+        if s.queryOpen {
+            QueryPaneView.render(s.query, into: &buf, height: s.height - 1, ascii: s.ascii)
+            if let notice = s.notice { buf.put(notice, x: 0, y: s.height - 2, style: Style(.error, bold: true)) }
+        }
         StatusBar.render(s, into: &buf, y: s.height - 1)
         if s.showHelp { HelpView.render(into: &buf, height: s.height - 1) }
         if let fields = s.detail { DetailView.render(fields, into: &buf, height: s.height - 1) }
@@ -824,7 +874,14 @@ public enum DetailView {
 /// Every key binding, over the tail (`?`; any key closes it).
 public enum HelpView {
     public static let bindings: [(String, String)] = [
-        ("q  Ctrl-C", "quit"),
+        ("Q  :q  Ctrl-C", "quit"),
+        ("q  ;  :sql", "the query pane: SQL or a Logs Insights query over everything"),
+        ("  Enter  Ctrl-J", "  run the query / a new line in it"),
+        ("  Tab  ↑ ↓  Ctrl-R", "  complete a word / queries run before / search them"),
+        ("  Ctrl-A E K U W Y _", "  line start, end, kill to end, to start, word; yank; undo"),
+        ("  Esc", "  to the results; again: close the pane"),
+        ("  (results) ← → s", "  pick a column / sort by it (again: descending, off)"),
+        ("  (results) c p e E", "  chart or table / pin as a pane / export CSV, JSON"),
         ("Tab  Shift-Tab", "focus the next / previous pane"),
         ("z", "zoom the focused pane to the full screen, and back"),
         ("[  ]", "the previous / next dashboard (with a dashboard file)"),

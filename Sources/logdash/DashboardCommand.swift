@@ -10,7 +10,7 @@ struct DashboardCommand: ParsableCommand {
         commandName: "dashboard",
         abstract: "Open the terminal dashboard: a live tail with a filter bar (the default command).",
         discussion: """
-            Keys: q quit · f filter (a SQL WHERE expression, or words; Esc drops the last) · / search,
+            Keys: q the query pane (SQL) · Q quit · f filter (a SQL WHERE expression, or words; Esc drops the last) · / search,
             n/N next match · Enter the record's fields · 1–5 minimum level · t time range · w wrap ·
             r relative times · T theme · : commands · ↑/↓ j/k scroll · PgUp/PgDn · g/G oldest/newest ·
             ? help.
@@ -82,6 +82,7 @@ struct DashboardCommand: ParsableCommand {
         let env = ProcessInfo.processInfo.environment
         let stateHome = env["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.local/state")
         app.useHistory(file: stateHome + "/logdash/history")
+        app.useSQLHistory(file: stateHome + "/logdash/sql_history")
         app.run()
     }
 }
@@ -143,16 +144,19 @@ struct DashboardLoop {
         state = AppState(width: w, height: h)
         state.ascii = screen.charset == .ascii
         state.status.sources = sources
-        state.notice = "f filter · / search · Enter fields · ? every key · q quit"
+        state.notice = "f filter · / search · q query · Enter fields · ? every key · Q quit"
     }
 
     mutating func run() {
-        defer { queries.stop(); panes.stop(); if !alarmDefinitions.isEmpty { alarmQueries.stop() } }
+        defer { queries.stop(); panes.stop(); adHoc.stop(); if !alarmDefinitions.isEmpty { alarmQueries.stop() } }
         var reload = true
         while !state.quit && !screen.shouldExit {
             if let input = screen.readKey() {
                 switch input {
-                case .interrupt: return
+                case .interrupt:
+                    // Ctrl-C stops the query pane's query when one runs; else it quits.
+                    guard state.query.running != nil else { return }
+                    queryProgress?.cancel()
                 case .suspend: screen.suspend()
                 case .resize(let w, let h): reload = handle(.resize(width: w, height: h)) || reload
                 case .key(let k): reload = handle(.key(k)) || reload
@@ -160,6 +164,7 @@ struct DashboardLoop {
             }
             if let notice = notices.take() { state.notice = notice }  // a listener's address, a source that failed
             applyResponse()
+            applyQueryResponse()
             let now = Date()
             if reload || now.timeIntervalSince(lastLoad) >= 0.1 {
                 load(force: reload)
@@ -196,6 +201,71 @@ struct DashboardLoop {
         }
     }
 
+    // MARK: the query pane
+
+    private let adHoc = AdHocQueries.worker()
+    private var queryProgress: QueryProgress?
+    /// Queries pinned as panes (`p`), added to every dashboard as a row at the bottom.
+    private var pinned: [String] = []
+    private var sqlHistoryFile: String?
+
+    /// The query pane's history, kept in `file` as one JSON string per line (queries span lines).
+    mutating func useSQLHistory(file: String) {
+        sqlHistoryFile = file
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return }
+        state.query.history = text.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8), options: .fragmentsAllowed)) as? String
+        }.suffix(500)
+    }
+
+    private mutating func runQuery(_ sql: String) {
+        let progress = QueryProgress()
+        queryProgress = progress
+        state.query.running = .init(sql: sql, since: Date())
+        adHoc.submit(.init(sql: sql, snapshot: store.snapshot(), progress: progress))
+        if let file = sqlHistoryFile {
+            do {
+                try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                let lines = state.query.history.suffix(500).compactMap { q in
+                    (try? JSONSerialization.data(withJSONObject: q, options: .fragmentsAllowed)).map { String(decoding: $0, as: UTF8.self) }
+                }
+                try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
+            } catch {
+                state.notice = "query history not saved: \(file): \(error.localizedDescription)"
+            }
+        }
+    }
+
+    /// The query pane's progress while its query runs, then the answer.
+    private mutating func applyQueryResponse() {
+        guard state.query.running != nil else { return }
+        if let r = adHoc.take(waiting: 0) {
+            switch r.result {
+            case .success(let rows):
+                _ = update(&state, .queryFinished(rows, nil, seconds: r.seconds))
+            case .failure(let e):
+                _ = update(&state, .queryFinished(nil, .init(message: e.message, position: e.position, sql: r.sql), seconds: r.seconds))
+            }
+            queryProgress = nil
+        } else if let p = queryProgress {
+            _ = update(&state, .queryProgress(rowsScanned: p.scanned.rows))
+        }
+    }
+
+    /// `e`/`E`: the result as CSV or JSON, in a new file in the working directory.
+    private mutating func export(csv: Bool) {
+        guard let r = state.query.result else { return }
+        let stamp = Timestamp.iso8601(LoadOptions.wallClock(), fractionDigits: 0).filter { $0.isNumber }
+        let path = FileManager.default.currentDirectoryPath + "/logdash-result-\(stamp).\(csv ? "csv" : "json")"
+        let sorted = ResultSet(columns: r.columns, rows: state.query.shownRows)
+        do {
+            try ResultWriter.render(sorted, as: csv ? .csv : .json).write(toFile: path, atomically: true, encoding: .utf8)
+            state.notice = "\(sorted.rows.count) rows written to \(path)"
+        } catch {
+            state.notice = "export failed: \(path): \(error.localizedDescription)"
+        }
+    }
+
     /// Applies an event; true when the data must be loaded again.
     private mutating func handle(_ e: AppEvent) -> Bool {
         let effects = update(&state, e)
@@ -225,6 +295,17 @@ struct DashboardLoop {
                 scroll(to: ts)
             case .bell:
                 screen.bell()
+            case .runQuery(let sql):
+                runQuery(sql)
+            case .cancelQuery:
+                queryProgress?.cancel()
+            case .pin(let sql):
+                pinned.append(sql)
+                state.queryOpen = false
+                state.zoomed = false
+                state.notice = "pinned as a pane of this dashboard (\(pinned.count) pinned)"
+            case .export(let csv):
+                export(csv: csv)
             case .quit, .reload:
                 break
             }
@@ -351,6 +432,7 @@ struct DashboardLoop {
             rateBase = (Date(), snap.rowCount)
         }
         state.status = status
+        if state.queryOpen && state.query.columns.count != snap.schema.count { state.query.columns = snap.schema.map(\.name) }
         refreshBoard(snap)
         refreshAlarms(snap)
         guard force || snap.rowCount != lastRows else { return }
@@ -417,6 +499,11 @@ struct DashboardLoop {
             let lo = snap.segments.map(\.minTs).min(), hi = snap.segments.map(\.maxTs).max()
             spec = DefaultDashboard.spec(columns: snap.schema.map { ($0.name, $0.type) }, span: lo.flatMap { a in hi.map { (a, $0) } },
                                          width: state.width, height: state.height - 1, alarms: !alarmDefinitions.isEmpty)
+        }
+        if !pinned.isEmpty {  // queries pinned from the query pane, a row at the bottom
+            spec.rows.append(.init(panes: pinned.enumerated().map { k, sql in
+                PaneSpec(title: "pinned \(k + 1): " + sql.replacingOccurrences(of: "\n", with: " "), sql: sql)
+            }))
         }
         for r in spec.rows.indices {  // chart types chosen with `c`
             for p in spec.rows[r].panes.indices { spec.rows[r].panes[p].kind = state.chartKinds[spec.rows[r].panes[p].title] ?? spec.rows[r].panes[p].kind }

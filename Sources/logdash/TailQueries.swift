@@ -222,3 +222,35 @@ enum AlarmQueries {
         }
     }
 }
+
+/// The query pane's queries: SQL (or a Logs Insights query), with progress and cancel.
+enum AdHocQueries {
+    struct Request: Sendable {
+        var sql: String
+        var snapshot: StoreSnapshot
+        var progress: QueryProgress
+    }
+
+    struct Response: Sendable {
+        var sql: String
+        var result: Result<ResultSet, QueryError>
+        var seconds: Double
+    }
+
+    static func worker() -> QueryWorker<Request, Response> {
+        QueryWorker(name: "logdash-adhoc") { r in
+            let start = Date()
+            var engine = QueryEngine(snapshot: r.snapshot)
+            engine.progress = r.progress
+            let result: Result<ResultSet, QueryError>
+            do {
+                result = .success(try engine.execute(r.sql))
+            } catch let e as QueryError {
+                result = .failure(e)
+            } catch {
+                result = .failure(QueryError(.value, "\(error)", at: nil))
+            }
+            return Response(sql: r.sql, result: result, seconds: Date().timeIntervalSince(start))
+        }
+    }
+}

@@ -117,9 +117,12 @@ import Testing
 }
 
 @Suite struct UpdateTests {
-    @Test func qQuits() {
+    @Test func shiftQQuitsAndQOpensTheQueryPane() {
         var s = AppState(width: 80, height: 24)
-        #expect(update(&s, .key(.char("q"))) == [.quit])
+        #expect(update(&s, .key(.char("q"))) == [] && s.queryOpen && !s.quit)
+        _ = update(&s, .key(.escape))
+        #expect(!s.queryOpen)
+        #expect(update(&s, .key(.char("Q"))) == [.quit])
         #expect(s.quit)
     }
 

@@ -76,7 +76,7 @@ final class Tmux {
         #expect(filtered.contains(" match"))  // the matching count
         try t.press("T")
         _ = try t.wait("the next theme") { $0.contains("theme: light") }
-        try t.press("q")
+        try t.press("Q")
         let after = try t.wait("the shell back") { $0.contains("EXIT=0") }
         #expect(!after.contains("FOLLOW"))  // the dashboard's screen is gone: the terminal is restored
     }
@@ -93,7 +93,7 @@ final class Tmux {
         let s = try t.wait("the appended line") { $0.contains("appended while watching") && $0.contains("2 rec") }
         let lines = s.split(separator: "\n")
         #expect(lines.firstIndex { $0.contains("first line") }! < lines.firstIndex { $0.contains("appended while watching") }!)
-        try t.press("q")
+        try t.press("Q")
     }
 
     /// A TCP listener in the dashboard: its address in the notice line, what is sent in the tail.
@@ -103,7 +103,7 @@ final class Tmux {
         guard let r = s.range(of: "listening on tcp://127.0.0.1:"), let port = Int(s[r.upperBound...].prefix { $0.isNumber }) else { return }
         try Spawned("/bin/bash", ["-c", "echo 'level=warn msg=\"sent over tcp\"' > /dev/tcp/127.0.0.1/\(port)"]).wait()
         _ = try t.wait("the line sent") { $0.contains("sent over tcp") && $0.contains(" WARN ") }
-        try t.press("q")
+        try t.press("Q")
     }
 
     /// Filters applied in one run come back with ↑ in the next ($XDG_STATE_HOME/logdash/history).
@@ -118,7 +118,7 @@ final class Tmux {
         try t.type("status >= 400")
         try t.press("Enter")
         _ = try t.wait("the filter") { $0.contains("filter: status >= 400") }
-        try t.press("q")
+        try t.press("Q")
         _ = try t.wait("the shell") { $0.contains("FIRST=0") }
         #expect(try String(contentsOfFile: state + "/logdash/history", encoding: .utf8) == "status >= 400\n")
         try t.type("clear; " + run)
@@ -128,7 +128,7 @@ final class Tmux {
         try t.press("Up")
         _ = try t.wait("the filter from the last run in the bar") { $0.split(separator: "\n").contains { $0.hasPrefix("filter: status >= 400") } }
         try t.press("Escape")
-        try t.press("q")
+        try t.press("Q")
     }
 
     @Test func aMarkBringsTheViewBackToItsRecord() throws {
@@ -143,14 +143,14 @@ final class Tmux {
         _ = try t.wait("the newest") { $0.contains("FOLLOW") }
         try t.press("'")
         _ = try t.wait("back at the mark") { $0.contains("PAUSED +5") }
-        try t.press("q")
+        try t.press("Q")
     }
 
     @Test func asciiModeDrawsTheInterfaceWithASCIIOnly() throws {
         let t = try Tmux()
         let s = try t.launch(["--ascii", "demo://?lines=300"], until: "the ASCII status bar") { $0.contains("FOLLOW | demo://?lines=300 | 300 rec") }
         #expect(!s.contains("│"))
-        try t.press("q")
+        try t.press("Q")
     }
 
     /// The terminal shrinks to 40×12 and grows again: the picture follows, still legible.
@@ -167,7 +167,7 @@ final class Tmux {
         _ = try t.wait("the large picture") { s in
             s.split(separator: "\n").contains { $0.contains("FOLLOW") && $0.count > 100 }
         }
-        try t.press("q")
+        try t.press("Q")
     }
 
     /// ↑ moves the selection up the screen; Enter shows the selected record, not the bottom one.
@@ -186,8 +186,8 @@ final class Tmux {
         let messageLine = detail.split(separator: "\n").first { $0.trimmingCharacters(in: .whitespaces).hasPrefix("message") } ?? ""
         #expect(selected.hasSuffix(messageLine.split(separator: " ", maxSplits: 1).last.map { String($0).trimmingCharacters(in: .whitespaces) } ?? "?"),
                 "selected '\(selected)', detail '\(messageLine)'")
-        try t.press("q")
-        try t.press("q")
+        try t.press("Q")
+        try t.press("Q")
     }
 
     @Test func aBadFilterShowsTheEnginesErrorAndChangesNothing() throws {
@@ -223,7 +223,7 @@ final class Tmux {
             let lines = s.split(separator: "\n")
             return lines.count >= 2 && lines[lines.count - 2].contains("timeout") && String(lines[lines.count - 2]) != firstMatch
         }
-        try t.press("q")
+        try t.press("Q")
     }
 
     /// The default screen: the dashboard's panes. Tab to the top statuses, pick the second bar,
@@ -258,7 +258,7 @@ final class Tmux {
         _ = try t.wait("the filter dropped") { !$0.contains("filter: status") }
         try t.press("z")
         _ = try t.wait("the pane alone") { $0.contains("top status") && !$0.contains("records by level") && !$0.contains("newest records") }
-        try t.press("q")
+        try t.press("Q")
     }
 
     /// A dashboard file's dashboards come first; `]` shows the next, then the default one.
@@ -289,7 +289,7 @@ final class Tmux {
         _ = try t.wait("the second") { $0.contains("[levels]") && $0.contains("┌ by level") && $0.contains("info ") }
         try t.press("]")
         _ = try t.wait("the default") { $0.contains("[default]") && $0.contains("records by level") }
-        try t.press("q")
+        try t.press("Q")
     }
 
     /// With --alarms the default dashboard has an alarm panel; when a followed file's new
@@ -322,7 +322,7 @@ final class Tmux {
         #expect(fired.split(separator: "\n").first?.hasPrefix(" 5xx: OK → ALARM") == true)
         try t.press("j")  // any key dismisses the banner
         _ = try t.wait("the banner gone") { !$0.contains("5xx: OK → ALARM") && $0.contains("ALARM  10 ≥ 5") }
-        try t.press("q")
+        try t.press("Q")
     }
 
     /// The detail is looked up by the record's time: among records of the same time, the one selected.
@@ -339,7 +339,7 @@ final class Tmux {
         try t.press("Enter")
         let detail = try t.wait("the detail") { $0.contains(" message ") }
         #expect(detail.contains("message    tie 3"))
-        try t.press("q")
+        try t.press("Q")
     }
 
     @Test func yCopiesTheBottomRawLineThroughOSC52() throws {
@@ -353,7 +353,7 @@ final class Tmux {
         try t.press("y")
         _ = try t.wait("the notice") { $0.contains("copied \(last.utf8.count) bytes") }
         #expect(try t.tmux(["show-buffer"]) == last)
-        try t.press("q")
+        try t.press("Q")
     }
 
     @Test func escapeSequencesInLogLinesAreShownNotObeyed() throws {
@@ -365,6 +365,6 @@ final class Tmux {
         let s = try t.launch([f.path], until: "the hostile line, made visible") { $0.contains("^[[31mRED^[[0m ^[]2;pwned^G title ^[[2J done") }
         #expect(s.contains(" ERROR "))
         #expect(try t.tmux(["display-message", "-p", "-t", "main", "#{pane_title}"]).trimmingCharacters(in: .whitespacesAndNewlines) == "logdash-test")
-        try t.press("q")
+        try t.press("Q")
     }
 }

@@ -23,6 +23,8 @@ public struct QueryEngine: Sendable {
     /// A condition every record of `logs` must meet, in every query (the dashboard's filters,
     /// applied to each pane's SQL): ANDed to the WHERE of each SELECT that reads `logs`.
     public var logsFilter: Expr?
+    /// Counts the rows scanned and stops the query when cancelled (nil: neither).
+    public var progress: QueryProgress?
 
     /// A WHERE expression's text as a syntax tree, for `logsFilter`; errors point into `text`.
     public static func filter(_ text: String) throws -> Expr {
@@ -216,6 +218,7 @@ public struct QueryEngine: Sendable {
             let seg = snapshot.segments[index]
             if let (lo, hi) = bounds, seg.maxTs < lo || seg.minTs > hi { skipped += 1; continue }
             if let skip, skip(seg) { pruned += 1; continue }
+            try progress?.visit(rows: seg.rowCount)
             scanned += 1
             cursor.use(actual.map { seg.columns[$0] }, types: types)
             var rows = try filter.map { try segmentFilter.rows($0, in: seg) } ?? (0..<Int32(seg.rowCount)).map { $0 }

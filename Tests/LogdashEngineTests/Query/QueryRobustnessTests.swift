@@ -64,3 +64,21 @@ import Testing
         #expect(failed > 50)
     }
 }
+
+/// The query pane's running query: its progress counts the rows scanned, and a cancelled one
+/// stops with an error of its own kind (the pane shows it; nothing crashes).
+@Suite struct QueryProgressTests {
+    @Test func progressCountsTheSegmentsScannedAndCancelStopsTheQuery() throws {
+        let store = try TopNTests.store()
+        var engine = QueryEngine(snapshot: store.snapshot(), now: arrival)
+        let progress = QueryProgress()
+        engine.progress = progress
+        _ = try engine.execute("SELECT k, count(*) FROM logs GROUP BY k")
+        #expect(progress.scanned.rows == 3000 && progress.scanned.segments == 5)
+        let stopped = QueryProgress()
+        stopped.cancel()
+        engine.progress = stopped
+        #expect(throws: QueryError(.cancelled, "the query was cancelled", at: nil)) { try engine.execute("SELECT count(*) FROM logs") }
+        #expect(stopped.scanned.rows == 0)
+    }
+}
