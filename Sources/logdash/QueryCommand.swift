@@ -62,13 +62,19 @@ struct QueryCommand: ParsableCommand {
         // Parse the SQL first: a typo should not wait for a large load. The parse stage keeps
         // only the columns the query reads.
         var options = resolved
-        do { options.parse.projection = try QueryEngine.columnsRead(sql) } catch let e as QueryError { fail(e, sql) }
+        do {
+            // A Logs Insights query (`filter … | stats …`): the columns of the SQL it becomes.
+            let translated = InsightsQuery.looksLikeInsights(sql) ? try InsightsQuery.sql(sql) : sql
+            options.parse.projection = try QueryEngine.columnsRead(translated)
+        } catch let e as QueryError {
+            fail(e, sql)
+        }
         let progress = LoadProgress()
         let (store, _) = try Store.load(specs, options: options, progress: progress.count)
         progress.finish()
         let engine = QueryEngine(snapshot: store.snapshot(), now: now, timeRange: range)
         do {
-            let result = try engine.execute(sql)
+            let result = try engine.run(sql)
             FileHandle.standardOutput.write(Data(ResultWriter.render(result, as: output).utf8))
         } catch let e as QueryError {
             fail(e, sql)

@@ -244,7 +244,7 @@ enum AdHocQueries {
             engine.progress = r.progress
             let result: Result<ResultSet, QueryError>
             do {
-                result = .success(try engine.execute(r.sql))
+                result = .success(try engine.run(r.sql))
             } catch let e as QueryError {
                 result = .failure(e)
             } catch {

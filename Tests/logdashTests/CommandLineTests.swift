@@ -242,6 +242,16 @@ import Scratch
             """)
     }
 
+    @Test func queryTakesALogsInsightsQueryToo() throws {
+        let f = try temp("q.log", Self.queryInput)
+        let r = try logdash(["query", "filter status >= 500 | stats count(*) as n by path | sort n desc", f, "-o", "csv"])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out == "path,n\n/b,1\n\"/b, \"\"quoted\"\"\",1\n")
+        let bad = try logdash(["query", "filter status >= 500 | stast count(*)", f])
+        #expect(bad.status == 1)
+        #expect(bad.err.hasPrefix("logdash: unknown command 'stast'; commands are fields, filter, stats, sort, limit, parse, display, dedup at line 1, column 24"))
+    }
+
     @Test func queryReadsSQLFromAFileAndHonoursSinceAndUntil() throws {
         let f = try temp("q.log", Self.queryInput)
         let sql = try temp("q.sql", "SELECT count(*) FROM logs\n")

@@ -78,6 +78,18 @@ public struct QueryEngine: Sendable {
     /// The tables a query can name.
     public static let tables = ["logs", "errors", "internal_metrics", "alarm_history"]
 
+    /// SQL, or a CloudWatch Logs Insights query (`filter … | stats … by bin(5m)`), which runs
+    /// as the SQL it compiles to; an error there names that SQL.
+    public func run(_ text: String) throws -> ResultSet {
+        guard InsightsQuery.looksLikeInsights(text) else { return try execute(text) }
+        let sql = try InsightsQuery.sql(text)
+        do {
+            return try execute(sql)
+        } catch let e as QueryError where e.kind != .cancelled {
+            throw QueryError(e.kind, e.message + " (in the SQL the query became: \(sql))", at: nil)
+        }
+    }
+
     public func execute(_ sql: String) throws -> ResultSet {
         switch try SQLParser.parse(sql) {
         case .showTables:
