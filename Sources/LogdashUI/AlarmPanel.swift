@@ -13,20 +13,28 @@ public enum AlarmPanel {
         }
     }
 
-    public static func render(_ statuses: [AlarmReplay.Status], into buf: inout CellBuffer, area: Rect, glyphs: ChartGlyphs) {
+    /// The alarms in the panel's order: most urgent first, then as defined.
+    public static func sorted(_ statuses: [AlarmReplay.Status]) -> [AlarmReplay.Status] {
+        statuses.enumerated().sorted { (order($0.element.state), $0.offset) < (order($1.element.state), $1.offset) }.map(\.element)
+    }
+
+    /// `pick`: the alarm picked (the panel has the focus); `quiet`: what muted or acknowledged
+    /// alarms show instead of their age (`muted 45m`, `acknowledged`).
+    public static func render(_ statuses: [AlarmReplay.Status], into buf: inout CellBuffer, area: Rect, glyphs: ChartGlyphs,
+                              pick: Int? = nil, quiet: [String: String] = [:]) {
         guard area.width > 0, area.height > 0 else { return }
         if statuses.isEmpty {
             buf.put("no alarms (--alarms FILE)", x: area.x, y: area.y, style: Style(.dim), maxX: area.maxX, safe: true)
             return
         }
-        let sorted = statuses.enumerated().sorted { (order($0.element.state), $0.offset) < (order($1.element.state), $1.offset) }.map(\.element)
+        let sorted = sorted(statuses)
         let nameWidth = min(max(8, sorted.map { DisplayWidth.of($0.name) }.max() ?? 0), max(8, area.width / 4))
         let twoLines = area.height >= sorted.count * 2
         var y = area.y
-        for a in sorted where y < area.maxY {
+        for (k, a) in sorted.enumerated() where y < area.maxY {
             let role = StyleRole.alarm(a.state)
             var x = buf.put(glyphs.ascii ? "*" : "●", x: area.x, y: y, style: Style(role), safe: true) + 1
-            buf.put(a.name, x: x, y: y, style: Style(.text, bold: a.state == .alarm), maxX: x + nameWidth)
+            buf.put(a.name, x: x, y: y, style: Style(.text, bold: a.state == .alarm, reverse: pick == k), maxX: x + nameWidth)
             x += nameWidth + 1
             let state = a.state == .insufficientData ? "INSUFFICIENT" : a.state.rawValue
             x = buf.put(state, x: x, y: y, style: Style(role, bold: true, reverse: a.state == .alarm), maxX: area.maxX, safe: true) + 1
@@ -36,11 +44,16 @@ public enum AlarmPanel {
                             maxX: area.maxX, safe: true) + 1
                 let spark = min(12, a.recent.count, max(0, area.maxX - x - 10))
                 if spark > 0 {
-                    ChartView.sparkline(Array(a.recent.suffix(spark)), into: &buf, x: x, y: y, width: spark, glyphs: glyphs, role: role)
+                    // Scaled with the threshold; the periods that breach it in the alarm's colour.
+                    let comparison = a.comparison
+                    ChartView.sparkline(Array(a.recent.suffix(spark)), into: &buf, x: x, y: y, width: spark, glyphs: glyphs, role: role,
+                                        scaleWith: t, roleOf: { v in comparison?.breaches(v, threshold: t) == true ? .alarmAlarm : .alarmOK })
                     x += spark + 1
                 }
             }
-            if let since = a.since, let now = a.asOf {  // in event time: how long the data has had it so
+            if let q = quiet[a.name] {
+                buf.put(q, x: x, y: y, style: Style(.accent), maxX: area.maxX, safe: true)
+            } else if let since = a.since, let now = a.asOf {  // in event time: how long the data has had it so
                 buf.put("for " + age(now - since), x: x, y: y, style: Style(.dim), maxX: area.maxX, safe: true)
             }
             y += 1

@@ -197,6 +197,31 @@ public struct AppState: Sendable, Equatable {
     /// banner over every view until a key is pressed.
     public var alarms: [AlarmReplay.Status] = []
     public var banner: String?
+    /// Alarms muted until a time (the status clock's), or acknowledged until they next change:
+    /// their state is still tracked and shown, their banner and bell are held back.
+    public var alarmMutes: [String: Int64] = [:]
+    public var alarmAcks: Set<String> = []
+    /// What Enter on an alarm in the panel shows: the records behind its metric (a filter; nil
+    /// for all records) over its breaching window (the evaluation periods' length, in ns).
+    public var alarmDrills: [String: AlarmDrill] = [:]
+
+    public struct AlarmDrill: Sendable, Equatable {
+        public var filter: String?
+        public var window: Int64
+        public init(filter: String?, window: Int64) {
+            self.filter = filter
+            self.window = window
+        }
+    }
+
+    /// What the alarm panel shows instead of a muted or acknowledged alarm's age.
+    public var alarmQuiet: [String: String] {
+        var out: [String: String] = [:]
+        for (name, until) in alarmMutes where until > status.clock { out[name] = "muted " + AlarmPanel.age(until - status.clock) }
+        for name in alarmAcks { out[name] = "acknowledged" }
+        return out
+    }
+
     /// The query pane (`q`): open or not, it keeps its text, result and history.
     public var query = QueryPane()
     public var queryOpen = false
@@ -358,9 +383,17 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
         return [.reload]
     case .alarms(let statuses, let changes):
         s.alarms = statuses
-        guard let last = changes.last else { return [] }
+        // A muted alarm's changes are held back; an acknowledged one's next change ends the
+        // acknowledgement and is news again.
+        let clock = s.status.clock
+        s.alarmMutes = s.alarmMutes.filter { $0.value > clock }
+        let news = changes.filter { c in
+            if s.alarmAcks.remove(c.alarm) != nil { return true }
+            return s.alarmMutes[c.alarm] == nil
+        }
+        guard let last = news.last else { return [] }
         s.banner = "\(last.alarm): \(last.from.rawValue) → \(last.to.rawValue) at \(Timestamp.iso8601(last.at).prefix(19).replacingOccurrences(of: "T", with: " "))"
-            + (changes.count > 1 ? " (and \(changes.count - 1) more)" : "") + " — \(last.reason)"
+            + (news.count > 1 ? " (and \(news.count - 1) more)" : "") + " — \(last.reason)"
         return [.bell]
     case .pane(let k, let content):
         guard s.board?.contents.indices.contains(k) == true else { return [] }
@@ -572,6 +605,7 @@ private func boardKey(_ s: inout AppState, _ k: Key) -> [Effect]? {
     default:
         break
     }
+    if b.spec.panes[safe: b.focus]?.alarms == true, !s.alarms.isEmpty { return alarmKey(&s, &b, k) }
     guard b.focus != b.tailPane, let chart = b.focusedChart else { return nil }
     let pane = b.spec.panes[b.focus]
     if k == .char("c") {
@@ -648,6 +682,66 @@ private func boardKey(_ s: inout AppState, _ k: Key) -> [Effect]? {
     default:
         return nil
     }
+}
+
+/// Keys of the focused alarm panel: ↑/↓ pick an alarm; Enter shows the records behind its
+/// metric in its breaching window (its filter, and the window as the time range); `m` mutes it
+/// for 15 minutes, an hour, eight hours, then not; `A` acknowledges it until its next change;
+/// `H` opens its history (`alarm_history`) in the query pane. nil: a key for the tail.
+private func alarmKey(_ s: inout AppState, _ b: inout AppState.Board, _ k: Key) -> [Effect]? {
+    let sorted = AlarmPanel.sorted(s.alarms)
+    b.pick = min(b.pick, sorted.count - 1)
+    let a = sorted[b.pick]
+    switch k {
+    case .up, .char("k"):
+        b.pick = max(0, b.pick - 1)
+    case .down, .char("j"):
+        b.pick = min(sorted.count - 1, b.pick + 1)
+    case .char("m"):
+        let steps: [Int64] = [15 * 60, 3600, 8 * 3600].map { $0 * 1_000_000_000 }
+        let left = (s.alarmMutes[a.name] ?? 0) - s.status.clock
+        if let next = steps.first(where: { $0 > left + 60_000_000_000 }) {
+            s.alarmMutes[a.name] = s.status.clock + next
+            s.notice = "\(a.name): muted for \(AlarmPanel.age(next)) (its state is still tracked; m again: longer)"
+        } else {
+            s.alarmMutes[a.name] = nil
+            s.notice = "\(a.name): no longer muted"
+        }
+    case .char("A"):
+        if s.alarmAcks.remove(a.name) == nil {
+            s.alarmAcks.insert(a.name)
+            s.notice = "\(a.name): acknowledged until its next change"
+        } else {
+            s.notice = "\(a.name): acknowledgement removed"
+        }
+    case .char("H"):
+        s.queryOpen = true
+        s.query.focus = .editor
+        s.query.editor.set("SELECT ts, old_state, new_state, reason FROM alarm_history WHERE alarm = '\(a.name.replacingOccurrences(of: "'", with: "''"))' ORDER BY ts DESC")
+        return queryKey(&s, .enter)
+    case .enter:
+        let drill = s.alarmDrills[a.name] ?? AppState.AlarmDrill(filter: nil, window: 0)
+        guard let end = a.asOf else {
+            s.notice = "\(a.name): no period evaluated yet"
+            return []
+        }
+        // In ALARM: from the breaching window before it went off to now; else the latest window.
+        let start = (a.state == .alarm ? (a.since ?? end) : end) - drill.window
+        if let f = drill.filter {
+            s.filters.append(f)
+            s.history.append(f)
+        }
+        func short(_ ns: Int64) -> String { String(Timestamp.iso8601(ns).prefix(19)).replacingOccurrences(of: "T", with: " ") }
+        s.customTime = .init(label: "\(a.name): \(short(start)) … \(short(end))",
+                             sql: "ts >= TIMESTAMP '\(Timestamp.iso8601(start))' AND ts < TIMESTAMP '\(Timestamp.iso8601(end))'")
+        s.timeRange = .all
+        s.scroll = 0
+        s.notice = "the records behind \(a.name)" + (drill.filter.map { " (\($0))" } ?? "") + "; t or :time all: every time again"
+        return [.reload]
+    default:
+        return nil
+    }
+    return []
 }
 
 /// The search bar: Enter searches (from the bottom of the view upwards), Esc closes it, and an
@@ -819,7 +913,7 @@ public enum DashboardView {
         if let b = s.board, !s.tailAlone {
             DashboardRender.draw(b.spec, contents: b.contents, rects: s.paneRects, into: &buf, glyphs: s.ascii ? .plain : .unicode,
                                  focus: b.focus, pick: b.pick, anchor: b.anchor, series: b.series,
-                                 alarms: s.alarms) { buf, inner in
+                                 alarms: s.alarms, alarmQuiet: s.alarmQuiet) { buf, inner in
                 var tail = CellBuffer(width: inner.width, height: inner.height)
                 TailView.render(s.rows, into: &tail, top: 0, height: inner.height, options: options)
                 DashboardRender.blit(tail, into: &buf, at: inner)
@@ -889,6 +983,8 @@ public enum HelpView {
         ("↑ ↓ ← →  (chart)", "pick a bar; in a time chart ← → a bucket, ↑ ↓ a series"),
         ("v  (time chart)", "start a range at the picked bucket"),
         ("Enter  (chart)", "drill in: a bar or series as a filter, a bucket or range as the time"),
+        ("↑ ↓ Enter  (alarms)", "pick an alarm / its records in its breaching window"),
+        ("m  A  H  (alarms)", "mute 15m, 1h, 8h, off / acknowledge / its history"),
         ("f", "filter: a SQL WHERE expression, or words"),
         ("/  n  N", "search (highlighted); next older / newer match"),
         ("Enter  Esc", "apply / close the filter bar"),

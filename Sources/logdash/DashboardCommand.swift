@@ -78,6 +78,9 @@ struct DashboardCommand: ParsableCommand {
         app.state.zoomed = tail
         app.fileBoards = boards
         app.alarmDefinitions = alarmDefs
+        for d in alarmDefs {  // Enter on an alarm: its records over its evaluation periods
+            app.state.alarmDrills[d.name] = .init(filter: d.recordsFilter, window: d.period * Int64(d.rule?.evaluationPeriods ?? 1))
+        }
         app.lateness = latenessNanos
         let env = ProcessInfo.processInfo.environment
         let stateHome = env["XDG_STATE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.local/state")
@@ -459,7 +462,10 @@ struct DashboardLoop {
         guard !alarmDefinitions.isEmpty else { return }
         if let r = alarmQueries.take() {
             var changes: [AlarmTracker.Transition] = []
-            for t in r.transitions where seenTransitions.insert("\(t.alarm)|\(t.at)|\(t.to.rawValue)").inserted { changes.append(t) }
+            for t in r.transitions where seenTransitions.insert("\(t.alarm)|\(t.at)|\(t.to.rawValue)").inserted {
+                changes.append(t)
+                store.appendAlarmHistory(t)  // for the query pane (H on an alarm)
+            }
             // The history replayed at start-up is not news: only changes after the first look ring.
             let news = alarmsRows < 0 || r.first ? [] : changes
             if update(&state, .alarms(r.statuses, changes: news)).contains(.bell) { screen.bell() }

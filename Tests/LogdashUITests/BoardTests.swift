@@ -228,7 +228,7 @@ import Testing
             "  Threshold Crossed: 2 out of the last 3 datapoints",
             "● api-down INSUFFICIENT",
             "  no complete period yet",
-            "● latency  OK  120 > 500 ▆█▇ for 1h05m",
+            "● latency  OK  120 > 500 ▂▃▃ for 1h05m",  // scaled with the threshold
             "  Threshold Crossed: 0 out of the last 3 datapoints",
         ])
         #expect(buf[0, 0].style.role == .alarmAlarm && buf[11, 0].style.reverse && buf[0, 4].style.role == .alarmOK)
@@ -249,5 +249,73 @@ import Testing
         #expect(top.hasPrefix(" 5xx-rate: OK → ALARM at 2026-11-27 15:00:00 — Threshold Crossed"))
         #expect(DashboardView.render(s)[0, 0].style.role == .alarmAlarm)
         #expect(update(&s, .key(.char("q"))) == [] && s.banner == nil && !s.quit)  // the key only dismisses it
+    }
+
+    static func boardWithAlarms() -> AppState {
+        var s = AppState(width: 80, height: 20)
+        var alarmsPane = PaneSpec(title: "alarms", sql: nil)
+        alarmsPane.alarms = true
+        s.board = .init(spec: DashboardSpec(rows: [.init(panes: [alarmsPane]), .init(panes: [PaneSpec(title: "newest records", sql: nil)])]))
+        s.board!.focus = 0
+        s.status.clock = t0 + 4_000_000_000_000
+        _ = update(&s, .alarms(statuses(), changes: []))
+        s.alarmDrills["5xx-rate"] = .init(filter: "status >= 500", window: 3 * 300_000_000_000)
+        return s
+    }
+
+    @Test func theSparklineIsScaledWithTheThresholdAndBreachingPeriodsTakeTheAlarmColour() {
+        var buf = CellBuffer(width: 60, height: 6)
+        AlarmPanel.render(Self.statuses(), into: &buf, area: Rect(x: 0, y: 0, width: 60, height: 6), glyphs: .unicode)
+        // 5xx-rate (≥ 10): 3 is below, 33 and 46 breach; latency's 100–130 sit low under its 500.
+        let row = buf.lines[0], x = Array(row).firstIndex(of: "▁")!
+        #expect(buf[x, 0].style.role == .alarmOK && buf[x + 2, 0].style.role == .alarmAlarm && buf[x + 3, 0].style.role == .alarmAlarm)
+        #expect(buf.lines[4].contains("120 > 500 ▂▃▃"))
+    }
+
+    @Test func arrowsPickAnAlarmAndEnterShowsTheRecordsBehindItInItsBreachingWindow() {
+        var s = Self.boardWithAlarms()
+        #expect(DashboardView.render(s).lines.contains { $0.contains("5xx-rate") })
+        _ = update(&s, .key(.down))
+        _ = update(&s, .key(.up))
+        #expect(s.board!.pick == 0)  // 5xx-rate, the most urgent
+        #expect(update(&s, .key(.enter)) == [.reload])
+        #expect(s.filters == ["status >= 500"])
+        // From its window before it went off (15:00 less 15 minutes) to the last period's end.
+        #expect(s.customTime?.sql == "ts >= TIMESTAMP '2026-11-27T14:45:00.000Z' AND ts < TIMESTAMP '2026-11-27T15:05:00.000Z'")
+        #expect(s.customTime?.label == "5xx-rate: 2026-11-27 14:45:00 … 2026-11-27 15:05:00")
+    }
+
+    @Test func aMutedAlarmIsStillShownButItsChangesRingNoBell() {
+        var s = Self.boardWithAlarms()
+        _ = update(&s, .key(.char("m")))
+        #expect(s.alarmMutes["5xx-rate"] == s.status.clock + 900_000_000_000)
+        _ = update(&s, .key(.char("m")))
+        #expect(s.alarmMutes["5xx-rate"] == s.status.clock + 3_600_000_000_000)
+        #expect(DashboardView.render(s).lines.contains { $0.contains("5xx-rate") && $0.contains("muted 1h00m") })
+        let change = AlarmTracker.Transition(alarm: "5xx-rate", at: Self.t0, from: .alarm, to: .ok, reason: "r", value: 1)
+        #expect(update(&s, .alarms(Self.statuses(), changes: [change])) == [] && s.banner == nil)
+        // Past the mute, a change rings again.
+        s.status.clock += 3_700_000_000_000
+        #expect(update(&s, .alarms(Self.statuses(), changes: [change])) == [.bell])
+        #expect(s.alarmMutes.isEmpty)
+        _ = update(&s, .key(.char("x")))  // dismisses the banner
+        _ = update(&s, .key(.char("m"))); _ = update(&s, .key(.char("m"))); _ = update(&s, .key(.char("m"))); _ = update(&s, .key(.char("m")))
+        #expect(s.alarmMutes.isEmpty)  // 15m, 1h, 8h, then not muted
+    }
+
+    @Test func anAcknowledgedAlarmIsQuietUntilItsNextChange() {
+        var s = Self.boardWithAlarms()
+        _ = update(&s, .key(.char("A")))
+        #expect(s.alarmAcks == ["5xx-rate"])
+        #expect(DashboardView.render(s).lines.contains { $0.contains("5xx-rate") && $0.contains("acknowledged") })
+        let change = AlarmTracker.Transition(alarm: "5xx-rate", at: Self.t0, from: .alarm, to: .ok, reason: "r", value: 1)
+        #expect(update(&s, .alarms(Self.statuses(), changes: [change])) == [.bell])  // its next change is news again
+        #expect(s.alarmAcks.isEmpty)
+    }
+
+    @Test func shiftHOpensTheAlarmsHistoryInTheQueryPane() {
+        var s = Self.boardWithAlarms()
+        #expect(update(&s, .key(.char("H"))) == [.runQuery("SELECT ts, old_state, new_state, reason FROM alarm_history WHERE alarm = '5xx-rate' ORDER BY ts DESC")])
+        #expect(s.queryOpen)
     }
 }

@@ -322,6 +322,15 @@ final class Tmux {
         #expect(fired.split(separator: "\n").first?.hasPrefix(" 5xx: OK → ALARM") == true)
         try t.press("j")  // any key dismisses the banner
         _ = try t.wait("the banner gone") { !$0.contains("5xx: OK → ALARM") && $0.contains("ALARM  10 ≥ 5") }
+        // The alarm panel (after the tail): its history in the query pane, then its records.
+        try t.press("Tab")
+        try t.press("H")
+        let history = try t.wait("its history") { $0.contains("alarm_history WHERE alarm = '5xx'") && $0.contains("rows in") }
+        #expect(history.split(separator: "\n").contains { $0.contains("2026-11-27 14:22:00.000Z OK") && $0.contains("ALARM     Threshold Crossed") })
+        try t.press("Escape")
+        _ = try t.wait("the dashboard") { $0.contains("┌ alarms") }
+        try t.press("Enter")
+        _ = try t.wait("its breaching window as the time range") { $0.contains("the records behind 5xx") && $0.contains("5xx: 2026-11-27 14:21:00 …") }
         try t.press("Q")
     }
 

@@ -15,7 +15,7 @@ import Scratch
         try t.press("q")
         try t.type("SELECT level, count(*) n FROM logs GROUP BY level ORDER BY n DESC")
         try t.press("Enter")
-        let table = try t.wait("the result table") { $0.contains("4 rows in") && $0.contains("level n") }
+        let table = try t.wait("the result table") { $0.contains("4 rows in") && $0.contains("level    n") }
         let lines = table.split(separator: "\n").map(String.init)
         #expect(lines.contains { $0.hasPrefix("info ") && $0.hasSuffix(" 1577") || $0.hasPrefix("info  1577") })
         try t.press("c")

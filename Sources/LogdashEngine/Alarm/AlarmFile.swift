@@ -187,3 +187,32 @@ public enum AlarmFile {
         return out
     }
 }
+
+extension AlarmDefinition {
+    /// A filter for the dashboard that keeps the records behind this alarm's metric: its
+    /// `where`; for a metric filter pattern, a JSON pattern as the same comparisons in SQL, or
+    /// plain terms as words the message must contain. nil when the metric counts every record,
+    /// or its pattern has no such form (space-delimited, `?a ?b`, `-term`).
+    public var recordsFilter: String? {
+        switch metric {
+        case .sql(_, let w)?:
+            return w
+        case .filter(_, let pattern, _)?:
+            let p = pattern.trimmingCharacters(in: .whitespaces)
+            if p.hasPrefix("{") && p.hasSuffix("}") {
+                var body = String(p.dropFirst().dropLast()).trimmingCharacters(in: .whitespaces)
+                guard !body.contains("*"), !body.contains("IS ") else { return nil }
+                body = body.replacingOccurrences(of: #""([^"]*)""#, with: "'$1'", options: .regularExpression)  // strings first
+                body = body.replacingOccurrences(of: #"\$\.([A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_]+)+)"#, with: "\"$1\"", options: .regularExpression)
+                body = body.replacingOccurrences(of: "$.", with: "")
+                return body.replacingOccurrences(of: "&&", with: "AND").replacingOccurrences(of: "||", with: "OR").replacingOccurrences(of: "!=", with: "<>")
+            }
+            guard !p.hasPrefix("["), !p.isEmpty else { return nil }
+            let terms = p.split(separator: " ").map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+            guard !terms.contains(where: { $0.hasPrefix("-") || $0.hasPrefix("?") || $0.isEmpty }) else { return nil }
+            return terms.joined(separator: " ")
+        case nil:
+            return nil
+        }
+    }
+}

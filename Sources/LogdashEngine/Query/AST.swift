@@ -52,6 +52,30 @@ public indirect enum Expr: Sendable {
         }
     }
 
+    /// The expression as SQL text that parses back to it (for alarms made from a query).
+    public var sql: String {
+        switch self {
+        case .literal(.string(let s), _): return "'" + s.replacingOccurrences(of: "'", with: "''") + "'"
+        case .literal(.timestamp(let t), _): return "TIMESTAMP '\(Timestamp.iso8601(t))'"
+        case .literal(let v, _): return v == .null ? "NULL" : v.description
+        case .column(let n, _): return n.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) ? n : "\"\(n.replacingOccurrences(of: "\"", with: "\"\""))\""
+        case .unary(let op, let e, _): return "(\(op.uppercased()) \(e.sql))"
+        case .binary(let op, let l, let r, _): return "(\(l.sql) \(op.uppercased()) \(r.sql))"
+        case .call(let n, let args, let d, let star, _):
+            return "\(n)(\(d ? "DISTINCT " : "")\(star ? "*" : args.map(\.sql).joined(separator: ", ")))"
+        case .caseWhen(let o, let w, let e, _):
+            return "CASE \(o?.sql ?? "") " + w.map { "WHEN \($0.0.sql) THEN \($0.1.sql)" }.joined(separator: " ") + " ELSE \(e?.sql ?? "NULL") END"
+        case .cast(let e, let t, let isTry, _): return "\(isTry ? "TRY_CAST" : "CAST")(\(e.sql) AS \(t))"
+        case .inList(let e, let l, let n, _): return "(\(e.sql) \(n ? "NOT " : "")IN (\(l.map(\.sql).joined(separator: ", "))))"
+        case .between(let e, let lo, let hi, let n, _): return "(\(e.sql) \(n ? "NOT " : "")BETWEEN \(lo.sql) AND \(hi.sql))"
+        case .like(let e, let p, let n, let ci, _): return "(\(e.sql) \(n ? "NOT " : "")\(ci ? "ILIKE" : "LIKE") \(p.sql))"
+        case .isNull(let e, let n, _): return "(\(e.sql) IS \(n ? "NOT " : "")NULL)"
+        case .interval(let ns, _):
+            return ns % 1_000_000_000 == 0 ? "INTERVAL '\(ns / 1_000_000_000)' SECOND" : "INTERVAL '\(Double(ns) / 1e9)' SECOND"
+        case .window: return canonical
+        }
+    }
+
     /// The name a result column gets when the query gives it none.
     public var defaultName: String {
         switch self {

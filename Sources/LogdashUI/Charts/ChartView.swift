@@ -314,16 +314,18 @@ public enum ChartView {
 
     /// One row of rising blocks, the newest values that fit, scaled from zero (or the lowest
     /// value when some are negative).
+    /// `scaleWith`: a value the scale must reach too (an alarm's threshold, so that bars read
+    /// against it); `roleOf`: each value's role (breaching ones in the alarm's colour).
     public static func sparkline(_ values: [Double?], into buf: inout CellBuffer, x: Int, y: Int, width: Int, glyphs: ChartGlyphs,
-                                 role: StyleRole = .series1) {
+                                 role: StyleRole = .series1, scaleWith: Double? = nil, roleOf: ((Double) -> StyleRole)? = nil) {
         let shown = values.suffix(width)
-        let present = shown.compactMap { $0 }
+        let present = shown.compactMap { $0 } + (scaleWith.map { [$0] } ?? [])
         guard let hi = present.max(), let lo0 = present.min() else { return }
         let lo = min(0, lo0)
         for (i, v) in shown.enumerated() {
             guard let v else { continue }
             let level = hi == lo ? (v == 0 ? 0 : 7) : Int(((v - lo) / (hi - lo) * 7).rounded())
-            buf.put(glyphs.rising[max(0, min(7, level))], x: x + i, y: y, style: Style(role), safe: true)
+            buf.put(glyphs.rising[max(0, min(7, level))], x: x + i, y: y, style: Style(roleOf?(v) ?? role), safe: true)
         }
     }
 

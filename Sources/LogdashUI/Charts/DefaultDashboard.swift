@@ -185,7 +185,7 @@ public enum DashboardRender {
     /// content comes from `tail`.
     public static func draw(_ spec: DashboardSpec, contents: [Content?], rects: [Rect], into buf: inout CellBuffer, glyphs: ChartGlyphs,
                             focus: Int? = nil, pick: Int = 0, anchor: Int? = nil, series: Int? = nil,
-                            alarms: [AlarmReplay.Status] = [],
+                            alarms: [AlarmReplay.Status] = [], alarmQuiet: [String: String] = [:],
                             tail: ((inout CellBuffer, Rect) -> Void)? = nil) {
         for (k, (pane, rect)) in zip(spec.panes, rects).enumerated() where rect.width > 0 && rect.height > 0 {
             let content = contents[safe: k] ?? nil
@@ -197,7 +197,7 @@ public enum DashboardRender {
             let inner = rect.inset(1)
             guard inner.width > 0, inner.height > 0 else { continue }
             if pane.alarms {
-                AlarmPanel.render(alarms, into: &buf, area: inner, glyphs: glyphs)
+                AlarmPanel.render(alarms, into: &buf, area: inner, glyphs: glyphs, pick: focus == k ? pick : nil, quiet: alarmQuiet)
                 continue
             }
             if pane.sql == nil, let tail {

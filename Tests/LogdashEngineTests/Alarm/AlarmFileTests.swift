@@ -24,6 +24,21 @@ import Testing
             rule: ALARM(errors) AND ALARM(slow)
         """
 
+    /// Enter on an alarm in the dashboard filters by the records behind its metric.
+    @Test func anAlarmsRecordsFilterComesFromItsWhereOrItsPattern() throws {
+        func filter(_ metric: String) throws -> String? {
+            try AlarmFile.parse(yaml: "alarms:\n  - name: a\n    metric:\n\(metric)\n    period: 1m\n    evaluation_periods: 1\n    comparison: GreaterThanThreshold\n    threshold: 0\n",
+                                file: "a.yaml")[0].recordsFilter
+        }
+        #expect(try filter("      value: count(*)\n      where: level = 'error'") == "level = 'error'")
+        #expect(try filter("      value: count(*)") == nil)
+        #expect(try filter("      filter: '{ $.level = \"error\" && $.http.status >= 500 }'") == "level = 'error' AND \"http.status\" >= 500")
+        #expect(try filter("      filter: 'ERROR timeout'") == "ERROR timeout")
+        #expect(try filter("      filter: 'ERROR -healthcheck'") == nil)
+        #expect(try filter("      filter: '[ip, user, status=5*]'") == nil)
+        #expect(try AlarmFile.parse(yaml: Self.good, file: "a.yaml")[2].recordsFilter == nil)  // a composite
+    }
+
     @Test func alarmsParseWithTheirRulesAndComposites() throws {
         let a = try AlarmFile.parse(yaml: Self.good, file: "a.yaml")
         #expect(a.map(\.name) == ["errors", "slow", "both"])
