@@ -323,6 +323,8 @@ public enum Effect: Sendable, Equatable {
     case pin(String)
     /// Write the query pane's result to a file, as CSV or JSON (`e`, `E`).
     case export(csv: Bool)
+    /// Add the alarm defined in the query pane's form to the alarms file, and watch it.
+    case saveAlarm(AlarmDraft)
 }
 
 /// The dashboard's logic: a pure function of the state and an event (Bubble Tea's shape).

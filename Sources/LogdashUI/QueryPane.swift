@@ -61,6 +61,76 @@ public struct QueryPane: Sendable, Equatable {
     public var candidates: [String] = []
     /// The store's columns, for completion.
     public var columns: [String] = []
+    /// `a` on a result: the alarm being defined from its query, field by field.
+    public var alarmForm: AlarmForm?
+
+    public struct AlarmForm: Sendable, Equatable {
+        public var draft: AlarmDraft
+        public var field = Field.threshold
+        /// Why the last save failed (a bad value names its key).
+        public var problem: String?
+
+        public enum Field: Int, CaseIterable, Sendable {
+            case name, threshold, comparison, period, evaluationPeriods, datapointsToAlarm, treatMissingData
+
+            var label: String {
+                switch self {
+                case .name: "name"
+                case .threshold: "threshold"
+                case .comparison: "comparison"
+                case .period: "period"
+                case .evaluationPeriods: "evaluation_periods"
+                case .datapointsToAlarm: "datapoints_to_alarm"
+                case .treatMissingData: "treat_missing_data"
+                }
+            }
+        }
+
+        public init(draft: AlarmDraft) { self.draft = draft }
+
+        func text(_ f: Field) -> String {
+            switch f {
+            case .name: draft.name
+            case .threshold: draft.threshold
+            case .comparison: draft.comparison.rawValue
+            case .period: draft.period
+            case .evaluationPeriods: draft.evaluationPeriods
+            case .datapointsToAlarm: draft.datapointsToAlarm
+            case .treatMissingData: draft.treatMissingData.rawValue
+            }
+        }
+
+        /// Edits the picked field: text typed or deleted, a choice stepped through (←/→, Space).
+        mutating func edit(_ k: Key) {
+            func cycle<T: CaseIterable & Equatable>(_ v: T, _ step: Int) -> T {
+                let all = Array(T.allCases)
+                return all[(all.firstIndex(of: v)! + step + all.count) % all.count]
+            }
+            let step = k == .left ? -1 : 1
+            switch field {
+            case .comparison where k == .left || k == .right || k == .char(" "):
+                // The four threshold comparisons (anomaly bands need a band the form does not ask for).
+                let plain: [AlarmComparison] = [.greaterThanOrEqualToThreshold, .greaterThanThreshold, .lessThanThreshold, .lessThanOrEqualToThreshold]
+                let i = plain.firstIndex(of: draft.comparison) ?? 0
+                draft.comparison = plain[(i + step + plain.count) % plain.count]
+            case .treatMissingData where k == .left || k == .right || k == .char(" "):
+                draft.treatMissingData = cycle(draft.treatMissingData, step)
+            case .comparison, .treatMissingData:
+                break
+            default:
+                var t = text(field)
+                if case .char(let c) = k { t.append(c) } else if k == .backspace, !t.isEmpty { t.removeLast() } else { return }
+                switch field {
+                case .name: draft.name = t
+                case .threshold: draft.threshold = t
+                case .period: draft.period = t
+                case .evaluationPeriods: draft.evaluationPeriods = t
+                case .datapointsToAlarm: draft.datapointsToAlarm = t
+                default: break
+                }
+            }
+        }
+    }
 
     public init() {}
 
@@ -123,6 +193,7 @@ func queryKey(_ s: inout AppState, _ k: Key) -> [Effect] {
         p.focus = .editor
         return []
     }
+    if p.alarmForm != nil { return alarmFormKey(&p, k) }
     if p.focus == .results, p.result != nil { return resultsKey(&s, &p, k) }
     p.candidates = []
     switch k {
@@ -222,6 +293,25 @@ private func resultsKey(_ s: inout AppState, _ p: inout QueryPane, _ k: Key) -> 
         return [.pin(sql)]
     case .char("e"), .char("E"):
         return [.export(csv: k == .char("e"))]
+    case .char("a"):
+        // An alarm on this query's value: the form starts at the largest value shown.
+        guard let sql = p.resultSQL, let r = p.result else { return [] }
+        do {
+            let n = (1...).first { k in !s.alarms.contains { $0.name == "alarm-\(k)" } }!
+            var column = 0
+            var draft = try AlarmDraft.from(sql: sql, name: "alarm-\(n)", threshold: nil) { column = $0 }
+            let numbers = r.rows.compactMap { row -> Double? in
+                switch row[safe: column] {
+                case .int(let i)?: Double(i)
+                case .double(let d)?: d
+                default: nil
+                }
+            }
+            draft.threshold = numbers.max().map { Value.format($0) } ?? "0"
+            p.alarmForm = .init(draft: draft)
+        } catch {
+            s.notice = "no alarm from this query: \(error)"
+        }
     case .enter, .char("i"), .tab:
         p.focus = .editor
     case .escape, .char("q"):
@@ -232,6 +322,30 @@ private func resultsKey(_ s: inout AppState, _ p: inout QueryPane, _ k: Key) -> 
     default:
         break
     }
+    return []
+}
+
+/// The alarm form: ↑/↓ or Tab pick a field, typing edits it (←/→ step through a choice),
+/// Enter saves the alarm, Esc drops it.
+private func alarmFormKey(_ p: inout QueryPane, _ k: Key) -> [Effect] {
+    guard var form = p.alarmForm else { return [] }
+    let fields = QueryPane.AlarmForm.Field.allCases
+    switch k {
+    case .escape:
+        p.alarmForm = nil
+        return []
+    case .up, .backTab:
+        form.field = fields[(form.field.rawValue + fields.count - 1) % fields.count]
+    case .down, .tab:
+        form.field = fields[(form.field.rawValue + 1) % fields.count]
+    case .enter:
+        form.problem = nil
+        p.alarmForm = form
+        return [.saveAlarm(form.draft)]
+    default:
+        form.edit(k)
+    }
+    p.alarmForm = form
     return []
 }
 
@@ -310,6 +424,10 @@ public enum QueryPaneView {
         y += 1
         guard let r = p.result, y < height else { return }
         let area = Rect(x: 0, y: y, width: width, height: height - y)
+        if let form = p.alarmForm {
+            renderForm(form, into: &buf, area: area)
+            return
+        }
         if p.chart {
             do {
                 let chart = try ChartPicker.chart(for: ResultSet(columns: r.columns, rows: p.shownRows))
@@ -321,6 +439,33 @@ public enum QueryPaneView {
         }
         ResultTable.render(r.columns, p.shownRows, into: &buf, area: area, top: p.top, column: p.column,
                            focused: p.focus == .results, sort: p.sort)
+    }
+
+    static func renderForm(_ f: QueryPane.AlarmForm, into buf: inout CellBuffer, area: Rect) {
+        var y = area.y
+        buf.put("A new alarm on this query's value", x: area.x, y: y, style: Style(.accent, bold: true), safe: true)
+        y += 1
+        let d = f.draft
+        buf.put("value: \(d.value)" + (d.whereClause.map { "   where: \($0)" } ?? ""), x: area.x + 2, y: y, style: Style(.dim), maxX: area.maxX)
+        y += 2
+        for field in QueryPane.AlarmForm.Field.allCases where y < area.maxY {
+            let picked = field == f.field
+            buf.put(field.label, x: area.x + 2, y: y, style: Style(.accent, bold: picked), safe: true)
+            let choice = field == .comparison || field == .treatMissingData
+            let text = f.text(field) + (picked && !choice ? " " : "")
+            let x = buf.put(choice && picked ? "‹ \(text) ›" : text, x: area.x + 24, y: y, style: Style(.text, reverse: picked), maxX: area.maxX)
+            _ = x
+            y += 1
+        }
+        y += 1
+        if let problem = f.problem, y < area.maxY {
+            buf.put(problem, x: area.x, y: y, style: Style(.error, bold: true), maxX: area.maxX)
+            y += 1
+        }
+        if y < area.maxY {
+            buf.put("↑/↓ a field · type to edit (←/→ a choice) · Enter saves to the alarms file · Esc drops it",
+                    x: area.x, y: y, style: Style(.dim), maxX: area.maxX, safe: true)
+        }
     }
 
     static func grouped(_ n: Int) -> String {

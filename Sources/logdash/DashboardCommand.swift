@@ -53,7 +53,12 @@ struct DashboardCommand: ParsableCommand {
         let (config, options) = try input.resolve()
         let (chosen, themes, themeProblems) = try Theme.chosen(theme)
         let boards = try (dashboard ?? config.dashboard).map { try DashboardFile.load(path: $0) } ?? []  // a bad file stops us here
-        let alarmDefs = try (alarms ?? config.alarms).map { try AlarmFile.load(path: $0) } ?? []
+        // Alarms: --alarms, the config's alarms:, or the file alarms defined in the dashboard go to.
+        let environment = ProcessInfo.processInfo.environment
+        let configHome = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
+        let alarmsFile = alarms ?? config.alarms ?? configHome + "/logdash/alarms.yaml"
+        let alarmDefs = try (alarms ?? config.alarms ?? (FileManager.default.fileExists(atPath: alarmsFile) ? alarmsFile : nil))
+            .map { try AlarmFile.load(path: $0) } ?? []
         guard let latenessNanos = TimeSpan.parseNanos(lateness) else { throw ValidationError("--lateness '\(lateness)' is not a duration (e.g. 5s)") }
         guard isatty(1) != 0 else { throw TerminalError.noTerminal }
         let specs = try input.liveSources(sources, config: config)
@@ -78,6 +83,7 @@ struct DashboardCommand: ParsableCommand {
         app.state.zoomed = tail
         app.fileBoards = boards
         app.alarmDefinitions = alarmDefs
+        app.alarmsFile = alarmsFile
         for d in alarmDefs {  // Enter on an alarm: its records over its evaluation periods
             app.state.alarmDrills[d.name] = .init(filter: d.recordsFilter, window: d.period * Int64(d.rule?.evaluationPeriods ?? 1))
         }
@@ -151,7 +157,7 @@ struct DashboardLoop {
     }
 
     mutating func run() {
-        defer { queries.stop(); panes.stop(); adHoc.stop(); if !alarmDefinitions.isEmpty { alarmQueries.stop() } }
+        defer { queries.stop(); panes.stop(); adHoc.stop(); alarmWorker?.stop() }
         var reload = true
         while !state.quit && !screen.shouldExit {
             if let input = screen.readKey() {
@@ -255,6 +261,29 @@ struct DashboardLoop {
         }
     }
 
+    /// Where alarms defined in the dashboard are saved: `--alarms FILE` (or the config's
+    /// `alarms:`), else `$XDG_CONFIG_HOME/logdash/alarms.yaml`.
+    var alarmsFile = ""
+
+    /// Appends the form's alarm to the alarms file and starts watching it; a problem stays in
+    /// the form (a bad value names its key).
+    private mutating func saveAlarm(_ draft: AlarmDraft) {
+        do {
+            let definition = try draft.validated()
+            guard !alarmDefinitions.contains(where: { $0.name == definition.name }) else {
+                throw AlarmDraft.Unfit(description: "an alarm named '\(definition.name)' exists already: choose another name")
+            }
+            try draft.append(toFile: alarmsFile)
+            alarmDefinitions.append(definition)
+            state.alarmDrills[definition.name] = .init(filter: definition.recordsFilter, window: definition.period * Int64(definition.rule?.evaluationPeriods ?? 1))
+            restartAlarms()
+            state.query.alarmForm = nil
+            state.notice = "alarm \(definition.name) saved to \(alarmsFile); the alarm panel shows it"
+        } catch {
+            state.query.alarmForm?.problem = "\(error)"
+        }
+    }
+
     /// `e`/`E`: the result as CSV or JSON, in a new file in the working directory.
     private mutating func export(csv: Bool) {
         guard let r = state.query.result else { return }
@@ -309,6 +338,8 @@ struct DashboardLoop {
                 state.notice = "pinned as a pane of this dashboard (\(pinned.count) pinned)"
             case .export(let csv):
                 export(csv: csv)
+            case .saveAlarm(let draft):
+                saveAlarm(draft)
             case .quit, .reload:
                 break
             }
@@ -453,7 +484,23 @@ struct DashboardLoop {
     /// Alarms (`--alarms`), evaluated on a thread of their own once a second while records arrive.
     var alarmDefinitions: [AlarmDefinition] = []
     var lateness: Int64 = 5_000_000_000
-    private lazy var alarmQueries = AlarmQueries.worker(alarmDefinitions, lateness: lateness)
+    private var alarmWorker: QueryWorker<AlarmQueries.Request, AlarmQueries.Response>?
+    private var alarmQueries: QueryWorker<AlarmQueries.Request, AlarmQueries.Response> {
+        mutating get {
+            if let w = alarmWorker { return w }
+            let w = AlarmQueries.worker(alarmDefinitions, lateness: lateness)
+            alarmWorker = w
+            return w
+        }
+    }
+
+    /// The alarms changed (one was defined here): evaluated afresh by a new worker.
+    private mutating func restartAlarms() {
+        alarmWorker?.stop()
+        alarmWorker = nil
+        alarmsRows = -1
+        alarmsAskedAt = .distantPast
+    }
     private var seenTransitions: Set<String> = []
     private var alarmsAskedAt = Date.distantPast
     private var alarmsRows = -1

@@ -187,6 +187,32 @@ import Testing
         #expect(s.query.focus == .editor)
     }
 
+    @Test func aOnAResultOpensTheAlarmFormAndEnterSavesWhatWasTyped() {
+        var s = Self.open()
+        s.query.result = ResultSet(columns: ["m", "errors"], rows: [[.timestamp(0), .int(3)], [.timestamp(60_000_000_000), .int(11)]])
+        s.query.resultSQL = "SELECT date_trunc('minute', ts) m, count_if(status >= 500) errors FROM logs GROUP BY 1"
+        s.query.focus = .results
+        _ = update(&s, .key(.char("a")))
+        #expect(s.query.alarmForm?.draft.threshold == "11")  // the value column's largest
+        #expect(s.query.alarmForm?.field == .threshold)
+        _ = update(&s, .key(.backspace)); _ = update(&s, .key(.backspace))
+        for c in "5" { _ = update(&s, .key(.char(c))) }
+        _ = update(&s, .key(.down))
+        _ = update(&s, .key(.right))  // ≥ → >
+        _ = update(&s, .key(.down))
+        _ = update(&s, .key(.backspace)); _ = update(&s, .key(.backspace))
+        for c in "5m" { _ = update(&s, .key(.char(c))) }
+        #expect(DashboardView.render(s).lines.contains { $0.contains("period") && $0.contains("5m") })
+        guard case .saveAlarm(let d)? = update(&s, .key(.enter)).first else { Issue.record("no save"); return }
+        #expect(d.threshold == "5" && d.comparison == .greaterThanThreshold && d.period == "5m" && d.name == "alarm-1")
+        _ = update(&s, .key(.escape))
+        #expect(s.query.alarmForm == nil && s.queryOpen)
+        // A query with two values cannot be one alarm: a notice says why.
+        s.query.resultSQL = "SELECT count(*), max(latency_ms) FROM logs"
+        _ = update(&s, .key(.char("a")))
+        #expect(s.query.alarmForm == nil && s.notice?.contains("exactly one aggregate column") == true)
+    }
+
     @Test func ctrlJOutsideTheEditorIsEnter() {
         var s = AppState(width: 40, height: 10)
         _ = update(&s, .key(.char("f")))

@@ -47,4 +47,35 @@ import Scratch
         try t.press("Escape")
         try t.press("Q")
     }
+
+    /// `a` on a result defines an alarm on its value: saved to the alarms file, watched at once
+    /// (the alarm panel appears), and loaded again by the next run.
+    @Test func anAlarmDefinedFromAResultIsSavedAndWatched() throws {
+        let config = try Scratch.directory("config").path
+        let t = try Tmux(width: 110, height: 30)
+        let run = "XDG_CONFIG_HOME='\(config)' '\(CommandLineTests.binary)' 'demo://?lines=3000'"
+        try t.type(run + "; echo FIRST=$?")
+        try t.press("Enter")
+        _ = try t.wait("the dashboard") { $0.contains("3000 rec") && $0.contains("newest records") }
+        try t.press("q")
+        try t.type("SELECT date_trunc('minute', ts) m, count_if(status >= 500) errors FROM logs GROUP BY 1")
+        try t.press("Enter")
+        _ = try t.wait("the result") { $0.contains("rows in") }
+        try t.press("a")
+        _ = try t.wait("the form") { $0.contains("A new alarm on this query's value") && $0.contains("treat_missing_data") }
+        try t.press("BSpace", "BSpace", "BSpace")
+        try t.type("2")
+        try t.press("Enter")
+        _ = try t.wait("saved") { $0.contains("alarm alarm-1 saved to \(config)/logdash/alarms.yaml") }
+        let yaml = try String(contentsOfFile: config + "/logdash/alarms.yaml", encoding: .utf8)
+        #expect(yaml.contains("value: 'count_if((status >= 500))'") && yaml.contains("threshold: 2\n") && yaml.contains("period: 1m"))
+        try t.press("Escape")
+        _ = try t.wait("the alarm panel") { $0.contains("┌ alarms") && $0.contains("alarm-1") }
+        try t.press("Q")
+        _ = try t.wait("the shell") { $0.contains("FIRST=0") }
+        try t.type("clear; " + run)
+        try t.press("Enter")
+        _ = try t.wait("the alarm loaded again") { $0.contains("┌ alarms") && $0.contains("alarm-1") && !$0.contains("FIRST=0") }
+        try t.press("Q")
+    }
 }

@@ -16,12 +16,14 @@ public struct AlarmDraft: Sendable, Equatable {
 
     public struct Unfit: Error, CustomStringConvertible {
         public let description: String
+        public init(description: String) { self.description = description }
     }
 
     /// The draft for a query: one aggregate item (other items may be its time bucket), FROM
     /// logs, GROUP BY nothing or one time bucket. `threshold`: a starting value (the result's
     /// largest, say).
-    public static func from(sql: String, name: String, threshold: Double?) throws -> AlarmDraft {
+    /// `valueColumn`: told which result column holds the value.
+    public static func from(sql: String, name: String, threshold: Double?, valueColumn: ((Int) -> Void)? = nil) throws -> AlarmDraft {
         let text = InsightsQuery.looksLikeInsights(sql) ? try InsightsQuery.sql(sql) : sql
         guard case .query(.select(let s)) = try SQLParser.parse(text) else {
             throw Unfit(description: "an alarm watches one SELECT over logs, not this kind of query")
@@ -30,7 +32,11 @@ public struct AlarmDraft: Sendable, Equatable {
             throw Unfit(description: "an alarm watches a query FROM logs")
         }
         var bucket: Int64?
-        for g in s.groupBy {
+        for g0 in s.groupBy {
+            // An ordinal or an alias stands for its item.
+            var g = g0
+            if case .literal(.int(let n), _) = g0, n >= 1, n <= s.items.count { g = s.items[Int(n) - 1].expr }
+            if case .column(let c, _) = g0, let item = s.items.first(where: { $0.alias?.lowercased() == c.lowercased() }) { g = item.expr }
             if let (_, w) = GroupedAggregation.timeBucket(g) { bucket = w; continue }
             if case .call(let n, let args, _, _, _) = g, n.lowercased() == "tumble", args.count == 2, case .interval(let w, _) = args[1] { bucket = w; continue }
             throw Unfit(description: "an alarm watches one value per period: group by a time bucket only (one alarm per group is not supported yet)")
@@ -39,6 +45,7 @@ public struct AlarmDraft: Sendable, Equatable {
         guard aggregates.count == 1 else {
             throw Unfit(description: "an alarm watches one value: the query needs exactly one aggregate column (it has \(aggregates.count))")
         }
+        if let k = s.items.firstIndex(where: { !$0.isStar && containsAggregate($0.expr) }), let c = valueColumn { c(k) }
         return AlarmDraft(name: name, value: aggregates[0].expr.sql, whereClause: s.filter?.sql,
                           period: bucket.map(Self.duration) ?? "1m", threshold: threshold.map { Value.format($0) } ?? "0",
                           comparison: .greaterThanOrEqualToThreshold, evaluationPeriods: "1", datapointsToAlarm: "1",

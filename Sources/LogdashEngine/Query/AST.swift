@@ -57,6 +57,9 @@ public indirect enum Expr: Sendable {
         switch self {
         case .literal(.string(let s), _): return "'" + s.replacingOccurrences(of: "'", with: "''") + "'"
         case .literal(.timestamp(let t), _): return "TIMESTAMP '\(Timestamp.iso8601(t))'"
+        case .literal(.double(let d), _):
+            let t = Value.format(d)  // a double stays one: 100.0, not the integer 100
+            return t.contains(where: { ".eEn".contains($0) }) ? t : t + ".0"
         case .literal(let v, _): return v == .null ? "NULL" : v.description
         case .column(let n, _): return n.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) ? n : "\"\(n.replacingOccurrences(of: "\"", with: "\"\""))\""
         case .unary(let op, let e, _): return "(\(op.uppercased()) \(e.sql))"
