@@ -294,6 +294,9 @@ public enum AppEvent: Sendable, Equatable {
     /// The query pane's query: rows scanned so far, then its result or error.
     case queryProgress(rowsScanned: Int)
     case queryFinished(ResultSet?, QueryPane.Failure?, seconds: Double)
+    /// A live (streaming) query's rows after a step: closed windows, then the open ones' partial
+    /// rows. nil: the live query stopped.
+    case queryLive(ResultSet?, closedWindows: Int, openWindows: Int)
 }
 
 /// What `update` asks the program to do.
@@ -353,12 +356,21 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
     case .detail(let fields):
         s.detail = fields
         return []
+    case .queryLive(let result, let closed, let open):
+        guard let result else {
+            s.query.live = nil
+            return []
+        }
+        s.query.result = result  // the scroll, sort and picked column stay
+        s.query.live = .init(closedWindows: closed, openWindows: open)
+        return []
     case .queryProgress(let rows):
         s.query.running?.rowsScanned = rows
         return []
     case .queryFinished(let result, let failure, let seconds):
         let sql = s.query.running?.sql
         s.query.running = nil
+        s.query.live = nil
         s.query.elapsed = seconds
         s.query.failure = failure
         if let result {

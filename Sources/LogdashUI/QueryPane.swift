@@ -35,6 +35,17 @@ public struct QueryPane: Sendable, Equatable {
             self.sql = sql
         }
     }
+    /// A streaming query (a window in its GROUP BY) runs live: its windows closed so far and
+    /// open now (their rows last, partial), as of its latest step.
+    public var live: Live?
+    public struct Live: Sendable, Equatable {
+        public var closedWindows: Int
+        public var openWindows: Int
+        public init(closedWindows: Int, openWindows: Int) {
+            self.closedWindows = closedWindows
+            self.openWindows = openWindows
+        }
+    }
     /// The SQL the shown result came from (what `p` pins and `a` would watch).
     public var resultSQL: String?
     public var elapsed: Double?
@@ -412,8 +423,13 @@ public enum QueryPaneView {
             buf.put(p.candidates.joined(separator: "  "), x: 0, y: y, style: Style(.dim), safe: true)
         } else if let r = p.result {
             let sorted = p.sort.map { " · sorted by \(r.columns[safe: $0.column] ?? "?")\($0.descending ? " ↓" : " ↑")" } ?? ""
-            buf.put("\(grouped(r.rows.count)) row\(r.rows.count == 1 ? "" : "s")" + (p.elapsed.map { String(format: " in %.3f s", $0) } ?? "") + sorted,
-                    x: 0, y: y, style: Style(.dim), safe: true)
+            if let l = p.live {
+                buf.put("live · \(grouped(r.rows.count)) rows · \(l.closedWindows) window\(l.closedWindows == 1 ? "" : "s") closed, \(l.openWindows) open (partial, last)"
+                        + sorted + " · Ctrl-C stops", x: 0, y: y, style: Style(.accent), safe: true)
+            } else {
+                buf.put("\(grouped(r.rows.count)) row\(r.rows.count == 1 ? "" : "s")" + (p.elapsed.map { String(format: " in %.3f s", $0) } ?? "") + sorted,
+                        x: 0, y: y, style: Style(.dim), safe: true)
+            }
         } else {
             buf.put("Enter runs · Ctrl-J new line · Tab completes · ↑/↓ history · Ctrl-R search · Esc closes", x: 0, y: y, style: Style(.dim), safe: true)
         }

@@ -163,7 +163,13 @@ struct DashboardLoop {
             if let input = screen.readKey() {
                 switch input {
                 case .interrupt:
-                    // Ctrl-C stops the query pane's query when one runs; else it quits.
+                    // Ctrl-C stops the query pane's query when one runs (or a live one); else it quits.
+                    if live != nil && state.queryOpen && state.query.running == nil {
+                        live = nil
+                        _ = update(&state, .queryLive(nil, closedWindows: 0, openWindows: 0))
+                        state.notice = "the live query stopped (its last rows stay)"
+                        continue
+                    }
                     guard state.query.running != nil else { return }
                     queryProgress?.cancel()
                 case .suspend: screen.suspend()
@@ -227,11 +233,19 @@ struct DashboardLoop {
         }.suffix(500)
     }
 
+    /// The query pane's streaming query (a window in its GROUP BY), stepped about once a second.
+    private var live: LiveQuery?
+    private var liveSteppedAt = Date.distantPast
+
     private mutating func runQuery(_ sql: String) {
         let progress = QueryProgress()
         queryProgress = progress
         state.query.running = .init(sql: sql, since: Date())
-        adHoc.submit(.init(sql: sql, snapshot: store.snapshot(), progress: progress))
+        // A query with TUMBLE/HOP/SESSION runs live; one the streaming engine cannot fold (or
+        // no window at all) runs once.
+        live = InsightsQuery.looksLikeInsights(sql) ? nil : try? LiveQuery(sql: sql, store: store)
+        liveSteppedAt = Date()
+        adHoc.submit(.init(sql: sql, snapshot: store.snapshot(), progress: progress, live: live))
         if let file = sqlHistoryFile {
             do {
                 try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -247,12 +261,26 @@ struct DashboardLoop {
 
     /// The query pane's progress while its query runs, then the answer.
     private mutating func applyQueryResponse() {
-        guard state.query.running != nil else { return }
+        if state.query.running == nil {
+            // A live query steps while its result is on screen.
+            guard let live, state.queryOpen, Date().timeIntervalSince(liveSteppedAt) >= 1 else {
+                if let r = adHoc.take(waiting: 0), let l = r.live, l === live, case .success(let rows) = r.result {
+                    _ = update(&state, .queryLive(rows, closedWindows: l.closedWindows, openWindows: l.openWindows))
+                }
+                return
+            }
+            liveSteppedAt = Date()
+            adHoc.submit(.init(sql: "", snapshot: store.snapshot(), progress: QueryProgress(), live: live))
+            return
+        }
         if let r = adHoc.take(waiting: 0) {
+            guard r.live === live else { return }  // a step of a live query since replaced
             switch r.result {
             case .success(let rows):
                 _ = update(&state, .queryFinished(rows, nil, seconds: r.seconds))
+                if let l = r.live { _ = update(&state, .queryLive(rows, closedWindows: l.closedWindows, openWindows: l.openWindows)) }
             case .failure(let e):
+                live = nil
                 _ = update(&state, .queryFinished(nil, .init(message: e.message, position: e.position, sql: r.sql), seconds: r.seconds))
             }
             queryProgress = nil

@@ -229,12 +229,15 @@ enum AdHocQueries {
         var sql: String
         var snapshot: StoreSnapshot
         var progress: QueryProgress
+        /// A streaming query shown live: a step folds in what was stored since the last.
+        var live: LiveQuery?
     }
 
     struct Response: Sendable {
         var sql: String
         var result: Result<ResultSet, QueryError>
         var seconds: Double
+        var live: LiveQuery?
     }
 
     static func worker() -> QueryWorker<Request, Response> {
@@ -244,13 +247,13 @@ enum AdHocQueries {
             engine.progress = r.progress
             let result: Result<ResultSet, QueryError>
             do {
-                result = .success(try engine.run(r.sql))
+                result = .success(try r.live.map { try $0.step(progress: r.progress) } ?? engine.run(r.sql))
             } catch let e as QueryError {
                 result = .failure(e)
             } catch {
                 result = .failure(QueryError(.value, "\(error)", at: nil))
             }
-            return Response(sql: r.sql, result: result, seconds: Date().timeIntervalSince(start))
+            return Response(sql: r.sql, result: result, seconds: Date().timeIntervalSince(start), live: r.live)
         }
     }
 }

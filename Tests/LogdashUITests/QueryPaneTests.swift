@@ -213,6 +213,24 @@ import Testing
         #expect(s.query.alarmForm == nil && s.notice?.contains("exactly one aggregate column") == true)
     }
 
+    @Test func aLiveQuerysStepsReplaceTheRowsAndKeepTheSortAndScroll() {
+        var s = Self.open()
+        Self.type(&s, "SELECT window_start, count(*) FROM logs GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)")
+        _ = update(&s, .key(.enter))
+        s.query.running = .init(sql: s.query.editor.string, since: Date())
+        let first = ResultSet(columns: ["window_start", "_col1"], rows: [[.timestamp(0), .int(3)]])
+        _ = update(&s, .queryFinished(first, nil, seconds: 0.01))
+        _ = update(&s, .queryLive(first, closedWindows: 0, openWindows: 1))
+        _ = update(&s, .key(.right)); _ = update(&s, .key(.char("s"))); _ = update(&s, .key(.char("s")))
+        let next = ResultSet(columns: ["window_start", "_col1"], rows: [[.timestamp(0), .int(3)], [.timestamp(60_000_000_000), .int(9)]])
+        _ = update(&s, .queryLive(next, closedWindows: 1, openWindows: 1))
+        #expect(s.query.sort?.column == 1 && s.query.sort?.descending == true && s.query.column == 1)
+        #expect(s.query.shownRows.map { $0[1] } == [.int(9), .int(3)])
+        #expect(DashboardView.render(s).lines[1].hasPrefix("live · 2 rows · 1 window closed, 1 open (partial, last)"))
+        _ = update(&s, .queryLive(nil, closedWindows: 0, openWindows: 0))  // stopped: the rows stay
+        #expect(s.query.live == nil && s.query.result == next)
+    }
+
     @Test func ctrlJOutsideTheEditorIsEnter() {
         var s = AppState(width: 40, height: 10)
         _ = update(&s, .key(.char("f")))

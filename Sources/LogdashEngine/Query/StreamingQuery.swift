@@ -315,6 +315,11 @@ public final class StreamingQuery {
         let due = entries.filter { $0.value.end <= watermark && $0.value.changed }
         var byWindow: [Int64: [Int]] = [:]
         for (id, e) in due { byWindow[window.kind == .session ? 0 : e.start, default: []].append(id) }  // sessions: one emission
+        // A window updated by late records is emitted whole (its unchanged groups too), so
+        // that the update replaces it; a session is a window of its own.
+        if window.kind != .session {
+            for (id, e) in entries where e.emitted && !e.changed && byWindow[e.start] != nil { byWindow[e.start]!.append(id) }
+        }
         var out: [Emission] = []
         for key in byWindow.keys.sorted() {
             let ids = byWindow[key]!.sorted()
@@ -344,6 +349,11 @@ public final class StreamingQuery {
         return try advance()
     }
 
+    /// How many windows are still open (not passed by the watermark).
+    public var openWindowCount: Int {
+        Set(entries.values.filter { $0.end > watermark }.map { window.kind == .session ? $0.end : $0.start }).count
+    }
+
     /// The windows not yet closed, as the query's result so far (for live charts).
     public func openWindows() throws -> ResultSet {
         try finish(entries.keys.sorted().map { entries[$0]! }.filter { $0.end > watermark })
@@ -366,5 +376,51 @@ public final class StreamingQuery {
         let rows = group.map { $0.keys + [.timestamp($0.start), .timestamp($0.end)] + $0.parts }
         let engine = QueryEngine(snapshot: StoreSnapshot(segments: [], rowCount: 0, schema: []))
         return try engine.select(final, ctes: [StreamingQuery.stateName: ResultSet(columns: columns, rows: rows)])
+    }
+}
+
+/// A streaming query shown live (the dashboard's query pane): it starts from the stored
+/// history, then each `step` folds in the segments stored since and gives the windows closed
+/// so far (their final rows, oldest first, a late update replacing its window's rows) followed
+/// by the open windows' partial rows. Steps may run on any one thread at a time.
+public final class LiveQuery: @unchecked Sendable {  // used by one thread at a time (the pane's worker)
+    public let query: StreamingQuery
+    private let feed: SegmentFeed
+    private let store: Store
+    private var closed: [(start: Int64, end: Int64, rows: [[Value]])] = []
+    private var columns: [String] = []
+    /// How many windows have closed, and how many are open, after the last step.
+    public private(set) var closedWindows = 0
+    public private(set) var openWindows = 0
+    /// At most this many closed windows are kept for the view (the oldest go first).
+    public let keep: Int
+
+    public init(sql: String, store: Store, keep: Int = 10_000) throws {
+        query = try StreamingQuery(sql: sql)
+        self.store = store
+        self.keep = keep
+        feed = store.subscribe(fromStart: true)
+    }
+
+    deinit { store.unsubscribe(feed) }
+
+    /// Folds in what was stored since the last step; the rows as they stand.
+    public func step(progress: QueryProgress? = nil) throws -> ResultSet {
+        let segments = feed.take()
+        if let progress { for s in segments { try progress.visit(rows: s.rowCount) } }
+        try query.add(segments, schema: store.snapshot().schema)
+        for e in try query.advance() {
+            columns = e.result.columns
+            if e.isUpdate, query.window.kind != .session, let i = closed.lastIndex(where: { $0.start == e.windowStart && $0.end == e.windowEnd }) {
+                closed[i].rows = e.result.rows
+            } else {
+                closed.append((e.windowStart, e.windowEnd, e.result.rows))
+                closedWindows += 1
+            }
+        }
+        if closed.count > keep { closed.removeFirst(closed.count - keep) }
+        let open = try query.openWindows()
+        openWindows = query.openWindowCount
+        return ResultSet(columns: open.columns.isEmpty ? columns : open.columns, rows: closed.flatMap(\.rows) + open.rows)
     }
 }

@@ -67,6 +67,12 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
         return feed
     }
 
+    /// Stops feeding `feed` (its consumer is gone).
+    public func unsubscribe(_ feed: SegmentFeed) {
+        lock.lock(); defer { lock.unlock() }
+        feeds.removeAll { $0 === feed }
+    }
+
     /// Seals a batch into a segment and makes it visible to later snapshots.
     public func append(_ batch: RecordBatch) {
         guard batch.count > 0 else { return }

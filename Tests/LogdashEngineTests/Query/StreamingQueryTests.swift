@@ -151,4 +151,30 @@ import Testing
     func whatCannotStreamIsSaid(sql: String, message: String) {
         #expect { _ = try StreamingQuery(sql: sql) } throws: { ($0 as? QueryError)?.message.contains(message) == true }
     }
+
+    /// The query pane's live query: history first, then each step adds what was stored since;
+    /// closed windows' final rows come first, the open windows' partial rows last.
+    @Test func aLiveQueryStartsFromHistoryAndEachStepAddsWhatWasStoredSince() throws {
+        let store = Store()
+        func ts(_ m: Int, _ s: Int) -> String { Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: m, second: s)) }
+        store.append(try Self.segment([Self.line(ts(0, 1)), Self.line(ts(0, 30), service: "web")]))
+        let live = try LiveQuery(sql: "SELECT window_start, service, count(*) c FROM logs GROUP BY service, TUMBLE(ts, INTERVAL '1' MINUTE)", store: store)
+        let t0 = Value.timestamp(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0))
+        let t1 = Value.timestamp(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 1, second: 0))
+        var r = try live.step()
+        #expect(r.columns == ["window_start", "service", "c"])
+        #expect(r.rows == [[t0, .string("api"), .int(1)], [t0, .string("web"), .int(1)]])
+        #expect(live.closedWindows == 0 && live.openWindows == 1)
+        store.append(try Self.segment([Self.line(ts(0, 50)), Self.line(ts(1, 10))]))
+        r = try live.step()
+        // 14:01:10 less 5 s passes 14:01: the first window closes with its final rows.
+        #expect(r.rows == [[t0, .string("api"), .int(2)], [t0, .string("web"), .int(1)], [t1, .string("api"), .int(1)]])
+        #expect(live.closedWindows == 1 && live.openWindows == 1)
+        // A late record within the allowed lateness updates the closed window in place.
+        store.append(try Self.segment([Self.line(ts(0, 59), service: "web")]))
+        r = try live.step()
+        #expect(r.rows == [[t0, .string("api"), .int(2)], [t0, .string("web"), .int(2)], [t1, .string("api"), .int(1)]])
+        #expect(live.closedWindows == 1)
+        #expect(throws: QueryError.self) { try LiveQuery(sql: "SELECT count(*) FROM logs", store: store) }  // no window: not live
+    }
 }
