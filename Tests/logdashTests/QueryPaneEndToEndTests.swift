@@ -78,4 +78,31 @@ import Scratch
         _ = try t.wait("the alarm loaded again") { $0.contains("┌ alarms") && $0.contains("alarm-1") && !$0.contains("FIRST=0") }
         try t.press("Q")
     }
+
+    /// The rest of the screen line that starts with `key`, trimmed.
+    static func row(_ screen: String, _ key: String) -> String? {
+        screen.split(separator: "\n").first { $0.hasPrefix(key) }.map { $0.dropFirst(key.count).trimmingCharacters(in: .whitespaces) }
+    }
+
+    /// A windowed query runs live: lines appended to the followed file close its window.
+    @Test func aWindowedQueryRunsLiveAsTheFollowedFileGrows() throws {
+        let dir = try Scratch.directory("live")
+        let log = dir.appendingPathComponent("app.log")
+        func line(_ m: Int, _ s: Int) -> String { "{\"ts\":\"2026-11-27T14:\(String(format: "%02d", m)):\(String(format: "%02d", s))Z\",\"level\":\"info\",\"msg\":\"m\"}\n" }
+        try (0..<30).map { line(0, $0) }.joined().write(to: log, atomically: true, encoding: .utf8)
+        let t = try Tmux(width: 110, height: 24)
+        try t.launch([log.path], until: "the records") { $0.contains("30 rec") }
+        try t.press("q")
+        try t.type("SELECT window_start, count(*) n FROM logs GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)")
+        try t.press("Enter")
+        _ = try t.wait("the open window") { $0.contains("live · 1 rows · 0 windows closed, 1 open") && Self.row($0, "2026-11-27 14:00:00.000Z") == "30" }
+        let h = try FileHandle(forWritingTo: log)
+        try h.seekToEnd()
+        try h.write(contentsOf: Data(((30..<60).map { line(0, $0) } + [line(1, 10)]).joined().utf8))
+        try h.close()
+        let s = try t.wait("the window closed") { $0.contains("live · 2 rows · 1 window closed, 1 open") }
+        #expect(Self.row(s, "2026-11-27 14:00:00.000Z") == "60" && Self.row(s, "2026-11-27 14:01:00.000Z") == "1")
+        try t.press("Escape")
+        try t.press("Q")
+    }
 }
