@@ -328,6 +328,8 @@ public enum Effect: Sendable, Equatable {
     case export(csv: Bool)
     /// Add the alarm defined in the query pane's form to the alarms file, and watch it.
     case saveAlarm(AlarmDraft)
+    /// Write the dashboard shown (pinned panes and all) to the dashboards file, or to a file (`:save`).
+    case saveDashboard(String?)
 }
 
 /// The dashboard's logic: a pure function of the state and an event (Bubble Tea's shape).
@@ -787,6 +789,8 @@ private func editCommand(_ s: inout AppState, _ k: Key) -> [Effect] {
         case "q", "quit":
             s.quit = true
             return [.quit]
+        case "save":
+            return [.saveDashboard(rest.isEmpty ? nil : rest)]
         case "sql":
             s.queryOpen = true
             s.query.focus = .editor
@@ -809,7 +813,7 @@ private func editCommand(_ s: inout AppState, _ k: Key) -> [Effect] {
         case "":
             return []
         default:
-            s.notice = "unknown command ':\(text)'; commands are :filter EXPRESSION, :time RANGE, :theme NAME, :sql [QUERY], :quit"
+            s.notice = "unknown command ':\(text)'; commands are :filter EXPRESSION, :time RANGE, :theme NAME, :sql [QUERY], :save [FILE], :quit"
             return []
         }
     default:
@@ -1010,7 +1014,7 @@ public enum HelpView {
         ("← →  h l", "scroll sideways (not wrapping)"),
         ("r", "relative or clock times"),
         ("T", "next theme"),
-        (":", "command: :filter EXPR, :time 2h | FROM TO | all, :theme NAME, :quit"),
+        (":", "command: :filter EXPR, :time 2h | FROM TO | all, :theme NAME, :sql, :save [FILE], :quit"),
         ("↑ ↓  k j", "move the selection; scroll at the edge (pauses)"),
         ("PgUp PgDn  Space", "scroll a page"),
         ("g Home  G End", "oldest / newest, following"),

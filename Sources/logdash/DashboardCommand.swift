@@ -52,13 +52,16 @@ struct DashboardCommand: ParsableCommand {
     func run() throws {
         let (config, options) = try input.resolve()
         let (chosen, themes, themeProblems) = try Theme.chosen(theme)
-        let boards = try (dashboard ?? config.dashboard).map { try DashboardFile.load(path: $0) } ?? []  // a bad file stops us here
         // Alarms: --alarms, the config's alarms:, or the file alarms defined in the dashboard go to.
         let environment = ProcessInfo.processInfo.environment
         let configHome = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
         let alarmsFile = alarms ?? config.alarms ?? configHome + "/logdash/alarms.yaml"
         let alarmDefs = try (alarms ?? config.alarms ?? (FileManager.default.fileExists(atPath: alarmsFile) ? alarmsFile : nil))
             .map { try AlarmFile.load(path: $0) } ?? []
+        // Dashboards likewise: --dashboard, the config's dashboard:, or where :save writes them.
+        let dashboardsFile = dashboard ?? config.dashboard ?? configHome + "/logdash/dashboards.yaml"
+        let boards = try (dashboard ?? config.dashboard ?? (FileManager.default.fileExists(atPath: dashboardsFile) ? dashboardsFile : nil))
+            .map { try DashboardFile.load(path: $0) } ?? []  // a bad file stops us here
         guard let latenessNanos = TimeSpan.parseNanos(lateness) else { throw ValidationError("--lateness '\(lateness)' is not a duration (e.g. 5s)") }
         guard isatty(1) != 0 else { throw TerminalError.noTerminal }
         let specs = try input.liveSources(sources, config: config)
@@ -82,6 +85,7 @@ struct DashboardCommand: ParsableCommand {
         if let problem = themeProblems.first { app.state.notice = problem }
         app.state.zoomed = tail
         app.fileBoards = boards
+        app.dashboardsFile = dashboardsFile
         app.alarmDefinitions = alarmDefs
         app.alarmsFile = alarmsFile
         for d in alarmDefs {  // Enter on an alarm: its records over its evaluation periods
@@ -312,6 +316,38 @@ struct DashboardLoop {
         }
     }
 
+    /// Where `:save` writes dashboards: `--dashboard FILE` (or the config's `dashboard:`), else
+    /// `$XDG_CONFIG_HOME/logdash/dashboards.yaml`.
+    var dashboardsFile = ""
+
+    /// `:save [FILE]`: the dashboard shown — with its pinned panes and the chart types chosen
+    /// with `c` — into the dashboards file (replacing the one of its name; the default one is
+    /// saved as `saved`), which then shows it.
+    private mutating func saveDashboard(to path: String?) {
+        guard var spec = state.board?.spec else {
+            state.notice = "no dashboard to save (the tail alone)"
+            return
+        }
+        let target = path ?? dashboardsFile
+        if state.boardIndex >= fileBoards.count { spec.name = "saved" }
+        var boards = path == nil ? fileBoards : ((try? DashboardFile.load(path: target)) ?? [])
+        if let i = boards.firstIndex(where: { $0.name == spec.name }) { boards[i] = spec } else { boards.append(spec) }
+        do {
+            try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try DashboardFile.yaml(boards).write(toFile: target, atomically: true, encoding: .utf8)
+            _ = try DashboardFile.load(path: target)  // reads back, or the error says why
+        } catch {
+            state.notice = "dashboard not saved: \(target): \(error)"
+            return
+        }
+        if path == nil || target == dashboardsFile {
+            fileBoards = boards
+            pinned = []
+            state.boardIndex = boards.firstIndex { $0.name == spec.name } ?? 0
+        }
+        state.notice = "dashboard '\(spec.name)' saved to \(target)"
+    }
+
     /// `e`/`E`: the result as CSV or JSON, in a new file in the working directory.
     private mutating func export(csv: Bool) {
         guard let r = state.query.result else { return }
@@ -368,6 +404,8 @@ struct DashboardLoop {
                 export(csv: csv)
             case .saveAlarm(let draft):
                 saveAlarm(draft)
+            case .saveDashboard(let path):
+                saveDashboard(to: path)
             case .quit, .reload:
                 break
             }

@@ -26,6 +26,26 @@ import Testing
                   - sql: SELECT service, count(*) FROM logs WHERE level = 'error' GROUP BY 1
         """
 
+    /// `:save` writes dashboards as YAML that loads back as the same dashboards.
+    @Test func dashboardsWrittenAsYAMLLoadBackTheSame() throws {
+        var specs = try DashboardFile.parse(yaml: Self.good, file: "d.yaml")
+        var pinned = PaneSpec(title: "pinned 1: SELECT 'it''s', x FROM logs", sql: "SELECT 'it''s' q,\n  count(*) FROM logs WHERE \"http.status\" >= 500")
+        pinned.kind = "table"
+        pinned.refresh = 0.25
+        pinned.field = "\"http.status\""
+        specs[0].rows.append(.init(height: 7, panes: [pinned, PaneSpec(title: "tail", sql: nil, weight: 2)]))
+        var alarms = PaneSpec(title: "alarms", sql: nil)
+        alarms.alarms = true
+        specs[0].rows.append(.init(weight: 3, panes: [alarms]))
+        let def = DefaultDashboard.spec(columns: [("ts", .timestamp), ("level", .string), ("status", .int), ("latency_ms", .double)],
+                                        span: (0, 3_600_000_000_000), width: 120, height: 40)
+        var saved = def
+        saved.name = "saved"
+        specs.append(saved)
+        let text = try DashboardFile.yaml(specs)
+        #expect(try DashboardFile.parse(yaml: text, file: "saved.yaml") == specs)
+    }
+
     @Test func aFileGivesNamedDashboardsOfRowsAndPanes() throws {
         let boards = try DashboardFile.parse(yaml: Self.good, file: "d.yaml")
         #expect(boards.map(\.name) == ["web", "errors"])

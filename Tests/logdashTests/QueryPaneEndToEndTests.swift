@@ -6,9 +6,9 @@ import Scratch
 /// an error marked; history from the last run found with Ctrl-R.
 @Suite(.serialized) struct QueryPaneEndToEndTests {
     @Test func aQueryTypedShowsItsTableThenItsChartAndPinsAsAPane() throws {
-        let state = try Scratch.directory("state").path
+        let state = try Scratch.directory("state").path, config = try Scratch.directory("config").path
         let t = try Tmux()
-        let run = "XDG_STATE_HOME='\(state)' '\(CommandLineTests.binary)' 'demo://?lines=2000'"
+        let run = "XDG_STATE_HOME='\(state)' XDG_CONFIG_HOME='\(config)' '\(CommandLineTests.binary)' 'demo://?lines=2000'"
         try t.type(run + "; echo FIRST=$?")
         try t.press("Enter")
         _ = try t.wait("the dashboard") { $0.contains("2000 rec") && $0.contains("newest records") }
@@ -22,6 +22,10 @@ import Scratch
         _ = try t.wait("the chart") { s in s.split(separator: "\n").contains { $0.hasPrefix("info  █") } }
         try t.press("p")
         _ = try t.wait("the pinned pane") { $0.contains("pinned 1: SELECT level, count(*) n") && $0.contains("newest records") }
+        // :save keeps the dashboard with its pinned pane for the next run.
+        try t.type(":save")
+        try t.press("Enter")
+        _ = try t.wait("saved") { $0.contains("dashboard 'saved' saved to \(config)/logdash/dashboards.yaml") }
         // An error: the message and its line and column; the spot marked in the editor.
         try t.press("q")
         try t.press("i")
@@ -37,7 +41,7 @@ import Scratch
         // The next run: Ctrl-R finds the query of the last one.
         try t.type("clear; " + run)
         try t.press("Enter")
-        _ = try t.wait("the dashboard again") { $0.contains("2000 rec") && !$0.contains("FIRST=0") }
+        _ = try t.wait("the saved dashboard again") { $0.contains("2000 rec") && !$0.contains("FIRST=0") && $0.contains("pinned 1: SELECT level, count(*) n") }
         try t.press("q")
         try t.press("C-r")
         try t.type("GROUP")

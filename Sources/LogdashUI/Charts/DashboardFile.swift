@@ -59,6 +59,36 @@ public enum DashboardFile {
 
     typealias Fail = (String, Node?, String) -> LoadError
 
+    /// Dashboards as a file `load` reads back as the same (`:save` in the dashboard).
+    public static func yaml(_ specs: [DashboardSpec]) throws -> String {
+        func map(_ pairs: [(String, Node)]) -> Node { .mapping(Node.Mapping(pairs.map { (Node($0.0), $0.1) })) }
+        func text(_ s: String) -> Node { Node(s, Tag(.str), .singleQuoted) }
+        func number(_ n: Int) -> Node { Node(String(n), Tag(.int)) }
+        let dashboards = specs.map { d -> Node in
+            map([("name", text(d.name)), ("rows", .sequence(Node.Sequence(d.rows.map { row -> Node in
+                var r: [(String, Node)] = []
+                if let h = row.height { r.append(("height", number(h))) } else if row.weight != 1 { r.append(("weight", number(row.weight))) }
+                r.append(("panes", .sequence(Node.Sequence(row.panes.map { p -> Node in
+                    var m: [(String, Node)] = [("title", text(p.title))]
+                    if p.alarms {
+                        m.append(("alarms", Node("true", Tag(.bool))))
+                    } else if let sql = p.sql {
+                        m.append(("sql", text(sql)))
+                        if let k = p.kind { m.append(("chart", text(k))) }
+                        if let f = p.field { m.append(("field", text(f.hasPrefix("\"") && f.hasSuffix("\"") ? String(f.dropFirst().dropLast()) : f))) }
+                        if let r = p.refresh { m.append(("refresh", text(r == r.rounded() ? "\(Int(r))s" : "\(Int((r * 1000).rounded()))ms"))) }
+                    } else {
+                        m.append(("tail", Node("true", Tag(.bool))))
+                    }
+                    if p.weight != 1 { m.append(("width", number(p.weight))) }
+                    return map(m)
+                }))))
+                return map(r)
+            })))])
+        }
+        return try Yams.serialize(node: map([("dashboards", .sequence(Node.Sequence(dashboards)))]))
+    }
+
     static func keys(_ m: Node.Mapping, _ path: String, allowed: [String], _ fail: Fail) throws {
         for (k, _) in m {
             guard let key = k.string, allowed.contains(key) else {
