@@ -109,4 +109,28 @@ import Scratch
         try t.press("Escape")
         try t.press("Q")
     }
+
+    /// On the live demo stream, an alarm whose threshold the demo's traffic crosses fires: the
+    /// banner shows over the screen and the panel has it in ALARM.
+    @Test func anAlarmFiresOnTheDemoStreamAndTheBannerAppears() throws {
+        let dir = try Scratch.directory("demo-alarm")
+        let yaml = dir.appendingPathComponent("a.yaml").path
+        try """
+            alarms:
+              - name: traffic
+                metric:
+                  value: count(*)
+                period: 2s
+                evaluation_periods: 1
+                comparison: GreaterThanOrEqualToThreshold
+                threshold: 1
+            """.write(toFile: yaml, atomically: true, encoding: .utf8)
+        let t = try Tmux(width: 120, height: 30)
+        try t.launch(["--alarms", yaml, "--lateness", "1s", "demo://?rate=40"], panes: true, until: "the alarm panel") { $0.contains("┌ alarms") && $0.contains("traffic") }
+        let fired = try t.wait("the banner") { $0.split(separator: "\n").first?.contains("traffic: INSUFFICIENT_DATA → ALARM at") == true }
+        #expect(fired.contains("ALARM"))
+        try t.press("j")
+        _ = try t.wait("the panel in ALARM") { s in s.split(separator: "\n").contains { $0.contains("traffic") && $0.contains("ALARM") } }
+        try t.press("Q")
+    }
 }
