@@ -36,6 +36,9 @@ struct DashboardCommand: ParsableCommand {
                                valueName: "file"))
     var alarms: String?
 
+    @Flag(name: .customLong("no-bell"), help: "An alarm's change of state shows its banner without ringing the bell (also 'bell: false' in the config file).")
+    var noBell = false
+
     @Option(help: ArgumentHelp("With --alarms: how long after a period ends its records may still arrive.", valueName: "duration"))
     var lateness = "5s"
 
@@ -88,6 +91,7 @@ struct DashboardCommand: ParsableCommand {
         app.dashboardsFile = dashboardsFile
         app.alarmDefinitions = alarmDefs
         app.alarmsFile = alarmsFile
+        app.bell = config.bell && !noBell
         for d in alarmDefs {  // Enter on an alarm: its records over its evaluation periods
             app.state.alarmDrills[d.name] = .init(filter: d.recordsFilter, window: d.period * Int64(d.rule?.evaluationPeriods ?? 1))
         }
@@ -293,6 +297,9 @@ struct DashboardLoop {
         }
     }
 
+    /// Whether alarms ring the bell (`--no-bell`, `bell: false`); the banner shows either way.
+    var bell = true
+
     /// Where alarms defined in the dashboard are saved: `--alarms FILE` (or the config's
     /// `alarms:`), else `$XDG_CONFIG_HOME/logdash/alarms.yaml`.
     var alarmsFile = ""
@@ -390,7 +397,7 @@ struct DashboardLoop {
             case .scrollTo(let ts):
                 scroll(to: ts)
             case .bell:
-                screen.bell()
+                if bell { screen.bell() }
             case .runQuery(let sql):
                 runQuery(sql)
             case .cancelQuery:
@@ -581,7 +588,7 @@ struct DashboardLoop {
             }
             // The history replayed at start-up is not news: only changes after the first look ring.
             let news = alarmsRows < 0 || r.first ? [] : changes
-            if update(&state, .alarms(r.statuses, changes: news)).contains(.bell) { screen.bell() }
+            if update(&state, .alarms(r.statuses, changes: news)).contains(.bell), bell { screen.bell() }
         }
         guard snap.rowCount != alarmsRows, Date().timeIntervalSince(alarmsAskedAt) >= 1 else { return }
         alarmsAskedAt = Date()

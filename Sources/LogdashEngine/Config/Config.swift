@@ -46,12 +46,14 @@ public struct Config: Sendable {
     /// A dashboard file and an alarms file (relative paths are from the config file's directory).
     public var dashboard: String?
     public var alarms: String?
+    /// Whether an alarm's change of state rings the terminal's bell in the dashboard.
+    public var bell = true
     /// The file this came from, nil for the built-in defaults.
     public var path: String?
 
     public init() {}
 
-    static let topKeys = ["max_record_bytes", "format", "sources", "formats", "ingest", "dashboard", "alarms"]
+    static let topKeys = ["max_record_bytes", "format", "sources", "formats", "ingest", "dashboard", "alarms", "bell"]
     static let ingestKeys = ["buffer_size", "buffer_interval", "buffer_max", "auth_token", "allow", "max_connections", "idle_timeout", "tls_cert", "tls_key"]
     static let formatKeys = ["regex", "timestamp_field", "timestamp_format", "level_field", "message_field", "fields",
                              "multiline", "samples"]
@@ -126,6 +128,9 @@ public struct Config: Sendable {
                 }
             case "ingest":
                 config.ingest = try parseIngest(v, fail)
+            case "bell":
+                guard let b = v.bool else { throw fail(key, v, "true or false (whether an alarm's change rings the terminal's bell)") }
+                config.bell = b
             case "dashboard", "alarms":
                 guard let path = v.string, !path.isEmpty else { throw fail(key, v, "must be the path of \(key == "alarms" ? "an alarms" : "a dashboard") file") }
                 let dir = (file as NSString).deletingLastPathComponent

@@ -40,6 +40,12 @@ import Testing
         #expect(problem("formats:\n  x:\n    regex: '^(?<a>\\d+)$'\n    samples: ['abc']").contains("formats.x.samples: sample does not match"))
         #expect(problem("formats:\n  json:\n    regex: '(?<a>.*)'").contains("'json' is a built-in format"))
         #expect(problem("a: [").contains("not valid YAML"))
+        #expect(problem("bell: sometimes").hasPrefix("c.yaml:1: bell: true or false"))
+    }
+
+    @Test func bellRingsUnlessTheConfigSaysNot() throws {
+        #expect(try Config.parse(yaml: "format: json", file: "c.yaml").bell)
+        #expect(try !Config.parse(yaml: "bell: false", file: "c.yaml").bell)
     }
 
     @Test func aMissingDefaultConfigIsFineButANamedOneIsNot() throws {
