@@ -51,6 +51,15 @@ public enum AlarmPanel {
                     x += spark + 1
                 }
             }
+            if !a.composite, a.threshold == nil, a.comparison?.isBand == true {
+                let v = a.value.map { Ticks.label($0) } ?? "–"
+                x = buf.put("\(v) vs its band", x: x + 1, y: y, style: Style(.text), maxX: area.maxX, safe: true) + 1
+                let spark = min(12, a.recent.count, max(0, area.maxX - x - 10))
+                if spark > 0 {
+                    ChartView.sparkline(Array(a.recent.suffix(spark)), into: &buf, x: x, y: y, width: spark, glyphs: glyphs, role: role)
+                    x += spark + 1
+                }
+            }
             if let q = quiet[a.name] {
                 buf.put(q, x: x, y: y, style: Style(.accent), maxX: area.maxX, safe: true)
             } else if let since = a.since, let now = a.asOf {  // in event time: how long the data has had it so

@@ -61,14 +61,40 @@ public struct AlarmRule: Sendable, Equatable {
     public var comparison: AlarmComparison
     public var threshold: Double
     public var treatMissingData: TreatMissingData
+    /// For the anomaly-band comparisons: the band's half-width in standard deviations (k of
+    /// CloudWatch's `ANOMALY_DETECTION_BAND(m, k)`).
+    public var bandWidth: Double?
 
     public init(evaluationPeriods: Int, datapointsToAlarm: Int? = nil, comparison: AlarmComparison, threshold: Double,
-                treatMissingData: TreatMissingData = .missing) {
+                treatMissingData: TreatMissingData = .missing, bandWidth: Double? = nil) {
         self.evaluationPeriods = max(1, evaluationPeriods)
         self.datapointsToAlarm = min(self.evaluationPeriods, max(1, datapointsToAlarm ?? evaluationPeriods))
         self.comparison = comparison
         self.threshold = threshold
         self.treatMissingData = treatMissingData
+        self.bandWidth = bandWidth
+    }
+}
+
+/// The expected range of a metric's point, an approximation of CloudWatch's anomaly detection
+/// (whose model is not public): the mean ± k standard deviations of the same period's points
+/// on earlier days (the same time of day, up to 14 days back, at least 3 of them) — seasonal
+/// by hour of day — or, without that much history, of the 60 periods before it (at least 5).
+/// The band is at least 2 % of the mean (or 0.5) wide on each side, so that a flat series
+/// does not alarm on the least change. nil: not enough history — the point does not breach.
+public enum AnomalyBand {
+    public static let day: Int64 = 86_400_000_000_000
+
+    public static func band(values: [Int64: Double], at t: Int64, period p: Int64, k: Double) -> ClosedRange<Double>? {
+        var sample = (1...14).compactMap { values[t - Int64($0) * day] }
+        if sample.count < 3 {
+            sample = (1...60).compactMap { values[t - Int64($0) * p] }
+            guard sample.count >= 5 else { return nil }
+        }
+        let mean = sample.reduce(0, +) / Double(sample.count)
+        let variance = sample.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(sample.count)
+        let half = max(k * variance.squareRoot(), max(0.02 * abs(mean), 0.5))
+        return (mean - half)...(mean + half)
     }
 }
 
@@ -130,7 +156,11 @@ public enum AlarmEvaluator {
         let values = used.map { points[$0].map { Value.format(($0 * 1000).rounded() / 1000) } ?? "-" }.joined(separator: ", ")
         var reason = "Threshold Crossed: \(breaching) out of the last \(rule.evaluationPeriods) datapoints [\(values)]"
         if let filled, filled.count > 0 { reason += " (\(filled.count) missing treated as \(filled.breaching ? "breaching" : "not breaching"))" }
-        reason += " \(breaching == 1 ? "was" : "were") \(rule.comparison.phrase) (\(Value.format(rule.threshold)))"
+        if rule.comparison.isBand {
+            reason += " \(breaching == 1 ? "was" : "were") \(rule.comparison.phrase) (mean ± \(Value.format(rule.bandWidth ?? 2))σ)"
+        } else {
+            reason += " \(breaching == 1 ? "was" : "were") \(rule.comparison.phrase) (\(Value.format(rule.threshold)))"
+        }
         reason += " (minimum \(rule.datapointsToAlarm) datapoint\(rule.datapointsToAlarm == 1 ? "" : "s") for ALARM)"
         return AlarmVerdict(state: state, reason: reason)
     }

@@ -22,6 +22,13 @@ import Yams
 ///         evaluation_periods: 1
 ///         comparison: GreaterThanOrEqualToThreshold
 ///         threshold: 10
+///       - name: traffic-anomaly
+///         metric:
+///           value: count(*)
+///         period: 5m
+///         evaluation_periods: 2
+///         comparison: LessThanLowerOrGreaterThanUpperThreshold   # or LessThanLowerThreshold, GreaterThanUpperThreshold
+///         band: 2                               # mean ± 2σ (see AnomalyBand: an approximation)
 ///       - name: api-down
 ///         rule: ALARM(5xx-rate) AND NOT OK(timeouts)   # a composite alarm
 public struct AlarmDefinition: Sendable {
@@ -48,7 +55,7 @@ public enum AlarmFile {
     }
 
     static let alarmKeys = ["name", "metric", "period", "evaluation_periods", "datapoints_to_alarm", "comparison", "threshold",
-                            "treat_missing_data", "rule", "actions"]
+                            "band", "treat_missing_data", "rule", "actions"]
     static let actionKeys = ["exec", "file", "webhook", "on"]
     static let metricKeys = ["value", "where", "filter"]
 
@@ -161,11 +168,25 @@ public enum AlarmFile {
                 guard let v = d.int, v >= 1, v <= n else { throw fail("\(path).datapoints_to_alarm", d, "a whole number from 1 to evaluation_periods (\(n))") }
                 datapoints = v
             }
-            guard let c = m["comparison"]?.string, let comparison = AlarmComparison(rawValue: c), !comparison.isBand else {
+            guard let c = m["comparison"]?.string, let comparison = AlarmComparison(rawValue: c) else {
                 throw fail("\(path).comparison", m["comparison"] ?? node,
-                           "one of \(AlarmComparison.allCases.filter { !$0.isBand }.map(\.rawValue).joined(separator: ", "))")
+                           "one of \(AlarmComparison.allCases.map(\.rawValue).joined(separator: ", "))")
             }
-            guard let t = m["threshold"], let threshold = Double(t.string ?? "") else { throw fail("\(path).threshold", m["threshold"] ?? node, "a number") }
+            // A threshold, or for the anomaly-band comparisons a band width (k standard deviations).
+            var threshold = 0.0, bandWidth: Double?
+            if comparison.isBand {
+                if let t = m["threshold"] { throw fail("\(path).threshold", t, "a band comparison has 'band' (its width in standard deviations), not a threshold") }
+                if let b = m["band"] {
+                    guard let k = Double(b.string ?? ""), k > 0, k <= 100 else { throw fail("\(path).band", b, "a number of standard deviations, such as 2") }
+                    bandWidth = k
+                } else {
+                    bandWidth = 2
+                }
+            } else {
+                if let b = m["band"] { throw fail("\(path).band", b, "only the band comparisons (\(AlarmComparison.allCases.filter(\.isBand).map(\.rawValue).joined(separator: ", "))) take a band") }
+                guard let t = m["threshold"], let v = Double(t.string ?? "") else { throw fail("\(path).threshold", m["threshold"] ?? node, "a number") }
+                threshold = v
+            }
             var missing = TreatMissingData.missing
             if let tm = m["treat_missing_data"] {
                 guard let v = tm.string.flatMap(TreatMissingData.init(rawValue:)) else {
@@ -175,7 +196,7 @@ public enum AlarmFile {
             }
             out.append(AlarmDefinition(name: name, metric: metric,
                                        rule: AlarmRule(evaluationPeriods: n, datapointsToAlarm: datapoints, comparison: comparison,
-                                                       threshold: threshold, treatMissingData: missing),
+                                                       threshold: threshold, treatMissingData: missing, bandWidth: bandWidth),
                                        period: period, composite: nil, actions: actions))
         }
         let composites = Dictionary(uniqueKeysWithValues: out.compactMap { d in d.composite.map { (d.name, $0) } })

@@ -54,8 +54,11 @@ public enum AlarmReplay {
             let lastEnd = lateness.map { Functions.floorDiv(last - $0, p) * p } ?? (Functions.floorDiv(last, p) * p + p)
             var end = firstEnd
             while end <= lastEnd {
-                let points = (0..<fetched).map { k in values[end - Int64(fetched - k) * p] }
-                if let t = tracker.evaluate(points: points, at: end) { out.append(t) }
+                let starts = (0..<fetched).map { k in end - Int64(fetched - k) * p }
+                let points = starts.map { values[$0] }
+                // Band comparisons: each point against the band its history gives.
+                let bands = rule.comparison.isBand ? starts.map { AnomalyBand.band(values: values, at: $0, period: p, k: rule.bandWidth ?? 2) } : nil
+                if let t = tracker.evaluate(points: points, at: end, bands: bands) { out.append(t) }
                 end += p
             }
             // The closed periods' points, the newest last (the period ending at lastEnd is the newest closed one).
@@ -69,7 +72,7 @@ public enum AlarmReplay {
             let lastChange = all.last { $0.alarm == a.name }
             let points = recent[a.name] ?? []
             return Status(name: a.name, state: lastChange?.to ?? .insufficientData, value: points.last { $0 != nil } ?? nil, recent: points,
-                          comparison: a.rule?.comparison, threshold: a.rule?.threshold, since: lastChange?.at,
+                          comparison: a.rule?.comparison, threshold: a.rule?.comparison.isBand == true ? nil : a.rule?.threshold, since: lastChange?.at,
                           reason: lastChange?.reason ?? "no complete period yet", composite: a.composite != nil, asOf: asOf)
         }
         return (all, statuses)
