@@ -588,6 +588,15 @@ struct DashboardLoop {
             }
             // The history replayed at start-up is not news: only changes after the first look ring.
             let news = alarmsRows < 0 || r.first ? [] : changes
+            // A grouped alarm's groups (`name[value]`): Enter shows that group's records.
+            for status in r.statuses where state.alarmDrills[status.name] == nil {
+                guard let d = alarmDefinitions.first(where: { $0.owns(status.name) }), let group = d.groupBy,
+                      status.name.count > d.name.count + 2 else { continue }
+                let value = String(status.name.dropFirst(d.name.count + 1).dropLast())
+                let groupFilter = "CAST(\(group) AS varchar) = '\(value.replacingOccurrences(of: "'", with: "''"))'"
+                state.alarmDrills[status.name] = .init(filter: d.recordsFilter.map { "(\($0)) AND \(groupFilter)" } ?? groupFilter,
+                                                       window: d.period * Int64(d.rule?.evaluationPeriods ?? 1))
+            }
             if update(&state, .alarms(r.statuses, changes: news)).contains(.bell), bell { screen.bell() }
         }
         guard snap.rowCount != alarmsRows, Date().timeIntervalSince(alarmsAskedAt) >= 1 else { return }

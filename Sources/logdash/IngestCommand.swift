@@ -207,7 +207,7 @@ final class AlarmReporter {
             guard printed.insert(key).inserted else { continue }
             store.appendAlarmHistory(t)
             FileHandle.standardOutput.write(AlarmActionRunner.json(t) + Data("\n".utf8))
-            if let definition = alarms.first(where: { $0.name == t.alarm }) { actions.run(definition.actions, for: t) }
+            if let definition = alarms.first(where: { $0.owns(t.alarm) }) { actions.run(definition.actions, for: t) }
         }
     }
 }

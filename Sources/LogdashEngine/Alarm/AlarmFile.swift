@@ -47,6 +47,18 @@ public struct AlarmDefinition: Sendable {
     public var composite: CompositeRule?
     /// What a change of state does.
     public var actions: [AlarmAction] = []
+    /// One alarm per value of this expression (`metric.group_by`): each named `name[value]`,
+    /// with its own state, from the same metric over that group's records.
+    public var groupBy: String?
+
+    /// At most this many groups are watched (those with the largest totals), so that a
+    /// mistaken `group_by` (a request id) does not make a million alarms.
+    public static let maxGroups = 100
+
+    /// The definition an alarm's name belongs to: its own, or a grouped alarm's (`name[value]`).
+    public func owns(_ alarm: String) -> Bool {
+        alarm == name || (groupBy != nil && alarm.hasPrefix(name + "[") && alarm.hasSuffix("]"))
+    }
 }
 
 public enum AlarmFile {
@@ -57,7 +69,7 @@ public enum AlarmFile {
     static let alarmKeys = ["name", "metric", "period", "evaluation_periods", "datapoints_to_alarm", "comparison", "threshold",
                             "band", "treat_missing_data", "rule", "actions"]
     static let actionKeys = ["exec", "file", "webhook", "on"]
-    static let metricKeys = ["value", "where", "filter"]
+    static let metricKeys = ["value", "where", "filter", "group_by"]
 
     public static func load(path: String) throws -> [AlarmDefinition] {
         guard let data = FileManager.default.contents(atPath: path) else { throw LoadError(description: "\(path): cannot be read") }
@@ -139,6 +151,7 @@ public enum AlarmFile {
                 throw fail("\(path).metric.\(key.string ?? "?")", key, "unknown key; known keys: \(metricKeys.joined(separator: ", "))")
             }
             let metric: AlarmDefinition.Metric
+            var groupBy: String?
             if let f = mm["filter"] {
                 guard let pattern = f.string else { throw fail("\(path).metric.filter", f, "a metric filter pattern") }
                 do {
@@ -147,11 +160,16 @@ public enum AlarmFile {
                     throw fail("\(path).metric.filter", f, "\(error)")
                 }
                 if mm["where"] != nil { throw fail("\(path).metric.where", mm["where"], "a filter metric has no 'where'") }
+                if mm["group_by"] != nil { throw fail("\(path).metric.group_by", mm["group_by"], "one alarm per group needs a SQL metric (value, where)") }
             } else {
                 guard let value = mm["value"]?.string, !value.isEmpty else { throw fail("\(path).metric.value", mm["value"] ?? metricNode, "an aggregate, such as count(*)") }
                 let condition = mm["where"]?.string
+                if let g = mm["group_by"] {
+                    guard let text = g.string, !text.isEmpty else { throw fail("\(path).metric.group_by", g, "an expression to group by, such as service") }
+                    groupBy = text
+                }
                 do {
-                    _ = try QueryEngine.columnsRead("SELECT \(value) FROM logs" + (condition.map { " WHERE \($0)" } ?? ""))
+                    _ = try QueryEngine.columnsRead("SELECT \(groupBy.map { $0 + ", " } ?? "")\(value) FROM logs" + (condition.map { " WHERE \($0)" } ?? ""))
                 } catch let e as QueryError {
                     throw fail("\(path).metric", metricNode, e.message)
                 }
@@ -197,9 +215,14 @@ public enum AlarmFile {
             out.append(AlarmDefinition(name: name, metric: metric,
                                        rule: AlarmRule(evaluationPeriods: n, datapointsToAlarm: datapoints, comparison: comparison,
                                                        threshold: threshold, treatMissingData: missing, bandWidth: bandWidth),
-                                       period: period, composite: nil, actions: actions))
+                                       period: period, composite: nil, actions: actions, groupBy: groupBy))
         }
         let composites = Dictionary(uniqueKeysWithValues: out.compactMap { d in d.composite.map { (d.name, $0) } })
+        for (name, rule) in composites {
+            if let grouped = rule.references.sorted().first(where: { r in out.contains { $0.name == r && $0.groupBy != nil } }) {
+                throw LoadError(description: "\(file): composite alarm '\(name)' refers to '\(grouped)', which is one alarm per group: a composite refers to single alarms")
+            }
+        }
         do {
             try CompositeRule.check(composites, known: Set(out.filter { $0.composite == nil }.map(\.name)))
         } catch {

@@ -44,38 +44,78 @@ public enum AlarmReplay {
         var out: [AlarmTracker.Transition] = []
         var recent: [String: [Double?]] = [:]
         var asOf: Int64?
+        // Each alarm's series: one, or one per group value (`name[value]`).
+        var watched: [(name: String, definition: AlarmDefinition)] = []
         for alarm in alarms {
-            guard let rule = alarm.rule, let metric = alarm.metric else { continue }
-            let p = alarm.period
-            let values = try perPeriod(metric, period: p, engine: engine)
-            var tracker = AlarmTracker(name: alarm.name, rule: rule)
-            let fetched = rule.evaluationPeriods + extraPeriods
-            let firstEnd = Functions.floorDiv(first, p) * p + p
-            let lastEnd = lateness.map { Functions.floorDiv(last - $0, p) * p } ?? (Functions.floorDiv(last, p) * p + p)
-            var end = firstEnd
-            while end <= lastEnd {
-                let starts = (0..<fetched).map { k in end - Int64(fetched - k) * p }
-                let points = starts.map { values[$0] }
-                // Band comparisons: each point against the band its history gives.
-                let bands = rule.comparison.isBand ? starts.map { AnomalyBand.band(values: values, at: $0, period: p, k: rule.bandWidth ?? 2) } : nil
-                if let t = tracker.evaluate(points: points, at: end, bands: bands) { out.append(t) }
-                end += p
+            guard let rule = alarm.rule, let metric = alarm.metric else {
+                watched.append((alarm.name, alarm))
+                continue
             }
-            // The closed periods' points, the newest last (the period ending at lastEnd is the newest closed one).
-            let shown = max(12, fetched)
-            asOf = max(asOf ?? lastEnd, lastEnd)
-            recent[alarm.name] = (0..<shown).map { k in values[lastEnd - Int64(shown - k) * p] }
+            let p = alarm.period
+            let series: [(String, [Int64: Double])]
+            if let group = alarm.groupBy, case .sql(let value, let condition) = metric {
+                series = try perPeriodByGroup(value: value, where: condition, group: group, period: p, engine: engine)
+                    .map { ("\(alarm.name)[\($0.key)]", $0.values) }
+            } else {
+                series = [(alarm.name, try perPeriod(metric, period: p, engine: engine))]
+            }
+            for (name, values) in series {
+                watched.append((name, alarm))
+                var tracker = AlarmTracker(name: name, rule: rule)
+                let fetched = rule.evaluationPeriods + extraPeriods
+                let firstEnd = Functions.floorDiv(first, p) * p + p
+                let lastEnd = lateness.map { Functions.floorDiv(last - $0, p) * p } ?? (Functions.floorDiv(last, p) * p + p)
+                var end = firstEnd
+                while end <= lastEnd {
+                    let starts = (0..<fetched).map { k in end - Int64(fetched - k) * p }
+                    let points = starts.map { values[$0] }
+                    // Band comparisons: each point against the band its history gives.
+                    let bands = rule.comparison.isBand ? starts.map { AnomalyBand.band(values: values, at: $0, period: p, k: rule.bandWidth ?? 2) } : nil
+                    if let t = tracker.evaluate(points: points, at: end, bands: bands) { out.append(t) }
+                    end += p
+                }
+                // The closed periods' points, the newest last (the period ending at lastEnd is the newest closed one).
+                let shown = max(12, fetched)
+                asOf = max(asOf ?? lastEnd, lastEnd)
+                recent[name] = (0..<shown).map { k in values[lastEnd - Int64(shown - k) * p] }
+            }
         }
         out.sort { $0.at < $1.at }
         let all = composite(alarms, out)
-        let statuses = alarms.map { a -> Status in
-            let lastChange = all.last { $0.alarm == a.name }
-            let points = recent[a.name] ?? []
-            return Status(name: a.name, state: lastChange?.to ?? .insufficientData, value: points.last { $0 != nil } ?? nil, recent: points,
+        let statuses = watched.map { name, a -> Status in
+            let lastChange = all.last { $0.alarm == name }
+            let points = recent[name] ?? []
+            return Status(name: name, state: lastChange?.to ?? .insufficientData, value: points.last { $0 != nil } ?? nil, recent: points,
                           comparison: a.rule?.comparison, threshold: a.rule?.comparison.isBand == true ? nil : a.rule?.threshold, since: lastChange?.at,
                           reason: lastChange?.reason ?? "no complete period yet", composite: a.composite != nil, asOf: asOf)
         }
         return (all, statuses)
+    }
+
+    /// A grouped metric's values per group value, then per period start; the groups with the
+    /// largest totals, at most `AlarmDefinition.maxGroups`, in the order of their values.
+    static func perPeriodByGroup(value: String, where condition: String?, group: String, period p: Int64,
+                                 engine: QueryEngine) throws -> [(key: String, values: [Int64: Double])] {
+        let sql = "SELECT date_bin(INTERVAL '\(p / 1_000_000_000)' SECOND, ts) t, CAST(\(group) AS varchar) k, \(value) v FROM logs"
+            + (condition.map { " WHERE \($0)" } ?? "") + " GROUP BY 1, 2"
+        var byKey: [String: [Int64: Double]] = [:]
+        for row in try engine.execute(sql).rows {
+            guard case .timestamp(let t) = row[0], case .string(let k) = row[1] else { continue }  // a NULL group: no alarm
+            switch row[2] {
+            case .int(let i): byKey[k, default: [:]][t] = Double(i)
+            case .double(let d) where !d.isNaN: byKey[k, default: [:]][t] = d
+            default: byKey[k, default: [:]][t] = byKey[k]?[t]  // the group exists; no point this period
+            }
+        }
+        var totals: [(key: String, total: Double)] = []
+        for (k, v) in byKey {
+            var total = 0.0
+            for x in v.values { total += abs(x) }
+            totals.append((k, total))
+        }
+        totals.sort { $0.total != $1.total ? $0.total > $1.total : $0.key < $1.key }
+        let kept: [String] = totals.prefix(AlarmDefinition.maxGroups).map { $0.key }.sorted()
+        return kept.map { (key: $0, values: byKey[$0] ?? [:]) }
     }
 
     /// A metric's value for each period start (ns) that has one.
