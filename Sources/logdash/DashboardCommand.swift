@@ -561,7 +561,7 @@ struct DashboardLoop {
     private var alarmQueries: QueryWorker<AlarmQueries.Request, AlarmQueries.Response> {
         mutating get {
             if let w = alarmWorker { return w }
-            let w = AlarmQueries.worker(alarmDefinitions, lateness: lateness)
+            let w = AlarmQueries.worker(alarmDefinitions, store: store, lateness: lateness)
             alarmWorker = w
             return w
         }
@@ -577,6 +577,7 @@ struct DashboardLoop {
     private var seenTransitions: Set<String> = []
     private var alarmsAskedAt = Date.distantPast
     private var alarmsRows = -1
+    private var alarmsHeld = true
 
     private mutating func refreshAlarms(_ snap: StoreSnapshot) {
         guard !alarmDefinitions.isEmpty else { return }
@@ -587,7 +588,7 @@ struct DashboardLoop {
                 store.appendAlarmHistory(t)  // for the query pane (H on an alarm)
             }
             // The history replayed at start-up is not news: only changes after the first look ring.
-            let news = alarmsRows < 0 || r.first ? [] : changes
+            let news = r.first ? [] : changes
             // A grouped alarm's groups (`name[value]`): Enter shows that group's records.
             for status in r.statuses where state.alarmDrills[status.name] == nil {
                 guard let d = alarmDefinitions.first(where: { $0.owns(status.name) }), let group = d.groupBy,
@@ -599,10 +600,14 @@ struct DashboardLoop {
             }
             if update(&state, .alarms(r.statuses, changes: news)).contains(.bell), bell { screen.bell() }
         }
-        guard snap.rowCount != alarmsRows, Date().timeIntervalSince(alarmsAskedAt) >= 1 else { return }
+        // Once a second while records arrive (or the files' history has just come in): the
+        // streaming engine folds what is new and closes the periods the watermark passed.
+        let hold = pipeline.metrics.total().lagBytes > 0
+        guard snap.rowCount != alarmsRows || hold != alarmsHeld, Date().timeIntervalSince(alarmsAskedAt) >= 1 else { return }
         alarmsAskedAt = Date()
-        alarmQueries.submit(.init(snapshot: snap, first: alarmsRows < 0))
+        alarmQueries.submit(.init(hold: hold))
         alarmsRows = snap.rowCount
+        alarmsHeld = hold
     }
 
     /// Dashboards from a file (`--dashboard`, or the config's `dashboard:`), shown before the

@@ -132,12 +132,12 @@ struct IngestCommand: ParsableCommand {
         }
         let alarmDefs = try (alarms ?? config.alarms).map { try AlarmFile.load(path: $0) } ?? []
         guard let latenessNanos = TimeSpan.parseNanos(lateness) else { throw ValidationError("--lateness '\(lateness)' is not a duration (e.g. 5s)") }
-        let reporter = AlarmReporter(alarms: alarmDefs)
         guard let allowedNanos = TimeSpan.parseNanos(allowedLateness) else {
             throw ValidationError("--allowed-lateness '\(allowedLateness)' is not a duration (e.g. 1m)")
         }
         let stop = SignalWatch()
         let store = Store()
+        let reporter = AlarmReporter(alarms: alarmDefs, store: store, lateness: latenessNanos)
         let streams = try StreamReporter(stream, store: store, lateness: latenessNanos, allowedLateness: allowedNanos)
         let pipeline = Pipeline(store: store, load: load, settings: settings) { line in
             FileHandle.standardError.write(Data("logdash: \(line)\n".utf8))
@@ -148,10 +148,12 @@ struct IngestCommand: ParsableCommand {
             let done = DispatchSemaphore(value: 0)
             Thread.detachNewThread { pipeline.runToEnd(); done.signal() }
             streams.holdWatermarks()
+            reporter.stream?.holdsWatermark = true
             while done.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
                 if stop.fired { pipeline.stop(); break }
                 meter.tick(every: stats)
                 try streams.report()  // folds what is stored so far; windows close at the end
+                try reporter.report(final: false, into: store)  // likewise for the alarms' metrics
             }
         } else {
             var lastAlarmCheck = Date()
@@ -161,9 +163,11 @@ struct IngestCommand: ParsableCommand {
                 // Windows move on once the files' history is in (it is parsed out of order, in parallel).
                 if pipeline.metrics.total().lagBytes == 0 { try streams.report() }
                 if !alarmDefs.isEmpty && Date().timeIntervalSince(lastAlarmCheck) >= 1 {
-                    // Periods close when the newest event time, less the lateness, passes their end.
+                    // Periods close when the newest event time, less the lateness, passes their
+                    // end — once the files' history is in (it is parsed out of order).
                     lastAlarmCheck = Date()
-                    try reporter.report(store.snapshot(), lateness: latenessNanos, into: store)
+                    reporter.stream?.holdsWatermark = pipeline.metrics.total().lagBytes > 0
+                    try reporter.report(final: false, into: store)
                 }
             }
             pipeline.stop()
@@ -174,7 +178,8 @@ struct IngestCommand: ParsableCommand {
         try streams.report(end: noFollow)
         streams.summary()
         if !alarmDefs.isEmpty {
-            try reporter.report(store.snapshot(), lateness: noFollow ? nil : latenessNanos, into: store)
+            if !noFollow { reporter.stream?.holdsWatermark = false }
+            try reporter.report(final: noFollow, into: store)
             reporter.actions.drain(seconds: 15)  // the actions under way finish (or give up) first
         }
         let snapshot = store.snapshot()
@@ -190,21 +195,24 @@ struct IngestCommand: ParsableCommand {
     }
 }
 
-/// Prints alarm transitions as JSON lines, each once: the whole history is evaluated again as
-/// periods close (the same records give the same transitions), and only new ones are printed.
+/// Prints alarm transitions as JSON lines as the streaming engine finds them (each period is
+/// evaluated once, when the watermark passes its end), records them in `alarm_history` and
+/// runs their actions.
 final class AlarmReporter {
     let alarms: [AlarmDefinition]
-    private var printed: Set<String> = []
+    let stream: AlarmStream?
     let actions = AlarmActionRunner { line in FileHandle.standardError.write(Data("logdash: \(line)\n".utf8)) }
 
-    init(alarms: [AlarmDefinition]) { self.alarms = alarms }
+    init(alarms: [AlarmDefinition], store: Store, lateness: Int64) {
+        self.alarms = alarms
+        stream = alarms.isEmpty ? nil : AlarmStream(alarms, store: store, lateness: lateness)
+    }
 
-    /// `lateness`: allowed after the newest event time before a period closes (nil: every
-    /// period, the input has ended). Each new transition also goes to `store`'s `alarm_history`.
-    func report(_ snapshot: StoreSnapshot, lateness: Int64?, into store: Store) throws {
-        for t in try AlarmReplay.run(alarms, engine: QueryEngine(snapshot: snapshot), lateness: lateness) {
-            let key = "\(t.alarm)|\(t.at)|\(t.to.rawValue)"
-            guard printed.insert(key).inserted else { continue }
+    /// Folds in what was stored and reports the transitions of the periods that closed
+    /// (`final`: the input has ended, every period closes).
+    func report(final: Bool, into store: Store) throws {
+        guard let stream else { return }
+        for t in try stream.step(final: final).transitions {
             store.appendAlarmHistory(t)
             FileHandle.standardOutput.write(AlarmActionRunner.json(t) + Data("\n".utf8))
             if let definition = alarms.first(where: { $0.owns(t.alarm) }) { actions.run(definition.actions, for: t) }

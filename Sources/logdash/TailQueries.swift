@@ -204,23 +204,34 @@ enum PaneQueries {
 /// The alarms, evaluated over a snapshot (`AlarmReplay`), off the UI thread.
 enum AlarmQueries {
     struct Request: Sendable {
-        var snapshot: StoreSnapshot
-        /// The first look: its transitions are the history, not news.
-        var first: Bool
+        /// Files' history still loading (out of order): fold, but evaluate nothing yet.
+        var hold: Bool
     }
 
     struct Response: Sendable {
         var transitions: [AlarmTracker.Transition]
         var statuses: [AlarmReplay.Status]
+        /// The first evaluation: its transitions are the history, not news.
         var first: Bool
     }
 
-    static func worker(_ alarms: [AlarmDefinition], lateness: Int64) -> QueryWorker<Request, Response> {
-        QueryWorker(name: "logdash-alarms") { r in
-            let result = try? AlarmReplay.evaluate(alarms, engine: QueryEngine(snapshot: r.snapshot), lateness: lateness)
-            return Response(transitions: result?.transitions ?? [], statuses: result?.statuses ?? [], first: r.first)
+    /// The alarms on the streaming engine, stepped on the worker's thread.
+    static func worker(_ alarms: [AlarmDefinition], store: Store, lateness: Int64) -> QueryWorker<Request, Response> {
+        let stream = AlarmStream(alarms, store: store, lateness: lateness)
+        let evaluated = UncheckedFlag()
+        return QueryWorker(name: "logdash-alarms") { r in
+            stream.holdsWatermark = r.hold
+            let result = try? stream.step()
+            let first = !r.hold && !evaluated.value
+            if !r.hold { evaluated.value = true }
+            return Response(transitions: result?.transitions ?? [], statuses: result?.statuses ?? [], first: first)
         }
     }
+}
+
+/// A flag the alarms worker's closure keeps between requests (only that thread touches it).
+final class UncheckedFlag: @unchecked Sendable {
+    var value = false
 }
 
 /// The query pane's queries: SQL (or a Logs Insights query), with progress and cancel.

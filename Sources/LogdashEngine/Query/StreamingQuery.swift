@@ -225,6 +225,14 @@ public final class StreamingQuery {
         if newest != .min && !holdsWatermark { watermark = max(watermark, newest - lateness) }
     }
 
+    /// The newest event time of the input as a whole (the store's), which moves the watermark
+    /// even when the query's WHERE keeps none of the newest records.
+    public func observe(newest t: Int64) {
+        guard !processingTime else { return }  // arrival-time windows close by the clock
+        newest = max(newest, t)
+        if !holdsWatermark && newest != .min { watermark = max(watermark, newest - lateness) }
+    }
+
     /// Folds each query's new segments in and advances it (or, at `end`, closes every window),
     /// the queries spread over the cores. Each query's emissions, or its error, in order.
     public static func step(_ work: [(query: StreamingQuery, segments: [Segment])], schema: [SchemaColumn],
@@ -235,6 +243,7 @@ public final class StreamingQuery {
             results.set(k) {
                 let (q, segments) = box.value[k]
                 try q.add(segments, schema: schema, now: now)
+                if let t = segments.filter({ $0.rowCount > 0 }).map(\.maxTs).max() { q.observe(newest: t) }
                 return end ? try q.finishAll() : try q.advance(now: now)
             }
         }

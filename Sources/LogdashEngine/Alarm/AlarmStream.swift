@@ -1,0 +1,210 @@
+import Foundation
+
+/// Alarms evaluated on the streaming engine, as records arrive: each alarm's metric is a
+/// streaming query (`SELECT [group,] window_start, VALUE FROM logs [WHERE …] GROUP BY [group,]
+/// TUMBLE(ts, period)`) whose closed windows are the alarm's data points, and each period is
+/// evaluated once, when the watermark (the newest event time less the lateness) passes its end —
+/// nothing is rescanned. A metric the streaming engine cannot fold (`approx_percentile`, …) is
+/// recomputed for the periods the new records touch only (the store's zone maps skip the older
+/// segments); a metric filter pattern is measured on the new records' lines.
+///
+/// The transitions and statuses are those `AlarmReplay` gives over the same records (a test
+/// holds them equal), provided records do not arrive later than the lateness.
+public final class AlarmStream: @unchecked Sendable {  // one thread at a time
+    public let alarms: [AlarmDefinition]
+    public let lateness: Int64
+    private let store: Store
+    private let feed: SegmentFeed
+
+    private enum Source {
+        case streaming(StreamingQuery, grouped: Bool)
+        case recompute(value: String, where: String?, group: String?)
+        case filter(MetricFilter, selector: String?)
+    }
+    private var sources: [String: Source] = [:]
+
+    private struct Series {
+        var tracker: AlarmTracker
+        var definition: AlarmDefinition
+        var points: [Int64: Double] = [:]
+        /// The next period end to evaluate.
+        var nextEnd: Int64?
+    }
+    /// By series name: the alarm's, or `name[value]` for a grouped one; in the order first seen.
+    private var series: [String: Series] = [:]
+    private var order: [String] = []
+    private var first: Int64?
+    private var last: Int64?
+    private var asOf: Int64?
+    private var transitions: [AlarmTracker.Transition] = []
+    private var reported = 0
+    /// Input read out of order (a finished file parsed in parallel): points are gathered but
+    /// nothing is evaluated until `step(final: true)`.
+    public var holdsWatermark = false {
+        didSet {
+            for case .streaming(let q, _) in sources.values { q.holdsWatermark = holdsWatermark }
+        }
+    }
+
+    public init(_ alarms: [AlarmDefinition], store: Store, lateness: Int64) {
+        self.alarms = alarms
+        self.lateness = lateness
+        self.store = store
+        feed = store.subscribe(fromStart: true)
+        for a in alarms {
+            guard let rule = a.rule, let metric = a.metric else { continue }
+            switch metric {
+            case .sql(let value, let condition):
+                let p = a.period / 1_000_000_000
+                let key = a.groupBy.map { "\($0) AS \"\u{1}group\", " } ?? ""
+                let sql = "SELECT \(key)window_start, \(value) AS \"\u{1}value\" FROM logs" + (condition.map { " WHERE \($0)" } ?? "")
+                    + " GROUP BY \(a.groupBy.map { "\($0), " } ?? "")TUMBLE(ts, INTERVAL '\(p)' SECOND)"
+                // Windows are evicted once emitted: a point arrives whole or not at all.
+                if let q = try? StreamingQuery(sql: sql, lateness: lateness, allowedLateness: 0, maxGroups: 1_000_000) {
+                    sources[a.name] = .streaming(q, grouped: a.groupBy != nil)
+                } else {
+                    sources[a.name] = .recompute(value: value, where: condition, group: a.groupBy)
+                }
+            case .filter(let f, _, let selector):
+                sources[a.name] = .filter(f, selector: selector)
+            }
+            if a.groupBy == nil { add(a.name, a, rule) }
+        }
+    }
+
+    deinit { store.unsubscribe(feed) }
+
+    private func add(_ name: String, _ a: AlarmDefinition, _ rule: AlarmRule) {
+        guard series[name] == nil else { return }
+        series[name] = Series(tracker: AlarmTracker(name: name, rule: rule), definition: a)
+        order.append(name)
+    }
+
+    private func point(_ alarm: AlarmDefinition, group: Value?, start: Int64, value: Value) {
+        let name: String
+        if let group {
+            switch group {
+            case .null: return  // a NULL group: no alarm
+            case .string(let s): name = "\(alarm.name)[\(s)]"
+            default: name = "\(alarm.name)[\(group.description)]"
+            }
+            if series[name] == nil {
+                guard order.filter({ alarm.owns($0) }).count < AlarmDefinition.maxGroups else { return }
+                add(name, alarm, alarm.rule!)
+            }
+        } else {
+            name = alarm.name
+        }
+        switch value {
+        case .int(let i): series[name]!.points[start] = Double(i)
+        case .double(let d) where !d.isNaN: series[name]!.points[start] = d
+        default: series[name]!.points[start] = nil  // NULL: no data point
+        }
+    }
+
+    /// Folds in the records stored since the last step and evaluates the periods the watermark
+    /// closed (`final`: the input has ended — every period through the newest record's). The
+    /// new transitions, in time order, and where every alarm stands.
+    public func step(final: Bool = false) throws -> (transitions: [AlarmTracker.Transition], statuses: [AlarmReplay.Status]) {
+        let segments = feed.take()
+        for s in segments where s.rowCount > 0 {
+            first = min(first ?? s.minTs, s.minTs)
+            last = max(last ?? s.maxTs, s.maxTs)
+        }
+        let schema = store.snapshot().schema
+        for a in alarms {
+            guard let source = sources[a.name] else { continue }
+            switch source {
+            case .streaming(let q, let grouped):
+                try q.add(segments, schema: schema)
+                if let last { q.observe(newest: last) }  // every record moves the watermark, not only the metric's
+                for e in final ? try q.finishAll() : try q.advance() {
+                    for row in e.result.rows {
+                        point(a, group: grouped ? row[0] : nil, start: e.windowStart, value: row[grouped ? 2 : 1])
+                    }
+                }
+            case .recompute(let value, let condition, let group):
+                guard let from = segments.filter({ $0.rowCount > 0 }).map(\.minTs).min() else { continue }
+                let p = a.period
+                let start = Functions.floorDiv(from, p) * p
+                let bound = "ts >= TIMESTAMP '\(Timestamp.iso8601(start))'"
+                let sql = "SELECT date_bin(INTERVAL '\(p / 1_000_000_000)' SECOND, ts) t, \(group.map { "\($0) g, " } ?? "")\(value) v FROM logs WHERE "
+                    + (condition.map { "(\($0)) AND " } ?? "") + bound + " GROUP BY 1\(group == nil ? "" : ", 2")"
+                // The periods from `start` on are computed afresh: forget what they had.
+                for name in order where a.owns(name) {
+                    series[name]!.points = series[name]!.points.filter { $0.key < start }
+                }
+                for row in try QueryEngine(snapshot: store.snapshot()).execute(sql).rows {
+                    guard case .timestamp(let t) = row[0] else { continue }
+                    point(a, group: group == nil ? nil : row[1], start: t, value: row[group == nil ? 1 : 2])
+                }
+            case .filter(let f, let selector):
+                guard !segments.isEmpty else { continue }
+                let snap = StoreSnapshot(segments: segments, rowCount: segments.reduce(0) { $0 + $1.rowCount }, schema: schema)
+                for row in try QueryEngine(snapshot: snap).execute("SELECT ts, raw FROM logs").rows {
+                    guard case .timestamp(let t) = row[0], case .string(let line) = row[1], let v = f.measure(line, selector: selector) else { continue }
+                    let start = Functions.floorDiv(t, a.period) * a.period
+                    series[a.name]!.points[start, default: 0] += v
+                }
+            }
+        }
+        guard let first, let last, final || !holdsWatermark else { return ([], statuses()) }
+        // Each series: every period end the watermark passed, once — in the alarms' order, a
+        // grouped alarm's groups by value (as the replay orders transitions of the same time).
+        var fresh: [AlarmTracker.Transition] = []
+        let ordered = alarms.flatMap { a in a.groupBy == nil ? [a.name] : order.filter { a.owns($0) && $0 != a.name }.sorted() }
+        for name in ordered where series[name] != nil {
+            var s = series[name]!
+            guard let rule = s.definition.rule else { continue }
+            let p = s.definition.period
+            let fetched = rule.evaluationPeriods + AlarmReplay.extraPeriods
+            let lastEnd = final ? Functions.floorDiv(last, p) * p + p : Functions.floorDiv(last - lateness, p) * p
+            var end = s.nextEnd ?? Functions.floorDiv(first, p) * p + p
+            while end <= lastEnd {
+                let starts = (0..<fetched).map { k in end - Int64(fetched - k) * p }
+                let points = starts.map { s.points[$0] }
+                let bands = rule.comparison.isBand ? starts.map { AnomalyBand.band(values: s.points, at: $0, period: p, k: rule.bandWidth ?? 2) } : nil
+                if let t = s.tracker.evaluate(points: points, at: end, bands: bands) { fresh.append(t) }
+                end += p
+            }
+            s.nextEnd = end
+            if lastEnd >= (asOf ?? lastEnd) { asOf = lastEnd }
+            series[name] = s
+        }
+        transitions += fresh.sorted { $0.at < $1.at }
+        let all = AlarmReplay.composite(alarms, transitions)
+        let new = Array(all[min(reported, all.count)...])
+        reported = all.count
+        return (new, statuses(all))
+    }
+
+    /// Every alarm's status, as `AlarmReplay.evaluate` gives it.
+    private func statuses(_ all: [AlarmTracker.Transition]? = nil) -> [AlarmReplay.Status] {
+        let all = all ?? AlarmReplay.composite(alarms, transitions)
+        var names: [(String, AlarmDefinition)] = []
+        for a in alarms {
+            if a.groupBy != nil, a.rule != nil {
+                names += order.filter { a.owns($0) && $0 != a.name }.sorted().map { ($0, a) }
+            } else {
+                names.append((a.name, a))
+            }
+        }
+        guard first != nil else {
+            return names.map { AlarmReplay.Status(name: $0.0, state: .insufficientData, value: nil, recent: [], comparison: $0.1.rule?.comparison,
+                                                  threshold: $0.1.rule?.threshold, since: nil, reason: "no records yet", composite: $0.1.composite != nil, asOf: nil) }
+        }
+        return names.map { name, a in
+            let lastChange = all.last { $0.alarm == name }
+            var recent: [Double?] = []
+            if let s = series[name], let rule = a.rule, let next = s.nextEnd {
+                let shown = max(12, rule.evaluationPeriods + AlarmReplay.extraPeriods)
+                let lastEnd = next - a.period
+                recent = (0..<shown).map { k in s.points[lastEnd - Int64(shown - k) * a.period] }
+            }
+            return AlarmReplay.Status(name: name, state: lastChange?.to ?? .insufficientData, value: recent.last { $0 != nil } ?? nil, recent: recent,
+                                      comparison: a.rule?.comparison, threshold: a.rule?.comparison.isBand == true ? nil : a.rule?.threshold,
+                                      since: lastChange?.at, reason: lastChange?.reason ?? "no complete period yet",
+                                      composite: a.composite != nil, asOf: asOf)
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+@testable import LogdashEngine
+
+/// Alarms on the streaming engine give exactly what replaying the stored records gives.
+@Suite struct AlarmStreamTests {
+    static let yaml = """
+        alarms:
+          - name: rate
+            metric:
+              value: 100.0 * count_if(status >= 500) / count(*)
+            period: 1m
+            evaluation_periods: 3
+            datapoints_to_alarm: 2
+            comparison: GreaterThanThreshold
+            threshold: 20
+          - name: errors
+            metric:
+              value: count(*)
+              where: level = 'error'
+              group_by: service
+            period: 1m
+            evaluation_periods: 1
+            comparison: GreaterThanOrEqualToThreshold
+            threshold: 3
+            treat_missing_data: notBreaching
+          - name: p90
+            metric:
+              value: approx_percentile(latency_ms, 0.9)
+            period: 2m
+            evaluation_periods: 2
+            comparison: GreaterThanThreshold
+            threshold: 700
+            treat_missing_data: ignore
+          - name: timeouts
+            metric:
+              filter: '{ $.msg = "upstream timeout" }'
+            period: 1m
+            evaluation_periods: 2
+            datapoints_to_alarm: 1
+            comparison: GreaterThanOrEqualToThreshold
+            threshold: 2
+            treat_missing_data: breaching
+          - name: traffic
+            metric:
+              value: count(*)
+            period: 1m
+            evaluation_periods: 1
+            comparison: LessThanLowerOrGreaterThanUpperThreshold
+            band: 2
+          - name: incident
+            rule: ALARM(rate) AND NOT OK(timeouts)
+        """
+
+    static func lines() -> [String] {
+        var rng = SplitMix64(seed: 5)
+        var out: [String] = []
+        var second = 0
+        for i in 0..<3000 {
+            second += rng.int(0, 1)
+            let incident = (1500..<2000).contains(i)
+            let s = max(0, second - rng.int(0, 3))  // a little disorder, within the lateness
+            let ts = Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: s))
+            let status = incident && rng.unit() < 0.5 ? 503 : [200, 200, 200, 404][rng.int(0, 3)]
+            let level = status >= 500 || rng.unit() < 0.05 ? "error" : "info"
+            let msg = status >= 500 && rng.unit() < 0.3 ? "upstream timeout" : "ok"
+            let service = ["api", "web", "db"][rng.int(0, 2)]
+            out.append("{\"ts\":\"\(ts)\",\"level\":\"\(level)\",\"status\":\(status),\"service\":\"\(service)\",\"latency_ms\":\(rng.int(1, incident ? 1500 : 800)),\"msg\":\"\(msg)\"}")
+        }
+        return out
+    }
+
+    static func segment(_ lines: ArraySlice<String>) throws -> Segment {
+        try StreamingQueryTests.segment(Array(lines))
+    }
+
+    @Test func streamedAlarmsGiveTheTransitionsAndStatusesOfTheReplay() throws {
+        let alarms = try AlarmFile.parse(yaml: Self.yaml, file: "a.yaml")
+        let lines = Self.lines()
+        let store = Store()
+        let stream = AlarmStream(alarms, store: store, lateness: 5_000_000_000)
+        var streamed: [AlarmTracker.Transition] = []
+        for chunk in stride(from: 0, to: lines.count, by: 137) {
+            store.append(try Self.segment(lines[chunk..<min(lines.count, chunk + 137)]))
+            streamed += try stream.step().transitions
+        }
+        let end = try stream.step(final: true)
+        streamed += end.transitions
+        let replay = try AlarmReplay.evaluate(alarms, engine: QueryEngine(snapshot: store.snapshot()))
+        #expect(streamed.count > 6)
+        #expect(Set(streamed.map(\.alarm)).isSuperset(of: ["rate", "errors[api]", "p90", "timeouts", "incident"]))
+        #expect(streamed == replay.transitions)
+        #expect(end.statuses == replay.statuses)
+    }
+
+    /// A finished file is parsed out of order: nothing is evaluated before the end.
+    @Test func heldUntilTheEndAFileReadOutOfOrderGivesTheReplaysTransitions() throws {
+        let alarms = try AlarmFile.parse(yaml: Self.yaml, file: "a.yaml")
+        let lines = Self.lines()
+        let store = Store()
+        let stream = AlarmStream(alarms, store: store, lateness: 5_000_000_000)
+        stream.holdsWatermark = true
+        for chunk in stride(from: 0, to: lines.count, by: 500).reversed() {  // newest first
+            store.append(try Self.segment(lines[chunk..<min(lines.count, chunk + 500)]))
+            #expect(try stream.step().transitions.isEmpty)
+        }
+        let end = try stream.step(final: true)
+        #expect(end.transitions == (try AlarmReplay.run(alarms, engine: QueryEngine(snapshot: store.snapshot()))))
+    }
+}
