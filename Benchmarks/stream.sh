@@ -1,5 +1,6 @@
 #!/bin/sh
-# Ingest throughput with and without ten streaming queries (1M JSON lines, --no-follow):
+# Ingest throughput alone, with ten streaming queries, and with those and twenty alarms
+# (Benchmarks/alarms20.yaml) — 1M JSON lines, --no-follow:
 #   python3 ../shared/bench/gen_logs.py --format json --lines 1000000 --seed 42 > /tmp/big.json.log
 #   swift build -c release && Benchmarks/stream.sh /tmp/big.json.log
 F=${1:-/tmp/big.json.log}
@@ -20,4 +21,7 @@ for i in 1 2 3; do
 done
 for i in 1 2 3; do
   /usr/bin/time -f "10 streams: %e s" $B ingest --no-follow --stats-interval 0 "$F" --stream "$1" --stream "$2" --stream "$3" --stream "$4" --stream "$5" --stream "$6" --stream "$7" --stream "$8" --stream "$9" --stream "${10}" >/tmp/sb.out 2>/tmp/sb.err; tail -1 /tmp/sb.err; wc -l < /tmp/sb.out
+done
+for i in 1 2 3; do
+  /usr/bin/time -f "10 streams + 20 alarms: %e s" $B ingest --no-follow --stats-interval 0 "$F" --alarms Benchmarks/alarms20.yaml --stream "$1" --stream "$2" --stream "$3" --stream "$4" --stream "$5" --stream "$6" --stream "$7" --stream "$8" --stream "$9" --stream "${10}" >/tmp/sb.out 2>/tmp/sb.err; tail -1 /tmp/sb.err; wc -l < /tmp/sb.out
 done

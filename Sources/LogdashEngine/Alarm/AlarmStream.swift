@@ -141,8 +141,10 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
             case .filter(let f, let selector):
                 guard !segments.isEmpty else { continue }
                 let snap = StoreSnapshot(segments: segments, rowCount: segments.reduce(0) { $0 + $1.rowCount }, schema: schema)
+                let required = f.requiredQuoted
                 for row in try QueryEngine(snapshot: snap).execute("SELECT ts, raw FROM logs").rows {
-                    guard case .timestamp(let t) = row[0], case .string(let line) = row[1], let v = f.measure(line, selector: selector) else { continue }
+                    guard case .timestamp(let t) = row[0], case .string(let line) = row[1], !MetricFilter.ruledOut(line, required: required),
+                          let v = f.measure(line, selector: selector) else { continue }
                     let start = Functions.floorDiv(t, a.period) * a.period
                     series[a.name]!.points[start, default: 0] += v
                 }

@@ -119,11 +119,55 @@ public indirect enum MetricFilter: Sendable {
 
     // MARK: matching
 
+    /// Whether `needle`'s bytes occur in `line` (a byte search: terms are case-sensitive).
+    static func has(_ line: String, _ needle: String) -> Bool {
+        var line = line, needle = needle
+        return line.withUTF8 { h in
+            needle.withUTF8 { n in
+                guard let first = n.first else { return true }
+                guard h.count >= n.count, let hb = h.baseAddress, let nb = n.baseAddress else { return false }
+                // memchr to each candidate first byte, memcmp for the rest.
+                var i = 0
+                let last = h.count - n.count
+                while i <= last {
+                    guard let hit = memchr(hb + i, Int32(first), last - i + 1) else { return false }
+                    let at = hb.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                    if memcmp(hb + at, nb, n.count) == 0 { return true }
+                    i = at + 1
+                }
+                return false
+            }
+        }
+    }
+
+    /// Quoted strings a JSON pattern's line must contain to match (`"error"` for
+    /// `$.level = "error" && …`): string equalities that every match needs, without wildcards.
+    /// A line without a backslash (no JSON escapes) lacking one of them cannot match, so it
+    /// need not be parsed.
+    public var requiredQuoted: [String] {
+        guard case .json(let c) = self else { return [] }
+        func required(_ c: JSONCondition) -> [String] {
+            switch c {
+            case .compare(_, .eq, .string(let s)) where !s.contains("*") && Double(s) == nil && !["true", "false", "null"].contains(s):
+                return ["\"" + s + "\""]
+            case .and(let a, let b): return required(a) + required(b)
+            default: return []
+            }
+        }
+        return required(c)
+    }
+
+    /// Whether the quick test rules the line out (see `requiredQuoted`).
+    public static func ruledOut(_ line: String, required: [String]) -> Bool {
+        guard !required.isEmpty, !has(line, "\\") else { return false }
+        return required.contains { !has(line, $0) }
+    }
+
     public func matches(_ line: String) -> Bool {
         switch self {
         case .terms(let all, let none, let any):
-            return all.allSatisfy { line.contains($0) } && !none.contains { line.contains($0) }
-                && (any.isEmpty || any.contains { line.contains($0) })
+            return all.allSatisfy { MetricFilter.has(line, $0) } && !none.contains { MetricFilter.has(line, $0) }
+                && (any.isEmpty || any.contains { MetricFilter.has(line, $0) })
         case .json(let c):
             return MetricFilter.parseJSON(line).map { MetricFilter.holds(c, $0) } ?? false
         case .fields(let names, _):

@@ -49,4 +49,31 @@ import Testing
         #expect(p.value(of: "bytes", in: access) == 1234)
         #expect(throws: MetricFilter.ParseError.self) { _ = try MetricFilter.parse("[ip, status~5]") }
     }
+
+    @Test func byteSearchFindsTermsAnywhereCaseSensitively() {
+        #expect(MetricFilter.has("upstream timeout", "timeout") && MetricFilter.has("timeout", "timeout") && MetricFilter.has("x", ""))
+        #expect(!MetricFilter.has("Timeout", "timeout") && !MetricFilter.has("time", "timeout") && !MetricFilter.has("", "a"))
+        #expect(MetricFilter.has("ttttimeout", "ttimeout") && MetricFilter.has("héllo wörld", "wörld") && !MetricFilter.has("héllo", "hel"))
+    }
+
+    /// The quick test before parsing a line's JSON never rules out a line that matches.
+    @Test func theQuickTestRulesOutOnlyLinesThatCannotMatch() throws {
+        let f = try MetricFilter.parse(#"{ $.level = "error" && ($.latency_ms > 500 || $.path = "/a*") && $.code != "x" }"#)
+        #expect(f.requiredQuoted == [#""error""#])
+        let lines = [
+            #"{"level":"error","latency_ms":900,"code":"y"}"#, #"{"level":"info","latency_ms":900}"#, #"{"level":"\u0065rror","latency_ms":900,"code":"y"}"#,
+            #"{"msg":"error","latency_ms":900}"#, #"{"level":"errors","latency_ms":900}"#, "not json error", #"{"level":"error","path":"/ab","code":"z"}"#,
+        ]
+        #expect(lines.filter(f.matches).count == 3)
+        for line in lines where f.matches(line) {
+            #expect(!MetricFilter.ruledOut(line, required: f.requiredQuoted), "\(line)")
+        }
+        #expect(MetricFilter.ruledOut(#"{"level":"info","latency_ms":900}"#, required: f.requiredQuoted))
+        let simple = try MetricFilter.parse(#"{ $.level = "error" }"#)
+        #expect(!MetricFilter.ruledOut(#"{"level":"\u0065rror"}"#, required: simple.requiredQuoted))  // an escape: parsed
+        #expect(simple.matches(#"{"level":"\u0065rror"}"#))
+        #expect(try MetricFilter.parse(#"{ $.a = "x" || $.b = "y" }"#).requiredQuoted.isEmpty)
+        #expect(try MetricFilter.parse(#"{ $.a = "x*" && $.n = "5" }"#).requiredQuoted.isEmpty)
+    }
 }
+
