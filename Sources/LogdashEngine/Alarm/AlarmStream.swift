@@ -138,15 +138,24 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
                     guard case .timestamp(let t) = row[0] else { continue }
                     point(a, group: group == nil ? nil : row[1], start: t, value: row[group == nil ? 1 : 2])
                 }
-            case .filter(let f, let selector):
-                guard !segments.isEmpty else { continue }
-                let snap = StoreSnapshot(segments: segments, rowCount: segments.reduce(0) { $0 + $1.rowCount }, schema: schema)
-                let required = f.requiredQuoted
-                for row in try QueryEngine(snapshot: snap).execute("SELECT ts, raw FROM logs").rows {
-                    guard case .timestamp(let t) = row[0], case .string(let line) = row[1], !MetricFilter.ruledOut(line, required: required),
-                          let v = f.measure(line, selector: selector) else { continue }
-                    let start = Functions.floorDiv(t, a.period) * a.period
-                    series[a.name]!.points[start, default: 0] += v
+            case .filter:
+                break  // below: one pass over the new lines for every pattern
+            }
+        }
+        let patterns = alarms.compactMap { a -> (AlarmDefinition, MetricFilter, String?, [String])? in
+            guard case .filter(let f, let selector)? = sources[a.name] else { return nil }
+            return (a, f, selector, f.requiredQuoted)
+        }
+        if !patterns.isEmpty {
+            for seg in segments {
+                guard let raw = seg.columns["raw"], let ts = seg.columns["ts"], ts.type == .timestamp else { continue }
+                raw.forEachText(rows: seg.rowCount) { r, line in
+                    guard ts.isValid(r) else { return }
+                    let t = ts.ints[r]
+                    for (a, f, selector, required) in patterns {
+                        guard !MetricFilter.ruledOut(line, required: required), let v = f.measure(line, selector: selector) else { continue }
+                        series[a.name]!.points[Functions.floorDiv(t, a.period) * a.period, default: 0] += v
+                    }
                 }
             }
         }

@@ -126,6 +126,7 @@ public indirect enum MetricFilter: Sendable {
             needle.withUTF8 { n in
                 guard let first = n.first else { return true }
                 guard h.count >= n.count, let hb = h.baseAddress, let nb = n.baseAddress else { return false }
+                if let memmem = MetricFilter.memmem { return memmem(hb, h.count, nb, n.count) != nil }
                 // memchr to each candidate first byte, memcmp for the rest.
                 var i = 0
                 let last = h.count - n.count
@@ -139,6 +140,17 @@ public indirect enum MetricFilter: Sendable {
             }
         }
     }
+
+    /// glibc's `memmem` (two-way search), looked up at run time: Swift does not import it.
+    typealias MemMem = @convention(c) (UnsafeRawPointer?, Int, UnsafeRawPointer?, Int) -> UnsafeMutableRawPointer?
+    static let memmem: MemMem? = {
+        #if canImport(Glibc)
+        guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "memmem") else { return nil }
+        return unsafeBitCast(sym, to: MemMem.self)
+        #else
+        return nil
+        #endif
+    }()
 
     /// Quoted strings a JSON pattern's line must contain to match (`"error"` for
     /// `$.level = "error" && …`): string equalities that every match needs, without wildcards.

@@ -68,6 +68,35 @@ public final class SegmentColumn: Sendable {
         }
     }
 
+    /// Every row's text, in row order (NULL rows skipped), for a pass over a whole segment:
+    /// lines kept as offsets into their file are read with one `pread` for the segment's span
+    /// (they lie together in the file) instead of one each.
+    public func forEachText(rows: Int, _ body: (Int, String) -> Void) {
+        guard type == .string else { return }
+        if let file, !fileStarts.isEmpty {
+            var lo = Int64.max, hi = Int64.min
+            for r in 0..<fileStarts.count where isValid(r) {
+                lo = Swift.min(lo, fileStarts[r])
+                hi = Swift.max(hi, fileStarts[r] + Int64(fileLengths[r]))
+            }
+            guard lo <= hi else { return }
+            // A span far larger than its lines (rows from far apart): row by row instead.
+            let total = (0..<fileStarts.count).reduce(0) { $0 + Int(fileLengths[$1]) }
+            if hi - lo <= Int64(Swift.max(1 << 20, 4 * total)), let span = file.read(offset: lo, length: Int(hi - lo)) {
+                span.withUnsafeBufferPointer { b in
+                    for r in 0..<fileStarts.count where isValid(r) {
+                        let s = Int(fileStarts[r] - lo)
+                        body(r, String(decoding: UnsafeBufferPointer(rebasing: b[s..<(s + Int(fileLengths[r]))]), as: UTF8.self))
+                    }
+                }
+                return
+            }
+        }
+        for r in 0..<rows where isValid(r) {
+            if case .string(let s) = value(at: r) { body(r, s) }
+        }
+    }
+
     public func value(at row: Int) -> Value {
         guard isValid(row) else { return .null }
         if let v = Value(stored: type, int: { ints[row] }, double: { doubles[row] }) { return v }
