@@ -196,20 +196,35 @@ enum ResultWriter {
     }
 
     static func object(_ columns: [String], _ row: [Value]) -> String {
-        var bytes: [UInt8] = [UInt8(ascii: "{")]
-        for (k, (c, v)) in zip(columns, row).enumerated() {
+        var bytes: [UInt8] = []
+        appendObject(keys(columns), row, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Each column's `"name":`, escaped once for many rows.
+    static func keys(_ columns: [String]) -> [[UInt8]] {
+        columns.map { c in
+            var k: [UInt8] = []
+            JSONText.appendString(c, to: &k)
+            k.append(UInt8(ascii: ":"))
+            return k
+        }
+    }
+
+    /// A row as a JSON object, appended to `bytes`.
+    static func appendObject(_ keys: [[UInt8]], _ row: [Value], to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "{"))
+        for (k, (key, v)) in zip(keys, row).enumerated() {
             if k > 0 { bytes.append(UInt8(ascii: ",")) }
-            JSONText.appendString(c, to: &bytes)
-            bytes.append(UInt8(ascii: ":"))
+            bytes.append(contentsOf: key)
             switch v {
-            case .null: bytes += Array("null".utf8)
-            case .bool(let b): bytes += Array((b ? "true" : "false").utf8)
-            case .int(let i): bytes += Array(String(i).utf8)
-            case .double(let d): bytes += Array((d.isFinite ? Value.format(d) : "null").utf8)
+            case .null: bytes.append(contentsOf: "null".utf8)
+            case .bool(let b): bytes.append(contentsOf: (b ? "true" : "false").utf8)
+            case .int(let i): bytes.append(contentsOf: String(i).utf8)
+            case .double(let d): bytes.append(contentsOf: (d.isFinite ? Value.format(d) : "null").utf8)
             default: JSONText.appendString(textOf(v), to: &bytes)
             }
         }
         bytes.append(UInt8(ascii: "}"))
-        return String(decoding: bytes, as: UTF8.self)
     }
 }

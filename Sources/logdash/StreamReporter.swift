@@ -36,7 +36,8 @@ final class StreamReporter {
         guard !queries.isEmpty else { return }
         let schema = store.snapshot().schema
         let outcomes = StreamingQuery.step(queries.map { ($0.0, $0.1.take()) }, schema: schema, end: end)
-        var out = ""
+        var out: [UInt8] = []
+        let meta = ["_query", "_window_start", "_window_end", "_update"]
         for (k, outcome) in outcomes.enumerated() {
             let emissions: [StreamingQuery.Emission]
             do {
@@ -45,17 +46,21 @@ final class StreamReporter {
                 FileHandle.standardError.write(Data("logdash: --stream \(k + 1): \(e.description)\n".utf8))
                 throw ExitCode(1)
             }
-            let meta = ["_query", "_window_start", "_window_end", "_update"]
+            var keys: [[UInt8]] = []
             for e in emissions {
+                if keys.count != meta.count + e.result.columns.count { keys = ResultWriter.keys(meta + e.result.columns) }
                 let values: [Value] = [.int(Int64(k + 1)), .timestamp(e.windowStart), .timestamp(e.windowEnd), .bool(e.isUpdate)]
-                out += ResultWriter.render(ResultSet(columns: meta + e.result.columns, rows: e.result.rows.map { values + $0 }), as: .ndjson)
-                if out.utf8.count > 1 << 16 {
-                    FileHandle.standardOutput.write(Data(out.utf8))
-                    out = ""
+                for row in e.result.rows {
+                    ResultWriter.appendObject(keys, values + row, to: &out)
+                    out.append(0x0A)
+                }
+                if out.count > 1 << 16 {
+                    FileHandle.standardOutput.write(Data(out))
+                    out.removeAll(keepingCapacity: true)
                 }
             }
         }
-        FileHandle.standardOutput.write(Data(out.utf8))
+        FileHandle.standardOutput.write(Data(out))
     }
 
     /// One line on stderr per query that saw late records.
