@@ -135,7 +135,7 @@ struct DashboardLoop {
     private var rateBase: (Date, Int) = (Date(), 0)
     private var sourceLines: [Int] = []
     private let queries = TailQueries.worker()
-    private let panes = PaneQueries.worker()
+    private let panes: QueryWorker<PaneQueries.Request, PaneQueries.Response>
     /// What the panes were last asked for, and when.
     private var paneAsked: (spec: DashboardSpec, whereClause: String?)?
     private var paneAskedAt = Date.distantPast
@@ -155,6 +155,7 @@ struct DashboardLoop {
         self.store = store
         self.pipeline = pipeline
         self.notices = notices
+        panes = PaneQueries.worker(store: store)
         self.themes = themes
         themeIndex = themes.firstIndex(of: theme) ?? 0
         let (w, h) = screen.size
@@ -253,7 +254,7 @@ struct DashboardLoop {
         // no window at all) runs once.
         live = InsightsQuery.looksLikeInsights(sql) ? nil : try? LiveQuery(sql: sql, store: store)
         liveSteppedAt = Date()
-        adHoc.submit(.init(sql: sql, snapshot: store.snapshot(), progress: progress, live: live))
+        adHoc.submit(.init(sql: sql, snapshot: store.snapshot(), progress: progress, live: live, hold: pipeline.metrics.total().lagBytes > 0))
         if let file = sqlHistoryFile {
             do {
                 try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -278,7 +279,7 @@ struct DashboardLoop {
                 return
             }
             liveSteppedAt = Date()
-            adHoc.submit(.init(sql: "", snapshot: store.snapshot(), progress: QueryProgress(), live: live))
+            adHoc.submit(.init(sql: "", snapshot: store.snapshot(), progress: QueryProgress(), live: live, hold: pipeline.metrics.total().lagBytes > 0))
             return
         }
         if let r = adHoc.take(waiting: 0) {
@@ -663,7 +664,7 @@ struct DashboardLoop {
         paneAsked = (spec, state.whereClause)
         paneAskedAt = now
         for k in due { paneRunAt[k] = now; paneRows[k] = snap.rowCount }
-        panes.submit(.init(snapshot: snap, spec: spec, whereClause: state.whereClause, panes: due))
+        panes.submit(.init(snapshot: snap, spec: spec, whereClause: state.whereClause, panes: due, hold: pipeline.metrics.total().lagBytes > 0))
     }
 
     /// Shows the latest finished tail query, if any: its rows, or a rejected filter's error.

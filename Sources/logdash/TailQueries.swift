@@ -162,6 +162,8 @@ enum PaneQueries {
         var whereClause: String?
         /// The panes to run (the others keep their charts).
         var panes: [Int]
+        /// Files' history still loading: windowed panes close no window yet.
+        var hold = false
     }
 
     struct Response: Sendable {
@@ -172,15 +174,40 @@ enum PaneQueries {
         var seconds: Double
     }
 
-    static func worker() -> QueryWorker<Request, Response> {
-        QueryWorker(name: "logdash-pane-queries") { r in
+    /// `store`: windowed panes (TUMBLE/HOP/SESSION) run live on the streaming engine from it.
+    static func worker(store: Store? = nil) -> QueryWorker<Request, Response> {
+        let live = LivePanes(store: store)
+        return QueryWorker(name: "logdash-pane-queries") { r in
             let start = Date()
-            let contents = run(r)
+            let contents = run(r, live: live)
             return Response(spec: r.spec, whereClause: r.whereClause, contents: contents, seconds: Date().timeIntervalSince(start))
         }
     }
 
-    static func run(_ r: Request) -> [(pane: Int, content: DashboardRender.Content)] {
+    /// The panes' streaming queries, by SQL and filter, kept between refreshes (only the pane
+    /// worker's thread uses them); a query without a window is remembered as not live.
+    final class LivePanes: @unchecked Sendable {
+        let store: Store?
+        private var queries: [String: LiveQuery?] = [:]
+
+        init(store: Store?) { self.store = store }
+
+        func query(_ sql: String, filter: String?) -> LiveQuery? {
+            guard let store else { return nil }
+            let key = sql + "\u{0}" + (filter ?? "")
+            if let known = queries[key] { return known }
+            let q = try? LiveQuery(sql: sql, store: store, filter: filter)
+            queries[key] = .some(q)
+            return q
+        }
+
+        /// Forgets the queries no pane asked for this time (their feeds end).
+        func keep(_ keys: Set<String>) {
+            queries = queries.filter { keys.contains($0.key) }
+        }
+    }
+
+    static func run(_ r: Request, live: LivePanes? = nil) -> [(pane: Int, content: DashboardRender.Content)] {
         var engine = QueryEngine(snapshot: r.snapshot)
         do {
             engine.logsFilter = try r.whereClause.map(QueryEngine.filter)
@@ -188,10 +215,13 @@ enum PaneQueries {
             // The tail shows the error and restores the last good filter.
             return r.panes.map { ($0, .failure("the filter: \(error)")) }
         }
+        live?.keep(Set(r.spec.panes.compactMap { $0.sql.map { $0 + "\u{0}" + (r.whereClause ?? "") } }))
         return r.panes.compactMap { k in
             guard let sql = r.spec.panes[k].sql else { return nil }  // the tail pane: drawn from the tail's own rows
             do {
-                return (k, .chart(try ChartPicker.chart(for: try engine.execute(sql), kind: r.spec.panes[k].kind)))
+                // A windowed query folds in what arrived since its last refresh; others run afresh.
+                let result = try live?.query(sql, filter: r.whereClause)?.step(hold: r.hold) ?? engine.execute(sql)
+                return (k, .chart(try ChartPicker.chart(for: result, kind: r.spec.panes[k].kind)))
             } catch let e as QueryError {
                 return (k, .failure(e.message))
             } catch {
@@ -242,6 +272,8 @@ enum AdHocQueries {
         var progress: QueryProgress
         /// A streaming query shown live: a step folds in what was stored since the last.
         var live: LiveQuery?
+        /// Files' history still loading: the live query closes no window yet.
+        var hold = false
     }
 
     struct Response: Sendable {
@@ -258,7 +290,7 @@ enum AdHocQueries {
             engine.progress = r.progress
             let result: Result<ResultSet, QueryError>
             do {
-                result = .success(try r.live.map { try $0.step(progress: r.progress) } ?? engine.run(r.sql))
+                result = .success(try r.live.map { try $0.step(progress: r.progress, hold: r.hold) } ?? engine.run(r.sql))
             } catch let e as QueryError {
                 result = .failure(e)
             } catch {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import logdash
 @testable import LogdashEngine
+import LogdashUI
 
 /// The tail's queries, run as the dashboard's worker thread runs them.
 @Suite struct TailQueriesTests {
@@ -37,4 +38,24 @@ import Testing
                                                    limit: 2, offset: 0, anchor: nil)).get()
         #expect(unanchored.offset == nil && unanchored.rows.map(\.message) == ["s49", "s50"])
     }
+
+    /// A dashboard pane with a windowed query runs live on the streaming engine: each refresh
+    /// folds in only what arrived, under the dashboard's filters.
+    @Test func aWindowedPaneFoldsWhatArrivedUnderTheFilters() throws {
+        let store = Self.store(0...29)  // 30 info records in 14:00
+        let live = PaneQueries.LivePanes(store: store)
+        let spec = DashboardSpec(rows: [.init(panes: [PaneSpec(title: "per minute", sql: "SELECT window_start, count(*) n FROM logs GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)")])])
+        func counts(_ filter: String?) throws -> [Double?] {
+            let r = PaneQueries.run(.init(snapshot: store.snapshot(), spec: spec, whereClause: filter, panes: [0]), live: live)
+            guard case .chart(let chart)? = r.first?.content else { Issue.record("no chart: \(r)"); return [] }
+            guard case .line(_, let series, _, _) = chart else { Issue.record("not a line: \(chart)"); return [] }
+            return series[0].values
+        }
+        #expect(try counts(nil) == [30])
+        let more = Self.store(30...59)
+        for s in more.snapshot().segments { store.append(s) }
+        #expect(try counts(nil) == [60])
+        #expect(try counts("msg = 's3'") == [1])  // a filter: the query starts again, filtered
+    }
 }
+

@@ -68,6 +68,8 @@ public final class StreamingQuery {
     /// Input read out of order (a finished file parsed in parallel): the watermark stays put,
     /// so nothing closes or counts as late until `finishAll`.
     public var holdsWatermark = false
+    /// A condition every record must meet besides the query's own WHERE (a dashboard's filters).
+    public var logsFilter: Expr?
     private var newest: Int64 = .min
     public private(set) var recordsSeen = 0
     public private(set) var updatedLate = 0
@@ -205,7 +207,9 @@ public final class StreamingQuery {
     public func add(_ segments: [Segment], schema: [SchemaColumn], now: Int64 = LoadOptions.wallClock()) throws {
         guard !segments.isEmpty else { return }
         let snap = StoreSnapshot(segments: segments, rowCount: segments.reduce(0) { $0 + $1.rowCount }, schema: schema)
-        let rows = try QueryEngine(snapshot: snap, now: now).select(partial)
+        var engine = QueryEngine(snapshot: snap, now: now)
+        engine.logsFilter = logsFilter
+        let rows = try engine.select(partial)
         let n = folds.count
         for row in rows.rows {
             let keys = Array(row[0..<keyCount])
@@ -403,9 +407,12 @@ public final class LiveQuery: @unchecked Sendable {  // used by one thread at a 
     public private(set) var openWindows = 0
     /// At most this many closed windows are kept for the view (the oldest go first).
     public let keep: Int
+    private var newestSeen: Int64 = .min
 
-    public init(sql: String, store: Store, keep: Int = 10_000) throws {
+    /// `filter`: a WHERE expression every record must also meet (the dashboard's filters).
+    public init(sql: String, store: Store, filter: String? = nil, keep: Int = 10_000) throws {
         query = try StreamingQuery(sql: sql)
+        query.logsFilter = try filter.map(QueryEngine.filter)
         self.store = store
         self.keep = keep
         feed = store.subscribe(fromStart: true)
@@ -413,11 +420,15 @@ public final class LiveQuery: @unchecked Sendable {  // used by one thread at a 
 
     deinit { store.unsubscribe(feed) }
 
-    /// Folds in what was stored since the last step; the rows as they stand.
-    public func step(progress: QueryProgress? = nil) throws -> ResultSet {
+    /// Folds in what was stored since the last step; the rows as they stand. `hold`: files'
+    /// history is still loading (out of order), so no window closes yet.
+    public func step(progress: QueryProgress? = nil, hold: Bool = false) throws -> ResultSet {
         let segments = feed.take()
         if let progress { for s in segments { try progress.visit(rows: s.rowCount) } }
+        query.holdsWatermark = hold
         try query.add(segments, schema: store.snapshot().schema)
+        if let t = segments.filter({ $0.rowCount > 0 }).map(\.maxTs).max() { newestSeen = max(newestSeen, t) }
+        if newestSeen != .min { query.observe(newest: newestSeen) }  // every record moves the watermark
         for e in try query.advance() {
             columns = e.result.columns
             if e.isUpdate, query.window.kind != .session, let i = closed.lastIndex(where: { $0.start == e.windowStart && $0.end == e.windowEnd }) {
