@@ -31,6 +31,10 @@ struct QueryCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Only records at or before this time: ISO 8601, or an age like 15m, 2h, 7d.", valueName: "time"))
     var until: String?
 
+    @Option(help: ArgumentHelp("Read an archive that 'logdash export' wrote (repeatable: several machines' archives form one history); --since/--until skip its hours outside the range.",
+                               valueName: "dir"))
+    var archive: [String] = []
+
     @Argument(help: "The SQL (unless -f is given), then files, globs, '-' (stdin) or demo://.")
     var arguments: [String] = []
 
@@ -55,10 +59,16 @@ struct QueryCommand: ParsableCommand {
             sql = args.removeFirst()
         }
         let (config, resolved) = try input.resolve()
-        let specs = try input.sources(args, config: config, liveDemo: false)
         let now = LoadOptions.wallClock()
         let range: (Int64, Int64)? = since == nil && until == nil ? nil
             : (since.flatMap { TimeArgument.parse($0, now: now) } ?? Int64.min, until.flatMap { TimeArgument.parse($0, now: now) } ?? Int64.max)
+        // An archive's part files (only the hours in range) join the named sources.
+        let parts = archive.isEmpty ? [] : try Archive.parts(archive, timeRange: range)
+        if !archive.isEmpty && parts.isEmpty && args.isEmpty {
+            throw SourceError.noMatch(archive.joined(separator: ", ") + ": no dt=…/hour=…/part-….json.gz files" + (range == nil ? "" : " in the time range"))
+        }
+        let specs = args.isEmpty && !parts.isEmpty ? try parts.flatMap { try SourceSpec.parse($0) }
+            : try input.sources(args, config: config, liveDemo: false) + parts.flatMap { try SourceSpec.parse($0) }
         // Parse the SQL first: a typo should not wait for a large load. The parse stage keeps
         // only the columns the query reads.
         var options = resolved

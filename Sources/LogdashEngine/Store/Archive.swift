@@ -1,0 +1,196 @@
+import CZlib
+import Foundation
+
+/// The archive: records as the layout Athena, Trino, Spark and DuckDB read directly —
+/// `OUT/dt=YYYY-MM-DD/hour=HH/part-NNNNN.json.gz`, one JSON object per line (every column of
+/// the record but the raw line, `ts` as ISO 8601 UTC), partitioned by the record's time — and
+/// `OUT/athena.sql`, a `CREATE EXTERNAL TABLE` with partition projection over it.
+public enum Archive {
+    public struct Summary: Sendable, Equatable {
+        public var records: Int
+        public var files: [String]
+    }
+
+    /// Writes the snapshot's `logs` records (those in `timeRange`, when given) under `out`.
+    /// Parts already there are kept: a new export adds `part-` files after the last one.
+    public static func export(_ snapshot: StoreSnapshot, to out: String, timeRange: (Int64, Int64)? = nil,
+                              table: String = "logs") throws -> Summary {
+        let engine = QueryEngine(snapshot: snapshot, timeRange: timeRange)
+        let columns = snapshot.schema.filter { $0.name != "raw" }
+        guard !columns.isEmpty else { return Summary(records: 0, files: []) }
+        let list = columns.map { "\"\($0.name.replacingOccurrences(of: "\"", with: "\"\""))\"" }.joined(separator: ", ")
+        let result = try engine.execute("SELECT \(list) FROM logs ORDER BY ts")
+        let keys = columns.map { c -> [UInt8] in
+            var k: [UInt8] = []
+            appendJSONString(c.name, to: &k)
+            k.append(UInt8(ascii: ":"))
+            return k
+        }
+        let tsIndex = columns.firstIndex { $0.name == "ts" }
+        var files: [String] = []
+        var current: (partition: String, writer: GzipFile)?
+        defer { try? current?.writer.close() }
+        for row in result.rows {
+            guard let tsIndex, case .timestamp(let t) = row[tsIndex] else { continue }
+            let iso = Timestamp.iso8601(t)
+            let partition = "dt=\(iso.prefix(10))/hour=\(iso.dropFirst(11).prefix(2))"
+            if current?.partition != partition {
+                try current?.writer.close()
+                let dir = out + "/" + partition
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                let existing = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+                let next = existing.compactMap { name -> Int? in
+                    guard name.hasPrefix("part-"), name.hasSuffix(".json.gz") else { return nil }
+                    return Int(name.dropFirst(5).dropLast(8))
+                }.max().map { $0 + 1 } ?? 0
+                let path = dir + "/part-" + String(format: "%05d", next) + ".json.gz"
+                current = (partition, try GzipFile(path: path))
+                files.append(path)
+            }
+            var line: [UInt8] = [UInt8(ascii: "{")]
+            var first = true
+            for (k, v) in row.enumerated() where v != .null {
+                if !first { line.append(UInt8(ascii: ",")) }
+                first = false
+                line.append(contentsOf: keys[k])
+                switch v {
+                case .bool(let b): line.append(contentsOf: (b ? "true" : "false").utf8)
+                case .int(let i): line.append(contentsOf: String(i).utf8)
+                case .double(let d): line.append(contentsOf: (d.isFinite ? Value.format(d) : "null").utf8)
+                case .timestamp(let t): appendJSONString(Timestamp.iso8601(t), to: &line)
+                default: appendJSONString(v.description, to: &line)
+                }
+            }
+            line.append(contentsOf: "}\n".utf8)
+            try current!.writer.write(line)
+        }
+        try current?.writer.close()
+        current = nil
+        try athenaDDL(columns, table: table).write(toFile: out + "/athena.sql", atomically: true, encoding: .utf8)
+        return Summary(records: result.rows.count, files: files)
+    }
+
+    /// The Athena table over the archive: the columns as the JSON SerDe reads them, partition
+    /// projection over `dt` and `hour` (no `MSCK REPAIR` needed).
+    public static func athenaDDL(_ columns: [SchemaColumn], table: String) -> String {
+        func type(_ t: ColumnType) -> String {
+            switch t {
+            case .bool: "boolean"
+            case .int: "bigint"
+            case .double: "double"
+            case .timestamp, .string, .null: "string"
+            }
+        }
+        let cols = columns.map { "  `\($0.name)` \(type($0.type))" }.joined(separator: ",\n")
+        return """
+            -- Athena: the archive as a table. Set LOCATION to where OUT was uploaded (s3://bucket/prefix/).
+            -- ts is ISO 8601 UTC text: from_iso8601_timestamp(ts) makes it a timestamp.
+            CREATE EXTERNAL TABLE IF NOT EXISTS \(table) (
+            \(cols)
+            )
+            PARTITIONED BY (dt string, hour string)
+            ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
+            LOCATION 's3://YOUR-BUCKET/logdash/'
+            TBLPROPERTIES (
+              'projection.enabled' = 'true',
+              'projection.dt.type' = 'date',
+              'projection.dt.format' = 'yyyy-MM-dd',
+              'projection.dt.range' = '2020-01-01,NOW',
+              'projection.hour.type' = 'integer',
+              'projection.hour.range' = '0,23',
+              'projection.hour.digits' = '2',
+              'storage.location.template' = 's3://YOUR-BUCKET/logdash/dt=${dt}/hour=${hour}/'
+            );
+
+            """
+    }
+
+    /// The part files of an archive (several archives' directories side by side form one
+    /// history), oldest partition first; with `timeRange`, only the hours that overlap it.
+    public static func parts(_ roots: [String], timeRange: (Int64, Int64)? = nil) throws -> [String] {
+        var out: [String] = []
+        for root in roots {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue,
+                  let e = FileManager.default.enumerator(atPath: root) else { throw SourceError.unreadable(root, "no such archive directory") }
+            for case let rel as String in e where rel.hasSuffix(".json.gz") {
+                let parts = rel.split(separator: "/")
+                guard parts.count >= 3, parts[parts.count - 3].hasPrefix("dt="), parts[parts.count - 2].hasPrefix("hour=") else { continue }
+                if let (lo, hi) = timeRange {
+                    let day = parts[parts.count - 3].dropFirst(3), hour = parts[parts.count - 2].dropFirst(5)
+                    guard let start = ByteLine.with("\(day)T\(hour):00:00Z", { Timestamp.parse(text: $0, reference: 0) }) else { continue }
+                    if start + 3_600_000_000_000 <= lo || start > hi { continue }
+                }
+                out.append(root + "/" + rel)
+            }
+        }
+        return out.sorted { ($0.split(separator: "/").suffix(3).joined(separator: "/"), $0) < ($1.split(separator: "/").suffix(3).joined(separator: "/"), $1) }
+    }
+
+    static func appendJSONString(_ s: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0..<0x20, 0x7F:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]])
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
+
+/// A gzip file written through zlib: written to `PATH.tmp`, renamed into place when closed.
+final class GzipFile {
+    private var stream = z_stream()
+    private let handle: FileHandle
+    private let path: String
+    private var closed = false
+    private var buffer = [UInt8](repeating: 0, count: 1 << 16)
+
+    init(path: String) throws {
+        self.path = path
+        guard FileManager.default.createFile(atPath: path + ".tmp", contents: nil) else {
+            throw SourceError.unreadable(path, "cannot be created")
+        }
+        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path + ".tmp"))
+        guard logdash_deflate_init_gzip(&stream) == Z_OK else { throw SourceError.unreadable(path, "zlib cannot start a gzip stream") }
+    }
+
+    func write(_ bytes: [UInt8]) throws { try pump(bytes, finish: false) }
+
+    func close() throws {
+        guard !closed else { return }
+        closed = true
+        try pump([], finish: true)
+        deflateEnd(&stream)
+        try handle.synchronize()
+        try handle.close()
+        guard rename(path + ".tmp", path) == 0 else { throw SourceError.unreadable(path, "cannot be put in place: \(String(cString: strerror(errno)))") }
+    }
+
+    private func pump(_ input: [UInt8], finish: Bool) throws {
+        var input = input
+        try input.withUnsafeMutableBufferPointer { inp in
+            stream.next_in = inp.baseAddress
+            stream.avail_in = UInt32(inp.count)
+            repeat {
+                let (rc, produced) = buffer.withUnsafeMutableBufferPointer { out -> (Int32, Int) in
+                    stream.next_out = out.baseAddress
+                    stream.avail_out = UInt32(out.count)
+                    let rc = deflate(&stream, finish ? Z_FINISH : Z_NO_FLUSH)
+                    return (rc, out.count - Int(stream.avail_out))
+                }
+                guard rc != Z_STREAM_ERROR else { throw SourceError.unreadable(path, "zlib failed to compress") }
+                if produced > 0 { try handle.write(contentsOf: buffer[0..<produced]) }
+                if finish ? rc == Z_STREAM_END : (stream.avail_in == 0 && stream.avail_out != 0) { break }
+            } while true
+        }
+    }
+}

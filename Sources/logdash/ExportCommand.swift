@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import LogdashEngine
+
+/// `logdash export`: the records as an archive Athena, Trino, Spark and DuckDB read directly.
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write the sources' records as an archive: OUT/dt=YYYY-MM-DD/hour=HH/part-NNNNN.json.gz, and OUT/athena.sql.",
+        discussion: """
+            One JSON object per line, every field of the record (ts as ISO 8601 UTC), partitioned
+            by the record's time; athena.sql creates a table over it with partition projection.
+            Read it back with: logdash query --archive OUT "SQL"
+            Examples:
+              logdash export /var/log/app/*.json --to /srv/archive
+              logdash export app.log --to out --since 2026-11-27T00:00:00Z --until 2026-11-28T00:00:00Z
+            """
+    )
+
+    @OptionGroup var input: InputOptions
+
+    @Option(help: ArgumentHelp("The archive's directory (made when missing; parts already there are kept).", valueName: "dir"))
+    var to: String
+
+    @Option(help: ArgumentHelp("Only records at or after this time: ISO 8601, or an age like 15m, 2h, 7d.", valueName: "time"))
+    var since: String?
+
+    @Option(help: ArgumentHelp("Only records at or before this time: ISO 8601, or an age like 15m, 2h, 7d.", valueName: "time"))
+    var until: String?
+
+    @Option(help: ArgumentHelp("The table's name in athena.sql.", valueName: "name"))
+    var table = "logs"
+
+    @Argument(help: "Files, globs or '-' (stdin).")
+    var sources: [String] = []
+
+    func validate() throws {
+        if sources.isEmpty { throw ValidationError("name the sources to export (files, globs or '-')") }
+        for (name, v) in [("--since", since), ("--until", until)] {
+            if let v, TimeArgument.parse(v, now: 0) == nil {
+                throw ValidationError("\(name) '\(v)' is neither a time (2026-11-27T14:00:00Z) nor an age (15m, 2h, 7d)")
+            }
+        }
+    }
+
+    func run() throws {
+        let (config, options) = try input.resolve()
+        let specs = try input.sources(sources, config: config, liveDemo: false)
+        let now = LoadOptions.wallClock()
+        let range: (Int64, Int64)? = since == nil && until == nil ? nil
+            : (since.flatMap { TimeArgument.parse($0, now: now) } ?? Int64.min, until.flatMap { TimeArgument.parse($0, now: now) } ?? Int64.max)
+        let progress = LoadProgress()
+        let (store, _) = try Store.load(specs, options: options, progress: progress.count)
+        progress.finish()
+        let summary = try Archive.export(store.snapshot(), to: to, timeRange: range, table: table)
+        FileHandle.standardError.write(Data("logdash: \(summary.records) records in \(summary.files.count) part files under \(to); \(to)/athena.sql creates the Athena table\n".utf8))
+    }
+}

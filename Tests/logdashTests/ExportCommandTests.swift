@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+import Scratch
+
+/// `logdash export` writes the Hive-partitioned archive; `query --archive` reads it back; DuckDB
+/// reads it with Hive partitioning and agrees.
+@Suite struct ExportCommandTests {
+    static let cli = CommandLineTests()
+
+    /// `gen_logs.py` data over several hours: its JSON.
+    static func generated(_ lines: Int) throws -> String {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("shared/bench/gen_logs.py").path
+        let path = try Scratch.directory("export").appendingPathComponent("app.json.log").path
+        #expect(try Spawned("/usr/bin/python3", [script, "--format", "json", "--lines", String(lines), "--seed", "7"], stdout: path).wait() == 0)
+        return path
+    }
+
+    /// A Python with the `duckdb` package: $LOGDASH_DUCKDB_PYTHON, the venv .ci/run makes, or python3.
+    static func duckdbPython() -> String? {
+        let env = ProcessInfo.processInfo.environment["LOGDASH_DUCKDB_PYTHON"]
+        for python in [env, "/tmp/logdash-duckdb/bin/python", "/tmp/bench-venv/bin/python", "/usr/bin/python3"].compactMap({ $0 })
+        where FileManager.default.isExecutableFile(atPath: python) {
+            if (try? Spawned(python, ["-c", "import duckdb"]).wait()) == 0 { return python }
+        }
+        return nil
+    }
+
+    @Test func anExportReadsBackAsTheSameRecordsAndDuckDBAgrees() throws {
+        let log = try Self.generated(3000)
+        let out = try Scratch.directory("archive").appendingPathComponent("out").path
+        let r = try Self.cli.logdash(["export", log, "--to", out])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.err.contains("3000 records in"))
+        let parts = try FileManager.default.subpathsOfDirectory(atPath: out).filter { $0.hasSuffix(".json.gz") }.sorted()
+        #expect(parts.count > 1 && parts.allSatisfy { $0.range(of: #"^dt=\d{4}-\d{2}-\d{2}/hour=\d{2}/part-00000\.json\.gz$"#, options: .regularExpression) != nil })
+        let ddl = try String(contentsOfFile: out + "/athena.sql", encoding: .utf8)
+        #expect(ddl.contains("CREATE EXTERNAL TABLE IF NOT EXISTS logs (") && ddl.contains("'projection.dt.type' = 'date'") && ddl.contains("`status` bigint"))
+        // Read back: the same counts and sums as the source.
+        let sql = "SELECT count(*), sum(bytes), count(DISTINCT user), min(ts), max(ts) FROM logs"
+        let original = try Self.cli.logdash(["query", sql, log, "-o", "csv"])
+        let back = try Self.cli.logdash(["query", "--archive", out, sql, "-o", "csv"])
+        #expect(back.status == 0 && back.out == original.out, "\(back.err)")
+        // --since/--until skip the hours outside the range.
+        let firstHour = String(parts[0].prefix(21))  // dt=YYYY-MM-DD/hour=HH
+        let day = firstHour.dropFirst(3).prefix(10), hour = firstHour.suffix(2)
+        let range = ["--since", "\(day)T\(hour):00:00Z", "--until", "\(day)T\(hour):59:59.999Z"]
+        let oneHour = try Self.cli.logdash(["query", "--archive", out, "SELECT count(*) FROM logs", "-o", "csv"] + range)
+        let oneHourOriginal = try Self.cli.logdash(["query", "SELECT count(*) FROM logs", log, "-o", "csv"] + range)
+        #expect(oneHour.out == oneHourOriginal.out && oneHour.out != back.out)
+        // A second export adds parts beside the first.
+        #expect(try Self.cli.logdash(["export", log, "--to", out] + range).status == 0)
+        #expect(FileManager.default.fileExists(atPath: out + "/" + firstHour + "/part-00001.json.gz"))
+        // DuckDB, with Hive partitioning: the same count and sum, and the partitions as columns.
+        guard let python = Self.duckdbPython() else {
+            Issue.record("no Python with duckdb: .ci/run installs it in /tmp/logdash-duckdb (or set LOGDASH_DUCKDB_PYTHON)")
+            return
+        }
+        let result = try Scratch.directory("duckdb").appendingPathComponent("r.txt").path
+        let script = """
+            import duckdb
+            r = duckdb.sql("SELECT count(*), sum(bytes), count(DISTINCT CAST(dt AS VARCHAR) || ' ' || CAST(hour AS VARCHAR)) FROM read_json('\(out)/*/*/part-00000.json.gz', hive_partitioning = true)").fetchall()[0]
+            print(f"{r[0]},{r[1]},{r[2]}")
+            """
+        #expect(try Spawned(python, ["-c", script], stdout: result).wait() == 0)
+        let duck = try String(contentsOfFile: result, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",")
+        let ours = try Self.cli.logdash(["query", "SELECT count(*), sum(bytes) FROM logs", log, "-o", "csv"]).out.split(separator: "\n")[1].split(separator: ",")
+        #expect(duck.count == 3 && Array(duck.prefix(2)) == ours && Int(duck[2]) == parts.count)
+    }
+
+    @Test func exportNamesWhatIsWrong() throws {
+        let r = try Self.cli.logdash(["export", "--to", "/tmp/x"])
+        #expect(r.status != 0 && r.err.contains("name the sources to export"))
+        let missing = try Self.cli.logdash(["query", "--archive", "/nonexistent/archive", "SELECT count(*) FROM logs"])
+        #expect(missing.status == 1 && missing.err.contains("/nonexistent/archive: cannot be read: no such archive directory"))
+    }
+}
