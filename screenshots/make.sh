@@ -81,3 +81,10 @@ wait_for "rows in"
 t send-keys -t shots Right Right Right s s
 wait_for "sorted by p99"
 shot query-pane
+t kill-session -t shots
+t -f /dev/null new-session -d -s shots -x 120 -y 40 "env TERM=xterm-256color LANG=C.UTF-8 $bin --alarms $out/alarms.yaml --lateness 1s 'demo://?lines=20000&rate=200'"
+wait_for "┌ alarms"
+sleep 25  # a few 10 s periods close
+t send-keys -t shots Tab
+sleep 1
+shot alarm-panel

@@ -28,7 +28,7 @@ public enum AlarmPanel {
             return
         }
         let sorted = sorted(statuses)
-        let nameWidth = min(max(8, sorted.map { DisplayWidth.of($0.name) }.max() ?? 0), max(8, area.width / 4))
+        let nameWidth = min(max(8, sorted.map { DisplayWidth.of($0.name) }.max() ?? 0), max(8, area.width * 2 / 5))  // room for name[group]
         let twoLines = area.height >= sorted.count * 2
         var y = area.y
         for (k, a) in sorted.enumerated() where y < area.maxY {
