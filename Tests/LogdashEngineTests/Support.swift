@@ -110,3 +110,15 @@ struct TestSetupError: Error, CustomStringConvertible {
     let description: String
     init(_ s: String) { description = s }
 }
+
+/// A store holding `lines` (detected and parsed as one source, arrived at `at`), as one segment.
+func store(lines: [String], at: Int64 = 0) throws -> Store {
+    let store = Store()
+    let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
+    let options = ParseOptions()
+    let d = try bytes.withUnsafeBufferPointer { try SourceParser.detect($0, options: options, arrival: at) }
+    var batch = RecordBatch(source: "t")
+    _ = bytes.withUnsafeBufferPointer { SourceParser(options: options, detection: d).parse($0, arrival: at, final: true, into: &batch) }
+    store.append(batch)
+    return store
+}

@@ -127,7 +127,8 @@ public enum Archive {
         return out.sorted { ($0.split(separator: "/").suffix(3).joined(separator: "/"), $0) < ($1.split(separator: "/").suffix(3).joined(separator: "/"), $1) }
     }
 
-    static func appendJSONString(_ s: String, to out: inout [UInt8]) {
+    /// `s` as a JSON string (quotes, escapes, control characters as \u00XX).
+    public static func appendJSONString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for b in s.utf8 {
             switch b {

@@ -86,13 +86,7 @@ import Testing
             lines.append("{\"ts\":\"2026-11-27T14:0\(minute):00Z\",\"level\":\"info\",\"latency_ms\":10}")
             for e in 0..<errors { lines.append("{\"ts\":\"2026-11-27T14:0\(minute):\(10 + e)Z\",\"level\":\"error\",\"latency_ms\":\(e == 0 ? 900 : 10)}") }
         }
-        let store = Store()
-        let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
-        let options = ParseOptions()
-        let d = try bytes.withUnsafeBufferPointer { try SourceParser.detect($0, options: options, arrival: 0) }
-        var batch = RecordBatch(source: "t")
-        _ = bytes.withUnsafeBufferPointer { SourceParser(options: options, detection: d).parse($0, arrival: 0, final: true, into: &batch) }
-        store.append(batch)
+        let store = try store(lines: lines)
         let t = try AlarmReplay.run(try AlarmFile.parse(yaml: Self.good, file: "a.yaml"), engine: QueryEngine(snapshot: store.snapshot()))
         func at(_ minute: Int) -> Int64 { Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: minute, second: 0) }
         let errors = t.filter { $0.alarm == "errors" }.map { ($0.at, $0.to) }

@@ -52,13 +52,7 @@ import Testing
                 lines.append("{\"ts\":\"\(ts)\",\"level\":\"info\"}")
             }
         }
-        let store = Store()
-        let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
-        let options = ParseOptions()
-        let d = try bytes.withUnsafeBufferPointer { try SourceParser.detect($0, options: options, arrival: 0) }
-        var batch = RecordBatch(source: "t")
-        _ = bytes.withUnsafeBufferPointer { SourceParser(options: options, detection: d).parse($0, arrival: 0, final: true, into: &batch) }
-        store.append(batch)
+        let store = try store(lines: lines)
         let t = try AlarmReplay.run(try AlarmFile.parse(yaml: Self.yaml, file: "a.yaml"), engine: QueryEngine(snapshot: store.snapshot()))
         func end(_ minute: Int) -> Int64 { Self.t0 + Int64(minute + 1) * Self.p }
         // A point with no band yet (the first five minutes) does not breach: OK from the first

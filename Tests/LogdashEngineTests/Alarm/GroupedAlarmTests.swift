@@ -24,14 +24,7 @@ import Testing
             lines.append("{\"ts\":\"2026-11-27T14:0\(minute):00Z\",\"level\":\"info\",\"service\":\"\(service)\"}")
             for e in 0..<errors { lines.append("{\"ts\":\"2026-11-27T14:0\(minute):\(10 + e)Z\",\"level\":\"error\",\"service\":\"\(service)\"}") }
         }
-        let store = Store()
-        let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
-        let options = ParseOptions()
-        let d = try bytes.withUnsafeBufferPointer { try SourceParser.detect($0, options: options, arrival: 0) }
-        var batch = RecordBatch(source: "t")
-        _ = bytes.withUnsafeBufferPointer { SourceParser(options: options, detection: d).parse($0, arrival: 0, final: true, into: &batch) }
-        store.append(batch)
-        return store
+        return try LogdashEngineTests.store(lines: lines)
     }
 
     @Test func eachGroupValueIsAnAlarmOfItsOwn() throws {
