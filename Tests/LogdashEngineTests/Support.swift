@@ -111,14 +111,17 @@ struct TestSetupError: Error, CustomStringConvertible {
     init(_ s: String) { description = s }
 }
 
-/// A store holding `lines` (detected and parsed as one source, arrived at `at`), as one segment.
-func store(lines: [String], at: Int64 = 0) throws -> Store {
-    let store = Store()
-    let bytes = Array((lines.joined(separator: "\n") + "\n").utf8)
-    let options = ParseOptions()
-    let d = try bytes.withUnsafeBufferPointer { try SourceParser.detect($0, options: options, arrival: at) }
-    var batch = RecordBatch(source: "t")
-    _ = bytes.withUnsafeBufferPointer { SourceParser(options: options, detection: d).parse($0, arrival: at, final: true, into: &batch) }
-    store.append(batch)
+/// A store holding `lines` (detected and parsed as one source, arrived at `at`): one segment,
+/// or one per `chunk` lines.
+func store(lines: [String], at: Int64 = 0, chunk: Int? = nil, into store: Store = Store()) throws -> Store {
+    let size = max(1, chunk ?? lines.count)
+    for start in stride(from: 0, to: lines.count, by: size) {
+        let bytes = Array((lines[start..<min(lines.count, start + size)].joined(separator: "\n") + "\n").utf8)
+        let options = ParseOptions()
+        let d = try bytes.withUnsafeBufferPointer { try SourceParser.detect($0, options: options, arrival: at) }
+        var batch = RecordBatch(source: "t")
+        _ = bytes.withUnsafeBufferPointer { SourceParser(options: options, detection: d).parse($0, arrival: at, final: true, into: &batch) }
+        store.append(batch)
+    }
     return store
 }

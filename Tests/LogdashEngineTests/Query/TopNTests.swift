@@ -51,14 +51,7 @@ import Testing
         let store = Store()
         let base = Timestamp.make(year: 2026, month: 11, day: 27, hour: 0, minute: 0, second: 0)
         let lines = (0..<5000).map { i in "{\"ts\":\"\(Timestamp.iso8601(base + Int64(i / 10) * 1_000_000_000))\",\"i\":\(i)}" }
-        for chunk in stride(from: 0, to: lines.count, by: 700) {
-            let bytes = Array((lines[chunk..<min(lines.count, chunk + 700)].joined(separator: "\n") + "\n").utf8)
-            let options = ParseOptions()
-            let d = try bytes.withUnsafeBufferPointer { try SourceParser.detect($0, options: options, arrival: arrival) }
-            var batch = RecordBatch(source: "t")
-            _ = bytes.withUnsafeBufferPointer { SourceParser(options: options, detection: d).parse($0, arrival: arrival, final: true, into: &batch) }
-            store.append(batch)
-        }
+        _ = try LogdashEngineTests.store(lines: lines, at: arrival, chunk: 700, into: store)
         let engine = QueryEngine(snapshot: store.snapshot(), now: arrival)
         for order in ["ts DESC", "ts"] {
             let full = try engine.execute("SELECT i, ts FROM logs ORDER BY \(order)").rows
@@ -88,14 +81,7 @@ import Testing
                 + "\"u\":\"u\(rng.int(0, 1200))\",\"k\":\(rng.int(0, 3))"
                 + (rng.unit() < 0.9 ? ",\"n\":\(rng.int(-50, 50))}" : "}")
         }
-        for chunk in stride(from: 0, to: lines.count, by: 700) {
-            let bytes = Array((lines[chunk..<min(lines.count, chunk + 700)].joined(separator: "\n") + "\n").utf8)
-            let options = ParseOptions()
-            let d = try bytes.withUnsafeBufferPointer { try SourceParser.detect($0, options: options, arrival: arrival) }
-            var batch = RecordBatch(source: "t")
-            _ = bytes.withUnsafeBufferPointer { SourceParser(options: options, detection: d).parse($0, arrival: arrival, final: true, into: &batch) }
-            store.append(batch)
-        }
+        _ = try LogdashEngineTests.store(lines: lines, at: arrival, chunk: 700, into: store)
         for threads in [1, 2] {
             var engine = QueryEngine(snapshot: store.snapshot(), now: arrival)
             if threads == 2 { engine.parallelRows = 0 }
