@@ -60,7 +60,7 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
                 let sql = "SELECT \(key)window_start, \(value) AS \"\u{1}value\" FROM logs" + (condition.map { " WHERE \($0)" } ?? "")
                     + " GROUP BY \(a.groupBy.map { "\($0), " } ?? "")TUMBLE(ts, INTERVAL '\(p)' SECOND)"
                 // Windows are evicted once emitted: a point arrives whole or not at all.
-                if let q = try? StreamingQuery(sql: sql, lateness: lateness, allowedLateness: 0, maxGroups: 1_000_000) {
+                if let q = try? StreamingQuery(sql: sql, lateness: lateness, allowedLateness: 0, maxGroups: 1_000_000, approximatePercentiles: false) {
                     sources[a.name] = .streaming(q, grouped: a.groupBy != nil)
                 } else {
                     sources[a.name] = .recompute(value: value, where: condition, group: a.groupBy)

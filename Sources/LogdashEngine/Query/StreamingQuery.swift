@@ -49,6 +49,8 @@ public final class StreamingQuery {
     let keyCount: Int
     /// Hopping windows built from one-slide panes (see `init`).
     let panes: Bool
+    /// The percentiles read from each entry's sketch (`approx_percentile`), in call order.
+    let quantiles: [Double]
     /// Whether windows are by arrival time (`ingest_ts`): the wall clock then moves the watermark too.
     public let processingTime: Bool
 
@@ -58,6 +60,8 @@ public final class StreamingQuery {
         var parts: [Value]
         var emitted = false
         var changed = true
+        /// The sketch's bucket counts (with `approx_percentile`).
+        var sketch: [Int64: Int64] = [:]
     }
     private var entries: [Int: Entry] = [:]
     private var nextID = 0
@@ -76,7 +80,10 @@ public final class StreamingQuery {
     public private(set) var droppedLate = 0
     private static let stateName = "(window state)"
 
-    public init(sql: String, lateness: Int64 = 5_000_000_000, allowedLateness: Int64 = 60_000_000_000, maxGroups: Int = 1_000_000) throws {
+    /// `approximatePercentiles`: `approx_percentile` folds through a log-bucket sketch (within
+    /// 1 % of the exact value); false refuses it (alarms recompute such metrics exactly).
+    public init(sql: String, lateness: Int64 = 5_000_000_000, allowedLateness: Int64 = 60_000_000_000, maxGroups: Int = 1_000_000,
+                approximatePercentiles: Bool = true) throws {
         self.sql = sql
         self.lateness = lateness
         self.allowedLateness = allowedLateness
@@ -108,6 +115,8 @@ public final class StreamingQuery {
         partItems += [GroupWindow.startColumn, GroupWindow.endColumn].map { SelectItem(expr: .column($0, at: 0), alias: $0, isStar: false) }
         var folds: [Fold] = []
         var finals: [String: Expr] = [:]
+        var sketchOf: Expr?
+        var quantiles: [Double] = []
         func part(_ e: Expr, _ fold: Fold) -> Expr {
             let name = "\u{1}p\(folds.count)"
             partItems.append(SelectItem(expr: e, alias: name, isStar: false))
@@ -122,8 +131,17 @@ public final class StreamingQuery {
         for c in calls {
             guard case .call(let n, let args, let distinct, _, let p) = c else { continue }
             let name = n.lowercased()
+            if name == "approx_percentile", approximatePercentiles, !distinct, args.count == 2,
+               case .literal(let pv, _) = args[1], let q = Arithmetic.number(pv), q >= 0, q <= 1,
+               sketchOf == nil || sketchOf!.canonical == args[0].canonical {
+                // Percentiles of one column share a sketch: a histogram of log-spaced buckets.
+                sketchOf = args[0]
+                finals[c.canonical] = .call("max", [.column("\u{1}q\(quantiles.count)", at: p)], distinct: false, star: false, at: p)
+                quantiles.append(q)
+                continue
+            }
             if distinct || !["count", "count_if", "sum", "avg", "min", "max"].contains(name) {
-                throw QueryError(.syntax, "\(name)(\(distinct ? "DISTINCT …" : "…")) cannot run in a streaming query yet (count, count_if, sum, avg, min and max can)", at: p)
+                throw QueryError(.syntax, "\(name)(\(distinct ? "DISTINCT …" : "…")) cannot run in a streaming query yet (count, count_if, sum, avg, min, max and approx_percentile of one column can)", at: p)
             }
             switch name {
             case "count", "count_if", "sum": finals[c.canonical] = part(c, .sum)
@@ -140,6 +158,13 @@ public final class StreamingQuery {
         partItems.append(SelectItem(expr: .call("count", [], distinct: false, star: true, at: 0), alias: "\u{1}n", isStar: false))
         partItems.append(SelectItem(expr: .call("max", [w.time], distinct: false, star: false, at: 0), alias: "\u{1}t", isStar: false))
         var p = s
+        if let x = sketchOf {
+            // The sketch: the partial query groups by the value's bucket too, and counts it.
+            let bucket = try Sketch.bucketExpr(x)
+            partItems.append(SelectItem(expr: bucket, alias: "\u{1}b", isStar: false))
+            partItems.append(SelectItem(expr: .call("count", [x], distinct: false, star: false, at: 0), alias: "\u{1}c", isStar: false))
+            p.groupBy.append(bucket)
+        }
         // Hopping windows whose size is a whole number of slides fold panes: the partial query
         // groups by tumbling windows of one slide (the fast path), and each pane adds to the
         // size/slide windows holding it.
@@ -155,6 +180,7 @@ public final class StreamingQuery {
         p.distinct = false
         partial = p
         self.folds = folds
+        self.quantiles = quantiles
         // The final query: the user's, over the state, with keys and aggregates read from it.
         func rewrite(_ e: Expr) -> Expr {
             if let k = others.firstIndex(where: { $0.canonical == e.canonical }) { return .column("\u{1}k\(k)", at: e.position) }
@@ -174,14 +200,14 @@ public final class StreamingQuery {
         final = f
         // Check the final query's shape now, over no rows.
         columns = try finish([]).columns
-        direct = try Self.direct(f, keyCount: keyCount, partCount: folds.count)
+        direct = try Self.direct(f, keyCount: keyCount, partCount: folds.count, quantileCount: quantiles.count)
     }
 
     /// The final query without the engine, for the common shape: no ORDER BY, LIMIT, OFFSET,
     /// DISTINCT, `*` or window function. Each state entry is its own group there, so an
     /// aggregate of a part over it is the part itself: the items (and HAVING) are evaluated
     /// straight over the entry's row, in entry order — as the engine would.
-    private static func direct(_ f: Select, keyCount: Int, partCount: Int) throws -> (items: [Eval], having: Eval?)? {
+    private static func direct(_ f: Select, keyCount: Int, partCount: Int, quantileCount: Int) throws -> (items: [Eval], having: Eval?)? {
         guard f.orderBy.isEmpty, f.limit == nil, f.offset == 0, !f.distinct, !f.items.contains(where: \.isStar) else { return nil }
         var windowed = false
         for e in f.items.map(\.expr) + (f.having.map { [$0] } ?? []) {
@@ -190,12 +216,13 @@ public final class StreamingQuery {
         if windowed { return nil }
         func unwrap(_ e: Expr) -> Expr {
             if case .call(let n, let args, false, false, _) = e, ["sum", "min", "max"].contains(n.lowercased()), args.count == 1,
-               case .column(let c, _) = args[0], c.hasPrefix("\u{1}p") {
+               case .column(let c, _) = args[0], c.hasPrefix("\u{1}p") || c.hasPrefix("\u{1}q") {
                 return args[0]
             }
             return e.mapChildren(unwrap)
         }
         let names = (0..<keyCount).map { "\u{1}k\($0)" } + [GroupWindow.startColumn, GroupWindow.endColumn] + (0..<partCount).map { "\u{1}p\($0)" }
+            + (0..<quantileCount).map { "\u{1}q\($0)" }
         let compiler = ExprCompiler(names: names, now: LoadOptions.wallClock())
         return (try f.items.map { try compiler.compile(unwrap($0.expr)) }, try f.having.map { try compiler.compile(unwrap($0)) })
     }
@@ -221,7 +248,9 @@ public final class StreamingQuery {
             if case .timestamp(let t) = row[keyCount + 3 + n] { newest = max(newest, t) }
             let spans = panes ? (0..<Int64(window.size / window.slide)).map { j in (paneStart - j * window.slide, paneStart - j * window.slide + window.size) }
                 : [(paneStart, paneEnd)]
-            for (start, end) in spans { fold(keys: keys, start: start, end: end, parts: parts, count: count) }
+            var sketch: [Int64: Int64] = [:]
+            if !quantiles.isEmpty, case .int(let b) = row[keyCount + 4 + n], case .int(let c) = row[keyCount + 5 + n], c > 0 { sketch[b] = c }
+            for (start, end) in spans { fold(keys: keys, start: start, end: end, parts: parts, count: count, sketch: sketch) }
         }
         if entries.count > maxGroups {
             throw StateLimit(description: "the streaming query holds \(entries.count) window groups, over its limit of \(maxGroups): narrow its GROUP BY, shorten its windows or lower the lateness")
@@ -255,8 +284,8 @@ public final class StreamingQuery {
     }
 
     /// Folds one partial row (a window's parts for one group) into the state.
-    private func fold(keys: [Value], start: Int64, end: Int64, parts: [Value], count: Int) {
-        var start = start, end = end, parts = parts
+    private func fold(keys: [Value], start: Int64, end: Int64, parts: [Value], count: Int, sketch: [Int64: Int64] = [:]) {
+        var start = start, end = end, parts = parts, sketch = sketch
         // A window the watermark passed long ago: too late even for an update.
         if end <= evictionHorizon || (end <= watermark && !hasEntry(start, end, keys)) {
             droppedLate += count
@@ -270,20 +299,22 @@ public final class StreamingQuery {
                 let e = entries.removeValue(forKey: id)!
                 start = min(start, e.start); end = max(end, e.end)
                 parts = fold(e.parts, parts)
+                sketch.merge(e.sketch, uniquingKeysWith: +)
                 late = late || e.emitted
                 ids.removeAll { $0 == id }
             }
             if late { updatedLate += count }
-            ids.append(insert(Entry(start: start, end: end, keys: keys, parts: parts, emitted: late)))
+            ids.append(insert(Entry(start: start, end: end, keys: keys, parts: parts, emitted: late, sketch: sketch)))
             sessions[keys] = ids
         } else {
             let key = [Value.timestamp(start)] + keys
             if let id = index[key] {
                 if entries[id]!.emitted { updatedLate += count }
                 entries[id]!.parts = fold(entries[id]!.parts, parts)
+                entries[id]!.sketch.merge(sketch, uniquingKeysWith: +)
                 entries[id]!.changed = true
             } else {
-                index[key] = insert(Entry(start: start, end: end, keys: keys, parts: parts))
+                index[key] = insert(Entry(start: start, end: end, keys: keys, parts: parts, sketch: sketch))
             }
         }
     }
@@ -372,6 +403,11 @@ public final class StreamingQuery {
         try finish(entries.keys.sorted().map { entries[$0]! }.filter { $0.end > watermark })
     }
 
+    /// The entry's percentiles, read from its sketch.
+    private func quantileValues(_ e: Entry) -> [Value] {
+        quantiles.map { q in Sketch.quantile(e.sketch, q).map(Value.double) ?? .null }
+    }
+
     /// The user's SELECT over state entries.
     private func finish(_ group: [Entry]) throws -> ResultSet {
         if let direct {
@@ -379,14 +415,15 @@ public final class StreamingQuery {
             var rows: [[Value]] = []
             rows.reserveCapacity(group.count)
             for e in group {
-                cursor.values = e.keys + [.timestamp(e.start), .timestamp(e.end)] + e.parts
+                cursor.values = e.keys + [.timestamp(e.start), .timestamp(e.end)] + e.parts + quantileValues(e)
                 if let having = direct.having, try having(cursor) != .bool(true) { continue }
                 rows.append(try direct.items.map { try $0(cursor) })
             }
             return ResultSet(columns: columns, rows: rows)
         }
         let columns = (0..<keyCount).map { "\u{1}k\($0)" } + [GroupWindow.startColumn, GroupWindow.endColumn] + folds.indices.map { "\u{1}p\($0)" }
-        let rows = group.map { $0.keys + [.timestamp($0.start), .timestamp($0.end)] + $0.parts }
+            + quantiles.indices.map { "\u{1}q\($0)" }
+        let rows = group.map { $0.keys + [.timestamp($0.start), .timestamp($0.end)] + $0.parts + quantileValues($0) }
         let engine = QueryEngine(snapshot: StoreSnapshot(segments: [], rowCount: 0, schema: []))
         return try engine.select(final, ctes: [StreamingQuery.stateName: ResultSet(columns: columns, rows: rows)])
     }
@@ -442,5 +479,44 @@ public final class LiveQuery: @unchecked Sendable {  // used by one thread at a 
         let open = try query.openWindows()
         openWindows = query.openWindowCount
         return ResultSet(columns: open.columns.isEmpty ? columns : open.columns, rows: closed.flatMap(\.rows) + open.rows)
+    }
+}
+
+/// A log-bucket sketch of a column's values (as DDSketch does it): bucket k holds the values in
+/// (γ^(k-1), γ^k] with γ = 1.02, so a percentile read from the counts is within 1 % of the
+/// value at that rank. Negative values mirror the positive ones; zero has a bucket of its own.
+enum Sketch {
+    static let gamma = 1.02
+    static let negative: Int64 = -10_000_000
+    static let zero: Int64 = -20_000_000
+
+    /// The bucket of `x`, as SQL the partial query groups by (NULL for a NULL value).
+    static func bucketExpr(_ x: Expr) throws -> Expr {
+        let v = x.sql, l = "ln(\(gamma))"
+        let text = "SELECT CASE WHEN \(v) > 0 THEN CAST(ceil(ln(\(v)) / \(l)) AS bigint) WHEN \(v) < 0 THEN \(negative) - CAST(ceil(ln(-(\(v))) / \(l)) AS bigint) WHEN \(v) = 0 THEN \(zero) END FROM logs"
+        guard case .query(.select(let s)) = try SQLParser.parse(text), let item = s.items.first else {
+            throw QueryError(.syntax, "approx_percentile of this expression cannot stream", at: x.position)
+        }
+        return item.expr
+    }
+
+    /// A bucket's representative value (the middle of its range, in relative terms).
+    static func value(_ k: Int64) -> Double {
+        if k == zero { return 0 }
+        if k <= negative / 2 { return -2 * pow(gamma, Double(negative - k)) / (gamma + 1) }
+        return 2 * pow(gamma, Double(k)) / (gamma + 1)
+    }
+
+    /// The value at rank ⌈q·n⌉ (nearest rank, as the batch `approx_percentile`); nil for no values.
+    static func quantile(_ counts: [Int64: Int64], _ q: Double) -> Double? {
+        let n = counts.values.reduce(0, +)
+        guard n > 0 else { return nil }
+        let rank = max(1, min(n, Int64((q * Double(n)).rounded(.up))))
+        var seen: Int64 = 0
+        for (k, c) in counts.sorted(by: { value($0.key) < value($1.key) }) {
+            seen += c
+            if seen >= rank { return value(k) }
+        }
+        return nil
     }
 }
