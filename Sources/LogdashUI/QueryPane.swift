@@ -469,8 +469,7 @@ public enum QueryPaneView {
             buf.put(field.label, x: area.x + 2, y: y, style: Style(.accent, bold: picked), safe: true)
             let choice = field == .comparison || field == .treatMissingData
             let text = f.text(field) + (picked && !choice ? " " : "")
-            let x = buf.put(choice && picked ? "‹ \(text) ›" : text, x: area.x + 24, y: y, style: Style(.text, reverse: picked), maxX: area.maxX)
-            _ = x
+            buf.put(choice && picked ? "‹ \(text) ›" : text, x: area.x + 24, y: y, style: Style(.text, reverse: picked), maxX: area.maxX)
             y += 1
         }
         y += 1

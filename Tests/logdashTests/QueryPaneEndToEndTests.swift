@@ -9,13 +9,9 @@ import Scratch
         let state = try Scratch.directory("state").path, config = try Scratch.directory("config").path
         let t = try Tmux()
         let run = "XDG_STATE_HOME='\(state)' XDG_CONFIG_HOME='\(config)' '\(CommandLineTests.binary)' 'demo://?lines=2000'"
-        try t.type(run + "; echo FIRST=$?")
-        try t.press("Enter")
-        _ = try t.wait("the dashboard") { $0.contains("2000 rec") && $0.contains("newest records") }
-        try t.press("q")
-        try t.type("SELECT level, count(*) n FROM logs GROUP BY level ORDER BY n DESC")
-        try t.press("Enter")
-        let table = try t.wait("the result table") { $0.contains("4 rows in") && $0.contains("level    n") }
+        let table = try Self.demoQuery(t, run: run, records: 2000, sql: "SELECT level, count(*) n FROM logs GROUP BY level ORDER BY n DESC") {
+            $0.contains("4 rows in") && $0.contains("level    n")
+        }
         let lines = table.split(separator: "\n").map(String.init)
         #expect(lines.contains { $0.hasPrefix("info ") && $0.hasSuffix(" 1577") || $0.hasPrefix("info  1577") })
         try t.press("c")
@@ -58,13 +54,9 @@ import Scratch
         let config = try Scratch.directory("config").path
         let t = try Tmux(width: 110, height: 30)
         let run = "XDG_CONFIG_HOME='\(config)' '\(CommandLineTests.binary)' 'demo://?lines=3000'"
-        try t.type(run + "; echo FIRST=$?")
-        try t.press("Enter")
-        _ = try t.wait("the dashboard") { $0.contains("3000 rec") && $0.contains("newest records") }
-        try t.press("q")
-        try t.type("SELECT date_trunc('minute', ts) m, count_if(status >= 500) errors FROM logs GROUP BY 1")
-        try t.press("Enter")
-        _ = try t.wait("the result") { $0.contains("rows in") }
+        _ = try Self.demoQuery(t, run: run, records: 3000, sql: "SELECT date_trunc('minute', ts) m, count_if(status >= 500) errors FROM logs GROUP BY 1") {
+            $0.contains("rows in")
+        }
         try t.press("a")
         _ = try t.wait("the form") { $0.contains("A new alarm on this query's value") && $0.contains("treat_missing_data") }
         try t.press("BSpace", "BSpace", "BSpace")
@@ -81,6 +73,18 @@ import Scratch
         try t.press("Enter")
         _ = try t.wait("the alarm loaded again") { $0.contains("┌ alarms") && $0.contains("alarm-1") && !$0.contains("FIRST=0") }
         try t.press("Q")
+    }
+
+    /// Runs `run` (the demo, with `records` records) in the pane's shell, then types `sql` into
+    /// the query pane; the screen once `result` holds. The shell echoes FIRST=status at exit.
+    static func demoQuery(_ t: Tmux, run: String, records: Int, sql: String, result: (String) -> Bool) throws -> String {
+        try t.type(run + "; echo FIRST=$?")
+        try t.press("Enter")
+        _ = try t.wait("the dashboard") { $0.contains("\(records) rec") && $0.contains("newest records") }
+        try t.press("q")
+        try t.type(sql)
+        try t.press("Enter")
+        return try t.wait("the result", result)
     }
 
     /// The rest of the screen line that starts with `key`, trimmed.

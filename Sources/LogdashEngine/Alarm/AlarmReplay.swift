@@ -30,6 +30,18 @@ public enum AlarmReplay {
         public var composite: Bool
         /// The event time evaluated up to (the end of the newest closed period).
         public var asOf: Int64?
+
+        /// Where alarm `name` (of `definition`) stands after `transitions`, its recent points
+        /// oldest first; `noRecords`: nothing stored yet.
+        static func of(_ name: String, _ definition: AlarmDefinition, transitions: [AlarmTracker.Transition], recent: [Double?],
+                       asOf: Int64?, noRecords: Bool = false) -> Status {
+            let lastChange = noRecords ? nil : transitions.last { $0.alarm == name }
+            return Status(name: name, state: lastChange?.to ?? .insufficientData, value: recent.last { $0 != nil } ?? nil, recent: recent,
+                          comparison: definition.rule?.comparison,
+                          threshold: definition.rule?.comparison.isBand == true ? nil : definition.rule?.threshold,
+                          since: lastChange?.at, reason: noRecords ? "no records yet" : lastChange?.reason ?? "no complete period yet",
+                          composite: definition.composite != nil, asOf: asOf)
+        }
     }
 
     /// The transitions and where every alarm stands at the end.
@@ -37,9 +49,7 @@ public enum AlarmReplay {
         -> (transitions: [AlarmTracker.Transition], statuses: [Status]) {
         let span = try engine.execute("SELECT min(ts), max(ts) FROM logs").rows.first
         guard case .timestamp(let first)? = span?[0], case .timestamp(let last)? = span?[1] else {
-            return ([], alarms.map { Status(name: $0.name, state: .insufficientData, value: nil, recent: [], comparison: $0.rule?.comparison,
-                                            threshold: $0.rule?.threshold, since: nil, reason: "no records yet", composite: $0.composite != nil,
-                                            asOf: nil) })
+            return ([], alarms.map { Status.of($0.name, $0, transitions: [], recent: [], asOf: nil, noRecords: true) })
         }
         var out: [AlarmTracker.Transition] = []
         var recent: [String: [Double?]] = [:]
@@ -82,13 +92,7 @@ public enum AlarmReplay {
         }
         out.sort { $0.at < $1.at }
         let all = composite(alarms, out)
-        let statuses = watched.map { name, a -> Status in
-            let lastChange = all.last { $0.alarm == name }
-            let points = recent[name] ?? []
-            return Status(name: name, state: lastChange?.to ?? .insufficientData, value: points.last { $0 != nil } ?? nil, recent: points,
-                          comparison: a.rule?.comparison, threshold: a.rule?.comparison.isBand == true ? nil : a.rule?.threshold, since: lastChange?.at,
-                          reason: lastChange?.reason ?? "no complete period yet", composite: a.composite != nil, asOf: asOf)
-        }
+        let statuses = watched.map { name, a in Status.of(name, a, transitions: all, recent: recent[name] ?? [], asOf: asOf) }
         return (all, statuses)
     }
 

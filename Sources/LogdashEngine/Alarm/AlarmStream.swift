@@ -201,21 +201,16 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
             }
         }
         guard first != nil else {
-            return names.map { AlarmReplay.Status(name: $0.0, state: .insufficientData, value: nil, recent: [], comparison: $0.1.rule?.comparison,
-                                                  threshold: $0.1.rule?.threshold, since: nil, reason: "no records yet", composite: $0.1.composite != nil, asOf: nil) }
+            return names.map { AlarmReplay.Status.of($0.0, $0.1, transitions: [], recent: [], asOf: nil, noRecords: true) }
         }
         return names.map { name, a in
-            let lastChange = all.last { $0.alarm == name }
             var recent: [Double?] = []
             if let s = series[name], let rule = a.rule, let next = s.nextEnd {
                 let shown = max(12, rule.evaluationPeriods + AlarmReplay.extraPeriods)
                 let lastEnd = next - a.period
                 recent = (0..<shown).map { k in s.points[lastEnd - Int64(shown - k) * a.period] }
             }
-            return AlarmReplay.Status(name: name, state: lastChange?.to ?? .insufficientData, value: recent.last { $0 != nil } ?? nil, recent: recent,
-                                      comparison: a.rule?.comparison, threshold: a.rule?.comparison.isBand == true ? nil : a.rule?.threshold,
-                                      since: lastChange?.at, reason: lastChange?.reason ?? "no complete period yet",
-                                      composite: a.composite != nil, asOf: asOf)
+            return AlarmReplay.Status.of(name, a, transitions: all, recent: recent, asOf: asOf)
         }
     }
 }
