@@ -152,7 +152,7 @@ public struct QueryEngine: Sendable {
 
     func errorsRelation() -> ResultSet {
         var rows: [[Value]] = []
-        for seg in snapshot.segments {
+        for seg in snapshot.segments where seg.flaggedCount > 0 {
             guard let ts = seg.columns["ts"], let ingest = seg.columns["ingest_ts"], let raw = seg.columns["raw"] else { continue }
             for r in 0..<seg.rowCount {
                 let f = seg.flags[r]
@@ -162,7 +162,7 @@ public struct QueryEngine: Sendable {
                 rows.append([ts.value(at: r), ingest.value(at: r), .string(seg.source), .string(reason), raw.value(at: r)])
             }
         }
-        return ResultSet(columns: ["ts", "ingest_ts", "source", "reason", "raw"], rows: rows)
+        return ResultSet(columns: ["ts", "ingest_ts", "source", "reason", "raw"], rows: rows + snapshot.storeErrors)
     }
 
     private func resolve(_ from: TableRef?, ctes: [String: ResultSet], explain: inout [String]) throws -> Relation {

@@ -6,17 +6,27 @@ import Foundation
 public final class RawFile: Sendable {
     public let path: String
     private let fd: Int32
+    /// Lines kept compressed in a store file instead (offsets are into the uncompressed whole).
+    private let pieces: PieceReader?
 
     public init(path: String) throws {
         fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SourceError.unreadable(path, String(cString: strerror(errno))) }
         self.path = path
+        pieces = nil
     }
 
-    deinit { close(fd) }
+    init(pieces: PieceReader, name: String) {
+        fd = -1
+        path = name
+        self.pieces = pieces
+    }
+
+    deinit { if fd >= 0 { close(fd) } }
 
     /// The bytes at `offset`; nil when the file no longer holds them.
     public func read(offset: Int64, length: Int) -> [UInt8]? {
+        if let pieces { return pieces.read(offset: offset, length: length) }
         var out = [UInt8](repeating: 0, count: length)
         var done = 0
         while done < length {

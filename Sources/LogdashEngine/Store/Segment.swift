@@ -1,3 +1,5 @@
+import Foundation
+
 /// One column of a sealed segment. Numbers and times are typed arrays. Strings with few
 /// distinct values are dictionary-encoded (each distinct value stored once, rows hold codes) so
 /// that a predicate on them is evaluated once per distinct value, not once per row; strings
@@ -259,23 +261,63 @@ public final class SegmentColumn: Sendable {
 public final class Segment: Sendable {
     public let rowCount: Int
     public let source: String
-    public let columns: [String: SegmentColumn]
-    /// Per-record flags (truncated, unparsed …).
-    public let flags: [RecordFlags]
     public let minTs: Int64
     public let maxTs: Int64
     /// Fields the records had but a projection left out of the store.
     public let skippedFieldNames: [String]
+    /// Records no format fitted, and records with any flag the `errors` table shows.
+    public let unparsedCount: Int
+    public let flaggedCount: Int
+    /// The segment's columns as the store's schema counts them: core ones first, then fields by name.
+    public let schema: [SchemaColumn]
+    /// Columns and per-record flags (truncated, unparsed …): in memory, or read from a store
+    /// file the first time a query needs them.
+    private let resident: (columns: [String: SegmentColumn], flags: [RecordFlags])?
+    private let stored: StoredContent?
+
+    public var columns: [String: SegmentColumn] { resident?.columns ?? stored!.content.columns }
+    public var flags: [RecordFlags] { resident?.flags ?? stored!.content.flags }
+    /// Whether the columns are in memory (false: in a store file, not read yet).
+    public var isResident: Bool { resident != nil || stored!.isLoaded }
+
+    /// What a store file's footer says of a segment, enough to plan queries without reading it.
+    struct Summary {
+        var rowCount: Int, source: String, minTs: Int64, maxTs: Int64, skippedFieldNames: [String]
+        var unparsedCount: Int, flaggedCount: Int, schema: [SchemaColumn]
+    }
 
     init(rowCount: Int, source: String, columns: [String: SegmentColumn], flags: [RecordFlags], minTs: Int64, maxTs: Int64,
          skippedFieldNames: [String]) {
         self.rowCount = rowCount
         self.source = source
-        self.columns = columns
-        self.flags = flags
+        self.resident = (columns, flags)
+        self.stored = nil
         self.minTs = minTs
         self.maxTs = maxTs
         self.skippedFieldNames = skippedFieldNames
+        var unparsed = 0, flagged = 0
+        for f in flags {
+            if f.contains(.unparsed) { unparsed += 1 }
+            if f.contains(.unparsed) || f.contains(.truncated) { flagged += 1 }
+        }
+        unparsedCount = unparsed
+        flaggedCount = flagged
+        let names = CoreColumn.names.filter { columns[$0] != nil } + columns.keys.filter { !CoreColumn.names.contains($0) }.sorted()
+        schema = names.map { SchemaColumn(name: $0, type: columns[$0]!.type, nonNull: columns[$0]!.nonNullCount) }
+    }
+
+    /// A segment of a store file, read when first needed.
+    init(summary s: Summary, load: @escaping @Sendable () -> ([String: SegmentColumn], [RecordFlags])) {
+        rowCount = s.rowCount
+        source = s.source
+        minTs = s.minTs
+        maxTs = s.maxTs
+        skippedFieldNames = s.skippedFieldNames
+        unparsedCount = s.unparsedCount
+        flaggedCount = s.flaggedCount
+        schema = s.schema
+        resident = nil
+        stored = StoredContent(load: load)
     }
 
     public convenience init(_ batch: RecordBatch) {
@@ -401,5 +443,27 @@ extension SegmentColumn {
                 self.init(type: .string, offsets: offsets, bytes: bytes, validity: validity, rows: rows)
             }
         }
+    }
+}
+
+/// A stored segment's columns, decoded once, by the first reader; later readers share them.
+final class StoredContent: @unchecked Sendable {  // `loaded` guarded by `lock`
+    private let lock = NSLock()
+    private let load: @Sendable () -> ([String: SegmentColumn], [RecordFlags])
+    private var loaded: (columns: [String: SegmentColumn], flags: [RecordFlags])?
+
+    init(load: @escaping @Sendable () -> ([String: SegmentColumn], [RecordFlags])) { self.load = load }
+
+    var isLoaded: Bool {
+        lock.lock(); defer { lock.unlock() }
+        return loaded != nil
+    }
+
+    var content: (columns: [String: SegmentColumn], flags: [RecordFlags]) {
+        lock.lock(); defer { lock.unlock() }
+        if let loaded { return loaded }
+        let c = load()
+        loaded = c
+        return c
     }
 }

@@ -27,6 +27,8 @@ public struct StoreSnapshot: Sendable {
     public var internalMetrics = ResultSet(columns: IngestMetrics.columns, rows: [])
     /// The `alarm_history` table: every change of an alarm's state.
     public var alarmHistory = ResultSet(columns: StoreSnapshot.alarmHistoryColumns, rows: [])
+    /// Rows of the `errors` table that are not records: what the store's recovery cut or set aside.
+    public var storeErrors: [[Value]] = []
     public static let alarmHistoryColumns = ["ts", "alarm", "old_state", "new_state", "reason"]
 
     public func column(_ name: String) -> SchemaColumn? {
@@ -44,6 +46,7 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
     private var unparsed = 0
     private var metricRows: [[Value]] = []
     private var alarmRows: [[Value]] = []
+    private var errorRows: [[Value]] = []
     /// Per source, the small segments live ingest appended since the last merge (newest last).
     private var recent: [String: [Segment]] = [:]
 
@@ -93,19 +96,17 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
         rows += seg.rowCount
         for f in feeds { f.push(seg) }
         skipped.formUnion(seg.skippedFieldNames)
-        unparsed += seg.flags.reduce(0) { $0 + ($1.contains(.unparsed) ? 1 : 0) }
+        unparsed += seg.unparsedCount
         var index: [String: Int] = [:]
         for (i, c) in schema.enumerated() { index[c.name] = i }
         // Core columns first in their fixed order, then new fields as they come.
-        let ordered = CoreColumn.names.compactMap { n in seg.columns[n].map { (n, $0) } }
-            + seg.columns.filter { !CoreColumn.names.contains($0.key) }.sorted { $0.key < $1.key }
-        for (name, col) in ordered {
-            if let i = index[name] {
+        for col in seg.schema {
+            if let i = index[col.name] {
                 schema[i].type = schema[i].type.widened(with: col.type)
-                schema[i].nonNull += col.nonNullCount
+                schema[i].nonNull += col.nonNull
             } else {
-                index[name] = schema.count
-                schema.append(SchemaColumn(name: name, type: col.type, nonNull: col.nonNullCount))
+                index[col.name] = schema.count
+                schema.append(col)
             }
         }
     }
@@ -140,6 +141,12 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
         metricRows.append(contentsOf: rows)
     }
 
+    /// Adds rows to the `errors` table (ts, ingest_ts, source, reason, raw).
+    public func appendErrors(_ rows: [[Value]]) {
+        lock.lock(); defer { lock.unlock() }
+        errorRows.append(contentsOf: rows)
+    }
+
     /// Adds an alarm's change of state to the `alarm_history` table.
     public func appendAlarmHistory(_ t: AlarmTracker.Transition) {
         lock.lock(); defer { lock.unlock() }
@@ -165,6 +172,7 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
         snap.unparsedCount = unparsed
         snap.internalMetrics.rows = metricRows
         snap.alarmHistory.rows = alarmRows
+        snap.storeErrors = errorRows
         return snap
     }
 

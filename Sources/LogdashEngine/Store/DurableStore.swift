@@ -1,0 +1,465 @@
+import CZlib
+import Foundation
+
+/// When the write-ahead log is forced to the disk (`--fsync`).
+public enum FsyncMode: String, Sendable, CaseIterable {
+    /// After every commit — each delivery flush of the parse stage (the default).
+    case always
+    /// At most once a second (a crash of the machine, not of logdash, may lose up to a second).
+    case interval
+    /// Never asked for: the kernel writes when it likes (a logdash crash loses nothing; a
+    /// machine crash may lose what the kernel had not written).
+    case never
+}
+
+public struct StoreOptions: Sendable {
+    public var fsync: FsyncMode = .always
+    /// Sealed files whose newest record is older than this (ns) are deleted (`--retain`).
+    public var retain: Int64?
+    /// The oldest sealed files are deleted while the store is larger than this (`--max-store-size`).
+    public var maxBytes: Int64?
+    /// The log is sealed into a segment file once it holds this many bytes.
+    public var sealBytes = 64 << 20
+    /// zlib level of segment files.
+    public var level: Int32 = 6
+    public var now: @Sendable () -> Int64 = { LoadOptions.wallClock() }
+
+    public init() {}
+}
+
+/// The store on disk (`--store DIR`): everything accepted survives a crash, a kill -9 and a reboot.
+///
+/// - `wal-NNNNNNNN.log`, the write-ahead log: each commit is one record (length, CRC-32, then
+///   the segments' image and the file checkpoints they advance), appended and — with
+///   `--fsync always` — forced to disk before the records become visible. A commit too big for
+///   one record is written as parts that count only once their last part is there.
+/// - `seg-NNNNNNNN.lds`, segment files: once the log holds `sealBytes`, a new log file starts
+///   and the old one's segments are merged per source, compressed and written as one file
+///   (temporary name, fsync, rename, directory fsync); its footer says which log files it
+///   covers, so a crash between the rename and the log's deletion replays nothing twice.
+///   Files are mapped and their columns decoded only when a query reads them.
+/// - `corrupt/`: files that failed their checksums at start, set aside with a message.
+public final class DurableStore: @unchecked Sendable {  // mutable state guarded by `lock`
+    public let directory: String
+    public let store: Store
+    public let options: StoreOptions
+    /// Told of what a person should know: recovery, damaged files, failed writes.
+    let report: @Sendable (String) -> Void
+
+    private let lock = NSLock()
+    private var wal: Int32 = -1
+    private var walNumber = 0
+    private var walBytes = 0
+    private var dirty = false
+    private var pending: [Segment] = []
+    private var checkpoints: [String: FileCheckpoint] = [:]
+    private var failure: StoreError?
+    private var closed = false
+    private let sealQueue = DispatchQueue(label: "logdash-seal")
+    private var timer: DispatchSourceTimer?
+
+    /// What recovery found, in figures.
+    public private(set) var recovered = Recovery()
+    public struct Recovery: Sendable, Equatable {
+        public var files = 0
+        public var fileRecords = 0
+        public var logRecords = 0
+        public var replayedRecords = 0
+        public var tornBytes = 0
+        public var setAside: [String] = []
+    }
+
+    static let recordMagic: UInt32 = 0x3157_444C  // "LDW1"
+    static let recordHeader = 13  // magic, payload length, CRC, kind
+    enum RecordKind: UInt8 { case part = 0, commit = 1 }
+
+    /// Opens (creating it if needed) and recovers the store in `directory`: sealed files are
+    /// verified and mapped, the log's tail replayed, a torn last record cut.
+    public init(directory: String, options: StoreOptions = StoreOptions(), report: @escaping @Sendable (String) -> Void = { _ in }) throws {
+        self.directory = directory
+        self.options = options
+        self.report = report
+        store = Store()
+        let fm = FileManager.default
+        do {
+            try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw StoreError.io(directory, "cannot be created: \(error.localizedDescription)")
+        }
+        try recover()
+        try openLog(number: walNumber + 1)
+        if options.fsync == .interval {
+            let t = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "logdash-fsync"))
+            t.schedule(deadline: .now() + 1, repeating: 1)
+            t.setEventHandler { [weak self] in self?.syncIfDirty() }
+            t.resume()
+            timer = t
+        }
+    }
+
+    deinit {
+        timer?.cancel()
+        if wal >= 0 { Glibc.close(wal) }
+    }
+
+    func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
+    static func name(_ prefix: String, _ n: Int, _ ext: String) -> String { prefix + String(format: "%08d", n) + ext }
+
+    /// The files of the store with their numbers, in order.
+    private func listing(_ prefix: String, _ ext: String) -> [(Int, String)] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        return names.compactMap { n -> (Int, String)? in
+            guard n.hasPrefix(prefix), n.hasSuffix(ext), let k = Int(n.dropFirst(prefix.count).dropLast(ext.count)) else { return nil }
+            return (k, n)
+        }.sorted { $0.0 < $1.0 }
+    }
+
+    // MARK: recovery
+
+    private func recover() throws {
+        for n in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where n.hasSuffix(".tmp") {
+            unlink(path(n))  // a seal that did not finish: its log is still there
+        }
+        var files: [(Int, String, SegmentCodec.Footer, MappedImage)] = []
+        for (k, name) in listing("seg-", ".lds") {
+            do {
+                let image = try MappedImage(path: path(name))
+                let footer = try SegmentCodec.footer(image, name: name)
+                try SegmentCodec.verify(image, footer, name: name)
+                files.append((k, name, footer, image))
+            } catch {
+                setAside(name, because: "\(error)")
+            }
+        }
+        let covered = files.map { $0.2.walCovered }.max() ?? 0
+        for f in files.sorted(by: { $0.2.walCovered < $1.2.walCovered }) {
+            for cp in f.2.checkpoints { checkpoints[cp.key] = cp }
+        }
+        // Logs a sealed file covers are done with (a crash came between the seal and their deletion).
+        for (k, name) in listing("wal-", ".log") where k <= covered { unlink(path(name)) }
+        walNumber = max(covered, listing("wal-", ".log").last?.0 ?? 0, files.last?.0 ?? 0)
+        // Retention first, so that what it deletes is not read.
+        let cutoff = options.retain.map { options.now() - $0 }
+        for f in files {
+            if let cutoff, let newest = f.2.segments.map(\.maxTs).max(), newest < cutoff { unlink(path(f.1)) }
+        }
+        enforceSize()
+        for f in files where FileManager.default.fileExists(atPath: path(f.1)) {
+            recovered.files += 1
+            for s in SegmentCodec.segments(f.3, f.2, name: f.1, lazy: true) { store.append(s); recovered.fileRecords += s.rowCount }
+        }
+        for (_, name) in listing("wal-", ".log") { try replay(name) }
+    }
+
+    private func setAside(_ name: String, because why: String) {
+        let dir = path("corrupt")
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        rename(path(name), (dir as NSString).appendingPathComponent(name))
+        recovered.setAside.append(name)
+        let msg = "\(why); set aside as corrupt/\(name) — its records are not in the store"
+        report(msg)
+        store.appendErrors([[.timestamp(options.now()), .timestamp(options.now()), .string("store"), .string("damaged segment file set aside"), .string(msg)]])
+    }
+
+    /// Replays one log file: committed records go to the store (and wait to be sealed again);
+    /// a torn or damaged record and everything after it is cut off, and counted.
+    private func replay(_ name: String) throws {
+        let p = path(name)
+        let fd = open(p, O_RDWR | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError.io(p, String(cString: strerror(errno))) }
+        defer { Glibc.close(fd) }
+        var st = stat()
+        fstat(fd, &st)
+        let size = Int(st.st_size)
+        var data = [UInt8](repeating: 0, count: size)
+        var got = 0
+        while got < size {
+            let n = data.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + got, size - got, off_t(got)) }
+            if n <= 0 { break }
+            got += n
+        }
+        var pos = 0, good = 0
+        var parts: [Segment] = []
+        var partCount = 0
+        var damage: String?
+        while pos < got {
+            guard pos + DurableStore.recordHeader <= got else { damage = "a record's header is cut short"; break }
+            let (magic, len, crc, kind) = data.withUnsafeBytes { b in
+                (UInt32(littleEndian: b.loadUnaligned(fromByteOffset: pos, as: UInt32.self)),
+                 Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: pos + 4, as: UInt32.self))),
+                 UInt32(littleEndian: b.loadUnaligned(fromByteOffset: pos + 8, as: UInt32.self)), b[pos + 12])
+            }
+            guard magic == DurableStore.recordMagic, let k = RecordKind(rawValue: kind) else { damage = "a record does not start where one should"; break }
+            let start = pos + DurableStore.recordHeader
+            guard start + len <= got else { damage = "the last record is cut short (\(got - start) of \(len) bytes)"; break }
+            let ok = data.withUnsafeBytes { b in UInt32(crc32(0, b.baseAddress!.advanced(by: start).assumingMemoryBound(to: UInt8.self), UInt32(len))) == crc }
+            guard ok else { damage = "a record fails its checksum"; break }
+            let image = data.withUnsafeBytes { MappedImage(bytes: UnsafeRawBufferPointer(rebasing: $0[start..<(start + len)])) }
+            do {
+                let footer = try SegmentCodec.footer(image, name: name)
+                parts += SegmentCodec.segments(image, footer, name: name, lazy: false)
+                partCount += 1
+                if k == .commit {
+                    for cp in footer.checkpoints { checkpoints[cp.key] = cp }
+                    for s in parts { store.append(s); pending.append(s); recovered.replayedRecords += s.rowCount }
+                    recovered.logRecords += partCount
+                    parts = []
+                    partCount = 0
+                    good = start + len
+                }
+            } catch {
+                damage = "\(error)"
+                break
+            }
+            pos = start + len
+        }
+        if good < got || damage != nil {
+            let cut = size - good
+            recovered.tornBytes += cut
+            let why = damage ?? "a commit's last part is missing"
+            let msg = "\(name): \(why); \(cut) bytes cut at offset \(good) (lines from files are read again from their checkpoints)"
+            report("store: " + msg)
+            store.appendErrors([[.timestamp(options.now()), .timestamp(options.now()), .string("store"), .string("torn log record cut at recovery"), .string(msg)]])
+            guard ftruncate(fd, off_t(good)) == 0 else { throw StoreError.io(p, "cannot cut the torn record: \(String(cString: strerror(errno)))") }
+            fsync(fd)
+        }
+        walBytes += good
+    }
+
+    // MARK: the log
+
+    private func openLog(number: Int) throws {
+        let p = path(DurableStore.name("wal-", number, ".log"))
+        let fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError.io(p, "cannot be created: \(String(cString: strerror(errno)))") }
+        if wal >= 0 { Glibc.close(wal) }
+        wal = fd
+        walNumber = number
+        syncDirectory()
+    }
+
+    private func syncDirectory() {
+        let d = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if d >= 0 { fsync(d); Glibc.close(d) }
+    }
+
+    /// The checkpoint of a file (by device and inode), if the store has one.
+    public func checkpoint(dev: UInt64, ino: UInt64) -> FileCheckpoint? {
+        lock.lock(); defer { lock.unlock() }
+        return checkpoints["\(dev):\(ino)"]
+    }
+
+    public var allCheckpoints: [FileCheckpoint] {
+        lock.lock(); defer { lock.unlock() }
+        return Array(checkpoints.values)
+    }
+
+    /// Forgets checkpoints of files that are gone.
+    public func forget(_ keys: [String]) {
+        lock.lock(); defer { lock.unlock() }
+        for k in keys { checkpoints[k] = nil }
+    }
+
+    /// The first failure to write, if any: from then on every commit fails.
+    public var writeFailure: StoreError? {
+        lock.lock(); defer { lock.unlock() }
+        return failure
+    }
+
+    /// Makes segments (and the file positions they bring a file to) durable, as one commit:
+    /// after a crash either all of them are recovered or none. Segments then go to `pending`;
+    /// the caller makes them visible in the store.
+    public func commit(_ segments: [Segment], checkpoints cps: [FileCheckpoint] = []) throws {
+        guard !segments.isEmpty || !cps.isEmpty else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        if let failure { throw failure }
+        guard !closed else { throw StoreError.io(directory, "the store is closed") }
+        // Parts of at most ~32 MB of segments each, so that a big file's history is not one huge record.
+        var groups: [[Segment]] = [[]]
+        var rows = 0
+        for s in segments {
+            if rows > 0 && rows + s.rowCount > 131_072 { groups.append([]); rows = 0 }
+            groups[groups.count - 1].append(s)
+            rows += s.rowCount
+        }
+        let start = walBytes
+        do {
+            for (i, g) in groups.enumerated() {
+                let last = i == groups.count - 1
+                let image = try SegmentCodec.encode(g, level: 0, pieces: false, checkpoints: last ? cps : [])
+                try writeRecord(image, kind: last ? .commit : .part)
+            }
+            if options.fsync == .always { try sync() } else { dirty = true }
+        } catch let e as StoreError {
+            // Leave the log as it was before this commit, so that what was stored stays whole.
+            _ = ftruncate(wal, off_t(start))
+            walBytes = start
+            failure = e
+            throw e
+        }
+        for cp in cps { checkpoints[cp.key] = cp }
+        pending += segments
+        if walBytes >= options.sealBytes { sealLocked() }
+    }
+
+    private func writeRecord(_ image: [UInt8], kind: RecordKind) throws {
+        var header = [UInt8]()
+        header.reserveCapacity(DurableStore.recordHeader)
+        withUnsafeBytes(of: DurableStore.recordMagic.littleEndian) { header.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt32(image.count).littleEndian) { header.append(contentsOf: $0) }
+        let crc = image.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress!, UInt32($0.count))) }
+        withUnsafeBytes(of: crc.littleEndian) { header.append(contentsOf: $0) }
+        header.append(kind.rawValue)
+        try writeAll(header)
+        try writeAll(image)
+    }
+
+    private func writeAll(_ bytes: [UInt8]) throws {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(wal, $0.baseAddress! + done, bytes.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                throw StoreError.io(path(DurableStore.name("wal-", walNumber, ".log")), "cannot be written: \(String(cString: strerror(n < 0 ? errno : ENOSPC)))")
+            }
+            done += n
+            walBytes += n
+        }
+    }
+
+    private func sync() throws {
+        guard fdatasync(wal) == 0 else {
+            throw StoreError.io(path(DurableStore.name("wal-", walNumber, ".log")), "cannot be synced: \(String(cString: strerror(errno)))")
+        }
+        dirty = false
+    }
+
+    private func syncIfDirty() {
+        lock.lock(); defer { lock.unlock() }
+        if dirty && failure == nil { try? sync() }
+    }
+
+    // MARK: sealing
+
+    /// Starts a new log file and seals the old one's segments into a segment file, off the
+    /// ingest thread. Called with the lock held.
+    private func sealLocked() {
+        guard !pending.isEmpty else { return }
+        let covered = walNumber
+        let segs = pending
+        let cps = Array(checkpoints.values).sorted { $0.key < $1.key }
+        do {
+            try openLog(number: walNumber + 1)
+        } catch let e as StoreError {
+            failure = e
+            report("\(e)")
+            return
+        } catch {}
+        pending = []
+        walBytes = 0
+        sealQueue.async { [self] in seal(segs, covered: covered, checkpoints: cps) }
+    }
+
+    private func seal(_ segs: [Segment], covered: Int, checkpoints cps: [FileCheckpoint]) {
+        // Per source, in order, merged into segments of up to 262,144 rows.
+        var order: [String] = []
+        var bySource: [String: [Segment]] = [:]
+        for s in segs {
+            if bySource[s.source] == nil { order.append(s.source) }
+            bySource[s.source, default: []].append(s)
+        }
+        var merged: [Segment] = []
+        for src in order {
+            var group: [Segment] = [], rows = 0
+            for s in bySource[src]! {
+                if rows > 0 && rows + s.rowCount > 262_144 { merged.append(group.count == 1 ? group[0] : Segment(merging: group)); group = []; rows = 0 }
+                group.append(s); rows += s.rowCount
+            }
+            if !group.isEmpty { merged.append(group.count == 1 ? group[0] : Segment(merging: group)) }
+        }
+        let name = DurableStore.name("seg-", covered, ".lds")
+        do {
+            let image = try SegmentCodec.encode(merged, level: options.level, pieces: true, walCovered: covered, checkpoints: cps)
+            try DurableStore.writeFileSafely(path(name), image)
+            syncDirectory()
+            for (k, n) in listing("wal-", ".log") where k <= covered { unlink(path(n)) }
+            enforceRetention()
+            enforceSize()
+        } catch {
+            // The log files stay: a restart replays them. Later seals retry.
+            report("store: sealing \(name) failed: \(error); the log keeps its records")
+        }
+    }
+
+    /// Writes a file under a temporary name, forces it to disk and renames it into place.
+    static func writeFileSafely(_ path: String, _ bytes: [UInt8]) throws {
+        let tmp = path + ".tmp"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError.io(tmp, "cannot be created: \(String(cString: strerror(errno)))") }
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + done, bytes.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                let why = String(cString: strerror(n < 0 ? errno : ENOSPC))
+                Glibc.close(fd); unlink(tmp)
+                throw StoreError.io(tmp, "cannot be written: \(why)")
+            }
+            done += n
+        }
+        guard fsync(fd) == 0 else { Glibc.close(fd); unlink(tmp); throw StoreError.io(tmp, "cannot be synced") }
+        Glibc.close(fd)
+        guard rename(tmp, path) == 0 else { unlink(tmp); throw StoreError.io(path, "cannot be put in place: \(String(cString: strerror(errno)))") }
+    }
+
+    /// Deletes segment files whose newest record is older than `retain`.
+    private func enforceRetention() {
+        guard let retain = options.retain else { return }
+        let cutoff = options.now() - retain
+        for (_, name) in listing("seg-", ".lds") {
+            guard let image = try? MappedImage(path: path(name)), let f = try? SegmentCodec.footer(image, name: name),
+                  let newest = f.segments.map(\.maxTs).max(), newest < cutoff else { continue }
+            unlink(path(name))
+        }
+    }
+
+    /// Deletes the oldest segment files while the store is over `maxBytes`.
+    private func enforceSize() {
+        guard let max = options.maxBytes else { return }
+        func size(_ n: String) -> Int64 {
+            var st = stat()
+            return stat(path(n), &st) == 0 ? Int64(st.st_size) : 0
+        }
+        let wal = listing("wal-", ".log").reduce(Int64(0)) { $0 + size($1.1) }
+        var segs = listing("seg-", ".lds")
+        var total = wal + segs.reduce(Int64(0)) { $0 + size($1.1) }
+        while total > max, let oldest = segs.first {
+            total -= size(oldest.1)
+            unlink(path(oldest.1))
+            segs.removeFirst()
+        }
+    }
+
+    /// Seals what the log holds and waits for every seal: a clean stop leaves only segment files.
+    public func close() throws {
+        lock.lock()
+        if !closed {
+            if failure == nil { sealLocked() }
+            closed = true
+        }
+        lock.unlock()
+        sealQueue.sync {}
+        timer?.cancel()
+        lock.lock(); defer { lock.unlock() }
+        if let failure { throw failure }
+    }
+
+    /// Sizes on disk: segment files and log, in bytes.
+    public var diskBytes: (segments: Int64, log: Int64) {
+        func total(_ l: [(Int, String)]) -> Int64 {
+            l.reduce(Int64(0)) { acc, f in var st = stat(); return acc + (stat(path(f.1), &st) == 0 ? Int64(st.st_size) : 0) }
+        }
+        return (total(listing("seg-", ".lds")), total(listing("wal-", ".log")))
+    }
+}

@@ -1,0 +1,182 @@
+import Foundation
+import Scratch
+import XCTest
+@testable import LogdashEngine
+
+final class DurableStoreTests: XCTestCase {
+    /// gen_logs.py JSON with hostile lines mixed in, parsed into segments of `chunk` lines.
+    func segments(lines: Int = 3000, chunk: Int = 500, bad: Bool = true) throws -> [Segment] {
+        let text = String(decoding: try genLogs(["--format", "json", "--lines", "\(lines)", "--seed", "7"] + (bad ? ["--bad"] : [])), as: UTF8.self)
+        let all = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast().map(String.init)
+        return try store(lines: all, at: arrival, chunk: chunk).snapshot().segments
+    }
+
+    let queries = [
+        "SELECT count(*), count(status), count(DISTINCT path), min(ts), max(ts), max(latency_ms), max(status) FROM logs",
+        "SELECT level, count(*) c FROM logs GROUP BY level ORDER BY c DESC, level",
+        "SELECT raw FROM logs ORDER BY ts, raw LIMIT 40",
+        "SELECT count(*), min(raw), max(raw) FROM errors",
+        "SELECT user, count(*) c FROM logs WHERE level = 'error' GROUP BY user ORDER BY c DESC, user LIMIT 5",
+    ]
+
+    func results(_ store: Store) throws -> [ResultSet] {
+        let engine = QueryEngine(snapshot: store.snapshot())
+        return try queries.map { try engine.run($0) }
+    }
+
+    func testCommittedSegmentsReopenFromSegmentFilesWithTheSameQueryResults() throws {
+        let dir = try Scratch.directory("store").path
+        let segs = try segments()
+        let original = Store()
+        for s in segs { original.append(s) }
+        var options = StoreOptions()
+        options.sealBytes = 256 << 10  // several seals
+        let d = try DurableStore(directory: dir, options: options)
+        for s in segs { try d.commit([s]); d.store.append(s) }
+        try d.close()
+        XCTAssertTrue(d.diskBytes.segments > 0)
+        let reopened = try DurableStore(directory: dir, options: options)
+        XCTAssertEqual(reopened.recovered.fileRecords, original.snapshot().rowCount)
+        XCTAssertEqual(reopened.recovered.replayedRecords, 0, "a clean close leaves only segment files")
+        XCTAssertFalse(reopened.store.snapshot().segments.contains { $0.isResident }, "columns are read when a query needs them")
+        XCTAssertEqual(try results(reopened.store), try results(original))
+    }
+
+    func testUnsealedCommitsAreReplayedFromTheLog() throws {
+        let dir = try Scratch.directory("store").path
+        let segs = try segments()
+        do {
+            let d = try DurableStore(directory: dir)
+            for s in segs { try d.commit([s]) }
+            // No close: as after kill -9, only the log holds them.
+        }
+        let reopened = try DurableStore(directory: dir)
+        XCTAssertEqual(reopened.recovered.replayedRecords, segs.reduce(0) { $0 + $1.rowCount })
+        XCTAssertEqual(reopened.recovered.logRecords, segs.count)
+        let original = Store()
+        for s in segs { original.append(s) }
+        XCTAssertEqual(try results(reopened.store), try results(original))
+        // And sealed at the next close, then read from the file.
+        try reopened.close()
+        let again = try DurableStore(directory: dir)
+        XCTAssertEqual(again.recovered.fileRecords, segs.reduce(0) { $0 + $1.rowCount })
+        XCTAssertEqual(try results(again.store), try results(original))
+    }
+
+    func testTornLastLogRecordIsCutAndShownInErrors() throws {
+        let dir = try Scratch.directory("store").path
+        let segs = try segments(lines: 1000, chunk: 250, bad: false)
+        do {
+            let d = try DurableStore(directory: dir)
+            for s in segs.prefix(3) { try d.commit([s]) }
+        }
+        // A fourth record, written half: as when the machine stops mid-write.
+        let wal = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasPrefix("wal-") && $0.hasSuffix(".log") && fileSize("\(dir)/\($0)") > 0 })
+        let before = fileSize("\(dir)/\(wal)")
+        let whole = try SegmentCodec.encode([segs[3]], level: 0, pieces: false)
+        let h = try XCTUnwrap(FileHandle(forWritingAtPath: "\(dir)/\(wal)"))
+        h.seekToEndOfFile()
+        var header = [UInt8]()
+        withUnsafeBytes(of: DurableStore.recordMagic.littleEndian) { header += $0 }
+        withUnsafeBytes(of: UInt32(whole.count).littleEndian) { header += $0 }
+        withUnsafeBytes(of: UInt32(0).littleEndian) { header += $0 }
+        header.append(1)
+        h.write(Data(header + whole.prefix(whole.count / 2)))
+        h.closeFile()
+
+        let messages = Messages()
+        let reopened = try DurableStore(directory: dir, report: messages.add)
+        XCTAssertEqual(reopened.store.snapshot().rowCount, 750, "the three whole commits, not the torn one")
+        XCTAssertEqual(fileSize("\(dir)/\(wal)"), before, "the torn record is cut off the log")
+        XCTAssertTrue(messages.all.contains { $0.contains("cut short") && $0.contains("bytes cut") }, "\(messages.all)")
+        let errors = try QueryEngine(snapshot: reopened.store.snapshot()).run("SELECT source, reason FROM errors WHERE source = 'store'")
+        XCTAssertEqual(errors.rows, [[.string("store"), .string("torn log record cut at recovery")]])
+    }
+
+    func testDamagedSegmentFileIsSetAsideAndNamed() throws {
+        let dir = try Scratch.directory("store").path
+        let segs = try segments(lines: 1000, chunk: 500, bad: false)
+        var options = StoreOptions()
+        options.sealBytes = 1  // each commit sealed in its own file
+        let d = try DurableStore(directory: dir, options: options)
+        for s in segs { try d.commit([s]) }
+        try d.close()
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".lds") }.sorted()
+        XCTAssertEqual(files.count, 2)
+        // Flip a byte in the middle of the first file's column data.
+        let p = "\(dir)/\(files[0])"
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: p))
+        bytes[bytes.count / 3] ^= 0xFF
+        try bytes.write(to: URL(fileURLWithPath: p))
+
+        let messages = Messages()
+        let reopened = try DurableStore(directory: dir, options: options, report: messages.add)
+        XCTAssertEqual(reopened.recovered.setAside, [files[0]])
+        XCTAssertTrue(FileManager.default.fileExists(atPath: "\(dir)/corrupt/\(files[0])"))
+        XCTAssertEqual(reopened.store.snapshot().rowCount, 500, "the undamaged file is still read")
+        XCTAssertTrue(messages.all.contains { $0.contains(files[0]) && $0.contains("checksum") && $0.contains("set aside") }, "\(messages.all)")
+        let errors = try QueryEngine(snapshot: reopened.store.snapshot()).run("SELECT count(*) FROM errors WHERE source = 'store'")
+        XCTAssertEqual(errors.rows, [[.int(1)]])
+    }
+
+    func testCheckpointsCommittedWithTheirRecordsSurviveAReopen() throws {
+        let dir = try Scratch.directory("store").path
+        let segs = try segments(lines: 500, chunk: 250, bad: false)
+        let cp = FileCheckpoint(path: "/var/log/app.log", source: "/var/log/app.log", dev: 1, ino: 42, offset: 12345, fingerprint: 99, fingerprintLength: 1024)
+        do {
+            let d = try DurableStore(directory: dir)
+            try d.commit([segs[0]], checkpoints: [cp])
+            var later = cp
+            later.offset = 20000
+            try d.commit([segs[1]], checkpoints: [later])
+        }
+        let reopened = try DurableStore(directory: dir)
+        XCTAssertEqual(reopened.checkpoint(dev: 1, ino: 42)?.offset, 20000)
+        try reopened.close()
+        XCTAssertEqual(try DurableStore(directory: dir).checkpoint(dev: 1, ino: 42)?.offset, 20000, "kept in the sealed file's footer")
+    }
+
+    func testRetentionAndSizeLimitDeleteTheOldestFiles() throws {
+        let dir = try Scratch.directory("store").path
+        let segs = try segments(lines: 2000, chunk: 500, bad: false)
+        var options = StoreOptions()
+        options.sealBytes = 1
+        let d = try DurableStore(directory: dir, options: options)
+        for s in segs { try d.commit([s]) }
+        try d.close()
+        let newest = segs.map(\.maxTs).max()!
+        // Keep what is younger than the newest file's oldest record: the older files go.
+        var retain = options
+        retain.now = { newest }
+        retain.retain = newest - segs[3].minTs
+        let kept = try DurableStore(directory: dir, options: retain)
+        XCTAssertEqual(kept.store.snapshot().rowCount, 500)
+        try kept.close()
+
+        let dir2 = try Scratch.directory("store").path
+        let d2 = try DurableStore(directory: dir2, options: options)
+        for s in segs { try d2.commit([s]) }
+        try d2.close()
+        let total = d2.diskBytes.segments
+        var capped = options
+        capped.maxBytes = total * 6 / 10
+        let small = try DurableStore(directory: dir2, options: capped)
+        XCTAssertLessThanOrEqual(small.diskBytes.segments + small.diskBytes.log, total * 6 / 10)
+        let rows = small.store.snapshot().rowCount
+        XCTAssertTrue(rows == 1000 || rows == 500, "whole files of the oldest records went, got \(rows)")
+        let minTs = try QueryEngine(snapshot: small.store.snapshot()).run("SELECT min(ts) FROM logs")
+        XCTAssertEqual(minTs.rows.first?.first, .timestamp(segs[4 - rows / 500].minTs))
+    }
+}
+
+func fileSize(_ path: String) -> Int {
+    (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1
+}
+
+/// Messages a component reports, collected for a test to read.
+final class Messages: @unchecked Sendable {
+    private let lock = NSLock()
+    private var list: [String] = []
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return list }
+    var add: @Sendable (String) -> Void { { [self] m in lock.lock(); list.append(m); lock.unlock() } }
+}
