@@ -67,16 +67,22 @@ struct DashboardCommand: ParsableCommand {
             .map { try DashboardFile.load(path: $0) } ?? []  // a bad file stops us here
         guard let latenessNanos = TimeSpan.parseNanos(lateness) else { throw ValidationError("--lateness '\(lateness)' is not a duration (e.g. 5s)") }
         guard isatty(1) != 0 else { throw TerminalError.noTerminal }
-        let specs = try input.liveSources(sources, config: config)
+        // A store named and no sources: what is stored, without the demo stream.
+        let specs = sources.isEmpty && live.store != nil && config.sources.isEmpty ? [] : try input.liveSources(sources, config: config)
         if specs.contains(.stdin) {
             // Keys come from the terminal, so logs on a pipe cannot be read from the same stdin.
             throw ValidationError("the dashboard reads keys from the terminal; to view piped logs use 'logdash cat -'")
         }
-        let store = Store()
         let notices = Notices()
-        let pipeline = Pipeline(store: store, load: options, settings: try live.settings(config: config), report: notices.add)
+        // With --store: what is stored comes back, and what arrives is kept.
+        let durable = try live.durable(config: config, report: notices.add)
+        let store = durable?.store ?? Store()
+        let pipeline = Pipeline(store: store, durable: durable, load: options, settings: try live.settings(config: config), report: notices.add)
         try pipeline.start(specs)
-        defer { pipeline.stop() }
+        defer {
+            pipeline.stop()
+            try? durable?.close()
+        }
         let screen = try Screen(forceASCII: ascii, noColor: noColor, theme: chosen)
         defer { screen.close() }
         if mouse { screen.enableMouse() }

@@ -14,6 +14,7 @@ struct ExportCommand: ParsableCommand {
             Examples:
               logdash export /var/log/app/*.json --to /srv/archive
               logdash export app.log --to out --since 2026-11-27T00:00:00Z --until 2026-11-28T00:00:00Z
+              logdash export --store ~/.local/share/logdash/store --to out --since 7d
             """
     )
 
@@ -31,11 +32,14 @@ struct ExportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The table's name in athena.sql.", valueName: "name"))
     var table = "logs"
 
+    @Option(help: ArgumentHelp("Export a store on disk ('logdash ingest' writes one) instead of, or beside, sources.", valueName: "dir"))
+    var store: String?
+
     @Argument(help: "Files, globs or '-' (stdin).")
     var sources: [String] = []
 
     func validate() throws {
-        if sources.isEmpty { throw ValidationError("name the sources to export (files, globs or '-')") }
+        if sources.isEmpty && store == nil { throw ValidationError("name the sources to export (files, globs or '-'), or --store DIR") }
         for (name, v) in [("--since", since), ("--until", until)] {
             if let v, TimeArgument.parse(v, now: 0) == nil {
                 throw ValidationError("\(name) '\(v)' is neither a time (2026-11-27T14:00:00Z) nor an age (15m, 2h, 7d)")
@@ -45,14 +49,19 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let (config, options) = try input.resolve()
-        let specs = try input.sources(sources, config: config, liveDemo: false)
+        let specs = sources.isEmpty ? [] : try input.sources(sources, config: config, liveDemo: false)
         let now = LoadOptions.wallClock()
         let range: (Int64, Int64)? = since == nil && until == nil ? nil
             : (since.flatMap { TimeArgument.parse($0, now: now) } ?? Int64.min, until.flatMap { TimeArgument.parse($0, now: now) } ?? Int64.max)
         let progress = LoadProgress()
-        let (store, _) = try Store.load(specs, options: options, progress: progress.count)
+        var (loaded, _) = try Store.load(specs, options: options, progress: progress.count)
         progress.finish()
-        let summary = try Archive.export(store.snapshot(), to: to, timeRange: range, table: table)
+        if let dir = store {
+            let stored = try StoredHistory.open(dir)
+            for s in loaded.snapshot().segments { stored.append(s) }
+            loaded = stored
+        }
+        let summary = try Archive.export(loaded.snapshot(), to: to, timeRange: range, table: table)
         FileHandle.standardError.write(Data("logdash: \(summary.records) records in \(summary.files.count) part files under \(to); \(to)/athena.sql creates the Athena table\n".utf8))
     }
 }

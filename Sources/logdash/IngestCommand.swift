@@ -32,6 +32,62 @@ struct LiveOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The private key of --tls-cert (PEM).", valueName: "file"))
     var tlsKey: String?
 
+    @Option(help: ArgumentHelp("Keep everything accepted in this directory: it survives a crash and a restart (see 'Store on disk').",
+                               valueName: "dir"))
+    var store: String?
+
+    @Option(help: ArgumentHelp("With a store: when the write-ahead log is forced to disk: always (each delivery flush), interval (each second) or never.",
+                               valueName: "mode"))
+    var fsync: String?
+
+    @Option(help: ArgumentHelp("With a store: delete segment files whose newest record is older than this (7d, 12h).", valueName: "duration"))
+    var retain: String?
+
+    @Option(help: ArgumentHelp("With a store: delete the oldest segment files while the store is larger than this (10G, 500M).", valueName: "bytes"))
+    var maxStoreSize: String?
+
+    /// The store on disk these options (over the config's `ingest.store` …) name, opened and
+    /// recovered; `fallback` is the directory used when none is named (nil: no store).
+    func durable(config: Config, fallback: String? = nil, report: @escaping @Sendable (String) -> Void) throws -> DurableStore? {
+        let c = config.ingest
+        var o = StoreOptions()
+        if let f = fsync {
+            guard let m = FsyncMode(rawValue: f) else { throw ValidationError("--fsync '\(f)' is not always, interval or never") }
+            o.fsync = m
+        } else if let m = c.fsync {
+            o.fsync = m
+        }
+        if let r = retain {
+            guard let ns = TimeSpan.parseNanos(r), ns > 0 else { throw ValidationError("--retain '\(r)' is not a duration (e.g. 7d, 12h)") }
+            o.retain = ns
+        } else {
+            o.retain = c.retain
+        }
+        if let m = maxStoreSize {
+            guard let n = ByteSize.parse(m), n > 0 else { throw ValidationError("--max-store-size '\(m)' is not a size (e.g. 500M, 10G)") }
+            o.maxBytes = Int64(n)
+        } else {
+            o.maxBytes = c.maxStoreSize.map(Int64.init)
+        }
+        guard let dir = store ?? c.store ?? fallback else {
+            if fsync != nil || retain != nil || maxStoreSize != nil { throw ValidationError("--fsync, --retain and --max-store-size need --store DIR") }
+            return nil
+        }
+        let d = try DurableStore(directory: dir, options: o, report: report)
+        let r = d.recovered
+        if r.files + r.logRecords > 0 {
+            report("store \(dir): \(r.fileRecords + r.replayedRecords) records (\(r.files) segment files, \(r.replayedRecords) replayed from the log)")
+        }
+        return d
+    }
+
+    /// The default store of `logdash ingest`: `$XDG_DATA_HOME/logdash/store`.
+    static var defaultStore: String {
+        let env = ProcessInfo.processInfo.environment
+        let dataHome = env["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((env["HOME"] ?? NSHomeDirectory()) + "/.local/share")
+        return dataHome + "/logdash/store"
+    }
+
     /// The settings these options give, over the config file's `ingest` keys.
     func settings(config: Config) throws -> IngestSettings {
         var s = IngestSettings()
@@ -75,6 +131,8 @@ struct IngestCommand: ParsableCommand {
             syslog://HOST:PORT (TCP, octet counting or LF), syslog+udp://HOST:PORT, http://HOST:PORT (POST /ingest).
             Listeners bind to 127.0.0.1 unless a host is given (tcp://0.0.0.0:5170 binds every interface).
             SIGINT and SIGTERM stop reading and store what was accepted; --query then runs over it.
+            While following, everything accepted is kept on disk in $XDG_DATA_HOME/logdash/store (or --store DIR;
+            --no-store keeps it in memory only): a restart goes on where the last run stopped.
 
             Examples:
               logdash ingest syslog://:5514 syslog+udp://:5514 --stats-interval 5s
@@ -87,6 +145,9 @@ struct IngestCommand: ParsableCommand {
 
     @Flag(help: "Read files, stdin and demo:// to their current end, then stop (no following).")
     var noFollow = false
+
+    @Flag(help: "Keep what is accepted in memory only (no store on disk, no resuming where the last run stopped).")
+    var noStore = false
 
     @Option(help: ArgumentHelp("Print a stats line this often on stderr (0: never).", valueName: "duration"))
     var statsInterval = "10s"
@@ -136,12 +197,14 @@ struct IngestCommand: ParsableCommand {
             throw ValidationError("--allowed-lateness '\(allowedLateness)' is not a duration (e.g. 1m)")
         }
         let stop = SignalWatch()
-        let store = Store()
+        let say: @Sendable (String) -> Void = { line in FileHandle.standardError.write(Data("logdash: \(line)\n".utf8)) }
+        // Following, ingest keeps what it accepts on disk unless told not to; a replay (--no-follow) only with --store.
+        if noStore && live.store != nil { throw ValidationError("--store and --no-store contradict each other") }
+        let durable = noStore ? nil : try live.durable(config: config, fallback: noFollow ? nil : LiveOptions.defaultStore, report: say)
+        let store = durable?.store ?? Store()
         let reporter = AlarmReporter(alarms: alarmDefs, store: store, lateness: latenessNanos)
         let streams = try StreamReporter(stream, store: store, lateness: latenessNanos, allowedLateness: allowedNanos)
-        let pipeline = Pipeline(store: store, load: load, settings: settings) { line in
-            FileHandle.standardError.write(Data("logdash: \(line)\n".utf8))
-        }
+        let pipeline = Pipeline(store: store, durable: durable, load: load, settings: settings, report: say)
         try pipeline.start(specs)
         let meter = StatsLine(pipeline: pipeline)
         if noFollow {
@@ -157,7 +220,7 @@ struct IngestCommand: ParsableCommand {
             }
         } else {
             var lastAlarmCheck = Date()
-            while !stop.fired {
+            while !stop.fired && durable?.writeFailure == nil {
                 Thread.sleep(forTimeInterval: 0.1)
                 meter.tick(every: stats)
                 // Windows move on once the files' history is in (it is parsed out of order, in parallel).
@@ -173,6 +236,10 @@ struct IngestCommand: ParsableCommand {
             pipeline.stop()
         }
         meter.finish()
+        if let durable {
+            // What the log holds is sealed into segment files: the next start reads them mapped.
+            do { try durable.close() } catch { say("\(error)"); throw ExitCode(1) }
+        }
         // A finished input (read whole, then folded in at once) closes every window; a stopped
         // live one emits what the watermark passed.
         try streams.report(end: noFollow)

@@ -35,6 +35,10 @@ struct QueryCommand: ParsableCommand {
                                valueName: "dir"))
     var archive: [String] = []
 
+    @Option(help: ArgumentHelp("Query a store on disk ('logdash ingest' writes one; read beside a running writer); segments outside --since/--until are not read.",
+                               valueName: "dir"))
+    var store: String?
+
     @Argument(help: "The SQL (unless -f is given), then files, globs, '-' (stdin) or demo://.")
     var arguments: [String] = []
 
@@ -67,7 +71,8 @@ struct QueryCommand: ParsableCommand {
         if !archive.isEmpty && parts.isEmpty && args.isEmpty {
             throw SourceError.noMatch(archive.joined(separator: ", ") + ": no dt=…/hour=…/part-….json.gz files" + (range == nil ? "" : " in the time range"))
         }
-        let specs = args.isEmpty && !parts.isEmpty ? try parts.flatMap { try SourceSpec.parse($0) }
+        let stored = try store.map { try StoredHistory.open($0) }
+        let specs = args.isEmpty && (!parts.isEmpty || stored != nil) ? try parts.flatMap { try SourceSpec.parse($0) }
             : try input.sources(args, config: config, liveDemo: false) + parts.flatMap { try SourceSpec.parse($0) }
         // Parse the SQL first: a typo should not wait for a large load. The parse stage keeps
         // only the columns the query reads.
@@ -80,9 +85,13 @@ struct QueryCommand: ParsableCommand {
             fail(e, sql)
         }
         let progress = LoadProgress()
-        let (store, _) = try Store.load(specs, options: options, progress: progress.count)
+        var (loaded, _) = try Store.load(specs, options: options, progress: progress.count)
         progress.finish()
-        let engine = QueryEngine(snapshot: store.snapshot(), now: now, timeRange: range)
+        if let stored {
+            for s in loaded.snapshot().segments { stored.append(s) }
+            loaded = stored
+        }
+        let engine = QueryEngine(snapshot: loaded.snapshot(), now: now, timeRange: range)
         do {
             let result = try engine.run(sql)
             FileHandle.standardOutput.write(Data(ResultWriter.render(result, as: output).utf8))
@@ -94,6 +103,18 @@ struct QueryCommand: ParsableCommand {
     private func fail(_ e: QueryError, _ sql: String) -> Never {
         FileHandle.standardError.write(Data(("logdash: " + e.rendered(in: sql) + "\n").utf8))
         Foundation.exit(1)
+    }
+}
+
+/// A store on disk opened to read (`query --store`, `export --store`): what it says of itself
+/// (damage found, records recovered) goes to stderr.
+enum StoredHistory {
+    static func open(_ dir: String) throws -> Store {
+        guard FileManager.default.fileExists(atPath: dir) else { throw StoreError.io(dir, "no such store (a directory 'logdash ingest --store' wrote)") }
+        var o = StoreOptions()
+        o.readOnly = true
+        let d = try DurableStore(directory: dir, options: o) { FileHandle.standardError.write(Data("logdash: \($0)\n".utf8)) }
+        return d.store
     }
 }
 

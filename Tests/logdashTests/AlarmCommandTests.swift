@@ -70,7 +70,7 @@ import Scratch
         try Self.alarms.write(toFile: yaml, atomically: true, encoding: .utf8)
         let outURL = dir.appendingPathComponent("out"), errURL = dir.appendingPathComponent("err")
         let p = try Spawned(CommandLineTests.binary, ["ingest", "--stats-interval", "0", "--alarms", yaml, file],
-                            stdout: outURL.path, stderr: errURL.path, environment: ["XDG_CONFIG_HOME": dir.path, "PATH": "/usr/bin:/bin"])
+                            stdout: outURL.path, stderr: errURL.path, environment: ["XDG_CONFIG_HOME": dir.path, "XDG_DATA_HOME": dir.path, "PATH": "/usr/bin:/bin"])
         var out = ""
         for _ in 0..<100 where !out.contains("\"new_state\":\"ALARM\"") {
             Thread.sleep(forTimeInterval: 0.1)

@@ -20,17 +20,19 @@ import Scratch
         let status: Int32
     }
 
-    func logdash(_ args: [String], stdin: String? = nil, env: [String: String] = [:]) throws -> Result {
+    /// Runs logdash with `args` (with `shell`, /bin/sh with them instead: `-c "ulimit …; exec logdash …"`).
+    func logdash(_ args: [String], stdin: String? = nil, env: [String: String] = [:], shell: Bool = false) throws -> Result {
         let dir = try Scratch.directory("cli")
         let outURL = dir.appendingPathComponent("out"), errURL = dir.appendingPathComponent("err"), inURL = dir.appendingPathComponent("in")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
         try (stdin ?? "").write(to: inURL, atomically: true, encoding: .utf8)
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.binary)
+        p.executableURL = URL(fileURLWithPath: shell ? "/bin/sh" : Self.binary)
         p.arguments = args
         var environment = ProcessInfo.processInfo.environment
         environment["XDG_CONFIG_HOME"] = dir.path  // no user config leaks in
+        environment["XDG_DATA_HOME"] = dir.path  // nor a store from another run
         for (k, v) in env { environment[k] = v }
         p.environment = environment
         let o = try FileHandle(forWritingTo: outURL), e = try FileHandle(forWritingTo: errURL)

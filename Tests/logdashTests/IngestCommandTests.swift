@@ -29,7 +29,7 @@ import Scratch
         let outURL = dir.appendingPathComponent("out"), errURL = dir.appendingPathComponent("err")
         let p = try Spawned(CommandLineTests.binary, ["ingest", "tcp://:0", "--stats-interval", "100ms", "--query",
                                                       "SELECT count(*) AS n, count(DISTINCT i) AS d FROM logs", "--output", "csv"],
-                            stdout: outURL.path, stderr: errURL.path, environment: ["XDG_CONFIG_HOME": dir.path, "PATH": "/usr/bin:/bin"])
+                            stdout: outURL.path, stderr: errURL.path, environment: ["XDG_CONFIG_HOME": dir.path, "XDG_DATA_HOME": dir.path, "PATH": "/usr/bin:/bin"])
         var port: Int?
         for _ in 0..<200 where port == nil {
             Thread.sleep(forTimeInterval: 0.05)

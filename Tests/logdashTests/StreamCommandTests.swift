@@ -32,7 +32,7 @@ import Scratch
         let outURL = dir.appendingPathComponent("out"), errURL = dir.appendingPathComponent("err")
         let p = try Spawned(CommandLineTests.binary, ["ingest", "--stats-interval", "0", "--lateness", "2s", file.path, "--stream",
                                                       "SELECT window_start, count(*) n FROM logs GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)"],
-                            stdout: outURL.path, stderr: errURL.path)
+                            stdout: outURL.path, stderr: errURL.path, environment: ["XDG_DATA_HOME": dir.path, "PATH": "/usr/bin:/bin"])
         func out() -> String { (try? String(contentsOf: outURL, encoding: .utf8)) ?? "" }
         Thread.sleep(forTimeInterval: 1)
         #expect(out().isEmpty)  // 14:00:59 less 2 s has not passed 14:01:00

@@ -12,6 +12,11 @@ public struct IngestConfig: Sendable {
     public var idleTimeout: Int64?
     public var tlsCert: String?
     public var tlsKey: String?
+    /// The store on disk (`store`, `fsync`, `retain`, `max_store_size`).
+    public var store: String?
+    public var fsync: FsyncMode?
+    public var retain: Int64?
+    public var maxStoreSize: Int?
 }
 
 /// The settings from a YAML config file (`--config FILE`, by default
@@ -54,7 +59,8 @@ public struct Config: Sendable {
     public init() {}
 
     static let topKeys = ["max_record_bytes", "format", "sources", "formats", "ingest", "dashboard", "alarms", "bell"]
-    static let ingestKeys = ["buffer_size", "buffer_interval", "buffer_max", "auth_token", "allow", "max_connections", "idle_timeout", "tls_cert", "tls_key"]
+    static let ingestKeys = ["buffer_size", "buffer_interval", "buffer_max", "auth_token", "allow", "max_connections", "idle_timeout", "tls_cert", "tls_key",
+                             "store", "fsync", "retain", "max_store_size"]
     static let formatKeys = ["regex", "timestamp_field", "timestamp_format", "level_field", "message_field", "fields",
                              "multiline", "samples"]
 
@@ -172,6 +178,18 @@ public struct Config: Sendable {
             case "max_connections":
                 guard let n = v.int, n > 0 else { throw fail(at, v, "must be a whole number of at least 1") }
                 c.maxConnections = n
+            case "store":
+                guard let s = v.string, !s.isEmpty else { throw fail(at, v, "must be the path of the store's directory") }
+                c.store = s
+            case "fsync":
+                guard let s = v.string, let mode = FsyncMode(rawValue: s) else { throw fail(at, v, "must be always, interval or never") }
+                c.fsync = mode
+            case "retain":
+                guard let text = v.scalar?.string, let ns = TimeSpan.parseNanos(text), ns > 0 else { throw fail(at, v, "must be a duration such as 7d or 12h") }
+                c.retain = ns
+            case "max_store_size":
+                guard let text = v.scalar?.string, let n = ByteSize.parse(text), n > 0 else { throw fail(at, v, "must be a size such as 500M or 10G") }
+                c.maxStoreSize = n
             default:
                 throw fail(at, k, "unknown key; known keys: \(ingestKeys.joined(separator: ", "))")
             }

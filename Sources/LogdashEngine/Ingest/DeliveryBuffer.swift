@@ -30,6 +30,11 @@ struct Chunk {
     let arrival: Int64
     /// The stream has ended after these bytes (a file finished, a connection closed).
     var end = false
+    /// For a file: where it stands once these bytes are read (committed with their records).
+    var checkpoint: FileCheckpoint? = nil
+    /// Told once the records of these bytes are stored — durably, with a store on disk — or
+    /// could not be (an HTTP request waits for it to answer).
+    var done: (@Sendable (StoreError?) -> Void)? = nil
 }
 
 /// The delivery buffer: bounded by bytes, flushed to the parse stage on size or age. A producer
@@ -77,22 +82,22 @@ final class DeliveryBuffer: @unchecked Sendable {  // state guarded by `cond`
     }
 
     /// Takes the bytes if there is room; false when the buffer is full (or closed).
-    func offer(stream: Int, bytes: [UInt8]) -> Bool {
+    func offer(stream: Int, bytes: [UInt8], done: (@Sendable (StoreError?) -> Void)? = nil) -> Bool {
         guard !bytes.isEmpty else { return true }
         cond.lock(); defer { cond.unlock() }
         guard !closed, hasRoom(for: bytes.count) else { return false }
-        append(Chunk(stream: stream, bytes: bytes, arrival: clock()))
+        append(Chunk(stream: stream, bytes: bytes, arrival: clock(), done: done))
         return true
     }
 
     /// Waits for room, then takes the bytes; false when the buffer closed first.
     @discardableResult
-    func put(stream: Int, bytes: [UInt8]) -> Bool {
+    func put(stream: Int, bytes: [UInt8], checkpoint: FileCheckpoint? = nil) -> Bool {
         guard !bytes.isEmpty else { return true }
         cond.lock(); defer { cond.unlock() }
         while !closed && !hasRoom(for: bytes.count) { cond.wait() }
         guard !closed else { return false }
-        append(Chunk(stream: stream, bytes: bytes, arrival: clock()))
+        append(Chunk(stream: stream, bytes: bytes, arrival: clock(), checkpoint: checkpoint))
         return true
     }
 

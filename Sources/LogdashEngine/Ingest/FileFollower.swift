@@ -44,6 +44,14 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
         var retired: Int64?
         var lastGrowth: Int64
         var gzip: Bool
+        /// Of the first bytes, for the checkpoint (recomputed until it covers 1 KiB).
+        var fingerprint: (UInt64, Int) = (0, 0)
+
+        func checkpoint(offset: Int64) -> FileCheckpoint {
+            if fingerprint.1 < 1024 && offset > Int64(fingerprint.1) { fingerprint = FileCheckpoint.fingerprint(fd: fd, upTo: offset) }
+            return FileCheckpoint(path: path, source: source, dev: dev, ino: ino, offset: offset, fingerprint: fingerprint.0,
+                                  fingerprintLength: fingerprint.1)
+        }
 
         init(fd: Int32, dev: UInt64, ino: UInt64, path: String, source: String, stream: Int, now: Int64, gzip: Bool) {
             self.fd = fd; self.dev = dev; self.ino = ino; self.path = path; self.source = source
@@ -84,6 +92,7 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
     func run() {
         defer { stopped.signal() }
         let follow = pipeline.settings.follow
+        resumeRotated()
         scan(rescan: true)
         while follow && !shouldStop {
             let changed = waitForEvents(timeoutMs: tails.contains { $0.retired != nil } ? 250 : 1000)
@@ -171,6 +180,42 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
         updateLag()
     }
 
+    /// Files the store has a checkpoint for that the patterns no longer name — rotated away
+    /// while logdash was not running — are found by device and inode in their directory and
+    /// read from their checkpoint to their end, before the new files.
+    private func resumeRotated() {
+        guard let durable = pipeline.durable else { return }
+        var named: Set<String> = []
+        for pattern in patterns {
+            for p in FileFollower.expand(pattern) {
+                var st = stat()
+                if stat(p, &st) == 0 { named.insert("\(st.st_dev):\(st.st_ino)") }
+            }
+        }
+        var gone: [String] = []
+        // Only this run's files: a pattern is their source, or a glob that names their path.
+        let ours = durable.allCheckpoints.filter { cp in
+            patterns.contains { $0 == cp.source || ($0.contains(where: { "*?[".contains($0) }) && fnmatch($0, cp.path, 0) == 0) }
+        }
+        for cp in ours where !named.contains(cp.key) {
+            let dir = (cp.path as NSString).deletingLastPathComponent
+            let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.isEmpty ? "." : dir)) ?? []
+            let found = names.lazy.map { (dir as NSString).appendingPathComponent($0) }.first { p in
+                var st = stat()
+                return stat(p, &st) == 0 && UInt64(st.st_dev) == cp.dev && UInt64(st.st_ino) == cp.ino
+            }
+            guard let found else {
+                // A file gone with part of it unread cannot be helped; one fully read is simply done.
+                gone.append(cp.key)
+                continue
+            }
+            let now = LoadOptions.monotonicClock()
+            open(found, source: cp.source, now: now)
+            if let t = tails.last, t.ino == cp.ino { t.retired = now }
+        }
+        durable.forget(gone)
+    }
+
     private func open(_ path: String, source: String, now: Int64) {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
@@ -184,6 +229,24 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
         let t = Tail(fd: fd, dev: UInt64(st.st_dev), ino: UInt64(st.st_ino), path: path, source: source, stream: stream,
                      now: now, gzip: gzip)
         tails.append(t)
+        t.fingerprint = FileCheckpoint.fingerprint(fd: fd, upTo: Int64(st.st_size))
+        if let cp = pipeline.durable?.checkpoint(dev: t.dev, ino: t.ino) {
+            // Stored before: go on where the store stopped, unless the file is another one now.
+            let same = FileCheckpoint.fingerprint(fd: fd, upTo: Int64(cp.fingerprintLength)) == (cp.fingerprint, cp.fingerprintLength)
+            if same && (gzip || Int64(st.st_size) >= cp.offset) {
+                if gzip {
+                    do {
+                        pipeline.pump(try GzipInput(path: path), stream: stream, source: source, checkpoint: cp)
+                    } catch {
+                        pipeline.report("\(error)")
+                    }
+                    t.retired = now
+                }
+                t.offset = gzip ? Int64(st.st_size) : cp.offset
+                return
+            }
+            pipeline.report("\(path): not the file the store's checkpoint describes (rewritten or truncated); reading it from its start")
+        }
         if !gzip && st.st_size > 0 {
             // What the file holds already is history: parsed in place on every core, raw lines
             // kept as offsets into the file, straight into the store. The buffer takes what
@@ -197,14 +260,29 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
             defer { pipeline.metrics.update(source) { $0.lagBytes = max(0, $0.lagBytes - size) } }
             // A big file's newest records first, then its history in front of them.
             var firstNewest: Segment?
+            var newest: [Segment] = [], older: [Segment] = []  // in file order, for the store on disk
+            let durable = pipeline.durable
             do {
                 if let (result, used) = try SourceLoader.runPrefix(
                     path: path, name: source, options: options, newestFirst: options.newestFirst, prepare: { Segment($0) },
                     deliverNewest: { seg in
                         if firstNewest == nil && seg.rowCount > 0 { firstNewest = seg }
                         store.append(seg)
+                        if durable != nil { newest.append(seg) }
                     },
-                    deliver: { store.append($0, before: firstNewest) }) {
+                    deliver: { seg in
+                        store.append(seg, before: firstNewest)
+                        if durable != nil { older.append(seg) }
+                    }) {
+                    if let durable {
+                        // The history and the position after it, as one commit.
+                        do {
+                            try durable.commit(older + newest, checkpoints: [t.checkpoint(offset: Int64(used))])
+                        } catch {
+                            pipeline.report(Pipeline.stopsFor(error))
+                            stop()
+                        }
+                    }
                     t.offset = Int64(used)
                     let s = result.stats
                     pipeline.metrics.update(source) {
@@ -218,7 +296,8 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
         if gzip {
             // Compressed files are history (a rotated log): read once, whole, not followed.
             do {
-                pipeline.pump(try GzipInput(path: path), stream: stream, source: source)
+                pipeline.pump(try GzipInput(path: path), stream: stream, source: source,
+                              checkpoint: pipeline.durable == nil ? nil : t.checkpoint(offset: 0))
             } catch {
                 pipeline.report("\(error)")
             }
@@ -240,6 +319,7 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
             }
             pipeline.report("\(t.path): truncated; reading it again from the start")
             t.offset = 0
+            t.fingerprint = (0, 0)
         }
         while t.offset < Int64(st.st_size) && !shouldStop {
             let want = min(FileFollower.chunkBytes, Int(Int64(st.st_size) - t.offset))
@@ -250,7 +330,8 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
             t.offset += Int64(n)
             t.lastGrowth = LoadOptions.monotonicClock()
             pipeline.metrics.update(t.source) { $0.bytes += n }
-            if !pipeline.buffer.put(stream: t.stream, bytes: chunk) { return }
+            let cp = pipeline.durable == nil ? nil : t.checkpoint(offset: t.offset)
+            if !pipeline.buffer.put(stream: t.stream, bytes: chunk, checkpoint: cp) { return }
             if n < want { break }
         }
     }

@@ -22,6 +22,9 @@ public struct IngestSettings: Sendable {
 /// sealed segments to the store.
 public final class Pipeline: @unchecked Sendable {  // mutable state guarded by `lock`, or owned by the parse thread
     public let store: Store
+    /// The store on disk, when there is one: every batch is committed to it (with the file
+    /// positions it brings its file to) before it becomes visible.
+    public let durable: DurableStore?
     public let metrics = IngestMetrics()
     public let settings: IngestSettings
     let load: LoadOptions
@@ -41,9 +44,10 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
     private var follower: FileFollower?
     private var listeners: Listeners?
 
-    public init(store: Store, load: LoadOptions, settings: IngestSettings = IngestSettings(),
+    public init(store: Store, durable: DurableStore? = nil, load: LoadOptions, settings: IngestSettings = IngestSettings(),
                 report: @escaping @Sendable (String) -> Void = { _ in }) {
-        self.store = store
+        self.store = durable?.store ?? store
+        self.durable = durable
         self.load = load
         self.settings = settings
         self.report = report
@@ -154,15 +158,23 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
     }
 
     /// Copies an input to its end into a stream, waiting for room; stops early when the
-    /// pipeline stops. A read error is reported.
-    func pump(_ input: any ByteInput, stream: Int, source: String) {
+    /// pipeline stops. A read error is reported. With a checkpoint (a compressed file), its
+    /// offset counts the bytes read: the first `checkpoint.offset` are skipped (read before).
+    func pump(_ input: any ByteInput, stream: Int, source: String, checkpoint: FileCheckpoint? = nil) {
         var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var position: Int64 = 0
+        let skip = checkpoint?.offset ?? 0
         do {
             while !isStopping {
                 let n = try chunk.withUnsafeMutableBytes { try input.read(into: $0) }
                 if n == 0 { break }
-                metrics.update(source) { $0.bytes += n }
-                if !buffer.put(stream: stream, bytes: Array(chunk[0..<n])) { break }
+                let from = Int(max(0, min(Int64(n), skip - position)))
+                position += Int64(n)
+                guard from < n else { continue }
+                metrics.update(source) { $0.bytes += n - from }
+                var cp = checkpoint
+                cp?.offset = position
+                if !buffer.put(stream: stream, bytes: Array(chunk[from..<n]), checkpoint: cp) { break }
             }
         } catch {
             report("\(error)")
@@ -180,6 +192,8 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
         var lastData: Int64 = 0
         var seen = SourceStats()
         var ended = false
+        /// Where the stream's file stands after the last bytes it gave (nil: not a file).
+        var checkpoint: FileCheckpoint?
 
         init(source: String, holdsTail: Bool, round: SourceLoader.RoundState<Segment>) {
             self.source = source
@@ -201,6 +215,7 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
             guard let chunks = buffer.take(deadline: deadline) else { break }
             var taken = 0
             var touched: [Int] = []
+            var waiting: [@Sendable (StoreError?) -> Void] = []
             let now = clock()
             for c in chunks {
                 taken += c.bytes.count
@@ -209,17 +224,25 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
                 if s.pending.isEmpty { s.pending = c.bytes } else { s.pending.append(contentsOf: c.bytes) }
                 s.lastData = now
                 if c.end { s.ended = true }
+                if let cp = c.checkpoint { s.checkpoint = cp }
+                if let d = c.done { waiting.append(d) }
                 if touched.last != c.stream { touched.append(c.stream) }
             }
+            var failed: StoreError?
             for id in Set(touched) {
                 let s = streams[id]!
-                parse(s, final: s.ended || !s.holdsTail, closeOpen: false)
+                if failed == nil { failed = parse(s, final: s.ended || !s.holdsTail, closeOpen: false) }
                 if s.ended { streams[id] = nil; forget(id) }
             }
             buffer.release(taken)
-            for s in streams.values where s.holdsTail && !s.pending.isEmpty && s.pending.last == ASCII.lf
+            for s in streams.values where failed == nil && s.holdsTail && !s.pending.isEmpty && s.pending.last == ASCII.lf
                 && now - s.lastData >= settings.continuationWait {
-                parse(s, final: false, closeOpen: true)
+                failed = parse(s, final: false, closeOpen: true)
+            }
+            for d in waiting { d(failed) }
+            if let failed {
+                storeFailed(failed)
+                break
             }
             if now >= nextSample {
                 store.appendMetrics(metrics.sample(at: load.now(), bufferBytes: buffer.fill, bufferCapacity: settings.buffer.capacity))
@@ -227,7 +250,11 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
             }
         }
         // Closed: whatever is left of each stream is complete now.
-        for s in streams.values where !s.pending.isEmpty { parse(s, final: true, closeOpen: true) }
+        if durable?.writeFailure == nil {
+            for s in streams.values where !s.pending.isEmpty {
+                if let e = parse(s, final: true, closeOpen: true) { storeFailed(e); break }
+            }
+        }
         store.appendMetrics(metrics.sample(at: load.now(), bufferBytes: 0, bufferCapacity: settings.buffer.capacity))
         Store.returnFreedMemory()
     }
@@ -245,15 +272,49 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
         lock.lock(); registered[id] = nil; lock.unlock()
     }
 
+    static func stopsFor(_ e: Error) -> String { "\(e); ingest stops, so that nothing is accepted that is not stored" }
+
+    /// The store on disk cannot take more: nothing more is accepted (files are read again from
+    /// their checkpoints next time); sources stop and ingest ends with the error.
+    private func storeFailed(_ e: StoreError) {
+        report(Pipeline.stopsFor(e))
+        lock.lock(); stopping = true; lock.unlock()
+        listeners?.stop()
+        follower?.stop()
+        buffer.close()
+        // Drain what waits, answering those who wait for it.
+        while let chunks = buffer.take(deadline: nil) {
+            for c in chunks { c.done?(e) }
+            buffer.release(chunks.reduce(0) { $0 + $1.bytes.count })
+        }
+    }
+
     /// Parses what a stream has pending; what it cannot use yet (a partial line, a record that
-    /// may go on) stays pending.
-    private func parse(_ s: StreamParse, final: Bool, closeOpen: Bool) {
-        guard !s.pending.isEmpty else { return }
+    /// may go on) stays pending. With a store on disk the records and the file position they
+    /// bring the stream to are committed first; a failure to commit is returned.
+    private func parse(_ s: StreamParse, final: Bool, closeOpen: Bool) -> StoreError? {
+        guard !s.pending.isEmpty else { return nil }
         let store = self.store
+        var sealed: [Segment] = []
         let used: Int = s.pending.withUnsafeBufferPointer { buf in
             // The round state throws only from its batch callback, which does not throw.
-            (try? s.round.parse(buf, final: final, canGrow: !closeOpen, onBatch: { store.appendLive($0) })) ?? buf.count
+            (try? s.round.parse(buf, final: final, canGrow: !closeOpen, onBatch: { sealed.append($0) })) ?? buf.count
         }
+        if let durable {
+            var cps: [FileCheckpoint] = []
+            if var cp = s.checkpoint {
+                cp.offset -= Int64(s.pending.count - used)  // what is still pending is read again after a restart
+                cps.append(cp)
+            }
+            do {
+                try durable.commit(sealed, checkpoints: cps)
+            } catch let e as StoreError {
+                return e
+            } catch {
+                return StoreError.io(durable.directory, "\(error)")
+            }
+        }
+        for seg in sealed { store.appendLive(seg) }
         if used >= s.pending.count { s.pending = [] } else if used > 0 { s.pending.removeFirst(used) }
         let stats = s.round.result.stats
         let before = s.seen
@@ -263,5 +324,6 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
             $0.parseFailures += stats.unparsed - before.unparsed
             $0.truncated += stats.truncated - before.truncated
         }
+        return nil
     }
 }

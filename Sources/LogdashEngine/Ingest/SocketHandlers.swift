@@ -270,7 +270,8 @@ final class DatagramHandler: ChannelInboundHandler {
 }
 
 /// `POST /ingest` with NDJSON or plain lines. The answer is sent once the delivery buffer has
-/// taken the body: 200 with the number of lines, 503 with `Retry-After` when it is full.
+/// taken the body — with a store on disk, once its records are durable: 200 with the number of
+/// lines, 503 with `Retry-After` when the buffer is full (or the store cannot write).
 final class HTTPIngestHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -343,11 +344,26 @@ final class HTTPIngestHandler: ChannelInboundHandler {
             if !body.isEmpty && body.last != ASCII.lf { body.append(ASCII.lf) }
             let lines = body.reduce(0) { $0 + ($1 == ASCII.lf ? 1 : 0) }
             if stream == 0 { stream = pipeline.openStream(source: source, holdsTail: false) }
-            if body.isEmpty || pipeline.buffer.offer(stream: stream, bytes: body) {
+            // With a store on disk the answer waits until the body's records are durable.
+            var durable: (@Sendable (StoreError?) -> Void)?
+            if pipeline.durable != nil && !body.isEmpty {
+                let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                durable = { error in
+                    bound.eventLoop.execute {
+                        let (handler, ctx) = bound.value
+                        if let error {
+                            handler.respond(ctx, head, .serviceUnavailable, handler.jsonError("not stored: \(error)"), [("Retry-After", "1")])
+                        } else {
+                            handler.respond(ctx, head, .ok, #"{"accepted":\#(lines)}"#)
+                        }
+                    }
+                }
+            }
+            if body.isEmpty || pipeline.buffer.offer(stream: stream, bytes: body, done: durable) {
                 let n = body.count
                 pipeline.metrics.update(source) { $0.bytes += n }
                 body = []
-                respond(context, head, .ok, #"{"accepted":\#(lines)}"#)
+                if durable == nil { respond(context, head, .ok, #"{"accepted":\#(lines)}"#) }
             } else {
                 body = []
                 pipeline.metrics.update(source) { $0.refused += 1 }

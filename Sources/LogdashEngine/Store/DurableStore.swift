@@ -23,6 +23,9 @@ public struct StoreOptions: Sendable {
     /// zlib level of segment files.
     public var level: Int32 = 6
     public var now: @Sendable () -> Int64 = { LoadOptions.wallClock() }
+    /// Open to read only (`logdash query --store`, `export --store`): nothing is cut, moved,
+    /// deleted or written, so a store that a running logdash writes can be read beside it.
+    public var readOnly = false
 
     public init() {}
 }
@@ -57,6 +60,8 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
     private var closed = false
     private let sealQueue = DispatchQueue(label: "logdash-seal")
     private var timer: DispatchSourceTimer?
+    /// The lock one writer holds (`DIR/lock`).
+    private var lockFile: Int32 = -1
 
     /// What recovery found, in figures.
     public private(set) var recovered = Recovery()
@@ -86,7 +91,14 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         } catch {
             throw StoreError.io(directory, "cannot be created: \(error.localizedDescription)")
         }
+        if !options.readOnly {
+            lockFile = open(path("lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            guard lockFile >= 0, flock(lockFile, LOCK_EX | LOCK_NB) == 0 else {
+                throw StoreError.io(directory, "is in use by another logdash (one writes a store at a time; 'logdash query --store' reads it beside)")
+            }
+        }
         try recover()
+        guard !options.readOnly else { return }
         try openLog(number: walNumber + 1)
         if options.fsync == .interval {
             let t = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "logdash-fsync"))
@@ -100,6 +112,7 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
     deinit {
         timer?.cancel()
         if wal >= 0 { Glibc.close(wal) }
+        if lockFile >= 0 { Glibc.close(lockFile) }
     }
 
     func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
@@ -117,7 +130,8 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
     // MARK: recovery
 
     private func recover() throws {
-        for n in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where n.hasSuffix(".tmp") {
+        let writes = !options.readOnly
+        for n in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where writes && n.hasSuffix(".tmp") {
             unlink(path(n))  // a seal that did not finish: its log is still there
         }
         var files: [(Int, String, SegmentCodec.Footer, MappedImage)] = []
@@ -136,27 +150,34 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
             for cp in f.2.checkpoints { checkpoints[cp.key] = cp }
         }
         // Logs a sealed file covers are done with (a crash came between the seal and their deletion).
-        for (k, name) in listing("wal-", ".log") where k <= covered { unlink(path(name)) }
+        for (k, name) in listing("wal-", ".log") where writes && k <= covered { unlink(path(name)) }
         walNumber = max(covered, listing("wal-", ".log").last?.0 ?? 0, files.last?.0 ?? 0)
         // Retention first, so that what it deletes is not read.
         let cutoff = options.retain.map { options.now() - $0 }
+        var expired: Set<String> = []
         for f in files {
-            if let cutoff, let newest = f.2.segments.map(\.maxTs).max(), newest < cutoff { unlink(path(f.1)) }
+            if let cutoff, let newest = f.2.segments.map(\.maxTs).max(), newest < cutoff {
+                expired.insert(f.1)
+                if writes { unlink(path(f.1)) }
+            }
         }
-        enforceSize()
-        for f in files where FileManager.default.fileExists(atPath: path(f.1)) {
+        if writes { enforceSize() }
+        for f in files where !expired.contains(f.1) && FileManager.default.fileExists(atPath: path(f.1)) {
             recovered.files += 1
             for s in SegmentCodec.segments(f.3, f.2, name: f.1, lazy: true) { store.append(s); recovered.fileRecords += s.rowCount }
         }
-        for (_, name) in listing("wal-", ".log") { try replay(name) }
+        for (k, name) in listing("wal-", ".log") where k > covered { try replay(name) }
     }
 
     private func setAside(_ name: String, because why: String) {
         let dir = path("corrupt")
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        rename(path(name), (dir as NSString).appendingPathComponent(name))
+        if !options.readOnly {
+            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            rename(path(name), (dir as NSString).appendingPathComponent(name))
+        }
         recovered.setAside.append(name)
-        let msg = "\(why); set aside as corrupt/\(name) — its records are not in the store"
+        let msg = options.readOnly ? "\(why); skipped — its records are not read"
+            : "\(why); set aside as corrupt/\(name) — its records are not in the store"
         report(msg)
         store.appendErrors([[.timestamp(options.now()), .timestamp(options.now()), .string("store"), .string("damaged segment file set aside"), .string(msg)]])
     }
@@ -165,12 +186,16 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
     /// a torn or damaged record and everything after it is cut off, and counted.
     private func replay(_ name: String) throws {
         let p = path(name)
-        let fd = open(p, O_RDWR | O_CLOEXEC)
+        let fd = open(p, (options.readOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC)
         guard fd >= 0 else { throw StoreError.io(p, String(cString: strerror(errno))) }
         defer { Glibc.close(fd) }
         var st = stat()
         fstat(fd, &st)
         let size = Int(st.st_size)
+        if size == 0 {
+            if !options.readOnly { unlink(p) }  // a log no commit reached
+            return
+        }
         var data = [UInt8](repeating: 0, count: size)
         var got = 0
         while got < size {
@@ -212,6 +237,11 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
                 break
             }
             pos = start + len
+        }
+        if options.readOnly && good < got {
+            // A writer may be in the middle of this record: read what is whole.
+            walBytes += good
+            return
         }
         if good < got || damage != nil {
             let cut = size - good
@@ -452,6 +482,8 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         sealQueue.sync {}
         timer?.cancel()
         lock.lock(); defer { lock.unlock() }
+        if wal >= 0 { Glibc.close(wal); wal = -1 }
+        if lockFile >= 0 { Glibc.close(lockFile); lockFile = -1 }  // another writer may open it now
         if let failure { throw failure }
     }
 

@@ -1,0 +1,173 @@
+import Foundation
+import Scratch
+import Testing
+
+/// The store on disk through the command line: crashes, rotation while down, a full disk, HTTP
+/// acknowledgements, reading it back.
+@Suite(.serialized) struct StoreCommandTests {
+    let cli = CommandLineTests()
+
+    /// Appends numbered JSON lines to a file at a steady rate, sometimes a line in two writes
+    /// (so that a reader sees half lines), until stopped; can rotate the file (rename, new file).
+    final class Writer: @unchecked Sendable {  // state guarded by `lock`
+        let path: String
+        private let lock = NSLock()
+        private var fd: Int32
+        private var next = 0
+        private var running = true
+        private var paused = false
+        private let finished = DispatchSemaphore(value: 0)
+
+        init(path: String) {
+            self.path = path
+            fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            Thread.detachNewThread { self.loop() }
+        }
+
+        private func line(_ i: Int) -> [UInt8] {
+            Array("{\"ts\":\"2026-11-27T10:\(String(format: "%02d", (i / 1000) % 60)):00.000Z\",\"level\":\"info\",\"seq\":\(i),\"msg\":\"request \(i) served\"}\n".utf8)
+        }
+
+        private func loop() {
+            var rng = SystemRandomNumberGenerator()
+            while true {
+                lock.lock()
+                if !running { lock.unlock(); break }
+                if !paused {
+                    for _ in 0..<Int.random(in: 5...40, using: &rng) {
+                        let l = line(next)
+                        next += 1
+                        if Bool.random(using: &rng) && next % 7 == 0 {
+                            // Half a line now, the rest a moment later.
+                            let cut = l.count / 2
+                            _ = l.withUnsafeBytes { write(fd, $0.baseAddress, cut) }
+                            lock.unlock()
+                            usleep(2000)
+                            lock.lock()
+                            _ = l.withUnsafeBytes { write(fd, $0.baseAddress! + cut, l.count - cut) }
+                        } else {
+                            _ = l.withUnsafeBytes { write(fd, $0.baseAddress, l.count) }
+                        }
+                    }
+                }
+                lock.unlock()
+                usleep(10_000)
+            }
+            finished.signal()
+        }
+
+        /// Renames the file to `.1` and goes on in a new one.
+        func rotate() {
+            lock.lock(); defer { lock.unlock() }
+            close(fd)
+            rename(path, path + ".1")
+            fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        }
+
+        /// Stops after whole lines; the number of lines written.
+        func stop() -> Int {
+            lock.lock(); running = false; lock.unlock()
+            finished.wait()
+            lock.lock(); defer { lock.unlock() }
+            close(fd)
+            return next
+        }
+    }
+
+    func query(_ store: String, _ sql: String) throws -> String {
+        let r = try cli.logdash(["query", "--store", store, sql, "-o", "csv"])
+        #expect(r.status == 0, "\(r.err)")
+        return r.out
+    }
+
+    /// The crash test: ingest is killed with SIGKILL at random moments, ten times, while a
+    /// writer appends (and once rotates the file while ingest is down); each restart goes on
+    /// from the store's checkpoints. At the end the store holds every line exactly once.
+    @Test func killedTenTimesWhileAFileGrowsTheStoreHoldsEveryLineExactlyOnce() throws {
+        let dir = try Scratch.directory("crash")
+        let file = dir.appendingPathComponent("app.log").path
+        let store = dir.appendingPathComponent("store").path
+        let writer = Writer(path: file)
+        var rng = SystemRandomNumberGenerator()
+        for round in 0..<10 {
+            let p = try Spawned(CommandLineTests.binary, ["ingest", "--stats-interval", "0", "--store", store, file],
+                                stderr: dir.appendingPathComponent("err-\(round)").path,
+                                environment: ["XDG_CONFIG_HOME": dir.path, "PATH": "/usr/bin:/bin"])
+            Thread.sleep(forTimeInterval: Double.random(in: 0.3...1.2, using: &rng))
+            p.signal(SIGKILL)
+            #expect(p.wait() == 128 + SIGKILL)
+            if round == 5 { writer.rotate() }  // logrotate while logdash is down
+        }
+        let written = writer.stop()
+        // A last run reads what is left (of the rotated file too) and stops.
+        let last = try cli.logdash(["ingest", "--no-follow", "--stats-interval", "0", "--store", store, file])
+        #expect(last.status == 0, "\(last.err)")
+        #expect(try query(store, "SELECT count(*) n, count(DISTINCT seq) d, min(seq) lo, max(seq) hi FROM logs")
+                == "n,d,lo,hi\n\(written),\(written),0,\(written - 1)\n")
+        #expect(try query(store, "SELECT count(*) n FROM errors") == "n\n0\n")
+    }
+
+    /// A write that fails (here a file-size limit, as a full disk would) stops ingest with the
+    /// reason; what was stored before stays whole, and a later run takes the file from where
+    /// the store stood.
+    @Test func aFullDiskStopsIngestWithTheReasonAndKeepsWhatWasStored() throws {
+        let dir = try Scratch.directory("full")
+        let store = dir.appendingPathComponent("store").path
+        let small = dir.appendingPathComponent("small.log").path, big = dir.appendingPathComponent("big.log").path
+        try (0..<200).map { "{\"seq\":\($0),\"msg\":\"first\"}\n" }.joined().write(toFile: small, atomically: true, encoding: .utf8)
+        try (0..<20000).map { "{\"seq\":\($0),\"msg\":\"second run, a longer line to fill the log quickly\"}\n" }.joined()
+            .write(toFile: big, atomically: true, encoding: .utf8)
+        let first = try cli.logdash(["ingest", "--no-follow", "--stats-interval", "0", "--store", store, small])
+        #expect(first.status == 0, "\(first.err)")
+        // 256 KiB at most per file: the log of the second run cannot hold big.log.
+        let limited = try cli.logdash(["-c", "ulimit -f 512; exec '\(CommandLineTests.binary)' ingest --no-follow --stats-interval 0 --store '\(store)' '\(big)'"],
+                                      shell: true)
+        #expect(limited.status == 1, "\(limited.out) \(limited.err)")
+        #expect(limited.err.contains("File too large") && limited.err.contains("ingest stops"), "\(limited.err)")
+        #expect(try query(store, "SELECT count(*) n FROM logs") == "n\n200\n")
+        let again = try cli.logdash(["ingest", "--no-follow", "--stats-interval", "0", "--store", store, big])
+        #expect(again.status == 0, "\(again.err)")
+        #expect(try query(store, "SELECT count(*) n, count(DISTINCT msg) m FROM logs") == "n,m\n20200,2\n")
+    }
+
+    /// With a store, an HTTP POST is answered once its lines are durable: a kill -9 right after
+    /// the answer loses none of them.
+    @Test func anHTTPBatchIsAnsweredOnlyOnceDurable() throws {
+        let dir = try Scratch.directory("http")
+        let store = dir.appendingPathComponent("store").path
+        let errURL = dir.appendingPathComponent("err")
+        let p = try Spawned(CommandLineTests.binary, ["ingest", "--stats-interval", "0", "--store", store, "http://127.0.0.1:0"],
+                            stderr: errURL.path, environment: ["XDG_CONFIG_HOME": dir.path, "PATH": "/usr/bin:/bin"])
+        var port: Int?
+        for _ in 0..<200 where port == nil {
+            Thread.sleep(forTimeInterval: 0.05)
+            let err = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+            if let r = err.range(of: "listening on http://127.0.0.1:") { port = Int(err[r.upperBound...].prefix { $0.isNumber }) }
+        }
+        guard let port else { p.signal(SIGKILL); p.wait(); Issue.record("no listening line"); return }
+        let body = try cli.temp("body", (0..<5000).map { "{\"i\":\($0)}\n" }.joined())
+        let curl = try cli.logdash(["-c", "curl -s --data-binary @'\(body)' http://127.0.0.1:\(port)/ingest"], shell: true)
+        #expect(curl.out.contains("\"accepted\":5000"), "\(curl.out) \(curl.err)")
+        p.signal(SIGKILL)
+        p.wait()
+        #expect(try query(store, "SELECT count(*) n, count(DISTINCT i) d FROM logs") == "n,d\n5000,5000\n")
+    }
+
+    /// `query --store` skips what --since leaves out, and `export --store` writes the archive.
+    @Test func aStoreIsQueriedAndExportedFromTheCommandLine() throws {
+        let dir = try Scratch.directory("reopen")
+        let store = dir.appendingPathComponent("store").path
+        let file = dir.appendingPathComponent("app.log").path
+        try (0..<120).map { "{\"ts\":\"2026-11-27T10:\(String(format: "%02d", $0 / 2)):00Z\",\"n\":\($0)}\n" }.joined()
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let r = try cli.logdash(["ingest", "--no-follow", "--stats-interval", "0", "--store", store, file])
+        #expect(r.status == 0, "\(r.err)")
+        let q = try cli.logdash(["query", "--store", store, "--since", "2026-11-27T10:30:00Z", "SELECT count(*) n, sum(n) s FROM logs", "-o", "csv"])
+        #expect(q.out == "n,s\n60,5370\n", "\(q.err)")
+        let out = dir.appendingPathComponent("archive").path
+        let e = try cli.logdash(["export", "--store", store, "--to", out])
+        #expect(e.status == 0 && e.err.contains("120 records"), "\(e.err)")
+        let back = try cli.logdash(["query", "--archive", out, "SELECT count(*) n, sum(n) s FROM logs", "-o", "csv"])
+        #expect(back.out == "n,s\n120,7140\n", "\(back.err)")
+    }
+}
