@@ -20,7 +20,7 @@ public struct StoreOptions: Sendable {
     public var maxBytes: Int64?
     /// The log is sealed into a segment file once it holds this many bytes.
     public var sealBytes = 64 << 20
-    /// zlib level of segment files.
+    /// zstd level of segment files.
     public var level: Int32 = 6
     public var now: @Sendable () -> Int64 = { LoadOptions.wallClock() }
     /// Open to read only (`logdash query --store`, `export --store`): nothing is cut, moved,
@@ -317,7 +317,7 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         do {
             for (i, g) in groups.enumerated() {
                 let last = i == groups.count - 1
-                let image = try SegmentCodec.encode(g, level: 0, pieces: false, checkpoints: last ? cps : [])
+                let image = try SegmentCodec.encode(g, level: 0, checkpoints: last ? cps : [])
                 try writeRecord(image, kind: last ? .commit : .part)
             }
             if options.fsync == .always { try sync() } else { dirty = true }
@@ -410,7 +410,7 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         }
         let name = DurableStore.name("seg-", covered, ".lds")
         do {
-            let image = try SegmentCodec.encode(merged, level: options.level, pieces: true, walCovered: covered, checkpoints: cps)
+            let image = try SegmentCodec.encode(merged, level: options.level, walCovered: covered, checkpoints: cps)
             try DurableStore.writeFileSafely(path(name), image)
             syncDirectory()
             for (k, n) in listing("wal-", ".log") where k <= covered { unlink(path(n)) }

@@ -1,4 +1,5 @@
 import CZlib
+import CZstd
 import Foundation
 
 /// Bytes of a store file or a log record, kept alive while segments read from them: a file
@@ -79,11 +80,17 @@ public struct FileCheckpoint: Codable, Sendable, Equatable {
 }
 
 /// The binary layout shared by segment files and log records: blocks of column data (each
-/// compressed with zlib when that helps, each with a CRC-32), then a JSON footer (schema,
+/// compressed with zstd when that helps, each with a CRC-32), then a JSON footer (schema,
 /// dictionaries, zone maps, where each block lies), then a fixed trailer that finds the footer.
 ///
 ///     "LDSTORE1" | block … block | footer (JSON) | footer offset u64 | footer length u32 |
 ///     footer CRC-32 u32 | "LDSTOEND"
+///
+/// Segment files (not the log, which is written on the ingest path and kept plain) encode
+/// columns for size: integers as deltas or offsets from the minimum in the fewest bytes that
+/// hold them, decimals with few digits as scaled integers, and text found verbatim in the
+/// record's raw line (JSON strings, logfmt values) as its position there — the line is stored
+/// anyway, so the value is not stored twice.
 enum SegmentCodec {
     static let magic = Array("LDSTORE1".utf8)
     static let endMagic = Array("LDSTOEND".utf8)
@@ -97,21 +104,38 @@ enum SegmentCodec {
         var size: Int
         /// Bytes once decompressed; equal to `size` for a block stored as is.
         var raw: Int
+        /// Compressed with zstd.
         var z: Bool
         var crc: UInt32
     }
 
-    enum Kind: UInt8, Codable { case null, ints, doubles, narrowCodes, codes, plain, pieces }
+    enum Kind: UInt8, Codable { case null, ints, doubles, narrowCodes, codes, plain, pieces, rawRefs }
+
+    /// How a column of integers is laid out: `mode` 0 the values, 1 zig-zag deltas from the
+    /// previous row (from `base` for the first), 2 offsets from `base` (the minimum); each in
+    /// `width` bytes.
+    struct IntLayout: Codable {
+        var mode: UInt8
+        var width: Int
+        var base: Int64
+        /// Every delta (or offset) is a multiple of this, and stored divided by it.
+        var step: Int64 = 1
+    }
 
     struct ColumnMeta: Codable {
         var name: String
         var type: UInt8
         var kind: Kind
         var dictionary: [String]?
-        /// ints: deltas, validity?; doubles: values, validity?; codes: codes; plain: lengths,
-        /// bytes, validity?; pieces: lengths, then the compressed pieces of the bytes.
+        /// ints: values, validity?; doubles: values (or scaled ints), validity?; codes: codes;
+        /// plain: lengths, bytes, validity?; pieces: lengths, then the compressed pieces of the
+        /// bytes; rawRefs: starts in the raw line, lengths, validity?.
         var blocks: [Block]
         var hasValidity: Bool
+        var ints: IntLayout?
+        /// Doubles stored as integers times 10^scale.
+        var scale: Int?
+        var lengths: IntLayout?
     }
 
     struct SegmentMeta: Codable {
@@ -125,6 +149,11 @@ enum SegmentCodec {
         var flags: Block
         var columns: [ColumnMeta]
         var schema: [ColumnSummary]
+
+        mutating func shift(by n: Int) {
+            flags.at += n
+            for c in columns.indices { for b in columns[c].blocks.indices { columns[c].blocks[b].at += n } }
+        }
     }
 
     struct ColumnSummary: Codable {
@@ -141,41 +170,105 @@ enum SegmentCodec {
         var segments: [SegmentMeta]
     }
 
+    static func crc(_ p: UnsafeRawPointer, _ n: Int) -> UInt32 {
+        n == 0 ? 0 : UInt32(crc32(0, p.assumingMemoryBound(to: Bytef.self), uInt(n)))
+    }
+
     // MARK: writing
 
     struct Writer {
-        var bytes: [UInt8] = SegmentCodec.magic
-        /// zlib level; 0 stores blocks as they are (the log, written on the ingest path).
+        var bytes: [UInt8]
+        /// zstd level; 0 stores blocks as they are, and columns simply (the log, written on the
+        /// ingest path).
         let level: Int32
-        /// Whether plain strings named `raw` go in compressed pieces (segment files) or whole.
-        let pieces: Bool
+        var compact: Bool { level > 0 }
+
+        init(level: Int32, bytes: [UInt8] = SegmentCodec.magic) {
+            self.level = level
+            self.bytes = bytes
+        }
 
         mutating func block(_ data: UnsafeRawBufferPointer) -> Block {
             let at = bytes.count
-            let crcIn = data.isEmpty ? 0 : UInt32(crc32(0, data.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt(data.count)))
             if level > 0 && data.count > 64 {
-                var outLen = compressBound(uLong(data.count))
+                let bound = ZSTD_compressBound(data.count)
                 let start = bytes.count
-                bytes.append(contentsOf: repeatElement(0, count: Int(outLen)))
-                let rc = bytes.withUnsafeMutableBufferPointer { out in
-                    compress2(out.baseAddress! + start, &outLen, data.baseAddress!.assumingMemoryBound(to: Bytef.self), uLong(data.count), level)
+                bytes.append(contentsOf: repeatElement(0, count: bound))
+                let n = bytes.withUnsafeMutableBufferPointer { out in
+                    ZSTD_compress(out.baseAddress! + start, bound, data.baseAddress!, data.count, level)
                 }
-                if rc == Z_OK && Int(outLen) < data.count {
-                    bytes.removeLast(bytes.count - start - Int(outLen))
-                    let crc = bytes.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress! + start, uInt(outLen))) }
-                    return Block(at: at, size: Int(outLen), raw: data.count, z: true, crc: crc)
+                if ZSTD_isError(n) == 0 && n < data.count {
+                    bytes.removeLast(bytes.count - start - n)
+                    let c = bytes.withUnsafeBytes { SegmentCodec.crc($0.baseAddress! + start, n) }
+                    return Block(at: at, size: n, raw: data.count, z: true, crc: c)
                 }
                 bytes.removeLast(bytes.count - start)
             }
             bytes.append(contentsOf: data)
-            return Block(at: at, size: data.count, raw: data.count, z: false, crc: crcIn)
+            let c = data.isEmpty ? 0 : SegmentCodec.crc(data.baseAddress!, data.count)
+            return Block(at: at, size: data.count, raw: data.count, z: false, crc: c)
         }
 
         mutating func block<T>(_ array: [T]) -> Block {
             array.withUnsafeBytes { block($0) }
         }
 
-        mutating func column(_ name: String, _ c: SegmentColumn, rows: Int) -> ColumnMeta {
+        /// Integers in the smallest layout (`valid` rows only decide it; others are written as
+        /// the previous value): deltas for columns that mostly grow (times), else offsets from
+        /// the minimum; both divided by their common factor (times in whole milliseconds).
+        mutating func ints(_ v: [Int64], valid: [UInt64]?) -> (Block, IntLayout) {
+            guard compact, !v.isEmpty else { return (block(v), IntLayout(mode: 0, width: 8, base: 0)) }
+            let isValid = { (r: Int) in valid.map { $0[r >> 6] & (1 << UInt64(r & 63)) != 0 } ?? true }
+            var lo = Int64.max, hi = Int64.min, prev: Int64?, first: Int64 = 0
+            var dGcd: UInt64 = 0, maxD: UInt64 = 0, growing = 0, n = 0
+            func gcd(_ a: UInt64, _ b: UInt64) -> UInt64 { var (a, b) = (a, b); while b != 0 { (a, b) = (b, a % b) }; return a }
+            for r in v.indices where isValid(r) {
+                lo = min(lo, v[r]); hi = max(hi, v[r])
+                if let p = prev {
+                    let d = v[r] &- p
+                    if d >= 0 { growing += 1 }
+                    dGcd = gcd(dGcd, d.magnitude)
+                    maxD = max(maxD, d.magnitude)
+                } else {
+                    first = v[r]
+                }
+                prev = v[r]
+                n += 1
+            }
+            if prev == nil { lo = 0; hi = 0; first = 0 }
+            var vGcd: UInt64 = 0
+            for r in v.indices where isValid(r) { vGcd = gcd(vGcd, UInt64(bitPattern: v[r] &- lo)); if vGcd == 1 { break } }
+            func width(_ m: UInt64) -> Int { m <= 0xFF ? 1 : m <= 0xFFFF ? 2 : m <= 0xFFFF_FFFF ? 4 : 8 }
+            let dStep = max(dGcd, 1), vStep = max(vGcd, 1)
+            let deltaWidth = width((maxD / dStep) << 1 | 1), forWidth = width(UInt64(bitPattern: hi &- lo) / vStep)
+            let useDelta = deltaWidth < forWidth || (deltaWidth == forWidth && growing * 10 >= n * 9)
+            let step = useDelta ? dStep : vStep
+            let layout = IntLayout(mode: useDelta ? 1 : 2, width: useDelta ? deltaWidth : forWidth, base: useDelta ? first : lo, step: Int64(step))
+            var out = [UInt8](repeating: 0, count: v.count * layout.width)
+            var p = layout.base
+            out.withUnsafeMutableBytes { o in
+                for r in v.indices {
+                    let x: UInt64
+                    if useDelta {
+                        let cur = isValid(r) ? v[r] : p
+                        let d = (cur &- p) / Int64(step)
+                        x = UInt64(bitPattern: (d << 1) ^ (d >> 63))
+                        p = cur
+                    } else {
+                        x = isValid(r) ? UInt64(bitPattern: v[r] &- lo) / step : 0
+                    }
+                    switch layout.width {
+                    case 1: o.storeBytes(of: UInt8(truncatingIfNeeded: x), toByteOffset: r, as: UInt8.self)
+                    case 2: o.storeBytes(of: UInt16(truncatingIfNeeded: x).littleEndian, toByteOffset: r * 2, as: UInt16.self)
+                    case 4: o.storeBytes(of: UInt32(truncatingIfNeeded: x).littleEndian, toByteOffset: r * 4, as: UInt32.self)
+                    default: o.storeBytes(of: x.littleEndian, toByteOffset: r * 8, as: UInt64.self)
+                    }
+                }
+            }
+            return (block(out), layout)
+        }
+
+        mutating func column(_ name: String, _ c: SegmentColumn, rows: Int, raw: (starts: [Int], text: [UInt8])?) -> ColumnMeta {
             var meta = ColumnMeta(name: name, type: c.type.rawValue, kind: .null, dictionary: nil, blocks: [], hasValidity: c.validity != nil)
             func validity() { if let v = c.validity { meta.blocks.append(block(v)) } }
             switch c.type {
@@ -183,14 +276,20 @@ enum SegmentCodec {
                 meta.hasValidity = false
             case .int, .bool, .timestamp:
                 meta.kind = .ints
-                var deltas = [Int64](repeating: 0, count: rows)
-                var prev: Int64 = 0
-                for r in 0..<rows { deltas[r] = c.ints[r] &- prev; prev = c.ints[r] }
-                meta.blocks.append(block(deltas))
+                let (b, layout) = ints(c.ints, valid: c.validity)
+                meta.blocks.append(b)
+                meta.ints = layout
                 validity()
             case .double:
                 meta.kind = .doubles
-                meta.blocks.append(block(c.doubles))
+                if compact, let (scaled, k) = SegmentCodec.decimals(c.doubles, valid: c.validity) {
+                    let (b, layout) = ints(scaled, valid: c.validity)
+                    meta.blocks.append(b)
+                    meta.ints = layout
+                    meta.scale = k
+                } else {
+                    meta.blocks.append(block(c.doubles))
+                }
                 validity()
             case .string where c.isDictionary:
                 meta.dictionary = c.dictionary
@@ -204,18 +303,24 @@ enum SegmentCodec {
                 }
             case .string:
                 // Plain strings (or lines read from a file): lengths and bytes.
-                var lengths = [UInt32](repeating: 0, count: rows)
+                var lengths = [Int64](repeating: 0, count: rows)
                 var text: [UInt8] = []
-                if c.file != nil {
-                    meta.hasValidity = false
-                    c.forEachText(rows: rows) { r, s in lengths[r] = UInt32(s.utf8.count); text.append(contentsOf: s.utf8) }
+                if name == "raw", let raw {
+                    for r in 0..<rows { lengths[r] = Int64(raw.starts[r + 1] - raw.starts[r]) }
+                    text = raw.text
+                } else if c.file != nil {
+                    c.forEachText(rows: rows) { r, s in lengths[r] = Int64(s.utf8.count); text.append(contentsOf: s.utf8) }
                 } else {
-                    for r in 0..<rows { lengths[r] = c.offsets[r + 1] - c.offsets[r] }
+                    for r in 0..<rows { lengths[r] = Int64(c.offsets[r + 1] - c.offsets[r]) }
                     text = c.bytes
                 }
-                meta.blocks.append(block(lengths))
-                if pieces && name == "raw" {
+                let valid = c.file == nil ? c.validity : nil
+                if compact && name == "raw" {
                     meta.kind = .pieces
+                    meta.hasValidity = false
+                    let (b, layout) = ints(lengths, valid: nil)
+                    meta.blocks.append(b)
+                    meta.lengths = layout
                     // Pieces end at line ends, so that most lines lie in one piece.
                     var start = 0, r = 0, pos = 0
                     while r < rows {
@@ -225,10 +330,24 @@ enum SegmentCodec {
                             start = pos
                         }
                     }
+                } else if compact, let raw, let starts = SegmentCodec.references(lengths: lengths, text: text, valid: valid, raw: raw) {
+                    // Every value is in its raw line: where, not what.
+                    meta.kind = .rawRefs
+                    meta.hasValidity = valid != nil
+                    let (b, layout) = ints(starts, valid: valid)
+                    let (lb, ll) = ints(lengths, valid: valid)
+                    meta.blocks += [b, lb]
+                    meta.ints = layout
+                    meta.lengths = ll
+                    if let v = valid { meta.blocks.append(block(v)) }
                 } else {
                     meta.kind = .plain
+                    meta.hasValidity = valid != nil
+                    let (b, layout) = ints(lengths, valid: nil)
+                    meta.blocks.append(b)
+                    meta.lengths = layout
                     meta.blocks.append(block(text))
-                    if c.file == nil { validity() }
+                    if let v = valid { meta.blocks.append(block(v)) }
                 }
             }
             return meta
@@ -237,7 +356,21 @@ enum SegmentCodec {
         mutating func segment(_ s: Segment) -> SegmentMeta {
             let cols = s.columns
             let names = CoreColumn.names.filter { cols[$0] != nil } + cols.keys.filter { !CoreColumn.names.contains($0) }.sorted()
-            let metas = names.map { column($0, cols[$0]!, rows: s.rowCount) }
+            // The raw lines, once, for the raw column and for values found in them.
+            var raw: (starts: [Int], text: [UInt8])?
+            if compact, let r = cols["raw"], r.type == .string {
+                var starts = [Int](repeating: 0, count: s.rowCount + 1)
+                var text: [UInt8] = []
+                if r.file != nil {
+                    r.forEachText(rows: s.rowCount) { row, t in text.append(contentsOf: t.utf8); starts[row + 1] = text.count }
+                    for i in 1...s.rowCount where starts[i] < starts[i - 1] { starts[i] = starts[i - 1] }
+                } else if !r.offsets.isEmpty {
+                    for i in 0...s.rowCount { starts[i] = Int(r.offsets[i]) }
+                    text = r.bytes
+                }
+                if text.count == starts[s.rowCount] { raw = (starts, text) }
+            }
+            let metas = names.map { column($0, cols[$0]!, rows: s.rowCount, raw: raw) }
             let flags = s.flags
             return SegmentMeta(source: s.source, rows: s.rowCount, minTs: s.minTs, maxTs: s.maxTs, skipped: s.skippedFieldNames,
                                unparsed: s.unparsedCount, flagged: s.flaggedCount, flags: block(flags.map(\.rawValue)), columns: metas,
@@ -249,20 +382,81 @@ enum SegmentCodec {
             let json = try JSONEncoder().encode(footer)
             let at = UInt64(bytes.count)
             bytes.append(contentsOf: json)
-            let crc = json.withUnsafeBytes { UInt32(crc32(0, $0.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt(json.count))) }
+            let c = json.withUnsafeBytes { SegmentCodec.crc($0.baseAddress!, json.count) }
             withUnsafeBytes(of: at.littleEndian) { bytes.append(contentsOf: $0) }
             withUnsafeBytes(of: UInt32(json.count).littleEndian) { bytes.append(contentsOf: $0) }
-            withUnsafeBytes(of: crc.littleEndian) { bytes.append(contentsOf: $0) }
+            withUnsafeBytes(of: c.littleEndian) { bytes.append(contentsOf: $0) }
             bytes.append(contentsOf: SegmentCodec.endMagic)
             return bytes
         }
     }
 
-    /// The image of segments with their footer.
-    static func encode(_ segments: [Segment], level: Int32, pieces: Bool, walCovered: Int = 0,
-                       checkpoints: [FileCheckpoint] = []) throws -> [UInt8] {
-        var w = Writer(level: level, pieces: pieces)
-        let metas = segments.map { w.segment($0) }
+    /// Doubles that are all decimals of at most four places, as integers times 10^k (nil when
+    /// some are not, or too large).
+    static func decimals(_ v: [Double], valid: [UInt64]?) -> ([Int64], Int)? {
+        let isValid = { (r: Int) in valid.map { $0[r >> 6] & (1 << UInt64(r & 63)) != 0 } ?? true }
+        outer: for k in 0...4 {
+            let f = [1.0, 10, 100, 1000, 10000][k]
+            var out = [Int64](repeating: 0, count: v.count)
+            for r in v.indices where isValid(r) {
+                let x = v[r] * f
+                guard x.isFinite, abs(x) < 1e15 else { return nil }
+                let i = Int64(x.rounded())
+                guard Double(i) / f == v[r] else { continue outer }
+                out[r] = i
+            }
+            return (out, k)
+        }
+        return nil
+    }
+
+    /// Where each value lies in its row's raw line, or nil when some value is not found there.
+    static func references(lengths: [Int64], text: [UInt8], valid: [UInt64]?, raw: (starts: [Int], text: [UInt8])) -> [Int64]? {
+        guard let memmem = MetricFilter.memmem else { return nil }
+        var out = [Int64](repeating: 0, count: lengths.count)
+        var pos = 0
+        let ok: Bool = text.withUnsafeBytes { t in
+            raw.text.withUnsafeBytes { rt in
+                for r in lengths.indices {
+                    let n = Int(lengths[r])
+                    defer { pos += n }
+                    if let v = valid, v[r >> 6] & (1 << UInt64(r & 63)) == 0 { continue }
+                    let ls = raw.starts[r], le = raw.starts[r + 1]
+                    if n == 0 { continue }
+                    guard le - ls >= n, let hit = memmem(rt.baseAddress! + ls, le - ls, t.baseAddress! + pos, n) else { return false }
+                    out[r] = Int64(rt.baseAddress!.distance(to: UnsafeRawPointer(hit)) - ls)
+                }
+                return true
+            }
+        }
+        return ok ? out : nil
+    }
+
+    /// The image of segments with their footer; with a level, segments are encoded side by
+    /// side on every core.
+    static func encode(_ segments: [Segment], level: Int32, walCovered: Int = 0, checkpoints: [FileCheckpoint] = []) throws -> [UInt8] {
+        var w = Writer(level: level)
+        var metas: [SegmentMeta]
+        if level > 0 && segments.count > 1 {
+            let parts = UnsafeMutableBufferPointer<(SegmentMeta, [UInt8])?>.allocate(capacity: segments.count)
+            parts.initialize(repeating: nil)
+            defer { parts.deallocate() }
+            nonisolated(unsafe) let out = parts
+            DispatchQueue.concurrentPerform(iterations: segments.count) { i in
+                var part = Writer(level: level, bytes: [])
+                let m = part.segment(segments[i])
+                out[i] = (m, part.bytes)
+            }
+            metas = []
+            for case let (m, bytes)? in parts {
+                var m = m
+                m.shift(by: w.bytes.count)
+                w.bytes += bytes
+                metas.append(m)
+            }
+        } else {
+            metas = segments.map { w.segment($0) }
+        }
         return try w.finish(Footer(walCovered: walCovered, checkpoints: checkpoints, segments: metas))
     }
 
@@ -278,12 +472,10 @@ enum SegmentCodec {
         guard Array(b[(b.count - 8)...]) == endMagic else { throw StoreError.corrupt(name, "its end is missing (cut short?)") }
         let at = Int(UInt64(littleEndian: b.loadUnaligned(fromByteOffset: t, as: UInt64.self)))
         let len = Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: t + 8, as: UInt32.self)))
-        let crc = UInt32(littleEndian: b.loadUnaligned(fromByteOffset: t + 12, as: UInt32.self))
+        let c = UInt32(littleEndian: b.loadUnaligned(fromByteOffset: t + 12, as: UInt32.self))
         guard at >= magic.count, at + len == t else { throw StoreError.corrupt(name, "its footer is out of place") }
         let json = UnsafeRawBufferPointer(rebasing: b[at..<(at + len)])
-        guard UInt32(crc32(0, json.baseAddress!.assumingMemoryBound(to: Bytef.self), uInt(len))) == crc else {
-            throw StoreError.corrupt(name, "its footer fails its checksum")
-        }
+        guard crc(json.baseAddress!, len) == c else { throw StoreError.corrupt(name, "its footer fails its checksum") }
         do {
             return try JSONDecoder().decode(Footer.self, from: Data(json))
         } catch {
@@ -296,8 +488,9 @@ enum SegmentCodec {
         for s in footer.segments {
             for b in [s.flags] + s.columns.flatMap(\.blocks) {
                 guard b.at >= magic.count, b.at + b.size <= image.count else { throw StoreError.corrupt(name, "a block lies outside the file") }
-                let crc = UInt32(crc32(0, image.base.advanced(by: b.at).assumingMemoryBound(to: Bytef.self), uInt(b.size)))
-                guard crc == b.crc else { throw StoreError.corrupt(name, "a block of \(s.source)'s column data fails its checksum") }
+                guard crc(image.base.advanced(by: b.at), b.size) == b.crc else {
+                    throw StoreError.corrupt(name, "a block of \(s.source)'s column data fails its checksum")
+                }
             }
         }
     }
@@ -307,9 +500,8 @@ enum SegmentCodec {
         let src = image.base.advanced(by: b.at)
         guard b.z else { return Array(UnsafeRawBufferPointer(start: src, count: b.size)) }
         var out = [UInt8](repeating: 0, count: b.raw)
-        var len = uLong(b.raw)
-        let rc = out.withUnsafeMutableBufferPointer { uncompress($0.baseAddress!, &len, src.assumingMemoryBound(to: Bytef.self), uLong(b.size)) }
-        if rc != Z_OK || Int(len) != b.raw { return [] }
+        let n = out.withUnsafeMutableBytes { ZSTD_decompress($0.baseAddress!, b.raw, src, b.size) }
+        if ZSTD_isError(n) != 0 || n != b.raw { return [] }
         return out
     }
 
@@ -324,32 +516,86 @@ enum SegmentCodec {
         }
     }
 
-    static func column(_ image: MappedImage, _ m: ColumnMeta, rows: Int, name: String) -> SegmentColumn {
+    /// Integers written by `Writer.ints`.
+    static func ints(_ image: MappedImage, _ b: Block, _ layout: IntLayout?, rows: Int) -> [Int64] {
+        guard let layout, layout.mode != 0 else { return array(image, b, as: Int64.self) }
+        let bytes = read(image, b)
+        var out = [Int64](repeating: 0, count: rows)
+        guard bytes.count >= rows * layout.width else { return out }
+        bytes.withUnsafeBytes { src in
+            var p = layout.base
+            for r in 0..<rows {
+                let x: UInt64
+                switch layout.width {
+                case 1: x = UInt64(src[r])
+                case 2: x = UInt64(UInt16(littleEndian: src.loadUnaligned(fromByteOffset: r * 2, as: UInt16.self)))
+                case 4: x = UInt64(UInt32(littleEndian: src.loadUnaligned(fromByteOffset: r * 4, as: UInt32.self)))
+                default: x = UInt64(littleEndian: src.loadUnaligned(fromByteOffset: r * 8, as: UInt64.self))
+                }
+                if layout.mode == 1 {
+                    p = p &+ (Int64(bitPattern: x >> 1) ^ -Int64(bitPattern: x & 1)) &* layout.step
+                    out[r] = p
+                } else {
+                    out[r] = layout.base &+ Int64(bitPattern: x) &* layout.step
+                }
+            }
+        }
+        return out
+    }
+
+    static func column(_ image: MappedImage, _ m: ColumnMeta, rows: Int, name: String, raw: () -> (starts: [Int64], text: [UInt8])) -> SegmentColumn {
         let type = ColumnType(rawValue: m.type) ?? .null
         let validity: [UInt64]? = m.hasValidity ? array(image, m.blocks.last!, as: UInt64.self) : nil
+        /// NULL rows read 0, as in a column sealed from a batch.
+        func zeroNulls(_ v: inout [Int64]) {
+            guard let validity else { return }
+            for r in v.indices where validity[r >> 6] & (1 << UInt64(r & 63)) == 0 { v[r] = 0 }
+        }
         switch m.kind {
         case .null:
             return SegmentColumn.nulls(rows)
         case .ints:
-            var ints = array(image, m.blocks[0], as: Int64.self)
-            var prev: Int64 = 0
-            for r in ints.indices { prev = prev &+ ints[r]; ints[r] = prev }
-            return SegmentColumn(type: type, ints: ints, validity: validity, rows: rows)
+            var v = ints(image, m.blocks[0], m.ints, rows: rows)
+            zeroNulls(&v)
+            return SegmentColumn(type: type, ints: v, validity: validity, rows: rows)
         case .doubles:
-            return SegmentColumn(type: .double, doubles: array(image, m.blocks[0], as: Double.self), validity: validity, rows: rows)
+            var d: [Double]
+            if let k = m.scale {
+                let f = [1.0, 10, 100, 1000, 10000][k]
+                d = ints(image, m.blocks[0], m.ints, rows: rows).map { Double($0) / f }
+                if let validity { for r in d.indices where validity[r >> 6] & (1 << UInt64(r & 63)) == 0 { d[r] = 0 } }
+            } else {
+                d = array(image, m.blocks[0], as: Double.self)
+            }
+            return SegmentColumn(type: .double, doubles: d, validity: validity, rows: rows)
         case .narrowCodes:
             let codes = array(image, m.blocks[0], as: UInt8.self).map { $0 == 255 ? SegmentColumn.nullCode : UInt32($0) }
             return SegmentColumn(type: .string, codes: codes, dictionary: m.dictionary ?? [], validity: nil, rows: rows)
         case .codes:
             return SegmentColumn(type: .string, codes: array(image, m.blocks[0], as: UInt32.self), dictionary: m.dictionary ?? [], validity: nil, rows: rows)
         case .plain:
-            let lengths = array(image, m.blocks[0], as: UInt32.self)
+            let lengths = ints(image, m.blocks[0], m.lengths, rows: rows)
             var offsets = [UInt32](repeating: 0, count: rows + 1)
-            for r in 0..<min(rows, lengths.count) { offsets[r + 1] = offsets[r] &+ lengths[r] }
+            for r in 0..<rows { offsets[r + 1] = offsets[r] &+ UInt32(truncatingIfNeeded: lengths[r]) }
             return SegmentColumn(type: .string, offsets: offsets, bytes: read(image, m.blocks[1]), validity: validity, rows: rows)
+        case .rawRefs:
+            let starts = ints(image, m.blocks[0], m.ints, rows: rows)
+            let lengths = ints(image, m.blocks[1], m.lengths, rows: rows)
+            let (lineStarts, text) = raw()
+            var offsets = [UInt32](repeating: 0, count: rows + 1)
+            var bytes: [UInt8] = []
+            for r in 0..<rows {
+                if validity.map({ $0[r >> 6] & (1 << UInt64(r & 63)) != 0 }) ?? true, lengths[r] > 0 {
+                    let s = Int(lineStarts[r] + starts[r])
+                    let e = s + Int(lengths[r])
+                    if s >= 0 && e <= text.count { bytes.append(contentsOf: text[s..<e]) }
+                }
+                offsets[r + 1] = UInt32(bytes.count)
+            }
+            return SegmentColumn(type: .string, offsets: offsets, bytes: bytes, validity: validity, rows: rows)
         case .pieces:
             // Lines stay compressed in the mapped file; reading one decompresses its piece.
-            let lengths = array(image, m.blocks[0], as: UInt32.self)
+            let lengths = ints(image, m.blocks[0], m.lengths, rows: rows).map { UInt32(truncatingIfNeeded: $0) }
             var starts = [Int64](repeating: 0, count: rows)
             var pos: Int64 = 0
             for r in 0..<min(rows, lengths.count) { starts[r] = pos; pos += Int64(lengths[r]) }
@@ -364,8 +610,22 @@ enum SegmentCodec {
     static func segments(_ image: MappedImage, _ footer: Footer, name: String, lazy: Bool) -> [Segment] {
         footer.segments.map { m in
             let load: @Sendable () -> ([String: SegmentColumn], [RecordFlags]) = {
+                // The raw lines, decompressed once and only if a column refers into them.
+                var raw: (starts: [Int64], text: [UInt8])?
+                func rawLines() -> (starts: [Int64], text: [UInt8]) {
+                    if let raw { return raw }
+                    var starts = [Int64](repeating: 0, count: m.rows + 1)
+                    var text: [UInt8] = []
+                    if let r = m.columns.first(where: { $0.name == "raw" && $0.kind == .pieces }) {
+                        let lengths = ints(image, r.blocks[0], r.lengths, rows: m.rows)
+                        for i in 0..<m.rows { starts[i + 1] = starts[i] + lengths[i] }
+                        for b in r.blocks.dropFirst() { text += read(image, b) }
+                    }
+                    raw = (starts, text)
+                    return (starts, text)
+                }
                 var cols: [String: SegmentColumn] = [:]
-                for c in m.columns { cols[c.name] = column(image, c, rows: m.rows, name: name) }
+                for c in m.columns { cols[c.name] = column(image, c, rows: m.rows, name: name, raw: rawLines) }
                 let flags = array(image, m.flags, as: UInt8.self).map { RecordFlags(rawValue: $0) }
                 return (cols, flags.count == m.rows ? flags : [RecordFlags](repeating: [], count: m.rows))
             }

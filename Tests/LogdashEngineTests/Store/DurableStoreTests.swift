@@ -15,6 +15,8 @@ final class DurableStoreTests: XCTestCase {
         "SELECT count(*), count(status), count(DISTINCT path), min(ts), max(ts), max(latency_ms), max(status) FROM logs",
         "SELECT level, count(*) c FROM logs GROUP BY level ORDER BY c DESC, level",
         "SELECT raw FROM logs ORDER BY ts, raw LIMIT 40",
+        "SELECT * FROM logs ORDER BY ts, raw LIMIT 60",
+        "SELECT count(DISTINCT trace_id), max(trace_id), count(DISTINCT latency_ms), min(latency_ms), count(DISTINCT user), max(bytes) FROM logs",
         "SELECT count(*), min(raw), max(raw) FROM errors",
         "SELECT user, count(*) c FROM logs WHERE level = 'error' GROUP BY user ORDER BY c DESC, user LIMIT 5",
     ]
@@ -73,7 +75,7 @@ final class DurableStoreTests: XCTestCase {
         // A fourth record, written half: as when the machine stops mid-write.
         let wal = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasPrefix("wal-") && $0.hasSuffix(".log") && fileSize("\(dir)/\($0)") > 0 })
         let before = fileSize("\(dir)/\(wal)")
-        let whole = try SegmentCodec.encode([segs[3]], level: 0, pieces: false)
+        let whole = try SegmentCodec.encode([segs[3]], level: 0)
         let h = try XCTUnwrap(FileHandle(forWritingAtPath: "\(dir)/\(wal)"))
         h.seekToEndOfFile()
         var header = [UInt8]()
