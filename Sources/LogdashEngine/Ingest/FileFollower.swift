@@ -275,9 +275,9 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
                         if durable != nil { older.append(seg) }
                     }) {
                     if let durable {
-                        // The history and the position after it, as one commit.
+                        // The history and the position after it, as one segment file.
                         do {
-                            try durable.commit(older + newest, checkpoints: [t.checkpoint(offset: Int64(used))])
+                            try durable.commitSealed(older + newest, checkpoints: [t.checkpoint(offset: Int64(used))])
                         } catch {
                             pipeline.report(Pipeline.stopsFor(error))
                             stop()

@@ -53,6 +53,10 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
     private var wal: Int32 = -1
     private var walNumber = 0
     private var walBytes = 0
+    /// The number of the last segment file.
+    private var fileNumber = 0
+    /// The log files up to this one are in segment files (seals finish in order).
+    private var sealedThrough = 0
     private var dirty = false
     private var pending: [Segment] = []
     private var checkpoints: [String: FileCheckpoint] = [:]
@@ -146,12 +150,15 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
             }
         }
         let covered = files.map { $0.2.walCovered }.max() ?? 0
-        for f in files.sorted(by: { $0.2.walCovered < $1.2.walCovered }) {
+        fileNumber = files.last?.0 ?? 0
+        sealedThrough = covered
+        // Each file's checkpoints as of when it was made, in the order they were made.
+        for f in files {
             for cp in f.2.checkpoints { checkpoints[cp.key] = cp }
         }
         // Logs a sealed file covers are done with (a crash came between the seal and their deletion).
         for (k, name) in listing("wal-", ".log") where writes && k <= covered { unlink(path(name)) }
-        walNumber = max(covered, listing("wal-", ".log").last?.0 ?? 0, files.last?.0 ?? 0)
+        walNumber = max(covered, listing("wal-", ".log").last?.0 ?? 0)
         // Retention first, so that what it deletes is not read.
         let cutoff = options.retain.map { options.now() - $0 }
         var expired: Set<String> = []
@@ -333,6 +340,28 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         if walBytes >= options.sealBytes { sealLocked() }
     }
 
+    /// Makes a file's history durable straight as a segment file (no log record: the file
+    /// itself holds the lines until then), with the checkpoint after it in the file's footer.
+    /// A crash before the rename leaves nothing, and the checkpoint where it was.
+    public func commitSealed(_ segments: [Segment], checkpoints cps: [FileCheckpoint]) throws {
+        lock.lock()
+        if let failure { lock.unlock(); throw failure }
+        fileNumber += 1
+        let name = DurableStore.name("seg-", fileNumber, ".lds")
+        let covered = sealedThrough
+        lock.unlock()
+        do {
+            let image = try SegmentCodec.encode(segments, level: options.level, walCovered: covered, checkpoints: cps)
+            try DurableStore.writeFileSafely(path(name), image)
+            syncDirectory()
+        } catch let e as StoreError {
+            lock.lock(); failure = e; lock.unlock()
+            throw e
+        }
+        lock.lock(); defer { lock.unlock() }
+        for cp in cps { checkpoints[cp.key] = cp }
+    }
+
     private func writeRecord(_ image: [UInt8], kind: RecordKind) throws {
         var header = [UInt8]()
         header.reserveCapacity(DurableStore.recordHeader)
@@ -388,31 +417,43 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         } catch {}
         pending = []
         walBytes = 0
-        sealQueue.async { [self] in seal(segs, covered: covered, checkpoints: cps) }
+        fileNumber += 1
+        let name = DurableStore.name("seg-", fileNumber, ".lds")
+        sealQueue.async { [self] in seal(segs, into: name, covered: covered, checkpoints: cps) }
     }
 
-    private func seal(_ segs: [Segment], covered: Int, checkpoints cps: [FileCheckpoint]) {
-        // Per source, in order, merged into segments of up to 262,144 rows.
+    /// Small segments of a source (a trickle of live lines) merged, in order, into segments of
+    /// up to 65,536 rows; large ones (a file's history) kept as they are.
+    static func merged(_ segs: [Segment]) -> [Segment] {
         var order: [String] = []
         var bySource: [String: [Segment]] = [:]
         for s in segs {
             if bySource[s.source] == nil { order.append(s.source) }
             bySource[s.source, default: []].append(s)
         }
-        var merged: [Segment] = []
+        var out: [Segment] = []
         for src in order {
             var group: [Segment] = [], rows = 0
+            func flush() {
+                if !group.isEmpty { out.append(group.count == 1 ? group[0] : Segment(merging: group)) }
+                group = []; rows = 0
+            }
             for s in bySource[src]! {
-                if rows > 0 && rows + s.rowCount > 262_144 { merged.append(group.count == 1 ? group[0] : Segment(merging: group)); group = []; rows = 0 }
+                if s.rowCount >= 8192 { flush(); out.append(s); continue }
+                if rows + s.rowCount > 65536 { flush() }
                 group.append(s); rows += s.rowCount
             }
-            if !group.isEmpty { merged.append(group.count == 1 ? group[0] : Segment(merging: group)) }
+            flush()
         }
-        let name = DurableStore.name("seg-", covered, ".lds")
+        return out
+    }
+
+    private func seal(_ segs: [Segment], into name: String, covered: Int, checkpoints cps: [FileCheckpoint]) {
         do {
-            let image = try SegmentCodec.encode(merged, level: options.level, walCovered: covered, checkpoints: cps)
+            let image = try SegmentCodec.encode(DurableStore.merged(segs), level: options.level, walCovered: covered, checkpoints: cps)
             try DurableStore.writeFileSafely(path(name), image)
             syncDirectory()
+            lock.lock(); sealedThrough = covered; lock.unlock()
             for (k, n) in listing("wal-", ".log") where k <= covered { unlink(path(n)) }
             enforceRetention()
             enforceSize()
