@@ -163,6 +163,27 @@ import Testing
         #expect(try query(store, "SELECT count(*) n, count(DISTINCT i) d FROM logs") == "n,d\n5000,5000\n")
     }
 
+    /// A second run over the same files adds only what they gained: a plain file resumes at its
+    /// checkpoint, a compressed one is skipped up to its (uncompressed) position.
+    @Test func aSecondRunReadsOnlyWhatTheFilesGained() throws {
+        let dir = try Scratch.directory("resume")
+        let store = dir.appendingPathComponent("store").path
+        let plain = dir.appendingPathComponent("app.log").path, packed = dir.appendingPathComponent("old.log").path
+        try (0..<300).map { "{\"n\":\($0),\"f\":\"plain\"}\n" }.joined().write(toFile: plain, atomically: true, encoding: .utf8)
+        try (0..<200).map { "{\"n\":\($0),\"f\":\"gz\"}\n" }.joined().write(toFile: packed, atomically: true, encoding: .utf8)
+        let gz = try cli.logdash(["-c", "gzip '\(packed)'"], shell: true)
+        #expect(gz.status == 0)
+        let args = ["ingest", "--no-follow", "--stats-interval", "0", "--store", store, plain, packed + ".gz"]
+        #expect(try cli.logdash(args).status == 0)
+        let h = try #require(FileHandle(forWritingAtPath: plain))
+        h.seekToEndOfFile()
+        h.write(Data((300..<350).map { "{\"n\":\($0),\"f\":\"plain\"}\n" }.joined().utf8))
+        h.closeFile()
+        let second = try cli.logdash(args)
+        #expect(second.status == 0, "\(second.err)")
+        #expect(try query(store, "SELECT f, count(*) n, count(DISTINCT n) d FROM logs GROUP BY f ORDER BY f") == "f,n,d\ngz,200,200\nplain,350,350\n")
+    }
+
     /// `query --store` skips what --since leaves out, and `export --store` writes the archive.
     @Test func aStoreIsQueriedAndExportedFromTheCommandLine() throws {
         let dir = try Scratch.directory("reopen")

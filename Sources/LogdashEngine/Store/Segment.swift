@@ -275,10 +275,11 @@ public final class Segment: Sendable {
     private let resident: (columns: [String: SegmentColumn], flags: [RecordFlags])?
     private let stored: StoredContent?
 
-    public var columns: [String: SegmentColumn] { resident?.columns ?? stored!.content.columns }
-    public var flags: [RecordFlags] { resident?.flags ?? stored!.content.flags }
-    /// Whether the columns are in memory (false: in a store file, not read yet).
-    public var isResident: Bool { resident != nil || stored!.isLoaded }
+    /// The columns by name: in memory, or each read from its store file when first asked for.
+    public var columns: SegmentColumns { SegmentColumns(resident: resident?.columns, stored: stored) }
+    public var flags: [RecordFlags] { resident?.flags ?? stored!.flags }
+    /// Whether any column is in memory (false: in a store file, none read yet).
+    public var isResident: Bool { resident != nil || stored!.loadedCount > 0 }
 
     /// What a store file's footer says of a segment, enough to plan queries without reading it.
     struct Summary {
@@ -306,8 +307,9 @@ public final class Segment: Sendable {
         schema = names.map { SchemaColumn(name: $0, type: columns[$0]!.type, nonNull: columns[$0]!.nonNullCount) }
     }
 
-    /// A segment of a store file, read when first needed.
-    init(summary s: Summary, load: @escaping @Sendable () -> ([String: SegmentColumn], [RecordFlags])) {
+    /// A segment of a store file, each column read when first needed.
+    init(summary s: Summary, names: [String], column: @escaping @Sendable (String) -> SegmentColumn?,
+         flags: @escaping @Sendable () -> [RecordFlags]) {
         rowCount = s.rowCount
         source = s.source
         minTs = s.minTs
@@ -317,7 +319,7 @@ public final class Segment: Sendable {
         flaggedCount = s.flaggedCount
         schema = s.schema
         resident = nil
-        stored = StoredContent(load: load)
+        stored = StoredContent(names: names, column: column, flags: flags)
     }
 
     public convenience init(_ batch: RecordBatch) {
@@ -446,24 +448,65 @@ extension SegmentColumn {
     }
 }
 
-/// A stored segment's columns, decoded once, by the first reader; later readers share them.
-final class StoredContent: @unchecked Sendable {  // `loaded` guarded by `lock`
+/// A stored segment's columns, each decoded once, by its first reader; later readers share it.
+final class StoredContent: @unchecked Sendable {  // caches guarded by `lock`
     private let lock = NSLock()
-    private let load: @Sendable () -> ([String: SegmentColumn], [RecordFlags])
-    private var loaded: (columns: [String: SegmentColumn], flags: [RecordFlags])?
+    let names: [String]
+    private let decode: @Sendable (String) -> SegmentColumn?
+    private let decodeFlags: @Sendable () -> [RecordFlags]
+    private var loaded: [String: SegmentColumn] = [:]
+    private var loadedFlags: [RecordFlags]?
 
-    init(load: @escaping @Sendable () -> ([String: SegmentColumn], [RecordFlags])) { self.load = load }
-
-    var isLoaded: Bool {
-        lock.lock(); defer { lock.unlock() }
-        return loaded != nil
+    init(names: [String], column: @escaping @Sendable (String) -> SegmentColumn?, flags: @escaping @Sendable () -> [RecordFlags]) {
+        self.names = names
+        decode = column
+        decodeFlags = flags
     }
 
-    var content: (columns: [String: SegmentColumn], flags: [RecordFlags]) {
+    var loadedCount: Int {
         lock.lock(); defer { lock.unlock() }
-        if let loaded { return loaded }
-        let c = load()
-        loaded = c
+        return loaded.count
+    }
+
+    func column(_ name: String) -> SegmentColumn? {
+        lock.lock()
+        if let c = loaded[name] { lock.unlock(); return c }
+        lock.unlock()
+        guard names.contains(name), let c = decode(name) else { return nil }  // decoded outside the lock
+        lock.lock(); defer { lock.unlock() }
+        if let other = loaded[name] { return other }
+        loaded[name] = c
         return c
+    }
+
+    var flags: [RecordFlags] {
+        lock.lock()
+        if let f = loadedFlags { lock.unlock(); return f }
+        lock.unlock()
+        let f = decodeFlags()
+        lock.lock(); defer { lock.unlock() }
+        loadedFlags = f
+        return f
+    }
+}
+
+/// A segment's columns by name, as a dictionary reads; a stored segment's are read on first use.
+public struct SegmentColumns: Sendable {
+    let resident: [String: SegmentColumn]?
+    let stored: StoredContent?
+
+    public subscript(name: String) -> SegmentColumn? {
+        if let resident { return resident[name] }
+        return stored?.column(name)
+    }
+
+    public var keys: [String] { resident.map { Array($0.keys) } ?? stored?.names ?? [] }
+
+    /// Every column (reads a stored segment's whole).
+    public var all: [String: SegmentColumn] {
+        if let resident { return resident }
+        var out: [String: SegmentColumn] = [:]
+        for n in keys { out[n] = self[n] }
+        return out
     }
 }

@@ -354,7 +354,7 @@ enum SegmentCodec {
         }
 
         mutating func segment(_ s: Segment) -> SegmentMeta {
-            let cols = s.columns
+            let cols = s.columns.all
             let names = CoreColumn.names.filter { cols[$0] != nil } + cols.keys.filter { !CoreColumn.names.contains($0) }.sorted()
             // The raw lines, once, for the raw column and for values found in them.
             var raw: (starts: [Int], text: [UInt8])?
@@ -543,7 +543,7 @@ enum SegmentCodec {
         return out
     }
 
-    static func column(_ image: MappedImage, _ m: ColumnMeta, rows: Int, name: String, raw: () -> (starts: [Int64], text: [UInt8])) -> SegmentColumn {
+    static func column(_ image: MappedImage, _ m: ColumnMeta, rows: Int, name: String, raw: @Sendable () -> (starts: [Int64], text: [UInt8])) -> SegmentColumn {
         let type = ColumnType(rawValue: m.type) ?? .null
         let validity: [UInt64]? = m.hasValidity ? array(image, m.blocks.last!, as: UInt64.self) : nil
         /// NULL rows read 0, as in a column sealed from a batch.
@@ -609,32 +609,32 @@ enum SegmentCodec {
     /// reads them (a store file); otherwise at once (a log record being replayed).
     static func segments(_ image: MappedImage, _ footer: Footer, name: String, lazy: Bool) -> [Segment] {
         footer.segments.map { m in
-            let load: @Sendable () -> ([String: SegmentColumn], [RecordFlags]) = {
-                // The raw lines, decompressed once and only if a column refers into them.
-                var raw: (starts: [Int64], text: [UInt8])?
-                func rawLines() -> (starts: [Int64], text: [UInt8]) {
-                    if let raw { return raw }
-                    var starts = [Int64](repeating: 0, count: m.rows + 1)
-                    var text: [UInt8] = []
-                    if let r = m.columns.first(where: { $0.name == "raw" && $0.kind == .pieces }) {
-                        let lengths = ints(image, r.blocks[0], r.lengths, rows: m.rows)
-                        for i in 0..<m.rows { starts[i + 1] = starts[i] + lengths[i] }
-                        for b in r.blocks.dropFirst() { text += read(image, b) }
-                    }
-                    raw = (starts, text)
-                    return (starts, text)
+            // The raw lines, decompressed for a column that refers into them (and dropped after).
+            let rawLines: @Sendable () -> (starts: [Int64], text: [UInt8]) = {
+                var starts = [Int64](repeating: 0, count: m.rows + 1)
+                var text: [UInt8] = []
+                if let r = m.columns.first(where: { $0.name == "raw" && $0.kind == .pieces }) {
+                    let lengths = ints(image, r.blocks[0], r.lengths, rows: m.rows)
+                    for i in 0..<m.rows { starts[i + 1] = starts[i] + lengths[i] }
+                    for b in r.blocks.dropFirst() { text += read(image, b) }
                 }
-                var cols: [String: SegmentColumn] = [:]
-                for c in m.columns { cols[c.name] = column(image, c, rows: m.rows, name: name, raw: rawLines) }
+                return (starts, text)
+            }
+            let decodeColumn: @Sendable (String) -> SegmentColumn? = { n in
+                m.columns.first { $0.name == n }.map { column(image, $0, rows: m.rows, name: name, raw: rawLines) }
+            }
+            let decodeFlags: @Sendable () -> [RecordFlags] = {
                 let flags = array(image, m.flags, as: UInt8.self).map { RecordFlags(rawValue: $0) }
-                return (cols, flags.count == m.rows ? flags : [RecordFlags](repeating: [], count: m.rows))
+                return flags.count == m.rows ? flags : [RecordFlags](repeating: [], count: m.rows)
             }
             let schema = m.schema.map { SchemaColumn(name: $0.name, type: ColumnType(rawValue: $0.type) ?? .null, nonNull: $0.nonNull) }
             let summary = Segment.Summary(rowCount: m.rows, source: m.source, minTs: m.minTs, maxTs: m.maxTs, skippedFieldNames: m.skipped,
                                           unparsedCount: m.unparsed, flaggedCount: m.flagged, schema: schema)
-            if lazy { return Segment(summary: summary, load: load) }
-            let (cols, flags) = load()
-            return Segment(rowCount: m.rows, source: m.source, columns: cols, flags: flags, minTs: m.minTs, maxTs: m.maxTs,
+            let names = m.columns.map(\.name)
+            if lazy { return Segment(summary: summary, names: names, column: decodeColumn, flags: decodeFlags) }
+            var cols: [String: SegmentColumn] = [:]
+            for n in names { cols[n] = decodeColumn(n) }
+            return Segment(rowCount: m.rows, source: m.source, columns: cols, flags: decodeFlags(), minTs: m.minTs, maxTs: m.maxTs,
                            skippedFieldNames: m.skipped)
         }
     }
