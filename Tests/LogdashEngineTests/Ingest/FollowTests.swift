@@ -76,6 +76,22 @@ func append(_ text: String, to url: URL) throws {
         #expect(try live.query("SELECT min(i), max(i), count(DISTINCT i) FROM logs") == [[.int(1), .int(50), .int(50)]])
     }
 
+    /// A file opened while its last line is half written: the history stops before that line,
+    /// which arrives whole once its writer finishes it (not as two broken records).
+    @Test func aHalfWrittenLastLineIsNotCutInTwoWhenTheFileIsOpened() throws {
+        let dir = try tempDirectory()
+        let file = dir.appendingPathComponent("app.log")
+        let whole = (0..<500).map { "{\"ts\":\"2026-11-27T14:00:00Z\",\"i\":\($0)}\n" }.joined()
+        try append(whole + "{\"ts\":\"2026-11-27T14:00:01Z\",\"i\":", to: file)
+        let live = try LivePipeline([.files(file.path)])
+        #expect(live.waitUntil { live.count() == 500 })
+        Thread.sleep(forTimeInterval: 0.3)  // past the wait for a quiet stream's last record
+        try append("500}\n", to: file)
+        #expect(live.waitUntil { live.count() == 501 })
+        #expect(try live.query("SELECT count(DISTINCT i), max(i) FROM logs") == [[.int(501), .int(500)]])
+        #expect(try live.query("SELECT count(*) FROM errors") == [[.int(0)]])
+    }
+
     /// A real writer process rotates its log 50 times, alternately by rename (writing a few
     /// more lines to the old file before reopening, as a daemon does until it is told) and by
     /// copy-truncate (pausing first, as copy-truncate's race is the writer's to avoid); every
