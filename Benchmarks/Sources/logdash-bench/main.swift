@@ -32,6 +32,15 @@ func residentMB() -> Double {
     return pages * Double(sysconf(Int32(_SC_PAGESIZE))) / 1e6
 }
 
+/// Resident memory of our own (anonymous pages: the heap), in MB — without the mapped files the
+/// kernel can drop and read again (`RssAnon` of /proc/self/status).
+func anonymousMB() -> Double {
+    guard let s = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+          let line = s.split(separator: "\n").first(where: { $0.hasPrefix("RssAnon:") }),
+          let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+    return kb / 1000
+}
+
 @MainActor func option(_ name: String) -> String? {
     guard let r = args.firstIndex(of: name) else { return nil }
     let v = args[r + 1]
@@ -180,17 +189,17 @@ if mode == "query" {
         o.readOnly = true
         let d = try DurableStore(directory: storeDir, options: o)
         snap = d.store.snapshot()
-        print("logdash reopen: \(String(format: "%.3f", now() - t0)) s, \(snap.rowCount) rows in \(snap.segments.count) segments, resident \(String(format: "%.0f", residentMB())) MB")
+        print("logdash reopen: \(String(format: "%.3f", now() - t0)) s, \(snap.rowCount) rows in \(snap.segments.count) segments, resident \(String(format: "%.0f", residentMB())) MB (\(String(format: "%.0f", anonymousMB())) MB of it not mapped files)")
     } else {
         let (store, results) = try Store.load(args.map { .file($0) }, options: LoadOptions())
         snap = store.snapshot()
-        print("logdash load: \(String(format: "%.3f", now() - t0)) s, \(snap.rowCount) rows in \(snap.segments.count) segments, resident \(String(format: "%.0f", residentMB())) MB (\(results[0].detection.format ?? "-"))")
+        print("logdash load: \(String(format: "%.3f", now() - t0)) s, \(snap.rowCount) rows in \(snap.segments.count) segments, resident \(String(format: "%.0f", residentMB())) MB (\(String(format: "%.0f", anonymousMB())) MB not mapped; \(results[0].detection.format ?? "-"))")
     }
     let engine = QueryEngine(snapshot: snap)
     for (name, sql) in statements where only == nil || only == name || (only == "X" && name.hasPrefix("X")) {
         let cold = now()
         _ = try engine.execute(sql)
-        if storeDir != nil { print("\(name) first run (columns read from the files): \(String(format: "%.1f", (now() - cold) * 1000)) ms, resident \(String(format: "%.0f", residentMB())) MB") }
+        if storeDir != nil { print("\(name) first run (columns read from the files): \(String(format: "%.1f", (now() - cold) * 1000)) ms, resident \(String(format: "%.0f", residentMB())) MB (\(String(format: "%.0f", anonymousMB())) MB not mapped)") }
         var times: [Double] = []
         var rows = 0
         for _ in 0..<runs {

@@ -3,9 +3,10 @@ import Foundation
 /// The row an expression reads: a row of a segment, or a row of values (a subquery's result,
 /// the groups of an aggregation). One cursor is reused for every row of a scan.
 final class RowCursor {
-    var segmentColumns: [SegmentColumn?] = [] {
-        didSet { widen = [] }
-    }
+    var segmentColumns: [SegmentColumn?] = []
+    /// A segment still in its store file: its columns are read as rows first ask for them.
+    private var lazy: (segment: Segment, names: [String], types: [ColumnType])?
+    private var fetched: [Bool] = []
     var row = 0
     var values: [Value]?
     /// Per column, the table's type when this segment stores a narrower one (an int column
@@ -16,6 +17,7 @@ final class RowCursor {
     /// Points the cursor at a segment's columns, read as the table's `types`.
     func use(_ columns: [SegmentColumn?], types: [ColumnType]) {
         segmentColumns = columns
+        lazy = nil
         values = nil
         widen = zip(columns, types).map { c, t in
             guard let c, c.type != t, c.type != .null else { return nil }
@@ -24,9 +26,32 @@ final class RowCursor {
         if widen.allSatisfy({ $0 == nil }) { widen = [] }
     }
 
+    /// Points the cursor at a segment's columns `names` (the table's, read as `types`); a
+    /// segment in a store file gives each column only when a row reads it.
+    func use(_ seg: Segment, names: [String], types: [ColumnType]) {
+        guard seg.isStoredLazily else { return use(names.map { seg.columns[$0] }, types: types) }
+        segmentColumns = [SegmentColumn?](repeating: nil, count: names.count)
+        fetched = [Bool](repeating: false, count: names.count)
+        widen = []
+        values = nil
+        lazy = (seg, names, types)
+    }
+
+    private func fetch(_ k: Int) -> Bool {
+        guard let lazy, !fetched[k] else { return false }
+        fetched[k] = true
+        guard let c = lazy.segment.columns[lazy.names[k]] else { return false }
+        segmentColumns[k] = c
+        if c.type != lazy.types[k] && c.type != .null {
+            if widen.isEmpty { widen = [ColumnType?](repeating: nil, count: lazy.types.count) }
+            widen[k] = lazy.types[k]
+        }
+        return true
+    }
+
     @inline(__always) func column(_ k: Int) -> Value {
         if let values { return values[k] }
-        guard let c = segmentColumns[k] else { return .null }
+        guard let c = segmentColumns[k] else { return fetch(k) ? column(k) : .null }
         let v = c.value(at: row)
         if !widen.isEmpty, let t = widen[k] { return RowCursor.widened(v, to: t) }
         return v

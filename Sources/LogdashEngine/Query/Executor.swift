@@ -232,7 +232,7 @@ public struct QueryEngine: Sendable {
             if let skip, skip(seg) { pruned += 1; continue }
             try progress?.visit(rows: seg.rowCount)
             scanned += 1
-            cursor.use(actual.map { seg.columns[$0] }, types: types)
+            cursor.use(seg, names: actual, types: types)
             var rows = try filter.map { try segmentFilter.rows($0, in: seg) } ?? (0..<Int32(seg.rowCount)).map { $0 }
             if let (a, b) = timeRange, seg.minTs < a || seg.maxTs > b {
                 let ts = seg.columns["ts"]!.ints
@@ -296,7 +296,7 @@ public struct QueryEngine: Sendable {
                     let cursor = RowCursor()
                     for i in runs[k] {
                         guard let rows = passing.value[i] else { continue }
-                        cursor.use(actual.map { segments[i].columns[$0] }, types: types)
+                        cursor.use(segments[i], names: actual, types: types)
                         try parts.value[k].0.add(segments[i], rows: rows, cursor: cursor)
                     }
                 }
@@ -541,7 +541,7 @@ public struct QueryEngine: Sendable {
                 let actual = snapshot.schema.map(\.name), types = snapshot.schema.map(\.type)
                 var rows: [[Value]] = []
                 for ((seg, r), _) in best {
-                    cursor.use(actual.map { seg.columns[$0] }, types: types)
+                    cursor.use(seg, names: actual, types: types)
                     cursor.row = Int(r)
                     rows.append(try evals.map { try $0(cursor) })
                 }

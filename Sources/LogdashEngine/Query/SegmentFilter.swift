@@ -348,7 +348,7 @@ struct SegmentFilter {
     private func rowByRow(_ e: Expr, _ seg: Segment) throws -> Truth {
         let f = try compiler.compile(e)
         let cursor = RowCursor()
-        cursor.use(actualNames.map { seg.columns[$0] }, types: types)
+        cursor.use(seg, names: actualNames, types: types)
         var t = RowBits(rows: seg.rowCount, all: false), fl = RowBits(rows: seg.rowCount, all: false)
         for r in 0..<seg.rowCount {
             cursor.row = r

@@ -278,6 +278,8 @@ public final class Segment: Sendable {
     /// The columns by name: in memory, or each read from its store file when first asked for.
     public var columns: SegmentColumns { SegmentColumns(resident: resident?.columns, stored: stored) }
     public var flags: [RecordFlags] { resident?.flags ?? stored!.flags }
+    /// Whether the columns are in a store file, each read on first use.
+    public var isStoredLazily: Bool { resident == nil }
     /// Whether any column is in memory (false: in a store file, none read yet).
     public var isResident: Bool { resident != nil || stored!.loadedCount > 0 }
 
