@@ -184,6 +184,34 @@ import Testing
         #expect(try query(store, "SELECT f, count(*) n, count(DISTINCT n) d FROM logs GROUP BY f ORDER BY f") == "f,n,d\ngz,200,200\nplain,350,350\n")
     }
 
+    /// `logdash --store DIR` opens the dashboard over what is stored (no demo stream), and what
+    /// a file gains meanwhile joins it; on quitting it is kept.
+    @Test func theDashboardOpensOverAStoreAndKeepsWhatArrives() throws {
+        let dir = try Scratch.directory("board")
+        let store = dir.appendingPathComponent("store").path
+        let file = dir.appendingPathComponent("app.log").path
+        try (0..<50).map { "{\"ts\":\"2026-11-27T10:00:\(String(format: "%02d", $0))Z\",\"level\":\"info\",\"msg\":\"stored line \($0)\"}\n" }
+            .joined().write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try cli.logdash(["ingest", "--no-follow", "--stats-interval", "0", "--store", store, file]).status == 0)
+        let t = try Tmux(width: 120, height: 20)
+        let first = try t.launch(["--store", store], then: "; echo EXIT=$?", until: "the stored lines") { $0.contains("stored line 49") }
+        #expect(!first.contains("demo://"))
+        try t.press("Q")
+        _ = try t.wait("the shell back") { $0.contains("EXIT=0") }
+        _ = try t.launch(["--store", store, file], then: "; echo EXIT=$?", until: "the stored lines with the file") { $0.contains("stored line 49") }
+        // One writer at a time: another ingest into the same store is refused, saying why.
+        let second = try cli.logdash(["ingest", "--no-follow", "--stats-interval", "0", "--store", store, file])
+        #expect(second.status == 1 && second.err.contains("in use by another logdash"), "\(second.err)")
+        let h = try #require(FileHandle(forWritingAtPath: file))
+        h.seekToEndOfFile()
+        h.write(Data("{\"ts\":\"2026-11-27T10:01:00Z\",\"level\":\"warn\",\"msg\":\"arrived live\"}\n".utf8))
+        h.closeFile()
+        _ = try t.wait("the new line") { $0.contains("arrived live") }
+        try t.press("Q")
+        _ = try t.wait("the shell back a second time") { $0.components(separatedBy: "EXIT=0").count == 3 }
+        #expect(try query(store, "SELECT count(*) n FROM logs") == "n\n51\n")
+    }
+
     /// `query --store` skips what --since leaves out, and `export --store` writes the archive.
     @Test func aStoreIsQueriedAndExportedFromTheCommandLine() throws {
         let dir = try Scratch.directory("reopen")
