@@ -142,19 +142,19 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
                 break  // below: one pass over the new lines for every pattern
             }
         }
-        let patterns = alarms.compactMap { a -> (AlarmDefinition, MetricFilter, String?, [String])? in
+        let patterns = alarms.compactMap { a -> (AlarmDefinition, PreparedFilter)? in
             guard case .filter(let f, let selector)? = sources[a.name] else { return nil }
-            return (a, f, selector, f.requiredQuoted)
+            return (a, PreparedFilter(f, selector: selector))
         }
         if !patterns.isEmpty {
             for seg in segments {
                 guard let raw = seg.columns["raw"], let ts = seg.columns["ts"], ts.type == .timestamp else { continue }
-                raw.forEachText(rows: seg.rowCount) { r, line in
+                let times = ts.ints
+                raw.forEachBytes(rows: seg.rowCount) { r, line in
                     guard ts.isValid(r) else { return }
-                    let t = ts.ints[r]
-                    for (a, f, selector, required) in patterns {
-                        guard !MetricFilter.ruledOut(line, required: required), let v = f.measure(line, selector: selector) else { continue }
-                        series[a.name]!.points[Functions.floorDiv(t, a.period) * a.period, default: 0] += v
+                    for (a, f) in patterns {
+                        guard let v = f.measure(line) else { continue }
+                        series[a.name]!.points[Functions.floorDiv(times[r], a.period) * a.period, default: 0] += v
                     }
                 }
             }

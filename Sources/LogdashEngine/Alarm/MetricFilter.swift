@@ -120,6 +120,16 @@ public indirect enum MetricFilter: Sendable {
     // MARK: matching
 
     /// Whether `needle`'s bytes occur in `line` (a byte search: terms are case-sensitive).
+    /// Whether `line` holds `needle` (bytes, as they are).
+    static func has(_ h: UnsafeBufferPointer<UInt8>, _ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty else { return true }
+        guard h.count >= needle.count, let hb = h.baseAddress else { return false }
+        return needle.withUnsafeBufferPointer { n in
+            if let memmem = MetricFilter.memmem { return memmem(hb, h.count, n.baseAddress!, n.count) != nil }
+            return String(decoding: h, as: UTF8.self).utf8.firstRange(of: n) != nil
+        }
+    }
+
     static func has(_ line: String, _ needle: String) -> Bool {
         var line = line, needle = needle
         return line.withUTF8 { h in
@@ -224,6 +234,73 @@ public indirect enum MetricFilter: Sendable {
             return MetricFilter.bind(names, MetricFilter.split(line))?[name].flatMap { Double($0) }
         case .terms:
             return nil
+        }
+    }
+
+    /// A flat JSON object (scalar values only, no escapes) parsed straight from its bytes into
+    /// what `JSONSerialization` would give; nil for anything else (the caller then asks
+    /// Foundation), so that the common log line is not parsed the slow way.
+    static func parseFlatJSON(_ b: UnsafeBufferPointer<UInt8>) -> [String: Any]? {
+        let quote = UInt8(ascii: "\""), n = b.count
+        var i = 0
+        func space() { while i < n, b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0D || b[i] == 0x0A { i += 1 } }
+        func string() -> String? {
+            guard i < n, b[i] == quote else { return nil }
+            let start = i + 1
+            var j = start
+            while j < n, b[j] != quote {
+                if b[j] == UInt8(ascii: "\\") || b[j] < 0x20 { return nil }
+                j += 1
+            }
+            guard j < n else { return nil }
+            i = j + 1
+            return String(decoding: UnsafeBufferPointer(rebasing: b[start..<j]), as: UTF8.self)
+        }
+        space()
+        guard i < n, b[i] == UInt8(ascii: "{") else { return nil }
+        i += 1
+        var out: [String: Any] = [:]
+        space()
+        if i < n, b[i] == UInt8(ascii: "}") { i += 1; space(); return i == n ? out : nil }
+        while true {
+            space()
+            guard let key = string() else { return nil }
+            space()
+            guard i < n, b[i] == UInt8(ascii: ":") else { return nil }
+            i += 1
+            space()
+            guard i < n else { return nil }
+            switch b[i] {
+            case quote:
+                guard let v = string() else { return nil }
+                out[key] = v
+            case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
+                let words: [(String, Any)] = [("true", NSNumber(value: true)), ("false", NSNumber(value: false)), ("null", NSNull())]
+                guard let (w, v) = words.first(where: { w, _ in
+                    i + w.utf8.count <= n && zip(w.utf8, b[i...]).allSatisfy { $0 == $1 }
+                }) else { return nil }
+                i += w.utf8.count
+                out[key] = v
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                let start = i
+                var fractional = false
+                while i < n, let c = Optional(b[i]), c == UInt8(ascii: "-") || c == UInt8(ascii: "+") || (c >= 0x30 && c <= 0x39)
+                        || c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
+                    if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") { fractional = true }
+                    i += 1
+                }
+                let text = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
+                if !fractional, let v = Int64(text) { out[key] = NSNumber(value: v) } else if let v = Double(text) { out[key] = NSNumber(value: v) } else { return nil }
+            default:
+                return nil  // an object or array inside: Foundation's
+            }
+            space()
+            guard i < n else { return nil }
+            if b[i] == UInt8(ascii: ",") { i += 1; continue }
+            guard b[i] == UInt8(ascii: "}") else { return nil }
+            i += 1
+            space()
+            return i == n ? out : nil
         }
     }
 
@@ -444,5 +521,46 @@ public indirect enum MetricFilter: Sendable {
             }
             return steps
         }
+    }
+}
+
+/// A metric filter pattern made ready for a pass over raw lines as bytes: lines that cannot
+/// match (a term missing, a string the JSON condition needs absent) are told without making a
+/// `String` of them, which is most lines of most patterns.
+public struct PreparedFilter: Sendable {
+    public let filter: MetricFilter
+    public let selector: String?
+    private let required: [[UInt8]]
+    private let terms: (all: [[UInt8]], none: [[UInt8]], any: [[UInt8]])?
+    private static let backslash: [UInt8] = [UInt8(ascii: "\\")]
+
+    public init(_ filter: MetricFilter, selector: String?) {
+        self.filter = filter
+        self.selector = selector
+        required = filter.requiredQuoted.map { Array($0.utf8) }
+        if case .terms(let all, let none, let any) = filter {
+            terms = (all.map { Array($0.utf8) }, none.map { Array($0.utf8) }, any.map { Array($0.utf8) })
+        } else {
+            terms = nil
+        }
+    }
+
+    /// What a line adds to the metric, as `MetricFilter.measure` says.
+    public func measure(_ line: UnsafeBufferPointer<UInt8>) -> Double? {
+        if let terms {
+            let hit = terms.all.allSatisfy { MetricFilter.has(line, $0) } && !terms.none.contains { MetricFilter.has(line, $0) }
+                && (terms.any.isEmpty || terms.any.contains { MetricFilter.has(line, $0) })
+            guard hit else { return nil }
+            return selector.flatMap(Double.init) ?? (selector == nil ? 1 : nil)
+        }
+        // A line with a JSON escape may spell a required string differently: it is parsed.
+        if !required.isEmpty && !MetricFilter.has(line, PreparedFilter.backslash) && required.contains(where: { !MetricFilter.has(line, $0) }) {
+            return nil
+        }
+        if case .json(let c) = filter, let obj = MetricFilter.parseFlatJSON(line) {
+            guard MetricFilter.holds(c, obj) else { return nil }
+            return selector.flatMap(Double.init) ?? selector.flatMap { MetricFilter.jsonValue($0, obj) } ?? (selector == nil ? 1 : nil)
+        }
+        return filter.measure(String(decoding: line, as: UTF8.self), selector: selector)
     }
 }

@@ -70,10 +70,15 @@ public final class SegmentColumn: Sendable {
         }
     }
 
-    /// Every row's text, in row order (NULL rows skipped), for a pass over a whole segment:
-    /// lines kept as offsets into their file are read with one `pread` for the segment's span
-    /// (they lie together in the file) instead of one each.
+    /// Every row's text, in row order (NULL rows skipped), for a pass over a whole segment.
     public func forEachText(rows: Int, _ body: (Int, String) -> Void) {
+        forEachBytes(rows: rows) { r, b in body(r, String(decoding: b, as: UTF8.self)) }
+    }
+
+    /// Every row's text as bytes (valid only during the call), in row order, NULL rows skipped:
+    /// lines kept as offsets into their file are read with one `pread` for the segment's span
+    /// (they lie together in the file) instead of one each; plain strings are not copied.
+    public func forEachBytes(rows: Int, _ body: (Int, UnsafeBufferPointer<UInt8>) -> Void) {
         guard type == .string else { return }
         if let file, !fileStarts.isEmpty {
             var lo = Int64.max, hi = Int64.min
@@ -88,14 +93,20 @@ public final class SegmentColumn: Sendable {
                 span.withUnsafeBufferPointer { b in
                     for r in 0..<fileStarts.count where isValid(r) {
                         let s = Int(fileStarts[r] - lo)
-                        body(r, String(decoding: UnsafeBufferPointer(rebasing: b[s..<(s + Int(fileLengths[r]))]), as: UTF8.self))
+                        body(r, UnsafeBufferPointer(rebasing: b[s..<(s + Int(fileLengths[r]))]))
                     }
                 }
                 return
             }
         }
+        if !offsets.isEmpty && file == nil {
+            bytes.withUnsafeBufferPointer { b in
+                for r in 0..<rows where isValid(r) { body(r, UnsafeBufferPointer(rebasing: b[Int(offsets[r])..<Int(offsets[r + 1])])) }
+            }
+            return
+        }
         for r in 0..<rows where isValid(r) {
-            if case .string(let s) = value(at: r) { body(r, s) }
+            if case .string(var s) = value(at: r) { s.withUTF8 { body(r, $0) } }
         }
     }
 

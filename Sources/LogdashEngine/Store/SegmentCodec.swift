@@ -309,7 +309,7 @@ enum SegmentCodec {
                     for r in 0..<rows { lengths[r] = Int64(raw.starts[r + 1] - raw.starts[r]) }
                     text = raw.text
                 } else if c.file != nil {
-                    c.forEachText(rows: rows) { r, s in lengths[r] = Int64(s.utf8.count); text.append(contentsOf: s.utf8) }
+                    c.forEachBytes(rows: rows) { r, b in lengths[r] = Int64(b.count); text.append(contentsOf: b) }
                 } else {
                     for r in 0..<rows { lengths[r] = Int64(c.offsets[r + 1] - c.offsets[r]) }
                     text = c.bytes
@@ -362,7 +362,7 @@ enum SegmentCodec {
                 var starts = [Int](repeating: 0, count: s.rowCount + 1)
                 var text: [UInt8] = []
                 if r.file != nil {
-                    r.forEachText(rows: s.rowCount) { row, t in text.append(contentsOf: t.utf8); starts[row + 1] = text.count }
+                    r.forEachBytes(rows: s.rowCount) { row, b in text.append(contentsOf: b); starts[row + 1] = text.count }
                     for i in 1...s.rowCount where starts[i] < starts[i - 1] { starts[i] = starts[i - 1] }
                 } else if !r.offsets.isEmpty {
                     for i in 0...s.rowCount { starts[i] = Int(r.offsets[i]) }

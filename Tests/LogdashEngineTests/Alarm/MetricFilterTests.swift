@@ -77,3 +77,38 @@ import Testing
     }
 }
 
+
+/// The pass over raw lines as bytes (`PreparedFilter`: terms by `memmem`, flat JSON parsed by
+/// hand) gives what the `String` path through Foundation gives, line by line, on gen_logs.py
+/// lines with hostile ones mixed in and on JSON shapes it must hand back to Foundation.
+@Suite struct PreparedFilterTests {
+    @Test func bytesAndStringsGiveTheSameMeasure() throws {
+        var lines = String(decoding: try genLogs(["--format", "json", "--lines", "3000", "--seed", "3", "--bad"]), as: UTF8.self)
+            .split(separator: "\n").map(String.init)
+        lines += [#"{"level":"error","latency_ms":900,"nested":{"a":1}}"#, #"{"level":"err\u006fr","latency_ms":900}"#,
+                  #"{"level":"error","latency_ms":"900"}"#, #"{"level":"error","ok":true,"x":null,"latency_ms":1e3}"#,
+                  #"  {"level" : "error" , "latency_ms" : -1.5 }  "#, #"{"level":"error","latency_ms":900"#, "[1,2]", "{}"]
+        let patterns: [(String, String?)] = [
+            (#"{ $.level = "error" && $.latency_ms > 500 }"#, nil), (#"{ $.level = "error" }"#, "$.latency_ms"),
+            (#"{ $.ok IS TRUE || $.x IS NULL }"#, nil), (#"{ $.status = 5* }"#, "2"), (#"{ $.missing NOT EXISTS }"#, nil),
+            ("timeout", nil), ("ERROR -health ?timeout ?refused", "$.latency_ms"), (#""checkout""#, nil),
+        ]
+        var compared = 0
+        for (text, selector) in patterns {
+            let f = try MetricFilter.parse(text)
+            let prepared = PreparedFilter(f, selector: selector)
+            for line in lines {
+                var l = line
+                let viaBytes = l.withUTF8 { prepared.measure($0) }
+                let viaString = f.measure(line, selector: selector)
+                #expect(viaBytes == viaString, "\(text) on \(line)")
+                compared += 1
+            }
+        }
+        #expect(compared > 20000)
+        // And the quick parse is the one that ran for gen_logs lines (Foundation only for the odd ones).
+        var flat = 0
+        for line in lines { var l = line; if l.withUTF8({ MetricFilter.parseFlatJSON($0) }) != nil { flat += 1 } }
+        #expect(flat > 2800, "\(flat) of \(lines.count)")
+    }
+}
