@@ -147,16 +147,23 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
             return (a, PreparedFilter(f, selector: selector))
         }
         if !patterns.isEmpty {
+            // Sums per pattern and period in local tables (no alarm definitions copied per line),
+            // added to the series after the pass.
+            let filters = patterns.map(\.1), periods = patterns.map(\.0.period)
+            var sums = [[Int64: Double]](repeating: [:], count: patterns.count)
             for seg in segments {
                 guard let raw = seg.columns["raw"], let ts = seg.columns["ts"], ts.type == .timestamp else { continue }
                 let times = ts.ints
                 raw.forEachBytes(rows: seg.rowCount) { r, line in
                     guard ts.isValid(r) else { return }
-                    for (a, f) in patterns {
-                        guard let v = f.measure(line) else { continue }
-                        series[a.name]!.points[Functions.floorDiv(times[r], a.period) * a.period, default: 0] += v
+                    for k in filters.indices {
+                        guard let v = filters[k].measure(line) else { continue }
+                        sums[k][Functions.floorDiv(times[r], periods[k]) * periods[k], default: 0] += v
                     }
                 }
+            }
+            for (k, (a, _)) in patterns.enumerated() {
+                for (t, v) in sums[k] { series[a.name]!.points[t, default: 0] += v }
             }
         }
         guard let first, let last, final || !holdsWatermark else { return ([], statuses()) }
