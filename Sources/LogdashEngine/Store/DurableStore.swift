@@ -138,6 +138,16 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         for n in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where writes && n.hasSuffix(".tmp") {
             unlink(path(n))  // a seal that did not finish: its log is still there
         }
+        // The logs are opened before the segment files are listed: a writer that seals one
+        // meanwhile (a reader beside a running logdash) renames its segment file into place
+        // before deleting the log, so every record is found once — in the log still open here,
+        // or in a segment file that says it covers that log.
+        var logs: [(Int, String, Int32)] = []
+        for (k, name) in listing("wal-", ".log") {
+            let fd = open(path(name), (writes ? O_RDWR : O_RDONLY) | O_CLOEXEC)
+            if fd >= 0 { logs.append((k, name, fd)) }
+        }
+        defer { for l in logs { Glibc.close(l.2) } }
         var files: [(Int, String, SegmentCodec.Footer, MappedImage)] = []
         for (k, name) in listing("seg-", ".lds") {
             do {
@@ -158,7 +168,7 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         }
         // Logs a sealed file covers are done with (a crash came between the seal and their deletion).
         for (k, name) in listing("wal-", ".log") where writes && k <= covered { unlink(path(name)) }
-        walNumber = max(covered, listing("wal-", ".log").last?.0 ?? 0)
+        walNumber = max(covered, logs.last?.0 ?? 0)
         // Retention first, so that what it deletes is not read.
         let cutoff = options.retain.map { options.now() - $0 }
         var expired: Set<String> = []
@@ -173,7 +183,7 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
             recovered.files += 1
             for s in SegmentCodec.segments(f.3, f.2, name: f.1, lazy: true) { store.append(s); recovered.fileRecords += s.rowCount }
         }
-        for (k, name) in listing("wal-", ".log") where k > covered { try replay(name) }
+        for (k, name, fd) in logs where k > covered { try replay(name, fd: fd) }
     }
 
     private func setAside(_ name: String, because why: String) {
@@ -191,11 +201,8 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
 
     /// Replays one log file: committed records go to the store (and wait to be sealed again);
     /// a torn or damaged record and everything after it is cut off, and counted.
-    private func replay(_ name: String) throws {
+    private func replay(_ name: String, fd: Int32) throws {
         let p = path(name)
-        let fd = open(p, (options.readOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC)
-        guard fd >= 0 else { throw StoreError.io(p, String(cString: strerror(errno))) }
-        defer { Glibc.close(fd) }
         var st = stat()
         fstat(fd, &st)
         let size = Int(st.st_size)

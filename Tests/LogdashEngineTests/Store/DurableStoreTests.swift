@@ -171,6 +171,38 @@ final class DurableStoreTests: XCTestCase {
     }
 }
 
+extension DurableStoreTests {
+    /// A reader opening the store while the writer commits and seals (a log renamed into a
+    /// segment file, then deleted) sees every record committed before it opened, once.
+    func testAReaderBesideASealingWriterSeesEachRecordOnce() throws {
+        let dir = try Scratch.directory("store").path
+        let segs = try segments(lines: 4000, chunk: 100, bad: false)
+        var options = StoreOptions()
+        options.sealBytes = 64 << 10  // a seal every few commits
+        let writer = try DurableStore(directory: dir, options: options)
+        let committed = Counter()
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            for s in segs { try? writer.commit([s]); committed.add(s.rowCount); usleep(10_000) }
+            done.signal()
+        }
+        var reads = 0
+        var readOnly = StoreOptions()
+        readOnly.readOnly = true
+        while done.wait(timeout: .now()) == .timedOut || reads == 0 {
+            let before = committed.value
+            let reader = try DurableStore(directory: dir, options: readOnly)
+            let r = try QueryEngine(snapshot: reader.store.snapshot()).run("SELECT count(*), count(DISTINCT raw) FROM logs").rows[0]
+            guard case .int(let n) = r[0], case .int(let d) = r[1] else { return XCTFail("\(r)") }
+            XCTAssertEqual(n, d, "a record read twice")
+            XCTAssertGreaterThanOrEqual(Int(n), before, "a committed record missed")
+            reads += 1
+        }
+        try writer.close()
+        XCTAssertGreaterThan(reads, 0)
+    }
+}
+
 func fileSize(_ path: String) -> Int {
     (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? -1
 }
