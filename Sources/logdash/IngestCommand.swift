@@ -77,6 +77,8 @@ struct LiveOptions: ParsableArguments {
         let r = d.recovered
         if r.files + r.logRecords > 0 {
             report("store \(dir): \(r.fileRecords + r.replayedRecords) records (\(r.files) segment files, \(r.replayedRecords) replayed from the log)")
+        } else if store == nil && c.store == nil {
+            report("keeping what is accepted in \(dir) (--no-store: in memory only)")  // the default store, said once
         }
         return d
     }

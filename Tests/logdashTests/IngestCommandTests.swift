@@ -73,6 +73,9 @@ import Scratch
             (["ingest", "tcp://:99999"], "'99999' is not a port number"),
             (["ingest", "--tls-cert", "c.pem", "tcp+tls://:0"], "--tls-cert and --tls-key go together"),
             (["ingest", "syslog+tls://:0"], "a TLS listener needs --tls-cert FILE and --tls-key FILE"),
+            (["ingest", "--fsync", "sometimes", "--store", "/tmp/logdash-no-store", "x.log"], "--fsync 'sometimes' is not always, interval or never"),
+            (["ingest", "--no-follow", "--retain", "7d", "x.log"], "--fsync, --retain and --max-store-size need --store DIR"),
+            (["ingest", "--store", "/tmp/logdash-no-store", "--no-store", "x.log"], "--store and --no-store contradict each other"),
         ]
         for (args, message) in cases {
             let r = try cli.logdash(args)

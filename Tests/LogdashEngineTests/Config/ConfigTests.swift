@@ -41,6 +41,15 @@ import Testing
         #expect(problem("formats:\n  json:\n    regex: '(?<a>.*)'").contains("'json' is a built-in format"))
         #expect(problem("a: [").contains("not valid YAML"))
         #expect(problem("bell: sometimes").hasPrefix("c.yaml:1: bell: true or false"))
+        #expect(problem("ingest:\n  fsync: sometimes").hasPrefix("c.yaml:2: ingest.fsync: must be always, interval or never"))
+        #expect(problem("ingest:\n  retain: forever").contains("ingest.retain: must be a duration"))
+        #expect(problem("ingest:\n  max_store_size: huge").contains("ingest.max_store_size: must be a size"))
+    }
+
+    @Test func theStoreKeysAreRead() throws {
+        let c = try Config.parse(yaml: "ingest:\n  store: /var/lib/logdash\n  fsync: interval\n  retain: 7d\n  max_store_size: 10G", file: "c.yaml")
+        #expect(c.ingest.store == "/var/lib/logdash" && c.ingest.fsync == .interval)
+        #expect(c.ingest.retain == 7 * 86_400_000_000_000 && c.ingest.maxStoreSize == 10 << 30)
     }
 
     @Test func bellRingsUnlessTheConfigSaysNot() throws {
