@@ -300,6 +300,7 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
             // The round state throws only from its batch callback, which does not throw.
             (try? s.round.parse(buf, final: final, canGrow: !closeOpen, onBatch: { sealed.append($0) })) ?? buf.count
         }
+        var log: Int?
         if let durable {
             var cps: [FileCheckpoint] = []
             if var cp = s.checkpoint {
@@ -307,14 +308,14 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
                 cps.append(cp)
             }
             do {
-                try durable.commit(sealed, checkpoints: cps)
+                log = try durable.commit(sealed, checkpoints: cps)
             } catch let e as StoreError {
                 return e
             } catch {
                 return StoreError.io(durable.directory, "\(error)")
             }
         }
-        for seg in sealed { store.appendLive(seg) }
+        for seg in sealed { store.appendLive(seg, log: log) }
         if used >= s.pending.count { s.pending = [] } else if used > 0 { s.pending.removeFirst(used) }
         let stats = s.round.result.stats
         let before = s.seen

@@ -22,6 +22,8 @@ public struct StoreOptions: Sendable {
     public var sealBytes = 64 << 20
     /// zstd level of segment files.
     public var level: Int32 = 6
+    /// Once a log is sealed, its segments in memory are swapped for the file's mapped ones.
+    public var swapSealed = true
     public var now: @Sendable () -> Int64 = { LoadOptions.wallClock() }
     /// Open to read only (`logdash query --store`, `export --store`): nothing is cut, moved,
     /// deleted or written, so a store that a running logdash writes can be read beside it.
@@ -183,7 +185,7 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
             recovered.files += 1
             for s in SegmentCodec.segments(f.3, f.2, name: f.1, lazy: true) { store.append(s); recovered.fileRecords += s.rowCount }
         }
-        for (k, name, fd) in logs where k > covered { try replay(name, fd: fd) }
+        for (k, name, fd) in logs where k > covered { try replay(name, number: k, fd: fd) }
     }
 
     private func setAside(_ name: String, because why: String) {
@@ -201,7 +203,7 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
 
     /// Replays one log file: committed records go to the store (and wait to be sealed again);
     /// a torn or damaged record and everything after it is cut off, and counted.
-    private func replay(_ name: String, fd: Int32) throws {
+    private func replay(_ name: String, number logNumber: Int, fd: Int32) throws {
         let p = path(name)
         var st = stat()
         fstat(fd, &st)
@@ -240,7 +242,7 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
                 partCount += 1
                 if k == .commit {
                     for cp in footer.checkpoints { checkpoints[cp.key] = cp }
-                    for s in parts { store.append(s); pending.append(s); recovered.replayedRecords += s.rowCount }
+                    for s in parts { store.append(s, log: logNumber); pending.append(s); recovered.replayedRecords += s.rowCount }
                     recovered.logRecords += partCount
                     parts = []
                     partCount = 0
@@ -313,8 +315,10 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
     /// Makes segments (and the file positions they bring a file to) durable, as one commit:
     /// after a crash either all of them are recovered or none. Segments then go to `pending`;
     /// the caller makes them visible in the store.
-    public func commit(_ segments: [Segment], checkpoints cps: [FileCheckpoint] = []) throws {
-        guard !segments.isEmpty || !cps.isEmpty else { return }
+    /// Returns the number of the log the commit went to.
+    @discardableResult
+    public func commit(_ segments: [Segment], checkpoints cps: [FileCheckpoint] = []) throws -> Int {
+        guard !segments.isEmpty || !cps.isEmpty else { return walNumberNow }
         lock.lock()
         defer { lock.unlock() }
         if let failure { throw failure }
@@ -344,7 +348,14 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         }
         for cp in cps { checkpoints[cp.key] = cp }
         pending += segments
+        let log = walNumber
         if walBytes >= options.sealBytes { sealLocked() }
+        return log
+    }
+
+    private var walNumberNow: Int {
+        lock.lock(); defer { lock.unlock() }
+        return walNumber
     }
 
     /// Makes a file's history durable straight as a segment file (no log record: the file
@@ -461,11 +472,18 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
             try DurableStore.writeFileSafely(path(name), image)
             syncDirectory()
             lock.lock(); sealedThrough = covered; lock.unlock()
+            // What memory held of those logs gives way to the file, mapped.
+            if options.swapSealed, let mapped = try? MappedImage(path: path(name)), let footer = try? SegmentCodec.footer(mapped, name: name) {
+                store.swapSealed(upTo: covered, with: SegmentCodec.segments(mapped, footer, name: name, lazy: true))
+            }
             for (k, n) in listing("wal-", ".log") where k <= covered { unlink(path(n)) }
             enforceRetention()
             enforceSize()
         } catch {
-            // The log files stay: a restart replays them. Later seals retry.
+            // The log files stay (a restart replays them), and nothing more is accepted: a later
+            // seal must not delete them.
+            let e = (error as? StoreError) ?? StoreError.io(path(name), "\(error)")
+            lock.lock(); if failure == nil { failure = e }; lock.unlock()
             report("store: sealing \(name) failed: \(error); the log keeps its records")
         }
     }

@@ -49,6 +49,10 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
     private var errorRows: [[Value]] = []
     /// Per source, the small segments live ingest appended since the last merge (newest last).
     private var recent: [String: [Segment]] = [:]
+    /// With a store on disk: the log each live segment was committed to, until the segment
+    /// file sealing that log replaces it here (`swapSealed`); logs up to this one are swapped.
+    private var logOf: [ObjectIdentifier: Int] = [:]
+    private var swappedThrough = 0
 
     /// A source's recent small segments are merged once there are this many …
     static let mergeCount = 32
@@ -84,19 +88,26 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
 
     /// Makes a sealed segment visible to later snapshots: at the end, or just before `anchor`
     /// (a file's older records, loaded after its newest ones).
-    public func append(_ seg: Segment, before anchor: Segment? = nil) {
+    public func append(_ seg: Segment, before anchor: Segment? = nil, log: Int? = nil) {
         guard seg.rowCount > 0 else { return }
         lock.lock()
         defer { lock.unlock() }
-        if let anchor, let at = segments.lastIndex(where: { $0 === anchor }) {
-            segments.insert(seg, at: at)
-        } else {
-            segments.append(seg)
+        // Committed to a log that a segment file has already replaced here: its records are
+        // in that file's segments (and counted with them); its consumers and the schema's
+        // counts still need to hear of it.
+        let late = log.map { $0 <= swappedThrough } ?? false
+        if let log, !late { logOf[ObjectIdentifier(seg)] = log }
+        if !late {
+            if let anchor, let at = segments.lastIndex(where: { $0 === anchor }) {
+                segments.insert(seg, at: at)
+            } else {
+                segments.append(seg)
+            }
+            rows += seg.rowCount
+            unparsed += seg.unparsedCount
         }
-        rows += seg.rowCount
         for f in feeds { f.push(seg) }
         skipped.formUnion(seg.skippedFieldNames)
-        unparsed += seg.unparsedCount
         var index: [String: Int] = [:]
         for (i, c) in schema.enumerated() { index[c.name] = i }
         // Core columns first in their fixed order, then new fields as they come.
@@ -115,11 +126,14 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
     /// a time, into larger ones, so that a trickle of lines does not become thousands of tiny
     /// segments. Called from one thread (the parse stage); queries see either the small
     /// segments or the merged one, never both.
-    public func appendLive(_ seg: Segment) {
-        append(seg)
+    public func appendLive(_ seg: Segment, log: Int? = nil) {
+        append(seg, log: log)
         guard seg.rowCount < Store.mergeRows else { return }
         lock.lock()
+        guard logOf[ObjectIdentifier(seg)] == log || log == nil else { lock.unlock(); return }  // already swapped
         var list = recent[seg.source, default: []]
+        // Segments of different logs are not merged: each log's are swapped out together.
+        if let first = list.first, logOf[ObjectIdentifier(first)] != log { list = [] }
         list.append(seg)
         recent[seg.source] = list
         lock.unlock()
@@ -128,11 +142,38 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
         lock.lock()
         defer { lock.unlock() }
         let ids = Set(list.map { ObjectIdentifier($0) })
-        if let first = segments.firstIndex(where: { ids.contains(ObjectIdentifier($0)) }) {
-            segments.removeAll { ids.contains(ObjectIdentifier($0)) }
-            segments.insert(merged, at: first)
+        // All of them still here (none swapped for a segment file meanwhile): merged.
+        guard segments.filter({ ids.contains(ObjectIdentifier($0)) }).count == ids.count,
+              let first = segments.firstIndex(where: { ids.contains(ObjectIdentifier($0)) }) else {
+            recent[seg.source] = []
+            return
         }
+        segments.removeAll { ids.contains(ObjectIdentifier($0)) }
+        segments.insert(merged, at: first)
+        for id in ids { logOf[id] = nil }
+        if let log { logOf[ObjectIdentifier(merged)] = log }
         recent[seg.source] = merged.rowCount < Store.mergeRows ? [merged] : []
+    }
+
+    /// A segment file now holds every record committed to the logs up to `covered`: the
+    /// segments in memory that came from those logs give way to the file's mapped segments
+    /// (in their place), so that a long-running ingest keeps in memory only what is not sealed
+    /// yet and what queries read. Consumers are not told again.
+    public func swapSealed(upTo covered: Int, with mapped: [Segment]) {
+        lock.lock()
+        defer { lock.unlock() }
+        let gone = Set(segments.compactMap { s -> ObjectIdentifier? in
+            let id = ObjectIdentifier(s)
+            return logOf[id].map { $0 <= covered } == true ? id : nil
+        })
+        let at = segments.firstIndex { gone.contains(ObjectIdentifier($0)) } ?? segments.count
+        for s in segments where gone.contains(ObjectIdentifier(s)) { rows -= s.rowCount; unparsed -= s.unparsedCount }
+        segments.removeAll { gone.contains(ObjectIdentifier($0)) }
+        segments.insert(contentsOf: mapped, at: at)
+        for s in mapped { rows += s.rowCount; unparsed += s.unparsedCount }
+        for id in gone { logOf[id] = nil }
+        for (source, list) in recent { recent[source] = list.filter { !gone.contains(ObjectIdentifier($0)) } }
+        swappedThrough = max(swappedThrough, covered)
     }
 
     /// Adds rows to the `internal_metrics` table.
