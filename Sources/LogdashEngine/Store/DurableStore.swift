@@ -65,6 +65,8 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
     private var failure: StoreError?
     private var closed = false
     private let sealQueue = DispatchQueue(label: "logdash-seal")
+    /// Seals a commit may leave running or waiting before it waits itself.
+    private let sealSlots = DispatchSemaphore(value: 2)
     private var timer: DispatchSourceTimer?
     /// The lock one writer holds (`DIR/lock`).
     private var lockFile: Int32 = -1
@@ -319,6 +321,15 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
     @discardableResult
     public func commit(_ segments: [Segment], checkpoints cps: [FileCheckpoint] = []) throws -> Int {
         guard !segments.isEmpty || !cps.isEmpty else { return walNumberNow }
+        let (log, sealing) = try commitLocked(segments, checkpoints: cps)
+        // Seals compress off this thread; when they fall behind, the commit that starts a
+        // third waits here — the parse stage slows, the buffer fills, sources are pushed back —
+        // rather than memory holding ever more logs' segments.
+        if sealing { sealSlots.wait() }
+        return log
+    }
+
+    private func commitLocked(_ segments: [Segment], checkpoints cps: [FileCheckpoint]) throws -> (Int, Bool) {
         lock.lock()
         defer { lock.unlock() }
         if let failure { throw failure }
@@ -349,8 +360,7 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         for cp in cps { checkpoints[cp.key] = cp }
         pending += segments
         let log = walNumber
-        if walBytes >= options.sealBytes { sealLocked() }
-        return log
+        return (log, walBytes >= options.sealBytes && sealLocked())
     }
 
     private var walNumberNow: Int {
@@ -421,8 +431,9 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
 
     /// Starts a new log file and seals the old one's segments into a segment file, off the
     /// ingest thread. Called with the lock held.
-    private func sealLocked() {
-        guard !pending.isEmpty else { return }
+    @discardableResult
+    private func sealLocked() -> Bool {
+        guard !pending.isEmpty else { return false }
         let covered = walNumber
         let segs = pending
         let cps = Array(checkpoints.values).sorted { $0.key < $1.key }
@@ -431,13 +442,17 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         } catch let e as StoreError {
             failure = e
             report("\(e)")
-            return
+            return false
         } catch {}
         pending = []
         walBytes = 0
         fileNumber += 1
         let name = DurableStore.name("seg-", fileNumber, ".lds")
-        sealQueue.async { [self] in seal(segs, into: name, covered: covered, checkpoints: cps) }
+        sealQueue.async { [self] in
+            seal(segs, into: name, covered: covered, checkpoints: cps)
+            sealSlots.signal()
+        }
+        return true
     }
 
     /// Small segments of a source (a trickle of live lines) merged, in order, into segments of
@@ -475,6 +490,7 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
             // What memory held of those logs gives way to the file, mapped.
             if options.swapSealed, let mapped = try? MappedImage(path: path(name)), let footer = try? SegmentCodec.footer(mapped, name: name) {
                 store.swapSealed(upTo: covered, with: SegmentCodec.segments(mapped, footer, name: name, lazy: true))
+                Store.returnFreedMemory()
             }
             for (k, n) in listing("wal-", ".log") where k <= covered { unlink(path(n)) }
             enforceRetention()
