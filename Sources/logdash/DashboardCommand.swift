@@ -74,9 +74,17 @@ struct DashboardCommand: ParsableCommand {
             throw ValidationError("the dashboard reads keys from the terminal; to view piped logs use 'logdash cat -'")
         }
         let notices = Notices()
-        // With --store: what is stored comes back, and what arrives is kept.
-        let durable = try live.durable(config: config, report: notices.add)
-        let store = durable?.store ?? Store()
+        // With --store: what is stored comes back, and what arrives is kept. A store another
+        // logdash writes (an ingest daemon) is shown read-only, beside this run's own records.
+        var durable: DurableStore?
+        var store = Store()
+        do {
+            durable = try live.durable(config: config, report: notices.add)
+            if let durable { store = durable.store }
+        } catch StoreError.inUse(let dir) {
+            store = try StoredHistory.open(dir)
+            notices.add("store \(dir) is written by another logdash: shown as it is now; what arrives here is kept in memory only")
+        }
         let pipeline = Pipeline(store: store, durable: durable, load: options, settings: try live.settings(config: config), report: notices.add)
         try pipeline.start(specs)
         defer {

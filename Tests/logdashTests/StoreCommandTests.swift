@@ -210,6 +210,17 @@ import Testing
         try t.press("Q")
         _ = try t.wait("the shell back a second time") { $0.components(separatedBy: "EXIT=0").count == 3 }
         #expect(try query(store, "SELECT count(*) n FROM logs") == "n\n51\n")
+        // While an ingest daemon writes the store, the dashboard shows it read-only, saying so.
+        let daemon = try Spawned(CommandLineTests.binary, ["ingest", "--stats-interval", "0", "--store", store, file],
+                                 environment: ["XDG_CONFIG_HOME": dir.path, "PATH": "/usr/bin:/bin"])
+        defer { daemon.signal(SIGKILL); daemon.wait() }
+        Thread.sleep(forTimeInterval: 0.5)
+        try t.press("clear", "Enter")
+        let shown = try t.launch(["--store", store], then: "; echo EXIT=$?", until: "the store, read-only") {
+            $0.contains("arrived live") && $0.contains("written by another logdash")
+        }
+        #expect(shown.contains("stored line 49"))
+        try t.press("Q")
     }
 
     /// `query --store` skips what --since leaves out, and `export --store` writes the archive.

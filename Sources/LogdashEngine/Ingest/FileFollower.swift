@@ -202,7 +202,11 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
             let names = (try? FileManager.default.contentsOfDirectory(atPath: dir.isEmpty ? "." : dir)) ?? []
             let found = names.lazy.map { (dir as NSString).appendingPathComponent($0) }.first { p in
                 var st = stat()
-                return stat(p, &st) == 0 && UInt64(st.st_dev) == cp.dev && UInt64(st.st_ino) == cp.ino
+                guard stat(p, &st) == 0 && UInt64(st.st_dev) == cp.dev && UInt64(st.st_ino) == cp.ino else { return false }
+                // The same inode with other first bytes is another file now: not ours to read.
+                let fd = Glibc.open(p, O_RDONLY | O_CLOEXEC)
+                defer { if fd >= 0 { close(fd) } }
+                return fd >= 0 && FileCheckpoint.fingerprint(fd: fd, upTo: Int64(cp.fingerprintLength)) == (cp.fingerprint, cp.fingerprintLength)
             }
             guard let found else {
                 // A file gone with part of it unread cannot be helped; one fully read is simply done.

@@ -102,7 +102,7 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         if !options.readOnly {
             lockFile = open(path("lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
             guard lockFile >= 0, flock(lockFile, LOCK_EX | LOCK_NB) == 0 else {
-                throw StoreError.io(directory, "is in use by another logdash (one writes a store at a time; 'logdash query --store' reads it beside)")
+                throw StoreError.inUse(directory)
             }
         }
         try recover()

@@ -44,11 +44,14 @@ public final class MappedImage: @unchecked Sendable {  // immutable after init
 public enum StoreError: Error, CustomStringConvertible, Equatable {
     case io(String, String)
     case corrupt(String, String)
+    /// Another logdash writes the store (its lock is held).
+    case inUse(String)
 
     public var description: String {
         switch self {
         case .io(let path, let why): "store: \(path): \(why)"
         case .corrupt(let path, let why): "store: \(path) is damaged: \(why)"
+        case .inUse(let path): "store: \(path): is in use by another logdash (one writes a store at a time; 'logdash query --store' reads it beside)"
         }
     }
 }
