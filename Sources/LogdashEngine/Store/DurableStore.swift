@@ -153,6 +153,7 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         }
         defer { for l in logs { Glibc.close(l.2) } }
         var files: [(Int, String, SegmentCodec.Footer, MappedImage)] = []
+        fileNumber = listing("seg-", ".lds").last?.0 ?? 0  // set-aside files' numbers are not used again
         for (k, name) in listing("seg-", ".lds") {
             do {
                 let image = try MappedImage(path: path(name))
@@ -164,7 +165,6 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
             }
         }
         let covered = files.map { $0.2.walCovered }.max() ?? 0
-        fileNumber = files.last?.0 ?? 0
         sealedThrough = covered
         // Each file's checkpoints as of when it was made, in the order they were made.
         for f in files {
