@@ -140,13 +140,27 @@ public final class StreamingQuery {
                 quantiles.append(q)
                 continue
             }
-            if distinct || !["count", "count_if", "sum", "avg", "min", "max"].contains(name) {
-                throw QueryError(.syntax, "\(name)(\(distinct ? "DISTINCT …" : "…")) cannot run in a streaming query yet (count, count_if, sum, avg, min, max and approx_percentile of one column can)", at: p)
+            let spread = ["stddev", "stddev_samp", "stddev_pop", "variance", "var_samp"]
+            if distinct || !(["count", "count_if", "sum", "avg", "min", "max"] + spread).contains(name) {
+                throw QueryError(.syntax, "\(name)(\(distinct ? "DISTINCT …" : "…")) cannot run in a streaming query yet (count, count_if, sum, avg, min, max, stddev, variance and approx_percentile of one column can)", at: p)
             }
+            func call(_ f: String, _ a: [Expr]) -> Expr { .call(f, a, distinct: false, star: false, at: p) }
             switch name {
             case "count", "count_if", "sum": finals[c.canonical] = part(c, .sum)
             case "min": finals[c.canonical] = part(c, .min)
             case "max": finals[c.canonical] = part(c, .max)
+            case _ where spread.contains(name) && args.count == 1:
+                // Sums of x and x² and a count add up across batches: m2 = Σx² − (Σx)²/n
+                // (its absolute value: rounding can leave a tiny negative where the spread is 0).
+                let x = Expr.cast(args[0], .double, isTry: false, at: p)
+                let s1 = part(call("sum", [x]), .sum), s2 = part(call("sum", [.binary("*", x, x, at: p)]), .sum)
+                let n = part(call("count", args), .sum)
+                let m2 = call("abs", [.binary("-", s2, .binary("/", .binary("*", s1, s1, at: p), call("nullif", [n, .literal(.int(0), at: p)]), at: p), at: p)])
+                let pop = name == "stddev_pop"
+                let over = pop ? call("nullif", [n, .literal(.int(0), at: p)])
+                    : call("nullif", [.binary("-", n, .literal(.int(1), at: p), at: p), .literal(.int(0), at: p)])
+                let variance = Expr.binary("/", m2, over, at: p)
+                finals[c.canonical] = name.hasPrefix("stddev") ? call("sqrt", [variance]) : variance
             default:  // avg: a sum over a count
                 let sum = part(.call("sum", args, distinct: false, star: false, at: p), .sum)
                 let count = part(.call("count", args, distinct: false, star: false, at: p), .sum)

@@ -144,7 +144,7 @@ import Testing
 
     @Test(arguments: [
         ("SELECT count(*) FROM logs", "needs a window in GROUP BY"),
-        ("SELECT stddev(latency_ms) FROM logs GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)", "stddev(…) cannot run in a streaming query yet"),
+        ("SELECT approx_distinct(latency_ms) FROM logs GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)", "approx_distinct(…) cannot run in a streaming query yet"),
         ("SELECT approx_percentile(latency_ms, 0.5), approx_percentile(status, 0.5) FROM logs GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)", "approx_percentile(…) cannot run in a streaming query yet"),
         ("SELECT count(DISTINCT service) FROM logs GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)", "count(DISTINCT …) cannot run"),
         ("SELECT count(*) FROM errors GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)", "reads FROM logs"),
@@ -181,6 +181,36 @@ import Testing
 
     /// approx_percentile streams through a log-bucket sketch: within 1 % of the exact value the
     /// batch query gives, per window and group; alarms ask for exact values and are refused.
+    /// stddev and variance fold sums of x and x² and a count: the same values as the batch
+    /// query's (to rounding), windows of one record and of none included.
+    @Test func stddevAndVarianceStreamAsTheBatchComputesThem() throws {
+        var rng = SplitMix64(seed: 5)
+        var lines = (0..<1200).map { i in
+            Self.line(Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: i / 4)),
+                      service: ["api", "web", "db"][rng.int(0, 2)], latency: rng.int(1, 100_000))
+        }
+        lines.append(Self.line(Self.t(14, 9, 0), service: "solo", latency: 7))  // a window of one record
+        let sql = "SELECT service, window_start, stddev(latency_ms) s, stddev_pop(latency_ms) sp, variance(latency_ms) v, var_samp(latency_ms) vs, count(*) n FROM logs GROUP BY service, TUMBLE(ts, INTERVAL '1' MINUTE)"
+        let q = try StreamingQuery(sql: sql, lateness: 0)
+        var emitted = try Self.feed(q, stride(from: 0, to: lines.count, by: 70).map { Array(lines[$0..<min(lines.count, $0 + 70)]) })
+        emitted += try q.finishAll()
+        let store = Store()
+        store.append(try Self.segment(lines))
+        let batch = try QueryEngine(snapshot: store.snapshot()).execute(sql)
+        let streamed = emitted.flatMap(\.result.rows)
+        #expect(streamed.count == batch.rows.count && streamed.count >= 15)
+        for row in batch.rows {
+            guard let s = streamed.first(where: { $0[0] == row[0] && $0[1] == row[1] }) else { Issue.record("no window for \(row)"); continue }
+            #expect(s[6] == row[6])
+            for k in 2...5 {
+                if row[k] == .null { #expect(s[k] == .null, "\(row)"); continue }
+                guard let got = Arithmetic.number(s[k]), let want = Arithmetic.number(row[k]) else { Issue.record("\(s) vs \(row)"); continue }
+                #expect(abs(got - want) <= 1e-9 * max(1, abs(want)), "\(row): \(got) vs \(want)")
+            }
+        }
+        #expect(streamed.contains { $0[0] == .string("solo") && $0[2] == .null && $0[3] == .double(0) })
+    }
+
     @Test func percentilesStreamWithinOnePercentOfTheBatchValue() throws {
         var rng = SplitMix64(seed: 17)
         let lines = (0..<1500).map { i in
