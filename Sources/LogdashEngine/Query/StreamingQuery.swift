@@ -51,6 +51,8 @@ public final class StreamingQuery {
     let panes: Bool
     /// The percentiles read from each entry's sketch (`approx_percentile`), in call order.
     let quantiles: [Double]
+    /// `count(DISTINCT x)` of one expression: each entry keeps the set of its values.
+    let countsDistinct: Bool
     /// Whether windows are by arrival time (`ingest_ts`): the wall clock then moves the watermark too.
     public let processingTime: Bool
 
@@ -62,6 +64,8 @@ public final class StreamingQuery {
         var changed = true
         /// The sketch's bucket counts (with `approx_percentile`).
         var sketch: [Int64: Int64] = [:]
+        /// The distinct values seen (with `count(DISTINCT x)`).
+        var values: Set<Value> = []
     }
     private var entries: [Int: Entry] = [:]
     private var nextID = 0
@@ -117,6 +121,7 @@ public final class StreamingQuery {
         var finals: [String: Expr] = [:]
         var sketchOf: Expr?
         var quantiles: [Double] = []
+        var distinctOf: Expr?
         func part(_ e: Expr, _ fold: Fold) -> Expr {
             let name = "\u{1}p\(folds.count)"
             partItems.append(SelectItem(expr: e, alias: name, isStar: false))
@@ -138,6 +143,12 @@ public final class StreamingQuery {
                 sketchOf = args[0]
                 finals[c.canonical] = .call("max", [.column("\u{1}q\(quantiles.count)", at: p)], distinct: false, star: false, at: p)
                 quantiles.append(q)
+                continue
+            }
+            if name == "count", distinct, args.count == 1, distinctOf == nil || distinctOf!.canonical == args[0].canonical {
+                // The partial query groups by the value too; each entry keeps the set of values.
+                distinctOf = args[0]
+                finals[c.canonical] = .call("max", [.column("\u{1}d", at: p)], distinct: false, star: false, at: p)
                 continue
             }
             let spread = ["stddev", "stddev_samp", "stddev_pop", "variance", "var_samp"]
@@ -179,6 +190,10 @@ public final class StreamingQuery {
             partItems.append(SelectItem(expr: .call("count", [x], distinct: false, star: false, at: 0), alias: "\u{1}c", isStar: false))
             p.groupBy.append(bucket)
         }
+        if let x = distinctOf {
+            partItems.append(SelectItem(expr: x, alias: "\u{1}x", isStar: false))
+            p.groupBy.append(x)
+        }
         // Hopping windows whose size is a whole number of slides fold panes: the partial query
         // groups by tumbling windows of one slide (the fast path), and each pane adds to the
         // size/slide windows holding it.
@@ -195,6 +210,7 @@ public final class StreamingQuery {
         partial = p
         self.folds = folds
         self.quantiles = quantiles
+        countsDistinct = distinctOf != nil
         // The final query: the user's, over the state, with keys and aggregates read from it.
         func rewrite(_ e: Expr) -> Expr {
             if let k = others.firstIndex(where: { $0.canonical == e.canonical }) { return .column("\u{1}k\(k)", at: e.position) }
@@ -214,14 +230,14 @@ public final class StreamingQuery {
         final = f
         // Check the final query's shape now, over no rows.
         columns = try finish([]).columns
-        direct = try Self.direct(f, keyCount: keyCount, partCount: folds.count, quantileCount: quantiles.count)
+        direct = try Self.direct(f, keyCount: keyCount, partCount: folds.count, derived: derivedNames)
     }
 
     /// The final query without the engine, for the common shape: no ORDER BY, LIMIT, OFFSET,
     /// DISTINCT, `*` or window function. Each state entry is its own group there, so an
     /// aggregate of a part over it is the part itself: the items (and HAVING) are evaluated
     /// straight over the entry's row, in entry order — as the engine would.
-    private static func direct(_ f: Select, keyCount: Int, partCount: Int, quantileCount: Int) throws -> (items: [Eval], having: Eval?)? {
+    private static func direct(_ f: Select, keyCount: Int, partCount: Int, derived: [String]) throws -> (items: [Eval], having: Eval?)? {
         guard f.orderBy.isEmpty, f.limit == nil, f.offset == 0, !f.distinct, !f.items.contains(where: \.isStar) else { return nil }
         var windowed = false
         for e in f.items.map(\.expr) + (f.having.map { [$0] } ?? []) {
@@ -230,13 +246,13 @@ public final class StreamingQuery {
         if windowed { return nil }
         func unwrap(_ e: Expr) -> Expr {
             if case .call(let n, let args, false, false, _) = e, ["sum", "min", "max"].contains(n.lowercased()), args.count == 1,
-               case .column(let c, _) = args[0], c.hasPrefix("\u{1}p") || c.hasPrefix("\u{1}q") {
+               case .column(let c, _) = args[0], c.hasPrefix("\u{1}p") || c.hasPrefix("\u{1}q") || c == "\u{1}d" {
                 return args[0]
             }
             return e.mapChildren(unwrap)
         }
         let names = (0..<keyCount).map { "\u{1}k\($0)" } + [GroupWindow.startColumn, GroupWindow.endColumn] + (0..<partCount).map { "\u{1}p\($0)" }
-            + (0..<quantileCount).map { "\u{1}q\($0)" }
+            + derived
         let compiler = ExprCompiler(names: names, now: LoadOptions.wallClock())
         return (try f.items.map { try compiler.compile(unwrap($0.expr)) }, try f.having.map { try compiler.compile(unwrap($0)) })
     }
@@ -264,7 +280,9 @@ public final class StreamingQuery {
                 : [(paneStart, paneEnd)]
             var sketch: [Int64: Int64] = [:]
             if !quantiles.isEmpty, case .int(let b) = row[keyCount + 4 + n], case .int(let c) = row[keyCount + 5 + n], c > 0 { sketch[b] = c }
-            for (start, end) in spans { fold(keys: keys, start: start, end: end, parts: parts, count: count, sketch: sketch) }
+            var values: Set<Value> = []
+            if countsDistinct, case let v = row[keyCount + 4 + n + (quantiles.isEmpty ? 0 : 2)], v != .null { values.insert(v) }
+            for (start, end) in spans { fold(keys: keys, start: start, end: end, parts: parts, count: count, sketch: sketch, values: values) }
         }
         if entries.count > maxGroups {
             throw StateLimit(description: "the streaming query holds \(entries.count) window groups, over its limit of \(maxGroups): narrow its GROUP BY, shorten its windows or lower the lateness")
@@ -298,8 +316,9 @@ public final class StreamingQuery {
     }
 
     /// Folds one partial row (a window's parts for one group) into the state.
-    private func fold(keys: [Value], start: Int64, end: Int64, parts: [Value], count: Int, sketch: [Int64: Int64] = [:]) {
-        var start = start, end = end, parts = parts, sketch = sketch
+    private func fold(keys: [Value], start: Int64, end: Int64, parts: [Value], count: Int, sketch: [Int64: Int64] = [:],
+                      values: Set<Value> = []) {
+        var start = start, end = end, parts = parts, sketch = sketch, values = values
         // A window the watermark passed long ago: too late even for an update.
         if end <= evictionHorizon || (end <= watermark && !hasEntry(start, end, keys)) {
             droppedLate += count
@@ -314,11 +333,12 @@ public final class StreamingQuery {
                 start = min(start, e.start); end = max(end, e.end)
                 parts = fold(e.parts, parts)
                 sketch.merge(e.sketch, uniquingKeysWith: +)
+                values.formUnion(e.values)
                 late = late || e.emitted
                 ids.removeAll { $0 == id }
             }
             if late { updatedLate += count }
-            ids.append(insert(Entry(start: start, end: end, keys: keys, parts: parts, emitted: late, sketch: sketch)))
+            ids.append(insert(Entry(start: start, end: end, keys: keys, parts: parts, emitted: late, sketch: sketch, values: values)))
             sessions[keys] = ids
         } else {
             let key = [Value.timestamp(start)] + keys
@@ -326,9 +346,10 @@ public final class StreamingQuery {
                 if entries[id]!.emitted { updatedLate += count }
                 entries[id]!.parts = fold(entries[id]!.parts, parts)
                 entries[id]!.sketch.merge(sketch, uniquingKeysWith: +)
+                entries[id]!.values.formUnion(values)
                 entries[id]!.changed = true
             } else {
-                index[key] = insert(Entry(start: start, end: end, keys: keys, parts: parts, sketch: sketch))
+                index[key] = insert(Entry(start: start, end: end, keys: keys, parts: parts, sketch: sketch, values: values))
             }
         }
     }
@@ -417,9 +438,14 @@ public final class StreamingQuery {
         try finish(entries.keys.sorted().map { entries[$0]! }.filter { $0.end > watermark })
     }
 
-    /// The entry's percentiles, read from its sketch.
-    private func quantileValues(_ e: Entry) -> [Value] {
-        quantiles.map { q in Sketch.quantile(e.sketch, q).map(Value.double) ?? .null }
+    /// What the state's table has beyond keys and parts: the percentiles read from the
+    /// entry's sketch, then the count of its distinct values.
+    private func derivedValues(_ e: Entry) -> [Value] {
+        quantiles.map { q in Sketch.quantile(e.sketch, q).map(Value.double) ?? .null } + (countsDistinct ? [.int(Int64(e.values.count))] : [])
+    }
+
+    private var derivedNames: [String] {
+        quantiles.indices.map { "\u{1}q\($0)" } + (countsDistinct ? ["\u{1}d"] : [])
     }
 
     /// The user's SELECT over state entries.
@@ -429,15 +455,15 @@ public final class StreamingQuery {
             var rows: [[Value]] = []
             rows.reserveCapacity(group.count)
             for e in group {
-                cursor.values = e.keys + [.timestamp(e.start), .timestamp(e.end)] + e.parts + quantileValues(e)
+                cursor.values = e.keys + [.timestamp(e.start), .timestamp(e.end)] + e.parts + derivedValues(e)
                 if let having = direct.having, try having(cursor) != .bool(true) { continue }
                 rows.append(try direct.items.map { try $0(cursor) })
             }
             return ResultSet(columns: columns, rows: rows)
         }
         let columns = (0..<keyCount).map { "\u{1}k\($0)" } + [GroupWindow.startColumn, GroupWindow.endColumn] + folds.indices.map { "\u{1}p\($0)" }
-            + quantiles.indices.map { "\u{1}q\($0)" }
-        let rows = group.map { $0.keys + [.timestamp($0.start), .timestamp($0.end)] + $0.parts + quantileValues($0) }
+            + derivedNames
+        let rows = group.map { $0.keys + [.timestamp($0.start), .timestamp($0.end)] + $0.parts + derivedValues($0) }
         let engine = QueryEngine(snapshot: StoreSnapshot(segments: [], rowCount: 0, schema: []))
         return try engine.select(final, ctes: [StreamingQuery.stateName: ResultSet(columns: columns, rows: rows)])
     }
