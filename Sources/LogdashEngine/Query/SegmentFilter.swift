@@ -70,6 +70,13 @@ struct SegmentFilter {
         var isFalse: RowBits
     }
 
+    /// The type of a column of a segment still in its store file, from its footer (nil for a
+    /// segment in memory, or a column it lacks).
+    private func storedType(_ name: String, _ seg: Segment) -> ColumnType? {
+        guard seg.isStoredLazily, let k = names.firstIndex(of: name.lowercased()) else { return nil }
+        return seg.schema.first { $0.name == actualNames[k] }?.type
+    }
+
     private func column(_ name: String, _ seg: Segment) -> SegmentColumn? {
         guard let k = names.firstIndex(of: name.lowercased()) else { return nil }
         return seg.columns[actualNames[k]]
@@ -109,7 +116,10 @@ struct SegmentFilter {
     /// A predicate over one dictionary-encoded column: once per distinct value, then by code.
     private func dictionaryLeaf(_ e: Expr, _ seg: Segment) throws -> Truth? {
         let cols = columnsOf(e)
-        guard cols.count == 1, let name = cols.first, let col = column(name, seg), col.isDictionary else { return nil }
+        // A stored segment's footer says the column's type: no need to read a number column to
+        // learn it is not text (its zone map may spare reading it at all).
+        guard cols.count == 1, let name = cols.first, storedType(name, seg).map({ $0 == .string }) ?? true,
+              let col = column(name, seg), col.isDictionary else { return nil }
         let f: Eval
         if let cached = compiled.byCanonical[e.canonical] { f = cached } else {
             f = try ExprCompiler(names: [name], now: compiler.now).compile(e)
@@ -161,6 +171,19 @@ struct SegmentFilter {
         return Truth(isTrue: t, isFalse: fl)
     }
 
+    /// Whether every value in [lo, hi] compares true (or every one false) with `c` under the
+    /// operator (0 =, 1 <>, 2 <, 3 <=, 4 >, 5 >=); nil when the range does not settle it.
+    static func zoneSettles(_ opCode: Int, lo: Double, hi: Double, _ c: Double) -> Bool? {
+        switch opCode {
+        case 0: lo == c && hi == c ? true : (c < lo || c > hi ? false : nil)
+        case 1: c < lo || c > hi ? true : (lo == c && hi == c ? false : nil)
+        case 2: hi < c ? true : (lo >= c ? false : nil)
+        case 3: hi <= c ? true : (lo > c ? false : nil)
+        case 4: lo > c ? true : (hi <= c ? false : nil)
+        default: lo >= c ? true : (hi < c ? false : nil)
+        }
+    }
+
     /// `column op constant` (or `constant op column`) over numbers and times, as a typed loop.
     private func numericLeaf(_ e: Expr, _ seg: Segment) throws -> Truth? {
         guard case .binary(let op0, let l, let r, _) = e, ["=", "<>", "<", "<=", ">", ">="].contains(op0) else { return nil }
@@ -170,12 +193,27 @@ struct SegmentFilter {
             colExpr = r; constExpr = l
             op = ["<": ">", "<=": ">=", ">": "<", ">=": "<="][op] ?? op
         } else { return nil }
-        guard case .column(let name, _) = colExpr, columnsOf(constExpr).isEmpty, let col = column(name, seg) else { return nil }
+        guard case .column(let name, _) = colExpr, columnsOf(constExpr).isEmpty else { return nil }
+        // The operator is decided once, not per row.
+        let opCode: Int = ["=": 0, "<>": 1, "<": 2, "<=": 3, ">": 4][op] ?? 5
+        // A segment still in its store file: its footer's zone map may settle the comparison
+        // for every row, without reading the column (integers and times; no NULL, or all NULL).
+        if seg.isStoredLazily, let i = names.firstIndex(of: name.lowercased()), let z = seg.storedZone(actualNames[i]),
+           z.nonNull == seg.rowCount || z.nonNull == 0 {
+            let k = try ExprCompiler(names: [], now: compiler.now).compile(constExpr)(RowCursor())
+            let c: Double? = switch k {
+            case .int(let v), .timestamp(let v): Double(v)
+            default: nil
+            }
+            if let c, let all = SegmentFilter.zoneSettles(opCode, lo: z.min, hi: z.max, c) {
+                let valid = RowBits(rows: seg.rowCount, all: z.nonNull > 0), none = RowBits(rows: seg.rowCount, all: false)
+                return all ? Truth(isTrue: valid, isFalse: none) : Truth(isTrue: none, isFalse: valid)
+            }
+        }
+        guard let col = column(name, seg) else { return nil }
         let k = try ExprCompiler(names: [], now: compiler.now).compile(constExpr)(RowCursor())
         let n = seg.rowCount
         var t = RowBits(rows: n, all: false), fl = RowBits(rows: n, all: false)
-        // The operator is decided once, not per row.
-        let opCode: Int = ["=": 0, "<>": 1, "<": 2, "<=": 3, ">": 4][op] ?? 5
         let validity = col.validity
         // Zone map: when the segment's min and max settle the comparison for every row, no loop.
         if let lo = col.min, let hi = col.max, col.type == .int || col.type == .timestamp || col.type == .double,
@@ -186,16 +224,7 @@ struct SegmentFilter {
                default: return nil
                }
            }(), !(col.type == .double && col.doubles.contains { $0.isNaN }) {
-            let all: Bool?
-            switch opCode {
-            case 0: all = lo == c && hi == c ? true : (c < lo || c > hi ? false : nil)
-            case 1: all = c < lo || c > hi ? true : (lo == c && hi == c ? false : nil)
-            case 2: all = hi < c ? true : (lo >= c ? false : nil)
-            case 3: all = hi <= c ? true : (lo > c ? false : nil)
-            case 4: all = lo > c ? true : (hi <= c ? false : nil)
-            default: all = lo >= c ? true : (hi < c ? false : nil)
-            }
-            if let all {
+            if let all = SegmentFilter.zoneSettles(opCode, lo: lo, hi: hi, c) {
                 var valid = RowBits(rows: n, all: validity == nil)
                 if let v = validity { for w in valid.words.indices { valid.words[w] = v[w] } }
                 let none = RowBits(rows: n, all: false)

@@ -298,7 +298,18 @@ public final class Segment: Sendable {
     struct Summary {
         var rowCount: Int, source: String, minTs: Int64, maxTs: Int64, skippedFieldNames: [String]
         var unparsedCount: Int, flaggedCount: Int, schema: [SchemaColumn]
+        var zones: [String: Zone] = [:]
     }
+
+    /// A column's zone map as a store file's footer has it (integer and time columns).
+    struct Zone: Sendable {
+        var min: Double, max: Double, nonNull: Int
+    }
+    private let zones: [String: Zone]
+
+    /// The footer's zone map of a column of a segment still in its store file (nil for a
+    /// segment in memory, whose column has its own, or a column without one).
+    func storedZone(_ name: String) -> Zone? { zones[name] }
 
     init(rowCount: Int, source: String, columns: [String: SegmentColumn], flags: [RecordFlags], minTs: Int64, maxTs: Int64,
          skippedFieldNames: [String]) {
@@ -306,6 +317,7 @@ public final class Segment: Sendable {
         self.source = source
         self.resident = (columns, flags)
         self.stored = nil
+        self.zones = [:]
         self.minTs = minTs
         self.maxTs = maxTs
         self.skippedFieldNames = skippedFieldNames
@@ -332,6 +344,7 @@ public final class Segment: Sendable {
         flaggedCount = s.flaggedCount
         schema = s.schema
         resident = nil
+        zones = s.zones
         stored = StoredContent(names: names, column: column, flags: flags)
     }
 

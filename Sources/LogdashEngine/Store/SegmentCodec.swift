@@ -163,6 +163,9 @@ enum SegmentCodec {
         var name: String
         var type: UInt8
         var nonNull: Int
+        /// The zone map of integer and time columns: their smallest and largest value.
+        var min: Double?
+        var max: Double?
     }
 
     struct Footer: Codable {
@@ -377,7 +380,12 @@ enum SegmentCodec {
             let flags = s.flags
             return SegmentMeta(source: s.source, rows: s.rowCount, minTs: s.minTs, maxTs: s.maxTs, skipped: s.skippedFieldNames,
                                unparsed: s.unparsedCount, flagged: s.flaggedCount, flags: block(flags.map(\.rawValue)), columns: metas,
-                               schema: s.schema.map { ColumnSummary(name: $0.name, type: $0.type.rawValue, nonNull: $0.nonNull) })
+                               schema: s.schema.map { c in
+                                   let col = cols[c.name]
+                                   let zoned = col.map { $0.type == .int || $0.type == .timestamp } ?? false
+                                   return ColumnSummary(name: c.name, type: c.type.rawValue, nonNull: c.nonNull,
+                                                        min: zoned ? col?.min : nil, max: zoned ? col?.max : nil)
+                               })
         }
 
         /// Ends the image with its footer and trailer.
@@ -631,8 +639,10 @@ enum SegmentCodec {
                 return flags.count == m.rows ? flags : [RecordFlags](repeating: [], count: m.rows)
             }
             let schema = m.schema.map { SchemaColumn(name: $0.name, type: ColumnType(rawValue: $0.type) ?? .null, nonNull: $0.nonNull) }
+            var zones: [String: Segment.Zone] = [:]
+            for c in m.schema { if let lo = c.min, let hi = c.max { zones[c.name] = Segment.Zone(min: lo, max: hi, nonNull: c.nonNull) } }
             let summary = Segment.Summary(rowCount: m.rows, source: m.source, minTs: m.minTs, maxTs: m.maxTs, skippedFieldNames: m.skipped,
-                                          unparsedCount: m.unparsed, flaggedCount: m.flagged, schema: schema)
+                                          unparsedCount: m.unparsed, flaggedCount: m.flagged, schema: schema, zones: zones)
             let names = m.columns.map(\.name)
             if lazy { return Segment(summary: summary, names: names, column: decodeColumn, flags: decodeFlags) }
             var cols: [String: SegmentColumn] = [:]

@@ -172,6 +172,29 @@ final class DurableStoreTests: XCTestCase {
 }
 
 extension DurableStoreTests {
+    /// The footer's zone maps settle a comparison for a whole segment without reading its column.
+    func testZoneMapsInTheFooterSkipSegmentsWithoutReadingThem() throws {
+        let dir = try Scratch.directory("store").path
+        let segs = try segments(lines: 2000, chunk: 500, bad: false)
+        let d = try DurableStore(directory: dir)
+        for s in segs { try d.commit([s]) }
+        try d.close()
+        let reopened = try DurableStore(directory: dir)
+        let engine = QueryEngine(snapshot: reopened.store.snapshot())
+        XCTAssertEqual(try engine.run("SELECT count(*) FROM logs WHERE status >= 600").rows, [[.int(0)]])
+        XCTAssertFalse(reopened.store.snapshot().segments.contains { $0.isResident }, "no column was read (1)")
+        XCTAssertEqual(try engine.run("SELECT count(*) FROM logs WHERE NOT (status < 600)").rows, [[.int(0)]])
+        XCTAssertFalse(reopened.store.snapshot().segments.contains { $0.isResident }, "no column was read (2)")
+        XCTAssertEqual(try engine.run("SELECT count(*) FROM logs WHERE status < 600").rows, [[.int(2000)]])
+        XCTAssertFalse(reopened.store.snapshot().segments.contains { $0.isResident }, "no column was read")
+        // Where the range does not settle it, the column is read and the rows counted.
+        let mixed = try engine.run("SELECT count(*) FROM logs WHERE status >= 500").rows[0][0]
+        let inMemory = Store()
+        for s in segs { inMemory.append(s) }
+        XCTAssertEqual(mixed, try QueryEngine(snapshot: inMemory.snapshot()).run("SELECT count(*) FROM logs WHERE status >= 500").rows[0][0])
+        XCTAssertTrue(reopened.store.snapshot().segments.contains { $0.isResident })
+    }
+
     /// Live ingest's small segments, once their log is sealed, give way in memory to the segment
     /// file's mapped ones: the same answers, every record once, consumers told once.
     func testSealedLiveSegmentsAreSwappedForTheMappedFile() throws {
