@@ -76,7 +76,7 @@ struct LiveOptions: ParsableArguments {
         let d = try DurableStore(directory: dir, options: o, report: report)
         let r = d.recovered
         if r.files + r.logRecords > 0 {
-            report("store \(dir): \(r.fileRecords + r.replayedRecords) records (\(r.files) segment files, \(r.replayedRecords) replayed from the log)")
+            report("store \(dir): \(r.fileRecords + r.replayedRecords) records (\(r.files) segment file\(r.files == 1 ? "" : "s"), \(r.replayedRecords) replayed from the log)")
         } else if store == nil && c.store == nil {
             report("keeping what is accepted in \(dir) (--no-store: in memory only)")  // the default store, said once
         }
