@@ -32,7 +32,7 @@ struct LiveOptions: ParsableArguments {
     @Option(help: ArgumentHelp("The private key of --tls-cert (PEM).", valueName: "file"))
     var tlsKey: String?
 
-    @Option(help: ArgumentHelp("Keep everything accepted in this directory: it survives a crash and a restart (see 'Store on disk').",
+    @Option(help: ArgumentHelp("Keep everything accepted in this directory: it survives a crash and a restart (README: 'The store on disk').",
                                valueName: "dir"))
     var store: String?
 
@@ -133,8 +133,7 @@ struct IngestCommand: ParsableCommand {
             syslog://HOST:PORT (TCP, octet counting or LF), syslog+udp://HOST:PORT, http://HOST:PORT (POST /ingest).
             Listeners bind to 127.0.0.1 unless a host is given (tcp://0.0.0.0:5170 binds every interface).
             SIGINT and SIGTERM stop reading and store what was accepted; --query then runs over it.
-            While following, everything accepted is kept on disk in $XDG_DATA_HOME/logdash/store (or --store DIR;
-            --no-store keeps it in memory only): a restart goes on where the last run stopped.
+            While following, everything accepted is kept on disk in $XDG_DATA_HOME/logdash/store (or --store DIR; --no-store keeps it in memory only): a restart goes on where the last run stopped.
 
             Examples:
               logdash ingest syslog://:5514 syslog+udp://:5514 --stats-interval 5s
