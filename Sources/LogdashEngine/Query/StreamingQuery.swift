@@ -287,6 +287,13 @@ public final class StreamingQuery {
         if entries.count > maxGroups {
             throw StateLimit(description: "the streaming query holds \(entries.count) window groups, over its limit of \(maxGroups): narrow its GROUP BY, shorten its windows or lower the lateness")
         }
+        if countsDistinct {
+            // The sets of count(DISTINCT …) count against the same limit.
+            let held = entries.values.reduce(0) { $0 + $1.values.count }
+            if held > maxGroups {
+                throw StateLimit(description: "the streaming query holds \(held) distinct values for count(DISTINCT …), over its limit of \(maxGroups): count fewer distinct values, shorten its windows, or use approx_distinct in a batch query")
+            }
+        }
         if newest != .min && !holdsWatermark { watermark = max(watermark, newest - lateness) }
     }
 

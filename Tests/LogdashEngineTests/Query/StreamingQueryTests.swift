@@ -128,6 +128,11 @@ import Testing
         #expect(throws: StreamingQuery.StateLimit.self) {
             _ = try Self.feed(q, [["a", "b", "c"].map { Self.line(Self.t(14, 0, 0), service: $0) }])
         }
+        // count(DISTINCT …)'s sets count too: one window group, three values.
+        let d = try StreamingQuery(sql: "SELECT count(DISTINCT service) FROM logs GROUP BY TUMBLE(ts, INTERVAL '1' HOUR)", maxGroups: 2)
+        #expect { _ = try Self.feed(d, [["a", "b", "c"].map { Self.line(Self.t(14, 0, 0), service: $0) }]) } throws: {
+            ($0 as? StreamingQuery.StateLimit)?.description.contains("3 distinct values") == true
+        }
     }
 
     @Test func arrivalTimeWindowsCloseWithTheWallClock() throws {
