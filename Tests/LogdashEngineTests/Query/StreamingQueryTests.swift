@@ -46,6 +46,27 @@ import Testing
         try Harness().push(q, batches)
     }
 
+    /// Lines in batches of `n`.
+    static func batches(_ lines: [String], of n: Int) -> [[String]] {
+        stride(from: 0, to: lines.count, by: n).map { Array(lines[$0..<min(lines.count, $0 + n)]) }
+    }
+
+    /// `sql` as a streaming query fed `batches` (no lateness; then every window closed), beside
+    /// the same SQL as a batch query over all their lines: each window group's last emitted row
+    /// (a late record re-emits its window whole) by its first two columns, how many rows were
+    /// emitted in all, and the batch rows.
+    static func streamedBeside(_ sql: String, _ batches: [[String]]) throws -> (streamed: [[Value]: [Value]], emitted: Int, batch: [[Value]]) {
+        let q = try StreamingQuery(sql: sql, lateness: 0)
+        var emitted = try feed(q, batches)
+        emitted += try q.finishAll()
+        let rows = emitted.flatMap(\.result.rows)
+        var latest: [[Value]: [Value]] = [:]
+        for row in rows { latest[[row[0], row[1]]] = row }
+        let store = Store()
+        store.append(try segment(batches.flatMap { $0 }))
+        return (latest, rows.count, try QueryEngine(snapshot: store.snapshot()).execute(sql).rows)
+    }
+
     @Test func aTumblingWindowIsEmittedOnceTheWatermarkPassesItsEnd() throws {
         let q = try StreamingQuery(sql: "SELECT window_start, count(*) c, avg(latency_ms) a FROM logs GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)",
                                    lateness: 5_000_000_000)
@@ -197,16 +218,10 @@ import Testing
         }
         lines.append(Self.line(Self.t(14, 9, 0), service: "solo", latency: 7))  // a window of one record
         let sql = "SELECT service, window_start, stddev(latency_ms) s, stddev_pop(latency_ms) sp, variance(latency_ms) v, var_samp(latency_ms) vs, count(*) n FROM logs GROUP BY service, TUMBLE(ts, INTERVAL '1' MINUTE)"
-        let q = try StreamingQuery(sql: sql, lateness: 0)
-        var emitted = try Self.feed(q, stride(from: 0, to: lines.count, by: 70).map { Array(lines[$0..<min(lines.count, $0 + 70)]) })
-        emitted += try q.finishAll()
-        let store = Store()
-        store.append(try Self.segment(lines))
-        let batch = try QueryEngine(snapshot: store.snapshot()).execute(sql)
-        let streamed = emitted.flatMap(\.result.rows)
-        #expect(streamed.count == batch.rows.count && streamed.count >= 15)
-        for row in batch.rows {
-            guard let s = streamed.first(where: { $0[0] == row[0] && $0[1] == row[1] }) else { Issue.record("no window for \(row)"); continue }
+        let (streamed, emitted, batch) = try Self.streamedBeside(sql, Self.batches(lines, of: 70))
+        #expect(emitted == batch.count && streamed.count == batch.count && streamed.count >= 15)
+        for row in batch {
+            guard let s = streamed[[row[0], row[1]]] else { Issue.record("no window for \(row)"); continue }
             #expect(s[6] == row[6])
             for k in 2...5 {
                 if row[k] == .null { #expect(s[k] == .null, "\(row)"); continue }
@@ -214,7 +229,7 @@ import Testing
                 #expect(abs(got - want) <= 1e-9 * max(1, abs(want)), "\(row): \(got) vs \(want)")
             }
         }
-        #expect(streamed.contains { $0[0] == .string("solo") && $0[2] == .null && $0[3] == .double(0) })
+        #expect(streamed.values.contains { $0[0] == .string("solo") && $0[2] == .null && $0[3] == .double(0) })
     }
 
     /// count(DISTINCT x) keeps each window group's set of values: the batch query's counts, in
@@ -228,21 +243,13 @@ import Testing
         }
         lines.insert("{\"ts\":\"\(Self.t(14, 3, 10))\",\"service\":\"api\"}", at: 321)  // no status: not a distinct value
         let sql = "SELECT service, window_start, count(DISTINCT status) d, count(DISTINCT status) + 0 d2, count(*) n, approx_percentile(latency_ms, 0.5) p FROM logs GROUP BY service, \(window)"
-        let q = try StreamingQuery(sql: sql, lateness: 0)
         // Batches out of order within the lateness allowance: sets merge whatever the order.
-        var batches = stride(from: 0, to: lines.count, by: 60).map { Array(lines[$0..<min(lines.count, $0 + 60)]) }
+        var batches = Self.batches(lines, of: 60)
         batches.swapAt(2, 3)
-        var emitted = try Self.feed(q, batches)
-        emitted += try q.finishAll()
-        let store = Store()
-        store.append(try Self.segment(lines))
-        let batch = try QueryEngine(snapshot: store.snapshot()).execute(sql)
-        // The last emission of each window (late records re-emit a window whole).
-        var latest: [[Value]: [Value]] = [:]
-        for row in emitted.flatMap(\.result.rows) { latest[[row[0], row[1]]] = row }
-        #expect(latest.count == batch.rows.count && latest.count >= 2)
-        for row in batch.rows {
-            guard let s = latest[[row[0], row[1]]] else { Issue.record("no window for \(row)"); continue }
+        let (streamed, _, batch) = try Self.streamedBeside(sql, batches)
+        #expect(streamed.count == batch.count && streamed.count >= 2)
+        for row in batch {
+            guard let s = streamed[[row[0], row[1]]] else { Issue.record("no window for \(row)"); continue }
             #expect(Array(s[0..<5]) == Array(row[0..<5]), "\(s) vs \(row)")
         }
     }
@@ -254,16 +261,10 @@ import Testing
                       service: ["api", "web"][rng.int(0, 1)], latency: rng.int(1, 5000))
         }
         let sql = "SELECT service, window_start, approx_percentile(latency_ms, 0.5) p50, approx_percentile(latency_ms, 0.99) p99, count(*) n FROM logs GROUP BY service, TUMBLE(ts, INTERVAL '1' MINUTE)"
-        let q = try StreamingQuery(sql: sql, lateness: 0)
-        var emitted = try Self.feed(q, stride(from: 0, to: lines.count, by: 100).map { Array(lines[$0..<min(lines.count, $0 + 100)]) })
-        emitted += try q.finishAll()
-        let store = Store()
-        store.append(try Self.segment(lines))
-        let batch = try QueryEngine(snapshot: store.snapshot()).execute(sql)
-        let streamed = emitted.flatMap(\.result.rows)
-        #expect(streamed.count == batch.rows.count && streamed.count >= 10)
-        for row in batch.rows {
-            guard let s = streamed.first(where: { $0[0] == row[0] && $0[1] == row[1] }) else { Issue.record("no window for \(row)"); continue }
+        let (streamed, emitted, batch) = try Self.streamedBeside(sql, Self.batches(lines, of: 100))
+        #expect(emitted == batch.count && streamed.count == batch.count && streamed.count >= 10)
+        for row in batch {
+            guard let s = streamed[[row[0], row[1]]] else { Issue.record("no window for \(row)"); continue }
             #expect(s[4] == row[4])
             for k in [2, 3] {
                 guard case .double(let got) = s[k], let want = Arithmetic.number(row[k]) else { Issue.record("\(s)"); continue }
