@@ -17,11 +17,11 @@ set -- \
  "SELECT status, window_start, count(*) FROM logs GROUP BY status, TUMBLE(ts, INTERVAL '1' MINUTE)" \
  "SELECT service, window_start, window_end, count(*) FROM logs WHERE level = 'error' GROUP BY service, SESSION(ts, INTERVAL '30' SECOND)"
 for i in 1 2 3; do
-  /usr/bin/time -f "plain: %e s" $B ingest --no-follow --stats-interval 0 "$F" >/dev/null 2>/tmp/sb.err; tail -1 /tmp/sb.err
+  /usr/bin/time -f "plain: %e s (cpu %U+%S)" $B ingest --no-follow --stats-interval 0 "$F" >/dev/null 2>/tmp/sb.err; tail -1 /tmp/sb.err
 done
 for i in 1 2 3; do
-  /usr/bin/time -f "10 streams: %e s" $B ingest --no-follow --stats-interval 0 "$F" --stream "$1" --stream "$2" --stream "$3" --stream "$4" --stream "$5" --stream "$6" --stream "$7" --stream "$8" --stream "$9" --stream "${10}" >/tmp/sb.out 2>/tmp/sb.err; tail -1 /tmp/sb.err; wc -l < /tmp/sb.out
+  /usr/bin/time -f "10 streams: %e s (cpu %U+%S)" $B ingest --no-follow --stats-interval 0 "$F" --stream "$1" --stream "$2" --stream "$3" --stream "$4" --stream "$5" --stream "$6" --stream "$7" --stream "$8" --stream "$9" --stream "${10}" >/tmp/sb.out 2>/tmp/sb.err; tail -1 /tmp/sb.err; wc -l < /tmp/sb.out
 done
 for i in 1 2 3; do
-  /usr/bin/time -f "10 streams + 20 alarms: %e s" $B ingest --no-follow --stats-interval 0 "$F" --alarms Benchmarks/alarms20.yaml --stream "$1" --stream "$2" --stream "$3" --stream "$4" --stream "$5" --stream "$6" --stream "$7" --stream "$8" --stream "$9" --stream "${10}" >/tmp/sb.out 2>/tmp/sb.err; tail -1 /tmp/sb.err; wc -l < /tmp/sb.out
+  /usr/bin/time -f "10 streams + 20 alarms: %e s (cpu %U+%S)" $B ingest --no-follow --stats-interval 0 "$F" --alarms Benchmarks/alarms20.yaml --stream "$1" --stream "$2" --stream "$3" --stream "$4" --stream "$5" --stream "$6" --stream "$7" --stream "$8" --stream "$9" --stream "${10}" >/tmp/sb.out 2>/tmp/sb.err; tail -1 /tmp/sb.err; wc -l < /tmp/sb.out
 done

@@ -154,11 +154,13 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
             for seg in segments {
                 guard let raw = seg.columns["raw"], let ts = seg.columns["ts"], ts.type == .timestamp else { continue }
                 let times = ts.ints
-                raw.forEachBytes(rows: seg.rowCount) { r, line in
-                    guard ts.isValid(r) else { return }
+                raw.withLines(rows: seg.rowCount) { span in
                     for k in filters.indices {
-                        guard let v = filters[k].measure(line) else { continue }
-                        sums[k][Functions.floorDiv(times[r], periods[k]) * periods[k], default: 0] += v
+                        filters[k].measure(span) { i, v in
+                            let r = Int(span.rows[i])
+                            guard ts.isValid(r) else { return }
+                            sums[k][Functions.floorDiv(times[r], periods[k]) * periods[k], default: 0] += v
+                        }
                     }
                 }
             }

@@ -239,12 +239,14 @@ public indirect enum MetricFilter: Sendable {
 
     /// A flat JSON object (scalar values only, no escapes) parsed straight from its bytes into
     /// what `JSONSerialization` would give; nil for anything else (the caller then asks
-    /// Foundation), so that the common log line is not parsed the slow way.
-    static func parseFlatJSON(_ b: UnsafeBufferPointer<UInt8>) -> [String: Any]? {
+    /// Foundation), so that the common log line is not parsed the slow way. `keys`: only these
+    /// keys' values are kept — the others are checked as JSON and skipped, not made into strings.
+    static func parseFlatJSON(_ b: UnsafeBufferPointer<UInt8>, keys: [[UInt8]]? = nil) -> [String: Any]? {
         let quote = UInt8(ascii: "\""), n = b.count
         var i = 0
         func space() { while i < n, b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0D || b[i] == 0x0A { i += 1 } }
-        func string() -> String? {
+        /// A string without escapes or control characters: its bytes' range.
+        func string() -> Range<Int>? {
             guard i < n, b[i] == quote else { return nil }
             let start = i + 1
             var j = start
@@ -254,7 +256,36 @@ public indirect enum MetricFilter: Sendable {
             }
             guard j < n else { return nil }
             i = j + 1
-            return String(decoding: UnsafeBufferPointer(rebasing: b[start..<j]), as: UTF8.self)
+            return start..<j
+        }
+        func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
+        func wanted(_ r: Range<Int>) -> Bool {
+            guard let keys else { return true }
+            return keys.contains { k in k.count == r.count && k.withUnsafeBufferPointer { memcmp($0.baseAddress!, b.baseAddress! + r.lowerBound, k.count) == 0 } }
+        }
+        @inline(__always) func digit(_ k: Int) -> Bool { k < n && b[k] >= 0x30 && b[k] <= 0x39 }
+        /// A number as JSON spells it (`-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?`): its range and
+        /// whether it has a fraction or exponent.
+        func number() -> (Range<Int>, fractional: Bool)? {
+            let start = i
+            var fractional = false
+            if i < n, b[i] == UInt8(ascii: "-") { i += 1 }
+            guard digit(i) else { return nil }
+            if b[i] == 0x30 { i += 1 } else { while digit(i) { i += 1 } }
+            if i < n, b[i] == UInt8(ascii: ".") {
+                i += 1
+                fractional = true
+                guard digit(i) else { return nil }
+                while digit(i) { i += 1 }
+            }
+            if i < n, b[i] == UInt8(ascii: "e") || b[i] == UInt8(ascii: "E") {
+                i += 1
+                fractional = true
+                if i < n, b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") { i += 1 }
+                guard digit(i) else { return nil }
+                while digit(i) { i += 1 }
+            }
+            return (start..<i, fractional)
         }
         space()
         guard i < n, b[i] == UInt8(ascii: "{") else { return nil }
@@ -265,6 +296,7 @@ public indirect enum MetricFilter: Sendable {
         while true {
             space()
             guard let key = string() else { return nil }
+            let keep = wanted(key)
             space()
             guard i < n, b[i] == UInt8(ascii: ":") else { return nil }
             i += 1
@@ -273,24 +305,19 @@ public indirect enum MetricFilter: Sendable {
             switch b[i] {
             case quote:
                 guard let v = string() else { return nil }
-                out[key] = v
+                if keep { out[text(key)] = text(v) }
             case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
                 let words: [(String, Any)] = [("true", NSNumber(value: true)), ("false", NSNumber(value: false)), ("null", NSNull())]
                 guard let (w, v) = words.first(where: { w, _ in
                     i + w.utf8.count <= n && zip(w.utf8, b[i...]).allSatisfy { $0 == $1 }
                 }) else { return nil }
                 i += w.utf8.count
-                out[key] = v
+                if keep { out[text(key)] = v }
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                let start = i
-                var fractional = false
-                while i < n, let c = Optional(b[i]), c == UInt8(ascii: "-") || c == UInt8(ascii: "+") || (c >= 0x30 && c <= 0x39)
-                        || c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
-                    if c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") { fractional = true }
-                    i += 1
-                }
-                let text = String(decoding: UnsafeBufferPointer(rebasing: b[start..<i]), as: UTF8.self)
-                if !fractional, let v = Int64(text) { out[key] = NSNumber(value: v) } else if let v = Double(text) { out[key] = NSNumber(value: v) } else { return nil }
+                guard let (r, fractional) = number() else { return nil }
+                guard keep else { break }
+                let t = text(r)
+                if !fractional, let v = Int64(t) { out[text(key)] = NSNumber(value: v) } else if let v = Double(t) { out[text(key)] = NSNumber(value: v) } else { return nil }
             default:
                 return nil  // an object or array inside: Foundation's
             }
@@ -419,7 +446,7 @@ public indirect enum MetricFilter: Sendable {
 
     /// `*` matches any run of characters.
     static func wildcard(_ pattern: String, _ text: String) -> Bool {
-        guard pattern.contains("*") else { return pattern == text }
+        guard pattern.utf8.contains(UInt8(ascii: "*")) else { return pattern == text }
         let parts = pattern.components(separatedBy: "*")
         var rest = Substring(text)
         guard rest.hasPrefix(parts[0]) else { return false }
@@ -527,11 +554,14 @@ public indirect enum MetricFilter: Sendable {
 /// A metric filter pattern made ready for a pass over raw lines as bytes: lines that cannot
 /// match (a term missing, a string the JSON condition needs absent) are told without making a
 /// `String` of them, which is most lines of most patterns.
-public struct PreparedFilter: Sendable {
+public final class PreparedFilter: Sendable {
     public let filter: MetricFilter
     public let selector: String?
     private let required: [[UInt8]]
     private let terms: (all: [[UInt8]], none: [[UInt8]], any: [[UInt8]])?
+    /// A JSON pattern's top-level keys (those its conditions and selector read first): a flat
+    /// line's other values are skipped, not made into strings. nil: every key.
+    private let keys: [[UInt8]]?
     private static let backslash: [UInt8] = [UInt8(ascii: "\\")]
 
     public init(_ filter: MetricFilter, selector: String?) {
@@ -543,6 +573,28 @@ public struct PreparedFilter: Sendable {
         } else {
             terms = nil
         }
+        if case .json(let c) = filter {
+            var paths: [[MetricFilter.PathStep]] = []
+            func collect(_ c: MetricFilter.JSONCondition) {
+                switch c {
+                case .compare(let p, _, _), .isValue(let p, _), .notExists(let p): paths.append(p)
+                case .and(let a, let b), .or(let a, let b): collect(a); collect(b)
+                }
+            }
+            collect(c)
+            if let selector, Double(selector) == nil {
+                paths.append((try? MetricFilter.JSONParser.path(Array(selector))) ?? [.index(0)])
+            }
+            var names: [String] = []
+            var flat = true
+            for p in paths {
+                guard case .key(let k)? = p.first else { flat = false; break }
+                if !names.contains(k) { names.append(k) }
+            }
+            keys = flat ? names.map { Array($0.utf8) } : nil
+        } else {
+            keys = nil
+        }
     }
 
     /// What a line adds to the metric, as `MetricFilter.measure` says.
@@ -551,16 +603,53 @@ public struct PreparedFilter: Sendable {
             let hit = terms.all.allSatisfy { MetricFilter.has(line, $0) } && !terms.none.contains { MetricFilter.has(line, $0) }
                 && (terms.any.isEmpty || terms.any.contains { MetricFilter.has(line, $0) })
             guard hit else { return nil }
-            return selector.flatMap(Double.init) ?? (selector == nil ? 1 : nil)
+            return constant
         }
         // A line with a JSON escape may spell a required string differently: it is parsed.
         if !required.isEmpty && !MetricFilter.has(line, PreparedFilter.backslash) && required.contains(where: { !MetricFilter.has(line, $0) }) {
             return nil
         }
-        if case .json(let c) = filter, let obj = MetricFilter.parseFlatJSON(line) {
+        return measureParsed(line)
+    }
+
+    /// A matching line's value when the selector is a number or absent (1).
+    private var constant: Double? { selector.flatMap(Double.init) ?? (selector == nil ? 1 : nil) }
+
+    private func measureParsed(_ line: UnsafeBufferPointer<UInt8>) -> Double? {
+        if case .json(let c) = filter, let obj = MetricFilter.parseFlatJSON(line, keys: keys) {
             guard MetricFilter.holds(c, obj) else { return nil }
-            return selector.flatMap(Double.init) ?? selector.flatMap { MetricFilter.jsonValue($0, obj) } ?? (selector == nil ? 1 : nil)
+            return constant ?? selector.flatMap { MetricFilter.jsonValue($0, obj) }
         }
         return filter.measure(String(decoding: line, as: UTF8.self), selector: selector)
+    }
+
+    /// What each line of `span` adds to the metric: `body(line, value)` for the lines that
+    /// match, in order. Terms, and the strings a JSON pattern requires, are searched through
+    /// the whole span first (`LineSpan.containing`), so only the lines that may match are
+    /// looked at one by one.
+    public func measure(_ span: LineSpan, _ body: (Int, Double) -> Void) {
+        func and(_ a: inout [Bool], _ b: [Bool]) { for i in a.indices where !b[i] { a[i] = false } }
+        if let terms {
+            guard let value = constant else { return }
+            var hit = [Bool](repeating: true, count: span.count)
+            for t in terms.all { and(&hit, span.containing(t)) }
+            if !terms.any.isEmpty {
+                var some = [Bool](repeating: false, count: span.count)
+                for t in terms.any { for (i, h) in span.containing(t).enumerated() where h { some[i] = true } }
+                and(&hit, some)
+            }
+            for t in terms.none { for (i, h) in span.containing(t).enumerated() where h { hit[i] = false } }
+            for i in hit.indices where hit[i] { body(i, value) }
+            return
+        }
+        guard !required.isEmpty else {
+            for i in 0..<span.count { if let v = measureParsed(span.line(i)) { body(i, v) } }
+            return
+        }
+        // Lines holding every required string, or an escape (which may spell one differently).
+        var maybe = [Bool](repeating: true, count: span.count)
+        for r in required { and(&maybe, span.containing(r)) }
+        for (i, h) in span.containing(PreparedFilter.backslash).enumerated() where h { maybe[i] = true }
+        for i in maybe.indices where maybe[i] { if let v = measureParsed(span.line(i)) { body(i, v) } }
     }
 }

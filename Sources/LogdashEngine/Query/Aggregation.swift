@@ -175,9 +175,9 @@ final class GroupedAggregation {
         // A time bucket of a timestamp column (date_trunc to a fixed unit, date_bin by a
         // literal interval): integer arithmetic, then direct indexing by bucket.
         if let (name, width) = GroupedAggregation.timeBucket(key), let col = column(name, seg), col.type == .timestamp,
-           let lo = col.min, let hi = col.max {
-            let first = Functions.floorDiv(Int64(lo), width), last = Functions.floorDiv(Int64(hi), width)
-            guard last - first < 1 << 20 else { return nil }
+           let range = col.intRange {
+            let first = Functions.floorDiv(range.lowerBound, width), last = Functions.floorDiv(range.upperBound, width)
+            guard last &- first >= 0, last &- first < 1 << 20 else { return nil }
             var table = [Int32](repeating: -1, count: Int(last - first) + 1)
             col.ints.withUnsafeBufferPointer { ints in
                 for (i, r) in rows.enumerated() {
@@ -195,9 +195,10 @@ final class GroupedAggregation {
         }
         // A small-range integer column: direct indexing by value.
         if case .column(let name, _) = key, let col = column(name, seg), col.type == .int || col.type == .bool,
-           tableType(name) == col.type, let lo = col.min, let hi = col.max, hi - lo < 65536 {
-            let base = Int64(lo)
-            var table = [Int32](repeating: -1, count: Int(hi - lo) + 1)
+           tableType(name) == col.type, let r = col.intRange, case let (span, overflow) = r.upperBound.subtractingReportingOverflow(r.lowerBound),
+           !overflow, span < 65536 {
+            let base = r.lowerBound
+            var table = [Int32](repeating: -1, count: Int(span) + 1)
             var nullSlot: Int32 = -1
             let validity = col.validity
             col.ints.withUnsafeBufferPointer { ints in
@@ -395,8 +396,9 @@ final class GroupedAggregation {
             }
             let dict = col.dictionary
             keyOf = { $0 == nullSlot ? .null : .string(dict[$0]) }
-        } else if col.type == .int, let lo = col.min, let hi = col.max, hi - lo < 65536 {
-            let base = Int64(lo), width = Int(hi - lo) + 1
+        } else if col.type == .int, let r = col.intRange, case let (span, overflow) = r.upperBound.subtractingReportingOverflow(r.lowerBound),
+                  !overflow, span < 65536 {
+            let base = r.lowerBound, width = Int(span) + 1
             buckets = [Int64](repeating: 0, count: width + 1)  // the last bucket: NULL
             let validity = col.validity
             col.ints.withUnsafeBufferPointer { ints in

@@ -277,8 +277,8 @@ struct SegmentFilter {
             }
         }
         switch (col.type, k) {
-        case (.int, .int(let c)) where !col.small.isEmpty && c >= Int64(col.min!) && c - Int64(col.min!) <= Int64(UInt16.max):
-            runInt(col.small, UInt16(c - Int64(col.min!)))
+        case (.int, .int(let c)) where !col.small.isEmpty && c >= col.intRange!.lowerBound && c - col.intRange!.lowerBound <= Int64(UInt16.max):
+            runInt(col.small, UInt16(c - col.intRange!.lowerBound))
         case (.int, .int(let c)), (.timestamp, .timestamp(let c)):
             runInt(col.ints, c)
         case (.int, .double(let c)):

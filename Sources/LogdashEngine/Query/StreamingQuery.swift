@@ -55,10 +55,13 @@ public final class StreamingQuery {
     let countsDistinct: Bool
     /// Whether windows are by arrival time (`ingest_ts`): the wall clock then moves the watermark too.
     public let processingTime: Bool
+    /// The partial query without the engine, for its common shape (see `PartialKernel`).
+    private let kernel: PartialKernel?
 
-    private struct Entry {
+    /// A window group's state (a class: updated in place, passed around by reference).
+    private final class Entry {
         var start: Int64, end: Int64
-        var keys: [Value]
+        let keys: [Value]
         var parts: [Value]
         var emitted = false
         var changed = true
@@ -66,11 +69,26 @@ public final class StreamingQuery {
         var sketch: [Int64: Int64] = [:]
         /// The distinct values seen (with `count(DISTINCT x)`).
         var values: Set<Value> = []
+
+        init(start: Int64, end: Int64, keys: [Value], parts: [Value], emitted: Bool = false, sketch: [Int64: Int64], values: Set<Value>) {
+            self.start = start
+            self.end = end
+            self.keys = keys
+            self.parts = parts
+            self.emitted = emitted
+            self.sketch = sketch
+            self.values = values
+        }
     }
     private var entries: [Int: Entry] = [:]
     private var nextID = 0
+    /// A tumbling or hopping window group: its window's start and its keys.
+    private struct WindowKey: Hashable {
+        let start: Int64
+        let keys: [Value]
+    }
     /// Tumbling and hopping windows by (start, keys); sessions by keys alone.
-    private var index: [[Value]: Int] = [:]
+    private var index: [WindowKey: Int] = [:]
     private var sessions: [[Value]: [Int]] = [:]
     public private(set) var watermark: Int64 = .min
     /// Input read out of order (a finished file parsed in parallel): the watermark stays put,
@@ -208,6 +226,9 @@ public final class StreamingQuery {
         p.offset = 0
         p.distinct = false
         partial = p
+        kernel = sketchOf == nil && distinctOf == nil
+            ? PartialKernel(window: w, panes: panes, keys: others, parts: partItems[(others.count + 2)..<(others.count + 2 + folds.count)].map(\.expr), filter: s.filter)
+            : nil
         self.folds = folds
         self.quantiles = quantiles
         countsDistinct = distinctOf != nil
@@ -263,12 +284,9 @@ public final class StreamingQuery {
     /// Folds newly stored segments into the state. `schema` is the store's (a superset of theirs).
     public func add(_ segments: [Segment], schema: [SchemaColumn], now: Int64 = LoadOptions.wallClock()) throws {
         guard !segments.isEmpty else { return }
-        let snap = StoreSnapshot(segments: segments, rowCount: segments.reduce(0) { $0 + $1.rowCount }, schema: schema)
-        var engine = QueryEngine(snapshot: snap, now: now)
-        engine.logsFilter = logsFilter
-        let rows = try engine.select(partial)
+        let rows = try partialRows(segments, schema: schema, now: now)
         let n = folds.count
-        for row in rows.rows {
+        for row in rows {
             let keys = Array(row[0..<keyCount])
             guard case .timestamp(let paneStart) = row[keyCount], case .timestamp(let paneEnd) = row[keyCount + 1] else { continue }
             let parts = Array(row[(keyCount + 2)..<(keyCount + 2 + n)])
@@ -333,32 +351,57 @@ public final class StreamingQuery {
         }
         if window.kind == .session {
             // Merge with this group's sessions the new one overlaps (or touches within the gap).
-            var ids = sessions[keys, default: []]
+            // A group's sessions never overlap and are kept in order of start (so of end too):
+            // from the newest back, the first that ends before this one starts is the last to look at.
+            var ids = sessions.removeValue(forKey: keys) ?? []
             var late = false
-            for id in ids where entries[id]!.start < end && start < entries[id]!.end {
-                let e = entries.removeValue(forKey: id)!
-                start = min(start, e.start); end = max(end, e.end)
-                parts = fold(e.parts, parts)
-                sketch.merge(e.sketch, uniquingKeysWith: +)
-                values.formUnion(e.values)
-                late = late || e.emitted
-                ids.removeAll { $0 == id }
+            var k = ids.count - 1
+            while k >= 0 {
+                let e = entries[ids[k]]!
+                if e.end <= start { break }
+                if e.start < end {
+                    entries[ids[k]] = nil
+                    ids.remove(at: k)
+                    start = min(start, e.start); end = max(end, e.end)
+                    parts = fold(e.parts, parts)
+                    sketch.merge(e.sketch, uniquingKeysWith: +)
+                    values.formUnion(e.values)
+                    late = late || e.emitted
+                }
+                k -= 1
             }
             if late { updatedLate += count }
-            ids.append(insert(Entry(start: start, end: end, keys: keys, parts: parts, emitted: late, sketch: sketch, values: values)))
+            var at = ids.count
+            while at > 0 && entries[ids[at - 1]]!.start > start { at -= 1 }
+            ids.insert(insert(Entry(start: start, end: end, keys: keys, parts: parts, emitted: late, sketch: sketch, values: values)), at: at)
             sessions[keys] = ids
         } else {
-            let key = [Value.timestamp(start)] + keys
-            if let id = index[key] {
-                if entries[id]!.emitted { updatedLate += count }
-                entries[id]!.parts = fold(entries[id]!.parts, parts)
-                entries[id]!.sketch.merge(sketch, uniquingKeysWith: +)
-                entries[id]!.values.formUnion(values)
-                entries[id]!.changed = true
+            let key = WindowKey(start: start, keys: keys)
+            if let id = index[key], let e = entries[id] {
+                if e.emitted { updatedLate += count }
+                e.parts = fold(e.parts, parts)
+                if !sketch.isEmpty { e.sketch.merge(sketch, uniquingKeysWith: +) }
+                if !values.isEmpty { e.values.formUnion(values) }
+                e.changed = true
             } else {
                 index[key] = insert(Entry(start: start, end: end, keys: keys, parts: parts, sketch: sketch, values: values))
             }
         }
+    }
+
+    /// The partial query's rows over `segments`: by the kernel when it can (and `kernel`),
+    /// otherwise by the engine.
+    func partialRows(_ segments: [Segment], schema: [SchemaColumn], now: Int64, kernel useKernel: Bool = true) throws -> [[Value]] {
+        if useKernel, let kernel, let rows = kernel.run(segments, schema: schema, logsFilter: logsFilter, now: now) { return rows }
+        let snap = StoreSnapshot(segments: segments, rowCount: segments.reduce(0) { $0 + $1.rowCount }, schema: schema)
+        var engine = QueryEngine(snapshot: snap, now: now)
+        engine.logsFilter = logsFilter
+        return try engine.select(partial).rows
+    }
+
+    /// The kernel's rows, nil when it has none or leaves these segments to the engine.
+    func kernelRows(_ segments: [Segment], schema: [SchemaColumn], now: Int64) -> [[Value]]? {
+        kernel?.run(segments, schema: schema, logsFilter: logsFilter, now: now)
     }
 
     /// Windows ending at or before this are evicted: the watermark less the allowed lateness.
@@ -368,7 +411,7 @@ public final class StreamingQuery {
 
     private func hasEntry(_ start: Int64, _ end: Int64, _ keys: [Value]) -> Bool {
         if window.kind == .session { return sessions[keys, default: []].contains { entries[$0]!.start < end && start < entries[$0]!.end } }
-        return index[[.timestamp(start)] + keys] != nil
+        return index[WindowKey(start: start, keys: keys)] != nil
     }
 
     private func insert(_ e: Entry) -> Int {
@@ -398,12 +441,13 @@ public final class StreamingQuery {
     /// the watermark passed by more than the allowed lateness.
     public func advance(now: Int64 = LoadOptions.wallClock()) throws -> [Emission] {
         if processingTime { watermark = max(watermark, now - lateness) }
-        let due = entries.filter { $0.value.end <= watermark && $0.value.changed }
         var byWindow: [Int64: [Int]] = [:]
-        for (id, e) in due { byWindow[window.kind == .session ? 0 : e.start, default: []].append(id) }  // sessions: one emission
+        for (id, e) in entries where e.end <= watermark && e.changed {
+            byWindow[window.kind == .session ? 0 : e.start, default: []].append(id)  // sessions: one emission
+        }
         // A window updated by late records is emitted whole (its unchanged groups too), so
         // that the update replaces it; a session is a window of its own.
-        if window.kind != .session {
+        if window.kind != .session && !byWindow.isEmpty {
             for (id, e) in entries where e.emitted && !e.changed && byWindow[e.start] != nil { byWindow[e.start]!.append(id) }
         }
         var out: [Emission] = []
@@ -412,18 +456,20 @@ public final class StreamingQuery {
             let group = ids.map { entries[$0]! }
             let result = try finish(group)
             let update = group.contains { $0.emitted }
-            for id in ids { entries[id]!.emitted = true; entries[id]!.changed = false }
+            for e in group { e.emitted = true; e.changed = false }
             out.append(Emission(windowStart: group.map(\.start).min()!, windowEnd: group.map(\.end).max()!, result: result, isUpdate: update))
         }
         // Evict windows past the allowed lateness.
         let horizon = evictionHorizon
-        for (id, e) in entries where e.end <= horizon {
+        guard horizon > .min else { return out }
+        let gone = entries.filter { $0.value.end <= horizon }
+        for (id, e) in gone {
             entries[id] = nil
             if window.kind == .session {
                 sessions[e.keys]?.removeAll { $0 == id }
                 if sessions[e.keys]?.isEmpty == true { sessions[e.keys] = nil }
             } else {
-                index[[.timestamp(e.start)] + e.keys] = nil
+                index[WindowKey(start: e.start, keys: e.keys)] = nil
             }
         }
         return out
@@ -459,10 +505,18 @@ public final class StreamingQuery {
     private func finish(_ group: [Entry]) throws -> ResultSet {
         if let direct {
             let cursor = RowCursor()
+            cursor.values = []
             var rows: [[Value]] = []
             rows.reserveCapacity(group.count)
+            let derived = !quantiles.isEmpty || countsDistinct
             for e in group {
-                cursor.values = e.keys + [.timestamp(e.start), .timestamp(e.end)] + e.parts + derivedValues(e)
+                // One row buffer, refilled in place.
+                cursor.values!.removeAll(keepingCapacity: true)
+                cursor.values!.append(contentsOf: e.keys)
+                cursor.values!.append(.timestamp(e.start))
+                cursor.values!.append(.timestamp(e.end))
+                cursor.values!.append(contentsOf: e.parts)
+                if derived { cursor.values!.append(contentsOf: derivedValues(e)) }
                 if let having = direct.having, try having(cursor) != .bool(true) { continue }
                 rows.append(try direct.items.map { try $0(cursor) })
             }

@@ -29,7 +29,10 @@ public final class SegmentColumn: Sendable {
     public let min: Double?
     public let max: Double?
     public let nonNullCount: Int
-    /// `int` values as offsets from `min` when the range fits in 16 bits (HTTP statuses, ports,
+    /// The smallest and largest value of `int`, `bool` and `timestamp` columns exactly (`min`
+    /// and `max` are doubles, which round past 2^53); nil when all NULL.
+    public let intRange: ClosedRange<Int64>?
+    /// `int` values as offsets from `intRange`'s lower bound when the range fits in 16 bits (HTTP statuses, ports,
     /// counts): a filter then reads a quarter of the memory. Empty otherwise.
     let small: [UInt16]
 
@@ -75,10 +78,18 @@ public final class SegmentColumn: Sendable {
         forEachBytes(rows: rows) { r, b in body(r, String(decoding: b, as: UTF8.self)) }
     }
 
-    /// Every row's text as bytes (valid only during the call), in row order, NULL rows skipped:
-    /// lines kept as offsets into their file are read with one `pread` for the segment's span
-    /// (they lie together in the file) instead of one each; plain strings are not copied.
+    /// Every row's text as bytes (valid only during the call), in row order, NULL rows skipped.
     public func forEachBytes(rows: Int, _ body: (Int, UnsafeBufferPointer<UInt8>) -> Void) {
+        withLines(rows: rows) { span in
+            for i in 0..<span.count { body(Int(span.rows[i]), span.line(i)) }
+        }
+    }
+
+    /// Every row's text side by side in one buffer (valid only during the call), in row order,
+    /// NULL rows skipped: lines kept as offsets into their file are read with one `pread` for
+    /// the segment's span (they lie together in the file) instead of one each; plain strings
+    /// are not copied; anything else is gathered into a buffer.
+    public func withLines(rows: Int, _ body: (LineSpan) -> Void) {
         guard type == .string else { return }
         if let file, !fileStarts.isEmpty {
             var lo = Int64.max, hi = Int64.min
@@ -87,27 +98,33 @@ public final class SegmentColumn: Sendable {
                 hi = Swift.max(hi, fileStarts[r] + Int64(fileLengths[r]))
             }
             guard lo <= hi else { return }
-            // A span far larger than its lines (rows from far apart): row by row instead.
+            // A span far larger than its lines (rows from far apart): gathered line by line instead.
             let total = (0..<fileStarts.count).reduce(0) { $0 + Int(fileLengths[$1]) }
             if hi - lo <= Int64(Swift.max(1 << 20, 4 * total)), let span = file.read(offset: lo, length: Int(hi - lo)) {
-                span.withUnsafeBufferPointer { b in
-                    for r in 0..<fileStarts.count where isValid(r) {
-                        let s = Int(fileStarts[r] - lo)
-                        body(r, UnsafeBufferPointer(rebasing: b[s..<(s + Int(fileLengths[r]))]))
-                    }
+                var lines = LineSpan.Builder()
+                for r in 0..<fileStarts.count where isValid(r) {
+                    let s = Int(fileStarts[r] - lo)
+                    lines.add(row: r, start: s, end: s + Int(fileLengths[r]))
                 }
+                span.withUnsafeBufferPointer { body(lines.span(over: $0)) }
                 return
             }
         }
         if !offsets.isEmpty && file == nil {
-            bytes.withUnsafeBufferPointer { b in
-                for r in 0..<rows where isValid(r) { body(r, UnsafeBufferPointer(rebasing: b[Int(offsets[r])..<Int(offsets[r + 1])])) }
-            }
+            var lines = LineSpan.Builder()
+            for r in 0..<rows where isValid(r) { lines.add(row: r, start: Int(offsets[r]), end: Int(offsets[r + 1])) }
+            bytes.withUnsafeBufferPointer { body(lines.span(over: $0)) }
             return
         }
+        var gathered: [UInt8] = [], lines = LineSpan.Builder()
         for r in 0..<rows where isValid(r) {
-            if case .string(var s) = value(at: r) { s.withUTF8 { body(r, $0) } }
+            guard case .string(let s) = value(at: r) else { continue }
+            let start = gathered.count
+            gathered.append(contentsOf: s.utf8)
+            lines.add(row: r, start: start, end: gathered.count)
+            gathered.append(0x0A)
         }
+        gathered.withUnsafeBufferPointer { body(lines.span(over: $0)) }
     }
 
     public func value(at row: Int) -> Value {
@@ -143,16 +160,17 @@ public final class SegmentColumn: Sendable {
         self.offsets = offsets
         self.bytes = bytes
         var lo: Double?, hi: Double?, n = 0
+        var least = Int64.max, most = Int64.min
         let allValid = validity.map { v in (0..<rows).allSatisfy { v[$0 >> 6] & (1 << UInt64($0 & 63)) != 0 } } ?? true
         self.validity = allValid ? nil : validity
         switch type {
         case .int, .timestamp, .bool:
             for r in 0..<rows where allValid || validity![r >> 6] & (1 << UInt64(r & 63)) != 0 {
-                let d = Double(ints[r])
-                if lo == nil || d < lo! { lo = d }
-                if hi == nil || d > hi! { hi = d }
+                least = Swift.min(least, ints[r])
+                most = Swift.max(most, ints[r])
                 n += 1
             }
+            if n > 0 { lo = Double(least); hi = Double(most) }
         case .double:
             for r in 0..<rows where allValid || validity![r >> 6] & (1 << UInt64(r & 63)) != 0 {
                 let d = doubles[r]
@@ -178,8 +196,9 @@ public final class SegmentColumn: Sendable {
         min = lo
         max = hi
         nonNullCount = n
-        if type == .int, let lo, let hi, hi - lo < 65536 {
-            let base = Int64(lo)
+        intRange = [.int, .timestamp, .bool].contains(type) && n > 0 ? least...most : nil
+        if type == .int, n > 0, case let (span, overflow) = most.subtractingReportingOverflow(least), !overflow, span < 65536 {
+            let base = least
             small = ints.map { UInt16(truncatingIfNeeded: $0 &- base) }  // NULL rows: masked by validity
         } else {
             small = []

@@ -1,0 +1,503 @@
+/// A streaming query's partial query run straight over a batch's segments, for its common
+/// shape: tumbling windows (or a hopping window's one-slide panes) or sessions of a time
+/// column, other keys that are columns, and `count(*)`, `count(c)`, `count_if(p)`, `sum(c)`, `min(c)`,
+/// `max(c)` of columns. It gives the rows the engine would give for the partial SELECT — the
+/// same groups in the same order (first seen, in row order), the same values — without
+/// planning a query per batch or evaluating anything row by row: the filter and `count_if`
+/// conditions are evaluated a segment at once (`SegmentFilter`), a row's window is integer
+/// arithmetic (redone only when its time leaves the previous row's window), a key column's
+/// dictionary codes map to key ids once per segment, and the aggregates run in typed loops.
+///
+/// Anything outside that shape, or data it does not expect (a key or value column of another
+/// type, a column the store lacks), is left to the engine: `run` returns nil.
+struct PartialKernel {
+    enum Part {
+        case countAll
+        case count(String)
+        case countIf(Expr)
+        case sum(String)
+        case extreme(String, max: Bool)
+    }
+
+    let time: String
+    /// The width of the windows the partial query groups by (a hopping window's slide), or
+    /// the gap of sessions.
+    let width: Int64
+    let sessions: Bool
+    let keys: [String]
+    let parts: [Part]
+    let filter: Expr?
+
+    /// The kernel for a partial query of this shape, or nil.
+    init?(window: GroupWindow, panes: Bool, keys: [Expr], parts: [Expr], filter: Expr?) {
+        guard window.kind != .hop || panes, case .column(let t, _) = window.time else { return nil }
+        time = t
+        width = window.kind == .hop ? window.slide : window.size
+        sessions = window.kind == .session
+        var names: [String] = []
+        for k in keys {
+            guard case .column(let n, _) = k else { return nil }
+            names.append(n)
+        }
+        self.keys = names
+        var out: [Part] = []
+        for p in parts {
+            guard case .call(let name, let args, false, let star, _) = p else { return nil }
+            switch (name.lowercased(), args.first, args.count) {
+            case ("count", _, 0) where star: out.append(.countAll)
+            case ("count", .column(let c, _)?, 1): out.append(.count(c))
+            case ("count_if", let e?, 1): out.append(.countIf(e))
+            case ("sum", .column(let c, _)?, 1): out.append(.sum(c))
+            case ("min", .column(let c, _)?, 1): out.append(.extreme(c, max: false))
+            case ("max", .column(let c, _)?, 1): out.append(.extreme(c, max: true))
+            default: return nil
+            }
+        }
+        self.parts = out
+        self.filter = filter
+    }
+
+    /// A column of the store's schema by the name a query uses (case-insensitive).
+    private static func actual(_ name: String, _ schema: [SchemaColumn]) -> String? {
+        let lower = name.lowercased()
+        return schema.first { $0.name.lowercased() == lower }?.name
+    }
+
+    /// The partial rows for `segments` — keys, window start and end, parts, the record count
+    /// and newest time of each group — or nil when the engine must run the query.
+    func run(_ segments: [Segment], schema: [SchemaColumn], logsFilter: Expr?, now: Int64) -> [[Value]]? {
+        guard let timeName = Self.actual(time, schema) else { return nil }
+        var keyNames: [String] = [], keyTypes: [ColumnType] = []
+        for k in keys {
+            guard let n = Self.actual(k, schema) else { return nil }
+            keyNames.append(n)
+            keyTypes.append(schema.first { $0.name == n }!.type)
+        }
+        var valueNames: [String?] = [], valueTypes: [ColumnType?] = []
+        for p in parts {
+            switch p {
+            case .count(let c), .sum(let c), .extreme(let c, _):
+                guard let n = Self.actual(c, schema) else { return nil }
+                valueNames.append(n)
+                valueTypes.append(schema.first { $0.name == n }!.type)
+            case .countAll, .countIf:
+                valueNames.append(nil)
+                valueTypes.append(nil)
+            }
+        }
+        let names = schema.map { $0.name.lowercased() }
+        let predicates = SegmentFilter(names: names, actualNames: schema.map(\.name), types: schema.map(\.type),
+                                       compiler: ExprCompiler(names: names, now: now))
+        let condition: Expr? = switch (filter, logsFilter) {
+        case (let f?, let l?): .binary("and", f, l, at: f.position)
+        case (let f?, nil): f
+        case (nil, let l?): l
+        case (nil, nil): nil
+        }
+        var groups = Groups(keyCount: keys.count, parts: parts)
+        // Each segment's rows that pass (with a time), and their keys.
+        var scans: [Scan] = []
+        for seg in segments where seg.rowCount > 0 {
+            let columns = seg.columns
+            guard let tc = columns[timeName] else { continue }  // no time column: no windows
+            if tc.type == .null { continue }
+            guard tc.type == .timestamp else { return nil }
+            var rows: [Int32]
+            do {
+                rows = try condition.map { try predicates.rows($0, in: seg) } ?? Array(0..<Int32(seg.rowCount))
+            } catch {
+                return nil  // the engine reports it
+            }
+            if tc.validity != nil { rows = rows.filter { tc.isValid(Int($0)) } }
+            guard !rows.isEmpty else { continue }
+            var keySlots: [(slots: [Int32], ids: [Int32])] = []
+            for (k, name) in keyNames.enumerated() {
+                guard let s = groups.slots(key: k, column: columns[name], as: keyTypes[k], rows: rows) else { return nil }
+                keySlots.append(s)
+            }
+            scans.append(Scan(segment: seg, rows: rows, times: tc.ints, keys: keySlots))
+        }
+        // Each row's group: by window, one segment at a time; by session, over the whole batch.
+        let gids = sessions ? groups.assignSessions(scans, gap: width)
+            : scans.map { groups.assign(rows: $0.rows, times: $0.times, width: width, keys: $0.keys) }
+        for (scan, gids) in zip(scans, gids) {
+            let seg = scan.segment, rows = scan.rows, columns = seg.columns
+            for (k, part) in parts.enumerated() {
+                let col = valueNames[k].flatMap { columns[$0] }
+                // The engine aggregates sessions over rows read as the table's types: a segment
+                // whose column is narrower (integers in a column of floats) is left to it.
+                if sessions, let col, col.type != .null, col.type != valueTypes[k] { return nil }
+                switch part {
+                case .countAll:
+                    groups.count(k, gids)
+                case .count:
+                    guard let col else { continue }  // a column this segment lacks: all NULL
+                    groups.count(k, gids, rows: rows, where: { col.isValid($0) })
+                case .countIf(let e):
+                    guard let passing = try? predicates.truth(e, in: seg) else { return nil }
+                    groups.count(k, gids, rows: rows, where: { passing.has($0) })
+                case .sum:
+                    guard let col, col.type != .null else { continue }
+                    guard col.type == .int || col.type == .double else { return nil }
+                    groups.sum(k, gids, rows: rows, col)
+                case .extreme(_, let isMax):
+                    guard let col, col.type != .null else { continue }
+                    guard [.int, .double, .timestamp].contains(col.type) else { return nil }
+                    groups.extreme(k, gids, rows: rows, col, max: isMax)
+                }
+            }
+        }
+        return groups.rows()
+    }
+
+    /// A segment's passing rows, their times, and their keys (see `Groups.slots`).
+    private struct Scan {
+        let segment: Segment
+        let rows: [Int32]
+        let times: [Int64]
+        let keys: [(slots: [Int32], ids: [Int32])]
+    }
+
+    /// The batch's groups — (keys, window) in the order first seen — and their accumulators.
+    private struct Groups {
+        let keyCount: Int
+        let parts: [Part]
+        /// Each key column's values by id, and ids by value.
+        var keyValues: [[Value]]
+        var keyIndex: [[Value: Int32]]
+        /// Per group: its key ids (`keyCount` a group), window start, record count, newest time.
+        var groupKeys: [Int32] = []
+        var starts: [Int64] = []
+        var ends: [Int64] = []
+        var records: [Int64] = []
+        var newest: [Int64] = []
+        var index: [[Int32]: Int32] = [:]
+        /// Per part, per group: a count (counts, and a sum's non-NULL values), an integer sum,
+        /// a float sum and whether one was seen, an extreme.
+        var counts: [[Int64]]
+        var ints: [[Int64]]
+        var doubles: [[Double]]
+        var sawDouble: [[Bool]]
+        var extremes: [[Value]]
+
+        init(keyCount: Int, parts: [Part]) {
+            self.keyCount = keyCount
+            self.parts = parts
+            keyValues = Array(repeating: [], count: keyCount)
+            keyIndex = Array(repeating: [:], count: keyCount)
+            counts = Array(repeating: [], count: parts.count)
+            ints = counts
+            doubles = Array(repeating: [], count: parts.count)
+            sawDouble = Array(repeating: [], count: parts.count)
+            extremes = Array(repeating: [], count: parts.count)
+        }
+
+        /// The id of key `k`'s value `v`, read as the table's type `type` (as the engine reads a
+        /// segment's column of a narrower type).
+        mutating func id(key k: Int, _ value: Value, as type: ColumnType? = nil) -> Int32 {
+            let v = type.map { RowCursor.widened(value, to: $0) } ?? value
+            if let i = keyIndex[k][v] { return i }
+            let i = Int32(keyValues[k].count)
+            keyValues[k].append(v)
+            keyIndex[k][v] = i
+            return i
+        }
+
+        /// Key `k` for each row as a slot local to the segment (`slots`), and each slot's key id
+        /// (`ids`): a dictionary column's codes through a table made once per segment, a
+        /// small-range integer column's values likewise; nil for columns of other types.
+        mutating func slots(key k: Int, column col: SegmentColumn?, as tableType: ColumnType, rows: [Int32]) -> (slots: [Int32], ids: [Int32])? {
+            guard let col, col.type != .null else {
+                return ([Int32](repeating: 0, count: rows.count), [self.id(key: k, .null)])
+            }
+            let widen: ColumnType? = col.type == tableType ? nil : tableType
+            func id(key k: Int, _ v: Value) -> Int32 { self.id(key: k, v, as: widen) }
+            var ids: [Int32] = []
+            var out = [Int32](repeating: 0, count: rows.count)
+            if col.isDictionary {
+                var table = [Int32](repeating: -1, count: col.dictionary.count + 1)
+                let codes = col.allCodes(), nullSlot = col.dictionary.count
+                for (i, r) in rows.enumerated() {
+                    let code = codes[Int(r)]
+                    let slot = code == SegmentColumn.nullCode ? nullSlot : Int(code)
+                    var local = table[slot]
+                    if local < 0 {
+                        local = Int32(ids.count)
+                        ids.append(id(key: k, slot == nullSlot ? .null : .string(col.dictionary[slot])))
+                        table[slot] = local
+                    }
+                    out[i] = local
+                }
+                return (out, ids)
+            }
+            guard col.type == .int || col.type == .bool else { return nil }
+            let validity = col.validity, values = col.ints, bool = col.type == .bool
+            var nullSlot: Int32 = -1
+            if let r = col.intRange, case let (span, overflow) = r.upperBound.subtractingReportingOverflow(r.lowerBound), !overflow, span < 65536 {
+                let base = r.lowerBound
+                var table = [Int32](repeating: -1, count: Int(span) + 1)
+                for (i, r) in rows.enumerated() {
+                    guard SegmentColumn.valid(validity, Int(r)) else {
+                        if nullSlot < 0 { nullSlot = Int32(ids.count); ids.append(id(key: k, .null)) }
+                        out[i] = nullSlot
+                        continue
+                    }
+                    let v = values[Int(r)]
+                    var local = table[Int(v - base)]
+                    if local < 0 {
+                        local = Int32(ids.count)
+                        ids.append(id(key: k, bool ? .bool(v != 0) : .int(v)))
+                        table[Int(v - base)] = local
+                    }
+                    out[i] = local
+                }
+                return (out, ids)
+            }
+            var seen: [Value: Int32] = [:]
+            for (i, r) in rows.enumerated() {
+                let v = SegmentColumn.valid(validity, Int(r)) ? (bool ? Value.bool(values[Int(r)] != 0) : .int(values[Int(r)])) : .null
+                if let local = seen[v] { out[i] = local; continue }
+                let local = Int32(ids.count)
+                ids.append(id(key: k, v))
+                seen[v] = local
+                out[i] = local
+            }
+            return (out, ids)
+        }
+
+        /// The group of (window start, key ids), made if not seen before.
+        private mutating func group(start: Int64, end: Int64, keyIds: [Int32]) -> Int32 {
+            let key = keyIds + [Int32(truncatingIfNeeded: start >> 32), Int32(truncatingIfNeeded: start),
+                                Int32(truncatingIfNeeded: end >> 32), Int32(truncatingIfNeeded: end)]
+            if let g = index[key] { return g }
+            let g = Int32(starts.count)
+            index[key] = g
+            groupKeys.append(contentsOf: keyIds)
+            starts.append(start)
+            ends.append(end)
+            records.append(0)
+            newest.append(.min)
+            for k in parts.indices {
+                switch parts[k] {
+                case .countAll, .count, .countIf: counts[k].append(0)
+                case .sum: counts[k].append(0); ints[k].append(0); doubles[k].append(0); sawDouble[k].append(false)
+                case .extreme: extremes[k].append(.null)
+                }
+            }
+            return g
+        }
+
+        /// Each row's group, counting the row and its time there. A row's window is integer
+        /// arithmetic, redone only when its time leaves the previous row's window; (window, key
+        /// slots) index a table made for the segment, so that groups are looked up by value
+        /// once per combination.
+        mutating func assign(rows: [Int32], times: [Int64], width: Int64, keys: [(slots: [Int32], ids: [Int32])]) -> [Int32] {
+            var least = Int64.max, most = Int64.min
+            times.withUnsafeBufferPointer { t in
+                for r in rows { least = min(least, t[Int(r)]); most = max(most, t[Int(r)]) }
+            }
+            let first = Functions.floorDiv(least, width), last = Functions.floorDiv(most, width)
+            let sizes = keys.map { max(1, $0.ids.count) }
+            var out = [Int32](repeating: 0, count: rows.count)
+            var combinations = last &- first &+ 1  // (wraps below 1 for a span past Int64: no table)
+            for n in sizes where combinations <= 1 << 22 { combinations *= Int64(n) }
+            guard combinations >= 1, combinations <= 1 << 22 else {
+                for (i, r) in rows.enumerated() {
+                    let t = times[Int(r)]
+                    let g = group(start: Functions.floorDiv(t, width) * width, end: Functions.floorDiv(t, width) * width + width, keyIds: keys.map { $0.ids[Int($0.slots[i])] })
+                    out[i] = g
+                    records[Int(g)] += 1
+                    newest[Int(g)] = max(newest[Int(g)], t)
+                }
+                return out
+            }
+            var table = [Int32](repeating: -1, count: Int(combinations))
+            var lo = Int64.max, hi = Int64.min, pane = 0
+            var i = 0
+            while i < rows.count {
+                // A run of rows whose groups are known: counted in place, without growing anything.
+                let made: (row: Int, index: Int)? = times.withUnsafeBufferPointer { t in
+                    table.withUnsafeMutableBufferPointer { table in
+                        out.withUnsafeMutableBufferPointer { out in
+                            records.withUnsafeMutableBufferPointer { records in
+                                newest.withUnsafeMutableBufferPointer { newest in
+                                    while i < rows.count {
+                                        let time = t[Int(rows[i])]
+                                        if time < lo || time >= hi {
+                                            let p = Functions.floorDiv(time, width)
+                                            lo = p * width
+                                            hi = lo + width
+                                            pane = Int(p - first)
+                                        }
+                                        var index = pane
+                                        for k in 0..<keys.count { index = index * sizes[k] + Int(keys[k].slots[i]) }
+                                        let g = table[index]
+                                        if g < 0 { return (i, index) }
+                                        out[i] = g
+                                        records[Int(g)] += 1
+                                        if time > newest[Int(g)] { newest[Int(g)] = time }
+                                        i += 1
+                                    }
+                                    return nil
+                                }
+                            }
+                        }
+                    }
+                }
+                guard let made else { break }
+                // A new combination: its group found or made, then the run goes on.
+                table[made.index] = group(start: lo, end: hi, keyIds: keys.map { $0.ids[Int($0.slots[made.row])] })
+            }
+            return out
+        }
+
+        mutating func count(_ k: Int, _ gids: [Int32]) {
+            counts[k].withUnsafeMutableBufferPointer { c in
+                for g in gids { c[Int(g)] += 1 }
+            }
+        }
+
+        mutating func count(_ k: Int, _ gids: [Int32], rows: [Int32], where holds: (Int) -> Bool) {
+            counts[k].withUnsafeMutableBufferPointer { c in
+                for (i, r) in rows.enumerated() where holds(Int(r)) { c[Int(gids[i])] += 1 }
+            }
+        }
+
+        /// As the engine's `sum`: integers exactly (into floats past Int64), floats apart.
+        mutating func sum(_ k: Int, _ gids: [Int32], rows: [Int32], _ col: SegmentColumn) {
+            var c = counts[k], s = ints[k], d = doubles[k], saw = sawDouble[k]
+            counts[k] = []; ints[k] = []; doubles[k] = []; sawDouble[k] = []
+            defer { counts[k] = c; ints[k] = s; doubles[k] = d; sawDouble[k] = saw }
+            let validity = col.validity
+            if col.type == .int {
+                col.ints.withUnsafeBufferPointer { values in
+                    for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
+                        let g = Int(gids[i]), v = values[Int(r)]
+                        let (total, overflow) = s[g].addingReportingOverflow(v)
+                        if overflow {
+                            d[g] += Double(s[g]) + Double(v); s[g] = 0; saw[g] = true
+                        } else {
+                            s[g] = total
+                        }
+                        c[g] += 1
+                    }
+                }
+            } else {
+                col.doubles.withUnsafeBufferPointer { values in
+                    d.withUnsafeMutableBufferPointer { d in
+                        c.withUnsafeMutableBufferPointer { c in
+                            saw.withUnsafeMutableBufferPointer { saw in
+                                for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
+                                    let g = Int(gids[i])
+                                    d[g] += values[Int(r)]
+                                    saw[g] = true
+                                    c[g] += 1
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        /// As the engine's `min` and `max`: compared as the column's type, across types as SQL sorts.
+        mutating func extreme(_ k: Int, _ gids: [Int32], rows: [Int32], _ col: SegmentColumn, max isMax: Bool) {
+            var values = extremes[k]
+            extremes[k] = []
+            defer { extremes[k] = values }
+            let validity = col.validity
+            switch col.type {
+            case .double:
+                let ds = col.doubles
+                for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
+                    let g = Int(gids[i]), v = ds[Int(r)]
+                    if case .double(let x) = values[g], !x.isNaN, !v.isNaN {
+                        if isMax ? v > x : v < x { values[g] = .double(v) }
+                    } else if values[g] == .null {
+                        values[g] = .double(v)
+                    } else {
+                        let c = Compare.forSort(.double(v), values[g])
+                        if isMax ? c > 0 : c < 0 { values[g] = .double(v) }
+                    }
+                }
+            default:
+                let xs = col.ints, time = col.type == .timestamp
+                for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
+                    let g = Int(gids[i]), v = xs[Int(r)]
+                    switch values[g] {
+                    case .null: values[g] = time ? .timestamp(v) : .int(v)
+                    case .int(let x) where !time: if isMax ? v > x : v < x { values[g] = .int(v) }
+                    case .timestamp(let x) where time: if isMax ? v > x : v < x { values[g] = .timestamp(v) }
+                    default:
+                        let c = Compare.forSort(time ? .timestamp(v) : .int(v), values[g])
+                        if isMax ? c > 0 : c < 0 { values[g] = time ? .timestamp(v) : .int(v) }
+                    }
+                }
+            }
+        }
+
+        /// Each row's group by session, over the batch's segments at once (`GroupWindow.sessions`:
+        /// a key's times less than `gap` apart share one), the groups made in the engine's
+        /// order: keys as first seen, then each key's rows in order. Counts the rows and their times.
+        mutating func assignSessions(_ scans: [Scan], gap: Int64) -> [[Int32]] {
+            // A key combination's index, per row: through a table per segment, by value once per combination.
+            var combos: [[Int32]: Int32] = [:]
+            var members: [[(scan: Int32, at: Int32)]] = []
+            var comboIds: [[Int32]] = []
+            for (n, scan) in scans.enumerated() {
+                let sizes = scan.keys.map { max(1, $0.ids.count) }
+                var local: [Int: Int32] = [:]
+                for i in 0..<scan.rows.count {
+                    var index = 0
+                    for k in 0..<keyCount { index = index * sizes[k] + Int(scan.keys[k].slots[i]) }
+                    var c = local[index] ?? -1
+                    if c < 0 {
+                        let ids = scan.keys.map { $0.ids[Int($0.slots[i])] }
+                        if let found = combos[ids] {
+                            c = found
+                        } else {
+                            c = Int32(members.count)
+                            combos[ids] = c
+                            members.append([])
+                            comboIds.append(ids)
+                        }
+                        local[index] = c
+                    }
+                    members[Int(c)].append((Int32(n), Int32(i)))
+                }
+            }
+            var out = scans.map { [Int32](repeating: 0, count: $0.rows.count) }
+            let window = GroupWindow(kind: .session, time: .literal(.null, at: 0), size: gap, slide: gap, position: 0)
+            for (c, list) in members.enumerated() {
+                let times = list.map { scans[Int($0.scan)].times[Int(scans[Int($0.scan)].rows[Int($0.at)])] }
+                for (m, (start, end)) in window.sessions(times).enumerated() {
+                    let g = Int(group(start: start, end: end, keyIds: comboIds[c]))
+                    out[Int(list[m].scan)][Int(list[m].at)] = Int32(g)
+                    records[g] += 1
+                    newest[g] = max(newest[g], times[m])
+                }
+            }
+            return out
+        }
+
+        func rows() -> [[Value]] {
+            (0..<starts.count).map { g in
+                var row: [Value] = (0..<keyCount).map { keyValues[$0][Int(groupKeys[g * keyCount + $0])] }
+                row.append(.timestamp(starts[g]))
+                row.append(.timestamp(ends[g]))
+                for k in parts.indices {
+                    switch parts[k] {
+                    case .countAll, .count, .countIf: row.append(.int(counts[k][g]))
+                    case .sum:
+                        if counts[k][g] == 0 { row.append(.null); break }
+                        row.append(sawDouble[k][g] ? .double(doubles[k][g] + Double(ints[k][g])) : .int(ints[k][g]))
+                    case .extreme: row.append(extremes[k][g])
+                    }
+                }
+                row.append(.int(records[g]))
+                row.append(.timestamp(newest[g]))
+                return row
+            }
+        }
+    }
+}
