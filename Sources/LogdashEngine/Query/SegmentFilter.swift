@@ -173,7 +173,7 @@ struct SegmentFilter {
 
     /// Whether every value in [lo, hi] compares true (or every one false) with `c` under the
     /// operator (0 =, 1 <>, 2 <, 3 <=, 4 >, 5 >=); nil when the range does not settle it.
-    static func zoneSettles(_ opCode: Int, lo: Double, hi: Double, _ c: Double) -> Bool? {
+    static func zoneSettles<T: Comparable>(_ opCode: Int, lo: T, hi: T, _ c: T) -> Bool? {
         switch opCode {
         case 0: lo == c && hi == c ? true : (c < lo || c > hi ? false : nil)
         case 1: c < lo || c > hi ? true : (lo == c && hi == c ? false : nil)
@@ -201,11 +201,14 @@ struct SegmentFilter {
         if seg.isStoredLazily, let i = names.firstIndex(of: name.lowercased()), let z = seg.storedZone(actualNames[i]),
            z.nonNull == seg.rowCount || z.nonNull == 0 {
             let k = try ExprCompiler(names: [], now: compiler.now).compile(constExpr)(RowCursor())
-            let c: Double? = switch k {
-            case .int(let v), .timestamp(let v): Double(v)
+            let settled: Bool? = switch k {
+            case .int(let v), .timestamp(let v):
+                // Exact bounds when the footer has them (doubles round past 2^53).
+                z.ints.map { SegmentFilter.zoneSettles(opCode, lo: $0.lowerBound, hi: $0.upperBound, v) }
+                    ?? SegmentFilter.zoneSettles(opCode, lo: z.min, hi: z.max, Double(v))
             default: nil
             }
-            if let c, let all = SegmentFilter.zoneSettles(opCode, lo: z.min, hi: z.max, c) {
+            if let all = settled {
                 let valid = RowBits(rows: seg.rowCount, all: z.nonNull > 0), none = RowBits(rows: seg.rowCount, all: false)
                 return all ? Truth(isTrue: valid, isFalse: none) : Truth(isTrue: none, isFalse: valid)
             }
@@ -215,7 +218,8 @@ struct SegmentFilter {
         let n = seg.rowCount
         var t = RowBits(rows: n, all: false), fl = RowBits(rows: n, all: false)
         let validity = col.validity
-        // Zone map: when the segment's min and max settle the comparison for every row, no loop.
+        // Zone map: when the segment's min and max settle the comparison for every row, no loop
+        // (integers against integers exactly: as doubles they round past 2^53).
         if let lo = col.min, let hi = col.max, col.type == .int || col.type == .timestamp || col.type == .double,
            let c: Double = {
                switch k {
@@ -224,7 +228,11 @@ struct SegmentFilter {
                default: return nil
                }
            }(), !(col.type == .double && col.doubles.contains { $0.isNaN }) {
-            if let all = SegmentFilter.zoneSettles(opCode, lo: lo, hi: hi, c) {
+            let exact: Bool?? = switch (col.intRange, k) {
+            case (let r?, .int(let v)), (let r?, .timestamp(let v)): .some(SegmentFilter.zoneSettles(opCode, lo: r.lowerBound, hi: r.upperBound, v))
+            default: nil
+            }
+            if let all = exact ?? SegmentFilter.zoneSettles(opCode, lo: lo, hi: hi, c) {
                 var valid = RowBits(rows: n, all: validity == nil)
                 if let v = validity { for w in valid.words.indices { valid.words[w] = v[w] } }
                 let none = RowBits(rows: n, all: false)

@@ -322,7 +322,10 @@ public final class Segment: Sendable {
 
     /// A column's zone map as a store file's footer has it (integer and time columns).
     struct Zone: Sendable {
-        var min: Double, max: Double, nonNull: Int
+        var min: Double, max: Double
+        /// The bounds exactly, for integers and times (nil from files written before them).
+        var ints: ClosedRange<Int64>?
+        var nonNull: Int
     }
     private let zones: [String: Zone]
 

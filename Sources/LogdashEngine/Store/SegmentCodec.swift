@@ -163,9 +163,12 @@ enum SegmentCodec {
         var name: String
         var type: UInt8
         var nonNull: Int
-        /// The zone map of integer and time columns: their smallest and largest value.
+        /// The zone map of integer and time columns: their smallest and largest value (as
+        /// doubles, and exactly: `least` and `most`, absent from files written before them).
         var min: Double?
         var max: Double?
+        var least: Int64?
+        var most: Int64?
     }
 
     struct Footer: Codable {
@@ -384,7 +387,8 @@ enum SegmentCodec {
                                    let col = cols[c.name]
                                    let zoned = col.map { $0.type == .int || $0.type == .timestamp } ?? false
                                    return ColumnSummary(name: c.name, type: c.type.rawValue, nonNull: c.nonNull,
-                                                        min: zoned ? col?.min : nil, max: zoned ? col?.max : nil)
+                                                        min: zoned ? col?.min : nil, max: zoned ? col?.max : nil,
+                                                        least: zoned ? col?.intRange?.lowerBound : nil, most: zoned ? col?.intRange?.upperBound : nil)
                                })
         }
 
@@ -640,7 +644,12 @@ enum SegmentCodec {
             }
             let schema = m.schema.map { SchemaColumn(name: $0.name, type: ColumnType(rawValue: $0.type) ?? .null, nonNull: $0.nonNull) }
             var zones: [String: Segment.Zone] = [:]
-            for c in m.schema { if let lo = c.min, let hi = c.max { zones[c.name] = Segment.Zone(min: lo, max: hi, nonNull: c.nonNull) } }
+            for c in m.schema {
+                if let lo = c.min, let hi = c.max {
+                    let exact = c.least.flatMap { lo in c.most.map { lo...$0 } }
+                    zones[c.name] = Segment.Zone(min: lo, max: hi, ints: exact, nonNull: c.nonNull)
+                }
+            }
             let summary = Segment.Summary(rowCount: m.rows, source: m.source, minTs: m.minTs, maxTs: m.maxTs, skippedFieldNames: m.skipped,
                                           unparsedCount: m.unparsed, flaggedCount: m.flagged, schema: schema, zones: zones)
             let names = m.columns.map(\.name)

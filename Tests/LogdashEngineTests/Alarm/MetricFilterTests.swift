@@ -1,5 +1,7 @@
+import Foundation
 import Testing
 @testable import LogdashEngine
+import Scratch
 
 /// CloudWatch Logs metric filter patterns.
 @Suite struct MetricFilterTests {
@@ -110,5 +112,42 @@ import Testing
         var flat = 0
         for line in lines { var l = line; if l.withUTF8({ MetricFilter.parseFlatJSON($0) }) != nil { flat += 1 } }
         #expect(flat > 2800, "\(flat) of \(lines.count)")
+    }
+
+    /// A segment's lines searched at once (`LineSpan`: a term found by one search through all
+    /// of them) match line by line as each line alone does — lines kept as bytes in memory and
+    /// lines read back from their file, terms at a line's very start and end, across two lines
+    /// (not a match), and patterns no line matches.
+    @Test func aSegmentSearchedAtOnceMatchesLineByLine() throws {
+        var lines = String(decoding: try genLogs(["--format", "json", "--lines", "4000", "--seed", "5", "--bad"]), as: UTF8.self)
+            .split(separator: "\n").map(String.init)
+        lines += ["timeout at the end: timeout", "timeout", "time", "out", "tim", "eout", #"{"level":"error","latency_ms":600}"#, "10.0.0.1 alice GET / 503"]
+        let patterns: [(String, String?)] = [
+            ("timeout", nil), ("time out", nil), ("-timeout", "2"), ("?timeout ?refused", nil), ("error -health", nil), ("nothing-matches-this", nil),
+            (#"{ $.level = "error" && $.latency_ms > 500 }"#, nil), (#"{ $.level = "error" }"#, "$.latency_ms"), (#"[ip, user, ..., status=5*]"#, nil),
+        ]
+        let inMemory = try store(lines: lines, chunk: 700).snapshot().segments
+        let file = try Scratch.directory("span").appendingPathComponent("lines.log")
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: file)
+        let fromFile = try Store.load([.file(file.path)], options: LoadOptions()).0.snapshot().segments
+        #expect(fromFile.contains { $0.columns["raw"]?.file != nil })
+        for segments in [inMemory, fromFile] {
+            for (text, selector) in patterns {
+                let prepared = PreparedFilter(try MetricFilter.parse(text), selector: selector)
+                var atOnce: [Int: Double] = [:], byLine: [Int: Double] = [:]
+                var base = 0
+                for seg in segments {
+                    seg.columns["raw"]!.withLines(rows: seg.rowCount) { span in
+                        prepared.measure(span) { i, v in atOnce[base + Int(span.rows[i])] = v }
+                    }
+                    seg.columns["raw"]!.forEachBytes(rows: seg.rowCount) { r, line in
+                        if let v = prepared.measure(line) { byLine[base + r] = v }
+                    }
+                    base += seg.rowCount
+                }
+                #expect(atOnce == byLine, "\(text)")
+                #expect(!byLine.isEmpty || text.contains("nothing"), "\(text)")
+            }
+        }
     }
 }

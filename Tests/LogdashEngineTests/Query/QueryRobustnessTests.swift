@@ -18,6 +18,22 @@ import Testing
                          "1e999", "-9223372036854775808", "9223372036854775807", "/", "%", "||", "AND", "NOT", "CASE", "END",
                          "INTERVAL", "TIMESTAMP", "count(", "sum(", "--", "/*", ";", "LIMIT", "0", "logs", "errors", "ts", "\u{0}", "é"]
 
+    /// Integers at the ends of Int64's range are stored, filtered and grouped exactly (their
+    /// zone bounds are kept as integers: as doubles, Int64.max rounds past itself and crashed
+    /// the segment encoder).
+    @Test func integersAtTheEndsOfTheRangeAreStoredAndFilteredExactly() throws {
+        let s = try store(lines: [
+            #"{"ts":"2026-11-27T14:00:00Z","bytes":9223372036854775807}"#,
+            #"{"ts":"2026-11-27T14:00:01Z","bytes":9223372036854775806}"#,
+            #"{"ts":"2026-11-27T14:00:02Z","bytes":-9223372036854775808}"#,
+        ])
+        let engine = QueryEngine(snapshot: s.snapshot())
+        #expect(try engine.execute("SELECT count(*) FROM logs WHERE bytes = 9223372036854775806").rows == [[.int(1)]])
+        #expect(try engine.execute("SELECT count(*) FROM logs WHERE bytes > 9223372036854775806").rows == [[.int(1)]])
+        #expect(try engine.execute("SELECT bytes, count(*) FROM logs GROUP BY bytes ORDER BY bytes").rows
+            == [[.int(.min), .int(1)], [.int(.max - 1), .int(1)], [.int(.max), .int(1)]])
+    }
+
     @Test func mutatedQueriesRunOrFailWithAQueryError() throws {
         let text = """
             {"ts":"2026-11-27T14:00:00Z","level":"error","service":"a","status":500,"latency_ms":12.5,"path":"/x","user":"u1","bytes":10,"msg":"boom now"}
