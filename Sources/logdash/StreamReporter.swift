@@ -36,31 +36,47 @@ final class StreamReporter {
         guard !queries.isEmpty else { return }
         let schema = store.snapshot().schema
         let outcomes = StreamingQuery.step(queries.map { ($0.0, $0.1.take()) }, schema: schema, end: end)
-        var out: [UInt8] = []
-        let meta = ["_query", "_window_start", "_window_end", "_update"]
+        // Each query's windows as JSON lines, formatted side by side on the cores, then written in order.
+        let texts = Slots(outcomes.count)
+        DispatchQueue.concurrentPerform(iterations: outcomes.count) { k in
+            guard case .success(let emissions) = outcomes[k], !emissions.isEmpty else { return }
+            texts.set(k, StreamReporter.lines(query: k + 1, emissions))
+        }
         for (k, outcome) in outcomes.enumerated() {
-            let emissions: [StreamingQuery.Emission]
             do {
-                emissions = try outcome.get()
+                _ = try outcome.get()
             } catch let e as StreamingQuery.StateLimit {
                 FileHandle.standardError.write(Data("logdash: --stream \(k + 1): \(e.description)\n".utf8))
                 throw ExitCode(1)
             }
-            var keys: [[UInt8]] = []
-            for e in emissions {
-                if keys.count != meta.count + e.result.columns.count { keys = ResultWriter.keys(meta + e.result.columns) }
-                let values: [Value] = [.int(Int64(k + 1)), .timestamp(e.windowStart), .timestamp(e.windowEnd), .bool(e.isUpdate)]
-                for row in e.result.rows {
-                    ResultWriter.appendObject(keys, values + row, to: &out)
-                    out.append(0x0A)
-                }
-                if out.count > 1 << 16 {
-                    FileHandle.standardOutput.write(Data(out))
-                    out.removeAll(keepingCapacity: true)
-                }
+            if let text = texts.get(k) { FileHandle.standardOutput.write(Data(text)) }
+        }
+    }
+
+    /// A query's windows as JSON lines: one per result row, with the query's number, the
+    /// window, and whether it is an update.
+    static func lines(query: Int, _ emissions: [StreamingQuery.Emission]) -> [UInt8] {
+        var out: [UInt8] = []
+        let meta = ["_query", "_window_start", "_window_end", "_update"]
+        var keys: [[UInt8]] = []
+        for e in emissions {
+            if keys.count != meta.count + e.result.columns.count { keys = ResultWriter.keys(meta + e.result.columns) }
+            let values: [Value] = [.int(Int64(query)), .timestamp(e.windowStart), .timestamp(e.windowEnd), .bool(e.isUpdate)]
+            for row in e.result.rows {
+                ResultWriter.appendObject(keys, values + row, to: &out)
+                out.append(0x0A)
             }
         }
-        FileHandle.standardOutput.write(Data(out))
+        return out
+    }
+
+    /// One value per slot, set from any thread.
+    private final class Slots: @unchecked Sendable {  // guarded by `lock`
+        private var values: [[UInt8]?]
+        private let lock = NSLock()
+        init(_ n: Int) { values = Array(repeating: nil, count: n) }
+        func set(_ k: Int, _ v: [UInt8]) { lock.lock(); values[k] = v; lock.unlock() }
+        func get(_ k: Int) -> [UInt8]? { lock.lock(); defer { lock.unlock() }; return values[k] }
     }
 
     /// One line on stderr per query that saw late records.

@@ -112,17 +112,25 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
             last = max(last ?? s.maxTs, s.maxTs)
         }
         let schema = store.snapshot().schema
+        // The metrics that are streaming queries fold side by side on the cores.
+        let streamed = alarms.compactMap { a -> (AlarmDefinition, StreamingQuery, Bool)? in
+            guard case .streaming(let q, let grouped)? = sources[a.name] else { return nil }
+            return (a, q, grouped)
+        }
+        // Every record moves the watermark, not only the metric's (`newest`, once they are folded in).
+        let outcomes = StreamingQuery.step(streamed.map { ($0.1, segments) }, schema: schema, end: final, newest: last)
+        for ((a, _, grouped), outcome) in zip(streamed, outcomes) {
+            for e in try outcome.get() {
+                for row in e.result.rows {
+                    point(a, group: grouped ? row[0] : nil, start: e.windowStart, value: row[grouped ? 2 : 1])
+                }
+            }
+        }
         for a in alarms {
             guard let source = sources[a.name] else { continue }
             switch source {
-            case .streaming(let q, let grouped):
-                try q.add(segments, schema: schema)
-                if let last { q.observe(newest: last) }  // every record moves the watermark, not only the metric's
-                for e in final ? try q.finishAll() : try q.advance() {
-                    for row in e.result.rows {
-                        point(a, group: grouped ? row[0] : nil, start: e.windowStart, value: row[grouped ? 2 : 1])
-                    }
-                }
+            case .streaming:
+                break  // above
             case .recompute(let value, let condition, let group):
                 guard let from = segments.filter({ $0.rowCount > 0 }).map(\.minTs).min() else { continue }
                 let p = a.period

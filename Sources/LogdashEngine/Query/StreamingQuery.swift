@@ -325,8 +325,10 @@ public final class StreamingQuery {
 
     /// Folds each query's new segments in and advances it (or, at `end`, closes every window),
     /// the queries spread over the cores. Each query's emissions, or its error, in order.
+    /// `newest`: the input's newest event time, when the segments are not all of it (after
+    /// folding them in, it moves every query's watermark too).
     public static func step(_ work: [(query: StreamingQuery, segments: [Segment])], schema: [SchemaColumn],
-                            end: Bool, now: Int64 = LoadOptions.wallClock()) -> [Result<[Emission], Error>] {
+                            end: Bool, newest: Int64? = nil, now: Int64 = LoadOptions.wallClock()) -> [Result<[Emission], Error>] {
         let results = ParallelResults<[Emission]>(work.count)
         let box = UncheckedBox(work)
         DispatchQueue.concurrentPerform(iterations: work.count) { k in
@@ -334,6 +336,7 @@ public final class StreamingQuery {
                 let (q, segments) = box.value[k]
                 try q.add(segments, schema: schema, now: now)
                 if let t = segments.filter({ $0.rowCount > 0 }).map(\.maxTs).max() { q.observe(newest: t) }
+                if let newest { q.observe(newest: newest) }
                 return end ? try q.finishAll() : try q.advance(now: now)
             }
         }
@@ -441,27 +444,40 @@ public final class StreamingQuery {
     /// the watermark passed by more than the allowed lateness.
     public func advance(now: Int64 = LoadOptions.wallClock()) throws -> [Emission] {
         if processingTime { watermark = max(watermark, now - lateness) }
-        var byWindow: [Int64: [Int]] = [:]
+        // The groups due, as (window, id) sorted: a window's groups together, in the order made.
+        var due: [(window: Int64, id: Int)] = []
+        var windows: Set<Int64> = []
         for (id, e) in entries where e.end <= watermark && e.changed {
-            byWindow[window.kind == .session ? 0 : e.start, default: []].append(id)  // sessions: one emission
+            due.append((window.kind == .session ? 0 : e.start, id))  // sessions: one emission
+            if window.kind != .session { windows.insert(e.start) }
         }
         // A window updated by late records is emitted whole (its unchanged groups too), so
         // that the update replaces it; a session is a window of its own.
-        if window.kind != .session && !byWindow.isEmpty {
-            for (id, e) in entries where e.emitted && !e.changed && byWindow[e.start] != nil { byWindow[e.start]!.append(id) }
+        if window.kind != .session && !due.isEmpty {
+            for (id, e) in entries where e.emitted && !e.changed && windows.contains(e.start) { due.append((e.start, id)) }
         }
+        due.sort { $0.window != $1.window ? $0.window < $1.window : $0.id < $1.id }
         var out: [Emission] = []
-        for key in byWindow.keys.sorted() {
-            let ids = byWindow[key]!.sorted()
-            let group = ids.map { entries[$0]! }
+        var from = 0
+        while from < due.count {
+            var to = from + 1
+            while to < due.count && due[to].window == due[from].window { to += 1 }
+            let group = due[from..<to].map { entries[$0.id]! }
+            from = to
             let result = try finish(group)
             let update = group.contains { $0.emitted }
             for e in group { e.emitted = true; e.changed = false }
             out.append(Emission(windowStart: group.map(\.start).min()!, windowEnd: group.map(\.end).max()!, result: result, isUpdate: update))
         }
-        // Evict windows past the allowed lateness.
+        // Evict windows past the allowed lateness (all of them at once when the input has ended).
         let horizon = evictionHorizon
         guard horizon > .min else { return out }
+        if horizon == .max || !entries.values.contains(where: { $0.end > horizon }) {
+            entries.removeAll()
+            index.removeAll()
+            sessions.removeAll()
+            return out
+        }
         let gone = entries.filter { $0.value.end <= horizon }
         for (id, e) in gone {
             entries[id] = nil

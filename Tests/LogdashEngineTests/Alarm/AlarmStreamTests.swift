@@ -93,6 +93,21 @@ import Testing
         #expect(end.statuses == replay.statuses)
     }
 
+    /// A batch spanning many periods (a followed file's history, read at once) is folded in
+    /// before its newest record moves the watermark: none of its periods is dropped as late.
+    @Test func aBatchOfManyPeriodsIsFoldedInBeforeTheWatermarkMoves() throws {
+        let alarms = try AlarmFile.parse(yaml: Self.yaml, file: "a.yaml")
+        let lines = Self.lines()
+        let store = Store()
+        let stream = AlarmStream(alarms, store: store, lateness: 5_000_000_000)
+        store.append(try Self.segment(lines[0..<2400]))
+        var streamed = try stream.step().transitions
+        store.append(try Self.segment(lines[2400...]))
+        streamed += try stream.step(final: true).transitions
+        let replay = try AlarmReplay.evaluate(alarms, engine: QueryEngine(snapshot: store.snapshot()))
+        #expect(streamed == replay.transitions)
+    }
+
     /// A finished file is parsed out of order: nothing is evaluated before the end.
     @Test func heldUntilTheEndAFileReadOutOfOrderGivesTheReplaysTransitions() throws {
         let alarms = try AlarmFile.parse(yaml: Self.yaml, file: "a.yaml")
