@@ -115,11 +115,12 @@ struct PartialKernel {
                 guard let s = groups.slots(key: k, column: columns[name], as: keyTypes[k], rows: rows) else { return nil }
                 keySlots.append(s)
             }
-            scans.append(Scan(segment: seg, rows: rows, times: tc.ints, keys: keySlots))
+            scans.append(Scan(segment: seg, rows: rows, everyRow: rows.count == seg.rowCount, times: tc.ints, keys: keySlots))
         }
         // Each row's group: by window, one segment at a time; by session, over the whole batch.
         let gids = sessions ? groups.assignSessions(scans, gap: width)
-            : scans.map { groups.assign(rows: $0.rows, times: $0.times, width: width, keys: $0.keys) }
+            : scans.map { groups.assign(rows: $0.rows, times: $0.times, range: $0.everyRow ? $0.segment.columns[timeName]?.intRange : nil,
+                                        width: width, keys: $0.keys) }
         for (scan, gids) in zip(scans, gids) {
             let seg = scan.segment, rows = scan.rows, columns = seg.columns
             for (k, part) in parts.enumerated() {
@@ -129,7 +130,7 @@ struct PartialKernel {
                 if sessions, let col, col.type != .null, col.type != valueTypes[k] { return nil }
                 switch part {
                 case .countAll:
-                    groups.count(k, gids)
+                    break  // the group's record count
                 case .count:
                     guard let col else { continue }  // a column this segment lacks: all NULL
                     groups.count(k, gids, rows: rows, where: { col.isValid($0) })
@@ -154,6 +155,8 @@ struct PartialKernel {
     private struct Scan {
         let segment: Segment
         let rows: [Int32]
+        /// Whether every row of the segment passed (then the time column's range is the rows').
+        let everyRow: Bool
         let times: [Int64]
         let keys: [(slots: [Int32], ids: [Int32])]
     }
@@ -279,7 +282,8 @@ struct PartialKernel {
             newest.append(.min)
             for k in parts.indices {
                 switch parts[k] {
-                case .countAll, .count, .countIf: counts[k].append(0)
+                case .countAll: break
+                case .count, .countIf: counts[k].append(0)
                 case .sum: counts[k].append(0); ints[k].append(0); doubles[k].append(0); sawDouble[k].append(false)
                 case .extreme: extremes[k].append(.null)
                 }
@@ -291,10 +295,14 @@ struct PartialKernel {
         /// arithmetic, redone only when its time leaves the previous row's window; (window, key
         /// slots) index a table made for the segment, so that groups are looked up by value
         /// once per combination.
-        mutating func assign(rows: [Int32], times: [Int64], width: Int64, keys: [(slots: [Int32], ids: [Int32])]) -> [Int32] {
-            var least = Int64.max, most = Int64.min
-            times.withUnsafeBufferPointer { t in
-                for r in rows { least = min(least, t[Int(r)]); most = max(most, t[Int(r)]) }
+        mutating func assign(rows: [Int32], times: [Int64], range: ClosedRange<Int64>?, width: Int64,
+                             keys: [(slots: [Int32], ids: [Int32])]) -> [Int32] {
+            // The rows' time range: the column's when every row passed, else found.
+            var least = range?.lowerBound ?? .max, most = range?.upperBound ?? .min
+            if range == nil {
+                times.withUnsafeBufferPointer { t in
+                    for r in rows { least = min(least, t[Int(r)]); most = max(most, t[Int(r)]) }
+                }
             }
             let first = Functions.floorDiv(least, width), last = Functions.floorDiv(most, width)
             let sizes = keys.map { max(1, $0.ids.count) }
@@ -313,6 +321,7 @@ struct PartialKernel {
             }
             var table = [Int32](repeating: -1, count: Int(combinations))
             var lo = Int64.max, hi = Int64.min, pane = 0
+            var run: Int32 = -1, runCount: Int64 = 0, runNewest = Int64.min
             var i = 0
             while i < rows.count {
                 // A run of rows whose groups are known: counted in place, without growing anything.
@@ -321,6 +330,14 @@ struct PartialKernel {
                         out.withUnsafeMutableBufferPointer { out in
                             records.withUnsafeMutableBufferPointer { records in
                                 newest.withUnsafeMutableBufferPointer { newest in
+                                    func flush() {
+                                        guard run >= 0 else { return }
+                                        records[Int(run)] += runCount
+                                        newest[Int(run)] = max(newest[Int(run)], runNewest)
+                                        run = -1
+                                        runCount = 0
+                                        runNewest = .min
+                                    }
                                     while i < rows.count {
                                         let time = t[Int(rows[i])]
                                         if time < lo || time >= hi {
@@ -332,12 +349,18 @@ struct PartialKernel {
                                         var index = pane
                                         for k in 0..<keys.count { index = index * sizes[k] + Int(keys[k].slots[i]) }
                                         let g = table[index]
-                                        if g < 0 { return (i, index) }
+                                        if g < 0 { flush(); return (i, index) }
                                         out[i] = g
-                                        records[Int(g)] += 1
-                                        if time > newest[Int(g)] { newest[Int(g)] = time }
+                                        // Counted in a run while the group stays the same (rows in time order).
+                                        if g != run {
+                                            flush()
+                                            run = g
+                                        }
+                                        runCount += 1
+                                        if time > runNewest { runNewest = time }
                                         i += 1
                                     }
+                                    flush()
                                     return nil
                                 }
                             }
@@ -349,12 +372,6 @@ struct PartialKernel {
                 table[made.index] = group(start: lo, end: hi, keyIds: keys.map { $0.ids[Int($0.slots[made.row])] })
             }
             return out
-        }
-
-        mutating func count(_ k: Int, _ gids: [Int32]) {
-            counts[k].withUnsafeMutableBufferPointer { c in
-                for g in gids { c[Int(g)] += 1 }
-            }
         }
 
         mutating func count(_ k: Int, _ gids: [Int32], rows: [Int32], where holds: (Int) -> Bool) {
@@ -487,7 +504,8 @@ struct PartialKernel {
                 row.append(.timestamp(ends[g]))
                 for k in parts.indices {
                     switch parts[k] {
-                    case .countAll, .count, .countIf: row.append(.int(counts[k][g]))
+                    case .countAll: row.append(.int(records[g]))
+                    case .count, .countIf: row.append(.int(counts[k][g]))
                     case .sum:
                         if counts[k][g] == 0 { row.append(.null); break }
                         row.append(sawDouble[k][g] ? .double(doubles[k][g] + Double(ints[k][g])) : .int(ints[k][g]))
