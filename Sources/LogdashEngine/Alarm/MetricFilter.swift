@@ -237,11 +237,35 @@ public indirect enum MetricFilter: Sendable {
         }
     }
 
+    /// A scalar of a flat JSON line, as its bytes say it (strings by their range in the line).
+    enum FlatValue {
+        case string(Range<Int>)
+        case number(Double, integer: Int64?)
+        case bool(Bool)
+        case null
+    }
+
     /// A flat JSON object (scalar values only, no escapes) parsed straight from its bytes into
     /// what `JSONSerialization` would give; nil for anything else (the caller then asks
     /// Foundation), so that the common log line is not parsed the slow way. `keys`: only these
     /// keys' values are kept — the others are checked as JSON and skipped, not made into strings.
     static func parseFlatJSON(_ b: UnsafeBufferPointer<UInt8>, keys: [[UInt8]]? = nil) -> [String: Any]? {
+        var out: [String: Any] = [:]
+        func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
+        let ok = scanFlatJSON(b, keys: keys) { _, key, v in
+            switch v {
+            case .string(let r): out[text(key)] = text(r)
+            case .number(let d, let i): out[text(key)] = i.map { NSNumber(value: $0) } ?? NSNumber(value: d)
+            case .bool(let x): out[text(key)] = NSNumber(value: x)
+            case .null: out[text(key)] = NSNull()
+            }
+        }
+        return ok ? out : nil
+    }
+
+    /// Walks a flat JSON object's members (see `parseFlatJSON`): `body(index in keys, key's
+    /// range, value)` for each wanted one, in order. False when the line is not such an object.
+    static func scanFlatJSON(_ b: UnsafeBufferPointer<UInt8>, keys: [[UInt8]]?, _ body: (Int, Range<Int>, FlatValue) -> Void) -> Bool {
         let quote = UInt8(ascii: "\""), n = b.count
         var i = 0
         func space() { while i < n, b[i] == 0x20 || b[i] == 0x09 || b[i] == 0x0D || b[i] == 0x0A { i += 1 } }
@@ -258,10 +282,10 @@ public indirect enum MetricFilter: Sendable {
             i = j + 1
             return start..<j
         }
-        func text(_ r: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
-        func wanted(_ r: Range<Int>) -> Bool {
-            guard let keys else { return true }
-            return keys.contains { k in k.count == r.count && k.withUnsafeBufferPointer { memcmp($0.baseAddress!, b.baseAddress! + r.lowerBound, k.count) == 0 } }
+        /// The wanted key's index (0 when every key is wanted), or nil.
+        func wanted(_ r: Range<Int>) -> Int? {
+            guard let keys else { return 0 }
+            return keys.firstIndex { k in k.count == r.count && k.withUnsafeBufferPointer { memcmp($0.baseAddress!, b.baseAddress! + r.lowerBound, k.count) == 0 } }
         }
         @inline(__always) func digit(_ k: Int) -> Bool { k < n && b[k] >= 0x30 && b[k] <= 0x39 }
         /// A number as JSON spells it (`-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?`): its range and
@@ -287,47 +311,96 @@ public indirect enum MetricFilter: Sendable {
             }
             return (start..<i, fractional)
         }
+        func word(_ w: StaticString) -> Bool {
+            let count = w.utf8CodeUnitCount
+            guard i + count <= n, memcmp(b.baseAddress! + i, w.utf8Start, count) == 0 else { return false }
+            i += count
+            return true
+        }
         space()
-        guard i < n, b[i] == UInt8(ascii: "{") else { return nil }
+        guard i < n, b[i] == UInt8(ascii: "{") else { return false }
         i += 1
-        var out: [String: Any] = [:]
         space()
-        if i < n, b[i] == UInt8(ascii: "}") { i += 1; space(); return i == n ? out : nil }
+        if i < n, b[i] == UInt8(ascii: "}") { i += 1; space(); return i == n }
         while true {
             space()
-            guard let key = string() else { return nil }
+            guard let key = string() else { return false }
             let keep = wanted(key)
             space()
-            guard i < n, b[i] == UInt8(ascii: ":") else { return nil }
+            guard i < n, b[i] == UInt8(ascii: ":") else { return false }
             i += 1
             space()
-            guard i < n else { return nil }
+            guard i < n else { return false }
             switch b[i] {
             case quote:
-                guard let v = string() else { return nil }
-                if keep { out[text(key)] = text(v) }
+                guard let v = string() else { return false }
+                if let keep { body(keep, key, .string(v)) }
             case UInt8(ascii: "t"), UInt8(ascii: "f"), UInt8(ascii: "n"):
-                let words: [(String, Any)] = [("true", NSNumber(value: true)), ("false", NSNumber(value: false)), ("null", NSNull())]
-                guard let (w, v) = words.first(where: { w, _ in
-                    i + w.utf8.count <= n && zip(w.utf8, b[i...]).allSatisfy { $0 == $1 }
-                }) else { return nil }
-                i += w.utf8.count
-                if keep { out[text(key)] = v }
+                let v: FlatValue
+                if word("true") { v = .bool(true) } else if word("false") { v = .bool(false) } else if word("null") { v = .null } else { return false }
+                if let keep { body(keep, key, v) }
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                guard let (r, fractional) = number() else { return nil }
-                guard keep else { break }
-                let t = text(r)
-                if !fractional, let v = Int64(t) { out[text(key)] = NSNumber(value: v) } else if let v = Double(t) { out[text(key)] = NSNumber(value: v) } else { return nil }
+                guard let (r, fractional) = number() else { return false }
+                guard let keep else { break }
+                let t = String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self)
+                if !fractional, let v = Int64(t) { body(keep, key, .number(Double(v), integer: v)) } else if let v = Double(t) { body(keep, key, .number(v, integer: nil)) } else { return false }
             default:
-                return nil  // an object or array inside: Foundation's
+                return false  // an object or array inside: Foundation's
             }
             space()
-            guard i < n else { return nil }
+            guard i < n else { return false }
             if b[i] == UInt8(ascii: ",") { i += 1; continue }
-            guard b[i] == UInt8(ascii: "}") else { return nil }
+            guard b[i] == UInt8(ascii: "}") else { return false }
             i += 1
             space()
-            return i == n ? out : nil
+            return i == n
+        }
+    }
+
+    /// `holds` over a flat line's wanted values (by key index; nil where absent), for
+    /// conditions whose selectors are all one key deep: no dictionary, no Foundation.
+    static func holds(_ c: JSONCondition, flat values: [FlatValue?], keys: [String], in b: UnsafeBufferPointer<UInt8>) -> Bool {
+        func value(_ path: [PathStep]) -> FlatValue? {
+            guard path.count == 1, case .key(let k) = path[0], let i = keys.firstIndex(of: k) else { return nil }
+            return values[i]
+        }
+        switch c {
+        case .and(let a, let x): return holds(a, flat: values, keys: keys, in: b) && holds(x, flat: values, keys: keys, in: b)
+        case .or(let a, let x): return holds(a, flat: values, keys: keys, in: b) || holds(x, flat: values, keys: keys, in: b)
+        case .notExists(let path): return value(path) == nil
+        case .isValue(let path, let want):
+            guard let v = value(path) else { return false }
+            if let want { if case .bool(want) = v { return true } else { return false } }
+            if case .null = v { return true } else { return false }
+        case .compare(let path, let op, let lit):
+            guard let v = value(path) else { return false }
+            let number: Double? = switch v {
+            case .number(let d, _): d
+            case .string(let r): Double(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self))
+            case .bool, .null: nil
+            }
+            switch lit {
+            case .number(let want):
+                guard let have = number else { return op == .ne }
+                switch op {
+                case .eq: return have == want
+                case .ne: return have != want
+                case .lt: return have < want
+                case .le: return have <= want
+                case .gt: return have > want
+                case .ge: return have >= want
+                }
+            case .string(let pattern):
+                let text: String
+                if case .string(let r) = v { text = String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
+                else if case .number(let d, _) = v { text = Value.format(d) } else { return op == .ne }
+                let equal = wildcard(pattern, text)
+                switch op {
+                case .eq: return equal
+                case .ne: return !equal
+                default: return false  // order is for numbers
+                }
+            }
         }
     }
 
@@ -562,6 +635,10 @@ public final class PreparedFilter: Sendable {
     /// A JSON pattern's top-level keys (those its conditions and selector read first): a flat
     /// line's other values are skipped, not made into strings. nil: every key.
     private let keys: [[UInt8]]?
+    /// Those keys as strings when every selector is one key deep (then lines are measured from
+    /// their typed values, without a dictionary), and the value selector's index among them.
+    private let keyNames: [String]?
+    private let selectorKey: Int?
     private static let backslash: [UInt8] = [UInt8(ascii: "\\")]
 
     public init(_ filter: MetricFilter, selector: String?) {
@@ -592,8 +669,18 @@ public final class PreparedFilter: Sendable {
                 if !names.contains(k) { names.append(k) }
             }
             keys = flat ? names.map { Array($0.utf8) } : nil
+            // Every selector one key deep (and the value selector one of them): the typed path.
+            let shallow = flat && paths.allSatisfy { $0.count == 1 }
+            keyNames = shallow ? names : nil
+            if shallow, let selector, Double(selector) == nil, case .key(let k)? = paths.last?.first {
+                selectorKey = names.firstIndex(of: k)
+            } else {
+                selectorKey = nil
+            }
         } else {
             keys = nil
+            keyNames = nil
+            selectorKey = nil
         }
     }
 
@@ -616,6 +703,20 @@ public final class PreparedFilter: Sendable {
     private var constant: Double? { selector.flatMap(Double.init) ?? (selector == nil ? 1 : nil) }
 
     private func measureParsed(_ line: UnsafeBufferPointer<UInt8>) -> Double? {
+        if case .json(let c) = filter, let keys, let names = keyNames {
+            // Selectors one key deep: the wanted values straight from the bytes.
+            var values = [MetricFilter.FlatValue?](repeating: nil, count: keys.count)
+            if MetricFilter.scanFlatJSON(line, keys: keys, { k, _, v in values[k] = v }) {
+                guard MetricFilter.holds(c, flat: values, keys: names, in: line) else { return nil }
+                if let constant { return constant }
+                guard let s = selectorKey, let v = values[s] else { return nil }
+                switch v {
+                case .number(let d, _): return d
+                case .string(let r): return Double(String(decoding: UnsafeBufferPointer(rebasing: line[r]), as: UTF8.self))
+                case .bool, .null: return nil
+                }
+            }
+        }
         if case .json(let c) = filter, let obj = MetricFilter.parseFlatJSON(line, keys: keys) {
             guard MetricFilter.holds(c, obj) else { return nil }
             return constant ?? selector.flatMap { MetricFilter.jsonValue($0, obj) }
