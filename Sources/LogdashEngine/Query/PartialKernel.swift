@@ -151,6 +151,22 @@ struct PartialKernel {
         return groups.rows()
     }
 
+    /// A group's identity: its window and key ids (two held inline, so that the common key has
+    /// nothing to allocate).
+    private struct GroupKey: Hashable {
+        let start: Int64, end: Int64
+        let first: Int32, second: Int32
+        let rest: [Int32]
+
+        init(_ ids: [Int32], start: Int64, end: Int64) {
+            self.start = start
+            self.end = end
+            first = ids.count > 0 ? ids[0] : -1
+            second = ids.count > 1 ? ids[1] : -1
+            rest = ids.count > 2 ? Array(ids[2...]) : []
+        }
+    }
+
     /// A segment's passing rows, their times, and their keys (see `Groups.slots`).
     private struct Scan {
         let segment: Segment
@@ -174,7 +190,7 @@ struct PartialKernel {
         var ends: [Int64] = []
         var records: [Int64] = []
         var newest: [Int64] = []
-        var index: [[Int32]: Int32] = [:]
+        var index: [GroupKey: Int32] = [:]
         /// Per part, per group: a count (counts, and a sum's non-NULL values), an integer sum,
         /// a float sum and whether one was seen, an extreme.
         var counts: [[Int64]]
@@ -270,8 +286,7 @@ struct PartialKernel {
 
         /// The group of (window start, key ids), made if not seen before.
         private mutating func group(start: Int64, end: Int64, keyIds: [Int32]) -> Int32 {
-            let key = keyIds + [Int32(truncatingIfNeeded: start >> 32), Int32(truncatingIfNeeded: start),
-                                Int32(truncatingIfNeeded: end >> 32), Int32(truncatingIfNeeded: end)]
+            let key = GroupKey(keyIds, start: start, end: end)
             if let g = index[key] { return g }
             let g = Int32(starts.count)
             index[key] = g

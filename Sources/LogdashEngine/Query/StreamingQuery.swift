@@ -82,10 +82,24 @@ public final class StreamingQuery {
     }
     private var entries: [Int: Entry] = [:]
     private var nextID = 0
-    /// A tumbling or hopping window group: its window's start and its keys.
+    /// A tumbling or hopping window group: its window's start and its keys. Its hash is
+    /// computed once, so that the index grows without hashing every key's text again.
     private struct WindowKey: Hashable {
         let start: Int64
         let keys: [Value]
+        private let hash: Int
+
+        init(start: Int64, keys: [Value]) {
+            self.start = start
+            self.keys = keys
+            var h = Hasher()
+            h.combine(start)
+            h.combine(keys)
+            hash = h.finalize()
+        }
+
+        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
+        static func == (a: WindowKey, b: WindowKey) -> Bool { a.hash == b.hash && a.start == b.start && a.keys == b.keys }
     }
     /// Tumbling and hopping windows by (start, keys); sessions by keys alone.
     private var index: [WindowKey: Int] = [:]
