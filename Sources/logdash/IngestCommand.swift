@@ -216,8 +216,8 @@ struct IngestCommand: ParsableCommand {
             while done.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
                 if stop.fired { pipeline.stop(); break }
                 meter.tick(every: stats)
-                try streams.report()  // folds what is stored so far; windows close at the end
-                try reporter.report(final: false, into: store)  // likewise for the alarms' metrics
+                // Folds what is stored so far, for the queries and the alarms' metrics; windows close at the end.
+                try Self.step(streams, reporter, end: false, into: store)
             }
         } else {
             var lastAlarmCheck = Date()
@@ -243,11 +243,10 @@ struct IngestCommand: ParsableCommand {
         }
         // A finished input (read whole, then folded in at once) closes every window; a stopped
         // live one emits what the watermark passed.
-        try streams.report(end: noFollow)
+        if !noFollow { reporter.stream?.holdsWatermark = false }
+        try Self.step(streams, reporter, end: noFollow, into: store)
         streams.summary()
         if !alarmDefs.isEmpty {
-            if !noFollow { reporter.stream?.holdsWatermark = false }
-            try reporter.report(final: noFollow, into: store)
             reporter.actions.drain(seconds: 15)  // the actions under way finish (or give up) first
         }
         let snapshot = store.snapshot()
@@ -260,6 +259,34 @@ struct IngestCommand: ParsableCommand {
                 throw ExitCode(1)
             }
         }
+    }
+}
+
+extension IngestCommand {
+    /// The streaming queries and the alarms fold in what was stored, side by side (each spreads
+    /// over the cores too); then the queries' windows are printed, then the alarms' transitions.
+    static func step(_ streams: StreamReporter, _ reporter: AlarmReporter, end: Bool, into store: Store) throws {
+        let windows = Outcome<[UInt8]>(), transitions = Outcome<[AlarmTracker.Transition]>()
+        let both = UncheckedSendable((streams, reporter))
+        DispatchQueue.concurrentPerform(iterations: 2) { k in
+            let (streams, reporter) = both.value
+            if k == 0 { windows.set { try streams.windows(end: end) } } else { transitions.set { try reporter.transitions(final: end) } }
+        }
+        FileHandle.standardOutput.write(Data(try windows.get()))
+        reporter.emit(try transitions.get(), into: store)
+    }
+
+    /// One task's result, written on its thread and read after.
+    final class Outcome<T>: @unchecked Sendable {  // set once, read after the tasks end
+        private var result: Result<T, Error>?
+        func set(_ work: () throws -> T) { result = Result { try work() } }
+        func get() throws -> T { try result!.get() }
+    }
+
+    /// Values handed to tasks that use them one at a time.
+    struct UncheckedSendable<T>: @unchecked Sendable {
+        let value: T
+        init(_ value: T) { self.value = value }
     }
 }
 
@@ -279,8 +306,17 @@ final class AlarmReporter {
     /// Folds in what was stored and reports the transitions of the periods that closed
     /// (`final`: the input has ended, every period closes).
     func report(final: Bool, into store: Store) throws {
-        guard let stream else { return }
-        for t in try stream.step(final: final).transitions {
+        emit(try transitions(final: final), into: store)
+    }
+
+    /// Folds in what was stored; the transitions of the periods that closed.
+    func transitions(final: Bool) throws -> [AlarmTracker.Transition] {
+        try stream?.step(final: final).transitions ?? []
+    }
+
+    /// Records and prints transitions, and runs their actions.
+    func emit(_ transitions: [AlarmTracker.Transition], into store: Store) {
+        for t in transitions {
             store.appendAlarmHistory(t)
             FileHandle.standardOutput.write(AlarmActionRunner.json(t) + Data("\n".utf8))
             if let definition = alarms.first(where: { $0.owns(t.alarm) }) { actions.run(definition.actions, for: t) }

@@ -33,7 +33,12 @@ final class StreamReporter {
     /// Folds in new segments (the queries side by side on the cores) and prints the windows
     /// that closed, query by query. `end`: the input has ended, every window closes.
     func report(end: Bool = false) throws {
-        guard !queries.isEmpty else { return }
+        FileHandle.standardOutput.write(Data(try windows(end: end)))
+    }
+
+    /// Folds in new segments and gives the windows that closed as JSON lines (see `report`).
+    func windows(end: Bool = false) throws -> [UInt8] {
+        guard !queries.isEmpty else { return [] }
         let schema = store.snapshot().schema
         let outcomes = StreamingQuery.step(queries.map { ($0.0, $0.1.take()) }, schema: schema, end: end)
         // Each query's windows as JSON lines, formatted side by side on the cores, then written in order.
@@ -42,6 +47,7 @@ final class StreamReporter {
             guard case .success(let emissions) = outcomes[k], !emissions.isEmpty else { return }
             texts.set(k, StreamReporter.lines(query: k + 1, emissions))
         }
+        var out: [UInt8] = []
         for (k, outcome) in outcomes.enumerated() {
             do {
                 _ = try outcome.get()
@@ -49,8 +55,9 @@ final class StreamReporter {
                 FileHandle.standardError.write(Data("logdash: --stream \(k + 1): \(e.description)\n".utf8))
                 throw ExitCode(1)
             }
-            if let text = texts.get(k) { FileHandle.standardOutput.write(Data(text)) }
+            if let text = texts.get(k) { out += text }
         }
+        return out
     }
 
     /// A query's windows as JSON lines: one per result row, with the query's number, the

@@ -117,8 +117,24 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
             guard case .streaming(let q, let grouped)? = sources[a.name] else { return nil }
             return (a, q, grouped)
         }
+        let patterns = alarms.compactMap { a -> (AlarmDefinition, PreparedFilter)? in
+            guard case .filter(let f, let selector)? = sources[a.name] else { return nil }
+            return (a, PreparedFilter(f, selector: selector))
+        }
+        // The streaming metrics and one pass over the new lines for every pattern, side by side.
         // Every record moves the watermark, not only the metric's (`newest`, once they are folded in).
-        let outcomes = StreamingQuery.step(streamed.map { ($0.1, segments) }, schema: schema, end: final, newest: last)
+        let work = UncheckedBox((streamed.map { ($0.1, segments) }, patterns.map(\.1), patterns.map(\.0.period), segments))
+        let folded = ParallelResults<[Result<[StreamingQuery.Emission], Error>]>(1), measured = ParallelResults<[[Int64: Double]]>(1)
+        let newest = last
+        DispatchQueue.concurrentPerform(iterations: 2) { k in
+            let (queries, filters, periods, segments) = work.value
+            if k == 0 {
+                folded.set(0) { StreamingQuery.step(queries, schema: schema, end: final, newest: newest) }
+            } else {
+                measured.set(0) { AlarmStream.sums(of: filters, periods: periods, over: segments) }
+            }
+        }
+        let outcomes = try folded.values()[0]
         for ((a, _, grouped), outcome) in zip(streamed, outcomes) {
             for e in try outcome.get() {
                 for row in e.result.rows {
@@ -150,31 +166,9 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
                 break  // below: one pass over the new lines for every pattern
             }
         }
-        let patterns = alarms.compactMap { a -> (AlarmDefinition, PreparedFilter)? in
-            guard case .filter(let f, let selector)? = sources[a.name] else { return nil }
-            return (a, PreparedFilter(f, selector: selector))
-        }
-        if !patterns.isEmpty {
-            // Sums per pattern and period in local tables (no alarm definitions copied per line),
-            // added to the series after the pass.
-            let filters = patterns.map(\.1), periods = patterns.map(\.0.period)
-            var sums = [[Int64: Double]](repeating: [:], count: patterns.count)
-            for seg in segments {
-                guard let raw = seg.columns["raw"], let ts = seg.columns["ts"], ts.type == .timestamp else { continue }
-                let times = ts.ints
-                raw.withLines(rows: seg.rowCount) { span in
-                    for k in filters.indices {
-                        filters[k].measure(span) { i, v in
-                            let r = Int(span.rows[i])
-                            guard ts.isValid(r) else { return }
-                            sums[k][Functions.floorDiv(times[r], periods[k]) * periods[k], default: 0] += v
-                        }
-                    }
-                }
-            }
-            for (k, (a, _)) in patterns.enumerated() {
-                for (t, v) in sums[k] { series[a.name]!.points[t, default: 0] += v }
-            }
+        let sums = try measured.values()[0]
+        for (k, (a, _)) in patterns.enumerated() {
+            for (t, v) in sums[k] { series[a.name]!.points[t, default: 0] += v }
         }
         guard let first, let last, final || !holdsWatermark else { return ([], statuses()) }
         // Each series: every period end the watermark passed, once — in the alarms' order, a
@@ -204,6 +198,27 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
         let new = Array(all[min(reported, all.count)...])
         reported = all.count
         return (new, statuses(all))
+    }
+
+    /// What each metric filter pattern sums per period of its alarm over the segments' lines:
+    /// one pass over a segment's lines for every pattern (see `PreparedFilter.measure`).
+    static func sums(of filters: [PreparedFilter], periods: [Int64], over segments: [Segment]) -> [[Int64: Double]] {
+        var sums = [[Int64: Double]](repeating: [:], count: filters.count)
+        guard !filters.isEmpty else { return sums }
+        for seg in segments {
+            guard let raw = seg.columns["raw"], let ts = seg.columns["ts"], ts.type == .timestamp else { continue }
+            let times = ts.ints
+            raw.withLines(rows: seg.rowCount) { span in
+                for k in filters.indices {
+                    filters[k].measure(span) { i, v in
+                        let r = Int(span.rows[i])
+                        guard ts.isValid(r) else { return }
+                        sums[k][Functions.floorDiv(times[r], periods[k]) * periods[k], default: 0] += v
+                    }
+                }
+            }
+        }
+        return sums
     }
 
     /// Every alarm's status, as `AlarmReplay.evaluate` gives it.
