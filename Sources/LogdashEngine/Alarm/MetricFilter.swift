@@ -379,28 +379,11 @@ public indirect enum MetricFilter: Sendable {
             case .string(let r): Double(String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self))
             case .bool, .null: nil
             }
-            switch lit {
-            case .number(let want):
-                guard let have = number else { return op == .ne }
-                switch op {
-                case .eq: return have == want
-                case .ne: return have != want
-                case .lt: return have < want
-                case .le: return have <= want
-                case .gt: return have > want
-                case .ge: return have >= want
-                }
-            case .string(let pattern):
-                let text: String
-                if case .string(let r) = v { text = String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
-                else if case .number(let d, _) = v { text = Value.format(d) } else { return op == .ne }
-                let equal = wildcard(pattern, text)
-                switch op {
-                case .eq: return equal
-                case .ne: return !equal
-                default: return false  // order is for numbers
-                }
-            }
+            return compare(number: number, text: {
+                if case .string(let r) = v { return String(decoding: UnsafeBufferPointer(rebasing: b[r]), as: UTF8.self) }
+                if case .number(let d, _) = v { return Value.format(d) }
+                return nil
+            }(), op, lit)
         }
     }
 
@@ -494,9 +477,16 @@ public indirect enum MetricFilter: Sendable {
     }
 
     static func compare(_ v: Any, _ op: Comparison, _ lit: Literal) -> Bool {
+        let n = number(v)
+        return compare(number: n, text: (v as? String) ?? n.map(Value.format), op, lit)
+    }
+
+    /// A value compared with a literal: as a number (nil: it is none), or as text (nil: it is
+    /// neither a string nor a number), `*` in a literal's text a wildcard.
+    static func compare(number: Double?, text: @autoclosure () -> String?, _ op: Comparison, _ lit: Literal) -> Bool {
         switch lit {
         case .number(let want):
-            guard let have = number(v) else { return op == .ne }
+            guard let have = number else { return op == .ne }
             switch op {
             case .eq: return have == want
             case .ne: return have != want
@@ -506,8 +496,7 @@ public indirect enum MetricFilter: Sendable {
             case .ge: return have >= want
             }
         case .string(let pattern):
-            let text: String
-            if let s = v as? String { text = s } else if let n = number(v) { text = Value.format(n) } else { return op == .ne }
+            guard let text = text() else { return op == .ne }
             let equal = wildcard(pattern, text)
             switch op {
             case .eq: return equal

@@ -506,29 +506,12 @@ final class GroupedAggregation {
                 for (i, r) in rows.enumerated() where passing.has(Int(r)) { counts[Int(gids[i])] += 1 }
             case .sum:
                 guard let col else { break }
-                let validity = col.validity, colInts = col.ints, colDoubles = col.doubles
-                var counts = acc.counts, ints = acc.ints, doubles = acc.doubles, saw = acc.sawDouble
-                acc.counts = []; acc.ints = []; acc.doubles = []; acc.sawDouble = []
-                defer { acc.counts = counts; acc.ints = ints; acc.doubles = doubles; acc.sawDouble = saw }
                 switch col.type {
-                case .int:
-                    for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
-                        let g = Int(gids[i]), v = colInts[Int(r)]
-                        let (sum, overflow) = ints[g].addingReportingOverflow(v)
-                        if overflow {
-                            doubles[g] += Double(ints[g]) + Double(v); ints[g] = 0; saw[g] = true
-                        } else {
-                            ints[g] = sum
-                        }
-                        counts[g] += 1
-                    }
-                case .double:
-                    for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
-                        let g = Int(gids[i])
-                        doubles[g] += colDoubles[Int(r)]
-                        saw[g] = true
-                        counts[g] += 1
-                    }
+                case .int, .double:
+                    var counts = acc.counts, ints = acc.ints, doubles = acc.doubles, saw = acc.sawDouble
+                    acc.counts = []; acc.ints = []; acc.doubles = []; acc.sawDouble = []
+                    defer { acc.counts = counts; acc.ints = ints; acc.doubles = doubles; acc.sawDouble = saw }
+                    Accumulate.sum(col, rows: rows, groups: gids, counts: &counts, ints: &ints, doubles: &doubles, sawDouble: &saw)
                 case .null:
                     break
                 default:
@@ -539,44 +522,7 @@ final class GroupedAggregation {
                 var values = acc.values
                 acc.values = []
                 defer { acc.values = values }
-                let validity = col.validity
-                switch col.type {
-                case .int, .timestamp:
-                    // Compared as Int64 while the group's value has the column's type.
-                    let colInts = col.ints, time = col.type == .timestamp
-                    for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
-                        let g = Int(gids[i]), v = colInts[Int(r)]
-                        switch values[g] {
-                        case .null: values[g] = time ? .timestamp(v) : .int(v)
-                        case .int(let x) where !time: if isMax ? v > x : v < x { values[g] = .int(v) }
-                        case .timestamp(let x) where time: if isMax ? v > x : v < x { values[g] = .timestamp(v) }
-                        default:
-                            let c = Compare.forSort(time ? .timestamp(v) : .int(v), values[g])
-                            if isMax ? c > 0 : c < 0 { values[g] = time ? .timestamp(v) : .int(v) }
-                        }
-                    }
-                case .double:
-                    let colDoubles = col.doubles
-                    for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
-                        let g = Int(gids[i]), v = colDoubles[Int(r)]
-                        if case .double(let x) = values[g], !x.isNaN, !v.isNaN {
-                            if isMax ? v > x : v < x { values[g] = .double(v) }
-                        } else if values[g] == .null {
-                            values[g] = .double(v)
-                        } else {
-                            let c = Compare.forSort(.double(v), values[g])
-                            if isMax ? c > 0 : c < 0 { values[g] = .double(v) }
-                        }
-                    }
-                default:
-                    for (i, r) in rows.enumerated() where col.isValid(Int(r)) {
-                        let g = Int(gids[i])
-                        let v = col.value(at: Int(r))
-                        if values[g] == .null { values[g] = v; continue }
-                        let c = Compare.forSort(v, values[g])
-                        if isMax ? c > 0 : c < 0 { values[g] = v }
-                    }
-                }
+                Accumulate.extreme(col, rows: rows, groups: gids, max: isMax, values: &values)
             case .percentile:
                 guard let col, sharedOwner(k) == nil else { break }
                 var samples = acc.samples
@@ -711,6 +657,89 @@ final class GroupedAggregation {
             guard !samples.isEmpty else { return .null }
             return .double(Percentile.nearestRank(samples, p))
         case .generic: return acc.states[g].result
+        }
+    }
+}
+
+/// The typed loops of `sum`, `min` and `max` over a column: each of `rows` adds its value to
+/// its group (`groups`, in step with the rows). The engine's grouped aggregation and the
+/// streaming kernel both run them.
+enum Accumulate {
+    /// Integers exactly (into floats past Int64), floats apart; `counts` the values added.
+    /// For an `int` or `double` column.
+    static func sum(_ col: SegmentColumn, rows: [Int32], groups gids: [Int32], counts c: inout [Int64], ints s: inout [Int64],
+                    doubles d: inout [Double], sawDouble saw: inout [Bool]) {
+        let validity = col.validity
+        if col.type == .int {
+            col.ints.withUnsafeBufferPointer { values in
+                for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
+                    let g = Int(gids[i]), v = values[Int(r)]
+                    let (total, overflow) = s[g].addingReportingOverflow(v)
+                    if overflow {
+                        d[g] += Double(s[g]) + Double(v); s[g] = 0; saw[g] = true
+                    } else {
+                        s[g] = total
+                    }
+                    c[g] += 1
+                }
+            }
+        } else {
+            col.doubles.withUnsafeBufferPointer { values in
+                d.withUnsafeMutableBufferPointer { d in
+                    c.withUnsafeMutableBufferPointer { c in
+                        saw.withUnsafeMutableBufferPointer { saw in
+                            for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
+                                let g = Int(gids[i])
+                                d[g] += values[Int(r)]
+                                saw[g] = true
+                                c[g] += 1
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The least or greatest value, compared as the column's type (across types as SQL sorts).
+    static func extreme(_ col: SegmentColumn, rows: [Int32], groups gids: [Int32], max isMax: Bool, values: inout [Value]) {
+        let validity = col.validity
+        switch col.type {
+        case .int, .timestamp:
+            // Compared as Int64 while the group's value has the column's type.
+            let colInts = col.ints, time = col.type == .timestamp
+            for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
+                let g = Int(gids[i]), v = colInts[Int(r)]
+                switch values[g] {
+                case .null: values[g] = time ? .timestamp(v) : .int(v)
+                case .int(let x) where !time: if isMax ? v > x : v < x { values[g] = .int(v) }
+                case .timestamp(let x) where time: if isMax ? v > x : v < x { values[g] = .timestamp(v) }
+                default:
+                    let c = Compare.forSort(time ? .timestamp(v) : .int(v), values[g])
+                    if isMax ? c > 0 : c < 0 { values[g] = time ? .timestamp(v) : .int(v) }
+                }
+            }
+        case .double:
+            let colDoubles = col.doubles
+            for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
+                let g = Int(gids[i]), v = colDoubles[Int(r)]
+                if case .double(let x) = values[g], !x.isNaN, !v.isNaN {
+                    if isMax ? v > x : v < x { values[g] = .double(v) }
+                } else if values[g] == .null {
+                    values[g] = .double(v)
+                } else {
+                    let c = Compare.forSort(.double(v), values[g])
+                    if isMax ? c > 0 : c < 0 { values[g] = .double(v) }
+                }
+            }
+        default:
+            for (i, r) in rows.enumerated() where col.isValid(Int(r)) {
+                let g = Int(gids[i])
+                let v = col.value(at: Int(r))
+                if values[g] == .null { values[g] = v; continue }
+                let c = Compare.forSort(v, values[g])
+                if isMax ? c > 0 : c < 0 { values[g] = v }
+            }
         }
     }
 }

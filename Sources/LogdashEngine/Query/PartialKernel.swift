@@ -395,77 +395,20 @@ struct PartialKernel {
             }
         }
 
-        /// As the engine's `sum`: integers exactly (into floats past Int64), floats apart.
+        /// As the engine's `sum` (`Accumulate.sum`).
         mutating func sum(_ k: Int, _ gids: [Int32], rows: [Int32], _ col: SegmentColumn) {
             var c = counts[k], s = ints[k], d = doubles[k], saw = sawDouble[k]
             counts[k] = []; ints[k] = []; doubles[k] = []; sawDouble[k] = []
             defer { counts[k] = c; ints[k] = s; doubles[k] = d; sawDouble[k] = saw }
-            let validity = col.validity
-            if col.type == .int {
-                col.ints.withUnsafeBufferPointer { values in
-                    for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
-                        let g = Int(gids[i]), v = values[Int(r)]
-                        let (total, overflow) = s[g].addingReportingOverflow(v)
-                        if overflow {
-                            d[g] += Double(s[g]) + Double(v); s[g] = 0; saw[g] = true
-                        } else {
-                            s[g] = total
-                        }
-                        c[g] += 1
-                    }
-                }
-            } else {
-                col.doubles.withUnsafeBufferPointer { values in
-                    d.withUnsafeMutableBufferPointer { d in
-                        c.withUnsafeMutableBufferPointer { c in
-                            saw.withUnsafeMutableBufferPointer { saw in
-                                for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
-                                    let g = Int(gids[i])
-                                    d[g] += values[Int(r)]
-                                    saw[g] = true
-                                    c[g] += 1
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+            Accumulate.sum(col, rows: rows, groups: gids, counts: &c, ints: &s, doubles: &d, sawDouble: &saw)
         }
 
-        /// As the engine's `min` and `max`: compared as the column's type, across types as SQL sorts.
+        /// As the engine's `min` and `max` (`Accumulate.extreme`).
         mutating func extreme(_ k: Int, _ gids: [Int32], rows: [Int32], _ col: SegmentColumn, max isMax: Bool) {
             var values = extremes[k]
             extremes[k] = []
             defer { extremes[k] = values }
-            let validity = col.validity
-            switch col.type {
-            case .double:
-                let ds = col.doubles
-                for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
-                    let g = Int(gids[i]), v = ds[Int(r)]
-                    if case .double(let x) = values[g], !x.isNaN, !v.isNaN {
-                        if isMax ? v > x : v < x { values[g] = .double(v) }
-                    } else if values[g] == .null {
-                        values[g] = .double(v)
-                    } else {
-                        let c = Compare.forSort(.double(v), values[g])
-                        if isMax ? c > 0 : c < 0 { values[g] = .double(v) }
-                    }
-                }
-            default:
-                let xs = col.ints, time = col.type == .timestamp
-                for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
-                    let g = Int(gids[i]), v = xs[Int(r)]
-                    switch values[g] {
-                    case .null: values[g] = time ? .timestamp(v) : .int(v)
-                    case .int(let x) where !time: if isMax ? v > x : v < x { values[g] = .int(v) }
-                    case .timestamp(let x) where time: if isMax ? v > x : v < x { values[g] = .timestamp(v) }
-                    default:
-                        let c = Compare.forSort(time ? .timestamp(v) : .int(v), values[g])
-                        if isMax ? c > 0 : c < 0 { values[g] = time ? .timestamp(v) : .int(v) }
-                    }
-                }
-            }
+            Accumulate.extreme(col, rows: rows, groups: gids, max: isMax, values: &values)
         }
 
         /// Each row's group by session, over the batch's segments at once (`GroupWindow.sessions`:
