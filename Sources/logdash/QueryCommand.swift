@@ -245,6 +245,12 @@ enum ResultWriter {
     /// A row as a JSON object, appended to `bytes`.
     static func appendObject(_ keys: [[UInt8]], _ row: [Value], to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "{"))
+        appendMembers(keys, row, to: &bytes)
+        bytes.append(UInt8(ascii: "}"))
+    }
+
+    /// A row's members of a JSON object (`"key":value`, comma-separated), appended to `bytes`.
+    static func appendMembers(_ keys: [[UInt8]], _ row: [Value], to bytes: inout [UInt8]) {
         for (k, (key, v)) in zip(keys, row).enumerated() {
             if k > 0 { bytes.append(UInt8(ascii: ",")) }
             bytes.append(contentsOf: key)
@@ -256,6 +262,5 @@ enum ResultWriter {
             default: JSONText.appendString(textOf(v), to: &bytes)
             }
         }
-        bytes.append(UInt8(ascii: "}"))
     }
 }

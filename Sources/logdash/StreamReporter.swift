@@ -64,13 +64,18 @@ final class StreamReporter {
     /// window, and whether it is an update.
     static func lines(query: Int, _ emissions: [StreamingQuery.Emission]) -> [UInt8] {
         var out: [UInt8] = []
-        let meta = ["_query", "_window_start", "_window_end", "_update"]
-        var keys: [[UInt8]] = []
+        let meta = ResultWriter.keys(["_query", "_window_start", "_window_end", "_update"])
+        var keys: [[UInt8]] = [], columns: [String] = []
         for e in emissions {
-            if keys.count != meta.count + e.result.columns.count { keys = ResultWriter.keys(meta + e.result.columns) }
-            let values: [Value] = [.int(Int64(query)), .timestamp(e.windowStart), .timestamp(e.windowEnd), .bool(e.isUpdate)]
+            if columns != e.result.columns { columns = e.result.columns; keys = ResultWriter.keys(columns) }
+            // The members every row of the window shares, written once.
+            var prefix: [UInt8] = [UInt8(ascii: "{")]
+            ResultWriter.appendMembers(meta, [.int(Int64(query)), .timestamp(e.windowStart), .timestamp(e.windowEnd), .bool(e.isUpdate)], to: &prefix)
+            if !keys.isEmpty { prefix.append(UInt8(ascii: ",")) }
             for row in e.result.rows {
-                ResultWriter.appendObject(keys, values + row, to: &out)
+                out += prefix
+                ResultWriter.appendMembers(keys, row, to: &out)
+                out.append(UInt8(ascii: "}"))
                 out.append(0x0A)
             }
         }
