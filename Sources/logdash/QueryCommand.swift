@@ -249,6 +249,17 @@ enum ResultWriter {
         bytes.append(UInt8(ascii: "}"))
     }
 
+    /// An integer's decimal digits, appended without making a `String`.
+    static func appendDigits(_ i: Int64, to bytes: inout [UInt8]) {
+        if i < 0 { bytes.append(UInt8(ascii: "-")) }
+        var v = i.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buf in
+            var k = 20
+            repeat { k -= 1; buf[k] = UInt8(ascii: "0") + UInt8(v % 10); v /= 10 } while v > 0
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buf[k..<20]))
+        }
+    }
+
     /// A row's members of a JSON object (`"key":value`, comma-separated), appended to `bytes`.
     static func appendMembers(_ keys: [[UInt8]], _ row: [Value], to bytes: inout [UInt8]) {
         for (k, (key, v)) in zip(keys, row).enumerated() {
@@ -257,8 +268,12 @@ enum ResultWriter {
             switch v {
             case .null: bytes.append(contentsOf: "null".utf8)
             case .bool(let b): bytes.append(contentsOf: (b ? "true" : "false").utf8)
-            case .int(let i): bytes.append(contentsOf: String(i).utf8)
+            case .int(let i): appendDigits(i, to: &bytes)
             case .double(let d): bytes.append(contentsOf: (d.isFinite ? Value.format(d) : "null").utf8)
+            case .timestamp(let t):  // ISO 8601 needs no escaping
+                bytes.append(UInt8(ascii: "\""))
+                Timestamp.appendISO8601(t, to: &bytes)
+                bytes.append(UInt8(ascii: "\""))
             default: JSONText.appendString(textOf(v), to: &bytes)
             }
         }

@@ -62,6 +62,20 @@ public enum Timestamp {
     /// Formats as ISO 8601 UTC with millisecond precision, or more when the value has it;
     /// `fractionDigits` fixes the precision instead (3 for aligned text, 0 for none).
     public static func iso8601(_ ns: Int64, fractionDigits: Int? = nil) -> String {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buf in
+            String(decoding: UnsafeBufferPointer(rebasing: buf[0..<write(ns, fractionDigits: fractionDigits, into: buf)]), as: UTF8.self)
+        }
+    }
+
+    /// `iso8601` appended to `bytes` as they are, without making a `String`.
+    public static func appendISO8601(_ ns: Int64, to bytes: inout [UInt8]) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buf in
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: buf[0..<write(ns, fractionDigits: nil, into: buf)]))
+        }
+    }
+
+    /// Writes `iso8601`'s text into `buf` (40 bytes); its length.
+    private static func write(_ ns: Int64, fractionDigits: Int?, into buf: UnsafeMutableBufferPointer<UInt8>) -> Int {
         var secs = ns / nanosPerSecond
         var frac = ns % nanosPerSecond
         if frac < 0 { frac += nanosPerSecond; secs -= 1 }
@@ -70,7 +84,7 @@ public enum Timestamp {
         if rem < 0 { rem += 86400; days -= 1 }
         let (y, m, d) = civilFromDays(days)
         // Digits written into a byte buffer: this runs for every timestamp a result prints.
-        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 40) { buf in
+        do {
             var n = 0
             func put(_ c: UInt8) { buf[n] = c; n += 1 }
             func pad(_ v: Int, _ w: Int) {
@@ -99,7 +113,7 @@ public enum Timestamp {
                 else { pad(Int(frac), 9) }
             }
             put(UInt8(ascii: "Z"))
-            return String(decoding: UnsafeBufferPointer(rebasing: buf[0..<n]), as: UTF8.self)
+            return n
         }
     }
 
