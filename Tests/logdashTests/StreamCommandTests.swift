@@ -23,6 +23,29 @@ import Scratch
             """)
     }
 
+    /// With alarms too, a finished file's windows are printed first, then the alarms'
+    /// transitions (both folded side by side), each exactly once.
+    @Test func withAlarmsTheWindowsComeFirstThenTheTransitions() throws {
+        let file = try cli.temp("sa.log", Self.lines(minute: 0, seconds: 0...59) + Self.lines(minute: 1, seconds: 0...9, status: 500))
+        let yaml = try cli.temp("sa.yaml", """
+            alarms:
+              - name: 5xx
+                metric:
+                  value: count_if(status >= 500)
+                period: 1m
+                evaluation_periods: 1
+                comparison: GreaterThanOrEqualToThreshold
+                threshold: 5
+            """)
+        let r = try cli.logdash(["ingest", "--no-follow", "--stats-interval", "0", file, "--alarms", yaml, "--stream",
+                                 "SELECT window_start, count(*) n FROM logs GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)"])
+        #expect(r.status == 0, "\(r.err)")
+        let objects = try r.out.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(objects.map { $0["_query"] != nil ? "window" : $0["alarm"] as? String ?? "?" } == ["window", "window", "5xx", "5xx"])
+        #expect(objects.prefix(2).map { $0["n"] as? Int } == [60, 10])
+        #expect(objects.suffix(2).map { "\($0["old_state"]!) → \($0["new_state"]!)" } == ["INSUFFICIENT_DATA → OK", "OK → ALARM"])
+    }
+
     /// While following, a window is printed once records later than its end plus the lateness
     /// arrive — not before.
     @Test func whileFollowingAWindowIsPrintedWhenTheWatermarkPassesIt() throws {
