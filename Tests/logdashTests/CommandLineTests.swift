@@ -196,6 +196,19 @@ import Scratch
         #expect(text.out.contains("fell back    1"))
     }
 
+    /// An alarm on 5xx responses: five or more in a minute.
+    static let fiveXXAlarm = """
+        alarms:
+          - name: 5xx
+            metric:
+              value: count_if(status >= 500)
+            period: 1m
+            evaluation_periods: 1
+            comparison: GreaterThanOrEqualToThreshold
+            threshold: 5
+            treat_missing_data: notBreaching
+        """
+
     static let queryInput = """
         {"ts":"2026-11-27T14:00:00Z","status":200,"path":"/a","user":"ann"}
         {"ts":"2026-11-27T14:01:00Z","status":500,"path":"/b","user":"bob"}

@@ -301,17 +301,7 @@ final class Tmux {
             "{\"ts\":\"2026-11-27T14:\(String(format: "%02d", minute)):\(String(format: "%02d", second))Z\",\"level\":\"\(status >= 500 ? "error" : "info")\",\"status\":\(status),\"msg\":\"m\"}\n"
         }
         try (0..<1200).map { line($0 / 60, $0 % 60, 200) }.joined().write(to: log, atomically: true, encoding: .utf8)
-        try """
-            alarms:
-              - name: 5xx
-                metric:
-                  value: count_if(status >= 500)
-                period: 1m
-                evaluation_periods: 1
-                comparison: GreaterThanOrEqualToThreshold
-                threshold: 5
-                treat_missing_data: notBreaching
-            """.write(toFile: yaml, atomically: true, encoding: .utf8)
+        try CommandLineTests.fiveXXAlarm.write(toFile: yaml, atomically: true, encoding: .utf8)
         let t = try Tmux(width: 120, height: 30)
         try t.launch(["--alarms", yaml, log.path], panes: true, until: "the alarm panel, OK") { $0.contains("┌ alarms") && $0.contains("● 5xx") && $0.contains(" OK ") }
         let h = try FileHandle(forWritingTo: log)

@@ -27,16 +27,7 @@ import Scratch
     /// transitions (both folded side by side), each exactly once.
     @Test func withAlarmsTheWindowsComeFirstThenTheTransitions() throws {
         let file = try cli.temp("sa.log", Self.lines(minute: 0, seconds: 0...59) + Self.lines(minute: 1, seconds: 0...9, status: 500))
-        let yaml = try cli.temp("sa.yaml", """
-            alarms:
-              - name: 5xx
-                metric:
-                  value: count_if(status >= 500)
-                period: 1m
-                evaluation_periods: 1
-                comparison: GreaterThanOrEqualToThreshold
-                threshold: 5
-            """)
+        let yaml = try cli.temp("sa.yaml", CommandLineTests.fiveXXAlarm)
         let r = try cli.logdash(["ingest", "--no-follow", "--stats-interval", "0", file, "--alarms", yaml, "--stream",
                                  "SELECT window_start, count(*) n FROM logs GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)"])
         #expect(r.status == 0, "\(r.err)")
