@@ -65,7 +65,7 @@ struct PartialKernel {
 
     /// The partial rows for `segments` — keys, window start and end, parts, the record count
     /// and newest time of each group — or nil when the engine must run the query.
-    func run(_ segments: [Segment], schema: [SchemaColumn], logsFilter: Expr?, now: Int64) -> [[Value]]? {
+    func run(_ segments: [Segment], schema: [SchemaColumn], logsFilter: Expr?, now: Int64) -> Groups? {
         guard let timeName = Self.actual(time, schema) else { return nil }
         var keyNames: [String] = [], keyTypes: [ColumnType] = []
         for k in keys {
@@ -148,27 +148,11 @@ struct PartialKernel {
                 }
             }
         }
-        return groups.rows()
-    }
-
-    /// A group's identity: its window and key ids (two held inline, so that the common key has
-    /// nothing to allocate).
-    private struct GroupKey: Hashable {
-        let start: Int64, end: Int64
-        let first: Int32, second: Int32
-        let rest: [Int32]
-
-        init(_ ids: [Int32], start: Int64, end: Int64) {
-            self.start = start
-            self.end = end
-            first = ids.count > 0 ? ids[0] : -1
-            second = ids.count > 1 ? ids[1] : -1
-            rest = ids.count > 2 ? Array(ids[2...]) : []
-        }
+        return groups
     }
 
     /// A segment's passing rows, their times, and their keys (see `Groups.slots`).
-    private struct Scan {
+    fileprivate struct Scan {
         let segment: Segment
         let rows: [Int32]
         /// Whether every row of the segment passed (then the time column's range is the rows').
@@ -178,7 +162,7 @@ struct PartialKernel {
     }
 
     /// The batch's groups — (keys, window) in the order first seen — and their accumulators.
-    private struct Groups {
+    struct Groups {
         let keyCount: Int
         let parts: [Part]
         /// Each key column's values by id, and ids by value.
@@ -414,7 +398,7 @@ struct PartialKernel {
         /// Each row's group by session, over the batch's segments at once (`GroupWindow.sessions`:
         /// a key's times less than `gap` apart share one), the groups made in the engine's
         /// order: keys as first seen, then each key's rows in order. Counts the rows and their times.
-        mutating func assignSessions(_ scans: [Scan], gap: Int64) -> [[Int32]] {
+        fileprivate mutating func assignSessions(_ scans: [Scan], gap: Int64) -> [[Int32]] {
             // A key combination's index, per row: through a table per segment, by value once per combination.
             var combos: [[Int32]: Int32] = [:]
             var members: [[(scan: Int32, at: Int32)]] = []
@@ -455,21 +439,28 @@ struct PartialKernel {
             return out
         }
 
+        var count: Int { starts.count }
+
+        /// Group `g`'s part `k`, as the engine's partial query gives it.
+        func part(_ k: Int, _ g: Int) -> Value {
+            switch parts[k] {
+            case .countAll: return .int(records[g])
+            case .count, .countIf: return .int(counts[k][g])
+            case .sum:
+                if counts[k][g] == 0 { return .null }
+                return sawDouble[k][g] ? .double(doubles[k][g] + Double(ints[k][g])) : .int(ints[k][g])
+            case .extreme: return extremes[k][g]
+            }
+        }
+
+        /// The rows of the engine's partial query: keys, window start and end, parts, the
+        /// record count and newest time.
         func rows() -> [[Value]] {
-            (0..<starts.count).map { g in
+            (0..<count).map { g in
                 var row: [Value] = (0..<keyCount).map { keyValues[$0][Int(groupKeys[g * keyCount + $0])] }
                 row.append(.timestamp(starts[g]))
                 row.append(.timestamp(ends[g]))
-                for k in parts.indices {
-                    switch parts[k] {
-                    case .countAll: row.append(.int(records[g]))
-                    case .count, .countIf: row.append(.int(counts[k][g]))
-                    case .sum:
-                        if counts[k][g] == 0 { row.append(.null); break }
-                        row.append(sawDouble[k][g] ? .double(doubles[k][g] + Double(ints[k][g])) : .int(ints[k][g]))
-                    case .extreme: row.append(extremes[k][g])
-                    }
-                }
+                for k in parts.indices { row.append(part(k, g)) }
                 row.append(.int(records[g]))
                 row.append(.timestamp(newest[g]))
                 return row

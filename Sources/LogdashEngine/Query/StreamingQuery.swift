@@ -58,52 +58,8 @@ public final class StreamingQuery {
     /// The partial query without the engine, for its common shape (see `PartialKernel`).
     private let kernel: PartialKernel?
 
-    /// A window group's state (a class: updated in place, passed around by reference).
-    private final class Entry {
-        var start: Int64, end: Int64
-        let keys: [Value]
-        var parts: [Value]
-        var emitted = false
-        var changed = true
-        /// The sketch's bucket counts (with `approx_percentile`).
-        var sketch: [Int64: Int64] = [:]
-        /// The distinct values seen (with `count(DISTINCT x)`).
-        var values: Set<Value> = []
-
-        init(start: Int64, end: Int64, keys: [Value], parts: [Value], emitted: Bool = false, sketch: [Int64: Int64], values: Set<Value>) {
-            self.start = start
-            self.end = end
-            self.keys = keys
-            self.parts = parts
-            self.emitted = emitted
-            self.sketch = sketch
-            self.values = values
-        }
-    }
-    private var entries: [Int: Entry] = [:]
-    private var nextID = 0
-    /// A tumbling or hopping window group: its window's start and its keys. Its hash is
-    /// computed once, so that the index grows without hashing every key's text again.
-    private struct WindowKey: Hashable {
-        let start: Int64
-        let keys: [Value]
-        private let hash: Int
-
-        init(start: Int64, keys: [Value]) {
-            self.start = start
-            self.keys = keys
-            var h = Hasher()
-            h.combine(start)
-            h.combine(keys)
-            hash = h.finalize()
-        }
-
-        func hash(into hasher: inout Hasher) { hasher.combine(hash) }
-        static func == (a: WindowKey, b: WindowKey) -> Bool { a.hash == b.hash && a.start == b.start && a.keys == b.keys }
-    }
-    /// Tumbling and hopping windows by (start, keys); sessions by keys alone.
-    private var index: [WindowKey: Int] = [:]
-    private var sessions: [[Value]: [Int]] = [:]
+    /// The window groups' state, in columns.
+    private let state: WindowState
     public private(set) var watermark: Int64 = .min
     /// Input read out of order (a finished file parsed in parallel): the watermark stays put,
     /// so nothing closes or counts as late until `finishAll`.
@@ -246,6 +202,7 @@ public final class StreamingQuery {
         self.folds = folds
         self.quantiles = quantiles
         countsDistinct = distinctOf != nil
+        state = WindowState(keyCount: others.count, folds: folds, sessions: w.kind == .session, sketches: sketchOf != nil, distinct: distinctOf != nil)
         // The final query: the user's, over the state, with keys and aggregates read from it.
         func rewrite(_ e: Expr) -> Expr {
             if let k = others.firstIndex(where: { $0.canonical == e.canonical }) { return .column("\u{1}k\(k)", at: e.position) }
@@ -293,35 +250,50 @@ public final class StreamingQuery {
     }
 
     /// Open and emitted-but-kept windows' groups.
-    public var stateSize: Int { entries.count }
+    public var stateSize: Int { state.liveCount }
 
     /// Folds newly stored segments into the state. `schema` is the store's (a superset of theirs).
     public func add(_ segments: [Segment], schema: [SchemaColumn], now: Int64 = LoadOptions.wallClock()) throws {
         guard !segments.isEmpty else { return }
-        let rows = try partialRows(segments, schema: schema, now: now)
         let n = folds.count
-        for row in rows {
-            let keys = Array(row[0..<keyCount])
-            guard case .timestamp(let paneStart) = row[keyCount], case .timestamp(let paneEnd) = row[keyCount + 1] else { continue }
-            let parts = Array(row[(keyCount + 2)..<(keyCount + 2 + n)])
-            let count: Int
-            if case .int(let c) = row[keyCount + 2 + n] { count = Int(c) } else { count = 0 }
-            recordsSeen += count
-            if case .timestamp(let t) = row[keyCount + 3 + n] { newest = max(newest, t) }
-            let spans = panes ? (0..<Int64(window.size / window.slide)).map { j in (paneStart - j * window.slide, paneStart - j * window.slide + window.size) }
-                : [(paneStart, paneEnd)]
-            var sketch: [Int64: Int64] = [:]
-            if !quantiles.isEmpty, case .int(let b) = row[keyCount + 4 + n], case .int(let c) = row[keyCount + 5 + n], c > 0 { sketch[b] = c }
-            var values: Set<Value> = []
-            if countsDistinct, case let v = row[keyCount + 4 + n + (quantiles.isEmpty ? 0 : 2)], v != .null { values.insert(v) }
-            for (start, end) in spans { fold(keys: keys, start: start, end: end, parts: parts, count: count, sketch: sketch, values: values) }
+        var ids = [Int32](repeating: 0, count: keyCount), parts = [Value](repeating: .null, count: n)
+        if let kernel, let batch = kernel.run(segments, schema: schema, logsFilter: logsFilter, now: now) {
+            // The kernel's groups, typed: their key ids mapped to the state's once per value.
+            var maps = batch.keyValues.map { [Int32](repeating: -1, count: $0.count) }
+            for g in 0..<batch.count {
+                for k in 0..<keyCount {
+                    let b = Int(batch.groupKeys[g * keyCount + k])
+                    if maps[k][b] < 0 { maps[k][b] = state.id(key: k, batch.keyValues[k][b]) }
+                    ids[k] = maps[k][b]
+                }
+                for k in 0..<n { parts[k] = batch.part(k, g) }
+                let count = Int(batch.records[g])
+                recordsSeen += count
+                newest = max(newest, batch.newest[g])
+                fold(ids: ids, pane: batch.starts[g], paneEnd: batch.ends[g], parts: parts, count: count)
+            }
+        } else {
+            for row in try partialRows(segments, schema: schema, now: now, kernel: false) {
+                for k in 0..<keyCount { ids[k] = state.id(key: k, row[k]) }
+                guard case .timestamp(let paneStart) = row[keyCount], case .timestamp(let paneEnd) = row[keyCount + 1] else { continue }
+                for k in 0..<n { parts[k] = row[keyCount + 2 + k] }
+                let count: Int
+                if case .int(let c) = row[keyCount + 2 + n] { count = Int(c) } else { count = 0 }
+                recordsSeen += count
+                if case .timestamp(let t) = row[keyCount + 3 + n] { newest = max(newest, t) }
+                var sketch: [Int64: Int64] = [:]
+                if !quantiles.isEmpty, case .int(let b) = row[keyCount + 4 + n], case .int(let c) = row[keyCount + 5 + n], c > 0 { sketch[b] = c }
+                var values: Set<Value> = []
+                if countsDistinct, case let v = row[keyCount + 4 + n + (quantiles.isEmpty ? 0 : 2)], v != .null { values.insert(v) }
+                fold(ids: ids, pane: paneStart, paneEnd: paneEnd, parts: parts, count: count, sketch: sketch, values: values)
+            }
         }
-        if entries.count > maxGroups {
-            throw StateLimit(description: "the streaming query holds \(entries.count) window groups, over its limit of \(maxGroups): narrow its GROUP BY, shorten its windows or lower the lateness")
+        if state.liveCount > maxGroups {
+            throw StateLimit(description: "the streaming query holds \(state.liveCount) window groups, over its limit of \(maxGroups): narrow its GROUP BY, shorten its windows or lower the lateness")
         }
         if countsDistinct {
             // The sets of count(DISTINCT …) count against the same limit.
-            let held = entries.values.reduce(0) { $0 + $1.values.count }
+            let held = (0..<state.count).reduce(0) { $0 + (state.alive[$1] ? state.distinct[$1].count : 0) }
             if held > maxGroups {
                 throw StateLimit(description: "the streaming query holds \(held) distinct values for count(DISTINCT …), over its limit of \(maxGroups): count fewer distinct values, shorten its windows, or use approx_distinct in a batch query")
             }
@@ -357,59 +329,67 @@ public final class StreamingQuery {
         return results.results()
     }
 
-    /// Folds one partial row (a window's parts for one group) into the state.
-    private func fold(keys: [Value], start: Int64, end: Int64, parts: [Value], count: Int, sketch: [Int64: Int64] = [:],
-                      values: Set<Value> = []) {
-        var start = start, end = end, parts = parts, sketch = sketch, values = values
+    /// Folds one partial row — a pane's parts for one group (keys as the state's ids) — into
+    /// the state: into its window, or each hopping window holding the pane.
+    private func fold(ids: [Int32], pane: Int64, paneEnd: Int64, parts: [Value], count: Int,
+                      sketch: [Int64: Int64] = [:], values: Set<Value> = []) {
+        guard panes else {
+            fold(ids: ids, start: pane, end: paneEnd, parts: parts, count: count, sketch: sketch, values: values)
+            return
+        }
+        for j in 0..<(window.size / window.slide) {
+            let start = pane - j * window.slide
+            fold(ids: ids, start: start, end: start + window.size, parts: parts, count: count, sketch: sketch, values: values)
+        }
+    }
+
+    private func fold(ids: [Int32], start: Int64, end: Int64, parts: [Value], count: Int, sketch: [Int64: Int64], values: Set<Value>) {
         // A window the watermark passed long ago: too late even for an update.
-        if end <= evictionHorizon || (end <= watermark && !hasEntry(start, end, keys)) {
+        if end <= evictionHorizon || (end <= watermark && !hasEntry(start, end, ids)) {
             droppedLate += count
             return
         }
-        if window.kind == .session {
-            // Merge with this group's sessions the new one overlaps (or touches within the gap).
-            // A group's sessions never overlap and are kept in order of start (so of end too):
-            // from the newest back, the first that ends before this one starts is the last to look at.
-            var ids = sessions.removeValue(forKey: keys) ?? []
-            var late = false
-            var k = ids.count - 1
-            while k >= 0 {
-                let e = entries[ids[k]]!
-                if e.end <= start { break }
-                if e.start < end {
-                    entries[ids[k]] = nil
-                    ids.remove(at: k)
-                    start = min(start, e.start); end = max(end, e.end)
-                    parts = fold(e.parts, parts)
-                    sketch.merge(e.sketch, uniquingKeysWith: +)
-                    values.formUnion(e.values)
-                    late = late || e.emitted
-                }
-                k -= 1
-            }
-            if late { updatedLate += count }
-            var at = ids.count
-            while at > 0 && entries[ids[at - 1]]!.start > start { at -= 1 }
-            ids.insert(insert(Entry(start: start, end: end, keys: keys, parts: parts, emitted: late, sketch: sketch, values: values)), at: at)
-            sessions[keys] = ids
-        } else {
-            let key = WindowKey(start: start, keys: keys)
-            if let id = index[key], let e = entries[id] {
-                if e.emitted { updatedLate += count }
-                e.parts = fold(e.parts, parts)
-                if !sketch.isEmpty { e.sketch.merge(sketch, uniquingKeysWith: +) }
-                if !values.isEmpty { e.values.formUnion(values) }
-                e.changed = true
+        guard window.kind == .session else {
+            if let g = state.find(start: start, ids: ids) {
+                if state.emitted[g] { updatedLate += count }
+                state.merge(g, parts: parts, sketch: sketch, distinct: values)
             } else {
-                index[key] = insert(Entry(start: start, end: end, keys: keys, parts: parts, sketch: sketch, values: values))
+                state.make(start: start, end: end, ids: ids, parts: parts, sketch: sketch, distinct: values)
             }
+            return
         }
+        // Merge with this group's sessions the new one overlaps (or touches within the gap).
+        // A group's sessions never overlap and are kept in order of start (so of end too):
+        // from the newest back, the first that ends before this one starts is the last to look at.
+        var list = state.sessions(of: ids)
+        var start = start, end = end, parts = parts, sketch = sketch, values = values
+        var late = false
+        var k = list.count - 1
+        while k >= 0 {
+            let g = Int(list[k])
+            if state.ends[g] <= start { break }
+            if state.starts[g] < end {
+                list.remove(at: k)
+                start = min(start, state.starts[g]); end = max(end, state.ends[g])
+                for p in parts.indices { parts[p] = WindowState.merge(state.part(g, p), parts[p], folds[p]) }
+                if state.keepsSketches { sketch.merge(state.sketches[g], uniquingKeysWith: +) }
+                if state.keepsDistinct { values.formUnion(state.distinct[g]) }
+                late = late || state.emitted[g]
+                state.kill(g)
+            }
+            k -= 1
+        }
+        if late { updatedLate += count }
+        var at = list.count
+        while at > 0 && state.starts[Int(list[at - 1])] > start { at -= 1 }
+        list.insert(state.make(start: start, end: end, ids: ids, parts: parts, emitted: late, sketch: sketch, distinct: values), at: at)
+        state.setSessions(of: ids, list)
     }
 
     /// The partial query's rows over `segments`: by the kernel when it can (and `kernel`),
     /// otherwise by the engine.
     func partialRows(_ segments: [Segment], schema: [SchemaColumn], now: Int64, kernel useKernel: Bool = true) throws -> [[Value]] {
-        if useKernel, let kernel, let rows = kernel.run(segments, schema: schema, logsFilter: logsFilter, now: now) { return rows }
+        if useKernel, let kernel, let groups = kernel.run(segments, schema: schema, logsFilter: logsFilter, now: now) { return groups.rows() }
         let snap = StoreSnapshot(segments: segments, rowCount: segments.reduce(0) { $0 + $1.rowCount }, schema: schema)
         var engine = QueryEngine(snapshot: snap, now: now)
         engine.logsFilter = logsFilter
@@ -418,7 +398,7 @@ public final class StreamingQuery {
 
     /// The kernel's rows, nil when it has none or leaves these segments to the engine.
     func kernelRows(_ segments: [Segment], schema: [SchemaColumn], now: Int64) -> [[Value]]? {
-        kernel?.run(segments, schema: schema, logsFilter: logsFilter, now: now)
+        kernel?.run(segments, schema: schema, logsFilter: logsFilter, now: now)?.rows()
     }
 
     /// Windows ending at or before this are evicted: the watermark less the allowed lateness.
@@ -426,31 +406,9 @@ public final class StreamingQuery {
         watermark > Int64.min + allowedLateness ? watermark - allowedLateness : .min
     }
 
-    private func hasEntry(_ start: Int64, _ end: Int64, _ keys: [Value]) -> Bool {
-        if window.kind == .session { return sessions[keys, default: []].contains { entries[$0]!.start < end && start < entries[$0]!.end } }
-        return index[WindowKey(start: start, keys: keys)] != nil
-    }
-
-    private func insert(_ e: Entry) -> Int {
-        let id = nextID
-        nextID += 1
-        entries[id] = e
-        return id
-    }
-
-    private func fold(_ a: [Value], _ b: [Value]) -> [Value] {
-        var out = a
-        for k in out.indices {
-            let x = a[k], y = b[k]
-            if x == .null { out[k] = y; continue }
-            if y == .null { continue }
-            switch folds[k] {
-            case .sum: out[k] = (try? Arithmetic.apply("+", x, y, at: 0)) ?? x
-            case .min: if Compare.forSort(y, x) < 0 { out[k] = y }
-            case .max: if Compare.forSort(y, x) > 0 { out[k] = y }
-            }
-        }
-        return out
+    private func hasEntry(_ start: Int64, _ end: Int64, _ ids: [Int32]) -> Bool {
+        if window.kind == .session { return state.sessions(of: ids).contains { state.starts[Int($0)] < end && start < state.ends[Int($0)] } }
+        return state.find(start: start, ids: ids) != nil
     }
 
     /// Moves the watermark (for arrival-time windows, the wall clock moves it too) and returns
@@ -458,49 +416,54 @@ public final class StreamingQuery {
     /// the watermark passed by more than the allowed lateness.
     public func advance(now: Int64 = LoadOptions.wallClock()) throws -> [Emission] {
         if processingTime { watermark = max(watermark, now - lateness) }
-        // The groups due, as (window, id) sorted: a window's groups together, in the order made.
-        var due: [(window: Int64, id: Int)] = []
-        var windows: Set<Int64> = []
-        for (id, e) in entries where e.end <= watermark && e.changed {
-            due.append((window.kind == .session ? 0 : e.start, id))  // sessions: one emission
-            if window.kind != .session { windows.insert(e.start) }
+        let sessions = window.kind == .session
+        // The groups due, as (window, group): a window's groups together, in the order made.
+        var due: [(window: Int64, group: Int32)] = []
+        var kept = false
+        for g in 0..<state.count where state.alive[g] {
+            if state.changed[g] {
+                if state.ends[g] <= watermark { due.append((sessions ? 0 : state.starts[g], Int32(g))) }  // sessions: one emission
+            } else if state.emitted[g] {
+                kept = true
+            }
         }
         // A window updated by late records is emitted whole (its unchanged groups too), so
         // that the update replaces it; a session is a window of its own.
-        if window.kind != .session && !due.isEmpty {
-            for (id, e) in entries where e.emitted && !e.changed && windows.contains(e.start) { due.append((e.start, id)) }
+        if !sessions && !due.isEmpty && kept {
+            let windows = Set(due.map(\.window))
+            for g in 0..<state.count where state.alive[g] && state.emitted[g] && !state.changed[g] && windows.contains(state.starts[g]) {
+                due.append((state.starts[g], Int32(g)))
+            }
         }
-        due.sort { $0.window != $1.window ? $0.window < $1.window : $0.id < $1.id }
+        if !due.indices.dropFirst().allSatisfy({ due[$0 - 1].window < due[$0].window || (due[$0 - 1].window == due[$0].window && due[$0 - 1].group < due[$0].group) }) {
+            due.sort { $0.window != $1.window ? $0.window < $1.window : $0.group < $1.group }
+        }
         var out: [Emission] = []
         var from = 0
         while from < due.count {
             var to = from + 1
             while to < due.count && due[to].window == due[from].window { to += 1 }
-            let group = due[from..<to].map { entries[$0.id]! }
+            let group = due[from..<to].map { Int($0.group) }
             from = to
             let result = try finish(group)
-            let update = group.contains { $0.emitted }
-            for e in group { e.emitted = true; e.changed = false }
-            out.append(Emission(windowStart: group.map(\.start).min()!, windowEnd: group.map(\.end).max()!, result: result, isUpdate: update))
+            let update = group.contains { state.emitted[$0] }
+            var start = Int64.max, end = Int64.min
+            for g in group {
+                state.emitted[g] = true
+                state.changed[g] = false
+                start = min(start, state.starts[g])
+                end = max(end, state.ends[g])
+            }
+            out.append(Emission(windowStart: start, windowEnd: end, result: result, isUpdate: update))
         }
         // Evict windows past the allowed lateness (all of them at once when the input has ended).
         let horizon = evictionHorizon
         guard horizon > .min else { return out }
-        if horizon == .max || !entries.values.contains(where: { $0.end > horizon }) {
-            entries.removeAll()
-            index.removeAll()
-            sessions.removeAll()
-            return out
-        }
-        let gone = entries.filter { $0.value.end <= horizon }
-        for (id, e) in gone {
-            entries[id] = nil
-            if window.kind == .session {
-                sessions[e.keys]?.removeAll { $0 == id }
-                if sessions[e.keys]?.isEmpty == true { sessions[e.keys] = nil }
-            } else {
-                index[WindowKey(start: e.start, keys: e.keys)] = nil
-            }
+        let live = (0..<state.count).filter { state.alive[$0] }
+        if horizon == .max || !live.contains(where: { state.ends[$0] > horizon }) {
+            state.removeAll()
+        } else if live.contains(where: { state.ends[$0] <= horizon }) {
+            state.compact { state.ends[$0] > horizon }
         }
         return out
     }
@@ -511,42 +474,46 @@ public final class StreamingQuery {
         return try advance()
     }
 
+    /// The live groups of windows not yet closed (not passed by the watermark), in the order made.
+    private var openGroups: [Int] {
+        (0..<state.count).filter { state.alive[$0] && state.ends[$0] > watermark }
+    }
+
     /// How many windows are still open (not passed by the watermark).
     public var openWindowCount: Int {
-        Set(entries.values.filter { $0.end > watermark }.map { window.kind == .session ? $0.end : $0.start }).count
+        Set(openGroups.map { window.kind == .session ? state.ends[$0] : state.starts[$0] }).count
     }
 
     /// The windows not yet closed, as the query's result so far (for live charts).
     public func openWindows() throws -> ResultSet {
-        try finish(entries.keys.sorted().map { entries[$0]! }.filter { $0.end > watermark })
-    }
-
-    /// What the state's table has beyond keys and parts: the percentiles read from the
-    /// entry's sketch, then the count of its distinct values.
-    private func derivedValues(_ e: Entry) -> [Value] {
-        quantiles.map { q in Sketch.quantile(e.sketch, q).map(Value.double) ?? .null } + (countsDistinct ? [.int(Int64(e.values.count))] : [])
+        try finish(openGroups)
     }
 
     private var derivedNames: [String] {
         quantiles.indices.map { "\u{1}q\($0)" } + (countsDistinct ? ["\u{1}d"] : [])
     }
 
-    /// The user's SELECT over state entries.
-    private func finish(_ group: [Entry]) throws -> ResultSet {
+    /// Group `g` as a row of the state's table: keys, window start and end, parts, then the
+    /// percentiles read from its sketch and the count of its distinct values.
+    private func stateRow(_ g: Int, into row: inout [Value]) {
+        row.removeAll(keepingCapacity: true)
+        for k in 0..<keyCount { row.append(state.key(g, k)) }
+        row.append(.timestamp(state.starts[g]))
+        row.append(.timestamp(state.ends[g]))
+        for k in folds.indices { row.append(state.part(g, k)) }
+        for q in quantiles { row.append(Sketch.quantile(state.sketches[g], q).map(Value.double) ?? .null) }
+        if countsDistinct { row.append(.int(Int64(state.distinct[g].count))) }
+    }
+
+    /// The user's SELECT over state groups.
+    private func finish(_ groups: [Int]) throws -> ResultSet {
         if let direct {
             let cursor = RowCursor()
             cursor.values = []
             var rows: [[Value]] = []
-            rows.reserveCapacity(group.count)
-            let derived = !quantiles.isEmpty || countsDistinct
-            for e in group {
-                // One row buffer, refilled in place.
-                cursor.values!.removeAll(keepingCapacity: true)
-                cursor.values!.append(contentsOf: e.keys)
-                cursor.values!.append(.timestamp(e.start))
-                cursor.values!.append(.timestamp(e.end))
-                cursor.values!.append(contentsOf: e.parts)
-                if derived { cursor.values!.append(contentsOf: derivedValues(e)) }
+            rows.reserveCapacity(groups.count)
+            for g in groups {
+                stateRow(g, into: &cursor.values!)  // one row buffer, refilled in place
                 if let having = direct.having, try having(cursor) != .bool(true) { continue }
                 rows.append(try direct.items.map { try $0(cursor) })
             }
@@ -554,7 +521,11 @@ public final class StreamingQuery {
         }
         let columns = (0..<keyCount).map { "\u{1}k\($0)" } + [GroupWindow.startColumn, GroupWindow.endColumn] + folds.indices.map { "\u{1}p\($0)" }
             + derivedNames
-        let rows = group.map { $0.keys + [.timestamp($0.start), .timestamp($0.end)] + $0.parts + derivedValues($0) }
+        let rows = groups.map { g in
+            var row: [Value] = []
+            stateRow(g, into: &row)
+            return row
+        }
         let engine = QueryEngine(snapshot: StoreSnapshot(segments: [], rowCount: 0, schema: []))
         return try engine.select(final, ctes: [StreamingQuery.stateName: ResultSet(columns: columns, rows: rows)])
     }

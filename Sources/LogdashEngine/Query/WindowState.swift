@@ -1,0 +1,167 @@
+/// A streaming query's window groups, in columns: per group its window, its keys (ids of each
+/// key column's values), its parts, whether it was emitted and whether it changed since — in
+/// the order the groups were made. No group is an object or an array of its own (but for a
+/// sketch or a set of distinct values, in the queries that keep them), so that a batch of
+/// groups folds in, closes and is evicted without allocating per group.
+///
+/// Tumbling and hopping windows are found by (start, key ids); sessions by key ids, each key's
+/// sessions in order of start. A session merged into a newer one is dead until the next
+/// compaction.
+final class WindowState {
+    let keyCount: Int
+    let folds: [StreamingQuery.Fold]
+    let sessions: Bool
+    let keepsSketches: Bool
+    let keepsDistinct: Bool
+    /// Each key column's values by id, and ids by value.
+    private var keyValues: [[Value]]
+    private var keyIndex: [[Value: Int32]]
+    private(set) var starts: [Int64] = []
+    private(set) var ends: [Int64] = []
+    /// `keyCount` ids a group.
+    private var keyIds: [Int32] = []
+    /// Per part, per group.
+    private var parts: [[Value]]
+    var emitted: [Bool] = []
+    var changed: [Bool] = []
+    private(set) var alive: [Bool] = []
+    /// The sketch's bucket counts (with `approx_percentile`), and the distinct values seen
+    /// (with `count(DISTINCT x)`), per group.
+    private(set) var sketches: [[Int64: Int64]] = []
+    private(set) var distinct: [Set<Value>] = []
+    private var index: [GroupKey: Int32] = [:]
+    private var sessionsOf: [GroupKey: [Int32]] = [:]
+    /// Groups not merged away.
+    private(set) var liveCount = 0
+
+    init(keyCount: Int, folds: [StreamingQuery.Fold], sessions: Bool, sketches: Bool, distinct: Bool) {
+        self.keyCount = keyCount
+        self.folds = folds
+        self.sessions = sessions
+        keepsSketches = sketches
+        keepsDistinct = distinct
+        keyValues = Array(repeating: [], count: keyCount)
+        keyIndex = Array(repeating: [:], count: keyCount)
+        parts = Array(repeating: [], count: folds.count)
+    }
+
+    var count: Int { starts.count }
+
+    /// The id of key `k`'s value `v`.
+    func id(key k: Int, _ v: Value) -> Int32 {
+        if let i = keyIndex[k][v] { return i }
+        let i = Int32(keyValues[k].count)
+        keyValues[k].append(v)
+        keyIndex[k][v] = i
+        return i
+    }
+
+    func key(_ g: Int, _ k: Int) -> Value { keyValues[k][Int(keyIds[g * keyCount + k])] }
+    func part(_ g: Int, _ k: Int) -> Value { parts[k][g] }
+
+    /// The tumbling or hopping window group (start, ids), if there is one.
+    func find(start: Int64, ids: [Int32]) -> Int? {
+        index[GroupKey(ids, start: start, end: 0)].map(Int.init)
+    }
+
+    /// The groups of key `ids`'s sessions, in order of start.
+    func sessions(of ids: [Int32]) -> [Int32] { sessionsOf[GroupKey(ids, start: 0, end: 0)] ?? [] }
+    func setSessions(of ids: [Int32], _ list: [Int32]) { sessionsOf[GroupKey(ids, start: 0, end: 0)] = list.isEmpty ? nil : list }
+
+    /// A new group; indexed by its window when it is not a session (sessions index themselves: `setSessions`).
+    @discardableResult
+    func make(start: Int64, end: Int64, ids: [Int32], parts values: [Value], emitted: Bool = false,
+              sketch: [Int64: Int64] = [:], distinct set: Set<Value> = []) -> Int32 {
+        let g = Int32(starts.count)
+        starts.append(start)
+        ends.append(end)
+        keyIds.append(contentsOf: ids)
+        for k in parts.indices { parts[k].append(values[k]) }
+        self.emitted.append(emitted)
+        changed.append(true)
+        alive.append(true)
+        if keepsSketches { sketches.append(sketch) }
+        if keepsDistinct { distinct.append(set) }
+        if !sessions { index[GroupKey(ids, start: start, end: 0)] = g }
+        liveCount += 1
+        return g
+    }
+
+    /// Folds parts (and a sketch, distinct values) into group `g`.
+    func merge(_ g: Int, parts values: [Value], sketch: [Int64: Int64] = [:], distinct set: Set<Value> = []) {
+        for k in parts.indices { parts[k][g] = Self.merge(parts[k][g], values[k], folds[k]) }
+        if !sketch.isEmpty { sketches[g].merge(sketch, uniquingKeysWith: +) }
+        if !set.isEmpty { distinct[g].formUnion(set) }
+        changed[g] = true
+    }
+
+    /// Two values of a part, folded (NULL adds nothing; an integer sum that overflows keeps the first).
+    static func merge(_ x: Value, _ y: Value, _ fold: StreamingQuery.Fold) -> Value {
+        if case .null = x { return y }
+        if case .null = y { return x }
+        switch fold {
+        case .sum:
+            if case .int(let a) = x, case .int(let b) = y, case let (s, false) = a.addingReportingOverflow(b) { return .int(s) }
+            return (try? Arithmetic.apply("+", x, y, at: 0)) ?? x
+        case .min: return Compare.forSort(y, x) < 0 ? y : x
+        case .max: return Compare.forSort(y, x) > 0 ? y : x
+        }
+    }
+
+    /// A session merged into another: gone at the next compaction.
+    func kill(_ g: Int) {
+        alive[g] = false
+        liveCount -= 1
+    }
+
+    func removeAll() {
+        starts = []; ends = []; keyIds = []; emitted = []; changed = []; alive = []
+        sketches = []; distinct = []
+        parts = Array(repeating: [], count: folds.count)
+        index = [:]; sessionsOf = [:]
+        liveCount = 0
+    }
+
+    /// Keeps the live groups for which `keep` holds, in order, and drops the rest.
+    func compact(keeping keep: (Int) -> Bool) {
+        let kept = (0..<count).filter { alive[$0] && keep($0) }
+        func pick<T>(_ a: [T]) -> [T] { kept.map { a[$0] } }
+        var ids: [Int32] = []
+        ids.reserveCapacity(kept.count * keyCount)
+        for g in kept { ids.append(contentsOf: keyIds[(g * keyCount)..<(g * keyCount + keyCount)]) }
+        starts = pick(starts); ends = pick(ends); emitted = pick(emitted); changed = pick(changed)
+        alive = Array(repeating: true, count: kept.count)
+        parts = parts.map(pick)
+        if keepsSketches { sketches = pick(sketches) }
+        if keepsDistinct { distinct = pick(distinct) }
+        keyIds = ids
+        liveCount = kept.count
+        index = [:]
+        sessionsOf = [:]
+        for g in 0..<kept.count {
+            let key = Array(keyIds[(g * keyCount)..<(g * keyCount + keyCount)])
+            if sessions {
+                sessionsOf[GroupKey(key, start: 0, end: 0), default: []].append(Int32(g))
+            } else {
+                index[GroupKey(key, start: starts[g], end: 0)] = Int32(g)
+            }
+        }
+        for (key, list) in sessionsOf { sessionsOf[key] = list.sorted { starts[Int($0)] < starts[Int($1)] } }
+    }
+}
+
+/// A group's identity: its window and key ids (two held inline, so that the common key has
+/// nothing to allocate).
+struct GroupKey: Hashable {
+    let start: Int64, end: Int64
+    let first: Int32, second: Int32
+    let rest: [Int32]
+
+    init(_ ids: [Int32], start: Int64, end: Int64) {
+        self.start = start
+        self.end = end
+        first = ids.count > 0 ? ids[0] : -1
+        second = ids.count > 1 ? ids[1] : -1
+        rest = ids.count > 2 ? Array(ids[2...]) : []
+    }
+}
