@@ -318,59 +318,107 @@ struct PartialKernel {
                 }
                 return out
             }
+            // Each row's keys as one slot (row-major over the keys); a pane's slots follow each other.
+            let combos = sizes.reduce(1, *)
+            var combined = keys.count == 1 ? keys[0].slots : [Int32](repeating: 0, count: keys.isEmpty ? 0 : rows.count)
+            if keys.count > 1 {
+                combined.withUnsafeMutableBufferPointer { c in
+                    for k in keys.indices {
+                        keys[k].slots.withUnsafeBufferPointer { s in
+                            for i in 0..<rows.count { c[i] = c[i] * Int32(sizes[k]) + s[i] }
+                        }
+                    }
+                }
+            }
             var table = [Int32](repeating: -1, count: Int(combinations))
-            var lo = Int64.max, hi = Int64.min, pane = 0
-            var run: Int32 = -1, runCount: Int64 = 0, runNewest = Int64.min
-            var i = 0
-            while i < rows.count {
-                // A run of rows whose groups are known: counted in place, without growing anything.
-                let made: (row: Int, index: Int)? = times.withUnsafeBufferPointer { t in
+            var scan = Scanner(width: width, first: first, combos: combos)
+            while scan.i < rows.count {
+                // Rows whose groups are known: counted in place, without growing anything.
+                let made: Int? = times.withUnsafeBufferPointer { t in
                     table.withUnsafeMutableBufferPointer { table in
                         out.withUnsafeMutableBufferPointer { out in
                             records.withUnsafeMutableBufferPointer { records in
                                 newest.withUnsafeMutableBufferPointer { newest in
-                                    func flush() {
-                                        guard run >= 0 else { return }
-                                        records[Int(run)] += runCount
-                                        newest[Int(run)] = max(newest[Int(run)], runNewest)
-                                        run = -1
-                                        runCount = 0
-                                        runNewest = .min
-                                    }
-                                    while i < rows.count {
-                                        let time = t[Int(rows[i])]
-                                        if time < lo || time >= hi {
-                                            let p = Functions.floorDiv(time, width)
-                                            lo = p * width
-                                            hi = lo + width
-                                            pane = Int(p - first)
+                                    combined.withUnsafeBufferPointer { c in
+                                        rows.withUnsafeBufferPointer { rows in
+                                            scan.run(rows: rows, times: t, keys: c, table: table, out: out, records: records, newest: newest)
                                         }
-                                        var index = pane
-                                        for k in 0..<keys.count { index = index * sizes[k] + Int(keys[k].slots[i]) }
-                                        let g = table[index]
-                                        if g < 0 { flush(); return (i, index) }
-                                        out[i] = g
-                                        // Counted in a run while the group stays the same (rows in time order).
-                                        if g != run {
-                                            flush()
-                                            run = g
-                                        }
-                                        runCount += 1
-                                        if time > runNewest { runNewest = time }
-                                        i += 1
                                     }
-                                    flush()
-                                    return nil
                                 }
                             }
                         }
                     }
                 }
                 guard let made else { break }
-                // A new combination: its group found or made, then the run goes on.
-                table[made.index] = group(start: lo, end: hi, keyIds: keys.map { $0.ids[Int($0.slots[made.row])] })
+                // A new combination: its group found or made, then the rows go on.
+                let row = scan.i
+                table[made] = group(start: scan.lo, end: scan.hi, keyIds: keys.map { $0.ids[Int($0.slots[row])] })
             }
             return out
+        }
+
+        /// Where `assign` is in a segment's rows, and the window of the last row's time.
+        struct Scanner {
+            let width: Int64, first: Int64, combos: Int
+            var i = 0
+            var lo = Int64.max, hi = Int64.min
+            /// The table's index of the window's first slot.
+            var pane = 0
+
+            init(width: Int64, first: Int64, combos: Int) {
+                self.width = width
+                self.first = first
+                self.combos = combos
+            }
+
+            /// Assigns rows from `i` on until one whose (window, keys) has no group yet: the
+            /// table's index for it, or nil at the end. Without keys, a window's rows are counted
+            /// in registers; with keys, straight into their group's (they interleave).
+            mutating func run(rows: UnsafeBufferPointer<Int32>, times: UnsafeBufferPointer<Int64>, keys: UnsafeBufferPointer<Int32>,
+                              table: UnsafeMutableBufferPointer<Int32>, out: UnsafeMutableBufferPointer<Int32>,
+                              records: UnsafeMutableBufferPointer<Int64>, newest: UnsafeMutableBufferPointer<Int64>) -> Int? {
+                var i = self.i, lo = self.lo, hi = self.hi, pane = self.pane
+                defer { self.i = i; self.lo = lo; self.hi = hi; self.pane = pane }
+                let keyed = !keys.isEmpty
+                var run: Int32 = -1, count: Int64 = 0, latest = Int64.min
+                defer {
+                    if run >= 0 {
+                        records[Int(run)] += count
+                        newest[Int(run)] = max(newest[Int(run)], latest)
+                    }
+                }
+                while i < rows.count {
+                    let time = times[Int(rows[i])]
+                    if time < lo || time >= hi {
+                        let p = Functions.floorDiv(time, width)
+                        lo = p * width
+                        hi = lo + width
+                        pane = Int(p - first) * combos
+                    }
+                    let index = keyed ? pane + Int(keys[i]) : pane
+                    let g = table[index]
+                    if g < 0 { return index }
+                    out[i] = g
+                    if keyed {
+                        records[Int(g)] += 1
+                        if time > newest[Int(g)] { newest[Int(g)] = time }
+                    } else {
+                        if g != run {
+                            if run >= 0 {
+                                records[Int(run)] += count
+                                newest[Int(run)] = max(newest[Int(run)], latest)
+                            }
+                            run = g
+                            count = 0
+                            latest = .min
+                        }
+                        count += 1
+                        if time > latest { latest = time }
+                    }
+                    i += 1
+                }
+                return nil
+            }
         }
 
         mutating func count(_ k: Int, _ gids: [Int32], rows: [Int32], where holds: (Int) -> Bool) {
