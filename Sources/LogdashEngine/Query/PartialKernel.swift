@@ -11,12 +11,21 @@
 /// Anything outside that shape, or data it does not expect (a key or value column of another
 /// type, a column the store lacks), is left to the engine: `run` returns nil.
 struct PartialKernel {
+    /// An aggregate of the partial query; `where`: of a column's values where a condition
+    /// holds (`sum(CASE WHEN c THEN x END)`, as an alarm's WHERE pushed into its aggregates).
     enum Part {
         case countAll
-        case count(String)
+        case count(String, where: Expr?)
         case countIf(Expr)
-        case sum(String)
-        case extreme(String, max: Bool)
+        case sum(String, where: Expr?)
+        case extreme(String, max: Bool, where: Expr?)
+
+        var condition: Expr? {
+            switch self {
+            case .count(_, let c), .sum(_, let c), .extreme(_, _, let c): c
+            case .countAll, .countIf: nil
+            }
+        }
     }
 
     let time: String
@@ -41,15 +50,28 @@ struct PartialKernel {
         }
         self.keys = names
         var out: [Part] = []
+        // A column, or a column where a condition holds (`CASE WHEN c THEN x END`).
+        func column(_ e: Expr?) -> (String, Expr?)? {
+            switch e {
+            case .column(let c, _)?: return (c, nil)
+            case .caseWhen(nil, let whens, let otherwise, _)? where whens.count == 1:
+                guard case .column(let c, _) = whens[0].1 else { return nil }
+                if let otherwise, case .literal(.null, _) = otherwise {} else if otherwise != nil { return nil }
+                return (c, whens[0].0)
+            default: return nil
+            }
+        }
         for p in parts {
-            guard case .call(let name, let args, false, let star, _) = p else { return nil }
-            switch (name.lowercased(), args.first, args.count) {
-            case ("count", _, 0) where star: out.append(.countAll)
-            case ("count", .column(let c, _)?, 1): out.append(.count(c))
-            case ("count_if", let e?, 1): out.append(.countIf(e))
-            case ("sum", .column(let c, _)?, 1): out.append(.sum(c))
-            case ("min", .column(let c, _)?, 1): out.append(.extreme(c, max: false))
-            case ("max", .column(let c, _)?, 1): out.append(.extreme(c, max: true))
+            guard case .call(let called, let args, false, let star, _) = p else { return nil }
+            let name = called.lowercased()
+            if name == "count", args.isEmpty, star { out.append(.countAll); continue }
+            if name == "count_if", args.count == 1 { out.append(.countIf(args[0])); continue }
+            guard args.count == 1, let (c, condition) = column(args.first) else { return nil }
+            switch name {
+            case "count": out.append(.count(c, where: condition))
+            case "sum": out.append(.sum(c, where: condition))
+            case "min": out.append(.extreme(c, max: false, where: condition))
+            case "max": out.append(.extreme(c, max: true, where: condition))
             default: return nil
             }
         }
@@ -76,7 +98,7 @@ struct PartialKernel {
         var valueNames: [String?] = [], valueTypes: [ColumnType?] = []
         for p in parts {
             switch p {
-            case .count(let c), .sum(let c), .extreme(let c, _):
+            case .count(let c, _), .sum(let c, _), .extreme(let c, _, _):
                 guard let n = Self.actual(c, schema) else { return nil }
                 valueNames.append(n)
                 valueTypes.append(schema.first { $0.name == n }!.type)
@@ -122,12 +144,33 @@ struct PartialKernel {
             : scans.map { groups.assign(rows: $0.rows, times: $0.times, range: $0.everyRow ? $0.segment.columns[timeName]?.intRange : nil,
                                         width: width, keys: $0.keys) }
         for (scan, gids) in zip(scans, gids) {
-            let seg = scan.segment, rows = scan.rows, columns = seg.columns
+            let seg = scan.segment, columns = seg.columns
+            // Conditions (of count_if, and of parts where a condition holds) once per segment each.
+            var truths: [String: RowBits] = [:]
+            func truth(_ e: Expr) -> RowBits? {
+                if let t = truths[e.canonical] { return t }
+                let t = try? predicates.truth(e, in: seg)
+                truths[e.canonical] = t
+                return t
+            }
             for (k, part) in parts.enumerated() {
                 let col = valueNames[k].flatMap { columns[$0] }
                 // The engine aggregates sessions over rows read as the table's types: a segment
                 // whose column is narrower (integers in a column of floats) is left to it.
                 if sessions, let col, col.type != .null, col.type != valueTypes[k] { return nil }
+                var rows = scan.rows, gids = gids
+                if let condition = part.condition, col != nil {
+                    // Only the rows where the condition holds.
+                    guard let passing = truth(condition) else { return nil }
+                    var kept = 0
+                    for i in rows.indices where passing.has(Int(rows[i])) {
+                        rows[kept] = rows[i]
+                        gids[kept] = gids[i]
+                        kept += 1
+                    }
+                    rows.removeLast(rows.count - kept)
+                    gids.removeLast(gids.count - kept)
+                }
                 switch part {
                 case .countAll:
                     break  // the group's record count
@@ -135,13 +178,13 @@ struct PartialKernel {
                     guard let col else { continue }  // a column this segment lacks: all NULL
                     groups.count(k, gids, rows: rows, where: { col.isValid($0) })
                 case .countIf(let e):
-                    guard let passing = try? predicates.truth(e, in: seg) else { return nil }
+                    guard let passing = truth(e) else { return nil }
                     groups.count(k, gids, rows: rows, where: { passing.has($0) })
                 case .sum:
                     guard let col, col.type != .null else { continue }
                     guard col.type == .int || col.type == .double else { return nil }
                     groups.sum(k, gids, rows: rows, col)
-                case .extreme(_, let isMax):
+                case .extreme(_, let isMax, _):
                     guard let col, col.type != .null else { continue }
                     guard [.int, .double, .timestamp].contains(col.type) else { return nil }
                     groups.extreme(k, gids, rows: rows, col, max: isMax)

@@ -47,6 +47,11 @@ import Testing
         "SELECT service, window_start, window_end, count(*) FROM logs WHERE level = 'error' GROUP BY service, SESSION(ts, INTERVAL '30' SECOND)",
         "SELECT status, host, window_start, window_end, count(*), min(bytes), sum(bytes) FROM logs GROUP BY status, host, SESSION(ts, INTERVAL '2' SECOND)",
         "SELECT window_start, window_end, count(*) FROM logs WHERE status >= 500 GROUP BY SESSION(ts, INTERVAL '10' SECOND)",
+        // Aggregates of a column where a condition holds (alarms sharing one pass push their WHERE into them).
+        "SELECT level, window_start, avg(CASE WHEN status >= 500 THEN latency_ms END), max(CASE WHEN service = 'api' THEN bytes ELSE NULL END), "
+            + "count(CASE WHEN level = 'error' THEN user END), min(CASE WHEN path LIKE '/api/%' THEN ts END), count_if(status >= 500) "
+            + "FROM logs GROUP BY level, TUMBLE(ts, INTERVAL '1' MINUTE)",
+        "SELECT window_start, window_end, sum(CASE WHEN latency_ms > 100 THEN bytes END) FROM logs GROUP BY SESSION(ts, INTERVAL '5' SECOND)",
     ]
 
     @Test func theKernelGivesTheEnginesPartialRows() throws {
@@ -81,6 +86,7 @@ import Testing
             "SELECT window_start, count(DISTINCT user) FROM logs GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)",
             "SELECT lower(service), window_start, count(*) FROM logs GROUP BY lower(service), TUMBLE(ts, INTERVAL '1' MINUTE)",
             "SELECT window_start, sum(latency_ms * 2) FROM logs GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)",
+            "SELECT window_start, sum(CASE WHEN status >= 500 THEN bytes ELSE 0 END) FROM logs GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)",
         ] {
             let q = try StreamingQuery(sql: sql)
             #expect(q.kernelRows(segs, schema: schema, now: 0) == nil, "\(sql)")
