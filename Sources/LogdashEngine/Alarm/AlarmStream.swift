@@ -18,10 +18,15 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
 
     private enum Source {
         case streaming(StreamingQuery, grouped: Bool)
+        /// A column of a query shared by alarms of one period (see `init`): the value's, and
+        /// the count of rows meeting the alarm's WHERE (none: no data point).
+        case shared(Int, value: Int, presence: Int?)
         case recompute(value: String, where: String?, group: String?)
         case filter(MetricFilter, selector: String?)
     }
     private var sources: [String: Source] = [:]
+    /// The queries shared by alarms of one period.
+    private var shared: [StreamingQuery] = []
 
     private struct Series {
         var tracker: AlarmTracker
@@ -43,6 +48,7 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
     public var holdsWatermark = false {
         didSet {
             for case .streaming(let q, _) in sources.values { q.holdsWatermark = holdsWatermark }
+            for q in shared { q.holdsWatermark = holdsWatermark }
         }
     }
 
@@ -51,9 +57,12 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
         self.lateness = lateness
         self.store = store
         feed = store.subscribe(fromStart: true)
+        share()
         for a in alarms {
             guard let rule = a.rule, let metric = a.metric else { continue }
             switch metric {
+            case .sql where sources[a.name] != nil:
+                break  // shared
             case .sql(let value, let condition):
                 let p = a.period / 1_000_000_000
                 let key = a.groupBy.map { "\($0) AS \"\u{1}group\", " } ?? ""
@@ -73,6 +82,71 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
     }
 
     deinit { store.unsubscribe(feed) }
+
+    /// Alarms of one period whose metrics are one value each (no `group_by`) share one pass
+    /// over the records: a query with each alarm's WHERE pushed into its aggregates
+    /// (`count(*)` → `count_if(c)`, `avg(x)` → `avg(CASE WHEN c THEN x END)`), and beside it
+    /// the count of rows meeting the WHERE — a period none meets has no data point, as the
+    /// alarm's own query would have no window. Only metrics the streaming kernel takes so
+    /// share (one it does not would slow the others down).
+    private func share() {
+        var byPeriod: [Int64: [(AlarmDefinition, value: Expr, presence: Expr?)]] = [:]
+        var periods: [Int64] = []
+        for a in alarms where a.rule != nil && a.groupBy == nil {
+            guard case .sql(let value, let condition)? = a.metric,
+                  case .query(.select(let s))? = try? SQLParser.parse("SELECT \(value) FROM logs" + (condition.map { " WHERE \($0)" } ?? "")),
+                  let item = s.items.first, s.items.count == 1 else { continue }
+            guard let pushed = s.filter.map({ Self.pushed(item.expr, into: $0) }) ?? item.expr else { continue }
+            let sql = "SELECT window_start, \(pushed.sql) FROM logs GROUP BY TUMBLE(ts, INTERVAL '\(a.period / 1_000_000_000)' SECOND)"
+            guard let q = try? StreamingQuery(sql: sql, approximatePercentiles: false), q.usesKernel else { continue }
+            if byPeriod[a.period] == nil { periods.append(a.period) }
+            byPeriod[a.period, default: []].append((a, pushed, s.filter))
+        }
+        for period in periods {
+            guard let members = byPeriod[period], members.count > 1 else { continue }
+            var items = ["window_start"], columns: [(value: Int, presence: Int?)] = []
+            for (_, value, presence) in members {
+                items.append(value.sql)
+                let v = items.count - 1
+                if let presence { items.append("count_if(\(presence.sql))") }
+                columns.append((v, presence == nil ? nil : items.count - 1))
+            }
+            let sql = "SELECT " + items.enumerated().map { $0.offset == 0 ? $0.element : "\($0.element) AS \"\u{1}c\($0.offset)\"" }.joined(separator: ", ")
+                + " FROM logs GROUP BY TUMBLE(ts, INTERVAL '\(period / 1_000_000_000)' SECOND)"
+            // Windows are evicted once emitted: a point arrives whole or not at all.
+            guard let q = try? StreamingQuery(sql: sql, lateness: lateness, allowedLateness: 0, maxGroups: 1_000_000, approximatePercentiles: false) else { continue }
+            for ((a, _, _), c) in zip(members, columns) { sources[a.name] = .shared(shared.count, value: c.value, presence: c.presence) }
+            shared.append(q)
+        }
+    }
+
+    /// `value` with `condition` pushed into each of its aggregates; nil when one cannot take it.
+    static func pushed(_ value: Expr, into condition: Expr) -> Expr? {
+        var ok = true
+        func rewrite(_ e: Expr) -> Expr {
+            guard case .call(let n, let args, let distinct, let star, let p) = e, Aggregates.isAggregate(n.lowercased()) else {
+                return e.mapChildren(rewrite)
+            }
+            func call(_ name: String, _ args: [Expr]) -> Expr { .call(name, args, distinct: false, star: false, at: p) }
+            switch (n.lowercased(), args.count) {
+            case _ where distinct: break
+            case ("count", 0) where star: return call("count_if", [condition])
+            case ("count_if", 1): return call("count_if", [.binary("and", condition, args[0], at: p)])
+            case ("count", 1), ("sum", 1), ("avg", 1), ("min", 1), ("max", 1):
+                return call(n.lowercased(), [.caseWhen(nil, [(condition, args[0])], nil, at: p)])
+            default: break
+            }
+            ok = false
+            return e
+        }
+        let out = rewrite(value)
+        return ok ? out : nil
+    }
+
+    /// How many streaming queries the alarms run (those sharing a pass count once).
+    var streamingQueryCount: Int {
+        shared.count + sources.values.filter { if case .streaming = $0 { true } else { false } }.count
+    }
 
     private func add(_ name: String, _ a: AlarmDefinition, _ rule: AlarmRule) {
         guard series[name] == nil else { return }
@@ -123,7 +197,7 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
         }
         // The streaming metrics and one pass over the new lines for every pattern, side by side.
         // Every record moves the watermark, not only the metric's (`newest`, once they are folded in).
-        let work = UncheckedBox((streamed.map { ($0.1, segments) }, patterns.map(\.1), patterns.map(\.0.period), segments))
+        let work = UncheckedBox((streamed.map { ($0.1, segments) } + shared.map { ($0, segments) }, patterns.map(\.1), patterns.map(\.0.period), segments))
         let folded = ParallelResults<[Result<[StreamingQuery.Emission], Error>]>(1), measured = ParallelResults<[[Int64: Double]]>(1)
         let newest = last
         DispatchQueue.concurrentPerform(iterations: 2) { k in
@@ -142,10 +216,20 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
                 }
             }
         }
+        let sharedEmissions = try outcomes[streamed.count...].map { try $0.get() }
+        for a in alarms {
+            guard case .shared(let q, let value, let presence)? = sources[a.name] else { continue }
+            for e in sharedEmissions[q] {
+                for row in e.result.rows {
+                    if let presence, case .int(let n) = row[presence], n == 0 { continue }  // no row met its WHERE
+                    point(a, group: nil, start: e.windowStart, value: row[value])
+                }
+            }
+        }
         for a in alarms {
             guard let source = sources[a.name] else { continue }
             switch source {
-            case .streaming:
+            case .streaming, .shared:
                 break  // above
             case .recompute(let value, let condition, let group):
                 guard let from = segments.filter({ $0.rowCount > 0 }).map(\.minTs).min() else { continue }

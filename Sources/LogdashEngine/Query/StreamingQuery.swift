@@ -249,6 +249,9 @@ public final class StreamingQuery {
         return (try f.items.map { try compiler.compile(unwrap($0.expr)) }, try f.having.map { try compiler.compile(unwrap($0)) })
     }
 
+    /// Whether batches fold through `PartialKernel` (when their segments are as it expects).
+    var usesKernel: Bool { kernel != nil }
+
     /// Open and emitted-but-kept windows' groups.
     public var stateSize: Int { state.liveCount }
 

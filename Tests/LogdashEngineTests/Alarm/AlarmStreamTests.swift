@@ -48,6 +48,23 @@ import Testing
             evaluation_periods: 1
             comparison: LessThanLowerOrGreaterThanUpperThreshold
             band: 2
+          - name: outage
+            metric:
+              value: count(*)
+              where: status = 503
+            period: 1m
+            evaluation_periods: 2
+            datapoints_to_alarm: 1
+            comparison: GreaterThanOrEqualToThreshold
+            threshold: 5
+          - name: slow_db
+            metric:
+              value: avg(latency_ms)
+              where: service = 'db' AND status >= 500
+            period: 1m
+            evaluation_periods: 1
+            comparison: GreaterThanThreshold
+            threshold: 700
           - name: incident
             rule: ALARM(rate) AND NOT OK(timeouts)
         """
@@ -88,9 +105,27 @@ import Testing
         streamed += end.transitions
         let replay = try AlarmReplay.evaluate(alarms, engine: QueryEngine(snapshot: store.snapshot()))
         #expect(streamed.count > 6)
-        #expect(Set(streamed.map(\.alarm)).isSuperset(of: ["rate", "errors[api]", "p90", "timeouts", "incident"]))
+        #expect(Set(streamed.map(\.alarm)).isSuperset(of: ["rate", "errors[api]", "p90", "timeouts", "incident", "outage", "slow_db"]))
+        // rate, traffic, outage and slow_db share one pass; errors (grouped) has its own.
+        #expect(stream.streamingQueryCount == 2)
+        // Outside the incident no record has status 503: outage has no data points there (not zeros).
+        #expect(streamed.contains { $0.alarm == "outage" && $0.to == .insufficientData })
         #expect(streamed == replay.transitions)
         #expect(end.statuses == replay.statuses)
+    }
+
+    /// An alarm's WHERE pushed into its value's aggregates, so that alarms of a period share a pass.
+    @Test func aWhereIsPushedIntoEachAggregateOfTheValue() throws {
+        func pushed(_ value: String, _ condition: String) throws -> String? {
+            guard case .query(.select(let s)) = try SQLParser.parse("SELECT \(value) FROM logs WHERE \(condition)") else { return nil }
+            return AlarmStream.pushed(s.items[0].expr, into: s.filter!)?.sql
+        }
+        #expect(try pushed("count(*)", "level = 'error'") == "count_if((level = 'error'))")
+        #expect(try pushed("100.0 * count_if(status >= 500) / count(*)", "service = 'api'")
+                == "((100.0 * count_if(((service = 'api') AND (status >= 500)))) / count_if((service = 'api')))")
+        #expect(try pushed("avg(latency_ms)", "status = 200") == "avg(CASE  WHEN (status = 200) THEN latency_ms ELSE NULL END)")
+        #expect(try pushed("count(DISTINCT user)", "status = 200") == nil)
+        #expect(try pushed("approx_percentile(latency_ms, 0.9)", "status = 200") == nil)
     }
 
     /// A batch spanning many periods (a followed file's history, read at once) is folded in
