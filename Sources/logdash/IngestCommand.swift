@@ -316,11 +316,14 @@ final class AlarmReporter {
 
     /// Records and prints transitions, and runs their actions.
     func emit(_ transitions: [AlarmTracker.Transition], into store: Store) {
+        var out: [UInt8] = []
         for t in transitions {
             store.appendAlarmHistory(t)
-            FileHandle.standardOutput.write(AlarmActionRunner.json(t) + Data("\n".utf8))
+            AlarmActionRunner.appendJSON(t, to: &out)
+            out.append(0x0A)
             if let definition = alarms.first(where: { $0.owns(t.alarm) }) { actions.run(definition.actions, for: t) }
         }
+        if !out.isEmpty { FileHandle.standardOutput.write(Data(out)) }
     }
 }
 

@@ -35,10 +35,22 @@ public final class AlarmActionRunner: @unchecked Sendable {  // the queue owns t
 
     /// The JSON line of a transition (also what `logdash ingest --alarms` prints).
     public static func json(_ t: AlarmTracker.Transition) -> Data {
-        var object: [String: Any] = ["time": Timestamp.iso8601(t.at), "alarm": t.alarm, "old_state": t.from.rawValue,
-                                     "new_state": t.to.rawValue, "reason": t.reason]
-        if let v = t.value { object["value"] = v }
-        return (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+        var out: [UInt8] = []
+        appendJSON(t, to: &out)
+        return Data(out)
+    }
+
+    /// The JSON of a transition appended to `out` (keys in order, as `json` gives them).
+    public static func appendJSON(_ t: AlarmTracker.Transition, to out: inout [UInt8]) {
+        for (k, (key, text)) in [("alarm", t.alarm), ("new_state", t.to.rawValue), ("old_state", t.from.rawValue), ("reason", t.reason),
+                                 ("time", Timestamp.iso8601(t.at))].enumerated() {
+            out.append(contentsOf: (k == 0 ? "{\"" : ",\"").utf8)
+            out.append(contentsOf: key.utf8)
+            out.append(contentsOf: "\":".utf8)
+            Archive.appendJSONString(text, to: &out)
+        }
+        if let v = t.value { out.append(contentsOf: ",\"value\":\(v.isFinite ? Value.format(v) : "null")".utf8) }
+        out.append(UInt8(ascii: "}"))
     }
 
     public func run(_ actions: [AlarmAction], for t: AlarmTracker.Transition) {

@@ -102,7 +102,16 @@ public enum AnomalyBand {
 /// does when they cannot decide) and why, in CloudWatch's words.
 public struct AlarmVerdict: Sendable, Equatable {
     public var state: AlarmState?
-    public var reason: String
+    /// Why, in words made when asked for (most evaluations change nothing, and say nothing).
+    public var reason: String { why() }
+    private let why: @Sendable () -> String
+
+    init(state: AlarmState?, reason why: @escaping @Sendable () -> String) {
+        self.state = state
+        self.why = why
+    }
+
+    public static func == (a: AlarmVerdict, b: AlarmVerdict) -> Bool { a.state == b.state && a.reason == b.reason }
 }
 
 public enum AlarmEvaluator {
@@ -133,7 +142,7 @@ public enum AlarmEvaluator {
         case .missing:
             let window = points.indices.suffix(n).filter { points[$0] != nil }
             guard !window.isEmpty else {
-                return AlarmVerdict(state: .insufficientData, reason: "Insufficient Data: no datapoints were received for \(n) period\(n == 1 ? "" : "s")")
+                return AlarmVerdict(state: .insufficientData) { "Insufficient Data: no datapoints were received for \(n) period\(n == 1 ? "" : "s")" }
             }
             let count = window.filter(breaching).count
             return verdict(count >= min(m, window.count) ? .alarm : .ok, used: window, breaching: count, rule, points)
@@ -147,12 +156,17 @@ public enum AlarmEvaluator {
             let count = real.filter(breaching).count
             if count >= m { return verdict(.alarm, used: real, breaching: count, rule, points) }
             if count + (n - real.count) < m { return verdict(.ok, used: real, breaching: count, rule, points) }
-            return AlarmVerdict(state: nil, reason: "Missing data ignored: \(real.count) of \(n) datapoints present, the state is kept")
+            let present = real.count
+            return AlarmVerdict(state: nil) { "Missing data ignored: \(present) of \(n) datapoints present, the state is kept" }
         }
     }
 
     static func verdict(_ state: AlarmState, used: [Int], breaching: Int, _ rule: AlarmRule, _ points: [Double?],
                         filled: (count: Int, breaching: Bool)? = nil) -> AlarmVerdict {
+        AlarmVerdict(state: state) { reason(used: used, breaching: breaching, rule, points, filled: filled) }
+    }
+
+    private static func reason(used: [Int], breaching: Int, _ rule: AlarmRule, _ points: [Double?], filled: (count: Int, breaching: Bool)?) -> String {
         let values = used.map { points[$0].map { Value.format(($0 * 1000).rounded() / 1000) } ?? "-" }.joined(separator: ", ")
         var reason = "Threshold Crossed: \(breaching) out of the last \(rule.evaluationPeriods) datapoints [\(values)]"
         if let filled, filled.count > 0 { reason += " (\(filled.count) missing treated as \(filled.breaching ? "breaching" : "not breaching"))" }
@@ -162,7 +176,7 @@ public enum AlarmEvaluator {
             reason += " \(breaching == 1 ? "was" : "were") \(rule.comparison.phrase) (\(Value.format(rule.threshold)))"
         }
         reason += " (minimum \(rule.datapointsToAlarm) datapoint\(rule.datapointsToAlarm == 1 ? "" : "s") for ALARM)"
-        return AlarmVerdict(state: state, reason: reason)
+        return reason
     }
 }
 

@@ -27,15 +27,20 @@ public final class RawFile: Sendable {
     /// The bytes at `offset`; nil when the file no longer holds them.
     public func read(offset: Int64, length: Int) -> [UInt8]? {
         if let pieces { return pieces.read(offset: offset, length: length) }
-        var out = [UInt8](repeating: 0, count: length)
-        var done = 0
-        while done < length {
-            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, length - done, off_t(offset) + off_t(done)) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return nil }
-            done += n
+        var complete = false
+        // Read straight into the array's storage (not zeroed first: `pread` fills it).
+        let out = [UInt8](unsafeUninitializedCapacity: length) { buffer, count in
+            var done = 0
+            while done < length {
+                let n = pread(fd, buffer.baseAddress! + done, length - done, off_t(offset) + off_t(done))
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { break }
+                done += n
+            }
+            complete = done == length
+            count = done
         }
-        return out
+        return complete ? out : nil
     }
 
     /// What `raw` reads as when the file changed under the store.
