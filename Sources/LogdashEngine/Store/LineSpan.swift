@@ -23,6 +23,15 @@ public struct LineSpan {
         var rows: [Int32] = [], starts: [Int] = [], ends: [Int] = []
         var ordered = true
 
+        var isEmpty: Bool { rows.isEmpty }
+
+        mutating func removeAll() {
+            rows.removeAll(keepingCapacity: true)
+            starts.removeAll(keepingCapacity: true)
+            ends.removeAll(keepingCapacity: true)
+            ordered = true
+        }
+
         mutating func add(row: Int, start: Int, end: Int) {
             if let last = ends.last, start < last { ordered = false }
             rows.append(Int32(row))

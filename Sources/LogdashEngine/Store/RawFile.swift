@@ -43,6 +43,25 @@ public final class RawFile: Sendable {
         return complete ? out : nil
     }
 
+    /// The bytes at `offset` into the front of `buffer` (grown when short, so that one buffer
+    /// serves many reads); false when the file no longer holds them.
+    public func read(offset: Int64, length: Int, into buffer: inout [UInt8]) -> Bool {
+        if let pieces {
+            guard let bytes = pieces.read(offset: offset, length: length) else { return false }
+            buffer = bytes
+            return true
+        }
+        if buffer.count < length { buffer = [UInt8](repeating: 0, count: length) }
+        var done = 0
+        while done < length {
+            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, length - done, off_t(offset) + off_t(done)) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return false }
+            done += n
+        }
+        return true
+    }
+
     /// What `raw` reads as when the file changed under the store.
     public static let unavailable = "<raw line unavailable: the file was changed or removed since it was read>"
 }

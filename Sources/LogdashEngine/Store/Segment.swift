@@ -85,30 +85,39 @@ public final class SegmentColumn: Sendable {
         }
     }
 
-    /// Every row's text side by side in one buffer (valid only during the call), in row order,
+    /// Every row's text side by side in buffers (valid only during the call), in row order,
     /// NULL rows skipped: lines kept as offsets into their file are read with one `pread` for
-    /// the segment's span (they lie together in the file) instead of one each; plain strings
-    /// are not copied; anything else is gathered into a buffer.
-    public func withLines(rows: Int, _ body: (LineSpan) -> Void) {
+    /// each run of them lying together in the file, up to `chunk` bytes (into one buffer,
+    /// reused: a search then runs over bytes still in the cache), instead of one each; plain
+    /// strings are not copied; anything else is gathered into a buffer.
+    public func withLines(rows: Int, chunk: Int = 1 << 20, _ body: (LineSpan) -> Void) {
         guard type == .string else { return }
         if let file, !fileStarts.isEmpty {
-            var lo = Int64.max, hi = Int64.min
+            var buffer: [UInt8] = []
+            var lines = LineSpan.Builder()
+            var lo: Int64 = 0, hi: Int64 = 0, first = 0
+            // The run so far, read and handed over; false when the file no longer holds it.
+            func flush() -> Bool {
+                defer { lines.removeAll() }
+                guard !lines.isEmpty else { return true }
+                guard file.read(offset: lo, length: Int(hi - lo), into: &buffer) else { return false }
+                buffer.withUnsafeBufferPointer { body(lines.span(over: UnsafeBufferPointer(rebasing: $0[0..<Int(hi - lo)]))) }
+                return true
+            }
             for r in 0..<fileStarts.count where isValid(r) {
-                lo = Swift.min(lo, fileStarts[r])
-                hi = Swift.max(hi, fileStarts[r] + Int64(fileLengths[r]))
-            }
-            guard lo <= hi else { return }
-            // A span far larger than its lines (rows from far apart): gathered line by line instead.
-            let total = (0..<fileStarts.count).reduce(0) { $0 + Int(fileLengths[$1]) }
-            if hi - lo <= Int64(Swift.max(1 << 20, 4 * total)), let span = file.read(offset: lo, length: Int(hi - lo)) {
-                var lines = LineSpan.Builder()
-                for r in 0..<fileStarts.count where isValid(r) {
-                    let s = Int(fileStarts[r] - lo)
-                    lines.add(row: r, start: s, end: s + Int(fileLengths[r]))
+                let start = fileStarts[r], end = start + Int64(fileLengths[r])
+                if lines.isEmpty || start < lo || Swift.max(hi, end) - lo > Int64(chunk) {
+                    // A new run: this line is out of order, or too far on.
+                    guard flush() else { return gather(from: first, rows: rows, body) }
+                    lo = start
+                    hi = end
+                    first = r
                 }
-                span.withUnsafeBufferPointer { body(lines.span(over: $0)) }
-                return
+                hi = Swift.max(hi, end)
+                lines.add(row: r, start: Int(start - lo), end: Int(end - lo))
             }
+            if !flush() { gather(from: first, rows: rows, body) }
+            return
         }
         if !offsets.isEmpty && file == nil {
             var lines = LineSpan.Builder()
@@ -116,8 +125,13 @@ public final class SegmentColumn: Sendable {
             bytes.withUnsafeBufferPointer { body(lines.span(over: $0)) }
             return
         }
+        gather(from: 0, rows: rows, body)
+    }
+
+    /// Rows from `from` on, their values gathered into a buffer.
+    private func gather(from: Int, rows: Int, _ body: (LineSpan) -> Void) {
         var gathered: [UInt8] = [], lines = LineSpan.Builder()
-        for r in 0..<rows where isValid(r) {
+        for r in from..<rows where isValid(r) {
             guard case .string(let s) = value(at: r) else { continue }
             let start = gathered.count
             gathered.append(contentsOf: s.utf8)

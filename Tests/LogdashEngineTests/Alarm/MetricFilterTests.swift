@@ -134,19 +134,29 @@ import Scratch
         for segments in [inMemory, fromFile] {
             for (text, selector) in patterns {
                 let prepared = PreparedFilter(try MetricFilter.parse(text), selector: selector)
-                var atOnce: [Int: Double] = [:], byLine: [Int: Double] = [:]
+                var byLine: [Int: Double] = [:]
                 var base = 0
                 for seg in segments {
-                    seg.columns["raw"]!.withLines(rows: seg.rowCount) { span in
-                        prepared.measure(span) { i, v in atOnce[base + Int(span.rows[i])] = v }
-                    }
                     seg.columns["raw"]!.forEachBytes(rows: seg.rowCount) { r, line in
                         if let v = prepared.measure(line) { byLine[base + r] = v }
                     }
                     base += seg.rowCount
                 }
-                #expect(atOnce == byLine, "\(text)")
                 #expect(!byLine.isEmpty || text.contains("nothing"), "\(text)")
+                // Lines from a file are read in runs of up to `chunk` bytes: one run, several, one a line.
+                for chunk in [1 << 20, 4096, 1] {
+                    var atOnce: [Int: Double] = [:], visited: [Int] = []
+                    base = 0
+                    for seg in segments {
+                        seg.columns["raw"]!.withLines(rows: seg.rowCount, chunk: chunk) { span in
+                            visited += span.rows.map { base + Int($0) }
+                            prepared.measure(span) { i, v in atOnce[base + Int(span.rows[i])] = v }
+                        }
+                        base += seg.rowCount
+                    }
+                    #expect(atOnce == byLine, "\(text), chunk \(chunk)")
+                    #expect(visited == Array(0..<base), "every line once, in order (chunk \(chunk))")
+                }
             }
         }
     }
