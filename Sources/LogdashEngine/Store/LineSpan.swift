@@ -89,6 +89,46 @@ public struct LineSpan {
             p2 = max(a, b)
         }
 
+        /// The pairs of bytes sixteen positions at a time, four blocks a round: the first position
+        /// from `i` on where the whole needle matches, or nil with `i` where the blocks end.
+        @inline(never)
+        private static func scan(_ base: UnsafePointer<UInt8>, from i: inout Int, to: Int, needle: UnsafePointer<UInt8>, count m: Int,
+                                 p1: Int, p2: Int) -> Int? {
+            let a = UnsafeRawPointer(base + p1), b = UnsafeRawPointer(base + p2)
+            let first = SIMD16<UInt8>(repeating: needle[p1]), second = SIMD16<UInt8>(repeating: needle[p2])
+            var at = i
+            defer { i = at }
+            // A block's candidates, checked whole (rare: the two bytes are the needle's rarest).
+            // Whether a mask has a lane set (its two halves as integers: `any` is not always one instruction).
+            @inline(__always) func some(_ h: SIMDMask<SIMD16<Int8>>) -> Bool {
+                let w = unsafeBitCast(h, to: SIMD2<UInt64>.self)
+                return w[0] | w[1] != 0
+            }
+            func check(_ hits: SIMDMask<SIMD16<Int8>>, _ block: Int) -> Int? {
+                for k in 0..<16 where hits[k] && memcmp(base + block + k, needle, m) == 0 { return block + k }
+                return nil
+            }
+            while at &+ m &+ 63 <= to {
+                let h0 = (a.loadUnaligned(fromByteOffset: at, as: SIMD16<UInt8>.self) .== first) .& (b.loadUnaligned(fromByteOffset: at, as: SIMD16<UInt8>.self) .== second)
+                let h1 = (a.loadUnaligned(fromByteOffset: at &+ 16, as: SIMD16<UInt8>.self) .== first) .& (b.loadUnaligned(fromByteOffset: at &+ 16, as: SIMD16<UInt8>.self) .== second)
+                let h2 = (a.loadUnaligned(fromByteOffset: at &+ 32, as: SIMD16<UInt8>.self) .== first) .& (b.loadUnaligned(fromByteOffset: at &+ 32, as: SIMD16<UInt8>.self) .== second)
+                let h3 = (a.loadUnaligned(fromByteOffset: at &+ 48, as: SIMD16<UInt8>.self) .== first) .& (b.loadUnaligned(fromByteOffset: at &+ 48, as: SIMD16<UInt8>.self) .== second)
+                if some(h0 .| h1 .| h2 .| h3) {
+                    if some(h0), let hit = check(h0, at) { return hit }
+                    if some(h1), let hit = check(h1, at &+ 16) { return hit }
+                    if some(h2), let hit = check(h2, at &+ 32) { return hit }
+                    if some(h3), let hit = check(h3, at &+ 48) { return hit }
+                }
+                at &+= 64
+            }
+            while at &+ m &+ 15 <= to {
+                let h = (a.loadUnaligned(fromByteOffset: at, as: SIMD16<UInt8>.self) .== first) .& (b.loadUnaligned(fromByteOffset: at, as: SIMD16<UInt8>.self) .== second)
+                if some(h), let hit = check(h, at) { return hit }
+                at &+= 16
+            }
+            return nil
+        }
+
         /// The first position in `from..<to` where the needle starts and ends before `to`.
         func find(_ base: UnsafePointer<UInt8>, from: Int, to: Int) -> Int? {
             let m = needle.count
@@ -98,18 +138,8 @@ public struct LineSpan {
                 if m == 1 {
                     return memchr(base + from, Int32(n[0]), to - from).map { base.distance(to: $0.assumingMemoryBound(to: UInt8.self)) }
                 }
-                let raw = UnsafeRawPointer(base)
-                let first = SIMD16<UInt8>(repeating: n[p1]), second = SIMD16<UInt8>(repeating: n[p2])
                 var i = from
-                while i + m + 15 <= to {
-                    let a = raw.loadUnaligned(fromByteOffset: i + p1, as: SIMD16<UInt8>.self)
-                    let b = raw.loadUnaligned(fromByteOffset: i + p2, as: SIMD16<UInt8>.self)
-                    let hits = (a .== first) .& (b .== second)
-                    if any(hits) {
-                        for k in 0..<16 where hits[k] && memcmp(base + i + k, nb, m) == 0 { return i + k }
-                    }
-                    i += 16
-                }
+                if let hit = Self.scan(base, from: &i, to: to, needle: nb, count: m, p1: p1, p2: p2) { return hit }
                 while i + m <= to {
                     if memcmp(base + i, nb, m) == 0 { return i }
                     i += 1
