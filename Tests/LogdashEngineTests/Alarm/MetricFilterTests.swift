@@ -160,4 +160,24 @@ import Scratch
             }
         }
     }
+
+    /// The needle search finds the first match at every offset of a buffer, wherever the
+    /// blocks it compares at once begin and end, as a byte-by-byte search does.
+    @Test func theSearchFindsTheFirstMatchAtEveryOffset() {
+        for needle in ["timeout", "ab", "\"error\"", "x"].map({ Array($0.utf8) }) {
+            for size in [needle.count, 17, 64, 80, 150] {
+                for at in 0...(size - needle.count) {
+                    var text = [UInt8](repeating: UInt8(ascii: "."), count: size)
+                    text.replaceSubrange(at..<(at + needle.count), with: needle)
+                    if at > 3 { text[at - 3] = needle[0] }  // a partial match before it
+                    let finder = LineSpan.Finder(needle, sample: text.withUnsafeBufferPointer { $0 })
+                    for from in Set([0, max(0, at - 1), at, min(size, at + 1)]) {
+                        let naive = (from...max(from, size - needle.count)).first { $0 + needle.count <= size && Array(text[$0..<($0 + needle.count)]) == needle }
+                        let found = text.withUnsafeBufferPointer { finder.find($0.baseAddress!, from: from, to: size) }
+                        #expect(found == naive, "\(String(decoding: needle, as: UTF8.self)) in \(size) bytes at \(at), from \(from)")
+                    }
+                }
+            }
+        }
+    }
 }
