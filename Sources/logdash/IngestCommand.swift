@@ -213,7 +213,8 @@ struct IngestCommand: ParsableCommand {
             Thread.detachNewThread { pipeline.runToEnd(); done.signal() }
             streams.holdWatermarks()
             reporter.stream?.holdsWatermark = true
-            while done.wait(timeout: .now() + .milliseconds(100)) == .timedOut {
+            // Steps come often, so that little is left to fold in when the input ends.
+            while done.wait(timeout: .now() + .milliseconds(25)) == .timedOut {
                 if stop.fired { pipeline.stop(); break }
                 meter.tick(every: stats)
                 // Folds what is stored so far, for the queries and the alarms' metrics; windows close at the end.
@@ -266,21 +267,10 @@ extension IngestCommand {
     /// The streaming queries and the alarms fold in what was stored, side by side (each spreads
     /// over the cores too); then the queries' windows are printed, then the alarms' transitions.
     static func step(_ streams: StreamReporter, _ reporter: AlarmReporter, end: Bool, into store: Store) throws {
-        let windows = Outcome<[UInt8]>(), transitions = Outcome<[AlarmTracker.Transition]>()
         let both = UncheckedSendable((streams, reporter))
-        DispatchQueue.concurrentPerform(iterations: 2) { k in
-            let (streams, reporter) = both.value
-            if k == 0 { windows.set { try streams.windows(end: end) } } else { transitions.set { try reporter.transitions(final: end) } }
-        }
+        let (windows, transitions) = SideBySide.run({ try streams.windows(end: end) }, { try both.value.1.transitions(final: end) })
         FileHandle.standardOutput.write(Data(try windows.get()))
         reporter.emit(try transitions.get(), into: store)
-    }
-
-    /// One task's result, written on its thread and read after.
-    final class Outcome<T>: @unchecked Sendable {  // set once, read after the tasks end
-        private var result: Result<T, Error>?
-        func set(_ work: () throws -> T) { result = Result { try work() } }
-        func get() throws -> T { try result!.get() }
     }
 
     /// Values handed to tasks that use them one at a time.

@@ -197,18 +197,12 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
         }
         // The streaming metrics and one pass over the new lines for every pattern, side by side.
         // Every record moves the watermark, not only the metric's (`newest`, once they are folded in).
-        let work = UncheckedBox((streamed.map { ($0.1, segments) } + shared.map { ($0, segments) }, patterns.map(\.1), patterns.map(\.0.period), segments))
-        let folded = ParallelResults<[Result<[StreamingQuery.Emission], Error>]>(1), measured = ParallelResults<[[Int64: Double]]>(1)
+        let work = UncheckedBox((patterns.map(\.1), patterns.map(\.0.period), segments))
+        let queries = streamed.map { ($0.1, segments) } + shared.map { ($0, segments) }
         let newest = last
-        DispatchQueue.concurrentPerform(iterations: 2) { k in
-            let (queries, filters, periods, segments) = work.value
-            if k == 0 {
-                folded.set(0) { StreamingQuery.step(queries, schema: schema, end: final, newest: newest) }
-            } else {
-                measured.set(0) { AlarmStream.sums(of: filters, periods: periods, over: segments) }
-            }
-        }
-        let outcomes = try folded.values()[0]
+        let (folded, measured) = SideBySide.run({ StreamingQuery.step(queries, schema: schema, end: final, newest: newest) },
+                                                { AlarmStream.sums(of: work.value.0, periods: work.value.1, over: work.value.2) })
+        let outcomes = try folded.get()
         for ((a, _, grouped), outcome) in zip(streamed, outcomes) {
             for e in try outcome.get() {
                 for row in e.result.rows {
@@ -250,7 +244,7 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
                 break  // below: one pass over the new lines for every pattern
             }
         }
-        let sums = try measured.values()[0]
+        let sums = try measured.get()
         for (k, (a, _)) in patterns.enumerated() {
             for (t, v) in sums[k] { series[a.name]!.points[t, default: 0] += v }
         }

@@ -1111,3 +1111,20 @@ final class ParallelResults<T>: @unchecked Sendable {
         try slots.map { try $0!.get() }
     }
 }
+
+/// Two tasks side by side: `second` on a thread of its own, `first` on the calling one. Not
+/// `concurrentPerform`: a task that spreads over the cores itself would run serially inside it.
+public enum SideBySide {
+    public static func run<A, B>(_ first: () throws -> A, _ second: @escaping () throws -> B) -> (Result<A, Error>, Result<B, Error>) {
+        let task = UncheckedBox(second)
+        let out = ParallelResults<B>(1)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            out.set(0) { try task.value() }
+            done.signal()
+        }
+        let a = Result { try first() }
+        done.wait()
+        return (a, out.results()[0])
+    }
+}

@@ -61,6 +61,8 @@ public final class StreamingQuery {
     /// The window groups' state, in columns.
     private let state: WindowState
     public private(set) var watermark: Int64 = .min
+    /// The watermark, and the count of late updates, at the last `advance`.
+    private var advancedTo: Int64 = .min, updatesSeen = 0
     /// Input read out of order (a finished file parsed in parallel): the watermark stays put,
     /// so nothing closes or counts as late until `finishAll`.
     public var holdsWatermark = false
@@ -419,6 +421,11 @@ public final class StreamingQuery {
     /// the watermark passed by more than the allowed lateness.
     public func advance(now: Int64 = LoadOptions.wallClock()) throws -> [Emission] {
         if processingTime { watermark = max(watermark, now - lateness) }
+        // Nothing can be due, or evicted, while the watermark stays where it was and no late
+        // record changed an emitted window (a new window behind the watermark is dropped).
+        if watermark == advancedTo && updatedLate == updatesSeen { return [] }
+        advancedTo = watermark
+        updatesSeen = updatedLate
         let sessions = window.kind == .session
         // The groups due, as (window, group): a window's groups together, in the order made.
         var due: [(window: Int64, group: Int32)] = []
