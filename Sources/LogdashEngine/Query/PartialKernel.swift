@@ -217,7 +217,7 @@ struct PartialKernel {
         var ends: [Int64] = []
         var records: [Int64] = []
         var newest: [Int64] = []
-        var index: [GroupKey: Int32] = [:]
+        var index = GroupIndex()
         /// Per part, per group: a count (counts, and a sum's non-NULL values), an integer sum,
         /// a float sum and whether one was seen, an extreme.
         var counts: [[Int64]]
