@@ -87,7 +87,9 @@ struct PartialKernel {
 
     /// The partial rows for `segments` — keys, window start and end, parts, the record count
     /// and newest time of each group — or nil when the engine must run the query.
-    func run(_ segments: [Segment], schema: [SchemaColumn], logsFilter: Expr?, now: Int64) -> Groups? {
+    /// `expected`: about how many groups the batch makes (the last batch's count, say), so
+    /// that their index is made that large at once.
+    func run(_ segments: [Segment], schema: [SchemaColumn], logsFilter: Expr?, now: Int64, expected: Int = 0) -> Groups? {
         guard let timeName = Self.actual(time, schema) else { return nil }
         var keyNames: [String] = [], keyTypes: [ColumnType] = []
         for k in keys {
@@ -116,7 +118,7 @@ struct PartialKernel {
         case (nil, let l?): l
         case (nil, nil): nil
         }
-        var groups = Groups(keyCount: keys.count, parts: parts)
+        var groups = Groups(keyCount: keys.count, parts: parts, expected: expected)
         // Each segment's rows that pass (with a time), and their keys.
         var scans: [Scan] = []
         for seg in segments where seg.rowCount > 0 {
@@ -217,7 +219,7 @@ struct PartialKernel {
         var ends: [Int64] = []
         var records: [Int64] = []
         var newest: [Int64] = []
-        var index = GroupIndex()
+        var index: GroupIndex
         /// Per part, per group: a count (counts, and a sum's non-NULL values), an integer sum,
         /// a float sum and whether one was seen, an extreme.
         var counts: [[Int64]]
@@ -226,9 +228,10 @@ struct PartialKernel {
         var sawDouble: [[Bool]]
         var extremes: [[Value]]
 
-        init(keyCount: Int, parts: [Part]) {
+        init(keyCount: Int, parts: [Part], expected: Int = 0) {
             self.keyCount = keyCount
             self.parts = parts
+            index = GroupIndex(capacity: expected)
             keyValues = Array(repeating: [], count: keyCount)
             keyIndex = Array(repeating: [:], count: keyCount)
             counts = Array(repeating: [], count: parts.count)

@@ -63,6 +63,8 @@ public final class StreamingQuery {
     public private(set) var watermark: Int64 = .min
     /// The watermark, and the count of late updates, at the last `advance`.
     private var advancedTo: Int64 = .min, updatesSeen = 0
+    /// How many groups the kernel's last batch made.
+    private var lastBatchGroups = 0
     /// Input read out of order (a finished file parsed in parallel): the watermark stays put,
     /// so nothing closes or counts as late until `finishAll`.
     public var holdsWatermark = false
@@ -262,7 +264,8 @@ public final class StreamingQuery {
         guard !segments.isEmpty else { return }
         let n = folds.count
         var ids = [Int32](repeating: 0, count: keyCount), parts = [Value](repeating: .null, count: n)
-        if let kernel, let batch = kernel.run(segments, schema: schema, logsFilter: logsFilter, now: now) {
+        if let kernel, let batch = kernel.run(segments, schema: schema, logsFilter: logsFilter, now: now, expected: lastBatchGroups) {
+            lastBatchGroups = batch.count
             // The kernel's groups, typed: their key ids mapped to the state's once per value.
             var maps = batch.keyValues.map { [Int32](repeating: -1, count: $0.count) }
             for g in 0..<batch.count {
