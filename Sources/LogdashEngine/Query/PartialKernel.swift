@@ -148,7 +148,7 @@ struct PartialKernel {
         for (scan, gids) in zip(scans, gids) {
             let seg = scan.segment, columns = seg.columns
             // Conditions (of count_if, and of parts where a condition holds) once per segment each.
-            var truths: [String: RowBits] = [:]
+            var truths: [String: RowBits] = [:], subsets: [String: ([Int32], [Int32])] = [:]
             func truth(_ e: Expr) -> RowBits? {
                 if let t = truths[e.canonical] { return t }
                 let t = try? predicates.truth(e, in: seg)
@@ -162,26 +162,38 @@ struct PartialKernel {
                 if sessions, let col, col.type != .null, col.type != valueTypes[k] { return nil }
                 var rows = scan.rows, gids = gids
                 if let condition = part.condition, col != nil {
-                    // Only the rows where the condition holds.
-                    guard let passing = truth(condition) else { return nil }
-                    var kept = 0
-                    for i in rows.indices where passing.has(Int(rows[i])) {
-                        rows[kept] = rows[i]
-                        gids[kept] = gids[i]
-                        kept += 1
+                    // Only the rows where the condition holds (once per condition in a segment).
+                    if let subset = subsets[condition.canonical] {
+                        (rows, gids) = subset
+                    } else {
+                        guard let passing = truth(condition) else { return nil }
+                        var kept = 0
+                        for i in rows.indices where passing.has(Int(rows[i])) {
+                            rows[kept] = rows[i]
+                            gids[kept] = gids[i]
+                            kept += 1
+                        }
+                        rows.removeLast(rows.count - kept)
+                        gids.removeLast(gids.count - kept)
+                        subsets[condition.canonical] = (rows, gids)
                     }
-                    rows.removeLast(rows.count - kept)
-                    gids.removeLast(gids.count - kept)
                 }
                 switch part {
                 case .countAll:
                     break  // the group's record count
                 case .count:
-                    guard let col else { continue }  // a column this segment lacks: all NULL
-                    groups.count(k, gids, rows: rows, where: { col.isValid($0) })
+                    guard let col, col.type != .null else { continue }  // a column this segment lacks: all NULL
+                    if col.type == .string {
+                        // Text marks NULL in its codes, not in a validity bitmap.
+                        var valid = RowBits(rows: seg.rowCount, all: false)
+                        for r in rows where col.isValid(Int(r)) { valid.set(Int(r)) }
+                        groups.count(k, gids, rows: rows, where: valid.words)
+                    } else {
+                        groups.count(k, gids, rows: rows, where: col.validity)
+                    }
                 case .countIf(let e):
                     guard let passing = truth(e) else { return nil }
-                    groups.count(k, gids, rows: rows, where: { passing.has($0) })
+                    groups.count(k, gids, rows: rows, where: passing.words)
                 case .sum:
                     guard let col, col.type != .null else { continue }
                     guard col.type == .int || col.type == .double else { return nil }
@@ -467,9 +479,23 @@ struct PartialKernel {
             }
         }
 
-        mutating func count(_ k: Int, _ gids: [Int32], rows: [Int32], where holds: (Int) -> Bool) {
+        /// Counts each row whose bit is set in `bits` (nil: every row) in its group.
+        mutating func count(_ k: Int, _ gids: [Int32], rows: [Int32], where bits: [UInt64]?) {
             counts[k].withUnsafeMutableBufferPointer { c in
-                for (i, r) in rows.enumerated() where holds(Int(r)) { c[Int(gids[i])] += 1 }
+                gids.withUnsafeBufferPointer { gids in
+                    guard let bits else {
+                        for g in gids { c[Int(g)] &+= 1 }
+                        return
+                    }
+                    bits.withUnsafeBufferPointer { w in
+                        rows.withUnsafeBufferPointer { rows in
+                            for i in 0..<rows.count {
+                                let r = Int(rows[i])
+                                c[Int(gids[i])] &+= Int64(truncatingIfNeeded: (w[r >> 6] >> UInt64(r & 63)) & 1)
+                            }
+                        }
+                    }
+                }
             }
         }
 

@@ -21,7 +21,7 @@ import Testing
         // A segment with NULL times, keys and values, and a latency that is an integer.
         segs.append(try StreamingQueryTests.segment([
             #"{"level":"error","service":"api","latency_ms":5}"#,
-            #"{"ts":"2026-11-27T00:10:00Z","latency_ms":7,"status":null}"#,
+            #"{"ts":"2026-11-27T00:10:00Z","latency_ms":7,"status":null,"user":"ann"}"#,
             #"{"ts":"2026-11-27T00:10:01Z","level":"warn","bytes":9223372036854775807,"status":503}"#,
             #"{"ts":"2026-11-27T00:10:02Z","level":"warn","bytes":9223372036854775807,"status":503}"#,
         ]))
