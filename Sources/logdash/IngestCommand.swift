@@ -205,7 +205,9 @@ struct IngestCommand: ParsableCommand {
         let store = durable?.store ?? Store()
         let reporter = AlarmReporter(alarms: alarmDefs, store: store, lateness: latenessNanos)
         let streams = try StreamReporter(stream, store: store, lateness: latenessNanos, allowedLateness: allowedNanos)
-        let pipeline = Pipeline(store: store, durable: durable, load: load, settings: settings, report: say)
+        var tapped = load
+        tapped.lineTap = reporter.stream?.lineTap  // patterns measured as lines are parsed
+        let pipeline = Pipeline(store: store, durable: durable, load: tapped, settings: settings, report: say)
         try pipeline.start(specs)
         let meter = StatsLine(pipeline: pipeline)
         if noFollow {

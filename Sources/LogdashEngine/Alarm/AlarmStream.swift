@@ -27,6 +27,11 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
     private var sources: [String: Source] = [:]
     /// The queries shared by alarms of one period.
     private var shared: [StreamingQuery] = []
+    /// The alarms whose metrics are patterns, each prepared once.
+    private var patterns: [(AlarmDefinition, PreparedFilter)] = []
+    /// Measures the patterns on lines as they are parsed, when the loader is given it
+    /// (`LoadOptions.lineTap`); nil without patterns.
+    public private(set) var lineTap: LineTap?
 
     private struct Series {
         var tracker: AlarmTracker
@@ -76,9 +81,11 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
                 }
             case .filter(let f, _, let selector):
                 sources[a.name] = .filter(f, selector: selector)
+                patterns.append((a, PreparedFilter(f, selector: selector)))
             }
             if a.groupBy == nil { add(a.name, a, rule) }
         }
+        if !patterns.isEmpty { lineTap = LineTap(filters: patterns.map(\.1), periods: patterns.map(\.0.period)) }
     }
 
     deinit { store.unsubscribe(feed) }
@@ -191,17 +198,13 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
             guard case .streaming(let q, let grouped)? = sources[a.name] else { return nil }
             return (a, q, grouped)
         }
-        let patterns = alarms.compactMap { a -> (AlarmDefinition, PreparedFilter)? in
-            guard case .filter(let f, let selector)? = sources[a.name] else { return nil }
-            return (a, PreparedFilter(f, selector: selector))
-        }
         // The streaming metrics and one pass over the new lines for every pattern, side by side.
         // Every record moves the watermark, not only the metric's (`newest`, once they are folded in).
         let work = UncheckedBox((patterns.map(\.1), patterns.map(\.0.period), segments))
         let queries = streamed.map { ($0.1, segments) } + shared.map { ($0, segments) }
-        let newest = last
+        let newest = last, tap = lineTap
         let (folded, measured) = SideBySide.run({ StreamingQuery.step(queries, schema: schema, end: final, newest: newest) },
-                                                { AlarmStream.sums(of: work.value.0, periods: work.value.1, over: work.value.2) })
+                                                { AlarmStream.sums(of: work.value.0, periods: work.value.1, over: work.value.2, tap: tap) })
         let outcomes = try folded.get()
         for ((a, _, grouped), outcome) in zip(streamed, outcomes) {
             for e in try outcome.get() {
@@ -279,22 +282,18 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
     }
 
     /// What each metric filter pattern sums per period of its alarm over the segments' lines:
-    /// one pass over a segment's lines for every pattern (see `PreparedFilter.measure`).
-    static func sums(of filters: [PreparedFilter], periods: [Int64], over segments: [Segment]) -> [[Int64: Double]] {
+    /// as `tap` measured them while they were parsed, or by one pass over a segment's lines
+    /// for every pattern (see `PreparedFilter.measure`).
+    static func sums(of filters: [PreparedFilter], periods: [Int64], over segments: [Segment], tap: LineTap? = nil) -> [[Int64: Double]] {
         var sums = [[Int64: Double]](repeating: [:], count: filters.count)
         guard !filters.isEmpty else { return sums }
         for seg in segments {
-            guard let raw = seg.columns["raw"], let ts = seg.columns["ts"], ts.type == .timestamp else { continue }
-            let times = ts.ints
-            raw.withLines(rows: seg.rowCount) { span in
-                for k in filters.indices {
-                    filters[k].measure(span) { i, v in
-                        let r = Int(span.rows[i])
-                        guard ts.isValid(r) else { return }
-                        sums[k][Functions.floorDiv(times[r], periods[k]) * periods[k], default: 0] += v
-                    }
-                }
+            if let measured = tap?.take(seg) {
+                for k in filters.indices { sums[k].merge(measured[k], uniquingKeysWith: +) }
+                continue
             }
+            guard let raw = seg.columns["raw"], let ts = seg.columns["ts"], ts.type == .timestamp else { continue }
+            raw.withLines(rows: seg.rowCount) { LineTap.add($0, filters: filters, periods: periods, times: ts, into: &sums) }
         }
         return sums
     }

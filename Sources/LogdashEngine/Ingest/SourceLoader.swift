@@ -16,6 +16,8 @@ public struct LoadOptions: Sendable {
     /// A followed file bigger than twice this has its last this-many bytes loaded first (see
     /// `runPrefix`); nil loads every file from its start.
     public var newestFirst: Int? = 8 << 20
+    /// Metric filter patterns measured on each batch's lines as it is parsed (see `LineTap`).
+    public var lineTap: LineTap?
 
     public init(parse: ParseOptions = ParseOptions(), workers: Int = ProcessInfo.processInfo.activeProcessorCount,
                 chunkBytes: Int = 4 << 20, now: @escaping @Sendable () -> Int64 = LoadOptions.wallClock) {

@@ -226,7 +226,7 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
         options.rawByReference = true  // the store outlives the load: do not copy raw lines
         for spec in specs {
             // Segments are sealed on the parsing workers, then appended in input order.
-            results.append(try SourceLoader.run(spec, options: options, prepare: { Segment($0) },
+            results.append(try SourceLoader.run(spec, options: options, prepare: { [tap = options.lineTap] in Segment.made(from: $0, tap: tap) },
                                                 deliver: { store.append($0); progress($0.rowCount) }))
         }
         Store.returnFreedMemory()

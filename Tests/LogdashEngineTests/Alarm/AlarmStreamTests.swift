@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LogdashEngine
+import Scratch
 
 /// Alarms on the streaming engine give exactly what replaying the stored records gives.
 @Suite struct AlarmStreamTests {
@@ -141,6 +142,56 @@ import Testing
         streamed += try stream.step(final: true).transitions
         let replay = try AlarmReplay.evaluate(alarms, engine: QueryEngine(snapshot: store.snapshot()))
         #expect(streamed == replay.transitions)
+    }
+
+    /// Patterns measured as a file's lines are parsed (`LineTap`: each batch searched in the
+    /// file's mapping, on the parsing threads) give the replay's transitions.
+    @Test func patternsMeasuredAsLinesAreParsedGiveTheReplaysTransitions() throws {
+        let alarms = try AlarmFile.parse(yaml: Self.yaml, file: "a.yaml")
+        let file = try Scratch.directory("tap").appendingPathComponent("a.log")
+        try Data((Self.lines().joined(separator: "\n") + "\n").utf8).write(to: file)
+        let store = Store()
+        let stream = AlarmStream(alarms, store: store, lateness: 5_000_000_000)
+        stream.holdsWatermark = true
+        var load = LoadOptions(workers: 2, chunkBytes: 16384)  // many batches
+        load.lineTap = stream.lineTap
+        var settings = IngestSettings()
+        settings.follow = false
+        let pipeline = Pipeline(store: store, load: load, settings: settings)
+        try pipeline.start([try LiveSource.parse(file.path)])
+        pipeline.runToEnd()
+        let end = try stream.step(final: true)
+        let tap = try #require(stream.lineTap)
+        #expect(tap.taken == store.snapshot().segments.count && tap.taken > 3)
+        #expect(store.snapshot().segments.allSatisfy { $0.columns["raw"]?.file != nil })  // lines read from the mapping
+        #expect(end.transitions.contains { $0.alarm == "timeouts" })
+        #expect(end.transitions == (try AlarmReplay.run(alarms, engine: QueryEngine(snapshot: store.snapshot()))))
+        #expect(end.statuses == (try AlarmReplay.evaluate(alarms, engine: QueryEngine(snapshot: store.snapshot()))).statuses)
+    }
+
+    /// What the tap measures as lines are parsed is what a pass over the stored segments
+    /// measures: the same sums in the same periods (ten seconds: a line counted in another
+    /// line's period would show).
+    @Test func theTapsSumsAreThoseOfAPassOverTheStoredLines() throws {
+        let file = try Scratch.directory("tap").appendingPathComponent("b.log")
+        try Data((Self.lines().joined(separator: "\n") + "\n").utf8).write(to: file)
+        let filters = try [#"{ $.msg = "upstream timeout" }"#, "timeout", #"{ $.status >= 500 }"#].map { PreparedFilter(try MetricFilter.parse($0), selector: nil) }
+        let periods: [Int64] = [10_000_000_000, 60_000_000_000, 10_000_000_000]
+        let tap = LineTap(filters: filters, periods: periods)
+        let store = Store()
+        var load = LoadOptions(workers: 2, chunkBytes: 16384)
+        load.lineTap = tap
+        var settings = IngestSettings()
+        settings.follow = false
+        let pipeline = Pipeline(store: store, load: load, settings: settings)
+        try pipeline.start([try LiveSource.parse(file.path)])
+        pipeline.runToEnd()
+        let segments = store.snapshot().segments
+        let direct = AlarmStream.sums(of: filters, periods: periods, over: segments)
+        let tapped = AlarmStream.sums(of: filters, periods: periods, over: segments, tap: tap)
+        #expect(tap.taken == segments.count && segments.count > 3)
+        #expect(direct.allSatisfy { $0.count > 3 })
+        #expect(tapped == direct)
     }
 
     /// A finished file is parsed out of order: nothing is evaluated before the end.
