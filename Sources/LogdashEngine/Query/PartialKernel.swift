@@ -193,7 +193,7 @@ struct PartialKernel {
                     }
                 case .countIf(let e):
                     guard let passing = truth(e) else { return nil }
-                    groups.count(k, gids, rows: rows, where: passing.words)
+                    groups.count(k, gids, rows: rows, where: passing.words, everyRow: scan.everyRow)
                 case .sum:
                     guard let col, col.type != .null else { continue }
                     guard col.type == .int || col.type == .double else { return nil }
@@ -479,12 +479,28 @@ struct PartialKernel {
             }
         }
 
-        /// Counts each row whose bit is set in `bits` (nil: every row) in its group.
-        mutating func count(_ k: Int, _ gids: [Int32], rows: [Int32], where bits: [UInt64]?) {
+        /// Counts each row whose bit is set in `bits` (nil: every row) in its group. `everyRow`:
+        /// `rows` are all the segment's, in order — then only the set bits are visited (a
+        /// condition few rows meet costs little).
+        mutating func count(_ k: Int, _ gids: [Int32], rows: [Int32], where bits: [UInt64]?, everyRow: Bool = false) {
             counts[k].withUnsafeMutableBufferPointer { c in
                 gids.withUnsafeBufferPointer { gids in
                     guard let bits else {
                         for g in gids { c[Int(g)] &+= 1 }
+                        return
+                    }
+                    if everyRow {
+                        bits.withUnsafeBufferPointer { w in
+                            for i in 0..<w.count {
+                                var word = w[i]
+                                while word != 0 {
+                                    let r = i << 6 | word.trailingZeroBitCount
+                                    guard r < gids.count else { break }
+                                    c[Int(gids[r])] &+= 1
+                                    word &= word &- 1
+                                }
+                            }
+                        }
                         return
                     }
                     bits.withUnsafeBufferPointer { w in
