@@ -296,6 +296,8 @@ public final class StreamingQuery {
                 fold(ids: ids, pane: paneStart, paneEnd: paneEnd, parts: parts, count: count, sketch: sketch, values: values)
             }
         }
+        // Sessions merged away leave dead groups behind: dropped once they outnumber the live ones.
+        if state.count > 2 * state.liveCount + 4096 { state.compact { _ in true } }
         if state.liveCount > maxGroups {
             throw StateLimit(description: "the streaming query holds \(state.liveCount) window groups, over its limit of \(maxGroups): narrow its GROUP BY, shorten its windows or lower the lateness")
         }
