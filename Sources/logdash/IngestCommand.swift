@@ -271,7 +271,7 @@ extension IngestCommand {
     static func step(_ streams: StreamReporter, _ reporter: AlarmReporter, end: Bool, into store: Store) throws {
         let both = UncheckedSendable((streams, reporter))
         let (windows, transitions) = SideBySide.run({ try streams.windows(end: end) }, { try both.value.1.transitions(final: end) })
-        FileHandle.standardOutput.write(Data(try windows.get()))
+        StreamReporter.write(try windows.get())
         reporter.emit(try transitions.get(), into: store)
     }
 

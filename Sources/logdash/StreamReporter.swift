@@ -33,11 +33,12 @@ final class StreamReporter {
     /// Folds in new segments (the queries side by side on the cores) and prints the windows
     /// that closed, query by query. `end`: the input has ended, every window closes.
     func report(end: Bool = false) throws {
-        FileHandle.standardOutput.write(Data(try windows(end: end)))
+        StreamReporter.write(try windows(end: end))
     }
 
-    /// Folds in new segments and gives the windows that closed as JSON lines (see `report`).
-    func windows(end: Bool = false) throws -> [UInt8] {
+    /// Folds in new segments and gives the windows that closed as JSON lines, a buffer per
+    /// query in order (see `report`).
+    func windows(end: Bool = false) throws -> [[UInt8]] {
         guard !queries.isEmpty else { return [] }
         let schema = store.snapshot().schema
         let outcomes = StreamingQuery.step(queries.map { ($0.0, $0.1.take()) }, schema: schema, end: end)
@@ -47,7 +48,7 @@ final class StreamReporter {
             guard case .success(let emissions) = outcomes[k], !emissions.isEmpty else { return }
             texts.set(k, StreamReporter.lines(query: k + 1, emissions))
         }
-        var out: [UInt8] = []
+        var out: [[UInt8]] = []
         for (k, outcome) in outcomes.enumerated() {
             do {
                 _ = try outcome.get()
@@ -55,15 +56,31 @@ final class StreamReporter {
                 FileHandle.standardError.write(Data("logdash: --stream \(k + 1): \(e.description)\n".utf8))
                 throw ExitCode(1)
             }
-            if let text = texts.get(k) { out += text }
+            if let text = texts.get(k) { out.append(text) }
         }
         return out
+    }
+
+    /// Buffers written to standard output in order, straight from their bytes (no copy into one).
+    static func write(_ buffers: [[UInt8]]) {
+        for buffer in buffers {
+            buffer.withUnsafeBytes { p in
+                var done = 0
+                while done < p.count {
+                    let n = Glibc.write(1, p.baseAddress! + done, p.count - done)
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { return }
+                    done += n
+                }
+            }
+        }
     }
 
     /// A query's windows as JSON lines: one per result row, with the query's number, the
     /// window, and whether it is an update.
     static func lines(query: Int, _ emissions: [StreamingQuery.Emission]) -> [UInt8] {
         var out: [UInt8] = []
+        out.reserveCapacity(emissions.reduce(0) { $0 + $1.result.rows.count } * 128)
         let meta = ResultWriter.keys(["_query", "_window_start", "_window_end", "_update"])
         var keys: [[UInt8]] = [], columns: [String] = []
         for e in emissions {
