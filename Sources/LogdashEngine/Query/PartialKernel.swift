@@ -128,7 +128,7 @@ struct PartialKernel {
             guard tc.type == .timestamp else { return nil }
             var rows: [Int32]
             do {
-                rows = try condition.map { try predicates.rows($0, in: seg) } ?? Array(0..<Int32(seg.rowCount))
+                rows = try condition.map { try predicates.rows($0, in: seg) } ?? Self.everyRow(seg.rowCount)
             } catch {
                 return nil  // the engine reports it
             }
@@ -206,6 +206,14 @@ struct PartialKernel {
             }
         }
         return groups
+    }
+
+    /// 0, 1, …, n − 1 (a plain loop: `Array(0..<n)` copies through a range's iterator).
+    static func everyRow(_ n: Int) -> [Int32] {
+        [Int32](unsafeUninitializedCapacity: n) { buffer, count in
+            for i in 0..<n { buffer[i] = Int32(truncatingIfNeeded: i) }
+            count = n
+        }
     }
 
     /// A segment's passing rows, their times, and their keys (see `Groups.slots`).

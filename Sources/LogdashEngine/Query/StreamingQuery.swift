@@ -268,6 +268,8 @@ public final class StreamingQuery {
             lastBatchGroups = batch.count
             // The kernel's groups, typed: their key ids mapped to the state's once per value.
             var maps = batch.keyValues.map { [Int32](repeating: -1, count: $0.count) }
+            recordsSeen += Int(batch.records.reduce(0, +))
+            newest = max(newest, batch.newest.max() ?? .min)
             for g in 0..<batch.count {
                 for k in 0..<keyCount {
                     let b = Int(batch.groupKeys[g * keyCount + k])
@@ -275,10 +277,7 @@ public final class StreamingQuery {
                     ids[k] = maps[k][b]
                 }
                 for k in 0..<n { parts[k] = batch.part(k, g) }
-                let count = Int(batch.records[g])
-                recordsSeen += count
-                newest = max(newest, batch.newest[g])
-                fold(ids: ids, pane: batch.starts[g], paneEnd: batch.ends[g], parts: parts, count: count)
+                fold(ids: ids, pane: batch.starts[g], paneEnd: batch.ends[g], parts: parts, count: Int(batch.records[g]))
             }
         } else {
             for row in try partialRows(segments, schema: schema, now: now, kernel: false) {

@@ -7,6 +7,10 @@
 /// Tumbling and hopping windows are found by (start, key ids); sessions by key ids, each key's
 /// sessions in order of start. A session merged into a newer one is dead until the next
 /// compaction.
+///
+/// One thread at a time uses a state (its query's), so its arrays skip the run-time
+/// exclusivity checks (`@exclusivity(unchecked)`: each was a thread-local lookup per access, a
+/// twentieth of a busy query's time).
 final class WindowState {
     let keyCount: Int
     let folds: [StreamingQuery.Fold]
@@ -14,25 +18,25 @@ final class WindowState {
     let keepsSketches: Bool
     let keepsDistinct: Bool
     /// Each key column's values by id, and ids by value.
-    private var keyValues: [[Value]]
-    private var keyIndex: [[Value: Int32]]
-    private(set) var starts: [Int64] = []
-    private(set) var ends: [Int64] = []
+    @exclusivity(unchecked) private var keyValues: [[Value]]
+    @exclusivity(unchecked) private var keyIndex: [[Value: Int32]]
+    @exclusivity(unchecked) private(set) var starts: [Int64] = []
+    @exclusivity(unchecked) private(set) var ends: [Int64] = []
     /// `keyCount` ids a group.
-    private var keyIds: [Int32] = []
+    @exclusivity(unchecked) private var keyIds: [Int32] = []
     /// Per part, per group.
-    private var parts: [[Value]]
-    var emitted: [Bool] = []
-    var changed: [Bool] = []
-    private(set) var alive: [Bool] = []
+    @exclusivity(unchecked) private var parts: [[Value]]
+    @exclusivity(unchecked) var emitted: [Bool] = []
+    @exclusivity(unchecked) var changed: [Bool] = []
+    @exclusivity(unchecked) private(set) var alive: [Bool] = []
     /// The sketch's bucket counts (with `approx_percentile`), and the distinct values seen
     /// (with `count(DISTINCT x)`), per group.
-    private(set) var sketches: [[Int64: Int64]] = []
-    private(set) var distinct: [Set<Value>] = []
-    private var index = GroupIndex()
-    private var sessionsOf: [GroupKey: [Int32]] = [:]
+    @exclusivity(unchecked) private(set) var sketches: [[Int64: Int64]] = []
+    @exclusivity(unchecked) private(set) var distinct: [Set<Value>] = []
+    @exclusivity(unchecked) private var index = GroupIndex()
+    @exclusivity(unchecked) private var sessionsOf: [GroupKey: [Int32]] = [:]
     /// Groups not merged away.
-    private(set) var liveCount = 0
+    @exclusivity(unchecked) private(set) var liveCount = 0
 
     init(keyCount: Int, folds: [StreamingQuery.Fold], sessions: Bool, sketches: Bool, distinct: Bool) {
         self.keyCount = keyCount
