@@ -230,9 +230,7 @@ struct PartialKernel {
     struct Groups {
         let keyCount: Int
         let parts: [Part]
-        /// Each key column's values by id, and ids by value.
-        var keyValues: [[Value]]
-        var keyIndex: [[Value: Int32]]
+        var keys: KeyIds
         /// Per group: its key ids (`keyCount` a group), window start, record count, newest time.
         var groupKeys: [Int32] = []
         var starts: [Int64] = []
@@ -252,8 +250,7 @@ struct PartialKernel {
             self.keyCount = keyCount
             self.parts = parts
             index = GroupIndex(capacity: expected)
-            keyValues = Array(repeating: [], count: keyCount)
-            keyIndex = Array(repeating: [:], count: keyCount)
+            keys = KeyIds(keyCount)
             counts = Array(repeating: [], count: parts.count)
             ints = counts
             doubles = Array(repeating: [], count: parts.count)
@@ -264,12 +261,7 @@ struct PartialKernel {
         /// The id of key `k`'s value `v`, read as the table's type `type` (as the engine reads a
         /// segment's column of a narrower type).
         mutating func id(key k: Int, _ value: Value, as type: ColumnType? = nil) -> Int32 {
-            let v = type.map { RowCursor.widened(value, to: $0) } ?? value
-            if let i = keyIndex[k][v] { return i }
-            let i = Int32(keyValues[k].count)
-            keyValues[k].append(v)
-            keyIndex[k][v] = i
-            return i
+            keys.id(k, type.map { RowCursor.widened(value, to: $0) } ?? value)
         }
 
         /// Key `k` for each row as a slot local to the segment (`slots`), and each slot's key id
@@ -447,12 +439,12 @@ struct PartialKernel {
                 defer { self.i = i; self.lo = lo; self.hi = hi; self.pane = pane }
                 let keyed = !keys.isEmpty
                 var run: Int32 = -1, count: Int64 = 0, latest = Int64.min
-                defer {
-                    if run >= 0 {
-                        records[Int(run)] += count
-                        newest[Int(run)] = max(newest[Int(run)], latest)
-                    }
+                func flush() {
+                    guard run >= 0 else { return }
+                    records[Int(run)] += count
+                    newest[Int(run)] = max(newest[Int(run)], latest)
                 }
+                defer { flush() }
                 while i < rows.count {
                     let time = times[Int(rows[i])]
                     if time < lo || time >= hi {
@@ -470,10 +462,7 @@ struct PartialKernel {
                         if time > newest[Int(g)] { newest[Int(g)] = time }
                     } else {
                         if g != run {
-                            if run >= 0 {
-                                records[Int(run)] += count
-                                newest[Int(run)] = max(newest[Int(run)], latest)
-                            }
+                            flush()
                             run = g
                             count = 0
                             latest = .min
@@ -601,7 +590,7 @@ struct PartialKernel {
         /// record count and newest time.
         func rows() -> [[Value]] {
             (0..<count).map { g in
-                var row: [Value] = (0..<keyCount).map { keyValues[$0][Int(groupKeys[g * keyCount + $0])] }
+                var row: [Value] = (0..<keyCount).map { keys.values[$0][Int(groupKeys[g * keyCount + $0])] }
                 row.append(.timestamp(starts[g]))
                 row.append(.timestamp(ends[g]))
                 for k in parts.indices { row.append(part(k, g)) }

@@ -267,13 +267,13 @@ public final class StreamingQuery {
         if let kernel, let batch = kernel.run(segments, schema: schema, logsFilter: logsFilter, now: now, expected: lastBatchGroups) {
             lastBatchGroups = batch.count
             // The kernel's groups, typed: their key ids mapped to the state's once per value.
-            var maps = batch.keyValues.map { [Int32](repeating: -1, count: $0.count) }
+            var maps = batch.keys.values.map { [Int32](repeating: -1, count: $0.count) }
             recordsSeen += Int(batch.records.reduce(0, +))
             newest = max(newest, batch.newest.max() ?? .min)
             for g in 0..<batch.count {
                 for k in 0..<keyCount {
                     let b = Int(batch.groupKeys[g * keyCount + k])
-                    if maps[k][b] < 0 { maps[k][b] = state.id(key: k, batch.keyValues[k][b]) }
+                    if maps[k][b] < 0 { maps[k][b] = state.id(key: k, batch.keys.values[k][b]) }
                     ids[k] = maps[k][b]
                 }
                 for k in 0..<n { parts[k] = batch.part(k, g) }

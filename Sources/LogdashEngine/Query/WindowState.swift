@@ -17,9 +17,7 @@ final class WindowState {
     let sessions: Bool
     let keepsSketches: Bool
     let keepsDistinct: Bool
-    /// Each key column's values by id, and ids by value.
-    @exclusivity(unchecked) private var keyValues: [[Value]]
-    @exclusivity(unchecked) private var keyIndex: [[Value: Int32]]
+    @exclusivity(unchecked) private var keys: KeyIds
     @exclusivity(unchecked) private(set) var starts: [Int64] = []
     @exclusivity(unchecked) private(set) var ends: [Int64] = []
     /// `keyCount` ids a group.
@@ -44,23 +42,16 @@ final class WindowState {
         self.sessions = sessions
         keepsSketches = sketches
         keepsDistinct = distinct
-        keyValues = Array(repeating: [], count: keyCount)
-        keyIndex = Array(repeating: [:], count: keyCount)
+        keys = KeyIds(keyCount)
         parts = Array(repeating: [], count: folds.count)
     }
 
     var count: Int { starts.count }
 
     /// The id of key `k`'s value `v`.
-    func id(key k: Int, _ v: Value) -> Int32 {
-        if let i = keyIndex[k][v] { return i }
-        let i = Int32(keyValues[k].count)
-        keyValues[k].append(v)
-        keyIndex[k][v] = i
-        return i
-    }
+    func id(key k: Int, _ v: Value) -> Int32 { keys.id(k, v) }
 
-    func key(_ g: Int, _ k: Int) -> Value { keyValues[k][Int(keyIds[g * keyCount + k])] }
+    func key(_ g: Int, _ k: Int) -> Value { keys.values[k][Int(keyIds[g * keyCount + k])] }
     func part(_ g: Int, _ k: Int) -> Value { parts[k][g] }
 
     /// The tumbling or hopping window group (start, ids), if there is one.
@@ -151,6 +142,26 @@ final class WindowState {
             }
         }
         for (key, list) in sessionsOf { sessionsOf[key] = list.sorted { starts[Int($0)] < starts[Int($1)] } }
+    }
+}
+
+/// Each key column's values by id, and ids by value: a group's keys held as small integers.
+struct KeyIds {
+    private(set) var values: [[Value]]
+    private var index: [[Value: Int32]]
+
+    init(_ keyCount: Int) {
+        values = Array(repeating: [], count: keyCount)
+        index = Array(repeating: [:], count: keyCount)
+    }
+
+    /// The id of key `k`'s value `v`, given out when first seen.
+    mutating func id(_ k: Int, _ v: Value) -> Int32 {
+        if let i = index[k][v] { return i }
+        let i = Int32(values[k].count)
+        values[k].append(v)
+        index[k][v] = i
+        return i
     }
 }
 

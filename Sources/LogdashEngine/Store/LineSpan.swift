@@ -98,21 +98,22 @@ public struct LineSpan {
             let first = SIMD16<UInt8>(repeating: needle[p1]), second = SIMD16<UInt8>(repeating: needle[p2])
             var at = i
             defer { i = at }
-            // A block's candidates, checked whole (rare: the two bytes are the needle's rarest).
+            // The positions of a block where both bytes match.
+            @inline(__always) func hits(_ at: Int) -> SIMDMask<SIMD16<Int8>> {
+                (a.loadUnaligned(fromByteOffset: at, as: SIMD16<UInt8>.self) .== first) .& (b.loadUnaligned(fromByteOffset: at, as: SIMD16<UInt8>.self) .== second)
+            }
             // Whether a mask has a lane set (its two halves as integers: `any` is not always one instruction).
             @inline(__always) func some(_ h: SIMDMask<SIMD16<Int8>>) -> Bool {
                 let w = unsafeBitCast(h, to: SIMD2<UInt64>.self)
                 return w[0] | w[1] != 0
             }
+            // A block's candidates, checked whole (rare: the two bytes are the needle's rarest).
             func check(_ hits: SIMDMask<SIMD16<Int8>>, _ block: Int) -> Int? {
                 for k in 0..<16 where hits[k] && memcmp(base + block + k, needle, m) == 0 { return block + k }
                 return nil
             }
             while at &+ m &+ 63 <= to {
-                let h0 = (a.loadUnaligned(fromByteOffset: at, as: SIMD16<UInt8>.self) .== first) .& (b.loadUnaligned(fromByteOffset: at, as: SIMD16<UInt8>.self) .== second)
-                let h1 = (a.loadUnaligned(fromByteOffset: at &+ 16, as: SIMD16<UInt8>.self) .== first) .& (b.loadUnaligned(fromByteOffset: at &+ 16, as: SIMD16<UInt8>.self) .== second)
-                let h2 = (a.loadUnaligned(fromByteOffset: at &+ 32, as: SIMD16<UInt8>.self) .== first) .& (b.loadUnaligned(fromByteOffset: at &+ 32, as: SIMD16<UInt8>.self) .== second)
-                let h3 = (a.loadUnaligned(fromByteOffset: at &+ 48, as: SIMD16<UInt8>.self) .== first) .& (b.loadUnaligned(fromByteOffset: at &+ 48, as: SIMD16<UInt8>.self) .== second)
+                let h0 = hits(at), h1 = hits(at &+ 16), h2 = hits(at &+ 32), h3 = hits(at &+ 48)
                 if some(h0 .| h1 .| h2 .| h3) {
                     if some(h0), let hit = check(h0, at) { return hit }
                     if some(h1), let hit = check(h1, at &+ 16) { return hit }
@@ -122,7 +123,7 @@ public struct LineSpan {
                 at &+= 64
             }
             while at &+ m &+ 15 <= to {
-                let h = (a.loadUnaligned(fromByteOffset: at, as: SIMD16<UInt8>.self) .== first) .& (b.loadUnaligned(fromByteOffset: at, as: SIMD16<UInt8>.self) .== second)
+                let h = hits(at)
                 if some(h), let hit = check(h, at) { return hit }
                 at &+= 16
             }
