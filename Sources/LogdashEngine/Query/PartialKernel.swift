@@ -244,7 +244,12 @@ struct PartialKernel {
         var ints: [[Int64]]
         var doubles: [[Double]]
         var sawDouble: [[Bool]]
+        /// An extreme is held typed — an integer (`ints`; `counts` 1 once there is one) and a
+        /// float (`doubles`, `sawDouble`) — and as a value where neither fits (a NaN; times
+        /// beside integers), the three compared when the part is read.
         var extremes: [[Value]]
+        /// Per part: whether its integer extreme is a time (nil until a segment says).
+        var extremeIsTime: [Bool?]
 
         init(keyCount: Int, parts: [Part], expected: Int = 0) {
             self.keyCount = keyCount
@@ -256,6 +261,7 @@ struct PartialKernel {
             doubles = Array(repeating: [], count: parts.count)
             sawDouble = Array(repeating: [], count: parts.count)
             extremes = Array(repeating: [], count: parts.count)
+            extremeIsTime = Array(repeating: nil, count: parts.count)
         }
 
         /// The id of key `k`'s value `v`, read as the table's type `type` (as the engine reads a
@@ -328,10 +334,15 @@ struct PartialKernel {
 
         /// The group of (window start, key ids), made if not seen before.
         private mutating func group(start: Int64, end: Int64, keyIds: [Int32]) -> Int32 {
-            let key = GroupKey(keyIds, start: start, end: end)
-            if let g = index[key] { return g }
+            let hash = GroupIndex.hash(start: start, ids: keyIds), n = keyCount
+            let found = index.find(hash) { g in
+                guard starts[Int(g)] == start else { return false }
+                for k in 0..<n where groupKeys[Int(g) * n + k] != keyIds[k] { return false }
+                return true
+            }
+            if let found { return found }
             let g = Int32(starts.count)
-            index[key] = g
+            index.insert(g, hash: hash)
             groupKeys.append(contentsOf: keyIds)
             starts.append(start)
             ends.append(end)
@@ -342,7 +353,7 @@ struct PartialKernel {
                 case .countAll: break
                 case .count, .countIf: counts[k].append(0)
                 case .sum: counts[k].append(0); ints[k].append(0); doubles[k].append(0); sawDouble[k].append(false)
-                case .extreme: extremes[k].append(.null)
+                case .extreme: counts[k].append(0); ints[k].append(0); doubles[k].append(0); sawDouble[k].append(false); extremes[k].append(.null)
                 }
             }
             return g
@@ -522,10 +533,45 @@ struct PartialKernel {
 
         /// As the engine's `min` and `max` (`Accumulate.extreme`).
         mutating func extreme(_ k: Int, _ gids: [Int32], rows: [Int32], _ col: SegmentColumn, max isMax: Bool) {
-            var values = extremes[k]
-            extremes[k] = []
-            defer { extremes[k] = values }
-            Accumulate.extreme(col, rows: rows, groups: gids, max: isMax, values: &values)
+            var values = extremes[k], seen = counts[k], best = ints[k], saw = sawDouble[k], bestDouble = doubles[k]
+            extremes[k] = []; counts[k] = []; ints[k] = []; sawDouble[k] = []; doubles[k] = []
+            defer { extremes[k] = values; counts[k] = seen; ints[k] = best; sawDouble[k] = saw; doubles[k] = bestDouble }
+            let validity = col.validity
+            let time = col.type == .timestamp
+            switch col.type {
+            case .int, .timestamp:
+                guard (extremeIsTime[k] ?? time) == time else {
+                    Accumulate.extreme(col, rows: rows, groups: gids, max: isMax, values: &values)
+                    return
+                }
+                extremeIsTime[k] = time
+                col.ints.withUnsafeBufferPointer { v in
+                    seen.withUnsafeMutableBufferPointer { seen in
+                        best.withUnsafeMutableBufferPointer { best in
+                            for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
+                                let g = Int(gids[i]), x = v[Int(r)]
+                                if seen[g] == 0 || (isMax ? x > best[g] : x < best[g]) { best[g] = x; seen[g] = 1 }
+                            }
+                        }
+                    }
+                }
+            case .double:
+                var odd: [Int32] = [], oddGroups: [Int32] = []  // NaNs: compared as the engine sorts them
+                col.doubles.withUnsafeBufferPointer { v in
+                    saw.withUnsafeMutableBufferPointer { saw in
+                        bestDouble.withUnsafeMutableBufferPointer { best in
+                            for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
+                                let g = Int(gids[i]), x = v[Int(r)]
+                                if x.isNaN { odd.append(r); oddGroups.append(gids[i]); continue }
+                                if !saw[g] || (isMax ? x > best[g] : x < best[g]) { best[g] = x; saw[g] = true }
+                            }
+                        }
+                    }
+                }
+                if !odd.isEmpty { Accumulate.extreme(col, rows: odd, groups: oddGroups, max: isMax, values: &values) }
+            default:
+                Accumulate.extreme(col, rows: rows, groups: gids, max: isMax, values: &values)
+            }
         }
 
         /// Each row's group by session, over the batch's segments at once (`GroupWindow.sessions`:
@@ -582,7 +628,16 @@ struct PartialKernel {
             case .sum:
                 if counts[k][g] == 0 { return .null }
                 return sawDouble[k][g] ? .double(doubles[k][g] + Double(ints[k][g])) : .int(ints[k][g])
-            case .extreme: return extremes[k][g]
+            case .extreme(_, let isMax, _):
+                var out = extremes[k][g]
+                func consider(_ v: Value) {
+                    if out == .null { out = v; return }
+                    let c = Compare.forSort(v, out)
+                    if isMax ? c > 0 : c < 0 { out = v }
+                }
+                if counts[k][g] > 0 { consider(extremeIsTime[k] == true ? .timestamp(ints[k][g]) : .int(ints[k][g])) }
+                if sawDouble[k][g] { consider(.double(doubles[k][g])) }
+                return out
             }
         }
 

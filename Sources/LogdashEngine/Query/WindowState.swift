@@ -32,7 +32,7 @@ final class WindowState {
     @exclusivity(unchecked) private(set) var sketches: [[Int64: Int64]] = []
     @exclusivity(unchecked) private(set) var distinct: [Set<Value>] = []
     @exclusivity(unchecked) private var index = GroupIndex()
-    @exclusivity(unchecked) private var sessionsOf: [GroupKey: [Int32]] = [:]
+    @exclusivity(unchecked) private var sessionsOf: [[Int32]: [Int32]] = [:]
     /// Groups not merged away.
     @exclusivity(unchecked) private(set) var liveCount = 0
 
@@ -56,12 +56,20 @@ final class WindowState {
 
     /// The tumbling or hopping window group (start, ids), if there is one.
     func find(start: Int64, ids: [Int32]) -> Int? {
-        index[GroupKey(ids, start: start, end: 0)].map(Int.init)
+        index.find(GroupIndex.hash(start: start, ids: ids)) { same(Int($0), start: start, ids: ids) }.map(Int.init)
+    }
+
+    /// Whether group `g` is the window starting at `start` of key `ids`.
+    @inline(__always)
+    private func same(_ g: Int, start: Int64, ids: [Int32]) -> Bool {
+        guard starts[g] == start else { return false }
+        for k in 0..<keyCount where keyIds[g * keyCount + k] != ids[k] { return false }
+        return true
     }
 
     /// The groups of key `ids`'s sessions, in order of start.
-    func sessions(of ids: [Int32]) -> [Int32] { sessionsOf[GroupKey(ids, start: 0, end: 0)] ?? [] }
-    func setSessions(of ids: [Int32], _ list: [Int32]) { sessionsOf[GroupKey(ids, start: 0, end: 0)] = list.isEmpty ? nil : list }
+    func sessions(of ids: [Int32]) -> [Int32] { sessionsOf[ids] ?? [] }
+    func setSessions(of ids: [Int32], _ list: [Int32]) { sessionsOf[ids] = list.isEmpty ? nil : list }
 
     /// A new group; indexed by its window when it is not a session (sessions index themselves: `setSessions`).
     @discardableResult
@@ -77,7 +85,7 @@ final class WindowState {
         alive.append(true)
         if keepsSketches { sketches.append(sketch) }
         if keepsDistinct { distinct.append(set) }
-        if !sessions { index[GroupKey(ids, start: start, end: 0)] = g }
+        if !sessions { index.insert(g, hash: GroupIndex.hash(start: start, ids: ids)) }
         liveCount += 1
         return g
     }
@@ -134,11 +142,11 @@ final class WindowState {
         index = GroupIndex(capacity: kept.count)
         sessionsOf = [:]
         for g in 0..<kept.count {
-            let key = Array(keyIds[(g * keyCount)..<(g * keyCount + keyCount)])
+            let key = keyIds[(g * keyCount)..<(g * keyCount + keyCount)]
             if sessions {
-                sessionsOf[GroupKey(key, start: 0, end: 0), default: []].append(Int32(g))
+                sessionsOf[Array(key), default: []].append(Int32(g))
             } else {
-                index[GroupKey(key, start: starts[g], end: 0)] = Int32(g)
+                index.insert(Int32(g), hash: GroupIndex.hash(start: starts[g], ids: key))
             }
         }
         for (key, list) in sessionsOf { sessionsOf[key] = list.sorted { starts[Int($0)] < starts[Int($1)] } }
@@ -165,77 +173,63 @@ struct KeyIds {
     }
 }
 
-/// A group's identity: its window and key ids (two held inline, so that the common key has
-/// nothing to allocate).
-struct GroupKey: Hashable {
-    let start: Int64, end: Int64
-    let first: Int32, second: Int32
-    let rest: [Int32]
-
-    init(_ ids: [Int32], start: Int64, end: Int64) {
-        self.start = start
-        self.end = end
-        first = ids.count > 0 ? ids[0] : -1
-        second = ids.count > 1 ? ids[1] : -1
-        rest = ids.count > 2 ? Array(ids[2...]) : []
-    }
-
-    /// A multiply-and-shift mix of the fields: a few cycles, where `Hasher` takes tens of
-    /// nanoseconds (the keys are window starts and ids logdash gives out, not text).
-    var mixed: UInt64 {
-        var h = UInt64(bitPattern: start) &* 0x9E37_79B9_7F4A_7C15
-        h = (h ^ (h >> 29) ^ UInt64(bitPattern: end)) &* 0xC2B2_AE3D_27D4_EB4F
-        h = (h ^ (h >> 31) ^ (UInt64(UInt32(bitPattern: first)) | UInt64(UInt32(bitPattern: second)) << 32)) &* 0x1656_67B1_9E37_79F9
-        for r in rest { h = (h ^ (h >> 29) ^ UInt64(UInt32(bitPattern: r))) &* 0x9E37_79B9_7F4A_7C15 }
-        return h ^ (h >> 32)
-    }
-}
-
-/// Groups by key: an open-addressing table (linear probing, at most half full) — the index of
-/// window groups, looked up for every new (window, keys) of every segment.
+/// Window groups by (window start, key ids): an open-addressing table (linear probing, at most
+/// half full) of group numbers beside their hashes. The starts and ids stay in their owner's
+/// columns, which a lookup compares with — nothing is held, or allocated, per key.
 struct GroupIndex {
-    private var keys: [GroupKey?]
-    private var values: [Int32]
+    /// A group, or -1 for an empty slot.
+    private var groups: [Int32]
+    private var hashes: [UInt64]
     private var mask: Int
     private(set) var count = 0
 
     init(capacity: Int = 16) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        keys = Array(repeating: nil, count: size)
-        values = Array(repeating: -1, count: size)
+        groups = Array(repeating: -1, count: size)
+        hashes = Array(repeating: 0, count: size)
         mask = size - 1
     }
 
-    subscript(key: GroupKey) -> Int32? {
-        get {
-            var i = Int(truncatingIfNeeded: key.mixed) & mask
-            while let k = keys[i] {
-                if k == key { return values[i] }
-                i = (i + 1) & mask
+    /// A multiply-and-shift mix of a window start and key ids: a few cycles, where `Hasher`
+    /// takes tens of nanoseconds (the keys are window starts and ids logdash gives out, not text).
+    static func hash<Ids: Collection>(start: Int64, ids: Ids) -> UInt64 where Ids.Element == Int32 {
+        var h = UInt64(bitPattern: start) &* 0x9E37_79B9_7F4A_7C15
+        for id in ids { h = (h ^ (h >> 29) ^ UInt64(UInt32(bitPattern: id))) &* 0xC2B2_AE3D_27D4_EB4F }
+        return h ^ (h >> 32)
+    }
+
+    /// The group of hash `hash` for which `same` holds (whose start and ids are the key's).
+    @inline(__always)
+    func find(_ hash: UInt64, _ same: (Int32) -> Bool) -> Int32? {
+        groups.withUnsafeBufferPointer { groups in
+            hashes.withUnsafeBufferPointer { hashes in
+                var i = Int(truncatingIfNeeded: hash) & mask
+                while groups[i] >= 0 {
+                    if hashes[i] == hash && same(groups[i]) { return groups[i] }
+                    i = (i + 1) & mask
+                }
+                return nil
             }
-            return nil
-        }
-        set {
-            guard let newValue else { preconditionFailure("GroupIndex keeps its groups until removeAll") }
-            var i = Int(truncatingIfNeeded: key.mixed) & mask
-            while let k = keys[i] {
-                if k == key { values[i] = newValue; return }
-                i = (i + 1) & mask
-            }
-            keys[i] = key
-            values[i] = newValue
-            count += 1
-            if count * 2 > keys.count { grow() }
         }
     }
 
+    /// Adds group `g`, of hash `hash`, which the table does not hold yet.
+    mutating func insert(_ g: Int32, hash: UInt64) {
+        var i = Int(truncatingIfNeeded: hash) & mask
+        while groups[i] >= 0 { i = (i + 1) & mask }
+        groups[i] = g
+        hashes[i] = hash
+        count += 1
+        if count * 2 > groups.count { grow() }
+    }
+
     private mutating func grow() {
-        let old = (keys, values)
-        keys = Array(repeating: nil, count: old.0.count * 2)
-        values = Array(repeating: -1, count: old.0.count * 2)
-        mask = keys.count - 1
+        let old = (groups, hashes)
+        groups = Array(repeating: -1, count: old.0.count * 2)
+        hashes = Array(repeating: 0, count: old.0.count * 2)
+        mask = groups.count - 1
         count = 0
-        for (k, v) in zip(old.0, old.1) { if let k { self[k] = v } }
+        for (g, h) in zip(old.0, old.1) where g >= 0 { insert(g, hash: h) }
     }
 }
