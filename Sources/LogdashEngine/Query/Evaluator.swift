@@ -1,18 +1,20 @@
 import Foundation
 
 /// The row an expression reads: a row of a segment, or a row of values (a subquery's result,
-/// the groups of an aggregation). One cursor is reused for every row of a scan.
+/// the groups of an aggregation). One cursor is reused for every row of a scan, on the one
+/// thread that runs it — so its fields skip the run-time exclusivity checks (each a
+/// thread-local lookup, on every value every row reads).
 final class RowCursor {
-    var segmentColumns: [SegmentColumn?] = []
+    @exclusivity(unchecked) var segmentColumns: [SegmentColumn?] = []
     /// A segment still in its store file: its columns are read as rows first ask for them.
-    private var lazy: (segment: Segment, names: [String], types: [ColumnType])?
-    private var fetched: [Bool] = []
-    var row = 0
-    var values: [Value]?
+    @exclusivity(unchecked) private var lazy: (segment: Segment, names: [String], types: [ColumnType])?
+    @exclusivity(unchecked) private var fetched: [Bool] = []
+    @exclusivity(unchecked) var row = 0
+    @exclusivity(unchecked) var values: [Value]?
     /// Per column, the table's type when this segment stores a narrower one (an int column
     /// in a segment whose table column is double): values are read at the table's type, so
     /// that results do not depend on how rows fell into segments.
-    var widen: [ColumnType?] = []
+    @exclusivity(unchecked) var widen: [ColumnType?] = []
 
     /// Points the cursor at a segment's columns, read as the table's `types`.
     func use(_ columns: [SegmentColumn?], types: [ColumnType]) {

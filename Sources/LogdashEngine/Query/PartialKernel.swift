@@ -167,14 +167,7 @@ struct PartialKernel {
                         (rows, gids) = subset
                     } else {
                         guard let passing = truth(condition) else { return nil }
-                        var kept = 0
-                        for i in rows.indices where passing.has(Int(rows[i])) {
-                            rows[kept] = rows[i]
-                            gids[kept] = gids[i]
-                            kept += 1
-                        }
-                        rows.removeLast(rows.count - kept)
-                        gids.removeLast(gids.count - kept)
+                        (rows, gids) = Self.subset(rows, gids, passing, everyRow: scan.everyRow)
                         subsets[condition.canonical] = (rows, gids)
                     }
                 }
@@ -206,6 +199,42 @@ struct PartialKernel {
             }
         }
         return groups
+    }
+
+    /// The rows (and their groups) where `passing` is set. `everyRow`: `rows` are all the
+    /// segment's, in order — then only the set bits are visited (few rows meet most conditions).
+    static func subset(_ rows: [Int32], _ gids: [Int32], _ passing: RowBits, everyRow: Bool) -> ([Int32], [Int32]) {
+        let n = rows.count
+        var outRows = [Int32](), outGids = [Int32]()
+        outRows.reserveCapacity(n)
+        outGids.reserveCapacity(n)
+        passing.words.withUnsafeBufferPointer { w in
+            rows.withUnsafeBufferPointer { rows in
+                gids.withUnsafeBufferPointer { gids in
+                    if everyRow {
+                        for i in 0..<w.count {
+                            var word = w[i]
+                            while word != 0 {
+                                let r = i << 6 | word.trailingZeroBitCount
+                                guard r < n else { break }
+                                outRows.append(Int32(truncatingIfNeeded: r))
+                                outGids.append(gids[r])
+                                word &= word &- 1
+                            }
+                        }
+                    } else {
+                        for i in 0..<n {
+                            let r = Int(rows[i])
+                            if (w[r >> 6] >> UInt64(r & 63)) & 1 != 0 {
+                                outRows.append(rows[i])
+                                outGids.append(gids[i])
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return (outRows, outGids)
     }
 
     /// 0, 1, …, n − 1 (a plain loop: `Array(0..<n)` copies through a range's iterator).
