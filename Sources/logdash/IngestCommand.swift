@@ -207,6 +207,13 @@ struct IngestCommand: ParsableCommand {
         let streams = try StreamReporter(stream, store: store, lateness: latenessNanos, allowedLateness: allowedNanos)
         var tapped = load
         tapped.lineTap = reporter.stream?.lineTap  // patterns measured as lines are parsed
+        // The queries' kernels run on segments as they are made (each query takes its own).
+        let folded = streams.streamingQueries + (reporter.stream?.streamingQueries ?? [])
+        let kernelTap = KernelTap(folded, store: store)
+        if !kernelTap.isEmpty {
+            tapped.kernelTap = kernelTap
+            for q in folded { q.kernelTap = kernelTap }
+        }
         let pipeline = Pipeline(store: store, durable: durable, load: tapped, settings: settings, report: say)
         try pipeline.start(specs)
         let meter = StatsLine(pipeline: pipeline)

@@ -24,6 +24,8 @@ final class StreamReporter {
 
     var isEmpty: Bool { queries.isEmpty }
 
+    var streamingQueries: [StreamingQuery] { queries.map(\.0) }
+
     /// Input read out of order (a finished file): segments are folded in as they are stored,
     /// but nothing closes before the end.
     func holdWatermarks() {

@@ -151,8 +151,12 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
     }
 
     /// How many streaming queries the alarms run (those sharing a pass count once).
-    var streamingQueryCount: Int {
-        shared.count + sources.values.filter { if case .streaming = $0 { true } else { false } }.count
+    /// The streaming queries the metrics run (a shared pass counted once).
+    public var streamingQueries: [StreamingQuery] {
+        shared + alarms.compactMap { a -> StreamingQuery? in
+            guard case .streaming(let q, _)? = sources[a.name] else { return nil }
+            return q
+        }
     }
 
     private func add(_ name: String, _ a: AlarmDefinition, _ rule: AlarmRule) {

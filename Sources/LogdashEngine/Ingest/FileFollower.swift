@@ -268,7 +268,7 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
             let durable = pipeline.durable
             do {
                 if let (result, used) = try SourceLoader.runPrefix(
-                    path: path, name: source, options: options, newestFirst: options.newestFirst, prepare: { [tap = options.lineTap] in Segment.made(from: $0, tap: tap) },
+                    path: path, name: source, options: options, newestFirst: options.newestFirst, prepare: { [options] in Segment.made(from: $0, taps: options) },
                     deliverNewest: { seg in
                         if firstNewest == nil && seg.rowCount > 0 { firstNewest = seg }
                         store.append(seg)

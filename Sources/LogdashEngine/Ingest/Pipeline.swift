@@ -264,7 +264,7 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
         let r = registered[id] ?? (source: "stream \(id)", holdsTail: true)
         lock.unlock()
         // RoundState only throws for a bad forced format, which the command line has checked.
-        let round = try! SourceLoader.RoundState<Segment>(name: r.source, options: load, workers: load.workers, prepare: { [tap = load.lineTap] in Segment.made(from: $0, tap: tap) })
+        let round = try! SourceLoader.RoundState<Segment>(name: r.source, options: load, workers: load.workers, prepare: { [load] in Segment.made(from: $0, taps: load) })
         return StreamParse(source: r.source, holdsTail: r.holdsTail, round: round)
     }
 

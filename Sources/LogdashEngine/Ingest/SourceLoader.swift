@@ -18,6 +18,8 @@ public struct LoadOptions: Sendable {
     public var newestFirst: Int? = 8 << 20
     /// Metric filter patterns measured on each batch's lines as it is parsed (see `LineTap`).
     public var lineTap: LineTap?
+    /// Streaming queries' kernels run on each segment as it is made (see `KernelTap`).
+    public var kernelTap: KernelTap?
 
     public init(parse: ParseOptions = ParseOptions(), workers: Int = ProcessInfo.processInfo.activeProcessorCount,
                 chunkBytes: Int = 4 << 20, now: @escaping @Sendable () -> Int64 = LoadOptions.wallClock) {

@@ -79,6 +79,20 @@ struct PartialKernel {
         self.filter = filter
     }
 
+    /// Whether the filter or a condition reads the clock (`now()`): its results depend on
+    /// when the kernel runs.
+    var readsTheClock: Bool {
+        var reads = false
+        let conditions = [filter] + parts.map { part -> Expr? in
+            if case .countIf(let e) = part { return e }
+            return part.condition
+        }
+        for case let e? in conditions {
+            walk(e) { if case .call(let f, _, _, _, _) = $0, ["now", "current_timestamp"].contains(f.lowercased()) { reads = true } }
+        }
+        return reads
+    }
+
     /// A column of the store's schema by the name a query uses (case-insensitive).
     private static func actual(_ name: String, _ schema: [SchemaColumn]) -> String? {
         let lower = name.lowercased()

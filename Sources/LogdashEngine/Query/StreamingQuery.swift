@@ -56,7 +56,9 @@ public final class StreamingQuery {
     /// Whether windows are by arrival time (`ingest_ts`): the wall clock then moves the watermark too.
     public let processingTime: Bool
     /// The partial query without the engine, for its common shape (see `PartialKernel`).
-    private let kernel: PartialKernel?
+    let kernel: PartialKernel?
+    /// Where the kernel may have run on segments already, as they were made (`KernelTap`).
+    public weak var kernelTap: KernelTap?
 
     /// The window groups' state, in columns.
     private let state: WindowState
@@ -264,20 +266,21 @@ public final class StreamingQuery {
         guard !segments.isEmpty else { return }
         let n = folds.count
         var ids = [Int32](repeating: 0, count: keyCount), parts = [Value](repeating: .null, count: n)
-        if let kernel, let batch = kernel.run(segments, schema: schema, logsFilter: logsFilter, now: now, expected: lastBatchGroups) {
-            lastBatchGroups = batch.count
-            // The kernel's groups, typed: their key ids mapped to the state's once per value.
-            var maps = batch.keys.values.map { [Int32](repeating: -1, count: $0.count) }
-            recordsSeen += Int(batch.records.reduce(0, +))
-            newest = max(newest, batch.newest.max() ?? .min)
-            for g in 0..<batch.count {
-                for k in 0..<keyCount {
-                    let b = Int(batch.groupKeys[g * keyCount + k])
-                    if maps[k][b] < 0 { maps[k][b] = state.id(key: k, batch.keys.values[k][b]) }
-                    ids[k] = maps[k][b]
+        if let kernel, let batches = kernelGroups(kernel, segments, schema: schema, now: now) {
+            for batch in batches {
+                // The kernel's groups, typed: their key ids mapped to the state's once per value.
+                var maps = batch.keys.values.map { [Int32](repeating: -1, count: $0.count) }
+                recordsSeen += Int(batch.records.reduce(0, +))
+                newest = max(newest, batch.newest.max() ?? .min)
+                for g in 0..<batch.count {
+                    for k in 0..<keyCount {
+                        let b = Int(batch.groupKeys[g * keyCount + k])
+                        if maps[k][b] < 0 { maps[k][b] = state.id(key: k, batch.keys.values[k][b]) }
+                        ids[k] = maps[k][b]
+                    }
+                    for k in 0..<n { parts[k] = batch.part(k, g) }
+                    fold(ids: ids, pane: batch.starts[g], paneEnd: batch.ends[g], parts: parts, count: Int(batch.records[g]))
                 }
-                for k in 0..<n { parts[k] = batch.part(k, g) }
-                fold(ids: ids, pane: batch.starts[g], paneEnd: batch.ends[g], parts: parts, count: Int(batch.records[g]))
             }
         } else {
             for row in try partialRows(segments, schema: schema, now: now, kernel: false) {
@@ -308,6 +311,30 @@ public final class StreamingQuery {
             }
         }
         if newest != .min && !holdsWatermark { watermark = max(watermark, newest - lateness) }
+    }
+
+    /// The kernel's groups over `segments`, in their order: those the tap made as segments
+    /// were made, and the kernel's over the rest (each run of them at once); nil when the
+    /// engine must run the query.
+    private func kernelGroups(_ kernel: PartialKernel, _ segments: [Segment], schema: [SchemaColumn], now: Int64) -> [PartialKernel.Groups]? {
+        var batches: [PartialKernel.Groups] = [], rest: [Segment] = []
+        func runRest() -> Bool {
+            guard !rest.isEmpty else { return true }
+            guard let batch = kernel.run(rest, schema: schema, logsFilter: logsFilter, now: now, expected: lastBatchGroups) else { return false }
+            lastBatchGroups = batch.count
+            batches.append(batch)
+            rest = []
+            return true
+        }
+        for s in segments {
+            if let made = kernelTap?.take(s, for: self, schema: schema) {
+                guard runRest() else { return nil }
+                batches.append(made)
+            } else {
+                rest.append(s)
+            }
+        }
+        return runRest() ? batches : nil
     }
 
     /// The newest event time of the input as a whole (the store's), which moves the watermark

@@ -9,6 +9,22 @@ public struct SchemaColumn: Sendable, Equatable {
     public var name: String
     public var type: ColumnType
     public var nonNull: Int
+
+    /// A segment's columns added to a table's: types widened where they disagree, new fields
+    /// after the rest in the order they come (the core columns keep their places, first).
+    static func merge(_ columns: [SchemaColumn], into schema: inout [SchemaColumn]) {
+        var index: [String: Int] = [:]
+        for (i, c) in schema.enumerated() { index[c.name] = i }
+        for col in columns {
+            if let i = index[col.name] {
+                schema[i].type = schema[i].type.widened(with: col.type)
+                schema[i].nonNull += col.nonNull
+            } else {
+                index[col.name] = schema.count
+                schema.append(col)
+            }
+        }
+    }
 }
 
 /// An immutable view of the store: the segments that existed when it was taken. Queries run
@@ -108,18 +124,7 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
         }
         for f in feeds { f.push(seg) }
         skipped.formUnion(seg.skippedFieldNames)
-        var index: [String: Int] = [:]
-        for (i, c) in schema.enumerated() { index[c.name] = i }
-        // Core columns first in their fixed order, then new fields as they come.
-        for col in seg.schema {
-            if let i = index[col.name] {
-                schema[i].type = schema[i].type.widened(with: col.type)
-                schema[i].nonNull += col.nonNull
-            } else {
-                index[col.name] = schema.count
-                schema.append(col)
-            }
-        }
+        SchemaColumn.merge(seg.schema, into: &schema)
     }
 
     /// Appends a segment from live ingest: small segments of a source are merged, a few dozen at
@@ -226,7 +231,7 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
         options.rawByReference = true  // the store outlives the load: do not copy raw lines
         for spec in specs {
             // Segments are sealed on the parsing workers, then appended in input order.
-            results.append(try SourceLoader.run(spec, options: options, prepare: { [tap = options.lineTap] in Segment.made(from: $0, tap: tap) },
+            results.append(try SourceLoader.run(spec, options: options, prepare: { [options] in Segment.made(from: $0, taps: options) },
                                                 deliver: { store.append($0); progress($0.rowCount) }))
         }
         Store.returnFreedMemory()

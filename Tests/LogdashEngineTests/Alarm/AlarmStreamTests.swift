@@ -108,7 +108,7 @@ import Scratch
         #expect(streamed.count > 6)
         #expect(Set(streamed.map(\.alarm)).isSuperset(of: ["rate", "errors[api]", "p90", "timeouts", "incident", "outage", "slow_db"]))
         // rate, traffic, outage and slow_db share one pass; errors (grouped) has its own.
-        #expect(stream.streamingQueryCount == 2)
+        #expect(stream.streamingQueries.count == 2)
         // Outside the incident no record has status 503: outage has no data points there (not zeros).
         #expect(streamed.contains { $0.alarm == "outage" && $0.to == .insufficientData })
         #expect(streamed == replay.transitions)
