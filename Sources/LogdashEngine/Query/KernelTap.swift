@@ -8,65 +8,24 @@ import Foundation
 /// The queries' dashboard filters (`logsFilter`) do not change while the tap is in use.
 public final class KernelTap: @unchecked Sendable {  // `columns`, `waiting` and `taken` under `lock`; the rest is immutable
     private let queries: [StreamingQuery]
-    private let workers: Workers
+    private let threads: TapThreads
     /// The table's columns over the segments tapped so far, as the store widens them.
     private var columns: [SchemaColumn]
-    /// Per segment (held, so that its identifier is not reused): each query's groups, and how
-    /// many are still to be taken.
+    /// Per segment (held, so that its identifier is not reused): each query's groups, and
+    /// which queries took theirs.
     private var waiting: [ObjectIdentifier: Entry] = [:]
     private let lock = NSLock()
     /// Segments whose groups a query took (the tests see that the tap was used).
     private(set) var taken = 0
 
-    private final class Entry {
+    private final class Entry: @unchecked Sendable {  // `taken` under the tap's `lock`
         let segment: Segment
-        let columns: [SchemaColumn]
-        /// Open once `made` is (`take` waits for it).
-        let ready = DispatchSemaphore(value: 0)
-        var made: [Made?] = []
-        var left = 0
-        init(_ segment: Segment, columns: [SchemaColumn]) {
+        /// Each query's groups, once the kernels have run; taken one by one.
+        let made = Pending<[Made?]>()
+        var taken: [Bool]
+        init(_ segment: Segment, queries: Int) {
             self.segment = segment
-            self.columns = columns
-        }
-    }
-
-    /// Threads that run the kernels of the segments queued, oldest first. They wait on
-    /// nothing else, so that a query waiting for a segment's groups (`take`) always gets them;
-    /// they end with the tap.
-    private final class Workers: @unchecked Sendable {  // `queue` and `closed` under `more`
-        private let more = NSCondition()
-        private var queue: [Entry] = []
-        private var closed = false
-
-        init(threads: Int, _ body: @escaping @Sendable (Entry) -> Void) {
-            for _ in 0..<threads {
-                Thread.detachNewThread { [self] in
-                    while let entry = next() { body(entry) }
-                }
-            }
-        }
-
-        func add(_ entry: Entry) {
-            more.lock()
-            queue.append(entry)
-            more.signal()
-            more.unlock()
-        }
-
-        /// The oldest entry queued; nil once closed.
-        private func next() -> Entry? {
-            more.lock()
-            defer { more.unlock() }
-            while queue.isEmpty && !closed { more.wait() }
-            return closed ? nil : queue.removeFirst()
-        }
-
-        func close() {
-            more.lock()
-            closed = true
-            more.broadcast()
-            more.unlock()
+            taken = Array(repeating: false, count: queries)
         }
     }
 
@@ -80,26 +39,12 @@ public final class KernelTap: @unchecked Sendable {  // `columns`, `waiting` and
     /// A tap for those of `queries` a kernel runs, but for any that reads the clock (`now()`
     /// is the fold's time, not the parse's).
     public init(_ queries: [StreamingQuery], store: Store) {
-        let queries = queries.filter { $0.kernel.map { !$0.readsTheClock } ?? false }
-        self.queries = queries
+        self.queries = queries.filter { $0.kernel.map { !$0.readsTheClock } ?? false }
         columns = store.snapshot().schema
-        let lock = self.lock
-        let box = UncheckedBox(queries)
-        workers = Workers(threads: queries.isEmpty ? 0 : ProcessInfo.processInfo.activeProcessorCount) { entry in
-            let made = box.value.map { q -> Made? in
-                let filter = q.logsFilter
-                return q.kernel?.run([entry.segment], schema: entry.columns, logsFilter: filter, now: 0)
-                    .map { Made(groups: $0, columns: entry.columns, logsFilter: filter?.canonical) }
-            }
-            lock.lock()
-            entry.made = made
-            entry.left = made.reduce(0) { $0 + ($1 == nil ? 0 : 1) }
-            lock.unlock()
-            entry.ready.signal()
-        }
+        threads = TapThreads(threads: self.queries.isEmpty ? 0 : ProcessInfo.processInfo.activeProcessorCount)
     }
 
-    deinit { workers.close() }
+    deinit { threads.close() }
 
     public var isEmpty: Bool { queries.isEmpty }
 
@@ -108,10 +53,17 @@ public final class KernelTap: @unchecked Sendable {  // `columns`, `waiting` and
         guard segment.rowCount > 0, !queries.isEmpty else { return }
         lock.lock()
         SchemaColumn.merge(segment.schema, into: &columns)
-        let entry = Entry(segment, columns: columns)
+        let columns = self.columns, entry = Entry(segment, queries: queries.count)
         waiting[ObjectIdentifier(segment)] = entry
         lock.unlock()
-        workers.add(entry)
+        let queries = UncheckedBox(self.queries)
+        threads.add {
+            entry.made.fulfil(queries.value.map { q -> Made? in
+                let filter = q.logsFilter
+                return q.kernel?.run([segment], schema: columns, logsFilter: filter, now: 0)
+                    .map { Made(groups: $0, columns: columns, logsFilter: filter?.canonical) }
+            })
+        }
     }
 
     /// Query `q`'s groups for `segment`, once; nil when the tap has none, or made them with
@@ -124,18 +76,13 @@ public final class KernelTap: @unchecked Sendable {  // `columns`, `waiting` and
         let found = waiting[id]
         lock.unlock()
         guard let entry = found else { return nil }
-        entry.ready.wait()
-        entry.ready.signal()  // open for the other queries
+        let all = entry.made.value
         lock.lock()
-        guard let made = entry.made[k] else {
-            if entry.left == 0 { waiting[id] = nil }
-            lock.unlock()
-            return nil
-        }
-        entry.made[k] = nil
-        entry.left -= 1
-        if entry.left == 0 { waiting[id] = nil }
+        let first = !entry.taken[k]
+        entry.taken[k] = true
+        if !entry.taken.contains(false) { waiting[id] = nil }
         lock.unlock()
+        guard first, let made = all[k] else { return nil }
         guard made.logsFilter == q.logsFilter?.canonical, made.columns.count == schema.count,
               zip(made.columns, schema).allSatisfy({ $0.name == $1.name && $0.type == $1.type }) else { return nil }
         lock.lock()
