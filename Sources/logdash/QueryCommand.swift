@@ -260,8 +260,20 @@ enum ResultWriter {
         }
     }
 
+    /// The text of the last time written, kept for the next (rows of a window share theirs).
+    struct LastTime {
+        var time = Int64.min
+        var text: [UInt8] = []
+    }
+
     /// A row's members of a JSON object (`"key":value`, comma-separated), appended to `bytes`.
     static func appendMembers(_ keys: [[UInt8]], _ row: [Value], to bytes: inout [UInt8]) {
+        var last = LastTime()
+        appendMembers(keys, row, to: &bytes, last: &last)
+    }
+
+    /// As `appendMembers(_:_:to:)`, a time equal to `last`'s written from its text.
+    static func appendMembers(_ keys: [[UInt8]], _ row: [Value], to bytes: inout [UInt8], last: inout LastTime) {
         for (k, (key, v)) in zip(keys, row).enumerated() {
             if k > 0 { bytes.append(UInt8(ascii: ",")) }
             bytes.append(contentsOf: key)
@@ -271,8 +283,13 @@ enum ResultWriter {
             case .int(let i): appendDigits(i, to: &bytes)
             case .double(let d): bytes.append(contentsOf: (d.isFinite ? Value.format(d) : "null").utf8)
             case .timestamp(let t):  // ISO 8601 needs no escaping
+                if t != last.time {
+                    last.time = t
+                    last.text.removeAll(keepingCapacity: true)
+                    Timestamp.appendISO8601(t, to: &last.text)
+                }
                 bytes.append(UInt8(ascii: "\""))
-                Timestamp.appendISO8601(t, to: &bytes)
+                bytes.append(contentsOf: last.text)
                 bytes.append(UInt8(ascii: "\""))
             default: JSONText.appendString(textOf(v), to: &bytes)
             }

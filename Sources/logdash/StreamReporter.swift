@@ -44,13 +44,26 @@ final class StreamReporter {
         guard !queries.isEmpty else { return [] }
         let schema = store.snapshot().schema
         let outcomes = StreamingQuery.step(queries.map { ($0.0, $0.1.take()) }, schema: schema, end: end)
-        // Each query's windows as JSON lines, formatted side by side on the cores, then written in order.
-        let texts = Slots(outcomes.count)
-        DispatchQueue.concurrentPerform(iterations: outcomes.count) { k in
-            guard case .success(let emissions) = outcomes[k], !emissions.isEmpty else { return }
-            texts.set(k, StreamReporter.lines(query: k + 1, emissions))
+        // Each query's windows as JSON lines, in pieces of a few thousand rows formatted side by
+        // side on the cores (a query closing many windows at once is not left to one), then
+        // written in order.
+        var pieces: [(query: Int, emissions: ArraySlice<StreamingQuery.Emission>)] = []
+        for (k, outcome) in outcomes.enumerated() {
+            guard case .success(let emissions) = outcome else { continue }
+            var from = 0, rows = 0
+            for (i, e) in emissions.enumerated() {
+                rows += e.result.rows.count
+                if rows >= 4096 || i == emissions.count - 1 {
+                    pieces.append((k, emissions[from...i]))
+                    from = i + 1
+                    rows = 0
+                }
+            }
         }
-        var out: [[UInt8]] = []
+        let texts = Slots(pieces.count), work = pieces
+        DispatchQueue.concurrentPerform(iterations: work.count) { i in
+            texts.set(i, StreamReporter.lines(query: work[i].query + 1, work[i].emissions))
+        }
         for (k, outcome) in outcomes.enumerated() {
             do {
                 _ = try outcome.get()
@@ -58,9 +71,8 @@ final class StreamReporter {
                 FileHandle.standardError.write(Data("logdash: --stream \(k + 1): \(e.description)\n".utf8))
                 throw ExitCode(1)
             }
-            if let text = texts.get(k) { out.append(text) }
         }
-        return out
+        return pieces.indices.compactMap { texts.get($0) }
     }
 
     /// Buffers written to standard output in order, straight from their bytes (no copy into one).
@@ -80,11 +92,12 @@ final class StreamReporter {
 
     /// A query's windows as JSON lines: one per result row, with the query's number, the
     /// window, and whether it is an update.
-    static func lines(query: Int, _ emissions: [StreamingQuery.Emission]) -> [UInt8] {
+    static func lines(query: Int, _ emissions: ArraySlice<StreamingQuery.Emission>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(emissions.reduce(0) { $0 + $1.result.rows.count } * 128)
         let meta = ResultWriter.keys(["_query", "_window_start", "_window_end", "_update"])
         var keys: [[UInt8]] = [], columns: [String] = []
+        var last = ResultWriter.LastTime()
         for e in emissions {
             if columns != e.result.columns { columns = e.result.columns; keys = ResultWriter.keys(columns) }
             // The members every row of the window shares, written once.
@@ -93,7 +106,7 @@ final class StreamReporter {
             if !keys.isEmpty { prefix.append(UInt8(ascii: ",")) }
             for row in e.result.rows {
                 out += prefix
-                ResultWriter.appendMembers(keys, row, to: &out)
+                ResultWriter.appendMembers(keys, row, to: &out, last: &last)
                 out.append(UInt8(ascii: "}"))
                 out.append(0x0A)
             }

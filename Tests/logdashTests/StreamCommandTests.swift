@@ -23,6 +23,27 @@ import Scratch
             """)
     }
 
+    /// A query closing thousands of windows at once (formatted in pieces, side by side on the
+    /// cores) prints every one of them in order, before the next query's.
+    @Test func manyWindowsClosedAtOncePrintInOrder() throws {
+        let lines = (0..<7200).map { i in
+            String(format: "{\"ts\":\"2026-11-27T%02d:%02d:%02dZ\",\"status\":200}\n", 14 + i / 3600, i / 60 % 60, i % 60)
+        }.joined()
+        let file = try cli.temp("many.log", lines)
+        let r = try cli.logdash(["ingest", "--no-follow", "--stats-interval", "0", file,
+                                 "--stream", "SELECT window_start, count(*) n FROM logs GROUP BY TUMBLE(ts, INTERVAL '1' SECOND)",
+                                 "--stream", "SELECT window_start, count(*) n FROM logs GROUP BY TUMBLE(ts, INTERVAL '1' HOUR)"])
+        #expect(r.status == 0, "\(r.err)")
+        let objects = try r.out.split(separator: "\n").map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        #expect(objects.count == 7202)
+        let first = objects.prefix(7200)
+        #expect(first.allSatisfy { $0["_query"] as? Int == 1 && $0["n"] as? Int == 1 })
+        let starts = first.compactMap { $0["window_start"] as? String }
+        #expect(starts == starts.sorted() && Set(starts).count == 7200)
+        #expect(objects.suffix(2).map { $0["_query"] as? Int } == [2, 2])
+        #expect(objects.suffix(2).map { $0["n"] as? Int } == [3600, 3600])
+    }
+
     /// With alarms too, a finished file's windows are printed first, then the alarms'
     /// transitions (both folded side by side), each exactly once.
     @Test func withAlarmsTheWindowsComeFirstThenTheTransitions() throws {
