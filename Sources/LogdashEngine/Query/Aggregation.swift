@@ -670,29 +670,36 @@ enum Accumulate {
     static func sum(_ col: SegmentColumn, rows: [Int32], groups gids: [Int32], counts c: inout [Int64], ints s: inout [Int64],
                     doubles d: inout [Double], sawDouble saw: inout [Bool]) {
         let validity = col.validity
-        if col.type == .int {
-            col.ints.withUnsafeBufferPointer { values in
-                for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
-                    let g = Int(gids[i]), v = values[Int(r)]
-                    let (total, overflow) = s[g].addingReportingOverflow(v)
-                    if overflow {
-                        d[g] += Double(s[g]) + Double(v); s[g] = 0; saw[g] = true
-                    } else {
-                        s[g] = total
-                    }
-                    c[g] += 1
-                }
-            }
-        } else {
-            col.doubles.withUnsafeBufferPointer { values in
+        // Every array through its buffer: no bounds or uniqueness checks per row.
+        rows.withUnsafeBufferPointer { rows in
+            gids.withUnsafeBufferPointer { gids in
                 d.withUnsafeMutableBufferPointer { d in
                     c.withUnsafeMutableBufferPointer { c in
                         saw.withUnsafeMutableBufferPointer { saw in
-                            for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
-                                let g = Int(gids[i])
-                                d[g] += values[Int(r)]
-                                saw[g] = true
-                                c[g] += 1
+                            if col.type == .int {
+                                col.ints.withUnsafeBufferPointer { values in
+                                    s.withUnsafeMutableBufferPointer { s in
+                                        for i in 0..<rows.count where SegmentColumn.valid(validity, Int(rows[i])) {
+                                            let g = Int(gids[i]), v = values[Int(rows[i])]
+                                            let (total, overflow) = s[g].addingReportingOverflow(v)
+                                            if overflow {
+                                                d[g] += Double(s[g]) + Double(v); s[g] = 0; saw[g] = true
+                                            } else {
+                                                s[g] = total
+                                            }
+                                            c[g] += 1
+                                        }
+                                    }
+                                }
+                            } else {
+                                col.doubles.withUnsafeBufferPointer { values in
+                                    for i in 0..<rows.count where SegmentColumn.valid(validity, Int(rows[i])) {
+                                        let g = Int(gids[i])
+                                        d[g] += values[Int(rows[i])]
+                                        saw[g] = true
+                                        c[g] += 1
+                                    }
+                                }
                             }
                         }
                     }

@@ -591,9 +591,13 @@ struct PartialKernel {
                 col.ints.withUnsafeBufferPointer { v in
                     seen.withUnsafeMutableBufferPointer { seen in
                         best.withUnsafeMutableBufferPointer { best in
-                            for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
-                                let g = Int(gids[i]), x = v[Int(r)]
-                                if seen[g] == 0 || (isMax ? x > best[g] : x < best[g]) { best[g] = x; seen[g] = 1 }
+                            rows.withUnsafeBufferPointer { rows in
+                                gids.withUnsafeBufferPointer { gids in
+                                    for i in 0..<rows.count where SegmentColumn.valid(validity, Int(rows[i])) {
+                                        let g = Int(gids[i]), x = v[Int(rows[i])]
+                                        if seen[g] == 0 || (isMax ? x > best[g] : x < best[g]) { best[g] = x; seen[g] = 1 }
+                                    }
+                                }
                             }
                         }
                     }
@@ -603,10 +607,14 @@ struct PartialKernel {
                 col.doubles.withUnsafeBufferPointer { v in
                     saw.withUnsafeMutableBufferPointer { saw in
                         bestDouble.withUnsafeMutableBufferPointer { best in
-                            for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
-                                let g = Int(gids[i]), x = v[Int(r)]
-                                if x.isNaN { odd.append(r); oddGroups.append(gids[i]); continue }
-                                if !saw[g] || (isMax ? x > best[g] : x < best[g]) { best[g] = x; saw[g] = true }
+                            rows.withUnsafeBufferPointer { rows in
+                                gids.withUnsafeBufferPointer { gids in
+                                    for i in 0..<rows.count where SegmentColumn.valid(validity, Int(rows[i])) {
+                                        let g = Int(gids[i]), x = v[Int(rows[i])]
+                                        if x.isNaN { odd.append(rows[i]); oddGroups.append(gids[i]); continue }
+                                        if !saw[g] || (isMax ? x > best[g] : x < best[g]) { best[g] = x; saw[g] = true }
+                                    }
+                                }
                             }
                         }
                     }
