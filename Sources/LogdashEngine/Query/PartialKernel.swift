@@ -325,18 +325,30 @@ struct PartialKernel {
             var ids: [Int32] = []
             var out = [Int32](repeating: 0, count: rows.count)
             if col.isDictionary {
-                var table = [Int32](repeating: -1, count: col.dictionary.count + 1)
-                let codes = col.allCodes(), nullSlot = col.dictionary.count
-                for (i, r) in rows.enumerated() {
-                    let code = codes[Int(r)]
-                    let slot = code == SegmentColumn.nullCode ? nullSlot : Int(code)
-                    var local = table[slot]
-                    if local < 0 {
-                        local = Int32(ids.count)
-                        ids.append(id(key: k, slot == nullSlot ? .null : .string(col.dictionary[slot])))
-                        table[slot] = local
+                let nullSlot = col.dictionary.count
+                var table = [Int32](repeating: -1, count: nullSlot + 1)
+                // The codes as stored (one byte, or four), NULL as `null`.
+                func fill<Code: FixedWidthInteger>(_ codes: UnsafeBufferPointer<Code>, null: Code) {
+                    rows.withUnsafeBufferPointer { rows in
+                        out.withUnsafeMutableBufferPointer { out in
+                            for i in 0..<rows.count {
+                                let code = codes[Int(rows[i])]
+                                let slot = code == null ? nullSlot : Int(code)
+                                var local = table[slot]
+                                if local < 0 {
+                                    local = Int32(ids.count)
+                                    ids.append(id(key: k, slot == nullSlot ? .null : .string(col.dictionary[slot])))
+                                    table[slot] = local
+                                }
+                                out[i] = local
+                            }
+                        }
                     }
-                    out[i] = local
+                }
+                if !col.narrowCodes.isEmpty {
+                    col.narrowCodes.withUnsafeBufferPointer { fill($0, null: 255) }
+                } else {
+                    col.codes.withUnsafeBufferPointer { fill($0, null: SegmentColumn.nullCode) }
                 }
                 return (out, ids)
             }
