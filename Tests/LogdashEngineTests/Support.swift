@@ -125,3 +125,16 @@ func store(lines: [String], at: Int64 = 0, chunk: Int? = nil, into store: Store 
     }
     return store
 }
+
+/// `file` read whole into `store` by a real pipeline (not followed), in batches of
+/// `chunkBytes` on two workers, with `load`'s taps.
+func replay(_ file: URL, into store: Store, taps load: LoadOptions = LoadOptions(), chunkBytes: Int = 16384) throws {
+    var load = load
+    load.workers = 2
+    load.chunkBytes = chunkBytes
+    var settings = IngestSettings()
+    settings.follow = false
+    let pipeline = Pipeline(store: store, load: load, settings: settings)
+    try pipeline.start([try LiveSource.parse(file.path)])
+    pipeline.runToEnd()
+}

@@ -600,40 +600,41 @@ struct PartialKernel {
                     return
                 }
                 extremeIsTime[k] = time
-                col.ints.withUnsafeBufferPointer { v in
-                    seen.withUnsafeMutableBufferPointer { seen in
-                        best.withUnsafeMutableBufferPointer { best in
-                            rows.withUnsafeBufferPointer { rows in
-                                gids.withUnsafeBufferPointer { gids in
-                                    for i in 0..<rows.count where SegmentColumn.valid(validity, Int(rows[i])) {
-                                        let g = Int(gids[i]), x = v[Int(rows[i])]
-                                        if seen[g] == 0 || (isMax ? x > best[g] : x < best[g]) { best[g] = x; seen[g] = 1 }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
+                Self.extremes(col.ints, rows: rows, gids: gids, validity: validity, max: isMax, best: &best, seen: &seen, mark: 1) { $0 != 0 }
             case .double:
                 var odd: [Int32] = [], oddGroups: [Int32] = []  // NaNs: compared as the engine sorts them
-                col.doubles.withUnsafeBufferPointer { v in
-                    saw.withUnsafeMutableBufferPointer { saw in
-                        bestDouble.withUnsafeMutableBufferPointer { best in
-                            rows.withUnsafeBufferPointer { rows in
-                                gids.withUnsafeBufferPointer { gids in
-                                    for i in 0..<rows.count where SegmentColumn.valid(validity, Int(rows[i])) {
-                                        let g = Int(gids[i]), x = v[Int(rows[i])]
-                                        if x.isNaN { odd.append(rows[i]); oddGroups.append(gids[i]); continue }
-                                        if !saw[g] || (isMax ? x > best[g] : x < best[g]) { best[g] = x; saw[g] = true }
-                                    }
-                                }
-                            }
-                        }
-                    }
+                Self.extremes(col.doubles, rows: rows, gids: gids, validity: validity, max: isMax, best: &bestDouble, seen: &saw, mark: true, { $0 }) { r, g, x in
+                    guard x.isNaN else { return false }
+                    odd.append(r)
+                    oddGroups.append(g)
+                    return true
                 }
                 if !odd.isEmpty { Accumulate.extreme(col, rows: odd, groups: oddGroups, max: isMax, values: &values) }
             default:
                 Accumulate.extreme(col, rows: rows, groups: gids, max: isMax, values: &values)
+            }
+        }
+
+        /// Each group's least or greatest value of the rows' in a typed column (`best`, once
+        /// `seen` holds `mark`); a value `aside` takes (a float's NaN) is left to it.
+        @inline(__always)
+        private static func extremes<T: Comparable, Seen>(_ column: [T], rows: [Int32], gids: [Int32], validity: [UInt64]?, max isMax: Bool,
+                                                          best: inout [T], seen: inout [Seen], mark: Seen, _ isSeen: (Seen) -> Bool,
+                                                          aside: (_ row: Int32, _ group: Int32, _ value: T) -> Bool = { _, _, _ in false }) {
+            column.withUnsafeBufferPointer { v in
+                seen.withUnsafeMutableBufferPointer { seen in
+                    best.withUnsafeMutableBufferPointer { best in
+                        rows.withUnsafeBufferPointer { rows in
+                            gids.withUnsafeBufferPointer { gids in
+                                for i in 0..<rows.count where SegmentColumn.valid(validity, Int(rows[i])) {
+                                    let g = Int(gids[i]), x = v[Int(rows[i])]
+                                    if aside(rows[i], gids[i], x) { continue }
+                                    if !isSeen(seen[g]) || (isMax ? x > best[g] : x < best[g]) { best[g] = x; seen[g] = mark }
+                                }
+                            }
+                        }
+                    }
+                }
             }
         }
 

@@ -153,13 +153,9 @@ import Scratch
         let store = Store()
         let stream = AlarmStream(alarms, store: store, lateness: 5_000_000_000)
         stream.holdsWatermark = true
-        var load = LoadOptions(workers: 2, chunkBytes: 16384)  // many batches
+        var load = LoadOptions()
         load.lineTap = stream.lineTap
-        var settings = IngestSettings()
-        settings.follow = false
-        let pipeline = Pipeline(store: store, load: load, settings: settings)
-        try pipeline.start([try LiveSource.parse(file.path)])
-        pipeline.runToEnd()
+        try replay(file, into: store, taps: load)  // many batches
         let end = try stream.step(final: true)
         let tap = try #require(stream.lineTap)
         #expect(tap.taken == store.snapshot().segments.count && tap.taken > 3)
@@ -179,13 +175,9 @@ import Scratch
         let periods: [Int64] = [10_000_000_000, 60_000_000_000, 10_000_000_000]
         let tap = LineTap(filters: filters, periods: periods)
         let store = Store()
-        var load = LoadOptions(workers: 2, chunkBytes: 16384)
+        var load = LoadOptions()
         load.lineTap = tap
-        var settings = IngestSettings()
-        settings.follow = false
-        let pipeline = Pipeline(store: store, load: load, settings: settings)
-        try pipeline.start([try LiveSource.parse(file.path)])
-        pipeline.runToEnd()
+        try replay(file, into: store, taps: load)
         let segments = store.snapshot().segments
         let direct = AlarmStream.sums(of: filters, periods: periods, over: segments)
         let tapped = AlarmStream.sums(of: filters, periods: periods, over: segments, tap: tap)

@@ -28,13 +28,9 @@ import Scratch
         let tap = KernelTap(tapped, store: store)
         for q in tapped { q.kernelTap = tap }
         let feed = store.subscribe(fromStart: true)
-        var load = LoadOptions(workers: 2, chunkBytes: 16384)  // many segments
+        var load = LoadOptions()
         load.kernelTap = tap
-        var settings = IngestSettings()
-        settings.follow = false
-        let pipeline = Pipeline(store: store, load: load, settings: settings)
-        try pipeline.start([try LiveSource.parse(file.path)])
-        pipeline.runToEnd()
+        try replay(file, into: store, taps: load)  // many segments
         let segments = feed.take(), schema = store.snapshot().schema
         #expect(segments.count > 10)
 
