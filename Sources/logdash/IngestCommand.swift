@@ -255,6 +255,7 @@ struct IngestCommand: ParsableCommand {
         // live one emits what the watermark passed.
         if !noFollow { reporter.stream?.holdsWatermark = false }
         try Self.step(streams, reporter, end: noFollow, into: store)
+        withExtendedLifetime(kernelTap) {}  // the queries hold it weakly: it serves the last step too
         streams.summary()
         if !alarmDefs.isEmpty {
             reporter.actions.drain(seconds: 15)  // the actions under way finish (or give up) first
