@@ -262,7 +262,7 @@ enum ResultWriter {
 
     /// The text of the last time written, kept for the next (rows of a window share theirs).
     struct LastTime {
-        var time = Int64.min
+        var time: Int64?
         var text: [UInt8] = []
     }
 
