@@ -267,11 +267,19 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
             let fetched = rule.evaluationPeriods + AlarmReplay.extraPeriods
             let lastEnd = final ? Functions.floorDiv(last, p) * p + p : Functions.floorDiv(last - lateness, p) * p
             var end = s.nextEnd ?? Functions.floorDiv(first, p) * p + p
+            // The periods an evaluation reads, oldest first: they slide by one period an evaluation.
+            func band(_ start: Int64) -> ClosedRange<Double>? { AnomalyBand.band(values: s.points, at: start, period: p, k: rule.bandWidth ?? 2) }
+            let starts = (0..<fetched).map { k in end - Int64(fetched - k) * p }
+            var points = starts.map { s.points[$0] }
+            var bands = rule.comparison.isBand ? starts.map(band) : nil
             while end <= lastEnd {
-                let starts = (0..<fetched).map { k in end - Int64(fetched - k) * p }
-                let points = starts.map { s.points[$0] }
-                let bands = rule.comparison.isBand ? starts.map { AnomalyBand.band(values: s.points, at: $0, period: p, k: rule.bandWidth ?? 2) } : nil
                 if let t = s.tracker.evaluate(points: points, at: end, bands: bands) { fresh.append(t) }
+                points.removeFirst()
+                points.append(s.points[end])
+                if bands != nil {
+                    bands!.removeFirst()
+                    bands!.append(band(end))
+                }
                 end += p
             }
             s.nextEnd = end
