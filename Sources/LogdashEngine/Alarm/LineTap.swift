@@ -64,14 +64,3 @@ public final class LineTap: @unchecked Sendable {  // `waiting` under `lock`; th
         }
     }
 }
-
-extension Segment {
-    /// A batch made a segment, measured by the options' line tap and run through their
-    /// kernel tap when they have them.
-    static func made(from batch: RecordBatch, taps options: LoadOptions) -> Segment {
-        let segment = Segment(batch)
-        options.lineTap?.measure(batch, into: segment)
-        options.kernelTap?.run(on: segment)
-        return segment
-    }
-}

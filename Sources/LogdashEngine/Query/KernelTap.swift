@@ -77,17 +77,17 @@ public final class KernelTap: @unchecked Sendable {  // `columns`, `waiting` and
         lock.unlock()
         guard let entry = found else { return nil }
         let all = entry.made.value
+        let usable = all[k].map { made in
+            made.logsFilter == q.logsFilter?.canonical && made.columns.count == schema.count
+                && zip(made.columns, schema).allSatisfy { $0.name == $1.name && $0.type == $1.type }
+        } ?? false
         lock.lock()
+        defer { lock.unlock() }
         let first = !entry.taken[k]
         entry.taken[k] = true
         if !entry.taken.contains(false) { waiting[id] = nil }
-        lock.unlock()
-        guard first, let made = all[k] else { return nil }
-        guard made.logsFilter == q.logsFilter?.canonical, made.columns.count == schema.count,
-              zip(made.columns, schema).allSatisfy({ $0.name == $1.name && $0.type == $1.type }) else { return nil }
-        lock.lock()
+        guard first, usable, let made = all[k] else { return nil }
         taken += 1
-        lock.unlock()
         return made.groups
     }
 }

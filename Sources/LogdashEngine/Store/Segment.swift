@@ -572,3 +572,14 @@ public struct SegmentColumns: Sendable {
         return out
     }
 }
+
+extension Segment {
+    /// A batch made a segment, measured by the options' line tap and run through their
+    /// kernel tap when they have them.
+    static func made(from batch: RecordBatch, taps options: LoadOptions) -> Segment {
+        let segment = Segment(batch)
+        options.lineTap?.measure(batch, into: segment)
+        options.kernelTap?.run(on: segment)
+        return segment
+    }
+}
