@@ -222,12 +222,18 @@ struct IngestCommand: ParsableCommand {
             Thread.detachNewThread { pipeline.runToEnd(); done.signal() }
             streams.holdWatermarks()
             reporter.stream?.holdsWatermark = true
-            // Steps come often, so that little is left to fold in when the input ends.
-            while done.wait(timeout: .now() + .milliseconds(25)) == .timedOut {
-                if stop.fired { pipeline.stop(); break }
-                meter.tick(every: stats)
-                // Folds what is stored so far, for the queries and the alarms' metrics; windows close at the end.
-                try Self.step(streams, reporter, end: false, into: store)
+            // Steps come often, so that little is left to fold in when the input ends. Until
+            // then they only fold in what is stored (windows close at the end): on a thread of
+            // the least priority, one query after another, so that they take a core only when
+            // the parsing leaves one idle.
+            let work = UncheckedSendable((streams, reporter, meter))
+            try Idle.run {
+                let (streams, reporter, meter) = work.value
+                while done.wait(timeout: .now() + .milliseconds(25)) == .timedOut {
+                    if stop.fired { pipeline.stop(); break }
+                    meter.tick(every: stats)
+                    try Self.step(streams, reporter, end: false, spread: false, into: store)
+                }
             }
         } else {
             var lastAlarmCheck = Date()
@@ -275,10 +281,12 @@ struct IngestCommand: ParsableCommand {
 
 extension IngestCommand {
     /// The streaming queries and the alarms fold in what was stored, side by side (each spreads
-    /// over the cores too); then the queries' windows are printed, then the alarms' transitions.
-    static func step(_ streams: StreamReporter, _ reporter: AlarmReporter, end: Bool, into store: Store) throws {
+    /// over the cores too; without `spread`, all on the calling thread); then the queries'
+    /// windows are printed, then the alarms' transitions.
+    static func step(_ streams: StreamReporter, _ reporter: AlarmReporter, end: Bool, spread: Bool = true, into store: Store) throws {
         let both = UncheckedSendable((streams, reporter))
-        let (windows, transitions) = SideBySide.run({ try streams.windows(end: end) }, { try both.value.1.transitions(final: end) })
+        let (windows, transitions) = SideBySide.run(spread: spread, { try streams.windows(end: end, spread: spread) },
+                                                    { try both.value.1.transitions(final: end, spread: spread) })
         StreamReporter.write(try windows.get())
         reporter.emit(try transitions.get(), into: store)
     }
@@ -310,8 +318,8 @@ final class AlarmReporter {
     }
 
     /// Folds in what was stored; the transitions of the periods that closed.
-    func transitions(final: Bool) throws -> [AlarmTracker.Transition] {
-        try stream?.step(final: final).transitions ?? []
+    func transitions(final: Bool, spread: Bool = true) throws -> [AlarmTracker.Transition] {
+        try stream?.step(final: final, spread: spread).transitions ?? []
     }
 
     /// Records and prints transitions, and runs their actions.

@@ -39,11 +39,12 @@ final class StreamReporter {
     }
 
     /// Folds in new segments and gives the windows that closed as JSON lines, a buffer per
-    /// query in order (see `report`).
-    func windows(end: Bool = false) throws -> [[UInt8]] {
+    /// query in order (see `report`). `spread`: the work spreads over the cores (else it runs
+    /// on the calling thread).
+    func windows(end: Bool = false, spread: Bool = true) throws -> [[UInt8]] {
         guard !queries.isEmpty else { return [] }
         let schema = store.snapshot().schema
-        let outcomes = StreamingQuery.step(queries.map { ($0.0, $0.1.take()) }, schema: schema, end: end)
+        let outcomes = StreamingQuery.step(queries.map { ($0.0, $0.1.take()) }, schema: schema, end: end, spread: spread)
         // Each query's windows as JSON lines, in pieces of a few thousand rows formatted side by
         // side on the cores (a query closing many windows at once is not left to one), then
         // written in order.
@@ -61,7 +62,7 @@ final class StreamReporter {
             }
         }
         let texts = Slots(pieces.count), work = pieces
-        DispatchQueue.concurrentPerform(iterations: work.count) { i in
+        Spread.perform(work.count, spread: spread) { i in
             texts.set(i, StreamReporter.lines(query: work[i].query + 1, work[i].emissions))
         }
         for (k, outcome) in outcomes.enumerated() {

@@ -189,8 +189,9 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
 
     /// Folds in the records stored since the last step and evaluates the periods the watermark
     /// closed (`final`: the input has ended — every period through the newest record's). The
-    /// new transitions, in time order, and where every alarm stands.
-    public func step(final: Bool = false) throws -> (transitions: [AlarmTracker.Transition], statuses: [AlarmReplay.Status]) {
+    /// new transitions, in time order, and where every alarm stands. `spread`: the work spreads
+    /// over the cores (else it runs on the calling thread).
+    public func step(final: Bool = false, spread: Bool = true) throws -> (transitions: [AlarmTracker.Transition], statuses: [AlarmReplay.Status]) {
         let segments = feed.take()
         for s in segments where s.rowCount > 0 {
             first = min(first ?? s.minTs, s.minTs)
@@ -207,7 +208,7 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
         let work = UncheckedBox((patterns.map(\.1), patterns.map(\.0.period), segments))
         let queries = streamed.map { ($0.1, segments) } + shared.map { ($0, segments) }
         let newest = last, tap = lineTap
-        let (folded, measured) = SideBySide.run({ StreamingQuery.step(queries, schema: schema, end: final, newest: newest) },
+        let (folded, measured) = SideBySide.run(spread: spread, { StreamingQuery.step(queries, schema: schema, end: final, newest: newest, spread: spread) },
                                                 { AlarmStream.sums(of: work.value.0, periods: work.value.1, over: work.value.2, tap: tap) })
         let outcomes = try folded.get()
         for ((a, _, grouped), outcome) in zip(streamed, outcomes) {

@@ -1,9 +1,10 @@
 import Foundation
 
 /// Threads of a tap's own (`KernelTap`) that run the jobs queued as segments are made,
-/// oldest first, beside the parsing: they fill the gaps a round of parsing leaves while its
-/// last piece finishes. A job waits on nothing, so that whoever waits for a job's result
-/// always gets it. The threads end when the owner closes them.
+/// oldest first, beside the parsing. They run at the lowest priority (nice 19), so that they
+/// take a core only when the parsing leaves it idle — while a round's last piece finishes —
+/// rather than delaying a piece and so the whole round. A job waits on nothing, so that
+/// whoever waits for a job's result always gets it. The threads end when the owner closes them.
 final class TapThreads: @unchecked Sendable {  // `queue` and `closed` under `more`
     private let more = NSCondition()
     private var queue: [@Sendable () -> Void] = []
@@ -13,6 +14,7 @@ final class TapThreads: @unchecked Sendable {  // `queue` and `closed` under `mo
     init(threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         for _ in 0..<threads {
             Thread.detachNewThread { [self] in
+                Idle.lowerThisThread()
                 while let job = next() { job() }
             }
         }
@@ -45,19 +47,60 @@ final class TapThreads: @unchecked Sendable {  // `queue` and `closed` under `mo
     }
 }
 
-/// A result a tap's job gives later: `value` waits for it.
-final class Pending<T>: @unchecked Sendable {  // `result` is written once, before `ready` opens
-    private let ready = DispatchSemaphore(value: 0)
+/// Work a tap's thread does later, whose result someone waits for: whoever comes first runs
+/// it — the tap's thread, or the one asking for `value` (at its own priority, rather than
+/// waiting for a low-priority thread to reach it).
+final class TapJob<T>: @unchecked Sendable {  // `work` and `result` under `done`
+    private let done = NSCondition()
+    private var work: (() -> T)?
     private var result: T?
 
-    func fulfil(_ value: T) {
-        result = value
-        ready.signal()
+    init(_ work: @escaping () -> T) {
+        self.work = work
     }
 
+    /// Does the work, unless it was started already.
+    func run() {
+        done.lock()
+        guard let work else { done.unlock(); return }
+        self.work = nil
+        done.unlock()
+        let value = work()
+        done.lock()
+        result = value
+        done.broadcast()
+        done.unlock()
+    }
+
+    /// The work's result: done here if nobody started it, else waited for.
     var value: T {
-        ready.wait()
-        ready.signal()  // open for whoever waits next
+        run()
+        done.lock()
+        defer { done.unlock() }
+        while result == nil { done.wait() }
         return result!
+    }
+}
+
+/// Work that should take a core only when nothing else wants one.
+public enum Idle {
+    /// Gives the calling thread the least priority (nice 19: on Linux a thread's own).
+    static func lowerThisThread() {
+        _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
+    }
+
+    /// Runs `body` on a thread of the least priority and waits for it (so that what `body`
+    /// uses is still used by one thread at a time).
+    public static func run<T>(_ body: @escaping () throws -> T) throws -> T {
+        let task = UncheckedBox(body)
+        let out = ParallelResults<T>(1)
+        let done = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            lowerThisThread()
+            out.set(0) { try task.value() }
+            done.signal()
+        }
+        done.wait()
+        return try out.results()[0].get()
     }
 }

@@ -1112,10 +1112,21 @@ final class ParallelResults<T>: @unchecked Sendable {
     }
 }
 
+/// Iterations spread over the cores (`concurrentPerform`), or without `spread` one after
+/// the other on the calling thread.
+public enum Spread {
+    public static func perform(_ iterations: Int, spread: Bool, _ body: @Sendable (Int) -> Void) {
+        guard spread else { return (0..<iterations).forEach(body) }
+        DispatchQueue.concurrentPerform(iterations: iterations, execute: body)
+    }
+}
+
 /// Two tasks side by side: `second` on a thread of its own, `first` on the calling one. Not
 /// `concurrentPerform`: a task that spreads over the cores itself would run serially inside it.
+/// Without `spread`, one after the other on the calling thread.
 public enum SideBySide {
-    public static func run<A, B>(_ first: () throws -> A, _ second: @escaping () throws -> B) -> (Result<A, Error>, Result<B, Error>) {
+    public static func run<A, B>(spread: Bool = true, _ first: () throws -> A, _ second: @escaping () throws -> B) -> (Result<A, Error>, Result<B, Error>) {
+        guard spread else { return (Result { try first() }, Result { try second() }) }
         let task = UncheckedBox(second)
         let out = ParallelResults<B>(1)
         let done = DispatchSemaphore(value: 0)

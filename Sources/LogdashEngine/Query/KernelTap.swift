@@ -21,10 +21,11 @@ public final class KernelTap: @unchecked Sendable {  // `columns`, `waiting` and
     private final class Entry: @unchecked Sendable {  // `taken` under the tap's `lock`
         let segment: Segment
         /// Each query's groups, once the kernels have run; taken one by one.
-        let made = Pending<[Made?]>()
+        let made: TapJob<[Made?]>
         var taken: [Bool]
-        init(_ segment: Segment, queries: Int) {
+        init(_ segment: Segment, queries: Int, made: TapJob<[Made?]>) {
             self.segment = segment
+            self.made = made
             taken = Array(repeating: false, count: queries)
         }
     }
@@ -53,17 +54,17 @@ public final class KernelTap: @unchecked Sendable {  // `columns`, `waiting` and
         guard segment.rowCount > 0, !queries.isEmpty else { return }
         lock.lock()
         SchemaColumn.merge(segment.schema, into: &columns)
-        let columns = self.columns, entry = Entry(segment, queries: queries.count)
-        waiting[ObjectIdentifier(segment)] = entry
-        lock.unlock()
-        let queries = UncheckedBox(self.queries)
-        threads.add {
-            entry.made.fulfil(queries.value.map { q -> Made? in
+        let columns = self.columns, queries = self.queries
+        let entry = Entry(segment, queries: queries.count, made: TapJob {
+            queries.map { q -> Made? in
                 let filter = q.logsFilter
                 return q.kernel?.run([segment], schema: columns, logsFilter: filter, now: 0)
                     .map { Made(groups: $0, columns: columns, logsFilter: filter?.canonical) }
-            })
-        }
+            }
+        })
+        waiting[ObjectIdentifier(segment)] = entry
+        lock.unlock()
+        threads.add { entry.made.run() }
     }
 
     /// Query `q`'s groups for `segment`, once; nil when the tap has none, or made them with

@@ -346,14 +346,15 @@ public final class StreamingQuery {
     }
 
     /// Folds each query's new segments in and advances it (or, at `end`, closes every window),
-    /// the queries spread over the cores. Each query's emissions, or its error, in order.
+    /// the queries spread over the cores (without `spread`, one after the other on the calling
+    /// thread). Each query's emissions, or its error, in order.
     /// `newest`: the input's newest event time, when the segments are not all of it (after
     /// folding them in, it moves every query's watermark too).
     public static func step(_ work: [(query: StreamingQuery, segments: [Segment])], schema: [SchemaColumn],
-                            end: Bool, newest: Int64? = nil, now: Int64 = LoadOptions.wallClock()) -> [Result<[Emission], Error>] {
+                            end: Bool, newest: Int64? = nil, now: Int64 = LoadOptions.wallClock(), spread: Bool = true) -> [Result<[Emission], Error>] {
         let results = ParallelResults<[Emission]>(work.count)
         let box = UncheckedBox(work)
-        DispatchQueue.concurrentPerform(iterations: work.count) { k in
+        Spread.perform(work.count, spread: spread) { k in
             results.set(k) {
                 let (q, segments) = box.value[k]
                 try q.add(segments, schema: schema, now: now)
