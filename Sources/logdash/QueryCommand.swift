@@ -260,20 +260,42 @@ enum ResultWriter {
         }
     }
 
-    /// The text of the last time written, kept for the next (rows of a window share theirs).
-    struct LastTime {
-        var time: Int64?
-        var text: [UInt8] = []
+    /// The texts of the times written (ISO 8601), kept for the next ones: windows share their
+    /// bounds with their neighbours, and rows of a window its start.
+    struct TimeTexts {
+        private var texts: [Int64: Range<Int>] = [:]
+        private var storage: [UInt8] = []
+        private var last: (time: Int64, text: Range<Int>)?
+
+        /// Appends `t`'s text, made once. (The last time's is looked up first, and goes into
+        /// the table only when another follows: one row's one time costs no table.)
+        mutating func append(_ t: Int64, to bytes: inout [UInt8]) {
+            if let last {
+                if last.time == t { return bytes.append(contentsOf: storage[last.text]) }
+                texts[last.time] = last.text
+            }
+            let text: Range<Int>
+            if let known = texts[t] {
+                text = known
+            } else {
+                if storage.count > 1 << 20 { storage.removeAll(keepingCapacity: true); texts.removeAll(keepingCapacity: true) }
+                let start = storage.count
+                Timestamp.appendISO8601(t, to: &storage)
+                text = start..<storage.count
+            }
+            last = (t, text)
+            bytes.append(contentsOf: storage[text])
+        }
     }
 
     /// A row's members of a JSON object (`"key":value`, comma-separated), appended to `bytes`.
     static func appendMembers(_ keys: [[UInt8]], _ row: [Value], to bytes: inout [UInt8]) {
-        var last = LastTime()
-        appendMembers(keys, row, to: &bytes, last: &last)
+        var times = TimeTexts()
+        appendMembers(keys, row, to: &bytes, times: &times)
     }
 
-    /// As `appendMembers(_:_:to:)`, a time equal to `last`'s written from its text.
-    static func appendMembers(_ keys: [[UInt8]], _ row: [Value], to bytes: inout [UInt8], last: inout LastTime) {
+    /// As `appendMembers(_:_:to:)`, times written from `times`' texts.
+    static func appendMembers(_ keys: [[UInt8]], _ row: [Value], to bytes: inout [UInt8], times: inout TimeTexts) {
         for (k, (key, v)) in zip(keys, row).enumerated() {
             if k > 0 { bytes.append(UInt8(ascii: ",")) }
             bytes.append(contentsOf: key)
@@ -283,13 +305,8 @@ enum ResultWriter {
             case .int(let i): appendDigits(i, to: &bytes)
             case .double(let d): bytes.append(contentsOf: (d.isFinite ? Value.format(d) : "null").utf8)
             case .timestamp(let t):  // ISO 8601 needs no escaping
-                if t != last.time {
-                    last.time = t
-                    last.text.removeAll(keepingCapacity: true)
-                    Timestamp.appendISO8601(t, to: &last.text)
-                }
                 bytes.append(UInt8(ascii: "\""))
-                bytes.append(contentsOf: last.text)
+                times.append(t, to: &bytes)
                 bytes.append(UInt8(ascii: "\""))
             default: JSONText.appendString(textOf(v), to: &bytes)
             }

@@ -96,20 +96,27 @@ final class StreamReporter {
     static func lines(query: Int, _ emissions: ArraySlice<StreamingQuery.Emission>) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(emissions.reduce(0) { $0 + $1.result.rows.count } * 128)
-        let meta = ResultWriter.keys(["_query", "_window_start", "_window_end", "_update"])
+        let head = Array(#"{"_query":\#(query),"_window_start":""#.utf8)
         var keys: [[UInt8]] = [], columns: [String] = []
-        var last = ResultWriter.LastTime()
+        var times = ResultWriter.TimeTexts()
+        var prefix: [UInt8] = []
         for e in emissions {
             if columns != e.result.columns { columns = e.result.columns; keys = ResultWriter.keys(columns) }
             // The members every row of the window shares, written once.
-            var prefix: [UInt8] = [UInt8(ascii: "{")]
-            ResultWriter.appendMembers(meta, [.int(Int64(query)), .timestamp(e.windowStart), .timestamp(e.windowEnd), .bool(e.isUpdate)], to: &prefix)
+            prefix.removeAll(keepingCapacity: true)
+            prefix += head
+            times.append(e.windowStart, to: &prefix)
+            prefix += #"","_window_end":""#.utf8
+            times.append(e.windowEnd, to: &prefix)
+            prefix += (e.isUpdate ? #"","_update":true"# : #"","_update":false"#).utf8
             if !keys.isEmpty { prefix.append(UInt8(ascii: ",")) }
-            for row in e.result.rows {
-                out += prefix
-                ResultWriter.appendMembers(keys, row, to: &out, last: &last)
-                out.append(UInt8(ascii: "}"))
-                out.append(0x0A)
+            e.result.rows.withUnsafeBufferPointer { rows in
+                for row in rows {
+                    out += prefix
+                    ResultWriter.appendMembers(keys, row, to: &out, times: &times)
+                    out.append(UInt8(ascii: "}"))
+                    out.append(0x0A)
+                }
             }
         }
         return out

@@ -1,0 +1,30 @@
+import Foundation
+import Testing
+@testable import logdash
+@testable import LogdashEngine
+
+@Suite struct ResultWriterTests {
+    /// Times written from the kept texts read as each time formatted on its own — repeated,
+    /// alternating (windows' bounds and rows' starts), and past the texts' memory cap (more
+    /// than a megabyte of them, when the table starts again).
+    @Test func timesWrittenFromKeptTextsEqualEachFormattedAlone() {
+        var times = ResultWriter.TimeTexts()
+        var generator = SystemRandomNumberGenerator()
+        let minute: Int64 = 60_000_000_000
+        var sequence: [Int64] = []
+        for w in 0..<60_000 {
+            let start = Int64(w) * minute + 1_700_000_000_000_000_000
+            sequence += [start, start + minute, start, start]
+            if w % 7 == 0 { sequence.append(start - Int64.random(in: 0..<(100 * minute), using: &generator)) }
+        }
+        var got: [UInt8] = [], want: [UInt8] = []
+        for t in sequence {
+            times.append(t, to: &got)
+            Timestamp.appendISO8601(t, to: &want)
+            got.append(0x0A)
+            want.append(0x0A)
+        }
+        #expect(got.count == want.count)
+        #expect(got == want)
+    }
+}
