@@ -225,16 +225,21 @@ struct IngestCommand: ParsableCommand {
             // Steps come often, so that little is left to fold in when the input ends. Until
             // then they only fold in what is stored (windows close at the end): on a thread of
             // the least priority, one query after another, so that they take a core only when
-            // the parsing leaves one idle.
-            let work = UncheckedSendable((streams, reporter, meter))
-            try Idle.run {
-                let (streams, reporter, meter) = work.value
-                while done.wait(timeout: .now() + .milliseconds(25)) == .timedOut {
-                    if stop.fired { pipeline.stop(); break }
-                    meter.tick(every: stats)
-                    try Self.step(streams, reporter, end: false, spread: false, into: store)
+            // the parsing leaves one idle. (This thread keeps watching for a stop and printing
+            // stats meanwhile.)
+            let loaded = DispatchSemaphore(value: 0)
+            let work = UncheckedSendable((streams, reporter))
+            let folding = Idle.start {
+                while loaded.wait(timeout: .now() + .milliseconds(25)) == .timedOut {
+                    try Self.step(work.value.0, work.value.1, end: false, spread: false, into: store)
                 }
             }
+            while done.wait(timeout: .now() + .milliseconds(25)) == .timedOut {
+                if stop.fired { pipeline.stop(); break }
+                meter.tick(every: stats)
+            }
+            loaded.signal()
+            try folding.wait()
         } else {
             var lastAlarmCheck = Date()
             while !stop.fired && durable?.writeFailure == nil {

@@ -89,18 +89,29 @@ public enum Idle {
         _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 19)
     }
 
-    /// Runs `body` on a thread of the least priority and waits for it (so that what `body`
-    /// uses is still used by one thread at a time).
-    public static func run<T>(_ body: @escaping () throws -> T) throws -> T {
+    /// Starts `body` on a thread of the least priority. What `body` uses, no other thread may
+    /// use until `wait` has returned.
+    public static func start<T>(_ body: @escaping () throws -> T) -> Running<T> {
+        let running = Running<T>()
         let task = UncheckedBox(body)
-        let out = ParallelResults<T>(1)
-        let done = DispatchSemaphore(value: 0)
         Thread.detachNewThread {
             lowerThisThread()
-            out.set(0) { try task.value() }
-            done.signal()
+            running.out.set(0) { try task.value() }
+            running.done.signal()
         }
-        done.wait()
-        return try out.results()[0].get()
+        return running
+    }
+
+    /// Work started by `Idle.start`.
+    public final class Running<T>: @unchecked Sendable {  // `out` is set once, before `done` opens
+        fileprivate let out = ParallelResults<T>(1)
+        fileprivate let done = DispatchSemaphore(value: 0)
+
+        /// Waits for the work to end; its result, or what it threw.
+        public func wait() throws -> T {
+            done.wait()
+            done.signal()  // open for whoever waits next
+            return try out.results()[0].get()
+        }
     }
 }

@@ -42,12 +42,12 @@ import Testing
         #expect(runs.all.count == 1 && runs.all.first != Thread.current)
     }
 
-    /// A tap's threads, and `Idle.run`'s, have the least priority (nice 19), so that they take
-    /// a core only when the parsing leaves one idle; the caller's stays as it was.
+    /// A tap's threads, and `Idle.start`'s, have the least priority (nice 19), so that they
+    /// take a core only when the parsing leaves one idle; the caller's stays as it was.
     @Test func tapAndIdleThreadsHaveTheLeastPriority() throws {
         func nice() -> Int32 { getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) }
         let mine = nice()
-        #expect(try Idle.run { nice() } == 19)
+        #expect(try Idle.start { nice() }.wait() == 19)
         let seen = TapJob<Int32> { nice() }
         let threads = TapThreads(threads: 1)
         defer { threads.close() }
@@ -58,10 +58,12 @@ import Testing
         #expect(nice() == mine)
     }
 
-    /// `Idle.run` gives back what its body throws.
-    @Test func idleRunPassesOnAnError() {
+    /// Work started with `Idle.start` gives back what it throws, to each who waits.
+    @Test func idleWorkPassesOnAnError() {
         struct Failed: Error {}
-        #expect(throws: Failed.self) { try Idle.run { throw Failed() } }
+        let running = Idle.start { throw Failed() }
+        #expect(throws: Failed.self) { try running.wait() }
+        #expect(throws: Failed.self) { try running.wait() }
     }
 
     /// Without spreading, iterations run in order on the calling thread.
