@@ -236,6 +236,7 @@ struct IngestCommand: ParsableCommand {
             }
             while done.wait(timeout: .now() + .milliseconds(25)) == .timedOut {
                 if stop.fired { pipeline.stop(); break }
+                if folding.hasEnded { break }  // only on an error (a query's state over its cap): reported at once
                 meter.tick(every: stats)
             }
             loaded.signal()

@@ -8,6 +8,8 @@ signal(SIGXFSZ, SIG_IGN)
 do {
     var command = try Logdash.parseAsRoot()
     try command.run()
+} catch let e as ExitCode {
+    exit(e.rawValue)  // the failure was reported where it happened
 } catch {
     let code = Logdash.exitCode(for: error)
     if code == .success {

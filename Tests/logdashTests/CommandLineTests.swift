@@ -85,6 +85,16 @@ import Scratch
         #expect(bad.err.contains("formats.app.regex: does not compile"))
     }
 
+    /// A failure reported where it happened (a query's error at the end of ingest) exits 1
+    /// with that report last, nothing after it.
+    @Test func aFailureReportedWhereItHappenedIsNotReportedAgain() throws {
+        let file = try temp("app.log", #"{"ts":"2026-11-27T14:00:00Z","level":"info","msg":"a"}"# + "\n")
+        let r = try logdash(["ingest", "--no-follow", "--no-store", "--stats-interval", "0", "--query", "SELECT nosuch FROM logs", file])
+        #expect(r.status == 1)
+        #expect(r.err.contains("unknown column 'nosuch' at line 1, column 8"), "\(r.err)")
+        #expect(r.err.hasSuffix("  SELECT nosuch FROM logs\n         ^\n"), "\(r.err)")  // the caret under it, last
+    }
+
     @Test func anUnknownThemeIsAClearError() throws {
         let r = try logdash(["dashboard", "--theme", "neon", "demo://"])
         #expect(r.status == 1)

@@ -107,6 +107,13 @@ public enum Idle {
         fileprivate let out = ParallelResults<T>(1)
         fileprivate let done = DispatchSemaphore(value: 0)
 
+        /// Whether the work has ended (without waiting).
+        public var hasEnded: Bool {
+            guard done.wait(timeout: .now()) == .success else { return false }
+            done.signal()
+            return true
+        }
+
         /// Waits for the work to end; its result, or what it threw.
         public func wait() throws -> T {
             done.wait()

@@ -58,11 +58,16 @@ import Testing
         #expect(nice() == mine)
     }
 
-    /// Work started with `Idle.start` gives back what it throws, to each who waits.
+    /// Work started with `Idle.start` has not ended while it runs, and gives back what it
+    /// throws to each who waits.
     @Test func idleWorkPassesOnAnError() {
         struct Failed: Error {}
-        let running = Idle.start { throw Failed() }
+        let go = DispatchSemaphore(value: 0)
+        let running = Idle.start { go.wait(); throw Failed() }
+        #expect(!running.hasEnded)
+        go.signal()
         #expect(throws: Failed.self) { try running.wait() }
+        #expect(running.hasEnded)
         #expect(throws: Failed.self) { try running.wait() }
     }
 
