@@ -260,31 +260,29 @@ enum ResultWriter {
         }
     }
 
-    /// The texts of the times written (ISO 8601), kept for the next ones: windows share their
-    /// bounds with their neighbours, and rows of a window its start.
+    /// The texts of the last few distinct times written (ISO 8601), kept for the next ones:
+    /// windows share their bounds with their neighbours (hopping ones with a few), and rows of
+    /// a window its start. Eight, looked up newest first: no hashing.
     struct TimeTexts {
-        private var texts: [Int64: Range<Int>] = [:]
-        private var storage: [UInt8] = []
-        private var last: (time: Int64, text: Range<Int>)?
+        private static let slots = 8, width = 40  // an ISO 8601 text is at most 40 bytes
+        private var times = [Int64](repeating: 0, count: slots)
+        private var lengths = [Int](repeating: 0, count: slots)  // 0: an empty slot
+        private var texts = [UInt8](repeating: 0, count: slots * width)
+        private var newest = slots - 1
 
-        /// Appends `t`'s text, made once. (The last time's is looked up first, and goes into
-        /// the table only when another follows: one row's one time costs no table.)
+        /// Appends `t`'s text, from a slot when it is one of the last few written.
         mutating func append(_ t: Int64, to bytes: inout [UInt8]) {
-            if let last {
-                if last.time == t { return bytes.append(contentsOf: storage[last.text]) }
-                texts[last.time] = last.text
+            for age in 0..<Self.slots {
+                let k = (newest - age) & (Self.slots - 1)
+                guard lengths[k] > 0 else { break }
+                if times[k] == t { return bytes.append(contentsOf: texts[(k * Self.width)..<(k * Self.width + lengths[k])]) }
             }
-            let text: Range<Int>
-            if let known = texts[t] {
-                text = known
-            } else {
-                if storage.count > 1 << 20 { storage.removeAll(keepingCapacity: true); texts.removeAll(keepingCapacity: true) }
-                let start = storage.count
-                Timestamp.appendISO8601(t, to: &storage)
-                text = start..<storage.count
-            }
-            last = (t, text)
-            bytes.append(contentsOf: storage[text])
+            let start = bytes.count
+            Timestamp.appendISO8601(t, to: &bytes)
+            newest = (newest + 1) & (Self.slots - 1)
+            times[newest] = t
+            lengths[newest] = bytes.count - start
+            texts.replaceSubrange((newest * Self.width)..<(newest * Self.width + lengths[newest]), with: bytes[start...])
         }
     }
 

@@ -5,8 +5,7 @@ import Testing
 
 @Suite struct ResultWriterTests {
     /// Times written from the kept texts read as each time formatted on its own — repeated,
-    /// alternating (windows' bounds and rows' starts), and past the texts' memory cap (more
-    /// than a megabyte of them, when the table starts again).
+    /// alternating (windows' bounds and rows' starts), and older ones long out of the slots.
     @Test func timesWrittenFromKeptTextsEqualEachFormattedAlone() {
         var times = ResultWriter.TimeTexts()
         var generator = SystemRandomNumberGenerator()
