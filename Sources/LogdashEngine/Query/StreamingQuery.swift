@@ -482,12 +482,15 @@ public final class StreamingQuery {
         }
         var out: [Emission] = []
         var from = 0
+        var group: [Int] = []  // a window's groups, refilled in place
+        let cursor = RowCursor()
         while from < due.count {
             var to = from + 1
             while to < due.count && due[to].window == due[from].window { to += 1 }
-            let group = due[from..<to].map { Int($0.group) }
+            group.removeAll(keepingCapacity: true)
+            for d in due[from..<to] { group.append(Int(d.group)) }
             from = to
-            let result = try finish(group)
+            let result = try finish(group, cursor: cursor)
             let update = group.contains { state.emitted[$0] }
             var start = Int64.max, end = Int64.min
             for g in group {
@@ -547,11 +550,11 @@ public final class StreamingQuery {
         if countsDistinct { row.append(.int(Int64(state.distinct[g].count))) }
     }
 
-    /// The user's SELECT over state groups.
-    private func finish(_ groups: [Int]) throws -> ResultSet {
+    /// The user's SELECT over state groups (`cursor`: one to reuse, as for many windows in a row).
+    private func finish(_ groups: [Int], cursor reused: RowCursor? = nil) throws -> ResultSet {
         if let direct {
-            let cursor = RowCursor()
-            cursor.values = []
+            let cursor = reused ?? RowCursor()
+            if cursor.values == nil { cursor.values = [] }
             var rows: [[Value]] = []
             rows.reserveCapacity(groups.count)
             for g in groups {
