@@ -177,9 +177,25 @@ enum ResultWriter {
         switch kind {
         case .table: return table(r)
         case .csv: return csv(r)
-        case .json: return "[" + r.rows.map { object(r.columns, $0) }.joined(separator: ",\n ") + "]\n"
-        case .ndjson: return r.rows.map { object(r.columns, $0) + "\n" }.joined()
+        case .json, .ndjson: return objects(r, array: kind == .json)
         }
+    }
+
+    /// The rows as JSON objects — one per line, or (`array`) a JSON array of them — through one
+    /// buffer, the keys escaped once and times' texts kept for the next rows.
+    static func objects(_ r: ResultSet, array: Bool) -> String {
+        let keys = keys(r.columns)
+        var times = TimeTexts()
+        var bytes: [UInt8] = array ? [UInt8(ascii: "[")] : []
+        for (i, row) in r.rows.enumerated() {
+            if array && i > 0 { bytes += ",\n ".utf8 }
+            bytes.append(UInt8(ascii: "{"))
+            appendMembers(keys, row, to: &bytes, times: &times)
+            bytes.append(UInt8(ascii: "}"))
+            if !array { bytes.append(0x0A) }
+        }
+        if array { bytes += "]\n".utf8 }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     static func cell(_ v: Value) -> String {
@@ -226,12 +242,6 @@ enum ResultWriter {
         return v.description
     }
 
-    static func object(_ columns: [String], _ row: [Value]) -> String {
-        var bytes: [UInt8] = []
-        appendObject(keys(columns), row, to: &bytes)
-        return String(decoding: bytes, as: UTF8.self)
-    }
-
     /// Each column's `"name":`, escaped once for many rows.
     static func keys(_ columns: [String]) -> [[UInt8]] {
         columns.map { c in
@@ -240,13 +250,6 @@ enum ResultWriter {
             k.append(UInt8(ascii: ":"))
             return k
         }
-    }
-
-    /// A row as a JSON object, appended to `bytes`.
-    static func appendObject(_ keys: [[UInt8]], _ row: [Value], to bytes: inout [UInt8]) {
-        bytes.append(UInt8(ascii: "{"))
-        appendMembers(keys, row, to: &bytes)
-        bytes.append(UInt8(ascii: "}"))
     }
 
     /// An integer's decimal digits, appended without making a `String`.
@@ -265,13 +268,19 @@ enum ResultWriter {
     /// a window its start. Eight, looked up newest first: no hashing.
     struct TimeTexts {
         private static let slots = 8, width = 40  // an ISO 8601 text is at most 40 bytes
-        private var times = [Int64](repeating: 0, count: slots)
-        private var lengths = [Int](repeating: 0, count: slots)  // 0: an empty slot
-        private var texts = [UInt8](repeating: 0, count: slots * width)
+        // Made at the first time written (output without times allocates nothing).
+        private var times: [Int64] = []
+        private var lengths: [Int] = []  // 0: an empty slot
+        private var texts: [UInt8] = []
         private var newest = slots - 1
 
         /// Appends `t`'s text, from a slot when it is one of the last few written.
         mutating func append(_ t: Int64, to bytes: inout [UInt8]) {
+            if times.isEmpty {
+                times = Array(repeating: 0, count: Self.slots)
+                lengths = Array(repeating: 0, count: Self.slots)
+                texts = Array(repeating: 0, count: Self.slots * Self.width)
+            }
             for age in 0..<Self.slots {
                 let k = (newest - age) & (Self.slots - 1)
                 guard lengths[k] > 0 else { break }
@@ -286,13 +295,8 @@ enum ResultWriter {
         }
     }
 
-    /// A row's members of a JSON object (`"key":value`, comma-separated), appended to `bytes`.
-    static func appendMembers(_ keys: [[UInt8]], _ row: [Value], to bytes: inout [UInt8]) {
-        var times = TimeTexts()
-        appendMembers(keys, row, to: &bytes, times: &times)
-    }
-
-    /// As `appendMembers(_:_:to:)`, times written from `times`' texts.
+    /// A row's members of a JSON object (`"key":value`, comma-separated), appended to `bytes`;
+    /// times written from `times`' texts.
     static func appendMembers(_ keys: [[UInt8]], _ row: [Value], to bytes: inout [UInt8], times: inout TimeTexts) {
         for (k, (key, v)) in zip(keys, row).enumerated() {
             if k > 0 { bytes.append(UInt8(ascii: ",")) }
