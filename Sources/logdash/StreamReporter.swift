@@ -110,13 +110,11 @@ final class StreamReporter {
             times.append(e.windowEnd, to: &prefix)
             prefix += (e.isUpdate ? #"","_update":true"# : #"","_update":false"#).utf8
             if !keys.isEmpty { prefix.append(UInt8(ascii: ",")) }
-            e.result.rows.withUnsafeBufferPointer { rows in
-                for row in rows {
-                    out += prefix
-                    ResultWriter.appendMembers(keys, row, to: &out, times: &times)
-                    out.append(UInt8(ascii: "}"))
-                    out.append(0x0A)
-                }
+            for row in e.result.rows {
+                out += prefix
+                ResultWriter.appendMembers(keys, row, to: &out, times: &times)
+                out.append(UInt8(ascii: "}"))
+                out.append(0x0A)
             }
         }
         return out
