@@ -3,7 +3,7 @@ import Foundation
 import Scratch
 
 /// A fixed arrival time for deterministic tests: 2026-11-27T15:00:00Z.
-let arrival: Int64 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 15, minute: 0, second: 0)
+let arrival: Int64 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 15, minute: 0, second: 0)!
 
 /// A parsed record read back as a dictionary of its non-NULL columns.
 struct Rec {

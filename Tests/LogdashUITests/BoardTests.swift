@@ -4,7 +4,7 @@ import Testing
 
 /// The dashboard's panes in the app: focus, zoom, drill-down, and fresh charts arriving.
 @Suite struct BoardTests {
-    static let t0 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0)
+    static let t0 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0)!
 
     static func spec() -> DashboardSpec {
         DashboardSpec(rows: [
@@ -205,7 +205,7 @@ import Testing
 }
 
 @Suite struct AlarmPanelTests {
-    static let t0 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0)
+    static let t0 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0)!
 
     static func statuses() -> [AlarmReplay.Status] {
         [

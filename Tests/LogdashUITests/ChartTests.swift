@@ -8,7 +8,7 @@ import Testing
 /// diff before committing).
 @Suite struct ChartSnapshotTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("charts")
-    static let t0 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0)
+    static let t0 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0)!
     static func minutes(_ n: Int) -> [Int64] { (0..<n).map { t0 + Int64($0) * 60_000_000_000 } }
 
     struct Case: Sendable {
@@ -138,7 +138,7 @@ import Testing
     }
 
     @Test func timeTicksFallOnWholeUnitsAndLabelsFitTheSpan() {
-        let t0 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 3, second: 17)
+        let t0 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 3, second: 17)!
         let ticks = Ticks.time(t0, t0 + 3_600_000_000_000, count: 7)
         #expect(ticks.count <= 7 && ticks.allSatisfy { $0 % 600_000_000_000 == 0 })
         #expect(Ticks.timeLabel(t0, span: 60_000_000_000) == "14:03:17")
@@ -165,7 +165,7 @@ import Testing
 }
 
 @Suite struct ChartPickerTests {
-    static let t = Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0)
+    static let t = Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0)!
 
     @Test func theShapeOfAResultPicksTheChart() throws {
         let one = ResultSet(columns: ["count"], rows: [[.int(5)]])

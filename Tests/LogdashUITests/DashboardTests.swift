@@ -28,7 +28,7 @@ import Testing
 }
 
 @Suite struct DashboardViewTests {
-    static let t0 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 3, second: 7, nanos: 250_000_000)
+    static let t0 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 3, second: 7, nanos: 250_000_000)!
 
     func state(_ w: Int, _ h: Int) -> AppState {
         var s = AppState(width: w, height: h)

@@ -23,7 +23,7 @@ import LogdashUI
     /// (a live source) or older (history loading in front).
     @Test func anAnchoredPageStartsAtItsBottomRecordWhereverRecordsArrived() throws {
         let store = Self.store(20...40)
-        let anchor = Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 30)
+        let anchor = Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 30)!
         func page() throws -> TailQueries.Page {
             try TailQueries.run(.init(generation: 1, snapshot: store.snapshot(), whereClause: nil, filters: [],
                                       limit: 3, offset: 0, anchor: anchor)).get()

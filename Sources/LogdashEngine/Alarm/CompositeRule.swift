@@ -17,7 +17,16 @@ public indirect enum CompositeRule: Sendable, Equatable {
         public var description: String { "\(message) at offset \(position)" }
     }
 
+    /// CloudWatch's bound on a rule's length.
+    public static let maxLength = 10_240
+    /// How deep a rule may nest (parentheses, NOTs, and each operand of an AND or OR chain), as
+    /// for SQL: deeper rules are refused rather than recursed into.
+    public static let maxDepth = SQLParser.maxDepth
+
     public static func parse(_ text: String) throws -> CompositeRule {
+        guard text.count <= maxLength else {
+            throw ParseError(message: "a rule is at most \(maxLength) characters (this one has \(text.count))", position: maxLength)
+        }
         var p = Parser(chars: Array(text))
         let rule = try p.or()
         p.skipSpace()
@@ -70,8 +79,14 @@ public indirect enum CompositeRule: Sendable, Equatable {
     private struct Parser {
         let chars: [Character]
         var i = 0
+        var depth = 0
 
         func error(_ m: String) -> ParseError { ParseError(message: m, position: i) }
+
+        mutating func enter() throws {
+            depth += 1
+            guard depth <= CompositeRule.maxDepth else { throw error("the rule nests more than \(CompositeRule.maxDepth) levels deep") }
+        }
 
         mutating func skipSpace() { while i < chars.count && chars[i].isWhitespace { i += 1 } }
 
@@ -90,21 +105,28 @@ public indirect enum CompositeRule: Sendable, Equatable {
         }
 
         mutating func or() throws -> CompositeRule {
+            let base = depth
+            defer { depth = base }
             var left = try and()
-            while keyword("OR") { left = .or(left, try and()) }
+            while keyword("OR") { try enter(); left = .or(left, try and()) }
             return left
         }
 
         mutating func and() throws -> CompositeRule {
+            let base = depth
+            defer { depth = base }
             var left = try unary()
-            while keyword("AND") { left = .and(left, try unary()) }
+            while keyword("AND") { try enter(); left = .and(left, try unary()) }
             return left
         }
 
         mutating func unary() throws -> CompositeRule {
-            if keyword("NOT") { return .not(try unary()) }
+            let base = depth
+            defer { depth = base }
+            if keyword("NOT") { try enter(); return .not(try unary()) }
             skipSpace()
             if i < chars.count && chars[i] == "(" {
+                try enter()
                 i += 1
                 let inner = try or()
                 skipSpace()

@@ -46,8 +46,15 @@ public indirect enum MetricFilter: Sendable {
 
     // MARK: parsing
 
+    /// CloudWatch's bound on a filter pattern's length; it also bounds how deep a JSON pattern's
+    /// conditions nest.
+    public static let maxPatternLength = 1024
+
     public static func parse(_ pattern: String) throws -> MetricFilter {
         let t = pattern.trimmingCharacters(in: .whitespaces)
+        guard t.count <= maxPatternLength else {
+            throw ParseError(description: "a filter pattern is at most \(maxPatternLength) characters (this one has \(t.count))")
+        }
         if t.hasPrefix("{") {
             guard t.hasSuffix("}") else { throw ParseError(description: "a JSON pattern ends with '}'") }
             var p = JSONParser(chars: Array(t.dropFirst().dropLast()))

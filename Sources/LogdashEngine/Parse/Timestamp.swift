@@ -33,30 +33,44 @@ public enum Timestamp {
         return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 
+    /// The years of the times logdash takes from logs. Nanoseconds since 1970 in an `Int64`
+    /// reach from 1677-09-21 to 2262-04-11; a year is kept clear at each end, so that rounding a
+    /// time to its year or window never overflows. A time outside is no time, not a wrapped one.
+    public static let years = 1678...2260
+
+    /// `years` in nanoseconds since the epoch.
+    public static let range: ClosedRange<Int64> = {
+        let day: Int64 = 86_400 * nanosPerSecond
+        return Int64(daysFromCivil(years.lowerBound, 1, 1)) * day...Int64(daysFromCivil(years.upperBound + 1, 1, 1)) * day - 1
+    }()
+
+    /// Nanoseconds since the epoch of a civil date and time; nil outside `years`.
     public static func make(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, nanos: Int = 0,
-                            offsetSeconds: Int = 0) -> Int64 {
+                            offsetSeconds: Int = 0) -> Int64? {
+        guard years.contains(year) else { return nil }
         let days = daysFromCivil(year, month, day)
         let secs = Int64(days) * 86400 + Int64(hour * 3600 + minute * 60 + second - offsetSeconds)
-        return secs * nanosPerSecond + Int64(nanos)
+        let (ns, o1) = secs.multipliedReportingOverflow(by: nanosPerSecond)
+        let (t, o2) = ns.addingReportingOverflow(Int64(nanos))
+        return o1 || o2 ? nil : t
     }
 
     /// Interprets an epoch number by its magnitude: seconds, milliseconds, microseconds or nanoseconds.
+    /// nil for a number whose time does not fit (an epoch of 5e10 seconds is the year 3554).
     public static func fromEpoch(_ v: Double) -> Int64? {
         guard v.isFinite else { return nil }
         let a = abs(v)
-        if a < 1e11 { return Int64((v * 1e9).rounded()) }
-        if a < 1e14 { return Int64((v * 1e6).rounded()) }
-        if a < 1e17 { return Int64((v * 1e3).rounded()) }
-        if a < 9.2e18 { return Int64(v) }
-        return nil
+        let ns = (a < 1e11 ? v * 1e9 : a < 1e14 ? v * 1e6 : a < 1e17 ? v * 1e3 : v).rounded()
+        // 2^63 is exactly representable; every double below it converts.
+        guard ns >= Double(range.lowerBound), ns <= Double(range.upperBound) else { return nil }
+        return Int64(ns)
     }
 
     public static func fromEpoch(_ v: Int64) -> Int64? {
         let a = v.magnitude
-        if a < 100_000_000_000 { return v * nanosPerSecond }
-        if a < 100_000_000_000_000 { return v * 1_000_000 }
-        if a < 100_000_000_000_000_000 { return v * 1_000 }
-        return v
+        let scale: Int64 = a < 100_000_000_000 ? nanosPerSecond : a < 100_000_000_000_000 ? 1_000_000 : a < 100_000_000_000_000_000 ? 1_000 : 1
+        let (ns, overflow) = v.multipliedReportingOverflow(by: scale)
+        return overflow || !range.contains(ns) ? nil : ns
     }
 
     /// Formats as ISO 8601 UTC with millisecond precision, or more when the value has it;
@@ -138,14 +152,14 @@ public enum Timestamp {
                 // Spark: yy/MM/dd HH:mm:ss
                 guard let t = clock(p, n, 9) else { return nil }
                 let y = 2000 + num2(p, 0)
-                return Parsed(nanos: make(year: y, month: num2(p, 3), day: num2(p, 6), hour: t.h, minute: t.m, second: t.s), length: 17)
+                return make(year: y, month: num2(p, 3), day: num2(p, 6), hour: t.h, minute: t.m, second: t.s).map { Parsed(nanos: $0, length: 17) }?
                     .validated(month: num2(p, 3), day: num2(p, 6))
             }
             if n >= 13, dig(2), dig(3), dig(4), dig(5), p[6] == ASCII.space, dig(7), dig(8), dig(9), dig(10), dig(11), dig(12) {
                 // HDFS: yyMMdd HHmmss
                 let mo = num2(p, 2), d = num2(p, 4), h = num2(p, 7), mi = num2(p, 9), s = num2(p, 11)
                 guard h < 24, mi < 60, s < 61 else { return nil }
-                return Parsed(nanos: make(year: 2000 + num2(p, 0), month: mo, day: d, hour: h, minute: mi, second: s), length: 13)
+                return make(year: 2000 + num2(p, 0), month: mo, day: d, hour: h, minute: mi, second: s).map { Parsed(nanos: $0, length: 13) }?
                     .validated(month: mo, day: d)
             }
             if n >= 14, p[2] == ASCII.minus, dig(3), dig(4), p[5] == ASCII.space {
@@ -155,8 +169,8 @@ public enum Timestamp {
                 var len = 14
                 let (nanos, fracLen) = fraction(p, n, len)
                 len += fracLen
-                let ns = inferYear(month: mo, day: d, h: t.h, m: t.m, s: t.s, nanos: nanos, reference: reference)
-                return Parsed(nanos: ns, length: len).validated(month: mo, day: d)
+                return inferYear(month: mo, day: d, h: t.h, m: t.m, s: t.s, nanos: nanos, reference: reference)
+                    .map { Parsed(nanos: $0, length: len) }?.validated(month: mo, day: d)
             }
             return nil
         }
@@ -176,11 +190,11 @@ public enum Timestamp {
             // An optional year after the time ("Nov 27 14:00:00 2026").
             if i + 5 <= n, p[i] == ASCII.space, dig(i + 1), dig(i + 2), dig(i + 3), dig(i + 4), i + 5 == n || !dig(i + 5) {
                 let y = Int(p[i + 1] &- 0x30) * 1000 + num2(p, i + 2) * 10 + Int(p[i + 4] &- 0x30)
-                return Parsed(nanos: make(year: y, month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos), length: i + 5)
+                return make(year: y, month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos).map { Parsed(nanos: $0, length: i + 5) }?
                     .validated(month: mo, day: d)
             }
-            return Parsed(nanos: inferYear(month: mo, day: d, h: t.h, m: t.m, s: t.s, nanos: nanos, reference: reference), length: i)
-                .validated(month: mo, day: d)
+            return inferYear(month: mo, day: d, h: t.h, m: t.m, s: t.s, nanos: nanos, reference: reference)
+                .map { Parsed(nanos: $0, length: i) }?.validated(month: mo, day: d)
         }
         if n >= 24, p[3] == ASCII.space, let mo = month(p, n, 4), p[7] == ASCII.space {
             // asctime: "Sun Dec 04 04:47:44 2005" (day may be space-padded)
@@ -194,7 +208,7 @@ public enum Timestamp {
             i += fracLen
             guard i + 5 <= n, p[i] == ASCII.space, dig(i + 1), dig(i + 2), dig(i + 3), dig(i + 4) else { return nil }
             let y = Int(p[i + 1] &- 0x30) * 1000 + num2(p, i + 2) * 10 + Int(p[i + 4] &- 0x30)
-            return Parsed(nanos: make(year: y, month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos), length: i + 5)
+            return make(year: y, month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos).map { Parsed(nanos: $0, length: i + 5) }?
                 .validated(month: mo, day: d)
         }
         return nil
@@ -227,8 +241,7 @@ public enum Timestamp {
             else if c == ASCII.space, i + 1 < n, p[i + 1] == ASCII.plus || p[i + 1] == ASCII.minus,
                     let (off, len) = zone(p, n, i + 1) { offset = off; i += 1 + len }
         }
-        return Parsed(nanos: make(year: y, month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos, offsetSeconds: offset),
-                      length: i).validated(month: mo, day: d)
+        return make(year: y, month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos, offsetSeconds: offset).map { Parsed(nanos: $0, length: i) }?.validated(month: mo, day: d)
     }
 
     /// `27/Nov/2026:14:00:00 +0000`
@@ -244,8 +257,7 @@ public enum Timestamp {
         if i + 1 < n, p[i] == ASCII.space, p[i + 1] == ASCII.plus || p[i + 1] == ASCII.minus, let (off, len) = zone(p, n, i + 1) {
             offset = off; i += 1 + len
         }
-        return Parsed(nanos: make(year: y, month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos, offsetSeconds: offset),
-                      length: i).validated(month: mo, day: d)
+        return make(year: y, month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos, offsetSeconds: offset).map { Parsed(nanos: $0, length: i) }?.validated(month: mo, day: d)
     }
 
     @inline(__always) private static func num2(_ p: UnsafePointer<UInt8>, _ i: Int) -> Int {
@@ -314,13 +326,13 @@ public enum Timestamp {
     /// The year for a date written without one: the latest year that does not put it more than
     /// two days after `reference`. A line read on 2 Jan stamped "Dec 31" belongs to last year;
     /// one stamped "Jan 1" read on 31 Dec (a sender's clock slightly ahead) to next year.
-    static func inferYear(month: Int, day: Int, h: Int, m: Int, s: Int, nanos: Int, reference: Int64) -> Int64 {
+    static func inferYear(month: Int, day: Int, h: Int, m: Int, s: Int, nanos: Int, reference: Int64) -> Int64? {
         let refDays = Int((reference / nanosPerSecond) / 86400)
         let refYear = civilFromDays(refDays).year
         let slack = 2 * 86400 * nanosPerSecond
         for y in [refYear + 1, refYear, refYear - 1] {
-            let t = make(year: y, month: month, day: day, hour: h, minute: m, second: s, nanos: nanos)
-            if t <= reference + slack { return t }
+            guard let t = make(year: y, month: month, day: day, hour: h, minute: m, second: s, nanos: nanos) else { continue }
+            if t <= reference &+ slack { return t }
         }
         return make(year: refYear - 1, month: month, day: day, hour: h, minute: m, second: s, nanos: nanos)
     }

@@ -25,6 +25,8 @@ final class AggregateState {
     var intSum: Int64 = 0
     var doubleSum: Double = 0
     var sawDouble = false
+    /// The integer sum passed Int64 and goes on as a float; the query says so at its end.
+    var overflowed = false
     var mean: Double = 0
     var m2: Double = 0
     var extreme: Value = .null
@@ -57,11 +59,11 @@ final class AggregateState {
             switch v {
             case .int(let i):
                 let (s, o) = intSum.addingReportingOverflow(i)
-                if o { sawDouble = true; doubleSum += Double(intSum) + Double(i); intSum = 0 } else { intSum = s }
+                if o { sawDouble = true; overflowed = true; doubleSum += Double(intSum) + Double(i); intSum = 0 } else { intSum = s }
             case .double(let d): sawDouble = true; doubleSum += d
-            case .interval(let i): intSum += i; extreme = .interval(0)
+            case .interval(let i): intSum = try Checked.add(intSum, i, "interval", at: p); extreme = .interval(0)
             case .string(let s) where Double(s) != nil:
-                if let i = Int64(s) { intSum += i } else { sawDouble = true; doubleSum += Double(s)! }
+                if let i = Int64(s) { intSum = try Checked.add(intSum, i, at: p) } else { sawDouble = true; doubleSum += Double(s)! }
             default: throw QueryError(.type, "\(name)() needs numbers, not \(typeName(v))", at: p)
             }
         case "min", "max":

@@ -62,6 +62,8 @@ final class GroupedAggregation {
         var ints: [Int64] = []
         var doubles: [Double] = []
         var sawDouble: [Bool] = []
+        /// An integer sum of some group passed Int64 (kept as a float, and an error at the end).
+        var overflowed = false
         var values: [Value] = []
         var samples: [[Double]] = []
         var states: [AggregateState] = []
@@ -177,7 +179,8 @@ final class GroupedAggregation {
         if let (name, width) = GroupedAggregation.timeBucket(key), let col = column(name, seg), col.type == .timestamp,
            let range = col.intRange {
             let first = Functions.floorDiv(range.lowerBound, width), last = Functions.floorDiv(range.upperBound, width)
-            guard last &- first >= 0, last &- first < 1 << 20 else { return nil }
+            // (A bucket start that would overflow is left to the general path, which says so.)
+            guard last &- first >= 0, last &- first < 1 << 20, !first.multipliedReportingOverflow(by: width).overflow else { return nil }
             var table = [Int32](repeating: -1, count: Int(last - first) + 1)
             col.ints.withUnsafeBufferPointer { ints in
                 for (i, r) in rows.enumerated() {
@@ -446,7 +449,7 @@ final class GroupedAggregation {
                 col.ints.withUnsafeBufferPointer { v in
                     for r in rows where SegmentColumn.valid(validity, Int(r)) {
                         let (s, o) = isum.addingReportingOverflow(v[Int(r)])
-                        if o { dsum += Double(isum) + Double(v[Int(r)]); isum = 0; sawDouble = true } else { isum = s }
+                        if o { dsum += Double(isum) + Double(v[Int(r)]); isum = 0; sawDouble = true; acc.overflowed = true } else { isum = s }
                         count += 1
                     }
                 }
@@ -457,7 +460,7 @@ final class GroupedAggregation {
                 sawDouble = count > 0
             }
             let (s, o) = acc.ints[g].addingReportingOverflow(isum)
-            if o { acc.doubles[g] += Double(acc.ints[g]) + Double(isum); acc.ints[g] = 0; acc.sawDouble[g] = true } else { acc.ints[g] = s }
+            if o { acc.doubles[g] += Double(acc.ints[g]) + Double(isum); acc.ints[g] = 0; acc.sawDouble[g] = true; acc.overflowed = true } else { acc.ints[g] = s }
             acc.doubles[g] += dsum
             if sawDouble { acc.sawDouble[g] = true }
             acc.counts[g] += count
@@ -511,7 +514,9 @@ final class GroupedAggregation {
                     var counts = acc.counts, ints = acc.ints, doubles = acc.doubles, saw = acc.sawDouble
                     acc.counts = []; acc.ints = []; acc.doubles = []; acc.sawDouble = []
                     defer { acc.counts = counts; acc.ints = ints; acc.doubles = doubles; acc.sawDouble = saw }
-                    Accumulate.sum(col, rows: rows, groups: gids, counts: &counts, ints: &ints, doubles: &doubles, sawDouble: &saw)
+                    if Accumulate.sum(col, rows: rows, groups: gids, counts: &counts, ints: &ints, doubles: &doubles, sawDouble: &saw) {
+                        acc.overflowed = true
+                    }
                 case .null:
                     break
                 default:
@@ -600,9 +605,10 @@ final class GroupedAggregation {
             case .sum:
                 for (g, t) in target.enumerated() {
                     let (s, o) = a.ints[t].addingReportingOverflow(b.ints[g])
-                    if o { a.doubles[t] += Double(a.ints[t]) + Double(b.ints[g]); a.ints[t] = 0; a.sawDouble[t] = true } else { a.ints[t] = s }
+                    if o { a.doubles[t] += Double(a.ints[t]) + Double(b.ints[g]); a.ints[t] = 0; a.sawDouble[t] = true; a.overflowed = true } else { a.ints[t] = s }
                     a.doubles[t] += b.doubles[g]
                     if b.sawDouble[g] { a.sawDouble[t] = true }
+                    if b.overflowed { a.overflowed = true }
                     a.counts[t] += b.counts[g]
                 }
             case .extreme(let isMax):
@@ -641,6 +647,14 @@ final class GroupedAggregation {
         accumulators.indices.map { result(g, call: $0) }
     }
 
+    /// Throws when an integer `sum` (or `avg`) passed Int64 in any group, as Trino's
+    /// "bigint addition overflow": the spilled float would be a silently inexact answer.
+    func checkOverflow() throws {
+        for (k, acc) in accumulators.enumerated() where acc.overflowed || acc.states.contains(where: \.overflowed) {
+            throw QueryError(.value, "bigint addition overflow in \(calls[k].name)(); CAST its argument AS double to add past 2^63", at: calls[k].at)
+        }
+    }
+
     /// The value of aggregate `k` for group `g`.
     func result(_ g: Int, call k: Int) -> Value {
         let acc = accumulators[k]
@@ -666,10 +680,11 @@ final class GroupedAggregation {
 /// streaming kernel both run them.
 enum Accumulate {
     /// Integers exactly (into floats past Int64), floats apart; `counts` the values added.
-    /// For an `int` or `double` column.
+    /// For an `int` or `double` column. True when an integer sum passed Int64.
     static func sum(_ col: SegmentColumn, rows: [Int32], groups gids: [Int32], counts c: inout [Int64], ints s: inout [Int64],
-                    doubles d: inout [Double], sawDouble saw: inout [Bool]) {
+                    doubles d: inout [Double], sawDouble saw: inout [Bool]) -> Bool {
         let validity = col.validity
+        var overflowed = false
         // Every array through its buffer: no bounds or uniqueness checks per row.
         rows.withUnsafeBufferPointer { rows in
             gids.withUnsafeBufferPointer { gids in
@@ -683,7 +698,7 @@ enum Accumulate {
                                             let g = Int(gids[i]), v = values[Int(rows[i])]
                                             let (total, overflow) = s[g].addingReportingOverflow(v)
                                             if overflow {
-                                                d[g] += Double(s[g]) + Double(v); s[g] = 0; saw[g] = true
+                                                d[g] += Double(s[g]) + Double(v); s[g] = 0; saw[g] = true; overflowed = true
                                             } else {
                                                 s[g] = total
                                             }
@@ -706,6 +721,7 @@ enum Accumulate {
                 }
             }
         }
+        return overflowed
     }
 
     /// The least or greatest value, compared as the column's type (across types as SQL sorts).

@@ -378,11 +378,11 @@ enum Arithmetic {
         case (.null, _), (_, .null): return .null
         case (.int(let x), .int(let y)):
             switch op {
-            case "+": let (r, o) = x.addingReportingOverflow(y); if o { throw overflow(p) }; return .int(r)
-            case "-": let (r, o) = x.subtractingReportingOverflow(y); if o { throw overflow(p) }; return .int(r)
-            case "*": let (r, o) = x.multipliedReportingOverflow(by: y); if o { throw overflow(p) }; return .int(r)
-            case "/": if y == 0 { throw QueryError(.value, "division by zero", at: p) }; return .int(x / y)
-            default: if y == 0 { throw QueryError(.value, "division by zero", at: p) }; return .int(x % y)
+            case "+": return .int(try Checked.add(x, y, at: p))
+            case "-": return .int(try Checked.subtract(x, y, at: p))
+            case "*": return .int(try Checked.multiply(x, y, at: p))
+            case "/": return .int(try Checked.divide(x, y, at: p))
+            default: return .int(try Checked.remainder(x, y, at: p))
             }
         case (.int, .double), (.double, .int), (.double, .double):
             let x = number(a)!, y = number(b)!
@@ -394,16 +394,15 @@ enum Arithmetic {
             default: return .double(x.truncatingRemainder(dividingBy: y))
             }
         case (.timestamp(let t), .interval(let d)) where op == "+" || op == "-":
-            return .timestamp(op == "+" ? t + d : t - d)
+            return .timestamp(op == "+" ? try Checked.add(t, d, "timestamp", at: p) : try Checked.subtract(t, d, "timestamp", at: p))
         case (.interval(let d), .timestamp(let t)) where op == "+":
-            return .timestamp(t + d)
+            return .timestamp(try Checked.add(t, d, "timestamp", at: p))
         case (.timestamp(let x), .timestamp(let y)) where op == "-":
-            return .interval(x - y)
+            return .interval(try Checked.subtract(x, y, "interval", at: p))
         case (.interval(let x), .interval(let y)) where op == "+" || op == "-":
-            return .interval(op == "+" ? x + y : x - y)
+            return .interval(op == "+" ? try Checked.add(x, y, "interval", at: p) : try Checked.subtract(x, y, "interval", at: p))
         case (.interval(let x), .int(let y)) where op == "*" || op == "/":
-            if op == "/" && y == 0 { throw QueryError(.value, "division by zero", at: p) }
-            return .interval(op == "*" ? x * y : x / y)
+            return .interval(op == "*" ? try Checked.multiply(x, y, "interval", at: p) : try Checked.divide(x, y, "interval", at: p))
         case (.string(let s), _) where Double(s) != nil:
             return try apply(op, Int64(s).map(Value.int) ?? .double(Double(s)!), b, at: p)
         case (_, .string(let s)) where Double(s) != nil:
@@ -421,7 +420,6 @@ enum Arithmetic {
         }
     }
 
-    private static func overflow(_ p: Int) -> QueryError { QueryError(.value, "bigint overflow", at: p) }
 }
 
 /// CAST and TRY_CAST: nil when the value does not convert.

@@ -25,6 +25,9 @@ public struct QueryEngine: Sendable {
     public var logsFilter: Expr?
     /// Counts the rows scanned and stops the query when cancelled (nil: neither).
     public var progress: QueryProgress?
+    /// An integer `sum` past Int64 goes on as a float instead of failing the query: a streaming
+    /// query's partial sums (as its kernel's do), where one window must not stop the stream.
+    var integerSumsSpill = false
 
     /// A WHERE expression's text as a syntax tree, for `logsFilter`; errors point into `text`.
     public static func filter(_ text: String) throws -> Expr {
@@ -653,6 +656,7 @@ public struct QueryEngine: Sendable {
                 if let i = outputIndex(o.expr, items) { return { $0.values![i] } }
                 return try windows.isEmpty ? compilePost(o.expr) : compileWide(o.expr)
             }
+            if !integerSumsSpill { try agg.checkOverflow() }
             let fromOutput = s.orderBy.map { outputIndex($0.expr, items) != nil }
             let cursor = RowCursor()
             // Top-N by aggregates alone (`ORDER BY count(*) DESC LIMIT 10`): each group's sort

@@ -44,7 +44,7 @@ enum Functions {
     static func int(_ v: Value, _ fn: String, _ p: Int) throws -> Int64 {
         switch v {
         case .int(let i): return i
-        case .double(let d) where d == d.rounded(): return Int64(d)
+        case .double(let d) where d == d.rounded(): return try Checked.int64(d, "\(fn)() argument", at: p)
         default: throw QueryError(.type, "\(fn)() needs bigint, not \(typeName(v))", at: p)
         }
     }
@@ -83,17 +83,20 @@ enum Functions {
             let day: Int64 = 86_400_000_000_000
             let days = floorDiv(t, day)
             let monday = days - ((days + 3) % 7 + 7) % 7
-            return monday * day
+            return try Checked.multiply(monday, day, "timestamp", at: p)
         }
-        if let n = unitNanos(u) { return floorDiv(t, n) * n }
+        if let n = unitNanos(u) { return try Checked.multiply(floorDiv(t, n), n, "timestamp", at: p) }
         let days = Int(floorDiv(t, 86_400_000_000_000))
         let (y, m, _) = Timestamp.civilFromDays(days)
+        let start: Int64?
         switch u {
-        case "month": return Timestamp.make(year: y, month: m, day: 1, hour: 0, minute: 0, second: 0)
-        case "quarter": return Timestamp.make(year: y, month: (m - 1) / 3 * 3 + 1, day: 1, hour: 0, minute: 0, second: 0)
-        case "year": return Timestamp.make(year: y, month: 1, day: 1, hour: 0, minute: 0, second: 0)
+        case "month": start = Timestamp.make(year: y, month: m, day: 1, hour: 0, minute: 0, second: 0)
+        case "quarter": start = Timestamp.make(year: y, month: (m - 1) / 3 * 3 + 1, day: 1, hour: 0, minute: 0, second: 0)
+        case "year": start = Timestamp.make(year: y, month: 1, day: 1, hour: 0, minute: 0, second: 0)
         default: throw QueryError(.value, "unknown unit '\(unit)'; use millisecond, second, minute, hour, day, week, month, quarter or year", at: p)
         }
+        guard let start else { throw Checked.overflow("timestamp", "truncation", at: p) }
+        return start
     }
 
     static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
@@ -102,21 +105,25 @@ enum Functions {
     }
 
     static func addUnits(_ unit: String, _ n: Int64, _ t: Int64, at p: Int) throws -> Int64 {
-        if let u = unitNanos(unit) { return t + n * u }
+        if let u = unitNanos(unit) { return try Checked.add(t, try Checked.multiply(n, u, "timestamp", at: p), "timestamp", at: p) }
         let months: Int64
         switch unit.lowercased() {
         case "month": months = n
-        case "quarter": months = 3 * n
-        case "year": months = 12 * n
+        case "quarter": months = try Checked.multiply(3, n, "timestamp", at: p)
+        case "year": months = try Checked.multiply(12, n, "timestamp", at: p)
         default: throw QueryError(.value, "unknown unit '\(unit)'", at: p)
         }
         let day: Int64 = 86_400_000_000_000
         let days = floorDiv(t, day), rest = t - days * day
         let (y, m, d) = Timestamp.civilFromDays(Int(days))
-        let total = Int64(y) * 12 + Int64(m - 1) + months
+        let total = try Checked.add(Int64(y) * 12 + Int64(m - 1), months, "timestamp", at: p)
+        // Nanoseconds since 1970 reach the years 1677 to 2262; a year far outside is refused
+        // before the calendar arithmetic (the last step checks the exact bound).
+        guard (1000 * 12)...(3000 * 12) ~= total else { throw Checked.overflow("timestamp", "addition", at: p) }
         let ny = Int(floorDiv(total, 12)), nm = Int(total - Int64(ny) * 12) + 1
         let lastDay = Timestamp.civilFromDays(Timestamp.daysFromCivil(nm == 12 ? ny + 1 : ny, nm == 12 ? 1 : nm + 1, 1) - 1).day
-        return Int64(Timestamp.daysFromCivil(ny, nm, min(d, lastDay))) * day + rest
+        let start = try Checked.multiply(Int64(Timestamp.daysFromCivil(ny, nm, min(d, lastDay))), day, "timestamp", at: p)
+        return try Checked.add(start, rest, "timestamp", at: p)
     }
 
     /// Joda/Java-style patterns as Trino's format_datetime: yyyy MM dd HH mm ss SSS, literal text in quotes.
@@ -205,11 +212,11 @@ enum Functions {
         add("substr", 2...3) { a, p, _ in
             let s = Array(try str(a[0], "substr", p))
             var start = Int(try int(a[1], "substr", p))
-            if start < 0 { start = s.count + start + 1 }
+            if start < 0 { start = start < -s.count ? 0 : s.count + start + 1 }
             guard start >= 1, start <= s.count else { return .string("") }
             let len = a.count == 3 ? Int(try int(a[2], "substr", p)) : s.count
             guard len > 0 else { return .string("") }
-            return .string(String(s[(start - 1)..<min(s.count, start - 1 + len)]))
+            return .string(String(s[(start - 1)..<(start - 1 + min(len, s.count - start + 1))]))
         }
         t["substring"] = t["substr"]
         add("strpos", 2...2) { a, p, _ in
@@ -243,15 +250,20 @@ enum Functions {
         add("if", 2...3, nulls: true) { a, _, _ in a[0] == .bool(true) ? a[1] : (a.count == 3 ? a[2] : .null) }
         // Numbers
         add("abs", 1...1) { a, p, _ in
-            if case .int(let i) = a[0] { return .int(i == Int64.min ? i : abs(i)) }
+            if case .int(let i) = a[0] { return .int(i < 0 ? try Checked.negate(i, at: p) : i) }
             return .double(abs(try num(a[0], "abs", p)))
         }
         add("round", 1...2) { a, p, _ in
             let d = a.count == 2 ? Int(try int(a[1], "round", p)) : 0
             if case .int(let i) = a[0], d >= 0 { return .int(i) }
-            let x = try num(a[0], "round", p), scale = pow(10.0, Double(d))
+            let x = try num(a[0], "round", p)
+            // Past ±308 places 10^d is infinite or zero in doubles: every double is already
+            // whole at that scale, and rounds to 0 at the other end.
+            if d > 308 { return .double(x) }
+            if d < -308 { return .double(x.sign == .minus ? -0.0 : 0) }
+            let scale = pow(10.0, Double(d))
             let r = (x * scale).rounded(.toNearestOrAwayFromZero) / scale
-            return a.count == 1 ? .double(r) : .double(r)
+            return .double(r.isFinite ? r : x)
         }
         add("floor", 1...1) { a, p, _ in if case .int = a[0] { return a[0] }; return .double(floor(try num(a[0], "floor", p))) }
         add("ceil", 1...1) { a, p, _ in if case .int = a[0] { return a[0] }; return .double(ceil(try num(a[0], "ceil", p))) }
@@ -272,7 +284,7 @@ enum Functions {
         add("date_diff", 3...3) { a, p, _ in
             let unit = try str(a[0], "date_diff", p)
             let x = try time(a[1], "date_diff", p), y = try time(a[2], "date_diff", p)
-            if let n = unitNanos(unit) { return .int((y - x) / n) }
+            if let n = unitNanos(unit) { return .int(try Checked.subtract(y, x, "interval", at: p) / n) }
             let day: Int64 = 86_400_000_000_000
             let (y1, m1, _) = Timestamp.civilFromDays(Int(floorDiv(x, day))), (y2, m2, _) = Timestamp.civilFromDays(Int(floorDiv(y, day)))
             let months = Int64((y2 - y1) * 12 + (m2 - m1))
@@ -287,13 +299,16 @@ enum Functions {
             guard case .interval(let w) = a[0], w > 0 else { throw QueryError(.type, "date_bin() needs a positive interval first, e.g. INTERVAL '5' MINUTE", at: p) }
             let t0 = try time(a[1], "date_bin", p)
             let origin = a.count == 3 ? try time(a[2], "date_bin", p) : 0
-            return .timestamp(floorDiv(t0 - origin, w) * w + origin)
+            let bins = floorDiv(try Checked.subtract(t0, origin, "timestamp", at: p), w)
+            return .timestamp(try Checked.add(try Checked.multiply(bins, w, "timestamp", at: p), origin, "timestamp", at: p))
         }
         add("from_iso8601_timestamp", 1...1) { a, p, _ in
             guard let t = Compare.parseTime(try str(a[0], "from_iso8601_timestamp", p)) else { throw QueryError(.value, "'\(a[0])' is not an ISO 8601 time", at: p) }
             return .timestamp(t)
         }
-        add("from_unixtime", 1...1) { a, p, _ in .timestamp(Int64((try num(a[0], "from_unixtime", p) * 1e9).rounded())) }
+        add("from_unixtime", 1...1) { a, p, _ in
+            .timestamp(try Checked.int64(try num(a[0], "from_unixtime", p) * 1e9, "from_unixtime()'s time (in nanoseconds)", at: p))
+        }
         add("to_unixtime", 1...1) { a, p, _ in .double(Double(try time(a[0], "to_unixtime", p)) / 1e9) }
         add("format_datetime", 2...2) { a, p, _ in .string(formatDateTime(try time(a[0], "format_datetime", p), try str(a[1], "format_datetime", p))) }
         add("year", 1...1) { a, p, _ in .int(Int64(Timestamp.civilFromDays(Int(floorDiv(try time(a[0], "year", p), 86_400_000_000_000))).year)) }

@@ -31,6 +31,11 @@ struct GroupWindow {
                 guard case .interval(let ns, _) = args[k], ns > 0 else {
                     throw QueryError(.type, "\(shape) needs a positive INTERVAL here, e.g. INTERVAL '1' MINUTE", at: args[k].position)
                 }
+                // Record times keep a year from the ends of Int64 (`Timestamp.range`), so
+                // windows of up to a year never overflow.
+                guard ns <= 366 * 86_400 * Timestamp.nanosPerSecond else {
+                    throw QueryError(.value, "a window is at most 366 days long", at: args[k].position)
+                }
                 return ns
             }
             switch kind {

@@ -23,8 +23,14 @@ public enum InsightsQuery {
         return commands.contains(word)  // none of them starts a SQL statement
     }
 
+    /// CloudWatch's bound on a query's length, in characters.
+    public static let maxLength = 10_000
+
     /// The SQL for an Insights query; errors point into `text`.
     public static func sql(_ text: String) throws -> String {
+        guard text.count <= maxLength else {
+            throw QueryError(.syntax, "an Insights query is at most \(maxLength) characters (this one has \(text.count))", at: nil)
+        }
         var b = Builder()
         for (command, start) in split(text) {
             let trimmed = command.drop { $0.isWhitespace }
@@ -284,8 +290,14 @@ public enum InsightsQuery {
             return out
         }
 
-        /// One expression.
-        static func translate(_ text: String, at offset: Int) throws -> String {
+        /// How many calls deep an expression may nest (each level is translated on its own).
+        static let maxCallDepth = 64
+
+        /// One expression; `nesting`: how many calls it is inside.
+        static func translate(_ text: String, at offset: Int, nesting: Int = 0) throws -> String {
+            guard nesting < maxCallDepth else {
+                throw QueryError(.syntax, "the query nests more than \(maxCallDepth) calls deep; split it up", at: offset)
+            }
             let toks = try tokens(text, at: offset)
             var out: [String] = []
             var operandStart: [Int] = []  // where each operand began in `out`, for `like`
@@ -350,7 +362,7 @@ public enum InsightsQuery {
                             j += 1
                         } while j < toks.count && depth > 0
                         let argsText = render(Array(toks[(i + 2)..<max(i + 2, j - 1)]))
-                        let args = try splitArgs(Array(toks[(i + 2)..<max(i + 2, j - 1)])).map { try translate(render($0), at: offset) }
+                        let args = try splitArgs(Array(toks[(i + 2)..<max(i + 2, j - 1)])).map { try translate(render($0), at: offset, nesting: nesting + 1) }
                         operandStart.append(out.count)
                         out.append(try call(lw, args, raw: argsText, at: offset))
                         i = j
@@ -434,7 +446,8 @@ public enum InsightsQuery {
             for (suffix, unit, factor) in units where s.lowercased().hasSuffix(suffix) {
                 guard let n = Int64(s.dropLast(suffix.count)), n > 0 else { continue }
                 if suffix == "ms" { return n % 1000 == 0 ? "INTERVAL '\(n / 1000)' SECOND" : nil }
-                return "INTERVAL '\(n * factor)' \(unit)"
+                guard case (let amount, false) = n.multipliedReportingOverflow(by: factor) else { return nil }
+                return "INTERVAL '\(amount)' \(unit)"
             }
             return nil
         }

@@ -3,8 +3,14 @@
 /// Precedence, loosest first: OR, AND, NOT, comparisons (`=`, `<`, `IS`, `IN`, `BETWEEN`,
 /// `LIKE`), `||`, `+ -`, `* / %`, unary minus.
 public struct SQLParser {
+    /// How deep a query's expressions and subqueries may nest, counting each operand of a chain
+    /// like `1+1+…` as a level. Deeper input is refused with an error rather than recursed into
+    /// (parsing, binding, running and freeing a query all walk its tree).
+    public static let maxDepth = 256
+
     private let tokens: [Token]
     private var i = 0
+    private var depth = 0
 
     static let reserved: Set<String> = [
         "select", "from", "where", "group", "by", "having", "order", "limit", "offset", "union", "all", "as", "and", "or",
@@ -21,6 +27,18 @@ public struct SQLParser {
     }
 
     private init(tokens: [Token]) { self.tokens = tokens }
+
+    // MARK: nesting
+
+    /// Counts one more level of nesting; throws past `maxDepth`. Pair with `leave`.
+    private mutating func enter(_ levels: Int = 1) throws {
+        depth += levels
+        guard depth <= SQLParser.maxDepth else {
+            throw QueryError(.syntax, "the query nests more than \(SQLParser.maxDepth) levels deep (parentheses, operators in a row, calls or subqueries); split it up", at: peek.offset)
+        }
+    }
+
+    private mutating func leave(_ levels: Int = 1) { depth -= levels }
 
     // MARK: tokens
 
@@ -94,6 +112,8 @@ public struct SQLParser {
     }
 
     mutating func query() throws -> Query {
+        try enter()
+        defer { leave() }
         if accept("with") {
             var ctes: [(String, Query)] = []
             repeat {
@@ -214,22 +234,35 @@ public struct SQLParser {
 
     // MARK: expressions
 
-    mutating func expr() throws -> Expr { try or() }
+    mutating func expr() throws -> Expr {
+        try enter()
+        defer { leave() }
+        return try or()
+    }
+
+    // Each operand of a chain (`a OR b OR …`, `1+1+…`) nests the tree one level deeper.
 
     private mutating func or() throws -> Expr {
-        var l = try and()
-        while isWord("or") { let p = next().offset; l = .binary("or", l, try and(), at: p) }
+        var l = try and(), links = 0
+        defer { leave(links) }
+        while isWord("or") { try enter(); links += 1; let p = next().offset; l = .binary("or", l, try and(), at: p) }
         return l
     }
 
     private mutating func and() throws -> Expr {
-        var l = try not()
-        while isWord("and") { let p = next().offset; l = .binary("and", l, try not(), at: p) }
+        var l = try not(), links = 0
+        defer { leave(links) }
+        while isWord("and") { try enter(); links += 1; let p = next().offset; l = .binary("and", l, try not(), at: p) }
         return l
     }
 
     private mutating func not() throws -> Expr {
-        if isWord("not") { let p = next().offset; return .unary("not", try not(), at: p) }
+        if isWord("not") {
+            try enter()
+            defer { leave() }
+            let p = next().offset
+            return .unary("not", try not(), at: p)
+        }
         return try comparison()
     }
 
@@ -268,33 +301,44 @@ public struct SQLParser {
     }
 
     private mutating func concat() throws -> Expr {
-        var l = try additive()
-        while peek.kind == .symbol("||") { let p = next().offset; l = .binary("||", l, try additive(), at: p) }
+        var l = try additive(), links = 0
+        defer { leave(links) }
+        while peek.kind == .symbol("||") { try enter(); links += 1; let p = next().offset; l = .binary("||", l, try additive(), at: p) }
         return l
     }
 
     private mutating func additive() throws -> Expr {
-        var l = try multiplicative()
-        while case .symbol(let s) = peek.kind, s == "+" || s == "-" { let p = next().offset; l = .binary(s, l, try multiplicative(), at: p) }
+        var l = try multiplicative(), links = 0
+        defer { leave(links) }
+        while case .symbol(let s) = peek.kind, s == "+" || s == "-" {
+            try enter(); links += 1
+            let p = next().offset
+            l = .binary(s, l, try multiplicative(), at: p)
+        }
         return l
     }
 
     private mutating func multiplicative() throws -> Expr {
-        var l = try unary()
-        while case .symbol(let s) = peek.kind, s == "*" || s == "/" || s == "%" { let p = next().offset; l = .binary(s, l, try unary(), at: p) }
+        var l = try unary(), links = 0
+        defer { leave(links) }
+        while case .symbol(let s) = peek.kind, s == "*" || s == "/" || s == "%" {
+            try enter(); links += 1
+            let p = next().offset
+            l = .binary(s, l, try unary(), at: p)
+        }
         return l
     }
 
     private mutating func unary() throws -> Expr {
-        if peek.kind == .symbol("-") {
-            let p = next().offset
-            let e = try unary()
-            if case .literal(.int(let v), _) = e { return .literal(.int(-v), at: p) }
-            if case .literal(.double(let v), _) = e { return .literal(.double(-v), at: p) }
-            return .unary("-", e, at: p)
-        }
+        guard peek.kind == .symbol("-") || peek.kind == .symbol("+") else { return try primary() }
+        try enter()
+        defer { leave() }
         if peek.kind == .symbol("+") { i += 1; return try unary() }
-        return try primary()
+        let p = next().offset
+        let e = try unary()
+        if case .literal(.int(let v), _) = e, v != .min { return .literal(.int(-v), at: p) }
+        if case .literal(.double(let v), _) = e { return .literal(.double(-v), at: p) }
+        return .unary("-", e, at: p)
     }
 
     private mutating func primary() throws -> Expr {
@@ -440,7 +484,7 @@ public struct SQLParser {
         case "week", "w": seconds = 7 * 86400
         default: throw QueryError(.value, "unknown interval unit '\(unit!)'; use MILLISECOND, SECOND, MINUTE, HOUR, DAY or WEEK", at: p)
         }
-        return .interval(Int64((amount * seconds * 1e9).rounded()), at: p)
+        return .interval(try Checked.int64(amount * seconds * 1e9, "the interval (in nanoseconds)", at: p), at: p)
     }
 
     private mutating func caseExpr(at p: Int) throws -> Expr {

@@ -583,7 +583,8 @@ struct PartialKernel {
             var c = counts[k], s = ints[k], d = doubles[k], saw = sawDouble[k]
             counts[k] = []; ints[k] = []; doubles[k] = []; sawDouble[k] = []
             defer { counts[k] = c; ints[k] = s; doubles[k] = d; sawDouble[k] = saw }
-            Accumulate.sum(col, rows: rows, groups: gids, counts: &c, ints: &s, doubles: &d, sawDouble: &saw)
+            // An overflowing sum spills to a float here; the streaming result is not an error.
+            _ = Accumulate.sum(col, rows: rows, groups: gids, counts: &c, ints: &s, doubles: &d, sawDouble: &saw)
         }
 
         /// As the engine's `min` and `max` (`Accumulate.extreme`).

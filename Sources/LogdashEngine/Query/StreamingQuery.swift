@@ -430,6 +430,7 @@ public final class StreamingQuery {
         let snap = StoreSnapshot(segments: segments, rowCount: segments.reduce(0) { $0 + $1.rowCount }, schema: schema)
         var engine = QueryEngine(snapshot: snap, now: now)
         engine.logsFilter = logsFilter
+        engine.integerSumsSpill = true
         return try engine.select(partial).rows
     }
 

@@ -84,6 +84,7 @@ enum Windows {
                     } else {
                         while added <= hi { try state.add(star ? [] : argValues[members[added]], at: callAt); added += 1 }
                     }
+                    if state.overflowed { throw QueryError(.value, "bigint addition overflow in \(name)()", at: callAt) }
                     out[i] = state.result
                 }
             }

@@ -88,7 +88,7 @@ import Testing
         }
         let store = try store(lines: lines)
         let t = try AlarmReplay.run(try AlarmFile.parse(yaml: Self.good, file: "a.yaml"), engine: QueryEngine(snapshot: store.snapshot()))
-        func at(_ minute: Int) -> Int64 { Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: minute, second: 0) }
+        func at(_ minute: Int) -> Int64 { Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: minute, second: 0)! }
         let errors = t.filter { $0.alarm == "errors" }.map { ($0.at, $0.to) }
         #expect(errors.map(\.0) == [at(1), at(4)] && errors.map(\.1) == [.ok, .alarm])
         // The 900 ms lines: one in each of minutes 1, 2 and 3 (the first minute has none: no

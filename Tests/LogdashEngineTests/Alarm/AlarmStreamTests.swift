@@ -78,7 +78,7 @@ import Scratch
             second += rng.int(0, 1)
             let incident = (1500..<2000).contains(i)
             let s = max(0, second - rng.int(0, 3))  // a little disorder, within the lateness
-            let ts = Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: s))
+            let ts = Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: s)!)
             let status = incident && rng.unit() < 0.5 ? 503 : [200, 200, 200, 404][rng.int(0, 3)]
             let level = status >= 500 || rng.unit() < 0.05 ? "error" : "info"
             let msg = status >= 500 && rng.unit() < 0.3 ? "upstream timeout" : "ok"

@@ -6,7 +6,7 @@ import Testing
 /// on earlier days, else of the periods before.
 @Suite struct AnomalyBandTests {
     static let p: Int64 = 60_000_000_000
-    static let t0 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0)
+    static let t0 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0)!
 
     @Test func theBandIsSeasonalWithHistoryAndTrailingWithout() throws {
         // Three earlier days at this time: 10, 12, 14 → mean 12, σ √(8/3).

@@ -32,7 +32,7 @@ import Testing
         let store = try Self.store([("api", 0, 0), ("web", 0, 0), ("api", 1, 4), ("web", 1, 1), ("api", 2, 5), ("api", 3, 1), ("web", 3, 0)])
         let alarms = try AlarmFile.parse(yaml: Self.yaml, file: "a.yaml")
         let (t, statuses) = try AlarmReplay.evaluate(alarms, engine: QueryEngine(snapshot: store.snapshot()))
-        func at(_ m: Int) -> Int64 { Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: m, second: 0) }
+        func at(_ m: Int) -> Int64 { Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: m, second: 0)! }
         let api = t.filter { $0.alarm == "errors[api]" }.map { ($0.at, $0.to) }
         #expect(api.map(\.1) == [.ok, .alarm, .ok] && api.map(\.0) == [at(1), at(2), at(4)], "\(t.map { "\($0.alarm) \(Timestamp.iso8601($0.at)) \($0.to)" })")
         let web = t.filter { $0.alarm == "errors[web]" }.map { ($0.at, $0.to) }

@@ -8,7 +8,7 @@ import Testing
 @Suite struct GenLogsRoundTripTests {
     static let lines = 3000
     /// The generator's span starts 2026-11-27; parse as if it arrived the next day.
-    static let arrivalNextDay = Timestamp.make(year: 2026, month: 11, day: 28, hour: 1, minute: 0, second: 0)
+    static let arrivalNextDay = Timestamp.make(year: 2026, month: 11, day: 28, hour: 1, minute: 0, second: 0)!
 
     func load(_ format: String, extra: [String] = []) throws -> (records: [Rec], stats: SourceStats, detection: Detection) {
         let data = try genLogs(["--format", format, "--lines", String(Self.lines), "--seed", "42"] + extra)

@@ -28,9 +28,9 @@ import Testing
     }
 
     @Test func yearInferenceCrossesNewYearBothWays() {
-        let jan2 = Timestamp.make(year: 2027, month: 1, day: 2, hour: 0, minute: 0, second: 0)
+        let jan2 = Timestamp.make(year: 2027, month: 1, day: 2, hour: 0, minute: 0, second: 0)!
         #expect(t("Dec 31 23:59:59", reference: jan2) == "2026-12-31T23:59:59.000Z")
-        let dec31 = Timestamp.make(year: 2026, month: 12, day: 31, hour: 23, minute: 59, second: 0)
+        let dec31 = Timestamp.make(year: 2026, month: 12, day: 31, hour: 23, minute: 59, second: 0)!
         #expect(t("Jan  1 00:00:05", reference: dec31) == "2027-01-01T00:00:05.000Z")
         #expect(t("Mar 10 08:00:00", reference: jan2) == "2026-03-10T08:00:00.000Z")
     }

@@ -8,7 +8,7 @@ import Testing
         var rng = SplitMix64(seed: 21)
         var lines: [String] = []
         for i in 0..<800 {
-            let ts = Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: i * 9))
+            let ts = Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: i * 9)!)
             let service = ["api", "web", "db"][rng.int(0, 2)]
             let status = [200, 200, 200, 404, 500, 503][rng.int(0, 5)]
             let user = "u\(rng.int(1, 40))"

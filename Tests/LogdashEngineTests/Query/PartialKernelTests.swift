@@ -56,7 +56,7 @@ import Testing
 
     @Test func theKernelGivesTheEnginesPartialRows() throws {
         let (segs, schema) = try Self.segments()
-        let now = Timestamp.make(year: 2026, month: 11, day: 28, hour: 0, minute: 0, second: 0)
+        let now = Timestamp.make(year: 2026, month: 11, day: 28, hour: 0, minute: 0, second: 0)!
         var ran = 0
         for sql in Self.queries {
             for filter in [nil, "method = 'GET'"] as [String?] {

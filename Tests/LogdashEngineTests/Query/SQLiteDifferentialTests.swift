@@ -21,7 +21,7 @@ import Testing
         let paths = ["/", "/api/cart", "/api/login", "/api/search", "/api/pay/charge", "/static/app.js", "/health"]
         let statuses: [Int64] = [200, 200, 200, 201, 204, 301, 404, 429, 500, 503]
         return (0..<6000).map { i in
-            let t = Timestamp.make(year: 2026, month: 11, day: 27, hour: 0, minute: 0, second: 0) + Int64(i) * 7_000_000_000 + Int64(r.int(0, 999)) * 1_000_000
+            let t = Timestamp.make(year: 2026, month: 11, day: 27, hour: 0, minute: 0, second: 0)! + Int64(i) * 7_000_000_000 + Int64(r.int(0, 999)) * 1_000_000
             return Row(ts: Timestamp.iso8601(t), level: levels[r.int(0, 5)], service: services[r.int(0, 4)], method: methods[r.int(0, 5)],
                        path: paths[r.int(0, 6)], status: statuses[r.int(0, 9)],
                        latency: r.unit() < 0.1 ? nil : (Double(r.int(1, 200_000)) / 100).rounded(),  // whole numbers: exact in both

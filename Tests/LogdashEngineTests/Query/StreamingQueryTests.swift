@@ -7,7 +7,7 @@ import Testing
 /// update an emitted window or are dropped; the state is bounded.
 @Suite struct StreamingQueryTests {
     static func t(_ h: Int, _ m: Int, _ s: Int) -> String {
-        Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: h, minute: m, second: s))
+        Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: h, minute: m, second: s)!)
     }
 
     /// A store segment of JSON lines.
@@ -79,7 +79,7 @@ import Testing
         e = try h.push(q, [[Self.line(Self.t(14, 1, 6))]])
         #expect(e.count == 1)
         #expect(e[0].result.columns == ["window_start", "c", "a"])
-        #expect(e[0].result.rows == [[.timestamp(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0)), .int(2), .double(15)]])
+        #expect(e[0].result.rows == [[.timestamp(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0)!), .int(2), .double(15)]])
         #expect(!e[0].isUpdate)
         let rest = try q.finishAll()
         #expect(rest.count == 1 && rest[0].result.rows[0][1] == .int(2))
@@ -101,7 +101,7 @@ import Testing
             second += rng.int(0, 3)
             // A little disorder, always within the lateness.
             let s = max(0, second - rng.int(0, 4))
-            let ts = Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: s))
+            let ts = Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: s)!)
             lines.append(Self.line(ts, service: ["api", "web", "db"][rng.int(0, 2)], latency: rng.int(1, 900), status: [200, 200, 404, 500][rng.int(0, 3)]))
         }
         let q = try StreamingQuery(sql: sql, lateness: 10_000_000_000)
@@ -132,7 +132,7 @@ import Testing
         // Time moves to 14:05: the 14:00 window is evicted; a record for it is dropped.
         e = try h.push(q, [[Self.line(Self.t(14, 5, 0))], [Self.line(Self.t(14, 0, 30))]])
         #expect(q.droppedLate == 1)
-        #expect(!e.contains { $0.windowStart == Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0) })
+        #expect(!e.contains { $0.windowStart == Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0)! })
     }
 
     @Test func aSessionGrowsAcrossBatchesAndClosesAGapAfterItsLastRecord() throws {
@@ -140,8 +140,8 @@ import Testing
                                    lateness: 0)
         let e = try Self.feed(q, [[Self.line(Self.t(14, 0, 0))], [Self.line(Self.t(14, 0, 20))], [Self.line(Self.t(14, 0, 45))], [Self.line(Self.t(14, 2, 0))]])
         #expect(e.count == 1)
-        #expect(e[0].result.rows == [[.string("api"), .timestamp(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0)),
-                                      .timestamp(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 1, second: 15)), .int(3)]])
+        #expect(e[0].result.rows == [[.string("api"), .timestamp(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0)!),
+                                      .timestamp(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 1, second: 15)!), .int(3)]])
     }
 
     @Test func stateOverItsLimitIsAClearError() throws {
@@ -184,11 +184,11 @@ import Testing
     /// closed windows' final rows come first, the open windows' partial rows last.
     @Test func aLiveQueryStartsFromHistoryAndEachStepAddsWhatWasStoredSince() throws {
         let store = Store()
-        func ts(_ m: Int, _ s: Int) -> String { Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: m, second: s)) }
+        func ts(_ m: Int, _ s: Int) -> String { Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: m, second: s)!) }
         store.append(try Self.segment([Self.line(ts(0, 1)), Self.line(ts(0, 30), service: "web")]))
         let live = try LiveQuery(sql: "SELECT window_start, service, count(*) c FROM logs GROUP BY service, TUMBLE(ts, INTERVAL '1' MINUTE)", store: store)
-        let t0 = Value.timestamp(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0))
-        let t1 = Value.timestamp(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 1, second: 0))
+        let t0 = Value.timestamp(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0)!)
+        let t1 = Value.timestamp(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 1, second: 0)!)
         var r = try live.step()
         #expect(r.columns == ["window_start", "service", "c"])
         #expect(r.rows == [[t0, .string("api"), .int(1)], [t0, .string("web"), .int(1)]])
@@ -213,7 +213,7 @@ import Testing
     @Test func stddevAndVarianceStreamAsTheBatchComputesThem() throws {
         var rng = SplitMix64(seed: 5)
         var lines = (0..<1200).map { i in
-            Self.line(Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: i / 4)),
+            Self.line(Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: i / 4)!),
                       service: ["api", "web", "db"][rng.int(0, 2)], latency: rng.int(1, 100_000))
         }
         lines.append(Self.line(Self.t(14, 9, 0), service: "solo", latency: 7))  // a window of one record
@@ -238,7 +238,7 @@ import Testing
     func countDistinctStreamsAsTheBatchCountsIt(window: String) throws {
         var rng = SplitMix64(seed: 9)
         var lines = (0..<900).map { i in
-            Self.line(Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: i / 100, second: (i % 100) / 2)),
+            Self.line(Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: i / 100, second: (i % 100) / 2)!),
                       service: ["api", "web"][rng.int(0, 1)], latency: rng.int(1, 50), status: [200, 201, 404, 500, 503][rng.int(0, 4)])
         }
         lines.insert("{\"ts\":\"\(Self.t(14, 3, 10))\",\"service\":\"api\"}", at: 321)  // no status: not a distinct value
@@ -257,7 +257,7 @@ import Testing
     @Test func percentilesStreamWithinOnePercentOfTheBatchValue() throws {
         var rng = SplitMix64(seed: 17)
         let lines = (0..<1500).map { i in
-            Self.line(Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: i / 4)),
+            Self.line(Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: i / 4)!),
                       service: ["api", "web"][rng.int(0, 1)], latency: rng.int(1, 5000))
         }
         let sql = "SELECT service, window_start, approx_percentile(latency_ms, 0.5) p50, approx_percentile(latency_ms, 0.99) p99, count(*) n FROM logs GROUP BY service, TUMBLE(ts, INTERVAL '1' MINUTE)"

@@ -9,7 +9,7 @@ import Testing
         var rng = SplitMix64(seed: 3)
         var lines: [String] = []
         for i in 0..<3000 {
-            let ts = Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 0, minute: 0, second: rng.int(0, 5000)))
+            let ts = Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 0, minute: 0, second: rng.int(0, 5000))!)
             var fields = ["\"ts\":\"\(ts)\"", "\"i\":\(i)", "\"k\":\(rng.int(0, 20))", "\"s\":\"s\(rng.int(0, 9))\""]
             if rng.unit() < 0.9 { fields.append("\"n\":\(rng.int(-50, 50))") }  // NULL one row in ten
             lines.append("{" + fields.joined(separator: ",") + "}")
@@ -49,7 +49,7 @@ import Testing
     /// rest, and must still give exactly the full sort's rows, ties in table order.
     @Test func pruningSegmentsByTimeKeepsTheFullSortsAnswer() throws {
         let store = Store()
-        let base = Timestamp.make(year: 2026, month: 11, day: 27, hour: 0, minute: 0, second: 0)
+        let base = Timestamp.make(year: 2026, month: 11, day: 27, hour: 0, minute: 0, second: 0)!
         let lines = (0..<5000).map { i in "{\"ts\":\"\(Timestamp.iso8601(base + Int64(i / 10) * 1_000_000_000))\",\"i\":\(i)}" }
         _ = try LogdashEngineTests.store(lines: lines, at: arrival, chunk: 700, into: store)
         let engine = QueryEngine(snapshot: store.snapshot(), now: arrival)
@@ -77,7 +77,7 @@ import Testing
         var rng = SplitMix64(seed: 9)
         let store = Store()
         let lines = (0..<3000).map { i in
-            "{\"ts\":\"\(Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 0, minute: 0, second: i)))\","
+            "{\"ts\":\"\(Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 0, minute: 0, second: i)!))\","
                 + "\"u\":\"u\(rng.int(0, 1200))\",\"k\":\(rng.int(0, 3))"
                 + (rng.unit() < 0.9 ? ",\"n\":\(rng.int(-50, 50))}" : "}")
         }

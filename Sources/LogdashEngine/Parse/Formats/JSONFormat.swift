@@ -4,7 +4,12 @@
 ///
 /// A hand-written scanner over bytes: no intermediate tree, no `String` per key, and key
 /// lookups that hit a per-position cache because lines of one source repeat their keys.
+///
+/// Objects nested deeper than `maxDepth` are not flattened further: the too-deep object is kept
+/// as its JSON text in the field at that depth, so a hostile line is stored, not recursed into.
 public struct JSONFormat: LogFormat {
+    /// How many levels of objects are flattened into dotted names.
+    public static let maxDepth = 64
     public let name = "json"
     public let joinsContinuationLines = false
     public init() {}
@@ -14,7 +19,7 @@ public struct JSONFormat: LogFormat {
         p.skipSpace()
         guard p.i < line.count, line[p.i] == ASCII.lbrace else { return false }
         var slot = 0
-        guard p.object(prefix: 0, slot: &slot, batch: &batch) else { return false }
+        guard p.object(prefix: 0, depth: 1, slot: &slot, batch: &batch) else { return false }
         p.skipSpace()
         return p.i == line.count
     }
@@ -37,8 +42,9 @@ public struct JSONFormat: LogFormat {
             }
         }
 
-        /// Parses an object at `i` (on `{`). `prefix` bytes of `scratch.key` hold the dotted path so far.
-        mutating func object(prefix: Int, slot: inout Int, batch: inout RecordBatch) -> Bool {
+        /// Parses an object at `i` (on `{`), itself `depth` levels deep. `prefix` bytes of
+        /// `scratch.key` hold the dotted path so far.
+        mutating func object(prefix: Int, depth: Int, slot: inout Int, batch: inout RecordBatch) -> Bool {
             i += 1
             skipSpace()
             guard i < line.count else { return false }
@@ -78,7 +84,8 @@ public struct JSONFormat: LogFormat {
                 guard i < line.count else { return false }
                 let b = line[i]
                 // (Two steps: `field` may add a column, which `isIgnored` must then see.)
-                let column = b == ASCII.lbrace ? -1 : batch.field(key, slot: slot)
+                let flattens = b == ASCII.lbrace && depth < JSONFormat.maxDepth
+                let column = flattens ? -1 : batch.field(key, slot: slot)
                 if column >= 0, batch.isIgnored(column) {
                     // A field no query reads: skip its value without decoding it.
                     guard skipValue() else { return false }
@@ -92,7 +99,7 @@ public struct JSONFormat: LogFormat {
                         batch.put(string: line.slice(i + 1, end.end), field: c)
                     }
                     i = end.end + 1
-                } else if b == ASCII.lbrace {
+                } else if flattens {
                     // Nested object: the key becomes the prefix.
                     if prefix == 0 && !escaped {
                         scratch.reserveKey(key.count, keep: 0)
@@ -100,8 +107,9 @@ public struct JSONFormat: LogFormat {
                         keyLen = key.count
                     }
                     slot += 1
-                    guard object(prefix: keyLen, slot: &slot, batch: &batch) else { return false }
-                } else if b == ASCII.lbracket {
+                    guard object(prefix: keyLen, depth: depth + 1, slot: &slot, batch: &batch) else { return false }
+                } else if b == ASCII.lbracket || b == ASCII.lbrace {
+                    // An array, or an object past `maxDepth`: kept as its JSON text.
                     let start = i
                     guard skipComposite() else { return false }
                     batch.put(string: line.slice(start, i), field: column)

@@ -1,0 +1,76 @@
+import Foundation
+import Testing
+import Scratch
+
+/// A `logdash ingest` started for a test: its listeners' ports read from its stderr.
+struct IngestServer {
+    let process: Spawned
+    let dir: URL
+    let errURL: URL, outURL: URL
+
+    init(_ args: [String], name: String = "server") throws {
+        dir = try Scratch.directory(name)
+        errURL = dir.appendingPathComponent("err")
+        outURL = dir.appendingPathComponent("out")
+        process = try Spawned(CommandLineTests.binary, ["ingest"] + args, stdout: outURL.path, stderr: errURL.path,
+                              environment: ["XDG_CONFIG_HOME": dir.path, "XDG_DATA_HOME": dir.path, "PATH": "/usr/bin:/bin"])
+    }
+
+    var err: String { (try? String(contentsOf: errURL, encoding: .utf8)) ?? "" }
+    var out: String { (try? String(contentsOf: outURL, encoding: .utf8)) ?? "" }
+
+    /// Waits (≤ 10 s) until stderr satisfies `condition`.
+    @discardableResult
+    func wait(for condition: (String) -> Bool) -> Bool {
+        for _ in 0..<200 {
+            if condition(err) { return true }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        return condition(err)
+    }
+
+    /// The port of the listener whose URL starts with `prefix` ("tcp://127.0.0.1:").
+    func port(_ prefix: String) -> Int? {
+        guard wait(for: { $0.contains("listening on " + prefix) }) else { return nil }
+        guard let r = err.range(of: "listening on " + prefix) else { return nil }
+        return Int(err[r.upperBound...].prefix { $0.isNumber })
+    }
+
+    /// SIGTERM, then the exit status.
+    func stop() -> Int32 {
+        process.signal(SIGTERM)
+        return process.wait()
+    }
+}
+
+/// What a hostile or careless client sends does not stop `logdash ingest`, and what it loses is
+/// counted where the user looks.
+@Suite struct HardeningCommandTests {
+    let cli = CommandLineTests()
+    static let deepLine = String(repeating: #"{"a":"#, count: 30_000) + "1" + String(repeating: "}", count: 30_000)
+
+    /// The line that crashed every parser path (and a followed file's every restart) is stored
+    /// from each kind of source, and the lines after it too.
+    @Test func aLineNested30000DeepIsStoredFromTCPHTTPAndAFollowedFile() throws {
+        let dir = try Scratch.directory("deep")
+        let file = dir.appendingPathComponent("app.log")
+        try "{\"msg\":\"first\"}\n".write(to: file, atomically: true, encoding: .utf8)
+        let server = try IngestServer(["tcp://127.0.0.1:0", "http://127.0.0.1:0", file.path, "--stats-interval", "100ms",
+                                       "--query", "SELECT source, count(*) n, count_if(raw LIKE '{\"a\":{\"a\":%') FROM logs GROUP BY source ORDER BY source", "-o", "csv"])
+        guard let tcp = server.port("tcp://127.0.0.1:"), let http = server.port("http://127.0.0.1:") else {
+            server.process.signal(SIGKILL); server.process.wait()
+            Issue.record("no listening lines: \(server.err)")
+            return
+        }
+        let body = try cli.temp("deep-body", Self.deepLine + "\n{\"msg\":\"after\"}\n")
+        // bash's /dev/tcp, curl and an append by another process: clients outside this one.
+        let script = try cli.temp("send.sh", "cat '\(body)' > /dev/tcp/127.0.0.1/\(tcp) && curl -s --data-binary @'\(body)' http://127.0.0.1:\(http)/ingest"
+                                  + " && cat '\(body)' >> '\(file.path)'\n")
+        let sent = try cli.logdash(["-c", "bash '\(script)'"], shell: true)
+        #expect(sent.status == 0 && sent.out.contains("\"accepted\":2"), "\(sent.out) \(sent.err)")
+        #expect(server.wait { $0.contains("total 7 lines") }, "\(server.err)")
+        #expect(server.stop() == 0)
+        let rows = server.out.split(separator: "\n").dropFirst().map { $0.split(separator: ",").dropFirst().joined(separator: ",") }
+        #expect(rows == ["3,1", "2,1", "2,1"], "\(server.out) \(server.err.suffix(500))")
+    }
+}
