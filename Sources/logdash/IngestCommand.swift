@@ -26,6 +26,10 @@ struct LiveOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Close a connection that sends nothing for this long (0: never): 30s, 5m …", valueName: "duration"))
     var idleTimeout: String?
 
+    @Option(help: ArgumentHelp("The receive buffer asked of the kernel for syslog over UDP (default 8M; net.core.rmem_max caps it).",
+                               valueName: "bytes"))
+    var udpBuffer: String?
+
     @Option(help: ArgumentHelp("The certificate (chain) TLS listeners present — tcp+tls://, syslog+tls://, https:// (PEM).", valueName: "file"))
     var tlsCert: String?
 
@@ -118,6 +122,7 @@ struct LiveOptions: ParsableArguments {
             guard m > 0 else { throw ValidationError("--max-connections must be at least 1") }
             s.listeners.maxConnections = m
         }
+        if let n = try size(udpBuffer, c.udpBuffer, "--udp-buffer") { s.listeners.udpReceiveBuffer = n }
         if let t = try duration(idleTimeout, c.idleTimeout, "--idle-timeout") { s.listeners.idleTimeout = Int((t + 999_999_999) / 1_000_000_000) }
         return s
     }

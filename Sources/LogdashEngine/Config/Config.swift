@@ -10,6 +10,7 @@ public struct IngestConfig: Sendable {
     public var allow: [String] = []
     public var maxConnections: Int?
     public var idleTimeout: Int64?
+    public var udpBuffer: Int?
     public var tlsCert: String?
     public var tlsKey: String?
     /// The store on disk (`store`, `fsync`, `retain`, `max_store_size`).
@@ -39,6 +40,7 @@ public struct IngestConfig: Sendable {
 ///   allow: [10.0.0.0/8]   # networks listeners accept
 ///   max_connections: 1024
 ///   idle_timeout: 5m
+///   udp_buffer: 8M        # the kernel's receive buffer for syslog over UDP
 ///   tls_cert: /etc/logdash/cert.pem   # for tcp+tls://, syslog+tls://, https://
 ///   tls_key: /etc/logdash/key.pem
 /// ```
@@ -59,7 +61,7 @@ public struct Config: Sendable {
     public init() {}
 
     static let topKeys = ["max_record_bytes", "format", "sources", "formats", "ingest", "dashboard", "alarms", "bell"]
-    static let ingestKeys = ["buffer_size", "buffer_interval", "buffer_max", "auth_token", "allow", "max_connections", "idle_timeout", "tls_cert", "tls_key",
+    static let ingestKeys = ["buffer_size", "buffer_interval", "buffer_max", "auth_token", "allow", "max_connections", "idle_timeout", "udp_buffer", "tls_cert", "tls_key",
                              "store", "fsync", "retain", "max_store_size"]
     static let formatKeys = ["regex", "timestamp_field", "timestamp_format", "level_field", "message_field", "fields",
                              "multiline", "samples"]
@@ -156,9 +158,13 @@ public struct Config: Sendable {
             guard let key = k.string else { throw fail("ingest", k, "keys must be strings") }
             let at = "ingest.\(key)"
             switch key {
-            case "buffer_size", "buffer_max":
+            case "buffer_size", "buffer_max", "udp_buffer":
                 guard let text = v.scalar?.string, let n = ByteSize.parse(text), n > 0 else { throw fail(at, v, "must be a size such as 512k, 4M or 1G") }
-                if key == "buffer_size" { c.bufferSize = n } else { c.bufferMax = n }
+                switch key {
+                case "buffer_size": c.bufferSize = n
+                case "buffer_max": c.bufferMax = n
+                default: c.udpBuffer = n
+                }
             case "buffer_interval", "idle_timeout":
                 guard let text = v.scalar?.string, let ns = TimeSpan.parseNanos(text) else { throw fail(at, v, "must be a duration such as 20ms, 1s or 5m") }
                 if key == "buffer_interval" { c.bufferInterval = ns } else { c.idleTimeout = ns }

@@ -17,6 +17,10 @@ public struct ListenerOptions: Sendable {
     public var idleTimeout = 300
     /// The largest HTTP body taken, in bytes (larger ones get 413).
     public var maxBodyBytes = 16 << 20
+    /// The receive buffer (`SO_RCVBUF`) asked for syslog over UDP (`--udp-buffer`): what the
+    /// kernel holds while logdash is busy; datagrams beyond it are dropped by the kernel (and
+    /// counted). The kernel caps it at `net.core.rmem_max`.
+    public var udpReceiveBuffer = 8 << 20
     /// PEM files of the certificate (chain) and private key TLS listeners present (`--tls-cert`, `--tls-key`).
     public var tlsCertificate: String?
     public var tlsKey: String?
@@ -107,7 +111,9 @@ final class Listeners: @unchecked Sendable {  // `bound` and `channels` are set 
             case .syslogUDP:
                 channel = try DatagramBootstrap(group: group)
                     .channelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .channelOption(.socketOption(.so_rcvbuf), value: 8 << 20)
+                    .channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(clamping: options.udpReceiveBuffer))
+                    // A datagram is read whole (UDP's largest is 65,507 bytes), never cut to NIO's default 2 KiB.
+                    .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 1 << 16))
                     .channelInitializer { ch in
                         ch.eventLoop.makeCompletedFuture {
                             try ch.pipeline.syncOperations.addHandler(DatagramHandler(pipeline: pipeline, scheme: scheme))
@@ -145,6 +151,11 @@ final class Listeners: @unchecked Sendable {  // `bound` and `channels` are set 
         bound.append(url)
         let isHTTP = if case .http = source { true } else { false }
         pipeline.report("listening on \(url)" + (isHTTP ? " (POST /ingest)" : ""))
+        if case .syslogUDP = source, let got = try? channel.getOption(.socketOption(.so_rcvbuf)).wait(), Int(got) / 2 < options.udpReceiveBuffer {
+            // Linux reports twice what it grants (the other half is its bookkeeping).
+            pipeline.report("\(url): the kernel gave a receive buffer of \(ByteSize.format(Int(got) / 2)), not the \(ByteSize.format(options.udpReceiveBuffer)) asked (--udp-buffer); "
+                            + "net.core.rmem_max caps it, and bursts beyond it are dropped by the kernel (counted in drops)")
+        }
         if ep.isWildcard {
             pipeline.report("warning: \(url) listens on every interface; anyone who can reach this host can send logs (limit it with --allow"
                             + (isHTTP ? " or --auth-token)" : ")"))

@@ -195,8 +195,10 @@ final class StreamHandler: ChannelInboundHandler {
     }
 }
 
-/// Syslog over UDP: one message per datagram. A datagram that finds the buffer full is
-/// dropped and counted (UDP has no way to push back).
+/// Syslog over UDP: one message per datagram. UDP has no way to push back, so every loss is
+/// counted in `drops` and said on stderr (at most once a second): datagrams that find the
+/// delivery buffer full, those the kernel dropped because its receive buffer was full (read from
+/// `/proc/net/udp`), and empty ones (nothing but NULs and line feeds).
 final class DatagramHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
 
@@ -206,8 +208,11 @@ final class DatagramHandler: ChannelInboundHandler {
     private var stream = 0
     private var out: [UInt8] = []
     private var messages = 0
-    private var lastDropReport: Int64 = 0
-    private var droppedSinceReport = 0
+    /// Datagrams lost since their reason's last report, and when that was.
+    private var lost: [String: (count: Int, reported: Int64)] = [:]
+    private var port = 0
+    private var kernelDrops = 0
+    private var pollKernel: RepeatedTask?
 
     init(pipeline: Pipeline, scheme: String) {
         self.pipeline = pipeline
@@ -217,7 +222,35 @@ final class DatagramHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         source = listenerName(scheme: scheme, context.channel.localAddress) ?? scheme
         stream = pipeline.openStream(source: source, holdsTail: false)
+        port = context.channel.localAddress?.port ?? 0
+        kernelDrops = KernelUDPDrops.read(port: port) ?? 0
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        pollKernel = context.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(250), delay: .milliseconds(250)) { _ in
+            bound.value.readKernelDrops()
+        }
         context.fireChannelActive()
+    }
+
+    /// Adds what the kernel dropped since the last look to `drops`.
+    private func readKernelDrops() {
+        guard let now = KernelUDPDrops.read(port: port), now > kernelDrops else { return }
+        count(now - kernelDrops, "the kernel's receive buffer was full (raise --udp-buffer and net.core.rmem_max)")
+        kernelDrops = now
+    }
+
+    private func count(_ n: Int, _ reason: String) {
+        pipeline.metrics.update(source) { $0.drops += n }
+        lost[reason, default: (0, 0)].count += n
+        reportLosses(force: false)
+    }
+
+    /// Says what was lost for each reason, at most once a second each (all of it at the end).
+    private func reportLosses(force: Bool) {
+        let now = LoadOptions.monotonicClock()
+        for (why, l) in lost.sorted(by: { $0.key < $1.key }) where l.count > 0 && (force || l.reported == 0 || now - l.reported >= 1_000_000_000) {
+            pipeline.report("\(source): dropped \(l.count) datagram\(l.count == 1 ? "" : "s"): \(why) (counted in internal_metrics.drops)")
+            lost[why] = (0, now)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -227,14 +260,16 @@ final class DatagramHandler: ChannelInboundHandler {
             pipeline.metrics.update(source) { $0.refused += 1 }
             return
         }
-        envelope.data.withUnsafeReadableBytes { b in
+        let empty = envelope.data.withUnsafeReadableBytes { b -> Bool in
             var e = b.count
             while e > 0 && (b[e - 1] == ASCII.lf || b[e - 1] == 0) { e -= 1 }
-            guard e > 0 else { return }
+            guard e > 0 else { return true }
             out += b[0..<e]
             out.append(ASCII.lf)
             messages += 1
+            return false
         }
+        if empty { count(1, "empty (nothing but NUL bytes and line feeds)") }
         if out.count >= 1 << 18 { deliver() }
     }
 
@@ -244,7 +279,10 @@ final class DatagramHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        pollKernel?.cancel()
+        readKernelDrops()
         deliver()
+        reportLosses(force: true)
         pipeline.buffer.end(stream: stream)
         context.fireChannelInactive()
     }
@@ -258,14 +296,33 @@ final class DatagramHandler: ChannelInboundHandler {
             pipeline.metrics.update(source) { $0.bytes += bytes.count }
             return
         }
-        pipeline.metrics.update(source) { $0.drops += n }
-        droppedSinceReport += n
-        let now = LoadOptions.monotonicClock()
-        if now - lastDropReport >= 1_000_000_000 {
-            pipeline.report("\(source): the delivery buffer is full; dropped \(droppedSinceReport) datagrams (counted in internal_metrics.drops)")
-            droppedSinceReport = 0
-            lastDropReport = now
+        count(n, "the delivery buffer is full")
+    }
+}
+
+/// The kernel's count of datagrams it dropped for a UDP port's sockets (its receive buffer was
+/// full), from `/proc/net/udp` and `/proc/net/udp6`; nil where there is no such file.
+enum KernelUDPDrops {
+    static func read(port: Int) -> Int? {
+        var found: Int?
+        for file in ["/proc/net/udp", "/proc/net/udp6"] {
+            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
+            found = (found ?? 0) + drops(in: text, port: port)
         }
+        return found
+    }
+
+    /// The `drops` column (the last) summed over the rows whose local address has `port`
+    /// (`0100007F:0202`: the port in hex after the colon).
+    static func drops(in table: String, port: Int) -> Int {
+        var total = 0
+        for line in table.split(separator: "\n").dropFirst() {
+            let cols = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard cols.count >= 13, let colon = cols[1].lastIndex(of: ":"),
+                  Int(cols[1][cols[1].index(after: colon)...], radix: 16) == port, let d = Int(cols[cols.count - 1]) else { continue }
+            total += d
+        }
+        return total
     }
 }
 

@@ -79,6 +79,8 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         public var logRecords = 0
         public var replayedRecords = 0
         public var tornBytes = 0
+        /// Bytes of damaged log records passed over (the records after them are kept).
+        public var skippedBytes = 0
         public var setAside: [String] = []
     }
 
@@ -164,6 +166,12 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
                 setAside(name, because: "\(error)")
             }
         }
+        // Files set aside by an earlier recovery stay in `errors` until someone removes them.
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: path("corrupt"))) ?? []).sorted()
+        where !recovered.setAside.contains(name) {
+            store.appendErrors([[.timestamp(options.now()), .timestamp(options.now()), .string("store"), .string("damaged segment file set aside"),
+                                 .string("corrupt/\(name): set aside by an earlier recovery; its records are not in the store")]])
+        }
         let covered = files.map { $0.2.walCovered }.max() ?? 0
         sealedThrough = covered
         // Each file's checkpoints as of when it was made, in the order they were made.
@@ -203,8 +211,10 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         store.appendErrors([[.timestamp(options.now()), .timestamp(options.now()), .string("store"), .string("damaged segment file set aside"), .string(msg)]])
     }
 
-    /// Replays one log file: committed records go to the store (and wait to be sealed again);
-    /// a torn or damaged record and everything after it is cut off, and counted.
+    /// Replays one log file: committed records go to the store (and wait to be sealed again).
+    /// Each record carries its length and CRC, so a damaged one is skipped alone: reading goes
+    /// on at the next whole record, and the skipped bytes are reported and shown in `errors`.
+    /// A torn end (a record cut short with nothing whole after it: a crash mid-write) is cut off.
     private func replay(_ name: String, number logNumber: Int, fd: Int32) throws {
         let p = path(name)
         var st = stat()
@@ -226,33 +236,30 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         var partCount = 0
         var damage: String?
         while pos < got {
-            guard pos + DurableStore.recordHeader <= got else { damage = "a record's header is cut short"; break }
-            let (magic, len, crc, kind) = data.withUnsafeBytes { b in
-                (UInt32(littleEndian: b.loadUnaligned(fromByteOffset: pos, as: UInt32.self)),
-                 Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: pos + 4, as: UInt32.self))),
-                 UInt32(littleEndian: b.loadUnaligned(fromByteOffset: pos + 8, as: UInt32.self)), b[pos + 12])
+            var record = LogRecord.at(pos, in: data, count: got)
+            var footer: SegmentCodec.Footer?, image: MappedImage?
+            if case .whole(_, let start, let len) = record {
+                let img = data.withUnsafeBytes { MappedImage(bytes: UnsafeRawBufferPointer(rebasing: $0[start..<(start + len)])) }
+                do { footer = try SegmentCodec.footer(img, name: name); image = img } catch { record = .damaged("\(error)") }
             }
-            guard magic == DurableStore.recordMagic, let k = RecordKind(rawValue: kind) else { damage = "a record does not start where one should"; break }
-            let start = pos + DurableStore.recordHeader
-            guard start + len <= got else { damage = "the last record is cut short (\(got - start) of \(len) bytes)"; break }
-            let ok = data.withUnsafeBytes { b in UInt32(crc32(0, b.baseAddress!.advanced(by: start).assumingMemoryBound(to: UInt8.self), UInt32(len))) == crc }
-            guard ok else { damage = "a record fails its checksum"; break }
-            let image = data.withUnsafeBytes { MappedImage(bytes: UnsafeRawBufferPointer(rebasing: $0[start..<(start + len)])) }
-            do {
-                let footer = try SegmentCodec.footer(image, name: name)
-                parts += SegmentCodec.segments(image, footer, name: name, lazy: false)
-                partCount += 1
-                if k == .commit {
-                    for cp in footer.checkpoints { checkpoints[cp.key] = cp }
-                    for s in parts { store.append(s, log: logNumber); pending.append(s); recovered.replayedRecords += s.rowCount }
-                    recovered.logRecords += partCount
-                    parts = []
-                    partCount = 0
-                    good = start + len
-                }
-            } catch {
-                damage = "\(error)"
-                break
+            guard case .whole(let kind, let start, let len) = record, let footer, let image else {
+                // A record cut short with nothing whole after it is a torn end; before a whole
+                // record, it is damage (a length field hit, say).
+                let why = if case .damaged(let w) = record { w } else { "a record is cut short (or its length is damaged)" }
+                guard let next = LogRecord.next(after: pos, in: data, count: got) else { damage = why; break }
+                skip(name, bytes: pos..<next, why: why)
+                pos = next
+                continue
+            }
+            parts += SegmentCodec.segments(image, footer, name: name, lazy: false)
+            partCount += 1
+            if kind == .commit {
+                for cp in footer.checkpoints { checkpoints[cp.key] = cp }
+                for s in parts { store.append(s, log: logNumber); pending.append(s); recovered.replayedRecords += s.rowCount }
+                recovered.logRecords += partCount
+                parts = []
+                partCount = 0
+                good = start + len
             }
             pos = start + len
         }
@@ -272,6 +279,53 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
             fsync(fd)
         }
         walBytes += good
+    }
+
+    /// A damaged stretch of a log passed over: reported, counted and shown in `errors`.
+    private func skip(_ name: String, bytes: Range<Int>, why: String) {
+        recovered.skippedBytes += bytes.count
+        let msg = "\(name): \(why); bytes \(bytes.lowerBound)–\(bytes.upperBound - 1) (\(bytes.count) bytes) skipped, "
+            + "the records after them kept (what the damaged record held is lost; lines from files are not read again)"
+        report("store: " + msg)
+        store.appendErrors([[.timestamp(options.now()), .timestamp(options.now()), .string("store"), .string("damaged log record skipped at recovery"), .string(msg)]])
+    }
+
+    /// What stands at an offset of a log file.
+    enum LogRecord {
+        /// A record whose header and checksum hold: its kind, and where its payload is.
+        case whole(RecordKind, start: Int, length: Int)
+        /// A record cut short by the end of the file.
+        case short
+        case damaged(String)
+
+        static func at(_ pos: Int, in data: [UInt8], count: Int) -> LogRecord {
+            guard pos + DurableStore.recordHeader <= count else { return .short }
+            let (magic, len, crc, kind) = data.withUnsafeBytes { b in
+                (UInt32(littleEndian: b.loadUnaligned(fromByteOffset: pos, as: UInt32.self)),
+                 Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: pos + 4, as: UInt32.self))),
+                 UInt32(littleEndian: b.loadUnaligned(fromByteOffset: pos + 8, as: UInt32.self)), b[pos + 12])
+            }
+            guard magic == DurableStore.recordMagic, let k = RecordKind(rawValue: kind) else { return .damaged("a record does not start where one should") }
+            let start = pos + DurableStore.recordHeader
+            guard start + len <= count else { return .short }
+            let ok = data.withUnsafeBytes { b in UInt32(crc32(0, b.baseAddress!.advanced(by: start).assumingMemoryBound(to: UInt8.self), UInt32(len))) == crc }
+            return ok ? .whole(k, start: start, length: len) : .damaged("a record fails its checksum")
+        }
+
+        /// The offset of the next whole record after `pos` (found by its magic number, then
+        /// checked whole), or nil.
+        static func next(after pos: Int, in data: [UInt8], count: Int) -> Int? {
+            let m = withUnsafeBytes(of: DurableStore.recordMagic.littleEndian) { Array($0) }
+            var i = pos + 1
+            while i + DurableStore.recordHeader <= count {
+                if data[i] == m[0] && data[i + 1] == m[1] && data[i + 2] == m[2] && data[i + 3] == m[3],
+                   case .whole = at(i, in: data, count: count) {
+                    return i
+                }
+                i += 1
+            }
+            return nil
+        }
     }
 
     // MARK: the log

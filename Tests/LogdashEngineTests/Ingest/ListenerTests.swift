@@ -228,7 +228,49 @@ let anyPort = Endpoint(host: "127.0.0.1", port: 0)
         let drops = live.pipeline.metrics.total().drops
         #expect(live.waitUntil { live.count() + drops == 40 })
         #expect(drops >= 20)
-        #expect(live.reports.all.contains { $0.contains("the delivery buffer is full; dropped") })
+        #expect(live.reports.all.contains { $0.contains(": the delivery buffer is full (counted in internal_metrics.drops)") })
+    }
+
+    /// Every datagram is stored or counted in `drops`, whatever lost it: the kernel (a burst
+    /// into a small `SO_RCVBUF`, read from /proc/net/udp) or emptiness; a datagram over NIO's
+    /// default 2 KiB read is stored whole.
+    @Test func udpLossIsCountedWhateverLostItAndLargeDatagramsAreWhole() throws {
+        var settings = IngestSettings()
+        settings.listeners.udpReceiveBuffer = 4096
+        let live = try LivePipeline([.syslogUDP(anyPort)], settings: settings)
+        let port = live.port("syslog+udp")
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        func send(_ bytes: [UInt8]) {
+            _ = withUnsafePointer(to: &addr) { a in
+                a.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        }
+        let burst = 20_000
+        for i in 0..<burst { send(Array("<13>Nov 27 14:00:00 box app: burst \(i)".utf8)) }
+        Thread.sleep(forTimeInterval: 0.3)
+        send(Array(("<13>Nov 27 14:00:00 box app: big " + String(repeating: "x", count: 10_000)).utf8))
+        Thread.sleep(forTimeInterval: 0.1)
+        send([0, 0, 0])
+        send([])
+        let sent = burst + 3
+        #expect(live.waitUntil { live.count() + live.pipeline.metrics.total().drops == sent })
+        let drops = live.pipeline.metrics.total().drops
+        #expect(drops > 2, "a burst into 4 KiB lost nothing?")
+        #expect(live.count() + drops == sent)
+        #expect(try live.query("SELECT length(message) FROM logs WHERE message LIKE 'big %'") == [[.int(10_004)]])
+        let reports = live.reports.all
+        #expect(reports.contains { $0.contains("the kernel's receive buffer was full") })
+        #expect(reports.contains { $0.contains("empty (nothing but NUL bytes and line feeds)") })
+        #expect(KernelUDPDrops.drops(in: """
+              sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
+             1: 0100007F:0202 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 123 2 0000000000000000 17
+             2: 00000000:0203 00000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 124 2 0000000000000000 5
+            """, port: 0x202) == 17)
     }
 
     /// TLS on TCP, syslog and HTTP with a self-signed certificate made by openssl: curl and

@@ -95,6 +95,63 @@ final class DurableStoreTests: XCTestCase {
         XCTAssertEqual(errors.rows, [[.string("store"), .string("torn log record cut at recovery")]])
     }
 
+    /// Eight bytes flipped in the middle of the log lose the one record they hit: the records
+    /// after it are kept (they were all cut before), and the skipped bytes are shown in `errors`
+    /// — by the writer that recovers the log and by a read-only reader alike.
+    func testDamageInTheMiddleOfTheLogLosesOnlyTheDamagedRecord() throws {
+        let dir = try Scratch.directory("store").path
+        let segs = try segments(lines: 2000, chunk: 200, bad: false)
+        XCTAssertEqual(segs.count, 10)
+        do {
+            let d = try DurableStore(directory: dir)
+            for s in segs { try d.commit([s]) }
+            // No close: only the log holds them.
+        }
+        let wal = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasPrefix("wal-") && fileSize("\(dir)/\($0)") > 0 })
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(wal)"))
+        let size = bytes.count
+        for i in 0..<8 { bytes[size / 2 + i] ^= 0xA5 }
+        try bytes.write(to: URL(fileURLWithPath: "\(dir)/\(wal)"))
+
+        var readOnly = StoreOptions()
+        readOnly.readOnly = true
+        let reader = try DurableStore(directory: dir, options: readOnly)
+        let messages = Messages()
+        let writer = try DurableStore(directory: dir, report: messages.add)
+        for d in [reader, writer] {
+            XCTAssertEqual(d.store.snapshot().rowCount, 1800, "nine of the ten commits")
+            XCTAssertGreaterThan(d.recovered.skippedBytes, 0)
+            XCTAssertEqual(d.recovered.tornBytes, 0)
+            let errors = try QueryEngine(snapshot: d.store.snapshot()).run("SELECT reason, raw FROM errors WHERE source = 'store'")
+            XCTAssertEqual(errors.rows.count, 1)
+            XCTAssertEqual(errors.rows.first?.first, .string("damaged log record skipped at recovery"))
+            XCTAssertTrue(textOf(errors.rows.first?.last ?? .null).contains("fails its checksum; bytes "), "\(errors.rows)")
+        }
+        XCTAssertEqual(fileSize("\(dir)/\(wal)"), size, "nothing is cut")
+        XCTAssertTrue(messages.all.contains { $0.contains("skipped, the records after them kept") }, "\(messages.all)")
+        // The lost record's rows are those of one whole segment: the others answer as before.
+        let kept = try QueryEngine(snapshot: writer.store.snapshot()).run("SELECT count(DISTINCT raw) FROM logs")
+        XCTAssertEqual(kept.rows, [[.int(1800)]])
+    }
+
+    /// A damaged length field makes a record seem to run past the end of the log: the whole
+    /// records after it show it is damage, not a torn end, and they are kept.
+    func testADamagedLengthIsNotTakenForATornEnd() throws {
+        let dir = try Scratch.directory("store").path
+        let segs = try segments(lines: 600, chunk: 200, bad: false)
+        do {
+            let d = try DurableStore(directory: dir)
+            for s in segs { try d.commit([s]) }
+        }
+        let wal = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasPrefix("wal-") && fileSize("\(dir)/\($0)") > 0 })
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(wal)"))
+        bytes[4 + 3] = 0x7F  // the first record's length, now past the end of the file
+        try bytes.write(to: URL(fileURLWithPath: "\(dir)/\(wal)"))
+        let reopened = try DurableStore(directory: dir)
+        XCTAssertEqual(reopened.store.snapshot().rowCount, 400)
+        XCTAssertEqual(reopened.recovered.tornBytes, 0)
+    }
+
     func testDamagedSegmentFileIsSetAsideAndNamed() throws {
         let dir = try Scratch.directory("store").path
         let segs = try segments(lines: 1000, chunk: 500, bad: false)
@@ -119,6 +176,11 @@ final class DurableStoreTests: XCTestCase {
         XCTAssertTrue(messages.all.contains { $0.contains(files[0]) && $0.contains("checksum") && $0.contains("set aside") }, "\(messages.all)")
         let errors = try QueryEngine(snapshot: reopened.store.snapshot()).run("SELECT count(*) FROM errors WHERE source = 'store'")
         XCTAssertEqual(errors.rows, [[.int(1)]])
+        // Every later opening still shows it.
+        try reopened.close()
+        let later = try DurableStore(directory: dir, options: options)
+        let still = try QueryEngine(snapshot: later.store.snapshot()).run("SELECT raw FROM errors WHERE source = 'store'")
+        XCTAssertEqual(still.rows, [[.string("corrupt/\(files[0]): set aside by an earlier recovery; its records are not in the store")]])
     }
 
     func testCheckpointsCommittedWithTheirRecordsSurviveAReopen() throws {
