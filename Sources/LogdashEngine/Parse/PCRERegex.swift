@@ -72,6 +72,23 @@ public final class PCRERegex: @unchecked Sendable {
 
     public func matches(_ line: ByteLine, _ data: MatchData) -> Bool { match(line, data) != nil }
 
+    /// PCRE2 gave up on a value: the pattern backtracks past its match limit there (nested
+    /// quantifiers such as `(x+x+)+y`). Neither a match nor a non-match.
+    public struct LimitError: Error, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
+    /// `match`, but a value PCRE2 gave up on throws instead of reading as no match.
+    public func search(_ line: ByteLine, _ data: MatchData) throws -> UnsafeMutablePointer<Int>? {
+        let rc = pcre2_match_8(code, line.base, line.count, 0, 0, data.md, nil)
+        if rc > 0 { return pcre2_get_ovector_pointer_8(data.md) }
+        if rc == PCRE2_ERROR_NOMATCH { return nil }
+        var buf = [UInt8](repeating: 0, count: 256)
+        let n = pcre2_get_error_message_8(rc, &buf, 256)
+        throw LimitError(message: String(decoding: buf.prefix(Int(max(n, 0))), as: UTF8.self))
+    }
+
     /// PCRE2_UNSET (~0 as size_t) as Swift sees it.
     public static let unset = -1
 }

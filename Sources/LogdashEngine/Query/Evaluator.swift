@@ -197,6 +197,31 @@ struct ExprCompiler {
             }
         case .inList(let x, let list, let negated, let p):
             let fx = try compile(x)
+            // A long list of string or integer literals is looked up in a set, not walked.
+            if list.count > 16 {
+                let strings = list.compactMap { e -> String? in if case .literal(.string(let s), _) = e { s } else { nil } }
+                let ints = list.compactMap { e -> Int64? in if case .literal(.int(let i), _) = e { i } else { nil } }
+                if strings.count == list.count {
+                    let set = Set(strings)
+                    return { r in
+                        switch try fx(r) {
+                        case .null: return .null
+                        case .string(let s): return .bool(set.contains(s) != negated)
+                        case let v: return .bool(try strings.contains { try Compare.values(v, .string($0), at: p) == 0 } != negated)
+                        }
+                    }
+                }
+                if ints.count == list.count {
+                    let set = Set(ints)
+                    return { r in
+                        switch try fx(r) {
+                        case .null: return .null
+                        case .int(let i): return .bool(set.contains(i) != negated)
+                        case let v: return .bool(try ints.contains { try Compare.values(v, .int($0), at: p) == 0 } != negated)
+                        }
+                    }
+                }
+            }
             let fs = try list.map(compile)
             return { r in
                 let v = try fx(r)

@@ -161,6 +161,15 @@ enum Functions {
         return out
     }
 
+    /// A regular expression's match, or an error where PCRE2 gave up (never a silent "no match").
+    static func search(_ r: PCRERegex, _ line: ByteLine, _ d: PCRERegex.MatchData, _ fn: String, _ p: Int) throws -> UnsafeMutablePointer<Int>? {
+        do {
+            return try r.search(line, d)
+        } catch let e as PCRERegex.LimitError {
+            throw QueryError(.value, "\(fn)() gave up on a value: \(e.message) (the pattern backtracks too much, e.g. nested quantifiers like (x+x+)+; simplify it)", at: p)
+        }
+    }
+
     /// `$.a.b[0]`-style paths over JSON text.
     static func jsonExtract(_ json: String, _ path: String) -> Value {
         guard let data = json.data(using: .utf8), var node = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return .null }
@@ -319,15 +328,15 @@ enum Functions {
         // Regular expressions (PCRE2; Trino uses Java's, the common syntax is the same)
         add("regexp_like", 2...2) { a, p, c in
             let (r, d) = try c.regexCache.regex(try str(a[1], "regexp_like", p), at: p)
-            return .bool(ByteLine.with(try str(a[0], "regexp_like", p)) { r.matches($0, d) })
+            return .bool(try ByteLine.with(try str(a[0], "regexp_like", p)) { try search(r, $0, d, "regexp_like", p) } != nil)
         }
         add("regexp_extract", 2...3) { a, p, c in
             let s = try str(a[0], "regexp_extract", p)
             let (r, d) = try c.regexCache.regex(try str(a[1], "regexp_extract", p), at: p)
             let g = a.count == 3 ? Int(try int(a[2], "regexp_extract", p)) : 0
             guard g >= 0, g <= r.groupCount else { throw QueryError(.value, "regexp_extract() group \(g) does not exist; the pattern has \(r.groupCount)", at: p) }
-            return ByteLine.with(s) { line -> Value in
-                guard let ov = r.match(line, d), ov[2 * g] >= 0 else { return .null }
+            return try ByteLine.with(s) { line -> Value in
+                guard let ov = try search(r, line, d, "regexp_extract", p), ov[2 * g] >= 0 else { return .null }
                 return .string(line.slice(ov[2 * g], ov[2 * g + 1]).string)
             }
         }
@@ -338,9 +347,9 @@ enum Functions {
             let bytes = Array(s.utf8)
             var out: [UInt8] = [], pos = 0
             while pos <= bytes.count {
-                let m: (Int, Int)? = bytes.withUnsafeBufferPointer { buf in
+                let m: (Int, Int)? = try bytes.withUnsafeBufferPointer { buf in
                     let line = ByteLine(base: (buf.baseAddress ?? UnsafePointer(bitPattern: 1)!) + pos, count: bytes.count - pos)
-                    guard let ov = r.match(line, d) else { return nil }
+                    guard let ov = try search(r, line, d, "regexp_replace", p) else { return nil }
                     return (ov[0] + pos, ov[1] + pos)
                 }
                 guard let (ms, me) = m else { break }

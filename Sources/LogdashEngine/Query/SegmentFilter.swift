@@ -331,7 +331,13 @@ struct SegmentFilter {
                 wants.append(ByteString(v))
             }
             name = n
-            test = { b in wants.contains { $0.equals(b) } != negated }
+            if wants.count > 16 {
+                // Swift's String hashing and `==` agree on canonical equivalence, as `equals` does.
+                let set = Set(wants.map(\.text))
+                test = { b in set.contains(String(decoding: b, as: UTF8.self)) != negated }
+            } else {
+                test = { b in wants.contains { $0.equals(b) } != negated }
+            }
         case .like(.column(let n, _), .literal(.string(let pattern), _), let negated, let ci, _):
             name = n
             let m = LikePattern(pattern, caseInsensitive: ci)
