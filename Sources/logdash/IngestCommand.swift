@@ -26,6 +26,10 @@ struct LiveOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Close a connection that sends nothing for this long (0: never): 30s, 5m …", valueName: "duration"))
     var idleTimeout: String?
 
+    @Option(help: ArgumentHelp("An HTTP request must arrive whole within this long of the connection opening or the last answer (default 30s; 0: no limit).",
+                               valueName: "duration"))
+    var requestTimeout: String?
+
     @Option(help: ArgumentHelp("The receive buffer asked of the kernel for syslog over UDP (default 8M; net.core.rmem_max caps it).",
                                valueName: "bytes"))
     var udpBuffer: String?
@@ -123,6 +127,9 @@ struct LiveOptions: ParsableArguments {
             s.listeners.maxConnections = m
         }
         if let n = try size(udpBuffer, c.udpBuffer, "--udp-buffer") { s.listeners.udpReceiveBuffer = n }
+        if let t = try duration(requestTimeout, c.requestTimeout, "--request-timeout") {
+            s.listeners.requestTimeout = Int((t + 999_999_999) / 1_000_000_000)
+        }
         if let t = try duration(idleTimeout, c.idleTimeout, "--idle-timeout") { s.listeners.idleTimeout = Int((t + 999_999_999) / 1_000_000_000) }
         return s
     }

@@ -30,22 +30,31 @@ struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Config file.", discussion: "Default: $XDG_CONFIG_HOME/logdash/config.yaml.", valueName: "file"))
     var config: String?
 
-    @Option(help: ArgumentHelp("Cut longer records to this many bytes and flag them truncated.", valueName: "bytes"))
-    var maxRecordBytes: Int?
+    @Option(help: ArgumentHelp("Cut longer records to this many bytes and flag them truncated: 4096, 64k, 1M …", valueName: "bytes"))
+    var maxRecordBytes: String?
 
     @Option(help: ArgumentHelp("Threads that parse (default: every core).", valueName: "n"))
     var jobs: Int?
 
     func validate() throws {
-        if let m = maxRecordBytes, m < 64 { throw ValidationError("--max-record-bytes must be at least 64") }
+        _ = try recordBytes()
         if let j = jobs, j < 1 || j > 256 { throw ValidationError("--jobs must be from 1 to 256") }
+    }
+
+    /// `--max-record-bytes` as a number of bytes (sizes take the suffixes k, M, G).
+    func recordBytes() throws -> Int? {
+        guard let text = maxRecordBytes else { return nil }
+        guard let n = ByteSize.parse(text), n >= 64, n <= 1 << 30 else {
+            throw ValidationError("--max-record-bytes '\(text)' must be a size from 64 bytes to 1G (e.g. 4096, 64k, 1M)")
+        }
+        return n
     }
 
     /// The config (from --config, or the default path when it exists) and the load options it gives.
     func resolve() throws -> (Config, LoadOptions) {
         let config = try Config.load(path: self.config ?? Config.defaultPath, required: self.config != nil)
         var parse = ParseOptions(registry: FormatRegistry(userFormats: config.formats))
-        parse.maxRecordBytes = maxRecordBytes ?? config.maxRecordBytes ?? ParseOptions.defaultMaxRecordBytes
+        parse.maxRecordBytes = try recordBytes() ?? config.maxRecordBytes ?? ParseOptions.defaultMaxRecordBytes
         parse.format = format ?? config.format
         if let f = parse.format, parse.registry.named(f) == nil {
             throw ParseError.unknownFormat(f, known: parse.registry.names)

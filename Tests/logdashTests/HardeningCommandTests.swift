@@ -73,4 +73,22 @@ struct IngestServer {
         let rows = server.out.split(separator: "\n").dropFirst().map { $0.split(separator: ",").dropFirst().joined(separator: ",") }
         #expect(rows == ["3,1", "2,1", "2,1"], "\(server.out) \(server.err.suffix(500))")
     }
+
+    /// Careless invocations get a clear answer at once: a directory is no source (it was waited
+    /// for "to appear"), record sizes take suffixes, and TLS files with no TLS listener are said
+    /// to be unused.
+    @Test func carelessInvocationsAreAnsweredAtOnce() throws {
+        let dir = try Scratch.directory("careless")
+        let directory = try cli.logdash(["ingest", "--no-store", "--no-follow", dir.path + "/"])
+        #expect(directory.status == 1 && directory.err.contains("is a directory; name the files in it, e.g. '\(dir.path)/*.log'"), "\(directory.err)")
+        let file = try cli.temp("big.log", "{\"msg\":\"" + String(repeating: "x", count: 5000) + "\"}\n")
+        let cut = try cli.logdash(["query", "--max-record-bytes", "4k", "SELECT count(*) FROM errors", file, "-o", "csv"])
+        #expect(cut.status == 0 && cut.out == "count\n1\n", "\(cut.out) \(cut.err)")
+        let whole = try cli.logdash(["query", "--max-record-bytes", "1M", "SELECT length(message) FROM logs", file, "-o", "csv"])
+        #expect(whole.out == "length\n5000\n", "\(whole.err)")
+        let bad = try cli.logdash(["query", "--max-record-bytes", "10", "SELECT 1", file])
+        #expect(bad.status != 0 && bad.err.contains("must be a size from 64 bytes to 1G"))
+        let tls = try cli.logdash(["ingest", "--no-store", "--no-follow", "--stats-interval", "0", "--tls-cert", "c.pem", "--tls-key", "k.pem", file])
+        #expect(tls.status == 0 && tls.err.contains("--tls-cert and --tls-key are not used"), "\(tls.err)")
+    }
 }

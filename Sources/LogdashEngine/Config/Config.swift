@@ -11,6 +11,7 @@ public struct IngestConfig: Sendable {
     public var maxConnections: Int?
     public var idleTimeout: Int64?
     public var udpBuffer: Int?
+    public var requestTimeout: Int64?
     public var tlsCert: String?
     public var tlsKey: String?
     /// The store on disk (`store`, `fsync`, `retain`, `max_store_size`).
@@ -41,6 +42,7 @@ public struct IngestConfig: Sendable {
 ///   max_connections: 1024
 ///   idle_timeout: 5m
 ///   udp_buffer: 8M        # the kernel's receive buffer for syslog over UDP
+///   request_timeout: 30s  # an HTTP request must arrive whole within this long
 ///   tls_cert: /etc/logdash/cert.pem   # for tcp+tls://, syslog+tls://, https://
 ///   tls_key: /etc/logdash/key.pem
 /// ```
@@ -61,7 +63,7 @@ public struct Config: Sendable {
     public init() {}
 
     static let topKeys = ["max_record_bytes", "format", "sources", "formats", "ingest", "dashboard", "alarms", "bell"]
-    static let ingestKeys = ["buffer_size", "buffer_interval", "buffer_max", "auth_token", "allow", "max_connections", "idle_timeout", "udp_buffer", "tls_cert", "tls_key",
+    static let ingestKeys = ["buffer_size", "buffer_interval", "buffer_max", "auth_token", "allow", "max_connections", "idle_timeout", "request_timeout", "udp_buffer", "tls_cert", "tls_key",
                              "store", "fsync", "retain", "max_store_size"]
     static let formatKeys = ["regex", "timestamp_field", "timestamp_format", "level_field", "message_field", "fields",
                              "multiline", "samples"]
@@ -165,9 +167,13 @@ public struct Config: Sendable {
                 case "buffer_max": c.bufferMax = n
                 default: c.udpBuffer = n
                 }
-            case "buffer_interval", "idle_timeout":
+            case "buffer_interval", "idle_timeout", "request_timeout":
                 guard let text = v.scalar?.string, let ns = TimeSpan.parseNanos(text) else { throw fail(at, v, "must be a duration such as 20ms, 1s or 5m") }
-                if key == "buffer_interval" { c.bufferInterval = ns } else { c.idleTimeout = ns }
+                switch key {
+                case "buffer_interval": c.bufferInterval = ns
+                case "idle_timeout": c.idleTimeout = ns
+                default: c.requestTimeout = ns
+                }
             case "auth_token":
                 guard let s = v.string, !s.isEmpty else { throw fail(at, v, "must be a non-empty string") }
                 c.authToken = s

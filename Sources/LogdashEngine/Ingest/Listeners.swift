@@ -15,6 +15,10 @@ public struct ListenerOptions: Sendable {
     public var maxConnections = 1024
     /// A connection that sends nothing for this long is closed, in seconds (`--idle-timeout`, 0: never).
     public var idleTimeout = 300
+    /// An HTTP request must arrive whole (head and body) within this many seconds of the
+    /// connection opening or of the last answer, else the connection is closed
+    /// (`--request-timeout`): a client that trickles bytes cannot hold a connection for ever.
+    public var requestTimeout = 30
     /// The largest HTTP body taken, in bytes (larger ones get 413).
     public var maxBodyBytes = 16 << 20
     /// The receive buffer (`SO_RCVBUF`) asked for syslog over UDP (`--udp-buffer`): what the
@@ -127,6 +131,9 @@ final class Listeners: @unchecked Sendable {  // `bound` and `channels` are set 
                 channel = try ServerBootstrap(group: group)
                     .serverChannelOption(.backlog, value: 256)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    // A client that half-closes after its request still gets the answer (NIO's
+                    // HTTP pipeline closes once it is sent); a line stream ends at the half-close.
+                    .childChannelOption(.allowRemoteHalfClosure, value: isHTTP)
                     .childChannelInitializer { ch in
                         ch.eventLoop.makeCompletedFuture {
                             let ops = ch.pipeline.syncOperations

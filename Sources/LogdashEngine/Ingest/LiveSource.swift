@@ -84,11 +84,20 @@ public enum LiveSource: Sendable, Equatable {
         }
     }
 
+    /// A directory is no log: say so rather than wait for it to "appear" as a file.
+    private static func notADirectory(_ path: String) throws -> String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw SourceError.isDirectory(path)
+        }
+        return path
+    }
+
     /// Parses one command-line or config source.
     public static func parse(_ arg: String) throws -> LiveSource {
         if arg == "-" { return .stdin }
         if arg.hasPrefix("demo://") || arg == "demo:" { return .demo(try DemoOptions(url: arg)) }
-        guard let sep = arg.range(of: "://"), !arg[..<sep.lowerBound].contains("/") else { return .files(arg) }
+        guard let sep = arg.range(of: "://"), !arg[..<sep.lowerBound].contains("/") else { return .files(try notADirectory(arg)) }
         let scheme = arg[..<sep.lowerBound].lowercased()
         let rest = arg[sep.upperBound...]
         switch scheme {
@@ -99,7 +108,7 @@ public enum LiveSource: Sendable, Equatable {
         case "https": return .http(try Endpoint(parsing: rest, url: arg, tls: true))
         case "syslog+udp", "udp": return .syslogUDP(try Endpoint(parsing: rest, url: arg))
         case "http": return .http(try Endpoint(parsing: rest, url: arg))
-        case "file": return .files(String(rest))
+        case "file": return .files(try notADirectory(String(rest)))
         default:
             throw SourceError.unsupported(arg, "unknown scheme '\(scheme)'; sources are files, globs, '-', demo://, tcp://, syslog://, syslog+udp://, http:// (TLS: tcp+tls://, syslog+tls://, https://)")
         }

@@ -70,6 +70,9 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
             throw SourceError.unsupported(l.url, "a listener has no end to read to; --no-follow is for files, stdin and demo://")
         }
         let sockets = sources.filter { $0.endpoint != nil }
+        if settings.listeners.tlsCertificate != nil, !sockets.contains(where: { $0.endpoint?.tls == true }) {
+            report("warning: --tls-cert and --tls-key are not used: no source listens with TLS (tcp+tls://, syslog+tls://, https://)")
+        }
         if !sockets.isEmpty {
             let l = Listeners(pipeline: self)
             try l.start(sockets)

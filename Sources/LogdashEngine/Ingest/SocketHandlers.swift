@@ -342,6 +342,7 @@ final class HTTPIngestHandler: ChannelInboundHandler {
     /// Set when the request is answered without taking its body.
     private var refusal: (HTTPResponseStatus, String, [(String, String)])?
     private var health = false
+    private var deadline: Scheduled<Void>?
 
     init(pipeline: Pipeline, scheme: String) {
         self.pipeline = pipeline
@@ -350,12 +351,29 @@ final class HTTPIngestHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         source = listenerName(scheme: scheme, context.channel.parent?.localAddress) ?? scheme
+        startDeadline(context)
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        deadline?.cancel()
         if stream != 0 { pipeline.buffer.end(stream: stream) }
         context.fireChannelInactive()
+    }
+
+    /// The next request must be whole within `--request-timeout`.
+    private func startDeadline(_ context: ChannelHandlerContext) {
+        deadline?.cancel()
+        let seconds = pipeline.settings.listeners.requestTimeout
+        guard seconds > 0 else { return }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        deadline = context.eventLoop.scheduleTask(in: .seconds(Int64(seconds))) {
+            let (handler, ctx) = bound.value
+            handler.pipeline.report("\(handler.source): closed the connection from \(peerName(ctx.channel.remoteAddress)): "
+                                    + "no whole request within \(seconds)s (--request-timeout)")
+            handler.pipeline.metrics.update(handler.source) { $0.refused += 1 }
+            ctx.close(promise: nil)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -391,6 +409,8 @@ final class HTTPIngestHandler: ChannelInboundHandler {
         case .end:
             guard let head else { return }
             self.head = nil
+            deadline?.cancel()
+            deadline = nil
             if health { return respond(context, head, .ok, #"{"status":"ok"}"#) }
             if let (status, message, headers) = refusal {
                 if status == .unauthorized || status == .payloadTooLarge {
@@ -448,5 +468,6 @@ final class HTTPIngestHandler: ChannelInboundHandler {
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
             if !keepAlive { channel.close(promise: nil) }
         }
+        if keepAlive { startDeadline(context) }
     }
 }

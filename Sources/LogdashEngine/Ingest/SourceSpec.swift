@@ -64,7 +64,7 @@ public enum SourceError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .notFound(let p): "\(p): no such file"
         case .noMatch(let p): "\(p): no files match this pattern"
-        case .isDirectory(let p): "\(p): is a directory; name the files in it, e.g. '\(p)/*.log'"
+        case .isDirectory(let p): "\(p): is a directory; name the files in it, e.g. '\(p.hasSuffix("/") ? String(p.dropLast()) : p)/*.log'"
         case .unreadable(let p, let why): "\(p): cannot be read: \(why)"
         case .unsupported(let p, let why): "\(p): \(why)"
         case .badDemo(let p, let why): "\(p): \(why)"

@@ -273,6 +273,36 @@ let anyPort = Endpoint(host: "127.0.0.1", port: 0)
             """, port: 0x202) == 17)
     }
 
+    /// Slowloris: connections that trickle a request's head hold every slot, until
+    /// `--request-timeout` closes them; then a well-behaved client gets its 200. A client that
+    /// half-closes after its request still gets the answer.
+    @Test func trickledRequestsAreClosedAtTheRequestTimeoutAndHalfClosersAreAnswered() throws {
+        var settings = IngestSettings()
+        settings.listeners.requestTimeout = 1
+        settings.listeners.maxConnections = 20
+        let live = try LivePipeline([.http(anyPort)], settings: settings)
+        let port = live.port("http")
+        let slow = try (0..<20).map { _ in try TCPClient(port: port) }
+        for c in slow { try c.send(Array("POST /ingest HTTP/1.1\r\nHost: x\r\n".utf8)) }
+        Thread.sleep(forTimeInterval: 0.3)
+        let curl = ["curl", "-s", "-m", "5", "--data-binary", "n=1", "http://127.0.0.1:\(port)/ingest"]
+        #expect(try run("/usr/bin/env", curl).status != 0, "every slot is held")
+        #expect(slow.allSatisfy { $0.closedByPeer(within: 3) })
+        let after = try run("/usr/bin/env", curl)
+        #expect(String(decoding: after.out, as: UTF8.self).contains("\"accepted\":1"), "\(after.err)")
+        #expect(live.reports.all.contains { $0.contains("no whole request within 1s (--request-timeout)") })
+        // Half-closed after the request: answered all the same.
+        let half = try TCPClient(port: port)
+        try half.send(Array("POST /ingest HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nn=2\n".utf8))
+        shutdown(half.fd, Int32(SHUT_WR))
+        var answer = [UInt8](repeating: 0, count: 512)
+        var p = pollfd(fd: half.fd, events: Int16(POLLIN), revents: 0)
+        #expect(poll(&p, 1, 3000) == 1)
+        let n = read(half.fd, &answer, answer.count)
+        #expect(n > 0 && String(decoding: answer[0..<max(n, 0)], as: UTF8.self).hasPrefix("HTTP/1.1 200 OK"))
+        #expect(live.waitUntil { live.count() == 2 })
+    }
+
     /// TLS on TCP, syslog and HTTP with a self-signed certificate made by openssl: curl and
     /// openssl s_client are the clients; a plain-text client is turned away and logged.
     @Test func tlsListenersTakeTLSClientsAndTurnAwayPlainText() throws {
