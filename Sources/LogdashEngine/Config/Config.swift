@@ -106,8 +106,8 @@ public struct Config: Sendable {
             guard let key = k.string else { throw fail("(top level)", k, "keys must be strings") }
             switch key {
             case "max_record_bytes":
-                guard let n = v.int, n >= 64, n <= 1 << 30 else {
-                    throw fail(key, v, "must be a whole number of bytes from 64 to 1073741824")
+                guard let n = v.int ?? v.scalar.flatMap({ ByteSize.parse($0.string) }), n >= 64, n <= 1 << 30 else {
+                    throw fail(key, v, "must be a size from 64 bytes to 1G (e.g. 4096, 64k, 1M)")
                 }
                 config.maxRecordBytes = n
             case "format":
