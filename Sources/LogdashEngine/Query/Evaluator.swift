@@ -199,28 +199,20 @@ struct ExprCompiler {
             let fx = try compile(x)
             // A long list of string or integer literals is looked up in a set, not walked.
             if list.count > 16 {
+                /// Values of one type looked up in a set; a value of another type is compared one by one.
+                func lookup<T: Hashable>(_ items: [T], _ wrap: @escaping (T) -> Value, _ unwrap: @escaping (Value) -> T?) -> Eval {
+                    let set = Set(items)
+                    return { r in
+                        let v = try fx(r)
+                        if v == .null { return .null }
+                        if let x = unwrap(v) { return .bool(set.contains(x) != negated) }
+                        return .bool(try items.contains { try Compare.values(v, wrap($0), at: p) == 0 } != negated)
+                    }
+                }
                 let strings = list.compactMap { e -> String? in if case .literal(.string(let s), _) = e { s } else { nil } }
+                if strings.count == list.count { return lookup(strings, Value.string) { if case .string(let s) = $0 { s } else { nil } } }
                 let ints = list.compactMap { e -> Int64? in if case .literal(.int(let i), _) = e { i } else { nil } }
-                if strings.count == list.count {
-                    let set = Set(strings)
-                    return { r in
-                        switch try fx(r) {
-                        case .null: return .null
-                        case .string(let s): return .bool(set.contains(s) != negated)
-                        case let v: return .bool(try strings.contains { try Compare.values(v, .string($0), at: p) == 0 } != negated)
-                        }
-                    }
-                }
-                if ints.count == list.count {
-                    let set = Set(ints)
-                    return { r in
-                        switch try fx(r) {
-                        case .null: return .null
-                        case .int(let i): return .bool(set.contains(i) != negated)
-                        case let v: return .bool(try ints.contains { try Compare.values(v, .int($0), at: p) == 0 } != negated)
-                        }
-                    }
-                }
+                if ints.count == list.count { return lookup(ints, Value.int) { if case .int(let i) = $0 { i } else { nil } } }
             }
             let fs = try list.map(compile)
             return { r in

@@ -25,12 +25,14 @@ import Testing
         #expect(r[0]["level"] == .string("warn"))
     }
 
-    @Test func errorsNameTheKeyAndLine() {
+    @Test func errorsNameTheKeyAndLine() throws {
         func problem(_ yaml: String) -> String {
             do { _ = try Config.parse(yaml: yaml, file: "c.yaml"); return "no error" } catch { return "\(error)" }
         }
         #expect(problem("colour: red").hasPrefix("c.yaml:1: colour: unknown key"))
-        #expect(problem("max_record_bytes: lots").contains("max_record_bytes: must be a whole number"))
+        #expect(problem("max_record_bytes: lots").contains("max_record_bytes: must be a size"))
+        #expect(try Config.parse(yaml: "max_record_bytes: 1M").maxRecordBytes == 1 << 20)
+        #expect(try Config.parse(yaml: "ingest:\n  udp_buffer: 16M\n  request_timeout: 10s").ingest.udpBuffer == 16 << 20)
         #expect(problem("formats:\n  x:\n    timestamp_format: '%Y'").contains("formats.x.regex: is required"))
         #expect(problem("formats:\n  x:\n    regex: '(?<a>'").contains("formats.x.regex: does not compile"))
         #expect(problem("formats:\n  x:\n    regex: 'abc'").contains("has no named captures"))

@@ -44,18 +44,27 @@ final class TCPClient: @unchecked Sendable {  // one thread uses it at a time
     deinit { close(fd) }
 }
 
-func sendUDP(port: Int, _ message: String) {
+/// A loopback UDP sender: one socket for many datagrams.
+final class UDPClient {
     let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-    defer { close(fd) }
     var addr = sockaddr_in()
-    addr.sin_family = sa_family_t(AF_INET)
-    addr.sin_port = in_port_t(UInt16(port).bigEndian)
-    addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let bytes = Array(message.utf8)
-    _ = withUnsafePointer(to: &addr) { a in
-        a.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+
+    init(port: Int) {
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
     }
+
+    func send(_ bytes: [UInt8]) {
+        _ = withUnsafePointer(to: &addr) { a in
+            a.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+    }
+
+    deinit { close(fd) }
 }
+
+func sendUDP(port: Int, _ message: String) { UDPClient(port: port).send(Array(message.utf8)) }
 
 extension LivePipeline {
     /// The port a listener got, by its scheme (`tcp`, `syslog`, `syslog+udp`, `http`).
@@ -238,18 +247,8 @@ let anyPort = Endpoint(host: "127.0.0.1", port: 0)
         var settings = IngestSettings()
         settings.listeners.udpReceiveBuffer = 4096
         let live = try LivePipeline([.syslogUDP(anyPort)], settings: settings)
-        let port = live.port("syslog+udp")
-        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = in_port_t(UInt16(port).bigEndian)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        func send(_ bytes: [UInt8]) {
-            _ = withUnsafePointer(to: &addr) { a in
-                a.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes, bytes.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-        }
+        let client = UDPClient(port: live.port("syslog+udp"))
+        func send(_ bytes: [UInt8]) { client.send(bytes) }
         let burst = 20_000
         for i in 0..<burst { send(Array("<13>Nov 27 14:00:00 box app: burst \(i)".utf8)) }
         Thread.sleep(forTimeInterval: 0.3)
