@@ -54,6 +54,9 @@ final class DeliveryBuffer: @unchecked Sendable {  // state guarded by `cond`
     /// it to fill the buffer on purpose.
     private var held = false
     private var spaceWaiters: [(bytes: Int, wake: @Sendable () -> Void)] = []
+    /// Bytes of HTTP bodies still arriving: held in memory, so they count against the bound
+    /// before they are offered.
+    private var reserved = 0
     private(set) var highWater = 0
     private let clock: @Sendable () -> Int64
 
@@ -62,14 +65,14 @@ final class DeliveryBuffer: @unchecked Sendable {  // state guarded by `cond`
         self.clock = clock
     }
 
-    /// Bytes waiting or being parsed.
+    /// Bytes waiting, being parsed, or held for bodies still arriving.
     var fill: Int {
         cond.lock(); defer { cond.unlock() }
-        return waitingBytes + inFlight
+        return waitingBytes + inFlight + reserved
     }
 
     private func hasRoom(for n: Int) -> Bool {
-        let used = waitingBytes + inFlight
+        let used = waitingBytes + inFlight + reserved
         // A chunk larger than the whole bound still goes in when nothing else is there.
         return used + n <= options.capacity || used == 0
     }
@@ -99,6 +102,25 @@ final class DeliveryBuffer: @unchecked Sendable {  // state guarded by `cond`
         guard !closed else { return false }
         append(Chunk(stream: stream, bytes: bytes, arrival: clock(), checkpoint: checkpoint))
         return true
+    }
+
+    /// Holds room for `n` bytes of a body still arriving; false when the buffer is full.
+    func reserve(_ n: Int) -> Bool {
+        cond.lock(); defer { cond.unlock() }
+        guard !closed, hasRoom(for: n) else { return false }
+        reserved += n
+        highWater = max(highWater, waitingBytes + inFlight + reserved)
+        return true
+    }
+
+    /// Gives back room `reserve` held (the body was offered, refused, or its client left).
+    func unreserve(_ n: Int) {
+        guard n > 0 else { return }
+        cond.lock()
+        reserved -= n
+        cond.broadcast()
+        cond.unlock()
+        for f in takeWaiters(all: false) { f() }
     }
 
     /// Marks the end of a stream, after the bytes it already gave (needs no room).

@@ -343,6 +343,10 @@ final class HTTPIngestHandler: ChannelInboundHandler {
     private var refusal: (HTTPResponseStatus, String, [(String, String)])?
     private var health = false
     private var deadline: Scheduled<Void>?
+    /// Room held in the delivery buffer for `body` while it arrives.
+    private var reserved = 0
+    /// The request was answered before its end (refused mid-body); the connection is closing.
+    private var answered = false
 
     init(pipeline: Pipeline, scheme: String) {
         self.pipeline = pipeline
@@ -357,8 +361,16 @@ final class HTTPIngestHandler: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         deadline?.cancel()
+        pipeline.buffer.unreserve(reserved)
+        reserved = 0
         if stream != 0 { pipeline.buffer.end(stream: stream) }
         context.fireChannelInactive()
+    }
+
+    private func dropBody() {
+        body = []
+        pipeline.buffer.unreserve(reserved)
+        reserved = 0
     }
 
     /// The next request must be whole within `--request-timeout`.
@@ -399,21 +411,38 @@ final class HTTPIngestHandler: ChannelInboundHandler {
                 refusal = (.payloadTooLarge, "the body is over \(options.maxBodyBytes) bytes; send smaller batches", [])
             }
         case .body(let buf):
-            guard refusal == nil, !health else { return }
+            guard refusal == nil, !health, !answered else { return }
             if body.count + buf.readableBytes > pipeline.settings.listeners.maxBodyBytes {
                 refusal = (.payloadTooLarge, "the body is over \(pipeline.settings.listeners.maxBodyBytes) bytes; send smaller batches", [])
-                body = []
+                dropBody()
                 return
             }
+            // A body held while it arrives counts against --buffer-max: many slow uploads
+            // cannot hold more memory than the buffer's bound.
+            guard pipeline.buffer.reserve(buf.readableBytes) else {
+                // Answered now, not at the body's end: a slow upload would hold its memory till then.
+                dropBody()
+                answered = true
+                pipeline.metrics.update(source) { $0.refused += 1 }
+                if let head {
+                    var closing = head
+                    closing.headers.replaceOrAdd(name: "connection", value: "close")
+                    respond(context, closing, .serviceUnavailable, jsonError("the delivery buffer is full (--buffer-max); retry later"), [("Retry-After", "1")])
+                }
+                return
+            }
+            reserved += buf.readableBytes
             buf.withUnsafeReadableBytes { body += $0 }
         case .end:
-            guard let head else { return }
+            guard let head, !answered else { return }
             self.head = nil
             deadline?.cancel()
             deadline = nil
+            pipeline.buffer.unreserve(reserved)
+            reserved = 0
             if health { return respond(context, head, .ok, #"{"status":"ok"}"#) }
             if let (status, message, headers) = refusal {
-                if status == .unauthorized || status == .payloadTooLarge {
+                if status == .unauthorized || status == .payloadTooLarge || status == .serviceUnavailable {
                     pipeline.metrics.update(source) { $0.refused += 1 }
                 }
                 return respond(context, head, status, jsonError(message), headers)

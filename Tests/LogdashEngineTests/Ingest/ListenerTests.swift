@@ -302,6 +302,39 @@ let anyPort = Endpoint(host: "127.0.0.1", port: 0)
         #expect(live.waitUntil { live.count() == 2 })
     }
 
+    /// Bodies still arriving are held in memory, so they count against `--buffer-max`: past it
+    /// an upload is answered 503 at once (not held until its end), and a client that leaves
+    /// gives its room back.
+    @Test func bodiesStillArrivingCountAgainstTheBufferBound() throws {
+        var settings = IngestSettings()
+        settings.buffer = BufferOptions(sizeHint: 32 << 10, interval: 1_000_000_000, capacity: 64 << 10)
+        let live = try LivePipeline([.http(anyPort)], settings: settings)
+        let port = live.port("http")
+        let part = Array(String(repeating: "n=1\n", count: 5 << 10).utf8)  // 20 KiB of a 100 KiB body
+        func upload() throws -> TCPClient {
+            let c = try TCPClient(port: port)
+            try c.send(Array("POST /ingest HTTP/1.1\r\nHost: x\r\nContent-Length: 102400\r\n\r\n".utf8) + part)
+            return c
+        }
+        func answer(_ c: TCPClient) -> String {
+            var p = pollfd(fd: c.fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&p, 1, 3000) == 1 else { return "" }
+            var b = [UInt8](repeating: 0, count: 512)
+            let n = read(c.fd, &b, b.count)
+            return n > 0 ? String(decoding: b[0..<n], as: UTF8.self) : ""
+        }
+        var slow = try (0..<3).map { _ in try upload() }
+        #expect(live.waitUntil(5) { live.pipeline.bufferFill >= 60 << 10 })
+        let fourth = try upload()
+        #expect(answer(fourth).hasPrefix("HTTP/1.1 503"))
+        #expect(live.pipeline.bufferFill <= 64 << 10)
+        slow.removeAll()  // the slow clients leave: their room is free again
+        #expect(live.waitUntil(5) { live.pipeline.bufferFill == 0 })
+        let curl = try run("/usr/bin/env", ["curl", "-s", "-m", "5", "--data-binary", "n=2", "http://127.0.0.1:\(port)/ingest"])
+        #expect(String(decoding: curl.out, as: UTF8.self).contains("\"accepted\":1"))
+        #expect(live.pipeline.metrics.total().refused >= 1)
+    }
+
     /// TLS on TCP, syslog and HTTP with a self-signed certificate made by openssl: curl and
     /// openssl s_client are the clients; a plain-text client is turned away and logged.
     @Test func tlsListenersTakeTLSClientsAndTurnAwayPlainText() throws {
