@@ -26,6 +26,9 @@ struct LiveOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Close a connection that sends nothing for this long (0: never): 30s, 5m …", valueName: "duration"))
     var idleTimeout: String?
 
+    @Option(help: ArgumentHelp("Open connections per listener from one address (default 256).", valueName: "n"))
+    var maxConnectionsPerAddress: Int?
+
     @Option(help: ArgumentHelp("An HTTP request must arrive whole within this long of the connection opening or the last answer (default 30s; 0: no limit).",
                                valueName: "duration"))
     var requestTimeout: String?
@@ -127,6 +130,10 @@ struct LiveOptions: ParsableArguments {
             s.listeners.maxConnections = m
         }
         if let n = try size(udpBuffer, c.udpBuffer, "--udp-buffer") { s.listeners.udpReceiveBuffer = n }
+        if let m = maxConnectionsPerAddress ?? c.maxConnectionsPerAddress {
+            guard m > 0 else { throw ValidationError("--max-connections-per-address must be at least 1") }
+            s.listeners.maxConnectionsPerAddress = m
+        }
         if let t = try duration(requestTimeout, c.requestTimeout, "--request-timeout") {
             s.listeners.requestTimeout = Int((t + 999_999_999) / 1_000_000_000)
         }

@@ -9,6 +9,7 @@ public struct IngestConfig: Sendable {
     public var authToken: String?
     public var allow: [String] = []
     public var maxConnections: Int?
+    public var maxConnectionsPerAddress: Int?
     public var idleTimeout: Int64?
     public var udpBuffer: Int?
     public var requestTimeout: Int64?
@@ -40,6 +41,7 @@ public struct IngestConfig: Sendable {
 ///   auth_token: s3cret    # HTTP sources need 'Authorization: Bearer s3cret'
 ///   allow: [10.0.0.0/8]   # networks listeners accept
 ///   max_connections: 1024
+///   max_connections_per_address: 256
 ///   idle_timeout: 5m
 ///   udp_buffer: 8M        # the kernel's receive buffer for syslog over UDP
 ///   request_timeout: 30s  # an HTTP request must arrive whole within this long
@@ -63,7 +65,7 @@ public struct Config: Sendable {
     public init() {}
 
     static let topKeys = ["max_record_bytes", "format", "sources", "formats", "ingest", "dashboard", "alarms", "bell"]
-    static let ingestKeys = ["buffer_size", "buffer_interval", "buffer_max", "auth_token", "allow", "max_connections", "idle_timeout", "request_timeout", "udp_buffer", "tls_cert", "tls_key",
+    static let ingestKeys = ["buffer_size", "buffer_interval", "buffer_max", "auth_token", "allow", "max_connections", "max_connections_per_address", "idle_timeout", "request_timeout", "udp_buffer", "tls_cert", "tls_key",
                              "store", "fsync", "retain", "max_store_size"]
     static let formatKeys = ["regex", "timestamp_field", "timestamp_format", "level_field", "message_field", "fields",
                              "multiline", "samples"]
@@ -187,9 +189,9 @@ public struct Config: Sendable {
                     guard let s = item.string, (try? CIDR(s)) != nil else { throw fail(at, item, "'\(item.string ?? "")' is not an address or network such as 10.0.0.0/8") }
                     return s
                 }
-            case "max_connections":
+            case "max_connections", "max_connections_per_address":
                 guard let n = v.int, n > 0 else { throw fail(at, v, "must be a whole number of at least 1") }
-                c.maxConnections = n
+                if key == "max_connections" { c.maxConnections = n } else { c.maxConnectionsPerAddress = n }
             case "store":
                 guard let s = v.string, !s.isEmpty else { throw fail(at, v, "must be the path of the store's directory") }
                 c.store = s

@@ -13,6 +13,9 @@ public struct ListenerOptions: Sendable {
     public var allow: [CIDR] = []
     /// Open connections per listener (`--max-connections`).
     public var maxConnections = 1024
+    /// Open connections per listener from one address (`--max-connections-per-address`), so
+    /// that one host cannot take every slot.
+    public var maxConnectionsPerAddress = 256
     /// A connection that sends nothing for this long is closed, in seconds (`--idle-timeout`, 0: never).
     public var idleTimeout = 300
     /// An HTTP request must arrive whole (head and body) within this many seconds of the
@@ -198,8 +201,9 @@ final class Listeners: @unchecked Sendable {  // `bound` and `channels` are set 
 }
 
 /// Counts a listener's open connections (touched on its event loop only).
-final class ConnectionCounter: @unchecked Sendable {
+final class ConnectionCounter: @unchecked Sendable {  // used on the listeners' one event loop
     var open = 0
+    var byAddress: [String: Int] = [:]
 }
 
 /// A client's address as people write it: `127.0.0.1:51450`, `[::1]:51450`.
@@ -222,6 +226,7 @@ final class ConnectionGate: ChannelInboundHandler {
     let counter: ConnectionCounter
     let scheme: String
     private var source = ""
+    private var address = ""
     private var counted = false
 
     init(pipeline: Pipeline, scheme: String, counter: ConnectionCounter) {
@@ -247,7 +252,15 @@ final class ConnectionGate: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
+        address = peer?.ipAddress ?? ""
+        if counter.byAddress[address, default: 0] >= options.maxConnectionsPerAddress {
+            pipeline.report("\(source): refused a connection from \(who): already \(options.maxConnectionsPerAddress) open from that address (--max-connections-per-address)")
+            pipeline.metrics.update(source) { $0.refused += 1 }
+            context.close(promise: nil)
+            return
+        }
         counter.open += 1
+        counter.byAddress[address, default: 0] += 1
         counted = true
         pipeline.metrics.update(source) { $0.connections += 1 }
         context.fireChannelActive()
@@ -256,6 +269,8 @@ final class ConnectionGate: ChannelInboundHandler {
     func channelInactive(context: ChannelHandlerContext) {
         if counted {
             counter.open -= 1
+            counter.byAddress[address]! -= 1
+            if counter.byAddress[address] == 0 { counter.byAddress[address] = nil }
             counted = false
             pipeline.metrics.update(source) { $0.connections -= 1 }
             context.fireChannelInactive()

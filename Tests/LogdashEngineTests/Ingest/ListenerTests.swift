@@ -335,6 +335,26 @@ let anyPort = Endpoint(host: "127.0.0.1", port: 0)
         #expect(live.pipeline.metrics.total().refused >= 1)
     }
 
+    /// One address cannot take every slot: past `--max-connections-per-address` its
+    /// connections are closed and counted; one it closes frees a slot.
+    @Test func oneAddressCannotTakeEverySlot() throws {
+        var settings = IngestSettings()
+        settings.listeners.maxConnectionsPerAddress = 2
+        let live = try LivePipeline([.tcp(anyPort)], settings: settings)
+        let port = live.port("tcp")
+        var held = try (0..<2).map { _ in try TCPClient(port: port) }
+        let third = try TCPClient(port: port)
+        #expect(third.closedByPeer(within: 3))
+        #expect(!held[0].closedByPeer(within: 0.2))
+        #expect(live.reports.all.contains { $0.contains("already 2 open from that address (--max-connections-per-address)") })
+        held.removeLast()
+        #expect(live.waitUntil(5) { live.pipeline.metrics.total().connections == 1 })
+        let again = try TCPClient(port: port)
+        try again.send(Array("line=1\n".utf8))
+        #expect(live.waitUntil(5) { live.count() == 1 })
+        #expect(live.pipeline.metrics.total().refused == 1)
+    }
+
     /// TLS on TCP, syslog and HTTP with a self-signed certificate made by openssl: curl and
     /// openssl s_client are the clients; a plain-text client is turned away and logged.
     @Test func tlsListenersTakeTLSClientsAndTurnAwayPlainText() throws {
