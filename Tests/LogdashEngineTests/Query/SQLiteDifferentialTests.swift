@@ -78,6 +78,14 @@ import Testing
         "SELECT substr(trace, 1, 1) k, count(*) FROM logs GROUP BY 1 ORDER BY 1 NULLS FIRST",
         "SELECT ts, trace FROM logs WHERE trace = '\(someTraces[0])' ORDER BY ts",
         "SELECT count(*) FROM logs WHERE trace IN ('abc', '\(someTraces[1])', '\(someTraces[2])')",
+        // Frames slid along (one row in, one out), and peers found once.
+        "SELECT ts, count(*) OVER (ORDER BY ts ROWS BETWEEN 50 PRECEDING AND CURRENT ROW), count(bytes) OVER (ORDER BY ts ROWS BETWEEN 50 PRECEDING AND CURRENT ROW), "
+            + "sum(bytes) OVER (ORDER BY ts ROWS BETWEEN 50 PRECEDING AND CURRENT ROW) FROM logs ORDER BY ts",
+        "SELECT ts, min(latency_ms) OVER (PARTITION BY service ORDER BY ts ROWS BETWEEN 20 PRECEDING AND CURRENT ROW), "
+            + "max(bytes) OVER (PARTITION BY service ORDER BY ts ROWS BETWEEN 20 PRECEDING AND CURRENT ROW), "
+            + "max(user) OVER (ORDER BY ts ROWS BETWEEN 5 PRECEDING AND CURRENT ROW), min(path) OVER (ORDER BY ts ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) FROM logs ORDER BY ts",
+        "SELECT ts, sum(latency_ms) OVER (ORDER BY ts ROWS BETWEEN 100 PRECEDING AND CURRENT ROW), avg(bytes) OVER (ORDER BY ts ROWS BETWEEN 0 PRECEDING AND CURRENT ROW) FROM logs ORDER BY ts",
+        "SELECT ts, count(*) OVER (ORDER BY level), sum(bytes) OVER (ORDER BY status) FROM logs ORDER BY ts LIMIT 300",
     ]
     static let someTraces = rows.compactMap(\.trace).enumerated().filter { $0.offset % 1000 == 7 }.map(\.element)
 
