@@ -347,6 +347,8 @@ final class HTTPIngestHandler: ChannelInboundHandler {
     private var reserved = 0
     /// The request was answered before its end (refused mid-body); the connection is closing.
     private var answered = false
+    /// Decompresses a body sent with `Content-Encoding: gzip`, `deflate` or `zstd`.
+    private var decoder: BodyDecoder?
 
     init(pipeline: Pipeline, scheme: String) {
         self.pipeline = pipeline
@@ -395,6 +397,7 @@ final class HTTPIngestHandler: ChannelInboundHandler {
             body = []
             refusal = nil
             health = false
+            decoder = nil
             let options = pipeline.settings.listeners
             let path = h.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? h.uri
             if path == "/health" && h.method == .GET {
@@ -406,12 +409,35 @@ final class HTTPIngestHandler: ChannelInboundHandler {
             } else if let token = options.authToken, h.headers.first(name: "authorization") != "Bearer \(token)" {
                 refusal = (.unauthorized, "a valid 'Authorization: Bearer TOKEN' header is required", [("WWW-Authenticate", "Bearer")])
             } else if let enc = h.headers.first(name: "content-encoding"), enc.lowercased() != "identity" {
-                refusal = (.unsupportedMediaType, "Content-Encoding '\(enc)' is not supported; send the body uncompressed", [])
+                decoder = BodyDecoder(contentEncoding: enc, maxBytes: options.maxBodyBytes)
+                if decoder == nil {
+                    refusal = (.unsupportedMediaType, "Content-Encoding '\(enc)' is not supported; send gzip, deflate, zstd or identity", [])
+                }
             } else if let len = h.headers.first(name: "content-length").flatMap(Int.init), len > options.maxBodyBytes {
                 refusal = (.payloadTooLarge, "the body is over \(options.maxBodyBytes) bytes; send smaller batches", [])
             }
         case .body(let buf):
             guard refusal == nil, !health, !answered else { return }
+            var buf = buf
+            if let decoder {
+                var plain: [UInt8] = []
+                do {
+                    try buf.withUnsafeReadableBytes { try decoder.feed($0, into: &plain) }
+                } catch BodyDecoder.Failure.corrupt(let why) {
+                    refusal = (.badRequest, why, [])
+                    dropBody()
+                    return
+                } catch BodyDecoder.Failure.tooLarge(let why) {
+                    refusal = (.payloadTooLarge, why, [])
+                    dropBody()
+                    return
+                } catch {
+                    refusal = (.badRequest, "\(error)", [])
+                    dropBody()
+                    return
+                }
+                buf = context.channel.allocator.buffer(bytes: plain)
+            }
             if body.count + buf.readableBytes > pipeline.settings.listeners.maxBodyBytes {
                 refusal = (.payloadTooLarge, "the body is over \(pipeline.settings.listeners.maxBodyBytes) bytes; send smaller batches", [])
                 dropBody()
@@ -440,9 +466,12 @@ final class HTTPIngestHandler: ChannelInboundHandler {
             deadline = nil
             pipeline.buffer.unreserve(reserved)
             reserved = 0
+            if refusal == nil, let decoder {
+                do { try decoder.finish() } catch { refusal = (.badRequest, "the \(decoder.encoding.rawValue) body ends early", []); body = [] }
+            }
             if health { return respond(context, head, .ok, #"{"status":"ok"}"#) }
             if let (status, message, headers) = refusal {
-                if status == .unauthorized || status == .payloadTooLarge || status == .serviceUnavailable {
+                if [.unauthorized, .payloadTooLarge, .serviceUnavailable, .badRequest, .unsupportedMediaType].contains(status) {
                     pipeline.metrics.update(source) { $0.refused += 1 }
                 }
                 return respond(context, head, status, jsonError(message), headers)

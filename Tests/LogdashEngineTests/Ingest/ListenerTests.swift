@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Scratch
 @testable import LogdashEngine
 
 /// A loopback TCP client.
@@ -353,6 +354,36 @@ let anyPort = Endpoint(host: "127.0.0.1", port: 0)
         try again.send(Array("line=1\n".utf8))
         #expect(live.waitUntil(5) { live.count() == 1 })
         #expect(live.pipeline.metrics.total().refused == 1)
+    }
+
+    /// Bodies compressed as Fluent Bit and the OpenTelemetry Collector send them (gzip, also
+    /// multi-member; deflate; zstd) are taken; a truncated one is a 400, a bomb a 413 long
+    /// before it is inflated, an unknown encoding a 415. gzip and zstd are the real tools.
+    @Test func compressedBodiesAreTakenWithinBounds() throws {
+        let live = try LivePipeline([.http(anyPort)])
+        let port = live.port("http")
+        let dir = try Scratch.directory("bodies")
+        let plain = dir.appendingPathComponent("body.txt").path
+        try (1...5000).map { "{\"n\":\($0)}\n" }.joined().write(toFile: plain, atomically: true, encoding: .utf8)
+        let sh = """
+            cd '\(dir.path)'
+            gzip -c body.txt > b.gz && cat b.gz b.gz > b2.gz && zstd -q -c body.txt > b.zst && head -c 1000 b.gz > cut.gz
+            head -c 100000000 /dev/zero | gzip -c > bomb.gz
+            python3 -c "import zlib,sys; sys.stdout.buffer.write(zlib.compress(open('body.txt','rb').read()))" > b.zz
+            post() { curl -s -H "Content-Encoding: $1" --data-binary @"$2" http://127.0.0.1:\(port)/ingest; echo; }
+            post gzip b.gz; post gzip b2.gz; post zstd b.zst; post deflate b.zz; post gzip cut.gz; post gzip bomb.gz; post br b.gz
+            """
+        let r = try run("/bin/bash", ["-c", sh])
+        let answers = String(decoding: r.out, as: UTF8.self).split(separator: "\n").map(String.init)
+        #expect(answers.count == 7, "\(answers) \(r.err)")
+        guard answers.count == 7 else { return }
+        #expect(answers[0..<4] == [#"{"accepted":5000}"#, #"{"accepted":10000}"#, #"{"accepted":5000}"#, #"{"accepted":5000}"#])
+        #expect(answers[4].contains("the gzip body ends early"))
+        #expect(answers[5].contains("decompresses over 100 times its size"))
+        #expect(answers[6].contains("Content-Encoding 'br' is not supported"))
+        #expect(live.waitUntil { live.count() == 25_000 })
+        #expect(try live.query("SELECT count(DISTINCT n), sum(n) FROM logs") == [[.int(5000), .int(5 * 5000 * 5001 / 2)]])
+        #expect(live.pipeline.metrics.total().refused == 3)
     }
 
     /// TLS on TCP, syslog and HTTP with a self-signed certificate made by openssl: curl and
