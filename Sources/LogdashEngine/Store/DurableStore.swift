@@ -162,6 +162,8 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
                 let footer = try SegmentCodec.footer(image, name: name)
                 try SegmentCodec.verify(image, footer, name: name)
                 files.append((k, name, footer, image))
+            } catch let e as StoreError where e.isTooNew {
+                throw e  // a newer logdash's store: left as it is, not set aside
             } catch {
                 setAside(name, because: "\(error)")
             }
@@ -237,10 +239,18 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         var damage: String?
         while pos < got {
             var record = LogRecord.at(pos, in: data, count: got)
+            if case .tooNew(let format) = record { throw StoreError.tooNew(p, format: format) }
             var footer: SegmentCodec.Footer?, image: MappedImage?
             if case .whole(_, let start, let len) = record {
                 let img = data.withUnsafeBytes { MappedImage(bytes: UnsafeRawBufferPointer(rebasing: $0[start..<(start + len)])) }
-                do { footer = try SegmentCodec.footer(img, name: name); image = img } catch { record = .damaged("\(error)") }
+                do {
+                    footer = try SegmentCodec.footer(img, name: name)
+                    image = img
+                } catch let e as StoreError where e.isTooNew {
+                    throw e
+                } catch {
+                    record = .damaged("\(error)")
+                }
             }
             guard case .whole(let kind, let start, let len) = record, let footer, let image else {
                 // A record cut short with nothing whole after it is a torn end; before a whole
@@ -296,6 +306,8 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         case whole(RecordKind, start: Int, length: Int)
         /// A record cut short by the end of the file.
         case short
+        /// A record of a newer store format.
+        case tooNew(Int)
         case damaged(String)
 
         static func at(_ pos: Int, in data: [UInt8], count: Int) -> LogRecord {
@@ -304,6 +316,10 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
                 (UInt32(littleEndian: b.loadUnaligned(fromByteOffset: pos, as: UInt32.self)),
                  Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: pos + 4, as: UInt32.self))),
                  UInt32(littleEndian: b.loadUnaligned(fromByteOffset: pos + 8, as: UInt32.self)), b[pos + 12])
+            }
+            if magic != DurableStore.recordMagic, magic & 0x00FF_FFFF == DurableStore.recordMagic & 0x00FF_FFFF,
+               let digit = Int(String(UnicodeScalar(UInt8(magic >> 24)))), digit > SegmentCodec.formatVersion {
+                return .tooNew(digit)  // "LDW2": a newer logdash's log
             }
             guard magic == DurableStore.recordMagic, let k = RecordKind(rawValue: kind) else { return .damaged("a record does not start where one should") }
             let start = pos + DurableStore.recordHeader

@@ -46,12 +46,18 @@ public enum StoreError: Error, CustomStringConvertible, Equatable {
     case corrupt(String, String)
     /// Another logdash writes the store (its lock is held).
     case inUse(String)
+    /// A file written by a newer logdash, in a store format this one does not read.
+    case tooNew(String, format: Int)
+
+    var isTooNew: Bool { if case .tooNew = self { true } else { false } }
 
     public var description: String {
         switch self {
         case .io(let path, let why): "store: \(path): \(why)"
         case .corrupt(let path, let why): "store: \(path) is damaged: \(why)"
         case .inUse(let path): "store: \(path): is in use by another logdash (one writes a store at a time; 'logdash query --store' reads it beside)"
+        case .tooNew(let path, let format):
+            "store: \(path) was written by a newer logdash (store format \(format); this one reads formats up to \(SegmentCodec.formatVersion)): open the store with that logdash or a later one; nothing was changed"
         }
     }
 }
@@ -95,6 +101,10 @@ public struct FileCheckpoint: Codable, Sendable, Equatable {
 /// record's raw line (JSON strings, logfmt values) as its position there — the line is stored
 /// anyway, so the value is not stored twice.
 enum SegmentCodec {
+    /// The store format this logdash writes and the newest it reads: segment files and log
+    /// records carry it (in their magic and their footer). A newer format is refused, never
+    /// misread; older ones keep opening (Tests/…/Store/fixtures holds a store of each).
+    public static let formatVersion = 1
     static let magic = Array("LDSTORE1".utf8)
     static let endMagic = Array("LDSTOEND".utf8)
     static let trailerSize = 24
@@ -480,6 +490,9 @@ enum SegmentCodec {
     /// The footer of an image, its trailer and CRC checked.
     static func footer(_ image: MappedImage, name: String) throws -> Footer {
         let b = image.buffer
+        if b.count >= magic.count, Array(b[0..<7]) == Array(magic[0..<7]), let digit = Int(String(UnicodeScalar(b[7]))), digit > formatVersion {
+            throw StoreError.tooNew(name, format: digit)
+        }
         guard b.count >= magic.count + trailerSize, Array(b[0..<magic.count]) == magic else {
             throw StoreError.corrupt(name, "it does not start as a logdash store file")
         }
@@ -491,11 +504,17 @@ enum SegmentCodec {
         guard at >= magic.count, at + len == t else { throw StoreError.corrupt(name, "its footer is out of place") }
         let json = UnsafeRawBufferPointer(rebasing: b[at..<(at + len)])
         guard crc(json.baseAddress!, len) == c else { throw StoreError.corrupt(name, "its footer fails its checksum") }
+        let footer: Footer
         do {
-            return try JSONDecoder().decode(Footer.self, from: Data(json))
+            footer = try JSONDecoder().decode(Footer.self, from: Data(json))
         } catch {
+            // A newer footer may not decode as this one's: its version says which it is.
+            struct Version: Decodable { var version: Int }
+            if let v = try? JSONDecoder().decode(Version.self, from: Data(json)), v.version > formatVersion { throw StoreError.tooNew(name, format: v.version) }
             throw StoreError.corrupt(name, "its footer cannot be read: \(error)")
         }
+        guard footer.version <= formatVersion else { throw StoreError.tooNew(name, format: footer.version) }
+        return footer
     }
 
     /// Checks every block's CRC (a whole file, at start).
