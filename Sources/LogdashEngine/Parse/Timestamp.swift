@@ -47,7 +47,8 @@ public enum Timestamp {
     /// Nanoseconds since the epoch of a civil date and time; nil outside `years`.
     public static func make(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, nanos: Int = 0,
                             offsetSeconds: Int = 0) -> Int64? {
-        guard years.contains(year) else { return nil }
+        // `years`' bounds as literals: a static's lazy-initialisation check costs on every line.
+        guard year >= 1678 && year <= 2260 else { return nil }
         let days = daysFromCivil(year, month, day)
         let secs = Int64(days) * 86400 + Int64(hour * 3600 + minute * 60 + second - offsetSeconds)
         let (ns, o1) = secs.multipliedReportingOverflow(by: nanosPerSecond)
@@ -159,8 +160,8 @@ public enum Timestamp {
                 // HDFS: yyMMdd HHmmss
                 let mo = num2(p, 2), d = num2(p, 4), h = num2(p, 7), mi = num2(p, 9), s = num2(p, 11)
                 guard h < 24, mi < 60, s < 61 else { return nil }
-                return make(year: 2000 + num2(p, 0), month: mo, day: d, hour: h, minute: mi, second: s).map { Parsed(nanos: $0, length: 13) }?
-                    .validated(month: mo, day: d)
+                guard let ns = make(year: 2000 + num2(p, 0), month: mo, day: d, hour: h, minute: mi, second: s) else { return nil }
+                return Parsed(nanos: ns, length: 13).validated(month: mo, day: d)
             }
             if n >= 14, p[2] == ASCII.minus, dig(3), dig(4), p[5] == ASCII.space {
                 // logcat: MM-dd HH:mm:ss.SSS
@@ -169,8 +170,8 @@ public enum Timestamp {
                 var len = 14
                 let (nanos, fracLen) = fraction(p, n, len)
                 len += fracLen
-                return inferYear(month: mo, day: d, h: t.h, m: t.m, s: t.s, nanos: nanos, reference: reference)
-                    .map { Parsed(nanos: $0, length: len) }?.validated(month: mo, day: d)
+                guard let ns = inferYear(month: mo, day: d, h: t.h, m: t.m, s: t.s, nanos: nanos, reference: reference) else { return nil }
+                return Parsed(nanos: ns, length: len).validated(month: mo, day: d)
             }
             return nil
         }
@@ -190,11 +191,11 @@ public enum Timestamp {
             // An optional year after the time ("Nov 27 14:00:00 2026").
             if i + 5 <= n, p[i] == ASCII.space, dig(i + 1), dig(i + 2), dig(i + 3), dig(i + 4), i + 5 == n || !dig(i + 5) {
                 let y = Int(p[i + 1] &- 0x30) * 1000 + num2(p, i + 2) * 10 + Int(p[i + 4] &- 0x30)
-                return make(year: y, month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos).map { Parsed(nanos: $0, length: i + 5) }?
-                    .validated(month: mo, day: d)
+                guard let ns = make(year: y, month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos) else { return nil }
+                return Parsed(nanos: ns, length: i + 5).validated(month: mo, day: d)
             }
-            return inferYear(month: mo, day: d, h: t.h, m: t.m, s: t.s, nanos: nanos, reference: reference)
-                .map { Parsed(nanos: $0, length: i) }?.validated(month: mo, day: d)
+            guard let ns = inferYear(month: mo, day: d, h: t.h, m: t.m, s: t.s, nanos: nanos, reference: reference) else { return nil }
+            return Parsed(nanos: ns, length: i).validated(month: mo, day: d)
         }
         if n >= 24, p[3] == ASCII.space, let mo = month(p, n, 4), p[7] == ASCII.space {
             // asctime: "Sun Dec 04 04:47:44 2005" (day may be space-padded)
@@ -208,8 +209,8 @@ public enum Timestamp {
             i += fracLen
             guard i + 5 <= n, p[i] == ASCII.space, dig(i + 1), dig(i + 2), dig(i + 3), dig(i + 4) else { return nil }
             let y = Int(p[i + 1] &- 0x30) * 1000 + num2(p, i + 2) * 10 + Int(p[i + 4] &- 0x30)
-            return make(year: y, month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos).map { Parsed(nanos: $0, length: i + 5) }?
-                .validated(month: mo, day: d)
+            guard let ns = make(year: y, month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos) else { return nil }
+            return Parsed(nanos: ns, length: i + 5).validated(month: mo, day: d)
         }
         return nil
     }
@@ -241,7 +242,8 @@ public enum Timestamp {
             else if c == ASCII.space, i + 1 < n, p[i + 1] == ASCII.plus || p[i + 1] == ASCII.minus,
                     let (off, len) = zone(p, n, i + 1) { offset = off; i += 1 + len }
         }
-        return make(year: y, month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos, offsetSeconds: offset).map { Parsed(nanos: $0, length: i) }?.validated(month: mo, day: d)
+        guard let ns = make(year: y, month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos, offsetSeconds: offset) else { return nil }
+        return Parsed(nanos: ns, length: i).validated(month: mo, day: d)
     }
 
     /// `27/Nov/2026:14:00:00 +0000`
@@ -257,7 +259,8 @@ public enum Timestamp {
         if i + 1 < n, p[i] == ASCII.space, p[i + 1] == ASCII.plus || p[i + 1] == ASCII.minus, let (off, len) = zone(p, n, i + 1) {
             offset = off; i += 1 + len
         }
-        return make(year: y, month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos, offsetSeconds: offset).map { Parsed(nanos: $0, length: i) }?.validated(month: mo, day: d)
+        guard let ns = make(year: y, month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos, offsetSeconds: offset) else { return nil }
+        return Parsed(nanos: ns, length: i).validated(month: mo, day: d)
     }
 
     @inline(__always) private static func num2(_ p: UnsafePointer<UInt8>, _ i: Int) -> Int {
@@ -330,9 +333,10 @@ public enum Timestamp {
         let refDays = Int((reference / nanosPerSecond) / 86400)
         let refYear = civilFromDays(refDays).year
         let slack = 2 * 86400 * nanosPerSecond
-        for y in [refYear + 1, refYear, refYear - 1] {
-            guard let t = make(year: y, month: month, day: day, hour: h, minute: m, second: s, nanos: nanos) else { continue }
-            if t <= reference &+ slack { return t }
+        var y = refYear + 1
+        while y >= refYear - 1 {
+            if let t = make(year: y, month: month, day: day, hour: h, minute: m, second: s, nanos: nanos), t <= reference &+ slack { return t }
+            y -= 1
         }
         return make(year: refYear - 1, month: month, day: day, hour: h, minute: m, second: s, nanos: nanos)
     }
