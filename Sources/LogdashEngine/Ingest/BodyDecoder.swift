@@ -36,6 +36,9 @@ final class BodyDecoder {
         if encoding == .zstd {
             guard let d = ZSTD_createDStream() else { return nil }
             ZSTD_initDStream(d)
+            // An 8 MiB window at most (RFC 8878's advice for HTTP), not zstd's 128 MiB default:
+            // the decoder's own memory is bounded too.
+            ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, 23)
             zstd = d
         } else {
             // 15 + 32: a gzip or zlib header, told apart by its bytes.

@@ -142,7 +142,7 @@ final class Listeners: @unchecked Sendable {  // `bound` and `channels` are set 
                             let ops = ch.pipeline.syncOperations
                             if let tls { try ops.addHandler(NIOSSLServerHandler(context: tls)) }
                             if idle > 0 { try ops.addHandler(IdleStateHandler(readTimeout: .seconds(Int64(idle)))) }
-                            try ops.addHandler(ConnectionGate(pipeline: pipeline, scheme: scheme, counter: counter))
+                            try ops.addHandler(ConnectionGate(pipeline: pipeline, scheme: scheme, counter: counter, announcesBytes: isHTTP))
                             if isHTTP {
                                 try ops.configureHTTPServerPipeline(withErrorHandling: true)
                                 try ops.addHandler(HTTPIngestHandler(pipeline: pipeline, scheme: scheme))
@@ -201,6 +201,10 @@ final class Listeners: @unchecked Sendable {  // `bound` and `channels` are set 
 }
 
 /// Counts a listener's open connections (touched on its event loop only).
+/// What the connection gate tells an HTTP handler when bytes arrive (before the HTTP decoder
+/// holds them): a request has started.
+struct RequestBytes {}
+
 final class ConnectionCounter: @unchecked Sendable {  // used on the listeners' one event loop
     var open = 0
     var byAddress: [String: Int] = [:]
@@ -229,10 +233,14 @@ final class ConnectionGate: ChannelInboundHandler {
     private var address = ""
     private var counted = false
 
-    init(pipeline: Pipeline, scheme: String, counter: ConnectionCounter) {
+    /// Whether reads are announced to the handlers after (an HTTP listener's request deadline).
+    let announcesBytes: Bool
+
+    init(pipeline: Pipeline, scheme: String, counter: ConnectionCounter, announcesBytes: Bool = false) {
         self.pipeline = pipeline
         self.scheme = scheme
         self.counter = counter
+        self.announcesBytes = announcesBytes
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -264,6 +272,11 @@ final class ConnectionGate: ChannelInboundHandler {
         counted = true
         pipeline.metrics.update(source) { $0.connections += 1 }
         context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if announcesBytes { context.fireUserInboundEventTriggered(RequestBytes()) }
+        context.fireChannelRead(data)
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -198,7 +198,7 @@ final class StreamHandler: ChannelInboundHandler {
 /// Syslog over UDP: one message per datagram. UDP has no way to push back, so every loss is
 /// counted in `drops` and said on stderr (at most once a second): datagrams that find the
 /// delivery buffer full, those the kernel dropped because its receive buffer was full (read from
-/// `/proc/net/udp`), and empty ones (nothing but NULs and line feeds).
+/// `/proc/net/udp` once a second), and empty ones (nothing but NULs and line feeds).
 final class DatagramHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
 
@@ -225,7 +225,7 @@ final class DatagramHandler: ChannelInboundHandler {
         port = context.channel.localAddress?.port ?? 0
         kernelDrops = KernelUDPDrops.read(port: port) ?? 0
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
-        pollKernel = context.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(250), delay: .milliseconds(250)) { _ in
+        pollKernel = context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
             bound.value.readKernelDrops()
         }
         context.fireChannelActive()
@@ -233,8 +233,9 @@ final class DatagramHandler: ChannelInboundHandler {
 
     /// Adds what the kernel dropped since the last look to `drops`.
     private func readKernelDrops() {
-        guard let now = KernelUDPDrops.read(port: port), now > kernelDrops else { return }
-        count(now - kernelDrops, "the kernel's receive buffer was full (raise --udp-buffer and net.core.rmem_max)")
+        guard let now = KernelUDPDrops.read(port: port) else { return }
+        // (Less than before: a socket on the port went away; counting goes on from here.)
+        if now > kernelDrops { count(now - kernelDrops, "the kernel's receive buffer was full (raise --udp-buffer and net.core.rmem_max)") }
         kernelDrops = now
     }
 
@@ -378,6 +379,8 @@ final class HTTPIngestHandler: ChannelInboundHandler {
     /// The next request must be whole within `--request-timeout`.
     private func startDeadline(_ context: ChannelHandlerContext) {
         deadline?.cancel()
+        deadline = nil
+        guard context.channel.isActive else { return }  // (an answer sent after the client left)
         let seconds = pipeline.settings.listeners.requestTimeout
         guard seconds > 0 else { return }
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -445,7 +448,7 @@ final class HTTPIngestHandler: ChannelInboundHandler {
             }
             // A body held while it arrives counts against --buffer-max: many slow uploads
             // cannot hold more memory than the buffer's bound.
-            guard pipeline.buffer.reserve(buf.readableBytes) else {
+            guard buf.readableBytes == 0 || pipeline.buffer.reserve(buf.readableBytes) else {
                 // Answered now, not at the body's end: a slow upload would hold its memory till then.
                 dropBody()
                 answered = true
@@ -469,6 +472,7 @@ final class HTTPIngestHandler: ChannelInboundHandler {
             if refusal == nil, let decoder {
                 do { try decoder.finish() } catch { refusal = (.badRequest, "the \(decoder.encoding.rawValue) body ends early", []); body = [] }
             }
+            decoder = nil
             if health { return respond(context, head, .ok, #"{"status":"ok"}"#) }
             if let (status, message, headers) = refusal {
                 if [.unauthorized, .payloadTooLarge, .serviceUnavailable, .badRequest, .unsupportedMediaType].contains(status) {
@@ -526,6 +530,15 @@ final class HTTPIngestHandler: ChannelInboundHandler {
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
             if !keepAlive { channel.close(promise: nil) }
         }
-        if keepAlive { startDeadline(context) }
+    }
+
+    /// The first bytes of the next request on a kept-alive connection start its deadline (an
+    /// idle kept-alive connection is left to --idle-timeout).
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is RequestBytes {
+            if deadline == nil && head == nil { startDeadline(context) }
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 }

@@ -135,7 +135,7 @@ public struct TimeFormat: Sendable {
         guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
         if let y = year {
             if let doy {
-                guard Timestamp.years.contains(y) else { return nil }
+                guard Timestamp.years.contains(y), (1...366).contains(doy) else { return nil }
                 let days = Timestamp.daysFromCivil(y, 1, 1) + doy - 1
                 return (Int64(days) * 86400 + Int64(hour * 3600 + minute * 60 + second - offset)) * Timestamp.nanosPerSecond + Int64(nanos)
             }

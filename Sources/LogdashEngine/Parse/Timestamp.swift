@@ -34,9 +34,10 @@ public enum Timestamp {
     }
 
     /// The years of the times logdash takes from logs. Nanoseconds since 1970 in an `Int64`
-    /// reach from 1677-09-21 to 2262-04-11; a year is kept clear at each end, so that rounding a
-    /// time to its year or window never overflows. A time outside is no time, not a wrapped one.
-    public static let years = 1678...2260
+    /// reach from 1677-09-21 to 2262-04-11; more than a year is kept clear at each end, so that
+    /// rounding a time to its year or window never overflows. A time outside is no time, not a
+    /// wrapped one.
+    public static let years = 1679...2260
 
     /// `years` in nanoseconds since the epoch.
     public static let range: ClosedRange<Int64> = {
@@ -48,7 +49,7 @@ public enum Timestamp {
     public static func make(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, nanos: Int = 0,
                             offsetSeconds: Int = 0) -> Int64? {
         // `years`' bounds as literals: a static's lazy-initialisation check costs on every line.
-        guard year >= 1678 && year <= 2260 else { return nil }
+        guard year >= 1679 && year <= 2260 else { return nil }
         let days = daysFromCivil(year, month, day)
         let secs = Int64(days) * 86400 + Int64(hour * 3600 + minute * 60 + second - offsetSeconds)
         let (ns, o1) = secs.multipliedReportingOverflow(by: nanosPerSecond)

@@ -779,7 +779,12 @@ public struct QueryEngine: Sendable {
         try scan(rel, names: names, filter: s.filter, compiler: input, timeBounds: timeBounds, explain: &explain) { row in
             let t: Int64
             switch try timeEval(row) {
-            case .timestamp(let v): t = v
+            case .timestamp(let v):
+                // (Times within the record range keep window arithmetic clear of Int64's ends.)
+                guard Timestamp.range.contains(v) else {
+                    throw QueryError(.value, "\(w.kind.rawValue.uppercased())'s time \(Timestamp.iso8601(v)) is outside the years \(Timestamp.years.lowerBound)–\(Timestamp.years.upperBound)", at: w.time.position)
+                }
+                t = v
             case .null: return  // no time, no window
             case let v: throw QueryError(.type, "\(w.kind.rawValue.uppercased()) needs a timestamp, not \(typeName(v))", at: w.time.position)
             }

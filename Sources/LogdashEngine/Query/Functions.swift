@@ -114,7 +114,7 @@ enum Functions {
         default: throw QueryError(.value, "unknown unit '\(unit)'", at: p)
         }
         let day: Int64 = 86_400_000_000_000
-        let days = floorDiv(t, day), rest = t - days * day
+        let days = floorDiv(t, day), rest = (t % day + day) % day  // (days * day can pass Int64.min)
         let (y, m, d) = Timestamp.civilFromDays(Int(days))
         let total = try Checked.add(Int64(y) * 12 + Int64(m - 1), months, "timestamp", at: p)
         // Nanoseconds since 1970 reach the years 1677 to 2262; a year far outside is refused
@@ -129,7 +129,7 @@ enum Functions {
     /// Joda/Java-style patterns as Trino's format_datetime: yyyy MM dd HH mm ss SSS, literal text in quotes.
     static func formatDateTime(_ t: Int64, _ pattern: String) -> String {
         let day: Int64 = 86_400_000_000_000
-        let days = floorDiv(t, day), rest = t - days * day
+        let days = floorDiv(t, day), rest = (t % day + day) % day  // (days * day can pass Int64.min)
         let (y, mo, d) = Timestamp.civilFromDays(Int(days))
         let h = Int(rest / 3_600_000_000_000), mi = Int(rest / 60_000_000_000 % 60), s = Int(rest / 1_000_000_000 % 60)
         let ms = Int(rest / 1_000_000 % 1000)

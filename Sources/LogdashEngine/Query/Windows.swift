@@ -81,10 +81,12 @@ enum Windows {
                 }
                 // `ROWS n PRECEDING` of count, sum, avg, min, max: slide the frame along, one row in
                 // and one out, instead of folding n rows for every row.
-                if let n = frame, !distinct, var sliding = SlidingFrame(name, star: star, values: members.map { star ? .null : argValues[$0][0] }) {
+                let counted = star || args.isEmpty  // count() counts rows, as count(*)
+                if let n = frame, !distinct, var sliding = SlidingFrame(name, star: counted, values: members.map { counted ? .null : argValues[$0][0] }) {
                     for (pos, i) in members.enumerated() {
-                        try sliding.add(pos, at: callAt)
+                        // The row leaving first: the running sum never holds more than the frame.
                         if pos - n - 1 >= 0 { try sliding.remove(pos - n - 1, at: callAt) }
+                        try sliding.add(pos, at: callAt)
                         out[i] = sliding.result
                     }
                     continue
@@ -153,7 +155,8 @@ enum Windows {
             case (_, .double(let d)) where name == "sum" || name == "avg": floatCount += 1; addFloat(d)
             case ("min", _), ("max", _):
                 let sign = name == "max" ? 1 : -1
-                while deque.count > head, Compare.forSort(values[deque[deque.count - 1]], v) * sign <= 0 { deque.removeLast() }
+                // Strictly: of equal values the first stays, as a fold keeps it.
+                while deque.count > head, Compare.forSort(values[deque[deque.count - 1]], v) * sign < 0 { deque.removeLast() }
                 deque.append(pos)
             default: break
             }

@@ -239,7 +239,12 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         var damage: String?
         while pos < got {
             var record = LogRecord.at(pos, in: data, count: got)
-            if case .tooNew(let format) = record { throw StoreError.tooNew(p, format: format) }
+            if case .tooNew(let format) = record {
+                // Trusted at the start of a log only (and with its checksum whole): elsewhere a
+                // flipped bit in a header is damage, not a newer logdash.
+                if pos == 0 { throw StoreError.tooNew(p, format: format) }
+                record = .damaged("a record does not start where one should", end: nil)
+            }
             var footer: SegmentCodec.Footer?, image: MappedImage?
             if case .whole(_, let start, let len) = record {
                 let img = data.withUnsafeBytes { MappedImage(bytes: UnsafeRawBufferPointer(rebasing: $0[start..<(start + len)])) }
@@ -249,14 +254,20 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
                 } catch let e as StoreError where e.isTooNew {
                     throw e
                 } catch {
-                    record = .damaged("\(error)")
+                    record = .damaged("\(error)", end: start + len)
                 }
             }
             guard case .whole(let kind, let start, let len) = record, let footer, let image else {
-                // A record cut short with nothing whole after it is a torn end; before a whole
-                // record, it is damage (a length field hit, say).
-                let why = if case .damaged(let w) = record { w } else { "a record is cut short (or its length is damaged)" }
-                guard let next = LogRecord.next(after: pos, in: data, count: got) else { damage = why; break }
+                // Cut short by the end of the file: a crash mid-write, cut below. What follows its
+                // header is its own payload (clients' lines among it), never searched for records.
+                guard case .damaged(let why, let end) = record else { damage = "the last record is cut short"; break }
+                // A record whose header holds but whose payload fails: the next record is where
+                // its length says. A damaged header: the next whole record is searched for.
+                let next: Int?
+                if let end, end < got, case .whole = LogRecord.at(end, in: data, count: got) { next = end }
+                else if let end, end == got { next = nil }
+                else { next = LogRecord.next(after: pos, in: data, count: got) }
+                guard let next else { damage = why; break }
                 skip(name, bytes: pos..<next, why: why)
                 pos = next
                 continue
@@ -306,9 +317,10 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         case whole(RecordKind, start: Int, length: Int)
         /// A record cut short by the end of the file.
         case short
-        /// A record of a newer store format.
+        /// A record of a newer store format (its checksum whole).
         case tooNew(Int)
-        case damaged(String)
+        /// `end`: where the record ends by its (intact) header, when only its payload is bad.
+        case damaged(String, end: Int?)
 
         static func at(_ pos: Int, in data: [UInt8], count: Int) -> LogRecord {
             guard pos + DurableStore.recordHeader <= count else { return .short }
@@ -317,15 +329,17 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
                  Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: pos + 4, as: UInt32.self))),
                  UInt32(littleEndian: b.loadUnaligned(fromByteOffset: pos + 8, as: UInt32.self)), b[pos + 12])
             }
-            if magic != DurableStore.recordMagic, magic & 0x00FF_FFFF == DurableStore.recordMagic & 0x00FF_FFFF,
-               let digit = Int(String(UnicodeScalar(UInt8(magic >> 24)))), digit > SegmentCodec.formatVersion {
-                return .tooNew(digit)  // "LDW2": a newer logdash's log
+            // "LDW2" and on: a newer logdash's log.
+            let newer = magic != DurableStore.recordMagic && magic & 0x00FF_FFFF == DurableStore.recordMagic & 0x00FF_FFFF
+                && (Int(String(UnicodeScalar(UInt8(magic >> 24)))) ?? 0) > SegmentCodec.formatVersion
+            guard magic == DurableStore.recordMagic || newer, let k = RecordKind(rawValue: kind) else {
+                return .damaged("a record does not start where one should", end: nil)
             }
-            guard magic == DurableStore.recordMagic, let k = RecordKind(rawValue: kind) else { return .damaged("a record does not start where one should") }
             let start = pos + DurableStore.recordHeader
             guard start + len <= count else { return .short }
             let ok = data.withUnsafeBytes { b in UInt32(crc32(0, b.baseAddress!.advanced(by: start).assumingMemoryBound(to: UInt8.self), UInt32(len))) == crc }
-            return ok ? .whole(k, start: start, length: len) : .damaged("a record fails its checksum")
+            if newer { return ok ? .tooNew(Int(String(UnicodeScalar(UInt8(magic >> 24))))!) : .damaged("a record does not start where one should", end: nil) }
+            return ok ? .whole(k, start: start, length: len) : .damaged("a record fails its checksum", end: start + len)
         }
 
         /// The offset of the next whole record after `pos` (found by its magic number, then

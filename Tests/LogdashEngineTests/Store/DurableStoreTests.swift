@@ -134,9 +134,9 @@ final class DurableStoreTests: XCTestCase {
         XCTAssertEqual(kept.rows, [[.int(1800)]])
     }
 
-    /// A damaged length field makes a record seem to run past the end of the log: the whole
-    /// records after it show it is damage, not a torn end, and they are kept.
-    func testADamagedLengthIsNotTakenForATornEnd() throws {
+    /// A damaged record header (its magic number hit) is passed over to the next whole record,
+    /// found by its own magic number and checksum; the records after it are kept.
+    func testADamagedRecordHeaderIsPassedOver() throws {
         let dir = try Scratch.directory("store").path
         let segs = try segments(lines: 600, chunk: 200, bad: false)
         do {
@@ -145,11 +145,12 @@ final class DurableStoreTests: XCTestCase {
         }
         let wal = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasPrefix("wal-") && fileSize("\(dir)/\($0)") > 0 })
         var bytes = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(wal)"))
-        bytes[4 + 3] = 0x7F  // the first record's length, now past the end of the file
+        bytes[0] ^= 0xFF  // the first record's magic number
         try bytes.write(to: URL(fileURLWithPath: "\(dir)/\(wal)"))
         let reopened = try DurableStore(directory: dir)
         XCTAssertEqual(reopened.store.snapshot().rowCount, 400)
         XCTAssertEqual(reopened.recovered.tornBytes, 0)
+        XCTAssertGreaterThan(reopened.recovered.skippedBytes, 0)
     }
 
     func testDamagedSegmentFileIsSetAsideAndNamed() throws {

@@ -50,15 +50,38 @@ import Testing
         #expect(try QueryEngine(snapshot: d.store.snapshot()).execute("SELECT count(*) FROM errors").rows == [[.int(0)]])
     }
 
+    /// A newer file as a newer logdash would write it: its magic and its footer's version say
+    /// so, and the footer's checksum holds.
     @Test func aSegmentFileOfANewerFormatIsRefusedAndLeftAlone() throws {
         let dir = try Self.copy(SegmentCodec.formatVersion)
         let seg = try #require(try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasSuffix(".lds") })
-        var bytes = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(seg)"))
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(seg)")))
         bytes[7] = UInt8(ascii: "9")  // LDSTORE9
-        try bytes.write(to: URL(fileURLWithPath: "\(dir)/\(seg)"))
+        let trailer = bytes.count - SegmentCodec.trailerSize
+        let at = bytes.withUnsafeBytes { Int(UInt64(littleEndian: $0.loadUnaligned(fromByteOffset: trailer, as: UInt64.self))) }
+        let len = bytes.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: trailer + 8, as: UInt32.self))) }
+        var footer = String(decoding: bytes[at..<(at + len)], as: UTF8.self)
+        #expect(footer.contains("\"version\":1"))
+        footer = footer.replacingOccurrences(of: "\"version\":1", with: "\"version\":9")
+        bytes.replaceSubrange(at..<(at + len), with: Array(footer.utf8))
+        let crc = Array(footer.utf8).withUnsafeBytes { SegmentCodec.crc($0.baseAddress!, len) }
+        withUnsafeBytes(of: crc.littleEndian) { bytes.replaceSubrange((trailer + 12)..<(trailer + 16), with: $0) }
+        try Data(bytes).write(to: URL(fileURLWithPath: "\(dir)/\(seg)"))
         #expect(throws: StoreError.tooNew(seg, format: 9)) { _ = try DurableStore(directory: dir) }
         #expect(FileManager.default.fileExists(atPath: "\(dir)/\(seg)"), "not set aside")
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/corrupt"))
+    }
+
+    /// One flipped bit in a magic number is damage, not a newer logdash: the file whose footer
+    /// still says format 1 is read.
+    @Test func aFlippedMagicDigitIsNotANewerFormat() throws {
+        let dir = try Self.copy(SegmentCodec.formatVersion)
+        let seg = try #require(try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasSuffix(".lds") })
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(seg)"))
+        bytes[7] = UInt8(ascii: "3")
+        try bytes.write(to: URL(fileURLWithPath: "\(dir)/\(seg)"))
+        let d = try DurableStore(directory: dir)
+        #expect(d.store.snapshot().rowCount == 300)
     }
 
     @Test func aLogOfANewerFormatIsRefused() throws {
