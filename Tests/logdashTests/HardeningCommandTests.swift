@@ -91,4 +91,25 @@ struct IngestServer {
         let tls = try cli.logdash(["ingest", "--no-store", "--no-follow", "--stats-interval", "0", "--tls-cert", "c.pem", "--tls-key", "k.pem", file])
         #expect(tls.status == 0 && tls.err.contains("--tls-cert and --tls-key are not used"), "\(tls.err)")
     }
+
+    /// A FIFO or a process substitution is read once to its end, as standard input is (it was
+    /// opened three times — the first open took the writer — so `cat` waited for ever and
+    /// `ingest` waited for it "to appear").
+    @Test func pipesNamedAsSourcesAreReadToTheirEnd() throws {
+        let dir = try Scratch.directory("fifo")
+        let script = try cli.temp("fifo.sh", """
+            cd '\(dir.path)'
+            mkfifo a b
+            timeout 10 '\(CommandLineTests.binary)' cat -o logfmt a > cat.out & c=$!
+            printf '{"n":1}\\n{"n":2}\\n' > a; wait $c || echo "cat failed $?"
+            timeout 10 '\(CommandLineTests.binary)' ingest --no-store --no-follow --stats-interval 0 b --query 'SELECT sum(n) FROM logs' -o csv > ingest.out & i=$!
+            printf '{"n":3}\\n{"n":4}\\n' > b; wait $i || echo "ingest failed $?"
+            timeout 10 '\(CommandLineTests.binary)' query 'SELECT count(*) FROM logs' -o csv <(printf '{"n":5}\\n{"n":6}\\n{"n":7}\\n') || echo "query failed $?"
+            cat cat.out ingest.out
+            """)
+        let r = try cli.logdash(["-c", "bash '\(script)'"], shell: true)
+        #expect(!r.out.contains("failed"), "\(r.out) \(r.err)")
+        #expect(r.out.contains("count\n3\n") && r.out.contains("sum\n7\n"), "\(r.out)")
+        #expect(r.out.components(separatedBy: "n=").count == 3, "two records from cat: \(r.out)")
+    }
 }

@@ -82,7 +82,14 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
         t.name = "logdash-parse"
         lock.lock(); parseThread = t; lock.unlock()
         t.start()
-        let patterns = sources.compactMap { if case .files(let p) = $0 { p } else { nil } }
+        let named = sources.compactMap { if case .files(let p) = $0 { p } else { nil } }
+        // Pipes and devices (`<(cmd)`, a FIFO) are read once to their end, as stdin is; files are followed.
+        let streams = named.filter(SourceSpec.isStream), patterns = named.filter { !SourceSpec.isStream($0) }
+        for path in streams {
+            runFinite(name: "logdash-pipe") {
+                do { self.readInput(try FileInput(path: path), source: path) } catch { self.report("\(error)") }
+            }
+        }
         if !patterns.isEmpty {
             let f = FileFollower(pipeline: self, patterns: patterns)
             follower = f

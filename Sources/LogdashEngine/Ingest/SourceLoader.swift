@@ -66,6 +66,7 @@ public enum SourceLoader {
         case .stdin: return FileInput(fd: 0, name: "stdin")
         case .demo(let o): return DemoInput(options: o, now: now)
         case .file(let path):
+            if SourceSpec.isStream(path) { return try FileInput(path: path) }
             return GzipInput.isGzip(path: path) ? try GzipInput(path: path) : try FileInput(path: path)
         }
     }
@@ -319,6 +320,7 @@ final class MappedFile {
 
     /// nil when the path is not a plain non-empty regular file (a pipe, gzip data), which is read instead.
     init?(path: String) throws {
+        if SourceSpec.isStream(path) { return nil }  // (opening a pipe here would take its writer)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SourceError.unreadable(path, String(cString: strerror(errno))) }
         defer { close(fd) }

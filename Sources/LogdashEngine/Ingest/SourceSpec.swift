@@ -34,6 +34,16 @@ public enum SourceSpec: Sendable, Equatable {
         return [.file(arg)]
     }
 
+    /// Whether a path names a pipe (`mkfifo`, `<(cmd)`'s /dev/fd/N) or a character device: read
+    /// once, start to end, as standard input is — never mapped, sniffed or followed, since
+    /// opening it twice would wait for a second writer (or lose what the first wrote).
+    public static func isStream(_ path: String) -> Bool {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return false }
+        let kind = st.st_mode & S_IFMT
+        return kind == S_IFIFO || kind == S_IFCHR || kind == S_IFSOCK
+    }
+
     private static func glob(_ pattern: String) -> [String] {
         var g = glob_t()
         defer { globfree(&g) }
