@@ -301,6 +301,8 @@ struct IngestCommand: ParsableCommand {
                 throw ExitCode(1)
             }
         }
+        // Read to its end, a source that could not be read is a failure of the run (it was said when met).
+        if noFollow && pipeline.sourceFailures > 0 { throw ExitCode(1) }
     }
 }
 

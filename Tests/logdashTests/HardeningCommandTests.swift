@@ -90,6 +90,16 @@ struct IngestServer {
         #expect(bad.status != 0 && bad.err.contains("must be a size from 64 bytes to 1G"))
         let tls = try cli.logdash(["ingest", "--no-store", "--no-follow", "--stats-interval", "0", "--tls-cert", "c.pem", "--tls-key", "k.pem", file])
         #expect(tls.status == 0 && tls.err.contains("--tls-cert and --tls-key are not used"), "\(tls.err)")
+        // A file the user cannot read: said, the readable one still read, and the run exits 1
+        // (as an unprivileged user: root reads a mode-000 file).
+        let locked = try cli.temp("locked.log", "{\"n\":1}\n")
+        chmod(locked, 0)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: URL(fileURLWithPath: locked).deletingLastPathComponent().path)
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: file)
+        let unreadable = try cli.logdash(["-c", "setpriv --reuid=65534 --regid=65534 --clear-groups env HOME=/tmp '\(CommandLineTests.binary)' "
+                                          + "ingest --no-store --no-follow --stats-interval 0 '\(locked)' '\(file)' --query 'SELECT count(*) FROM logs' -o csv"], shell: true)
+        #expect(unreadable.status == 1 && unreadable.err.contains("locked.log: cannot be read: Permission denied"), "\(unreadable.err)")
+        #expect(unreadable.out == "count\n1\n", "\(unreadable.out)")
     }
 
     /// A FIFO or a process substitution is read once to its end, as standard input is (it was

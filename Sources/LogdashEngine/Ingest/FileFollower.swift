@@ -223,7 +223,7 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
     private func open(_ path: String, source: String, now: Int64) {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            pipeline.report("\(path): cannot be read: \(String(cString: strerror(errno)))")
+            pipeline.sourceFailed("\(path): cannot be read: \(String(cString: strerror(errno)))")
             return
         }
         var st = stat()

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// How live ingest behaves.
 public struct IngestSettings: Sendable {
@@ -32,6 +33,16 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
     /// Told of what happens that a person should know: listening addresses, refused
     /// connections, files waiting to appear, sources that failed.
     let report: @Sendable (String) -> Void
+    /// Sources that could not be read (a file without permission, a read error): said on
+    /// stderr as they happen; `ingest --no-follow` then exits 1.
+    private let failures = Mutex(0)
+    public var sourceFailures: Int { failures.withLock { $0 } }
+
+    /// Reports a source that could not be read, and counts it.
+    func sourceFailed(_ message: String) {
+        failures.withLock { $0 += 1 }
+        report(message)
+    }
 
     private let lock = NSLock()
     private var nextStream = 0
@@ -87,7 +98,7 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
         let streams = named.filter(SourceSpec.isStream), patterns = named.filter { !SourceSpec.isStream($0) }
         for path in streams {
             runFinite(name: "logdash-pipe") {
-                do { self.readInput(try FileInput(path: path), source: path) } catch { self.report("\(error)") }
+                do { self.readInput(try FileInput(path: path), source: path) } catch { self.sourceFailed("\(error)") }
             }
         }
         if !patterns.isEmpty {
@@ -187,7 +198,7 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
                 if !buffer.put(stream: stream, bytes: Array(chunk[from..<n]), checkpoint: cp) { break }
             }
         } catch {
-            report("\(error)")
+            sourceFailed("\(error)")
         }
     }
 
