@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import LogdashEngine
 import LogdashTerminal
 import LogdashUI
@@ -120,18 +121,17 @@ struct DashboardCommand: ParsableCommand {
 
 /// The notices live ingest reports (a listener's address, a file waiting to appear, a
 /// source that failed), for the status line.
-final class Notices: @unchecked Sendable {  // guarded by `lock`
-    private let lock = NSLock()
-    private var pending: [String] = []
+final class Notices: Sendable {
+    private let pending = Mutex<[String]>([])
 
-    func add(_ s: String) { lock.lock(); pending.append(s); lock.unlock() }
+    func add(_ s: String) { pending.withLock { $0.append(s) } }
 
     /// The latest notice, once.
     func take() -> String? {
-        lock.lock(); defer { lock.unlock() }
-        let last = pending.last
-        pending = []
-        return last
+        pending.withLock { p in
+            defer { p = [] }
+            return p.last
+        }
     }
 }
 

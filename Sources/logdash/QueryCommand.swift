@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import LogdashEngine
 import LogdashUI
 
@@ -137,11 +138,9 @@ enum TimeArgument {
 }
 
 /// Prints "loading… N records" on stderr while a load takes over a second, when stderr is a terminal.
-final class LoadProgress: @unchecked Sendable {  // state guarded by `lock`
-    private let lock = NSLock()
-    private var records = 0
-    private var done = false
-    private var shown = false
+final class LoadProgress: Sendable {
+    private struct State { var records = 0, done = false, shown = false }
+    private let state = Mutex(State())
     private let start = Date()
 
     init() {
@@ -149,25 +148,26 @@ final class LoadProgress: @unchecked Sendable {  // state guarded by `lock`
         Thread.detachNewThread { [self] in
             while true {
                 Thread.sleep(forTimeInterval: 0.25)
-                lock.lock()
-                if done { lock.unlock(); return }
-                let n = records
-                lock.unlock()
-                if Date().timeIntervalSince(start) > 1 {
-                    shown = true
-                    FileHandle.standardError.write(Data("\rloading… \(n) records".utf8))
+                // (`shown` was set outside the lock; the box makes that impossible.)
+                let n: Int? = state.withLock { s in
+                    if s.done { return nil }
+                    if Date().timeIntervalSince(start) > 1 { s.shown = true }
+                    return s.shown ? s.records : -1
                 }
+                guard let n else { return }
+                if n >= 0 { FileHandle.standardError.write(Data("\rloading… \(n) records".utf8)) }
             }
         }
     }
 
-    func count(_ n: Int) {
-        lock.lock(); records += n; lock.unlock()
-    }
+    func count(_ n: Int) { state.withLock { $0.records += n } }
 
     func finish() {
-        lock.lock(); done = true; let s = shown; lock.unlock()
-        if s { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        let shown = state.withLock { s in
+            s.done = true
+            return s.shown
+        }
+        if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import LogdashEngine
 
 /// Runs `logdash ingest --stream` queries: each folds in the segments stored since its last
@@ -121,12 +122,11 @@ final class StreamReporter {
     }
 
     /// One value per slot, set from any thread.
-    private final class Slots: @unchecked Sendable {  // guarded by `lock`
-        private var values: [[UInt8]?]
-        private let lock = NSLock()
-        init(_ n: Int) { values = Array(repeating: nil, count: n) }
-        func set(_ k: Int, _ v: [UInt8]) { lock.lock(); values[k] = v; lock.unlock() }
-        func get(_ k: Int) -> [UInt8]? { lock.lock(); defer { lock.unlock() }; return values[k] }
+    private final class Slots: Sendable {
+        private let values: Mutex<[[UInt8]?]>
+        init(_ n: Int) { values = Mutex(Array(repeating: nil, count: n)) }
+        func set(_ k: Int, _ v: [UInt8]) { values.withLock { $0[k] = v } }
+        func get(_ k: Int) -> [UInt8]? { values.withLock { $0[k] } }
     }
 
     /// One line on stderr per query that saw late records.

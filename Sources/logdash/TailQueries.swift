@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import LogdashEngine
 import LogdashUI
 
@@ -248,7 +249,7 @@ enum AlarmQueries {
     /// The alarms on the streaming engine, stepped on the worker's thread.
     static func worker(_ alarms: [AlarmDefinition], store: Store, lateness: Int64) -> QueryWorker<Request, Response> {
         let stream = AlarmStream(alarms, store: store, lateness: lateness)
-        let evaluated = UncheckedFlag()
+        let evaluated = SharedFlag()
         return QueryWorker(name: "logdash-alarms") { r in
             stream.holdsWatermark = r.hold
             let result = try? stream.step()
@@ -259,9 +260,13 @@ enum AlarmQueries {
     }
 }
 
-/// A flag the alarms worker's closure keeps between requests (only that thread touches it).
-final class UncheckedFlag: @unchecked Sendable {
-    var value = false
+/// A flag the alarms worker's closure keeps between requests.
+final class SharedFlag: Sendable {
+    private let flag = Mutex(false)
+    var value: Bool {
+        get { flag.withLock { $0 } }
+        set { flag.withLock { $0 = newValue } }
+    }
 }
 
 /// The query pane's queries: SQL (or a Logs Insights query), with progress and cancel.

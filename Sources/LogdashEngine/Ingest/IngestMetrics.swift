@@ -1,8 +1,9 @@
 import Foundation
+import Synchronization
 
 /// What live ingest counts of itself, per source: the `internal_metrics` table, the stats line
 /// of `logdash ingest` and the dashboard's status bar all read these numbers.
-public final class IngestMetrics: @unchecked Sendable {  // state guarded by `lock`
+public final class IngestMetrics: Sendable {
     /// One source's counters. Totals since start, except the gauges (`lagBytes`, `connections`).
     public struct Counters: Sendable, Equatable {
         /// Records stored.
@@ -27,23 +28,25 @@ public final class IngestMetrics: @unchecked Sendable {  // state guarded by `lo
                                  "connections", "refused", "buffer_bytes", "buffer_capacity"]
     public static let types: [ColumnType] = [.timestamp, .string] + Array(repeating: .int, count: 10)
 
-    private let lock = NSLock()
-    private var bySource: [String: Counters] = [:]
-    private var order: [String] = []
-    private var lastSample: [String: Counters] = [:]
+    private struct State {
+        var bySource: [String: Counters] = [:]
+        var order: [String] = []
+        var lastSample: [String: Counters] = [:]
+    }
+    private let state = Mutex(State())
 
     public init() {}
 
     public func update(_ source: String, _ change: (inout Counters) -> Void) {
-        lock.lock(); defer { lock.unlock() }
-        if bySource[source] == nil { order.append(source) }
-        change(&bySource[source, default: Counters()])
+        state.withLock { s in
+            if s.bySource[source] == nil { s.order.append(source) }
+            change(&s.bySource[source, default: Counters()])
+        }
     }
 
     /// Every source's counters, in the order the sources appeared.
     public func snapshot() -> [(source: String, counters: Counters)] {
-        lock.lock(); defer { lock.unlock() }
-        return order.map { ($0, bySource[$0]!) }
+        state.withLock { s in s.order.map { ($0, s.bySource[$0]!) } }
     }
 
     /// All sources summed.
@@ -58,16 +61,17 @@ public final class IngestMetrics: @unchecked Sendable {  // state guarded by `lo
     /// One `internal_metrics` row per source: the counts since the last sample, the gauges as
     /// they are now.
     func sample(at ts: Int64, bufferBytes: Int, bufferCapacity: Int) -> [[Value]] {
-        lock.lock(); defer { lock.unlock() }
-        var rows: [[Value]] = []
-        for name in order {
-            let c = bySource[name]!, p = lastSample[name] ?? Counters()
-            rows.append([.timestamp(ts), .string(name), .int(Int64(c.lines - p.lines)), .int(Int64(c.bytes - p.bytes)),
-                         .int(Int64(c.parseFailures - p.parseFailures)), .int(Int64(c.truncated - p.truncated)),
-                         .int(Int64(c.drops - p.drops)), .int(Int64(c.lagBytes)), .int(Int64(c.connections)),
-                         .int(Int64(c.refused - p.refused)), .int(Int64(bufferBytes)), .int(Int64(bufferCapacity))])
-            lastSample[name] = c
+        state.withLock { s in
+            var rows: [[Value]] = []
+            for name in s.order {
+                let c = s.bySource[name]!, p = s.lastSample[name] ?? Counters()
+                rows.append([.timestamp(ts), .string(name), .int(Int64(c.lines - p.lines)), .int(Int64(c.bytes - p.bytes)),
+                             .int(Int64(c.parseFailures - p.parseFailures)), .int(Int64(c.truncated - p.truncated)),
+                             .int(Int64(c.drops - p.drops)), .int(Int64(c.lagBytes)), .int(Int64(c.connections)),
+                             .int(Int64(c.refused - p.refused)), .int(Int64(bufferBytes)), .int(Int64(bufferCapacity))])
+                s.lastSample[name] = c
+            }
+            return rows
         }
-        return rows
     }
 }

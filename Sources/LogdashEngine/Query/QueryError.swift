@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 /// A problem with a query, with the byte offset it points at so that the message can show the
 /// line, the column and a caret under the spot.
 public struct QueryError: Error, CustomStringConvertible, Equatable {
@@ -38,33 +39,25 @@ public struct QueryError: Error, CustomStringConvertible, Equatable {
 
 /// A running query's progress, read from another thread (the dashboard's query pane), and
 /// the way to stop it: the scan checks it before each segment.
-public final class QueryProgress: @unchecked Sendable {  // guarded by `lock`
-    private let lock = NSLock()
-    private var rows = 0
-    private var segments = 0
-    private var stop = false
+public final class QueryProgress: Sendable {
+    private struct State { var rows = 0, segments = 0, stop = false }
+    private let state = Mutex(State())
 
     public init() {}
 
     /// Rows of the segments scanned so far, and how many segments.
-    public var scanned: (rows: Int, segments: Int) {
-        lock.lock(); defer { lock.unlock() }
-        return (rows, segments)
-    }
+    public var scanned: (rows: Int, segments: Int) { state.withLock { ($0.rows, $0.segments) } }
 
-    public func cancel() { lock.lock(); stop = true; lock.unlock() }
+    public func cancel() { state.withLock { $0.stop = true } }
 
-    public var isCancelled: Bool {
-        lock.lock(); defer { lock.unlock() }
-        return stop
-    }
+    public var isCancelled: Bool { state.withLock { $0.stop } }
 
     /// Counts a segment about to be scanned; throws once the query was cancelled.
     func visit(rows n: Int) throws {
-        lock.lock()
-        let stopped = stop
-        if !stopped { rows += n; segments += 1 }
-        lock.unlock()
+        let stopped = state.withLock { s in
+            if !s.stop { s.rows += n; s.segments += 1 }
+            return s.stop
+        }
         if stopped { throw QueryError(.cancelled, "the query was cancelled", at: nil) }
     }
 }
