@@ -199,8 +199,9 @@ final class StreamHandler: ChannelInboundHandler {
 /// counted in `drops` and said on stderr (at most once a second): datagrams that find the
 /// delivery buffer full, those the kernel dropped because its receive buffer was full (read from
 /// `/proc/net/udp` once a second), and empty ones (nothing but NULs and line feeds).
-final class DatagramHandler: ChannelInboundHandler {
+final class DatagramHandler: ChannelDuplexHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundIn = AddressedEnvelope<ByteBuffer>
 
     let pipeline: Pipeline
     let scheme: String
@@ -279,9 +280,15 @@ final class DatagramHandler: ChannelInboundHandler {
         context.fireChannelReadComplete()
     }
 
+    /// The kernel's last count is read while the socket is still open (its row leaves
+    /// /proc/net/udp with it): a stop right after a burst loses no count.
+    func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        readKernelDrops()
+        context.close(mode: mode, promise: promise)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         pollKernel?.cancel()
-        readKernelDrops()
         deliver()
         reportLosses(force: true)
         pipeline.buffer.end(stream: stream)
@@ -350,6 +357,10 @@ final class HTTPIngestHandler: ChannelInboundHandler {
     private var answered = false
     /// Decompresses a body sent with `Content-Encoding: gzip`, `deflate` or `zstd`.
     private var decoder: BodyDecoder?
+    /// The client half-closed: the connection closes once what it asked is answered.
+    private var inputClosed = false
+    /// Requests taken whose answers are not written yet (a durable store answers later).
+    private var unanswered = 0
 
     init(pipeline: Pipeline, scheme: String) {
         self.pipeline = pipeline
@@ -465,6 +476,7 @@ final class HTTPIngestHandler: ChannelInboundHandler {
         case .end:
             guard let head, !answered else { return }
             self.head = nil
+            unanswered += 1  // each path below answers it, now or once durable
             deadline?.cancel()
             deadline = nil
             pipeline.buffer.unreserve(reserved)
@@ -527,8 +539,10 @@ final class HTTPIngestHandler: ChannelInboundHandler {
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: payload)))), promise: nil)
         let channel = context.channel
+        if unanswered > 0 { unanswered -= 1 }
+        let closeAfter = !keepAlive || (inputClosed && unanswered == 0)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in
-            if !keepAlive { channel.close(promise: nil) }
+            if closeAfter { channel.close(promise: nil) }
         }
     }
 
@@ -537,6 +551,13 @@ final class HTTPIngestHandler: ChannelInboundHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if event is RequestBytes {
             if deadline == nil && head == nil { startDeadline(context) }
+            return
+        }
+        if let e = event as? ChannelEvent, e == .inputClosed {
+            // (Half-closure is allowed so that such a client still gets its answer; with
+            // nothing left to answer, the connection is done — else its slot stays taken.)
+            inputClosed = true
+            if unanswered == 0 { context.close(promise: nil) }
             return
         }
         context.fireUserInboundEventTriggered(event)

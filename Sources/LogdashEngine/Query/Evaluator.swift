@@ -130,7 +130,11 @@ struct ExprCompiler {
                     }
                 }
             }
-            return { r in try Arithmetic.apply("-", .int(0), try f(r), at: p) }
+            return { r in
+                let v = try f(r)
+                if case .int(let i) = v { return .int(try Checked.negate(i, at: p)) }
+                return try Arithmetic.apply("-", .int(0), v, at: p)
+            }
         case .binary(let op, let l, let r, let p):
             let fl = try compile(l), fr = try compile(r)
             switch op {

@@ -34,7 +34,7 @@ public struct SQLParser {
     private mutating func enter(_ levels: Int = 1) throws {
         depth += levels
         guard depth <= SQLParser.maxDepth else {
-            throw QueryError(.syntax, "the query nests more than \(SQLParser.maxDepth) levels deep (parentheses, operators in a row, calls or subqueries); split it up", at: peek.offset)
+            throw QueryError(.syntax, "syntax error: the query nests more than \(SQLParser.maxDepth) levels deep (parentheses, operators in a row, calls or subqueries); split it up", at: peek.offset)
         }
     }
 

@@ -33,6 +33,14 @@ public struct QueryError: Error, CustomStringConvertible, Equatable {
         while lineEnd < bytes.count, bytes[lineEnd] != 0x0A { lineEnd += 1 }
         let text = String(decoding: bytes[lineStart..<lineEnd], as: UTF8.self)
         let column = String(decoding: bytes[lineStart..<p], as: UTF8.self).count + 1
+        // A long line is shown around the spot (a generated 77 KB query is not echoed whole).
+        let chars = Array(text), width = 60
+        if chars.count > 2 * width + 20 {
+            let from = max(0, column - 1 - width), to = min(chars.count, column - 1 + width)
+            let shown = (from > 0 ? "…" : "") + String(chars[from..<to]) + (to < chars.count ? "…" : "")
+            let caret = column - 1 - from + (from > 0 ? 1 : 0)
+            return "\(message) at line \(line), column \(column)\n  \(shown)\n  \(String(repeating: " ", count: caret))^"
+        }
         return "\(message) at line \(line), column \(column)\n  \(text)\n  \(String(repeating: " ", count: column - 1))^"
     }
 }

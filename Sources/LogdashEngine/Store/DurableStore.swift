@@ -258,11 +258,16 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
                 }
             }
             guard case .whole(let kind, let start, let len) = record, let footer, let image else {
-                // Cut short by the end of the file: a crash mid-write, cut below. What follows its
-                // header is its own payload (clients' lines among it), never searched for records.
-                guard case .damaged(let why, let end) = record else { damage = "the last record is cut short"; break }
                 // A record whose header holds but whose payload fails: the next record is where
-                // its length says. A damaged header: the next whole record is searched for.
+                // its length says. Else (a damaged header; a length that runs past the end) the
+                // next record is searched for, and taken only if whole records follow it to the
+                // very end of the log: a record cut short by a crash mid-write, whose payload holds
+                // clients' lines, is never mistaken for damage before records planted in it.
+                let why: String, end: Int?
+                switch record {
+                case .damaged(let w, let e): why = w; end = e
+                default: why = "the last record is cut short"; end = nil
+                }
                 let next: Int?
                 if let end, end < got, case .whole = LogRecord.at(end, in: data, count: got) { next = end }
                 else if let end, end == got { next = nil }
@@ -342,19 +347,27 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
             return ok ? .whole(k, start: start, length: len) : .damaged("a record fails its checksum", end: start + len)
         }
 
-        /// The offset of the next whole record after `pos` (found by its magic number, then
-        /// checked whole), or nil.
+        /// The offset of the next record after `pos` (found by its magic number) from which whole
+        /// records run to the end of the log exactly, or nil.
         static func next(after pos: Int, in data: [UInt8], count: Int) -> Int? {
             let m = withUnsafeBytes(of: DurableStore.recordMagic.littleEndian) { Array($0) }
             var i = pos + 1
             while i + DurableStore.recordHeader <= count {
-                if data[i] == m[0] && data[i + 1] == m[1] && data[i + 2] == m[2] && data[i + 3] == m[3],
-                   case .whole = at(i, in: data, count: count) {
+                if data[i] == m[0] && data[i + 1] == m[1] && data[i + 2] == m[2] && data[i + 3] == m[3], wholeToTheEnd(from: i, in: data, count: count) {
                     return i
                 }
                 i += 1
             }
             return nil
+        }
+
+        private static func wholeToTheEnd(from start: Int, in data: [UInt8], count: Int) -> Bool {
+            var p = start
+            while p < count {
+                guard case .whole(_, let s, let len) = at(p, in: data, count: count) else { return false }
+                p = s + len
+            }
+            return p == count
         }
     }
 

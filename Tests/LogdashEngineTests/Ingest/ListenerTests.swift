@@ -386,6 +386,21 @@ let anyPort = Endpoint(host: "127.0.0.1", port: 0)
         #expect(live.pipeline.metrics.total().refused == 3)
     }
 
+    /// A client that closes after its answer frees its slot at once (half-closure is allowed
+    /// for clients that half-close, and must not keep finished connections open).
+    @Test func finishedHTTPConnectionsFreeTheirSlots() throws {
+        var settings = IngestSettings()
+        settings.listeners.maxConnections = 2
+        let live = try LivePipeline([.http(anyPort)], settings: settings)
+        let port = live.port("http")
+        for i in 0..<6 {
+            let r = try run("/usr/bin/env", ["curl", "-s", "-m", "5", "--data-binary", "n=\(i)", "http://127.0.0.1:\(port)/ingest"])
+            #expect(String(decoding: r.out, as: UTF8.self).contains("\"accepted\":1"), "post \(i): \(r.err)")
+        }
+        #expect(live.waitUntil(5) { live.pipeline.metrics.total().connections == 0 })
+        #expect(live.pipeline.metrics.total().refused == 0)
+    }
+
     /// TLS on TCP, syslog and HTTP with a self-signed certificate made by openssl: curl and
     /// openssl s_client are the clients; a plain-text client is turned away and logged.
     @Test func tlsListenersTakeTLSClientsAndTurnAwayPlainText() throws {

@@ -134,6 +134,59 @@ final class DurableStoreTests: XCTestCase {
         XCTAssertEqual(kept.rows, [[.int(1800)]])
     }
 
+    /// A length field hit in the middle of the log makes its record seem to run past the end:
+    /// whole records follow it to the very end, so it is damage (skipped and reported), not a
+    /// torn end — the records after it are kept, by a writer and a read-only reader alike.
+    func testADamagedLengthInTheMiddleIsSkipped() throws {
+        let dir = try Scratch.directory("store").path
+        let segs = try segments(lines: 600, chunk: 200, bad: false)
+        do {
+            let d = try DurableStore(directory: dir)
+            for s in segs { try d.commit([s]) }
+        }
+        let wal = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasPrefix("wal-") && fileSize("\(dir)/\($0)") > 0 })
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(wal)"))
+        bytes[4 + 3] = 0x7F  // the first record's length, now past the end of the file
+        try bytes.write(to: URL(fileURLWithPath: "\(dir)/\(wal)"))
+        var readOnly = StoreOptions()
+        readOnly.readOnly = true
+        for d in [try DurableStore(directory: dir, options: readOnly), try DurableStore(directory: dir)] {
+            XCTAssertEqual(d.store.snapshot().rowCount, 400)
+            XCTAssertEqual(d.recovered.tornBytes, 0)
+            XCTAssertGreaterThan(d.recovered.skippedBytes, 0)
+        }
+    }
+
+    /// A record cut short by a crash mid-write whose payload holds a whole record (a client's
+    /// line can hold any bytes) is a torn end: the record inside it is not replayed.
+    func testARecordPlantedInATornPayloadIsNotReplayed() throws {
+        let dir = try Scratch.directory("store").path
+        let segs = try segments(lines: 400, chunk: 200, bad: false)
+        do {
+            let d = try DurableStore(directory: dir)
+            for s in segs { try d.commit([s]) }
+        }
+        let wal = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasPrefix("wal-") && fileSize("\(dir)/\($0)") > 0 })
+        let path = "\(dir)/\(wal)"
+        let log = try Data(contentsOf: URL(fileURLWithPath: path))
+        let firstLength = log.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self))) }
+        let planted = log.prefix(DurableStore.recordHeader + firstLength)  // a copy of a whole record
+        var torn = Data()
+        withUnsafeBytes(of: DurableStore.recordMagic.littleEndian) { torn.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt32(planted.count * 3).littleEndian) { torn.append(contentsOf: $0) }
+        withUnsafeBytes(of: UInt32(0).littleEndian) { torn.append(contentsOf: $0) }
+        torn.append(1)
+        torn.append(Data("{\"msg\":\"".utf8) + planted + Data("\"}\n{\"msg\":\"more".utf8))
+        let h = try XCTUnwrap(FileHandle(forWritingAtPath: path))
+        h.seekToEndOfFile()
+        h.write(torn)
+        h.closeFile()
+        let reopened = try DurableStore(directory: dir)
+        XCTAssertEqual(reopened.store.snapshot().rowCount, 400, "the planted copy is not replayed")
+        XCTAssertEqual(reopened.recovered.tornBytes, torn.count)
+        XCTAssertEqual(fileSize(path), log.count)
+    }
+
     /// A damaged record header (its magic number hit) is passed over to the next whole record,
     /// found by its own magic number and checksum; the records after it are kept.
     func testADamagedRecordHeaderIsPassedOver() throws {
