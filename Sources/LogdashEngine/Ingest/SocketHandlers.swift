@@ -28,6 +28,8 @@ final class StreamHandler: ChannelInboundHandler {
     private var outbox = Outbox()
     /// The rest of an over-long line is being dropped.
     private var skipping = false
+    /// Bytes of an over-long counted message still to come and be dropped (its head was kept).
+    private var octetsToSkip = 0
     private var closing = false
     private var ended = false
     private let maxRecord: Int
@@ -129,8 +131,10 @@ final class StreamHandler: ChannelInboundHandler {
     }
 
     private func frameOctets(_ data: UnsafeRawBufferPointer, context: ChannelHandlerContext) {
+        let skipped = min(octetsToSkip, data.count)
+        octetsToSkip -= skipped
         var all = carry
-        all += data
+        all += UnsafeRawBufferPointer(rebasing: data[skipped...])
         carry = []
         var p = 0
         let n = all.count
@@ -147,12 +151,22 @@ final class StreamHandler: ChannelInboundHandler {
                 all[p...].withUnsafeBytes { frameLines($0) }
                 return
             }
-            if length > maxRecord * 4 + 1024 {
-                pipeline.report("\(source): a counted message of \(length) bytes is far over the maximum record size; closing the connection")
-                context.close(promise: nil)
-                return
-            }
             let start = q + 1, end = start + length
+            if length > maxRecord * 4 + 1024 {
+                // Far over the maximum: its head is kept (the parse stage cuts it and flags it
+                // truncated), the rest dropped as it comes, not held.
+                guard start + maxRecord + 1 <= n else { break }
+                if !reportedLongLine {
+                    reportedLongLine = true
+                    pipeline.report("\(source): a counted message of \(length) bytes from \(peer) is longer than \(maxRecord) bytes (--max-record-bytes); it is cut and flagged truncated, the rest of it dropped")
+                }
+                outbox.bytes += all[start..<(start + maxRecord + 1)]
+                outbox.bytes.append(ASCII.lf)
+                let have = min(n, end) - start
+                octetsToSkip = length - have
+                p = min(n, end)
+                continue
+            }
             if end > n { break }  // the message is not all here yet
             var e = end
             while e > start && (all[e - 1] == ASCII.lf || all[e - 1] == 0) { e -= 1 }

@@ -401,6 +401,22 @@ let anyPort = Endpoint(host: "127.0.0.1", port: 0)
         #expect(live.pipeline.metrics.total().refused == 0)
     }
 
+    /// A counted syslog message far over the record size keeps its head (cut, flagged
+    /// truncated) and the connection goes on with the next message; it was closed, losing both.
+    @Test func anOverLongCountedMessageIsCutAndTheNextOneKept() throws {
+        let live = try LivePipeline([.syslogTCP(anyPort)], maxRecordBytes: 4096)
+        let port = live.port("syslog")
+        let long = "<13>Nov 27 14:00:00 box app: " + String(repeating: "x", count: 40_000)
+        let short = "<13>Nov 27 14:00:01 box app: after the long one"
+        let c = try TCPClient(port: port)
+        try c.send(Array("\(long.utf8.count) \(long)\(short.utf8.count) \(short)".utf8))
+        #expect(live.waitUntil { live.count() == 2 })
+        #expect(try live.query("SELECT count(*) FROM errors WHERE reason LIKE '%cut%'") == [[.int(1)]])
+        #expect(live.count("message = 'after the long one'") == 1)
+        #expect(!c.closedByPeer(within: 0.3))
+        #expect(live.reports.all.contains { $0.contains("a counted message of \(long.utf8.count) bytes") })
+    }
+
     /// TLS on TCP, syslog and HTTP with a self-signed certificate made by openssl: curl and
     /// openssl s_client are the clients; a plain-text client is turned away and logged.
     @Test func tlsListenersTakeTLSClientsAndTurnAwayPlainText() throws {
