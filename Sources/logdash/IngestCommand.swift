@@ -295,7 +295,7 @@ struct IngestCommand: ParsableCommand {
         for q in query {
             do {
                 let result = try QueryEngine(snapshot: snapshot).execute(q)
-                FileHandle.standardOutput.write(Data(ResultWriter.render(result, as: output).utf8))
+                FileHandle.standardOutput.write(Data(ResultWriter.forStandardOutput(result, as: output).utf8))
             } catch let e as QueryError {
                 FileHandle.standardError.write(Data(("logdash: " + e.rendered(in: q) + "\n").utf8))
                 throw ExitCode(1)

@@ -95,7 +95,7 @@ struct QueryCommand: ParsableCommand {
         let engine = QueryEngine(snapshot: loaded.snapshot(), now: now, timeRange: range)
         do {
             let result = try engine.run(sql)
-            FileHandle.standardOutput.write(Data(ResultWriter.render(result, as: output).utf8))
+            FileHandle.standardOutput.write(Data(ResultWriter.forStandardOutput(result, as: output).utf8))
         } catch let e as QueryError {
             fail(e, sql)
         }
@@ -224,6 +224,15 @@ enum ResultWriter {
         for row in cells { out += line(row) + "\n" }
         out += "(\(r.rows.count) row\(r.rows.count == 1 ? "" : "s"))\n"
         return out
+    }
+
+    /// `render`, for standard output: on a terminal, CSV and JSON keep their shape but control
+    /// and escape characters from the logs are shown visibly, as the table does (piped, the
+    /// bytes are left as they are for the program reading them).
+    static func forStandardOutput(_ r: ResultSet, as kind: QueryCommand.Output) -> String {
+        let text = render(r, as: kind)
+        guard kind != .table, isatty(1) != 0 else { return text }
+        return VisibleText.escape(text, VisibleText.Options(keepTabs: true, keepNewlines: true))
     }
 
     static func csv(_ r: ResultSet) -> String {

@@ -122,4 +122,16 @@ struct IngestServer {
         #expect(r.out.contains("count\n3\n") && r.out.contains("sum\n7\n"), "\(r.out)")
         #expect(r.out.components(separatedBy: "n=").count == 3, "two records from cat: \(r.out)")
     }
+
+    /// On a terminal, CSV shows control and escape characters from the logs visibly, as the
+    /// table does; piped, the bytes stay as they are (`script` gives the command a terminal).
+    @Test func csvOnATerminalShowsEscapesVisibly() throws {
+        let file = try cli.temp("esc.json", "{\"m\":\"red \\u001b[31mX \\u202e rtl\"}\n")
+        let command = "'\(CommandLineTests.binary)' query -o csv 'SELECT m FROM logs' '\(file)'"
+        let tty = try cli.logdash(["-c", "script -qc \"\(command)\" /dev/null"], shell: true)
+        #expect(!tty.out.contains("\u{1B}") && !tty.out.contains("\u{202E}"), "\(tty.out.debugDescription)")
+        #expect(tty.out.contains("<U+202E>"), "\(tty.out.debugDescription)")
+        let piped = try cli.logdash(["-c", command], shell: true)
+        #expect(piped.out.contains("\u{1B}[31m") && piped.out.contains("\u{202E}"))
+    }
 }
