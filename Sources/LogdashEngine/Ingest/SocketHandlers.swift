@@ -223,6 +223,8 @@ final class DatagramHandler: ChannelDuplexHandler {
     private var stream = 0
     private var out: [UInt8] = []
     private var messages = 0
+    /// Senders refused by --allow, and when each was last said.
+    private var refusedReported: [String: Int64] = [:]
     /// Datagrams lost since their reason's last report, and when that was.
     private var lost: [String: (count: Int, reported: Int64)] = [:]
     private var port = 0
@@ -274,6 +276,13 @@ final class DatagramHandler: ChannelDuplexHandler {
         let allow = pipeline.settings.listeners.allow
         if !allow.isEmpty && !allow.contains(where: { $0.contains(envelope.remoteAddress) }) {
             pipeline.metrics.update(source) { $0.refused += 1 }
+            // Said as connections refused by --allow are (at most once a second per sender).
+            let who = peerName(envelope.remoteAddress), now = LoadOptions.monotonicClock()
+            if now - (refusedReported[who] ?? 0) >= 1_000_000_000 || refusedReported[who] == nil {
+                if refusedReported.count > 1024 { refusedReported = [:] }
+                refusedReported[who] = now
+                pipeline.report("\(source): refused datagrams from \(who): not in --allow (counted in refused)")
+            }
             return
         }
         let empty = envelope.data.withUnsafeReadableBytes { b -> Bool in
@@ -395,6 +404,16 @@ final class HTTPIngestHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
+    /// Answers a request before its body has all come, and closes the connection after.
+    private func refuseNow(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ status: HTTPResponseStatus, _ message: String,
+                           _ headers: [(String, String)]) {
+        answered = true
+        pipeline.metrics.update(source) { $0.refused += 1 }
+        var closing = head
+        closing.headers.replaceOrAdd(name: "connection", value: "close")
+        respond(context, closing, status, jsonError(message), headers)
+    }
+
     private func dropBody() {
         body = []
         pipeline.buffer.unreserve(reserved)
@@ -443,6 +462,13 @@ final class HTTPIngestHandler: ChannelInboundHandler {
                 }
             } else if let len = h.headers.first(name: "content-length").flatMap(Int.init), len > options.maxBodyBytes {
                 refusal = (.payloadTooLarge, "the body is over \(options.maxBodyBytes) bytes; send smaller batches", [])
+            } else if let len = h.headers.first(name: "content-length").flatMap(Int.init), len > pipeline.buffer.options.capacity {
+                // Larger than the whole delivery buffer: it could never be taken, so a retry would loop.
+                refusal = (.payloadTooLarge, "the body is over the delivery buffer's \(pipeline.buffer.options.capacity) bytes (--buffer-max); send smaller batches", [])
+            }
+            if let (status, message, headers) = refusal, status == .payloadTooLarge {
+                // Said before the body comes, not after the client has sent it all.
+                refuseNow(context, h, status, message, headers)
             }
         case .body(let buf):
             guard refusal == nil, !health, !answered else { return }
@@ -476,13 +502,7 @@ final class HTTPIngestHandler: ChannelInboundHandler {
             guard buf.readableBytes == 0 || pipeline.buffer.reserve(buf.readableBytes) else {
                 // Answered now, not at the body's end: a slow upload would hold its memory till then.
                 dropBody()
-                answered = true
-                pipeline.metrics.update(source) { $0.refused += 1 }
-                if let head {
-                    var closing = head
-                    closing.headers.replaceOrAdd(name: "connection", value: "close")
-                    respond(context, closing, .serviceUnavailable, jsonError("the delivery buffer is full (--buffer-max); retry later"), [("Retry-After", "1")])
-                }
+                if let head { refuseNow(context, head, .serviceUnavailable, "the delivery buffer is full (--buffer-max); retry later", [("Retry-After", "1")]) }
                 return
             }
             reserved += buf.readableBytes
