@@ -1,6 +1,7 @@
 import CZlib
 import CZstd
 import Foundation
+import Synchronization
 
 /// Bytes of a store file or a log record, kept alive while segments read from them: a file
 /// mapped read-only (`mmap`, so the kernel's page cache holds it, not the heap), or a copy.
@@ -684,13 +685,12 @@ enum SegmentCodec {
 /// Lines kept in compressed pieces of a mapped store file, read by their offset in the
 /// uncompressed whole; the last piece read is kept, so reading lines in order decompresses each
 /// piece once.
-final class PieceReader: @unchecked Sendable {  // cache guarded by `lock`
+final class PieceReader: Sendable {
     let image: MappedImage
     let pieces: [SegmentCodec.Block]
     /// Where each piece starts in the uncompressed whole.
     let starts: [Int64]
-    private let lock = NSLock()
-    private var cached: (index: Int, bytes: [UInt8])?
+    private let cached = Mutex<(index: Int, bytes: [UInt8])?>(nil)
 
     init(image: MappedImage, pieces: [SegmentCodec.Block]) {
         self.image = image
@@ -702,11 +702,9 @@ final class PieceReader: @unchecked Sendable {  // cache guarded by `lock`
     }
 
     private func piece(_ i: Int) -> [UInt8] {
-        lock.lock()
-        if let c = cached, c.index == i { lock.unlock(); return c.bytes }
-        lock.unlock()
-        let b = SegmentCodec.read(image, pieces[i])
-        lock.lock(); cached = (i, b); lock.unlock()
+        if let hit = cached.withLock({ c in c.flatMap { $0.index == i ? $0.bytes : nil } }) { return hit }
+        let b = SegmentCodec.read(image, pieces[i])  // (outside the lock: readers of other pieces go on)
+        cached.withLock { $0 = (i, b) }
         return b
     }
 
