@@ -26,6 +26,19 @@ final class DurableStoreTests: XCTestCase {
         return try queries.map { try engine.run($0) }
     }
 
+    /// A store whose records are only in its write-ahead log (no close: as after kill -9), and
+    /// the log's file name.
+    func loggedOnly(lines: Int, chunk: Int) throws -> (dir: String, wal: String, segments: [Segment]) {
+        let dir = try Scratch.directory("store").path
+        let segs = try segments(lines: lines, chunk: chunk, bad: false)
+        do {
+            let d = try DurableStore(directory: dir)
+            for s in segs { try d.commit([s]) }
+        }
+        let wal = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasPrefix("wal-") && fileSize("\(dir)/\($0)") > 0 })
+        return (dir, wal, segs)
+    }
+
     func testCommittedSegmentsReopenFromSegmentFilesWithTheSameQueryResults() throws {
         let dir = try Scratch.directory("store").path
         let segs = try segments()
@@ -99,15 +112,8 @@ final class DurableStoreTests: XCTestCase {
     /// after it are kept (they were all cut before), and the skipped bytes are shown in `errors`
     /// — by the writer that recovers the log and by a read-only reader alike.
     func testDamageInTheMiddleOfTheLogLosesOnlyTheDamagedRecord() throws {
-        let dir = try Scratch.directory("store").path
-        let segs = try segments(lines: 2000, chunk: 200, bad: false)
+        let (dir, wal, segs) = try loggedOnly(lines: 2000, chunk: 200)
         XCTAssertEqual(segs.count, 10)
-        do {
-            let d = try DurableStore(directory: dir)
-            for s in segs { try d.commit([s]) }
-            // No close: only the log holds them.
-        }
-        let wal = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasPrefix("wal-") && fileSize("\(dir)/\($0)") > 0 })
         var bytes = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(wal)"))
         let size = bytes.count
         for i in 0..<8 { bytes[size / 2 + i] ^= 0xA5 }
@@ -138,13 +144,7 @@ final class DurableStoreTests: XCTestCase {
     /// whole records follow it to the very end, so it is damage (skipped and reported), not a
     /// torn end — the records after it are kept, by a writer and a read-only reader alike.
     func testADamagedLengthInTheMiddleIsSkipped() throws {
-        let dir = try Scratch.directory("store").path
-        let segs = try segments(lines: 600, chunk: 200, bad: false)
-        do {
-            let d = try DurableStore(directory: dir)
-            for s in segs { try d.commit([s]) }
-        }
-        let wal = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasPrefix("wal-") && fileSize("\(dir)/\($0)") > 0 })
+        let (dir, wal, _) = try loggedOnly(lines: 600, chunk: 200)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(wal)"))
         bytes[4 + 3] = 0x7F  // the first record's length, now past the end of the file
         try bytes.write(to: URL(fileURLWithPath: "\(dir)/\(wal)"))
@@ -160,13 +160,7 @@ final class DurableStoreTests: XCTestCase {
     /// A record cut short by a crash mid-write whose payload holds a whole record (a client's
     /// line can hold any bytes) is a torn end: the record inside it is not replayed.
     func testARecordPlantedInATornPayloadIsNotReplayed() throws {
-        let dir = try Scratch.directory("store").path
-        let segs = try segments(lines: 400, chunk: 200, bad: false)
-        do {
-            let d = try DurableStore(directory: dir)
-            for s in segs { try d.commit([s]) }
-        }
-        let wal = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasPrefix("wal-") && fileSize("\(dir)/\($0)") > 0 })
+        let (dir, wal, _) = try loggedOnly(lines: 400, chunk: 200)
         let path = "\(dir)/\(wal)"
         let log = try Data(contentsOf: URL(fileURLWithPath: path))
         let firstLength = log.withUnsafeBytes { Int(UInt32(littleEndian: $0.loadUnaligned(fromByteOffset: 4, as: UInt32.self))) }
@@ -190,13 +184,7 @@ final class DurableStoreTests: XCTestCase {
     /// A damaged record header (its magic number hit) is passed over to the next whole record,
     /// found by its own magic number and checksum; the records after it are kept.
     func testADamagedRecordHeaderIsPassedOver() throws {
-        let dir = try Scratch.directory("store").path
-        let segs = try segments(lines: 600, chunk: 200, bad: false)
-        do {
-            let d = try DurableStore(directory: dir)
-            for s in segs { try d.commit([s]) }
-        }
-        let wal = try XCTUnwrap(try FileManager.default.contentsOfDirectory(atPath: dir).first { $0.hasPrefix("wal-") && fileSize("\(dir)/\($0)") > 0 })
+        let (dir, wal, _) = try loggedOnly(lines: 600, chunk: 200)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/\(wal)"))
         bytes[0] ^= 0xFF  // the first record's magic number
         try bytes.write(to: URL(fileURLWithPath: "\(dir)/\(wal)"))
