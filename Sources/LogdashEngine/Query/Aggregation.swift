@@ -603,12 +603,12 @@ final class GroupedAggregation {
                     for (g, t) in target.enumerated() { ac[t] += b.counts[g] }
                 }
             case .sum:
+                if b.overflowed { a.overflowed = true }
                 for (g, t) in target.enumerated() {
                     let (s, o) = a.ints[t].addingReportingOverflow(b.ints[g])
                     if o { a.doubles[t] += Double(a.ints[t]) + Double(b.ints[g]); a.ints[t] = 0; a.sawDouble[t] = true; a.overflowed = true } else { a.ints[t] = s }
                     a.doubles[t] += b.doubles[g]
                     if b.sawDouble[g] { a.sawDouble[t] = true }
-                    if b.overflowed { a.overflowed = true }
                     a.counts[t] += b.counts[g]
                 }
             case .extreme(let isMax):
