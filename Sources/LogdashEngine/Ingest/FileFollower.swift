@@ -28,6 +28,14 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
     private let stopLock = NSLock()
     private let stopped = DispatchSemaphore(value: 0)
     private var warnedMissing: Set<String> = []
+    /// Files done with whose records still read raw lines from them (rotated away, say, and
+    /// deleted later by logrotate): detached once deleted, forgotten once nothing reads them.
+    private var finishedRaw: [FinishedRaw] = []
+
+    private struct FinishedRaw {
+        weak var file: RawFile?
+        let length: Int64
+    }
     /// Rotated files are read for this long after they last grew, then closed.
     static let retireAfter: Int64 = 2_000_000_000
     static let chunkBytes = 1 << 20
@@ -46,6 +54,8 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
         var gzip: Bool
         /// Of the first bytes, for the checkpoint (recomputed until it covers 1 KiB).
         var fingerprint: (UInt64, Int) = (0, 0)
+        /// The file its first bytes' records read their raw lines from, and how many bytes that is.
+        var raw: (file: RawFile, length: Int64)?
 
         func checkpoint(offset: Int64) -> FileCheckpoint {
             if fingerprint.1 < 1024 && offset > Int64(fingerprint.1) { fingerprint = FileCheckpoint.fingerprint(fd: fd, upTo: offset) }
@@ -170,6 +180,7 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
             }
         }
         for t in tails { read(t) }
+        if rescan { detachDeleted() }
         // Rotated files that stopped growing are done.
         tails.removeAll { t in
             guard let r = t.retired, r == Int64.min || now - max(r, t.lastGrowth) >= FileFollower.retireAfter || t.gzip else { return false }
@@ -267,8 +278,9 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
             var newest: [Segment] = [], older: [Segment] = []  // in file order, for the store on disk
             let durable = pipeline.durable
             do {
+                let rawFile = try RawFile(path: path)
                 if let (result, used) = try SourceLoader.runPrefix(
-                    path: path, name: source, options: options, newestFirst: options.newestFirst, prepare: { [options] in Segment.made(from: $0, taps: options) },
+                    path: path, name: source, options: options, rawFile: rawFile, newestFirst: options.newestFirst, prepare: { [options] in Segment.made(from: $0, taps: options) },
                     deliverNewest: { seg in
                         if firstNewest == nil && seg.rowCount > 0 { firstNewest = seg }
                         store.append(seg)
@@ -288,6 +300,7 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
                         }
                     }
                     t.offset = Int64(used)
+                    t.raw = (rawFile, Int64(used))
                     let s = result.stats
                     pipeline.metrics.update(source) {
                         $0.bytes += used; $0.lines += s.records; $0.parseFailures += s.unparsed; $0.truncated += s.truncated
@@ -342,7 +355,20 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
 
     private func finish(_ t: Tail) {
         pipeline.buffer.end(stream: t.stream)
+        // A deleted file's space is freed only when no descriptor is left: the records read
+        // from it in place take a compressed copy of their raw lines instead.
+        if let raw = t.raw { finishedRaw.append(FinishedRaw(file: raw.file, length: raw.length)) }
         close(t.fd)
+        detachDeleted()
+    }
+
+    private func detachDeleted() {
+        finishedRaw.removeAll { raw in
+            guard let file = raw.file else { return true }
+            guard file.isUnlinked else { return false }
+            file.detach(length: raw.length)
+            return true
+        }
     }
 
     private func updateLag() {

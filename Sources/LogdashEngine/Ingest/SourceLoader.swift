@@ -105,12 +105,12 @@ public enum SourceLoader {
     /// With `newestFirst` set and a file larger than it, the last `newestFirst` bytes or so (from
     /// the start of a record) are parsed first and go to `deliverNewest`; then the rest, from the
     /// file's start up to there, goes to `deliver` — so a dashboard shows a big file's newest
-    /// records at once and its history as it loads.
-    static func runPrefix<T>(path: String, name: String, options: LoadOptions, newestFirst: Int? = nil,
+    /// records at once and its history as it loads. Raw lines are read back from `rawFile`
+    /// (the same file, opened by the caller, who can detach it once the file is gone).
+    static func runPrefix<T>(path: String, name: String, options: LoadOptions, rawFile: RawFile, newestFirst: Int? = nil,
                              prepare: @escaping @Sendable (RecordBatch) -> T, deliverNewest: ((T) throws -> Void)? = nil,
                              deliver: (T) throws -> Void) throws -> (LoadResult, Int)? {
         guard let mapped = try MappedFile(path: path) else { return nil }
-        let rawFile = try RawFile(path: path)
         return try withExtendedLifetime(mapped) {
             let all = mapped.bytes
             var used = 0

@@ -1,65 +1,115 @@
 import Foundation
+import Synchronization
 
 /// A source file that records point into for their raw bytes, instead of keeping a copy:
 /// for a large file that is most of the memory a store would use. Read with `pread`, so that a
 /// file cut or rotated later gives a clear marker, never a crash.
 public final class RawFile: Sendable {
     public let path: String
-    private let fd: Int32
-    /// Lines kept compressed in a store file instead (offsets are into the uncompressed whole).
-    private let pieces: PieceReader?
+    /// The open file, or — once it is detached — its lines kept compressed in memory (or in a
+    /// store file, for lines read back from one). Readers take it under the lock and read outside.
+    private let backing: Mutex<Backing>
+
+    private enum Backing {
+        case file(Descriptor)
+        case pieces(PieceReader)
+    }
+
+    /// An open descriptor, closed when the last reader lets go of it.
+    private final class Descriptor: Sendable {
+        let fd: Int32
+        init(_ fd: Int32) { self.fd = fd }
+        deinit { close(fd) }
+    }
 
     public init(path: String) throws {
-        fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw SourceError.unreadable(path, String(cString: strerror(errno))) }
         self.path = path
-        pieces = nil
+        backing = Mutex(.file(Descriptor(fd)))
     }
 
     init(pieces: PieceReader, name: String) {
-        fd = -1
         path = name
-        self.pieces = pieces
+        backing = Mutex(.pieces(pieces))
     }
 
-    deinit { if fd >= 0 { close(fd) } }
+    /// The file was deleted (its last name removed) while it is open here.
+    public var isUnlinked: Bool {
+        guard case .file(let d) = backing.withLock({ $0 }) else { return false }
+        var st = stat()
+        return fstat(d.fd, &st) == 0 && st.st_nlink == 0
+    }
+
+    /// Copies the file's first `length` bytes (all that records point into) into memory,
+    /// compressed, and closes the file: a deleted file's disk space is freed while the records
+    /// read from it keep their raw lines. Bytes the file no longer holds read as unavailable.
+    public func detach(length: Int64) {
+        guard case .file(let d) = backing.withLock({ $0 }) else { return }
+        var writer = SegmentCodec.Writer(level: 1, bytes: [])
+        var blocks: [SegmentCodec.Block] = []
+        var chunk = [UInt8](repeating: 0, count: SegmentCodec.rawPiece)
+        var offset: Int64 = 0
+        while offset < length {
+            let want = Int(min(Int64(chunk.count), length - offset))
+            let n = chunk.withUnsafeMutableBytes { pread(d.fd, $0.baseAddress!, want, off_t(offset)) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { break }
+            blocks.append(chunk.withUnsafeBytes { writer.block(UnsafeRawBufferPointer(rebasing: $0[..<n])) })
+            offset += Int64(n)
+        }
+        let image = writer.bytes.withUnsafeBytes { MappedImage(bytes: $0) }
+        backing.withLock { $0 = .pieces(PieceReader(image: image, pieces: blocks)) }
+    }
 
     /// The bytes at `offset`; nil when the file no longer holds them.
     public func read(offset: Int64, length: Int) -> [UInt8]? {
-        if let pieces { return pieces.read(offset: offset, length: length) }
-        var complete = false
-        // Read straight into the array's storage (not zeroed first: `pread` fills it).
-        let out = [UInt8](unsafeUninitializedCapacity: length) { buffer, count in
-            var done = 0
-            while done < length {
-                let n = pread(fd, buffer.baseAddress! + done, length - done, off_t(offset) + off_t(done))
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { break }
-                done += n
-            }
-            complete = done == length
-            count = done
+        let fd: Int32
+        let held: Descriptor
+        switch backing.withLock({ $0 }) {
+        case .pieces(let pieces): return pieces.read(offset: offset, length: length)
+        case .file(let d): held = d; fd = d.fd
         }
-        return complete ? out : nil
+        return withExtendedLifetime(held) {
+            var complete = false
+            // Read straight into the array's storage (not zeroed first: `pread` fills it).
+            let out = [UInt8](unsafeUninitializedCapacity: length) { buffer, count in
+                var done = 0
+                while done < length {
+                    let n = pread(fd, buffer.baseAddress! + done, length - done, off_t(offset) + off_t(done))
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { break }
+                    done += n
+                }
+                complete = done == length
+                count = done
+            }
+            return complete ? out : nil
+        }
     }
 
     /// The bytes at `offset` into the front of `buffer` (grown when short, so that one buffer
     /// serves many reads); false when the file no longer holds them.
     public func read(offset: Int64, length: Int, into buffer: inout [UInt8]) -> Bool {
-        if let pieces {
+        let held: Descriptor
+        switch backing.withLock({ $0 }) {
+        case .pieces(let pieces):
             guard let bytes = pieces.read(offset: offset, length: length) else { return false }
             buffer = bytes
             return true
+        case .file(let d): held = d
         }
-        if buffer.count < length { buffer = [UInt8](repeating: 0, count: length) }
-        var done = 0
-        while done < length {
-            let n = buffer.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, length - done, off_t(offset) + off_t(done)) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return false }
-            done += n
+        return withExtendedLifetime(held) {
+            if buffer.count < length { buffer = [UInt8](repeating: 0, count: length) }
+            var done = 0
+            while done < length {
+                let n = buffer.withUnsafeMutableBytes { pread(held.fd, $0.baseAddress! + done, length - done, off_t(offset) + off_t(done)) }
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { return false }
+                done += n
+            }
+            return true
         }
-        return true
     }
 
     /// What `raw` reads as when the file changed under the store.

@@ -154,6 +154,58 @@ func append(_ text: String, to url: URL) throws {
         #expect(try live.query("SELECT sum(a) FROM logs") == [[.int(15)]])
     }
 
+    /// Removing a followed file frees its disk space: no descriptor of it is left open once it
+    /// has been read to its end, and the records read from it keep their raw lines.
+    @Test func aDeletedFollowedFileIsClosedAndItsRecordsKeepTheirRawLines() throws {
+        let dir = try tempDirectory()
+        let file = dir.appendingPathComponent("gone.log")
+        let lines = (0..<3000).map { "{\"ts\":\"2026-11-27T14:00:00Z\",\"i\":\($0),\"pad\":\"\(String(repeating: "x", count: $0 % 97))\"}" }
+        try append(lines.joined(separator: "\n") + "\n", to: file)
+        let live = try LivePipeline([.files(file.path)])
+        #expect(live.waitUntil { live.count() == 3000 })
+        try append("{\"ts\":\"2026-11-27T14:00:01Z\",\"i\":3000}\n", to: file)
+        #expect(live.waitUntil { live.count() == 3001 })
+        func holdsIt() -> Bool {
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+            return fds.contains { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)"))?.hasPrefix(file.path) == true }
+        }
+        #expect(holdsIt())
+        try FileManager.default.removeItem(at: file)
+        #expect(live.waitUntil(10) { !holdsIt() })
+        let raws = try live.query("SELECT raw FROM logs WHERE i < 3000 ORDER BY i").map { row -> String in
+            guard case .string(let s) = row[0] else { return "" }
+            return s
+        }
+        #expect(raws == lines)
+    }
+
+    /// logrotate's usual way: the log is renamed (and followed to its end, then let go), and
+    /// deleted at a later rotation; its space is freed then, its records keep their raw lines.
+    @Test func aRotatedFileDeletedLaterIsClosedAndItsRecordsKeepTheirRawLines() throws {
+        let dir = try tempDirectory()
+        let file = dir.appendingPathComponent("app.log"), old = dir.appendingPathComponent("app.log.1")
+        let lines = (0..<3000).map { "{\"ts\":\"2026-11-27T14:00:00Z\",\"i\":\($0)}" }
+        try append(lines.joined(separator: "\n") + "\n", to: file)
+        let live = try LivePipeline([.files(file.path)])
+        #expect(live.waitUntil { live.count() == 3000 })
+        func holdsIt() -> Bool {
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+            return fds.contains { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)"))?.hasPrefix(old.path) == true }
+        }
+        try FileManager.default.moveItem(at: file, to: old)
+        try append("{\"ts\":\"2026-11-27T14:00:01Z\",\"i\":3000}\n", to: file)
+        #expect(live.waitUntil { live.count() == 3001 })
+        Thread.sleep(forTimeInterval: 3)  // past the rotated file's last reading
+        try FileManager.default.removeItem(at: old)
+        try append("{\"ts\":\"2026-11-27T14:00:02Z\",\"i\":3001}\n", to: file)
+        #expect(live.waitUntil(10) { !holdsIt() })
+        let raws = try live.query("SELECT raw FROM logs WHERE i < 3000 ORDER BY i").map { row -> String in
+            guard case .string(let s) = row[0] else { return "" }
+            return s
+        }
+        #expect(raws == lines)
+    }
+
     @Test func newFilesMatchingAGlobAreFollowed() throws {
         let dir = try tempDirectory()
         try append("x=1 m=a\n", to: dir.appendingPathComponent("a.log"))
@@ -200,11 +252,11 @@ func append(_ text: String, to url: URL) throws {
         options.rawByReference = true
         var order: [(newest: Bool, messages: [String])] = []
         let r = try #require(try SourceLoader.runPrefix(
-            path: file.path, name: "app.log", options: options, newestFirst: 20 << 10, prepare: { $0 },
+            path: file.path, name: "app.log", options: options, rawFile: RawFile(path: file.path), newestFirst: 20 << 10, prepare: { $0 },
             deliverNewest: { order.append((true, (0..<$0.count).map($0.message.string(at:)))) }, deliver: { order.append((false, (0..<$0.count).map($0.message.string(at:)))) }))
         // The same records as a load from the start gives, in the same order, none split.
         var plain: [String] = []
-        let p = try #require(try SourceLoader.runPrefix(path: file.path, name: "app.log", options: options, prepare: { $0 },
+        let p = try #require(try SourceLoader.runPrefix(path: file.path, name: "app.log", options: options, rawFile: RawFile(path: file.path), prepare: { $0 },
                                                         deliver: { plain += (0..<$0.count).map($0.message.string(at:)) }))
         #expect(r.1 == p.1 && r.0.stats.records == p.0.stats.records && r.0.stats.unparsed == 0)
         #expect(p.0.stats.records >= 2999)
