@@ -36,8 +36,13 @@ struct InputOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Threads that parse (default: every core).", valueName: "n"))
     var jobs: Int?
 
+    @Option(help: ArgumentHelp("The memory one query may hold (rows of subqueries, sorts, groups …): 512M, 4G … (default: a quarter of the memory).",
+                               valueName: "bytes"))
+    var maxQueryMemory: String?
+
     func validate() throws {
         _ = try recordBytes()
+        _ = try queryMemory()
         if let j = jobs, j < 1 || j > 256 { throw ValidationError("--jobs must be from 1 to 256") }
     }
 
@@ -50,9 +55,20 @@ struct InputOptions: ParsableArguments {
         return n
     }
 
-    /// The config (from --config, or the default path when it exists) and the load options it gives.
+    /// `--max-query-memory` as a number of bytes.
+    func queryMemory() throws -> Int? {
+        guard let text = maxQueryMemory else { return nil }
+        guard let n = ByteSize.parse(text), n >= 1 << 20 else {
+            throw ValidationError("--max-query-memory '\(text)' must be a size of at least 1M (e.g. 512M, 4G)")
+        }
+        return n
+    }
+
+    /// The config (from --config, or the default path when it exists) and the load options it
+    /// gives; sets the memory limit of this process's queries.
     func resolve() throws -> (Config, LoadOptions) {
         let config = try Config.load(path: self.config ?? Config.defaultPath, required: self.config != nil)
+        QueryMemory.setDefaultLimit(try queryMemory() ?? config.queryMaxMemory)
         var parse = ParseOptions(registry: FormatRegistry(userFormats: config.formats))
         parse.maxRecordBytes = try recordBytes() ?? config.maxRecordBytes ?? ParseOptions.defaultMaxRecordBytes
         parse.format = format ?? config.format

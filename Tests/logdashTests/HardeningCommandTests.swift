@@ -102,6 +102,24 @@ struct IngestServer {
         #expect(unreadable.out == "count\n1\n", "\(unreadable.out)")
     }
 
+    /// A query past `--max-query-memory` (or the config's `query.max_memory`) stops with an
+    /// error saying so; within it the answer comes.
+    @Test func aQueryPastItsMemoryLimitIsRefusedWithTheFlagAndTheConfigKey() throws {
+        let lines = (0..<30_000).map { #"{"ts":"2026-11-27T14:00:00Z","path":"/api/items/\#($0)","msg":"request \#($0) handled in the pool"}"# }
+        let file = try cli.temp("many.json", lines.joined(separator: "\n") + "\n")
+        let sql = "SELECT count(*) FROM (SELECT * FROM logs UNION ALL SELECT * FROM logs)"
+        let refused = try cli.logdash(["query", "--max-query-memory", "2M", sql, file])
+        #expect(refused.status == 1 && refused.err.contains("needs more than its memory limit of 2.0 MB (--max-query-memory, config key query.max_memory)"),
+                "\(refused.status) \(refused.err)")
+        let config = try cli.temp("memory.yaml", "query:\n  max_memory: 2M\n")
+        let configured = try cli.logdash(["query", "--config", config, sql, file])
+        #expect(configured.status == 1 && configured.err.contains("memory limit of 2.0 MB"), "\(configured.err)")
+        let answered = try cli.logdash(["query", "--config", config, "--max-query-memory", "1G", sql, file, "-o", "csv"])
+        #expect(answered.status == 0 && answered.out == "count\n60000\n", "\(answered.out) \(answered.err)")
+        let bad = try cli.logdash(["query", "--max-query-memory", "10", "SELECT 1", file])
+        #expect(bad.status != 0 && bad.err.contains("--max-query-memory '10' must be a size of at least 1M"), "\(bad.err)")
+    }
+
     /// A FIFO or a process substitution is read once to its end, as standard input is (it was
     /// opened three times — the first open took the writer — so `cat` waited for ever and
     /// `ingest` waited for it "to appear").

@@ -47,6 +47,8 @@ public struct IngestConfig: Sendable {
 ///   request_timeout: 30s  # an HTTP request must arrive whole within this long
 ///   tls_cert: /etc/logdash/cert.pem   # for tcp+tls://, syslog+tls://, https://
 ///   tls_key: /etc/logdash/key.pem
+/// query:
+///   max_memory: 4G        # what one query may hold (default: a quarter of the memory)
 /// ```
 public struct Config: Sendable {
     public var maxRecordBytes: Int?
@@ -54,6 +56,8 @@ public struct Config: Sendable {
     public var sources: [String] = []
     public var formats: [RegexFormat] = []
     public var ingest = IngestConfig()
+    /// `query.max_memory`: what one query may hold.
+    public var queryMaxMemory: Int?
     /// A dashboard file and an alarms file (relative paths are from the config file's directory).
     public var dashboard: String?
     public var alarms: String?
@@ -64,7 +68,8 @@ public struct Config: Sendable {
 
     public init() {}
 
-    static let topKeys = ["max_record_bytes", "format", "sources", "formats", "ingest", "dashboard", "alarms", "bell"]
+    static let topKeys = ["max_record_bytes", "format", "sources", "formats", "ingest", "query", "dashboard", "alarms", "bell"]
+    static let queryKeys = ["max_memory"]
     static let ingestKeys = ["buffer_size", "buffer_interval", "buffer_max", "auth_token", "allow", "max_connections", "max_connections_per_address", "idle_timeout", "request_timeout", "udp_buffer", "tls_cert", "tls_key",
                              "store", "fsync", "retain", "max_store_size"]
     static let formatKeys = ["regex", "timestamp_field", "timestamp_format", "level_field", "message_field", "fields",
@@ -140,6 +145,17 @@ public struct Config: Sendable {
                 }
             case "ingest":
                 config.ingest = try parseIngest(v, fail)
+            case "query":
+                guard let m = v.mapping else { throw fail(key, v, "must be a mapping (max_memory)") }
+                for (qk, qv) in m {
+                    guard let name = qk.string, name == "max_memory" else {
+                        throw fail("query.\(qk.string ?? "?")", qk, "unknown key; known keys: \(queryKeys.joined(separator: ", "))")
+                    }
+                    guard let text = qv.scalar?.string, let n = ByteSize.parse(text), n >= 1 << 20 else {
+                        throw fail("query.max_memory", qv, "must be a size of at least 1M, such as 512M or 4G")
+                    }
+                    config.queryMaxMemory = n
+                }
             case "bell":
                 guard let b = v.bool else { throw fail(key, v, "true or false (whether an alarm's change rings the terminal's bell)") }
                 config.bell = b

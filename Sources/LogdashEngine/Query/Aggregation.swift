@@ -84,6 +84,16 @@ final class GroupedAggregation {
 
     var groupCount: Int { keyStore.count }
 
+    /// Values kept for percentiles (every one, for an exact answer).
+    private var keptSamples = 0
+
+    /// About what the groups hold: keys, their index, each aggregate's state, the samples.
+    var keptBytes: Int {
+        let perGroup = 64 + keys.count * (MemoryLayout<Value>.stride + 8)
+            + accumulators.reduce(0) { n, a in if case .generic = a.kind { n + 224 } else { n + 24 } }
+        return groupCount * perGroup + keptSamples * MemoryLayout<Double>.stride
+    }
+
     // MARK: group ids
 
     private func group(for key: [Value]) -> Int32 {
@@ -534,6 +544,7 @@ final class GroupedAggregation {
                 acc.samples = []
                 defer { acc.samples = samples }
                 let validity = col.validity, colInts = col.ints, colDoubles = col.doubles
+                if col.type == .double || col.type == .int { keptSamples += rows.count }
                 if col.type == .double {
                     for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) { samples[Int(gids[i])].append(colDoubles[Int(r)]) }
                 } else if col.type == .int {

@@ -28,6 +28,18 @@ public struct QueryEngine: Sendable {
     /// An integer `sum` past Int64 goes on as a float instead of failing the query: a streaming
     /// query's partial sums (as its kernel's do), where one window must not stop the stream.
     var integerSumsSpill = false
+    /// What one query may hold in memory (nil: `QueryMemory.defaultLimit`); each query gets
+    /// its own budget of it.
+    public var memoryLimit: Int?
+    /// The budget of the query running.
+    private(set) var memory: QueryMemory?
+
+    /// This engine with a fresh memory budget, for one query.
+    private func budgeted() -> QueryEngine {
+        var e = self
+        e.memory = QueryMemory(limit: memoryLimit ?? QueryMemory.defaultLimit)
+        return e
+    }
 
     /// A WHERE expression's text as a syntax tree, for `logsFilter`; errors point into `text`.
     public static func filter(_ text: String) throws -> Expr {
@@ -94,6 +106,10 @@ public struct QueryEngine: Sendable {
     }
 
     public func execute(_ sql: String) throws -> ResultSet {
+        try budgeted().executeBudgeted(sql)
+    }
+
+    private func executeBudgeted(_ sql: String) throws -> ResultSet {
         switch try SQLParser.parse(sql) {
         case .showTables:
             return ResultSet(columns: ["table"], rows: QueryEngine.tables.sorted().map { [.string($0)] })
@@ -114,7 +130,7 @@ public struct QueryEngine: Sendable {
                 })
             }
             if table.lowercased() == "errors" {
-                let e = errorsRelation()
+                let e = try errorsRelation()
                 return ResultSet(columns: ["column", "type", "non_null"], rows: e.columns.enumerated().map { k, c in
                     [.string(c), .string(k < 2 ? "timestamp" : "varchar"), .int(Int64(e.rows.filter { $0[k] != .null }.count))]
                 })
@@ -153,8 +169,9 @@ public struct QueryEngine: Sendable {
         }
     }
 
-    func errorsRelation() -> ResultSet {
+    func errorsRelation() throws -> ResultSet {
         var rows: [[Value]] = []
+        var meter = MemoryMeter(memory)
         for seg in snapshot.segments where seg.flaggedCount > 0 {
             guard let ts = seg.columns["ts"], let ingest = seg.columns["ingest_ts"], let raw = seg.columns["raw"] else { continue }
             for r in 0..<seg.rowCount {
@@ -163,8 +180,10 @@ public struct QueryEngine: Sendable {
                 let reason = [f.contains(.unparsed) ? "no format fitted the line" : nil,
                               f.contains(.truncated) ? "longer than the maximum record size; cut" : nil].compactMap { $0 }.joined(separator: "; ")
                 rows.append([ts.value(at: r), ingest.value(at: r), .string(seg.source), .string(reason), raw.value(at: r)])
+                try meter.keep(rows[rows.count - 1])
             }
         }
+        try meter.flush()
         return ResultSet(columns: ["ts", "ingest_ts", "source", "reason", "raw"], rows: rows + snapshot.storeErrors)
     }
 
@@ -177,7 +196,7 @@ public struct QueryEngine: Sendable {
             if let cte = ctes[n] { explain.append("scan \(name) (common table expression, \(cte.rows.count) rows)"); return .rows(cte) }
             if n == "logs" { return .logs }
             if n == "errors" {
-                let e = errorsRelation()
+                let e = try errorsRelation()
                 explain.append("scan errors (\(e.rows.count) rows)")
                 return .rows(e)
             }
@@ -273,9 +292,13 @@ public struct QueryEngine: Sendable {
             // Every row passes: the halves by rows are the halves by passing rows.
             DispatchQueue.concurrentPerform(iterations: 2) { k in
                 scans.set(k) {
-                    try scanSegments(names: names, filter: nil, compiler: parts.value[k].1, timeBounds: nil, order: halves[k]) { seg, rows, c in
+                    var meter = MemoryMeter(memory)
+                    let counts = try scanSegments(names: names, filter: nil, compiler: parts.value[k].1, timeBounds: nil, order: halves[k]) { seg, rows, c in
                         try parts.value[k].0.add(seg, rows: rows, cursor: c)
+                        try meter.keep(groupsOf: parts.value[k].0)
                     }
+                    try meter.flush()
+                    return counts
                 }
             }
             counts = try scans.values()
@@ -297,11 +320,14 @@ public struct QueryEngine: Sendable {
             DispatchQueue.concurrentPerform(iterations: 2) { k in
                 folds.set(k) {
                     let cursor = RowCursor()
+                    var meter = MemoryMeter(memory)
                     for i in runs[k] {
                         guard let rows = passing.value[i] else { continue }
                         cursor.use(segments[i], names: actual, types: types)
                         try parts.value[k].0.add(segments[i], rows: rows, cursor: cursor)
+                        try meter.keep(groupsOf: parts.value[k].0)
                     }
+                    try meter.flush()
                 }
             }
             _ = try folds.values()
@@ -420,6 +446,7 @@ public struct QueryEngine: Sendable {
 
     /// Runs one SELECT (the streaming engine's partial and final queries).
     func select(_ s: Select, ctes: [String: ResultSet] = [:]) throws -> ResultSet {
+        if memory == nil { return try budgeted().select(s, ctes: ctes) }
         var explain: [String] = []
         return try select(s, ctes: ctes, explain: &explain)
     }
@@ -453,6 +480,7 @@ public struct QueryEngine: Sendable {
             || (s.having.map(containsAggregate) ?? false) || s.orderBy.contains { containsAggregate($0.expr) }
 
         var out: [([Value], [Value])] = []  // (output row, sort keys)
+        var meter = MemoryMeter(memory)
         // Window functions, each computed once, become columns "\u{2}w0", "\u{2}w1" … of the rows
         // they run over; the SELECT list and ORDER BY then read those columns.
         var windows: [Expr] = []
@@ -469,12 +497,15 @@ public struct QueryEngine: Sendable {
             // Materialise the passing rows, add the window columns, then project.
             var stage: [[Value]] = []
             try scan(rel, names: names, filter: s.filter, compiler: input, timeBounds: timeBounds, explain: &explain) { row in
-                stage.append(names.indices.map { row.column($0) })
+                let values = names.indices.map { row.column($0) }
+                try meter.keep(values)
+                stage.append(values)
             }
             var extra = [[Value]](repeating: [], count: stage.count)
             for w in windows {
                 let vals = try Windows.compute(w, rows: stage, names: names, compiler: input)
                 for i in stage.indices { extra[i].append(vals[i]) }
+                try meter.keep(bytes: stage.count * MemoryLayout<Value>.stride)
             }
             explain.append("window: \(windows.count) function\(windows.count == 1 ? "" : "s") over \(stage.count) rows")
             let wide = ExprCompiler(names: names + windowNames, now: now)
@@ -487,6 +518,7 @@ public struct QueryEngine: Sendable {
             for (i, row) in stage.enumerated() {
                 cursor.values = row + extra[i]
                 out.append((try evals.map { try $0(cursor) }, try keys.map { try $0(cursor) }))
+                try meter.keep(out[out.count - 1].0)
             }
         } else if !aggregated {
             let evals = try items.map { try input.compile($0.expr) }
@@ -547,7 +579,9 @@ public struct QueryEngine: Sendable {
                     cursor.use(seg, names: actual, types: types)
                     cursor.row = Int(r)
                     rows.append(try evals.map { try $0(cursor) })
+                    try meter.keep(rows[rows.count - 1])
                 }
+                try meter.flush()
                 return ResultSet(columns: items.map(\.name), rows: rows)
             }
             try scan(rel, names: names, filter: s.filter, compiler: input, timeBounds: timeBounds, explain: &explain) { row in
@@ -556,6 +590,8 @@ public struct QueryEngine: Sendable {
                 for (k, key) in keys.enumerated() {
                     if let i = keyFromOutput[k] { sortValues.append(values[i]) } else { sortValues.append(try key.eval(row)) }
                 }
+                try meter.keep(values)
+                if !sortValues.isEmpty { try meter.keep(sortValues) }
                 out.append((values, sortValues))
             }
         } else {
@@ -607,6 +643,7 @@ public struct QueryEngine: Sendable {
                     agg = try makeAggregation(input)
                     try scanSegments(names: names, filter: s.filter, compiler: input, timeBounds: timeBounds, explain: &explain) { seg, rows, c in
                         try agg.add(seg, rows: rows, cursor: c)
+                        try meter.keep(groupsOf: agg)
                     }
                 }
             case .rows(let r):
@@ -617,6 +654,7 @@ public struct QueryEngine: Sendable {
                     return try f.map { try $0(c) == .bool(true) } ?? true
                 }
                 try agg.add(rows: passing, cursor: RowCursor())
+                try meter.keep(groupsOf: agg)
             }
             agg.ensureOneGroup()
             explain.append("aggregate: \(agg.groupCount) groups, \(aggCalls.count) aggregates")
@@ -685,6 +723,7 @@ public struct QueryEngine: Sendable {
                 for (g, key) in keysInOrder.enumerated() {
                     cursor.values = key + agg.results(g)
                     if let having, try having(cursor) != .bool(true) { continue }
+                    try meter.keep(cursor.values!)
                     groupRows.append(cursor.values!)
                 }
                 var windowValues = [[Value]](repeating: [], count: groupRows.count)
@@ -695,6 +734,7 @@ public struct QueryEngine: Sendable {
                                                 frame: frame, at: p)
                     let vals = try Windows.compute(rewritten, rows: groupRows, names: groupNames, compiler: post)
                     for i in groupRows.indices { windowValues[i].append(vals[i]) }
+                    try meter.keep(bytes: groupRows.count * MemoryLayout<Value>.stride)
                 }
                 if let limit = s.limit, !s.distinct, !s.orderBy.isEmpty, windows.isEmpty, groupRows.count > 4 * (limit + s.offset) {
                     // Top-N over groups: the sort keys of every group, the output row of the kept ones only.
@@ -726,11 +766,13 @@ public struct QueryEngine: Sendable {
                                 sortValues.append(try f(cursor))
                             }
                         }
+                        try meter.keep(values)
                         out.append((values, sortValues))
                     }
                 }
             }
         }
+        try meter.flush()
         if s.distinct {
             var seen: Set<[Value]> = []
             out = out.filter { seen.insert($0.0).inserted }
@@ -775,6 +817,7 @@ public struct QueryEngine: Sendable {
         let timeEval = try input.compile(w.time)
         let otherKeys = try s.groupBy.enumerated().filter { $0.offset != index }.map { try input.compile($0.element) }
         var base: [[Value]] = [], times: [Int64] = [], keys: [[Value]] = []
+        var meter = MemoryMeter(memory)
         let timeBounds = s.filter.flatMap { TimeBounds.of($0, now: now) }
         try scan(rel, names: names, filter: s.filter, compiler: input, timeBounds: timeBounds, explain: &explain) { row in
             let t: Int64
@@ -788,7 +831,9 @@ public struct QueryEngine: Sendable {
             case .null: return  // no time, no window
             case let v: throw QueryError(.type, "\(w.kind.rawValue.uppercased()) needs a timestamp, not \(typeName(v))", at: w.time.position)
             }
-            base.append(kept.map { row.column($0) })
+            let values = kept.map { row.column($0) }
+            try meter.keep(values)
+            base.append(values)
             times.append(t)
             if w.kind == .session { keys.append(try otherKeys.map { try $0(row) }) }
         }
@@ -796,7 +841,10 @@ public struct QueryEngine: Sendable {
         switch w.kind {
         case .hop, .tumble:  // (tumbling windows took the date_bin path above)
             for (i, t) in times.enumerated() {
-                for start in w.starts(t) { rows.append(base[i] + [.timestamp(start), .timestamp(start + w.size)]) }
+                for start in w.starts(t) {
+                    rows.append(base[i] + [.timestamp(start), .timestamp(start + w.size)])
+                    try meter.keep(rows[rows.count - 1])
+                }
             }
         case .session:
             var byKey: [[Value]: [Int]] = [:], order: [[Value]] = []
@@ -808,9 +856,11 @@ public struct QueryEngine: Sendable {
                 let members = byKey[k]!
                 for (i, (start, end)) in zip(members, w.sessions(members.map { times[$0] })) {
                     rows.append(base[i] + [.timestamp(start), .timestamp(end)])
+                    try meter.keep(rows[rows.count - 1])
                 }
             }
         }
+        try meter.flush()
         explain.append("window: \(w.kind == .hop ? "hopping" : "session") over \(times.count) rows, \(rows.count) row-windows")
         let relation = "(windows)"
         var t = s

@@ -5,6 +5,8 @@ import Synchronization
 public struct QueryError: Error, CustomStringConvertible, Equatable {
     public enum Kind: String, Sendable {
         case syntax, unknownColumn, unknownTable, unknownFunction, type, arity, value
+        /// Past the query's memory limit (`QueryMemory`).
+        case memory
         /// Stopped by `QueryProgress.cancel()`.
         case cancelled
     }
