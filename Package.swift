@@ -38,6 +38,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"), .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Fuzz targets: built with libFuzzer by Fuzz/run; in a plain build, a replayer of inputs.
+        .target(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        .executableTarget(name: "logdash-fuzz", dependencies: ["LogdashEngine", "LogdashUI", "CLibFuzzer"], path: "Fuzz/Targets"),
         // The SQL logic files are read from the source tree by their runner, not bundled.
         // Scratch directories for tests, removed when the test process exits.
         .target(name: "Scratch", path: "Tests/Scratch"),

@@ -128,7 +128,7 @@ final class Listeners: @unchecked Sendable {  // `bound` and `channels` are set 
                     }
                     .bind(host: ep.host, port: ep.port).wait()
             default:
-                let kind: StreamHandler.Kind = if case .syslogTCP = source { .syslog } else { .lines }
+                let kind: StreamFramer.Kind = if case .syslogTCP = source { .syslog } else { .lines }
                 let isHTTP = if case .http = source { true } else { false }
                 let idle = options.idleTimeout
                 channel = try ServerBootstrap(group: group)

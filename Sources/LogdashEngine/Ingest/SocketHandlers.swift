@@ -11,36 +11,27 @@ private struct Outbox {
 }
 
 /// A TCP connection of newline-delimited text or JSON, or of syslog (RFC 6587: octet counting
-/// or LF framing, told apart by the first byte).
+/// or LF framing, told apart by the first byte), framed by a `StreamFramer`.
 final class StreamHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
-    enum Kind { case lines, syslog }
-    private enum Framing { case undecided, lines, octets }
-
     let pipeline: Pipeline
     let scheme: String
-    private var framing: Framing
+    private var framer: StreamFramer
     private var source = ""
     private var stream = 0
-    /// Bytes of an unfinished frame (a line without its line feed, a counted message not all here).
-    private var carry: [UInt8] = []
     private var outbox = Outbox()
-    /// The rest of an over-long line is being dropped.
-    private var skipping = false
-    /// Bytes of an over-long counted message still to come and be dropped (its head was kept).
-    private var octetsToSkip = 0
+    private var events: [StreamFramer.Event] = []
     private var closing = false
     private var ended = false
     private let maxRecord: Int
     private var peer = ""
-    private var reportedLongLine = false
 
-    init(pipeline: Pipeline, kind: Kind, scheme: String) {
+    init(pipeline: Pipeline, kind: StreamFramer.Kind, scheme: String) {
         self.pipeline = pipeline
         self.scheme = scheme
-        framing = kind == .syslog ? .undecided : .lines
         maxRecord = pipeline.load.parse.maxRecordBytes
+        framer = StreamFramer(kind: kind, maxRecord: maxRecord)
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -52,129 +43,35 @@ final class StreamHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let buf = unwrapInboundIn(data)
-        buf.withUnsafeReadableBytes { frame($0, context: context) }
+        buf.withUnsafeReadableBytes { framer.frame($0, into: &outbox.bytes, events: &events) }
+        say()
         deliver(context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         closing = true
-        if !carry.isEmpty {
-            if framing == .octets {
-                pipeline.report("\(source): a connection closed in the middle of a counted message; its \(carry.count) bytes were dropped")
-                pipeline.metrics.update(source) { $0.drops += 1 }
-            } else {
-                // A last line without its line feed is a whole record once the sender is gone.
-                outbox.bytes += carry
-                outbox.bytes.append(ASCII.lf)
-            }
-            carry = []
-        }
+        framer.finish(into: &outbox.bytes, events: &events)
+        say()
         deliver(context)
         context.fireChannelInactive()
     }
 
-    private func frame(_ data: UnsafeRawBufferPointer, context: ChannelHandlerContext) {
-        guard data.count > 0 else { return }
-        if framing == .undecided {
-            framing = (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(data[0]) ? .octets : .lines
-        }
-        if framing == .octets { frameOctets(data, context: context) } else { frameLines(data) }
-    }
-
-    private func frameLines(_ data: UnsafeRawBufferPointer) {
-        var p = 0
-        let n = data.count
-        func firstLF(from i: Int) -> Int? {
-            guard i < n, let hit = memchr(data.baseAddress! + i, Int32(ASCII.lf), n - i) else { return nil }
-            return hit - UnsafeMutableRawPointer(mutating: data.baseAddress!)
-        }
-        if skipping {
-            guard let nl = firstLF(from: 0) else { return }
-            p = nl + 1
-            skipping = false
-        }
-        if !carry.isEmpty {
-            guard let nl = firstLF(from: p) else {
-                carry += data[p...]
-                limitCarry()
-                return
+    /// What the framer saw, on stderr and in the metrics.
+    private func say() {
+        for e in events {
+            switch e {
+            case .longLine:
+                pipeline.report("\(source): a line from \(peer) is longer than \(maxRecord) bytes (--max-record-bytes); it is cut and flagged truncated, the rest of it dropped")
+            case .longCountedMessage(let length):
+                pipeline.report("\(source): a counted message of \(length) bytes from \(peer) is longer than \(maxRecord) bytes (--max-record-bytes); it is cut and flagged truncated, the rest of it dropped")
+            case .framingError:
+                pipeline.report("\(source): syslog framing error from \(peer) (expected 'LENGTH SP MESSAGE'); reading the rest as lines")
+            case .endedMidMessage(let bytes):
+                pipeline.report("\(source): a connection closed in the middle of a counted message; its \(bytes) bytes were dropped")
+                pipeline.metrics.update(source) { $0.drops += 1 }
             }
-            outbox.bytes += carry
-            outbox.bytes += data[p...nl]
-            carry = []
-            p = nl + 1
         }
-        var last = n - 1
-        while last >= p && data[last] != ASCII.lf { last -= 1 }
-        if last >= p {
-            outbox.bytes += data[p...last]
-            p = last + 1
-        }
-        if p < n {
-            carry += data[p...]
-            limitCarry()
-        }
-    }
-
-    /// A line longer than the maximum record: what fits goes on (the parse stage cuts it and
-    /// flags it truncated), the rest of the line is dropped as it comes.
-    private func limitCarry() {
-        guard carry.count > maxRecord else { return }
-        if !reportedLongLine {
-            reportedLongLine = true
-            pipeline.report("\(source): a line from \(peer) is longer than \(maxRecord) bytes (--max-record-bytes); it is cut and flagged truncated, the rest of it dropped")
-        }
-        outbox.bytes += carry[0...maxRecord]
-        outbox.bytes.append(ASCII.lf)
-        carry = []
-        skipping = true
-    }
-
-    private func frameOctets(_ data: UnsafeRawBufferPointer, context: ChannelHandlerContext) {
-        let skipped = min(octetsToSkip, data.count)
-        octetsToSkip -= skipped
-        var all = carry
-        all += UnsafeRawBufferPointer(rebasing: data[skipped...])
-        carry = []
-        var p = 0
-        let n = all.count
-        while p < n {
-            var q = p, length = 0
-            while q < n, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(all[q]), q - p < 10 {
-                length = length * 10 + Int(all[q] - UInt8(ascii: "0"))
-                q += 1
-            }
-            if q == n { break }  // the length is not all here yet
-            guard q > p, all[q] == ASCII.space else {
-                pipeline.report("\(source): syslog framing error from \(peerName(context.channel.remoteAddress)) (expected 'LENGTH SP MESSAGE'); reading the rest as lines")
-                framing = .lines
-                all[p...].withUnsafeBytes { frameLines($0) }
-                return
-            }
-            let start = q + 1, end = start + length
-            if length > maxRecord * 4 + 1024 {
-                // Far over the maximum: its head is kept (the parse stage cuts it and flags it
-                // truncated), the rest dropped as it comes, not held.
-                guard start + maxRecord + 1 <= n else { break }
-                if !reportedLongLine {
-                    reportedLongLine = true
-                    pipeline.report("\(source): a counted message of \(length) bytes from \(peer) is longer than \(maxRecord) bytes (--max-record-bytes); it is cut and flagged truncated, the rest of it dropped")
-                }
-                outbox.bytes += all[start..<(start + maxRecord + 1)]
-                outbox.bytes.append(ASCII.lf)
-                let have = min(n, end) - start
-                octetsToSkip = length - have
-                p = min(n, end)
-                continue
-            }
-            if end > n { break }  // the message is not all here yet
-            var e = end
-            while e > start && (all[e - 1] == ASCII.lf || all[e - 1] == 0) { e -= 1 }
-            outbox.bytes += all[start..<e]
-            outbox.bytes.append(ASCII.lf)
-            p = end
-        }
-        if p < n { carry = Array(all[p...]) }
+        events.removeAll(keepingCapacity: true)
     }
 
     /// Hands the outbox to the buffer, or pauses reading until there is room.

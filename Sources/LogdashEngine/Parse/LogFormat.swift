@@ -106,14 +106,21 @@ import Glibc
 import Darwin
 #endif
 
-/// Field names as byte lines in memory that lives for the whole run, so formats can look up
-/// their fixed columns without building a key per line.
-struct KeyTable: @unchecked Sendable {  // immutable bytes, never freed
+/// Field names as byte lines in memory of their own, so formats can look up their fixed
+/// columns without building a key per line.
+struct KeyTable: @unchecked Sendable {  // immutable bytes, freed with the last copy of the table
     private let keys: [ByteLine]
+    private let storage: Storage
+
+    private final class Storage {
+        let base: UnsafeMutablePointer<UInt8>
+        init(_ count: Int) { base = .allocate(capacity: max(count, 1)) }
+        deinit { base.deallocate() }
+    }
 
     init(_ names: [String]) {
-        let total = names.reduce(0) { $0 + $1.utf8.count }
-        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: max(total, 1))
+        storage = Storage(names.reduce(0) { $0 + $1.utf8.count })
+        let p = storage.base
         var at = 0, keys: [ByteLine] = []
         for n in names {
             let bytes = Array(n.utf8)

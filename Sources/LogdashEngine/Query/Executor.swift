@@ -528,7 +528,7 @@ public struct QueryEngine: Sendable {
                 // Top-N: compute only the sort keys per row, keep the best rows by reference,
                 // then build the output columns for those rows alone.
                 let keyEvals = keys.enumerated().map { k, key in keyFromOutput[k].map { evals[$0] } ?? key.eval }
-                let want = s.offset + limit
+                let want = s.kept!
                 var top = TopN<(Segment, Int32)>(keep: want) { sortOrder($0, $1, s.orderBy) }
                 var buffer = [Value](repeating: .null, count: keyEvals.count)
                 // ORDER BY one time or integer column (`ORDER BY ts DESC`): compare raw Int64s.
@@ -705,8 +705,8 @@ public struct QueryEngine: Sendable {
                 return Int(n.dropFirst(2))
             }
             if let limit = s.limit, !s.distinct, s.having == nil, windows.isEmpty, !s.orderBy.isEmpty,
-               sortCalls.count == s.orderBy.count, agg.groupCount > 4 * (limit + s.offset) {
-                var top = TopN<Int>(keep: limit + s.offset) { sortOrder($0, $1, s.orderBy) }
+               sortCalls.count == s.orderBy.count, agg.groupCount / 4 > s.kept! {
+                var top = TopN<Int>(keep: s.kept!) { sortOrder($0, $1, s.orderBy) }
                 var buffer = [Value](repeating: .null, count: sortCalls.count)
                 for g in 0..<agg.groupCount {
                     for (k, call) in sortCalls.enumerated() { buffer[k] = agg.result(g, call: call) }
@@ -736,10 +736,10 @@ public struct QueryEngine: Sendable {
                     for i in groupRows.indices { windowValues[i].append(vals[i]) }
                     try meter.keep(bytes: groupRows.count * MemoryLayout<Value>.stride)
                 }
-                if let limit = s.limit, !s.distinct, !s.orderBy.isEmpty, windows.isEmpty, groupRows.count > 4 * (limit + s.offset) {
+                if let limit = s.limit, !s.distinct, !s.orderBy.isEmpty, windows.isEmpty, groupRows.count / 4 > s.kept! {
                     // Top-N over groups: the sort keys of every group, the output row of the kept ones only.
                     let itemForKey = s.orderBy.map { outputIndex($0.expr, items) }
-                    var top = TopN<Int>(keep: limit + s.offset) { sortOrder($0, $1, s.orderBy) }
+                    var top = TopN<Int>(keep: s.kept!) { sortOrder($0, $1, s.orderBy) }
                     var buffer = [Value](repeating: .null, count: keys.count)
                     for (gi, groupRow) in groupRows.enumerated() {
                         cursor.values = groupRow
@@ -778,7 +778,7 @@ public struct QueryEngine: Sendable {
             out = out.filter { seen.insert($0.0).inserted }
         }
         if !s.orderBy.isEmpty {
-            out = sortRows(out, s.orderBy, keep: s.limit.map { $0 + s.offset })
+            out = sortRows(out, s.orderBy, keep: s.kept)
             explain.append("sort by \(s.orderBy.count) key\(s.orderBy.count == 1 ? "" : "s")")
         }
         if s.offset > 0 || s.limit != nil { explain.append("limit \(s.limit.map(String.init) ?? "all") offset \(s.offset)") }
@@ -1013,6 +1013,17 @@ func sortOrder(_ a: [Value], _ b: [Value], _ orderBy: [OrderItem]) -> Int {
     return 0
 }
 
+extension Select {
+    /// The rows LIMIT and OFFSET keep from the front of the order (`LIMIT 5 OFFSET 10`: 15),
+    /// at most Int.max; nil without a LIMIT.
+    var kept: Int? {
+        limit.map { l in
+            let (sum, overflow) = l.addingReportingOverflow(offset)
+            return overflow ? Int.max : sum
+        }
+    }
+}
+
 /// `TopN` for one Int64 key (a time or integer column), NULL as nil: no boxing per row.
 struct TypedTopN {
     let keep: Int
@@ -1044,7 +1055,7 @@ struct TypedTopN {
     /// Whether a row with this key could still enter: the heap has room, or the key sorts no
     /// later than the worst kept one (a tie may win on table position).
     func couldTake(_ key: Int64) -> Bool {
-        heap.count < keep || !before(heap[0].key, key)
+        heap.count < keep || (keep > 0 && !before(heap[0].key, key))
     }
 
     /// Offers a row; `seq`, its position in the table, breaks ties as the full sort would.
@@ -1099,7 +1110,7 @@ struct TopN<T> {
     init(keep: Int, order: @escaping ([Value], [Value]) -> Int) {
         self.keep = keep
         self.order = order
-        heap.reserveCapacity(keep + 1)
+        heap.reserveCapacity(min(keep, 1 << 16) + 1)
     }
 
     /// Whether `a` ranks after `b` (is worse).

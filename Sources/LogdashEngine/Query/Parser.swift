@@ -193,7 +193,7 @@ public struct SQLParser {
 
     private mutating func count(_ what: String) throws -> Int {
         guard case .integer(let v) = peek.kind, v >= 0, v <= Int64(Int32.max) else {
-            throw QueryError(.syntax, "\(what) takes a whole number", at: peek.offset)
+            throw QueryError(.syntax, "\(what) takes a whole number from 0 to 2147483647", at: peek.offset)
         }
         i += 1
         return Int(v)

@@ -249,7 +249,9 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
             if case .whole(_, let start, let len) = record {
                 let img = data.withUnsafeBytes { MappedImage(bytes: UnsafeRawBufferPointer(rebasing: $0[start..<(start + len)])) }
                 do {
-                    footer = try SegmentCodec.footer(img, name: name)
+                    let f = try SegmentCodec.footer(img, name: name)
+                    try SegmentCodec.verify(img, f, name: name, checksums: false)
+                    footer = f
                     image = img
                 } catch let e as StoreError where e.isTooNew {
                     throw e

@@ -112,6 +112,8 @@ enum SegmentCodec {
     /// Raw lines are compressed in pieces of about this many bytes, so that reading one line
     /// back decompresses one piece, not the column.
     static let rawPiece = 1 << 20
+    /// No block is larger once decompressed (a damaged footer cannot ask for more memory).
+    static let maxBlockBytes = 1 << 32
 
     struct Block: Codable {
         var at: Int
@@ -499,10 +501,11 @@ enum SegmentCodec {
         }
         let t = b.count - trailerSize
         guard Array(b[(b.count - 8)...]) == endMagic else { throw StoreError.corrupt(name, "its end is missing (cut short?)") }
-        let at = Int(UInt64(littleEndian: b.loadUnaligned(fromByteOffset: t, as: UInt64.self)))
+        let at64 = UInt64(littleEndian: b.loadUnaligned(fromByteOffset: t, as: UInt64.self))
         let len = Int(UInt32(littleEndian: b.loadUnaligned(fromByteOffset: t + 8, as: UInt32.self)))
         let c = UInt32(littleEndian: b.loadUnaligned(fromByteOffset: t + 12, as: UInt32.self))
-        guard at >= magic.count, at + len == t else { throw StoreError.corrupt(name, "its footer is out of place") }
+        guard at64 >= UInt64(magic.count), at64 <= UInt64(t), Int(at64) + len == t else { throw StoreError.corrupt(name, "its footer is out of place") }
+        let at = Int(at64)
         let json = UnsafeRawBufferPointer(rebasing: b[at..<(at + len)])
         guard crc(json.baseAddress!, len) == c else { throw StoreError.corrupt(name, "its footer fails its checksum") }
         let footer: Footer
@@ -518,12 +521,15 @@ enum SegmentCodec {
         return footer
     }
 
-    /// Checks every block's CRC (a whole file, at start).
-    static func verify(_ image: MappedImage, _ footer: Footer, name: String) throws {
+    /// Checks that every block lies in the file and, with `checksums`, its CRC (a whole file,
+    /// at start; a log record has a checksum of its own).
+    static func verify(_ image: MappedImage, _ footer: Footer, name: String, checksums: Bool = true) throws {
         for s in footer.segments {
             for b in [s.flags] + s.columns.flatMap(\.blocks) {
-                guard b.at >= magic.count, b.at + b.size <= image.count else { throw StoreError.corrupt(name, "a block lies outside the file") }
-                guard crc(image.base.advanced(by: b.at), b.size) == b.crc else {
+                guard b.at >= magic.count, b.size >= 0, b.at <= image.count - b.size, b.raw >= 0, b.raw <= SegmentCodec.maxBlockBytes else {
+                    throw StoreError.corrupt(name, "a block lies outside the file")
+                }
+                guard !checksums || crc(image.base.advanced(by: b.at), b.size) == b.crc else {
                     throw StoreError.corrupt(name, "a block of \(s.source)'s column data fails its checksum")
                 }
             }
