@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import LogdashEngine
 
 /// Options of live ingest, shared by `logdash ingest` and the dashboard.
@@ -362,16 +363,17 @@ final class AlarmReporter {
     }
 }
 
-/// SIGINT and SIGTERM as a flag to poll (the handlers only set it).
-final class SignalWatch: @unchecked Sendable {
-    nonisolated(unsafe) private static var flag: sig_atomic_t = 0
+/// SIGINT and SIGTERM as a flag to poll (the handlers only set it: an atomic store is safe in
+/// a signal handler).
+final class SignalWatch: Sendable {
+    private static let flag = Atomic<Int>(0)
 
     init() {
-        signal(SIGINT) { _ in SignalWatch.flag = 1 }
-        signal(SIGTERM) { _ in SignalWatch.flag = 1 }
+        signal(SIGINT) { _ in SignalWatch.flag.store(1, ordering: .relaxed) }
+        signal(SIGTERM) { _ in SignalWatch.flag.store(1, ordering: .relaxed) }
     }
 
-    var fired: Bool { SignalWatch.flag != 0 }
+    var fired: Bool { SignalWatch.flag.load(ordering: .relaxed) != 0 }
 }
 
 /// The periodic stats line of `logdash ingest`: rates since the last line, totals, gauges.

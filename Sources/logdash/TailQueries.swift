@@ -5,14 +5,16 @@ import LogdashUI
 
 /// Runs queries on a thread of its own, so that one over millions of records never freezes
 /// the keyboard. The newest request wins: one still waiting when another comes is dropped.
-final class QueryWorker<Request: Sendable, Response: Sendable>: @unchecked Sendable {  // state guarded by `cond`
-    private let cond = NSCondition()
-    private var pending: Request?
-    private var done: Response?
-    private var running = false
-    private var stopped = false
-    /// When the oldest request not yet answered was made.
-    private var waitingSince: Date?
+final class QueryWorker<Request: Sendable, Response: Sendable>: Sendable {
+    private struct State {
+        var pending: Request?
+        var done: Response?
+        var running = false
+        var stopped = false
+        /// When the oldest request not yet answered was made.
+        var waitingSince: Date?
+    }
+    private let state = Guarded(State())
     private let work: @Sendable (Request) -> Response
 
     init(name: String, _ work: @escaping @Sendable (Request) -> Response) {
@@ -23,52 +25,50 @@ final class QueryWorker<Request: Sendable, Response: Sendable>: @unchecked Senda
     }
 
     func submit(_ r: Request) {
-        cond.lock()
-        pending = r
-        if waitingSince == nil { waitingSince = Date() }
-        cond.broadcast()
-        cond.unlock()
+        state.change { s in
+            s.pending = r
+            if s.waitingSince == nil { s.waitingSince = Date() }
+        }
     }
 
     /// Whether the view has waited more than a moment (0.3 s) for an answer: a slow query.
     var busy: Bool {
-        cond.lock(); defer { cond.unlock() }
-        guard let since = waitingSince, pending != nil || running else { return false }
-        return Date().timeIntervalSince(since) > 0.3
+        state.withLock { s in
+            guard let since = s.waitingSince, s.pending != nil || s.running else { return false }
+            return Date().timeIntervalSince(since) > 0.3
+        }
     }
 
     /// The latest finished response, once; waits up to `seconds` for one when none is there.
     func take(waiting seconds: Double = 0) -> Response? {
-        cond.lock(); defer { cond.unlock() }
         let deadline = Date().addingTimeInterval(seconds)
-        while done == nil && (pending != nil || running) && Date() < deadline {
-            _ = cond.wait(until: deadline)
+        return state.loop { s -> Guarded<State>.Step<Response?> in
+            if s.done == nil && (s.pending != nil || s.running) && Date() < deadline { return .waitUntil(deadline) }
+            defer { s.done = nil }
+            return .done(s.done)
         }
-        let r = done
-        done = nil
-        return r
     }
 
     func stop() {
-        cond.lock(); stopped = true; cond.broadcast(); cond.unlock()
+        state.change { $0.stopped = true }
     }
 
     private func loop() {
         while true {
-            cond.lock()
-            while pending == nil && !stopped { cond.wait() }
-            if stopped { cond.unlock(); return }
-            let r = pending!
-            pending = nil
-            running = true
-            cond.unlock()
+            let next = state.wait { s -> Request?? in
+                if s.stopped { return .some(nil) }
+                guard let r = s.pending else { return nil }
+                s.pending = nil
+                s.running = true
+                return .some(r)
+            }
+            guard let r = next else { return }
             let response = work(r)
-            cond.lock()
-            running = false
-            done = response
-            waitingSince = pending == nil ? nil : Date()
-            cond.broadcast()
-            cond.unlock()
+            state.change { s in
+                s.running = false
+                s.done = response
+                s.waitingSince = s.pending == nil ? nil : Date()
+            }
         }
     }
 }
@@ -187,24 +187,24 @@ enum PaneQueries {
 
     /// The panes' streaming queries, by SQL and filter, kept between refreshes (only the pane
     /// worker's thread uses them); a query without a window is remembered as not live.
-    final class LivePanes: @unchecked Sendable {
+    final class LivePanes: Sendable {
         let store: Store?
-        private var queries: [String: LiveQuery?] = [:]
+        private let queries = Mutex<[String: LiveQuery?]>([:])
 
         init(store: Store?) { self.store = store }
 
         func query(_ sql: String, filter: String?) -> LiveQuery? {
             guard let store else { return nil }
             let key = sql + "\u{0}" + (filter ?? "")
-            if let known = queries[key] { return known }
+            if let known = queries.withLock({ $0[key] }) { return known }
             let q = try? LiveQuery(sql: sql, store: store, filter: filter)
-            queries[key] = .some(q)
+            queries.withLock { $0[key] = .some(q) }
             return q
         }
 
         /// Forgets the queries no pane asked for this time (their feeds end).
         func keep(_ keys: Set<String>) {
-            queries = queries.filter { keys.contains($0.key) }
+            queries.withLock { $0 = $0.filter { keys.contains($0.key) } }
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -25,7 +26,7 @@ public struct AlarmAction: Sendable, Equatable {
 /// Runs actions on a queue of its own, so a slow or failing one never holds up ingest: a
 /// failure is reported and retried (three attempts in all, a second apart, then two); a
 /// program gets 30 seconds and a webhook 10.
-public final class AlarmActionRunner: @unchecked Sendable {  // the queue owns the work; `report` is called on it
+public final class AlarmActionRunner: Sendable {
     private let queue = DispatchQueue(label: "logdash-alarm-actions")
     private let group = DispatchGroup()
     private let report: @Sendable (String) -> Void
@@ -132,8 +133,9 @@ public final class AlarmActionRunner: @unchecked Sendable {  // the queue owns t
     }
 
     /// A webhook's result, handed from URLSession's thread.
-    final class Outcome: @unchecked Sendable {  // written once before the semaphore is signalled, read after
-        private(set) var value: String?
-        func set(_ v: String?) { value = v }
+    final class Outcome: Sendable {
+        private let problem = Mutex<String?>(nil)
+        var value: String? { problem.withLock { $0 } }
+        func set(_ v: String?) { problem.withLock { $0 = v } }
     }
 }

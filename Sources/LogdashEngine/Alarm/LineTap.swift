@@ -1,16 +1,22 @@
 import Foundation
+import Synchronization
 
 /// Metric filter patterns measured on lines as they are parsed — where CloudWatch applies
 /// metric filters, at ingestion: a batch read from a mapped file is searched while its bytes
 /// are at hand (no second read of the file), on the threads that parse it. The sums wait, by
 /// segment, until `AlarmStream` takes them; a segment no tap saw is measured there instead.
-public final class LineTap: @unchecked Sendable {  // `waiting` under `lock`; the rest is immutable
+public final class LineTap: Sendable {
     let filters: [PreparedFilter]
     let periods: [Int64]
-    private var waiting: [ObjectIdentifier: (segment: Segment, sums: [[Int64: Double]])] = [:]
-    private let lock = NSLock()
-    /// Segments whose sums were taken (the tests see that the tap measured them).
-    private(set) var taken = 0
+    private struct State {
+        /// Per segment (held, so that its identifier is not reused): each filter's sums by period.
+        var waiting: [ObjectIdentifier: (segment: Segment, sums: [[Int64: Double]])] = [:]
+        /// Segments whose sums were taken (the tests see that the tap measured them).
+        var taken = 0
+    }
+    private let state = Mutex(State())
+
+    var taken: Int { state.withLock { $0.taken } }
 
     init(filters: [PreparedFilter], periods: [Int64]) {
         self.filters = filters
@@ -38,18 +44,16 @@ public final class LineTap: @unchecked Sendable {  // `waiting` under `lock`; th
         } else {
             return
         }
-        lock.lock()
-        waiting[ObjectIdentifier(segment)] = (segment, sums)
-        lock.unlock()
+        state.withLock { $0.waiting[ObjectIdentifier(segment)] = (segment, sums) }
     }
 
     /// The sums measured for `segment`, once; nil when this tap did not see it.
     func take(_ segment: Segment) -> [[Int64: Double]]? {
-        lock.lock()
-        defer { lock.unlock() }
-        guard let sums = waiting.removeValue(forKey: ObjectIdentifier(segment))?.sums else { return nil }
-        taken += 1
-        return sums
+        state.withLock { s in
+            guard let sums = s.waiting.removeValue(forKey: ObjectIdentifier(segment))?.sums else { return nil }
+            s.taken += 1
+            return sums
+        }
     }
 
     /// Adds what each pattern measures on the lines of `span` to its period's sum.

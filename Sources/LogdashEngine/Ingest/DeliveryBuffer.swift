@@ -41,179 +41,183 @@ struct Chunk {
 /// that finds it full is told so (`offer` returns false, `put` waits), so every source applies
 /// its own backpressure: files stop being read, sockets stop being read, HTTP answers 503, UDP
 /// datagrams are dropped and counted. Bytes count against the bound until they are parsed.
-final class DeliveryBuffer: @unchecked Sendable {  // state guarded by `cond`
+final class DeliveryBuffer: Sendable {
     let options: BufferOptions
-    private let cond = NSCondition()
-    private var waiting: [Chunk] = []
-    private var waitingBytes = 0
-    /// Bytes taken by the parse stage and not yet released.
-    private var inFlight = 0
-    private var flushRequested = false
-    private var closed = false
-    /// The parse stage is held back (a stalled consumer, as when the disk is slow): tests use
-    /// it to fill the buffer on purpose.
-    private var held = false
-    private var spaceWaiters: [(bytes: Int, wake: @Sendable () -> Void)] = []
-    /// Bytes of HTTP bodies still arriving: held in memory, so they count against the bound
-    /// before they are offered.
-    private var reserved = 0
-    private(set) var highWater = 0
     private let clock: @Sendable () -> Int64
+
+    private struct State {
+        let capacity: Int
+        var waiting: [Chunk] = []
+        var waitingBytes = 0
+        /// Bytes taken by the parse stage and not yet released.
+        var inFlight = 0
+        var flushRequested = false
+        var closed = false
+        /// The parse stage is held back (a stalled consumer, as when the disk is slow): tests
+        /// use it to fill the buffer on purpose.
+        var held = false
+        var spaceWaiters: [(bytes: Int, wake: @Sendable () -> Void)] = []
+        /// Bytes of HTTP bodies still arriving: held in memory, so they count against the bound
+        /// before they are offered.
+        var reserved = 0
+        var highWater = 0
+
+        func hasRoom(for n: Int) -> Bool {
+            let used = waitingBytes + inFlight + reserved
+            // A chunk larger than the whole bound still goes in when nothing else is there.
+            return used + n <= capacity || used == 0
+        }
+
+        mutating func append(_ c: Chunk) {
+            waiting.append(c)
+            waitingBytes += c.bytes.count
+            highWater = max(highWater, waitingBytes + inFlight)
+        }
+
+        /// The waiters there is room for now (all of them once closed), taken off the list.
+        mutating func takeWaiters(all: Bool) -> [@Sendable () -> Void] {
+            var ready: [@Sendable () -> Void] = [], left: [(bytes: Int, wake: @Sendable () -> Void)] = []
+            for w in spaceWaiters {
+                if all || closed || hasRoom(for: w.bytes) { ready.append(w.wake) } else { left.append(w) }
+            }
+            spaceWaiters = left
+            return ready
+        }
+    }
+    private let state: Guarded<State>
 
     init(options: BufferOptions, clock: @escaping @Sendable () -> Int64 = LoadOptions.monotonicClock) {
         self.options = options
         self.clock = clock
+        state = Guarded(State(capacity: options.capacity))
     }
 
     /// Bytes waiting, being parsed, or held for bodies still arriving.
     var fill: Int {
-        cond.lock(); defer { cond.unlock() }
-        return waitingBytes + inFlight + reserved
+        state.withLock { $0.waitingBytes + $0.inFlight + $0.reserved }
     }
 
-    private func hasRoom(for n: Int) -> Bool {
-        let used = waitingBytes + inFlight + reserved
-        // A chunk larger than the whole bound still goes in when nothing else is there.
-        return used + n <= options.capacity || used == 0
-    }
-
-    private func append(_ c: Chunk) {
-        waiting.append(c)
-        waitingBytes += c.bytes.count
-        highWater = max(highWater, waitingBytes + inFlight)
-        if waitingBytes >= options.sizeHint || waiting.count == 1 { cond.broadcast() }
-    }
+    /// The most bytes waiting and being parsed at once so far.
+    var highWater: Int { state.withLock { $0.highWater } }
 
     /// Takes the bytes if there is room; false when the buffer is full (or closed).
     func offer(stream: Int, bytes: [UInt8], done: (@Sendable (StoreError?) -> Void)? = nil) -> Bool {
         guard !bytes.isEmpty else { return true }
-        cond.lock(); defer { cond.unlock() }
-        guard !closed, hasRoom(for: bytes.count) else { return false }
-        append(Chunk(stream: stream, bytes: bytes, arrival: clock(), done: done))
-        return true
+        let arrival = clock()
+        return state.change { s in
+            guard !s.closed, s.hasRoom(for: bytes.count) else { return false }
+            s.append(Chunk(stream: stream, bytes: bytes, arrival: arrival, done: done))
+            return true
+        }
     }
 
     /// Waits for room, then takes the bytes; false when the buffer closed first.
     @discardableResult
     func put(stream: Int, bytes: [UInt8], checkpoint: FileCheckpoint? = nil) -> Bool {
         guard !bytes.isEmpty else { return true }
-        cond.lock(); defer { cond.unlock() }
-        while !closed && !hasRoom(for: bytes.count) { cond.wait() }
-        guard !closed else { return false }
-        append(Chunk(stream: stream, bytes: bytes, arrival: clock(), checkpoint: checkpoint))
-        return true
+        let taken = state.wait { s -> Bool? in
+            if s.closed { return false }
+            guard s.hasRoom(for: bytes.count) else { return nil }
+            s.append(Chunk(stream: stream, bytes: bytes, arrival: clock(), checkpoint: checkpoint))
+            return true
+        }
+        if taken { state.change { _ in } }  // the parse stage may be waiting for bytes
+        return taken
     }
 
     /// Holds room for `n` bytes of a body still arriving; false when the buffer is full.
     func reserve(_ n: Int) -> Bool {
-        cond.lock(); defer { cond.unlock() }
-        guard !closed, hasRoom(for: n) else { return false }
-        reserved += n
-        highWater = max(highWater, waitingBytes + inFlight + reserved)
-        return true
+        state.withLock { s in
+            guard !s.closed, s.hasRoom(for: n) else { return false }
+            s.reserved += n
+            s.highWater = max(s.highWater, s.waitingBytes + s.inFlight + s.reserved)
+            return true
+        }
     }
 
     /// Gives back room `reserve` held (the body was offered, refused, or its client left).
     func unreserve(_ n: Int) {
         guard n > 0 else { return }
-        cond.lock()
-        reserved -= n
-        cond.broadcast()
-        cond.unlock()
-        for f in takeWaiters(all: false) { f() }
+        let ready = state.change { s in
+            s.reserved -= n
+            return s.takeWaiters(all: false)
+        }
+        for f in ready { f() }
     }
 
     /// Marks the end of a stream, after the bytes it already gave (needs no room).
     func end(stream: Int) {
-        cond.lock(); defer { cond.unlock() }
-        guard !closed else { return }
-        append(Chunk(stream: stream, bytes: [], arrival: clock(), end: true))
+        let arrival = clock()
+        state.change { s in
+            guard !s.closed else { return }
+            s.append(Chunk(stream: stream, bytes: [], arrival: arrival, end: true))
+        }
     }
 
     /// Calls `f` once there is room for `bytes` (at once if there is now). Network sources use
     /// it to start reading a paused connection.
     func whenRoom(for bytes: Int, _ f: @escaping @Sendable () -> Void) {
-        cond.lock()
-        if closed || hasRoom(for: bytes) {
-            cond.unlock()
-            f()
-            return
+        let now = state.withLock { s in
+            if s.closed || s.hasRoom(for: bytes) { return true }
+            s.spaceWaiters.append((bytes, f))
+            return false
         }
-        spaceWaiters.append((bytes, f))
-        cond.unlock()
+        if now { f() }
     }
 
     func hold(_ on: Bool) {
-        cond.lock(); held = on; cond.broadcast(); cond.unlock()
+        state.change { $0.held = on }
     }
 
     /// Asks for what waits to be handed on now, without waiting for the hints.
     func flush() {
-        cond.lock(); flushRequested = true; cond.broadcast(); cond.unlock()
+        state.change { $0.flushRequested = true }
     }
 
     /// No more bytes will come: the parse stage drains what waits and then stops.
     func close() {
-        cond.lock(); closed = true; cond.broadcast(); cond.unlock()
-        for f in takeWaiters(all: true) { f() }
+        let ready = state.change { s in
+            s.closed = true
+            return s.takeWaiters(all: true)
+        }
+        for f in ready { f() }
     }
 
     /// Waits until a batch is due (size hint reached, the oldest bytes older than the interval,
     /// a flush asked for) or `deadline` (monotonic ns) passes; gives what waits, possibly
     /// nothing. nil once closed and drained. The caller releases the bytes once parsed.
     func take(deadline: Int64?) -> [Chunk]? {
-        cond.lock(); defer { cond.unlock() }
-        while true {
-            if held && !closed {
-                cond.wait()
-                continue
+        let clock = self.clock, options = self.options
+        func date(_ t: Int64) -> Date { Date(timeIntervalSinceNow: Double(t - clock()) / 1e9) }
+        return state.loop { s -> Guarded<State>.Step<[Chunk]?> in
+            if s.held && !s.closed { return .wait }
+            if !s.waiting.isEmpty {
+                let age = clock() - s.waiting[0].arrival
+                if s.closed || s.flushRequested || s.waitingBytes >= options.sizeHint || age >= options.interval {
+                    s.flushRequested = false
+                    let out = s.waiting
+                    s.waiting = []
+                    s.inFlight += s.waitingBytes
+                    s.waitingBytes = 0
+                    return .done(out)
+                }
+                if let deadline, clock() >= deadline { return .done([]) }  // not due yet: the caller has other work
+                return .waitUntil(date(min(s.waiting[0].arrival + options.interval, deadline ?? Int64.max)))
             }
-            if !waiting.isEmpty {
-                let age = clock() - waiting[0].arrival
-                if closed || flushRequested || waitingBytes >= options.sizeHint || age >= options.interval { break }
-                let due = waiting[0].arrival + options.interval
-                if let deadline, clock() >= deadline { return [] }  // not due yet: the caller has other work
-                let wake = min(due, deadline ?? Int64.max)
-                _ = cond.wait(until: Date(timeIntervalSinceNow: Double(wake - clock()) / 1e9))
-                continue
-            }
-            if closed { return nil }
-            flushRequested = false
-            if let deadline {
-                let now = clock()
-                if now >= deadline { return [] }
-                _ = cond.wait(until: Date(timeIntervalSinceNow: Double(deadline - now) / 1e9))
-                if clock() >= deadline && waiting.isEmpty { return [] }
-            } else {
-                cond.wait()
-            }
+            if s.closed { return .done(nil) }
+            s.flushRequested = false
+            guard let deadline else { return .wait }
+            if clock() >= deadline { return .done([]) }
+            return .waitUntil(date(deadline))
         }
-        flushRequested = false
-        let out = waiting
-        waiting = []
-        inFlight += waitingBytes
-        waitingBytes = 0
-        return out
     }
 
     /// The parse stage is done with `n` bytes it took: their room is free again.
     func release(_ n: Int) {
-        cond.lock()
-        inFlight -= n
-        cond.broadcast()
-        cond.unlock()
-        for f in takeWaiters(all: false) { f() }
-    }
-
-    /// The waiters there is room for now (all of them once closed), taken off the list.
-    private func takeWaiters(all: Bool) -> [@Sendable () -> Void] {
-        cond.lock(); defer { cond.unlock() }
-        var ready: [@Sendable () -> Void] = []
-        spaceWaiters.removeAll { w in
-            guard all || closed || hasRoom(for: w.bytes) else { return false }
-            ready.append(w.wake)
-            return true
+        let ready = state.change { s in
+            s.inFlight -= n
+            return s.takeWaiters(all: false)
         }
-        return ready
+        for f in ready { f() }
     }
 }

@@ -21,7 +21,7 @@ public struct IngestSettings: Sendable {
 /// of their own (files, stdin, the demo) or on an event loop (sockets); one parse thread takes
 /// batches from the buffer, parses them (on every core when a batch is large) and appends the
 /// sealed segments to the store.
-public final class Pipeline: @unchecked Sendable {  // mutable state guarded by `lock`, or owned by the parse thread
+public final class Pipeline: Sendable {
     public let store: Store
     /// The store on disk, when there is one: every batch is committed to it (with the file
     /// positions it brings its file to) before it becomes visible.
@@ -44,16 +44,19 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
         report(message)
     }
 
-    private let lock = NSLock()
-    private var nextStream = 0
-    private var registered: [Int: (source: String, holdsTail: Bool)] = [:]
-    private var finiteRunning = 0
-    private let finiteDone = NSCondition()
-    private var stopping = false
-    private var parseThread: Thread?
+    private struct State {
+        var nextStream = 0
+        var registered: [Int: (source: String, holdsTail: Bool)] = [:]
+        var stopping = false
+        /// The parse thread was started.
+        var started = false
+        var follower: FileFollower?
+        var listeners: Listeners?
+    }
+    private let state = Mutex(State())
+    /// Sources that can end, still running.
+    private let finiteRunning = Guarded(0)
     private let parseFinished = DispatchSemaphore(value: 0)
-    private var follower: FileFollower?
-    private var listeners: Listeners?
 
     public init(store: Store, durable: DurableStore? = nil, load: LoadOptions, settings: IngestSettings = IngestSettings(),
                 report: @escaping @Sendable (String) -> Void = { _ in }) {
@@ -66,7 +69,7 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
     }
 
     /// Bound addresses of the listeners, as URLs with the ports they got (port 0 chooses one).
-    public var listening: [String] { listeners?.bound ?? [] }
+    public var listening: [String] { state.withLock { $0.listeners }?.bound ?? [] }
 
     /// Holds the parse stage back (or lets it go on), so that the buffer fills: for tests of
     /// backpressure.
@@ -87,11 +90,11 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
         if !sockets.isEmpty {
             let l = Listeners(pipeline: self)
             try l.start(sockets)
-            listeners = l
+            state.withLock { $0.listeners = l }
         }
         let t = Thread { [self] in parseLoop(); parseFinished.signal() }
         t.name = "logdash-parse"
-        lock.lock(); parseThread = t; lock.unlock()
+        state.withLock { $0.started = true }
         t.start()
         let named = sources.compactMap { if case .files(let p) = $0 { p } else { nil } }
         // Pipes and devices (`<(cmd)`, a FIFO) are read once to their end, as stdin is; files are followed.
@@ -103,7 +106,7 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
         }
         if !patterns.isEmpty {
             let f = FileFollower(pipeline: self, patterns: patterns)
-            follower = f
+            state.withLock { $0.follower = f }
             runFinite(name: "logdash-files") { f.run() }
         }
         for s in sources {
@@ -119,10 +122,10 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
 
     /// Runs a source that can end (files without follow, stdin, a finite demo) on its own thread.
     private func runFinite(name: String, _ body: @escaping @Sendable () -> Void) {
-        finiteDone.lock(); finiteRunning += 1; finiteDone.unlock()
+        finiteRunning.withLock { $0 += 1 }
         let t = Thread { [self] in
             body()
-            finiteDone.lock(); finiteRunning -= 1; finiteDone.broadcast(); finiteDone.unlock()
+            finiteRunning.change { $0 -= 1 }
         }
         t.name = name
         t.start()
@@ -131,19 +134,16 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
     /// Waits until every source that can end has ended (with `follow`, followed files never
     /// do), then stops.
     public func runToEnd() {
-        finiteDone.lock()
-        while finiteRunning > 0 { finiteDone.wait() }
-        finiteDone.unlock()
+        finiteRunning.wait { $0 > 0 ? nil : () }
         stop()
     }
 
     /// Stops reading, hands on and stores everything already accepted, then returns.
     public func stop() {
-        lock.lock()
-        let already = stopping
-        stopping = true
-        let started = parseThread != nil
-        lock.unlock()
+        let (already, started, listeners, follower) = state.withLock { s in
+            defer { s.stopping = true }
+            return (s.stopping, s.started, s.listeners, s.follower)
+        }
         guard started else { listeners?.stop(); return }
         if already { parseFinished.wait(); parseFinished.signal(); return }
         listeners?.stop()
@@ -154,10 +154,7 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
         parseFinished.signal()
     }
 
-    var isStopping: Bool {
-        lock.lock(); defer { lock.unlock() }
-        return stopping
-    }
+    var isStopping: Bool { state.withLock { $0.stopping } }
 
     // MARK: streams
 
@@ -165,10 +162,11 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
     /// or a record continuation lines may still extend (files, stdin), which waits for more.
     /// Otherwise every chunk is whole records (socket framing ends them).
     func openStream(source: String, holdsTail: Bool) -> Int {
-        lock.lock(); defer { lock.unlock() }
-        nextStream += 1
-        registered[nextStream] = (source, holdsTail)
-        return nextStream
+        state.withLock { s in
+            s.nextStream += 1
+            s.registered[s.nextStream] = (source, holdsTail)
+            return s.nextStream
+        }
     }
 
     /// Reads a byte input to its end into the buffer, waiting for room when it is full.
@@ -281,16 +279,14 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
     }
 
     private func makeStream(_ id: Int) -> StreamParse {
-        lock.lock()
-        let r = registered[id] ?? (source: "stream \(id)", holdsTail: true)
-        lock.unlock()
+        let r = state.withLock { $0.registered[id] } ?? (source: "stream \(id)", holdsTail: true)
         // RoundState only throws for a bad forced format, which the command line has checked.
         let round = try! SourceLoader.RoundState<Segment>(name: r.source, options: load, workers: load.workers, prepare: { [load] in Segment.made(from: $0, taps: load) })
         return StreamParse(source: r.source, holdsTail: r.holdsTail, round: round)
     }
 
     private func forget(_ id: Int) {
-        lock.lock(); registered[id] = nil; lock.unlock()
+        state.withLock { $0.registered[id] = nil }
     }
 
     static func stopsFor(_ e: Error) -> String { "\(e); ingest stops, so that nothing is accepted that is not stored" }
@@ -299,7 +295,10 @@ public final class Pipeline: @unchecked Sendable {  // mutable state guarded by 
     /// their checkpoints next time); sources stop and ingest ends with the error.
     private func storeFailed(_ e: StoreError) {
         report(Pipeline.stopsFor(e))
-        lock.lock(); stopping = true; lock.unlock()
+        let (listeners, follower) = state.withLock { s in
+            s.stopping = true
+            return (s.listeners, s.follower)
+        }
         listeners?.stop()
         follower?.stop()
         buffer.close()

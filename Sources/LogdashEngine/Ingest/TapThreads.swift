@@ -5,11 +5,13 @@ import Foundation
 /// take a core only when the parsing leaves it idle — while a round's last piece finishes —
 /// rather than delaying a piece and so the whole round. A job waits on nothing, so that
 /// whoever waits for a job's result always gets it. The threads end when the owner closes them.
-final class TapThreads: @unchecked Sendable {  // `queue` and `closed` under `more`
-    private let more = NSCondition()
-    private var queue: [@Sendable () -> Void] = []
-    private var head = 0
-    private var closed = false
+final class TapThreads: Sendable {
+    private struct Queue {
+        var jobs: [@Sendable () -> Void] = []
+        var head = 0
+        var closed = false
+    }
+    private let queue = Guarded(Queue())
 
     init(threads: Int = ProcessInfo.processInfo.activeProcessorCount) {
         for _ in 0..<threads {
@@ -21,64 +23,54 @@ final class TapThreads: @unchecked Sendable {  // `queue` and `closed` under `mo
     }
 
     func add(_ job: @escaping @Sendable () -> Void) {
-        more.lock()
-        queue.append(job)
-        more.signal()
-        more.unlock()
+        queue.change { $0.jobs.append(job) }
     }
 
     /// The oldest job queued; nil once closed.
     private func next() -> (@Sendable () -> Void)? {
-        more.lock()
-        defer { more.unlock() }
-        while head == queue.count && !closed { more.wait() }
-        if closed { return nil }
-        let job = queue[head]
-        head += 1
-        if head == queue.count { queue.removeAll(keepingCapacity: true); head = 0 }
-        return job
+        queue.wait { q -> (@Sendable () -> Void)?? in
+            if q.closed { return .some(nil) }
+            guard q.head < q.jobs.count else { return nil }
+            let job = q.jobs[q.head]
+            q.head += 1
+            if q.head == q.jobs.count { q.jobs.removeAll(keepingCapacity: true); q.head = 0 }
+            return .some(job)
+        }
     }
 
     func close() {
-        more.lock()
-        closed = true
-        more.broadcast()
-        more.unlock()
+        queue.change { $0.closed = true }
     }
 }
 
 /// Work a tap's thread does later, whose result someone waits for: whoever comes first runs
 /// it — the tap's thread, or the one asking for `value` (at its own priority, rather than
 /// waiting for a low-priority thread to reach it).
-final class TapJob<T>: @unchecked Sendable {  // `work` and `result` under `done`
-    private let done = NSCondition()
-    private var work: (() -> T)?
-    private var result: T?
+final class TapJob<T: Sendable>: Sendable {
+    private struct State {
+        var work: (@Sendable () -> T)?
+        var result: T?
+    }
+    private let state: Guarded<State>
 
-    init(_ work: @escaping () -> T) {
-        self.work = work
+    init(_ work: @escaping @Sendable () -> T) {
+        state = Guarded(State(work: work))
     }
 
     /// Does the work, unless it was started already.
     func run() {
-        done.lock()
-        guard let work else { done.unlock(); return }
-        self.work = nil
-        done.unlock()
+        guard let work = state.withLock({ s -> (@Sendable () -> T)? in
+            defer { s.work = nil }
+            return s.work
+        }) else { return }
         let value = work()
-        done.lock()
-        result = value
-        done.broadcast()
-        done.unlock()
+        state.change { $0.result = value }
     }
 
     /// The work's result: done here if nobody started it, else waited for.
     var value: T {
         run()
-        done.lock()
-        defer { done.unlock() }
-        while result == nil { done.wait() }
-        return result!
+        return state.wait { $0.result }
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Streaming queries' kernels run on each segment as soon as it is made, on threads of the
 /// tap's own beside the parsing (they fill the gaps a round of parsing leaves while its last
@@ -6,32 +7,37 @@ import Foundation
 /// wait until its query folds it in (`StreamingQuery.add`), which uses them only when they
 /// were made with the table's columns as the fold sees them — else it runs the kernel itself.
 /// The queries' dashboard filters (`logsFilter`) do not change while the tap is in use.
-public final class KernelTap: @unchecked Sendable {  // `columns`, `waiting` and `taken` under `lock`; the rest is immutable
-    private let queries: [StreamingQuery]
+public final class KernelTap: Sendable {
+    /// The queries a kernel runs: who they are, their kernels and their dashboard filters
+    /// (taken when the tap is made).
+    private let kernels: [(query: Int, kernel: PartialKernel, logsFilter: Expr?)]
     private let threads: TapThreads
-    /// The table's columns over the segments tapped so far, as the store widens them.
-    private var columns: [SchemaColumn]
-    /// Per segment (held, so that its identifier is not reused): each query's groups, and
-    /// which queries took theirs.
-    private var waiting: [ObjectIdentifier: Entry] = [:]
-    private let lock = NSLock()
-    /// Segments whose groups a query took (the tests see that the tap was used).
-    private(set) var taken = 0
 
-    private final class Entry: @unchecked Sendable {  // `taken` under the tap's `lock`
+    private struct State {
+        /// The table's columns over the segments tapped so far, as the store widens them.
+        var columns: [SchemaColumn]
+        /// Per segment (held, so that its identifier is not reused): each query's groups, and
+        /// which queries took theirs.
+        var waiting: [ObjectIdentifier: (entry: Entry, taken: [Bool])] = [:]
+        /// Segments whose groups a query took (the tests see that the tap was used).
+        var taken = 0
+    }
+    private let state: Mutex<State>
+
+    var taken: Int { state.withLock { $0.taken } }
+
+    private final class Entry: Sendable {
         let segment: Segment
         /// Each query's groups, once the kernels have run; taken one by one.
         let made: TapJob<[Made?]>
-        var taken: [Bool]
-        init(_ segment: Segment, queries: Int, made: TapJob<[Made?]>) {
+        init(_ segment: Segment, made: TapJob<[Made?]>) {
             self.segment = segment
             self.made = made
-            taken = Array(repeating: false, count: queries)
         }
     }
 
     /// One query's groups for a segment, and the table's columns and dashboard filter they were made with.
-    struct Made {
+    struct Made: Sendable {
         let groups: PartialKernel.Groups
         let columns: [SchemaColumn]
         let logsFilter: String?
@@ -40,30 +46,34 @@ public final class KernelTap: @unchecked Sendable {  // `columns`, `waiting` and
     /// A tap for those of `queries` a kernel runs, but for any that reads the clock (`now()`
     /// is the fold's time, not the parse's).
     public init(_ queries: [StreamingQuery], store: Store) {
-        self.queries = queries.filter { $0.kernel.map { !$0.readsTheClock } ?? false }
-        columns = store.snapshot().schema
-        threads = TapThreads(threads: self.queries.isEmpty ? 0 : ProcessInfo.processInfo.activeProcessorCount)
+        kernels = queries.compactMap { q in
+            guard let k = q.kernel, !k.readsTheClock else { return nil }
+            return (q.id, k, q.logsFilter)
+        }
+        state = Mutex(State(columns: store.snapshot().schema))
+        threads = TapThreads(threads: kernels.isEmpty ? 0 : ProcessInfo.processInfo.activeProcessorCount)
     }
 
     deinit { threads.close() }
 
-    public var isEmpty: Bool { queries.isEmpty }
+    public var isEmpty: Bool { kernels.isEmpty }
 
     /// Queues `segment`, just made, for the kernels.
     func run(on segment: Segment) {
-        guard segment.rowCount > 0, !queries.isEmpty else { return }
-        lock.lock()
-        SchemaColumn.merge(segment.schema, into: &columns)
-        let columns = self.columns, queries = self.queries
-        let entry = Entry(segment, queries: queries.count, made: TapJob {
-            queries.map { q -> Made? in
-                let filter = q.logsFilter
-                return q.kernel?.run([segment], schema: columns, logsFilter: filter, now: 0)
-                    .map { Made(groups: $0, columns: columns, logsFilter: filter?.canonical) }
-            }
-        })
-        waiting[ObjectIdentifier(segment)] = entry
-        lock.unlock()
+        guard segment.rowCount > 0, !kernels.isEmpty else { return }
+        let kernels = self.kernels
+        let entry = state.withLock { s in
+            SchemaColumn.merge(segment.schema, into: &s.columns)
+            let columns = s.columns
+            let entry = Entry(segment, made: TapJob {
+                kernels.map { k -> Made? in
+                    k.kernel.run([segment], schema: columns, logsFilter: k.logsFilter, now: 0)
+                        .map { Made(groups: $0, columns: columns, logsFilter: k.logsFilter?.canonical) }
+                }
+            })
+            s.waiting[ObjectIdentifier(segment)] = (entry, Array(repeating: false, count: kernels.count))
+            return entry
+        }
         threads.add { entry.made.run() }
     }
 
@@ -71,24 +81,23 @@ public final class KernelTap: @unchecked Sendable {  // `columns`, `waiting` and
     /// other columns than `schema`'s (a type the table widened since, a column it gained) or
     /// another dashboard filter.
     func take(_ segment: Segment, for q: StreamingQuery, schema: [SchemaColumn]) -> PartialKernel.Groups? {
-        guard let k = queries.firstIndex(where: { $0 === q }) else { return nil }
+        guard let k = kernels.firstIndex(where: { $0.query == q.id }) else { return nil }
         let id = ObjectIdentifier(segment)
-        lock.lock()
-        let found = waiting[id]
-        lock.unlock()
-        guard let entry = found else { return nil }
+        guard let entry = state.withLock({ $0.waiting[id]?.entry }) else { return nil }
         let all = entry.made.value
         let usable = all[k].map { made in
             made.logsFilter == q.logsFilter?.canonical && made.columns.count == schema.count
                 && zip(made.columns, schema).allSatisfy { $0.name == $1.name && $0.type == $1.type }
         } ?? false
-        lock.lock()
-        defer { lock.unlock() }
-        let first = !entry.taken[k]
-        entry.taken[k] = true
-        if !entry.taken.contains(false) { waiting[id] = nil }
+        let first = state.withLock { s -> Bool in
+            guard var w = s.waiting[id] else { return false }
+            let first = !w.taken[k]
+            w.taken[k] = true
+            s.waiting[id] = w.taken.contains(false) ? w : nil
+            return first
+        }
         guard first, usable, let made = all[k] else { return nil }
-        taken += 1
+        state.withLock { $0.taken += 1 }
         return made.groups
     }
 }

@@ -10,7 +10,7 @@
 ///
 /// Anything outside that shape, or data it does not expect (a key or value column of another
 /// type, a column the store lacks), is left to the engine: `run` returns nil.
-struct PartialKernel {
+struct PartialKernel: Sendable {
     /// An aggregate of the partial query; `where`: of a column's values where a condition
     /// holds (`sum(CASE WHEN c THEN x END)`, as an alarm's WHERE pushed into its aggregates).
     enum Part {

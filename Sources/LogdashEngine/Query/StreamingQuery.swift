@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A continuous query: SQL whose GROUP BY holds a window (`TUMBLE`, `HOP`, `SESSION`), kept up
 /// to date as segments arrive, without rescanning the store.
@@ -33,6 +34,9 @@ public final class StreamingQuery {
     enum Fold { case sum, min, max }
 
     public let sql: String
+    /// Unique in the process (taps tell queries apart by it, holding none of them).
+    let id = StreamingQuery.ids.add(1, ordering: .relaxed).newValue
+    private static let ids = Atomic<Int>(0)
     public let lateness: Int64
     public let allowedLateness: Int64
     /// At most this many (window, group) entries are kept; more is an error (`StateLimit`).

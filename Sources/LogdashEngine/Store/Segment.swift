@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// One column of a sealed segment. Numbers and times are typed arrays. Strings with few
 /// distinct values are dictionary-encoded (each distinct value stored once, rows hold codes) so
@@ -511,13 +512,15 @@ extension SegmentColumn {
 }
 
 /// A stored segment's columns, each decoded once, by its first reader; later readers share it.
-final class StoredContent: @unchecked Sendable {  // caches guarded by `lock`
-    private let lock = NSLock()
+final class StoredContent: Sendable {
     let names: [String]
     private let decode: @Sendable (String) -> SegmentColumn?
     private let decodeFlags: @Sendable () -> [RecordFlags]
-    private var loaded: [String: SegmentColumn] = [:]
-    private var loadedFlags: [RecordFlags]?
+    private struct Cache {
+        var columns: [String: SegmentColumn] = [:]
+        var flags: [RecordFlags]?
+    }
+    private let cache = Mutex(Cache())
 
     init(names: [String], column: @escaping @Sendable (String) -> SegmentColumn?, flags: @escaping @Sendable () -> [RecordFlags]) {
         self.names = names
@@ -525,29 +528,22 @@ final class StoredContent: @unchecked Sendable {  // caches guarded by `lock`
         decodeFlags = flags
     }
 
-    var loadedCount: Int {
-        lock.lock(); defer { lock.unlock() }
-        return loaded.count
-    }
+    var loadedCount: Int { cache.withLock { $0.columns.count } }
 
     func column(_ name: String) -> SegmentColumn? {
-        lock.lock()
-        if let c = loaded[name] { lock.unlock(); return c }
-        lock.unlock()
+        if let c = cache.withLock({ $0.columns[name] }) { return c }
         guard names.contains(name), let c = decode(name) else { return nil }  // decoded outside the lock
-        lock.lock(); defer { lock.unlock() }
-        if let other = loaded[name] { return other }
-        loaded[name] = c
-        return c
+        return cache.withLock { cache in
+            if let other = cache.columns[name] { return other }
+            cache.columns[name] = c
+            return c
+        }
     }
 
     var flags: [RecordFlags] {
-        lock.lock()
-        if let f = loadedFlags { lock.unlock(); return f }
-        lock.unlock()
+        if let f = cache.withLock({ $0.flags }) { return f }
         let f = decodeFlags()
-        lock.lock(); defer { lock.unlock() }
-        loadedFlags = f
+        cache.withLock { $0.flags = f }
         return f
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,30 +54,31 @@ public struct StoreSnapshot: Sendable {
 }
 
 /// The in-memory columnar store: batches from the parse stage become sealed segments.
-public final class Store: @unchecked Sendable {  // state guarded by `lock`
-    private let lock = NSLock()
-    private var segments: [Segment] = []
-    private var schema: [SchemaColumn] = CoreColumn.names.map { SchemaColumn(name: $0, type: .null, nonNull: 0) }
-    private var rows = 0
-    private var skipped: Set<String> = []
-    private var unparsed = 0
-    private var metricRows: [[Value]] = []
-    private var alarmRows: [[Value]] = []
-    private var errorRows: [[Value]] = []
-    /// Per source, the small segments live ingest appended since the last merge (newest last).
-    private var recent: [String: [Segment]] = [:]
-    /// With a store on disk: the log each live segment was committed to, until the segment
-    /// file sealing that log replaces it here (`swapSealed`); logs up to this one are swapped.
-    private var logOf: [ObjectIdentifier: Int] = [:]
-    private var swappedThrough = 0
+public final class Store: Sendable {
+    private struct State {
+        var segments: [Segment] = []
+        var schema: [SchemaColumn] = CoreColumn.names.map { SchemaColumn(name: $0, type: .null, nonNull: 0) }
+        var rows = 0
+        var skipped: Set<String> = []
+        var unparsed = 0
+        var metricRows: [[Value]] = []
+        var alarmRows: [[Value]] = []
+        var errorRows: [[Value]] = []
+        /// Per source, the small segments live ingest appended since the last merge (newest last).
+        var recent: [String: [Segment]] = [:]
+        /// With a store on disk: the log each live segment was committed to, until the segment
+        /// file sealing that log replaces it here (`swapSealed`); logs up to this one are swapped.
+        var logOf: [ObjectIdentifier: Int] = [:]
+        var swappedThrough = 0
+        /// Consumers of every segment appended from their subscription on (streaming queries).
+        var feeds: [SegmentFeed] = []
+    }
+    private let state = Mutex(State())
 
     /// A source's recent small segments are merged once there are this many …
     static let mergeCount = 32
     /// … and stop being merged with newer ones once they hold this many rows.
     static let mergeRows = 65536
-
-    /// Consumers of every segment appended from their subscription on (streaming queries).
-    private var feeds: [SegmentFeed] = []
 
     public init() {}
 
@@ -84,16 +86,16 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
     /// first — for a consumer that folds them in as they come (a streaming query).
     public func subscribe(fromStart: Bool) -> SegmentFeed {
         let feed = SegmentFeed()
-        lock.lock(); defer { lock.unlock() }
-        if fromStart { for s in segments { feed.push(s) } }
-        feeds.append(feed)
+        state.withLock { s in
+            if fromStart { for seg in s.segments { feed.push(seg) } }
+            s.feeds.append(feed)
+        }
         return feed
     }
 
     /// Stops feeding `feed` (its consumer is gone).
     public func unsubscribe(_ feed: SegmentFeed) {
-        lock.lock(); defer { lock.unlock() }
-        feeds.removeAll { $0 === feed }
+        state.withLock { $0.feeds.removeAll { $0 === feed } }
     }
 
     /// Seals a batch into a segment and makes it visible to later snapshots.
@@ -106,25 +108,25 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
     /// (a file's older records, loaded after its newest ones).
     public func append(_ seg: Segment, before anchor: Segment? = nil, log: Int? = nil) {
         guard seg.rowCount > 0 else { return }
-        lock.lock()
-        defer { lock.unlock() }
-        // Committed to a log that a segment file has already replaced here: its records are
-        // in that file's segments (and counted with them); its consumers and the schema's
-        // counts still need to hear of it.
-        let late = log.map { $0 <= swappedThrough } ?? false
-        if let log, !late { logOf[ObjectIdentifier(seg)] = log }
-        if !late {
-            if let anchor, let at = segments.lastIndex(where: { $0 === anchor }) {
-                segments.insert(seg, at: at)
-            } else {
-                segments.append(seg)
+        state.withLock { s in
+            // Committed to a log that a segment file has already replaced here: its records are
+            // in that file's segments (and counted with them); its consumers and the schema's
+            // counts still need to hear of it.
+            let late = log.map { $0 <= s.swappedThrough } ?? false
+            if let log, !late { s.logOf[ObjectIdentifier(seg)] = log }
+            if !late {
+                if let anchor, let at = s.segments.lastIndex(where: { $0 === anchor }) {
+                    s.segments.insert(seg, at: at)
+                } else {
+                    s.segments.append(seg)
+                }
+                s.rows += seg.rowCount
+                s.unparsed += seg.unparsedCount
             }
-            rows += seg.rowCount
-            unparsed += seg.unparsedCount
+            for f in s.feeds { f.push(seg) }
+            s.skipped.formUnion(seg.skippedFieldNames)
+            SchemaColumn.merge(seg.schema, into: &s.schema)
         }
-        for f in feeds { f.push(seg) }
-        skipped.formUnion(seg.skippedFieldNames)
-        SchemaColumn.merge(seg.schema, into: &schema)
     }
 
     /// Appends a segment from live ingest: small segments of a source are merged, a few dozen at
@@ -134,30 +136,31 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
     public func appendLive(_ seg: Segment, log: Int? = nil) {
         append(seg, log: log)
         guard seg.rowCount < Store.mergeRows else { return }
-        lock.lock()
-        guard logOf[ObjectIdentifier(seg)] == log || log == nil else { lock.unlock(); return }  // already swapped
-        var list = recent[seg.source, default: []]
-        // Segments of different logs are not merged: each log's are swapped out together.
-        if let first = list.first, logOf[ObjectIdentifier(first)] != log { list = [] }
-        list.append(seg)
-        recent[seg.source] = list
-        lock.unlock()
-        guard list.count >= Store.mergeCount else { return }
-        let merged = Segment(merging: list)  // outside the lock: queries go on meanwhile
-        lock.lock()
-        defer { lock.unlock() }
-        let ids = Set(list.map { ObjectIdentifier($0) })
-        // All of them still here (none swapped for a segment file meanwhile): merged.
-        guard segments.filter({ ids.contains(ObjectIdentifier($0)) }).count == ids.count,
-              let first = segments.firstIndex(where: { ids.contains(ObjectIdentifier($0)) }) else {
-            recent[seg.source] = []
-            return
+        let list = state.withLock { s -> [Segment]? in
+            guard s.logOf[ObjectIdentifier(seg)] == log || log == nil else { return nil }  // already swapped
+            var list = s.recent[seg.source, default: []]
+            // Segments of different logs are not merged: each log's are swapped out together.
+            if let first = list.first, s.logOf[ObjectIdentifier(first)] != log { list = [] }
+            list.append(seg)
+            s.recent[seg.source] = list
+            return list
         }
-        segments.removeAll { ids.contains(ObjectIdentifier($0)) }
-        segments.insert(merged, at: first)
-        for id in ids { logOf[id] = nil }
-        if let log { logOf[ObjectIdentifier(merged)] = log }
-        recent[seg.source] = merged.rowCount < Store.mergeRows ? [merged] : []
+        guard let list, list.count >= Store.mergeCount else { return }
+        let merged = Segment(merging: list)  // outside the lock: queries go on meanwhile
+        state.withLock { s in
+            let ids = Set(list.map { ObjectIdentifier($0) })
+            // All of them still here (none swapped for a segment file meanwhile): merged.
+            guard s.segments.filter({ ids.contains(ObjectIdentifier($0)) }).count == ids.count,
+                  let first = s.segments.firstIndex(where: { ids.contains(ObjectIdentifier($0)) }) else {
+                s.recent[seg.source] = []
+                return
+            }
+            s.segments.removeAll { ids.contains(ObjectIdentifier($0)) }
+            s.segments.insert(merged, at: first)
+            for id in ids { s.logOf[id] = nil }
+            if let log { s.logOf[ObjectIdentifier(merged)] = log }
+            s.recent[seg.source] = merged.rowCount < Store.mergeRows ? [merged] : []
+        }
     }
 
     /// A segment file now holds every record committed to the logs up to `covered`: the
@@ -165,38 +168,35 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
     /// (in their place), so that a long-running ingest keeps in memory only what is not sealed
     /// yet and what queries read. Consumers are not told again.
     public func swapSealed(upTo covered: Int, with mapped: [Segment]) {
-        lock.lock()
-        defer { lock.unlock() }
-        let gone = Set(segments.compactMap { s -> ObjectIdentifier? in
-            let id = ObjectIdentifier(s)
-            return logOf[id].map { $0 <= covered } == true ? id : nil
-        })
-        let at = segments.firstIndex { gone.contains(ObjectIdentifier($0)) } ?? segments.count
-        for s in segments where gone.contains(ObjectIdentifier(s)) { rows -= s.rowCount; unparsed -= s.unparsedCount }
-        segments.removeAll { gone.contains(ObjectIdentifier($0)) }
-        segments.insert(contentsOf: mapped, at: at)
-        for s in mapped { rows += s.rowCount; unparsed += s.unparsedCount }
-        for id in gone { logOf[id] = nil }
-        for (source, list) in recent { recent[source] = list.filter { !gone.contains(ObjectIdentifier($0)) } }
-        swappedThrough = max(swappedThrough, covered)
+        state.withLock { s in
+            let gone = Set(s.segments.compactMap { seg -> ObjectIdentifier? in
+                let id = ObjectIdentifier(seg)
+                return s.logOf[id].map { $0 <= covered } == true ? id : nil
+            })
+            let at = s.segments.firstIndex { gone.contains(ObjectIdentifier($0)) } ?? s.segments.count
+            for seg in s.segments where gone.contains(ObjectIdentifier(seg)) { s.rows -= seg.rowCount; s.unparsed -= seg.unparsedCount }
+            s.segments.removeAll { gone.contains(ObjectIdentifier($0)) }
+            s.segments.insert(contentsOf: mapped, at: at)
+            for seg in mapped { s.rows += seg.rowCount; s.unparsed += seg.unparsedCount }
+            for id in gone { s.logOf[id] = nil }
+            for (source, list) in s.recent { s.recent[source] = list.filter { !gone.contains(ObjectIdentifier($0)) } }
+            s.swappedThrough = max(s.swappedThrough, covered)
+        }
     }
 
     /// Adds rows to the `internal_metrics` table.
     public func appendMetrics(_ rows: [[Value]]) {
-        lock.lock(); defer { lock.unlock() }
-        metricRows.append(contentsOf: rows)
+        state.withLock { $0.metricRows.append(contentsOf: rows) }
     }
 
     /// Adds rows to the `errors` table (ts, ingest_ts, source, reason, raw).
     public func appendErrors(_ rows: [[Value]]) {
-        lock.lock(); defer { lock.unlock() }
-        errorRows.append(contentsOf: rows)
+        state.withLock { $0.errorRows.append(contentsOf: rows) }
     }
 
     /// Adds an alarm's change of state to the `alarm_history` table.
     public func appendAlarmHistory(_ t: AlarmTracker.Transition) {
-        lock.lock(); defer { lock.unlock() }
-        alarmRows.append([.timestamp(t.at), .string(t.alarm), .string(t.from.rawValue), .string(t.to.rawValue), .string(t.reason)])
+        state.withLock { $0.alarmRows.append([.timestamp(t.at), .string(t.alarm), .string(t.from.rawValue), .string(t.to.rawValue), .string(t.reason)]) }
     }
 
     /// The parse buffers of a load are freed by now: ask glibc (`malloc_trim`, looked up at run
@@ -211,15 +211,15 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
     }
 
     public func snapshot() -> StoreSnapshot {
-        lock.lock()
-        defer { lock.unlock() }
-        var snap = StoreSnapshot(segments: segments, rowCount: rows, schema: schema)
-        snap.skippedNames = skipped.filter { name in !schema.contains { $0.name == name } }.sorted()
-        snap.unparsedCount = unparsed
-        snap.internalMetrics.rows = metricRows
-        snap.alarmHistory.rows = alarmRows
-        snap.storeErrors = errorRows
-        return snap
+        state.withLock { s in
+            var snap = StoreSnapshot(segments: s.segments, rowCount: s.rows, schema: s.schema)
+            snap.skippedNames = s.skipped.filter { name in !s.schema.contains { $0.name == name } }.sorted()
+            snap.unparsedCount = s.unparsed
+            snap.internalMetrics.rows = s.metricRows
+            snap.alarmHistory.rows = s.alarmRows
+            snap.storeErrors = s.errorRows
+            return snap
+        }
     }
 
     /// Loads sources into a new store, parsing on every core; `progress` hears of each batch's records.
@@ -241,20 +241,18 @@ public final class Store: @unchecked Sendable {  // state guarded by `lock`
 
 
 /// Segments handed to one consumer in the order they were stored; `take` drains them.
-public final class SegmentFeed: @unchecked Sendable {  // state guarded by `lock`
-    private let lock = NSLock()
-    private var pending: [Segment] = []
+public final class SegmentFeed: Sendable {
+    private let pending = Mutex<[Segment]>([])
 
     func push(_ s: Segment) {
-        lock.lock(); defer { lock.unlock() }
-        pending.append(s)
+        pending.withLock { $0.append(s) }
     }
 
     /// The segments stored since the last call.
     public func take() -> [Segment] {
-        lock.lock(); defer { lock.unlock() }
-        let out = pending
-        pending = []
-        return out
+        pending.withLock { p in
+            defer { p = [] }
+            return p
+        }
     }
 }

@@ -45,7 +45,7 @@ import Testing
     /// A tap's threads, and `Idle.start`'s, have the least priority (nice 19), so that they
     /// take a core only when the parsing leaves one idle; the caller's stays as it was.
     @Test func tapAndIdleThreadsHaveTheLeastPriority() throws {
-        func nice() -> Int32 { getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) }
+        @Sendable func nice() -> Int32 { getpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0) }
         let mine = nice()
         #expect(try Idle.start { nice() }.wait() == 19)
         let seen = TapJob<Int32> { nice() }
