@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// Follows files `tail -F` style: reads each matching file from its start, then what is
 /// appended, and keeps going through rotation.
@@ -15,32 +16,20 @@ import Foundation
 /// It waits on inotify (the directories of the patterns), and looks again every second as a
 /// fallback (globbed directories, file systems without inotify). With nothing written it
 /// sleeps.
-final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` only writes the eventfd
-    private let pipeline: Pipeline
-    private let patterns: [String]
-    private var tails: [Tail] = []
-    private let inotify: Int32
+final class FileFollower: Sendable {
+    fileprivate let pipeline: Pipeline
+    fileprivate let patterns: [String]
+    fileprivate let inotify: Int32
     /// A pipe `stop` writes to, to end the wait at once.
-    private let wake: Int32
+    fileprivate let wake: Int32
     private let wakeWriter: Int32
-    private var watches: [String: Int32] = [:]
-    private var stopRequested = false
-    private let stopLock = NSLock()
+    private let stopRequested = Atomic<Bool>(false)
     private let stopped = DispatchSemaphore(value: 0)
-    private var warnedMissing: Set<String> = []
-    /// Files done with whose records still read raw lines from them (rotated away, say, and
-    /// deleted later by logrotate): detached once deleted, forgotten once nothing reads them.
-    private var finishedRaw: [FinishedRaw] = []
-
-    private struct FinishedRaw {
-        weak var file: RawFile?
-        let length: Int64
-    }
     /// Rotated files are read for this long after they last grew, then closed.
     static let retireAfter: Int64 = 2_000_000_000
     static let chunkBytes = 1 << 20
 
-    private final class Tail {
+    fileprivate final class Tail {
         let fd: Int32
         let dev: UInt64
         let ino: UInt64
@@ -87,20 +76,52 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
     }
 
     func stop() {
-        stopLock.lock(); stopRequested = true; stopLock.unlock()
+        stopRequested.store(true, ordering: .relaxed)
         var one: UInt8 = 1
         _ = write(wakeWriter, &one, 1)
     }
 
     func waitStopped() { stopped.wait(); stopped.signal() }
 
-    private var shouldStop: Bool {
-        stopLock.lock(); defer { stopLock.unlock() }
-        return stopRequested
+    fileprivate var shouldStop: Bool { stopRequested.load(ordering: .relaxed) }
+
+    /// Follows until stopped (without `follow`: reads every file to its end), on the calling
+    /// thread, which alone touches what the following keeps.
+    func run() {
+        defer { stopped.signal() }
+        Following(self).run()
+    }
+}
+
+/// What following keeps — the open files, the directories watched — owned by the one thread
+/// that follows.
+private final class Following {
+    typealias Tail = FileFollower.Tail
+    let follower: FileFollower
+    var pipeline: Pipeline { follower.pipeline }
+    var patterns: [String] { follower.patterns }
+    var inotify: Int32 { follower.inotify }
+    var wake: Int32 { follower.wake }
+    var shouldStop: Bool { follower.shouldStop }
+    func stop() { follower.stop() }
+
+    var tails: [Tail] = []
+    var watches: [String: Int32] = [:]
+    var warnedMissing: Set<String> = []
+    /// Files done with whose records still read raw lines from them (rotated away, say, and
+    /// deleted later by logrotate): detached once deleted, forgotten once nothing reads them.
+    var finishedRaw: [FinishedRaw] = []
+
+    struct FinishedRaw {
+        weak var file: RawFile?
+        let length: Int64
+    }
+
+    init(_ follower: FileFollower) {
+        self.follower = follower
     }
 
     func run() {
-        defer { stopped.signal() }
         let follow = pipeline.settings.follow
         resumeRotated()
         scan(rescan: true)
@@ -392,6 +413,9 @@ final class FileFollower: @unchecked Sendable {  // runs on one thread; `stop` o
         if wd >= 0 { watches[d] = wd }
     }
 
+}
+
+extension FileFollower {
     /// The regular files a pattern names now, sorted (a literal path: itself, if it exists).
     static func expand(_ pattern: String) -> [String] {
         guard pattern.contains(where: { "*?[".contains($0) }) else {

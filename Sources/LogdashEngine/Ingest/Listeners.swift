@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -86,11 +87,14 @@ public struct CIDR: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// The socket sources, on one SwiftNIO event loop: TCP lines, syslog over TCP and UDP, HTTP.
-final class Listeners: @unchecked Sendable {  // `bound` and `channels` are set before start returns
+final class Listeners: Sendable {
     let pipeline: Pipeline
     private let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-    private var channels: [Channel] = []
-    private(set) var bound: [String] = []
+    private let channels = Mutex<[Channel]>([])
+    private let urls = Mutex<[String]>([])
+
+    /// The addresses bound, as URLs with the ports they got.
+    var bound: [String] { urls.withLock { $0 } }
 
     init(pipeline: Pipeline) {
         self.pipeline = pipeline
@@ -156,9 +160,9 @@ final class Listeners: @unchecked Sendable {  // `bound` and `channels` are set 
         } catch {
             throw SourceError.unsupported(source.url, "cannot listen: \(error)")
         }
-        channels.append(channel)
+        channels.withLock { $0.append(channel) }
         let url = listenerName(scheme: scheme, channel.localAddress) ?? source.url
-        bound.append(url)
+        urls.withLock { $0.append(url) }
         let isHTTP = if case .http = source { true } else { false }
         pipeline.report("listening on \(url)" + (isHTTP ? " (POST /ingest)" : ""))
         if case .syslogUDP = source, let got = try? channel.getOption(.socketOption(.so_rcvbuf)).wait(), Int(got) / 2 < options.udpReceiveBuffer {
@@ -194,20 +198,39 @@ final class Listeners: @unchecked Sendable {  // `bound` and `channels` are set 
     }
 
     func stop() {
-        for c in channels { try? c.close().wait() }
-        channels = []
+        for c in channels.withLock({ c in defer { c = [] }; return c }) { try? c.close().wait() }
         try? group.syncShutdownGracefully()
     }
 }
 
-/// Counts a listener's open connections (touched on its event loop only).
 /// What the connection gate tells an HTTP handler when bytes arrive (before the HTTP decoder
 /// holds them): a request has started.
 struct RequestBytes {}
 
-final class ConnectionCounter: @unchecked Sendable {  // used on the listeners' one event loop
-    var open = 0
-    var byAddress: [String: Int] = [:]
+/// Counts a listener's open connections, in all and by address.
+final class ConnectionCounter: Sendable {
+    enum Refusal { case total, perAddress }
+    private let counts = Mutex<(open: Int, byAddress: [String: Int])>((0, [:]))
+
+    /// Counts a connection from `address`, unless that would pass a limit (which one is said).
+    func admit(_ address: String, max: Int, maxPerAddress: Int) -> Refusal? {
+        counts.withLock { c in
+            if c.open >= max { return .total }
+            if c.byAddress[address, default: 0] >= maxPerAddress { return .perAddress }
+            c.open += 1
+            c.byAddress[address, default: 0] += 1
+            return nil
+        }
+    }
+
+    /// A connection `admit` counted has closed.
+    func release(_ address: String) {
+        counts.withLock { c in
+            c.open -= 1
+            c.byAddress[address, default: 1] -= 1
+            if c.byAddress[address] == 0 { c.byAddress[address] = nil }
+        }
+    }
 }
 
 /// A client's address as people write it: `127.0.0.1:51450`, `[::1]:51450`.
@@ -254,21 +277,15 @@ final class ConnectionGate: ChannelInboundHandler {
             context.close(promise: nil)
             return
         }
-        if counter.open >= options.maxConnections {
-            pipeline.report("\(source): refused a connection from \(who): already \(options.maxConnections) open (--max-connections)")
-            pipeline.metrics.update(source) { $0.refused += 1 }
-            context.close(promise: nil)
-            return
-        }
         address = peer?.ipAddress ?? ""
-        if counter.byAddress[address, default: 0] >= options.maxConnectionsPerAddress {
-            pipeline.report("\(source): refused a connection from \(who): already \(options.maxConnectionsPerAddress) open from that address (--max-connections-per-address)")
+        if let refusal = counter.admit(address, max: options.maxConnections, maxPerAddress: options.maxConnectionsPerAddress) {
+            pipeline.report("\(source): refused a connection from \(who): " + (refusal == .total
+                ? "already \(options.maxConnections) open (--max-connections)"
+                : "already \(options.maxConnectionsPerAddress) open from that address (--max-connections-per-address)"))
             pipeline.metrics.update(source) { $0.refused += 1 }
             context.close(promise: nil)
             return
         }
-        counter.open += 1
-        counter.byAddress[address, default: 0] += 1
         counted = true
         pipeline.metrics.update(source) { $0.connections += 1 }
         context.fireChannelActive()
@@ -281,9 +298,7 @@ final class ConnectionGate: ChannelInboundHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         if counted {
-            counter.open -= 1
-            counter.byAddress[address]! -= 1
-            if counter.byAddress[address] == 0 { counter.byAddress[address] = nil }
+            counter.release(address)
             counted = false
             pipeline.metrics.update(source) { $0.connections -= 1 }
             context.fireChannelInactive()

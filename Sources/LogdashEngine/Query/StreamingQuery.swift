@@ -585,23 +585,31 @@ public final class StreamingQuery {
 /// history, then each `step` folds in the segments stored since and gives the windows closed
 /// so far (their final rows, oldest first, a late update replacing its window's rows) followed
 /// by the open windows' partial rows. Steps may run on any one thread at a time.
-public final class LiveQuery: @unchecked Sendable {  // used by one thread at a time (the pane's worker)
-    public let query: StreamingQuery
+public final class LiveQuery: Sendable {
     private let feed: SegmentFeed
     private let store: Store
-    private var closed: [(start: Int64, end: Int64, rows: [[Value]])] = []
-    private var columns: [String] = []
-    /// How many windows have closed, and how many are open, after the last step.
-    public private(set) var closedWindows = 0
-    public private(set) var openWindows = 0
     /// At most this many closed windows are kept for the view (the oldest go first).
     public let keep: Int
-    private var newestSeen: Int64 = .min
+    private struct State {
+        let query: StreamingQuery
+        var closed: [(start: Int64, end: Int64, rows: [[Value]])] = []
+        var columns: [String] = []
+        /// How many windows have closed, and how many are open, after the last step.
+        var closedWindows = 0
+        var openWindows = 0
+        var newestSeen: Int64 = .min
+    }
+    private let state: Mutex<State>
+
+    /// How many windows have closed, and how many are open, after the last step.
+    public var closedWindows: Int { state.withLock { $0.closedWindows } }
+    public var openWindows: Int { state.withLock { $0.openWindows } }
 
     /// `filter`: a WHERE expression every record must also meet (the dashboard's filters).
     public init(sql: String, store: Store, filter: String? = nil, keep: Int = 10_000) throws {
-        query = try StreamingQuery(sql: sql)
+        let query = try StreamingQuery(sql: sql)
         query.logsFilter = try filter.map(QueryEngine.filter)
+        state = Mutex(State(query: query))
         self.store = store
         self.keep = keep
         feed = store.subscribe(fromStart: true)
@@ -614,23 +622,28 @@ public final class LiveQuery: @unchecked Sendable {  // used by one thread at a 
     public func step(progress: QueryProgress? = nil, hold: Bool = false) throws -> ResultSet {
         let segments = feed.take()
         if let progress { for s in segments { try progress.visit(rows: s.rowCount) } }
-        query.holdsWatermark = hold
-        try query.add(segments, schema: store.snapshot().schema)
-        if let t = segments.filter({ $0.rowCount > 0 }).map(\.maxTs).max() { newestSeen = max(newestSeen, t) }
-        if newestSeen != .min { query.observe(newest: newestSeen) }  // every record moves the watermark
-        for e in try query.advance() {
-            columns = e.result.columns
-            if e.isUpdate, query.window.kind != .session, let i = closed.lastIndex(where: { $0.start == e.windowStart && $0.end == e.windowEnd }) {
-                closed[i].rows = e.result.rows
-            } else {
-                closed.append((e.windowStart, e.windowEnd, e.result.rows))
-                closedWindows += 1
+        let schema = store.snapshot().schema
+        let keep = self.keep
+        return try state.withLock { s throws -> ResultSet in
+            let query = s.query
+            query.holdsWatermark = hold
+            try query.add(segments, schema: schema)
+            if let t = segments.filter({ $0.rowCount > 0 }).map(\.maxTs).max() { s.newestSeen = max(s.newestSeen, t) }
+            if s.newestSeen != .min { query.observe(newest: s.newestSeen) }  // every record moves the watermark
+            for e in try query.advance() {
+                s.columns = e.result.columns
+                if e.isUpdate, query.window.kind != .session, let i = s.closed.lastIndex(where: { $0.start == e.windowStart && $0.end == e.windowEnd }) {
+                    s.closed[i].rows = e.result.rows
+                } else {
+                    s.closed.append((e.windowStart, e.windowEnd, e.result.rows))
+                    s.closedWindows += 1
+                }
             }
+            if s.closed.count > keep { s.closed.removeFirst(s.closed.count - keep) }
+            let open = try query.openWindows()
+            s.openWindows = query.openWindowCount
+            return ResultSet(columns: open.columns.isEmpty ? s.columns : open.columns, rows: s.closed.flatMap(\.rows) + open.rows)
         }
-        if closed.count > keep { closed.removeFirst(closed.count - keep) }
-        let open = try query.openWindows()
-        openWindows = query.openWindowCount
-        return ResultSet(columns: open.columns.isEmpty ? columns : open.columns, rows: closed.flatMap(\.rows) + open.rows)
     }
 }
 

@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import Synchronization
 
 /// When the write-ahead log is forced to the disk (`--fsync`).
 public enum FsyncMode: String, Sendable, CaseIterable {
@@ -44,35 +45,39 @@ public struct StoreOptions: Sendable {
 ///   covers, so a crash between the rename and the log's deletion replays nothing twice.
 ///   Files are mapped and their columns decoded only when a query reads them.
 /// - `corrupt/`: files that failed their checksums at start, set aside with a message.
-public final class DurableStore: @unchecked Sendable {  // mutable state guarded by `lock`
+public final class DurableStore: Sendable {
     public let directory: String
     public let store: Store
     public let options: StoreOptions
     /// Told of what a person should know: recovery, damaged files, failed writes.
     let report: @Sendable (String) -> Void
 
-    private let lock = NSLock()
-    private var wal: Int32 = -1
-    private var walNumber = 0
-    private var walBytes = 0
-    /// The number of the last segment file.
-    private var fileNumber = 0
-    /// The log files up to this one are in segment files (seals finish in order).
-    private var sealedThrough = 0
-    private var dirty = false
-    private var pending: [Segment] = []
-    private var checkpoints: [String: FileCheckpoint] = [:]
-    private var failure: StoreError?
-    private var closed = false
+    private struct State {
+        /// The log being written.
+        var wal: Int32 = -1
+        var walNumber = 0
+        var walBytes = 0
+        /// The number of the last segment file.
+        var fileNumber = 0
+        /// The log files up to this one are in segment files (seals finish in order).
+        var sealedThrough = 0
+        var dirty = false
+        var pending: [Segment] = []
+        var checkpoints: [String: FileCheckpoint] = [:]
+        var failure: StoreError?
+        var closed = false
+        var timer: DispatchSourceTimer?
+        /// The lock one writer holds (`DIR/lock`).
+        var lockFile: Int32 = -1
+        var recovered = Recovery()
+    }
+    private let state = Mutex(State())
     private let sealQueue = DispatchQueue(label: "logdash-seal")
     /// Seals a commit may leave running or waiting before it waits itself.
     private let sealSlots = DispatchSemaphore(value: 2)
-    private var timer: DispatchSourceTimer?
-    /// The lock one writer holds (`DIR/lock`).
-    private var lockFile: Int32 = -1
 
     /// What recovery found, in figures.
-    public private(set) var recovered = Recovery()
+    public var recovered: Recovery { state.withLock { $0.recovered } }
     public struct Recovery: Sendable, Equatable {
         public var files = 0
         public var fileRecords = 0
@@ -102,27 +107,34 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
             throw StoreError.io(directory, "cannot be created: \(error.localizedDescription)")
         }
         if !options.readOnly {
-            lockFile = open(path("lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-            guard lockFile >= 0, flock(lockFile, LOCK_EX | LOCK_NB) == 0 else {
+            let fd = open(path("lock"), O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            state.withLock { $0.lockFile = fd }
+            guard fd >= 0, flock(fd, LOCK_EX | LOCK_NB) == 0 else {
                 throw StoreError.inUse(directory)
             }
         }
-        try recover()
-        guard !options.readOnly else { return }
-        try openLog(number: walNumber + 1)
-        if options.fsync == .interval {
-            let t = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "logdash-fsync"))
-            t.schedule(deadline: .now() + 1, repeating: 1)
-            t.setEventHandler { [weak self] in self?.syncIfDirty() }
-            t.resume()
-            timer = t
+        try state.withLock { s in
+            try recover(&s)
+            guard !options.readOnly else { return }
+            try openLog(number: s.walNumber + 1, &s)
+        }
+        if !options.readOnly && options.fsync == .interval {
+            state.withLock { s in
+                let t = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "logdash-fsync"))
+                t.schedule(deadline: .now() + 1, repeating: 1)
+                t.setEventHandler { [weak self] in self?.syncIfDirty() }
+                t.resume()
+                s.timer = t
+            }
         }
     }
 
     deinit {
-        timer?.cancel()
-        if wal >= 0 { Glibc.close(wal) }
-        if lockFile >= 0 { Glibc.close(lockFile) }
+        state.withLock { s in
+            s.timer?.cancel()
+            if s.wal >= 0 { Glibc.close(s.wal) }
+            if s.lockFile >= 0 { Glibc.close(s.lockFile) }
+        }
     }
 
     func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
@@ -139,7 +151,7 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
 
     // MARK: recovery
 
-    private func recover() throws {
+    private func recover(_ s: inout State) throws {
         let writes = !options.readOnly
         for n in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where writes && n.hasSuffix(".tmp") {
             unlink(path(n))  // a seal that did not finish: its log is still there
@@ -155,7 +167,7 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         }
         defer { for l in logs { Glibc.close(l.2) } }
         var files: [(Int, String, SegmentCodec.Footer, MappedImage)] = []
-        fileNumber = listing("seg-", ".lds").last?.0 ?? 0  // set-aside files' numbers are not used again
+        s.fileNumber = listing("seg-", ".lds").last?.0 ?? 0  // set-aside files' numbers are not used again
         for (k, name) in listing("seg-", ".lds") {
             do {
                 let image = try MappedImage(path: path(name))
@@ -165,24 +177,24 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
             } catch let e as StoreError where e.isTooNew {
                 throw e  // a newer logdash's store: left as it is, not set aside
             } catch {
-                setAside(name, because: "\(error)")
+                setAside(name, because: "\(error)", &s)
             }
         }
         // Files set aside by an earlier recovery stay in `errors` until someone removes them.
         for name in ((try? FileManager.default.contentsOfDirectory(atPath: path("corrupt"))) ?? []).sorted()
-        where !recovered.setAside.contains(name) {
+        where !s.recovered.setAside.contains(name) {
             store.appendErrors([[.timestamp(options.now()), .timestamp(options.now()), .string("store"), .string("damaged segment file set aside"),
                                  .string("corrupt/\(name): set aside by an earlier recovery; its records are not in the store")]])
         }
         let covered = files.map { $0.2.walCovered }.max() ?? 0
-        sealedThrough = covered
+        s.sealedThrough = covered
         // Each file's checkpoints as of when it was made, in the order they were made.
         for f in files {
-            for cp in f.2.checkpoints { checkpoints[cp.key] = cp }
+            for cp in f.2.checkpoints { s.checkpoints[cp.key] = cp }
         }
         // Logs a sealed file covers are done with (a crash came between the seal and their deletion).
         for (k, name) in listing("wal-", ".log") where writes && k <= covered { unlink(path(name)) }
-        walNumber = max(covered, logs.last?.0 ?? 0)
+        s.walNumber = max(covered, logs.last?.0 ?? 0)
         // Retention first, so that what it deletes is not read.
         let cutoff = options.retain.map { options.now() - $0 }
         var expired: Set<String> = []
@@ -194,19 +206,19 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         }
         if writes { enforceSize() }
         for f in files where !expired.contains(f.1) && FileManager.default.fileExists(atPath: path(f.1)) {
-            recovered.files += 1
-            for s in SegmentCodec.segments(f.3, f.2, name: f.1, lazy: true) { store.append(s); recovered.fileRecords += s.rowCount }
+            s.recovered.files += 1
+            for seg in SegmentCodec.segments(f.3, f.2, name: f.1, lazy: true) { store.append(seg); s.recovered.fileRecords += seg.rowCount }
         }
-        for (k, name, fd) in logs where k > covered { try replay(name, number: k, fd: fd) }
+        for (k, name, fd) in logs where k > covered { try replay(name, number: k, fd: fd, &s) }
     }
 
-    private func setAside(_ name: String, because why: String) {
+    private func setAside(_ name: String, because why: String, _ s: inout State) {
         let dir = path("corrupt")
         if !options.readOnly {
             try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             rename(path(name), (dir as NSString).appendingPathComponent(name))
         }
-        recovered.setAside.append(name)
+        s.recovered.setAside.append(name)
         let msg = options.readOnly ? "\(why); skipped — its records are not read"
             : "\(why); set aside as corrupt/\(name) — its records are not in the store"
         report(msg)
@@ -217,7 +229,7 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
     /// Each record carries its length and CRC, so a damaged one is skipped alone: reading goes
     /// on at the next whole record, and the skipped bytes are reported and shown in `errors`.
     /// A torn end (a record cut short with nothing whole after it: a crash mid-write) is cut off.
-    private func replay(_ name: String, number logNumber: Int, fd: Int32) throws {
+    private func replay(_ name: String, number logNumber: Int, fd: Int32, _ s: inout State) throws {
         let p = path(name)
         var st = stat()
         fstat(fd, &st)
@@ -275,16 +287,16 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
                 else if let end, end == got { next = nil }
                 else { next = LogRecord.next(after: pos, in: data, count: got) }
                 guard let next else { damage = why; break }
-                skip(name, bytes: pos..<next, why: why)
+                skip(name, bytes: pos..<next, why: why, &s)
                 pos = next
                 continue
             }
             parts += SegmentCodec.segments(image, footer, name: name, lazy: false)
             partCount += 1
             if kind == .commit {
-                for cp in footer.checkpoints { checkpoints[cp.key] = cp }
-                for s in parts { store.append(s, log: logNumber); pending.append(s); recovered.replayedRecords += s.rowCount }
-                recovered.logRecords += partCount
+                for cp in footer.checkpoints { s.checkpoints[cp.key] = cp }
+                for seg in parts { store.append(seg, log: logNumber); s.pending.append(seg); s.recovered.replayedRecords += seg.rowCount }
+                s.recovered.logRecords += partCount
                 parts = []
                 partCount = 0
                 good = start + len
@@ -293,12 +305,12 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         }
         if options.readOnly && good < got {
             // A writer may be in the middle of this record: read what is whole.
-            walBytes += good
+            s.walBytes += good
             return
         }
         if good < got || damage != nil {
             let cut = size - good
-            recovered.tornBytes += cut
+            s.recovered.tornBytes += cut
             let why = damage ?? "a commit's last part is missing"
             let msg = "\(name): \(why); \(cut) bytes cut at offset \(good) (lines from files are read again from their checkpoints)"
             report("store: " + msg)
@@ -306,12 +318,12 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
             guard ftruncate(fd, off_t(good)) == 0 else { throw StoreError.io(p, "cannot cut the torn record: \(String(cString: strerror(errno)))") }
             fsync(fd)
         }
-        walBytes += good
+        s.walBytes += good
     }
 
     /// A damaged stretch of a log passed over: reported, counted and shown in `errors`.
-    private func skip(_ name: String, bytes: Range<Int>, why: String) {
-        recovered.skippedBytes += bytes.count
+    private func skip(_ name: String, bytes: Range<Int>, why: String, _ s: inout State) {
+        s.recovered.skippedBytes += bytes.count
         let msg = "\(name): \(why); bytes \(bytes.lowerBound)–\(bytes.upperBound - 1) (\(bytes.count) bytes) skipped, "
             + "the records after them kept (what the damaged record held is lost; lines from files are not read again)"
         report("store: " + msg)
@@ -375,13 +387,13 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
 
     // MARK: the log
 
-    private func openLog(number: Int) throws {
+    private func openLog(number: Int, _ s: inout State) throws {
         let p = path(DurableStore.name("wal-", number, ".log"))
         let fd = open(p, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw StoreError.io(p, "cannot be created: \(String(cString: strerror(errno)))") }
-        if wal >= 0 { Glibc.close(wal) }
-        wal = fd
-        walNumber = number
+        if s.wal >= 0 { Glibc.close(s.wal) }
+        s.wal = fd
+        s.walNumber = number
         syncDirectory()
     }
 
@@ -392,26 +404,20 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
 
     /// The checkpoint of a file (by device and inode), if the store has one.
     public func checkpoint(dev: UInt64, ino: UInt64) -> FileCheckpoint? {
-        lock.lock(); defer { lock.unlock() }
-        return checkpoints["\(dev):\(ino)"]
+        state.withLock { $0.checkpoints["\(dev):\(ino)"] }
     }
 
     public var allCheckpoints: [FileCheckpoint] {
-        lock.lock(); defer { lock.unlock() }
-        return Array(checkpoints.values)
+        state.withLock { Array($0.checkpoints.values) }
     }
 
     /// Forgets checkpoints of files that are gone.
     public func forget(_ keys: [String]) {
-        lock.lock(); defer { lock.unlock() }
-        for k in keys { checkpoints[k] = nil }
+        state.withLock { s in for k in keys { s.checkpoints[k] = nil } }
     }
 
     /// The first failure to write, if any: from then on every commit fails.
-    public var writeFailure: StoreError? {
-        lock.lock(); defer { lock.unlock() }
-        return failure
-    }
+    public var writeFailure: StoreError? { state.withLock { $0.failure } }
 
     /// Makes segments (and the file positions they bring a file to) durable, as one commit:
     /// after a crash either all of them are recovered or none. Segments then go to `pending`;
@@ -420,7 +426,7 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
     @discardableResult
     public func commit(_ segments: [Segment], checkpoints cps: [FileCheckpoint] = []) throws -> Int {
         guard !segments.isEmpty || !cps.isEmpty else { return walNumberNow }
-        let (log, sealing) = try commitLocked(segments, checkpoints: cps)
+        let (log, sealing) = try state.withLock { try commitLocked(segments, checkpoints: cps, &$0) }
         // Seals compress off this thread; when they fall behind, the commit that starts a
         // third waits here — the parse stage slows, the buffer fills, sources are pushed back —
         // rather than memory holding ever more logs' segments.
@@ -428,11 +434,9 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         return log
     }
 
-    private func commitLocked(_ segments: [Segment], checkpoints cps: [FileCheckpoint]) throws -> (Int, Bool) {
-        lock.lock()
-        defer { lock.unlock() }
-        if let failure { throw failure }
-        guard !closed else { throw StoreError.io(directory, "the store is closed") }
+    private func commitLocked(_ segments: [Segment], checkpoints cps: [FileCheckpoint], _ s: inout State) throws -> (Int, Bool) {
+        if let failure = s.failure { throw failure }
+        guard !s.closed else { throw StoreError.io(directory, "the store is closed") }
         // Parts of at most ~32 MB of segments each, so that a big file's history is not one huge record.
         var groups: [[Segment]] = [[]]
         var rows = 0
@@ -441,55 +445,50 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
             groups[groups.count - 1].append(s)
             rows += s.rowCount
         }
-        let start = walBytes
+        let start = s.walBytes
         do {
             for (i, g) in groups.enumerated() {
                 let last = i == groups.count - 1
                 let image = try SegmentCodec.encode(g, level: 0, checkpoints: last ? cps : [])
-                try writeRecord(image, kind: last ? .commit : .part)
+                try writeRecord(image, kind: last ? .commit : .part, &s)
             }
-            if options.fsync == .always { try sync() } else { dirty = true }
+            if options.fsync == .always { try sync(&s) } else { s.dirty = true }
         } catch let e as StoreError {
             // Leave the log as it was before this commit, so that what was stored stays whole.
-            _ = ftruncate(wal, off_t(start))
-            walBytes = start
-            failure = e
+            _ = ftruncate(s.wal, off_t(start))
+            s.walBytes = start
+            s.failure = e
             throw e
         }
-        for cp in cps { checkpoints[cp.key] = cp }
-        pending += segments
-        let log = walNumber
-        return (log, walBytes >= options.sealBytes && sealLocked())
+        for cp in cps { s.checkpoints[cp.key] = cp }
+        s.pending += segments
+        let log = s.walNumber
+        return (log, s.walBytes >= options.sealBytes && sealLocked(&s))
     }
 
-    private var walNumberNow: Int {
-        lock.lock(); defer { lock.unlock() }
-        return walNumber
-    }
+    private var walNumberNow: Int { state.withLock { $0.walNumber } }
 
     /// Makes a file's history durable straight as a segment file (no log record: the file
     /// itself holds the lines until then), with the checkpoint after it in the file's footer.
     /// A crash before the rename leaves nothing, and the checkpoint where it was.
     public func commitSealed(_ segments: [Segment], checkpoints cps: [FileCheckpoint]) throws {
-        lock.lock()
-        if let failure { lock.unlock(); throw failure }
-        fileNumber += 1
-        let name = DurableStore.name("seg-", fileNumber, ".lds")
-        let covered = sealedThrough
-        lock.unlock()
+        let (name, covered) = try state.withLock { s in
+            if let failure = s.failure { throw failure }
+            s.fileNumber += 1
+            return (DurableStore.name("seg-", s.fileNumber, ".lds"), s.sealedThrough)
+        }
         do {
             let image = try SegmentCodec.encode(segments, level: options.level, walCovered: covered, checkpoints: cps)
             try DurableStore.writeFileSafely(path(name), image)
             syncDirectory()
         } catch let e as StoreError {
-            lock.lock(); failure = e; lock.unlock()
+            state.withLock { $0.failure = e }
             throw e
         }
-        lock.lock(); defer { lock.unlock() }
-        for cp in cps { checkpoints[cp.key] = cp }
+        state.withLock { s in for cp in cps { s.checkpoints[cp.key] = cp } }
     }
 
-    private func writeRecord(_ image: [UInt8], kind: RecordKind) throws {
+    private func writeRecord(_ image: [UInt8], kind: RecordKind, _ s: inout State) throws {
         var header = [UInt8]()
         header.reserveCapacity(DurableStore.recordHeader)
         withUnsafeBytes(of: DurableStore.recordMagic.littleEndian) { header.append(contentsOf: $0) }
@@ -497,33 +496,32 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
         let crc = image.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress!, UInt32($0.count))) }
         withUnsafeBytes(of: crc.littleEndian) { header.append(contentsOf: $0) }
         header.append(kind.rawValue)
-        try writeAll(header)
-        try writeAll(image)
+        try writeAll(header, &s)
+        try writeAll(image, &s)
     }
 
-    private func writeAll(_ bytes: [UInt8]) throws {
+    private func writeAll(_ bytes: [UInt8], _ s: inout State) throws {
         var done = 0
         while done < bytes.count {
-            let n = bytes.withUnsafeBytes { Glibc.write(wal, $0.baseAddress! + done, bytes.count - done) }
+            let n = bytes.withUnsafeBytes { Glibc.write(s.wal, $0.baseAddress! + done, bytes.count - done) }
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else {
-                throw StoreError.io(path(DurableStore.name("wal-", walNumber, ".log")), "cannot be written: \(String(cString: strerror(n < 0 ? errno : ENOSPC)))")
+                throw StoreError.io(path(DurableStore.name("wal-", s.walNumber, ".log")), "cannot be written: \(String(cString: strerror(n < 0 ? errno : ENOSPC)))")
             }
             done += n
-            walBytes += n
+            s.walBytes += n
         }
     }
 
-    private func sync() throws {
-        guard fdatasync(wal) == 0 else {
-            throw StoreError.io(path(DurableStore.name("wal-", walNumber, ".log")), "cannot be synced: \(String(cString: strerror(errno)))")
+    private func sync(_ s: inout State) throws {
+        guard fdatasync(s.wal) == 0 else {
+            throw StoreError.io(path(DurableStore.name("wal-", s.walNumber, ".log")), "cannot be synced: \(String(cString: strerror(errno)))")
         }
-        dirty = false
+        s.dirty = false
     }
 
     private func syncIfDirty() {
-        lock.lock(); defer { lock.unlock() }
-        if dirty && failure == nil { try? sync() }
+        state.withLock { s in if s.dirty && s.failure == nil { try? sync(&s) } }
     }
 
     // MARK: sealing
@@ -531,22 +529,22 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
     /// Starts a new log file and seals the old one's segments into a segment file, off the
     /// ingest thread. Called with the lock held.
     @discardableResult
-    private func sealLocked() -> Bool {
-        guard !pending.isEmpty else { return false }
-        let covered = walNumber
-        let segs = pending
-        let cps = Array(checkpoints.values).sorted { $0.key < $1.key }
+    private func sealLocked(_ s: inout State) -> Bool {
+        guard !s.pending.isEmpty else { return false }
+        let covered = s.walNumber
+        let segs = s.pending
+        let cps = Array(s.checkpoints.values).sorted { $0.key < $1.key }
         do {
-            try openLog(number: walNumber + 1)
+            try openLog(number: s.walNumber + 1, &s)
         } catch let e as StoreError {
-            failure = e
+            s.failure = e
             report("\(e)")
             return false
         } catch {}
-        pending = []
-        walBytes = 0
-        fileNumber += 1
-        let name = DurableStore.name("seg-", fileNumber, ".lds")
+        s.pending = []
+        s.walBytes = 0
+        s.fileNumber += 1
+        let name = DurableStore.name("seg-", s.fileNumber, ".lds")
         sealQueue.async { [self] in
             seal(segs, into: name, covered: covered, checkpoints: cps)
             sealSlots.signal()
@@ -585,7 +583,7 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
             let image = try SegmentCodec.encode(DurableStore.merged(segs), level: options.level, walCovered: covered, checkpoints: cps)
             try DurableStore.writeFileSafely(path(name), image)
             syncDirectory()
-            lock.lock(); sealedThrough = covered; lock.unlock()
+            state.withLock { $0.sealedThrough = covered }
             // What memory held of those logs gives way to the file, mapped.
             if options.swapSealed, let mapped = try? MappedImage(path: path(name)), let footer = try? SegmentCodec.footer(mapped, name: name) {
                 store.swapSealed(upTo: covered, with: SegmentCodec.segments(mapped, footer, name: name, lazy: true))
@@ -598,7 +596,7 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
             // The log files stay (a restart replays them), and nothing more is accepted: a later
             // seal must not delete them.
             let e = (error as? StoreError) ?? StoreError.io(path(name), "\(error)")
-            lock.lock(); if failure == nil { failure = e }; lock.unlock()
+            state.withLock { s in if s.failure == nil { s.failure = e } }
             report("store: sealing \(name) failed: \(error); the log keeps its records")
         }
     }
@@ -654,18 +652,20 @@ public final class DurableStore: @unchecked Sendable {  // mutable state guarded
 
     /// Seals what the log holds and waits for every seal: a clean stop leaves only segment files.
     public func close() throws {
-        lock.lock()
-        if !closed {
-            if failure == nil { sealLocked() }
-            closed = true
+        let timer = state.withLock { s in
+            if !s.closed {
+                if s.failure == nil { sealLocked(&s) }
+                s.closed = true
+            }
+            return s.timer
         }
-        lock.unlock()
         sealQueue.sync {}
         timer?.cancel()
-        lock.lock(); defer { lock.unlock() }
-        if wal >= 0 { Glibc.close(wal); wal = -1 }
-        if lockFile >= 0 { Glibc.close(lockFile); lockFile = -1 }  // another writer may open it now
-        if let failure { throw failure }
+        try state.withLock { s in
+            if s.wal >= 0 { Glibc.close(s.wal); s.wal = -1 }
+            if s.lockFile >= 0 { Glibc.close(s.lockFile); s.lockFile = -1 }  // another writer may open it now
+            if let failure = s.failure { throw failure }
+        }
     }
 
     /// Sizes on disk: segment files and log, in bytes.
