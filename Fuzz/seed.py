@@ -62,13 +62,15 @@ for p in ['{ $.msg = "upstream timeout" }', '{ $.latency_ms > 500 && $.level = "
           '{ $.tags[0] = "a" }', '{ $.msg = %time.*out% }', '[..., status = 500, ...]']:
     put("filter-pattern", p)
 
-# config: byte 0 picks config / alarms / dashboard / theme / composite rule (FuzzTargets.config).
+# config: byte 0 picks config / alarms / dashboard / theme / composite rule / format definition (FuzzTargets.config).
 readme = open(os.path.join(root, "README.md")).read()
 for y in re.findall(r"```yaml\n(.*?)```", readme, re.S):
     kind = 1 if y.lstrip().startswith("alarms") else 2 if y.lstrip().startswith("dashboards") else 3 if y.lstrip().startswith("name:") else 0
     put("config", bytes([kind]) + y.encode())
 for t in sorted(glob.glob(os.path.join(root, "themes/*.yaml"))):
     put("config", bytes([3]) + open(t, "rb").read())
+for d in sorted(glob.glob(os.path.join(root, "formats/*.yaml"))):
+    put("config", bytes([5]) + open(d, "rb").read())
 for rule in ["ALARM(a) AND NOT OK(b)", "(ALARM(x) OR INSUFFICIENT_DATA(y)) AND TRUE", "ALARM(\"web[payments]\")"]:
     put("config", bytes([4]) + rule.encode())
 

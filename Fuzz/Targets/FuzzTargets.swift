@@ -17,8 +17,8 @@ enum FuzzTarget: String, CaseIterable {
     case insights
     /// A metric-filter pattern, matched against a few lines.
     case filterPattern = "filter-pattern"
-    /// YAML: a config, an alarms file, a dashboard file or a theme (by the first byte), or a
-    /// composite alarm rule.
+    /// YAML: a config, an alarms file, a dashboard file, a theme or a format definition (by the
+    /// first byte), or a composite alarm rule.
     case config
     /// A store's write-ahead log, recovered.
     case wal
@@ -129,13 +129,24 @@ enum FuzzTarget: String, CaseIterable {
     static func config(_ data: [UInt8]) {
         guard let first = data.first else { return }
         let text = String(decoding: data.dropFirst(), as: UTF8.self)
-        switch first % 5 {
+        switch first % 6 {
         case 0: _ = try? Config.parse(yaml: text)
         case 1: _ = try? AlarmFile.parse(yaml: text, file: "fuzz.yaml")
         case 2: _ = try? DashboardFile.parse(yaml: text, file: "fuzz.yaml")
         case 3: _ = try? Theme.parse(yaml: text, file: "fuzz.yaml")
-        default: _ = try? CompositeRule.parse(text)
+        case 4: _ = try? CompositeRule.parse(text)
+        default:
+            // A format definition, then its samples read back.
+            if let d = try? FormatDefinition.parse(yaml: text, file: "\(FuzzTarget.definitionName(text)).yaml") { _ = d.check() }
         }
+    }
+
+    /// The `name:` a definition's text gives (its file must be named so).
+    static func definitionName(_ text: String) -> String {
+        for line in text.split(separator: "\n") where line.hasPrefix("name: ") {
+            return String(line.dropFirst(6)).trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "/", with: "_")
+        }
+        return "fuzz"
     }
 
     /// A store directory holding only `data` as the file `name`, recovered and read whole.

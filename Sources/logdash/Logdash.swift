@@ -16,7 +16,7 @@ struct Logdash: ParsableCommand {
             logdash reads the live demo stream.
             """,
         version: version,
-        subcommands: [DashboardCommand.self, IngestCommand.self, Cat.self, Inspect.self, QueryCommand.self, ExportCommand.self, RenderCommand.self, CheckCommand.self],
+        subcommands: [DashboardCommand.self, IngestCommand.self, Cat.self, Inspect.self, QueryCommand.self, ExportCommand.self, RenderCommand.self, CheckCommand.self, FormatsCommand.self],
         defaultSubcommand: DashboardCommand.self
     )
 }
@@ -69,7 +69,9 @@ struct InputOptions: ParsableArguments {
     func resolve() throws -> (Config, LoadOptions) {
         let config = try Config.load(path: self.config ?? Config.defaultPath, required: self.config != nil)
         QueryMemory.setDefaultLimit(try queryMemory() ?? config.queryMaxMemory)
-        var parse = ParseOptions(registry: FormatRegistry(userFormats: config.formats))
+        // The config's formats, then the user's definition files; a name given twice: the first.
+        let files = try FormatDefinition.load(directory: FormatDefinition.userDirectory).map(\.format)
+        var parse = ParseOptions(registry: FormatRegistry(userFormats: config.formats + files.filter { f in !config.formats.contains { $0.name == f.name } }))
         parse.maxRecordBytes = try recordBytes() ?? config.maxRecordBytes ?? ParseOptions.defaultMaxRecordBytes
         parse.format = format ?? config.format
         if let f = parse.format, parse.registry.named(f) == nil {

@@ -72,8 +72,7 @@ public struct Config: Sendable {
     static let queryKeys = ["max_memory"]
     static let ingestKeys = ["buffer_size", "buffer_interval", "buffer_max", "auth_token", "allow", "max_connections", "max_connections_per_address", "idle_timeout", "request_timeout", "udp_buffer", "tls_cert", "tls_key",
                              "store", "fsync", "retain", "max_store_size"]
-    static let formatKeys = ["regex", "timestamp_field", "timestamp_format", "level_field", "message_field", "fields",
-                             "multiline", "samples"]
+    static let formatKeys = FormatDefinition.keys.filter { $0 != "name" }
 
     /// `$XDG_CONFIG_HOME/logdash/config.yaml`, or `~/.config/logdash/config.yaml`.
     public static var defaultPath: String {
@@ -229,74 +228,7 @@ public struct Config: Sendable {
 
     private static func parseFormat(_ name: String, _ node: Node,
                                      _ fail: (String, Node?, String) -> ConfigError) throws -> RegexFormat {
-        let at = "formats.\(name)"
-        guard let m = node.mapping else { throw fail(at, node, "must be a mapping with at least 'regex'") }
-        var pattern: String?, tsField = "ts", tsFormat: TimeFormat?, levelField = "level", messageField = "message"
-        var types: [String: RegexFormat.FieldType] = [:], multiline = true, samples: [(String, Node)] = []
-        var regexNode: Node?
-        for (k, v) in m {
-            guard let key = k.string else { throw fail(at, k, "keys must be strings") }
-            let path = "\(at).\(key)"
-            switch key {
-            case "regex":
-                guard let s = v.string, !s.isEmpty else { throw fail(path, v, "must be a regular expression") }
-                pattern = s; regexNode = v
-            case "timestamp_field":
-                guard let s = v.string else { throw fail(path, v, "must be a capture name") }
-                tsField = s
-            case "timestamp_format":
-                guard let s = v.string else { throw fail(path, v, "must be a strptime-style pattern such as '%Y-%m-%d %H:%M:%S'") }
-                do { tsFormat = try TimeFormat(s) } catch { throw fail(path, v, "\(error)") }
-            case "level_field":
-                guard let s = v.string else { throw fail(path, v, "must be a capture name") }
-                levelField = s
-            case "message_field":
-                guard let s = v.string else { throw fail(path, v, "must be a capture name") }
-                messageField = s
-            case "fields":
-                guard let fm = v.mapping else { throw fail(path, v, "must map capture names to types") }
-                for (fk, fv) in fm {
-                    guard let f = fk.string, let t = fv.string.flatMap(RegexFormat.FieldType.init(rawValue:)) else {
-                        throw fail("\(path).\(fk.string ?? "?")", fv,
-                                   "type must be one of \(RegexFormat.FieldType.allCases.map(\.rawValue).joined(separator: ", "))")
-                    }
-                    types[f] = t
-                }
-            case "multiline":
-                guard let b = v.bool else { throw fail(path, v, "must be true or false") }
-                multiline = b
-            case "samples":
-                guard let seq = v.sequence else { throw fail(path, v, "must be a list of example lines") }
-                for item in seq {
-                    guard let s = item.string else { throw fail(path, item, "each sample must be a string") }
-                    samples.append((s, item))
-                }
-            default:
-                throw fail(path, k, "unknown key; known keys: \(formatKeys.joined(separator: ", "))")
-            }
-        }
-        guard let pattern else { throw fail("\(at).regex", node, "is required") }
-        let regex: PCRERegex
-        do { regex = try PCRERegex(pattern) } catch { throw fail("\(at).regex", regexNode, "does not compile: \(error)") }
-        let captureNames = Set(regex.names.map(\.name))
-        if captureNames.isEmpty { throw fail("\(at).regex", regexNode, "has no named captures such as (?<message>.*)") }
-        for f in types.keys where !captureNames.contains(f) {
-            throw fail("\(at).fields.\(f)", node, "names no capture of the regex (captures: \(captureNames.sorted().joined(separator: ", ")))")
-        }
-        if tsFormat != nil && !captureNames.contains(tsField) {
-            throw fail("\(at).timestamp_field", node, "'\(tsField)' is not a capture of the regex")
-        }
-        let format = RegexFormat(name: name, regex: regex, timestampField: tsField, timestampFormat: tsFormat,
-                                 levelField: levelField, messageField: messageField, types: types, multiline: multiline)
-        // Every sample must parse, so that a wrong pattern is found at load time, not on live data.
-        let scratch = ParseScratch()
-        for (s, n) in samples {
-            var batch = RecordBatch(source: "config")
-            batch.beginRow(arrival: 0)
-            let ok = ByteLine.with(s) { format.parse($0, into: &batch, scratch: scratch) }
-            if !ok { throw fail("\(at).samples", n, "sample does not match the format: \(s)") }
-        }
-        return format
+        try FormatDefinition.parse(name: name, node: node, at: "formats.\(name)", fail: fail).format
     }
 }
 

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A log format: turns one line into the current row of a `RecordBatch`.
 ///
 /// `parse` writes fields as it goes and returns false as soon as the line does not fit; the
@@ -8,6 +10,14 @@ public protocol LogFormat: Sendable {
     /// Whether continuation lines (stack traces, indented lines) join this format's records.
     var joinsContinuationLines: Bool { get }
     func parse(_ line: ByteLine, into batch: inout RecordBatch, scratch: ParseScratch) -> Bool
+    /// Whether `line` continues the record before it rather than starting one, for a format
+    /// that says what starts its records (`record_start`); nil: the common rule (indented
+    /// lines, stack-trace lines) decides.
+    func continues(_ line: ByteLine, scratch: ParseScratch) -> Bool?
+}
+
+extension LogFormat {
+    public func continues(_ line: ByteLine, scratch: ParseScratch) -> Bool? { nil }
 }
 
 /// Growable byte buffers a parser reuses line after line (unescaped strings, dotted keys).
@@ -106,29 +116,31 @@ import Glibc
 import Darwin
 #endif
 
-/// Field names as byte lines in memory of their own, so formats can look up their fixed
-/// columns without building a key per line.
-struct KeyTable: @unchecked Sendable {  // immutable bytes, freed with the last copy of the table
+/// Field names as byte lines in memory that lives for the whole run, so formats can look up
+/// their fixed columns without building a key per line. (No reference is held: a count
+/// touched per line by every parsing thread would cost more than the parse.) Tables are
+/// interned by their names, so that formats made again and again — a config loaded anew —
+/// share one.
+struct KeyTable: @unchecked Sendable {  // immutable bytes, never freed, reachable from `interned`
     private let keys: [ByteLine]
-    private let storage: Storage
 
-    private final class Storage {
-        let base: UnsafeMutablePointer<UInt8>
-        init(_ count: Int) { base = .allocate(capacity: max(count, 1)) }
-        deinit { base.deallocate() }
-    }
+    private static let interned = Mutex<[[String]: [ByteLine]]>([:])
 
     init(_ names: [String]) {
-        storage = Storage(names.reduce(0) { $0 + $1.utf8.count })
-        let p = storage.base
-        var at = 0, keys: [ByteLine] = []
-        for n in names {
-            let bytes = Array(n.utf8)
-            (p + at).update(from: bytes, count: bytes.count)
-            keys.append(ByteLine(base: p + at, count: bytes.count))
-            at += bytes.count
+        keys = KeyTable.interned.withLock { tables in
+            if let known = tables[names] { return known }
+            let total = names.reduce(0) { $0 + $1.utf8.count }
+            let p = UnsafeMutablePointer<UInt8>.allocate(capacity: max(total, 1))
+            var at = 0, keys: [ByteLine] = []
+            for n in names {
+                let bytes = Array(n.utf8)
+                (p + at).update(from: bytes, count: bytes.count)
+                keys.append(ByteLine(base: p + at, count: bytes.count))
+                at += bytes.count
+            }
+            tables[names] = keys
+            return keys
         }
-        self.keys = keys
     }
 
     @inline(__always) subscript(i: Int) -> ByteLine { keys[i] }

@@ -5,9 +5,12 @@ public struct FormatRegistry: Sendable {
 
     public static let builtinNames = ["json", "syslog5424", "syslog3164", "combined", "java", "logfmt", "generic"]
 
+    /// User formats first, then the hand-written parsers, then the built-in definitions of
+    /// `formats/`, then the generic one: on a tie, detection prefers the earlier.
     public init(userFormats: [any LogFormat] = []) {
-        formats = userFormats + [JSONFormat(), Syslog5424Format(), Syslog3164Format(), AccessLogFormat(),
-                                 JavaFormat(), LogfmtFormat(), GenericFormat()]
+        let user = Set(userFormats.map { $0.name.lowercased() })
+        formats = userFormats + [JSONFormat(), Syslog5424Format(), Syslog3164Format(), AccessLogFormat(), JavaFormat(), LogfmtFormat()]
+            + FormatDefinition.builtin.filter { !user.contains($0.name.lowercased()) }.map(\.format) + [GenericFormat()]
     }
 
     /// A format by name; `common` and `nginx` are names for the access-log format.
@@ -20,6 +23,17 @@ public struct FormatRegistry: Sendable {
     }
 
     public var names: [String] { formats.map(\.name) }
+
+    /// The hand-written parsers, with what they read.
+    public static let parsers: [(name: String, title: String, sample: String)] = [
+        ("json", "JSON lines (any common key names for time, level, message, host)", #"{"ts":"2026-11-27T14:00:00Z","level":"info","msg":"ready"}"#),
+        ("syslog5424", "Syslog RFC 5424", "<165>1 2026-11-27T14:00:00.003Z web-1 nginx 4242 ID47 - request done"),
+        ("syslog3164", "Syslog RFC 3164 / BSD (with or without PRI, rsyslog's ISO times)", "<34>Nov 27 14:00:00 web-1 sshd[4242]: Accepted publickey for deploy"),
+        ("combined", "Apache / nginx access log (common, combined)", #"10.0.0.1 - - [27/Nov/2026:14:00:00 +0000] "GET / HTTP/1.1" 200 612 "-" "curl/8.0""#),
+        ("java", "log4j / logback / Spark layouts, with stack traces joined", "2026-11-27 14:00:00,123 ERROR [main] com.example.App - boom"),
+        ("logfmt", "logfmt (key=value pairs)", #"ts=2026-11-27T14:00:00Z level=warn msg="disk 91% full""#),
+        ("generic", "any line with a time at its start", "2026-11-27 14:00:00 something happened"),
+    ]
 }
 
 /// How parsing behaves; the same for every source of a run.
@@ -93,6 +107,8 @@ public final class SourceParser {
     private let formatSlot: Int
     /// The registry's format names, then "raw": what a batch's format indexes point at.
     private let formatNames: [String]
+    /// Per format of the registry: whether it says what starts its records (`continues`).
+    private let recordStarts: [Bool]
     /// Records per format, by index into `formatNames` (folded into `stats.perFormat` on read).
     private var formatCounts: [Int]
     private let scratch = ParseScratch()
@@ -111,6 +127,7 @@ public final class SourceParser {
         let names = options.registry.names + ["raw"]
         format = f
         formatNames = names
+        recordStarts = options.registry.formats.map { ($0 as? RegexFormat)?.recordStart != nil }
         formatSlot = f.flatMap { names.firstIndex(of: $0.name) } ?? -1
         formatCounts = Array(repeating: 0, count: names.count)
     }
@@ -151,19 +168,28 @@ public final class SourceParser {
         }
         guard !lines.isEmpty else { return Detection(format: nil, confidence: 0, sampled: 0, forced: false) }
         let scratch = ParseScratch()
-        var best: (name: String, score: Int)?
+        var best: (name: String, score: Int, share: Double)?
         for f in options.registry.formats {
             var batch = RecordBatch(source: "detect")
             var score = 0
-            for line in lines {
+            // A line a format parses counts 4; 2 more when it found the line's time, 1 more for
+            // its level: of formats that parse as many lines, the one that reads more of them wins
+            // (a time and a level beat a generic key=value reading), ties going to the earlier.
+            var parsed = 0, considered = 0
+            for line in lines where f.continues(line, scratch: scratch) != true {
+                considered += 1
                 batch.beginRow(arrival: arrival)
-                if f.parse(line, into: &batch, scratch: scratch) { score += 1 }
+                if f.parse(line, into: &batch, scratch: scratch) {
+                    parsed += 1
+                    score += 4 + (batch.rowHasTime ? 2 : 0) + (batch.rowHasLevel ? 1 : 0)
+                }
                 batch.abandonRow()
             }
-            if score > (best?.score ?? 0) { best = (f.name, score) }
+            if score > (best?.score ?? 0) { best = (f.name, score, Double(parsed) / Double(max(1, considered))) }
         }
         guard let best else { return Detection(format: nil, confidence: 0, sampled: lines.count, forced: false) }
-        return Detection(format: best.name, confidence: Double(best.score) / Double(lines.count), sampled: lines.count, forced: false)
+        // (Of the lines that start records in its reading: a format's own continuation lines are not misses.)
+        return Detection(format: best.name, confidence: best.share, sampled: lines.count, forced: false)
     }
 
     /// Parses the complete records in `buf` into `batch` and returns how many bytes it used.
@@ -232,7 +258,8 @@ public final class SourceParser {
                 pos = next
                 continue
             }
-            if open, openJoins, Continuation.isContinuation(line) {
+            if open, openJoins, (openFormat >= 0 && openFormat < recordStarts.count && recordStarts[openFormat]
+                                    ? options.registry.formats[openFormat].continues(line, scratch: scratch) : nil) ?? Continuation.isContinuation(line) {
                 counts.lines += 1
                 counts.continuationLines += 1
                 counts.truncatedBytes += cutBytes

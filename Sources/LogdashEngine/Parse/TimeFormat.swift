@@ -65,6 +65,7 @@ public struct TimeFormat: Sendable {
         let n = text.count
         var year: Int?, month = 1, day = 1, doy: Int?, hour = 0, minute = 0, second = 0, nanos = 0, offset = 0
         var pm: Bool?
+        var epoch: Int64?
         func digits(_ maxLen: Int, min minLen: Int = 1) -> Int? {
             var v = 0, k = 0
             while i < n, k < maxLen, ASCII.isDigit(text[i]) { v = v * 10 + Int(text[i] &- 0x30); i += 1; k += 1 }
@@ -127,10 +128,15 @@ public struct TimeFormat: Sendable {
                 guard letters() >= 3 else { return nil }
             case .epoch:
                 guard let v = digits(12) else { return nil }
-                return Int64(v) * Timestamp.nanosPerSecond
+                epoch = Int64(v)
             }
         }
         guard i == n else { return nil }
+        if let epoch {
+            // Seconds since 1970, with any fraction after them (`%s.%f`).
+            let ns = epoch * Timestamp.nanosPerSecond + Int64(nanos)
+            return Timestamp.range.contains(ns) ? ns : nil
+        }
         if let pm { hour = hour % 12 + (pm ? 12 : 0) }
         guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
         if let y = year {

@@ -1,8 +1,10 @@
-/// A user-defined format from the config file: a regular expression with named captures.
+/// A format defined as data (a built-in definition in `formats/`, or the user's): regular
+/// expressions with named captures, tried in order.
 ///
 /// Captures named like the core columns fill them (`ts` or the configured timestamp field,
 /// `level`, `message`, `host`); every other capture becomes a field, typed as configured
-/// (`int`, `double`, `string`, `bool`) or by its text.
+/// (`int`, `double`, `string`, `bool`) or by its text. A level is read through the format's
+/// level map first (`E: error`, `30: info`), then as any common level word.
 public struct RegexFormat: LogFormat {
     public enum FieldType: String, Sendable, CaseIterable {
         case int, double, string, bool, auto
@@ -10,14 +12,22 @@ public struct RegexFormat: LogFormat {
 
     public let name: String
     public let joinsContinuationLines: Bool
-    public let regex: PCRERegex
+    /// The patterns, tried in order; the first that matches parses the line.
+    public let regexes: [PCRERegex]
+    public var regex: PCRERegex { regexes[0] }
     public let timestampField: String
-    public let timestampFormat: TimeFormat?
+    /// The time's formats, tried in order; none: any shape logdash knows.
+    public let timestampFormats: [TimeFormat]
+    public var timestampFormat: TimeFormat? { timestampFormats.first }
     public let levelField: String
     public let messageField: String
     public let types: [String: FieldType]
-    /// Per capture group: the field name, what it fills, its type.
-    private let groups: [(group: Int, key: String, kind: Kind, type: FieldType)]
+    /// Level text (lowercased) to level, before the common level words.
+    public let levelMap: [String: Level]
+    /// What starts a record (`record_start`): other lines continue the one before.
+    public let recordStart: PCRERegex?
+    /// Per pattern, per capture group: the field name, what it fills, its type, its key.
+    private let patterns: [(regex: PCRERegex, groups: [(group: Int, key: Int, kind: Kind, type: FieldType)])]
     private let keys: KeyTable
 
     enum Kind: Sendable { case time, level, message, field }
@@ -25,37 +35,75 @@ public struct RegexFormat: LogFormat {
     public init(name: String, regex: PCRERegex, timestampField: String = "ts", timestampFormat: TimeFormat? = nil,
                 levelField: String = "level", messageField: String = "message", types: [String: FieldType] = [:],
                 multiline: Bool = true) {
+        self.init(name: name, regexes: [regex], timestampField: timestampField, timestampFormats: timestampFormat.map { [$0] } ?? [],
+                  levelField: levelField, messageField: messageField, types: types, multiline: multiline)
+    }
+
+    public init(name: String, regexes: [PCRERegex], timestampField: String = "ts", timestampFormats: [TimeFormat] = [],
+                levelField: String = "level", messageField: String = "message", types: [String: FieldType] = [:],
+                levelMap: [String: Level] = [:], recordStart: PCRERegex? = nil, multiline: Bool = true) {
+        precondition(!regexes.isEmpty, "a format has at least one pattern")
+        self.recordStart = recordStart
         self.name = name
-        self.regex = regex
+        self.regexes = regexes
         self.timestampField = timestampField
-        self.timestampFormat = timestampFormat
+        self.timestampFormats = timestampFormats
         self.levelField = levelField
         self.messageField = messageField
         self.types = types
+        self.levelMap = Dictionary(levelMap.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
         joinsContinuationLines = multiline
-        groups = regex.names.map { n in
-            let kind: Kind = n.name == timestampField ? .time : n.name == levelField ? .level
-                : n.name == messageField ? .message : .field
-            return (n.group, n.name, kind, types[n.name] ?? .auto)
+        // One key per capture name over every pattern, so that a field keeps its column whichever pattern matched.
+        var names: [String] = []
+        for r in regexes { for n in r.names where !names.contains(n.name) { names.append(n.name) } }
+        patterns = regexes.map { r in
+            (r, r.names.map { n in
+                let kind: Kind = n.name == timestampField ? .time : n.name == levelField ? .level
+                    : n.name == messageField ? .message : .field
+                return (n.group, names.firstIndex(of: n.name)!, kind, types[n.name] ?? .auto)
+            })
         }
-        keys = KeyTable(regex.names.map(\.name))
+        keys = KeyTable(names)
+    }
+
+    /// Every capture name of every pattern.
+    public var captureNames: Set<String> { Set(regexes.flatMap { $0.names.map(\.name) }) }
+
+    public func continues(_ line: ByteLine, scratch: ParseScratch) -> Bool? {
+        guard let recordStart, joinsContinuationLines else { return nil }
+        return !recordStart.matches(line, scratch.matchData(for: recordStart))
     }
 
     public func parse(_ line: ByteLine, into batch: inout RecordBatch, scratch: ParseScratch) -> Bool {
-        let data = scratch.matchData(for: regex)
-        guard let ov = regex.match(line, data) else { return false }
-        for (k, g) in groups.enumerated() {
+        for p in patterns {
+            let data = scratch.matchData(for: p.regex)
+            guard let ov = p.regex.match(line, data) else { continue }
+            return fill(line, ov, p.groups, &batch)
+        }
+        return false
+    }
+
+    private func fill(_ line: ByteLine, _ ov: UnsafeMutablePointer<Int>, _ groups: [(group: Int, key: Int, kind: Kind, type: FieldType)],
+                      _ batch: inout RecordBatch) -> Bool {
+        for g in groups {
             let s = ov[2 * g.group], e = ov[2 * g.group + 1]
             if s == PCRERegex.unset || s < 0 || e < s { continue }
             let v = line.slice(s, e)
             switch g.kind {
             case .time:
-                let ns = timestampFormat.map { $0.parse(v, reference: batch.reference) }
-                    ?? Timestamp.parse(text: v, reference: batch.reference)
+                var ns: Int64?
+                if timestampFormats.isEmpty {
+                    ns = Timestamp.parse(text: v, reference: batch.reference)
+                } else {
+                    for f in timestampFormats { if let t = f.parse(v, reference: batch.reference) { ns = t; break } }
+                }
                 guard let ns else { return false }
                 batch.setTime(ns)
             case .level:
-                if let l = Level.recognise(v, 0, v.count) {
+                if !levelMap.isEmpty, let l = levelMap[v.string.lowercased()] {
+                    batch.setLevel(l)
+                    if !Level.isCanonical(v, l) { batch.putLevelRaw(v) }
+                } else if let l = Level.recognise(v, 0, v.count) {
                     batch.setLevel(l)
                     if !Level.isCanonical(v, l) { batch.putLevelRaw(v) }
                 } else if v.count > 0 {
@@ -64,7 +112,7 @@ public struct RegexFormat: LogFormat {
             case .message:
                 batch.setMessage(v)
             case .field:
-                let c = batch.field(keys[k], slot: k)
+                let c = batch.field(keys[g.key], slot: g.key)
                 switch g.type {
                 case .auto: batch.put(inferred: v, field: c)
                 case .string: batch.put(string: v, field: c)

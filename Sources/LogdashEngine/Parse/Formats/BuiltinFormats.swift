@@ -1,0 +1,575 @@
+// The built-in format definitions: the same text as the files in formats/ (written by
+// formats/embed.py; a test keeps them equal).
+enum BuiltinFormats {
+    static let sources: [(name: String, yaml: String)] = [
+        ("alternatives", #"""
+# Debian's /var/log/alternatives.log (update-alternatives).
+name: alternatives
+title: Debian update-alternatives log
+regex: '^(?<program>update-alternatives) (?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d): (?<message>.*)$'
+timestamp_format: '%Y-%m-%d %H:%M:%S'
+samples:
+  - line: 'update-alternatives 2025-06-24 14:36:53: run with --quiet --install /usr/bin/pager pager /usr/bin/less 77 --slave /usr/share/man/man1/pager.1.gz pager.1.gz /usr/share/man/man1/less.1.gz'
+    expect: { ts: '2025-06-24T14:36:53.000Z', program: update-alternatives }
+  - line: 'update-alternatives 2025-06-24 14:36:53: link group pager updated to point to /usr/bin/less'
+    expect: { message: link group pager updated to point to /usr/bin/less }
+
+"""#),
+        ("apache-error", #"""
+# Apache httpd's error log: 2.2 ([date] [level] message) and 2.4 ([date] [module:level] [pid …]).
+name: apache-error
+title: Apache httpd error log (2.2 and 2.4)
+patterns:
+  - '^\[(?<ts>[A-Z][a-z]{2} [A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d(?:\.\d+)? \d{4})\] \[(?:(?<module>[\w-]+):)?(?<level>[a-z]+\d?)\] (?:\[pid (?<pid>\d+)(?::tid (?<tid>\d+))?\] )?(?:\[client (?<client>[^\]]+)\] )?(?<message>.*)$'
+timestamp_format: ['%a %b %d %H:%M:%S %Y', '%a %b %d %H:%M:%S.%f %Y']
+level_map: { emerg: fatal, alert: critical, crit: critical, trace1: trace, trace2: trace, trace3: trace, trace4: trace, trace5: trace, trace6: trace, trace7: trace, trace8: trace }
+fields: { pid: int, tid: int }
+samples:
+  - line: '[Sun Dec 04 04:47:44 2005] [notice] workerEnv.init() ok /etc/httpd/conf/workers2.properties'
+    expect: { ts: '2005-12-04T04:47:44.000Z', level: notice, message: workerEnv.init() ok /etc/httpd/conf/workers2.properties }
+  - line: '[Sun Dec 04 04:47:44 2005] [error] mod_jk child workerEnv in error state 6'
+    expect: { level: error }
+  - line: '[Wed Oct 11 14:32:52.123456 2000] [core:error] [pid 35708:tid 4328636416] [client 72.15.99.187:52130] File does not exist: /usr/local/apache2/htdocs/favicon.ico'
+    expect: { ts: '2000-10-11T14:32:52.123456Z', level: error, module: core, pid: '35708', client: '72.15.99.187:52130' }
+
+"""#),
+        ("apt-history", #"""
+# apt's /var/log/apt/history.log: one record per transaction, from Start-Date to End-Date (the
+# lines between — Commandline, Install, Upgrade … — are part of its message).
+name: apt-history
+title: apt history log (/var/log/apt/history.log)
+regex: '^Start-Date: (?<ts>\d{4}-\d\d-\d\d\s+\d\d:\d\d:\d\d)$'
+timestamp_format: '%Y-%m-%d %H:%M:%S'
+record_start: '^Start-Date: '
+samples:
+  - line: 'Start-Date: 2025-06-24  14:36:25'
+    expect: { ts: '2025-06-24T14:36:25.000Z' }
+
+"""#),
+        ("apt-term", #"""
+# apt's /var/log/apt/term.log: the terminal output of each run, from "Log started" to "Log ended".
+name: apt-term
+title: apt terminal log (/var/log/apt/term.log)
+regex: '^Log started: (?<ts>\d{4}-\d\d-\d\d\s+\d\d:\d\d:\d\d)$'
+timestamp_format: '%Y-%m-%d %H:%M:%S'
+record_start: '^Log started: '
+samples:
+  - line: 'Log started: 2025-06-24  14:36:25'
+    expect: { ts: '2025-06-24T14:36:25.000Z' }
+
+"""#),
+        ("bgl", #"""
+# Blue Gene/L RAS logs (and other HPC RAS logs of the same layout): alert flag, epoch seconds,
+# date, node, full timestamp, node again, type, component, level, message.
+name: bgl
+title: Blue Gene/L and HPC RAS logs
+regex: '^(?<alert>\S+) (?<epoch>\d{9,10}) (?<date>\d{4}\.\d\d\.\d\d) (?<node>\S+) (?<ts>\d{4}-\d\d-\d\d-\d\d\.\d\d\.\d\d\.\d{6}) (?<location>\S+) (?<type>[A-Z]+) (?<component>[A-Z_]+) (?<level>[A-Z]+) (?<message>.*)$'
+timestamp_format: '%Y-%m-%d-%H.%M.%S.%f'
+fields: { epoch: int, date: string }
+level_map: { SEVERE: error, FAILURE: critical }
+samples:
+  - line: '- 1117838570 2005.06.03 R02-M1-N0-C:J12-U11 2005-06-03-15.42.50.675872 R02-M1-N0-C:J12-U11 RAS KERNEL INFO instruction cache parity error corrected'
+    expect: { ts: '2005-06-03T15:42:50.675872Z', level: info, node: 'R02-M1-N0-C:J12-U11', type: RAS, component: KERNEL, alert: '-', message: instruction cache parity error corrected }
+  - line: 'KERNDTLB 1118536327 2005.06.11 R30-M0-N9-C:J16-U01 2005-06-11-17.32.07.581048 R30-M0-N9-C:J16-U01 RAS KERNEL FATAL data TLB error interrupt'
+    expect: { level: fatal, alert: KERNDTLB }
+
+"""#),
+        ("cassandra", #"""
+# Apache Cassandra's system.log: LEVEL [thread] date time file:line - message.
+name: cassandra
+title: Apache Cassandra system log
+regex: '^(?<level>[A-Z]+)\s+\[(?<thread>[^\]]+)\] (?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) (?<file>[\w.$]+):(?<line>\d+) - (?<message>.*)$'
+timestamp_format: '%Y-%m-%d %H:%M:%S,%f'
+fields: { line: int }
+samples:
+  - line: 'INFO  [main] 2026-11-27 14:00:00,123 StorageService.java:1234 - Node /10.0.0.1 state jump to NORMAL'
+    expect: { ts: '2026-11-27T14:00:00.123Z', level: info, thread: main, file: StorageService.java, line: '1234' }
+  - line: 'WARN  [GossipTasks:1] 2026-11-27 14:00:05,000 FailureDetector.java:288 - Not marking nodes down due to local pause'
+    expect: { level: warn, thread: 'GossipTasks:1' }
+
+"""#),
+        ("cri", #"""
+# Kubernetes CRI container logs (/var/log/pods/…, /var/log/containers/…): RFC 3339 nanosecond
+# time, stream, P(artial) or F(ull) tag, the line.
+name: cri
+title: Kubernetes CRI container log (time stream P|F line)
+regex: '^(?<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(?:Z|[+-]\d\d:\d\d)) (?<stream>stdout|stderr) (?<tag>[PF]) (?<message>.*)$'
+samples:
+  - line: '2026-11-27T14:00:00.123456789Z stdout F GET /healthz 200 1ms'
+    expect: { ts: '2026-11-27T14:00:00.123456789Z', stream: stdout, tag: F, message: GET /healthz 200 1ms }
+  - line: '2026-11-27T14:00:00.223456789+00:00 stderr F panic: runtime error'
+    expect: { stream: stderr }
+
+"""#),
+        ("dmesg", #"""
+# The kernel's ring buffer (dmesg, and kern.log without syslog's header): seconds since boot in
+# brackets; `dmesg -T` prints the wall-clock time instead.
+name: dmesg
+title: Linux kernel messages (dmesg, dmesg -T)
+patterns:
+  - '^\[(?<ts>[A-Z][a-z]{2} [A-Z][a-z]{2}\s+\d{1,2} \d\d:\d\d:\d\d \d{4})\] (?<message>.*)$'
+  - '^\[\s*(?<uptime>\d+\.\d{6})\] (?:(?<subsystem>[\w.-]+): )?(?<message>.*)$'
+timestamp_format: '%a %b %d %H:%M:%S %Y'
+fields: { uptime: double }
+samples:
+  - line: '[    0.000000] Linux version 6.1.0-13-amd64 (debian-kernel@lists.debian.org)'
+    expect: { uptime: '0' }
+  - line: '[   12.345678] e1000e: eth0 NIC Link is Up 1000 Mbps Full Duplex'
+    expect: { uptime: '12.345678', subsystem: e1000e }
+  - line: '[Fri Nov 27 14:00:00 2026] usb 1-1: new high-speed USB device number 2 using xhci_hcd'
+    expect: { ts: '2026-11-27T14:00:00.000Z' }
+
+"""#),
+        ("docker-compose", #"""
+# docker compose logs (and `docker compose up`): the service's name, a bar, then its line.
+name: docker-compose
+title: docker compose output (service-1  | line)
+regex: '^(?<service>[A-Za-z0-9][\w.-]*?(?:[-_]\d+)?)\s+\| (?:(?<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) )?(?<message>.*)$'
+samples:
+  - line: 'web-1  | 172.18.0.1 - - [27/Nov/2026:14:00:00 +0000] "GET / HTTP/1.1" 200 615'
+    expect: { service: web-1 }
+  - line: 'db-1   | 2026-11-27T14:00:00.123456Z ready for connections'
+    expect: { service: db-1, ts: '2026-11-27T14:00:00.123456Z', message: ready for connections }
+
+"""#),
+        ("dpkg", #"""
+# Debian's /var/log/dpkg.log: actions, package states and conffile decisions.
+name: dpkg
+title: Debian dpkg log (/var/log/dpkg.log)
+patterns:
+  - '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) (?<action>install|upgrade|remove|purge|configure|trigproc) (?<package>\S+) (?<old_version>\S+) (?<version>\S+)$'
+  - '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) (?<action>status) (?<status>\S+) (?<package>\S+) (?<version>\S+)$'
+  - '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) (?<action>startup|conffile) (?<message>.*)$'
+timestamp_format: '%Y-%m-%d %H:%M:%S'
+fields: { version: string, old_version: string }
+samples:
+  - line: '2025-06-24 14:36:25 upgrade libsystemd0:amd64 252.36-1~deb12u1 252.38-1~deb12u1'
+    expect: { ts: '2025-06-24T14:36:25.000Z', action: upgrade, package: 'libsystemd0:amd64', old_version: 252.36-1~deb12u1, version: 252.38-1~deb12u1 }
+  - line: '2025-06-24 14:36:25 status triggers-pending libc-bin:amd64 2.36-9+deb12u10'
+    expect: { action: status, status: triggers-pending, package: 'libc-bin:amd64' }
+  - line: '2025-06-24 14:36:25 startup archives unpack'
+    expect: { action: startup, message: archives unpack }
+
+"""#),
+        ("elasticsearch", #"""
+# Elasticsearch / OpenSearch plain-text server log: [time][LEVEL][logger] [node] message.
+name: elasticsearch
+title: Elasticsearch / OpenSearch server log
+regex: '^\[(?<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d,\d{3}(?:Z|[+-]\d\d:?\d\d)?)\]\[(?<level>[A-Z]+)\s*\]\[(?<logger>[^\]]+?)\s*\] \[(?<node>[^\]]*)\] (?<message>.*)$'
+timestamp_format: ['%Y-%m-%dT%H:%M:%S,%f', '%Y-%m-%dT%H:%M:%S,%f%z']
+samples:
+  - line: '[2026-11-27T14:00:00,123][INFO ][o.e.n.Node               ] [es-1] started'
+    expect: { ts: '2026-11-27T14:00:00.123Z', level: info, logger: o.e.n.Node, node: es-1, message: started }
+  - line: '[2026-11-27T14:00:01,500][WARN ][o.e.c.r.a.DiskThresholdMonitor] [es-1] high disk watermark [90%] exceeded'
+    expect: { level: warn, logger: o.e.c.r.a.DiskThresholdMonitor }
+
+"""#),
+        ("glog", #"""
+# Google glog and Kubernetes klog: Lmmdd hh:mm:ss.uuuuuu threadid file:line] msg.
+name: glog
+title: Go glog / Kubernetes klog (I1127 14:00:00.123456 1234 file.go:42] msg)
+regex: '^(?<level>[IWEF])(?<ts>\d{4} \d\d:\d\d:\d\d\.\d{6})\s+(?<tid>\d+) (?<file>[^:\]\s]+):(?<line>\d+)\] (?<message>.*)$'
+timestamp_format: '%m%d %H:%M:%S.%f'
+level_map: { I: info, W: warn, E: error, F: fatal }
+fields: { tid: int, line: int }
+samples:
+  - line: 'I1127 14:00:00.123456    1234 controller.go:42] Starting controller'
+    expect: { ts: '2026-11-27T14:00:00.123456Z', level: info, tid: '1234', file: controller.go, line: '42', message: Starting controller }
+  - line: 'E1126 09:15:01.000001 7 reflector.go:138] Failed to watch *v1.Pod: unknown'
+    expect: { level: error }
+
+"""#),
+        ("haproxy", #"""
+# HAProxy's HTTP log (option httplog) after its syslog header, and its TCP log.
+name: haproxy
+title: HAProxy HTTP and TCP logs
+patterns:
+  - '^(?:(?<syslog_time>[A-Z][a-z]{2}\s+\d{1,2} \d\d:\d\d:\d\d) (?<host>\S+) )?haproxy\[(?<pid>\d+)\]: (?<client>[\d.:a-f]+):(?<client_port>\d+) \[(?<ts>\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d\.\d{3})\] (?<frontend>\S+) (?<backend>[^/\s]+)/(?<server>\S+) (?<timers>[\d/+-]+) (?<status>\d{3}) (?<bytes>\d+) \S+ \S+ (?<termination>\S{4}) \S+ \S+ "(?<request>[^"]*)"$'
+  - '^(?:(?<syslog_time>[A-Z][a-z]{2}\s+\d{1,2} \d\d:\d\d:\d\d) (?<host>\S+) )?haproxy\[(?<pid>\d+)\]: (?<client>[\d.:a-f]+):(?<client_port>\d+) \[(?<ts>\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d\.\d{3})\] (?<frontend>\S+) (?<backend>[^/\s]+)/(?<server>\S+) (?<timers>[\d/+-]+) (?<bytes>\d+) (?<termination>\S\S) (?<message>.*)$'
+timestamp_format: '%d/%b/%Y:%H:%M:%S.%f'
+fields: { pid: int, client_port: int, status: int, bytes: int }
+samples:
+  - line: 'Nov 27 14:00:00 lb-1 haproxy[1234]: 10.0.0.7:51234 [27/Nov/2026:14:00:00.123] www~ app/web-2 0/0/1/12/13 200 512 - - ---- 3/3/0/0/0 0/0 "GET /api/items HTTP/1.1"'
+    expect: { ts: '2026-11-27T14:00:00.123Z', status: '200', backend: app, server: web-2, request: 'GET /api/items HTTP/1.1' }
+  - line: 'haproxy[1234]: 10.0.0.7:51300 [27/Nov/2026:14:00:01.000] db-in db/pg-1 1/0/5012 2048 -- 1/1/1/1/0 0/0'
+    expect: { backend: db, server: pg-1, bytes: '2048' }
+
+"""#),
+        ("hdfs", #"""
+# Hadoop HDFS DataNode/NameNode logs: yyMMdd HHmmss, the thread id, the level, the class.
+name: hdfs
+title: Hadoop HDFS (yyMMdd HHmmss pid LEVEL class)
+regex: '^(?<ts>\d{6} \d{6}) (?<pid>\d+) (?<level>[A-Z]+) (?<logger>[^\s:]+): (?<message>.*)$'
+timestamp_format: '%y%m%d %H%M%S'
+fields: { pid: int }
+samples:
+  - line: '081109 203615 148 INFO dfs.DataNode$PacketResponder: PacketResponder 1 for block blk_38865049064139660 terminating'
+    expect: { ts: '2008-11-09T20:36:15.000Z', level: info, pid: '148', logger: dfs.DataNode$PacketResponder }
+  - line: '081109 204106 329 WARN dfs.DataNode$DataXceiver: 10.251.71.16:50010:Got exception while serving blk_-7166 to /10.251.71.16:'
+    expect: { level: warn, pid: '329' }
+
+"""#),
+        ("hpc", #"""
+# HPC cluster event logs (LANL): id, node, component, state, epoch seconds, flag, message.
+name: hpc
+title: HPC cluster event logs (LANL)
+regex: '^(?<id>\d+) (?<node>\S+) (?<component>\S+) (?<state>\S+) (?<ts>\d{10}) (?<flag>\d+) (?<message>.*)$'
+timestamp_format: '%s'
+fields: { id: int, flag: int }
+samples:
+  - line: '460 node-246 unix.hw state_change.unavailable 1077804742 1 Component State Change: Component "alt0" is in the unavailable state (HWID=1785)'
+    expect: { ts: '2004-02-26T14:12:22.000Z', node: node-246, component: unix.hw, state: state_change.unavailable }
+
+"""#),
+        ("kafka", #"""
+# Apache Kafka's server.log (and other log4j "[date] LEVEL message (logger)" layouts).
+name: kafka
+title: Apache Kafka server log ([yyyy-MM-dd HH:mm:ss,SSS] LEVEL message (logger))
+regex: '^\[(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})\] (?<level>[A-Z]+) (?<message>.*?)(?: \((?<logger>[\w.$]+)\))?$'
+timestamp_format: '%Y-%m-%d %H:%M:%S,%f'
+samples:
+  - line: '[2026-11-27 14:00:00,123] INFO [KafkaServer id=1] started (kafka.server.KafkaServer)'
+    expect: { ts: '2026-11-27T14:00:00.123Z', level: info, logger: kafka.server.KafkaServer, message: '[KafkaServer id=1] started' }
+  - line: '[2026-11-27 14:00:02,000] WARN [ReplicaFetcher replicaId=1, leaderId=2, fetcherId=0] Connection to node 2 could not be established. (org.apache.kafka.clients.NetworkClient)'
+    expect: { level: warn, logger: org.apache.kafka.clients.NetworkClient }
+
+"""#),
+        ("laravel", #"""
+# Laravel / Monolog's line formatter: [time] channel.LEVEL: message context extra.
+name: laravel
+title: PHP Laravel / Monolog
+regex: '^\[(?<ts>\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:\.\d+)?(?:[+-]\d\d:\d\d)?)\] (?<channel>[\w-]+)\.(?<level>DEBUG|INFO|NOTICE|WARNING|ERROR|CRITICAL|ALERT|EMERGENCY): (?<message>.*)$'
+timestamp_format: ['%Y-%m-%d %H:%M:%S', '%Y-%m-%dT%H:%M:%S.%f%z', '%Y-%m-%d %H:%M:%S.%f']
+level_map: { ALERT: critical, EMERGENCY: fatal }
+samples:
+  - line: '[2026-11-27 14:00:00] production.ERROR: SQLSTATE[HY000] [2002] Connection refused {"exception":"[object] (PDOException(code: 2002))"}'
+    expect: { ts: '2026-11-27T14:00:00.000Z', level: error, channel: production }
+  - line: '[2026-11-27T14:00:00.123456+00:00] app.INFO: user logged in [] []'
+    expect: { level: info, channel: app }
+
+"""#),
+        ("linux-audit", #"""
+# Linux audit (auditd, /var/log/audit/audit.log): type=… msg=audit(epoch.ms:serial): fields.
+name: linux-audit
+title: Linux audit log (auditd)
+regex: '^(?:node=(?<node>\S+) )?type=(?<type>\S+) msg=audit\((?<ts>\d+\.\d+):(?<serial>\d+)\):\s*(?<message>.*)$'
+timestamp_format: '%s.%f'
+fields: { serial: int }
+samples:
+  - line: 'type=SYSCALL msg=audit(1364481363.243:24287): arch=c000003e syscall=2 success=no exit=-13 a0=7fffd19c5592 a1=0 ppid=2686 pid=3538 auid=500 uid=500 comm="cat" exe="/bin/cat"'
+    expect: { ts: '2013-03-28T14:36:03.243Z', type: SYSCALL, serial: '24287' }
+  - line: 'node=web-1 type=USER_LOGIN msg=audit(1795780800.001:9): pid=1 uid=0 res=success'
+    expect: { node: web-1, type: USER_LOGIN }
+
+"""#),
+        ("logcat", #"""
+# Android logcat: threadtime (the default), time, and brief formats.
+name: logcat
+title: Android logcat (threadtime, time, brief)
+patterns:
+  - '^(?<ts>\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\s+(?<pid>\d+)\s+(?<tid>\d+) (?<level>[VDIWEFA]) (?<tag>[^:]*?)\s*: (?<message>.*)$'
+  - '^(?<ts>\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) (?<level>[VDIWEFA])/(?<tag>[^(]*?)\(\s*(?<pid>\d+)\): (?<message>.*)$'
+  - '^(?<level>[VDIWEFA])/(?<tag>[^(]*?)\(\s*(?<pid>\d+)\): (?<message>.*)$'
+timestamp_format: '%m-%d %H:%M:%S.%f'
+level_map: { V: trace, D: debug, I: info, W: warn, E: error, F: fatal, A: fatal }
+fields: { pid: int, tid: int }
+samples:
+  - line: '03-17 16:13:38.811  1702  2395 D WindowManager: printFreezingDisplayLogsopening app wtoken = AppWindowToken{9f4ef63 token=Token{a64f992}}'
+    expect: { ts: '2026-03-17T16:13:38.811Z', level: debug, pid: '1702', tid: '2395', tag: WindowManager }
+  - line: '03-17 16:13:38.839  1702  2395 E ActivityManager: ANR in com.example.app'
+    expect: { level: error, tag: ActivityManager, message: ANR in com.example.app }
+  - line: '03-17 16:13:38.811 W/InputDispatcher( 1702): channel is unrecoverably broken'
+    expect: { level: warn, tag: InputDispatcher, pid: '1702' }
+  - line: 'I/ActivityManager(  585): Start proc com.android.settings for activity'
+    expect: { level: info, tag: ActivityManager, pid: '585' }
+
+"""#),
+        ("mysql-error", #"""
+# MySQL 8 / MariaDB error log: time, thread, [Level] [code] [subsystem] message.
+name: mysql-error
+title: MySQL / MariaDB error log
+patterns:
+  - '^(?<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(?:Z|[+-]\d\d:\d\d)) (?<thread>\d+) \[(?<level>System|Note|Warning|Error|ERROR)\] (?:\[(?<code>MY-\d+)\] )?(?:\[(?<subsystem>\w+)\] )?(?<message>.*)$'
+  - '^(?<ts>\d{4}-\d\d-\d\d\s+\d{1,2}:\d\d:\d\d) (?<thread>\d+) \[(?<level>Note|Warning|ERROR|Error)\] (?<message>.*)$'
+level_map: { System: notice, Note: info }
+fields: { thread: int }
+samples:
+  - line: '2026-11-27T14:00:00.123456Z 0 [System] [MY-010116] [Server] /usr/sbin/mysqld (mysqld 8.0.35) starting as process 1'
+    expect: { ts: '2026-11-27T14:00:00.123456Z', level: notice, code: MY-010116, subsystem: Server }
+  - line: '2026-11-27 14:00:01 140245 [Warning] Aborted connection 140245 to db: ''shop'' user: ''app'''
+    expect: { level: warn, thread: '140245' }
+
+"""#),
+        ("nginx-error", #"""
+# nginx's error log: yyyy/MM/dd HH:mm:ss [level] pid#tid: *connection message.
+name: nginx-error
+title: nginx error log
+regex: '^(?<ts>\d{4}/\d\d/\d\d \d\d:\d\d:\d\d) \[(?<level>[a-z]+)\] (?<pid>\d+)#(?<tid>\d+): (?:\*(?<connection>\d+) )?(?<message>.*)$'
+timestamp_format: '%Y/%m/%d %H:%M:%S'
+level_map: { emerg: fatal, alert: critical, crit: critical }
+fields: { pid: int, tid: int, connection: int }
+samples:
+  - line: '2026/11/27 14:00:00 [error] 1234#1234: *5 open() "/usr/share/nginx/html/favicon.ico" failed (2: No such file or directory), client: 10.0.0.1, server: localhost, request: "GET /favicon.ico HTTP/1.1"'
+    expect: { ts: '2026-11-27T14:00:00.000Z', level: error, pid: '1234', connection: '5' }
+  - line: '2026/11/27 14:00:01 [notice] 1#1: signal process started'
+    expect: { level: notice, connection: 'null' }
+
+"""#),
+        ("openstack", #"""
+# OpenStack services (nova, neutron, cinder, keystone …): oslo.log's default line, optionally
+# after the log file's name (as in aggregated logs).
+name: openstack
+title: OpenStack services (oslo.log)
+regex: '^(?:(?<logfile>\S+\.log\S*) )?(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) (?<pid>\d+) (?<level>[A-Z]+) (?<logger>\S+) (?:\[(?<context>[^\]]*)\] )?(?<message>.*)$'
+timestamp_format: '%Y-%m-%d %H:%M:%S.%f'
+fields: { pid: int }
+samples:
+  - line: 'nova-api.log.1.2017-05-16_13:53:08 2017-05-16 00:00:00.008 25746 INFO nova.osapi_compute.wsgi.server [req-38101a0b-2096-447d-96ea-a692162415ae 113d3a99c3da401fbd62cc2caa5b96d2 54fadb412c4e40cdbaed9335e4c35a9e - - -] 10.11.10.1 "GET /v2/54fadb412c4e40cdbaed9335e4c35a9e/servers/detail HTTP/1.1" status: 200 len: 1893 time: 0.2477829'
+    expect: { ts: '2017-05-16T00:00:00.008Z', level: info, pid: '25746', logger: nova.osapi_compute.wsgi.server, logfile: nova-api.log.1.2017-05-16_13:53:08 }
+  - line: '2017-05-16 00:00:04.500 2931 WARNING nova.compute.manager [req-3ea4052c-895d-4b64-9e2d-04d64c4d94ab - - - - -] While synchronizing instance power states, found 1 instances in the database'
+    expect: { level: warn, pid: '2931', logger: nova.compute.manager }
+
+"""#),
+        ("pipe-separated", #"""
+# Pipe-separated application logs (HealthApp and many mobile back ends):
+# yyyyMMdd-HH:mm:ss:SSS|component|pid|message.
+name: pipe-separated
+title: Pipe-separated app logs (yyyyMMdd-HH:mm:ss:SSS|component|pid|message)
+regex: '^(?<ts>\d{8}-\d\d:\d\d:\d\d:\d{1,3})\|(?<component>[^|]*)\|(?<pid>\d+)\|(?<message>.*)$'
+timestamp_format: '%Y%m%d-%H:%M:%S:%f'
+fields: { pid: int }
+samples:
+  - line: '20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579'
+    expect: { ts: '2017-12-23T22:15:29.606Z', component: Step_LSC, pid: '30002312', message: onStandStepChanged 3579 }
+
+"""#),
+        ("postgresql", #"""
+# PostgreSQL's server log with the common log_line_prefix values ('%m [%p] ', '%t [%p]: ',
+# '%m [%p] %q%u@%d ').
+name: postgresql
+title: PostgreSQL server log
+regex: '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Z]{2,5}) \[(?<pid>\d+)\]:? (?:(?<user>[^@\s]+)@(?<database>\S+) )?(?<level>DEBUG\d?|INFO|NOTICE|WARNING|ERROR|LOG|FATAL|PANIC|DETAIL|HINT|STATEMENT|CONTEXT|QUERY|LOCATION):\s+(?<message>.*)$'
+timestamp_format: ['%Y-%m-%d %H:%M:%S.%f %Z', '%Y-%m-%d %H:%M:%S %Z']
+level_map: { LOG: info, DETAIL: info, HINT: info, STATEMENT: info, CONTEXT: info, QUERY: info, LOCATION: info, PANIC: fatal, DEBUG1: debug, DEBUG2: debug, DEBUG3: debug, DEBUG4: debug, DEBUG5: debug }
+fields: { pid: int }
+samples:
+  - line: '2026-11-27 14:00:00.123 UTC [4242] LOG:  database system is ready to accept connections'
+    expect: { ts: '2026-11-27T14:00:00.123Z', level: info, pid: '4242', message: database system is ready to accept connections }
+  - line: '2026-11-27 14:00:01.500 UTC [4250] app@shop ERROR:  relation "orders2" does not exist at character 15'
+    expect: { level: error, user: app, database: shop }
+
+"""#),
+        ("proxifier", #"""
+# Proxifier's connection log: [MM.dd HH:mm:ss] program - target message.
+name: proxifier
+title: Proxifier connection log
+regex: '^\[(?<ts>\d\d\.\d\d \d\d:\d\d:\d\d)\] (?<program>.+?) - (?<message>.*)$'
+timestamp_format: '%m.%d %H:%M:%S'
+samples:
+  - line: '[10.30 16:49:06] chrome.exe - proxy.cse.cuhk.edu.hk:5070 open through proxy proxy.cse.cuhk.edu.hk:5070 HTTPS'
+    expect: { ts: '2026-10-30T16:49:06.000Z', program: chrome.exe }
+
+"""#),
+        ("python-logging", #"""
+# Python's logging: the default basicConfig layout (LEVEL:logger:message) and the common
+# "%(asctime)s - %(name)s - %(levelname)s - %(message)s" and "%(asctime)s %(levelname)s %(name)s: …".
+name: python-logging
+title: Python logging (defaults and common layouts)
+patterns:
+  - '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) - (?<logger>\S+) - (?<level>DEBUG|INFO|WARNING|ERROR|CRITICAL) - (?<message>.*)$'
+  - '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) (?<level>DEBUG|INFO|WARNING|ERROR|CRITICAL) (?<logger>[^\s:]+): (?<message>.*)$'
+  - '^(?<level>DEBUG|INFO|WARNING|ERROR|CRITICAL):(?<logger>[^:\s]+):(?<message>.*)$'
+timestamp_format: '%Y-%m-%d %H:%M:%S,%f'
+samples:
+  - line: '2026-11-27 14:00:00,123 - app.db - WARNING - slow query took 812 ms'
+    expect: { ts: '2026-11-27T14:00:00.123Z', level: warn, logger: app.db, message: slow query took 812 ms }
+  - line: '2026-11-27 14:00:00,124 ERROR urllib3.connectionpool: Retrying after connection broken'
+    expect: { level: error, logger: urllib3.connectionpool }
+  - line: 'WARNING:root:disk almost full'
+    expect: { level: warn, logger: root, message: disk almost full }
+
+"""#),
+        ("rabbitmq", #"""
+# RabbitMQ 3.9+ log: time [level] <pid> message.
+name: rabbitmq
+title: RabbitMQ server log
+regex: '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+(?:[+-]\d\d:\d\d)?) \[(?<level>[a-z]+)\] <(?<erlang_pid>[\d.]+)> (?<message>.*)$'
+timestamp_format: ['%Y-%m-%d %H:%M:%S.%f%z', '%Y-%m-%d %H:%M:%S.%f']
+samples:
+  - line: '2026-11-27 14:00:00.123456+00:00 [info] <0.230.0> Server startup complete; 4 plugins started.'
+    expect: { ts: '2026-11-27T14:00:00.123456Z', level: info, erlang_pid: 0.230.0 }
+  - line: '2026-11-27 14:00:03.000001+00:00 [warning] <0.701.0> closing AMQP connection'
+    expect: { level: warn }
+
+"""#),
+        ("redis", #"""
+# Redis server log: pid:role dd Mon yyyy HH:mm:ss.SSS level-char message.
+name: redis
+title: Redis server log
+regex: '^(?<pid>\d+):(?<role>[XCSM]) (?<ts>\d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3}) (?<level>[.\-*#]) (?<message>.*)$'
+timestamp_format: '%d %b %Y %H:%M:%S.%f'
+level_map: { '.': debug, '-': info, '*': notice, '#': warn }
+fields: { pid: int }
+samples:
+  - line: '1:M 27 Nov 2026 14:00:00.123 * Ready to accept connections tcp'
+    expect: { ts: '2026-11-27T14:00:00.123Z', level: notice, pid: '1', role: M }
+  - line: '1:M 27 Nov 2026 14:00:05.001 # WARNING Memory overcommit must be enabled!'
+    expect: { level: warn }
+
+"""#),
+        ("rust-env-logger", #"""
+# Rust's env_logger ([time LEVEL target] message) and tracing-subscriber's default format
+# (time  LEVEL target: message).
+name: rust-env-logger
+title: Rust env_logger and tracing
+patterns:
+  - '^\[(?<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z) (?<level>TRACE|DEBUG|INFO|WARN|ERROR)\s+(?<target>[\w:]+)\] (?<message>.*)$'
+  - '^(?<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z)\s+(?<level>TRACE|DEBUG|INFO|WARN|ERROR) (?<target>[\w:]+): (?<message>.*)$'
+samples:
+  - line: '[2026-11-27T14:00:00Z INFO  my_app::server] listening on 0.0.0.0:8080'
+    expect: { ts: '2026-11-27T14:00:00.000Z', level: info, target: 'my_app::server' }
+  - line: '2026-11-27T14:00:00.123456Z  WARN hyper::proto::h1::io: read error'
+    expect: { level: warn, target: 'hyper::proto::h1::io' }
+
+"""#),
+        ("serilog", #"""
+# .NET Serilog's console/file default: [HH:mm:ss LVL] or "yyyy-MM-dd HH:mm:ss.fff zzz [LVL]".
+name: serilog
+title: .NET Serilog / NLog default layouts
+patterns:
+  - '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ [+-]\d\d:\d\d) \[(?<level>VRB|DBG|INF|WRN|ERR|FTL)\] (?<message>.*)$'
+  - '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+)\|(?<level>TRACE|DEBUG|INFO|WARN|ERROR|FATAL)\|(?<logger>[^|]+)\|(?<message>.*)$'
+timestamp_format: ['%Y-%m-%d %H:%M:%S.%f %z', '%Y-%m-%d %H:%M:%S.%f']
+level_map: { VRB: trace, DBG: debug, INF: info, WRN: warn, ERR: error, FTL: fatal }
+samples:
+  - line: '2026-11-27 14:00:00.123 +00:00 [INF] Application started. Press Ctrl+C to shut down.'
+    expect: { ts: '2026-11-27T14:00:00.123Z', level: info }
+  - line: '2026-11-27 14:00:00.500|ERROR|Shop.Orders|Order 42 failed'
+    expect: { level: error, logger: Shop.Orders }
+
+"""#),
+        ("spark", #"""
+# Apache Spark, Hadoop YARN/MapReduce and other log4j layouts with "yy/MM/dd HH:mm:ss".
+name: spark
+title: Apache Spark / Hadoop (log4j, yy/MM/dd HH:mm:ss LEVEL logger)
+regex: '^(?<ts>\d\d/\d\d/\d\d \d\d:\d\d:\d\d) (?<level>[A-Z]+) (?<logger>[^\s:]+): (?<message>.*)$'
+timestamp_format: '%y/%m/%d %H:%M:%S'
+samples:
+  - line: '17/06/09 20:10:40 INFO executor.CoarseGrainedExecutorBackend: Registered signal handlers for [TERM, HUP, INT]'
+    expect: { ts: '2017-06-09T20:10:40.000Z', level: info, logger: executor.CoarseGrainedExecutorBackend, message: 'Registered signal handlers for [TERM, HUP, INT]' }
+  - line: '17/06/09 20:11:11 WARN storage.BlockManager: Block rdd_42_20 already exists on this machine; not re-adding it'
+    expect: { level: warn, logger: storage.BlockManager }
+
+"""#),
+        ("spdlog", #"""
+# spdlog's default pattern: [yyyy-MM-dd HH:mm:ss.SSS] [logger] [level] message.
+name: spdlog
+title: C++ spdlog default pattern
+regex: '^\[(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\] (?:\[(?<logger>[^\]]+)\] )?\[(?<level>trace|debug|info|warning|error|critical)\] (?<message>.*)$'
+timestamp_format: '%Y-%m-%d %H:%M:%S.%f'
+samples:
+  - line: '[2026-11-27 14:00:00.123] [console] [info] engine started'
+    expect: { ts: '2026-11-27T14:00:00.123Z', level: info, logger: console }
+  - line: '[2026-11-27 14:00:00.124] [error] cannot open config.toml'
+    expect: { level: error, logger: 'null' }
+
+"""#),
+        ("squid", #"""
+# Squid's native access.log: epoch.ms elapsed client code/status bytes method URL user hierarchy/peer type.
+name: squid
+title: Squid access log (native)
+regex: '^(?<ts>\d{9,10}\.\d{3})\s+(?<elapsed_ms>\d+) (?<client>\S+) (?<result>[A-Z_]+)/(?<status>\d{3}) (?<bytes>\d+) (?<method>\S+) (?<url>\S+) (?<user>\S+) (?<hierarchy>[A-Z_]+)/(?<peer>\S+) (?<content_type>\S+)$'
+timestamp_format: '%s.%f'
+fields: { elapsed_ms: int, status: int, bytes: int }
+samples:
+  - line: '1795780800.123    245 10.0.0.7 TCP_MISS/200 4512 GET http://example.com/index.html - HIER_DIRECT/93.184.216.34 text/html'
+    expect: { ts: '2026-11-27T12:00:00.123Z', elapsed_ms: '245', status: '200', result: TCP_MISS, method: GET }
+
+"""#),
+        ("strace", #"""
+# strace -ttt / -tt / -f output: [pid] time syscall(args) = result (-ttt's epoch time is the
+# record's; -tt's time of day, without a date, is kept as the field `time`).
+name: strace
+title: strace -tt / -ttt (with or without -f)
+patterns:
+  - '^(?:\[pid\s+(?<pid>\d+)\] |(?<pid2>\d+)\s+)?(?<ts>\d{10}\.\d{6}) (?<message>(?<syscall>\w+)\(.*)$'
+  - '^(?:\[pid\s+(?<pid>\d+)\] |(?<pid2>\d+)\s+)?(?<time>\d\d:\d\d:\d\d\.\d{6}) (?<message>(?<syscall>\w+)\(.*)$'
+timestamp_format: '%s.%f'
+fields: { pid: int, pid2: int, time: string }
+samples:
+  - line: '14:00:00.123456 openat(AT_FDCWD, "/etc/ld.so.cache", O_RDONLY|O_CLOEXEC) = 3'
+    expect: { syscall: openat }
+  - line: '[pid  4242] 14:00:00.200000 read(3, "", 4096) = 0'
+    expect: { pid: '4242', syscall: read }
+  - line: '1795780800.123456 close(3) = 0'
+    expect: { ts: '2026-11-27T12:00:00.123456Z', syscall: close }
+
+"""#),
+        ("thunderbird", #"""
+# Thunderbird / Liberty / Spirit supercomputer logs: alert flag, epoch seconds, date, node, then
+# a syslog line.
+name: thunderbird
+title: Thunderbird / Spirit / Liberty supercomputer logs
+regex: '^(?<alert>\S+) (?<ts>\d{10}) (?<date>\d{4}\.\d\d\.\d\d) (?<node>\S+) (?<syslog_time>[A-Z][a-z]{2}\s+\d{1,2} \d\d:\d\d:\d\d) (?<host>\S+) (?<program>[^:\[\s]+)(?:\[(?<pid>\d+)\])?: (?<message>.*)$'
+timestamp_format: '%s'
+fields: { pid: int, date: string }
+samples:
+  - line: '- 1131566461 2005.11.09 dn228 Nov 9 12:01:01 dn228/dn228 crond(pam_unix)[2915]: session closed for user root'
+    expect: { ts: '2005-11-09T20:01:01.000Z', node: dn228, host: dn228/dn228, program: crond(pam_unix), pid: '2915' }
+
+"""#),
+        ("uwsgi", #"""
+# uWSGI's request log: [pid: …|app: …|req: …] client () {vars} [time] METHOD URI => generated … in N msecs (proto status) …
+name: uwsgi
+title: uWSGI request log
+regex: '^\[pid: (?<pid>\d+)\|app: (?<app>-?\d+)\|req: (?<req>[\d/-]+)\] (?<client>\S+) \((?<user>[^)]*)\) \{[^}]*\} \[(?<ts>[A-Z][a-z]{2} [A-Z][a-z]{2}\s+\d{1,2} \d\d:\d\d:\d\d \d{4})\] (?<method>[A-Z]+) (?<path>\S+) => generated (?<bytes>\d+) bytes in (?<msecs>\d+) msecs \((?<protocol>[^ ]+) (?<status>\d{3})\)(?<message>.*)$'
+timestamp_format: '%a %b %d %H:%M:%S %Y'
+fields: { pid: int, bytes: int, msecs: int, status: int }
+samples:
+  - line: '[pid: 4242|app: 0|req: 1/1] 10.0.0.7 () {34 vars in 512 bytes} [Fri Nov 27 14:00:00 2026] GET /api/items => generated 512 bytes in 13 msecs (HTTP/1.1 200) 2 headers in 79 bytes (1 switches on core 0)'
+    expect: { ts: '2026-11-27T14:00:00.000Z', status: '200', msecs: '13', method: GET, path: /api/items }
+
+"""#),
+        ("windows-cbs", #"""
+# Windows Component-Based Servicing logs (CBS.log) and others of the same layout.
+name: windows-cbs
+title: Windows CBS / servicing logs (yyyy-MM-dd HH:mm:ss, Level Component)
+regex: '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d), (?<level>Info|Warning|Error|Critical|Verbose|Debug)\s+(?<component>\S+)\s+(?<message>.*)$'
+timestamp_format: '%Y-%m-%d %H:%M:%S'
+level_map: { Verbose: debug }
+samples:
+  - line: '2016-09-28 04:30:30, Info                  CBS    Loaded Servicing Stack v6.1.7601.23505 with Core: C:\Windows\winsxs\amd64_microsoft-windows-servicingstack_31bf3856ad364e35_6.1.7601.23505_none_681aa442f6fed7f0\cbscore.dll'
+    expect: { ts: '2016-09-28T04:30:30.000Z', level: info, component: CBS }
+  - line: '2016-09-28 04:30:31, Error                 CSI    00000001@2016/9/27:20:30:31.455 WcpInitialize (wcp.dll version 0.0.0.6) called (stack @0x7fed806eb5d @0x7fefa1c8728)'
+    expect: { level: error, component: CSI }
+
+"""#),
+        ("zap-console", #"""
+# Uber zap's console encoder (development config): time, LEVEL, caller, message, JSON fields.
+name: zap-console
+title: Go zap console output
+regex: '^(?<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d))\t(?<level>DEBUG|INFO|WARN|ERROR|DPANIC|PANIC|FATAL)\t(?:(?<caller>[\w./-]+:\d+)\t)?(?<message>[^\t]*)(?:\t(?<context>\{.*\}))?$'
+timestamp_format: ['%Y-%m-%dT%H:%M:%S.%f%z', '%Y-%m-%dT%H:%M:%S%z']
+level_map: { DPANIC: critical, PANIC: fatal }
+samples:
+  - line: "2026-11-27T14:00:00.123Z\tINFO\tserver/main.go:42\tlistening\t{\"addr\": \":8080\"}"
+    expect: { ts: '2026-11-27T14:00:00.123Z', level: info, caller: 'server/main.go:42', message: listening }
+  - line: "2026-11-27T14:00:01.000+0000\tERROR\tdb/pool.go:88\tconnection lost"
+    expect: { level: error }
+
+"""#),
+        ("zookeeper", #"""
+# Apache ZooKeeper's log4j layout: "%d{ISO8601} - %-5p [%t:%C{1}@%L] - %m".
+name: zookeeper
+title: Apache ZooKeeper (yyyy-MM-dd HH:mm:ss,SSS - LEVEL [thread] - message)
+regex: '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) - (?<level>[A-Z]+)\s+\[(?<thread>.*?)\] - (?<message>.*)$'
+timestamp_format: '%Y-%m-%d %H:%M:%S,%f'
+samples:
+  - line: '2015-07-29 17:41:44,747 - INFO  [QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774] - Notification time out: 3200'
+    expect: { ts: '2015-07-29T17:41:44.747Z', level: info, thread: 'QuorumPeer[myid=1]/0:0:0:0:0:0:0:0:2181:FastLeaderElection@774', message: 'Notification time out: 3200' }
+  - line: '2015-07-29 19:04:12,394 - WARN  [SendWorker:188978561024:QuorumCnxManager$SendWorker@688] - Send worker leaving thread'
+    expect: { level: warn }
+
+"""#),
+    ]
+}
