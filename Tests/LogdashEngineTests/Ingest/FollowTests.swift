@@ -64,6 +64,20 @@ func append(_ text: String, to url: URL) throws {
     try h.close()
 }
 
+/// Whether this process has a descriptor of the file at `path` open (deleted or not).
+func holdsOpen(_ path: String) -> Bool {
+    let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+    return fds.contains { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)"))?.hasPrefix(path) == true }
+}
+
+/// The raw lines of the records whose `i` is below `n`, in order of `i`.
+func rawLines(_ live: LivePipeline, below n: Int) throws -> [String] {
+    try live.query("SELECT raw FROM logs WHERE i < \(n) ORDER BY i").map { row -> String in
+        guard case .string(let s) = row[0] else { return "" }
+        return s
+    }
+}
+
 @Suite struct FollowTests {
     @Test func linesAppendedToAFollowedFileArrive() throws {
         let dir = try tempDirectory()
@@ -165,18 +179,10 @@ func append(_ text: String, to url: URL) throws {
         #expect(live.waitUntil { live.count() == 3000 })
         try append("{\"ts\":\"2026-11-27T14:00:01Z\",\"i\":3000}\n", to: file)
         #expect(live.waitUntil { live.count() == 3001 })
-        func holdsIt() -> Bool {
-            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-            return fds.contains { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)"))?.hasPrefix(file.path) == true }
-        }
-        #expect(holdsIt())
+        #expect(holdsOpen(file.path))
         try FileManager.default.removeItem(at: file)
-        #expect(live.waitUntil(10) { !holdsIt() })
-        let raws = try live.query("SELECT raw FROM logs WHERE i < 3000 ORDER BY i").map { row -> String in
-            guard case .string(let s) = row[0] else { return "" }
-            return s
-        }
-        #expect(raws == lines)
+        #expect(live.waitUntil(10) { !holdsOpen(file.path) })
+        #expect(try rawLines(live, below: 3000) == lines)
     }
 
     /// logrotate's usual way: the log is renamed (and followed to its end, then let go), and
@@ -188,22 +194,14 @@ func append(_ text: String, to url: URL) throws {
         try append(lines.joined(separator: "\n") + "\n", to: file)
         let live = try LivePipeline([.files(file.path)])
         #expect(live.waitUntil { live.count() == 3000 })
-        func holdsIt() -> Bool {
-            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-            return fds.contains { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)"))?.hasPrefix(old.path) == true }
-        }
         try FileManager.default.moveItem(at: file, to: old)
         try append("{\"ts\":\"2026-11-27T14:00:01Z\",\"i\":3000}\n", to: file)
         #expect(live.waitUntil { live.count() == 3001 })
         Thread.sleep(forTimeInterval: 3)  // past the rotated file's last reading
         try FileManager.default.removeItem(at: old)
         try append("{\"ts\":\"2026-11-27T14:00:02Z\",\"i\":3001}\n", to: file)
-        #expect(live.waitUntil(10) { !holdsIt() })
-        let raws = try live.query("SELECT raw FROM logs WHERE i < 3000 ORDER BY i").map { row -> String in
-            guard case .string(let s) = row[0] else { return "" }
-            return s
-        }
-        #expect(raws == lines)
+        #expect(live.waitUntil(10) { !holdsOpen(old.path) })
+        #expect(try rawLines(live, below: 3000) == lines)
     }
 
     @Test func newFilesMatchingAGlobAreFollowed() throws {
