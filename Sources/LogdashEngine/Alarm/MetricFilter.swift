@@ -514,17 +514,31 @@ public indirect enum MetricFilter: Sendable {
     }
 
     /// `*` matches any run of characters.
+    /// (On the bytes: Foundation's `range(of:)` gave ranges past a Substring's end for text with
+    /// NULs in it.)
     static func wildcard(_ pattern: String, _ text: String) -> Bool {
-        guard pattern.utf8.contains(UInt8(ascii: "*")) else { return pattern == text }
-        let parts = pattern.components(separatedBy: "*")
-        var rest = Substring(text)
-        guard rest.hasPrefix(parts[0]) else { return false }
-        rest = rest.dropFirst(parts[0].count)
+        let p = Array(pattern.utf8), t = Array(text.utf8)
+        guard p.contains(UInt8(ascii: "*")) else { return p == t }
+        let parts = p.split(separator: UInt8(ascii: "*"), omittingEmptySubsequences: false)
+        guard t.starts(with: parts[0]) else { return false }
+        var at = parts[0].count
         for part in parts.dropFirst().dropLast() where !part.isEmpty {
-            guard let r = rest.range(of: part) else { return false }
-            rest = rest[r.upperBound...]
+            guard let found = firstIndex(of: part, in: t, from: at) else { return false }
+            at = found + part.count
         }
-        return parts.count == 1 || rest.hasSuffix(parts.last!)
+        let last = parts[parts.count - 1]
+        return t.count - at >= last.count && t[(t.count - last.count)...].elementsEqual(last)
+    }
+
+    /// Where `needle` first occurs in `hay` at or after `from`.
+    private static func firstIndex(of needle: ArraySlice<UInt8>, in hay: [UInt8], from: Int) -> Int? {
+        guard !needle.isEmpty else { return from }
+        var i = from
+        while i + needle.count <= hay.count {
+            if hay[i] == needle.first!, hay[i..<(i + needle.count)].elementsEqual(needle) { return i }
+            i += 1
+        }
+        return nil
     }
 
     struct JSONParser {

@@ -180,4 +180,18 @@ import Scratch
             }
         }
     }
+
+    /// `*` in a field's value: prefix, middle and suffix parts, in order, without overlap — also
+    /// for values with NULs (a crash the filter-pattern fuzz target found).
+    @Test func wildcardsMatchPartsInOrderWithoutOverlap() throws {
+        #expect(MetricFilter.wildcard("5*", "503"))
+        #expect(MetricFilter.wildcard("*out", "timed out"))
+        #expect(MetricFilter.wildcard("a*b*c", "a-x-b-y-c"))
+        #expect(!MetricFilter.wildcard("a*b*c", "a-c-b"))
+        #expect(!MetricFilter.wildcard("ab*ba", "aba"))  // the suffix cannot reuse the prefix's bytes
+        #expect(MetricFilter.wildcard("*", ""))
+        #expect(!MetricFilter.wildcard("{* *}\0\0*e", "s=  {* *}\0\0\0"))
+        let f = try MetricFilter.parse("[..., s=  {* *}\u{0}\u{0}\u{0}\u{0}\u{0}\u{0}*e]")
+        _ = f.matches("a b c s=x \u{0}\u{0} e")
+    }
 }
