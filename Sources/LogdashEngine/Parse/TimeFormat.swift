@@ -134,7 +134,9 @@ public struct TimeFormat: Sendable {
         guard i == n else { return nil }
         if let epoch {
             // Seconds since 1970, with any fraction after them (`%s.%f`).
-            let ns = epoch * Timestamp.nanosPerSecond + Int64(nanos)
+            let (seconds, overflow) = epoch.multipliedReportingOverflow(by: Timestamp.nanosPerSecond)
+            guard !overflow else { return nil }
+            let ns = seconds + Int64(nanos)
             return Timestamp.range.contains(ns) ? ns : nil
         }
         if let pm { hour = hour % 12 + (pm ? 12 : 0) }

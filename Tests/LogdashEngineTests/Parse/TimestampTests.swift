@@ -74,6 +74,11 @@ import Testing
         #expect(try p("%b %e %T", "Nov  7 14:00:00") == "2026-11-07T14:00:00.000Z")
         #expect(try p("%m/%d/%y %I:%M:%S %p", "11/27/26 02:00:00 PM") == "2026-11-27T14:00:00.000Z")
         #expect(try p("%s", "1795788000") == "2026-11-27T14:00:00.000Z")
+        // Epoch seconds with a fraction after them (it was dropped), and too many to be a time
+        // (it trapped: found by the config fuzz target).
+        #expect(try p("%s.%f", "1795788000.123456") == "2026-11-27T14:00:00.123456Z")
+        #expect(try p("%s", "999999999999") == nil)
+        #expect(try p("%s.%f", "99999999999.5") == nil)
         #expect(try p("%Y-%m-%d", "2026-11-27x") == nil)
         #expect(throws: TimeFormat.PatternError.self) { try TimeFormat("%Q") }
     }
