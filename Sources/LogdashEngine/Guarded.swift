@@ -30,6 +30,19 @@ public final class Guarded<State> {
         return try body(&state)
     }
 
+    /// Like `withLock`; wakes every waiting thread if `body` sets `wake` (a change worth a
+    /// waiter's look, when most are not).
+    @discardableResult
+    public func update<R>(_ body: (inout State, _ wake: inout Bool) throws -> R) rethrows -> R {
+        condition.lock()
+        var wake = false
+        defer {
+            if wake { condition.broadcast() }
+            condition.unlock()
+        }
+        return try body(&state, &wake)
+    }
+
     /// What a `loop` step decided: its result, or to wait for a change (until a time).
     public enum Step<R> {
         case done(R)

@@ -47,6 +47,7 @@ final class DeliveryBuffer: Sendable {
 
     private struct State {
         let capacity: Int
+        let sizeHint: Int
         var waiting: [Chunk] = []
         var waitingBytes = 0
         /// Bytes taken by the parse stage and not yet released.
@@ -68,10 +69,13 @@ final class DeliveryBuffer: Sendable {
             return used + n <= capacity || used == 0
         }
 
-        mutating func append(_ c: Chunk) {
+        /// Adds a chunk; true when the parse stage should look (a batch is due by size, or the
+        /// buffer was empty): the rest of the time it sleeps until the interval's end.
+        mutating func append(_ c: Chunk) -> Bool {
             waiting.append(c)
             waitingBytes += c.bytes.count
             highWater = max(highWater, waitingBytes + inFlight)
+            return waitingBytes >= sizeHint || waiting.count == 1
         }
 
         /// The waiters there is room for now (all of them once closed), taken off the list.
@@ -89,7 +93,7 @@ final class DeliveryBuffer: Sendable {
     init(options: BufferOptions, clock: @escaping @Sendable () -> Int64 = LoadOptions.monotonicClock) {
         self.options = options
         self.clock = clock
-        state = Guarded(State(capacity: options.capacity))
+        state = Guarded(State(capacity: options.capacity, sizeHint: options.sizeHint))
     }
 
     /// Bytes waiting, being parsed, or held for bodies still arriving.
@@ -104,9 +108,9 @@ final class DeliveryBuffer: Sendable {
     func offer(stream: Int, bytes: [UInt8], done: (@Sendable (StoreError?) -> Void)? = nil) -> Bool {
         guard !bytes.isEmpty else { return true }
         let arrival = clock()
-        return state.change { s in
+        return state.update { s, wake in
             guard !s.closed, s.hasRoom(for: bytes.count) else { return false }
-            s.append(Chunk(stream: stream, bytes: bytes, arrival: arrival, done: done))
+            wake = s.append(Chunk(stream: stream, bytes: bytes, arrival: arrival, done: done))
             return true
         }
     }
@@ -115,13 +119,12 @@ final class DeliveryBuffer: Sendable {
     @discardableResult
     func put(stream: Int, bytes: [UInt8], checkpoint: FileCheckpoint? = nil) -> Bool {
         guard !bytes.isEmpty else { return true }
-        let taken = state.wait { s -> Bool? in
-            if s.closed { return false }
+        let (taken, wake) = state.wait { s -> (Bool, Bool)? in
+            if s.closed { return (false, false) }
             guard s.hasRoom(for: bytes.count) else { return nil }
-            s.append(Chunk(stream: stream, bytes: bytes, arrival: clock(), checkpoint: checkpoint))
-            return true
+            return (true, s.append(Chunk(stream: stream, bytes: bytes, arrival: clock(), checkpoint: checkpoint)))
         }
-        if taken { state.change { _ in } }  // the parse stage may be waiting for bytes
+        if wake { state.change { _ in } }  // the parse stage may be waiting for bytes
         return taken
     }
 
@@ -148,9 +151,9 @@ final class DeliveryBuffer: Sendable {
     /// Marks the end of a stream, after the bytes it already gave (needs no room).
     func end(stream: Int) {
         let arrival = clock()
-        state.change { s in
+        state.update { s, wake in
             guard !s.closed else { return }
-            s.append(Chunk(stream: stream, bytes: [], arrival: arrival, end: true))
+            wake = s.append(Chunk(stream: stream, bytes: [], arrival: arrival, end: true))
         }
     }
 

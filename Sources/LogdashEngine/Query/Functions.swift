@@ -254,8 +254,17 @@ enum Functions {
             if a[0] == .null { return .null }
             return try Compare.values(a[0], a[1], at: p) == 0 ? .null : a[0]
         }
-        add("greatest", 1...64) { a, p, _ in try a.dropFirst().reduce(a[0]) { m, v in try Compare.values(v, m, at: p)! > 0 ? v : m } }
-        add("least", 1...64) { a, p, _ in try a.dropFirst().reduce(a[0]) { m, v in try Compare.values(v, m, at: p)! < 0 ? v : m } }
+        // (Values that cannot be compared — a number and a text — are an error, as in Trino.)
+        @Sendable func extreme(_ name: String, _ a: [Value], _ p: Int, _ wins: (Int) -> Bool) throws -> Value {
+            try a.dropFirst().reduce(a[0]) { m, v in
+                guard let c = try Compare.values(v, m, at: p) else {
+                    throw QueryError(.type, "\(name)() cannot compare \(typeName(v)) with \(typeName(m))", at: p)
+                }
+                return wins(c) ? v : m
+            }
+        }
+        add("greatest", 1...64) { a, p, _ in try extreme("greatest", a, p) { $0 > 0 } }
+        add("least", 1...64) { a, p, _ in try extreme("least", a, p) { $0 < 0 } }
         add("if", 2...3, nulls: true) { a, _, _ in a[0] == .bool(true) ? a[1] : (a.count == 3 ? a[2] : .null) }
         // Numbers
         add("abs", 1...1) { a, p, _ in

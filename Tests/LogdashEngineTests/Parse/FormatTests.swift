@@ -156,6 +156,19 @@ import Testing
         #expect(r[0].flags.contains(.arrivalTime))
     }
 
+    /// A line that ends right after RFC 5424's version is not read past its end (the records
+    /// fuzz target found the out-of-bounds read under AddressSanitizer).
+    @Test func rfc5424CutAfterItsVersionIsNotReadPastItsEnd() throws {
+        let f = Syslog5424Format()
+        for text in ["<134>1 ", "<134>1", "<134>1 -", "<134>1 2026-11-27T14:00:00Z"] {
+            let bytes = Array(text.utf8)  // exactly the line: nothing after it to read by mistake
+            var batch = RecordBatch(source: "t")
+            batch.beginRow(arrival: 0)
+            let ok = bytes.withUnsafeBufferPointer { f.parse(ByteLine(base: $0.baseAddress!, count: $0.count), into: &batch, scratch: ParseScratch()) }
+            #expect(!ok, "\(text)")
+        }
+    }
+
     @Test func rfc3164WithAndWithoutPriorityAndRsyslogISOTime() throws {
         let (r, _, d) = try parse("<11>Nov 27 14:00:00 web-1 sshd[812]: Failed password for root port=22\n"
                                   + "Nov 27 14:00:01 web-2 kernel: eth0 link up\n"

@@ -39,7 +39,8 @@ public struct Syslog5424Format: LogFormat {
         while i < n, ASCII.isDigit(line[i]) { i += 1 }
         guard i > vs, i - vs <= 2, i < n, line[i] == ASCII.space else { return false }
         i += 1
-        // TIMESTAMP
+        // TIMESTAMP (a line may end right after the version: `<134>1 `)
+        guard i < n else { return false }
         if line[i] == ASCII.minus {
             i += 1
         } else {
