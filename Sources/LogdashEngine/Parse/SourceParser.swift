@@ -109,6 +109,10 @@ public final class SourceParser {
     private let formatNames: [String]
     /// Per format of the registry: whether it says what starts its records (`continues`).
     private let recordStarts: [Bool]
+    /// Per format of the registry: whether it is a definition (a regular expression), and how
+    /// many of this source's lines it failed in a row as a fallback (negative once it fitted one).
+    private let isDefinition: [Bool]
+    private var fallbackMisses: [Int]
     /// Records per format, by index into `formatNames` (folded into `stats.perFormat` on read).
     private var formatCounts: [Int]
     private let scratch = ParseScratch()
@@ -128,6 +132,8 @@ public final class SourceParser {
         format = f
         formatNames = names
         recordStarts = options.registry.formats.map { ($0 as? RegexFormat)?.recordStart != nil }
+        isDefinition = options.registry.formats.map { $0 is RegexFormat }
+        fallbackMisses = Array(repeating: 0, count: options.registry.formats.count)
         formatSlot = f.flatMap { names.firstIndex(of: $0.name) } ?? -1
         formatCounts = Array(repeating: 0, count: names.count)
     }
@@ -298,12 +304,18 @@ public final class SourceParser {
                 if format != nil { batch.abandonRow() }
                 openFormat = -1
                 for (k, f) in options.registry.formats.enumerated() where k != formatSlot {
+                    // A definition that fitted none of this source's stray lines so far is tried
+                    // on one in 64 only: dozens of patterns per unparseable line cost more than
+                    // the line (a hand-written parser, or one that fitted, is always tried).
+                    if fallbackMisses[k] >= 64 && fallbackMisses[k] & 63 != 0 { fallbackMisses[k] += 1; continue }
                     batch.beginRow(arrival: arrival)
                     if f.parse(line, into: &batch, scratch: scratch) {
                         openFormat = k
                         openJoins = f.joinsContinuationLines
+                        fallbackMisses[k] = Int.min
                         break
                     }
+                    if isDefinition[k] { fallbackMisses[k] &+= 1 }
                     batch.abandonRow()
                 }
                 if openFormat < 0 {
