@@ -39,13 +39,18 @@ enum FieldRole: UInt8 {
     static func of(_ name: String) -> (role: FieldRole, isCoreName: Bool) {
         switch name.lowercased() {
         case "ts": (.time, true)
-        case "time", "timestamp", "@timestamp", "datetime", "date", "eventtime", "event_time": (.time, false)
+        // (journald's __REALTIME_TIMESTAMP, OpenTelemetry's timeUnixNano, Serilog's @t, MongoDB's t.$date)
+        case "time", "timestamp", "@timestamp", "datetime", "date", "eventtime", "event_time", "__realtime_timestamp",
+             "timeunixnano", "time_unix_nano", "@t", "t.$date": (.time, false)
         case "level": (.level, true)
-        case "severity", "lvl", "loglevel", "log_level", "log.level", "levelname", "severity_text": (.level, false)
+        // (journald's PRIORITY, OpenTelemetry's severityText, Serilog's @l, Monolog's level_name)
+        case "severity", "lvl", "loglevel", "log_level", "log.level", "levelname", "severity_text", "priority", "severitytext",
+             "@l", "level_name": (.level, false)
         case "message": (.message, true)
-        case "msg", "log", "text": (.message, false)
+        // (GELF's short_message, OpenTelemetry's body, Serilog's @m; journald's MESSAGE is "message")
+        case "msg", "log", "text", "short_message", "body", "@m": (.message, false)
         case "host": (.host, true)
-        case "hostname", "host.name": (.host, false)
+        case "hostname", "host.name", "_hostname": (.host, false)
         default: (.none, false)
         }
     }
@@ -361,11 +366,15 @@ public struct RecordBatch: Sendable {
     private mutating func consume(role: FieldRole, string v: ByteLine) -> Bool {
         switch role {
         case .time:
-            guard !rowHasTs, let ns = Timestamp.parse(text: v, reference: reference) else { return false }
+            // A time as text, or epoch digits in a string (journald's microseconds, OTel's nanoseconds).
+            guard !rowHasTs, let ns = Timestamp.parse(text: v, reference: reference)
+                    ?? (v.count <= 19 ? ByteNumber.int(v, 0, v.count).flatMap(Timestamp.fromEpoch) : nil) else { return false }
             setTime(ns)
             return true
         case .level:
-            guard rowLevel == 0, let l = Level.recognise(v, 0, v.count) else { return false }
+            // A level word, or a number in a string (journald's PRIORITY "3").
+            guard rowLevel == 0, let l = Level.recognise(v, 0, v.count)
+                    ?? (v.count <= 2 ? ByteNumber.int(v, 0, v.count).flatMap(Level.init(numeric:)) : nil) else { return false }
             setLevel(l)
             if !Level.isCanonical(v, l) { putLevelRaw(v) }
             return true
@@ -435,8 +444,13 @@ func bytesEqual(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) 
 }
 
 extension Level {
-    /// Numeric levels of pino and bunyan (10 trace … 60 fatal).
+    /// Numeric levels: syslog severities 0–7 (journald's PRIORITY, GELF's level), and pino's
+    /// and bunyan's 10 trace … 60 fatal.
     init?(numeric v: Int64) {
+        if (0...7).contains(v) {
+            self.init(syslogSeverity: Int(v))
+            return
+        }
         switch v {
         case 10: self = .trace
         case 20: self = .debug

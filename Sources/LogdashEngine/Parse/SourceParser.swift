@@ -179,15 +179,18 @@ public final class SourceParser {
             var batch = RecordBatch(source: "detect")
             var score = 0
             // A line a format parses counts 4; 2 more when it found the line's time, 1 more for
-            // its level: of formats that parse as many lines, the one that reads more of them wins
-            // (a time and a level beat a generic key=value reading), ties going to the earlier.
+            // its level, 1 more when a definition's pattern matched it whole: of formats that
+            // parse as many lines, the one that reads more of them wins (a time and a level beat
+            // a generic key=value reading; a load balancer's full pattern beats syslog taking its
+            // ISO time and first word as a host), ties going to the earlier.
+            let whole = f is RegexFormat ? 1 : 0
             var parsed = 0, considered = 0
             for line in lines where f.continues(line, scratch: scratch) != true {
                 considered += 1
                 batch.beginRow(arrival: arrival)
                 if f.parse(line, into: &batch, scratch: scratch) {
                     parsed += 1
-                    score += 4 + (batch.rowHasTime ? 2 : 0) + (batch.rowHasLevel ? 1 : 0)
+                    score += 4 + (batch.rowHasTime ? 2 : 0) + (batch.rowHasLevel ? 1 : 0) + whole
                 }
                 batch.abandonRow()
             }

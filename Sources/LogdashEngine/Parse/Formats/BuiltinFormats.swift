@@ -33,6 +33,18 @@ samples:
     expect: { ts: '2000-10-11T14:32:52.123456Z', level: error, module: core, pid: '35708', client: '72.15.99.187:52130' }
 
 """#),
+        ("apache-vhost", #"""
+# Apache's vhost_combined (and nginx with $host first): vhost:port, then the combined line.
+name: apache-vhost
+title: Apache vhost_combined access log
+regex: '^(?<vhost>[\w.-]+(?::\d+)?) (?<ip>\S+) (?<ident>\S+) (?<user>\S+) \[(?<ts>\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] "(?<method>[A-Z]+) (?<path>\S+) (?<protocol>[^"]+)" (?<status>\d{3}) (?<bytes>\d+|-) "(?<referer>[^"]*)" "(?<user_agent>[^"]*)"$'
+timestamp_format: '%d/%b/%Y:%H:%M:%S %z'
+fields: { status: int, bytes: int }
+samples:
+  - line: 'shop.example.com:443 10.0.0.7 - - [27/Nov/2026:14:00:00 +0000] "GET /cart HTTP/1.1" 200 612 "-" "curl/8.0"'
+    expect: { ts: '2026-11-27T14:00:00.000Z', vhost: 'shop.example.com:443', status: '200', path: /cart }
+
+"""#),
         ("apt-history", #"""
 # apt's /var/log/apt/history.log: one record per transaction, from Start-Date to End-Date (the
 # lines between — Commandline, Install, Upgrade … — are part of its message).
@@ -56,6 +68,28 @@ record_start: '^Log started: '
 samples:
   - line: 'Log started: 2025-06-24  14:36:25'
     expect: { ts: '2025-06-24T14:36:25.000Z' }
+
+"""#),
+        ("aws-alb", #"""
+# AWS Application Load Balancer access logs (the first nineteen fields named).
+name: aws-alb
+title: AWS Application Load Balancer access log
+regex: '^(?<type>http|https|h2|grpcs|ws|wss) (?<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z) (?<elb>\S+) (?<client>[^\s:]+):(?<client_port>\d+) (?<target>\S+) (?<request_processing_time>[-\d.]+) (?<target_processing_time>[-\d.]+) (?<response_processing_time>[-\d.]+) (?<status>\d{3}|-) (?<target_status>\d{3}|-) (?<received_bytes>\d+) (?<sent_bytes>\d+) "(?<request>[^"]*)" "(?<user_agent>[^"]*)" (?<ssl_cipher>\S+) (?<ssl_protocol>\S+) (?<target_group_arn>\S+) "(?<trace_id>[^"]*)"(?<rest>.*)$'
+fields: { client_port: int, status: int, target_status: int, received_bytes: int, sent_bytes: int, request_processing_time: double, target_processing_time: double, response_processing_time: double }
+samples:
+  - line: 'https 2026-11-27T14:00:00.123456Z app/my-lb/50dc6c495c0c9188 10.0.0.7:51234 10.0.1.9:80 0.000 0.001 0.000 200 200 34 366 "GET https://shop.example.com:443/ HTTP/1.1" "curl/8.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 "Root=1-58337262-36d228ad5d99923122bbe354" "shop.example.com" "arn:aws:acm:us-east-2:123456789012:certificate/12345678" 0 2026-11-27T14:00:00.120000Z "forward" "-" "-" "10.0.1.9:80" "200" "-" "-"'
+    expect: { ts: '2026-11-27T14:00:00.123456Z', type: https, client: 10.0.0.7, status: '200', sent_bytes: '366', request: 'GET https://shop.example.com:443/ HTTP/1.1' }
+
+"""#),
+        ("aws-elb", #"""
+# AWS Classic Load Balancer access logs.
+name: aws-elb
+title: AWS Classic Load Balancer access log
+regex: '^(?<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z) (?<elb>\S+) (?<client>[^\s:]+):(?<client_port>\d+) (?<backend>\S+) (?<request_processing_time>[-\d.]+) (?<backend_processing_time>[-\d.]+) (?<response_processing_time>[-\d.]+) (?<status>\d{3}|-) (?<backend_status>\d{3}|-) (?<received_bytes>\d+) (?<sent_bytes>\d+) "(?<request>[^"]*)" "(?<user_agent>[^"]*)" (?<ssl_cipher>\S+) (?<ssl_protocol>\S+)$'
+fields: { client_port: int, status: int, backend_status: int, received_bytes: int, sent_bytes: int }
+samples:
+  - line: '2026-11-27T14:00:00.123456Z my-lb 10.0.0.7:51234 10.0.1.9:80 0.000073 0.001048 0.000057 200 200 0 29 "GET http://www.example.com:80/ HTTP/1.1" "curl/8.0" - -'
+    expect: { ts: '2026-11-27T14:00:00.123456Z', elb: my-lb, status: '200', sent_bytes: '29' }
 
 """#),
         ("bgl", #"""
@@ -88,6 +122,33 @@ samples:
     expect: { level: warn, thread: 'GossipTasks:1' }
 
 """#),
+        ("cloud-init", #"""
+# cloud-init's /var/log/cloud-init.log: time - module[LEVEL]: message.
+name: cloud-init
+title: cloud-init log
+regex: '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) - (?<module>[\w.-]+)\[(?<level>[A-Z]+)\]: (?<message>.*)$'
+timestamp_format: '%Y-%m-%d %H:%M:%S,%f'
+samples:
+  - line: '2026-11-27 14:00:00,123 - util.py[DEBUG]: Reading from /proc/uptime (quiet=False)'
+    expect: { ts: '2026-11-27T14:00:00.123Z', level: debug, module: util.py }
+  - line: '2026-11-27 14:00:01,500 - url_helper.py[WARNING]: Calling ''http://169.254.169.254/latest/api/token'' failed'
+    expect: { level: warn }
+
+"""#),
+        ("cloudfront", #"""
+# Amazon CloudFront standard logs (W3C, tab-separated; the first fifteen fields named).
+name: cloudfront
+title: Amazon CloudFront access log
+patterns:
+  - '^(?<ts>\d{4}-\d\d-\d\d\t\d\d:\d\d:\d\d)\t(?<edge_location>\S+)\t(?<bytes>\d+)\t(?<client_ip>\S+)\t(?<method>[A-Z]+)\t(?<host>\S+)\t(?<path>\S+)\t(?<status>\d{3})\t(?<referer>\S+)\t(?<user_agent>\S+)\t(?<query>\S+)\t(?<cookie>\S+)\t(?<edge_result>\S+)\t(?<request_id>\S+)\t(?<host_header>\S+)(?:\t(?<rest>.*))?$'
+  - '^#(?<directive>Version|Fields): (?<message>.*)$'
+timestamp_format: '%Y-%m-%d %H:%M:%S'
+fields: { bytes: int, status: int }
+samples:
+  - line: "2026-11-27\t14:00:00\tLAX1-C1\t612\t10.0.0.7\tGET\td111111abcdef8.cloudfront.net\t/index.html\t200\t-\tcurl/8.0\t-\t-\tHit\tSOX4xwn4XV6Q4rgb7XiVGOHms_BGlTAC4KyHmureZmBNrjGdRLiNIQ==\td111111abcdef8.cloudfront.net\thttps\t23"
+    expect: { ts: '2026-11-27T14:00:00.000Z', edge_location: LAX1-C1, status: '200', edge_result: Hit, path: /index.html }
+
+"""#),
         ("cri", #"""
 # Kubernetes CRI container logs (/var/log/pods/…, /var/log/containers/…): RFC 3339 nanosecond
 # time, stream, P(artial) or F(ull) tag, the line.
@@ -118,6 +179,19 @@ samples:
     expect: { uptime: '12.345678', subsystem: e1000e }
   - line: '[Fri Nov 27 14:00:00 2026] usb 1-1: new high-speed USB device number 2 using xhci_hcd'
     expect: { ts: '2026-11-27T14:00:00.000Z' }
+
+"""#),
+        ("dnf", #"""
+# dnf / yum on Fedora and RHEL (/var/log/dnf.log, dnf.rpm.log): time LEVEL message.
+name: dnf
+title: dnf / yum log (Fedora, RHEL)
+regex: '^(?<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)) (?<level>DDEBUG|DEBUG|INFO|WARNING|ERROR|CRITICAL|SUBDEBUG) (?<message>.*)$'
+level_map: { DDEBUG: trace, SUBDEBUG: debug }
+samples:
+  - line: '2026-11-27T14:00:00+0000 INFO --- logging initialized ---'
+    expect: { ts: '2026-11-27T14:00:00.000Z', level: info }
+  - line: '2026-11-27T14:00:01+0000 SUBDEBUG Upgrade: openssl-1:3.0.7-25.el9.x86_64'
+    expect: { level: debug }
 
 """#),
         ("docker-compose", #"""
@@ -164,6 +238,45 @@ samples:
     expect: { level: warn, logger: o.e.c.r.a.DiskThresholdMonitor }
 
 """#),
+        ("envoy", #"""
+# Envoy's default access log format.
+name: envoy
+title: Envoy proxy access log (default format)
+regex: '^\[(?<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)\] "(?<method>[A-Z]+) (?<path>\S+) (?<protocol>[^"]+)" (?<status>\d{3}) (?<flags>\S+) (?<bytes_received>\d+) (?<bytes_sent>\d+) (?<duration_ms>\d+) (?<upstream_ms>\S+) "(?<forwarded_for>[^"]*)" "(?<user_agent>[^"]*)" "(?<request_id>[^"]*)" "(?<authority>[^"]*)" "(?<upstream_host>[^"]*)"$'
+fields: { status: int, bytes_received: int, bytes_sent: int, duration_ms: int }
+samples:
+  - line: '[2026-11-27T14:00:00.123Z] "GET /api/items HTTP/1.1" 200 - 0 612 3 2 "-" "curl/8.0" "7c1b0d36-0f2a-4a9b-9c7e-1d2e3f4a5b6c" "shop.example.com" "10.0.0.9:8080"'
+    expect: { ts: '2026-11-27T14:00:00.123Z', method: GET, status: '200', bytes_sent: '612', duration_ms: '3', upstream_host: '10.0.0.9:8080' }
+
+"""#),
+        ("exim", #"""
+# Exim's mainlog: date time [pid] message-id flag address … (or a line without a message id).
+name: exim
+title: Exim mainlog
+patterns:
+  - '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{3})?(?: [+-]\d{4})?) (?:\[(?<pid>\d+)\] )?(?<message_id>\w{6}-\w{6,11}-\w{2,4}) (?:(?<flag><=|=>|->|>>|\*>|\*\*|==) )?(?<message>.*)$'
+  - '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d{3})?(?: [+-]\d{4})?) (?:\[(?<pid>\d+)\] )?(?<message>(?:Start|End) queue run: .*|exim \S+ daemon started: .*)$'
+timestamp_format: ['%Y-%m-%d %H:%M:%S', '%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%d %H:%M:%S %z']
+fields: { pid: int }
+samples:
+  - line: '2026-11-27 14:00:00 1vN8Zq-000ABC-1x <= alice@example.com H=mail.example.com [10.0.0.7] P=esmtps S=2048'
+    expect: { ts: '2026-11-27T14:00:00.000Z', message_id: 1vN8Zq-000ABC-1x, flag: '<=' }
+  - line: '2026-11-27 14:00:01 Start queue run: pid=4242'
+    expect: { message: 'Start queue run: pid=4242' }
+
+"""#),
+        ("fail2ban", #"""
+# fail2ban's log: time logger [pid]: LEVEL [jail] message.
+name: fail2ban
+title: fail2ban log
+regex: '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) (?<logger>[\w.]+)\s+\[(?<pid>\d+)\]: (?<level>[A-Z]+)\s+(?:\[(?<jail>[^\]]+)\] )?(?<message>.*)$'
+timestamp_format: '%Y-%m-%d %H:%M:%S,%f'
+fields: { pid: int }
+samples:
+  - line: '2026-11-27 14:00:00,123 fail2ban.actions        [4242]: NOTICE  [sshd] Ban 10.0.0.7'
+    expect: { ts: '2026-11-27T14:00:00.123Z', level: notice, logger: fail2ban.actions, jail: sshd, message: Ban 10.0.0.7 }
+
+"""#),
         ("glog", #"""
 # Google glog and Kubernetes klog: Lmmdd hh:mm:ss.uuuuuu threadid file:line] msg.
 name: glog
@@ -177,6 +290,20 @@ samples:
     expect: { ts: '2026-11-27T14:00:00.123456Z', level: info, tid: '1234', file: controller.go, line: '42', message: Starting controller }
   - line: 'E1126 09:15:01.000001 7 reflector.go:138] Failed to watch *v1.Pod: unknown'
     expect: { level: error }
+
+"""#),
+        ("gunicorn", #"""
+# gunicorn's error log: [time zone] [pid] [LEVEL] message.
+name: gunicorn
+title: gunicorn server log
+regex: '^\[(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4})\] \[(?<pid>\d+)\] \[(?<level>[A-Z]+)\] (?<message>.*)$'
+timestamp_format: '%Y-%m-%d %H:%M:%S %z'
+fields: { pid: int }
+samples:
+  - line: '[2026-11-27 14:00:00 +0000] [4242] [INFO] Starting gunicorn 21.2.0'
+    expect: { ts: '2026-11-27T14:00:00.000Z', level: info, pid: '4242' }
+  - line: '[2026-11-27 15:00:05 +0100] [4250] [CRITICAL] WORKER TIMEOUT (pid:4251)'
+    expect: { ts: '2026-11-27T14:00:05.000Z', level: critical }
 
 """#),
         ("haproxy", #"""
@@ -193,6 +320,18 @@ samples:
     expect: { ts: '2026-11-27T14:00:00.123Z', status: '200', backend: app, server: web-2, request: 'GET /api/items HTTP/1.1' }
   - line: 'haproxy[1234]: 10.0.0.7:51300 [27/Nov/2026:14:00:01.000] db-in db/pg-1 1/0/5012 2048 -- 1/1/1/1/0 0/0'
     expect: { backend: db, server: pg-1, bytes: '2048' }
+
+"""#),
+        ("hclog", #"""
+# HashiCorp tools (Consul, Nomad, Vault, Terraform, Packer) through hclog: time [LEVEL]  name: message.
+name: hclog
+title: HashiCorp hclog (Consul, Nomad, Vault …)
+regex: '^(?<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(?:Z|[+-]\d\d:?\d\d)) \[(?<level>TRACE|DEBUG|INFO|WARN|ERROR)\]\s+(?:(?<name>[\w.-]+): )?(?<message>.*)$'
+samples:
+  - line: '2026-11-27T14:00:00.123Z [INFO]  agent: Synced node info'
+    expect: { ts: '2026-11-27T14:00:00.123Z', level: info, name: agent, message: Synced node info }
+  - line: '2026-11-27T14:00:01.000+0000 [ERROR] nomad.client: failed to register node: error="rpc error"'
+    expect: { level: error, name: nomad.client }
 
 """#),
         ("hdfs", #"""
@@ -219,6 +358,37 @@ fields: { id: int, flag: int }
 samples:
   - line: '460 node-246 unix.hw state_change.unavailable 1077804742 1 Component State Change: Component "alt0" is in the unavailable state (HWID=1785)'
     expect: { ts: '2004-02-26T14:12:22.000Z', node: node-246, component: unix.hw, state: state_change.unavailable }
+
+"""#),
+        ("iis", #"""
+# Microsoft IIS's W3C extended log in its default field order (header lines, #Fields and the
+# like, are kept as records of their own).
+name: iis
+title: Microsoft IIS W3C extended log (default fields)
+patterns:
+  - '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) (?<server_ip>\S+) (?<method>[A-Z]+) (?<path>\S+) (?<query>\S+) (?<port>\d+) (?<user>\S+) (?<client_ip>\S+) (?<user_agent>\S+) (?<referer>\S+) (?<status>\d{3}) (?<substatus>\d+) (?<win32_status>\d+) (?<time_taken_ms>\d+)$'
+  - '^#(?<directive>Software|Version|Date|Fields): (?<message>.*)$'
+timestamp_format: '%Y-%m-%d %H:%M:%S'
+fields: { port: int, status: int, substatus: int, win32_status: int, time_taken_ms: int }
+samples:
+  - line: '2026-11-27 14:00:00 10.0.0.2 GET /default.htm - 80 - 10.0.0.7 Mozilla/5.0+(Windows+NT+10.0) - 200 0 0 15'
+    expect: { ts: '2026-11-27T14:00:00.000Z', method: GET, path: /default.htm, status: '200', time_taken_ms: '15', client_ip: 10.0.0.7 }
+  - line: '#Fields: date time s-ip cs-method cs-uri-stem cs-uri-query s-port cs-username c-ip cs(User-Agent) cs(Referer) sc-status sc-substatus sc-win32-status time-taken'
+    expect: { directive: Fields }
+
+"""#),
+        ("jenkins", #"""
+# Jenkins controller log (java.util.logging through Jenkins' formatter): time [id=thread] LEVEL class#method: message.
+name: jenkins
+title: Jenkins controller log
+regex: '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}[+-]\d{4}) \[id=(?<thread_id>\d+)\]\t(?<level>SEVERE|WARNING|INFO|CONFIG|FINE|FINER|FINEST)\t(?<logger>[^\s:]+): (?<message>.*)$'
+timestamp_format: '%Y-%m-%d %H:%M:%S.%f%z'
+fields: { thread_id: int }
+samples:
+  - line: "2026-11-27 14:00:00.123+0000 [id=42]\tINFO\thudson.lifecycle.Lifecycle#onReady: Jenkins is fully up and running"
+    expect: { ts: '2026-11-27T14:00:00.123Z', level: info, thread_id: '42', logger: 'hudson.lifecycle.Lifecycle#onReady' }
+  - line: "2026-11-27 14:00:05.000+0000 [id=77]\tSEVERE\thudson.model.Executor#finish1: Executor threw an exception"
+    expect: { level: error }
 
 """#),
         ("kafka", #"""
@@ -284,6 +454,20 @@ samples:
     expect: { level: info, tag: ActivityManager, pid: '585' }
 
 """#),
+        ("mongodb-legacy", #"""
+# MongoDB before 4.4 (text): time severity component [context] message. (4.4+ writes JSON.)
+name: mongodb-legacy
+title: MongoDB text log (before 4.4)
+regex: '^(?<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}[+-]\d{4}) (?<level>[FEWID]\d?) (?<component>[A-Z_-]+)\s+\[(?<context>[^\]]+)\] (?<message>.*)$'
+timestamp_format: '%Y-%m-%dT%H:%M:%S.%f%z'
+level_map: { F: fatal, E: error, W: warn, I: info, D: debug, D1: debug, D2: debug, D3: debug, D4: debug, D5: debug }
+samples:
+  - line: '2026-11-27T14:00:00.123+0000 I NETWORK  [listener] connection accepted from 10.0.0.7:51234 #42 (3 connections now open)'
+    expect: { ts: '2026-11-27T14:00:00.123Z', level: info, component: NETWORK, context: listener }
+  - line: '2026-11-27T15:00:01.000+0100 W STORAGE  [initandlisten] Detected unclean shutdown'
+    expect: { ts: '2026-11-27T14:00:01.000Z', level: warn }
+
+"""#),
         ("mysql-error", #"""
 # MySQL 8 / MariaDB error log: time, thread, [Level] [code] [subsystem] message.
 name: mysql-error
@@ -298,6 +482,29 @@ samples:
     expect: { ts: '2026-11-27T14:00:00.123456Z', level: notice, code: MY-010116, subsystem: Server }
   - line: '2026-11-27 14:00:01 140245 [Warning] Aborted connection 140245 to db: ''shop'' user: ''app'''
     expect: { level: warn, thread: '140245' }
+
+"""#),
+        ("mysql-slow", #"""
+# MySQL's slow query log: a record per query, from its "# Time:" line (the lines after it — user,
+# Query_time, the statement — are its message).
+name: mysql-slow
+title: MySQL slow query log
+regex: '^# Time: (?<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z?)$'
+record_start: '^# Time: '
+samples:
+  - line: '# Time: 2026-11-27T14:00:00.123456Z'
+    expect: { ts: '2026-11-27T14:00:00.123456Z' }
+
+"""#),
+        ("nagios", #"""
+# Nagios / Icinga 1 log: [epoch] EVENT: fields separated by semicolons.
+name: nagios
+title: 'Nagios / Icinga log ([epoch] EVENT: …)'
+regex: '^\[(?<ts>\d{10})\] (?<event>[A-Z][A-Z ]+?): (?<message>.*)$'
+timestamp_format: '%s'
+samples:
+  - line: '[1795780800] SERVICE ALERT: web-1;HTTP;CRITICAL;HARD;3;connect to address 10.0.0.1 and port 80: Connection refused'
+    expect: { ts: '2026-11-27T12:00:00.000Z', event: SERVICE ALERT }
 
 """#),
         ("nginx-error", #"""
@@ -328,6 +535,31 @@ samples:
     expect: { ts: '2017-05-16T00:00:00.008Z', level: info, pid: '25746', logger: nova.osapi_compute.wsgi.server, logfile: nova-api.log.1.2017-05-16_13:53:08 }
   - line: '2017-05-16 00:00:04.500 2931 WARNING nova.compute.manager [req-3ea4052c-895d-4b64-9e2d-04d64c4d94ab - - - - -] While synchronizing instance power states, found 1 instances in the database'
     expect: { level: warn, pid: '2931', logger: nova.compute.manager }
+
+"""#),
+        ("pacman", #"""
+# Arch Linux's pacman log: [time] [source] message.
+name: pacman
+title: Arch Linux pacman log
+regex: '^\[(?<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4})\] \[(?<component>[A-Z-]+)\] (?<message>.*)$'
+timestamp_format: '%Y-%m-%dT%H:%M:%S%z'
+samples:
+  - line: '[2026-11-27T14:00:00+0000] [ALPM] upgraded linux (6.1.1-1 -> 6.2.1-1)'
+    expect: { ts: '2026-11-27T14:00:00.000Z', component: ALPM, message: upgraded linux (6.1.1-1 -> 6.2.1-1) }
+
+"""#),
+        ("php-fpm", #"""
+# PHP-FPM's error log: [dd-Mon-yyyy HH:mm:ss] LEVEL: message.
+name: php-fpm
+title: PHP-FPM / PHP error log
+regex: '^\[(?<ts>\d\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d(?: [A-Za-z/_]+)?)\] (?:(?<level>NOTICE|WARNING|ERROR|ALERT|DEBUG|PHP [A-Za-z ]+?):\s+)?(?<message>.*)$'
+timestamp_format: ['%d-%b-%Y %H:%M:%S', '%d-%b-%Y %H:%M:%S %Z']
+level_map: { PHP Warning: warn, PHP Notice: notice, PHP Fatal error: fatal, PHP Parse error: fatal, PHP Deprecated: info, ALERT: critical }
+samples:
+  - line: '[27-Nov-2026 14:00:00] WARNING: [pool www] server reached pm.max_children setting (5), consider raising it'
+    expect: { ts: '2026-11-27T14:00:00.000Z', level: warn }
+  - line: '[27-Nov-2026 14:00:01 UTC] PHP Fatal error:  Uncaught Error: Call to undefined function foo() in /var/www/index.php:3'
+    expect: { level: fatal }
 
 """#),
         ("pipe-separated", #"""
@@ -417,6 +649,21 @@ samples:
     expect: { level: warn }
 
 """#),
+        ("ruby-logger", #"""
+# Ruby's Logger default format (Rails, Sidekiq, Puma …): L, [time #pid]  LEVEL -- progname: message.
+name: ruby-logger
+title: Ruby Logger / Rails (L, [time #pid] LEVEL -- : message)
+regex: '^[DIWEFA], \[(?<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)\s+#(?<pid>\d+)\]\s+(?<level>DEBUG|INFO|WARN|ERROR|FATAL|ANY) -- (?<progname>[^:]*): (?<message>.*)$'
+timestamp_format: '%Y-%m-%dT%H:%M:%S.%f'
+level_map: { ANY: info }
+fields: { pid: int }
+samples:
+  - line: 'I, [2026-11-27T14:00:00.123456 #4242]  INFO -- : Started GET "/" for 10.0.0.7 at 2026-11-27 14:00:00 +0000'
+    expect: { ts: '2026-11-27T14:00:00.123456Z', level: info, pid: '4242', message: 'Started GET "/" for 10.0.0.7 at 2026-11-27 14:00:00 +0000' }
+  - line: 'E, [2026-11-27T14:00:01.000001 #4242] ERROR -- sidekiq: job failed'
+    expect: { level: error, progname: sidekiq }
+
+"""#),
         ("rust-env-logger", #"""
 # Rust's env_logger ([time LEVEL target] message) and tracing-subscriber's default format
 # (time  LEVEL target: message).
@@ -430,6 +677,18 @@ samples:
     expect: { ts: '2026-11-27T14:00:00.000Z', level: info, target: 'my_app::server' }
   - line: '2026-11-27T14:00:00.123456Z  WARN hyper::proto::h1::io: read error'
     expect: { level: warn, target: 'hyper::proto::h1::io' }
+
+"""#),
+        ("s3-access", #"""
+# Amazon S3 server access logs (the first eighteen fields named).
+name: s3-access
+title: Amazon S3 server access log
+regex: '^(?<bucket_owner>\S+) (?<bucket>\S+) \[(?<ts>\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d [+-]\d{4})\] (?<remote_ip>\S+) (?<requester>\S+) (?<request_id>\S+) (?<operation>\S+) (?<key>\S+) "(?<request_uri>[^"]*)" (?<status>\d{3}|-) (?<error_code>\S+) (?<bytes_sent>\d+|-) (?<object_size>\d+|-) (?<total_time_ms>\d+|-) (?<turn_around_time_ms>\d+|-) "(?<referer>[^"]*)" "(?<user_agent>[^"]*)" (?<version_id>\S+)(?<rest>.*)$'
+timestamp_format: '%d/%b/%Y:%H:%M:%S %z'
+fields: { status: int, total_time_ms: int }
+samples:
+  - line: '79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be awsexamplebucket1 [27/Nov/2026:14:00:00 +0000] 192.0.2.3 79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be 3E57427F3EXAMPLE REST.GET.VERSIONING - "GET /awsexamplebucket1?versioning HTTP/1.1" 200 - 113 - 7 - "-" "S3Console/0.4" - s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234= SigV4 ECDHE-RSA-AES128-GCM-SHA256 AuthHeader awsexamplebucket1.s3.us-west-1.amazonaws.com TLSV1.2 - -'
+    expect: { ts: '2026-11-27T14:00:00.000Z', bucket: awsexamplebucket1, operation: REST.GET.VERSIONING, status: '200', total_time_ms: '7' }
 
 """#),
         ("serilog", #"""
@@ -505,6 +764,20 @@ samples:
     expect: { ts: '2026-11-27T12:00:00.123456Z', syscall: close }
 
 """#),
+        ("supervisord", #"""
+# supervisord's own log: time LEVEL message.
+name: supervisord
+title: supervisord log
+regex: '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3}) (?<level>CRIT|ERRO|WARN|INFO|DEBG|TRAC|BLAT) (?<message>.*)$'
+timestamp_format: '%Y-%m-%d %H:%M:%S,%f'
+level_map: { CRIT: critical, ERRO: error, WARN: warn, INFO: info, DEBG: debug, TRAC: trace, BLAT: trace }
+samples:
+  - line: "2026-11-27 14:00:00,123 INFO spawned: 'app' with pid 42"
+    expect: { ts: '2026-11-27T14:00:00.123Z', level: info, message: "spawned: 'app' with pid 42" }
+  - line: "2026-11-27 14:00:03,000 CRIT uncaptured python exception"
+    expect: { level: critical }
+
+"""#),
         ("thunderbird", #"""
 # Thunderbird / Liberty / Spirit supercomputer logs: alert flag, epoch seconds, date, node, then
 # a syslog line.
@@ -516,6 +789,19 @@ fields: { pid: int, date: string }
 samples:
   - line: '- 1131566461 2005.11.09 dn228 Nov 9 12:01:01 dn228/dn228 crond(pam_unix)[2915]: session closed for user root'
     expect: { ts: '2005-11-09T20:01:01.000Z', node: dn228, host: dn228/dn228, program: crond(pam_unix), pid: '2915' }
+
+"""#),
+        ("tomcat", #"""
+# Apache Tomcat's catalina.out / catalina.log (OneLineFormatter): dd-Mon-yyyy HH:mm:ss.SSS LEVEL [thread] class message.
+name: tomcat
+title: Apache Tomcat (catalina.out)
+regex: '^(?<ts>\d\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d\.\d{3}) (?<level>SEVERE|WARNING|INFO|CONFIG|FINE|FINER|FINEST) \[(?<thread>[^\]]+)\] (?<logger>\S+) (?<message>.*)$'
+timestamp_format: '%d-%b-%Y %H:%M:%S.%f'
+samples:
+  - line: '27-Nov-2026 14:00:00.123 INFO [main] org.apache.catalina.startup.Catalina.start Server startup in [1234] milliseconds'
+    expect: { ts: '2026-11-27T14:00:00.123Z', level: info, thread: main, logger: org.apache.catalina.startup.Catalina.start }
+  - line: '27-Nov-2026 14:00:05.000 SEVERE [http-nio-8080-exec-3] org.apache.catalina.core.StandardWrapperValve.invoke Servlet.service() threw exception'
+    expect: { level: error }
 
 """#),
         ("uwsgi", #"""
@@ -530,6 +816,18 @@ samples:
     expect: { ts: '2026-11-27T14:00:00.000Z', status: '200', msecs: '13', method: GET, path: /api/items }
 
 """#),
+        ("vpc-flow", #"""
+# Amazon VPC flow logs (version 2, the default fields); the record's time is the window's start.
+name: vpc-flow
+title: Amazon VPC flow logs (version 2)
+regex: '^(?<version>2) (?<account_id>\d+|-) (?<interface_id>\S+) (?<srcaddr>\S+) (?<dstaddr>\S+) (?<srcport>\d+|-) (?<dstport>\d+|-) (?<protocol>\d+|-) (?<packets>\d+|-) (?<bytes>\d+|-) (?<ts>\d{10}) (?<end>\d{10}) (?<action>ACCEPT|REJECT|-) (?<log_status>OK|NODATA|SKIPDATA)$'
+timestamp_format: '%s'
+fields: { version: int, account_id: string, srcport: int, dstport: int, protocol: int, packets: int, bytes: int, end: int }
+samples:
+  - line: '2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1795780800 1795780860 ACCEPT OK'
+    expect: { ts: '2026-11-27T12:00:00.000Z', srcaddr: 172.31.16.139, dstport: '22', action: ACCEPT, bytes: '4249' }
+
+"""#),
         ("windows-cbs", #"""
 # Windows Component-Based Servicing logs (CBS.log) and others of the same layout.
 name: windows-cbs
@@ -542,6 +840,20 @@ samples:
     expect: { ts: '2016-09-28T04:30:30.000Z', level: info, component: CBS }
   - line: '2016-09-28 04:30:31, Error                 CSI    00000001@2016/9/27:20:30:31.455 WcpInitialize (wcp.dll version 0.0.0.6) called (stack @0x7fed806eb5d @0x7fefa1c8728)'
     expect: { level: error, component: CSI }
+
+"""#),
+        ("xorg", #"""
+# Xorg's server log: [uptime] (marker) message, the marker telling the level.
+name: xorg
+title: Xorg server log
+regex: '^\[\s*(?<uptime>\d+\.\d+)\] (?:\((?<level>II|WW|EE|NI|\+\+|--|\*\*|==|\?\?)\) )?(?<message>.*)$'
+level_map: { II: info, WW: warn, EE: error, NI: notice, '++': info, '--': info, '**': info, '==': info, '??': notice }
+fields: { uptime: double }
+samples:
+  - line: '[    12.345] (II) LoadModule: "glx"'
+    expect: { level: info, uptime: '12.345', message: 'LoadModule: "glx"' }
+  - line: '[    13.001] (EE) Failed to load module "nvidia" (module does not exist, 0)'
+    expect: { level: error }
 
 """#),
         ("zap-console", #"""
