@@ -8,11 +8,12 @@ import Yams
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Check config, alarm and dashboard files; a problem exits 1 naming the file, line and key.",
+        abstract: "Check config, alarm, dashboard and format files; a problem exits 1 naming the file, line and key.",
         discussion: """
             A file with a top-level 'alarms' list is checked as alarms, one with 'dashboards' or \\
-            'rows' as dashboards, anything else as a config file (and the dashboard and alarms \\
-            files it names, too).
+            'rows' as dashboards, one with 'name' and 'regex' or 'patterns' as a format definition \\
+            (its samples must give what their 'expect' says), anything else as a config file (and \\
+            the dashboard and alarms files it names, too).
             """
     )
 
@@ -38,6 +39,11 @@ struct CheckCommand: ParsableCommand {
         } else if top?["dashboards"] != nil || top?["rows"] != nil {
             let boards = try DashboardFile.parse(yaml: text, file: file)
             say("\(file): ok: dashboards \(boards.map(\.name).joined(separator: ", "))")
+        } else if top?["name"] != nil && (top?["regex"] != nil || top?["patterns"] != nil) {
+            let d = try FormatDefinition.parse(yaml: text, file: file)
+            let problems = d.check()
+            guard problems.isEmpty else { throw ConfigError(file: file, key: "samples", line: nil, problem: problems.joined(separator: "; ")) }
+            say("\(file): ok: format \(d.name), \(d.samples.count) sample\(d.samples.count == 1 ? "" : "s")")
         } else {
             let config = try Config.parse(yaml: text, file: file)
             say("\(file): ok: config")

@@ -45,6 +45,9 @@ struct Inspect: ParsableCommand {
         let format = d.format.map { "\($0) (\(d.forced ? "forced" : "confidence \(pct(Int((d.confidence * Double(d.sampled)).rounded()), d.sampled)) of \(d.sampled) sampled lines"))" }
             ?? "none recognised (\(d.sampled) lines sampled)"
         lines.append("  format       \(format)")
+        if !d.runnersUp.isEmpty {
+            lines.append("  runners-up   " + d.runnersUp.map { "\($0.name) (\(pct(Int(($0.share * Double(d.sampled)).rounded()), d.sampled)))" }.joined(separator: ", "))
+        }
         lines.append("  bytes        \(s.bytes)")
         lines.append("  lines        \(s.lines) (records \(s.records), continuation \(s.continuationLines), empty \(s.emptyLines))")
         let own = d.format.map { s.perFormat[$0] ?? 0 } ?? 0
@@ -78,6 +81,7 @@ struct Inspect: ParsableCommand {
                 "confidence": res.detection.confidence,
                 "sampled": res.detection.sampled,
                 "forced": res.detection.forced,
+                "runners_up": res.detection.runnersUp.map { ["format": $0.name, "share": $0.share] as [String: Any] },
                 "bytes": s.bytes, "lines": s.lines, "records": s.records, "continuation_lines": s.continuationLines,
                 "empty_lines": s.emptyLines, "unparsed": s.unparsed, "other_format": s.otherFormat,
                 "truncated": s.truncated, "truncated_bytes": s.truncatedBytes, "per_format": s.perFormat,

@@ -239,6 +239,13 @@ public struct ConfigError: Error, CustomStringConvertible {
     public let line: Int?
     public let problem: String
 
+    public init(file: String, key: String?, line: Int?, problem: String) {
+        self.file = file
+        self.key = key
+        self.line = line
+        self.problem = problem
+    }
+
     public var description: String {
         var s = file
         if let line { s += ":\(line)" }

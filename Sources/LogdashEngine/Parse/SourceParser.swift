@@ -65,6 +65,21 @@ public struct Detection: Sendable, Equatable {
     public var confidence: Double
     public var sampled: Int
     public var forced: Bool
+    /// The next best formats and the share of sampled lines each parsed (for `inspect`).
+    public var runnersUp: [(name: String, share: Double)] = []
+
+    public init(format: String?, confidence: Double, sampled: Int, forced: Bool, runnersUp: [(name: String, share: Double)] = []) {
+        self.format = format
+        self.confidence = confidence
+        self.sampled = sampled
+        self.forced = forced
+        self.runnersUp = runnersUp
+    }
+
+    public static func == (a: Detection, b: Detection) -> Bool {
+        a.format == b.format && a.confidence == b.confidence && a.sampled == b.sampled && a.forced == b.forced
+            && a.runnersUp.map(\.name) == b.runnersUp.map(\.name) && a.runnersUp.map(\.share) == b.runnersUp.map(\.share)
+    }
 }
 
 /// Counts kept while parsing one source; every input byte ends up in one of them.
@@ -175,6 +190,7 @@ public final class SourceParser {
         guard !lines.isEmpty else { return Detection(format: nil, confidence: 0, sampled: 0, forced: false) }
         let scratch = ParseScratch()
         var best: (name: String, score: Int, share: Double)?
+        var scored: [(name: String, score: Int, share: Double)] = []
         for f in options.registry.formats {
             var batch = RecordBatch(source: "detect")
             var score = 0
@@ -194,11 +210,17 @@ public final class SourceParser {
                 }
                 batch.abandonRow()
             }
-            if score > (best?.score ?? 0) { best = (f.name, score, Double(parsed) / Double(max(1, considered))) }
+            let share = Double(parsed) / Double(max(1, considered))
+            if score > 0 { scored.append((f.name, score, share)) }
+            if score > (best?.score ?? 0) { best = (f.name, score, share) }
         }
         guard let best else { return Detection(format: nil, confidence: 0, sampled: lines.count, forced: false) }
+        // The next best, by score (the earlier on a tie, as detection decides).
+        let others = scored.enumerated().filter { $0.element.name != best.name }
+            .sorted { $0.element.score != $1.element.score ? $0.element.score > $1.element.score : $0.offset < $1.offset }
+            .prefix(3).map { (name: $0.element.name, share: $0.element.share) }
         // (Of the lines that start records in its reading: a format's own continuation lines are not misses.)
-        return Detection(format: best.name, confidence: best.share, sampled: lines.count, forced: false)
+        return Detection(format: best.name, confidence: best.share, sampled: lines.count, forced: false, runnersUp: Array(others))
     }
 
     /// Parses the complete records in `buf` into `batch` and returns how many bytes it used.

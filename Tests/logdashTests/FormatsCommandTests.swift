@@ -1,0 +1,61 @@
+import Foundation
+import Testing
+import Scratch
+
+/// `logdash formats` and format definitions from the command line, as a user meets them.
+@Suite struct FormatsCommandTests {
+    let cli = CommandLineTests()
+
+    @Test func formatsListsEveryFormatAndShowsADefinition() throws {
+        let list = try cli.logdash(["formats"])
+        #expect(list.status == 0)
+        #expect(list.out.contains("70 formats"), "\(list.out.suffix(200))")
+        for name in ["spark", "logcat", "dpkg", "json", "syslog3164", "aws-alb"] { #expect(list.out.contains("\n" + name + " ") || list.out.hasPrefix(name + " "), "\(name)") }
+        let one = try cli.logdash(["formats", "spark"])
+        #expect(one.status == 0 && one.out.contains("name: spark") && one.out.contains("timestamp_format: '%y/%m/%d %H:%M:%S'"))
+        let none = try cli.logdash(["formats", "nope"])
+        #expect(none.status != 0 && none.err.contains("no format 'nope'"))
+    }
+
+    /// A definition file of the user's is taken by detection, `--format` and `check`, and a
+    /// sample that does not give what it says is named by `check`.
+    @Test func aUsersDefinitionFileIsUsedAndChecked() throws {
+        let home = try Scratch.directory("formats-home")
+        let dir = home.appendingPathComponent("logdash/formats")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let def = """
+            name: batch
+            title: Nightly batch jobs
+            regex: '^JOB (?<ts>\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d) (?<level>[SF]) (?<job>\\S+): (?<message>.*)$'
+            level_map: { S: info, F: error }
+            samples:
+              - line: 'JOB 2026-11-27 14:00:00 F export: disk full'
+                expect: { level: error, job: export }
+
+            """
+        try def.write(to: dir.appendingPathComponent("batch.yaml"), atomically: true, encoding: .utf8)
+        let log = try cli.temp("jobs.log", "JOB 2026-11-27 14:00:00 F export: disk full\nJOB 2026-11-27 14:05:00 S import: 42 rows\n")
+        let env = ["XDG_CONFIG_HOME": home.path]
+        let q = try cli.logdash(["query", "SELECT job, level, ts FROM logs ORDER BY ts", log, "-o", "csv"], env: env)
+        #expect(q.status == 0 && q.out == "job,level,ts\nexport,error,2026-11-27T14:00:00.000Z\nimport,info,2026-11-27T14:05:00.000Z\n", "\(q.out) \(q.err)")
+        let listed = try cli.logdash(["formats"], env: env)
+        #expect(listed.out.contains("Nightly batch jobs (yours)"))
+        let ok = try cli.logdash(["check", dir.appendingPathComponent("batch.yaml").path])
+        #expect(ok.status == 0 && ok.out.contains("ok: format batch, 1 sample"), "\(ok.out) \(ok.err)")
+        let wrong = try cli.temp("batch.yaml", def.replacingOccurrences(of: "job: export }", with: "job: import }"))
+        let bad = try cli.logdash(["check", wrong])
+        #expect(bad.status == 1 && bad.err.contains("samples: batch: job is 'export', not 'import'"), "\(bad.err)")
+    }
+
+    /// This machine's Debian logs are recognised with their times (they were logfmt at 1.9 %
+    /// or nothing at all).
+    @Test func debiansOwnLogsAreRecognised() throws {
+        for (path, format) in [("/var/log/dpkg.log", "dpkg"), ("/var/log/alternatives.log", "alternatives"), ("/var/log/apt/history.log", "apt-history")]
+        where FileManager.default.isReadableFile(atPath: path) {
+            let r = try cli.logdash(["inspect", path])
+            #expect(r.out.contains("format       \(format) (confidence 100.0%"), "\(path): \(r.out.prefix(300))")
+            #expect(!r.out.contains("records without a time of their own"), "\(path)")
+            if format == "dpkg" { #expect(r.out.contains("  runners-up   generic"), "inspect shows the formats that came next: \(r.out.prefix(300))") }
+        }
+    }
+}
