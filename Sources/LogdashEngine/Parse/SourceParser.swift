@@ -118,7 +118,8 @@ public final class SourceParser {
     public let options: ParseOptions
     public let detection: Detection
     private var counts = SourceStats()
-    private let format: (any LogFormat)?
+    /// The registry's formats, in an array of this parser's own (one per thread: see `parse`).
+    private let formats: [any LogFormat]
     private let formatSlot: Int
     /// The registry's format names, then "raw": what a batch's format indexes point at.
     private let formatNames: [String]
@@ -144,7 +145,7 @@ public final class SourceParser {
         self.detection = detection
         let f = detection.format.flatMap { options.registry.named($0) }
         let names = options.registry.names + ["raw"]
-        format = f
+        formats = options.registry.formats.map { $0 }
         formatNames = names
         recordStarts = options.registry.formats.map { ($0 as? RegexFormat)?.recordStart != nil }
         isDefinition = options.registry.formats.map { $0 is RegexFormat }
@@ -232,6 +233,7 @@ public final class SourceParser {
         guard let base = buf.baseAddress, buf.count > 0 else { return 0 }
         batch.setFormatNames(formatNames)
         if batch.fields.isEmpty, batch.projection == nil, options.projection != nil { batch.project(options.projection) }
+        let formats = self.formats  // (a local: read per line without touching the parser)
         let rawSlot = formatNames.count - 1
         let all = ByteLine(base: base, count: buf.count)
         let n = all.count
@@ -290,7 +292,7 @@ public final class SourceParser {
                 continue
             }
             if open, openJoins, (openFormat >= 0 && openFormat < recordStarts.count && recordStarts[openFormat]
-                                    ? options.registry.formats[openFormat].continues(line, scratch: scratch) : nil) ?? Continuation.isContinuation(line) {
+                                    ? formats[openFormat].continues(line, scratch: scratch) : nil) ?? Continuation.isContinuation(line) {
                 counts.lines += 1
                 counts.continuationLines += 1
                 counts.truncatedBytes += cutBytes
@@ -322,21 +324,23 @@ public final class SourceParser {
             openFlags = cut ? [.truncated] : []
             openSawException = false
             if cut { counts.truncated += 1 }
-            if let f = format, f.parse(line, into: &batch, scratch: scratch) {
+            // (Formats are called in place, by index in this parser's own array: copying one out
+            // retains what it holds, and threads doing that per line fight over the counts.)
+            if formatSlot >= 0, formats[formatSlot].parse(line, into: &batch, scratch: scratch) {
                 openFormat = formatSlot
-                openJoins = f.joinsContinuationLines
+                openJoins = formats[formatSlot].joinsContinuationLines
             } else {
-                if format != nil { batch.abandonRow() }
+                if formatSlot >= 0 { batch.abandonRow() }
                 openFormat = -1
-                for (k, f) in options.registry.formats.enumerated() where k != formatSlot {
+                for k in formats.indices where k != formatSlot {
                     // A definition that fitted none of this source's stray lines so far is tried
                     // on one in 64 only: dozens of patterns per unparseable line cost more than
                     // the line (a hand-written parser, or one that fitted, is always tried).
                     if fallbackMisses[k] >= 64 && fallbackMisses[k] & 63 != 0 { fallbackMisses[k] += 1; continue }
                     batch.beginRow(arrival: arrival)
-                    if f.parse(line, into: &batch, scratch: scratch) {
+                    if formats[k].parse(line, into: &batch, scratch: scratch) {
                         openFormat = k
-                        openJoins = f.joinsContinuationLines
+                        openJoins = formats[k].joinsContinuationLines
                         fallbackMisses[k] = Int.min
                         break
                     }
