@@ -387,7 +387,9 @@ private final class Following {
         finishedRaw.removeAll { raw in
             guard let file = raw.file else { return true }
             guard file.isUnlinked else { return false }
-            file.detach(length: raw.length)
+            // (Reading and compressing a big file takes a while: not on the thread that follows.)
+            let length = raw.length
+            DispatchQueue.global(qos: .utility).async { file.detach(length: length) }
             return true
         }
     }

@@ -24,6 +24,8 @@ public struct RegexFormat: LogFormat {
     public let types: [String: FieldType]
     /// Level text (lowercased) to level, before the common level words.
     public let levelMap: [String: Level]
+    /// The level map as lower-cased bytes, matched per line without making a String.
+    private let levelTexts: [(text: [UInt8], level: Level)]
     /// What starts a record (`record_start`): other lines continue the one before.
     public let recordStart: PCRERegex?
     /// Per pattern, per capture group: the field name, what it fills, its type, its key.
@@ -52,6 +54,7 @@ public struct RegexFormat: LogFormat {
         self.messageField = messageField
         self.types = types
         self.levelMap = Dictionary(levelMap.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { a, _ in a })
+        levelTexts = self.levelMap.map { (Array($0.key.utf8), $0.value) }
         joinsContinuationLines = multiline
         // One key per capture name over every pattern, so that a field keeps its column whichever pattern matched.
         var names: [String] = []
@@ -83,6 +86,15 @@ public struct RegexFormat: LogFormat {
         return false
     }
 
+    /// The level the level map gives `v` (compared ignoring ASCII case), if any.
+    private func mappedLevel(_ v: ByteLine) -> Level? {
+        entries: for e in levelTexts where e.text.count == v.count {
+            for i in 0..<v.count where ASCII.lower(v[i]) != e.text[i] { continue entries }
+            return e.level
+        }
+        return nil
+    }
+
     private func fill(_ line: ByteLine, _ ov: UnsafeMutablePointer<Int>, _ groups: [(group: Int, key: Int, kind: Kind, type: FieldType)],
                       _ batch: inout RecordBatch) -> Bool {
         for g in groups {
@@ -100,7 +112,7 @@ public struct RegexFormat: LogFormat {
                 guard let ns else { return false }
                 batch.setTime(ns)
             case .level:
-                if !levelMap.isEmpty, let l = levelMap[v.string.lowercased()] {
+                if !levelTexts.isEmpty, let l = mappedLevel(v) {
                     batch.setLevel(l)
                     if !Level.isCanonical(v, l) { batch.putLevelRaw(v) }
                 } else if let l = Level.recognise(v, 0, v.count) {
