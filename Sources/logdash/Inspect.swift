@@ -33,11 +33,18 @@ struct Inspect: ParsableCommand {
             report.result = result
             reports.append(report)
         }
-        let text = output == .json ? json(reports) : reports.map(describe).joined(separator: "\n")
+        let registry = options.parse.registry
+        let text = output == .json ? json(reports, registry) : reports.map { describe($0, registry) }.joined(separator: "\n")
         print(text)
     }
 
-    private func describe(_ r: SourceReport) -> String {
+    /// The zone a source's times without one were read in: its format's own, else the source's.
+    private func zone(_ d: Detection, _ registry: FormatRegistry) -> (name: String, ownFormat: Bool) {
+        if let z = d.format.flatMap({ registry.named($0) as? RegexFormat })?.zone { return (z.identifier, true) }
+        return (d.zoneName, false)
+    }
+
+    private func describe(_ r: SourceReport, _ registry: FormatRegistry) -> String {
         guard let res = r.result else { return "" }
         let s = res.stats, d = res.detection
         func pct(_ n: Int, _ of: Int) -> String { of == 0 ? "0%" : String(format: "%.1f%%", Double(n) * 100 / Double(of)) }
@@ -48,6 +55,8 @@ struct Inspect: ParsableCommand {
         if !d.runnersUp.isEmpty {
             lines.append("  runners-up   " + d.runnersUp.map { "\($0.name) (\(pct(Int(($0.share * Double(d.sampled)).rounded()), d.sampled)))" }.joined(separator: ", "))
         }
+        let z = zone(d, registry)
+        lines.append("  time zone    \(z.name) (of times written without one\(z.ownFormat ? ": the format's own" : ""))")
         lines.append("  bytes        \(s.bytes)")
         lines.append("  lines        \(s.lines) (records \(s.records), continuation \(s.continuationLines), empty \(s.emptyLines))")
         let own = d.format.map { s.perFormat[$0] ?? 0 } ?? 0
@@ -70,7 +79,7 @@ struct Inspect: ParsableCommand {
         return lines.joined(separator: "\n")
     }
 
-    private func json(_ reports: [SourceReport]) -> String {
+    private func json(_ reports: [SourceReport], _ registry: FormatRegistry) -> String {
         var out: [Any] = []
         for r in reports {
             guard let res = r.result else { continue }
@@ -81,6 +90,7 @@ struct Inspect: ParsableCommand {
                 "confidence": res.detection.confidence,
                 "sampled": res.detection.sampled,
                 "forced": res.detection.forced,
+                "timezone": zone(res.detection, registry).name,
                 "runners_up": res.detection.runnersUp.map { ["format": $0.name, "share": $0.share] as [String: Any] },
                 "bytes": s.bytes, "lines": s.lines, "records": s.records, "continuation_lines": s.continuationLines,
                 "empty_lines": s.emptyLines, "unparsed": s.unparsed, "other_format": s.otherFormat,

@@ -27,6 +27,10 @@ struct InputOptions: ParsableArguments {
                                discussion: "json, logfmt, combined (or common), syslog5424, syslog3164, java, generic, or a format defined in the config file."))
     var format: String?
 
+    @Option(help: ArgumentHelp("The zone of times written without one: Europe/Berlin, UTC, +05:30 … (default: the machine's, from TZ or /etc/localtime).",
+                               valueName: "zone"))
+    var timezone: String?
+
     @Option(help: ArgumentHelp("Config file.", discussion: "Default: $XDG_CONFIG_HOME/logdash/config.yaml.", valueName: "file"))
     var config: String?
 
@@ -43,6 +47,7 @@ struct InputOptions: ParsableArguments {
     func validate() throws {
         _ = try recordBytes()
         _ = try queryMemory()
+        _ = try zone()
         if let j = jobs, j < 1 || j > 256 { throw ValidationError("--jobs must be from 1 to 256") }
     }
 
@@ -53,6 +58,15 @@ struct InputOptions: ParsableArguments {
             throw ValidationError("--max-record-bytes '\(text)' must be a size from 64 bytes to 1G (e.g. 4096, 64k, 1M)")
         }
         return n
+    }
+
+    /// `--timezone` as a zone; nil when not given.
+    func zone() throws -> LocalZone? {
+        guard let timezone else { return nil }
+        guard let z = LocalZone(timezone) else {
+            throw ValidationError("--timezone '\(timezone)' is not a time zone: give a tz name (Europe/Berlin), UTC, an offset (+05:30) or local")
+        }
+        return z
     }
 
     /// `--max-query-memory` as a number of bytes.
@@ -74,7 +88,11 @@ struct InputOptions: ParsableArguments {
         var parse = ParseOptions(registry: FormatRegistry(userFormats: config.formats + files.filter { f in !config.formats.contains { $0.name == f.name } }))
         parse.maxRecordBytes = try recordBytes() ?? config.maxRecordBytes ?? ParseOptions.defaultMaxRecordBytes
         parse.format = format ?? config.format
-        if let f = parse.format, parse.registry.named(f) == nil {
+        // Times without a zone: --timezone, the config's, else the machine's (nil when UTC).
+        let zone = try self.zone() ?? config.timezone ?? LocalZone.system()
+        parse.timezone = zone.flatMap { $0.isUTC ? nil : $0 }
+        parse.sourceSettings = config.sourceSettings
+        for f in [parse.format].compactMap({ $0 }) + config.sourceSettings.compactMap(\.format) where parse.registry.named(f) == nil {
             throw ParseError.unknownFormat(f, known: parse.registry.names)
         }
         var load = LoadOptions(parse: parse)

@@ -15,14 +15,17 @@ struct Rec {
 
 /// Parses `text` as one source, optionally in chunks of `chunk` bytes fed as a stream would be.
 func parse(_ text: String, format: String? = nil, maxRecordBytes: Int = ParseOptions.defaultMaxRecordBytes,
-           chunk: Int? = nil, registry: FormatRegistry = FormatRegistry(), at: Int64 = arrival) throws -> (records: [Rec], stats: SourceStats, detection: Detection) {
+           chunk: Int? = nil, registry: FormatRegistry = FormatRegistry(), at: Int64 = arrival,
+           timezone: LocalZone? = nil) throws -> (records: [Rec], stats: SourceStats, detection: Detection) {
     let bytes = Array(text.utf8)
-    return try parse(bytes: bytes, format: format, maxRecordBytes: maxRecordBytes, chunk: chunk, registry: registry, at: at)
+    return try parse(bytes: bytes, format: format, maxRecordBytes: maxRecordBytes, chunk: chunk, registry: registry, at: at, timezone: timezone)
 }
 
 func parse(bytes: [UInt8], format: String? = nil, maxRecordBytes: Int = ParseOptions.defaultMaxRecordBytes,
-           chunk: Int? = nil, registry: FormatRegistry = FormatRegistry(), at: Int64 = arrival) throws -> (records: [Rec], stats: SourceStats, detection: Detection) {
-    let options = ParseOptions(maxRecordBytes: maxRecordBytes, format: format, registry: registry)
+           chunk: Int? = nil, registry: FormatRegistry = FormatRegistry(), at: Int64 = arrival,
+           timezone: LocalZone? = nil) throws -> (records: [Rec], stats: SourceStats, detection: Detection) {
+    var options = ParseOptions(maxRecordBytes: maxRecordBytes, format: format, registry: registry)
+    options.timezone = timezone
     let detection = try bytes.withUnsafeBufferPointer { try SourceParser.detect($0, options: options, arrival: at) }
     let parser = SourceParser(options: options, detection: detection)
     var batches: [RecordBatch] = []

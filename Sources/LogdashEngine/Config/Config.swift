@@ -28,7 +28,10 @@ public struct IngestConfig: Sendable {
 /// ```yaml
 /// max_record_bytes: 1048576
 /// format: json            # force one format for every source (default: detect)
-/// sources: [/var/log/app/*.log]
+/// timezone: Europe/Berlin # the zone of times written without one (default: the machine's)
+/// sources:
+///   - /var/log/app/*.log
+///   - { path: /var/log/remote/*.log, timezone: UTC, format: syslog }
 /// formats:
 ///   myapp:
 ///     regex: '^(?<ts>\S+ \S+) \[(?<level>\w+)\] (?<message>.*)$'
@@ -54,6 +57,10 @@ public struct Config: Sendable {
     public var maxRecordBytes: Int?
     public var format: String?
     public var sources: [String] = []
+    /// What `sources:` entries written as mappings say of their sources (zone, format).
+    public var sourceSettings: [SourceSetting] = []
+    /// `timezone:`: the zone of times written without one.
+    public var timezone: LocalZone?
     public var formats: [RegexFormat] = []
     public var ingest = IngestConfig()
     /// `query.max_memory`: what one query may hold.
@@ -68,7 +75,7 @@ public struct Config: Sendable {
 
     public init() {}
 
-    static let topKeys = ["max_record_bytes", "format", "sources", "formats", "ingest", "query", "dashboard", "alarms", "bell"]
+    static let topKeys = ["max_record_bytes", "format", "timezone", "sources", "formats", "ingest", "query", "dashboard", "alarms", "bell"]
     static let queryKeys = ["max_memory"]
     static let ingestKeys = ["buffer_size", "buffer_interval", "buffer_max", "auth_token", "allow", "max_connections", "max_connections_per_address", "idle_timeout", "request_timeout", "udp_buffer", "tls_cert", "tls_key",
                              "store", "fsync", "retain", "max_store_size"]
@@ -119,13 +126,32 @@ public struct Config: Sendable {
             case "format":
                 guard let s = v.string, !s.isEmpty else { throw fail(key, v, "must be a format name") }
                 config.format = s
+            case "timezone":
+                config.timezone = try zone(v, key, fail)
             case "sources":
                 if let s = v.scalar?.string {
                     config.sources = [s]
                 } else if let seq = v.sequence {
-                    config.sources = try seq.map { item in
-                        guard let s = item.string else { throw fail("sources", item, "each source must be a string") }
-                        return s
+                    for item in seq {
+                        if let s = item.string { config.sources.append(s); continue }
+                        guard let m = item.mapping else {
+                            throw fail("sources", item, "each source is a string, or a mapping with path and timezone or format")
+                        }
+                        guard let path = m["path"]?.string, !path.isEmpty else { throw fail("sources.path", item, "is required: the source (a file, glob or URL)") }
+                        var setting = SourceSetting(pattern: path)
+                        for (sk, sv) in m {
+                            switch sk.string ?? "" {
+                            case "path": break
+                            case "timezone": setting.timezone = try zone(sv, "sources.timezone", fail)
+                            case "format":
+                                guard let f = sv.string, !f.isEmpty else { throw fail("sources.format", sv, "must be a format name") }
+                                setting.format = f
+                            default:
+                                throw fail("sources.\(sk.string ?? "?")", sk, "unknown key; known keys: path, timezone, format")
+                            }
+                        }
+                        config.sources.append(path)
+                        config.sourceSettings.append(setting)
                     }
                 } else {
                     throw fail(key, v, "must be a list of sources")
@@ -168,6 +194,14 @@ public struct Config: Sendable {
             }
         }
         return config
+    }
+
+    /// A time zone value: a tz name, an abbreviation, an offset or `local`.
+    static func zone(_ v: Node, _ key: String, _ fail: (String, Node?, String) -> ConfigError) throws -> LocalZone {
+        guard let s = v.string, let z = LocalZone(s) else {
+            throw fail(key, v, "must be a time zone: a tz name (Europe/Berlin), UTC, an offset (+05:30) or local")
+        }
+        return z
     }
 
     private static func parseIngest(_ node: Node, _ fail: (String, Node?, String) -> ConfigError) throws -> IngestConfig {

@@ -84,12 +84,14 @@ public enum SourceLoader {
             let rawFile = options.rawByReference ? try RawFile(path: path) : nil
             return try withExtendedLifetime(mapped) {
                 var used = 0
-                return try run(mapped: mapped.bytes, releasePages: true, name: spec.name, options: options, rawFile: rawFile, isFinal: true,
+                return try run(mapped: mapped.bytes, releasePages: true, yearReference: mapped.modified, name: spec.name, options: options, rawFile: rawFile, isFinal: true,
                                used: &used, prepare: prepare, onBatch: deliver)
             }
         }
         let input = try open(spec, now: options.now)
-        return try run(input, name: spec.name, options: options, prepare: prepare, onBatch: deliver)
+        var modified: Int64?
+        if case .file(let path) = spec, !SourceSpec.isStream(path) { modified = MappedFile.modified(path: path) }
+        return try run(input, name: spec.name, options: options, yearReference: modified, prepare: prepare, onBatch: deliver)
     }
 
     /// A whole file already in memory (a mapping): parsed round by round in place, no copies.
@@ -117,14 +119,15 @@ public enum SourceLoader {
             let newestFrom = newestFirst.flatMap { all.count > $0 * 2 ? all.count - $0 : nil }
             let cut = newestFrom.map { SourceParser.recordBoundary(all, near: $0) } ?? all.count
             guard let deliverNewest, cut < all.count else {
-                let result = try run(mapped: all, releasePages: true, name: name, options: options, rawFile: rawFile, isFinal: false, used: &used,
+                let result = try run(mapped: all, releasePages: true, yearReference: mapped.modified, name: name, options: options, rawFile: rawFile, isFinal: false, used: &used,
                                      prepare: prepare, onBatch: deliver)
                 return (result, used)
             }
-            let newest = try run(mapped: UnsafeBufferPointer(rebasing: all[cut...]), fileBase: all.baseAddress, releasePages: true, name: name, options: options,
+            let newest = try run(mapped: UnsafeBufferPointer(rebasing: all[cut...]), fileBase: all.baseAddress, releasePages: true,
+                                 yearReference: mapped.modified, name: name, options: options,
                                  rawFile: rawFile, isFinal: false, used: &used, prepare: prepare, onBatch: deliverNewest)
             var headUsed = 0
-            let older = try run(mapped: UnsafeBufferPointer(rebasing: all[..<cut]), releasePages: true, name: name, options: options, rawFile: rawFile,
+            let older = try run(mapped: UnsafeBufferPointer(rebasing: all[..<cut]), releasePages: true, yearReference: mapped.modified, name: name, options: options, rawFile: rawFile,
                                 isFinal: true, used: &headUsed, prepare: prepare, onBatch: deliver)
             return (older.merged(with: newest), cut + used)
         }
@@ -140,11 +143,13 @@ public enum SourceLoader {
     /// `fileBase`: where the file starts when `data` is a part of its mapping (raw lines are
     /// kept as offsets from there). `releasePages`: `data` is a file mapping whose parsed pages
     /// can be given back (never memory of our own: that would zero it).
-    static func run<T>(mapped data: UnsafeBufferPointer<UInt8>, fileBase: UnsafePointer<UInt8>? = nil, releasePages: Bool = false, name: String, options: LoadOptions,
+    static func run<T>(mapped data: UnsafeBufferPointer<UInt8>, fileBase: UnsafePointer<UInt8>? = nil, releasePages: Bool = false,
+                       yearReference: Int64? = nil, name: String, options: LoadOptions,
                        rawFile: RawFile?, isFinal: Bool, used consumed: inout Int, prepare: @escaping @Sendable (RecordBatch) -> T,
                        onBatch: (T) throws -> Void) throws -> LoadResult {
         var state = try RoundState(name: name, options: options, workers: options.workers, prepare: prepare)
         state.rawReference = rawFile.map { RawReference(file: $0, base: fileBase ?? data.baseAddress!) }
+        state.yearReference = yearReference
         let page = Int(sysconf(Int32(_SC_PAGESIZE)))
         var released = 0
         let roundBytes = options.chunkBytes * options.workers
@@ -182,10 +187,11 @@ public enum SourceLoader {
         try run(input, name: name, options: options, prepare: { $0 }, onBatch: onBatch)
     }
 
-    static func run<T>(_ input: any ByteInput, name: String, options: LoadOptions,
+    static func run<T>(_ input: any ByteInput, name: String, options: LoadOptions, yearReference: Int64? = nil,
                        prepare: @escaping @Sendable (RecordBatch) -> T, onBatch: (T) throws -> Void) throws -> LoadResult {
         let workers = input.fillsBuffer ? options.workers : 1
         var state = try RoundState(name: name, options: options, workers: workers, prepare: prepare)
+        state.yearReference = yearReference
         let roundBytes = options.chunkBytes * workers
         var buffer = [UInt8](repeating: 0, count: roundBytes + options.parse.maxRecordBytes + 1)
         var filled = 0
@@ -223,6 +229,8 @@ public enum SourceLoader {
         let workers: Int
         let prepare: @Sendable (RecordBatch) -> T
         var rawReference: RawReference?
+        /// A file's modification time while its history is read: the year of its yearless times.
+        var yearReference: Int64?
         var detection: Detection?
         var parsers: [SourceParser] = []
 
@@ -249,9 +257,13 @@ public enum SourceLoader {
             let arrival = options.now()
             if detection == nil {
                 let d = try SourceParser.detect(UnsafeBufferPointer(rebasing: data[0..<min(data.count, 1 << 18)]),
-                                                options: options.parse, arrival: arrival)
+                                                options: options.parse, arrival: arrival, source: name)
                 detection = d
-                parsers = (0..<workers).map { _ in SourceParser(options: options.parse, detection: d) }
+                parsers = (0..<workers).map { _ in
+                    let p = SourceParser(options: options.parse, detection: d)
+                    p.yearReference = yearReference
+                    return p
+                }
             }
             var (consumed, batches) = parseRound(data, arrival: arrival, final: final, closeLastRecord: false)
             if consumed == 0 && !final && !canGrow {
@@ -315,8 +327,17 @@ public enum SourceLoader {
 /// A regular, uncompressed file mapped read-only into memory for the time of a load.
 final class MappedFile {
     let bytes: UnsafeBufferPointer<UInt8>
+    /// The file's modification time (ns since the epoch).
+    let modified: Int64
     private let base: UnsafeMutableRawPointer
     private let length: Int
+
+    /// A file's modification time (ns since the epoch); nil when it cannot be read.
+    static func modified(path: String) -> Int64? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return Int64(st.st_mtim.tv_sec) * Timestamp.nanosPerSecond + Int64(st.st_mtim.tv_nsec)
+    }
 
     /// nil when the path is not a plain non-empty regular file (a pipe, gzip data), which is read instead.
     init?(path: String) throws {
@@ -329,6 +350,7 @@ final class MappedFile {
         var magic: (UInt8, UInt8) = (0, 0)
         if pread(fd, &magic, 2, 0) == 2, magic == (0x1F, 0x8B) { return nil }
         let len = Int(st.st_size)
+        modified = Int64(st.st_mtim.tv_sec) * Timestamp.nanosPerSecond + Int64(st.st_mtim.tv_nsec)
         guard let p = mmap(nil, len, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else { return nil }
         _ = madvise(p, len, MADV_SEQUENTIAL)
         base = p

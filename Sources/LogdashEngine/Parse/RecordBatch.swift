@@ -105,6 +105,11 @@ public struct RecordBatch: Sendable {
     private var rowHasMessage = false
     private var rowHasHost = false
     public private(set) var reference: Int64 = 0
+    /// The zone of times that carry none (nil: UTC); set by the source's parser.
+    public var zone: LocalZone?
+    /// The reference for the year of yearless times, when it is not the arrival time (a file's
+    /// history: its modification time); set by the source's parser.
+    public var yearReference: Int64?
 
     /// Rows this batch expects, so that columns reserve room once instead of regrowing.
     public private(set) var expectedRows = 0
@@ -142,7 +147,7 @@ public struct RecordBatch: Sendable {
 
     /// Starts a record; `arrival` is its arrival time, also the reference for year inference.
     public mutating func beginRow(arrival: Int64) {
-        reference = arrival
+        reference = yearReference ?? arrival
         rowHasTs = false
         rowLevel = 0
         rowHasMessage = false
@@ -202,6 +207,17 @@ public struct RecordBatch: Sendable {
     public func format(at row: Int) -> String { formatNames[Int(formatIndex[row])] }
 
     public mutating func setTime(_ ns: Int64) { rowTs = ns; rowHasTs = true }
+    /// A parsed time: one without a zone is a wall-clock time in the source's `zone`.
+    @inline(__always)
+    public mutating func setTime(_ t: Timestamp.Parsed) {
+        rowTs = t.zoned ? t.nanos : local(t.nanos); rowHasTs = true
+    }
+    /// The UTC instant of a wall-clock time in the source's zone.
+    @inline(__always)
+    public func local(_ ns: Int64) -> Int64 {
+        guard let zone else { return ns }
+        return zone.utc(fromLocal: ns)
+    }
     public var rowHasTime: Bool { rowHasTs }
     public mutating func setLevel(_ l: Level) { rowLevel = l.rawValue }
     public var rowHasLevel: Bool { rowLevel != 0 }
@@ -367,9 +383,10 @@ public struct RecordBatch: Sendable {
         switch role {
         case .time:
             // A time as text, or epoch digits in a string (journald's microseconds, OTel's nanoseconds).
-            guard !rowHasTs, let ns = Timestamp.parse(text: v, reference: reference)
-                    ?? (v.count <= 19 ? ByteNumber.int(v, 0, v.count).flatMap(Timestamp.fromEpoch) : nil) else { return false }
-            setTime(ns)
+            guard !rowHasTs, let t = Timestamp.parsed(text: v, reference: reference)
+                    ?? (v.count <= 19 ? ByteNumber.int(v, 0, v.count).flatMap(Timestamp.fromEpoch).map { Timestamp.Parsed(nanos: $0, length: v.count, zoned: true) } : nil)
+            else { return false }
+            setTime(t)
             return true
         case .level:
             // A level word, or a number in a string (journald's PRIORITY "3").

@@ -46,6 +46,11 @@ public struct ParseOptions: Sendable {
     /// query sets it to the columns it reads, so the parser skips the values of the others.
     public var projection: Set<String>?
     public var registry: FormatRegistry
+    /// The zone of times written without one (`--timezone`, `timezone:`); nil: UTC.
+    public var timezone: LocalZone?
+    /// Settings for the sources whose names match a pattern (the config's `sources:` entries
+    /// with `timezone:` or `format:`); the first that matches applies.
+    public var sourceSettings: [SourceSetting] = []
 
     public static let defaultMaxRecordBytes = 1 << 20
 
@@ -54,6 +59,31 @@ public struct ParseOptions: Sendable {
         self.maxRecordBytes = maxRecordBytes
         self.format = format
         self.registry = registry
+    }
+}
+
+/// What the config says of the sources a glob names: their zone, their format.
+public struct SourceSetting: Sendable {
+    public var pattern: String
+    public var format: String?
+    public var timezone: LocalZone?
+
+    public init(pattern: String, format: String? = nil, timezone: LocalZone? = nil) {
+        self.pattern = pattern
+        self.format = format
+        self.timezone = timezone
+    }
+
+    /// Whether a source's name is this setting's (its pattern, as a glob or the name itself).
+    public func matches(_ source: String) -> Bool {
+        source == pattern || fnmatch(pattern, source, 0) == 0
+    }
+}
+
+extension ParseOptions {
+    /// The setting for a source, if one names it.
+    public func setting(for source: String) -> SourceSetting? {
+        sourceSettings.first { $0.matches(source) }
     }
 }
 
@@ -67,18 +97,26 @@ public struct Detection: Sendable, Equatable {
     public var forced: Bool
     /// The next best formats and the share of sampled lines each parsed (for `inspect`).
     public var runnersUp: [(name: String, share: Double)] = []
+    /// The zone the source's times without one are read in; nil: UTC.
+    public var zone: LocalZone?
 
-    public init(format: String?, confidence: Double, sampled: Int, forced: Bool, runnersUp: [(name: String, share: Double)] = []) {
+    public init(format: String?, confidence: Double, sampled: Int, forced: Bool, runnersUp: [(name: String, share: Double)] = [],
+                zone: LocalZone? = nil) {
         self.format = format
         self.confidence = confidence
         self.sampled = sampled
         self.forced = forced
         self.runnersUp = runnersUp
+        self.zone = zone
     }
+
+    /// The zone's name for people: `UTC` when none.
+    public var zoneName: String { zone?.identifier ?? "UTC" }
 
     public static func == (a: Detection, b: Detection) -> Bool {
         a.format == b.format && a.confidence == b.confidence && a.sampled == b.sampled && a.forced == b.forced
             && a.runnersUp.map(\.name) == b.runnersUp.map(\.name) && a.runnersUp.map(\.share) == b.runnersUp.map(\.share)
+            && a.zoneName == b.zoneName
     }
 }
 
@@ -132,6 +170,10 @@ public final class SourceParser {
     /// Records per format, by index into `formatNames` (folded into `stats.perFormat` on read).
     private var formatCounts: [Int]
     private let scratch = ParseScratch()
+    /// The reference for yearless times in place of the arrival time: a file's modification
+    /// time while its history is read (a line of "Dec 31" in a file last written on 2 January
+    /// is from the year before), nil for live lines.
+    public var yearReference: Int64?
     /// Inside an over-long line whose end has not been seen yet.
     private var skippingLongLine = false
     /// Whether the next bytes continue an over-long line being skipped (handed between workers).
@@ -168,9 +210,18 @@ public final class SourceParser {
     }
 
     /// Chooses a format from the first lines of a source: the one that parses most of them.
+    /// `source` names the source, for the settings that the config gives by name.
     public static func detect(_ sample: UnsafeBufferPointer<UInt8>, options: ParseOptions, arrival: Int64,
-                              maxLines: Int = 64) throws -> Detection {
-        if let forced = options.format {
+                              maxLines: Int = 64, source: String = "") throws -> Detection {
+        let setting = options.setting(for: source)
+        var d = try detectFormat(sample, options: options, forced: options.format ?? setting?.format, arrival: arrival, maxLines: maxLines)
+        d.zone = setting?.timezone ?? options.timezone
+        return d
+    }
+
+    private static func detectFormat(_ sample: UnsafeBufferPointer<UInt8>, options: ParseOptions, forced: String?, arrival: Int64,
+                                     maxLines: Int) throws -> Detection {
+        if let forced {
             guard let f = options.registry.named(forced) else {
                 throw ParseError.unknownFormat(forced, known: options.registry.names)
             }
@@ -194,6 +245,7 @@ public final class SourceParser {
         var scored: [(name: String, score: Int, share: Double)] = []
         for f in options.registry.formats {
             var batch = RecordBatch(source: "detect")
+            batch.zone = options.timezone
             var score = 0
             // A line a format parses counts 4; 2 more when it found the line's time, 1 more for
             // its level, 1 more when a definition's pattern matched it whole: of formats that
@@ -232,6 +284,8 @@ public final class SourceParser {
                       into batch: inout RecordBatch) -> Int {
         guard let base = buf.baseAddress, buf.count > 0 else { return 0 }
         batch.setFormatNames(formatNames)
+        batch.zone = detection.zone
+        batch.yearReference = yearReference
         if batch.fields.isEmpty, batch.projection == nil, options.projection != nil { batch.project(options.projection) }
         let formats = self.formats  // (a local: read per line without touching the parser)
         let rawSlot = formatNames.count - 1

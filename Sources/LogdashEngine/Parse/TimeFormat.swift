@@ -59,8 +59,21 @@ public struct TimeFormat: Sendable {
         tokens = out
     }
 
-    /// Parses the whole of `text`; nil when it does not fit.
+    /// Parses the whole of `text`; nil when it does not fit. A time without `%z` (or `%s`) is
+    /// read as UTC (see `parsed(_:reference:)`).
     public func parse(_ text: ByteLine, reference: Int64) -> Int64? {
+        parsed(text, reference: reference)?.nanos
+    }
+
+    /// Whether the pattern gives a time's zone (`%z`, `%s`): without, times are wall-clock times.
+    public var isZoned: Bool { tokens.contains(.zone) || tokens.contains(.epoch) }
+
+    /// Like `parse(_:reference:)`, saying whether the time carried its zone.
+    public func parsed(_ text: ByteLine, reference: Int64) -> Timestamp.Parsed? {
+        time(text, reference: reference).map { Timestamp.Parsed(nanos: $0, length: text.count, zoned: isZoned) }
+    }
+
+    private func time(_ text: ByteLine, reference: Int64) -> Int64? {
         var i = 0
         let n = text.count
         var year: Int?, month = 1, day = 1, doy: Int?, hour = 0, minute = 0, second = 0, nanos = 0, offset = 0

@@ -137,6 +137,9 @@ public enum Timestamp {
     public struct Parsed {
         public var nanos: Int64
         public var length: Int
+        /// Whether the text said its zone (`Z`, `+01:00`, an epoch number); a time without one
+        /// is a wall-clock time in the source's zone (see `RecordBatch.setTime`).
+        public var zoned = false
     }
 
     /// Parses a timestamp at `line[start...]`. `reference` (arrival time, ns) supplies the year for shapes without one.
@@ -216,11 +219,17 @@ public enum Timestamp {
         return nil
     }
 
-    /// Parses a whole string as a timestamp: any shape above, or an epoch number.
+    /// Parses a whole string as a timestamp: any shape above, or an epoch number. A time
+    /// without a zone is read as UTC (see `parsed(text:reference:)` for the source's zone).
     public static func parse(text line: ByteLine, reference: Int64) -> Int64? {
-        if let p = parse(line, reference: reference), p.length == line.count { return p.nanos }
-        if let v = ByteNumber.int(line, 0, line.count) { return fromEpoch(v) }
-        if let v = ByteNumber.double(line, 0, line.count) { return fromEpoch(v) }
+        parsed(text: line, reference: reference)?.nanos
+    }
+
+    /// Like `parse(text:reference:)`, saying whether the text carried its zone.
+    public static func parsed(text line: ByteLine, reference: Int64) -> Parsed? {
+        if let p = parse(line, reference: reference), p.length == line.count { return p }
+        if let v = ByteNumber.int(line, 0, line.count) { return fromEpoch(v).map { Parsed(nanos: $0, length: line.count, zoned: true) } }
+        if let v = ByteNumber.double(line, 0, line.count) { return fromEpoch(v).map { Parsed(nanos: $0, length: line.count, zoned: true) } }
         return nil
     }
 
@@ -235,16 +244,20 @@ public enum Timestamp {
         var i = 19
         let (nanos, fracLen) = fraction(p, n, i)
         i += fracLen
-        var offset = 0
+        var offset = 0, zoned = true
         if i < n {
             let c = p[i]
             if c == 0x5A || c == 0x7A { i += 1 }  // Z
             else if c == ASCII.plus || c == ASCII.minus, let (off, len) = zone(p, n, i) { offset = off; i += len }
             else if c == ASCII.space, i + 1 < n, p[i + 1] == ASCII.plus || p[i + 1] == ASCII.minus,
                     let (off, len) = zone(p, n, i + 1) { offset = off; i += 1 + len }
+            else if let len = utcName(p, n, i) { i += len }
+            else { zoned = false }
+        } else {
+            zoned = false
         }
         guard let ns = make(year: y, month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos, offsetSeconds: offset) else { return nil }
-        return Parsed(nanos: ns, length: i).validated(month: mo, day: d)
+        return Parsed(nanos: ns, length: i, zoned: zoned).validated(month: mo, day: d)
     }
 
     /// `27/Nov/2026:14:00:00 +0000`
@@ -256,12 +269,12 @@ public enum Timestamp {
         var i = 20
         let (nanos, fracLen) = fraction(p, n, i)
         i += fracLen
-        var offset = 0
+        var offset = 0, zoned = false
         if i + 1 < n, p[i] == ASCII.space, p[i + 1] == ASCII.plus || p[i + 1] == ASCII.minus, let (off, len) = zone(p, n, i + 1) {
-            offset = off; i += 1 + len
+            offset = off; i += 1 + len; zoned = true
         }
         guard let ns = make(year: y, month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos, offsetSeconds: offset) else { return nil }
-        return Parsed(nanos: ns, length: i).validated(month: mo, day: d)
+        return Parsed(nanos: ns, length: i, zoned: zoned).validated(month: mo, day: d)
     }
 
     @inline(__always) private static func num2(_ p: UnsafePointer<UInt8>, _ i: Int) -> Int {
@@ -303,6 +316,15 @@ public enum Timestamp {
         else if i + 5 <= n, ASCII.isDigit(p[i + 3]), ASCII.isDigit(p[i + 4]) { m = num2(p, i + 3); len = 5 }
         guard h <= 14, m < 60 else { return nil }
         return (sign * (h * 3600 + m * 60), len)
+    }
+
+    /// ` UTC` or ` GMT` (or `UTC` right after the time) at `i`: bytes used, nil when absent.
+    @inline(__always)
+    private static func utcName(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> Int? {
+        let s = p[i] == ASCII.space ? i + 1 : i
+        guard s + 3 <= n, s + 3 == n || !ASCII.isAlpha(p[s + 3]) else { return nil }
+        let a = p[s] & 0xDF, b = p[s + 1] & 0xDF, c = p[s + 2] & 0xDF
+        return (a == 0x55 && b == 0x54 && c == 0x43) || (a == 0x47 && b == 0x4D && c == 0x54) ? s + 3 - i : nil
     }
 
     /// A three-letter English month name at `i` (any case): 1...12.

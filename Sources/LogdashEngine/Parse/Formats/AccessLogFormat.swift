@@ -52,7 +52,7 @@ public struct AccessLogFormat: LogFormat {
         guard bytes != nil || bytesText.equals("-") else { return false }
 
         // The line fits: write the fields.
-        batch.setTime(t.nanos)
+        batch.setTime(t)
         batch.setLevel(status >= 500 ? .error : status >= 400 ? .warn : .info)
         var slot = 0
         let k = AccessLogFormat.keys

@@ -32,7 +32,7 @@ public struct FormatDefinition: Sendable {
 
     /// Every key a definition may have.
     public static let keys = ["name", "title", "regex", "patterns", "timestamp_field", "timestamp_format", "level_field", "level_map",
-                              "message_field", "fields", "multiline", "record_start", "samples"]
+                              "message_field", "fields", "multiline", "record_start", "timezone", "samples"]
 
     /// What the samples' times are read against (a yearless time takes the year that puts it
     /// at or before this): 2026-11-27T12:00:00Z.
@@ -90,7 +90,7 @@ public struct FormatDefinition: Sendable {
         func path(_ key: String) -> String { at.isEmpty ? key : "\(at).\(key)" }
         guard let m = node.mapping else { throw fail(at.isEmpty ? "(top level)" : at, node, "must be a mapping with at least 'regex'") }
         var patterns: [(String, Node)] = [], tsField = "ts", tsFormats: [TimeFormat] = [], levelField = "level", messageField = "message"
-        var title = name, levelMap: [String: Level] = [:], recordStart: PCRERegex?
+        var title = name, levelMap: [String: Level] = [:], recordStart: PCRERegex?, zone: LocalZone?
         var types: [String: RegexFormat.FieldType] = [:], multiline = true, samples: [(Sample, Node)] = []
         for (k, v) in m {
             guard let key = k.string else { throw fail(path("(keys)"), k, "keys must be strings") }
@@ -148,6 +148,11 @@ public struct FormatDefinition: Sendable {
             case "record_start":
                 guard let p = v.string, !p.isEmpty else { throw fail(here, v, "must be a regular expression matching the first line of a record") }
                 do { recordStart = try PCRERegex(p) } catch { throw fail(here, v, "does not compile: \(error)") }
+            case "timezone":
+                guard let s = v.string, let z = LocalZone(s) else {
+                    throw fail(here, v, "must be a time zone: a tz name (Europe/Berlin), UTC, an offset (+05:30) or local")
+                }
+                zone = z
             case "samples":
                 guard let seq = v.sequence else { throw fail(here, v, "must be a list of example lines") }
                 for item in seq {
@@ -189,7 +194,7 @@ public struct FormatDefinition: Sendable {
         }
         let format = RegexFormat(name: name, regexes: regexes, timestampField: tsField, timestampFormats: tsFormats,
                                  levelField: levelField, messageField: messageField, types: types, levelMap: levelMap,
-                                 recordStart: recordStart, multiline: multiline)
+                                 recordStart: recordStart, timezone: zone, multiline: multiline)
         // Every sample must parse, so that a wrong pattern is found at load time, not on live data.
         let definition = FormatDefinition(name: name, title: title, format: format, samples: samples.map(\.0), text: text)
         for (sample, n) in samples where definition.parse(sample.line) == nil {

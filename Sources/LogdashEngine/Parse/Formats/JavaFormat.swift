@@ -43,7 +43,7 @@ public struct JavaFormat: LogFormat {
         else if i == n {}
         else { return false }
 
-        batch.setTime(t.nanos)
+        batch.setTime(t)
         batch.setLevel(level)
         if !Level.isCanonical(line.slice(ls, le), level) { batch.putLevelRaw(line.slice(ls, le)) }
         if let thread { batch.put(string: thread, field: batch.field(JavaFormat.keys[0], slot: 30)) }
@@ -75,7 +75,7 @@ public struct GenericFormat: LogFormat {
             i += 1
         }
         guard i == n || ASCII.isSpace(line[i]) || line[i] == ASCII.colon || line[i] == ASCII.rbracket else { return false }
-        batch.setTime(t.nanos)
+        batch.setTime(t)
         while i < n, ASCII.isSpace(line[i]) || line[i] == ASCII.colon { i += 1 }
         // A level token: bare, bracketed or followed by ':'; single letters only when delimited.
         if i < n {

@@ -28,6 +28,8 @@ public struct RegexFormat: LogFormat {
     private let levelTexts: [(text: [UInt8], level: Level)]
     /// What starts a record (`record_start`): other lines continue the one before.
     public let recordStart: PCRERegex?
+    /// The zone of this format's times that carry none, over the source's (`timezone:`).
+    public let zone: LocalZone?
     /// Per pattern, per capture group: the field name, what it fills, its type, its key.
     private let patterns: [(regex: PCRERegex, groups: [(group: Int, key: Int, kind: Kind, type: FieldType)])]
     private let keys: KeyTable
@@ -43,8 +45,9 @@ public struct RegexFormat: LogFormat {
 
     public init(name: String, regexes: [PCRERegex], timestampField: String = "ts", timestampFormats: [TimeFormat] = [],
                 levelField: String = "level", messageField: String = "message", types: [String: FieldType] = [:],
-                levelMap: [String: Level] = [:], recordStart: PCRERegex? = nil, multiline: Bool = true) {
+                levelMap: [String: Level] = [:], recordStart: PCRERegex? = nil, timezone: LocalZone? = nil, multiline: Bool = true) {
         precondition(!regexes.isEmpty, "a format has at least one pattern")
+        self.zone = timezone
         self.recordStart = recordStart
         self.name = name
         self.regexes = regexes
@@ -103,14 +106,14 @@ public struct RegexFormat: LogFormat {
             let v = line.slice(s, e)
             switch g.kind {
             case .time:
-                var ns: Int64?
+                var time: Timestamp.Parsed?
                 if timestampFormats.isEmpty {
-                    ns = Timestamp.parse(text: v, reference: batch.reference)
+                    time = Timestamp.parsed(text: v, reference: batch.reference)
                 } else {
-                    for f in timestampFormats { if let t = f.parse(v, reference: batch.reference) { ns = t; break } }
+                    for f in timestampFormats { if let t = f.parsed(v, reference: batch.reference) { time = t; break } }
                 }
-                guard let ns else { return false }
-                batch.setTime(ns)
+                guard let time else { return false }
+                if let zone, !time.zoned { batch.setTime(zone.utc(fromLocal: time.nanos)) } else { batch.setTime(time) }
             case .level:
                 if !levelTexts.isEmpty, let l = mappedLevel(v) {
                     batch.setLevel(l)

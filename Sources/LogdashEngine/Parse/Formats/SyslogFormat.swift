@@ -45,7 +45,7 @@ public struct Syslog5424Format: LogFormat {
             i += 1
         } else {
             guard let t = Timestamp.parse(line, at: i, reference: batch.reference) else { return false }
-            batch.setTime(t.nanos)
+            batch.setTime(t)
             i += t.length
         }
         guard i < n, line[i] == ASCII.space else { return false }
@@ -164,7 +164,7 @@ public struct Syslog3164Format: LogFormat {
         i += 1
         if i < n, line[i] == ASCII.space { i += 1 }
 
-        batch.setTime(t.nanos)
+        batch.setTime(t)
         if let pri { SyslogPriority.write(pri, into: &batch) }
         batch.setHost(host)
         let k = SyslogPriority.keys
