@@ -44,7 +44,8 @@ let package = Package(
         // The SQL logic files are read from the source tree by their runner, not bundled.
         // Scratch directories for tests, removed when the test process exits.
         .target(name: "Scratch", path: "Tests/Scratch"),
-        .testTarget(name: "LogdashEngineTests", dependencies: ["LogdashEngine", "CSQLite", "Scratch"], exclude: ["Query/logic", "Store/fixtures"]),
+        .testTarget(name: "LogdashEngineTests", dependencies: ["LogdashEngine", "CSQLite", "Scratch", .product(name: "Yams", package: "Yams")],
+                    exclude: ["Query/logic", "Store/fixtures", "Parse/RealShapes"]),
         .testTarget(name: "LogdashUITests", dependencies: ["LogdashUI", "Scratch"], exclude: ["charts", "query"]),  // golden files, read from the tree
         .testTarget(name: "LogdashTerminalTests", dependencies: ["LogdashTerminal", "LogdashUI", "Scratch"]),
         .testTarget(name: "logdashTests", dependencies: ["logdash", "Scratch"]),

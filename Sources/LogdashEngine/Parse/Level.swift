@@ -94,7 +94,7 @@ public enum Level: UInt8, CaseIterable, Sendable, Comparable {
         }
         add(.trace, "trace", "trc", "t", "finest", "finer", "verbose", "v")
         add(.debug, "debug", "dbg", "d", "fine", "config")
-        add(.info, "info", "inf", "i")
+        add(.info, "info", "inf", "i", "log")
         add(.notice, "notice", "note", "n")
         add(.warn, "warn", "warning", "wrn", "w")
         add(.error, "error", "err", "e", "severe", "eror")

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The zone a log's times are read in when they carry none (`Nov 27 14:00:00`,
 /// `2026-11-27 14:00:00`): syslog and most servers write local wall-clock time. Offsets and
@@ -49,6 +50,19 @@ public final class LocalZone: Sendable, CustomStringConvertible {
         }
         self.starts = starts
         self.offsets = offsets
+    }
+
+    /// The zones named in logs (`Europe/Berlin` after a time), made once per name.
+    private static let byName = Mutex<[String: LocalZone?]>([:])
+
+    /// A tz name written in a log line; nil when the tz database does not know it. Names are
+    /// looked up once (making a zone reads the database) and kept.
+    static func named(_ bytes: ByteLine) -> LocalZone? {
+        let name = String(decoding: bytes.buffer, as: UTF8.self)
+        if let known = byName.withLock({ $0[name] }) { return known }
+        let zone = TimeZone(identifier: name).map { LocalZone($0, identifier: name) }
+        byName.withLock { cache in if cache.count < 1024 { cache[name] = zone } }
+        return zone
     }
 
     /// `+05:30`, `-0800`, `+02`, `UTC+2`, `GMT-03:00`: seconds east of UTC.

@@ -23,6 +23,14 @@ public struct RecordFlags: OptionSet, Sendable {
 /// What a field's key means to the core columns (`time`, `@timestamp` → `ts`, and so on).
 enum FieldRole: UInt8 {
     case none, time, level, message, host
+    /// Nanoseconds to add to a time given in whole seconds (GCP's `timestamp.nanos`).
+    case timeNanos
+    /// A message that is itself a log line, parsed again (Docker json-file's `log`).
+    case payload
+    /// Serilog CLEF's `@mt`.
+    case template
+    /// OpenTelemetry's `severityNumber` (1–4 trace … 21–24 fatal).
+    case otelSeverity
 
     /// The core column a role fills.
     var coreName: String {
@@ -32,6 +40,8 @@ enum FieldRole: UInt8 {
         case .level: "level"
         case .message: "message"
         case .host: "host"
+        case .timeNanos, .otelSeverity: ""
+        case .payload, .template: "message"
         }
     }
 
@@ -39,16 +49,25 @@ enum FieldRole: UInt8 {
     static func of(_ name: String) -> (role: FieldRole, isCoreName: Bool) {
         switch name.lowercased() {
         case "ts": (.time, true)
-        // (journald's __REALTIME_TIMESTAMP, OpenTelemetry's timeUnixNano, Serilog's @t, MongoDB's t.$date)
+        // (journald's __REALTIME_TIMESTAMP, OpenTelemetry's timeUnixNano and observedTimeUnixNano (when the
+        // first is 0), Serilog's @t, MongoDB's t.$date, Grafana's t, Cloudflare's EdgeStartTimestamp, GCP's
+        // timestamp.seconds)
         case "time", "timestamp", "@timestamp", "datetime", "date", "eventtime", "event_time", "__realtime_timestamp",
-             "timeunixnano", "time_unix_nano", "@t", "t.$date": (.time, false)
+             "timeunixnano", "time_unix_nano", "observedtimeunixnano", "observed_time_unix_nano", "@t", "t.$date", "t",
+             "edgestarttimestamp", "timestamp.seconds": (.time, false)
+        case "timestamp.nanos": (.timeNanos, false)
+        case "severitynumber", "severity_number": (.otelSeverity, false)
         case "level": (.level, true)
-        // (journald's PRIORITY, OpenTelemetry's severityText, Serilog's @l, Monolog's level_name)
+        // (journald's PRIORITY, OpenTelemetry's severityText, Serilog's @l, Monolog's level_name, MongoDB's s,
+        // PostgreSQL jsonlog's error_severity)
         case "severity", "lvl", "loglevel", "log_level", "log.level", "levelname", "severity_text", "priority", "severitytext",
-             "@l", "level_name": (.level, false)
+             "@l", "level_name", "s", "error_severity": (.level, false)
         case "message": (.message, true)
         // (GELF's short_message, OpenTelemetry's body, Serilog's @m; journald's MESSAGE is "message")
-        case "msg", "log", "text", "short_message", "body", "@m": (.message, false)
+        case "msg", "text", "short_message", "body", "@m": (.message, false)
+        // Serilog's CLEF message template: the message when there is no @m; a record with one and no @l is Information.
+        case "@mt": (.template, false)
+        case "log": (.payload, false)
         case "host": (.host, true)
         case "hostname", "host.name", "_hostname": (.host, false)
         default: (.none, false)
@@ -110,6 +129,8 @@ public struct RecordBatch: Sendable {
     /// The reference for the year of yearless times, when it is not the arrival time (a file's
     /// history: its modification time); set by the source's parser.
     public var yearReference: Int64?
+    /// Whether the source writes `dd/MM/yyyy` (see `Timestamp.dayFirst(in:)`); set by its parser.
+    public var dayFirst = false
 
     /// Rows this batch expects, so that columns reserve room once instead of regrowing.
     public private(set) var expectedRows = 0
@@ -145,8 +166,66 @@ public struct RecordBatch: Sendable {
 
     // MARK: building a row
 
+    /// A log line inside the record being built (Docker's `log`, a compose or CRI line's message,
+    /// JSON after a syslog header), which the source's parser parses again (see `SourceParser`).
+    public private(set) var hasPayload = false
+    private var payloadBytes: [UInt8] = []
+    /// Whether the row is a Serilog CLEF event (it has `@mt`), whose level is Information unless `@l` says.
+    public private(set) var rowIsCLEF = false
+
+    /// Marks `v` as a line to parse again (copied: it may be in a scratch buffer).
+    public mutating func setPayload(_ v: ByteLine) {
+        payloadBytes.removeAll(keepingCapacity: true)
+        payloadBytes.append(contentsOf: v.buffer)
+        hasPayload = true
+    }
+
+    /// The payload's bytes, moved out (give them back with `returnPayload` to keep the buffer).
+    public mutating func takePayload() -> [UInt8] {
+        hasPayload = false
+        let p = payloadBytes
+        payloadBytes = []
+        return p
+    }
+
+    public mutating func returnPayload(_ p: [UInt8]) {
+        hasPayload = false
+        payloadBytes = p
+    }
+
+    /// What the row being built holds, to go back to (`restore`) or keep (`keepOuter`) after
+    /// a payload's parse.
+    public struct RowState {
+        let ts: Int64, hasTs: Bool, level: UInt8, hasMessage: Bool, hasHost: Bool
+        let filled: [Bool]
+    }
+
+    public func rowState() -> RowState {
+        RowState(ts: rowTs, hasTs: rowHasTs, level: rowLevel, hasMessage: rowHasMessage, hasHost: rowHasHost,
+                 filled: fields.map { $0.count > count })
+    }
+
+    /// Undoes what was written since `state` (a payload's format that did not fit after all).
+    public mutating func restore(_ state: RowState) {
+        for i in fields.indices where fields[i].count > count && !(i < state.filled.count && state.filled[i]) { fields[i].truncate(to: count) }
+        if rowHasMessage && !state.hasMessage { message.truncate(to: count) }
+        if rowHasHost && !state.hasHost { host.truncate(to: count) }
+        rowTs = state.ts; rowHasTs = state.hasTs; rowLevel = state.level
+        rowHasMessage = state.hasMessage; rowHasHost = state.hasHost
+        hasPayload = false
+    }
+
+    /// After a payload's parse: the outer record's time and level stand where it had them.
+    public mutating func keepOuter(_ state: RowState) {
+        if state.hasTs { rowTs = state.ts; rowHasTs = true }
+        if state.level != 0 { rowLevel = state.level }
+        hasPayload = false
+    }
+
     /// Starts a record; `arrival` is its arrival time, also the reference for year inference.
     public mutating func beginRow(arrival: Int64) {
+        hasPayload = false
+        rowIsCLEF = false
         reference = yearReference ?? arrival
         rowHasTs = false
         rowLevel = 0
@@ -157,6 +236,7 @@ public struct RecordBatch: Sendable {
     /// Undoes every field written since `beginRow`. Rare (a line that did not fit a format
     /// after all), so it looks at every column rather than have each write keep a list.
     public mutating func abandonRow() {
+        hasPayload = false
         for i in fields.indices where fields[i].count > count { fields[i].truncate(to: count) }
         if rowHasMessage { message.truncate(to: count) }
         if rowHasHost { host.truncate(to: count) }
@@ -337,18 +417,20 @@ public struct RecordBatch: Sendable {
     public mutating func put(int v: Int64, field c: Int) {
         if fieldIgnored[c] { return }
         let role = fieldRoles[c]
-        if role == .time, !rowHasTs, let ns = Timestamp.fromEpoch(v) {
+        if role == .time, !rowHasTs, v != 0, let ns = Timestamp.fromEpoch(v) {
             setTime(ns)
             if fieldIsCoreName[c] { return }
         } else if role == .level, rowLevel == 0, let l = Level(numeric: v) {
             setLevel(l)
+        } else if role == .otelSeverity || role == .timeNanos {
+            addTimeOrSeverity(v, role: role)
         }
         if touch(c) { fields[c].append(int: v) }
     }
 
     public mutating func put(double v: Double, field c: Int) {
         if fieldIgnored[c] { return }
-        if fieldRoles[c] == .time, !rowHasTs, let ns = Timestamp.fromEpoch(v) {
+        if fieldRoles[c] == .time, !rowHasTs, v != 0, let ns = Timestamp.fromEpoch(v) {
             setTime(ns)
             if fieldIsCoreName[c] { return }
         }
@@ -378,31 +460,50 @@ public struct RecordBatch: Sendable {
         put(string: v, field: c)
     }
 
+    /// An OpenTelemetry severity number (1–4 trace … 21–24 fatal) as the row's level, or
+    /// nanoseconds added to a time of whole seconds.
+    private mutating func addTimeOrSeverity(_ v: Int64, role: FieldRole) {
+        if role == .otelSeverity, rowLevel == 0, (1...24).contains(v) {
+            setLevel([Level.trace, .debug, .info, .warn, .error, .fatal][Int(v - 1) / 4])
+        } else if role == .timeNanos, rowHasTs, (0..<Timestamp.nanosPerSecond).contains(v), rowTs % Timestamp.nanosPerSecond == 0 {
+            rowTs += v
+        }
+    }
+
     /// Fills a core column from a string under a well-known key; false when it could not.
     private mutating func consume(role: FieldRole, string v: ByteLine) -> Bool {
         switch role {
         case .time:
             // A time as text, or epoch digits in a string (journald's microseconds, OTel's nanoseconds).
-            guard !rowHasTs, let t = Timestamp.parsed(text: v, reference: reference)
-                    ?? (v.count <= 19 ? ByteNumber.int(v, 0, v.count).flatMap(Timestamp.fromEpoch).map { Timestamp.Parsed(nanos: $0, length: v.count, zoned: true) } : nil)
+            guard !rowHasTs, let t = Timestamp.parsed(text: v, reference: reference, dayFirst: dayFirst)
+                    ?? (v.count <= 19 ? ByteNumber.int(v, 0, v.count).flatMap(Timestamp.fromEpoch).map { Timestamp.Parsed(nanos: $0, length: v.count, zoned: true) } : nil),
+                  t.nanos != 0 || !t.zoned
             else { return false }
             setTime(t)
             return true
         case .level:
             // A level word, or a number in a string (journald's PRIORITY "3").
+            // (MongoDB's debug levels D1 … D5.)
             guard rowLevel == 0, let l = Level.recognise(v, 0, v.count)
-                    ?? (v.count <= 2 ? ByteNumber.int(v, 0, v.count).flatMap(Level.init(numeric:)) : nil) else { return false }
+                    ?? (v.count <= 2 ? ByteNumber.int(v, 0, v.count).flatMap(Level.init(numeric:)) : nil)
+                    ?? (v.count == 2 && v[0] == 0x44 && v[1] >= 0x31 && v[1] <= 0x35 ? .debug : nil) else { return false }
             setLevel(l)
             if !Level.isCanonical(v, l) { putLevelRaw(v) }
             return true
-        case .message:
+        case .message, .payload, .template:
+            if role == .template { rowIsCLEF = true }
             guard !rowHasMessage else { return false }
             setMessage(v)
+            if role == .payload { setPayload(v) }
             return true
         case .host:
             guard !rowHasHost else { return false }
             setHost(v)
             return true
+        case .timeNanos, .otelSeverity:
+            // (numbers written as text: "250000000", "13")
+            if v.count <= 10, let n = ByteNumber.int(v, 0, v.count) { addTimeOrSeverity(n, role: role) }
+            return false
         case .none:
             return false
         }

@@ -99,6 +99,8 @@ public struct Detection: Sendable, Equatable {
     public var runnersUp: [(name: String, share: Double)] = []
     /// The zone the source's times without one are read in; nil: UTC.
     public var zone: LocalZone?
+    /// Whether the source writes `dd/MM/yyyy` rather than `MM/dd/yyyy` (from its sampled lines).
+    public var dayFirst = false
 
     public init(format: String?, confidence: Double, sampled: Int, forced: Bool, runnersUp: [(name: String, share: Double)] = [],
                 zone: LocalZone? = nil) {
@@ -116,7 +118,7 @@ public struct Detection: Sendable, Equatable {
     public static func == (a: Detection, b: Detection) -> Bool {
         a.format == b.format && a.confidence == b.confidence && a.sampled == b.sampled && a.forced == b.forced
             && a.runnersUp.map(\.name) == b.runnersUp.map(\.name) && a.runnersUp.map(\.share) == b.runnersUp.map(\.share)
-            && a.zoneName == b.zoneName
+            && a.zoneName == b.zoneName && a.dayFirst == b.dayFirst
     }
 }
 
@@ -159,6 +161,10 @@ public final class SourceParser {
     /// The registry's formats, in an array of this parser's own (one per thread: see `parse`).
     private let formats: [any LogFormat]
     private let formatSlot: Int
+    /// Whether the source's format is the generic one, detected (not forced): its lines are then
+    /// read per line by the format that fits each (the last that fitted first), generic last.
+    private let perLine: Bool
+    private var lastOther = -1
     /// The registry's format names, then "raw": what a batch's format indexes point at.
     private let formatNames: [String]
     /// Per format of the registry: whether it says what starts its records (`continues`).
@@ -167,6 +173,10 @@ public final class SourceParser {
     /// many of this source's lines it failed in a row as a fallback (negative once it fitted one).
     private let isDefinition: [Bool]
     private var fallbackMisses: [Int]
+    /// The format that last parsed a record's payload (tried first for the next), and how many
+    /// payloads in a row no format fitted.
+    private var payloadFormat = -1
+    private var payloadMisses = 0
     /// Records per format, by index into `formatNames` (folded into `stats.perFormat` on read).
     private var formatCounts: [Int]
     private let scratch = ParseScratch()
@@ -193,6 +203,7 @@ public final class SourceParser {
         isDefinition = options.registry.formats.map { $0 is RegexFormat }
         fallbackMisses = Array(repeating: 0, count: options.registry.formats.count)
         formatSlot = f.flatMap { names.firstIndex(of: $0.name) } ?? -1
+        perLine = f is GenericFormat && !detection.forced
         formatCounts = Array(repeating: 0, count: names.count)
     }
 
@@ -214,20 +225,17 @@ public final class SourceParser {
     public static func detect(_ sample: UnsafeBufferPointer<UInt8>, options: ParseOptions, arrival: Int64,
                               maxLines: Int = 64, source: String = "") throws -> Detection {
         let setting = options.setting(for: source)
-        var d = try detectFormat(sample, options: options, forced: options.format ?? setting?.format, arrival: arrival, maxLines: maxLines)
+        let lines = sampleLines(sample, options: options, maxLines: maxLines)
+        let dayFirst = Timestamp.dayFirst(in: lines) ?? false
+        var d = try detectFormat(lines, options: options, forced: options.format ?? setting?.format, arrival: arrival, dayFirst: dayFirst)
         d.zone = setting?.timezone ?? options.timezone
+        d.dayFirst = dayFirst
         return d
     }
 
-    private static func detectFormat(_ sample: UnsafeBufferPointer<UInt8>, options: ParseOptions, forced: String?, arrival: Int64,
-                                     maxLines: Int) throws -> Detection {
-        if let forced {
-            guard let f = options.registry.named(forced) else {
-                throw ParseError.unknownFormat(forced, known: options.registry.names)
-            }
-            return Detection(format: f.name, confidence: 1, sampled: 0, forced: true)
-        }
-        guard let base = sample.baseAddress else { return Detection(format: nil, confidence: 0, sampled: 0, forced: false) }
+    /// The first lines of a sample that start records (by the common rule), up to `maxLines`.
+    private static func sampleLines(_ sample: UnsafeBufferPointer<UInt8>, options: ParseOptions, maxLines: Int) -> [ByteLine] {
+        guard let base = sample.baseAddress else { return [] }
         var lines: [ByteLine] = []
         var pos = 0
         let all = ByteLine(base: base, count: sample.count)
@@ -239,27 +247,46 @@ public final class SourceParser {
             if line.count > 0, !Continuation.isContinuation(line) { lines.append(line) }
             pos = nl + 1
         }
+        return lines
+    }
+
+    private static func detectFormat(_ lines: [ByteLine], options: ParseOptions, forced: String?, arrival: Int64,
+                                     dayFirst: Bool) throws -> Detection {
+        if let forced {
+            guard let f = options.registry.named(forced) else {
+                throw ParseError.unknownFormat(forced, known: options.registry.names)
+            }
+            return Detection(format: f.name, confidence: 1, sampled: 0, forced: true)
+        }
         guard !lines.isEmpty else { return Detection(format: nil, confidence: 0, sampled: 0, forced: false) }
         let scratch = ParseScratch()
         var best: (name: String, score: Int, share: Double)?
         var scored: [(name: String, score: Int, share: Double)] = []
-        for f in options.registry.formats {
+        let formats = options.registry.formats
+        var nestedFormat = -1, nestedMisses = 0
+        for (index, f) in formats.enumerated() {
             var batch = RecordBatch(source: "detect")
             batch.zone = options.timezone
+            batch.dayFirst = dayFirst
             var score = 0
-            // A line a format parses counts 4; 2 more when it found the line's time, 1 more for
-            // its level, 1 more when a definition's pattern matched it whole: of formats that
-            // parse as many lines, the one that reads more of them wins (a time and a level beat
-            // a generic key=value reading; a load balancer's full pattern beats syslog taking its
-            // ISO time and first word as a host), ties going to the earlier.
-            let whole = f is RegexFormat ? 1 : 0
-            var parsed = 0, considered = 0
-            for line in lines where f.continues(line, scratch: scratch) != true {
+            var parsed = 0, considered = 0, lastParsed = false
+            for line in lines {
+                if f.continues(line, scratch: scratch) == true {
+                    // A line of a record (a definition's `record_start` says what starts one):
+                    // read as part of it when that record's first line parsed.
+                    if lastParsed { score += 2 }
+                    continue
+                }
                 considered += 1
+                lastParsed = false
                 batch.beginRow(arrival: arrival)
                 if f.parse(line, into: &batch, scratch: scratch) {
+                    if batch.hasPayload {
+                        SourceParser.parsePayload(formats, outer: index, last: &nestedFormat, misses: &nestedMisses, into: &batch, scratch: scratch)
+                    }
                     parsed += 1
-                    score += 4 + (batch.rowHasTime ? 2 : 0) + (batch.rowHasLevel ? 1 : 0) + whole
+                    lastParsed = true
+                    score += SourceParser.score(f, batch)
                 }
                 batch.abandonRow()
             }
@@ -285,6 +312,7 @@ public final class SourceParser {
         guard let base = buf.baseAddress, buf.count > 0 else { return 0 }
         batch.setFormatNames(formatNames)
         batch.zone = detection.zone
+        batch.dayFirst = detection.dayFirst
         batch.yearReference = yearReference
         if batch.fields.isEmpty, batch.projection == nil, options.projection != nil { batch.project(options.projection) }
         let formats = self.formats  // (a local: read per line without touching the parser)
@@ -380,26 +408,29 @@ public final class SourceParser {
             if cut { counts.truncated += 1 }
             // (Formats are called in place, by index in this parser's own array: copying one out
             // retains what it holds, and threads doing that per line fight over the counts.)
-            if formatSlot >= 0, formats[formatSlot].parse(line, into: &batch, scratch: scratch) {
+            if formatSlot >= 0, !perLine, formats[formatSlot].parse(line, into: &batch, scratch: scratch) {
                 openFormat = formatSlot
                 openJoins = formats[formatSlot].joinsContinuationLines
+                if batch.hasPayload { SourceParser.parsePayload(formats, outer: formatSlot, last: &payloadFormat, misses: &payloadMisses, into: &batch, scratch: scratch) }
             } else {
-                if formatSlot >= 0 { batch.abandonRow() }
+                if formatSlot >= 0 && !perLine { batch.abandonRow() }
                 openFormat = -1
-                for k in formats.indices where k != formatSlot {
-                    // A definition that fitted none of this source's stray lines so far is tried
-                    // on one in 64 only: dozens of patterns per unparseable line cost more than
-                    // the line (a hand-written parser, or one that fitted, is always tried).
-                    if fallbackMisses[k] >= 64 && fallbackMisses[k] & 63 != 0 { fallbackMisses[k] += 1; continue }
-                    batch.beginRow(arrival: arrival)
-                    if formats[k].parse(line, into: &batch, scratch: scratch) {
-                        openFormat = k
-                        openJoins = formats[k].joinsContinuationLines
-                        fallbackMisses[k] = Int.min
-                        break
+                // A source read per line tries the format that fitted its last line first, and
+                // its own (generic, the registry's last) last.
+                if perLine, lastOther >= 0, tryFallback(lastOther, line, &batch, arrival: arrival) { openFormat = lastOther }
+                if openFormat < 0 {
+                    for k in formats.indices where k != formatSlot || perLine {
+                        if k == lastOther && perLine { continue }
+                        if tryFallback(k, line, &batch, arrival: arrival) {
+                            openFormat = k
+                            if perLine && k != formatSlot { lastOther = k }
+                            break
+                        }
                     }
-                    if isDefinition[k] { fallbackMisses[k] &+= 1 }
-                    batch.abandonRow()
+                }
+                if openFormat >= 0 {
+                    openJoins = formats[openFormat].joinsContinuationLines
+                    if batch.hasPayload { SourceParser.parsePayload(formats, outer: openFormat, last: &payloadFormat, misses: &payloadMisses, into: &batch, scratch: scratch) }
                 }
                 if openFormat < 0 {
                     batch.beginRow(arrival: arrival)
@@ -408,7 +439,7 @@ public final class SourceParser {
                     openJoins = false
                     openFlags.insert(.unparsed)
                     counts.unparsed += 1
-                } else {
+                } else if openFormat != formatSlot {
                     counts.otherFormat += 1
                 }
             }
@@ -428,6 +459,82 @@ public final class SourceParser {
             }
         }
         return pos
+    }
+
+    /// How well `format` read the row just parsed into `batch`, for detection. A line a format
+    /// parses counts 4; 2 more when it found the line's time, 1 more for its level, 1 more when
+    /// a definition's pattern matched it whole: of formats that parse as many lines, the one
+    /// that reads more of them wins (a time and a level beat a generic key=value reading; a load
+    /// balancer's full pattern beats syslog taking its ISO time and first word as a host). The
+    /// generic format, which finds a time in almost any line, counts 2 + 2 for its time + 1 for
+    /// its level: below a format that reads a line's time, so that it wins only where the others
+    /// parse little (a mixed file is read per line).
+    static func score(_ format: any LogFormat, _ batch: RecordBatch) -> Int {
+        if format is GenericFormat { return 2 + (batch.rowHasTime ? 2 : 0) + (batch.rowHasLevel ? 1 : 0) }
+        return 4 + (batch.rowHasTime ? 2 : 0) + (batch.rowHasLevel ? 1 : 0) + (format is RegexFormat ? 1 : 0)
+    }
+
+    /// Tries format `k` on a line that its source's format did not take. A definition that fitted
+    /// none of this source's stray lines so far is tried on one in 64 only: dozens of patterns per
+    /// unparseable line cost more than the line (a hand-written parser, or one that fitted, is
+    /// always tried).
+    private func tryFallback(_ k: Int, _ line: ByteLine, _ batch: inout RecordBatch, arrival: Int64) -> Bool {
+        if fallbackMisses[k] >= 64 && fallbackMisses[k] & 63 != 0 { fallbackMisses[k] += 1; return false }
+        batch.beginRow(arrival: arrival)
+        if formats[k].parse(line, into: &batch, scratch: scratch) {
+            fallbackMisses[k] = Int.min
+            return true
+        }
+        if isDefinition[k] { fallbackMisses[k] &+= 1 }
+        batch.abandonRow()
+        return false
+    }
+
+    /// Parses the payload a format marked in the row being built (Docker's `log`, a compose or
+    /// CRI line's message, JSON after a syslog header) with the other formats, adding the level,
+    /// fields and (where the outer line has none) time it gives; the outer record's time and
+    /// level stand. A JSON object is tried as JSON only; other text with the format that fitted
+    /// the last payload, then every format — every one only one time in 64 once a run of
+    /// payloads fitted none (plain text in a container's log).
+    static func parsePayload(_ formats: [any LogFormat], outer: Int, last: inout Int, misses: inout Int,
+                             into batch: inout RecordBatch, scratch: ParseScratch) {
+        let payload = batch.takePayload()
+        defer { batch.returnPayload(payload) }
+        payload.withUnsafeBufferPointer { buf in
+            guard let base = buf.baseAddress else { return }
+            var line = ByteLine(base: base, count: buf.count)
+            while line.count > 0, line[line.count - 1] == ASCII.lf || line[line.count - 1] == ASCII.cr { line = line.slice(0, line.count - 1) }
+            guard line.count > 0 else { return }
+            let state = batch.rowState()
+            func attempt(_ k: Int) -> Bool {
+                guard k >= 0, k < formats.count, k != outer else { return false }
+                if formats[k].parse(line, into: &batch, scratch: scratch) {
+                    batch.keepOuter(state)
+                    last = k
+                    misses = 0
+                    return true
+                }
+                batch.restore(state)
+                return false
+            }
+            if line[0] == ASCII.lbrace {
+                if let json = formats.firstIndex(where: { $0 is JSONFormat }) { _ = attempt(json) }
+                return
+            }
+            if attempt(last) { return }
+            if misses >= 64 && misses & 63 != 0 { misses += 1; return }
+            // The format that reads most of it, as detection scores (a time and a level beat a
+            // looser reading: PostgreSQL's line is not a syslog line with "[1]" as its host).
+            var best = -1, bestScore = 0
+            for k in formats.indices where k != outer && !(formats[k] is JSONFormat) {
+                guard formats[k].parse(line, into: &batch, scratch: scratch) else { batch.restore(state); continue }
+                let score = SourceParser.score(formats[k], batch)
+                batch.restore(state)
+                if score > bestScore { best = k; bestScore = score }
+            }
+            if attempt(best) { return }
+            misses += 1
+        }
     }
 
     /// Backs `end` off so that it does not split a UTF-8 sequence.

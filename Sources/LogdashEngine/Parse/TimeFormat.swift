@@ -1,7 +1,8 @@
 /// A strptime-style timestamp pattern for user-defined formats: `%Y-%m-%d %H:%M:%S.%f %z`.
 ///
 /// Directives: `%Y` `%y` `%m` `%d` `%e` `%H` `%I` `%p` `%M` `%S` `%f` (fraction, any digits)
-/// `%L` (milliseconds) `%z` (`+0100`, `+01:00`, `Z`) `%Z` (a zone name, skipped; UTC assumed)
+/// `%L` (milliseconds) `%z` (`+0100`, `+01:00`, `Z`) `%Z` (a zone abbreviation: UTC, CET, EST … give
+/// their offset, others are skipped)
 /// `%b`/`%B` (month name) `%a`/`%A` (weekday name, skipped) `%j` (day of year) `%s` (epoch seconds)
 /// `%T` (`%H:%M:%S`) `%F` (`%Y-%m-%d`) `%%`. A space matches one or more spaces.
 /// Without `%Y`/`%y` the year is inferred from the arrival time.
@@ -70,10 +71,11 @@ public struct TimeFormat: Sendable {
 
     /// Like `parse(_:reference:)`, saying whether the time carried its zone.
     public func parsed(_ text: ByteLine, reference: Int64) -> Timestamp.Parsed? {
-        time(text, reference: reference).map { Timestamp.Parsed(nanos: $0, length: text.count, zoned: isZoned) }
+        var named = false
+        return time(text, reference: reference, namedZone: &named).map { Timestamp.Parsed(nanos: $0, length: text.count, zoned: isZoned || named) }
     }
 
-    private func time(_ text: ByteLine, reference: Int64) -> Int64? {
+    private func time(_ text: ByteLine, reference: Int64, namedZone: inout Bool) -> Int64? {
         var i = 0
         let n = text.count
         var year: Int?, month = 1, day = 1, doy: Int?, hour = 0, minute = 0, second = 0, nanos = 0, offset = 0
@@ -132,6 +134,8 @@ public struct TimeFormat: Sendable {
                 let m = digits(2, min: 2) ?? 0
                 offset = sign * (h * 3600 + m * 60)
             case .zoneName:
+                // An abbreviation of one offset (UTC, CET, EST …) gives it; others are skipped.
+                if i < n, let (off, len) = Timestamp.zoneName(text.base, n, i) { offset = off; namedZone = true; i += len; continue }
                 guard letters() > 0 else { return nil }
             case .monthName:
                 guard let m = Timestamp.month(text.base + i, n - i, 0) else { return nil }

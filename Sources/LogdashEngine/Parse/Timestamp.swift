@@ -59,13 +59,21 @@ public enum Timestamp {
 
     /// Interprets an epoch number by its magnitude: seconds, milliseconds, microseconds or nanoseconds.
     /// nil for a number whose time does not fit (an epoch of 5e10 seconds is the year 3554).
+    /// A fraction carried by a double is kept to the microsecond: a double of seconds near 2026
+    /// holds no more (1795788000.123 is 1795788000.12299990654 in binary).
     public static func fromEpoch(_ v: Double) -> Int64? {
         guard v.isFinite else { return nil }
         let a = abs(v)
-        let ns = (a < 1e11 ? v * 1e9 : a < 1e14 ? v * 1e6 : a < 1e17 ? v * 1e3 : v).rounded()
-        // 2^63 is exactly representable; every double below it converts.
-        guard ns >= Double(range.lowerBound), ns <= Double(range.upperBound) else { return nil }
-        return Int64(ns)
+        if a >= 1e17 {
+            let ns = v.rounded()
+            // 2^63 is exactly representable; every double below it converts.
+            guard ns >= Double(range.lowerBound), ns <= Double(range.upperBound) else { return nil }
+            return Int64(ns)
+        }
+        let micros = (a < 1e11 ? v * 1e6 : a < 1e14 ? v * 1e3 : v).rounded()
+        guard abs(micros) < 9.2e15 else { return nil }
+        let ns = Int64(micros) * 1000
+        return range.contains(ns) ? ns : nil
     }
 
     public static func fromEpoch(_ v: Int64) -> Int64? {
@@ -142,15 +150,43 @@ public enum Timestamp {
         public var zoned = false
     }
 
-    /// Parses a timestamp at `line[start...]`. `reference` (arrival time, ns) supplies the year for shapes without one.
-    public static func parse(_ line: ByteLine, at start: Int = 0, reference: Int64) -> Parsed? {
+    /// Parses a timestamp at `line[start...]`. `reference` (arrival time, ns) supplies the year for
+    /// shapes without one; `dayFirst` reads an ambiguous `01/02/2026` as 1 February (the source's
+    /// choice, from the values it has: see `Timestamp.dayFirst(in:)`).
+    public static func parse(_ line: ByteLine, at start: Int = 0, reference: Int64, dayFirst: Bool = false) -> Parsed? {
         let n = line.count - start
         guard n >= 8 else { return nil }
         let p = line.base + start
         @inline(__always) func dig(_ i: Int) -> Bool { i < n && ASCII.isDigit(p[i]) }
         if dig(0) && dig(1) {
-            if dig(2) && dig(3) && n >= 19 && (p[4] == ASCII.minus || p[4] == ASCII.slash) {
-                return parseISO(p, n, start)
+            if dig(2) && dig(3) {
+                if n >= 19 && (p[4] == ASCII.minus || p[4] == ASCII.slash || p[4] == ASCII.dot) { return parseISO(p, n, start) }
+                // Compact: yyyyMMdd-HH:mm:ss:SSS, yyyyMMdd HH:mm:ss, ISO basic yyyyMMddTHHmmss(Z)
+                if n >= 15, dig(4), dig(5), dig(6), dig(7), p[8] == ASCII.minus || p[8] == ASCII.space || p[8] == 0x54 {
+                    return parseCompact(p, n)
+                }
+            }
+            let sep = p[2]
+            if n >= 19, sep == ASCII.slash || sep == ASCII.dot || sep == ASCII.minus, dig(3), dig(4), p[5] == sep,
+               dig(6), dig(7), dig(8), dig(9), p[10] == ASCII.space || p[10] == ASCII.colon || p[10] == 0x54 {
+                // dd/MM/yyyy or MM/dd/yyyy (and with '.' or '-'): a first number over 12 is a day,
+                // a second over 12 a day too; else the source's choice ('.': day first, as written in Europe).
+                let a = num2(p, 0), b = num2(p, 3)
+                let dayIsFirst = a > 12 ? true : b > 12 ? false : sep == ASCII.dot || dayFirst
+                guard let t = clock(p, n, 11) else { return nil }
+                let (mo, d) = dayIsFirst ? (b, a) : (a, b)
+                let (nanos, fracLen) = fraction(p, n, 19)
+                guard let ns = make(year: num2(p, 6) * 100 + num2(p, 8), month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos) else { return nil }
+                return Parsed(nanos: ns, length: 19 + fracLen).validated(month: mo, day: d)
+            }
+            if n >= 20, sep == ASCII.minus || sep == ASCII.space, let mo = month(p, n, 3), p[6] == sep, dig(7), dig(8), dig(9), dig(10),
+               p[11] == ASCII.space || p[11] == ASCII.colon {
+                // Tomcat's dd-MMM-yyyy HH:mm:ss and dd MMM yyyy HH:mm:ss
+                guard let t = clock(p, n, 12) else { return nil }
+                let d = num2(p, 0)
+                let (nanos, fracLen) = fraction(p, n, 20)
+                guard let ns = make(year: num2(p, 7) * 100 + num2(p, 9), month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos) else { return nil }
+                return Parsed(nanos: ns, length: 20 + fracLen).validated(month: mo, day: d)
             }
             if n >= 20, p[2] == ASCII.slash, ASCII.isAlpha(p[3]) { return parseCLF(p, n) }
             if n >= 17, p[2] == ASCII.slash, dig(3), dig(4), p[5] == ASCII.slash, dig(6), dig(7), p[8] == ASCII.space {
@@ -159,6 +195,20 @@ public enum Timestamp {
                 let y = 2000 + num2(p, 0)
                 return make(year: y, month: num2(p, 3), day: num2(p, 6), hour: t.h, minute: t.m, second: t.s).map { Parsed(nanos: $0, length: 17) }?
                     .validated(month: num2(p, 3), day: num2(p, 6))
+            }
+            if n >= 14, dig(2), dig(3), dig(4), dig(5), p[6] == ASCII.space {
+                // MySQL 5: yyMMdd HH:mm:ss, or yyMMdd  H:mm:ss (the hour padded with a space)
+                var at = 7
+                if p[7] == ASCII.space, dig(8), p[9] == ASCII.colon { at = 8 }
+                let short = at == 8
+                let h = short ? Int(p[8] &- 0x30) : (dig(7) && dig(8) && p[9] == ASCII.colon ? num2(p, 7) : -1)
+                let c = at + (short ? 1 : 2)
+                if h >= 0, c + 6 <= n, p[c] == ASCII.colon, dig(c + 1), dig(c + 2), p[c + 3] == ASCII.colon, dig(c + 4), dig(c + 5) {
+                    let mo = num2(p, 2), d = num2(p, 4), mi = num2(p, c + 1), s = num2(p, c + 4)
+                    guard h < 24, mi < 60, s < 61,
+                          let ns = make(year: 2000 + num2(p, 0), month: mo, day: d, hour: h, minute: mi, second: s) else { return nil }
+                    return Parsed(nanos: ns, length: c + 6).validated(month: mo, day: d)
+                }
             }
             if n >= 13, dig(2), dig(3), dig(4), dig(5), p[6] == ASCII.space, dig(7), dig(8), dig(9), dig(10), dig(11), dig(12) {
                 // HDFS: yyMMdd HHmmss
@@ -186,6 +236,7 @@ public enum Timestamp {
             if p[i] == ASCII.space { i += 1 }
             var d = 0
             while i < n, ASCII.isDigit(p[i]), d < 100 { d = d * 10 + Int(p[i] &- 0x30); i += 1 }
+            if i + 8 < n, p[i] == ASCII.comma { return parseUSLong(p, n, i, month: mo, day: d) }
             guard i < n, p[i] == ASCII.space else { return nil }
             i += 1
             guard let t = clock(p, n, i) else { return nil }
@@ -226,8 +277,8 @@ public enum Timestamp {
     }
 
     /// Like `parse(text:reference:)`, saying whether the text carried its zone.
-    public static func parsed(text line: ByteLine, reference: Int64) -> Parsed? {
-        if let p = parse(line, reference: reference), p.length == line.count { return p }
+    public static func parsed(text line: ByteLine, reference: Int64, dayFirst: Bool = false) -> Parsed? {
+        if let p = parse(line, reference: reference, dayFirst: dayFirst), p.length == line.count { return p }
         if let v = ByteNumber.int(line, 0, line.count) { return fromEpoch(v).map { Parsed(nanos: $0, length: line.count, zoned: true) } }
         if let v = ByteNumber.double(line, 0, line.count) { return fromEpoch(v).map { Parsed(nanos: $0, length: line.count, zoned: true) } }
         return nil
@@ -237,11 +288,14 @@ public enum Timestamp {
 
     private static func parseISO(_ p: UnsafePointer<UInt8>, _ n: Int, _ start: Int) -> Parsed? {
         let sep = p[4]
+        // Between date and time: 'T', a space (apt writes two); '_' (file names), '-' (BGL's yyyy-MM-dd-HH.mm.ss).
+        let between = p[10]
+        let k = between == ASCII.space && n >= 20 && p[11] == ASCII.space ? 1 : 0
         guard p[7] == sep, ASCII.isDigit(p[5]), ASCII.isDigit(p[6]), ASCII.isDigit(p[8]), ASCII.isDigit(p[9]),
-              p[10] == 0x54 || p[10] == ASCII.space || p[10] == 0x74,
-              let t = clock(p, n, 11) else { return nil }
+              between == 0x54 || between == ASCII.space || between == 0x74 || between == 0x5F || between == ASCII.minus,
+              let t = clock(p, n, 11 + k, separator: between == ASCII.minus && p[13] == ASCII.dot ? ASCII.dot : ASCII.colon) else { return nil }
         let y = num2(p, 0) * 100 + num2(p, 2), mo = num2(p, 5), d = num2(p, 8)
-        var i = 19
+        var i = 19 + k
         let (nanos, fracLen) = fraction(p, n, i)
         i += fracLen
         var offset = 0, zoned = true
@@ -251,7 +305,7 @@ public enum Timestamp {
             else if c == ASCII.plus || c == ASCII.minus, let (off, len) = zone(p, n, i) { offset = off; i += len }
             else if c == ASCII.space, i + 1 < n, p[i + 1] == ASCII.plus || p[i + 1] == ASCII.minus,
                     let (off, len) = zone(p, n, i + 1) { offset = off; i += 1 + len }
-            else if let len = utcName(p, n, i) { i += len }
+            else if let (off, len) = zoneName(p, n, i) { offset = off; i += len }
             else { zoned = false }
         } else {
             zoned = false
@@ -260,11 +314,135 @@ public enum Timestamp {
         return Parsed(nanos: ns, length: i, zoned: zoned).validated(month: mo, day: d)
     }
 
+    /// `20171223-22:15:29:606`, `20261127 14:00:00.5`, `20261127T140000Z`: a date without separators.
+    private static func parseCompact(_ p: UnsafePointer<UInt8>, _ n: Int) -> Parsed? {
+        let y = num2(p, 0) * 100 + num2(p, 2), mo = num2(p, 4), d = num2(p, 6)
+        var i = 9, h = 0, mi = 0, s = 0
+        if let t = clock(p, n, 9) {
+            (h, mi, s) = t
+            i = 17
+        } else if p[8] == 0x54, n >= 15, (9..<15).allSatisfy({ ASCII.isDigit(p[$0]) }) {
+            h = num2(p, 9); mi = num2(p, 11); s = num2(p, 13)
+            guard h < 24, mi < 60, s < 61 else { return nil }
+            i = 15
+        } else {
+            return nil
+        }
+        var (nanos, fracLen) = fraction(p, n, i)
+        if fracLen == 0, i + 1 < n, p[i] == ASCII.colon, ASCII.isDigit(p[i + 1]) {
+            // HealthApp's milliseconds after a colon.
+            var j = i + 1, v = 0
+            while j < n, j < i + 4, ASCII.isDigit(p[j]) { v = v * 10 + Int(p[j] &- 0x30); j += 1 }
+            guard j == i + 4 else { return nil }
+            nanos = v * 1_000_000
+            fracLen = 4
+        }
+        i += fracLen
+        var zoned = false
+        if i < n, p[i] == 0x5A { i += 1; zoned = true }
+        guard let ns = make(year: y, month: mo, day: d, hour: h, minute: mi, second: s, nanos: nanos) else { return nil }
+        return Parsed(nanos: ns, length: i, zoned: zoned).validated(month: mo, day: d)
+    }
+
+    /// Epoch seconds, milliseconds, microseconds or nanoseconds written as a number at `start`
+    /// (`1764252000`, `1764252000.123`, `1764252000123`), taken only as a time from 2000 to a year
+    /// after `reference`: other numbers (ids, counts, sizes) are not times.
+    public static func epoch(_ line: ByteLine, at start: Int, reference: Int64) -> Parsed? {
+        let n = line.count
+        var i = start, v: Int64 = 0
+        while i < n, ASCII.isDigit(line[i]), i - start < 19 { v = v * 10 + Int64(line[i] &- 0x30); i += 1 }
+        let digits = i - start
+        guard digits == 9 || digits == 10 || digits == 13 || digits == 16 || digits == 19 else { return nil }
+        var ns: Int64?
+        if i + 1 < n, line[i] == ASCII.dot, ASCII.isDigit(line[i + 1]), digits <= 10 {
+            var j = i + 1, frac = 0, fd = 0
+            while j < n, ASCII.isDigit(line[j]) { if fd < 9 { frac = frac * 10 + Int(line[j] &- 0x30); fd += 1 }; j += 1 }
+            for _ in fd..<9 { frac *= 10 }
+            ns = fromEpoch(v).map { $0 + Int64(frac) }
+            i = j
+        } else {
+            ns = fromEpoch(v)
+        }
+        guard let ns, i == n || !ASCII.isAlpha(line[i]) && !ASCII.isDigit(line[i]) && line[i] != ASCII.dot else { return nil }
+        // 2000-01-01 … a year after the reference.
+        guard ns >= 946_684_800 * nanosPerSecond, ns <= reference &+ 366 * 86_400 * nanosPerSecond else { return nil }
+        return Parsed(nanos: ns, length: i - start, zoned: true)
+    }
+
+    /// TAI64N (daemontools, s6, runit): `@` and 24 hex digits, TAI seconds + 2^62 and nanoseconds.
+    /// Like `tai64nlocal`, TAI is taken as UTC + 10 s (later leap seconds are not subtracted).
+    public static func tai64n(_ line: ByteLine, at start: Int) -> Parsed? {
+        guard start + 25 <= line.count, line[start] == 0x40 else { return nil }
+        var secs: UInt64 = 0, nanos: UInt64 = 0
+        for k in 0..<24 {
+            let b = line[start + 1 + k]
+            let h: UInt64
+            switch b {
+            case 0x30...0x39: h = UInt64(b - 0x30)
+            case 0x61...0x66: h = UInt64(b - 0x61 + 10)
+            case 0x41...0x46: h = UInt64(b - 0x41 + 10)
+            default: return nil
+            }
+            if k < 16 { secs = secs << 4 | h } else { nanos = nanos << 4 | h }
+        }
+        guard secs >= 0x4000_0000_0000_000A, nanos < 1_000_000_000 else { return nil }
+        let unix = secs - 0x4000_0000_0000_000A
+        guard unix < 9_000_000_000 else { return nil }
+        let ns = Int64(unix) * nanosPerSecond + Int64(nanos)
+        guard range.contains(ns) else { return nil }
+        return Parsed(nanos: ns, length: 25, zoned: true)
+    }
+
+    /// Whether a source writes `dd/MM/yyyy` rather than `MM/dd/yyyy`, from its lines: a first
+    /// number over 12 says day first, a second over 12 month first; nil when no line tells.
+    public static func dayFirst(in lines: [ByteLine]) -> Bool? {
+        for line in lines {
+            let n = min(line.count, 96)
+            var i = 0
+            while i + 10 <= n {
+                if ASCII.isDigit(line[i]), ASCII.isDigit(line[i + 1]), line[i + 2] == ASCII.slash || line[i + 2] == ASCII.minus,
+                   ASCII.isDigit(line[i + 3]), ASCII.isDigit(line[i + 4]), line[i + 5] == line[i + 2],
+                   ASCII.isDigit(line[i + 6]), ASCII.isDigit(line[i + 7]), ASCII.isDigit(line[i + 8]), ASCII.isDigit(line[i + 9]),
+                   i == 0 || !ASCII.isDigit(line[i - 1]) {
+                    let a = Int(line[i] &- 0x30) * 10 + Int(line[i + 1] &- 0x30), b = Int(line[i + 3] &- 0x30) * 10 + Int(line[i + 4] &- 0x30)
+                    if a > 12 && b <= 12 { return true }
+                    if b > 12 && a <= 12 { return false }
+                }
+                i += 1
+            }
+        }
+        return nil
+    }
+
+    /// java.util.logging's `Nov 27, 2026 2:00:08 PM` from the `,` after the day at `i`.
+    private static func parseUSLong(_ p: UnsafePointer<UInt8>, _ n: Int, _ at: Int, month mo: Int, day d: Int) -> Parsed? {
+        var i = at + 1
+        guard i + 13 <= n, p[i] == ASCII.space, (1...4).allSatisfy({ ASCII.isDigit(p[i + $0]) }) else { return nil }
+        let y = num2(p, i + 1) * 100 + num2(p, i + 3)
+        i += 5
+        guard p[i] == ASCII.space else { return nil }
+        i += 1
+        var h = 0
+        let hs = i
+        while i < n, i - hs < 2, ASCII.isDigit(p[i]) { h = h * 10 + Int(p[i] &- 0x30); i += 1 }
+        guard i > hs, i + 6 <= n, p[i] == ASCII.colon, ASCII.isDigit(p[i + 1]), ASCII.isDigit(p[i + 2]), p[i + 3] == ASCII.colon,
+              ASCII.isDigit(p[i + 4]), ASCII.isDigit(p[i + 5]) else { return nil }
+        let mi = num2(p, i + 1), s = num2(p, i + 4)
+        i += 6
+        if i + 3 <= n, p[i] == ASCII.space, (p[i + 1] | 0x20) == 0x61 || (p[i + 1] | 0x20) == 0x70, (p[i + 2] | 0x20) == 0x6D {
+            guard (1...12).contains(h) else { return nil }
+            h = h % 12 + ((p[i + 1] | 0x20) == 0x70 ? 12 : 0)
+            i += 3
+        }
+        guard h < 24, mi < 60, s < 61, let ns = make(year: y, month: mo, day: d, hour: h, minute: mi, second: s) else { return nil }
+        return Parsed(nanos: ns, length: i).validated(month: mo, day: d)
+    }
+
     /// `27/Nov/2026:14:00:00 +0000`
     private static func parseCLF(_ p: UnsafePointer<UInt8>, _ n: Int) -> Parsed? {
         guard let mo = month(p, n, 3), p[6] == ASCII.slash, n >= 20,
               ASCII.isDigit(p[7]), ASCII.isDigit(p[8]), ASCII.isDigit(p[9]), ASCII.isDigit(p[10]),
-              p[11] == ASCII.colon, let t = clock(p, n, 12) else { return nil }
+              p[11] == ASCII.colon || p[11] == ASCII.space, let t = clock(p, n, 12) else { return nil }
         let y = num2(p, 7) * 100 + num2(p, 9), d = num2(p, 0)
         var i = 20
         let (nanos, fracLen) = fraction(p, n, i)
@@ -281,11 +459,11 @@ public enum Timestamp {
         Int(p[i] &- 0x30) * 10 + Int(p[i + 1] &- 0x30)
     }
 
-    /// `HH:MM:SS` at `i`.
+    /// `HH:MM:SS` at `i` (or with another separator).
     @inline(__always)
-    private static func clock(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> (h: Int, m: Int, s: Int)? {
-        guard i + 8 <= n, ASCII.isDigit(p[i]), ASCII.isDigit(p[i + 1]), p[i + 2] == ASCII.colon,
-              ASCII.isDigit(p[i + 3]), ASCII.isDigit(p[i + 4]), p[i + 5] == ASCII.colon,
+    private static func clock(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int, separator: UInt8 = ASCII.colon) -> (h: Int, m: Int, s: Int)? {
+        guard i + 8 <= n, ASCII.isDigit(p[i]), ASCII.isDigit(p[i + 1]), p[i + 2] == separator,
+              ASCII.isDigit(p[i + 3]), ASCII.isDigit(p[i + 4]), p[i + 5] == separator,
               ASCII.isDigit(p[i + 6]), ASCII.isDigit(p[i + 7]) else { return nil }
         let h = num2(p, i), m = num2(p, i + 3), s = num2(p, i + 6)
         guard h < 24, m < 60, s < 61 else { return nil }
@@ -318,14 +496,34 @@ public enum Timestamp {
         return (sign * (h * 3600 + m * 60), len)
     }
 
-    /// ` UTC` or ` GMT` (or `UTC` right after the time) at `i`: bytes used, nil when absent.
+    /// A zone abbreviation after a time (` UTC`, ` CET`, ` EST`, or `UTC` right after it) at `i`:
+    /// its offset and the bytes used; nil when absent. Only abbreviations that name one offset
+    /// (`CET` is always +01:00; `CEST` +02:00).
     @inline(__always)
-    private static func utcName(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> Int? {
+    static func zoneName(_ p: UnsafePointer<UInt8>, _ n: Int, _ i: Int) -> (Int, Int)? {
         let s = p[i] == ASCII.space ? i + 1 : i
-        guard s + 3 <= n, s + 3 == n || !ASCII.isAlpha(p[s + 3]) else { return nil }
-        let a = p[s] & 0xDF, b = p[s + 1] & 0xDF, c = p[s + 2] & 0xDF
-        return (a == 0x55 && b == 0x54 && c == 0x43) || (a == 0x47 && b == 0x4D && c == 0x54) ? s + 3 - i : nil
+        var e = s
+        while e < n, e - s < 5, p[e] >= 0x41 && p[e] <= 0x5A { e += 1 }
+        guard e - s >= 3, e == n || !ASCII.isAlpha(p[e]) else { return nil }
+        var key: UInt32 = 0
+        for k in s..<e { key = key << 8 | UInt32(p[k]) }
+        guard let hours = zoneAbbreviations[key] else { return nil }
+        return (Int(hours * 3600), e - i)
     }
+
+    /// Abbreviations of fixed offsets, in hours east of UTC (as packed ASCII).
+    private static let zoneAbbreviations: [UInt32: Double] = {
+        let table: [(String, Double)] = [
+            ("UTC", 0), ("GMT", 0), ("UT", 0), ("Z", 0), ("WET", 0), ("WEST", 1), ("BST", 1), ("CET", 1), ("CEST", 2), ("MET", 1), ("MEST", 2),
+            ("EET", 2), ("EEST", 3), ("MSK", 3), ("IST", 5.5), ("PKT", 5), ("ICT", 7), ("WIB", 7), ("CST", -6), ("CDT", -5), ("EST", -5), ("EDT", -4),
+            ("MST", -7), ("MDT", -6), ("PST", -8), ("PDT", -7), ("AKST", -9), ("AKDT", -8), ("HST", -10), ("AST", -4), ("ADT", -3),
+            ("NST", -3.5), ("NDT", -2.5), ("BRT", -3), ("ART", -3), ("HKT", 8), ("SGT", 8), ("AWST", 8), ("JST", 9), ("KST", 9),
+            ("ACST", 9.5), ("ACDT", 10.5), ("AEST", 10), ("AEDT", 11), ("NZST", 12), ("NZDT", 13), ("SAST", 2), ("CAT", 2), ("EAT", 3), ("WAT", 1),
+        ]
+        var d: [UInt32: Double] = [:]
+        for (name, h) in table where name.count >= 3 { d[name.utf8.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }] = h }
+        return d
+    }()
 
     /// A three-letter English month name at `i` (any case): 1...12.
     @inline(__always)

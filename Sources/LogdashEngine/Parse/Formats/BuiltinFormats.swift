@@ -85,7 +85,7 @@ samples:
 # AWS Classic Load Balancer access logs.
 name: aws-elb
 title: AWS Classic Load Balancer access log
-regex: '^(?<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z) (?<elb>\S+) (?<client>[^\s:]+):(?<client_port>\d+) (?<backend>\S+) (?<request_processing_time>[-\d.]+) (?<backend_processing_time>[-\d.]+) (?<response_processing_time>[-\d.]+) (?<status>\d{3}|-) (?<backend_status>\d{3}|-) (?<received_bytes>\d+) (?<sent_bytes>\d+) "(?<request>[^"]*)" "(?<user_agent>[^"]*)" (?<ssl_cipher>\S+) (?<ssl_protocol>\S+)$'
+regex: '^(?<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z) (?<elb>\S+) (?<client>[^\s:]+):(?<client_port>\d+) (?<backend>\S+) (?<request_processing_time>[-\d.]+) (?<backend_processing_time>[-\d.]+) (?<response_processing_time>[-\d.]+) (?<status>\d{3}|-) (?<backend_status>\d{1,3}|-) (?<received_bytes>\d+) (?<sent_bytes>\d+) "(?<request>[^"]*)" "(?<user_agent>[^"]*)" (?<ssl_cipher>\S+) (?<ssl_protocol>\S+)$'
 fields: { client_port: int, status: int, backend_status: int, received_bytes: int, sent_bytes: int }
 samples:
   - line: '2026-11-27T14:00:00.123456Z my-lb 10.0.0.7:51234 10.0.1.9:80 0.000073 0.001048 0.000057 200 200 0 29 "GET http://www.example.com:80/ HTTP/1.1" "curl/8.0" - -'
@@ -155,6 +155,7 @@ samples:
 name: cri
 title: Kubernetes CRI container log (time stream P|F line)
 regex: '^(?<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(?:Z|[+-]\d\d:\d\d)) (?<stream>stdout|stderr) (?<tag>[PF]) (?<message>.*)$'
+payload: true
 samples:
   - line: '2026-11-27T14:00:00.123456789Z stdout F GET /healthz 200 1ms'
     expect: { ts: '2026-11-27T14:00:00.123456789Z', stream: stdout, tag: F, message: GET /healthz 200 1ms }
@@ -166,10 +167,13 @@ samples:
 # The kernel's ring buffer (dmesg, and kern.log without syslog's header): seconds since boot in
 # brackets; `dmesg -T` prints the wall-clock time instead.
 name: dmesg
-title: Linux kernel messages (dmesg, dmesg -T)
+title: Linux kernel messages (dmesg, dmesg -T, -r, -x)
+level_map: { '0': fatal, '1': critical, '2': critical, '3': error, '4': warn, '5': notice, '6': info, '7': debug }
 patterns:
   - '^\[(?<ts>[A-Z][a-z]{2} [A-Z][a-z]{2}\s+\d{1,2} \d\d:\d\d:\d\d \d{4})\] (?<message>.*)$'
   - '^\[\s*(?<uptime>\d+\.\d{6})\] (?:(?<subsystem>[\w.-]+): )?(?<message>.*)$'
+  - '^<(?<level>\d)>\[\s*(?<uptime>\d+\.\d{6})\] (?:(?<subsystem>[\w.-]+): )?(?<message>.*)$'
+  - '^(?<facility>kern|user|mail|daemon|auth|syslog|lpr|news|uucp|cron|authpriv|ftp|local[0-7])\s*:(?<level>emerg|alert|crit|err|warn|notice|info|debug)\s*: \[\s*(?<uptime>\d+\.\d{6})\] (?:(?<subsystem>[\w.-]+): )?(?<message>.*)$'
 timestamp_format: '%a %b %d %H:%M:%S %Y'
 fields: { uptime: double }
 samples:
@@ -195,15 +199,17 @@ samples:
 
 """#),
         ("docker-compose", #"""
-# docker compose logs (and `docker compose up`): the service's name, a bar, then its line.
+# docker compose logs (and `docker compose up`): the service's name, a bar, then its line —
+# parsed again by its own format (with `docker compose logs -t`, the time compose adds).
 name: docker-compose
 title: docker compose output (service-1  | line)
-regex: '^(?<service>[A-Za-z0-9][\w.-]*?(?:[-_]\d+)?)\s+\| (?:(?<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) )?(?<message>.*)$'
+regex: '^(?<service>[A-Za-z0-9][\w.-]*?(?:[-_]\d+)?)\s+\| (?<message>.*)$'
+payload: true
 samples:
   - line: 'web-1  | 172.18.0.1 - - [27/Nov/2026:14:00:00 +0000] "GET / HTTP/1.1" 200 615'
     expect: { service: web-1 }
   - line: 'db-1   | 2026-11-27T14:00:00.123456Z ready for connections'
-    expect: { service: db-1, ts: '2026-11-27T14:00:00.123456Z', message: ready for connections }
+    expect: { service: db-1, message: 2026-11-27T14:00:00.123456Z ready for connections }
 
 """#),
         ("dpkg", #"""
@@ -311,7 +317,7 @@ samples:
 name: haproxy
 title: HAProxy HTTP and TCP logs
 patterns:
-  - '^(?:(?<syslog_time>[A-Z][a-z]{2}\s+\d{1,2} \d\d:\d\d:\d\d) (?<host>\S+) )?haproxy\[(?<pid>\d+)\]: (?<client>[\d.:a-f]+):(?<client_port>\d+) \[(?<ts>\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d\.\d{3})\] (?<frontend>\S+) (?<backend>[^/\s]+)/(?<server>\S+) (?<timers>[\d/+-]+) (?<status>\d{3}) (?<bytes>\d+) \S+ \S+ (?<termination>\S{4}) \S+ \S+ "(?<request>[^"]*)"$'
+  - '^(?:(?<syslog_time>[A-Z][a-z]{2}\s+\d{1,2} \d\d:\d\d:\d\d) (?<host>\S+) )?haproxy\[(?<pid>\d+)\]: (?<client>[\d.:a-f]+):(?<client_port>\d+) \[(?<ts>\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d\.\d{3})\] (?<frontend>\S+) (?<backend>[^/\s]+)/(?<server>\S+) (?<timers>[\d/+-]+) (?<status>\d{3}) (?<bytes>\d+) \S+ \S+ (?<termination>\S{4}) \S+ \S+ (?:\{(?<request_headers>[^}]*)\} )?(?:\{(?<response_headers>[^}]*)\} )?"(?<request>[^"]*)"$'
   - '^(?:(?<syslog_time>[A-Z][a-z]{2}\s+\d{1,2} \d\d:\d\d:\d\d) (?<host>\S+) )?haproxy\[(?<pid>\d+)\]: (?<client>[\d.:a-f]+):(?<client_port>\d+) \[(?<ts>\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d\.\d{3})\] (?<frontend>\S+) (?<backend>[^/\s]+)/(?<server>\S+) (?<timers>[\d/+-]+) (?<bytes>\d+) (?<termination>\S\S) (?<message>.*)$'
 timestamp_format: '%d/%b/%Y:%H:%M:%S.%f'
 fields: { pid: int, client_port: int, status: int, bytes: int }
@@ -418,6 +424,29 @@ samples:
     expect: { level: info, channel: app }
 
 """#),
+        ("level-prefix", #"""
+# Lines that start with their level and carry no time: uvicorn (`INFO:     …`), ASP.NET Core's
+# console (`info: Category[0]`, `fail:`, `crit:`), Python's logging.basicConfig default
+# (`WARNING:root:message`), logrus on a terminal (`WARN[0000] …`), java.util.logging's second
+# line (`SEVERE: …`). Their time is the arrival time.
+name: level-prefix
+title: Lines that start with their level (uvicorn, ASP.NET console, Python basicConfig, logrus TTY)
+regex: '^(?<level>TRACE|DEBUG|INFO|NOTICE|WARN|WARNING|ERROR|CRITICAL|FATAL|PANIC|SEVERE|FINE|FINER|FINEST|CONFIG|trce|dbug|info|warn|fail|crit)(?:\[(?<elapsed>\d+)\]|:(?<logger>[A-Za-z_][\w.]*):|:)\s*(?<message>.*)$'
+level_map: { fail: error, crit: critical, trce: trace, dbug: debug, SEVERE: error }
+fields: { elapsed: int }
+samples:
+  - line: 'INFO:     10.0.0.7:51234 - "GET /health HTTP/1.1" 200 OK'
+    expect: { level: info, message: '10.0.0.7:51234 - "GET /health HTTP/1.1" 200 OK' }
+  - line: 'fail: Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware[1]'
+    expect: { level: error }
+  - line: 'WARNING:root:disk almost full'
+    expect: { level: warn, logger: root, message: disk almost full }
+  - line: 'WARN[0000] The group''s number increased tremendously!  number=122'
+    expect: { level: warn, elapsed: '0' }
+  - line: 'SEVERE: Servlet.service() for servlet [dispatcher] threw exception'
+    expect: { level: error }
+
+"""#),
         ("linux-audit", #"""
 # Linux audit (auditd, /var/log/audit/audit.log): type=… msg=audit(epoch.ms:serial): fields.
 name: linux-audit
@@ -435,12 +464,14 @@ samples:
         ("logcat", #"""
 # Android logcat: threadtime (the default), time, and brief formats.
 name: logcat
-title: Android logcat (threadtime, time, brief)
+title: Android logcat (threadtime, time, brief, year, epoch)
 patterns:
   - '^(?<ts>\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\s+(?<pid>\d+)\s+(?<tid>\d+) (?<level>[VDIWEFA]) (?<tag>[^:]*?)\s*: (?<message>.*)$'
   - '^(?<ts>\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}) (?<level>[VDIWEFA])/(?<tag>[^(]*?)\(\s*(?<pid>\d+)\): (?<message>.*)$'
+  - '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3})\s+(?<pid>\d+)\s+(?<tid>\d+) (?<level>[VDIWEFA]) (?<tag>[^:]*?)\s*: (?<message>.*)$'
+  - '^(?<ts>\d{9,10}\.\d{3})\s+(?<pid>\d+)\s+(?<tid>\d+) (?<level>[VDIWEFA]) (?<tag>[^:]*?)\s*: (?<message>.*)$'
   - '^(?<level>[VDIWEFA])/(?<tag>[^(]*?)\(\s*(?<pid>\d+)\): (?<message>.*)$'
-timestamp_format: '%m-%d %H:%M:%S.%f'
+timestamp_format: ['%m-%d %H:%M:%S.%f', '%Y-%m-%d %H:%M:%S.%f', '%s.%f']
 level_map: { V: trace, D: debug, I: info, W: warn, E: error, F: fatal, A: fatal }
 fields: { pid: int, tid: int }
 samples:
@@ -469,12 +500,14 @@ samples:
 
 """#),
         ("mysql-error", #"""
-# MySQL 8 / MariaDB error log: time, thread, [Level] [code] [subsystem] message.
+# MySQL 8 / MariaDB error log: time, thread, [Level] [code] [subsystem] message; MySQL 5.5's
+# yymmdd HH:MM:SS [Level] message.
 name: mysql-error
 title: MySQL / MariaDB error log
 patterns:
   - '^(?<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(?:Z|[+-]\d\d:\d\d)) (?<thread>\d+) \[(?<level>System|Note|Warning|Error|ERROR)\] (?:\[(?<code>MY-\d+)\] )?(?:\[(?<subsystem>\w+)\] )?(?<message>.*)$'
   - '^(?<ts>\d{4}-\d\d-\d\d\s+\d{1,2}:\d\d:\d\d) (?<thread>\d+) \[(?<level>Note|Warning|ERROR|Error)\] (?<message>.*)$'
+  - '^(?<ts>\d{6}\s+\d{1,2}:\d\d:\d\d) \[(?<level>Note|Warning|ERROR|Error)\] (?<message>.*)$'
 level_map: { System: notice, Note: info }
 fields: { thread: int }
 samples:
@@ -562,6 +595,23 @@ samples:
     expect: { level: fatal }
 
 """#),
+        ("php", #"""
+# PHP's error log (error_log, php-fpm's catch_workers_output): [dd-Mon-yyyy HH:MM:SS zone]
+# PHP Level:  message. The zone is PHP's date.timezone, written after the time.
+name: php
+title: PHP error log
+regex: '^\[(?<ts>\d\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d)(?: (?<tz>[A-Za-z][\w+-]*(?:/[\w+-]+)*))?\] (?:PHP )?(?<level>Fatal error|Parse error|Recoverable fatal error|Catchable fatal error|Warning|Notice|Deprecated|Strict Standards|Stack trace|Error|Exception):\s+(?<message>.*)$'
+timestamp_format: '%d-%b-%Y %H:%M:%S'
+level_map: { Fatal error: fatal, Parse error: error, Recoverable fatal error: error, Catchable fatal error: error, Deprecated: notice, Strict Standards: notice, Stack trace: error, Exception: error }
+samples:
+  - line: '[27-Nov-2026 14:00:09 Europe/Berlin] PHP Warning:  Undefined variable $x in /var/www/a.php on line 5'
+    expect: { ts: '2026-11-27T13:00:09.000Z', level: warn, tz: Europe/Berlin, message: 'Undefined variable $x in /var/www/a.php on line 5' }
+  - line: '[27-Nov-2026 14:00:10 UTC] PHP Fatal error:  Uncaught Error: Call to undefined function foo() in /var/www/b.php:3'
+    expect: { ts: '2026-11-27T14:00:10.000Z', level: fatal }
+  - line: '[27-Nov-2026 14:00:11] PHP Notice:  Undefined index: id in /var/www/c.php on line 9'
+    expect: { ts: '2026-11-27T14:00:11.000Z', level: notice }
+
+"""#),
         ("pipe-separated", #"""
 # Pipe-separated application logs (HealthApp and many mobile back ends):
 # yyyyMMdd-HH:mm:ss:SSS|component|pid|message.
@@ -577,13 +627,16 @@ samples:
 """#),
         ("postgresql", #"""
 # PostgreSQL's server log with the common log_line_prefix values ('%m [%p] ', '%t [%p]: ',
-# '%m [%p] %q%u@%d ').
+# '%m [%p] %q%u@%d '), RDS's '%t:%r:%u@%d:[%p]:', and csvlog lines.
 name: postgresql
 title: PostgreSQL server log
-regex: '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Z]{2,5}) \[(?<pid>\d+)\]:? (?:(?<user>[^@\s]+)@(?<database>\S+) )?(?<level>DEBUG\d?|INFO|NOTICE|WARNING|ERROR|LOG|FATAL|PANIC|DETAIL|HINT|STATEMENT|CONTEXT|QUERY|LOCATION):\s+(?<message>.*)$'
+patterns:
+  - '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Z]{2,5}) \[(?<pid>\d+)\]:? (?:(?<user>[^@\s]+)@(?<database>\S+) )?(?<level>DEBUG\d?|INFO|NOTICE|WARNING|ERROR|LOG|FATAL|PANIC|DETAIL|HINT|STATEMENT|CONTEXT|QUERY|LOCATION):\s+(?<message>.*)$'
+  - '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Z]{2,5}):(?<client>[^:(]*)(?:\((?<client_port>\d+)\))?:(?:(?<user>[^@:]*)@(?<database>[^:]*))?:\[(?<pid>\d+)\]:(?<level>DEBUG\d?|INFO|NOTICE|WARNING|ERROR|LOG|FATAL|PANIC|DETAIL|HINT|STATEMENT|CONTEXT|QUERY|LOCATION):\s+(?<message>.*)$'
+  - '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+ [A-Z]{2,5}),"?(?<user>[^",]*)"?,"?(?<database>[^",]*)"?,(?<pid>\d+),"?(?<client>[^",]*)"?,(?<session_id>[^,]*),(?<line_num>\d+),"?(?<command>[^",]*)"?,[^,]*,[^,]*,[^,]*,(?<level>DEBUG\d?|INFO|NOTICE|WARNING|ERROR|LOG|FATAL|PANIC),(?<sqlstate>[0-9A-Z]{5}),(?<message>.*)$'
 timestamp_format: ['%Y-%m-%d %H:%M:%S.%f %Z', '%Y-%m-%d %H:%M:%S %Z']
 level_map: { LOG: info, DETAIL: info, HINT: info, STATEMENT: info, CONTEXT: info, QUERY: info, LOCATION: info, PANIC: fatal, DEBUG1: debug, DEBUG2: debug, DEBUG3: debug, DEBUG4: debug, DEBUG5: debug }
-fields: { pid: int }
+fields: { pid: int, client_port: int, line_num: int }
 samples:
   - line: '2026-11-27 14:00:00.123 UTC [4242] LOG:  database system is ready to accept connections'
     expect: { ts: '2026-11-27T14:00:00.123Z', level: info, pid: '4242', message: database system is ready to accept connections }
@@ -622,11 +675,13 @@ samples:
 
 """#),
         ("rabbitmq", #"""
-# RabbitMQ 3.9+ log: time [level] <pid> message.
+# RabbitMQ 3.9+ log: time [level] <pid> message; before 3.9, =LEVEL REPORT==== time === headers.
 name: rabbitmq
 title: RabbitMQ server log
-regex: '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+(?:[+-]\d\d:\d\d)?) \[(?<level>[a-z]+)\] <(?<erlang_pid>[\d.]+)> (?<message>.*)$'
-timestamp_format: ['%Y-%m-%d %H:%M:%S.%f%z', '%Y-%m-%d %H:%M:%S.%f']
+patterns:
+  - '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+(?:[+-]\d\d:\d\d)?) \[(?<level>[a-z]+)\] <(?<erlang_pid>[\d.]+)> (?<message>.*)$'
+  - '^=(?<level>[A-Z]+) REPORT==== (?<ts>\d{1,2}-[A-Z][a-z]{2}-\d{4}::\d\d:\d\d:\d\d(?:\.\d+)?) ===$'
+timestamp_format: ['%Y-%m-%d %H:%M:%S.%f%z', '%Y-%m-%d %H:%M:%S.%f', '%d-%b-%Y::%H:%M:%S', '%d-%b-%Y::%H:%M:%S.%f']
 samples:
   - line: '2026-11-27 14:00:00.123456+00:00 [info] <0.230.0> Server startup complete; 4 plugins started.'
     expect: { ts: '2026-11-27T14:00:00.123456Z', level: info, erlang_pid: 0.230.0 }
@@ -635,11 +690,14 @@ samples:
 
 """#),
         ("redis", #"""
-# Redis server log: pid:role dd Mon yyyy HH:mm:ss.SSS level-char message.
+# Redis server log: pid:role dd Mon yyyy HH:mm:ss.SSS level-char message (Redis 3+), and
+# Redis 2's [pid] dd Mon HH:mm:ss.SSS level-char message.
 name: redis
 title: Redis server log
-regex: '^(?<pid>\d+):(?<role>[XCSM]) (?<ts>\d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3}) (?<level>[.\-*#]) (?<message>.*)$'
-timestamp_format: '%d %b %Y %H:%M:%S.%f'
+patterns:
+  - '^(?<pid>\d+):(?<role>[XCSM]) (?<ts>\d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d\.\d{3}) (?<level>[.\-*#]) (?<message>.*)$'
+  - '^\[(?<pid>\d+)\] (?<ts>\d{1,2} [A-Z][a-z]{2} \d\d:\d\d:\d\d\.\d{3}) (?<level>[.\-*#]) (?<message>.*)$'
+timestamp_format: ['%d %b %Y %H:%M:%S.%f', '%d %b %H:%M:%S.%f']
 level_map: { '.': debug, '-': info, '*': notice, '#': warn }
 fields: { pid: int }
 samples:

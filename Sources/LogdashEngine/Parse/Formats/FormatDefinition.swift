@@ -32,7 +32,7 @@ public struct FormatDefinition: Sendable {
 
     /// Every key a definition may have.
     public static let keys = ["name", "title", "regex", "patterns", "timestamp_field", "timestamp_format", "level_field", "level_map",
-                              "message_field", "fields", "multiline", "record_start", "timezone", "samples"]
+                              "message_field", "fields", "multiline", "record_start", "timezone", "payload", "samples"]
 
     /// What the samples' times are read against (a yearless time takes the year that puts it
     /// at or before this): 2026-11-27T12:00:00Z.
@@ -90,7 +90,7 @@ public struct FormatDefinition: Sendable {
         func path(_ key: String) -> String { at.isEmpty ? key : "\(at).\(key)" }
         guard let m = node.mapping else { throw fail(at.isEmpty ? "(top level)" : at, node, "must be a mapping with at least 'regex'") }
         var patterns: [(String, Node)] = [], tsField = "ts", tsFormats: [TimeFormat] = [], levelField = "level", messageField = "message"
-        var title = name, levelMap: [String: Level] = [:], recordStart: PCRERegex?, zone: LocalZone?
+        var title = name, levelMap: [String: Level] = [:], recordStart: PCRERegex?, zone: LocalZone?, payload = false
         var types: [String: RegexFormat.FieldType] = [:], multiline = true, samples: [(Sample, Node)] = []
         for (k, v) in m {
             guard let key = k.string else { throw fail(path("(keys)"), k, "keys must be strings") }
@@ -153,6 +153,9 @@ public struct FormatDefinition: Sendable {
                     throw fail(here, v, "must be a time zone: a tz name (Europe/Berlin), UTC, an offset (+05:30) or local")
                 }
                 zone = z
+            case "payload":
+                guard let b = v.bool else { throw fail(here, v, "must be true or false (whether the message is a log line to parse again)") }
+                payload = b
             case "samples":
                 guard let seq = v.sequence else { throw fail(here, v, "must be a list of example lines") }
                 for item in seq {
@@ -194,7 +197,7 @@ public struct FormatDefinition: Sendable {
         }
         let format = RegexFormat(name: name, regexes: regexes, timestampField: tsField, timestampFormats: tsFormats,
                                  levelField: levelField, messageField: messageField, types: types, levelMap: levelMap,
-                                 recordStart: recordStart, timezone: zone, multiline: multiline)
+                                 recordStart: recordStart, timezone: zone, payload: payload, multiline: multiline)
         // Every sample must parse, so that a wrong pattern is found at load time, not on live data.
         let definition = FormatDefinition(name: name, title: title, format: format, samples: samples.map(\.0), text: text)
         for (sample, n) in samples where definition.parse(sample.line) == nil {

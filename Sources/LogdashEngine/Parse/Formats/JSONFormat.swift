@@ -21,7 +21,9 @@ public struct JSONFormat: LogFormat {
         var slot = 0
         guard p.object(prefix: 0, depth: 1, slot: &slot, batch: &batch) else { return false }
         p.skipSpace()
-        return p.i == line.count
+        guard p.i == line.count else { return false }
+        if batch.rowIsCLEF && !batch.rowHasLevel { batch.setLevel(.info) }
+        return true
     }
 
     struct Parser {

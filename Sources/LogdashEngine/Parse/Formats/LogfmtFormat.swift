@@ -1,6 +1,7 @@
 /// `key=value key2="quoted value"` lines (Heroku, Go's slog, Grafana tools). Values are typed
-/// by their text: numbers become numbers, `true`/`false` booleans. A line must hold at least
-/// two pairs and more pairs than bare words.
+/// by their text: numbers become numbers, `true`/`false` booleans. A line must start with a pair
+/// and hold at least two, and more pairs than bare words (text with pairs in it, after a time or
+/// a word, is the generic format's: `2026-11-27T14:00:02Z pid=42 INFO: start`).
 public struct LogfmtFormat: LogFormat {
     public let name = "logfmt"
     public let joinsContinuationLines = false
@@ -39,6 +40,7 @@ public struct LogfmtFormat: LogFormat {
                 pairs += 1
             } else {
                 // A bare word (or a token that is not a key): skip it.
+                if pairs == 0 { return false }
                 while i < n, !ASCII.isSpace(line[i]) { i += 1 }
                 bare += 1
             }

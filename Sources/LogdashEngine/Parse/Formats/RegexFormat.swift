@@ -30,8 +30,11 @@ public struct RegexFormat: LogFormat {
     public let recordStart: PCRERegex?
     /// The zone of this format's times that carry none, over the source's (`timezone:`).
     public let zone: LocalZone?
+    /// Whether the message is itself a log line, parsed again by its own format (`payload: true`:
+    /// a container runtime's or a collector's wrapper around the application's line).
+    public let messageIsPayload: Bool
     /// Per pattern, per capture group: the field name, what it fills, its type, its key.
-    private let patterns: [(regex: PCRERegex, groups: [(group: Int, key: Int, kind: Kind, type: FieldType)])]
+    private let patterns: [(regex: PCRERegex, groups: [(group: Int, key: Int, kind: Kind, type: FieldType)], tz: Int)]
     private let keys: KeyTable
 
     enum Kind: Sendable { case time, level, message, field }
@@ -45,9 +48,10 @@ public struct RegexFormat: LogFormat {
 
     public init(name: String, regexes: [PCRERegex], timestampField: String = "ts", timestampFormats: [TimeFormat] = [],
                 levelField: String = "level", messageField: String = "message", types: [String: FieldType] = [:],
-                levelMap: [String: Level] = [:], recordStart: PCRERegex? = nil, timezone: LocalZone? = nil, multiline: Bool = true) {
+                levelMap: [String: Level] = [:], recordStart: PCRERegex? = nil, timezone: LocalZone? = nil, payload: Bool = false, multiline: Bool = true) {
         precondition(!regexes.isEmpty, "a format has at least one pattern")
         self.zone = timezone
+        self.messageIsPayload = payload
         self.recordStart = recordStart
         self.name = name
         self.regexes = regexes
@@ -67,7 +71,7 @@ public struct RegexFormat: LogFormat {
                 let kind: Kind = n.name == timestampField ? .time : n.name == levelField ? .level
                     : n.name == messageField ? .message : .field
                 return (n.group, names.firstIndex(of: n.name)!, kind, types[n.name] ?? .auto)
-            })
+            }, r.names.first { $0.name == "tz" }?.group ?? -1)
         }
         keys = KeyTable(names)
     }
@@ -84,7 +88,7 @@ public struct RegexFormat: LogFormat {
         for p in patterns {
             let data = scratch.matchData(for: p.regex)
             guard let ov = p.regex.match(line, data) else { continue }
-            return fill(line, ov, p.groups, &batch)
+            return fill(line, ov, p.groups, tz: p.tz, &batch)
         }
         return false
     }
@@ -99,7 +103,7 @@ public struct RegexFormat: LogFormat {
     }
 
     private func fill(_ line: ByteLine, _ ov: UnsafeMutablePointer<Int>, _ groups: [(group: Int, key: Int, kind: Kind, type: FieldType)],
-                      _ batch: inout RecordBatch) -> Bool {
+                      tz: Int, _ batch: inout RecordBatch) -> Bool {
         for g in groups {
             let s = ov[2 * g.group], e = ov[2 * g.group + 1]
             if s == PCRERegex.unset || s < 0 || e < s { continue }
@@ -108,12 +112,17 @@ public struct RegexFormat: LogFormat {
             case .time:
                 var time: Timestamp.Parsed?
                 if timestampFormats.isEmpty {
-                    time = Timestamp.parsed(text: v, reference: batch.reference)
+                    time = Timestamp.parsed(text: v, reference: batch.reference, dayFirst: batch.dayFirst)
                 } else {
                     for f in timestampFormats { if let t = f.parsed(v, reference: batch.reference) { time = t; break } }
                 }
                 guard let time else { return false }
-                if let zone, !time.zoned { batch.setTime(zone.utc(fromLocal: time.nanos)) } else { batch.setTime(time) }
+                // The zone the line names (a `tz` capture: "Europe/Berlin", "CET"), else the format's, else the source's.
+                var lineZone: LocalZone?
+                if tz >= 0, !time.zoned, ov[2 * tz] != PCRERegex.unset, ov[2 * tz + 1] > ov[2 * tz] {
+                    lineZone = LocalZone.named(line.slice(ov[2 * tz], ov[2 * tz + 1]))
+                }
+                if let z = lineZone ?? zone, !time.zoned { batch.setTime(z.utc(fromLocal: time.nanos)) } else { batch.setTime(time) }
             case .level:
                 if !levelTexts.isEmpty, let l = mappedLevel(v) {
                     batch.setLevel(l)
@@ -126,6 +135,7 @@ public struct RegexFormat: LogFormat {
                 }
             case .message:
                 batch.setMessage(v)
+                if messageIsPayload { batch.setPayload(v) }
             case .field:
                 let c = batch.field(keys[g.key], slot: g.key)
                 switch g.type {

@@ -105,6 +105,7 @@ public struct Syslog5424Format: LogFormat {
         if i < n, line[i] == ASCII.space { i += 1 }
         if i + 3 <= n, line[i] == 0xEF, line[i + 1] == 0xBB, line[i + 2] == 0xBF { i += 3 }
         batch.setMessage(line.slice(i, n))
+        SyslogPriority.readMessageHead(line.slice(i, n), into: &batch)
         return true
     }
 
@@ -120,6 +121,25 @@ public struct Syslog5424Format: LogFormat {
             j += 1
         }
         return ByteLine(base: scratch.text, count: o)
+    }
+}
+
+extension SyslogPriority {
+    /// What the head of a message says: a level word there when the priority gave none
+    /// (`error: kex_exchange_identification …`, `[WARN] …`), and a JSON object (after `@cee:`,
+    /// or the whole message) is a payload, parsed again for its fields.
+    static func readMessageHead(_ msg: ByteLine, into batch: inout RecordBatch) {
+        guard msg.count > 0 else { return }
+        var j = 0
+        if msg.count > 6, msg.slice(0, 5).equals("@cee:") { j = 5; while j < msg.count, ASCII.isSpace(msg[j]) { j += 1 } }
+        if j < msg.count, msg[j] == ASCII.lbrace, msg[msg.count - 1] == ASCII.rbrace {
+            batch.setPayload(msg.slice(j, msg.count))
+            return
+        }
+        if !batch.rowHasLevel, let tok = GenericFormat.token(msg, 0, min(msg.count, 64)), let level = tok.level {
+            batch.setLevel(level)
+            if !Level.isCanonical(tok.text, level) { batch.putLevelRaw(tok.text) }
+        }
     }
 }
 
@@ -172,6 +192,7 @@ public struct Syslog3164Format: LogFormat {
         if let pid, pid.count > 0 { batch.put(inferred: pid, field: batch.field(k[3], slot: 43)) }
         let msg = line.slice(i, n)
         batch.setMessage(msg)
+        SyslogPriority.readMessageHead(msg, into: &batch)
         KeyValueText.extract(msg, into: &batch, scratch: scratch)
         return true
     }
