@@ -7,7 +7,10 @@ titles = {}
 for f in sorted(glob.glob(os.path.join(root, "formats", "*.yaml"))):
     for line in open(f):
         if line.startswith("title: "):
-            titles[os.path.basename(f)[:-5]] = line[7:].strip()
+            t = line[7:].strip()
+            if len(t) > 1 and t[0] == t[-1] and t[0] in "'\"":  # a quoted YAML scalar
+                t = t[1:-1].replace("''", "'") if t[0] == "'" else t[1:-1]
+            titles[os.path.basename(f)[:-5]] = t
 rows = "\n".join("| `%s` | %s |" % (n, t.replace("|", "\\|")) for n, t in sorted(titles.items()))
 p = os.path.join(root, "README.md")
 s = open(p).read()

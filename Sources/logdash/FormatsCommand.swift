@@ -30,7 +30,7 @@ struct FormatsCommand: ParsableCommand {
             cfg.formats.map { ($0.name, "from \(cfg.path ?? "the config file")", "", nil) }
             + files.map { ($0.name, $0.title + " (yours)", $0.samples.first?.line ?? "", $0.text) }
         let builtin = FormatDefinition.builtin.map { ($0.name, $0.title, $0.samples.first?.line ?? "", Optional($0.text)) }
-        let parsers = FormatRegistry.parsers.map { ($0.name, $0.title + " (a parser of logdash's own)", $0.sample, String?.none) }
+        let parsers = (FormatRegistry.parsers + HeaderFormat.parsers).map { ($0.name, $0.title + " (a parser of logdash's own)", $0.sample, String?.none) }
         let all = user + parsers + builtin
         guard let name else {
             let width = min(24, (all.map(\.0.count).max() ?? 0) + 2)

@@ -49,7 +49,8 @@ struct Inspect: ParsableCommand {
         let s = res.stats, d = res.detection
         func pct(_ n: Int, _ of: Int) -> String { of == 0 ? "0%" : String(format: "%.1f%%", Double(n) * 100 / Double(of)) }
         var lines = [VisibleText.escape(res.source)]
-        let format = d.format.map { "\($0) (\(d.forced ? "forced" : "confidence \(pct(Int((d.confidence * Double(d.sampled)).rounded()), d.sampled)) of \(d.sampled) sampled lines"))" }
+        let format = d.format.map { "\($0) (\(d.forced ? "forced" : "confidence \(pct(Int((d.confidence * Double(d.sampled)).rounded()), d.sampled)) of \(d.sampled) sampled lines"))"
+            + ($0 == "generic" && !d.forced ? "; read per line, each by the format that fits it" : "") }
             ?? "none recognised (\(d.sampled) lines sampled)"
         lines.append("  format       \(format)")
         if !d.runnersUp.isEmpty {

@@ -90,9 +90,13 @@ struct InputOptions: ParsableArguments {
         parse.format = format ?? config.format
         // Times without a zone: --timezone, the config's, else the machine's (nil when UTC).
         let zone = try self.zone() ?? config.timezone ?? LocalZone.system()
+        if try self.zone() == nil, config.timezone == nil, let tz = ProcessInfo.processInfo.environment["TZ"], !tz.isEmpty,
+           LocalZone(tz.hasPrefix(":") ? String(tz.dropFirst()) : tz) == nil {
+            FileHandle.standardError.write(Data("logdash: TZ='\(tz)' is not a time zone the tz database knows; times written without a zone are read as UTC (--timezone ZONE says otherwise)\n".utf8))
+        }
         parse.timezone = zone.flatMap { $0.isUTC ? nil : $0 }
         parse.sourceSettings = config.sourceSettings
-        for f in [parse.format].compactMap({ $0 }) + config.sourceSettings.compactMap(\.format) where parse.registry.named(f) == nil {
+        for f in [parse.format].compactMap({ $0 }) + config.sourceSettings.compactMap(\.format) where parse.registry.named(f) == nil && HeaderFormat.Kind(rawValue: f.lowercased()) == nil {
             throw ParseError.unknownFormat(f, known: parse.registry.names)
         }
         var load = LoadOptions(parse: parse)

@@ -285,7 +285,7 @@ public enum SourceLoader {
             var cuts = [0]
             if workers > 1 && data.count >= 2 * 65536 {
                 for k in 1..<workers {
-                    let b = SourceParser.recordBoundary(data, near: data.count * k / workers)
+                    let b = parsers[0].recordBoundary(data, near: data.count * k / workers)
                     if b > cuts.last! && b < data.count { cuts.append(b) }
                 }
             }

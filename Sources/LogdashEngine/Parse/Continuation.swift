@@ -1,5 +1,6 @@
 /// Lines that continue the record before them rather than start one: stack-trace frames and
-/// anything indented, `Caused by:`, `... 12 more`, Python's `Traceback`, and exception
+/// anything indented, `Caused by:`, `... 12 more`, Python's `Traceback` (and its chained
+/// exceptions' `During handling of the above exception …`), and exception
 /// headers such as `java.lang.IllegalStateException: boom` or `ValueError: bad`.
 public enum Continuation {
     public static func isContinuation(_ line: ByteLine) -> Bool {
@@ -11,7 +12,8 @@ public enum Continuation {
             return false
         }
         if line.hasPrefix("Caused by:") || line.hasPrefix("Suppressed:") || line.hasPrefix("... ")
-            || line.hasPrefix("at ") || line.hasPrefix("Traceback (most recent call last)") {
+            || line.hasPrefix("at ") || line.hasPrefix("Traceback (most recent call last)")
+            || line.hasPrefix("During handling of the above exception") || line.hasPrefix("The above exception was the direct cause") {
             return true
         }
         return exceptionClass(line) != nil

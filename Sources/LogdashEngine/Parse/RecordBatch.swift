@@ -40,7 +40,8 @@ enum FieldRole: UInt8 {
         case .level: "level"
         case .message: "message"
         case .host: "host"
-        case .timeNanos, .otelSeverity: ""
+        case .timeNanos: "ts"
+        case .otelSeverity: "level"
         case .payload, .template: "message"
         }
     }
@@ -121,7 +122,7 @@ public struct RecordBatch: Sendable {
     private var rowTs: Int64 = 0
     private var rowHasTs = false
     private var rowLevel: UInt8 = 0
-    private var rowHasMessage = false
+    public private(set) var rowHasMessage = false
     private var rowHasHost = false
     public private(set) var reference: Int64 = 0
     /// The zone of times that carry none (nil: UTC); set by the source's parser.
@@ -215,11 +216,29 @@ public struct RecordBatch: Sendable {
         hasPayload = false
     }
 
-    /// After a payload's parse: the outer record's time and level stand where it had them.
+    /// After a payload's parse: the outer record's time stands where it had one, and its level
+    /// where the payload gave none (an application's own level is more telling than the
+    /// default priority its syslog library sends).
     public mutating func keepOuter(_ state: RowState) {
         if state.hasTs { rowTs = state.ts; rowHasTs = true }
-        if state.level != 0 { rowLevel = state.level }
+        if rowLevel == 0 { rowLevel = state.level }
         hasPayload = false
+    }
+
+    /// Takes the level out of the row being built (a payload's own level wins), to put back
+    /// with `restoreLevel` when the payload gives none.
+    public mutating func takeLevel() -> UInt8 {
+        defer { rowLevel = 0 }
+        return rowLevel
+    }
+
+    public mutating func restoreLevel(_ level: UInt8) {
+        if rowLevel == 0 { rowLevel = level }
+    }
+
+    /// Takes the message back out of the row being built (a payload's format gives its own).
+    public mutating func dropMessage() {
+        if rowHasMessage { message.truncate(to: count); rowHasMessage = false }
     }
 
     /// Starts a record; `arrival` is its arrival time, also the reference for year inference.
@@ -379,9 +398,11 @@ public struct RecordBatch: Sendable {
         fieldRoles.append(role)
         fieldIsCoreName.append(isCore || CoreColumn.names.contains(name))
         // Skipped when the projection names neither the field nor the core column it fills;
-        // a time is always kept (time ranges and segment skipping need `ts`).
+        // a time is always kept (time ranges and segment skipping need `ts`), and a payload (a
+        // line inside the line may hold any column).
         fieldIgnored.append(projection.map { wanted in
-            !wanted.contains(storedName.lowercased()) && role != .time && !(role != .none && wanted.contains(role.coreName))
+            !wanted.contains(storedName.lowercased()) && role != .time && role != .timeNanos && role != .payload
+                && !(role != .none && wanted.contains(role.coreName))
         } ?? false)
         table[i] = Int32(c)
         if fields.count * 2 > table.count {

@@ -1,3 +1,4 @@
+import Foundation
 /// The formats logdash knows, in the order detection prefers them on a tie: user-defined
 /// formats first (they are the most specific), then the built-in ones.
 public struct FormatRegistry: Sendable {
@@ -32,7 +33,7 @@ public struct FormatRegistry: Sendable {
         ("combined", "Apache / nginx access log (common, combined)", #"10.0.0.1 - - [27/Nov/2026:14:00:00 +0000] "GET / HTTP/1.1" 200 612 "-" "curl/8.0""#),
         ("java", "log4j / logback / Spark layouts, with stack traces joined", "2026-11-27 14:00:00,123 ERROR [main] com.example.App - boom"),
         ("logfmt", "logfmt (key=value pairs)", #"ts=2026-11-27T14:00:00Z level=warn msg="disk 91% full""#),
-        ("generic", "any line with a time at its start", "2026-11-27 14:00:00 something happened"),
+        ("generic", "any line with a time in its first 80 bytes (read per line when a source mixes formats)", "app.log: 2026-11-27 14:00:00 WARN something happened"),
     ]
 }
 
@@ -74,9 +75,19 @@ public struct SourceSetting: Sendable {
         self.timezone = timezone
     }
 
-    /// Whether a source's name is this setting's (its pattern, as a glob or the name itself).
+    /// Whether a source's name is this setting's (its pattern, as a glob or the name itself),
+    /// as written or as absolute paths (`app.log`, `./app.log` and `/srv/app.log` are one file).
     public func matches(_ source: String) -> Bool {
-        source == pattern || fnmatch(pattern, source, 0) == 0
+        if source == pattern || fnmatch(pattern, source, 0) == 0 { return true }
+        guard !source.contains("://"), source != "-" else { return false }
+        let file = SourceSetting.absolute(source), glob = SourceSetting.absolute(pattern)
+        return file == glob || fnmatch(glob, file, 0) == 0
+    }
+
+    /// A path made absolute (from the working directory) and standardised.
+    static func absolute(_ path: String) -> String {
+        let p = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return (p as NSString).standardizingPath
     }
 }
 
@@ -101,6 +112,8 @@ public struct Detection: Sendable, Equatable {
     public var zone: LocalZone?
     /// Whether the source writes `dd/MM/yyyy` rather than `MM/dd/yyyy` (from its sampled lines).
     public var dayFirst = false
+    /// The header that names the source's columns (W3C, Zeek, CSV/TSV), when its format is one.
+    public var header: HeaderFormat.Header?
 
     public init(format: String?, confidence: Double, sampled: Int, forced: Bool, runnersUp: [(name: String, share: Double)] = [],
                 zone: LocalZone? = nil) {
@@ -118,7 +131,7 @@ public struct Detection: Sendable, Equatable {
     public static func == (a: Detection, b: Detection) -> Bool {
         a.format == b.format && a.confidence == b.confidence && a.sampled == b.sampled && a.forced == b.forced
             && a.runnersUp.map(\.name) == b.runnersUp.map(\.name) && a.runnersUp.map(\.share) == b.runnersUp.map(\.share)
-            && a.zoneName == b.zoneName && a.dayFirst == b.dayFirst
+            && a.zoneName == b.zoneName && a.dayFirst == b.dayFirst && a.header == b.header
     }
 }
 
@@ -195,14 +208,16 @@ public final class SourceParser {
     public init(options: ParseOptions, detection: Detection) {
         self.options = options
         self.detection = detection
-        let f = detection.format.flatMap { options.registry.named($0) }
-        let names = options.registry.names + ["raw"]
-        formats = options.registry.formats.map { $0 }
+        // A source whose header names its columns has a format of its own, after the registry's.
+        let own: [any LogFormat] = options.registry.formats + (detection.header.map { [HeaderFormat($0)] } ?? [])
+        let f = detection.header != nil ? own.last : detection.format.flatMap { options.registry.named($0) }
+        let names = own.map(\.name) + ["raw"]
+        formats = own
         formatNames = names
-        recordStarts = options.registry.formats.map { ($0 as? RegexFormat)?.recordStart != nil }
-        isDefinition = options.registry.formats.map { $0 is RegexFormat }
-        fallbackMisses = Array(repeating: 0, count: options.registry.formats.count)
-        formatSlot = f.flatMap { names.firstIndex(of: $0.name) } ?? -1
+        recordStarts = own.map { ($0 as? RegexFormat)?.recordStart != nil }
+        isDefinition = own.map { $0 is RegexFormat }
+        fallbackMisses = Array(repeating: 0, count: own.count)
+        formatSlot = detection.header != nil ? own.count - 1 : f.flatMap { names.firstIndex(of: $0.name) } ?? -1
         perLine = f is GenericFormat && !detection.forced
         formatCounts = Array(repeating: 0, count: names.count)
     }
@@ -227,9 +242,43 @@ public final class SourceParser {
         let setting = options.setting(for: source)
         let lines = sampleLines(sample, options: options, maxLines: maxLines)
         let dayFirst = Timestamp.dayFirst(in: lines) ?? false
-        var d = try detectFormat(lines, options: options, forced: options.format ?? setting?.format, arrival: arrival, dayFirst: dayFirst)
+        let forced = options.format ?? setting?.format
+        var d: Detection
+        if let header = try headerDetection(lines, forced: forced, arrival: arrival) {
+            d = header
+        } else {
+            d = try detectFormat(lines, options: options, forced: forced, arrival: arrival, dayFirst: dayFirst)
+        }
         d.zone = setting?.timezone ?? options.timezone
         d.dayFirst = dayFirst
+        return d
+    }
+
+    /// A header that names the columns (W3C `#Fields:`, Zeek `#fields`, a CSV/TSV header line)
+    /// chooses its format when it reads at least 60 % of the lines after it; `--format w3c`
+    /// (zeek, csv, tsv) asks for one, and a source without it is an error.
+    private static func headerDetection(_ lines: [ByteLine], forced: String?, arrival: Int64) throws -> Detection? {
+        let forcedKind = forced.flatMap { HeaderFormat.Kind(rawValue: $0.lowercased()) }
+        if forced != nil && forcedKind == nil { return nil }
+        guard let header = HeaderFormat.find(in: lines), forcedKind == nil || forcedKind == header.kind
+                || (forcedKind == .csv || forcedKind == .tsv) && (header.kind == .csv || header.kind == .tsv) else {
+            if let forcedKind { throw ParseError.noHeader(forcedKind.rawValue) }
+            return nil
+        }
+        let format = HeaderFormat(header)
+        let scratch = ParseScratch()
+        var parsed = 0, data = 0
+        for line in lines where line[0] != 0x23 {
+            data += 1
+            var batch = RecordBatch(source: "detect")
+            batch.beginRow(arrival: arrival)
+            if format.parse(line, into: &batch, scratch: scratch) { parsed += 1 }
+            batch.abandonRow()
+        }
+        let share = data == 0 ? 1 : Double(parsed) / Double(data)
+        guard forcedKind != nil || share >= 0.6 else { return nil }
+        var d = Detection(format: format.name, confidence: forcedKind != nil ? 1 : share, sampled: lines.count, forced: forcedKind != nil)
+        d.header = header
         return d
     }
 
@@ -505,9 +554,17 @@ public final class SourceParser {
             var line = ByteLine(base: base, count: buf.count)
             while line.count > 0, line[line.count - 1] == ASCII.lf || line[line.count - 1] == ASCII.cr { line = line.slice(0, line.count - 1) }
             guard line.count > 0 else { return }
+            // The payload's format gives the message (an nginx line's is its request); the
+            // whole payload is the message again when no format fits it.
+            batch.dropMessage()
+            let outerLevel = batch.takeLevel()
+            defer {
+                if !batch.rowHasMessage { batch.setMessage(line) }
+                batch.restoreLevel(outerLevel)
+            }
             let state = batch.rowState()
             func attempt(_ k: Int) -> Bool {
-                guard k >= 0, k < formats.count, k != outer else { return false }
+                guard k >= 0, k < formats.count, k != outer || formats[k] is JSONFormat else { return false }
                 if formats[k].parse(line, into: &batch, scratch: scratch) {
                     batch.keepOuter(state)
                     last = k
@@ -546,29 +603,44 @@ public final class SourceParser {
 
     /// A split point at or after `offset` where a new record starts: after a line feed, before
     /// a line that is not a continuation. `buf.count` when there is none.
-    public static func recordBoundary(_ buf: UnsafeBufferPointer<UInt8>, near offset: Int) -> Int {
+    public static func recordBoundary(_ buf: UnsafeBufferPointer<UInt8>, near offset: Int,
+                                      continues: (ByteLine) -> Bool = Continuation.isContinuation) -> Int {
         guard let base = buf.baseAddress else { return 0 }
         let all = ByteLine(base: base, count: buf.count)
         var pos = offset
         while let nl = memchrIndex(all, ASCII.lf, from: pos) {
             let start = nl + 1
             guard start < all.count else { return all.count }
-            let lineEnd = memchrIndex(all, ASCII.lf, from: start) ?? all.count
-            if !Continuation.isContinuation(all.slice(start, lineEnd)) { return start }
+            var lineEnd = memchrIndex(all, ASCII.lf, from: start) ?? all.count
+            if lineEnd > start, all[lineEnd - 1] == ASCII.cr { lineEnd -= 1 }
+            let line = all.slice(start, lineEnd)
+            if line.count > 0, !continues(line) { return start }
             pos = start
         }
         return all.count
+    }
+
+    /// `recordBoundary` by this source's rule: a format that says what starts its records
+    /// (`record_start`: apt's history, a PHP error) is split only before one.
+    public func recordBoundary(_ buf: UnsafeBufferPointer<UInt8>, near offset: Int) -> Int {
+        guard formatSlot >= 0, !perLine, recordStarts[formatSlot] else { return SourceParser.recordBoundary(buf, near: offset) }
+        let format = formats[formatSlot], scratch = scratch
+        return SourceParser.recordBoundary(buf, near: offset) { format.continues($0, scratch: scratch) ?? Continuation.isContinuation($0) }
     }
 }
 
 /// Errors in what the user asked of the parse stage.
 public enum ParseError: Error, CustomStringConvertible, Equatable {
     case unknownFormat(String, known: [String])
+    /// `--format w3c` (zeek, csv, tsv) for a source without that header.
+    case noHeader(String)
 
     public var description: String {
         switch self {
         case .unknownFormat(let name, let known):
-            "unknown format '\(name)'; known formats: \(known.joined(separator: ", ")) (and common, nginx, syslog, log4j)"
+            "unknown format '\(name)'; known formats: \(known.joined(separator: ", ")) (and common, nginx, syslog, log4j, w3c, zeek, csv, tsv)"
+        case .noHeader(let kind):
+            "--format \(kind): no \(kind == "w3c" ? "#Fields: header" : kind == "zeek" ? "#fields header" : "header line") in the source's first lines"
         }
     }
 }

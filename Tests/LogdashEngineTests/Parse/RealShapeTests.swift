@@ -55,3 +55,37 @@ import Yams
         }
     }
 }
+
+/// The table's lines cut short, mutated and run together (a file of mixed formats, hostile bytes
+/// in it) never crash a parser, and every line is accounted for.
+@Suite struct RealShapePropertyTests {
+    @Test func truncatedAndMutatedRealLinesNeverCrashAndEveryLineIsCounted() throws {
+        let lines = RealShapeTests.entries.map { Array($0.line.utf8) } + FormatDefinition.builtin.flatMap { $0.samples.map { Array($0.line.utf8) } }
+        try #require(lines.count > 400)
+        var rng = SplitMix64(seed: 2026_12_06)
+        for iteration in 0..<600 {
+            var bytes: [UInt8] = []
+            for _ in 0..<rng.int(1, 6) {
+                var line = lines[rng.int(0, lines.count - 1)]
+                switch rng.int(0, 3) {
+                case 0: line = Array(line[..<rng.int(0, line.count)])  // cut short anywhere
+                case 1:
+                    for _ in 0..<rng.int(1, 6) where !line.isEmpty {
+                        line[rng.int(0, line.count - 1)] = [0x00, 0x1B, 0xFF, 0x22, 0x5C, 0x7B, 0x5B, 0x3A, 0x40, 0x20, 0x39, 0x0D][rng.int(0, 11)]
+                    }
+                case 2: line += (0..<rng.int(1, 40)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                default: break
+                }
+                bytes += line + [0x0A]
+            }
+            if iteration % 4 == 0 { bytes.removeLast() }  // an unfinished last line
+            let chunk: Int? = iteration % 3 == 0 ? rng.int(1, 97) : nil
+            let (r, s, _) = try parse(bytes: bytes, maxRecordBytes: iteration % 5 == 0 ? 96 : ParseOptions.defaultMaxRecordBytes, chunk: chunk,
+                                      at: RealShapeTests.reference)
+            #expect(s.bytes == bytes.count)
+            #expect(r.count == s.records)
+            #expect(s.lines == s.records + s.emptyLines + s.continuationLines)
+            #expect(s.lines == bytes.split(separator: 0x0A, omittingEmptySubsequences: false).count - (bytes.last == 0x0A ? 1 : 0))
+        }
+    }
+}

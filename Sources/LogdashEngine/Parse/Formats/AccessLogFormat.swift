@@ -28,7 +28,7 @@ public struct AccessLogFormat: LogFormat {
         guard i + 1 < n, line[i + 1] == ASCII.lbracket else { return false }
         let user = line.slice(userStart, i)
         i += 2
-        guard let t = Timestamp.parse(line, at: i, reference: batch.reference), i + t.length < n,
+        guard let t = Timestamp.parse(line, at: i, reference: batch.reference, dayFirst: batch.dayFirst), i + t.length < n,
               line[i + t.length] == ASCII.rbracket else { return false }
         i += t.length + 1
         guard i + 1 < n, line[i] == ASCII.space, line[i + 1] == ASCII.quote else { return false }

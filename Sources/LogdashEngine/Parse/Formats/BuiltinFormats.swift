@@ -597,11 +597,13 @@ samples:
 """#),
         ("php", #"""
 # PHP's error log (error_log, php-fpm's catch_workers_output): [dd-Mon-yyyy HH:MM:SS zone]
-# PHP Level:  message. The zone is PHP's date.timezone, written after the time.
+# PHP Level:  message. The zone is PHP's date.timezone, written after the time. An uncaught
+# exception's 'Stack trace:' and '#0 …' lines join its record.
 name: php
 title: PHP error log
 regex: '^\[(?<ts>\d\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d)(?: (?<tz>[A-Za-z][\w+-]*(?:/[\w+-]+)*))?\] (?:PHP )?(?<level>Fatal error|Parse error|Recoverable fatal error|Catchable fatal error|Warning|Notice|Deprecated|Strict Standards|Stack trace|Error|Exception):\s+(?<message>.*)$'
 timestamp_format: '%d-%b-%Y %H:%M:%S'
+record_start: '^\[\d\d-[A-Z][a-z]{2}-\d{4} '
 level_map: { Fatal error: fatal, Parse error: error, Recoverable fatal error: error, Catchable fatal error: error, Deprecated: notice, Strict Standards: notice, Stack trace: error, Exception: error }
 samples:
   - line: '[27-Nov-2026 14:00:09 Europe/Berlin] PHP Warning:  Undefined variable $x in /var/www/a.php on line 5'
@@ -710,7 +712,7 @@ samples:
         ("ruby-logger", #"""
 # Ruby's Logger default format (Rails, Sidekiq, Puma …): L, [time #pid]  LEVEL -- progname: message.
 name: ruby-logger
-title: Ruby Logger / Rails (L, [time #pid] LEVEL -- : message)
+title: 'Ruby Logger / Rails (L, [time #pid] LEVEL -- : message)'
 regex: '^[DIWEFA], \[(?<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+)\s+#(?<pid>\d+)\]\s+(?<level>DEBUG|INFO|WARN|ERROR|FATAL|ANY) -- (?<progname>[^:]*): (?<message>.*)$'
 timestamp_format: '%Y-%m-%dT%H:%M:%S.%f'
 level_map: { ANY: info }

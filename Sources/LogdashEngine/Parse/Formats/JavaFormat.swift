@@ -10,7 +10,7 @@ public struct JavaFormat: LogFormat {
 
     public func parse(_ line: ByteLine, into batch: inout RecordBatch, scratch: ParseScratch) -> Bool {
         let n = line.count
-        guard n > 20, ASCII.isDigit(line[0]), let t = Timestamp.parse(line, at: 0, reference: batch.reference) else { return false }
+        guard n > 20, ASCII.isDigit(line[0]), let t = Timestamp.parse(line, at: 0, reference: batch.reference, dayFirst: batch.dayFirst) else { return false }
         var i = t.length
         guard i < n, line[i] == ASCII.space else { return false }
         while i < n, line[i] == ASCII.space { i += 1 }
@@ -37,17 +37,17 @@ public struct JavaFormat: LogFormat {
         let lgs = i
         while i < n, line[i] != ASCII.space, line[i] != ASCII.colon { i += 1 }
         guard i > lgs else { return false }
-        let logger = line.slice(lgs, i)
+        var logger: ByteLine? = line.slice(lgs, i)
         if i + 2 <= n, line[i] == ASCII.colon, line[i + 1] == ASCII.space { i += 2 }
         else if i + 3 <= n, line[i] == ASCII.space, line[i + 1] == ASCII.minus, line[i + 2] == ASCII.space { i += 3 }
-        else if i == n {}
+        else if i == n { i = lgs; logger = nil }  // one word after the level: the message, not a logger
         else { return false }
 
         batch.setTime(t)
         batch.setLevel(level)
         if !Level.isCanonical(line.slice(ls, le), level) { batch.putLevelRaw(line.slice(ls, le)) }
         if let thread { batch.put(string: thread, field: batch.field(JavaFormat.keys[0], slot: 30)) }
-        batch.put(string: logger, field: batch.field(JavaFormat.keys[1], slot: 31))
+        if let logger { batch.put(string: logger, field: batch.field(JavaFormat.keys[1], slot: 31)) }
         let msg = line.slice(min(i, n), n)
         batch.setMessage(msg)
         KeyValueText.extract(msg, into: &batch, scratch: scratch)

@@ -44,7 +44,7 @@ public struct Syslog5424Format: LogFormat {
         if line[i] == ASCII.minus {
             i += 1
         } else {
-            guard let t = Timestamp.parse(line, at: i, reference: batch.reference) else { return false }
+            guard let t = Timestamp.parse(line, at: i, reference: batch.reference, dayFirst: batch.dayFirst) else { return false }
             batch.setTime(t)
             i += t.length
         }
@@ -157,7 +157,7 @@ public struct Syslog3164Format: LogFormat {
         let n = line.count
         var pri: Int?
         if let (p, next) = SyslogPriority.parse(line) { pri = p; i = next }
-        guard i < n, let t = Timestamp.parse(line, at: i, reference: batch.reference) else { return false }
+        guard i < n, let t = Timestamp.parse(line, at: i, reference: batch.reference, dayFirst: batch.dayFirst) else { return false }
         i += t.length
         guard i < n, line[i] == ASCII.space else { return false }
         i += 1
