@@ -38,6 +38,26 @@ struct Inspect: ParsableCommand {
         print(text)
     }
 
+    /// An unparsed line, and the format that came nearest to it: how far its pattern fits, and
+    /// the text where it stops (control characters shown visibly).
+    static func nearest(_ line: String, _ registry: FormatRegistry, own: String?) -> String {
+        func shown(_ s: Substring, _ max: Int) -> String {
+            let v = VisibleText.escape(String(s.prefix(max)))
+            return s.count > max ? v + "…" : v
+        }
+        guard let near = registry.nearest(to: line, preferring: own) else {
+            let mine = own.flatMap { $0 == "generic" ? nil : $0 }
+            return "\"\(shown(line[...], 60))\" — " + (mine.map { "not a \($0) line, and " } ?? "") + "no format fits more than its first bytes"
+        }
+        if near.name == "json" && near.fitted == 0 {
+            return "\"\(shown(line[...], 60))\" — nearest json: " + (line.hasPrefix("{") ? "not a whole JSON object (cut short or malformed)" : "not a JSON object")
+        }
+        let bytes = Array(line.utf8)
+        let cut = String(decoding: bytes[near.fitted...], as: UTF8.self)
+        let head = String(decoding: bytes[..<near.fitted], as: UTF8.self)
+        return "\"\(shown(line[...], 60))\" — nearest \(near.name): its first \(near.fitted) bytes fit (\"…\(shown(head.suffix(20)[...], 20))\"), not from \"\(shown(cut[...], 24))\""
+    }
+
     /// The zone a source's times without one were read in: its format's own, else the source's.
     private func zone(_ d: Detection, _ registry: FormatRegistry) -> (name: String, ownFormat: Bool) {
         if let z = d.format.flatMap({ registry.named($0) as? RegexFormat })?.zone { return (z.identifier, true) }
@@ -65,6 +85,9 @@ struct Inspect: ParsableCommand {
                      + (s.otherFormat > 0 ? " [" + s.perFormat.filter { $0.key != d.format && $0.key != "raw" && $0.value > 0 }
                         .sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "]" : ""))
         lines.append("  fell back    \(s.unparsed) (\(pct(s.unparsed, s.records))) kept as raw records")
+        for example in r.unparsedExamples {
+            lines.append("    e.g.       " + Inspect.nearest(example, registry, own: d.format))
+        }
         lines.append("  truncated    \(s.truncated) records (\(s.truncatedBytes) bytes cut)")
         if let lo = r.minTs, let hi = r.maxTs {
             lines.append("  time range   \(Timestamp.iso8601(lo)) … \(Timestamp.iso8601(hi))"
@@ -114,6 +137,8 @@ struct SourceReport {
     var maxTs: Int64?
     var arrivalTimeRows = 0
     var result: LoadResult?
+    /// The first lines no format parsed (for "nearest format").
+    var unparsedExamples: [String] = []
 
     mutating func add(_ b: RecordBatch) {
         func note(_ name: String, _ type: ColumnType, _ count: Int) {
@@ -130,6 +155,9 @@ struct SourceReport {
         note("message", .string, b.message.nonNullCount)
         for c in b.fields { note(c.name, c.type, c.nonNullCount) }
         for row in 0..<b.count {
+            if unparsedExamples.count < 3, b.flags[row].contains(.unparsed), case .string(let raw)? = b.value("raw", at: row) {
+                unparsedExamples.append(String(raw.prefix(4096)))
+            }
             if b.flags[row].contains(.arrivalTime) { arrivalTimeRows += 1; continue }
             let t = b.ts[row]
             if minTs == nil || t < minTs! { minTs = t }

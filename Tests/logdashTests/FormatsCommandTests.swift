@@ -9,7 +9,7 @@ import Scratch
     @Test func formatsListsEveryFormatAndShowsADefinition() throws {
         let list = try cli.logdash(["formats"])
         #expect(list.status == 0)
-        #expect(list.out.contains("76 formats"), "\(list.out.suffix(200))")
+        #expect(list.out.contains("77 formats"), "\(list.out.suffix(200))")
         for name in ["spark", "logcat", "dpkg", "json", "syslog3164", "aws-alb"] { #expect(list.out.contains("\n" + name + " ") || list.out.hasPrefix(name + " "), "\(name)") }
         let one = try cli.logdash(["formats", "spark"])
         #expect(one.status == 0 && one.out.contains("name: spark") && one.out.contains("timestamp_format: '%y/%m/%d %H:%M:%S'"))
@@ -57,5 +57,26 @@ import Scratch
             #expect(!r.out.contains("records without a time of their own"), "\(path)")
             if format == "dpkg" { #expect(r.out.contains("  runners-up   generic"), "inspect shows the formats that came next: \(r.out.prefix(300))") }
         }
+    }
+}
+
+/// `inspect` says, for lines no format parsed, which format came nearest and where the line
+/// stopped fitting it.
+@Suite struct InspectNearestTests {
+    let cli = CommandLineTests()
+
+    @Test func inspectNamesTheNearestFormatAndWhereTheLineStopsFittingIt() throws {
+        let log = try cli.temp("near.log", """
+            081109 203615 148 INFO dfs.DataNode$PacketResponder: ok
+            081109 203616 148 INFO dfs.DataNode$PacketResponder: ok
+            081109 20361X 148 INFO dfs.DataNode$PacketResponder: bad minute
+            {"half":
+
+            """)
+        let r = try cli.logdash(["inspect", log])
+        #expect(r.status == 0)
+        #expect(r.out.contains("format       hdfs"), "\(r.out)")
+        #expect(r.out.contains("nearest hdfs: its first 12 bytes fit (\"…081109 20361\"), not from \"X 148 INFO"), "\(r.out)")
+        #expect(r.out.contains("nearest json: not a whole JSON object"), "\(r.out)")
     }
 }

@@ -72,6 +72,19 @@ public final class PCRERegex: @unchecked Sendable {
 
     public func matches(_ line: ByteLine, _ data: MatchData) -> Bool { match(line, data) != nil }
 
+    /// How many bytes at the start of `line` the pattern still fits, as if the line went on
+    /// from there (PCRE2's partial matching): where a line the pattern does not match stops
+    /// fitting it. A binary search; for `inspect`, not for parsing.
+    public func fittingPrefix(_ line: ByteLine, _ data: MatchData) -> Int {
+        var lo = 0, hi = line.count
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            let rc = pcre2_match_8(code, line.base, mid, 0, UInt32(PCRE2_PARTIAL_HARD), data.md, nil)
+            if rc > 0 || rc == PCRE2_ERROR_PARTIAL { lo = mid } else { hi = mid - 1 }
+        }
+        return lo
+    }
+
     /// PCRE2 gave up on a value: the pattern backtracks past its match limit there (nested
     /// quantifiers such as `(x+x+)+y`). Neither a match nor a non-match.
     public struct LimitError: Error, CustomStringConvertible {

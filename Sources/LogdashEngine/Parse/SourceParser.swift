@@ -25,6 +25,31 @@ public struct FormatRegistry: Sendable {
 
     public var names: [String] { formats.map(\.name) }
 
+    /// For a line no format parsed: the source's own format when it is a definition that fits
+    /// some of the line, else the definition whose pattern fits most of its start; and how many
+    /// bytes fit (the line stops fitting there). A line that starts like a JSON object is named
+    /// as broken JSON (`fitted` 0). nil when no pattern fits a byte.
+    public func nearest(to line: String, preferring own: String? = nil) -> (name: String, fitted: Int)? {
+        let bytes = Array(line.utf8)
+        if bytes.first == ASCII.lbrace || own == "json" { return ("json", 0) }
+        var best: (name: String, fitted: Int)?
+        bytes.withUnsafeBufferPointer { buf in
+            guard let base = buf.baseAddress else { return }
+            let l = ByteLine(base: base, count: buf.count)
+            func fit(_ f: RegexFormat) -> Int { f.regexes.map { $0.fittingPrefix(l, $0.makeMatchData()) }.max() ?? 0 }
+            if let own, let f = named(own) as? RegexFormat, case let k = fit(f), k > 0 { best = (f.name, k); return }
+            // Of a source read by a parser of logdash's own, only a pattern that fits most of the
+            // line is a clue; loose patterns (`\S+ \S+ …`) fit the start of anything.
+            let floor = own.map { named($0) is RegexFormat || $0 == "generic" } ?? true ? 3 : l.count / 2
+            for case let f as RegexFormat in formats {
+                // (A pattern that fits the whole line only wants more of it: no clue for a short line.)
+                let k = fit(f)
+                if k > max(best?.fitted ?? 0, floor), k < l.count || l.count >= 24 { best = (f.name, k) }
+            }
+        }
+        return best
+    }
+
     /// The hand-written parsers, with what they read.
     public static let parsers: [(name: String, title: String, sample: String)] = [
         ("json", "JSON lines (any common key names for time, level, message, host)", #"{"ts":"2026-11-27T14:00:00Z","level":"info","msg":"ready"}"#),

@@ -485,6 +485,26 @@ samples:
     expect: { level: info, tag: ActivityManager, pid: '585' }
 
 """#),
+        ("macos-unified", #"""
+# macOS unified logging as `log show` prints it: the default style (timestamp with zone, thread,
+# type, activity, pid, TTL, process: message) and `--style compact`. macOS's older ASL text file
+# /var/log/system.log is BSD syslog (syslog3164).
+name: macos-unified
+title: macOS unified log (log show, default and compact styles)
+patterns:
+  - '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+[+-]\d{4})\s+(?<thread>0x[0-9a-f]+)\s+(?<level>Default|Info|Debug|Error|Fault|Activity|Notice)\s+(?<activity>0x[0-9a-f]+)\s+(?<pid>\d+)\s+(?<ttl>\d+)\s+(?<process>[^:]+?): (?<message>.*)$'
+  - '^(?<ts>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+) (?<level>Df|In|Db|Er|E|Fa|A) (?<process>[^\[\s]+)\[(?<pid>\d+):(?<thread>[0-9a-f]+)\] (?<message>.*)$'
+level_map: { Default: notice, Fault: critical, Activity: info, Df: notice, In: info, Db: debug, Er: error, E: error, Fa: critical, A: info }
+fields: { pid: int, ttl: int }
+samples:
+  - line: '2026-11-27 14:00:00.123456-0800 0x1a2b3    Error       0x0                  123    0    kernel: (AppleACPIPlatform) ACPI: sleep states S3 S4 S5'
+    expect: { ts: '2026-11-27T22:00:00.123456Z', level: error, pid: '123', process: kernel, message: '(AppleACPIPlatform) ACPI: sleep states S3 S4 S5' }
+  - line: '2026-11-27 14:00:01.500000+0100 0x4c1      Default     0x2f3a               88     14   WindowServer: display sleep'
+    expect: { ts: '2026-11-27T13:00:01.500Z', level: notice, process: WindowServer }
+  - line: '2026-11-27 14:00:02.250 Df mDNSResponder[412:1c2d] [R1234] getaddrinfo start'
+    expect: { ts: '2026-11-27T14:00:02.250Z', level: notice, process: mDNSResponder, pid: '412', thread: 1c2d }
+
+"""#),
         ("mongodb-legacy", #"""
 # MongoDB before 4.4 (text): time severity component [context] message. (4.4+ writes JSON.)
 name: mongodb-legacy
