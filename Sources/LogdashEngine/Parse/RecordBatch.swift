@@ -425,6 +425,11 @@ public struct RecordBatch: Sendable {
         return true
     }
 
+    /// Whether column `c`'s key fills the message (`message`, `MESSAGE`, `msg` …).
+    public func isMessage(_ c: Int) -> Bool {
+        c >= 0 && (fieldRoles[c] == .message || fieldRoles[c] == .payload)
+    }
+
     /// A string value. Well-known keys also fill the core columns.
     public mutating func put(string v: ByteLine, field c: Int) {
         if fieldIgnored[c] { return }

@@ -50,3 +50,18 @@ import Testing
         #expect(r[0]["message"] == .string("Connection accepted"))
     }
 }
+
+@Suite struct JSONValueEdgeTests {
+    /// journald writes a MESSAGE that is not valid UTF-8 (or holds control characters) as an
+    /// array of its bytes: they are the message. A number too large for a double is kept as written.
+    @Test func journaldsByteArrayMessageIsItsBytesAndAHugeNumberIsKeptAsWritten() throws {
+        let (r, s, _) = try parse(#"{"__REALTIME_TIMESTAMP":"1795788000000000","PRIORITY":"3","MESSAGE":[104,105,27,91,51,49,109,33]}"# + "\n"
+                                  + #"{"a":1e999999,"msg":"big"}"# + "\n")
+        #expect(s.unparsed == 0)
+        #expect(r[0]["message"] == .string("hi\u{1B}[31m!") && r[0]["level"] == .string("error"))
+        #expect(r[1]["a"] == .string("1e999999") && r[1]["message"] == .string("big"))
+        for (text, isNumber) in [("-1.5e+3", true), ("1e999999", true), ("12", true), ("1-2", false), ("1.", false), ("e5", false), ("--1", false)] {
+            #expect(ByteLine.with(text) { JSONFormat.isNumber($0) } == isNumber, "\(text)")
+        }
+    }
+}

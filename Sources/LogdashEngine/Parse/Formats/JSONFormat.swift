@@ -26,6 +26,53 @@ public struct JSONFormat: LogFormat {
         return true
     }
 
+    /// Whether `v` is a JSON number (`-12.5e+3`), however large.
+    static func isNumber(_ v: ByteLine) -> Bool {
+        var i = 0
+        let n = v.count
+        if i < n, v[i] == ASCII.minus { i += 1 }
+        let intStart = i
+        while i < n, ASCII.isDigit(v[i]) { i += 1 }
+        guard i > intStart else { return false }
+        if i < n, v[i] == ASCII.dot {
+            i += 1
+            let s = i
+            while i < n, ASCII.isDigit(v[i]) { i += 1 }
+            guard i > s else { return false }
+        }
+        if i < n, v[i] | 0x20 == 0x65 {
+            i += 1
+            if i < n, v[i] == ASCII.plus || v[i] == ASCII.minus { i += 1 }
+            let s = i
+            while i < n, ASCII.isDigit(v[i]) { i += 1 }
+            guard i > s else { return false }
+        }
+        return i == n
+    }
+
+    /// `[104,105]` as the bytes it lists (`hi`), in `scratch.text`; nil unless it is a list of
+    /// numbers 0–255.
+    static func byteArray(_ v: ByteLine, _ scratch: ParseScratch) -> ByteLine? {
+        guard v.count >= 2, v[0] == ASCII.lbracket, v[v.count - 1] == ASCII.rbracket else { return nil }
+        scratch.reserveText(v.count / 2 + 1, keep: 0)
+        var o = 0, i = 1, cur = -1
+        while i < v.count - 1 {
+            let b = v[i]
+            if ASCII.isDigit(b) {
+                cur = (cur < 0 ? 0 : cur) * 10 + Int(b &- 0x30)
+                guard cur < 256 else { return nil }
+            } else if b == ASCII.comma {
+                guard cur >= 0 else { return nil }
+                scratch.text[o] = UInt8(cur); o += 1; cur = -1
+            } else if !ASCII.isSpace(b) {
+                return nil
+            }
+            i += 1
+        }
+        if cur >= 0 { scratch.text[o] = UInt8(cur); o += 1 } else if o > 0 { return nil }
+        return ByteLine(base: scratch.text, count: o)
+    }
+
     struct Parser {
         let line: ByteLine
         let scratch: ParseScratch
@@ -114,7 +161,12 @@ public struct JSONFormat: LogFormat {
                     // An array, or an object past `maxDepth`: kept as its JSON text.
                     let start = i
                     guard skipComposite() else { return false }
-                    batch.put(string: line.slice(start, i), field: column)
+                    if b == ASCII.lbracket, batch.isMessage(column), let text = JSONFormat.byteArray(line.slice(start, i), scratch) {
+                        // journald's MESSAGE as an array of bytes (not valid UTF-8, or with control characters)
+                        batch.put(string: text, field: column)
+                    } else {
+                        batch.put(string: line.slice(start, i), field: column)
+                    }
                 } else if b == 0x74 {  // true
                     guard i + 4 <= line.count, line.slice(i, i + 4).equals("true") else { return false }
                     batch.put(bool: true, field: column)
@@ -138,7 +190,8 @@ public struct JSONFormat: LogFormat {
                     guard i > start else { return false }
                     let c = column
                     if isInt, let v = ByteNumber.int(line, start, i) { batch.put(int: v, field: c) }
-                    else if let v = ByteNumber.double(line, start, i) { batch.put(double: v, field: c) }
+                    else if let v = ByteNumber.double(line, start, i), v.isFinite { batch.put(double: v, field: c) }
+                    else if JSONFormat.isNumber(line.slice(start, i)) { batch.put(string: line.slice(start, i), field: c) }  // 1e999999: kept as written
                     else { return false }
                 }
                 slot += 1
