@@ -52,17 +52,17 @@ enum FieldRole: UInt8 {
         case "ts": (.time, true)
         // (journald's __REALTIME_TIMESTAMP, OpenTelemetry's timeUnixNano and observedTimeUnixNano (when the
         // first is 0), Serilog's @t, MongoDB's t.$date, Grafana's t, Cloudflare's EdgeStartTimestamp, GCP's
-        // timestamp.seconds)
+        // timestamp.seconds, Windows event exports' TimeCreated and "Date and Time")
         case "time", "timestamp", "@timestamp", "datetime", "date", "eventtime", "event_time", "__realtime_timestamp",
              "timeunixnano", "time_unix_nano", "observedtimeunixnano", "observed_time_unix_nano", "@t", "t.$date", "t",
-             "edgestarttimestamp", "timestamp.seconds": (.time, false)
+             "edgestarttimestamp", "timestamp.seconds", "timecreated", "date_and_time": (.time, false)
         case "timestamp.nanos": (.timeNanos, false)
         case "severitynumber", "severity_number": (.otelSeverity, false)
         case "level": (.level, true)
         // (journald's PRIORITY, OpenTelemetry's severityText, Serilog's @l, Monolog's level_name, MongoDB's s,
         // PostgreSQL jsonlog's error_severity)
         case "severity", "lvl", "loglevel", "log_level", "log.level", "levelname", "severity_text", "priority", "severitytext",
-             "@l", "level_name", "s", "error_severity": (.level, false)
+             "@l", "level_name", "s", "error_severity", "leveldisplayname": (.level, false)
         case "message": (.message, true)
         // (GELF's short_message, OpenTelemetry's body, Serilog's @m; journald's MESSAGE is "message")
         case "msg", "text", "short_message", "body", "@m": (.message, false)

@@ -158,6 +158,9 @@ public enum Timestamp {
         guard n >= 8 else { return nil }
         let p = line.base + start
         @inline(__always) func dig(_ i: Int) -> Bool { i < n && ASCII.isDigit(p[i]) }
+        if dig(0), n >= 14, p[1] == ASCII.slash || p[1] == ASCII.dot || p[1] == ASCII.minus {
+            return parseNumericDate(p, n, dayFirst: dayFirst)  // 1/5/2026 2:00:00 PM
+        }
         if dig(0) && dig(1) {
             if dig(2) && dig(3) {
                 if n >= 19 && (p[4] == ASCII.minus || p[4] == ASCII.slash || p[4] == ASCII.dot) { return parseISO(p, n, start) }
@@ -167,18 +170,7 @@ public enum Timestamp {
                 }
             }
             let sep = p[2]
-            if n >= 19, sep == ASCII.slash || sep == ASCII.dot || sep == ASCII.minus, dig(3), dig(4), p[5] == sep,
-               dig(6), dig(7), dig(8), dig(9), p[10] == ASCII.space || p[10] == ASCII.colon || p[10] == 0x54 {
-                // dd/MM/yyyy or MM/dd/yyyy (and with '.' or '-'): a first number over 12 is a day,
-                // a second over 12 a day too; else the source's choice ('.': day first, as written in Europe).
-                let a = num2(p, 0), b = num2(p, 3)
-                let dayIsFirst = a > 12 ? true : b > 12 ? false : sep == ASCII.dot || dayFirst
-                guard let t = clock(p, n, 11) else { return nil }
-                let (mo, d) = dayIsFirst ? (b, a) : (a, b)
-                let (nanos, fracLen) = fraction(p, n, 19)
-                guard let ns = make(year: num2(p, 6) * 100 + num2(p, 8), month: mo, day: d, hour: t.h, minute: t.m, second: t.s, nanos: nanos) else { return nil }
-                return Parsed(nanos: ns, length: 19 + fracLen).validated(month: mo, day: d)
-            }
+            if let t = parseNumericDate(p, n, dayFirst: dayFirst) { return t }
             if n >= 20, sep == ASCII.minus || sep == ASCII.space, let mo = month(p, n, 3), p[6] == sep, dig(7), dig(8), dig(9), dig(10),
                p[11] == ASCII.space || p[11] == ASCII.colon {
                 // Tomcat's dd-MMM-yyyy HH:mm:ss and dd MMM yyyy HH:mm:ss
@@ -412,6 +404,44 @@ public enum Timestamp {
             }
         }
         return nil
+    }
+
+    /// `27/11/2026 14:00:00`, `11/27/2026 2:00:00 PM`, `1.5.2026 09:00:00` (Windows' and Europe's
+    /// numeric dates: day and month of one or two digits, a four-digit year, a 12- or 24-hour
+    /// clock). A first number over 12 is a day, a second over 12 a day too; else the source's
+    /// choice (`.` is always day first, as written in Europe).
+    private static func parseNumericDate(_ p: UnsafePointer<UInt8>, _ n: Int, dayFirst: Bool) -> Parsed? {
+        var i = 0
+        func number(_ maxDigits: Int) -> Int? {
+            var v = 0, k = 0
+            while i < n, k < maxDigits, ASCII.isDigit(p[i]) { v = v * 10 + Int(p[i] &- 0x30); i += 1; k += 1 }
+            return k > 0 ? v : nil
+        }
+        guard let a = number(2), i < n else { return nil }
+        let sep = p[i]
+        guard sep == ASCII.slash || sep == ASCII.dot || sep == ASCII.minus else { return nil }
+        i += 1
+        guard let b = number(2), i < n, p[i] == sep else { return nil }
+        i += 1
+        let ys = i
+        guard let y = number(4), i - ys == 4, i < n, p[i] == ASCII.space || p[i] == ASCII.colon || p[i] == 0x54 else { return nil }
+        i += 1
+        guard var h = number(2), i + 6 <= n, p[i] == ASCII.colon, ASCII.isDigit(p[i + 1]), ASCII.isDigit(p[i + 2]), p[i + 3] == ASCII.colon,
+              ASCII.isDigit(p[i + 4]), ASCII.isDigit(p[i + 5]) else { return nil }
+        let mi = num2(p, i + 1), s = num2(p, i + 4)
+        i += 6
+        let (nanos, fracLen) = fraction(p, n, i)
+        i += fracLen
+        if i + 3 <= n, p[i] == ASCII.space, (p[i + 1] | 0x20) == 0x61 || (p[i + 1] | 0x20) == 0x70, (p[i + 2] | 0x20) == 0x6D,
+           i + 3 == n || !ASCII.isAlpha(p[i + 3]) {
+            guard (1...12).contains(h) else { return nil }
+            h = h % 12 + ((p[i + 1] | 0x20) == 0x70 ? 12 : 0)
+            i += 3
+        }
+        let dayIsFirst = a > 12 ? true : b > 12 ? false : sep == ASCII.dot || dayFirst
+        let (mo, d) = dayIsFirst ? (b, a) : (a, b)
+        guard h < 24, mi < 60, s < 61, let ns = make(year: y, month: mo, day: d, hour: h, minute: mi, second: s, nanos: nanos) else { return nil }
+        return Parsed(nanos: ns, length: i).validated(month: mo, day: d)
     }
 
     /// java.util.logging's `Nov 27, 2026 2:00:08 PM` from the `,` after the day at `i`.

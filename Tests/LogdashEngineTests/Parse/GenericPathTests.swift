@@ -31,6 +31,9 @@ import Testing
         let monthFirst = try parse("03/04/2026 10:00:00 a\n04/25/2026 10:00:00 b\n").records
         #expect(monthFirst.map { $0["ts"]?.description ?? "-" } == ["2026-03-04T10:00:00.000Z", "2026-04-25T10:00:00.000Z"])
         #expect(try one("27.11.2026 14:00:00 dotted is day first")["ts"]?.description == "2026-11-27T14:00:00.000Z")
+        // Windows' US dates: one-digit parts and a 12-hour clock.
+        #expect(try one("1/5/2026 9:00:00 PM started")["ts"]?.description == "2026-01-05T21:00:00.000Z")
+        #expect(try one("12/31/2026 12:00:01 AM midnight")["ts"]?.description == "2026-12-31T00:00:01.000Z")
     }
 
     @Test func epochNumbersAreTimesOnlyInAPlausibleWindow() throws {

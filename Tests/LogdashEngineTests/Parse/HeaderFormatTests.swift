@@ -43,6 +43,18 @@ import Testing
         #expect(tsv.detection.format == "tsv" && tsv.records[2]["bytes"] == .int(7) && tsv.records[1]["host"] == .string("web-1"))
     }
 
+    /// Event Viewer's "Save All Events As…" CSV: its "Date and Time" (US, 12-hour) and "Level" columns.
+    @Test func aWindowsEventLogExportedAsCSVHasItsTimesAndLevels() throws {
+        let text = "Level,Date and Time,Source,Event ID,Task Category,Message\n"
+            + "Information,11/27/2026 2:00:00 PM,Service Control Manager,7036,None,\"The Windows Update service entered the running state.\"\n"
+            + "Error,11/27/2026 2:05:10 PM,Application Error,1000,(100),\"Faulting application name: app.exe, version 1.0\"\n"
+        let (r, _, d) = try parse(text)
+        #expect(d.format == "csv")
+        #expect(r.dropFirst().map { $0["ts"]?.description ?? "-" } == ["2026-11-27T14:00:00.000Z", "2026-11-27T14:05:10.000Z"])
+        #expect(r.dropFirst().map { $0["level"]?.description ?? "-" } == ["info", "error"])
+        #expect(r[2]["event_id"] == .int(1000) && r[2]["message"] == .string("Faulting application name: app.exe, version 1.0"))
+    }
+
     /// Prose with commas is not a CSV file; `--format csv` on a source without a header is an error.
     @Test func proseIsNotCSVAndAForcedHeaderFormatNeedsItsHeader() throws {
         let (_, _, d) = try parse("Hello, world, again\n2026-11-27 14:00:00 INFO started, port 80\n")
