@@ -85,8 +85,12 @@ struct Inspect: ParsableCommand {
                      + (s.otherFormat > 0 ? " [" + s.perFormat.filter { $0.key != d.format && $0.key != "raw" && $0.value > 0 }
                         .sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + "]" : ""))
         lines.append("  fell back    \(s.unparsed) (\(pct(s.unparsed, s.records))) kept as raw records")
+        // (A source read per line: the definition that read most of its lines is its own here.)
+        let nearestOwn = d.format == "generic" && !d.forced
+            ? s.perFormat.filter { registry.named($0.key) is RegexFormat && $0.value > 0 }.max { $0.value < $1.value }?.key ?? d.format
+            : d.format
         for example in r.unparsedExamples {
-            lines.append("    e.g.       " + Inspect.nearest(example, registry, own: d.format))
+            lines.append("    e.g.       " + Inspect.nearest(example, registry, own: nearestOwn))
         }
         lines.append("  truncated    \(s.truncated) records (\(s.truncatedBytes) bytes cut)")
         if let lo = r.minTs, let hi = r.maxTs {

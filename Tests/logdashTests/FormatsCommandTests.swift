@@ -69,6 +69,8 @@ import Scratch
         let log = try cli.temp("near.log", """
             081109 203615 148 INFO dfs.DataNode$PacketResponder: ok
             081109 203616 148 INFO dfs.DataNode$PacketResponder: ok
+            081109 203617 148 INFO dfs.DataNode$PacketResponder: ok
+            081109 203618 148 INFO dfs.DataNode$PacketResponder: ok
             081109 20361X 148 INFO dfs.DataNode$PacketResponder: bad minute
             {"half":
 

@@ -368,7 +368,12 @@ public final class SourceParser {
             if score > 0 { scored.append((f.name, score, share)) }
             if score > (best?.score ?? 0) { best = (f.name, score, share) }
         }
-        guard let best else { return Detection(format: nil, confidence: 0, sampled: lines.count, forced: false) }
+        guard var best else { return Detection(format: nil, confidence: 0, sampled: lines.count, forced: false) }
+        // Below the floor (60 % of the lines), no format is the source's: the generic one reads
+        // it per line — each line by the format that fits it (a file of several formats).
+        if best.share < SourceParser.detectionFloor, let generic = scored.first(where: { $0.name == "generic" }) {
+            best = generic
+        }
         // The next best, by score (the earlier on a tie, as detection decides).
         let others = scored.enumerated().filter { $0.element.name != best.name }
             .sorted { $0.element.score != $1.element.score ? $0.element.score > $1.element.score : $0.offset < $1.offset }
@@ -534,6 +539,10 @@ public final class SourceParser {
         }
         return pos
     }
+
+    /// The share of a source's sampled lines a format must parse to be chosen (below it, the
+    /// source is read per line).
+    public static let detectionFloor = 0.6
 
     /// How well `format` read the row just parsed into `batch`, for detection. A line a format
     /// parses counts 4; 2 more when it found the line's time, 1 more for its level, 1 more when

@@ -67,9 +67,10 @@ import Testing
             {"ts":"2026-11-27T14:00:04Z","level":"info","msg":"json again"}
             """
         let (r, s, d) = try parse(text)
-        #expect(d.format == "json")
+        // No format reads 60 % of it: the source is read per line.
+        #expect(d.format == "generic")
         #expect(r.map(\.format) == ["json", "combined", "syslog3164", "logfmt", "json"])
-        #expect(s.otherFormat == 3)
+        #expect(s.otherFormat == 5)
         #expect(s.unparsed == 0)
     }
 
