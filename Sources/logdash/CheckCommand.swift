@@ -10,9 +10,9 @@ struct CheckCommand: ParsableCommand {
         commandName: "check",
         abstract: "Check config, alarm, dashboard and format files; a problem exits 1 naming the file, line and key.",
         discussion: """
-            A file with a top-level 'alarms' list is checked as alarms, one with 'dashboards' or \\
-            'rows' as dashboards, one with 'name' and 'regex' or 'patterns' as a format definition \\
-            (its samples must give what their 'expect' says), anything else as a config file (and \\
+            A file with a top-level 'alarms' list is checked as alarms, one with 'dashboards' or \
+            'rows' as dashboards, one with 'name' and 'regex', 'patterns' or 'json' as a format definition \
+            (its samples must give what their 'expect' says), anything else as a config file (and \
             the dashboard and alarms files it names, too).
             """
     )
@@ -39,7 +39,7 @@ struct CheckCommand: ParsableCommand {
         } else if top?["dashboards"] != nil || top?["rows"] != nil {
             let boards = try DashboardFile.parse(yaml: text, file: file)
             say("\(file): ok: dashboards \(boards.map(\.name).joined(separator: ", "))")
-        } else if top?["name"] != nil && (top?["regex"] != nil || top?["patterns"] != nil) {
+        } else if top?["name"] != nil && (top?["regex"] != nil || top?["patterns"] != nil || top?["json"] != nil) {
             let d = try FormatDefinition.parse(yaml: text, file: file)
             let problems = d.check()
             guard problems.isEmpty else { throw ConfigError(file: file, key: "samples", line: nil, problem: problems.joined(separator: "; ")) }

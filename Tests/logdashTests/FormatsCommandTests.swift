@@ -9,7 +9,7 @@ import Scratch
     @Test func formatsListsEveryFormatAndShowsADefinition() throws {
         let list = try cli.logdash(["formats"])
         #expect(list.status == 0)
-        #expect(list.out.contains("77 formats"), "\(list.out.suffix(200))")
+        #expect(list.out.contains("78 formats"), "\(list.out.suffix(200))")
         for name in ["spark", "logcat", "dpkg", "json", "syslog3164", "aws-alb"] { #expect(list.out.contains("\n" + name + " ") || list.out.hasPrefix(name + " "), "\(name)") }
         let one = try cli.logdash(["formats", "spark"])
         #expect(one.status == 0 && one.out.contains("name: spark") && one.out.contains("timestamp_format: '%y/%m/%d %H:%M:%S'"))

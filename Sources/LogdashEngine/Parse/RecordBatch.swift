@@ -236,6 +236,17 @@ public struct RecordBatch: Sendable {
         if rowLevel == 0 { rowLevel = level }
     }
 
+    /// The value field `c` has in the row being built, if any.
+    public func rowValue(_ c: Int) -> Value? {
+        guard c >= 0, c < fields.count, fields[c].count > count else { return nil }
+        return fields[c].value(at: count)
+    }
+
+    /// Takes the host back out of the row being built.
+    public mutating func dropHost() {
+        if rowHasHost { host.truncate(to: count); rowHasHost = false }
+    }
+
     /// Takes the message back out of the row being built (a payload's format gives its own).
     public mutating func dropMessage() {
         if rowHasMessage { message.truncate(to: count); rowHasMessage = false }

@@ -149,6 +149,25 @@ samples:
     expect: { ts: '2026-11-27T14:00:00.000Z', edge_location: LAX1-C1, status: '200', edge_result: Hit, path: /index.html }
 
 """#),
+        ("cloudtrail", #"""
+# AWS CloudTrail events one JSON object a line, as CloudWatch Logs, EventBridge and most
+# shippers deliver them (`jq -c '.Records[]'` turns a CloudTrail S3 file into these): a JSON
+# definition names its keys instead of patterns.
+name: cloudtrail
+title: AWS CloudTrail events (JSON lines)
+json: true
+timestamp_field: eventTime
+level_field: errorCode
+message_field: eventName
+host_field: sourceIPAddress
+level_map: { AccessDenied: error, Client.UnauthorizedOperation: error, UnauthorizedOperation: error, ThrottlingException: warn, NoSuchKey: warn }
+samples:
+  - line: '{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","userName":"ann"},"eventTime":"2026-11-27T14:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"eu-west-1","sourceIPAddress":"203.0.113.9","errorCode":"AccessDenied","errorMessage":"Access Denied"}'
+    expect: { ts: '2026-11-27T14:00:00.000Z', level: error, message: GetObject, host: 203.0.113.9, userIdentity.userName: ann, awsRegion: eu-west-1 }
+  - line: '{"eventVersion":"1.08","eventTime":"2026-11-27T14:00:01Z","eventSource":"ec2.amazonaws.com","eventName":"RunInstances","awsRegion":"us-east-1","sourceIPAddress":"ec2.amazonaws.com"}'
+    expect: { ts: '2026-11-27T14:00:01.000Z', level: 'null', message: RunInstances, eventSource: ec2.amazonaws.com }
+
+"""#),
         ("cri", #"""
 # Kubernetes CRI container logs (/var/log/pods/…, /var/log/containers/…): RFC 3339 nanosecond
 # time, stream, P(artial) or F(ull) tag, the line.

@@ -32,7 +32,7 @@ public struct FormatDefinition: Sendable {
 
     /// Every key a definition may have.
     public static let keys = ["name", "title", "regex", "patterns", "timestamp_field", "timestamp_format", "level_field", "level_map",
-                              "message_field", "fields", "multiline", "record_start", "timezone", "payload", "samples"]
+                              "message_field", "fields", "multiline", "record_start", "timezone", "payload", "json", "host_field", "samples"]
 
     /// What the samples' times are read against (a yearless time takes the year that puts it
     /// at or before this): 2026-11-27T12:00:00Z.
@@ -90,7 +90,7 @@ public struct FormatDefinition: Sendable {
         func path(_ key: String) -> String { at.isEmpty ? key : "\(at).\(key)" }
         guard let m = node.mapping else { throw fail(at.isEmpty ? "(top level)" : at, node, "must be a mapping with at least 'regex'") }
         var patterns: [(String, Node)] = [], tsField = "ts", tsFormats: [TimeFormat] = [], levelField = "level", messageField = "message"
-        var title = name, levelMap: [String: Level] = [:], recordStart: PCRERegex?, zone: LocalZone?, payload = false
+        var title = name, levelMap: [String: Level] = [:], recordStart: PCRERegex?, zone: LocalZone?, payload = false, json = false, hostField = "host"
         var types: [String: RegexFormat.FieldType] = [:], multiline = true, samples: [(Sample, Node)] = []
         for (k, v) in m {
             guard let key = k.string else { throw fail(path("(keys)"), k, "keys must be strings") }
@@ -153,6 +153,12 @@ public struct FormatDefinition: Sendable {
                     throw fail(here, v, "must be a time zone: a tz name (Europe/Berlin), UTC, an offset (+05:30) or local")
                 }
                 zone = z
+            case "json":
+                guard let b = v.bool else { throw fail(here, v, "must be true or false (whether lines are JSON objects whose keys the *_field keys name)") }
+                json = b
+            case "host_field":
+                guard let s = v.string else { throw fail(here, v, "must be a key") }
+                hostField = s
             case "payload":
                 guard let b = v.bool else { throw fail(here, v, "must be true or false (whether the message is a log line to parse again)") }
                 payload = b
@@ -180,7 +186,8 @@ public struct FormatDefinition: Sendable {
                 throw fail(here, k, "unknown key; known keys: \(keys.filter { at.isEmpty || $0 != "name" }.joined(separator: ", "))")
             }
         }
-        guard !patterns.isEmpty else { throw fail(path("regex"), node, "is required") }
+        if json && !patterns.isEmpty { throw fail(path("json"), node, "a JSON definition names keys, not patterns: drop regex/patterns") }
+        guard !patterns.isEmpty || json else { throw fail(path("regex"), node, "is required (or json: true with the keys named by timestamp_field, level_field, message_field, host_field)") }
         var regexes: [PCRERegex] = []
         for (p, n) in patterns {
             do { regexes.append(try PCRERegex(p)) } catch {
@@ -189,15 +196,15 @@ public struct FormatDefinition: Sendable {
             if regexes.last!.names.isEmpty { throw fail(path("regex"), n, "has no named captures such as (?<message>.*)") }
         }
         let captureNames = Set(regexes.flatMap { $0.names.map(\.name) })
-        for f in types.keys where !captureNames.contains(f) {
+        for f in types.keys where !captureNames.contains(f) && !json {
             throw fail(path("fields.\(f)"), node, "names no capture of the regex (captures: \(captureNames.sorted().joined(separator: ", ")))")
         }
-        if !tsFormats.isEmpty && !captureNames.contains(tsField) {
+        if !tsFormats.isEmpty && !captureNames.contains(tsField) && !json {
             throw fail(path("timestamp_field"), node, "'\(tsField)' is not a capture of the regex")
         }
         let format = RegexFormat(name: name, regexes: regexes, timestampField: tsField, timestampFormats: tsFormats,
                                  levelField: levelField, messageField: messageField, types: types, levelMap: levelMap,
-                                 recordStart: recordStart, timezone: zone, payload: payload, multiline: multiline)
+                                 recordStart: recordStart, timezone: zone, payload: payload, multiline: multiline, json: json, hostField: hostField)
         // Every sample must parse, so that a wrong pattern is found at load time, not on live data.
         let definition = FormatDefinition(name: name, title: title, format: format, samples: samples.map(\.0), text: text)
         for (sample, n) in samples where definition.parse(sample.line) == nil {

@@ -14,7 +14,11 @@ public struct RegexFormat: LogFormat {
     public let joinsContinuationLines: Bool
     /// The patterns, tried in order; the first that matches parses the line.
     public let regexes: [PCRERegex]
-    public var regex: PCRERegex { regexes[0] }
+    /// A definition of JSON lines (`json: true`) names its keys instead of patterns: the time,
+    /// level, message and host are read from the keys `timestampField`, `levelField`,
+    /// `messageField`, `hostField` (dotted for nested objects) after the line is parsed as JSON.
+    public let isJSON: Bool
+    public let hostField: String
     public let timestampField: String
     /// The time's formats, tried in order; none: any shape logdash knows.
     public let timestampFormats: [TimeFormat]
@@ -36,6 +40,8 @@ public struct RegexFormat: LogFormat {
     /// Per pattern, per capture group: the field name, what it fills, its type, its key.
     private let patterns: [(regex: PCRERegex, groups: [(group: Int, key: Int, kind: Kind, type: FieldType)], tz: Int)]
     private let keys: KeyTable
+    /// A JSON definition's keys: time, level, message, host.
+    private let jsonKeys: KeyTable
 
     enum Kind: Sendable { case time, level, message, field }
 
@@ -48,8 +54,11 @@ public struct RegexFormat: LogFormat {
 
     public init(name: String, regexes: [PCRERegex], timestampField: String = "ts", timestampFormats: [TimeFormat] = [],
                 levelField: String = "level", messageField: String = "message", types: [String: FieldType] = [:],
-                levelMap: [String: Level] = [:], recordStart: PCRERegex? = nil, timezone: LocalZone? = nil, payload: Bool = false, multiline: Bool = true) {
-        precondition(!regexes.isEmpty, "a format has at least one pattern")
+                levelMap: [String: Level] = [:], recordStart: PCRERegex? = nil, timezone: LocalZone? = nil, payload: Bool = false, multiline: Bool = true,
+                json: Bool = false, hostField: String = "host") {
+        precondition(!regexes.isEmpty || json, "a format has at least one pattern")
+        self.isJSON = json
+        self.hostField = hostField
         self.zone = timezone
         self.messageIsPayload = payload
         self.recordStart = recordStart
@@ -74,6 +83,7 @@ public struct RegexFormat: LogFormat {
             }, r.names.first { $0.name == "tz" }?.group ?? -1)
         }
         keys = KeyTable(names)
+        jsonKeys = KeyTable([timestampField, levelField, messageField, hostField])
     }
 
     /// Every capture name of every pattern.
@@ -85,12 +95,55 @@ public struct RegexFormat: LogFormat {
     }
 
     public func parse(_ line: ByteLine, into batch: inout RecordBatch, scratch: ParseScratch) -> Bool {
+        if isJSON { return parseJSON(line, into: &batch, scratch: scratch) }
         for p in patterns {
             let data = scratch.matchData(for: p.regex)
             guard let ov = p.regex.match(line, data) else { continue }
             return fill(line, ov, p.groups, tz: p.tz, &batch)
         }
         return false
+    }
+
+    /// A JSON line, its named keys read into the core columns (over the keys logdash knows).
+    private func parseJSON(_ line: ByteLine, into batch: inout RecordBatch, scratch: ParseScratch) -> Bool {
+        guard JSONFormat().parse(line, into: &batch, scratch: scratch) else { return false }
+        // A line without the definition's time key is not of this format (any JSON parses).
+        guard batch.rowValue(batch.field(jsonKeys[0], slot: 60)) != nil else { return false }
+        for (k, kind) in [(0, Kind.time), (1, .level), (2, .message), (3, .field)] {
+            let c = batch.field(jsonKeys[k], slot: 60 + k)
+            guard let value = batch.rowValue(c) else { continue }
+            switch value {
+            case .string(let s):
+                let ok = ByteLine.with(s) { v -> Bool in
+                    switch kind {
+                    case .time:
+                        var time: Timestamp.Parsed?
+                        if timestampFormats.isEmpty { time = Timestamp.parsed(text: v, reference: batch.reference, dayFirst: batch.dayFirst) }
+                        for f in timestampFormats where time == nil { time = f.parsed(v, reference: batch.reference) }
+                        guard let time else { return false }
+                        if let zone, !time.zoned { batch.setTime(zone.utc(fromLocal: time.nanos)) } else { batch.setTime(time) }
+                    case .level:
+                        if let l = mappedLevel(v) ?? Level.recognise(v, 0, v.count) { batch.setLevel(l) }
+                    case .message:
+                        batch.dropMessage()
+                        batch.setMessage(v)
+                    case .field:
+                        batch.dropHost()
+                        batch.setHost(v)
+                    }
+                    return true
+                }
+                if !ok { return false }
+            case .int(let i):
+                if kind == .time, let ns = Timestamp.fromEpoch(i) { batch.setTime(ns) }
+                if kind == .level, let l = ByteLine.with(String(i), { mappedLevel($0) }) ?? Level(numeric: i) { batch.setLevel(l) }
+            case .double(let d):
+                if kind == .time, let ns = Timestamp.fromEpoch(d) { batch.setTime(ns) }
+            default:
+                break
+            }
+        }
+        return true
     }
 
     /// The level the level map gives `v` (compared ignoring ASCII case), if any.
