@@ -231,6 +231,13 @@ public struct Column: Sendable {
         offsets[offsets.count - 1] = UInt32(truncatingIfNeeded: bytes.count)
     }
 
+    /// Appends to the last value with nothing between.
+    public mutating func extendLast(_ line: ByteLine) {
+        precondition(type == .string && count > 0 && isValid(count - 1))
+        bytes.append(contentsOf: line.buffer)
+        offsets[offsets.count - 1] = UInt32(truncatingIfNeeded: bytes.count)
+    }
+
     private mutating func appendText(_ s: String) {
         bytes.append(contentsOf: s.utf8)
         offsets.append(UInt32(truncatingIfNeeded: bytes.count))

@@ -14,10 +14,18 @@ public protocol LogFormat: Sendable {
     /// that says what starts its records (`record_start`); nil: the common rule (indented
     /// lines, stack-trace lines) decides.
     func continues(_ line: ByteLine, scratch: ParseScratch) -> Bool?
+    /// What of a continuation line joins the record's message: for a wrapper format (compose,
+    /// CRI), the wrapped line without the wrapper's prefix; nil: the whole line.
+    func continuationText(_ line: ByteLine, scratch: ParseScratch) -> ByteLine?
+    /// Whether a line of this format is the first part of a longer one that the next line ends
+    /// (CRI's `P` lines: the runtime splits lines over 16 KiB).
+    func isPartial(_ line: ByteLine, scratch: ParseScratch) -> Bool
 }
 
 extension LogFormat {
     public func continues(_ line: ByteLine, scratch: ParseScratch) -> Bool? { nil }
+    public func continuationText(_ line: ByteLine, scratch: ParseScratch) -> ByteLine? { nil }
+    public func isPartial(_ line: ByteLine, scratch: ParseScratch) -> Bool { false }
 }
 
 /// Growable byte buffers a parser reuses line after line (unescaped strings, dotted keys).

@@ -349,6 +349,11 @@ public struct RecordBatch: Sendable {
         if rowHasMessage { message.extendLast(separator: ASCII.lf, line) } else { setMessage(line) }
     }
 
+    /// Joins the rest of a line split in parts (CRI's `P` lines) to the message, with nothing between.
+    public mutating func continueMessage(_ part: ByteLine) {
+        if rowHasMessage { message.extendLast(part) } else { setMessage(part) }
+    }
+
     public mutating func setHost(_ line: ByteLine) {
         guard !rowHasHost else { return }
         host.pad(to: count); host.append(line); rowHasHost = true

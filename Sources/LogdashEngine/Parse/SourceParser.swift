@@ -205,8 +205,11 @@ public final class SourceParser {
     private var lastOther = -1
     /// The registry's format names, then "raw": what a batch's format indexes point at.
     private let formatNames: [String]
-    /// Per format of the registry: whether it says what starts its records (`continues`).
+    /// Per format of the registry: whether it says what starts its records (`continues`: a
+    /// `record_start`, or a wrapper whose wrapped line continues a record).
     private let recordStarts: [Bool]
+    /// Per format: whether its lines may be parts of longer ones (`isPartial`: CRI's `P`).
+    private let splitsLines: [Bool]
     /// Per format of the registry: whether it is a definition (a regular expression), and how
     /// many of this source's lines it failed in a row as a fallback (negative once it fitted one).
     private let isDefinition: [Bool]
@@ -239,7 +242,8 @@ public final class SourceParser {
         let names = own.map(\.name) + ["raw"]
         formats = own
         formatNames = names
-        recordStarts = own.map { ($0 as? RegexFormat)?.recordStart != nil }
+        recordStarts = own.map { ($0 as? RegexFormat).map { $0.recordStart != nil || $0.messageIsPayload } ?? false }
+        splitsLines = own.map { ($0 as? RegexFormat)?.partialTag != nil }
         isDefinition = own.map { $0 is RegexFormat }
         fallbackMisses = Array(repeating: 0, count: own.count)
         formatSlot = detection.header != nil ? own.count - 1 : f.flatMap { names.firstIndex(of: $0.name) } ?? -1
@@ -405,6 +409,8 @@ public final class SourceParser {
         var openStart = 0, openEnd = 0
         var openJoins = false, openFlags: RecordFlags = [], openFormat = -1
         var openSawException = false
+        // The open record's line was split by its writer; the next line ends it (CRI's `P`).
+        var openPartial = false
         // The counts as they were before the open record's first line, to undo it exactly.
         var countsBeforeOpen = counts
 
@@ -452,14 +458,21 @@ public final class SourceParser {
                 pos = next
                 continue
             }
-            if open, openJoins, (openFormat >= 0 && openFormat < recordStarts.count && recordStarts[openFormat]
-                                    ? formats[openFormat].continues(line, scratch: scratch) : nil) ?? Continuation.isContinuation(line) {
+            let ownRule = openFormat >= 0 && openFormat < recordStarts.count && recordStarts[openFormat]
+            if open, openPartial || openJoins && (ownRule ? formats[openFormat].continues(line, scratch: scratch) : nil) ?? Continuation.isContinuation(line) {
                 counts.lines += 1
                 counts.continuationLines += 1
                 counts.truncatedBytes += cutBytes
                 if openEnd - openStart + 1 + line.count <= maxBytes && !openFlags.contains(.truncated) {
-                    batch.appendToMessage(line)
-                    if !openSawException, let cls = Continuation.exceptionClass(line) {
+                    // (A wrapper's line joins without its prefix; the rest of a split line, with nothing between.)
+                    let text = ownRule ? formats[openFormat].continuationText(line, scratch: scratch) ?? line : line
+                    if openPartial {
+                        batch.continueMessage(text)
+                        openPartial = formats[openFormat].isPartial(line, scratch: scratch)
+                    } else {
+                        batch.appendToMessage(text)
+                    }
+                    if !openSawException, let cls = Continuation.exceptionClass(text) {
                         openSawException = true
                         batch.put(string: cls, field: batch.field(named: "exception"))
                     }
@@ -522,6 +535,7 @@ public final class SourceParser {
                     counts.otherFormat += 1
                 }
             }
+            openPartial = openFormat < splitsLines.count && splitsLines[openFormat] && formats[openFormat].isPartial(line, scratch: scratch)
             formatCounts[openFormat] += 1
             counts.bytes += next - pos
             pos = next

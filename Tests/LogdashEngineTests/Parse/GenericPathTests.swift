@@ -73,6 +73,29 @@ import Testing
         #expect(cri.format == "cri" && cri["code"] == .int(7) && cri["level"] == .string("error"))
     }
 
+    /// A stack trace written through a container runtime or docker compose is one record, its
+    /// lines without the wrapper's prefix; CRI's `P` lines are joined to the line that ends them.
+    @Test func aStackTraceThroughAWrapperIsOneRecordAndSplitLinesAreJoined() throws {
+        let cri = """
+            2026-11-27T14:00:00.100000000Z stderr F 2026-11-27 14:00:00,100 ERROR [main] com.shop.App - checkout failed
+            2026-11-27T14:00:00.100000001Z stderr F java.lang.IllegalStateException: no stock
+            2026-11-27T14:00:00.100000002Z stderr F 	at com.shop.Cart.take(Cart.java:42)
+            2026-11-27T14:00:01.000000000Z stdout P part one,
+            2026-11-27T14:00:01.000000001Z stdout P  part two,
+            2026-11-27T14:00:01.000000002Z stdout F  the end
+            2026-11-27T14:00:02.000000000Z stdout F next
+
+            """
+        let (r, s, _) = try parse(cri)
+        #expect(r.count == 3 && s.continuationLines == 4 && s.unparsed == 0)
+        #expect(r[0]["message"] == .string("checkout failed\njava.lang.IllegalStateException: no stock\n\tat com.shop.Cart.take(Cart.java:42)"))
+        #expect(r[0]["exception"] == .string("java.lang.IllegalStateException") && r[0]["level"] == .string("error"))
+        #expect(r[1]["message"] == .string("part one, part two, the end"))
+        #expect(r[2]["message"] == .string("next"))
+        let compose = try parse("api-1  | 2026-11-27 14:00:00,100 ERROR [main] com.shop.App - boom\napi-1  | \tat com.shop.Cart.take(Cart.java:42)\nweb-1  | up\n").records
+        #expect(compose.count == 2 && compose[0]["message"] == .string("boom\n\tat com.shop.Cart.take(Cart.java:42)"))
+    }
+
     /// A file that mixes formats, detected as generic, is read per line: each line by the
     /// format that fits it.
     @Test func aSourceOfManyFormatsIsReadPerLine() throws {

@@ -170,11 +170,13 @@ samples:
 """#),
         ("cri", #"""
 # Kubernetes CRI container logs (/var/log/pods/…, /var/log/containers/…): RFC 3339 nanosecond
-# time, stream, P(artial) or F(ull) tag, the line.
+# time, stream, P(artial) or F(ull) tag, the line — parsed again by its own format; a P line is
+# joined to the lines that end it, and a stack trace's lines to the record they continue.
 name: cri
 title: Kubernetes CRI container log (time stream P|F line)
 regex: '^(?<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+(?:Z|[+-]\d\d:\d\d)) (?<stream>stdout|stderr) (?<tag>[PF]) (?<message>.*)$'
 payload: true
+partial_tag: P
 samples:
   - line: '2026-11-27T14:00:00.123456789Z stdout F GET /healthz 200 1ms'
     expect: { ts: '2026-11-27T14:00:00.123456789Z', stream: stdout, tag: F, message: GET /healthz 200 1ms }

@@ -32,7 +32,7 @@ public struct FormatDefinition: Sendable {
 
     /// Every key a definition may have.
     public static let keys = ["name", "title", "regex", "patterns", "timestamp_field", "timestamp_format", "level_field", "level_map",
-                              "message_field", "fields", "multiline", "record_start", "timezone", "payload", "json", "host_field", "samples"]
+                              "message_field", "fields", "multiline", "record_start", "timezone", "payload", "json", "host_field", "partial_tag", "samples"]
 
     /// What the samples' times are read against (a yearless time takes the year that puts it
     /// at or before this): 2026-11-27T12:00:00Z.
@@ -90,7 +90,7 @@ public struct FormatDefinition: Sendable {
         func path(_ key: String) -> String { at.isEmpty ? key : "\(at).\(key)" }
         guard let m = node.mapping else { throw fail(at.isEmpty ? "(top level)" : at, node, "must be a mapping with at least 'regex'") }
         var patterns: [(String, Node)] = [], tsField = "ts", tsFormats: [TimeFormat] = [], levelField = "level", messageField = "message"
-        var title = name, levelMap: [String: Level] = [:], recordStart: PCRERegex?, zone: LocalZone?, payload = false, json = false, hostField = "host"
+        var title = name, levelMap: [String: Level] = [:], recordStart: PCRERegex?, zone: LocalZone?, payload = false, json = false, hostField = "host", partialTag: String?
         var types: [String: RegexFormat.FieldType] = [:], multiline = true, samples: [(Sample, Node)] = []
         for (k, v) in m {
             guard let key = k.string else { throw fail(path("(keys)"), k, "keys must be strings") }
@@ -153,6 +153,9 @@ public struct FormatDefinition: Sendable {
                     throw fail(here, v, "must be a time zone: a tz name (Europe/Berlin), UTC, an offset (+05:30) or local")
                 }
                 zone = z
+            case "partial_tag":
+                guard let s = v.string, !s.isEmpty else { throw fail(here, v, "must be the value of the tag capture that marks a line continued by the next (CRI's P)") }
+                partialTag = s
             case "json":
                 guard let b = v.bool else { throw fail(here, v, "must be true or false (whether lines are JSON objects whose keys the *_field keys name)") }
                 json = b
@@ -199,12 +202,15 @@ public struct FormatDefinition: Sendable {
         for f in types.keys where !captureNames.contains(f) && !json {
             throw fail(path("fields.\(f)"), node, "names no capture of the regex (captures: \(captureNames.sorted().joined(separator: ", ")))")
         }
+        if partialTag != nil && !captureNames.contains("tag") {
+            throw fail(path("partial_tag"), node, "needs a capture named tag")
+        }
         if !tsFormats.isEmpty && !captureNames.contains(tsField) && !json {
             throw fail(path("timestamp_field"), node, "'\(tsField)' is not a capture of the regex")
         }
         let format = RegexFormat(name: name, regexes: regexes, timestampField: tsField, timestampFormats: tsFormats,
                                  levelField: levelField, messageField: messageField, types: types, levelMap: levelMap,
-                                 recordStart: recordStart, timezone: zone, payload: payload, multiline: multiline, json: json, hostField: hostField)
+                                 recordStart: recordStart, timezone: zone, payload: payload, multiline: multiline, json: json, hostField: hostField, partialTag: partialTag)
         // Every sample must parse, so that a wrong pattern is found at load time, not on live data.
         let definition = FormatDefinition(name: name, title: title, format: format, samples: samples.map(\.0), text: text)
         for (sample, n) in samples where definition.parse(sample.line) == nil {

@@ -37,6 +37,8 @@ public struct RegexFormat: LogFormat {
     /// Whether the message is itself a log line, parsed again by its own format (`payload: true`:
     /// a container runtime's or a collector's wrapper around the application's line).
     public let messageIsPayload: Bool
+    /// The `tag` capture's value that marks a line as the first part of a longer one (`partial_tag`).
+    public let partialTag: [UInt8]?
     /// Per pattern, per capture group: the field name, what it fills, its type, its key.
     private let patterns: [(regex: PCRERegex, groups: [(group: Int, key: Int, kind: Kind, type: FieldType)], tz: Int)]
     private let keys: KeyTable
@@ -55,7 +57,8 @@ public struct RegexFormat: LogFormat {
     public init(name: String, regexes: [PCRERegex], timestampField: String = "ts", timestampFormats: [TimeFormat] = [],
                 levelField: String = "level", messageField: String = "message", types: [String: FieldType] = [:],
                 levelMap: [String: Level] = [:], recordStart: PCRERegex? = nil, timezone: LocalZone? = nil, payload: Bool = false, multiline: Bool = true,
-                json: Bool = false, hostField: String = "host") {
+                json: Bool = false, hostField: String = "host", partialTag: String? = nil) {
+        self.partialTag = partialTag.map { Array($0.utf8) }
         precondition(!regexes.isEmpty || json, "a format has at least one pattern")
         self.isJSON = json
         self.hostField = hostField
@@ -90,8 +93,34 @@ public struct RegexFormat: LogFormat {
     public var captureNames: Set<String> { Set(regexes.flatMap { $0.names.map(\.name) }) }
 
     public func continues(_ line: ByteLine, scratch: ParseScratch) -> Bool? {
-        guard let recordStart, joinsContinuationLines else { return nil }
-        return !recordStart.matches(line, scratch.matchData(for: recordStart))
+        guard joinsContinuationLines else { return nil }
+        if let recordStart { return !recordStart.matches(line, scratch.matchData(for: recordStart)) }
+        // A wrapper's line continues the record when the line it wraps does (a stack trace
+        // written through docker compose or a container runtime).
+        guard messageIsPayload, let text = continuationText(line, scratch: scratch) else { return nil }
+        return Continuation.isContinuation(text)
+    }
+
+    public func continuationText(_ line: ByteLine, scratch: ParseScratch) -> ByteLine? {
+        guard messageIsPayload else { return nil }
+        return capture(messageField, of: line, scratch: scratch)
+    }
+
+    public func isPartial(_ line: ByteLine, scratch: ParseScratch) -> Bool {
+        guard let partialTag, let tag = capture("tag", of: line, scratch: scratch) else { return false }
+        return tag.count == partialTag.count && (0..<tag.count).allSatisfy { tag[$0] == partialTag[$0] }
+    }
+
+    /// The named capture's text in a line the format matches.
+    private func capture(_ name: String, of line: ByteLine, scratch: ParseScratch) -> ByteLine? {
+        for p in patterns {
+            let data = scratch.matchData(for: p.regex)
+            guard let ov = p.regex.match(line, data) else { continue }
+            guard let g = p.regex.names.first(where: { $0.name == name })?.group,
+                  ov[2 * g] != PCRERegex.unset, ov[2 * g + 1] >= ov[2 * g] else { return nil }
+            return line.slice(ov[2 * g], ov[2 * g + 1])
+        }
+        return nil
     }
 
     public func parse(_ line: ByteLine, into batch: inout RecordBatch, scratch: ParseScratch) -> Bool {
