@@ -82,3 +82,36 @@ import Scratch
         #expect(r.out.contains("nearest json: not a whole JSON object"), "\(r.out)")
     }
 }
+
+/// Files that keep their records in one JSON document: CloudTrail's (pretty-printed, gzipped
+/// too), `aws logs get-log-events`' output, a JSON array.
+@Suite struct JSONDocumentTests {
+    let cli = CommandLineTests()
+
+    @Test func aCloudTrailFileAndALogEventsDocumentAreReadRecordByRecord() throws {
+        let trail = try cli.temp("trail.json", """
+            {
+              "Records": [
+                {"eventVersion": "1.08", "userIdentity": {"userName": "ann"}, "eventTime": "2026-11-27T14:00:00Z",
+                 "eventName": "GetObject", "sourceIPAddress": "203.0.113.9", "errorCode": "AccessDenied"},
+                {"eventVersion": "1.08", "eventTime": "2026-11-27T14:00:01Z", "eventName": "RunInstances", "sourceIPAddress": "10.0.0.1"}
+              ]
+            }
+
+            """)
+        let q = ["query", "SELECT ts, level, message, host, \"userIdentity.userName\" AS who FROM logs ORDER BY ts", "-o", "csv"]
+        let want = "ts,level,message,host,who\n2026-11-27T14:00:00.000Z,error,GetObject,203.0.113.9,ann\n2026-11-27T14:00:01.000Z,,RunInstances,10.0.0.1,\n"
+        let r = try cli.logdash(q + [trail])
+        #expect(r.status == 0 && r.out == want, "\(r.out) \(r.err)")
+        let gz = try cli.logdash(["-c", "gzip -c '\(trail)' > '\(trail).gz'"], shell: true)
+        #expect(gz.status == 0)
+        let z = try cli.logdash(q + [trail + ".gz"])
+        #expect(z.out == want, "\(z.out) \(z.err)")
+        let events = try cli.temp("events.json", #"{"events":[{"timestamp":1795788000000,"message":"db down"},{"timestamp":1795788005000,"message":"ok"}],"nextForwardToken":"f/1"}"#)
+        let e = try cli.logdash(["query", "SELECT ts, message FROM logs ORDER BY ts", events, "-o", "csv"])
+        #expect(e.out == "ts,message\n2026-11-27T14:00:00.000Z,db down\n2026-11-27T14:00:05.000Z,ok\n", "\(e.out) \(e.err)")
+        // JSON lines stay JSON lines; a JSON array of objects is records too.
+        let array = try cli.temp("array.json", #"[{"ts":"2026-11-27T14:00:00Z","msg":"a"}, {"ts":"2026-11-27T14:00:01Z","msg":"b"}]"#)
+        #expect(try cli.logdash(["query", "SELECT count(*) FROM logs", array, "-o", "csv"]).out == "count\n2\n")
+    }
+}

@@ -81,6 +81,14 @@ public enum SourceLoader {
     public static func run<T>(_ spec: SourceSpec, options: LoadOptions, prepare: @escaping @Sendable (RecordBatch) -> T,
                               deliver: (T) throws -> Void) throws -> LoadResult {
         if case .file(let path) = spec, let mapped = try MappedFile(path: path) {
+            // A JSON document of records (CloudTrail's, `aws logs get-log-events`'): its records as lines.
+            if JSONDocument.mayBe(mapped.bytes), let lines = JSONDocument.records(in: Array(mapped.bytes)) {
+                return try lines.withUnsafeBufferPointer { buf in
+                    var used = 0
+                    return try run(mapped: buf, yearReference: mapped.modified, name: spec.name, options: options, rawFile: nil, isFinal: true,
+                                   used: &used, prepare: prepare, onBatch: deliver)
+                }
+            }
             let rawFile = options.rawByReference ? try RawFile(path: path) : nil
             return try withExtendedLifetime(mapped) {
                 var used = 0
@@ -90,7 +98,30 @@ public enum SourceLoader {
         }
         let input = try open(spec, now: options.now)
         var modified: Int64?
-        if case .file(let path) = spec, !SourceSpec.isStream(path) { modified = MappedFile.modified(path: path) }
+        if case .file(let path) = spec, !SourceSpec.isStream(path) {
+            modified = MappedFile.modified(path: path)
+            // A gzipped JSON document of records (CloudTrail's *.json.gz).
+            if path.hasSuffix(".json.gz"), GzipInput.isGzip(path: path) {
+                var whole = [UInt8]()
+                var chunk = [UInt8](repeating: 0, count: 1 << 16)
+                while whole.count <= JSONDocument.maxBytes {
+                    let n = try chunk.withUnsafeMutableBytes { try input.read(into: $0) }
+                    if n == 0 { break }
+                    whole += chunk[0..<n]
+                }
+                let bytes = JSONDocument.records(in: whole) ?? whole
+                if whole.count <= JSONDocument.maxBytes {
+                    return try bytes.withUnsafeBufferPointer { buf in
+                        var used = 0
+                        return try run(mapped: buf, yearReference: modified, name: spec.name, options: options, rawFile: nil, isFinal: true,
+                                       used: &used, prepare: prepare, onBatch: deliver)
+                    }
+                }
+                // Larger than a document may be: read as lines, from what was read and the rest.
+                return try run(PrefixedInput(prefix: whole, rest: input), name: spec.name, options: options, yearReference: modified,
+                               prepare: prepare, onBatch: deliver)
+            }
+        }
         return try run(input, name: spec.name, options: options, yearReference: modified, prepare: prepare, onBatch: deliver)
     }
 

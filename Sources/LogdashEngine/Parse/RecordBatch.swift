@@ -236,6 +236,11 @@ public struct RecordBatch: Sendable {
         if rowLevel == 0 { rowLevel = level }
     }
 
+    /// Keeps field `c`'s values whatever the projection says (a format reads them).
+    public mutating func keepField(_ c: Int) {
+        if fieldIgnored[c] { fieldIgnored[c] = false }
+    }
+
     /// The value field `c` has in the row being built, if any.
     public func rowValue(_ c: Int) -> Value? {
         guard c >= 0, c < fields.count, fields[c].count > count else { return nil }

@@ -135,6 +135,8 @@ public struct RegexFormat: LogFormat {
 
     /// A JSON line, its named keys read into the core columns (over the keys logdash knows).
     private func parseJSON(_ line: ByteLine, into batch: inout RecordBatch, scratch: ParseScratch) -> Bool {
+        // (The named keys are read whatever a query's projection keeps: they fill the core columns.)
+        for k in 0..<4 { batch.keepField(batch.field(jsonKeys[k], slot: 60 + k)) }
         guard JSONFormat().parse(line, into: &batch, scratch: scratch) else { return false }
         // A line without the definition's time key is not of this format (any JSON parses).
         guard batch.rowValue(batch.field(jsonKeys[0], slot: 60)) != nil else { return false }
