@@ -247,6 +247,15 @@ public struct RecordBatch: Sendable {
         return fields[c].value(at: count)
     }
 
+    /// Marks the row's message as a line to parse again (CRI's split line, once whole).
+    public mutating func setPayloadFromMessage() {
+        guard rowHasMessage, message.count == count + 1 else { return }
+        let s = Int(message.offsets[count]), e = Int(message.offsets[count + 1])
+        payloadBytes.removeAll(keepingCapacity: true)
+        payloadBytes.append(contentsOf: message.bytes[s..<e])
+        hasPayload = true
+    }
+
     /// Takes the host back out of the row being built.
     public mutating func dropHost() {
         if rowHasHost { host.truncate(to: count); rowHasHost = false }

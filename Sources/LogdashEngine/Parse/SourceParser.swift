@@ -411,10 +411,17 @@ public final class SourceParser {
         var openSawException = false
         // The open record's line was split by its writer; the next line ends it (CRI's `P`).
         var openPartial = false
+        var openJoinedParts = false
         // The counts as they were before the open record's first line, to undo it exactly.
         var countsBeforeOpen = counts
 
         func close(_ batch: inout RecordBatch) {
+            if openJoinedParts {
+                // A line its writer split (CRI's P parts), now whole: parsed again as one.
+                batch.setPayloadFromMessage()
+                if batch.hasPayload { SourceParser.parsePayload(formats, outer: openFormat, last: &payloadFormat, misses: &payloadMisses, into: &batch, scratch: scratch) }
+                openJoinedParts = false
+            }
             batch.commitRow(raw: all.slice(openStart, openEnd), arrival: arrival, format: openFormat, flags: openFlags)
             counts.records += 1
             open = false
@@ -468,6 +475,7 @@ public final class SourceParser {
                     let text = ownRule ? formats[openFormat].continuationText(line, scratch: scratch) ?? line : line
                     if openPartial {
                         batch.continueMessage(text)
+                        openJoinedParts = true
                         openPartial = formats[openFormat].isPartial(line, scratch: scratch)
                     } else {
                         batch.appendToMessage(text)

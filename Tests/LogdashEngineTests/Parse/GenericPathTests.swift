@@ -92,6 +92,9 @@ import Testing
         #expect(r[0]["exception"] == .string("java.lang.IllegalStateException") && r[0]["level"] == .string("error"))
         #expect(r[1]["message"] == .string("part one, part two, the end"))
         #expect(r[2]["message"] == .string("next"))
+        // A JSON object split in parts is parsed once whole.
+        let split = try parse("2026-11-27T14:00:01.0Z stdout P {\"level\":\"warn\",\"msg\":\"a long\n2026-11-27T14:00:01.1Z stdout F  line\",\"part\":3}\n").records
+        #expect(split.count == 1 && split[0]["level"] == .string("warn") && split[0]["message"] == .string("a long line") && split[0]["part"] == .int(3))
         let compose = try parse("api-1  | 2026-11-27 14:00:00,100 ERROR [main] com.shop.App - boom\napi-1  | \tat com.shop.Cart.take(Cart.java:42)\nweb-1  | up\n").records
         #expect(compose.count == 2 && compose[0]["message"] == .string("boom\n\tat com.shop.Cart.take(Cart.java:42)"))
     }
