@@ -111,6 +111,31 @@ enum KeyValueText {
     }
 }
 
+extension KeyValueText {
+    /// `key: value` pairs in free text where they are unambiguous: a lower-case key of 2–32
+    /// letters, digits, `_` or `.` starting a token, then `: ` and a number (`status: 200`,
+    /// `took: 1.5`). Prose ("error: disk full", "at 12:30") gives none.
+    static func extractColonNumbers(_ text: ByteLine, into batch: inout RecordBatch, maxPairs: Int = 16) {
+        let n = text.count
+        var i = 0, pairs = 0
+        while pairs < maxPairs, let colon = memchrIndex(text, ASCII.colon, from: i) {
+            i = colon + 1
+            guard colon + 2 < n, text[colon + 1] == ASCII.space else { continue }
+            var ks = colon
+            while ks > 0, colon - ks < 32, text[ks - 1] >= 0x61 && text[ks - 1] <= 0x7A || ASCII.isDigit(text[ks - 1]) || text[ks - 1] == 0x5F || text[ks - 1] == ASCII.dot { ks -= 1 }
+            guard colon - ks >= 2, text[ks] >= 0x61 && text[ks] <= 0x7A, ks == 0 || ASCII.isSpace(text[ks - 1]) || text[ks - 1] == ASCII.comma || text[ks - 1] == 0x28 else { continue }
+            let vs = colon + 2
+            var ve = vs
+            while ve < n, !ASCII.isSpace(text[ve]), text[ve] != ASCII.comma, text[ve] != 0x3B, text[ve] != 0x29 { ve += 1 }
+            let value = text.slice(vs, ve)
+            guard value.count > 0, value.count < 24, ByteNumber.int(value, 0, value.count) != nil || ByteNumber.double(value, 0, value.count) != nil else { continue }
+            batch.put(inferred: value, field: batch.field(text.slice(ks, colon), slot: 32 + pairs))
+            pairs += 1
+            i = ve
+        }
+    }
+}
+
 @inline(__always)
 func memchrIndex(_ line: ByteLine, _ byte: UInt8, from: Int) -> Int? {
     guard from < line.count else { return nil }

@@ -19,6 +19,13 @@ import Testing
         #expect(celery["level"] == .string("error") && celery["ts"]?.description == "2026-11-27T14:00:04.345Z")
     }
 
+    /// `key: value` pairs become fields where unambiguous: a lower-case key and a number.
+    @Test func colonPairsWithNumbersAreFieldsAndProseIsNot() throws {
+        let r = try one("2026-11-27 14:00:00 INFO request done status: 200, took: 1.5 at 12:30 error: disk full")
+        #expect(r["status"] == .int(200) && r["took"] == .double(1.5))
+        #expect(r["at"] == nil && r["error"] == nil)
+    }
+
     @Test func aLevelIsTakenFromTheHeaderNeverFromDeepInTheMessage() throws {
         #expect(try one("2026-11-27 14:00:00 user wrote ERROR in the form")["level"] == nil)
         #expect(try one("2026-11-27 14:00:00 [worker-3] WARN queue deep")["level"] == .string("warn"))

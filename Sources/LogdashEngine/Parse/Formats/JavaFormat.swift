@@ -205,6 +205,7 @@ public struct GenericFormat: LogFormat {
         while i < n, ASCII.isSpace(line[i]) { i += 1 }
         batch.setMessage(line.slice(min(i, n), n))
         KeyValueText.extract(line.slice(min(headerStart, n), n), into: &batch, scratch: scratch)
+        KeyValueText.extractColonNumbers(line.slice(min(i, n), n), into: &batch)
         return true
     }
 
