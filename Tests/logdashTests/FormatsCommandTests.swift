@@ -113,5 +113,11 @@ import Scratch
         // JSON lines stay JSON lines; a JSON array of objects is records too.
         let array = try cli.temp("array.json", #"[{"ts":"2026-11-27T14:00:00Z","msg":"a"}, {"ts":"2026-11-27T14:00:01Z","msg":"b"}]"#)
         #expect(try cli.logdash(["query", "SELECT count(*) FROM logs", array, "-o", "csv"]).out == "count\n2\n")
+        // JSON lines whose first object has a records array are lines still (every line is read),
+        // and so is a log whose lines start with '['.
+        let lines = try cli.temp("nd.json", #"{"records":[{"a":1}],"x":1}"# + "\n" + #"{"records":[{"a":2}]}"# + "\n")
+        #expect(try cli.logdash(["query", "SELECT count(*) FROM logs", lines, "-o", "csv"]).out == "count\n2\n")
+        let bracketed = try cli.temp("b.log", "[2026-11-27 14:00:00] INFO a\n[2026-11-27 14:00:01] WARN b\n")
+        #expect(try cli.logdash(["query", "SELECT level FROM logs ORDER BY ts", bracketed, "-o", "csv"]).out == "level\ninfo\nwarn\n")
     }
 }

@@ -82,24 +82,24 @@ public enum SourceLoader {
                               deliver: (T) throws -> Void) throws -> LoadResult {
         if case .file(let path) = spec, let mapped = try MappedFile(path: path) {
             // A JSON document of records (CloudTrail's, `aws logs get-log-events`'): its records as lines.
-            if JSONDocument.mayBe(mapped.bytes), let lines = JSONDocument.records(in: Array(mapped.bytes)) {
+            if let lines = JSONDocument.records(in: mapped.bytes) {
                 return try lines.withUnsafeBufferPointer { buf in
                     var used = 0
-                    return try run(mapped: buf, yearReference: mapped.modified, name: spec.name, options: options, rawFile: nil, isFinal: true,
+                    return try run(mapped: buf, yearReference: MappedFile.plausible(mapped.modified, now: options.now()), name: spec.name, options: options, rawFile: nil, isFinal: true,
                                    used: &used, prepare: prepare, onBatch: deliver)
                 }
             }
             let rawFile = options.rawByReference ? try RawFile(path: path) : nil
             return try withExtendedLifetime(mapped) {
                 var used = 0
-                return try run(mapped: mapped.bytes, releasePages: true, yearReference: mapped.modified, name: spec.name, options: options, rawFile: rawFile, isFinal: true,
+                return try run(mapped: mapped.bytes, releasePages: true, yearReference: MappedFile.plausible(mapped.modified, now: options.now()), name: spec.name, options: options, rawFile: rawFile, isFinal: true,
                                used: &used, prepare: prepare, onBatch: deliver)
             }
         }
         let input = try open(spec, now: options.now)
         var modified: Int64?
         if case .file(let path) = spec, !SourceSpec.isStream(path) {
-            modified = MappedFile.modified(path: path)
+            modified = MappedFile.plausible(MappedFile.modified(path: path), now: options.now())
             // A gzipped JSON document of records (CloudTrail's *.json.gz).
             if path.hasSuffix(".json.gz"), GzipInput.isGzip(path: path) {
                 var whole = [UInt8]()
@@ -109,7 +109,7 @@ public enum SourceLoader {
                     if n == 0 { break }
                     whole += chunk[0..<n]
                 }
-                let bytes = JSONDocument.records(in: whole) ?? whole
+                let bytes = whole.withUnsafeBufferPointer { JSONDocument.records(in: $0) } ?? whole
                 if whole.count <= JSONDocument.maxBytes {
                     return try bytes.withUnsafeBufferPointer { buf in
                         var used = 0
@@ -150,15 +150,15 @@ public enum SourceLoader {
             let newestFrom = newestFirst.flatMap { all.count > $0 * 2 ? all.count - $0 : nil }
             let cut = newestFrom.map { SourceParser.recordBoundary(all, near: $0) } ?? all.count
             guard let deliverNewest, cut < all.count else {
-                let result = try run(mapped: all, releasePages: true, yearReference: mapped.modified, name: name, options: options, rawFile: rawFile, isFinal: false, used: &used,
+                let result = try run(mapped: all, releasePages: true, yearReference: MappedFile.plausible(mapped.modified, now: options.now()), name: name, options: options, rawFile: rawFile, isFinal: false, used: &used,
                                      prepare: prepare, onBatch: deliver)
                 return (result, used)
             }
             let newest = try run(mapped: UnsafeBufferPointer(rebasing: all[cut...]), fileBase: all.baseAddress, releasePages: true,
-                                 yearReference: mapped.modified, name: name, options: options,
+                                 yearReference: MappedFile.plausible(mapped.modified, now: options.now()), name: name, options: options,
                                  rawFile: rawFile, isFinal: false, used: &used, prepare: prepare, onBatch: deliverNewest)
             var headUsed = 0
-            let older = try run(mapped: UnsafeBufferPointer(rebasing: all[..<cut]), releasePages: true, yearReference: mapped.modified, name: name, options: options, rawFile: rawFile,
+            let older = try run(mapped: UnsafeBufferPointer(rebasing: all[..<cut]), releasePages: true, yearReference: MappedFile.plausible(mapped.modified, now: options.now()), name: name, options: options, rawFile: rawFile,
                                 isFinal: true, used: &headUsed, prepare: prepare, onBatch: deliver)
             return (older.merged(with: newest), cut + used)
         }
@@ -368,6 +368,13 @@ final class MappedFile {
         var st = stat()
         guard stat(path, &st) == 0 else { return nil }
         return Int64(st.st_mtim.tv_sec) * Timestamp.nanosPerSecond + Int64(st.st_mtim.tv_nsec)
+    }
+
+    /// A modification time worth taking yearless times' year from: after 2000 and not ahead of
+    /// the clock (archives unpacked with times of 0 or 1980, a skewed copy, fall back to arrival).
+    static func plausible(_ mtime: Int64?, now: Int64) -> Int64? {
+        guard let mtime, mtime >= 946_684_800 * Timestamp.nanosPerSecond, mtime <= now + 86_400 * Timestamp.nanosPerSecond else { return nil }
+        return mtime
     }
 
     /// nil when the path is not a plain non-empty regular file (a pipe, gzip data), which is read instead.

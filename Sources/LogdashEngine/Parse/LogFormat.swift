@@ -163,6 +163,8 @@ struct KeyTable: @unchecked Sendable {  // immutable bytes, never freed, reachab
         keys = KeyTable.interned.withLock { tables in
             if let known = tables[names] { return known }
             let total = names.reduce(0) { $0 + $1.utf8.count }
+            // (No names, no bytes: an allocation that no key points at would leak.)
+            guard !names.isEmpty else { return [] }
             let p = UnsafeMutablePointer<UInt8>.allocate(capacity: max(total, 1))
             var at = 0, keys: [ByteLine] = []
             for n in names {

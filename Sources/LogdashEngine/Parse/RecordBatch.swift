@@ -29,6 +29,8 @@ enum FieldRole: UInt8 {
     case payload
     /// Serilog CLEF's `@mt`.
     case template
+    /// A time or level only when written as text (short keys: `t`, `s`).
+    case timeText, levelText
     /// OpenTelemetry's `severityNumber` (1–4 trace … 21–24 fatal).
     case otelSeverity
 
@@ -40,7 +42,8 @@ enum FieldRole: UInt8 {
         case .level: "level"
         case .message: "message"
         case .host: "host"
-        case .timeNanos: "ts"
+        case .timeNanos, .timeText: "ts"
+        case .levelText: "level"
         case .otelSeverity: "level"
         case .payload, .template: "message"
         }
@@ -54,15 +57,18 @@ enum FieldRole: UInt8 {
         // first is 0), Serilog's @t, MongoDB's t.$date, Grafana's t, Cloudflare's EdgeStartTimestamp, GCP's
         // timestamp.seconds, Windows event exports' TimeCreated and "Date and Time")
         case "time", "timestamp", "@timestamp", "datetime", "date", "eventtime", "event_time", "__realtime_timestamp",
-             "timeunixnano", "time_unix_nano", "observedtimeunixnano", "observed_time_unix_nano", "@t", "t.$date", "t",
+             "timeunixnano", "time_unix_nano", "observedtimeunixnano", "observed_time_unix_nano", "@t", "t.$date",
              "edgestarttimestamp", "timestamp.seconds", "timecreated", "date_and_time": (.time, false)
         case "timestamp.nanos": (.timeNanos, false)
+        // (Short keys only as text: Grafana's t is a time, MongoDB's s a level letter; a number under them is not.)
+        case "t": (.timeText, false)
+        case "s": (.levelText, false)
         case "severitynumber", "severity_number": (.otelSeverity, false)
         case "level": (.level, true)
         // (journald's PRIORITY, OpenTelemetry's severityText, Serilog's @l, Monolog's level_name, MongoDB's s,
         // PostgreSQL jsonlog's error_severity)
         case "severity", "lvl", "loglevel", "log_level", "log.level", "levelname", "severity_text", "priority", "severitytext",
-             "@l", "level_name", "s", "error_severity", "leveldisplayname": (.level, false)
+             "@l", "level_name", "error_severity", "leveldisplayname": (.level, false)
         case "message": (.message, true)
         // (GELF's short_message, OpenTelemetry's body, Serilog's @m; journald's MESSAGE is "message")
         case "msg", "text", "short_message", "body", "@m": (.message, false)
@@ -455,10 +461,12 @@ public struct RecordBatch: Sendable {
         return true
     }
 
-    /// Whether column `c`'s key fills the message (`message`, `MESSAGE`, `msg` …).
-    public func isMessage(_ c: Int) -> Bool {
-        c >= 0 && (fieldRoles[c] == .message || fieldRoles[c] == .payload)
+    /// Whether column `c`'s key is journald's `MESSAGE` (whose value may be an array of bytes).
+    public func isJournalMessage(_ c: Int) -> Bool {
+        c >= 0 && fieldRoles[c] == .message && keyMatches(c, RecordBatch.journalKey[0])
     }
+
+    private static let journalKey = KeyTable(["MESSAGE"])
 
     /// A string value. Well-known keys also fill the core columns.
     public mutating func put(string v: ByteLine, field c: Int) {
@@ -529,13 +537,19 @@ public struct RecordBatch: Sendable {
     /// Fills a core column from a string under a well-known key; false when it could not.
     private mutating func consume(role: FieldRole, string v: ByteLine) -> Bool {
         switch role {
-        case .time:
+        case .time, .timeText:
             // A time as text, or epoch digits in a string (journald's microseconds, OTel's nanoseconds).
             guard !rowHasTs, let t = Timestamp.parsed(text: v, reference: reference, dayFirst: dayFirst)
                     ?? (v.count <= 19 ? ByteNumber.int(v, 0, v.count).flatMap(Timestamp.fromEpoch).map { Timestamp.Parsed(nanos: $0, length: v.count, zoned: true) } : nil),
                   t.nanos != 0 || !t.zoned
             else { return false }
             setTime(t)
+            return true
+        case .levelText:
+            guard rowLevel == 0, let l = Level.recognise(v, 0, v.count)
+                    ?? (v.count == 2 && v[0] == 0x44 && v[1] >= 0x31 && v[1] <= 0x35 ? .debug : nil) else { return false }
+            setLevel(l)
+            if !Level.isCanonical(v, l) { putLevelRaw(v) }
             return true
         case .level:
             // A level word, or a number in a string (journald's PRIORITY "3").

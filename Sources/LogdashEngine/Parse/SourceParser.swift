@@ -109,10 +109,17 @@ public struct SourceSetting: Sendable {
         return file == glob || fnmatch(glob, file, 0) == 0
     }
 
-    /// A path made absolute (from the working directory) and standardised.
+    /// A path made absolute (from the working directory), `.` and `..` taken out by its text
+    /// (symbolic links are not followed: a glob's `*` could not follow them).
     static func absolute(_ path: String) -> String {
         let p = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
-        return (p as NSString).standardizingPath
+        var parts: [Substring] = []
+        for c in p.split(separator: "/", omittingEmptySubsequences: true) {
+            if c == "." { continue }
+            if c == ".." { if !parts.isEmpty { parts.removeLast() }; continue }
+            parts.append(c)
+        }
+        return "/" + parts.joined(separator: "/")
     }
 }
 
@@ -466,6 +473,8 @@ public final class SourceParser {
                 continue
             }
             let ownRule = openFormat >= 0 && openFormat < recordStarts.count && recordStarts[openFormat]
+            // (A split line is continued only by a line of its own format: CRI's next line.)
+            if open && openPartial && formats[openFormat].continuationText(line, scratch: scratch) == nil { openPartial = false }
             if open, openPartial || openJoins && (ownRule ? formats[openFormat].continues(line, scratch: scratch) : nil) ?? Continuation.isContinuation(line) {
                 counts.lines += 1
                 counts.continuationLines += 1
@@ -490,6 +499,8 @@ public final class SourceParser {
                     if !openFlags.contains(.truncated) { counts.truncated += 1 }
                     openFlags.insert(.truncated)
                     counts.truncatedBytes += line.count
+                    // (Past the record size the rest of a split line is cut too, up to the line that ends it.)
+                    if openPartial { openPartial = formats[openFormat].isPartial(line, scratch: scratch) }
                 }
                 counts.bytes += next - pos
                 pos = next
@@ -511,7 +522,7 @@ public final class SourceParser {
             if formatSlot >= 0, !perLine, formats[formatSlot].parse(line, into: &batch, scratch: scratch) {
                 openFormat = formatSlot
                 openJoins = formats[formatSlot].joinsContinuationLines
-                if batch.hasPayload { SourceParser.parsePayload(formats, outer: formatSlot, last: &payloadFormat, misses: &payloadMisses, into: &batch, scratch: scratch) }
+                if batch.hasPayload { readPayload(of: line, format: formatSlot, into: &batch) }
             } else {
                 if formatSlot >= 0 && !perLine { batch.abandonRow() }
                 openFormat = -1
@@ -530,7 +541,7 @@ public final class SourceParser {
                 }
                 if openFormat >= 0 {
                     openJoins = formats[openFormat].joinsContinuationLines
-                    if batch.hasPayload { SourceParser.parsePayload(formats, outer: openFormat, last: &payloadFormat, misses: &payloadMisses, into: &batch, scratch: scratch) }
+                    if batch.hasPayload { readPayload(of: line, format: openFormat, into: &batch) }
                 }
                 if openFormat < 0 {
                     batch.beginRow(arrival: arrival)
@@ -577,6 +588,16 @@ public final class SourceParser {
     static func score(_ format: any LogFormat, _ batch: RecordBatch) -> Int {
         if format is GenericFormat { return 2 + (batch.rowHasTime ? 2 : 0) + (batch.rowHasLevel ? 1 : 0) }
         return 4 + (batch.rowHasTime ? 2 : 0) + (batch.rowHasLevel ? 1 : 0) + (format is RegexFormat ? 1 : 0)
+    }
+
+    /// Parses the payload format `k` marked in the row — unless the line is the first part of a
+    /// split one (CRI's `P`), whose whole text is parsed once the line that ends it joins it.
+    private func readPayload(of line: ByteLine, format k: Int, into batch: inout RecordBatch) {
+        if splitsLines[k] && formats[k].isPartial(line, scratch: scratch) {
+            batch.returnPayload(batch.takePayload())
+            return
+        }
+        SourceParser.parsePayload(formats, outer: k, last: &payloadFormat, misses: &payloadMisses, into: &batch, scratch: scratch)
     }
 
     /// Tries format `k` on a line that its source's format did not take. A definition that fitted

@@ -342,7 +342,13 @@ public enum Timestamp {
     public static func epoch(_ line: ByteLine, at start: Int, reference: Int64) -> Parsed? {
         let n = line.count
         var i = start, v: Int64 = 0
-        while i < n, ASCII.isDigit(line[i]), i - start < 19 { v = v * 10 + Int64(line[i] &- 0x30); i += 1 }
+        while i < n, ASCII.isDigit(line[i]), i - start < 19 {
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (a, o2) = m.addingReportingOverflow(Int64(line[i] &- 0x30))
+            if o1 || o2 { return nil }  // (past Int64: no time)
+            v = a
+            i += 1
+        }
         let digits = i - start
         guard digits == 9 || digits == 10 || digits == 13 || digits == 16 || digits == 19 else { return nil }
         var ns: Int64?
@@ -534,7 +540,7 @@ public enum Timestamp {
         let s = p[i] == ASCII.space ? i + 1 : i
         var e = s
         while e < n, e - s < 5, p[e] >= 0x41 && p[e] <= 0x5A { e += 1 }
-        guard e - s >= 3, e == n || !ASCII.isAlpha(p[e]) else { return nil }
+        guard e - s >= 3, e - s <= 4, e == n || !ASCII.isAlpha(p[e]) else { return nil }
         var key: UInt32 = 0
         for k in s..<e { key = key << 8 | UInt32(p[k]) }
         guard let hours = zoneAbbreviations[key] else { return nil }
@@ -544,9 +550,10 @@ public enum Timestamp {
     /// Abbreviations of fixed offsets, in hours east of UTC (as packed ASCII).
     private static let zoneAbbreviations: [UInt32: Double] = {
         let table: [(String, Double)] = [
-            ("UTC", 0), ("GMT", 0), ("UT", 0), ("Z", 0), ("WET", 0), ("WEST", 1), ("BST", 1), ("CET", 1), ("CEST", 2), ("MET", 1), ("MEST", 2),
-            ("EET", 2), ("EEST", 3), ("MSK", 3), ("IST", 5.5), ("PKT", 5), ("ICT", 7), ("WIB", 7), ("CST", -6), ("CDT", -5), ("EST", -5), ("EDT", -4),
-            ("MST", -7), ("MDT", -6), ("PST", -8), ("PDT", -7), ("AKST", -9), ("AKDT", -8), ("HST", -10), ("AST", -4), ("ADT", -3),
+            // (Not CST, IST, BST, AST: each names more than one offset — China's and America's CST.)
+            ("UTC", 0), ("GMT", 0), ("UT", 0), ("Z", 0), ("WET", 0), ("WEST", 1), ("CET", 1), ("CEST", 2), ("MET", 1), ("MEST", 2),
+            ("EET", 2), ("EEST", 3), ("MSK", 3), ("PKT", 5), ("ICT", 7), ("WIB", 7), ("CDT", -5), ("EST", -5), ("EDT", -4),
+            ("MST", -7), ("MDT", -6), ("PST", -8), ("PDT", -7), ("AKST", -9), ("AKDT", -8), ("HST", -10),
             ("NST", -3.5), ("NDT", -2.5), ("BRT", -3), ("ART", -3), ("HKT", 8), ("SGT", 8), ("AWST", 8), ("JST", 9), ("KST", 9),
             ("ACST", 9.5), ("ACDT", 10.5), ("AEST", 10), ("AEDT", 11), ("NZST", 12), ("NZDT", 13), ("SAST", 2), ("CAT", 2), ("EAT", 3), ("WAT", 1),
         ]

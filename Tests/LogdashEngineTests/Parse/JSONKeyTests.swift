@@ -60,6 +60,10 @@ import Testing
         #expect(s.unparsed == 0)
         #expect(r[0]["message"] == .string("hi\u{1B}[31m!") && r[0]["level"] == .string("error"))
         #expect(r[1]["a"] == .string("1e999999") && r[1]["message"] == .string("big"))
+        // Short keys are a time or a level only as text (Grafana's t, MongoDB's s), not as numbers.
+        let short = try parse(#"{"t":42,"s":3,"ts":"2026-11-27T14:00:00Z","msg":"x"}"# + "\n" + #"{"t":"2026-11-27T14:00:01Z","s":"W","msg":"y"}"# + "\n").records
+        #expect(short[0]["ts"]?.description == "2026-11-27T14:00:00.000Z" && short[0]["level"] == nil)
+        #expect(short[1]["ts"]?.description == "2026-11-27T14:00:01.000Z" && short[1]["level"] == .string("warn"))
         for (text, isNumber) in [("-1.5e+3", true), ("1e999999", true), ("12", true), ("1-2", false), ("1.", false), ("e5", false), ("--1", false)] {
             #expect(ByteLine.with(text) { JSONFormat.isNumber($0) } == isNumber, "\(text)")
         }

@@ -55,16 +55,20 @@ public struct JSONFormat: LogFormat {
     static func byteArray(_ v: ByteLine, _ scratch: ParseScratch) -> ByteLine? {
         guard v.count >= 2, v[0] == ASCII.lbracket, v[v.count - 1] == ASCII.rbracket else { return nil }
         scratch.reserveText(v.count / 2 + 1, keep: 0)
-        var o = 0, i = 1, cur = -1
+        var o = 0, i = 1, cur = -1, spaced = false
         while i < v.count - 1 {
             let b = v[i]
             if ASCII.isDigit(b) {
+                if spaced && cur >= 0 { return nil }  // "[1 2]": two numbers without a comma
+                spaced = false
                 cur = (cur < 0 ? 0 : cur) * 10 + Int(b &- 0x30)
                 guard cur < 256 else { return nil }
             } else if b == ASCII.comma {
                 guard cur >= 0 else { return nil }
-                scratch.text[o] = UInt8(cur); o += 1; cur = -1
-            } else if !ASCII.isSpace(b) {
+                scratch.text[o] = UInt8(cur); o += 1; cur = -1; spaced = false
+            } else if ASCII.isSpace(b) || b == ASCII.lf || b == ASCII.cr {
+                spaced = true
+            } else {
                 return nil
             }
             i += 1
@@ -161,7 +165,7 @@ public struct JSONFormat: LogFormat {
                     // An array, or an object past `maxDepth`: kept as its JSON text.
                     let start = i
                     guard skipComposite() else { return false }
-                    if b == ASCII.lbracket, batch.isMessage(column), let text = JSONFormat.byteArray(line.slice(start, i), scratch) {
+                    if b == ASCII.lbracket, batch.isJournalMessage(column), let text = JSONFormat.byteArray(line.slice(start, i), scratch) {
                         // journald's MESSAGE as an array of bytes (not valid UTF-8, or with control characters)
                         batch.put(string: text, field: column)
                     } else {

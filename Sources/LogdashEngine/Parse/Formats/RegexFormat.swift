@@ -139,7 +139,8 @@ public struct RegexFormat: LogFormat {
         for k in 0..<4 { batch.keepField(batch.field(jsonKeys[k], slot: 60 + k)) }
         guard JSONFormat().parse(line, into: &batch, scratch: scratch) else { return false }
         // A line without the definition's time key is not of this format (any JSON parses).
-        guard batch.rowValue(batch.field(jsonKeys[0], slot: 60)) != nil else { return false }
+        // (`ts`, a core column's own name, fills the time without being kept as a field.)
+        guard batch.rowValue(batch.field(jsonKeys[0], slot: 60)) != nil || timestampField == "ts" && batch.rowHasTime else { return false }
         for (k, kind) in [(0, Kind.time), (1, .level), (2, .message), (3, .field)] {
             let c = batch.field(jsonKeys[k], slot: 60 + k)
             guard let value = batch.rowValue(c) else { continue }
