@@ -52,6 +52,9 @@ public final class LocalZone: Sendable, CustomStringConvertible {
         self.offsets = offsets
     }
 
+    /// The tz database's areas (`Europe/Berlin`'s `Europe`).
+    private static let areas: Set<String> = ["Africa", "America", "Antarctica", "Arctic", "Asia", "Atlantic", "Australia", "Europe", "Indian", "Pacific", "Etc"]
+
     /// The zones named in logs (`Europe/Berlin` after a time), made once per name.
     private static let byName = Mutex<[String: LocalZone?]>([:])
 
@@ -59,6 +62,8 @@ public final class LocalZone: Sendable, CustomStringConvertible {
     /// looked up once (making a zone reads the database) and kept.
     static func named(_ bytes: ByteLine) -> LocalZone? {
         let name = String(decoding: bytes.buffer, as: UTF8.self)
+        // (Only the tz database's areas are asked about: other words with a slash are no zones.)
+        if let slash = name.firstIndex(of: "/"), !LocalZone.areas.contains(String(name[..<slash])) { return nil }
         if let known = byName.withLock({ $0[name] }) { return known }
         let zone = TimeZone(identifier: name).map { LocalZone($0, identifier: name) }
         byName.withLock { cache in if cache.count < 1024 { cache[name] = zone } }

@@ -122,12 +122,14 @@ public struct GenericFormat: LogFormat {
         var prefixEnd = tStart
         while prefixEnd > first, ASCII.isSpace(line[prefixEnd - 1]) || line[prefixEnd - 1] == ASCII.lbracket || line[prefixEnd - 1] == 0x28 { prefixEnd -= 1 }
         if prefixEnd > first {
-            var j = first
-            while j < prefixEnd {
+            // (Of the prefix's first two tokens only: "INFO  [main] 2026-…", "app ERROR 2026-…".)
+            var j = first, seen = 0
+            while j < prefixEnd, seen < 2 {
                 while j < prefixEnd, ASCII.isSpace(line[j]) { j += 1 }
                 guard let tok = GenericFormat.token(line, j, prefixEnd) else { break }
                 if level == nil, let l = tok.level { level = l; levelText = tok.text }
                 j = tok.next
+                seen += 1
             }
             var ps = first, pe = prefixEnd
             while pe > ps, line[pe - 1] == ASCII.colon || line[pe - 1] == 0x7C || line[pe - 1] == ASCII.comma || ASCII.isSpace(line[pe - 1]) { pe -= 1 }
