@@ -7,7 +7,7 @@ struct Cat: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print normalised records, one a line: any format in, NDJSON (or logfmt, or text) out.",
         discussion: """
-            Each record has the core columns (ts, ingest_ts, source, host, level, message) and its
+            Each record has the core columns (ts, ingest_ts, source, host, level, message) and its \
             fields; NULLs are left out. Examples:
               logdash cat access.log.gz --output ndjson
               kubectl logs api | logdash cat - --output text

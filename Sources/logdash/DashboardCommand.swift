@@ -11,9 +11,9 @@ struct DashboardCommand: ParsableCommand {
         commandName: "dashboard",
         abstract: "Open the terminal dashboard: a live tail with a filter bar (the default command).",
         discussion: """
-            Keys: q the query pane (SQL) · Q quit · f filter (a SQL WHERE expression, or words; Esc drops the last) · / search,
-            n/N next match · Enter the record's fields · 1–5 minimum level · t time range · w wrap ·
-            r relative times · T theme · : commands · ↑/↓ j/k scroll · PgUp/PgDn · g/G oldest/newest ·
+            Keys: q the query pane (SQL) · Q quit · f filter (a SQL WHERE expression, or words; Esc drops the last) · / search, \
+            n/N next match · Enter the record's fields · 1–5 minimum level · t time range · w wrap · \
+            r relative times · T theme · : commands · ↑/↓ j/k scroll · PgUp/PgDn · g/G oldest/newest · \
             ? help.
             """
     )

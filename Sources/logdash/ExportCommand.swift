@@ -8,9 +8,9 @@ struct ExportCommand: ParsableCommand {
         commandName: "export",
         abstract: "Write the sources' records as an archive: OUT/dt=YYYY-MM-DD/hour=HH/part-NNNNN.json.gz, and OUT/athena.sql.",
         discussion: """
-            One JSON object per line, every field of the record (ts as ISO 8601 UTC), partitioned
-            by the record's time; athena.sql creates a table over it with partition projection.
-            Read it back with: logdash query --archive OUT "SQL"
+            One JSON object per line, every field of the record (ts as ISO 8601 UTC), partitioned \
+            by the record's time; athena.sql creates a table over it with partition projection. \
+            Read it back with: logdash query --archive OUT "SQL" \
             Examples:
               logdash export /var/log/app/*.json --to /srv/archive
               logdash export app.log --to out --since 2026-11-27T00:00:00Z --until 2026-11-28T00:00:00Z

@@ -9,8 +9,8 @@ struct FormatsCommand: ParsableCommand {
         commandName: "formats",
         abstract: "List the log formats logdash recognises, or show one's definition.",
         discussion: """
-            Built-in formats come from the definitions in formats/ (embedded) and from logdash's
-            own parsers; yours from $XDG_CONFIG_HOME/logdash/formats/*.yaml and the config file's
+            Built-in formats come from the definitions in formats/ (embedded) and from logdash's \
+            own parsers; yours from $XDG_CONFIG_HOME/logdash/formats/*.yaml and the config file's \
             formats:. Any of them can be forced with --format NAME. Examples:
               logdash formats
               logdash formats spark

@@ -149,10 +149,10 @@ struct IngestCommand: ParsableCommand {
         commandName: "ingest",
         abstract: "Run the ingest pipeline headless: follow files, listen on sockets, print stats.",
         discussion: """
-            Sources: files and globs (followed like tail -F), '-', demo://, tcp://HOST:PORT (lines or NDJSON),
-            syslog://HOST:PORT (TCP, octet counting or LF), syslog+udp://HOST:PORT, http://HOST:PORT (POST /ingest).
-            Listeners bind to 127.0.0.1 unless a host is given (tcp://0.0.0.0:5170 binds every interface).
-            SIGINT and SIGTERM stop reading and store what was accepted; --query then runs over it.
+            Sources: files and globs (followed like tail -F), '-', demo://, tcp://HOST:PORT (lines or NDJSON), \
+            syslog://HOST:PORT (TCP, octet counting or LF), syslog+udp://HOST:PORT, http://HOST:PORT (POST /ingest). \
+            Listeners bind to 127.0.0.1 unless a host is given (tcp://0.0.0.0:5170 binds every interface). \
+            SIGINT and SIGTERM stop reading and store what was accepted; --query then runs over it. \
             While following, everything accepted is kept on disk in $XDG_DATA_HOME/logdash/store (or --store DIR; --no-store keeps it in memory only): a restart goes on where the last run stopped.
 
             Examples:

@@ -10,9 +10,9 @@ struct Logdash: ParsableCommand {
         commandName: "logdash",
         abstract: "Real-time and historical log analysis in the terminal.",
         discussion: """
-            With no subcommand, logdash opens the dashboard. Sources are files (globs and .gz
-            welcome), '-' for standard input, or demo:// for the built-in demo stream
-            (demo://?rate=500 for a live one). With no source and a terminal on standard input,
+            With no subcommand, logdash opens the dashboard. Sources are files (globs and .gz \
+            welcome), '-' for standard input, or demo:// for the built-in demo stream \
+            (demo://?rate=500 for a live one). With no source and a terminal on standard input, \
             logdash reads the live demo stream.
             """,
         version: version,
