@@ -163,7 +163,7 @@ public enum Timestamp {
         }
         if dig(0) && dig(1) {
             if dig(2) && dig(3) {
-                if n >= 19 && (p[4] == ASCII.minus || p[4] == ASCII.slash || p[4] == ASCII.dot) { return parseISO(p, n, start) }
+                if n >= 16 && (p[4] == ASCII.minus || p[4] == ASCII.slash || p[4] == ASCII.dot) { return parseISO(p, n, start) }
                 // Compact: yyyyMMdd-HH:mm:ss:SSS, yyyyMMdd HH:mm:ss, ISO basic yyyyMMddTHHmmss(Z)
                 if n >= 15, dig(4), dig(5), dig(6), dig(7), p[8] == ASCII.minus || p[8] == ASCII.space || p[8] == 0x54 {
                     return parseCompact(p, n)
@@ -284,10 +284,18 @@ public enum Timestamp {
         let between = p[10]
         let k = between == ASCII.space && n >= 20 && p[11] == ASCII.space ? 1 : 0
         guard p[7] == sep, ASCII.isDigit(p[5]), ASCII.isDigit(p[6]), ASCII.isDigit(p[8]), ASCII.isDigit(p[9]),
-              between == 0x54 || between == ASCII.space || between == 0x74 || between == 0x5F || between == ASCII.minus,
-              let t = clock(p, n, 11 + k, separator: between == ASCII.minus && p[13] == ASCII.dot ? ASCII.dot : ASCII.colon) else { return nil }
+              between == 0x54 || between == ASCII.space || between == 0x74 || between == 0x5F || between == ASCII.minus else { return nil }
+        // HH:MM:SS, or HH:MM alone (as people type times: '2026-11-27 14:00').
+        var clockLength = 8
+        var t = clock(p, n, 11 + k, separator: between == ASCII.minus && p[13] == ASCII.dot ? ASCII.dot : ASCII.colon)
+        if t == nil, between != ASCII.minus, 16 + k <= n, ASCII.isDigit(p[11 + k]), ASCII.isDigit(p[12 + k]), p[13 + k] == ASCII.colon,
+           ASCII.isDigit(p[14 + k]), ASCII.isDigit(p[15 + k]), 16 + k == n || !ASCII.isDigit(p[16 + k]) && p[16 + k] != ASCII.colon {
+            let h = num2(p, 11 + k), m = num2(p, 14 + k)
+            if h < 24, m < 60 { t = (h, m, 0); clockLength = 5 }
+        }
+        guard let t else { return nil }
         let y = num2(p, 0) * 100 + num2(p, 2), mo = num2(p, 5), d = num2(p, 8)
-        var i = 19 + k
+        var i = 11 + k + clockLength
         let (nanos, fracLen) = fraction(p, n, i)
         i += fracLen
         var offset = 0, zoned = true
