@@ -149,10 +149,7 @@ public struct FormatDefinition: Sendable {
                 guard let p = v.string, !p.isEmpty else { throw fail(here, v, "must be a regular expression matching the first line of a record") }
                 do { recordStart = try PCRERegex(p) } catch { throw fail(here, v, "does not compile: \(error)") }
             case "timezone":
-                guard let s = v.string, let z = LocalZone(s) else {
-                    throw fail(here, v, "must be a time zone: a tz name (Europe/Berlin), UTC, an offset (+05:30) or local")
-                }
-                zone = z
+                zone = try Config.zone(v, here, fail)
             case "partial_tag":
                 guard let s = v.string, !s.isEmpty else { throw fail(here, v, "must be the value of the tag capture that marks a line continued by the next (CRI's P)") }
                 partialTag = s
