@@ -40,7 +40,7 @@ public enum AlarmPanel {
             x = buf.put(state, x: x, y: y, style: Style(role, bold: true, reverse: a.state == .alarm), maxX: area.maxX, safe: true) + 1
             if !a.composite, let t = a.threshold {
                 let v = a.value.map { Ticks.label($0) } ?? "–"
-                x = buf.put("\(v) \(symbol(a.comparison, ascii: glyphs.ascii)) \(Ticks.label(t))", x: x + 1, y: y, style: Style(.text),
+                x = buf.put("\(v) \(relation(a.comparison, value: a.value, threshold: t, ascii: glyphs.ascii)) \(Ticks.label(t))", x: x + 1, y: y, style: Style(.text),
                             maxX: area.maxX, safe: true) + 1
                 let spark = min(12, a.recent.count, max(0, area.maxX - x - 10))
                 if spark > 0 {
@@ -70,6 +70,20 @@ public enum AlarmPanel {
                 buf.put(a.reason, x: area.x + 2, y: y, style: Style(.dim), maxX: area.maxX)
                 y += 1
             }
+        }
+    }
+
+    /// How the value stands to the threshold: the comparison when it breaches it (`46 ≥ 10`),
+    /// its opposite when it does not (`120 ≤ 500` for an alarm on `> 500`), the comparison when
+    /// there is no value yet.
+    static func relation(_ c: AlarmComparison?, value: Double?, threshold: Double, ascii: Bool) -> String {
+        guard let c, let v = value, !c.breaches(v, threshold: threshold) else { return symbol(c, ascii: ascii) }
+        switch c {
+        case .greaterThanThreshold: return ascii ? "<=" : "≤"
+        case .greaterThanOrEqualToThreshold: return "<"
+        case .lessThanThreshold: return ascii ? ">=" : "≥"
+        case .lessThanOrEqualToThreshold: return ">"
+        default: return symbol(c, ascii: ascii)
         }
     }
 

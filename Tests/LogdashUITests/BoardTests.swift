@@ -228,7 +228,7 @@ import Testing
             "  Threshold Crossed: 2 out of the last 3 datapoints",
             "● api-down INSUFFICIENT",
             "  no complete period yet",
-            "● latency  OK  120 > 500 ▂▃▃ for 1h05m",  // scaled with the threshold
+            "● latency  OK  120 ≤ 500 ▂▃▃ for 1h05m",  // scaled with the threshold; the relation that holds
             "  Threshold Crossed: 0 out of the last 3 datapoints",
         ])
         #expect(buf[0, 0].style.role == .alarmAlarm && buf[11, 0].style.reverse && buf[0, 4].style.role == .alarmOK)
@@ -269,7 +269,7 @@ import Testing
         // 5xx-rate (≥ 10): 3 is below, 33 and 46 breach; latency's 100–130 sit low under its 500.
         let row = buf.lines[0], x = Array(row).firstIndex(of: "▁")!
         #expect(buf[x, 0].style.role == .alarmOK && buf[x + 2, 0].style.role == .alarmAlarm && buf[x + 3, 0].style.role == .alarmAlarm)
-        #expect(buf.lines[4].contains("120 > 500 ▂▃▃"))
+        #expect(buf.lines[4].contains("120 ≤ 500 ▂▃▃"))
     }
 
     @Test func arrowsPickAnAlarmAndEnterShowsTheRecordsBehindItInItsBreachingWindow() {

@@ -96,6 +96,18 @@ import Testing
         #expect(!buf.cells.contains { $0.text.unicodeScalars.contains { $0.value < 0x20 } })
     }
 
+    /// An empty result is no error, whatever chart was asked for (issue 23, item 10).
+    @Test func anEmptyResultSaysSoPlainlyWhateverTheChart() throws {
+        let empty = ResultSet(columns: ["level", "n"], rows: [])
+        for kind in ["kpi", "hbars", "line", "bars", "proportion", "gauge", nil] as [String?] {
+            let chart = try ChartPicker.chart(for: empty, kind: kind)
+            var buf = CellBuffer(width: 40, height: 5)
+            ChartView.render(chart, into: &buf, area: Rect(x: 0, y: 0, width: 40, height: 5))
+            #expect(buf.lines.joined().contains("no records in this range"), "\(kind ?? "auto")")
+            #expect(!buf.cells.contains { $0.style.role == .error })
+        }
+    }
+
     @Test func seriesTakeTheThemesSeriesColoursInOrder() {
         var buf = CellBuffer(width: 30, height: 8)
         let chart = Chart.bars(times: Self.minutes(3), series: [Series(name: "a", values: [1, 1, 1]), Series(name: "b", values: [1, 1, 1])], unit: .plain)

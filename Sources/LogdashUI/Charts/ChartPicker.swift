@@ -35,6 +35,8 @@ public enum ChartPicker {
         if kind == "gauge", r.rows.count == 1, r.columns.count == 2, let v = number(r.rows[0][0]), let target = number(r.rows[0][1]), target > 0 {
             return .gauge(value: v, max: target, unit: Ticks.Unit.guess(r.columns[0]))
         }
+        // No rows: nothing to chart, and nothing wrong (the table says so plainly).
+        if r.rows.isEmpty { return .table(r) }
         let shape = shape(of: r)
         let unit = Ticks.Unit.guess(r.columns.last ?? "")
         func mismatch() -> Mismatch {

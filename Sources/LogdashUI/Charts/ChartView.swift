@@ -390,6 +390,13 @@ public enum ChartView {
     }
 
     static func table(_ r: ResultSet, into buf: inout CellBuffer, area: Rect) {
+        if r.rows.isEmpty {
+            // Empty is not an error: said plainly where the chart would be.
+            let text = "no records in this range"
+            buf.put(text, x: area.x + max(0, (area.width - DisplayWidth.of(text)) / 2), y: area.y + max(0, (area.height - 1) / 2),
+                    style: Style(.dim), maxX: area.maxX, safe: true)
+            return
+        }
         let cells = r.rows.prefix(max(0, area.height - 1)).map { $0.map(cellText) }
         var widths = r.columns.map { DisplayWidth.of(VisibleText.escape($0)) }
         for row in cells { for (i, c) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], DisplayWidth.of(VisibleText.escape(c))) } }
