@@ -119,6 +119,8 @@ public struct AppState: Sendable, Equatable {
 
     /// The key-binding help (`?`) covers the screen while open.
     public var showHelp = false
+    /// The first line of the help shown (it scrolls when the screen is short).
+    public var helpTop = 0
     /// The fields of the record at the bottom line (Enter), covering the screen while open.
     public var detail: [Field]?
 
@@ -432,7 +434,20 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
         if s.command != nil { return editCommand(&s, k) }
         if s.searchInput != nil { return editSearch(&s, k) }
         if s.showHelp {
-            s.showHelp = false  // any key closes the help
+            // ↑ ↓ PgUp PgDn g G scroll it; any other key closes it.
+            let page = max(1, HelpView.rows(height: s.height - 1))
+            let last = max(0, HelpView.lines(width: s.width).count - page)
+            switch k {
+            case .down, .char("j"): s.helpTop = min(last, s.helpTop + 1)
+            case .up, .char("k"): s.helpTop = max(0, s.helpTop - 1)
+            case .pageDown, .char(" "): s.helpTop = min(last, s.helpTop + page)
+            case .pageUp: s.helpTop = max(0, s.helpTop - page)
+            case .home, .char("g"): s.helpTop = 0
+            case .end, .char("G"): s.helpTop = last
+            default:
+                s.showHelp = false
+                s.helpTop = 0
+            }
             return []
         }
         if s.detail != nil {
@@ -960,7 +975,7 @@ public enum DashboardView {
             if let notice = s.notice { buf.put(notice, x: 0, y: s.height - 2, style: Style(.error, bold: true)) }
         }
         StatusBar.render(s, into: &buf, y: s.height - 1)
-        if s.showHelp { HelpView.render(into: &buf, height: s.height - 1) }
+        if s.showHelp { HelpView.render(into: &buf, height: s.height - 1, top: s.helpTop) }
         if let fields = s.detail { DetailView.render(fields, into: &buf, height: s.height - 1) }
         return buf
     }
@@ -994,6 +1009,7 @@ public enum HelpView {
         ("  Esc", "  to the results; again: close the pane"),
         ("  (results) ← → s", "  pick a column / sort by it (again: descending, off)"),
         ("  (results) c p e E", "  chart or table / pin as a pane / export CSV, JSON"),
+        ("  (results) a", "  define an alarm on the query's value (a form; Enter saves it to the alarms file)"),
         ("Tab  Shift-Tab", "focus the next / previous pane"),
         ("z", "zoom the focused pane to the full screen, and back"),
         ("[  ]", "the previous / next dashboard (with a dashboard file)"),
@@ -1025,19 +1041,49 @@ public enum HelpView {
         ("?", "this help"),
     ]
 
-    public static func render(into buf: inout CellBuffer, height: Int) {
+    /// Where descriptions start.
+    static let keysWidth = 22
+
+    /// The help as lines of (keys, text): a description too long for the width goes on under
+    /// itself, so that nothing is cut.
+    static func lines(width: Int) -> [(keys: String, text: String)] {
+        let room = max(12, width - keysWidth - 2)
+        var out: [(String, String)] = []
+        for (keys, what) in bindings {
+            var rest = Substring(what), first = true
+            repeat {
+                var cut = rest.endIndex
+                if rest.count > room {
+                    let limit = rest.index(rest.startIndex, offsetBy: room)
+                    cut = rest[..<limit].lastIndex(of: " ").map { rest.index(after: $0) } ?? limit
+                }
+                out.append((first ? keys : "", String(rest[..<cut]).trimmingCharacters(in: .whitespaces)))
+                rest = rest[cut...]
+                first = false
+            } while !rest.isEmpty
+        }
+        return out
+    }
+
+    /// How many lines of bindings fit under the title, above the footer.
+    static func rows(height: Int) -> Int { max(1, height - 3) }
+
+    public static func render(into buf: inout CellBuffer, height: Int, top: Int = 0) {
         for y in 0..<min(height, buf.height) { buf.fill(y: y, style: Style(.text)) }
         buf.put("logdash — keys", x: 1, y: 0, style: Style(.accent, bold: true), safe: true)
-        // One column, or two side by side when the screen is too short for one.
-        let rows = max(1, height - 2)
-        let columns = bindings.count > rows ? 2 : 1
-        let columnWidth = buf.width / columns
-        for (i, (keys, what)) in bindings.enumerated() {
-            let column = i / rows, y = i % rows + 2
-            guard column < columns, y < height else { continue }
-            let left = column * columnWidth, right = left + columnWidth - 1
-            let x = buf.put(keys, x: left + 2, y: y, style: Style(.accent), maxX: right, safe: true)
-            buf.put(what, x: max(x + 2, left + (columns == 1 ? 22 : 20)), y: y, style: Style(.text), maxX: right, safe: true)
+        let all = lines(width: buf.width)
+        let rows = rows(height: height)
+        let first = max(0, min(top, all.count - rows))
+        for (k, line) in all.dropFirst(first).prefix(rows).enumerated() {
+            let y = k + 2
+            guard y < height else { break }
+            buf.put(line.keys, x: 2, y: y, style: Style(.accent), maxX: keysWidth, safe: true)
+            buf.put(line.text, x: keysWidth + 2, y: y, style: Style(.text), maxX: buf.width, safe: true)
+        }
+        if height >= 3 {
+            let shown = "\(first + 1)–\(min(all.count, first + rows)) of \(all.count)"
+            let hint = all.count > rows ? "↑ ↓ PgUp PgDn scroll · any other key closes · " + shown : "any key closes"
+            buf.put(hint, x: 2, y: height - 1, style: Style(.dim), maxX: buf.width, safe: true)
         }
     }
 }

@@ -249,14 +249,29 @@ import Testing
         #expect(s.whereClause == nil)
     }
 
-    @Test func questionMarkShowsEveryBindingAndAnyKeyClosesIt() {
-        var s = AppState(width: 70, height: 24)
+    /// At 80×24 the help scrolls (↓ PgDn), and every binding is shown whole, its description
+    /// wrapped rather than cut (issue 23, item 16); any other key closes it.
+    @Test func questionMarkShowsEveryBindingWholeScrollingAndAnyOtherKeyClosesIt() {
+        var s = AppState(width: 80, height: 24)
         _ = update(&s, .key(.char("?")))
-        let lines = DashboardView.render(s).lines
-        #expect(lines[0].hasPrefix(" logdash — keys"))
-        for (keys, _) in HelpView.bindings { #expect(lines.contains { $0.contains(keys) }, "\(keys)") }
-        #expect(update(&s, .key(.char("q"))) == [])  // the key closes the help, it does not quit
-        #expect(!s.showHelp && !s.quit)
+        var seen: [String] = []
+        for _ in 0..<20 {
+            let lines = DashboardView.render(s).lines
+            #expect(lines[0].hasPrefix(" logdash — keys"))
+            seen += lines
+            _ = update(&s, .key(.pageDown))
+            #expect(s.showHelp)
+        }
+        let text = seen.joined(separator: "\n")
+        for (keys, what) in HelpView.bindings {
+            #expect(seen.contains { $0.contains(keys) }, "\(keys)")
+            // Every word of the description is on screen at some scroll (the wrapped lines joined).
+            for word in what.split(separator: " ") { #expect(text.contains(word), "\(keys): \(word)") }
+        }
+        #expect(HelpView.bindings.contains { $0.0.contains("a") && $0.1.contains("alarm on the query") })
+        #expect(seen.contains { $0.contains("any other key closes") })
+        #expect(update(&s, .key(.char("q"))) == [])  // the key only closes the help, it does not quit
+        #expect(!s.showHelp && !s.quit && s.helpTop == 0)
     }
 
     @Test func colonCommandsFilterSwitchThemesAndQuit() {
