@@ -1304,6 +1304,9 @@ public enum StatusBar {
         let mode = s.follow ? "FOLLOW" : "PAUSED +\(s.scroll + s.cursor)"
         let st = s.status
         var parts = [mode]
+        // (The filter's text, then the sources', give way when the bar is full: the counts,
+        // the state and the clock are never cut.)
+        var filterPart = -1, sourcesPart = 1
         if st.sources.count > 1 && st.sourceRates.count == st.sources.count {
             // Each source with its own rate, then the total.
             parts.append(zip(st.sources, st.sourceRates).map { "\($0) \(StatusBar.rate($1))" }.joined(separator: " · "))
@@ -1318,13 +1321,24 @@ public enum StatusBar {
         if s.status.bufferFill >= 0.5 { parts.append(String(format: "buffer %.0f%%", s.status.bufferFill * 100)) }
         if let l = s.minLevel { parts.append("\(l.name)+") }
         if let c = s.customTime { parts.append(c.label) } else if s.timeRange != .all { parts.append("last \(s.timeRange.rawValue)") }
-        if s.boardNames.count > 1 && !s.tailAlone, let name = s.boardNames[safe: s.boardIndex] { parts.insert("[\(name)]", at: 1) }
-        if !s.filters.isEmpty { parts.append("filter: " + s.filters.joined(separator: " › ")) }
+        if s.boardNames.count > 1 && !s.tailAlone, let name = s.boardNames[safe: s.boardIndex] { parts.insert("[\(name)]", at: 1); sourcesPart = 2 }
+        if !s.filters.isEmpty { filterPart = parts.count; parts.append("filter: " + s.filters.joined(separator: " › ")) }
         if s.whereClause != nil { parts.append("\(s.matching) match") }
         if s.status.busy { parts.append("querying…") }
-        let left = " " + parts.joined(separator: " │ ")
         let right = TailView.clock(s.status.clock).prefix(8) + " "
         let rightX = max(0, s.width - right.count)
+        // Too wide: shorten the filter text, then the sources (keeping their starts); still too
+        // wide, leave out the (shortened) filter, the rate, the sources — never the state, counts or clock.
+        func over() -> Int { DisplayWidth.of(" " + parts.joined(separator: " │ ")) - (rightX - 1) }
+        for k in [filterPart, sourcesPart] where k >= 0 && k < parts.count && over() > 0 {
+            let keep = max(8, parts[k].count - over() - 1)
+            if keep < parts[k].count { parts[k] = String(parts[k].prefix(keep)) + "…" }
+        }
+        let rateText = StatusBar.rate(st.recordsPerSecond)
+        for k in [filterPart, parts.firstIndex(of: rateText) ?? -1, sourcesPart].filter({ $0 >= 0 && $0 < parts.count }).sorted(by: >) where over() > 0 {
+            parts.remove(at: k)
+        }
+        let left = " " + parts.joined(separator: " │ ")
         buf.put(left, x: 0, y: y, style: style, maxX: rightX - 1)
         buf.put(String(right), x: rightX, y: y, style: style, safe: true)
     }

@@ -200,7 +200,15 @@ struct DashboardLoop {
                 case .key(let k): reload = handle(.key(k)) || reload
                 }
             }
-            if let notice = notices.take() { state.notice = notice }  // a listener's address, a source that failed
+            if let notice = notices.take() {  // a listener's address, a source that failed, a file waited for
+                if notice.hasSuffix(FollowNotice.appeared) {
+                    // The file is there: its "no such file yet" goes at once.
+                    let pattern = notice.dropLast(FollowNotice.appeared.count)
+                    if state.notice == pattern + FollowNotice.missing { state.notice = nil }
+                } else {
+                    state.notice = notice
+                }
+            }
             applyResponse()
             applyQueryResponse()
             let now = Date()

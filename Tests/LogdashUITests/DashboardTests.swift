@@ -224,6 +224,26 @@ import Testing
         #expect(s.whereClause == "(message ILIKE '%timeout%')")
     }
 
+    /// A long filter gives way in the status bar: the match count, the state and the clock are
+    /// never cut (issue 23, item 13).
+    @Test func aLongFilterIsShortenedNotTheMatchCountOrTheClock() {
+        var s = AppState(width: 80, height: 24)
+        s.status.sources = ["/var/log/nginx/access.log"]
+        s.status.records = 123_456
+        s.filters = ["status >= 500 and path like '/api/v2/checkout/%' and user_agent not like '%bot%' and latency_ms > 250"]
+        s.matching = 98_765
+        s.status.busy = true
+        for width in [120, 80, 60] {
+            s.width = width
+            var b = CellBuffer(width: width, height: 1)
+            StatusBar.render(s, into: &b, y: 0)
+            let bar = b.lines[0]
+            #expect(bar.contains("98765 match") && bar.contains("querying…") && bar.contains("FOLLOW") && bar.contains("123456 rec"), "\(bar)")
+            #expect(bar.hasSuffix(String(TailView.clock(s.status.clock).prefix(8)) + " "), "\(bar)")
+            if width == 120 { #expect(bar.contains("filter: status >= 500") && bar.contains("…"), "\(bar)") }
+        }
+    }
+
     @Test func timeCommandSetsACustomRangeAndTClearsIt() {
         var s = AppState(width: 100, height: 24)
         func command(_ text: String) -> [Effect] {

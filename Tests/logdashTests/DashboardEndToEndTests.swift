@@ -96,6 +96,19 @@ final class Tmux {
         try t.press("Q")
     }
 
+    /// A file that is not there yet is said to be awaited; once it is written the notice goes at
+    /// once (it stayed until a key was pressed) and its lines show (issue 23, item 13).
+    @Test func aFilesNoSuchFileYetNoticeGoesOnceTheFileIsThere() throws {
+        let dir = try Scratch.directory("later")
+        let file = dir.appendingPathComponent("later.log").path
+        let t = try Tmux()
+        try t.launch([file], until: "the waiting notice") { $0.contains("no such file yet") }
+        try Data("{\"ts\":\"2026-11-27T14:00:00Z\",\"level\":\"info\",\"msg\":\"it came\"}\n".utf8).write(to: URL(fileURLWithPath: file))
+        let s = try t.wait("the file's line, the notice gone") { $0.contains("it came") && !$0.contains("no such file yet") }
+        #expect(!s.contains("there now"))
+        try t.press("Q")
+    }
+
     /// A TCP listener in the dashboard: its address in the notice line, what is sent in the tail.
     @Test func aListenerShowsItsAddressAndWhatItReceives() throws {
         let t = try Tmux()

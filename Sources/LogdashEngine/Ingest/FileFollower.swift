@@ -16,6 +16,12 @@ import Synchronization
 /// It waits on inotify (the directories of the patterns), and looks again every second as a
 /// fallback (globbed directories, file systems without inotify). With nothing written it
 /// sleeps.
+/// What following says of a pattern that names no file yet, and once it does (after the pattern).
+public enum FollowNotice {
+    public static let missing = ": no such file yet; waiting for it to appear"
+    public static let appeared = ": there now; reading it"
+}
+
 final class FileFollower: Sendable {
     fileprivate let pipeline: Pipeline
     fileprivate let patterns: [String]
@@ -177,11 +183,11 @@ private final class Following {
                 if paths.isEmpty {
                     if !warnedMissing.contains(pattern) {
                         warnedMissing.insert(pattern)
-                        pipeline.report("\(pattern): no such file yet; waiting for it to appear")
+                        pipeline.report("\(pattern)" + FollowNotice.missing)
                     }
                     continue
                 }
-                warnedMissing.remove(pattern)
+                if warnedMissing.remove(pattern) != nil { pipeline.report("\(pattern)" + FollowNotice.appeared) }
                 for path in paths {
                     var st = stat()
                     guard stat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { continue }
