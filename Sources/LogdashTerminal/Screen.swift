@@ -8,14 +8,8 @@ nonisolated(unsafe) private var terminationRequested: sig_atomic_t = 0
 /// The terminal, through ncursesw: draws cell buffers and reads keys. The only code that calls
 /// ncurses; use it from one thread. `close()` (also on SIGTERM, via `shouldExit`) restores the
 /// terminal.
-public final class Screen {
-    /// What `readKey` can report besides a key.
-    public enum Input: Equatable {
-        case key(Key)
-        case resize(width: Int, height: Int)
-        case interrupt      // Ctrl-C
-        case suspend        // Ctrl-Z
-    }
+public final class Screen: Terminal {
+    public typealias Input = TerminalInput
 
     public let charset: TerminalLocale.Charset
     private let window: OpaquePointer
@@ -25,9 +19,27 @@ public final class Screen {
     private var last: CellBuffer?
 
     /// Takes over the terminal. `noColor` (or `NO_COLOR` in the environment) draws without colour.
+    /// When standard input is not the terminal (logs piped in: `cmd | logdash`), keys are read
+    /// from `/dev/tty`, as `less` and lnav do.
     public init(forceASCII: Bool = false, noColor: Bool = false, theme: Theme = Theme.builtin[0]) throws {
         charset = TerminalLocale.configure(forceASCII: forceASCII)
-        guard isatty(1) != 0, let w = initscr() else { throw TerminalError.noTerminal }
+        guard isatty(1) != 0 else { throw TerminalError.noTerminal }
+        let w: UnsafeMutablePointer<WINDOW>
+        if isatty(0) != 0 {
+            guard let s = initscr() else { throw TerminalError.noTerminal }
+            w = s
+        } else {
+            // Drawn on standard output, keys from the controlling terminal.
+            guard let keys = fopen("/dev/tty", "r") else { throw TerminalError.noKeyboard }
+            guard let out = fdopen(dup(1), "w") else { fclose(keys); throw TerminalError.noTerminal }
+            guard let sp = newterm(nil, out, keys), let s = logdash_stdscr() else {
+                fclose(keys); fclose(out)
+                throw TerminalError.noTerminal
+            }
+            screenPointer = sp
+            files = (out, keys)
+            w = s
+        }
         window = OpaquePointer(w)
         colors = Screen.setUp(w, noColor: noColor)
         apply(theme)
@@ -80,6 +92,8 @@ public final class Screen {
     private var files: (UnsafeMutablePointer<FILE>, UnsafeMutablePointer<FILE>)?
 
     deinit { close() }
+
+    public var asciiOnly: Bool { charset == .ascii }
 
     /// Whether a signal asked the program to stop.
     public var shouldExit: Bool { terminationRequested != 0 }
@@ -242,8 +256,16 @@ public final class Screen {
 
 public enum TerminalError: Error, CustomStringConvertible {
     case noTerminal
+    /// Logs on standard input and no terminal to read keys from.
+    case noKeyboard
 
     public var description: String {
-        "the dashboard needs a terminal; use 'logdash cat' or 'logdash query' to read logs in a pipe or a script"
+        switch self {
+        case .noTerminal:
+            "the dashboard needs a terminal; use 'logdash cat' or 'logdash query' to read logs in a pipe or a script"
+        case .noKeyboard:
+            "logs come on standard input and there is no terminal (/dev/tty) to read keys from: " +
+                "use 'logdash ingest -' to store or query them, or 'logdash cat -' to read them"
+        }
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Synchronization
 import LogdashEngine
+import LogdashUI
 
 /// Options of live ingest, shared by `logdash ingest` and the dashboard.
 struct LiveOptions: ParsableArguments {

@@ -87,10 +87,3 @@ struct RecordWriter {
         out.append(contentsOf: line.utf8)
     }
 }
-
-/// JSON string literals.
-enum JSONText {
-    static func appendString(_ s: String, to out: inout [UInt8]) {
-        Archive.appendJSONString(s, to: &out)
-    }
-}

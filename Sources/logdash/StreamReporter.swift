@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Synchronization
 import LogdashEngine
+import LogdashUI
 
 /// Runs `logdash ingest --stream` queries: each folds in the segments stored since its last
 /// turn and prints every window it closes as JSON lines, one per result row, with the

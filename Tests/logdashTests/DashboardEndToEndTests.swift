@@ -81,6 +81,40 @@ final class Tmux {
         #expect(!after.contains("FOLLOW"))  // the dashboard's screen is gone: the terminal is restored
     }
 
+    /// `cmd | logdash`: the records come from the pipe, still arriving, while keys come from the
+    /// terminal — a filter typed narrows them, Q quits (issue 23, item 1).
+    @Test func logsPipedIntoTheDashboardShowWhileKeysComeFromTheTerminal() throws {
+        let lines = (0..<40).map { i in "{\"ts\":\"2026-11-27T14:00:\(String(format: "%02d", i))Z\",\"level\":\"\(i % 4 == 0 ? "error" : "info")\",\"msg\":\"piped \(i)\"}" }
+        let file = try CommandLineTests().temp("piped.log", lines.joined(separator: "\n") + "\n")
+        let t = try Tmux()
+        // The pipe stays open and keeps bringing lines, as `tail -f` or `kubectl logs -f` do (and,
+        // as theirs, its writer ends at its next line once logdash is gone).
+        let more = "{\"ts\":\"2026-11-27T14:01:00Z\",\"level\":\"info\",\"msg\":\"still there\"}"
+        try t.type("(cat '\(file)'; while sleep 0.2; do echo '\(more)'; done) | '\(CommandLineTests.binary)' --tail; echo EXIT=$?")
+        try t.press("Enter")
+        let first = try t.wait("the piped records") { $0.contains("piped 39") && $0.contains("still there") && $0.contains("stdin") }
+        #expect(!first.contains("reads keys"))
+        try t.press("f")
+        try t.type("level = 'error'")
+        try t.press("Enter")
+        _ = try t.wait("the filter over the piped records") { s in
+            s.contains("10 match") && s.contains("piped 36") && !s.contains("piped 37")
+        }
+        try t.press("Q")
+        _ = try t.wait("the shell back") { $0.contains("EXIT=0") }
+    }
+
+    /// `cat file | logdash` with no terminal to read keys from (no controlling terminal): a
+    /// clear message that names what to use instead, and no screen taken over.
+    @Test func pipedLogsWithoutAKeyboardSayWhatToUseInstead() throws {
+        let t = try Tmux()
+        try t.type("echo hello | setsid -w '\(CommandLineTests.binary)' --tail; echo EXIT=$?")
+        try t.press("Enter")
+        let s = try t.wait("the message") { $0.contains("EXIT=0") || $0.contains("EXIT=1") }
+        let flat = s.replacingOccurrences(of: "\n", with: "")  // the message wraps
+        #expect(flat.contains("no terminal (/dev/tty) to read keys from") && flat.contains("logdash ingest -") && s.contains("EXIT=1"))
+    }
+
     /// A followed file: a line appended shows at the bottom of the tail.
     @Test func aLineAppendedToAFollowedFileAppearsInTheTail() throws {
         let file = try CommandLineTests().temp("app.log", "{\"ts\":\"2026-11-27T14:00:00Z\",\"level\":\"info\",\"msg\":\"first line\"}\n")

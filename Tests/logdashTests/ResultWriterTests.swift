@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import logdash
 @testable import LogdashEngine
+import LogdashUI
 
 @Suite struct ResultWriterTests {
     /// Times written from the kept texts read as each time formatted on its own — repeated,

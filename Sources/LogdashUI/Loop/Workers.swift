@@ -1,7 +1,6 @@
 import Foundation
 import Synchronization
 import LogdashEngine
-import LogdashUI
 
 /// Runs queries on a thread of its own, so that one over millions of records never freezes
 /// the keyboard. The newest request wins: one still waiting when another comes is dropped.
@@ -74,7 +73,7 @@ final class QueryWorker<Request: Sendable, Response: Sendable>: Sendable {
 }
 
 /// The tail's queries: the page of records and the matching count.
-enum TailQueries {
+public enum TailQueries {
     struct Request: Sendable {
         var generation: Int
         var snapshot: StoreSnapshot
@@ -150,7 +149,7 @@ enum TailQueries {
     }
 
     /// The newest `limit` records (for a one-off frame).
-    static func newest(_ engine: QueryEngine, limit: Int) -> [TailRow] {
+    public static func newest(_ engine: QueryEngine, limit: Int) -> [TailRow] {
         (try? engine.execute(page("", limit: limit, offset: 0))).map(tailRows) ?? []
     }
 }

@@ -1,8 +1,7 @@
 import Foundation
 import Testing
-@testable import logdash
 @testable import LogdashEngine
-import LogdashUI
+@testable import LogdashUI
 
 /// The tail's queries, run as the dashboard's worker thread runs them.
 @Suite struct TailQueriesTests {

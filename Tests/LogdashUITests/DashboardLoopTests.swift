@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+@testable import LogdashEngine
+@testable import LogdashUI
+
+/// A terminal for the dashboard's loop in tests: keys from a script (one a step), frames kept.
+final class ScriptedTerminal: Terminal {
+    private(set) var size: (width: Int, height: Int)
+    let asciiOnly = false
+    var shouldExit = false
+    /// What the next steps read, first first; then nothing (a moment's wait, as ncurses').
+    var script: [TerminalInput] = []
+    private(set) var frame: CellBuffer?
+    private(set) var frames = 0
+    private(set) var bells = 0
+    private(set) var clipboard: String?
+
+    init(width: Int, height: Int) { size = (width, height) }
+
+    func readKey() -> TerminalInput? {
+        guard !script.isEmpty else {
+            usleep(5_000)
+            return nil
+        }
+        let input = script.removeFirst()
+        if case .resize(let w, let h) = input { size = (w, h) }
+        return input
+    }
+
+    func type(_ text: String) { script += text.map { .key(.char($0)) } }
+    func draw(_ buffer: CellBuffer) { frame = buffer; frames += 1 }
+    func apply(_ theme: Theme) {}
+    func bell() { bells += 1 }
+    func suspend() {}
+    func copyToClipboard(_ text: String) { clipboard = text }
+
+    var screen: String { frame?.lines.joined(separator: "\n") ?? "" }
+}
+
+@Suite struct DashboardLoopTests {
+    /// JSON lines, second `i` of 14:00 on 2026-11-27, every fourth an error.
+    static func lines(_ seconds: Range<Int>, prefix: String = "line") -> String {
+        seconds.map { i in
+            "{\"ts\":\"2026-11-27T14:00:\(String(format: "%02d", i % 60))Z\",\"level\":\"\(i % 4 == 0 ? "error" : "info")\",\"msg\":\"\(prefix) \(i)\"}\n"
+        }.joined()
+    }
+
+    static func store(_ text: String) throws -> Store {
+        let store = Store()
+        let bytes = Array(text.utf8)
+        let options = ParseOptions()
+        let d = try bytes.withUnsafeBufferPointer { try SourceParser.detect($0, options: options, arrival: 0) }
+        var batch = RecordBatch(source: "t")
+        _ = bytes.withUnsafeBufferPointer { SourceParser(options: options, detection: d).parse($0, arrival: 0, final: true, into: &batch) }
+        store.append(batch)
+        return store
+    }
+
+    static func loop(_ terminal: ScriptedTerminal, _ store: Store, pipeline: Pipeline? = nil) -> DashboardLoop {
+        var loop = DashboardLoop(screen: terminal, store: store, pipeline: pipeline ?? Pipeline(store: store, load: LoadOptions()),
+                                 notices: Notices(), sources: ["t"], themes: Theme.builtin, theme: Theme.builtin[0])
+        loop.state.zoomed = true  // the tail alone
+        return loop
+    }
+
+    /// Steps until `done` holds of the last frame (10 s at most); whether it did.
+    @discardableResult
+    static func run(_ loop: inout DashboardLoop, _ terminal: ScriptedTerminal, until done: (String) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(10)
+        while Date() < deadline {
+            guard loop.step() else { break }
+            if terminal.script.isEmpty && done(terminal.screen) { return true }
+        }
+        return done(terminal.screen)
+    }
+
+    @Test func aFilterTypedNarrowsTheTailOnceTheWorkerAnswers() throws {
+        let term = ScriptedTerminal(width: 80, height: 20)
+        var loop = Self.loop(term, try Self.store(Self.lines(0..<40)))
+        defer { loop.stopWorkers() }
+        #expect(Self.run(&loop, term) { $0.contains("line 39") && $0.contains("40 rec") })
+        term.script = [.key(.char("f"))]
+        term.type("level = 'error'")
+        term.script.append(.key(.enter))
+        let narrowed = Self.run(&loop, term) { s in s.contains("10 match") && s.contains("line 36") && !s.contains("line 39") }
+        #expect(narrowed, "\(term.screen)")
+        #expect(loop.state.filters == ["level = 'error'"])
+    }
+
+    /// Filters typed and dropped faster than the worker answers: what is drawn in the end is
+    /// the answer to the last request, never an older one that came late.
+    @Test func anAnswerToAnOlderFilterIsNeverDrawnOverTheNewest() throws {
+        let term = ScriptedTerminal(width: 80, height: 20)
+        var loop = Self.loop(term, try Self.store(Self.lines(0..<40)))
+        defer { loop.stopWorkers() }
+        for _ in 0..<5 {  // one key a step, no waiting between them
+            term.script += [.key(.char("f"))]
+            term.type("level = 'error'")
+            term.script += [.key(.enter), .key(.escape)]
+        }
+        term.script += [.key(.char("f"))]
+        term.type("msg = 'line 7'")
+        term.script += [.key(.enter)]
+        #expect(Self.run(&loop, term) { $0.contains("1 match") && $0.contains("line 7") })
+        // And it stays so: no late answer replaces it.
+        for _ in 0..<30 { _ = loop.step() }
+        #expect(term.screen.contains("line 7") && !term.screen.contains("line 39") && loop.state.matching == 1)
+    }
+
+    @Test func aResizeDrawsTheNextFrameAtTheNewSizeWithTheNewestRecordsAtTheBottom() throws {
+        let term = ScriptedTerminal(width: 80, height: 20)
+        var loop = Self.loop(term, try Self.store(Self.lines(0..<40)))
+        defer { loop.stopWorkers() }
+        #expect(Self.run(&loop, term) { $0.contains("line 39") })
+        term.script = [.resize(width: 50, height: 10)]
+        #expect(Self.run(&loop, term) { _ in term.frame?.width == 50 && term.frame?.height == 10 })
+        let rows = term.screen.split(separator: "\n")
+        #expect(rows.count == 10 && rows.contains { $0.contains("line 39") } && !rows.contains { $0.contains("line 30") })
+    }
+
+    @Test func ctrlCQuitsWhenNoQueryRuns() throws {
+        let term = ScriptedTerminal(width: 80, height: 20)
+        var loop = Self.loop(term, try Self.store(Self.lines(0..<3)))
+        defer { loop.stopWorkers() }
+        term.script = [.interrupt]
+        #expect(loop.step() == false)
+    }
+
+    /// A FIFO (what `logdash <(cmd)` and a named pipe give): records written into it while the
+    /// dashboard runs show in the tail (issue 23, item 1).
+    @Test func recordsWrittenIntoAPipeShowInTheTail() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-loop-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fifo = dir.appendingPathComponent("pipe").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let store = Store()
+        let pipeline = Pipeline(store: store, load: LoadOptions())
+        try pipeline.start([.files(fifo)])
+        defer { pipeline.stop() }
+        let writer = Thread {
+            guard let h = FileHandle(forWritingAtPath: fifo) else { return }
+            h.write(Data(Self.lines(0..<5, prefix: "first").utf8))
+            usleep(300_000)
+            h.write(Data(Self.lines(5..<10, prefix: "then").utf8))
+            try? h.close()
+        }
+        writer.start()
+        let term = ScriptedTerminal(width: 80, height: 20)
+        var loop = Self.loop(term, store, pipeline: pipeline)
+        defer { loop.stopWorkers() }
+        #expect(Self.run(&loop, term) { $0.contains("first 4") && $0.contains("then 9") && $0.contains("10 rec") }, "\(term.screen)")
+    }
+}
