@@ -13,9 +13,11 @@ public enum AlarmPanel {
         }
     }
 
-    /// The alarms in the panel's order: most urgent first, then as defined.
+    /// The alarms in the panel's order: those that cannot run, then the most urgent first,
+    /// then as defined.
     public static func sorted(_ statuses: [AlarmReplay.Status]) -> [AlarmReplay.Status] {
-        statuses.enumerated().sorted { (order($0.element.state), $0.offset) < (order($1.element.state), $1.offset) }.map(\.element)
+        func rank(_ s: AlarmReplay.Status) -> Int { s.problem != nil ? -1 : order(s.state) }
+        return statuses.enumerated().sorted { (rank($0.element), $0.offset) < (rank($1.element), $1.offset) }.map(\.element)
     }
 
     /// `pick`: the alarm picked (the panel has the focus); `quiet`: what muted or acknowledged
@@ -32,6 +34,20 @@ public enum AlarmPanel {
         let twoLines = area.height >= sorted.count * 2
         var y = area.y
         for (k, a) in sorted.enumerated() where y < area.maxY {
+            if let problem = a.problem {
+                // An alarm that cannot run: ERROR and why, in full on its own line when there is room.
+                var x = buf.put(glyphs.ascii ? "!" : "✖", x: area.x, y: y, style: Style(.error), safe: true) + 1
+                buf.put(a.name, x: x, y: y, style: Style(.text, bold: true, reverse: pick == k), maxX: x + nameWidth)
+                x += nameWidth + 1
+                x = buf.put("ERROR", x: x, y: y, style: Style(.error, bold: true), maxX: area.maxX, safe: true) + 2
+                if !twoLines { buf.put(problem, x: x, y: y, style: Style(.error), maxX: area.maxX, safe: true) }
+                y += 1
+                if twoLines && y < area.maxY {
+                    buf.put(problem, x: area.x + 2, y: y, style: Style(.error), maxX: area.maxX, safe: true)
+                    y += 1
+                }
+                continue
+            }
             let role = StyleRole.alarm(a.state)
             var x = buf.put(glyphs.ascii ? "*" : "●", x: area.x, y: y, style: Style(role), safe: true) + 1
             buf.put(a.name, x: x, y: y, style: Style(.text, bold: a.state == .alarm, reverse: pick == k), maxX: x + nameWidth)

@@ -318,7 +318,7 @@ public enum Effect: Sendable, Equatable {
     /// Copy the raw line of the record at the bottom of the view to the clipboard (OSC 52).
     case copy
     /// Scroll so that the record at this time is at the bottom of the view (`'`, a mark).
-    case scrollTo(ts: Int64)
+    case scrollTo(ts: Int64, message: String?)
     /// Ring the terminal's bell (an alarm changed state).
     case bell
     /// Run the query pane's SQL (or Logs Insights query) in the background; stop it.
@@ -482,7 +482,7 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
             guard !s.marks.isEmpty else { s.notice = "no marks: m marks the selected record"; return [] }
             let bottom = s.selected?.ts ?? Int64.max
             let target = s.marks.last { $0.ts < bottom } ?? s.marks.last!
-            return [.scrollTo(ts: target.ts)]
+            return [.scrollTo(ts: target.ts, message: target.message)]
         case .char(let c) where ("1"..."5").contains(c):
             // 1 everything, 2 debug and up, 3 info and up, 4 warnings and up, 5 errors and up.
             let levels: [Level?] = [nil, .debug, .info, .warn, .error]

@@ -348,8 +348,18 @@ final class AlarmReporter {
 
     /// Folds in what was stored; the transitions of the periods that closed.
     func transitions(final: Bool, spread: Bool = true) throws -> [AlarmTracker.Transition] {
-        try stream?.step(final: final, spread: spread).transitions ?? []
+        let found = try stream?.step(final: final, spread: spread).transitions ?? []
+        // An alarm that cannot run is said once on stderr (and again if its problem changes);
+        // the others go on.
+        for (name, problem) in (stream?.problems ?? [:]).sorted(by: { $0.key < $1.key }) where said[name] != problem {
+            said[name] = problem
+            FileHandle.standardError.write(Data("logdash: alarm \(name) cannot run: \(problem)\n".utf8))
+        }
+        return found
     }
+
+    /// The problems already said, by alarm.
+    private var said: [String: String] = [:]
 
     /// Records and prints transitions, and runs their actions.
     func emit(_ transitions: [AlarmTracker.Transition], into store: Store) {

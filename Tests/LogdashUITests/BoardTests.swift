@@ -238,6 +238,24 @@ import Testing
         #expect(small.lines[2].hasPrefix("* latency  OK") && small.lines.joined().unicodeScalars.allSatisfy { $0.isASCII })
     }
 
+    /// An alarm that cannot run (a mistyped column) is shown first, in the error colour, with
+    /// its problem; the others are shown as ever (issue 23, item 3).
+    @Test func anAlarmThatCannotRunShowsErrorAndItsProblemAmongTheOthers() {
+        var broken = AlarmReplay.Status(name: "typo", state: .insufficientData, value: nil, recent: [], comparison: .greaterThanThreshold,
+                                        threshold: 500, since: nil, reason: "", composite: false, asOf: nil)
+        broken.problem = "unknown column 'latncy_ms'; did you mean 'latency_ms'?"
+        var buf = CellBuffer(width: 64, height: 8)
+        AlarmPanel.render(Self.statuses() + [broken], into: &buf, area: Rect(x: 0, y: 0, width: 64, height: 8), glyphs: .unicode)
+        let lines = buf.lines.map { String($0.reversed().drop { $0 == " " }.reversed()) }
+        #expect(lines[0] == "✖ typo     ERROR")
+        #expect(lines[1] == "  unknown column 'latncy_ms'; did you mean 'latency_ms'?")
+        #expect(lines[2].hasPrefix("● 5xx-rate ALARM  46 ≥ 10") && lines[6].hasPrefix("● latency  OK  120 ≤ 500"))
+        #expect(buf[0, 0].style.role == .error && buf[11, 0].style.role == .error && buf[2, 1].style.role == .error)
+        var small = CellBuffer(width: 70, height: 2)
+        AlarmPanel.render(Self.statuses() + [broken], into: &small, area: Rect(x: 0, y: 0, width: 70, height: 2), glyphs: .plain)
+        #expect(small.lines[0].hasPrefix("! typo     ERROR  unknown column 'latncy_ms'"))
+    }
+
     @Test func aChangeOfStateShowsABannerRingsTheBellAndAKeyDismissesIt() {
         var s = AppState(width: 80, height: 10)
         let change = AlarmTracker.Transition(alarm: "5xx-rate", at: Self.t0 + 3_600_000_000_000, from: .ok, to: .alarm,

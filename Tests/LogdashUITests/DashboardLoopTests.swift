@@ -66,12 +66,18 @@ final class ScriptedTerminal: Terminal {
     /// Steps until `done` holds of the last frame (10 s at most); whether it did.
     @discardableResult
     static func run(_ loop: inout DashboardLoop, _ terminal: ScriptedTerminal, until done: (String) -> Bool) -> Bool {
+        run(&loop, terminal) { screen, _ in done(screen) }
+    }
+
+    /// Steps until `done` holds of the last frame and the state.
+    @discardableResult
+    static func run(_ loop: inout DashboardLoop, _ terminal: ScriptedTerminal, until done: (String, AppState) -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline {
             guard loop.step() else { break }
-            if terminal.script.isEmpty && done(terminal.screen) { return true }
+            if terminal.script.isEmpty && done(terminal.screen, loop.state) { return true }
         }
-        return done(terminal.screen)
+        return done(terminal.screen, loop.state)
     }
 
     @Test func aFilterTypedNarrowsTheTailOnceTheWorkerAnswers() throws {
@@ -124,6 +130,36 @@ final class ScriptedTerminal: Terminal {
         defer { loop.stopWorkers() }
         term.script = [.interrupt]
         #expect(loop.step() == false)
+    }
+
+    /// Records of one second (dpkg.log writes a dozen a second) show in the file's order; search
+    /// n/N and a mark's jump step through them one by one in that order, not by time alone
+    /// (issue 23, item 2).
+    @Test func recordsOfOneTimeShowSearchAndJumpInTheLogsOrder() throws {
+        let text = (0..<10).map { i in "{\"ts\":\"2026-11-27T14:00:00Z\",\"msg\":\"a\(i)\(i % 2 == 0 ? " hit" : "")\"}\n" }.joined()
+            + "{\"ts\":\"2026-11-27T13:59:59Z\",\"msg\":\"before hit\"}\n"
+        let term = ScriptedTerminal(width: 60, height: 20)
+        var loop = Self.loop(term, try Self.store(text))
+        defer { loop.stopWorkers() }
+        #expect(Self.run(&loop, term) { $0.contains("a9") })
+        let order = term.screen.split(separator: "\n").compactMap { line in (0..<10).first { line.contains(" a\($0)") } }
+        #expect(order == Array(0..<10))
+        func press(_ keys: [TerminalInput], expect message: String) {
+            term.script = keys
+            let got = Self.run(&loop, term) { _, state in state.selected?.message == message }
+            #expect(got, "at \(loop.state.selected?.message ?? "nothing"), not \(message)")
+        }
+        press([.key(.char("/"))] + "hit".map { .key(.char($0)) } + [.key(.enter)], expect: "a8 hit")
+        press([.key(.char("n"))], expect: "a6 hit")
+        press([.key(.char("n"))], expect: "a4 hit")
+        press([.key(.char("N"))], expect: "a6 hit")
+        press([.key(.char("n")), .key(.char("n")), .key(.char("n"))], expect: "a0 hit")
+        press([.key(.char("n"))], expect: "before hit")  // past the second, into the one before
+        // A mark on a record amid its second: ' comes back to it, not to the second's newest.
+        press([.key(.char("N")), .key(.char("N"))], expect: "a2 hit")
+        term.script = [.key(.char("m")), .key(.char("G"))]
+        #expect(Self.run(&loop, term) { _, state in state.selected?.message == "a9" })
+        press([.key(.char("'"))], expect: "a2 hit")
     }
 
     /// A FIFO (what `logdash <(cmd)` and a named pipe give): records written into it while the

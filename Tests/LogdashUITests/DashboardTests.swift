@@ -418,9 +418,9 @@ import Testing
         _ = update(&s, .key(.char("m")))
         #expect(s.marks.map(\.ts) == [20, 30])
         // Bottom at 20: the next older mark is none, so round to the newest.
-        #expect(update(&s, .key(.char("'"))) == [.scrollTo(ts: 30)])
+        #expect(update(&s, .key(.char("'"))) == [.scrollTo(ts: 30, message: "at 30")])
         s.rows = [TailRow(ts: 30, level: nil, host: nil, message: "at 30")]
-        #expect(update(&s, .key(.char("'"))) == [.scrollTo(ts: 20)])
+        #expect(update(&s, .key(.char("'"))) == [.scrollTo(ts: 20, message: "at 20")])
         _ = update(&s, .key(.char("m")))  // unmark 30
         #expect(s.marks.map(\.ts) == [20])
     }

@@ -143,4 +143,54 @@ import Scratch
         let viaConfig = try cli.logdash(["check", config])
         #expect(viaConfig.status == 0 && viaConfig.out.contains("config.yaml: ok: config") && viaConfig.out.contains("a.yaml: ok: 2 alarms"))
     }
+
+    /// `check` says every problem of a file, not the first only; `--against` checks the SQL of
+    /// alarms and dashboards against the columns of real records (issue 23, item 3).
+    @Test func checkSaysEveryProblemAndAgainstDataTheUnknownColumns() throws {
+        let alarms = try cli.temp("alarms.yaml", """
+            alarms:
+              - name: slow
+                metric: { value: "avg(latncy_ms)" }
+                period: 1m
+                evaluation_periods: 1
+                comparison: GreaterThanThreshold
+                threshold: 500
+              - name: broken
+                metric: { value: "count(*)" }
+                period: 1x
+                evaluation_periods: 1
+                comparison: GreaterThanThreshold
+                threshold: 5
+              - name: zero
+                metric: { value: "count(*)" }
+                period: 1m
+                evaluation_periods: 0
+                comparison: GreaterThanThreshold
+                threshold: 5
+            """)
+        let plain = try cli.logdash(["check", alarms])
+        #expect(plain.status == 1 && plain.err.contains("alarms.yaml:10: alarms[1].period") && plain.err.contains("alarms.yaml:17: alarms[2].evaluation_periods")
+                && plain.err.contains("2 problems found"), "\(plain.err)")
+        let data = try cli.temp("app.log", "{\"ts\":\"2026-11-27T14:00:00Z\",\"level\":\"info\",\"latency_ms\":12,\"path\":\"/a\"}\n")
+        let against = try cli.logdash(["check", alarms, "--against", data])
+        #expect(against.status == 1 && against.err.contains("alarm slow: unknown column 'latncy_ms'; did you mean 'latency_ms'?")
+                && against.err.contains("3 problems found"), "\(against.err)")
+        let boards = try cli.temp("boards.yaml", """
+            dashboards:
+              - name: web
+                rows:
+                  - panes:
+                      - { title: paths, sql: "SELECT pth, count(*) FROM logs GROUP BY 1" }
+                      - { title: fine, sql: "SELECT path, count(*) FROM logs GROUP BY 1" }
+                      - { title: odd, sql: "SELECT 1", colour: red }
+            """)
+        let board = try cli.logdash(["check", boards, "--against", data])
+        #expect(board.status == 1 && board.err.contains("boards.yaml:7: dashboards[0].rows[0].panes[2].colour: unknown key")
+                && board.err.contains("dashboard web, pane 'paths': unknown column 'pth'; did you mean 'path'?") && board.err.contains("2 problems found"),
+                "\(board.err)")
+        let config = try cli.temp("config.yaml", "format: \ntimezone: Mars/Olympus\nbell: maybe\n")
+        let conf = try cli.logdash(["check", config])
+        #expect(conf.status == 1 && conf.err.contains("format") && conf.err.contains("timezone") && conf.err.contains("bell")
+                && conf.err.contains("3 problems found"), "\(conf.err)")
+    }
 }

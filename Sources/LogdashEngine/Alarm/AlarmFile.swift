@@ -114,6 +114,15 @@ public enum AlarmFile {
     }
 
     public static func parse(yaml: String, file: String) throws -> [AlarmDefinition] {
+        let (alarms, problems) = try check(yaml: yaml, file: file)
+        if let first = problems.first { throw first }
+        return alarms
+    }
+
+    /// The alarms a file defines and every problem in it, each naming its line and key (an
+    /// alarm with a problem is left out; the others are read on). Throws only when the file is
+    /// no alarms file at all.
+    public static func check(yaml: String, file: String) throws -> ([AlarmDefinition], [LoadError]) {
         func fail(_ key: String, _ node: Node?, _ problem: String) -> LoadError {
             LoadError(description: "\(file)\(node?.mark.map { ":\($0.line)" } ?? ""): \(key): \(problem)")
         }
@@ -123,116 +132,144 @@ public enum AlarmFile {
             throw fail("(top level)", root, "a mapping with one key, 'alarms': a list of alarms")
         }
         var out: [AlarmDefinition] = []
+        var problems: [LoadError] = []
         for (k, node) in list.enumerated() {
-            let path = "alarms[\(k)]"
-            guard let m = node.mapping else { throw fail(path, node, "an alarm is a mapping with a name and a metric (or a rule)") }
-            for (key, _) in m where !alarmKeys.contains(key.string ?? "") {
-                throw fail("\(path).\(key.string ?? "?")", key, "unknown key; known keys: \(alarmKeys.joined(separator: ", "))")
-            }
-            guard let name = m["name"]?.string, !name.isEmpty else { throw fail("\(path).name", m["name"] ?? node, "every alarm needs a name") }
-            guard !out.contains(where: { $0.name == name }) else { throw fail("\(path).name", m["name"], "'\(name)' names two alarms") }
-            let actions = try parseActions(m["actions"], "\(path).actions", fail)
-            if let r = m["rule"] {
-                if let other = ["metric", "period", "evaluation_periods", "comparison", "threshold"].first(where: { m[$0] != nil }) {
-                    throw fail("\(path).\(other)", m[other], "a composite alarm (with 'rule') has no '\(other)'")
+            do {
+                let path = "alarms[\(k)]"
+                guard let m = node.mapping else { throw fail(path, node, "an alarm is a mapping with a name and a metric (or a rule)") }
+                for (key, _) in m where !alarmKeys.contains(key.string ?? "") {
+                    throw fail("\(path).\(key.string ?? "?")", key, "unknown key; known keys: \(alarmKeys.joined(separator: ", "))")
                 }
-                guard let text = r.string else { throw fail("\(path).rule", r, "a rule such as ALARM(a) AND NOT OK(b)") }
-                do {
-                    out.append(AlarmDefinition(name: name, metric: nil, rule: nil, period: 0, composite: try CompositeRule.parse(text), actions: actions))
-                } catch {
-                    throw fail("\(path).rule", r, "\(error)")
+                guard let name = m["name"]?.string, !name.isEmpty else { throw fail("\(path).name", m["name"] ?? node, "every alarm needs a name") }
+                guard !out.contains(where: { $0.name == name }) else { throw fail("\(path).name", m["name"], "'\(name)' names two alarms") }
+                let actions = try parseActions(m["actions"], "\(path).actions", fail)
+                if let r = m["rule"] {
+                    if let other = ["metric", "period", "evaluation_periods", "comparison", "threshold"].first(where: { m[$0] != nil }) {
+                        throw fail("\(path).\(other)", m[other], "a composite alarm (with 'rule') has no '\(other)'")
+                    }
+                    guard let text = r.string else { throw fail("\(path).rule", r, "a rule such as ALARM(a) AND NOT OK(b)") }
+                    do {
+                        out.append(AlarmDefinition(name: name, metric: nil, rule: nil, period: 0, composite: try CompositeRule.parse(text), actions: actions))
+                    } catch {
+                        throw fail("\(path).rule", r, "\(error)")
+                    }
+                    continue
                 }
-                continue
-            }
-            guard let metricNode = m["metric"], let mm = metricNode.mapping else {
-                throw fail("\(path).metric", m["metric"] ?? node, "a mapping with 'value' (and 'where'), or 'filter'")
-            }
-            for (key, _) in mm where !metricKeys.contains(key.string ?? "") {
-                throw fail("\(path).metric.\(key.string ?? "?")", key, "unknown key; known keys: \(metricKeys.joined(separator: ", "))")
-            }
-            let metric: AlarmDefinition.Metric
-            var groupBy: String?
-            if let f = mm["filter"] {
-                guard let pattern = f.string else { throw fail("\(path).metric.filter", f, "a metric filter pattern") }
-                do {
-                    metric = .filter(try MetricFilter.parse(pattern), pattern: pattern, value: mm["value"]?.string)
-                } catch {
-                    throw fail("\(path).metric.filter", f, "\(error)")
+                guard let metricNode = m["metric"], let mm = metricNode.mapping else {
+                    throw fail("\(path).metric", m["metric"] ?? node, "a mapping with 'value' (and 'where'), or 'filter'")
                 }
-                if mm["where"] != nil { throw fail("\(path).metric.where", mm["where"], "a filter metric has no 'where'") }
-                if mm["group_by"] != nil { throw fail("\(path).metric.group_by", mm["group_by"], "one alarm per group needs a SQL metric (value, where)") }
-            } else {
-                guard let value = mm["value"]?.string, !value.isEmpty else { throw fail("\(path).metric.value", mm["value"] ?? metricNode, "an aggregate, such as count(*)") }
-                let condition = mm["where"]?.string
-                if let g = mm["group_by"] {
-                    guard let text = g.string, !text.isEmpty else { throw fail("\(path).metric.group_by", g, "an expression to group by, such as service") }
-                    groupBy = text
+                for (key, _) in mm where !metricKeys.contains(key.string ?? "") {
+                    throw fail("\(path).metric.\(key.string ?? "?")", key, "unknown key; known keys: \(metricKeys.joined(separator: ", "))")
                 }
-                do {
-                    _ = try QueryEngine.columnsRead("SELECT \(groupBy.map { $0 + ", " } ?? "")\(value) FROM logs" + (condition.map { " WHERE \($0)" } ?? ""))
-                } catch let e as QueryError {
-                    throw fail("\(path).metric", metricNode, e.message)
-                }
-                metric = .sql(value: value, where: condition)
-            }
-            guard let p = m["period"]?.string, let period = TimeSpan.parseNanos(p), period >= 1_000_000_000 else {
-                throw fail("\(path).period", m["period"] ?? node, "a period of at least 1s, such as 10s or 1m")
-            }
-            guard let n = m["evaluation_periods"]?.int, n >= 1, n <= 1000 else {
-                throw fail("\(path).evaluation_periods", m["evaluation_periods"] ?? node, "a whole number from 1 to 1000")
-            }
-            var datapoints: Int?
-            if let d = m["datapoints_to_alarm"] {
-                guard let v = d.int, v >= 1, v <= n else { throw fail("\(path).datapoints_to_alarm", d, "a whole number from 1 to evaluation_periods (\(n))") }
-                datapoints = v
-            }
-            guard let c = m["comparison"]?.string, let comparison = AlarmComparison(rawValue: c) else {
-                throw fail("\(path).comparison", m["comparison"] ?? node,
-                           "one of \(AlarmComparison.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            // A threshold, or for the anomaly-band comparisons a band width (k standard deviations).
-            var threshold = 0.0, bandWidth: Double?
-            if comparison.isBand {
-                if let t = m["threshold"] { throw fail("\(path).threshold", t, "a band comparison has 'band' (its width in standard deviations), not a threshold") }
-                if let b = m["band"] {
-                    guard let k = Double(b.string ?? ""), k > 0, k <= 100 else { throw fail("\(path).band", b, "a number of standard deviations, such as 2") }
-                    bandWidth = k
+                let metric: AlarmDefinition.Metric
+                var groupBy: String?
+                if let f = mm["filter"] {
+                    guard let pattern = f.string else { throw fail("\(path).metric.filter", f, "a metric filter pattern") }
+                    do {
+                        metric = .filter(try MetricFilter.parse(pattern), pattern: pattern, value: mm["value"]?.string)
+                    } catch {
+                        throw fail("\(path).metric.filter", f, "\(error)")
+                    }
+                    if mm["where"] != nil { throw fail("\(path).metric.where", mm["where"], "a filter metric has no 'where'") }
+                    if mm["group_by"] != nil { throw fail("\(path).metric.group_by", mm["group_by"], "one alarm per group needs a SQL metric (value, where)") }
                 } else {
-                    bandWidth = 2
+                    guard let value = mm["value"]?.string, !value.isEmpty else { throw fail("\(path).metric.value", mm["value"] ?? metricNode, "an aggregate, such as count(*)") }
+                    let condition = mm["where"]?.string
+                    if let g = mm["group_by"] {
+                        guard let text = g.string, !text.isEmpty else { throw fail("\(path).metric.group_by", g, "an expression to group by, such as service") }
+                        groupBy = text
+                    }
+                    do {
+                        _ = try QueryEngine.columnsRead("SELECT \(groupBy.map { $0 + ", " } ?? "")\(value) FROM logs" + (condition.map { " WHERE \($0)" } ?? ""))
+                    } catch let e as QueryError {
+                        throw fail("\(path).metric", metricNode, e.message)
+                    }
+                    metric = .sql(value: value, where: condition)
                 }
-            } else {
-                if let b = m["band"] { throw fail("\(path).band", b, "only the band comparisons (\(AlarmComparison.allCases.filter(\.isBand).map(\.rawValue).joined(separator: ", "))) take a band") }
-                guard let t = m["threshold"], let v = Double(t.string ?? "") else { throw fail("\(path).threshold", m["threshold"] ?? node, "a number") }
-                threshold = v
-            }
-            var missing = TreatMissingData.missing
-            if let tm = m["treat_missing_data"] {
-                guard let v = tm.string.flatMap(TreatMissingData.init(rawValue:)) else {
-                    throw fail("\(path).treat_missing_data", tm, "one of \(TreatMissingData.allCases.map(\.rawValue).joined(separator: ", "))")
+                guard let p = m["period"]?.string, let period = TimeSpan.parseNanos(p), period >= 1_000_000_000 else {
+                    throw fail("\(path).period", m["period"] ?? node, "a period of at least 1s, such as 10s or 1m")
                 }
-                missing = v
+                guard let n = m["evaluation_periods"]?.int, n >= 1, n <= 1000 else {
+                    throw fail("\(path).evaluation_periods", m["evaluation_periods"] ?? node, "a whole number from 1 to 1000")
+                }
+                var datapoints: Int?
+                if let d = m["datapoints_to_alarm"] {
+                    guard let v = d.int, v >= 1, v <= n else { throw fail("\(path).datapoints_to_alarm", d, "a whole number from 1 to evaluation_periods (\(n))") }
+                    datapoints = v
+                }
+                guard let c = m["comparison"]?.string, let comparison = AlarmComparison(rawValue: c) else {
+                    throw fail("\(path).comparison", m["comparison"] ?? node,
+                               "one of \(AlarmComparison.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                // A threshold, or for the anomaly-band comparisons a band width (k standard deviations).
+                var threshold = 0.0, bandWidth: Double?
+                if comparison.isBand {
+                    if let t = m["threshold"] { throw fail("\(path).threshold", t, "a band comparison has 'band' (its width in standard deviations), not a threshold") }
+                    if let b = m["band"] {
+                        guard let k = Double(b.string ?? ""), k > 0, k <= 100 else { throw fail("\(path).band", b, "a number of standard deviations, such as 2") }
+                        bandWidth = k
+                    } else {
+                        bandWidth = 2
+                    }
+                } else {
+                    if let b = m["band"] { throw fail("\(path).band", b, "only the band comparisons (\(AlarmComparison.allCases.filter(\.isBand).map(\.rawValue).joined(separator: ", "))) take a band") }
+                    guard let t = m["threshold"], let v = Double(t.string ?? "") else { throw fail("\(path).threshold", m["threshold"] ?? node, "a number") }
+                    threshold = v
+                }
+                var missing = TreatMissingData.missing
+                if let tm = m["treat_missing_data"] {
+                    guard let v = tm.string.flatMap(TreatMissingData.init(rawValue:)) else {
+                        throw fail("\(path).treat_missing_data", tm, "one of \(TreatMissingData.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    missing = v
+                }
+                out.append(AlarmDefinition(name: name, metric: metric,
+                                           rule: AlarmRule(evaluationPeriods: n, datapointsToAlarm: datapoints, comparison: comparison,
+                                                           threshold: threshold, treatMissingData: missing, bandWidth: bandWidth),
+                                           period: period, composite: nil, actions: actions, groupBy: groupBy))
+            } catch let e as LoadError {
+                problems.append(e)
             }
-            out.append(AlarmDefinition(name: name, metric: metric,
-                                       rule: AlarmRule(evaluationPeriods: n, datapointsToAlarm: datapoints, comparison: comparison,
-                                                       threshold: threshold, treatMissingData: missing, bandWidth: bandWidth),
-                                       period: period, composite: nil, actions: actions, groupBy: groupBy))
         }
         let composites = Dictionary(uniqueKeysWithValues: out.compactMap { d in d.composite.map { (d.name, $0) } })
         for (name, rule) in composites {
             if let grouped = rule.references.sorted().first(where: { r in out.contains { $0.name == r && $0.groupBy != nil } }) {
-                throw LoadError(description: "\(file): composite alarm '\(name)' refers to '\(grouped)', which is one alarm per group: a composite refers to single alarms")
+                problems.append(LoadError(description: "\(file): composite alarm '\(name)' refers to '\(grouped)', which is one alarm per group: a composite refers to single alarms"))
             }
         }
-        do {
-            try CompositeRule.check(composites, known: Set(out.filter { $0.composite == nil }.map(\.name)))
-        } catch {
-            throw LoadError(description: "\(file): \(error)")
+        if problems.isEmpty {  // (an alarm left out would make its composites' references unknown)
+            do {
+                try CompositeRule.check(composites, known: Set(out.filter { $0.composite == nil }.map(\.name)))
+            } catch {
+                problems.append(LoadError(description: "\(file): \(error)"))
+            }
         }
-        return out
+        return (out, problems)
     }
 }
 
 extension AlarmDefinition {
+    /// The query a SQL metric runs, over the whole of `logs`.
+    public var metricQuery: String? {
+        guard case .sql(let value, let condition)? = metric else { return nil }
+        return "SELECT \(groupBy.map { $0 + ", " } ?? "")\(value) FROM logs" + (condition.map { " WHERE \($0)" } ?? "")
+            + (groupBy.map { " GROUP BY \($0)" } ?? "")
+    }
+
+    /// Why this alarm's metric cannot run over data of `snapshot`'s columns (an unknown column,
+    /// a function that does not take their types), or nil when it can. Nothing is read.
+    public func problem(against snapshot: StoreSnapshot) -> String? {
+        guard let sql = metricQuery else { return nil }
+        do {
+            _ = try QueryEngine(snapshot: snapshot.shapeOnly).execute(sql)
+            return nil
+        } catch let e as QueryError {
+            return e.message
+        } catch {
+            return "\(error)"
+        }
+    }
+
     /// A filter for the dashboard that keeps the records behind this alarm's metric: its
     /// `where`; for a metric filter pattern, a JSON pattern as the same comparisons in SQL, or
     /// plain terms as words the message must contain. nil when the metric counts every record,

@@ -30,6 +30,8 @@ public enum AlarmReplay {
         public var composite: Bool
         /// The event time evaluated up to (the end of the newest closed period).
         public var asOf: Int64?
+        /// Why the alarm cannot run (an unknown column …): it is shown in an error state.
+        public var problem: String?
 
         /// Where alarm `name` (of `definition`) stands after `transitions`, its recent points
         /// oldest first; `noRecords`: nothing stored yet.

@@ -27,6 +27,17 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
     private var sources: [String: Source] = [:]
     /// The queries shared by alarms of one period.
     private var shared: [StreamingQuery] = []
+    /// Shared queries given up (a member alarm could not run): their members run alone.
+    private var dissolved: Set<Int> = []
+    /// Alarms that cannot run, by name, with why (an unknown column, a type that does not fit):
+    /// shown in an error state while the others keep working. Checked against the data's
+    /// columns whenever they change; an alarm whose columns appear runs from then on, over
+    /// every record stored.
+    public private(set) var problems: [String: String] = [:]
+    /// How many columns the data had when the alarms were last checked against it.
+    private var checkedColumns = 0
+    /// Alarms to compute over every stored record at the next step (one that came right).
+    private var recomputeAll: Set<String> = []
     /// The alarms whose metrics are patterns, each prepared once.
     private var patterns: [(AlarmDefinition, PreparedFilter)] = []
     /// Measures the patterns on lines as they are parsed, when the loader is given it
@@ -69,16 +80,7 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
             case .sql where sources[a.name] != nil:
                 break  // shared
             case .sql(let value, let condition):
-                let p = a.period / 1_000_000_000
-                let key = a.groupBy.map { "\($0) AS \"\u{1}group\", " } ?? ""
-                let sql = "SELECT \(key)window_start, \(value) AS \"\u{1}value\" FROM logs" + (condition.map { " WHERE \($0)" } ?? "")
-                    + " GROUP BY \(a.groupBy.map { "\($0), " } ?? "")TUMBLE(ts, INTERVAL '\(p)' SECOND)"
-                // Windows are evicted once emitted: a point arrives whole or not at all.
-                if let q = try? StreamingQuery(sql: sql, lateness: lateness, allowedLateness: 0, maxGroups: 1_000_000, approximatePercentiles: false) {
-                    sources[a.name] = .streaming(q, grouped: a.groupBy != nil)
-                } else {
-                    sources[a.name] = .recompute(value: value, where: condition, group: a.groupBy)
-                }
+                sources[a.name] = Self.alone(a, value: value, condition: condition, lateness: lateness)
             case .filter(let f, _, let selector):
                 sources[a.name] = .filter(f, selector: selector)
                 patterns.append((a, PreparedFilter(f, selector: selector)))
@@ -89,6 +91,59 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
     }
 
     deinit { store.unsubscribe(feed) }
+
+    /// A SQL metric's own streaming query, or (one the streaming engine cannot fold) its
+    /// recomputation.
+    private static func alone(_ a: AlarmDefinition, value: String, condition: String?, lateness: Int64) -> Source {
+        let p = a.period / 1_000_000_000
+        let key = a.groupBy.map { "\($0) AS \"\u{1}group\", " } ?? ""
+        let sql = "SELECT \(key)window_start, \(value) AS \"\u{1}value\" FROM logs" + (condition.map { " WHERE \($0)" } ?? "")
+            + " GROUP BY \(a.groupBy.map { "\($0), " } ?? "")TUMBLE(ts, INTERVAL '\(p)' SECOND)"
+        // Windows are evicted once emitted: a point arrives whole or not at all.
+        if let q = try? StreamingQuery(sql: sql, lateness: lateness, allowedLateness: 0, maxGroups: 1_000_000, approximatePercentiles: false) {
+            return .streaming(q, grouped: a.groupBy != nil)
+        }
+        return .recompute(value: value, where: condition, group: a.groupBy)
+    }
+
+    /// Checks the SQL metrics against the data's columns (`snapshot`'s, when they changed):
+    /// an alarm that cannot run is set aside with its problem before anything is folded into
+    /// it; one that now can (its columns came) is computed over every stored record. Before
+    /// the first fold (`fresh`), an alarm set aside takes the others out of its shared pass.
+    private func check(_ snapshot: StoreSnapshot, fresh: Bool) {
+        guard snapshot.rowCount > 0, snapshot.schema.count != checkedColumns else { return }
+        checkedColumns = snapshot.schema.count
+        for a in alarms where a.rule != nil {
+            guard case .sql(let value, let condition)? = a.metric else { continue }
+            let problem = a.problem(against: snapshot)
+            if let problem {
+                if problems[a.name] == nil, case .shared(let q, _, _)? = sources[a.name], !dissolved.contains(q) {
+                    dissolve(q, fresh: fresh)
+                }
+                problems[a.name] = problem
+            } else if problems.removeValue(forKey: a.name) != nil {
+                // Runs from now on, over everything stored: its records were never folded in.
+                sources[a.name] = .recompute(value: value, where: condition, group: a.groupBy)
+                recomputeAll.insert(a.name)
+            }
+        }
+    }
+
+    /// Gives up shared query `q`: its members run alone — afresh on their own queries before
+    /// anything was folded (`fresh`), else recomputed over every stored record.
+    private func dissolve(_ q: Int, fresh: Bool) {
+        dissolved.insert(q)
+        for a in alarms {
+            guard case .shared(q, _, _)? = sources[a.name], case .sql(let value, let condition)? = a.metric else { continue }
+            if fresh {
+                sources[a.name] = Self.alone(a, value: value, condition: condition, lateness: lateness)
+                if case .streaming(let sq, _)? = sources[a.name] { sq.holdsWatermark = holdsWatermark }
+            } else {
+                sources[a.name] = .recompute(value: value, where: condition, group: a.groupBy)
+                recomputeAll.insert(a.name)
+            }
+        }
+    }
 
     /// Alarms of one period whose metrics are one value each (no `group_by`) share one pass
     /// over the records: a query with each alarm's WHERE pushed into its aggregates
@@ -193,48 +248,65 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
     /// over the cores (else it runs on the calling thread).
     public func step(final: Bool = false, spread: Bool = true) throws -> (transitions: [AlarmTracker.Transition], statuses: [AlarmReplay.Status]) {
         let segments = feed.take()
+        let snapshot = store.snapshot()
+        check(snapshot, fresh: first == nil)
         for s in segments where s.rowCount > 0 {
             first = min(first ?? s.minTs, s.minTs)
             last = max(last ?? s.maxTs, s.maxTs)
         }
-        let schema = store.snapshot().schema
+        let schema = snapshot.schema
         // The metrics that are streaming queries fold side by side on the cores.
         let streamed = alarms.compactMap { a -> (AlarmDefinition, StreamingQuery, Bool)? in
-            guard case .streaming(let q, let grouped)? = sources[a.name] else { return nil }
+            guard problems[a.name] == nil, case .streaming(let q, let grouped)? = sources[a.name] else { return nil }
             return (a, q, grouped)
         }
+        let sharedLive = shared.indices.filter { !dissolved.contains($0) }
         // The streaming metrics and one pass over the new lines for every pattern, side by side.
         // Every record moves the watermark, not only the metric's (`newest`, once they are folded in).
         let work = UncheckedBox((patterns.map(\.1), patterns.map(\.0.period), segments))
-        let queries = streamed.map { ($0.1, segments) } + shared.map { ($0, segments) }
+        let queries = streamed.map { ($0.1, segments) } + sharedLive.map { (shared[$0], segments) }
         let newest = last, tap = lineTap
         let (folded, measured) = SideBySide.run(spread: spread, { StreamingQuery.step(queries, schema: schema, end: final, newest: newest, spread: spread) },
                                                 { AlarmStream.sums(of: work.value.0, periods: work.value.1, over: work.value.2, tap: tap) })
         let outcomes = try folded.get()
+        // A metric that fails is that alarm's problem; the others go on.
         for ((a, _, grouped), outcome) in zip(streamed, outcomes) {
-            for e in try outcome.get() {
-                for row in e.result.rows {
-                    point(a, group: grouped ? row[0] : nil, start: e.windowStart, value: row[grouped ? 2 : 1])
+            do {
+                for e in try outcome.get() {
+                    for row in e.result.rows {
+                        point(a, group: grouped ? row[0] : nil, start: e.windowStart, value: row[grouped ? 2 : 1])
+                    }
                 }
+            } catch {
+                problems[a.name] = "\(error)"
             }
         }
-        let sharedEmissions = try outcomes[streamed.count...].map { try $0.get() }
-        for a in alarms {
-            guard case .shared(let q, let value, let presence)? = sources[a.name] else { continue }
-            for e in sharedEmissions[q] {
+        var sharedEmissions: [Int: [StreamingQuery.Emission]] = [:]
+        for (q, outcome) in zip(sharedLive, outcomes[streamed.count...]) {
+            do {
+                sharedEmissions[q] = try outcome.get()
+            } catch {
+                for a in alarms { if case .shared(q, _, _)? = sources[a.name] { problems[a.name] = "\(error)" } }
+            }
+        }
+        for a in alarms where problems[a.name] == nil {
+            guard case .shared(let q, let value, let presence)? = sources[a.name], let emissions = sharedEmissions[q] else { continue }
+            for e in emissions {
                 for row in e.result.rows {
                     if let presence, case .int(let n) = row[presence], n == 0 { continue }  // no row met its WHERE
                     point(a, group: nil, start: e.windowStart, value: row[value])
                 }
             }
         }
-        for a in alarms {
+        for a in alarms where problems[a.name] == nil {
             guard let source = sources[a.name] else { continue }
             switch source {
             case .streaming, .shared:
                 break  // above
             case .recompute(let value, let condition, let group):
-                guard let from = segments.filter({ $0.rowCount > 0 }).map(\.minTs).min() else { continue }
+                let everything = recomputeAll.remove(a.name) != nil
+                guard let from = everything ? snapshot.segments.filter({ $0.rowCount > 0 }).map(\.minTs).min()
+                        : segments.filter({ $0.rowCount > 0 }).map(\.minTs).min() else { continue }
                 let p = a.period
                 let start = Functions.floorDiv(from, p) * p
                 let bound = "ts >= TIMESTAMP '\(Timestamp.iso8601(start))'"
@@ -244,9 +316,13 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
                 for name in order where a.owns(name) {
                     series[name]!.points = series[name]!.points.filter { $0.key < start }
                 }
-                for row in try QueryEngine(snapshot: store.snapshot()).execute(sql).rows {
-                    guard case .timestamp(let t) = row[0] else { continue }
-                    point(a, group: group == nil ? nil : row[1], start: t, value: row[group == nil ? 1 : 2])
+                do {
+                    for row in try QueryEngine(snapshot: store.snapshot()).execute(sql).rows {
+                        guard case .timestamp(let t) = row[0] else { continue }
+                        point(a, group: group == nil ? nil : row[1], start: t, value: row[group == nil ? 1 : 2])
+                    }
+                } catch {
+                    problems[a.name] = "\(error)"
                 }
             case .filter:
                 break  // below: one pass over the new lines for every pattern
@@ -261,7 +337,7 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
         // grouped alarm's groups by value (as the replay orders transitions of the same time).
         var fresh: [AlarmTracker.Transition] = []
         let ordered = alarms.flatMap { a in a.groupBy == nil ? [a.name] : order.filter { a.owns($0) && $0 != a.name }.sorted() }
-        for name in ordered where series[name] != nil {
+        for name in ordered where series[name] != nil && problems[series[name]!.definition.name] == nil {
             var s = series[name]!
             guard let rule = s.definition.rule else { continue }
             let p = s.definition.period
@@ -316,7 +392,7 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
         let all = all ?? AlarmReplay.composite(alarms, transitions)
         var names: [(String, AlarmDefinition)] = []
         for a in alarms {
-            if a.groupBy != nil, a.rule != nil {
+            if a.groupBy != nil, a.rule != nil, problems[a.name] == nil {
                 names += order.filter { a.owns($0) && $0 != a.name }.sorted().map { ($0, a) }
             } else {
                 names.append((a.name, a))
@@ -326,6 +402,12 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
             return names.map { AlarmReplay.Status.of($0.0, $0.1, transitions: [], recent: [], asOf: nil, noRecords: true) }
         }
         return names.map { name, a in
+            if let problem = problems[a.name] {
+                var s = AlarmReplay.Status.of(name, a, transitions: [], recent: [], asOf: asOf)
+                s.problem = problem
+                s.reason = problem
+                return s
+            }
             var recent: [Double?] = []
             if let s = series[name], let rule = a.rule, let next = s.nextEnd {
                 let shown = max(12, rule.evaluationPeriods + AlarmReplay.extraPeriods)

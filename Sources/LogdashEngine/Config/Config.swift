@@ -102,6 +102,14 @@ public struct Config: Sendable {
     }
 
     public static func parse(yaml: String, file: String = "<config>") throws -> Config {
+        let (config, problems) = try check(yaml: yaml, file: file)
+        if let first = problems.first { throw first }
+        return config
+    }
+
+    /// The config a file gives and every problem in it, each naming its key and line (a key
+    /// with a problem is left unset). Throws only when the file is not YAML.
+    public static func check(yaml: String, file: String = "<config>") throws -> (Config, [ConfigError]) {
         var config = Config()
         config.path = file
         let root: Node?
@@ -110,90 +118,95 @@ public struct Config: Sendable {
         } catch let e as YamlError {
             throw ConfigError(file: file, key: nil, line: nil, problem: "not valid YAML: \(e)")
         }
-        guard let root else { return config }
+        guard let root else { return (config, []) }
         func fail(_ key: String, _ node: Node?, _ problem: String) -> ConfigError {
             ConfigError(file: file, key: key, line: node?.mark.map { $0.line }, problem: problem)
         }
         guard let top = root.mapping else { throw fail("(top level)", root, "must be a mapping of keys to values") }
+        var problems: [ConfigError] = []
         for (k, v) in top {
-            guard let key = k.string else { throw fail("(top level)", k, "keys must be strings") }
-            switch key {
-            case "max_record_bytes":
-                guard let n = v.int ?? v.scalar.flatMap({ ByteSize.parse($0.string) }), n >= 64, n <= 1 << 30 else {
-                    throw fail(key, v, "must be a size from 64 bytes to 1G (e.g. 4096, 64k, 1M)")
-                }
-                config.maxRecordBytes = n
-            case "format":
-                guard let s = v.string, !s.isEmpty else { throw fail(key, v, "must be a format name") }
-                config.format = s
-            case "timezone":
-                config.timezone = try zone(v, key, fail)
-            case "sources":
-                if let s = v.scalar?.string {
-                    config.sources = [s]
-                } else if let seq = v.sequence {
-                    for item in seq {
-                        if let s = item.string { config.sources.append(s); continue }
-                        guard let m = item.mapping else {
-                            throw fail("sources", item, "each source is a string, or a mapping with path and timezone or format")
-                        }
-                        guard let path = m["path"]?.string, !path.isEmpty else { throw fail("sources.path", item, "is required: the source (a file, glob or URL)") }
-                        var setting = SourceSetting(pattern: path)
-                        for (sk, sv) in m {
-                            switch sk.string ?? "" {
-                            case "path": break
-                            case "timezone": setting.timezone = try zone(sv, "sources.timezone", fail)
-                            case "format":
-                                guard let f = sv.string, !f.isEmpty else { throw fail("sources.format", sv, "must be a format name") }
-                                setting.format = f
-                            default:
-                                throw fail("sources.\(sk.string ?? "?")", sk, "unknown key; known keys: path, timezone, format")
+            do {
+                guard let key = k.string else { throw fail("(top level)", k, "keys must be strings") }
+                switch key {
+                case "max_record_bytes":
+                    guard let n = v.int ?? v.scalar.flatMap({ ByteSize.parse($0.string) }), n >= 64, n <= 1 << 30 else {
+                        throw fail(key, v, "must be a size from 64 bytes to 1G (e.g. 4096, 64k, 1M)")
+                    }
+                    config.maxRecordBytes = n
+                case "format":
+                    guard let s = v.string, !s.isEmpty else { throw fail(key, v, "must be a format name") }
+                    config.format = s
+                case "timezone":
+                    config.timezone = try zone(v, key, fail)
+                case "sources":
+                    if let s = v.scalar?.string {
+                        config.sources = [s]
+                    } else if let seq = v.sequence {
+                        for item in seq {
+                            if let s = item.string { config.sources.append(s); continue }
+                            guard let m = item.mapping else {
+                                throw fail("sources", item, "each source is a string, or a mapping with path and timezone or format")
                             }
+                            guard let path = m["path"]?.string, !path.isEmpty else { throw fail("sources.path", item, "is required: the source (a file, glob or URL)") }
+                            var setting = SourceSetting(pattern: path)
+                            for (sk, sv) in m {
+                                switch sk.string ?? "" {
+                                case "path": break
+                                case "timezone": setting.timezone = try zone(sv, "sources.timezone", fail)
+                                case "format":
+                                    guard let f = sv.string, !f.isEmpty else { throw fail("sources.format", sv, "must be a format name") }
+                                    setting.format = f
+                                default:
+                                    throw fail("sources.\(sk.string ?? "?")", sk, "unknown key; known keys: path, timezone, format")
+                                }
+                            }
+                            config.sources.append(path)
+                            config.sourceSettings.append(setting)
                         }
-                        config.sources.append(path)
-                        config.sourceSettings.append(setting)
+                    } else {
+                        throw fail(key, v, "must be a list of sources")
                     }
-                } else {
-                    throw fail(key, v, "must be a list of sources")
+                case "formats":
+                    guard let m = v.mapping else { throw fail(key, v, "must map format names to their definitions") }
+                    for (nk, nv) in m {
+                        guard let name = nk.string, !name.isEmpty,
+                              name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
+                            throw fail("formats", nk, "format names use letters, digits, '_' and '-'")
+                        }
+                        if FormatRegistry.builtinNames.contains(name.lowercased()) {
+                            throw fail("formats.\(name)", nk, "'\(name)' is a built-in format; choose another name")
+                        }
+                        config.formats.append(try parseFormat(name, nv, fail))
+                    }
+                case "ingest":
+                    config.ingest = try parseIngest(v, fail)
+                case "query":
+                    guard let m = v.mapping else { throw fail(key, v, "must be a mapping (max_memory)") }
+                    for (qk, qv) in m {
+                        guard let name = qk.string, name == "max_memory" else {
+                            throw fail("query.\(qk.string ?? "?")", qk, "unknown key; known keys: \(queryKeys.joined(separator: ", "))")
+                        }
+                        guard let text = qv.scalar?.string, let n = ByteSize.parse(text), n >= 1 << 20 else {
+                            throw fail("query.max_memory", qv, "must be a size of at least 1M, such as 512M or 4G")
+                        }
+                        config.queryMaxMemory = n
+                    }
+                case "bell":
+                    guard let b = v.bool else { throw fail(key, v, "true or false (whether an alarm's change rings the terminal's bell)") }
+                    config.bell = b
+                case "dashboard", "alarms":
+                    guard let path = v.string, !path.isEmpty else { throw fail(key, v, "must be the path of \(key == "alarms" ? "an alarms" : "a dashboard") file") }
+                    let dir = (file as NSString).deletingLastPathComponent
+                    let resolved = path.hasPrefix("/") || dir.isEmpty ? path : dir + "/" + path
+                    if key == "alarms" { config.alarms = resolved } else { config.dashboard = resolved }
+                default:
+                    throw fail(key, k, "unknown key; known keys: \(topKeys.joined(separator: ", "))")
                 }
-            case "formats":
-                guard let m = v.mapping else { throw fail(key, v, "must map format names to their definitions") }
-                for (nk, nv) in m {
-                    guard let name = nk.string, !name.isEmpty,
-                          name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" }) else {
-                        throw fail("formats", nk, "format names use letters, digits, '_' and '-'")
-                    }
-                    if FormatRegistry.builtinNames.contains(name.lowercased()) {
-                        throw fail("formats.\(name)", nk, "'\(name)' is a built-in format; choose another name")
-                    }
-                    config.formats.append(try parseFormat(name, nv, fail))
-                }
-            case "ingest":
-                config.ingest = try parseIngest(v, fail)
-            case "query":
-                guard let m = v.mapping else { throw fail(key, v, "must be a mapping (max_memory)") }
-                for (qk, qv) in m {
-                    guard let name = qk.string, name == "max_memory" else {
-                        throw fail("query.\(qk.string ?? "?")", qk, "unknown key; known keys: \(queryKeys.joined(separator: ", "))")
-                    }
-                    guard let text = qv.scalar?.string, let n = ByteSize.parse(text), n >= 1 << 20 else {
-                        throw fail("query.max_memory", qv, "must be a size of at least 1M, such as 512M or 4G")
-                    }
-                    config.queryMaxMemory = n
-                }
-            case "bell":
-                guard let b = v.bool else { throw fail(key, v, "true or false (whether an alarm's change rings the terminal's bell)") }
-                config.bell = b
-            case "dashboard", "alarms":
-                guard let path = v.string, !path.isEmpty else { throw fail(key, v, "must be the path of \(key == "alarms" ? "an alarms" : "a dashboard") file") }
-                let dir = (file as NSString).deletingLastPathComponent
-                let resolved = path.hasPrefix("/") || dir.isEmpty ? path : dir + "/" + path
-                if key == "alarms" { config.alarms = resolved } else { config.dashboard = resolved }
-            default:
-                throw fail(key, k, "unknown key; known keys: \(topKeys.joined(separator: ", "))")
+            } catch let e as ConfigError {
+                problems.append(e)
             }
         }
-        return config
+        return (config, problems)
     }
 
     /// A time zone value: a tz name, an abbreviation, an offset or `local`.

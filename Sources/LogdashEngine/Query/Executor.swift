@@ -427,12 +427,13 @@ public struct QueryEngine: Sendable {
         }
     }
 
-    /// Sorts rows by their keys (stable: ties keep input order). With `keep`, only the first
-    /// `keep` rows are wanted: a bounded insertion keeps them without sorting everything.
-    private func sortRows<T>(_ rows: [(T, [Value])], _ orderBy: [OrderItem], keep: Int? = nil) -> [(T, [Value])] {
+    /// Sorts rows by their keys (stable: ties keep input order, or with `tiesReversed` the
+    /// reverse of it). With `keep`, only the first `keep` rows are wanted: a bounded insertion
+    /// keeps them without sorting everything.
+    private func sortRows<T>(_ rows: [(T, [Value])], _ orderBy: [OrderItem], keep: Int? = nil, tiesReversed: Bool = false) -> [(T, [Value])] {
         func before(_ a: [Value], _ b: [Value]) -> Bool { sortsBefore(a, b, orderBy) }
         if let keep, keep < rows.count / 4 {
-            var top = TopN<T>(keep: keep) { sortOrder($0, $1, orderBy) }
+            var top = TopN<T>(keep: keep, tiesReversed: tiesReversed) { sortOrder($0, $1, orderBy) }
             for row in rows { top.offer(row.1, row.0) }
             return top.items.map { ($0.1, $0.0) }
         }
@@ -440,7 +441,7 @@ public struct QueryEngine: Sendable {
         return indexed.sorted { a, b in
             if before(a.1.1, b.1.1) { return true }
             if before(b.1.1, a.1.1) { return false }
-            return a.0 < b.0
+            return tiesReversed ? a.0 > b.0 : a.0 < b.0
         }.map(\.1)
     }
 
@@ -529,7 +530,7 @@ public struct QueryEngine: Sendable {
                 // then build the output columns for those rows alone.
                 let keyEvals = keys.enumerated().map { k, key in keyFromOutput[k].map { evals[$0] } ?? key.eval }
                 let want = s.kept!
-                var top = TopN<(Segment, Int32)>(keep: want) { sortOrder($0, $1, s.orderBy) }
+                var top = TopN<(Segment, Int32)>(keep: want, tiesReversed: s.tiesReversed) { sortOrder($0, $1, s.orderBy) }
                 var buffer = [Value](repeating: .null, count: keyEvals.count)
                 // ORDER BY one time or integer column (`ORDER BY ts DESC`): compare raw Int64s.
                 var sortColumn: String?
@@ -537,7 +538,7 @@ public struct QueryEngine: Sendable {
                    keyFromOutput[0].map({ i -> Bool in if case .column(let m, _) = items[i].expr { m.lowercased() == n.lowercased() } else { false } }) ?? true,
                    let sc = snapshot.column(n), sc.type == .timestamp || sc.type == .int { sortColumn = sc.name }
                 var typedTop = TypedTopN(keep: want, ascending: s.orderBy.first?.ascending ?? true,
-                                         nullsFirst: s.orderBy.first.map { $0.nullsFirst ?? !$0.ascending } ?? false)
+                                         nullsFirst: s.orderBy.first.map { $0.nullsFirst ?? !$0.ascending } ?? false, tiesReversed: s.tiesReversed)
                 // ORDER BY ts: visit segments from the end the order starts at, and skip those whose
                 // time range cannot beat the rows already kept (ts is never NULL).
                 var visit: [Int]?, prune: ((Segment) -> Bool)?
@@ -778,7 +779,9 @@ public struct QueryEngine: Sendable {
             out = out.filter { seen.insert($0.0).inserted }
         }
         if !s.orderBy.isEmpty {
-            out = sortRows(out, s.orderBy, keep: s.kept)
+            // Records (not groups) tied on every key come in the table's order, or against it
+            // when the last key descends: ORDER BY ts DESC is ORDER BY ts reversed.
+            out = sortRows(out, s.orderBy, keep: s.kept, tiesReversed: !aggregated && s.tiesReversed)
             explain.append("sort by \(s.orderBy.count) key\(s.orderBy.count == 1 ? "" : "s")")
         }
         if s.offset > 0 || s.limit != nil { explain.append("limit \(s.limit.map(String.init) ?? "all") offset \(s.offset)") }
@@ -1014,6 +1017,11 @@ func sortOrder(_ a: [Value], _ b: [Value], _ orderBy: [OrderItem]) -> Int {
 }
 
 extension Select {
+    /// Whether rows tied on every ORDER BY key come against the table's order: when the last
+    /// key descends, so that `ORDER BY ts DESC` lists a log's records exactly as `ORDER BY ts`
+    /// does, reversed — lines of one second newest first, as they were written.
+    var tiesReversed: Bool { orderBy.last.map { !$0.ascending } ?? false }
+
     /// The rows LIMIT and OFFSET keep from the front of the order (`LIMIT 5 OFFSET 10`: 15),
     /// at most Int.max; nil without a LIMIT.
     var kept: Int? {
@@ -1029,13 +1037,19 @@ struct TypedTopN {
     let keep: Int
     let ascending: Bool
     let nullsFirst: Bool
+    /// Ties come against the table's order (the later row first).
+    let tiesReversed: Bool
     private var heap: [(key: Int64?, seq: Int, seg: Segment, row: Int32)] = []
 
-    init(keep: Int, ascending: Bool, nullsFirst: Bool) {
+    init(keep: Int, ascending: Bool, nullsFirst: Bool, tiesReversed: Bool = false) {
         self.keep = keep
         self.ascending = ascending
         self.nullsFirst = nullsFirst
+        self.tiesReversed = tiesReversed
     }
+
+    /// Whether table position `a` comes before `b` among ties.
+    @inline(__always) private func seqBefore(_ a: Int, _ b: Int) -> Bool { tiesReversed ? a > b : a < b }
 
     @inline(__always) private func before(_ a: Int64?, _ b: Int64?) -> Bool {
         switch (a, b) {
@@ -1049,7 +1063,7 @@ struct TypedTopN {
     @inline(__always) private func worse(_ i: Int, _ j: Int) -> Bool {
         if before(heap[j].key, heap[i].key) { return true }
         if before(heap[i].key, heap[j].key) { return false }
-        return heap[i].seq > heap[j].seq
+        return seqBefore(heap[j].seq, heap[i].seq)
     }
 
     /// Whether a row with this key could still enter: the heap has room, or the key sorts no
@@ -1062,7 +1076,7 @@ struct TypedTopN {
     mutating func offer(_ key: Int64?, seq: Int, _ seg: Segment, _ row: Int32) {
         guard keep > 0 else { return }
         if heap.count == keep {
-            let beats = before(key, heap[0].key) || (!before(heap[0].key, key) && seq < heap[0].seq)
+            let beats = before(key, heap[0].key) || (!before(heap[0].key, key) && seqBefore(seq, heap[0].seq))
             guard beats else { return }
             heap[0] = (key, seq, seg, row)
             var i = 0
@@ -1092,39 +1106,43 @@ struct TypedTopN {
         heap.sorted { a, b in
             if before(a.key, b.key) { return true }
             if before(b.key, a.key) { return false }
-            return a.seq < b.seq
+            return seqBefore(a.seq, b.seq)
         }.map { ($0.seg, $0.row) }
     }
 }
 
 /// The first `keep` items by their keys: a binary heap with the worst kept item on top, so an
 /// offer costs O(log keep) and one that cannot beat the top is rejected before anything is
-/// copied. Ties keep arrival order.
+/// copied. Ties keep arrival order (or its reverse: `tiesReversed`).
 struct TopN<T> {
     let keep: Int
     /// Three-way order of two keys.
     let order: ([Value], [Value]) -> Int
+    let tiesReversed: Bool
     private var heap: [(key: [Value], seq: Int, item: T)] = []
     private var seq = 0
 
-    init(keep: Int, order: @escaping ([Value], [Value]) -> Int) {
+    init(keep: Int, tiesReversed: Bool = false, order: @escaping ([Value], [Value]) -> Int) {
         self.keep = keep
         self.order = order
+        self.tiesReversed = tiesReversed
         heap.reserveCapacity(min(keep, 1 << 16) + 1)
     }
 
     /// Whether `a` ranks after `b` (is worse).
     private func worse(_ a: (key: [Value], seq: Int, item: T), _ b: (key: [Value], seq: Int, item: T)) -> Bool {
         let c = order(a.key, b.key)
-        return c != 0 ? c > 0 : a.seq > b.seq
+        return c != 0 ? c > 0 : (tiesReversed ? a.seq < b.seq : a.seq > b.seq)
     }
 
     mutating func offer(_ key: [Value], _ item: T) {
         guard keep > 0 else { return }
         seq += 1
         if heap.count == keep {
-            // Only a key strictly before the worst kept one can enter (ties keep the earlier).
-            guard order(key, heap[0].key) < 0 else { return }
+            // Only a key strictly before the worst kept one can enter (ties keep the earlier, or
+            // reversed the later).
+            let c = order(key, heap[0].key)
+            guard c < 0 || (c == 0 && tiesReversed) else { return }
             heap[0] = (key, seq, item)
             siftDown(0)
         } else {

@@ -51,6 +51,14 @@ public struct StoreSnapshot: Sendable {
     public func column(_ name: String) -> SchemaColumn? {
         schema.first { $0.name.lowercased() == name.lowercased() }
     }
+
+    /// The tables' columns without their records: a query run on it checks its names and types
+    /// (an unknown column is an error) and reads nothing.
+    public var shapeOnly: StoreSnapshot {
+        var s = StoreSnapshot(segments: [], rowCount: 0, schema: schema)
+        s.skippedNames = skippedNames
+        return s
+    }
 }
 
 /// The in-memory columnar store: batches from the parse stage become sealed segments.

@@ -35,6 +35,15 @@ public enum DashboardFile {
     }
 
     public static func parse(yaml: String, file: String) throws -> [DashboardSpec] {
+        let (specs, problems) = try check(yaml: yaml, file: file)
+        if let first = problems.first { throw first }
+        return specs
+    }
+
+    /// The dashboards a file defines and every problem in it, each naming its line and key
+    /// (a pane with a problem is left out, and a dashboard with one outside its panes). Throws
+    /// only when the file is no dashboards file at all.
+    public static func check(yaml: String, file: String) throws -> ([DashboardSpec], [LoadError]) {
         func fail(_ key: String, _ node: Node?, _ problem: String) -> LoadError {
             LoadError(description: "\(file)\(node?.mark.map { ":\($0.line)" } ?? ""): \(key): \(problem)")
         }
@@ -50,10 +59,31 @@ public enum DashboardFile {
             list = [(root!, "(top level)")]
         }
         var names: Set<String> = []
-        return try list.map { node, path in
-            let d = try dashboard(node, path, fail)
-            guard names.insert(d.name).inserted else { throw fail("\(path).name", node, "'\(d.name)' names two dashboards") }
-            return d
+        let problems = Problems()
+        let specs = list.compactMap { node, path -> DashboardSpec? in
+            problems.noting {
+                let d = try dashboard(node, path, fail, problems)
+                guard names.insert(d.name).inserted else { throw fail("\(path).name", node, "'\(d.name)' names two dashboards") }
+                return d
+            }
+        }
+        return (specs, problems.found)
+    }
+
+    /// The problems found while reading on past them.
+    final class Problems {
+        private(set) var found: [LoadError] = []
+
+        /// `body`'s value, or nil with its problem noted.
+        func noting<T>(_ body: () throws -> T) -> T? {
+            do {
+                return try body()
+            } catch let e as LoadError {
+                found.append(e)
+            } catch {
+                found.append(LoadError(description: "\(error)"))
+            }
+            return nil
         }
     }
 
@@ -97,14 +127,14 @@ public enum DashboardFile {
         }
     }
 
-    static func dashboard(_ node: Node, _ path: String, _ fail: Fail) throws -> DashboardSpec {
+    static func dashboard(_ node: Node, _ path: String, _ fail: Fail, _ problems: Problems = Problems()) throws -> DashboardSpec {
         guard let m = node.mapping else { throw fail(path, node, "a dashboard is a mapping with 'name' and 'rows'") }
         try keys(m, path, allowed: dashboardKeys, fail)
         guard let name = m["name"]?.string, !name.isEmpty else { throw fail("\(path).name", m["name"] ?? node, "every dashboard needs a name") }
         guard let rowsNode = m["rows"], let rows = rowsNode.sequence, !rows.isEmpty else {
             throw fail("\(path).rows", m["rows"] ?? node, "a list of rows, each with 'panes'")
         }
-        var spec = DashboardSpec(rows: try rows.enumerated().map { try row($1, "\(path).rows[\($0)]", fail) })
+        var spec = DashboardSpec(rows: try rows.enumerated().map { try row($1, "\(path).rows[\($0)]", fail, problems) })
         spec.name = name
         return spec
     }
@@ -115,7 +145,7 @@ public enum DashboardFile {
         return n
     }
 
-    static func row(_ node: Node, _ path: String, _ fail: Fail) throws -> DashboardSpec.Row {
+    static func row(_ node: Node, _ path: String, _ fail: Fail, _ problems: Problems) throws -> DashboardSpec.Row {
         guard let m = node.mapping else { throw fail(path, node, "a row is a mapping with 'panes' (and 'height' or 'weight')") }
         try keys(m, path, allowed: rowKeys, fail)
         let height = try positive(m["height"], "\(path).height", fail)
@@ -124,7 +154,9 @@ public enum DashboardFile {
         guard let panesNode = m["panes"], let panes = panesNode.sequence, !panes.isEmpty else {
             throw fail("\(path).panes", m["panes"] ?? node, "a list of panes")
         }
-        return .init(height: height, weight: weight, panes: try panes.enumerated().map { try pane($1, "\(path).panes[\($0)]", fail) })
+        let read = panes.enumerated().compactMap { k, p in problems.noting { try pane(p, "\(path).panes[\(k)]", fail) } }
+        guard !read.isEmpty else { throw fail("\(path).panes", panesNode, "no pane of the row could be read") }
+        return .init(height: height, weight: weight, panes: read)
     }
 
     static func pane(_ node: Node, _ path: String, _ fail: Fail) throws -> PaneSpec {

@@ -317,8 +317,8 @@ public struct DashboardLoop {
                 showDetail()
             case .copy:
                 copyBottomLine()
-            case .scrollTo(let ts):
-                scroll(to: ts)
+            case .scrollTo(let ts, let message):
+                scroll(to: ts, message: message)
             case .bell:
                 if bell { screen.bell() }
             case .runQuery(let sql):
@@ -392,43 +392,71 @@ public struct DashboardLoop {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Scrolls to the nearest record matching the search, older or newer than the one at the
-    /// bottom of the view: its time first, then its place in the view's order.
+    /// Scrolls to the nearest record matching the search, older or newer than the selected
+    /// one, in the view's order (records of one time as the log wrote them).
     private mutating func find(older: Bool) {
         guard let term = state.search else { return }
         let engine = QueryEngine(snapshot: store.snapshot())
         let filters = state.whereClause.map { "(\($0)) AND " } ?? ""
         let like = "message ILIKE '%" + term.replacingOccurrences(of: "'", with: "''") + "%'"
-        func literal(_ ns: Int64) -> String { "TIMESTAMP '\(Timestamp.iso8601(ns))'" }  // exact to the nanosecond
-        let bound = state.selected.map { " AND ts \(older ? "<" : ">") \(literal($0.ts))" } ?? ""
         do {
+            // First among the records of the selected one's time, past it.
+            if let sel = state.selected, let offset = try locate(engine, at: sel.ts, where: like, from: state.scroll + state.cursor, older: older) {
+                return try jump(engine, to: offset)
+            }
+            let bound = state.selected.map { " AND ts \(older ? "<" : ">") \(Self.literal($0.ts))" } ?? ""
             let hit = try engine.execute("SELECT ts FROM logs WHERE \(filters)\(like)\(bound) ORDER BY ts \(older ? "DESC" : "ASC") LIMIT 1")
-            guard case .timestamp(let t)? = hit.rows.first?.first else {
+            guard case .timestamp(let t)? = hit.rows.first?.first, let offset = try locate(engine, at: t, where: like, from: nil, older: older) else {
                 state.notice = "no \(older ? "older" : "newer") record matches '\(term)'"
                 return
             }
-            scroll(to: t)
+            try jump(engine, to: offset)
         } catch {
             state.notice = "\(error)"
         }
     }
 
-    /// Puts the record at time `ts` at the bottom of the view: its place is how many records in
-    /// the view's filter are newer. The tail pauses there (or follows, for the newest).
-    private mutating func scroll(to ts: Int64) {
+    /// A time exact to the nanosecond, as SQL.
+    private static func literal(_ ns: Int64) -> String { "TIMESTAMP '\(Timestamp.iso8601(ns))'" }
+
+    /// Among the view's records of time `ts`, the place (counted from the newest record of the
+    /// view) of the nearest one where `condition` holds: older or newer than place `from`, or
+    /// with no `from` the newest such (the oldest, going newer).
+    private func locate(_ engine: QueryEngine, at ts: Int64, where condition: String, from: Int?, older: Bool) throws -> Int? {
+        let filters = state.whereClause.map { "(\($0)) AND " } ?? ""
+        guard case .int(let newer)? = try engine.execute("SELECT count(*) FROM logs WHERE \(filters)ts > \(Self.literal(ts))").rows.first?.first else {
+            return nil
+        }
+        // The records of that time, newest first as the tail lists them: whether each matches.
+        let group = try engine.execute("SELECT coalesce(\(condition), false) FROM logs WHERE \(filters)ts = \(Self.literal(ts)) ORDER BY ts DESC")
+        let hits = group.rows.map { $0.first == .bool(true) }
+        let k = from.map { $0 - Int(newer) }
+        let found = older ? hits.indices.first { $0 > (k ?? -1) && hits[$0] } : hits.indices.last { $0 < (k ?? hits.count) && hits[$0] }
+        return found.map { Int(newer) + $0 }
+    }
+
+    /// Puts the record `offset` places from the newest of the view at the bottom of the view.
+    /// The tail pauses there (or follows, for the newest).
+    private mutating func jump(_ engine: QueryEngine, to offset: Int) throws {
         let filter = state.whereClause.map { " WHERE " + $0 } ?? ""
+        guard case .int(let all)? = try engine.execute("SELECT count(*) FROM logs\(filter)").rows.first?.first else { return }
+        state.matching = Int(all)
+        state.scroll = offset
+        state.cursor = 0
+        state.follow = offset == 0
+        jumped = true  // fetched at the new offset, not held at the old bottom record
+    }
+
+    /// Puts the record at time `ts` (the newest of that time, or the newest whose message is
+    /// `message`: a mark) at the bottom of the view.
+    private mutating func scroll(to ts: Int64, message: String?) {
+        let engine = QueryEngine(snapshot: store.snapshot())
+        let condition = message.map { "message = '" + $0.replacingOccurrences(of: "'", with: "''") + "'" } ?? "true"
         do {
-            // The newer ones and all, on one snapshot: the count is the offset the view holds from.
-            // (Two plain counts: a time comparison runs over whole columns, a CASE row by row.)
-            let engine = QueryEngine(snapshot: store.snapshot())
-            let newer = (state.whereClause.map { "(\($0)) AND " } ?? "") + "ts > TIMESTAMP '\(Timestamp.iso8601(ts))'"
-            guard case .int(let n)? = try engine.execute("SELECT count(*) FROM logs WHERE \(newer)").rows.first?.first,
-                  case .int(let all)? = try engine.execute("SELECT count(*) FROM logs\(filter)").rows.first?.first else { return }
-            state.matching = Int(all)
-            state.scroll = Int(n)
-            state.cursor = 0
-            state.follow = n == 0
-            jumped = true  // fetched at the new offset, not held at the old bottom record
+            // (Counts: a time comparison runs over whole columns, a CASE row by row.)
+            guard let offset = try locate(engine, at: ts, where: condition, from: nil, older: true)
+                    ?? locate(engine, at: ts, where: "true", from: nil, older: true) else { return }
+            try jump(engine, to: offset)
         } catch {
             state.notice = "\(error)"
         }

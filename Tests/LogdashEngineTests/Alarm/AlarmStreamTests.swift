@@ -201,3 +201,92 @@ import Scratch
         #expect(end.transitions == (try AlarmReplay.run(alarms, engine: QueryEngine(snapshot: store.snapshot()))))
     }
 }
+
+/// A mistyped alarm is loud and alone: it shows its problem, the others run as if it were not
+/// there (issue 23, item 3).
+@Suite struct AlarmProblemTests {
+    static let typos = """
+          - name: typo
+            metric:
+              value: avg(latncy_ms)
+            period: 1m
+            evaluation_periods: 1
+            comparison: GreaterThanThreshold
+            threshold: 500
+          - name: typo_grouped
+            metric:
+              value: count(*)
+              group_by: servce
+            period: 1m
+            evaluation_periods: 1
+            comparison: GreaterThanThreshold
+            threshold: 5
+
+        """
+
+    @Test func anAlarmWithAnUnknownColumnShowsItsProblemAndTheOthersGoOn() throws {
+        // The typo shares a period with rate, traffic, outage and slow_db: it must not take
+        // their shared pass down.
+        let good = try AlarmFile.parse(yaml: AlarmStreamTests.yaml, file: "a.yaml")
+        let all = try AlarmFile.parse(yaml: AlarmStreamTests.yaml.replacingOccurrences(of: "  - name: incident", with: Self.typos + "  - name: incident"),
+                                      file: "a.yaml")
+        #expect(all.count == good.count + 2)
+        let lines = AlarmStreamTests.lines()
+        let store = Store()
+        let stream = AlarmStream(all, store: store, lateness: 5_000_000_000)
+        var streamed: [AlarmTracker.Transition] = []
+        for chunk in stride(from: 0, to: lines.count, by: 500) {
+            store.append(try AlarmStreamTests.segment(lines[chunk..<min(lines.count, chunk + 500)]))
+            streamed += try stream.step().transitions
+        }
+        let end = try stream.step(final: true)
+        streamed += end.transitions
+        let replay = try AlarmReplay.evaluate(good, engine: QueryEngine(snapshot: store.snapshot()))
+        #expect(streamed == replay.transitions)
+        #expect(end.statuses.filter { $0.problem == nil } == replay.statuses)
+        let typo = end.statuses.first { $0.name == "typo" }
+        #expect(typo?.problem == "unknown column 'latncy_ms'; did you mean 'latency_ms'?")
+        #expect(end.statuses.first { $0.name == "typo_grouped" }?.problem?.contains("'servce'; did you mean 'service'?") == true)
+        #expect(stream.problems.count == 2)
+    }
+
+    /// A field that only later records have: the alarm waits with its problem, and once the
+    /// field is there it runs over every record stored, as if it had been there from the start.
+    @Test func anAlarmWhoseColumnComesLaterRunsOverEverythingOnceItIsThere() throws {
+        let yaml = """
+            alarms:
+              - name: slow
+                metric:
+                  value: max(took_ms)
+                period: 1m
+                evaluation_periods: 1
+                comparison: GreaterThanThreshold
+                threshold: 100
+              - name: volume
+                metric:
+                  value: count(*)
+                period: 1m
+                evaluation_periods: 1
+                comparison: GreaterThanThreshold
+                threshold: 1000
+            """
+        let alarms = try AlarmFile.parse(yaml: yaml, file: "a.yaml")
+        let store = Store()
+        let stream = AlarmStream(alarms, store: store, lateness: 0)
+        func line(_ minute: Int, _ took: Int?) -> String {
+            "{\"ts\":\"2026-11-27T14:\(String(format: "%02d", minute)):00Z\",\"msg\":\"m\"" + (took.map { ",\"took_ms\":\($0)" } ?? "") + "}"
+        }
+        store.append(try AlarmStreamTests.segment([line(0, nil), line(1, nil)]))
+        let before = try stream.step()
+        #expect(before.statuses.first { $0.name == "slow" }?.problem == "unknown column 'took_ms'")
+        #expect(before.statuses.first { $0.name == "volume" }?.problem == nil)
+        store.append(try AlarmStreamTests.segment([line(2, 50), line(3, 500), line(4, nil), line(5, 20)]))
+        var streamed = before.transitions + (try stream.step().transitions)
+        let end = try stream.step(final: true)
+        streamed += end.transitions
+        let replay = try AlarmReplay.evaluate(alarms, engine: QueryEngine(snapshot: store.snapshot()))
+        #expect(stream.problems.isEmpty)
+        #expect(streamed.filter { $0.alarm == "slow" } == replay.transitions.filter { $0.alarm == "slow" })
+        #expect(streamed.contains { $0.alarm == "slow" && $0.to == .alarm })
+    }
+}
