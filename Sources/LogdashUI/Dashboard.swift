@@ -24,6 +24,8 @@ public struct StatusInfo: Sendable, Equatable {
     public var sourceRates: [Double] = []
     public var unparsed = 0
     public var clock: Int64 = 0
+    /// The newest record's time (nil: no records).
+    public var newest: Int64?
     /// From live ingest: bytes of followed files not read yet, messages dropped, connections
     /// open, and how full the delivery buffer is (0…1).
     public var lagBytes = 0
@@ -150,6 +152,17 @@ public struct AppState: Sendable, Equatable {
             return all[(all.firstIndex(of: self)! + 1) % all.count]
         }
 
+        /// Its length in nanoseconds, nil for all time.
+        public var nanos: Int64? {
+            switch self {
+            case .all: nil
+            case .last5m: 300_000_000_000
+            case .last15m: 900_000_000_000
+            case .last1h: 3_600_000_000_000
+            case .last24h: 86_400_000_000_000
+            }
+        }
+
         /// The SQL interval, nil for all time.
         public var interval: String? {
             switch self {
@@ -172,10 +185,20 @@ public struct AppState: Sendable, Equatable {
         }
         if let c = customTime {
             parts.append(c.sql)
+        } else if let end = timeRangeEnd, let n = timeRange.nanos {
+            parts.append("ts >= TIMESTAMP '\(Timestamp.iso8601(end - n))'")
         } else if let i = timeRange.interval {
             parts.append("ts >= now() - \(i)")
         }
         return parts.isEmpty ? nil : parts.joined(separator: " AND ")
+    }
+
+    /// Where `t`'s time range ends when the data is history (its newest record older than the
+    /// range: a file from yesterday): at the newest record, not now, so that "the last 15
+    /// minutes" are the data's last 15 minutes. nil for live data (the range ends now).
+    public var timeRangeEnd: Int64? {
+        guard customTime == nil, let n = timeRange.nanos, let newest = status.newest, status.clock > 0, newest < status.clock - n else { return nil }
+        return newest
     }
 
     public init(width: Int, height: Int) {
@@ -1320,7 +1343,15 @@ public enum StatusBar {
         if s.status.connections > 0 { parts.append("\(s.status.connections) conn") }
         if s.status.bufferFill >= 0.5 { parts.append(String(format: "buffer %.0f%%", s.status.bufferFill * 100)) }
         if let l = s.minLevel { parts.append("\(l.name)+") }
-        if let c = s.customTime { parts.append(c.label) } else if s.timeRange != .all { parts.append("last \(s.timeRange.rawValue)") }
+        if let c = s.customTime {
+            parts.append(c.label)
+        } else if let end = s.timeRangeEnd {
+            // (The data's end, to the minute: `11-27 23:59`.)
+            let to = Timestamp.iso8601(end, fractionDigits: 0).dropFirst(5).prefix(11).replacingOccurrences(of: "T", with: " ")
+            parts.append("last \(s.timeRange.rawValue) of the data, to \(to)")
+        } else if s.timeRange != .all {
+            parts.append("last \(s.timeRange.rawValue)")
+        }
         if s.boardNames.count > 1 && !s.tailAlone, let name = s.boardNames[safe: s.boardIndex] { parts.insert("[\(name)]", at: 1); sourcesPart = 2 }
         if !s.filters.isEmpty { filterPart = parts.count; parts.append("filter: " + s.filters.joined(separator: " › ")) }
         if s.whereClause != nil { parts.append("\(s.matching) match") }

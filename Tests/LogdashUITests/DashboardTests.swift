@@ -224,6 +224,24 @@ import Testing
         #expect(s.whereClause == "(message ILIKE '%timeout%')")
     }
 
+    /// `t` on a file from yesterday: the range is the data's last 15 minutes, not the clock's
+    /// (which hold nothing), and the status bar says so (issue 23, item 4).
+    @Test func aTimeRangeOnHistoricalDataEndsAtItsNewestRecordAndSaysSo() {
+        var s = AppState(width: 100, height: 24)
+        let newest = Timestamp.make(year: 2026, month: 11, day: 27, hour: 23, minute: 59, second: 16)!
+        s.status.newest = newest
+        s.status.clock = newest + 86_400_000_000_000
+        _ = update(&s, .key(.char("t")))
+        _ = update(&s, .key(.char("t")))
+        #expect(s.timeRangeEnd == newest)
+        #expect(s.whereClause == "ts >= TIMESTAMP '2026-11-27T23:44:16.000Z'")
+        #expect(DashboardView.render(s).lines.last!.contains("last 15m of the data, to 11-27 23:59"))
+        // Live data (its newest record within the range): the range ends now.
+        s.status.newest = s.status.clock - 60_000_000_000
+        #expect(s.timeRangeEnd == nil && s.whereClause == "ts >= now() - INTERVAL '15' MINUTE")
+        #expect(DashboardView.render(s).lines.last!.contains("last 15m │"))
+    }
+
     /// A long filter gives way in the status bar: the match count, the state and the clock are
     /// never cut (issue 23, item 13).
     @Test func aLongFilterIsShortenedNotTheMatchCountOrTheClock() {

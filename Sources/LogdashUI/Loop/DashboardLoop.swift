@@ -473,6 +473,7 @@ public struct DashboardLoop {
         status.connections = ingest.connections
         status.bufferFill = Double(pipeline.bufferFill) / Double(pipeline.settings.buffer.capacity)
         status.clock = LoadOptions.wallClock()
+        status.newest = snap.segments.lazy.filter { $0.rowCount > 0 }.map(\.maxTs).max()
         let elapsed = Date().timeIntervalSince(rateBase.0)
         if elapsed >= 1 {
             status.recordsPerSecond = Double(snap.rowCount - rateBase.1) / elapsed
