@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+import Scratch
+
+/// Every `$ logdash …` example of the README that reads files (cat, inspect, query, export,
+/// render) runs as written, in a directory that holds the files it names (generated logs), and
+/// succeeds — or, where the README shows an error, fails with exactly that message (issue 23,
+/// item 4: "make every README example a test").
+@Suite struct ReadmeExamplesTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    struct Example {
+        let command: String
+        /// What the README shows after it, up to the next command or the block's end.
+        let shown: [String]
+        let line: Int
+    }
+
+    /// The examples, from the README's code blocks.
+    static func examples() throws -> [Example] {
+        let lines = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        var out: [Example] = []
+        var inBlock = false
+        var current: (String, [String], Int)?
+        func flush() {
+            if let c = current { out.append(Example(command: c.0, shown: c.1, line: c.2)) }
+            current = nil
+        }
+        for (k, raw) in lines.enumerated() {
+            let line = String(raw)
+            if line.hasPrefix("```") {
+                flush()
+                inBlock.toggle()
+                continue
+            }
+            guard inBlock else { continue }
+            if line.hasPrefix("$ ") {
+                flush()
+                let words = line.dropFirst(2).split(separator: " ")
+                if words.first == "logdash", let sub = words.dropFirst().first, ["cat", "inspect", "query", "export", "render"].contains(sub) {
+                    current = (String(line.dropFirst(2)), [], k + 1)
+                }
+            } else if current != nil {
+                current!.1.append(line)
+            }
+        }
+        return out
+    }
+
+    @Test func everyReadmeExampleThatReadsFilesRunsAsShown() throws {
+        let examples = try Self.examples()
+        #expect(examples.count >= 12, "the README's examples were not found")
+        let dir = try Scratch.directory("readme")
+        let gen = Self.root.deletingLastPathComponent().appendingPathComponent("shared/bench/gen_logs.py").path
+        // The files the examples name, under the names they use.
+        let setup = """
+            set -e
+            python3 '\(gen)' --format json --lines 3000 --seed 1 > app.log
+            cp app.log app.json.log
+            mkdir -p logs app nginx
+            gzip -c app.log > logs/a.json.gz
+            cp app.log app/one.json
+            python3 '\(gen)' --format combined --lines 3000 --seed 1 > nginx/access.log
+            gzip -c nginx/access.log > nginx/access.log.gz
+            echo "SELECT path, avg(latency_ms) slow FROM logs GROUP BY path ORDER BY slow DESC LIMIT 5" > slow-paths.sql
+            '\(CommandLineTests.binary)' ingest --no-follow --store store app.log > /dev/null 2>&1
+            """
+        #expect(try Self.shell(setup, in: dir).status == 0)
+        let paths = [("/var/log/nginx/", "nginx/"), ("/var/log/app/*.json", "app/*.json"), ("/srv/archive", "archive"), ("/var/lib/logdash", "store")]
+        for e in examples {
+            let command = paths.reduce(e.command) { $0.replacingOccurrences(of: $1.0, with: $1.1) }
+            let r = try Self.shell(command.replacingOccurrences(of: "logdash ", with: "'\(CommandLineTests.binary)' "), in: dir)
+            // What the README shows on stderr is what is said, line for line (its paths as the
+            // README names them, its counts of other data as any number).
+            let shownErr = Array(e.shown.drop { !$0.hasPrefix("logdash: ") }.prefix { !$0.isEmpty })
+            if shownErr.isEmpty {
+                #expect(r.status == 0, "README line \(e.line): \(e.command)\n\(r.err)")
+            } else {
+                func counts(_ s: String) -> String { s.replacingOccurrences(of: "[0-9]+", with: "N", options: .regularExpression) }
+                let said = r.err.split(separator: "\n").map { line in counts(paths.reduce(String(line)) { $0.replacingOccurrences(of: $1.1, with: $1.0) }) }
+                #expect(said == shownErr.map(counts), "README line \(e.line): \(e.command)")
+            }
+        }
+    }
+
+    static func shell(_ script: String, in dir: URL) throws -> (status: Int32, out: String, err: String) {
+        let out = dir.appendingPathComponent(".out"), err = dir.appendingPathComponent(".err")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/bin/sh")
+        p.arguments = ["-c", "(\n" + script + "\n) > .out 2> .err"]
+        p.currentDirectoryURL = dir
+        var env = ProcessInfo.processInfo.environment
+        env["XDG_CONFIG_HOME"] = dir.path
+        env["XDG_DATA_HOME"] = dir.path
+        env["TZ"] = "UTC"
+        p.environment = env
+        try p.run()
+        p.waitUntilExit()
+        return (p.terminationStatus, (try? String(contentsOf: out, encoding: .utf8)) ?? "", (try? String(contentsOf: err, encoding: .utf8)) ?? "")
+    }
+}
