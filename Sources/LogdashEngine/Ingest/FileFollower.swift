@@ -296,10 +296,21 @@ private final class Following {
             var options = pipeline.load
             options.rawByReference = true
             let store = pipeline.store
-            // While it loads, the whole of it is lag: the status bar's sign that history is coming.
+            // While it loads, what is not read yet is lag (the status bar's sign that history is
+            // coming), and the lines and bytes read count as they are read: the stats line's rate.
             let size = Int(st.st_size)
             pipeline.metrics.update(source) { $0.lagBytes += size }
-            defer { pipeline.metrics.update(source) { $0.lagBytes = max(0, $0.lagBytes - size) } }
+            let counted = Guarded((bytes: 0, lines: 0))
+            options.roundDone = { [pipeline] bytes, lines in
+                counted.change { $0.bytes += bytes; $0.lines += lines }
+                pipeline.metrics.update(source) { $0.bytes += bytes; $0.lines += lines; $0.lagBytes = max(0, $0.lagBytes - bytes) }
+            }
+            // Stopping (SIGINT) ends the load at the next round, not after the whole file.
+            options.shouldStop = { [pipeline] in pipeline.isStopping }
+            defer {
+                let read = counted.withLock { $0.bytes }
+                pipeline.metrics.update(source) { $0.lagBytes = max(0, $0.lagBytes - (size - read)) }
+            }
             // A big file's newest records first, then its history in front of them.
             var firstNewest: Segment?
             var newest: [Segment] = [], older: [Segment] = []  // in file order, for the store on disk
@@ -317,7 +328,12 @@ private final class Following {
                         store.append(seg, before: firstNewest)
                         if durable != nil { older.append(seg) }
                     }) {
-                    if let durable {
+                    if result.interrupted {
+                        let read = counted.withLock { $0.bytes }
+                        pipeline.report("\(path): stopped while its history loaded (\(ByteSize.format(read)) of \(ByteSize.format(size)) read)"
+                                        + (durable == nil ? "" : "; none of it is stored: the next run reads it from its start"))
+                    }
+                    if let durable, !result.interrupted {
                         // The history and the position after it, as one segment file.
                         do {
                             try durable.commitSealed(older + newest, checkpoints: [t.checkpoint(offset: Int64(used))])
@@ -328,9 +344,9 @@ private final class Following {
                     }
                     t.offset = Int64(used)
                     t.raw = (rawFile, Int64(used))
-                    let s = result.stats
+                    let s = result.stats, done = counted.withLock { $0 }
                     pipeline.metrics.update(source) {
-                        $0.bytes += used; $0.lines += s.records; $0.parseFailures += s.unparsed; $0.truncated += s.truncated
+                        $0.bytes += used - done.bytes; $0.lines += s.records - done.lines; $0.parseFailures += s.unparsed; $0.truncated += s.truncated
                     }
                 }
             } catch {

@@ -20,6 +20,12 @@ public struct LoadOptions: Sendable {
     public var lineTap: LineTap?
     /// Streaming queries' kernels run on each segment as it is made (see `KernelTap`).
     public var kernelTap: KernelTap?
+    /// Told after each round of a file's history the bytes and records it took, so that live
+    /// ingest's counters move while a big file loads.
+    public var roundDone: (@Sendable (_ bytes: Int, _ records: Int) -> Void)?
+    /// Asked between rounds of a file's history: true ends the load where it is (the pipeline
+    /// stops: SIGINT while a big file loads), the result marked `interrupted`.
+    public var shouldStop: (@Sendable () -> Bool)?
 
     public init(parse: ParseOptions = ParseOptions(), workers: Int = ProcessInfo.processInfo.activeProcessorCount,
                 chunkBytes: Int = 4 << 20, now: @escaping @Sendable () -> Int64 = LoadOptions.wallClock) {
@@ -48,11 +54,14 @@ public struct LoadResult: Sendable {
     public var source: String
     public var detection: Detection
     public var stats: SourceStats
+    /// The load was stopped before its end (`LoadOptions.shouldStop`).
+    public var interrupted = false
 
     /// Two parts of one source, counted together.
     func merged(with other: LoadResult) -> LoadResult {
         var r = self
         r.stats.merge(other.stats)
+        r.interrupted = interrupted || other.interrupted
         return r
     }
 }
@@ -157,10 +166,12 @@ public enum SourceLoader {
             let newest = try run(mapped: UnsafeBufferPointer(rebasing: all[cut...]), fileBase: all.baseAddress, releasePages: true,
                                  yearReference: MappedFile.plausible(mapped.modified, now: options.now()), name: name, options: options,
                                  rawFile: rawFile, isFinal: false, used: &used, prepare: prepare, onBatch: deliverNewest)
+            if newest.interrupted { return (newest, cut + used) }
             var headUsed = 0
             let older = try run(mapped: UnsafeBufferPointer(rebasing: all[..<cut]), releasePages: true, yearReference: MappedFile.plausible(mapped.modified, now: options.now()), name: name, options: options, rawFile: rawFile,
                                 isFinal: true, used: &headUsed, prepare: prepare, onBatch: deliver)
-            return (older.merged(with: newest), cut + used)
+            // (Stopped part way: the bytes read, not where reading would go on.)
+            return (older.merged(with: newest), older.interrupted ? headUsed + used : cut + used)
         }
     }
 
@@ -186,6 +197,7 @@ public enum SourceLoader {
         let roundBytes = options.chunkBytes * options.workers
         var pos = 0
         var window = roundBytes
+        var reported = (bytes: 0, records: 0), interrupted = false
         while pos < data.count {
             let end = min(data.count, pos + window)
             let atEnd = end == data.count
@@ -197,6 +209,15 @@ public enum SourceLoader {
             if used == 0 && atEnd { break }  // an unfinished last line, left for later
             window = roundBytes
             pos += used
+            if let roundDone = options.roundDone {
+                let records = state.result.stats.records
+                roundDone(pos - reported.bytes, records - reported.records)
+                reported = (pos, records)
+            }
+            if pos < data.count, options.shouldStop?() == true {
+                interrupted = true
+                break
+            }
             // Every value of the parsed bytes has been copied out (or is read from the file by
             // offset): give their pages back, so that a large file does not stay resident.
             // (Whole pages only: `data` may start inside one, when it is a part of a mapping.)
@@ -210,7 +231,9 @@ public enum SourceLoader {
             }
         }
         consumed = pos
-        return state.result
+        var result = state.result
+        result.interrupted = interrupted
+        return result
     }
 
     public static func run(_ input: any ByteInput, name: String, options: LoadOptions,

@@ -236,6 +236,53 @@ func rawLines(_ live: LivePipeline, below n: Int) throws -> [String] {
         #expect(live.store.snapshot().segments.count > 2)
     }
 
+    /// A big file's history counts as it loads (the stats line's rate is not 0 for the whole
+    /// load), round by round; asked to stop between rounds, the load ends there, marked
+    /// interrupted, having said what it read (issue 23, item 19).
+    @Test func aHistoryLoadCountsAsItGoesAndStopsBetweenRounds() throws {
+        let dir = try tempDirectory()
+        let file = dir.appendingPathComponent("app.log")
+        try append((0..<20_000).map { "{\"ts\":\"2026-11-27T14:00:00Z\",\"i\":\($0),\"msg\":\"line \($0)\"}\n" }.joined(), to: file)
+        var options = LoadOptions(workers: 1, chunkBytes: 16 << 10)
+        let rounds = Guarded([(bytes: Int, records: Int)]())
+        options.roundDone = { b, r in rounds.change { $0.append((b, r)) } }
+        let whole = try #require(try SourceLoader.runPrefix(path: file.path, name: "app.log", options: options, rawFile: RawFile(path: file.path),
+                                                            prepare: { $0 }, deliver: { _ in }))
+        let seen = rounds.withLock { $0 }
+        #expect(seen.count > 20 && !whole.0.interrupted)
+        #expect(seen.reduce(0) { $0 + $1.bytes } == whole.1 && seen.reduce(0) { $0 + $1.records } == 20_000)
+        // Stopped after the fifth round: five rounds' records, no more.
+        options.shouldStop = { rounds.withLock { $0.count } >= seen.count + 5 }
+        var delivered = 0
+        let part = try #require(try SourceLoader.runPrefix(path: file.path, name: "app.log", options: options, rawFile: RawFile(path: file.path),
+                                                           prepare: { $0 }, deliver: { delivered += $0.count }))
+        let five = Array(rounds.withLock { $0 }[seen.count...])
+        #expect(part.0.interrupted && five.count == 5)
+        #expect(part.0.stats.records == delivered && delivered == five.reduce(0) { $0 + $1.records } && delivered < 20_000)
+        #expect(part.1 == five.reduce(0) { $0 + $1.bytes })
+    }
+
+    /// Live: while a followed file's history loads, its lines are counted as they are read, and
+    /// stopping the pipeline ends the load at once, saying how much was read.
+    @Test func stoppingWhileAFilesHistoryLoadsEndsTheLoadAndSaysSo() throws {
+        let dir = try tempDirectory()
+        let file = dir.appendingPathComponent("app.log")
+        try append((0..<60_000).map { "{\"ts\":\"2026-11-27T14:00:00Z\",\"i\":\($0),\"msg\":\"line \($0)\"}\n" }.joined(), to: file)
+        var load = LoadOptions(workers: 1, chunkBytes: 8 << 10)
+        load.newestFirst = nil
+        let reports = LivePipeline.Reports()
+        let pipeline = Pipeline(store: Store(), load: load, report: reports.add)
+        try pipeline.start([.files(file.path)])
+        let deadline = Date().addingTimeInterval(20)
+        while pipeline.metrics.total().lines == 0 && Date() < deadline { usleep(500) }
+        let midway = pipeline.metrics.total()
+        #expect(midway.lines > 0 && midway.lagBytes > 0, "counted while loading: \(midway)")
+        pipeline.stop()
+        let after = pipeline.metrics.total()
+        #expect(after.lines < 60_000 && after.lagBytes > 0)
+        #expect(reports.all.contains { $0.contains("app.log: stopped while its history loaded") })
+    }
+
     /// The first part delivered holds the file's last record; the parts together hold every
     /// record once; and the cut never falls inside a stack trace.
     @Test func runPrefixDeliversTheNewestPartFirstAndCutsBetweenRecords() throws {
