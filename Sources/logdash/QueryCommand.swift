@@ -82,12 +82,21 @@ struct QueryCommand: ParsableCommand {
             // A Logs Insights query (`filter … | stats …`): the columns of the SQL it becomes.
             let translated = InsightsQuery.looksLikeInsights(sql) ? try InsightsQuery.sql(sql) : sql
             options.parse.projection = try QueryEngine.columnsRead(translated)
+            // (An archive's records bring their own source and arrival time as fields.)
+            if !parts.isEmpty { options.parse.projection?.formUnion(["_source", "_ingest_ts"]) }
         } catch let e as QueryError {
             fail(e, sql)
         }
         let progress = LoadProgress()
         var (loaded, _) = try Store.load(specs, options: options, progress: progress.count)
         progress.finish()
+        if !parts.isEmpty {
+            // An archive's records keep the source and arrival time they were exported with.
+            let restored = Store()
+            let archived = Set(parts)
+            for s in loaded.snapshot().segments { restored.append(archived.contains(s.source) ? Archive.restoringColumns(s) : s) }
+            loaded = restored
+        }
         if let stored {
             for s in loaded.snapshot().segments { stored.append(s) }
             loaded = stored

@@ -41,6 +41,14 @@ import Scratch
         let original = try Self.cli.logdash(["query", sql, log, "-o", "csv"])
         let back = try Self.cli.logdash(["query", "--archive", out, sql, "-o", "csv"])
         #expect(back.status == 0 && back.out == original.out, "\(back.err)")
+        // The records keep the source and arrival time they were exported with (issue 23, item
+        // 17): `source = '…'` counts them, as DuckDB does (below), and nothing is named `_source`.
+        let bySource = "SELECT source, count(*), min(ingest_ts) = max(ingest_ts) FROM logs GROUP BY 1"
+        let kept = try Self.cli.logdash(["query", "--archive", out, bySource, "-o", "csv"])
+        #expect(kept.out == "source,count,_col\n\(log),3000,true\n", "\(kept.out)")
+        let named = try Self.cli.logdash(["query", "--archive", out, "SELECT count(*) FROM logs WHERE source = '\(log)'", "-o", "csv"])
+        #expect(named.out == "count\n3000\n")
+        #expect(try Self.cli.logdash(["query", "--archive", out, "SELECT _source FROM logs LIMIT 1"]).err.contains("unknown column '_source'"))
         // --since/--until skip the hours outside the range.
         let firstHour = String(parts[0].prefix(21))  // dt=YYYY-MM-DD/hour=HH
         let day = firstHour.dropFirst(3).prefix(10), hour = firstHour.suffix(2)
@@ -59,13 +67,13 @@ import Scratch
         let result = try Scratch.directory("duckdb").appendingPathComponent("r.txt").path
         let script = """
             import duckdb
-            r = duckdb.sql("SELECT count(*), sum(bytes), count(DISTINCT CAST(dt AS VARCHAR) || ' ' || CAST(hour AS VARCHAR)) FROM read_json('\(out)/*/*/part-00000.json.gz', hive_partitioning = true)").fetchall()[0]
-            print(f"{r[0]},{r[1]},{r[2]}")
+            r = duckdb.sql("SELECT count(*), sum(bytes), count(DISTINCT CAST(dt AS VARCHAR) || ' ' || CAST(hour AS VARCHAR)), count_if(source = '\(log)') FROM read_json('\(out)/*/*/part-00000.json.gz', hive_partitioning = true)").fetchall()[0]
+            print(f"{r[0]},{r[1]},{r[2]},{r[3]}")
             """
         #expect(try Spawned(python, ["-c", script], stdout: result).wait() == 0)
         let duck = try String(contentsOfFile: result, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",")
         let ours = try Self.cli.logdash(["query", "SELECT count(*), sum(bytes) FROM logs", log, "-o", "csv"]).out.split(separator: "\n")[1].split(separator: ",")
-        #expect(duck.count == 3 && Array(duck.prefix(2)) == ours && Int(duck[2]) == parts.count)
+        #expect(duck.count == 4 && Array(duck.prefix(2)) == ours && Int(duck[2]) == parts.count && duck[3] == duck[0])
     }
 
     @Test func exportNamesWhatIsWrong() throws {

@@ -127,6 +127,30 @@ public enum Archive {
         return out.sorted { ($0.split(separator: "/").suffix(3).joined(separator: "/"), $0) < ($1.split(separator: "/").suffix(3).joined(separator: "/"), $1) }
     }
 
+    /// A segment read from an archive part with the core columns its records had when they
+    /// were exported: each record's own `source` and `ingest_ts` (which, read back as JSON,
+    /// came as the fields `_source` and `_ingest_ts`, the part file standing in as the source),
+    /// so that `WHERE source = 'app.log'` finds what it found before the export.
+    public static func restoringColumns(_ segment: Segment) -> Segment {
+        var columns = segment.columns.all
+        guard let source = columns.removeValue(forKey: "_source"), source.type == .string else { return segment }
+        columns["source"] = source
+        if let arrival = columns.removeValue(forKey: "_ingest_ts") {
+            var ints = [Int64](repeating: 0, count: segment.rowCount)
+            let fallback = columns["ingest_ts"]
+            for row in 0..<segment.rowCount {
+                switch arrival.value(at: row) {
+                case .timestamp(let t): ints[row] = t
+                case .string(let text): ints[row] = ByteLine.with(text) { Timestamp.parse(text: $0, reference: 0) } ?? 0
+                default: if case .timestamp(let t)? = fallback?.value(at: row) { ints[row] = t }
+                }
+            }
+            columns["ingest_ts"] = SegmentColumn(type: .timestamp, ints: ints, validity: nil, rows: segment.rowCount)
+        }
+        return Segment(rowCount: segment.rowCount, source: segment.source, columns: columns, flags: segment.flags, minTs: segment.minTs,
+                       maxTs: segment.maxTs, skippedFieldNames: segment.skippedFieldNames)
+    }
+
     /// `s` as a JSON string (quotes, escapes, control characters as \u00XX).
     public static func appendJSONString(_ s: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
