@@ -185,14 +185,7 @@ import Testing
 
 @Suite struct LogsFilterTests {
     @Test func theEngineFilterNarrowsEveryReadOfLogs() throws {
-        let store = Store()
-        let text = (0..<10).map { "{\"ts\":\"2026-11-27T14:00:0\($0)Z\",\"status\":\($0 < 3 ? 500 : 200)}" }.joined(separator: "\n") + "\n"
-        let bytes = Array(text.utf8)
-        let options = ParseOptions()
-        let d = try bytes.withUnsafeBufferPointer { try SourceParser.detect($0, options: options, arrival: 0) }
-        var batch = RecordBatch(source: "t")
-        _ = bytes.withUnsafeBufferPointer { SourceParser(options: options, detection: d).parse($0, arrival: 0, final: true, into: &batch) }
-        store.append(batch)
+        let store = try parsedStore((0..<10).map { "{\"ts\":\"2026-11-27T14:00:0\($0)Z\",\"status\":\($0 < 3 ? 500 : 200)}" }.joined(separator: "\n") + "\n")
         var engine = QueryEngine(snapshot: store.snapshot())
         engine.logsFilter = try QueryEngine.filter("status >= 500")
         #expect(try engine.execute("SELECT count(*) FROM logs").rows == [[.int(3)]])

@@ -45,16 +45,7 @@ final class ScriptedTerminal: Terminal {
         }.joined()
     }
 
-    static func store(_ text: String) throws -> Store {
-        let store = Store()
-        let bytes = Array(text.utf8)
-        let options = ParseOptions()
-        let d = try bytes.withUnsafeBufferPointer { try SourceParser.detect($0, options: options, arrival: 0) }
-        var batch = RecordBatch(source: "t")
-        _ = bytes.withUnsafeBufferPointer { SourceParser(options: options, detection: d).parse($0, arrival: 0, final: true, into: &batch) }
-        store.append(batch)
-        return store
-    }
+    static func store(_ text: String) throws -> Store { try parsedStore(text) }
 
     static func loop(_ terminal: ScriptedTerminal, _ store: Store, pipeline: Pipeline? = nil) -> DashboardLoop {
         var loop = DashboardLoop(screen: terminal, store: store, pipeline: pipeline ?? Pipeline(store: store, load: LoadOptions()),

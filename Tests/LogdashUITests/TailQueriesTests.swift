@@ -6,16 +6,8 @@ import Testing
 /// The tail's queries, run as the dashboard's worker thread runs them.
 @Suite struct TailQueriesTests {
     static func store(_ seconds: ClosedRange<Int>) -> Store {
-        let store = Store()
-        let text = seconds.map { "{\"ts\":\"2026-11-27T14:00:\(String(format: "%02d", $0))Z\",\"level\":\"info\",\"msg\":\"s\($0)\"}" }
-            .joined(separator: "\n") + "\n"
-        let bytes = Array(text.utf8)
-        let options = ParseOptions()
-        let d = try! bytes.withUnsafeBufferPointer { try SourceParser.detect($0, options: options, arrival: 0) }
-        var batch = RecordBatch(source: "t")
-        _ = bytes.withUnsafeBufferPointer { SourceParser(options: options, detection: d).parse($0, arrival: 0, final: true, into: &batch) }
-        store.append(batch)
-        return store
+        try! parsedStore(seconds.map { "{\"ts\":\"2026-11-27T14:00:\(String(format: "%02d", $0))Z\",\"level\":\"info\",\"msg\":\"s\($0)\"}" }
+            .joined(separator: "\n") + "\n")
     }
 
     /// A paused view whose bottom record is second 30 stays on it whether records arrive newer
