@@ -94,6 +94,7 @@ public final class Screen: Terminal {
     deinit { close() }
 
     public var asciiOnly: Bool { charset == .ascii }
+    public var hasColor: Bool { colors }
 
     /// Whether a signal asked the program to stop.
     public var shouldExit: Bool { terminationRequested != 0 }

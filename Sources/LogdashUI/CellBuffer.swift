@@ -25,6 +25,28 @@ public enum StyleRole: String, Sendable, CaseIterable {
         [.series1, .series2, .series3, .series4, .series5, .series6, .series7, .series8][((i % 8) + 8) % 8]
     }
 
+    /// The roles of a chart's series, by their names: a level's name (`error`, `WARN` …) its
+    /// level's colour, as the tail shows it; any other name a colour chosen by the name itself
+    /// (a hash, the same from run to run and whatever the series' rank), the next free one
+    /// when two names would share it.
+    public static func series(named names: [String]) -> [StyleRole] {
+        var out = [StyleRole?](repeating: nil, count: names.count)
+        for (k, name) in names.enumerated() where name.count >= 3 {
+            if let l = Level(name) { out[k] = .level(l) }
+        }
+        var taken = Set<Int>()
+        // In the names' order, not the series': the same names get the same colours.
+        for k in names.indices.sorted(by: { names[$0] < names[$1] }) where out[k] == nil {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a
+            for b in names[k].utf8 { hash = (hash ^ UInt64(b)) &* 0x100_0000_01b3 }
+            var slot = Int(hash % 8)
+            for _ in 0..<8 where taken.contains(slot) { slot = (slot + 1) % 8 }
+            taken.insert(slot)
+            out[k] = series(slot)
+        }
+        return out.map { $0! }
+    }
+
     /// The role of a level's text.
     public static func level(_ l: Level?) -> StyleRole {
         switch l {

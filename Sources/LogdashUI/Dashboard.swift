@@ -210,6 +210,11 @@ public struct AppState: Sendable, Equatable {
     public var board: Board?
     /// Charts drawn with ASCII glyphs (the terminal cannot show UTF-8, or `--ascii`).
     public var ascii = false
+    /// No colours tell series apart (`--no-color`, `NO_COLOR`, the monochrome theme): each
+    /// series of a stacked chart gets a fill of its own.
+    public var monochrome = false
+    /// The glyphs charts are drawn with.
+    public var glyphs: ChartGlyphs { ChartGlyphs(ascii: ascii, fills: monochrome) }
     /// The focused pane fills the screen (`z`); the tail pane zoomed is the tail alone.
     public var zoomed = false
     /// The dashboards there are (from a dashboard file, then the default one) and which is shown;
@@ -967,7 +972,7 @@ public enum DashboardView {
         let options = TailView.Options(wrap: s.wrap, hscroll: s.hscroll, relativeTo: s.relativeTime ? s.status.clock : nil,
                                        highlight: s.search, marks: s.marks, selected: s.follow ? nil : s.cursor)
         if let b = s.board, !s.tailAlone {
-            DashboardRender.draw(b.spec, contents: b.contents, rects: s.paneRects, into: &buf, glyphs: s.ascii ? .plain : .unicode,
+            DashboardRender.draw(b.spec, contents: b.contents, rects: s.paneRects, into: &buf, glyphs: s.glyphs,
                                  focus: b.focus, pick: b.pick, anchor: b.anchor, series: b.series,
                                  alarms: s.alarms, alarmQuiet: s.alarmQuiet) { buf, inner in
                 var tail = CellBuffer(width: inner.width, height: inner.height)
@@ -994,7 +999,7 @@ public enum DashboardView {
             buf.put(" " + banner, x: 0, y: 0, style: Style(role, bold: true, reverse: true))
         }
         if s.queryOpen {
-            QueryPaneView.render(s.query, into: &buf, height: s.height - 1, ascii: s.ascii)
+            QueryPaneView.render(s.query, into: &buf, height: s.height - 1, glyphs: s.glyphs)
             if let notice = s.notice { buf.put(notice, x: 0, y: s.height - 2, style: Style(.error, bold: true)) }
         }
         StatusBar.render(s, into: &buf, y: s.height - 1)

@@ -364,7 +364,8 @@ private func alarmFormKey(_ p: inout QueryPane, _ k: Key) -> [Effect] {
 /// strings and numbers coloured; an error's spot marked), a line for progress, errors and
 /// completions, then the result as a table or a chart.
 public enum QueryPaneView {
-    public static func render(_ p: QueryPane, into buf: inout CellBuffer, height: Int, ascii: Bool, now: Date = Date()) {
+    public static func render(_ p: QueryPane, into buf: inout CellBuffer, height: Int, glyphs: ChartGlyphs, now: Date = Date()) {
+        let ascii = glyphs.ascii
         for y in 0..<min(height, buf.height) { buf.fill(y: y, style: Style(.text)) }
         let width = buf.width
         let lines = p.editor.lines
@@ -447,7 +448,7 @@ public enum QueryPaneView {
         if p.chart {
             do {
                 let chart = try ChartPicker.chart(for: ResultSet(columns: r.columns, rows: p.shownRows))
-                ChartView.render(chart, into: &buf, area: area, glyphs: ascii ? .plain : .unicode)
+                ChartView.render(chart, into: &buf, area: area, glyphs: glyphs)
             } catch {
                 buf.put("no chart for this result: \(error)", x: 0, y: y, style: Style(.error), safe: true)
             }

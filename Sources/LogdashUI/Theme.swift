@@ -3,7 +3,7 @@ import Yams
 
 /// A colour a theme gives a role: the terminal's own, or an xterm-256 index (names and
 /// `#rrggbb` map onto it).
-public enum ThemeColor: Sendable, Equatable {
+public enum ThemeColor: Sendable, Hashable {
     case terminalDefault
     case index(Int)
 
@@ -46,6 +46,9 @@ public struct Theme: Sendable, Equatable {
     public static let roles: [String] = StyleRole.allCases.map(\.rawValue)
 
     public func color(_ role: StyleRole) -> ThemeColor { colors[role.rawValue] ?? .terminalDefault }
+
+    /// Whether its chart series have colours to tell them apart (the monochrome theme's do not).
+    public var coloursSeries: Bool { Set((0..<8).map { color(.series($0)) }).count > 1 }
 
     public struct LoadError: Error, CustomStringConvertible {
         public let description: String

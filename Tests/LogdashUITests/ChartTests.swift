@@ -108,13 +108,72 @@ import Testing
         }
     }
 
-    @Test func seriesTakeTheThemesSeriesColoursInOrder() {
+    /// Level colours mean the level in every chart and legend, as in the tail; other series get
+    /// a colour by their name, the same whatever their rank or the other series (issue 23, item 5).
+    @Test func seriesColoursFollowTheirNamesLevelsTheirLevelsColours() {
+        let levels = StyleRole.series(named: ["info", "error", "WARN", "debug"])
+        #expect(levels == [.levelInfo, .levelError, .levelWarn, .levelDebug])
+        let some = StyleRole.series(named: ["cart", "search", "payments"])
+        #expect(StyleRole.series(named: ["payments", "cart", "search"]) == [some[2], some[0], some[1]])  // not by rank
+        #expect(Set(some).count == 3)  // distinct within a chart
         var buf = CellBuffer(width: 30, height: 8)
-        let chart = Chart.bars(times: Self.minutes(3), series: [Series(name: "a", values: [1, 1, 1]), Series(name: "b", values: [1, 1, 1])], unit: .plain)
+        let chart = Chart.bars(times: Self.minutes(3), series: [Series(name: "error", values: [1, 1, 1]), Series(name: "info", values: [1, 1, 1])], unit: .plain)
         ChartView.render(chart, into: &buf, area: Rect(x: 0, y: 0, width: 30, height: 8))
-        let roles = Set(buf.cells.filter { $0.text == "█" }.map(\.style.role))
-        #expect(roles == [.series1, .series2])
-        #expect(buf[0, 0].text == "■" && buf[0, 0].style.role == .series1)  // the legend
+        #expect(Set(buf.cells.filter { $0.text == "█" }.map(\.style.role)) == [.levelError, .levelInfo])
+        #expect(buf[0, 0].text == "■" && buf[0, 0].style.role == .levelError)  // the legend
+        var hbars = CellBuffer(width: 30, height: 2)
+        ChartView.render(.hbars([Bar("error", 5), Bar("/api", 3)], unit: .plain), into: &hbars, area: Rect(x: 0, y: 0, width: 30, height: 2))
+        #expect(hbars.cells.filter { $0.text == "█" }.map(\.style.role).contains(.levelError) && hbars[10, 1].style.role == .series1)
+    }
+
+    /// A bucket of error 89, warn 19, debug 15 in a short chart: every part keeps a cell (warn
+    /// vanished when parts were rounded to whole cells), and the bar's height is the total's
+    /// (issue 23, item 6).
+    @Test func stackedBarsKeepEveryNonZeroPart() {
+        let cells = ChartView.stack([89, 19, 15], eighths: 5 * 8 + 3)
+        #expect(cells.count == 6 && Set(cells) == [0, 1, 2] && cells == cells.sorted())
+        #expect(cells.filter { $0 == 0 }.count >= 3)
+        #expect(ChartView.stack([89, 0, 15], eighths: 16) == [0, 2])
+        #expect(ChartView.stack([5, 1, 1], eighths: 8) == [0])  // one cell: the biggest
+        #expect(ChartView.stack([0, 0], eighths: 0).isEmpty && ChartView.stack([3], eighths: 0) == [0])
+        var buf = CellBuffer(width: 20, height: 8)
+        let chart = Chart.bars(times: Self.minutes(1), series: [Series(name: "error", values: [89]), Series(name: "warn", values: [19]),
+                                                                 Series(name: "debug", values: [15])], unit: .plain)
+        ChartView.render(chart, into: &buf, area: Rect(x: 0, y: 0, width: 20, height: 8))
+        let drawn = Set(buf.cells.filter { "▁▂▃▄▅▆▇█".contains($0.text) }.map(\.style.role))
+        #expect(drawn == [.levelError, .levelWarn, .levelDebug])
+    }
+
+    /// "/api/prod" three times in a top-N is useless: labels keep their ends, lose their shared
+    /// start and then their middle, and get the room they need before the bars (issue 23, item 9).
+    @Test func longLabelsStayApartLosingTheirSharedStartThenTheirMiddle() {
+        let paths = ["/api/products/1337/reviews", "/api/products/1337/images", "/api/products/42/reviews"]
+        let short = ChartView.shortened(paths, width: 14)
+        #expect(short == ["…1337/reviews", "…1337/images", "…42/reviews"])
+        let long = ChartView.shortened(["/static/a/very/long/name/here/app.js", "/api/x"], width: 16)
+        #expect(long[0] == "/stat…ere/app.js", "\(long)")
+        #expect(long.allSatisfy { DisplayWidth.of($0) <= 16 } && long[1] == "/api/x")
+        #expect(ChartView.shortened(["short", "also"], width: 10) == ["short", "also"])
+        #expect(ChartView.shortened(["a\u{1B}[2Jb"], width: 20) == ["a^[[2Jb"])  // terminal-safe
+        var buf = CellBuffer(width: 40, height: 3)
+        ChartView.render(.hbars(paths.enumerated().map { Bar($1, Double(100 - $0)) }, unit: .plain), into: &buf, area: Rect(x: 0, y: 0, width: 40, height: 3))
+        #expect(buf.lines[0].hasPrefix("…1337/reviews ███") && buf.lines[2].hasPrefix("…42/reviews   ███"), "\(buf.lines)")
+        var wide = CellBuffer(width: 60, height: 3)  // room enough: the whole labels
+        ChartView.render(.hbars(paths.enumerated().map { Bar($1, Double(100 - $0)) }, unit: .plain), into: &wide, area: Rect(x: 0, y: 0, width: 60, height: 3))
+        #expect(wide.lines[0].hasPrefix("/api/products/1337/reviews █"), "\(wide.lines)")
+    }
+
+    /// Without colours each series has its own fill, and the legend shows which.
+    @Test func withoutColoursEachSeriesHasItsOwnFillAndTheLegendSaysWhich() {
+        var buf = CellBuffer(width: 30, height: 10)
+        let chart = Chart.bars(times: Self.minutes(2), series: [Series(name: "error", values: [4, 4]), Series(name: "info", values: [4, 4])], unit: .plain)
+        ChartView.render(chart, into: &buf, area: Rect(x: 0, y: 0, width: 30, height: 10), glyphs: ChartGlyphs(ascii: false, fills: true))
+        #expect(buf.lines[0].hasPrefix("█ error  ▓ info"))
+        let body = buf.lines.dropFirst().joined()
+        #expect(body.contains("█") && body.contains("▓"))
+        var plain = CellBuffer(width: 30, height: 10)
+        ChartView.render(chart, into: &plain, area: Rect(x: 0, y: 0, width: 30, height: 10), glyphs: ChartGlyphs(ascii: true, fills: true))
+        #expect(plain.lines[0].hasPrefix("# error  % info") && plain.lines.dropFirst().joined().contains("%"))
     }
 
     @Test func aChartDrawsOnlyInsideItsArea() {
@@ -244,6 +303,31 @@ import Testing
         #expect(plain.panes.map(\.title) == ["records/1m", "errors/1m", "records by level", "error rate %", "newest records"])
         let small = DefaultDashboard.spec(columns: [("ts", .timestamp), ("level", .string)], span: nil, width: 40, height: 12)
         #expect(small.panes.map(\.title) == ["records by level", "newest records"])
+    }
+
+    /// A dozen 1970 times in a day of records: the axis is the day's (buckets of minutes, not
+    /// a week), the time panes keep to it and say how many lie outside (issue 23, item 7).
+    @Test func aFewFarOffTimesDoNotWidenTheTimeAxis() {
+        let day = Timestamp.make(year: 2026, month: 11, day: 27, hour: 0, minute: 0, second: 0)!
+        let times = (0..<3000).map { day + Int64($0) * 28_800_000_000 } + (0..<12).map { Int64($0) * 1_000_000_000 }
+        let axis = DefaultDashboard.TimeAxis.of([(times, 1)], first: 0, last: times[2999])
+        #expect(axis.low != nil && axis.low! > day - 86_400_000_000_000 && axis.high == nil)
+        let span = axis.span(first: 0, last: times[2999])
+        let bucket = DefaultDashboard.bucket(span: span, width: 120)
+        #expect(bucket == 900_000_000_000)  // 15 minutes, as for the day alone
+        #expect(axis.condition(bucket: bucket) == "ts >= TIMESTAMP '\(Timestamp.iso8601(axis.low! / bucket * bucket))'")
+        var counted = axis
+        counted.outside = 12
+        let spec = DefaultDashboard.spec(columns: [("ts", .timestamp), ("level", .string)], span: span, width: 120, height: 40, axis: counted)
+        let volume = spec.panes.first { $0.title.hasPrefix("records by level") }!
+        #expect(volume.title == "records by level · 12 outside the axis" && volume.sql!.contains("WHERE ts >= TIMESTAMP"))
+        #expect(spec.panes[0].sql!.contains("now()) AND ts >= TIMESTAMP"))
+        // An ordinary log (a day, a few quiet hours at its ends): no bound at all.
+        let plain = DefaultDashboard.TimeAxis.of([(Array(times.prefix(3000)), 1)], first: times[0], last: times[2999])
+        #expect(plain == DefaultDashboard.TimeAxis())
+        // One far in the future (a year typed wrong) bounds the other side.
+        let future = DefaultDashboard.TimeAxis.of([(Array(times.prefix(3000)) + [day * 2], 1)], first: times[0], last: day * 2)
+        #expect(future.low == nil && future.high != nil)
     }
 
     @Test func panesTileTheScreenExactly() {

@@ -7,6 +7,7 @@ import Testing
 final class ScriptedTerminal: Terminal {
     private(set) var size: (width: Int, height: Int)
     let asciiOnly = false
+    let hasColor = true
     var shouldExit = false
     /// What the next steps read, first first; then nothing (a moment's wait, as ncurses').
     var script: [TerminalInput] = []

@@ -285,7 +285,7 @@ import Testing
         s.query.running = .init(sql: "SELECT count(*) FROM logs", since: Date(timeIntervalSinceNow: -1.23))
         _ = update(&s, .queryProgress(rowsScanned: 3_400_000))
         var buf = CellBuffer(width: 64, height: 7)
-        QueryPaneView.render(s.query, into: &buf, height: 7, ascii: true, now: s.query.running!.since.addingTimeInterval(1.3))
+        QueryPaneView.render(s.query, into: &buf, height: 7, glyphs: .plain, now: s.query.running!.since.addingTimeInterval(1.3))
         #expect(buf.lines[1].hasPrefix("| running 1.3 s · 3,400,000 rows scanned · Ctrl-C cancels"))
     }
 }

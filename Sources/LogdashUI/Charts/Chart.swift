@@ -83,9 +83,26 @@ public enum Chart: Sendable, Equatable {
 /// Glyphs for charts: Unicode (braille dots, eighth blocks, shades) or plain ASCII.
 public struct ChartGlyphs: Sendable, Equatable {
     public var ascii: Bool
+    /// No colours to tell series apart (`--no-color`, the monochrome theme): each series of a
+    /// stacked bar or a 100 % bar has a fill of its own (`█▓▒░`), and the legend says which.
+    public var fills = false
+
+    public init(ascii: Bool, fills: Bool = false) {
+        self.ascii = ascii
+        self.fills = fills
+    }
 
     public static let unicode = ChartGlyphs(ascii: false)
     public static let plain = ChartGlyphs(ascii: true)
+
+    /// Series `k`'s fill: full blocks with colours, its own shade without.
+    func fill(_ k: Int) -> String {
+        guard fills else { return full }
+        return (ascii ? ["#", "%", "=", ":"] : ["█", "▓", "▒", "░"])[k % 4]
+    }
+
+    /// Series `k`'s mark in a legend.
+    func mark(_ k: Int) -> String { fills ? fill(k) : (ascii ? "#" : "■") }
 
     /// Partial blocks from one eighth to full, rising (vertical bars).
     var rising: [String] { ascii ? [".", ".", "_", "_", "=", "=", "#", "#"] : ["▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"] }

@@ -129,7 +129,9 @@ public enum ChartView {
         let f = frame(area, legend: series.count > 1, yLabels: labels)
         let plot = f.plot
         guard plot.width > 0, plot.height > 0 else { return }
-        if let y = f.legendY { legend(series.map(\.name), into: &buf, x: area.x, y: y, maxX: area.maxX, glyphs: glyphs) }
+        // Each series' colour by its name: a level's its own, others by a hash of the name.
+        let roles = StyleRole.series(named: series.map(\.name))
+        if let y = f.legendY { legend(series.map(\.name), roles: roles, into: &buf, x: area.x, y: y, maxX: area.maxX, glyphs: glyphs) }
         if f.axis {
             for (t, label) in zip(scale.ticks, labels) {
                 let row = plot.maxY - 1 - Int(((t - scale.low) / (scale.high - scale.low) * Double(plot.height - 1)).rounded())
@@ -152,19 +154,14 @@ public enum ChartView {
                 let values = series.map { max(0, $0.values[safe: first + i].flatMap { $0 } ?? 0) }
                 let total = values.reduce(0, +)
                 let eighths = Int(((total - scale.low) / (scale.high - scale.low) * Double(plot.height * 8)).rounded())
-                // Which series holds eighth e of the stack (counted from the bottom).
-                var bounds: [Int] = []
-                var run = 0.0
-                for v in values { run += v; bounds.append(Int((run / max(total, .leastNonzeroMagnitude) * Double(eighths)).rounded())) }
-                func owner(_ e: Int) -> Int { bounds.firstIndex { e < $0 } ?? max(0, values.count - 1) }
-                for r in 0..<plot.height {
-                    let top = min(eighths, 8 * r + 8) - 8 * r
-                    guard top > 0 else { break }
-                    let glyph = top >= 8 ? glyphs.full : glyphs.rising[top - 1]
-                    let role = StyleRole.series(owner(8 * r + top - 1))
+                let cells = stack(values, eighths: eighths)
+                for (r, k) in cells.enumerated() where r < plot.height {
+                    // The top cell shows the eighths of the height left (one at least: a bar is never lost).
+                    let top = r == cells.count - 1 && eighths % 8 != 0 || eighths == 0 ? max(1, eighths % 8) : 8
+                    let glyph = top >= 8 ? glyphs.fill(k) : glyphs.rising[top - 1]
                     let span = column(i + 1) - column(i), barWidth = max(1, span - (span >= 3 ? 1 : 0))
                     for dx in 0..<barWidth where column(i) + dx < plot.maxX {
-                        buf.put(glyph, x: column(i) + dx, y: plot.maxY - 1 - r, style: Style(role), safe: true)
+                        buf.put(glyph, x: column(i) + dx, y: plot.maxY - 1 - r, style: Style(roles[k]), safe: true)
                     }
                 }
             }
@@ -175,8 +172,8 @@ public enum ChartView {
                     guard let v = s.values[safe: first + i].flatMap({ $0 }) else { continue }
                     let r = Int(((v - scale.low) / (scale.high - scale.low) * Double(plot.height - 1)).rounded())
                     let y = plot.maxY - 1 - r
-                    buf.put("*", x: column(i), y: y, style: Style(.series(k)), safe: true)
-                    if fill { for yy in (y + 1)..<plot.maxY { buf.put("|", x: column(i), y: yy, style: Style(.series(k)), safe: true) } }
+                    buf.put("*", x: column(i), y: y, style: Style(roles[k]), safe: true)
+                    if fill { for yy in (y + 1)..<plot.maxY { buf.put("|", x: column(i), y: yy, style: Style(roles[k]), safe: true) } }
                 }
             }
         } else {
@@ -219,7 +216,7 @@ public enum ChartView {
             }
             for c in dots.indices where dots[c] != 0 {
                 let ch = String(UnicodeScalar(0x2800 + UInt32(dots[c]))!)
-                buf.put(ch, x: plot.x + c % plot.width, y: plot.y + c / plot.width, style: Style(.series(owner[c])), safe: true)
+                buf.put(ch, x: plot.x + c % plot.width, y: plot.y + c / plot.width, style: Style(roles[owner[c]]), safe: true)
             }
         }
         // Time labels under the axis, as many as fit without touching.
@@ -236,11 +233,37 @@ public enum ChartView {
         }
     }
 
-    static func legend(_ names: [String], into buf: inout CellBuffer, x: Int, y: Int, maxX: Int, glyphs: ChartGlyphs) {
+    /// The cells of a stacked bar, bottom up, as the index of the series each shows: `eighths`
+    /// of height (the top cell partly filled) shared out by the values' sizes (largest
+    /// remainder), every non-zero value one cell at least when there are cells enough (else the
+    /// biggest values, one each) — so no part of the total vanishes by rounding.
+    static func stack(_ values: [Double], eighths: Int) -> [Int] {
+        let total = values.reduce(0, +)
+        guard total > 0 else { return [] }
+        let count = max(1, (eighths + 7) / 8)
+        let present = values.indices.filter { values[$0] > 0 }
+        var cells = [Int](repeating: 0, count: values.count)
+        if count <= present.count {
+            for k in present.sorted(by: { values[$0] > values[$1] }).prefix(count) { cells[k] = 1 }
+        } else {
+            let exact = values.map { $0 / total * Double(count) }
+            for k in present { cells[k] = max(1, Int(exact[k])) }
+            var sum = cells.reduce(0, +)
+            while sum > count, let k = present.filter({ cells[$0] > 1 }).max(by: { Double(cells[$0]) - exact[$0] < Double(cells[$1]) - exact[$1] }) {
+                cells[k] -= 1
+                sum -= 1
+            }
+            for k in present.sorted(by: { exact[$0] - Double(cells[$0]) > exact[$1] - Double(cells[$1]) }).prefix(max(0, count - sum)) { cells[k] += 1 }
+        }
+        return cells.enumerated().flatMap { k, n in [Int](repeating: k, count: n) }
+    }
+
+    static func legend(_ names: [String], roles: [StyleRole]? = nil, into buf: inout CellBuffer, x: Int, y: Int, maxX: Int, glyphs: ChartGlyphs) {
+        let roles = roles ?? StyleRole.series(named: names)
         var col = x
         for (k, name) in names.enumerated() {
             guard col < maxX else { break }
-            col = buf.put(glyphs.ascii ? "#" : "■", x: col, y: y, style: Style(.series(k)), maxX: maxX, safe: true)
+            col = buf.put(glyphs.mark(k), x: col, y: y, style: Style(roles[k]), maxX: maxX, safe: true)
             col = buf.put(" " + name + "  ", x: col, y: y, style: Style(.text), maxX: maxX)
         }
     }
@@ -249,22 +272,54 @@ public enum ChartView {
 
     static func horizontal(_ bars: [Bar], unit: Ticks.Unit, into buf: inout CellBuffer, area: Rect, glyphs: ChartGlyphs) {
         let rows = bars.prefix(area.height)
-        let labelWidth = min(rows.map { DisplayWidth.of(VisibleText.escape($0.label)) }.max() ?? 0, max(1, area.width / 3))
         let values = rows.map { Ticks.label($0.value, unit: unit) }
         let valueWidth = values.map(DisplayWidth.of).max() ?? 0
+        // The labels get the room they need, the bars what is left (a few cells at least); labels
+        // still too long lose their common start, then their middle, never their ends.
+        let needed = rows.map { DisplayWidth.of(VisibleText.escape($0.label)) }.max() ?? 0
+        let fits = max(1, min(needed, area.width - valueWidth - 2 - min(10, area.width / 4)))
+        let labels = shortened(rows.map(\.label), width: fits, ascii: glyphs.ascii)
+        let labelWidth = min(fits, labels.map(DisplayWidth.of).max() ?? 0)
         let room = area.width - labelWidth - valueWidth - 2
         let top = max(rows.map(\.value).max() ?? 0, .leastNonzeroMagnitude)
         for (k, bar) in rows.enumerated() {
             let y = area.y + k
-            buf.put(bar.label, x: area.x, y: y, style: Style(.text), maxX: area.x + labelWidth)
+            buf.put(labels[k], x: area.x, y: y, style: Style(.text), maxX: area.x + labelWidth, safe: true)
             var x = area.x + labelWidth + 1
+            // A level's bar in its level's colour; others in the first series colour.
+            let role = bar.label.count >= 3 ? Level(bar.label).map { StyleRole.level($0) } ?? .series1 : .series1
             if room > 0 {
                 let eighths = Int((max(0, bar.value) / top * Double(room * 8)).rounded())
-                for _ in 0..<(eighths / 8) { x = buf.put(glyphs.full, x: x, y: y, style: Style(.series1), safe: true) }
-                if eighths % 8 > 0 { x = buf.put(glyphs.widening[eighths % 8 - 1], x: x, y: y, style: Style(.series1), safe: true) }
-                if eighths == 0 && bar.value > 0 { x = buf.put(glyphs.widening[0], x: x, y: y, style: Style(.series1), safe: true) }
+                for _ in 0..<(eighths / 8) { x = buf.put(glyphs.full, x: x, y: y, style: Style(role), safe: true) }
+                if eighths % 8 > 0 { x = buf.put(glyphs.widening[eighths % 8 - 1], x: x, y: y, style: Style(role), safe: true) }
+                if eighths == 0 && bar.value > 0 { x = buf.put(glyphs.widening[0], x: x, y: y, style: Style(role), safe: true) }
             }
             buf.put(" " + values[k], x: x, y: y, style: Style(.dim), maxX: area.maxX, safe: true)
+        }
+    }
+
+    /// Labels fitted to `width` columns, kept apart: shown terminal-safe; when some are too long,
+    /// the start they all share (up to a `/`, `.`, `:`, `-`, `_` or space) becomes `…`, then
+    /// what is still too long loses its middle (`/api/pay…/charge`), the end kept longer than
+    /// the start (where paths and names differ).
+    static func shortened(_ labels: [String], width: Int, ascii: Bool = false) -> [String] {
+        var out = labels.map { VisibleText.escape($0) }
+        guard width > 0, out.contains(where: { DisplayWidth.of($0) > width }) else { return out }
+        let ellipsis = ascii ? "~" : "…"
+        if out.count > 1 {
+            var shared = out.dropFirst().reduce(Array(out[0])) { common, s in Array(zip(common, s).prefix { $0 == $1 }.map(\.0)) }
+            while let last = shared.last, !"/.:-_ ".contains(last) { shared.removeLast() }
+            if shared.count >= 2 { out = out.map { ellipsis + String($0.dropFirst(shared.count)) } }
+        }
+        return out.map { s in
+            guard DisplayWidth.of(s) > width, width >= 3 else { return s }
+            let chars = Array(s)
+            var head = (width - 1) / 3, tail = width - 1 - head
+            // (Wide characters: fewer of them fit.)
+            while head + tail > 0, DisplayWidth.of(String(chars.prefix(head)) + ellipsis + String(chars.suffix(tail))) > width {
+                if tail > head { tail -= 1 } else { head -= 1 }
+            }
+            return String(chars.prefix(head)) + ellipsis + String(chars.suffix(tail))
         }
     }
 
@@ -276,13 +331,14 @@ public enum ChartView {
         var cells = exact.map { Int($0) }
         let order = exact.indices.sorted { exact[$0] - Double(cells[$0]) > exact[$1] - Double(cells[$1]) }
         for i in order.prefix(area.width - cells.reduce(0, +)) { cells[i] += 1 }
+        let roles = StyleRole.series(named: parts.map(\.label))
         var x = area.x
         for (k, n) in cells.enumerated() {
-            for _ in 0..<n { x = buf.put(glyphs.full, x: x, y: area.y, style: Style(.series(k)), safe: true) }
+            for _ in 0..<n { x = buf.put(glyphs.fill(k), x: x, y: area.y, style: Style(roles[k]), safe: true) }
         }
         for (k, p) in parts.enumerated() where k + 1 < area.height {
             let pct = Ticks.label(max(0, p.value) / total * 100, unit: .percent)
-            var col = buf.put(glyphs.ascii ? "#" : "■", x: area.x, y: area.y + 1 + k, style: Style(.series(k)), safe: true)
+            var col = buf.put(glyphs.mark(k), x: area.x, y: area.y + 1 + k, style: Style(roles[k]), safe: true)
             col = buf.put(" " + pct + " ", x: col, y: area.y + 1 + k, style: Style(.dim), maxX: area.maxX, safe: true)
             buf.put(p.label, x: col, y: area.y + 1 + k, style: Style(.text), maxX: area.maxX)
         }
@@ -370,6 +426,7 @@ public enum ChartView {
         let plotWidth = area.width - labelWidth - 1
         let top = max(cells.flatMap { $0 }.max() ?? 0, .leastNonzeroMagnitude)
         let hasTimeRow = area.height > rows.count && times.count > 1
+        let roles = StyleRole.series(named: rows)
         for (r, name) in rows.prefix(area.height - (hasTimeRow ? 1 : 0)).enumerated() {
             buf.put(name, x: area.x, y: area.y + r, style: Style(.text), maxX: area.x + labelWidth)
             let row = Array((cells[safe: r] ?? []).suffix(max(0, plotWidth)))
@@ -377,7 +434,7 @@ public enum ChartView {
                 let level = v <= 0 ? 0 : max(1, Int((v / top * Double(glyphs.shades.count - 1)).rounded()))
                 // Each time spread over its share of the width.
                 for x in (i * plotWidth / row.count)..<((i + 1) * plotWidth / row.count) {
-                    buf.put(glyphs.shades[level], x: area.x + labelWidth + 1 + x, y: area.y + r, style: Style(.series(r)), safe: true)
+                    buf.put(glyphs.shades[level], x: area.x + labelWidth + 1 + x, y: area.y + r, style: Style(roles[r]), safe: true)
                 }
             }
         }

@@ -62,19 +62,25 @@ public enum DefaultDashboard {
     /// Names of latency-like fields.
     static let latencyNames = ["latency_ms", "duration_ms", "response_time_ms", "elapsed_ms", "latency", "duration", "response_time", "request_time"]
 
-    /// `columns`: the logs table's columns and types; `span`: its first and last record time;
-    /// `width`: the screen's, to size time buckets about one a column.
+    /// `columns`: the logs table's columns and types; `span`: its first and last record time
+    /// (of the bulk of the records: see `TimeAxis`); `width`: the screen's, to size time
+    /// buckets about one a column. `axis`: the bounds time panes keep to when some records lie
+    /// far outside the bulk (a 1970 time in a file of today's), and how many do.
     public static func spec(columns: [(name: String, type: ColumnType)], span: (Int64, Int64)?, width: Int, height: Int,
-                            alarms: Bool = false) -> DashboardSpec {
+                            alarms: Bool = false, axis: TimeAxis = TimeAxis()) -> DashboardSpec {
         let names = Set(columns.map { $0.name.lowercased() })
         let numeric = Set(columns.filter { $0.type == .int || $0.type == .double }.map { $0.name.lowercased() })
-        let bucket = bucketWidth(span: span, columns: max(10, width - 14))
+        let bucket = bucket(span: span, width: width)
         let t = "date_bin(INTERVAL '\(bucket / 1_000_000_000)' SECOND, ts)"
         let per = "/" + Ticks.timeLabelOfStep(bucket)
         let errors = "level IN ('error', 'critical', 'fatal')"
         let latency = latencyNames.first { numeric.contains($0) }
+        // Time panes keep to the axis; their titles say how many records lie outside it.
+        let bounds = axis.condition(bucket: bucket)
+        let within = bounds.map { " WHERE " + $0 } ?? ""
+        let outside = axis.outside > 0 ? " · \(axis.outside) outside the axis" : ""
         // KPIs compare whole buckets: the one still filling (live data) is left out.
-        let closed = "WHERE ts < date_bin(INTERVAL '\(bucket / 1_000_000_000)' SECOND, now())"
+        let closed = "WHERE ts < date_bin(INTERVAL '\(bucket / 1_000_000_000)' SECOND, now())" + (bounds.map { " AND " + $0 } ?? "")
         var kpis = [
             PaneSpec(title: "records" + per, sql: "SELECT \(t) t, count(*) records FROM logs \(closed) GROUP BY 1 ORDER BY 1", kind: "kpi"),
             PaneSpec(title: "errors" + per, sql: "SELECT \(t) t, count_if(\(errors)) errors FROM logs \(closed) GROUP BY 1 ORDER BY 1", kind: "kpi"),
@@ -87,7 +93,7 @@ public enum DefaultDashboard {
             // count(DISTINCT host) as a count of groups: grouping by a dictionary column is the fast path.
             kpis.append(PaneSpec(title: "hosts", sql: "SELECT count(*) FROM (SELECT host FROM logs WHERE host IS NOT NULL GROUP BY 1) t", kind: "kpi"))
         }
-        let volume = PaneSpec(title: "records by level", sql: "SELECT \(t) t, level, count(*) n FROM logs GROUP BY 1, 2 ORDER BY 1", field: "level")
+        let volume = PaneSpec(title: "records by level" + outside, sql: "SELECT \(t) t, level, count(*) n FROM logs\(within) GROUP BY 1, 2 ORDER BY 1", field: "level")
         var details: [PaneSpec] = categorical.filter { names.contains($0) }.prefix(latency == nil ? 3 : 2).map { f in
             PaneSpec(title: "top \(f)", sql: "SELECT \(quoted(f)), count(*) n FROM logs WHERE \(quoted(f)) IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10",
                      kind: "hbars", field: quoted(f))
@@ -95,10 +101,10 @@ public enum DefaultDashboard {
         if let latency {
             details.append(PaneSpec(
                 title: "\(latency) p50 · p95 · p99",
-                sql: "SELECT \(t) t, approx_percentile(\(latency), 0.5) p50, approx_percentile(\(latency), 0.95) p95, approx_percentile(\(latency), 0.99) p99 FROM logs GROUP BY 1 ORDER BY 1",
+                sql: "SELECT \(t) t, approx_percentile(\(latency), 0.5) p50, approx_percentile(\(latency), 0.95) p95, approx_percentile(\(latency), 0.99) p99 FROM logs\(within) GROUP BY 1 ORDER BY 1",
                 weight: 2))
         } else {
-            details.append(PaneSpec(title: "error rate %", sql: "SELECT \(t) t, 100.0 * count_if(\(errors)) / count(*) error_pct FROM logs GROUP BY 1 ORDER BY 1",
+            details.append(PaneSpec(title: "error rate %", sql: "SELECT \(t) t, 100.0 * count_if(\(errors)) / count(*) error_pct FROM logs\(within) GROUP BY 1 ORDER BY 1",
                                     kind: "area", weight: 2))
         }
         var rows: [DashboardSpec.Row] = []
@@ -115,7 +121,77 @@ public enum DefaultDashboard {
         return DashboardSpec(rows: rows)
     }
 
+    /// Where the time axis of the default panes runs: the bulk of the records' event times, so
+    /// that a few far-off times (a 1970 epoch from a broken clock, a year typed wrong) do not
+    /// make its buckets days wide. The bulk is the 1st to 99th percentile widened by half its
+    /// width on each side (every record of an ordinary log is inside); a side is bounded only
+    /// when records lie beyond it.
+    public struct TimeAxis: Sendable, Equatable {
+        /// The lowest and highest time the axis shows (nil: no record lies below / above).
+        public var low: Int64?
+        public var high: Int64?
+        /// Records outside it.
+        public var outside = 0
+        /// The least and greatest times sampled inside a bound (for the buckets' width).
+        var inside: (Int64, Int64)?
+
+        public init(low: Int64? = nil, high: Int64? = nil, outside: Int = 0) {
+            self.low = low
+            self.high = high
+            self.outside = outside
+        }
+
+        public static func == (a: TimeAxis, b: TimeAxis) -> Bool {
+            a.low == b.low && a.high == b.high && a.outside == b.outside && a.inside?.0 == b.inside?.0 && a.inside?.1 == b.inside?.1
+        }
+
+        /// The axis of times sampled from the segments (each sample standing for `weight`
+        /// records), whose least and greatest times are `first` and `last`; nil bounds when
+        /// nothing lies beyond them.
+        public static func of(_ samples: [(ts: [Int64], weight: Double)], first: Int64, last: Int64) -> TimeAxis {
+            var all: [(Int64, Double)] = []
+            for s in samples { for t in s.ts { all.append((t, s.weight)) } }
+            guard all.count >= 20 else { return TimeAxis() }
+            all.sort { $0.0 < $1.0 }
+            let total = all.reduce(0) { $0 + $1.1 }
+            func quantile(_ q: Double) -> Int64 {
+                var run = 0.0
+                for (t, w) in all {
+                    run += w
+                    if run >= q * total { return t }
+                }
+                return all[all.count - 1].0
+            }
+            let p1 = quantile(0.01), p99 = quantile(0.99)
+            let margin = max((p99 - p1) / 2, 60_000_000_000)
+            let lo = p1 - margin, hi = p99 + margin
+            var axis = TimeAxis(low: first < lo ? lo : nil, high: last > hi ? hi : nil)
+            if axis.low != nil || axis.high != nil, let a = all.first(where: { $0.0 >= lo }), let b = all.last(where: { $0.0 <= hi }) {
+                axis.inside = (a.0, b.0)
+            }
+            return axis
+        }
+
+        /// The times the time panes keep to, as SQL (bounds on bucket edges, so that a pane's
+        /// first and last buckets are whole); nil when unbounded.
+        public func condition(bucket: Int64) -> String? {
+            func floor(_ t: Int64) -> Int64 { (t / bucket - (t % bucket < 0 ? 1 : 0)) * bucket }
+            var parts: [String] = []
+            if let low { parts.append("ts >= TIMESTAMP '\(Timestamp.iso8601(floor(low)))'") }
+            if let high { parts.append("ts < TIMESTAMP '\(Timestamp.iso8601(floor(high) + bucket))'") }
+            return parts.isEmpty ? nil : parts.joined(separator: " AND ")
+        }
+
+        /// The span the buckets are sized for: the records' inside a bound.
+        public func span(first: Int64, last: Int64) -> (Int64, Int64) {
+            (low == nil ? first : inside?.0 ?? first, high == nil ? last : inside?.1 ?? last)
+        }
+    }
+
     static func quoted(_ name: String) -> String { name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } ? name : "\"\(name)\"" }
+
+    /// The time panes' bucket on a screen `width` wide: about one a column.
+    public static func bucket(span: (Int64, Int64)?, width: Int) -> Int64 { bucketWidth(span: span, columns: max(10, width - 14)) }
 
     /// A bucket width from the time steps, giving at most about `columns` buckets over the span.
     static func bucketWidth(span: (Int64, Int64)?, columns: Int) -> Int64 {

@@ -61,6 +61,7 @@ public struct DashboardLoop {
         let (w, h) = screen.size
         state = AppState(width: w, height: h)
         state.ascii = screen.asciiOnly
+        state.monochrome = !screen.hasColor || !theme.coloursSeries
         state.status.sources = sources
         state.notice = "f filter · / search · q query · Enter fields · ? every key · Q quit"
     }
@@ -301,11 +302,13 @@ public struct DashboardLoop {
             case .nextTheme:
                 themeIndex = (themeIndex + 1) % themes.count
                 screen.apply(themes[themeIndex])
+                state.monochrome = !screen.hasColor || !themes[themeIndex].coloursSeries
                 state.notice = "theme: \(themes[themeIndex].name)"
             case .theme(let name):
                 do {
                     let t = try Theme.resolve(name, among: themes)
                     screen.apply(t)
+                    state.monochrome = !screen.hasColor || !t.coloursSeries
                     themeIndex = themes.firstIndex(of: t) ?? themeIndex
                     state.notice = "theme: \(t.name)"
                 } catch {
@@ -588,9 +591,10 @@ public struct DashboardLoop {
         if state.boardIndex < fileBoards.count {
             spec = fileBoards[state.boardIndex]
         } else {
+            let axis = timeAxis(snap)
             let lo = snap.segments.map(\.minTs).min(), hi = snap.segments.map(\.maxTs).max()
-            spec = DefaultDashboard.spec(columns: snap.schema.map { ($0.name, $0.type) }, span: lo.flatMap { a in hi.map { (a, $0) } },
-                                         width: state.width, height: state.height - 1, alarms: !alarmDefinitions.isEmpty)
+            spec = DefaultDashboard.spec(columns: snap.schema.map { ($0.name, $0.type) }, span: lo.flatMap { a in hi.map { axis.span(first: a, last: $0) } },
+                                         width: state.width, height: state.height - 1, alarms: !alarmDefinitions.isEmpty, axis: axis)
         }
         if !pinned.isEmpty {  // queries pinned from the query pane, a row at the bottom
             spec.rows.append(.init(panes: pinned.enumerated().map { k, sql in
@@ -616,6 +620,42 @@ public struct DashboardLoop {
         paneAskedAt = now
         for k in due { paneRunAt[k] = now; paneRows[k] = snap.rowCount }
         panes.submit(.init(snapshot: snap, spec: spec, whereClause: state.whereClause, panes: due, hold: pipeline.metrics.total().lagBytes > 0))
+    }
+
+    /// The default panes' time axis (see `DefaultDashboard.TimeAxis`), worked out again at most
+    /// once a second while records arrive, from up to 256 times sampled from each segment
+    /// (kept while the segment is).
+    private var axis = DefaultDashboard.TimeAxis()
+    private var axisAsked: (rows: Int, width: Int, at: Date) = (-1, 0, .distantPast)
+    private var timeSamples: [ObjectIdentifier: [Int64]] = [:]
+
+    private mutating func timeAxis(_ snap: StoreSnapshot) -> DefaultDashboard.TimeAxis {
+        guard snap.rowCount != axisAsked.rows || state.width != axisAsked.width, Date().timeIntervalSince(axisAsked.at) >= 1 else { return axis }
+        axisAsked = (snap.rowCount, state.width, Date())
+        var kept: [ObjectIdentifier: [Int64]] = [:]
+        var samples: [(ts: [Int64], weight: Double)] = []
+        for seg in snap.segments where seg.rowCount > 0 {
+            let id = ObjectIdentifier(seg)
+            let sample = timeSamples[id] ?? {
+                // Times of their own only: a line without one took its arrival time.
+                let ts = seg.columns["ts"]?.ints ?? []
+                let rows = seg.flaggedCount == 0 ? Array(ts.indices) : seg.flags.indices.filter { !seg.flags[$0].contains(.arrivalTime) }
+                return Array(stride(from: 0, to: rows.count, by: max(1, rows.count / 256)).map { ts[rows[$0]] })
+            }()
+            kept[id] = sample
+            samples.append((sample, Double(seg.rowCount) / Double(max(1, sample.count))))
+        }
+        timeSamples = kept
+        guard let first = snap.segments.map(\.minTs).min(), let last = snap.segments.map(\.maxTs).max() else { return axis }
+        var a = DefaultDashboard.TimeAxis.of(samples, first: first, last: last)
+        // How many records the time panes leave out, exactly (their bounds are on bucket edges).
+        let bucket = DefaultDashboard.bucket(span: a.span(first: first, last: last), width: state.width)
+        if let within = a.condition(bucket: bucket),
+           case .int(let n)? = try? QueryEngine(snapshot: snap).execute("SELECT count(*) FROM logs WHERE NOT (\(within))").rows.first?.first {
+            a.outside = Int(n)
+        }
+        axis = a
+        return a
     }
 
     /// Shows the latest finished tail query, if any: its rows, or a rejected filter's error.

@@ -13,6 +13,8 @@ public protocol Terminal: AnyObject {
     var size: (width: Int, height: Int) { get }
     /// Whether cells are drawn in ASCII only (the locale cannot show UTF-8, or `--ascii`).
     var asciiOnly: Bool { get }
+    /// Whether it shows colours (not with `--no-color`, `NO_COLOR` or a terminal without them).
+    var hasColor: Bool { get }
     /// Whether a signal asked the program to stop.
     var shouldExit: Bool { get }
     /// Waits a moment (at most 100 ms) for input; nil when none came.
