@@ -117,7 +117,13 @@ public struct AppState: Sendable, Equatable {
         /// For the status bar: `last 2h`, `14:00:00 … 15:00:00`.
         public var label: String
         public var sql: String
+        /// How long the range is (ns): the charts size their buckets to it.
+        public var length: Int64?
     }
+
+    /// How long the time range in force is (a `:time` range, a drill into a bucket, `t`): the
+    /// default panes draw it at buckets of its own, finer than the whole data's; nil for all time.
+    public var rangeLength: Int64? { customTime?.length ?? (customTime == nil ? timeRange.nanos : nil) }
 
     /// The key-binding help (`?`) covers the screen while open.
     public var showHelp = false
@@ -730,7 +736,7 @@ private func boardKey(_ s: inout AppState, _ k: Key) -> [Effect]? {
             s.filters.append(expr)
             s.history.append(expr)
         case .time(let from, let to, let label):
-            s.customTime = .init(label: label, sql: "ts >= TIMESTAMP '\(Timestamp.iso8601(from))' AND ts < TIMESTAMP '\(Timestamp.iso8601(to))'")
+            s.customTime = .init(label: label, sql: "ts >= TIMESTAMP '\(Timestamp.iso8601(from))' AND ts < TIMESTAMP '\(Timestamp.iso8601(to))'", length: to - from)
             s.timeRange = .all
         }
         s.scroll = 0
@@ -792,7 +798,7 @@ private func alarmKey(_ s: inout AppState, _ b: inout AppState.Board, _ k: Key) 
         }
         func short(_ ns: Int64) -> String { String(Timestamp.iso8601(ns).prefix(19)).replacingOccurrences(of: "T", with: " ") }
         s.customTime = .init(label: "\(a.name): \(short(start)) … \(short(end))",
-                             sql: "ts >= TIMESTAMP '\(Timestamp.iso8601(start))' AND ts < TIMESTAMP '\(Timestamp.iso8601(end))'")
+                             sql: "ts >= TIMESTAMP '\(Timestamp.iso8601(start))' AND ts < TIMESTAMP '\(Timestamp.iso8601(end))'", length: end - start)
         s.timeRange = .all
         s.scroll = 0
         s.notice = "the records behind \(a.name)" + (drill.filter.map { " (\($0))" } ?? "") + "; t or :time all: every time again"
@@ -870,14 +876,16 @@ func customTime(_ text: String) -> AppState.CustomTime?? {
     let t = text.trimmingCharacters(in: .whitespaces)
     if t == "all" { return .some(nil) }
     if let unit = t.last, let n = Int(t.dropLast()), n > 0 {
-        let word: String? = switch unit {
-        case "s": "SECOND"
-        case "m": "MINUTE"
-        case "h": "HOUR"
-        case "d": "DAY"
+        let word: (String, Int64)? = switch unit {
+        case "s": ("SECOND", 1)
+        case "m": ("MINUTE", 60)
+        case "h": ("HOUR", 3600)
+        case "d": ("DAY", 86400)
         default: nil
         }
-        if let word { return .some(.init(label: "last \(t)", sql: "ts >= now() - INTERVAL '\(n)' \(word)")) }
+        if let (word, seconds) = word {
+            return .some(.init(label: "last \(t)", sql: "ts >= now() - INTERVAL '\(n)' \(word)", length: Int64(n) * seconds * 1_000_000_000))
+        }
     }
     func time(_ p: String) -> Int64? {
         var x = p.trimmingCharacters(in: .whitespaces)
@@ -900,7 +908,7 @@ func customTime(_ text: String) -> AppState.CustomTime?? {
     guard let (from, to) = found, from <= to else { return nil }
     func literal(_ ns: Int64) -> String { "TIMESTAMP '\(Timestamp.iso8601(ns))'" }
     func short(_ ns: Int64) -> String { String(Timestamp.iso8601(ns).prefix(19)).replacingOccurrences(of: "T", with: " ") }
-    return .some(.init(label: "\(short(from)) … \(short(to))", sql: "ts BETWEEN \(literal(from)) AND \(literal(to))"))
+    return .some(.init(label: "\(short(from)) … \(short(to))", sql: "ts BETWEEN \(literal(from)) AND \(literal(to))", length: to - from))
 }
 
 private func scroll(_ s: inout AppState, by n: Int) -> [Effect] {

@@ -163,6 +163,23 @@ import Testing
         #expect(wide.lines[0].hasPrefix("/api/products/1337/reviews █"), "\(wide.lines)")
     }
 
+    /// The picked bucket of a time chart is shown in reverse video, and time labels sit under
+    /// the bucket of their time even when buckets are missing (a quiet hour) (issue 23, item 8).
+    @Test func thePickedBucketIsHighlightedAndLabelsSitUnderTheirBuckets() {
+        let t0 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 0, minute: 0, second: 0)!
+        let hour: Int64 = 3_600_000_000_000
+        let times = [t0, t0 + hour, t0 + 2 * hour, t0 + 6 * hour, t0 + 7 * hour, t0 + 8 * hour, t0 + 12 * hour]
+        let chart = Chart.bars(times: times, series: [Series(name: "n", values: times.map { _ in 5 })], unit: .plain)
+        var buf = CellBuffer(width: 40, height: 8)
+        ChartView.render(chart, into: &buf, area: Rect(x: 0, y: 0, width: 40, height: 8), glyphs: .unicode, highlight: 3...3)
+        let reversed = Set(buf.cells.indices.filter { buf.cells[$0].style.reverse }.map { $0 % 40 })
+        #expect(!reversed.isEmpty && reversed.count <= 6)
+        // The label 06:00 starts where the fourth bar (06:00) does, not where 06:00 would be on an even axis.
+        let labels = buf.lines[7]
+        let at = labels.range(of: "06:00").map { labels.distance(from: labels.startIndex, to: $0.lowerBound) }
+        #expect(at == reversed.min(), "\(labels) \(reversed.sorted())")
+    }
+
     /// Without colours each series has its own fill, and the legend shows which.
     @Test func withoutColoursEachSeriesHasItsOwnFillAndTheLegendSaysWhich() {
         var buf = CellBuffer(width: 30, height: 10)

@@ -154,6 +154,26 @@ final class ScriptedTerminal: Terminal {
         press([.key(.char("'"))], expect: "a2 hit")
     }
 
+    /// Enter on a bucket of "records by level": every pane keeps to that bucket's time, and the
+    /// charts draw it at buckets of its own (seconds, not the day's quarter hours) (issue 23, item 8).
+    @Test func drillingIntoABucketRedrawsItAtFinerBuckets() throws {
+        let day = (0..<2000).map { i in
+            "{\"ts\":\"\(Timestamp.iso8601(Timestamp.make(year: 2026, month: 11, day: 27, hour: 0, minute: 0, second: 0)! + Int64(i) * 43_200_000_000))\",\"level\":\"info\",\"msg\":\"m\(i)\"}\n"
+        }.joined()
+        let term = ScriptedTerminal(width: 120, height: 40)
+        var loop = Self.loop(term, try Self.store(day))
+        loop.state.zoomed = false
+        defer { loop.stopWorkers() }
+        func volume(_ state: AppState) -> String? { state.board?.spec.panes.first { $0.title.hasPrefix("records by level") }?.sql }
+        #expect(Self.run(&loop, term) { _, s in volume(s)?.contains("INTERVAL '900' SECOND") == true })
+        let k = try #require(loop.state.board?.spec.panes.firstIndex { $0.title.hasPrefix("records by level") })
+        #expect(Self.run(&loop, term) { _, s in if case .chart? = s.board?.contents[safe: k] ?? nil { true } else { false } })
+        term.script = Array(repeating: .key(.tab), count: k + 1) + [.key(.left), .key(.enter)]
+        let drilled = Self.run(&loop, term) { _, s in s.customTime != nil && volume(s)?.contains("INTERVAL '900' SECOND") == false }
+        #expect(drilled, "\(volume(loop.state) ?? "no pane")")
+        #expect(loop.state.rangeLength == 900_000_000_000 && volume(loop.state)!.contains("INTERVAL '10' SECOND"))
+    }
+
     /// A FIFO (what `logdash <(cmd)` and a named pipe give): records written into it while the
     /// dashboard runs show in the tail (issue 23, item 1).
     @Test func recordsWrittenIntoAPipeShowInTheTail() throws {

@@ -5,13 +5,15 @@ import LogdashEngine
 /// rectangle and the glyph set. Axes and legends are left out when the rectangle is too small
 /// for them, never the data.
 public enum ChartView {
-    public static func render(_ chart: Chart, into buf: inout CellBuffer, area: Rect, glyphs: ChartGlyphs = .unicode) {
+    /// `highlight`: the x positions (buckets) of a time chart picked, shown in reverse video.
+    public static func render(_ chart: Chart, into buf: inout CellBuffer, area: Rect, glyphs: ChartGlyphs = .unicode,
+                              highlight: ClosedRange<Int>? = nil) {
         guard area.width > 0, area.height > 0 else { return }
         switch chart {
         case .line(let times, let series, let unit, let area2):
-            xy(times: times, series: series, unit: unit, bars: false, fill: area2, into: &buf, area: area, glyphs: glyphs)
+            xy(times: times, series: series, unit: unit, bars: false, fill: area2, into: &buf, area: area, glyphs: glyphs, highlight: highlight)
         case .bars(let times, let series, let unit):
-            xy(times: times, series: series, unit: unit, bars: true, fill: false, into: &buf, area: area, glyphs: glyphs)
+            xy(times: times, series: series, unit: unit, bars: true, fill: false, into: &buf, area: area, glyphs: glyphs, highlight: highlight)
         case .hbars(let bars, let unit):
             horizontal(bars, unit: unit, into: &buf, area: area, glyphs: glyphs)
         case .kpi(let value, let previous, let history, let unit):
@@ -108,7 +110,7 @@ public enum ChartView {
     }
 
     static func xy(times: [Int64], series: [Series], unit: Ticks.Unit, bars: Bool, fill: Bool,
-                   into buf: inout CellBuffer, area: Rect, glyphs: ChartGlyphs) {
+                   into buf: inout CellBuffer, area: Rect, glyphs: ChartGlyphs, highlight: ClosedRange<Int>? = nil) {
         // The range: stacked totals for bars; bars and positive data from zero.
         let n = series.map(\.values.count).max() ?? 0
         var lo = Double.infinity, hi = -Double.infinity
@@ -219,12 +221,28 @@ public enum ChartView {
                 buf.put(ch, x: plot.x + c % plot.width, y: plot.y + c / plot.width, style: Style(roles[owner[c]]), safe: true)
             }
         }
-        // Time labels under the axis, as many as fit without touching.
+        // The picked buckets, in reverse video down the plot (and their labels' row).
+        if let highlight, shown > 0 {
+            let picked = max(highlight.lowerBound - first, 0)...max(highlight.upperBound - first, 0)
+            for i in picked where i < shown {
+                let from = column(i), to = bars ? max(from + 1, column(i + 1) - (column(i + 1) - from >= 3 ? 1 : 0)) : from + 1
+                for x in from..<min(to, plot.maxX) {
+                    for y in plot.y..<plot.maxY { buf[x, y].style.reverse = true }
+                }
+            }
+        }
+        // Time labels under the axis, as many as fit without touching, each under the bucket of
+        // its time: a tick no bucket starts at (a quiet hour has none) gets no label, unless no
+        // tick has a bucket (then each goes under the first bucket after it).
         if f.axis, let t0 = times[safe: first], let t1 = times.last, shown > 0 {
             let span = t1 - t0
+            let visible = times[first...]
+            let ticks = Ticks.time(t0, t1, count: max(2, plot.width / 8))
+            let exact = ticks.contains { t in visible.contains(t) }
             var nextFree = plot.x
-            for t in Ticks.time(t0, t1, count: max(2, plot.width / 8)) {
-                let i = span == 0 ? 0 : Int((Double(t - t0) / Double(span) * Double(shown - 1)).rounded())
+            for t in ticks {
+                guard let found = exact ? visible.firstIndex(of: t) : visible.firstIndex(where: { $0 >= t }) else { continue }
+                let i = found - first
                 let label = Ticks.timeLabel(t, span: span)
                 let x = min(column(i), plot.maxX - DisplayWidth.of(label))
                 guard x >= nextFree else { continue }

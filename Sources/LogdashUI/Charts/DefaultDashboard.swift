@@ -282,7 +282,11 @@ public enum DashboardRender {
             }
             switch content {
             case .chart(let chart)?:
-                ChartView.render(chart, into: &buf, area: inner, glyphs: glyphs)
+                // The focused time chart shows its picked bucket (or the range from the anchor).
+                var picked: ClosedRange<Int>?
+                if k == focus, series == nil, case .line = chart { picked = min(anchor ?? pick, pick)...max(anchor ?? pick, pick) }
+                if k == focus, series == nil, case .bars = chart { picked = min(anchor ?? pick, pick)...max(anchor ?? pick, pick) }
+                ChartView.render(chart, into: &buf, area: inner, glyphs: glyphs, highlight: picked)
                 if k == focus, case .hbars(let bars, _) = chart, pick < min(bars.count, inner.height) {
                     for x in inner.x..<inner.maxX { buf[x, inner.y + pick].style.reverse = true }  // the picked bar
                 }

@@ -593,7 +593,10 @@ public struct DashboardLoop {
         } else {
             let axis = timeAxis(snap)
             let lo = snap.segments.map(\.minTs).min(), hi = snap.segments.map(\.maxTs).max()
-            spec = DefaultDashboard.spec(columns: snap.schema.map { ($0.name, $0.type) }, span: lo.flatMap { a in hi.map { axis.span(first: a, last: $0) } },
+            // A time range in force (a drilled bucket, `:time`, `t`): buckets as fine as it needs.
+            var span = lo.flatMap { a in hi.map { axis.span(first: a, last: $0) } }
+            if let length = state.rangeLength, let (a, b) = span, length < b - a { span = (b - length, b) }
+            spec = DefaultDashboard.spec(columns: snap.schema.map { ($0.name, $0.type) }, span: span,
                                          width: state.width, height: state.height - 1, alarms: !alarmDefinitions.isEmpty, axis: axis)
         }
         if !pinned.isEmpty {  // queries pinned from the query pane, a row at the bottom
