@@ -447,8 +447,19 @@ public enum QueryPaneView {
         }
         if p.chart {
             do {
-                let chart = try ChartPicker.chart(for: ResultSet(columns: r.columns, rows: p.shownRows))
-                ChartView.render(chart, into: &buf, area: area, glyphs: glyphs)
+                // The column picked (← →), when it is a number, is the value plotted; a caption
+                // says what the chart plots.
+                let result = ResultSet(columns: r.columns, rows: p.shownRows)
+                let numbers = ChartPicker.numberColumns(of: result)
+                let value = numbers.contains(p.column) ? p.column : nil
+                let chart = try ChartPicker.chart(for: result, value: value)
+                var plot = area
+                if let caption = ChartPicker.caption(for: result, value: value), area.height > 4 {
+                    let hint = numbers.count > 1 ? "  (← → another value column)" : ""
+                    buf.put(caption + hint, x: area.x, y: area.y, style: Style(.accent), maxX: area.maxX, safe: true)
+                    plot = Rect(x: area.x, y: area.y + 1, width: area.width, height: area.height - 1)
+                }
+                ChartView.render(chart, into: &buf, area: plot, glyphs: glyphs)
             } catch {
                 buf.put("no chart for this result: \(error)", x: 0, y: y, style: Style(.error), safe: true)
             }

@@ -180,6 +180,41 @@ import Testing
         #expect(at == reversed.min(), "\(labels) \(reversed.sorted())")
     }
 
+    /// A result chart says what it plots, the value column can be picked, and a time line
+    /// breaks where the result has no rows instead of joining across them (issue 23, item 11).
+    @Test func resultChartsSayWhatTheyPlotPickTheirValueAndLeaveGaps() throws {
+        let t0 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 14, minute: 0, second: 0)!
+        let minute: Int64 = 60_000_000_000
+        let paths = ResultSet(columns: ["path", "n", "avg_ms"], rows: [[.string("/a"), .int(10), .double(5)], [.string("/b"), .int(3), .double(90)]])
+        #expect(ChartPicker.caption(for: paths) == "avg_ms by path")
+        #expect(ChartPicker.caption(for: paths, value: 1) == "n by path")
+        #expect(try ChartPicker.chart(for: paths, value: 1) == .hbars([Bar("/a", 10), Bar("/b", 3)], unit: .plain))
+        #expect(ChartPicker.numberColumns(of: paths) == [1, 2])
+        let byLevel = ResultSet(columns: ["t", "level", "n"], rows: [[.timestamp(t0), .string("info"), .int(4)], [.timestamp(t0 + minute), .string("error"), .int(1)]])
+        #expect(ChartPicker.caption(for: byLevel) == "n by level over t")
+        // Minutes 0, 1, 2, then 6: minutes 3–5 have no rows, and the line breaks there.
+        let sparse = ResultSet(columns: ["t", "p95"], rows: [0, 1, 2, 6].map { [.timestamp(t0 + Int64($0) * minute), .double(Double($0))] })
+        #expect(ChartPicker.caption(for: sparse) == "p95 over t")
+        guard case .line(let times, let series, _, _) = try ChartPicker.chart(for: sparse) else { Issue.record("not a line"); return }
+        #expect(times.count == 7 && series[0].values == [0, 1, 2, nil, nil, nil, 6])
+        // Times off any step (not buckets) are left as they are.
+        let odd = ResultSet(columns: ["t", "v"], rows: [0, 7, 9, 30].map { [.timestamp(t0 + Int64($0) * 1_000_000_000), .int(1)] })
+        guard case .line(let oddTimes, _, _, _) = try ChartPicker.chart(for: odd) else { Issue.record("not a line"); return }
+        #expect(oddTimes.count == 4)
+        // In the query pane: the caption over the chart, and ← → plot another value.
+        var pane = QueryPane()
+        pane.result = paths
+        pane.chart = true
+        pane.focus = .results
+        var buf = CellBuffer(width: 60, height: 12)
+        QueryPaneView.render(pane, into: &buf, height: 12, glyphs: .unicode)
+        #expect(buf.lines.contains { $0.hasPrefix("avg_ms by path  (← → another value column)") }, "\(buf.lines)")
+        pane.column = 1
+        buf = CellBuffer(width: 60, height: 12)
+        QueryPaneView.render(pane, into: &buf, height: 12, glyphs: .unicode)
+        #expect(buf.lines.contains { $0.hasPrefix("n by path") } && buf.lines.contains { $0.hasPrefix("/a █") && $0.hasSuffix("10") })
+    }
+
     /// Without colours each series has its own fill, and the legend shows which.
     @Test func withoutColoursEachSeriesHasItsOwnFillAndTheLegendSaysWhich() {
         var buf = CellBuffer(width: 30, height: 10)

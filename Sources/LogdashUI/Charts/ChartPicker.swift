@@ -30,15 +30,17 @@ public enum ChartPicker {
         case other
     }
 
-    public static func chart(for r: ResultSet, kind: String? = nil) throws -> Chart {
+    /// `value`: the number column to plot (a result's column index) when there are several; nil
+    /// takes the last one (every one, over time).
+    public static func chart(for r: ResultSet, kind: String? = nil, value: Int? = nil) throws -> Chart {
         // A value and its target (QuickSight's gauge): the target is the full scale.
         if kind == "gauge", r.rows.count == 1, r.columns.count == 2, let v = number(r.rows[0][0]), let target = number(r.rows[0][1]), target > 0 {
             return .gauge(value: v, max: target, unit: Ticks.Unit.guess(r.columns[0]))
         }
         // No rows: nothing to chart, and nothing wrong (the table says so plainly).
         if r.rows.isEmpty { return .table(r) }
-        let shape = shape(of: r)
-        let unit = Ticks.Unit.guess(r.columns.last ?? "")
+        let shape = shape(of: r, value: value)
+        let unit = Ticks.Unit.guess(value.flatMap { r.columns[safe: $0] } ?? r.columns.last ?? "")
         func mismatch() -> Mismatch {
             Mismatch(description: "a \(kind ?? "") chart needs \(needs[kind ?? ""] ?? "other data"); this result has columns \(r.columns.joined(separator: ", "))")
         }
@@ -99,7 +101,38 @@ public enum ChartPicker {
         }
     }
 
-    static func shape(of r: ResultSet) -> Shape {
+    /// What a chart of `r` plots, in words, for its caption: `n by level over t`,
+    /// `p50, p95 over t`, `count by status`; nil for a table.
+    public static func caption(for r: ResultSet, value: Int? = nil) -> String? {
+        let c = columns(of: r, value: value)
+        switch shape(of: r, value: value) {
+        case .kpi: return r.columns.first
+        case .timeSeries(_, let series): return series.map(\.name).joined(separator: ", ") + (c.time.map { " over " + r.columns[$0] } ?? "")
+        case .timeByCategory: return [c.value, c.category, c.time].contains(nil) ? nil
+            : "\(r.columns[c.value!]) by \(r.columns[c.category!]) over \(r.columns[c.time!])"
+        case .categories: return c.value.map { r.columns[$0] + " by " + r.columns[c.category ?? 0] }
+        case .matrix: return r.columns.count == 3 ? "\(r.columns[2]) by \(r.columns[0]) and \(r.columns[1])" : nil
+        case .numbers: return "how \(r.columns[0]) is spread"
+        case .other: return nil
+        }
+    }
+
+    /// The number columns a chart of `r` could plot.
+    public static func numberColumns(of r: ResultSet) -> [Int] { columns(of: r, value: nil).numbers }
+
+    /// Which of `r`'s columns is the time, the category and the value plotted.
+    static func columns(of r: ResultSet, value: Int?) -> (time: Int?, category: Int?, value: Int?, numbers: [Int]) {
+        let n = r.columns.count
+        func all(_ i: Int, _ test: (Value) -> Bool) -> Bool { r.rows.allSatisfy { $0[i] == .null || test($0[i]) } }
+        let isTime = (0..<n).map { i in all(i) { if case .timestamp = $0 { true } else { false } } && r.rows.contains { $0[i] != .null } }
+        let isNumber = (0..<n).map { i in all(i) { number($0) != nil } && r.rows.contains { $0[i] != .null } }
+        let numbers = (0..<n).filter { isNumber[$0] }
+        let text = (0..<n).filter { !isTime[$0] && !isNumber[$0] }
+        let picked = value.flatMap { numbers.contains($0) ? $0 : nil } ?? numbers.last
+        return (isTime.firstIndex(of: true), text.first ?? (numbers.count > 1 ? numbers.first : nil), picked, numbers)
+    }
+
+    static func shape(of r: ResultSet, value: Int? = nil) -> Shape {
         guard !r.rows.isEmpty else { return .other }
         let n = r.columns.count
         func all(_ i: Int, _ test: (Value) -> Bool) -> Bool { r.rows.allSatisfy { $0[i] == .null || test($0[i]) } }
@@ -108,12 +141,14 @@ public enum ChartPicker {
         let isText = (0..<n).map { i in !isTime[i] && !isNumber[i] }
         if r.rows.count == 1 && n == 1 && isNumber[0] { return .kpi(number(r.rows[0][0])) }
         let timeCol = isTime.firstIndex(of: true)
-        let numberCols = (0..<n).filter { isNumber[$0] }
+        let allNumbers = (0..<n).filter { isNumber[$0] }
+        // A value column picked (`←` `→` over a chart): it alone is plotted.
+        let numberCols = value.flatMap { allNumbers.contains($0) ? [$0] : nil } ?? allNumbers
         let textCols = (0..<n).filter { isText[$0] }
         if let t = timeCol, !numberCols.isEmpty, textCols.isEmpty {
             let rows = r.rows.filter { $0[t] != .null }.sorted { time($0[t]) < time($1[t]) }
-            return .timeSeries(times: rows.map { time($0[t]) },
-                               series: numberCols.map { c in Series(name: r.columns[c], values: rows.map { number($0[c]) }) })
+            let (times, series) = withGaps(rows.map { time($0[t]) }, numberCols.map { c in Series(name: r.columns[c], values: rows.map { number($0[c]) }) })
+            return .timeSeries(times: times, series: series)
         }
         if let t = timeCol, let cat = textCols.first, textCols.count == 1, let m = numberCols.last {
             let times = Array(Set(r.rows.compactMap { $0[t] == .null ? nil : time($0[t]) })).sorted()
@@ -134,7 +169,8 @@ public enum ChartPicker {
                 let rest = ranked.dropFirst(7)
                 series.append(Series(name: "other", values: times.indices.map { i in rest.reduce(0.0) { $0 + (byCategory[$1]![i] ?? 0) } }))
             }
-            return .timeByCategory(times: times, series: series)
+            let (gapped, withEmpty) = withGaps(times, series)
+            return .timeByCategory(times: gapped, series: withEmpty)
         }
         // Two categories and a number: a matrix, in the order the rows and columns first appear.
         // (Two keys: both text, or a text and a number with the first column's values repeating,
@@ -163,4 +199,20 @@ public enum ChartPicker {
     }
 
     static func time(_ v: Value) -> Int64 { if case .timestamp(let t) = v { t } else { 0 } }
+
+    /// Times at a regular step (a time bucket) with some missing — the periods the result has no
+    /// rows for — filled in with no value, so that a line breaks and bars leave a space there
+    /// rather than joining across them. Times off the step (not buckets) are left as they are.
+    static func withGaps(_ times: [Int64], _ series: [Series]) -> ([Int64], [Series]) {
+        guard times.count >= 3 else { return (times, series) }
+        var counts: [Int64: Int] = [:]
+        for (a, b) in zip(times, times.dropFirst()) where b > a { counts[b - a, default: 0] += 1 }
+        guard let step = counts.max(by: { ($0.value, -$0.key) < ($1.value, -$1.key) })?.key, step > 0,
+              times.allSatisfy({ ($0 - times[0]) % step == 0 }) else { return (times, series) }
+        let slots = Int((times[times.count - 1] - times[0]) / step) + 1
+        guard slots > times.count, slots <= max(2000, times.count * 4) else { return (times, series) }
+        let grid = (0..<slots).map { times[0] + Int64($0) * step }
+        let at = Dictionary(times.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        return (grid, series.map { s in Series(name: s.name, values: grid.map { t in at[t].flatMap { s.values[$0] } }) })
+    }
 }
