@@ -219,8 +219,11 @@ public struct AppState: Sendable, Equatable {
     /// No colours tell series apart (`--no-color`, `NO_COLOR`, the monochrome theme): each
     /// series of a stacked chart gets a fill of its own.
     public var monochrome = false
-    /// The glyphs charts are drawn with.
-    public var glyphs: ChartGlyphs { ChartGlyphs(ascii: ascii, fills: monochrome) }
+    /// The zone times are shown in, and the machine's (`u` switches between it and UTC).
+    public var zone = ShownZone.utc
+    public var localZone = ShownZone.utc
+    /// How charts are drawn: their glyphs and the zone of their time labels.
+    public var glyphs: ChartGlyphs { ChartGlyphs(ascii: ascii, fills: monochrome, zone: zone) }
     /// The focused pane fills the screen (`z`); the tail pane zoomed is the tail alone.
     public var zoomed = false
     /// The dashboards there are (from a dashboard file, then the default one) and which is shown;
@@ -444,7 +447,7 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
             return s.alarmMutes[c.alarm] == nil
         }
         guard let last = news.last else { return [] }
-        s.banner = "\(last.alarm): \(last.from.rawValue) → \(last.to.rawValue) at \(Timestamp.iso8601(last.at).prefix(19).replacingOccurrences(of: "T", with: " "))"
+        s.banner = "\(last.alarm): \(last.from.rawValue) → \(last.to.rawValue) at \(s.zone.text(last.at, fractionDigits: 0))"
             + (news.count > 1 ? " (and \(news.count - 1) more)" : "") + " — \(last.reason)"
         return [.bell]
     case .pane(let k, let content):
@@ -536,6 +539,15 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
         case .char("w"):
             s.wrap.toggle()
             s.hscroll = 0
+            return []
+        case .char("u"):
+            // Times in UTC, or in the machine's zone, everywhere on screen.
+            if s.localZone.isUTC {
+                s.notice = "the machine's time zone is UTC (TZ names another)"
+            } else {
+                s.zone = s.zone.isUTC ? s.localZone : .utc
+                s.notice = s.zone.isUTC ? "times in UTC (u: in \(s.localZone.zone!.identifier))" : "times in \(s.localZone.zone!.identifier) (u: in UTC)"
+            }
             return []
         case .char("r"):
             s.relativeTime.toggle()
@@ -727,7 +739,7 @@ private func boardKey(_ s: inout AppState, _ k: Key) -> [Effect]? {
         s.notice = b.anchor == nil ? nil : "range from here: ←/→ to its other end, Enter to set it"
         return []
     case (.enter, _):
-        guard let drill = ChartPicks.drill(chart, pick: b.pick, field: pane.field, anchor: b.anchor, series: b.series) else {
+        guard let drill = ChartPicks.drill(chart, pick: b.pick, field: pane.field, anchor: b.anchor, series: b.series, zone: s.zone) else {
             s.notice = b.series != nil ? "this pane names no field to filter its series by" : "nothing to drill into here"
             return []
         }
@@ -796,7 +808,7 @@ private func alarmKey(_ s: inout AppState, _ b: inout AppState.Board, _ k: Key) 
             s.filters.append(f)
             s.history.append(f)
         }
-        func short(_ ns: Int64) -> String { String(Timestamp.iso8601(ns).prefix(19)).replacingOccurrences(of: "T", with: " ") }
+        func short(_ ns: Int64) -> String { s.zone.text(ns, fractionDigits: 0) }
         s.customTime = .init(label: "\(a.name): \(short(start)) … \(short(end))",
                              sql: "ts >= TIMESTAMP '\(Timestamp.iso8601(start))' AND ts < TIMESTAMP '\(Timestamp.iso8601(end))'", length: end - start)
         s.timeRange = .all
@@ -851,7 +863,7 @@ private func editCommand(_ s: inout AppState, _ k: Key) -> [Effect] {
             s.input = rest
             return editFilter(&s, .enter)
         case "time" where !rest.isEmpty:
-            guard let range = customTime(rest) else {
+            guard let range = customTime(rest, zone: s.zone) else {
                 s.notice = "':time \(rest)': give an age (30m, 2h, 7d), two times (2026-11-27T14:00 2026-11-27T15:00), or all"
                 return []
             }
@@ -871,8 +883,9 @@ private func editCommand(_ s: inout AppState, _ k: Key) -> [Effect] {
 }
 
 /// `:time`'s range: `all` (none), an age (`90s`, `30m`, `2h`, `7d`), or two times (ISO 8601,
-/// `2026-11-27 14:00`) separated by a space or `..`. nil for anything else.
-func customTime(_ text: String) -> AppState.CustomTime?? {
+/// `2026-11-27 14:00`) separated by a space or `..`, read in the zone times are shown in
+/// unless they give their own. nil for anything else.
+func customTime(_ text: String, zone: ShownZone = .utc) -> AppState.CustomTime?? {
     let t = text.trimmingCharacters(in: .whitespaces)
     if t == "all" { return .some(nil) }
     if let unit = t.last, let n = Int(t.dropLast()), n > 0 {
@@ -892,7 +905,8 @@ func customTime(_ text: String) -> AppState.CustomTime?? {
         // Minutes are precision enough to type: 2026-11-27 14:00, or a whole day: 2026-11-27.
         if x.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil { x += " 00:00:00" }
         if x.range(of: #"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}$"#, options: .regularExpression) != nil { x += ":00" }
-        return ByteLine.with(x) { Timestamp.parse(text: $0, reference: 0) }
+        guard let p = ByteLine.with(x, { Timestamp.parsed(text: $0, reference: 0) }) else { return nil }
+        return p.zoned ? p.nanos : zone.instant(fromWall: p.nanos)
     }
     var found: (Int64, Int64)?
     if t.contains("..") {
@@ -907,7 +921,7 @@ func customTime(_ text: String) -> AppState.CustomTime?? {
     }
     guard let (from, to) = found, from <= to else { return nil }
     func literal(_ ns: Int64) -> String { "TIMESTAMP '\(Timestamp.iso8601(ns))'" }
-    func short(_ ns: Int64) -> String { String(Timestamp.iso8601(ns).prefix(19)).replacingOccurrences(of: "T", with: " ") }
+    func short(_ ns: Int64) -> String { zone.text(ns, fractionDigits: 0) }
     return .some(.init(label: "\(short(from)) … \(short(to))", sql: "ts BETWEEN \(literal(from)) AND \(literal(to))", length: to - from))
 }
 
@@ -977,8 +991,9 @@ public enum DashboardView {
     public static func render(_ s: AppState) -> CellBuffer {
         var buf = CellBuffer(width: s.width, height: s.height)
         guard s.width > 0, s.height > 0 else { return buf }
-        let options = TailView.Options(wrap: s.wrap, hscroll: s.hscroll, relativeTo: s.relativeTime ? s.status.clock : nil,
+        var options = TailView.Options(wrap: s.wrap, hscroll: s.hscroll, relativeTo: s.relativeTime ? s.status.clock : nil,
                                        highlight: s.search, marks: s.marks, selected: s.follow ? nil : s.cursor)
+        options.zone = s.zone
         if let b = s.board, !s.tailAlone {
             DashboardRender.draw(b.spec, contents: b.contents, rects: s.paneRects, into: &buf, glyphs: s.glyphs,
                                  focus: b.focus, pick: b.pick, anchor: b.anchor, series: b.series,
@@ -1065,6 +1080,7 @@ public enum HelpView {
         ("w", "wrap long messages on and off"),
         ("← →  h l", "scroll sideways (not wrapping)"),
         ("r", "relative or clock times"),
+        ("u", "times in the local zone or in UTC (the status bar says which)"),
         ("T", "next theme"),
         (":", "command: :filter EXPR, :time 2h | FROM TO | all, :theme NAME, :sql, :save [FILE], :quit"),
         ("↑ ↓  k j", "move the selection; scroll at the edge (pauses)"),
@@ -1215,6 +1231,8 @@ public enum TailView {
         public var marks: [AppState.Mark]
         /// The selected record, counted up from the newest shown; its level shows reversed.
         public var selected: Int?
+        /// The zone the times are shown in.
+        public var zone = ShownZone.utc
         public init(wrap: Bool = false, hscroll: Int = 0, relativeTo: Int64? = nil, highlight: String? = nil, marks: [AppState.Mark] = [],
                     selected: Int? = nil) {
             self.selected = selected
@@ -1258,7 +1276,7 @@ public enum TailView {
                 var x = 0
                 if line.prefix {
                     let marked = options.marks.contains { $0.ts == r.ts && $0.message == r.message }
-                    x = buf.put(time(r.ts, options.relativeTo), x: 0, y: y, style: marked ? Style(.selection, reverse: true) : Style(.dim), safe: true) + 1
+                    x = buf.put(time(r.ts, options.relativeTo, zone: options.zone), x: 0, y: y, style: marked ? Style(.selection, reverse: true) : Style(.dim), safe: true) + 1
                     let level = (r.level?.name.uppercased() ?? "-").padding(toLength: 5, withPad: " ", startingAt: 0)
                     let isSelected = options.selected == rows.count - 1 - index
                     x = buf.put(level, x: x, y: y, style: Style(StyleRole.level(r.level), bold: r.level.map { $0 >= .error } ?? false,
@@ -1303,8 +1321,8 @@ public enum TailView {
     }
 
     /// The clock time, or with `relativeTo` the age: `-12.5s`, `-3m07s`, `-2h05m`, `-3d04h`.
-    static func time(_ ns: Int64, _ relativeTo: Int64?) -> String {
-        guard let now = relativeTo else { return clock(ns) }
+    static func time(_ ns: Int64, _ relativeTo: Int64?, zone: ShownZone = .utc) -> String {
+        guard let now = relativeTo else { return clock(ns, zone: zone) }
         let age = max(0, now - ns) / 1_000_000  // ms
         let text: String
         switch age {
@@ -1316,9 +1334,9 @@ public enum TailView {
         return text.padding(toLength: 12, withPad: " ", startingAt: 0)
     }
 
-    /// `14:03:07.250` (UTC).
-    static func clock(_ ns: Int64) -> String {
-        let iso = Timestamp.iso8601(ns, fractionDigits: 3)
+    /// `14:03:07.250`, in `zone`.
+    static func clock(_ ns: Int64, zone: ShownZone = .utc) -> String {
+        let iso = Timestamp.iso8601(zone.wall(ns), fractionDigits: 3)
         return String(iso.dropFirst(11).prefix(12))
     }
 }
@@ -1369,7 +1387,8 @@ public enum StatusBar {
         if !s.filters.isEmpty { filterPart = parts.count; parts.append("filter: " + s.filters.joined(separator: " › ")) }
         if s.whereClause != nil { parts.append("\(s.matching) match") }
         if s.status.busy { parts.append("querying…") }
-        let right = TailView.clock(s.status.clock).prefix(8) + " "
+        // The clock, with the zone every time on screen is shown in.
+        let right = TailView.clock(s.status.clock, zone: s.zone).prefix(8) + " " + s.zone.abbreviation(at: s.status.clock) + " "
         let rightX = max(0, s.width - right.count)
         // Too wide: shorten the filter text, then the sources (keeping their starts); still too
         // wide, leave out the (shortened) filter, the rate, the sources — never the state, counts or clock.

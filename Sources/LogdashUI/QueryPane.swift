@@ -466,7 +466,7 @@ public enum QueryPaneView {
             return
         }
         ResultTable.render(r.columns, p.shownRows, into: &buf, area: area, top: p.top, column: p.column,
-                           focused: p.focus == .results, sort: p.sort)
+                           focused: p.focus == .results, sort: p.sort, zone: glyphs.zone)
     }
 
     static func renderForm(_ f: QueryPane.AlarmForm, into buf: inout CellBuffer, area: Rect) {
@@ -529,11 +529,11 @@ public enum QueryPaneView {
 /// scroll sideways so that the picked one is on screen.
 public enum ResultTable {
     public static func render(_ columns: [String], _ rows: [[Value]], into buf: inout CellBuffer, area: Rect,
-                              top: Int, column picked: Int, focused: Bool, sort: (column: Int, descending: Bool)?) {
+                              top: Int, column picked: Int, focused: Bool, sort: (column: Int, descending: Bool)?, zone: ShownZone = .utc) {
         guard area.width > 0, area.height > 1, !columns.isEmpty else { return }
         let visibleRows = rows.dropFirst(top).prefix(area.height - 1)
         let cap = max(8, area.width / 3)
-        let texts = visibleRows.map { $0.map(cellText) }
+        let texts = visibleRows.map { $0.map { cellText($0, zone: zone) } }
         var widths = columns.enumerated().map { k, name in
             min(cap, max(DisplayWidth.of(name) + (sort?.column == k ? 2 : 0), texts.map { DisplayWidth.of($0[safe: k] ?? "") }.max() ?? 0))
         }
@@ -553,7 +553,7 @@ public enum ResultTable {
             buf.put(header, x: x + (numericColumn ? max(0, w - DisplayWidth.of(header)) : 0), y: area.y, style: headerStyle, maxX: area.maxX)
             for (i, row) in visibleRows.enumerated() {
                 let v = row[safe: k] ?? .null
-                let text = fit(cellText(v), w)
+                let text = fit(cellText(v, zone: zone), w)
                 let numeric = isNumber(v)
                 let pad = numeric ? max(0, w - DisplayWidth.of(text)) : 0
                 let style: Style = v == .null ? Style(.dim) : numeric ? Style(.fieldNumber) : Style(.text)
@@ -570,10 +570,10 @@ public enum ResultTable {
         }
     }
 
-    static func cellText(_ v: Value) -> String {
+    static func cellText(_ v: Value, zone: ShownZone = .utc) -> String {
         switch v {
         case .null: return "NULL"
-        case .timestamp(let t): return Timestamp.iso8601(t).replacingOccurrences(of: "T", with: " ")
+        case .timestamp(let t): return zone.text(t)
         default: return VisibleText.escape(v.description)
         }
     }

@@ -27,6 +27,9 @@ struct DashboardCommand: ParsableCommand {
     @Flag(help: "Start with the tail alone, full screen (z shows the dashboard's panes).")
     var tail = false
 
+    @Flag(help: "Show times in UTC (default: in the machine's zone, TZ or /etc/localtime; u switches).")
+    var utc = false
+
     @Flag(help: "Use the mouse: the wheel scrolls, a click focuses a pane and picks a bar, a drag picks a time range (the terminal's own selection then needs Shift).")
     var mouse = false
 
@@ -102,6 +105,8 @@ struct DashboardCommand: ParsableCommand {
                                 themes: themes.contains(chosen) ? themes : [chosen] + themes, theme: chosen)
         if let problem = themeProblems.first { app.state.notice = problem }
         app.state.zoomed = tail
+        app.state.localZone = ShownZone(LocalZone.system())
+        app.state.zone = utc ? .utc : app.state.localZone
         app.fileBoards = boards
         app.dashboardsFile = dashboardsFile
         app.alarmDefinitions = alarmDefs

@@ -44,13 +44,38 @@ import Testing
         return s
     }
 
+    /// Times are shown in the zone the status bar names — the tail, the charts' labels, the
+    /// status bar's clock — and `u` switches between the machine's zone and UTC (issue 23, item 12).
+    @Test func timesAreShownInTheLocalZoneTheStatusBarNamesAndUSwitches() throws {
+        var s = state(70, 4)
+        let berlin = try #require(LocalZone("Europe/Berlin"))
+        s.localZone = ShownZone(berlin)
+        s.zone = s.localZone
+        var lines = DashboardView.render(s).lines
+        #expect(lines[1].hasPrefix("15:03:07.250 INFO") && lines[3].hasSuffix("15:03:07 UTC+1 "), "\(lines)")
+        #expect(update(&s, .key(.char("u"))) == [] && s.zone.isUTC && s.notice?.contains("UTC") == true)
+        s.notice = nil
+        lines = DashboardView.render(s).lines
+        #expect(lines[1].hasPrefix("14:03:07.250 INFO") && lines[3].hasSuffix("14:03:07 UTC "), "\(lines)")
+        _ = update(&s, .key(.char("u")))
+        #expect(s.zone == s.localZone)
+        // Summer: CEST, +2.
+        let july = Timestamp.make(year: 2026, month: 7, day: 1, hour: 12, minute: 0, second: 0)!
+        #expect(s.zone.text(july, fractionDigits: 0) == "2026-07-01 14:00:00" && ["CEST", "UTC+2"].contains(s.zone.abbreviation(at: july)))
+        #expect(s.zone.iso(july) == "2026-07-01T14:00:00.000+02:00")
+        #expect(Ticks.timeLabel(july, span: 3_600_000_000_000, zone: s.zone) == "14:00")
+        // A time typed in `:time` is read in the zone shown.
+        let typed = try #require(customTime("2026-07-01 14:00..2026-07-01 15:00", zone: s.zone) ?? nil)
+        #expect(typed.sql == "ts BETWEEN TIMESTAMP '2026-07-01T12:00:00.000Z' AND TIMESTAMP '2026-07-01T13:00:00.000Z'")
+    }
+
     @Test func tailNewestAtTheBottomWithStatusBar() {
         let buf = DashboardView.render(state(70, 4))
         #expect(buf.lines == [
             String(repeating: " ", count: 70),
             "14:03:07.250 INFO  web-1 GET /api/cart".padding(toLength: 70, withPad: " ", startingAt: 0),
             "14:03:08.250 ERROR web-2 upstream timeout".padding(toLength: 70, withPad: " ", startingAt: 0),
-            (" FOLLOW │ app.log │ 2 rec │ 12/s".padding(toLength: 61, withPad: " ", startingAt: 0) + "14:03:07 "),
+            (" FOLLOW │ app.log │ 2 rec │ 12/s".padding(toLength: 57, withPad: " ", startingAt: 0) + "14:03:07 UTC "),
         ])
         #expect(buf[13, 2].style.role == .levelError)
         #expect(buf[0, 3].style.reverse)
@@ -159,7 +184,9 @@ import Testing
         typeFilter(&s, "timeout")
         #expect(s.filters == ["level = 'error'", "timeout"])
         #expect(s.whereClause == "(level = 'error') AND (message ILIKE '%timeout%')")
-        #expect(DashboardView.render(s).lines[23].contains("filter: level = 'error' › timeout"))
+        var wide = s
+        wide.width = 100
+        #expect(DashboardView.render(wide).lines[23].contains("filter: level = 'error' › timeout"))
         #expect(update(&s, .key(.escape)) == [.reload])
         #expect(s.filters == ["level = 'error'"])
         _ = update(&s, .key(.char("f")))
@@ -257,7 +284,7 @@ import Testing
             StatusBar.render(s, into: &b, y: 0)
             let bar = b.lines[0]
             #expect(bar.contains("98765 match") && bar.contains("querying…") && bar.contains("FOLLOW") && bar.contains("123456 rec"), "\(bar)")
-            #expect(bar.hasSuffix(String(TailView.clock(s.status.clock).prefix(8)) + " "), "\(bar)")
+            #expect(bar.hasSuffix(String(TailView.clock(s.status.clock).prefix(8)) + " UTC "), "\(bar)")
             if width == 120 { #expect(bar.contains("filter: status >= 500") && bar.contains("…"), "\(bar)") }
         }
     }

@@ -115,6 +115,23 @@ final class Tmux {
         #expect(flat.contains("no terminal (/dev/tty) to read keys from") && flat.contains("logdash ingest -") && s.contains("EXIT=1"))
     }
 
+    /// With TZ set, times are shown in that zone, the status bar says which, `u` shows UTC,
+    /// and `--utc` starts so (issue 23, item 12).
+    @Test func timesShowInTheLocalZoneAndUSwitchesToUTC() throws {
+        let file = try CommandLineTests().temp("zoned.log", "{\"ts\":\"2026-11-27T14:00:00Z\",\"level\":\"info\",\"msg\":\"at two UTC\"}\n")
+        let t = try Tmux()
+        try t.type("TZ=Europe/Berlin '\(CommandLineTests.binary)' --tail '\(file)'")
+        try t.press("Enter")
+        _ = try t.wait("Berlin's time") { $0.contains("15:00:00.000 INFO") && $0.contains("UTC+1") }
+        try t.press("u")
+        _ = try t.wait("UTC") { $0.contains("14:00:00.000 INFO") && $0.contains("times in UTC") }
+        try t.press("Q")
+        try t.type("TZ=Europe/Berlin '\(CommandLineTests.binary)' --tail --utc '\(file)'")
+        try t.press("Enter")
+        _ = try t.wait("--utc") { $0.contains("14:00:00.000 INFO") && !$0.contains("UTC+1") }
+        try t.press("Q")
+    }
+
     /// A followed file: a line appended shows at the bottom of the tail.
     @Test func aLineAppendedToAFollowedFileAppearsInTheTail() throws {
         let file = try CommandLineTests().temp("app.log", "{\"ts\":\"2026-11-27T14:00:00Z\",\"level\":\"info\",\"msg\":\"first line\"}\n")
@@ -363,7 +380,7 @@ final class Tmux {
         try t.press("Tab")
         try t.press("H")
         let history = try t.wait("its history") { $0.contains("alarm_history WHERE alarm = '5xx'") && $0.contains("rows in") }
-        #expect(history.split(separator: "\n").contains { $0.contains("2026-11-27 14:22:00.000Z OK") && $0.contains("ALARM     Threshold Crossed") })
+        #expect(history.split(separator: "\n").contains { $0.contains("2026-11-27 14:22:00.000 OK") && $0.contains("ALARM     Threshold Crossed") })
         try t.press("Escape")
         _ = try t.wait("the dashboard") { $0.contains("┌ alarms") }
         try t.press("Enter")

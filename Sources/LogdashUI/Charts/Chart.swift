@@ -86,10 +86,13 @@ public struct ChartGlyphs: Sendable, Equatable {
     /// No colours to tell series apart (`--no-color`, the monochrome theme): each series of a
     /// stacked bar or a 100 % bar has a fill of its own (`█▓▒░`), and the legend says which.
     public var fills = false
+    /// The zone of time labels.
+    public var zone = ShownZone.utc
 
-    public init(ascii: Bool, fills: Bool = false) {
+    public init(ascii: Bool, fills: Bool = false, zone: ShownZone = .utc) {
         self.ascii = ascii
         self.fills = fills
+        self.zone = zone
     }
 
     public static let unicode = ChartGlyphs(ascii: false)

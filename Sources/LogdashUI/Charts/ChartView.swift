@@ -237,13 +237,15 @@ public enum ChartView {
         if f.axis, let t0 = times[safe: first], let t1 = times.last, shown > 0 {
             let span = t1 - t0
             let visible = times[first...]
-            let ticks = Ticks.time(t0, t1, count: max(2, plot.width / 8))
+            // Ticks at round wall-clock times of the zone shown.
+            let z = glyphs.zone
+            let ticks = Ticks.time(z.wall(t0), z.wall(t1), count: max(2, plot.width / 8)).map { z.instant(fromWall: $0) }
             let exact = ticks.contains { t in visible.contains(t) }
             var nextFree = plot.x
             for t in ticks {
                 guard let found = exact ? visible.firstIndex(of: t) : visible.firstIndex(where: { $0 >= t }) else { continue }
                 let i = found - first
-                let label = Ticks.timeLabel(t, span: span)
+                let label = Ticks.timeLabel(t, span: span, zone: glyphs.zone)
                 let x = min(column(i), plot.maxX - DisplayWidth.of(label))
                 guard x >= nextFree else { continue }
                 nextFree = buf.put(label, x: x, y: plot.maxY + 1, style: Style(.dim), safe: true) + 1
@@ -458,8 +460,8 @@ public enum ChartView {
         }
         if hasTimeRow, let t0 = times.suffix(max(1, plotWidth)).first, let t1 = times.last {
             let y = area.y + min(rows.count, area.height - 1)
-            buf.put(Ticks.timeLabel(t0, span: t1 - t0), x: area.x + labelWidth + 1, y: y, style: Style(.dim), maxX: area.maxX, safe: true)
-            let end = Ticks.timeLabel(t1, span: t1 - t0)
+            buf.put(Ticks.timeLabel(t0, span: t1 - t0, zone: glyphs.zone), x: area.x + labelWidth + 1, y: y, style: Style(.dim), maxX: area.maxX, safe: true)
+            let end = Ticks.timeLabel(t1, span: t1 - t0, zone: glyphs.zone)
             buf.put(end, x: area.maxX - DisplayWidth.of(end), y: y, style: Style(.dim), safe: true)
         }
     }

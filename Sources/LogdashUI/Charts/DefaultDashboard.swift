@@ -266,7 +266,7 @@ public enum DashboardRender {
         for (k, (pane, rect)) in zip(spec.panes, rects).enumerated() where rect.width > 0 && rect.height > 0 {
             let content = contents[safe: k] ?? nil
             var title = pane.title
-            if k == focus, case .chart(let c)? = content, let label = ChartPicks.label(c, pick: pick, anchor: anchor, series: series) {
+            if k == focus, case .chart(let c)? = content, let label = ChartPicks.label(c, pick: pick, anchor: anchor, series: series, zone: glyphs.zone) {
                 title += " › " + label
             }
             box(title, rect, into: &buf, glyphs: glyphs, focused: k == focus)
@@ -390,7 +390,7 @@ public enum ChartPicks {
 
     /// The picked bar's label, or the picked series, bucket or range of a time chart, for the
     /// pane's title.
-    public static func label(_ chart: Chart, pick: Int, anchor: Int? = nil, series: Int? = nil) -> String? {
+    public static func label(_ chart: Chart, pick: Int, anchor: Int? = nil, series: Int? = nil, zone: ShownZone = .utc) -> String? {
         switch chart {
         case .hbars(let bars, _), .proportion(let bars):
             return bars[safe: pick].map(\.label)
@@ -400,8 +400,10 @@ public enum ChartPicks {
             if let series, let name = seriesNames(chart)[safe: series] { return name }
             guard let t = times[safe: pick], let first = times.first, let last = times.last else { return nil }
             let span = max(last - first, 600_000_000_000)
-            if let anchor, let a = times[safe: anchor] { return Ticks.timeLabel(min(a, t), span: span) + " … " + Ticks.timeLabel(max(a, t), span: span) }
-            return Ticks.timeLabel(t, span: span)
+            if let anchor, let a = times[safe: anchor] {
+                return Ticks.timeLabel(min(a, t), span: span, zone: zone) + " … " + Ticks.timeLabel(max(a, t), span: span, zone: zone)
+            }
+            return Ticks.timeLabel(t, span: span, zone: zone)
         default:
             return nil
         }
@@ -410,7 +412,7 @@ public enum ChartPicks {
     /// The filter or time range Enter sets; nil when the pick names nothing (a bar of a pane
     /// that has no field). In a time chart: the picked series as a filter, else the buckets
     /// from `anchor` to `pick` (or the picked one) as the time range.
-    public static func drill(_ chart: Chart, pick: Int, field: String?, anchor: Int? = nil, series: Int? = nil) -> Drill? {
+    public static func drill(_ chart: Chart, pick: Int, field: String?, anchor: Int? = nil, series: Int? = nil, zone: ShownZone = .utc) -> Drill? {
         func filter(_ label: String) -> Drill? { field.map { .filter(ChartPicks.filter($0, label)) } }
         switch chart {
         case .hbars(let bars, _), .proportion(let bars):
@@ -425,7 +427,7 @@ public enum ChartPicks {
             let width = times.count >= 2 ? (times[1] - times[0]) : 60_000_000_000
             let span = max((times.last ?? t) - (times.first ?? t), 600_000_000_000)
             let from = min(times[safe: anchor ?? pick] ?? t, t), to = max(times[safe: anchor ?? pick] ?? t, t) + width
-            return .time(from: from, to: to, label: Ticks.timeLabel(from, span: span) + " … " + Ticks.timeLabel(to, span: span))
+            return .time(from: from, to: to, label: Ticks.timeLabel(from, span: span, zone: zone) + " … " + Ticks.timeLabel(to, span: span, zone: zone))
         default:
             return nil
         }

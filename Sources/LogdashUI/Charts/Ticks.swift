@@ -56,9 +56,9 @@ public enum Ticks {
     }
 
     /// A time label as fine as the span needs: seconds under ten minutes, minutes under two
-    /// days, dates beyond (UTC).
-    public static func timeLabel(_ ns: Int64, span: Int64) -> String {
-        let iso = Timestamp.iso8601(ns)  // 2026-11-27T14:05:30.000Z
+    /// days, dates beyond (in `zone`).
+    public static func timeLabel(_ ns: Int64, span: Int64, zone: ShownZone = .utc) -> String {
+        let iso = Timestamp.iso8601(zone.wall(ns))  // 2026-11-27T14:05:30.000Z
         let date = iso.dropFirst(5).prefix(5), hm = iso.dropFirst(11).prefix(5), hms = iso.dropFirst(11).prefix(8)
         if span < 600_000_000_000 { return String(hms) }
         if span < 2 * 86_400_000_000_000 { return String(hm) }

@@ -357,7 +357,11 @@ public struct DashboardLoop {
                 if name == "raw", case .string(let raw) = v, let pretty = Self.prettyJSON(raw) {
                     fields.append(.init(name, pretty))
                 } else {
-                    fields.append(.init(name, v.description))
+                    if case .timestamp(let t) = v {
+                        fields.append(.init(name, state.zone.iso(t)))  // in the zone shown, with its offset
+                    } else {
+                        fields.append(.init(name, v.description))
+                    }
                 }
             }
             _ = update(&state, .detail(fields))
