@@ -559,8 +559,9 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
             s.hscroll = max(0, s.hscroll - 8)
             return []
         case .char("q"), .char(";"):
+            // Back where it was left (the results, when they had the focus); the editor at first.
             s.queryOpen = true
-            s.query.focus = .editor
+            if s.query.result == nil { s.query.focus = .editor }
             return []
         case .char("Q"):
             s.quit = true

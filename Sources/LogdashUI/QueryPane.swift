@@ -380,24 +380,43 @@ public enum QueryPaneView {
         let errorChar = errorAt.map { byteToChar(p.editor.string, $0) }
         // Leading whitespace the editor trims before running shifts the engine's offsets.
         let lead = p.editor.text.prefix { $0.isWhitespace }.count
+        // Lines wider than the screen scroll sideways, together, so that the cursor (and an
+        // error's spot) stays in view; `‹` and `›` say text is hidden on either side.
+        let promptWidth = 5
+        let room = max(1, width - promptWidth - 1)
+        let cursorChars = Array(lines[safe: cursorLine] ?? "")
+        let cursorX = DisplayWidth.of(VisibleText.escape(String(cursorChars.prefix(cursorColumn))))
+        let shift = p.focus == .editor ? max(0, cursorX - room + 1) : 0
         for (row, li) in (first..<min(lines.count, first + editorHeight)).enumerated() {
             let prompt = li == 0 ? "sql> " : "  … "
             var x = buf.put(prompt, x: 0, y: row, style: Style(.accent, bold: true), safe: true)
             let chars = Array(lines[li])
-            for (ci, ch) in chars.enumerated() where x < width {
+            var skipped = 0, cursorCell: Int?
+            for (ci, ch) in chars.enumerated() {
+                let text = VisibleText.escape(String(ch))
+                if skipped < shift {  // scrolled off to the left
+                    skipped += DisplayWidth.of(text)
+                    continue
+                }
+                if ci == cursorColumn && li == cursorLine { cursorCell = x }
+                guard x + DisplayWidth.of(text) <= width - 1 else {
+                    buf.put(ascii ? ">" : "›", x: width - 1, y: row, style: Style(.dim), safe: true)
+                    break
+                }
                 let at = lineOffsets[li] + ci
                 var style = Style(roles[safe: at] ?? .text)
                 if let e = errorChar, at == e + lead { style = Style(.error, bold: true, reverse: true) }
-                x = buf.put(VisibleText.escape(String(ch)), x: x, y: row, style: style, maxX: width)
+                x = buf.put(text, x: x, y: row, style: style, maxX: width)
             }
+            if shift > 0 && !chars.isEmpty { buf.put(ascii ? "<" : "‹", x: promptWidth - 1, y: row, style: Style(.dim), safe: true) }
             if let e = errorChar, lineOffsets[li] + chars.count == e + lead, x < width {
                 buf[x, row] = Cell(text: " ", style: Style(.error, reverse: true))  // the spot is the end
             }
             if p.focus == .editor && p.search == nil && li == cursorLine {
-                let cx = DisplayWidth.of(prompt) + DisplayWidth.of(String(chars.prefix(cursorColumn)))
+                let cx = cursorCell ?? x
                 if cx < width {
-                    let under = cursorColumn < chars.count ? String(chars[cursorColumn]) : " "
-                    buf[cx, row] = Cell(text: VisibleText.escape(under), style: Style(.text, reverse: true))
+                    let under = cursorColumn < chars.count ? VisibleText.escape(String(chars[cursorColumn])) : " "
+                    buf[cx, row] = Cell(text: under, style: Style(.text, reverse: true))
                 }
             }
         }

@@ -108,6 +108,33 @@ import Testing
         #expect(s.queryOpen && s.query.editor.string == "SELECT 1" && s.query.result != nil)
     }
 
+    /// A query longer than the screen scrolls sideways with the cursor always in view, `‹` and
+    /// `›` saying text is hidden; reopened, the pane has the focus where it was left (issue 23, item 14).
+    @Test func aLongQueryScrollsSidewaysWithTheCursorInViewAndTheFocusIsKept() {
+        var s = Self.open()
+        let sql = "SELECT path, count(*) n FROM logs WHERE status >= 500 AND path LIKE '/api/%' GROUP BY path ORDER BY n DESC LIMIT 10"
+        Self.type(&s, sql)
+        var buf = CellBuffer(width: 60, height: 12)
+        QueryPaneView.render(s.query, into: &buf, height: 12, glyphs: .unicode)
+        let line = buf.lines[0]
+        #expect(line.hasPrefix("sql>‹") && line.contains("ORDER BY n DESC LIMIT 10"), "\(line)")
+        let cursor = (0..<60).filter { buf[$0, 0].style.reverse }
+        #expect(cursor.count == 1 && cursor[0] < 59 && cursor[0] == line.distance(from: line.startIndex, to: line.range(of: "LIMIT 10")!.upperBound))
+        _ = update(&s, .key(.home))
+        buf = CellBuffer(width: 60, height: 12)
+        QueryPaneView.render(s.query, into: &buf, height: 12, glyphs: .unicode)
+        #expect(buf.lines[0].hasPrefix("sql> SELECT path") && buf.lines[0].hasSuffix("›") && buf[5, 0].style.reverse, "\(buf.lines[0])")
+        // The results had the focus when the pane was closed: they have it again.
+        s.query.result = ResultSet(columns: ["n"], rows: [[.int(1)]])
+        s.query.focus = .results
+        _ = update(&s, .key(.char("q")))  // closes it
+        #expect(!s.queryOpen)
+        _ = update(&s, .key(.char("q")))
+        #expect(s.queryOpen && s.query.focus == .results)
+        _ = update(&s, .key(.char("x")))  // a results key, not text in the hidden editor
+        #expect(s.query.editor.string == sql)
+    }
+
     @Test func anErrorKeepsTheEditorFocusedAndMarksTheSpot() {
         var s = Self.open()
         Self.type(&s, "SELECT bogus FROM logs")
