@@ -99,6 +99,18 @@ public struct AppState: Sendable, Equatable {
 
     /// Records marked with `m` (their time and message), oldest first; `'` jumps between them.
     public var marks: [Mark] = []
+    /// Where the last search jump landed: the match's number, from the newest, of how many.
+    public var searchPlace: SearchPlace?
+    public struct SearchPlace: Sendable, Equatable {
+        public var index: Int
+        public var total: Int
+        public init(index: Int, total: Int) {
+            self.index = index
+            self.total = total
+        }
+    }
+    /// Multi-line records (stack traces) shown whole in the tail (`o`), by time and message.
+    public var expanded: [Mark] = []
 
     public struct Mark: Sendable, Equatable {
         public var ts: Int64
@@ -129,14 +141,20 @@ public struct AppState: Sendable, Equatable {
     public var showHelp = false
     /// The first line of the help shown (it scrolls when the screen is short).
     public var helpTop = 0
-    /// The fields of the record at the bottom line (Enter), covering the screen while open.
+    /// The fields of the record at the bottom line (Enter), covering the screen while open,
+    /// and the one picked (↑ ↓; `f` filters on its value, `x` leaves it out).
     public var detail: [Field]?
+    public var detailPick = 0
 
     /// One field of a record, as the detail view shows it.
     public struct Field: Sendable, Equatable {
         public var name: String
         public var value: String
-        public init(_ name: String, _ value: String) {
+        /// Its value as a SQL literal (`'GET'`, `500`), for `f` and `x`; nil for what is no
+        /// value to filter on (times, the raw line).
+        public var literal: String?
+        public init(_ name: String, _ value: String, literal: String? = nil) {
+            self.literal = literal
             self.name = name
             self.value = value
         }
@@ -396,6 +414,7 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
         return []
     case .detail(let fields):
         s.detail = fields
+        s.detailPick = 0
         return []
     case .queryLive(let result, let closed, let open):
         guard let result else {
@@ -432,7 +451,14 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
             for (k, pane) in spec.panes.enumerated() {
                 if let j = old.spec.panes.firstIndex(of: pane) { b.contents[k] = old.contents[j] }
             }
-            if let focused = old.spec.panes[safe: old.focus], let k = spec.panes.firstIndex(of: focused) { b.focus = k; b.pick = old.pick }
+            // The focused pane by its spec, else by its title (its chart type changed with `c`,
+            // its title counts something new), else by its place when the panes are as many.
+            if let focused = old.spec.panes[safe: old.focus],
+               let k = spec.panes.firstIndex(of: focused) ?? spec.panes.firstIndex(where: { $0.title == focused.title })
+                ?? (spec.panes.count == old.spec.panes.count ? old.focus : nil) {
+                b.focus = k
+                b.pick = spec.panes[k] == focused ? old.pick : 0
+            }
         }
         s.board = b
         return [.reload]
@@ -487,10 +513,7 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
             }
             return []
         }
-        if s.detail != nil {
-            s.detail = nil  // any key closes the detail
-            return []
-        }
+        if let fields = s.detail { return detailKey(&s, fields, k) }
         if case .mouse(let x, let y, let action) = k { return mouse(&s, x, y, action) }
         if let effects = boardKey(&s, k) { return effects }
         switch k {
@@ -501,6 +524,18 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
             return s.rows.isEmpty ? [] : [.detail]
         case .char("y"):
             return s.rows.isEmpty ? [] : [.copy]
+        case .char("o"):
+            // The selected record's every line, in place (a stack trace), or its first again.
+            guard let r = s.selected else { return [] }
+            let mark = AppState.Mark(ts: r.ts, message: r.message)
+            if let i = s.expanded.firstIndex(of: mark) {
+                s.expanded.remove(at: i)
+            } else if r.message.contains("\n") {
+                s.expanded.append(mark)
+            } else {
+                s.notice = "the selected record has one line (o shows a stack trace's every line)"
+            }
+            return []
         case .char("m"):
             // Mark the selected record, or unmark it.
             guard let r = s.selected else { return [] }
@@ -831,6 +866,7 @@ private func editSearch(_ s: inout AppState, _ k: Key) -> [Effect] {
         let text = s.searchInput!
         s.searchInput = nil
         s.search = text.isEmpty ? nil : text
+        s.searchPlace = nil
         return s.search == nil ? [] : [.find(older: true)]
     default:
         return []
@@ -881,6 +917,34 @@ private func editCommand(_ s: inout AppState, _ k: Key) -> [Effect] {
     default:
         return []
     }
+}
+
+/// The detail view's keys: ↑ ↓ pick a field, `f` filters every pane on its value, `x` leaves
+/// records with that value out; any other key closes it.
+private func detailKey(_ s: inout AppState, _ fields: [AppState.Field], _ k: Key) -> [Effect] {
+    switch k {
+    case .up, .char("k"):
+        s.detailPick = max(0, s.detailPick - 1)
+    case .down, .char("j"):
+        s.detailPick = min(max(0, fields.count - 1), s.detailPick + 1)
+    case .char("f"), .char("x"):
+        guard let field = fields[safe: s.detailPick] else { return [] }
+        guard let literal = field.literal else {
+            s.notice = "f and x filter on a field's value (not on times or the raw line)"
+            return []
+        }
+        let name = field.name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } ? field.name : "\"\(field.name)\""
+        let filter = k == .char("f") ? "\(name) = \(literal)" : "(\(name) <> \(literal) OR \(name) IS NULL)"
+        s.filters.append(filter)
+        s.history.append(filter)
+        s.detail = nil
+        s.scroll = 0
+        s.notice = (k == .char("f") ? "only records with " : "leaving out records with ") + "\(name) = \(literal); Esc drops it"
+        return [.reload]
+    default:
+        s.detail = nil
+    }
+    return []
 }
 
 /// `:time`'s range: `all` (none), an age (`90s`, `30m`, `2h`, `7d`), or two times (ISO 8601,
@@ -995,6 +1059,7 @@ public enum DashboardView {
         var options = TailView.Options(wrap: s.wrap, hscroll: s.hscroll, relativeTo: s.relativeTime ? s.status.clock : nil,
                                        highlight: s.search, marks: s.marks, selected: s.follow ? nil : s.cursor)
         options.zone = s.zone
+        options.expanded = s.expanded
         if let b = s.board, !s.tailAlone {
             DashboardRender.draw(b.spec, contents: b.contents, rects: s.paneRects, into: &buf, glyphs: s.glyphs,
                                  focus: b.focus, pick: b.pick, anchor: b.anchor, series: b.series,
@@ -1028,7 +1093,7 @@ public enum DashboardView {
         }
         StatusBar.render(s, into: &buf, y: s.height - 1)
         if s.showHelp { HelpView.render(into: &buf, height: s.height - 1, top: s.helpTop) }
-        if let fields = s.detail { DetailView.render(fields, into: &buf, height: s.height - 1) }
+        if let fields = s.detail { DetailView.render(fields, into: &buf, height: s.height - 1, pick: s.detailPick) }
         return buf
     }
 }
@@ -1036,14 +1101,22 @@ public enum DashboardView {
 /// A record's every field, over the tail (Enter; any key closes it): names on the left,
 /// values on the right, multi-line values (pretty-printed JSON) on the lines that follow.
 public enum DetailView {
-    public static func render(_ fields: [AppState.Field], into buf: inout CellBuffer, height: Int) {
+    /// `pick`: the field picked (its name reversed); the view scrolls to keep it on screen.
+    public static func render(_ fields: [AppState.Field], into buf: inout CellBuffer, height: Int, pick: Int? = nil) {
         for y in 0..<min(height, buf.height) { buf.fill(y: y, style: Style(.text)) }
         let nameWidth = min(24, (fields.map { DisplayWidth.of($0.name) }.max() ?? 0) + 2)
-        var y = 0
-        for field in fields where y < height {
-            buf.put(field.name, x: 1, y: y, style: Style(.accent, bold: true), maxX: nameWidth)
+        // The picked field's first line on screen: fields above it scroll off when needed.
+        let heights = fields.map { $0.value.split(separator: "\n", omittingEmptySubsequences: false).count }
+        var skip = 0
+        if let pick, pick < fields.count {
+            let through = heights[...pick].reduce(0, +)
+            skip = max(0, through - (height - 1))
+        }
+        var y = -skip
+        for (k, field) in fields.enumerated() where y < height {
+            if y >= 0 { buf.put(field.name, x: 1, y: y, style: Style(.accent, bold: true, reverse: k == pick), maxX: nameWidth) }
             for line in field.value.split(separator: "\n", omittingEmptySubsequences: false) where y < height {
-                buf.put(String(line), x: nameWidth + 1, y: y, style: Style(.text))
+                if y >= 0 { buf.put(String(line), x: nameWidth + 1, y: y, style: Style(.text)) }
                 y += 1
             }
         }
@@ -1081,6 +1154,7 @@ public enum HelpView {
         ("w", "wrap long messages on and off"),
         ("← →  h l", "scroll sideways (not wrapping)"),
         ("r", "relative or clock times"),
+        ("o", "the selected record's every line (a stack trace), in place; again: its first"),
         ("u", "times in the local zone or in UTC (the status bar says which)"),
         ("T", "next theme"),
         (":", "command: :filter EXPR, :time 2h | FROM TO | all, :theme NAME, :sql, :save [FILE], :quit"),
@@ -1234,6 +1308,8 @@ public enum TailView {
         public var selected: Int?
         /// The zone the times are shown in.
         public var zone = ShownZone.utc
+        /// Records shown with every line of their message (`o`), by time and message.
+        public var expanded: [AppState.Mark] = []
         public init(wrap: Bool = false, hscroll: Int = 0, relativeTo: Int64? = nil, highlight: String? = nil, marks: [AppState.Mark] = [],
                     selected: Int? = nil) {
             self.selected = selected
@@ -1251,20 +1327,25 @@ public enum TailView {
         var blocks: [[(prefix: Bool, text: String)]] = []
         var used = 0
         for r in rows.reversed() where used < height {
-            let firstLine = r.message.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
-            var lines = [(prefix: true, text: firstLine)]
+            // The first line of the message, or (expanded with `o`) every line of it.
+            let whole = !options.expanded.isEmpty && options.expanded.contains { $0.ts == r.ts && $0.message == r.message }
+            let messageLines = r.message.split(separator: "\n", maxSplits: whole ? Int.max : 1, omittingEmptySubsequences: false)
+                .prefix(whole ? Int.max : 1).enumerated().map { k, l in k == 0 ? String(l) : l.replacingOccurrences(of: "\t", with: "    ") }
+            var lines = messageLines.enumerated().map { (prefix: $0.offset == 0, text: $0.element) }
             if options.wrap {
                 let indent = prefixWidth(r, buf.width)
                 let room = max(1, buf.width - indent)
-                let chars = Array(VisibleText.escape(firstLine))
-                var parts: [String] = [], current = "", width = 0
-                for ch in chars {
-                    let w = DisplayWidth.of(ch)
-                    if width + w > room { parts.append(current); current = ""; width = 0 }
-                    current.append(ch); width += w
+                lines = []
+                for (k, line) in (messageLines.isEmpty ? [""] : messageLines).enumerated() {
+                    var parts: [String] = [], current = "", width = 0
+                    for ch in VisibleText.escape(line) {
+                        let w = DisplayWidth.of(ch)
+                        if width + w > room { parts.append(current); current = ""; width = 0 }
+                        current.append(ch); width += w
+                    }
+                    parts.append(current)
+                    lines += parts.enumerated().map { (prefix: k == 0 && $0.offset == 0, text: $0.element) }
                 }
-                parts.append(current)
-                lines = parts.enumerated().map { (prefix: $0.offset == 0, text: $0.element) }
             }
             blocks.append(lines)
             used += lines.count
@@ -1387,6 +1468,9 @@ public enum StatusBar {
         if s.boardNames.count > 1 && !s.tailAlone, let name = s.boardNames[safe: s.boardIndex] { parts.insert("[\(name)]", at: 1); sourcesPart = 2 }
         if !s.filters.isEmpty { filterPart = parts.count; parts.append("filter: " + s.filters.joined(separator: " › ")) }
         if s.whereClause != nil { parts.append("\(s.matching) match") }
+        if let search = s.search, let place = s.searchPlace {
+            parts.append("/\(search.count > 16 ? search.prefix(15) + "…" : search) \(place.index) of \(place.total)")
+        }
         if s.status.busy { parts.append("querying…") }
         // The clock, with the zone every time on screen is shown in.
         let right = TailView.clock(s.status.clock, zone: s.zone).prefix(8) + " " + s.zone.abbreviation(at: s.status.clock) + " "

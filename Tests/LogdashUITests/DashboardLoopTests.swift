@@ -174,6 +174,57 @@ final class ScriptedTerminal: Terminal {
         #expect(loop.state.rangeLength == 900_000_000_000 && volume(loop.state)!.contains("INTERVAL '10' SECOND"))
     }
 
+    /// `o` shows a stack trace's every line in place (Enter stays the detail view); from the
+    /// detail view, `f` on a field filters on its value and `x` leaves it out (issue 23, item 15).
+    @Test func oExpandsAStackTraceInPlaceAndTheDetailViewFiltersOnAField() throws {
+        let text = Self.lines(0..<6) + "{\"ts\":\"2026-11-27T14:00:10Z\",\"level\":\"error\",\"msg\":\"boom\\n\\tat a.B.run(B.java:1)\\n\\tat a.C.main(C.java:2)\"}\n"
+        let term = ScriptedTerminal(width: 80, height: 20)
+        var loop = Self.loop(term, try Self.store(text))
+        defer { loop.stopWorkers() }
+        #expect(Self.run(&loop, term) { $0.contains("boom") })
+        #expect(!term.screen.contains("B.java"))
+        term.script = [.key(.char("o"))]
+        #expect(Self.run(&loop, term) { $0.contains("    at a.B.run(B.java:1)") && $0.contains("    at a.C.main(C.java:2)") }, "\(term.screen)")
+        let rows = term.screen.split(separator: "\n")
+        #expect(rows.firstIndex { $0.contains("boom") }! < rows.firstIndex { $0.contains("C.java") }!)
+        term.script = [.key(.char("o"))]
+        #expect(Self.run(&loop, term) { !$0.contains("B.java") && $0.contains("boom") })
+        // The detail view: ↓ to `level`, f: only records of that level.
+        term.script = [.key(.enter)]
+        #expect(Self.run(&loop, term) { _, s in s.detail != nil })
+        let level = try #require(loop.state.detail?.firstIndex { $0.name == "level" })
+        term.script = Array(repeating: .key(.down), count: level) + [.key(.char("f"))]
+        #expect(Self.run(&loop, term) { screen, s in s.filters == ["level = 'error'"] && s.detail == nil && screen.contains("3 match") }, "\(loop.state.filters)")
+        // x: every record but those.
+        term.script = [.key(.escape), .key(.enter)]
+        #expect(Self.run(&loop, term) { _, s in s.filters.isEmpty && s.detail != nil })
+        term.script = Array(repeating: .key(.down), count: level) + [.key(.char("x"))]
+        #expect(Self.run(&loop, term) { screen, s in s.filters == ["(level <> 'error' OR level IS NULL)"] && screen.contains("4 match") && !screen.contains("boom") },
+                "\(term.screen)")
+    }
+
+    /// `c` on the focused chart draws it as the next type and the focus stays on it, again and
+    /// again (issue 23, item 15).
+    @Test func cCyclesTheFocusedChartsTypeAndKeepsTheFocus() throws {
+        let term = ScriptedTerminal(width: 120, height: 40)
+        var loop = Self.loop(term, try Self.store(Self.lines(0..<60)))
+        loop.state.zoomed = false
+        defer { loop.stopWorkers() }
+        #expect(Self.run(&loop, term) { _, s in s.board?.spec.panes.contains { $0.title.hasPrefix("records by level") } == true })
+        let k = try #require(loop.state.board?.spec.panes.firstIndex { $0.title.hasPrefix("records by level") })
+        #expect(Self.run(&loop, term) { _, s in if case .chart? = s.board?.contents[safe: k] ?? nil { true } else { false } })
+        term.script = Array(repeating: .key(.tab), count: k + 1)
+        #expect(Self.run(&loop, term) { _, s in s.board?.focus == k })
+        for kind in ["heatmap", "table", "bars"] {
+            term.script = [.key(.char("c"))]
+            let drawn = Self.run(&loop, term) { _, s in
+                guard s.board?.focus == k, case .chart(let c)? = s.board?.contents[safe: k] ?? nil else { return false }
+                return c.kindName == kind
+            }
+            #expect(drawn, "not a focused \(kind): focus \(loop.state.board?.focus ?? -1)")
+        }
+    }
+
     /// A FIFO (what `logdash <(cmd)` and a named pipe give): records written into it while the
     /// dashboard runs show in the tail (issue 23, item 1).
     @Test func recordsWrittenIntoAPipeShowInTheTail() throws {

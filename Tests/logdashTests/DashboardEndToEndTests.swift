@@ -274,19 +274,20 @@ final class Tmux {
         try t.press("/")
         try t.type("timeout")
         try t.press("Enter")
-        let found = try t.wait("a match at the bottom, paused") { s in
-            let lines = s.split(separator: "\n")
-            return lines.count >= 2 && lines[lines.count - 2].contains("timeout") && s.contains("PAUSED")
+        // The match amid its neighbours (half the tail under it), and which match it is.
+        let found = try t.wait("the first match, paused, counted") { s in
+            s.contains("PAUSED") && s.range(of: #"/timeout 1 of \d+"#, options: .regularExpression) != nil
         }
-        let firstMatch = found.split(separator: "\n").dropLast().last.map(String.init) ?? ""
+        let lines = found.split(separator: "\n").map(String.init)
+        let middle = lines.firstIndex { $0.contains("timeout") }
+        #expect(middle != nil && middle! < lines.count - 4, "the match is not pinned to the bottom: \(found)")
         try t.press("Enter")  // the record's fields
-        _ = try t.wait("the detail view") { $0.contains(" message ") && $0.contains(" raw ") && $0.contains(" source ") }
+        _ = try t.wait("the detail view") { $0.contains(" message ") && $0.contains(" raw ") && $0.contains(" source ") && $0.contains("timeout") }
         try t.press("Escape")
         try t.press("n")
-        _ = try t.wait("an older match") { s in
-            let lines = s.split(separator: "\n")
-            return lines.count >= 2 && lines[lines.count - 2].contains("timeout") && String(lines[lines.count - 2]) != firstMatch
-        }
+        _ = try t.wait("the next older match") { $0.range(of: #"/timeout 2 of \d+"#, options: .regularExpression) != nil }
+        try t.press("N")
+        _ = try t.wait("back to the first") { $0.range(of: #"/timeout 1 of \d+"#, options: .regularExpression) != nil }
         try t.press("Q")
     }
 

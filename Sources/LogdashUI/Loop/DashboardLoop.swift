@@ -354,14 +354,15 @@ public struct DashboardLoop {
             guard let r = try selectedRecord("*"), let row = r.rows.first else { return }
             var fields: [AppState.Field] = []
             for (name, v) in zip(r.columns, row) where v != .null {
-                if name == "raw", case .string(let raw) = v, let pretty = Self.prettyJSON(raw) {
-                    fields.append(.init(name, pretty))
-                } else {
-                    if case .timestamp(let t) = v {
-                        fields.append(.init(name, state.zone.iso(t)))  // in the zone shown, with its offset
-                    } else {
-                        fields.append(.init(name, v.description))
-                    }
+                switch v {
+                case .string(let raw) where name == "raw":
+                    fields.append(.init(name, Self.prettyJSON(raw) ?? raw))
+                case .timestamp(let t):
+                    fields.append(.init(name, state.zone.iso(t)))  // in the zone shown, with its offset
+                case .string(let text):
+                    fields.append(.init(name, text, literal: "'" + text.replacingOccurrences(of: "'", with: "''") + "'"))
+                default:
+                    fields.append(.init(name, v.description, literal: v.description))
                 }
             }
             _ = update(&state, .detail(fields))
@@ -407,17 +408,27 @@ public struct DashboardLoop {
         let filters = state.whereClause.map { "(\($0)) AND " } ?? ""
         let like = "message ILIKE '%" + term.replacingOccurrences(of: "'", with: "''") + "%'"
         do {
-            // First among the records of the selected one's time, past it.
-            if let sel = state.selected, let offset = try locate(engine, at: sel.ts, where: like, from: state.scroll + state.cursor, older: older) {
-                return try jump(engine, to: offset)
+            // First among the records of the selected one's time, past it; else the nearest time.
+            var found: (offset: Int, ts: Int64, before: Int)?
+            if let sel = state.selected, let f = try locate(engine, at: sel.ts, where: like, from: state.scroll + state.cursor, older: older) {
+                found = (f.offset, sel.ts, f.before)
+            } else {
+                let bound = state.selected.map { " AND ts \(older ? "<" : ">") \(Self.literal($0.ts))" } ?? ""
+                let hit = try engine.execute("SELECT ts FROM logs WHERE \(filters)\(like)\(bound) ORDER BY ts \(older ? "DESC" : "ASC") LIMIT 1")
+                if case .timestamp(let t)? = hit.rows.first?.first, let f = try locate(engine, at: t, where: like, from: nil, older: older) {
+                    found = (f.offset, t, f.before)
+                }
             }
-            let bound = state.selected.map { " AND ts \(older ? "<" : ">") \(Self.literal($0.ts))" } ?? ""
-            let hit = try engine.execute("SELECT ts FROM logs WHERE \(filters)\(like)\(bound) ORDER BY ts \(older ? "DESC" : "ASC") LIMIT 1")
-            guard case .timestamp(let t)? = hit.rows.first?.first, let offset = try locate(engine, at: t, where: like, from: nil, older: older) else {
+            guard let found else {
                 state.notice = "no \(older ? "older" : "newer") record matches '\(term)'"
                 return
             }
-            try jump(engine, to: offset)
+            // Which match it is, counted from the newest, of how many.
+            if case .int(let newer)? = try engine.execute("SELECT count(*) FROM logs WHERE \(filters)\(like) AND ts > \(Self.literal(found.ts))").rows.first?.first,
+               case .int(let total)? = try engine.execute("SELECT count(*) FROM logs WHERE \(filters)\(like)").rows.first?.first {
+                state.searchPlace = .init(index: Int(newer) + found.before + 1, total: Int(total))
+            }
+            try jump(engine, to: found.offset, context: true)
         } catch {
             state.notice = "\(error)"
         }
@@ -428,8 +439,9 @@ public struct DashboardLoop {
 
     /// Among the view's records of time `ts`, the place (counted from the newest record of the
     /// view) of the nearest one where `condition` holds: older or newer than place `from`, or
-    /// with no `from` the newest such (the oldest, going newer).
-    private func locate(_ engine: QueryEngine, at ts: Int64, where condition: String, from: Int?, older: Bool) throws -> Int? {
+    /// with no `from` the newest such (the oldest, going newer); and how many of that time
+    /// newer than it meet the condition too.
+    private func locate(_ engine: QueryEngine, at ts: Int64, where condition: String, from: Int?, older: Bool) throws -> (offset: Int, before: Int)? {
         let filters = state.whereClause.map { "(\($0)) AND " } ?? ""
         guard case .int(let newer)? = try engine.execute("SELECT count(*) FROM logs WHERE \(filters)ts > \(Self.literal(ts))").rows.first?.first else {
             return nil
@@ -439,17 +451,19 @@ public struct DashboardLoop {
         let hits = group.rows.map { $0.first == .bool(true) }
         let k = from.map { $0 - Int(newer) }
         let found = older ? hits.indices.first { $0 > (k ?? -1) && hits[$0] } : hits.indices.last { $0 < (k ?? hits.count) && hits[$0] }
-        return found.map { Int(newer) + $0 }
+        return found.map { (Int(newer) + $0, hits[..<$0].filter { $0 }.count) }
     }
 
-    /// Puts the record `offset` places from the newest of the view at the bottom of the view.
-    /// The tail pauses there (or follows, for the newest).
-    private mutating func jump(_ engine: QueryEngine, to offset: Int) throws {
+    /// Selects the record `offset` places from the newest of the view: at the bottom, or with
+    /// `context` in the middle of the tail, its newer neighbours under it. The tail pauses
+    /// there (or follows, for the newest).
+    private mutating func jump(_ engine: QueryEngine, to offset: Int, context: Bool = false) throws {
         let filter = state.whereClause.map { " WHERE " + $0 } ?? ""
         guard case .int(let all)? = try engine.execute("SELECT count(*) FROM logs\(filter)").rows.first?.first else { return }
         state.matching = Int(all)
-        state.scroll = offset
-        state.cursor = 0
+        let below = context ? min(offset, max(0, (state.tailHeight - 1) / 2)) : 0
+        state.scroll = offset - below
+        state.cursor = below
         state.follow = offset == 0
         jumped = true  // fetched at the new offset, not held at the old bottom record
     }
@@ -461,9 +475,9 @@ public struct DashboardLoop {
         let condition = message.map { "message = '" + $0.replacingOccurrences(of: "'", with: "''") + "'" } ?? "true"
         do {
             // (Counts: a time comparison runs over whole columns, a CASE row by row.)
-            guard let offset = try locate(engine, at: ts, where: condition, from: nil, older: true)
+            guard let found = try locate(engine, at: ts, where: condition, from: nil, older: true)
                     ?? locate(engine, at: ts, where: "true", from: nil, older: true) else { return }
-            try jump(engine, to: offset)
+            try jump(engine, to: found.offset, context: true)
         } catch {
             state.notice = "\(error)"
         }
