@@ -16,12 +16,20 @@ public indirect enum Expr: Sendable {
     /// `f(…) OVER (PARTITION BY … ORDER BY … [ROWS BETWEEN n PRECEDING AND CURRENT ROW])`;
     /// `frame` is the number of preceding rows, nil for the default frame.
     case window(Expr, partition: [Expr], order: [OrderItem], frame: Int?, at: Int)
+    /// A query inside an expression: `(SELECT …)` (one value), `EXISTS (SELECT …)`,
+    /// `x [NOT] IN (SELECT …)`. Run before the query that holds it, which then sees its answer
+    /// as literals.
+    case subquery(Query, SubqueryUse, at: Int)
+
+    /// The name a qualified column (`l.status`, `logs.status`) has in the syntax tree: the
+    /// qualifier and the name joined by a NUL (no field's name holds one).
+    public static func qualified(_ qualifier: String, _ name: String, at p: Int) -> Expr { .column(qualifier + "\u{0}" + name, at: p) }
 
     public var position: Int {
         switch self {
         case .literal(_, let p), .column(_, let p), .unary(_, _, let p), .binary(_, _, _, let p), .call(_, _, _, _, let p),
              .caseWhen(_, _, _, let p), .cast(_, _, _, let p), .inList(_, _, _, let p), .between(_, _, _, _, let p),
-             .like(_, _, _, _, let p), .isNull(_, _, let p), .interval(_, let p), .window(_, _, _, _, let p):
+             .like(_, _, _, _, let p), .isNull(_, _, let p), .interval(_, let p), .window(_, _, _, _, let p), .subquery(_, _, let p):
             return p
         }
     }
@@ -49,6 +57,7 @@ public indirect enum Expr: Sendable {
             return "\(f.canonical) over (partition by \(p.map(\.canonical).joined(separator: ", ")) order by "
                 + o.map { "\($0.expr.canonical) \($0.ascending ? "asc" : "desc") \($0.nullsFirst.map { $0 ? "nf" : "nl" } ?? "")" }.joined(separator: ", ")
                 + " rows \(frame.map(String.init) ?? "default"))"
+        case .subquery(_, let use, let p): return "subquery@\(p) \(use)"
         }
     }
 
@@ -75,14 +84,14 @@ public indirect enum Expr: Sendable {
         case .isNull(let e, let n, _): return "(\(e.sql) IS \(n ? "NOT " : "")NULL)"
         case .interval(let ns, _):
             return ns % 1_000_000_000 == 0 ? "INTERVAL '\(ns / 1_000_000_000)' SECOND" : "INTERVAL '\(Double(ns) / 1e9)' SECOND"
-        case .window: return canonical
+        case .window, .subquery: return canonical
         }
     }
 
     /// The name a result column gets when the query gives it none.
     public var defaultName: String {
         switch self {
-        case .column(let n, _): return n
+        case .column(let n, _): return n.split(separator: "\u{0}", omittingEmptySubsequences: false).last.map(String.init) ?? n
         case .call(let n, _, _, _, _): return n
         default: return "_col"
         }
@@ -94,6 +103,8 @@ public struct SelectItem: Sendable {
     public var alias: String?
     /// `*`: every column of the input.
     public var isStar: Bool
+    /// `t.*`: every column of the table or alias `t` of the FROM.
+    public var qualifier: String? = nil
 }
 
 public struct OrderItem: Sendable {
@@ -106,6 +117,37 @@ public struct OrderItem: Sendable {
 public indirect enum TableRef: Sendable {
     case table(String, at: Int)
     case subquery(Query, alias: String?)
+    /// A table under another name: `FROM logs l`.
+    case aliased(TableRef, alias: String)
+    /// `a [INNER | LEFT | RIGHT | FULL] JOIN b ON … | USING (…)`, `a CROSS JOIN b`, `a, b`.
+    case join(JoinKind, TableRef, TableRef, on: Expr?, using: [String], at: Int)
+}
+
+public enum JoinKind: String, Sendable {
+    case inner, left, right, full, cross
+}
+
+/// How a subquery's rows are used inside an expression.
+public indirect enum SubqueryUse: Sendable, CustomStringConvertible {
+    /// Its one value (NULL when it has no row; more than one row is an error).
+    case scalar
+    /// Whether it has a row.
+    case exists
+    /// Whether the value is among its values (`NOT IN`: `negated`), with SQL's NULL rules.
+    case within(Expr, negated: Bool)
+
+    public var description: String {
+        switch self {
+        case .scalar: "scalar"
+        case .exists: "exists"
+        case .within(let e, let n): "\(n ? "not " : "")in \(e.canonical)"
+        }
+    }
+}
+
+/// UNION, INTERSECT, EXCEPT.
+public enum SetOperator: String, Sendable {
+    case union, intersect, except
 }
 
 public struct Select: Sendable {
@@ -124,6 +166,9 @@ public indirect enum Query: Sendable {
     case select(Select)
     case unionAll([Query], orderBy: [OrderItem], limit: Int?, offset: Int)
     case with([(String, Query)], Query)
+    /// `a UNION | INTERSECT | EXCEPT [ALL | DISTINCT] b` (INTERSECT binding tighter), with the
+    /// ORDER BY, LIMIT and OFFSET written after the last part applying to the whole.
+    case setOperation(SetOperator, all: Bool, Query, Query, orderBy: [OrderItem], limit: Int?, offset: Int, at: Int)
 }
 
 public enum Statement: Sendable {

@@ -112,6 +112,9 @@ struct ExprCompiler {
 
     func compile(_ e: Expr) throws -> Eval {
         switch e {
+        case .subquery(_, _, let p):
+            // (The executor answers subqueries before compiling the query around them.)
+            throw QueryError(.syntax, "a subquery cannot be used here", at: p)
         case .literal(let v, _):
             return { _ in v }
         case .interval(let ns, _):

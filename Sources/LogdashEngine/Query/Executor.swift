@@ -65,7 +65,25 @@ public struct QueryEngine: Sendable {
     /// field's values. Names of aliases and CTE columns may be in it too; they do no harm.
     public static func columnsRead(_ sql: String) throws -> Set<String>? {
         var names: Set<String> = []
-        func expr(_ e: Expr) { walkThroughWindows(e) { if case .column(let n, _) = $0 { names.insert(n.lowercased()) } } }
+        var complete = true
+        // A qualified name reads its column (`l.status`: status); a subquery its own columns.
+        func expr(_ e: Expr) {
+            walkAll(e) { x in
+                if case .column(let n, _) = x { names.insert(String(n.split(separator: "\u{0}").last ?? "").lowercased()) }
+                if case .subquery(let q, _, _) = x, !query(q) { complete = false }
+            }
+        }
+        func from(_ t: TableRef?) -> Bool {
+            switch t {
+            case .subquery(let inner, _)?: return query(inner)
+            case .aliased(let inner, _)?: return from(inner)
+            case .join(_, let l, let r, let on, let using, _)?:
+                on.map(expr)
+                names.formUnion(using.map { $0.lowercased() })
+                return from(l) && from(r)
+            default: return true
+            }
+        }
         func query(_ q: Query) -> Bool {
             switch q {
             case .select(let s):
@@ -74,8 +92,10 @@ public struct QueryEngine: Sendable {
                 [s.filter, s.having].compactMap { $0 }.forEach(expr)
                 s.groupBy.forEach(expr)
                 s.orderBy.forEach { expr($0.expr) }
-                if case .subquery(let inner, _)? = s.from { return query(inner) }
-                return true
+                return from(s.from) && complete
+            case .setOperation(_, _, let a, let b, let orderBy, _, _, _):
+                orderBy.forEach { expr($0.expr) }
+                return query(a) && query(b)
             case .with(let defs, let body):
                 return defs.allSatisfy { query($0.1) } && query(body)
             case .unionAll(let parts, let orderBy, _, _):
@@ -161,10 +181,14 @@ public struct QueryEngine: Sendable {
             }
         }
 
+        /// The names columns show under: a joined table's without their table (`status`, not `l.status`).
         func displayNames(_ engine: QueryEngine) -> [String] {
             switch self {
             case .logs: engine.snapshot.schema.map(\.name)
-            case .rows(let r): r.columns
+            case .rows(let r): r.columns.map { c in
+                guard let cut = c.lastIndex(of: "\u{0}") else { return c }
+                return (c.hasPrefix("\u{1}") ? "\u{1}" : "") + String(c[c.index(after: cut)...])
+            }
             }
         }
     }
@@ -187,8 +211,12 @@ public struct QueryEngine: Sendable {
         return ResultSet(columns: ["ts", "ingest_ts", "source", "reason", "raw"], rows: rows + snapshot.storeErrors)
     }
 
-    private func resolve(_ from: TableRef?, ctes: [String: ResultSet], explain: inout [String]) throws -> Relation {
+    func resolve(_ from: TableRef?, ctes: [String: ResultSet], explain: inout [String]) throws -> Relation {
         switch from {
+        case .aliased(let inner, _)?:
+            return try resolve(inner, ctes: ctes, explain: &explain)
+        case .join(_, _, _, _, _, let p)?:
+            throw QueryError(.syntax, "a join is read by the planner, not as one table", at: p)  // (`bind` reads joins)
         case nil:
             return .rows(ResultSet(columns: [], rows: [[]]))  // SELECT 1: one row, no columns
         case .table(let name, let p)?:
@@ -373,6 +401,10 @@ public struct QueryEngine: Sendable {
                 scope[name.lowercased()] = try run(def, ctes: scope, explain: &explain)
             }
             return try run(body, ctes: scope, explain: &explain)
+        case .setOperation(let op, let all, let a, let b, let orderBy, let limit, let offset, let p):
+            var result = try combine(op, all: all, try run(a, ctes: ctes, explain: &explain), try run(b, ctes: ctes, explain: &explain), at: p)
+            explain.append("\(op.rawValue)\(all ? " all" : "") of two parts → \(result.rows.count) rows")
+            return try ordered(&result, orderBy, limit: limit, offset: offset)
         case .unionAll(let parts, let orderBy, let limit, let offset):
             var out: ResultSet?
             for part in parts {
@@ -388,7 +420,13 @@ public struct QueryEngine: Sendable {
             }
             var result = out!
             explain.append("union all of \(parts.count) parts")
-            // ORDER BY over the union's own columns.
+            return try ordered(&result, orderBy, limit: limit, offset: offset)
+        }
+    }
+
+    /// A set operation's result under its ORDER BY (over its own columns), LIMIT and OFFSET.
+    private func ordered(_ result: inout ResultSet, _ orderBy: [OrderItem], limit: Int?, offset: Int) throws -> ResultSet {
+        do {
             let compiler = ExprCompiler(names: result.columns.map { $0.lowercased() }, now: now)
             let keys = try orderKeys(orderBy, items: result.columns.map { ($0, nil as Expr?) }, compiler: compiler)
             if !orderBy.isEmpty {
@@ -452,9 +490,9 @@ public struct QueryEngine: Sendable {
         return try select(s, ctes: ctes, explain: &explain)
     }
 
-    private func select(_ s0: Select, ctes: [String: ResultSet], explain: inout [String]) throws -> ResultSet {
-        let rel = try resolve(s0.from, ctes: ctes, explain: &explain)
-        var s = s0
+    func select(_ s0: Select, ctes: [String: ResultSet], explain: inout [String]) throws -> ResultSet {
+        let (rel, bound) = try bind(s0, ctes: ctes, explain: &explain)
+        var s = bound
         if case .logs = rel, let extra = logsFilter { s.filter = s.filter.map { .binary("and", $0, extra, at: $0.position) } ?? extra }
         let names = rel.names(self)
         let display = rel.displayNames(self)
@@ -932,6 +970,7 @@ func walk(_ e: Expr, _ visit: (Expr) -> Void) {
         if let el { walk(el, visit) }
     case .inList(let x, let l, _, _): walk(x, visit); l.forEach { walk($0, visit) }
     case .window: break  // its insides belong to the window stage, not to the row around it
+    case .subquery(_, let use, _): if case .within(let x, _) = use { walk(x, visit) }  // the query inside is its own
     case .between(let x, let lo, let hi, _, _): walk(x, visit); walk(lo, visit); walk(hi, visit)
     }
 }
@@ -941,6 +980,8 @@ extension Expr {
     func mapChildren(_ f: (Expr) -> Expr) -> Expr {
         switch self {
         case .literal, .column, .interval: return self
+        case .subquery(let q, .within(let x, let n), let p): return .subquery(q, .within(f(x), negated: n), at: p)
+        case .subquery: return self
         case .unary(let op, let x, let p): return .unary(op, f(x), at: p)
         case .binary(let op, let l, let r, let p): return .binary(op, f(l), f(r), at: p)
         case .call(let n, let a, let d, let s, let p): return .call(n, a.map(f), distinct: d, star: s, at: p)

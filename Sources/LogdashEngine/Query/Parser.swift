@@ -16,7 +16,11 @@ public struct SQLParser {
         "select", "from", "where", "group", "by", "having", "order", "limit", "offset", "union", "all", "as", "and", "or",
         "not", "in", "is", "null", "like", "ilike", "between", "case", "when", "then", "else", "end", "asc", "desc",
         "nulls", "first", "last", "distinct", "with", "on", "join", "cast", "try_cast", "interval", "true", "false",
+        "intersect", "except", "exists",
     ]
+
+    /// Words that end a table's name in FROM rather than alias it (`FROM logs LEFT JOIN …`).
+    static let notAliases: Set<String> = ["inner", "left", "right", "full", "outer", "cross", "natural", "using", "window"]
 
     public static func parse(_ sql: String) throws -> Statement {
         var p = SQLParser(tokens: try Lexer.tokens(sql))
@@ -126,21 +130,61 @@ public struct SQLParser {
             } while accept(symbol: ",")
             return .with(ctes, try query())
         }
-        var parts = [try selectOrParenthesised()]
-        while isWord("union") {
-            i += 1
-            guard accept("all") else { throw QueryError(.syntax, "only UNION ALL is supported (UNION without ALL would remove duplicates)", at: peek.offset) }
-            parts.append(try selectOrParenthesised())
+        // UNION and EXCEPT chain left to right; INTERSECT binds tighter (as in Trino).
+        var terms = [try intersection()]
+        var operators: [(SetOperator, Bool, Int)] = []
+        while isWord("union") || isWord("except") {
+            let t = next()
+            let all = accept("all")
+            if !all { _ = accept("distinct") }
+            operators.append((t.word == "union" ? .union : .except, all, t.offset))
+            terms.append(try intersection())
         }
-        if parts.count == 1 { return parts[0] }
-        // ORDER BY / LIMIT after the last part apply to the whole union.
-        var orderBy: [OrderItem] = [], limit: Int?, offset = 0
-        if case .select(var last) = parts[parts.count - 1] {
-            orderBy = last.orderBy; limit = last.limit; offset = last.offset
-            last.orderBy = []; last.limit = nil; last.offset = 0
-            parts[parts.count - 1] = .select(last)
+        // ORDER BY / LIMIT after the last part apply to the whole.
+        var (orderBy, limit, offset) = ([OrderItem](), Int?.none, 0)
+        if terms.count == 1 {
+            guard case .setOperation(let op, let all, let a, let b, _, _, _, let at) = terms[0] else { return terms[0] }
+            let (last, o, l, off) = Self.liftingOrder(b)
+            return .setOperation(op, all: all, a, last, orderBy: o, limit: l, offset: off, at: at)
         }
-        return .unionAll(parts, orderBy: orderBy, limit: limit, offset: offset)
+        (terms[terms.count - 1], orderBy, limit, offset) = Self.liftingOrder(terms[terms.count - 1])
+        if operators.allSatisfy({ $0.0 == .union && $0.1 }) {
+            return .unionAll(terms, orderBy: orderBy, limit: limit, offset: offset)
+        }
+        var q = terms[0]
+        for (k, (op, all, at)) in operators.enumerated() {
+            let last = k == operators.count - 1
+            q = .setOperation(op, all: all, q, terms[k + 1], orderBy: last ? orderBy : [], limit: last ? limit : nil, offset: last ? offset : 0, at: at)
+        }
+        return q
+    }
+
+    /// The last part of a set operation without the ORDER BY, LIMIT and OFFSET written after
+    /// it, and those (they belong to the whole).
+    private static func liftingOrder(_ q: Query) -> (Query, [OrderItem], Int?, Int) {
+        switch q {
+        case .select(var s):
+            let lifted = (s.orderBy, s.limit, s.offset)
+            s.orderBy = []; s.limit = nil; s.offset = 0
+            return (.select(s), lifted.0, lifted.1, lifted.2)
+        case .setOperation(let op, let all, let a, let b, let o, let l, let off, let at) where o.isEmpty && l == nil && off == 0:
+            let (last, lo, ll, loff) = liftingOrder(b)
+            return (.setOperation(op, all: all, a, last, orderBy: [], limit: nil, offset: 0, at: at), lo, ll, loff)
+        default:
+            return (q, [], nil, 0)
+        }
+    }
+
+    /// Parts joined by INTERSECT.
+    private mutating func intersection() throws -> Query {
+        var q = try selectOrParenthesised()
+        while isWord("intersect") {
+            let t = next()
+            let all = accept("all")
+            if !all { _ = accept("distinct") }
+            q = .setOperation(.intersect, all: all, q, try selectOrParenthesised(), orderBy: [], limit: nil, offset: 0, at: t.offset)
+        }
+        return q
     }
 
     private mutating func selectOrParenthesised() throws -> Query {
@@ -161,6 +205,13 @@ public struct SQLParser {
             if peek.kind == .symbol("*") {
                 i += 1
                 s.items.append(SelectItem(expr: .literal(.null, at: peek.offset), alias: nil, isStar: true))
+                continue
+            }
+            // `t.*`: every column of one table of the FROM.
+            if peek(1).kind == .symbol("."), peek(2).kind == .symbol("*"), let q = qualifierWord(peek) {
+                let p = peek.offset
+                i += 3
+                s.items.append(SelectItem(expr: .literal(.null, at: p), alias: nil, isStar: true, qualifier: q))
                 continue
             }
             let e = try expr()
@@ -214,22 +265,74 @@ public struct SQLParser {
         return out
     }
 
+    /// A FROM: tables, joined (`JOIN … ON`, `USING`, `CROSS JOIN`, commas) left to right.
     private mutating func tableRef() throws -> TableRef {
+        var left = try tablePrimary()
+        while true {
+            let t = peek
+            var kind: JoinKind
+            if accept(symbol: ",") {
+                kind = .cross
+            } else if accept("cross") {
+                try expect("join")
+                kind = .cross
+            } else if isWord("join") || isWord("inner") || isWord("left") || isWord("right") || isWord("full") {
+                let w = next().word
+                kind = w == "left" ? .left : w == "right" ? .right : w == "full" ? .full : .inner
+                if w != "join" {
+                    if kind != .inner { _ = accept("outer") }
+                    try expect("join")
+                }
+            } else if isWord("natural") {
+                throw QueryError(.syntax, "NATURAL JOIN is not supported: name the columns with USING (…) or ON", at: t.offset)
+            } else {
+                return left
+            }
+            let right = try tablePrimary()
+            var on: Expr?, using: [String] = []
+            if kind != .cross {
+                if accept("on") {
+                    on = try expr()
+                } else if accept("using") {
+                    try expect(symbol: "(")
+                    repeat { using.append(try name()) } while accept(symbol: ",")
+                    try expect(symbol: ")")
+                } else {
+                    throw unexpected("ON or USING after the joined table")
+                }
+            }
+            left = .join(kind, left, right, on: on, using: using, at: t.offset)
+        }
+    }
+
+    /// One table of a FROM: a name or a parenthesised query, perhaps with an alias.
+    private mutating func tablePrimary() throws -> TableRef {
         if peek.kind == .symbol("(") {
             i += 1
             let q = try query()
             try expect(symbol: ")")
-            var alias: String?
-            if accept("as") { alias = try name() } else if case .identifier(let w) = peek.kind, !SQLParser.reserved.contains(w) { alias = w; i += 1 }
-            return .subquery(q, alias: alias)
+            return .subquery(q, alias: try tableAlias())
         }
         let t = peek
         let n = try name()
-        if accept("as") { _ = try name() } else if case .identifier(let w) = peek.kind, !SQLParser.reserved.contains(w) { i += 1 }
-        if isWord("join") || isWord("inner") || isWord("left") || isWord("cross") {
-            throw QueryError(.syntax, "joins are not supported yet", at: peek.offset)
+        let table = TableRef.table(n, at: t.offset)
+        return try tableAlias().map { .aliased(table, alias: $0) } ?? table
+    }
+
+    private mutating func tableAlias() throws -> String? {
+        if accept("as") { return try name() }
+        if case .identifier(let w) = peek.kind, !SQLParser.reserved.contains(w), !SQLParser.notAliases.contains(w) { i += 1; return w }
+        if case .quotedIdentifier(let w) = peek.kind { i += 1; return w }
+        return nil
+    }
+
+    /// The word a qualified name starts with (`l` of `l.status`), when the token is one.
+    private func qualifierWord(_ t: Token) -> String? {
+        switch t.kind {
+        case .identifier(let w) where !SQLParser.reserved.contains(w): w
+        case .quotedIdentifier(let w): w
+        default: nil
         }
-        return .table(n, at: t.offset)
     }
 
     // MARK: expressions
@@ -282,6 +385,11 @@ public struct SQLParser {
         if isWord("not"), let w = peek(1).word, ["in", "between", "like", "ilike"].contains(w) { i += 1; negated = true }
         if accept("in") {
             try expect(symbol: "(")
+            if isWord("select") || isWord("with") {
+                let q = try query()
+                try expect(symbol: ")")
+                return .subquery(q, .within(l, negated: negated), at: t.offset)
+            }
             var list: [Expr] = []
             repeat { list.append(try expr()) } while accept(symbol: ",")
             try expect(symbol: ")")
@@ -347,9 +455,17 @@ public struct SQLParser {
         case .integer(let v): i += 1; return .literal(.int(v), at: t.offset)
         case .decimal(let d): i += 1; return .literal(.double(d), at: t.offset)
         case .string(let s): i += 1; return .literal(.string(s), at: t.offset)
-        case .quotedIdentifier(let s): i += 1; return .column(s, at: t.offset)
+        case .quotedIdentifier(let s):
+            i += 1
+            if let q = try qualified(s) { return .qualified(s, q, at: t.offset) }
+            return .column(s, at: t.offset)
         case .symbol("("):
             i += 1
+            if isWord("select") || isWord("with") {
+                let q = try query()
+                try expect(symbol: ")")
+                return .subquery(q, .scalar, at: t.offset)
+            }
             let e = try expr()
             try expect(symbol: ")")
             return e
@@ -370,6 +486,12 @@ public struct SQLParser {
             case "interval":
                 i += 1
                 return try interval(at: t.offset)
+            case "exists":
+                i += 1
+                try expect(symbol: "(")
+                let q = try query()
+                try expect(symbol: ")")
+                return .subquery(q, .exists, at: t.offset)
             case "case":
                 i += 1
                 return try caseExpr(at: t.offset)
@@ -378,32 +500,63 @@ public struct SQLParser {
                 try expect(symbol: "(")
                 let e = try expr()
                 try expect("as")
+                let isDate = isWord("date")
                 let type = try typeName()
                 try expect(symbol: ")")
-                return .cast(e, type, isTry: w == "try_cast", at: t.offset)
+                let cast = Expr.cast(e, type, isTry: w == "try_cast", at: t.offset)
+                // A date is its day: the time cut to midnight.
+                return isDate ? .call("date_trunc", [.literal(.string("day"), at: t.offset), cast], distinct: false, star: false, at: t.offset) : cast
             default:
                 break
             }
             if SQLParser.reserved.contains(w) { throw unexpected("an expression") }
             i += 1
+            if let q = try qualified(w) { return .qualified(w, q, at: t.offset) }
             if peek.kind == .symbol("(") {
                 i += 1
                 if accept(symbol: ")") { return try windowed(.call(w, [], distinct: false, star: false, at: t.offset)) }
                 if peek.kind == .symbol("*") {
                     i += 1
                     try expect(symbol: ")")
-                    return try windowed(.call(w, [], distinct: false, star: true, at: t.offset))
+                    return try windowed(try filtered(.call(w, [], distinct: false, star: true, at: t.offset)))
                 }
                 let distinct = accept("distinct")
                 var args: [Expr] = []
                 repeat { args.append(try expr()) } while accept(symbol: ",")
                 try expect(symbol: ")")
-                return try windowed(.call(w, args, distinct: distinct, star: false, at: t.offset))
+                return try windowed(try filtered(.call(w, args, distinct: distinct, star: false, at: t.offset)))
             }
             return .column(w, at: t.offset)
         default:
             throw unexpected("an expression")
         }
+    }
+
+    /// After a name, `.name` makes it a qualifier: the column's name (nil when no `.` follows).
+    private mutating func qualified(_ qualifier: String) throws -> String? {
+        guard peek.kind == .symbol(".") else { return nil }
+        i += 1
+        switch peek.kind {
+        case .identifier(let n), .quotedIdentifier(let n): i += 1; return n
+        default: throw unexpected("a column name after '\(qualifier).'")
+        }
+    }
+
+    /// `agg(…) FILTER (WHERE c)`: the aggregate over the rows where `c` holds — written as the
+    /// same aggregate of `CASE WHEN c THEN x END` (`count(*)` as `count_if(c)`).
+    private mutating func filtered(_ call: Expr) throws -> Expr {
+        guard isWord("filter"), peek(1).kind == .symbol("("), peek(2).word == "where" else { return call }
+        let p = next().offset
+        i += 2
+        let condition = try expr()
+        try expect(symbol: ")")
+        guard case .call(let n, let args, let distinct, let star, let at) = call, Aggregates.isAggregate(n.lowercased()) else {
+            throw QueryError(.syntax, "FILTER (WHERE …) goes after an aggregate", at: p)
+        }
+        if star { return .call("count_if", [condition], distinct: false, star: false, at: at) }
+        if n.lowercased() == "count_if", let x = args.first { return .call(n, [.binary("and", condition, x, at: p)], distinct: distinct, star: false, at: at) }
+        guard let first = args.first else { throw QueryError(.syntax, "FILTER (WHERE …) needs an aggregate of a value", at: p) }
+        return .call(n, [.caseWhen(nil, [(condition, first)], nil, at: p)] + args.dropFirst(), distinct: distinct, star: false, at: at)
     }
 
     /// `call OVER (…)`, or the call itself when no OVER follows.

@@ -1,0 +1,494 @@
+import Foundation
+
+/// The planning steps before a SELECT runs over one relation: its subqueries answered, its
+/// FROM read — tables joined, each read once with only the columns the query uses and the
+/// WHERE's conditions on it alone — and its column names bound to that relation (qualified
+/// names, aliases, ambiguity). The SELECT itself then runs as ever (`Executor.select`), over
+/// `logs` or over the rows the joins made; set operations combine whole queries.
+extension QueryEngine {
+    /// A column of the relation a FROM makes: the table (or alias) it comes from, its name, the
+    /// name the rows carry it under, and whether an unqualified name or `*` skips it (the
+    /// right-hand copy of a `USING` column).
+    struct BoundColumn {
+        var qualifier: String
+        var name: String
+        var key: String
+        var hidden = false
+    }
+
+    /// `s` ready to run: the relation its FROM makes and the SELECT over it.
+    func bind(_ s0: Select, ctes: [String: ResultSet], explain: inout [String]) throws -> (Relation, Select) {
+        var s = s0
+        // Subqueries first: their answers become literals of the query around them.
+        let outer = Set(qualifiers(of: s.from))
+        func answer(_ e: Expr) throws -> Expr { try answering(e, ctes: ctes, outer: outer, explain: &explain) }
+        s.items = try s.items.map { var it = $0; it.expr = try answer(it.expr); return it }
+        s.filter = try s.filter.map(answer)
+        s.having = try s.having.map(answer)
+        s.groupBy = try s.groupBy.map(answer)
+        s.orderBy = try s.orderBy.map { var o = $0; o.expr = try answer(o.expr); return o }
+        switch s.from {
+        case .join?:
+            let (rows, columns, rest) = try joinRelation(s, ctes: ctes, explain: &explain)
+            s.filter = rest
+            s.from = nil
+            s = try bound(s) { try Self.bindJoined($0, $1, columns) }
+            s.items = try expandQualifiedStars(s.items, columns)
+            return (.rows(rows), s)
+        case .aliased(let inner, let alias)?:
+            let rel = try resolve(inner, ctes: ctes, explain: &explain)
+            s = try bound(s) { try Self.bindSingle($0, $1, allowed: [alias], names: rel.names(self)) }
+            s.items = try expandSingleStars(s.items, allowed: [alias])
+            return (rel, s)
+        default:
+            let rel = try resolve(s.from, ctes: ctes, explain: &explain)
+            let allowed = qualifiers(of: s.from)
+            s = try bound(s) { try Self.bindSingle($0, $1, allowed: allowed, names: rel.names(self)) }
+            s.items = try expandSingleStars(s.items, allowed: allowed)
+            return (rel, s)
+        }
+    }
+
+    /// The names a FROM's tables go by: their aliases, else their names.
+    func qualifiers(of from: TableRef?) -> [String] {
+        switch from {
+        case nil: []
+        case .table(let n, _)?: [n]
+        case .subquery(_, let alias)?: alias.map { [$0] } ?? []
+        case .aliased(_, let alias)?: [alias]
+        case .join(_, let l, let r, _, _, _)?: qualifiers(of: l) + qualifiers(of: r)
+        }
+    }
+
+    // MARK: subqueries
+
+    /// `e` with each subquery in it run and replaced by its answer: a value, a truth, or a list
+    /// of values for `IN`. A subquery that refers to the query around it (correlated) is an error.
+    private func answering(_ e: Expr, ctes: [String: ResultSet], outer: Set<String>, explain: inout [String]) throws -> Expr {
+        var failure: Error?
+        var lines: [String] = []
+        func visit(_ x: Expr) -> Expr? {
+            guard failure == nil, case .subquery(let q, let use, let p) = x else { return nil }
+            do {
+                let r: ResultSet
+                do {
+                    r = try run(q, ctes: ctes, explain: &lines)
+                } catch let err as QueryError where err.kind == .unknownColumn || err.kind == .unknownTable {
+                    if let name = Self.quotedName(err.message), outer.contains(where: { name.lowercased().hasPrefix($0.lowercased() + ".") || $0.lowercased() == name.lowercased() }) {
+                        throw QueryError(.syntax, "correlated subqueries are not supported yet: '\(name)' refers to the query around this one; write it as a join", at: p)
+                    }
+                    throw err
+                }
+                switch use {
+                case .scalar:
+                    guard r.columns.count == 1 else { throw QueryError(.type, "a subquery used as a value must give one column (this one gives \(r.columns.count))", at: p) }
+                    guard r.rows.count <= 1 else { throw QueryError(.value, "a subquery used as a value gave \(r.rows.count) rows (it must give at most one)", at: p) }
+                    return .literal(r.rows.first?[0] ?? .null, at: p)
+                case .exists:
+                    return .literal(.bool(!r.rows.isEmpty), at: p)
+                case .within(let x, let negated):
+                    guard r.columns.count == 1 else { throw QueryError(.type, "a subquery after IN must give one column (this one gives \(r.columns.count))", at: p) }
+                    var seen = Set<Value>(), values: [Expr] = []
+                    for row in r.rows where seen.insert(row[0]).inserted { values.append(.literal(row[0], at: p)) }
+                    // An empty list: IN is false, NOT IN true (whatever the value, NULL too).
+                    if values.isEmpty { return .literal(.bool(negated), at: p) }
+                    return .inList(x.mappingAll(visit), values, negated: negated, at: p)
+                }
+            } catch {
+                failure = error
+                return x
+            }
+        }
+        let out = e.mappingAll(visit)
+        if let failure { throw failure }
+        explain += lines.map { "subquery: " + $0 }
+        return out
+    }
+
+    /// The name an error message quotes first (`unknown column 'l.x'` → `l.x`).
+    private static func quotedName(_ message: String) -> String? {
+        let parts = message.split(separator: "'", maxSplits: 2, omittingEmptySubsequences: false)
+        return parts.count >= 3 ? String(parts[1]) : nil
+    }
+
+    // MARK: names
+
+    /// `s` with every column name in it passed through `bind` (with its position).
+    private func bound(_ s: Select, _ bind: (String, Int) throws -> Expr?) throws -> Select {
+        var out = s
+        func rebind(_ e: Expr) throws -> Expr {
+            var failure: Error?
+            let r = e.mappingAll { x in
+                guard failure == nil, case .column(let n, let p) = x else { return nil }
+                do { return try bind(n, p) } catch { failure = error; return nil }
+            }
+            if let failure { throw failure }
+            return r
+        }
+        out.items = try out.items.map { var it = $0; it.expr = try rebind(it.expr); return it }
+        out.filter = try out.filter.map(rebind)
+        out.having = try out.having.map(rebind)
+        out.groupBy = try out.groupBy.map(rebind)
+        out.orderBy = try out.orderBy.map { var o = $0; o.expr = try rebind(o.expr); return o }
+        return out
+    }
+
+    /// A name over one table: `t.x` (or `alias.x`) is `x` when `t` names the table.
+    static func bindSingle(_ n: String, _ p: Int, allowed: [String], names: [String]) throws -> Expr? {
+        let parts = n.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2 else { return nil }
+        guard allowed.contains(where: { $0.lowercased() == parts[0].lowercased() }) else {
+            throw QueryError(.unknownTable, "'\(parts[0])' is not a table of the FROM" + (allowed.isEmpty ? "" : " (it has \(allowed.joined(separator: ", ")))"), at: p)
+        }
+        return .column(String(parts[1]), at: p)
+    }
+
+    /// A name over joined tables: `t.x` the column `x` of `t`; `x` the one table's that has it.
+    static func bindJoined(_ n: String, _ p: Int, _ columns: [BoundColumn]) throws -> Expr? {
+        let parts = n.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false)
+        if parts.count == 2 {
+            let q = parts[0].lowercased(), name = parts[1].lowercased()
+            if let c = columns.first(where: { $0.qualifier.lowercased() == q && $0.name.lowercased() == name }) { return .column(c.key, at: p) }
+            let tables = Array(Set(columns.map(\.qualifier))).sorted()
+            guard tables.contains(where: { $0.lowercased() == q }) else {
+                throw QueryError(.unknownTable, "'\(parts[0])' is not a table of the FROM (it has \(tables.joined(separator: ", ")))", at: p)
+            }
+            let theirs = columns.filter { $0.qualifier.lowercased() == q }.map { $0.name.lowercased() }
+            throw QueryError(.unknownColumn, "unknown column '\(parts[0]).\(parts[1])'" + ExprCompiler.suggestion(for: name, among: theirs), at: p)
+        }
+        if n.hasPrefix("\u{1}") || n.contains("\u{0}") { return nil }  // already bound
+        let matches = columns.filter { !$0.hidden && $0.name.lowercased() == n.lowercased() }
+        if matches.count > 1 {
+            throw QueryError(.unknownColumn, "column '\(n)' is ambiguous: " + matches.map { "\($0.qualifier).\($0.name)" }.joined(separator: ", "), at: p)
+        }
+        return matches.first.map { .column($0.key, at: p) }
+    }
+
+    /// `t.*` over one table: `*`.
+    private func expandSingleStars(_ items: [SelectItem], allowed: [String]) throws -> [SelectItem] {
+        try items.map { it in
+            guard let q = it.qualifier else { return it }
+            guard allowed.contains(where: { $0.lowercased() == q.lowercased() }) else {
+                throw QueryError(.unknownTable, "'\(q)' is not a table of the FROM", at: it.expr.position)
+            }
+            var star = it
+            star.qualifier = nil
+            return star
+        }
+    }
+
+    /// `*` and `t.*` over joined tables: their columns by name (the right copy of a USING column once).
+    private func expandQualifiedStars(_ items: [SelectItem], _ columns: [BoundColumn]) throws -> [SelectItem] {
+        try items.flatMap { it -> [SelectItem] in
+            guard it.isStar else { return [it] }
+            let chosen = columns.filter { c in
+                guard let q = it.qualifier else { return !c.hidden }
+                return c.qualifier.lowercased() == q.lowercased()
+            }
+            if let q = it.qualifier, chosen.isEmpty { throw QueryError(.unknownTable, "'\(q)' is not a table of the FROM", at: it.expr.position) }
+            return chosen.map { SelectItem(expr: .column($0.key, at: it.expr.position), alias: $0.name, isStar: false) }
+        }
+    }
+
+    // MARK: joins
+
+    /// The rows of a FROM with joins: each table read once, with only the columns the query
+    /// uses (and, when every join is inner, the WHERE's conditions on that table alone), then
+    /// joined left to right — on equal keys by a hash table of the right side, on any other
+    /// condition by comparing every pair. Returns the rows, their columns and the WHERE left over.
+    private func joinRelation(_ s: Select, ctes: [String: ResultSet], explain: inout [String]) throws -> (ResultSet, [BoundColumn], Expr?) {
+        guard let from = s.from else { throw QueryError(.syntax, "no FROM", at: nil) }
+        // The tables, left to right, and the joins between them.
+        var leaves: [(ref: TableRef, qualifier: String)] = []
+        var joins: [(kind: JoinKind, on: Expr?, using: [String], at: Int)] = []
+        func flatten(_ t: TableRef) throws {
+            switch t {
+            case .join(let kind, let l, let r, let on, let using, let at):
+                try flatten(l)
+                if case .join = r { throw QueryError(.syntax, "a parenthesised join on the right of a join is not supported yet", at: at) }
+                try flatten(r)
+                joins.append((kind, on, using, at))
+            case .aliased(let inner, let alias): leaves.append((inner, alias))
+            case .table(let n, _): leaves.append((t, n))
+            case .subquery(let q, let alias):
+                guard let alias else { throw QueryError(.syntax, "a subquery in a join needs a name: (SELECT …) AS name", at: nil) }
+                leaves.append((.subquery(q, alias: nil), alias))
+            }
+        }
+        try flatten(from)
+        let names = leaves.map { $0.qualifier.lowercased() }
+        if let twice = names.first(where: { n in names.filter { $0 == n }.count > 1 }) {
+            throw QueryError(.syntax, "'\(twice)' names two tables of the FROM: give one an alias (FROM logs a JOIN logs b …)", at: nil)
+        }
+        // Each table's columns, and which of them the query uses.
+        var available: [[String]] = []
+        for leaf in leaves {
+            var probe: [String] = []
+            let rel = try resolve(leaf.ref, ctes: ctes, explain: &probe)
+            available.append(rel.displayNames(self).filter { !$0.hasPrefix("\u{1}") })
+        }
+        var used: [Set<String>] = Array(repeating: [], count: leaves.count)
+        var everything = Set<Int>()
+        var missing: QueryError?
+        func note(_ e: Expr) {
+            walkAll(e) { x in
+                guard case .column(let n, let p) = x else { return }
+                let parts = n.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false)
+                if parts.count == 2 {
+                    guard let k = names.firstIndex(of: parts[0].lowercased()) else { return }
+                    used[k].insert(parts[1].lowercased())
+                    if missing == nil, !available[k].contains(where: { $0.lowercased() == parts[1].lowercased() }) {
+                        missing = QueryError(.unknownColumn, "unknown column '\(parts[0]).\(parts[1])'"
+                                             + ExprCompiler.suggestion(for: parts[1].lowercased(), among: available[k].map { $0.lowercased() }), at: p)
+                    }
+                } else {
+                    for k in leaves.indices where available[k].contains(where: { $0.lowercased() == n.lowercased() }) { used[k].insert(n.lowercased()) }
+                }
+            }
+        }
+        for it in s.items {
+            if it.isStar {
+                if let q = it.qualifier, let k = names.firstIndex(of: q.lowercased()) { everything.insert(k) } else if it.qualifier == nil { everything.formUnion(leaves.indices) }
+            } else {
+                note(it.expr)
+            }
+        }
+        [s.filter, s.having].compactMap { $0 }.forEach(note)
+        s.groupBy.forEach(note)
+        s.orderBy.forEach { note($0.expr) }
+        for j in joins {
+            if let on = j.on { note(on) }
+            for u in j.using { for k in leaves.indices where available[k].contains(where: { $0.lowercased() == u.lowercased() }) { used[k].insert(u.lowercased()) } }
+        }
+        if let missing { throw missing }
+        // WHERE conditions on one table alone are applied while reading it (inner joins only:
+        // under an outer join they would turn missing rows into filtered ones).
+        var pushed: [[Expr]] = Array(repeating: [], count: leaves.count)
+        var rest: [Expr] = []
+        let innerOnly = joins.allSatisfy { $0.kind == .inner || $0.kind == .cross }
+        for c in conjuncts(s.filter) {
+            var tables = Set<Int>(), unknown = false, aggregate = false
+            walkAll(c) { x in
+                if case .call(let n, _, _, _, _) = x, Aggregates.isAggregate(n) { aggregate = true }
+                guard case .column(let n, _) = x else { return }
+                let parts = n.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false)
+                if parts.count == 2, let k = names.firstIndex(of: parts[0].lowercased()) { tables.insert(k); return }
+                let owners = leaves.indices.filter { k in available[k].contains { $0.lowercased() == n.lowercased() } }
+                if owners.count == 1 { tables.insert(owners[0]) } else { unknown = true }
+            }
+            if innerOnly, tables.count == 1, !unknown, !aggregate {
+                let k = tables.first!
+                pushed[k].append(try Self.stripQualifier(c, names[k]))
+            } else {
+                rest.append(c)
+            }
+        }
+        // Read each table.
+        var tables: [ResultSet] = []
+        var columns: [[BoundColumn]] = []
+        for (k, leaf) in leaves.enumerated() {
+            let wanted = available[k].filter { everything.contains(k) || used[k].contains($0.lowercased()) }
+            var read = Select()
+            read.items = wanted.map { SelectItem(expr: .column($0, at: 0), alias: $0, isStar: false) }
+            if read.items.isEmpty { read.items = [SelectItem(expr: .literal(.int(1), at: 0), alias: "\u{1}one", isStar: false)] }
+            read.from = leaf.ref
+            read.filter = pushed[k].reduce(nil) { acc, c in acc.map { .binary("and", $0, c, at: c.position) } ?? c }
+            let r = try select(read, ctes: ctes, explain: &explain)
+            explain.append("read \(leaf.qualifier): \(wanted.count) column\(wanted.count == 1 ? "" : "s")" + (pushed[k].isEmpty ? "" : ", \(pushed[k].count) WHERE condition\(pushed[k].count == 1 ? "" : "s") applied while reading") + ", \(r.rows.count) rows")
+            tables.append(r)
+            columns.append(r.columns.map { BoundColumn(qualifier: leaf.qualifier, name: $0, key: leaf.qualifier.lowercased() + "\u{0}" + $0.lowercased(), hidden: $0.hasPrefix("\u{1}")) })
+        }
+        // Join left to right.
+        var current = tables[0], currentColumns = columns[0]
+        var meter = MemoryMeter(memory)
+        for (k, j) in joins.enumerated() {
+            let right = tables[k + 1]
+            var rightColumns = columns[k + 1]
+            // USING (c): the left's c equals the right's; the right's copy is named once only.
+            var condition = j.on
+            for u in j.using {
+                let lefts = currentColumns.filter { !$0.hidden && $0.name.lowercased() == u.lowercased() }
+                guard lefts.count == 1, let rk = rightColumns.firstIndex(where: { $0.name.lowercased() == u.lowercased() }) else {
+                    throw QueryError(.unknownColumn, lefts.count > 1 ? "USING column '\(u)' is ambiguous on the left" : "USING column '\(u)' is not in both tables", at: j.at)
+                }
+                let eq = Expr.binary("=", .column(lefts[0].key, at: j.at), .column(rightColumns[rk].key, at: j.at), at: j.at)
+                condition = condition.map { .binary("and", $0, eq, at: j.at) } ?? eq
+                rightColumns[rk].hidden = true
+            }
+            let all = currentColumns + rightColumns
+            let bound = try condition.map { c -> Expr in
+                var failure: Error?
+                let r = c.mappingAll { x in
+                    guard failure == nil, case .column(let n, let p) = x else { return nil }
+                    do { return try Self.bindJoined(n, p, all) } catch { failure = error; return nil }
+                }
+                if let failure { throw failure }
+                return r
+            }
+            current = try hashJoin(current, currentColumns.count, right, j.kind, on: bound, names: all.map(\.key), meter: &meter, explain: &explain)
+            currentColumns = all
+        }
+        try meter.flush()
+        current.columns = currentColumns.map(\.key)
+        let leftover = rest.reduce(nil as Expr?) { acc, c in acc.map { .binary("and", $0, c, at: c.position) } ?? c }
+        return (current, currentColumns, leftover)
+    }
+
+    /// `c` with the qualifier `q` taken off its names (it goes to the query reading `q` alone).
+    private static func stripQualifier(_ c: Expr, _ q: String) throws -> Expr {
+        c.mappingAll { x in
+            guard case .column(let n, let p) = x else { return nil }
+            let parts = n.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2, parts[0].lowercased() == q else { return nil }
+            return .column(String(parts[1]), at: p)
+        }
+    }
+
+    /// The top-level AND terms of a WHERE.
+    private func conjuncts(_ e: Expr?) -> [Expr] {
+        guard let e else { return [] }
+        if case .binary("and", let l, let r, _) = e { return conjuncts(l) + conjuncts(r) }
+        return [e]
+    }
+
+    /// Joins two row sets. `leftWidth`: how many of `names` are the left's columns.
+    private func hashJoin(_ left: ResultSet, _ leftWidth: Int, _ right: ResultSet, _ kind: JoinKind, on: Expr?, names: [String],
+                          meter: inout MemoryMeter, explain: inout [String]) throws -> ResultSet {
+        let lowered = names.map { $0.lowercased() }
+        let compiler = ExprCompiler(names: lowered, now: now)
+        // Equal keys (`a.x = b.y`, each side of one table) for the hash table; the rest checked on each pair.
+        var leftKeys: [Eval] = [], rightKeys: [Eval] = [], residual: [Expr] = []
+        let leftNames = Set(lowered.prefix(leftWidth)), rightNames = Set(lowered.dropFirst(leftWidth))
+        func side(_ e: Expr) -> Int? {
+            var l = false, r = false, other = false
+            walkAll(e) { x in
+                if case .column(let n, _) = x { if leftNames.contains(n.lowercased()) { l = true } else if rightNames.contains(n.lowercased()) { r = true } else { other = true } }
+                if case .call(let n, _, _, _, _) = x, Aggregates.isAggregate(n) { other = true }
+            }
+            return other || (l && r) ? nil : l ? 0 : r ? 1 : nil
+        }
+        let leftCompiler = ExprCompiler(names: Array(lowered.prefix(leftWidth)), now: now)
+        let rightCompiler = ExprCompiler(names: Array(lowered.dropFirst(leftWidth)), now: now)
+        for c in conjuncts(on) {
+            if case .binary("=", let a, let b, _) = c, let sa = side(a), let sb = side(b), sa != sb {
+                leftKeys.append(try leftCompiler.compile(sa == 0 ? a : b))
+                rightKeys.append(try rightCompiler.compile(sa == 0 ? b : a))
+            } else {
+                residual.append(c)
+            }
+        }
+        let check = try residual.reduce(nil as Expr?) { acc, c in acc.map { .binary("and", $0, c, at: c.position) } ?? c }.map(compiler.compile)
+        let width = names.count, rightWidth = width - leftWidth
+        let cursor = RowCursor(), leftCursor = RowCursor(), rightCursor = RowCursor()
+        // Keys compare as SQL's `=` does: 1 and 1.0 alike; a NULL never matches.
+        func key(_ evals: [Eval], _ c: RowCursor) throws -> [Value]? {
+            var out: [Value] = []
+            for e in evals {
+                let v = try e(c)
+                switch v {
+                case .null: return nil
+                case .int(let i): out.append(.double(Double(i)))
+                default: out.append(v)
+                }
+            }
+            return out
+        }
+        var table: [[Value]: [Int]] = [:]
+        if !leftKeys.isEmpty {
+            for (i, row) in right.rows.enumerated() {
+                rightCursor.values = row
+                if let k = try key(rightKeys, rightCursor) { table[k, default: []].append(i) }
+            }
+        }
+        var out: [[Value]] = []
+        var rightMatched = [Bool](repeating: false, count: kind == .right || kind == .full ? right.rows.count : 0)
+        let noRight = [Value](repeating: .null, count: rightWidth), noLeft = [Value](repeating: .null, count: leftWidth)
+        for row in left.rows {
+            try progress?.visit(rows: 1)
+            var matched = false
+            let candidates: [Int]
+            if leftKeys.isEmpty {
+                candidates = Array(right.rows.indices)
+            } else {
+                leftCursor.values = row
+                candidates = try key(leftKeys, leftCursor).flatMap { table[$0] } ?? []
+            }
+            for i in candidates {
+                let joined = row + right.rows[i]
+                if let check {
+                    cursor.values = joined
+                    guard try check(cursor) == .bool(true) else { continue }
+                }
+                matched = true
+                if !rightMatched.isEmpty { rightMatched[i] = true }
+                try meter.keep(joined)
+                out.append(joined)
+            }
+            if !matched && (kind == .left || kind == .full) {
+                try meter.keep(row)
+                out.append(row + noRight)
+            }
+        }
+        for (i, hit) in rightMatched.enumerated() where !hit {
+            out.append(noLeft + right.rows[i])
+            try meter.keep(out[out.count - 1])
+        }
+        explain.append("\(kind.rawValue) join: \(left.rows.count) × \(right.rows.count) rows" + (leftKeys.isEmpty ? " (every pair compared)" : " on \(leftKeys.count) equal key\(leftKeys.count == 1 ? "" : "s") (hash)")
+                       + (residual.isEmpty ? "" : ", \(residual.count) other condition\(residual.count == 1 ? "" : "s")") + " → \(out.count) rows")
+        return ResultSet(columns: names, rows: out)
+    }
+
+    // MARK: set operations
+
+    /// `a UNION | INTERSECT | EXCEPT [ALL] b`: rows compared whole, NULLs equal to each other.
+    func combine(_ op: SetOperator, all: Bool, _ a: ResultSet, _ b: ResultSet, at p: Int) throws -> ResultSet {
+        guard a.columns.count == b.columns.count else {
+            throw QueryError(.type, "\(op.rawValue.uppercased()) parts have \(a.columns.count) and \(b.columns.count) columns", at: p)
+        }
+        func normal(_ row: [Value]) -> [Value] { row.map { if case .int(let i) = $0 { .double(Double(i)) } else { $0 } } }
+        var meter = MemoryMeter(memory)
+        var out: [[Value]] = []
+        switch (op, all) {
+        case (.union, true):
+            out = a.rows + b.rows
+        case (.union, false):
+            var seen = Set<[Value]>()
+            for row in a.rows + b.rows where seen.insert(normal(row)).inserted { out.append(row); try meter.keep(row) }
+        case (.intersect, _), (.except, _):
+            var counts: [[Value]: Int] = [:]
+            for row in b.rows { counts[normal(row), default: 0] += 1 }
+            var emitted = Set<[Value]>()
+            for row in a.rows {
+                let k = normal(row)
+                let inB = (counts[k] ?? 0) > 0
+                if op == .intersect ? inB : !inB {
+                    if all { if op == .intersect { counts[k]! -= 1 }; out.append(row) } else if emitted.insert(k).inserted { out.append(row) }
+                } else if all && op == .except {
+                    counts[k]! -= 1  // EXCEPT ALL: each row of b takes away one equal row of a
+                }
+                try meter.keep(row)
+            }
+        }
+        try meter.flush()
+        return ResultSet(columns: a.columns, rows: out)
+    }
+}
+
+extension Expr {
+    /// The expression with `f` applied top-down to every node, windows' insides included: where
+    /// `f` gives a node it replaces the one it was given, where it gives nil the children are
+    /// visited.
+    func mappingAll(_ f: (Expr) -> Expr?) -> Expr {
+        if let replaced = f(self) { return replaced }
+        if case .window(let call, let partition, let order, let frame, let p) = self {
+            return .window(call.mappingAll(f), partition: partition.map { $0.mappingAll(f) },
+                           order: order.map { OrderItem(expr: $0.expr.mappingAll(f), ascending: $0.ascending, nullsFirst: $0.nullsFirst) }, frame: frame, at: p)
+        }
+        return mapChildren { $0.mappingAll(f) }
+    }
+}
+
+/// Visits every node of an expression, windows' insides included.
+func walkAll(_ e: Expr, _ visit: (Expr) -> Void) {
+    _ = e.mappingAll { x in visit(x); return nil }
+}
