@@ -42,9 +42,13 @@ public enum AlarmPanel {
                 x = buf.put("ERROR", x: x, y: y, style: Style(.error, bold: true), maxX: area.maxX, safe: true) + 2
                 if !twoLines { buf.put(problem, x: x, y: y, style: Style(.error), maxX: area.maxX, safe: true) }
                 y += 1
-                if twoLines && y < area.maxY {
-                    buf.put(problem, x: area.x + 2, y: y, style: Style(.error), maxX: area.maxX, safe: true)
-                    y += 1
+                if twoLines {
+                    // The whole problem, wrapped, in the lines the alarms after it leave.
+                    let room = max(1, area.maxY - y - (sorted.count - k - 1) * 2)
+                    for line in VisibleText.wrapped(problem, width: max(1, area.width - 2)).prefix(room) where y < area.maxY {
+                        buf.put(line, x: area.x + 2, y: y, style: Style(.error), maxX: area.maxX)
+                        y += 1
+                    }
                 }
                 continue
             }

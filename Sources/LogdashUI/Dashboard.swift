@@ -833,6 +833,10 @@ private func alarmKey(_ s: inout AppState, _ b: inout AppState.Board, _ k: Key) 
         s.query.editor.set("SELECT ts, old_state, new_state, reason FROM alarm_history WHERE alarm = '\(a.name.replacingOccurrences(of: "'", with: "''"))' ORDER BY ts DESC")
         return queryKey(&s, .enter)
     case .enter:
+        if let problem = a.problem {  // it never ran: no records behind it to show
+            s.notice = "\(a.name) cannot run: \(problem)"
+            return []
+        }
         let drill = s.alarmDrills[a.name] ?? AppState.AlarmDrill(filter: nil, window: 0)
         guard let end = a.asOf else {
             s.notice = "\(a.name): no period evaluated yet"
@@ -1177,17 +1181,7 @@ public enum HelpView {
         let room = max(12, width - keysWidth - 2)
         var out: [(String, String)] = []
         for (keys, what) in bindings {
-            var rest = Substring(what), first = true
-            repeat {
-                var cut = rest.endIndex
-                if rest.count > room {
-                    let limit = rest.index(rest.startIndex, offsetBy: room)
-                    cut = rest[..<limit].lastIndex(of: " ").map { rest.index(after: $0) } ?? limit
-                }
-                out.append((first ? keys : "", String(rest[..<cut]).trimmingCharacters(in: .whitespaces)))
-                rest = rest[cut...]
-                first = false
-            } while !rest.isEmpty
+            for (k, line) in VisibleText.wrapped(what, width: room).enumerated() { out.append((k == 0 ? keys : "", line)) }
         }
         return out
     }

@@ -288,8 +288,17 @@ private func resultsKey(_ s: inout AppState, _ p: inout QueryPane, _ k: Key) -> 
     case .pageDown, .char(" "): p.top = min(max(0, rows - 1), p.top + page)
     case .home, .char("g"): p.top = 0
     case .end, .char("G"): p.top = max(0, rows - page)
-    case .left, .char("h"): p.column = max(0, p.column - 1)
-    case .right, .char("l"): p.column = min(max(0, columns - 1), p.column + 1)
+    case .left, .char("h"), .right, .char("l"):
+        let back = k == .left || k == .char("h")
+        if p.chart, let r = p.result {
+            // Over a chart: the number columns only (the value plotted), round and round.
+            let numbers = ChartPicker.numberColumns(of: ResultSet(columns: r.columns, rows: p.shownRows))
+            guard !numbers.isEmpty else { break }
+            let at = numbers.firstIndex(of: p.column) ?? (back ? 0 : numbers.count - 1)
+            p.column = numbers[(at + (back ? numbers.count - 1 : 1)) % numbers.count]
+        } else {
+            p.column = back ? max(0, p.column - 1) : min(max(0, columns - 1), p.column + 1)
+        }
     case .char("s"):
         if let sort = p.sort, sort.column == p.column {
             p.sort = sort.descending ? nil : (p.column, true)

@@ -105,3 +105,25 @@ public enum VisibleText {
         return "\\x" + (h.count == 1 ? "0" + h : h)
     }
 }
+
+extension VisibleText {
+    /// `text` made visible and broken into lines at most `width` columns wide: at spaces where
+    /// it can be, inside a word too long for a line.
+    public static func wrapped(_ text: String, width: Int) -> [String] {
+        var rest = Substring(escape(text))
+        var out: [String] = []
+        let room = max(1, width)
+        repeat {
+            var cut = rest.endIndex, used = 0
+            for i in rest.indices {
+                used += DisplayWidth.of(rest[i])
+                if used > room { cut = i; break }
+            }
+            if cut < rest.endIndex, let space = rest[..<cut].lastIndex(of: " ") { cut = rest.index(after: space) }
+            if cut == rest.startIndex { cut = rest.index(after: cut) }  // (a character wider than the line)
+            out.append(String(rest[..<cut]).trimmingCharacters(in: .whitespaces))
+            rest = rest[cut...]
+        } while !rest.isEmpty
+        return out
+    }
+}

@@ -244,6 +244,11 @@ import Testing
         #expect(lines[1] == "  unknown column 'latncy_ms'; did you mean 'latency_ms'?")
         #expect(lines[2].hasPrefix("● 5xx-rate ALARM  46 ≥ 10") && lines[6].hasPrefix("● latency  OK  120 ≤ 500"))
         #expect(buf[0, 0].style.role == .error && buf[11, 0].style.role == .error && buf[2, 1].style.role == .error)
+        // A narrow panel: the problem wraps, whole, when there are lines to spare.
+        var narrow = CellBuffer(width: 40, height: 9)
+        AlarmPanel.render(Self.statuses() + [broken], into: &narrow, area: Rect(x: 0, y: 0, width: 40, height: 9), glyphs: .unicode)
+        let wrapped = narrow.lines.map { String($0.reversed().drop { $0 == " " }.reversed()) }
+        #expect(wrapped[1] == "  unknown column 'latncy_ms'; did you" && wrapped[2] == "  mean 'latency_ms'?", "\(wrapped)")
         var small = CellBuffer(width: 70, height: 2)
         AlarmPanel.render(Self.statuses() + [broken], into: &small, area: Rect(x: 0, y: 0, width: 70, height: 2), glyphs: .plain)
         #expect(small.lines[0].hasPrefix("! typo     ERROR  unknown column 'latncy_ms'"))

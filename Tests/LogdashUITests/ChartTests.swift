@@ -154,6 +154,8 @@ import Testing
         #expect(long[0] == "/stat…ere/app.js", "\(long)")
         #expect(long.allSatisfy { DisplayWidth.of($0) <= 16 } && long[1] == "/api/x")
         #expect(ChartView.shortened(["short", "also"], width: 10) == ["short", "also"])
+        // A shared start gone and still too long: one ellipsis, the end kept.
+        #expect(ChartView.shortened(["/api/v1/products/42", "/api/v1/logout"], width: 8) == ["…ucts/42", "…logout"])
         #expect(ChartView.shortened(["a\u{1B}[2Jb"], width: 20) == ["a^[[2Jb"])  // terminal-safe
         var buf = CellBuffer(width: 40, height: 3)
         ChartView.render(.hbars(paths.enumerated().map { Bar($1, Double(100 - $0)) }, unit: .plain), into: &buf, area: Rect(x: 0, y: 0, width: 40, height: 3))
@@ -192,15 +194,24 @@ import Testing
         #expect(ChartPicker.numberColumns(of: paths) == [1, 2])
         let byLevel = ResultSet(columns: ["t", "level", "n"], rows: [[.timestamp(t0), .string("info"), .int(4)], [.timestamp(t0 + minute), .string("error"), .int(1)]])
         #expect(ChartPicker.caption(for: byLevel) == "n by level over t")
+        #expect(try ChartPicker.chart(for: byLevel).kindName == "bars")
+        // A maximum per level is no part of a whole: lines, not stacked bars that add maxima up.
+        let maxima = ResultSet(columns: ["t", "level", "max_ms"], rows: byLevel.rows)
+        #expect(try ChartPicker.chart(for: maxima).kindName == "line")
+        #expect(!ChartPicker.additive("p95") && !ChartPicker.additive("avg_ms") && ChartPicker.additive("bytes") && ChartPicker.additive("n"))
         // Minutes 0, 1, 2, then 6: minutes 3–5 have no rows, and the line breaks there.
         let sparse = ResultSet(columns: ["t", "p95"], rows: [0, 1, 2, 6].map { [.timestamp(t0 + Int64($0) * minute), .double(Double($0))] })
         #expect(ChartPicker.caption(for: sparse) == "p95 over t")
         guard case .line(let times, let series, _, _) = try ChartPicker.chart(for: sparse) else { Issue.record("not a line"); return }
         #expect(times.count == 7 && series[0].values == [0, 1, 2, nil, nil, nil, 6])
-        // Times off any step (not buckets) are left as they are.
-        let odd = ResultSet(columns: ["t", "v"], rows: [0, 7, 9, 30].map { [.timestamp(t0 + Int64($0) * 1_000_000_000), .int(1)] })
+        // Times off any whole-second step (records' own times, not buckets) are left as they are.
+        let odd = ResultSet(columns: ["t", "v"], rows: [0, 7_300, 9_100, 30_550].map { [.timestamp(t0 + Int64($0) * 1_000_000), .int(1)] })
         guard case .line(let oddTimes, _, _, _) = try ChartPicker.chart(for: odd) else { Issue.record("not a line"); return }
         #expect(oddTimes.count == 4)
+        // 10-second buckets, a record every 43 s: gaps of 40 and 50 s, every bucket between them empty.
+        let sparse10 = ResultSet(columns: ["t", "n"], rows: [0, 40, 90, 130, 170].map { [.timestamp(t0 + Int64($0) * 1_000_000_000), .int(1)] })
+        guard case .line(let tens, let tenSeries, _, _) = try ChartPicker.chart(for: sparse10) else { Issue.record("not a line"); return }
+        #expect(tens.count == 18 && tenSeries[0].values.compactMap { $0 }.count == 5)
         // In the query pane: the caption over the chart, and ← → plot another value.
         var pane = QueryPane()
         pane.result = paths
@@ -213,6 +224,16 @@ import Testing
         buf = CellBuffer(width: 60, height: 12)
         QueryPaneView.render(pane, into: &buf, height: 12, glyphs: .unicode)
         #expect(buf.lines.contains { $0.hasPrefix("n by path") } && buf.lines.contains { $0.hasPrefix("/a █") && $0.hasSuffix("10") })
+        // ← → over a chart step through the number columns only, round and round.
+        var s = AppState(width: 60, height: 12)
+        s.queryOpen = true
+        s.query = pane
+        _ = update(&s, .key(.right))
+        #expect(s.query.column == 2)
+        _ = update(&s, .key(.right))
+        #expect(s.query.column == 1)
+        _ = update(&s, .key(.left))
+        #expect(s.query.column == 2)
     }
 
     /// Without colours each series has its own fill, and the legend shows which.

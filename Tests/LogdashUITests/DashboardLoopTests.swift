@@ -225,6 +225,24 @@ final class ScriptedTerminal: Terminal {
         }
     }
 
+    /// Records whose format gives no message (dpkg's log) show their raw line in the tail; a
+    /// search and a word filter find what is shown (found in a user trial: 'no older record
+    /// matches' with the word on screen).
+    @Test func searchAndWordFiltersFindRecordsShownByTheirRawLine() throws {
+        let text = ["startup archives unpack", "install man-db:amd64", "status half-installed man-db:amd64", "status installed man-db:amd64", "trigproc libc-bin:amd64"]
+            .enumerated().map { "{\"ts\":\"2026-12-06T15:46:4\($0.offset)Z\",\"action\":\"\($0.element)\"}\n" }.joined()
+        let store = try Self.store(text)
+        #expect(try QueryEngine(snapshot: store.snapshot()).execute("SELECT count(message) FROM logs").rows == [[.int(0)]])
+        let term = ScriptedTerminal(width: 80, height: 20)
+        var loop = Self.loop(term, store)
+        defer { loop.stopWorkers() }
+        #expect(Self.run(&loop, term) { $0.contains("trigproc") })
+        term.script = [.key(.char("/"))] + "man-db".map { .key(.char($0)) } + [.key(.enter)]
+        #expect(Self.run(&loop, term) { screen, s in s.searchPlace == .init(index: 1, total: 3) && screen.contains("/man-db 1 of 3") }, "\(term.screen)")
+        term.script = [.key(.char("f"))] + "installed".map { .key(.char($0)) } + [.key(.enter)]
+        #expect(Self.run(&loop, term) { screen, _ in screen.contains("2 match") }, "\(term.screen)")
+    }
+
     /// A FIFO (what `logdash <(cmd)` and a named pipe give): records written into it while the
     /// dashboard runs show in the tail (issue 23, item 1).
     @Test func recordsWrittenIntoAPipeShowInTheTail() throws {

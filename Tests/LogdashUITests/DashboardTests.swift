@@ -183,7 +183,7 @@ import Testing
         #expect(update(&s, .key(.enter)) == [.reload])
         typeFilter(&s, "timeout")
         #expect(s.filters == ["level = 'error'", "timeout"])
-        #expect(s.whereClause == "(level = 'error') AND (message ILIKE '%timeout%')")
+        #expect(s.whereClause == "(level = 'error') AND ((message ILIKE '%timeout%' OR (message IS NULL AND raw ILIKE '%timeout%')))")
         var wide = s
         wide.width = 100
         #expect(DashboardView.render(wide).lines[23].contains("filter: level = 'error' › timeout"))
@@ -244,11 +244,11 @@ import Testing
         _ = update(&s, .key(.char("t")))
         #expect(s.timeRange == .last15m)
         s.filters = ["timeout"]
-        #expect(s.whereClause == "(message ILIKE '%timeout%') AND level IN ('warn', 'error', 'critical', 'fatal') AND ts >= now() - INTERVAL '15' MINUTE")
+        #expect(s.whereClause == "((message ILIKE '%timeout%' OR (message IS NULL AND raw ILIKE '%timeout%'))) AND level IN ('warn', 'error', 'critical', 'fatal') AND ts >= now() - INTERVAL '15' MINUTE")
         _ = update(&s, .key(.char("1")))
         for _ in 0..<3 { _ = update(&s, .key(.char("t"))) }
         #expect(s.timeRange == .all)
-        #expect(s.whereClause == "(message ILIKE '%timeout%')")
+        #expect(s.whereClause == "((message ILIKE '%timeout%' OR (message IS NULL AND raw ILIKE '%timeout%')))")
     }
 
     /// `t` on a file from yesterday: the range is the data's last 15 minutes, not the clock's
@@ -401,7 +401,7 @@ import Testing
     @Test func filterTextIsAnExpressionOrWords() {
         #expect(FilterText.whereClause("status >= 500") == "status >= 500")
         #expect(FilterText.whereClause("level in ('error', 'warn')") == "level in ('error', 'warn')")
-        #expect(FilterText.whereClause("upstream timeout") == "message ILIKE '%upstream%' AND message ILIKE '%timeout%'")
+        #expect(FilterText.whereClause("upstream timeout") == "(message ILIKE '%upstream%' OR (message IS NULL AND raw ILIKE '%upstream%')) AND " + FilterText.contains("timeout"))
         #expect(FilterText.whereClause("o'brien") == "o'brien")  // a quote: treated as SQL, the engine says what is wrong
     }
 }

@@ -60,15 +60,21 @@ public enum ChartPicker {
             return .line(times: t, series: s, unit: unit, area: false)
         case (.timeSeries(let t, let s), "area"?), (.timeByCategory(let t, let s), "area"?):
             return .line(times: t, series: s, unit: unit, area: true)
-        case (.timeSeries(let t, let s), "bars"?), (.timeByCategory(let t, let s), nil), (.timeByCategory(let t, let s), "bars"?):
+        case (.timeByCategory(let t, let s), nil):
+            // Stacked bars add the categories up: right for counts and sums, not for an average,
+            // a maximum or a percentile — those are a line per category.
+            let measure = columns(of: r, value: value).value.map { r.columns[$0] } ?? ""
+            return additive(measure) ? .bars(times: t, series: s, unit: unit) : .line(times: t, series: s, unit: unit, area: false)
+        case (.timeSeries(let t, let s), "bars"?), (.timeByCategory(let t, let s), "bars"?):
             return .bars(times: t, series: s, unit: unit)
         case (.timeByCategory(let t, let s), "line"?):
             return .line(times: t, series: s, unit: unit, area: false)
         case (.timeByCategory(let t, let s), "heatmap"?), (.timeSeries(let t, let s), "heatmap"?):
             return .heatmap(times: t, rows: s.map(\.name), cells: s.map { $0.values.map { $0 ?? 0 } })
         case (.timeSeries(_, let s), "kpi"?) where s.count == 1:
-            // The latest period against the one before it, the rest as the sparkline.
-            let v = s[0].values
+            // The latest period against the one before it, the rest as the sparkline (a period
+            // with no rows counted no records: 0, for what adds up).
+            let v = additive(s[0].name) ? s[0].values.map { $0 ?? 0 } : s[0].values
             return .kpi(value: v.last ?? nil, previous: v.count >= 2 ? v[v.count - 2] : nil, history: v, unit: unit)
         case (.categories(let bars), nil), (.categories(let bars), "hbars"?):
             return .hbars(bars, unit: unit)
@@ -84,6 +90,14 @@ public enum ChartPicker {
             }
             throw mismatch()
         }
+    }
+
+    /// Whether values of a column of this name add up across categories (a count, a sum, bytes)
+    /// rather than being an average, an extreme, a percentile or a rate.
+    static func additive(_ name: String) -> Bool {
+        let n = name.lowercased()
+        if n.range(of: #"(^|_)p\d{2,3}($|_)"#, options: .regularExpression) != nil { return false }
+        return !["avg", "mean", "max", "min", "median", "percentile", "rate", "pct", "ratio", "stddev"].contains { n.contains($0) }
     }
 
     static let needs = [
@@ -205,10 +219,10 @@ public enum ChartPicker {
     /// rather than joining across them. Times off the step (not buckets) are left as they are.
     static func withGaps(_ times: [Int64], _ series: [Series]) -> ([Int64], [Series]) {
         guard times.count >= 3 else { return (times, series) }
-        var counts: [Int64: Int] = [:]
-        for (a, b) in zip(times, times.dropFirst()) where b > a { counts[b - a, default: 0] += 1 }
-        guard let step = counts.max(by: { ($0.value, -$0.key) < ($1.value, -$1.key) })?.key, step > 0,
-              times.allSatisfy({ ($0 - times[0]) % step == 0 }) else { return (times, series) }
+        // The step: what every gap is a multiple of (the bucket), when it is one.
+        func gcd(_ a: Int64, _ b: Int64) -> Int64 { b == 0 ? a : gcd(b, a % b) }
+        let step = zip(times, times.dropFirst()).reduce(Int64(0)) { g, pair in pair.1 > pair.0 ? gcd(pair.1 - pair.0, g) : g }
+        guard step >= 1_000_000_000, step % 1_000_000_000 == 0, times.allSatisfy({ $0 % step == 0 }) else { return (times, series) }
         let slots = Int((times[times.count - 1] - times[0]) / step) + 1
         guard slots > times.count, slots <= max(2000, times.count * 4) else { return (times, series) }
         let grid = (0..<slots).map { times[0] + Int64($0) * step }

@@ -334,7 +334,12 @@ public enum ChartView {
         return out.map { s in
             guard DisplayWidth.of(s) > width, width >= 3 else { return s }
             let chars = Array(s)
-            var head = (width - 1) / 3, tail = width - 1 - head
+            // Its start already gone (the shared part): keep its end only, one ellipsis.
+            var head = s.hasPrefix(ellipsis) ? 1 : (width - 1) / 3, tail = width - 1 - (s.hasPrefix(ellipsis) ? 0 : head)
+            if s.hasPrefix(ellipsis) {
+                while tail > 0, DisplayWidth.of(ellipsis + String(chars.suffix(tail))) > width { tail -= 1 }
+                return ellipsis + String(chars.suffix(tail))
+            }
             // (Wide characters: fewer of them fit.)
             while head + tail > 0, DisplayWidth.of(String(chars.prefix(head)) + ellipsis + String(chars.suffix(tail))) > width {
                 if tail > head { tail -= 1 } else { head -= 1 }

@@ -68,7 +68,8 @@ public enum DefaultDashboard {
     /// far outside the bulk (a 1970 time in a file of today's), and how many do.
     public static func spec(columns: [(name: String, type: ColumnType)], span: (Int64, Int64)?, width: Int, height: Int,
                             alarms: Bool = false, axis: TimeAxis = TimeAxis()) -> DashboardSpec {
-        let names = Set(columns.map { $0.name.lowercased() })
+        // (A column no record has a value in — `host` of logs without hosts — gets no pane.)
+        let names = Set(columns.filter { $0.type != .null }.map { $0.name.lowercased() })
         let numeric = Set(columns.filter { $0.type == .int || $0.type == .double }.map { $0.name.lowercased() })
         let bucket = bucket(span: span, width: width)
         let t = "date_bin(INTERVAL '\(bucket / 1_000_000_000)' SECOND, ts)"

@@ -406,7 +406,7 @@ public struct DashboardLoop {
         guard let term = state.search else { return }
         let engine = QueryEngine(snapshot: store.snapshot())
         let filters = state.whereClause.map { "(\($0)) AND " } ?? ""
-        let like = "message ILIKE '%" + term.replacingOccurrences(of: "'", with: "''") + "%'"
+        let like = FilterText.contains(term)
         do {
             // First among the records of the selected one's time, past it; else the nearest time.
             var found: (offset: Int, ts: Int64, before: Int)?
