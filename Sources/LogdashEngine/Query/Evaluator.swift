@@ -281,6 +281,14 @@ struct ExprCompiler {
                 throw QueryError(.syntax, "aggregate \(name)() is not allowed here", at: p)
             }
             if star { throw QueryError(.syntax, "\(name)(*) is only for count", at: p) }
+            if name.lowercased() == "try" {
+                // Trino's try(x): NULL where x fails (a bad cast, a division by zero, an overflow).
+                guard args.count == 1 else { throw QueryError(.arity, "try() takes 1 argument, not \(args.count)", at: p) }
+                let f = try compile(args[0])
+                return { r in
+                    do { return try f(r) } catch let e as QueryError where e.kind != .cancelled && e.kind != .memory { return .null }
+                }
+            }
             return try Functions.compile(name, args, at: p, self)
         }
     }

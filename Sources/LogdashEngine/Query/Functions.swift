@@ -161,6 +161,114 @@ enum Functions {
         return out
     }
 
+    /// The ISO week of the day `days` after the epoch (weeks start on Monday; week 1 holds the
+    /// year's first Thursday).
+    static func isoWeek(_ days: Int) -> Int {
+        let weekday = ((days + 3) % 7 + 7) % 7  // Monday 0
+        let thursday = days - weekday + 3
+        let year = Timestamp.civilFromDays(thursday).year
+        return (thursday - Timestamp.daysFromCivil(year, 1, 1)) / 7 + 1
+    }
+
+    static func pad(_ a: [Value], left: Bool, _ fn: String, _ p: Int) throws -> String {
+        let s = try str(a[0], fn, p), n = Int(try int(a[1], fn, p)), fill = try str(a[2], fn, p)
+        guard n >= 0, n <= 1 << 20 else { throw QueryError(.value, "\(fn)() length \(n) is out of range", at: p) }
+        if s.count >= n { return String(s.prefix(n)) }
+        guard !fill.isEmpty else { throw QueryError(.value, "\(fn)() needs a non-empty padding", at: p) }
+        let padding = String(String(repeating: fill, count: (n - s.count) / fill.count + 1).prefix(n - s.count))
+        return left ? padding + s : s + padding
+    }
+
+    static let monthNames = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+    static let dayNames = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+    /// `date_format`'s MySQL-style pattern (`%Y-%m-%d %H:%i:%s`).
+    static func mysqlFormat(_ t: Int64, _ pattern: String, at p: Int) throws -> String {
+        let day: Int64 = 86_400_000_000_000
+        let days = Int(floorDiv(t, day)), rest = (t % day + day) % day
+        let (y, mo, d) = Timestamp.civilFromDays(days)
+        let h = Int(rest / 3_600_000_000_000), mi = Int(rest / 60_000_000_000 % 60), s = Int(rest / 1_000_000_000 % 60)
+        let micros = Int(rest / 1_000 % 1_000_000), weekday = ((days + 3) % 7 + 7) % 7
+        func pad(_ v: Int, _ w: Int) -> String { let s = String(v); return String(repeating: "0", count: max(0, w - s.count)) + s }
+        var out = "", chars = Array(pattern)[...]
+        while let c = chars.popFirst() {
+            guard c == "%", let f = chars.popFirst() else { out.append(c); continue }
+            switch f {
+            case "Y": out += pad(y, 4)
+            case "y": out += pad(y % 100, 2)
+            case "m": out += pad(mo, 2)
+            case "c": out += String(mo)
+            case "d": out += pad(d, 2)
+            case "e": out += String(d)
+            case "H": out += pad(h, 2)
+            case "k": out += String(h)
+            case "h", "I": out += pad((h + 11) % 12 + 1, 2)
+            case "l": out += String((h + 11) % 12 + 1)
+            case "i": out += pad(mi, 2)
+            case "s", "S": out += pad(s, 2)
+            case "f": out += pad(micros, 6)
+            case "p": out += h < 12 ? "AM" : "PM"
+            case "T": out += "\(pad(h, 2)):\(pad(mi, 2)):\(pad(s, 2))"
+            case "r": out += "\(pad((h + 11) % 12 + 1, 2)):\(pad(mi, 2)):\(pad(s, 2)) \(h < 12 ? "AM" : "PM")"
+            case "j": out += pad(days - Timestamp.daysFromCivil(y, 1, 1) + 1, 3)
+            case "M": out += monthNames[mo - 1]
+            case "b": out += String(monthNames[mo - 1].prefix(3))
+            case "W": out += dayNames[weekday]
+            case "a": out += String(dayNames[weekday].prefix(3))
+            case "%": out += "%"
+            default: throw QueryError(.value, "date_format() does not know %\(f)", at: p)
+            }
+        }
+        return out
+    }
+
+    /// `date_parse`'s MySQL-style pattern read back: the instant, or nil when the text does not fit.
+    static func mysqlParse(_ text: String, _ pattern: String) -> Int64? {
+        var t = Array(text.utf8)[...], y = 1970, mo = 1, d = 1, h = 0, mi = 0, s = 0, micros = 0, pm: Bool?
+        func number(_ most: Int) -> Int? {
+            var v = 0, n = 0
+            while n < most, let c = t.first, c >= 48, c <= 57 { v = v * 10 + Int(c - 48); t.removeFirst(); n += 1 }
+            return n == 0 ? nil : v
+        }
+        var pat = Array(pattern)[...]
+        while let c = pat.popFirst() {
+            if c != "%" {
+                guard let b = t.first, String(UnicodeScalar(b)) == String(c) else { return nil }
+                t.removeFirst()
+                continue
+            }
+            guard let f = pat.popFirst() else { return nil }
+            switch f {
+            case "Y": guard let v = number(4) else { return nil }; y = v
+            case "y": guard let v = number(2) else { return nil }; y = 2000 + v
+            case "m", "c": guard let v = number(2) else { return nil }; mo = v
+            case "d", "e": guard let v = number(2) else { return nil }; d = v
+            case "H", "k", "h", "I", "l": guard let v = number(2) else { return nil }; h = v
+            case "i": guard let v = number(2) else { return nil }; mi = v
+            case "s", "S": guard let v = number(2) else { return nil }; s = v
+            case "f":
+                let before = t.count
+                guard let v = number(9) else { return nil }
+                let digits = before - t.count
+                micros = digits <= 6 ? v * Int(pow(10.0, Double(6 - digits))) : v / Int(pow(10.0, Double(digits - 6)))
+            case "p":
+                let word = String(decoding: t.prefix(2), as: UTF8.self).uppercased()
+                guard word == "AM" || word == "PM" else { return nil }
+                pm = word == "PM"
+                t.removeFirst(2)
+            case "T":
+                guard let a = number(2), t.popFirst() == 58, let b = number(2), t.popFirst() == 58, let c2 = number(2) else { return nil }
+                (h, mi, s) = (a, b, c2)
+            case "%": guard t.popFirst() == 37 else { return nil }
+            default: return nil
+            }
+        }
+        guard t.isEmpty, (1...12).contains(mo), (1...31).contains(d), h <= 23, mi <= 59, s <= 60 else { return nil }
+        if let pm { h = h % 12 + (pm ? 12 : 0) }
+        guard let base = Timestamp.make(year: y, month: mo, day: d, hour: h, minute: mi, second: s) else { return nil }
+        return base + Int64(micros) * 1000
+    }
+
     /// A regular expression's match, or an error where PCRE2 gave up (never a silent "no match").
     static func search(_ r: PCRERegex, _ line: ByteLine, _ d: PCRERegex.MatchData, _ fn: String, _ p: Int) throws -> UnsafeMutablePointer<Int>? {
         do {
@@ -334,6 +442,61 @@ enum Functions {
         add("day", 1...1) { a, p, _ in .int(Int64(Timestamp.civilFromDays(Int(floorDiv(try time(a[0], "day", p), 86_400_000_000_000))).day)) }
         add("hour", 1...1) { a, p, _ in .int(floorDiv(try time(a[0], "hour", p), 3_600_000_000_000) % 24) }
         add("minute", 1...1) { a, p, _ in .int(floorDiv(try time(a[0], "minute", p), 60_000_000_000) % 60) }
+        add("second", 1...1) { a, p, _ in .int(floorDiv(try time(a[0], "second", p), 1_000_000_000) % 60) }
+        add("millisecond", 1...1) { a, p, _ in .int(floorDiv(try time(a[0], "millisecond", p), 1_000_000) % 1000) }
+        // ISO day of the week (Monday 1 … Sunday 7), day of the year, ISO week, quarter (Trino's).
+        for name in ["day_of_week", "dow"] {
+            add(name, 1...1) { a, p, _ in .int(((floorDiv(try time(a[0], name, p), 86_400_000_000_000) + 3) % 7 + 7) % 7 + 1) }
+        }
+        for name in ["day_of_year", "doy"] {
+            add(name, 1...1) { a, p, _ in
+                let days = Int(floorDiv(try time(a[0], name, p), 86_400_000_000_000))
+                return .int(Int64(days - Timestamp.daysFromCivil(Timestamp.civilFromDays(days).year, 1, 1) + 1))
+            }
+        }
+        for name in ["week", "week_of_year"] {
+            add(name, 1...1) { a, p, _ in .int(Int64(isoWeek(Int(floorDiv(try time(a[0], name, p), 86_400_000_000_000))))) }
+        }
+        add("quarter", 1...1) { a, p, _ in .int(Int64((Timestamp.civilFromDays(Int(floorDiv(try time(a[0], "quarter", p), 86_400_000_000_000))).month - 1) / 3 + 1)) }
+        add("to_iso8601", 1...1) { a, p, _ in .string(Timestamp.iso8601(try time(a[0], "to_iso8601", p))) }
+        // MySQL-style patterns, as Trino's date_format and date_parse take them.
+        add("date_format", 2...2) { a, p, _ in .string(try mysqlFormat(try time(a[0], "date_format", p), try str(a[1], "date_format", p), at: p)) }
+        add("date_parse", 2...2) { a, p, _ in
+            let text = try str(a[0], "date_parse", p), pattern = try str(a[1], "date_parse", p)
+            guard let t = mysqlParse(text, pattern) else { throw QueryError(.value, "'\(text)' does not match the pattern '\(pattern)'", at: p) }
+            return .timestamp(t)
+        }
+        // Text
+        add("reverse", 1...1) { a, p, _ in .string(String(try str(a[0], "reverse", p).reversed())) }
+        add("lpad", 3...3) { a, p, _ in .string(try pad(a, left: true, "lpad", p)) }
+        add("rpad", 3...3) { a, p, _ in .string(try pad(a, left: false, "rpad", p)) }
+        add("levenshtein_distance", 2...2) { a, p, _ in
+            .int(Int64(ExprCompiler.editDistance(try str(a[0], "levenshtein_distance", p), try str(a[1], "levenshtein_distance", p))))
+        }
+        add("to_base64", 1...1) { a, p, _ in .string(Data(try str(a[0], "to_base64", p).utf8).base64EncodedString()) }
+        add("from_base64", 1...1) { a, p, _ in
+            guard let d = Data(base64Encoded: try str(a[0], "from_base64", p)) else { throw QueryError(.value, "'\(a[0])' is not base64", at: p) }
+            return .string(String(decoding: d, as: UTF8.self))
+        }
+        // URLs (Trino's url_extract_*): a part of a URL, NULL where it has none.
+        for part in ["protocol", "host", "port", "path", "query", "fragment"] {
+            add("url_extract_" + part, 1...1) { a, p, _ in
+                guard let u = URLComponents(string: try str(a[0], "url_extract_" + part, p)) else { return .null }
+                switch part {
+                case "protocol": return u.scheme.map(Value.string) ?? .null
+                case "host": return u.host.map(Value.string) ?? .null
+                case "port": return u.port.map { .int(Int64($0)) } ?? .null
+                case "path": return .string(u.path)
+                case "query": return u.query.map(Value.string) ?? .null
+                default: return u.fragment.map(Value.string) ?? .null
+                }
+            }
+        }
+        add("url_extract_parameter", 2...2) { a, p, _ in
+            let name = try str(a[1], "url_extract_parameter", p)
+            guard let u = URLComponents(string: try str(a[0], "url_extract_parameter", p)) else { return .null }
+            return u.queryItems?.first { $0.name == name }.map { .string($0.value ?? "") } ?? .null
+        }
         // Regular expressions (PCRE2; Trino uses Java's, the common syntax is the same)
         add("regexp_like", 2...2) { a, p, c in
             let (r, d) = try c.regexCache.regex(try str(a[1], "regexp_like", p), at: p)

@@ -478,7 +478,7 @@ public struct SQLParser {
                 if case .string(let s) = peek(1).kind {
                     i += 2
                     guard let ns = ByteLine.with(s, { Timestamp.parse(text: $0, reference: 0) })
-                            ?? (w == "date" ? ByteLine.with(s + " 00:00:00", { Timestamp.parse(text: $0, reference: 0) }) : nil) else {
+                            ?? ByteLine.with(s + " 00:00:00", { Timestamp.parse(text: $0, reference: 0) }) else {  // a day alone: its midnight
                         throw QueryError(.value, "'\(s)' is not a \(w)", at: t.offset)
                     }
                     return .literal(.timestamp(ns), at: t.offset)
@@ -486,6 +486,11 @@ public struct SQLParser {
             case "interval":
                 i += 1
                 return try interval(at: t.offset)
+            case let niladic where ["current_timestamp", "localtimestamp", "current_date"].contains(niladic) && peek(1).kind != .symbol("("):
+                // Trino's niladic forms: the query's start (`now()`), and its day.
+                i += 1
+                let now = Expr.call("now", [], distinct: false, star: false, at: t.offset)
+                return w == "current_date" ? .call("date_trunc", [.literal(.string("day"), at: t.offset), now], distinct: false, star: false, at: t.offset) : now
             case "exists":
                 i += 1
                 try expect(symbol: "(")

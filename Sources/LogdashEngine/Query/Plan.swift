@@ -19,14 +19,30 @@ extension QueryEngine {
     /// `s` ready to run: the relation its FROM makes and the SELECT over it.
     func bind(_ s0: Select, ctes: [String: ResultSet], explain: inout [String]) throws -> (Relation, Select) {
         var s = s0
+        // (Most queries have no subquery, no qualified name and no join: nothing to rewrite.)
+        var subqueries = false, qualified = s.items.contains { $0.qualifier != nil }
+        for e in s.items.map(\.expr) + [s.filter, s.having].compactMap({ $0 }) + s.groupBy + s.orderBy.map(\.expr) {
+            walkAll(e) { x in
+                if case .subquery = x { subqueries = true }
+                if case .column(let n, _) = x, n.contains("\u{0}") { qualified = true }
+            }
+        }
+        var joined = false
+        if case .join? = s.from { joined = true }
+        if !subqueries && !qualified && !joined {
+            if case .aliased(let inner, _)? = s.from { return (try resolve(inner, ctes: ctes, explain: &explain), s) }
+            return (try resolve(s.from, ctes: ctes, explain: &explain), s)
+        }
         // Subqueries first: their answers become literals of the query around them.
-        let outer = Set(qualifiers(of: s.from))
-        func answer(_ e: Expr) throws -> Expr { try answering(e, ctes: ctes, outer: outer, explain: &explain) }
-        s.items = try s.items.map { var it = $0; it.expr = try answer(it.expr); return it }
-        s.filter = try s.filter.map(answer)
-        s.having = try s.having.map(answer)
-        s.groupBy = try s.groupBy.map(answer)
-        s.orderBy = try s.orderBy.map { var o = $0; o.expr = try answer(o.expr); return o }
+        if subqueries {
+            let outer = Set(qualifiers(of: s.from))
+            func answer(_ e: Expr) throws -> Expr { try answering(e, ctes: ctes, outer: outer, explain: &explain) }
+            s.items = try s.items.map { var it = $0; it.expr = try answer(it.expr); return it }
+            s.filter = try s.filter.map(answer)
+            s.having = try s.having.map(answer)
+            s.groupBy = try s.groupBy.map(answer)
+            s.orderBy = try s.orderBy.map { var o = $0; o.expr = try answer(o.expr); return o }
+        }
         switch s.from {
         case .join?:
             let (rows, columns, rest) = try joinRelation(s, ctes: ctes, explain: &explain)
@@ -488,7 +504,14 @@ extension Expr {
     }
 }
 
-/// Visits every node of an expression, windows' insides included.
+/// Visits every node of an expression, windows' insides included (nothing is copied).
 func walkAll(_ e: Expr, _ visit: (Expr) -> Void) {
-    _ = e.mappingAll { x in visit(x); return nil }
+    walk(e) { x in
+        visit(x)
+        if case .window(let call, let partition, let order, _, _) = x {
+            walkAll(call, visit)
+            partition.forEach { walkAll($0, visit) }
+            order.forEach { walkAll($0.expr, visit) }
+        }
+    }
 }
