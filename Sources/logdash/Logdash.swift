@@ -44,6 +44,22 @@ struct InputOptions: ParsableArguments {
                                valueName: "bytes"))
     var maxQueryMemory: String?
 
+    @Option(name: .customLong("lookup"),
+            help: ArgumentHelp("A lookup table to join with: NAME=FILE (CSV or TSV with a header, JSON lines …; repeatable; also 'lookups:' in the config file).",
+                               valueName: "name=file"))
+    var lookups: [String] = []
+
+    /// The lookup tables, `--lookup` and the config's `lookups:` (a name given twice: `--lookup`'s).
+    func lookupTables(config: Config, options: LoadOptions) throws -> [String: ResultSet] {
+        var out: [String: ResultSet] = [:]
+        for (name, path) in config.lookups { out[name.lowercased()] = try LookupTable.load(name: name, path: path, options: options) }
+        for spec in lookups {
+            let (name, table) = try LookupTable.load(spec, options: options)
+            out[name.lowercased()] = table
+        }
+        return out
+    }
+
     func validate() throws {
         _ = try recordBytes()
         _ = try queryMemory()

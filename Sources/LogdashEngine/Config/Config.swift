@@ -70,12 +70,14 @@ public struct Config: Sendable {
     public var alarms: String?
     /// Whether an alarm's change of state rings the terminal's bell in the dashboard.
     public var bell = true
+    /// Lookup tables (`lookups: {users: users.csv}`): name and file, paths relative to the config's.
+    public var lookups: [(name: String, path: String)] = []
     /// The file this came from, nil for the built-in defaults.
     public var path: String?
 
     public init() {}
 
-    static let topKeys = ["max_record_bytes", "format", "timezone", "sources", "formats", "ingest", "query", "dashboard", "alarms", "bell"]
+    static let topKeys = ["max_record_bytes", "format", "timezone", "sources", "formats", "ingest", "query", "dashboard", "alarms", "bell", "lookups"]
     static let queryKeys = ["max_memory"]
     static let ingestKeys = ["buffer_size", "buffer_interval", "buffer_max", "auth_token", "allow", "max_connections", "max_connections_per_address", "idle_timeout", "request_timeout", "udp_buffer", "tls_cert", "tls_key",
                              "store", "fsync", "retain", "max_store_size"]
@@ -194,6 +196,13 @@ public struct Config: Sendable {
                 case "bell":
                     guard let b = v.bool else { throw fail(key, v, "true or false (whether an alarm's change rings the terminal's bell)") }
                     config.bell = b
+                case "lookups":
+                    guard let m = v.mapping else { throw fail(key, v, "must map table names to files: {users: users.csv, geo: geo.jsonl}") }
+                    let dir = (file as NSString).deletingLastPathComponent
+                    for (nk, nv) in m {
+                        guard let name = nk.string, let path = nv.string, !path.isEmpty else { throw fail("lookups", nk, "each entry is NAME: FILE") }
+                        config.lookups.append((name, path.hasPrefix("/") || dir.isEmpty ? path : dir + "/" + path))
+                    }
                 case "dashboard", "alarms":
                     guard let path = v.string, !path.isEmpty else { throw fail(key, v, "must be the path of \(key == "alarms" ? "an alarms" : "a dashboard") file") }
                     let dir = (file as NSString).deletingLastPathComponent

@@ -132,10 +132,16 @@ public struct QueryEngine: Sendable {
     private func executeBudgeted(_ sql: String) throws -> ResultSet {
         switch try SQLParser.parse(sql) {
         case .showTables:
-            return ResultSet(columns: ["table"], rows: QueryEngine.tables.sorted().map { [.string($0)] })
+            return ResultSet(columns: ["table"], rows: (QueryEngine.tables + snapshot.lookups.keys).sorted().map { [.string($0)] })
         case .describe(let table, let p):
+            if let lookup = snapshot.lookups[table.lowercased()] {
+                return ResultSet(columns: ["column", "type", "non_null"], rows: lookup.columns.enumerated().map { k, c in
+                    let values = lookup.rows.map { $0[k] }.filter { $0 != .null }
+                    return [.string(c), .string(values.first.map(typeName) ?? "null"), .int(Int64(values.count))]
+                })
+            }
             guard QueryEngine.tables.contains(table.lowercased()) else {
-                throw QueryError(.unknownTable, "unknown table '\(table)'; tables are \(QueryEngine.tables.joined(separator: ", "))", at: p)
+                throw QueryError(.unknownTable, "unknown table '\(table)'; tables are \((QueryEngine.tables + snapshot.lookups.keys.sorted()).joined(separator: ", "))", at: p)
             }
             if table.lowercased() == "internal_metrics" {
                 let m = snapshot.internalMetrics
@@ -236,7 +242,11 @@ public struct QueryEngine: Sendable {
                 explain.append("scan alarm_history (\(snapshot.alarmHistory.rows.count) rows)")
                 return .rows(snapshot.alarmHistory)
             }
-            throw QueryError(.unknownTable, "unknown table '\(name)'" + ExprCompiler.suggestion(for: n, among: QueryEngine.tables + Array(ctes.keys)), at: p)
+            if let lookup = snapshot.lookups[n] {
+                explain.append("scan \(name) (lookup table, \(lookup.rows.count) rows)")
+                return .rows(lookup)
+            }
+            throw QueryError(.unknownTable, "unknown table '\(name)'" + ExprCompiler.suggestion(for: n, among: QueryEngine.tables + Array(ctes.keys) + Array(snapshot.lookups.keys)), at: p)
         case .subquery(let q, _)?:
             return .rows(try run(q, ctes: ctes, explain: &explain))
         }

@@ -46,6 +46,8 @@ public struct StoreSnapshot: Sendable {
     public var alarmHistory = ResultSet(columns: StoreSnapshot.alarmHistoryColumns, rows: [])
     /// Rows of the `errors` table that are not records: what the store's recovery cut or set aside.
     public var storeErrors: [[Value]] = []
+    /// Lookup tables by name (`--lookup users=users.csv`): rows to join records with.
+    public var lookups: [String: ResultSet] = [:]
     public static let alarmHistoryColumns = ["ts", "alarm", "old_state", "new_state", "reason"]
 
     public func column(_ name: String) -> SchemaColumn? {
@@ -80,6 +82,7 @@ public final class Store: Sendable {
         var swappedThrough = 0
         /// Consumers of every segment appended from their subscription on (streaming queries).
         var feeds: [SegmentFeed] = []
+        var lookups: [String: ResultSet] = [:]
     }
     private let state = Mutex(State())
 
@@ -226,8 +229,14 @@ public final class Store: Sendable {
             snap.internalMetrics.rows = s.metricRows
             snap.alarmHistory.rows = s.alarmRows
             snap.storeErrors = s.errorRows
+            snap.lookups = s.lookups
             return snap
         }
+    }
+
+    /// Sets the lookup tables every later snapshot carries (by lower-cased name).
+    public func setLookups(_ tables: [String: ResultSet]) {
+        state.withLock { $0.lookups = Dictionary(uniqueKeysWithValues: tables.map { ($0.key.lowercased(), $0.value) }) }
     }
 
     /// Loads sources into a new store, parsing on every core; `progress` hears of each batch's records.
