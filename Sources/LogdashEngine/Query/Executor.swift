@@ -435,7 +435,7 @@ public struct QueryEngine: Sendable {
     }
 
     /// A set operation's result under its ORDER BY (over its own columns), LIMIT and OFFSET.
-    private func ordered(_ result: inout ResultSet, _ orderBy: [OrderItem], limit: Int?, offset: Int) throws -> ResultSet {
+    func ordered(_ result: inout ResultSet, _ orderBy: [OrderItem], limit: Int?, offset: Int) throws -> ResultSet {
         do {
             let compiler = ExprCompiler(names: result.columns.map { $0.lowercased() }, now: now)
             let keys = try orderKeys(orderBy, items: result.columns.map { ($0, nil as Expr?) }, compiler: compiler)
@@ -501,6 +501,7 @@ public struct QueryEngine: Sendable {
     }
 
     func select(_ s0: Select, ctes: [String: ResultSet], explain: inout [String]) throws -> ResultSet {
+        if let sets = try groupingSets(s0.groupBy) { return try groupedBySets(s0, sets, ctes: ctes, explain: &explain) }
         let (rel, bound) = try bind(s0, ctes: ctes, explain: &explain)
         var s = bound
         if case .logs = rel, let extra = logsFilter { s.filter = s.filter.map { .binary("and", $0, extra, at: $0.position) } ?? extra }

@@ -225,7 +225,33 @@ public struct SQLParser {
         if accept("where") { s.filter = try expr() }
         if accept("group") {
             try expect("by")
-            repeat { s.groupBy.append(try expr()) } while accept(symbol: ",")
+            repeat {
+                // GROUPING SETS ((a, b), (a), ()): written as a call the executor expands, as it
+                // does ROLLUP (…) and CUBE (…), which parse as calls already.
+                if isWord("grouping"), peek(1).word == "sets" {
+                    let p = next().offset
+                    i += 1
+                    try expect(symbol: "(")
+                    var sets: [Expr] = []
+                    repeat {
+                        let q = peek.offset
+                        if accept(symbol: "(") {
+                            var members: [Expr] = []
+                            if !accept(symbol: ")") {
+                                repeat { members.append(try expr()) } while accept(symbol: ",")
+                                try expect(symbol: ")")
+                            }
+                            sets.append(.call("row", members, distinct: false, star: false, at: q))
+                        } else {
+                            sets.append(.call("row", [try expr()], distinct: false, star: false, at: q))
+                        }
+                    } while accept(symbol: ",")
+                    try expect(symbol: ")")
+                    s.groupBy.append(.call("grouping sets", sets, distinct: false, star: false, at: p))
+                    continue
+                }
+                s.groupBy.append(try expr())
+            } while accept(symbol: ",")
         }
         if accept("having") { s.having = try expr() }
         if accept("order") {

@@ -515,3 +515,70 @@ func walkAll(_ e: Expr, _ visit: (Expr) -> Void) {
         }
     }
 }
+
+// MARK: grouping sets
+
+extension QueryEngine {
+    /// The grouping sets a GROUP BY asks for — `ROLLUP (a, b)`: (a, b), (a), (); `CUBE (a, b)`:
+    /// every subset; `GROUPING SETS ((a, b), (a), ())` as written; plain keys belong to every
+    /// set — or nil for an ordinary GROUP BY.
+    func groupingSets(_ groupBy: [Expr]) throws -> [[Expr]]? {
+        var sets: [[Expr]] = [[]], found = false
+        for g in groupBy {
+            var options: [[Expr]]
+            switch g {
+            case .call(let n, let args, false, false, let p) where n.lowercased() == "rollup":
+                options = (0...args.count).reversed().map { Array(args.prefix($0)) }
+                if args.isEmpty { throw QueryError(.syntax, "ROLLUP needs at least one expression", at: p) }
+            case .call(let n, let args, false, false, let p) where n.lowercased() == "cube":
+                guard (1...8).contains(args.count) else { throw QueryError(.syntax, "CUBE takes 1 to 8 expressions (2^n groupings)", at: p) }
+                options = (0..<(1 << args.count)).reversed().map { mask in args.indices.filter { mask & (1 << (args.count - 1 - $0)) != 0 }.map { args[$0] } }
+            case .call("grouping sets", let rows, _, _, _):
+                options = rows.map { if case .call("row", let members, _, _, _) = $0 { members } else { [$0] } }
+            default:
+                sets = sets.map { $0 + [g] }
+                continue
+            }
+            found = true
+            sets = sets.flatMap { prefix in options.map { prefix + $0 } }
+        }
+        return found ? sets : nil
+    }
+
+    /// A SELECT whose GROUP BY has grouping sets: one grouping per set, its keys that are not in
+    /// the set NULL in its rows and `grouping(…)` telling which (a bit per argument, set when the
+    /// argument is rolled up), the rows of every set together, then ORDER BY and LIMIT over them.
+    func groupedBySets(_ s: Select, _ sets: [[Expr]], ctes: [String: ResultSet], explain: inout [String]) throws -> ResultSet {
+        let all = sets.flatMap { $0 }
+        var out: ResultSet?
+        var meter = MemoryMeter(memory)
+        for set in sets {
+            let kept = Set(set.map(\.canonical))
+            func fill(_ e: Expr) -> Expr {
+                e.mappingAll { x in
+                    if case .call(let n, let args, _, _, let p) = x, n.lowercased() == "grouping" {
+                        return .literal(.int(args.reduce(Int64(0)) { bits, a in bits << 1 | (kept.contains(a.canonical) ? 0 : 1) }), at: p)
+                    }
+                    if case .call(let n, _, _, _, _) = x, Aggregates.isAggregate(n) { return x }  // the rows inside an aggregate are the group's
+                    if all.contains(where: { $0.canonical == x.canonical }), !kept.contains(x.canonical) { return .literal(.null, at: x.position) }
+                    return nil
+                }
+            }
+            var one = s
+            one.groupBy = set
+            one.items = s.items.map { var it = $0; if !it.isStar { it.alias = it.alias ?? it.expr.defaultName; it.expr = fill(it.expr) }; return it }
+            one.having = s.having.map(fill)
+            one.orderBy = []
+            one.limit = nil
+            one.offset = 0
+            // (No key and no aggregate would make it no grouping at all: count the set's rows.)
+            let r = try select(one, ctes: ctes, explain: &explain)
+            if out == nil { out = r } else { out!.rows += r.rows }
+            for row in r.rows { try meter.keep(row) }
+        }
+        try meter.flush()
+        explain.append("grouping sets: \(sets.count) groupings")
+        var result = out ?? ResultSet(columns: [], rows: [])
+        return try ordered(&result, s.orderBy, limit: s.limit, offset: s.offset)
+    }
+}
