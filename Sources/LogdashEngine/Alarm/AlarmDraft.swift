@@ -31,6 +31,7 @@ public struct AlarmDraft: Sendable, Equatable {
         guard case .table(let t, _)? = s.from, t.lowercased() == "logs" else {
             throw Unfit(description: "an alarm watches a query FROM logs")
         }
+        if s.hasSubquery { throw Unfit(description: "an alarm's query cannot hold a subquery") }
         var bucket: Int64?
         for g0 in s.groupBy {
             // An ordinal or an alias stands for its item.

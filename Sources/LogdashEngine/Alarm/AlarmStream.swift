@@ -286,7 +286,9 @@ public final class AlarmStream: @unchecked Sendable {  // one thread at a time
             do {
                 sharedEmissions[q] = try outcome.get()
             } catch {
-                for a in alarms { if case .shared(q, _, _)? = sources[a.name] { problems[a.name] = "\(error)" } }
+                // One member's failure must not be the others': each recomputes alone from now on
+                // (over every stored record), and keeps its own problem if it has one.
+                dissolve(q, fresh: false)
             }
         }
         for a in alarms where problems[a.name] == nil {

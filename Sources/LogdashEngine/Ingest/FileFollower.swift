@@ -332,6 +332,11 @@ private final class Following {
                         let read = counted.withLock { $0.bytes }
                         pipeline.report("\(path): stopped while its history loaded (\(ByteSize.format(read)) of \(ByteSize.format(size)) read)"
                                         + (durable == nil ? "" : "; none of it is stored: the next run reads it from its start"))
+                        // The pipeline is stopping: read nothing more of the file (no position
+                        // to go on from — `used` counts bytes read, not where reading stopped).
+                        pipeline.metrics.update(source) { $0.bytes += used - read }
+                        stop()
+                        return
                     }
                     if let durable, !result.interrupted {
                         // The history and the position after it, as one segment file.

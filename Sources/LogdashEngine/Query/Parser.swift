@@ -140,6 +140,18 @@ public struct SQLParser {
             operators.append((t.word == "union" ? .union : .except, all, t.offset))
             terms.append(try intersection())
         }
+        // ORDER BY / LIMIT after a last part in parentheses: the whole's, as written.
+        if isWord("order") || isWord("limit") || isWord("offset") {
+            let (o, l, off) = try orderAndLimit()
+            if terms.count == 1 { return .unionAll(terms, orderBy: o, limit: l, offset: off) }
+            if operators.allSatisfy({ $0.0 == .union && $0.1 }) { return .unionAll(terms, orderBy: o, limit: l, offset: off) }
+            var q = terms[0]
+            for (k, (op, all, at)) in operators.enumerated() {
+                let last = k == operators.count - 1
+                q = .setOperation(op, all: all, q, terms[k + 1], orderBy: last ? o : [], limit: last ? l : nil, offset: last ? off : 0, at: at)
+            }
+            return q
+        }
         // ORDER BY / LIMIT after the last part apply to the whole.
         var (orderBy, limit, offset) = ([OrderItem](), Int?.none, 0)
         if terms.count == 1 {
@@ -192,6 +204,8 @@ public struct SQLParser {
             i += 1
             let q = try query()
             try expect(symbol: ")")
+            // A part in parentheses keeps its own ORDER BY and LIMIT (nothing lifts them out).
+            if case .select(let s) = q, !s.orderBy.isEmpty || s.limit != nil || s.offset != 0 { return .with([], q) }
             return q
         }
         return .select(try select())
@@ -254,18 +268,25 @@ public struct SQLParser {
             } while accept(symbol: ",")
         }
         if accept("having") { s.having = try expr() }
+        (s.orderBy, s.limit, s.offset) = try orderAndLimit()
+        return s
+    }
+
+    /// `[ORDER BY …] [LIMIT n | ALL] [OFFSET n [ROWS]]`.
+    private mutating func orderAndLimit() throws -> ([OrderItem], Int?, Int) {
+        var orderBy: [OrderItem] = [], limit: Int?, offset = 0
         if accept("order") {
             try expect("by")
-            s.orderBy = try orderItems()
+            orderBy = try orderItems()
         }
         if accept("limit") {
-            if accept("all") { s.limit = nil } else { s.limit = try count("LIMIT") }
+            if !accept("all") { limit = try count("LIMIT") }
         }
         if accept("offset") {
-            s.offset = try count("OFFSET")
+            offset = try count("OFFSET")
             _ = accept("rows") || accept("row")
         }
-        return s
+        return (orderBy, limit, offset)
     }
 
     private mutating func count(_ what: String) throws -> Int {
@@ -584,10 +605,18 @@ public struct SQLParser {
         guard case .call(let n, let args, let distinct, let star, let at) = call, Aggregates.isAggregate(n.lowercased()) else {
             throw QueryError(.syntax, "FILTER (WHERE …) goes after an aggregate", at: p)
         }
-        if star { return .call("count_if", [condition], distinct: false, star: false, at: at) }
+        if star {
+            guard n.lowercased() == "count" else { throw QueryError(.syntax, "\(n)(*) is only for count", at: at) }
+            return .call("count_if", [condition], distinct: false, star: false, at: at)
+        }
         if n.lowercased() == "count_if", let x = args.first { return .call(n, [.binary("and", condition, x, at: p)], distinct: distinct, star: false, at: at) }
-        guard let first = args.first else { throw QueryError(.syntax, "FILTER (WHERE …) needs an aggregate of a value", at: p) }
-        return .call(n, [.caseWhen(nil, [(condition, first)], nil, at: p)] + args.dropFirst(), distinct: distinct, star: false, at: at)
+        guard !args.isEmpty else { throw QueryError(.syntax, "FILTER (WHERE …) needs an aggregate of a value", at: p) }
+        // Every argument that varies by row (max_by's key as well as its value); constants
+        // (a percentile's fraction) as they are.
+        return .call(n, args.map { a in
+            if case .literal = a { return a }
+            return .caseWhen(nil, [(condition, a)], nil, at: p)
+        }, distinct: distinct, star: false, at: at)
     }
 
     /// `call OVER (…)`, or the call itself when no OVER follows.

@@ -45,6 +45,14 @@ extension QueryEngine {
         }
         switch s.from {
         case .join?:
+            // Subqueries in the joins' ON conditions too.
+            let outer = Set(qualifiers(of: s.from))
+            func answerJoins(_ t: TableRef) throws -> TableRef {
+                guard case .join(let kind, let l, let r, let on, let using, let at) = t else { return t }
+                return .join(kind, try answerJoins(l), try answerJoins(r),
+                             on: try on.map { try answering($0, ctes: ctes, outer: outer, explain: &explain) }, using: using, at: at)
+            }
+            s.from = try s.from.map(answerJoins)
             let (rows, columns, rest) = try joinRelation(s, ctes: ctes, explain: &explain)
             s.filter = rest
             s.from = nil
@@ -145,7 +153,14 @@ extension QueryEngine {
         out.filter = try out.filter.map(rebind)
         out.having = try out.having.map(rebind)
         out.groupBy = try out.groupBy.map(rebind)
-        out.orderBy = try out.orderBy.map { var o = $0; o.expr = try rebind(o.expr); return o }
+        // ORDER BY may name an output column by its alias: that stays the alias.
+        let aliases = Set(s.items.compactMap { $0.alias?.lowercased() })
+        out.orderBy = try out.orderBy.map { o in
+            var o = o
+            if case .column(let n, _) = o.expr, aliases.contains(n.lowercased()) { return o }
+            o.expr = try rebind(o.expr)
+            return o
+        }
         return out
     }
 
@@ -281,6 +296,9 @@ extension QueryEngine {
         // under an outer join they would turn missing rows into filtered ones).
         var pushed: [[Expr]] = Array(repeating: [], count: leaves.count)
         var rest: [Expr] = []
+        // Conditions on two tables or more join them where the last of them comes in (inner
+        // joins only): `FROM a, b WHERE a.x = b.y` is a hash join, not every pair then a filter.
+        var atJoin: [[Expr]] = Array(repeating: [], count: joins.count)
         let innerOnly = joins.allSatisfy { $0.kind == .inner || $0.kind == .cross }
         for c in conjuncts(s.filter) {
             var tables = Set<Int>(), unknown = false, aggregate = false
@@ -295,6 +313,8 @@ extension QueryEngine {
             if innerOnly, tables.count == 1, !unknown, !aggregate {
                 let k = tables.first!
                 pushed[k].append(try Self.stripQualifier(c, names[k]))
+            } else if innerOnly, tables.count > 1, !unknown, !aggregate, let last = tables.max(), last >= 1 {
+                atJoin[last - 1].append(c)
             } else {
                 rest.append(c)
             }
@@ -321,15 +341,22 @@ extension QueryEngine {
             let right = tables[k + 1]
             var rightColumns = columns[k + 1]
             // USING (c): the left's c equals the right's; the right's copy is named once only.
-            var condition = j.on
+            var condition = atJoin[k].reduce(j.on) { acc, c in acc.map { .binary("and", $0, c, at: c.position) } ?? c }
+            var merged: [(left: Int, right: Int, name: String)] = []  // USING columns a FULL join merges
             for u in j.using {
-                let lefts = currentColumns.filter { !$0.hidden && $0.name.lowercased() == u.lowercased() }
+                let lefts = currentColumns.indices.filter { !currentColumns[$0].hidden && currentColumns[$0].name.lowercased() == u.lowercased() }
                 guard lefts.count == 1, let rk = rightColumns.firstIndex(where: { $0.name.lowercased() == u.lowercased() }) else {
                     throw QueryError(.unknownColumn, lefts.count > 1 ? "USING column '\(u)' is ambiguous on the left" : "USING column '\(u)' is not in both tables", at: j.at)
                 }
-                let eq = Expr.binary("=", .column(lefts[0].key, at: j.at), .column(rightColumns[rk].key, at: j.at), at: j.at)
+                let eq = Expr.binary("=", .column(currentColumns[lefts[0]].key, at: j.at), .column(rightColumns[rk].key, at: j.at), at: j.at)
                 condition = condition.map { .binary("and", $0, eq, at: j.at) } ?? eq
-                rightColumns[rk].hidden = true
+                // The column named once: the left's, the right's for a RIGHT join (its rows are
+                // all there), whichever is there for a FULL one.
+                switch j.kind {
+                case .right: currentColumns[lefts[0]].hidden = true
+                case .full: currentColumns[lefts[0]].hidden = true; rightColumns[rk].hidden = true; merged.append((lefts[0], currentColumns.count + rk, u))
+                default: rightColumns[rk].hidden = true
+                }
             }
             let all = currentColumns + rightColumns
             let bound = try condition.map { c -> Expr in
@@ -343,6 +370,10 @@ extension QueryEngine {
             }
             current = try hashJoin(current, currentColumns.count, right, j.kind, on: bound, names: all.map(\.key), meter: &meter, explain: &explain)
             currentColumns = all
+            for m in merged {
+                for r in current.rows.indices { current.rows[r].append(current.rows[r][m.left] != .null ? current.rows[r][m.left] : current.rows[r][m.right]) }
+                currentColumns.append(BoundColumn(qualifier: "", name: m.name, key: "\u{0}" + m.name.lowercased()))
+            }
         }
         try meter.flush()
         current.columns = currentColumns.map(\.key)
@@ -368,7 +399,7 @@ extension QueryEngine {
     }
 
     /// Joins two row sets. `leftWidth`: how many of `names` are the left's columns.
-    private func hashJoin(_ left: ResultSet, _ leftWidth: Int, _ right: ResultSet, _ kind: JoinKind, on: Expr?, names: [String],
+    private func hashJoin(_ left: ResultSet, _ leftWidth: Int, _ right: ResultSet, _ joinKind: JoinKind, on: Expr?, names: [String],
                           meter: inout MemoryMeter, explain: inout [String]) throws -> ResultSet {
         let lowered = names.map { $0.lowercased() }
         let compiler = ExprCompiler(names: lowered, now: now)
@@ -393,31 +424,58 @@ extension QueryEngine {
                 residual.append(c)
             }
         }
-        let check = try residual.reduce(nil as Expr?) { acc, c in acc.map { .binary("and", $0, c, at: c.position) } ?? c }.map(compiler.compile)
         let width = names.count, rightWidth = width - leftWidth
         let cursor = RowCursor(), leftCursor = RowCursor(), rightCursor = RowCursor()
-        // Keys compare as SQL's `=` does: 1 and 1.0 alike; a NULL never matches.
+        // Keys compare as SQL's `=` does: 1 and 1.0 alike (a whole double as the integer it is,
+        // big integers exact); a NULL never matches.
         func key(_ evals: [Eval], _ c: RowCursor) throws -> [Value]? {
             var out: [Value] = []
             for e in evals {
                 let v = try e(c)
                 switch v {
                 case .null: return nil
-                case .int(let i): out.append(.double(Double(i)))
+                case .double(let d) where d == d.rounded() && abs(d) < 9.2e18: out.append(.int(Int64(d)))
                 default: out.append(v)
                 }
             }
             return out
         }
+        func kind(_ v: Value) -> Int {
+            switch v {
+            case .int, .double: 0
+            case .string: 1
+            case .timestamp: 2
+            case .bool: 3
+            default: 4
+            }
+        }
         var table: [[Value]: [Int]] = [:]
+        var rightKinds = Set<[Int]>()
         if !leftKeys.isEmpty {
             for (i, row) in right.rows.enumerated() {
                 rightCursor.values = row
-                if let k = try key(rightKeys, rightCursor) { table[k, default: []].append(i) }
+                if let k = try key(rightKeys, rightCursor) {
+                    table[k, default: []].append(i)
+                    rightKinds.insert(k.map(kind))
+                }
+            }
+            // Keys of different kinds on the two sides (a number and its text, a time and a
+            // string) are equal by `=`'s conversions, which a hash cannot see: compare pairs.
+            var mixed = rightKinds.count > 1
+            for row in left.rows where !mixed {
+                leftCursor.values = row
+                if let k = try key(leftKeys, leftCursor), !rightKinds.isEmpty, !rightKinds.contains(k.map(kind)) { mixed = true }
+            }
+            if mixed {
+                leftKeys = []
+                rightKeys = []
+                residual = conjuncts(on)
+                table = [:]
             }
         }
+        let check = try residual.reduce(nil as Expr?) { acc, c in acc.map { .binary("and", $0, c, at: c.position) } ?? c }.map(compiler.compile)
         var out: [[Value]] = []
-        var rightMatched = [Bool](repeating: false, count: kind == .right || kind == .full ? right.rows.count : 0)
+        var rightMatched = [Bool](repeating: false, count: joinKind == .right || joinKind == .full ? right.rows.count : 0)
         let noRight = [Value](repeating: .null, count: rightWidth), noLeft = [Value](repeating: .null, count: leftWidth)
         for row in left.rows {
             try progress?.visit(rows: 1)
@@ -440,7 +498,7 @@ extension QueryEngine {
                 try meter.keep(joined)
                 out.append(joined)
             }
-            if !matched && (kind == .left || kind == .full) {
+            if !matched && (joinKind == .left || joinKind == .full) {
                 try meter.keep(row)
                 out.append(row + noRight)
             }
@@ -449,7 +507,7 @@ extension QueryEngine {
             out.append(noLeft + right.rows[i])
             try meter.keep(out[out.count - 1])
         }
-        explain.append("\(kind.rawValue) join: \(left.rows.count) × \(right.rows.count) rows" + (leftKeys.isEmpty ? " (every pair compared)" : " on \(leftKeys.count) equal key\(leftKeys.count == 1 ? "" : "s") (hash)")
+        explain.append("\(joinKind.rawValue) join: \(left.rows.count) × \(right.rows.count) rows" + (leftKeys.isEmpty ? " (every pair compared)" : " on \(leftKeys.count) equal key\(leftKeys.count == 1 ? "" : "s") (hash)")
                        + (residual.isEmpty ? "" : ", \(residual.count) other condition\(residual.count == 1 ? "" : "s")") + " → \(out.count) rows")
         return ResultSet(columns: names, rows: out)
     }
@@ -461,7 +519,10 @@ extension QueryEngine {
         guard a.columns.count == b.columns.count else {
             throw QueryError(.type, "\(op.rawValue.uppercased()) parts have \(a.columns.count) and \(b.columns.count) columns", at: p)
         }
-        func normal(_ row: [Value]) -> [Value] { row.map { if case .int(let i) = $0 { .double(Double(i)) } else { $0 } } }
+        // (1 and 1.0 alike: a whole double as the integer it is; big integers exact.)
+        func normal(_ row: [Value]) -> [Value] {
+            row.map { if case .double(let d) = $0, d == d.rounded(), abs(d) < 9.2e18 { .int(Int64(d)) } else { $0 } }
+        }
         var meter = MemoryMeter(memory)
         var out: [[Value]] = []
         switch (op, all) {
@@ -513,6 +574,17 @@ func walkAll(_ e: Expr, _ visit: (Expr) -> Void) {
             partition.forEach { walkAll($0, visit) }
             order.forEach { walkAll($0.expr, visit) }
         }
+    }
+}
+
+extension Select {
+    /// Whether any of its expressions holds a subquery.
+    var hasSubquery: Bool {
+        var found = false
+        for e in items.map(\.expr) + [filter, having].compactMap({ $0 }) + groupBy + orderBy.map(\.expr) {
+            walkAll(e) { if case .subquery = $0 { found = true } }
+        }
+        return found
     }
 }
 

@@ -96,6 +96,9 @@ public final class StreamingQuery {
         guard case .table(let t, _)? = s.from, t.lowercased() == "logs" else {
             throw QueryError(.syntax, "a streaming query reads FROM logs", at: 0)
         }
+        // A subquery answered batch by batch would answer about each batch only: such a query
+        // runs over the whole store instead.
+        if s.hasSubquery { throw QueryError(.syntax, "a streaming query cannot hold a subquery", at: 0) }
         guard let (w, wi) = try GroupWindow.find(s.groupBy) else {
             throw QueryError(.syntax, "a streaming query needs a window in GROUP BY: TUMBLE(ts, size), HOP(ts, slide, size) or SESSION(ts, gap)", at: 0)
         }

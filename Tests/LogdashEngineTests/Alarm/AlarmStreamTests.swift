@@ -290,3 +290,51 @@ import Scratch
         #expect(streamed.contains { $0.alarm == "slow" && $0.to == .alarm })
     }
 }
+
+/// One alarm of a shared pass failing as it runs (a sum of text) leaves the others of its
+/// period working, each recomputed alone (found in a review).
+@Suite struct SharedAlarmFailureTests {
+    @Test func anAlarmFailingInASharedPassDoesNotTakeItsNeighboursDown() throws {
+        let yaml = """
+            alarms:
+              - name: words
+                metric:
+                  value: sum(msg)
+                period: 1m
+                evaluation_periods: 1
+                comparison: GreaterThanThreshold
+                threshold: 1
+              - name: volume
+                metric:
+                  value: count(*)
+                period: 1m
+                evaluation_periods: 1
+                comparison: GreaterThanThreshold
+                threshold: 40
+            """
+        let alarms = try AlarmFile.parse(yaml: yaml, file: "a.yaml")
+        let store = Store()
+        let stream = AlarmStream(alarms, store: store, lateness: 5_000_000_000)
+        let lines = AlarmStreamTests.lines()
+        var streamed: [AlarmTracker.Transition] = []
+        for chunk in stride(from: 0, to: lines.count, by: 600) {
+            store.append(try AlarmStreamTests.segment(lines[chunk..<min(lines.count, chunk + 600)]))
+            streamed += try stream.step().transitions
+        }
+        let end = try stream.step(final: true)
+        streamed += end.transitions
+        let replay = try AlarmReplay.evaluate([alarms[1]], engine: QueryEngine(snapshot: store.snapshot()))
+        #expect(end.statuses.first { $0.name == "words" }?.problem != nil)
+        #expect(end.statuses.first { $0.name == "volume" }?.problem == nil)
+        #expect(streamed.filter { $0.alarm == "volume" } == replay.transitions)
+        #expect(!replay.transitions.isEmpty)
+    }
+
+    /// A streaming query cannot answer a subquery batch by batch: it is refused (and such a
+    /// query runs over the whole store instead).
+    @Test func aStreamingQueryWithASubqueryIsRefused() {
+        #expect(throws: QueryError.self) {
+            _ = try StreamingQuery(sql: "SELECT window_start, count(*) FROM logs WHERE status IN (SELECT status FROM logs WHERE status >= 500) GROUP BY TUMBLE(ts, INTERVAL '1' MINUTE)")
+        }
+    }
+}
