@@ -79,8 +79,18 @@ public struct AppState: Sendable, Equatable {
     public var history: [String] = []
     public var historyIndex: Int?
     public var status = StatusInfo()
-    /// A problem to show (a bad filter), until the next key.
-    public var notice: String?
+    /// A line to show above the status bar until the next key: information, or (`fail`) a problem.
+    public var notice: String? {
+        didSet { noticeIsError = false }
+    }
+    /// The notice says something went wrong (drawn in the error style; others are information).
+    public private(set) var noticeIsError = false
+
+    /// A notice that something went wrong: a rejected filter, a failed save, an engine error.
+    public mutating func fail(_ message: String) {
+        notice = message
+        noticeIsError = true
+    }
     /// Quick filters: the lowest level shown (keys 1–5), and how far back (`t` cycles).
     public var minLevel: Level?
     public var timeRange: TimeRange = .all
@@ -482,7 +492,7 @@ public func update(_ s: inout AppState, _ e: AppEvent) -> [Effect] {
         return []
     case .filterRejected(let why):
         // The program restores the last good filters; the bar reopens for the text to be fixed.
-        s.notice = why
+        s.fail(why)
         if s.input == nil { s.input = "" }
         return []
     case .key(let k):
@@ -834,7 +844,7 @@ private func alarmKey(_ s: inout AppState, _ b: inout AppState.Board, _ k: Key) 
         return queryKey(&s, .enter)
     case .enter:
         if let problem = a.problem {  // it never ran: no records behind it to show
-            s.notice = "\(a.name) cannot run: \(problem)"
+            s.fail("\(a.name) cannot run: \(problem)")
             return []
         }
         let drill = s.alarmDrills[a.name] ?? AppState.AlarmDrill(filter: nil, window: 0)
@@ -905,7 +915,7 @@ private func editCommand(_ s: inout AppState, _ k: Key) -> [Effect] {
             return editFilter(&s, .enter)
         case "time" where !rest.isEmpty:
             guard let range = customTime(rest, zone: s.zone) else {
-                s.notice = "':time \(rest)': give an age (30m, 2h, 7d), two times (2026-11-27T14:00 2026-11-27T15:00), or all"
+                s.fail("':time \(rest)': give an age (30m, 2h, 7d), two times (2026-11-27T14:00 2026-11-27T15:00), or all")
                 return []
             }
             s.customTime = range
@@ -915,7 +925,7 @@ private func editCommand(_ s: inout AppState, _ k: Key) -> [Effect] {
         case "":
             return []
         default:
-            s.notice = "unknown command ':\(text)'; commands are :filter EXPRESSION, :time RANGE, :theme NAME, :sql [QUERY], :save [FILE], :quit"
+            s.fail("unknown command ':\(text)'; commands are :filter EXPRESSION, :time RANGE, :theme NAME, :sql [QUERY], :save [FILE], :quit")
             return []
         }
     default:
@@ -1083,7 +1093,7 @@ public enum DashboardView {
             if end < s.width { buf[end, y] = Cell(text: " ", style: Style(.text, reverse: true)) }  // the cursor
         }
         if let notice = s.notice {
-            buf.put(notice, x: 0, y: s.height - (s.barOpen ? 3 : 2), style: Style(.error, bold: true))
+            buf.put(notice, x: 0, y: s.height - (s.barOpen ? 3 : 2), style: s.noticeIsError ? Style(.error, bold: true) : Style(.accent))
         }
         if let banner = s.banner {
             // Over every view, on top: an alarm changed state (any key dismisses it).
@@ -1093,7 +1103,7 @@ public enum DashboardView {
         }
         if s.queryOpen {
             QueryPaneView.render(s.query, into: &buf, height: s.height - 1, glyphs: s.glyphs)
-            if let notice = s.notice { buf.put(notice, x: 0, y: s.height - 2, style: Style(.error, bold: true)) }
+            if let notice = s.notice { buf.put(notice, x: 0, y: s.height - 2, style: s.noticeIsError ? Style(.error, bold: true) : Style(.accent)) }
         }
         StatusBar.render(s, into: &buf, y: s.height - 1)
         if s.showHelp { HelpView.render(into: &buf, height: s.height - 1, top: s.helpTop) }
@@ -1317,6 +1327,11 @@ public enum TailView {
 
     public static func render(_ rows: [TailRow], into buf: inout CellBuffer, top: Int, height: Int, options: Options = Options()) {
         guard height > 0 else { return }
+        // Records of more than one day on screen (a week-old file's history): each time with its
+        // date, else 14:42 of one day would follow 07:29 of the next unremarked.
+        let dayOf = { (ns: Int64) -> Int64 in let w = options.zone.wall(ns); return w / 86_400_000_000_000 - (w % 86_400_000_000_000 < 0 ? 1 : 0) }
+        let shown = rows.suffix(height)
+        let dated = options.relativeTo == nil && shown.count > 1 && dayOf(shown.first!.ts) != dayOf(shown.last!.ts)
         // Lay out from the newest record upwards until the area is full.
         var blocks: [[(prefix: Bool, text: String)]] = []
         var used = 0
@@ -1327,7 +1342,7 @@ public enum TailView {
                 .prefix(whole ? Int.max : 1).enumerated().map { k, l in k == 0 ? String(l) : l.replacingOccurrences(of: "\t", with: "    ") }
             var lines = messageLines.enumerated().map { (prefix: $0.offset == 0, text: $0.element) }
             if options.wrap {
-                let indent = prefixWidth(r, buf.width)
+                let indent = prefixWidth(r, buf.width, dated: dated)
                 let room = max(1, buf.width - indent)
                 lines = []
                 for (k, line) in (messageLines.isEmpty ? [""] : messageLines).enumerated() {
@@ -1352,14 +1367,14 @@ public enum TailView {
                 var x = 0
                 if line.prefix {
                     let marked = options.marks.contains { $0.ts == r.ts && $0.message == r.message }
-                    x = buf.put(time(r.ts, options.relativeTo, zone: options.zone), x: 0, y: y, style: marked ? Style(.selection, reverse: true) : Style(.dim), safe: true) + 1
+                    x = buf.put(dated ? datedClock(r.ts, zone: options.zone) : time(r.ts, options.relativeTo, zone: options.zone), x: 0, y: y, style: marked ? Style(.selection, reverse: true) : Style(.dim), safe: true) + 1
                     let level = (r.level?.name.uppercased() ?? "-").padding(toLength: 5, withPad: " ", startingAt: 0)
                     let isSelected = options.selected == rows.count - 1 - index
                     x = buf.put(level, x: x, y: y, style: Style(StyleRole.level(r.level), bold: r.level.map { $0 >= .error } ?? false,
                                                                 reverse: isSelected), safe: true) + 1
                     if let host = r.host, buf.width >= 60 { x = buf.put(host, x: x, y: y, style: Style(.accent)) + 1 }
                 } else {
-                    x = prefixWidth(r, buf.width)
+                    x = prefixWidth(r, buf.width, dated: dated)
                 }
                 let visible = options.wrap ? line.text : String(VisibleText.escape(line.text).dropFirst(options.hscroll))
                 putHighlighted(visible, x: x, y: y, term: options.highlight, into: &buf)
@@ -1392,8 +1407,14 @@ public enum TailView {
     }
 
     /// The width of a record's time, level and host columns.
-    private static func prefixWidth(_ r: TailRow, _ width: Int) -> Int {
-        13 + 6 + (r.host != nil && width >= 60 ? DisplayWidth.of(VisibleText.escape(r.host!)) + 1 : 0)
+    private static func prefixWidth(_ r: TailRow, _ width: Int, dated: Bool = false) -> Int {
+        (dated ? 15 : 13) + 6 + (r.host != nil && width >= 60 ? DisplayWidth.of(VisibleText.escape(r.host!)) + 1 : 0)
+    }
+
+    /// `11-27 14:03:07` (with the date, to the second), in `zone`.
+    static func datedClock(_ ns: Int64, zone: ShownZone) -> String {
+        let iso = Timestamp.iso8601(zone.wall(ns), fractionDigits: 0)
+        return String(iso.dropFirst(5).prefix(14)).replacingOccurrences(of: "T", with: " ")
     }
 
     /// The clock time, or with `relativeTo` the age: `-12.5s`, `-3m07s`, `-2h05m`, `-3d04h`.

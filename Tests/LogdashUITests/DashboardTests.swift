@@ -69,6 +69,28 @@ import Testing
         #expect(typed.sql == "ts BETWEEN TIMESTAMP '2026-07-01T12:00:00.000Z' AND TIMESTAMP '2026-07-01T13:00:00.000Z'")
     }
 
+    /// Information is not drawn as an error: a hint or "marked" in the accent colour, a rejected
+    /// filter or a failed save in the error style (found in a user trial: every notice was red).
+    @Test func onlyProblemsAreDrawnInTheErrorStyle() {
+        var s = state(70, 6)
+        s.notice = "marked; ' jumps between the 1 mark"
+        #expect(DashboardView.render(s)[0, 4].style.role == .accent)
+        _ = update(&s, .filterRejected("unknown column 'statuz'"))
+        #expect(s.noticeIsError && DashboardView.render(s).cells.contains { $0.style.role == .error })
+        s.notice = "theme: light"
+        #expect(!s.noticeIsError)
+    }
+
+    /// Records of several days on screen show their dates (alternatives.log: 14:42 of one day
+    /// then 07:29 of the next read as disorder); one day's show the clock to the millisecond.
+    @Test func recordsOfSeveralDaysShowTheirDates() {
+        var s = state(70, 4)
+        s.rows[0].ts = Self.t0 - 86_400_000_000_000
+        let lines = DashboardView.render(s).lines
+        #expect(lines[1].hasPrefix("11-26 14:03:07 INFO") && lines[2].hasPrefix("11-27 14:03:08 ERROR"), "\(lines)")
+        #expect(DashboardView.render(state(70, 4)).lines[1].hasPrefix("14:03:07.250 INFO"))
+    }
+
     @Test func tailNewestAtTheBottomWithStatusBar() {
         let buf = DashboardView.render(state(70, 4))
         #expect(buf.lines == [

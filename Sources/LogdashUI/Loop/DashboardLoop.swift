@@ -144,7 +144,7 @@ public struct DashboardLoop {
             let lines = state.history.suffix(500).filter { !$0.contains("\n") }
             try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
         } catch {
-            state.notice = "filter history not saved: \(file): \(error.localizedDescription)"
+            state.fail("filter history not saved: \(file): \(error.localizedDescription)")
         }
     }
 
@@ -186,7 +186,7 @@ public struct DashboardLoop {
                 }
                 try (lines.joined(separator: "\n") + "\n").write(toFile: file, atomically: true, encoding: .utf8)
             } catch {
-                state.notice = "query history not saved: \(file): \(error.localizedDescription)"
+                state.fail("query history not saved: \(file): \(error.localizedDescription)")
             }
         }
     }
@@ -268,7 +268,7 @@ public struct DashboardLoop {
             try DashboardFile.yaml(boards).write(toFile: target, atomically: true, encoding: .utf8)
             _ = try DashboardFile.load(path: target)  // reads back, or the error says why
         } catch {
-            state.notice = "dashboard not saved: \(target): \(error)"
+            state.fail("dashboard not saved: \(target): \(error)")
             return
         }
         if path == nil || target == dashboardsFile {
@@ -289,7 +289,7 @@ public struct DashboardLoop {
             try ResultWriter.render(sorted, as: csv ? .csv : .json).write(toFile: path, atomically: true, encoding: .utf8)
             state.notice = "\(sorted.rows.count) rows written to \(path)"
         } catch {
-            state.notice = "export failed: \(path): \(error.localizedDescription)"
+            state.fail("export failed: \(path): \(error.localizedDescription)")
         }
     }
 
@@ -312,7 +312,7 @@ public struct DashboardLoop {
                     themeIndex = themes.firstIndex(of: t) ?? themeIndex
                     state.notice = "theme: \(t.name)"
                 } catch {
-                    state.notice = "\(error)"
+                    state.fail("\(error)")
                 }
             case .find(let older):
                 find(older: older)
@@ -367,7 +367,7 @@ public struct DashboardLoop {
             }
             _ = update(&state, .detail(fields))
         } catch {
-            state.notice = "\(error)"
+            state.fail("\(error)")
         }
     }
 
@@ -378,7 +378,7 @@ public struct DashboardLoop {
             screen.copyToClipboard(raw)
             state.notice = "copied \(raw.utf8.count) bytes"
         } catch {
-            state.notice = "\(error)"
+            state.fail("\(error)")
         }
     }
 
@@ -430,7 +430,7 @@ public struct DashboardLoop {
             }
             try jump(engine, to: found.offset, context: true)
         } catch {
-            state.notice = "\(error)"
+            state.fail("\(error)")
         }
     }
 
@@ -479,7 +479,7 @@ public struct DashboardLoop {
                     ?? locate(engine, at: ts, where: "true", from: nil, older: true) else { return }
             try jump(engine, to: found.offset, context: true)
         } catch {
-            state.notice = "\(error)"
+            state.fail("\(error)")
         }
     }
 
