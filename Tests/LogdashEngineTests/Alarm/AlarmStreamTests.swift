@@ -92,18 +92,24 @@ import Scratch
         try StreamingQueryTests.segment(Array(lines))
     }
 
-    @Test func streamedAlarmsGiveTheTransitionsAndStatusesOfTheReplay() throws {
-        let alarms = try AlarmFile.parse(yaml: Self.yaml, file: "a.yaml")
-        let lines = Self.lines()
+    /// The alarms streamed over `lines` arriving `chunk` at a time, then the end: every
+    /// transition, the last step's answer, and the store (for a replay to compare with).
+    static func streamed(_ alarms: [AlarmDefinition], _ lines: [String], chunk: Int)
+        throws -> (transitions: [AlarmTracker.Transition], end: (transitions: [AlarmTracker.Transition], statuses: [AlarmReplay.Status]), store: Store, stream: AlarmStream) {
         let store = Store()
         let stream = AlarmStream(alarms, store: store, lateness: 5_000_000_000)
         var streamed: [AlarmTracker.Transition] = []
-        for chunk in stride(from: 0, to: lines.count, by: 137) {
-            store.append(try Self.segment(lines[chunk..<min(lines.count, chunk + 137)]))
+        for start in stride(from: 0, to: lines.count, by: chunk) {
+            store.append(try segment(lines[start..<min(lines.count, start + chunk)]))
             streamed += try stream.step().transitions
         }
         let end = try stream.step(final: true)
-        streamed += end.transitions
+        return (streamed + end.transitions, end, store, stream)
+    }
+
+    @Test func streamedAlarmsGiveTheTransitionsAndStatusesOfTheReplay() throws {
+        let alarms = try AlarmFile.parse(yaml: Self.yaml, file: "a.yaml")
+        let (streamed, end, store, stream) = try Self.streamed(alarms, Self.lines(), chunk: 137)
         let replay = try AlarmReplay.evaluate(alarms, engine: QueryEngine(snapshot: store.snapshot()))
         #expect(streamed.count > 6)
         #expect(Set(streamed.map(\.alarm)).isSuperset(of: ["rate", "errors[api]", "p90", "timeouts", "incident", "outage", "slow_db"]))
@@ -231,16 +237,7 @@ import Scratch
         let all = try AlarmFile.parse(yaml: AlarmStreamTests.yaml.replacingOccurrences(of: "  - name: incident", with: Self.typos + "  - name: incident"),
                                       file: "a.yaml")
         #expect(all.count == good.count + 2)
-        let lines = AlarmStreamTests.lines()
-        let store = Store()
-        let stream = AlarmStream(all, store: store, lateness: 5_000_000_000)
-        var streamed: [AlarmTracker.Transition] = []
-        for chunk in stride(from: 0, to: lines.count, by: 500) {
-            store.append(try AlarmStreamTests.segment(lines[chunk..<min(lines.count, chunk + 500)]))
-            streamed += try stream.step().transitions
-        }
-        let end = try stream.step(final: true)
-        streamed += end.transitions
+        let (streamed, end, store, stream) = try AlarmStreamTests.streamed(all, AlarmStreamTests.lines(), chunk: 500)
         let replay = try AlarmReplay.evaluate(good, engine: QueryEngine(snapshot: store.snapshot()))
         #expect(streamed == replay.transitions)
         #expect(end.statuses.filter { $0.problem == nil } == replay.statuses)
@@ -313,16 +310,7 @@ import Scratch
                 threshold: 40
             """
         let alarms = try AlarmFile.parse(yaml: yaml, file: "a.yaml")
-        let store = Store()
-        let stream = AlarmStream(alarms, store: store, lateness: 5_000_000_000)
-        let lines = AlarmStreamTests.lines()
-        var streamed: [AlarmTracker.Transition] = []
-        for chunk in stride(from: 0, to: lines.count, by: 600) {
-            store.append(try AlarmStreamTests.segment(lines[chunk..<min(lines.count, chunk + 600)]))
-            streamed += try stream.step().transitions
-        }
-        let end = try stream.step(final: true)
-        streamed += end.transitions
+        let (streamed, end, store, _) = try AlarmStreamTests.streamed(alarms, AlarmStreamTests.lines(), chunk: 600)
         let replay = try AlarmReplay.evaluate([alarms[1]], engine: QueryEngine(snapshot: store.snapshot()))
         #expect(end.statuses.first { $0.name == "words" }?.problem != nil)
         #expect(end.statuses.first { $0.name == "volume" }?.problem == nil)
