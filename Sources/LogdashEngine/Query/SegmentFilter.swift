@@ -334,7 +334,21 @@ struct SegmentFilter {
             if wants.count > 16 {
                 // Swift's String hashing and `==` agree on canonical equivalence, as `equals` does.
                 let set = Set(wants.map(\.text))
-                test = { b in set.contains(String(decoding: b, as: UTF8.self)) != negated }
+                if wants.allSatisfy(\.ascii) {
+                    // ASCII wants (ids, names, a subquery's answer): an ASCII row's bytes hashed in
+                    // place, equal to a want's only byte for byte; a row with other bytes takes
+                    // the String path (some non-ASCII text is canonically an ASCII one: K and K).
+                    var buckets: [UInt64: [Int]] = [:]
+                    for (k, w) in wants.enumerated() { w.bytes.withUnsafeBufferPointer { buckets[ByteString.hash($0).hash, default: []].append(k) } }
+                    test = { b in
+                        let (h, ascii) = ByteString.hash(b)
+                        guard ascii else { return set.contains(String(decoding: b, as: UTF8.self)) != negated }
+                        guard let candidates = buckets[h] else { return negated }
+                        return candidates.contains { wants[$0].equals(b) } != negated
+                    }
+                } else {
+                    test = { b in set.contains(String(decoding: b, as: UTF8.self)) != negated }
+                }
             } else {
                 test = { b in wants.contains { $0.equals(b) } != negated }
             }
@@ -413,6 +427,14 @@ struct ByteString {
         text = s
         bytes = Array(s.utf8)
         ascii = bytes.allSatisfy { $0 < 0x80 }
+    }
+
+    /// FNV-1a of bytes, for looking them up without making a `String`, and whether they are ASCII.
+    @inline(__always)
+    static func hash(_ b: UnsafeBufferPointer<UInt8>) -> (hash: UInt64, ascii: Bool) {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325, high: UInt8 = 0
+        for x in b { h = (h ^ UInt64(x)) &* 0x100_0000_01b3; high |= x }
+        return (h, high < 0x80)
     }
 
     /// Equal bytes are equal strings; different bytes of non-ASCII text may still be the same
