@@ -54,6 +54,9 @@ struct SegmentFilter {
 
     final class CompiledLeaves {
         var byCanonical: [String: Eval] = [:]
+        /// `IN` lists over plain string columns, by the list's place in the query (a subquery's
+        /// answer can be tens of thousands of texts: made ready once, not per segment).
+        var inTests: [String: (UnsafeBufferPointer<UInt8>) -> Bool] = [:]
     }
 
     func rows(_ e: Expr, in seg: Segment) throws -> [Int32] {
@@ -324,13 +327,19 @@ struct SegmentFilter {
             name = n
             let want = ByteString(v), negated = op == "<>"
             test = { want.equals($0) != negated }
-        case .inList(.column(let n, _), let items, let negated, _):
+        case .inList(.column(let n, _), let items, let negated, let p):
+            name = n
+            let key = "\(n)\u{0}\(p)\u{0}\(items.count)\u{0}\(negated)"
+            if let known = compiled.inTests[key] {
+                test = known
+                break
+            }
             var wants: [ByteString] = []
             for item in items {
+                if case .literal(.string(let v), _) = item { wants.append(ByteString(v)); continue }
                 guard let v = try constant(item) else { return nil }  // NULLs and non-strings: the general path
                 wants.append(ByteString(v))
             }
-            name = n
             if wants.count > 16 {
                 // Swift's String hashing and `==` agree on canonical equivalence, as `equals` does.
                 let set = Set(wants.map(\.text))
@@ -352,6 +361,7 @@ struct SegmentFilter {
             } else {
                 test = { b in wants.contains { $0.equals(b) } != negated }
             }
+            compiled.inTests[key] = test
         case .like(.column(let n, _), .literal(.string(let pattern), _), let negated, let ci, _):
             name = n
             let m = LikePattern(pattern, caseInsensitive: ci)
