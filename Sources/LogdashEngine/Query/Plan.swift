@@ -43,6 +43,12 @@ extension QueryEngine {
             s.groupBy = try s.groupBy.map(answer)
             s.orderBy = try s.orderBy.map { var o = $0; o.expr = try answer(o.expr); return o }
         }
+        // No qualified name and no join: the names need no binding (and a subquery's answer,
+        // thousands of values long, is not copied again).
+        if !qualified && !joined {
+            if case .aliased(let inner, _)? = s.from { return (try resolve(inner, ctes: ctes, explain: &explain), s) }
+            return (try resolve(s.from, ctes: ctes, explain: &explain), s)
+        }
         switch s.from {
         case .join?:
             // Subqueries in the joins' ON conditions too.
