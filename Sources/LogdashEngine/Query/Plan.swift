@@ -406,7 +406,16 @@ extension QueryEngine {
 
     /// Joins two row sets. `leftWidth`: how many of `names` are the left's columns.
     private func hashJoin(_ left: ResultSet, _ leftWidth: Int, _ right: ResultSet, _ joinKind: JoinKind, on: Expr?, names: [String],
-                          meter: inout MemoryMeter, explain: inout [String]) throws -> ResultSet {
+                          meter: inout MemoryMeter, explain: inout [String], swapped: Bool = false) throws -> ResultSet {
+        // An inner join hashes the smaller side: joined the other way round, columns put back.
+        if !swapped, joinKind == .inner || joinKind == .cross, on != nil, left.rows.count < right.rows.count / 2 {
+            let rightWidth = names.count - leftWidth
+            var r = try hashJoin(right, rightWidth, left, joinKind, on: on, names: Array(names[leftWidth...]) + Array(names[..<leftWidth]),
+                                 meter: &meter, explain: &explain, swapped: true)
+            r.rows = r.rows.map { Array($0[rightWidth...]) + Array($0[..<rightWidth]) }
+            r.columns = names
+            return r
+        }
         let lowered = names.map { $0.lowercased() }
         let compiler = ExprCompiler(names: lowered, now: now)
         // Equal keys (`a.x = b.y`, each side of one table) for the hash table; the rest checked on each pair.
