@@ -108,6 +108,8 @@ public final class Screen: Terminal {
     /// on terminals with fewer colours. Takes effect at the next draw.
     public func apply(_ theme: Theme) {
         last = nil
+        self.theme = theme
+        combinations = [:]
         guard colors else { return }
         let available = Int(logdash_colors())
         for (i, role) in StyleRole.allCases.enumerated() {
@@ -138,7 +140,7 @@ public final class Screen: Terminal {
                 if style.bold || style.role == .levelFatal { attrs |= logdash_a_bold() }
                 if style.reverse { attrs |= logdash_a_reverse() }
                 if style.role == .dim || style.role == .levelTrace { attrs |= logdash_a_dim() }
-                wattr_set(w, attrs, colors ? (pairs[style.role] ?? 0) : 0, nil)
+                wattr_set(w, attrs, colors ? (style.background.map { pair(style.role, on: $0) } ?? pairs[style.role] ?? 0) : 0, nil)
                 _ = mvwaddstr(w, Int32(y), Int32(x), text)
                 x = end
             }
@@ -146,6 +148,25 @@ public final class Screen: Terminal {
         wattr_set(w, 0, 0, nil)
         wrefresh(w)
         last = buf
+    }
+
+    /// The theme in force, and the colour pairs of a role on another's colour, made as needed.
+    private var theme = Theme.builtin[0]
+    private var combinations: [String: Int16] = [:]
+
+    private func pair(_ role: StyleRole, on background: StyleRole) -> Int16 {
+        let key = role.rawValue + "\u{0}" + background.rawValue
+        if let p = combinations[key] { return p }
+        let available = Int(logdash_colors())
+        func index(_ r: StyleRole) -> Int16 {
+            if case .index(let n) = theme.color(r) { return Int16(n < available ? n : n % 8) }
+            return -1
+        }
+        let p = Int16(StyleRole.allCases.count + 1 + combinations.count)
+        guard Int(p) < Int(logdash_color_pairs()) else { return pairs[role] ?? 0 }
+        init_pair(p, index(role), index(background))
+        combinations[key] = p
+        return p
     }
 
     /// A cell's text for a terminal that cannot show UTF-8 (see `ASCIIText`).

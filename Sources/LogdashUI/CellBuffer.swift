@@ -67,6 +67,9 @@ public struct Style: Sendable, Equatable {
     public var role: StyleRole
     public var bold: Bool
     public var reverse: Bool
+    /// The cell's background in another role's colour (the part of a stacked bar above a
+    /// boundary inside the cell); nil: the terminal's own.
+    public var background: StyleRole?
 
     public init(_ role: StyleRole, bold: Bool = false, reverse: Bool = false) {
         self.role = role

@@ -140,8 +140,14 @@ import Testing
         let chart = Chart.bars(times: Self.minutes(1), series: [Series(name: "error", values: [89]), Series(name: "warn", values: [19]),
                                                                  Series(name: "debug", values: [15])], unit: .plain)
         ChartView.render(chart, into: &buf, area: Rect(x: 0, y: 0, width: 20, height: 8))
-        let drawn = Set(buf.cells.filter { "▁▂▃▄▅▆▇█".contains($0.text) }.map(\.style.role))
+        // Each part in colour, to the eighth: a cell where two meet shows the lower part's colour
+        // under the upper's (its background).
+        let bar = buf.cells.filter { "▁▂▃▄▅▆▇█".contains($0.text) }
+        let drawn = Set(bar.map(\.style.role) + bar.compactMap(\.style.background))
         #expect(drawn == [.levelError, .levelWarn, .levelDebug])
+        #expect(ChartView.stackEighths([89, 19, 15], eighths: 43) == [31, 38, 43])
+        #expect(ChartView.stackEighths([1000, 1, 0], eighths: 16) == [15, 16, 16])  // a sliver, not nothing
+        #expect(ChartView.stackEighths([80, 7, 7, 6], eighths: 34) == [27, 30, 32, 34])  // the big part keeps its share
     }
 
     /// "/api/prod" three times in a top-N is useless: labels keep their ends, lose their shared

@@ -156,15 +156,31 @@ public enum ChartView {
                 let values = series.map { max(0, $0.values[safe: first + i].flatMap { $0 } ?? 0) }
                 let total = values.reduce(0, +)
                 let eighths = Int(((total - scale.low) / (scale.high - scale.low) * Double(plot.height * 8)).rounded())
-                let cells = stack(values, eighths: eighths)
-                for (r, k) in cells.enumerated() where r < plot.height {
-                    // The top cell shows the eighths of the height left (one at least: a bar is never lost).
-                    let top = r == cells.count - 1 && eighths % 8 != 0 || eighths == 0 ? max(1, eighths % 8) : 8
-                    let glyph = top >= 8 ? glyphs.fill(k) : glyphs.rising[top - 1]
-                    let span = column(i + 1) - column(i), barWidth = max(1, span - (span >= 3 ? 1 : 0))
-                    for dx in 0..<barWidth where column(i) + dx < plot.maxX {
-                        buf.put(glyph, x: column(i) + dx, y: plot.maxY - 1 - r, style: Style(roles[k]), safe: true)
+                let span = column(i + 1) - column(i), barWidth = max(1, span - (span >= 3 ? 1 : 0))
+                func put(_ glyph: String, _ style: Style, row r: Int) {
+                    for dx in 0..<barWidth where column(i) + dx < plot.maxX { buf.put(glyph, x: column(i) + dx, y: plot.maxY - 1 - r, style: style, safe: true) }
+                }
+                if glyphs.fills {
+                    // No colours: whole cells, each series' own fill.
+                    let cells = stack(values, eighths: eighths)
+                    for (r, k) in cells.enumerated() where r < plot.height {
+                        let top = r == cells.count - 1 && eighths % 8 != 0 || eighths == 0 ? max(1, eighths % 8) : 8
+                        put(top >= 8 ? glyphs.fill(k) : glyphs.rising[top - 1], Style(roles[k]), row: r)
                     }
+                    continue
+                }
+                // Parts to the eighth of a cell: a cell where one part ends and the next begins
+                // shows the lower in its colour and the upper as the background.
+                let ends = stackEighths(values, eighths: max(eighths, total > 0 ? 1 : 0))
+                let height = ends.last ?? 0
+                for r in 0..<min(plot.height, (height + 7) / 8) {
+                    let bottom = 8 * r
+                    guard let a = ends.firstIndex(where: { $0 > bottom }) else { break }
+                    let aTop = min(ends[a], bottom + 8)
+                    if aTop == bottom + 8 { put(glyphs.full, Style(roles[a]), row: r); continue }
+                    var style = Style(roles[a])
+                    if let b = ends.indices.first(where: { $0 > a && ends[$0] > aTop }) { style.background = roles[b] }
+                    put(glyphs.rising[aTop - bottom - 1], style, row: r)
                 }
             }
         } else if glyphs.ascii {
@@ -276,6 +292,27 @@ public enum ChartView {
             for k in present.sorted(by: { exact[$0] - Double(cells[$0]) > exact[$1] - Double(cells[$1]) }).prefix(max(0, count - sum)) { cells[k] += 1 }
         }
         return cells.enumerated().flatMap { k, n in [Int](repeating: k, count: n) }
+    }
+
+    /// Where each part of a stacked bar `eighths` high ends, in eighths of a cell from the
+    /// bottom: shared by the values' sizes (largest remainder), every non-zero value one eighth
+    /// at least — the bar as tall as its total, no part lost by rounding.
+    static func stackEighths(_ values: [Double], eighths: Int) -> [Int] {
+        let total = values.reduce(0, +)
+        guard total > 0, eighths > 0 else { return values.map { _ in 0 } }
+        let exact = values.map { $0 / total * Double(eighths) }
+        var parts = exact.map { Int($0) }
+        for k in values.indices where values[k] > 0 && parts[k] == 0 { parts[k] = 1 }
+        var sum = parts.reduce(0, +)
+        while sum > eighths, let k = parts.indices.filter({ parts[$0] > 1 }).max(by: { Double(parts[$0]) - exact[$0] < Double(parts[$1]) - exact[$1] }) {
+            parts[k] -= 1
+            sum -= 1
+        }
+        for k in values.indices.filter({ values[$0] > 0 }).sorted(by: { exact[$0] - Double(parts[$0]) > exact[$1] - Double(parts[$1]) }).prefix(max(0, eighths - sum)) {
+            parts[k] += 1
+        }
+        var run = 0
+        return parts.map { run += $0; return run }
     }
 
     static func legend(_ names: [String], roles: [StyleRole]? = nil, into buf: inout CellBuffer, x: Int, y: Int, maxX: Int, glyphs: ChartGlyphs) {
