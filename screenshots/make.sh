@@ -65,7 +65,7 @@ wait_for " raw "
 shot detail
 t send-keys -t shots Escape
 t send-keys -t shots '?'
-wait_for "this help"
+wait_for "logdash — keys"
 shot help
 t kill-session -t shots
 t -f /dev/null new-session -d -s shots -x 110 -y 30 "env TERM=xterm-256color LANG=C.UTF-8 $bin 'demo://?lines=20000'"
