@@ -29,10 +29,6 @@ extension QueryEngine {
         }
         var joined = false
         if case .join? = s.from { joined = true }
-        if !subqueries && !qualified && !joined {
-            if case .aliased(let inner, _)? = s.from { return (try resolve(inner, ctes: ctes, explain: &explain), s) }
-            return (try resolve(s.from, ctes: ctes, explain: &explain), s)
-        }
         // Subqueries first: their answers become literals of the query around them.
         if subqueries {
             let outer = Set(qualifiers(of: s.from))
@@ -45,10 +41,7 @@ extension QueryEngine {
         }
         // No qualified name and no join: the names need no binding (and a subquery's answer,
         // thousands of values long, is not copied again).
-        if !qualified && !joined {
-            if case .aliased(let inner, _)? = s.from { return (try resolve(inner, ctes: ctes, explain: &explain), s) }
-            return (try resolve(s.from, ctes: ctes, explain: &explain), s)
-        }
+        if !qualified && !joined { return (try resolve(s.from, ctes: ctes, explain: &explain), s) }
         switch s.from {
         case .join?:
             // Subqueries in the joins' ON conditions too.
