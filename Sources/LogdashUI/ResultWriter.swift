@@ -35,6 +35,7 @@ public enum ResultWriter {
         switch v {
         case .null: "NULL"
         case .string(let s): VisibleText.escape(s)
+        case .array, .map: VisibleText.escape(v.description)
         default: v.description
         }
     }
@@ -153,7 +154,7 @@ public enum ResultWriter {
                 bytes.append(UInt8(ascii: "\""))
                 times.append(t, to: &bytes)
                 bytes.append(UInt8(ascii: "\""))
-            default: JSONText.appendString(textOf(v), to: &bytes)
+            default: JSONText.appendValue(v, to: &bytes)
             }
         }
     }
@@ -163,5 +164,33 @@ public enum ResultWriter {
 public enum JSONText {
     public static func appendString(_ s: String, to out: inout [UInt8]) {
         Archive.appendJSONString(s, to: &out)
+    }
+
+    /// A value as JSON: numbers and booleans as they are, arrays as arrays, maps as objects
+    /// (keys as their text), anything else as its text.
+    public static func appendValue(_ v: Value, to out: inout [UInt8]) {
+        switch v {
+        case .null: out += "null".utf8
+        case .bool(let b): out += (b ? "true" : "false").utf8
+        case .int(let i): ResultWriter.appendDigits(i, to: &out)
+        case .double(let d): out += (d.isFinite ? Value.format(d) : "null").utf8
+        case .array(let items):
+            out.append(UInt8(ascii: "["))
+            for (k, x) in items.enumerated() {
+                if k > 0 { out.append(UInt8(ascii: ",")) }
+                appendValue(x, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .map(let keys, let values):
+            out.append(UInt8(ascii: "{"))
+            for (k, (key, x)) in zip(keys, values).enumerated() {
+                if k > 0 { out.append(UInt8(ascii: ",")) }
+                appendString(ResultWriter.textOf(key), to: &out)
+                out.append(UInt8(ascii: ":"))
+                appendValue(x, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        default: appendString(ResultWriter.textOf(v), to: &out)
+        }
     }
 }

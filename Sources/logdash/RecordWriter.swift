@@ -42,15 +42,7 @@ struct RecordWriter {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             JSONText.appendString(k, to: &out)
             out.append(UInt8(ascii: ":"))
-            switch v {
-            case .null: out.append(contentsOf: "null".utf8)
-            case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
-            case .int(let n): out.append(contentsOf: String(n).utf8)
-            case .double(let d): out.append(contentsOf: (d.isFinite ? Value.format(d) : "null").utf8)
-            case .string(let s): JSONText.appendString(s, to: &out)
-            case .timestamp(let ns): JSONText.appendString(Timestamp.iso8601(ns), to: &out)
-            case .interval: JSONText.appendString(v.description, to: &out)
-            }
+            JSONText.appendValue(v, to: &out)
         }
         out.append(UInt8(ascii: "}"))
     }

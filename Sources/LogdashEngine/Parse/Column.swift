@@ -39,6 +39,11 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
     case timestamp(Int64)
     /// A span of time in nanoseconds (`INTERVAL '5' MINUTE`, the difference of two times).
     case interval(Int64)
+    /// An array (`ARRAY[…]`, `split`, `array_agg`): Trino's `array(T)`. Query results only;
+    /// no stored column holds one.
+    case array([Value])
+    /// A map (`map(…)`, `histogram`, `map_agg`): its keys in order, each once, and their values.
+    case map([Value], [Value])
 
     public var description: String {
         switch self {
@@ -49,6 +54,8 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
         case .string(let s): s
         case .timestamp(let ns): Timestamp.iso8601(ns)
         case .interval(let ns): Value.formatInterval(ns)
+        case .array(let items): "[" + items.map(\.description).joined(separator: ", ") + "]"
+        case .map(let keys, let values): "{" + zip(keys, values).map { "\($0)=\($1)" }.joined(separator: ", ") + "}"
         }
     }
 

@@ -73,6 +73,9 @@ public indirect enum Expr: Sendable {
         case .column(let n, _): return n.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) ? n : "\"\(n.replacingOccurrences(of: "\"", with: "\"\""))\""
         case .unary(let op, let e, _): return "(\(op.uppercased()) \(e.sql))"
         case .binary(let op, let l, let r, _): return "(\(l.sql) \(op.uppercased()) \(r.sql))"
+        case .call(Functions.compositeCast, let args, _, _, _) where args.count == 3:
+            if case .literal(.string(let spec), _) = args[1] { return "\(args[2].sql == "true" ? "TRY_CAST" : "CAST")(\(args[0].sql) AS \(spec))" }
+            return canonical
         case .call(let n, let args, let d, let star, _):
             return "\(n)(\(d ? "DISTINCT " : "")\(star ? "*" : args.map(\.sql).joined(separator: ", ")))"
         case .caseWhen(let o, let w, let e, _):
@@ -121,6 +124,10 @@ public indirect enum TableRef: Sendable {
     case aliased(TableRef, alias: String)
     /// `a [INNER | LEFT | RIGHT | FULL] JOIN b ON … | USING (…)`, `a CROSS JOIN b`, `a, b`.
     case join(JoinKind, TableRef, TableRef, on: Expr?, using: [String], at: Int)
+    /// `UNNEST(a [, b …]) [WITH ORDINALITY] AS t (x [, y …])`: a row per element of the arrays
+    /// (side by side, the shorter padded with NULLs; a map gives its keys and values), for each
+    /// row of the tables to its left.
+    case unnest([Expr], ordinality: Bool, alias: String?, columns: [String], at: Int)
 }
 
 public enum JoinKind: String, Sendable {

@@ -4,13 +4,15 @@ import Foundation
 enum Aggregates {
     static let names = ["count", "count_if", "sum", "avg", "min", "max", "stddev", "stddev_samp", "stddev_pop", "variance",
                         "var_samp", "approx_percentile", "approx_distinct", "min_by", "max_by", "arbitrary", "any_value",
-                        "bool_and", "bool_or"]
+                        "bool_and", "bool_or", "every", "array_agg", "histogram", "map_agg", "approx_most_frequent"]
 
     static func isAggregate(_ name: String) -> Bool { names.contains(name) }
 
     static func arity(_ name: String) -> ClosedRange<Int> {
         switch name {
-        case "approx_percentile", "min_by", "max_by": 2...2
+        case "approx_percentile", "map_agg": 2...2
+        case "min_by", "max_by": 2...3
+        case "approx_most_frequent": 3...3
         case "count": 0...1
         default: 1...1
         }
@@ -35,6 +37,14 @@ final class AggregateState {
     var seen: Set<Value> = []
     var flag: Bool?
     var percentile: Double?
+    /// approx_percentile(x, ARRAY[…]): every percentage asked for.
+    var percentiles: [Double]?
+    /// array_agg's values; map_agg's keys and values; min_by/max_by's best n (value, key) pairs.
+    var items: [Value] = []
+    var keys: [Value] = []
+    var counts: [Value: Int64] = [:]
+    /// min_by/max_by's n, when it has one.
+    var limit: Int?
 
     init(name: String, distinct: Bool) {
         self.name = name
@@ -44,7 +54,9 @@ final class AggregateState {
     /// Adds a row's argument values (empty for count(*)).
     func add(_ args: [Value], at p: Int) throws {
         if name == "count" && args.isEmpty { count += 1; return }
+        if name == "approx_most_frequent" { return try addFrequent(args, at: p) }
         let v = args[0]
+        if name == "array_agg" { items.append(v); return }  // NULLs too, as in Trino
         if v == .null && name != "min_by" && name != "max_by" { return }
         if distinct || name == "approx_distinct" {
             guard seen.insert(v).inserted else { return }
@@ -70,6 +82,8 @@ final class AggregateState {
             if extreme == .null { extreme = v; return }
             let c = Compare.forSort(v, extreme)
             if (name == "min" && c < 0) || (name == "max" && c > 0) { extreme = v }
+        case "min_by" where args.count == 3, "max_by" where args.count == 3:
+            try addBest(v, args[1], args[2], at: p)
         case "min_by", "max_by":
             let key = args[1]
             if key == .null { return }
@@ -86,6 +100,13 @@ final class AggregateState {
             m2 += d * (x - mean)
         case "approx_percentile":
             guard let x = Arithmetic.number(v) else { throw QueryError(.type, "approx_percentile() needs numbers, not \(typeName(v))", at: p) }
+            if percentile == nil, case .array(let qs) = args[1] {
+                percentiles = try qs.map { q in
+                    guard let q = Arithmetic.number(q), q >= 0, q <= 1 else { throw QueryError(.value, "approx_percentile() needs percentages from 0 to 1", at: p) }
+                    return q
+                }
+                percentile = percentiles?.first ?? 0
+            }
             if percentile == nil {
                 guard let q = Arithmetic.number(args[1]), q >= 0, q <= 1 else {
                     throw QueryError(.value, "approx_percentile() needs a percentage from 0 to 1", at: p)
@@ -93,9 +114,14 @@ final class AggregateState {
                 percentile = q
             }
             values.append(x)
-        case "bool_and", "bool_or":
+        case "bool_and", "bool_or", "every":
             guard case .bool(let b) = v else { throw QueryError(.type, "\(name)() needs booleans, not \(typeName(v))", at: p) }
-            flag = name == "bool_and" ? (flag ?? true) && b : (flag ?? false) || b
+            flag = name == "bool_or" ? (flag ?? false) || b : (flag ?? true) && b
+        case "histogram":
+            counts[v, default: 0] += 1
+        case "map_agg":
+            // (A key seen again keeps its first value.)
+            if counts[v] == nil { counts[v] = 1; keys.append(v); items.append(args[1]) }
         default:
             throw QueryError(.unknownFunction, "unknown aggregate \(name)", at: p)
         }
@@ -112,6 +138,9 @@ final class AggregateState {
             if count == 0 { return .null }
             if case .interval = extreme { return .interval(intSum / count) }
             return .double((doubleSum + Double(intSum)) / Double(count))
+        case "min_by" where limit != nil, "max_by" where limit != nil:
+            // The best n values, best first.
+            return keys.isEmpty ? .null : .array(items)
         case "min", "max", "min_by", "max_by", "arbitrary", "any_value": return extreme
         case "stddev", "stddev_samp": return count > 1 ? .double((m2 / Double(count - 1)).squareRoot()) : .null
         case "stddev_pop": return count > 0 ? .double((m2 / Double(count)).squareRoot()) : .null
@@ -119,9 +148,64 @@ final class AggregateState {
         case "approx_percentile":
             // Exact: the nearest-rank value of the sorted inputs (a documented superset of "approximate").
             guard !values.isEmpty, let q = percentile else { return .null }
+            if let qs = percentiles { return .array(qs.map { .double(Percentile.nearestRank(values, $0)) }) }
             return .double(Percentile.nearestRank(values, q))
-        case "bool_and", "bool_or": return flag.map(Value.bool) ?? .null
+        case "bool_and", "bool_or", "every": return flag.map(Value.bool) ?? .null
+        case "array_agg": return items.isEmpty ? .null : .array(items)
+        case "histogram":
+            if counts.isEmpty { return .null }
+            let sorted = counts.keys.sorted { Compare.forSort($0, $1) < 0 }
+            return .map(sorted, sorted.map { .int(counts[$0]!) })
+        case "map_agg": return keys.isEmpty ? .null : Value.sortedMap(keys, items)
+        case "approx_most_frequent":
+            if counts.isEmpty { return .null }
+            // The most frequent first (ties by value), as many as asked for.
+            let top = counts.sorted { $0.value != $1.value ? $0.value > $1.value : Compare.forSort($0.key, $1.key) < 0 }.prefix(max(0, Int(intSum)))
+            return Value.sortedMap(top.map(\.key), top.map { .int($0.value) })
+
         default: return .null
         }
+    }
+}
+
+extension AggregateState {
+    /// approx_most_frequent(buckets, value, capacity): counts each value (exactly; `capacity`
+    /// only bounds the sketch in Trino) and keeps the `buckets` most frequent.
+    private func addFrequent(_ args: [Value], at p: Int) throws {
+        guard case .int(let buckets) = args[0], buckets > 0 else {
+            throw QueryError(.value, "approx_most_frequent() needs a positive number of buckets first", at: p)
+        }
+        intSum = buckets
+        if args[1] == .null { return }
+        counts[args[1], default: 0] += 1
+    }
+
+    /// min_by(x, key, n) / max_by(x, key, n): the n values of x whose keys are the smallest (the
+    /// largest), best first. `keys` and `items` hold them in order.
+    fileprivate func addBest(_ v: Value, _ key: Value, _ n: Value, at p: Int) throws {
+        guard case .int(let limit) = n, limit > 0, limit <= 10_000 else {
+            throw QueryError(.value, "\(name)()'s count must be from 1 to 10000", at: p)
+        }
+        self.limit = Int(limit)
+        if key == .null { return }
+        let max = name == "max_by"
+        // The first position whose key this one beats (ties keep the earlier first).
+        var at = keys.count
+        for (k, other) in keys.enumerated() {
+            let c = Compare.forSort(key, other)
+            if max ? c > 0 : c < 0 { at = k; break }
+        }
+        guard at < Int(limit) else { return }
+        keys.insert(key, at: at)
+        items.insert(v, at: at)
+        if keys.count > Int(limit) { keys.removeLast(); items.removeLast() }
+    }
+}
+
+extension Value {
+    /// A map of `keys` (each once) to `values`, its keys in order.
+    static func sortedMap(_ keys: [Value], _ values: [Value]) -> Value {
+        let order = keys.indices.sorted { Compare.forSort(keys[$0], keys[$1]) < 0 }
+        return .map(order.map { keys[$0] }, order.map { values[$0] })
     }
 }

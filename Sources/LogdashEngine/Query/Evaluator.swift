@@ -187,7 +187,13 @@ struct ExprCompiler {
                 return { row in
                     let a = try fl(row), b = try fr(row)
                     if a == .null || b == .null { return .null }
-                    return .string(textOf(a) + textOf(b))
+                    // Arrays join arrays (an element at either end joins too).
+                    switch (a, b) {
+                    case (.array(let x), .array(let y)): return .array(x + y)
+                    case (.array(let x), _): return .array(x + [b])
+                    case (_, .array(let y)): return .array([a] + y)
+                    default: return .string(textOf(a) + textOf(b))
+                    }
                 }
             default:
                 return { row in try Arithmetic.apply(op, try fl(row), try fr(row), at: p) }
@@ -323,6 +329,9 @@ func typeName(_ v: Value) -> String {
     case .string: "varchar"
     case .timestamp: "timestamp"
     case .interval: "interval day to second"
+    case .array(let items): "array(\(items.first { $0 != .null }.map(typeName) ?? "unknown"))"
+    case .map(let keys, let values):
+        "map(\(keys.first.map(typeName) ?? "unknown"), \(values.first { $0 != .null }.map(typeName) ?? "unknown"))"
     }
 }
 
@@ -349,6 +358,22 @@ enum Compare {
         case (.string(let x), .string(let y)): return x < y ? -1 : x > y ? 1 : 0
         case (.timestamp(let x), .timestamp(let y)), (.interval(let x), .interval(let y)): return x < y ? -1 : x > y ? 1 : 0
         case (.bool(let x), .bool(let y)): return x == y ? 0 : (!x ? -1 : 1)
+        case (.array(let x), .array(let y)):
+            // Element by element, then the shorter first; a NULL element met first makes it NULL.
+            for (u, v) in zip(x, y) {
+                guard let c = try values(u, v, at: p) else { return nil }
+                if c != 0 { return c }
+            }
+            return x.count < y.count ? -1 : x.count > y.count ? 1 : 0
+        case (.map(let xk, let xv), .map(let yk, let yv)):
+            // Maps are equal or not; they have no order (as in Trino).
+            guard xk.count == yk.count else { return 1 }
+            for (k, v) in zip(xk, xv) {
+                guard let j = yk.firstIndex(of: k) else { return 1 }
+                guard let c = try values(v, yv[j], at: p) else { return nil }
+                if c != 0 { return 1 }
+            }
+            return 0
         case (.timestamp, .string(let s)):
             guard let t = parseTime(s) else { throw QueryError(.type, "cannot compare timestamp with '\(s)', which is not a time", at: p) }
             return try values(a, .timestamp(t), at: p)
@@ -399,6 +424,8 @@ enum Compare {
         case .timestamp: 3
         case .interval: 4
         case .string: 5
+        case .array: 6
+        case .map: 7
         }
     }
 }

@@ -81,6 +81,9 @@ public struct QueryEngine: Sendable {
                 on.map(expr)
                 names.formUnion(using.map { $0.lowercased() })
                 return from(l) && from(r)
+            case .unnest(let arrays, _, _, _, _)?:
+                arrays.forEach(expr)
+                return true
             default: return true
             }
         }
@@ -249,6 +252,16 @@ public struct QueryEngine: Sendable {
             throw QueryError(.unknownTable, "unknown table '\(name)'" + ExprCompiler.suggestion(for: n, among: QueryEngine.tables + Array(ctes.keys) + Array(snapshot.lookups.keys)), at: p)
         case .subquery(let q, _)?:
             return .rows(try run(q, ctes: ctes, explain: &explain))
+        case .unnest(let arrays, let ordinality, _, let columns, let p)?:
+            // Alone in a FROM (or first in it): its arrays are constants.
+            let compiler = ExprCompiler(names: [], now: now)
+            let cursor = RowCursor()
+            cursor.values = []
+            let values = try arrays.map { try compiler.compile($0)(cursor) }
+            let names = try Self.unnestNames(arrays.count, values, ordinality: ordinality, columns: columns, at: p)
+            let rows = try Self.unnested(values, ordinality: ordinality, at: p)
+            explain.append("unnest: \(rows.count) rows")
+            return .rows(ResultSet(columns: names, rows: rows))
         }
     }
 

@@ -278,28 +278,9 @@ enum Functions {
         }
     }
 
-    /// `$.a.b[0]`-style paths over JSON text.
+    /// `$.a.b[0]`-style paths over JSON text: the scalar there, as text (NULL for objects and arrays).
     static func jsonExtract(_ json: String, _ path: String) -> Value {
-        guard let data = json.data(using: .utf8), var node = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) else { return .null }
-        guard path.hasPrefix("$") else { return .null }
-        var rest = Substring(path.dropFirst())
-        while !rest.isEmpty {
-            if rest.hasPrefix(".") {
-                rest = rest.dropFirst()
-                let key = rest.prefix { $0 != "." && $0 != "[" }
-                rest = rest.dropFirst(key.count)
-                guard let obj = node as? [String: Any], let next = obj[String(key)] else { return .null }
-                node = next
-            } else if rest.hasPrefix("[") {
-                let inner = rest.dropFirst().prefix { $0 != "]" }
-                rest = rest.dropFirst(inner.count + 2)
-                if let idx = Int(inner), let arr = node as? [Any], idx >= 0, idx < arr.count { node = arr[idx] }
-                else if let obj = node as? [String: Any], let next = obj[inner.trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))] { node = next }
-                else { return .null }
-            } else {
-                return .null
-            }
-        }
+        guard let root = parseJSON(json), let node = jsonNode(root, path) else { return .null }
         switch node {
         case let s as String: return .string(s)
         case let n as NSNumber:
@@ -348,8 +329,9 @@ enum Functions {
             let parts = d.isEmpty ? [s] : s.components(separatedBy: d)
             return i <= parts.count ? .string(parts[i - 1]) : .null
         }
-        add("concat", 1...64, nulls: true) { a, _, _ in
+        add("concat", 1...64, nulls: true) { a, p, _ in
             if a.contains(.null) { return .null }
+            if case .array = a[0] { return .array(try a.flatMap { try array($0, "concat", p) }) }
             return .string(a.map(textOf).joined())
         }
         add("replace", 2...3) { a, p, _ in
@@ -467,7 +449,10 @@ enum Functions {
             return .timestamp(t)
         }
         // Text
-        add("reverse", 1...1) { a, p, _ in .string(String(try str(a[0], "reverse", p).reversed())) }
+        add("reverse", 1...1) { a, p, _ in
+            if case .array(let items) = a[0] { return .array(items.reversed()) }
+            return .string(String(try str(a[0], "reverse", p).reversed()))
+        }
         add("lpad", 3...3) { a, p, _ in .string(try pad(a, left: true, "lpad", p)) }
         add("rpad", 3...3) { a, p, _ in .string(try pad(a, left: false, "rpad", p)) }
         add("levenshtein_distance", 2...2) { a, p, _ in
@@ -535,6 +520,7 @@ enum Functions {
         // JSON
         add("json_extract_scalar", 2...2) { a, p, _ in jsonExtract(try str(a[0], "json_extract_scalar", p), try str(a[1], "json_extract_scalar", p)) }
         add("typeof", 1...1, nulls: true) { a, _, _ in .string(typeName(a[0])) }
+        t.merge(arrayTable) { mine, _ in mine }
         return t
     }()
 }

@@ -99,7 +99,7 @@ enum Lexer {
                 continue
             }
             let one = String(UnicodeScalar(c))
-            if "=<>+-*/%(),.;".contains(one) {
+            if "=<>+-*/%(),.;[]".contains(one) {
                 out.append(Token(kind: .symbol(one), offset: start))
                 i += 1
                 continue

@@ -20,6 +20,10 @@ public struct SQLParser {
     ]
 
     /// Words that end a table's name in FROM rather than alias it (`FROM logs LEFT JOIN …`).
+    /// Keywords that are names too after AS and in expressions (`AS last`, `SELECT first FROM t`),
+    /// as in Trino, though never an alias without AS (`ORDER BY x DESC NULLS LAST`).
+    static let softKeywords: Set<String> = ["first", "last", "nulls", "asc", "desc"]
+
     static let notAliases: Set<String> = ["inner", "left", "right", "full", "outer", "cross", "natural", "using", "window"]
 
     public static func parse(_ sql: String) throws -> Statement {
@@ -109,7 +113,7 @@ public struct SQLParser {
 
     private mutating func name() throws -> String {
         switch peek.kind {
-        case .identifier(let s) where !SQLParser.reserved.contains(s): i += 1; return s
+        case .identifier(let s) where !SQLParser.reserved.contains(s) || SQLParser.softKeywords.contains(s): i += 1; return s
         case .quotedIdentifier(let s): i += 1; return s
         default: throw unexpected("a name")
         }
@@ -361,6 +365,22 @@ public struct SQLParser {
             return .subquery(q, alias: try tableAlias())
         }
         let t = peek
+        if isWord("unnest"), peek(1).kind == .symbol("(") {
+            // UNNEST(a [, b …]) [WITH ORDINALITY] [AS] t [(x [, y …])]
+            i += 2
+            var arrays: [Expr] = []
+            repeat { arrays.append(try expr()) } while accept(symbol: ",")
+            try expect(symbol: ")")
+            var ordinality = false
+            if isWord("with"), peek(1).word == "ordinality" { i += 2; ordinality = true }
+            let alias = try tableAlias()
+            var columns: [String] = []
+            if alias != nil, accept(symbol: "(") {
+                repeat { columns.append(try name()) } while accept(symbol: ",")
+                try expect(symbol: ")")
+            }
+            return .unnest(arrays, ordinality: ordinality, alias: alias, columns: columns, at: t.offset)
+        }
         let n = try name()
         let table = TableRef.table(n, at: t.offset)
         return try tableAlias().map { .aliased(table, alias: $0) } ?? table
@@ -496,7 +516,19 @@ public struct SQLParser {
         return .unary("-", e, at: p)
     }
 
+    /// A primary expression and its subscripts: `a[1]`, `m['key']`.
     private mutating func primary() throws -> Expr {
+        var e = try atom()
+        while peek.kind == .symbol("[") {
+            let p = next().offset
+            let index = try expr()
+            try expect(symbol: "]")
+            e = .call("subscript", [e, index], distinct: false, star: false, at: p)
+        }
+        return e
+    }
+
+    private mutating func atom() throws -> Expr {
         let t = peek
         switch t.kind {
         case .integer(let v): i += 1; return .literal(.int(v), at: t.offset)
@@ -538,6 +570,15 @@ public struct SQLParser {
                 i += 1
                 let now = Expr.call("now", [], distinct: false, star: false, at: t.offset)
                 return w == "current_date" ? .call("date_trunc", [.literal(.string("day"), at: t.offset), now], distinct: false, star: false, at: t.offset) : now
+            case "array" where peek(1).kind == .symbol("["):
+                // ARRAY[a, b, …]
+                i += 2
+                var items: [Expr] = []
+                if !accept(symbol: "]") {
+                    repeat { items.append(try expr()) } while accept(symbol: ",")
+                    try expect(symbol: "]")
+                }
+                return .call("array", items, distinct: false, star: false, at: t.offset)
             case "exists":
                 i += 1
                 try expect(symbol: "(")
@@ -552,6 +593,13 @@ public struct SQLParser {
                 try expect(symbol: "(")
                 let e = try expr()
                 try expect("as")
+                if (isWord("array") || isWord("map")) && peek(1).kind == .symbol("(") {
+                    // CAST(x AS ARRAY(T)), CAST(x AS MAP(K, V)): x an array, a map or JSON text.
+                    let spec = try compositeType()
+                    try expect(symbol: ")")
+                    return .call(Functions.compositeCast, [e, .literal(.string(spec), at: t.offset), .literal(.bool(w == "try_cast"), at: t.offset)],
+                                 distinct: false, star: false, at: t.offset)
+                }
                 let isDate = isWord("date")
                 let type = try typeName()
                 try expect(symbol: ")")
@@ -561,7 +609,7 @@ public struct SQLParser {
             default:
                 break
             }
-            if SQLParser.reserved.contains(w) { throw unexpected("an expression") }
+            if SQLParser.reserved.contains(w) && !SQLParser.softKeywords.contains(w) { throw unexpected("an expression") }
             i += 1
             if let q = try qualified(w) { return .qualified(w, q, at: t.offset) }
             if peek.kind == .symbol("(") {
@@ -649,6 +697,19 @@ public struct SQLParser {
         return .window(call, partition: partition, order: order, frame: frame, at: p)
     }
 
+    /// `array(T)` or `map(K, V)` (nested as deep as written), as the text `CAST` reads back.
+    private mutating func compositeType() throws -> String {
+        if (isWord("array") || isWord("map")) && peek(1).kind == .symbol("(") {
+            let w = next().word!
+            i += 1
+            var parts = [try compositeType()]
+            if w == "map" { try expect(symbol: ","); parts.append(try compositeType()) }
+            try expect(symbol: ")")
+            return "\(w)(\(parts.joined(separator: ", ")))"
+        }
+        return try typeName().description
+    }
+
     private mutating func typeName() throws -> ColumnType {
         let t = peek
         guard let w = t.word else { throw unexpected("a type") }
@@ -663,7 +724,7 @@ public struct SQLParser {
             return .string
         case "boolean", "bool": return .bool
         case "timestamp", "date": return .timestamp
-        default: throw QueryError(.type, "unknown type '\(w)'; types are bigint, double, varchar, boolean, timestamp", at: t.offset)
+        default: throw QueryError(.type, "unknown type '\(w)'; types are bigint, double, varchar, boolean, timestamp, date, array(T), map(K, V)", at: t.offset)
         }
     }
 

@@ -80,6 +80,46 @@ extension QueryEngine {
         case .subquery(_, let alias)?: alias.map { [$0] } ?? []
         case .aliased(_, let alias)?: [alias]
         case .join(_, let l, let r, _, _, _)?: qualifiers(of: l) + qualifiers(of: r)
+        case .unnest(_, _, let alias, _, _)?: alias.map { [$0] } ?? []
+        }
+    }
+
+    // MARK: unnest
+
+    /// The columns `UNNEST(…)` makes: those its alias names (`AS t(x, y)`), else `unnest` (one
+    /// array) or `unnest1`, `unnest2` … — a map's key and value are two — and `ordinality`.
+    static func unnestNames(_ count: Int, _ sample: [Value]?, ordinality: Bool, columns: [String], at p: Int) throws -> [String] {
+        // (Without a sample row a map is not known to be one: names count one column per argument.)
+        let widths = (0..<count).map { k -> Int in if case .map? = sample?[k] { 2 } else { 1 } }
+        let width = widths.reduce(0, +) + (ordinality ? 1 : 0)
+        if !columns.isEmpty {
+            guard columns.count == width || sample == nil else {
+                throw QueryError(.syntax, "UNNEST makes \(width) column\(width == 1 ? "" : "s") here but its alias names \(columns.count)", at: p)
+            }
+            return columns
+        }
+        var names = width - (ordinality ? 1 : 0) == 1 ? ["unnest"] : (1...max(1, width - (ordinality ? 1 : 0))).map { "unnest\($0)" }
+        if ordinality { names.append("ordinality") }
+        return names
+    }
+
+    /// The rows `UNNEST(values…)` makes: one per element, the arrays side by side (the shorter
+    /// ones padded with NULLs), a map's entries as key and value; a NULL array is an empty one.
+    static func unnested(_ values: [Value], ordinality: Bool, at p: Int) throws -> [[Value]] {
+        var columns: [[Value]] = []
+        for v in values {
+            switch v {
+            case .array(let items): columns.append(items)
+            case .map(let keys, let vals): columns.append(keys); columns.append(vals)
+            case .null: columns.append([])
+            default: throw QueryError(.type, "UNNEST needs an array or a map, not \(typeName(v))", at: p)
+            }
+        }
+        let n = columns.map(\.count).max() ?? 0
+        return (0..<n).map { i in
+            var row = columns.map { i < $0.count ? $0[i] : .null }
+            if ordinality { row.append(.int(Int64(i + 1))) }
+            return row
         }
     }
 
@@ -243,7 +283,13 @@ extension QueryEngine {
             case .subquery(let q, let alias):
                 guard let alias else { throw QueryError(.syntax, "a subquery in a join needs a name: (SELECT …) AS name", at: nil) }
                 leaves.append((.subquery(q, alias: nil), alias))
+            case .unnest(_, _, let alias, _, _): leaves.append((t, alias ?? "unnest"))
             }
+        }
+        // An UNNEST after the first table reads the rows to its left (its arrays are theirs).
+        func lateral(_ k: Int) -> (arrays: [Expr], ordinality: Bool, columns: [String], at: Int)? {
+            guard k > 0, case .unnest(let arrays, let ordinality, _, let columns, let at) = leaves[k].ref else { return nil }
+            return (arrays, ordinality, columns, at)
         }
         try flatten(from)
         let names = leaves.map { $0.qualifier.lowercased() }
@@ -252,7 +298,11 @@ extension QueryEngine {
         }
         // Each table's columns, and which of them the query uses.
         var available: [[String]] = []
-        for leaf in leaves {
+        for (k, leaf) in leaves.enumerated() {
+            if let u = lateral(k) {
+                available.append(try Self.unnestNames(u.arrays.count, nil, ordinality: u.ordinality, columns: u.columns, at: u.at))
+                continue
+            }
             var probe: [String] = []
             let rel = try resolve(leaf.ref, ctes: ctes, explain: &probe)
             available.append(rel.displayNames(self).filter { !$0.hasPrefix("\u{1}") })
@@ -286,6 +336,7 @@ extension QueryEngine {
         [s.filter, s.having].compactMap { $0 }.forEach(note)
         s.groupBy.forEach(note)
         s.orderBy.forEach { note($0.expr) }
+        for k in leaves.indices { lateral(k)?.arrays.forEach(note) }
         for j in joins {
             if let on = j.on { note(on) }
             for u in j.using { for k in leaves.indices where available[k].contains(where: { $0.lowercased() == u.lowercased() }) { used[k].insert(u.lowercased()) } }
@@ -309,7 +360,9 @@ extension QueryEngine {
                 let owners = leaves.indices.filter { k in available[k].contains { $0.lowercased() == n.lowercased() } }
                 if owners.count == 1 { tables.insert(owners[0]) } else { unknown = true }
             }
-            if innerOnly, tables.count == 1, !unknown, !aggregate {
+            if innerOnly, tables.count == 1, !unknown, !aggregate, let k = tables.first, k > 0, lateral(k) != nil {
+                atJoin[k - 1].append(c)  // an UNNEST's rows are made at its join
+            } else if innerOnly, tables.count == 1, !unknown, !aggregate {
                 let k = tables.first!
                 pushed[k].append(try Self.stripQualifier(c, names[k]))
             } else if innerOnly, tables.count > 1, !unknown, !aggregate, let last = tables.max(), last >= 1 {
@@ -322,6 +375,11 @@ extension QueryEngine {
         var tables: [ResultSet] = []
         var columns: [[BoundColumn]] = []
         for (k, leaf) in leaves.enumerated() {
+            if lateral(k) != nil {
+                tables.append(ResultSet(columns: available[k], rows: []))
+                columns.append(available[k].map { BoundColumn(qualifier: leaf.qualifier, name: $0, key: leaf.qualifier.lowercased() + "\u{0}" + $0.lowercased()) })
+                continue
+            }
             let wanted = available[k].filter { everything.contains(k) || used[k].contains($0.lowercased()) }
             var read = Select()
             read.items = wanted.map { SelectItem(expr: .column($0, at: 0), alias: $0, isStar: false) }
@@ -367,7 +425,24 @@ extension QueryEngine {
                 if let failure { throw failure }
                 return r
             }
-            current = try hashJoin(current, currentColumns.count, right, j.kind, on: bound, names: all.map(\.key), meter: &meter, explain: &explain)
+            if let u = lateral(k + 1) {
+                guard j.kind == .cross || j.kind == .inner || j.kind == .left else {
+                    throw QueryError(.syntax, "UNNEST joins with CROSS JOIN, JOIN … ON or LEFT JOIN … ON, not a \(j.kind.rawValue.uppercased()) JOIN", at: j.at)
+                }
+                let arrays = try u.arrays.map { e -> Expr in
+                    var failure: Error?
+                    let r = e.mappingAll { x in
+                        guard failure == nil, case .column(let n, let p) = x else { return nil }
+                        do { return try Self.bindJoined(n, p, currentColumns) } catch { failure = error; return nil }
+                    }
+                    if let failure { throw failure }
+                    return r
+                }
+                current = try unnestJoin(current, currentColumns.map(\.key), arrays, u.ordinality, width: rightColumns.count, j.kind,
+                                         on: bound, names: all.map(\.key), at: u.at, meter: &meter, explain: &explain)
+            } else {
+                current = try hashJoin(current, currentColumns.count, right, j.kind, on: bound, names: all.map(\.key), meter: &meter, explain: &explain)
+            }
             currentColumns = all
             for m in merged {
                 for r in current.rows.indices { current.rows[r].append(current.rows[r][m.left] != .null ? current.rows[r][m.left] : current.rows[r][m.right]) }
@@ -378,6 +453,43 @@ extension QueryEngine {
         current.columns = currentColumns.map(\.key)
         let leftover = rest.reduce(nil as Expr?) { acc, c in acc.map { .binary("and", $0, c, at: c.position) } ?? c }
         return (current, currentColumns, leftover)
+    }
+
+    /// Each row of `left` with the rows `UNNEST(arrays)` makes of it (a LEFT join keeps a row
+    /// whose arrays are empty, with NULLs), where `on` holds.
+    private func unnestJoin(_ left: ResultSet, _ leftNames: [String], _ arrays: [Expr], _ ordinality: Bool, width: Int, _ kind: JoinKind,
+                            on: Expr?, names: [String], at p: Int, meter: inout MemoryMeter, explain: inout [String]) throws -> ResultSet {
+        let compiler = ExprCompiler(names: leftNames.map { $0.lowercased() }, now: now)
+        let fs = try arrays.map(compiler.compile)
+        let check = try on.map(ExprCompiler(names: names.map { $0.lowercased() }, now: now).compile)
+        let cursor = RowCursor(), joinedCursor = RowCursor()
+        var out: [[Value]] = []
+        let none = [Value](repeating: .null, count: width)
+        for row in left.rows {
+            try progress?.visit(rows: 1)
+            cursor.values = row
+            let made = try Self.unnested(try fs.map { try $0(cursor) }, ordinality: ordinality, at: p)
+            var matched = false
+            for extra in made {
+                guard extra.count == width else {
+                    throw QueryError(.syntax, "UNNEST makes \(extra.count) columns here but its alias names \(width)", at: p)
+                }
+                let joined = row + extra
+                if let check {
+                    joinedCursor.values = joined
+                    guard try check(joinedCursor) == .bool(true) else { continue }
+                }
+                matched = true
+                try meter.keep(joined)
+                out.append(joined)
+            }
+            if !matched && kind == .left {
+                try meter.keep(row)
+                out.append(row + none)
+            }
+        }
+        explain.append("unnest: \(left.rows.count) rows → \(out.count) rows")
+        return ResultSet(columns: names, rows: out)
     }
 
     /// `c` with the qualifier `q` taken off its names (it goes to the query reading `q` alone).

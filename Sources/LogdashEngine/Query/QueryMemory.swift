@@ -67,13 +67,20 @@ struct MemoryMeter {
     /// ones live inside the value).
     static func footprint(_ row: [Value]) -> Int {
         var n = 32 + row.count * MemoryLayout<Value>.stride
-        for v in row {
-            if case .string(let s) = v {
-                let c = s.utf8.count
-                if c > 15 { n += 32 + c }
-            }
-        }
+        for v in row { n += outside(v) }
         return n
+    }
+
+    /// The bytes a value keeps outside itself: a long string's text, an array's or a map's elements.
+    private static func outside(_ v: Value) -> Int {
+        switch v {
+        case .string(let s):
+            let c = s.utf8.count
+            return c > 15 ? 32 + c : 0
+        case .array(let items): return footprint(items)
+        case .map(let keys, let values): return footprint(keys) + footprint(values)
+        default: return 0
+        }
     }
 
     @inline(__always) mutating func keep(_ row: [Value]) throws {
