@@ -70,7 +70,11 @@ public indirect enum Expr: Sendable {
             let t = Value.format(d)  // a double stays one: 100.0, not the integer 100
             return t.contains(where: { ".eEn".contains($0) }) ? t : t + ".0"
         case .literal(let v, _): return v == .null ? "NULL" : v.description
-        case .column(let n, _): return n.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) ? n : "\"\(n.replacingOccurrences(of: "\"", with: "\"\""))\""
+        case .column(let n, _):
+            func name(_ n: Substring) -> String {
+                n.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) ? String(n) : "\"\(n.replacingOccurrences(of: "\"", with: "\"\""))\""
+            }
+            return n.split(separator: "\u{0}", omittingEmptySubsequences: false).map(name).joined(separator: ".")  // `l.status`
         case .unary(let op, let e, _): return "(\(op.uppercased()) \(e.sql))"
         case .binary(let op, let l, let r, _): return "(\(l.sql) \(op.uppercased()) \(r.sql))"
         case .call(Functions.compositeCast, let args, _, _, _) where args.count == 3:

@@ -133,11 +133,15 @@ extension Functions {
         }
     }
 
+    /// A function the planner writes where a query must fail at run time with its message.
+    static let failure = "\u{1}fail"
+
     static let arrayTable: [String: Spec] = {
         var t: [String: Spec] = [:]
         func add(_ name: String, _ arity: ClosedRange<Int>, nulls: Bool = false, _ body: @escaping @Sendable ([Value], Int, ExprCompiler) throws -> Value) {
             t[name] = Spec(arity: arity, takesNulls: nulls, body: body)
         }
+        add(failure, 1...1) { a, p, _ in throw QueryError(.value, textOf(a[0]), at: p) }
         add("array", 0...10_000, nulls: true) { a, _, _ in .array(a) }
         add("subscript", 2...2) { a, p, _ in
             switch a[0] {

@@ -27,9 +27,11 @@ extension QueryEngine {
                 if case .column(let n, _) = x, n.contains("\u{0}") { qualified = true }
             }
         }
+        // Correlated subqueries become joins with what they compute per key (their answers then
+        // columns of the joined rows); the others are answered first, as literals.
+        if subqueries, try decorrelate(&s) { qualified = true }
         var joined = false
         if case .join? = s.from { joined = true }
-        // Subqueries first: their answers become literals of the query around them.
         if subqueries {
             let outer = Set(qualifiers(of: s.from))
             func answer(_ e: Expr) throws -> Expr { try answering(e, ctes: ctes, outer: outer, explain: &explain) }
@@ -138,7 +140,7 @@ extension QueryEngine {
                     r = try run(q, ctes: ctes, explain: &lines)
                 } catch let err as QueryError where err.kind == .unknownColumn || err.kind == .unknownTable {
                     if let name = Self.quotedName(err.message), outer.contains(where: { name.lowercased().hasPrefix($0.lowercased() + ".") || $0.lowercased() == name.lowercased() }) {
-                        throw QueryError(.syntax, "correlated subqueries are not supported yet: '\(name)' refers to the query around this one; write it as a join", at: p)
+                        throw QueryError(.syntax, "'\(name)' refers to the query around this subquery, which a subquery may do only in equalities of its WHERE (… = outer.column); write it as a join", at: p)
                     }
                     throw err
                 }
@@ -166,6 +168,156 @@ extension QueryEngine {
         if let failure { throw failure }
         explain += lines.map { "subquery: " + $0 }
         return out
+    }
+
+    // MARK: correlated subqueries
+
+    /// Rewrites each subquery of `s` that refers to the query around it — only through
+    /// equalities in its WHERE (`WHERE e.source = l.source AND …`), which is what SQL users
+    /// write — into a LEFT JOIN of `s`'s FROM with the subquery's answer per correlation key:
+    /// - `(SELECT agg … WHERE k = o.x)`: grouped by `k`; a key with no rows gets the answer of
+    ///   no rows (`count` 0, `sum` NULL); a subquery without an aggregate must give at most one
+    ///   row per key, or the query fails as Trino's does;
+    /// - `[NOT] EXISTS (…)`: the distinct keys;
+    /// - `x [NOT] IN (SELECT y … WHERE k = o.x)`: per key its row count and NULL count, and the
+    ///   distinct (key, y) pairs joined on `y = x` too, for SQL's NULL rules.
+    /// Returns whether anything was rewritten. A subquery that refers to the outer query in any
+    /// other way is a clear error.
+    private func decorrelate(_ s: inout Select) throws -> Bool {
+        let outer = Set(qualifiers(of: s.from).map { $0.lowercased() })
+        guard !outer.isEmpty else { return false }
+        var joins: [(Select, alias: String, on: Expr)] = []
+        var failure: Error?
+        func rewrite(_ e: Expr) -> Expr {
+            e.mappingAll { x in
+                guard failure == nil, case .subquery(.select(let inner), let use, let p) = x else { return nil }
+                do {
+                    return try correlated(inner, use, p, outer: outer, number: joins.count) { joins.append(($0, $1, $2)) }
+                } catch {
+                    failure = error
+                    return nil
+                }
+            }
+        }
+        s.items = s.items.map { var it = $0; it.expr = rewrite(it.expr); return it }
+        s.filter = s.filter.map(rewrite)
+        s.having = s.having.map(rewrite)
+        s.orderBy = s.orderBy.map { var o = $0; o.expr = rewrite(o.expr); return o }
+        if let failure { throw failure }
+        guard !joins.isEmpty else { return false }
+        for j in joins {
+            s.from = .join(.left, s.from!, .subquery(.select(j.0), alias: j.alias), on: j.on, using: [], at: j.on.position)
+        }
+        return true
+    }
+
+    /// The join that answers one subquery per key (given to `add`) and the expression that
+    /// reads its answer — or nil when the subquery does not refer to the outer query.
+    private func correlated(_ inner: Select, _ use: SubqueryUse, _ p: Int, outer: Set<String>, number: Int,
+                            add: (Select, String, Expr) -> Void) throws -> Expr? {
+        let own = Set(qualifiers(of: inner.from).map { $0.lowercased() })
+        func outerRef(_ x: Expr) -> Bool {
+            guard case .column(let n, _) = x else { return false }
+            let parts = n.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false)
+            return parts.count == 2 && outer.contains(parts[0].lowercased()) && !own.contains(parts[0].lowercased())
+        }
+        func refersOut(_ e: Expr) -> Bool {
+            var found = false
+            walkAll(e) { if outerRef($0) { found = true } }
+            return found
+        }
+        func refersIn(_ e: Expr) -> Bool {
+            var found = false
+            walkAll(e) { x in if case .column = x, !outerRef(x) { found = true } }
+            return found
+        }
+        var keys: [(inner: Expr, outer: Expr)] = [], rest: [Expr] = []
+        for c in conjuncts(inner.filter) {
+            guard refersOut(c) else { rest.append(c); continue }
+            if case .binary("=", let a, let b, _) = c {
+                if refersOut(b) && !refersIn(b) && !refersOut(a) { keys.append((a, b)); continue }
+                if refersOut(a) && !refersIn(a) && !refersOut(b) { keys.append((b, a)); continue }
+            }
+            throw QueryError(.syntax, "a correlated subquery can refer to the query around it only in equalities of its WHERE (… = outer.column), not in '\(c.sql)'", at: c.position)
+        }
+        let elsewhere = inner.items.map(\.expr) + [inner.having].compactMap { $0 } + inner.groupBy + inner.orderBy.map(\.expr)
+        if keys.isEmpty && !elsewhere.contains(where: refersOut) { return nil }
+        if let e = elsewhere.first(where: refersOut) {
+            throw QueryError(.syntax, "a correlated subquery can refer to the query around it only in equalities of its WHERE, not in '\(e.sql)'", at: e.position)
+        }
+        guard inner.groupBy.isEmpty, inner.having == nil, inner.limit == nil, inner.offset == 0, !inner.distinct || { if case .scalar = use { true } else { false } }() else {
+            throw QueryError(.syntax, "a correlated subquery with GROUP BY, HAVING, LIMIT or OFFSET is not supported; write it as a join", at: p)
+        }
+        let alias = "\u{1}sq\(number)"
+        func col(_ name: String) -> Expr { .qualified(alias, name, at: p) }
+        var base = inner
+        base.filter = rest.reduce(nil as Expr?) { acc, c in acc.map { .binary("and", $0, c, at: c.position) } ?? c }
+        base.orderBy = []
+        base.distinct = false
+        let keyItems = keys.enumerated().map { SelectItem(expr: $0.element.inner, alias: "\u{2}k\($0.offset)", isStar: false) }
+        let on = keys.indices.map { Expr.binary("=", col("\u{2}k\($0)"), keys[$0].outer, at: p) }
+            .reduce(nil as Expr?) { acc, c in acc.map { .binary("and", $0, c, at: p) } ?? c }!
+        let present = Expr.literal(.bool(true), at: p)
+        switch use {
+        case .exists:
+            var d = base
+            d.items = keyItems + [SelectItem(expr: present, alias: "\u{2}present", isStar: false)]
+            d.groupBy = keys.map(\.inner)
+            add(d, alias, on)
+            return .isNull(col("\u{2}present"), negated: true, at: p)
+        case .scalar:
+            guard inner.items.count == 1, !inner.items[0].isStar else {
+                throw QueryError(.type, "a subquery used as a value must give one column", at: p)
+            }
+            let item = inner.items[0].expr
+            var aggregate = false
+            walkAll(item) { if case .call(let n, _, _, _, _) = $0, Aggregates.isAggregate(n.lowercased()) { aggregate = true } }
+            var d = base
+            d.groupBy = keys.map(\.inner)
+            if aggregate {
+                d.items = keyItems + [SelectItem(expr: item, alias: "\u{2}v", isStar: false), SelectItem(expr: present, alias: "\u{2}present", isStar: false)]
+                add(d, alias, on)
+                // A key without rows: the aggregate of no rows (count 0, sum NULL, …).
+                var none = base
+                none.items = [SelectItem(expr: item, alias: "v", isStar: false)]
+                none.filter = .literal(.bool(false), at: p)
+                var ignored: [String] = []
+                let empty = try select(none, ctes: [:], explain: &ignored).rows.first?[0] ?? .null
+                if empty == .null { return col("\u{2}v") }
+                return .caseWhen(nil, [(.isNull(col("\u{2}present"), negated: false, at: p), .literal(empty, at: p))], col("\u{2}v"), at: p)
+            }
+            d.items = keyItems + [SelectItem(expr: .call("arbitrary", [item], distinct: false, star: false, at: p), alias: "\u{2}v", isStar: false),
+                                  SelectItem(expr: .call("count", [], distinct: false, star: true, at: p), alias: "\u{2}n", isStar: false)]
+            add(d, alias, on)
+            let fail = Expr.call(Functions.failure, [.literal(.string("a subquery used as a value gave more than one row for a row of the query around it"), at: p)],
+                                 distinct: false, star: false, at: p)
+            return .caseWhen(nil, [(.binary(">", col("\u{2}n"), .literal(.int(1), at: p), at: p), fail)], col("\u{2}v"), at: p)
+        case .within(let x, let negated):
+            guard inner.items.count == 1, !inner.items[0].isStar else {
+                throw QueryError(.type, "a subquery after IN must give one column", at: p)
+            }
+            let y = inner.items[0].expr
+            // Per key: how many rows, and how many with y NULL.
+            var counts = base
+            counts.groupBy = keys.map(\.inner)
+            counts.items = keyItems + [SelectItem(expr: .call("count", [], distinct: false, star: true, at: p), alias: "\u{2}n", isStar: false),
+                                       SelectItem(expr: .call("count_if", [.isNull(y, negated: false, at: p)], distinct: false, star: false, at: p), alias: "\u{2}nulls", isStar: false)]
+            add(counts, alias, on)
+            // The (key, y) pairs, joined on y = x too: a match is x among the key's values.
+            let alias2 = alias + "m"
+            var pairs = base
+            pairs.groupBy = keys.map(\.inner) + [y]
+            pairs.items = keyItems + [SelectItem(expr: y, alias: "\u{2}y", isStar: false), SelectItem(expr: present, alias: "\u{2}present", isStar: false)]
+            let on2 = keys.indices.map { Expr.binary("=", .qualified(alias2, "\u{2}k\($0)", at: p), keys[$0].outer, at: p) }
+                .reduce(Expr.binary("=", .qualified(alias2, "\u{2}y", at: p), x, at: p)) { .binary("and", $0, $1, at: p) }
+            add(pairs, alias2, on2)
+            let matched = Expr.isNull(.qualified(alias2, "\u{2}present", at: p), negated: true, at: p)
+            let empty = Expr.isNull(col("\u{2}n"), negated: false, at: p)
+            let unknown = Expr.binary("or", .isNull(x, negated: false, at: p), .binary(">", col("\u{2}nulls"), .literal(.int(0), at: p), at: p), at: p)
+            // IN: true on a match; false for no rows; NULL when x or a value is NULL; else false.
+            return .caseWhen(nil, [(matched, .literal(.bool(!negated), at: p)), (empty, .literal(.bool(negated), at: p)),
+                                   (unknown, .literal(.null, at: p))], .literal(.bool(negated), at: p), at: p)
+        }
     }
 
     /// The name an error message quotes first (`unknown column 'l.x'` → `l.x`).
@@ -262,11 +414,34 @@ extension QueryEngine {
 
     // MARK: joins
 
-    /// The rows of a FROM with joins: each table read once, with only the columns the query
-    /// uses (and, when every join is inner, the WHERE's conditions on that table alone), then
-    /// joined left to right — on equal keys by a hash table of the right side, on any other
-    /// condition by comparing every pair. Returns the rows, their columns and the WHERE left over.
-    private func joinRelation(_ s: Select, ctes: [String: ResultSet], explain: inout [String]) throws -> (ResultSet, [BoundColumn], Expr?) {
+    /// A FROM's tables and joins, each table's columns and those the query uses, and where each
+    /// of the WHERE's conditions goes.
+    struct JoinAnalysis {
+        var leaves: [(ref: TableRef, qualifier: String)] = []
+        var joins: [(kind: JoinKind, on: Expr?, using: [String], at: Int)] = []
+        /// The tables' names (their aliases), lower-cased.
+        var names: [String] = []
+        var available: [[String]] = []
+        var used: [Set<String>] = []
+        /// Tables all of whose columns are read (`*`, `t.*`).
+        var everything = Set<Int>()
+        /// Conditions on one table alone, applied while reading it (qualifiers taken off).
+        var pushed: [[Expr]] = []
+        /// Conditions on two tables or more, applied at the join where the last of them comes in.
+        var atJoin: [[Expr]] = []
+        /// The rest of the WHERE, over the joined rows.
+        var rest: [Expr] = []
+
+        /// An UNNEST after the first table reads the rows to its left (its arrays are theirs).
+        static func lateral(_ leaves: [(ref: TableRef, qualifier: String)], _ k: Int) -> (arrays: [Expr], ordinality: Bool, columns: [String], at: Int)? {
+            guard k > 0, case .unnest(let arrays, let ordinality, _, let columns, let at) = leaves[k].ref else { return nil }
+            return (arrays, ordinality, columns, at)
+        }
+
+        func lateral(_ k: Int) -> (arrays: [Expr], ordinality: Bool, columns: [String], at: Int)? { Self.lateral(leaves, k) }
+    }
+
+    private func analyseJoins(_ s: Select, ctes: [String: ResultSet]) throws -> JoinAnalysis {
         guard let from = s.from else { throw QueryError(.syntax, "no FROM", at: nil) }
         // The tables, left to right, and the joins between them.
         var leaves: [(ref: TableRef, qualifier: String)] = []
@@ -286,11 +461,7 @@ extension QueryEngine {
             case .unnest(_, _, let alias, _, _): leaves.append((t, alias ?? "unnest"))
             }
         }
-        // An UNNEST after the first table reads the rows to its left (its arrays are theirs).
-        func lateral(_ k: Int) -> (arrays: [Expr], ordinality: Bool, columns: [String], at: Int)? {
-            guard k > 0, case .unnest(let arrays, let ordinality, _, let columns, let at) = leaves[k].ref else { return nil }
-            return (arrays, ordinality, columns, at)
-        }
+        func lateral(_ k: Int) -> (arrays: [Expr], ordinality: Bool, columns: [String], at: Int)? { JoinAnalysis.lateral(leaves, k) }
         try flatten(from)
         let names = leaves.map { $0.qualifier.lowercased() }
         if let twice = names.first(where: { n in names.filter { $0 == n }.count > 1 }) {
@@ -371,25 +542,43 @@ extension QueryEngine {
                 rest.append(c)
             }
         }
-        // Read each table.
+        return JoinAnalysis(leaves: leaves, joins: joins, names: names, available: available, used: used, everything: everything,
+                            pushed: pushed, atJoin: atJoin, rest: rest)
+    }
+
+    /// Table `k` of a FROM with joins, read with the columns the query uses and its own conditions.
+    private func readLeaf(_ k: Int, _ a: JoinAnalysis, ctes: [String: ResultSet], explain: inout [String]) throws -> (ResultSet, [BoundColumn]) {
+        let leaf = a.leaves[k]
+        if a.lateral(k) != nil {
+            return (ResultSet(columns: a.available[k], rows: []),
+                    a.available[k].map { BoundColumn(qualifier: leaf.qualifier, name: $0, key: leaf.qualifier.lowercased() + "\u{0}" + $0.lowercased()) })
+        }
+        let wanted = a.available[k].filter { a.everything.contains(k) || a.used[k].contains($0.lowercased()) }
+        var read = Select()
+        read.items = wanted.map { SelectItem(expr: .column($0, at: 0), alias: $0, isStar: false) }
+        if read.items.isEmpty { read.items = [SelectItem(expr: .literal(.int(1), at: 0), alias: "\u{1}one", isStar: false)] }
+        read.from = leaf.ref
+        read.filter = a.pushed[k].reduce(nil) { acc, c in acc.map { .binary("and", $0, c, at: c.position) } ?? c }
+        let r = try select(read, ctes: ctes, explain: &explain)
+        explain.append("read \(leaf.qualifier): \(wanted.count) column\(wanted.count == 1 ? "" : "s")" + (a.pushed[k].isEmpty ? "" : ", \(a.pushed[k].count) WHERE condition\(a.pushed[k].count == 1 ? "" : "s") applied while reading") + ", \(r.rows.count) rows")
+        return (r, r.columns.map { BoundColumn(qualifier: leaf.qualifier, name: $0, key: leaf.qualifier.lowercased() + "\u{0}" + $0.lowercased(),
+                                               hidden: $0.hasPrefix("\u{1}") || $0.hasPrefix("\u{2}")) })
+    }
+
+    /// The rows of a FROM with joins: each table read once, with only the columns the query
+    /// uses (and, when every join is inner, the WHERE's conditions on that table alone), then
+    /// joined left to right — on equal keys by a hash table of the right side, on any other
+    /// condition by comparing every pair. Returns the rows, their columns and the WHERE left over.
+    private func joinRelation(_ s: Select, ctes: [String: ResultSet], explain: inout [String]) throws -> (ResultSet, [BoundColumn], Expr?) {
+        let a = try analyseJoins(s, ctes: ctes)
+        let (leaves, joins, atJoin, rest) = (a.leaves, a.joins, a.atJoin, a.rest)
+        func lateral(_ k: Int) -> (arrays: [Expr], ordinality: Bool, columns: [String], at: Int)? { a.lateral(k) }
         var tables: [ResultSet] = []
         var columns: [[BoundColumn]] = []
-        for (k, leaf) in leaves.enumerated() {
-            if lateral(k) != nil {
-                tables.append(ResultSet(columns: available[k], rows: []))
-                columns.append(available[k].map { BoundColumn(qualifier: leaf.qualifier, name: $0, key: leaf.qualifier.lowercased() + "\u{0}" + $0.lowercased()) })
-                continue
-            }
-            let wanted = available[k].filter { everything.contains(k) || used[k].contains($0.lowercased()) }
-            var read = Select()
-            read.items = wanted.map { SelectItem(expr: .column($0, at: 0), alias: $0, isStar: false) }
-            if read.items.isEmpty { read.items = [SelectItem(expr: .literal(.int(1), at: 0), alias: "\u{1}one", isStar: false)] }
-            read.from = leaf.ref
-            read.filter = pushed[k].reduce(nil) { acc, c in acc.map { .binary("and", $0, c, at: c.position) } ?? c }
-            let r = try select(read, ctes: ctes, explain: &explain)
-            explain.append("read \(leaf.qualifier): \(wanted.count) column\(wanted.count == 1 ? "" : "s")" + (pushed[k].isEmpty ? "" : ", \(pushed[k].count) WHERE condition\(pushed[k].count == 1 ? "" : "s") applied while reading") + ", \(r.rows.count) rows")
+        for k in leaves.indices {
+            let (r, c) = try readLeaf(k, a, ctes: ctes, explain: &explain)
             tables.append(r)
-            columns.append(r.columns.map { BoundColumn(qualifier: leaf.qualifier, name: $0, key: leaf.qualifier.lowercased() + "\u{0}" + $0.lowercased(), hidden: $0.hasPrefix("\u{1}")) })
+            columns.append(c)
         }
         // Join left to right.
         var current = tables[0], currentColumns = columns[0]
