@@ -260,6 +260,13 @@ if mode == "query" {
     // otherwise files loaded into memory.
     var storeDir: String?
     if let r = args.firstIndex(of: "--store") { storeDir = args[r + 1]; args.removeSubrange(r...(r + 1)) }
+    // --lookup NAME=FILE (repeatable): lookup tables, as `logdash query --lookup` reads them.
+    var lookups: [String: ResultSet] = [:]
+    while let r = args.firstIndex(of: "--lookup") {
+        let (name, table) = try LookupTable.load(args[r + 1], options: LoadOptions())
+        lookups[name] = table
+        args.removeSubrange(r...(r + 1))
+    }
     let file = args.first ?? storeDir!
     let t0 = now()
     let snap: StoreSnapshot
@@ -267,10 +274,12 @@ if mode == "query" {
         var o = StoreOptions()
         o.readOnly = true
         let d = try DurableStore(directory: storeDir, options: o)
+        d.store.setLookups(lookups)
         snap = d.store.snapshot()
         print("logdash reopen: \(String(format: "%.3f", now() - t0)) s, \(snap.rowCount) rows in \(snap.segments.count) segments, resident \(String(format: "%.0f", residentMB())) MB (\(String(format: "%.0f", anonymousMB())) MB of it not mapped files)")
     } else {
         let (store, results) = try Store.load(args.map { .file($0) }, options: LoadOptions())
+        store.setLookups(lookups)
         snap = store.snapshot()
         print("logdash load: \(String(format: "%.3f", now() - t0)) s, \(snap.rowCount) rows in \(snap.segments.count) segments, resident \(String(format: "%.0f", residentMB())) MB (\(String(format: "%.0f", anonymousMB())) MB not mapped; \(results[0].detection.format ?? "-"))")
     }

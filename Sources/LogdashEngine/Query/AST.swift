@@ -171,6 +171,8 @@ public struct Select: Sendable {
     public var orderBy: [OrderItem] = []
     public var limit: Int?
     public var offset: Int = 0
+    /// Tables a planned join indexed, read by the `\u{1}join(…)` lookups its expressions hold.
+    var joinIndexes: [JoinIndex] = []
 }
 
 public indirect enum Query: Sendable {

@@ -166,7 +166,7 @@ final class GroupedAggregation {
         var out = [Int32](repeating: 0, count: rows.count)
         // One dictionary column: the key once per distinct value.
         if cols.count == 1, let name = cols.first, let col = column(name, seg), col.isDictionary {
-            let f = try ExprCompiler(names: [name], now: compiler.now).compile(key)
+            let f = try compiler.with(names: [name]).compile(key)
             let c = RowCursor()
             var table = [Int32](repeating: -1, count: col.dictionary.count + 1)
             let codes = col.allCodes()

@@ -81,6 +81,21 @@ struct ExprCompiler {
     /// More names to suggest when a column is unknown (fields the store skipped).
     var hints: [String] = []
     let regexCache = RegexCache()
+    /// The indexes of joins planned as lookups (`JoinIndex`).
+    var joins: [JoinIndex] = []
+
+    init(names: [String], now: Int64) {
+        self.names = names
+        self.now = now
+    }
+
+    /// A compiler for rows with other columns, with this one's clock and joins (and its own
+    /// regular expressions).
+    func with(names: [String]) -> ExprCompiler {
+        var c = ExprCompiler(names: names, now: now)
+        c.joins = joins
+        return c
+    }
 
     func index(of name: String, at p: Int) throws -> Int {
         let n = name.lowercased()
@@ -287,6 +302,7 @@ struct ExprCompiler {
                 throw QueryError(.syntax, "aggregate \(name)() is not allowed here", at: p)
             }
             if star { throw QueryError(.syntax, "\(name)(*) is only for count", at: p) }
+            if name == JoinIndex.function { return try JoinIndex.compile(args, at: p, self) }
             if name.lowercased() == "try" {
                 // Trino's try(x): NULL where x fails (a bad cast, a division by zero, an overflow).
                 guard args.count == 1 else { throw QueryError(.arity, "try() takes 1 argument, not \(args.count)", at: p) }

@@ -20,6 +20,9 @@ public struct QueryEngine: Sendable {
     public let timeRange: (Int64, Int64)?
     /// From how many rows an aggregation scans on two threads (the store's halves merged after).
     var parallelRows = 200_000
+    /// Whether a join of `logs` with a table that has each key once looks the key up as `logs`
+    /// is scanned (`probeJoin`) rather than joining rows (tests compare the two).
+    var lookupJoins = true
     /// A condition every record of `logs` must meet, in every query (the dashboard's filters,
     /// applied to each pane's SQL): ANDed to the WHERE of each SELECT that reads `logs`.
     public var logsFilter: Expr?
@@ -326,7 +329,7 @@ public struct QueryEngine: Sendable {
         let segments = snapshot.segments
         let total = segments.reduce(0) { $0 + $1.rowCount }
         guard agg.mergeable, total >= parallelRows, segments.count >= 4 else { return nil }
-        var second = ExprCompiler(names: compiler.names, now: compiler.now)  // its own regex cache
+        var second = compiler.with(names: compiler.names)  // its own regex cache
         second.hints = compiler.hints
         // Each thread touches only its own aggregation, compiler and slots.
         let parts = UncheckedBox([(agg, compiler), (try make(second), second)])
@@ -521,6 +524,7 @@ public struct QueryEngine: Sendable {
         let names = rel.names(self)
         let display = rel.displayNames(self)
         var input = ExprCompiler(names: names, now: now)
+        input.joins = s.joinIndexes
         if case .logs = rel { input.hints = snapshot.skippedNames.map { $0.lowercased() } }
         if let (window, index) = try GroupWindow.find(s.groupBy) {
             return try windowed(s0, s, window: window, index: index, rel: rel, names: names, input: input, ctes: ctes, explain: &explain)
@@ -571,7 +575,7 @@ public struct QueryEngine: Sendable {
                 try meter.keep(bytes: stage.count * MemoryLayout<Value>.stride)
             }
             explain.append("window: \(windows.count) function\(windows.count == 1 ? "" : "s") over \(stage.count) rows")
-            let wide = ExprCompiler(names: names + windowNames, now: now)
+            let wide = input.with(names: names + windowNames)
             let evals = try items.map { try wide.compile(replaceWindows($0.expr)) }
             let keys = try s.orderBy.map { o -> Eval in
                 if let i = outputIndex(o.expr, items) { return evals[i] }

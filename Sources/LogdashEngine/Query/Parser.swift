@@ -204,6 +204,7 @@ public struct SQLParser {
     }
 
     private mutating func selectOrParenthesised() throws -> Query {
+        if isWord("values") { return try values() }
         if peek.kind == .symbol("(") {
             i += 1
             let q = try query()
@@ -213,6 +214,49 @@ public struct SQLParser {
             return q
         }
         return .select(try select())
+    }
+
+    /// `VALUES (1, 'a'), (2, 'b')` (or `VALUES 1, 2`): a row per tuple, its columns `_col0`,
+    /// `_col1` … (renamed by `AS t(x, y)` after it).
+    private mutating func values() throws -> Query {
+        let at = next().offset
+        var rows: [Select] = []
+        repeat {
+            var row: [Expr] = []
+            if peek.kind == .symbol("(") {
+                i += 1
+                repeat { row.append(try expr()) } while accept(symbol: ",")
+                try expect(symbol: ")")
+            } else {
+                row.append(try expr())
+            }
+            if let first = rows.first, first.items.count != row.count {
+                throw QueryError(.syntax, "VALUES rows must have the same number of columns (\(first.items.count), then \(row.count))", at: at)
+            }
+            var s = Select()
+            s.items = row.enumerated().map { SelectItem(expr: $0.element, alias: "_col\($0.offset)", isStar: false) }
+            rows.append(s)
+        } while accept(symbol: ",")
+        return rows.count == 1 ? .select(rows[0]) : .unionAll(rows.map(Query.select), orderBy: [], limit: nil, offset: 0)
+    }
+
+    /// `q` with its columns named `names`, in order: `(VALUES …) AS t(x, y)`, `(SELECT …) AS t(x, y)`.
+    private static func renamingColumns(_ q: Query, _ names: [String], at p: Int) throws -> Query {
+        switch q {
+        case .select(var s):
+            guard !s.items.contains(where: \.isStar) else { throw QueryError(.syntax, "column names after a subquery need its columns written out, not *", at: p) }
+            guard s.items.count == names.count else { throw QueryError(.syntax, "the subquery has \(s.items.count) columns but \(names.count) names are given", at: p) }
+            for k in s.items.indices { s.items[k].alias = names[k] }
+            return .select(s)
+        case .unionAll(var parts, let o, let l, let off):
+            // (A union's columns are its first part's.)
+            parts[0] = try renamingColumns(parts[0], names, at: p)
+            return .unionAll(parts, orderBy: o, limit: l, offset: off)
+        case .setOperation(let op, let all, let a, let b, let o, let l, let off, let at):
+            return .setOperation(op, all: all, try renamingColumns(a, names, at: p), b, orderBy: o, limit: l, offset: off, at: at)
+        case .with(let defs, let body):
+            return .with(defs, try renamingColumns(body, names, at: p))
+        }
     }
 
     private mutating func select() throws -> Select {
@@ -360,9 +404,17 @@ public struct SQLParser {
     private mutating func tablePrimary() throws -> TableRef {
         if peek.kind == .symbol("(") {
             i += 1
-            let q = try query()
+            var q = try query()
             try expect(symbol: ")")
-            return .subquery(q, alias: try tableAlias())
+            let alias = try tableAlias()
+            if alias != nil, peek.kind == .symbol("(") {
+                let p = next().offset
+                var names: [String] = []
+                repeat { names.append(try name()) } while accept(symbol: ",")
+                try expect(symbol: ")")
+                q = try Self.renamingColumns(q, names, at: p)
+            }
+            return .subquery(q, alias: alias)
         }
         let t = peek
         if isWord("unnest"), peek(1).kind == .symbol("(") {

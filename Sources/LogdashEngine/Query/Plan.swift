@@ -54,6 +54,8 @@ extension QueryEngine {
                              on: try on.map { try answering($0, ctes: ctes, outer: outer, explain: &explain) }, using: using, at: at)
             }
             s.from = try s.from.map(answerJoins)
+            // A join of logs with a table that has each key once: logs scanned, the other looked up.
+            if lookupJoins, let probed = try probeJoin(s, ctes: ctes, explain: &explain) { return try bind(probed, ctes: ctes, explain: &explain) }
             let (rows, columns, rest) = try joinRelation(s, ctes: ctes, explain: &explain)
             s.filter = rest
             s.from = nil
@@ -441,7 +443,7 @@ extension QueryEngine {
         func lateral(_ k: Int) -> (arrays: [Expr], ordinality: Bool, columns: [String], at: Int)? { Self.lateral(leaves, k) }
     }
 
-    private func analyseJoins(_ s: Select, ctes: [String: ResultSet]) throws -> JoinAnalysis {
+    func analyseJoins(_ s: Select, ctes: [String: ResultSet]) throws -> JoinAnalysis {
         guard let from = s.from else { throw QueryError(.syntax, "no FROM", at: nil) }
         // The tables, left to right, and the joins between them.
         var leaves: [(ref: TableRef, qualifier: String)] = []
@@ -547,7 +549,7 @@ extension QueryEngine {
     }
 
     /// Table `k` of a FROM with joins, read with the columns the query uses and its own conditions.
-    private func readLeaf(_ k: Int, _ a: JoinAnalysis, ctes: [String: ResultSet], explain: inout [String]) throws -> (ResultSet, [BoundColumn]) {
+    func readLeaf(_ k: Int, _ a: JoinAnalysis, ctes: [String: ResultSet], explain: inout [String]) throws -> (ResultSet, [BoundColumn]) {
         let leaf = a.leaves[k]
         if a.lateral(k) != nil {
             return (ResultSet(columns: a.available[k], rows: []),
@@ -682,7 +684,7 @@ extension QueryEngine {
     }
 
     /// `c` with the qualifier `q` taken off its names (it goes to the query reading `q` alone).
-    private static func stripQualifier(_ c: Expr, _ q: String) throws -> Expr {
+    static func stripQualifier(_ c: Expr, _ q: String) throws -> Expr {
         c.mappingAll { x in
             guard case .column(let n, let p) = x else { return nil }
             let parts = n.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false)
@@ -692,7 +694,7 @@ extension QueryEngine {
     }
 
     /// The top-level AND terms of a WHERE.
-    private func conjuncts(_ e: Expr?) -> [Expr] {
+    func conjuncts(_ e: Expr?) -> [Expr] {
         guard let e else { return [] }
         if case .binary("and", let l, let r, _) = e { return conjuncts(l) + conjuncts(r) }
         return [e]

@@ -125,7 +125,7 @@ struct SegmentFilter {
               let col = column(name, seg), col.isDictionary else { return nil }
         let f: Eval
         if let cached = compiled.byCanonical[e.canonical] { f = cached } else {
-            f = try ExprCompiler(names: [name], now: compiler.now).compile(e)
+            f = try compiler.with(names: [name]).compile(e)
             compiled.byCanonical[e.canonical] = f
         }
         let cursor = RowCursor()
