@@ -91,7 +91,10 @@ public indirect enum Expr: Sendable {
         case .isNull(let e, let n, _): return "(\(e.sql) IS \(n ? "NOT " : "")NULL)"
         case .interval(let ns, _):
             return ns % 1_000_000_000 == 0 ? "INTERVAL '\(ns / 1_000_000_000)' SECOND" : "INTERVAL '\(Double(ns) / 1e9)' SECOND"
-        case .window, .subquery: return canonical
+        case .subquery(_, .scalar, _): return "(SELECT …)"
+        case .subquery(_, .exists, _): return "EXISTS (SELECT …)"
+        case .subquery(_, .within(let x, let negated), _): return "(\(x.sql) \(negated ? "NOT " : "")IN (SELECT …))"
+        case .window: return canonical
         }
     }
 
@@ -188,5 +191,6 @@ public enum Statement: Sendable {
     case query(Query)
     case showTables
     case describe(String, at: Int)
-    case explain(Query)
+    /// EXPLAIN: the plan, not run; EXPLAIN ANALYZE: run, each step with its time.
+    case explain(Query, analyze: Bool)
 }

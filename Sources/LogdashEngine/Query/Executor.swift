@@ -112,7 +112,7 @@ public struct QueryEngine: Sendable {
         switch try SQLParser.parse(sql) {
         case .showTables: return []
         case .describe: return nil
-        case .explain(let q), .query(let q): return query(q) ? names : nil
+        case .explain(let q, _), .query(let q): return query(q) ? names : nil
         }
     }
 
@@ -169,12 +169,19 @@ public struct QueryEngine: Sendable {
             }
             return ResultSet(columns: ["column", "type", "non_null"],
                              rows: snapshot.schema.map { [.string($0.name), .string($0.type.description), .int(Int64($0.nonNull))] })
-        case .explain(let q):
-            var plan: [String] = []
-            _ = try run(q, ctes: [:], explain: &plan)
-            return ResultSet(columns: ["plan"], rows: plan.map { [.string($0)] })
+        case .explain(let q, analyze: false):
+            return ResultSet(columns: ["plan"], rows: try describe(q).map { [.string($0)] })
+        case .explain(let q, analyze: true):
+            // Run it: each step with what it did and its time, then the whole.
+            let start = ContinuousClock.now
+            var plan = PlanLog()
+            let result = try run(q, ctes: [:], explain: &plan)
+            let total = ContinuousClock.now - start
+            func ms(_ d: Duration) -> String { String(format: "%.1f ms", Double(d.components.attoseconds) / 1e15 + Double(d.components.seconds) * 1000) }
+            return ResultSet(columns: ["plan"], rows: zip(plan.lines, plan.times).map { [.string("\($0) (\(ms($1)))")] }
+                             + [[.string("\(result.rows.count) row\(result.rows.count == 1 ? "" : "s") in \(ms(total))")]])
         case .query(let q):
-            var plan: [String] = []
+            var plan = PlanLog()
             return try run(q, ctes: [:], explain: &plan)
         }
     }
@@ -223,7 +230,7 @@ public struct QueryEngine: Sendable {
         return ResultSet(columns: ["ts", "ingest_ts", "source", "reason", "raw"], rows: rows + snapshot.storeErrors)
     }
 
-    func resolve(_ from: TableRef?, ctes: [String: ResultSet], explain: inout [String]) throws -> Relation {
+    func resolve(_ from: TableRef?, ctes: [String: ResultSet], explain: inout PlanLog) throws -> Relation {
         switch from {
         case .aliased(let inner, _)?:
             return try resolve(inner, ctes: ctes, explain: &explain)
@@ -286,7 +293,7 @@ public struct QueryEngine: Sendable {
     }
 
     private func scanSegments(names: [String], filter: Expr?, compiler: ExprCompiler, timeBounds: (Int64, Int64)?,
-                              explain: inout [String], order: [Int]? = nil, skip: ((Segment) -> Bool)? = nil,
+                              explain: inout PlanLog, order: [Int]? = nil, skip: ((Segment) -> Bool)? = nil,
                               _ body: (Segment, [Int32], RowCursor) throws -> Void) throws {
         let counts = try scanSegments(names: names, filter: filter, compiler: compiler, timeBounds: timeBounds, order: order, skip: skip, body)
         explain.append(counts.line(of: snapshot.segments.count))
@@ -395,7 +402,7 @@ public struct QueryEngine: Sendable {
     /// Calls `body` for every row of a relation that passes `filter` (segments outside
     /// `timeBounds` skipped; the filter evaluated a segment at a time).
     private func scan(_ rel: Relation, names: [String], filter: Expr?, compiler: ExprCompiler, timeBounds: (Int64, Int64)?,
-                      explain: inout [String], _ body: (RowCursor) throws -> Void) throws {
+                      explain: inout PlanLog, _ body: (RowCursor) throws -> Void) throws {
         let cursor = RowCursor()
         switch rel {
         case .rows(let r):
@@ -417,7 +424,7 @@ public struct QueryEngine: Sendable {
 
     // MARK: queries
 
-    func run(_ q: Query, ctes: [String: ResultSet], explain: inout [String]) throws -> ResultSet {
+    func run(_ q: Query, ctes: [String: ResultSet], explain: inout PlanLog) throws -> ResultSet {
         switch q {
         case .select(let s):
             return try select(s, ctes: ctes, explain: &explain)
@@ -512,11 +519,11 @@ public struct QueryEngine: Sendable {
     /// Runs one SELECT (the streaming engine's partial and final queries).
     func select(_ s: Select, ctes: [String: ResultSet] = [:]) throws -> ResultSet {
         if memory == nil { return try budgeted().select(s, ctes: ctes) }
-        var explain: [String] = []
+        var explain = PlanLog()
         return try select(s, ctes: ctes, explain: &explain)
     }
 
-    func select(_ s0: Select, ctes: [String: ResultSet], explain: inout [String]) throws -> ResultSet {
+    func select(_ s0: Select, ctes: [String: ResultSet], explain: inout PlanLog) throws -> ResultSet {
         if let sets = try groupingSets(s0.groupBy) { return try groupedBySets(s0, sets, ctes: ctes, explain: &explain) }
         let (rel, bound) = try bind(s0, ctes: ctes, explain: &explain)
         var s = bound
@@ -860,7 +867,7 @@ public struct QueryEngine: Sendable {
     /// passing row its windows — a row per window it falls in, with `window_start` and
     /// `window_end` — then group those rows by the other keys and the window.
     private func windowed(_ original: Select, _ s: Select, window w: GroupWindow, index: Int, rel: Relation, names: [String],
-                          input: ExprCompiler, ctes: [String: ResultSet], explain: inout [String]) throws -> ResultSet {
+                          input: ExprCompiler, ctes: [String: ResultSet], explain: inout PlanLog) throws -> ResultSet {
         func named(_ item: SelectItem, _ f: (Expr) -> Expr) -> SelectItem {
             var it = item
             if it.alias == nil, !it.isStar { it.alias = it.expr.defaultName }

@@ -107,7 +107,10 @@ public struct SQLParser {
             let t = peek
             return .describe(try name(), at: t.offset)
         }
-        if accept("explain") { return .explain(try query()) }
+        if accept("explain") {
+            let analyze = accept("analyze")
+            return .explain(try query(), analyze: analyze)
+        }
         return .query(try query())
     }
 

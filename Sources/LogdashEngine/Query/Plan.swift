@@ -17,7 +17,7 @@ extension QueryEngine {
     }
 
     /// `s` ready to run: the relation its FROM makes and the SELECT over it.
-    func bind(_ s0: Select, ctes: [String: ResultSet], explain: inout [String]) throws -> (Relation, Select) {
+    func bind(_ s0: Select, ctes: [String: ResultSet], explain: inout PlanLog) throws -> (Relation, Select) {
         var s = s0
         // (Most queries have no subquery, no qualified name and no join: nothing to rewrite.)
         var subqueries = false, qualified = s.items.contains { $0.qualifier != nil }
@@ -131,9 +131,9 @@ extension QueryEngine {
 
     /// `e` with each subquery in it run and replaced by its answer: a value, a truth, or a list
     /// of values for `IN`. A subquery that refers to the query around it (correlated) is an error.
-    private func answering(_ e: Expr, ctes: [String: ResultSet], outer: Set<String>, explain: inout [String]) throws -> Expr {
+    private func answering(_ e: Expr, ctes: [String: ResultSet], outer: Set<String>, explain: inout PlanLog) throws -> Expr {
         var failure: Error?
-        var lines: [String] = []
+        var lines = PlanLog()
         func visit(_ x: Expr) -> Expr? {
             guard failure == nil, case .subquery(let q, let use, let p) = x else { return nil }
             do {
@@ -168,7 +168,7 @@ extension QueryEngine {
         }
         let out = e.mappingAll(visit)
         if let failure { throw failure }
-        explain += lines.map { "subquery: " + $0 }
+        explain.append(lines, prefix: "subquery: ")
         return out
     }
 
@@ -283,7 +283,7 @@ extension QueryEngine {
                 var none = base
                 none.items = [SelectItem(expr: item, alias: "v", isStar: false)]
                 none.filter = .literal(.bool(false), at: p)
-                var ignored: [String] = []
+                var ignored = PlanLog()
                 let empty = try select(none, ctes: [:], explain: &ignored).rows.first?[0] ?? .null
                 if empty == .null { return col("\u{2}v") }
                 return .caseWhen(nil, [(.isNull(col("\u{2}present"), negated: false, at: p), .literal(empty, at: p))], col("\u{2}v"), at: p)
@@ -476,7 +476,7 @@ extension QueryEngine {
                 available.append(try Self.unnestNames(u.arrays.count, nil, ordinality: u.ordinality, columns: u.columns, at: u.at))
                 continue
             }
-            var probe: [String] = []
+            var probe = PlanLog()
             let rel = try resolve(leaf.ref, ctes: ctes, explain: &probe)
             available.append(rel.displayNames(self).filter { !$0.hasPrefix("\u{1}") })
         }
@@ -549,7 +549,7 @@ extension QueryEngine {
     }
 
     /// Table `k` of a FROM with joins, read with the columns the query uses and its own conditions.
-    func readLeaf(_ k: Int, _ a: JoinAnalysis, ctes: [String: ResultSet], explain: inout [String]) throws -> (ResultSet, [BoundColumn]) {
+    func readLeaf(_ k: Int, _ a: JoinAnalysis, ctes: [String: ResultSet], explain: inout PlanLog) throws -> (ResultSet, [BoundColumn]) {
         let leaf = a.leaves[k]
         if a.lateral(k) != nil {
             return (ResultSet(columns: a.available[k], rows: []),
@@ -571,7 +571,7 @@ extension QueryEngine {
     /// uses (and, when every join is inner, the WHERE's conditions on that table alone), then
     /// joined left to right — on equal keys by a hash table of the right side, on any other
     /// condition by comparing every pair. Returns the rows, their columns and the WHERE left over.
-    private func joinRelation(_ s: Select, ctes: [String: ResultSet], explain: inout [String]) throws -> (ResultSet, [BoundColumn], Expr?) {
+    private func joinRelation(_ s: Select, ctes: [String: ResultSet], explain: inout PlanLog) throws -> (ResultSet, [BoundColumn], Expr?) {
         let a = try analyseJoins(s, ctes: ctes)
         let (leaves, joins, atJoin, rest) = (a.leaves, a.joins, a.atJoin, a.rest)
         func lateral(_ k: Int) -> (arrays: [Expr], ordinality: Bool, columns: [String], at: Int)? { a.lateral(k) }
@@ -649,7 +649,7 @@ extension QueryEngine {
     /// Each row of `left` with the rows `UNNEST(arrays)` makes of it (a LEFT join keeps a row
     /// whose arrays are empty, with NULLs), where `on` holds.
     private func unnestJoin(_ left: ResultSet, _ leftNames: [String], _ arrays: [Expr], _ ordinality: Bool, width: Int, _ kind: JoinKind,
-                            on: Expr?, names: [String], at p: Int, meter: inout MemoryMeter, explain: inout [String]) throws -> ResultSet {
+                            on: Expr?, names: [String], at p: Int, meter: inout MemoryMeter, explain: inout PlanLog) throws -> ResultSet {
         let compiler = ExprCompiler(names: leftNames.map { $0.lowercased() }, now: now)
         let fs = try arrays.map(compiler.compile)
         let check = try on.map(ExprCompiler(names: names.map { $0.lowercased() }, now: now).compile)
@@ -702,7 +702,7 @@ extension QueryEngine {
 
     /// Joins two row sets. `leftWidth`: how many of `names` are the left's columns.
     private func hashJoin(_ left: ResultSet, _ leftWidth: Int, _ right: ResultSet, _ joinKind: JoinKind, on: Expr?, names: [String],
-                          meter: inout MemoryMeter, explain: inout [String], swapped: Bool = false) throws -> ResultSet {
+                          meter: inout MemoryMeter, explain: inout PlanLog, swapped: Bool = false) throws -> ResultSet {
         // An inner join hashes the smaller side: joined the other way round, columns put back.
         if !swapped, joinKind == .inner || joinKind == .cross, on != nil, left.rows.count < right.rows.count / 2 {
             let rightWidth = names.count - leftWidth
@@ -931,7 +931,7 @@ extension QueryEngine {
     /// A SELECT whose GROUP BY has grouping sets: one grouping per set, its keys that are not in
     /// the set NULL in its rows and `grouping(…)` telling which (a bit per argument, set when the
     /// argument is rolled up), the rows of every set together, then ORDER BY and LIMIT over them.
-    func groupedBySets(_ s: Select, _ sets: [[Expr]], ctes: [String: ResultSet], explain: inout [String]) throws -> ResultSet {
+    func groupedBySets(_ s: Select, _ sets: [[Expr]], ctes: [String: ResultSet], explain: inout PlanLog) throws -> ResultSet {
         let all = sets.flatMap { $0 }
         var out: ResultSet?
         var meter = MemoryMeter(memory)

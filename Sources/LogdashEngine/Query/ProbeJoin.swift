@@ -12,10 +12,13 @@ final class JoinIndex: Sendable {
 
     let rows: [[Value]]
     let table: [[Value]: Int]
+    /// The same for a join on one key, looked up without making an array per record.
+    let single: [Value: Int]
 
     init(rows: [[Value]], table: [[Value]: Int]) {
         self.rows = rows
         self.table = table
+        single = table.first?.key.count == 1 ? Dictionary(uniqueKeysWithValues: table.map { ($0.key[0], $0.value) }) : [:]
     }
 
     /// A key value as `=` compares it: NULL matches nothing (nil), a whole double is its integer.
@@ -60,7 +63,7 @@ final class JoinIndex: Sendable {
         if keys.count == 1 {
             let key = keys[0]
             return { r in
-                guard let v = normal(try key(r)), let row = index.table[[v]] else { return k < 0 ? .bool(false) : .null }
+                guard let v = normal(try key(r)), let row = index.single[v] else { return k < 0 ? .bool(false) : .null }
                 return k < 0 ? .bool(true) : index.rows[row][k]
             }
         }
@@ -84,7 +87,7 @@ extension QueryEngine {
     /// of the other side are lookups (and, for an inner join, whose WHERE keeps the records that
     /// find a row). nil when the join has another shape, or its keys repeat or differ in kind;
     /// the general join then runs.
-    func probeJoin(_ s: Select, ctes: [String: ResultSet], explain: inout [String]) throws -> Select? {
+    func probeJoin(_ s: Select, ctes: [String: ResultSet], explain: inout PlanLog) throws -> Select? {
         var a = try analyseJoins(s, ctes: ctes)
         guard a.leaves.count == 2, a.joins.count == 1, a.lateral(1) == nil, ctes["logs"] == nil else { return nil }
         func isLogs(_ k: Int) -> Bool { if case .table(let n, _) = a.leaves[k].ref { n.lowercased() == "logs" } else { false } }
@@ -142,7 +145,7 @@ extension QueryEngine {
             return schema[String(n.split(separator: "\u{0}").last ?? "").lowercased()].flatMap(JoinIndex.kind)
         }
         // Read and index the other side.
-        var lines: [String] = []
+        var lines = PlanLog()
         let (rows, columns) = try readLeaf(small, a, ctes: ctes, explain: &lines)
         let keyNames = columns.map { $0.key.lowercased() }
         let compiler = ExprCompiler(names: keyNames, now: now)

@@ -86,6 +86,42 @@ import Testing
             + "max(user) OVER (ORDER BY ts ROWS BETWEEN 5 PRECEDING AND CURRENT ROW), min(path) OVER (ORDER BY ts ROWS BETWEEN 3 PRECEDING AND CURRENT ROW) FROM logs ORDER BY ts",
         "SELECT ts, sum(latency_ms) OVER (ORDER BY ts ROWS BETWEEN 100 PRECEDING AND CURRENT ROW), avg(bytes) OVER (ORDER BY ts ROWS BETWEEN 0 PRECEDING AND CURRENT ROW) FROM logs ORDER BY ts",
         "SELECT ts, count(*) OVER (ORDER BY level), sum(bytes) OVER (ORDER BY status) FROM logs ORDER BY ts LIMIT 300",
+        // Joins (issue 24): looked up as logs is scanned (each key once on the other side) or
+        // read and hashed (keys that repeat, outer joins of two tables, other conditions).
+        "SELECT l.service, count(*) FROM logs l JOIN (SELECT user, count(*) AS n FROM logs WHERE user IS NOT NULL GROUP BY user) u ON l.user = u.user WHERE u.n > 20 GROUP BY l.service ORDER BY l.service",
+        "SELECT count(*), count(u.n), sum(u.n) FROM logs l LEFT JOIN (SELECT user, count(*) AS n FROM logs WHERE status >= 500 AND user IS NOT NULL GROUP BY user) u ON l.user = u.user",
+        "SELECT a.service, a.n, b.errors FROM (SELECT service, count(*) AS n FROM logs GROUP BY service) a JOIN (SELECT service, sum(CASE WHEN status >= 500 THEN 1 ELSE 0 END) AS errors FROM logs GROUP BY service) b ON a.service = b.service ORDER BY a.service",
+        "SELECT count(*) FROM logs a JOIN logs b ON a.user = b.user WHERE a.status = 503 AND b.status = 500",
+        "SELECT count(*), min(a.ts), max(b.ts) FROM logs a JOIN logs b ON a.trace = b.trace AND a.ts < b.ts",
+        "SELECT a.level, b.service FROM (SELECT DISTINCT level FROM logs) a CROSS JOIN (SELECT DISTINCT service FROM logs) b ORDER BY 1, 2",
+        "SELECT service, count(*) FROM logs JOIN (SELECT service, max(bytes) AS mb FROM logs GROUP BY service) m USING (service) WHERE bytes = mb GROUP BY service ORDER BY service",
+        "SELECT s.service, count(l.ts) FROM (SELECT ts, service FROM logs WHERE status = 503 AND method = 'PUT') l RIGHT JOIN (SELECT DISTINCT service FROM logs) s ON l.service = s.service GROUP BY s.service ORDER BY s.service",
+        "SELECT a.user, b.user FROM (SELECT DISTINCT user FROM logs WHERE status = 503 AND user < 'u15') a FULL JOIN (SELECT DISTINCT user FROM logs WHERE status = 429 AND user < 'u15') b ON a.user = b.user ORDER BY 1 NULLS LAST, 2 NULLS LAST",
+        "SELECT count(*) FROM (SELECT DISTINCT status FROM logs) a JOIN (SELECT DISTINCT status FROM logs) b ON a.status < b.status",
+        "SELECT m.* FROM logs l JOIN (SELECT service, min(ts) AS first FROM logs GROUP BY service) m ON l.service = m.service AND l.ts = m.first ORDER BY m.service",
+        "SELECT l.level, m.mb FROM logs l JOIN (SELECT level, max(bytes) AS mb FROM logs GROUP BY level) m ON l.level = m.level AND l.bytes = m.mb ORDER BY l.ts",
+        "SELECT l.path, count(*) FROM logs l LEFT JOIN (SELECT path, avg(latency_ms) AS a FROM logs WHERE method = 'POST' GROUP BY path) p ON l.path = p.path WHERE p.a IS NULL OR l.latency_ms > p.a GROUP BY l.path ORDER BY l.path",
+        // Subqueries: uncorrelated (answered first) and correlated (grouped by their keys, joined).
+        "SELECT count(*) FROM logs WHERE latency_ms > (SELECT avg(latency_ms) FROM logs)",
+        "SELECT count(*) FROM logs WHERE user IN (SELECT user FROM logs WHERE status = 503)",
+        "SELECT count(*) FROM logs WHERE bytes NOT IN (SELECT bytes FROM logs WHERE status = 503)",
+        "SELECT count(*) FROM logs WHERE user NOT IN (SELECT user FROM logs WHERE status = 503 AND user IS NOT NULL)",
+        "SELECT count(*) FROM logs WHERE EXISTS (SELECT 1 FROM logs WHERE status = 999)",
+        "SELECT service, count(*) FROM logs l WHERE latency_ms > (SELECT avg(latency_ms) FROM logs i WHERE i.service = l.service) GROUP BY service ORDER BY service",
+        "SELECT user, (SELECT count(*) FROM logs i WHERE i.user = l.user AND i.status >= 500) FROM logs l WHERE l.status = 429 ORDER BY l.ts",
+        "SELECT service, (SELECT max(i.bytes) FROM logs i WHERE i.service = l.service AND i.level = l.level) FROM logs l WHERE l.status = 201 ORDER BY l.ts",
+        "SELECT count(*) FROM logs l WHERE EXISTS (SELECT 1 FROM logs i WHERE i.user = l.user AND i.level = 'error' AND i.service = 'payments')",
+        "SELECT count(*) FROM logs l WHERE NOT EXISTS (SELECT 1 FROM logs i WHERE i.user = l.user AND i.status = 503)",
+        "SELECT count(*) FROM logs l WHERE status IN (SELECT i.status FROM logs i WHERE i.user = l.user AND i.level = 'error')",
+        "SELECT count(*), count(l.user) FROM logs l WHERE bytes NOT IN (SELECT i.bytes FROM logs i WHERE i.user = l.user AND i.level = 'error')",
+        "SELECT count(*) FROM logs l WHERE latency_ms NOT IN (SELECT i.latency_ms FROM logs i WHERE i.path = l.path AND i.service = l.service AND i.status = 404)",
+        "SELECT service, count(*) * 1.0 / (SELECT count(*) FROM logs) FROM logs GROUP BY service ORDER BY service",
+        "SELECT service FROM logs GROUP BY service HAVING count(*) > (SELECT count(*) / 5 FROM logs) ORDER BY service",
+        // Set operations (rows compared whole, NULLs equal).
+        "SELECT user FROM logs WHERE status = 503 INTERSECT SELECT user FROM logs WHERE status = 429 ORDER BY 1 NULLS LAST",
+        "SELECT user FROM logs WHERE status = 503 EXCEPT SELECT user FROM logs WHERE status = 429 ORDER BY 1 NULLS LAST",
+        "SELECT service, level FROM logs WHERE status = 503 UNION SELECT service, level FROM logs WHERE bytes > 49000 ORDER BY 1, 2",
+        "SELECT count(*) FROM (SELECT path, method FROM logs WHERE level = 'error' UNION SELECT path, method FROM logs WHERE status = 201) t",
     ]
     static let someTraces = rows.compactMap(\.trace).enumerated().filter { $0.offset % 1000 == 7 }.map(\.element)
 

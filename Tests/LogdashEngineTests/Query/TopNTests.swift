@@ -59,7 +59,7 @@ import Testing
                 let part = try engine.execute("SELECT i, ts FROM logs ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)").rows
                 #expect(part == Array(full[offset..<offset + limit]), "ORDER BY \(order) LIMIT \(limit) OFFSET \(offset)")
             }
-            let plan = try engine.execute("EXPLAIN SELECT * FROM logs ORDER BY \(order) LIMIT 5").rows.map { "\($0[0])" }
+            let plan = try engine.execute("EXPLAIN ANALYZE SELECT * FROM logs ORDER BY \(order) LIMIT 5").rows.map { "\($0[0])" }
             #expect(plan.contains { $0.contains("could not reach the top rows") }, "\(plan)")
         }
     }
@@ -90,7 +90,7 @@ import Testing
             for (limit, offset) in [(1, 0), (10, 0), (25, 40)] {
                 let part = try engine.execute(sql + " LIMIT \(limit) OFFSET \(offset)")
                 #expect(part.rows == Array(full[offset..<offset + limit]), "\(sql) LIMIT \(limit) OFFSET \(offset), \(threads) thread(s)")
-                let plan = try engine.execute("EXPLAIN " + sql + " LIMIT \(limit) OFFSET \(offset)").rows.map { "\($0)" }.joined()
+                let plan = try engine.execute("EXPLAIN ANALYZE " + sql + " LIMIT \(limit) OFFSET \(offset)").rows.map { "\($0)" }.joined()
                 #expect(plan.contains("groups by \(sql.components(separatedBy: "ORDER BY")[1].split(separator: ",").count) aggregate"), "\(plan)")
             }
         }
