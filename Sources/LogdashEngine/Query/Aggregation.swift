@@ -56,7 +56,7 @@ final class GroupedAggregation {
     /// One aggregate's state for every group: typed arrays indexed by group id, or generic
     /// states. A class, so that the arrays grow and change in place.
     private final class Accumulator {
-        enum Kind { case count, countIf, sum(average: Bool), extreme(max: Bool), percentile(Double), generic }
+        enum Kind { case count, countIf, sum(average: Bool), extreme(max: Bool), percentile(Double), distinctCount, generic }
         var kind: Kind = .generic
         var counts: [Int64] = []
         var ints: [Int64] = []
@@ -67,6 +67,16 @@ final class GroupedAggregation {
         var values: [Value] = []
         var samples: [[Double]] = []
         var states: [AggregateState] = []
+        /// count(DISTINCT x): the (group, value) pairs seen — strings by their bytes after the
+        /// group's four, numbers as integers (a double by its bits, 0 and NaN made one).
+        var distinctBytes = ByteKeyedGroups()
+        var distinctNumbers = Set<GroupNumber>()
+        var distinctKept = 0
+    }
+
+    struct GroupNumber: Hashable {
+        let group: Int32
+        let value: Int64
     }
     private let accumulators: [Accumulator]
 
@@ -91,7 +101,7 @@ final class GroupedAggregation {
     var keptBytes: Int {
         let perGroup = 64 + keys.count * (MemoryLayout<Value>.stride + 8)
             + accumulators.reduce(0) { n, a in if case .generic = a.kind { n + 224 } else { n + 24 } }
-        return groupCount * perGroup + keptSamples * MemoryLayout<Double>.stride
+        return groupCount * perGroup + keptSamples * MemoryLayout<Double>.stride + accumulators.reduce(0) { $0 + $1.distinctKept }
     }
 
     // MARK: group ids
@@ -308,7 +318,7 @@ final class GroupedAggregation {
     private func grow() {
         for (k, acc) in accumulators.enumerated() {
             switch acc.kind {
-            case .count, .countIf: acc.counts.append(0)
+            case .count, .countIf, .distinctCount: acc.counts.append(0)
             case .sum: acc.counts.append(0); acc.ints.append(0); acc.doubles.append(0); acc.sawDouble.append(false)
             case .extreme: acc.values.append(.null)
             case .percentile: acc.samples.append([])
@@ -363,6 +373,10 @@ final class GroupedAggregation {
                 acc.kind = .sum(average: call.name == "avg")
             case "min" where plain && (numericColumn || timeColumn), "max" where plain && (numericColumn || timeColumn):
                 acc.kind = .extreme(max: call.name == "max")
+            case "count" where call.distinct && call.args.count == 1, "approx_distinct" where plain && call.args.count == 1:
+                // Of one column: the distinct values in typed sets, not a set of values per group.
+                guard case .column(let n, _) = call.args[0], let t = tableType(n), t != .null else { acc.kind = .generic; continue }
+                acc.kind = .distinctCount
             case "approx_percentile" where numericColumn:
                 // A percentage that is not a literal from 0 to 1: the generic state reports it.
                 guard case .literal(let pv, _) = call.args[1], let q = Arithmetic.number(pv), q >= 0, q <= 1 else { continue }
@@ -550,6 +564,15 @@ final class GroupedAggregation {
                 } else if col.type == .int {
                     for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) { samples[Int(gids[i])].append(Double(colInts[Int(r)])) }
                 }
+            case .distinctCount:
+                guard case .column(let n, _) = call.args[0], let col, col.type != .null, let type = tableType(n) else { break }
+                var counts = acc.counts
+                acc.counts = []
+                defer { acc.counts = counts }
+                try addDistinct(acc, col, type: type, rows: rows, gids: gids, counts: &counts) { i in
+                    cursor.row = Int(rows[i])
+                    return try self.argEvals[k][0](cursor)  // read at the table's type
+                }
             case .generic:
                 let fs = argEvals[k]
                 for (i, r) in rows.enumerated() {
@@ -634,8 +657,80 @@ final class GroupedAggregation {
                 for (g, t) in target.enumerated() {
                     a.samples[t].append(contentsOf: b.samples[g])  // empty for one that shares another's
                 }
-            case .generic:
-                precondition(target.isEmpty, "readyToMerge rules out generic accumulators")
+            case .generic, .distinctCount:
+                precondition(target.isEmpty, "readyToMerge rules out generic and distinct accumulators")
+            }
+        }
+    }
+
+    /// count(DISTINCT column) over one segment's rows: each (group, value) pair not seen before
+    /// counts once for its group. A segment storing a narrower type than the table's (an int
+    /// column of a double table column) is read value by value at the table's type (`value`).
+    private func addDistinct(_ acc: Accumulator, _ col: SegmentColumn, type: ColumnType, rows: [Int32], gids: [Int32],
+                             counts: inout [Int64], value: (Int) throws -> Value) throws {
+        var numbers = acc.distinctNumbers
+        acc.distinctNumbers = []
+        defer { acc.distinctNumbers = numbers }
+        var scratch: [UInt8] = []
+        var kept = 0
+        func addBytes(_ g: Int32, _ p: UnsafePointer<UInt8>?, _ n: Int) {
+            scratch.removeAll(keepingCapacity: true)
+            withUnsafeBytes(of: g) { scratch.append(contentsOf: $0) }
+            if let p, n > 0 { scratch.append(contentsOf: UnsafeBufferPointer(start: p, count: n)) }
+            scratch.withUnsafeBufferPointer { b in
+                _ = acc.distinctBytes.group(ByteLine(base: b.baseAddress!, count: b.count)) { _, _ in
+                    counts[Int(g)] += 1
+                    kept += b.count + 40
+                    return 0
+                }
+            }
+        }
+        func addNumber(_ g: Int32, _ v: Int64) {
+            if numbers.insert(GroupNumber(group: g, value: v)).inserted { counts[Int(g)] += 1; kept += 40 }
+        }
+        func bits(_ d: Double) -> Int64 { d == 0 ? 0 : d.isNaN ? Int64(bitPattern: Double.nan.bitPattern) : Int64(bitPattern: d.bitPattern) }
+        defer { acc.distinctKept += kept }
+        guard col.type == type, col.file == nil else {  // (raw lines kept in their file: read one by one)
+            for i in rows.indices {
+                switch try value(i) {
+                case .null: continue
+                case .string(var s): s.withUTF8 { addBytes(gids[i], $0.baseAddress, $0.count) }
+                case .double(let d): addNumber(gids[i], bits(d))
+                case .int(let v), .timestamp(let v): addNumber(gids[i], v)
+                case .bool(let b): addNumber(gids[i], b ? 1 : 0)
+                default: continue
+                }
+            }
+            return
+        }
+        let validity = col.validity
+        switch type {
+        case .string where col.isDictionary:
+            // Each (group, code) once per segment, then its text.
+            let codes = col.allCodes()
+            var seen = Set<Int64>()
+            for (i, r) in rows.enumerated() {
+                let code = codes[Int(r)]
+                guard code != SegmentColumn.nullCode, seen.insert(Int64(gids[i]) << 32 | Int64(code)).inserted else { continue }
+                var text = col.dictionary[Int(code)]
+                text.withUTF8 { addBytes(gids[i], $0.baseAddress, $0.count) }
+            }
+        case .string:
+            col.bytes.withUnsafeBufferPointer { b in
+                col.offsets.withUnsafeBufferPointer { offs in
+                    for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) {
+                        let s = Int(offs[Int(r)])
+                        addBytes(gids[i], b.baseAddress.map { $0 + s }, Int(offs[Int(r) + 1]) - s)
+                    }
+                }
+            }
+        case .double:
+            col.doubles.withUnsafeBufferPointer { v in
+                for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) { addNumber(gids[i], bits(v[Int(r)])) }
+            }
+        default:
+            col.ints.withUnsafeBufferPointer { v in
+                for (i, r) in rows.enumerated() where SegmentColumn.valid(validity, Int(r)) { addNumber(gids[i], v[Int(r)]) }
             }
         }
     }
@@ -670,7 +765,7 @@ final class GroupedAggregation {
     func result(_ g: Int, call k: Int) -> Value {
         let acc = accumulators[k]
         switch acc.kind {
-        case .count, .countIf: return .int(acc.counts[g])
+        case .count, .countIf, .distinctCount: return .int(acc.counts[g])
         case .sum(let average):
             if acc.counts[g] == 0 { return .null }
             let total = acc.doubles[g] + Double(acc.ints[g])
