@@ -23,6 +23,9 @@ public struct QueryEngine: Sendable {
     /// Whether a join of `logs` with a table that has each key once looks the key up as `logs`
     /// is scanned (`probeJoin`) rather than joining rows (tests compare the two).
     var lookupJoins = true
+    /// Whether hopping windows fold panes (`hopByPanes`) rather than copy each record into each
+    /// of its windows (tests compare the two).
+    var hopPanes = true
     /// A condition every record of `logs` must meet, in every query (the dashboard's filters,
     /// applied to each pane's SQL): ANDed to the WHERE of each SELECT that reads `logs`.
     public var logsFilter: Expr?
@@ -885,6 +888,7 @@ public struct QueryEngine: Sendable {
             explain.append("window: tumbling, grouped by its date_bin bucket")
             return try select(t, ctes: ctes, explain: &explain)
         }
+        if w.kind == .hop, hopPanes, let r = try hopByPanes(original, w, index: index, ctes: ctes, explain: &explain) { return r }
         // The input columns the query reads, and the window's time and other keys per row.
         var used: Set<String> = []
         let exprs = s.items.map(\.expr) + s.groupBy + (s.having.map { [$0] } ?? []) + s.orderBy.map(\.expr)
@@ -946,6 +950,111 @@ public struct QueryEngine: Sendable {
         var scope = ctes
         scope[relation] = ResultSet(columns: kept.map { names[$0] } + [GroupWindow.startColumn, GroupWindow.endColumn], rows: rows)
         return try select(t, ctes: scope, explain: &explain)
+    }
+
+    /// Hopping windows by panes: the records grouped once by their pane (`date_bin(slide, t)`)
+    /// and other keys, with partial aggregates (counts, sums, minima, maxima); each pane then
+    /// joins the size/slide windows that hold it, which combine their panes' partials — not
+    /// every record copied into every window it is in. nil when an aggregate does not combine
+    /// (a percentile, a DISTINCT), the size is not a whole number of slides, or the SELECT reads
+    /// something else per row; the records are then expanded into their windows.
+    private func hopByPanes(_ original: Select, _ w: GroupWindow, index: Int, ctes: [String: ResultSet], explain: inout PlanLog) throws -> ResultSet? {
+        guard w.size % w.slide == 0 else { return nil }
+        let p = w.position
+        func col(_ n: String) -> Expr { .column(n, at: p) }
+        func call(_ n: String, _ args: [Expr], star: Bool = false) -> Expr { .call(n, args, distinct: false, star: star, at: p) }
+        let keys = original.groupBy.enumerated().filter { $0.offset != index }.map(\.element)
+        var partials: [Expr] = []
+        func partial(_ e: Expr) -> Expr {
+            if let k = partials.firstIndex(where: { $0.canonical == e.canonical }) { return col("\u{2}p\(k)") }
+            partials.append(e)
+            return col("\u{2}p\(partials.count - 1)")
+        }
+        let aliases = Set(original.items.compactMap { $0.alias?.lowercased() })
+        var combinable = true
+        func final(_ e: Expr) -> Expr {
+            e.mappingAll { x in
+                guard combinable else { return x }
+                if let k = keys.firstIndex(where: { $0.canonical == x.canonical }) { return col("\u{2}g\(k)") }
+                switch x {
+                case .call(let name, let args, let distinct, let star, _) where Aggregates.isAggregate(name.lowercased()):
+                    guard !distinct else { combinable = false; return x }
+                    switch name.lowercased() {
+                    case "count", "count_if": return call("sum", [partial(x)])
+                    case "sum", "min", "max": return call(name, [partial(x)])
+                    case "avg" where args.count == 1 && !star:
+                        let s = call("sum", [partial(call("sum", args))]), n = call("sum", [partial(call("count", args))])
+                        return .caseWhen(nil, [(.binary("=", n, .literal(.int(0), at: p), at: p), .literal(.null, at: p))],
+                                         .binary("/", .cast(s, .double, isTry: false, at: p), n, at: p), at: p)
+                    default: combinable = false; return x
+                    }
+                case .column(let n, _):
+                    let lower = n.lowercased()
+                    if lower == GroupWindow.startColumn || lower == GroupWindow.endColumn || aliases.contains(lower) { return x }
+                    combinable = false
+                    return x
+                case .window, .subquery: combinable = false; return x
+                default: return nil
+                }
+            }
+        }
+        var outer = original
+        outer.items = original.items.map { it in
+            var it = it
+            if it.isStar { combinable = false; return it }
+            if it.alias == nil { it.alias = it.expr.defaultName }
+            it.expr = final(it.expr)
+            return it
+        }
+        outer.having = original.having.map(final)
+        outer.orderBy = original.orderBy.map { o in
+            if case .literal(.int, _) = o.expr { return o }  // an ordinal
+            var o = o
+            o.expr = final(o.expr)
+            return o
+        }
+        guard combinable else { return nil }
+        // The panes: each pane's keys and partials.
+        let pane = call("date_bin", [.interval(w.slide, at: p), w.time])
+        var inner = Select()
+        inner.from = original.from
+        inner.filter = original.filter
+        inner.items = keys.enumerated().map { SelectItem(expr: $0.element, alias: "\u{2}g\($0.offset)", isStar: false) }
+            + [SelectItem(expr: pane, alias: "\u{2}pane", isStar: false)]
+            + partials.enumerated().map { SelectItem(expr: $0.element, alias: "\u{2}p\($0.offset)", isStar: false) }
+        inner.groupBy = keys + [pane]
+        let panes: ResultSet
+        do {
+            panes = try select(inner, ctes: ctes, explain: &explain)
+        } catch let e as QueryError where e.position == p {
+            return nil  // a time whose pane cannot be made: the record-by-record path says why
+        }
+        // Each pane in the windows that hold it: those starting at it and at the slides before it.
+        var rows: [[Value]] = []
+        var meter = MemoryMeter(memory)
+        let perPane = Int(w.size / w.slide), paneColumn = keys.count
+        for row in panes.rows {
+            guard case .timestamp(let start) = row[paneColumn] else { continue }  // no time, no window
+            for j in 0..<perPane {
+                let ws = start - Int64(j) * w.slide
+                var r = Array(row[..<paneColumn])
+                r.append(.timestamp(ws))
+                r.append(.timestamp(ws + w.size))
+                r += row[(paneColumn + 1)...]
+                try meter.keep(r)
+                rows.append(r)
+            }
+        }
+        try meter.flush()
+        explain.append("window: hopping, by \(panes.rows.count) panes of the slide, each in \(perPane) windows")
+        let relation = "(panes)"
+        var scope = ctes
+        scope[relation] = ResultSet(columns: keys.indices.map { "\u{2}g\($0)" } + [GroupWindow.startColumn, GroupWindow.endColumn]
+                                    + partials.indices.map { "\u{2}p\($0)" }, rows: rows)
+        outer.from = .table(relation, at: 0)
+        outer.filter = nil
+        outer.groupBy = keys.indices.map { col("\u{2}g\($0)") } + [col(GroupWindow.startColumn), col(GroupWindow.endColumn)]
+        return try select(outer, ctes: scope, explain: &explain)
     }
 
     /// The output column an ORDER BY item names: an ordinal, an alias, or an equal expression.
