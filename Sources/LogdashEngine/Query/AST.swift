@@ -120,7 +120,7 @@ public struct SelectItem: Sendable {
 public struct OrderItem: Sendable {
     public var expr: Expr
     public var ascending: Bool
-    /// nil: NULLs last when ascending, first when descending (Trino's default).
+    /// nil: NULLs last, whatever the direction (Trino's default).
     public var nullsFirst: Bool?
 }
 

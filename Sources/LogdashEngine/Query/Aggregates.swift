@@ -11,6 +11,7 @@ enum Aggregates {
     static func arity(_ name: String) -> ClosedRange<Int> {
         switch name {
         case "approx_percentile", "map_agg": 2...2
+        case "array_agg": 1...2  // (the second: FILTER's condition, put there by the parser)
         case "min_by", "max_by": 2...3
         case "approx_most_frequent": 3...3
         case "count": 0...1
@@ -45,6 +46,8 @@ final class AggregateState {
     var counts: [Value: Int64] = [:]
     /// min_by/max_by's n, when it has one.
     var limit: Int?
+    /// What the state keeps beyond its fixed fields (values, counts), for the memory budget.
+    var bytes = 0
 
     init(name: String, distinct: Bool) {
         self.name = name
@@ -56,7 +59,14 @@ final class AggregateState {
         if name == "count" && args.isEmpty { count += 1; return }
         if name == "approx_most_frequent" { return try addFrequent(args, at: p) }
         let v = args[0]
-        if name == "array_agg" { items.append(v); return }  // NULLs too, as in Trino
+        if name == "array_agg" {
+            // NULLs too, as in Trino; under FILTER (WHERE c) only the rows where c holds.
+            if args.count == 2 && args[1] != .bool(true) { return }
+            if distinct { guard seen.insert(Functions.hashable(v)).inserted else { return } }
+            items.append(v)
+            bytes += MemoryMeter.footprint([v]) - 32
+            return
+        }
         if v == .null && name != "min_by" && name != "max_by" { return }
         if distinct || name == "approx_distinct" {
             guard seen.insert(v).inserted else { return }
@@ -118,10 +128,10 @@ final class AggregateState {
             guard case .bool(let b) = v else { throw QueryError(.type, "\(name)() needs booleans, not \(typeName(v))", at: p) }
             flag = name == "bool_or" ? (flag ?? false) || b : (flag ?? true) && b
         case "histogram":
-            counts[v, default: 0] += 1
+            if counts.updateValue((counts[v] ?? 0) + 1, forKey: v) == nil { bytes += MemoryMeter.footprint([v]) }
         case "map_agg":
             // (A key seen again keeps its first value.)
-            if counts[v] == nil { counts[v] = 1; keys.append(v); items.append(args[1]) }
+            if counts[v] == nil { counts[v] = 1; keys.append(v); items.append(args[1]); bytes += MemoryMeter.footprint([v, args[1]]) }
         default:
             throw QueryError(.unknownFunction, "unknown aggregate \(name)", at: p)
         }
@@ -177,7 +187,7 @@ extension AggregateState {
         }
         intSum = buckets
         if args[1] == .null { return }
-        counts[args[1], default: 0] += 1
+        if counts.updateValue((counts[args[1]] ?? 0) + 1, forKey: args[1]) == nil { bytes += MemoryMeter.footprint([args[1]]) }
     }
 
     /// min_by(x, key, n) / max_by(x, key, n): the n values of x whose keys are the smallest (the

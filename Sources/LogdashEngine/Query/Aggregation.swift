@@ -101,7 +101,8 @@ final class GroupedAggregation {
     var keptBytes: Int {
         let perGroup = 64 + keys.count * (MemoryLayout<Value>.stride + 8)
             + accumulators.reduce(0) { n, a in if case .generic = a.kind { n + 224 } else { n + 24 } }
-        return groupCount * perGroup + keptSamples * MemoryLayout<Double>.stride + accumulators.reduce(0) { $0 + $1.distinctKept }
+        return groupCount * perGroup + keptSamples * MemoryLayout<Double>.stride
+            + accumulators.reduce(0) { n, a in n + a.distinctKept + a.states.reduce(0) { $0 + $1.bytes } }
     }
 
     // MARK: group ids

@@ -19,11 +19,28 @@ extension Functions {
         return try equal(x, y, at: p) ?? false
     }
 
-    /// `items` each once, in the order they first come (equal by `=`, NULL once).
+    /// `items` each once, in the order they first come (equal by `=`: 1 and 1.0 alike; NULL once).
     static func distinct(_ items: [Value], at p: Int) throws -> [Value] {
-        var out: [Value] = []
-        for x in items where try !out.contains(where: { try same($0, x, at: p) }) { out.append(x) }
+        var seen = Set<Value>(), out: [Value] = []
+        for x in items where seen.insert(hashable(x)).inserted { out.append(x) }
         return out
+    }
+
+    /// A value as `=` sees it, for hashing: a whole double as its integer.
+    static func hashable(_ v: Value) -> Value {
+        if case .double(let d) = v, d == d.rounded(), abs(d) < 9.2e18 { return .int(Int64(d)) }
+        return v
+    }
+
+    /// The most elements an array a function makes may have.
+    static let maxElements = 1_000_000
+
+    /// `items`, when there are not too many of them.
+    static func capped(_ items: [Value], _ fn: String, _ p: Int) throws -> Value {
+        guard items.count <= maxElements else {
+            throw QueryError(.value, "\(fn) would make an array of \(items.count) elements (at most \(maxElements))", at: p)
+        }
+        return .array(items)
     }
 
     /// A JSON value parsed from text (nil when it is not JSON).
@@ -218,26 +235,26 @@ extension Functions {
         add("array_remove", 2...2) { a, p, _ in .array(try array(a[0], "array_remove", p).filter { try equal($0, a[1], at: p) != true }) }
         add("array_union", 2...2) { a, p, _ in .array(try distinct(try array(a[0], "array_union", p) + array(a[1], "array_union", p), at: p)) }
         add("array_intersect", 2...2) { a, p, _ in
-            let other = try array(a[1], "array_intersect", p)
-            return .array(try distinct(try array(a[0], "array_intersect", p), at: p).filter { x in try other.contains { try same($0, x, at: p) } })
+            let other = Set(try array(a[1], "array_intersect", p).map(hashable))
+            return .array(try distinct(try array(a[0], "array_intersect", p), at: p).filter { other.contains(hashable($0)) })
         }
         add("array_except", 2...2) { a, p, _ in
-            let other = try array(a[1], "array_except", p)
-            return .array(try distinct(try array(a[0], "array_except", p), at: p).filter { x in try !other.contains { try same($0, x, at: p) } })
+            let other = Set(try array(a[1], "array_except", p).map(hashable))
+            return .array(try distinct(try array(a[0], "array_except", p), at: p).filter { !other.contains(hashable($0)) })
         }
         add("arrays_overlap", 2...2) { a, p, _ in
             let x = try array(a[0], "arrays_overlap", p), y = try array(a[1], "arrays_overlap", p)
-            var sawNull = false
-            for u in x {
-                for v in y {
-                    guard let e = try equal(u, v, at: p) else { sawNull = true; continue }
-                    if e { return .bool(true) }
-                }
-            }
-            return sawNull ? .null : .bool(false)
+            let ys = Set(y.filter { $0 != .null }.map(hashable))
+            if x.contains(where: { $0 != .null && ys.contains(hashable($0)) }) { return .bool(true) }
+            return x.contains(.null) || y.contains(.null) ? .null : .bool(false)
         }
         add("flatten", 1...1) { a, p, _ in
-            .array(try array(a[0], "flatten", p).flatMap { x -> [Value] in x == .null ? [] : try array(x, "flatten", p) })
+            var out: [Value] = []
+            for x in try array(a[0], "flatten", p) where x != .null {
+                out += try array(x, "flatten", p)
+                guard out.count <= maxElements else { return try capped(out, "flatten()", p) }
+            }
+            return .array(out)
         }
         add("slice", 3...3) { a, p, _ in
             let items = try array(a[0], "slice", p)
@@ -251,12 +268,14 @@ extension Functions {
         add("sequence", 2...3) { a, p, _ in
             let start = try int(a[0], "sequence", p), stop = try int(a[1], "sequence", p)
             let step = a.count == 3 ? try int(a[2], "sequence", p) : (start <= stop ? 1 : -1)
-            guard step != 0, (stop - start).signum() * step.signum() >= 0 else {
+            guard step != 0, (stop >= start) == (step > 0) || stop == start else {
                 throw QueryError(.value, "sequence() from \(start) to \(stop) cannot step by \(step)", at: p)
             }
-            let n = (stop - start) / step + 1
+            // (In magnitudes: no Int64 arithmetic here can overflow.)
+            let span = stop >= start ? UInt64(bitPattern: stop &- start) : UInt64(bitPattern: start &- stop)
+            let n = span / step.magnitude + 1
             guard n <= 10_000 else { throw QueryError(.value, "sequence() would make \(n) elements (at most 10000)", at: p) }
-            return .array((0..<n).map { .int(start + $0 * step) })
+            return .array((0..<Int64(n)).map { .int(start &+ $0 &* step) })
         }
         add("repeat", 2...2, nulls: true) { a, p, _ in
             guard a[1] != .null else { return .null }

@@ -204,8 +204,8 @@ struct ExprCompiler {
                     if a == .null || b == .null { return .null }
                     // Arrays join arrays (an element at either end joins too).
                     switch (a, b) {
-                    case (.array(let x), .array(let y)): return .array(x + y)
-                    case (.array(let x), _): return .array(x + [b])
+                    case (.array(let x), .array(let y)): return try Functions.capped(x + y, "||", p)
+                    case (.array(let x), _): return try Functions.capped(x + [b], "||", p)
                     case (_, .array(let y)): return .array([a] + y)
                     default: return .string(textOf(a) + textOf(b))
                     }
@@ -375,11 +375,14 @@ enum Compare {
         case (.timestamp(let x), .timestamp(let y)), (.interval(let x), .interval(let y)): return x < y ? -1 : x > y ? 1 : 0
         case (.bool(let x), .bool(let y)): return x == y ? 0 : (!x ? -1 : 1)
         case (.array(let x), .array(let y)):
-            // Element by element, then the shorter first; a NULL element met first makes it NULL.
+            // Element by element, then the shorter first; NULL elements make it NULL unless
+            // another pair differs (ARRAY[NULL, 1] = ARRAY[NULL, 2] is false, as in Trino).
+            var unknown = false
             for (u, v) in zip(x, y) {
-                guard let c = try values(u, v, at: p) else { return nil }
+                guard let c = try values(u, v, at: p) else { unknown = true; continue }
                 if c != 0 { return c }
             }
+            if unknown { return nil }
             return x.count < y.count ? -1 : x.count > y.count ? 1 : 0
         case (.map(let xk, let xv), .map(let yk, let yv)):
             // Maps are equal or not; they have no order (as in Trino).

@@ -614,7 +614,7 @@ public struct QueryEngine: Sendable {
                    keyFromOutput[0].map({ i -> Bool in if case .column(let m, _) = items[i].expr { m.lowercased() == n.lowercased() } else { false } }) ?? true,
                    let sc = snapshot.column(n), sc.type == .timestamp || sc.type == .int { sortColumn = sc.name }
                 var typedTop = TypedTopN(keep: want, ascending: s.orderBy.first?.ascending ?? true,
-                                         nullsFirst: s.orderBy.first.map { $0.nullsFirst ?? !$0.ascending } ?? false, tiesReversed: s.tiesReversed)
+                                         nullsFirst: s.orderBy.first?.nullsFirst ?? false, tiesReversed: s.tiesReversed)
                 // ORDER BY ts: visit segments from the end the order starts at, and skip those whose
                 // time range cannot beat the rows already kept (ts is never NULL).
                 var visit: [Int]?, prune: ((Segment) -> Bool)?
@@ -1192,7 +1192,7 @@ func sortOrder(_ a: [Value], _ b: [Value], _ orderBy: [OrderItem]) -> Int {
         let x = a[k], y = b[k]
         if x == .null || y == .null {
             if x == .null && y == .null { continue }
-            let nullsFirst = o.nullsFirst ?? !o.ascending
+            let nullsFirst = o.nullsFirst ?? false  // Trino: NULLS LAST whatever the direction
             return (x == .null) == nullsFirst ? -1 : 1
         }
         let c = Compare.forSort(x, y)

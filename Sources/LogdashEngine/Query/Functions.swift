@@ -331,7 +331,7 @@ enum Functions {
         }
         add("concat", 1...64, nulls: true) { a, p, _ in
             if a.contains(.null) { return .null }
-            if case .array = a[0] { return .array(try a.flatMap { try array($0, "concat", p) }) }
+            if case .array = a[0] { return try capped(try a.flatMap { try array($0, "concat", p) }, "concat()", p) }
             return .string(a.map(textOf).joined())
         }
         add("replace", 2...3) { a, p, _ in

@@ -249,8 +249,21 @@ public struct SQLParser {
         case .select(var s):
             guard !s.items.contains(where: \.isStar) else { throw QueryError(.syntax, "column names after a subquery need its columns written out, not *", at: p) }
             guard s.items.count == names.count else { throw QueryError(.syntax, "the subquery has \(s.items.count) columns but \(names.count) names are given", at: p) }
-            for k in s.items.indices { s.items[k].alias = names[k] }
-            return .select(s)
+            if s.from == nil {  // a row of VALUES: named where it is made
+                for k in s.items.indices { s.items[k].alias = names[k] }
+                return .select(s)
+            }
+            // Otherwise a SELECT over it renames its columns (its own ORDER BY and GROUP BY keep
+            // reading the names it gave them); a column it left unnamed gets a hidden one.
+            for k in s.items.indices where s.items[k].alias == nil { s.items[k].alias = "\u{2}c\(k)" }
+            let inner = s.items.map { $0.alias!.lowercased() }
+            guard Set(inner).count == inner.count else {
+                throw QueryError(.syntax, "the subquery names two columns alike; give them distinct names inside it", at: p)
+            }
+            var outer = Select()
+            outer.items = zip(s.items, names).map { SelectItem(expr: .column($0.0.alias!, at: p), alias: $0.1, isStar: false) }
+            outer.from = .subquery(.select(s), alias: nil)
+            return .select(outer)
         case .unionAll(var parts, let o, let l, let off):
             // (A union's columns are its first part's.)
             parts[0] = try renamingColumns(parts[0], names, at: p)
@@ -713,11 +726,15 @@ public struct SQLParser {
             return .call("count_if", [condition], distinct: false, star: false, at: at)
         }
         if n.lowercased() == "count_if", let x = args.first { return .call(n, [.binary("and", condition, x, at: p)], distinct: distinct, star: false, at: at) }
+        // array_agg keeps NULLs: the condition goes with it, to skip the other rows.
+        if n.lowercased() == "array_agg", args.count == 1 { return .call(n, [args[0], condition], distinct: distinct, star: false, at: at) }
         guard !args.isEmpty else { throw QueryError(.syntax, "FILTER (WHERE …) needs an aggregate of a value", at: p) }
         // Every argument that varies by row (max_by's key as well as its value); constants
         // (a percentile's fraction) as they are.
         return .call(n, args.map { a in
-            if case .literal = a { return a }
+            var constant = true
+            walk(a) { if case .column = $0 { constant = false } }
+            if constant { return a }
             return .caseWhen(nil, [(condition, a)], nil, at: p)
         }, distinct: distinct, star: false, at: at)
     }

@@ -29,7 +29,7 @@ extension QueryEngine {
         }
         // Correlated subqueries become joins with what they compute per key (their answers then
         // columns of the joined rows); the others are answered first, as literals.
-        if subqueries, try decorrelate(&s) { qualified = true }
+        if subqueries, try decorrelate(&s, ctes: ctes) { qualified = true }
         var joined = false
         if case .join? = s.from { joined = true }
         if subqueries {
@@ -185,7 +185,7 @@ extension QueryEngine {
     ///   distinct (key, y) pairs joined on `y = x` too, for SQL's NULL rules.
     /// Returns whether anything was rewritten. A subquery that refers to the outer query in any
     /// other way is a clear error.
-    private func decorrelate(_ s: inout Select) throws -> Bool {
+    private func decorrelate(_ s: inout Select, ctes: [String: ResultSet]) throws -> Bool {
         let outer = Set(qualifiers(of: s.from).map { $0.lowercased() })
         guard !outer.isEmpty else { return false }
         var joins: [(Select, alias: String, on: Expr)] = []
@@ -194,7 +194,7 @@ extension QueryEngine {
             e.mappingAll { x in
                 guard failure == nil, case .subquery(.select(let inner), let use, let p) = x else { return nil }
                 do {
-                    return try correlated(inner, use, p, outer: outer, number: joins.count) { joins.append(($0, $1, $2)) }
+                    return try correlated(inner, use, p, outer: outer, number: joins.count, ctes: ctes) { joins.append(($0, $1, $2)) }
                 } catch {
                     failure = error
                     return nil
@@ -215,7 +215,7 @@ extension QueryEngine {
 
     /// The join that answers one subquery per key (given to `add`) and the expression that
     /// reads its answer — or nil when the subquery does not refer to the outer query.
-    private func correlated(_ inner: Select, _ use: SubqueryUse, _ p: Int, outer: Set<String>, number: Int,
+    private func correlated(_ inner: Select, _ use: SubqueryUse, _ p: Int, outer: Set<String>, number: Int, ctes: [String: ResultSet],
                             add: (Select, String, Expr) -> Void) throws -> Expr? {
         let own = Set(qualifiers(of: inner.from).map { $0.lowercased() })
         func outerRef(_ x: Expr) -> Bool {
@@ -284,12 +284,14 @@ extension QueryEngine {
                 none.items = [SelectItem(expr: item, alias: "v", isStar: false)]
                 none.filter = .literal(.bool(false), at: p)
                 var ignored = PlanLog()
-                let empty = try select(none, ctes: [:], explain: &ignored).rows.first?[0] ?? .null
+                let empty = try select(none, ctes: ctes, explain: &ignored).rows.first?[0] ?? .null
                 if empty == .null { return col("\u{2}v") }
                 return .caseWhen(nil, [(.isNull(col("\u{2}present"), negated: false, at: p), .literal(empty, at: p))], col("\u{2}v"), at: p)
             }
             d.items = keyItems + [SelectItem(expr: .call("arbitrary", [item], distinct: false, star: false, at: p), alias: "\u{2}v", isStar: false),
-                                  SelectItem(expr: .call("count", [], distinct: false, star: true, at: p), alias: "\u{2}n", isStar: false)]
+                                  // (SELECT DISTINCT: one row per distinct value.)
+                                  SelectItem(expr: inner.distinct ? .call("count", [item], distinct: true, star: false, at: p) : .call("count", [], distinct: false, star: true, at: p),
+                                             alias: "\u{2}n", isStar: false)]
             add(d, alias, on)
             let fail = Expr.call(Functions.failure, [.literal(.string("a subquery used as a value gave more than one row for a row of the query around it"), at: p)],
                                  distinct: false, star: false, at: p)

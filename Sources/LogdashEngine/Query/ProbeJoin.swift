@@ -185,7 +185,14 @@ extension QueryEngine {
         var failure: QueryError?
         func rewrite(_ e: Expr) -> Expr {
             e.mappingAll { x in
-                guard case .column(let n, let p) = x, owner(n) == small else { return nil }
+                guard case .column(let n, let p) = x else { return nil }
+                if !n.contains("\u{0}"), !n.hasPrefix("\u{1}"), owner(n) == nil, failure == nil,
+                   [0, 1].allSatisfy({ k in a.available[k].contains { $0.lowercased() == n.lowercased() } }) {
+                    // A name both tables have, unqualified (and not a USING column): as the general join says.
+                    failure = QueryError(.unknownColumn, "column '\(n)' is ambiguous: " + [0, 1].map { "\(a.leaves[$0].qualifier).\(n)" }.joined(separator: ", "), at: p)
+                    return x
+                }
+                guard owner(n) == small else { return nil }
                 let name = (n.split(separator: "\u{0}").last.map(String.init) ?? n).lowercased()
                 guard let k = columns.firstIndex(where: { $0.name.lowercased() == name }) else {
                     failure = QueryError(.unknownColumn, "unknown column '\(n.replacingOccurrences(of: "\u{0}", with: "."))'", at: p)
@@ -217,7 +224,14 @@ extension QueryEngine {
             item.expr = rewrite(it.expr)
             out.items.append(item)
         }
-        var filter = a.pushed[big].map { c in c } + a.rest + residual
+        // (The conditions on logs alone lost their qualifier for reading it alone: given back.)
+        let own = a.pushed[big].map { c in
+            c.mappingAll { x in
+                guard case .column(let n, let p) = x, !n.contains("\u{0}"), !n.hasPrefix("\u{1}") else { return nil }
+                return .qualified(bigQualifier, n, at: p)
+            }
+        }
+        var filter = own + a.rest + residual
         if j.kind != .left { filter.append(lookup(-1, at: j.at)) }
         out.filter = filter.map(rewrite).reduce(nil as Expr?) { acc, c in acc.map { .binary("and", $0, c, at: c.position) } ?? c }
         out.having = s.having.map(rewrite)
