@@ -609,28 +609,22 @@ extension QueryEngine {
                 }
             }
             let all = currentColumns + rightColumns
-            let bound = try condition.map { c -> Expr in
+            /// `e` with its names bound to `columns`.
+            func bindNames(_ e: Expr, _ columns: [BoundColumn]) throws -> Expr {
                 var failure: Error?
-                let r = c.mappingAll { x in
+                let r = e.mappingAll { x in
                     guard failure == nil, case .column(let n, let p) = x else { return nil }
-                    do { return try Self.bindJoined(n, p, all) } catch { failure = error; return nil }
+                    do { return try Self.bindJoined(n, p, columns) } catch { failure = error; return nil }
                 }
                 if let failure { throw failure }
                 return r
             }
+            let bound = try condition.map { try bindNames($0, all) }
             if let u = lateral(k + 1) {
                 guard j.kind == .cross || j.kind == .inner || j.kind == .left else {
                     throw QueryError(.syntax, "UNNEST joins with CROSS JOIN, JOIN … ON or LEFT JOIN … ON, not a \(j.kind.rawValue.uppercased()) JOIN", at: j.at)
                 }
-                let arrays = try u.arrays.map { e -> Expr in
-                    var failure: Error?
-                    let r = e.mappingAll { x in
-                        guard failure == nil, case .column(let n, let p) = x else { return nil }
-                        do { return try Self.bindJoined(n, p, currentColumns) } catch { failure = error; return nil }
-                    }
-                    if let failure { throw failure }
-                    return r
-                }
+                let arrays = try u.arrays.map { try bindNames($0, currentColumns) }
                 current = try unnestJoin(current, currentColumns.map(\.key), arrays, u.ordinality, width: rightColumns.count, j.kind,
                                          on: bound, names: all.map(\.key), at: u.at, meter: &meter, explain: &explain)
             } else {
@@ -744,24 +738,12 @@ extension QueryEngine {
         func key(_ evals: [Eval], _ c: RowCursor) throws -> [Value]? {
             var out: [Value] = []
             for e in evals {
-                let v = try e(c)
-                switch v {
-                case .null: return nil
-                case .double(let d) where d == d.rounded() && abs(d) < 9.2e18: out.append(.int(Int64(d)))
-                default: out.append(v)
-                }
+                guard let v = JoinIndex.normal(try e(c)) else { return nil }
+                out.append(v)
             }
             return out
         }
-        func kind(_ v: Value) -> Int {
-            switch v {
-            case .int, .double: 0
-            case .string: 1
-            case .timestamp: 2
-            case .bool: 3
-            default: 4
-            }
-        }
+        let kind: (Value) -> Int = JoinIndex.kind
         var table: [[Value]: [Int]] = [:]
         var rightKinds = Set<[Int]>()
         if !leftKeys.isEmpty {
