@@ -28,6 +28,20 @@ import Scratch
         #expect(described.out.contains("tier,bigint,3"), "\(described.out)")
     }
 
+    @Test func aLookupIsATableNotLogsItsHeaderNamesItsColumnsAndNothingIsDerived() throws {
+        let log = try logs()
+        // A header is not a row; `level` and `status` stay the numbers they are (no severity made
+        // of them); quoted fields keep their commas and quotes; an empty field is NULL.
+        let users = try cli.temp("people.csv", "user,level,status,note\nann,1,200,\"likes, commas\"\nbob,3,503,\"says \"\"hi\"\"\"\ncid,2,200,\n")
+        let r = try cli.logdash(["query", "--lookup", "people=\(users)", "SELECT * FROM people ORDER BY user", log, "-o", "csv"])
+        #expect(r.status == 0 && r.out == "user,level,status,note\nann,1,200,\"likes, commas\"\nbob,3,503,\"says \"\"hi\"\"\"\ncid,2,200,\n", "\(r.err)\(r.out)")
+        let described = try cli.logdash(["query", "--lookup", "people=\(users)", "DESCRIBE people", log, "-o", "csv"])
+        #expect(described.out == "column,type,non_null\nuser,varchar,3\nlevel,bigint,3\nstatus,bigint,3\nnote,varchar,2\n", "\(described.out)")
+        let tsv = try cli.temp("codes.tsv", "code\tmeaning\n500\tserver error\n503\tunavailable\n")
+        let joined = try cli.logdash(["query", "--lookup", "codes=\(tsv)", "SELECT c.meaning, count(*) FROM logs l JOIN codes c ON l.status = c.code GROUP BY 1 ORDER BY 1", log, "-o", "csv"])
+        #expect(joined.out == "meaning,count\nserver error,1\nunavailable,1\n", "\(joined.err)\(joined.out)")
+    }
+
     @Test func lookupsComeFromTheConfigFileAndJSONLinesToo() throws {
         let log = try logs()
         let dir = try Scratch.directory("lookups")

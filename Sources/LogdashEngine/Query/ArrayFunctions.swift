@@ -120,6 +120,7 @@ extension Functions {
     static func cast(_ v: Value, to type: CompositeType) -> Value? {
         if v == .null { return .null }
         switch (type, v) {
+        case (.scalar(.string), .array), (.scalar(.string), .map): return .string(jsonText(jsonObject(v)))  // JSON text, as Trino's CAST of JSON
         case (.scalar(let t), _): return Cast.value(v, to: t)
         case (.array(let t), .array(let items)):
             var out: [Value] = []
@@ -136,6 +137,19 @@ extension Functions {
             guard let node = parseJSON(text) else { return nil }
             return cast(jsonValue(node), to: type)
         default: return nil
+        }
+    }
+
+    /// A value as JSON (the inverse of `jsonValue`): maps as objects keyed by their keys' text.
+    static func jsonObject(_ v: Value) -> Any {
+        switch v {
+        case .null: NSNull()
+        case .bool(let b): b
+        case .int(let i): i
+        case .double(let d): d.isFinite ? d : NSNull()
+        case .array(let items): items.map(jsonObject)
+        case .map(let keys, let values): Dictionary(zip(keys.map(textOf), values.map(jsonObject)), uniquingKeysWith: { x, _ in x })
+        default: textOf(v)
         }
     }
 

@@ -737,7 +737,7 @@ public struct QueryEngine: Sendable {
             explain.append("aggregate: \(agg.groupCount) groups, \(aggCalls.count) aggregates")
             // Expressions over a group: group keys and aggregates become columns of the group row.
             let groupNames = groupExprs.indices.map { "\u{1}g\($0)" } + aggCalls.indices.map { "\u{1}a\($0)" }
-            let post = ExprCompiler(names: groupNames, now: now)
+            let post = input.with(names: groupNames)
             func rewrite(_ e: Expr) -> Expr {
                 if let j = groupExprs.firstIndex(where: { $0.canonical == e.canonical }) { return .column("\u{1}g\(j)", at: e.position) }
                 if let j = aggCalls.firstIndex(where: { $0.canonical == e.canonical }) { return .column("\u{1}a\(j)", at: e.position) }
@@ -754,7 +754,7 @@ public struct QueryEngine: Sendable {
                 }
             }
             // Windows run over the groups that pass HAVING; their parts read the group row.
-            let wide = ExprCompiler(names: groupNames + windowNames, now: now)
+            let wide = input.with(names: groupNames + windowNames)
             func compileWide(_ e: Expr) throws -> Eval {
                 do {
                     return try wide.compile(replaceWindows(rewrite(e)))

@@ -294,7 +294,8 @@ public struct SQLParser {
             }
             let e = try expr()
             var alias: String?
-            if accept("as") { alias = try name() } else if case .identifier(let w) = peek.kind, !SQLParser.reserved.contains(w) {
+            // (In the SELECT list a soft keyword after an expression can only be its alias: `count(*) nulls`.)
+            if accept("as") { alias = try name() } else if case .identifier(let w) = peek.kind, !SQLParser.reserved.contains(w) || SQLParser.softKeywords.contains(w) {
                 alias = w; i += 1
             } else if case .quotedIdentifier(let w) = peek.kind { alias = w; i += 1 }
             s.items.append(SelectItem(expr: e, alias: alias, isStar: false))

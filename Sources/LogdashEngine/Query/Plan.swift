@@ -460,8 +460,8 @@ extension QueryEngine {
             case .aliased(let inner, let alias): leaves.append((inner, alias))
             case .table(let n, _): leaves.append((t, n))
             case .subquery(let q, let alias):
-                guard let alias else { throw QueryError(.syntax, "a subquery in a join needs a name: (SELECT …) AS name", at: nil) }
-                leaves.append((.subquery(q, alias: nil), alias))
+                // (Unnamed, as Trino allows: its columns are read by their names alone.)
+                leaves.append((.subquery(q, alias: nil), alias ?? "subquery\(leaves.count + 1)"))
             case .unnest(_, _, let alias, _, _): leaves.append((t, alias ?? "unnest"))
             }
         }
@@ -550,6 +550,11 @@ extension QueryEngine {
                             pushed: pushed, atJoin: atJoin, rest: rest)
     }
 
+    /// A table's name as EXPLAIN shows it (a correlated subquery's answer has a hidden one).
+    static func shown(_ qualifier: String) -> String {
+        qualifier.hasPrefix("\u{1}sq") ? "the correlated subquery's answers" : qualifier
+    }
+
     /// Table `k` of a FROM with joins, read with the columns the query uses and its own conditions.
     func readLeaf(_ k: Int, _ a: JoinAnalysis, ctes: [String: ResultSet], explain: inout PlanLog) throws -> (ResultSet, [BoundColumn]) {
         let leaf = a.leaves[k]
@@ -564,7 +569,7 @@ extension QueryEngine {
         read.from = leaf.ref
         read.filter = a.pushed[k].reduce(nil) { acc, c in acc.map { .binary("and", $0, c, at: c.position) } ?? c }
         let r = try select(read, ctes: ctes, explain: &explain)
-        explain.append("read \(leaf.qualifier): \(wanted.count) column\(wanted.count == 1 ? "" : "s")" + (a.pushed[k].isEmpty ? "" : ", \(a.pushed[k].count) WHERE condition\(a.pushed[k].count == 1 ? "" : "s") applied while reading") + ", \(r.rows.count) rows")
+        explain.append("read \(Self.shown(leaf.qualifier)): \(wanted.count) column\(wanted.count == 1 ? "" : "s")" + (a.pushed[k].isEmpty ? "" : ", \(a.pushed[k].count) WHERE condition\(a.pushed[k].count == 1 ? "" : "s") applied while reading") + ", \(r.rows.count) rows")
         return (r, r.columns.map { BoundColumn(qualifier: leaf.qualifier, name: $0, key: leaf.qualifier.lowercased() + "\u{0}" + $0.lowercased(),
                                                hidden: $0.hasPrefix("\u{1}") || $0.hasPrefix("\u{2}")) })
     }

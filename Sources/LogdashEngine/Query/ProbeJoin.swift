@@ -245,7 +245,7 @@ extension QueryEngine {
         if let failure { throw failure }
         out.joinIndexes.append(index)
         explain += lines
-        explain.append("\(j.kind == .left ? "left" : "inner") join: logs looks up its key\(bigKeys.count == 1 ? "" : "s") in \(a.leaves[small].qualifier) (\(table.count) keys, each once) as it is scanned")
+        explain.append("\(j.kind == .left ? "left" : "inner") join: logs looks up its key\(bigKeys.count == 1 ? "" : "s") in \(Self.shown(a.leaves[small].qualifier)) (\(table.count) keys, each once) as it is scanned")
         return out
     }
 }
