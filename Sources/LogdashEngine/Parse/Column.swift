@@ -59,6 +59,14 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// Whether it is a bigint or a double.
+    public var isNumber: Bool {
+        switch self {
+        case .int, .double: true
+        default: false
+        }
+    }
+
     /// `1 day 02:03:04.500`, the way Trino prints a day-to-second interval.
     public static func formatInterval(_ ns: Int64) -> String {
         let sign = ns < 0 ? "-" : ""

@@ -173,7 +173,18 @@ extension Functions {
             t[name] = Spec(arity: arity, takesNulls: nulls, body: body)
         }
         add(failure, 1...1) { a, p, _ in throw QueryError(.value, textOf(a[0]), at: p) }
-        add("array", 0...10_000, nulls: true) { a, _, _ in .array(a) }
+        add("array", 0...10_000, nulls: true) { a, p, _ in
+            // One element type, as Trino: numbers together as doubles when any is one.
+            var kinds = Set<String>(), doubles = false
+            for v in a where v != .null {
+                if case .double = v { doubles = true }
+                kinds.insert(v.isNumber ? "number" : String(typeName(v).prefix { $0 != "(" }))
+            }
+            guard kinds.count <= 1 else {
+                throw QueryError(.type, "ARRAY elements must have one type, not " + kinds.sorted().joined(separator: " and "), at: p)
+            }
+            return .array(doubles ? a.map { if case .int(let i) = $0 { .double(Double(i)) } else { $0 } } : a)
+        }
         add("subscript", 2...2) { a, p, _ in
             switch a[0] {
             case .array(let items):

@@ -455,8 +455,26 @@ public struct QueryEngine: Sendable {
                 }
             }
             var result = out!
+            Self.unifyNumbers(&result.rows)
             explain.append("union all of \(parts.count) parts")
             return try ordered(&result, orderBy, limit: limit, offset: offset)
+        }
+    }
+
+    /// A column of rows from several parts (UNION, VALUES) holding integers and doubles: all
+    /// doubles, as Trino types the column (`VALUES 1, 2.5` is a double column).
+    static func unifyNumbers(_ rows: inout [[Value]]) {
+        guard let width = rows.first?.count else { return }
+        for c in 0..<width {
+            var ints = false, doubles = false
+            for row in rows where c < row.count {
+                if case .int = row[c] { ints = true } else if case .double = row[c] { doubles = true }
+                if ints && doubles { break }
+            }
+            guard ints && doubles else { continue }
+            for r in rows.indices where c < rows[r].count {
+                if case .int(let i) = rows[r][c] { rows[r][c] = .double(Double(i)) }
+            }
         }
     }
 

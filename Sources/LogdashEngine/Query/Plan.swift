@@ -847,6 +847,7 @@ extension QueryEngine {
             }
         }
         try meter.flush()
+        Self.unifyNumbers(&out)
         return ResultSet(columns: a.columns, rows: out)
     }
 }
