@@ -92,9 +92,11 @@ public final class PCRERegex: @unchecked Sendable {
         public var description: String { message }
     }
 
-    /// `match`, but a value PCRE2 gave up on throws instead of reading as no match.
-    public func search(_ line: ByteLine, _ data: MatchData) throws -> UnsafeMutablePointer<Int>? {
-        let rc = pcre2_match_8(code, line.base, line.count, 0, 0, data.md, nil)
+    /// `match`, but a value PCRE2 gave up on throws instead of reading as no match. `start`:
+    /// where in `line` to look from — `^` and lookbehinds still see the whole line (offsets in
+    /// the result are the line's).
+    public func search(_ line: ByteLine, _ data: MatchData, from start: Int = 0) throws -> UnsafeMutablePointer<Int>? {
+        let rc = pcre2_match_8(code, line.base, line.count, start, 0, data.md, nil)
         if rc > 0 { return pcre2_get_ovector_pointer_8(data.md) }
         if rc == PCRE2_ERROR_NOMATCH { return nil }
         var buf = [UInt8](repeating: 0, count: 256)

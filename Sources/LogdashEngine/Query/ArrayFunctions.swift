@@ -324,20 +324,7 @@ extension Functions {
             let (r, d) = try c.regexCache.regex(try str(a[1], "regexp_extract_all", p), at: p)
             let g = a.count == 3 ? Int(try int(a[2], "regexp_extract_all", p)) : 0
             guard g >= 0, g <= r.groupCount else { throw QueryError(.value, "regexp_extract_all() group \(g) does not exist; the pattern has \(r.groupCount)", at: p) }
-            let bytes = Array(s.utf8)
-            var out: [Value] = [], pos = 0
-            while pos <= bytes.count {
-                let m: (Int, Int, Value)? = try bytes.withUnsafeBufferPointer { buf in
-                    let line = ByteLine(base: (buf.baseAddress ?? UnsafePointer(bitPattern: 1)!) + pos, count: bytes.count - pos)
-                    guard let ov = try search(r, line, d, "regexp_extract_all", p) else { return nil }
-                    let v: Value = ov[2 * g] >= 0 ? .string(line.slice(ov[2 * g], ov[2 * g + 1]).string) : .null
-                    return (ov[0] + pos, ov[1] + pos, v)
-                }
-                guard let (ms, me, v) = m else { break }
-                out.append(v)
-                pos = me == ms ? ms + 1 : me
-            }
-            return .array(out)
+            return try capped(try matches(r, d, Array(s.utf8), group: g, "regexp_extract_all", p).map { $0.2.map(Value.string) ?? .null }, "regexp_extract_all()", p)
         }
         add(compositeCast, 3...3, nulls: true) { a, p, _ in
             guard case .string(let spec) = a[1], let (type, rest) = CompositeType.parse(Substring(spec)), rest.isEmpty else {

@@ -270,11 +270,31 @@ enum Functions {
     }
 
     /// A regular expression's match, or an error where PCRE2 gave up (never a silent "no match").
-    static func search(_ r: PCRERegex, _ line: ByteLine, _ d: PCRERegex.MatchData, _ fn: String, _ p: Int) throws -> UnsafeMutablePointer<Int>? {
+    static func search(_ r: PCRERegex, _ line: ByteLine, _ d: PCRERegex.MatchData, _ fn: String, _ p: Int, from start: Int = 0) throws -> UnsafeMutablePointer<Int>? {
         do {
-            return try r.search(line, d)
+            return try r.search(line, d, from: start)
         } catch let e as PCRERegex.LimitError {
             throw QueryError(.value, "\(fn)() gave up on a value: \(e.message) (the pattern backtracks too much, e.g. nested quantifiers like (x+x+)+; simplify it)", at: p)
+        }
+    }
+
+    /// Every non-overlapping match of `r` in `bytes`, left to right: its start, end and `group`'s
+    /// text (nil when the group took no part). After an empty match the next search starts a
+    /// character later.
+    static func matches(_ r: PCRERegex, _ d: PCRERegex.MatchData, _ bytes: [UInt8], group g: Int, _ fn: String, _ p: Int) throws -> [(Int, Int, String?)] {
+        try bytes.withUnsafeBufferPointer { buf in
+            let line = ByteLine(base: buf.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: buf.count)
+            var out: [(Int, Int, String?)] = [], pos = 0
+            while pos <= bytes.count, let ov = try search(r, line, d, fn, p, from: pos) {
+                let (ms, me) = (ov[0], ov[1])
+                out.append((ms, me, ov[2 * g] >= 0 ? line.slice(ov[2 * g], ov[2 * g + 1]).string : nil))
+                if me > ms { pos = me; continue }
+                // An empty match: on past the next character (not into the middle of one).
+                pos = me + 1
+                while pos < bytes.count, bytes[pos] & 0xC0 == 0x80 { pos += 1 }
+                guard out.count <= maxElements else { break }
+            }
+            return out
         }
     }
 
@@ -503,18 +523,13 @@ enum Functions {
             let repl = a.count == 3 ? try str(a[2], "regexp_replace", p) : ""
             let bytes = Array(s.utf8)
             var out: [UInt8] = [], pos = 0
-            while pos <= bytes.count {
-                let m: (Int, Int)? = try bytes.withUnsafeBufferPointer { buf in
-                    let line = ByteLine(base: (buf.baseAddress ?? UnsafePointer(bitPattern: 1)!) + pos, count: bytes.count - pos)
-                    guard let ov = try search(r, line, d, "regexp_replace", p) else { return nil }
-                    return (ov[0] + pos, ov[1] + pos)
-                }
-                guard let (ms, me) = m else { break }
+            // Each search from where the last match ended, over the whole value (so `^` matches once).
+            for (ms, me, _) in try matches(r, d, bytes, group: 0, "regexp_replace", p) {
                 out += bytes[pos..<ms]
                 out += Array(repl.utf8)
-                if me == ms { if ms < bytes.count { out.append(bytes[ms]) }; pos = ms + 1 } else { pos = me }
+                pos = me
             }
-            if pos < bytes.count { out += bytes[pos...] }
+            out += bytes[pos...]
             return .string(String(decoding: out, as: UTF8.self))
         }
         // JSON

@@ -129,10 +129,18 @@ public struct SQLParser {
             var ctes: [(String, Query)] = []
             repeat {
                 let n = try name()
+                // `WITH t (a, b) AS (…)`: the query's columns named.
+                var names: [String] = [], at = peek.offset
+                if accept(symbol: "(") {
+                    at = peek.offset
+                    repeat { names.append(try name()) } while accept(symbol: ",")
+                    try expect(symbol: ")")
+                }
                 try expect("as")
                 try expect(symbol: "(")
-                let q = try query()
+                var q = try query()
                 try expect(symbol: ")")
+                if !names.isEmpty { q = try Self.renamingColumns(q, names, at: at) }
                 ctes.append((n, q))
             } while accept(symbol: ",")
             return .with(ctes, try query())
