@@ -44,6 +44,8 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
     case array([Value])
     /// A map (`map(…)`, `histogram`, `map_agg`): its keys in order, each once, and their values.
     case map([Value], [Value])
+    /// Bytes (`to_utf8`, `md5`, `from_hex`, `from_base64`): Trino's `varbinary`.
+    case binary([UInt8])
 
     public var description: String {
         switch self {
@@ -56,7 +58,21 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
         case .interval(let ns): Value.formatInterval(ns)
         case .array(let items): "[" + items.map(\.description).joined(separator: ", ") + "]"
         case .map(let keys, let values): "{" + zip(keys, values).map { "\($0)=\($1)" }.joined(separator: ", ") + "}"
+        case .binary(let bytes): Value.hex(bytes, separator: " ")  // as Trino prints varbinary: 61 62 63
         }
+    }
+
+    /// Bytes as two lower-case hex digits each.
+    public static func hex(_ bytes: [UInt8], separator: String = "", upper: Bool = false) -> String {
+        let digits = Array((upper ? "0123456789ABCDEF" : "0123456789abcdef").utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count * (2 + separator.utf8.count))
+        for (k, b) in bytes.enumerated() {
+            if k > 0 { out += separator.utf8 }
+            out.append(digits[Int(b >> 4)])
+            out.append(digits[Int(b & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Whether it is a bigint or a double.

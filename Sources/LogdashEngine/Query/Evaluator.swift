@@ -348,6 +348,7 @@ func typeName(_ v: Value) -> String {
     case .array(let items): "array(\(items.first { $0 != .null }.map(typeName) ?? "unknown"))"
     case .map(let keys, let values):
         "map(\(keys.first.map(typeName) ?? "unknown"), \(values.first { $0 != .null }.map(typeName) ?? "unknown"))"
+    case .binary: "varbinary"
     }
 }
 
@@ -374,6 +375,7 @@ enum Compare {
         case (.string(let x), .string(let y)): return x < y ? -1 : x > y ? 1 : 0
         case (.timestamp(let x), .timestamp(let y)), (.interval(let x), .interval(let y)): return x < y ? -1 : x > y ? 1 : 0
         case (.bool(let x), .bool(let y)): return x == y ? 0 : (!x ? -1 : 1)
+        case (.binary(let x), .binary(let y)): return x.lexicographicallyPrecedes(y) ? -1 : x == y ? 0 : 1
         case (.array(let x), .array(let y)):
             // Element by element, then the shorter first; NULL elements make it NULL unless
             // another pair differs (ARRAY[NULL, 1] = ARRAY[NULL, 2] is false, as in Trino).
@@ -445,6 +447,7 @@ enum Compare {
         case .string: 5
         case .array: 6
         case .map: 7
+        case .binary: 8
         }
     }
 }

@@ -320,7 +320,10 @@ enum Functions {
         // Strings
         add("lower", 1...1) { a, p, _ in .string(try str(a[0], "lower", p).lowercased()) }
         add("upper", 1...1) { a, p, _ in .string(try str(a[0], "upper", p).uppercased()) }
-        add("length", 1...1) { a, _, _ in .int(Int64(textOf(a[0]).count)) }
+        add("length", 1...1) { a, _, _ in
+            if case .binary(let b) = a[0] { return .int(Int64(b.count)) }
+            return .int(Int64(textOf(a[0]).count))
+        }
         add("trim", 1...1) { a, p, _ in .string(try str(a[0], "trim", p).trimmingCharacters(in: .whitespaces)) }
         add("ltrim", 1...1) { a, p, _ in .string(String(try str(a[0], "ltrim", p).drop { $0 == " " })) }
         add("rtrim", 1...1) { a, p, _ in
@@ -478,11 +481,6 @@ enum Functions {
         add("levenshtein_distance", 2...2) { a, p, _ in
             .int(Int64(ExprCompiler.editDistance(try str(a[0], "levenshtein_distance", p), try str(a[1], "levenshtein_distance", p))))
         }
-        add("to_base64", 1...1) { a, p, _ in .string(Data(try str(a[0], "to_base64", p).utf8).base64EncodedString()) }
-        add("from_base64", 1...1) { a, p, _ in
-            guard let d = Data(base64Encoded: try str(a[0], "from_base64", p)) else { throw QueryError(.value, "'\(a[0])' is not base64", at: p) }
-            return .string(String(decoding: d, as: UTF8.self))
-        }
         // URLs (Trino's url_extract_*): a part of a URL, NULL where it has none.
         for part in ["protocol", "host", "port", "path", "query", "fragment"] {
             add("url_extract_" + part, 1...1) { a, p, _ in
@@ -536,6 +534,7 @@ enum Functions {
         add("json_extract_scalar", 2...2) { a, p, _ in jsonExtract(try str(a[0], "json_extract_scalar", p), try str(a[1], "json_extract_scalar", p)) }
         add("typeof", 1...1, nulls: true) { a, _, _ in .string(typeName(a[0])) }
         t.merge(arrayTable) { mine, _ in mine }
+        t.merge(binaryTable) { _, theirs in theirs }  // (to_base64 and from_base64 of bytes, as Trino's)
         return t
     }()
 }

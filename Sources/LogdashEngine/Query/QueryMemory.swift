@@ -79,6 +79,7 @@ struct MemoryMeter {
             return c > 15 ? 32 + c : 0
         case .array(let items): return footprint(items)
         case .map(let keys, let values): return footprint(keys) + footprint(values)
+        case .binary(let bytes): return 32 + bytes.count
         default: return 0
         }
     }

@@ -80,3 +80,9 @@ SELECT contains(ARRAY['cart', 'auth'], service), count(*) FROM logs GROUP BY 1 O
 => SELECT list_contains(['cart', 'auth'], service), count(*) FROM logs GROUP BY 1 ORDER BY 1
 SELECT slice(ARRAY[1, 2, 3, 4, 5], 2, 3), ARRAY[10, 20, 30][2], sequence(1, 4)
 => SELECT [1, 2, 3, 4, 5][2:4], [10, 20, 30][2], range(1, 5)
+
+-- Digests.
+SELECT lower(to_hex(md5(to_utf8(user)))) AS h, count(*) FROM logs GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10
+=> SELECT md5("user") AS h, count(*) FROM logs GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10
+SELECT DISTINCT path, lower(to_hex(sha256(to_utf8(path)))) FROM logs ORDER BY 1
+=> SELECT DISTINCT path, sha256(path) FROM logs ORDER BY 1
