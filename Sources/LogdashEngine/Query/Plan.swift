@@ -247,7 +247,8 @@ extension QueryEngine {
         if let e = elsewhere.first(where: refersOut) {
             throw QueryError(.syntax, "a correlated subquery can refer to the query around it only in equalities of its WHERE, not in '\(e.sql)'", at: e.position)
         }
-        guard inner.groupBy.isEmpty, inner.having == nil, inner.limit == nil, inner.offset == 0, !inner.distinct || { if case .scalar = use { true } else { false } }() else {
+        // (DISTINCT changes nothing for EXISTS and IN, and a value subquery counts distinct values.)
+        guard inner.groupBy.isEmpty, inner.having == nil, inner.limit == nil, inner.offset == 0 else {
             throw QueryError(.syntax, "a correlated subquery with GROUP BY, HAVING, LIMIT or OFFSET is not supported; write it as a join", at: p)
         }
         let alias = "\u{1}sq\(number)"
