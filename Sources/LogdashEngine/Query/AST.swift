@@ -102,7 +102,7 @@ public indirect enum Expr: Sendable {
     public var defaultName: String {
         switch self {
         case .column(let n, _): return n.split(separator: "\u{0}", omittingEmptySubsequences: false).last.map(String.init) ?? n
-        case .call(let n, _, _, _, _): return n
+        case .call(let n, _, _, _, _): return n == Aggregates.orderedArrayAgg ? "array_agg" : n
         default: return "_col"
         }
     }

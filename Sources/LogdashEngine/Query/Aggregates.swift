@@ -6,12 +6,16 @@ enum Aggregates {
                         "var_samp", "approx_percentile", "approx_distinct", "min_by", "max_by", "arbitrary", "any_value",
                         "bool_and", "bool_or", "every", "array_agg", "histogram", "map_agg", "approx_most_frequent"]
 
-    static func isAggregate(_ name: String) -> Bool { names.contains(name) }
+    /// `array_agg(x ORDER BY …)` as the parser writes it: (x, condition, key, descends, …).
+    static let orderedArrayAgg = "\u{1}array_agg_by"
+
+    static func isAggregate(_ name: String) -> Bool { names.contains(name) || name == orderedArrayAgg }
 
     static func arity(_ name: String) -> ClosedRange<Int> {
         switch name {
         case "approx_percentile", "map_agg": 2...2
         case "array_agg": 1...2  // (the second: FILTER's condition, put there by the parser)
+        case orderedArrayAgg: 4...64
         case "min_by", "max_by": 2...3
         case "approx_most_frequent": 3...3
         case "count": 0...1
@@ -59,6 +63,14 @@ final class AggregateState {
         if name == "count" && args.isEmpty { count += 1; return }
         if name == "approx_most_frequent" { return try addFrequent(args, at: p) }
         let v = args[0]
+        if name == Aggregates.orderedArrayAgg {
+            guard args[1] == .bool(true) else { return }
+            if distinct { guard seen.insert(Functions.hashable(v)).inserted else { return } }
+            items.append(v)
+            keys.append(.array(Array(args[2...])))  // the keys, each followed by its direction
+            bytes += MemoryMeter.footprint([v] + args[2...]) - 32
+            return
+        }
         if name == "array_agg" {
             // NULLs too, as in Trino; under FILTER (WHERE c) only the rows where c holds.
             if args.count == 2 && args[1] != .bool(true) { return }
@@ -162,6 +174,23 @@ final class AggregateState {
             return .double(Percentile.nearestRank(values, q))
         case "bool_and", "bool_or", "every": return flag.map(Value.bool) ?? .null
         case "array_agg": return items.isEmpty ? .null : .array(items)
+        case Aggregates.orderedArrayAgg:
+            if items.isEmpty { return .null }
+            // A stable sort by the keys (NULLs last, as ORDER BY's default).
+            let order = items.indices.sorted { a, b in
+                guard case .array(let x) = keys[a], case .array(let y) = keys[b] else { return a < b }
+                for k in stride(from: 0, to: x.count, by: 2) {
+                    let descending = x[k + 1] == .bool(true)
+                    if x[k] == .null || y[k] == .null {
+                        if x[k] == .null && y[k] == .null { continue }
+                        return y[k] == .null
+                    }
+                    let c = Compare.forSort(x[k], y[k])
+                    if c != 0 { return descending ? c > 0 : c < 0 }
+                }
+                return a < b
+            }
+            return .array(order.map { items[$0] })
         case "histogram":
             if counts.isEmpty { return .null }
             let sorted = counts.keys.sorted { Compare.forSort($0, $1) < 0 }

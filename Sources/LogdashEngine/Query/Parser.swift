@@ -700,6 +700,17 @@ public struct SQLParser {
                 let distinct = accept("distinct")
                 var args: [Expr] = []
                 repeat { args.append(try expr()) } while accept(symbol: ",")
+                if w == "array_agg", args.count == 1, isWord("order") {
+                    // array_agg(x ORDER BY k [DESC] …): the value, a condition (FILTER's), then
+                    // each key and whether it descends.
+                    i += 1
+                    try expect("by")
+                    let order = try orderItems()
+                    try expect(symbol: ")")
+                    let keys = order.flatMap { [$0.expr, Expr.literal(.bool(!$0.ascending), at: t.offset)] }
+                    return try windowed(try filtered(.call(Aggregates.orderedArrayAgg, [args[0], .literal(.bool(true), at: t.offset)] + keys,
+                                                           distinct: distinct, star: false, at: t.offset)))
+                }
                 try expect(symbol: ")")
                 return try windowed(try filtered(.call(w, args, distinct: distinct, star: false, at: t.offset)))
             }
@@ -737,6 +748,7 @@ public struct SQLParser {
         if n.lowercased() == "count_if", let x = args.first { return .call(n, [.binary("and", condition, x, at: p)], distinct: distinct, star: false, at: at) }
         // array_agg keeps NULLs: the condition goes with it, to skip the other rows.
         if n.lowercased() == "array_agg", args.count == 1 { return .call(n, [args[0], condition], distinct: distinct, star: false, at: at) }
+        if n == Aggregates.orderedArrayAgg { return .call(n, [args[0], condition] + args.dropFirst(2), distinct: distinct, star: false, at: at) }
         guard !args.isEmpty else { throw QueryError(.syntax, "FILTER (WHERE …) needs an aggregate of a value", at: p) }
         // Every argument that varies by row (max_by's key as well as its value); constants
         // (a percentile's fraction) as they are.

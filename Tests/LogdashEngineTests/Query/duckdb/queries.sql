@@ -86,3 +86,6 @@ SELECT lower(to_hex(md5(to_utf8(user)))) AS h, count(*) FROM logs GROUP BY 1 ORD
 => SELECT md5("user") AS h, count(*) FROM logs GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 10
 SELECT DISTINCT path, lower(to_hex(sha256(to_utf8(path)))) FROM logs ORDER BY 1
 => SELECT DISTINCT path, sha256(path) FROM logs ORDER BY 1
+
+-- Ordered aggregation.
+SELECT service, array_agg(status ORDER BY ts DESC) FROM logs WHERE level = 'error' GROUP BY 1 ORDER BY 1
