@@ -303,6 +303,8 @@ struct ExprCompiler {
             }
             if star { throw QueryError(.syntax, "\(name)(*) is only for count", at: p) }
             if name == JoinIndex.function { return try JoinIndex.compile(args, at: p, self) }
+            if Functions.lambdaTakers[name.lowercased()] != nil { return try Functions.compileWithLambdas(name.lowercased(), args, at: p, self) }
+            if name == Functions.lambda { throw QueryError(.syntax, "a lambda (x -> …) goes only in transform, filter, reduce, any_match, all_match, none_match, zip_with, transform_values or map_filter", at: p) }
             if name.lowercased() == "try" {
                 // Trino's try(x): NULL where x fails (a bad cast, a division by zero, an overflow).
                 guard args.count == 1 else { throw QueryError(.arity, "try() takes 1 argument, not \(args.count)", at: p) }

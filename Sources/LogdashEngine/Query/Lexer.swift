@@ -93,7 +93,7 @@ enum Lexer {
             }
             // Operators, longest first.
             let two = i + 1 < b.count ? String(decoding: b[i...i + 1], as: UTF8.self) : ""
-            if ["<=", ">=", "<>", "!=", "||"].contains(two) {
+            if ["<=", ">=", "<>", "!=", "||", "->"].contains(two) {
                 out.append(Token(kind: .symbol(two), offset: start))
                 i += 2
                 continue

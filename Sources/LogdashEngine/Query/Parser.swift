@@ -699,7 +699,7 @@ public struct SQLParser {
                 }
                 let distinct = accept("distinct")
                 var args: [Expr] = []
-                repeat { args.append(try expr()) } while accept(symbol: ",")
+                repeat { args.append(try lambdaOrExpr()) } while accept(symbol: ",")
                 if w == "array_agg", args.count == 1, isWord("order") {
                     // array_agg(x ORDER BY k [DESC] …): the value, a condition (FILTER's), then
                     // each key and whether it descends.
@@ -718,6 +718,32 @@ public struct SQLParser {
         default:
             throw unexpected("an expression")
         }
+    }
+
+    /// A function's argument: an expression, or a lambda — `x -> x * 2`, `(s, x) -> s + x` —
+    /// written as `\u{1}lambda('x', body)`, its parameters then its body.
+    private mutating func lambdaOrExpr() throws -> Expr {
+        let t = peek
+        var params: [String] = []
+        if case .identifier(let w) = t.kind, peek(1).kind == .symbol("->") {
+            params = [w]
+            i += 2
+        } else if t.kind == .symbol("("), case .identifier = peek(1).kind, [Token.Kind.symbol(","), .symbol(")")].contains(peek(2).kind) {
+            // `(a, b) ->`: look ahead for the arrow after the closing parenthesis.
+            var j = 1, names: [String] = []
+            while case .identifier(let w) = peek(j).kind {
+                names.append(w)
+                if peek(j + 1).kind == .symbol(",") { j += 2; continue }
+                break
+            }
+            guard peek(j + 1).kind == .symbol(")"), peek(j + 2).kind == .symbol("->") else { return try expr() }
+            params = names
+            i += j + 3
+        } else {
+            return try expr()
+        }
+        let body = try expr()
+        return .call(Functions.lambda, params.map { .literal(.string($0), at: t.offset) } + [body], distinct: false, star: false, at: t.offset)
     }
 
     /// After a name, `.name` makes it a qualifier: the column's name (nil when no `.` follows).

@@ -89,3 +89,9 @@ SELECT DISTINCT path, lower(to_hex(sha256(to_utf8(path)))) FROM logs ORDER BY 1
 
 -- Ordered aggregation.
 SELECT service, array_agg(status ORDER BY ts DESC) FROM logs WHERE level = 'error' GROUP BY 1 ORDER BY 1
+
+-- Lambdas.
+SELECT transform(split(path, '/'), p -> upper(p)), filter(split(path, '/'), p -> length(p) > 4) FROM logs ORDER BY ts LIMIT 20
+=> SELECT list_transform(string_split(path, '/'), lambda p: upper(p)), list_filter(string_split(path, '/'), lambda p: length(p) > 4) FROM logs ORDER BY ts LIMIT 20
+SELECT count(*) FROM logs WHERE any_match(split(path, '/'), p -> p = 'api')
+=> SELECT count(*) FROM logs WHERE list_bool_or(list_transform(string_split(path, '/'), lambda p: p = 'api'))
