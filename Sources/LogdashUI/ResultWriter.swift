@@ -85,11 +85,16 @@ public enum ResultWriter {
         return v.description
     }
 
-    /// Each column's `"name":`, escaped once for many rows.
+    /// Each column's `"name":`, escaped once for many rows. A name an earlier column has is
+    /// numbered (`status`, `status_1`), so that an object keeps every column (`SELECT l.status,
+    /// r.status` of a join).
     public static func keys(_ columns: [String]) -> [[UInt8]] {
-        columns.map { c in
+        var taken = Set<String>()
+        return columns.map { c in
+            var name = c, n = 0
+            while !taken.insert(name).inserted { n += 1; name = "\(c)_\(n)" }
             var k: [UInt8] = []
-            JSONText.appendString(c, to: &k)
+            JSONText.appendString(name, to: &k)
             k.append(UInt8(ascii: ":"))
             return k
         }

@@ -27,4 +27,12 @@ import LogdashUI
         #expect(got.count == want.count)
         #expect(got == want)
     }
+
+    /// Columns of one name (`SELECT l.status, r.status` of a join) are all kept in JSON, the later
+    /// ones numbered; arrays and maps are JSON arrays and objects.
+    @Test func jsonKeepsEveryColumnOfOneNameAndWritesArraysAsArrays() {
+        let r = ResultSet(columns: ["status", "status", "status_1", "a"],
+                          rows: [[.int(200), .int(503), .string("x"), .array([.int(1), .map([.string("k")], [.null])])]])
+        #expect(ResultWriter.render(r, as: .ndjson) == "{\"status\":200,\"status_1\":503,\"status_1_1\":\"x\",\"a\":[1,{\"k\":null}]}\n")
+    }
 }
