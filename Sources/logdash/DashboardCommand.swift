@@ -89,7 +89,7 @@ struct DashboardCommand: ParsableCommand {
             store = try StoredHistory.open(dir)
             notices.add("store \(dir) is written by another logdash: shown as it is now; what arrives here is kept in memory only")
         }
-        store.setLookups(try input.lookupTables(config: config, options: options))
+        store.setLookups(try input.lookupTables(config: config))
         let pipeline = Pipeline(store: store, durable: durable, load: options, settings: try live.settings(config: config), report: notices.add)
         try pipeline.start(specs)
         defer {

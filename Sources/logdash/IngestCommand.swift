@@ -235,7 +235,7 @@ struct IngestCommand: ParsableCommand {
             tapped.kernelTap = kernelTap
             for q in folded { q.kernelTap = kernelTap }
         }
-        store.setLookups(try input.lookupTables(config: config, options: load))
+        store.setLookups(try input.lookupTables(config: config))
         let pipeline = Pipeline(store: store, durable: durable, load: tapped, settings: settings, report: say)
         try pipeline.start(specs)
         let meter = StatsLine(pipeline: pipeline)

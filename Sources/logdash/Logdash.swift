@@ -50,11 +50,11 @@ struct InputOptions: ParsableArguments {
     var lookups: [String] = []
 
     /// The lookup tables, `--lookup` and the config's `lookups:` (a name given twice: `--lookup`'s).
-    func lookupTables(config: Config, options: LoadOptions) throws -> [String: ResultSet] {
+    func lookupTables(config: Config) throws -> [String: ResultSet] {
         var out: [String: ResultSet] = [:]
-        for (name, path) in config.lookups { out[name.lowercased()] = try LookupTable.load(name: name, path: path, options: options) }
+        for (name, path) in config.lookups { out[name.lowercased()] = try LookupTable.load(name: name, path: path) }
         for spec in lookups {
-            let (name, table) = try LookupTable.load(spec, options: options)
+            let (name, table) = try LookupTable.load(spec)
             out[name.lowercased()] = table
         }
         return out

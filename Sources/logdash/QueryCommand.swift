@@ -101,7 +101,7 @@ struct QueryCommand: ParsableCommand {
             for s in loaded.snapshot().segments { stored.append(s) }
             loaded = stored
         }
-        loaded.setLookups(try input.lookupTables(config: config, options: resolved))
+        loaded.setLookups(try input.lookupTables(config: config))
         let engine = QueryEngine(snapshot: loaded.snapshot(), now: now, timeRange: range)
         do {
             let result = try engine.run(sql)

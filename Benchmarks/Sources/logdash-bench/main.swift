@@ -263,7 +263,7 @@ if mode == "query" {
     // --lookup NAME=FILE (repeatable): lookup tables, as `logdash query --lookup` reads them.
     var lookups: [String: ResultSet] = [:]
     while let r = args.firstIndex(of: "--lookup") {
-        let (name, table) = try LookupTable.load(args[r + 1], options: LoadOptions())
+        let (name, table) = try LookupTable.load(args[r + 1])
         lookups[name] = table
         args.removeSubrange(r...(r + 1))
     }

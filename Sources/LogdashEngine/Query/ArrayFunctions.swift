@@ -13,12 +13,6 @@ extension Functions {
         try Compare.values(x, y, at: p).map { $0 == 0 }
     }
 
-    /// Whether two elements are the same for DISTINCT-like functions: equal by `=`, or both NULL.
-    static func same(_ x: Value, _ y: Value, at p: Int) throws -> Bool {
-        if x == y { return true }
-        return try equal(x, y, at: p) ?? false
-    }
-
     /// `items` each once, in the order they first come (equal by `=`: 1 and 1.0 alike; NULL once).
     static func distinct(_ items: [Value], at p: Int) throws -> [Value] {
         var seen = Set<Value>(), out: [Value] = []

@@ -9,11 +9,6 @@ struct PlanLog {
 
     init() {}
 
-    init(_ lines: [String]) {
-        self.lines = lines
-        times = lines.map { _ in .zero }
-    }
-
     mutating func append(_ line: String) {
         let now = ContinuousClock.now
         lines.append(line)

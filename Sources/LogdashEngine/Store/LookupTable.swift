@@ -6,15 +6,15 @@ import Foundation
 /// not logs: its columns are exactly the file's, none derived (no level from a status).
 public enum LookupTable {
     /// `NAME=FILE` read: the name and the table.
-    public static func load(_ spec: String, options: LoadOptions) throws -> (String, ResultSet) {
+    public static func load(_ spec: String) throws -> (String, ResultSet) {
         guard let eq = spec.firstIndex(of: "="), eq != spec.startIndex, spec.index(after: eq) != spec.endIndex else {
             throw SourceError.unsupported(spec, "a lookup table is NAME=FILE (users=users.csv)")
         }
         let name = String(spec[..<eq]), path = String(spec[spec.index(after: eq)...])
-        return (name, try load(name: name, path: path, options: options))
+        return (name, try load(name: name, path: path))
     }
 
-    public static func load(name: String, path: String, options: LoadOptions) throws -> ResultSet {
+    public static func load(name: String, path: String) throws -> ResultSet {
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }), !(name.first?.isNumber ?? true) else {
             throw SourceError.unsupported(name, "a lookup table's name is letters, digits and _ (users, geo_ip)")
         }

@@ -79,7 +79,7 @@ import Scratch
     @Test func logdashAgreesWithDuckDB() throws {
         let queries = try Self.written() + Self.generated
         #expect(queries.count >= 200)
-        guard let python = ExportCommandTestsPython.find() else {
+        guard let python = DuckDBPython.find() else {
             Issue.record("no Python with duckdb: .ci/run installs it in /tmp/logdash-duckdb (or set LOGDASH_DUCKDB_PYTHON)")
             return
         }
@@ -112,8 +112,8 @@ import Scratch
     }
 }
 
-/// The Python with `duckdb` the export test uses too.
-enum ExportCommandTestsPython {
+/// A Python with `duckdb`, looked for where the export test (in logdashTests) looks too.
+enum DuckDBPython {
     static func find() -> String? {
         let env = ProcessInfo.processInfo.environment["LOGDASH_DUCKDB_PYTHON"]
         for python in [env, "/tmp/logdash-duckdb/bin/python", "/usr/bin/python3"].compactMap({ $0 }) where FileManager.default.isExecutableFile(atPath: python) {
