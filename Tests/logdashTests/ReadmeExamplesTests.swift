@@ -83,6 +83,44 @@ import Scratch
         }
     }
 
+    /// The statements of the README's ```sql blocks: each comment line starts a new one.
+    static func sqlExamples() throws -> [(sql: String, line: Int)] {
+        let lines = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+        var out: [(String, Int)] = []
+        var inBlock = false
+        var current: (String, Int)?
+        func flush() {
+            if let c = current, !c.0.isEmpty { out.append(c) }
+            current = nil
+        }
+        for (k, raw) in lines.enumerated() {
+            let line = String(raw)
+            if line.hasPrefix("```") {
+                flush()
+                inBlock = line == "```sql"
+                continue
+            }
+            guard inBlock else { continue }
+            if line.hasPrefix("--") { flush(); continue }
+            if current == nil { current = ("", k + 1) }
+            current!.0 += (current!.0.isEmpty ? "" : " ") + line
+        }
+        return out
+    }
+
+    @Test func everyReadmeSQLExampleRunsOnGeneratedLogs() throws {
+        let examples = try Self.sqlExamples()
+        #expect(examples.count >= 6, "the README's SQL examples were not found")
+        let dir = try Scratch.directory("readme-sql")
+        let gen = Self.root.deletingLastPathComponent().appendingPathComponent("shared/bench/gen_logs.py").path
+        #expect(try Self.shell("python3 '\(gen)' --format json --lines 3000 --seed 1 > app.log", in: dir).status == 0)
+        for e in examples {
+            let quoted = "'" + e.sql.replacingOccurrences(of: "'", with: "'\\''") + "'"
+            let r = try Self.shell("'\(CommandLineTests.binary)' query \(quoted) app.log", in: dir)
+            #expect(r.status == 0 && r.out.contains("row"), "README line \(e.line): \(e.sql)\n\(r.err)")
+        }
+    }
+
     static func shell(_ script: String, in dir: URL) throws -> (status: Int32, out: String, err: String) {
         let out = dir.appendingPathComponent(".out"), err = dir.appendingPathComponent(".err")
         let p = Process()

@@ -46,6 +46,11 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
     case map([Value], [Value])
     /// Bytes (`to_utf8`, `md5`, `from_hex`, `from_base64`): Trino's `varbinary`.
     case binary([UInt8])
+    /// A calendar day, as days since 1970-01-01 (`CAST(ts AS date)`, `DATE '2026-12-07'`).
+    case date(Int64)
+    /// An instant (nanoseconds since the epoch) seen in a zone (`ts AT TIME ZONE 'Europe/Berlin'`):
+    /// Trino's `timestamp with time zone`. Compares by instant; its fields are the zone's wall clock.
+    case zoned(Int64, Zone)
 
     public var description: String {
         switch self {
@@ -59,7 +64,32 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
         case .array(let items): "[" + items.map(\.description).joined(separator: ", ") + "]"
         case .map(let keys, let values): "{" + zip(keys, values).map { "\($0)=\($1)" }.joined(separator: ", ") + "}"
         case .binary(let bytes): Value.hex(bytes, separator: " ")  // as Trino prints varbinary: 61 62 63
+        case .date(let days): Value.formatDate(days)
+        case .zoned(let ns, let zone): Value.formatZoned(ns, zone)
         }
+    }
+
+    /// `2026-12-07`.
+    public static func formatDate(_ days: Int64) -> String {
+        String(Timestamp.iso8601(days &* Timestamp.nanosPerDay).prefix { $0 != "T" })
+    }
+
+    /// `2026-12-07T09:30:00.000+01:00`: the zone's wall clock and its offset then.
+    public static func formatZoned(_ ns: Int64, _ zone: Zone) -> String {
+        let offset = zone.zone.offset(atUTC: Timestamp.floorDiv(ns, Timestamp.nanosPerSecond))
+        let text = Timestamp.iso8601(ns &+ Int64(offset) &* Timestamp.nanosPerSecond)
+        guard offset != 0 else { return text }
+        let m = abs(offset) / 60
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return text.dropLast() + (offset < 0 ? "-" : "+") + two(m / 60) + ":" + two(m % 60)
+    }
+
+    /// The zone of a `zoned` value: one of the tz database's (or a fixed offset), equal by name.
+    public struct Zone: Sendable, Hashable {
+        public let zone: LocalZone
+        public init(_ zone: LocalZone) { self.zone = zone }
+        public static func == (a: Zone, b: Zone) -> Bool { a.zone === b.zone || a.zone.identifier == b.zone.identifier }
+        public func hash(into h: inout Hasher) { h.combine(zone.identifier) }
     }
 
     /// Bytes as two lower-case hex digits each.
@@ -74,6 +104,19 @@ public enum Value: Sendable, Hashable, CustomStringConvertible {
         }
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// A date as its midnight (UTC) and a zoned time as its instant: how they compare with
+    /// stored times.
+    public var asInstant: Value {
+        switch self {
+        case .date(let d): d.multipliedReportingOverflow(by: Timestamp.nanosPerDay).overflow ? self : .timestamp(d * Timestamp.nanosPerDay)
+        case .zoned(let t, _): .timestamp(t)
+        default: self
+        }
+    }
+
+    var isDate: Bool { if case .date = self { true } else { false } }
+    var isInterval: Bool { if case .interval = self { true } else { false } }
 
     /// Whether it is a bigint or a double.
     public var isNumber: Bool {

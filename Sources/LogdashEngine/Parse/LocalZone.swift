@@ -70,6 +70,16 @@ public final class LocalZone: Sendable, CustomStringConvertible {
         return zone
     }
 
+    /// A zone by any name `init?(_:)` takes, made once per name and kept (for queries:
+    /// `AT TIME ZONE 'Europe/Berlin'` on every row reads the database once).
+    public static func cached(_ name: String) -> LocalZone? {
+        if let known = queried.withLock({ $0[name] }) { return known }
+        let zone = LocalZone(name)
+        queried.withLock { cache in if cache.count < 1024 { cache[name] = zone } }
+        return zone
+    }
+    private static let queried = Mutex<[String: LocalZone?]>([:])
+
     /// `+05:30`, `-0800`, `+02`, `UTC+2`, `GMT-03:00`: seconds east of UTC.
     static func fixedOffset(_ text: String) -> Int? {
         var t = Substring(text)

@@ -8,6 +8,14 @@
 /// inferred). Epoch numbers are read only from fields known to hold a time (`epoch`).
 public enum Timestamp {
     public static let nanosPerSecond: Int64 = 1_000_000_000
+    public static let nanosPerDay: Int64 = 86_400_000_000_000
+
+    /// `a / b` rounded down (towards minus infinity), for times before 1970.
+    @inline(__always)
+    public static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+        let q = a / b
+        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
+    }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
     @inline(__always)

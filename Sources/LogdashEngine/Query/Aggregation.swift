@@ -203,13 +203,14 @@ final class GroupedAggregation {
             // (A bucket start that would overflow is left to the general path, which says so.)
             guard last &- first >= 0, last &- first < 1 << 20, !first.multipliedReportingOverflow(by: width).overflow else { return nil }
             var table = [Int32](repeating: -1, count: Int(last - first) + 1)
+            let isDate = GroupedAggregation.isDay(key)
             col.ints.withUnsafeBufferPointer { ints in
                 for (i, r) in rows.enumerated() {
                     let b = Functions.floorDiv(ints[Int(r)], width)
                     var g = table[Int(b - first)]
                     if g < 0 {
                         g = Int32(values.count)
-                        values.append(.timestamp(b * width))
+                        values.append(isDate ? .date(b) : .timestamp(b * width))
                         table[Int(b - first)] = g
                     }
                     out[i] = g
@@ -297,10 +298,19 @@ final class GroupedAggregation {
         }
     }
 
-    /// `date_trunc('minute', c)` or `date_bin(INTERVAL …, c)`: the column and the bucket width
+    /// `CAST(c AS date)`: a time bucket whose values are dates.
+    static func isDay(_ e: Expr) -> Bool {
+        if case .call("date", let args, false, false, _) = e, args.count == 1 { return true }
+        return false
+    }
+
+    /// `CAST(c AS date)` (a day), `date_trunc('minute', c)` or `date_bin(INTERVAL …, c)`: the column and the bucket width
     /// in nanoseconds, for units of fixed length.
     static func timeBucket(_ e: Expr) -> (String, Int64)? {
         switch e {
+        case .call("date", let args, false, false, _) where args.count == 1:
+            guard case .column(let c, _) = args[0] else { return nil }
+            return (c, Timestamp.nanosPerDay)
         case .call("date_trunc", let args, false, false, _) where args.count == 2:
             guard case .literal(.string(let unit), _) = args[0], unit.lowercased() != "week",
                   let w = Functions.unitNanos(unit), case .column(let c, _) = args[1] else { return nil }

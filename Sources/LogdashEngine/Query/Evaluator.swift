@@ -351,6 +351,8 @@ func typeName(_ v: Value) -> String {
     case .map(let keys, let values):
         "map(\(keys.first.map(typeName) ?? "unknown"), \(values.first { $0 != .null }.map(typeName) ?? "unknown"))"
     case .binary: "varbinary"
+    case .date: "date"
+    case .zoned: "timestamp with time zone"
     }
 }
 
@@ -375,7 +377,16 @@ enum Compare {
         case (.double(let x), .int(let y)): return cmp(x, Double(y))
         case (.double(let x), .double(let y)): return cmp(x, y)
         case (.string(let x), .string(let y)): return x < y ? -1 : x > y ? 1 : 0
-        case (.timestamp(let x), .timestamp(let y)), (.interval(let x), .interval(let y)): return x < y ? -1 : x > y ? 1 : 0
+        case (.timestamp(let x), .timestamp(let y)), (.interval(let x), .interval(let y)), (.date(let x), .date(let y)),
+             (.zoned(let x, _), .zoned(let y, _)), (.zoned(let x, _), .timestamp(let y)), (.timestamp(let x), .zoned(let y, _)):
+            return x < y ? -1 : x > y ? 1 : 0
+        case (.date, .timestamp), (.date, .zoned), (.timestamp, .date), (.zoned, .date):
+            // A day against a time: its midnight (UTC).
+            return try values(.timestamp(try Functions.time(a, "a comparison", p)), .timestamp(try Functions.time(b, "a comparison", p)), at: p)
+        case (.date, .string(let s)):
+            return try values(a, try Functions.day(.string(s), "a comparison", p), at: p)
+        case (.string(let s), .date):
+            return try values(try Functions.day(.string(s), "a comparison", p), b, at: p)
         case (.bool(let x), .bool(let y)): return x == y ? 0 : (!x ? -1 : 1)
         case (.binary(let x), .binary(let y)): return x.lexicographicallyPrecedes(y) ? -1 : x == y ? 0 : 1
         case (.array(let x), .array(let y)):
@@ -397,10 +408,10 @@ enum Compare {
                 if c != 0 { return 1 }
             }
             return 0
-        case (.timestamp, .string(let s)):
+        case (.timestamp, .string(let s)), (.zoned, .string(let s)):
             guard let t = parseTime(s) else { throw QueryError(.type, "cannot compare timestamp with '\(s)', which is not a time", at: p) }
             return try values(a, .timestamp(t), at: p)
-        case (.string(let s), .timestamp):
+        case (.string(let s), .timestamp), (.string(let s), .zoned):
             guard let t = parseTime(s) else { throw QueryError(.type, "cannot compare '\(s)', which is not a time, with timestamp", at: p) }
             return try values(.timestamp(t), b, at: p)
         case (.string(let s), .int), (.string(let s), .double):
@@ -444,7 +455,7 @@ enum Compare {
         case .null: 0
         case .bool: 1
         case .int, .double: 2
-        case .timestamp: 3
+        case .timestamp, .date, .zoned: 3
         case .interval: 4
         case .string: 5
         case .array: 6
@@ -482,6 +493,24 @@ enum Arithmetic {
             return .timestamp(try Checked.add(t, d, "timestamp", at: p))
         case (.timestamp(let x), .timestamp(let y)) where op == "-":
             return .interval(try Checked.subtract(x, y, "interval", at: p))
+        case (.zoned(let t, let z), .interval(let d)) where op == "+" || op == "-":
+            return .zoned(op == "+" ? try Checked.add(t, d, "timestamp", at: p) : try Checked.subtract(t, d, "timestamp", at: p), z)
+        case (.interval(let d), .zoned(let t, let z)) where op == "+":
+            return .zoned(try Checked.add(t, d, "timestamp", at: p), z)
+        case (.zoned(let x, _), .zoned(let y, _)) where op == "-", (.zoned(let x, _), .timestamp(let y)) where op == "-",
+             (.timestamp(let x), .zoned(let y, _)) where op == "-":
+            return .interval(try Checked.subtract(x, y, "interval", at: p))
+        case (.date, .interval), (.interval, .date), (.date, .date):
+            // Days move a date (a date it stays); a part of a day makes it a timestamp.
+            func ns(_ v: Value) throws -> Int64 { if case .interval(let d) = v { d } else { try Functions.time(v, "'\(op)'", p) } }
+            let x = try ns(a), y = try ns(b)
+            guard op == "+" || op == "-", !(op == "-" && a.isInterval), !(op == "+" && b.isDate && a.isDate) else {
+                throw QueryError(.type, "cannot apply '\(op)' to \(typeName(a)) and \(typeName(b))", at: p)
+            }
+            if a.isDate && b.isDate { return .interval(try Checked.subtract(x, y, "interval", at: p)) }
+            let (t, d) = a.isDate ? (x, y) : (y, x)
+            return Functions.rewrap(op == "+" ? try Checked.add(t, d, "timestamp", at: p) : try Checked.subtract(t, d, "timestamp", at: p),
+                                    like: a.isDate ? a : b, wholeDays: true)
         case (.interval(let x), .interval(let y)) where op == "+" || op == "-":
             return .interval(op == "+" ? try Checked.add(x, y, "interval", at: p) : try Checked.subtract(x, y, "interval", at: p))
         case (.interval(let x), .int(let y)) where op == "*" || op == "/":
@@ -523,6 +552,8 @@ enum Cast {
             switch s.lowercased() { case "true", "t", "1", "yes": return .bool(true); case "false", "f", "0", "no": return .bool(false); default: return nil }
         case (.bool, .int(let i)): return .bool(i != 0)
         case (.timestamp, .string(let s)): return Compare.parseTime(s).map(Value.timestamp)
+        case (.timestamp, .date(let d)): return d.multipliedReportingOverflow(by: Timestamp.nanosPerDay).overflow ? nil : .timestamp(d * Timestamp.nanosPerDay)
+        case (.timestamp, .zoned): return (try? Functions.wall(v, "CAST", 0)).map(Value.timestamp)  // its wall clock, as Trino
         case (.timestamp, .int(let i)): return Timestamp.fromEpoch(i).map(Value.timestamp)
         default: return nil
         }

@@ -1166,7 +1166,7 @@ enum TimeBounds {
         func constant(_ x: Expr) -> Int64? {
             let c = ExprCompiler(names: [], now: now)
             guard let f = try? c.compile(x), let v = try? f(RowCursor()) else { return nil }
-            switch v {
+            switch v.asInstant {
             case .timestamp(let t): return t
             case .string(let s): return Compare.parseTime(s)
             default: return nil

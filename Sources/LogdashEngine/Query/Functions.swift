@@ -54,13 +54,57 @@ enum Functions {
         return d
     }
 
+    /// A time's instant, in nanoseconds since the epoch: a timestamp, a zoned time's instant, a
+    /// date's midnight (UTC), or text that reads as a time.
     static func time(_ v: Value, _ fn: String, _ p: Int) throws -> Int64 {
         switch v {
-        case .timestamp(let t): return t
+        case .timestamp(let t), .zoned(let t, _): return t
+        case .date(let d): return try Checked.multiply(d, Timestamp.nanosPerDay, "timestamp", at: p)
         case .string(let s): if let t = Compare.parseTime(s) { return t }
         default: break
         }
         throw QueryError(.type, "\(fn)() needs timestamp, not \(typeName(v))", at: p)
+    }
+
+    /// A time's wall clock, as nanoseconds since the epoch read as UTC: what its fields (hour,
+    /// day, month …) are taken from. A zoned time's is its zone's clock; the others' are UTC's.
+    static func wall(_ v: Value, _ fn: String, _ p: Int) throws -> Int64 {
+        if case .zoned(let t, let z) = v {
+            return t &+ Int64(z.zone.offset(atUTC: Timestamp.floorDiv(t, Timestamp.nanosPerSecond))) &* Timestamp.nanosPerSecond
+        }
+        return try time(v, fn, p)
+    }
+
+    /// A wall-clock time (from `wall`) back as the kind of `like`: a zoned time in its zone, a
+    /// date when `whole` days were moved (a timestamp otherwise), else a timestamp.
+    static func rewrap(_ wall: Int64, like v: Value, wholeDays: Bool) -> Value {
+        switch v {
+        case .zoned(_, let z): return .zoned(z.zone.utc(fromLocal: wall), z)
+        case .date where wholeDays && wall % Timestamp.nanosPerDay == 0: return .date(wall / Timestamp.nanosPerDay)
+        default: return .timestamp(wall)
+        }
+    }
+
+    /// A zone named by a query (`'America/New_York'`, `'+05:30'`, `'UTC'`); made once per name.
+    static func zone(_ v: Value, _ fn: String, _ p: Int) throws -> Value.Zone {
+        let name = try str(v, fn, p)
+        guard let z = LocalZone.cached(name) else {
+            throw QueryError(.value, "'\(name)' is not a time zone; use a tz database name (Europe/Berlin), UTC or an offset (+05:30)", at: p)
+        }
+        return Value.Zone(z)
+    }
+
+    /// The day of a time, as Trino's `CAST(x AS date)`: a zoned time's day in its zone.
+    static func day(_ v: Value, _ fn: String, _ p: Int) throws -> Value {
+        switch v {
+        case .null: return .null
+        case .date: return v
+        case .string(let s):
+            // `2026-12-07`, or a time's day.
+            guard let t = Compare.parseTime(s) else { throw QueryError(.value, "'\(s)' is not a date", at: p) }
+            return .date(Timestamp.floorDiv(t, Timestamp.nanosPerDay))
+        default: return .date(Timestamp.floorDiv(try wall(v, fn, p), Timestamp.nanosPerDay))
+        }
     }
 
     /// Nanoseconds in a fixed-width unit; nil for calendar units (month, quarter, year).
@@ -99,10 +143,7 @@ enum Functions {
         return start
     }
 
-    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
-        let q = a / b
-        return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q
-    }
+    static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 { Timestamp.floorDiv(a, b) }
 
     static func addUnits(_ unit: String, _ n: Int64, _ t: Int64, at p: Int) throws -> Int64 {
         if let u = unitNanos(unit) { return try Checked.add(t, try Checked.multiply(n, u, "timestamp", at: p), "timestamp", at: p) }
@@ -127,7 +168,9 @@ enum Functions {
     }
 
     /// Joda/Java-style patterns as Trino's format_datetime: yyyy MM dd HH mm ss SSS, literal text in quotes.
-    static func formatDateTime(_ t: Int64, _ pattern: String) -> String {
+    /// `Z` writes the zone's offset (`+0100`, `ZZ` `+01:00`), `ZZZ` and `z` its name; times
+    /// without a zone are UTC's.
+    static func formatDateTime(_ t: Int64, _ pattern: String, zone: (offset: Int, name: String)? = nil) -> String {
         let day: Int64 = 86_400_000_000_000
         let days = floorDiv(t, day), rest = (t % day + day) % day  // (days * day can pass Int64.min)
         let (y, mo, d) = Timestamp.civilFromDays(Int(days))
@@ -154,6 +197,10 @@ enum Functions {
             case "m": out += pad(mi, n)
             case "s": out += pad(s, n)
             case "S": out += String(pad(ms, 3).prefix(n))
+            case "Z" where n >= 3, "z": out += zone?.name ?? "UTC"
+            case "Z":
+                let offset = zone?.offset ?? 0, m = abs(offset) / 60
+                out += (offset < 0 ? "-" : "+") + pad(m / 60, 2) + (n == 2 ? ":" : "") + pad(m % 60, 2)
             default: out += String(repeating: c, count: n)
             }
             i += n
@@ -408,17 +455,34 @@ enum Functions {
         // Times
         add("now", 0...0) { _, _, c in .timestamp(c.now) }
         t["current_timestamp"] = t["now"]
-        add("date_trunc", 2...2) { a, p, _ in .timestamp(try truncate(try str(a[0], "date_trunc", p), try time(a[1], "date_trunc", p), at: p)) }
+        add("date_trunc", 2...2) { a, p, _ in
+            let unit = try str(a[0], "date_trunc", p)
+            return rewrap(try truncate(unit, try wall(a[1], "date_trunc", p), at: p), like: a[1], wholeDays: unitNanos(unit).map { $0 >= 86_400_000_000_000 } ?? true)
+        }
         add("date_add", 3...3) { a, p, _ in
-            .timestamp(try addUnits(try str(a[0], "date_add", p), try int(a[1], "date_add", p), try time(a[2], "date_add", p), at: p))
+            let unit = try str(a[0], "date_add", p), n = try int(a[1], "date_add", p)
+            if case .zoned(let t, let z) = a[2], let u = unitNanos(unit), u < 86_400_000_000_000 {
+                // Hours and less move the instant (across a change of the clocks, as Trino).
+                return .zoned(try addUnits(unit, n, t, at: p), z)
+            }
+            return rewrap(try addUnits(unit, n, try wall(a[2], "date_add", p), at: p), like: a[2], wholeDays: true)
         }
         add("date_diff", 3...3) { a, p, _ in
             let unit = try str(a[0], "date_diff", p)
-            let x = try time(a[1], "date_diff", p), y = try time(a[2], "date_diff", p)
-            if let n = unitNanos(unit) { return .int(try Checked.subtract(y, x, "interval", at: p) / n) }
+            if let n = unitNanos(unit) {
+                let x = try time(a[1], "date_diff", p), y = try time(a[2], "date_diff", p)
+                return .int(try Checked.subtract(y, x, "interval", at: p) / n)
+            }
+            // Calendar units count whole months on the wall clocks, as Trino.
+            let x = try wall(a[1], "date_diff", p), y = try wall(a[2], "date_diff", p)
             let day: Int64 = 86_400_000_000_000
-            let (y1, m1, _) = Timestamp.civilFromDays(Int(floorDiv(x, day))), (y2, m2, _) = Timestamp.civilFromDays(Int(floorDiv(y, day)))
-            let months = Int64((y2 - y1) * 12 + (m2 - m1))
+            let (y1, m1, d1) = Timestamp.civilFromDays(Int(floorDiv(x, day))), (y2, m2, d2) = Timestamp.civilFromDays(Int(floorDiv(y, day)))
+            var months = Int64((y2 - y1) * 12 + (m2 - m1))
+            // A month not yet complete is not counted (Jan 31 to Feb 28 is 0 months).
+            let xRest = (x % day + day) % day, yRest = (y % day + day) % day
+            let later = d2 > d1 || (d2 == d1 && yRest > xRest), earlier = d2 < d1 || (d2 == d1 && yRest < xRest)
+            if months > 0 && earlier { months -= 1 }
+            if months < 0 && later { months += 1 }
             switch unit.lowercased() {
             case "month": return .int(months)
             case "quarter": return .int(months / 3)
@@ -437,35 +501,69 @@ enum Functions {
             guard let t = Compare.parseTime(try str(a[0], "from_iso8601_timestamp", p)) else { throw QueryError(.value, "'\(a[0])' is not an ISO 8601 time", at: p) }
             return .timestamp(t)
         }
-        add("from_unixtime", 1...1) { a, p, _ in
-            .timestamp(try Checked.int64(try num(a[0], "from_unixtime", p) * 1e9, "from_unixtime()'s time (in nanoseconds)", at: p))
+        add("from_iso8601_date", 1...1) { a, p, _ in try day(.string(try str(a[0], "from_iso8601_date", p)), "from_iso8601_date", p) }
+        add("from_unixtime", 1...2) { a, p, _ in
+            let t = try Checked.int64(try num(a[0], "from_unixtime", p) * 1e9, "from_unixtime()'s time (in nanoseconds)", at: p)
+            return a.count == 2 ? .zoned(t, try zone(a[1], "from_unixtime", p)) : .timestamp(t)
         }
         add("to_unixtime", 1...1) { a, p, _ in .double(Double(try time(a[0], "to_unixtime", p)) / 1e9) }
-        add("format_datetime", 2...2) { a, p, _ in .string(formatDateTime(try time(a[0], "format_datetime", p), try str(a[1], "format_datetime", p))) }
-        add("year", 1...1) { a, p, _ in .int(Int64(Timestamp.civilFromDays(Int(floorDiv(try time(a[0], "year", p), 86_400_000_000_000))).year)) }
-        add("month", 1...1) { a, p, _ in .int(Int64(Timestamp.civilFromDays(Int(floorDiv(try time(a[0], "month", p), 86_400_000_000_000))).month)) }
-        add("day", 1...1) { a, p, _ in .int(Int64(Timestamp.civilFromDays(Int(floorDiv(try time(a[0], "day", p), 86_400_000_000_000))).day)) }
-        add("hour", 1...1) { a, p, _ in .int(floorDiv(try time(a[0], "hour", p), 3_600_000_000_000) % 24) }
-        add("minute", 1...1) { a, p, _ in .int(floorDiv(try time(a[0], "minute", p), 60_000_000_000) % 60) }
-        add("second", 1...1) { a, p, _ in .int(floorDiv(try time(a[0], "second", p), 1_000_000_000) % 60) }
-        add("millisecond", 1...1) { a, p, _ in .int(floorDiv(try time(a[0], "millisecond", p), 1_000_000) % 1000) }
-        // ISO day of the week (Monday 1 … Sunday 7), day of the year, ISO week, quarter (Trino's).
-        for name in ["day_of_week", "dow"] {
-            add(name, 1...1) { a, p, _ in .int(((floorDiv(try time(a[0], name, p), 86_400_000_000_000) + 3) % 7 + 7) % 7 + 1) }
+        add("format_datetime", 2...2) { a, p, _ in
+            var zone: (offset: Int, name: String)?
+            if case .zoned(let t, let z) = a[0] { zone = (z.zone.offset(atUTC: floorDiv(t, 1_000_000_000)), z.zone.identifier) }
+            return .string(formatDateTime(try wall(a[0], "format_datetime", p), try str(a[1], "format_datetime", p), zone: zone))
         }
-        for name in ["day_of_year", "doy"] {
+        // A time's fields, read on its wall clock (a zoned time's in its zone).
+        func field(_ name: String, _ f: @escaping @Sendable (_ days: Int64, _ rest: Int64) -> Int64) {
             add(name, 1...1) { a, p, _ in
-                let days = Int(floorDiv(try time(a[0], name, p), 86_400_000_000_000))
-                return .int(Int64(days - Timestamp.daysFromCivil(Timestamp.civilFromDays(days).year, 1, 1) + 1))
+                let t = try wall(a[0], name, p), day: Int64 = 86_400_000_000_000
+                let days = floorDiv(t, day)
+                return .int(f(days, t &- days &* day))
             }
         }
-        for name in ["week", "week_of_year"] {
-            add(name, 1...1) { a, p, _ in .int(Int64(isoWeek(Int(floorDiv(try time(a[0], name, p), 86_400_000_000_000))))) }
+        field("year") { days, _ in Int64(Timestamp.civilFromDays(Int(days)).year) }
+        field("month") { days, _ in Int64(Timestamp.civilFromDays(Int(days)).month) }
+        field("quarter") { days, _ in Int64((Timestamp.civilFromDays(Int(days)).month - 1) / 3 + 1) }
+        for name in ["day", "day_of_month"] { field(name) { days, _ in Int64(Timestamp.civilFromDays(Int(days)).day) } }
+        field("hour") { _, rest in rest / 3_600_000_000_000 }
+        field("minute") { _, rest in rest / 60_000_000_000 % 60 }
+        field("second") { _, rest in rest / 1_000_000_000 % 60 }
+        field("millisecond") { _, rest in rest / 1_000_000 % 1000 }
+        // ISO day of the week (Monday 1 … Sunday 7), day of the year, ISO week (Trino's).
+        for name in ["day_of_week", "dow"] { field(name) { days, _ in ((days + 3) % 7 + 7) % 7 + 1 } }
+        for name in ["day_of_year", "doy"] {
+            field(name) { days, _ in Int64(Int(days) - Timestamp.daysFromCivil(Timestamp.civilFromDays(Int(days)).year, 1, 1) + 1) }
         }
-        add("quarter", 1...1) { a, p, _ in .int(Int64((Timestamp.civilFromDays(Int(floorDiv(try time(a[0], "quarter", p), 86_400_000_000_000))).month - 1) / 3 + 1)) }
-        add("to_iso8601", 1...1) { a, p, _ in .string(Timestamp.iso8601(try time(a[0], "to_iso8601", p))) }
+        for name in ["week", "week_of_year"] { field(name) { days, _ in Int64(isoWeek(Int(days))) } }
+        add("to_iso8601", 1...1) { a, p, _ in
+            switch a[0] {
+            case .date, .zoned: return .string(a[0].description)
+            default: return .string(Timestamp.iso8601(try time(a[0], "to_iso8601", p)))
+            }
+        }
+        // Days and zones.
+        add("date", 1...1) { a, p, _ in try day(a[0], "date", p) }
+        add("current_date", 0...0) { _, _, c in .date(floorDiv(c.now, 86_400_000_000_000)) }
+        add("last_day_of_month", 1...1) { a, p, _ in
+            let (y, m, _) = Timestamp.civilFromDays(Int(floorDiv(try wall(a[0], "last_day_of_month", p), 86_400_000_000_000)))
+            return .date(Int64(Timestamp.daysFromCivil(m == 12 ? y + 1 : y, m == 12 ? 1 : m + 1, 1) - 1))
+        }
+        // The same instant on another zone's clock.
+        add("at_timezone", 2...2) { a, p, _ in .zoned(try time(a[0], "at_timezone", p), try zone(a[1], "at_timezone", p)) }
+        // The same wall clock, now read in a zone.
+        add("with_timezone", 2...2) { a, p, _ in
+            let z = try zone(a[1], "with_timezone", p)
+            return .zoned(z.zone.utc(fromLocal: try wall(a[0], "with_timezone", p)), z)
+        }
+        add("timezone_hour", 1...1) { a, p, _ in
+            guard case .zoned(let t, let z) = a[0] else { return .int(0) }
+            return .int(Int64(z.zone.offset(atUTC: floorDiv(t, 1_000_000_000)) / 3600))
+        }
+        add("timezone_minute", 1...1) { a, p, _ in
+            guard case .zoned(let t, let z) = a[0] else { return .int(0) }
+            return .int(Int64(z.zone.offset(atUTC: floorDiv(t, 1_000_000_000)) / 60 % 60))
+        }
         // MySQL-style patterns, as Trino's date_format and date_parse take them.
-        add("date_format", 2...2) { a, p, _ in .string(try mysqlFormat(try time(a[0], "date_format", p), try str(a[1], "date_format", p), at: p)) }
+        add("date_format", 2...2) { a, p, _ in .string(try mysqlFormat(try wall(a[0], "date_format", p), try str(a[1], "date_format", p), at: p)) }
         add("date_parse", 2...2) { a, p, _ in
             let text = try str(a[0], "date_parse", p), pattern = try str(a[1], "date_parse", p)
             guard let t = mysqlParse(text, pattern) else { throw QueryError(.value, "'\(text)' does not match the pattern '\(pattern)'", at: p) }

@@ -593,16 +593,24 @@ public struct SQLParser {
         return .unary("-", e, at: p)
     }
 
-    /// A primary expression and its subscripts: `a[1]`, `m['key']`.
+    /// A primary expression and what follows it: subscripts (`a[1]`, `m['key']`) and
+    /// `AT TIME ZONE 'Europe/Berlin'` (Trino's `at_timezone`).
     private mutating func primary() throws -> Expr {
         var e = try atom()
-        while peek.kind == .symbol("[") {
-            let p = next().offset
-            let index = try expr()
-            try expect(symbol: "]")
-            e = .call("subscript", [e, index], distinct: false, star: false, at: p)
+        while true {
+            if peek.kind == .symbol("[") {
+                let p = next().offset
+                let index = try expr()
+                try expect(symbol: "]")
+                e = .call("subscript", [e, index], distinct: false, star: false, at: p)
+            } else if isWord("at"), peek(1).word == "time", peek(2).word == "zone" {
+                let p = peek.offset
+                i += 3
+                e = .call("at_timezone", [e, try atom()], distinct: false, star: false, at: p)
+            } else {
+                return e
+            }
         }
-        return e
     }
 
     private mutating func atom() throws -> Expr {
@@ -633,11 +641,8 @@ public struct SQLParser {
             case "timestamp", "date":
                 if case .string(let s) = peek(1).kind {
                     i += 2
-                    guard let ns = ByteLine.with(s, { Timestamp.parse(text: $0, reference: 0) })
-                            ?? ByteLine.with(s + " 00:00:00", { Timestamp.parse(text: $0, reference: 0) }) else {  // a day alone: its midnight
-                        throw QueryError(.value, "'\(s)' is not a \(w)", at: t.offset)
-                    }
-                    return .literal(.timestamp(ns), at: t.offset)
+                    guard let ns = Compare.parseTime(s) else { throw QueryError(.value, "'\(s)' is not a \(w)", at: t.offset) }
+                    return .literal(w == "date" ? .date(Timestamp.floorDiv(ns, Timestamp.nanosPerDay)) : .timestamp(ns), at: t.offset)
                 }
             case "interval":
                 i += 1
@@ -645,8 +650,7 @@ public struct SQLParser {
             case let niladic where ["current_timestamp", "localtimestamp", "current_date"].contains(niladic) && peek(1).kind != .symbol("("):
                 // Trino's niladic forms: the query's start (`now()`), and its day.
                 i += 1
-                let now = Expr.call("now", [], distinct: false, star: false, at: t.offset)
-                return w == "current_date" ? .call("date_trunc", [.literal(.string("day"), at: t.offset), now], distinct: false, star: false, at: t.offset) : now
+                return .call(w == "current_date" ? "current_date" : "now", [], distinct: false, star: false, at: t.offset)
             case "array" where peek(1).kind == .symbol("["):
                 // ARRAY[a, b, …]
                 i += 2
@@ -677,12 +681,23 @@ public struct SQLParser {
                     return .call(Functions.compositeCast, [e, .literal(.string(spec), at: t.offset), .literal(.bool(w == "try_cast"), at: t.offset)],
                                  distinct: false, star: false, at: t.offset)
                 }
-                let isDate = isWord("date")
+                if accept("date") {
+                    // A date is a day of its own type (Trino's `date`): `date(x)`.
+                    try expect(symbol: ")")
+                    let day = Expr.call("date", [e], distinct: false, star: false, at: t.offset)
+                    return w == "try_cast" ? .call("try", [day], distinct: false, star: false, at: t.offset) : day
+                }
                 let type = try typeName()
+                if type == .timestamp, accept("with") {
+                    // CAST(x AS timestamp with time zone): a time with a zone, UTC unless it says one.
+                    try expect("time"); try expect("zone")
+                    try expect(symbol: ")")
+                    let zoned = Expr.call("with_timezone", [.cast(e, .timestamp, isTry: w == "try_cast", at: t.offset), .literal(.string("UTC"), at: t.offset)],
+                                          distinct: false, star: false, at: t.offset)
+                    return zoned
+                }
                 try expect(symbol: ")")
-                let cast = Expr.cast(e, type, isTry: w == "try_cast", at: t.offset)
-                // A date is its day: the time cut to midnight.
-                return isDate ? .call("date_trunc", [.literal(.string("day"), at: t.offset), cast], distinct: false, star: false, at: t.offset) : cast
+                return .cast(e, type, isTry: w == "try_cast", at: t.offset)
             default:
                 break
             }
@@ -842,7 +857,7 @@ public struct SQLParser {
             if accept(symbol: "(") { _ = next(); try expect(symbol: ")") }
             return .string
         case "boolean", "bool": return .bool
-        case "timestamp", "date": return .timestamp
+        case "timestamp": return .timestamp
         default: throw QueryError(.type, "unknown type '\(w)'; types are bigint, double, varchar, boolean, timestamp, date, array(T), map(K, V)", at: t.offset)
         }
     }

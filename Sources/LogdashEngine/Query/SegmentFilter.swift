@@ -203,7 +203,7 @@ struct SegmentFilter {
         // for every row, without reading the column (integers and times; no NULL, or all NULL).
         if seg.isStoredLazily, let i = names.firstIndex(of: name.lowercased()), let z = seg.storedZone(actualNames[i]),
            z.nonNull == seg.rowCount || z.nonNull == 0 {
-            let k = try ExprCompiler(names: [], now: compiler.now).compile(constExpr)(RowCursor())
+            let k = try ExprCompiler(names: [], now: compiler.now).compile(constExpr)(RowCursor()).asInstant
             let settled: Bool? = switch k {
             case .int(let v), .timestamp(let v):
                 // Exact bounds when the footer has them (doubles round past 2^53).
@@ -217,7 +217,7 @@ struct SegmentFilter {
             }
         }
         guard let col = column(name, seg) else { return nil }
-        let k = try ExprCompiler(names: [], now: compiler.now).compile(constExpr)(RowCursor())
+        let k = try ExprCompiler(names: [], now: compiler.now).compile(constExpr)(RowCursor()).asInstant
         let n = seg.rowCount
         var t = RowBits(rows: n, all: false), fl = RowBits(rows: n, all: false)
         let validity = col.validity

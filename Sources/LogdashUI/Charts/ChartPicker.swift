@@ -138,7 +138,7 @@ public enum ChartPicker {
     static func columns(of r: ResultSet, value: Int?) -> (time: Int?, category: Int?, value: Int?, numbers: [Int]) {
         let n = r.columns.count
         func all(_ i: Int, _ test: (Value) -> Bool) -> Bool { r.rows.allSatisfy { $0[i] == .null || test($0[i]) } }
-        let isTime = (0..<n).map { i in all(i) { if case .timestamp = $0 { true } else { false } } && r.rows.contains { $0[i] != .null } }
+        let isTime = (0..<n).map { i in all(i) { if case .timestamp = $0.asInstant { true } else { false } } && r.rows.contains { $0[i] != .null } }
         let isNumber = (0..<n).map { i in all(i) { number($0) != nil } && r.rows.contains { $0[i] != .null } }
         let numbers = (0..<n).filter { isNumber[$0] }
         let text = (0..<n).filter { !isTime[$0] && !isNumber[$0] }
@@ -150,7 +150,7 @@ public enum ChartPicker {
         guard !r.rows.isEmpty else { return .other }
         let n = r.columns.count
         func all(_ i: Int, _ test: (Value) -> Bool) -> Bool { r.rows.allSatisfy { $0[i] == .null || test($0[i]) } }
-        let isTime = (0..<n).map { i in all(i) { if case .timestamp = $0 { true } else { false } } && r.rows.contains { $0[i] != .null } }
+        let isTime = (0..<n).map { i in all(i) { if case .timestamp = $0.asInstant { true } else { false } } && r.rows.contains { $0[i] != .null } }
         let isNumber = (0..<n).map { i in all(i) { number($0) != nil } && r.rows.contains { $0[i] != .null } }
         let isText = (0..<n).map { i in !isTime[i] && !isNumber[i] }
         if r.rows.count == 1 && n == 1 && isNumber[0] { return .kpi(number(r.rows[0][0])) }
@@ -212,7 +212,7 @@ public enum ChartPicker {
         return .other
     }
 
-    static func time(_ v: Value) -> Int64 { if case .timestamp(let t) = v { t } else { 0 } }
+    static func time(_ v: Value) -> Int64 { if case .timestamp(let t) = v.asInstant { t } else { 0 } }
 
     /// Times at a regular step (a time bucket) with some missing — the periods the result has no
     /// rows for — filled in with no value, so that a line breaks and bars leave a space there

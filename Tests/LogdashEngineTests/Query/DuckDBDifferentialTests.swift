@@ -55,6 +55,7 @@ import Scratch
         case .array(let items): items.map(plain)
         case .map(let keys, let values): Dictionary(uniqueKeysWithValues: zip(keys.map(textOf), values.map(plain)))
         case .binary(let b): Value.hex(b)
+        case .date, .zoned: v.description
         }
     }
 

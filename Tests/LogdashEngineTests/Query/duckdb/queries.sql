@@ -95,3 +95,14 @@ SELECT transform(split(path, '/'), p -> upper(p)), filter(split(path, '/'), p ->
 => SELECT list_transform(string_split(path, '/'), lambda p: upper(p)), list_filter(string_split(path, '/'), lambda p: length(p) > 4) FROM logs ORDER BY ts LIMIT 20
 SELECT count(*) FROM logs WHERE any_match(split(path, '/'), p -> p = 'api')
 => SELECT count(*) FROM logs WHERE list_bool_or(list_transform(string_split(path, '/'), lambda p: p = 'api'))
+
+-- Dates and zones.
+SELECT CAST(ts AS date), count(*) FROM logs GROUP BY 1 ORDER BY 1
+SELECT CAST(ts AS date) + INTERVAL '1' DAY, date_trunc('month', CAST(ts AS date)), count(*) FROM logs GROUP BY 1, 2 ORDER BY 1
+=> SELECT CAST(CAST(ts AS date) + INTERVAL '1' DAY AS date), CAST(date_trunc('month', CAST(ts AS date)) AS date), count(*) FROM logs GROUP BY 1, 2 ORDER BY 1
+SELECT count(*) FROM logs WHERE ts >= DATE '2026-11-27' AND CAST(ts AS date) < DATE '2026-11-28'
+SELECT hour(ts AT TIME ZONE 'America/New_York') AS h, count(*) FROM logs GROUP BY 1 ORDER BY 1
+=> SELECT hour(timezone('America/New_York', ts::TIMESTAMPTZ)) AS h, count(*) FROM logs GROUP BY 1 ORDER BY 1
+SELECT CAST(ts AT TIME ZONE 'Asia/Kolkata' AS date) AS d, minute(ts AT TIME ZONE 'Asia/Kolkata') AS m, count(*) FROM logs GROUP BY 1, 2 ORDER BY 1, 2 LIMIT 20
+=> SELECT CAST(timezone('Asia/Kolkata', ts::TIMESTAMPTZ) AS date) AS d, minute(timezone('Asia/Kolkata', ts::TIMESTAMPTZ)) AS m, count(*) FROM logs GROUP BY 1, 2 ORDER BY 1, 2 LIMIT 20
+SELECT date_diff('day', DATE '2026-01-01', CAST(ts AS date)) AS n, count(*) FROM logs GROUP BY 1 ORDER BY 1

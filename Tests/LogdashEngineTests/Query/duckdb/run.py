@@ -12,8 +12,12 @@ con.execute(f"""CREATE TABLE logs AS SELECT * FROM read_json('{data}', format = 
     status: 'BIGINT', latency_ms: 'DOUBLE', bytes: 'BIGINT', "user": 'VARCHAR', trace_id: 'VARCHAR', msg: 'VARCHAR'}})""")
 
 def plain(v):
+    if isinstance(v, datetime.datetime) and v.utcoffset():
+        return v.isoformat(timespec='milliseconds')
     if isinstance(v, datetime.datetime):
         return v.strftime('%Y-%m-%dT%H:%M:%S.') + f'{v.microsecond // 1000:03d}Z'
+    if isinstance(v, datetime.date):
+        return v.isoformat()
     if isinstance(v, decimal.Decimal):
         return float(v)
     if isinstance(v, (list, tuple)):
