@@ -50,7 +50,7 @@ let package = Package(
                     exclude: ["Query/logic", "Query/duckdb", "Store/fixtures", "Parse/RealShapes"]),
         .testTarget(name: "LogdashUITests", dependencies: ["LogdashUI", "Scratch"], exclude: ["charts", "query"]),  // golden files, read from the tree
         .testTarget(name: "LogdashTerminalTests", dependencies: ["LogdashTerminal", "LogdashUI", "Scratch"]),
-        .testTarget(name: "logdashTests", dependencies: ["logdash", "Scratch"]),
+        .testTarget(name: "logdashTests", dependencies: ["logdash", "Scratch", "CZstd"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -41,6 +41,17 @@ struct Cat: ParsableCommand {
         let writer = RecordWriter(kind: kind, includeRaw: raw)
         let out = OutputBuffer()
         for spec in specs {
+            if let transforms = options.transforms {
+                // The records as the transform stage leaves them.
+                _ = try SourceLoader.run(spec, options: options, prepare: { transforms.apply(Segment($0), now: options.now()) }) { seg in
+                    for row in 0..<seg.rowCount {
+                        writer.write(RecordWriter.Record(seg, row: row), to: &out.bytes)
+                        if out.bytes.count >= 1 << 16 { out.flush() }
+                    }
+                    out.flush()
+                }
+                continue
+            }
             _ = try SourceLoader.run(spec, options: options) { batch in
                 for row in 0..<batch.count {
                     writer.write(batch, row: row, to: &out.bytes)

@@ -29,8 +29,14 @@ struct Inspect: ParsableCommand {
         var reports: [SourceReport] = []
         for spec in specs {
             var report = SourceReport()
-            let result = try SourceLoader.run(spec, options: options) { report.add($0) }
+            // The transform stage's steps, counted for this source's records.
+            let chain = options.transforms?.fresh()
+            let result = try SourceLoader.run(spec, options: options) { batch in
+                report.add(batch)
+                if let chain { _ = chain.apply(Segment(batch), now: options.now()) }
+            }
             report.result = result
+            report.transforms = chain.map { c in zip(c.steps, c.counts).map { ($0.label, $1) } } ?? []
             reports.append(report)
         }
         let registry = options.parse.registry
@@ -104,6 +110,11 @@ struct Inspect: ParsableCommand {
                          + f.type.description.padding(toLength: 11, withPad: " ", startingAt: 0)
                          + "\(f.count) (\(pct(f.count, s.records)))")
         }
+        for (k, (label, c)) in r.transforms.enumerated() {
+            let masked = c.masked.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            lines.append((k == 0 ? "  transforms   " : "               ") + "\(label): \(c.recordsIn) in, \(c.recordsOut) out"
+                         + (c.failed > 0 ? ", \(c.failed) failed (see _transform_error)" : "") + (masked.isEmpty ? "" : "; masked \(masked)"))
+        }
         return lines.joined(separator: "\n")
     }
 
@@ -126,6 +137,11 @@ struct Inspect: ParsableCommand {
                 "fields": r.orderedFields().map { ["name": $0.name, "type": $0.type.description, "present": $0.count] as [String: Any] },
             ]
             if let lo = r.minTs, let hi = r.maxTs { o["time_range"] = [Timestamp.iso8601(lo), Timestamp.iso8601(hi)] }
+            if !r.transforms.isEmpty {
+                o["transforms"] = r.transforms.map { label, c in
+                    ["step": label, "records_in": c.recordsIn, "records_out": c.recordsOut, "failed": c.failed, "masked": c.masked] as [String: Any]
+                }
+            }
             out.append(o)
         }
         let data = (try? JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys])) ?? Data()
@@ -141,6 +157,8 @@ struct SourceReport {
     var maxTs: Int64?
     var arrivalTimeRows = 0
     var result: LoadResult?
+    /// What each transform step did to the source's records.
+    var transforms: [(label: String, counts: TransformChain.StepCounts)] = []
     /// The first lines no format parsed (for "nearest format").
     var unparsedExamples: [String] = []
 

@@ -49,6 +49,11 @@ struct InputOptions: ParsableArguments {
                                valueName: "name=file"))
     var lookups: [String] = []
 
+    @Option(name: .customLong("transform"),
+            help: ArgumentHelp("A file of transform steps (a YAML list, or 'transforms:'), run on every record before anything stores or shows it; instead of the config's 'transforms:'.",
+                               valueName: "file"))
+    var transformFile: String?
+
     /// The lookup tables, `--lookup` and the config's `lookups:` (a name given twice: `--lookup`'s).
     func lookupTables(config: Config) throws -> [String: ResultSet] {
         var out: [String: ResultSet] = [:]
@@ -117,6 +122,11 @@ struct InputOptions: ParsableArguments {
         }
         var load = LoadOptions(parse: parse)
         if let jobs { load.workers = jobs }
+        let steps = try transformFile.map { try TransformChain.load(path: $0) } ?? config.transforms
+        if !steps.isEmpty {
+            let needsTables = steps.contains { if case .lookup = $0.action { true } else { false } }
+            load.transforms = try TransformChain(steps: steps, lookups: needsTables ? try lookupTables(config: config) : [:])
+        }
         return (config, load)
     }
 

@@ -84,6 +84,8 @@ struct QueryCommand: ParsableCommand {
             options.parse.projection = try QueryEngine.columnsRead(translated)
             // (An archive's records bring their own source and arrival time as fields.)
             if !parts.isEmpty { options.parse.projection?.formUnion(["_source", "_ingest_ts"]) }
+            // Transform steps read and make fields of their own: every field is parsed for them.
+            if options.transforms != nil { options.parse.projection = nil }
         } catch let e as QueryError {
             fail(e, sql)
         }

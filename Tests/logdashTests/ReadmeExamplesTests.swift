@@ -63,6 +63,11 @@ import Scratch
             python3 '\(gen)' --format combined --lines 3000 --seed 1 > nginx/access.log
             gzip -c nginx/access.log > nginx/access.log.gz
             echo "SELECT path, avg(latency_ms) slow FROM logs GROUP BY path ORDER BY slow DESC LIMIT 5" > slow-paths.sql
+            cat > steps.yaml <<'STEPS'
+            - where: "status <> 200"
+            - mask: { kinds: [email] }
+            - set: { region: "split_part(host, '-')" }
+            STEPS
             '\(CommandLineTests.binary)' ingest --no-follow --store store app.log > /dev/null 2>&1
             """
         #expect(try Self.shell(setup, in: dir).status == 0)
@@ -118,6 +123,29 @@ import Scratch
             let quoted = "'" + e.sql.replacingOccurrences(of: "'", with: "'\\''") + "'"
             let r = try Self.shell("'\(CommandLineTests.binary)' query \(quoted) app.log", in: dir)
             #expect(r.status == 0 && r.out.contains("row"), "README line \(e.line): \(e.sql)\n\(r.err)")
+        }
+    }
+
+    /// The README's YAML blocks that hold a `transforms:` list (the Transforms section's and the
+    /// config file's) run on generated logs without a problem.
+    @Test func theReadmesTransformListsRunOnGeneratedLogs() throws {
+        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let blocks = readme.components(separatedBy: "```yaml\n").dropFirst().map { $0.components(separatedBy: "\n```")[0] }
+            .filter { $0.contains("transforms:") }
+        #expect(blocks.count >= 2)
+        let dir = try Scratch.directory("readme-transforms")
+        let gen = Self.root.deletingLastPathComponent().appendingPathComponent("shared/bench/gen_logs.py").path
+        #expect(try Self.shell("python3 '\(gen)' --format json --lines 3000 --seed 1 > app.log", in: dir).status == 0)
+        // A users table with every user the data has.
+        let users = try Self.shell("'\(CommandLineTests.binary)' query -o csv \"SELECT DISTINCT user, 'core' AS team, 1 AS tier FROM logs\" app.log > users.csv", in: dir)
+        #expect(users.status == 0, "\(users.err)")
+        for (k, block) in blocks.enumerated() {
+            // Only the transforms: of a whole config (its other keys name files this test lacks).
+            let list = "transforms:" + block.components(separatedBy: "transforms:")[1].components(separatedBy: "\n").prefix { !$0.hasPrefix("query:") && !$0.hasPrefix("dashboard:") }.joined(separator: "\n")
+            try list.write(to: dir.appendingPathComponent("t\(k).yaml"), atomically: true, encoding: .utf8)
+            let r = try Self.shell("'\(CommandLineTests.binary)' query --transform t\(k).yaml --lookup users=users.csv -o csv 'SELECT (SELECT count(*) FROM logs) n, count(*) e FROM errors' app.log", in: dir)
+            #expect(r.status == 0, "block \(k):\n\(list)\n\(r.err)")
+            #expect(r.out.hasPrefix("n,e\n") && r.out.hasSuffix(",0\n"), "block \(k): \(r.out)")
         }
     }
 

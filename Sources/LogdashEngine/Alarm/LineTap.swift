@@ -25,10 +25,12 @@ public final class LineTap: Sendable {
 
     /// Measures the lines of `batch`, just made into `segment` (while the file it was parsed
     /// from is still mapped: its raw lines are read from there).
-    func measure(_ batch: RecordBatch, into segment: Segment) {
+    /// `batch`: the records as parsed, when the segment holds them unchanged (its raw lines can
+    /// then be read where the batch has them); nil after the transform stage changed them.
+    func measure(_ batch: RecordBatch?, into segment: Segment) {
         var sums = [[Int64: Double]](repeating: [:], count: filters.count)
         guard let ts = segment.columns["ts"], ts.type == .timestamp else { return }
-        if let reference = batch.rawReference, !batch.rawStarts.isEmpty {
+        if let batch, let reference = batch.rawReference, !batch.rawStarts.isEmpty {
             var lo = Int64.max, hi = Int64.min
             for (s, n) in zip(batch.rawStarts, batch.rawLengths) {
                 lo = min(lo, s)

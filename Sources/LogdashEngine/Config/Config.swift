@@ -52,6 +52,9 @@ public struct IngestConfig: Sendable {
 ///   tls_key: /etc/logdash/key.pem
 /// query:
 ///   max_memory: 4G        # what one query may hold (default: a quarter of the memory)
+/// transforms:             # the transform stage, run on every record before it is stored
+///   - where: "NOT (path = '/health' AND status = 200)"
+///   - mask: { kinds: [email, credit_card], with: redact }
 /// ```
 public struct Config: Sendable {
     public var maxRecordBytes: Int?
@@ -72,12 +75,14 @@ public struct Config: Sendable {
     public var bell = true
     /// Lookup tables (`lookups: {users: users.csv}`): name and file, paths relative to the config's.
     public var lookups: [(name: String, path: String)] = []
+    /// The transform stage's steps (`transforms:`), in order.
+    public var transforms: [TransformStep] = []
     /// The file this came from, nil for the built-in defaults.
     public var path: String?
 
     public init() {}
 
-    static let topKeys = ["max_record_bytes", "format", "timezone", "sources", "formats", "ingest", "query", "dashboard", "alarms", "bell", "lookups"]
+    static let topKeys = ["max_record_bytes", "format", "timezone", "sources", "formats", "ingest", "query", "dashboard", "alarms", "bell", "lookups", "transforms"]
     static let queryKeys = ["max_memory"]
     static let ingestKeys = ["buffer_size", "buffer_interval", "buffer_max", "auth_token", "allow", "max_connections", "max_connections_per_address", "idle_timeout", "request_timeout", "udp_buffer", "tls_cert", "tls_key",
                              "store", "fsync", "retain", "max_store_size"]
@@ -203,6 +208,8 @@ public struct Config: Sendable {
                         guard let name = nk.string, let path = nv.string, !path.isEmpty else { throw fail("lookups", nk, "each entry is NAME: FILE") }
                         config.lookups.append((name, path.hasPrefix("/") || dir.isEmpty ? path : dir + "/" + path))
                     }
+                case "transforms":
+                    config.transforms = try TransformChain.parse(v, at: "transforms", file: file)
                 case "dashboard", "alarms":
                     guard let path = v.string, !path.isEmpty else { throw fail(key, v, "must be the path of \(key == "alarms" ? "an alarms" : "a dashboard") file") }
                     let dir = (file as NSString).deletingLastPathComponent

@@ -20,6 +20,9 @@ public struct LoadOptions: Sendable {
     public var lineTap: LineTap?
     /// Streaming queries' kernels run on each segment as it is made (see `KernelTap`).
     public var kernelTap: KernelTap?
+    /// The transform stage (`transforms:`, `--transform`): run on each segment as it is made,
+    /// before anything stores, taps or shows it.
+    public var transforms: TransformChain?
     /// Told after each round of a file's history the bytes and records it took, so that live
     /// ingest's counters move while a big file loads.
     public var roundDone: (@Sendable (_ bytes: Int, _ records: Int) -> Void)?

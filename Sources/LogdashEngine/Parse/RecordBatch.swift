@@ -18,6 +18,10 @@ public struct RecordFlags: OptionSet, Sendable {
     public static let multiline = RecordFlags(rawValue: 4)
     /// The line had no timestamp of its own: `ts` is the arrival time.
     public static let arrivalTime = RecordFlags(rawValue: 8)
+    /// A transform step failed for the record (`_transform_error` says which and why).
+    public static let transformFailed = RecordFlags(rawValue: 16)
+    /// The flags the `errors` table shows.
+    public static let shownAsErrors: RecordFlags = [.unparsed, .truncated, .transformFailed]
 }
 
 /// What a field's key means to the core columns (`time`, `@timestamp` → `ts`, and so on).

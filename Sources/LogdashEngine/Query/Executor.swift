@@ -220,11 +220,13 @@ public struct QueryEngine: Sendable {
         var meter = MemoryMeter(memory)
         for seg in snapshot.segments where seg.flaggedCount > 0 {
             guard let ts = seg.columns["ts"], let ingest = seg.columns["ingest_ts"], let raw = seg.columns["raw"] else { continue }
+            let transformError = seg.columns["_transform_error"]
             for r in 0..<seg.rowCount {
                 let f = seg.flags[r]
-                guard f.contains(.unparsed) || f.contains(.truncated) else { continue }
+                guard !f.isDisjoint(with: .shownAsErrors) else { continue }
                 let reason = [f.contains(.unparsed) ? "no format fitted the line" : nil,
-                              f.contains(.truncated) ? "longer than the maximum record size; cut" : nil].compactMap { $0 }.joined(separator: "; ")
+                              f.contains(.truncated) ? "longer than the maximum record size; cut" : nil,
+                              f.contains(.transformFailed) ? transformError.map { textOf($0.value(at: r)) } ?? "a transform step failed" : nil].compactMap { $0 }.joined(separator: "; ")
                 rows.append([ts.value(at: r), ingest.value(at: r), .string(seg.source), .string(reason), raw.value(at: r)])
                 try meter.keep(rows[rows.count - 1])
             }

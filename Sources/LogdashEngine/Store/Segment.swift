@@ -361,7 +361,7 @@ public final class Segment: Sendable {
         var unparsed = 0, flagged = 0
         for f in flags {
             if f.contains(.unparsed) { unparsed += 1 }
-            if f.contains(.unparsed) || f.contains(.truncated) { flagged += 1 }
+            if !f.isDisjoint(with: .shownAsErrors) { flagged += 1 }
         }
         unparsedCount = unparsed
         flaggedCount = flagged
@@ -573,8 +573,10 @@ extension Segment {
     /// A batch made a segment, measured by the options' line tap and run through their
     /// kernel tap when they have them.
     static func made(from batch: RecordBatch, taps options: LoadOptions) -> Segment {
-        let segment = Segment(batch)
-        options.lineTap?.measure(batch, into: segment)
+        let parsed = Segment(batch)
+        // The transform stage, then the taps: metric filters and streaming queries see what is stored.
+        let segment = options.transforms?.apply(parsed, now: options.now()) ?? parsed
+        options.lineTap?.measure(segment === parsed ? batch : nil, into: segment)
         options.kernelTap?.run(on: segment)
         return segment
     }

@@ -1,0 +1,513 @@
+import Foundation
+
+/// The records of one segment while the transform steps work on them, column by column.
+struct TransformRecords {
+    var rows: Int
+    let source: String
+    var columns: [String: SegmentColumn]
+    var flags: [RecordFlags]
+    let skipped: [String]
+    /// Per row, why a step failed for it; empty until one does.
+    var errors: [String?] = []
+
+    init(_ seg: Segment) {
+        rows = seg.rowCount
+        source = seg.source
+        var cols: [String: SegmentColumn] = [:]
+        for c in seg.schema { cols[c.name] = seg.columns[c.name] }
+        columns = cols
+        flags = seg.flags
+        skipped = seg.skippedFieldNames
+    }
+
+    /// The column of a name as written, else the one that differs only in case.
+    func key(_ name: String) -> String? {
+        if columns[name] != nil { return name }
+        let lower = name.lowercased()
+        return columns.keys.first { $0.lowercased() == lower }
+    }
+
+    func column(_ name: String) -> SegmentColumn? { key(name).flatMap { columns[$0] } }
+
+    mutating func fail(_ row: Int, _ message: String) {
+        if errors.isEmpty { errors = [String?](repeating: nil, count: rows) }
+        errors[row] = errors[row].map { $0 + "; " + message } ?? message
+    }
+
+    /// A field from values a step found: where it found none (NULL), a field of that name
+    /// keeps what it had.
+    mutating func set(_ name: String, _ values: [Value]) {
+        let k = key(name) ?? name
+        if let old = columns[k] {
+            var merged = values
+            for r in 0..<rows where merged[r] == .null { merged[r] = old.value(at: r) }
+            columns[k] = ["message", "host"].contains(k.lowercased()) ? .texts(merged.map { $0 == .null ? nil : textOf($0) }) : .of(merged)
+        } else {
+            columns[k] = .of(values)
+        }
+    }
+
+    /// Keeps only `keep` (ascending), in every column.
+    mutating func keep(_ keep: [Int32]) {
+        guard keep.count < rows else { return }
+        for (name, c) in columns { columns[name] = c.gathering(keep) }
+        flags = keep.map { flags[Int($0)] }
+        if !errors.isEmpty { errors = keep.map { errors[Int($0)] } }
+        rows = keep.count
+    }
+
+    /// As a segment (for the query engine's filters, and at the end).
+    func segment() -> Segment {
+        var cols = columns, flags = self.flags
+        if !errors.isEmpty {
+            var c = Column(name: "_transform_error")
+            for r in 0..<rows {
+                if let e = errors[r] {
+                    c.append(string: e)
+                    flags[r].insert(.transformFailed)
+                } else {
+                    c.pad(to: r + 1)
+                }
+            }
+            cols["_transform_error"] = SegmentColumn(c, rows: rows)
+        }
+        let ts = cols["ts"]?.ints ?? []
+        return Segment(rowCount: rows, source: source, columns: cols, flags: flags, minTs: ts.min() ?? 0, maxTs: ts.max() ?? 0,
+                       skippedFieldNames: skipped)
+    }
+
+    /// Each row's text of a column (numbers and times as their text); nil for NULL.
+    func texts(_ name: String) -> [String?] {
+        guard let c = column(name) else { return [String?](repeating: nil, count: rows) }
+        if c.isDictionary { return (0..<rows).map { r in let k = c.code(r); return k == SegmentColumn.nullCode ? nil : c.dictionary[Int(k)] } }
+        return (0..<rows).map { r in
+            let v = c.value(at: r)
+            return v == .null ? nil : textOf(v)
+        }
+    }
+
+    /// `e`'s value for every row; rows it fails for get NULL and their error.
+    mutating func evaluate(_ e: Expr, now: Int64, step: TransformStep) -> [Value] {
+        var refs: [String] = []
+        walkAll(e) { if case .column(let c, _) = $0, !refs.contains(c.lowercased()) { refs.append(c.lowercased()) } }
+        let cols = refs.map { column($0) }
+        let cursor = RowCursor()
+        cursor.use(cols, types: cols.map { $0?.type ?? .null })
+        var out = [Value](repeating: .null, count: rows)
+        let f: Eval
+        do { f = try ExprCompiler(names: refs, now: now).compile(e) } catch {
+            for r in 0..<rows { fail(r, "\(step.label): \(error)") }
+            return out
+        }
+        for r in 0..<rows {
+            cursor.row = r
+            do { out[r] = try f(cursor) } catch { fail(r, "\(step.label): \(error)") }
+        }
+        return out
+    }
+
+    /// The rows for which `e` is true (NULL and false drop; a row it fails for is kept, with its error).
+    mutating func matching(_ e: Expr, now: Int64, step: TransformStep) -> [Int32] {
+        var refs: [String] = []
+        walkAll(e) { if case .column(let c, _) = $0, !refs.contains(c.lowercased()) { refs.append(c.lowercased()) } }
+        // Vectorised, as a query's WHERE, when it can be; row by row when a row fails.
+        let actual = refs.map { key($0) ?? $0 }
+        let filter = SegmentFilter(names: refs, actualNames: actual, types: actual.map { columns[$0]?.type ?? .null },
+                                   compiler: ExprCompiler(names: refs, now: now))
+        if let rows = try? filter.rows(e, in: segment()) { return rows }
+        let values = evaluate(e, now: now, step: step)
+        return (0..<rows).compactMap { r in values[r] == .bool(true) || (!errors.isEmpty && errors[r] != nil) ? Int32(r) : nil }
+    }
+}
+
+extension SegmentColumn {
+    /// Rows `keep` of this column, in that order.
+    func gathering(_ keep: [Int32]) -> SegmentColumn {
+        let n = keep.count
+        func validityOf() -> [UInt64]? {
+            guard let v = validity else { return nil }
+            var out = [UInt64](repeating: 0, count: n / 64 + 1)
+            for (i, r) in keep.enumerated() where SegmentColumn.valid(v, Int(r)) { out[i >> 6] |= 1 << UInt64(i & 63) }
+            return out
+        }
+        switch type {
+        case .null:
+            return .nulls(n)
+        case .int, .bool, .timestamp:
+            return SegmentColumn(type: type, ints: keep.map { ints[Int($0)] }, validity: validityOf(), rows: n)
+        case .double:
+            return SegmentColumn(type: .double, doubles: keep.map { doubles[Int($0)] }, validity: validityOf(), rows: n)
+        case .string:
+            if let file {
+                return SegmentColumn(type: .string, file: file, fileStarts: keep.map { fileStarts[Int($0)] }, fileLengths: keep.map { fileLengths[Int($0)] },
+                                     validity: validityOf(), rows: n)
+            }
+            if isDictionary {
+                // Only the entries still used, renumbered.
+                var remap = [UInt32](repeating: SegmentColumn.nullCode, count: dictionary.count)
+                var dict: [String] = []
+                let codes = keep.map { r -> UInt32 in
+                    let c = code(Int(r))
+                    guard c != SegmentColumn.nullCode else { return c }
+                    if remap[Int(c)] == SegmentColumn.nullCode { remap[Int(c)] = UInt32(dict.count); dict.append(dictionary[Int(c)]) }
+                    return remap[Int(c)]
+                }
+                return SegmentColumn(type: .string, codes: codes, dictionary: dict, validity: nil, rows: n)
+            }
+            var offs: [UInt32] = [0], out: [UInt8] = []
+            offs.reserveCapacity(n + 1)
+            for r in keep {
+                out.append(contentsOf: bytes[Int(offsets[Int(r)])..<Int(offsets[Int(r) + 1])])
+                offs.append(UInt32(out.count))
+            }
+            return SegmentColumn(type: .string, offsets: offs, bytes: out, validity: validityOf(), rows: n)
+        }
+    }
+
+    /// A column of values (types widen as a parsed field's do: numbers meeting text become text).
+    static func of(_ values: [Value]) -> SegmentColumn {
+        var c = Column(name: "")
+        for v in values { c.append(value: v) }
+        return SegmentColumn(c, rows: values.count)
+    }
+
+    /// A text column; nil rows are NULL.
+    static func texts(_ values: [String?]) -> SegmentColumn {
+        var c = Column(name: "")
+        for (r, v) in values.enumerated() { if let v { c.append(string: v) } else { c.pad(to: r + 1) } }
+        return SegmentColumn(c, rows: values.count)
+    }
+}
+
+extension Column {
+    /// Appends a value as a field's: a number, a time, a boolean, text (anything else as its text).
+    mutating func append(value v: Value) {
+        switch v {
+        case .null: pad(to: count + 1)
+        case .bool(let b): append(bool: b)
+        case .int(let i): append(int: i)
+        case .double(let d): append(double: d)
+        case .timestamp(let t): append(timestamp: t)
+        case .string(let s): append(string: s)
+        default: append(string: v.description)
+        }
+    }
+}
+
+extension TransformChain {
+    /// The records of `seg` after every step for its source; `seg` itself when no step is.
+    public func apply(_ seg: Segment, now: Int64) -> Segment {
+        let active = steps.enumerated().filter { $0.element.applies(to: seg.source) }
+        guard !active.isEmpty, seg.rowCount > 0 else { return seg }
+        var t = TransformRecords(seg)
+        var counts = [StepCounts](repeating: StepCounts(), count: steps.count)
+        for (k, step) in active {
+            counts[k].recordsIn = t.rows
+            let failedBefore = t.errors.lazy.filter { $0 != nil }.count
+            run(step, on: &t, now: now, masked: &counts[k].masked)
+            counts[k].recordsOut = t.rows
+            counts[k].failed = t.errors.lazy.filter { $0 != nil }.count - failedBefore
+        }
+        counters.withLock { all in
+            for k in all.indices {
+                all[k].recordsIn += counts[k].recordsIn
+                all[k].recordsOut += counts[k].recordsOut
+                all[k].failed += max(0, counts[k].failed)
+                for (kind, n) in counts[k].masked { all[k].masked[kind, default: 0] += n }
+            }
+        }
+        return t.segment()
+    }
+
+    private func run(_ step: TransformStep, on t: inout TransformRecords, now: Int64, masked: inout [String: Int]) {
+        switch step.action {
+        case .keep(let e):
+            t.keep(t.matching(e, now: now, step: step))
+
+        case .sample(let rate, let condition, let key):
+            let candidates = condition.map { Set(t.matching($0, now: now, step: step)) }
+            let threshold = rate >= 1 ? UInt64.max : UInt64(rate * 18_446_744_073_709_551_616.0)
+            var hashes = [UInt64](repeating: 0, count: t.rows)
+            if let key, let col = t.column(key) {
+                if col.isDictionary {
+                    let perEntry = col.dictionary.map { TransformChain.hash(Array($0.utf8)) }
+                    for r in 0..<t.rows { let c = col.code(r); hashes[r] = c == SegmentColumn.nullCode ? TransformChain.hash([]) : perEntry[Int(c)] }
+                } else {
+                    for r in 0..<t.rows { let v = col.value(at: r); hashes[r] = TransformChain.hash(v == .null ? [] : Array(textOf(v).utf8)) }
+                }
+            } else if key != nil {
+                hashes = [UInt64](repeating: TransformChain.hash([]), count: t.rows)
+            } else {
+                t.column("raw")?.forEachBytes(rows: t.rows) { r, b in hashes[r] = TransformChain.hash(b) }
+            }
+            t.keep((0..<t.rows).compactMap { r in
+                candidates.map { !$0.contains(Int32(r)) } ?? false || rate >= 1 || hashes[r] < threshold ? Int32(r) : nil
+            })
+
+        case .set(let assignments):
+            for a in assignments {
+                let values = t.evaluate(a.expr, now: now, step: step)
+                let name = t.key(a.name) ?? a.name
+                if ["message", "host"].contains(name.lowercased()) {
+                    t.columns[name.lowercased()] = .texts(values.map { $0 == .null ? nil : textOf($0) })
+                } else {
+                    t.columns[name] = .of(values)
+                }
+            }
+
+        case .rename(let pairs):
+            for (from, to) in pairs {
+                guard let fromKey = t.key(from), let col = t.columns[fromKey] else { continue }
+                t.columns[fromKey] = nil
+                let target = t.key(to) ?? to
+                if ["message", "host"].contains(target.lowercased()), let old = t.columns[target.lowercased()] {
+                    // A core column takes the field's text where the field has one.
+                    let mine = t.rows
+                    var merged = [String?](repeating: nil, count: mine)
+                    for r in 0..<mine {
+                        let v = col.value(at: r)
+                        merged[r] = v != .null ? textOf(v) : { let o = old.value(at: r); return o == .null ? nil : textOf(o) }()
+                    }
+                    t.columns[target.lowercased()] = .texts(merged)
+                } else {
+                    t.columns[target] = col
+                }
+            }
+
+        case .drop(let names):
+            for n in names { if let k = t.key(n) { t.columns[k] = nil } }
+
+        case .extract(let field, let regex):
+            let texts = t.texts(field)
+            let data = regex.makeMatchData()
+            var values = [[Value]](repeating: [Value](repeating: .null, count: t.rows), count: regex.names.count)
+            for r in 0..<t.rows {
+                guard let s = texts[r] else { continue }
+                var s2 = s
+                s2.withUTF8 { b in
+                    let line = ByteLine(base: b.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: b.count)
+                    guard let ov = regex.match(line, data) else { return }
+                    for (k, g) in regex.names.enumerated() {
+                        let start = ov[2 * g.group], end = ov[2 * g.group + 1]
+                        guard start != PCRERegex.unset, end >= start else { continue }
+                        values[k][r] = TransformChain.inferred(String(decoding: UnsafeBufferPointer(rebasing: b[start..<end]), as: UTF8.self))
+                    }
+                }
+            }
+            for (k, g) in regex.names.enumerated() { t.set(TransformChain.fieldName(g.name), values[k]) }
+
+        case .pairs(let field, let json):
+            let texts = t.texts(field)
+            var names: [String] = []
+            var values: [String: [Value]] = [:]
+            for r in 0..<t.rows {
+                guard let s = texts[r] else { continue }
+                let pairs = json ? TransformChain.jsonPairs(s) : TransformChain.keyValuePairs(s)
+                for (k, v) in pairs {
+                    let name = TransformChain.fieldName(k)
+                    if values[name] == nil {
+                        guard names.count < TransformChain.maxParsedFields else { continue }
+                        names.append(name)
+                        values[name] = [Value](repeating: .null, count: t.rows)
+                    }
+                    values[name]![r] = v
+                }
+            }
+            for n in names { t.set(n, values[n]!) }
+
+        case .mask(let fields, let masker):
+            let targets = fields.map { $0.compactMap { t.key($0) } + ["raw"] }
+                ?? t.columns.keys.filter { !["ts", "ingest_ts", "source", "level"].contains($0) }
+            for name in Set(targets) {
+                guard let col = t.columns[name] else { continue }
+                if let (masked2, counts) = TransformChain.mask(col, rows: t.rows, with: masker) {
+                    t.columns[name] = masked2
+                    // (Counted in the fields, not again in the raw line that holds them.)
+                    if name != "raw" { for (kind, n) in counts { masked[kind.rawValue, default: 0] += n } }
+                }
+            }
+
+        case .lookup(let table, let key, let fields, let required):
+            guard let index = tables[table.lowercased()] else { return }
+            let keys = t.texts(key)
+            let wanted = (fields ?? Array(index.columns.dropFirst())).map { f in index.columns.firstIndex { $0.lowercased() == f.lowercased() }! }
+            var values = [[Value]](repeating: [Value](repeating: .null, count: t.rows), count: wanted.count)
+            for r in 0..<t.rows {
+                guard let k = keys[r], let row = index.rows[k] else {
+                    if required { t.fail(r, "\(step.label): no row of '\(table)' has \(key) \(keys[r].map { "'\($0)'" } ?? "NULL")") }
+                    continue
+                }
+                for (j, c) in wanted.enumerated() { values[j][r] = row[c] }
+            }
+            for (j, c) in wanted.enumerated() {
+                let name = TransformChain.fieldName(index.columns[c])
+                t.columns[t.key(name) ?? name] = .of(values[j])
+            }
+
+        case .level(let from, let map):
+            let texts = t.texts(from)
+            var levels = t.texts("level")
+            var changed = false
+            for r in 0..<t.rows {
+                guard let s = texts[r], let rule = map.first(where: { TransformChain.levelPattern($0.pattern, matches: s) }) else { continue }
+                levels[r] = rule.level.name
+                changed = true
+            }
+            if changed { t.columns["level"] = .texts(levels) }
+
+        case .timestamp(let from, let format):
+            guard let col = t.column(from) else { return }
+            var ts = t.columns["ts"]?.ints ?? [Int64](repeating: 0, count: t.rows)
+            for r in 0..<t.rows {
+                let v = col.value(at: r)
+                let parsed: Int64?
+                switch v {
+                case .null: continue
+                case .timestamp(let x): parsed = x
+                case .int(let n): parsed = Timestamp.fromEpoch(n)
+                case .double(let d): parsed = d.isFinite && abs(d) < 9e9 ? Int64(d * 1e9) : nil
+                default:
+                    let s = textOf(v)
+                    parsed = ByteLine.with(s) { line in format.map { $0.parse(line, reference: t.columns["ingest_ts"]?.ints[r] ?? now) } ?? Timestamp.parse(text: line, reference: 0) }
+                }
+                if let parsed {
+                    ts[r] = parsed
+                    t.flags[r].remove(.arrivalTime)
+                } else {
+                    t.fail(r, "\(step.label): \(from) '\(textOf(v))' is not a time\(format.map { " of the format '\($0.pattern)'" } ?? "")")
+                }
+            }
+            t.columns["ts"] = SegmentColumn(type: .timestamp, ints: ts, validity: nil, rows: t.rows)
+        }
+    }
+
+    /// Fields a `parse … as:` step adds at most per batch (keys past them are left out).
+    static let maxParsedFields = 256
+
+    /// A field a step makes under a core column's name goes under `_name`, as a parsed one does.
+    static func fieldName(_ name: String) -> String {
+        CoreColumn.names.contains(name.lowercased()) && !["message", "host"].contains(name.lowercased()) ? CoreColumn.renamed(name) : name
+    }
+
+    /// Text as a field's value: a whole number, a decimal, true/false, else the text.
+    static func inferred(_ s: String) -> Value {
+        if let i = Int64(s) { return .int(i) }
+        if let d = Double(s), d.isFinite, s.contains(where: \.isNumber), !s.contains(where: { $0.isLetter && $0 != "e" && $0 != "E" }) { return .double(d) }
+        if s == "true" || s == "false" { return .bool(s == "true") }
+        return .string(s)
+    }
+
+    /// `"5.."` matches any value of three characters starting with 5; other patterns match the
+    /// value itself, in any case.
+    static func levelPattern(_ p: String, matches s: String) -> Bool {
+        if p.contains(".") {
+            guard p.count == s.count else { return false }
+            return zip(p, s).allSatisfy { $0 == "." || $0 == $1 }
+        }
+        return p.caseInsensitiveCompare(s) == .orderedSame
+    }
+
+    /// A 64-bit hash of bytes (FNV-1a, then a mixer), the same on every machine and run.
+    static func hash<C: Collection>(_ bytes: C) -> UInt64 where C.Element == UInt8 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        h ^= h >> 33; h &*= 0xff51_afd7_ed55_8ccd; h ^= h >> 33; h &*= 0xc4ce_b9fe_1a85_ec53; h ^= h >> 33
+        return h
+    }
+
+    /// The members of a JSON object (nested ones as their JSON text).
+    static func jsonPairs(_ s: String) -> [(String, Value)] {
+        guard let obj = Functions.parseJSON(s) as? [String: Any] else { return [] }
+        return obj.keys.sorted().map { k in
+            let v = obj[k]!
+            return (k, v is [Any] || v is [String: Any] ? .string(Functions.jsonText(v)) : Functions.jsonScalar(v))
+        }
+    }
+
+    /// `key=value` pairs (logfmt): values bare or in double quotes (with `\"` inside).
+    static func keyValuePairs(_ s: String) -> [(String, Value)] {
+        var out: [(String, Value)] = []
+        let b = Array(s.utf8)
+        var i = 0
+        func isKey(_ c: UInt8) -> Bool { Masker.isAlnum(c) || c == UInt8(ascii: "_") || c == UInt8(ascii: ".") || c == UInt8(ascii: "-") }
+        while i < b.count {
+            while i < b.count, !isKey(b[i]) { i += 1 }
+            let ks = i
+            while i < b.count, isKey(b[i]) { i += 1 }
+            guard i < b.count, b[i] == UInt8(ascii: "="), i > ks else { continue }
+            let key = String(decoding: b[ks..<i], as: UTF8.self)
+            i += 1
+            var value: [UInt8] = []
+            if i < b.count, b[i] == UInt8(ascii: "\"") {
+                i += 1
+                while i < b.count, b[i] != UInt8(ascii: "\"") {
+                    if b[i] == UInt8(ascii: "\\"), i + 1 < b.count { i += 1 }
+                    value.append(b[i]); i += 1
+                }
+                i += 1
+                out.append((key, .string(String(decoding: value, as: UTF8.self))))
+            } else {
+                let vs = i
+                while i < b.count, b[i] != UInt8(ascii: " "), b[i] != UInt8(ascii: "\t") { i += 1 }
+                out.append((key, inferred(String(decoding: b[vs..<i], as: UTF8.self))))
+            }
+        }
+        return out
+    }
+
+    /// A column with every value the masker finds replaced (numbers holding one become text),
+    /// and how many it replaced of each kind; nil when it found none.
+    static func mask(_ col: SegmentColumn, rows: Int, with masker: Masker) -> (SegmentColumn, [MaskKind: Int])? {
+        var counts: [MaskKind: Int] = [:]
+        func add(_ c: [MaskKind: Int], times: Int = 1) { for (k, n) in c { counts[k, default: 0] += n * times } }
+        switch col.type {
+        case .string where col.isDictionary:
+            // Each distinct value once.
+            var changed = false
+            let dict = col.dictionary.map { s -> String in
+                var s = s
+                guard let m = s.withUTF8({ masker.mask($0) }) else { return s }
+                changed = true
+                return String(decoding: m.bytes, as: UTF8.self)
+            }
+            guard changed else { return nil }
+            var uses = [Int](repeating: 0, count: col.dictionary.count)
+            for r in 0..<rows { let c = col.code(r); if c != SegmentColumn.nullCode { uses[Int(c)] += 1 } }
+            for (k, s) in col.dictionary.enumerated() where uses[k] > 0 {
+                var s = s
+                if let m = s.withUTF8({ masker.mask($0) }) { add(m.counts, times: uses[k]) }
+            }
+            let codes = (0..<rows).map { col.code($0) }
+            return (SegmentColumn(type: .string, codes: codes, dictionary: dict, validity: nil, rows: rows), counts)
+        case .string:
+            var c = Column(name: "")
+            var changed = false
+            col.forEachBytes(rows: rows) { r, b in
+                c.pad(to: r)
+                if let m = masker.mask(b) {
+                    changed = true
+                    add(m.counts)
+                    m.bytes.withUnsafeBufferPointer { c.append(bytes: $0.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: $0.count) }
+                } else {
+                    c.append(bytes: b.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: b.count)
+                }
+            }
+            c.pad(to: rows)
+            return changed ? (SegmentColumn(c, rows: rows), counts) : nil
+        case .int, .double:
+            // A card number can arrive as a JSON number.
+            var texts = [String?](repeating: nil, count: rows)
+            var changed = false
+            for r in 0..<rows {
+                let v = col.value(at: r)
+                guard v != .null else { continue }
+                let s = textOf(v), m = masker.mask(s)
+                if m != s { changed = true; var s2 = s; if let f = s2.withUTF8({ masker.mask($0) }) { add(f.counts) } }
+                texts[r] = m
+            }
+            return changed ? (.texts(texts), counts) : nil
+        default:
+            return nil
+        }
+    }
+}

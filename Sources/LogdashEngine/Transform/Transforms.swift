@@ -1,0 +1,344 @@
+import Foundation
+import Synchronization
+import Yams
+
+/// One step of the transform stage (`transforms:` in the config, `--transform FILE`): what it
+/// does, and the sources it is for.
+public struct TransformStep: Sendable {
+    public enum Action: Sendable {
+        /// `where: EXPR`: keeps the records for which it is true.
+        case keep(Expr)
+        /// `sample: {rate, where, key}`: of the records `where` picks (all without it), keeps a
+        /// `rate` share, chosen by a hash of `key` (of the raw line without one): the same
+        /// records every time, and every record of a trace together.
+        case sample(rate: Double, condition: Expr?, key: String?)
+        /// `set: {name: EXPR, …}`: new or replaced fields, in order.
+        case set([Assignment])
+        /// `rename: {from: to, …}`.
+        case rename([(from: String, to: String)])
+        /// `drop: [name, …]`.
+        case drop([String])
+        /// `parse: {field, pattern}`: fields from a regular expression's named groups.
+        case extract(field: String, regex: PCRERegex)
+        /// `parse: {field, as: json | logfmt | kv}`: fields from a JSON object or key=value pairs.
+        case pairs(field: String, json: Bool)
+        /// `mask: {fields, kinds, with}`: personal data and secrets replaced, in the fields named
+        /// (every text field without `fields`) and always in `raw`.
+        case mask(fields: [String]?, masker: Masker)
+        /// `lookup: {table, key, fields, required}`: fields from a lookup table's row whose first
+        /// column equals the record's `key`.
+        case lookup(table: String, key: String, fields: [String]?, required: Bool)
+        /// `level: {from, map}`: the level from a field's value (`"5.."` any three characters
+        /// starting with 5; otherwise the value itself, in any case).
+        case level(from: String, map: [(pattern: String, level: Level)])
+        /// `timestamp: {from, format}`: the record's time from a field (strptime `format`, or any
+        /// shape logdash reads without one).
+        case timestamp(from: String, format: TimeFormat?)
+    }
+
+    public struct Assignment: Sendable {
+        public var name: String
+        public var expr: Expr
+        public var text: String
+    }
+
+    public let action: Action
+    /// Source globs the step is for (`nginx/*`); empty: every source.
+    public let sources: [String]
+    /// Its place in the list, from 1.
+    public let number: Int
+    /// Its key (`where`, `set`, `mask` …).
+    public let kind: String
+
+    /// `step 3 (mask)`: how messages name it.
+    public var label: String { "step \(number) (\(kind))" }
+
+    /// Whether the step is for records of `source`: a glob matches its name, its absolute
+    /// path, or the end of its path (`nginx/*` matches `/var/log/nginx/access.log`).
+    func applies(to source: String) -> Bool {
+        sources.isEmpty || sources.contains { p in SourceSetting(pattern: p).matches(source) || fnmatch("*/" + p, source, 0) == 0 }
+    }
+}
+
+/// The transform stage: steps run in order on every batch of records between parsing and
+/// storing, each seeing what the one before it made. What a step cannot do for a record (a
+/// failed cast, a lookup miss with `required`) never drops the record: it goes on with
+/// `_transform_error` saying which step failed and why, and shows in the `errors` table.
+public final class TransformChain: Sendable {
+    public let steps: [TransformStep]
+    /// Lookup tables by name (lower-cased): key text → row, and the table's columns.
+    let tables: [String: LookupIndex]
+    let counters: Mutex<[StepCounts]>
+
+    struct LookupIndex: Sendable {
+        var columns: [String]
+        var rows: [String: [Value]]
+    }
+
+    /// What a step did, counted over every batch.
+    public struct StepCounts: Sendable, Equatable {
+        public var recordsIn = 0
+        public var recordsOut = 0
+        public var failed = 0
+        public var masked: [String: Int] = [:]
+    }
+
+    public init(steps: [TransformStep], lookups: [String: ResultSet] = [:]) throws {
+        self.steps = steps
+        var tables: [String: LookupIndex] = [:]
+        for s in steps {
+            guard case .lookup(let name, _, let fields, _) = s.action else { continue }
+            guard let t = lookups[name.lowercased()] else {
+                throw ConfigError(file: "transforms", key: "\(s.label).table", line: nil,
+                                  problem: "no lookup table '\(name)'; give it with --lookup \(name)=FILE or under 'lookups:' in the config"
+                                    + (lookups.isEmpty ? "" : " (tables: \(lookups.keys.sorted().joined(separator: ", ")))"))
+            }
+            for f in fields ?? [] where !t.columns.dropFirst().contains(where: { $0.lowercased() == f.lowercased() }) {
+                throw ConfigError(file: "transforms", key: "\(s.label).fields", line: nil,
+                                  problem: "lookup table '\(name)' has no column '\(f)'; its columns: \(t.columns.joined(separator: ", "))")
+            }
+            var rows: [String: [Value]] = [:]
+            for r in t.rows where r.first.map({ $0 != .null }) ?? false { rows[textOf(r[0])] = rows[textOf(r[0])] ?? r }
+            tables[name.lowercased()] = LookupIndex(columns: t.columns, rows: rows)
+        }
+        self.tables = tables
+        counters = Mutex([StepCounts](repeating: StepCounts(), count: steps.count))
+    }
+
+    private init(steps: [TransformStep], tables: [String: LookupIndex]) {
+        self.steps = steps
+        self.tables = tables
+        counters = Mutex([StepCounts](repeating: StepCounts(), count: steps.count))
+    }
+
+    /// The same steps with counts from zero (to count one source's records apart).
+    public func fresh() -> TransformChain { TransformChain(steps: steps, tables: tables) }
+
+    /// What each step has done so far.
+    public var counts: [StepCounts] { counters.withLock { $0 } }
+
+    /// Lookup tables the steps name (lower-cased).
+    public var tableNames: [String] {
+        steps.compactMap { if case .lookup(let t, _, _, _) = $0.action { t.lowercased() } else { nil } }
+    }
+
+    // MARK: reading the list
+
+    static let stepKinds = ["where", "sample", "set", "rename", "drop", "parse", "mask", "lookup", "level", "timestamp"]
+
+    /// The steps of a `transforms:` list (each a mapping with one step key and, optionally,
+    /// `sources:`); a problem names the step, its key and line.
+    public static func parse(_ node: Node, at prefix: String, file: String) throws -> [TransformStep] {
+        func fail(_ key: String, _ n: Node?, _ problem: String) -> ConfigError {
+            ConfigError(file: file, key: key, line: n?.mark.map { $0.line }, problem: problem)
+        }
+        guard let seq = node.sequence else { throw fail(prefix, node, "must be a list of steps (- where: …, - set: {…}, - mask: {…})") }
+        var steps: [TransformStep] = []
+        for (k, item) in seq.enumerated() {
+            let number = k + 1
+            let at = "\(prefix)[\(k)]"
+            guard let m = item.mapping else { throw fail(at, item, "each step is a mapping with one of: \(stepKinds.joined(separator: ", "))") }
+            var sources: [String] = []
+            var found: (String, Node)?
+            for (key, value) in m {
+                guard let name = key.string else { throw fail(at, key, "keys must be strings") }
+                if name == "sources" {
+                    let items = value.sequence.map(Array.init) ?? [value]
+                    sources = try items.map { n in
+                        guard let s = n.string, !s.isEmpty else { throw fail("\(at).sources", n, "must be a list of source globs (nginx/*, /var/log/app.log)") }
+                        return s
+                    }
+                    continue
+                }
+                guard stepKinds.contains(name) else { throw fail("\(at).\(name)", key, "unknown step; steps are \(stepKinds.joined(separator: ", "))") }
+                guard found == nil else { throw fail("\(at).\(name)", key, "one step per list item: '\(found!.0)' is here already") }
+                found = (name, value)
+            }
+            guard let (kind, value) = found else { throw fail(at, item, "names no step; steps are \(stepKinds.joined(separator: ", "))") }
+            let action = try step(kind, value, at: "\(at).\(kind)", file: file, fail: fail)
+            steps.append(TransformStep(action: action, sources: sources, number: number, kind: kind))
+        }
+        return steps
+    }
+
+    /// The steps of a transform file (`--transform FILE`): a list, or a mapping with `transforms:`.
+    public static func load(path: String) throws -> [TransformStep] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(file: path, key: nil, line: nil, problem: FileManager.default.fileExists(atPath: path) ? "cannot be read" : "file not found")
+        }
+        let root: Node?
+        do { root = try Yams.compose(yaml: String(decoding: data, as: UTF8.self)) } catch {
+            throw ConfigError(file: path, key: nil, line: nil, problem: "not valid YAML: \(error)")
+        }
+        guard let root else { return [] }
+        if let m = root.mapping {
+            guard let list = m["transforms"], m.count == 1 else {
+                throw ConfigError(file: path, key: "(top level)", line: root.mark?.line, problem: "a transform file is a list of steps, or a mapping with only 'transforms:'")
+            }
+            return try parse(list, at: "transforms", file: path)
+        }
+        return try parse(root, at: "transforms", file: path)
+    }
+
+    private static let settableCore: Set<String> = ["message", "host"]
+
+    private static func step(_ kind: String, _ v: Node, at: String, file: String,
+                             fail: (String, Node?, String) -> ConfigError) throws -> TransformStep.Action {
+        /// A field name; core columns other than message and host are refused (`what` says why).
+        func field(_ n: Node?, _ key: String, core: Bool = false) throws -> String {
+            guard let s = n?.string?.trimmingCharacters(in: .whitespaces), !s.isEmpty else { throw fail(key, n ?? v, "must be a field name") }
+            if !core, CoreColumn.names.contains(s.lowercased()), !settableCore.contains(s.lowercased()) {
+                throw fail(key, n, "'\(s)' is a core column; \(s.lowercased() == "level" ? "the level step sets it" : s.lowercased() == "ts" ? "the timestamp step sets it" : "it cannot be changed")")
+            }
+            return s
+        }
+        func mapping(_ n: Node, _ what: String) throws -> Node.Mapping {
+            guard let m = n.mapping else { throw fail(at, n, "must be a mapping: \(what)") }
+            return m
+        }
+        func only(_ m: Node.Mapping, _ keys: [String]) throws {
+            for (k, _) in m where !keys.contains(k.string ?? "") {
+                throw fail("\(at).\(k.string ?? "?")", k, "unknown key; known keys: \(keys.joined(separator: ", "))")
+            }
+        }
+        switch kind {
+        case "where":
+            return .keep(try expression(v, at: at, file: file, fail: fail))
+        case "sample":
+            let m = try mapping(v, "{rate: 0.1, where: \"level = 'debug'\", key: trace_id}")
+            try only(m, ["rate", "where", "key"])
+            guard let rate = m["rate"]?.float, rate >= 0, rate <= 1 else { throw fail("\(at).rate", m["rate"] ?? v, "must be a share from 0 to 1 (0.1 keeps one record in ten)") }
+            return .sample(rate: rate, condition: try m["where"].map { try expression($0, at: "\(at).where", file: file, fail: fail) },
+                           key: try m["key"].map { try field($0, "\(at).key", core: true) })
+        case "set":
+            let m = try mapping(v, "{name: SQL expression, …}")
+            return .set(try m.map { k, e in
+                let name = try field(k, "\(at)")
+                return TransformStep.Assignment(name: name, expr: try expression(e, at: "\(at).\(name)", file: file, fail: fail), text: e.string ?? "")
+            })
+        case "rename":
+            let m = try mapping(v, "{from: to, …}")
+            return .rename(try m.map { k, t in
+                let from = try field(k, at)
+                return (from, try field(t, "\(at).\(from)"))
+            })
+        case "drop":
+            let items = v.sequence.map(Array.init) ?? [v]
+            return .drop(try items.map { try field($0, at) })
+        case "parse":
+            let m = try mapping(v, "{field: message, pattern: '…(?<name>…)…'} or {field: message, as: json | logfmt | kv}")
+            try only(m, ["field", "pattern", "as"])
+            let source = try field(m["field"] ?? Node("message"), "\(at).field", core: true)
+            if let p = m["pattern"] {
+                guard m["as"] == nil else { throw fail("\(at).as", m["as"], "give a pattern or 'as', not both") }
+                guard let text = p.string else { throw fail("\(at).pattern", p, "must be a regular expression with named groups") }
+                let regex: PCRERegex
+                do { regex = try PCRERegex(text) } catch { throw fail("\(at).pattern", p, "not a regular expression: \(error)") }
+                guard !regex.names.isEmpty else { throw fail("\(at).pattern", p, "has no named group: write (?<name>…) for each field to take") }
+                return .extract(field: source, regex: regex)
+            }
+            guard let how = m["as"]?.string?.lowercased() else { throw fail(at, v, "needs a pattern or 'as: json | logfmt | kv'") }
+            guard ["json", "logfmt", "kv"].contains(how) else { throw fail("\(at).as", m["as"], "must be json, logfmt or kv") }
+            return .pairs(field: source, json: how == "json")
+        case "mask":
+            let m = try mapping(v, "{fields: [message, user], kinds: [email, ipv4 …], with: redact | hash | partial}")
+            try only(m, ["fields", "kinds", "with", "key", "key_file"])
+            let fields = try m["fields"].map { n in try (n.sequence.map(Array.init) ?? [n]).map { try field($0, "\(at).fields", core: true) } }
+            var kinds = Set(MaskKind.allCases)
+            if let k = m["kinds"] {
+                kinds = Set(try (k.sequence.map(Array.init) ?? [k]).map { n in
+                    guard let s = n.string, let kind = MaskKind(rawValue: s.lowercased()) else {
+                        throw fail("\(at).kinds", n, "'\(n.string ?? "")' is not a kind; kinds are \(MaskKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                    }
+                    return kind
+                })
+            }
+            var mode = MaskMode.redact
+            if let w = m["with"] {
+                guard let s = w.string, let md = MaskMode(rawValue: s.lowercased()) else { throw fail("\(at).with", w, "must be redact, hash or partial") }
+                mode = md
+            }
+            var key: [UInt8]?
+            if let k = m["key"] {
+                guard let s = k.string, s.utf8.count >= 16 else { throw fail("\(at).key", k, "must be a secret of at least 16 characters") }
+                key = Array(s.utf8)
+            }
+            if let kf = m["key_file"] {
+                guard let path = kf.string, let data = FileManager.default.contents(atPath: path), data.count >= 16 else {
+                    throw fail("\(at).key_file", kf, "must be a readable file holding a secret of at least 16 bytes")
+                }
+                key = Array(data)
+            }
+            if mode == .hash, key == nil {
+                throw fail("\(at).key", v, "'with: hash' needs a secret: key: … or key_file: FILE (so that equal values hash alike, and no one can hash guesses)")
+            }
+            return .mask(fields: fields, masker: Masker(kinds: kinds, mode: mode, key: key))
+        case "lookup":
+            let m = try mapping(v, "{table: users, key: user, fields: [team, tier]}")
+            try only(m, ["table", "key", "fields", "required"])
+            guard let table = m["table"]?.string, !table.isEmpty else { throw fail("\(at).table", m["table"] ?? v, "must name a lookup table (lookups: in the config, or --lookup NAME=FILE)") }
+            let fields = try m["fields"].map { n in try (n.sequence.map(Array.init) ?? [n]).map { try field($0, "\(at).fields") } }
+            var required = false
+            if let r = m["required"] {
+                guard let b = r.bool else { throw fail("\(at).required", r, "true or false") }
+                required = b
+            }
+            return .lookup(table: table, key: try field(m["key"], "\(at).key", core: true), fields: fields, required: required)
+        case "level":
+            let m = try mapping(v, "{from: status, map: {\"5..\": error, \"4..\": warn}}")
+            try only(m, ["from", "map"])
+            guard let map = m["map"]?.mapping, !map.isEmpty else { throw fail("\(at).map", m["map"] ?? v, "must map values to levels: {\"5..\": error, \"4..\": warn}") }
+            return .level(from: try field(m["from"], "\(at).from", core: true), map: try map.map { p, l in
+                guard let pattern = p.string, let name = l.string, let level = Level(name) else {
+                    throw fail("\(at).map", l, "'\(l.string ?? "")' is not a level; levels are \(Level.allCases.map(\.name).joined(separator: ", "))")
+                }
+                return (pattern, level)
+            })
+        case "timestamp":
+            let m = try mapping(v, "{from: event_time, format: '%d/%m/%Y %H:%M:%S'}")
+            try only(m, ["from", "format"])
+            var format: TimeFormat?
+            if let f = m["format"] {
+                guard let s = f.string else { throw fail("\(at).format", f, "must be a strptime pattern such as '%d/%m/%Y %H:%M:%S'") }
+                do { format = try TimeFormat(s) } catch { throw fail("\(at).format", f, "\(error)") }
+            }
+            return .timestamp(from: try field(m["from"], "\(at).from", core: true), format: format)
+        default:
+            throw fail(at, v, "unknown step")
+        }
+    }
+
+    /// A SQL expression over one record's fields: checked now (syntax, functions, no
+    /// aggregates, windows or subqueries), so that a typo is a config error, not a failure per record.
+    static func expression(_ n: Node, at: String, file: String, fail: (String, Node?, String) -> ConfigError) throws -> Expr {
+        guard let text = n.string ?? n.scalar?.string, !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw fail(at, n, "must be a SQL expression (in quotes when it holds ':' or '#')")
+        }
+        let expr: Expr
+        do {
+            guard case .query(.select(let s)) = try SQLParser.parse("SELECT \(text)"), s.from == nil, s.items.count == 1, !s.items[0].isStar,
+                  s.items[0].alias == nil, s.filter == nil, s.groupBy.isEmpty, s.orderBy.isEmpty, s.limit == nil else {
+                throw fail(at, n, "must be one SQL expression, such as \"status >= 500\" or \"split_part(host, '-', 1)\"")
+            }
+            expr = s.items[0].expr
+        } catch let e as QueryError {
+            throw fail(at, n, "'\(text)': \(e.message)")
+        }
+        var problem: String?
+        var columns: [String] = []
+        walkAll(expr) { e in
+            switch e {
+            case .window: problem = "a window function works over many records; a step sees one"
+            case .subquery: problem = "a subquery reads tables; a step sees one record (the lookup step joins a table)"
+            case .column(let c, _): if !columns.contains(c.lowercased()) { columns.append(c.lowercased()) }
+            case .call(let name, _, _, _, _) where Aggregates.isAggregate(name): problem = "\(name)() works over many records; a step sees one"
+            default: break
+            }
+        }
+        if let problem { throw fail(at, n, "'\(text)': \(problem)") }
+        do { _ = try ExprCompiler(names: columns, now: 0).compile(expr) } catch let e as QueryError {
+            throw fail(at, n, "'\(text)': \(e.message)")
+        }
+        return expr
+    }
+}

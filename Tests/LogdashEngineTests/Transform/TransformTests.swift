@@ -1,0 +1,242 @@
+import Foundation
+import Testing
+import Yams
+@testable import LogdashEngine
+
+/// The transform stage (issue 25): each step kind on real parsed records, read back with SQL.
+@Suite struct TransformTests {
+    /// `lines` parsed as one source named `source`, through the steps of `yaml`, in a store.
+    static func run(_ lines: [String], _ yaml: String, lookups: [String: ResultSet] = [:], source: String = "/var/log/app/t.log",
+                    chunk: Int? = nil) throws -> (QueryEngine, TransformChain) {
+        let chain = try TransformChain(steps: try steps(yaml), lookups: lookups)
+        let store = Store()
+        let size = max(1, chunk ?? lines.count)
+        for start in stride(from: 0, to: lines.count, by: size) {
+            let bytes = Array((lines[start..<min(lines.count, start + size)].joined(separator: "\n") + "\n").utf8)
+            let options = ParseOptions()
+            let d = try bytes.withUnsafeBufferPointer { try SourceParser.detect($0, options: options, arrival: arrival) }
+            var batch = RecordBatch(source: source)
+            _ = bytes.withUnsafeBufferPointer { SourceParser(options: options, detection: d).parse($0, arrival: arrival, final: true, into: &batch) }
+            store.append(chain.apply(Segment(batch), now: arrival))
+        }
+        return (QueryEngine(snapshot: store.snapshot(), now: arrival), chain)
+    }
+
+    static func steps(_ yaml: String) throws -> [TransformStep] {
+        try TransformChain.parse(try Yams.compose(yaml: yaml)!, at: "transforms", file: "t.yaml")
+    }
+
+    static func rows(_ e: QueryEngine, _ sql: String) throws -> [String] {
+        try e.execute(sql).rows.map { $0.map { $0 == .null ? "NULL" : $0.description }.joined(separator: "|") }
+    }
+
+    static let requests = [
+        #"{"ts":"2026-11-27T14:00:00Z","level":"info","host":"eu-web-1","path":"/health","status":200,"latency_ms":1,"user":"ann","msg":"ok"}"#,
+        #"{"ts":"2026-11-27T14:00:01Z","level":"info","host":"eu-web-2","path":"/api/cart","status":200,"latency_ms":700,"user":"bob","msg":"user=bob took=700ms"}"#,
+        #"{"ts":"2026-11-27T14:00:02Z","level":"warn","host":"us-web-1","path":"/health","status":503,"latency_ms":2,"user":"cid","msg":"user=cid took=2ms"}"#,
+        #"{"ts":"2026-11-27T14:00:03Z","level":"info","host":"us-web-1","path":"/api/cart","status":404,"user":"dee","msg":"no cart"}"#,
+        #"{"ts":"2026-11-27T14:00:04Z","level":"info","path":"/api/pay","status":500,"latency_ms":900,"msg":"upstream timeout"}"#,
+    ]
+
+    @Test func whereKeepsTheRecordsItIsTrueForAndDropsFalseAndNull() throws {
+        let (e, chain) = try Self.run(Self.requests, #"- where: "NOT (path = '/health' AND status = 200) AND latency_ms > 1""#)
+        #expect(try Self.rows(e, "SELECT path, status FROM logs ORDER BY ts") == ["/api/cart|200", "/health|503", "/api/pay|500"])
+        #expect(chain.counts[0].recordsIn == 5 && chain.counts[0].recordsOut == 3)
+    }
+
+    @Test func setMakesFieldsEachLaterExpressionAndStepSeesAndDropRemovesThem() throws {
+        let (e, _) = try Self.run(Self.requests, """
+            - set: { region: "split_part(host, '-', 1)", slow: "latency_ms > 500", twice: "status * 2" }
+            - set: { label: "region || ':' || CAST(twice AS varchar)" }
+            - drop: [twice, latency_ms]
+            """)
+        #expect(try Self.rows(e, "SELECT region, slow, label FROM logs ORDER BY ts")
+                == ["eu|false|eu:400", "eu|true|eu:400", "us|false|us:1006", "us|NULL|us:808", "NULL|true|NULL"])
+        #expect(throws: QueryError.self) { try e.execute("SELECT twice FROM logs") }
+        #expect(throws: QueryError.self) { try e.execute("SELECT latency_ms FROM logs") }
+    }
+
+    @Test func aFieldSetToNumbersAndTextWidensToTextAsAParsedOneDoes() throws {
+        let (e, _) = try Self.run(Self.requests, #"- set: { code: "CASE WHEN status >= 500 THEN 'bad' ELSE CAST(status AS varchar) END", n: "CASE WHEN status = 200 THEN 1 ELSE 2.5 END" }"#)
+        #expect(try e.execute("SELECT typeof(code), typeof(n) FROM logs LIMIT 1").rows == [[.string("varchar"), .string("double")]])
+        #expect(try Self.rows(e, "SELECT code, n FROM logs ORDER BY ts") == ["200|1", "200|1", "bad|2.5", "404|2.5", "bad|2.5"])
+    }
+
+    @Test func renameMovesAFieldAndOntoMessageWhereTheFieldHasAValue() throws {
+        let (e, _) = try Self.run([
+            #"{"ts":"2026-11-27T14:00:00Z","text":"from text","usr":"ann"}"#,
+            #"{"ts":"2026-11-27T14:00:01Z","msg":"from msg","usr":"bob"}"#,
+        ], "- rename: { usr: user, text: message }")
+        #expect(try Self.rows(e, "SELECT user, message FROM logs ORDER BY ts") == ["ann|from text", "bob|from msg"])
+        #expect(throws: QueryError.self) { try e.execute("SELECT usr FROM logs") }
+    }
+
+    @Test func sampleKeepsTheSameShareEveryTimeAndEveryRecordOfAKeyTogether() throws {
+        let lines = String(decoding: try genLogs(["--format", "json", "--lines", "4000", "--seed", "7"]), as: UTF8.self).split(separator: "\n").map(String.init)
+        let yaml = "- sample: { rate: 0.25, where: \"level <> 'error'\", key: user }"
+        let (a, _) = try Self.run(lines, yaml, chunk: 700)
+        let (b, _) = try Self.run(lines, yaml, chunk: 1300)
+        let kept = try Self.rows(a, "SELECT user, count(*) FROM logs WHERE level <> 'error' GROUP BY user ORDER BY user")
+        #expect(kept == (try Self.rows(b, "SELECT user, count(*) FROM logs WHERE level <> 'error' GROUP BY user ORDER BY user")))
+        // About a quarter of the users, each with all their (non-error) records; errors all kept.
+        let (all, _) = try Self.run(lines, "- where: \"true\"")
+        let every = Dictionary(uniqueKeysWithValues: try Self.rows(all, "SELECT user, count(*) FROM logs WHERE level <> 'error' GROUP BY user").map { r in
+            (r.split(separator: "|")[0], r) })
+        let users = try Self.rows(all, "SELECT count(DISTINCT user) FROM logs WHERE level <> 'error'")[0]
+        #expect(Double(kept.count) > 0.18 * Double(users)!, "\(kept.count) of \(users) users kept")
+        #expect(Double(kept.count) < 0.32 * Double(users)!, "\(kept.count) of \(users) users kept")
+        for r in kept { #expect(every[r.split(separator: "|")[0]] == r) }
+        #expect(try Self.rows(a, "SELECT count(*) FROM logs WHERE level = 'error'") == (try Self.rows(all, "SELECT count(*) FROM logs WHERE level = 'error'")))
+    }
+
+    @Test func parseTakesNamedGroupsAndLeavesFieldsWhereThePatternDoesNotMatch() throws {
+        let (e, _) = try Self.run(Self.requests, #"- parse: { field: message, pattern: 'user=(?<user>\w+) took=(?<took_ms>\d+)ms' }"#)
+        #expect(try Self.rows(e, "SELECT user, took_ms FROM logs ORDER BY ts") == ["ann|NULL", "bob|700", "cid|2", "dee|NULL", "NULL|NULL"])
+        #expect(try Self.rows(e, "SELECT DISTINCT typeof(took_ms) FROM logs WHERE took_ms IS NOT NULL") == ["bigint"])
+    }
+
+    @Test func parseAsLogfmtAndAsJSONMakesFieldsOfTheirPairs() throws {
+        let (e, _) = try Self.run([
+            #"{"ts":"2026-11-27T14:00:00Z","msg":"done","detail":"code=7 reason=\"disk full\" ok=false"}"#,
+            #"{"ts":"2026-11-27T14:00:01Z","msg":"done","detail":"{\"code\":9,\"tags\":[\"a\"],\"ratio\":0.5}"}"#,
+        ], """
+            - parse: { field: detail, as: logfmt }
+            - parse: { field: detail, as: json }
+            """)
+        #expect(try Self.rows(e, "SELECT code, reason, ok, tags, ratio FROM logs ORDER BY ts") == ["7|disk full|false|NULL|NULL", "9|NULL|NULL|[\"a\"]|0.5"])
+    }
+
+    @Test func levelComesFromAFieldsValueByTheFirstRuleThatFits() throws {
+        let (e, _) = try Self.run(Self.requests, #"- level: { from: status, map: { "5..": error, "4..": warn, "200": debug } }"#)
+        #expect(try Self.rows(e, "SELECT status, level FROM logs ORDER BY ts") == ["200|debug", "200|debug", "503|error", "404|warn", "500|error"])
+    }
+
+    @Test func timestampComesFromAFieldAndAValueThatIsNoTimeIsAnErrorNotALoss() throws {
+        let (e, chain) = try Self.run([
+            #"{"msg":"a","event_time":"27/11/2026 14:03:07"}"#,
+            #"{"msg":"b","event_time":"yesterday"}"#,
+            #"{"msg":"c"}"#,
+        ], "- timestamp: { from: event_time, format: '%d/%m/%Y %H:%M:%S' }")
+        #expect(try Self.rows(e, "SELECT message, ts FROM logs WHERE message = 'a'") == ["a|2026-11-27T14:03:07.000Z"])
+        #expect(try Self.rows(e, "SELECT count(*) FROM logs") == ["3"])
+        #expect(try Self.rows(e, "SELECT reason FROM errors")
+                == ["step 1 (timestamp): event_time 'yesterday' is not a time of the format '%d/%m/%Y %H:%M:%S'"])
+        #expect(try Self.rows(e, "SELECT message FROM logs WHERE _transform_error IS NOT NULL") == ["b"])
+        #expect(chain.counts[0].failed == 1)
+    }
+
+    @Test func aFailedExpressionKeepsTheRecordWithItsErrorAndAnErrorsRow() throws {
+        let (e, _) = try Self.run(Self.requests, #"- set: { n: "CAST(user AS bigint)" }"#)
+        #expect(try Self.rows(e, "SELECT count(*) FROM logs") == ["5"])
+        #expect(try Self.rows(e, "SELECT reason FROM errors ORDER BY ts").first == "step 1 (set): cannot cast varchar 'ann' to bigint")
+        #expect(try Self.rows(e, "SELECT count(*) FROM errors") == ["4"])  // the record without a user casts NULL
+    }
+
+    @Test func lookupAddsATablesFieldsAndARequiredMissIsAnError() throws {
+        let users = ResultSet(columns: ["user", "team", "tier"], rows: [[.string("ann"), .string("core"), .int(1)], [.string("bob"), .string("edge"), .int(2)]])
+        let (e, _) = try Self.run(Self.requests, "- lookup: { table: users, key: user, fields: [team, tier], required: true }", lookups: ["users": users])
+        #expect(try Self.rows(e, "SELECT user, team, tier FROM logs ORDER BY ts") == ["ann|core|1", "bob|edge|2", "cid|NULL|NULL", "dee|NULL|NULL", "NULL|NULL|NULL"])
+        #expect(try Self.rows(e, "SELECT reason FROM errors ORDER BY ts")
+                == ["step 1 (lookup): no row of 'users' has user 'cid'", "step 1 (lookup): no row of 'users' has user 'dee'", "step 1 (lookup): no row of 'users' has user NULL"])
+        #expect(throws: ConfigError.self) { try TransformChain(steps: try Self.steps("- lookup: { table: geo, key: ip }"), lookups: ["users": users]) }
+        #expect(throws: ConfigError.self) { try TransformChain(steps: try Self.steps("- lookup: { table: users, key: user, fields: [nope] }"), lookups: ["users": users]) }
+    }
+
+    @Test func sourcesLimitAStepToTheSourcesItNames() throws {
+        let yaml = """
+            - set: { tagged: "true" }
+              sources: ['nginx/*']
+            """
+        let (web, _) = try Self.run(Self.requests, yaml, source: "/var/log/nginx/access.log")
+        let (app, _) = try Self.run(Self.requests, yaml, source: "/var/log/app/t.log")
+        #expect(try Self.rows(web, "SELECT count(*) FROM logs WHERE tagged") == ["5"])
+        #expect(throws: QueryError.self) { try app.execute("SELECT tagged FROM logs") }
+    }
+
+    // MARK: masking
+
+    static let positives: [(String, MaskKind)] = [
+        ("mail ann.lee+work@example.com now", .email), ("<x@mail.example.co.uk>", .email), ("a_b-c.d@sub-domain.io", .email),
+        ("from 10.251.91.84:443", .ipv4), ("ip=192.168.0.1", .ipv4), ("0.0.0.0", .ipv4),
+        ("at 2001:db8::1 ok", .ipv6), ("::1", .ipv6), ("fe80::1ff:fe23:4567:890a", .ipv6), ("2001:0db8:85a3:0000:0000:8a2e:0370:7334", .ipv6), ("::ffff:10.0.0.1", .ipv6),
+        ("card 4242424242424242", .creditCard), ("4242 4242 4242 4242", .creditCard), ("5555-5555-5555-4444", .creditCard), ("378282246310005", .creditCard),
+        ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", .jwt),
+        ("key AKIAIOSFODNN7EXAMPLE used", .awsKey), ("ASIAY34FZKBOKMUTVV7A", .awsKey),
+        ("Authorization: Bearer abc123def456ghi", .bearer), ("bearer mF_9.B5f-4.1JqM", .bearer),
+    ]
+    static let negatives = [
+        "not@mail", "user@localhost", "@example.com", "14:03:07", "aa:bb:cc:dd:ee:ff", "version 1.2.3.4.5", "999.1.1.1",
+        "1234 5678 9012 3456", "4242424242424241", "order 12345678901234567890123", "eyJhbGciOiJIUzI1NiJ9 alone", "AKIA1234", "AKIAIOSFODNN7EXAMPLEX",
+        "Bearer x", "2026-11-27T14:00:00Z", "a::b::c", "::",
+    ]
+
+    @Test func eachDetectorFindsItsKindAndNotLookalikes() {
+        let masker = Masker(kinds: Set(MaskKind.allCases), mode: .redact)
+        for (text, kind) in Self.positives {
+            var s = text
+            let found = s.withUTF8 { masker.find($0) }
+            #expect(found.map(\.kind) == [kind], "\(text)")
+        }
+        for text in Self.negatives {
+            var s = text
+            #expect(s.withUTF8 { masker.find($0) }.isEmpty, "\(text)")
+        }
+    }
+
+    @Test func redactHashAndPartialReplaceAsDocumented() {
+        let text = "ann@example.com paid with 4242 4242 4242 4242 from 10.1.2.3"
+        #expect(Masker(kinds: Set(MaskKind.allCases), mode: .redact).mask(text) == "<email> paid with <credit_card> from <ipv4>")
+        #expect(Masker(kinds: Set(MaskKind.allCases), mode: .partial).mask(text) == "a***@example.com paid with **** **** **** 4242 from 10.1.*.*")
+        let key = Array("a secret of sixteen+".utf8)
+        let hashed = Masker(kinds: [.email], mode: .hash, key: key)
+        #expect(hashed.mask("ann@example.com") == hashed.mask("ann@example.com"))
+        #expect(hashed.mask("ann@example.com") != hashed.mask("bob@example.com"))
+        #expect(hashed.mask("ann@example.com") != Masker(kinds: [.email], mode: .hash, key: Array("another secret key!".utf8)).mask("ann@example.com"))
+        #expect(hashed.mask("x ann@example.com").hasPrefix("x <email:"))
+        // Only the kinds asked for.
+        #expect(Masker(kinds: [.ipv4], mode: .redact).mask(text) == "ann@example.com paid with 4242 4242 4242 4242 from <ipv4>")
+    }
+
+    @Test func maskingReachesRawUnparsedLinesContinuationsAndNumbersAndKeepsJSONLinesJSON() throws {
+        let (e, chain) = try Self.run([
+            #"{"ts":"2026-11-27T14:00:00Z","level":"info","msg":"login ann@example.com","user":"ann@example.com","card":4242424242424242}"#,
+            "no format fits this line from bob@example.com",
+        ], "- mask: { kinds: [email, credit_card] }")
+        let all = try Self.rows(e, "SELECT raw FROM logs ORDER BY ts") + (try Self.rows(e, "SELECT message, user, CAST(card AS varchar) FROM logs"))
+            + (try Self.rows(e, "SELECT raw FROM errors"))
+        for r in all { #expect(!r.contains("example.com") && !r.contains("4242"), "\(r)") }
+        let raw = try Self.rows(e, "SELECT raw FROM logs WHERE user IS NOT NULL")[0]
+        #expect(raw == #"{"ts":"2026-11-27T14:00:00Z","level":"info","msg":"login <email>","user":"<email>","card":"<credit_card>"}"#)
+        #expect((try? JSONSerialization.jsonObject(with: Data(raw.utf8))) != nil)
+        #expect(chain.counts[0].masked["email"] ?? 0 >= 3)
+
+        let java = "2026-11-27 14:00:00,000 ERROR [main] com.example.App - failed for carl@example.com\n"
+            + "java.lang.IllegalStateException: user dora@example.com\n\tat com.example.App.run(App.java:10)"
+        let (j, _) = try Self.run(java.split(separator: "\n", omittingEmptySubsequences: false).map(String.init), "- mask: { kinds: [email] }")
+        for r in try Self.rows(j, "SELECT raw FROM logs") + (try Self.rows(j, "SELECT message FROM logs")) {
+            #expect(!r.contains("example.com"), "\(r)")
+        }
+        #expect(try Self.rows(j, "SELECT count(*) FROM logs") == ["1"])
+    }
+
+    // MARK: a bad list
+
+    @Test(arguments: [
+        ("- wher: \"x\"", "t.yaml:1: transforms[0].wher: unknown step; steps are where, sample, set, rename, drop, parse, mask, lookup, level, timestamp"),
+        ("- where: \"count(*) > 1\"", "t.yaml:1: transforms[0].where: 'count(*) > 1': count() works over many records; a step sees one"),
+        ("- where: \"status >\"", "t.yaml:1: transforms[0].where: 'status >': syntax error: expected an expression but found the end of the query"),
+        ("- set: { x: \"nosuch(1)\" }", "t.yaml:1: transforms[0].set.x: 'nosuch(1)': unknown function 'nosuch'"),
+        ("- set: { ts: \"now()\" }", "t.yaml:1: transforms[0].set: 'ts' is a core column; the timestamp step sets it"),
+        ("- drop: [level]", "t.yaml:1: transforms[0].drop: 'level' is a core column; the level step sets it"),
+        ("- mask: { with: hash }", "t.yaml:1: transforms[0].mask.key: 'with: hash' needs a secret: key: … or key_file: FILE (so that equal values hash alike, and no one can hash guesses)"),
+        ("- mask: { kinds: [phone] }", "t.yaml:1: transforms[0].mask.kinds: 'phone' is not a kind; kinds are email, ipv4, ipv6, credit_card, jwt, aws_key, bearer"),
+        ("- sample: { rate: 2 }", "t.yaml:1: transforms[0].sample.rate: must be a share from 0 to 1 (0.1 keeps one record in ten)"),
+        ("- parse: { field: message, pattern: '(\\d+)' }", "t.yaml:1: transforms[0].parse.pattern: has no named group: write (?<name>…) for each field to take"),
+        ("- level: { from: status, map: { \"5..\": bad } }", "t.yaml:1: transforms[0].level.map: 'bad' is not a level; levels are trace, debug, info, notice, warn, error, critical, fatal"),
+        ("- where: \"true\"\n  set: { a: \"1\" }", "t.yaml:2: transforms[0].set: one step per list item: 'where' is here already"),
+    ])
+    func aBadStepNamesItsKeyAndLine(_ yaml: String, _ message: String) {
+        #expect(throws: (any Error).self) { try Self.steps(yaml) }
+        do { _ = try Self.steps(yaml) } catch { #expect("\(error)".hasPrefix(message), "\(error)") }
+    }
+}
