@@ -36,6 +36,8 @@ struct Inspect: ParsableCommand {
                 if let chain { _ = chain.apply(Segment(batch), now: options.now()) }
             }
             report.result = result
+            // Lines shown are masked as the records are.
+            if let chain { report.unparsedExamples = report.unparsedExamples.map { chain.maskText($0, source: result.source) } }
             report.transforms = chain.map { c in zip(c.steps, c.counts).map { ($0.label, $1) } } ?? []
             reports.append(report)
         }

@@ -20,14 +20,16 @@ struct RecordWriter {
         var fields: [(String, Value)]
         var flags: RecordFlags
 
-        init(_ batch: RecordBatch, row: Int) {
+        /// `raw`: read the raw line (it may be in the file: a read per record).
+        init(_ batch: RecordBatch, row: Int, raw: Bool) {
             ts = batch.ts[row]
             ingestTs = batch.ingestTs[row]
             source = batch.source
             core = [:]
-            for name in ["host", "level", "message", "raw"] {
+            for name in ["host", "level", "message"] {
                 if let v = batch.value(name, at: row), v != .null { core[name] = v }
             }
+            if raw || core["message"] == nil, let v = batch.value("raw", at: row), v != .null { core["raw"] = v }
             fields = batch.fields.compactMap { f in let v = f.value(at: row); return v == .null ? nil : (f.name, v) }
             flags = batch.flags[row]
         }
@@ -51,7 +53,7 @@ struct RecordWriter {
     }
 
     func write(_ batch: RecordBatch, row: Int, to out: inout [UInt8]) {
-        write(Record(batch, row: row), to: &out)
+        write(Record(batch, row: row, raw: includeRaw), to: &out)
     }
 
     func write(_ r: Record, to out: inout [UInt8]) {

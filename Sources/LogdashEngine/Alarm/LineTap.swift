@@ -29,7 +29,7 @@ public final class LineTap: Sendable {
     /// then be read where the batch has them); nil after the transform stage changed them.
     func measure(_ batch: RecordBatch?, into segment: Segment) {
         var sums = [[Int64: Double]](repeating: [:], count: filters.count)
-        guard let ts = segment.columns["ts"], ts.type == .timestamp else { return }
+        guard segment.rowCount > 0, let ts = segment.columns["ts"], ts.type == .timestamp else { return }
         if let batch, let reference = batch.rawReference, !batch.rawStarts.isEmpty {
             var lo = Int64.max, hi = Int64.min
             for (s, n) in zip(batch.rawStarts, batch.rawLengths) {

@@ -322,11 +322,11 @@ private final class Following {
                     deliverNewest: { seg in
                         if firstNewest == nil && seg.rowCount > 0 { firstNewest = seg }
                         store.append(seg)
-                        if durable != nil { newest.append(seg) }
+                        if durable != nil && seg.rowCount > 0 { newest.append(seg) }  // (the transform stage may leave none)
                     },
                     deliver: { seg in
                         store.append(seg, before: firstNewest)
-                        if durable != nil { older.append(seg) }
+                        if durable != nil && seg.rowCount > 0 { older.append(seg) }
                     }) {
                     if result.interrupted {
                         let read = counted.withLock { $0.bytes }

@@ -318,7 +318,7 @@ public final class Pipeline: Sendable {
         var sealed: [Segment] = []
         let used: Int = s.pending.withUnsafeBufferPointer { buf in
             // The round state throws only from its batch callback, which does not throw.
-            (try? s.round.parse(buf, final: final, canGrow: !closeOpen, onBatch: { sealed.append($0) })) ?? buf.count
+            (try? s.round.parse(buf, final: final, canGrow: !closeOpen, onBatch: { if $0.rowCount > 0 { sealed.append($0) } })) ?? buf.count
         }
         var log: Int?
         if let durable {

@@ -66,6 +66,7 @@ public indirect enum Expr: Sendable {
         switch self {
         case .literal(.string(let s), _): return "'" + s.replacingOccurrences(of: "'", with: "''") + "'"
         case .literal(.timestamp(let t), _): return "TIMESTAMP '\(Timestamp.iso8601(t))'"
+        case .literal(.date(let d), _): return "DATE '\(Value.formatDate(d))'"
         case .literal(.double(let d), _):
             let t = Value.format(d)  // a double stays one: 100.0, not the integer 100
             return t.contains(where: { ".eEn".contains($0) }) ? t : t + ".0"

@@ -396,8 +396,29 @@ enum Functions {
             let s = try str(a[0], "split_part", p), d = try str(a[1], "split_part", p)
             let i = Int(try int(a[2], "split_part", p))
             guard i >= 1 else { throw QueryError(.value, "split_part() index must be 1 or more", at: p) }
-            let parts = d.isEmpty ? [s] : s.components(separatedBy: d)
-            return i <= parts.count ? .string(parts[i - 1]) : .null
+            guard !d.isEmpty else { return i == 1 ? .string(s) : .null }
+            // The i-th field found in the bytes, without splitting the rest.
+            var text = s, delimiter = d
+            return text.withUTF8 { b in
+                delimiter.withUTF8 { dl in
+                    func next(_ from: Int) -> Int? {
+                        guard b.count >= dl.count else { return nil }
+                        var j = from
+                        while j + dl.count <= b.count {
+                            if b[j] == dl[0], memcmp(b.baseAddress! + j, dl.baseAddress!, dl.count) == 0 { return j }
+                            j += 1
+                        }
+                        return nil
+                    }
+                    var start = 0
+                    for _ in 1..<i {
+                        guard let at = next(start) else { return .null }
+                        start = at + dl.count
+                    }
+                    let end = next(start) ?? b.count
+                    return .string(String(decoding: UnsafeBufferPointer(rebasing: b[start..<end]), as: UTF8.self))
+                }
+            }
         }
         add("concat", 1...64, nulls: true) { a, p, _ in
             if a.contains(.null) { return .null }
@@ -457,7 +478,13 @@ enum Functions {
         t["current_timestamp"] = t["now"]
         add("date_trunc", 2...2) { a, p, _ in
             let unit = try str(a[0], "date_trunc", p)
-            return rewrap(try truncate(unit, try wall(a[1], "date_trunc", p), at: p), like: a[1], wholeDays: unitNanos(unit).map { $0 >= 86_400_000_000_000 } ?? true)
+            let w = try wall(a[1], "date_trunc", p), cut = try truncate(unit, w, at: p)
+            if case .zoned(let t, let z) = a[1], let u = unitNanos(unit), u < 86_400_000_000_000 {
+                // Less than a day: cut at the offset the time has (the second 01:30 of a night the
+                // clocks go back is truncated to the second 01:00, not the first).
+                return .zoned(t - (w - cut), z)
+            }
+            return rewrap(cut, like: a[1], wholeDays: unitNanos(unit).map { $0 >= 86_400_000_000_000 } ?? true)
         }
         add("date_add", 3...3) { a, p, _ in
             let unit = try str(a[0], "date_add", p), n = try int(a[1], "date_add", p)
@@ -470,19 +497,21 @@ enum Functions {
         add("date_diff", 3...3) { a, p, _ in
             let unit = try str(a[0], "date_diff", p)
             if let n = unitNanos(unit) {
-                let x = try time(a[1], "date_diff", p), y = try time(a[2], "date_diff", p)
+                // Days and weeks of zoned times on their clocks (a day the clocks change is a day).
+                let byWall = n >= 86_400_000_000_000
+                let x = byWall ? try wall(a[1], "date_diff", p) : try time(a[1], "date_diff", p)
+                let y = byWall ? try wall(a[2], "date_diff", p) : try time(a[2], "date_diff", p)
                 return .int(try Checked.subtract(y, x, "interval", at: p) / n)
             }
-            // Calendar units count whole months on the wall clocks, as Trino.
+            // Calendar units: the whole months from one wall clock to the other, as Joda (and so
+            // Trino) counts them — the most months that, added to the first, do not pass the
+            // second (Jan 31 to Feb 28 is one month: Jan 31 plus a month is Feb 28).
             let x = try wall(a[1], "date_diff", p), y = try wall(a[2], "date_diff", p)
             let day: Int64 = 86_400_000_000_000
-            let (y1, m1, d1) = Timestamp.civilFromDays(Int(floorDiv(x, day))), (y2, m2, d2) = Timestamp.civilFromDays(Int(floorDiv(y, day)))
+            let (y1, m1, _) = Timestamp.civilFromDays(Int(floorDiv(x, day))), (y2, m2, _) = Timestamp.civilFromDays(Int(floorDiv(y, day)))
             var months = Int64((y2 - y1) * 12 + (m2 - m1))
-            // A month not yet complete is not counted (Jan 31 to Feb 28 is 0 months).
-            let xRest = (x % day + day) % day, yRest = (y % day + day) % day
-            let later = d2 > d1 || (d2 == d1 && yRest > xRest), earlier = d2 < d1 || (d2 == d1 && yRest < xRest)
-            if months > 0 && earlier { months -= 1 }
-            if months < 0 && later { months += 1 }
+            if months > 0, try addUnits("month", months, x, at: p) > y { months -= 1 }
+            if months < 0, try addUnits("month", months, x, at: p) < y { months += 1 }
             switch unit.lowercased() {
             case "month": return .int(months)
             case "quarter": return .int(months / 3)

@@ -63,6 +63,12 @@ struct SegmentFilter {
         try eval(e, seg).isTrue.rows
     }
 
+    /// The rows where `e` is not FALSE (TRUE or NULL).
+    func notFalse(_ e: Expr, in seg: Segment) throws -> [Int32] {
+        let f = try eval(e, seg).isFalse
+        return (0..<Int32(seg.rowCount)).filter { !f.has(Int($0)) }
+    }
+
     /// The rows where `e` is TRUE, as bits.
     func truth(_ e: Expr, in seg: Segment) throws -> RowBits {
         try eval(e, seg).isTrue

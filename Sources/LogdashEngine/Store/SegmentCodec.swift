@@ -385,7 +385,7 @@ enum SegmentCodec {
                 var text: [UInt8] = []
                 if r.file != nil {
                     r.forEachBytes(rows: s.rowCount) { row, b in text.append(contentsOf: b); starts[row + 1] = text.count }
-                    for i in 1...s.rowCount where starts[i] < starts[i - 1] { starts[i] = starts[i - 1] }
+                    for i in stride(from: 1, through: s.rowCount, by: 1) where starts[i] < starts[i - 1] { starts[i] = starts[i - 1] }
                 } else if !r.offsets.isEmpty {
                     for i in 0...s.rowCount { starts[i] = Int(r.offsets[i]) }
                     text = r.bytes

@@ -145,6 +145,7 @@ public final class Store: Sendable {
     /// segments. Called from one thread (the parse stage); queries see either the small
     /// segments or the merged one, never both.
     public func appendLive(_ seg: Segment, log: Int? = nil) {
+        guard seg.rowCount > 0 else { return }
         append(seg, log: log)
         guard seg.rowCount < Store.mergeRows else { return }
         let list = state.withLock { s -> [Segment]? in

@@ -9,6 +9,18 @@ import Foundation
 /// access keys by their prefixes, bearer tokens after `Bearer `.
 public enum MaskKind: String, CaseIterable, Sendable {
     case email, ipv4, ipv6, creditCard = "credit_card", jwt, awsKey = "aws_key", bearer
+
+    @inline(__always) static func bit(_ k: MaskKind) -> UInt8 {
+        switch k {
+        case .email: 1
+        case .ipv4: 2
+        case .ipv6: 4
+        case .creditCard: 8
+        case .jwt: 16
+        case .awsKey: 32
+        case .bearer: 64
+        }
+    }
 }
 
 /// What a found value becomes: `<email>` (redact), `<email:1f2e…>` (a keyed HMAC, so that equal
@@ -24,8 +36,14 @@ public struct Masker: Sendable {
     /// The HMAC key for `hash`.
     let key: [UInt8]
 
+    /// `kinds` as bits (by `MaskKind.allCases` order): tested per byte, so no hashing.
+    private let bits: UInt8
+
+    @inline(__always) func has(_ k: MaskKind) -> Bool { bits & MaskKind.bit(k) != 0 }
+
     public init(kinds: Set<MaskKind>, mode: MaskMode, key: [UInt8]? = nil) {
         self.kinds = kinds
+        bits = kinds.reduce(0) { $0 | MaskKind.bit($1) }
         self.mode = mode
         self.key = key ?? []
     }
@@ -80,57 +98,83 @@ public struct Masker: Sendable {
 
     // MARK: finding
 
-    /// Every value found, in order, none overlapping.
+    /// Every value found, in order, none overlapping. Words are visited once each at their first
+    /// byte (where every detector but the e-mail one starts) and skipped whole otherwise; an
+    /// e-mail address is found from its `@`.
     func find(_ t: UnsafeBufferPointer<UInt8>) -> [Found] {
         var found: [Found] = []
         let n = t.count
         var i = 0
         while i < n {
             let b = t[i]
+            guard Masker.isWord(b) else {
+                if b == UInt8(ascii: "@"), has(.email), let r = Masker.email(t, at: i) {
+                    // Drop a find inside the address (its local part's digits).
+                    while let last = found.last, last.range.upperBound > r.lowerBound { found.removeLast() }
+                    found.append(Found(kind: .email, range: r))
+                    i = r.upperBound
+                } else if b == UInt8(ascii: ":"), has(.ipv6), i + 1 < n, t[i + 1] == UInt8(ascii: ":"), i == 0 || !Masker.isWord(t[i - 1]),
+                          let r = Masker.ipv6(t, at: i) {
+                    found.append(Found(kind: .ipv6, range: r))  // `::1`
+                    i = r.upperBound
+                } else {
+                    i += 1
+                }
+                continue
+            }
+            // The first byte of a word.
             var hit: Found?
             switch b {
-            case UInt8(ascii: "@") where kinds.contains(.email):
-                if let r = Masker.email(t, at: i) {
-                    // Drop a shorter find that this one covers (the local part's digits).
-                    while let last = found.last, last.range.upperBound > r.lowerBound { found.removeLast() }
-                    hit = Found(kind: .email, range: r)
-                }
-            case UInt8(ascii: "e") where kinds.contains(.jwt) && Masker.startsWord(t, i):
-                hit = Masker.jwt(t, at: i).map { Found(kind: .jwt, range: $0) }
-            case UInt8(ascii: "A") where kinds.contains(.awsKey) && Masker.startsWord(t, i):
-                hit = Masker.awsKey(t, at: i).map { Found(kind: .awsKey, range: $0) }
-            case UInt8(ascii: "B"), UInt8(ascii: "b"):
-                if kinds.contains(.bearer), Masker.startsWord(t, i) { hit = Masker.bearer(t, at: i).map { Found(kind: .bearer, range: $0) } }
-            default:
-                break
+            case UInt8(ascii: "e") where has(.jwt): hit = Masker.jwt(t, at: i).map { Found(kind: .jwt, range: $0) }
+            case UInt8(ascii: "A") where has(.awsKey): hit = Masker.awsKey(t, at: i).map { Found(kind: .awsKey, range: $0) }
+            case UInt8(ascii: "B"), UInt8(ascii: "b"): if has(.bearer) { hit = Masker.bearer(t, at: i).map { Found(kind: .bearer, range: $0) } }
+            default: break
             }
-            if hit == nil, Masker.isHex(b) || b == UInt8(ascii: ":"), Masker.startsWord(t, i) {
-                // (Not the tail of a dotted run: `1.2.3.4.5` is a version, not an address.)
+            if hit == nil, Masker.isDigit(b) {
+                // Not the tail of a dotted run (`1.2.3.4.5` is a version) nor a product's version (`Chrome/120.0.0.0`).
                 let dotted = i >= 2 && t[i - 1] == UInt8(ascii: ".") && Masker.isDigit(t[i - 2])
-                if Masker.isDigit(b), !dotted {
-                    if kinds.contains(.ipv4), let r = Masker.ipv4(t, at: i) { hit = Found(kind: .ipv4, range: r) }
-                    else if kinds.contains(.creditCard), let r = Masker.card(t, at: i) { hit = Found(kind: .creditCard, range: r) }
-                }
-                if hit == nil, kinds.contains(.ipv6), i == 0 || t[i - 1] != UInt8(ascii: ":"), let r = Masker.ipv6(t, at: i) { hit = Found(kind: .ipv6, range: r) }
+                let versioned = i >= 2 && t[i - 1] == UInt8(ascii: "/") && Masker.isAlnum(t[i - 2])
+                if has(.ipv4), !dotted, !versioned, let r = Masker.ipv4(t, at: i) { hit = Found(kind: .ipv4, range: r) }
+                else if has(.creditCard), !dotted, let r = Masker.card(t, at: i) { hit = Found(kind: .creditCard, range: r) }
+            }
+            // An IPv6 address starts a word, or follows a `:` that follows no hex digit (`addr:2001:db8::1`).
+            if hit == nil, has(.ipv6), Masker.isHex(b), i == 0 || t[i - 1] != UInt8(ascii: ":") || i < 2 || !(Masker.isHex(t[i - 2]) || t[i - 2] == UInt8(ascii: ":")),
+               Masker.colonSoon(t, i), let r = Masker.ipv6(t, at: i) {
+                hit = Found(kind: .ipv6, range: r)
             }
             if let h = hit {
                 found.append(h)
                 i = h.range.upperBound
             } else {
                 i += 1
+                while i < n, Masker.isWord(t[i]) { i += 1 }
             }
         }
         return found
     }
 
+    /// Letters, digits and `_`: the bytes of a word.
+    @inline(__always) static func isWord(_ b: UInt8) -> Bool { wordBytes[Int(b)] }
+    private static let wordBytes: [Bool] = (0..<256).map { b in
+        let c = UInt8(b)
+        return isAlnum(c) || c == UInt8(ascii: "_")
+    }
+
     @inline(__always) static func isDigit(_ b: UInt8) -> Bool { b &- 0x30 < 10 }
+
+    /// Whether a `:` comes within the first five hex digits from `i`, as in every IPv6 address
+    /// (its groups have at most four): most words are turned away here.
+    @inline(__always) static func colonSoon(_ t: UnsafeBufferPointer<UInt8>, _ i: Int) -> Bool {
+        var j = i
+        while j < t.count, j - i < 5 {
+            if t[j] == UInt8(ascii: ":") { return true }
+            guard isHex(t[j]) else { return false }
+            j += 1
+        }
+        return false
+    }
     @inline(__always) static func isHex(_ b: UInt8) -> Bool { isDigit(b) || (b | 0x20) &- 0x61 < 6 }
     @inline(__always) static func isAlnum(_ b: UInt8) -> Bool { isDigit(b) || (b | 0x20) &- 0x61 < 26 }
-
-    /// Whether position `i` starts a word (no letter or digit just before it).
-    @inline(__always) static func startsWord(_ t: UnsafeBufferPointer<UInt8>, _ i: Int) -> Bool {
-        i == 0 || !(isAlnum(t[i - 1]) || t[i - 1] == UInt8(ascii: "_"))
-    }
 
     /// Whether position `i` ends a word (no letter or digit at it).
     @inline(__always) static func endsWord(_ t: UnsafeBufferPointer<UInt8>, _ i: Int) -> Bool {
@@ -151,8 +195,13 @@ public struct Masker: Sendable {
         // The domain has a dot and ends in a top-level domain of two or more letters.
         guard let dot = (at + 1..<e).last(where: { t[$0] == UInt8(ascii: ".") }), dot > at + 1, e - dot - 1 >= 2,
               (dot + 1..<e).allSatisfy({ (t[$0] | 0x20) &- 0x61 < 26 }) else { return nil }
+        // Not a file name (`logo@2x.png`).
+        let tld = String(decoding: t[(dot + 1)..<e], as: UTF8.self).lowercased()
+        guard !fileExtensions.contains(tld) else { return nil }
         return s..<e
     }
+
+    static let fileExtensions: Set<String> = ["png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "css", "js", "map", "html", "json", "txt", "log"]
 
     /// Four dotted numbers of at most 255, not part of a longer dotted run.
     static func ipv4(_ t: UnsafeBufferPointer<UInt8>, at: Int) -> Range<Int>? {
@@ -171,21 +220,63 @@ public struct Masker: Sendable {
         return at..<i
     }
 
-    /// 13 to 19 digits, in groups split by single spaces or dashes, that pass the Luhn check.
+    /// A card number: 13 to 19 digits, together or in groups split by single spaces or dashes
+    /// (4-4-4-4[-3], 4-6-5, 4-6-4), starting as the card networks' numbers do (2 to 6), that
+    /// pass the Luhn check. A run that goes on (`4111 1111 1111 1111 12/28`) is tried at each
+    /// group's end, longest first.
     static func card(_ t: UnsafeBufferPointer<UInt8>, at: Int) -> Range<Int>? {
-        var i = at, digits: [UInt8] = [], end = at
-        while i < t.count, digits.count <= 19 {
-            if isDigit(t[i]) { digits.append(t[i] - 0x30); i += 1; end = i; continue }
-            if (t[i] == UInt8(ascii: " ") || t[i] == UInt8(ascii: "-")), i + 1 < t.count, isDigit(t[i + 1]), !digits.isEmpty { i += 1; continue }
-            break
+        guard t[at] >= UInt8(ascii: "2"), t[at] <= UInt8(ascii: "6") else { return nil }
+        var groups: [(digits: Int, end: Int)] = []  // cumulative digits at each group's end
+        var i = at, count = 0, separator: UInt8 = 0
+        while i < t.count, count <= 19, groups.count < 6 {
+            let s = i
+            while i < t.count, isDigit(t[i]) { i += 1 }
+            count += i - s
+            groups.append((count, i))
+            guard i + 1 < t.count, t[i] == UInt8(ascii: " ") || t[i] == UInt8(ascii: "-"), isDigit(t[i + 1]),
+                  separator == 0 || separator == t[i] else { break }
+            separator = t[i]
+            i += 1
         }
-        guard (13...19).contains(digits.count), endsWord(t, end) else { return nil }
-        var sum = 0
-        for (k, d) in digits.reversed().enumerated() {
-            let x = Int(d) * (k % 2 == 1 ? 2 : 1)
+        for k in stride(from: groups.count - 1, through: 0, by: -1) {
+            let (digits, end) = groups[k]
+            guard (13...19).contains(digits), endsWord(t, end) || k < groups.count - 1 else { continue }
+            if k < groups.count - 1, end < t.count, isAlnum(t[end]) { continue }
+            let sizes = (0...k).map { groups[$0].digits - ($0 == 0 ? 0 : groups[$0 - 1].digits) }
+            let grouped = k == 0 || sizes.dropLast().allSatisfy { $0 == 4 } || sizes == [4, 6, 5] || sizes == [4, 6, 4]
+            guard grouped, luhn(t, at..<end) else { continue }
+            return at..<end
+        }
+        return nil
+    }
+
+    /// The Luhn check over the digits of a range (other bytes skipped).
+    static func luhn(_ t: UnsafeBufferPointer<UInt8>, _ r: Range<Int>) -> Bool {
+        var sum = 0, k = 0, j = r.upperBound
+        while j > r.lowerBound {
+            j -= 1
+            guard isDigit(t[j]) else { continue }
+            let x = Int(t[j] - 0x30) * (k % 2 == 1 ? 2 : 1)
             sum += x > 9 ? x - 9 : x
+            k += 1
         }
-        return sum % 10 == 0 ? at..<end : nil
+        return sum % 10 == 0
+    }
+
+    /// Whether a whole number is a card number (13 to 19 digits that pass the Luhn check).
+    static func isCard(_ v: Int64) -> Bool {
+        guard v >= 1_000_000_000_000 else { return false }
+        var lead = v
+        while lead >= 10 { lead /= 10 }
+        guard (2...6).contains(lead) else { return false }
+        var x = v, sum = 0, k = 0
+        while x > 0 {
+            let d = Int(x % 10) * (k % 2 == 1 ? 2 : 1)
+            sum += d > 9 ? d - 9 : d
+            x /= 10
+            k += 1
+        }
+        return sum % 10 == 0
     }
 
     /// An IPv6 address (`2001:db8::1`, `::1`, `fe80::1%eth0` without the zone, `::ffff:10.0.0.1`),
@@ -246,7 +337,10 @@ public struct Masker: Sendable {
         let s = i
         func token(_ b: UInt8) -> Bool { isBase64URL(b) || b == UInt8(ascii: ".") || b == UInt8(ascii: "~") || b == UInt8(ascii: "+") || b == UInt8(ascii: "/") || b == UInt8(ascii: "=") }
         while i < t.count, token(t[i]) { i += 1 }
-        return i - s >= 8 ? s..<i : nil
+        // A token, not a word (`Bearer authentication failed`): a digit, a symbol or both cases in it.
+        let body = t[s..<i]
+        let tokenLike = body.contains(where: { isDigit($0) || !isAlnum($0) }) || (body.contains { $0 &- 0x41 < 26 } && body.contains { $0 &- 0x61 < 26 })
+        return i - s >= 8 && tokenLike ? s..<i : nil
     }
 
     // MARK: replacing

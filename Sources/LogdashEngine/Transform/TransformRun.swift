@@ -86,8 +86,13 @@ struct TransformRecords {
         }
     }
 
-    /// `e`'s value for every row; rows it fails for get NULL and their error.
+    /// `e`'s value for every row; rows it fails for get NULL and their error (and are in `failed`).
     mutating func evaluate(_ e: Expr, now: Int64, step: TransformStep) -> [Value] {
+        var failed: [Int] = []
+        return evaluate(e, now: now, step: step, failed: &failed)
+    }
+
+    mutating func evaluate(_ e: Expr, now: Int64, step: TransformStep, failed: inout [Int]) -> [Value] {
         var refs: [String] = []
         walkAll(e) { if case .column(let c, _) = $0, !refs.contains(c.lowercased()) { refs.append(c.lowercased()) } }
         let cols = refs.map { column($0) }
@@ -96,27 +101,64 @@ struct TransformRecords {
         var out = [Value](repeating: .null, count: rows)
         let f: Eval
         do { f = try ExprCompiler(names: refs, now: now).compile(e) } catch {
-            for r in 0..<rows { fail(r, "\(step.label): \(error)") }
+            for r in 0..<rows { fail(r, "\(step.label): \(error)"); failed.append(r) }
+            return out
+        }
+        if cols.count == 1, let c = cols[0], c.isDictionary {
+            // One dictionary column: each distinct value once.
+            var perEntry: [Result<Value, Error>] = []
+            for entry in c.dictionary + [nil] as [String?] {
+                cursor.values = [entry.map(Value.string) ?? .null]
+                perEntry.append(Result { try f(cursor) })
+            }
+            cursor.values = nil
+            for r in 0..<rows {
+                let k = c.code(r)
+                switch perEntry[k == SegmentColumn.nullCode ? perEntry.count - 1 : Int(k)] {
+                case .success(let v): out[r] = v
+                case .failure(let error): fail(r, "\(step.label): \(error)"); failed.append(r)
+                }
+            }
             return out
         }
         for r in 0..<rows {
             cursor.row = r
-            do { out[r] = try f(cursor) } catch { fail(r, "\(step.label): \(error)") }
+            do { out[r] = try f(cursor) } catch { fail(r, "\(step.label): \(error)"); failed.append(r) }
         }
         return out
     }
 
-    /// The rows for which `e` is true (NULL and false drop; a row it fails for is kept, with its error).
-    mutating func matching(_ e: Expr, now: Int64, step: TransformStep) -> [Int32] {
+    /// Whether a row failed an earlier step.
+    func hasFailed(_ r: Int) -> Bool { !errors.isEmpty && errors[r] != nil }
+
+    /// The rows `e` is true for (`keepUnknown`: and those it is NULL for). A row it cannot judge
+    /// (it fails, or gives no boolean) is kept with its error; so is a row an earlier step failed.
+    mutating func matching(_ e: Expr, now: Int64, step: TransformStep, keepUnknown: Bool) -> [Int32] {
         var refs: [String] = []
         walkAll(e) { if case .column(let c, _) = $0, !refs.contains(c.lowercased()) { refs.append(c.lowercased()) } }
-        // Vectorised, as a query's WHERE, when it can be; row by row when a row fails.
-        let actual = refs.map { key($0) ?? $0 }
-        let filter = SegmentFilter(names: refs, actualNames: actual, types: actual.map { columns[$0]?.type ?? .null },
-                                   compiler: ExprCompiler(names: refs, now: now))
-        if let rows = try? filter.rows(e, in: segment()) { return rows }
-        let values = evaluate(e, now: now, step: step)
-        return (0..<rows).compactMap { r in values[r] == .bool(true) || (!errors.isEmpty && errors[r] != nil) ? Int32(r) : nil }
+        // Vectorised, as a query's WHERE, when it is a condition; row by row otherwise, or when a row fails.
+        if GroupedAggregation.isPredicate(e) {
+            let actual = refs.map { key($0) ?? $0 }
+            let filter = SegmentFilter(names: refs, actualNames: actual, types: actual.map { columns[$0]?.type ?? .null },
+                                       compiler: ExprCompiler(names: refs, now: now))
+            if let rows = try? (keepUnknown ? filter.notFalse(e, in: segment()) : filter.rows(e, in: segment())) {
+                guard !errors.isEmpty else { return rows }
+                let kept = Set(rows)
+                return (0..<Int32(self.rows)).filter { kept.contains($0) || hasFailed(Int($0)) }
+            }
+        }
+        var failed: [Int] = []
+        let before = (0..<rows).map(hasFailed)
+        let values = evaluate(e, now: now, step: step, failed: &failed)
+        return (0..<rows).compactMap { r in
+            switch values[r] {
+            case .bool(let b): return b || before[r] ? Int32(r) : nil
+            case .null: return keepUnknown || before[r] || hasFailed(r) ? Int32(r) : nil
+            default:
+                fail(r, "\(step.label): gives \(typeName(values[r])), not boolean")
+                return Int32(r)
+            }
+        }
     }
 }
 
@@ -208,6 +250,10 @@ extension TransformChain {
             counts[k].recordsOut = t.rows
             counts[k].failed = t.errors.lazy.filter { $0 != nil }.count - failedBefore
         }
+        // Error messages quote values: they are masked as the records are.
+        if !t.errors.isEmpty, active.contains(where: { if case .mask = $0.element.action { true } else { false } }) {
+            t.errors = t.errors.map { $0.map { maskText($0, source: seg.source) } }
+        }
         counters.withLock { all in
             for k in all.indices {
                 all[k].recordsIn += counts[k].recordsIn
@@ -219,26 +265,37 @@ extension TransformChain {
         return t.segment()
     }
 
+    /// Text with every mask step's finds (for `source`) replaced: for text about records that
+    /// is not a record (an error message, `inspect`'s examples).
+    public func maskText(_ text: String, source: String) -> String {
+        steps.reduce(text) { s, step in
+            guard case .mask(_, let masker) = step.action, step.applies(to: source) else { return s }
+            return masker.mask(s)
+        }
+    }
+
     private func run(_ step: TransformStep, on t: inout TransformRecords, now: Int64, masked: inout [String: Int]) {
         switch step.action {
         case .keep(let e):
-            t.keep(t.matching(e, now: now, step: step))
+            t.keep(t.matching(e, now: now, step: step, keepUnknown: true))
 
         case .sample(let rate, let condition, let key):
-            let candidates = condition.map { Set(t.matching($0, now: now, step: step)) }
+            // Candidates: the rows `where` is true for (not those it fails for: they are kept).
+            let candidates = condition.map { c in Set(t.matching(c, now: now, step: step, keepUnknown: false).filter { !t.hasFailed(Int($0)) }) }
             let threshold = rate >= 1 ? UInt64.max : UInt64(rate * 18_446_744_073_709_551_616.0)
             var hashes = [UInt64](repeating: 0, count: t.rows)
+            var keyed = [Bool](repeating: false, count: t.rows)
             if let key, let col = t.column(key) {
                 if col.isDictionary {
                     let perEntry = col.dictionary.map { TransformChain.hash(Array($0.utf8)) }
-                    for r in 0..<t.rows { let c = col.code(r); hashes[r] = c == SegmentColumn.nullCode ? TransformChain.hash([]) : perEntry[Int(c)] }
+                    for r in 0..<t.rows { let c = col.code(r); if c != SegmentColumn.nullCode { hashes[r] = perEntry[Int(c)]; keyed[r] = true } }
                 } else {
-                    for r in 0..<t.rows { let v = col.value(at: r); hashes[r] = TransformChain.hash(v == .null ? [] : Array(textOf(v).utf8)) }
+                    for r in 0..<t.rows { let v = col.value(at: r); if v != .null { hashes[r] = TransformChain.hash(Array(textOf(v).utf8)); keyed[r] = true } }
                 }
-            } else if key != nil {
-                hashes = [UInt64](repeating: TransformChain.hash([]), count: t.rows)
-            } else {
-                t.column("raw")?.forEachBytes(rows: t.rows) { r, b in hashes[r] = TransformChain.hash(b) }
+            }
+            // Without a key (or where it is NULL), by the raw line.
+            if keyed.contains(false) {
+                t.column("raw")?.forEachBytes(rows: t.rows) { r, b in if !keyed[r] { hashes[r] = TransformChain.hash(b) } }
             }
             t.keep((0..<t.rows).compactMap { r in
                 candidates.map { !$0.contains(Int32(r)) } ?? false || rate >= 1 || hashes[r] < threshold ? Int32(r) : nil
@@ -246,8 +303,11 @@ extension TransformChain {
 
         case .set(let assignments):
             for a in assignments {
-                let values = t.evaluate(a.expr, now: now, step: step)
+                var failed: [Int] = []
+                var values = t.evaluate(a.expr, now: now, step: step, failed: &failed)
                 let name = t.key(a.name) ?? a.name
+                // A row the expression fails for keeps what it had (and says why).
+                if let old = t.columns[name] { for r in failed { values[r] = old.value(at: r) } }
                 if ["message", "host"].contains(name.lowercased()) {
                     t.columns[name.lowercased()] = .texts(values.map { $0 == .null ? nil : textOf($0) })
                 } else {
@@ -316,8 +376,11 @@ extension TransformChain {
             for n in names { t.set(n, values[n]!) }
 
         case .mask(let fields, let masker):
-            let targets = fields.map { $0.compactMap { t.key($0) } + ["raw"] }
-                ?? t.columns.keys.filter { !["ts", "ingest_ts", "source", "level"].contains($0) }
+            // The fields named — with the keys a core one came from (`msg` for message) — and raw.
+            let targets = fields.map { named in
+                let cores = Set(named.map { $0.lowercased() }.filter { $0 == "message" || $0 == "host" })
+                return named.compactMap { t.key($0) } + ["raw"] + t.columns.keys.filter { cores.contains(FieldRole.of($0).role.coreName) }
+            } ?? t.columns.keys.filter { !["ts", "ingest_ts", "source", "level"].contains($0) }
             for name in Set(targets) {
                 guard let col = t.columns[name] else { continue }
                 if let (masked2, counts) = TransformChain.mask(col, rows: t.rows, with: masker) {
@@ -339,10 +402,7 @@ extension TransformChain {
                 }
                 for (j, c) in wanted.enumerated() { values[j][r] = row[c] }
             }
-            for (j, c) in wanted.enumerated() {
-                let name = TransformChain.fieldName(index.columns[c])
-                t.columns[t.key(name) ?? name] = .of(values[j])
-            }
+            for (j, c) in wanted.enumerated() { t.set(TransformChain.fieldName(index.columns[c]), values[j]) }
 
         case .level(let from, let map):
             let texts = t.texts(from)
@@ -477,35 +537,45 @@ extension TransformChain {
                 var s = s
                 if let m = s.withUTF8({ masker.mask($0) }) { add(m.counts, times: uses[k]) }
             }
-            let codes = (0..<rows).map { col.code($0) }
-            return (SegmentColumn(type: .string, codes: codes, dictionary: dict, validity: nil, rows: rows), counts)
+            // Values masked alike become one entry (a dictionary holds each value once).
+            var unique: [String] = [], at: [String: UInt32] = [:]
+            let remap = dict.map { s -> UInt32 in
+                if let k = at[s] { return k }
+                at[s] = UInt32(unique.count)
+                unique.append(s)
+                return UInt32(unique.count - 1)
+            }
+            let codes = (0..<rows).map { r -> UInt32 in let c = col.code(r); return c == SegmentColumn.nullCode ? c : remap[Int(c)] }
+            return (SegmentColumn(type: .string, codes: codes, dictionary: unique, validity: nil, rows: rows), counts)
         case .string:
+            // Found first; copied only when something was.
+            var replaced: [Int: [UInt8]] = [:]
+            col.forEachBytes(rows: rows) { r, b in
+                if let m = masker.mask(b) { replaced[r] = m.bytes; add(m.counts) }
+            }
+            guard !replaced.isEmpty else { return nil }
             var c = Column(name: "")
-            var changed = false
             col.forEachBytes(rows: rows) { r, b in
                 c.pad(to: r)
-                if let m = masker.mask(b) {
-                    changed = true
-                    add(m.counts)
-                    m.bytes.withUnsafeBufferPointer { c.append(bytes: $0.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: $0.count) }
+                if let m = replaced[r] {
+                    m.withUnsafeBufferPointer { c.append(bytes: $0.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: $0.count) }
                 } else {
                     c.append(bytes: b.baseAddress ?? UnsafePointer(bitPattern: 1)!, count: b.count)
                 }
             }
             c.pad(to: rows)
-            return changed ? (SegmentColumn(c, rows: rows), counts) : nil
-        case .int, .double:
-            // A card number can arrive as a JSON number.
+            return (SegmentColumn(c, rows: rows), counts)
+        case .int where masker.kinds.contains(.creditCard):
+            // A card number can arrive as a JSON number (a double could not hold one exactly).
+            let validity = col.validity
+            guard (0..<rows).contains(where: { SegmentColumn.valid(validity, $0) && Masker.isCard(col.ints[$0]) }) else { return nil }
             var texts = [String?](repeating: nil, count: rows)
-            var changed = false
-            for r in 0..<rows {
-                let v = col.value(at: r)
-                guard v != .null else { continue }
-                let s = textOf(v), m = masker.mask(s)
-                if m != s { changed = true; var s2 = s; if let f = s2.withUTF8({ masker.mask($0) }) { add(f.counts) } }
-                texts[r] = m
+            for r in 0..<rows where SegmentColumn.valid(validity, r) {
+                let s = String(col.ints[r])
+                texts[r] = masker.mask(s)
+                if Masker.isCard(col.ints[r]) { counts[.creditCard, default: 0] += 1 }
             }
-            return changed ? (.texts(texts), counts) : nil
+            return (.texts(texts), counts)
         default:
             return nil
         }

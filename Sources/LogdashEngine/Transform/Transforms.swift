@@ -264,7 +264,10 @@ public final class TransformChain: Sendable {
                 key = Array(s.utf8)
             }
             if let kf = m["key_file"] {
-                guard let path = kf.string, let data = FileManager.default.contents(atPath: path), data.count >= 16 else {
+                // (A relative path is from the file the steps are in.)
+                let dir = (file as NSString).deletingLastPathComponent
+                let path = kf.string.map { $0.hasPrefix("/") || dir.isEmpty ? $0 : dir + "/" + $0 }
+                guard let path, let data = FileManager.default.contents(atPath: path), data.count >= 16 else {
                     throw fail("\(at).key_file", kf, "must be a readable file holding a secret of at least 16 bytes")
                 }
                 key = Array(data)

@@ -38,10 +38,49 @@ import Yams
         #"{"ts":"2026-11-27T14:00:04Z","level":"info","path":"/api/pay","status":500,"latency_ms":900,"msg":"upstream timeout"}"#,
     ]
 
-    @Test func whereKeepsTheRecordsItIsTrueForAndDropsFalseAndNull() throws {
-        let (e, chain) = try Self.run(Self.requests, #"- where: "NOT (path = '/health' AND status = 200) AND latency_ms > 1""#)
-        #expect(try Self.rows(e, "SELECT path, status FROM logs ORDER BY ts") == ["/api/cart|200", "/health|503", "/api/pay|500"])
-        #expect(chain.counts[0].recordsIn == 5 && chain.counts[0].recordsOut == 3)
+    @Test func whereDropsOnlyTheRecordsItIsFalseForAndKeepsThoseItCannotJudge() throws {
+        let (e, chain) = try Self.run(Self.requests + ["a line no format fits"], #"- where: "NOT (path = '/health' AND status = 200) AND latency_ms > 1""#)
+        // The record without latency_ms (NULL) and the unparsed line (no path) are kept: a missing field loses no line.
+        #expect(try Self.rows(e, "SELECT path, status FROM logs ORDER BY ts") == ["/api/cart|200", "/health|503", "/api/cart|404", "/api/pay|500", "NULL|NULL"])
+        #expect(chain.counts[0].recordsIn == 6 && chain.counts[0].recordsOut == 5)
+        let (strict, _) = try Self.run(Self.requests, #"- where: "coalesce(latency_ms > 1, false)""#)
+        #expect(try Self.rows(strict, "SELECT count(*) FROM logs") == ["3"])
+    }
+
+    @Test func aWhereThatGivesNoBooleanKeepsEveryRecordWithItsError() throws {
+        let (e, _) = try Self.run(Self.requests, #"- where: "status""#)
+        #expect(try Self.rows(e, "SELECT count(*), count(_transform_error) FROM logs") == ["5|5"])
+        #expect(try Self.rows(e, "SELECT DISTINCT reason FROM errors") == ["step 1 (where): gives bigint, not boolean"])
+    }
+
+    @Test func aRecordAnEarlierStepFailedForIsNeitherFilteredNorSampledAway() throws {
+        let (e, _) = try Self.run(Self.requests, """
+            - set: { n: "CAST(user AS bigint)" }
+            - where: "n > 0"
+            - sample: { rate: 0, where: "n IS NULL" }
+            """)
+        // Every record with a user failed the cast: kept by where and sample; the one without a user (n NULL) sampled away.
+        #expect(try Self.rows(e, "SELECT user FROM logs ORDER BY ts") == ["ann", "bob", "cid", "dee"])
+    }
+
+    @Test func valuesMaskedAlikeAreOneValueToGroupBy() throws {
+        let (e, _) = try Self.run((0..<40).map { #"{"ts":"2026-11-27T14:00:00Z","user":"user\#($0 % 4)@example.com","msg":"x"}"# }, "- mask: { kinds: [email] }")
+        #expect(try Self.rows(e, "SELECT user, count(*) FROM logs GROUP BY user") == ["<email>|40"])
+    }
+
+    @Test func errorMessagesAreMaskedAsTheRecordsAre() throws {
+        let (e, _) = try Self.run([#"{"ts":"2026-11-27T14:00:00Z","user":"ann@example.com","msg":"x"}"#], """
+            - set: { n: "CAST(user AS bigint)" }
+            - mask: { kinds: [email] }
+            """)
+        #expect(try Self.rows(e, "SELECT reason FROM errors") == ["step 1 (set): cannot cast varchar '<email>' to bigint"])
+        #expect(try Self.rows(e, "SELECT _transform_error FROM logs") == ["step 1 (set): cannot cast varchar '<email>' to bigint"])
+    }
+
+    @Test func maskingAFieldListMasksTheKeyTheMessageCameFromToo() throws {
+        let (e, _) = try Self.run([#"{"ts":"2026-11-27T14:00:00Z","msg":"for ann@example.com","user":"bob@example.com","note":"cid@example.com"}"#],
+                                  "- mask: { fields: [message, user], kinds: [email] }")
+        #expect(try Self.rows(e, "SELECT message, msg, user, note FROM logs") == ["for <email>|for <email>|<email>|cid@example.com"])
     }
 
     @Test func setMakesFieldsEachLaterExpressionAndStepSeesAndDropRemovesThem() throws {
@@ -163,11 +202,14 @@ import Yams
         ("jwt eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U", .jwt),
         ("key AKIAIOSFODNN7EXAMPLE used", .awsKey), ("ASIAY34FZKBOKMUTVV7A", .awsKey),
         ("Authorization: Bearer abc123def456ghi", .bearer), ("bearer mF_9.B5f-4.1JqM", .bearer),
+        ("addr:2001:db8::1", .ipv6), ("exp 4111 1111 1111 1111 12/28", .creditCard), ("x=6011111111111117;", .creditCard),
     ]
     static let negatives = [
         "not@mail", "user@localhost", "@example.com", "14:03:07", "aa:bb:cc:dd:ee:ff", "version 1.2.3.4.5", "999.1.1.1",
         "1234 5678 9012 3456", "4242424242424241", "order 12345678901234567890123", "eyJhbGciOiJIUzI1NiJ9 alone", "AKIA1234", "AKIAIOSFODNN7EXAMPLEX",
         "Bearer x", "2026-11-27T14:00:00Z", "a::b::c", "::",
+        "Mozilla/5.0 Chrome/120.0.0.0 Safari/537.36", "logo@2x.png", "Bearer authentication failed", "epoch 1733580187123 ms",
+        "id 1733580187000000000", "std::vector", "4111-1111 1111-1111",
     ]
 
     @Test func eachDetectorFindsItsKindAndNotLookalikes() {
