@@ -112,6 +112,16 @@ import Scratch
         #expect(errors.out == "n,d\n20000,20000\n", "\(errors.out)")
     }
 
+    @Test func internalMetricsCountEachStepsRecordsAndMaskedValues() throws {
+        let file = try cli.temp("metrics.log", Self.lines(250))
+        let steps = try cli.temp("metrics.yaml", Self.steps)
+        let r = try cli.logdash(["ingest", "--no-follow", "--no-store", "--stats-interval", "0", "--config", steps, "-o", "csv", "--query",
+                                 "SELECT source, sum(records_in) i, sum(records_out) o, sum(failed) f, sum(masked) > 0 m FROM internal_metrics WHERE component = 'transform' GROUP BY source ORDER BY source",
+                                 "--query", "SELECT sum(lines) FROM internal_metrics WHERE component = 'source'", file])
+        #expect(r.status == 0, "\(r.err)")
+        #expect(r.out.contains("source,i,o,f,m\nstep 1 (where),1000,750,0,false\nstep 2 (mask),750,750,0,true\n"), "\(r.out)")
+    }
+
     /// A step that drops every record of a batch leaves nothing to store, not an empty segment.
     @Test func stepsThatDropEveryRecordLeaveAnEmptyStoreAndNoCrash() throws {
         let dir = try Scratch.directory("drop-all")

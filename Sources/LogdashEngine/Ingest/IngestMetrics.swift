@@ -24,14 +24,18 @@ public final class IngestMetrics: Sendable {
         public var refused = 0
     }
 
+    /// A row is a source's (`component` 'source') or a transform step's ('transform', its
+    /// label under `source`: `step 2 (mask)`), each with its own columns (the others NULL).
     public static let columns = ["ts", "source", "lines", "bytes", "parse_failures", "truncated", "drops", "lag_bytes",
-                                 "connections", "refused", "buffer_bytes", "buffer_capacity"]
-    public static let types: [ColumnType] = [.timestamp, .string] + Array(repeating: .int, count: 10)
+                                 "connections", "refused", "buffer_bytes", "buffer_capacity",
+                                 "component", "records_in", "records_out", "failed", "masked"]
+    public static let types: [ColumnType] = [.timestamp, .string] + Array(repeating: .int, count: 10) + [.string] + Array(repeating: .int, count: 4)
 
     private struct State {
         var bySource: [String: Counters] = [:]
         var order: [String] = []
         var lastSample: [String: Counters] = [:]
+        var lastSteps: [TransformChain.StepCounts] = []
     }
     private let state = Mutex(State())
 
@@ -60,17 +64,28 @@ public final class IngestMetrics: Sendable {
 
     /// One `internal_metrics` row per source: the counts since the last sample, the gauges as
     /// they are now.
-    func sample(at ts: Int64, bufferBytes: Int, bufferCapacity: Int) -> [[Value]] {
-        state.withLock { s in
+    /// and one per transform step (records in and out, failures, values masked, since the last).
+    func sample(at ts: Int64, bufferBytes: Int, bufferCapacity: Int, transforms: TransformChain? = nil) -> [[Value]] {
+        let steps = transforms.map { zip($0.steps, $0.counts).map { ($0.label, $1) } } ?? []
+        return state.withLock { s in
             var rows: [[Value]] = []
             for name in s.order {
                 let c = s.bySource[name]!, p = s.lastSample[name] ?? Counters()
                 rows.append([.timestamp(ts), .string(name), .int(Int64(c.lines - p.lines)), .int(Int64(c.bytes - p.bytes)),
                              .int(Int64(c.parseFailures - p.parseFailures)), .int(Int64(c.truncated - p.truncated)),
                              .int(Int64(c.drops - p.drops)), .int(Int64(c.lagBytes)), .int(Int64(c.connections)),
-                             .int(Int64(c.refused - p.refused)), .int(Int64(bufferBytes)), .int(Int64(bufferCapacity))])
+                             .int(Int64(c.refused - p.refused)), .int(Int64(bufferBytes)), .int(Int64(bufferCapacity)),
+                             .string("source"), .null, .null, .null, .null])
                 s.lastSample[name] = c
             }
+            for (k, (label, c)) in steps.enumerated() {
+                let p = k < s.lastSteps.count ? s.lastSteps[k] : TransformChain.StepCounts()
+                let masked = c.masked.values.reduce(0, +) - p.masked.values.reduce(0, +)
+                rows.append([.timestamp(ts), .string(label)] + Array(repeating: Value.null, count: 10)
+                            + [.string("transform"), .int(Int64(c.recordsIn - p.recordsIn)), .int(Int64(c.recordsOut - p.recordsOut)),
+                               .int(Int64(c.failed - p.failed)), .int(Int64(masked))])
+            }
+            s.lastSteps = steps.map(\.1)
             return rows
         }
     }

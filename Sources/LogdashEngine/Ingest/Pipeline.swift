@@ -264,7 +264,7 @@ public final class Pipeline: Sendable {
                 break
             }
             if now >= nextSample {
-                store.appendMetrics(metrics.sample(at: load.now(), bufferBytes: buffer.fill, bufferCapacity: settings.buffer.capacity))
+                store.appendMetrics(metrics.sample(at: load.now(), bufferBytes: buffer.fill, bufferCapacity: settings.buffer.capacity, transforms: load.transforms))
                 nextSample = now + settings.metricsInterval
             }
         }
@@ -274,7 +274,7 @@ public final class Pipeline: Sendable {
                 if let e = parse(s, final: true, closeOpen: true) { storeFailed(e); break }
             }
         }
-        store.appendMetrics(metrics.sample(at: load.now(), bufferBytes: 0, bufferCapacity: settings.buffer.capacity))
+        store.appendMetrics(metrics.sample(at: load.now(), bufferBytes: 0, bufferCapacity: settings.buffer.capacity, transforms: load.transforms))
         Store.returnFreedMemory()
     }
 
