@@ -37,7 +37,8 @@ struct CheckCommand: ParsableCommand {
         // The data the expressions are checked against: its columns, no record kept.
         var data: StoreSnapshot?
         if !against.isEmpty {
-            let (config, options) = try input.resolve()
+            var (config, options) = try input.resolve()
+            options.transforms = nil  // the records as parsed: the transform steps are what is checked
             data = try Store.load(try input.sources(against, config: config, liveDemo: false), options: options).0.snapshot().shapeOnly
         }
         var problems = 0
@@ -55,7 +56,16 @@ struct CheckCommand: ParsableCommand {
         let top = (try? Yams.compose(yaml: text))?.mapping
         var problems: [String] = []
         var ok: String
-        if top?["alarms"]?.sequence != nil {
+        if top == nil, (try? Yams.compose(yaml: text))?.sequence != nil {
+            // A transform file (`--transform FILE`: a list of steps).
+            let steps: [TransformStep]
+            do { steps = try TransformChain.load(path: file) } catch let e as ConfigError {
+                say("logdash: \(e)", error: true)
+                return 1
+            }
+            if let data { problems = TransformChain.problems(steps, columns: data.schema.map(\.name)).map { "\(file): \($0)" } }
+            ok = "\(steps.count) transform step\(steps.count == 1 ? "" : "s")"
+        } else if top?["alarms"]?.sequence != nil {
             let (alarms, found) = try AlarmFile.check(yaml: text, file: file)
             problems = found.map(\.description)
             if let data {
@@ -86,6 +96,9 @@ struct CheckCommand: ParsableCommand {
         } else {
             let (config, found) = try Config.check(yaml: text, file: file)
             problems = found.map(\.description)
+            if let data, !config.transforms.isEmpty {
+                problems += TransformChain.problems(config.transforms, columns: data.schema.map(\.name)).map { "\(file): transforms: \($0)" }
+            }
             ok = "config"
             for p in problems { say("logdash: " + p, error: true) }
             if problems.isEmpty { say("\(file): ok: config") }

@@ -112,6 +112,29 @@ import Scratch
         #expect(errors.out == "n,d\n20000,20000\n", "\(errors.out)")
     }
 
+    @Test func checkAgainstDataNamesTheStepAndKeyOfEachFieldNoRecordHas() throws {
+        let data = try cli.temp("check.log", Self.lines(5))
+        let steps = try cli.temp("check-steps.yaml", """
+            - where: "paht <> '/health'"
+            - set: { area: "split_part(path, '/', 2)" }
+            - rename: { area: zone }
+            - set: { x: "upper(area)", y: "lower(zone)" }
+            - drop: [cardd]
+            """)
+        let r = try cli.logdash(["check", steps, "--against", data])
+        #expect(r.status == 1)
+        #expect(r.err == """
+            logdash: \(steps): step 1 (where): unknown column 'paht'
+            logdash: \(steps): step 4 (set).x: unknown column 'area'
+            logdash: \(steps): step 5 (drop).drop: unknown column 'cardd'; did you mean 'card'?
+            3 problems found
+
+            """, "\(r.err)")
+        let fine = try cli.temp("fine-steps.yaml", "- set: { area: \"split_part(path, '/', 2)\" }\n")
+        let ok = try cli.logdash(["check", fine, "--against", data])
+        #expect(ok.status == 0 && ok.out == "\(fine): ok: 1 transform step\n", "\(ok.out) \(ok.err)")
+    }
+
     @Test func internalMetricsCountEachStepsRecordsAndMaskedValues() throws {
         let file = try cli.temp("metrics.log", Self.lines(250))
         let steps = try cli.temp("metrics.yaml", Self.steps)

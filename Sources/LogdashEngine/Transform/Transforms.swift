@@ -345,3 +345,60 @@ public final class TransformChain: Sendable {
         return expr
     }
 }
+
+extension TransformChain {
+    /// The steps checked against the columns records have (`logdash check --against`): each
+    /// field a step reads must exist by then — in the data, or made by an earlier step. Each
+    /// problem names the step and key. After a `parse … as:` step, whose fields depend on the
+    /// data, fields are no longer checked.
+    public static func problems(_ steps: [TransformStep], columns: [String]) -> [String] {
+        var known = Set((CoreColumn.names + columns + ["_transform_error"]).map { $0.lowercased() })
+        var open = false
+        var out: [String] = []
+        func need(_ name: String, _ key: String?, _ step: TransformStep) {
+            guard !open, !known.contains(name.lowercased()) else { return }
+            out.append("\(step.label)\(key.map { "." + $0 } ?? ""): unknown column '\(name)'" + ExprCompiler.suggestion(for: name.lowercased(), among: known.sorted()))
+        }
+        func reads(_ e: Expr, _ key: String?, _ step: TransformStep) {
+            var seen: [String] = []
+            walkAll(e) { if case .column(let c, _) = $0, !seen.contains(c) { seen.append(c) } }
+            for c in seen { need(c, key, step) }
+        }
+        for step in steps {
+            switch step.action {
+            case .keep(let e): reads(e, nil, step)
+            case .sample(_, let c, let k):
+                if let c { reads(c, "where", step) }
+                if let k { need(k, "key", step) }
+            case .set(let assignments):
+                for a in assignments {
+                    reads(a.expr, a.name, step)
+                    known.insert(a.name.lowercased())
+                }
+            case .rename(let pairs):
+                for (from, to) in pairs {
+                    need(from, from, step)
+                    known.remove(from.lowercased())
+                    known.insert(to.lowercased())
+                }
+            case .drop(let names):
+                for n in names { need(n, "drop", step); known.remove(n.lowercased()) }
+            case .extract(let field, let regex):
+                need(field, "field", step)
+                for g in regex.names { known.insert(fieldName(g.name).lowercased()) }
+            case .pairs(let field, _):
+                need(field, "field", step)
+                open = true
+            case .mask(let fields, _):
+                for f in fields ?? [] { need(f, "fields", step) }
+            case .lookup(let table, let key, let fields, _):
+                need(key, "key", step)
+                for f in fields ?? [] { known.insert(fieldName(f).lowercased()) }
+                if fields == nil { open = open || table.isEmpty }
+            case .level(let from, _): need(from, "from", step)
+            case .timestamp(let from, _): need(from, "from", step)
+            }
+        }
+        return out
+    }
+}
