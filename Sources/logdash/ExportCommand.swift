@@ -48,6 +48,7 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
+        if store != nil { try input.refuseTransform(with: "--store") }
         let (config, options) = try input.resolve()
         let specs = sources.isEmpty ? [] : try input.sources(sources, config: config, liveDemo: false)
         let now = LoadOptions.wallClock()

@@ -228,6 +228,10 @@ struct IngestCommand: ParsableCommand {
         let streams = try StreamReporter(stream, store: store, lateness: latenessNanos, allowedLateness: allowedNanos)
         var tapped = load
         tapped.lineTap = reporter.stream?.lineTap  // patterns measured as lines are parsed
+        // While following, the transform steps can be reloaded (SIGHUP, or their file changed):
+        // a stage is always there to take them.
+        if !noFollow, tapped.transforms == nil { tapped.transforms = try TransformChain(steps: []) }
+        let reload = TransformReload(input: input)
         // The queries' kernels run on segments as they are made (each query takes its own).
         let folded = streams.streamingQueries + (reporter.stream?.streamingQueries ?? [])
         let kernelTap = KernelTap(folded, store: store)
@@ -268,6 +272,7 @@ struct IngestCommand: ParsableCommand {
             while !stop.fired && durable?.writeFailure == nil {
                 Thread.sleep(forTimeInterval: 0.1)
                 meter.tick(every: stats)
+                if let chain = tapped.transforms, let message = reload.check(chain, hangUp: stop.takeHangUp()) { say(message) }
                 // Windows move on once the files' history is in (it is parsed out of order, in parallel).
                 if pipeline.metrics.total().lagBytes == 0 { try streams.report() }
                 if !alarmDefs.isEmpty && Date().timeIntervalSince(lastAlarmCheck) >= 1 {
@@ -376,16 +381,61 @@ final class AlarmReporter {
 }
 
 /// SIGINT and SIGTERM as a flag to poll (the handlers only set it: an atomic store is safe in
-/// a signal handler).
+/// a signal handler); SIGHUP as another (reload the transform steps).
 final class SignalWatch: Sendable {
     private static let flag = Atomic<Int>(0)
+    private static let hangUp = Atomic<Int>(0)
 
     init() {
         signal(SIGINT) { _ in SignalWatch.flag.store(1, ordering: .relaxed) }
         signal(SIGTERM) { _ in SignalWatch.flag.store(1, ordering: .relaxed) }
+        signal(SIGHUP) { _ in SignalWatch.hangUp.store(1, ordering: .relaxed) }
     }
 
     var fired: Bool { SignalWatch.flag.load(ordering: .relaxed) != 0 }
+
+    /// Whether SIGHUP came since the last call.
+    func takeHangUp() -> Bool { SignalWatch.hangUp.exchange(0, ordering: .relaxed) != 0 }
+}
+
+/// Reloads the transform steps of a running ingest: on SIGHUP, and when the file they come
+/// from (`--transform FILE`, else the config file) changes. The new steps apply to records
+/// parsed from then on; a file with a problem leaves the running steps as they are.
+final class TransformReload {
+    let input: InputOptions
+    let path: String
+    private var stamp: Date?
+    private var lastLook = Date()
+
+    init(input: InputOptions) {
+        self.input = input
+        path = input.transformFile ?? input.config ?? Config.defaultPath
+        stamp = TransformReload.modified(path)
+    }
+
+    static func modified(_ path: String) -> Date? {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
+    }
+
+    /// A line to say when the steps were reloaded (or could not be); nil when nothing changed.
+    func check(_ chain: TransformChain, hangUp: Bool) -> String? {
+        var changed = hangUp
+        if Date().timeIntervalSince(lastLook) >= 1 {
+            lastLook = Date()
+            let now = TransformReload.modified(path)
+            if now != stamp { stamp = now; changed = true }
+        }
+        guard changed else { return nil }
+        do {
+            let (config, options) = try input.resolve()
+            let next = try options.transforms ?? TransformChain(steps: [])
+            _ = config
+            chain.replace(with: next)
+            return "logdash: transform steps reloaded from \(path): \(next.steps.count) step\(next.steps.count == 1 ? "" : "s"), for records from now on"
+        } catch {
+            return "logdash: \(error); the transform steps running stay as they were"
+        }
+    }
 }
 
 /// The periodic stats line of `logdash ingest`: rates since the last line, totals, gauges.

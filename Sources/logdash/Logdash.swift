@@ -54,6 +54,13 @@ struct InputOptions: ParsableArguments {
                                valueName: "file"))
     var transformFile: String?
 
+    /// `--transform` runs as records are parsed: over a store's (or an archive's) records, which
+    /// were stored already, it would silently do nothing.
+    func refuseTransform(with what: String) throws {
+        guard transformFile != nil else { return }
+        throw ValidationError("--transform runs on records as they are parsed; the records of \(what) were stored with the steps of the ingest that stored them (give the sources to read them again with these steps)")
+    }
+
     /// The lookup tables, `--lookup` and the config's `lookups:` (a name given twice: `--lookup`'s).
     func lookupTables(config: Config) throws -> [String: ResultSet] {
         var out: [String: ResultSet] = [:]

@@ -53,6 +53,8 @@ struct QueryCommand: ParsableCommand {
     }
 
     func run() throws {
+        if store != nil { try input.refuseTransform(with: "--store") }
+        if !archive.isEmpty { try input.refuseTransform(with: "--archive") }
         var args = arguments
         let sql: String
         if let file {

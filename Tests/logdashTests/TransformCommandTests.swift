@@ -135,6 +135,55 @@ import Scratch
         #expect(ok.status == 0 && ok.out == "\(fine): ok: 1 transform step\n", "\(ok.out) \(ok.err)")
     }
 
+    /// A running ingest takes new steps when their file changes or on SIGHUP, for the records
+    /// that come after; a file with a problem leaves the running steps, saying why.
+    @Test func ingestReloadsItsStepsOnAChangeAndOnSIGHUPAndKeepsThemOnABadFile() throws {
+        let dir = try Scratch.directory("reload")
+        let file = dir.appendingPathComponent("app.log").path, store = dir.appendingPathComponent("store").path
+        let steps = dir.appendingPathComponent("steps.yaml").path, err = dir.appendingPathComponent("err").path
+        func write(_ yaml: String) throws { try yaml.write(toFile: steps, atomically: true, encoding: .utf8) }
+        func append(_ phase: String) throws {
+            let h = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
+            h.seekToEndOfFile()
+            h.write(Data((0..<5).map { #"{"phase":"\#(phase)","n":\#($0),"msg":"from ann@example.com"}"# + "\n" }.joined().utf8))
+            try h.close()
+        }
+        try "".write(toFile: file, atomically: true, encoding: .utf8)
+        try write("- set: { tag: \"'one'\" }\n")
+        let p = try Spawned(CommandLineTests.binary, ["ingest", "--stats-interval", "0", "--transform", steps, "--store", store, file],
+                            stderr: err, environment: ["XDG_CONFIG_HOME": dir.path, "PATH": "/usr/bin:/bin"])
+        Thread.sleep(forTimeInterval: 1.5)
+        try append("a")
+        Thread.sleep(forTimeInterval: 1.5)
+        try write("- set: { tag: \"'two'\" }\n- mask: { kinds: [email] }\n")  // a change of the file
+        Thread.sleep(forTimeInterval: 2.0)
+        try append("b")
+        Thread.sleep(forTimeInterval: 1.5)
+        try write("- set: { tag: \"'three'\" }\n- wher: \"x\"\n")  // a typo: the running steps stay
+        Thread.sleep(forTimeInterval: 2.0)
+        try append("c")
+        Thread.sleep(forTimeInterval: 1.5)
+        try write("- set: { tag: \"'four'\" }\n")
+        p.signal(SIGHUP)
+        Thread.sleep(forTimeInterval: 1.5)
+        try append("d")
+        Thread.sleep(forTimeInterval: 1.5)
+        p.signal(SIGTERM)
+        #expect(p.wait() == 0)
+        let said = (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""
+        #expect(said.contains("transform steps reloaded from \(steps): 2 steps, for records from now on"), "\(said)")
+        #expect(said.contains("steps.yaml:2: transforms[1].wher: unknown step") && said.contains("the transform steps running stay as they were"), "\(said)")
+        let q = try cli.logdash(["query", "--store", store, "-o", "csv", "SELECT phase, tag, min(message) m, count(*) n FROM logs GROUP BY 1, 2 ORDER BY 1"])
+        #expect(q.out == """
+            phase,tag,m,n
+            a,one,from ann@example.com,5
+            b,two,from <email>,5
+            c,two,from <email>,5
+            d,four,from ann@example.com,5
+
+            """, "\(q.out) \(q.err)")
+    }
+
     @Test func internalMetricsCountEachStepsRecordsAndMaskedValues() throws {
         let file = try cli.temp("metrics.log", Self.lines(250))
         let steps = try cli.temp("metrics.yaml", Self.steps)
@@ -177,6 +226,15 @@ import Scratch
         #expect(lines[1].contains("paid with **** **** **** 4242"), "\(lines[1])")
         let q = try cli.logdash(["query", "--transform", steps, "-o", "csv", "SELECT kind, count(*) n FROM logs WHERE seq IS NOT NULL GROUP BY kind ORDER BY kind", file])
         #expect(q.out == "kind,n\nlogin,2\npayment,2\n", "\(q.out) \(q.err)")
+    }
+
+    @Test func transformWithAStoreOrAnArchiveIsRefusedNotIgnored() throws {
+        let steps = try cli.temp("refuse.yaml", "- mask: { kinds: [email] }\n")
+        for args in [["query", "--store", "/tmp/nowhere", "--transform", steps, "SELECT 1"], ["export", "--store", "/tmp/nowhere", "--transform", steps, "--to", "/tmp/x"]] {
+            let r = try cli.logdash(args)
+            #expect(r.status != 0)
+            #expect(r.err.contains("--transform runs on records as they are parsed; the records of --store were stored with the steps of the ingest that stored them"), "\(r.err)")
+        }
     }
 
     @Test func aBadTransformNamesTheFileStepAndKey() throws {

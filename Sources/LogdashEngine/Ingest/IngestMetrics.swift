@@ -35,7 +35,7 @@ public final class IngestMetrics: Sendable {
         var bySource: [String: Counters] = [:]
         var order: [String] = []
         var lastSample: [String: Counters] = [:]
-        var lastSteps: [TransformChain.StepCounts] = []
+        var lastSteps: [(label: String, counts: TransformChain.StepCounts)] = []
     }
     private let state = Mutex(State())
 
@@ -66,7 +66,7 @@ public final class IngestMetrics: Sendable {
     /// they are now.
     /// and one per transform step (records in and out, failures, values masked, since the last).
     func sample(at ts: Int64, bufferBytes: Int, bufferCapacity: Int, transforms: TransformChain? = nil) -> [[Value]] {
-        let steps = transforms.map { zip($0.steps, $0.counts).map { ($0.label, $1) } } ?? []
+        let steps = transforms?.labelledCounts ?? []
         return state.withLock { s in
             var rows: [[Value]] = []
             for name in s.order {
@@ -79,13 +79,15 @@ public final class IngestMetrics: Sendable {
                 s.lastSample[name] = c
             }
             for (k, (label, c)) in steps.enumerated() {
-                let p = k < s.lastSteps.count ? s.lastSteps[k] : TransformChain.StepCounts()
+                // (After a reload the counts start again from zero.)
+                let p = k < s.lastSteps.count && s.lastSteps.count == steps.count && s.lastSteps[k].label == label
+                    && s.lastSteps[k].counts.recordsIn <= c.recordsIn ? s.lastSteps[k].counts : TransformChain.StepCounts()
                 let masked = c.masked.values.reduce(0, +) - p.masked.values.reduce(0, +)
                 rows.append([.timestamp(ts), .string(label)] + Array(repeating: Value.null, count: 10)
                             + [.string("transform"), .int(Int64(c.recordsIn - p.recordsIn)), .int(Int64(c.recordsOut - p.recordsOut)),
                                .int(Int64(c.failed - p.failed)), .int(Int64(masked))])
             }
-            s.lastSteps = steps.map(\.1)
+            s.lastSteps = steps
             return rows
         }
     }

@@ -58,6 +58,9 @@ public enum Timestamp {
                             offsetSeconds: Int = 0) -> Int64? {
         // `years`' bounds as literals: a static's lazy-initialisation check costs on every line.
         guard year >= 1679 && year <= 2260 else { return nil }
+        // (Feb 30 is no day: not rolled on to Mar 2.)
+        guard day <= 28 || day <= (month == 2 ? (year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28)
+                                                : month == 4 || month == 6 || month == 9 || month == 11 ? 30 : 31) else { return nil }
         let days = daysFromCivil(year, month, day)
         let secs = Int64(days) * 86400 + Int64(hour * 3600 + minute * 60 + second - offsetSeconds)
         let (ns, o1) = secs.multipliedReportingOverflow(by: nanosPerSecond)

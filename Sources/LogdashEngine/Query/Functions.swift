@@ -103,7 +103,8 @@ enum Functions {
             // `2026-12-07`, or a time's day.
             guard let t = Compare.parseTime(s) else { throw QueryError(.value, "'\(s)' is not a date", at: p) }
             return .date(Timestamp.floorDiv(t, Timestamp.nanosPerDay))
-        default: return .date(Timestamp.floorDiv(try wall(v, fn, p), Timestamp.nanosPerDay))
+        case .timestamp, .zoned: return .date(Timestamp.floorDiv(try wall(v, fn, p), Timestamp.nanosPerDay))
+        default: throw QueryError(.type, "cannot cast \(typeName(v)) '\(v)' to date", at: p)
         }
     }
 

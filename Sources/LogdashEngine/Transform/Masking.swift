@@ -57,8 +57,50 @@ public struct Masker: Sendable {
     /// The text with every value found replaced, and how many of each kind; nil when nothing
     /// was found (the text stays as it is).
     public func mask(_ text: UnsafeBufferPointer<UInt8>) -> (bytes: [UInt8], counts: [MaskKind: Int])? {
+        if let plain = Masker.unescaped(text) {
+            // Escapes hide nothing: `zed\u0040example.com` (JSON), `jane%40example.com` (URLs)
+            // are searched as what they stand for (and, when something is found, kept so).
+            return plain.withUnsafeBufferPointer { p in find(p).isEmpty ? nil : replace(p, find(p)) }
+        }
         let found = find(text)
         guard !found.isEmpty else { return nil }
+        return replace(text, found)
+    }
+
+    /// The text with JSON's `\u00XX` escapes of printable characters (not `"` or `\`, so that a
+    /// JSON line stays JSON) and URLs' `%40` decoded; nil when it has none.
+    static func unescaped(_ t: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        func hex(_ b: UInt8) -> Int? { isDigit(b) ? Int(b - 0x30) : (b | 0x20) &- 0x61 < 6 ? Int((b | 0x20) - 0x61 + 10) : nil }
+        var out: [UInt8]?
+        var i = 0, copied = 0
+        while i < t.count {
+            let b = t[i]
+            var decoded: UInt8?, length = 0
+            if b == UInt8(ascii: "\\"), i + 5 < t.count, t[i + 1] == UInt8(ascii: "u"), t[i + 2] == UInt8(ascii: "0"), t[i + 3] == UInt8(ascii: "0"),
+               let h = hex(t[i + 4]), let l = hex(t[i + 5]), h * 16 + l >= 0x20, h * 16 + l < 0x7F, h * 16 + l != 0x22, h * 16 + l != 0x5C {
+                decoded = UInt8(h * 16 + l); length = 6
+            } else if b == UInt8(ascii: "%"), i + 2 < t.count, t[i + 1] == UInt8(ascii: "4"), t[i + 2] == UInt8(ascii: "0") {
+                decoded = UInt8(ascii: "@"); length = 3
+            } else if b == UInt8(ascii: "\\"), i + 1 < t.count {
+                i += 2  // another escape (`\"`, `\\`): kept as it is
+                continue
+            }
+            if let d = decoded {
+                if out == nil { out = []; out!.reserveCapacity(t.count) }
+                out!.append(contentsOf: t[copied..<i])
+                out!.append(d)
+                i += length
+                copied = i
+            } else {
+                i += 1
+            }
+        }
+        guard var o = out else { return nil }
+        o.append(contentsOf: t[copied...])
+        return o
+    }
+
+    private func replace(_ text: UnsafeBufferPointer<UInt8>, _ found: [Found]) -> (bytes: [UInt8], counts: [MaskKind: Int]) {
         var out: [UInt8] = []
         out.reserveCapacity(text.count + 16)
         var at = 0
@@ -201,7 +243,9 @@ public struct Masker: Sendable {
         return s..<e
     }
 
-    static let fileExtensions: Set<String> = ["png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "css", "js", "map", "html", "json", "txt", "log"]
+    static let fileExtensions: Set<String> = ["png", "jpg", "jpeg", "gif", "svg", "webp", "ico", "css", "js", "map", "html", "json", "txt", "log",
+                                              // systemd's units (`getty@tty1.service`)
+                                              "service", "socket", "target", "mount", "automount", "timer", "device", "scope", "slice", "swap"]
 
     /// Four dotted numbers of at most 255, not part of a longer dotted run.
     static func ipv4(_ t: UnsafeBufferPointer<UInt8>, at: Int) -> Range<Int>? {
@@ -226,6 +270,13 @@ public struct Masker: Sendable {
     /// group's end, longest first.
     static func card(_ t: UnsafeBufferPointer<UInt8>, at: Int) -> Range<Int>? {
         guard t[at] >= UInt8(ascii: "2"), t[at] <= UInt8(ascii: "6") else { return nil }
+        // Most numbers are short: turned away before any list is made.
+        var j = at, seen = 0
+        while j < t.count, seen < 13 {
+            if isDigit(t[j]) { seen += 1 } else if !((t[j] == UInt8(ascii: " ") || t[j] == UInt8(ascii: "-")) && j + 1 < t.count && isDigit(t[j + 1])) { break }
+            j += 1
+        }
+        guard seen >= 13 else { return nil }
         var groups: [(digits: Int, end: Int)] = []  // cumulative digits at each group's end
         var i = at, count = 0, separator: UInt8 = 0
         while i < t.count, count <= 19, groups.count < 6 {
@@ -239,12 +290,19 @@ public struct Masker: Sendable {
             i += 1
         }
         for k in stride(from: groups.count - 1, through: 0, by: -1) {
-            let (digits, end) = groups[k]
+            let (digits, digitsEnd) = groups[k]
+            var end = digitsEnd
+            // A number written with a zero fraction (`4242424242424242.0`): the fraction is its.
+            if k == groups.count - 1, end + 1 < t.count, t[end] == UInt8(ascii: "."), t[end + 1] == UInt8(ascii: "0") {
+                var e = end + 1
+                while e < t.count, t[e] == UInt8(ascii: "0") { e += 1 }
+                if e >= t.count || !isAlnum(t[e]) { end = e }
+            }
             guard (13...19).contains(digits), endsWord(t, end) || k < groups.count - 1 else { continue }
             if k < groups.count - 1, end < t.count, isAlnum(t[end]) { continue }
             let sizes = (0...k).map { groups[$0].digits - ($0 == 0 ? 0 : groups[$0 - 1].digits) }
             let grouped = k == 0 || sizes.dropLast().allSatisfy { $0 == 4 } || sizes == [4, 6, 5] || sizes == [4, 6, 4]
-            guard grouped, luhn(t, at..<end) else { continue }
+            guard grouped, luhn(t, at..<digitsEnd) else { continue }
             return at..<end
         }
         return nil
@@ -350,7 +408,13 @@ public struct Masker: Sendable {
         case .redact:
             return Array("<\(kind.rawValue)>".utf8)
         case .hash:
-            let mac = HMAC<SHA256>.authenticationCode(for: value, using: SymmetricKey(data: key))
+            // The value as one thing however it is written: a card's digits, an address in lower case.
+            let canonical: [UInt8] = switch kind {
+            case .creditCard: value.filter(Masker.isDigit)
+            case .email: value.map { $0 &- 0x41 < 26 ? $0 | 0x20 : $0 }
+            default: Array(value)
+            }
+            let mac = HMAC<SHA256>.authenticationCode(for: canonical, using: SymmetricKey(data: key))
             return Array("<\(kind.rawValue):\(Value.hex(Array(mac.prefix(8))))>".utf8)
         case .partial:
             return partial(kind, Array(value))

@@ -9,6 +9,8 @@ struct TransformRecords {
     let skipped: [String]
     /// Per row, why a step failed for it; empty until one does.
     var errors: [String?] = []
+    /// Failures so far (a record can fail more than one step).
+    var failures = 0
 
     init(_ seg: Segment) {
         rows = seg.rowCount
@@ -30,6 +32,7 @@ struct TransformRecords {
     func column(_ name: String) -> SegmentColumn? { key(name).flatMap { columns[$0] } }
 
     mutating func fail(_ row: Int, _ message: String) {
+        failures += 1
         if errors.isEmpty { errors = [String?](repeating: nil, count: rows) }
         errors[row] = errors[row].map { $0 + "; " + message } ?? message
     }
@@ -59,7 +62,9 @@ struct TransformRecords {
     /// As a segment (for the query engine's filters, and at the end).
     func segment() -> Segment {
         var cols = columns, flags = self.flags
-        if !errors.isEmpty {
+        if errors.isEmpty {
+            cols["_transform_error"] = .nulls(rows)  // there to count, however many failed
+        } else {
             var c = Column(name: "_transform_error")
             for r in 0..<rows {
                 if let e = errors[r] {
@@ -239,27 +244,30 @@ extension Column {
 extension TransformChain {
     /// The records of `seg` after every step for its source; `seg` itself when no step is.
     public func apply(_ seg: Segment, now: Int64) -> Segment {
+        let now0 = current.withLock { ($0.steps, $0.tables, $0.generation) }
+        let (steps, tables, generation) = now0
         let active = steps.enumerated().filter { $0.element.applies(to: seg.source) }
         guard !active.isEmpty, seg.rowCount > 0 else { return seg }
         var t = TransformRecords(seg)
         var counts = [StepCounts](repeating: StepCounts(), count: steps.count)
         for (k, step) in active {
             counts[k].recordsIn = t.rows
-            let failedBefore = t.errors.lazy.filter { $0 != nil }.count
-            run(step, on: &t, now: now, masked: &counts[k].masked)
+            let failedBefore = t.failures
+            run(step, on: &t, now: now, tables: tables, masked: &counts[k].masked)
             counts[k].recordsOut = t.rows
-            counts[k].failed = t.errors.lazy.filter { $0 != nil }.count - failedBefore
+            counts[k].failed = t.failures - failedBefore
         }
         // Error messages quote values: they are masked as the records are.
         if !t.errors.isEmpty, active.contains(where: { if case .mask = $0.element.action { true } else { false } }) {
-            t.errors = t.errors.map { $0.map { maskText($0, source: seg.source) } }
+            t.errors = t.errors.map { $0.map { TransformChain.maskText($0, source: seg.source, steps: steps) } }
         }
-        counters.withLock { all in
-            for k in all.indices {
-                all[k].recordsIn += counts[k].recordsIn
-                all[k].recordsOut += counts[k].recordsOut
-                all[k].failed += max(0, counts[k].failed)
-                for (kind, n) in counts[k].masked { all[k].masked[kind, default: 0] += n }
+        current.withLock { c in
+            guard c.generation == generation else { return }
+            for k in c.counts.indices {
+                c.counts[k].recordsIn += counts[k].recordsIn
+                c.counts[k].recordsOut += counts[k].recordsOut
+                c.counts[k].failed += max(0, counts[k].failed)
+                for (kind, n) in counts[k].masked { c.counts[k].masked[kind, default: 0] += n }
             }
         }
         return t.segment()
@@ -268,13 +276,17 @@ extension TransformChain {
     /// Text with every mask step's finds (for `source`) replaced: for text about records that
     /// is not a record (an error message, `inspect`'s examples).
     public func maskText(_ text: String, source: String) -> String {
+        TransformChain.maskText(text, source: source, steps: steps)
+    }
+
+    static func maskText(_ text: String, source: String, steps: [TransformStep]) -> String {
         steps.reduce(text) { s, step in
             guard case .mask(_, let masker) = step.action, step.applies(to: source) else { return s }
             return masker.mask(s)
         }
     }
 
-    private func run(_ step: TransformStep, on t: inout TransformRecords, now: Int64, masked: inout [String: Int]) {
+    private func run(_ step: TransformStep, on t: inout TransformRecords, now: Int64, tables: [String: LookupIndex], masked: inout [String: Int]) {
         switch step.action {
         case .keep(let e):
             t.keep(t.matching(e, now: now, step: step, keepUnknown: true))
@@ -381,7 +393,20 @@ extension TransformChain {
                 let cores = Set(named.map { $0.lowercased() }.filter { $0 == "message" || $0 == "host" })
                 return named.compactMap { t.key($0) } + ["raw"] + t.columns.keys.filter { cores.contains(FieldRole.of($0).role.coreName) }
             } ?? t.columns.keys.filter { !["ts", "ingest_ts", "source", "level"].contains($0) }
-            for name in Set(targets) {
+            // Field names can hold what is masked too (`{"ann@example.com": 1}`).
+            for name in t.columns.keys where !CoreColumn.names.contains(name) {
+                let masked2 = masker.mask(name)
+                guard masked2 != name, let col = t.columns[name] else { continue }
+                t.columns[name] = nil
+                if let other = t.columns[masked2] {
+                    t.columns[masked2] = other
+                    t.set(masked2, (0..<t.rows).map { col.value(at: $0) })
+                } else {
+                    t.columns[masked2] = col
+                }
+                masked["field names", default: 0] += 1
+            }
+            for name in Set(targets.map { t.key($0) ?? $0 }) {
                 guard let col = t.columns[name] else { continue }
                 if let (masked2, counts) = TransformChain.mask(col, rows: t.rows, with: masker) {
                     t.columns[name] = masked2
@@ -565,6 +590,17 @@ extension TransformChain {
             }
             c.pad(to: rows)
             return (SegmentColumn(c, rows: rows), counts)
+        case .double where masker.kinds.contains(.creditCard):
+            // (A card number written with a fraction: `4242424242424242.0`.)
+            let validity = col.validity
+            func card(_ d: Double) -> Bool { d >= 1e12 && d < 1e19 && d == d.rounded() && Masker.isCard(Int64(d)) }
+            guard (0..<rows).contains(where: { SegmentColumn.valid(validity, $0) && card(col.doubles[$0]) }) else { return nil }
+            var texts = [String?](repeating: nil, count: rows)
+            for r in 0..<rows where SegmentColumn.valid(validity, r) {
+                let d = col.doubles[r]
+                if card(d) { texts[r] = masker.mask(String(Int64(d))); counts[.creditCard, default: 0] += 1 } else { texts[r] = Value.format(d) }
+            }
+            return (.texts(texts), counts)
         case .int where masker.kinds.contains(.creditCard):
             // A card number can arrive as a JSON number (a double could not hold one exactly).
             let validity = col.validity

@@ -49,6 +49,10 @@ public struct TransformStep: Sendable {
     public let number: Int
     /// Its key (`where`, `set`, `mask` …).
     public let kind: String
+    /// Where it is written: the file, its line, its place (`transforms[2]`).
+    public var file = "transforms"
+    public var line: Int?
+    public var path = ""
 
     /// `step 3 (mask)`: how messages name it.
     public var label: String { "step \(number) (\(kind))" }
@@ -65,10 +69,18 @@ public struct TransformStep: Sendable {
 /// failed cast, a lookup miss with `required`) never drops the record: it goes on with
 /// `_transform_error` saying which step failed and why, and shows in the `errors` table.
 public final class TransformChain: Sendable {
-    public let steps: [TransformStep]
-    /// Lookup tables by name (lower-cased): key text → row, and the table's columns.
-    let tables: [String: LookupIndex]
-    let counters: Mutex<[StepCounts]>
+    /// The steps, their lookup tables and what they did: replaced whole on a reload.
+    struct Current: Sendable {
+        var steps: [TransformStep]
+        /// Lookup tables by name (lower-cased): key text → row, and the table's columns.
+        var tables: [String: LookupIndex]
+        var counts: [StepCounts]
+        /// Which list this is (counts from batches of an older one are not added to it).
+        var generation = 0
+    }
+    let current: Mutex<Current>
+
+    public var steps: [TransformStep] { current.withLock { $0.steps } }
 
     struct LookupIndex: Sendable {
         var columns: [String]
@@ -84,38 +96,48 @@ public final class TransformChain: Sendable {
     }
 
     public init(steps: [TransformStep], lookups: [String: ResultSet] = [:]) throws {
-        self.steps = steps
         var tables: [String: LookupIndex] = [:]
         for s in steps {
             guard case .lookup(let name, _, let fields, _) = s.action else { continue }
             guard let t = lookups[name.lowercased()] else {
-                throw ConfigError(file: "transforms", key: "\(s.label).table", line: nil,
+                throw ConfigError(file: s.file, key: "\(s.path).lookup.table", line: s.line,
                                   problem: "no lookup table '\(name)'; give it with --lookup \(name)=FILE or under 'lookups:' in the config"
                                     + (lookups.isEmpty ? "" : " (tables: \(lookups.keys.sorted().joined(separator: ", ")))"))
             }
             for f in fields ?? [] where !t.columns.dropFirst().contains(where: { $0.lowercased() == f.lowercased() }) {
-                throw ConfigError(file: "transforms", key: "\(s.label).fields", line: nil,
+                throw ConfigError(file: s.file, key: "\(s.path).lookup.fields", line: s.line,
                                   problem: "lookup table '\(name)' has no column '\(f)'; its columns: \(t.columns.joined(separator: ", "))")
             }
             var rows: [String: [Value]] = [:]
             for r in t.rows where r.first.map({ $0 != .null }) ?? false { rows[textOf(r[0])] = rows[textOf(r[0])] ?? r }
             tables[name.lowercased()] = LookupIndex(columns: t.columns, rows: rows)
         }
-        self.tables = tables
-        counters = Mutex([StepCounts](repeating: StepCounts(), count: steps.count))
+        current = Mutex(Current(steps: steps, tables: tables, counts: [StepCounts](repeating: StepCounts(), count: steps.count)))
     }
 
-    private init(steps: [TransformStep], tables: [String: LookupIndex]) {
-        self.steps = steps
-        self.tables = tables
-        counters = Mutex([StepCounts](repeating: StepCounts(), count: steps.count))
-    }
+    private init(_ c: Current) { current = Mutex(c) }
 
     /// The same steps with counts from zero (to count one source's records apart).
-    public func fresh() -> TransformChain { TransformChain(steps: steps, tables: tables) }
+    public func fresh() -> TransformChain {
+        let c = current.withLock { $0 }
+        return TransformChain(Current(steps: c.steps, tables: c.tables, counts: [StepCounts](repeating: StepCounts(), count: c.steps.count)))
+    }
+
+    /// Takes `other`'s steps (and tables) from the next batch on, with counts from zero: a
+    /// reload. Batches under way finish with the steps they started with.
+    public func replace(with other: TransformChain) {
+        let next = other.current.withLock { $0 }
+        current.withLock { c in
+            c = Current(steps: next.steps, tables: next.tables, counts: [StepCounts](repeating: StepCounts(), count: next.steps.count),
+                        generation: c.generation + 1)
+        }
+    }
 
     /// What each step has done so far.
-    public var counts: [StepCounts] { counters.withLock { $0 } }
+    public var counts: [StepCounts] { current.withLock { $0.counts } }
+
+    /// Each step's label and counts, read together (a reload between two reads cannot mix lists).
+    public var labelledCounts: [(label: String, counts: StepCounts)] { current.withLock { c in zip(c.steps, c.counts).map { ($0.label, $1) } } }
 
     /// Lookup tables the steps name (lower-cased).
     public var tableNames: [String] {
@@ -150,13 +172,19 @@ public final class TransformChain: Sendable {
                     }
                     continue
                 }
-                guard stepKinds.contains(name) else { throw fail("\(at).\(name)", key, "unknown step; steps are \(stepKinds.joined(separator: ", "))") }
+                guard stepKinds.contains(name) else {
+                    throw fail("\(at).\(name)", key, name == "source" ? "unknown key; did you mean 'sources'?" : "unknown step; steps are \(stepKinds.joined(separator: ", "))")
+                }
                 guard found == nil else { throw fail("\(at).\(name)", key, "one step per list item: '\(found!.0)' is here already") }
                 found = (name, value)
             }
             guard let (kind, value) = found else { throw fail(at, item, "names no step; steps are \(stepKinds.joined(separator: ", "))") }
             let action = try step(kind, value, at: "\(at).\(kind)", file: file, fail: fail)
-            steps.append(TransformStep(action: action, sources: sources, number: number, kind: kind))
+            var step = TransformStep(action: action, sources: sources, number: number, kind: kind)
+            step.file = file
+            step.line = item.mark.map { $0.line }
+            step.path = at
+            steps.append(step)
         }
         return steps
     }
@@ -170,7 +198,7 @@ public final class TransformChain: Sendable {
         do { root = try Yams.compose(yaml: String(decoding: data, as: UTF8.self)) } catch {
             throw ConfigError(file: path, key: nil, line: nil, problem: "not valid YAML: \(error)")
         }
-        guard let root else { return [] }
+        guard let root else { throw ConfigError(file: path, key: nil, line: nil, problem: "has no steps (an empty file would turn the config's transforms off)") }
         if let m = root.mapping {
             guard let list = m["transforms"], m.count == 1 else {
                 throw ConfigError(file: path, key: "(top level)", line: root.mark?.line, problem: "a transform file is a list of steps, or a mapping with only 'transforms:'")
@@ -203,7 +231,14 @@ public final class TransformChain: Sendable {
         }
         switch kind {
         case "where":
-            return .keep(try expression(v, at: at, file: file, fail: fail))
+            let e = try expression(v, at: at, file: file, fail: fail)
+            switch e {
+            case .column, .literal(.int, _), .literal(.double, _), .literal(.string, _), .interval:
+                throw fail(at, v, "'\(v.string ?? "")' is a value, not a condition: write a comparison such as \"status >= 500\"")
+            case .binary(let op, _, _, _) where ["+", "-", "*", "/", "%", "||"].contains(op):
+                throw fail(at, v, "'\(v.string ?? "")' is a value, not a condition: write a comparison such as \"status >= 500\"")
+            default: return .keep(e)
+            }
         case "sample":
             let m = try mapping(v, "{rate: 0.1, where: \"level = 'debug'\", key: trace_id}")
             try only(m, ["rate", "where", "key"])
@@ -246,6 +281,7 @@ public final class TransformChain: Sendable {
             let fields = try m["fields"].map { n in try (n.sequence.map(Array.init) ?? [n]).map { try field($0, "\(at).fields", core: true) } }
             var kinds = Set(MaskKind.allCases)
             if let k = m["kinds"] {
+                guard k.sequence?.isEmpty != true else { throw fail("\(at).kinds", k, "names no kind; kinds are \(MaskKind.allCases.map(\.rawValue).joined(separator: ", ")) (without kinds: every one)") }
                 kinds = Set(try (k.sequence.map(Array.init) ?? [k]).map { n in
                     guard let s = n.string, let kind = MaskKind(rawValue: s.lowercased()) else {
                         throw fail("\(at).kinds", n, "'\(n.string ?? "")' is not a kind; kinds are \(MaskKind.allCases.map(\.rawValue).joined(separator: ", "))")
