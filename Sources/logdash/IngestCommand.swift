@@ -154,6 +154,7 @@ struct IngestCommand: ParsableCommand {
             syslog://HOST:PORT (TCP, octet counting or LF), syslog+udp://HOST:PORT, http://HOST:PORT (POST /ingest). \
             Listeners bind to 127.0.0.1 unless a host is given (tcp://0.0.0.0:5170 binds every interface). \
             SIGINT and SIGTERM stop reading and store what was accepted; --query then runs over it. \
+            SIGHUP (or a change of the file) reloads the transform steps for the records that follow. \
             While following, everything accepted is kept on disk in $XDG_DATA_HOME/logdash/store (or --store DIR; --no-store keeps it in memory only): a restart goes on where the last run stopped.
 
             Examples:

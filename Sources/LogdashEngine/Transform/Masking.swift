@@ -57,7 +57,8 @@ public struct Masker: Sendable {
     /// The text with every value found replaced, and how many of each kind; nil when nothing
     /// was found (the text stays as it is).
     public func mask(_ text: UnsafeBufferPointer<UInt8>) -> (bytes: [UInt8], counts: [MaskKind: Int])? {
-        if let plain = Masker.unescaped(text) {
+        if let base = text.baseAddress, memchr(base, 0x5C, text.count) != nil || memchr(base, 0x25, text.count) != nil,  // `\`, `%`
+           let plain = Masker.unescaped(text) {
             // Escapes hide nothing: `zed\u0040example.com` (JSON), `jane%40example.com` (URLs)
             // are searched as what they stand for (and, when something is found, kept so).
             return plain.withUnsafeBufferPointer { p in find(p).isEmpty ? nil : replace(p, find(p)) }
