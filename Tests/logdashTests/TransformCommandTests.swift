@@ -8,6 +8,13 @@ import Scratch
 @Suite struct TransformCommandTests {
     let cli = CommandLineTests()
 
+    /// A query's CSV over a store.
+    func stored(_ store: String, _ sql: String) throws -> String {
+        let r = try cli.logdash(["query", "--store", store, "-o", "csv", sql])
+        #expect(r.status == 0, "\(r.err)")
+        return r.out
+    }
+
     static let secrets = ["ann.lee@example.com", "4242424242424242", "4242 4242 4242 4242", "AKIAIOSFODNN7EXAMPLE", "10.9.8.7",
                           "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.c2lnbmF0dXJl"]
 
@@ -77,14 +84,13 @@ import Scratch
         }
         // Read back: the health checks are gone, every other record is there (twice: stdin and
         // the file; the lines no format fits among them), masked.
-        let counts = try cli.logdash(["query", "--store", masked, "-o", "csv", "SELECT count(*) n, count(DISTINCT seq) d FROM logs"])
-        #expect(counts.out == "n,d\n3000,1000\n", "\(counts.out) \(counts.err)")
-        let errors = try cli.logdash(["query", "--store", masked, "-o", "csv", "SELECT count(*) n, min(raw) r FROM errors"])
-        #expect(errors.out.hasPrefix("n,r\n1000,seq=") && errors.out.contains("<email>"), "\(errors.out)")
+        #expect(try stored(masked, "SELECT count(*) n, count(DISTINCT seq) d FROM logs") == "n,d\n3000,1000\n")
+        let errors = try stored(masked, "SELECT count(*) n, min(raw) r FROM errors")
+        #expect(errors.hasPrefix("n,r\n1000,seq=") && errors.contains("<email>"), "\(errors)")
         let export = dir.appendingPathComponent("export").path
         #expect(try cli.logdash(["export", "--store", masked, "--to", export]).status == 0)
         let exported = try Self.allBytes(export)
-        for s in Self.secrets { #expect(!Self.contains(exported + Array(counts.out.utf8), s)) }
+        for s in Self.secrets { #expect(!Self.contains(exported + Array(errors.utf8), s)) }
     }
 
     /// Killed with SIGKILL while ingesting with transforms, restarted: the store holds the
@@ -105,11 +111,8 @@ import Scratch
         }
         let last = try cli.logdash(["ingest", "--no-follow", "--stats-interval", "0", "--config", config, "--store", store, file])
         #expect(last.status == 0, "\(last.err)")
-        let got = try cli.logdash(["query", "--store", store, "-o", "csv",
-                                   "SELECT count(*) n, count(DISTINCT seq) d, count_if(path = '/health') h, count_if(message LIKE '%example.com%') m FROM logs"])
-        #expect(got.out == "n,d,h,m\n60000,40000,0,0\n", "\(got.out) \(got.err)")  // (20000 of them lines no format fits)
-        let errors = try cli.logdash(["query", "--store", store, "-o", "csv", "SELECT count(*) n, count(DISTINCT raw) d FROM errors"])
-        #expect(errors.out == "n,d\n20000,20000\n", "\(errors.out)")
+        #expect(try stored(store, "SELECT count(*) n, count(DISTINCT seq) d, count_if(path = '/health') h, count_if(message LIKE '%example.com%') m FROM logs") == "n,d,h,m\n60000,40000,0,0\n")  // (20000 of them lines no format fits)
+        #expect(try stored(store, "SELECT count(*) n, count(DISTINCT raw) d FROM errors") == "n,d\n20000,20000\n")
     }
 
     @Test func checkAgainstDataNamesTheStepAndKeyOfEachFieldNoRecordHas() throws {
@@ -173,15 +176,14 @@ import Scratch
         let said = (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""
         #expect(said.contains("transform steps reloaded from \(steps): 2 steps, for records from now on"), "\(said)")
         #expect(said.contains("steps.yaml:2: transforms[1].wher: unknown step") && said.contains("the transform steps running stay as they were"), "\(said)")
-        let q = try cli.logdash(["query", "--store", store, "-o", "csv", "SELECT phase, tag, min(message) m, count(*) n FROM logs GROUP BY 1, 2 ORDER BY 1"])
-        #expect(q.out == """
+        #expect(try stored(store, "SELECT phase, tag, min(message) m, count(*) n FROM logs GROUP BY 1, 2 ORDER BY 1") == """
             phase,tag,m,n
             a,one,from ann@example.com,5
             b,two,from <email>,5
             c,two,from <email>,5
             d,four,from ann@example.com,5
 
-            """, "\(q.out) \(q.err)")
+            """)
     }
 
     @Test func internalMetricsCountEachStepsRecordsAndMaskedValues() throws {
@@ -205,8 +207,7 @@ import Scratch
             let r = try cli.logdash(args, shell: args[0] == "-c")
             #expect(r.status == 0, "\(r.err)")
         }
-        let q = try cli.logdash(["query", "--store", store, "-o", "csv", "SELECT count(*) n FROM logs"])
-        #expect(q.out == "n\n0\n", "\(q.out) \(q.err)")
+        #expect(try stored(store, "SELECT count(*) n FROM logs") == "n\n0\n")
     }
 
     @Test func catShowsTheTransformedRecordsAndQueryReadsThem() throws {
