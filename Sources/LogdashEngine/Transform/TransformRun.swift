@@ -309,8 +309,10 @@ extension TransformChain {
             if keyed.contains(false) {
                 t.column("raw")?.forEachBytes(rows: t.rows) { r, b in if !keyed[r] { hashes[r] = TransformChain.hash(b) } }
             }
+            // Kept: what `where` does not pick, what an earlier step failed for, and the sample.
+            let failed = (0..<t.rows).map(t.hasFailed)
             t.keep((0..<t.rows).compactMap { r in
-                candidates.map { !$0.contains(Int32(r)) } ?? false || rate >= 1 || hashes[r] < threshold ? Int32(r) : nil
+                candidates.map { !$0.contains(Int32(r)) } ?? false || failed[r] || rate >= 1 || hashes[r] < threshold ? Int32(r) : nil
             })
 
         case .set(let assignments):

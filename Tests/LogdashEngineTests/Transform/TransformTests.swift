@@ -58,6 +58,7 @@ import Yams
             - set: { n: "CAST(user AS bigint)" }
             - where: "n > 0"
             - sample: { rate: 0, where: "n IS NULL" }
+            - sample: { rate: 0 }
             """)
         // Every record with a user failed the cast: kept by where and sample; the one without a user (n NULL) sampled away.
         #expect(try Self.rows(e, "SELECT user FROM logs ORDER BY ts") == ["ann", "bob", "cid", "dee"])
