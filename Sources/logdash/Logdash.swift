@@ -16,7 +16,7 @@ struct Logdash: ParsableCommand {
             logdash reads the live demo stream.
             """,
         version: version,
-        subcommands: [DashboardCommand.self, IngestCommand.self, Cat.self, Inspect.self, QueryCommand.self, ExportCommand.self, RenderCommand.self, CheckCommand.self, FormatsCommand.self],
+        subcommands: [DashboardCommand.self, IngestCommand.self, Cat.self, Inspect.self, QueryCommand.self, ExportCommand.self, PurgeCommand.self, RenderCommand.self, CheckCommand.self, FormatsCommand.self],
         defaultSubcommand: DashboardCommand.self
     )
 }

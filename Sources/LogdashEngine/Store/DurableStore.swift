@@ -140,6 +140,16 @@ public final class DurableStore: Sendable {
     func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }
     static func name(_ prefix: String, _ n: Int, _ ext: String) -> String { prefix + String(format: "%08d", n) + ext }
 
+    /// The segment files, in order.
+    func files() -> [(Int, String)] { listing("seg-", ".lds") }
+
+    /// Seals what the log holds into a segment file now, and waits for it (before a purge).
+    func sealForPurge() throws {
+        state.withLock { s in _ = sealLocked(&s) }
+        sealQueue.sync {}
+        if let failure = state.withLock({ $0.failure }) { throw failure }
+    }
+
     /// The files of the store with their numbers, in order.
     private func listing(_ prefix: String, _ ext: String) -> [(Int, String)] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []

@@ -11,6 +11,8 @@ struct TransformRecords {
     var errors: [String?] = []
     /// Failures so far (a record can fail more than one step).
     var failures = 0
+    /// Leave `_transform_error` out when no step failed (rewriting stored records).
+    var dropEmptyErrorColumn = false
 
     init(_ seg: Segment) {
         rows = seg.rowCount
@@ -63,7 +65,7 @@ struct TransformRecords {
     func segment() -> Segment {
         var cols = columns, flags = self.flags
         if errors.isEmpty {
-            cols["_transform_error"] = .nulls(rows)  // there to count, however many failed
+            if !dropEmptyErrorColumn, cols["_transform_error"] == nil { cols["_transform_error"] = .nulls(rows) }  // there to count, however many failed
         } else {
             var c = Column(name: "_transform_error")
             for r in 0..<rows {
@@ -284,6 +286,11 @@ extension TransformChain {
             guard case .mask(_, let masker) = step.action, step.applies(to: source) else { return s }
             return masker.mask(s)
         }
+    }
+
+    /// One step over records, with this chain's tables.
+    func run(_ step: TransformStep, on t: inout TransformRecords, now: Int64, masked: inout [String: Int]) {
+        run(step, on: &t, now: now, tables: current.withLock { $0.tables }, masked: &masked)
     }
 
     private func run(_ step: TransformStep, on t: inout TransformRecords, now: Int64, tables: [String: LookupIndex], masked: inout [String: Int]) {

@@ -353,15 +353,18 @@ public final class TransformChain: Sendable {
         guard let text = n.string ?? n.scalar?.string, !text.trimmingCharacters(in: .whitespaces).isEmpty else {
             throw fail(at, n, "must be a SQL expression (in quotes when it holds ':' or '#')")
         }
+        do { return try expression(text) } catch let e as QueryError { throw fail(at, n, "'\(text)': \(e.message)") }
+    }
+
+    /// A SQL expression over one record's fields, checked (as a step's are); errors as QueryError.
+    public static func expression(_ text: String) throws -> Expr {
         let expr: Expr
         do {
             guard case .query(.select(let s)) = try SQLParser.parse("SELECT \(text)"), s.from == nil, s.items.count == 1, !s.items[0].isStar,
                   s.items[0].alias == nil, s.filter == nil, s.groupBy.isEmpty, s.orderBy.isEmpty, s.limit == nil else {
-                throw fail(at, n, "must be one SQL expression, such as \"status >= 500\" or \"split_part(host, '-', 1)\"")
+                throw QueryError(.syntax, "must be one SQL expression, such as \"status >= 500\" or \"split_part(host, '-', 1)\"", at: nil)
             }
             expr = s.items[0].expr
-        } catch let e as QueryError {
-            throw fail(at, n, "'\(text)': \(e.message)")
         }
         var problem: String?
         var columns: [String] = []
@@ -374,15 +377,19 @@ public final class TransformChain: Sendable {
             default: break
             }
         }
-        if let problem { throw fail(at, n, "'\(text)': \(problem)") }
-        do { _ = try ExprCompiler(names: columns, now: 0).compile(expr) } catch let e as QueryError {
-            throw fail(at, n, "'\(text)': \(e.message)")
-        }
+        if let problem { throw QueryError(.syntax, problem, at: nil) }
+        _ = try ExprCompiler(names: columns, now: 0).compile(expr)
         return expr
     }
 }
 
 extension TransformChain {
+    /// The first field `e` reads that is not among `columns` (with a suggestion); nil when none.
+    public static func unknownColumn(in e: Expr, columns: [String]) -> String? {
+        problems([TransformStep(action: .keep(e), sources: [], number: 1, kind: "where")], columns: columns).first?
+            .replacingOccurrences(of: "step 1 (where): ", with: "")
+    }
+
     /// The steps checked against the columns records have (`logdash check --against`): each
     /// field a step reads must exist by then — in the data, or made by an earlier step. Each
     /// problem names the step and key. After a `parse … as:` step, whose fields depend on the

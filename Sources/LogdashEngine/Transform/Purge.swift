@@ -1,0 +1,87 @@
+import Foundation
+
+/// Erasure in a store on disk (`logdash purge`): records deleted, or masked again with today's
+/// mask steps, by rewriting the segment files that hold them — each a new file, forced to disk
+/// and renamed into place, so that the values are gone from the disk, and a reader that has the
+/// old file mapped goes on reading it until it closes it.
+public struct PurgeResult: Sendable, Equatable {
+    public var deleted = 0
+    public var masked = 0
+    public var filesRewritten = 0
+    public var files = 0
+}
+
+extension DurableStore {
+    /// Deletes the records `deleting` is true for, and (with `masking`) runs the chain's mask steps
+    /// over the records `only` is true for (every record without it). The write-ahead log is
+    /// sealed into a segment file first, so that no copy of a record stays behind in it.
+    public func purge(deleting: Expr?, masking: TransformChain?, only: Expr?, now: Int64) throws -> PurgeResult {
+        try sealForPurge()
+        var result = PurgeResult()
+        let maskSteps = masking?.steps.filter { if case .mask = $0.action { true } else { false } } ?? []
+        let step = TransformStep(action: .keep(.literal(.bool(true), at: 0)), sources: [], number: 0, kind: "purge")
+        for (_, name) in files() {
+            result.files += 1
+            let image = try MappedImage(path: path(name))
+            let footer = try SegmentCodec.footer(image, name: name)
+            let segments = SegmentCodec.segments(image, footer, name: name, lazy: false)
+            var changed = false
+            var out: [Segment] = []
+            for seg in segments {
+                var t = TransformRecords(seg)
+                t.dropEmptyErrorColumn = true
+                if let deleting {
+                    let gone = Set(t.matching(deleting, now: now, step: step, keepUnknown: false))
+                    if !gone.isEmpty {
+                        t.keep((0..<Int32(t.rows)).filter { !gone.contains($0) })
+                        result.deleted += gone.count
+                        changed = true
+                    }
+                }
+                if !maskSteps.isEmpty, t.rows > 0 {
+                    let picked = only.map { Set(t.matching($0, now: now, step: step, keepUnknown: false)) }
+                    let before = t
+                    for s in maskSteps where s.applies(to: seg.source) {
+                        var masked: [String: Int] = [:]
+                        masking!.run(s, on: &t, now: now, masked: &masked)
+                    }
+                    let rows = t.restoring(before, outside: picked)
+                    if rows > 0 { result.masked += rows; changed = true }
+                }
+                if t.rows > 0 { out.append(t.segment()) }
+            }
+            guard changed else { continue }
+            if out.isEmpty {
+                unlink(path(name))  // every record of the file deleted
+            } else {
+                try DurableStore.writeFileSafely(path(name), try SegmentCodec.encode(DurableStore.merged(out), level: options.level,
+                                                                                        walCovered: footer.walCovered, checkpoints: footer.checkpoints))
+            }
+            result.filesRewritten += 1
+            withExtendedLifetime(image) {}
+        }
+        return result
+    }
+}
+
+extension TransformRecords {
+    /// Puts back `before`'s values in the rows outside `picked` (nil: none), after steps that
+    /// changed some columns; how many rows differ from `before` now.
+    mutating func restoring(_ before: TransformRecords, outside picked: Set<Int32>?) -> Int {
+        var differs = [Bool](repeating: false, count: rows)
+        for (name, col) in columns {
+            guard let old = before.columns[name], old !== col else { continue }
+            var values: [Value] = []
+            values.reserveCapacity(rows)
+            for r in 0..<rows {
+                let new = col.value(at: r), was = old.value(at: r)
+                if let picked, !picked.contains(Int32(r)) { values.append(was); continue }
+                if new != was { differs[r] = true }
+                values.append(new)
+            }
+            if picked != nil { columns[name] = ["message", "host", "raw"].contains(name) ? .texts(values.map { $0 == .null ? nil : textOf($0) }) : .of(values) }
+        }
+        // Renamed fields (a name that held what is masked) stay renamed.
+        return differs.filter { $0 }.count
+    }
+}
