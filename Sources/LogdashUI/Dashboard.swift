@@ -397,6 +397,8 @@ public enum Effect: Sendable, Equatable {
     case saveAlarm(AlarmDraft)
     /// Write the dashboard shown (pinned panes and all) to the dashboards file, or to a file (`:save`).
     case saveDashboard(String?)
+    /// Read the transform steps again (`:reload`).
+    case reloadTransforms
 }
 
 /// The dashboard's logic: a pure function of the state and an event (Bubble Tea's shape).
@@ -903,6 +905,8 @@ private func editCommand(_ s: inout AppState, _ k: Key) -> [Effect] {
             return [.quit]
         case "save":
             return [.saveDashboard(rest.isEmpty ? nil : rest)]
+        case "reload":
+            return [.reloadTransforms]
         case "sql":
             s.queryOpen = true
             s.query.focus = .editor
@@ -925,7 +929,7 @@ private func editCommand(_ s: inout AppState, _ k: Key) -> [Effect] {
         case "":
             return []
         default:
-            s.fail("unknown command ':\(text)'; commands are :filter EXPRESSION, :time RANGE, :theme NAME, :sql [QUERY], :save [FILE], :quit")
+            s.fail("unknown command ':\(text)'; commands are :filter EXPRESSION, :time RANGE, :theme NAME, :sql [QUERY], :save [FILE], :reload, :quit")
             return []
         }
     default:

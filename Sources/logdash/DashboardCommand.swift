@@ -57,7 +57,9 @@ struct DashboardCommand: ParsableCommand {
     var sources: [String] = []
 
     func run() throws {
-        let (config, options) = try input.resolve()
+        var (config, options) = try input.resolve()
+        // A transform stage is always there, so that `:reload` (or a change of the steps' file) can fill it.
+        if options.transforms == nil { options.transforms = try TransformChain(steps: []) }
         let (chosen, themes, themeProblems) = try Theme.chosen(theme)
         // Alarms: --alarms, the config's alarms:, or the file alarms defined in the dashboard go to.
         let environment = ProcessInfo.processInfo.environment
@@ -112,6 +114,10 @@ struct DashboardCommand: ParsableCommand {
         app.dashboardsFile = dashboardsFile
         app.alarmDefinitions = alarmDefs
         app.alarmsFile = alarmsFile
+        if let chain = options.transforms {
+            let reload = TransformReload(input: input)
+            app.reloadTransforms = { asked in reload.reload(chain, asked: asked) }
+        }
         app.bell = config.bell && !noBell
         for d in alarmDefs {  // Enter on an alarm: its records over its evaluation periods
             app.state.alarmDrills[d.name] = .init(filter: d.recordsFilter, window: d.period * Int64(d.rule?.evaluationPeriods ?? 1))

@@ -399,46 +399,6 @@ final class SignalWatch: Sendable {
     func takeHangUp() -> Bool { SignalWatch.hangUp.exchange(0, ordering: .relaxed) != 0 }
 }
 
-/// Reloads the transform steps of a running ingest: on SIGHUP, and when the file they come
-/// from (`--transform FILE`, else the config file) changes. The new steps apply to records
-/// parsed from then on; a file with a problem leaves the running steps as they are.
-final class TransformReload {
-    let input: InputOptions
-    let path: String
-    private var stamp: Date?
-    private var lastLook = Date()
-
-    init(input: InputOptions) {
-        self.input = input
-        path = input.transformFile ?? input.config ?? Config.defaultPath
-        stamp = TransformReload.modified(path)
-    }
-
-    static func modified(_ path: String) -> Date? {
-        (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
-    }
-
-    /// A line to say when the steps were reloaded (or could not be); nil when nothing changed.
-    func check(_ chain: TransformChain, hangUp: Bool) -> String? {
-        var changed = hangUp
-        if Date().timeIntervalSince(lastLook) >= 1 {
-            lastLook = Date()
-            let now = TransformReload.modified(path)
-            if now != stamp { stamp = now; changed = true }
-        }
-        guard changed else { return nil }
-        do {
-            let (config, options) = try input.resolve()
-            let next = try options.transforms ?? TransformChain(steps: [])
-            _ = config
-            chain.replace(with: next)
-            return "logdash: transform steps reloaded from \(path): \(next.steps.count) step\(next.steps.count == 1 ? "" : "s"), for records from now on"
-        } catch {
-            return "logdash: \(error); the transform steps running stay as they were"
-        }
-    }
-}
-
 /// The periodic stats line of `logdash ingest`: rates since the last line, totals, gauges.
 final class StatsLine {
     let pipeline: Pipeline

@@ -147,6 +147,30 @@ final class Tmux {
         try t.press("Q")
     }
 
+    /// The dashboard masks what arrives with the transform steps; a change of their file (and
+    /// `:reload`) takes new steps for the lines that follow, saying so (issue 25).
+    @Test func theTailShowsMaskedLinesAndReloadsChangedSteps() throws {
+        let cli = CommandLineTests()
+        let file = try cli.temp("pii.log", "{\"ts\":\"2026-11-27T14:00:00Z\",\"level\":\"info\",\"msg\":\"login ann@example.com\"}\n")
+        let steps = try cli.temp("tail-steps.yaml", "- mask: { kinds: [email] }\n")
+        let t = try Tmux(width: 120)
+        try t.launch(["--transform", steps, file], until: "the masked line") { $0.contains("login <email>") && $0.contains("FOLLOW") }
+        #expect(!(try t.screen()).contains("ann@example.com"))
+        try "- mask: { kinds: [email], with: partial }\n".write(toFile: steps, atomically: true, encoding: .utf8)
+        _ = try t.wait("the reload notice") { $0.contains("transform steps reloaded") }
+        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
+        try h.seekToEnd()
+        try h.write(contentsOf: Data("{\"ts\":\"2026-11-27T14:00:05Z\",\"level\":\"info\",\"msg\":\"login bob@example.com\"}\n".utf8))
+        try h.close()
+        let s = try t.wait("the line masked by the new steps") { $0.contains("login b***@example.com") }
+        #expect(s.contains("login <email>"))  // the line before keeps the steps it came with
+        try "- wher: x\n".write(toFile: steps, atomically: true, encoding: .utf8)
+        try t.type(":reload")
+        try t.press("Enter")
+        _ = try t.wait("the problem, said") { $0.contains("unknown step") }
+        try t.press("Q")
+    }
+
     /// A file that is not there yet is said to be awaited; once it is written the notice goes at
     /// once (it stayed until a key was pressed) and its lines show (issue 23, item 13).
     @Test func aFilesNoSuchFileYetNoticeGoesOnceTheFileIsThere() throws {

@@ -84,6 +84,7 @@ public struct DashboardLoop {
     /// came, the data refreshed when due, a frame. False when the dashboard should end.
     public mutating func step() -> Bool {
         guard !state.quit && !screen.shouldExit else { return false }
+        reloadTransformsNow(asked: false)
         if let input = screen.readKey() {
             switch input {
             case .interrupt:
@@ -224,6 +225,19 @@ public struct DashboardLoop {
     /// Whether alarms ring the bell (`--no-bell`, `bell: false`); the banner shows either way.
     public var bell = true
 
+    /// Reads the transform steps again when asked (`:reload`) or when their file changed (it
+    /// looks at most once a second); what happened, or nil when nothing did, and whether it failed.
+    public var reloadTransforms: ((_ asked: Bool) -> (message: String, failed: Bool)?)?
+
+    private mutating func reloadTransformsNow(asked: Bool) {
+        guard let r = reloadTransforms else {
+            if asked { state.notice = "no transform steps to reload" }
+            return
+        }
+        guard let (message, failed) = r(asked) else { return }
+        if failed { state.fail(message) } else { state.notice = message }
+    }
+
     /// Where alarms defined in the dashboard are saved: `--alarms FILE` (or the config's
     /// `alarms:`), else `$XDG_CONFIG_HOME/logdash/alarms.yaml`.
     public var alarmsFile = ""
@@ -339,6 +353,8 @@ public struct DashboardLoop {
                 saveAlarm(draft)
             case .saveDashboard(let path):
                 saveDashboard(to: path)
+            case .reloadTransforms:
+                reloadTransformsNow(asked: true)
             case .quit, .reload:
                 break
             }
