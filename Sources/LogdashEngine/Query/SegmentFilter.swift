@@ -63,6 +63,12 @@ struct SegmentFilter {
         try eval(e, seg).isTrue.rows
     }
 
+    /// Per row, whether `e` is TRUE and whether it is FALSE (neither: NULL).
+    func truthValues(_ e: Expr, in seg: Segment) throws -> (isTrue: RowBits, isFalse: RowBits) {
+        let t = try eval(e, seg)
+        return (t.isTrue, t.isFalse)
+    }
+
     /// The rows where `e` is not FALSE (TRUE or NULL).
     func notFalse(_ e: Expr, in seg: Segment) throws -> [Int32] {
         let f = try eval(e, seg).isFalse

@@ -102,6 +102,15 @@ struct TransformRecords {
     mutating func evaluate(_ e: Expr, now: Int64, step: TransformStep, failed: inout [Int]) -> [Value] {
         var refs: [String] = []
         walkAll(e) { if case .column(let c, _) = $0, !refs.contains(c.lowercased()) { refs.append(c.lowercased()) } }
+        if GroupedAggregation.isPredicate(e) {
+            // A condition: vectorised, as a query's WHERE (row by row if it fails somewhere).
+            let actual = refs.map { key($0) ?? $0 }
+            let filter = SegmentFilter(names: refs, actualNames: actual, types: actual.map { columns[$0]?.type ?? .null },
+                                       compiler: ExprCompiler(names: refs, now: now))
+            if let (yes, no) = try? filter.truthValues(e, in: segment()) {
+                return (0..<rows).map { yes.has($0) ? .bool(true) : no.has($0) ? .bool(false) : .null }
+            }
+        }
         let cols = refs.map { column($0) }
         let cursor = RowCursor()
         cursor.use(cols, types: cols.map { $0?.type ?? .null })
