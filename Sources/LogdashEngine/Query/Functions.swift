@@ -19,6 +19,14 @@ enum Functions {
             let want = spec.arity.lowerBound == spec.arity.upperBound ? "\(spec.arity.lowerBound)" : "\(spec.arity.lowerBound) to \(spec.arity.upperBound)"
             throw QueryError(.arity, "\(name)() takes \(want) argument\(spec.arity.upperBound == 1 ? "" : "s"), not \(args.count)", at: p)
         }
+        if name == "at_timezone", case .literal(let z, _) = args[1], z != .null {
+            // A zone written in the query: looked up once (and a wrong name said even with no row).
+            let zone = try Functions.zone(z, name, p), f = try c.compile(args[0])
+            return { r in
+                let v = try f(r)
+                return v == .null ? .null : .zoned(try Functions.time(v, name, p), zone)
+            }
+        }
         let fs = try args.map(c.compile)
         return { r in
             var vals: [Value] = []
