@@ -201,9 +201,17 @@ final class TransformReload {
         }
         guard changed else { return nil }
         do {
-            let (config, options) = try input.resolve()
-            let next = try options.transforms ?? TransformChain(steps: [])
-            _ = config
+            // The file as it is now: missing or empty (an editor between writing and renaming)
+            // is not "no steps" — masking must not stop because a save was caught half-way.
+            guard let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > 0 else {
+                return "logdash: \(path) is missing or empty; the transform steps running stay as they were"
+            }
+            // Only the steps (and their lookup tables) are read again: nothing else of the config changes here.
+            let steps = try input.transformFile.map { try TransformChain.load(path: $0) }
+                ?? Config.load(path: path, required: true).transforms
+            let config = try Config.load(path: input.config ?? Config.defaultPath, required: input.config != nil)
+            let needsTables = steps.contains { if case .lookup = $0.action { true } else { false } }
+            let next = try TransformChain(steps: steps, lookups: needsTables ? try input.lookupTables(config: config) : [:])
             chain.replace(with: next)
             return "logdash: transform steps reloaded from \(path): \(next.steps.count) step\(next.steps.count == 1 ? "" : "s"), for records from now on"
         } catch {

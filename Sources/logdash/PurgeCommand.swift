@@ -58,9 +58,18 @@ struct PurgeCommand: ParsableCommand {
                 throw ValidationError("--where '\(condition)': " + problem)
             }
         }
-        let result = try durable.purge(deleting: mask ? nil : picked, masking: chain, only: mask ? picked : nil, now: options.now())
+        let result: PurgeResult
+        do {
+            result = try durable.purge(deleting: mask ? nil : picked, masking: chain, only: mask ? picked : nil, now: options.now())
+        } catch let e as PurgeError {
+            try durable.close()
+            throw ValidationError("\(e); nothing was changed")
+        }
         try durable.close()
         print("purge: \(result.deleted) record\(result.deleted == 1 ? "" : "s") deleted, \(result.masked) masked; "
               + "\(result.filesRewritten) of \(result.files) segment file\(result.files == 1 ? "" : "s") rewritten")
+        if !result.setAside.isEmpty {
+            say("\(store)/corrupt holds \(result.setAside.count) file\(result.setAside.count == 1 ? "" : "s") set aside as damaged, which purge does not rewrite: delete them if they must not keep what was purged")
+        }
     }
 }

@@ -254,6 +254,15 @@ import Scratch
         #expect(deleted.out.hasPrefix("purge: 3 records deleted, 0 masked; "), "\(deleted.out) \(deleted.err)")
         #expect(!Self.contains(try Self.allBytes(store), "zora-unique"))
         #expect(try stored(store, "SELECT count(*) n FROM logs") == "n\n2400\n")
+        // The file they came from is not read again: the emptied segment file kept its position.
+        #expect(try cli.logdash(["ingest", "--no-follow", "--stats-interval", "0", "--store", store, file]).status == 0)
+        #expect(try stored(store, "SELECT count(*) n FROM logs") == "n\n2400\n")
+        // A value is no condition, and a condition that fails for a record decides nothing: refused, nothing changed.
+        for (condition, said) in [("seq", "--where gives bigint, not true or false"), ("CAST(user AS bigint) > 0", "--where fails for a stored record: cannot cast")] {
+            let r = try cli.logdash(["purge", "--store", store, "--where", condition])
+            #expect(r.status != 0 && r.err.contains(said) && r.err.contains("nothing was changed"), "\(r.err)")
+        }
+        #expect(try stored(store, "SELECT count(*) n FROM logs") == "n\n2400\n")
         // A mistake is said, and nothing changes.
         let bad = try cli.logdash(["purge", "--store", store, "--where", "usr = 'x'"])
         #expect(bad.status != 0 && bad.err.contains("unknown column 'usr'"), "\(bad.err)")

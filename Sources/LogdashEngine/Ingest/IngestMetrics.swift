@@ -80,10 +80,11 @@ public final class IngestMetrics: Sendable {
             }
             for (k, (label, c)) in steps.enumerated() {
                 // (After a reload the counts start again from zero.)
-                let p = k < s.lastSteps.count && s.lastSteps.count == steps.count && s.lastSteps[k].label == label
-                    && s.lastSteps[k].counts.recordsIn <= c.recordsIn ? s.lastSteps[k].counts : TransformChain.StepCounts()
+                let p = k < s.lastSteps.count && s.lastSteps[k].label == label ? s.lastSteps[k].counts : TransformChain.StepCounts()
                 let masked = c.masked.values.reduce(0, +) - p.masked.values.reduce(0, +)
-                rows.append([.timestamp(ts), .string(label)] + Array(repeating: Value.null, count: 10)
+                // (Labels carry the list's generation: counts of a reloaded list start from zero.)
+                let shown = String(label.drop { $0 != ":" }.dropFirst())
+                rows.append([.timestamp(ts), .string(shown)] + Array(repeating: Value.null, count: 10)
                             + [.string("transform"), .int(Int64(c.recordsIn - p.recordsIn)), .int(Int64(c.recordsOut - p.recordsOut)),
                                .int(Int64(c.failed - p.failed)), .int(Int64(masked))])
             }

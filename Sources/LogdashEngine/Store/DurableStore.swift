@@ -145,10 +145,23 @@ public final class DurableStore: Sendable {
 
     /// Seals what the log holds into a segment file now, and waits for it (before a purge).
     func sealForPurge() throws {
-        state.withLock { s in _ = sealLocked(&s) }
+        let current = state.withLock { s in
+            _ = sealLocked(&s)
+            return s.walNumber
+        }
         sealQueue.sync {}
         if let failure = state.withLock({ $0.failure }) { throw failure }
+        // Older logs hold nothing a segment file does not (what recovery could not read of them
+        // included): none stays behind with a copy of a record.
+        for (k, n) in listing("wal-", ".log") where k < current { unlink(path(n)) }
+        syncDirectory()
     }
+
+    /// Forces the directory's entries (renames, deletions) to disk.
+    func syncPurged() { syncDirectory() }
+
+    /// Files recovery set aside as damaged (`DIR/corrupt`), which a purge does not rewrite.
+    var setAsideFiles: [String] { (try? FileManager.default.contentsOfDirectory(atPath: path("corrupt"))) ?? [] }
 
     /// The files of the store with their numbers, in order.
     private func listing(_ prefix: String, _ ext: String) -> [(Int, String)] {

@@ -145,6 +145,8 @@ public struct Masker: Sendable {
     /// byte (where every detector but the e-mail one starts) and skipped whole otherwise; an
     /// e-mail address is found from its `@`.
     func find(_ t: UnsafeBufferPointer<UInt8>) -> [Found] {
+        // Addresses alone: from their anchors (`@`, `.`, `:`), found by memchr, not byte by byte.
+        if bits & ~(MaskKind.bit(.email) | MaskKind.bit(.ipv4) | MaskKind.bit(.ipv6)) == 0 { return findAddresses(t) }
         var found: [Found] = []
         let n = t.count
         var i = 0
@@ -191,6 +193,61 @@ public struct Masker: Sendable {
             } else {
                 i += 1
                 while i < n, Masker.isWord(t[i]) { i += 1 }
+            }
+        }
+        return found
+    }
+
+    /// `find` for e-mail and IP addresses only: each `@`, `.` and `:` is looked at (as the
+    /// byte-by-byte loop would at the word it ends), every other byte skipped by memchr.
+    private func findAddresses(_ t: UnsafeBufferPointer<UInt8>) -> [Found] {
+        guard let base = t.baseAddress else { return [] }
+        let n = t.count
+        var anchors: [(byte: UInt8, next: Int)] = []
+        if has(.email) { anchors.append((UInt8(ascii: "@"), -1)) }
+        if has(.ipv4) { anchors.append((UInt8(ascii: "."), -1)) }
+        if has(.ipv6) { anchors.append((UInt8(ascii: ":"), -1)) }
+        var found: [Found] = []
+        var i = 0
+        while i < n {
+            // The nearest anchor at or after i (each one's next place kept until passed).
+            var p = n
+            for k in anchors.indices {
+                if anchors[k].next < i {
+                    anchors[k].next = memchr(base + i, Int32(anchors[k].byte), n - i).map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? n
+                }
+                p = min(p, anchors[k].next)
+            }
+            guard p < n else { break }
+            let lastEnd = found.last?.range.upperBound ?? 0
+            var hit: Found?
+            switch t[p] {
+            case UInt8(ascii: "@"):
+                if let r = Masker.email(t, at: p) {
+                    while let last = found.last, last.range.upperBound > r.lowerBound { found.removeLast() }
+                    hit = Found(kind: .email, range: r)
+                }
+            case UInt8(ascii: "."):
+                var s = p
+                while s > lastEnd, p - s < 3, Masker.isDigit(t[s - 1]) { s -= 1 }
+                let dotted = s >= 2 && t[s - 1] == UInt8(ascii: ".") && Masker.isDigit(t[s - 2])
+                let versioned = s >= 2 && t[s - 1] == UInt8(ascii: "/") && Masker.isAlnum(t[s - 2])
+                if s < p, s == 0 || !Masker.isWord(t[s - 1]), !dotted, !versioned, let r = Masker.ipv4(t, at: s) { hit = Found(kind: .ipv4, range: r) }
+            default:  // ":"
+                var s = p
+                while s > lastEnd, p - s < 4, Masker.isHex(t[s - 1]) { s -= 1 }
+                if s < p {
+                    let starts = s == 0 || (!Masker.isWord(t[s - 1]) && (t[s - 1] != UInt8(ascii: ":") || s < 2 || !(Masker.isHex(t[s - 2]) || t[s - 2] == UInt8(ascii: ":"))))
+                    if starts, let r = Masker.ipv6(t, at: s) { hit = Found(kind: .ipv6, range: r) }
+                } else if p + 1 < n, t[p + 1] == UInt8(ascii: ":"), p == 0 || !Masker.isWord(t[p - 1]), let r = Masker.ipv6(t, at: p) {
+                    hit = Found(kind: .ipv6, range: r)  // `::1`
+                }
+            }
+            if let h = hit {
+                found.append(h)
+                i = h.range.upperBound
+            } else {
+                i = p + 1
             }
         }
         return found
@@ -293,10 +350,10 @@ public struct Masker: Sendable {
         for k in stride(from: groups.count - 1, through: 0, by: -1) {
             let (digits, digitsEnd) = groups[k]
             var end = digitsEnd
-            // A number written with a zero fraction (`4242424242424242.0`): the fraction is its.
-            if k == groups.count - 1, end + 1 < t.count, t[end] == UInt8(ascii: "."), t[end + 1] == UInt8(ascii: "0") {
+            // A number written with a fraction (`4242424242424242.0`): the fraction is its.
+            if k == groups.count - 1, end + 1 < t.count, t[end] == UInt8(ascii: "."), isDigit(t[end + 1]) {
                 var e = end + 1
-                while e < t.count, t[e] == UInt8(ascii: "0") { e += 1 }
+                while e < t.count, isDigit(t[e]) { e += 1 }
                 if e >= t.count || !isAlnum(t[e]) { end = e }
             }
             guard (13...19).contains(digits), endsWord(t, end) || k < groups.count - 1 else { continue }
@@ -411,7 +468,7 @@ public struct Masker: Sendable {
         case .hash:
             // The value as one thing however it is written: a card's digits, an address in lower case.
             let canonical: [UInt8] = switch kind {
-            case .creditCard: value.filter(Masker.isDigit)
+            case .creditCard: value.prefix { $0 != UInt8(ascii: ".") }.filter(Masker.isDigit)  // (a fraction is no part of the number)
             case .email: value.map { $0 &- 0x41 < 26 ? $0 | 0x20 : $0 }
             default: Array(value)
             }
@@ -437,6 +494,7 @@ public struct Masker: Sendable {
             let first = v.prefix { $0 != UInt8(ascii: ":") }
             return Array(first) + Array(":****".utf8)
         case .creditCard:
+            let v = Array(v.prefix { $0 != UInt8(ascii: ".") })
             var digitsLeft = v.filter(Masker.isDigit).count
             return v.map { b in
                 guard Masker.isDigit(b) else { return b }

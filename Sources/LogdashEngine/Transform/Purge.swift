@@ -9,6 +9,8 @@ public struct PurgeResult: Sendable, Equatable {
     public var masked = 0
     public var filesRewritten = 0
     public var files = 0
+    /// Files recovery once set aside as damaged (`DIR/corrupt/`): not rewritten.
+    public var setAside: [String] = []
 }
 
 extension DurableStore {
@@ -19,7 +21,6 @@ extension DurableStore {
         try sealForPurge()
         var result = PurgeResult()
         let maskSteps = masking?.steps.filter { if case .mask = $0.action { true } else { false } } ?? []
-        let step = TransformStep(action: .keep(.literal(.bool(true), at: 0)), sources: [], number: 0, kind: "purge")
         for (_, name) in files() {
             result.files += 1
             let image = try MappedImage(path: path(name))
@@ -31,7 +32,7 @@ extension DurableStore {
                 var t = TransformRecords(seg)
                 t.dropEmptyErrorColumn = true
                 if let deleting {
-                    let gone = Set(t.matching(deleting, now: now, step: step, keepUnknown: false))
+                    let gone = Set(try t.trueRows(deleting, now: now))
                     if !gone.isEmpty {
                         t.keep((0..<Int32(t.rows)).filter { !gone.contains($0) })
                         result.deleted += gone.count
@@ -39,7 +40,7 @@ extension DurableStore {
                     }
                 }
                 if !maskSteps.isEmpty, t.rows > 0 {
-                    let picked = only.map { Set(t.matching($0, now: now, step: step, keepUnknown: false)) }
+                    let picked = try only.map { Set(try t.trueRows($0, now: now)) }
                     let before = t
                     for s in maskSteps where s.applies(to: seg.source) {
                         var masked: [String: Int] = [:]
@@ -47,24 +48,48 @@ extension DurableStore {
                     }
                     let rows = t.restoring(before, outside: picked)
                     if rows > 0 { result.masked += rows; changed = true }
+                    if Set(t.columns.keys) != Set(before.columns.keys) { changed = true }  // a field name masked
                 }
                 if t.rows > 0 { out.append(t.segment()) }
             }
             guard changed else { continue }
-            if out.isEmpty {
-                unlink(path(name))  // every record of the file deleted
-            } else {
-                try DurableStore.writeFileSafely(path(name), try SegmentCodec.encode(DurableStore.merged(out), level: options.level,
-                                                                                        walCovered: footer.walCovered, checkpoints: footer.checkpoints))
-            }
+            // (A file left with no record keeps its footer: the log it covered and the files'
+            // positions, so that a restart does not read purged lines again.)
+            try DurableStore.writeFileSafely(path(name), try SegmentCodec.encode(DurableStore.merged(out), level: options.level,
+                                                                                    walCovered: footer.walCovered, checkpoints: footer.checkpoints))
             result.filesRewritten += 1
             withExtendedLifetime(image) {}
         }
+        syncPurged()
+        result.setAside = setAsideFiles
         return result
     }
 }
 
+/// A purge's condition could not be judged for some records: nothing is changed.
+public struct PurgeError: Error, CustomStringConvertible {
+    public let description: String
+}
+
 extension TransformRecords {
+    /// The rows `e` is TRUE for; a record it fails for, or a value that is no boolean, stops the
+    /// purge (erasure must not guess).
+    mutating func trueRows(_ e: Expr, now: Int64) throws -> [Int32] {
+        let step = TransformStep(action: .keep(e), sources: [], number: 0, kind: "purge")
+        var failed: [Int] = []
+        let values = evaluate(e, now: now, step: step, failed: &failed)
+        if let r = failed.first { throw PurgeError(description: "--where fails for a stored record: \(errors[r] ?? "")".replacingOccurrences(of: "step 0 (purge): ", with: "")) }
+        var out: [Int32] = []
+        for (r, v) in values.enumerated() {
+            switch v {
+            case .bool(true): out.append(Int32(r))
+            case .bool(false), .null: break
+            default: throw PurgeError(description: "--where gives \(typeName(v)), not true or false: write a condition such as \"user = 'u80234'\"")
+            }
+        }
+        return out
+    }
+
     /// Puts back `before`'s values in the rows outside `picked` (nil: none), after steps that
     /// changed some columns; how many rows differ from `before` now.
     mutating func restoring(_ before: TransformRecords, outside picked: Set<Int32>?) -> Int {

@@ -406,11 +406,6 @@ extension TransformChain {
             for n in names { t.set(n, values[n]!) }
 
         case .mask(let fields, let masker):
-            // The fields named — with the keys a core one came from (`msg` for message) — and raw.
-            let targets = fields.map { named in
-                let cores = Set(named.map { $0.lowercased() }.filter { $0 == "message" || $0 == "host" })
-                return named.compactMap { t.key($0) } + ["raw"] + t.columns.keys.filter { cores.contains(FieldRole.of($0).role.coreName) }
-            } ?? t.columns.keys.filter { !["ts", "ingest_ts", "source", "level"].contains($0) }
             // Field names can hold what is masked too (`{"ann@example.com": 1}`).
             for name in t.columns.keys where !CoreColumn.names.contains(name) {
                 let masked2 = masker.mask(name)
@@ -424,6 +419,11 @@ extension TransformChain {
                 }
                 masked["field names", default: 0] += 1
             }
+            // The fields named — with the keys a core one came from (`msg` for message) — and raw.
+            let targets = fields.map { named in
+                let cores = Set(named.map { $0.lowercased() }.filter { $0 == "message" || $0 == "host" })
+                return named.compactMap { t.key($0) } + ["raw"] + t.columns.keys.filter { cores.contains(FieldRole.of($0).role.coreName) }
+            } ?? t.columns.keys.filter { !["ts", "ingest_ts", "source", "level"].contains($0) }
             for name in Set(targets.map { t.key($0) ?? $0 }) {
                 guard let col = t.columns[name] else { continue }
                 if let (masked2, counts) = TransformChain.mask(col, rows: t.rows, with: masker) {
@@ -611,12 +611,13 @@ extension TransformChain {
         case .double where masker.kinds.contains(.creditCard):
             // (A card number written with a fraction: `4242424242424242.0`.)
             let validity = col.validity
-            func card(_ d: Double) -> Bool { d >= 1e12 && d < 1e19 && d == d.rounded() && Masker.isCard(Int64(d)) }
+            // (Its whole part: a card number written with a fraction is still one.)
+            func card(_ d: Double) -> Bool { d >= 1e12 && d < 9.2e18 && Masker.isCard(Int64(d.rounded(.towardZero))) }
             guard (0..<rows).contains(where: { SegmentColumn.valid(validity, $0) && card(col.doubles[$0]) }) else { return nil }
             var texts = [String?](repeating: nil, count: rows)
             for r in 0..<rows where SegmentColumn.valid(validity, r) {
                 let d = col.doubles[r]
-                if card(d) { texts[r] = masker.mask(String(Int64(d))); counts[.creditCard, default: 0] += 1 } else { texts[r] = Value.format(d) }
+                if card(d) { texts[r] = masker.mask(String(Int64(d.rounded(.towardZero)))); counts[.creditCard, default: 0] += 1 } else { texts[r] = Value.format(d) }
             }
             return (.texts(texts), counts)
         case .int where masker.kinds.contains(.creditCard):

@@ -136,8 +136,9 @@ public final class TransformChain: Sendable {
     /// What each step has done so far.
     public var counts: [StepCounts] { current.withLock { $0.counts } }
 
-    /// Each step's label and counts, read together (a reload between two reads cannot mix lists).
-    public var labelledCounts: [(label: String, counts: StepCounts)] { current.withLock { c in zip(c.steps, c.counts).map { ($0.label, $1) } } }
+    /// Each step's label (after the list's generation: `2:step 1 (where)`) and counts, read
+    /// together (a reload between two reads cannot mix lists).
+    public var labelledCounts: [(label: String, counts: StepCounts)] { current.withLock { c in zip(c.steps, c.counts).map { ("\(c.generation):" + $0.label, $1) } } }
 
     /// Lookup tables the steps name (lower-cased).
     public var tableNames: [String] {

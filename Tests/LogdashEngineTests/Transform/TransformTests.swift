@@ -231,6 +231,21 @@ import Yams
         }
     }
 
+    /// Addresses alone are found from their anchors; the finds are the full loop's.
+    @Test func addressesFoundFromTheirAnchorsAreTheOnesTheFullScanFinds() {
+        let addresses: Set<MaskKind> = [.email, .ipv4, .ipv6]
+        let anchored = Masker(kinds: addresses, mode: .redact), full = Masker(kinds: Set(MaskKind.allCases), mode: .redact)
+        let texts = Self.positives.map(\.0) + Self.negatives + [
+            #"{"ts":"2026-11-27T14:00:00.000Z","ip":"10.1.2.3","v6":"fe80::1","m":"a@b.io x@y.com 1.2.3.4:80 [2001:db8::2]:443"}"#,
+            "a.b.c 1.2 127.0.0.1. x10.0.0.1 10.0.0.1x ::ffff:10.0.0.1 at 09:30:00 mail me@x.org.", "@@..::", "",
+        ]
+        for text in texts {
+            var s = text
+            let a = s.withUTF8 { anchored.find($0) }, f = s.withUTF8 { full.find($0) }.filter { addresses.contains($0.kind) }
+            #expect(a.map(\.kind) == f.map(\.kind) && a.map(\.range) == f.map(\.range), "\(text)")
+        }
+    }
+
     @Test func redactHashAndPartialReplaceAsDocumented() {
         let text = "ann@example.com paid with 4242 4242 4242 4242 from 10.1.2.3"
         #expect(Masker(kinds: Set(MaskKind.allCases), mode: .redact).mask(text) == "<email> paid with <credit_card> from <ipv4>")
@@ -278,6 +293,11 @@ import Yams
         // Escapes of quotes and backslashes stay as they are: the line stays JSON; nothing found, nothing changed.
         var s = #"{"a":"say \"hi\" \\ \u0041"}"#
         #expect(s.withUTF8 { Masker(kinds: Set(MaskKind.allCases), mode: .redact).mask($0) } == nil)
+    }
+
+    @Test func numbersBeyondEveryCardAreLeftAloneNotACrash() throws {
+        let (e, _) = try Self.run([#"{"ts":"2026-11-27T14:00:00Z","big":9.5e18,"huge":12345678901234567890,"card":4242424242424242.5}"#], "- mask: {}")
+        #expect(try Self.rows(e, "SELECT big, card FROM logs") == ["9.5e+18|<credit_card>"])
     }
 
     @Test func aHashIsOfTheValueHoweverItIsWritten() {
