@@ -19,6 +19,17 @@ extension DurableStore {
     /// sealed into a segment file first, so that no copy of a record stays behind in it.
     public func purge(deleting: Expr?, masking: TransformChain?, only: Expr?, now: Int64) throws -> PurgeResult {
         try sealForPurge()
+        // The condition judged on every stored record first: a record it cannot judge stops the
+        // purge before any file is rewritten.
+        if let condition = deleting ?? only {
+            for (_, name) in files() {
+                let image = try MappedImage(path: path(name))
+                for seg in SegmentCodec.segments(image, try SegmentCodec.footer(image, name: name), name: name, lazy: false) {
+                    var t = TransformRecords(seg)
+                    _ = try t.trueRows(condition, now: now)
+                }
+            }
+        }
         var result = PurgeResult()
         let maskSteps = masking?.steps.filter { if case .mask = $0.action { true } else { false } } ?? []
         for (_, name) in files() {
