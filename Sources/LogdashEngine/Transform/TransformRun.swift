@@ -99,15 +99,25 @@ struct TransformRecords {
         return evaluate(e, now: now, step: step, failed: &failed)
     }
 
-    mutating func evaluate(_ e: Expr, now: Int64, step: TransformStep, failed: inout [Int]) -> [Value] {
+    /// The columns `e` reads (lower-cased), in order.
+    static func columnsRead(_ e: Expr) -> [String] {
         var refs: [String] = []
         walkAll(e) { if case .column(let c, _) = $0, !refs.contains(c.lowercased()) { refs.append(c.lowercased()) } }
+        return refs
+    }
+
+    /// A query's WHERE machinery over these records, for the columns `refs`.
+    func filter(_ refs: [String], now: Int64) -> SegmentFilter {
+        let actual = refs.map { key($0) ?? $0 }
+        return SegmentFilter(names: refs, actualNames: actual, types: actual.map { columns[$0]?.type ?? .null },
+                             compiler: ExprCompiler(names: refs, now: now))
+    }
+
+    mutating func evaluate(_ e: Expr, now: Int64, step: TransformStep, failed: inout [Int]) -> [Value] {
+        let refs = TransformRecords.columnsRead(e)
         if GroupedAggregation.isPredicate(e) {
             // A condition: vectorised, as a query's WHERE (row by row if it fails somewhere).
-            let actual = refs.map { key($0) ?? $0 }
-            let filter = SegmentFilter(names: refs, actualNames: actual, types: actual.map { columns[$0]?.type ?? .null },
-                                       compiler: ExprCompiler(names: refs, now: now))
-            if let (yes, no) = try? filter.truthValues(e, in: segment()) {
+            if let (yes, no) = try? filter(refs, now: now).truthValues(e, in: segment()) {
                 return (0..<rows).map { yes.has($0) ? .bool(true) : no.has($0) ? .bool(false) : .null }
             }
         }
@@ -150,14 +160,10 @@ struct TransformRecords {
     /// The rows `e` is true for (`keepUnknown`: and those it is NULL for). A row it cannot judge
     /// (it fails, or gives no boolean) is kept with its error; so is a row an earlier step failed.
     mutating func matching(_ e: Expr, now: Int64, step: TransformStep, keepUnknown: Bool) -> [Int32] {
-        var refs: [String] = []
-        walkAll(e) { if case .column(let c, _) = $0, !refs.contains(c.lowercased()) { refs.append(c.lowercased()) } }
         // Vectorised, as a query's WHERE, when it is a condition; row by row otherwise, or when a row fails.
         if GroupedAggregation.isPredicate(e) {
-            let actual = refs.map { key($0) ?? $0 }
-            let filter = SegmentFilter(names: refs, actualNames: actual, types: actual.map { columns[$0]?.type ?? .null },
-                                       compiler: ExprCompiler(names: refs, now: now))
-            if let rows = try? (keepUnknown ? filter.notFalse(e, in: segment()) : filter.rows(e, in: segment())) {
+            let f = filter(TransformRecords.columnsRead(e), now: now)
+            if let rows = try? (keepUnknown ? f.notFalse(e, in: segment()) : f.rows(e, in: segment())) {
                 guard !errors.isEmpty else { return rows }
                 let kept = Set(rows)
                 return (0..<Int32(self.rows)).filter { kept.contains($0) || hasFailed(Int($0)) }
