@@ -157,9 +157,6 @@ public final class DurableStore: Sendable {
         syncDirectory()
     }
 
-    /// Forces the directory's entries (renames, deletions) to disk.
-    func syncPurged() { syncDirectory() }
-
     /// Files recovery set aside as damaged (`DIR/corrupt`), which a purge does not rewrite.
     var setAsideFiles: [String] { (try? FileManager.default.contentsOfDirectory(atPath: path("corrupt"))) ?? [] }
 
@@ -420,7 +417,7 @@ public final class DurableStore: Sendable {
         syncDirectory()
     }
 
-    private func syncDirectory() {
+    func syncDirectory() {
         let d = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if d >= 0 { fsync(d); Glibc.close(d) }
     }

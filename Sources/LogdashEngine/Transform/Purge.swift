@@ -71,7 +71,7 @@ extension DurableStore {
             result.filesRewritten += 1
             withExtendedLifetime(image) {}
         }
-        syncPurged()
+        syncDirectory()  // the renames on disk before the purge is said done
         result.setAside = setAsideFiles
         return result
     }

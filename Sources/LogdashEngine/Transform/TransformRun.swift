@@ -93,12 +93,6 @@ struct TransformRecords {
         }
     }
 
-    /// `e`'s value for every row; rows it fails for get NULL and their error (and are in `failed`).
-    mutating func evaluate(_ e: Expr, now: Int64, step: TransformStep) -> [Value] {
-        var failed: [Int] = []
-        return evaluate(e, now: now, step: step, failed: &failed)
-    }
-
     /// The columns `e` reads (lower-cased), in order.
     static func columnsRead(_ e: Expr) -> [String] {
         var refs: [String] = []

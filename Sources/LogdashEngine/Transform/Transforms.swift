@@ -39,7 +39,6 @@ public struct TransformStep: Sendable {
     public struct Assignment: Sendable {
         public var name: String
         public var expr: Expr
-        public var text: String
     }
 
     public let action: Action
@@ -139,11 +138,6 @@ public final class TransformChain: Sendable {
     /// Each step's label (after the list's generation: `2:step 1 (where)`) and counts, read
     /// together (a reload between two reads cannot mix lists).
     public var labelledCounts: [(label: String, counts: StepCounts)] { current.withLock { c in zip(c.steps, c.counts).map { ("\(c.generation):" + $0.label, $1) } } }
-
-    /// Lookup tables the steps name (lower-cased).
-    public var tableNames: [String] {
-        steps.compactMap { if case .lookup(let t, _, _, _) = $0.action { t.lowercased() } else { nil } }
-    }
 
     // MARK: reading the list
 
@@ -250,7 +244,7 @@ public final class TransformChain: Sendable {
             let m = try mapping(v, "{name: SQL expression, …}")
             return .set(try m.map { k, e in
                 let name = try field(k, "\(at)")
-                return TransformStep.Assignment(name: name, expr: try expression(e, at: "\(at).\(name)", file: file, fail: fail), text: e.string ?? "")
+                return TransformStep.Assignment(name: name, expr: try expression(e, at: "\(at).\(name)", file: file, fail: fail))
             })
         case "rename":
             let m = try mapping(v, "{from: to, …}")
