@@ -195,6 +195,30 @@ final class GroupedAggregation {
             }
             return (out, values)
         }
+        // A column of the other side of a lookup join (`JoinIndex`) keyed by a column of logs:
+        // each row's match found as the column is stored, then grouped by the joined column's
+        // codes (made once per query), so no value is hashed per row.
+        if case .call(let fn, let args, _, _, _) = key, fn == JoinIndex.function, args.count == 3,
+           case .literal(.int(let slot), _) = args[0], case .literal(.int(let k), _) = args[1], k >= 0,
+           case .column(let name, _) = args[2], Int(slot) < compiler.joins.count,
+           let col = column(name, seg), tableType(name) == col.type {
+            let index = compiler.joins[Int(slot)]
+            let found = index.matches(ObjectIdentifier(seg), col, count: seg.rowCount)
+            let (codes, distinct) = index.codes(ofColumn: Int(k))
+            var table = [Int32](repeating: -1, count: distinct.count + 1)  // last: no row found (NULL)
+            for (i, r) in rows.enumerated() {
+                let f = found[Int(r)]
+                let d = f < 0 ? distinct.count : Int(codes[Int(f)])
+                var g = table[d]
+                if g < 0 {
+                    g = Int32(values.count)
+                    values.append(d == distinct.count ? .null : distinct[d])
+                    table[d] = g
+                }
+                out[i] = g
+            }
+            return (out, values)
+        }
         // A time bucket of a timestamp column (date_trunc to a fixed unit, date_bin by a
         // literal interval): integer arithmetic, then direct indexing by bucket.
         if let (name, width) = GroupedAggregation.timeBucket(key), let col = column(name, seg), col.type == .timestamp,
@@ -918,78 +942,9 @@ enum Percentile {
 
 /// Group ids of string keys looked up by their bytes (hashed 8 bytes at a time, open addressing), so that a
 /// row of a plain string column costs a hash and a compare, not a `String` and its hashing.
-/// Each slot holds the hash's top half beside its entry, so a probe that misses reads nothing
-/// else; a batch of rows runs against a local copy of the table (no exclusivity checks per row).
+/// A batch of rows runs against a local copy of the table (no exclusivity checks per row).
 final class ByteKeyedGroups {
-    private struct Entry { var start: UInt32; var count: UInt32; var group: Int32 }
-
-    private struct Table {
-        /// 0: empty; else the hash's top 32 bits, then the entry's index + 1.
-        var slots = [UInt64](repeating: 0, count: 1024)
-        var entries: [Entry] = []
-        var hashes: [UInt64] = []
-        var arena: [UInt8] = []
-
-        /// Eight bytes at a time, each word multiplied in and folded (a splitmix-style mix), the
-        /// last few bytes as one word, then a final avalanche so that the top half (the slot's
-        /// tag) and the low bits (its place) both depend on every byte.
-        @inline(__always) static func hash(_ p: UnsafePointer<UInt8>, _ n: Int) -> UInt64 {
-            var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ (UInt64(n) &* 0xff51_afd7_ed55_8ccd)
-            let raw = UnsafeRawPointer(p)
-            var i = 0
-            while i + 8 <= n {
-                h = (h ^ raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)) &* 0xbf58_476d_1ce4_e5b9
-                h ^= h >> 31
-                i += 8
-            }
-            if i < n {
-                var w: UInt64 = 0
-                for k in i..<n { w |= UInt64(p[k]) << UInt64((k - i) &* 8) }
-                h = (h ^ w) &* 0x94d0_49bb_1331_11eb
-                h ^= h >> 29
-            }
-            h = (h ^ (h >> 32)) &* 0xd6e8_feb8_6659_fd93
-            return h ^ (h >> 32)
-        }
-
-        @inline(__always)
-        mutating func group(_ p: UnsafePointer<UInt8>, _ n: Int, make: (ByteLine, Int32) -> Int32) -> Int32 {
-            group(p, n, hash: Table.hash(p, n), make: make)
-        }
-
-        @inline(__always)
-        mutating func group(_ p: UnsafePointer<UInt8>, _ n: Int, hash h: UInt64, make: (ByteLine, Int32) -> Int32) -> Int32 {
-            let tag = h >> 32
-            var mask = slots.count - 1
-            var i = Int(truncatingIfNeeded: h ^ (h >> 29)) & mask
-            while true {
-                let slot = slots[i]
-                if slot == 0 { break }
-                if slot >> 32 == tag {
-                    let e = entries[Int(slot & 0xFFFF_FFFF) - 1]
-                    if Int(e.count) == n, n == 0 || arena.withUnsafeBufferPointer({ bytesEqual($0.baseAddress! + Int(e.start), p, n) }) {
-                        return e.group
-                    }
-                }
-                i = (i + 1) & mask
-            }
-            let g = make(ByteLine(base: p, count: n), Int32(entries.count))
-            entries.append(Entry(start: UInt32(arena.count), count: UInt32(n), group: g))
-            hashes.append(h)
-            arena.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
-            slots[i] = tag << 32 | UInt64(entries.count)
-            if entries.count * 2 > slots.count {
-                slots = [UInt64](repeating: 0, count: slots.count * 2)
-                mask = slots.count - 1
-                for (k, hk) in hashes.enumerated() {
-                    var j = Int(truncatingIfNeeded: hk ^ (hk >> 29)) & mask
-                    while slots[j] != 0 { j = (j + 1) & mask }
-                    slots[j] = (hk >> 32) << 32 | UInt64(k + 1)
-                }
-            }
-            return g
-        }
-    }
+    private typealias Table = ByteKeyTable
 
     private var table = Table()
     /// Scratch for `groups`: the hash of each row, reused from segment to segment.

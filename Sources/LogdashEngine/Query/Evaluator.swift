@@ -10,6 +10,9 @@ final class RowCursor {
     @exclusivity(unchecked) private var lazy: (segment: Segment, names: [String], types: [ColumnType])?
     @exclusivity(unchecked) private var fetched: [Bool] = []
     @exclusivity(unchecked) var row = 0
+    /// The segment `segmentColumns` belong to, and its rows; nil and -1 when not known.
+    @exclusivity(unchecked) var segment: ObjectIdentifier?
+    @exclusivity(unchecked) var segmentRows = -1
     @exclusivity(unchecked) var values: [Value]?
     /// Per column, the table's type when this segment stores a narrower one (an int column
     /// in a segment whose table column is double): values are read at the table's type, so
@@ -19,6 +22,8 @@ final class RowCursor {
     /// Points the cursor at a segment's columns, read as the table's `types`.
     func use(_ columns: [SegmentColumn?], types: [ColumnType]) {
         segmentColumns = columns
+        segment = nil
+        segmentRows = -1
         lazy = nil
         values = nil
         widen = zip(columns, types).map { c, t in
@@ -31,6 +36,7 @@ final class RowCursor {
     /// Points the cursor at a segment's columns `names` (the table's, read as `types`); a
     /// segment in a store file gives each column only when a row reads it.
     func use(_ seg: Segment, names: [String], types: [ColumnType]) {
+        defer { segment = ObjectIdentifier(seg); segmentRows = seg.rowCount }
         guard seg.isStoredLazily else { return use(names.map { seg.columns[$0] }, types: types) }
         segmentColumns = [SegmentColumn?](repeating: nil, count: names.count)
         fetched = [Bool](repeating: false, count: names.count)
@@ -57,6 +63,15 @@ final class RowCursor {
         let v = c.value(at: row)
         if !widen.isEmpty, let t = widen[k] { return RowCursor.widened(v, to: t) }
         return v
+    }
+
+    /// Column `k` of the segment the row is in (`segmentRows` rows), when it is read at its
+    /// stored type (not a row of values, not widened); nil otherwise.
+    @inline(__always) func segmentColumn(_ k: Int) -> SegmentColumn? {
+        if values != nil || segmentRows < 0 { return nil }
+        if segmentColumns[k] == nil && !fetch(k) { return nil }
+        if !widen.isEmpty, widen[k] != nil { return nil }
+        return segmentColumns[k]
     }
 
     static func widened(_ v: Value, to t: ColumnType) -> Value {

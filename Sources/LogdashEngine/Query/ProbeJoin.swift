@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The smaller side of a join with `logs`, indexed by its key, for reading while `logs` is
 /// scanned: each record looks its key up and reads the other side's columns from the row it
@@ -11,14 +12,118 @@ final class JoinIndex: Sendable {
     static let function = "\u{1}join"
 
     let rows: [[Value]]
+    /// The keys of a join on several columns.
     let table: [[Value]: Int]
-    /// The same for a join on one key, looked up without making an array per record.
+    /// The keys of a join on one column, unless they are all ASCII strings (`bytes`).
     let single: [Value: Int]
+    /// A join on one string key whose every value is ASCII: the keys by their bytes, so that a
+    /// plain string column's rows are looked up without a `String` each (and ASCII bytes are
+    /// equal as strings exactly when they are equal as bytes). nil otherwise.
+    let bytes: ByteKeyTable?
+    /// Per column of the other side, each row's number among the column's distinct values, and
+    /// those values: made on first use, for grouping by a joined column.
+    private let distinct = Mutex<[Int: (codes: [Int32], values: [Value])]>([:])
 
-    init(rows: [[Value]], table: [[Value]: Int]) {
+    /// Gathers the keys of the other side's rows (`normal` values, none NULL), in row order.
+    struct Builder {
+        private let width: Int
+        private var table: [[Value]: Int] = [:]
+        private var single: [Value: Int] = [:]
+        private var bytes: ByteKeyTable
+        /// Whether every key so far is an ASCII string (kept in `bytes`).
+        private var ascii = true
+
+        /// For keys of `width` columns, about `capacity` of them.
+        init(width: Int, capacity: Int) {
+            self.width = width
+            bytes = ByteKeyTable(capacity: width == 1 ? capacity : 0)
+        }
+
+        /// Adds the key of row `row`; false when another row has the same key.
+        mutating func add(_ key: [Value], row: Int) -> Bool {
+            guard width == 1 else { return table.updateValue(row, forKey: key) == nil }
+            let v = key[0]
+            if ascii, case .string(var s) = v, s.utf8.allSatisfy({ $0 < 0x80 }) {
+                let found = s.withUTF8 { b in bytes.group(b.baseAddress ?? UnsafePointer(bitPattern: 1)!, b.count) { _, _ in Int32(row) } }
+                return found == Int32(row)
+            }
+            if ascii {
+                // Not every key is an ASCII string: all of them by value instead.
+                ascii = false
+                bytes.arena.withUnsafeBufferPointer { a in
+                    for e in bytes.entries {
+                        let text = String(decoding: UnsafeBufferPointer(rebasing: a[Int(e.start)..<Int(e.start + e.count)]), as: UTF8.self)
+                        single[.string(text)] = Int(e.group)
+                    }
+                }
+                bytes = ByteKeyTable()
+            }
+            return single.updateValue(row, forKey: v) == nil
+        }
+
+        /// The index over `rows` (the rows whose keys were added by their numbers).
+        func index(_ rows: [[Value]]) -> JoinIndex {
+            JoinIndex(rows: rows, table: table, single: single, bytes: width == 1 && ascii ? bytes : nil)
+        }
+    }
+
+    /// How many keys there are.
+    var count: Int { bytes?.entries.count ?? max(table.count, single.count) }
+
+    private init(rows: [[Value]], table: [[Value]: Int], single: [Value: Int], bytes: ByteKeyTable?) {
         self.rows = rows
         self.table = table
-        single = table.first?.key.count == 1 ? Dictionary(uniqueKeysWithValues: table.map { ($0.key[0], $0.value) }) : [:]
+        self.single = single
+        self.bytes = bytes
+    }
+
+    /// The row a key finds, or -1 (`=`'s rules: NULL finds none).
+    func row(of key: Value) -> Int32 {
+        guard let v = JoinIndex.normal(key) else { return -1 }
+        guard let bytes else { return single[v].map(Int32.init) ?? -1 }
+        guard case .string(var s) = v else { return -1 }
+        // Text equal to an ASCII key as `=` compares (canonical equivalence) has that key as
+        // its composed form (NFC): a compatibility character such as the Kelvin sign does.
+        if !s.utf8.allSatisfy({ $0 < 0x80 }) {
+            s = s.precomposedStringWithCanonicalMapping
+            guard s.utf8.allSatisfy({ $0 < 0x80 }) else { return -1 }
+        }
+        return s.withUTF8 { b in
+            let p = b.baseAddress ?? UnsafePointer(bitPattern: 1)!
+            return bytes.withReader { $0.find(p, b.count, hash: ByteKeyTable.hash(p, b.count)) }
+        }
+    }
+
+    /// Per segment of `logs` (by identity: the query's snapshot keeps its segments), the row
+    /// each of its rows finds: worked out once — by the WHERE that keeps the rows that find
+    /// one, or by the GROUP BY of a joined column, whichever comes first — and read by the other.
+    private let matches = Mutex<[ObjectIdentifier: [Int32]]>([:])
+
+    /// The row each row of segment `seg` finds (-1: none), its key read from `col`, `count` rows.
+    func matches(_ seg: ObjectIdentifier, _ col: SegmentColumn, count: Int) -> [Int32] {
+        if let known = matches.withLock({ $0[seg] }) { return known }
+        let found = JoinProbe(index: self).rows(col, count: count, nil)
+        matches.withLock { $0[seg] = found }
+        return found
+    }
+
+    /// Column `k` of the other side as codes: each row's number among the column's distinct
+    /// values (by `Value` equality, as GROUP BY groups them), and those values.
+    func codes(ofColumn k: Int) -> (codes: [Int32], values: [Value]) {
+        distinct.withLock { known in
+            if let c = known[k] { return c }
+            var ids: [Value: Int32] = [:], values: [Value] = []
+            let codes = rows.map { row in
+                let v = row[k]
+                if let id = ids[v] { return id }
+                let id = Int32(values.count)
+                ids[v] = id
+                values.append(v)
+                return id
+            }
+            known[k] = (codes, values)
+            return (codes, values)
+        }
     }
 
     /// A key value as `=` compares it: NULL matches nothing (nil), a whole double is its integer.
@@ -60,11 +165,33 @@ final class JoinIndex: Sendable {
         }
         let index = c.joins[Int(slot)], k = Int(column)
         let keys = try args.dropFirst(2).map(c.compile)
+        if keys.count == 1, case .column(let name, let np) = args[2] {
+            // A column of logs as the key: read as stored (see `JoinProbe`).
+            // The segment's matches found at its first row; this thread's own copy of the column read.
+            let input = try c.index(of: name, at: np), key = keys[0]
+            let values = k >= 0 ? index.rows.map { $0[k] } : []
+            var current: SegmentColumn?, found: [Int32] = []
+            return { r in
+                let row: Int32
+                if let col = r.segmentColumn(input), let seg = r.segment {
+                    if col !== current {
+                        found = index.matches(seg, col, count: r.segmentRows)
+                        current = col
+                    }
+                    row = found[r.row]
+                } else {
+                    row = index.row(of: try key(r))
+                }
+                if row < 0 { return k < 0 ? .bool(false) : .null }
+                return k < 0 ? .bool(true) : values[Int(row)]
+            }
+        }
         if keys.count == 1 {
             let key = keys[0]
             return { r in
-                guard let v = normal(try key(r)), let row = index.single[v] else { return k < 0 ? .bool(false) : .null }
-                return k < 0 ? .bool(true) : index.rows[row][k]
+                let row = index.row(of: try key(r))
+                guard row >= 0 else { return k < 0 ? .bool(false) : .null }
+                return k < 0 ? .bool(true) : index.rows[Int(row)][k]
             }
         }
         return { r in
@@ -77,6 +204,60 @@ final class JoinIndex: Sendable {
             guard let row = index.table[values] else { return k < 0 ? .bool(false) : .null }
             return k < 0 ? .bool(true) : index.rows[row][k]
         }
+    }
+}
+
+/// Finds the other side's row of a join for rows of the column of `logs` that is its one key,
+/// a segment (or a list of its rows) at a time, reading the column as stored: a dictionary
+/// column's codes are looked up once per code, a plain string column's ASCII bytes in the
+/// index's byte table without making a `String` (and without reference counting per row: the
+/// index is shared by the threads of a scan).
+struct JoinProbe {
+    let index: JoinIndex
+
+    /// The other side's row (-1: none) for each of `rows` of `col`, or for every row of it
+    /// (`count` of them) when `rows` is nil.
+    func rows(_ col: SegmentColumn, count: Int, _ rows: [Int32]?) -> [Int32] {
+        let total = rows?.count ?? count
+        var out = [Int32](repeating: -1, count: total)
+        @inline(__always) func row(_ i: Int) -> Int { if let rows { Int(rows[i]) } else { i } }
+        if col.isDictionary {
+            var found = [Int32](repeating: -2, count: col.dictionary.count)  // per code; -2: not looked up yet
+            for i in 0..<total {
+                let c = col.code(row(i))
+                if c == SegmentColumn.nullCode { continue }
+                var f = found[Int(c)]
+                if f == -2 {
+                    f = index.row(of: .string(col.dictionary[Int(c)]))
+                    found[Int(c)] = f
+                }
+                out[i] = f
+            }
+        } else if let keys = index.bytes, col.type == .string, !col.offsets.isEmpty {
+            let validity = col.validity
+            keys.withReader { reader in
+                col.offsets.withUnsafeBufferPointer { offsets in
+                    col.bytes.withUnsafeBufferPointer { b in
+                        let base = b.baseAddress ?? UnsafePointer(bitPattern: 1)!
+                        for i in 0..<total {
+                            let r = row(i)
+                            guard SegmentColumn.valid(validity, r) else { continue }
+                            let start = Int(offsets[r]), n = Int(offsets[r + 1]) - start
+                            let p = base + start
+                            if ByteKeyTable.isASCII(p, n) {
+                                out[i] = reader.find(p, n, hash: ByteKeyTable.hash(p, n))
+                            } else {
+                                // Other text may equal an ASCII key in another normalisation form, as `=` says.
+                                out[i] = index.row(of: .string(String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)))
+                            }
+                        }
+                    }
+                }
+            }
+        } else {
+            for i in 0..<total { out[i] = index.row(of: col.value(at: row(i))) }
+        }
+        return out
     }
 }
 
@@ -156,27 +337,26 @@ extension QueryEngine {
                 return .column(a.leaves[small].qualifier.lowercased() + "\u{0}" + name.lowercased(), at: p)
             })
         }
-        var table: [[Value]: Int] = [:]
-        table.reserveCapacity(rows.rows.count)
+        var keys = JoinIndex.Builder(width: keyEvals.count, capacity: rows.rows.count)
         let cursor = RowCursor()
         var meter = MemoryMeter(memory)
+        var key: [Value] = []
         for (i, row) in rows.rows.enumerated() {
             cursor.values = row
-            var key: [Value] = []
-            var null = false
+            key.removeAll(keepingCapacity: true)
             for (k, f) in keyEvals.enumerated() {
-                guard let v = JoinIndex.normal(try f(cursor)) else { null = true; break }
+                guard let v = JoinIndex.normal(try f(cursor)) else { break }
                 // A key of another kind than the column of logs: `=`'s conversions, not a hash.
                 if let want = bigKinds[k], JoinIndex.kind(v) != want { return nil }
                 key.append(v)
             }
-            if null { continue }
-            guard table.updateValue(i, forKey: key) == nil else { return nil }  // a key twice: the general join
+            if key.count < keyEvals.count { continue }  // a NULL key finds nothing
+            guard keys.add(key, row: i) else { return nil }  // a key twice: the general join
             try meter.keep(row)
         }
         try meter.flush()
         let slot = s.joinIndexes.count
-        let index = JoinIndex(rows: rows.rows, table: table)
+        let index = keys.index(rows.rows)
         // The query over logs alone: the other side's columns are lookups.
         let bigQualifier = a.leaves[big].qualifier
         func lookup(_ column: Int, at p: Int) -> Expr {
@@ -245,7 +425,7 @@ extension QueryEngine {
         if let failure { throw failure }
         out.joinIndexes.append(index)
         explain += lines
-        explain.append("\(j.kind == .left ? "left" : "inner") join: logs looks up its key\(bigKeys.count == 1 ? "" : "s") in \(Self.shown(a.leaves[small].qualifier)) (\(table.count) keys, each once) as it is scanned")
+        explain.append("\(j.kind == .left ? "left" : "inner") join: logs looks up its key\(bigKeys.count == 1 ? "" : "s") in \(Self.shown(a.leaves[small].qualifier)) (\(index.count) keys, each once) as it is scanned")
         return out
     }
 }

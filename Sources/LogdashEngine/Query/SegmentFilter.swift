@@ -54,6 +54,8 @@ struct SegmentFilter {
 
     final class CompiledLeaves {
         var byCanonical: [String: Eval] = [:]
+        /// Predicates evaluated row by row, by place and text.
+        var rowByRow: [String: Eval] = [:]
         /// `IN` lists over plain string columns, by the list's place in the query (a subquery's
         /// answer can be tens of thousands of texts: made ready once, not per segment).
         var inTests: [String: (UnsafeBufferPointer<UInt8>) -> Bool] = [:]
@@ -97,27 +99,33 @@ struct SegmentFilter {
         return seg.columns[actualNames[k]]
     }
 
-    private func eval(_ e: Expr, _ seg: Segment) throws -> Truth {
+    /// `skip`: rows whose answer cannot matter (an enclosing AND is already FALSE there, an
+    /// enclosing OR already TRUE): a leaf evaluated row by row leaves them out (as NULL), so
+    /// `cheap AND costly` runs the costly part only where the cheap one left a chance. The
+    /// answer is exact on every other row.
+    private func eval(_ e: Expr, _ seg: Segment, skip: RowBits? = nil) throws -> Truth {
         switch e {
         case .binary("and", let l, let r, _):
-            let a = try eval(l, seg), b = try eval(r, seg)
+            let a = try eval(l, seg, skip: skip)
+            let b = try eval(r, seg, skip: skip.map { $0 | a.isFalse } ?? a.isFalse)
             return Truth(isTrue: a.isTrue & b.isTrue, isFalse: a.isFalse | b.isFalse)
         case .binary("or", let l, let r, _):
-            let a = try eval(l, seg), b = try eval(r, seg)
+            let a = try eval(l, seg, skip: skip)
+            let b = try eval(r, seg, skip: skip.map { $0 | a.isTrue } ?? a.isTrue)
             return Truth(isTrue: a.isTrue | b.isTrue, isFalse: a.isFalse & b.isFalse)
         case .unary("not", let x, _):
-            let a = try eval(x, seg)
+            let a = try eval(x, seg, skip: skip)
             return Truth(isTrue: a.isFalse, isFalse: a.isTrue)
         case .between(let x, let lo, let hi, let negated, let p) where columnsOf(lo).isEmpty && columnsOf(hi).isEmpty:
             // x BETWEEN a AND b is x >= a AND x <= b (with the same NULL logic).
             let both = Expr.binary("and", .binary(">=", x, lo, at: p), .binary("<=", x, hi, at: p), at: p)
-            return try eval(negated ? .unary("not", both, at: p) : both, seg)
+            return try eval(negated ? .unary("not", both, at: p) : both, seg, skip: skip)
         default:
             if let t = try dictionaryLeaf(e, seg) { return t }
             if let t = try numericLeaf(e, seg) { return t }
             if let t = try plainStringLeaf(e, seg) { return t }
             if let t = nullLeaf(e, seg) { return t }
-            return try rowByRow(e, seg)
+            return try rowByRow(e, seg, skip: skip)
         }
     }
 
@@ -359,13 +367,16 @@ struct SegmentFilter {
                     // ASCII wants (ids, names, a subquery's answer): an ASCII row's bytes hashed in
                     // place, equal to a want's only byte for byte; a row with other bytes takes
                     // the String path (some non-ASCII text is canonically an ASCII one: K and K).
-                    var buckets: [UInt64: [Int]] = [:]
-                    for (k, w) in wants.enumerated() { w.bytes.withUnsafeBufferPointer { buckets[ByteString.hash($0).hash, default: []].append(k) } }
+                    var keys = ByteKeyTable()
+                    for w in wants {
+                        w.bytes.withUnsafeBufferPointer { b in
+                            _ = keys.group(b.baseAddress ?? UnsafePointer(bitPattern: 1)!, b.count) { _, _ in 0 }
+                        }
+                    }
                     test = { b in
-                        let (h, ascii) = ByteString.hash(b)
-                        guard ascii else { return set.contains(String(decoding: b, as: UTF8.self)) != negated }
-                        guard let candidates = buckets[h] else { return negated }
-                        return candidates.contains { wants[$0].equals(b) } != negated
+                        let p = b.baseAddress ?? UnsafePointer(bitPattern: 1)!
+                        guard ByteKeyTable.isASCII(p, b.count) else { return set.contains(String(decoding: b, as: UTF8.self)) != negated }
+                        return (keys.withReader { $0.find(p, b.count, hash: ByteKeyTable.hash(p, b.count)) } >= 0) != negated
                     }
                 } else {
                     test = { b in set.contains(String(decoding: b, as: UTF8.self)) != negated }
@@ -423,13 +434,21 @@ struct SegmentFilter {
         return negated ? Truth(isTrue: present, isFalse: absent) : Truth(isTrue: absent, isFalse: present)
     }
 
-    /// Any other predicate, one row at a time.
-    private func rowByRow(_ e: Expr, _ seg: Segment) throws -> Truth {
-        let f = try compiler.compile(e)
+    /// Any other predicate, one row at a time (compiled once for the whole query), rows in
+    /// `skip` left out.
+    private func rowByRow(_ e: Expr, _ seg: Segment, skip: RowBits?) throws -> Truth {
+        var t = RowBits(rows: seg.rowCount, all: false), fl = RowBits(rows: seg.rowCount, all: false)
+        if let skip, skip.words == RowBits(rows: seg.rowCount, all: true).words { return Truth(isTrue: t, isFalse: fl) }
+        let key = "\(e.position)\u{0}\(e.canonical)"
+        let f: Eval
+        if let known = compiled.rowByRow[key] { f = known } else {
+            f = try compiler.compile(e)
+            compiled.rowByRow[key] = f
+        }
         let cursor = RowCursor()
         cursor.use(seg, names: actualNames, types: types)
-        var t = RowBits(rows: seg.rowCount, all: false), fl = RowBits(rows: seg.rowCount, all: false)
         for r in 0..<seg.rowCount {
+            if let skip, skip.has(r) { continue }
             cursor.row = r
             let v = try f(cursor)
             if v == .bool(true) { t.set(r) } else if v == .bool(false) { fl.set(r) }
@@ -449,14 +468,6 @@ struct ByteString {
         text = s
         bytes = Array(s.utf8)
         ascii = bytes.allSatisfy { $0 < 0x80 }
-    }
-
-    /// FNV-1a of bytes, for looking them up without making a `String`, and whether they are ASCII.
-    @inline(__always)
-    static func hash(_ b: UnsafeBufferPointer<UInt8>) -> (hash: UInt64, ascii: Bool) {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325, high: UInt8 = 0
-        for x in b { h = (h ^ UInt64(x)) &* 0x100_0000_01b3; high |= x }
-        return (h, high < 0x80)
     }
 
     /// Equal bytes are equal strings; different bytes of non-ASCII text may still be the same

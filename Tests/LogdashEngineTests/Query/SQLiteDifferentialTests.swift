@@ -42,6 +42,10 @@ import Testing
         "SELECT count(*), count(bytes), count(latency_ms), count(DISTINCT user) FROM logs",
         "SELECT sum(bytes), min(bytes), max(bytes) FROM logs WHERE bytes IS NOT NULL AND level = 'error'",
         "SELECT count(*) FROM logs WHERE bytes IS NULL OR latency_ms IS NULL",
+        // Leaves evaluated row by row under AND, OR and NOT, where NULLs and the other side decide.
+        "SELECT count(*) FROM logs WHERE NOT (bytes > 20000 AND latency_ms + bytes > 25000)",
+        "SELECT count(*) FROM logs WHERE NOT (status >= 500 OR bytes * 2 > latency_ms * 300)",
+        "SELECT count(*) FROM logs WHERE (user IS NULL OR bytes - latency_ms > 1000) AND NOT (status < 300 AND latency_ms * 2 > bytes)",
         "SELECT count(*) FROM logs WHERE status IN (404, 429, 503)",
         "SELECT count(*) FROM logs WHERE status NOT IN (200, 201)",
         "SELECT count(*) FROM logs WHERE bytes BETWEEN 1000 AND 2000",
