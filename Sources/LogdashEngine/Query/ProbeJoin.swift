@@ -170,15 +170,15 @@ final class JoinIndex: Sendable {
             // The segment's matches found at its first row; this thread's own copy of the column read.
             let input = try c.index(of: name, at: np), key = keys[0]
             let values = k >= 0 ? index.rows.map { $0[k] } : []
-            var current: SegmentColumn?, found: [Int32] = []
+            let current = MatchCursor()
             return { r in
                 let row: Int32
                 if let col = r.segmentColumn(input), let seg = r.segment {
-                    if col !== current {
-                        found = index.matches(seg, col, count: r.segmentRows)
-                        current = col
+                    if col !== current.column {
+                        current.found = index.matches(seg, col, count: r.segmentRows)
+                        current.column = col
                     }
-                    row = found[r.row]
+                    row = current.found[r.row]
                 } else {
                     row = index.row(of: try key(r))
                 }
@@ -205,6 +205,12 @@ final class JoinIndex: Sendable {
             return k < 0 ? .bool(true) : index.rows[row][k]
         }
     }
+}
+
+/// The matches of the segment a compiled lookup last read (one thread's, like `RowCursor`).
+final class MatchCursor {
+    @exclusivity(unchecked) var column: SegmentColumn?
+    @exclusivity(unchecked) var found: [Int32] = []
 }
 
 /// Finds the other side's row of a join for rows of the column of `logs` that is its one key,
@@ -234,21 +240,40 @@ struct JoinProbe {
                 out[i] = f
             }
         } else if let keys = index.bytes, col.type == .string, !col.offsets.isEmpty {
+            // Two passes: first each row's hash (independent loads, which the processor
+            // overlaps), then the lookups; a NULL or non-ASCII row is marked for the second.
             let validity = col.validity
+            var hashes = [UInt64](repeating: 0, count: total)
+            var other: [Int] = []
             keys.withReader { reader in
                 col.offsets.withUnsafeBufferPointer { offsets in
                     col.bytes.withUnsafeBufferPointer { b in
-                        let base = b.baseAddress ?? UnsafePointer(bitPattern: 1)!
-                        for i in 0..<total {
-                            let r = row(i)
-                            guard SegmentColumn.valid(validity, r) else { continue }
-                            let start = Int(offsets[r]), n = Int(offsets[r + 1]) - start
-                            let p = base + start
-                            if ByteKeyTable.isASCII(p, n) {
-                                out[i] = reader.find(p, n, hash: ByteKeyTable.hash(p, n))
-                            } else {
+                        hashes.withUnsafeMutableBufferPointer { hs in
+                            out.withUnsafeMutableBufferPointer { o in
+                                let base = b.baseAddress ?? UnsafePointer(bitPattern: 1)!
+                                for i in 0..<total {
+                                    let r = row(i)
+                                    let start = Int(offsets[r]), n = Int(offsets[r + 1]) - start
+                                    if !SegmentColumn.valid(validity, r) {
+                                        o[i] = -2
+                                    } else if ByteKeyTable.isASCII(base + start, n) {
+                                        hs[i] = ByteKeyTable.hash(base + start, n)
+                                    } else {
+                                        o[i] = -2
+                                        other.append(i)
+                                    }
+                                }
+                                for i in 0..<total where o[i] != -2 {
+                                    let r = row(i)
+                                    let start = Int(offsets[r])
+                                    o[i] = reader.find(base + start, Int(offsets[r + 1]) - start, hash: hs[i])
+                                }
+                                for i in 0..<total where o[i] == -2 { o[i] = -1 }
                                 // Other text may equal an ASCII key in another normalisation form, as `=` says.
-                                out[i] = index.row(of: .string(String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self)))
+                                for i in other {
+                                    let r = row(i), start = Int(offsets[r])
+                                    o[i] = index.row(of: .string(String(decoding: UnsafeBufferPointer(start: base + start, count: Int(offsets[r + 1]) - start), as: UTF8.self)))
+                                }
                             }
                         }
                     }
