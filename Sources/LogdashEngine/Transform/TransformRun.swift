@@ -148,6 +148,35 @@ struct TransformRecords {
         return out
     }
 
+    /// `e` as a column without a value per row, when it has a shape that allows it and fails
+    /// for no row: a condition as a boolean column from the WHERE machinery's bits, an
+    /// expression of one dictionary column evaluated once per entry and gathered by code.
+    /// nil otherwise (the caller evaluates row by row).
+    func evaluateColumn(_ e: Expr, now: Int64) -> SegmentColumn? {
+        let refs = TransformRecords.columnsRead(e)
+        if GroupedAggregation.isPredicate(e) {
+            guard let (yes, no) = try? filter(refs, now: now).truthValues(e, in: segment()) else { return nil }
+            var ints = [Int64](repeating: 0, count: rows), validity = [UInt64](repeating: 0, count: rows / 64 + 1)
+            for w in yes.words.indices {
+                validity[w] = yes.words[w] | no.words[w]
+                var x = yes.words[w]
+                while x != 0 { ints[w << 6 | x.trailingZeroBitCount] = 1; x &= x - 1 }
+            }
+            return SegmentColumn(type: .bool, ints: ints, validity: validity, rows: rows)
+        }
+        guard refs.count == 1, let c = column(refs[0]), c.isDictionary,
+              let f = try? ExprCompiler(names: refs, now: now).compile(e) else { return nil }
+        let cursor = RowCursor()
+        var perEntry: [Value] = []
+        for entry in c.dictionary + [nil] as [String?] {
+            cursor.values = [entry.map(Value.string) ?? .null]
+            guard let v = try? f(cursor) else { return nil }
+            perEntry.append(v)
+        }
+        let nullEntry = Int32(c.dictionary.count)
+        return SegmentColumn.of(perEntry).gathering((0..<rows).map { r in let k = c.code(r); return k == SegmentColumn.nullCode ? nullEntry : Int32(k) })
+    }
+
     /// Whether a row failed an earlier step.
     func hasFailed(_ r: Int) -> Bool { !errors.isEmpty && errors[r] != nil }
 
@@ -317,6 +346,9 @@ extension TransformChain {
                 if col.isDictionary {
                     let perEntry = col.dictionary.map { TransformChain.hash(Array($0.utf8)) }
                     for r in 0..<t.rows { let c = col.code(r); if c != SegmentColumn.nullCode { hashes[r] = perEntry[Int(c)]; keyed[r] = true } }
+                } else if col.type == .string {
+                    // Text: its bytes hashed where they lie.
+                    col.forEachBytes(rows: t.rows) { r, b in hashes[r] = TransformChain.hash(b); keyed[r] = true }
                 } else {
                     for r in 0..<t.rows { let v = col.value(at: r); if v != .null { hashes[r] = TransformChain.hash(Array(textOf(v).utf8)); keyed[r] = true } }
                 }
@@ -333,6 +365,10 @@ extension TransformChain {
 
         case .set(let assignments):
             for a in assignments {
+                if !["message", "host"].contains((t.key(a.name) ?? a.name).lowercased()), let column = t.evaluateColumn(a.expr, now: now) {
+                    t.columns[t.key(a.name) ?? a.name] = column
+                    continue
+                }
                 var failed: [Int] = []
                 var values = t.evaluate(a.expr, now: now, step: step, failed: &failed)
                 let name = t.key(a.name) ?? a.name
@@ -435,17 +471,25 @@ extension TransformChain {
 
         case .lookup(let table, let key, let fields, let required):
             guard let index = tables[table.lowercased()] else { return }
-            let keys = t.texts(key)
             let wanted = (fields ?? Array(index.columns.dropFirst())).map { f in index.columns.firstIndex { $0.lowercased() == f.lowercased() }! }
-            var values = [[Value]](repeating: [Value](repeating: .null, count: t.rows), count: wanted.count)
-            for r in 0..<t.rows {
-                guard let k = keys[r], let row = index.rows[k] else {
-                    if required { t.fail(r, "\(step.label): no row of '\(table)' has \(key) \(keys[r].map { "'\($0)'" } ?? "NULL")") }
-                    continue
+            // Each record's row of the table (`index.count`: none), then each field gathered from
+            // the table's column by those numbers.
+            let found = TransformChain.lookupRows(t.column(key), rows: t.rows, in: index)
+            if required {
+                for r in 0..<t.rows where found[r] == index.count {
+                    let v = t.column(key)?.value(at: r) ?? .null
+                    t.fail(r, "\(step.label): no row of '\(table)' has \(key) \(v == .null ? "NULL" : "'\(textOf(v))'")")
                 }
-                for (j, c) in wanted.enumerated() { values[j][r] = row[c] }
             }
-            for (j, c) in wanted.enumerated() { t.set(TransformChain.fieldName(index.columns[c]), values[j]) }
+            for c in wanted {
+                let column = index.stored[c].gathering(found)
+                let name = TransformChain.fieldName(index.columns[c])
+                if t.key(name) == nil && !["message", "host"].contains(name.lowercased()) {
+                    t.columns[name] = column
+                } else {
+                    t.set(name, (0..<t.rows).map { column.value(at: $0) })
+                }
+            }
 
         case .level(let from, let map):
             let texts = t.texts(from)
@@ -482,6 +526,42 @@ extension TransformChain {
             }
             t.columns["ts"] = SegmentColumn(type: .timestamp, ints: ts, validity: nil, rows: t.rows)
         }
+    }
+
+    /// Each row's row number in a lookup table by the text of `col` (`index.count` where it has
+    /// none, or is NULL): a plain string column's ASCII bytes through the table's byte keys, a
+    /// dictionary column once per entry, anything else by its text.
+    static func lookupRows(_ col: SegmentColumn?, rows: Int, in index: LookupIndex) -> [Int32] {
+        var found = [Int32](repeating: index.count, count: rows)
+        guard let col else { return found }
+        if col.isDictionary {
+            let perEntry = col.dictionary.map(index.number)
+            for r in 0..<rows { let c = col.code(r); if c != SegmentColumn.nullCode { found[r] = perEntry[Int(c)] } }
+        } else if col.type == .string, col.file == nil, !col.offsets.isEmpty, let keys = index.bytes {
+            let validity = col.validity
+            keys.withReader { reader in
+                col.offsets.withUnsafeBufferPointer { offsets in
+                    col.bytes.withUnsafeBufferPointer { b in
+                        let base = b.baseAddress ?? UnsafePointer(bitPattern: 1)!
+                        for r in 0..<rows where SegmentColumn.valid(validity, r) {
+                            let p = base + Int(offsets[r]), n = Int(offsets[r + 1] - offsets[r])
+                            if ByteKeyTable.isASCII(p, n) {
+                                let k = reader.find(p, n, hash: ByteKeyTable.hash(p, n))
+                                if k >= 0 { found[r] = k }
+                            } else {
+                                found[r] = index.number(String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self))
+                            }
+                        }
+                    }
+                }
+            }
+        } else {
+            for r in 0..<rows {
+                let v = col.value(at: r)
+                if v != .null { found[r] = index.number(textOf(v)) }
+            }
+        }
+        return found
     }
 
     /// Fields a `parse … as:` step adds at most per batch (keys past them are left out).

@@ -81,9 +81,42 @@ public final class TransformChain: Sendable {
 
     public var steps: [TransformStep] { current.withLock { $0.steps } }
 
+    /// A lookup table ready for the `lookup` step: its rows numbered by their key's text (the
+    /// first row of a key wins), and each column as a column of those rows plus one NULL row
+    /// last, which a record that finds none gets.
     struct LookupIndex: Sendable {
         var columns: [String]
-        var rows: [String: [Value]]
+        /// Key text → row number.
+        let numbers: [String: Int32]
+        /// The same by bytes when every key is ASCII (a plain string column is then looked up
+        /// without a `String` per record); nil otherwise.
+        let bytes: ByteKeyTable?
+        /// Per column of the table, its values by row number, and NULL at `count`.
+        let stored: [SegmentColumn]
+        var count: Int32 { Int32(numbers.count) }
+
+        init(columns: [String], rows: [[Value]]) {
+            self.columns = columns
+            var numbers: [String: Int32] = [:], kept: [[Value]] = []
+            var bytes: ByteKeyTable? = ByteKeyTable(capacity: rows.count)
+            for r in rows where r.first.map({ $0 != .null }) ?? false {
+                var key = textOf(r[0])
+                guard numbers[key] == nil else { continue }
+                numbers[key] = Int32(kept.count)
+                if key.utf8.allSatisfy({ $0 < 0x80 }) {
+                    key.withUTF8 { b in _ = bytes?.group(b.baseAddress ?? UnsafePointer(bitPattern: 1)!, b.count) { _, _ in Int32(kept.count) } }
+                } else {
+                    bytes = nil
+                }
+                kept.append(r)
+            }
+            self.numbers = numbers
+            self.bytes = bytes
+            stored = columns.indices.map { c in SegmentColumn.of(kept.map { $0[c] } + [.null]) }
+        }
+
+        /// The row number a key's text finds, or `count`.
+        func number(_ key: String) -> Int32 { numbers[key] ?? count }
     }
 
     /// What a step did, counted over every batch.
@@ -107,9 +140,7 @@ public final class TransformChain: Sendable {
                 throw ConfigError(file: s.file, key: "\(s.path).lookup.fields", line: s.line,
                                   problem: "lookup table '\(name)' has no column '\(f)'; its columns: \(t.columns.joined(separator: ", "))")
             }
-            var rows: [String: [Value]] = [:]
-            for r in t.rows where r.first.map({ $0 != .null }) ?? false { rows[textOf(r[0])] = rows[textOf(r[0])] ?? r }
-            tables[name.lowercased()] = LookupIndex(columns: t.columns, rows: rows)
+            tables[name.lowercased()] = LookupIndex(columns: t.columns, rows: t.rows)
         }
         current = Mutex(Current(steps: steps, tables: tables, counts: [StepCounts](repeating: StepCounts(), count: steps.count)))
     }

@@ -187,6 +187,29 @@ import Yams
         #expect(throws: ConfigError.self) { try TransformChain(steps: try Self.steps("- lookup: { table: users, key: user, fields: [nope] }"), lookups: ["users": users]) }
     }
 
+    /// The key column as stored: mostly unique texts (kept plain, looked up by their bytes),
+    /// text equal to a key in another normalisation form (`=`'s equality: the Kelvin sign is
+    /// `K`), a number column by its text, the first row of a repeated key, and a field of the
+    /// same name kept where nothing is found.
+    @Test func lookupFindsKeysAsTextEqualityDoesWhateverTheColumnsEncoding() throws {
+        var lines: [String] = []
+        for i in 0..<60 {
+            let user = i == 10 ? "Kat" : i == 11 ? "\u{212A}at" : i == 12 ? "café" : "u\(i)"
+            lines.append(#"{"ts":"2026-11-27T14:00:\#(String(format: "%02d", i))Z","user":"\#(user)","code":\#(i % 3),"team":"old"}"#)
+        }
+        let users = ResultSet(columns: ["user", "team"], rows: [
+            [.string("Kat"), .string("cats")], [.string("u7"), .string("seven")], [.string("u7"), .string("not this one")],
+            [.string("u59"), .string("last")],
+        ])
+        let (e, _) = try Self.run(lines, "- lookup: { table: users, key: user }", lookups: ["users": users])
+        #expect(try Self.rows(e, "SELECT user, team FROM logs WHERE team <> 'old' ORDER BY ts") == ["u7|seven", "Kat|cats", "\u{212A}at|cats", "u59|last"])
+        #expect(try Self.rows(e, "SELECT count(*) FROM logs WHERE team = 'old'") == ["56"])
+        let codes = ResultSet(columns: ["code", "name"], rows: [[.string("1"), .string("one")], [.string("café"), .string("x")]])
+        let (c, _) = try Self.run(lines, "- lookup: { table: codes, key: code }\n- lookup: { table: codes, key: user, fields: [name] }", lookups: ["codes": codes])
+        #expect(try Self.rows(c, "SELECT code, count(name) FROM logs GROUP BY code ORDER BY code") == ["0|1", "1|20", "2|0"])
+        #expect(try Self.rows(c, "SELECT user FROM logs WHERE name = 'x'") == ["café"])
+    }
+
     @Test func sourcesLimitAStepToTheSourcesItNames() throws {
         let yaml = """
             - set: { tagged: "true" }
