@@ -33,7 +33,7 @@ struct Inspect: ParsableCommand {
             let chain = options.transforms?.fresh()
             let result = try SourceLoader.run(spec, options: options) { batch in
                 report.add(batch)
-                if let chain { _ = chain.apply(Segment(batch), now: options.now()) }
+                if let chain { report.addTransformed(chain.apply(Segment(batch), now: options.now())) }
             }
             report.result = result
             // Lines shown are masked as the records are.
@@ -112,6 +112,16 @@ struct Inspect: ParsableCommand {
                          + f.type.description.padding(toLength: 11, withPad: " ", startingAt: 0)
                          + "\(f.count) (\(pct(f.count, s.records)))")
         }
+        if !r.transforms.isEmpty {
+            // What the records hold once the steps have run: what SQL and the dashboard see.
+            lines.append("  after transforms")
+            for f in r.transformedFields.values.sorted(by: { $0.order < $1.order }) {
+                let name = VisibleText.escape(f.name)
+                lines.append("               " + name.padding(toLength: max(29, name.count + 1), withPad: " ", startingAt: 0)
+                             + f.type.description.padding(toLength: 11, withPad: " ", startingAt: 0)
+                             + "\(f.count) (\(pct(f.count, r.transformedRecords)) of \(r.transformedRecords))")
+            }
+        }
         for (k, (label, c)) in r.transforms.enumerated() {
             let masked = c.masked.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
             lines.append((k == 0 ? "  transforms   " : "               ") + "\(label): \(c.recordsIn) in, \(c.recordsOut) out"
@@ -140,6 +150,9 @@ struct Inspect: ParsableCommand {
             ]
             if let lo = r.minTs, let hi = r.maxTs { o["time_range"] = [Timestamp.iso8601(lo), Timestamp.iso8601(hi)] }
             if !r.transforms.isEmpty {
+                o["fields_after_transforms"] = r.transformedFields.values.sorted { $0.order < $1.order }
+                    .map { ["name": $0.name, "type": $0.type.description, "present": $0.count] as [String: Any] }
+                o["records_after_transforms"] = r.transformedRecords
                 o["transforms"] = r.transforms.map { label, c in
                     ["step": label, "records_in": c.recordsIn, "records_out": c.recordsOut, "failed": c.failed, "masked": c.masked] as [String: Any]
                 }
@@ -190,4 +203,22 @@ struct SourceReport {
     }
 
     func orderedFields() -> [Field] { fields.values.sorted { $0.order < $1.order } }
+
+    /// The fields of the records after the transform steps (core columns but `ts`, `host`,
+    /// `level` and `message` left out; `_transform_error` only when a step failed).
+    var transformedFields: [String: Field] = [:]
+    var transformedRecords = 0
+
+    mutating func addTransformed(_ seg: Segment) {
+        transformedRecords += seg.rowCount
+        for c in seg.schema where !["ingest_ts", "source", "raw"].contains(c.name) {
+            let count = seg.columns[c.name]?.nonNullCount ?? 0
+            guard count > 0 || (transformedFields[c.name] == nil && c.name != "_transform_error") else { continue }
+            if var f = transformedFields[c.name] {
+                f.type = f.type.widened(with: c.type); f.count += count; transformedFields[c.name] = f
+            } else {
+                transformedFields[c.name] = Field(name: c.name, type: c.type, count: count, order: transformedFields.count)
+            }
+        }
+    }
 }

@@ -229,6 +229,28 @@ import Scratch
         #expect(q.out == "kind,n\nlogin,2\npayment,2\n", "\(q.out) \(q.err)")
     }
 
+    /// `inspect --transform` lists the fields as parsed and, after the steps, as SQL sees them:
+    /// a field a step adds is there, one it drops is not, with its type and count.
+    @Test func inspectListsTheFieldsBeforeAndAfterTheTransforms() throws {
+        let file = try cli.temp("few.log", Self.lines(2))
+        let steps = try cli.temp("steps.yaml", """
+            - where: "path <> '/health'"
+            - set: { slow: "seq > 2" }
+            - drop: [path]
+            """)
+        let r = try cli.logdash(["inspect", "--transform", steps, file])
+        #expect(r.status == 0, "\(r.err)")
+        let parts = r.out.components(separatedBy: "  after transforms\n")
+        #expect(parts.count == 2, "\(r.out)")
+        let before = parts[0], after = parts.count == 2 ? parts[1].components(separatedBy: "  transforms   ")[0] : ""
+        #expect(before.contains("path ") && !before.contains("slow "), "\(before)")
+        #expect(after.contains("slow                         boolean    4 (66.7% of 6)") && !after.contains("path "), "\(after)")
+        let json = try cli.logdash(["inspect", "--output", "json", "--transform", steps, file])
+        let o = try #require((try JSONSerialization.jsonObject(with: Data(json.out.utf8)) as? [[String: Any]])?.first)
+        #expect(o["records_after_transforms"] as? Int == 6)
+        #expect((o["fields_after_transforms"] as? [[String: Any]])?.contains { $0["name"] as? String == "slow" && $0["present"] as? Int == 4 } == true)
+    }
+
     /// Erasure: what was stored before a mask rule is masked by `purge --mask`, and a user's
     /// records deleted by `purge --where`; afterwards no byte of the store holds them.
     @Test func purgeMasksAndDeletesSoThatTheStoresBytesNoLongerHoldTheValues() throws {
