@@ -80,7 +80,7 @@ import Scratch
     @Test func logdashAgreesWithDuckDB() throws {
         let queries = try Self.written() + Self.generated
         #expect(queries.count >= 200)
-        guard let python = DuckDBPython.find() else {
+        guard let python = PythonWith.find(module: "duckdb", venv: "/tmp/logdash-duckdb", variable: "LOGDASH_DUCKDB_PYTHON") else {
             Issue.record("no Python with duckdb: .ci/run installs it in /tmp/logdash-duckdb (or set LOGDASH_DUCKDB_PYTHON)")
             return
         }
@@ -114,11 +114,13 @@ import Scratch
 }
 
 /// A Python with `duckdb`, looked for where the export test (in logdashTests) looks too.
-enum DuckDBPython {
-    static func find() -> String? {
-        let env = ProcessInfo.processInfo.environment["LOGDASH_DUCKDB_PYTHON"]
-        for python in [env, "/tmp/logdash-duckdb/bin/python", "/usr/bin/python3"].compactMap({ $0 }) where FileManager.default.isExecutableFile(atPath: python) {
-            if (try? run(python, ["-c", "import duckdb"]))?.status == 0 { return python }
+/// A Python that can import `module`: the one `variable` names, else the venv `.ci/run`
+/// makes, else the system's.
+enum PythonWith {
+    static func find(module: String, venv: String, variable: String) -> String? {
+        let env = ProcessInfo.processInfo.environment[variable]
+        for python in [env, venv + "/bin/python", "/usr/bin/python3"].compactMap({ $0 }) where FileManager.default.isExecutableFile(atPath: python) {
+            if (try? run(python, ["-c", "import \(module)"]))?.status == 0 { return python }
         }
         return nil
     }
