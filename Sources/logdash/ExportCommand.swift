@@ -15,12 +15,14 @@ struct ExportCommand: ParsableCommand {
               logdash export /var/log/app/*.json --to /srv/archive
               logdash export app.log --to out --since 2026-11-27T00:00:00Z --until 2026-11-28T00:00:00Z
               logdash export --store ~/.local/share/logdash/store --to out --since 7d
+              logdash export /var/log/app/*.json --to s3://my-logs/app
             """
     )
 
     @OptionGroup var input: InputOptions
 
-    @Option(help: ArgumentHelp("The archive's directory (made when missing; parts already there are kept).", valueName: "dir"))
+    @Option(help: ArgumentHelp("The archive's directory (made when missing; parts already there are kept), or s3://bucket/prefix "
+                               + "(credentials, region and endpoint as the AWS CLI finds them).", valueName: "dir|s3://bucket/prefix"))
     var to: String
 
     @Option(help: ArgumentHelp("Only records at or after this time: ISO 8601, or an age like 15m, 2h, 7d.", valueName: "time"))
@@ -62,7 +64,43 @@ struct ExportCommand: ParsableCommand {
             for s in loaded.snapshot().segments { stored.append(s) }
             loaded = stored
         }
+        if let bucket = try S3Location.parse(to) {
+            try upload(loaded.snapshot(), to: bucket, range: range)
+            return
+        }
         let summary = try Archive.export(loaded.snapshot(), to: to, timeRange: range, table: table)
         FileHandle.standardError.write(Data("logdash: \(summary.records) records in \(summary.files.count) part files under \(to); \(to)/athena.sql creates the Athena table\n".utf8))
+    }
+
+    /// The archive written to a bucket: made in a scratch directory, then each part uploaded
+    /// after the parts already under the prefix (an export adds, it never replaces), and
+    /// athena.sql with the table's LOCATION set to the prefix.
+    private func upload(_ snapshot: StoreSnapshot, to place: S3Location, range: (Int64, Int64)?) throws {
+        let client = try S3Client()
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-export-\(getpid())-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        let summary = try Archive.export(snapshot, to: scratch, timeRange: range, table: table, location: "\(place)/")
+        // The last part number of each partition already in the bucket.
+        let existing = try blocking { try await client.list(bucket: place.bucket, prefix: place.key("")) }
+        var last: [String: Int] = [:]
+        for object in existing {
+            let name = object.key.dropFirst(place.key("").count)
+            guard let slash = name.lastIndex(of: "/"), name[name.index(after: slash)...].hasPrefix("part-"), name.hasSuffix(".json.gz"),
+                  let n = Int(name[name.index(after: slash)...].dropFirst(5).dropLast(8)) else { continue }
+            last[String(name[..<slash]), default: -1] = max(last[String(name[..<slash])] ?? -1, n)
+        }
+        var uploaded = 0
+        for file in summary.files {
+            let partition = String(file.dropFirst(scratch.count + 1).split(separator: "/").dropLast().joined(separator: "/"))
+            let n = (last[partition] ?? -1) + 1
+            last[partition] = n
+            let key = place.key(partition + "/part-" + String(format: "%05d", n) + ".json.gz")
+            let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
+            try blocking { try await client.put(bytes, bucket: place.bucket, key: key, contentType: "application/gzip") }
+            uploaded += 1
+        }
+        let ddl = try [UInt8](Data(contentsOf: URL(fileURLWithPath: scratch + "/athena.sql")))
+        try blocking { try await client.put(ddl, bucket: place.bucket, key: place.key("athena.sql"), contentType: "application/sql") }
+        FileHandle.standardError.write(Data("logdash: \(summary.records) records in \(uploaded) part objects under \(place); \(place)/athena.sql creates the Athena table\n".utf8))
     }
 }

@@ -16,16 +16,6 @@ import Scratch
         return path
     }
 
-    /// A Python with the `duckdb` package: $LOGDASH_DUCKDB_PYTHON, the venv .ci/run makes, or python3.
-    static func duckdbPython() -> String? {
-        let env = ProcessInfo.processInfo.environment["LOGDASH_DUCKDB_PYTHON"]
-        for python in [env, "/tmp/logdash-duckdb/bin/python", "/tmp/bench-venv/bin/python", "/usr/bin/python3"].compactMap({ $0 })
-        where FileManager.default.isExecutableFile(atPath: python) {
-            if (try? Spawned(python, ["-c", "import duckdb"]).wait()) == 0 { return python }
-        }
-        return nil
-    }
-
     @Test func anExportReadsBackAsTheSameRecordsAndDuckDBAgrees() throws {
         let log = try Self.generated(3000)
         let out = try Scratch.directory("archive").appendingPathComponent("out").path
@@ -60,7 +50,7 @@ import Scratch
         #expect(try Self.cli.logdash(["export", log, "--to", out] + range).status == 0)
         #expect(FileManager.default.fileExists(atPath: out + "/" + firstHour + "/part-00001.json.gz"))
         // DuckDB, with Hive partitioning: the same count and sum, and the partitions as columns.
-        guard let python = Self.duckdbPython() else {
+        guard let python = PythonWith.find(module: "duckdb", venv: "/tmp/logdash-duckdb", variable: "LOGDASH_DUCKDB_PYTHON") else {
             Issue.record("no Python with duckdb: .ci/run installs it in /tmp/logdash-duckdb (or set LOGDASH_DUCKDB_PYTHON)")
             return
         }

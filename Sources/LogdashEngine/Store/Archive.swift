@@ -14,7 +14,7 @@ public enum Archive {
     /// Writes the snapshot's `logs` records (those in `timeRange`, when given) under `out`.
     /// Parts already there are kept: a new export adds `part-` files after the last one.
     public static func export(_ snapshot: StoreSnapshot, to out: String, timeRange: (Int64, Int64)? = nil,
-                              table: String = "logs") throws -> Summary {
+                              table: String = "logs", location: String? = nil) throws -> Summary {
         let engine = QueryEngine(snapshot: snapshot, timeRange: timeRange)
         let columns = snapshot.schema.filter { $0.name != "raw" }
         guard !columns.isEmpty else { return Summary(records: 0, files: []) }
@@ -66,13 +66,14 @@ public enum Archive {
         }
         try current?.writer.close()
         current = nil
-        try athenaDDL(columns, table: table).write(toFile: out + "/athena.sql", atomically: true, encoding: .utf8)
+        try athenaDDL(columns, table: table, location: location).write(toFile: out + "/athena.sql", atomically: true, encoding: .utf8)
         return Summary(records: result.rows.count, files: files)
     }
 
     /// The Athena table over the archive: the columns as the JSON SerDe reads them, partition
     /// projection over `dt` and `hour` (no `MSCK REPAIR` needed).
-    public static func athenaDDL(_ columns: [SchemaColumn], table: String) -> String {
+    /// `location`: where the archive is in S3 (`s3://bucket/prefix/`), when it is known.
+    public static func athenaDDL(_ columns: [SchemaColumn], table: String, location: String? = nil) -> String {
         func type(_ t: ColumnType) -> String {
             switch t {
             case .bool: "boolean"
@@ -82,15 +83,16 @@ public enum Archive {
             }
         }
         let cols = columns.map { "  `\($0.name)` \(type($0.type))" }.joined(separator: ",\n")
+        let place = location.map { $0.hasSuffix("/") ? $0 : $0 + "/" } ?? "s3://YOUR-BUCKET/logdash/"
         return """
-            -- Athena: the archive as a table. Set LOCATION to where OUT was uploaded (s3://bucket/prefix/).
+            -- Athena: the archive as a table.\(location == nil ? " Set LOCATION to where OUT was uploaded (s3://bucket/prefix/)." : "")
             -- ts is ISO 8601 UTC text: from_iso8601_timestamp(ts) makes it a timestamp.
             CREATE EXTERNAL TABLE IF NOT EXISTS \(table) (
             \(cols)
             )
             PARTITIONED BY (dt string, hour string)
             ROW FORMAT SERDE 'org.openx.data.jsonserde.JsonSerDe'
-            LOCATION 's3://YOUR-BUCKET/logdash/'
+            LOCATION '\(place)'
             TBLPROPERTIES (
               'projection.enabled' = 'true',
               'projection.dt.type' = 'date',
@@ -99,7 +101,7 @@ public enum Archive {
               'projection.hour.type' = 'integer',
               'projection.hour.range' = '0,23',
               'projection.hour.digits' = '2',
-              'storage.location.template' = 's3://YOUR-BUCKET/logdash/dt=${dt}/hour=${hour}/'
+              'storage.location.template' = '\(place)dt=${dt}/hour=${hour}/'
             );
 
             """

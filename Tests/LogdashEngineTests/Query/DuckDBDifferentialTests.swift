@@ -112,16 +112,3 @@ import Scratch
         #expect(agreed == queries.count)
     }
 }
-
-/// A Python with `duckdb`, looked for where the export test (in logdashTests) looks too.
-/// A Python that can import `module`: the one `variable` names, else the venv `.ci/run`
-/// makes, else the system's.
-enum PythonWith {
-    static func find(module: String, venv: String, variable: String) -> String? {
-        let env = ProcessInfo.processInfo.environment[variable]
-        for python in [env, venv + "/bin/python", "/usr/bin/python3"].compactMap({ $0 }) where FileManager.default.isExecutableFile(atPath: python) {
-            if (try? run(python, ["-c", "import \(module)"]))?.status == 0 { return python }
-        }
-        return nil
-    }
-}

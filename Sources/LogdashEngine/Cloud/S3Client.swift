@@ -1,0 +1,230 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import XMLCoder
+
+/// An S3 location: `s3://bucket/prefix` (the prefix without its slashes at either end).
+public struct S3Location: Sendable, Equatable, CustomStringConvertible {
+    public let bucket: String
+    public let prefix: String
+
+    public init(bucket: String, prefix: String) {
+        self.bucket = bucket
+        self.prefix = prefix.split(separator: "/", omittingEmptySubsequences: true).joined(separator: "/")
+    }
+
+    /// `s3://bucket[/prefix]`, nil for anything else; a malformed one is an error saying why.
+    public static func parse(_ text: String) throws -> S3Location? {
+        guard text.lowercased().hasPrefix("s3://") else { return nil }
+        let rest = text.dropFirst(5)
+        let bucket = String(rest.prefix { $0 != "/" })
+        // S3's rules: 3–63 characters, lower-case letters, digits, dots and hyphens.
+        guard (3...63).contains(bucket.count), bucket.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "." || $0 == "-") }),
+              bucket.first!.isLetter || bucket.first!.isNumber else {
+            throw AWSError.configuration("'\(text)': '\(bucket)' is not a bucket name (3 to 63 lower-case letters, digits, dots and hyphens)")
+        }
+        return S3Location(bucket: bucket, prefix: String(rest.dropFirst(bucket.count)))
+    }
+
+    /// The key of `name` under the prefix.
+    public func key(_ name: String) -> String { prefix.isEmpty ? name : prefix + "/" + name }
+
+    public var description: String { "s3://\(bucket)" + (prefix.isEmpty ? "" : "/\(prefix)") }
+}
+
+/// A small S3 client (the operations logdash needs) over AsyncHTTPClient, signed with
+/// `SigV4Signer`: path-style addressing for a given endpoint (MinIO, Ceph, R2, moto), the
+/// regional virtual-hosted one for AWS; retries with exponential backoff and full jitter on
+/// throttling, 5xx answers and dropped connections; a timeout per attempt; every failure an
+/// `AWSError` naming the operation, the bucket and key, and AWS's error code.
+public struct S3Client: Sendable {
+    public let credentials: AWSCredentials
+    public let region: String
+    /// A custom endpoint (`http://127.0.0.1:9000`), or nil for AWS.
+    public let endpoint: URL?
+    /// Attempts per request (the first included), and the first backoff, doubled per retry.
+    public var attempts = 5
+    public var backoff: Duration = .milliseconds(100)
+    public var timeout: Duration = .seconds(60)
+
+    public init(credentials: AWSCredentials, region: String, endpoint: URL?) {
+        self.credentials = credentials
+        self.region = region
+        self.endpoint = endpoint
+    }
+
+    /// A client as the AWS CLI would make one here (`AWSEnvironment`): its credentials, its
+    /// region (`us-east-1` when none is set) and the S3 endpoint it names.
+    public init(environment: AWSEnvironment = AWSEnvironment()) throws {
+        let endpoint = try environment.endpoint(for: "s3")
+        guard endpoint.map({ URL(string: $0)?.host != nil }) ?? true else {
+            throw AWSError.configuration("the S3 endpoint '\(endpoint!)' is not a URL (http://host:port)")
+        }
+        self.init(credentials: try environment.credentials(), region: try environment.region() ?? "us-east-1",
+                  endpoint: endpoint.flatMap(URL.init(string:)))
+    }
+
+    /// An object's listing entry.
+    public struct Object: Sendable, Equatable {
+        public var key: String
+        public var size: Int
+        public var etag: String
+    }
+
+    // MARK: operations
+
+    /// Stores `body` under `key` (replacing what was there).
+    public func put(_ body: [UInt8], bucket: String, key: String, contentType: String = "application/octet-stream") async throws {
+        _ = try await send("PutObject", method: .PUT, bucket: bucket, key: key, headers: [("Content-Type", contentType)], body: body)
+    }
+
+    /// An object's bytes.
+    public func get(bucket: String, key: String, limit: Int = 5 << 30) async throws -> [UInt8] {
+        try await send("GetObject", method: .GET, bucket: bucket, key: key, limit: limit).body
+    }
+
+    /// Removes an object (no error when it is not there, as S3 answers).
+    public func delete(bucket: String, key: String) async throws {
+        _ = try await send("DeleteObject", method: .DELETE, bucket: bucket, key: key)
+    }
+
+    /// Every object whose key starts with `prefix`, in key order (ListObjectsV2, page by page).
+    public func list(bucket: String, prefix: String, pageSize: Int = 1000) async throws -> [Object] {
+        var out: [Object] = [], token: String?
+        repeat {
+            var query = [("list-type", "2"), ("prefix", prefix), ("max-keys", String(pageSize))]
+            if let token { query.append(("continuation-token", token)) }
+            let r = try await send("ListObjectsV2", method: .GET, bucket: bucket, key: nil, query: query,
+                                   target: "s3://\(bucket)" + (prefix.isEmpty ? "" : "/\(prefix)"))
+            let page: ListBucketResult
+            do {
+                page = try XMLDecoder().decode(ListBucketResult.self, from: Data(r.body))
+            } catch {
+                throw AWSError.service(operation: "ListObjectsV2", target: "s3://\(bucket)/\(prefix)", status: r.status, code: "",
+                                       message: "the answer is not a ListBucketResult (\(error))")
+            }
+            out += (page.contents ?? []).map { Object(key: $0.key, size: $0.size ?? 0, etag: $0.etag ?? "") }
+            token = page.isTruncated == true ? page.nextContinuationToken : nil
+        } while token != nil
+        return out
+    }
+
+    private struct ListBucketResult: Decodable {
+        struct Entry: Decodable {
+            let key: String
+            let size: Int?
+            let etag: String?
+            enum CodingKeys: String, CodingKey { case key = "Key", size = "Size", etag = "ETag" }
+        }
+        let contents: [Entry]?
+        let isTruncated: Bool?
+        let nextContinuationToken: String?
+        enum CodingKeys: String, CodingKey { case contents = "Contents", isTruncated = "IsTruncated", nextContinuationToken = "NextContinuationToken" }
+    }
+
+    private struct ErrorBody: Decodable {
+        let code: String?
+        let message: String?
+        enum CodingKeys: String, CodingKey { case code = "Code", message = "Message" }
+    }
+
+    // MARK: requests
+
+    /// The URL of a bucket's key: path style (`endpoint/bucket/key`) for a given endpoint,
+    /// `https://bucket.s3.REGION.amazonaws.com/key` for AWS (path style there too when the
+    /// bucket's name has dots, which TLS's wildcard certificate does not cover).
+    func url(bucket: String, key: String?, query: [(String, String)]) -> URL {
+        let path = key.map { "/" + SigV4Signer.quote($0) } ?? "/"
+        var base: String
+        if let endpoint {
+            let root = endpoint.absoluteString.hasSuffix("/") ? String(endpoint.absoluteString.dropLast()) : endpoint.absoluteString
+            base = root + "/" + bucket + (key == nil ? "" : path)
+        } else if bucket.contains(".") {
+            base = "https://s3.\(region).amazonaws.com/" + bucket + (key == nil ? "" : path)
+        } else {
+            base = "https://\(bucket).s3.\(region).amazonaws.com" + path
+        }
+        if !query.isEmpty {
+            base += "?" + query.map { SigV4Signer.quote($0.0, keepSlash: false) + "=" + SigV4Signer.quote($0.1, keepSlash: false) }.joined(separator: "&")
+        }
+        return URL(string: base)!
+    }
+
+    private func send(_ operation: String, method: HTTPMethod, bucket: String, key: String?, query: [(String, String)] = [],
+                      headers: [(String, String)] = [], body: [UInt8] = [], limit: Int = 16 << 20,
+                      target: String? = nil) async throws -> (status: Int, body: [UInt8]) {
+        let target = target ?? "s3://\(bucket)" + (key.map { "/" + $0 } ?? "")
+        let url = url(bucket: bucket, key: key, query: query)
+        let signer = SigV4Signer(credentials: credentials, region: region, service: "s3")
+        var attempt = 0
+        while true {
+            attempt += 1
+            var request = HTTPClientRequest(url: url.absoluteString)
+            request.method = method
+            for (name, value) in signer.sign(method: method.rawValue, url: url, headers: headers, payload: .bytes(body), at: Date()) {
+                request.headers.add(name: name, value: value)
+            }
+            if !body.isEmpty || method == .PUT { request.body = .bytes(ByteBuffer(bytes: body)) }
+            var failure: AWSError
+            do {
+                let response = try await S3Client.http.execute(request, timeout: .seconds(timeout.components.seconds))
+                let bytes = Array(buffer: try await response.body.collect(upTo: limit))
+                let status = Int(response.status.code)
+                if (200..<300).contains(status) { return (status, bytes) }
+                let error = try? XMLDecoder().decode(ErrorBody.self, from: Data(bytes))
+                failure = .service(operation: operation, target: target, status: status, code: error?.code ?? "", message: error?.message ?? "")
+                // Worth another try: throttling and the server's own failures.
+                let retry = status >= 500 || status == 429 || ["SlowDown", "RequestTimeout", "Throttling", "ThrottlingException"].contains(error?.code ?? "")
+                guard retry, attempt < attempts else { throw failure }
+            } catch let error as AWSError {
+                throw error
+            } catch {
+                failure = .transport(operation: operation, target: target, reason: S3Client.reason(error, url: url))
+                guard attempt < attempts else { throw failure }
+            }
+            // Exponential backoff with full jitter: a random wait up to base · 2^(attempt-1).
+            let ceiling = backoff * (1 << min(attempt - 1, 10))
+            try await Task.sleep(for: ceiling * Double.random(in: 0...1))
+        }
+    }
+
+    /// One HTTP client for every request, made once (never shut down: it lives as long as the
+    /// process). A connection that cannot be made fails the attempt at once — this client's own
+    /// retries, with their backoff, decide what happens next — instead of the library trying
+    /// again until the request's deadline.
+    static let http: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10), read: .seconds(60))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+    }()
+
+    /// A transport failure in words a person can act on.
+    static func reason(_ error: Error, url: URL) -> String {
+        let host = url.host.map { $0 + (url.port.map { ":\($0)" } ?? "") } ?? "the endpoint"
+        let text = "\(error)"
+        if text.contains("connectionRefused") || text.contains("Connection refused") { return "\(host) refused the connection" }
+        if text.contains("deadlineExceeded") || text.contains("timeout") { return "\(host) did not answer in time" }
+        return "\(host): \(text)"
+    }
+}
+
+/// Runs async work from synchronous code (the command line's subcommands) and waits for it.
+public func blocking<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
+    let done = DispatchSemaphore(value: 0)
+    let box = ResultBox<T>()
+    Task {
+        do { box.set(.success(try await work())) } catch { box.set(.failure(error)) }
+        done.signal()
+    }
+    done.wait()
+    return try box.get()
+}
+
+private final class ResultBox<T: Sendable>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var result: Result<T, Error>?
+    func set(_ r: Result<T, Error>) { lock.withLock { result = r } }
+    func get() throws -> T { try lock.withLock { result! }.get() }
+}

@@ -1,0 +1,138 @@
+import Foundation
+
+/// A Python that can import `module`: the one `variable` names, else the venv `.ci/run`
+/// makes, else the system's.
+public enum PythonWith {
+    public static func find(module: String, venv: String, variable: String) -> String? {
+        let env = ProcessInfo.processInfo.environment[variable]
+        for python in [env, venv + "/bin/python", "/usr/bin/python3"].compactMap({ $0 }) where FileManager.default.isExecutableFile(atPath: python) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: python)
+            p.arguments = ["-c", "import \(module)"]
+            p.standardOutput = FileHandle.nullDevice
+            p.standardError = FileHandle.nullDevice
+            guard (try? p.run()) != nil else { continue }
+            p.waitUntilExit()
+            if p.terminationStatus == 0 { return python }
+        }
+        return nil
+    }
+}
+
+public struct PeerMissing: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// An S3-compatible server for a test: `moto_server` (PyPI `moto[server]`, which `.ci/run`
+/// installs in /tmp/logdash-aws) on a free port of 127.0.0.1, started here and stopped when
+/// the value goes away. It keeps its buckets in memory and takes any credentials.
+public final class MotoServer: @unchecked Sendable {
+    public let port: Int
+    public var endpoint: String { "http://127.0.0.1:\(port)" }
+    /// The venv's Python (with boto3), for reading back what a test wrote.
+    public let python: String
+    private let process = Process()
+
+    /// The environment a client of this server needs (the AWS SDKs' variables).
+    public var environment: [String: String] {
+        ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_S3": endpoint]
+    }
+
+    public init() throws {
+        guard let python = PythonWith.find(module: "moto.server", venv: "/tmp/logdash-aws", variable: "LOGDASH_AWS_PYTHON"),
+              FileManager.default.isExecutableFile(atPath: URL(fileURLWithPath: python).deletingLastPathComponent().path + "/moto_server") else {
+            throw PeerMissing(description: "no moto_server: .ci/run installs moto[server] and boto3 in /tmp/logdash-aws (or set LOGDASH_AWS_PYTHON)")
+        }
+        self.python = python
+        port = MotoServer.freePort()
+        process.executableURL = URL(fileURLWithPath: URL(fileURLWithPath: python).deletingLastPathComponent().path + "/moto_server")
+        process.arguments = ["-H", "127.0.0.1", "-p", String(port)]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Ready when it accepts a connection (a few seconds at most).
+        let deadline = Date().addingTimeInterval(30)
+        while !MotoServer.accepts(port) {
+            guard Date() < deadline, kill(process.processIdentifier, 0) == 0 else {
+                stop()
+                throw PeerMissing(description: "moto_server did not start on 127.0.0.1:\(port)")
+            }
+            usleep(100_000)
+        }
+    }
+
+    deinit { stop() }
+
+    public func stop() {
+        guard !stopped else { return }
+        stopped = true
+        // (Signalled and reaped directly: Foundation's waitUntilExit can hang off the main thread.)
+        let pid = process.processIdentifier
+        kill(pid, SIGCONT)
+        kill(pid, SIGTERM)
+        for _ in 0..<100 {
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) != 0 { return }
+            usleep(50_000)
+        }
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+    }
+    private var stopped = false
+
+    /// Pauses and resumes the server (SIGSTOP / SIGCONT), for outages.
+    public func pause() { kill(process.processIdentifier, SIGSTOP) }
+    public func resume() { kill(process.processIdentifier, SIGCONT) }
+
+    /// Runs Python with `s3`, a boto3 client of this server, defined; gives what it prints.
+    public func boto3(_ code: String) throws -> String {
+        let script = """
+            import boto3, json, sys
+            s3 = boto3.client("s3", endpoint_url="\(endpoint)", aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+
+            """ + code
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: python)
+        p.arguments = ["-c", script]
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("boto3-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let out = dir.appendingPathComponent("out"), err = dir.appendingPathComponent("err")
+        _ = FileManager.default.createFile(atPath: out.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: err.path, contents: nil)
+        p.standardOutput = try FileHandle(forWritingTo: out)
+        p.standardError = try FileHandle(forWritingTo: err)
+        try p.run()
+        p.waitUntilExit()
+        let text = String(decoding: try Data(contentsOf: out), as: UTF8.self)
+        guard p.terminationStatus == 0 else {
+            throw PeerMissing(description: "boto3 failed: " + String(decoding: try Data(contentsOf: err), as: UTF8.self))
+        }
+        return text
+    }
+
+    /// A port nobody listens on now (bound to 0 and let go).
+    public static func freePort() -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+
+    static func accepts(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(port).bigEndian
+        return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
+    }
+}
