@@ -72,9 +72,17 @@ import Scratch
             """
         #expect(try Self.shell(setup, in: dir).status == 0)
         let paths = [("/var/log/nginx/", "nginx/"), ("/var/log/app/*.json", "app/*.json"), ("/srv/archive", "archive"), ("/var/lib/logdash", "store")]
+        // Examples with a bucket (s3://my-logs/…) write to an S3-compatible server on loopback.
+        var moto: MotoServer?
+        if examples.contains(where: { $0.command.contains("s3://my-logs") }) {
+            moto = try MotoServer()
+            _ = try moto!.boto3("s3.create_bucket(Bucket='my-logs')")
+        }
+        defer { moto?.stop() }
         for e in examples {
             let command = paths.reduce(e.command) { $0.replacingOccurrences(of: $1.0, with: $1.1) }
-            let r = try Self.shell(command.replacingOccurrences(of: "logdash ", with: "'\(CommandLineTests.binary)' "), in: dir)
+            let r = try Self.shell(command.replacingOccurrences(of: "logdash ", with: "'\(CommandLineTests.binary)' "), in: dir,
+                                   environment: moto?.environment ?? [:])
             // What the README shows on stderr is what is said, line for line (its paths as the
             // README names them, its counts of other data as any number).
             let shownErr = Array(e.shown.drop { !$0.hasPrefix("logdash: ") }.prefix { !$0.isEmpty })
@@ -149,7 +157,7 @@ import Scratch
         }
     }
 
-    static func shell(_ script: String, in dir: URL) throws -> (status: Int32, out: String, err: String) {
+    static func shell(_ script: String, in dir: URL, environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
         let out = dir.appendingPathComponent(".out"), err = dir.appendingPathComponent(".err")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -159,6 +167,7 @@ import Scratch
         env["XDG_CONFIG_HOME"] = dir.path
         env["XDG_DATA_HOME"] = dir.path
         env["TZ"] = "UTC"
+        for (k, v) in environment { env[k] = v }
         p.environment = env
         try p.run()
         p.waitUntilExit()
