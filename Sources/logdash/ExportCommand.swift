@@ -78,8 +78,13 @@ struct ExportCommand: ParsableCommand {
     private func upload(_ snapshot: StoreSnapshot, to place: S3Location, range: (Int64, Int64)?) throws {
         let client = try S3Client()
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-export-\(getpid())-\(UUID().uuidString.prefix(8))").path
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let summary = try Archive.export(snapshot, to: scratch, timeRange: range, table: table, location: "\(place)/")
+        guard summary.records > 0 else {
+            FileHandle.standardError.write(Data("logdash: no records to export; nothing written to \(place)\n".utf8))
+            return
+        }
         // The last part number of each partition already in the bucket.
         let existing = try blocking { try await client.list(bucket: place.bucket, prefix: place.key("")) }
         var last: [String: Int] = [:]

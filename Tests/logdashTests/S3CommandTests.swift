@@ -23,7 +23,7 @@ import Testing
             for o in s3.list_objects_v2(Bucket="fleet-logs", Prefix="archive/prod/")["Contents"]:
                 body = s3.get_object(Bucket="fleet-logs", Key=o["Key"])["Body"].read()
                 lines = gzip.decompress(body).decode().splitlines() if o["Key"].endswith(".gz") else []
-                print(o["Key"], len(lines), all(json.loads(l)["ts"][:13].replace("T", "/hour=") in "dt=" + o["Key"].split("dt=")[1][:21].replace("/hour=", "T") or True for l in lines))
+                print(o["Key"], len(lines))
             ddl = s3.get_object(Bucket="fleet-logs", Key="archive/prod/athena.sql")["Body"].read().decode()
             print("LOCATION 's3://fleet-logs/archive/prod/'" in ddl, "s3://fleet-logs/archive/prod/dt=${dt}/hour=${hour}/" in ddl)
             """).split(separator: "\n").map(String.init)
@@ -32,7 +32,7 @@ import Testing
         #expect(parts.filter { $0.contains("/part-00000.json.gz") }.count == parts.count / 2)
         #expect(parts.filter { $0.contains("/part-00001.json.gz") }.count == parts.count / 2)
         #expect(parts.reduce(0) { $0 + Int($1.split(separator: " ")[1])! } == 6000, "\(parts)")
-        #expect(listing.contains("True True"), "\(listing)")
+        #expect(listing.last == "True True", "\(listing)")
         // Each record in the hour its key names.
         let misplaced = try moto.boto3("""
             import gzip
@@ -47,7 +47,7 @@ import Testing
         #expect(misplaced == "0\n")
     }
 
-    @Test func aMissingBucketOrNoCredentialsIsAClearErrorAndNothingIsWritten() throws {
+    @Test func aMissingBucketNoCredentialsOrABadBucketNameIsAClearError() throws {
         let moto = try MotoServer()
         let log = try cli.temp("app.log", "{\"ts\":\"2026-12-07T03:00:00Z\",\"msg\":\"hi\"}\n")
         let r = try cli.logdash(["export", log, "--to", "s3://no-such-bucket/x"], env: moto.environment)

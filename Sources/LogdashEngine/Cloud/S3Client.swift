@@ -105,7 +105,12 @@ public struct S3Client: Sendable {
                                        message: "the answer is not a ListBucketResult (\(error))")
             }
             out += (page.contents ?? []).map { Object(key: $0.key, size: $0.size ?? 0, etag: $0.etag ?? "") }
-            token = page.isTruncated == true ? page.nextContinuationToken : nil
+            let next = page.isTruncated == true ? page.nextContinuationToken : nil
+            if next != nil && next == token {
+                throw AWSError.service(operation: "ListObjectsV2", target: "s3://\(bucket)/\(prefix)", status: r.status, code: "",
+                                       message: "the server gave the same continuation token twice")
+            }
+            token = next
         } while token != nil
         return out
     }
@@ -134,7 +139,7 @@ public struct S3Client: Sendable {
     /// The URL of a bucket's key: path style (`endpoint/bucket/key`) for a given endpoint,
     /// `https://bucket.s3.REGION.amazonaws.com/key` for AWS (path style there too when the
     /// bucket's name has dots, which TLS's wildcard certificate does not cover).
-    func url(bucket: String, key: String?, query: [(String, String)]) -> URL {
+    func url(bucket: String, key: String?, query: [(String, String)]) -> URL? {
         let path = key.map { "/" + SigV4Signer.quote($0) } ?? "/"
         var base: String
         if let endpoint {
@@ -148,14 +153,16 @@ public struct S3Client: Sendable {
         if !query.isEmpty {
             base += "?" + query.map { SigV4Signer.quote($0.0, keepSlash: false) + "=" + SigV4Signer.quote($0.1, keepSlash: false) }.joined(separator: "&")
         }
-        return URL(string: base)!
+        return URL(string: base)
     }
 
     private func send(_ operation: String, method: HTTPMethod, bucket: String, key: String?, query: [(String, String)] = [],
                       headers: [(String, String)] = [], body: [UInt8] = [], limit: Int = 16 << 20,
                       target: String? = nil) async throws -> (status: Int, body: [UInt8]) {
         let target = target ?? "s3://\(bucket)" + (key.map { "/" + $0 } ?? "")
-        let url = url(bucket: bucket, key: key, query: query)
+        guard let url = url(bucket: bucket, key: key, query: query) else {
+            throw AWSError.configuration("\(operation) \(target): '\(bucket)' is not a bucket name")
+        }
         let signer = SigV4Signer(credentials: credentials, region: region, service: "s3")
         var attempt = 0
         while true {
@@ -168,7 +175,7 @@ public struct S3Client: Sendable {
             if !body.isEmpty || method == .PUT { request.body = .bytes(ByteBuffer(bytes: body)) }
             var failure: AWSError
             do {
-                let response = try await S3Client.http.execute(request, timeout: .seconds(timeout.components.seconds))
+                let response = try await S3Client.http.execute(request, timeout: .nanoseconds(Int64(timeout / .nanoseconds(1))))
                 let bytes = Array(buffer: try await response.body.collect(upTo: limit))
                 let status = Int(response.status.code)
                 if (200..<300).contains(status) { return (status, bytes) }
@@ -179,6 +186,12 @@ public struct S3Client: Sendable {
                 guard retry, attempt < attempts else { throw failure }
             } catch let error as AWSError {
                 throw error
+            } catch is CancellationError {
+                throw CancellationError()
+            } catch let error as NIOTooManyBytesError {
+                // Not a failure of the network: trying again would give the same.
+                throw AWSError.service(operation: operation, target: target, status: 200, code: "",
+                                       message: "the answer is larger than the \(limit) bytes this reads (\(error))")
             } catch {
                 failure = .transport(operation: operation, target: target, reason: S3Client.reason(error, url: url))
                 guard attempt < attempts else { throw failure }
@@ -197,6 +210,9 @@ public struct S3Client: Sendable {
         var configuration = HTTPClient.Configuration()
         configuration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10), read: .seconds(60))
         configuration.connectionPool.retryConnectionEstablishment = false
+        // A redirect would be sent with headers signed for the first host: S3 names the right
+        // region in its error instead.
+        configuration.redirectConfiguration = .disallow
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 
@@ -211,6 +227,8 @@ public struct S3Client: Sendable {
 }
 
 /// Runs async work from synchronous code (the command line's subcommands) and waits for it.
+/// Never from async code: it holds its thread while the work needs one.
+@available(*, noasync)
 public func blocking<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
     let done = DispatchSemaphore(value: 0)
     let box = ResultBox<T>()

@@ -90,6 +90,13 @@ final class GroupedAggregation {
         keyEvals = try keys.map(compiler.compile)
         argEvals = try calls.map { try $0.args.map(compiler.compile) }
         accumulators = calls.map { _ in Accumulator() }
+        // Grouping by a joined column: the WHERE's matches are handed over, not found twice.
+        for key in keys {
+            if case .call(let fn, let args, _, _, _) = key, fn == JoinIndex.function, case .literal(.int(let slot), _)? = args.first,
+               Int(slot) < compiler.joins.count {
+                compiler.joins[Int(slot)].handOverMatches()
+            }
+        }
     }
 
     var groupCount: Int { keyStore.count }
@@ -203,7 +210,7 @@ final class GroupedAggregation {
            case .column(let name, _) = args[2], Int(slot) < compiler.joins.count,
            let col = column(name, seg), tableType(name) == col.type {
             let index = compiler.joins[Int(slot)]
-            let found = index.matches(ObjectIdentifier(seg), col, count: seg.rowCount)
+            let found = index.matches(ObjectIdentifier(seg), col, count: seg.rowCount, taking: true)
             let (codes, distinct) = index.codes(ofColumn: Int(k))
             var table = [Int32](repeating: -1, count: distinct.count + 1)  // last: no row found (NULL)
             for (i, r) in rows.enumerated() {

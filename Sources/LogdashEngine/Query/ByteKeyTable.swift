@@ -141,3 +141,52 @@ struct ByteKeyTable: Sendable {
         return high & 0x8080_8080_8080_8080 == 0
     }
 }
+
+extension ByteKeyTable {
+    /// The number each row of a plain string column finds (-1: none, or NULL): ASCII rows by
+    /// their bytes in two passes (every row's hash first — independent loads the processor
+    /// overlaps — then the lookups), any other row through `other` with its text (which may
+    /// equal a key in another normalisation form). `rows`: which rows (nil: all `count`).
+    func find(in col: SegmentColumn, count: Int, rows: [Int32]?, other: (String) -> Int32) -> [Int32] {
+        let total = rows?.count ?? count
+        var out = [Int32](repeating: -1, count: total)
+        var hashes = [UInt64](repeating: 0, count: total)
+        var unusual: [Int] = []
+        let validity = col.validity
+        @inline(__always) func row(_ i: Int) -> Int { if let rows { Int(rows[i]) } else { i } }
+        withReader { reader in
+            col.offsets.withUnsafeBufferPointer { offsets in
+                col.bytes.withUnsafeBufferPointer { b in
+                    hashes.withUnsafeMutableBufferPointer { hs in
+                        out.withUnsafeMutableBufferPointer { o in
+                            let base = b.baseAddress ?? UnsafePointer(bitPattern: 1)!
+                            for i in 0..<total {
+                                let r = row(i)
+                                let start = Int(offsets[r]), n = Int(offsets[r + 1]) - start
+                                if !SegmentColumn.valid(validity, r) {
+                                    o[i] = -2
+                                } else if ByteKeyTable.isASCII(base + start, n) {
+                                    hs[i] = ByteKeyTable.hash(base + start, n)
+                                } else {
+                                    o[i] = -2
+                                    unusual.append(i)
+                                }
+                            }
+                            for i in 0..<total where o[i] != -2 {
+                                let r = row(i), start = Int(offsets[r])
+                                o[i] = reader.find(base + start, Int(offsets[r + 1]) - start, hash: hs[i])
+                            }
+                            for i in 0..<total where o[i] == -2 { o[i] = -1 }
+                            for i in unusual {
+                                let r = row(i), start = Int(offsets[r])
+                                o[i] = other(String(decoding: UnsafeBufferPointer(start: base + start, count: Int(offsets[r + 1]) - start), as: UTF8.self))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+}
+

@@ -95,31 +95,43 @@ final class JoinIndex: Sendable {
     }
 
     /// Per segment of `logs` (by identity: the query's snapshot keeps its segments), the row
-    /// each of its rows finds: worked out once — by the WHERE that keeps the rows that find
-    /// one, or by the GROUP BY of a joined column, whichever comes first — and read by the other.
-    private let matches = Mutex<[ObjectIdentifier: [Int32]]>([:])
+    /// each of its rows finds, worked out by the WHERE that keeps the rows that find one and
+    /// handed to a `GROUP BY` of a joined column, which takes it (so an entry lives from one to
+    /// the other, not for the whole query); kept at all only when such a GROUP BY said it will
+    /// read them (`handOver`).
+    private let matches = Mutex<(handOver: Bool, bySegment: [ObjectIdentifier: [Int32]])>((false, [:]))
 
-    /// The row each row of segment `seg` finds (-1: none), its key read from `col`, `count` rows.
-    func matches(_ seg: ObjectIdentifier, _ col: SegmentColumn, count: Int) -> [Int32] {
-        if let known = matches.withLock({ $0[seg] }) { return known }
+    /// A GROUP BY of a joined column will read the matches the WHERE finds.
+    func handOverMatches() { matches.withLock { $0.handOver = true } }
+
+    /// The row each row of segment `seg` finds (-1: none), its key read from `col`, `count`
+    /// rows; `taking`: the GROUP BY's read, the last of the segment's.
+    func matches(_ seg: ObjectIdentifier, _ col: SegmentColumn, count: Int, taking: Bool = false) -> [Int32] {
+        if let known = matches.withLock({ taking ? $0.bySegment.removeValue(forKey: seg) : $0.bySegment[seg] }) { return known }
         let found = JoinProbe(index: self).rows(col, count: count, nil)
-        matches.withLock { $0[seg] = found }
+        if !taking { matches.withLock { if $0.handOver { $0.bySegment[seg] = found } } }
         return found
     }
 
     /// Column `k` of the other side as codes: each row's number among the column's distinct
-    /// values (by `Value` equality, as GROUP BY groups them), and those values.
+    /// values, and those values — texts told apart by their bytes, as GROUP BY tells them apart
+    /// everywhere (`Value` equality would merge canonically equal spellings).
     func codes(ofColumn k: Int) -> (codes: [Int32], values: [Value]) {
         distinct.withLock { known in
             if let c = known[k] { return c }
-            var ids: [Value: Int32] = [:], values: [Value] = []
+            var ids: [Value: Int32] = [:], texts: [[UInt8]: Int32] = [:], values: [Value] = []
             let codes = rows.map { row in
                 let v = row[k]
-                if let id = ids[v] { return id }
-                let id = Int32(values.count)
-                ids[v] = id
+                if case .string(let s) = v {
+                    let bytes = Array(s.utf8)
+                    if let id = texts[bytes] { return id }
+                    texts[bytes] = Int32(values.count)
+                } else {
+                    if let id = ids[v] { return id }
+                    ids[v] = Int32(values.count)
+                }
                 values.append(v)
-                return id
+                return Int32(values.count - 1)
             }
             known[k] = (codes, values)
             return (codes, values)
@@ -239,46 +251,9 @@ struct JoinProbe {
                 }
                 out[i] = f
             }
-        } else if let keys = index.bytes, col.type == .string, !col.offsets.isEmpty {
-            // Two passes: first each row's hash (independent loads, which the processor
-            // overlaps), then the lookups; a NULL or non-ASCII row is marked for the second.
-            let validity = col.validity
-            var hashes = [UInt64](repeating: 0, count: total)
-            var other: [Int] = []
-            keys.withReader { reader in
-                col.offsets.withUnsafeBufferPointer { offsets in
-                    col.bytes.withUnsafeBufferPointer { b in
-                        hashes.withUnsafeMutableBufferPointer { hs in
-                            out.withUnsafeMutableBufferPointer { o in
-                                let base = b.baseAddress ?? UnsafePointer(bitPattern: 1)!
-                                for i in 0..<total {
-                                    let r = row(i)
-                                    let start = Int(offsets[r]), n = Int(offsets[r + 1]) - start
-                                    if !SegmentColumn.valid(validity, r) {
-                                        o[i] = -2
-                                    } else if ByteKeyTable.isASCII(base + start, n) {
-                                        hs[i] = ByteKeyTable.hash(base + start, n)
-                                    } else {
-                                        o[i] = -2
-                                        other.append(i)
-                                    }
-                                }
-                                for i in 0..<total where o[i] != -2 {
-                                    let r = row(i)
-                                    let start = Int(offsets[r])
-                                    o[i] = reader.find(base + start, Int(offsets[r + 1]) - start, hash: hs[i])
-                                }
-                                for i in 0..<total where o[i] == -2 { o[i] = -1 }
-                                // Other text may equal an ASCII key in another normalisation form, as `=` says.
-                                for i in other {
-                                    let r = row(i), start = Int(offsets[r])
-                                    o[i] = index.row(of: .string(String(decoding: UnsafeBufferPointer(start: base + start, count: Int(offsets[r + 1]) - start), as: UTF8.self)))
-                                }
-                            }
-                        }
-                    }
-                }
-            }
+        } else if let keys = index.bytes, col.type == .string, !col.offsets.isEmpty, col.file == nil {
+            // Other text may equal an ASCII key in another normalisation form, as `=` says.
+            out = keys.find(in: col, count: count, rows: rows) { index.row(of: .string($0)) }
         } else {
             for i in 0..<total { out[i] = index.row(of: col.value(at: row(i))) }
         }

@@ -15,6 +15,7 @@ public enum Archive {
     /// Parts already there are kept: a new export adds `part-` files after the last one.
     public static func export(_ snapshot: StoreSnapshot, to out: String, timeRange: (Int64, Int64)? = nil,
                               table: String = "logs", location: String? = nil) throws -> Summary {
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let engine = QueryEngine(snapshot: snapshot, timeRange: timeRange)
         let columns = snapshot.schema.filter { $0.name != "raw" }
         guard !columns.isEmpty else { return Summary(records: 0, files: []) }

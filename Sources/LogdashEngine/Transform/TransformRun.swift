@@ -538,23 +538,7 @@ extension TransformChain {
             let perEntry = col.dictionary.map(index.number)
             for r in 0..<rows { let c = col.code(r); if c != SegmentColumn.nullCode { found[r] = perEntry[Int(c)] } }
         } else if col.type == .string, col.file == nil, !col.offsets.isEmpty, let keys = index.bytes {
-            let validity = col.validity
-            keys.withReader { reader in
-                col.offsets.withUnsafeBufferPointer { offsets in
-                    col.bytes.withUnsafeBufferPointer { b in
-                        let base = b.baseAddress ?? UnsafePointer(bitPattern: 1)!
-                        for r in 0..<rows where SegmentColumn.valid(validity, r) {
-                            let p = base + Int(offsets[r]), n = Int(offsets[r + 1] - offsets[r])
-                            if ByteKeyTable.isASCII(p, n) {
-                                let k = reader.find(p, n, hash: ByteKeyTable.hash(p, n))
-                                if k >= 0 { found[r] = k }
-                            } else {
-                                found[r] = index.number(String(decoding: UnsafeBufferPointer(start: p, count: n), as: UTF8.self))
-                            }
-                        }
-                    }
-                }
-            }
+            found = keys.find(in: col, count: rows, rows: nil, other: index.number).map { $0 < 0 ? index.count : $0 }
         } else {
             for r in 0..<rows {
                 let v = col.value(at: r)

@@ -75,7 +75,7 @@ import Testing
         "SELECT count(*) FROM logs l JOIN k ON l.user = k.user WHERE k.n > 1 OR l.status = 500",
     ])
     func bytesLookupsFindWhatEqualsFinds(_ query: String) throws {
-        // 40 records that repeat five values (a dictionary column), then 40 mostly unique (plain).
+        // 40 records that repeat five values (dictionary columns), then 40 mostly unique (plain).
         let repeated = ["Kat", "\u{212A}at", "café", "cafe\u{301}", "zed"]
         var lines: [String] = []
         for i in 0..<80 {
@@ -84,12 +84,14 @@ import Testing
             lines.append(#"{"ts":"2026-11-27T10:00:\#(String(format: "%02d", i % 60)).\#(String(format: "%03d", i))Z","user":"\#(user)","status":\#(status)}"#)
         }
         lines.append(#"{"ts":"2026-11-27T10:01:00.000Z","status":200}"#)  // no user: a NULL key
-        let store = try LogdashEngineTests.store(lines: lines, at: arrival, chunk: 40)
+        let store = try LogdashEngineTests.store(lines: lines, at: arrival, chunk: 20)  // two dictionary segments, two plain, one more
         var lookup = QueryEngine(snapshot: store.snapshot(), now: arrival)
         lookup.parallelRows = 10
         var general = lookup
         general.lookupJoins = false
-        for keys in ["('Kat', 1), ('zed', 3)", "('Kat', 1), ('café', 2), ('zed', 3)"] {
+        // (The last table's joined column holds one word in two spellings: grouped apart, by bytes, as everywhere.)
+        for keys in ["('Kat', 1), ('zed', 3)", "('Kat', 1), ('café', 2), ('zed', 3)", "('Kat', 'café'), ('zed', 'cafe\u{301}'), ('u44', 'x')"]
+        where !(keys.contains("'x'") && query.contains("k.n > 1")) {
             let sql = "WITH k AS (SELECT * FROM (VALUES \(keys)) AS t(user, n)) " + query
             let plan = try lookup.execute("EXPLAIN ANALYZE " + sql).rows.map { "\($0[0])" }
             #expect(plan.contains { $0.contains("looks up its key") }, "\(plan)")
