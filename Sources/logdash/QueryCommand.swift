@@ -32,7 +32,7 @@ struct QueryCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Only records at or before this time: ISO 8601, or an age like 15m, 2h, 7d.", valueName: "time"))
     var until: String?
 
-    @Option(help: ArgumentHelp("Read an archive that 'logdash export' wrote (repeatable: several machines' archives form one history); --since/--until skip its hours outside the range.",
+    @Option(help: ArgumentHelp("Read an archive that 'logdash export' wrote, a directory or s3://bucket/prefix (repeatable: several machines' archives form one history); --since/--until skip its hours outside the range.",
                                valueName: "dir"))
     var archive: [String] = []
 
@@ -69,8 +69,19 @@ struct QueryCommand: ParsableCommand {
         let now = LoadOptions.wallClock()
         let range: (Int64, Int64)? = since == nil && until == nil ? nil
             : (since.flatMap { TimeArgument.parse($0, now: now) } ?? Int64.min, until.flatMap { TimeArgument.parse($0, now: now) } ?? Int64.max)
-        // An archive's part files (only the hours in range) join the named sources.
-        let parts = archive.isEmpty ? [] : try Archive.parts(archive, timeRange: range)
+        // An archive's part files (only the hours in range) join the named sources; an archive
+        // in a bucket is fetched first (into the cache, by ETag).
+        let buckets = try archive.compactMap { try S3Location.parse($0) }
+        var parts = try Archive.parts(archive.filter { (try? S3Location.parse($0)) == nil }, timeRange: range)
+        if !buckets.isEmpty {
+            let client = try S3Client()
+            for place in buckets {
+                let got = try blocking { try await S3Archive.fetch(place, timeRange: range, client: client) }
+                parts += got.paths
+                FileHandle.standardError.write(Data("logdash: \(place): \(got.objects) part objects, \(got.fetched) fetched (\(got.bytes) bytes), \(got.objects - got.fetched) from the cache\n".utf8))
+            }
+            parts = Archive.inOrder(parts)
+        }
         if !archive.isEmpty && parts.isEmpty && args.isEmpty {
             throw SourceError.noMatch(archive.joined(separator: ", ") + ": no dt=…/hour=…/part-….json.gz files" + (range == nil ? "" : " in the time range"))
         }

@@ -33,6 +33,7 @@ import Scratch
         var environment = ProcessInfo.processInfo.environment
         environment["XDG_CONFIG_HOME"] = dir.path  // no user config leaks in
         environment["XDG_DATA_HOME"] = dir.path  // nor a store from another run
+        environment["XDG_CACHE_HOME"] = dir.path  // nor a cache
         for (k, v) in env { environment[k] = v }
         p.environment = environment
         let o = try FileHandle(forWritingTo: outURL), e = try FileHandle(forWritingTo: errURL)

@@ -166,6 +166,7 @@ import Scratch
         var env = ProcessInfo.processInfo.environment
         env["XDG_CONFIG_HOME"] = dir.path
         env["XDG_DATA_HOME"] = dir.path
+        env["XDG_CACHE_HOME"] = dir.path
         env["TZ"] = "UTC"
         for (k, v) in environment { env[k] = v }
         p.environment = env

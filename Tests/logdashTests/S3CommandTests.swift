@@ -64,4 +64,50 @@ import Testing
         let b = try cli.logdash(["export", log, "--to", "s3://Bad_Bucket/x"], env: moto.environment)
         #expect(b.status != 0 && b.err.contains("'Bad_Bucket' is not a bucket name"), "\(b.err)")
     }
+
+    /// Athena's side: `query --archive s3://…` reads what two machines exported to one prefix as
+    /// one table (each record's `source` kept), the same answers as the files themselves; hours
+    /// outside --since/--until are not fetched; a second query reads the cache, and an object
+    /// replaced in the bucket (a new ETag) is fetched again.
+    @Test func queryReadsABucketsArchiveBackAsOneTablePrunedByHourAndCached() throws {
+        let moto = try MotoServer()
+        _ = try moto.boto3("s3.create_bucket(Bucket='fleet-logs')")
+        let one = try ExportCommandTests.generated(2000)
+        let dir = try Scratch.directory("second-host")
+        let two = dir.appendingPathComponent("web-2.json.log").path
+        try FileManager.default.copyItem(atPath: one, toPath: two)
+        var env = moto.environment
+        env["XDG_CACHE_HOME"] = try Scratch.directory("cache").path
+        for file in [one, two] {
+            let r = try cli.logdash(["export", file, "--to", "s3://fleet-logs/fleet"], env: env)
+            #expect(r.status == 0, "\(r.err)")
+        }
+        let sql = "SELECT count(*), sum(bytes), count(DISTINCT trace_id) FROM logs"
+        let direct = try cli.logdash(["query", "-o", "csv", sql, one])
+        let q = try cli.logdash(["query", "--archive", "s3://fleet-logs/fleet", "-o", "csv", "SELECT source, count(*), sum(bytes) FROM logs GROUP BY 1 ORDER BY 1"], env: env)
+        #expect(q.status == 0, "\(q.err)")
+        let counts = direct.out.split(separator: "\n")[1].split(separator: ",")
+        #expect(q.out == "source,count,sum\n\(one),\(counts[0]),\(counts[1])\n\(two),\(counts[0]),\(counts[1])\n", "\(q.out)\n\(direct.out)")
+        let fetchedAll = try #require(q.err.split(separator: "\n").first { $0.contains("part objects") })
+        let objects = Int(fetchedAll.split(separator: " ")[2])!
+        #expect(fetchedAll.contains(", \(objects) fetched (") && fetchedAll.hasSuffix(", 0 from the cache"), "\(fetchedAll)")
+        // Again: everything from the cache, the same answer.
+        let again = try cli.logdash(["query", "--archive", "s3://fleet-logs/fleet", "-o", "csv", "SELECT source, count(*), sum(bytes) FROM logs GROUP BY 1 ORDER BY 1"], env: env)
+        #expect(again.out == q.out && again.err.contains(", 0 fetched (0 bytes), \(objects) from the cache"), "\(again.err)")
+        // An hour and a half: two hours' parts of each machine, no more.
+        let window = ["--since", "2026-11-27T02:00:00Z", "--until", "2026-11-27T03:30:00Z"]
+        let some = try cli.logdash(["query", "--archive", "s3://fleet-logs/fleet"] + window + ["-o", "csv", "SELECT count(*) FROM logs"], env: env)
+        let someDirect = try cli.logdash(["query"] + window + ["-o", "csv", "SELECT count(*) * 2 FROM logs", one])
+        #expect(some.out.split(separator: "\n").last == someDirect.out.split(separator: "\n").last, "\(some.out) \(someDirect.out)")
+        #expect(some.err.contains("s3://fleet-logs/fleet: 4 part objects"), "\(some.err)")
+        // A part replaced in the bucket is fetched anew.
+        let key = try moto.boto3("""
+            k = sorted(o["Key"] for o in s3.list_objects_v2(Bucket="fleet-logs", Prefix="fleet/dt=")["Contents"])[0]
+            import gzip
+            s3.put_object(Bucket="fleet-logs", Key=k, Body=gzip.compress(b'{"ts":"2026-11-27T00:00:01Z","bytes":1,"_source":"replaced"}\\n'))
+            print(k)
+            """).trimmingCharacters(in: .whitespacesAndNewlines)
+        let after = try cli.logdash(["query", "--archive", "s3://fleet-logs/fleet", "-o", "csv", "SELECT count(*) FROM logs WHERE source = 'replaced'"], env: env)
+        #expect(after.out == "count\n1\n" && after.err.contains(", 1 fetched ("), "\(key): \(after.out) \(after.err)")
+    }
 }

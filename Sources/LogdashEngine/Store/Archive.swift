@@ -117,17 +117,30 @@ public enum Archive {
             guard FileManager.default.fileExists(atPath: root, isDirectory: &isDirectory), isDirectory.boolValue,
                   let e = FileManager.default.enumerator(atPath: root) else { throw SourceError.unreadable(root, "no such archive directory") }
             for case let rel as String in e where rel.hasSuffix(".json.gz") {
-                let parts = rel.split(separator: "/")
-                guard parts.count >= 3, parts[parts.count - 3].hasPrefix("dt="), parts[parts.count - 2].hasPrefix("hour=") else { continue }
-                if let (lo, hi) = timeRange {
-                    let day = parts[parts.count - 3].dropFirst(3), hour = parts[parts.count - 2].dropFirst(5)
-                    guard let start = ByteLine.with("\(day)T\(hour):00:00Z", { Timestamp.parse(text: $0, reference: 0) }) else { continue }
-                    if start + 3_600_000_000_000 <= lo || start > hi { continue }
-                }
+                guard let partition = partition(of: rel), hour(partition, overlaps: timeRange) else { continue }
                 out.append(root + "/" + rel)
             }
         }
-        return out.sorted { ($0.split(separator: "/").suffix(3).joined(separator: "/"), $0) < ($1.split(separator: "/").suffix(3).joined(separator: "/"), $1) }
+        return inOrder(out)
+    }
+
+    /// Part files oldest partition first (by `dt=…/hour=…/part-…`, whichever archive they are in).
+    public static func inOrder(_ parts: [String]) -> [String] {
+        parts.sorted { ($0.split(separator: "/").suffix(3).joined(separator: "/"), $0) < ($1.split(separator: "/").suffix(3).joined(separator: "/"), $1) }
+    }
+
+    /// The `dt=` day and `hour=` of a part's path (`…/dt=2026-11-27/hour=14/part-00000.json.gz`).
+    public static func partition(of path: String) -> (day: String, hour: String)? {
+        let parts = path.split(separator: "/")
+        guard parts.count >= 3, parts[parts.count - 3].hasPrefix("dt="), parts[parts.count - 2].hasPrefix("hour=") else { return nil }
+        return (String(parts[parts.count - 3].dropFirst(3)), String(parts[parts.count - 2].dropFirst(5)))
+    }
+
+    /// Whether a partition's hour overlaps `timeRange` (any does without one; a malformed one none).
+    public static func hour(_ p: (day: String, hour: String), overlaps timeRange: (Int64, Int64)?) -> Bool {
+        guard let start = ByteLine.with("\(p.day)T\(p.hour):00:00Z", { Timestamp.parse(text: $0, reference: 0) }) else { return false }
+        guard let (lo, hi) = timeRange else { return true }
+        return start + 3_600_000_000_000 > lo && start <= hi
     }
 
     /// A segment read from an archive part with the core columns its records had when they
