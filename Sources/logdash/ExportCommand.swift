@@ -76,7 +76,7 @@ struct ExportCommand: ParsableCommand {
     /// after the parts already under the prefix (an export adds, it never replaces), and
     /// athena.sql with the table's LOCATION set to the prefix.
     private func upload(_ snapshot: StoreSnapshot, to place: S3Location, range: (Int64, Int64)?) throws {
-        let client = try S3Client()
+        let client = try S3Client.forCommandLine()
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-export-\(getpid())-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
@@ -97,15 +97,24 @@ struct ExportCommand: ParsableCommand {
         var uploaded = 0
         for file in summary.files {
             let partition = String(file.dropFirst(scratch.count + 1).split(separator: "/").dropLast().joined(separator: "/"))
-            let n = (last[partition] ?? -1) + 1
-            last[partition] = n
-            let key = place.key(partition + "/part-" + String(format: "%05d", n) + ".json.gz")
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: file)))
-            try blocking { try await client.put(bytes, bucket: place.bucket, key: key, contentType: "application/gzip") }
+            // Written only where no part is yet (a conditional PUT): an export running beside
+            // this one (another machine) that took the number makes this one take the next.
+            while true {
+                let n = (last[partition] ?? -1) + 1
+                last[partition] = n
+                let key = place.key(partition + "/part-" + String(format: "%05d", n) + ".json.gz")
+                do {
+                    try blocking { try await client.put(bytes, bucket: place.bucket, key: key, contentType: "application/gzip", ifAbsent: true) }
+                    break
+                } catch AWSError.service(_, _, 412, _, _) {
+                    continue
+                }
+            }
             uploaded += 1
         }
         let ddl = try [UInt8](Data(contentsOf: URL(fileURLWithPath: scratch + "/athena.sql")))
         try blocking { try await client.put(ddl, bucket: place.bucket, key: place.key("athena.sql"), contentType: "application/sql") }
-        FileHandle.standardError.write(Data("logdash: \(summary.records) records in \(uploaded) part objects under \(place); \(place)/athena.sql creates the Athena table\n".utf8))
+        FileHandle.standardError.write(Data("logdash: \(summary.records) records in \(uploaded) part object\(uploaded == 1 ? "" : "s") under \(place); \(place)/athena.sql creates the Athena table\n".utf8))
     }
 }

@@ -74,11 +74,11 @@ struct QueryCommand: ParsableCommand {
         let buckets = try archive.compactMap { try S3Location.parse($0) }
         var parts = try Archive.parts(archive.filter { (try? S3Location.parse($0)) == nil }, timeRange: range)
         if !buckets.isEmpty {
-            let client = try S3Client()
+            let client = try S3Client.forCommandLine()
             for place in buckets {
                 let got = try blocking { try await S3Archive.fetch(place, timeRange: range, client: client) }
                 parts += got.paths
-                FileHandle.standardError.write(Data("logdash: \(place): \(got.objects) part objects, \(got.fetched) fetched (\(got.bytes) bytes), \(got.objects - got.fetched) from the cache\n".utf8))
+                FileHandle.standardError.write(Data("logdash: \(place): \(got.objects) part object\(got.objects == 1 ? "" : "s"), \(got.fetched) fetched (\(got.bytes) bytes), \(got.objects - got.fetched) from the cache\n".utf8))
             }
             parts = Archive.inOrder(parts)
         }

@@ -63,6 +63,32 @@ import Testing
         #expect(n.err.contains("aws: no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give profile 'default' keys in \(home)/.aws/credentials"), "\(n.err)")
         let b = try cli.logdash(["export", log, "--to", "s3://Bad_Bucket/x"], env: moto.environment)
         #expect(b.status != 0 && b.err.contains("'Bad_Bucket' is not a bucket name"), "\(b.err)")
+        // Nobody at the endpoint: each retry said, then the failure.
+        var closed = moto.environment
+        let port = MotoServer.freePort()
+        closed["AWS_ENDPOINT_URL_S3"] = "http://127.0.0.1:\(port)"
+        let c = try cli.logdash(["query", "--archive", "s3://fleet-logs/x", "SELECT count(*) FROM logs"], env: closed)
+        #expect(c.status != 0)
+        #expect(c.err.contains("logdash: aws: ListObjectsV2 s3://fleet-logs/x/: 127.0.0.1:\(port) refused the connection; trying again (2 of 4)")
+                && c.err.hasSuffix("logdash: aws: ListObjectsV2 s3://fleet-logs/x/: 127.0.0.1:\(port) refused the connection\n"), "\(c.err)")
+    }
+
+    /// Machines exporting to one prefix at the same moment each get their own part numbers
+    /// (conditional writes): every record of both is there.
+    @Test func exportsRunningAtOnceToOnePrefixLoseNothing() throws {
+        let moto = try MotoServer()
+        _ = try moto.boto3("s3.create_bucket(Bucket='fleet-logs')")
+        let one = try ExportCommandTests.generated(3000)
+        let two = try Scratch.directory("other-host").appendingPathComponent("db-1.json.log").path
+        try FileManager.default.copyItem(atPath: one, toPath: two)
+        var env = moto.environment
+        env["XDG_CACHE_HOME"] = try Scratch.directory("cache").path
+        // (Spawned, not Process: the shell's `wait` needs SIGCHLD, which test threads block.)
+        let script = "'\(CommandLineTests.binary)' export '\(one)' --to s3://fleet-logs/race & '\(CommandLineTests.binary)' export '\(two)' --to s3://fleet-logs/race & wait"
+        let full = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        #expect(try Spawned("/bin/sh", ["-c", script], environment: full).wait() == 0)
+        let q = try cli.logdash(["query", "--archive", "s3://fleet-logs/race", "-o", "csv", "SELECT source, count(*) FROM logs GROUP BY 1 ORDER BY 1"], env: env)
+        #expect(q.out == "source,count\n\(one),3000\n\(two),3000\n", "\(q.out) \(q.err)")
     }
 
     /// Athena's side: `query --archive s3://…` reads what two machines exported to one prefix as

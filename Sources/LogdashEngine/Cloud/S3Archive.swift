@@ -16,7 +16,8 @@ public enum S3Archive {
 
     /// Where fetched parts are kept: `$XDG_CACHE_HOME/logdash/s3` (`~/.cache/logdash/s3`).
     public static func cacheDirectory(_ environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let base = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.cache")
+        // (A relative XDG_CACHE_HOME is ignored, as the XDG spec says.)
+        let base = environment["XDG_CACHE_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil } ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.cache")
         return base + "/logdash/s3"
     }
 
@@ -33,9 +34,12 @@ public enum S3Archive {
         }
         var objects: [S3Client.Object] = []
         for p in prefixes { objects += try await client.list(bucket: place.bucket, prefix: p) }
+        // The prefix's own parts (`dt=…/hour=…/part-….json.gz` right under it), not those of
+        // archives further down: the same ones whether the whole prefix or its days are listed.
         let wanted = objects.filter { o in
             let rel = String(o.key.dropFirst(root.count))
-            return rel.hasSuffix(".json.gz") && Archive.partition(of: rel).map { Archive.hour($0, overlaps: timeRange) } ?? false
+            return rel.hasSuffix(".json.gz") && rel.split(separator: "/").count == 3
+                && Archive.partition(of: rel).map { Archive.hour($0, overlaps: timeRange) } ?? false
         }
         let base = cache + "/" + place.bucket
         var out = Fetched(paths: [], objects: wanted.count)
@@ -49,19 +53,23 @@ public enum S3Archive {
                 group.addTask {
                     let path = base + "/" + object.key
                     let tag = path + ".etag"
-                    if FileManager.default.fileExists(atPath: path), (try? String(contentsOfFile: tag, encoding: .utf8)) == object.etag {
+                    // (A cached copy of another size than the object is not trusted, whatever its tag.)
+                    if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size == object.size,
+                       (try? String(contentsOfFile: tag, encoding: .utf8)) == object.etag {
                         progress(counter.add(0), wanted.count, counter.bytes)
                         return (path, -1)
                     }
                     let bytes = try await client.get(bucket: place.bucket, key: object.key)
-                    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                     // Written whole, then renamed: a reader never sees half a part.
                     let temp = path + ".part-\(getpid())"
-                    guard FileManager.default.createFile(atPath: temp, contents: Data(bytes), attributes: [.posixPermissions: 0o444]) else {
-                        throw SourceError.unreadable(path, "cannot write the cache")
+                    do {
+                        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                        guard FileManager.default.createFile(atPath: temp, contents: Data(bytes), attributes: [.posixPermissions: 0o444]),
+                              rename(temp, path) == 0 else { throw SourceError.unreadable(path, String(cString: strerror(errno))) }
+                        try object.etag.write(toFile: tag, atomically: true, encoding: .utf8)
+                    } catch {
+                        throw SourceError.unreadable(cache, "the cache of fetched parts cannot be written (XDG_CACHE_HOME chooses where it is)")
                     }
-                    _ = rename(temp, path)
-                    try object.etag.write(toFile: tag, atomically: true, encoding: .utf8)
                     progress(counter.add(bytes.count), wanted.count, counter.bytes)
                     return (path, bytes.count)
                 }

@@ -44,9 +44,14 @@ public struct S3Client: Sendable {
     /// A custom endpoint (`http://127.0.0.1:9000`), or nil for AWS.
     public let endpoint: URL?
     /// Attempts per request (the first included), and the first backoff, doubled per retry.
-    public var attempts = 5
-    public var backoff: Duration = .milliseconds(100)
-    public var timeout: Duration = .seconds(60)
+    public var attempts = 4
+    public var backoff: Duration = .milliseconds(200)
+    /// How long an attempt waits for the answer to begin (its body then may take as long as it
+    /// takes while bytes keep coming: 30 s without any ends it).
+    public var timeout: Duration = .seconds(20)
+    /// Told, before each retry, what failed and which attempt comes next (for a line on stderr:
+    /// a stalled server is not a silent wait).
+    public var onRetry: (@Sendable (AWSError, _ next: Int, _ of: Int) -> Void)?
 
     public init(credentials: AWSCredentials, region: String, endpoint: URL?) {
         self.credentials = credentials
@@ -65,6 +70,15 @@ public struct S3Client: Sendable {
                   endpoint: endpoint.flatMap(URL.init(string:)))
     }
 
+    /// A client as `init(environment:)` makes it that says on stderr when it tries again.
+    public static func forCommandLine() throws -> S3Client {
+        var client = try S3Client()
+        client.onRetry = { failure, next, of in
+            FileHandle.standardError.write(Data("logdash: \(failure); trying again (\(next) of \(of))\n".utf8))
+        }
+        return client
+    }
+
     /// An object's listing entry.
     public struct Object: Sendable, Equatable {
         public var key: String
@@ -75,8 +89,11 @@ public struct S3Client: Sendable {
     // MARK: operations
 
     /// Stores `body` under `key` (replacing what was there).
-    public func put(_ body: [UInt8], bucket: String, key: String, contentType: String = "application/octet-stream") async throws {
-        _ = try await send("PutObject", method: .PUT, bucket: bucket, key: key, headers: [("Content-Type", contentType)], body: body)
+    /// Stores `body` under `key`; `ifAbsent`: only where there is no object yet (a conditional
+    /// write, `If-None-Match: *`) — otherwise `AWSError.service` with status 412.
+    public func put(_ body: [UInt8], bucket: String, key: String, contentType: String = "application/octet-stream", ifAbsent: Bool = false) async throws {
+        _ = try await send("PutObject", method: .PUT, bucket: bucket, key: key,
+                           headers: [("Content-Type", contentType)] + (ifAbsent ? [("If-None-Match", "*")] : []), body: body)
     }
 
     /// An object's bytes.
@@ -196,6 +213,7 @@ public struct S3Client: Sendable {
                 failure = .transport(operation: operation, target: target, reason: S3Client.reason(error, url: url))
                 guard attempt < attempts else { throw failure }
             }
+            onRetry?(failure, attempt + 1, attempts)
             // Exponential backoff with full jitter: a random wait up to base · 2^(attempt-1).
             let ceiling = backoff * (1 << min(attempt - 1, 10))
             try await Task.sleep(for: ceiling * Double.random(in: 0...1))
@@ -208,7 +226,7 @@ public struct S3Client: Sendable {
     /// again until the request's deadline.
     static let http: HTTPClient = {
         var configuration = HTTPClient.Configuration()
-        configuration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10), read: .seconds(60))
+        configuration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10), read: .seconds(30))
         configuration.connectionPool.retryConnectionEstablishment = false
         // A redirect would be sent with headers signed for the first host: S3 names the right
         // region in its error instead.

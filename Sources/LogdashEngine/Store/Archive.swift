@@ -84,7 +84,7 @@ public enum Archive {
             }
         }
         let cols = columns.map { "  `\($0.name)` \(type($0.type))" }.joined(separator: ",\n")
-        let place = location.map { $0.hasSuffix("/") ? $0 : $0 + "/" } ?? "s3://YOUR-BUCKET/logdash/"
+        let place = (location.map { $0.hasSuffix("/") ? $0 : $0 + "/" } ?? "s3://YOUR-BUCKET/logdash/").replacingOccurrences(of: "'", with: "''")
         return """
             -- Athena: the archive as a table.\(location == nil ? " Set LOCATION to where OUT was uploaded (s3://bucket/prefix/)." : "")
             -- ts is ISO 8601 UTC text: from_iso8601_timestamp(ts) makes it a timestamp.
