@@ -90,8 +90,7 @@ struct ExportCommand: ParsableCommand {
         var last: [String: Int] = [:]
         for object in existing {
             let name = object.key.dropFirst(place.key("").count)
-            guard let slash = name.lastIndex(of: "/"), name[name.index(after: slash)...].hasPrefix("part-"), name.hasSuffix(".json.gz"),
-                  let n = Int(name[name.index(after: slash)...].dropFirst(5).dropLast(8)) else { continue }
+            guard let slash = name.lastIndex(of: "/"), let n = Archive.partNumber(name[name.index(after: slash)...]) else { continue }
             last[String(name[..<slash]), default: -1] = max(last[String(name[..<slash])] ?? -1, n)
         }
         var uploaded = 0
@@ -103,7 +102,7 @@ struct ExportCommand: ParsableCommand {
             while true {
                 let n = (last[partition] ?? -1) + 1
                 last[partition] = n
-                let key = place.key(partition + "/part-" + String(format: "%05d", n) + ".json.gz")
+                let key = place.key(partition + "/" + Archive.partName(n))
                 do {
                     try blocking { try await client.put(bytes, bucket: place.bucket, key: key, contentType: "application/gzip", ifAbsent: true) }
                     break

@@ -81,10 +81,6 @@ public final class MotoServer: @unchecked Sendable {
     }
     private var stopped = false
 
-    /// Pauses and resumes the server (SIGSTOP / SIGCONT), for outages.
-    public func pause() { kill(process.processIdentifier, SIGSTOP) }
-    public func resume() { kill(process.processIdentifier, SIGCONT) }
-
     /// Runs Python with `s3`, a boto3 client of this server, defined; gives what it prints.
     public func boto3(_ code: String) throws -> String {
         let script = """

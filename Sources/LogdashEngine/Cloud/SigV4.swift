@@ -42,8 +42,6 @@ public struct SigV4Signer: Sendable {
     public enum Payload: Sendable, Equatable {
         /// The body itself: its SHA-256 is signed.
         case bytes([UInt8])
-        /// The body's SHA-256, worked out already (hex).
-        case sha256(String)
         /// `UNSIGNED-PAYLOAD` (S3 over HTTPS, streaming uploads).
         case unsigned
     }
@@ -66,7 +64,6 @@ public struct SigV4Signer: Sendable {
         let bodyHash: String
         switch payload {
         case .bytes(let b): bodyHash = SigV4Signer.hex(SHA256.hash(data: b))
-        case .sha256(let h): bodyHash = h
         case .unsigned: bodyHash = "UNSIGNED-PAYLOAD"
         }
         if service == "s3" || payload == .unsigned { out.append(("X-Amz-Content-SHA256", bodyHash)) }

@@ -40,11 +40,8 @@ public enum Archive {
                 let dir = out + "/" + partition
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                 let existing = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-                let next = existing.compactMap { name -> Int? in
-                    guard name.hasPrefix("part-"), name.hasSuffix(".json.gz") else { return nil }
-                    return Int(name.dropFirst(5).dropLast(8))
-                }.max().map { $0 + 1 } ?? 0
-                let path = dir + "/part-" + String(format: "%05d", next) + ".json.gz"
+                let next = existing.compactMap(partNumber).max().map { $0 + 1 } ?? 0
+                let path = dir + "/" + partName(next)
                 current = (partition, try GzipFile(path: path))
                 files.append(path)
             }
@@ -127,6 +124,15 @@ public enum Archive {
     /// Part files oldest partition first (by `dt=…/hour=…/part-…`, whichever archive they are in).
     public static func inOrder(_ parts: [String]) -> [String] {
         parts.sorted { ($0.split(separator: "/").suffix(3).joined(separator: "/"), $0) < ($1.split(separator: "/").suffix(3).joined(separator: "/"), $1) }
+    }
+
+    /// A part file's name: `part-00042.json.gz`.
+    public static func partName(_ n: Int) -> String { "part-" + String(format: "%05d", n) + ".json.gz" }
+
+    /// The number of a part file's name (`part-00042.json.gz`: 42), nil for another name.
+    public static func partNumber(_ name: some StringProtocol) -> Int? {
+        guard name.hasPrefix("part-"), name.hasSuffix(".json.gz") else { return nil }
+        return Int(name.dropFirst(5).dropLast(8))
     }
 
     /// The `dt=` day and `hour=` of a part's path (`…/dt=2026-11-27/hour=14/part-00000.json.gz`).
