@@ -9,15 +9,22 @@ public enum TerminalLocale {
         case ascii
     }
 
-    /// Sets the process locale for ncursesw and reports what the terminal can be sent.
-    /// Call once, before `initscr`/`newterm`, on the UI thread.
+    /// Sets the process's character type for ncursesw, once, and reports what the terminal can
+    /// be sent. Call before `initscr`/`newterm`, and before other threads start: `setlocale`
+    /// while other threads run is undefined behaviour in glibc (the tests once called it again
+    /// and again while other tests ran: the likeliest cause of a crash of the test process). Only `LC_CTYPE` is set,
+    /// as ncursesw needs: numbers keep their C formatting whatever `LANG` says.
     @discardableResult
     public static func configure(forceASCII: Bool = false) -> Charset {
-        setlocale(LC_ALL, "")
-        if isUTF8(currentCodeset()) { return forceASCII ? .ascii : .utf8 }
-        if setlocale(LC_CTYPE, "C.UTF-8") != nil, isUTF8(currentCodeset()) { return forceASCII ? .ascii : .utf8 }
-        return .ascii
+        chosen == .utf8 && !forceASCII ? .utf8 : .ascii
     }
+
+    private static let chosen: Charset = {
+        setlocale(LC_CTYPE, "")
+        if isUTF8(currentCodeset()) { return .utf8 }
+        if setlocale(LC_CTYPE, "C.UTF-8") != nil, isUTF8(currentCodeset()) { return .utf8 }
+        return .ascii
+    }()
 
     public static func currentCodeset() -> String {
         guard let p = logdash_codeset() else { return "" }

@@ -57,6 +57,8 @@ struct DashboardCommand: ParsableCommand {
     var sources: [String] = []
 
     func run() throws {
+        // The terminal's character set, while this is the only thread (the pipeline's come later).
+        TerminalLocale.configure()
         var (config, options) = try input.resolve()
         // A transform stage is always there, so that `:reload` (or a change of the steps' file) can fill it.
         if options.transforms == nil { options.transforms = try TransformChain(steps: []) }

@@ -81,6 +81,10 @@ public indirect enum Expr: Sendable {
         case .call(Functions.compositeCast, let args, _, _, _) where args.count == 3:
             if case .literal(.string(let spec), _) = args[1] { return "\(args[2].sql == "true" ? "TRY_CAST" : "CAST")(\(args[0].sql) AS \(spec))" }
             return canonical
+        case .call(SQLParser.addMonthsName, let args, _, _, _) where args.count == 2:
+            return "(\(args[1].sql) + INTERVAL '\(args[0].sql)' MONTH)"
+        case .call(SQLParser.monthsName, let args, _, _, _) where args.count == 1:
+            return "INTERVAL '\(args[0].sql)' MONTH"
         case .call(let n, let args, let d, let star, _):
             return "\(n)(\(d ? "DISTINCT " : "")\(star ? "*" : args.map(\.sql).joined(separator: ", ")))"
         case .caseWhen(let o, let w, let e, _):
@@ -103,7 +107,7 @@ public indirect enum Expr: Sendable {
     public var defaultName: String {
         switch self {
         case .column(let n, _): return n.split(separator: "\u{0}", omittingEmptySubsequences: false).last.map(String.init) ?? n
-        case .call(let n, _, _, _, _): return n == Aggregates.orderedArrayAgg ? "array_agg" : n
+        case .call(let n, _, _, _, _): return n == Aggregates.orderedArrayAgg ? "array_agg" : n == SQLParser.addMonthsName ? "_col" : n
         default: return "_col"
         }
     }

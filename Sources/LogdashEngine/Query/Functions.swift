@@ -12,6 +12,9 @@ enum Functions {
 
     static func compile(_ name: String, _ args: [Expr], at p: Int, _ c: ExprCompiler) throws -> Eval {
         guard let spec = table[name] else {
+            if name == SQLParser.monthsName {
+                throw QueryError(.type, "a year-to-month interval (INTERVAL … MONTH or YEAR) is added to or subtracted from a timestamp or date: write ts + INTERVAL '1' MONTH", at: p)
+            }
             let known = Array(table.keys) + Aggregates.names
             throw QueryError(.unknownFunction, "unknown function '\(name)'" + ExprCompiler.suggestion(for: name, among: known), at: p)
         }
@@ -502,6 +505,10 @@ enum Functions {
                 return .zoned(try addUnits(unit, n, t, at: p), z)
             }
             return rewrap(try addUnits(unit, n, try wall(a[2], "date_add", p), at: p), like: a[2], wholeDays: true)
+        }
+        // `ts + INTERVAL '1' MONTH` (the parser's name for it: not one a query can spell).
+        add(SQLParser.addMonthsName, 2...2) { a, p, _ in
+            rewrap(try addUnits("month", try int(a[0], "+", p), try wall(a[1], "+", p), at: p), like: a[1], wholeDays: true)
         }
         add("date_diff", 3...3) { a, p, _ in
             let unit = try str(a[0], "date_diff", p)

@@ -565,9 +565,33 @@ public struct SQLParser {
         while case .symbol(let s) = peek.kind, s == "+" || s == "-" {
             try enter(); links += 1
             let p = next().offset
-            l = .binary(s, l, try multiplicative(), at: p)
+            let r = try multiplicative()
+            if let months = Self.months(r) {
+                l = Self.addMonths(s == "+" ? months : -months, to: l, at: p)
+            } else if let months = Self.months(l), s == "+" {
+                l = Self.addMonths(months, to: r, at: p)
+            } else {
+                l = .binary(s, l, r, at: p)
+            }
         }
         return l
+    }
+
+    /// The months of a year-to-month interval (`INTERVAL '1' MONTH`, `INTERVAL '1-6' YEAR TO
+    /// MONTH`), which the parser holds as a call of `Self.monthsName` until `+`/`-` makes it a
+    /// call of `Self.addMonthsName` (date_add's calendar rules: the 31st of January plus a month
+    /// is the last of February). Neither name can be written in a query.
+    static let monthsName = "$months"
+
+    static func months(_ e: Expr) -> Int64? {
+        if case .call(monthsName, let args, _, _, _) = e, case .literal(.int(let n), _)? = args.first { return n }
+        return nil
+    }
+
+    static let addMonthsName = "$add_months"
+
+    static func addMonths(_ n: Int64, to e: Expr, at p: Int) -> Expr {
+        .call(addMonthsName, [.literal(.int(n), at: p), e], distinct: false, star: false, at: p)
     }
 
     private mutating func multiplicative() throws -> Expr {
@@ -590,6 +614,7 @@ public struct SQLParser {
         let e = try unary()
         if case .literal(.int(let v), _) = e, v != .min { return .literal(.int(-v), at: p) }
         if case .literal(.double(let v), _) = e { return .literal(.double(-v), at: p) }
+        if let months = Self.months(e) { return .call(Self.monthsName, [.literal(.int(-months), at: p)], distinct: false, star: false, at: p) }
         return .unary("-", e, at: p)
     }
 
@@ -863,36 +888,94 @@ public struct SQLParser {
     }
 
     private mutating func interval(at p: Int) throws -> Expr {
-        // INTERVAL '5' MINUTE, INTERVAL '5 minutes', INTERVAL 5 MINUTE
+        // INTERVAL '5' MINUTE, INTERVAL '5 minutes', INTERVAL 5 MINUTE; INTERVAL '2' MONTH,
+        // INTERVAL '1-6' YEAR TO MONTH, INTERVAL '1 02:30:00' DAY TO SECOND.
+        var text: String?
         var amount: Double
         var unit: String?
         switch peek.kind {
         case .string(let s):
             i += 1
+            text = s
             let parts = s.split(separator: " ")
-            guard let first = parts.first, let v = Double(first) else { throw QueryError(.value, "'\(s)' is not an interval amount", at: p) }
-            amount = v
-            if parts.count > 1 { unit = parts[1].lowercased() }
+            amount = parts.count == 1 ? Double(parts[0]) ?? .nan : Double(parts.first ?? "") ?? .nan
+            if parts.count > 1, parts[1].allSatisfy(\.isLetter) { unit = parts[1].lowercased() }
         case .integer(let v): i += 1; amount = Double(v)
         case .decimal(let d): i += 1; amount = d
         default: throw unexpected("an interval amount")
         }
         if unit == nil {
-            guard let w = peek.word else { throw unexpected("an interval unit (SECOND, MINUTE, HOUR, DAY)") }
+            guard let w = peek.word else { throw unexpected("an interval unit (SECOND, MINUTE, HOUR, DAY, MONTH, YEAR)") }
             i += 1
             unit = w
         }
+        var name = unit!.hasSuffix("s") && unit!.count > 2 ? String(unit!.dropLast()) : unit!
+        // `YEAR TO MONTH`, `DAY TO SECOND` (and the other spans Trino takes): the text holds each field.
+        if isWord("to") {
+            i += 1
+            guard let last = peek.word?.lowercased() else { throw unexpected("the interval's last field (MONTH, SECOND …)") }
+            i += 1
+            return try fieldInterval(text, from: name, to: last, at: p)
+        }
+        guard !amount.isNaN else { throw QueryError(.value, "'\(text ?? "")' is not an interval amount", at: p) }
+        if name == "year" || name == "month" || name == "quarter" || name == "y" || name == "mon" {
+            guard amount == amount.rounded() else {
+                throw QueryError(.value, "a year-to-month interval counts whole months: '\(text ?? String(amount))' is not a whole number", at: p)
+            }
+            let per: Double = name == "year" || name == "y" ? 12 : name == "quarter" ? 3 : 1
+            return .call(Self.monthsName, [.literal(.int(try Checked.int64(amount * per, "the interval (in months)", at: p)), at: p)],
+                         distinct: false, star: false, at: p)
+        }
+        if name == "mon" { name = "month" }
         let seconds: Double
-        switch unit!.hasSuffix("s") && unit!.count > 2 ? String(unit!.dropLast()) : unit! {
+        switch name {
         case "millisecond", "ms": seconds = 0.001
         case "second", "sec", "s": seconds = 1
         case "minute", "min", "m": seconds = 60
         case "hour", "h": seconds = 3600
         case "day", "d": seconds = 86400
         case "week", "w": seconds = 7 * 86400
-        default: throw QueryError(.value, "unknown interval unit '\(unit!)'; use MILLISECOND, SECOND, MINUTE, HOUR, DAY or WEEK", at: p)
+        default: throw QueryError(.value, "unknown interval unit '\(unit!)'; use MILLISECOND, SECOND, MINUTE, HOUR, DAY, WEEK, MONTH, QUARTER or YEAR", at: p)
         }
         return .interval(try Checked.int64(amount * seconds * 1e9, "the interval (in nanoseconds)", at: p), at: p)
+    }
+
+    /// `INTERVAL '1-6' YEAR TO MONTH` (months) and `INTERVAL '1 02:30:00.5' DAY TO SECOND`
+    /// (and DAY TO HOUR/MINUTE, HOUR TO MINUTE/SECOND, MINUTE TO SECOND): the fields of the text,
+    /// from the first unit to the last, each bounded as in Trino after the first.
+    private func fieldInterval(_ text: String?, from first: String, to last: String, at p: Int) throws -> Expr {
+        let spans: [String: [String]] = ["year": ["year", "month"], "day": ["day", "hour", "minute", "second"],
+                                         "hour": ["hour", "minute", "second"], "minute": ["minute", "second"]]
+        guard let all = spans[first], let end = all.firstIndex(of: last), end > 0 else {
+            throw QueryError(.value, "INTERVAL … \(first.uppercased()) TO \(last.uppercased()) is not an interval; write YEAR TO MONTH, DAY TO SECOND, DAY TO HOUR, HOUR TO MINUTE …", at: p)
+        }
+        let fields = Array(all[...end])
+        let bad = QueryError(.value, "'\(text ?? "")' is not an INTERVAL \(first.uppercased()) TO \(last.uppercased()): write it as "
+                             + (first == "year" ? "'1-6' (years-months)" : "'1 02:30:00' (days hours:minutes:seconds, from the first field named)"), at: p)
+        guard var t = text?.trimmingCharacters(in: .whitespaces), !t.isEmpty else { throw bad }
+        let negative = t.hasPrefix("-")
+        if negative { t.removeFirst() }
+        // Fields: separated by '-' (years-months), ' ' (days hours), ':' (the rest).
+        let parts = t.split(omittingEmptySubsequences: false) { $0 == "-" || $0 == " " || $0 == ":" }.map(String.init)
+        guard parts.count == fields.count else { throw bad }
+        var values: [Double] = []
+        for (k, part) in parts.enumerated() {
+            let isLast = k == parts.count - 1
+            guard let v = isLast && fields[k] == "second" ? Double(part) : Int64(part).map(Double.init), v >= 0, part.first?.isNumber == true else { throw bad }
+            if k > 0 {
+                let limit: Double = ["month": 12, "hour": 24, "minute": 60, "second": 60][fields[k]] ?? .infinity
+                guard v < limit else { throw bad }
+            }
+            values.append(v)
+        }
+        let sign: Double = negative ? -1 : 1
+        if first == "year" {
+            let months = try Checked.int64(sign * (values[0] * 12 + values[1]), "the interval (in months)", at: p)
+            return .call(Self.monthsName, [.literal(.int(months), at: p)], distinct: false, star: false, at: p)
+        }
+        let unitSeconds: [String: Double] = ["day": 86400, "hour": 3600, "minute": 60, "second": 1]
+        let seconds = zip(fields, values).reduce(0.0) { $0 + (unitSeconds[$1.0] ?? 0) * $1.1 }
+        return .interval(try Checked.int64(sign * seconds * 1e9, "the interval (in nanoseconds)", at: p), at: p)
     }
 
     private mutating func caseExpr(at p: Int) throws -> Expr {

@@ -106,3 +106,7 @@ SELECT hour(ts AT TIME ZONE 'America/New_York') AS h, count(*) FROM logs GROUP B
 SELECT CAST(ts AT TIME ZONE 'Asia/Kolkata' AS date) AS d, minute(ts AT TIME ZONE 'Asia/Kolkata') AS m, count(*) FROM logs GROUP BY 1, 2 ORDER BY 1, 2 LIMIT 20
 => SELECT CAST(timezone('Asia/Kolkata', ts::TIMESTAMPTZ) AS date) AS d, minute(timezone('Asia/Kolkata', ts::TIMESTAMPTZ)) AS m, count(*) FROM logs GROUP BY 1, 2 ORDER BY 1, 2 LIMIT 20
 SELECT date_diff('day', DATE '2026-01-01', CAST(ts AS date)) AS n, count(*) FROM logs GROUP BY 1 ORDER BY 1
+SELECT CAST(ts AS date) + INTERVAL '1' MONTH AS d, count(*) FROM logs GROUP BY 1 ORDER BY 1
+=> SELECT CAST(CAST(ts AS date) + INTERVAL 1 MONTH AS date) AS d, count(*) FROM logs GROUP BY 1 ORDER BY 1
+SELECT min(ts - INTERVAL '1-2' YEAR TO MONTH), max(ts + INTERVAL '1 02:30:00' DAY TO SECOND), count(*) FROM logs WHERE ts > TIMESTAMP '2026-12-27 00:00' - INTERVAL '1' MONTH
+=> SELECT min(ts - INTERVAL 14 MONTH), max(ts + INTERVAL 1 DAY + INTERVAL 9000 SECOND), count(*) FROM logs WHERE ts > TIMESTAMP '2026-12-27 00:00' - INTERVAL 1 MONTH
