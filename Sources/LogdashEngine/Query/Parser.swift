@@ -515,11 +515,15 @@ public struct SQLParser {
 
     private mutating func comparison() throws -> Expr {
         let l = try concat()
+        guard case .symbol(let s) = peek.kind, ["=", "<>", "!=", "<", "<=", ">", ">="].contains(s) else { return try predicate(l) }
+        let p = next().offset
+        return .binary(s == "!=" ? "<>" : s, l, try concat(), at: p)
+    }
+
+    /// What may follow an operand besides a comparison: IS [NOT] NULL, [NOT] IN, BETWEEN, LIKE.
+    @inline(never)
+    private mutating func predicate(_ l: Expr) throws -> Expr {
         let t = peek
-        if case .symbol(let s) = t.kind, ["=", "<>", "!=", "<", "<=", ">", ">="].contains(s) {
-            i += 1
-            return .binary(s == "!=" ? "<>" : s, l, try concat(), at: t.offset)
-        }
         if accept("is") {
             let negated = accept("not")
             try expect("null")
@@ -565,16 +569,18 @@ public struct SQLParser {
         while case .symbol(let s) = peek.kind, s == "+" || s == "-" {
             try enter(); links += 1
             let p = next().offset
-            let r = try multiplicative()
-            if let months = Self.months(r) {
-                l = Self.addMonths(s == "+" ? months : -months, to: l, at: p)
-            } else if let months = Self.months(l), s == "+" {
-                l = Self.addMonths(months, to: r, at: p)
-            } else {
-                l = .binary(s, l, r, at: p)
-            }
+            l = Self.additive(s, l, try multiplicative(), at: p)
         }
         return l
+    }
+
+    /// `l + r` or `l - r`; with a year-to-month interval on one side, its months added.
+    /// (Apart from `additive`, whose stack frame every level of a nested expression pays.)
+    @inline(never)
+    private static func additive(_ op: String, _ l: Expr, _ r: Expr, at p: Int) -> Expr {
+        if let months = months(r) { return addMonths(op == "+" ? months : -months, to: l, at: p) }
+        if let months = months(l), op == "+" { return addMonths(months, to: r, at: p) }
+        return .binary(op, l, r, at: p)
     }
 
     /// The months of a year-to-month interval (`INTERVAL '1' MONTH`, `INTERVAL '1-6' YEAR TO
@@ -614,14 +620,26 @@ public struct SQLParser {
         let e = try unary()
         if case .literal(.int(let v), _) = e, v != .min { return .literal(.int(-v), at: p) }
         if case .literal(.double(let v), _) = e { return .literal(.double(-v), at: p) }
-        if let months = Self.months(e) { return .call(Self.monthsName, [.literal(.int(-months), at: p)], distinct: false, star: false, at: p) }
+        return Self.negated(e, at: p)
+    }
+
+    @inline(never)
+    private static func negated(_ e: Expr, at p: Int) -> Expr {
+        if let months = months(e) { return .call(monthsName, [.literal(.int(-months), at: p)], distinct: false, star: false, at: p) }
         return .unary("-", e, at: p)
     }
 
     /// A primary expression and what follows it: subscripts (`a[1]`, `m['key']`) and
     /// `AT TIME ZONE 'Europe/Berlin'` (Trino's `at_timezone`).
     private mutating func primary() throws -> Expr {
-        var e = try atom()
+        let e = try atom()
+        guard peek.kind == .symbol("[") || isWord("at") else { return e }
+        return try postfix(e)
+    }
+
+    @inline(never)
+    private mutating func postfix(_ first: Expr) throws -> Expr {
+        var e = first
         while true {
             if peek.kind == .symbol("[") {
                 let p = next().offset
@@ -638,6 +656,11 @@ public struct SQLParser {
         }
     }
 
+    // Every level of a nested expression passes through or → and → not → comparison → concat
+    // → additive → multiplicative → unary → primary → atom (and, for a call's arguments,
+    // `call` and `lambdaOrExpr`): their stack frames are kept small — what only some
+    // expressions need is in functions of its own — so that the deepest query taken
+    // (`maxDepth`) is parsed on a thread of 2 MiB even in a debug build.
     private mutating func atom() throws -> Expr {
         let t = peek
         switch t.kind {
@@ -650,140 +673,167 @@ public struct SQLParser {
             return .column(s, at: t.offset)
         case .symbol("("):
             i += 1
-            if isWord("select") || isWord("with") {
-                let q = try query()
-                try expect(symbol: ")")
-                return .subquery(q, .scalar, at: t.offset)
-            }
+            if isWord("select") || isWord("with") { return try scalarSubquery(at: t.offset) }
             let e = try expr()
             try expect(symbol: ")")
             return e
         case .identifier(let w):
-            switch w {
-            case "null": i += 1; return .literal(.null, at: t.offset)
-            case "true": i += 1; return .literal(.bool(true), at: t.offset)
-            case "false": i += 1; return .literal(.bool(false), at: t.offset)
-            case "timestamp", "date":
-                if case .string(let s) = peek(1).kind {
-                    i += 2
-                    guard let ns = Compare.parseTime(s) else { throw QueryError(.value, "'\(s)' is not a \(w)", at: t.offset) }
-                    return .literal(w == "date" ? .date(Timestamp.floorDiv(ns, Timestamp.nanosPerDay)) : .timestamp(ns), at: t.offset)
-                }
-            case "interval":
-                i += 1
-                return try interval(at: t.offset)
-            case let niladic where ["current_timestamp", "localtimestamp", "current_date"].contains(niladic) && peek(1).kind != .symbol("("):
-                // Trino's niladic forms: the query's start (`now()`), and its day.
-                i += 1
-                return .call(w == "current_date" ? "current_date" : "now", [], distinct: false, star: false, at: t.offset)
-            case "array" where peek(1).kind == .symbol("["):
-                // ARRAY[a, b, …]
-                i += 2
-                var items: [Expr] = []
-                if !accept(symbol: "]") {
-                    repeat { items.append(try expr()) } while accept(symbol: ",")
-                    try expect(symbol: "]")
-                }
-                return .call("array", items, distinct: false, star: false, at: t.offset)
-            case "exists":
-                i += 1
-                try expect(symbol: "(")
-                let q = try query()
-                try expect(symbol: ")")
-                return .subquery(q, .exists, at: t.offset)
-            case "case":
-                i += 1
-                return try caseExpr(at: t.offset)
-            case "cast", "try_cast":
-                i += 1
-                try expect(symbol: "(")
-                let e = try expr()
-                try expect("as")
-                if (isWord("array") || isWord("map")) && peek(1).kind == .symbol("(") {
-                    // CAST(x AS ARRAY(T)), CAST(x AS MAP(K, V)): x an array, a map or JSON text.
-                    let spec = try compositeType()
-                    try expect(symbol: ")")
-                    return .call(Functions.compositeCast, [e, .literal(.string(spec), at: t.offset), .literal(.bool(w == "try_cast"), at: t.offset)],
-                                 distinct: false, star: false, at: t.offset)
-                }
-                if accept("date") {
-                    // A date is a day of its own type (Trino's `date`): `date(x)`.
-                    try expect(symbol: ")")
-                    let day = Expr.call("date", [e], distinct: false, star: false, at: t.offset)
-                    return w == "try_cast" ? .call("try", [day], distinct: false, star: false, at: t.offset) : day
-                }
-                let type = try typeName()
-                if type == .timestamp, accept("with") {
-                    // CAST(x AS timestamp with time zone): a time with a zone, UTC unless it says one.
-                    try expect("time"); try expect("zone")
-                    try expect(symbol: ")")
-                    let zoned = Expr.call("with_timezone", [.cast(e, .timestamp, isTry: w == "try_cast", at: t.offset), .literal(.string("UTC"), at: t.offset)],
-                                          distinct: false, star: false, at: t.offset)
-                    return zoned
-                }
-                try expect(symbol: ")")
-                return .cast(e, type, isTry: w == "try_cast", at: t.offset)
-            default:
-                break
-            }
+            if let e = try keyword(w, at: t.offset) { return e }
             if SQLParser.reserved.contains(w) && !SQLParser.softKeywords.contains(w) { throw unexpected("an expression") }
             i += 1
             if let q = try qualified(w) { return .qualified(w, q, at: t.offset) }
-            if peek.kind == .symbol("(") {
-                i += 1
-                if accept(symbol: ")") { return try windowed(.call(w, [], distinct: false, star: false, at: t.offset)) }
-                if peek.kind == .symbol("*") {
-                    i += 1
-                    try expect(symbol: ")")
-                    return try windowed(try filtered(.call(w, [], distinct: false, star: true, at: t.offset)))
-                }
-                let distinct = accept("distinct")
-                var args: [Expr] = []
-                repeat { args.append(try lambdaOrExpr()) } while accept(symbol: ",")
-                if w == "array_agg", args.count == 1, isWord("order") {
-                    // array_agg(x ORDER BY k [DESC] …): the value, a condition (FILTER's), then
-                    // each key and whether it descends.
-                    i += 1
-                    try expect("by")
-                    let order = try orderItems()
-                    try expect(symbol: ")")
-                    let keys = order.flatMap { [$0.expr, Expr.literal(.bool(!$0.ascending), at: t.offset)] }
-                    return try windowed(try filtered(.call(Aggregates.orderedArrayAgg, [args[0], .literal(.bool(true), at: t.offset)] + keys,
-                                                           distinct: distinct, star: false, at: t.offset)))
-                }
-                try expect(symbol: ")")
-                return try windowed(try filtered(.call(w, args, distinct: distinct, star: false, at: t.offset)))
-            }
+            if peek.kind == .symbol("(") { return try call(w, at: t.offset) }
             return .column(w, at: t.offset)
         default:
             throw unexpected("an expression")
         }
     }
 
+    @inline(never)
+    private mutating func scalarSubquery(at p: Int) throws -> Expr {
+        let q = try query()
+        try expect(symbol: ")")
+        return .subquery(q, .scalar, at: p)
+    }
+
+    /// An expression a keyword starts (`NULL`, `TIMESTAMP '…'`, `INTERVAL …`, `CASE`, `CAST`,
+    /// `ARRAY[…]`, `EXISTS`, Trino's niladic times), or nil.
+    @inline(never)
+    private mutating func keyword(_ w: String, at p: Int) throws -> Expr? {
+        switch w {
+        case "null": i += 1; return .literal(.null, at: p)
+        case "true": i += 1; return .literal(.bool(true), at: p)
+        case "false": i += 1; return .literal(.bool(false), at: p)
+        case "timestamp", "date":
+            if case .string(let s) = peek(1).kind {
+                i += 2
+                guard let ns = Compare.parseTime(s) else { throw QueryError(.value, "'\(s)' is not a \(w)", at: p) }
+                return .literal(w == "date" ? .date(Timestamp.floorDiv(ns, Timestamp.nanosPerDay)) : .timestamp(ns), at: p)
+            }
+        case "interval":
+            i += 1
+            return try interval(at: p)
+        case let niladic where ["current_timestamp", "localtimestamp", "current_date"].contains(niladic) && peek(1).kind != .symbol("("):
+            // Trino's niladic forms: the query's start (`now()`), and its day.
+            i += 1
+            return .call(w == "current_date" ? "current_date" : "now", [], distinct: false, star: false, at: p)
+        case "array" where peek(1).kind == .symbol("["):
+            // ARRAY[a, b, …]
+            i += 2
+            var items: [Expr] = []
+            if !accept(symbol: "]") {
+                repeat { items.append(try expr()) } while accept(symbol: ",")
+                try expect(symbol: "]")
+            }
+            return .call("array", items, distinct: false, star: false, at: p)
+        case "exists":
+            i += 1
+            try expect(symbol: "(")
+            let q = try query()
+            try expect(symbol: ")")
+            return .subquery(q, .exists, at: p)
+        case "case":
+            i += 1
+            return try caseExpr(at: p)
+        case "cast", "try_cast":
+            i += 1
+            try expect(symbol: "(")
+            let e = try expr()
+            try expect("as")
+            if (isWord("array") || isWord("map")) && peek(1).kind == .symbol("(") {
+                // CAST(x AS ARRAY(T)), CAST(x AS MAP(K, V)): x an array, a map or JSON text.
+                let spec = try compositeType()
+                try expect(symbol: ")")
+                return .call(Functions.compositeCast, [e, .literal(.string(spec), at: p), .literal(.bool(w == "try_cast"), at: p)],
+                             distinct: false, star: false, at: p)
+            }
+            if accept("date") {
+                // A date is a day of its own type (Trino's `date`): `date(x)`.
+                try expect(symbol: ")")
+                let day = Expr.call("date", [e], distinct: false, star: false, at: p)
+                return w == "try_cast" ? .call("try", [day], distinct: false, star: false, at: p) : day
+            }
+            let type = try typeName()
+            if type == .timestamp, accept("with") {
+                // CAST(x AS timestamp with time zone): a time with a zone, UTC unless it says one.
+                try expect("time"); try expect("zone")
+                try expect(symbol: ")")
+                let zoned = Expr.call("with_timezone", [.cast(e, .timestamp, isTry: w == "try_cast", at: p), .literal(.string("UTC"), at: p)],
+                                      distinct: false, star: false, at: p)
+                return zoned
+            }
+            try expect(symbol: ")")
+            return .cast(e, type, isTry: w == "try_cast", at: p)
+        default:
+            break
+        }
+        return nil
+    }
+
+    /// `name(…)` after its name: `*`, DISTINCT, the arguments (lambdas among them), `array_agg`'s
+    /// ORDER BY, then FILTER and OVER.
+    @inline(never)
+    private mutating func call(_ w: String, at p: Int) throws -> Expr {
+        i += 1
+        if accept(symbol: ")") { return try windowed(.call(w, [], distinct: false, star: false, at: p)) }
+        if peek.kind == .symbol("*") {
+            i += 1
+            try expect(symbol: ")")
+            return try windowed(try filtered(.call(w, [], distinct: false, star: true, at: p)))
+        }
+        let distinct = accept("distinct")
+        var args: [Expr] = []
+        repeat { args.append(try lambdaOrExpr()) } while accept(symbol: ",")
+        if w == "array_agg", args.count == 1, isWord("order") { return try orderedArrayAgg(args[0], distinct: distinct, at: p) }
+        try expect(symbol: ")")
+        return try windowed(try filtered(.call(w, args, distinct: distinct, star: false, at: p)))
+    }
+
+    /// array_agg(x ORDER BY k [DESC] …): the value, a condition (FILTER's), then each key and
+    /// whether it descends.
+    @inline(never)
+    private mutating func orderedArrayAgg(_ value: Expr, distinct: Bool, at p: Int) throws -> Expr {
+        i += 1
+        try expect("by")
+        let order = try orderItems()
+        try expect(symbol: ")")
+        let keys = order.flatMap { [$0.expr, Expr.literal(.bool(!$0.ascending), at: p)] }
+        return try windowed(try filtered(.call(Aggregates.orderedArrayAgg, [value, .literal(.bool(true), at: p)] + keys,
+                                               distinct: distinct, star: false, at: p)))
+    }
+
     /// A function's argument: an expression, or a lambda — `x -> x * 2`, `(s, x) -> s + x` —
     /// written as `\u{1}lambda('x', body)`, its parameters then its body.
     private mutating func lambdaOrExpr() throws -> Expr {
-        let t = peek
-        var params: [String] = []
-        if case .identifier(let w) = t.kind, peek(1).kind == .symbol("->") {
-            params = [w]
+        let p = peek.offset
+        guard let params = lambdaHead() else { return try expr() }
+        return Self.lambda(params, try expr(), at: p)
+    }
+
+    /// A lambda's parameters and arrow (`x ->`, `(a, b) ->`), taken; nil (nothing taken) when
+    /// no lambda starts here.
+    @inline(never)
+    private mutating func lambdaHead() -> [String]? {
+        if case .identifier(let w) = peek.kind, peek(1).kind == .symbol("->") {
             i += 2
-        } else if t.kind == .symbol("("), case .identifier = peek(1).kind, [Token.Kind.symbol(","), .symbol(")")].contains(peek(2).kind) {
-            // `(a, b) ->`: look ahead for the arrow after the closing parenthesis.
-            var j = 1, names: [String] = []
-            while case .identifier(let w) = peek(j).kind {
-                names.append(w)
-                if peek(j + 1).kind == .symbol(",") { j += 2; continue }
-                break
-            }
-            guard peek(j + 1).kind == .symbol(")"), peek(j + 2).kind == .symbol("->") else { return try expr() }
-            params = names
-            i += j + 3
-        } else {
-            return try expr()
+            return [w]
         }
-        let body = try expr()
-        return .call(Functions.lambda, params.map { .literal(.string($0), at: t.offset) } + [body], distinct: false, star: false, at: t.offset)
+        guard peek.kind == .symbol("("), case .identifier = peek(1).kind, [Token.Kind.symbol(","), .symbol(")")].contains(peek(2).kind) else { return nil }
+        // `(a, b) ->`: look ahead for the arrow after the closing parenthesis.
+        var j = 1, names: [String] = []
+        while case .identifier(let w) = peek(j).kind {
+            names.append(w)
+            if peek(j + 1).kind == .symbol(",") { j += 2; continue }
+            break
+        }
+        guard peek(j + 1).kind == .symbol(")"), peek(j + 2).kind == .symbol("->") else { return nil }
+        i += j + 3
+        return names
+    }
+
+    @inline(never)
+    private static func lambda(_ params: [String], _ body: Expr, at p: Int) -> Expr {
+        .call(Functions.lambda, params.map { .literal(.string($0), at: p) } + [body], distinct: false, star: false, at: p)
     }
 
     /// After a name, `.name` makes it a qualifier: the column's name (nil when no `.` follows).
