@@ -94,10 +94,13 @@ struct DashboardCommand: ParsableCommand {
             notices.add("store \(dir) is written by another logdash: shown as it is now; what arrives here is kept in memory only")
         }
         store.setLookups(try input.lookupTables(config: config))
+        let sinks = try live.sinks(config: config, durable: durable, report: notices.add)
         let pipeline = Pipeline(store: store, durable: durable, load: options, settings: try live.settings(config: config), report: notices.add)
         try pipeline.start(specs)
         defer {
             pipeline.stop()
+            // (After the screen is closed: what is said reaches the terminal.)
+            sinks?.stop(grace: .seconds(10)) { FileHandle.standardError.write(Data("logdash: \($0)\n".utf8)) }
             try? durable?.close()
         }
         let screen = try Screen(forceASCII: ascii, noColor: noColor, theme: chosen)

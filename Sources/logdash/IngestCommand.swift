@@ -49,6 +49,10 @@ struct LiveOptions: ParsableArguments {
                                valueName: "dir"))
     var store: String?
 
+    @Option(help: ArgumentHelp("Deliver what is stored to s3://bucket/prefix or file:///dir in the archive's layout, buffered as Firehose does "
+                               + "(repeatable; hints as the URL's query: ?buffer_size=5M&buffer_interval=60s). Needs a store.", valueName: "url"))
+    var sink: [String] = []
+
     @Option(help: ArgumentHelp("With a store: when the write-ahead log is forced to disk: always (each delivery flush), interval (each second) or never.",
                                valueName: "mode"))
     var fsync: String?
@@ -58,6 +62,25 @@ struct LiveOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("With a store: delete the oldest segment files while the store is larger than this (10G, 500M).", valueName: "bytes"))
     var maxStoreSize: String?
+
+    /// Opens the sinks these options and the config's `sinks:` name, in `durable`'s directory,
+    /// and starts delivering (nil: no sink).
+    func sinks(config: Config, durable: DurableStore?, report: @escaping @Sendable (String) -> Void) throws -> SinkSet? {
+        let specs = try sink.map { url in
+            do { return try SinkSpec.parse(url) } catch let p as SinkSpec.Problem { throw ValidationError("--sink: \(p.message)") }
+        } + config.sinks
+        guard !specs.isEmpty else { return nil }
+        guard let durable else {
+            throw ValidationError("a sink keeps what waits for delivery in a store: name one with --store DIR (ingest keeps one unless --no-store or --no-follow)")
+        }
+        let set = try SinkSet(specs, store: durable, report: report)
+        for s in set.sinks {
+            let waiting = s.status.waitingRecords
+            report("delivering to \(s.spec.url) (parts of \(ByteSize.format(s.spec.bufferSize)) or \(TimeSpan.format(s.spec.bufferInterval)))"
+                   + (waiting > 0 ? "; \(waiting) records from an earlier run wait in its spool" : ""))
+        }
+        return set
+    }
 
     /// The store on disk these options (over the config's `ingest.store` …) name, opened and
     /// recovered; `fallback` is the directory used when none is named (nil: no store).
@@ -225,6 +248,7 @@ struct IngestCommand: ParsableCommand {
         if noStore && live.store != nil { throw ValidationError("--store and --no-store contradict each other") }
         let durable = noStore ? nil : try live.durable(config: config, fallback: noFollow ? nil : LiveOptions.defaultStore, report: say)
         let store = durable?.store ?? Store()
+        let sinks = try live.sinks(config: config, durable: durable, report: say)
         let reporter = AlarmReporter(alarms: alarmDefs, store: store, lateness: latenessNanos)
         let streams = try StreamReporter(stream, store: store, lateness: latenessNanos, allowedLateness: allowedNanos)
         var tapped = load
@@ -287,6 +311,7 @@ struct IngestCommand: ParsableCommand {
             pipeline.stop()
         }
         meter.finish()
+        sinks?.stop(report: say)
         if let durable {
             // What the log holds is sealed into segment files: the next start reads them mapped.
             do { try durable.close() } catch { say("\(error)"); throw ExitCode(1) }

@@ -81,6 +81,10 @@ public final class MotoServer: @unchecked Sendable {
     }
     private var stopped = false
 
+    /// Stops the server where it is (SIGSTOP: its buckets stay in memory) and lets it go on.
+    public func pause() { kill(process.processIdentifier, SIGSTOP) }
+    public func resume() { kill(process.processIdentifier, SIGCONT) }
+
     /// Runs Python with `s3`, a boto3 client of this server, defined; gives what it prints.
     public func boto3(_ code: String) throws -> String {
         let script = """

@@ -8,12 +8,13 @@ struct IngestServer {
     let dir: URL
     let errURL: URL, outURL: URL
 
-    init(_ args: [String], name: String = "server") throws {
+    init(_ args: [String], name: String = "server", env: [String: String] = [:]) throws {
         dir = try Scratch.directory(name)
         errURL = dir.appendingPathComponent("err")
         outURL = dir.appendingPathComponent("out")
         process = try Spawned(CommandLineTests.binary, ["ingest"] + args, stdout: outURL.path, stderr: errURL.path,
-                              environment: ["XDG_CONFIG_HOME": dir.path, "XDG_DATA_HOME": dir.path, "PATH": "/usr/bin:/bin"])
+                              environment: ["XDG_CONFIG_HOME": dir.path, "XDG_DATA_HOME": dir.path, "XDG_CACHE_HOME": dir.path, "PATH": "/usr/bin:/bin"]
+                                .merging(env) { $1 })
     }
 
     var err: String { (try? String(contentsOf: errURL, encoding: .utf8)) ?? "" }

@@ -59,13 +59,7 @@ public struct AlarmDraft: Sendable, Equatable {
         return found
     }
 
-    static func duration(_ ns: Int64) -> String {
-        let s = ns / 1_000_000_000
-        if s % 86400 == 0 { return "\(s / 86400)d" }
-        if s % 3600 == 0 { return "\(s / 3600)h" }
-        if s % 60 == 0 { return "\(s / 60)m" }
-        return "\(s)s"
-    }
+    static func duration(_ ns: Int64) -> String { TimeSpan.format(ns - ns % 1_000_000_000) }
 
     /// The alarm as an item of an `alarms:` list (indented for it).
     public var yaml: String {

@@ -106,6 +106,14 @@ public struct S3Client: Sendable {
         _ = try await send("DeleteObject", method: .DELETE, bucket: bucket, key: key)
     }
 
+    /// Whether the bucket is there and these credentials may list it: one ListObjectsV2 of
+    /// one key (throws the service's answer: NoSuchBucket, AccessDenied, InvalidAccessKeyId …).
+    public func probe(bucket: String, prefix: String) async throws {
+        _ = try await send("ListObjectsV2", method: .GET, bucket: bucket, key: nil,
+                           query: [("list-type", "2"), ("prefix", prefix), ("max-keys", "1")],
+                           target: "s3://\(bucket)" + (prefix.isEmpty ? "" : "/\(prefix)"))
+    }
+
     /// Every object whose key starts with `prefix`, in key order (ListObjectsV2, page by page).
     public func list(bucket: String, prefix: String, pageSize: Int = 1000) async throws -> [Object] {
         var out: [Object] = [], token: String?

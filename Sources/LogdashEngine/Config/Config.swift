@@ -77,12 +77,14 @@ public struct Config: Sendable {
     public var lookups: [(name: String, path: String)] = []
     /// The transform stage's steps (`transforms:`), in order.
     public var transforms: [TransformStep] = []
+    /// Delivery streams (`sinks:`): URLs, or mappings with `url:` and the buffering hints.
+    public var sinks: [SinkSpec] = []
     /// The file this came from, nil for the built-in defaults.
     public var path: String?
 
     public init() {}
 
-    static let topKeys = ["max_record_bytes", "format", "timezone", "sources", "formats", "ingest", "query", "dashboard", "alarms", "bell", "lookups", "transforms"]
+    static let topKeys = ["max_record_bytes", "format", "timezone", "sources", "formats", "ingest", "query", "dashboard", "alarms", "bell", "lookups", "transforms", "sinks"]
     static let queryKeys = ["max_memory"]
     static let ingestKeys = ["buffer_size", "buffer_interval", "buffer_max", "auth_token", "allow", "max_connections", "max_connections_per_address", "idle_timeout", "request_timeout", "udp_buffer", "tls_cert", "tls_key",
                              "store", "fsync", "retain", "max_store_size"]
@@ -210,6 +212,8 @@ public struct Config: Sendable {
                     }
                 case "transforms":
                     config.transforms = try TransformChain.parse(v, at: "transforms", file: file)
+                case "sinks":
+                    config.sinks = try parseSinks(v, fail)
                 case "dashboard", "alarms":
                     guard let path = v.string, !path.isEmpty else { throw fail(key, v, "must be the path of \(key == "alarms" ? "an alarms" : "a dashboard") file") }
                     let dir = (file as NSString).deletingLastPathComponent
@@ -231,6 +235,31 @@ public struct Config: Sendable {
             throw fail(key, v, "must be a time zone: a tz name (Europe/Berlin), UTC, an offset (+05:30) or local")
         }
         return z
+    }
+
+    /// `sinks: [s3://logs/app, {url: file:///archive, buffer_size: 1M, buffer_interval: 10s}]`.
+    private static func parseSinks(_ node: Node, _ fail: (String, Node?, String) -> ConfigError) throws -> [SinkSpec] {
+        let items = node.sequence.map(Array.init) ?? (node.scalar != nil || node.mapping != nil ? [node] : [])
+        guard !items.isEmpty else { throw fail("sinks", node, "must be a list of sinks: s3://bucket/prefix, file:///dir, or {url: …, buffer_size: 5M, buffer_interval: 60s}") }
+        return try items.enumerated().map { i, item in
+            let at = "sinks[\(i)]"
+            if let url = item.string {
+                do { return try SinkSpec.parse(url) } catch let p as SinkSpec.Problem { throw fail(at, item, p.message) }
+            }
+            guard let m = item.mapping else { throw fail(at, item, "must be a URL or a mapping with url:") }
+            guard let urlNode = m.first(where: { $0.key.string == "url" })?.value, let url = urlNode.string else {
+                throw fail(at + ".url", item, "a sink needs url: (s3://bucket/prefix or file:///dir)")
+            }
+            var spec: SinkSpec
+            do { spec = try SinkSpec.parse(url) } catch let p as SinkSpec.Problem { throw fail(at + ".url", urlNode, p.message) }
+            for (k, v) in m {
+                guard let key = k.string else { throw fail(at, k, "keys must be strings") }
+                guard key != "url" else { continue }
+                guard SinkSpec.keys.contains(key) else { throw fail(at + "." + key, k, "unknown key; known keys: \(SinkSpec.keys.joined(separator: ", "))") }
+                do { try spec.set(key, v.scalar?.string ?? "", in: url) } catch let p as SinkSpec.Problem { throw fail(at + "." + key, v, p.message) }
+            }
+            return spec
+        }
     }
 
     private static func parseIngest(_ node: Node, _ fail: (String, Node?, String) -> ConfigError) throws -> IngestConfig {

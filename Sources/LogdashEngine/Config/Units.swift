@@ -29,6 +29,17 @@ public enum ByteSize {
 /// Spans of time as people write them: `250ms`, `20ms`, `1.5s`, `5m`, `2h`, `1d`; a bare
 /// number is seconds.
 public enum TimeSpan {
+    /// A duration as it would be written: the largest unit that divides it (`5m`, `2h`, `1d`,
+    /// `250ms`).
+    public static func format(_ ns: Int64) -> String {
+        if ns % 1_000_000_000 != 0 { return "\(ns / 1_000_000)ms" }
+        let s = ns / 1_000_000_000
+        if s != 0 && s % 86400 == 0 { return "\(s / 86400)d" }
+        if s != 0 && s % 3600 == 0 { return "\(s / 3600)h" }
+        if s != 0 && s % 60 == 0 { return "\(s / 60)m" }
+        return "\(s)s"
+    }
+
     public static func parseNanos(_ text: String) -> Int64? {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
         let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9), ("d", 86400e9)]

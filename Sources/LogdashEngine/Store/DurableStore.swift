@@ -70,8 +70,46 @@ public final class DurableStore: Sendable {
         /// The lock one writer holds (`DIR/lock`).
         var lockFile: Int32 = -1
         var recovered = Recovery()
+        /// Commits made to the log being written (the next one's ordinal).
+        var walOrdinal = 0
+        /// Told of every commit, with its log record images, before the log can be sealed
+        /// (the sinks' spools: `attach`).
+        var observer: (@Sendable (CommitID, [[UInt8]], Int) -> Void)?
+        /// The commits replayed from the log at recovery, until an observer takes them.
+        var replayed: [(CommitID, [Segment])] = []
     }
     private let state = Mutex(State())
+
+    /// A commit's place in the log: the log file's number and how many commits came before it
+    /// there. Every commit since the store was made has one, in order; a commit replayed after
+    /// a crash has the same one again.
+    public struct CommitID: Comparable, Sendable, Hashable, CustomStringConvertible {
+        public var log: Int
+        public var ordinal: Int
+        public init(log: Int, ordinal: Int) { self.log = log; self.ordinal = ordinal }
+        public static func < (a: CommitID, b: CommitID) -> Bool { (a.log, a.ordinal) < (b.log, b.ordinal) }
+        public var description: String { "\(log).\(ordinal)" }
+    }
+
+    /// The last commit made (or, before any, the place before this run's first).
+    public var lastCommit: CommitID { state.withLock { CommitID(log: $0.walNumber, ordinal: $0.walOrdinal - 1) } }
+
+    /// Has `observer` told of every commit from now on (its place, its log record images and its
+    /// number of records), under the store's lock, after the
+    /// commit is in the log (and synced as `fsync` says) and before the log can be sealed — so
+    /// that what it keeps of a commit is never missing while the log still holds it. Returns
+    /// the commits replayed from the log at recovery that come after `after`: those it may
+    /// have missed before a crash. Big files' histories then go through the log as well
+    /// (`commitSealed`), so that every record is told.
+    public func attach(after: CommitID?, _ observer: @escaping @Sendable (CommitID, [[UInt8]], Int) -> Void) -> [(CommitID, [Segment])] {
+        state.withLock { s in
+            s.observer = observer
+            let missed = s.replayed.filter { after == nil || $0.0 > after! }
+            s.replayed = []
+            return missed
+        }
+    }
+
     private let sealQueue = DispatchQueue(label: "logdash-seal")
     /// Seals a commit may leave running or waiting before it waits itself.
     private let sealSlots = DispatchSemaphore(value: 2)
@@ -268,6 +306,7 @@ public final class DurableStore: Sendable {
         var pos = 0, good = 0
         var parts: [Segment] = []
         var partCount = 0
+        var ordinal = 0
         var damage: String?
         while pos < got {
             var record = LogRecord.at(pos, in: data, count: got)
@@ -316,6 +355,8 @@ public final class DurableStore: Sendable {
             if kind == .commit {
                 for cp in footer.checkpoints { s.checkpoints[cp.key] = cp }
                 for seg in parts { store.append(seg, log: logNumber); s.pending.append(seg); s.recovered.replayedRecords += seg.rowCount }
+                if !options.readOnly { s.replayed.append((CommitID(log: logNumber, ordinal: ordinal), parts)) }
+                ordinal += 1
                 s.recovered.logRecords += partCount
                 parts = []
                 partCount = 0
@@ -414,6 +455,7 @@ public final class DurableStore: Sendable {
         if s.wal >= 0 { Glibc.close(s.wal) }
         s.wal = fd
         s.walNumber = number
+        s.walOrdinal = 0
         syncDirectory()
     }
 
@@ -466,11 +508,13 @@ public final class DurableStore: Sendable {
             rows += s.rowCount
         }
         let start = s.walBytes
+        var images: [[UInt8]] = []
         do {
             for (i, g) in groups.enumerated() {
                 let last = i == groups.count - 1
                 let image = try SegmentCodec.encode(g, level: 0, checkpoints: last ? cps : [])
                 try writeRecord(image, kind: last ? .commit : .part, &s)
+                if s.observer != nil { images.append(image) }
             }
             if options.fsync == .always { try sync(&s) } else { s.dirty = true }
         } catch let e as StoreError {
@@ -482,6 +526,9 @@ public final class DurableStore: Sendable {
         }
         for cp in cps { s.checkpoints[cp.key] = cp }
         s.pending += segments
+        let id = CommitID(log: s.walNumber, ordinal: s.walOrdinal)
+        s.walOrdinal += 1
+        s.observer?(id, images, segments.reduce(0) { $0 + $1.rowCount })
         let log = s.walNumber
         return (log, s.walBytes >= options.sealBytes && sealLocked(&s))
     }
@@ -492,6 +539,10 @@ public final class DurableStore: Sendable {
     /// itself holds the lines until then), with the checkpoint after it in the file's footer.
     /// A crash before the rename leaves nothing, and the checkpoint where it was.
     public func commitSealed(_ segments: [Segment], checkpoints cps: [FileCheckpoint]) throws {
+        if state.withLock({ $0.observer != nil }) {
+            try commit(segments, checkpoints: cps)  // a sink is told of every commit by its place in the log
+            return
+        }
         let (name, covered) = try state.withLock { s in
             if let failure = s.failure { throw failure }
             s.fileNumber += 1

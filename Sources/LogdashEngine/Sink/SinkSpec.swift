@@ -1,0 +1,88 @@
+import Foundation
+
+/// A delivery stream (Firehose's, in logdash): where a sink delivers what is stored, and its
+/// buffering hints. Written `s3://bucket/prefix` or `file:///dir`, on the command line with
+/// the hints as the URL's query (`s3://logs/app?buffer_size=1M&buffer_interval=10s`) and in the
+/// config as keys of the sink (`sinks: [{url: …, buffer_size: 5M, buffer_interval: 60s}]`).
+public struct SinkSpec: Sendable, Equatable {
+    public enum Destination: Sendable, Equatable {
+        case s3(S3Location)
+        case directory(String)
+    }
+
+    /// The URL as written, without its query.
+    public var url: String
+    public var destination: Destination
+    /// A part is delivered once this many bytes of records wait (Firehose's size hint)…
+    public var bufferSize: Int
+    /// … or once its first record has waited this long, in nanoseconds (the interval hint).
+    public var bufferInterval: Int64
+
+    public static let defaultBufferSize = 5 << 20
+    public static let defaultBufferInterval: Int64 = 60_000_000_000
+    public static let keys = ["url", "buffer_size", "buffer_interval"]
+
+    public struct Problem: Error, CustomStringConvertible {
+        /// The key the problem is in (`url`, `buffer_size` …).
+        public let key: String
+        public let message: String
+        public var description: String { message }
+    }
+
+    public init(url: String, destination: Destination, bufferSize: Int = SinkSpec.defaultBufferSize,
+                bufferInterval: Int64 = SinkSpec.defaultBufferInterval) {
+        self.url = url
+        self.destination = destination
+        self.bufferSize = bufferSize
+        self.bufferInterval = bufferInterval
+    }
+
+    /// A sink from its URL; the query, if any, sets the buffering hints.
+    public static func parse(_ text: String) throws -> SinkSpec {
+        var base = text, hints: [(String, String)] = []
+        if let q = text.firstIndex(of: "?") {
+            base = String(text[..<q])
+            for pair in text[text.index(after: q)...].split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                guard kv.count == 2 else { throw Problem(key: "url", message: "'\(pair)' in '\(text)' is not KEY=VALUE (buffer_size=5M, buffer_interval=60s)") }
+                hints.append((kv[0], kv[1]))
+            }
+        }
+        var spec = try SinkSpec(url: base, destination: destination(base))
+        for (k, v) in hints { try spec.set(k, v, in: text) }
+        return spec
+    }
+
+    /// Sets a buffering hint by its key.
+    public mutating func set(_ key: String, _ value: String, in place: String) throws {
+        switch key {
+        case "buffer_size":
+            guard let n = ByteSize.parse(value), n > 0 else { throw Problem(key: key, message: "'\(value)' is not a size such as 1M or 5M") }
+            bufferSize = n
+        case "buffer_interval":
+            guard let ns = TimeSpan.parseNanos(value), ns > 0 else { throw Problem(key: key, message: "'\(value)' is not a duration such as 10s or 60s") }
+            bufferInterval = ns
+        default:
+            throw Problem(key: key, message: "'\(key)' is not a sink's key; keys are \(SinkSpec.keys.joined(separator: ", "))")
+        }
+    }
+
+    static func destination(_ url: String) throws -> Destination {
+        if let place = try S3Location.parse(url) { return .s3(place) }
+        if url.hasPrefix("file://") {
+            let path = String(url.dropFirst("file://".count))
+            guard path.hasPrefix("/") else { throw Problem(key: "url", message: "'\(url)': a file:// sink names an absolute directory (file:///var/archive)") }
+            return .directory(path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path)
+        }
+        throw Problem(key: "url", message: "'\(url)' is not a sink: write s3://bucket/prefix or file:///dir")
+    }
+
+    /// The name of the sink's spool directory in the store: the URL made a file name, and a
+    /// hash of it so that two URLs never share one.
+    var spoolName: String {
+        let readable = url.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "_" }
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in url.utf8 { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        return String(String(readable).prefix(60)) + "-" + String(h & 0xFFFF_FFFF, radix: 16)
+    }
+}
