@@ -96,6 +96,7 @@ struct DashboardCommand: ParsableCommand {
         store.setLookups(try input.lookupTables(config: config))
         let sinks = try live.sinks(config: config, durable: durable, report: notices.add)
         let pipeline = Pipeline(store: store, durable: durable, load: options, settings: try live.settings(config: config), report: notices.add)
+        if let sinks { pipeline.metrics.addSampler(sinks.metricRows) }
         try pipeline.start(specs)
         defer {
             pipeline.stop()

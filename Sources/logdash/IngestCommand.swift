@@ -66,14 +66,19 @@ struct LiveOptions: ParsableArguments {
     /// Opens the sinks these options and the config's `sinks:` name, in `durable`'s directory,
     /// and starts delivering (nil: no sink).
     func sinks(config: Config, durable: DurableStore?, report: @escaping @Sendable (String) -> Void) throws -> SinkSet? {
-        let specs = try sink.map { url in
+        let named = try sink.map { url in
             do { return try SinkSpec.parse(url) } catch let p as SinkSpec.Problem { throw ValidationError("--sink: \(p.message)") }
-        } + config.sinks
-        guard !specs.isEmpty else { return nil }
+        }
+        guard !named.isEmpty || !config.sinks.isEmpty else { return nil }
         guard let durable else {
+            if named.isEmpty {
+                // The config's sinks are an agent's; a run without a store (a dashboard, a replay) leaves them be.
+                report("the config's sinks are not delivered to: they need a store (--store DIR)")
+                return nil
+            }
             throw ValidationError("a sink keeps what waits for delivery in a store: name one with --store DIR (ingest keeps one unless --no-store or --no-follow)")
         }
-        let set = try SinkSet(specs, store: durable, report: report)
+        let set = try SinkSet(named + config.sinks, store: durable, report: report)
         for s in set.sinks {
             let waiting = s.status.waitingRecords
             report("delivering to \(s.spec.url) (parts of \(ByteSize.format(s.spec.bufferSize)) or \(TimeSpan.format(s.spec.bufferInterval)))"
@@ -266,6 +271,7 @@ struct IngestCommand: ParsableCommand {
         }
         store.setLookups(try input.lookupTables(config: config))
         let pipeline = Pipeline(store: store, durable: durable, load: tapped, settings: settings, report: say)
+        if let sinks { pipeline.metrics.addSampler(sinks.metricRows) }
         try pipeline.start(specs)
         let meter = StatsLine(pipeline: pipeline)
         if noFollow {
@@ -311,7 +317,10 @@ struct IngestCommand: ParsableCommand {
             pipeline.stop()
         }
         meter.finish()
-        sinks?.stop(report: say)
+        if let sinks {
+            sinks.stop(report: say)
+            store.appendMetrics(sinks.metricRows(at: load.now()))  // what the last deliveries did
+        }
         if let durable {
             // What the log holds is sealed into segment files: the next start reads them mapped.
             do { try durable.close() } catch { say("\(error)"); throw ExitCode(1) }

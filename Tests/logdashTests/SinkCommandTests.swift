@@ -32,7 +32,9 @@ import Testing
         let archive = dir.appendingPathComponent("archive").path
         try (lines[0..<1000].joined(separator: "\n") + "\n").write(toFile: log, atomically: true, encoding: .utf8)
         let server = try IngestServer([log, "--store", dir.appendingPathComponent("store").path,
-                                       "--sink", "file://\(archive)?buffer_interval=1s", "--stats-interval", "0"])
+                                       "--sink", "file://\(archive)?buffer_interval=1s", "--stats-interval", "0", "-o", "csv",
+                                       "--query", "SELECT source, sum(records_in), sum(records_out), sum(failed), max_by(waiting, ts), max_by(lag_ms, ts) "
+                                                  + "FROM internal_metrics WHERE component = 'sink' GROUP BY 1"])
         #expect(server.wait { $0.contains("delivering to file://\(archive) (parts of 5.0 MB or 1s)") }, "\(server.err)")
         #expect(try waitUntil(seconds: 20) { try archived(archive).lines == 1000 }, "\(String(describing: try? archived(archive))) \(server.err)")
         let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
@@ -42,6 +44,8 @@ import Testing
         #expect(try waitUntil(seconds: 20) { try archived(archive).lines == 3000 }, "\(String(describing: try? archived(archive))) \(server.err)")
         #expect(server.stop() == 0)
         #expect(server.err.contains("sink file://\(archive): 3000 records delivered in "), "\(server.err)")
+        // internal_metrics: a row per second for the sink — records kept and delivered, none left waiting.
+        #expect(server.out.split(separator: "\n").last == "file://\(archive),3000,3000,0,0,0", "\(server.out)")
         #expect(try archived(archive) == (3000, 3000))
         // Read back as an archive: the records with their source, and athena.sql beside them.
         let q = try cli.logdash(["query", "--archive", archive, "SELECT count(*), count(DISTINCT source), min(source) FROM logs", "-o", "csv"])
@@ -142,6 +146,10 @@ import Testing
         let config = try cli.temp("config.yaml", "sinks:\n  - url: file:///tmp/x\n    buffer_sise: 1M\n")
         let key = try cli.logdash(["ingest", "--config", config, "--no-follow", "--store", store, log])
         #expect(key.status != 0 && key.err.contains("sinks[0].buffer_sise") && key.err.contains("unknown key; known keys: url, buffer_size, buffer_interval"), "\(key.err)")
+        // An agent's config with sinks, run without a store (a replay, a dashboard): said, and left be.
+        let agent = try cli.temp("agent.yaml", "sinks: [s3://fleet/app]\n")
+        let replay = try cli.logdash(["ingest", "--config", agent, "--no-follow", log, "--stats-interval", "0"])
+        #expect(replay.status == 0 && replay.err.contains("the config's sinks are not delivered to: they need a store (--store DIR)"), "\(replay.err)")
         let moto = try MotoServer()
         let missing = try cli.logdash(["ingest", "--no-follow", "--store", store, log, "--sink", "s3://no-such-bucket/app"], env: moto.environment)
         #expect(missing.status != 0 && missing.err.contains("sink s3://no-such-bucket/app cannot be delivered to: ListObjectsV2 s3://no-such-bucket/app: NoSuchBucket (HTTP 404)"),

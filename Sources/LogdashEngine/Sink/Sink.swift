@@ -66,6 +66,8 @@ public final class Sink: Sendable {
         /// A write to the spool failed: from then on nothing more is kept (said once).
         var broken: String?
         var status = SinkStatus()
+        /// The status at the last `internal_metrics` sample.
+        var sampled = SinkStatus()
     }
     let state: Mutex<State>
     private let wake = DispatchSemaphore(value: 0)
@@ -136,6 +138,17 @@ public final class Sink: Sendable {
         }
     }
 
+    /// The sink's `internal_metrics` row: records kept, delivered and failed attempts since
+    /// the last row; records waiting and the oldest one's wait now.
+    func metricRow(at ts: Int64) -> [Value] {
+        let now = status
+        let before = state.withLock { s in defer { s.sampled = now }; return s.sampled }
+        let lag = now.oldestWaiting.map { max(0, ts - $0) / 1_000_000 } ?? 0
+        return [.timestamp(ts), .string(spec.url)] + Array(repeating: Value.null, count: 10)
+            + [.string("sink"), .int(Int64(now.kept - before.kept)), .int(Int64(now.delivered - before.delivered)),
+               .int(Int64(now.failures - before.failures)), .null, .int(Int64(now.waitingRecords)), .int(lag)]
+    }
+
     // MARK: the spool
 
     /// Keeps a commit (its log record images) in the open part; called under the store's lock.
@@ -158,6 +171,7 @@ public final class Sink: Sendable {
                 done += n
             }
             if fsync == .always { fdatasync(s.open) }
+            s.status.kept += records
             s.openBytes += bytes.count
             s.openRecords += records
             s.through = id
@@ -368,6 +382,8 @@ public final class Sink: Sendable {
 
 /// What a sink has done and what waits, for `internal_metrics`, the status bar and stderr.
 public struct SinkStatus: Sendable, Equatable {
+    /// Records kept in the spool (this run).
+    public var kept = 0
     public var delivered = 0
     public var parts = 0
     public var objects = 0
@@ -414,6 +430,9 @@ public final class SinkSet: Sendable {
         }
         for sink in sinks { sink.start() }
     }
+
+    /// One `internal_metrics` row per sink.
+    public func metricRows(at ts: Int64) -> [[Value]] { sinks.map { $0.metricRow(at: ts) } }
 
     /// Delivers what waits, for at most `grace`; says what is left for the next run.
     public func stop(grace: Duration = .seconds(30), report: (String) -> Void) {
