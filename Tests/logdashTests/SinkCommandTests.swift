@@ -134,6 +134,35 @@ import Testing
         }
     }
 
+    /// A part that waits in the spool survives the run that could not deliver it; one whose
+    /// bytes were damaged meanwhile is delivered under errors/ with the reason, not dropped and
+    /// not blocking the sink.
+    @Test func aDamagedPartInTheSpoolGoesUnderErrorsWithItsReason() throws {
+        let dir = try Scratch.directory("sink-damaged")
+        let log = try ExportCommandTests.generated(2000)
+        let archive = dir.appendingPathComponent("archive").path
+        let store = dir.appendingPathComponent("store").path
+        // The first run cannot deliver: the archive's place is a file, not a directory.
+        _ = FileManager.default.createFile(atPath: archive, contents: Data("not a directory".utf8))
+        let first = try cli.logdash(["ingest", "--no-follow", "--store", store, log, "--sink", "file://\(archive)", "--stats-interval", "0"])
+        #expect(first.status == 0 && first.err.contains("1 part not delivered yet; kept in the store's spool"), "\(first.err)")
+        let spool = try FileManager.default.contentsOfDirectory(atPath: store + "/sinks").first.map { store + "/sinks/" + $0 } ?? ""
+        let part = spool + "/part-00000000.ready"
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: part)))
+        #expect(bytes.count > 1000)
+        for k in 200..<220 { bytes[k] ^= 0xFF }  // inside the first frame's payload: its CRC fails
+        try Data(bytes).write(to: URL(fileURLWithPath: part))
+        try FileManager.default.removeItem(atPath: archive)
+        let second = try cli.logdash(["ingest", "--no-follow", "--store", store, log, "--sink", "file://\(archive)", "--stats-interval", "0"])
+        #expect(second.status == 0 && second.err.contains("part 0: \(bytes.count - 0) damaged bytes after the part's first 0 commits; its bytes are under errors/"),
+                "\(second.err)")
+        let errors = try FileManager.default.contentsOfDirectory(atPath: archive + "/errors")
+        #expect(errors.count == 1 && errors[0].hasSuffix("-00000000-0.json"), "\(errors)")
+        let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: archive + "/errors/" + errors[0]))) as? [String: Any]
+        #expect((doc?["reason"] as? String)?.contains("damaged bytes") == true && (doc?["bytes_base64"] as? String).flatMap { Data(base64Encoded: $0) }?.count == bytes.count)
+        #expect(!FileManager.default.fileExists(atPath: part))
+    }
+
     @Test func aSinkWithoutAStoreABadURLOrAMissingBucketIsAClearError() throws {
         let log = try cli.temp("app.log", "{\"ts\":\"2026-12-07T03:00:00Z\",\"msg\":\"hi\"}\n")
         let noStore = try cli.logdash(["ingest", "--no-follow", log, "--sink", "file:///tmp/x"])

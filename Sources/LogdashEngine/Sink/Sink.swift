@@ -332,8 +332,11 @@ public final class Sink: Sendable {
         let data = try Sink.read(path)
         let (frames, good) = Sink.frames(data)
         guard let seq = Int(name.dropFirst(5).dropLast(6)) else { return }
+        // What cannot be read back (a damaged spool) goes under `errors/` with the reason, as
+        // Firehose's error prefix: never dropped, and never holding the parts after it back.
+        var damaged: [(bytes: ArraySlice<UInt8>, why: String)] = []
         if good < data.count {
-            report("sink \(spec.url): \(name) has \(data.count - good) damaged bytes after its first \(frames.count) commits; those are not delivered")
+            damaged.append((data[good...], "\(data.count - good) damaged bytes after the part's first \(frames.count) commits"))
         }
         let work = directory + "/work-\(seq)"
         try? FileManager.default.removeItem(atPath: work)
@@ -345,7 +348,11 @@ public final class Sink: Sendable {
         var records = 0, files: [String] = []
         for f in frames {
             let image = data.withUnsafeBytes { MappedImage(bytes: UnsafeRawBufferPointer(rebasing: $0[f.payload])) }
-            let footer = try SegmentCodec.footer(image, name: name)
+            let footer: SegmentCodec.Footer
+            do { footer = try SegmentCodec.footer(image, name: name) } catch {
+                damaged.append((data[f.payload], "commit \(f.id): \(error)"))
+                continue
+            }
             let store = Store()
             for seg in SegmentCodec.segments(image, footer, name: name, lazy: false) { store.append(seg); records += seg.rowCount }
             files += try Archive.export(store.snapshot(), to: work, location: location).files
@@ -361,6 +368,12 @@ public final class Sink: Sendable {
             let body = try Sink.read(file)
             try destination.put(body, key: key, contentType: "application/gzip")
             bytes += body.count
+        }
+        for (k, d) in damaged.enumerated() {
+            let key = "errors/" + stem + "-\(k).json"
+            let doc = ["sink": spec.url, "host": host, "part": seq, "reason": d.why, "bytes_base64": Data(d.bytes).base64EncodedString()] as [String: Any]
+            try destination.put([UInt8](try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys])), key: key, contentType: "application/json")
+            report("sink \(spec.url): part \(seq): \(d.why); its bytes are under errors/\(stem)-\(k).json")
         }
         let summary = (files: files, records: records)
         if !summary.files.isEmpty, let ddl = try? Sink.read(work + "/athena.sql") {
