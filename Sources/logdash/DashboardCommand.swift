@@ -94,7 +94,7 @@ struct DashboardCommand: ParsableCommand {
             notices.add("store \(dir) is written by another logdash: shown as it is now; what arrives here is kept in memory only")
         }
         store.setLookups(try input.lookupTables(config: config))
-        let sinks = try live.sinks(config: config, durable: durable, report: notices.add)
+        let sinks = try live.sinks(config: config, durable: durable, agent: false, report: notices.add)
         let pipeline = Pipeline(store: store, durable: durable, load: options, settings: try live.settings(config: config), report: notices.add)
         if let sinks { pipeline.metrics.addSampler(sinks.metricRows) }
         try pipeline.start(specs)

@@ -65,20 +65,24 @@ struct LiveOptions: ParsableArguments {
 
     /// Opens the sinks these options and the config's `sinks:` name, in `durable`'s directory,
     /// and starts delivering (nil: no sink).
-    func sinks(config: Config, durable: DurableStore?, report: @escaping @Sendable (String) -> Void) throws -> SinkSet? {
+    /// `agent`: the config's sinks count too (ingest's; a dashboard delivers only what its
+    /// command line names, so that opening one beside an agent never delivers twice).
+    func sinks(config: Config, durable: DurableStore?, agent: Bool, report: @escaping @Sendable (String) -> Void) throws -> SinkSet? {
         let named = try sink.map { url in
             do { return try SinkSpec.parse(url) } catch let p as SinkSpec.Problem { throw ValidationError("--sink: \(p.message)") }
         }
-        guard !named.isEmpty || !config.sinks.isEmpty else { return nil }
+        let configured = agent ? config.sinks : []
+        guard !named.isEmpty || !configured.isEmpty else { return nil }
         guard let durable else {
             if named.isEmpty {
                 // The config's sinks are an agent's; a run without a store (a dashboard, a replay) leaves them be.
                 report("the config's sinks are not delivered to: they need a store (--store DIR)")
                 return nil
             }
-            throw ValidationError("a sink keeps what waits for delivery in a store: name one with --store DIR (ingest keeps one unless --no-store or --no-follow)")
+            throw ValidationError("a sink keeps what waits for delivery in a store this logdash writes: name one with --store DIR "
+                                  + "(ingest keeps one unless --no-store or --no-follow; a store another logdash writes cannot be used)")
         }
-        let set = try SinkSet(named + config.sinks, store: durable, report: report)
+        let set = try SinkSet(named + configured, store: durable, report: report)
         for s in set.sinks {
             let waiting = s.status.waitingRecords
             report("delivering to \(s.spec.url) (parts of \(ByteSize.format(s.spec.bufferSize)) or \(TimeSpan.format(s.spec.bufferInterval)))"
@@ -253,7 +257,7 @@ struct IngestCommand: ParsableCommand {
         if noStore && live.store != nil { throw ValidationError("--store and --no-store contradict each other") }
         let durable = noStore ? nil : try live.durable(config: config, fallback: noFollow ? nil : LiveOptions.defaultStore, report: say)
         let store = durable?.store ?? Store()
-        let sinks = try live.sinks(config: config, durable: durable, report: say)
+        let sinks = try live.sinks(config: config, durable: durable, agent: true, report: say)
         let reporter = AlarmReporter(alarms: alarmDefs, store: store, lateness: latenessNanos)
         let streams = try StreamReporter(stream, store: store, lateness: latenessNanos, allowedLateness: allowedNanos)
         var tapped = load

@@ -34,24 +34,28 @@ struct S3Destination: SinkDestination {
 
 /// One delivery stream: what the store commits is kept in the sink's spool in the store's
 /// directory (`sinks/NAME/`), cut into parts by the buffering hints, and each part delivered
-/// as the archive's layout (`dt=…/hour=…/HOST-SEQ.json.gz`, one object per hour its records
-/// fall in). At least once, and exactly once unless logdash stops between an upload and the
-/// removal of its part (the part is then uploaded again under the same names, replacing it).
+/// as the archive's layout (`dt=…/hour=…/HOST-STREAM-SEQ.json.gz`: one object per hour its
+/// records fall in, a second one in an hour for every further 131,072 records). At least once,
+/// and exactly once unless logdash stops between an upload and the removal of its part (the
+/// part is then uploaded again under the same names, replacing what was there).
 ///
 /// The spool: `open.spool`, the part being filled, and `part-NNNNNNNN.ready`, parts cut and
-/// not yet delivered — frames of [magic, the commit's log and ordinal, last-of-commit flag,
-/// length, CRC-32] and the commit's log record image — and `state`, the next part's number
-/// and the last commit cut into a part. A commit is in the spool before its log can be
-/// sealed (`DurableStore.attach`), so after a crash the commits the spool misses are still in
-/// the log and are taken from its replay.
+/// not yet delivered — frames of [magic, the commit's log and offset, last-of-commit flag,
+/// length, CRC-32] and the commit's log record image — and `state`: the next part's number,
+/// the last commit cut into a part, and the names the objects carry (the host's, and a stream
+/// id made with the spool, so that two stores on one host — or a host renamed — never write
+/// over each other's objects). A commit is in the spool before its log can be sealed
+/// (`DurableStore.attach`), and synced before the log is deleted, so after a crash the
+/// commits the spool misses are still in the log and are taken from its replay.
 public final class Sink: Sendable {
     public let spec: SinkSpec
     let directory: String
-    let host: String
     let destination: any SinkDestination
     let fsync: FsyncMode
     let report: @Sendable (String) -> Void
     let now: @Sendable () -> Int64
+    /// Objects' names start with this: the host's name and the stream's id.
+    let stem: String
 
     struct State {
         var open: Int32 = -1
@@ -63,8 +67,6 @@ public final class Sink: Sendable {
         /// The last commit in the spool.
         var through: DurableStore.CommitID
         var stopping = false
-        /// A write to the spool failed: from then on nothing more is kept (said once).
-        var broken: String?
         var status = SinkStatus()
         /// The status at the last `internal_metrics` sample.
         var sampled = SinkStatus()
@@ -73,8 +75,10 @@ public final class Sink: Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
 
-    static let frameMagic: UInt32 = 0x3153_444C  // "LDS1"
-    static let frameHeader = 21
+    static let frameMagic: UInt32 = 0x3253_444C  // "LDS2"
+    static let frameHeader = 25
+    /// Records exported into one object at most (a log record's worth).
+    static let objectRows = 131_072
 
     /// Opens (making it if needed) the sink's spool under `store`'s directory and recovers it:
     /// a torn last frame is cut, and the spool's last commit found.
@@ -82,7 +86,6 @@ public final class Sink: Sendable {
          report: @escaping @Sendable (String) -> Void) throws {
         self.spec = spec
         self.destination = destination
-        self.host = host
         self.report = report
         fsync = store.options.fsync
         now = store.options.now
@@ -93,21 +96,25 @@ public final class Sink: Sendable {
             throw StoreError.io(directory, "the sink's spool cannot be made: \(error.localizedDescription)")
         }
         var s = State(through: store.lastCommit)
-        if let saved = Sink.readState(directory + "/state") {
+        let saved = Sink.readState(directory + "/state")
+        if let saved {
             s.nextPart = saved.next
             s.through = saved.through
+            stem = saved.stem
+        } else {
+            stem = host + "-" + String(UInt32.random(in: 0...UInt32.max), radix: 16).leftPadded(to: 8)
         }
-        for name in Sink.readyParts(directory) {
-            let n = Int(name.dropFirst(5).dropLast(6)) ?? 0
+        for (n, name) in Sink.readyParts(directory) {
             s.nextPart = max(s.nextPart, n + 1)
-            let (frames, _) = Sink.frames(try Sink.read(directory + "/" + name))
+            let image = try MappedImage(path: directory + "/" + name)
+            let (frames, _) = Sink.frames(UnsafeRawBufferPointer(start: image.base, count: image.count))
             if let last = frames.last?.id { s.through = max(s.through, last) }
             s.status.waitingParts += 1
             s.status.waitingRecords += frames.reduce(0) { $0 + $1.records }
         }
         let openPath = directory + "/open.spool"
         let existing = (try? Sink.read(openPath)) ?? []
-        let (frames, good) = Sink.frames(existing)
+        let (frames, good) = existing.withUnsafeBytes { Sink.frames($0) }
         let fd = open(openPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw StoreError.io(openPath, "cannot be opened: \(String(cString: strerror(errno)))") }
         if good < existing.count {
@@ -119,6 +126,11 @@ public final class Sink: Sendable {
         s.openRecords = frames.reduce(0) { $0 + $1.records }
         if let last = frames.last?.id { s.through = max(s.through, last) }
         if good > 0 { s.openSince = now() }
+        // Saved now: a new spool's starting place and names, and a part number recovered from
+        // parts cut after the last save — never handed out again.
+        if saved == nil || saved!.next != s.nextPart {
+            try Sink.writeState(directory, next: s.nextPart, through: s.through, stem: stem)
+        }
         state = Mutex(s)
     }
 
@@ -152,9 +164,11 @@ public final class Sink: Sendable {
     // MARK: the spool
 
     /// Keeps a commit (its log record images) in the open part; called under the store's lock.
-    func append(_ id: DurableStore.CommitID, _ images: [[UInt8]], records: Int) {
-        let due: Bool = state.withLock { s in
-            guard s.broken == nil, id > s.through, !images.isEmpty else { return false }
+    /// Returns the open part's size before, for `rollBack`, or an error (nothing kept).
+    func append(_ id: DurableStore.CommitID, _ images: [[UInt8]], records: Int) -> Result<Int, StoreError> {
+        let result: Result<Int, StoreError> = state.withLock { s in
+            let before = s.openBytes
+            guard id > s.through, !images.isEmpty else { return .success(before) }
             var bytes: [UInt8] = []
             for (k, image) in images.enumerated() { Sink.appendFrame(id, last: k == images.count - 1, image, to: &bytes) }
             var done = 0
@@ -163,10 +177,8 @@ public final class Sink: Sendable {
                 if n < 0 && errno == EINTR { continue }
                 guard n > 0 else {
                     let why = String(cString: strerror(n < 0 ? errno : ENOSPC))
-                    _ = ftruncate(s.open, off_t(s.openBytes))
-                    s.broken = why
-                    report("sink \(spec.url): its spool cannot be written (\(why)); records from now on are not delivered — free space and restart logdash")
-                    return false
+                    _ = ftruncate(s.open, off_t(before))
+                    return .failure(StoreError.io(directory + "/open.spool", "cannot be written (\(why)): sink \(spec.url) would miss records"))
                 }
                 done += n
             }
@@ -176,16 +188,35 @@ public final class Sink: Sendable {
             s.openRecords += records
             s.through = id
             if s.openSince == nil { s.openSince = now() }
-            return s.openBytes >= spec.bufferSize
+            return .success(before)
         }
-        if due { wake.signal() }
+        if case .success = result, state.withLock({ $0.openBytes >= spec.bufferSize }) { wake.signal() }
+        return result
+    }
+
+    /// Takes back the last commit kept (another sink, or the log, could not keep it).
+    func rollBack(to bytes: Int, through: DurableStore.CommitID, records: Int) {
+        state.withLock { s in
+            guard s.openBytes > bytes else { return }
+            _ = ftruncate(s.open, off_t(bytes))
+            s.openBytes = bytes
+            s.openRecords -= records
+            s.status.kept -= records
+            s.through = through
+            if bytes == 0 { s.openSince = nil }
+        }
+    }
+
+    /// Forces the open part to disk (before the logs it could be recovered from are deleted).
+    func sync() {
+        state.withLock { s in if s.open >= 0 { fdatasync(s.open) } }
     }
 
     static func appendFrame(_ id: DurableStore.CommitID, last: Bool, _ image: [UInt8], to out: inout [UInt8]) {
         func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
         u32(frameMagic)
         u32(UInt32(truncatingIfNeeded: id.log))
-        u32(UInt32(truncatingIfNeeded: id.ordinal))
+        withUnsafeBytes(of: UInt64(id.offset).littleEndian) { out.append(contentsOf: $0) }
         out.append(last ? 1 : 0)
         u32(UInt32(image.count))
         u32(image.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, UInt32($0.count))) })
@@ -200,24 +231,22 @@ public final class Sink: Sendable {
     }
 
     /// The whole frames at the start of `data`, and where they end.
-    static func frames(_ data: [UInt8]) -> ([Frame], Int) {
+    static func frames(_ b: UnsafeRawBufferPointer) -> ([Frame], Int) {
         var out: [Frame] = []
         var pos = 0
-        data.withUnsafeBytes { b in
-            func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: b.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
-            while pos + frameHeader <= data.count, u32(pos) == frameMagic {
-                let len = Int(u32(pos + 13))
-                let start = pos + frameHeader
-                guard start + len <= data.count else { break }
-                let crc = UInt32(crc32(0, b.baseAddress!.advanced(by: start).assumingMemoryBound(to: UInt8.self), UInt32(len)))
-                guard crc == u32(pos + 17) else { break }
-                let image = MappedImage(bytes: UnsafeRawBufferPointer(rebasing: b[start..<(start + len)]))
-                let footer = try? SegmentCodec.footer(image, name: "spool")
-                let records = footer?.segments.reduce(0) { $0 + $1.rows } ?? 0
-                out.append(Frame(id: DurableStore.CommitID(log: Int(u32(pos + 4)), ordinal: Int(u32(pos + 8))), last: b[pos + 12] == 1,
-                                 payload: start..<(start + len), records: records))
-                pos = start + len
-            }
+        func u32(_ at: Int) -> UInt32 { UInt32(littleEndian: b.loadUnaligned(fromByteOffset: at, as: UInt32.self)) }
+        while pos + frameHeader <= b.count, u32(pos) == frameMagic {
+            let len = Int(u32(pos + 17))
+            let start = pos + frameHeader
+            guard len <= b.count - start else { break }
+            let crc = UInt32(crc32(0, b.baseAddress!.advanced(by: start).assumingMemoryBound(to: UInt8.self), UInt32(len)))
+            guard crc == u32(pos + 21) else { break }
+            let image = MappedImage(bytes: UnsafeRawBufferPointer(rebasing: b[start..<(start + len)]))
+            let footer = try? SegmentCodec.footer(image, name: "spool")
+            let offset = Int(UInt64(littleEndian: b.loadUnaligned(fromByteOffset: pos + 8, as: UInt64.self)))
+            out.append(Frame(id: DurableStore.CommitID(log: Int(u32(pos + 4)), offset: offset), last: b[pos + 16] == 1,
+                             payload: start..<(start + len), records: footer?.segments.reduce(0) { $0 + $1.rows } ?? 0))
+            pos = start + len
         }
         // A commit written in several frames counts only once its last frame is there.
         while let f = out.last, !f.last { out.removeLast(); pos = f.payload.lowerBound - frameHeader }
@@ -229,42 +258,60 @@ public final class Sink: Sendable {
         return [UInt8](d)
     }
 
-    static func readyParts(_ dir: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasPrefix("part-") && $0.hasSuffix(".ready") }.sorted()
+    /// The parts cut and not delivered, by number.
+    static func readyParts(_ dir: String) -> [(Int, String)] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).compactMap { name in
+            guard name.hasPrefix("part-"), name.hasSuffix(".ready"), let n = Int(name.dropFirst(5).dropLast(6)) else { return nil }
+            return (n, name)
+        }.sorted { $0.0 < $1.0 }
     }
 
     static func partFile(_ n: Int) -> String { "part-" + String(format: "%08d", n) + ".ready" }
 
-    static func readState(_ path: String) -> (next: Int, through: DurableStore.CommitID)? {
+    static func readState(_ path: String) -> (next: Int, through: DurableStore.CommitID, stem: String)? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
-        let f = text.split(whereSeparator: \.isWhitespace).compactMap { Int($0) }
-        guard f.count == 3 else { return nil }
-        return (f[0], DurableStore.CommitID(log: f[1], ordinal: f[2]))
+        let f = text.split(whereSeparator: \.isWhitespace).map(String.init)
+        guard f.count == 4, let next = Int(f[0]), let log = Int(f[1]), let offset = Int(f[2]) else { return nil }
+        return (next, DurableStore.CommitID(log: log, offset: offset), f[3])
     }
 
-    /// Cuts the open part into a ready one (when it holds anything).
+    static func writeState(_ dir: String, next: Int, through: DurableStore.CommitID, stem: String) throws {
+        try DurableStore.writeFileSafely(dir + "/state", Array("\(next) \(through.log) \(through.offset) \(stem)\n".utf8))
+    }
+
+    /// Cuts the open part into a ready one (when it holds anything). Under the lock only the
+    /// rename and a new open file; the syncs and the state after it.
     private func cut() throws {
-        try state.withLock { s in
-            guard s.openBytes > 0 else { return }
+        let cutPart: (n: Int, through: DurableStore.CommitID)? = try state.withLock { s in
+            guard s.openBytes > 0 else { return nil }
             let n = s.nextPart
-            fdatasync(s.open)
-            close(s.open)
-            s.open = -1
             let openPath = directory + "/open.spool"
             guard rename(openPath, directory + "/" + Sink.partFile(n)) == 0 else {
                 throw StoreError.io(openPath, "cannot be renamed: \(String(cString: strerror(errno)))")
             }
+            let fd = open(openPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            guard fd >= 0 else {
+                // Taken back, so that what comes keeps going where it went.
+                _ = rename(directory + "/" + Sink.partFile(n), openPath)
+                throw StoreError.io(openPath, "cannot be made: \(String(cString: strerror(errno)))")
+            }
+            let old = s.open
+            s.open = fd
+            close(old)
             s.nextPart = n + 1
-            try DurableStore.writeFileSafely(directory + "/state", Array("\(s.nextPart) \(s.through.log) \(s.through.ordinal)\n".utf8))
-            s.open = open(openPath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-            guard s.open >= 0 else { throw StoreError.io(openPath, "cannot be made: \(String(cString: strerror(errno)))") }
             s.status.waitingParts += 1
             s.status.waitingRecords += s.openRecords
             s.status.oldestWaiting = s.status.oldestWaiting ?? s.openSince
             s.openBytes = 0
             s.openRecords = 0
             s.openSince = nil
+            return (n, s.through)
         }
+        guard let cutPart else { return }
+        // The part and its name on disk, and the next number, before the part can be delivered.
+        let fd = open(directory + "/" + Sink.partFile(cutPart.n), O_RDONLY | O_CLOEXEC)
+        if fd >= 0 { fdatasync(fd); close(fd) }
+        try Sink.writeState(directory, next: cutPart.n + 1, through: cutPart.through, stem: stem)
     }
 
     // MARK: delivery
@@ -276,16 +323,15 @@ public final class Sink: Sendable {
         t.start()
     }
 
-    /// Cuts what waits into a part and delivers every part, for at most `grace`; what is not
-    /// delivered by then stays in the spool for the next run. Returns the parts left.
-    @discardableResult
-    func stop(grace: Duration) -> Int {
+    /// Asks the thread to cut what waits into a part, deliver every part and end.
+    func requestStop() {
         state.withLock { $0.stopping = true }
         wake.signal()
-        let ns = grace.components.seconds * 1_000_000_000 + grace.components.attoseconds / 1_000_000_000
-        if finished.wait(timeout: .now() + .nanoseconds(Int(min(ns, Int64(Int.max))))) == .timedOut {
-            state.withLock { $0.stopping = true }
-        }
+    }
+
+    /// Waits until `deadline` for the thread to end; returns the parts left in the spool.
+    func waitForStop(until deadline: DispatchTime) -> Int {
+        _ = finished.wait(timeout: deadline)
         return state.withLock { $0.status.waitingParts + ($0.openBytes > 0 ? 1 : 0) }
     }
 
@@ -299,26 +345,30 @@ public final class Sink: Sendable {
                 let age = now() - since
                 return (s.stopping || s.openBytes >= spec.bufferSize || age >= spec.bufferInterval, max(1_000_000, spec.bufferInterval - age))
             }
+            var failure: Error?
             if due {
-                do { try cut() } catch { report("sink \(spec.url): \(error)") }
+                do { try cut() } catch { failure = error }
             }
-            if let part = Sink.readyParts(directory).first {
+            if failure == nil, let (seq, name) = Sink.readyParts(directory).first {
                 do {
-                    try deliver(part)
+                    try deliver(name, seq: seq)
                     if failures > 0 { report("sink \(spec.url): delivering again") }
                     failures = 0
                     continue
                 } catch {
-                    failures += 1
-                    state.withLock { $0.status.failures += 1; $0.status.lastError = "\(error)" }
-                    let pause = Int64(min(30, 1 << min(failures - 1, 5))) * 1_000_000_000
-                    if failures == 1 || failures % 10 == 0 {
-                        report("sink \(spec.url): \(error); trying again in \(pause / 1_000_000_000)s (\(status.waitingParts) part(s) wait in the spool)")
-                    }
-                    if stopping { return }
-                    _ = wake.wait(timeout: .now() + .nanoseconds(Int(pause)))
-                    continue
+                    failure = error
                 }
+            }
+            if let failure {
+                failures += 1
+                state.withLock { $0.status.failures += 1; $0.status.lastError = "\(failure)" }
+                let pause = Int64(min(30, 1 << min(failures - 1, 5))) * 1_000_000_000
+                if failures == 1 || failures % 10 == 0 {
+                    report("sink \(spec.url): \(failure); trying again in \(pause / 1_000_000_000)s (\(status.waitingParts) part(s) wait in the spool)")
+                }
+                if stopping { return }
+                _ = wake.wait(timeout: .now() + .nanoseconds(Int(pause)))
+                continue
             }
             if stopping { return }
             _ = wake.wait(timeout: .now() + .nanoseconds(Int(wait)))
@@ -326,64 +376,72 @@ public final class Sink: Sendable {
     }
 
     /// Delivers one ready part: its commits read back as segments, written as the archive's
-    /// JSON lines per hour, each hour's object put; then the part is removed.
-    private func deliver(_ name: String) throws {
+    /// JSON lines per hour, each hour's objects put; then the part is removed.
+    private func deliver(_ name: String, seq: Int) throws {
         let path = directory + "/" + name
-        let data = try Sink.read(path)
+        let part = try MappedImage(path: path)
+        let data = UnsafeRawBufferPointer(start: part.base, count: part.count)
         let (frames, good) = Sink.frames(data)
-        guard let seq = Int(name.dropFirst(5).dropLast(6)) else { return }
         // What cannot be read back (a damaged spool) goes under `errors/` with the reason, as
         // Firehose's error prefix: never dropped, and never holding the parts after it back.
-        var damaged: [(bytes: ArraySlice<UInt8>, why: String)] = []
+        var damaged: [(bytes: UnsafeRawBufferPointer, why: String)] = []
         if good < data.count {
-            damaged.append((data[good...], "\(data.count - good) damaged bytes after the part's first \(frames.count) commits"))
+            damaged.append((UnsafeRawBufferPointer(rebasing: data[good...]), "\(data.count - good) damaged bytes after the part's first \(frames.count) commits"))
         }
         let work = directory + "/work-\(seq)"
         try? FileManager.default.removeItem(atPath: work)
         defer { try? FileManager.default.removeItem(atPath: work) }
         let location: String? = if case .s3(let place) = spec.destination { "\(place)/" } else { nil }
-        // A frame at a time (at most one log record's segments: 131,072 rows), so that a big
-        // file's history is never all in memory as values; each adds a part file to the hours
-        // its records fall in.
+        // Commits are gathered up to `objectRows` records and exported together: one object
+        // per hour for most parts, and never a whole big history in memory as values.
         var records = 0, files: [String] = []
+        var batch = Store(), batchRows = 0
+        func flush() throws {
+            guard batchRows > 0 else { return }
+            files += try Archive.export(batch.snapshot(), to: work, location: location).files
+            batch = Store()
+            batchRows = 0
+        }
         for f in frames {
-            let image = data.withUnsafeBytes { MappedImage(bytes: UnsafeRawBufferPointer(rebasing: $0[f.payload])) }
+            let image = MappedImage(bytes: UnsafeRawBufferPointer(rebasing: data[f.payload]))
             let footer: SegmentCodec.Footer
             do { footer = try SegmentCodec.footer(image, name: name) } catch {
-                damaged.append((data[f.payload], "commit \(f.id): \(error)"))
+                damaged.append((UnsafeRawBufferPointer(rebasing: data[f.payload]), "commit \(f.id): \(error)"))
                 continue
             }
-            let store = Store()
-            for seg in SegmentCodec.segments(image, footer, name: name, lazy: false) { store.append(seg); records += seg.rowCount }
-            files += try Archive.export(store.snapshot(), to: work, location: location).files
+            let rows = footer.segments.reduce(0) { $0 + $1.rows }
+            if batchRows > 0 && batchRows + rows > Sink.objectRows { try flush() }
+            for seg in SegmentCodec.segments(image, footer, name: name, lazy: false) { batch.append(seg) }
+            batchRows += rows
+            records += rows
         }
+        try flush()
         var bytes = 0
-        let stem = host + "-" + String(format: "%08d", seq)
+        let partStem = stem + "-" + String(format: "%08d", seq)
         for file in files {
             let parts = file.dropFirst(work.count + 1).split(separator: "/")
             // Objects are named by the part (the same names again if it is delivered again):
-            // HOST-SEQ.json.gz, then HOST-SEQ-1.json.gz … for an hour more frames fell in.
+            // …-SEQ.json.gz, then …-SEQ-1.json.gz … for every further batch in an hour.
             let n = Archive.partNumber(parts.last ?? "") ?? 0
-            let key = parts.dropLast().joined(separator: "/") + "/" + stem + (n == 0 ? "" : "-\(n)") + ".json.gz"
+            let key = parts.dropLast().joined(separator: "/") + "/" + partStem + (n == 0 ? "" : "-\(n)") + ".json.gz"
             let body = try Sink.read(file)
             try destination.put(body, key: key, contentType: "application/gzip")
             bytes += body.count
         }
         for (k, d) in damaged.enumerated() {
-            let key = "errors/" + stem + "-\(k).json"
-            let doc = ["sink": spec.url, "host": host, "part": seq, "reason": d.why, "bytes_base64": Data(d.bytes).base64EncodedString()] as [String: Any]
+            let key = "errors/" + partStem + "-\(k).json"
+            let doc = ["sink": spec.url, "part": seq, "reason": d.why, "bytes_base64": Data(d.bytes).base64EncodedString()] as [String: Any]
             try destination.put([UInt8](try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys])), key: key, contentType: "application/json")
-            report("sink \(spec.url): part \(seq): \(d.why); its bytes are under errors/\(stem)-\(k).json")
+            report("sink \(spec.url): part \(seq): \(d.why); its bytes are under errors/\(partStem)-\(k).json")
         }
-        let summary = (files: files, records: records)
-        if !summary.files.isEmpty, let ddl = try? Sink.read(work + "/athena.sql") {
+        if !files.isEmpty, let ddl = try? Sink.read(work + "/athena.sql") {
             try destination.put(ddl, key: "athena.sql", contentType: "application/sql")
         }
         guard unlink(path) == 0 || errno == ENOENT else { throw StoreError.io(path, "cannot be removed: \(String(cString: strerror(errno)))") }
         state.withLock { s in
             s.status.delivered += records
             s.status.parts += 1
-            s.status.objects += summary.files.count
+            s.status.objects += files.count
             s.status.bytes += bytes
             s.status.waitingParts = max(0, s.status.waitingParts - 1)
             s.status.waitingRecords = max(0, s.status.waitingRecords - records)
@@ -391,6 +449,10 @@ public final class Sink: Sendable {
             s.status.lastDelivery = now()
         }
     }
+}
+
+private extension String {
+    func leftPadded(to n: Int) -> String { count >= n ? self : String(repeating: "0", count: n - count) + self }
 }
 
 /// What a sink has done and what waits, for `internal_metrics`, the status bar and stderr.
@@ -434,23 +496,40 @@ public final class SinkSet: Sendable {
         self.sinks = sinks
         guard !sinks.isEmpty else { return }
         let oldest = sinks.map(\.through).min()
-        let missed = store.attach(after: oldest) { [sinks] id, images, records in
-            for sink in sinks { sink.append(id, images, records: records) }
+        let missed = store.attach(after: oldest, beforeLogRemoval: { [sinks] in for sink in sinks { sink.sync() } }) { [sinks] id, images, records in
+            SinkSet.keep(id, images, records: records, in: sinks)
         }
         for (id, segments) in missed {
             guard let image = try? SegmentCodec.encode(segments, level: 0) else { continue }
-            for sink in sinks { sink.append(id, [image], records: segments.reduce(0) { $0 + $1.rowCount }) }
+            if let e = SinkSet.keep(id, [image], records: segments.reduce(0) { $0 + $1.rowCount }, in: sinks) { throw e }
         }
         for sink in sinks { sink.start() }
+    }
+
+    /// A commit kept by every sink, or by none (the error then fails the commit).
+    static func keep(_ id: DurableStore.CommitID, _ images: [[UInt8]], records: Int, in sinks: [Sink]) -> StoreError? {
+        var kept: [(Sink, Int, DurableStore.CommitID)] = []
+        for sink in sinks {
+            let through = sink.through
+            switch sink.append(id, images, records: records) {
+            case .success(let before): kept.append((sink, before, through))
+            case .failure(let e):
+                for (other, before, through) in kept { other.rollBack(to: before, through: through, records: records) }
+                return e
+            }
+        }
+        return nil
     }
 
     /// One `internal_metrics` row per sink.
     public func metricRows(at ts: Int64) -> [[Value]] { sinks.map { $0.metricRow(at: ts) } }
 
-    /// Delivers what waits, for at most `grace`; says what is left for the next run.
+    /// Delivers what waits, for at most `grace` in all; says what is left for the next run.
     public func stop(grace: Duration = .seconds(30), report: (String) -> Void) {
+        for sink in sinks { sink.requestStop() }
+        let deadline = DispatchTime.now() + .milliseconds(Int(grace.components.seconds * 1000 + grace.components.attoseconds / 1_000_000_000_000_000))
         for sink in sinks {
-            let left = sink.stop(grace: grace)
+            let left = sink.waitForStop(until: deadline)
             let st = sink.status
             if st.parts > 0 {
                 report("sink \(sink.spec.url): \(st.delivered) records delivered in \(st.objects) object\(st.objects == 1 ? "" : "s") (\(ByteSize.format(st.bytes)))")

@@ -10,7 +10,7 @@ public struct SinkSpec: Sendable, Equatable {
         case directory(String)
     }
 
-    /// The URL as written, without its query.
+    /// The URL, without its query, as the place has it (`file:///x/` is `file:///x`).
     public var url: String
     public var destination: Destination
     /// A part is delivered once this many bytes of records wait (Firehose's size hint)…
@@ -48,7 +48,13 @@ public struct SinkSpec: Sendable, Equatable {
                 hints.append((kv[0], kv[1]))
             }
         }
-        var spec = try SinkSpec(url: base, destination: destination(base))
+        let place = try destination(base)
+        // The URL as one place has it, whichever way it was written (`file:///x/`, `file:///x`).
+        let canonical = switch place {
+        case .s3(let location): location.description
+        case .directory(let path): "file://" + path
+        }
+        var spec = SinkSpec(url: canonical, destination: place)
         for (k, v) in hints { try spec.set(k, v, in: text) }
         return spec
     }

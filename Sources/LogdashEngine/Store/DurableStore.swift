@@ -70,29 +70,31 @@ public final class DurableStore: Sendable {
         /// The lock one writer holds (`DIR/lock`).
         var lockFile: Int32 = -1
         var recovered = Recovery()
-        /// Commits made to the log being written (the next one's ordinal).
-        var walOrdinal = 0
         /// Told of every commit, with its log record images, before the log can be sealed
-        /// (the sinks' spools: `attach`).
-        var observer: (@Sendable (CommitID, [[UInt8]], Int) -> Void)?
-        /// The commits replayed from the log at recovery, until an observer takes them.
+        /// (the sinks' spools: `attach`); a failure fails the commit.
+        var observer: (@Sendable (CommitID, [[UInt8]], Int) -> StoreError?)?
+        /// Called before sealed logs are deleted (the sinks sync their spools).
+        var beforeLogRemoval: (@Sendable () -> Void)?
+        /// The commits replayed from the log at recovery, until an observer takes them (or the
+        /// first commit shows that none will).
         var replayed: [(CommitID, [Segment])] = []
     }
     private let state = Mutex(State())
 
-    /// A commit's place in the log: the log file's number and how many commits came before it
+    /// A commit's place in the log: the log file's number and the offset of its first record
     /// there. Every commit since the store was made has one, in order; a commit replayed after
-    /// a crash has the same one again.
+    /// a crash has the same one again (damaged records passed over at replay move nothing: the
+    /// records after them keep their offsets, and a log cut short is never written again).
     public struct CommitID: Comparable, Sendable, Hashable, CustomStringConvertible {
         public var log: Int
-        public var ordinal: Int
-        public init(log: Int, ordinal: Int) { self.log = log; self.ordinal = ordinal }
-        public static func < (a: CommitID, b: CommitID) -> Bool { (a.log, a.ordinal) < (b.log, b.ordinal) }
-        public var description: String { "\(log).\(ordinal)" }
+        public var offset: Int
+        public init(log: Int, offset: Int) { self.log = log; self.offset = offset }
+        public static func < (a: CommitID, b: CommitID) -> Bool { (a.log, a.offset) < (b.log, b.offset) }
+        public var description: String { "\(log):\(offset)" }
     }
 
-    /// The last commit made (or, before any, the place before this run's first).
-    public var lastCommit: CommitID { state.withLock { CommitID(log: $0.walNumber, ordinal: $0.walOrdinal - 1) } }
+    /// A place before every commit still to come.
+    public var lastCommit: CommitID { state.withLock { CommitID(log: $0.walNumber, offset: $0.walBytes - 1) } }
 
     /// Has `observer` told of every commit from now on (its place, its log record images and its
     /// number of records), under the store's lock, after the
@@ -101,9 +103,13 @@ public final class DurableStore: Sendable {
     /// the commits replayed from the log at recovery that come after `after`: those it may
     /// have missed before a crash. Big files' histories then go through the log as well
     /// (`commitSealed`), so that every record is told.
-    public func attach(after: CommitID?, _ observer: @escaping @Sendable (CommitID, [[UInt8]], Int) -> Void) -> [(CommitID, [Segment])] {
+    /// `beforeLogRemoval` runs before sealed logs are deleted, so that what the observer keeps
+    /// of them is on disk first.
+    public func attach(after: CommitID?, beforeLogRemoval: @escaping @Sendable () -> Void,
+                       _ observer: @escaping @Sendable (CommitID, [[UInt8]], Int) -> StoreError?) -> [(CommitID, [Segment])] {
         state.withLock { s in
             s.observer = observer
+            s.beforeLogRemoval = beforeLogRemoval
             let missed = s.replayed.filter { after == nil || $0.0 > after! }
             s.replayed = []
             return missed
@@ -306,7 +312,7 @@ public final class DurableStore: Sendable {
         var pos = 0, good = 0
         var parts: [Segment] = []
         var partCount = 0
-        var ordinal = 0
+        var commitStart = 0
         var damage: String?
         while pos < got {
             var record = LogRecord.at(pos, in: data, count: got)
@@ -350,13 +356,13 @@ public final class DurableStore: Sendable {
                 pos = next
                 continue
             }
+            if partCount == 0 { commitStart = pos }
             parts += SegmentCodec.segments(image, footer, name: name, lazy: false)
             partCount += 1
             if kind == .commit {
                 for cp in footer.checkpoints { s.checkpoints[cp.key] = cp }
                 for seg in parts { store.append(seg, log: logNumber); s.pending.append(seg); s.recovered.replayedRecords += seg.rowCount }
-                if !options.readOnly { s.replayed.append((CommitID(log: logNumber, ordinal: ordinal), parts)) }
-                ordinal += 1
+                if !options.readOnly { s.replayed.append((CommitID(log: logNumber, offset: commitStart), parts)) }
                 s.recovered.logRecords += partCount
                 parts = []
                 partCount = 0
@@ -455,7 +461,6 @@ public final class DurableStore: Sendable {
         if s.wal >= 0 { Glibc.close(s.wal) }
         s.wal = fd
         s.walNumber = number
-        s.walOrdinal = 0
         syncDirectory()
     }
 
@@ -487,8 +492,14 @@ public final class DurableStore: Sendable {
     /// Returns the number of the log the commit went to.
     @discardableResult
     public func commit(_ segments: [Segment], checkpoints cps: [FileCheckpoint] = []) throws -> Int {
+        try commit(segments, checkpoints: cps, tagging: false)
+    }
+
+    /// `tagging`: the segments are in the store already, untied to a log: tie them to this
+    /// commit's, so that the seal swaps them for the file's instead of adding those beside them.
+    private func commit(_ segments: [Segment], checkpoints cps: [FileCheckpoint], tagging: Bool) throws -> Int {
         guard !segments.isEmpty || !cps.isEmpty else { return walNumberNow }
-        let (log, sealing) = try state.withLock { try commitLocked(segments, checkpoints: cps, &$0) }
+        let (log, sealing) = try state.withLock { try commitLocked(segments, checkpoints: cps, tagging: tagging, &$0) }
         // Seals compress off this thread; when they fall behind, the commit that starts a
         // third waits here — the parse stage slows, the buffer fills, sources are pushed back —
         // rather than memory holding ever more logs' segments.
@@ -496,7 +507,7 @@ public final class DurableStore: Sendable {
         return log
     }
 
-    private func commitLocked(_ segments: [Segment], checkpoints cps: [FileCheckpoint], _ s: inout State) throws -> (Int, Bool) {
+    private func commitLocked(_ segments: [Segment], checkpoints cps: [FileCheckpoint], tagging: Bool, _ s: inout State) throws -> (Int, Bool) {
         if let failure = s.failure { throw failure }
         guard !s.closed else { throw StoreError.io(directory, "the store is closed") }
         // Parts of at most ~32 MB of segments each, so that a big file's history is not one huge record.
@@ -517,6 +528,11 @@ public final class DurableStore: Sendable {
                 if s.observer != nil { images.append(image) }
             }
             if options.fsync == .always { try sync(&s) } else { s.dirty = true }
+            if let observer = s.observer {
+                if let e = observer(CommitID(log: s.walNumber, offset: start), images, segments.reduce(0) { $0 + $1.rowCount }) { throw e }
+            } else {
+                s.replayed = []
+            }
         } catch let e as StoreError {
             // Leave the log as it was before this commit, so that what was stored stays whole.
             _ = ftruncate(s.wal, off_t(start))
@@ -526,9 +542,7 @@ public final class DurableStore: Sendable {
         }
         for cp in cps { s.checkpoints[cp.key] = cp }
         s.pending += segments
-        let id = CommitID(log: s.walNumber, ordinal: s.walOrdinal)
-        s.walOrdinal += 1
-        s.observer?(id, images, segments.reduce(0) { $0 + $1.rowCount })
+        if tagging { store.tie(segments, toLog: s.walNumber) }
         let log = s.walNumber
         return (log, s.walBytes >= options.sealBytes && sealLocked(&s))
     }
@@ -540,7 +554,7 @@ public final class DurableStore: Sendable {
     /// A crash before the rename leaves nothing, and the checkpoint where it was.
     public func commitSealed(_ segments: [Segment], checkpoints cps: [FileCheckpoint]) throws {
         if state.withLock({ $0.observer != nil }) {
-            try commit(segments, checkpoints: cps)  // a sink is told of every commit by its place in the log
+            _ = try commit(segments, checkpoints: cps, tagging: true)  // a sink is told of every commit by its place in the log
             return
         }
         let (name, covered) = try state.withLock { s in
@@ -660,6 +674,7 @@ public final class DurableStore: Sendable {
                 store.swapSealed(upTo: covered, with: SegmentCodec.segments(mapped, footer, name: name, lazy: true))
                 Store.returnFreedMemory()
             }
+            state.withLock { $0.beforeLogRemoval }?()
             for (k, n) in listing("wal-", ".log") where k <= covered { unlink(path(n)) }
             enforceRetention()
             enforceSize()

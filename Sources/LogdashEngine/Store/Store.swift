@@ -179,6 +179,11 @@ public final class Store: Sendable {
     /// segments in memory that came from those logs give way to the file's mapped segments
     /// (in their place), so that a long-running ingest keeps in memory only what is not sealed
     /// yet and what queries read. Consumers are not told again.
+    /// Ties segments already in the store to the log a commit wrote them to (see `swapSealed`).
+    func tie(_ segments: [Segment], toLog log: Int) {
+        state.withLock { s in for seg in segments { s.logOf[ObjectIdentifier(seg)] = log } }
+    }
+
     public func swapSealed(upTo covered: Int, with mapped: [Segment]) {
         state.withLock { s in
             let gone = Set(s.segments.compactMap { seg -> ObjectIdentifier? in
