@@ -33,6 +33,10 @@ struct DashboardCommand: ParsableCommand {
     @Flag(help: "Use the mouse: the wheel scrolls, a click focuses a pane and picks a bar, a drag picks a time range (the terminal's own selection then needs Shift).")
     var mouse = false
 
+    @Option(help: ArgumentHelp("Show an archive's records too — a directory 'logdash export' or a sink wrote, or s3://bucket/prefix "
+                               + "(repeatable; a fleet's archive reads as one history, each record with its host and source).", valueName: "dir|s3://bucket/prefix"))
+    var archive: [String] = []
+
     @Option(help: ArgumentHelp("Dashboards from a YAML file (also 'dashboard:' in the config file); [ and ] switch.", valueName: "file"))
     var dashboard: String?
 
@@ -76,7 +80,16 @@ struct DashboardCommand: ParsableCommand {
         guard let latenessNanos = TimeSpan.parseNanos(lateness) else { throw ValidationError("--lateness '\(lateness)' is not a duration (e.g. 5s)") }
         guard isatty(1) != 0 else { throw TerminalError.noTerminal }
         // A store named and no sources: what is stored, without the demo stream.
-        let specs = sources.isEmpty && live.store != nil && config.sources.isEmpty ? [] : try input.liveSources(sources, config: config)
+        let specs = sources.isEmpty && (live.store != nil || !archive.isEmpty) && config.sources.isEmpty ? [] : try input.liveSources(sources, config: config)
+        // An archive's records (fetched from a bucket first), as they were exported: not
+        // transformed again.
+        var plain = options
+        plain.transforms = nil
+        let parts = try QueryCommand.archiveParts(archive, timeRange: nil)
+        if !archive.isEmpty && parts.isEmpty {
+            throw SourceError.noMatch(archive.joined(separator: ", ") + ": no dt=…/hour=…/*.json.gz files")
+        }
+        let archived = try QueryCommand.archived(parts, options: plain)
         if specs.contains(.stdin) && isatty(0) != 0 {
             // '-' with nothing piped in: the keys and the logs cannot share the terminal.
             throw ValidationError("'-' reads logs from standard input, which is this terminal: pipe them in ('cmd | logdash') or name a file")
@@ -93,6 +106,7 @@ struct DashboardCommand: ParsableCommand {
             store = try StoredHistory.open(dir)
             notices.add("store \(dir) is written by another logdash: shown as it is now; what arrives here is kept in memory only")
         }
+        for seg in archived { store.append(seg) }
         store.setLookups(try input.lookupTables(config: config))
         let sinks = try live.sinks(config: config, durable: durable, agent: false, report: notices.add)
         let pipeline = Pipeline(store: store, durable: durable, load: options, settings: try live.settings(config: config), report: notices.add)

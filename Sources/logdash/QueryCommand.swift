@@ -52,6 +52,31 @@ struct QueryCommand: ParsableCommand {
         }
     }
 
+    /// The part files of archives — directories, and buckets fetched first (into the cache,
+    /// by ETag) — in the time range, oldest partition first.
+    static func archiveParts(_ archive: [String], timeRange range: (Int64, Int64)?) throws -> [String] {
+        let buckets = try archive.compactMap { try S3Location.parse($0) }
+        var parts = try Archive.parts(archive.filter { (try? S3Location.parse($0)) == nil }, timeRange: range)
+        if !buckets.isEmpty {
+            let client = try S3Client.forCommandLine()
+            for place in buckets {
+                let got = try blocking { try await S3Archive.fetch(place, timeRange: range, client: client) }
+                parts += got.paths
+                FileHandle.standardError.write(Data("logdash: \(place): \(got.objects) part object\(got.objects == 1 ? "" : "s"), \(got.fetched) fetched (\(got.bytes) bytes), \(got.objects - got.fetched) from the cache\n".utf8))
+            }
+            parts = Archive.inOrder(parts)
+        }
+        return parts
+    }
+
+    /// The records of archives' part files, each with the source and arrival time it was
+    /// exported with.
+    static func archived(_ parts: [String], options: LoadOptions) throws -> [Segment] {
+        guard !parts.isEmpty else { return [] }
+        let (loaded, _) = try Store.load(try parts.flatMap { try SourceSpec.parse($0) }, options: options)
+        return loaded.snapshot().segments.map(Archive.restoringColumns)
+    }
+
     func run() throws {
         if store != nil { try input.refuseTransform(with: "--store") }
         if !archive.isEmpty { try input.refuseTransform(with: "--archive") }
@@ -69,19 +94,8 @@ struct QueryCommand: ParsableCommand {
         let now = LoadOptions.wallClock()
         let range: (Int64, Int64)? = since == nil && until == nil ? nil
             : (since.flatMap { TimeArgument.parse($0, now: now) } ?? Int64.min, until.flatMap { TimeArgument.parse($0, now: now) } ?? Int64.max)
-        // An archive's part files (only the hours in range) join the named sources; an archive
-        // in a bucket is fetched first (into the cache, by ETag).
-        let buckets = try archive.compactMap { try S3Location.parse($0) }
-        var parts = try Archive.parts(archive.filter { (try? S3Location.parse($0)) == nil }, timeRange: range)
-        if !buckets.isEmpty {
-            let client = try S3Client.forCommandLine()
-            for place in buckets {
-                let got = try blocking { try await S3Archive.fetch(place, timeRange: range, client: client) }
-                parts += got.paths
-                FileHandle.standardError.write(Data("logdash: \(place): \(got.objects) part object\(got.objects == 1 ? "" : "s"), \(got.fetched) fetched (\(got.bytes) bytes), \(got.objects - got.fetched) from the cache\n".utf8))
-            }
-            parts = Archive.inOrder(parts)
-        }
+        // An archive's part files (only the hours in range) join the named sources.
+        let parts = try Self.archiveParts(archive, timeRange: range)
         if !archive.isEmpty && parts.isEmpty && args.isEmpty {
             throw SourceError.noMatch(archive.joined(separator: ", ") + ": no dt=…/hour=…/part-….json.gz files" + (range == nil ? "" : " in the time range"))
         }
