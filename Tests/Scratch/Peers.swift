@@ -126,7 +126,7 @@ public final class MotoServer: @unchecked Sendable {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 
-    static func accepts(_ port: Int) -> Bool {
+    public static func accepts(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var addr = sockaddr_in()
@@ -135,4 +135,68 @@ public final class MotoServer: @unchecked Sendable {
         addr.sin_port = UInt16(port).bigEndian
         return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
     }
+}
+
+/// An EC2 instance metadata service on loopback that speaks IMDSv2's token flow as AWS
+/// documents it: `PUT /latest/api/token` (with `X-aws-ec2-metadata-token-ttl-seconds`) gives a
+/// token, and every `GET` without a token it gave is refused with 401; the role
+/// `logdash-role`'s credentials are `ASIA<n>` / `secret-<n>` / `session-<n>`, n counting the
+/// times they were asked for, expiring `expiresIn` seconds after.
+public final class LoopbackIMDS: @unchecked Sendable {
+    public let port: Int
+    public var endpoint: String { "http://127.0.0.1:\(port)" }
+    private let process = Process()
+
+    public init(expiresIn: Int = 21600) throws {
+        port = MotoServer.freePort()
+        let script = """
+            import http.server, json, sys, datetime
+            tokens, asked = set(), [0]
+            class H(http.server.BaseHTTPRequestHandler):
+                def log_message(self, *a): pass
+                def answer(self, code, body):
+                    b = body.encode()
+                    self.send_response(code); self.send_header("Content-Length", str(len(b))); self.end_headers(); self.wfile.write(b)
+                def do_PUT(self):
+                    if self.path != "/latest/api/token" or not self.headers.get("X-aws-ec2-metadata-token-ttl-seconds"):
+                        return self.answer(400, "")
+                    t = "token-%d" % (len(tokens) + 1); tokens.add(t); self.answer(200, t)
+                def do_GET(self):
+                    if self.headers.get("X-aws-ec2-metadata-token") not in tokens: return self.answer(401, "")
+                    base = "/latest/meta-data/iam/security-credentials/"
+                    if self.path == base: return self.answer(200, "logdash-role")
+                    if self.path == base + "logdash-role":
+                        asked[0] += 1; n = asked[0]
+                        exp = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=\(expiresIn))).strftime("%Y-%m-%dT%H:%M:%SZ")
+                        return self.answer(200, json.dumps({"Code": "Success", "Type": "AWS-HMAC", "AccessKeyId": "ASIA%d" % n,
+                                                            "SecretAccessKey": "secret-%d" % n, "Token": "session-%d" % n, "Expiration": exp}))
+                    self.answer(404, "")
+            http.server.HTTPServer(("127.0.0.1", \(port)), H).serve_forever()
+            """
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", script]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(20)
+        while !MotoServer.accepts(port) {
+            guard Date() < deadline, kill(process.processIdentifier, 0) == 0 else {
+                stop()
+                throw PeerMissing(description: "the loopback metadata service did not start on 127.0.0.1:\(port)")
+            }
+            usleep(50_000)
+        }
+    }
+
+    deinit { stop() }
+
+    public func stop() {
+        guard !stopped else { return }
+        stopped = true
+        let pid = process.processIdentifier
+        kill(pid, SIGKILL)
+        var status: Int32 = 0
+        waitpid(pid, &status, 0)
+    }
+    private var stopped = false
 }

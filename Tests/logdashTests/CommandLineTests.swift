@@ -34,6 +34,7 @@ import Scratch
         environment["XDG_CONFIG_HOME"] = dir.path  // no user config leaks in
         environment["XDG_DATA_HOME"] = dir.path  // nor a store from another run
         environment["XDG_CACHE_HOME"] = dir.path  // nor a cache
+        environment["AWS_EC2_METADATA_DISABLED"] = "true"  // no request leaves loopback (169.254.169.254)
         for (k, v) in env { environment[k] = v }
         p.environment = environment
         let o = try FileHandle(forWritingTo: outURL), e = try FileHandle(forWritingTo: errURL)

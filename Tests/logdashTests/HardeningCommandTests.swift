@@ -13,7 +13,8 @@ struct IngestServer {
         errURL = dir.appendingPathComponent("err")
         outURL = dir.appendingPathComponent("out")
         process = try Spawned(CommandLineTests.binary, ["ingest"] + args, stdout: outURL.path, stderr: errURL.path,
-                              environment: ["XDG_CONFIG_HOME": dir.path, "XDG_DATA_HOME": dir.path, "XDG_CACHE_HOME": dir.path, "PATH": "/usr/bin:/bin"]
+                              environment: ["XDG_CONFIG_HOME": dir.path, "XDG_DATA_HOME": dir.path, "XDG_CACHE_HOME": dir.path, "PATH": "/usr/bin:/bin",
+                                             "AWS_EC2_METADATA_DISABLED": "true"]
                                 .merging(env) { $1 })
     }
 

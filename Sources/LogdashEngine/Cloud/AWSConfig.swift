@@ -4,7 +4,8 @@ import Foundation
 /// - credentials: `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`), else
 ///   the profile `AWS_PROFILE` names (`default` without it) in `~/.aws/credentials`
 ///   (`AWS_SHARED_CREDENTIALS_FILE`), else the same profile in `~/.aws/config` (`AWS_CONFIG_FILE`,
-///   sections `[profile NAME]`, or `[default]`);
+///   sections `[profile NAME]`, or `[default]`), else the instance's IAM role from the EC2
+///   instance metadata service (IMDSv2: `InstanceMetadata`);
 /// - region: `AWS_REGION`, `AWS_DEFAULT_REGION`, the profile's `region`;
 /// - endpoint (S3-compatible stores, tests): the service's own `AWS_ENDPOINT_URL_<SERVICE>`,
 ///   `AWS_ENDPOINT_URL`, the profile's `endpoint_url`.
@@ -30,8 +31,27 @@ public struct AWSEnvironment: Sendable {
 
     private func expand(_ path: String) -> String { path.hasPrefix("~/") ? home + path.dropFirst() : path }
 
-    /// The credentials, or an error saying every place that was looked in.
+    /// The credentials, or an error saying every place that was looked in. (From synchronous
+    /// code: the instance metadata service is asked through `blocking`.)
     public func credentials() throws -> AWSCredentials {
+        if let c = try keys() { return c }
+        if let metadata = instanceMetadata {
+            do { return try blocking { try await metadata.credentials() } } catch is InstanceMetadata.Unreachable {}
+        }
+        throw noCredentials
+    }
+
+    /// The credentials, from async code.
+    public func credentials() async throws -> AWSCredentials {
+        if let c = try keys() { return c }
+        if let metadata = instanceMetadata {
+            do { return try await metadata.credentials() } catch is InstanceMetadata.Unreachable {}
+        }
+        throw noCredentials
+    }
+
+    /// Keys from the environment or a profile, nil when there are none.
+    private func keys() throws -> AWSCredentials? {
         if let key = nonEmpty("AWS_ACCESS_KEY_ID") {
             guard let secret = nonEmpty("AWS_SECRET_ACCESS_KEY") else {
                 throw AWSError.configuration("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not")
@@ -47,8 +67,29 @@ public struct AWSEnvironment: Sendable {
             return AWSCredentials(accessKey: key, secretKey: secret, sessionToken: values["aws_session_token"],
                                   origin: "profile \(profile) in \(file)")
         }
-        throw AWSError.configuration("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give profile '\(profile)' "
-                                     + "keys in \(credentialsFile) (AWS_PROFILE chooses the profile)")
+        return nil
+    }
+
+    private var noCredentials: AWSError {
+        .configuration("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give profile '\(profile)' "
+                       + "keys in \(credentialsFile) (AWS_PROFILE chooses the profile)"
+                       + (instanceMetadata.map { "; the instance metadata service (\($0.endpoint)) did not answer" } ?? ""))
+    }
+
+    /// The instance metadata service the chain asks last (nil when AWS_EC2_METADATA_DISABLED is true).
+    var instanceMetadata: InstanceMetadata? {
+        guard nonEmpty("AWS_EC2_METADATA_DISABLED")?.lowercased() != "true" else { return nil }
+        return InstanceMetadata(endpoint: nonEmpty("AWS_EC2_METADATA_SERVICE_ENDPOINT") ?? InstanceMetadata.defaultEndpoint)
+    }
+
+    /// The credentials as a source a long-lived client signs with: an instance role's are
+    /// renewed before they expire.
+    public func credentialSource() throws -> CredentialSource { source(try credentials()) }
+    public func credentialSource() async throws -> CredentialSource { source(try await credentials()) }
+
+    private func source(_ c: AWSCredentials) -> CredentialSource {
+        guard c.expiration != nil, let metadata = instanceMetadata else { return CredentialSource(c) }
+        return CredentialSource(c) { try await metadata.credentials() }
     }
 
     /// The region, or nil when none is set anywhere.

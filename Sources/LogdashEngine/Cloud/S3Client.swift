@@ -39,7 +39,8 @@ public struct S3Location: Sendable, Equatable, CustomStringConvertible {
 /// throttling, 5xx answers and dropped connections; a timeout per attempt; every failure an
 /// `AWSError` naming the operation, the bucket and key, and AWS's error code.
 public struct S3Client: Sendable {
-    public let credentials: AWSCredentials
+    public let credentialSource: CredentialSource
+    public var credentials: AWSCredentials { credentialSource.now }
     public let region: String
     /// A custom endpoint (`http://127.0.0.1:9000`), or nil for AWS.
     public let endpoint: URL?
@@ -54,7 +55,11 @@ public struct S3Client: Sendable {
     public var onRetry: (@Sendable (AWSError, _ next: Int, _ of: Int) -> Void)?
 
     public init(credentials: AWSCredentials, region: String, endpoint: URL?) {
-        self.credentials = credentials
+        self.init(credentials: CredentialSource(credentials), region: region, endpoint: endpoint)
+    }
+
+    public init(credentials: CredentialSource, region: String, endpoint: URL?) {
+        credentialSource = credentials
         self.region = region
         self.endpoint = endpoint
     }
@@ -66,7 +71,7 @@ public struct S3Client: Sendable {
         guard endpoint.map({ URL(string: $0)?.host != nil }) ?? true else {
             throw AWSError.configuration("the S3 endpoint '\(endpoint!)' is not a URL (http://host:port)")
         }
-        self.init(credentials: try environment.credentials(), region: try environment.region() ?? "us-east-1",
+        self.init(credentials: try environment.credentialSource(), region: try environment.region() ?? "us-east-1",
                   endpoint: endpoint.flatMap(URL.init(string:)))
     }
 
@@ -188,7 +193,7 @@ public struct S3Client: Sendable {
         guard let url = url(bucket: bucket, key: key, query: query) else {
             throw AWSError.configuration("\(operation) \(target): '\(bucket)' is not a bucket name")
         }
-        let signer = SigV4Signer(credentials: credentials, region: region, service: "s3")
+        let signer = SigV4Signer(credentials: try await credentialSource.current(), region: region, service: "s3")
         var attempt = 0
         while true {
             attempt += 1

@@ -8,12 +8,15 @@ public struct AWSCredentials: Sendable, Equatable {
     public var sessionToken: String?
     /// Where they were found, for messages (`environment`, `profile work in ~/.aws/credentials`…).
     public var origin: String
+    /// When they stop working (an instance role's), nil for keys that do not expire.
+    public var expiration: Date?
 
-    public init(accessKey: String, secretKey: String, sessionToken: String? = nil, origin: String = "given") {
+    public init(accessKey: String, secretKey: String, sessionToken: String? = nil, origin: String = "given", expiration: Date? = nil) {
         self.accessKey = accessKey
         self.secretKey = secretKey
         self.sessionToken = sessionToken
         self.origin = origin
+        self.expiration = expiration
     }
 }
 

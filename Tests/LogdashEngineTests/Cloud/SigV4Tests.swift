@@ -130,7 +130,7 @@ import Testing
         #expect(try env(["AWS_REGION": "us-west-1", "AWS_DEFAULT_REGION": "us-west-2"]).region() == "us-west-1")
 
         #expect(throws: AWSError.configuration("no AWS credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or give profile 'nope' keys in \(home)/.aws/credentials (AWS_PROFILE chooses the profile)")) {
-            try env(["AWS_PROFILE": "nope"]).credentials()
+            try env(["AWS_PROFILE": "nope", "AWS_EC2_METADATA_DISABLED": "true"]).credentials()
         }
         #expect(throws: AWSError.configuration("AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not")) {
             try env(["AWS_ACCESS_KEY_ID": "x"]).credentials()
