@@ -228,6 +228,8 @@ public final class Sink: Sendable {
         var last: Bool
         var payload: Range<Int>
         var records: Int
+        /// Whether its record image reads back (its footer decodes).
+        var readable: Bool
     }
 
     /// The whole frames at the start of `data`, and where they end.
@@ -245,7 +247,7 @@ public final class Sink: Sendable {
             let footer = try? SegmentCodec.footer(image, name: "spool")
             let offset = Int(UInt64(littleEndian: b.loadUnaligned(fromByteOffset: pos + 8, as: UInt64.self)))
             out.append(Frame(id: DurableStore.CommitID(log: Int(u32(pos + 4)), offset: offset), last: b[pos + 16] == 1,
-                             payload: start..<(start + len), records: footer?.segments.reduce(0) { $0 + $1.rows } ?? 0))
+                             payload: start..<(start + len), records: footer?.segments.reduce(0) { $0 + $1.rows } ?? 0, readable: footer != nil))
             pos = start + len
         }
         // A commit written in several frames counts only once its last frame is there.
@@ -392,41 +394,57 @@ public final class Sink: Sendable {
         try? FileManager.default.removeItem(atPath: work)
         defer { try? FileManager.default.removeItem(atPath: work) }
         let location: String? = if case .s3(let place) = spec.destination { "\(place)/" } else { nil }
-        // Commits are gathered up to `objectRows` records and exported together: one object
-        // per hour for most parts, and never a whole big history in memory as values.
-        var records = 0, files: [String] = []
-        var batch = Store(), batchRows = 0
-        func flush() throws {
-            guard batchRows > 0 else { return }
-            files += try Archive.export(batch.snapshot(), to: work, location: location).files
-            batch = Store()
-            batchRows = 0
-        }
+        // Commits are gathered up to `objectRows` records and exported together (one object
+        // per hour for most parts; never a whole big history in memory as values), the batches
+        // on every core a few at a time, each into a directory of its own.
+        var batches: [[Frame]] = [[]], batchRows = 0, records = 0
         for f in frames {
-            let image = MappedImage(bytes: UnsafeRawBufferPointer(rebasing: data[f.payload]))
-            let footer: SegmentCodec.Footer
-            do { footer = try SegmentCodec.footer(image, name: name) } catch {
-                damaged.append((UnsafeRawBufferPointer(rebasing: data[f.payload]), "commit \(f.id): \(error)"))
+            guard f.readable else {
+                damaged.append((UnsafeRawBufferPointer(rebasing: data[f.payload]), "commit \(f.id): its record does not read back"))
                 continue
             }
-            let rows = footer.segments.reduce(0) { $0 + $1.rows }
-            if batchRows > 0 && batchRows + rows > Sink.objectRows { try flush() }
-            for seg in SegmentCodec.segments(image, footer, name: name, lazy: false) { batch.append(seg) }
-            batchRows += rows
-            records += rows
+            if batchRows > 0 && batchRows + f.records > Sink.objectRows { batches.append([]); batchRows = 0 }
+            batches[batches.count - 1].append(f)
+            batchRows += f.records
+            records += f.records
         }
-        try flush()
-        var bytes = 0
+        let exported = Mutex<[(batch: Int, files: [String])]>([])
+        let failure = Mutex<Error?>(nil)
+        let wave = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        for first in stride(from: 0, to: batches.count, by: wave) {
+            let group = Array(batches[first..<min(batches.count, first + wave)])
+            DispatchQueue.concurrentPerform(iterations: group.count) { k in
+                let data = UnsafeRawBufferPointer(start: part.base, count: part.count)
+                let store = Store()
+                for f in group[k] {
+                    let image = MappedImage(bytes: UnsafeRawBufferPointer(rebasing: data[f.payload]))
+                    guard let footer = try? SegmentCodec.footer(image, name: name) else { continue }
+                    for seg in SegmentCodec.segments(image, footer, name: name, lazy: false) { store.append(seg) }
+                }
+                guard store.snapshot().rowCount > 0 else { return }
+                do {
+                    let files = try Archive.export(store.snapshot(), to: work + "/b\(first + k)", location: location).files
+                    exported.withLock { $0.append((first + k, files)) }
+                } catch {
+                    failure.withLock { $0 = $0 ?? error }
+                }
+            }
+            if let e = failure.withLock({ $0 }) { throw e }
+        }
+        var bytes = 0, objects = 0
         let partStem = stem + "-" + String(format: "%08d", seq)
-        for file in files {
-            let parts = file.dropFirst(work.count + 1).split(separator: "/")
-            // Objects are named by the part (the same names again if it is delivered again):
-            // …-SEQ.json.gz, then …-SEQ-1.json.gz … for every further batch in an hour.
-            let n = Archive.partNumber(parts.last ?? "") ?? 0
-            let key = parts.dropLast().joined(separator: "/") + "/" + partStem + (n == 0 ? "" : "-\(n)") + ".json.gz"
-            let body = try Sink.read(file)
-            try destination.put(body, key: key, contentType: "application/gzip")
-            bytes += body.count
+        for (batch, files) in exported.withLock({ $0 }).sorted(by: { $0.batch < $1.batch }) {
+            let dir = work + "/b\(batch)"
+            for file in files {
+                // Objects are named by the part and the batch (the same names again if the part
+                // is delivered again): …-SEQ.json.gz, then …-SEQ-1.json.gz … for later batches.
+                let partition = file.dropFirst(dir.count + 1).split(separator: "/").dropLast().joined(separator: "/")
+                let key = partition + "/" + partStem + (batch == 0 ? "" : "-\(batch)") + ".json.gz"
+                let body = try Sink.read(file)
+                try destination.put(body, key: key, contentType: "application/gzip")
+                bytes += body.count
+                objects += 1
+            }
         }
         for (k, d) in damaged.enumerated() {
             let key = "errors/" + partStem + "-\(k).json"
@@ -434,14 +452,14 @@ public final class Sink: Sendable {
             try destination.put([UInt8](try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys])), key: key, contentType: "application/json")
             report("sink \(spec.url): part \(seq): \(d.why); its bytes are under errors/\(partStem)-\(k).json")
         }
-        if !files.isEmpty, let ddl = try? Sink.read(work + "/athena.sql") {
+        if objects > 0, let last = exported.withLock({ $0.map(\.batch).max() }), let ddl = try? Sink.read(work + "/b\(last)/athena.sql") {
             try destination.put(ddl, key: "athena.sql", contentType: "application/sql")
         }
         guard unlink(path) == 0 || errno == ENOENT else { throw StoreError.io(path, "cannot be removed: \(String(cString: strerror(errno)))") }
         state.withLock { s in
             s.status.delivered += records
             s.status.parts += 1
-            s.status.objects += files.count
+            s.status.objects += objects
             s.status.bytes += bytes
             s.status.waitingParts = max(0, s.status.waitingParts - 1)
             s.status.waitingRecords = max(0, s.status.waitingRecords - records)
