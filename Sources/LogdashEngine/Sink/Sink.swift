@@ -169,22 +169,23 @@ public final class Sink: Sendable {
         let result: Result<Int, StoreError> = state.withLock { s in
             let before = s.openBytes
             guard id > s.through, !images.isEmpty else { return .success(before) }
-            var bytes: [UInt8] = []
-            for (k, image) in images.enumerated() { Sink.appendFrame(id, last: k == images.count - 1, image, to: &bytes) }
-            var done = 0
-            while done < bytes.count {
-                let n = bytes.withUnsafeBytes { write(s.open, $0.baseAddress! + done, bytes.count - done) }
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else {
-                    let why = String(cString: strerror(n < 0 ? errno : ENOSPC))
-                    _ = ftruncate(s.open, off_t(before))
-                    return .failure(StoreError.io(directory + "/open.spool", "cannot be written (\(why)): sink \(spec.url) would miss records"))
+            // Each frame's header, then its image as it is (a big history's images are not
+            // copied into one buffer).
+            var written = 0
+            for (k, image) in images.enumerated() {
+                var header: [UInt8] = []
+                Sink.appendFrameHeader(id, last: k == images.count - 1, image, to: &header)
+                for chunk in [header, image] {
+                    if let why = Sink.writeAll(s.open, chunk) {
+                        _ = ftruncate(s.open, off_t(before))
+                        return .failure(StoreError.io(directory + "/open.spool", "cannot be written (\(why)): sink \(spec.url) would miss records"))
+                    }
+                    written += chunk.count
                 }
-                done += n
             }
             if fsync == .always { fdatasync(s.open) }
             s.status.kept += records
-            s.openBytes += bytes.count
+            s.openBytes += written
             s.openRecords += records
             s.through = id
             if s.openSince == nil { s.openSince = now() }
@@ -212,7 +213,19 @@ public final class Sink: Sendable {
         state.withLock { s in if s.open >= 0 { fdatasync(s.open) } }
     }
 
-    static func appendFrame(_ id: DurableStore.CommitID, last: Bool, _ image: [UInt8], to out: inout [UInt8]) {
+    /// Writes all of `bytes` (a short write goes on); the reason when it cannot.
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8]) -> String? {
+        var done = 0
+        while done < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return String(cString: strerror(n < 0 ? errno : ENOSPC)) }
+            done += n
+        }
+        return nil
+    }
+
+    static func appendFrameHeader(_ id: DurableStore.CommitID, last: Bool, _ image: [UInt8], to out: inout [UInt8]) {
         func u32(_ v: UInt32) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
         u32(frameMagic)
         u32(UInt32(truncatingIfNeeded: id.log))
@@ -220,7 +233,6 @@ public final class Sink: Sendable {
         out.append(last ? 1 : 0)
         u32(UInt32(image.count))
         u32(image.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, UInt32($0.count))) })
-        out.append(contentsOf: image)
     }
 
     struct Frame {
