@@ -77,6 +77,9 @@ import Scratch
         if examples.contains(where: { $0.command.contains("s3://my-logs") }) {
             moto = try MotoServer()
             _ = try moto!.boto3("s3.create_bucket(Bucket='my-logs')")
+            // The fleet section reads what agents delivered: an archive of the generated logs.
+            let fleet = try Self.shell("'\(CommandLineTests.binary)' export app.log --to s3://my-logs/fleet", in: dir, environment: moto!.environment)
+            #expect(fleet.status == 0, "\(fleet.err)")
         }
         defer { moto?.stop() }
         for e in examples {
@@ -155,6 +158,18 @@ import Scratch
             #expect(r.status == 0, "block \(k):\n\(list)\n\(r.err)")
             #expect(r.out.hasPrefix("n,e\n") && r.out.hasSuffix(",0\n"), "block \(k): \(r.out)")
         }
+    }
+
+    /// The fleet section's agent config passes `logdash check`.
+    @Test func theReadmesAgentConfigPassesCheck() throws {
+        let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
+        let agent = readme.components(separatedBy: "```yaml\n").dropFirst().map { $0.components(separatedBy: "\n```")[0] }
+            .filter { $0.contains("sinks:") && $0.contains("agent.yaml") }
+        #expect(agent.count == 1)
+        let dir = try Scratch.directory("readme-agent")
+        try (agent.first ?? "").write(to: dir.appendingPathComponent("agent.yaml"), atomically: true, encoding: .utf8)
+        let r = try Self.shell("'\(CommandLineTests.binary)' check agent.yaml", in: dir)
+        #expect(r.status == 0, "\(r.out) \(r.err)")
     }
 
     static func shell(_ script: String, in dir: URL, environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
