@@ -31,7 +31,7 @@ public final class MotoServer: @unchecked Sendable {
     public var endpoint: String { "http://127.0.0.1:\(port)" }
     /// The venv's Python (with boto3), for reading back what a test wrote.
     public let python: String
-    private let process = Process()
+    private let server: LoopbackServer
 
     /// The environment a client of this server needs (the AWS SDKs' variables).
     public var environment: [String: String] {
@@ -45,45 +45,15 @@ public final class MotoServer: @unchecked Sendable {
         }
         self.python = python
         port = MotoServer.freePort()
-        process.executableURL = URL(fileURLWithPath: URL(fileURLWithPath: python).deletingLastPathComponent().path + "/moto_server")
-        process.arguments = ["-H", "127.0.0.1", "-p", String(port)]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        // Ready when it accepts a connection (a few seconds at most).
-        let deadline = Date().addingTimeInterval(30)
-        while !MotoServer.accepts(port) {
-            guard Date() < deadline, kill(process.processIdentifier, 0) == 0 else {
-                stop()
-                throw PeerMissing(description: "moto_server did not start on 127.0.0.1:\(port)")
-            }
-            usleep(100_000)
-        }
+        server = try LoopbackServer(URL(fileURLWithPath: python).deletingLastPathComponent().path + "/moto_server",
+                                    ["-H", "127.0.0.1", "-p", String(port)], port: port, name: "moto_server", wait: 30)
     }
 
-    deinit { stop() }
-
-    public func stop() {
-        guard !stopped else { return }
-        stopped = true
-        // (Signalled and reaped directly: Foundation's waitUntilExit can hang off the main thread.)
-        let pid = process.processIdentifier
-        kill(pid, SIGCONT)
-        kill(pid, SIGTERM)
-        for _ in 0..<100 {
-            var status: Int32 = 0
-            if waitpid(pid, &status, WNOHANG) != 0 { return }
-            usleep(50_000)
-        }
-        kill(pid, SIGKILL)
-        var status: Int32 = 0
-        waitpid(pid, &status, 0)
-    }
-    private var stopped = false
+    public func stop() { server.stop() }
 
     /// Stops the server where it is (SIGSTOP: its buckets stay in memory) and lets it go on.
-    public func pause() { kill(process.processIdentifier, SIGSTOP) }
-    public func resume() { kill(process.processIdentifier, SIGCONT) }
+    public func pause() { server.signal(SIGSTOP) }
+    public func resume() { server.signal(SIGCONT) }
 
     /// Runs Python with `s3`, a boto3 client of this server, defined; gives what it prints.
     public func boto3(_ code: String) throws -> String {
@@ -145,7 +115,7 @@ public final class MotoServer: @unchecked Sendable {
 public final class LoopbackIMDS: @unchecked Sendable {
     public let port: Int
     public var endpoint: String { "http://127.0.0.1:\(port)" }
-    private let process = Process()
+    private let server: LoopbackServer
 
     public init(expiresIn: Int = 21600) throws {
         port = MotoServer.freePort()
@@ -173,16 +143,27 @@ public final class LoopbackIMDS: @unchecked Sendable {
                     self.answer(404, "")
             http.server.HTTPServer(("127.0.0.1", \(port)), H).serve_forever()
             """
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = ["-c", script]
+        server = try LoopbackServer("/usr/bin/python3", ["-c", script], port: port, name: "the loopback metadata service", wait: 20)
+    }
+}
+
+/// A server process a test starts on a loopback port: ready once it accepts a connection,
+/// stopped (SIGTERM, then SIGKILL) and reaped when the test lets it go.
+final class LoopbackServer: @unchecked Sendable {
+    private let process = Process()
+    private var stopped = false
+
+    init(_ program: String, _ arguments: [String], port: Int, name: String, wait seconds: Double) throws {
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(20)
+        let deadline = Date().addingTimeInterval(seconds)
         while !MotoServer.accepts(port) {
             guard Date() < deadline, kill(process.processIdentifier, 0) == 0 else {
                 stop()
-                throw PeerMissing(description: "the loopback metadata service did not start on 127.0.0.1:\(port)")
+                throw PeerMissing(description: "\(name) did not start on 127.0.0.1:\(port)")
             }
             usleep(50_000)
         }
@@ -190,13 +171,22 @@ public final class LoopbackIMDS: @unchecked Sendable {
 
     deinit { stop() }
 
-    public func stop() {
+    func signal(_ sig: Int32) { kill(process.processIdentifier, sig) }
+
+    func stop() {
         guard !stopped else { return }
         stopped = true
+        // (Signalled and reaped directly: Foundation's waitUntilExit can hang off the main thread.)
         let pid = process.processIdentifier
+        kill(pid, SIGCONT)
+        kill(pid, SIGTERM)
+        for _ in 0..<100 {
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) != 0 { return }
+            usleep(50_000)
+        }
         kill(pid, SIGKILL)
         var status: Int32 = 0
         waitpid(pid, &status, 0)
     }
-    private var stopped = false
 }
