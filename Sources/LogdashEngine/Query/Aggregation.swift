@@ -29,18 +29,7 @@ final class GroupedAggregation {
     private var keyStore: [[Value]] = []
     /// Per group: its entry in `byteGroups` when it was made from bytes, else -1.
     private var byteEntry: [Int32] = []
-    private var lazyKeys = 0
 
-    /// Every group's key values, in the order the groups were made.
-    var groupKeys: [[Value]] {
-        if lazyKeys > 0 {
-            for g in keyStore.indices where byteEntry[g] >= 0 && keyStore[g].isEmpty {
-                keyStore[g] = [.string(byteGroups.withKey(Int(byteEntry[g])) { $0.string })]
-            }
-            lazyKeys = 0
-        }
-        return keyStore
-    }
     /// The key values of group `g` (its `String` made now if it was still only bytes).
     func key(_ g: Int) -> [Value] {
         if byteEntry[g] >= 0 && keyStore[g].isEmpty {
@@ -101,6 +90,30 @@ final class GroupedAggregation {
 
     var groupCount: Int { keyStore.count }
 
+    /// Whether the query is only distinct counts of columns without GROUP BY, which two
+    /// threads can split by value instead of by segment (`partition`): their counts add up.
+    var partitionable: Bool {
+        keys.isEmpty && !calls.isEmpty && calls.allSatisfy { c in
+            guard c.args.count == 1, case .column(let n, _) = c.args[0], let t = tableType(n), t != .null else { return false }
+            return (c.name == "count" && c.distinct) || (c.name == "approx_distinct" && !c.distinct)
+        }
+    }
+    /// The part of the values this aggregation counts (`index` of `count`, by their hash's top
+    /// bits, which neither the table's slots nor its tags use alone); nil: all of them.
+    var partition: (index: Int, count: Int)?
+
+    /// Adds the counts of an aggregation over the other values of the same rows (`partition`).
+    func mergeDisjoint(_ other: GroupedAggregation) {
+        // Both saw the same segments: both chose their accumulators and made the one group, or neither did.
+        guard chosen, other.chosen, keyStore.count == 1, other.keyStore.count == 1 else { return }
+        for (a, b) in zip(accumulators, other.accumulators) {
+            a.counts[0] += b.counts[0]
+            a.distinctKept += b.distinctKept
+        }
+    }
+
+    @inline(__always) static func part(_ hash: UInt64, of count: Int) -> Int { Int(hash >> 56) % count }
+
     /// Values kept for percentiles (every one, for an exact answer).
     private var keptSamples = 0
 
@@ -148,7 +161,6 @@ final class GroupedAggregation {
         let g = Int32(keyStore.count)
         keyStore.append([])
         byteEntry.append(entry)
-        lazyKeys += 1
         grow()
         return g
     }
@@ -655,8 +667,8 @@ final class GroupedAggregation {
     /// the later segments the groups come out in the order a single scan would give.
     func merge(_ other: GroupedAggregation) {
         // First where each of `other`'s groups goes, then each aggregate in one typed loop.
-        // Runs of groups made from bytes are looked up together (one table swap, `other`'s
-        // hashes); groups are made in `other`'s order, so ties keep their order.
+        // Runs of groups made from bytes are looked up together (one table swap);
+        // groups are made in `other`'s order, so ties keep their order.
         var target = [Int](repeating: 0, count: other.keyStore.count)
         var g = 0
         while g < other.keyStore.count {
@@ -717,10 +729,14 @@ final class GroupedAggregation {
         var kept = 0
         // Without GROUP BY every pair is of group 0: the value's bytes alone are the key.
         let prefixed = !keys.isEmpty
+        let partition = partition
         func addBytes(_ g: Int32, _ p: UnsafePointer<UInt8>?, _ n: Int) {
             scratch.removeAll(keepingCapacity: true)
             if prefixed { withUnsafeBytes(of: g) { scratch.append(contentsOf: $0) } }
             if let p, n > 0 { scratch.append(contentsOf: UnsafeBufferPointer(start: p, count: n)) }
+            if let partition, scratch.withUnsafeBufferPointer({
+                GroupedAggregation.part(ByteKeyTable.hash($0.baseAddress ?? UnsafePointer(bitPattern: 1)!, $0.count), of: partition.count)
+            }) != partition.index { return }
             scratch.withUnsafeBufferPointer { b in
                 _ = acc.distinctBytes.group(ByteLine(base: b.baseAddress!, count: b.count)) { _, _ in
                     counts[Int(g)] += 1
@@ -730,6 +746,7 @@ final class GroupedAggregation {
             }
         }
         func addNumber(_ g: Int32, _ v: Int64) {
+            if let partition, GroupedAggregation.part(UInt64(bitPattern: v) &* 0x9E37_79B9_7F4A_7C15, of: partition.count) != partition.index { return }
             if numbers.insert(GroupNumber(group: g, value: v)).inserted { counts[Int(g)] += 1; kept += 40 }
         }
         func bits(_ d: Double) -> Int64 { d == 0 ? 0 : d.isNaN ? Int64(bitPattern: Double.nan.bitPattern) : Int64(bitPattern: d.bitPattern) }
@@ -761,7 +778,8 @@ final class GroupedAggregation {
             }
         case .string where !prefixed:
             // One group: the rows' bytes straight from the column, hashed in one pass.
-            _ = acc.distinctBytes.groups(rows: rows, offsets: col.offsets, bytes: col.bytes, validity: validity, null: { 0 }) { key, _ in
+            _ = acc.distinctBytes.groups(rows: rows, offsets: col.offsets, bytes: col.bytes, validity: validity, partition: partition,
+                                         null: { 0 }) { key, _ in
                 counts[0] += 1
                 kept += key.count + 40
                 return 0
@@ -797,6 +815,18 @@ final class GroupedAggregation {
                 try accumulators[k].states[Int(g)].add(try argEvals[k].map { try $0(cursor) }, at: call.at)
             }
         }
+    }
+
+    /// Group `g`'s row — its keys, then its aggregates — written over `row` (one buffer reused
+    /// from group to group, instead of an array made per group).
+    func fill(_ g: Int, into row: inout [Value]) {
+        row.removeAll(keepingCapacity: true)
+        if byteEntry[g] >= 0 && keyStore[g].isEmpty {
+            row.append(.string(byteGroups.withKey(Int(byteEntry[g])) { $0.string }))
+        } else {
+            row.append(contentsOf: keyStore[g])
+        }
+        for k in accumulators.indices { row.append(result(g, call: k)) }
     }
 
     /// The aggregate values of group `g`, in call order.
@@ -960,23 +990,23 @@ final class ByteKeyedGroups {
     /// The group of one key; `make` gives the group for a key not seen before.
     func group(_ key: ByteLine, make: (ByteLine, Int32) -> Int32) -> Int32 {
         var t = table
-        table = Table(slots: [], entries: [], hashes: [], arena: [])  // t stays uniquely referenced
+        table = Table(slots: [], entries: [], arena: [])  // t stays uniquely referenced
         defer { table = t }
         return t.group(key.base, key.count, make: make)
     }
 
-    /// The groups of `other`'s keys numbered `entries`, found with the hashes `other` kept.
+    /// The groups of `other`'s keys numbered `entries`.
     func groups(ofEntries entries: ArraySlice<Int32>, in other: ByteKeyedGroups, make: (ByteLine, Int32) -> Int32) -> [Int32] {
         precondition(other !== self)
         var t = table
-        table = Table(slots: [], entries: [], hashes: [], arena: [])
+        table = Table(slots: [], entries: [], arena: [])
         defer { table = t }
         let source = other.table
         return source.arena.withUnsafeBufferPointer { a in
             let base = a.baseAddress ?? UnsafePointer(bitPattern: 1)!
             return entries.map { e in
                 let entry = source.entries[Int(e)]
-                return t.group(base + Int(entry.start), Int(entry.count), hash: source.hashes[Int(e)], make: make)
+                return t.group(base + Int(entry.start), Int(entry.count), hash: ByteKeyTable.hash(base + Int(entry.start), Int(entry.count)), make: make)
             }
         }
     }
@@ -990,10 +1020,11 @@ final class ByteKeyedGroups {
     }
 
     /// The groups of `rows` of a plain string column; a NULL row gets `null()`.
-    func groups(rows: [Int32], offsets: [UInt32], bytes: [UInt8], validity: [UInt64]?,
+    /// With a `partition`, only keys of that part are looked up (the others get -1).
+    func groups(rows: [Int32], offsets: [UInt32], bytes: [UInt8], validity: [UInt64]?, partition: (index: Int, count: Int)? = nil,
                 null: () -> Int32, make: (ByteLine, Int32) -> Int32) -> [Int32] {
         var t = table
-        table = Table(slots: [], entries: [], hashes: [], arena: [])
+        table = Table(slots: [], entries: [], arena: [])
         defer { table = t }
         var out = [Int32](repeating: 0, count: rows.count)
         // Two passes: first every row's hash (independent loads of scattered offsets and
@@ -1011,6 +1042,7 @@ final class ByteKeyedGroups {
                 for (k, r) in rows.enumerated() {
                     let row = Int(r)
                     guard SegmentColumn.valid(validity, row) else { out[k] = null(); continue }
+                    if let partition, GroupedAggregation.part(hashes[k], of: partition.count) != partition.index { out[k] = -1; continue }
                     let s = Int(offs[row])
                     out[k] = t.group(base + s, Int(offs[row + 1]) - s, hash: hashes[k], make: make)
                 }

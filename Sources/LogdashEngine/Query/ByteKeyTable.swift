@@ -10,7 +10,6 @@ struct ByteKeyTable: Sendable {
     /// 0: empty; else the hash's top 32 bits, then the entry's index + 1.
     var slots = [UInt64](repeating: 0, count: 1024)
     var entries: [Entry] = []
-    var hashes: [UInt64] = []
     var arena: [UInt8] = []
 
     init() {}
@@ -21,13 +20,11 @@ struct ByteKeyTable: Sendable {
         while n < capacity * 2 + 2 { n <<= 1 }
         slots = [UInt64](repeating: 0, count: n)
         entries.reserveCapacity(capacity)
-        hashes.reserveCapacity(capacity)
     }
 
-    init(slots: [UInt64], entries: [Entry], hashes: [UInt64], arena: [UInt8]) {
+    init(slots: [UInt64], entries: [Entry], arena: [UInt8]) {
         self.slots = slots
         self.entries = entries
-        self.hashes = hashes
         self.arena = arena
     }
 
@@ -76,16 +73,19 @@ struct ByteKeyTable: Sendable {
         }
         let g = make(ByteLine(base: p, count: n), Int32(entries.count))
         entries.append(Entry(start: UInt32(arena.count), count: UInt32(n), group: g))
-        hashes.append(h)
         arena.append(contentsOf: UnsafeBufferPointer(start: p, count: n))
         slots[i] = tag << 32 | UInt64(entries.count)
         if entries.count * 2 > slots.count {
             slots = [UInt64](repeating: 0, count: slots.count * 2)
             mask = slots.count - 1
-            for (k, hk) in hashes.enumerated() {
-                var j = Int(truncatingIfNeeded: hk ^ (hk >> 29)) & mask
-                while slots[j] != 0 { j = (j + 1) & mask }
-                slots[j] = (hk >> 32) << 32 | UInt64(k + 1)
+            arena.withUnsafeBufferPointer { a in
+                let base = a.baseAddress ?? UnsafePointer(bitPattern: 1)!
+                for (k, e) in entries.enumerated() {
+                    let hk = ByteKeyTable.hash(base + Int(e.start), Int(e.count))
+                    var j = Int(truncatingIfNeeded: hk ^ (hk >> 29)) & mask
+                    while slots[j] != 0 { j = (j + 1) & mask }
+                    slots[j] = (hk >> 32) << 32 | UInt64(k + 1)
+                }
             }
         }
         return g

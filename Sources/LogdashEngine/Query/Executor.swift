@@ -340,11 +340,15 @@ public struct QueryEngine: Sendable {
                                    filter: Expr?, compiler: ExprCompiler, timeBounds: (Int64, Int64)?) throws -> ScanCounts? {
         let segments = snapshot.segments
         let total = segments.reduce(0) { $0 + $1.rowCount }
-        guard agg.mergeable, total >= parallelRows, segments.count >= 4 else { return nil }
+        // Distinct counts alone: each thread folds every segment, counting the values of its
+        // half of the hashes (no merge of two big sets; their counts add up).
+        let partitioned = !agg.mergeable && agg.partitionable
+        guard agg.mergeable || partitioned, total >= parallelRows, segments.count >= 4 else { return nil }
         var second = compiler.with(names: compiler.names)  // its own regex cache
         second.hints = compiler.hints
         // Each thread touches only its own aggregation, compiler and slots.
         let parts = UncheckedBox([(agg, compiler), (try make(second), second)])
+        if partitioned { for k in 0..<2 { parts.value[k].0.partition = (k, 2) } }
         let passing = UncheckedBox(UnsafeMutableBufferPointer<[Int32]?>.allocate(capacity: segments.count))
         passing.value.initialize(repeating: nil)
         defer { passing.value.deinitialize(); passing.value.deallocate() }
@@ -354,7 +358,7 @@ public struct QueryEngine: Sendable {
         let halves = [Array(0..<split), Array(split..<segments.count)]
         let scans = ParallelResults<ScanCounts>(2)
         let counts: [ScanCounts]
-        if filter == nil && timeBounds == nil && timeRange == nil {
+        if filter == nil && timeBounds == nil && timeRange == nil && !partitioned {
             // Every row passes: the halves by rows are the halves by passing rows.
             DispatchQueue.concurrentPerform(iterations: 2) { k in
                 scans.set(k) {
@@ -380,7 +384,7 @@ public struct QueryEngine: Sendable {
             let selected = passing.value.reduce(0) { $0 + ($1?.count ?? 0) }
             var cut = 0, before = 0
             while cut < segments.count && before * 2 < selected { before += passing.value[cut]?.count ?? 0; cut += 1 }
-            let runs = [0..<cut, cut..<segments.count]
+            let runs = partitioned ? [0..<segments.count, 0..<segments.count] : [0..<cut, cut..<segments.count]
             let actual = snapshot.schema.map(\.name), types = snapshot.schema.map(\.type)
             let folds = ParallelResults<Void>(2)
             DispatchQueue.concurrentPerform(iterations: 2) { k in
@@ -399,6 +403,11 @@ public struct QueryEngine: Sendable {
             _ = try folds.values()
         }
         let later = parts.value[1].0
+        if partitioned {
+            agg.partition = nil
+            agg.mergeDisjoint(later)
+            return counts[0] + counts[1]
+        }
         guard agg.readyToMerge(later) else { return nil }
         agg.merge(later)
         return counts[0] + counts[1]
@@ -814,14 +823,61 @@ public struct QueryEngine: Sendable {
                     out.append((try evals.map { try $0(cursor) }, sortValues))
                 }
                 explain.append("top \(limit) groups by \(s.orderBy.count) aggregate\(s.orderBy.count == 1 ? "" : "s")")
-            } else {
-                let keysInOrder = agg.groupKeys
-                var groupRows: [[Value]] = []
-                for (g, key) in keysInOrder.enumerated() {
-                    cursor.values = key + agg.results(g)
+            } else if let limit = s.limit, !s.distinct, !s.orderBy.isEmpty, windows.isEmpty, agg.groupCount / 4 > s.kept! {
+                // Top-N over groups by any keys: each group's row made in one reused buffer and
+                // dropped after its sort keys are taken; output rows made for the kept ones only.
+                let itemForKey = s.orderBy.map { outputIndex($0.expr, items) }
+                var top = TopN<Int>(keep: s.kept!) { sortOrder($0, $1, s.orderBy) }
+                var buffer = [Value](repeating: .null, count: keys.count)
+                var row: [Value] = []
+                for g in 0..<agg.groupCount {
+                    cursor.values = nil  // the buffer stays uniquely referenced
+                    agg.fill(g, into: &row)
+                    cursor.values = row
                     if let having, try having(cursor) != .bool(true) { continue }
-                    try meter.keep(cursor.values!)
-                    groupRows.append(cursor.values!)
+                    for k in keys.indices {
+                        buffer[k] = try itemForKey[k].map { try evals[$0](cursor) } ?? keys[k](cursor)
+                    }
+                    top.offer(buffer, g)
+                }
+                for (sortValues, g) in top.items {
+                    cursor.values = nil
+                    agg.fill(g, into: &row)
+                    cursor.values = row
+                    out.append((try evals.map { try $0(cursor) }, sortValues))
+                }
+                explain.append("top \(limit) groups by \(s.orderBy.count) key\(s.orderBy.count == 1 ? "" : "s")")
+            } else {
+                // Each group that passes HAVING: its output row and sort keys. Windows read every
+                // group row at once, so only then are the group rows kept.
+                var groupRows: [[Value]] = []
+                var row: [Value] = []
+                func output(_ groupRow: [Value]) throws {
+                    cursor.values = groupRow
+                    let values = try evals.map { try $0(cursor) }
+                    var sortValues: [Value] = []
+                    for (k, f) in keys.enumerated() {
+                        if fromOutput[k] {
+                            let c = RowCursor(); c.values = values
+                            sortValues.append(try f(c))
+                        } else {
+                            sortValues.append(try f(cursor))
+                        }
+                    }
+                    try meter.keep(values)
+                    out.append((values, sortValues))
+                }
+                for g in 0..<agg.groupCount {
+                    cursor.values = nil
+                    agg.fill(g, into: &row)
+                    cursor.values = row
+                    if let having, try having(cursor) != .bool(true) { continue }
+                    if windows.isEmpty {
+                        try output(row)
+                    } else {
+                        try meter.keep(row)
+                        groupRows.append(row)
+                    }
                 }
                 var windowValues = [[Value]](repeating: [], count: groupRows.count)
                 for w in windows {
@@ -833,39 +889,8 @@ public struct QueryEngine: Sendable {
                     for i in groupRows.indices { windowValues[i].append(vals[i]) }
                     try meter.keep(bytes: groupRows.count * MemoryLayout<Value>.stride)
                 }
-                if let limit = s.limit, !s.distinct, !s.orderBy.isEmpty, windows.isEmpty, groupRows.count / 4 > s.kept! {
-                    // Top-N over groups: the sort keys of every group, the output row of the kept ones only.
-                    let itemForKey = s.orderBy.map { outputIndex($0.expr, items) }
-                    var top = TopN<Int>(keep: s.kept!) { sortOrder($0, $1, s.orderBy) }
-                    var buffer = [Value](repeating: .null, count: keys.count)
-                    for (gi, groupRow) in groupRows.enumerated() {
-                        cursor.values = groupRow
-                        for k in keys.indices {
-                            buffer[k] = try itemForKey[k].map { try evals[$0](cursor) } ?? keys[k](cursor)
-                        }
-                        top.offer(buffer, gi)
-                    }
-                    for (sortValues, gi) in top.items {
-                        cursor.values = groupRows[gi]
-                        out.append((try evals.map { try $0(cursor) }, sortValues))
-                    }
-                    explain.append("top \(limit) groups by \(s.orderBy.count) key\(s.orderBy.count == 1 ? "" : "s")")
-                } else {
-                    for (gi, groupRow) in groupRows.enumerated() {
-                        cursor.values = groupRow + windowValues[gi]
-                        let values = try evals.map { try $0(cursor) }
-                        var sortValues: [Value] = []
-                        for (k, f) in keys.enumerated() {
-                            if fromOutput[k] {
-                                let c = RowCursor(); c.values = values
-                                sortValues.append(try f(c))
-                            } else {
-                                sortValues.append(try f(cursor))
-                            }
-                        }
-                        try meter.keep(values)
-                        out.append((values, sortValues))
-                    }
+                for (gi, groupRow) in groupRows.enumerated() {
+                    try output(groupRow + windowValues[gi])
                 }
             }
         }

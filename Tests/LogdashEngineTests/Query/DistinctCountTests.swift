@@ -21,6 +21,27 @@ import Testing
         }
     }
 
+    @Test func distinctCountsSplitByValueOverTwoThreadsAgreeWithOneThread() throws {
+        // Without GROUP BY, two threads each count the values of half the hashes over every
+        // segment; their counts add up to what one thread counts.
+        let lines = String(decoding: try genLogs(["--format", "json", "--lines", "6000", "--seed", "5"]), as: UTF8.self)
+            .split(separator: "\n").map(String.init)
+        let one = QueryEngine(snapshot: try store(lines: lines, at: arrival, chunk: 700).snapshot(), now: arrival)
+        var two = one
+        two.parallelRows = 0
+        for column in ["trace_id", "user", "service", "status", "latency_ms", "ts", "raw"] {
+            for filter in ["", " WHERE status >= 500", " WHERE service = 'nowhere'"] {
+                let sql = "SELECT count(DISTINCT \(column)), approx_distinct(\(column)), count(DISTINCT service) FROM logs" + filter
+                #expect(try two.execute(sql).rows == one.execute(sql).rows, "\(sql)")
+            }
+        }
+        let plan = try two.execute("EXPLAIN ANALYZE SELECT count(DISTINCT trace_id) FROM logs").rows.map { "\($0)" }.joined()
+        #expect(plan.contains("on 2 threads"), "\(plan)")
+        // Not only distinct counts: the plain count would be counted twice, so one thread does it.
+        let mixed = "SELECT count(*), count(DISTINCT trace_id) FROM logs"
+        #expect(try two.execute(mixed).rows == one.execute(mixed).rows)
+    }
+
     @Test func aValueStoredAtTwoTypesInTwoSegmentsCountsOnce() throws {
         // `n` is an integer in the first segment and a double in the second (the table's type
         // double: 1 and 1.0 are one value); `s` a number in the first and text in the second

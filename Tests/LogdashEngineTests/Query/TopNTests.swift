@@ -65,13 +65,18 @@ import Testing
     }
 
     /// GROUP BY … ORDER BY aggregates LIMIT n reads the sort values from the aggregate arrays and
-    /// makes rows for the kept groups only; on one thread or two (whose groups merge), its rows
+    /// makes rows for the kept groups only (by other keys: each group's row in one buffer, kept
+    /// for the top groups only); on one thread or two (whose groups merge), its rows
     /// are the full sort's first n, ties in the order the groups were first seen.
     @Test(arguments: [
         "SELECT u, count(*) c FROM logs GROUP BY u ORDER BY c DESC",
         "SELECT u, count(*) FROM logs WHERE n > 0 GROUP BY u ORDER BY count(*) DESC, sum(n)",
         "SELECT u, sum(n) t, max(ts) FROM logs GROUP BY u ORDER BY 2 NULLS FIRST",
         "SELECT k, u, avg(n) a FROM logs GROUP BY k, u ORDER BY a DESC NULLS LAST, count(*)",
+        // By group keys too, and with HAVING: each group's row is made, sorted and dropped.
+        "SELECT u, count(*) c FROM logs GROUP BY u ORDER BY c DESC, u",
+        "SELECT u, sum(n) t FROM logs GROUP BY u HAVING count(*) > 1 ORDER BY upper(u) DESC",
+        "SELECT k, u, max(n) FROM logs GROUP BY k, u HAVING max(n) IS NOT NULL ORDER BY 3, k DESC, u",
     ])
     func groupTopNByAggregatesGivesThePrefixOfTheFullSort(_ sql: String) throws {
         var rng = SplitMix64(seed: 9)
@@ -91,7 +96,7 @@ import Testing
                 let part = try engine.execute(sql + " LIMIT \(limit) OFFSET \(offset)")
                 #expect(part.rows == Array(full[offset..<offset + limit]), "\(sql) LIMIT \(limit) OFFSET \(offset), \(threads) thread(s)")
                 let plan = try engine.execute("EXPLAIN ANALYZE " + sql + " LIMIT \(limit) OFFSET \(offset)").rows.map { "\($0)" }.joined()
-                #expect(plan.contains("groups by \(sql.components(separatedBy: "ORDER BY")[1].split(separator: ",").count) aggregate"), "\(plan)")
+                #expect(plan.contains("groups by \(sql.components(separatedBy: "ORDER BY")[1].split(separator: ",").count) "), "\(plan)")
             }
         }
     }
