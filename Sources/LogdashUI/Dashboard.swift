@@ -32,6 +32,11 @@ public struct StatusInfo: Sendable, Equatable {
     public var drops = 0
     public var connections = 0
     public var bufferFill = 0.0
+    /// The sinks: how long the oldest record has waited for delivery, in milliseconds, when
+    /// a sink is late (waited past its `buffer_interval`; 0: none is), and whether one is past
+    /// its `max_lag`.
+    public var sinkLagMs: Int64 = 0
+    public var sinkBehind = false
     /// A query for the tail is running (a filter over many records).
     public var busy = false
 
@@ -1474,6 +1479,7 @@ public enum StatusBar {
         if s.status.drops > 0 { parts.append("\(s.status.drops) dropped") }
         if s.status.connections > 0 { parts.append("\(s.status.connections) conn") }
         if s.status.bufferFill >= 0.5 { parts.append(String(format: "buffer %.0f%%", s.status.bufferFill * 100)) }
+        if s.status.sinkLagMs > 0 { parts.append((s.status.sinkBehind ? "sink BEHIND " : "sink lag ") + TimeSpan.age(milliseconds: s.status.sinkLagMs)) }
         if let l = s.minLevel { parts.append("\(l.name)+") }
         if let c = s.customTime {
             parts.append(c.label)

@@ -127,6 +127,7 @@ struct DashboardCommand: ParsableCommand {
         var app = DashboardLoop(screen: screen, store: store, pipeline: pipeline, notices: notices, sources: names,
                                 themes: themes.contains(chosen) ? themes : [chosen] + themes, theme: chosen)
         if let problem = themeProblems.first { app.state.notice = problem }
+        if let sinks { app.sinkStatus = { sinks.sinks.map(\.status) } }
         app.state.zoomed = tail
         app.state.localZone = ShownZone(LocalZone.system())
         app.state.zone = utc ? .utc : app.state.localZone

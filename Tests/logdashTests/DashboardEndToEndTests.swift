@@ -71,6 +71,24 @@ final class Tmux {
         try t.press("q")
     }
 
+    /// A sink that cannot deliver shows on the status bar: late past its buffer interval, BEHIND
+    /// past its max_lag (issue 26); the records are kept in the spool meanwhile.
+    @Test func aSinkThatCannotDeliverShowsItsLagOnTheStatusBar() throws {
+        let dir = try Scratch.directory("dash-sink")
+        let log = try ExportCommandTests.generated(200)
+        // The sink's directory cannot be made: a file stands where it should be.
+        let blocked = dir.appendingPathComponent("blocked").path
+        _ = FileManager.default.createFile(atPath: blocked, contents: Data("not a directory".utf8))
+        let store = dir.appendingPathComponent("store").path
+        let t = try Tmux(width: 140, height: 30)
+        let late = try t.launch([log, "--store", store, "--sink", "file://\(blocked)/archive?buffer_interval=1s&max_lag=6s", "--utc"],
+                                until: "the sink's lag") { $0.contains("200 rec") && $0.contains("sink lag ") }
+        #expect(!late.contains("BEHIND"), "\(late)")
+        let behind = try t.wait("the sink behind") { $0.contains("sink BEHIND ") }
+        #expect(behind.contains("200 rec"), "\(behind)")
+        try t.press("q")
+    }
+
     @Test func liveTailFiltersAndQuitsRestoringTheTerminal() throws {
         let t = try Tmux()
         let first = try t.launch(["demo://?rate=200"], then: "; echo EXIT=$?", until: "records and the status bar") {

@@ -71,7 +71,8 @@ import Testing
         let log = dir.appendingPathComponent("app.log").path
         let store = dir.appendingPathComponent("store").path
         _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let args = [log, "--store", store, "--sink", "s3://fleet/agents?buffer_size=256k&buffer_interval=1s", "--stats-interval", "0"]
+        let args = [log, "--store", store, "--sink", "s3://fleet/agents?buffer_size=256k&buffer_interval=1s&max_lag=10s",
+                    "--stats-interval", "0"]
         // The file grows in 40 steps of 5,000 lines while logdash follows it.
         let writer = Thread {
             for k in 0..<40 {
@@ -115,6 +116,10 @@ import Testing
         #expect(n == total && distinct == total, "\(n) lines, \(distinct) distinct: \(second.err)")
         // The stalled server was waited for, not given up on.
         #expect(second.err.contains("trying again"), "\(second.err)")
+        // Past max_lag the sink said it was behind, and then that it had caught up.
+        #expect(second.err.contains("sink s3://fleet/agents is behind: its oldest record has waited ") && second.err.contains("(max_lag 10s)"),
+                "\(second.err)")
+        #expect(second.err.contains("sink s3://fleet/agents has caught up"), "\(second.err)")
         // Read back by logdash, and by DuckDB from the downloaded objects: the file's own figures.
         let expected = try cli.logdash(["query", "SELECT count(*), sum(bytes), count(DISTINCT trace_id) FROM logs", source, "-o", "csv"])
         let back = try cli.logdash(["query", "--archive", "s3://fleet/agents", "SELECT count(*), sum(bytes), count(DISTINCT trace_id) FROM logs", "-o", "csv"],
@@ -176,9 +181,11 @@ import Testing
         #expect(bad.status != 0 && bad.err.contains("--sink: 'ftp://x/y' is not a sink: write s3://bucket/prefix or file:///dir"), "\(bad.err)")
         let hint = try cli.logdash(["ingest", "--no-follow", "--store", store, log, "--sink", "file:///tmp/x?buffer_size=lots"])
         #expect(hint.status != 0 && hint.err.contains("--sink: 'lots' is not a size such as 1M or 5M"), "\(hint.err)")
+        let lag = try cli.logdash(["ingest", "--no-follow", "--store", store, log, "--sink", "file:///tmp/x?max_lag=soon"])
+        #expect(lag.status != 0 && lag.err.contains("--sink: 'soon' is not a duration such as 5m or 1h"), "\(lag.err)")
         let config = try cli.temp("config.yaml", "sinks:\n  - url: file:///tmp/x\n    buffer_sise: 1M\n")
         let key = try cli.logdash(["ingest", "--config", config, "--no-follow", "--store", store, log])
-        #expect(key.status != 0 && key.err.contains("sinks[0].buffer_sise") && key.err.contains("unknown key; known keys: url, buffer_size, buffer_interval"), "\(key.err)")
+        #expect(key.status != 0 && key.err.contains("sinks[0].buffer_sise") && key.err.contains("unknown key; known keys: url, buffer_size, buffer_interval, max_lag"), "\(key.err)")
         // An agent's config with sinks, run without a store (a replay, a dashboard): said, and left be.
         let agent = try cli.temp("agent.yaml", "sinks: [s3://fleet/app]\n")
         let replay = try cli.logdash(["ingest", "--config", agent, "--no-follow", log, "--stats-interval", "0"])

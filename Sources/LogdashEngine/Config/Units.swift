@@ -40,6 +40,17 @@ public enum TimeSpan {
         return "\(s)s"
     }
 
+    /// How long something has waited, to two units: `45s`, `6m12s`, `2h05m`, `3d04h`.
+    public static func age(milliseconds ms: Int64) -> String {
+        let s = max(0, ms) / 1000
+        switch s {
+        case ..<60: return "\(s)s"
+        case ..<3600: return "\(s / 60)m" + String(format: "%02ds", s % 60)
+        case ..<86400: return "\(s / 3600)h" + String(format: "%02dm", s / 60 % 60)
+        default: return "\(s / 86400)d" + String(format: "%02dh", s / 3600 % 24)
+        }
+    }
+
     public static func parseNanos(_ text: String) -> Int64? {
         let t = text.trimmingCharacters(in: .whitespaces).lowercased()
         let units: [(String, Double)] = [("ns", 1), ("us", 1e3), ("ms", 1e6), ("s", 1e9), ("m", 60e9), ("h", 3600e9), ("d", 86400e9)]

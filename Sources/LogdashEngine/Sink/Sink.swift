@@ -142,10 +142,14 @@ public final class Sink: Sendable {
     var through: DurableStore.CommitID { state.withLock { $0.through } }
 
     public var status: SinkStatus {
-        state.withLock { s in
+        let t = now()
+        return state.withLock { s in
             var st = s.status
             st.waitingRecords += s.openRecords
             st.oldestWaiting = s.status.oldestWaiting ?? s.openSince
+            st.lagMs = st.oldestWaiting.map { max(0, t - $0) / 1_000_000 } ?? 0
+            st.overdue = st.lagMs * 1_000_000 > spec.bufferInterval
+            st.behind = st.lagMs * 1_000_000 > spec.lagLimit
             return st
         }
     }
@@ -158,7 +162,8 @@ public final class Sink: Sendable {
         let lag = now.oldestWaiting.map { max(0, ts - $0) / 1_000_000 } ?? 0
         return [.timestamp(ts), .string(spec.url)] + Array(repeating: Value.null, count: 10)
             + [.string("sink"), .int(Int64(now.kept - before.kept)), .int(Int64(now.delivered - before.delivered)),
-               .int(Int64(now.failures - before.failures)), .null, .int(Int64(now.waitingRecords)), .int(lag)]
+               .int(Int64(now.failures - before.failures)), .null, .int(Int64(now.waitingRecords)), .int(lag),
+               .bool(lag * 1_000_000 > spec.lagLimit)]
     }
 
     // MARK: the spool
@@ -352,8 +357,15 @@ public final class Sink: Sendable {
     private var stopping: Bool { state.withLock { $0.stopping } }
 
     private func run() {
-        var failures = 0
+        var failures = 0, wasBehind = false
         while true {
+            // Past `max_lag`: said once when it happens and once when delivery has caught up.
+            let st = status
+            if st.behind != wasBehind {
+                wasBehind = st.behind
+                report(st.behind ? "sink \(spec.url) is behind: its oldest record has waited \(TimeSpan.age(milliseconds: st.lagMs)) (max_lag \(TimeSpan.format(spec.lagLimit))); \(st.waitingRecords) records wait"
+                                 : "sink \(spec.url) has caught up")
+            }
             let (due, wait): (Bool, Int64) = state.withLock { s in
                 guard let since = s.openSince else { return (s.stopping, spec.bufferInterval) }
                 let age = now() - since
@@ -498,6 +510,11 @@ public struct SinkStatus: Sendable, Equatable {
     public var waitingRecords = 0
     /// When the oldest record waiting was kept (nil: none waits).
     public var oldestWaiting: Int64?
+    /// How long the oldest record has waited, in milliseconds (0: none waits); past the
+    /// buffer interval (`overdue`: delivery is late) and past `max_lag` (`behind`).
+    public var lagMs: Int64 = 0
+    public var overdue = false
+    public var behind = false
     public var lastDelivery: Int64?
     public var lastError: String?
 }

@@ -17,10 +17,16 @@ public struct SinkSpec: Sendable, Equatable {
     public var bufferSize: Int
     /// … or once its first record has waited this long, in nanoseconds (the interval hint).
     public var bufferInterval: Int64
+    /// A sink whose oldest waiting record has waited longer than this (nanoseconds; nil: its
+    /// `buffer_interval` and five minutes more) is behind: said on stderr, in `internal_metrics`
+    /// and on the dashboard's status bar.
+    public var maxLag: Int64?
+    /// `maxLag`, or its default.
+    public var lagLimit: Int64 { maxLag ?? bufferInterval + 300_000_000_000 }
 
     public static let defaultBufferSize = 5 << 20
     public static let defaultBufferInterval: Int64 = 60_000_000_000
-    public static let keys = ["url", "buffer_size", "buffer_interval"]
+    public static let keys = ["url", "buffer_size", "buffer_interval", "max_lag"]
 
     public struct Problem: Error, CustomStringConvertible {
         /// The key the problem is in (`url`, `buffer_size` …).
@@ -68,6 +74,9 @@ public struct SinkSpec: Sendable, Equatable {
         case "buffer_interval":
             guard let ns = TimeSpan.parseNanos(value), ns > 0 else { throw Problem(key: key, message: "'\(value)' is not a duration such as 10s or 60s") }
             bufferInterval = ns
+        case "max_lag":
+            guard let ns = TimeSpan.parseNanos(value), ns > 0 else { throw Problem(key: key, message: "'\(value)' is not a duration such as 5m or 1h") }
+            maxLag = ns
         default:
             throw Problem(key: key, message: "'\(key)' is not a sink's key; keys are \(SinkSpec.keys.joined(separator: ", "))")
         }

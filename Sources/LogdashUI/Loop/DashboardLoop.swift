@@ -29,6 +29,8 @@ public struct DashboardLoop {
     let pipeline: Pipeline
     let notices: Notices
     public var state: AppState
+    /// The sinks' delivery state, for the status bar (nil: no sinks).
+    public var sinkStatus: (@Sendable () -> [SinkStatus])?
     private var lastGoodFilters: [String] = []
     private var lastRows = -1
     private var lastLoad = Date.distantPast
@@ -509,6 +511,9 @@ public struct DashboardLoop {
         status.drops = ingest.drops
         status.connections = ingest.connections
         status.bufferFill = Double(pipeline.bufferFill) / Double(pipeline.settings.buffer.capacity)
+        let sinks = sinkStatus?() ?? []
+        status.sinkLagMs = sinks.filter(\.overdue).map(\.lagMs).max() ?? 0
+        status.sinkBehind = sinks.contains(where: \.behind)
         status.clock = LoadOptions.wallClock()
         status.newest = snap.segments.lazy.filter { $0.rowCount > 0 }.map(\.maxTs).max()
         let elapsed = Date().timeIntervalSince(rateBase.0)
