@@ -151,11 +151,25 @@ struct InputOptions: ParsableArguments {
         return nil
     }
 
-    /// The sources to read to their end (globs expanded, files must exist).
-    func sources(_ args: [String], config: Config, liveDemo: Bool) throws -> [SourceSpec] {
+    /// The sources to read to their end (globs expanded, files must exist; an `s3://bucket/prefix`
+    /// is the objects under it, those of `timeRange` by the times their keys name, fetched into
+    /// the cache first).
+    func sources(_ args: [String], config: Config, liveDemo: Bool, timeRange: (Int64, Int64)? = nil) throws -> [SourceSpec] {
         var fallback: String?
         let given = try names(args, config: config, liveDemo: liveDemo, fallback: &fallback)
-        return try (given ?? [fallback!]).flatMap { try SourceSpec.parse($0) }
+        var client: S3Client?
+        return try (given ?? [fallback!]).flatMap { name -> [SourceSpec] in
+            guard let place = try S3Location.parse(name) else { return try SourceSpec.parse(name) }
+            if client == nil { client = try S3Client.forCommandLine() }
+            let s3 = client!
+            let found = try blocking { try await S3Sources.fetch(place, timeRange: timeRange, client: s3) }
+            let f = found.fetched
+            FileHandle.standardError.write(Data(("logdash: \(place): \(found.specs.count) object\(found.specs.count == 1 ? "" : "s")"
+                + (found.skipped > 0 ? " (\(found.skipped) more outside the time range, by their keys)" : "")
+                + ", \(f.fetched) fetched (\(f.bytes) bytes), \(f.objects - f.fetched) from the cache\n").utf8))
+            if found.specs.isEmpty { throw SourceError.noMatch("\(place): no objects" + (found.skipped > 0 ? " in the time range" : "")) }
+            return found.specs
+        }
     }
 
     /// The sources to follow (files need not exist yet); the live demo when none are named.

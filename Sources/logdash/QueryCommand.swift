@@ -101,7 +101,7 @@ struct QueryCommand: ParsableCommand {
         }
         let stored = try store.map { try StoredHistory.open($0) }
         let specs = args.isEmpty && (!parts.isEmpty || stored != nil) ? try parts.flatMap { try SourceSpec.parse($0) }
-            : try input.sources(args, config: config, liveDemo: false) + parts.flatMap { try SourceSpec.parse($0) }
+            : try input.sources(args, config: config, liveDemo: false, timeRange: range) + parts.flatMap { try SourceSpec.parse($0) }
         // Parse the SQL first: a typo should not wait for a large load. The parse stage keeps
         // only the columns the query reads.
         var options = resolved

@@ -136,4 +136,55 @@ import Testing
         let after = try cli.logdash(["query", "--archive", "s3://fleet-logs/fleet", "-o", "csv", "SELECT count(*) FROM logs WHERE source = 'replaced'"], env: env)
         #expect(after.out == "count\n1\n" && after.err.contains(", 1 fetched ("), "\(key): \(after.out) \(after.err)")
     }
+
+    /// Any S3 prefix is a plain source (issue 26): ALB access logs under AWS's own key layout,
+    /// gzip objects uploaded with boto3, read straight from the bucket by format detection; a
+    /// time range leaves out the objects whose keys name days outside it; objects come from the
+    /// cache the second time; records are named by their objects' s3:// URLs.
+    @Test func anS3PrefixOfALBLogsIsASourcePrunedByTheDatesInItsKeys() throws {
+        let moto = try MotoServer()
+        let prefix = "AWSLogs/123456789012/elasticloadbalancing/us-east-1"
+        _ = try moto.boto3("""
+            import gzip
+            s3.create_bucket(Bucket="alb-logs")
+            def line(day, i):
+                ts = "2026-11-%02dT%02d:%02d:%02d.%06dZ" % (day, 1 + i % 20, i % 60, i % 60, i)
+                status = 503 if i % 10 == 0 else 200
+                return ('https %s app/my-lb/50dc6c495c0c9188 10.0.0.%d:51234 10.0.1.9:80 0.000 0.001 0.000 %d %d 34 366 '
+                        '"GET https://shop.example.com:443/p/%d HTTP/1.1" "curl/8.0" ECDHE-RSA-AES128-GCM-SHA256 TLSv1.2 '
+                        'arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/t/73e2d6bc24d8a067 "Root=1-5833-%d" '
+                        '"shop.example.com" "-" 0 %s "forward" "-" "-" "10.0.1.9:80" "%d" "-" "-"') % (ts, i % 250, status, status, i, i, ts, status)
+            for day in (26, 27, 28):
+                for k in range(2):
+                    key = "\(prefix)/2026/11/%02d/123456789012_elasticloadbalancing_us-east-1_app.my-lb.50dc6c495c0c9188_202611%02dT%02d05Z_10.0.0.1_x%d.log.gz" % (day, day, 10 + k, k)
+                    body = "\\n".join(line(day, k * 100 + i) for i in range(100)) + "\\n"
+                    s3.put_object(Bucket="alb-logs", Key=key, Body=gzip.compress(body.encode()))
+            """)
+        var env = moto.environment
+        env["XDG_CACHE_HOME"] = try Scratch.directory("alb-cache").path
+        let all = try cli.logdash(["query", "SELECT count(*), count(DISTINCT source), count_if(status = 503) FROM logs",
+                                   "s3://alb-logs/\(prefix)", "-o", "csv"], env: env)
+        #expect(all.status == 0 && all.out == "count,count,count_if\n600,6,60\n", "\(all.out) \(all.err)")
+        #expect(all.err.contains("s3://alb-logs/\(prefix): 6 objects, 6 fetched ("), "\(all.err)")
+        // The 27th's records: the 26th's objects are left out by their keys (the 28th's too, an
+        // hour past --until); their objects come from the cache now.
+        for _ in 0..<2 {
+            let day = try cli.logdash(["query", "--since", "2026-11-27T00:00:00Z", "--until", "2026-11-27T22:00:00Z",
+                                       "SELECT count(*), min(ts), max(ts), min(source) FROM logs", "s3://alb-logs/\(prefix)", "-o", "csv"],
+                                      env: env)
+            #expect(day.status == 0 && day.out.hasPrefix("count,min,max,min\n200,2026-11-27T01:00:00.000Z,2026-11-27T20:"), "\(day.out) \(day.err)")
+            #expect(day.out.contains(",s3://alb-logs/\(prefix)/2026/11/27/123456789012_elasticloadbalancing_"), "\(day.out)")
+            #expect(day.err.contains(": 2 objects (4 more outside the time range, by their keys), " + "0 fetched (0 bytes), 2 from the cache"),
+                    "\(day.err)")
+        }
+        // The format was detected (ALB's fields), and a prefix with nothing under it is said.
+        let fields = try cli.logdash(["query", "SELECT elb, count(*) FROM logs GROUP BY elb", "s3://alb-logs/\(prefix)/2026/11/28", "-o", "csv"],
+                                     env: env)
+        #expect(fields.out == "elb,count\napp/my-lb/50dc6c495c0c9188,200\n", "\(fields.out) \(fields.err)")
+        let none = try cli.logdash(["query", "SELECT count(*) FROM logs", "s3://alb-logs/\(prefix)/2025"], env: env)
+        #expect(none.status != 0 && none.err.contains("s3://alb-logs/\(prefix)/2025: no objects"), "\(none.err)")
+        // Followed, it is not: said.
+        let follow = try cli.logdash(["ingest", "s3://alb-logs/\(prefix)"], env: env)
+        #expect(follow.status != 0 && follow.err.contains("an S3 prefix is read, not followed"), "\(follow.err)")
+    }
 }

@@ -41,7 +41,18 @@ public enum S3Archive {
             return rel.hasSuffix(".json.gz") && rel.split(separator: "/").count == 3
                 && Archive.partition(of: rel).map { Archive.hour($0, overlaps: timeRange) } ?? false
         }
-        let base = cache + "/" + place.bucket
+        var out = try await download(wanted, bucket: place.bucket, client: client, cache: cache, parallel: parallel, progress: progress)
+        out.paths = Archive.inOrder(out.paths)
+        return out
+    }
+
+    /// Where `download` keeps an object of `bucket`.
+    static func cached(_ key: String, bucket: String, cache: String) -> String { cache + "/" + bucket + "/" + key }
+
+    /// Fetches objects into the cache (`cache/bucket/key`), `parallel` at a time; a copy whose
+    /// size and ETag match the object's is not fetched again. Paths in the order they finished.
+    static func download(_ wanted: [S3Client.Object], bucket: String, client: S3Client, cache: String, parallel: Int,
+                         progress: @escaping @Sendable (Int, Int, Int) -> Void) async throws -> Fetched {
         var out = Fetched(paths: [], objects: wanted.count)
         let counter = Counter()
         try await withThrowingTaskGroup(of: (String, Int).self) { group in
@@ -51,7 +62,7 @@ public enum S3Archive {
                 let object = wanted[next]
                 next += 1
                 group.addTask {
-                    let path = base + "/" + object.key
+                    let path = cached(object.key, bucket: bucket, cache: cache)
                     let tag = path + ".etag"
                     // (A cached copy of another size than the object is not trusted, whatever its tag.)
                     if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size == object.size,
@@ -59,7 +70,7 @@ public enum S3Archive {
                         progress(counter.add(0), wanted.count, counter.bytes)
                         return (path, -1)
                     }
-                    let bytes = try await client.get(bucket: place.bucket, key: object.key)
+                    let bytes = try await client.get(bucket: bucket, key: object.key)
                     // Written whole, then renamed: a reader never sees half a part.
                     let temp = path + ".part-\(getpid())"
                     do {
@@ -81,7 +92,6 @@ public enum S3Archive {
                 start()
             }
         }
-        out.paths = Archive.inOrder(out.paths)
         return out
     }
 
@@ -91,5 +101,60 @@ public enum S3Archive {
         private var total = 0
         func add(_ n: Int) -> Int { lock.withLock { done += 1; total += n; return done } }
         var bytes: Int { lock.withLock { total } }
+    }
+}
+
+/// Any S3 prefix as a plain source (AWS's own ALB, ELB, CloudFront, S3 access and CloudTrail logs
+/// in their buckets; any format the parser knows, gzip or not): the objects under it — with a
+/// time range, only those whose key names a time near it — fetched into the cache as an
+/// archive's parts are, each read as a file named by its `s3://` URL.
+public enum S3Sources {
+    public struct Found: Sendable {
+        /// The objects to read, in key order (AWS's keys sort by time within a prefix).
+        public var specs: [SourceSpec]
+        /// Objects left out by the time in their key names.
+        public var skipped: Int
+        public var fetched: S3Archive.Fetched
+    }
+
+    public static func fetch(_ place: S3Location, timeRange: (Int64, Int64)?, client: S3Client, cache: String = S3Archive.cacheDirectory(),
+                             parallel: Int = 8) async throws -> Found {
+        // The prefix as written (`…/elasticloadbalancing/us-east-1` or one object's key), as a
+        // directory's: `app` holds `app/x.log`, not `application/x.log`.
+        let listed = try await client.list(bucket: place.bucket, prefix: place.prefix)
+        let under = listed.filter { o in
+            !o.key.hasSuffix("/") && (place.prefix.isEmpty || o.key == place.prefix || o.key.hasPrefix(place.prefix + "/"))
+        }
+        let wanted = under.filter { o in
+            guard let (lo, hi) = timeRange, let (start, end) = keyTime(o.key) else { return true }
+            // (AWS names a file by when it was delivered, up to an hour after its records: an
+            // object may hold records from an hour before its key's time, never after it.)
+            return start - 3_600_000_000_000 <= hi && end > lo
+        }.sorted { $0.key < $1.key }
+        let fetched = try await S3Archive.download(wanted, bucket: place.bucket, client: client, cache: cache, parallel: parallel) { _, _, _ in }
+        let specs = wanted.map { SourceSpec.object(path: S3Archive.cached($0.key, bucket: place.bucket, cache: cache), name: "s3://\(place.bucket)/\($0.key)") }
+        return Found(specs: specs, skipped: under.count - wanted.count, fetched: fetched)
+    }
+
+    /// The span of time an object's key names, [start, end) in nanoseconds: a day of AWS's
+    /// `…/2026/11/27/…` (ALB, ELB, CloudTrail, VPC flow logs) or an archive's `dt=2026-11-27`
+    /// (with `/hour=14`: that hour), an hour of CloudFront's `….2026-11-27-14.…` and of S3
+    /// server access logs' `2026-11-27-14-05-01-…`; nil when it names none.
+    public static func keyTime(_ key: String) -> (Int64, Int64)? {
+        let day: Int64 = 86_400_000_000_000, hour: Int64 = 3_600_000_000_000
+        func at(_ y: Substring, _ m: Substring, _ d: Substring, _ h: Substring? = nil) -> Int64? {
+            guard let y = Int(y), let m = Int(m), let d = Int(d) else { return nil }
+            return Timestamp.make(year: y, month: m, day: d, hour: h.flatMap { Int($0) } ?? 0, minute: 0, second: 0)
+        }
+        if let m = key.firstMatch(of: /dt=(\d{4})-(\d{2})-(\d{2})(?:\/hour=(\d{2}))?/), let t = at(m.1, m.2, m.3, m.4) {
+            return (t, t + (m.4 == nil ? day : hour))
+        }
+        if let m = key.firstMatch(of: /(?:^|\/)(\d{4})\/(\d{2})\/(\d{2})(?:\/|$)/), let t = at(m.1, m.2, m.3) {
+            return (t, t + day)
+        }
+        if let m = key.firstMatch(of: /(?:^|[\/.])(\d{4})-(\d{2})-(\d{2})-(\d{2})(?:[-.])/), let t = at(m.1, m.2, m.3, m.4) {
+            return (t, t + hour)
+        }
+        return nil
     }
 }

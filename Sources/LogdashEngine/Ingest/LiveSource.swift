@@ -109,6 +109,8 @@ public enum LiveSource: Sendable, Equatable {
         case "syslog+udp", "udp": return .syslogUDP(try Endpoint(parsing: rest, url: arg))
         case "http": return .http(try Endpoint(parsing: rest, url: arg))
         case "file": return .files(try notADirectory(String(rest)))
+        case "s3":
+            throw SourceError.unsupported(arg, "an S3 prefix is read, not followed: 'logdash query … \(arg)' reads its objects, 'logdash --archive \(arg)' shows an archive a sink delivered there")
         default:
             throw SourceError.unsupported(arg, "unknown scheme '\(scheme)'; sources are files, globs, '-', demo://, tcp://, syslog://, syslog+udp://, http:// (TLS: tcp+tls://, syslog+tls://, https://)")
         }

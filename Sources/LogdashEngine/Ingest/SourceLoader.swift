@@ -77,7 +77,7 @@ public enum SourceLoader {
         switch spec {
         case .stdin: return FileInput(fd: 0, name: "stdin")
         case .demo(let o): return DemoInput(options: o, now: now)
-        case .file(let path):
+        case .file(let path), .object(let path, _):
             if SourceSpec.isStream(path) { return try FileInput(path: path) }
             return GzipInput.isGzip(path: path) ? try GzipInput(path: path) : try FileInput(path: path)
         }
@@ -92,7 +92,7 @@ public enum SourceLoader {
     /// (sealing it into a segment, say) before `deliver` gets the results in input order.
     public static func run<T>(_ spec: SourceSpec, options: LoadOptions, prepare: @escaping @Sendable (RecordBatch) -> T,
                               deliver: (T) throws -> Void) throws -> LoadResult {
-        if case .file(let path) = spec, let mapped = try MappedFile(path: path) {
+        if let path = spec.localPath, let mapped = try MappedFile(path: path) {
             // A JSON document of records (CloudTrail's, `aws logs get-log-events`'): its records as lines.
             if let lines = JSONDocument.records(in: mapped.bytes) {
                 return try lines.withUnsafeBufferPointer { buf in
@@ -110,7 +110,7 @@ public enum SourceLoader {
         }
         let input = try open(spec, now: options.now)
         var modified: Int64?
-        if case .file(let path) = spec, !SourceSpec.isStream(path) {
+        if let path = spec.localPath, !SourceSpec.isStream(path) {
             modified = MappedFile.plausible(MappedFile.modified(path: path), now: options.now())
             // A gzipped JSON document of records (CloudTrail's *.json.gz).
             if path.hasSuffix(".json.gz"), GzipInput.isGzip(path: path) {

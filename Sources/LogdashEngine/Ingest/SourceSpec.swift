@@ -6,6 +6,9 @@ public enum SourceSpec: Sendable, Equatable {
     case file(String)
     case stdin
     case demo(DemoOptions)
+    /// A copy of a remote object (an S3 object fetched into the cache): read as the file at
+    /// `path`, its records named as the object (`s3://bucket/key`).
+    case object(path: String, name: String)
 
     /// The name records carry in their `source` column.
     public var name: String {
@@ -13,6 +16,15 @@ public enum SourceSpec: Sendable, Equatable {
         case .file(let p): p
         case .stdin: "stdin"
         case .demo(let o): o.url
+        case .object(_, let name): name
+        }
+    }
+
+    /// The file the records are read from, if they are in one.
+    public var localPath: String? {
+        switch self {
+        case .file(let p), .object(let p, _): p
+        case .stdin, .demo: nil
         }
     }
 

@@ -72,4 +72,25 @@ import Testing
     static func python(_ s: String) -> String {
         String(decoding: try! JSONSerialization.data(withJSONObject: s, options: [.fragmentsAllowed, .withoutEscapingSlashes]), as: UTF8.self)
     }
+
+    /// The time an object's key names, for pruning a plain S3 source by --since/--until: AWS's
+    /// day folders, an archive's dt=/hour=, CloudFront's and S3 access logs' hours.
+    @Test func keysNameTheDayOrHourOfAWSLogLayouts() {
+        let day: Int64 = 86_400_000_000_000, hour: Int64 = 3_600_000_000_000
+        let d27 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 0, minute: 0, second: 0)!
+        let cases: [(String, (Int64, Int64)?)] = [
+            ("AWSLogs/1/elasticloadbalancing/us-east-1/2026/11/27/1_elasticloadbalancing_x_20261127T1405Z_ip_x.log.gz", (d27, d27 + day)),
+            ("AWSLogs/1/CloudTrail/eu-west-1/2026/11/27/1_CloudTrail_eu-west-1_20261127T1400Z_x.json.gz", (d27, d27 + day)),
+            ("fleet/dt=2026-11-27/hour=14/web1-0-000001.json.gz", (d27 + 14 * hour, d27 + 15 * hour)),
+            ("fleet/dt=2026-11-27/x.json.gz", (d27, d27 + day)),
+            ("cf/E2ABCDEF.2026-11-27-14.abcd1234.gz", (d27 + 14 * hour, d27 + 15 * hour)),
+            ("access/2026-11-27-14-05-01-0123456789ABCDEF", (d27 + 14 * hour, d27 + 15 * hour)),
+            ("logs/app.log.gz", nil),
+            ("logs/2026/13/40/app.log", nil),
+        ]
+        for (key, want) in cases {
+            let got = S3Sources.keyTime(key)
+            #expect(got?.0 == want?.0 && got?.1 == want?.1, "\(key)")
+        }
+    }
 }
