@@ -49,7 +49,8 @@ let package = Package(
         // The SQL logic files are read from the source tree by their runner, not bundled.
         // Scratch directories for tests, removed when the test process exits.
         .target(name: "Scratch", path: "Tests/Scratch"),
-        .testTarget(name: "LogdashEngineTests", dependencies: ["LogdashEngine", "CSQLite", "Scratch", .product(name: "Yams", package: "Yams")],
+        .testTarget(name: "LogdashEngineTests", dependencies: ["LogdashEngine", "CSQLite", "Scratch", .product(name: "Yams", package: "Yams"),
+                                                           .product(name: "Crypto", package: "swift-crypto")],
                     exclude: ["Query/logic", "Query/duckdb", "Store/fixtures", "Parse/RealShapes", "Cloud/botocore_sign.py"]),
         .testTarget(name: "LogdashUITests", dependencies: ["LogdashUI", "Scratch"], exclude: ["charts", "query"]),  // golden files, read from the tree
         .testTarget(name: "LogdashTerminalTests", dependencies: ["LogdashTerminal", "LogdashUI", "Scratch"]),

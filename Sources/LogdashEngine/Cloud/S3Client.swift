@@ -101,6 +101,62 @@ public struct S3Client: Sendable {
                            headers: [("Content-Type", contentType)] + (ifAbsent ? [("If-None-Match", "*")] : []), body: body)
     }
 
+    /// S3's smallest part of a multipart upload (but the last), and its most parts.
+    public static let minimumPartSize = 5 << 20
+    public static let maximumParts = 10_000
+
+    /// Stores `body` under `key`: in one PutObject up to `partSize` bytes, else as a multipart
+    /// upload (CreateMultipartUpload, an UploadPart per `partSize` bytes — a failed part is tried
+    /// again alone —, CompleteMultipartUpload), so an object may pass PutObject's 5 GB and a big
+    /// one is not sent again whole after a dropped connection. An upload that fails is aborted
+    /// (AbortMultipartUpload): no parts are left behind to be billed.
+    public func putLarge(_ body: [UInt8], bucket: String, key: String, contentType: String = "application/octet-stream",
+                         partSize: Int = 16 << 20) async throws {
+        let size = max(partSize, S3Client.minimumPartSize, (body.count + S3Client.maximumParts - 1) / S3Client.maximumParts)
+        guard body.count > size else { return try await put(body, bucket: bucket, key: key, contentType: contentType) }
+        let created = try await send("CreateMultipartUpload", method: .POST, bucket: bucket, key: key, query: [("uploads", "")],
+                                     headers: [("Content-Type", contentType)])
+        guard let upload = try? XMLDecoder().decode(InitiateMultipartUploadResult.self, from: Data(created.body)).uploadId, !upload.isEmpty else {
+            throw AWSError.service(operation: "CreateMultipartUpload", target: "s3://\(bucket)/\(key)", status: created.status, code: "",
+                                   message: "the answer names no UploadId")
+        }
+        do {
+            var etags: [String] = []
+            for (n, start) in stride(from: 0, to: body.count, by: size).enumerated() {
+                let part = Array(body[start..<min(body.count, start + size)])
+                let r = try await send("UploadPart", method: .PUT, bucket: bucket, key: key,
+                                       query: [("partNumber", String(n + 1)), ("uploadId", upload)], body: part)
+                guard let etag = r.headers.first(where: { $0.0.lowercased() == "etag" })?.1 else {
+                    throw AWSError.service(operation: "UploadPart", target: "s3://\(bucket)/\(key)", status: r.status, code: "",
+                                           message: "the answer to part \(n + 1) has no ETag")
+                }
+                etags.append(etag)
+            }
+            let parts = etags.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\(S3Client.xmlEscaped($0.element))</ETag></Part>" }
+            let done = try await send("CompleteMultipartUpload", method: .POST, bucket: bucket, key: key, query: [("uploadId", upload)],
+                                      headers: [("Content-Type", "application/xml")],
+                                      body: Array(("<CompleteMultipartUpload>" + parts.joined() + "</CompleteMultipartUpload>").utf8))
+            // (S3 may answer 200 and still fail the completion, saying so in the body.)
+            if let error = try? XMLDecoder().decode(ErrorBody.self, from: Data(done.body)), let code = error.code, !code.isEmpty {
+                throw AWSError.service(operation: "CompleteMultipartUpload", target: "s3://\(bucket)/\(key)", status: done.status, code: code,
+                                       message: error.message ?? "")
+            }
+        } catch {
+            _ = try? await send("AbortMultipartUpload", method: .DELETE, bucket: bucket, key: key, query: [("uploadId", upload)])
+            throw error
+        }
+    }
+
+    static func xmlEscaped(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    private struct InitiateMultipartUploadResult: Decodable {
+        let uploadId: String
+        enum CodingKeys: String, CodingKey { case uploadId = "UploadId" }
+    }
+
     /// An object's bytes.
     public func get(bucket: String, key: String, limit: Int = 5 << 30) async throws -> [UInt8] {
         try await send("GetObject", method: .GET, bucket: bucket, key: key, limit: limit).body
@@ -188,7 +244,7 @@ public struct S3Client: Sendable {
 
     private func send(_ operation: String, method: HTTPMethod, bucket: String, key: String?, query: [(String, String)] = [],
                       headers: [(String, String)] = [], body: [UInt8] = [], limit: Int = 16 << 20,
-                      target: String? = nil) async throws -> (status: Int, body: [UInt8]) {
+                      target: String? = nil) async throws -> (status: Int, body: [UInt8], headers: [(String, String)]) {
         let target = target ?? "s3://\(bucket)" + (key.map { "/" + $0 } ?? "")
         guard let url = url(bucket: bucket, key: key, query: query) else {
             throw AWSError.configuration("\(operation) \(target): '\(bucket)' is not a bucket name")
@@ -208,7 +264,7 @@ public struct S3Client: Sendable {
                 let response = try await S3Client.http.execute(request, timeout: .nanoseconds(Int64(timeout / .nanoseconds(1))))
                 let bytes = Array(buffer: try await response.body.collect(upTo: limit))
                 let status = Int(response.status.code)
-                if (200..<300).contains(status) { return (status, bytes) }
+                if (200..<300).contains(status) { return (status, bytes, response.headers.map { ($0.name, $0.value) }) }
                 let error = try? XMLDecoder().decode(ErrorBody.self, from: Data(bytes))
                 failure = .service(operation: operation, target: target, status: status, code: error?.code ?? "", message: error?.message ?? "")
                 // Worth another try: throttling and the server's own failures.

@@ -28,7 +28,7 @@ struct S3Destination: SinkDestination {
     let client: S3Client
     func put(_ bytes: [UInt8], key: String, contentType: String) throws {
         let (client, place) = (client, place)
-        try blocking { try await client.put(bytes, bucket: place.bucket, key: place.key(key), contentType: contentType) }
+        try blocking { try await client.putLarge(bytes, bucket: place.bucket, key: place.key(key), contentType: contentType) }
     }
 }
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Scratch
 import Testing
@@ -31,6 +32,29 @@ import Testing
         #expect(theirs == "object 1 of \(keys[1])\n" + "[" + keys.sorted().map { Self.python($0) }.joined(separator: ", ") + "]\n")
         try await client.delete(bucket: "fleet-logs", key: "other/x")
         #expect(try await client.list(bucket: "fleet-logs", prefix: "other/").isEmpty)
+    }
+
+    /// A body over the part size goes up as a multipart upload (issue 26): boto3 reads back the
+    /// same bytes, S3's ETag counts the parts, no upload is left open; a small body is one PUT.
+    @Test func aLargeBodyIsUploadedInPartsAndReadsBackWhole() async throws {
+        let moto = try MotoServer()
+        _ = try moto.boto3("s3.create_bucket(Bucket='big-parts')")
+        let client = try S3Client(environment: AWSEnvironment(variables: moto.environment, home: "/nonexistent"))
+        var rng = SystemRandomNumberGenerator()
+        let body = (0..<(11 << 20 + 12345)).map { _ in UInt8.random(in: 0...255, using: &rng) }
+        try await client.putLarge(body, bucket: "big-parts", key: "dt=2026-12-07/big.json.gz", partSize: S3Client.minimumPartSize)
+        try await client.putLarge(Array("small\n".utf8), bucket: "big-parts", key: "small.txt", partSize: S3Client.minimumPartSize)
+        let digest = Insecure.MD5.hash(data: body).map { String(format: "%02x", $0) }.joined()
+        let theirs = try moto.boto3("""
+            import hashlib
+            o = s3.get_object(Bucket="big-parts", Key="dt=2026-12-07/big.json.gz")
+            data = o["Body"].read()
+            print(len(data), hashlib.md5(data).hexdigest(), o["ETag"].strip('"').split("-")[-1])
+            print(s3.get_object(Bucket="big-parts", Key="small.txt")["ETag"].count("-"))
+            print(len(s3.list_multipart_uploads(Bucket="big-parts").get("Uploads", [])))
+            """)
+        #expect(theirs == "\(body.count) \(digest) 3\n0\n0\n", "\(theirs)")
+        #expect(try await client.get(bucket: "big-parts", key: "dt=2026-12-07/big.json.gz", limit: 16 << 20) == body)
     }
 
     @Test func aMissingBucketOrAnEndpointNobodyAnswersIsAClearError() async throws {
