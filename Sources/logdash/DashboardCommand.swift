@@ -87,7 +87,7 @@ struct DashboardCommand: ParsableCommand {
         plain.transforms = nil
         let parts = try QueryCommand.archiveParts(archive, timeRange: nil)
         if !archive.isEmpty && parts.isEmpty {
-            throw SourceError.noMatch(archive.joined(separator: ", ") + ": no dt=…/hour=…/*.json.gz files")
+            throw SourceError.noMatch(archive.joined(separator: ", ") + ": no dt=…/hour=…/*.json.gz (or .json.zst) files")
         }
         let archived = try QueryCommand.archived(parts, options: plain)
         if specs.contains(.stdin) && isatty(0) != 0 {

@@ -97,7 +97,7 @@ struct QueryCommand: ParsableCommand {
         // An archive's part files (only the hours in range) join the named sources.
         let parts = try Self.archiveParts(archive, timeRange: range)
         if !archive.isEmpty && parts.isEmpty && args.isEmpty {
-            throw SourceError.noMatch(archive.joined(separator: ", ") + ": no dt=…/hour=…/part-….json.gz files" + (range == nil ? "" : " in the time range"))
+            throw SourceError.noMatch(archive.joined(separator: ", ") + ": no dt=…/hour=…/part-….json.gz (or .json.zst) files" + (range == nil ? "" : " in the time range"))
         }
         let stored = try store.map { try StoredHistory.open($0) }
         let specs = args.isEmpty && (!parts.isEmpty || stored != nil) ? try parts.flatMap { try SourceSpec.parse($0) }

@@ -38,7 +38,7 @@ public enum S3Archive {
         // archives further down: the same ones whether the whole prefix or its days are listed.
         let wanted = objects.filter { o in
             let rel = String(o.key.dropFirst(root.count))
-            return rel.hasSuffix(".json.gz") && rel.split(separator: "/").count == 3
+            return ArchiveCompression.of(rel) != nil && rel.split(separator: "/").count == 3
                 && Archive.partition(of: rel).map { Archive.hour($0, overlaps: timeRange) } ?? false
         }
         var out = try await download(wanted, bucket: place.bucket, client: client, cache: cache, parallel: parallel, progress: progress)

@@ -1,4 +1,5 @@
 import CZlib
+import CZstd
 import Foundation
 
 /// Where a source's bytes come from. `read` fills as much of `buffer` as it can and returns
@@ -118,5 +119,70 @@ public final class GzipInput: ByteInput {
         defer { try? h.close() }
         let magic = (try? h.read(upToCount: 2)) ?? Data()
         return magic.count == 2 && magic[magic.startIndex] == 0x1F && magic[magic.startIndex + 1] == 0x8B
+    }
+}
+
+/// A zstd file decompressed while it is read (several frames one after another are fine; a file
+/// that ends inside a frame is an error, not a silent loss).
+public final class ZstdInput: ByteInput {
+    private let file: FileInput
+    private let stream: OpaquePointer
+    private var input: UnsafeMutablePointer<UInt8>
+    private let inputCapacity = 1 << 18
+    private var source = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
+    private var inputEnded = false
+    /// 0 when the last frame decoded is complete (zstd's answer), else what it still wants.
+    private var pending: Int = 0
+    private var sawInput = false
+    public var fillsBuffer: Bool { true }
+
+    public init(path: String) throws {
+        file = try FileInput(path: path)
+        guard let d = ZSTD_createDStream() else { throw SourceError.unreadable(path, "zstd could not be initialised") }
+        ZSTD_initDStream(d)
+        stream = d
+        input = .allocate(capacity: inputCapacity)
+    }
+
+    deinit {
+        ZSTD_freeDStream(stream)
+        input.deallocate()
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard let base = buffer.baseAddress, buffer.count > 0 else { return 0 }
+        var out = ZSTD_outBuffer(dst: base, size: buffer.count, pos: 0)
+        while out.pos < out.size {
+            if source.pos == source.size && !inputEnded {
+                let n = try file.read(into: UnsafeMutableRawBufferPointer(start: input, count: inputCapacity))
+                if n == 0 { inputEnded = true } else {
+                    source = ZSTD_inBuffer(src: input, size: n, pos: 0)
+                    sawInput = true
+                }
+            }
+            if source.pos == source.size && inputEnded {
+                // Nothing more to read: flush what the decoder holds, then the end.
+                let before = out.pos
+                let rc = ZSTD_decompressStream(stream, &out, &source)
+                if ZSTD_isError(rc) != 0 { throw SourceError.corrupt(file.path, "zstd data is corrupt: " + String(cString: ZSTD_getErrorName(rc))) }
+                // (Between frames, zstd answers with what a next frame's header would need:
+                // only a call that gave bytes tells whether the frame is complete.)
+                if out.pos > before { pending = rc; continue }
+                if sawInput && pending != 0 && out.pos == 0 { throw SourceError.corrupt(file.path, "zstd data ends early (truncated file)") }
+                return out.pos
+            }
+            let rc = ZSTD_decompressStream(stream, &out, &source)
+            if ZSTD_isError(rc) != 0 { throw SourceError.corrupt(file.path, "zstd data is corrupt: " + String(cString: ZSTD_getErrorName(rc))) }
+            pending = rc
+        }
+        return out.pos
+    }
+
+    /// Whether a path names zstd data, by its magic bytes (28 B5 2F FD).
+    public static func isZstd(path: String) -> Bool {
+        guard let h = FileHandle(forReadingAtPath: path) else { return false }
+        defer { try? h.close() }
+        let magic = [UInt8]((try? h.read(upToCount: 4)) ?? Data())
+        return magic == [0x28, 0xB5, 0x2F, 0xFD]
     }
 }

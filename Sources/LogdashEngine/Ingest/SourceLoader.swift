@@ -79,7 +79,8 @@ public enum SourceLoader {
         case .demo(let o): return DemoInput(options: o, now: now)
         case .file(let path), .object(let path, _):
             if SourceSpec.isStream(path) { return try FileInput(path: path) }
-            return GzipInput.isGzip(path: path) ? try GzipInput(path: path) : try FileInput(path: path)
+            if GzipInput.isGzip(path: path) { return try GzipInput(path: path) }
+            return ZstdInput.isZstd(path: path) ? try ZstdInput(path: path) : try FileInput(path: path)
         }
     }
 
@@ -403,7 +404,7 @@ final class MappedFile {
         return mtime
     }
 
-    /// nil when the path is not a plain non-empty regular file (a pipe, gzip data), which is read instead.
+    /// nil when the path is not a plain non-empty regular file (a pipe, gzip or zstd data), which is read instead.
     init?(path: String) throws {
         if SourceSpec.isStream(path) { return nil }  // (opening a pipe here would take its writer)
         let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -411,8 +412,10 @@ final class MappedFile {
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size > 0 else { return nil }
-        var magic: (UInt8, UInt8) = (0, 0)
-        if pread(fd, &magic, 2, 0) == 2, magic == (0x1F, 0x8B) { return nil }
+        var magic: (UInt8, UInt8, UInt8, UInt8) = (0, 0, 0, 0)
+        let n = pread(fd, &magic, 4, 0)
+        if n >= 2, magic.0 == 0x1F, magic.1 == 0x8B { return nil }
+        if n == 4, magic == (0x28, 0xB5, 0x2F, 0xFD) { return nil }
         let len = Int(st.st_size)
         modified = Int64(st.st_mtim.tv_sec) * Timestamp.nanosPerSecond + Int64(st.st_mtim.tv_nsec)
         guard let p = mmap(nil, len, PROT_READ, MAP_PRIVATE, fd, 0), p != MAP_FAILED else { return nil }

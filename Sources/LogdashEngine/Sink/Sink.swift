@@ -447,7 +447,7 @@ public final class Sink: Sendable {
                 }
                 guard store.snapshot().rowCount > 0 else { return }
                 do {
-                    let files = try Archive.export(store.snapshot(), to: work + "/b\(first + k)", location: location).files
+                    let files = try Archive.export(store.snapshot(), to: work + "/b\(first + k)", location: location, compression: spec.compression).files
                     exported.withLock { $0.append((first + k, files)) }
                 } catch {
                     failure.withLock { $0 = $0 ?? error }
@@ -463,9 +463,9 @@ public final class Sink: Sendable {
                 // Objects are named by the part and the batch (the same names again if the part
                 // is delivered again): …-SEQ.json.gz, then …-SEQ-1.json.gz … for later batches.
                 let partition = file.dropFirst(dir.count + 1).split(separator: "/").dropLast().joined(separator: "/")
-                let key = partition + "/" + partStem + (batch == 0 ? "" : "-\(batch)") + ".json.gz"
+                let key = partition + "/" + partStem + (batch == 0 ? "" : "-\(batch)") + spec.compression.suffix
                 let body = try Sink.read(file)
-                try destination.put(body, key: key, contentType: "application/gzip")
+                try destination.put(body, key: key, contentType: spec.compression.contentType)
                 bytes += body.count
                 objects += 1
             }

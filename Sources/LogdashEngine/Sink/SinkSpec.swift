@@ -21,12 +21,14 @@ public struct SinkSpec: Sendable, Equatable {
     /// `buffer_interval` and five minutes more) is behind: said on stderr, in `internal_metrics`
     /// and on the dashboard's status bar.
     public var maxLag: Int64?
+    /// How objects are compressed: gzip (`.json.gz`) or zstd (`.json.zst`).
+    public var compression: ArchiveCompression = .gzip
     /// `maxLag`, or its default.
     public var lagLimit: Int64 { maxLag ?? bufferInterval + 300_000_000_000 }
 
     public static let defaultBufferSize = 5 << 20
     public static let defaultBufferInterval: Int64 = 60_000_000_000
-    public static let keys = ["url", "buffer_size", "buffer_interval", "max_lag"]
+    public static let keys = ["url", "buffer_size", "buffer_interval", "max_lag", "compression"]
 
     public struct Problem: Error, CustomStringConvertible {
         /// The key the problem is in (`url`, `buffer_size` …).
@@ -74,6 +76,9 @@ public struct SinkSpec: Sendable, Equatable {
         case "buffer_interval":
             guard let ns = TimeSpan.parseNanos(value), ns > 0 else { throw Problem(key: key, message: "'\(value)' is not a duration such as 10s or 60s") }
             bufferInterval = ns
+        case "compression":
+            guard let c = ArchiveCompression(rawValue: value.lowercased()) else { throw Problem(key: key, message: "'\(value)' is not a compression: gzip or zstd") }
+            compression = c
         case "max_lag":
             guard let ns = TimeSpan.parseNanos(value), ns > 0 else { throw Problem(key: key, message: "'\(value)' is not a duration such as 5m or 1h") }
             maxLag = ns
