@@ -24,7 +24,7 @@ public enum ArchiveCompression: String, Sendable, CaseIterable {
     }
 }
 
-/// A part file being written: compressed to `PATH.tmp`, renamed into place when closed.
+/// A part file being written: compressed to `PATH.tmp`, put in place when closed (`PendingFile`).
 protocol PartWriter: AnyObject {
     func write(_ bytes: [UInt8]) throws
     func close() throws
@@ -224,13 +224,11 @@ public enum Archive {
     }
 }
 
-/// A gzip file written through zlib: written to `PATH.tmp`, renamed into place when closed.
-final class GzipFile: PartWriter {
-    private var stream = z_stream()
+/// A file written as `PATH.tmp` and put in place — synced, renamed — when it is finished, so
+/// that a reader never sees half of it.
+final class PendingFile {
+    let path: String
     private let handle: FileHandle
-    private let path: String
-    private var closed = false
-    private var buffer = [UInt8](repeating: 0, count: 1 << 16)
 
     init(path: String) throws {
         self.path = path
@@ -238,6 +236,27 @@ final class GzipFile: PartWriter {
             throw SourceError.unreadable(path, "cannot be created")
         }
         handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path + ".tmp"))
+    }
+
+    func write(_ bytes: ArraySlice<UInt8>) throws { try handle.write(contentsOf: bytes) }
+
+    func finish() throws {
+        try handle.synchronize()
+        try handle.close()
+        guard rename(path + ".tmp", path) == 0 else { throw SourceError.unreadable(path, "cannot be put in place: \(String(cString: strerror(errno)))") }
+    }
+}
+
+/// A gzip file written through zlib.
+final class GzipFile: PartWriter {
+    private var stream = z_stream()
+    private let file: PendingFile
+    private var path: String { file.path }
+    private var closed = false
+    private var buffer = [UInt8](repeating: 0, count: 1 << 16)
+
+    init(path: String) throws {
+        file = try PendingFile(path: path)
         guard logdash_deflate_init_gzip(&stream) == Z_OK else { throw SourceError.unreadable(path, "zlib cannot start a gzip stream") }
     }
 
@@ -248,9 +267,7 @@ final class GzipFile: PartWriter {
         closed = true
         try pump([], finish: true)
         deflateEnd(&stream)
-        try handle.synchronize()
-        try handle.close()
-        guard rename(path + ".tmp", path) == 0 else { throw SourceError.unreadable(path, "cannot be put in place: \(String(cString: strerror(errno)))") }
+        try file.finish()
     }
 
     private func pump(_ input: [UInt8], finish: Bool) throws {
@@ -266,27 +283,23 @@ final class GzipFile: PartWriter {
                     return (rc, out.count - Int(stream.avail_out))
                 }
                 guard rc != Z_STREAM_ERROR else { throw SourceError.unreadable(path, "zlib failed to compress") }
-                if produced > 0 { try handle.write(contentsOf: buffer[0..<produced]) }
+                if produced > 0 { try file.write(buffer[0..<produced]) }
                 if finish ? rc == Z_STREAM_END : (stream.avail_in == 0 && stream.avail_out != 0) { break }
             } while true
         }
     }
 }
 
-/// A zstd file (level 3, one frame), written to `PATH.tmp` and renamed into place when closed.
+/// A zstd file: level 3, one frame with its checksum.
 final class ZstdFile: PartWriter {
     private let stream: OpaquePointer
-    private let handle: FileHandle
-    private let path: String
+    private let file: PendingFile
+    private var path: String { file.path }
     private var closed = false
     private var buffer = [UInt8](repeating: 0, count: 1 << 17)
 
     init(path: String) throws {
-        self.path = path
-        guard FileManager.default.createFile(atPath: path + ".tmp", contents: nil) else {
-            throw SourceError.unreadable(path, "cannot be created")
-        }
-        handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path + ".tmp"))
+        file = try PendingFile(path: path)
         guard let c = ZSTD_createCCtx() else { throw SourceError.unreadable(path, "zstd cannot start a frame") }
         ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, 3)
         ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1)
@@ -301,9 +314,7 @@ final class ZstdFile: PartWriter {
         guard !closed else { return }
         closed = true
         try pump([], end: true)
-        try handle.synchronize()
-        try handle.close()
-        guard rename(path + ".tmp", path) == 0 else { throw SourceError.unreadable(path, "cannot be put in place: \(String(cString: strerror(errno)))") }
+        try file.finish()
     }
 
     private func pump(_ input: [UInt8], end: Bool) throws {
@@ -316,7 +327,7 @@ final class ZstdFile: PartWriter {
                     return (rc, target.pos)
                 }
                 if ZSTD_isError(rc) != 0 { throw SourceError.unreadable(path, "zstd failed to compress: " + String(cString: ZSTD_getErrorName(rc))) }
-                if produced > 0 { try handle.write(contentsOf: buffer[0..<produced]) }
+                if produced > 0 { try file.write(buffer[0..<produced]) }
                 if end ? rc == 0 : source.pos == source.size { break }
             }
         }
