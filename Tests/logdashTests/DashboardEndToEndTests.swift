@@ -81,7 +81,7 @@ final class Tmux {
         _ = FileManager.default.createFile(atPath: blocked, contents: Data("not a directory".utf8))
         let store = dir.appendingPathComponent("store").path
         let t = try Tmux(width: 140, height: 30)
-        let late = try t.launch([log, "--store", store, "--sink", "file://\(blocked)/archive?buffer_interval=1s&max_lag=6s", "--utc"],
+        let late = try t.launch([log, "--store", store, "--sink", "file://\(blocked)/archive?buffer_interval=1s&max_lag=12s", "--utc"],
                                 until: "the sink's lag") { $0.contains("200 rec") && $0.contains("sink lag ") }
         #expect(!late.contains("BEHIND"), "\(late)")
         let behind = try t.wait("the sink behind") { $0.contains("sink BEHIND ") }

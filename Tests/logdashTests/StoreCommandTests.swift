@@ -164,16 +164,18 @@ import Testing
     }
 
     /// A second run over the same files adds only what they gained: a plain file resumes at its
-    /// checkpoint, a compressed one is skipped up to its (uncompressed) position.
+    /// checkpoint, a compressed one (gzip, zstd) is skipped up to its (uncompressed) position.
     @Test func aSecondRunReadsOnlyWhatTheFilesGained() throws {
         let dir = try Scratch.directory("resume")
         let store = dir.appendingPathComponent("store").path
         let plain = dir.appendingPathComponent("app.log").path, packed = dir.appendingPathComponent("old.log").path
+        let squeezed = dir.appendingPathComponent("older.log").path
         try (0..<300).map { "{\"n\":\($0),\"f\":\"plain\"}\n" }.joined().write(toFile: plain, atomically: true, encoding: .utf8)
         try (0..<200).map { "{\"n\":\($0),\"f\":\"gz\"}\n" }.joined().write(toFile: packed, atomically: true, encoding: .utf8)
-        let gz = try cli.logdash(["-c", "gzip '\(packed)'"], shell: true)
+        try (0..<100).map { "{\"n\":\($0),\"f\":\"zst\"}\n" }.joined().write(toFile: squeezed, atomically: true, encoding: .utf8)
+        let gz = try cli.logdash(["-c", "gzip '\(packed)' && zstd -q --rm '\(squeezed)'"], shell: true)
         #expect(gz.status == 0)
-        let args = ["ingest", "--no-follow", "--stats-interval", "0", "--store", store, plain, packed + ".gz"]
+        let args = ["ingest", "--no-follow", "--stats-interval", "0", "--store", store, plain, packed + ".gz", squeezed + ".zst"]
         #expect(try cli.logdash(args).status == 0)
         let h = try #require(FileHandle(forWritingAtPath: plain))
         h.seekToEndOfFile()
@@ -181,7 +183,7 @@ import Testing
         h.closeFile()
         let second = try cli.logdash(args)
         #expect(second.status == 0, "\(second.err)")
-        #expect(try query(store, "SELECT f, count(*) n, count(DISTINCT n) d FROM logs GROUP BY f ORDER BY f") == "f,n,d\ngz,200,200\nplain,350,350\n")
+        #expect(try query(store, "SELECT f, count(*) n, count(DISTINCT n) d FROM logs GROUP BY f ORDER BY f") == "f,n,d\ngz,200,200\nplain,350,350\nzst,100,100\n")
     }
 
     /// `logdash --store DIR` opens the dashboard over what is stored (no demo stream), and what

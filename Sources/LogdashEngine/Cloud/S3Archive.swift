@@ -46,8 +46,19 @@ public enum S3Archive {
         return out
     }
 
-    /// Where `download` keeps an object of `bucket`.
-    static func cached(_ key: String, bucket: String, cache: String) -> String { cache + "/" + bucket + "/" + key }
+    /// Where `download` keeps an object of `bucket` (its ETag beside, in `cache/.etags/`: no
+    /// object's name can be taken for a tag's).
+    static func cached(_ key: String, bucket: String, cache: String) -> String { cache + "/" + bucket + "/" + relative(key) }
+    static func tag(_ key: String, bucket: String, cache: String) -> String { cache + "/.etags/" + bucket + "/" + relative(key) }
+
+    /// A key as a path that stays under the cache whatever the bucket holds: a part of it that
+    /// is empty, `.` or `..` is written `%`, `%2E`, `%2E%2E` (and `%` itself `%25`).
+    static func relative(_ key: String) -> String {
+        key.split(separator: "/", omittingEmptySubsequences: false).map { part -> String in
+            let p = part.replacingOccurrences(of: "%", with: "%25")
+            return p.isEmpty ? "%" : p == "." ? "%2E" : p == ".." ? "%2E%2E" : p
+        }.joined(separator: "/")
+    }
 
     /// Fetches objects into the cache (`cache/bucket/key`), `parallel` at a time; a copy whose
     /// size and ETag match the object's is not fetched again. Paths in the order they finished.
@@ -63,10 +74,10 @@ public enum S3Archive {
                 next += 1
                 group.addTask {
                     let path = cached(object.key, bucket: bucket, cache: cache)
-                    let tag = path + ".etag"
+                    let tagPath = tag(object.key, bucket: bucket, cache: cache)
                     // (A cached copy of another size than the object is not trusted, whatever its tag.)
                     if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size == object.size,
-                       (try? String(contentsOfFile: tag, encoding: .utf8)) == object.etag {
+                       (try? String(contentsOfFile: tagPath, encoding: .utf8)) == object.etag {
                         progress(counter.add(0), wanted.count, counter.bytes)
                         return (path, -1)
                     }
@@ -75,11 +86,13 @@ public enum S3Archive {
                     let temp = path + ".part-\(getpid())"
                     do {
                         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                        try FileManager.default.createDirectory(atPath: (tagPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                         guard FileManager.default.createFile(atPath: temp, contents: Data(bytes), attributes: [.posixPermissions: 0o444]),
                               rename(temp, path) == 0 else { throw SourceError.unreadable(path, String(cString: strerror(errno))) }
-                        try object.etag.write(toFile: tag, atomically: true, encoding: .utf8)
+                        try object.etag.write(toFile: tagPath, atomically: true, encoding: .utf8)
                     } catch {
-                        throw SourceError.unreadable(cache, "the cache of fetched parts cannot be written (XDG_CACHE_HOME chooses where it is)")
+                        throw SourceError.unreadable(cache, "the cache of fetched objects cannot be written for s3://\(bucket)/\(object.key) "
+                                                     + "(XDG_CACHE_HOME chooses where it is): \(error)")
                     }
                     progress(counter.add(bytes.count), wanted.count, counter.bytes)
                     return (path, bytes.count)
@@ -126,34 +139,36 @@ public enum S3Sources {
             !o.key.hasSuffix("/") && (place.prefix.isEmpty || o.key == place.prefix || o.key.hasPrefix(place.prefix + "/"))
         }
         let wanted = under.filter { o in
-            guard let (lo, hi) = timeRange, let (start, end) = keyTime(o.key) else { return true }
-            // (AWS names a file by when it was delivered, up to an hour after its records: an
-            // object may hold records from an hour before its key's time, never after it.)
-            return start - 3_600_000_000_000 <= hi && end > lo
+            guard let (lo, hi) = timeRange, let (start, end, late) = keyTime(o.key) else { return true }
+            // (AWS names a file by when it was delivered: it may hold records from before its
+            // key's time — `late` — never after it.)
+            return start - late <= hi && end > lo
         }.sorted { $0.key < $1.key }
         let fetched = try await S3Archive.download(wanted, bucket: place.bucket, client: client, cache: cache, parallel: parallel) { _, _, _ in }
         let specs = wanted.map { SourceSpec.object(path: S3Archive.cached($0.key, bucket: place.bucket, cache: cache), name: "s3://\(place.bucket)/\($0.key)") }
         return Found(specs: specs, skipped: under.count - wanted.count, fetched: fetched)
     }
 
-    /// The span of time an object's key names, [start, end) in nanoseconds: a day of AWS's
-    /// `…/2026/11/27/…` (ALB, ELB, CloudTrail, VPC flow logs) or an archive's `dt=2026-11-27`
+    /// The span of time an object's key names, [start, end) in nanoseconds, and how much
+    /// earlier its records may be: a day of AWS's `…/2026/11/27/…` (ALB, ELB, CloudTrail, VPC
+    /// flow logs: delivered within minutes, an hour allowed) or an archive's `dt=2026-11-27`
     /// (with `/hour=14`: that hour), an hour of CloudFront's `….2026-11-27-14.…` and of S3
-    /// server access logs' `2026-11-27-14-05-01-…`; nil when it names none.
-    public static func keyTime(_ key: String) -> (Int64, Int64)? {
+    /// server access logs' `2026-11-27-14-05-01-…` (delivered on a best-effort basis, hours
+    /// late at times: a day allowed); nil when it names none.
+    public static func keyTime(_ key: String) -> (start: Int64, end: Int64, late: Int64)? {
         let day: Int64 = 86_400_000_000_000, hour: Int64 = 3_600_000_000_000
         func at(_ y: Substring, _ m: Substring, _ d: Substring, _ h: Substring? = nil) -> Int64? {
             guard let y = Int(y), let m = Int(m), let d = Int(d) else { return nil }
             return Timestamp.make(year: y, month: m, day: d, hour: h.flatMap { Int($0) } ?? 0, minute: 0, second: 0)
         }
         if let m = key.firstMatch(of: /dt=(\d{4})-(\d{2})-(\d{2})(?:\/hour=(\d{2}))?/), let t = at(m.1, m.2, m.3, m.4) {
-            return (t, t + (m.4 == nil ? day : hour))
+            return (t, t + (m.4 == nil ? day : hour), hour)
         }
         if let m = key.firstMatch(of: /(?:^|\/)(\d{4})\/(\d{2})\/(\d{2})(?:\/|$)/), let t = at(m.1, m.2, m.3) {
-            return (t, t + day)
+            return (t, t + day, hour)
         }
         if let m = key.firstMatch(of: /(?:^|[\/.])(\d{4})-(\d{2})-(\d{2})-(\d{2})(?:[-.])/), let t = at(m.1, m.2, m.3, m.4) {
-            return (t, t + hour)
+            return (t, t + hour, day)
         }
         return nil
     }

@@ -258,6 +258,7 @@ public struct Config: Sendable {
                 guard SinkSpec.keys.contains(key) else { throw fail(at + "." + key, k, "unknown key; known keys: \(SinkSpec.keys.joined(separator: ", "))") }
                 do { try spec.set(key, v.scalar?.string ?? "", in: url) } catch let p as SinkSpec.Problem { throw fail(at + "." + key, v, p.message) }
             }
+            do { try spec.check() } catch let p as SinkSpec.Problem { throw fail(at + "." + p.key, item, p.message) }
             return spec
         }
     }

@@ -46,7 +46,7 @@ final class FileFollower: Sendable {
         /// When it stopped matching its pattern (rotated away or deleted); nil while current.
         var retired: Int64?
         var lastGrowth: Int64
-        var gzip: Bool
+        var compressed: Bool
         /// Of the first bytes, for the checkpoint (recomputed until it covers 1 KiB).
         var fingerprint: (UInt64, Int) = (0, 0)
         /// The file its first bytes' records read their raw lines from, and how many bytes that is.
@@ -58,9 +58,9 @@ final class FileFollower: Sendable {
                                   fingerprintLength: fingerprint.1)
         }
 
-        init(fd: Int32, dev: UInt64, ino: UInt64, path: String, source: String, stream: Int, now: Int64, gzip: Bool) {
+        init(fd: Int32, dev: UInt64, ino: UInt64, path: String, source: String, stream: Int, now: Int64, compressed: Bool) {
             self.fd = fd; self.dev = dev; self.ino = ino; self.path = path; self.source = source
-            self.stream = stream; lastGrowth = now; self.gzip = gzip
+            self.stream = stream; lastGrowth = now; self.compressed = compressed
         }
     }
 
@@ -210,7 +210,7 @@ private final class Following {
         if rescan { detachDeleted() }
         // Rotated files that stopped growing are done.
         tails.removeAll { t in
-            guard let r = t.retired, r == Int64.min || now - max(r, t.lastGrowth) >= FileFollower.retireAfter || t.gzip else { return false }
+            guard let r = t.retired, r == Int64.min || now - max(r, t.lastGrowth) >= FileFollower.retireAfter || t.compressed else { return false }
             if r != Int64.min { read(t) }
             finish(t)
             return true
@@ -266,30 +266,31 @@ private final class Following {
         }
         var st = stat()
         fstat(fd, &st)
-        let gzip = GzipInput.isGzip(path: path)
+        // (gzip or zstd: a compressed file is history, read once, whole.)
+        let compressed = GzipInput.isGzip(path: path) || ZstdInput.isZstd(path: path)
         let stream = pipeline.openStream(source: source, holdsTail: true)
         let t = Tail(fd: fd, dev: UInt64(st.st_dev), ino: UInt64(st.st_ino), path: path, source: source, stream: stream,
-                     now: now, gzip: gzip)
+                     now: now, compressed: compressed)
         tails.append(t)
         t.fingerprint = FileCheckpoint.fingerprint(fd: fd, upTo: Int64(st.st_size))
         if let cp = pipeline.durable?.checkpoint(dev: t.dev, ino: t.ino) {
             // Stored before: go on where the store stopped, unless the file is another one now.
             let same = FileCheckpoint.fingerprint(fd: fd, upTo: Int64(cp.fingerprintLength)) == (cp.fingerprint, cp.fingerprintLength)
-            if same && (gzip || Int64(st.st_size) >= cp.offset) {
-                if gzip {
+            if same && (compressed || Int64(st.st_size) >= cp.offset) {
+                if compressed {
                     do {
-                        pipeline.pump(try GzipInput(path: path), stream: stream, source: source, checkpoint: cp)
+                        pipeline.pump(try SourceLoader.open(.file(path), now: pipeline.load.now), stream: stream, source: source, checkpoint: cp)
                     } catch {
                         pipeline.report("\(error)")
                     }
                     t.retired = now
                 }
-                t.offset = gzip ? Int64(st.st_size) : cp.offset
+                t.offset = compressed ? Int64(st.st_size) : cp.offset
                 return
             }
             pipeline.report("\(path): not the file the store's checkpoint describes (rewritten or truncated); reading it from its start")
         }
-        if !gzip && st.st_size > 0 {
+        if !compressed && st.st_size > 0 {
             // What the file holds already is history: parsed in place on every core, raw lines
             // kept as offsets into the file, straight into the store. The buffer takes what
             // comes after.
@@ -358,10 +359,10 @@ private final class Following {
                 pipeline.report("\(error)")
             }
         }
-        if gzip {
+        if compressed {
             // Compressed files are history (a rotated log): read once, whole, not followed.
             do {
-                pipeline.pump(try GzipInput(path: path), stream: stream, source: source,
+                pipeline.pump(try SourceLoader.open(.file(path), now: pipeline.load.now), stream: stream, source: source,
                               checkpoint: pipeline.durable == nil ? nil : t.checkpoint(offset: 0))
             } catch {
                 pipeline.report("\(error)")
@@ -373,7 +374,7 @@ private final class Following {
 
     /// Reads what the file has beyond what was read, waiting for room in the buffer.
     private func read(_ t: Tail) {
-        guard !t.gzip else { return }
+        guard !t.compressed else { return }
         var st = stat()
         guard fstat(t.fd, &st) == 0 else { return }
         if Int64(st.st_size) < t.offset {
@@ -423,7 +424,7 @@ private final class Following {
 
     private func updateLag() {
         var lag: [String: Int] = [:]
-        for t in tails where !t.gzip {
+        for t in tails where !t.compressed {
             var st = stat()
             if fstat(t.fd, &st) == 0 { lag[t.source, default: 0] += max(0, Int(Int64(st.st_size) - t.offset)) }
         }

@@ -305,7 +305,7 @@ public struct QueryEngine: Sendable {
     }
 
     private func scanSegments(names: [String], filter: Expr?, compiler: ExprCompiler, timeBounds: (Int64, Int64)?,
-                              order: [Int]?, skip: ((Segment) -> Bool)? = nil,
+                              order: [Int]?, skip: ((Segment) -> Bool)? = nil, countsProgress: Bool = true,
                               _ body: (Segment, [Int32], RowCursor) throws -> Void) throws -> ScanCounts {
         let cursor = RowCursor()
         let actual = snapshot.schema.map(\.name)
@@ -318,7 +318,7 @@ public struct QueryEngine: Sendable {
             let seg = snapshot.segments[index]
             if let (lo, hi) = bounds, seg.maxTs < lo || seg.minTs > hi { skipped += 1; continue }
             if let skip, skip(seg) { pruned += 1; continue }
-            try progress?.visit(rows: seg.rowCount)
+            if countsProgress { try progress?.visit(rows: seg.rowCount) } else { try progress?.check() }
             scanned += 1
             cursor.use(seg, names: actual, types: types)
             var rows = try filter.map { try segmentFilter.rows($0, in: seg) } ?? (0..<Int32(seg.rowCount)).map { $0 }
@@ -358,12 +358,15 @@ public struct QueryEngine: Sendable {
         let halves = [Array(0..<split), Array(split..<segments.count)]
         let scans = ParallelResults<ScanCounts>(2)
         let counts: [ScanCounts]
-        if filter == nil && timeBounds == nil && timeRange == nil && !partitioned {
+        let everyRow = filter == nil && timeBounds == nil && timeRange == nil
+        if everyRow {
             // Every row passes: the halves by rows are the halves by passing rows.
             DispatchQueue.concurrentPerform(iterations: 2) { k in
                 scans.set(k) {
                     var meter = MemoryMeter(memory)
-                    let counts = try scanSegments(names: names, filter: nil, compiler: parts.value[k].1, timeBounds: nil, order: halves[k]) { seg, rows, c in
+                    // (Split by value, each thread reads every segment; the first counts them.)
+                    let counts = try scanSegments(names: names, filter: nil, compiler: parts.value[k].1, timeBounds: nil,
+                                                  order: partitioned ? nil : halves[k], countsProgress: !partitioned || k == 0) { seg, rows, c in
                         try parts.value[k].0.add(seg, rows: rows, cursor: c)
                         try meter.keep(groupsOf: parts.value[k].0)
                     }
@@ -393,6 +396,7 @@ public struct QueryEngine: Sendable {
                     var meter = MemoryMeter(memory)
                     for i in runs[k] {
                         guard let rows = passing.value[i] else { continue }
+                        try progress?.check()
                         cursor.use(segments[i], names: actual, types: types)
                         try parts.value[k].0.add(segments[i], rows: rows, cursor: cursor)
                         try meter.keep(groupsOf: parts.value[k].0)
@@ -406,7 +410,7 @@ public struct QueryEngine: Sendable {
         if partitioned {
             agg.partition = nil
             agg.mergeDisjoint(later)
-            return counts[0] + counts[1]
+            return everyRow ? counts[0] : counts[0] + counts[1]
         }
         guard agg.readyToMerge(later) else { return nil }
         agg.merge(later)

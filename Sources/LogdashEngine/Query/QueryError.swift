@@ -62,6 +62,12 @@ public final class QueryProgress: Sendable {
 
     public var isCancelled: Bool { state.withLock { $0.stop } }
 
+    /// Throws once the query was cancelled (counting nothing: a second pass over segments
+    /// another thread counts).
+    func check() throws {
+        if isCancelled { throw QueryError(.cancelled, "the query was cancelled", at: nil) }
+    }
+
     /// Counts a segment about to be scanned; throws once the query was cancelled.
     func visit(rows n: Int) throws {
         let stopped = state.withLock { s in

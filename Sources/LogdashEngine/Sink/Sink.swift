@@ -148,7 +148,8 @@ public final class Sink: Sendable {
             st.waitingRecords += s.openRecords
             st.oldestWaiting = s.status.oldestWaiting ?? s.openSince
             st.lagMs = st.oldestWaiting.map { max(0, t - $0) / 1_000_000 } ?? 0
-            st.overdue = st.lagMs * 1_000_000 > spec.bufferInterval
+            // (Late: past the interval and the time an upload takes — 5 s, or a tenth of it.)
+            st.overdue = st.lagMs * 1_000_000 > spec.bufferInterval + max(5_000_000_000, spec.bufferInterval / 10)
             st.behind = st.lagMs * 1_000_000 > spec.lagLimit
             return st
         }

@@ -64,7 +64,16 @@ public struct SinkSpec: Sendable, Equatable {
         }
         var spec = SinkSpec(url: canonical, destination: place)
         for (k, v) in hints { try spec.set(k, v, in: text) }
+        try spec.check()
         return spec
+    }
+
+    /// The hints agree with each other: `max_lag` is longer than `buffer_interval` (a sink would
+    /// otherwise be behind whenever it waits as asked).
+    public func check() throws {
+        if let maxLag, maxLag <= bufferInterval {
+            throw Problem(key: "max_lag", message: "max_lag (\(TimeSpan.format(maxLag))) must be longer than buffer_interval (\(TimeSpan.format(bufferInterval)))")
+        }
     }
 
     /// Sets a buffering hint by its key.

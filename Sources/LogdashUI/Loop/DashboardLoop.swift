@@ -512,8 +512,10 @@ public struct DashboardLoop {
         status.connections = ingest.connections
         status.bufferFill = Double(pipeline.bufferFill) / Double(pipeline.settings.buffer.capacity)
         let sinks = sinkStatus?() ?? []
-        status.sinkLagMs = sinks.filter(\.overdue).map(\.lagMs).max() ?? 0
-        status.sinkBehind = sinks.contains(where: \.behind)
+        // The worst: a sink past its max_lag, else one late.
+        let behind = sinks.filter(\.behind)
+        status.sinkBehind = !behind.isEmpty
+        status.sinkLagMs = (behind.isEmpty ? sinks.filter(\.overdue) : behind).map(\.lagMs).max() ?? 0
         status.clock = LoadOptions.wallClock()
         status.newest = snap.segments.lazy.filter { $0.rowCount > 0 }.map(\.maxTs).max()
         let elapsed = Date().timeIntervalSince(rateBase.0)

@@ -97,6 +97,21 @@ import Testing
         String(decoding: try! JSONSerialization.data(withJSONObject: s, options: [.fragmentsAllowed, .withoutEscapingSlashes]), as: UTF8.self)
     }
 
+    /// Whatever a bucket's keys hold, their cached copies stay under the cache and apart from
+    /// the ETags (which are kept in a tree of their own).
+    @Test func cachedKeysStayUnderTheCacheAndApartFromTheirTags() {
+        let cases = [("a/b.log", "a/b.log"), ("x/../../../.bashrc", "x/%2E%2E/%2E%2E/%2E%2E/.bashrc"), ("./a//b/", "%2E/a/%/b/%"),
+                     ("100%/..x", "100%25/..x"), ("/abs", "%/abs")]
+        for (key, want) in cases {
+            #expect(S3Archive.relative(key) == want, "\(key)")
+            let path = S3Archive.cached(key, bucket: "b", cache: "/c")
+            #expect(!URL(fileURLWithPath: path).standardized.path.split(separator: "/").contains(".."), "\(path)")
+            #expect(URL(fileURLWithPath: path).standardized.path.hasPrefix("/c/b/"), "\(path)")
+        }
+        #expect(S3Archive.cached("a.log.etag", bucket: "b", cache: "/c") != S3Archive.tag("a.log", bucket: "b", cache: "/c"))
+        #expect(S3Archive.tag("a.log", bucket: "b", cache: "/c") == "/c/.etags/b/a.log")
+    }
+
     /// The time an object's key names, for pruning a plain S3 source by --since/--until: AWS's
     /// day folders, an archive's dt=/hour=, CloudFront's and S3 access logs' hours.
     @Test func keysNameTheDayOrHourOfAWSLogLayouts() {
@@ -116,5 +131,8 @@ import Testing
             let got = S3Sources.keyTime(key)
             #expect(got?.0 == want?.0 && got?.1 == want?.1, "\(key)")
         }
+        // How much earlier records may be than the key says: an hour for AWS's day folders, a
+        // day for CloudFront and S3 access logs (delivered hours late at times).
+        #expect(S3Sources.keyTime(cases[0].0)?.late == hour && S3Sources.keyTime(cases[4].0)?.late == day && S3Sources.keyTime(cases[5].0)?.late == day)
     }
 }

@@ -35,6 +35,16 @@ import Testing
                 #expect(try two.execute(sql).rows == one.execute(sql).rows, "\(sql)")
             }
         }
+        // Within a time range (--since/--until): the rows outside it are in neither thread's count.
+        guard case .timestamp(let lo)? = try one.execute("SELECT min(ts) FROM logs").rows.first?.first,
+              case .timestamp(let hi)? = try one.execute("SELECT max(ts) FROM logs").rows.first?.first else { Issue.record("no times"); return }
+        let range = (lo + (hi - lo) / 3, hi - (hi - lo) / 3)
+        let oneRanged = QueryEngine(snapshot: one.snapshot, now: arrival, timeRange: range)
+        var twoRanged = oneRanged
+        twoRanged.parallelRows = 0
+        let ranged = "SELECT count(DISTINCT trace_id), count(DISTINCT user) FROM logs"
+        #expect(try twoRanged.execute(ranged).rows == oneRanged.execute(ranged).rows)
+        #expect(try twoRanged.execute(ranged).rows != one.execute(ranged).rows)
         let plan = try two.execute("EXPLAIN ANALYZE SELECT count(DISTINCT trace_id) FROM logs").rows.map { "\($0)" }.joined()
         #expect(plan.contains("on 2 threads"), "\(plan)")
         // Not only distinct counts: the plain count would be counted twice, so one thread does it.
