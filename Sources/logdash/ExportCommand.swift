@@ -6,7 +6,7 @@ import LogdashEngine
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write the sources' records as an archive: OUT/dt=YYYY-MM-DD/hour=HH/part-NNNNN.json.gz, and OUT/athena.sql.",
+        abstract: "Write the sources' records as an archive: OUT/dt=YYYY-MM-DD/hour=HH/part-NNNNN.json.gz (or .json.zst), and OUT/athena.sql.",
         discussion: """
             One JSON object per line, every field of the record (ts as ISO 8601 UTC), partitioned \
             by the record's time; athena.sql creates a table over it with partition projection. \
@@ -34,6 +34,9 @@ struct ExportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The table's name in athena.sql.", valueName: "name"))
     var table = "logs"
 
+    @Option(help: ArgumentHelp("How parts are compressed: gzip (.json.gz, the default) or zstd (.json.zst).", valueName: "gzip|zstd"))
+    var compression = "gzip"
+
     @Option(help: ArgumentHelp("Export a store on disk ('logdash ingest' writes one) instead of, or beside, sources.", valueName: "dir"))
     var store: String?
 
@@ -42,6 +45,7 @@ struct ExportCommand: ParsableCommand {
 
     func validate() throws {
         if sources.isEmpty && store == nil { throw ValidationError("name the sources to export (files, globs or '-'), or --store DIR") }
+        if ArchiveCompression(rawValue: compression.lowercased()) == nil { throw ValidationError("--compression '\(compression)' is not gzip or zstd") }
         for (name, v) in [("--since", since), ("--until", until)] {
             if let v, TimeArgument.parse(v, now: 0) == nil {
                 throw ValidationError("\(name) '\(v)' is neither a time (2026-11-27T14:00:00Z) nor an age (15m, 2h, 7d)")
@@ -52,10 +56,10 @@ struct ExportCommand: ParsableCommand {
     func run() throws {
         if store != nil { try input.refuseTransform(with: "--store") }
         let (config, options) = try input.resolve()
-        let specs = sources.isEmpty ? [] : try input.sources(sources, config: config, liveDemo: false)
         let now = LoadOptions.wallClock()
         let range: (Int64, Int64)? = since == nil && until == nil ? nil
             : (since.flatMap { TimeArgument.parse($0, now: now) } ?? Int64.min, until.flatMap { TimeArgument.parse($0, now: now) } ?? Int64.max)
+        let specs = sources.isEmpty ? [] : try input.sources(sources, config: config, liveDemo: false, timeRange: range)
         let progress = LoadProgress()
         var (loaded, _) = try Store.load(specs, options: options, progress: progress.count)
         progress.finish()
@@ -68,9 +72,11 @@ struct ExportCommand: ParsableCommand {
             try upload(loaded.snapshot(), to: bucket, range: range)
             return
         }
-        let summary = try Archive.export(loaded.snapshot(), to: to, timeRange: range, table: table)
+        let summary = try Archive.export(loaded.snapshot(), to: to, timeRange: range, table: table, compression: packing)
         FileHandle.standardError.write(Data("logdash: \(summary.records) records in \(summary.files.count) part files under \(to); \(to)/athena.sql creates the Athena table\n".utf8))
     }
+
+    private var packing: ArchiveCompression { ArchiveCompression(rawValue: compression.lowercased()) ?? .gzip }
 
     /// The archive written to a bucket: made in a scratch directory, then each part uploaded
     /// after the parts already under the prefix (an export adds, it never replaces), and
@@ -80,7 +86,7 @@ struct ExportCommand: ParsableCommand {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-export-\(getpid())-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let summary = try Archive.export(snapshot, to: scratch, timeRange: range, table: table, location: "\(place)/")
+        let summary = try Archive.export(snapshot, to: scratch, timeRange: range, table: table, location: "\(place)/", compression: packing)
         guard summary.records > 0 else {
             FileHandle.standardError.write(Data("logdash: no records to export; nothing written to \(place)\n".utf8))
             return
@@ -102,9 +108,9 @@ struct ExportCommand: ParsableCommand {
             while true {
                 let n = (last[partition] ?? -1) + 1
                 last[partition] = n
-                let key = place.key(partition + "/" + Archive.partName(n))
+                let key = place.key(partition + "/" + Archive.partName(n, packing))
                 do {
-                    try blocking { try await client.put(bytes, bucket: place.bucket, key: key, contentType: "application/gzip", ifAbsent: true) }
+                    try blocking { try await client.put(bytes, bucket: place.bucket, key: key, contentType: packing.contentType, ifAbsent: true) }
                     break
                 } catch AWSError.service(_, _, 412, _, _) {
                     continue

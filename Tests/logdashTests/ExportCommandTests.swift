@@ -66,9 +66,26 @@ import Scratch
         #expect(duck.count == 4 && Array(duck.prefix(2)) == ours && Int(duck[2]) == parts.count && duck[3] == duck[0])
     }
 
+    /// `--compression zstd` writes `.json.zst` parts, numbered after the gzip parts already in a
+    /// partition; the archive reads back whole, both kinds together.
+    @Test func aZstdExportAddsJsonZstPartsThatReadBackBesideGzipOnes() throws {
+        let log = try Self.generated(2000)
+        let out = try Scratch.directory("export-zstd").appendingPathComponent("archive").path
+        #expect(try Self.cli.logdash(["export", log, "--to", out]).status == 0)
+        let z = try Self.cli.logdash(["export", log, "--to", out, "--compression", "zstd"])
+        #expect(z.status == 0 && z.err.contains("2000 records in "), "\(z.err)")
+        let files = try FileManager.default.subpathsOfDirectory(atPath: out).filter { $0.contains("/part-") }
+        let gz = files.filter { $0.hasSuffix("/part-00000.json.gz") }, zst = files.filter { $0.hasSuffix("/part-00001.json.zst") }
+        #expect(!gz.isEmpty && gz.count == zst.count && files.count == gz.count * 2, "\(files)")
+        let back = try Self.cli.logdash(["query", "--archive", out, "SELECT count(*), count(DISTINCT trace_id) FROM logs", "-o", "csv"])
+        #expect(back.out == "count,count\n4000,2000\n", "\(back.out) \(back.err)")
+    }
+
     @Test func exportNamesWhatIsWrong() throws {
         let r = try Self.cli.logdash(["export", "--to", "/tmp/x"])
         #expect(r.status != 0 && r.err.contains("name the sources to export"))
+        let bad = try Self.cli.logdash(["export", "x.log", "--to", "/tmp/x", "--compression", "lz4"])
+        #expect(bad.status != 0 && bad.err.contains("--compression 'lz4' is not gzip or zstd"), "\(bad.err)")
         let missing = try Self.cli.logdash(["query", "--archive", "/nonexistent/archive", "SELECT count(*) FROM logs"])
         #expect(missing.status == 1 && missing.err.contains("/nonexistent/archive: cannot be read: no such archive directory"))
     }
