@@ -141,9 +141,11 @@ public final class Sink: Sendable {
     /// The last commit the spool holds.
     var through: DurableStore.CommitID { state.withLock { $0.through } }
 
-    public var status: SinkStatus {
-        let t = now()
-        return state.withLock { s in
+    public var status: SinkStatus { status(at: now()) }
+
+    /// What the sink has done and what waits, its lag measured at `t`.
+    func status(at t: Int64) -> SinkStatus {
+        state.withLock { s in
             var st = s.status
             st.waitingRecords += s.openRecords
             st.oldestWaiting = s.status.oldestWaiting ?? s.openSince
@@ -158,13 +160,12 @@ public final class Sink: Sendable {
     /// The sink's `internal_metrics` row: records kept, delivered and failed attempts since
     /// the last row; records waiting and the oldest one's wait now.
     func metricRow(at ts: Int64) -> [Value] {
-        let now = status
+        let now = status(at: ts)
         let before = state.withLock { s in defer { s.sampled = now }; return s.sampled }
-        let lag = now.oldestWaiting.map { max(0, ts - $0) / 1_000_000 } ?? 0
         return [.timestamp(ts), .string(spec.url)] + Array(repeating: Value.null, count: 10)
             + [.string("sink"), .int(Int64(now.kept - before.kept)), .int(Int64(now.delivered - before.delivered)),
-               .int(Int64(now.failures - before.failures)), .null, .int(Int64(now.waitingRecords)), .int(lag),
-               .bool(lag * 1_000_000 > spec.lagLimit)]
+               .int(Int64(now.failures - before.failures)), .null, .int(Int64(now.waitingRecords)), .int(now.lagMs),
+               .bool(now.behind)]
     }
 
     // MARK: the spool
