@@ -22,12 +22,14 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "CPCRE2", path: "Sources/CPCRE2", providers: [.apt(["libpcre2-dev"])]),
+        // A header only: the compiler's prefetch hint for hash-table probes.
+        .systemLibrary(name: "CPrefetch", path: "Sources/CPrefetch"),
         // SQLite is the reference for the query engine's differential test, not a dependency of logdash.
         .systemLibrary(name: "CSQLite", path: "Tests/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         .target(
             name: "LogdashEngine",
             dependencies: [
-                "CZlib", "CZstd", "CPCRE2", .product(name: "Yams", package: "Yams"),
+                "CZlib", "CZstd", "CPCRE2", "CPrefetch", .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,3 +1,5 @@
+import CPrefetch
+
 /// Keys made of bytes, each standing for a number, in one open-addressed table: the keys'
 /// bytes side by side in one arena, each slot the hash's top half beside its entry, so that a
 /// probe that misses reads nothing else. `ByteKeyedGroups` numbers groups with it; a join's
@@ -172,9 +174,39 @@ extension ByteKeyTable {
                                     unusual.append(i)
                                 }
                             }
-                            for i in 0..<total where o[i] != -2 {
-                                let r = row(i), start = Int(offsets[r])
-                                o[i] = reader.find(base + start, Int(offsets[r + 1]) - start, hash: hs[i])
+                            if reader.slots.count <= 1 << 17 {
+                                // A table that stays in the cache (1 MiB of slots): no hints.
+                                for i in 0..<total where o[i] != -2 {
+                                    let r = row(i), start = Int(offsets[r])
+                                    o[i] = reader.find(base + start, Int(offsets[r + 1]) - start, hash: hs[i])
+                                }
+                            } else {
+                                // The lookups, each row's memory asked for ahead of it so that the
+                                // cache misses of a larger table overlap: 24 rows ahead its slot,
+                                // 16 ahead the entry that slot names (when its tag matches), 8
+                                // ahead that entry's bytes.
+                                let mask = reader.slots.count - 1
+                                let slots = reader.slots.baseAddress!, entries = reader.entries.baseAddress ?? UnsafePointer(bitPattern: 8)!
+                                @inline(__always) func slot(_ j: Int) -> UInt64? {
+                                    guard j < total, o[j] != -2 else { return nil }
+                                    let h = hs[j]
+                                    return slots[Int(truncatingIfNeeded: h ^ (h >> 29)) & mask]
+                                }
+                                for i in 0..<total {
+                                    if i + 24 < total, o[i + 24] != -2 {
+                                        let h = hs[i + 24]
+                                        logdash_prefetch(slots + (Int(truncatingIfNeeded: h ^ (h >> 29)) & mask))
+                                    }
+                                    if let s = slot(i + 16), s != 0, s >> 32 == hs[i + 16] >> 32 {
+                                        logdash_prefetch(entries + Int(s & 0xFFFF_FFFF) - 1)
+                                    }
+                                    if let s = slot(i + 8), s != 0, s >> 32 == hs[i + 8] >> 32 {
+                                        logdash_prefetch(reader.arena + Int(entries[Int(s & 0xFFFF_FFFF) - 1].start))
+                                    }
+                                    guard o[i] != -2 else { continue }
+                                    let r = row(i), start = Int(offsets[r])
+                                    o[i] = reader.find(base + start, Int(offsets[r + 1]) - start, hash: hs[i])
+                                }
                             }
                             for i in 0..<total where o[i] == -2 { o[i] = -1 }
                             for i in unusual {

@@ -119,13 +119,13 @@ final class JoinIndex: Sendable {
     func codes(ofColumn k: Int) -> (codes: [Int32], values: [Value]) {
         distinct.withLock { known in
             if let c = known[k] { return c }
-            var ids: [Value: Int32] = [:], texts: [[UInt8]: Int32] = [:], values: [Value] = []
+            var ids: [Value: Int32] = [:], texts = ByteKeyTable(), values: [Value] = []
             let codes = rows.map { row in
                 let v = row[k]
-                if case .string(let s) = v {
-                    let bytes = Array(s.utf8)
-                    if let id = texts[bytes] { return id }
-                    texts[bytes] = Int32(values.count)
+                if case .string(var s) = v {
+                    let next = Int32(values.count)
+                    let id = s.withUTF8 { b in texts.group(b.baseAddress ?? UnsafePointer(bitPattern: 1)!, b.count) { _, _ in next } }
+                    if id != next { return id }
                 } else {
                     if let id = ids[v] { return id }
                     ids[v] = Int32(values.count)

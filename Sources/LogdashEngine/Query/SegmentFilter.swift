@@ -59,6 +59,20 @@ struct SegmentFilter {
         /// `IN` lists over plain string columns, by the list's place in the query (a subquery's
         /// answer can be tens of thousands of texts: made ready once, not per segment).
         var inTests: [String: (UnsafeBufferPointer<UInt8>) -> Bool] = [:]
+        /// Long `IN` lists of ASCII texts over plain string columns: their bytes in one table,
+        /// looked up a segment at a time.
+        var inTables: [String: ByteKeyTable] = [:]
+        /// The columns of long `IN` lists (walked once, not per segment).
+        var columnsOfLists: [String: Set<String>] = [:]
+    }
+
+    /// A leaf's key among those compiled: its canonical text, except for a long `IN` list (a
+    /// subquery's answer: tens of thousands of values), which its place and length name.
+    private func key(_ e: Expr) -> String {
+        if case .inList(let x, let items, let negated, let p) = e, items.count > 16 {
+            return "\u{1}in\u{0}\(x.canonical)\u{0}\(p)\u{0}\(items.count)\u{0}\(negated)"
+        }
+        return e.canonical
     }
 
     func rows(_ e: Expr, in seg: Segment) throws -> [Int32] {
@@ -125,12 +139,21 @@ struct SegmentFilter {
             if let t = try numericLeaf(e, seg) { return t }
             if let t = try plainStringLeaf(e, seg) { return t }
             if let t = nullLeaf(e, seg) { return t }
+            if let t = joinLeaf(e, seg) { return t }
             return try rowByRow(e, seg, skip: skip)
         }
     }
 
     /// The columns an expression reads.
     private func columnsOf(_ e: Expr) -> Set<String> {
+        if case .inList(_, let items, _, _) = e, items.count > 16 {
+            let k = key(e)
+            if let known = compiled.columnsOfLists[k] { return known }
+            var out: Set<String> = []
+            walk(e) { if case .column(let n, _) = $0 { out.insert(n.lowercased()) } }
+            compiled.columnsOfLists[k] = out
+            return out
+        }
         var out: Set<String> = []
         walk(e) { if case .column(let n, _) = $0 { out.insert(n.lowercased()) } }
         return out
@@ -144,9 +167,10 @@ struct SegmentFilter {
         guard cols.count == 1, let name = cols.first, storedType(name, seg).map({ $0 == .string }) ?? true,
               let col = column(name, seg), col.isDictionary else { return nil }
         let f: Eval
-        if let cached = compiled.byCanonical[e.canonical] { f = cached } else {
+        let k = key(e)
+        if let cached = compiled.byCanonical[k] { f = cached } else {
             f = try compiler.with(names: [name]).compile(e)
-            compiled.byCanonical[e.canonical] = f
+            compiled.byCanonical[k] = f
         }
         let cursor = RowCursor()
         var verdict = [UInt8](repeating: 0, count: col.dictionary.count + 1)  // 1 true, 2 false; last slot: NULL
@@ -347,9 +371,12 @@ struct SegmentFilter {
             name = n
             let want = ByteString(v), negated = op == "<>"
             test = { want.equals($0) != negated }
-        case .inList(.column(let n, _), let items, let negated, let p):
+        case .inList(.column(let n, _), let items, let negated, _):
             name = n
-            let key = "\(n)\u{0}\(p)\u{0}\(items.count)\u{0}\(negated)"
+            let key = key(e)
+            if let table = compiled.inTables[key] {
+                return try listLeaf(table, name, negated: negated, seg)
+            }
             if let known = compiled.inTests[key] {
                 test = known
                 break
@@ -361,26 +388,21 @@ struct SegmentFilter {
                 wants.append(ByteString(v))
             }
             if wants.count > 16 {
-                // Swift's String hashing and `==` agree on canonical equivalence, as `equals` does.
-                let set = Set(wants.map(\.text))
                 if wants.allSatisfy(\.ascii) {
-                    // ASCII wants (ids, names, a subquery's answer): an ASCII row's bytes hashed in
-                    // place, equal to a want's only byte for byte; a row with other bytes takes
-                    // the String path (some non-ASCII text is canonically an ASCII one: K and K).
-                    var keys = ByteKeyTable()
+                    // ASCII wants (ids, names, a subquery's answer): their bytes in one table,
+                    // looked up a segment at a time (see `listLeaf`).
+                    var keys = ByteKeyTable(capacity: wants.count)
                     for w in wants {
                         w.bytes.withUnsafeBufferPointer { b in
                             _ = keys.group(b.baseAddress ?? UnsafePointer(bitPattern: 1)!, b.count) { _, _ in 0 }
                         }
                     }
-                    test = { b in
-                        let p = b.baseAddress ?? UnsafePointer(bitPattern: 1)!
-                        guard ByteKeyTable.isASCII(p, b.count) else { return set.contains(String(decoding: b, as: UTF8.self)) != negated }
-                        return (keys.withReader { $0.find(p, b.count, hash: ByteKeyTable.hash(p, b.count)) } >= 0) != negated
-                    }
-                } else {
-                    test = { b in set.contains(String(decoding: b, as: UTF8.self)) != negated }
+                    compiled.inTables[key] = keys
+                    return try listLeaf(keys, name, negated: negated, seg)
                 }
+                // Swift's String hashing and `==` agree on canonical equivalence, as `equals` does.
+                let set = Set(wants.map(\.text))
+                test = { b in set.contains(String(decoding: b, as: UTF8.self)) != negated }
             } else {
                 test = { b in wants.contains { $0.equals(b) } != negated }
             }
@@ -402,6 +424,70 @@ struct SegmentFilter {
             for row in 0..<n where SegmentColumn.valid(validity, row) {
                 let s = Int(offsets[row])
                 if test(UnsafeBufferPointer(start: base + s, count: Int(offsets[row + 1]) - s)) { t.set(row) } else { fl.set(row) }
+            }
+        }
+        return Truth(isTrue: t, isFalse: fl)
+    }
+
+    /// `column [NOT] IN (…)` over a plain string column, the list's texts all ASCII and in
+    /// `keys`: the segment's ASCII rows looked up by their bytes in one pass (hashes first, then
+    /// lookups: see `ByteKeyTable.find(in:)`); a row with other bytes equals an ASCII text only
+    /// if its composed form (NFC, as `=` compares) is that text (the Kelvin sign and K).
+    private func listLeaf(_ keys: ByteKeyTable, _ name: String, negated: Bool, _ seg: Segment) throws -> Truth? {
+        guard let col = column(name, seg), col.type == .string, !col.offsets.isEmpty, col.file == nil,
+              let k = names.firstIndex(of: name.lowercased()), types[k] == .string else { return nil }
+        let n = seg.rowCount
+        let found = keys.find(in: col, count: n, rows: nil) { text in
+            let s = text.precomposedStringWithCanonicalMapping
+            guard s.utf8.allSatisfy({ $0 < 0x80 }) else { return -1 }
+            var t = s
+            return t.withUTF8 { b in
+                let p = b.baseAddress ?? UnsafePointer(bitPattern: 1)!
+                return keys.withReader { $0.find(p, b.count, hash: ByteKeyTable.hash(p, b.count)) }
+            }
+        }
+        var t = RowBits(rows: n, all: false), fl = RowBits(rows: n, all: false)
+        let validity = col.validity
+        found.withUnsafeBufferPointer { f in
+            t.words.withUnsafeMutableBufferPointer { tw in
+                fl.words.withUnsafeMutableBufferPointer { fw in
+                    for w in 0..<tw.count {
+                        var hit: UInt64 = 0
+                        let base = w << 6, end = min(n, base + 64)
+                        for r in base..<end where f[r] >= 0 { hit |= 1 << UInt64(r - base) }
+                        var valid: UInt64 = end - base == 64 ? ~0 : (1 << UInt64(end - base)) - 1
+                        if let validity { valid &= validity[w] }
+                        tw[w] = (negated ? ~hit : hit) & valid
+                        fw[w] = (negated ? hit : ~hit) & valid
+                    }
+                }
+            }
+        }
+        return Truth(isTrue: t, isFalse: fl)
+    }
+
+    /// Whether a record of `logs` finds a row of a lookup join's other side by its key column
+    /// (`JoinIndex`'s `\u{1}join(slot, -1, column)`: TRUE or FALSE, never NULL): the segment's
+    /// matches, found as the column is stored and kept for a GROUP BY of a joined column.
+    private func joinLeaf(_ e: Expr, _ seg: Segment) -> Truth? {
+        guard case .call(let fn, let args, _, _, _) = e, fn == JoinIndex.function, args.count == 3,
+              case .literal(.int(let slot), _) = args[0], case .literal(.int(-1), _) = args[1],
+              case .column(let name, _) = args[2], Int(slot) < compiler.joins.count,
+              let col = column(name, seg), let k = names.firstIndex(of: name.lowercased()), types[k] == col.type else { return nil }
+        let found = compiler.joins[Int(slot)].matches(ObjectIdentifier(seg), col, count: seg.rowCount)
+        let n = seg.rowCount
+        var t = RowBits(rows: n, all: false), fl = RowBits(rows: n, all: true)
+        found.withUnsafeBufferPointer { f in
+            t.words.withUnsafeMutableBufferPointer { tw in
+                fl.words.withUnsafeMutableBufferPointer { fw in
+                    for w in 0..<tw.count {
+                        var hit: UInt64 = 0
+                        let base = w << 6
+                        for r in base..<min(n, base + 64) where f[r] >= 0 { hit |= 1 << UInt64(r - base) }
+                        tw[w] = hit
+                        fw[w] &= ~hit
+                    }
+                }
             }
         }
         return Truth(isTrue: t, isFalse: fl)
@@ -439,7 +525,7 @@ struct SegmentFilter {
     private func rowByRow(_ e: Expr, _ seg: Segment, skip: RowBits?) throws -> Truth {
         var t = RowBits(rows: seg.rowCount, all: false), fl = RowBits(rows: seg.rowCount, all: false)
         if let skip, skip.words == RowBits(rows: seg.rowCount, all: true).words { return Truth(isTrue: t, isFalse: fl) }
-        let key = "\(e.position)\u{0}\(e.canonical)"
+        let key = "\(e.position)\u{0}\(key(e))"
         let f: Eval
         if let known = compiled.rowByRow[key] { f = known } else {
             f = try compiler.compile(e)
