@@ -110,7 +110,7 @@ struct ExportCommand: ParsableCommand {
                 last[partition] = n
                 let key = place.key(partition + "/" + Archive.partName(n, packing))
                 do {
-                    try blocking { try await client.put(bytes, bucket: place.bucket, key: key, contentType: packing.contentType, ifAbsent: true) }
+                    try blocking { try await client.putLarge(bytes, bucket: place.bucket, key: key, contentType: packing.contentType, ifAbsent: true) }
                     break
                 } catch AWSError.service(_, _, 412, _, _) {
                     continue

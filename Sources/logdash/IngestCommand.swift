@@ -49,9 +49,14 @@ struct LiveOptions: ParsableArguments {
                                valueName: "dir"))
     var store: String?
 
-    @Option(help: ArgumentHelp("Deliver what is stored to s3://bucket/prefix or file:///dir in the archive's layout, buffered as Firehose does "
-                               + "(repeatable; hints as the URL's query: ?buffer_size=5M&buffer_interval=60s). Needs a store.", valueName: "url"))
+    @Option(help: ArgumentHelp("Deliver what is stored to s3://bucket/prefix or file:///dir in the archive's layout, or to another logdash's "
+                               + "https://host:port/ingest, buffered as Firehose does (repeatable; hints as the URL's query: "
+                               + "?buffer_size=5M&buffer_interval=60s). Needs a store.", valueName: "url"))
     var sink: [String] = []
+
+    @Option(help: ArgumentHelp("An https:// sink trusts the certificate authority in this PEM file (a central logdash's private CA) "
+                               + "instead of the system's; a sink's own tls_ca key wins.", valueName: "file"))
+    var tlsCa: String?
 
     @Option(help: ArgumentHelp("With a store: when the write-ahead log is forced to disk: always (each delivery flush), interval (each second) or never.",
                                valueName: "mode"))
@@ -72,7 +77,22 @@ struct LiveOptions: ParsableArguments {
             do { return try SinkSpec.parse(url) } catch let p as SinkSpec.Problem { throw ValidationError("--sink: \(p.message)") }
         }
         let configured = agent ? config.sinks : []
-        guard !named.isEmpty || !configured.isEmpty else { return nil }
+        guard !named.isEmpty || !configured.isEmpty else {
+            if tlsCa != nil { report("warning: --tls-ca is not used: no sink is https://") }
+            return nil
+        }
+        var all = named + configured
+        if let tlsCa {
+            // The CA of every https:// sink that names none of its own.
+            var used = false
+            for k in all.indices {
+                guard case .http(let url) = all[k].destination, url.scheme == "https", all[k].tlsCA == nil else { continue }
+                all[k].tlsCA = tlsCa
+                used = true
+                do { try all[k].check() } catch let p as SinkSpec.Problem { throw ValidationError("--tls-ca: \(p.message)") }
+            }
+            if !used { report("warning: --tls-ca is not used: no https:// sink without its own tls_ca") }
+        }
         guard let durable else {
             if named.isEmpty {
                 // The config's sinks are an agent's; a run without a store (a dashboard, a replay) leaves them be.
@@ -82,7 +102,7 @@ struct LiveOptions: ParsableArguments {
             throw ValidationError("a sink keeps what waits for delivery in a store this logdash writes: name one with --store DIR "
                                   + "(ingest keeps one unless --no-store or --no-follow; a store another logdash writes cannot be used)")
         }
-        let set = try SinkSet(named + configured, store: durable, report: report)
+        let set = try SinkSet(all, store: durable, report: report)
         for s in set.sinks {
             let waiting = s.status.waitingRecords
             report("delivering to \(s.spec.url) (parts of \(ByteSize.format(s.spec.bufferSize)) or \(TimeSpan.format(s.spec.bufferInterval)))"

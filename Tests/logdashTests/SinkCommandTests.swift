@@ -205,13 +205,76 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: part))
     }
 
+    /// A fleet's fan-in (issue 26): agents with an `https://…/ingest` sink deliver to a central
+    /// `logdash ingest` over TLS with a private CA (`--tls-ca` on the command line, `tls_ca` in a
+    /// config) and the central's token; the central store then holds every agent's records once,
+    /// each with its own time, source, host, level, fields and arrival time. A wrong token, a
+    /// CA not given and a URL that is not /ingest are clear errors, and nothing is lost: the
+    /// part waits in the agent's spool.
+    @Test func agentsFanInToACentralLogdashOverHTTPSWithEachRecordsOwnSourceAndHost() throws {
+        let dir = try Scratch.directory("fan-in")
+        func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("shared/bench/gen_logs.py").path
+        for (name, format, lines) in [("app.log", "json", 3000), ("sys.log", "syslog3164", 2000), ("web.log", "combined", 2000)] {
+            #expect(try Spawned("/usr/bin/python3", [script, "--format", format, "--lines", String(lines), "--seed", "5"], stdout: path(name)).wait() == 0)
+        }
+        // A private CA and the central's certificate, signed by it, for 127.0.0.1.
+        try "subjectAltName=IP:127.0.0.1\n".write(toFile: path("ext.cnf"), atomically: true, encoding: .utf8)
+        for args in [["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path("ca.key"), "-out", path("ca.pem"), "-days", "2", "-subj", "/CN=fleet-ca"],
+                     ["req", "-newkey", "rsa:2048", "-nodes", "-keyout", path("srv.key"), "-out", path("srv.csr"), "-subj", "/CN=127.0.0.1"],
+                     ["x509", "-req", "-in", path("srv.csr"), "-CA", path("ca.pem"), "-CAkey", path("ca.key"), "-CAcreateserial", "-out", path("srv.pem"),
+                      "-days", "2", "-extfile", path("ext.cnf")]] {
+            #expect(try Spawned("/usr/bin/openssl", args).wait() == 0)
+        }
+        let central = try IngestServer(["https://127.0.0.1:0", "--store", path("central"), "--auth-token", "s3cret", "--tls-cert", path("srv.pem"),
+                                        "--tls-key", path("srv.key"), "--stats-interval", "0"], name: "central")
+        defer { _ = central.stop() }
+        let port = try #require(central.port("https://127.0.0.1:"), "\(central.err)")
+        let url = "https://127.0.0.1:\(port)/ingest"
+        // Agent one: the sink on the command line; agent two: in its config.
+        let one = try cli.logdash(["ingest", "--no-follow", "--store", path("agent1"), "--stats-interval", "0", "--tls-ca", path("ca.pem"),
+                                   "--sink", url + "?token=s3cret&buffer_interval=1s", path("app.log"), path("sys.log")])
+        #expect(one.status == 0 && one.err.contains("sink \(url): 5000 records delivered in "), "\(one.err)")
+        let config = try cli.temp("agent.yaml", "sinks:\n  - url: https://127.0.0.1:\(port)\n    token: s3cret\n    tls_ca: \(path("ca.pem"))\n    buffer_interval: 1s\n")
+        let two = try cli.logdash(["ingest", "--config", config, "--no-follow", "--store", path("agent2"), "--stats-interval", "0", path("web.log")])
+        #expect(two.status == 0 && two.err.contains("sink \(url): 2000 records delivered in "), "\(two.err)")
+        // The central's records are the agents' records, column for column.
+        let columns = "SELECT ts, source, host, level, message, status, bytes, ingest_ts FROM logs"
+        let order = " ORDER BY ts, source, message, ingest_ts"
+        func rows(_ store: String, _ sql: String) throws -> String { try cli.logdash(["query", "--store", store, "-o", "csv", sql]).out }
+        #expect(try waitUntil(seconds: 20) { try rows(path("central"), "SELECT count(*) FROM logs") == "count\n7000\n" }, "\(central.err)")
+        let agents = try rows(path("agent1"), columns + order).split(separator: "\n").dropFirst() + rows(path("agent2"), columns + order).split(separator: "\n").dropFirst()
+        let fannedIn = try rows(path("central"), columns + order).split(separator: "\n").dropFirst()
+        #expect(fannedIn.count == 7000 && Set(fannedIn) == Set(agents) && fannedIn.count == Set(fannedIn).count)
+        // The JSON records' own fields too.
+        let fields = "SELECT ts, user, trace_id, latency_ms, path FROM logs WHERE source LIKE '%app.log' ORDER BY ts, trace_id"
+        #expect(try rows(path("central"), fields) == rows(path("agent1"), fields))
+        #expect(try rows(path("central"), "SELECT source, count(*) AS n, count(host) AS hosts FROM logs GROUP BY source ORDER BY source")
+                == "source,n,hosts\n\(path("app.log")),3000,3000\n\(path("sys.log")),2000,2000\n\(path("web.log")),2000,0\n")
+        // A wrong token, a CA not given: said, and the part kept for the next run.
+        let wrong = try cli.logdash(["ingest", "--no-follow", "--store", path("agent3"), "--stats-interval", "0", "--tls-ca", path("ca.pem"),
+                                     "--sink", url + "?token=nope&buffer_interval=1s", path("web.log")])
+        #expect(wrong.err.contains("POST \(url): 401 Unauthorized") && wrong.err.contains("the sink's token must be the central logdash's --auth-token")
+                && wrong.err.contains("1 part not delivered yet; kept in the store's spool"), "\(wrong.err)")
+        let untrusted = try cli.logdash(["ingest", "--no-follow", "--store", path("agent4"), "--stats-interval", "0",
+                                         "--sink", url + "?token=s3cret&buffer_interval=1s", path("web.log")])
+        #expect(untrusted.err.contains("TLS certificate is not signed by a certificate authority this trusts (a private CA: --tls-ca FILE, or the sink's tls_ca)"),
+                "\(untrusted.err)")
+        #expect(try rows(path("central"), "SELECT count(*) FROM logs") == "count\n7000\n")
+        let notIngest = try cli.logdash(["ingest", "--no-follow", "--store", path("agent5"), "--sink", "https://127.0.0.1:\(port)/logs", path("web.log")])
+        #expect(notIngest.status != 0 && notIngest.err.contains("an http(s):// sink is another logdash's /ingest"), "\(notIngest.err)")
+        let caForS3 = try cli.logdash(["ingest", "--no-follow", "--store", path("agent5"), "--sink", "file:///tmp/x?tls_ca=/etc/hostname", path("web.log")])
+        #expect(caForS3.status != 0 && caForS3.err.contains("tls_ca is for an https:// sink"), "\(caForS3.err)")
+    }
+
     @Test func aSinkWithoutAStoreABadURLOrAMissingBucketIsAClearError() throws {
         let log = try cli.temp("app.log", "{\"ts\":\"2026-12-07T03:00:00Z\",\"msg\":\"hi\"}\n")
         let noStore = try cli.logdash(["ingest", "--no-follow", log, "--sink", "file:///tmp/x"])
         #expect(noStore.status != 0 && noStore.err.contains("a sink keeps what waits for delivery in a store this logdash writes: name one with --store DIR"), "\(noStore.err)")
         let store = try Scratch.directory("sink-errors").appendingPathComponent("store").path
         let bad = try cli.logdash(["ingest", "--no-follow", "--store", store, log, "--sink", "ftp://x/y"])
-        #expect(bad.status != 0 && bad.err.contains("--sink: 'ftp://x/y' is not a sink: write s3://bucket/prefix or file:///dir"), "\(bad.err)")
+        #expect(bad.status != 0 && bad.err.contains("--sink: 'ftp://x/y' is not a sink: write s3://bucket/prefix, file:///dir or https://central:8443/ingest"), "\(bad.err)")
         let hint = try cli.logdash(["ingest", "--no-follow", "--store", store, log, "--sink", "file:///tmp/x?buffer_size=lots"])
         #expect(hint.status != 0 && hint.err.contains("--sink: 'lots' is not a size such as 1M or 5M"), "\(hint.err)")
         let lag = try cli.logdash(["ingest", "--no-follow", "--store", store, log, "--sink", "file:///tmp/x?max_lag=soon"])

@@ -111,9 +111,9 @@ public struct S3Client: Sendable {
     /// one is not sent again whole after a dropped connection. An upload that fails is aborted
     /// (AbortMultipartUpload): no parts are left behind to be billed.
     public func putLarge(_ body: [UInt8], bucket: String, key: String, contentType: String = "application/octet-stream",
-                         partSize: Int = 16 << 20) async throws {
+                         partSize: Int = 16 << 20, ifAbsent: Bool = false) async throws {
         let size = max(partSize, S3Client.minimumPartSize, (body.count + S3Client.maximumParts - 1) / S3Client.maximumParts)
-        guard body.count > size else { return try await put(body, bucket: bucket, key: key, contentType: contentType) }
+        guard body.count > size else { return try await put(body, bucket: bucket, key: key, contentType: contentType, ifAbsent: ifAbsent) }
         let created = try await send("CreateMultipartUpload", method: .POST, bucket: bucket, key: key, query: [("uploads", "")],
                                      headers: [("Content-Type", contentType)])
         guard let upload = try? XMLDecoder().decode(InitiateMultipartUploadResult.self, from: Data(created.body)).uploadId, !upload.isEmpty else {
@@ -133,8 +133,9 @@ public struct S3Client: Sendable {
                 etags.append(etag)
             }
             let parts = etags.enumerated().map { "<Part><PartNumber>\($0.offset + 1)</PartNumber><ETag>\(S3Client.xmlEscaped($0.element))</ETag></Part>" }
+            // `ifAbsent`: the completion is the conditional write (S3 takes If-None-Match there).
             let done = try await send("CompleteMultipartUpload", method: .POST, bucket: bucket, key: key, query: [("uploadId", upload)],
-                                      headers: [("Content-Type", "application/xml")],
+                                      headers: [("Content-Type", "application/xml")] + (ifAbsent ? [("If-None-Match", "*")] : []),
                                       body: Array(("<CompleteMultipartUpload>" + parts.joined() + "</CompleteMultipartUpload>").utf8))
             // (S3 may answer 200 and still fail the completion, saying so in the body.)
             if let error = try? XMLDecoder().decode(ErrorBody.self, from: Data(done.body)), let code = error.code, !code.isEmpty {
@@ -309,6 +310,7 @@ public struct S3Client: Sendable {
         let text = "\(error)"
         if text.contains("connectionRefused") || text.contains("Connection refused") { return "\(host) refused the connection" }
         if text.contains("deadlineExceeded") || text.contains("timeout") { return "\(host) did not answer in time" }
+        if text.contains("CERTIFICATE_VERIFY_FAILED") { return "\(host)'s TLS certificate is not signed by a certificate authority this trusts" }
         return "\(host): \(text)"
     }
 }

@@ -46,7 +46,7 @@ public final class Pipeline: Sendable {
 
     private struct State {
         var nextStream = 0
-        var registered: [Int: (source: String, holdsTail: Bool)] = [:]
+        var registered: [Int: (source: String, holdsTail: Bool, records: Bool)] = [:]
         var stopping = false
         /// The parse thread was started.
         var started = false
@@ -161,10 +161,12 @@ public final class Pipeline: Sendable {
     /// A new stream of bytes for `source`. `holdsTail`: the stream may end with a partial line
     /// or a record continuation lines may still extend (files, stdin), which waits for more.
     /// Otherwise every chunk is whole records (socket framing ends them).
-    func openStream(source: String, holdsTail: Bool) -> Int {
+    /// `records`: its lines are records another logdash delivered (an HTTP sink's JSON lines,
+    /// as the archive writes them), read as JSON with each record's own source kept.
+    func openStream(source: String, holdsTail: Bool, records: Bool = false) -> Int {
         state.withLock { s in
             s.nextStream += 1
-            s.registered[s.nextStream] = (source, holdsTail)
+            s.registered[s.nextStream] = (source, holdsTail, records)
             return s.nextStream
         }
     }
@@ -279,9 +281,12 @@ public final class Pipeline: Sendable {
     }
 
     private func makeStream(_ id: Int) -> StreamParse {
-        let r = state.withLock { $0.registered[id] } ?? (source: "stream \(id)", holdsTail: true)
+        let r = state.withLock { $0.registered[id] } ?? (source: "stream \(id)", holdsTail: true, records: false)
+        var options = load
+        if r.records { options.parse.format = "json" }
         // RoundState only throws for a bad forced format, which the command line has checked.
-        let round = try! SourceLoader.RoundState<Segment>(name: r.source, options: load, workers: load.workers, prepare: { [load] in Segment.made(from: $0, taps: load) })
+        let round = try! SourceLoader.RoundState<Segment>(name: r.source, options: options, workers: load.workers,
+                                                          prepare: { [load, records = r.records] in Segment.made(from: $0, taps: load, restoring: records) })
         return StreamParse(source: r.source, holdsTail: r.holdsTail, round: round)
     }
 

@@ -265,6 +265,11 @@ final class HTTPIngestHandler: ChannelInboundHandler {
     let scheme: String
     private var source = ""
     private var stream = 0
+    /// The stream of bodies marked `X-Logdash-Records: 1`: records another logdash's sink
+    /// delivered (JSON lines with their own source, host and time), opened on first use.
+    private var recordsStream = 0
+    /// The request being read is such a body.
+    private var records = false
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     /// Set when the request is answered without taking its body.
@@ -298,6 +303,7 @@ final class HTTPIngestHandler: ChannelInboundHandler {
         pipeline.buffer.unreserve(reserved)
         reserved = 0
         if stream != 0 { pipeline.buffer.end(stream: stream) }
+        if recordsStream != 0 { pipeline.buffer.end(stream: recordsStream) }
         context.fireChannelInactive()
     }
 
@@ -342,6 +348,7 @@ final class HTTPIngestHandler: ChannelInboundHandler {
             refusal = nil
             health = false
             decoder = nil
+            records = h.headers.first(name: "x-logdash-records") == "1"
             let options = pipeline.settings.listeners
             let path = h.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? h.uri
             if path == "/health" && h.method == .GET {
@@ -425,7 +432,12 @@ final class HTTPIngestHandler: ChannelInboundHandler {
             }
             if !body.isEmpty && body.last != ASCII.lf { body.append(ASCII.lf) }
             let lines = body.reduce(0) { $0 + ($1 == ASCII.lf ? 1 : 0) }
-            if stream == 0 { stream = pipeline.openStream(source: source, holdsTail: false) }
+            if records {
+                if recordsStream == 0 { recordsStream = pipeline.openStream(source: source, holdsTail: false, records: true) }
+            } else if stream == 0 {
+                stream = pipeline.openStream(source: source, holdsTail: false)
+            }
+            let stream = records ? recordsStream : stream
             // With a store on disk the answer waits until the body's records are durable.
             var durable: (@Sendable (StoreError?) -> Void)?
             if pipeline.durable != nil && !body.isEmpty {

@@ -6,6 +6,17 @@ import Synchronization
 /// place (`dt=2026-12-07/hour=05/web1-00000042.json.gz`).
 protocol SinkDestination: Sendable {
     func put(_ bytes: [UInt8], key: String, contentType: String) throws
+    /// Records exported into one object at most.
+    var objectRows: Int { get }
+    /// Whether the place is an archive (a bucket, a directory): it gets `athena.sql`, and the
+    /// bytes of a damaged part under `errors/`. (Another logdash takes records only: a damaged
+    /// part's bytes stay in the spool's own `errors/`.)
+    var writesArchive: Bool { get }
+}
+
+extension SinkDestination {
+    var objectRows: Int { 131_072 }
+    var writesArchive: Bool { true }
 }
 
 /// A directory (`file:///dir`): each object written under a temporary name, synced and renamed.
@@ -77,8 +88,6 @@ public final class Sink: Sendable {
 
     static let frameMagic: UInt32 = 0x3253_444C  // "LDS2"
     static let frameHeader = 25
-    /// Records exported into one object at most (a log record's worth).
-    static let objectRows = 131_072
 
     /// Opens (making it if needed) the sink's spool under `store`'s directory and recovers it:
     /// a torn last frame is cut, and the spool's last commit found.
@@ -429,7 +438,7 @@ public final class Sink: Sendable {
                 damaged.append((UnsafeRawBufferPointer(rebasing: data[f.payload]), "commit \(f.id): its record does not read back"))
                 continue
             }
-            if batchRows > 0 && batchRows + f.records > Sink.objectRows { batches.append([]); batchRows = 0 }
+            if batchRows > 0 && batchRows + f.records > destination.objectRows { batches.append([]); batchRows = 0 }
             batches[batches.count - 1].append(f)
             batchRows += f.records
             records += f.records
@@ -475,10 +484,16 @@ public final class Sink: Sendable {
         for (k, d) in damaged.enumerated() {
             let key = "errors/" + partStem + "-\(k).json"
             let doc = ["sink": spec.url, "part": seq, "reason": d.why, "bytes_base64": Data(d.bytes).base64EncodedString()] as [String: Any]
-            try destination.put([UInt8](try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys])), key: key, contentType: "application/json")
-            report("sink \(spec.url): part \(seq): \(d.why); its bytes are under errors/\(partStem)-\(k).json")
+            let body = [UInt8](try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys]))
+            if destination.writesArchive {
+                try destination.put(body, key: key, contentType: "application/json")
+                report("sink \(spec.url): part \(seq): \(d.why); its bytes are under errors/\(partStem)-\(k).json")
+            } else {
+                try DirectoryDestination(root: directory).put(body, key: key, contentType: "application/json")
+                report("sink \(spec.url): part \(seq): \(d.why); its bytes are kept in \(directory)/\(key)")
+            }
         }
-        if objects > 0, let last = exported.withLock({ $0.map(\.batch).max() }), let ddl = try? Sink.read(work + "/b\(last)/athena.sql") {
+        if objects > 0, destination.writesArchive, let last = exported.withLock({ $0.map(\.batch).max() }), let ddl = try? Sink.read(work + "/b\(last)/athena.sql") {
             try destination.put(ddl, key: "athena.sql", contentType: "application/sql")
         }
         guard unlink(path) == 0 || errno == ENOENT else { throw StoreError.io(path, "cannot be removed: \(String(cString: strerror(errno)))") }
@@ -534,6 +549,7 @@ public final class SinkSet: Sendable {
             let destination: any SinkDestination
             switch spec.destination {
             case .directory(let dir): destination = DirectoryDestination(root: dir)
+            case .http(let url): destination = try HTTPDestination(spec: spec, url: url)
             case .s3(let place):
                 var client = try S3Client()
                 try SinkSet.probe(client, place, spec: spec, report: report)

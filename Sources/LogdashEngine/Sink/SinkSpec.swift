@@ -1,13 +1,17 @@
 import Foundation
 
 /// A delivery stream (Firehose's, in logdash): where a sink delivers what is stored, and its
-/// buffering hints. Written `s3://bucket/prefix` or `file:///dir`, on the command line with
+/// buffering hints. Written `s3://bucket/prefix`, `file:///dir` or `https://central:8443/ingest`
+/// (another logdash's HTTP source: a fleet's agents fanned in to one), on the command line with
 /// the hints as the URL's query (`s3://logs/app?buffer_size=1M&buffer_interval=10s`) and in the
 /// config as keys of the sink (`sinks: [{url: …, buffer_size: 5M, buffer_interval: 60s}]`).
 public struct SinkSpec: Sendable, Equatable {
     public enum Destination: Sendable, Equatable {
         case s3(S3Location)
         case directory(String)
+        /// Another logdash's `POST /ingest` (`http://` or `https://`), which takes the records
+        /// with their own time, source, host and fields.
+        case http(URL)
     }
 
     /// The URL, without its query, as the place has it (`file:///x/` is `file:///x`).
@@ -23,12 +27,17 @@ public struct SinkSpec: Sendable, Equatable {
     public var maxLag: Int64?
     /// How objects are compressed: gzip (`.json.gz`) or zstd (`.json.zst`).
     public var compression: ArchiveCompression = .gzip
+    /// An HTTP sink's bearer token (the central logdash's `--auth-token`).
+    public var token: String?
+    /// A PEM file of the certificate authority an `https://` sink trusts (a private CA; the
+    /// system's trust store otherwise).
+    public var tlsCA: String?
     /// `maxLag`, or its default.
     public var lagLimit: Int64 { maxLag ?? bufferInterval + 300_000_000_000 }
 
     public static let defaultBufferSize = 5 << 20
     public static let defaultBufferInterval: Int64 = 60_000_000_000
-    public static let keys = ["url", "buffer_size", "buffer_interval", "max_lag", "compression"]
+    public static let keys = ["url", "buffer_size", "buffer_interval", "max_lag", "compression", "token", "tls_ca"]
 
     public struct Problem: Error, CustomStringConvertible {
         /// The key the problem is in (`url`, `buffer_size` …).
@@ -61,6 +70,7 @@ public struct SinkSpec: Sendable, Equatable {
         let canonical = switch place {
         case .s3(let location): location.description
         case .directory(let path): "file://" + path
+        case .http(let url): url.absoluteString
         }
         var spec = SinkSpec(url: canonical, destination: place)
         for (k, v) in hints { try spec.set(k, v, in: text) }
@@ -73,6 +83,12 @@ public struct SinkSpec: Sendable, Equatable {
     public func check() throws {
         if let maxLag, maxLag <= bufferInterval {
             throw Problem(key: "max_lag", message: "max_lag (\(TimeSpan.format(maxLag))) must be longer than buffer_interval (\(TimeSpan.format(bufferInterval)))")
+        }
+        let web: URL? = if case .http(let url) = destination { url } else { nil }
+        if token != nil && web == nil { throw Problem(key: "token", message: "token is for an http(s):// sink (\(url) is not one)") }
+        if let tlsCA {
+            guard web?.scheme == "https" else { throw Problem(key: "tls_ca", message: "tls_ca is for an https:// sink (\(url) is not one)") }
+            guard FileManager.default.isReadableFile(atPath: tlsCA) else { throw Problem(key: "tls_ca", message: "'\(tlsCA)' cannot be read (a PEM file of the CA's certificate)") }
         }
     }
 
@@ -91,6 +107,12 @@ public struct SinkSpec: Sendable, Equatable {
         case "max_lag":
             guard let ns = TimeSpan.parseNanos(value), ns > 0 else { throw Problem(key: key, message: "'\(value)' is not a duration such as 5m or 1h") }
             maxLag = ns
+        case "token":
+            guard !value.isEmpty, !value.contains(where: { $0.isWhitespace || $0.isNewline }) else { throw Problem(key: key, message: "a token is one word, without spaces") }
+            token = value
+        case "tls_ca":
+            guard !value.isEmpty else { throw Problem(key: key, message: "tls_ca names a PEM file") }
+            tlsCA = value
         default:
             throw Problem(key: key, message: "'\(key)' is not a sink's key; keys are \(SinkSpec.keys.joined(separator: ", "))")
         }
@@ -103,7 +125,18 @@ public struct SinkSpec: Sendable, Equatable {
             guard path.hasPrefix("/") else { throw Problem(key: "url", message: "'\(url)': a file:// sink names an absolute directory (file:///var/archive)") }
             return .directory(path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path)
         }
-        throw Problem(key: "url", message: "'\(url)' is not a sink: write s3://bucket/prefix or file:///dir")
+        if url.hasPrefix("http://") || url.hasPrefix("https://") {
+            guard var parts = URLComponents(string: url), let host = parts.host, !host.isEmpty, parts.user == nil else {
+                throw Problem(key: "url", message: "'\(url)' is not a URL such as https://central:8443/ingest")
+            }
+            // Another logdash takes records at /ingest: the path may be left out.
+            if parts.path.isEmpty || parts.path == "/" { parts.path = "/ingest" }
+            guard parts.path == "/ingest", parts.fragment == nil, let place = parts.url else {
+                throw Problem(key: "url", message: "'\(url)': an http(s):// sink is another logdash's /ingest (https://central:8443/ingest)")
+            }
+            return .http(place)
+        }
+        throw Problem(key: "url", message: "'\(url)' is not a sink: write s3://bucket/prefix, file:///dir or https://central:8443/ingest")
     }
 
     /// The name of the sink's spool directory in the store: the URL made a file name, and a

@@ -572,11 +572,14 @@ public struct SegmentColumns: Sendable {
 extension Segment {
     /// A batch made a segment, measured by the options' line tap and run through their
     /// kernel tap when they have them.
-    static func made(from batch: RecordBatch, taps options: LoadOptions) -> Segment {
-        let parsed = Segment(batch)
+    /// `restoring`: the batch holds records another logdash delivered, whose own `source` and
+    /// `ingest_ts` come back from their JSON (`Archive.restoringColumns`) before anything sees them.
+    static func made(from batch: RecordBatch, taps options: LoadOptions, restoring: Bool = false) -> Segment {
+        let fresh = Segment(batch)
+        let parsed = restoring ? Archive.restoringColumns(fresh) : fresh
         // The transform stage, then the taps: metric filters and streaming queries see what is stored.
         let segment = options.transforms?.apply(parsed, now: options.now()) ?? parsed
-        options.lineTap?.measure(segment === parsed ? batch : nil, into: segment)
+        options.lineTap?.measure(segment === fresh ? batch : nil, into: segment)
         options.kernelTap?.run(on: segment)
         return segment
     }

@@ -55,6 +55,18 @@ import Testing
             """)
         #expect(theirs == "\(body.count) \(digest) 3\n0\n0\n", "\(theirs)")
         #expect(try await client.get(bucket: "big-parts", key: "dt=2026-12-07/big.json.gz", limit: 16 << 20) == body)
+        // A conditional upload (an export's part number) where an object is: its completion is
+        // refused (412), the upload aborted, the object left as it was.
+        do {
+            try await client.putLarge(Array(body.reversed()), bucket: "big-parts", key: "dt=2026-12-07/big.json.gz", partSize: S3Client.minimumPartSize, ifAbsent: true)
+            Issue.record("a conditional multipart upload replaced an object")
+        } catch AWSError.service(let op, _, let status, _, _) {
+            #expect(op == "CompleteMultipartUpload" && status == 412)
+        }
+        try await client.putLarge(Array(body.reversed()), bucket: "big-parts", key: "dt=2026-12-07/other.json.gz", partSize: S3Client.minimumPartSize, ifAbsent: true)
+        #expect(try await client.get(bucket: "big-parts", key: "dt=2026-12-07/big.json.gz", limit: 16 << 20) == body)
+        #expect(try await client.get(bucket: "big-parts", key: "dt=2026-12-07/other.json.gz", limit: 16 << 20) == Array(body.reversed()))
+        #expect(try moto.boto3("print(len(s3.list_multipart_uploads(Bucket='big-parts').get('Uploads', [])))") == "0\n")
     }
 
     @Test func aMissingBucketOrAnEndpointNobodyAnswersIsAClearError() async throws {

@@ -1,0 +1,102 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import Synchronization
+
+/// Another logdash's `POST /ingest` (`https://central:8443/ingest`): a fan-in of a fleet's agents
+/// into one central logdash. Each object is posted as the archive writes it — JSON lines,
+/// compressed (`Content-Encoding: gzip` or `zstd`) — and marked as records
+/// (`X-Logdash-Records: 1`), so that the central logdash takes every record's own time,
+/// source, host, level and fields instead of reading the lines as new log lines. Anything but
+/// a 2xx answer fails the delivery: the part stays in the spool and is posted again (with the
+/// sink's backoff) until the central logdash takes it.
+struct HTTPDestination: SinkDestination {
+    let url: URL
+    let token: String?
+    let encoding: String
+    let client: HTTPClient
+
+    /// The central logdash takes bodies of up to 16 MiB by default (`--max-body-bytes`): an
+    /// object holds at most this many records (a few MB of JSON for typical log records).
+    var objectRows: Int { 16_384 }
+    var writesArchive: Bool { false }
+
+    init(spec: SinkSpec, url: URL) throws {
+        self.url = url
+        token = spec.token
+        encoding = spec.compression.rawValue
+        client = try HTTPDestination.client(trusting: spec.tlsCA)
+    }
+
+    func put(_ bytes: [UInt8], key: String, contentType: String) throws {
+        try blocking { [self] in try await post(bytes, key: key) }
+    }
+
+    private func post(_ bytes: [UInt8], key: String) async throws {
+        var request = HTTPClientRequest(url: url.absoluteString)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/x-ndjson")
+        request.headers.add(name: "Content-Encoding", value: encoding)
+        request.headers.add(name: "X-Logdash-Records", value: "1")
+        request.headers.add(name: "X-Logdash-Object", value: key)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        request.body = .bytes(ByteBuffer(bytes: bytes))
+        let response: HTTPClientResponse
+        let answer: ByteBuffer
+        do {
+            response = try await client.execute(request, timeout: .seconds(120))
+            answer = try await response.body.collect(upTo: 64 << 10)
+        } catch is CancellationError {
+            throw CancellationError()
+        } catch {
+            var why = S3Client.reason(error, url: url)
+            if why.contains("not signed by a certificate authority") { why += " (a private CA: --tls-ca FILE, or the sink's tls_ca)" }
+            throw DeliveryError("POST \(url.absoluteString): \(why)")
+        }
+        let status = Int(response.status.code)
+        guard !(200..<300).contains(status) else { return }
+        // The central logdash answers {"error": "…"}; say it, and what to do about the usual ones.
+        let said = (try? JSONSerialization.jsonObject(with: Data(Array(buffer: answer)))) .flatMap { ($0 as? [String: Any])?["error"] as? String }
+        var why = "\(status) \(response.status.reasonPhrase)" + (said.map { ": " + $0 } ?? "")
+        switch status {
+        case 401: why += " (the sink's token must be the central logdash's --auth-token)"
+        case 404: why += " (is this another logdash's HTTP source? it takes records at /ingest)"
+        case 413: why += " (raise the central logdash's --max-body-bytes, or lower this sink's buffer_size)"
+        default: break
+        }
+        throw DeliveryError("POST \(url.absoluteString): \(why)")
+    }
+
+    /// One client per certificate authority, made once and kept for the process (a client
+    /// must be shut down before it is released; these never are).
+    private static let clients = Mutex<[String: HTTPClient]>([:])
+
+    static func client(trusting ca: String?) throws -> HTTPClient {
+        guard let ca else { return S3Client.http }
+        return try clients.withLock { known in
+            if let c = known[ca] { return c }
+            let roots: [NIOSSLCertificate]
+            do { roots = try NIOSSLCertificate.fromPEMFile(ca) } catch {
+                throw SinkSpec.Problem(key: "tls_ca", message: "'\(ca)' is not a PEM certificate: \(error)")
+            }
+            guard !roots.isEmpty else { throw SinkSpec.Problem(key: "tls_ca", message: "'\(ca)' holds no PEM certificate") }
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .certificates(roots)
+            var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+            configuration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10), read: .seconds(60))
+            configuration.connectionPool.retryConnectionEstablishment = false
+            configuration.redirectConfiguration = .disallow
+            let c = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            known[ca] = c
+            return c
+        }
+    }
+}
+
+/// A delivery that did not happen, in words a person can act on.
+struct DeliveryError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
