@@ -37,6 +37,9 @@ struct ExportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("How parts are compressed: gzip (.json.gz, the default) or zstd (.json.zst).", valueName: "gzip|zstd"))
     var compression = "gzip"
 
+    @Option(help: ArgumentHelp("The compression's level: gzip 1–9 (default 6), zstd 1–19 (default 3); lower is faster, higher smaller.", valueName: "n"))
+    var compressionLevel: Int?
+
     @Option(help: ArgumentHelp("Export a store on disk ('logdash ingest' writes one) instead of, or beside, sources.", valueName: "dir"))
     var store: String?
 
@@ -46,6 +49,9 @@ struct ExportCommand: ParsableCommand {
     func validate() throws {
         if sources.isEmpty && store == nil { throw ValidationError("name the sources to export (files, globs or '-'), or --store DIR") }
         if ArchiveCompression(rawValue: compression.lowercased()) == nil { throw ValidationError("--compression '\(compression)' is not gzip or zstd") }
+        if let level = compressionLevel, !packing.levels.contains(level) {
+            throw ValidationError("--compression-level: \(packing.rawValue)'s levels are \(packing.levels.lowerBound) to \(packing.levels.upperBound), not \(level)")
+        }
         for (name, v) in [("--since", since), ("--until", until)] {
             if let v, TimeArgument.parse(v, now: 0) == nil {
                 throw ValidationError("\(name) '\(v)' is neither a time (2026-11-27T14:00:00Z) nor an age (15m, 2h, 7d)")
@@ -72,7 +78,7 @@ struct ExportCommand: ParsableCommand {
             try upload(loaded.snapshot(), to: bucket, range: range)
             return
         }
-        let summary = try Archive.export(loaded.snapshot(), to: to, timeRange: range, table: table, compression: packing)
+        let summary = try Archive.export(loaded.snapshot(), to: to, timeRange: range, table: table, compression: packing, level: compressionLevel)
         FileHandle.standardError.write(Data("logdash: \(summary.records) records in \(summary.files.count) part files under \(to); \(to)/athena.sql creates the Athena table\n".utf8))
     }
 
@@ -86,7 +92,7 @@ struct ExportCommand: ParsableCommand {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("logdash-export-\(getpid())-\(UUID().uuidString.prefix(8))").path
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
-        let summary = try Archive.export(snapshot, to: scratch, timeRange: range, table: table, location: "\(place)/", compression: packing)
+        let summary = try Archive.export(snapshot, to: scratch, timeRange: range, table: table, location: "\(place)/", compression: packing, level: compressionLevel)
         guard summary.records > 0 else {
             FileHandle.standardError.write(Data("logdash: no records to export; nothing written to \(place)\n".utf8))
             return

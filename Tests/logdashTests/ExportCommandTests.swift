@@ -81,11 +81,33 @@ import Scratch
         #expect(back.out == "count,count\n4000,2000\n", "\(back.out) \(back.err)")
     }
 
+    /// `--compression-level`: the lowest and highest levels of each compression read back the
+    /// same records, the highest in fewer bytes.
+    @Test func aCompressionLevelTradesSpeedForSizeWithTheSameRecords() throws {
+        let log = try Self.generated(2000)
+        let root = try Scratch.directory("export-levels")
+        for (compression, low, high) in [("gzip", 1, 9), ("zstd", 1, 19)] {
+            var sizes: [Int] = []
+            for level in [low, high] {
+                let out = root.appendingPathComponent("\(compression)-\(level)").path
+                let r = try Self.cli.logdash(["export", log, "--to", out, "--compression", compression, "--compression-level", String(level)])
+                #expect(r.status == 0, "\(r.err)")
+                let back = try Self.cli.logdash(["query", "--archive", out, "SELECT count(*), count(DISTINCT trace_id), sum(bytes) FROM logs", "-o", "csv"])
+                #expect(back.out.hasPrefix("count,count,sum\n2000,2000,"), "\(back.out) \(back.err)")
+                sizes.append(try FileManager.default.subpathsOfDirectory(atPath: out).filter { $0.contains("/part-") }
+                    .reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: out + "/" + $1)[.size] as? Int) ?? 0) })
+            }
+            #expect(sizes[1] < sizes[0], "\(compression): \(sizes)")
+        }
+    }
+
     @Test func exportNamesWhatIsWrong() throws {
         let r = try Self.cli.logdash(["export", "--to", "/tmp/x"])
         #expect(r.status != 0 && r.err.contains("name the sources to export"))
         let bad = try Self.cli.logdash(["export", "x.log", "--to", "/tmp/x", "--compression", "lz4"])
         #expect(bad.status != 0 && bad.err.contains("--compression 'lz4' is not gzip or zstd"), "\(bad.err)")
+        let level = try Self.cli.logdash(["export", "x.log", "--to", "/tmp/x", "--compression-level", "12"])
+        #expect(level.status != 0 && level.err.contains("--compression-level: gzip's levels are 1 to 9, not 12"), "\(level.err)")
         let missing = try Self.cli.logdash(["query", "--archive", "/nonexistent/archive", "SELECT count(*) FROM logs"])
         #expect(missing.status == 1 && missing.err.contains("/nonexistent/archive: cannot be read: no such archive directory"))
     }

@@ -56,6 +56,25 @@ import Testing
         #expect(objects.contains { $0.hasSuffix("-00000000.json.gz") } && objects.contains { $0.hasSuffix("-00000001.json.gz") }, "\(objects)")
     }
 
+    /// A sink's `athena.sql` describes every column its records have had — across parts and
+    /// runs — each of the type that holds all its values (an int that later came as a double,
+    /// a field that came only in the second run), not only the last part's.
+    @Test func aSinksAthenaTableHasTheColumnsOfEveryPartDelivered() throws {
+        let dir = try Scratch.directory("sink-columns")
+        let first = dir.appendingPathComponent("one.log").path, second = dir.appendingPathComponent("two.log").path
+        try #"{"ts":"2026-12-07T03:00:00Z","msg":"a","n":1,"only_first":true}"#.appending("\n").write(toFile: first, atomically: true, encoding: .utf8)
+        try #"{"ts":"2026-12-07T04:00:00Z","msg":"b","n":2.5,"only_second":"x"}"#.appending("\n").write(toFile: second, atomically: true, encoding: .utf8)
+        let archive = dir.appendingPathComponent("archive").path, store = dir.appendingPathComponent("store").path
+        for file in [first, second] {
+            let r = try cli.logdash(["ingest", "--no-follow", "--store", store, "--stats-interval", "0", "--sink", "file://\(archive)", file])
+            #expect(r.status == 0 && r.err.contains("1 records delivered in 1 object"), "\(r.err)")
+        }
+        let ddl = try String(contentsOfFile: archive + "/athena.sql", encoding: .utf8)
+        for column in ["`n` double", "`only_first` boolean", "`only_second` string", "`msg` string"] {
+            #expect(ddl.contains(column), "\(column) in\n\(ddl)")
+        }
+    }
+
     /// `compression=zstd`: objects are `.json.zst` (one checked frame each, `zstd -t` agrees),
     /// read back by `query --archive` and by DuckDB with the file's own figures; a `.zst` log is a
     /// plain source too, and one cut short is an error, not a silent loss.
@@ -64,7 +83,7 @@ import Testing
         let dir = try Scratch.directory("sink-zstd")
         let archive = dir.appendingPathComponent("archive").path
         let r = try cli.logdash(["ingest", "--no-follow", "--store", dir.appendingPathComponent("store").path, source,
-                                 "--sink", "file://\(archive)?compression=zstd", "--stats-interval", "0"])
+                                 "--sink", "file://\(archive)?compression=zstd&compression_level=19", "--stats-interval", "0"])
         #expect(r.status == 0 && r.err.contains("3000 records delivered"), "\(r.err)")
         let objects = try FileManager.default.subpathsOfDirectory(atPath: archive).filter { $0.hasPrefix("dt=") && !$0.hasSuffix("/") && $0.contains(".json") }
         #expect(!objects.isEmpty && objects.allSatisfy { $0.hasSuffix(".json.zst") }, "\(objects)")
@@ -283,6 +302,8 @@ import Testing
         #expect(early.status != 0 && early.err.contains("--sink: max_lag (1m) must be longer than buffer_interval (2m)"), "\(early.err)")
         let zip = try cli.logdash(["ingest", "--no-follow", "--store", store, log, "--sink", "file:///tmp/x?compression=zip"])
         #expect(zip.status != 0 && zip.err.contains("--sink: 'zip' is not a compression: gzip or zstd"), "\(zip.err)")
+        let level = try cli.logdash(["ingest", "--no-follow", "--store", store, log, "--sink", "file:///tmp/x?compression=zstd&compression_level=20"])
+        #expect(level.status != 0 && level.err.contains("--sink: zstd's levels are 1 to 19, not 20"), "\(level.err)")
         let config = try cli.temp("config.yaml", "sinks:\n  - url: file:///tmp/x\n    buffer_sise: 1M\n")
         let key = try cli.logdash(["ingest", "--config", config, "--no-follow", "--store", store, log])
         #expect(key.status != 0 && key.err.contains("sinks[0].buffer_sise") && key.err.contains("unknown key; known keys: url, buffer_size, buffer_interval, max_lag, compression"), "\(key.err)")

@@ -296,6 +296,27 @@ public final class Sink: Sendable {
         }.sorted { $0.0 < $1.0 }
     }
 
+    /// Columns in the order first seen, each of the type that holds every value it had.
+    static func unionColumns(_ columns: [SchemaColumn]) -> [SchemaColumn] {
+        var out: [SchemaColumn] = [], at: [String: Int] = [:]
+        for c in columns {
+            if let k = at[c.name] { out[k].type = out[k].type.widened(with: c.type) } else {
+                at[c.name] = out.count
+                out.append(SchemaColumn(name: c.name, type: c.type, nonNull: 0))
+            }
+        }
+        return out
+    }
+
+    /// The columns a sink has delivered so far (a JSON list of [name, type]); none when there is no file.
+    static func readColumns(_ path: String) -> [SchemaColumn] {
+        guard let data = FileManager.default.contents(atPath: path), let list = try? JSONSerialization.jsonObject(with: data) as? [[Any]] else { return [] }
+        return list.compactMap { pair in
+            guard pair.count == 2, let name = pair[0] as? String, let raw = pair[1] as? Int, let t = ColumnType(rawValue: UInt8(clamping: raw)) else { return nil }
+            return SchemaColumn(name: name, type: t, nonNull: 0)
+        }
+    }
+
     static func partFile(_ n: Int) -> String { "part-" + String(format: "%08d", n) + ".ready" }
 
     static func readState(_ path: String) -> (next: Int, through: DurableStore.CommitID, stem: String)? {
@@ -443,7 +464,7 @@ public final class Sink: Sendable {
             batchRows += f.records
             records += f.records
         }
-        let exported = Mutex<[(batch: Int, files: [String])]>([])
+        let exported = Mutex<[(batch: Int, files: [String], columns: [SchemaColumn])]>([])
         let failure = Mutex<Error?>(nil)
         let wave = max(1, ProcessInfo.processInfo.activeProcessorCount)
         for first in stride(from: 0, to: batches.count, by: wave) {
@@ -458,8 +479,10 @@ public final class Sink: Sendable {
                 }
                 guard store.snapshot().rowCount > 0 else { return }
                 do {
-                    let files = try Archive.export(store.snapshot(), to: work + "/b\(first + k)", location: location, compression: spec.compression).files
-                    exported.withLock { $0.append((first + k, files)) }
+                    let snapshot = store.snapshot()
+                    let files = try Archive.export(snapshot, to: work + "/b\(first + k)", location: location, compression: spec.compression,
+                                                   level: spec.compressionLevel).files
+                    exported.withLock { $0.append((first + k, files, snapshot.schema.filter { $0.name != "raw" })) }
                 } catch {
                     failure.withLock { $0 = $0 ?? error }
                 }
@@ -468,7 +491,7 @@ public final class Sink: Sendable {
         }
         var bytes = 0, objects = 0
         let partStem = stem + "-" + String(format: "%08d", seq)
-        for (batch, files) in exported.withLock({ $0 }).sorted(by: { $0.batch < $1.batch }) {
+        for (batch, files, _) in exported.withLock({ $0 }).sorted(by: { $0.batch < $1.batch }) {
             let dir = work + "/b\(batch)"
             for file in files {
                 // Objects are named by the part and the batch (the same names again if the part
@@ -493,8 +516,12 @@ public final class Sink: Sendable {
                 report("sink \(spec.url): part \(seq): \(d.why); its bytes are kept in \(directory)/\(key)")
             }
         }
-        if objects > 0, destination.writesArchive, let last = exported.withLock({ $0.map(\.batch).max() }), let ddl = try? Sink.read(work + "/b\(last)/athena.sql") {
-            try destination.put(ddl, key: "athena.sql", contentType: "application/sql")
+        if objects > 0, destination.writesArchive {
+            // The table has every column any delivered record had (kept in the spool across
+            // parts and runs), each of the type that holds all its values.
+            let columns = Sink.unionColumns(Sink.readColumns(directory + "/columns") + exported.withLock { $0.flatMap(\.columns) })
+            try DurableStore.writeFileSafely(directory + "/columns", [UInt8](try JSONSerialization.data(withJSONObject: columns.map { [$0.name, Int($0.type.rawValue)] as [Any] })))
+            try destination.put(Array(Archive.athenaDDL(columns, table: "logs", location: location).utf8), key: "athena.sql", contentType: "application/sql")
         }
         guard unlink(path) == 0 || errno == ENOENT else { throw StoreError.io(path, "cannot be removed: \(String(cString: strerror(errno)))") }
         state.withLock { s in

@@ -27,6 +27,8 @@ public struct SinkSpec: Sendable, Equatable {
     public var maxLag: Int64?
     /// How objects are compressed: gzip (`.json.gz`) or zstd (`.json.zst`).
     public var compression: ArchiveCompression = .gzip
+    /// The compression's level (nil: gzip's 6, zstd's 3): lower is faster, higher smaller.
+    public var compressionLevel: Int?
     /// An HTTP sink's bearer token (the central logdash's `--auth-token`).
     public var token: String?
     /// A PEM file of the certificate authority an `https://` sink trusts (a private CA; the
@@ -37,7 +39,7 @@ public struct SinkSpec: Sendable, Equatable {
 
     public static let defaultBufferSize = 5 << 20
     public static let defaultBufferInterval: Int64 = 60_000_000_000
-    public static let keys = ["url", "buffer_size", "buffer_interval", "max_lag", "compression", "token", "tls_ca"]
+    public static let keys = ["url", "buffer_size", "buffer_interval", "max_lag", "compression", "compression_level", "token", "tls_ca"]
 
     public struct Problem: Error, CustomStringConvertible {
         /// The key the problem is in (`url`, `buffer_size` …).
@@ -84,6 +86,9 @@ public struct SinkSpec: Sendable, Equatable {
         if let maxLag, maxLag <= bufferInterval {
             throw Problem(key: "max_lag", message: "max_lag (\(TimeSpan.format(maxLag))) must be longer than buffer_interval (\(TimeSpan.format(bufferInterval)))")
         }
+        if let level = compressionLevel, !compression.levels.contains(level) {
+            throw Problem(key: "compression_level", message: "\(compression.rawValue)'s levels are \(compression.levels.lowerBound) to \(compression.levels.upperBound), not \(level)")
+        }
         let web: URL? = if case .http(let url) = destination { url } else { nil }
         if token != nil && web == nil { throw Problem(key: "token", message: "token is for an http(s):// sink (\(url) is not one)") }
         if let tlsCA {
@@ -107,6 +112,9 @@ public struct SinkSpec: Sendable, Equatable {
         case "max_lag":
             guard let ns = TimeSpan.parseNanos(value), ns > 0 else { throw Problem(key: key, message: "'\(value)' is not a duration such as 5m or 1h") }
             maxLag = ns
+        case "compression_level":
+            guard let n = Int(value) else { throw Problem(key: key, message: "'\(value)' is not a level (gzip 1–9, zstd 1–19)") }
+            compressionLevel = n
         case "token":
             guard !value.isEmpty, !value.contains(where: { $0.isWhitespace || $0.isNewline }) else { throw Problem(key: key, message: "a token is one word, without spaces") }
             token = value

@@ -16,10 +16,14 @@ public enum ArchiveCompression: String, Sendable, CaseIterable {
         allCases.first { name.hasSuffix($0.suffix) }
     }
 
-    func writer(_ path: String) throws -> any PartWriter {
+    /// The levels a part may be compressed at (`compression_level`): gzip's 1–9 (default 6),
+    /// zstd's 1–19 (default 3).
+    public var levels: ClosedRange<Int> { self == .gzip ? 1...9 : 1...19 }
+
+    func writer(_ path: String, level: Int? = nil) throws -> any PartWriter {
         switch self {
-        case .gzip: try GzipFile(path: path)
-        case .zstd: try ZstdFile(path: path)
+        case .gzip: try GzipFile(path: path, level: Int32(level ?? 6))
+        case .zstd: try ZstdFile(path: path, level: Int32(level ?? 3))
         }
     }
 }
@@ -40,61 +44,77 @@ public enum Archive {
         public var files: [String]
     }
 
-    /// Writes the snapshot's `logs` records (those in `timeRange`, when given) under `out`.
+    /// Writes the snapshot's `logs` records (those in `timeRange`, when given) under `root`.
     /// Parts already there are kept: a new export adds `part-` files after the last one.
-    public static func export(_ snapshot: StoreSnapshot, to out: String, timeRange: (Int64, Int64)? = nil,
-                              table: String = "logs", location: String? = nil, compression: ArchiveCompression = .gzip) throws -> Summary {
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let engine = QueryEngine(snapshot: snapshot, timeRange: timeRange)
+    public static func export(_ snapshot: StoreSnapshot, to root: String, timeRange: (Int64, Int64)? = nil,
+                              table: String = "logs", location: String? = nil, compression: ArchiveCompression = .gzip,
+                              level: Int? = nil) throws -> Summary {
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let columns = snapshot.schema.filter { $0.name != "raw" }
         guard !columns.isEmpty else { return Summary(records: 0, files: []) }
-        let list = columns.map { "\"\($0.name.replacingOccurrences(of: "\"", with: "\"\""))\"" }.joined(separator: ", ")
-        let result = try engine.execute("SELECT \(list) FROM logs ORDER BY ts")
         let keys = columns.map { c -> [UInt8] in
             var k: [UInt8] = []
             appendJSONString(c.name, to: &k)
             k.append(UInt8(ascii: ":"))
             return k
         }
-        let tsIndex = columns.firstIndex { $0.name == "ts" }
+        // Every record in the range by its time (ties in the store's order), read from the
+        // segments' columns as they are stored: no row of values per record.
+        let segments = snapshot.segments
+        var order: [(ts: Int64, seg: Int32, row: Int32)] = []
+        for (k, seg) in segments.enumerated() {
+            guard let ts = seg.columns["ts"], ts.type == .timestamp else { continue }
+            for r in 0..<seg.rowCount where ts.isValid(r) {
+                let t = ts.ints[r]
+                if let (lo, hi) = timeRange, t < lo || t > hi { continue }
+                order.append((t, Int32(k), Int32(r)))
+            }
+        }
+        order.sort { $0.ts != $1.ts ? $0.ts < $1.ts : $0.seg != $1.seg ? $0.seg < $1.seg : $0.row < $1.row }
+        let fields = segments.map { seg in columns.map { c in seg.columns[c.name].map { JSONField($0, as: c.type) } } }
         var files: [String] = []
-        var current: (partition: String, writer: any PartWriter)?
+        var current: (hour: Int64, writer: any PartWriter)?
         defer { try? current?.writer.close() }
-        for row in result.rows {
-            guard let tsIndex, case .timestamp(let t) = row[tsIndex] else { continue }
-            let iso = Timestamp.iso8601(t)
-            let partition = "dt=\(iso.prefix(10))/hour=\(iso.dropFirst(11).prefix(2))"
-            if current?.partition != partition {
-                try current?.writer.close()
-                let dir = out + "/" + partition
+        var out: [UInt8] = []
+        out.reserveCapacity(1 << 18)
+        for o in order {
+            let hour = o.ts >= 0 ? o.ts / 3_600_000_000_000 : (o.ts + 1) / 3_600_000_000_000 - 1
+            if current?.hour != hour {
+                if let c = current {
+                    try c.writer.write(out)
+                    out.removeAll(keepingCapacity: true)
+                    try c.writer.close()
+                }
+                let iso = Timestamp.iso8601(o.ts)
+                let dir = root + "/dt=\(iso.prefix(10))/hour=\(iso.dropFirst(11).prefix(2))"
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                 let existing = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
                 let next = existing.compactMap(partNumber).max().map { $0 + 1 } ?? 0
                 let path = dir + "/" + partName(next, compression)
-                current = (partition, try compression.writer(path))
+                current = (hour, try compression.writer(path, level: level))
                 files.append(path)
             }
-            var line: [UInt8] = [UInt8(ascii: "{")]
+            out.append(UInt8(ascii: "{"))
             var first = true
-            for (k, v) in row.enumerated() where v != .null {
-                if !first { line.append(UInt8(ascii: ",")) }
-                first = false
-                line.append(contentsOf: keys[k])
-                switch v {
-                case .bool(let b): line.append(contentsOf: (b ? "true" : "false").utf8)
-                case .int(let i): line.append(contentsOf: String(i).utf8)
-                case .double(let d): line.append(contentsOf: (d.isFinite ? Value.format(d) : "null").utf8)
-                case .timestamp(let t): appendJSONString(Timestamp.iso8601(t), to: &line)
-                default: appendJSONString(v.description, to: &line)
-                }
+            let row = Int(o.row)
+            for (k, field) in fields[Int(o.seg)].enumerated() {
+                guard let field else { continue }
+                let mark = out.count
+                if !first { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: keys[k])
+                if field.append(row, to: &out) { first = false } else { out.removeSubrange(mark...) }
             }
-            line.append(contentsOf: "}\n".utf8)
-            try current!.writer.write(line)
+            out.append(contentsOf: [UInt8(ascii: "}"), 0x0A])
+            if out.count >= 1 << 18 {
+                try current!.writer.write(out)
+                out.removeAll(keepingCapacity: true)
+            }
         }
+        if let c = current, !out.isEmpty { try c.writer.write(out) }
         try current?.writer.close()
         current = nil
-        try athenaDDL(columns, table: table, location: location).write(toFile: out + "/athena.sql", atomically: true, encoding: .utf8)
-        return Summary(records: result.rows.count, files: files)
+        try athenaDDL(columns, table: table, location: location).write(toFile: root + "/athena.sql", atomically: true, encoding: .utf8)
+        return Summary(records: order.count, files: files)
     }
 
     /// The Athena table over the archive: the columns as the JSON SerDe reads them, partition
@@ -206,21 +226,91 @@ public enum Archive {
 
     /// `s` as a JSON string (quotes, escapes, control characters as \u00XX).
     public static func appendJSONString(_ s: String, to out: inout [UInt8]) {
+        var s = s
+        s.withUTF8 { appendJSONString(bytes: $0, to: &out) }
+    }
+
+    /// Valid UTF-8 as a JSON string: runs of bytes that need no escape copied whole.
+    static func appendJSONString(bytes: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
+        var from = 0
+        for (i, b) in bytes.enumerated() where b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F {
+            if from < i { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[from..<i])) }
+            from = i + 1
             switch b {
             case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
             case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
             case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
             case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
             case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-            case 0..<0x20, 0x7F:
-                let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(b >> 4)], hex[Int(b & 15)]])
-            default: out.append(b)
+            default:
+                let hex: StaticString = "0123456789abcdef"
+                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex.utf8Start[Int(b >> 4)], hex.utf8Start[Int(b & 15)]])
             }
         }
+        if from < bytes.count { out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[from...])) }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// A column of one segment as the archive writes it: its values as JSON, read as stored
+    /// when the segment keeps the table's type (a dictionary's entries encoded once), else as
+    /// the query engine reads them (widened to the table's type: an int in a double column).
+    struct JSONField {
+        let column: SegmentColumn
+        let type: ColumnType
+        /// A dictionary column's entries as JSON strings.
+        let entries: [[UInt8]]
+
+        init(_ column: SegmentColumn, as type: ColumnType) {
+            self.column = column
+            self.type = type
+            entries = column.type == type && column.isDictionary ? column.dictionary.map { e in var b: [UInt8] = []; Archive.appendJSONString(e, to: &b); return b } : []
+        }
+
+        /// Appends row `r`'s value; false when it is NULL (nothing useful appended).
+        func append(_ r: Int, to out: inout [UInt8]) -> Bool {
+            let c = column
+            guard c.type == type, c.file == nil else { return Archive.appendJSON(RowCursor.widened(c.value(at: r), to: type), to: &out) }
+            guard c.isValid(r) else { return false }
+            switch type {
+            case .string:
+                if !entries.isEmpty { out.append(contentsOf: entries[Int(c.code(r))]); return true }
+                let s = Int(c.offsets[r]), e = Int(c.offsets[r + 1])
+                c.bytes.withUnsafeBufferPointer { b in
+                    let v = UnsafeBufferPointer(rebasing: b[s..<e])
+                    // Bytes that are not valid UTF-8 are written as `String` repairs them (U+FFFD).
+                    if ByteKeyTable.isASCII(v.baseAddress ?? UnsafePointer(bitPattern: 1)!, v.count) {
+                        Archive.appendJSONString(bytes: v, to: &out)
+                    } else {
+                        Archive.appendJSONString(String(decoding: v, as: UTF8.self), to: &out)
+                    }
+                }
+            case .int: out.append(contentsOf: String(c.ints[r]).utf8)
+            case .bool: out.append(contentsOf: (c.ints[r] != 0 ? "true" : "false").utf8)
+            case .timestamp:
+                out.append(UInt8(ascii: "\""))
+                Timestamp.appendISO8601(c.ints[r], to: &out)
+                out.append(UInt8(ascii: "\""))
+            case .double:
+                let d = c.doubles[r]
+                out.append(contentsOf: (d.isFinite ? Value.format(d) : "null").utf8)
+            case .null: return false
+            }
+            return true
+        }
+    }
+
+    /// A value as the archive writes it; false for NULL.
+    static func appendJSON(_ v: Value, to out: inout [UInt8]) -> Bool {
+        switch v {
+        case .null: return false
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
+        case .double(let d): out.append(contentsOf: (d.isFinite ? Value.format(d) : "null").utf8)
+        case .timestamp(let t): appendJSONString(Timestamp.iso8601(t), to: &out)
+        default: appendJSONString(v.description, to: &out)
+        }
+        return true
     }
 }
 
@@ -255,9 +345,9 @@ final class GzipFile: PartWriter {
     private var closed = false
     private var buffer = [UInt8](repeating: 0, count: 1 << 16)
 
-    init(path: String) throws {
+    init(path: String, level: Int32) throws {
         file = try PendingFile(path: path)
-        guard logdash_deflate_init_gzip(&stream) == Z_OK else { throw SourceError.unreadable(path, "zlib cannot start a gzip stream") }
+        guard logdash_deflate_init_gzip(&stream, level) == Z_OK else { throw SourceError.unreadable(path, "zlib cannot start a gzip stream") }
     }
 
     func write(_ bytes: [UInt8]) throws { try pump(bytes, finish: false) }
@@ -290,7 +380,7 @@ final class GzipFile: PartWriter {
     }
 }
 
-/// A zstd file: level 3, one frame with its checksum.
+/// A zstd file: one frame with its checksum (level 3 unless told).
 final class ZstdFile: PartWriter {
     private let stream: OpaquePointer
     private let file: PendingFile
@@ -298,10 +388,10 @@ final class ZstdFile: PartWriter {
     private var closed = false
     private var buffer = [UInt8](repeating: 0, count: 1 << 17)
 
-    init(path: String) throws {
+    init(path: String, level: Int32) throws {
         file = try PendingFile(path: path)
         guard let c = ZSTD_createCCtx() else { throw SourceError.unreadable(path, "zstd cannot start a frame") }
-        ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, 3)
+        ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level)
         ZSTD_CCtx_setParameter(c, ZSTD_c_checksumFlag, 1)
         stream = c
     }
