@@ -74,7 +74,7 @@ struct QueryCommand: ParsableCommand {
     static func archived(_ parts: [String], options: LoadOptions) throws -> [Segment] {
         guard !parts.isEmpty else { return [] }
         let (loaded, _) = try Store.load(try parts.flatMap { try SourceSpec.parse($0) }, options: options)
-        return loaded.snapshot().segments.map(Archive.restoringColumns)
+        return loaded.snapshot().segments.map { Archive.restoringColumns($0) }
     }
 
     func run() throws {

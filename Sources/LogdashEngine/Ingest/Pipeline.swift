@@ -46,7 +46,7 @@ public final class Pipeline: Sendable {
 
     private struct State {
         var nextStream = 0
-        var registered: [Int: (source: String, holdsTail: Bool, records: Bool)] = [:]
+        var registered: [Int: (source: String, holdsTail: Bool, records: Bool, agent: String?)] = [:]
         var stopping = false
         /// The parse thread was started.
         var started = false
@@ -162,11 +162,12 @@ public final class Pipeline: Sendable {
     /// or a record continuation lines may still extend (files, stdin), which waits for more.
     /// Otherwise every chunk is whole records (socket framing ends them).
     /// `records`: its lines are records another logdash delivered (an HTTP sink's JSON lines,
-    /// as the archive writes them), read as JSON with each record's own source kept.
-    func openStream(source: String, holdsTail: Bool, records: Bool = false) -> Int {
+    /// as the archive writes them), read as JSON with each record's own source kept; `agent`:
+    /// the host that sent them, the host of the records that name none.
+    func openStream(source: String, holdsTail: Bool, records: Bool = false, agent: String? = nil) -> Int {
         state.withLock { s in
             s.nextStream += 1
-            s.registered[s.nextStream] = (source, holdsTail, records)
+            s.registered[s.nextStream] = (source, holdsTail, records, agent)
             return s.nextStream
         }
     }
@@ -281,12 +282,14 @@ public final class Pipeline: Sendable {
     }
 
     private func makeStream(_ id: Int) -> StreamParse {
-        let r = state.withLock { $0.registered[id] } ?? (source: "stream \(id)", holdsTail: true, records: false)
+        let r = state.withLock { $0.registered[id] } ?? (source: "stream \(id)", holdsTail: true, records: false, agent: nil)
         var options = load
         if r.records { options.parse.format = "json" }
         // RoundState only throws for a bad forced format, which the command line has checked.
         let round = try! SourceLoader.RoundState<Segment>(name: r.source, options: options, workers: load.workers,
-                                                          prepare: { [load, records = r.records] in Segment.made(from: $0, taps: load, restoring: records) })
+                                                          prepare: { [load, records = r.records, agent = r.agent] in
+                                                              Segment.made(from: $0, taps: load, restoring: records, agent: agent)
+                                                          })
         return StreamParse(source: r.source, holdsTail: r.holdsTail, round: round)
     }
 

@@ -265,11 +265,13 @@ final class HTTPIngestHandler: ChannelInboundHandler {
     let scheme: String
     private var source = ""
     private var stream = 0
-    /// The stream of bodies marked `X-Logdash-Records: 1`: records another logdash's sink
-    /// delivered (JSON lines with their own source, host and time), opened on first use.
-    private var recordsStream = 0
-    /// The request being read is such a body.
+    /// The streams of bodies marked `X-Logdash-Records: 1`, by the agent that sent them
+    /// (`X-Logdash-Agent`): records another logdash's sink delivered (JSON lines with their own
+    /// source, host and time), opened on first use.
+    private var recordsStreams: [String: Int] = [:]
+    /// The request being read is such a body, and the agent it names ("" for none).
     private var records = false
+    private var agent = ""
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     /// Set when the request is answered without taking its body.
@@ -303,7 +305,7 @@ final class HTTPIngestHandler: ChannelInboundHandler {
         pipeline.buffer.unreserve(reserved)
         reserved = 0
         if stream != 0 { pipeline.buffer.end(stream: stream) }
-        if recordsStream != 0 { pipeline.buffer.end(stream: recordsStream) }
+        for s in recordsStreams.values { pipeline.buffer.end(stream: s) }
         context.fireChannelInactive()
     }
 
@@ -349,6 +351,9 @@ final class HTTPIngestHandler: ChannelInboundHandler {
             health = false
             decoder = nil
             records = h.headers.first(name: "x-logdash-records") == "1"
+            // A host name as a sink sends it (letters, digits, '.', '-', '_'), nothing else.
+            let named = h.headers.first(name: "x-logdash-agent") ?? ""
+            agent = named.count <= 255 && named.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }) ? named : ""
             let options = pipeline.settings.listeners
             let path = h.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? h.uri
             if path == "/health" && h.method == .GET {
@@ -433,11 +438,16 @@ final class HTTPIngestHandler: ChannelInboundHandler {
             if !body.isEmpty && body.last != ASCII.lf { body.append(ASCII.lf) }
             let lines = body.reduce(0) { $0 + ($1 == ASCII.lf ? 1 : 0) }
             if records {
-                if recordsStream == 0 { recordsStream = pipeline.openStream(source: source, holdsTail: false, records: true) }
+                if recordsStreams[agent] == nil {
+                    recordsStreams[agent] = pipeline.openStream(source: source, holdsTail: false, records: true, agent: agent.isEmpty ? nil : agent)
+                }
             } else if stream == 0 {
                 stream = pipeline.openStream(source: source, holdsTail: false)
             }
-            let stream = records ? recordsStream : stream
+            let stream = records ? recordsStreams[agent]! : stream
+            // Records are answered with the header that says they were read as records (a
+            // sink counts nothing else as delivered).
+            let taken: [(String, String)] = records ? [("X-Logdash-Records", "1")] : []
             // With a store on disk the answer waits until the body's records are durable.
             var durable: (@Sendable (StoreError?) -> Void)?
             if pipeline.durable != nil && !body.isEmpty {
@@ -448,7 +458,7 @@ final class HTTPIngestHandler: ChannelInboundHandler {
                         if let error {
                             handler.respond(ctx, head, .serviceUnavailable, handler.jsonError("not stored: \(error)"), [("Retry-After", "1")])
                         } else {
-                            handler.respond(ctx, head, .ok, #"{"accepted":\#(lines)}"#)
+                            handler.respond(ctx, head, .ok, #"{"accepted":\#(lines)}"#, taken)
                         }
                     }
                 }
@@ -457,7 +467,7 @@ final class HTTPIngestHandler: ChannelInboundHandler {
                 let n = body.count
                 pipeline.metrics.update(source) { $0.bytes += n }
                 body = []
-                if durable == nil { respond(context, head, .ok, #"{"accepted":\#(lines)}"#) }
+                if durable == nil { respond(context, head, .ok, #"{"accepted":\#(lines)}"#, taken) }
             } else {
                 body = []
                 pipeline.metrics.update(source) { $0.refused += 1 }

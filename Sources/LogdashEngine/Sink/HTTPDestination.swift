@@ -16,15 +16,19 @@ struct HTTPDestination: SinkDestination {
     let url: URL
     let token: String?
     let encoding: String
+    /// This host's name, sent as `X-Logdash-Agent`: the central logdash gives it to the records
+    /// that name no host of their own.
+    let agent: String
     let client: HTTPClient
 
     /// The central logdash takes bodies of up to 16 MiB by default (`--max-body-bytes`): an
-    /// object holds at most this many records (a few MB of JSON for typical log records).
-    var objectRows: Int { 16_384 }
+    /// object holds at most 8 MiB of JSON.
+    var objectBytes: Int? { 8 << 20 }
     var writesArchive: Bool { false }
 
-    init(spec: SinkSpec, url: URL) throws {
+    init(spec: SinkSpec, url: URL, agent: String) throws {
         self.url = url
+        self.agent = agent
         token = spec.token
         encoding = spec.compression.rawValue
         client = try HTTPDestination.client(trusting: spec.tlsCA)
@@ -41,6 +45,7 @@ struct HTTPDestination: SinkDestination {
         request.headers.add(name: "Content-Encoding", value: encoding)
         request.headers.add(name: "X-Logdash-Records", value: "1")
         request.headers.add(name: "X-Logdash-Object", value: key)
+        request.headers.add(name: "X-Logdash-Agent", value: agent)
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         request.body = .bytes(ByteBuffer(bytes: bytes))
         let response: HTTPClientResponse
@@ -56,7 +61,14 @@ struct HTTPDestination: SinkDestination {
             throw DeliveryError("POST \(url.absoluteString): \(why)")
         }
         let status = Int(response.status.code)
-        guard !(200..<300).contains(status) else { return }
+        if (200..<300).contains(status) {
+            // Delivered only to a logdash that took the body as records (not a proxy's or
+            // another service's 2xx, nor an older logdash that read the lines as new ones).
+            guard response.headers.first(name: "x-logdash-records") == "1" else {
+                throw DeliveryError("POST \(url.absoluteString): \(status) without X-Logdash-Records: 1 — not a logdash that takes records at /ingest; nothing counted as delivered")
+            }
+            return
+        }
         // The central logdash answers {"error": "…"}; say it, and what to do about the usual ones.
         let said = (try? JSONSerialization.jsonObject(with: Data(Array(buffer: answer)))) .flatMap { ($0 as? [String: Any])?["error"] as? String }
         var why = "\(status) \(response.status.reasonPhrase)" + (said.map { ": " + $0 } ?? "")

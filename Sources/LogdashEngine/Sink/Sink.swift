@@ -8,6 +8,8 @@ protocol SinkDestination: Sendable {
     func put(_ bytes: [UInt8], key: String, contentType: String) throws
     /// Records exported into one object at most.
     var objectRows: Int { get }
+    /// Bytes of JSON in one object at most (nil: no bound but the records').
+    var objectBytes: Int? { get }
     /// Whether the place is an archive (a bucket, a directory): it gets `athena.sql`, and the
     /// bytes of a damaged part under `errors/`. (Another logdash takes records only: a damaged
     /// part's bytes stay in the spool's own `errors/`.)
@@ -16,6 +18,7 @@ protocol SinkDestination: Sendable {
 
 extension SinkDestination {
     var objectRows: Int { 131_072 }
+    var objectBytes: Int? { nil }
     var writesArchive: Bool { true }
 }
 
@@ -296,6 +299,16 @@ public final class Sink: Sendable {
         }.sorted { $0.0 < $1.0 }
     }
 
+    /// Adds a delivered object's key to a part's ledger, synced (a crash after it never sends
+    /// the object again).
+    static func note(_ key: String, in ledger: String) throws {
+        let fd = open(ledger, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw StoreError.io(ledger, "cannot be written: \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        if let why = writeAll(fd, Array((key + "\n").utf8)) { throw StoreError.io(ledger, "cannot be written: \(why)") }
+        guard Glibc.fsync(fd) == 0 else { throw StoreError.io(ledger, "cannot be synced: \(String(cString: strerror(errno)))") }
+    }
+
     /// Columns in the order first seen, each of the type that holds every value it had.
     static func unionColumns(_ columns: [SchemaColumn]) -> [SchemaColumn] {
         var out: [SchemaColumn] = [], at: [String: Int] = [:]
@@ -481,7 +494,7 @@ public final class Sink: Sendable {
                 do {
                     let snapshot = store.snapshot()
                     let files = try Archive.export(snapshot, to: work + "/b\(first + k)", location: location, compression: spec.compression,
-                                                   level: spec.compressionLevel).files
+                                                   level: spec.compressionLevel, partBytes: destination.objectBytes).files
                     exported.withLock { $0.append((first + k, files, snapshot.schema.filter { $0.name != "raw" })) }
                 } catch {
                     failure.withLock { $0 = $0 ?? error }
@@ -491,15 +504,25 @@ public final class Sink: Sendable {
         }
         var bytes = 0, objects = 0
         let partStem = stem + "-" + String(format: "%08d", seq)
+        // The objects of this part already delivered by an earlier try (one that failed on a
+        // later object, or stopped): not sent again — another logdash appends what it takes.
+        let ledger = directory + "/delivered-\(seq)"
+        let done = Set((try? String(contentsOfFile: ledger, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? [])
         for (batch, files, _) in exported.withLock({ $0 }).sorted(by: { $0.batch < $1.batch }) {
             let dir = work + "/b\(batch)"
+            var inPartition: [String: Int] = [:]
             for file in files {
                 // Objects are named by the part and the batch (the same names again if the part
-                // is delivered again): …-SEQ.json.gz, then …-SEQ-1.json.gz … for later batches.
+                // is delivered again): …-SEQ.json.gz, then …-SEQ-1.json.gz … for later batches,
+                // …-SEQ-B-K.json.gz for the K-th more object of a batch in one hour.
                 let partition = file.dropFirst(dir.count + 1).split(separator: "/").dropLast().joined(separator: "/")
-                let key = partition + "/" + partStem + (batch == 0 ? "" : "-\(batch)") + spec.compression.suffix
+                let k = inPartition[partition, default: 0]
+                inPartition[partition] = k + 1
+                let key = partition + "/" + partStem + (batch == 0 && k == 0 ? "" : "-\(batch)") + (k == 0 ? "" : "-\(k)") + spec.compression.suffix
+                if done.contains(key) { continue }
                 let body = try Sink.read(file)
                 try destination.put(body, key: key, contentType: spec.compression.contentType)
+                if !destination.writesArchive { try Sink.note(key, in: ledger) }
                 bytes += body.count
                 objects += 1
             }
@@ -524,6 +547,7 @@ public final class Sink: Sendable {
             try destination.put(Array(Archive.athenaDDL(columns, table: "logs", location: location).utf8), key: "athena.sql", contentType: "application/sql")
         }
         guard unlink(path) == 0 || errno == ENOENT else { throw StoreError.io(path, "cannot be removed: \(String(cString: strerror(errno)))") }
+        unlink(ledger)
         state.withLock { s in
             s.status.delivered += records
             s.status.parts += 1
@@ -576,7 +600,11 @@ public final class SinkSet: Sendable {
             let destination: any SinkDestination
             switch spec.destination {
             case .directory(let dir): destination = DirectoryDestination(root: dir)
-            case .http(let url): destination = try HTTPDestination(spec: spec, url: url)
+            case .http(let url):
+                if spec.token != nil && url.scheme == "http" {
+                    report("warning: sink \(spec.url): its token goes over the network in clear text; the central logdash can listen on https://")
+                }
+                destination = try HTTPDestination(spec: spec, url: url, agent: host)
             case .s3(let place):
                 var client = try S3Client()
                 try SinkSet.probe(client, place, spec: spec, report: report)

@@ -59,11 +59,13 @@ public struct SinkSpec: Sendable, Equatable {
     /// A sink from its URL; the query, if any, sets the buffering hints.
     public static func parse(_ text: String) throws -> SinkSpec {
         var base = text, hints: [(String, String)] = []
+        // What errors quote: the URL without its token.
+        let shown = text.replacingOccurrences(of: #"token=[^&]*"#, with: "token=…", options: .regularExpression)
         if let q = text.firstIndex(of: "?") {
             base = String(text[..<q])
             for pair in text[text.index(after: q)...].split(separator: "&") {
                 let kv = pair.split(separator: "=", maxSplits: 1).map(String.init)
-                guard kv.count == 2 else { throw Problem(key: "url", message: "'\(pair)' in '\(text)' is not KEY=VALUE (buffer_size=5M, buffer_interval=60s)") }
+                guard kv.count == 2 else { throw Problem(key: "url", message: "'\(pair)' in '\(shown)' is not KEY=VALUE (buffer_size=5M, buffer_interval=60s)") }
                 hints.append((kv[0], kv[1]))
             }
         }
@@ -75,7 +77,7 @@ public struct SinkSpec: Sendable, Equatable {
         case .http(let url): url.absoluteString
         }
         var spec = SinkSpec(url: canonical, destination: place)
-        for (k, v) in hints { try spec.set(k, v, in: text) }
+        for (k, v) in hints { try spec.set(k, v, in: shown) }
         try spec.check()
         return spec
     }

@@ -46,9 +46,11 @@ public enum Archive {
 
     /// Writes the snapshot's `logs` records (those in `timeRange`, when given) under `root`.
     /// Parts already there are kept: a new export adds `part-` files after the last one.
+    /// `partBytes`: a part holds about this many bytes of JSON at most (an hour goes on in the
+    /// next part); nil: one part per hour.
     public static func export(_ snapshot: StoreSnapshot, to root: String, timeRange: (Int64, Int64)? = nil,
                               table: String = "logs", location: String? = nil, compression: ArchiveCompression = .gzip,
-                              level: Int? = nil) throws -> Summary {
+                              level: Int? = nil, partBytes: Int? = nil) throws -> Summary {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let columns = snapshot.schema.filter { $0.name != "raw" }
         guard !columns.isEmpty else { return Summary(records: 0, files: []) }
@@ -62,37 +64,52 @@ public enum Archive {
         // segments' columns as they are stored: no row of values per record.
         let segments = snapshot.segments
         var order: [(ts: Int64, seg: Int32, row: Int32)] = []
+        var used = [Bool](repeating: false, count: segments.count)
         for (k, seg) in segments.enumerated() {
+            // A segment wholly outside the range is not read at all.
+            if let (lo, hi) = timeRange, seg.maxTs < lo || seg.minTs > hi { continue }
             guard let ts = seg.columns["ts"], ts.type == .timestamp else { continue }
+            let before = order.count
             for r in 0..<seg.rowCount where ts.isValid(r) {
                 let t = ts.ints[r]
                 if let (lo, hi) = timeRange, t < lo || t > hi { continue }
                 order.append((t, Int32(k), Int32(r)))
             }
+            used[k] = order.count > before
         }
         order.sort { $0.ts != $1.ts ? $0.ts < $1.ts : $0.seg != $1.seg ? $0.seg < $1.seg : $0.row < $1.row }
-        let fields = segments.map { seg in columns.map { c in seg.columns[c.name].map { JSONField($0, as: c.type) } } }
+        let fields = segments.indices.map { k in used[k] ? columns.map { c in segments[k].columns[c.name].map { JSONField($0, as: c.type) } } : [] }
         var files: [String] = []
-        var current: (hour: Int64, writer: any PartWriter)?
+        /// The part being written: its hour, directory, and the JSON bytes it has taken.
+        var current: (hour: Int64, dir: String, writer: any PartWriter, bytes: Int)?
         defer { try? current?.writer.close() }
         var out: [UInt8] = []
         out.reserveCapacity(1 << 18)
+        func close() throws {
+            guard let c = current else { return }
+            try c.writer.write(out)
+            out.removeAll(keepingCapacity: true)
+            try c.writer.close()
+            current = nil
+        }
+        func open(_ hour: Int64, _ dir: String) throws {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let existing = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+            let next = existing.compactMap(partNumber).max().map { $0 + 1 } ?? 0
+            let path = dir + "/" + partName(next, compression)
+            current = (hour, dir, try compression.writer(path, level: level), 0)
+            files.append(path)
+        }
         for o in order {
             let hour = o.ts >= 0 ? o.ts / 3_600_000_000_000 : (o.ts + 1) / 3_600_000_000_000 - 1
             if current?.hour != hour {
-                if let c = current {
-                    try c.writer.write(out)
-                    out.removeAll(keepingCapacity: true)
-                    try c.writer.close()
-                }
+                try close()
                 let iso = Timestamp.iso8601(o.ts)
-                let dir = root + "/dt=\(iso.prefix(10))/hour=\(iso.dropFirst(11).prefix(2))"
-                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-                let existing = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-                let next = existing.compactMap(partNumber).max().map { $0 + 1 } ?? 0
-                let path = dir + "/" + partName(next, compression)
-                current = (hour, try compression.writer(path, level: level))
-                files.append(path)
+                try open(hour, root + "/dt=\(iso.prefix(10))/hour=\(iso.dropFirst(11).prefix(2))")
+            } else if let partBytes, let c = current, c.bytes + out.count >= partBytes {
+                // A part past its size: the hour goes on in the next part.
+                try close()
+                try open(c.hour, c.dir)
             }
             out.append(UInt8(ascii: "{"))
             var first = true
@@ -107,12 +124,11 @@ public enum Archive {
             out.append(contentsOf: [UInt8(ascii: "}"), 0x0A])
             if out.count >= 1 << 18 {
                 try current!.writer.write(out)
+                current!.bytes += out.count
                 out.removeAll(keepingCapacity: true)
             }
         }
-        if let c = current, !out.isEmpty { try c.writer.write(out) }
-        try current?.writer.close()
-        current = nil
+        try close()
         try athenaDDL(columns, table: table, location: location).write(toFile: root + "/athena.sql", atomically: true, encoding: .utf8)
         return Summary(records: order.count, files: files)
     }
@@ -204,9 +220,25 @@ public enum Archive {
     /// were exported: each record's own `source` and `ingest_ts` (which, read back as JSON,
     /// came as the fields `_source` and `_ingest_ts`, the part file standing in as the source),
     /// so that `WHERE source = 'app.log'` finds what it found before the export.
-    public static func restoringColumns(_ segment: Segment) -> Segment {
+    /// `host`: the host of the records that have none (the agent that delivered them).
+    public static func restoringColumns(_ segment: Segment, host: String? = nil) -> Segment {
         var columns = segment.columns.all
-        guard let source = columns.removeValue(forKey: "_source"), source.type == .string else { return segment }
+        if let host {
+            let old = columns["host"]
+            var index = [host: UInt32(0)], dictionary = [host]
+            let codes = (0..<segment.rowCount).map { r -> UInt32 in
+                guard let old, case .string(let h) = old.value(at: r) else { return 0 }
+                if let c = index[h] { return c }
+                index[h] = UInt32(dictionary.count)
+                dictionary.append(h)
+                return UInt32(dictionary.count - 1)
+            }
+            columns["host"] = SegmentColumn(type: .string, codes: codes, dictionary: dictionary, validity: nil, rows: segment.rowCount)
+        }
+        guard let source = columns.removeValue(forKey: "_source"), source.type == .string else {
+            return host == nil ? segment : Segment(rowCount: segment.rowCount, source: segment.source, columns: columns, flags: segment.flags,
+                                                   minTs: segment.minTs, maxTs: segment.maxTs, skippedFieldNames: segment.skippedFieldNames)
+        }
         columns["source"] = source
         if let arrival = columns.removeValue(forKey: "_ingest_ts") {
             var ints = [Int64](repeating: 0, count: segment.rowCount)

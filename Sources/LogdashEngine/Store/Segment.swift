@@ -573,10 +573,11 @@ extension Segment {
     /// A batch made a segment, measured by the options' line tap and run through their
     /// kernel tap when they have them.
     /// `restoring`: the batch holds records another logdash delivered, whose own `source` and
-    /// `ingest_ts` come back from their JSON (`Archive.restoringColumns`) before anything sees them.
-    static func made(from batch: RecordBatch, taps options: LoadOptions, restoring: Bool = false) -> Segment {
+    /// `ingest_ts` come back from their JSON (`Archive.restoringColumns`) before anything sees
+    /// them, and whose `host`, where they have none, is the `agent`'s that sent them.
+    static func made(from batch: RecordBatch, taps options: LoadOptions, restoring: Bool = false, agent: String? = nil) -> Segment {
         let fresh = Segment(batch)
-        let parsed = restoring ? Archive.restoringColumns(fresh) : fresh
+        let parsed = restoring ? Archive.restoringColumns(fresh, host: agent) : fresh
         // The transform stage, then the taps: metric filters and streaming queries see what is stored.
         let segment = options.transforms?.apply(parsed, now: options.now()) ?? parsed
         options.lineTap?.measure(segment === fresh ? batch : nil, into: segment)

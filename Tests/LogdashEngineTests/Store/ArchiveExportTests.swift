@@ -78,5 +78,16 @@ import Testing
         let ranged = try Self.reference(snapshot, timeRange: (lo, hi))
         #expect(!ranged.isEmpty && ranged.count < 120)
         #expect(try Self.exported(snapshot, timeRange: (lo, hi)) == ranged)
+        // Parts bounded in size: an hour goes on in more parts, the records the same.
+        let dir = try Scratch.directory("archive-bounded").path
+        let bounded = try Archive.export(snapshot, to: dir, partBytes: 4096)
+        #expect(bounded.files.count > Set(bounded.files.map { ($0 as NSString).deletingLastPathComponent }).count)
+        var parts: [String] = []
+        for file in bounded.files {
+            let text = String(decoding: try run("/bin/sh", ["-c", "gzip -dc '\(file)'"]).out, as: UTF8.self)
+            #expect(text.utf8.count < 4096 + 1024, "\(file)")
+            parts += text.split(separator: "\n").map(String.init)
+        }
+        #expect(parts == expected)
     }
 }
