@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -110,9 +111,28 @@ public struct S3Client: Sendable {
     /// again alone —, CompleteMultipartUpload), so an object may pass PutObject's 5 GB and a big
     /// one is not sent again whole after a dropped connection. An upload that fails is aborted
     /// (AbortMultipartUpload): no parts are left behind to be billed.
+    /// `ifAbsent`: only where there is no object yet (`If-None-Match: *`), else
+    /// `AWSError.service` with status 412 — unless the object there is this very body (a
+    /// request tried again after its first try was stored but its answer lost).
     public func putLarge(_ body: [UInt8], bucket: String, key: String, contentType: String = "application/octet-stream",
                          partSize: Int = 16 << 20, ifAbsent: Bool = false) async throws {
         let size = max(partSize, S3Client.minimumPartSize, (body.count + S3Client.maximumParts - 1) / S3Client.maximumParts)
+        do {
+            try await putLarge(body, bucket: bucket, key: key, contentType: contentType, size: size, ifAbsent: ifAbsent)
+        } catch AWSError.service(let op, let target, let status, let code, let message) where ifAbsent && (status == 412 || code == "PreconditionFailed") {
+            // The ETag S3 gives this body: its MD5, or for a multipart upload the MD5 of its parts' MD5s and their count.
+            func hex(_ d: some Sequence<UInt8>) -> String { d.map { String(format: "%02x", $0) }.joined() }
+            let mine = body.count <= size ? hex(Insecure.MD5.hash(data: body))
+                : hex(Insecure.MD5.hash(data: stride(from: 0, to: body.count, by: size).flatMap { Array(Insecure.MD5.hash(data: body[$0..<min(body.count, $0 + size)])) }))
+                  + "-\((body.count + size - 1) / size)"
+            let there = try await list(bucket: bucket, prefix: key).first { $0.key == key }
+            guard there?.etag.trimmingCharacters(in: CharacterSet(charactersIn: "\"")) == mine else {
+                throw AWSError.service(operation: op, target: target, status: 412, code: code, message: message)
+            }
+        }
+    }
+
+    private func putLarge(_ body: [UInt8], bucket: String, key: String, contentType: String, size: Int, ifAbsent: Bool) async throws {
         guard body.count > size else { return try await put(body, bucket: bucket, key: key, contentType: contentType, ifAbsent: ifAbsent) }
         let created = try await send("CreateMultipartUpload", method: .POST, bucket: bucket, key: key, query: [("uploads", "")],
                                      headers: [("Content-Type", contentType)])

@@ -63,6 +63,15 @@ import Testing
         } catch AWSError.service(let op, _, let status, _, _) {
             #expect(op == "CompleteMultipartUpload" && status == 412)
         }
+        // The same body again (a retried request whose first try was stored): taken as done.
+        try await client.putLarge(body, bucket: "big-parts", key: "dt=2026-12-07/big.json.gz", partSize: S3Client.minimumPartSize, ifAbsent: true)
+        try await client.putLarge(Array("small\n".utf8), bucket: "big-parts", key: "small.txt", partSize: S3Client.minimumPartSize, ifAbsent: true)
+        do {
+            try await client.putLarge(Array("other\n".utf8), bucket: "big-parts", key: "small.txt", partSize: S3Client.minimumPartSize, ifAbsent: true)
+            Issue.record("a conditional put replaced an object")
+        } catch AWSError.service(_, _, let status, _, _) {
+            #expect(status == 412)
+        }
         try await client.putLarge(Array(body.reversed()), bucket: "big-parts", key: "dt=2026-12-07/other.json.gz", partSize: S3Client.minimumPartSize, ifAbsent: true)
         #expect(try await client.get(bucket: "big-parts", key: "dt=2026-12-07/big.json.gz", limit: 16 << 20) == body)
         #expect(try await client.get(bucket: "big-parts", key: "dt=2026-12-07/other.json.gz", limit: 16 << 20) == Array(body.reversed()))
