@@ -273,6 +273,9 @@ import Testing
         let hosts = "SELECT source, host FROM logs WHERE source NOT LIKE '%web.log' ORDER BY ts, source, message, host"
         #expect(try rows(path("central"), hosts) == rows(path("agent1"), hosts))
         #expect(try rows(path("agent2"), "SELECT count(host) AS n FROM logs") == "n\n0\n")
+        // And each record's line as it came, for the dashboard's record panes.
+        let raw = "SELECT ts, raw FROM logs WHERE source LIKE '%web.log' ORDER BY ts, raw"
+        #expect(try rows(path("central"), raw) == rows(path("agent2"), raw))
         let agentHost = try rows(path("central"), "SELECT count(*) AS n, count(DISTINCT host) AS d, min(host) AS h FROM logs WHERE source LIKE '%web.log'")
         #expect(agentHost.hasPrefix("n,d,h\n2000,1,") && !agentHost.hasSuffix(",\n"), "\(agentHost)")
         // A wrong token, a CA not given: said, and the part kept for the next run.

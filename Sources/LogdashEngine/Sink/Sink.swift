@@ -494,7 +494,8 @@ public final class Sink: Sendable {
                 do {
                     let snapshot = store.snapshot()
                     let files = try Archive.export(snapshot, to: work + "/b\(first + k)", location: location, compression: spec.compression,
-                                                   level: spec.compressionLevel, partBytes: destination.objectBytes).files
+                                                   level: spec.compressionLevel, partBytes: destination.objectBytes,
+                                                   withRaw: !destination.writesArchive).files
                     exported.withLock { $0.append((first + k, files, snapshot.schema.filter { $0.name != "raw" })) }
                 } catch {
                     failure.withLock { $0 = $0 ?? error }

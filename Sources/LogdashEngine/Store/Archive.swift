@@ -47,12 +47,13 @@ public enum Archive {
     /// Writes the snapshot's `logs` records (those in `timeRange`, when given) under `root`.
     /// Parts already there are kept: a new export adds `part-` files after the last one.
     /// `partBytes`: a part holds about this many bytes of JSON at most (an hour goes on in the
-    /// next part); nil: one part per hour.
+    /// next part); nil: one part per hour. `withRaw`: each record's `raw` line too (for another
+    /// logdash, which shows it; not for Athena's table).
     public static func export(_ snapshot: StoreSnapshot, to root: String, timeRange: (Int64, Int64)? = nil,
                               table: String = "logs", location: String? = nil, compression: ArchiveCompression = .gzip,
-                              level: Int? = nil, partBytes: Int? = nil) throws -> Summary {
+                              level: Int? = nil, partBytes: Int? = nil, withRaw: Bool = false) throws -> Summary {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        let columns = snapshot.schema.filter { $0.name != "raw" }
+        let columns = snapshot.schema.filter { withRaw || $0.name != "raw" }
         guard !columns.isEmpty else { return Summary(records: 0, files: []) }
         let keys = columns.map { c -> [UInt8] in
             var k: [UInt8] = []
@@ -129,7 +130,7 @@ public enum Archive {
             }
         }
         try close()
-        try athenaDDL(columns, table: table, location: location).write(toFile: root + "/athena.sql", atomically: true, encoding: .utf8)
+        try athenaDDL(columns.filter { $0.name != "raw" }, table: table, location: location).write(toFile: root + "/athena.sql", atomically: true, encoding: .utf8)
         return Summary(records: order.count, files: files)
     }
 
@@ -240,6 +241,8 @@ public enum Archive {
                                                    minTs: segment.minTs, maxTs: segment.maxTs, skippedFieldNames: segment.skippedFieldNames)
         }
         columns["source"] = source
+        // Another logdash's sink sends each record's line as it came (read back as `_raw`).
+        if let raw = columns.removeValue(forKey: "_raw"), raw.type == .string { columns["raw"] = raw }
         if let arrival = columns.removeValue(forKey: "_ingest_ts") {
             var ints = [Int64](repeating: 0, count: segment.rowCount)
             let fallback = columns["ingest_ts"]
