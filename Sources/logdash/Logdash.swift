@@ -111,6 +111,14 @@ struct InputOptions: ParsableArguments {
     func resolve() throws -> (Config, LoadOptions) {
         let config = try Config.load(path: self.config ?? Config.defaultPath, required: self.config != nil)
         QueryMemory.setDefaultLimit(try queryMemory() ?? config.queryMaxMemory)
+        // (The transform steps and their lookup tables first: the built-in formats are being
+        // read on another thread meanwhile.)
+        var transforms: TransformChain?
+        let steps = try transformFile.map { try TransformChain.load(path: $0) } ?? config.transforms
+        if !steps.isEmpty {
+            let needsTables = steps.contains { if case .lookup = $0.action { true } else { false } }
+            transforms = try TransformChain(steps: steps, lookups: needsTables ? try lookupTables(config: config) : [:])
+        }
         // The config's formats, then the user's definition files; a name given twice: the first.
         let files = try FormatDefinition.load(directory: FormatDefinition.userDirectory).map(\.format)
         var parse = ParseOptions(registry: FormatRegistry(userFormats: config.formats + files.filter { f in !config.formats.contains { $0.name == f.name } }))
@@ -129,11 +137,7 @@ struct InputOptions: ParsableArguments {
         }
         var load = LoadOptions(parse: parse)
         if let jobs { load.workers = jobs }
-        let steps = try transformFile.map { try TransformChain.load(path: $0) } ?? config.transforms
-        if !steps.isEmpty {
-            let needsTables = steps.contains { if case .lookup = $0.action { true } else { false } }
-            load.transforms = try TransformChain(steps: steps, lookups: needsTables ? try lookupTables(config: config) : [:])
-        }
+        load.transforms = transforms
         return (config, load)
     }
 

@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
+import LogdashEngine
 
 // Exit codes: 0 success, 1 runtime error, 2 usage error — each failure with one line on
 // stderr that says what to fix.
 // A write past a file-size limit fails with EFBIG (a clear error) instead of killing us.
 signal(SIGXFSZ, SIG_IGN)
+FormatDefinition.prepareInBackground()
 do {
     var command = try Logdash.parseAsRoot()
     try command.run()

@@ -86,37 +86,69 @@ public final class TransformChain: Sendable {
     /// last, which a record that finds none gets.
     struct LookupIndex: Sendable {
         var columns: [String]
-        /// Key text → row number.
-        let numbers: [String: Int32]
-        /// The same by bytes when every key is ASCII (a plain string column is then looked up
-        /// without a `String` per record); nil otherwise.
+        /// Key bytes → row number, when every key is ASCII (as most are): a plain string column
+        /// is then looked up without a `String` per record. nil otherwise.
         let bytes: ByteKeyTable?
+        /// Key text → row number, when some key is not ASCII (`bytes` is then nil).
+        let numbers: [String: Int32]
         /// Per column of the table, its values by row number, and NULL at `count`.
         let stored: [SegmentColumn]
-        var count: Int32 { Int32(numbers.count) }
+        /// How many keys (a record that finds none gets this number).
+        let count: Int32
 
         init(columns: [String], rows: [[Value]]) {
             self.columns = columns
-            var numbers: [String: Int32] = [:], kept: [[Value]] = []
-            var bytes: ByteKeyTable? = ByteKeyTable(capacity: rows.count)
-            for r in rows where r.first.map({ $0 != .null }) ?? false {
-                var key = textOf(r[0])
-                guard numbers[key] == nil else { continue }
-                numbers[key] = Int32(kept.count)
-                if key.utf8.allSatisfy({ $0 < 0x80 }) {
-                    key.withUTF8 { b in _ = bytes?.group(b.baseAddress ?? UnsafePointer(bitPattern: 1)!, b.count) { _, _ in Int32(kept.count) } }
-                } else {
-                    bytes = nil
+            // First as bytes; at the first key that is not ASCII, all again as text.
+            var table = ByteKeyTable(capacity: rows.count)
+            table.arena.reserveCapacity(rows.count * 8)
+            var kept: [Int] = [], ascii = true
+            kept.reserveCapacity(rows.count)
+            for (k, r) in rows.enumerated() {
+                guard let first = r.first, first != .null else { continue }
+                var key = textOf(first)
+                let fresh: Bool? = key.withUTF8 { b in
+                    let p = b.baseAddress ?? UnsafePointer(bitPattern: 1)!
+                    guard ByteKeyTable.isASCII(p, b.count) else { return nil }
+                    let number = Int32(kept.count)
+                    return table.group(p, b.count) { _, _ in number } == number
                 }
-                kept.append(r)
+                guard let fresh else { ascii = false; break }
+                if fresh { kept.append(k) }
+            }
+            var numbers: [String: Int32] = [:]
+            if !ascii {
+                kept = []
+                numbers.reserveCapacity(rows.count)
+                for (k, r) in rows.enumerated() {
+                    guard let first = r.first, first != .null else { continue }
+                    let key = textOf(first)
+                    if numbers[key] == nil { numbers[key] = Int32(kept.count); kept.append(k) }
+                }
             }
             self.numbers = numbers
-            self.bytes = bytes
-            stored = columns.indices.map { c in SegmentColumn.of(kept.map { $0[c] } + [.null]) }
+            bytes = ascii ? table : nil
+            count = Int32(kept.count)
+            stored = columns.indices.map { c in
+                var column = Column(name: "")
+                for k in kept { column.append(value: rows[k][c]) }
+                column.pad(to: kept.count + 1)
+                return SegmentColumn(column, rows: kept.count + 1)
+            }
         }
 
-        /// The row number a key's text finds, or `count`.
-        func number(_ key: String) -> Int32 { numbers[key] ?? count }
+        /// The row number a key's text finds, or `count`. Text compares as SQL's `=` does: a
+        /// key that is not ASCII finds an ASCII one by its composed form (the Kelvin sign, K).
+        func number(_ key: String) -> Int32 {
+            guard let bytes else { return numbers[key] ?? count }
+            var s = key
+            if !s.utf8.allSatisfy({ $0 < 0x80 }) { s = s.precomposedStringWithCanonicalMapping }
+            return s.withUTF8 { b in
+                let p = b.baseAddress ?? UnsafePointer(bitPattern: 1)!
+                guard ByteKeyTable.isASCII(p, b.count) else { return count }
+                let n = bytes.withReader { $0.find(p, b.count, hash: ByteKeyTable.hash(p, b.count)) }
+                return n < 0 ? count : n
+            }
+        }
     }
 
     /// What a step did, counted over every batch.

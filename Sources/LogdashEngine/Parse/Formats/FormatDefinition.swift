@@ -47,6 +47,13 @@ public struct FormatDefinition: Sendable {
         }
     }
 
+    /// Reads the built-in definitions on another thread, so that they are ready when a
+    /// command reads its first line (the main thread meanwhile reads its options, its config
+    /// and its lookup tables); whoever asks for them first waits for that reading, not a second.
+    public static func prepareInBackground() {
+        Thread.detachNewThread { _ = FormatDefinition.builtin }
+    }
+
     /// The definitions in a directory (`$XDG_CONFIG_HOME/logdash/formats/*.yaml`), by file name.
     public static func load(directory: String) throws -> [FormatDefinition] {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".yaml") || $0.hasSuffix(".yml") }.sorted()
