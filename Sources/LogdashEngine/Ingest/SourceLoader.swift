@@ -374,7 +374,16 @@ public enum SourceLoader {
                 s.used[k] = s.parsers[k].parse(piece, arrival: arrival, final: !isLast || final,
                                                closeLastRecord: closeLastRecord, into: &s.out[k])
                 s.out[k].finish()
-                if !s.out[k].isEmpty { s.prepared[k] = s.prepare(s.out[k]) }
+                if !s.out[k].isEmpty {
+                    if let raw = s.raw, let start = piece.baseAddress {
+                        // The piece's raw lines are read where they lie while they are prepared.
+                        let from = Int64(start - raw.base)
+                        let window = RawFile.Window(file: raw.file, base: raw.base, range: from..<(from + Int64(piece.count)))
+                        s.prepared[k] = RawFile.withWindow(window) { s.prepare(s.out[k]) }
+                    } else {
+                        s.prepared[k] = s.prepare(s.out[k])
+                    }
+                }
                 s.out[k] = RecordBatch(source: "")  // free the batch now that it is prepared
             }
             return (bounds[pieces - 1] + used[pieces - 1], prepared.compactMap { $0 })

@@ -100,7 +100,7 @@ public final class RawFile: Sendable {
         case .file(let d): held = d
         }
         return withExtendedLifetime(held) {
-            if buffer.count < length { buffer = [UInt8](repeating: 0, count: length) }
+            if buffer.count < length { buffer = [UInt8](unsafeUninitializedCapacity: length) { _, count in count = length } }  // (pread fills it)
             var done = 0
             while done < length {
                 let n = buffer.withUnsafeMutableBytes { pread(held.fd, $0.baseAddress! + done, length - done, off_t(offset) + off_t(done)) }
@@ -116,8 +116,50 @@ public final class RawFile: Sendable {
     public static let unavailable = "<raw line unavailable: the file was changed or removed since it was read>"
 }
 
+/// The bytes of a file that this thread has in memory while it works on records just parsed
+/// from them (a part of the file's mapping): their raw lines are read there rather than with
+/// `pread` (the transform steps' masking reads every raw line). Set only around work on those
+/// records (`RawFile.withWindow`), while the mapping is sure to hold them.
+extension RawFile {
+    struct Window {
+        let file: RawFile
+        /// The address of the file's first byte in the mapping.
+        let base: UnsafePointer<UInt8>
+        /// The file's offsets that the mapping holds (and this thread may read).
+        let range: Range<Int64>
+    }
+
+    private final class WindowBox {
+        let window: Window
+        init(_ w: Window) { window = w }
+    }
+
+    private static let windowKey: pthread_key_t = {
+        var key = pthread_key_t()
+        precondition(pthread_key_create(&key, nil) == 0)
+        return key
+    }()
+
+    /// Runs `body` with `window` as this thread's bytes of its file.
+    static func withWindow<R>(_ window: Window, _ body: () throws -> R) rethrows -> R {
+        let box = WindowBox(window)
+        let before = pthread_getspecific(windowKey)
+        pthread_setspecific(windowKey, Unmanaged.passUnretained(box).toOpaque())
+        defer { pthread_setspecific(windowKey, before) }
+        return try withExtendedLifetime(box) { try body() }
+    }
+
+    /// This file's bytes at `offset`, when this thread has them in memory.
+    func inMemory(offset: Int64, length: Int) -> UnsafeBufferPointer<UInt8>? {
+        guard let p = pthread_getspecific(RawFile.windowKey) else { return nil }
+        let w = Unmanaged<WindowBox>.fromOpaque(p).takeUnretainedValue().window
+        guard w.file === self, offset >= w.range.lowerBound, offset + Int64(length) <= w.range.upperBound else { return nil }
+        return UnsafeBufferPointer(start: w.base + Int(offset), count: length)
+    }
+}
+
 /// Where a batch's raw lines live: copied into the batch, or in a file, by offset.
-public struct RawReference: @unchecked Sendable {  // `base` is only compared against, never read
+public struct RawReference: @unchecked Sendable {  // `base` is read only by the parsing workers, inside the mapping
     public let file: RawFile
     /// The address of the file's first byte in the mapping being parsed.
     public let base: UnsafePointer<UInt8>

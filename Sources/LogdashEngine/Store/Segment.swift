@@ -101,6 +101,10 @@ public final class SegmentColumn: Sendable {
             func flush() -> Bool {
                 defer { lines.removeAll() }
                 guard !lines.isEmpty else { return true }
+                if let bytes = file.inMemory(offset: lo, length: Int(hi - lo)) {
+                    body(lines.span(over: bytes))  // (no copy: the lines were just parsed from there)
+                    return true
+                }
                 guard file.read(offset: lo, length: Int(hi - lo), into: &buffer) else { return false }
                 buffer.withUnsafeBufferPointer { body(lines.span(over: UnsafeBufferPointer(rebasing: $0[0..<Int(hi - lo)]))) }
                 return true
@@ -155,7 +159,7 @@ public final class SegmentColumn: Sendable {
         return bytes.withUnsafeBufferPointer { .string(String(decoding: UnsafeBufferPointer(rebasing: $0[s..<e]), as: UTF8.self)) }
     }
 
-    init(type: ColumnType, ints: [Int64] = [], doubles: [Double] = [], codes: [UInt32] = [], dictionary: [String] = [],
+    init(type: ColumnType, ints: [Int64] = [], doubles: [Double] = [], codes: [UInt32] = [], narrowCodes: [UInt8] = [], dictionary: [String] = [],
          offsets: [UInt32] = [], bytes: [UInt8] = [], file: RawFile? = nil, fileStarts: [Int64] = [], fileLengths: [UInt32] = [],
          validity: [UInt64]?, rows: Int) {
         self.type = type
@@ -164,11 +168,15 @@ public final class SegmentColumn: Sendable {
         self.fileLengths = fileLengths
         self.ints = ints
         self.doubles = doubles
-        if type == .string && dictionary.count < 255 && !codes.isEmpty {
-            narrowCodes = codes.map { $0 == SegmentColumn.nullCode ? 255 : UInt8($0) }
+        if !narrowCodes.isEmpty {
+            precondition(dictionary.count < 255)
+            self.narrowCodes = narrowCodes
+            self.codes = []
+        } else if type == .string && dictionary.count < 255 && !codes.isEmpty {
+            self.narrowCodes = codes.map { $0 == SegmentColumn.nullCode ? 255 : UInt8($0) }
             self.codes = []
         } else {
-            narrowCodes = []
+            self.narrowCodes = []
             self.codes = codes
         }
         self.dictionary = dictionary

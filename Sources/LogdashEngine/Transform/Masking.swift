@@ -141,6 +141,49 @@ public struct Masker: Sendable {
 
     // MARK: finding
 
+    /// Which lines of `span` can hold something to mask (by line index), found over the whole
+    /// buffer at once rather than line by line: those with an escape (`\`, `%`), an `@` (for
+    /// e-mail addresses), or a dot followed by one to three digits and a dot (every IPv4
+    /// address has one). nil when every line must be searched: kinds other than e-mail and
+    /// IPv4 addresses are asked for, or the lines are out of order in the buffer.
+    func candidates(_ span: LineSpan) -> [Bool]? {
+        guard bits & ~(MaskKind.bit(.email) | MaskKind.bit(.ipv4)) == 0, span.ordered, span.count > 0,
+              let base = span.buffer.baseAddress else { return nil }
+        let count = span.count, starts = span.starts, ends = span.ends
+        var out = [Bool](repeating: false, count: count)
+        let from = starts[0], limit = ends[count - 1]
+        func next(_ byte: UInt8, _ p: Int) -> Int? {
+            memchr(base + p, Int32(byte), limit - p).map { UnsafeRawPointer($0) - UnsafeRawPointer(base) }
+        }
+        // The line holding byte h, if one does (lines are in order; gaps lie between them).
+        func line(holding h: Int) -> Int? {
+            var lo = 0, hi = count
+            while lo < hi { let m = (lo + hi) / 2; if starts[m] <= h { lo = m + 1 } else { hi = m } }
+            return lo > 0 && h < ends[lo - 1] ? lo - 1 : nil
+        }
+        var anchors: [UInt8] = [UInt8(ascii: "\\"), UInt8(ascii: "%")]
+        if has(.email) { anchors.append(UInt8(ascii: "@")) }
+        for byte in anchors {
+            var p = from
+            while p < limit, let h = next(byte, p) {
+                if let i = line(holding: h) { out[i] = true; p = ends[i] } else { p = h + 1 }
+            }
+        }
+        if has(.ipv4) {
+            var p = from, i = 0
+            while p < limit, let h = next(UInt8(ascii: "."), p) {
+                var j = h + 1
+                while j < limit, j - h <= 4, Masker.isDigit(base[j]) { j += 1 }
+                if j - h >= 2, j - h <= 4, j < limit, base[j] == UInt8(ascii: ".") {
+                    while i < count, ends[i] <= h { i += 1 }
+                    if i < count, starts[i] <= h { out[i] = true; p = ends[i]; continue }
+                }
+                p = h + 1
+            }
+        }
+        return out
+    }
+
     /// Every value found, in order, none overlapping. Words are visited once each at their first
     /// byte (where every detector but the e-mail one starts) and skipped whole otherwise; an
     /// e-mail address is found from its `@`.
@@ -203,21 +246,19 @@ public struct Masker: Sendable {
     private func findAddresses(_ t: UnsafeBufferPointer<UInt8>) -> [Found] {
         guard let base = t.baseAddress else { return [] }
         let n = t.count
-        var anchors: [(byte: UInt8, next: Int)] = []
-        if has(.email) { anchors.append((UInt8(ascii: "@"), -1)) }
-        if has(.ipv4) { anchors.append((UInt8(ascii: "."), -1)) }
-        if has(.ipv6) { anchors.append((UInt8(ascii: ":"), -1)) }
+        // Each kind's next anchor at or after i (kept until passed; n: none left, or not asked for).
+        var nextAt = has(.email) ? -1 : n, nextDot = has(.ipv4) ? -1 : n, nextColon = has(.ipv6) ? -1 : n
+        @inline(__always) func next(_ byte: UInt8, from i: Int) -> Int {
+            memchr(base + i, Int32(byte), n - i).map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? n
+        }
         var found: [Found] = []
         var i = 0
         while i < n {
-            // The nearest anchor at or after i (each one's next place kept until passed).
-            var p = n
-            for k in anchors.indices {
-                if anchors[k].next < i {
-                    anchors[k].next = memchr(base + i, Int32(anchors[k].byte), n - i).map { UnsafeRawPointer($0) - UnsafeRawPointer(base) } ?? n
-                }
-                p = min(p, anchors[k].next)
-            }
+            // The nearest anchor at or after i.
+            if nextAt < i { nextAt = next(UInt8(ascii: "@"), from: i) }
+            if nextDot < i { nextDot = next(UInt8(ascii: "."), from: i) }
+            if nextColon < i { nextColon = next(UInt8(ascii: ":"), from: i) }
+            let p = min(nextAt, nextDot, nextColon)
             guard p < n else { break }
             let lastEnd = found.last?.range.upperBound ?? 0
             var hit: Found?

@@ -13,6 +13,17 @@ struct TransformRecords {
     var failures = 0
     /// Leave `_transform_error` out when no step failed (rewriting stored records).
     var dropEmptyErrorColumn = false
+    /// The rows still kept (ascending) when a `where` or `sample` step dropped some that are
+    /// still in the columns — later steps pass over them, and `compact()` removes them once at
+    /// the end rather than each such step copying every column; nil when none was dropped.
+    var selection: [Int32]?
+    /// Per row, whether it is still kept (empty: every row is).
+    var alive: [Bool] = []
+
+    /// How many records are still kept.
+    var liveCount: Int { selection?.count ?? rows }
+
+    @inline(__always) func isAlive(_ r: Int) -> Bool { alive.isEmpty || alive[r] }
 
     init(_ seg: Segment) {
         rows = seg.rowCount
@@ -34,6 +45,7 @@ struct TransformRecords {
     func column(_ name: String) -> SegmentColumn? { key(name).flatMap { columns[$0] } }
 
     mutating func fail(_ row: Int, _ message: String) {
+        guard isAlive(row) else { return }  // (a record already dropped is no failure)
         failures += 1
         if errors.isEmpty { errors = [String?](repeating: nil, count: rows) }
         errors[row] = errors[row].map { $0 + "; " + message } ?? message
@@ -50,6 +62,25 @@ struct TransformRecords {
         } else {
             columns[k] = .of(values)
         }
+    }
+
+    /// Drops every row but `keep` (ascending) from the records: marked now, removed from the
+    /// columns by `compact()`.
+    mutating func select(_ keep: [Int32]) {
+        let kept = alive.isEmpty ? keep : keep.filter { alive[Int($0)] }
+        guard kept.count < liveCount else { return }
+        var a = [Bool](repeating: false, count: rows)
+        for r in kept { a[Int(r)] = true }
+        alive = a
+        selection = kept
+    }
+
+    /// The rows dropped by `select` removed from every column.
+    mutating func compact() {
+        guard let s = selection else { return }
+        selection = nil
+        alive = []
+        keep(s)
     }
 
     /// Keeps only `keep` (ascending), in every column.
@@ -208,46 +239,85 @@ struct TransformRecords {
 }
 
 extension SegmentColumn {
-    /// Rows `keep` of this column, in that order.
+    /// Rows `keep` of this column, in that order: each array made at its final size and
+    /// filled through pointers (no growth, no reference counting per row).
     func gathering(_ keep: [Int32]) -> SegmentColumn {
         let n = keep.count
+        func gathered<T>(_ source: [T]) -> [T] {
+            [T](unsafeUninitializedCapacity: n) { out, count in
+                source.withUnsafeBufferPointer { src in keep.withUnsafeBufferPointer { k in for i in 0..<n { (out.baseAddress! + i).initialize(to: src[Int(k[i])]) } } }
+                count = n
+            }
+        }
         func validityOf() -> [UInt64]? {
             guard let v = validity else { return nil }
             var out = [UInt64](repeating: 0, count: n / 64 + 1)
-            for (i, r) in keep.enumerated() where SegmentColumn.valid(v, Int(r)) { out[i >> 6] |= 1 << UInt64(i & 63) }
+            v.withUnsafeBufferPointer { v in
+                out.withUnsafeMutableBufferPointer { o in
+                    keep.withUnsafeBufferPointer { k in
+                        for i in 0..<n {
+                            let r = Int(k[i])
+                            if v[r >> 6] & (1 << UInt64(r & 63)) != 0 { o[i >> 6] |= 1 << UInt64(i & 63) }
+                        }
+                    }
+                }
+            }
             return out
         }
         switch type {
         case .null:
             return .nulls(n)
         case .int, .bool, .timestamp:
-            return SegmentColumn(type: type, ints: keep.map { ints[Int($0)] }, validity: validityOf(), rows: n)
+            return SegmentColumn(type: type, ints: gathered(ints), validity: validityOf(), rows: n)
         case .double:
-            return SegmentColumn(type: .double, doubles: keep.map { doubles[Int($0)] }, validity: validityOf(), rows: n)
+            return SegmentColumn(type: .double, doubles: gathered(doubles), validity: validityOf(), rows: n)
         case .string:
             if let file {
-                return SegmentColumn(type: .string, file: file, fileStarts: keep.map { fileStarts[Int($0)] }, fileLengths: keep.map { fileLengths[Int($0)] },
+                return SegmentColumn(type: .string, file: file, fileStarts: gathered(fileStarts), fileLengths: gathered(fileLengths),
                                      validity: validityOf(), rows: n)
             }
             if isDictionary {
-                // Only the entries still used, renumbered.
-                var remap = [UInt32](repeating: SegmentColumn.nullCode, count: dictionary.count)
-                var dict: [String] = []
-                let codes = keep.map { r -> UInt32 in
-                    let c = code(Int(r))
-                    guard c != SegmentColumn.nullCode else { return c }
-                    if remap[Int(c)] == SegmentColumn.nullCode { remap[Int(c)] = UInt32(dict.count); dict.append(dictionary[Int(c)]) }
-                    return remap[Int(c)]
+                // The codes gathered; the dictionary kept when every entry is still used, else
+                // only the entries still used, renumbered.
+                func regathered<C: FixedWidthInteger>(_ source: [C], null: C) -> ([C], [String]) {
+                    var codes = gathered(source)
+                    var used = [Bool](repeating: false, count: dictionary.count), usedCount = 0
+                    for c in codes where c != null && !used[Int(c)] { used[Int(c)] = true; usedCount += 1 }
+                    guard usedCount < dictionary.count else { return (codes, dictionary) }
+                    var remap = [C](repeating: null, count: dictionary.count), dict: [String] = []
+                    for k in dictionary.indices where used[k] { remap[k] = C(dict.count); dict.append(dictionary[k]) }
+                    for i in codes.indices where codes[i] != null { codes[i] = remap[Int(codes[i])] }
+                    return (codes, dict)
                 }
+                if !narrowCodes.isEmpty {
+                    let (codes, dict) = regathered(narrowCodes, null: 255)
+                    return SegmentColumn(type: .string, narrowCodes: codes, dictionary: dict, validity: nil, rows: n)
+                }
+                let (codes, dict) = regathered(self.codes, null: SegmentColumn.nullCode)
                 return SegmentColumn(type: .string, codes: codes, dictionary: dict, validity: nil, rows: n)
             }
-            var offs: [UInt32] = [0], out: [UInt8] = []
-            offs.reserveCapacity(n + 1)
-            for r in keep {
-                out.append(contentsOf: bytes[Int(offsets[Int(r)])..<Int(offsets[Int(r) + 1])])
-                offs.append(UInt32(out.count))
+            return offsets.withUnsafeBufferPointer { o in
+                keep.withUnsafeBufferPointer { k in
+                    var total = 0
+                    for i in 0..<n { let r = Int(k[i]); total += Int(o[r + 1] &- o[r]) }
+                    var offs = [UInt32](repeating: 0, count: n + 1)
+                    let out = [UInt8](unsafeUninitializedCapacity: total) { out, count in
+                        bytes.withUnsafeBufferPointer { src in
+                            offs.withUnsafeMutableBufferPointer { offs in
+                                var at = 0
+                                for i in 0..<n {
+                                    let r = Int(k[i]), a = Int(o[r]), len = Int(o[r + 1] &- o[r])
+                                    if len > 0 { memcpy(out.baseAddress! + at, src.baseAddress! + a, len) }
+                                    at += len
+                                    offs[i + 1] = UInt32(at)
+                                }
+                            }
+                        }
+                        count = total
+                    }
+                    return SegmentColumn(type: .string, offsets: offs, bytes: out, validity: validityOf(), rows: n)
+                }
             }
-            return SegmentColumn(type: .string, offsets: offs, bytes: out, validity: validityOf(), rows: n)
         }
     }
 
@@ -291,12 +361,13 @@ extension TransformChain {
         var t = TransformRecords(seg)
         var counts = [StepCounts](repeating: StepCounts(), count: steps.count)
         for (k, step) in active {
-            counts[k].recordsIn = t.rows
+            counts[k].recordsIn = t.liveCount
             let failedBefore = t.failures
             run(step, on: &t, now: now, tables: tables, masked: &counts[k].masked)
-            counts[k].recordsOut = t.rows
+            counts[k].recordsOut = t.liveCount
             counts[k].failed = t.failures - failedBefore
         }
+        t.compact()
         // Error messages quote values: they are masked as the records are.
         if !t.errors.isEmpty, active.contains(where: { if case .mask = $0.element.action { true } else { false } }) {
             t.errors = t.errors.map { $0.map { TransformChain.maskText($0, source: seg.source, steps: steps) } }
@@ -334,7 +405,7 @@ extension TransformChain {
     private func run(_ step: TransformStep, on t: inout TransformRecords, now: Int64, tables: [String: LookupIndex], masked: inout [String: Int]) {
         switch step.action {
         case .keep(let e):
-            t.keep(t.matching(e, now: now, step: step, keepUnknown: true))
+            t.select(t.matching(e, now: now, step: step, keepUnknown: true))
 
         case .sample(let rate, let condition, let key):
             // Candidates: the rows `where` is true for (not those it fails for: they are kept).
@@ -359,7 +430,7 @@ extension TransformChain {
             }
             // Kept: what `where` does not pick, what an earlier step failed for, and the sample.
             let failed = (0..<t.rows).map(t.hasFailed)
-            t.keep((0..<t.rows).compactMap { r in
+            t.select((0..<t.rows).compactMap { r in
                 candidates.map { !$0.contains(Int32(r)) } ?? false || failed[r] || rate >= 1 || hashes[r] < threshold ? Int32(r) : nil
             })
 
@@ -462,7 +533,7 @@ extension TransformChain {
             } ?? t.columns.keys.filter { !["ts", "ingest_ts", "source", "level"].contains($0) }
             for name in Set(targets.map { t.key($0) ?? $0 }) {
                 guard let col = t.columns[name] else { continue }
-                if let (masked2, counts) = TransformChain.mask(col, rows: t.rows, with: masker) {
+                if let (masked2, counts) = TransformChain.mask(col, rows: t.rows, with: masker, alive: t.alive) {
                     t.columns[name] = masked2
                     // (Counted in the fields, not again in the raw line that holds them.)
                     if name != "raw" { for (kind, n) in counts { masked[kind.rawValue, default: 0] += n } }
@@ -624,7 +695,10 @@ extension TransformChain {
 
     /// A column with every value the masker finds replaced (numbers holding one become text),
     /// and how many it replaced of each kind; nil when it found none.
-    static func mask(_ col: SegmentColumn, rows: Int, with masker: Masker) -> (SegmentColumn, [MaskKind: Int])? {
+    /// Rows not `alive` (when it is not empty: records already dropped) are neither searched
+    /// nor counted.
+    static func mask(_ col: SegmentColumn, rows: Int, with masker: Masker, alive: [Bool] = []) -> (SegmentColumn, [MaskKind: Int])? {
+        @inline(__always) func isAlive(_ r: Int) -> Bool { alive.isEmpty || alive[r] }
         var counts: [MaskKind: Int] = [:]
         func add(_ c: [MaskKind: Int], times: Int = 1) { for (k, n) in c { counts[k, default: 0] += n * times } }
         switch col.type {
@@ -639,7 +713,7 @@ extension TransformChain {
             }
             guard changed else { return nil }
             var uses = [Int](repeating: 0, count: col.dictionary.count)
-            for r in 0..<rows { let c = col.code(r); if c != SegmentColumn.nullCode { uses[Int(c)] += 1 } }
+            for r in 0..<rows where isAlive(r) { let c = col.code(r); if c != SegmentColumn.nullCode { uses[Int(c)] += 1 } }
             for (k, s) in col.dictionary.enumerated() where uses[k] > 0 {
                 var s = s
                 if let m = s.withUTF8({ masker.mask($0) }) { add(m.counts, times: uses[k]) }
@@ -657,8 +731,12 @@ extension TransformChain {
         case .string:
             // Found first; copied only when something was.
             var replaced: [Int: [UInt8]] = [:]
-            col.forEachBytes(rows: rows) { r, b in
-                if let m = masker.mask(b) { replaced[r] = m.bytes; add(m.counts) }
+            col.withLines(rows: rows) { span in
+                // (Lines that cannot hold a find are passed over, found a buffer at a time.)
+                let candidates = masker.candidates(span)
+                for i in 0..<span.count where candidates?[i] ?? true && isAlive(Int(span.rows[i])) {
+                    if let m = masker.mask(span.line(i)) { replaced[Int(span.rows[i])] = m.bytes; add(m.counts) }
+                }
             }
             guard !replaced.isEmpty else { return nil }
             var c = Column(name: "")
@@ -681,7 +759,12 @@ extension TransformChain {
             var texts = [String?](repeating: nil, count: rows)
             for r in 0..<rows where SegmentColumn.valid(validity, r) {
                 let d = col.doubles[r]
-                if card(d) { texts[r] = masker.mask(String(Int64(d.rounded(.towardZero)))); counts[.creditCard, default: 0] += 1 } else { texts[r] = Value.format(d) }
+                if card(d) {
+                    texts[r] = masker.mask(String(Int64(d.rounded(.towardZero))))
+                    if isAlive(r) { counts[.creditCard, default: 0] += 1 }
+                } else {
+                    texts[r] = Value.format(d)
+                }
             }
             return (.texts(texts), counts)
         case .int where masker.kinds.contains(.creditCard):
@@ -692,7 +775,7 @@ extension TransformChain {
             for r in 0..<rows where SegmentColumn.valid(validity, r) {
                 let s = String(col.ints[r])
                 texts[r] = masker.mask(s)
-                if Masker.isCard(col.ints[r]) { counts[.creditCard, default: 0] += 1 }
+                if Masker.isCard(col.ints[r]), isAlive(r) { counts[.creditCard, default: 0] += 1 }
             }
             return (.texts(texts), counts)
         default:

@@ -47,6 +47,35 @@ import Yams
         #expect(try Self.rows(strict, "SELECT count(*) FROM logs") == ["3"])
     }
 
+    /// Records a `where` dropped are still in the columns until the end, but no later step
+    /// counts them: not masked, not failed, not in or out.
+    @Test func stepsAfterAWhereCountOnlyTheRecordsItKept() throws {
+        let lines = [
+            #"{"ts":"2026-11-27T14:00:00Z","user":"ann","msg":"from ann@example.com","keep":1}"#,
+            #"{"ts":"2026-11-27T14:00:01Z","user":"zed","msg":"from zed@example.com","keep":0}"#,
+            #"{"ts":"2026-11-27T14:00:02Z","user":"bob","msg":"plain","keep":1}"#,
+            #"{"ts":"2026-11-27T14:00:03Z","user":"xx","msg":"hi x@example.org","keep":1}"#,
+            #"{"ts":"2026-11-27T14:00:04Z","user":"yy","msg":"card 4242 4242 4242 4242 y@example.org","keep":0}"#,
+        ]
+        let users = ResultSet(columns: ["user", "team"], rows: [[.string("ann"), .string("a")], [.string("bob"), .string("b")]])
+        let (e, chain) = try Self.run(lines, """
+            - where: "keep = 1"
+            - mask: { kinds: [email, credit_card] }
+            - lookup: { table: users, key: user, fields: [team], required: true }
+            - where: "user <> 'bob'"
+            - set: { n: "length(message)" }
+            """, lookups: ["users": users])
+        let c = chain.counts
+        #expect(c.map(\.recordsIn) == [5, 3, 3, 3, 2] && c.map(\.recordsOut) == [3, 3, 3, 2, 2])
+        // As many finds as over the kept records alone.
+        let (_, alone) = try Self.run([lines[0], lines[2], lines[3]], "- mask: { kinds: [email, credit_card] }")
+        #expect(c[1].masked == alone.counts[0].masked && c[1].masked["credit_card"] == nil && (c[1].masked["email"] ?? 0) >= 2)
+        #expect(c.map(\.failed) == [0, 0, 1, 0, 0])
+        #expect(try Self.rows(e, "SELECT user, team, message, n, _transform_error IS NOT NULL FROM logs ORDER BY ts")
+                == ["ann|a|from <email>|12|false", "xx|NULL|hi <email>|10|true"])
+        #expect(try Self.rows(e, "SELECT count(*) FROM errors") == ["1"])
+    }
+
     @Test func aWhereThatGivesNoBooleanKeepsEveryRecordWithItsError() throws {
         let (e, _) = try Self.run(Self.requests, #"- where: "CASE WHEN status > 300 THEN 'bad' END""#)
         #expect(try Self.rows(e, "SELECT count(*), count(_transform_error) FROM logs") == ["5|3"])
@@ -267,6 +296,44 @@ import Yams
             let a = s.withUTF8 { anchored.find($0) }, f = s.withUTF8 { full.find($0) }.filter { addresses.contains($0.kind) }
             #expect(a.map(\.kind) == f.map(\.kind) && a.map(\.range) == f.map(\.range), "\(text)")
         }
+    }
+
+    /// Lines of a column passed over by the buffer-wide search for e-mail and IPv4 anchors
+    /// hold nothing the masker finds line by line.
+    @Test func linesPassedOverForAddressesHoldNothingToMask() throws {
+        var texts = Self.positives.map(\.0) + Self.negatives + [
+            "10.0.0.1", "x 1.2.3.4", "1.22.333.4", "a@b", "%40", #"\u0040"#, "jane%40example.com", #"zed\u0040example.com 10\u002e0.0.1"#, "v1.2.3", "1.2.3", "..1..", "9.9.9.9.9", "",
+        ]
+        for format in ["json", "combined", "syslog3164"] {
+            texts += String(decoding: try genLogs(["--format", format, "--lines", "1500", "--seed", "11", "--bad"]), as: UTF8.self)
+                .split(separator: "\n").map(String.init)
+        }
+        var state: UInt64 = 42
+        for _ in 0..<3000 {  // short texts of the anchors' bytes
+            let alphabet = Array("0123456789..@%\\a :x".utf8)
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            texts.append(String(decoding: (0..<Int(state >> 59)).map { k in alphabet[Int((state >> UInt64(k * 2 % 50)) % UInt64(alphabet.count))] }, as: UTF8.self))
+        }
+        // Every other line right after the one before (as a plain column's values lie), the others after a newline.
+        var buffer: [UInt8] = [], lines = LineSpan.Builder()
+        for (k, t) in texts.enumerated() {
+            let start = buffer.count
+            buffer += Array(t.utf8)
+            lines.add(row: k, start: start, end: buffer.count)
+            if k % 2 == 0 { buffer.append(10) }
+        }
+        let kindsAsked: [Set<MaskKind>] = [[.email], [.ipv4], [.email, .ipv4]]
+        for kinds in kindsAsked {
+            let masker = Masker(kinds: kinds, mode: .redact)
+            buffer.withUnsafeBufferPointer { b in
+                let span = lines.span(over: b)
+                guard let candidates = masker.candidates(span) else { Issue.record("no candidates for \(kinds)"); return }
+                for i in 0..<span.count where !candidates[i] { #expect(masker.mask(span.line(i)) == nil, "\(kinds): \(texts[i])") }
+                #expect(candidates.filter { !$0 }.count > texts.count / 4)  // most are passed over (else this proves nothing)
+                #expect(candidates.contains(true))
+            }
+        }
+        buffer.withUnsafeBufferPointer { #expect(Masker(kinds: [.ipv6, .email], mode: .redact).candidates(lines.span(over: $0)) == nil) }
     }
 
     @Test func redactHashAndPartialReplaceAsDocumented() {
