@@ -126,7 +126,14 @@ public final class SegmentColumn: Sendable {
         }
         if !offsets.isEmpty && file == nil {
             var lines = LineSpan.Builder()
-            for r in 0..<rows where isValid(r) { lines.add(row: r, start: Int(offsets[r]), end: Int(offsets[r + 1])) }
+            if validity == nil {
+                // Every row: the offsets as they are.
+                lines.rows = (0..<Int32(rows)).map { $0 }
+                lines.starts = offsets[0..<rows].map { Int($0) }
+                lines.ends = offsets[1...rows].map { Int($0) }
+            } else {
+                for r in 0..<rows where isValid(r) { lines.add(row: r, start: Int(offsets[r]), end: Int(offsets[r + 1])) }
+            }
             bytes.withUnsafeBufferPointer { body(lines.span(over: $0)) }
             return
         }

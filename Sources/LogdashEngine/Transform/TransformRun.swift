@@ -408,31 +408,38 @@ extension TransformChain {
             t.select(t.matching(e, now: now, step: step, keepUnknown: true))
 
         case .sample(let rate, let condition, let key):
-            // Candidates: the rows `where` is true for (not those it fails for: they are kept).
-            let candidates = condition.map { c in Set(t.matching(c, now: now, step: step, keepUnknown: false).filter { !t.hasFailed(Int($0)) }) }
-            let threshold = rate >= 1 ? UInt64.max : UInt64(rate * 18_446_744_073_709_551_616.0)
+            // The records the sample decides for: those `where` is true for (without one, all),
+            // still kept, and not failed by an earlier step (those are kept). Only their keys are hashed.
+            var picked = [Bool](repeating: condition == nil, count: t.rows)
+            if let c = condition { for r in t.matching(c, now: now, step: step, keepUnknown: false) { picked[Int(r)] = true } }
+            for r in 0..<t.rows where picked[r] && (!t.isAlive(r) || t.hasFailed(r)) { picked[r] = false }
+            guard rate < 1 else { return }
+            let threshold = UInt64(rate * 18_446_744_073_709_551_616.0)
             var hashes = [UInt64](repeating: 0, count: t.rows)
             var keyed = [Bool](repeating: false, count: t.rows)
             if let key, let col = t.column(key) {
                 if col.isDictionary {
                     let perEntry = col.dictionary.map { TransformChain.hash(Array($0.utf8)) }
-                    for r in 0..<t.rows { let c = col.code(r); if c != SegmentColumn.nullCode { hashes[r] = perEntry[Int(c)]; keyed[r] = true } }
-                } else if col.type == .string {
+                    for r in 0..<t.rows where picked[r] { let c = col.code(r); if c != SegmentColumn.nullCode { hashes[r] = perEntry[Int(c)]; keyed[r] = true } }
+                } else if col.type == .string, col.file == nil, !col.offsets.isEmpty {
                     // Text: its bytes hashed where they lie.
-                    col.forEachBytes(rows: t.rows) { r, b in hashes[r] = TransformChain.hash(b); keyed[r] = true }
+                    col.bytes.withUnsafeBufferPointer { b in
+                        for r in 0..<t.rows where picked[r] && col.isValid(r) {
+                            hashes[r] = TransformChain.hash(UnsafeBufferPointer(rebasing: b[Int(col.offsets[r])..<Int(col.offsets[r + 1])]))
+                            keyed[r] = true
+                        }
+                    }
+                } else if col.type == .string {
+                    col.forEachBytes(rows: t.rows) { r, b in if picked[r] { hashes[r] = TransformChain.hash(b); keyed[r] = true } }
                 } else {
-                    for r in 0..<t.rows { let v = col.value(at: r); if v != .null { hashes[r] = TransformChain.hash(Array(textOf(v).utf8)); keyed[r] = true } }
+                    for r in 0..<t.rows where picked[r] { let v = col.value(at: r); if v != .null { hashes[r] = TransformChain.hash(Array(textOf(v).utf8)); keyed[r] = true } }
                 }
             }
             // Without a key (or where it is NULL), by the raw line.
-            if keyed.contains(false) {
-                t.column("raw")?.forEachBytes(rows: t.rows) { r, b in if !keyed[r] { hashes[r] = TransformChain.hash(b) } }
+            if (0..<t.rows).contains(where: { picked[$0] && !keyed[$0] }) {
+                t.column("raw")?.forEachBytes(rows: t.rows) { r, b in if picked[r] && !keyed[r] { hashes[r] = TransformChain.hash(b) } }
             }
-            // Kept: what `where` does not pick, what an earlier step failed for, and the sample.
-            let failed = (0..<t.rows).map(t.hasFailed)
-            t.select((0..<t.rows).compactMap { r in
-                candidates.map { !$0.contains(Int32(r)) } ?? false || failed[r] || rate >= 1 || hashes[r] < threshold ? Int32(r) : nil
-            })
+            t.select((0..<Int32(t.rows)).filter { r in !picked[Int(r)] || hashes[Int(r)] < threshold })
 
         case .set(let assignments):
             for a in assignments {
