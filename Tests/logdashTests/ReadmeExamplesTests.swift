@@ -160,16 +160,59 @@ import Scratch
         }
     }
 
-    /// The fleet section's agent config passes `logdash check`.
-    @Test func theReadmesAgentConfigPassesCheck() throws {
+    /// The configs of the fleet and service sections (each a block that starts by naming its
+    /// file under /etc/logdash: the agents', the central node's) pass `logdash check`.
+    @Test func theReadmesAgentAndCentralConfigsPassCheck() throws {
         let readme = try String(contentsOf: Self.root.appendingPathComponent("README.md"), encoding: .utf8)
-        let agent = readme.components(separatedBy: "```yaml\n").dropFirst().map { $0.components(separatedBy: "\n```")[0] }
-            .filter { $0.contains("sinks:") && $0.contains("agent.yaml") }
-        #expect(agent.count == 1)
+        let configs = readme.components(separatedBy: "```yaml\n").dropFirst().map { $0.components(separatedBy: "\n```")[0] }
+            .filter { $0.hasPrefix("# /etc/logdash/") }
+        let names = configs.map { String($0.dropFirst("# /etc/logdash/".count).prefix { $0 != " " }) }
+        #expect(Set(names).isSuperset(of: ["agent.yaml", "agent-central.yaml", "central.yaml"]), "\(names)")
         let dir = try Scratch.directory("readme-agent")
-        try (agent.first ?? "").write(to: dir.appendingPathComponent("agent.yaml"), atomically: true, encoding: .utf8)
-        let r = try Self.shell("'\(CommandLineTests.binary)' check agent.yaml", in: dir)
-        #expect(r.status == 0, "\(r.out) \(r.err)")
+        // The files they name under /etc/logdash, in the test's directory: a private CA and the central's certificate.
+        func path(_ name: String) -> String { dir.appendingPathComponent(name).path }
+        for args in [["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path("fleet-ca.key"), "-out", path("fleet-ca.pem"), "-days", "2", "-subj", "/CN=fleet-ca"],
+                     ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", path("central.key"), "-out", path("central.pem"), "-days", "2", "-subj", "/CN=logs.internal"]] {
+            #expect(try Spawned("/usr/bin/openssl", args).wait() == 0)
+        }
+        for (name, config) in zip(names, configs) {
+            try config.replacingOccurrences(of: "/etc/logdash/", with: dir.path + "/").write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
+            let r = try Self.shell("'\(CommandLineTests.binary)' check \(name)", in: dir)
+            #expect(r.status == 0 && r.out.contains("ok"), "\(name): \(r.out) \(r.err)")
+        }
+    }
+
+    /// The systemd unit in contrib/ passes `systemd-analyze verify` (with the built binary in
+    /// its ExecStart's place: verify wants the program to exist) and keeps its sandbox
+    /// (`systemd-analyze security` rates it "OK" or better); a broken copy is caught.
+    @Test func theSystemdUnitVerifiesAndStaysSandboxed() throws {
+        let unit = try String(contentsOf: Self.root.appendingPathComponent("contrib/logdash.service"), encoding: .utf8)
+        #expect(unit.contains("ExecStart=/usr/local/bin/logdash ingest --config ${LOGDASH_CONFIG}"))
+        let analyze = "/usr/bin/systemd-analyze"
+        guard FileManager.default.isExecutableFile(atPath: analyze) else {
+            Issue.record("systemd-analyze is missing (Debian's systemd; .ci/run installs it)")
+            return
+        }
+        let dir = try Scratch.directory("systemd-unit")
+        func verify(_ text: String) throws -> (status: Int32, out: String, err: String) {
+            try text.replacingOccurrences(of: "/usr/local/bin/logdash", with: CommandLineTests.binary)
+                .write(to: dir.appendingPathComponent("logdash.service"), atomically: true, encoding: .utf8)
+            return try Self.shell("\(analyze) verify ./logdash.service", in: dir)
+        }
+        let r = try verify(unit)
+        #expect(r.status == 0 && r.err.isEmpty && r.out.isEmpty, "\(r.out) \(r.err)")
+        let broken = try verify(unit.replacingOccurrences(of: "ProtectSystem=strict", with: "ProtectSystem=strictest"))
+        #expect(broken.err.contains("strictest"), "\(broken.err)")
+        // Exposure on systemd's 0–100 scale (shown as 0.0–10.0): 30 is the top of "OK". The
+        // unit without its sandbox lines is rated far above.
+        func exposureWithin30(_ text: String) throws -> Bool {
+            _ = try verify(text)
+            return try Self.shell("\(analyze) security --offline=yes --threshold=30 ./logdash.service", in: dir).status == 0
+        }
+        #expect(try exposureWithin30(unit))
+        let unsandboxed = unit.components(separatedBy: "\n").filter { !$0.hasPrefix("Protect") && !$0.hasPrefix("Restrict") && !$0.hasPrefix("SystemCall")
+            && !$0.hasPrefix("Private") && !$0.hasPrefix("DynamicUser") && !$0.hasPrefix("CapabilityBoundingSet") && !$0.hasPrefix("NoNewPrivileges") }
+        #expect(try !exposureWithin30(unsandboxed.joined(separator: "\n")))
     }
 
     static func shell(_ script: String, in dir: URL, environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
