@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Synchronization
 import LogdashEngine
 
 /// The `logdash` command: a terminal dashboard and headless tools for log analysis.
@@ -109,6 +110,7 @@ struct InputOptions: ParsableArguments {
     /// The config (from --config, or the default path when it exists) and the load options it
     /// gives; sets the memory limit of this process's queries.
     func resolve() throws -> (Config, LoadOptions) {
+        TransformReload.noteRead(transformFile ?? self.config ?? Config.defaultPath)
         let config = try Config.load(path: self.config ?? Config.defaultPath, required: self.config != nil)
         QueryMemory.setDefaultLimit(try queryMemory() ?? config.queryMaxMemory)
         // (The transform steps and their lookup tables first: the built-in formats are being
@@ -196,7 +198,16 @@ final class TransformReload {
     init(input: InputOptions) {
         self.input = input
         path = input.transformFile ?? input.config ?? Config.defaultPath
-        stamp = TransformReload.modified(path)
+        if let read = TransformReload.stampsRead.withLock({ $0[path] }) { stamp = read } else { stamp = TransformReload.modified(path) }
+    }
+
+    /// Each steps' file's modification time as it was before `resolve` read it: a change made
+    /// after that (even before the first look for changes) is a change to reload.
+    private static let stampsRead = Mutex<[String: Date?]>([:])  // (nil: there was no file)
+
+    static func noteRead(_ path: String) {
+        let stamp = modified(path)
+        stampsRead.withLock { $0[path] = .some(stamp) }
     }
 
     static func modified(_ path: String) -> Date? {

@@ -521,15 +521,23 @@ extension TransformChain {
 
         case .mask(let fields, let masker):
             // Field names can hold what is masked too (`{"ann@example.com": 1}`).
-            for name in t.columns.keys where !CoreColumn.names.contains(name) {
+            // Names that mask alike are one field (`{"10.0.0.1": 5}` and `{"10.0.0.2": 7}` in two
+            // records: `<ipv4>`), but a record with values under both keeps each: the second
+            // goes under `<ipv4>_2` (`_3`, …), not over the first.
+            for name in t.columns.keys.sorted() where !CoreColumn.names.contains(name) {
                 let masked2 = masker.mask(name)
                 guard masked2 != name, let col = t.columns[name] else { continue }
                 t.columns[name] = nil
-                if let other = t.columns[masked2] {
-                    t.columns[masked2] = other
-                    t.set(masked2, (0..<t.rows).map { col.value(at: $0) })
+                var target = masked2, n = 1
+                while let other = t.columns[target],
+                      (0..<t.rows).contains(where: { col.isValid($0) && other.isValid($0) && t.isAlive($0) }) {
+                    n += 1
+                    target = "\(masked2)_\(n)"
+                }
+                if t.columns[target] != nil {
+                    t.set(target, (0..<t.rows).map { col.value(at: $0) })  // (where it has no value, the other's stays)
                 } else {
-                    t.columns[masked2] = col
+                    t.columns[target] = col
                 }
                 masked["field names", default: 0] += 1
             }

@@ -385,6 +385,17 @@ import Yams
         #expect(s.withUTF8 { Masker(kinds: Set(MaskKind.allCases), mode: .redact).mask($0) } == nil)
     }
 
+    /// Field names that mask alike are one field, but a record with values under two of them
+    /// keeps both.
+    @Test func fieldNamesThatMaskAlikeLoseNoValue() throws {
+        let (e, _) = try Self.run([
+            #"{"ts":"2026-11-27T14:00:00Z","10.0.0.1":5}"#,
+            #"{"ts":"2026-11-27T14:00:01Z","10.0.0.2":7}"#,
+            #"{"ts":"2026-11-27T14:00:02Z","10.0.0.3":1,"10.0.0.4":2}"#,
+        ], "- mask: { kinds: [ipv4] }")
+        #expect(try Self.rows(e, #"SELECT "<ipv4>", "<ipv4>_2" FROM logs ORDER BY ts"#) == ["5|NULL", "7|NULL", "1|2"])
+    }
+
     @Test func numbersBeyondEveryCardAreLeftAloneNotACrash() throws {
         let (e, _) = try Self.run([#"{"ts":"2026-11-27T14:00:00Z","big":9.5e18,"huge":12345678901234567890,"card":4242424242424242.5}"#], "- mask: {}")
         #expect(try Self.rows(e, "SELECT big, card FROM logs") == ["9.5e+18|<credit_card>"])
