@@ -16,13 +16,37 @@ public struct LoadOptions: Sendable {
     /// A followed file bigger than twice this has its last this-many bytes loaded first (see
     /// `runPrefix`); nil loads every file from its start.
     public var newestFirst: Int? = 8 << 20
+    /// The stages each segment goes through as it is made, on the worker that parsed it, before
+    /// anything stores or shows it (see `SegmentStage`): the transform stage first, then the
+    /// taps. Set through `transforms`, `lineTap` and `kernelTap`, which keep that order.
+    public private(set) var stages: [any SegmentStage] = []
+
+    /// The transform stage (`transforms:`, `--transform`): records changed, dropped or added to
+    /// before anything stores, taps or shows them.
+    public var transforms: TransformChain? {
+        get { stage(TransformChain.self) }
+        set { setStage(newValue, TransformChain.self) }
+    }
     /// Metric filter patterns measured on each batch's lines as it is parsed (see `LineTap`).
-    public var lineTap: LineTap?
+    public var lineTap: LineTap? {
+        get { stage(LineTap.self) }
+        set { setStage(newValue, LineTap.self) }
+    }
     /// Streaming queries' kernels run on each segment as it is made (see `KernelTap`).
-    public var kernelTap: KernelTap?
-    /// The transform stage (`transforms:`, `--transform`): run on each segment as it is made,
-    /// before anything stores, taps or shows it.
-    public var transforms: TransformChain?
+    public var kernelTap: KernelTap? {
+        get { stage(KernelTap.self) }
+        set { setStage(newValue, KernelTap.self) }
+    }
+
+    private func stage<S: SegmentStage>(_ kind: S.Type) -> S? { stages.lazy.compactMap { $0 as? S }.first }
+
+    /// Puts `stage` in the place of the stage of its kind (none: removes it), the stages kept in
+    /// their order: what changes records before what only reads them.
+    private mutating func setStage<S: SegmentStage>(_ stage: S?, _ kind: S.Type) {
+        stages.removeAll { $0 is S }
+        if let stage { stages.append(stage) }
+        stages.sort { type(of: $0).order < type(of: $1).order }
+    }
     /// Told after each round of a file's history the bytes and records it took, so that live
     /// ingest's counters move while a big file loads.
     public var roundDone: (@Sendable (_ bytes: Int, _ records: Int) -> Void)?

@@ -584,19 +584,52 @@ public struct SegmentColumns: Sendable {
     }
 }
 
+/// A stage of the pipeline between parsing and storing: each segment goes through the stages of
+/// its `LoadOptions` in order as it is made, on the worker that parsed it, before anything stores
+/// or shows it. The transform stage changes records; the taps (metric filters, streaming
+/// queries' kernels) measure them and pass them on.
+public protocol SegmentStage: AnyObject, Sendable {
+    /// Where the stage's kind runs among the stages: lower first.
+    static var order: Int { get }
+    /// `segment` passed on, or the records changed (a new segment). `batch` is the batch the
+    /// segment was made from while no stage has changed its records (its lines are at hand
+    /// there), else nil.
+    func process(_ segment: Segment, batch: RecordBatch?, now: Int64) -> Segment
+}
+
+extension TransformChain: SegmentStage {
+    public static var order: Int { 0 }
+    public func process(_ segment: Segment, batch: RecordBatch?, now: Int64) -> Segment { apply(segment, now: now) }
+}
+
+extension LineTap: SegmentStage {
+    public static var order: Int { 1 }
+    public func process(_ segment: Segment, batch: RecordBatch?, now: Int64) -> Segment {
+        measure(batch, into: segment)
+        return segment
+    }
+}
+
+extension KernelTap: SegmentStage {
+    public static var order: Int { 2 }
+    public func process(_ segment: Segment, batch: RecordBatch?, now: Int64) -> Segment {
+        run(on: segment)
+        return segment
+    }
+}
+
 extension Segment {
-    /// A batch made a segment, measured by the options' line tap and run through their
-    /// kernel tap when they have them.
+    /// A batch made a segment, through the options' stages.
     /// `restoring`: the batch holds records another logdash delivered, whose own `source` and
     /// `ingest_ts` come back from their JSON (`Archive.restoringColumns`) before anything sees
     /// them, and whose `host`, where they have none, is the `agent`'s that sent them.
     static func made(from batch: RecordBatch, taps options: LoadOptions, restoring: Bool = false, agent: String? = nil) -> Segment {
         let fresh = Segment(batch)
-        let parsed = restoring ? Archive.restoringColumns(fresh, host: agent) : fresh
+        var segment = restoring ? Archive.restoringColumns(fresh, host: agent) : fresh
+        guard !options.stages.isEmpty else { return segment }
         // The transform stage, then the taps: metric filters and streaming queries see what is stored.
-        let segment = options.transforms?.apply(parsed, now: options.now()) ?? parsed
-        options.lineTap?.measure(segment === fresh ? batch : nil, into: segment)
-        options.kernelTap?.run(on: segment)
+        let now = options.now()
+        for stage in options.stages { segment = stage.process(segment, batch: segment === fresh ? batch : nil, now: now) }
         return segment
     }
 }
