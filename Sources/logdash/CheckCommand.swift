@@ -49,6 +49,14 @@ struct CheckCommand: ParsableCommand {
         }
     }
 
+    /// The formats a `parse … as: FORMAT` step can name: the config's (this one, else the
+    /// default or --config one), the user's definition files, the built-in ones.
+    private func knownFormats(_ config: Config? = nil) throws -> FormatRegistry {
+        let config = try config ?? Config.load(path: input.config ?? Config.defaultPath, required: false)
+        let files = ((try? FormatDefinition.load(directory: FormatDefinition.userDirectory)) ?? []).map(\.format)
+        return FormatRegistry(userFormats: config.formats + files.filter { f in !config.formats.contains { $0.name == f.name } })
+    }
+
     /// Checks one file, saying every problem in it; how many there were.
     private func check(_ file: String, against data: StoreSnapshot?) throws -> Int {
         guard let bytes = FileManager.default.contents(atPath: file) else { throw SourceError.unreadable(file, "no such file or not readable") }
@@ -64,6 +72,7 @@ struct CheckCommand: ParsableCommand {
                 return 1
             }
             if let data { problems = TransformChain.problems(steps, columns: data.schema.map(\.name)).map { "\(file): \($0)" } }
+            problems += TransformChain.unknownFormats(steps, registry: try knownFormats()).map(\.description)
             ok = "\(steps.count) transform step\(steps.count == 1 ? "" : "s")"
         } else if top?["alarms"]?.sequence != nil {
             let (alarms, found) = try AlarmFile.check(yaml: text, file: file)
@@ -99,6 +108,7 @@ struct CheckCommand: ParsableCommand {
             if let data, !config.transforms.isEmpty {
                 problems += TransformChain.problems(config.transforms, columns: data.schema.map(\.name)).map { "\(file): transforms: \($0)" }
             }
+            problems += TransformChain.unknownFormats(config.transforms, registry: try knownFormats(config)).map(\.description)
             ok = "config"
             for p in problems { say("logdash: " + p, error: true) }
             if problems.isEmpty { say("\(file): ok: config") }

@@ -65,7 +65,10 @@ struct DashboardCommand: ParsableCommand {
         TerminalLocale.configure()
         var (config, options) = try input.resolve()
         // A transform stage is always there, so that `:reload` (or a change of the steps' file) can fill it.
-        if options.transforms == nil { options.transforms = try TransformChain(steps: []) }
+        if options.transforms == nil {
+            options.transforms = try TransformChain(steps: [])
+            try options.transforms?.reading(with: options.parse)  // (steps a reload brings may read a field as a format)
+        }
         let (chosen, themes, themeProblems) = try Theme.chosen(theme)
         // Alarms: --alarms, the config's alarms:, or the file alarms defined in the dashboard go to.
         let environment = ProcessInfo.processInfo.environment

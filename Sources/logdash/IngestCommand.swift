@@ -284,7 +284,10 @@ struct IngestCommand: ParsableCommand {
         tapped.lineTap = reporter.stream?.lineTap  // patterns measured as lines are parsed
         // While following, the transform steps can be reloaded (SIGHUP, or their file changed):
         // a stage is always there to take them.
-        if !noFollow, tapped.transforms == nil { tapped.transforms = try TransformChain(steps: []) }
+        if !noFollow, tapped.transforms == nil {
+            tapped.transforms = try TransformChain(steps: [])
+            try tapped.transforms?.reading(with: tapped.parse)  // (steps a reload brings may read a field as a format)
+        }
         let reload = TransformReload(input: input)
         // The queries' kernels run on segments as they are made (each query takes its own).
         let folded = streams.streamingQueries + (reporter.stream?.streamingQueries ?? [])

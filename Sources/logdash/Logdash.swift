@@ -137,6 +137,7 @@ struct InputOptions: ParsableArguments {
         for f in [parse.format].compactMap({ $0 }) + config.sourceSettings.compactMap(\.format) where parse.registry.named(f) == nil && HeaderFormat.Kind(rawValue: f.lowercased()) == nil {
             throw ParseError.unknownFormat(f, known: parse.registry.names)
         }
+        try transforms?.reading(with: parse)  // (`parse … as: FORMAT` steps: the formats just made known)
         var load = LoadOptions(parse: parse)
         if let jobs { load.workers = jobs }
         load.transforms = transforms
@@ -241,6 +242,7 @@ final class TransformReload {
             let config = try Config.load(path: input.config ?? Config.defaultPath, required: input.config != nil)
             let needsTables = steps.contains { if case .lookup = $0.action { true } else { false } }
             let next = try TransformChain(steps: steps, lookups: needsTables ? try input.lookupTables(config: config) : [:])
+            try next.reading(with: chain.readingOptions)
             chain.replace(with: next)
             return "logdash: transform steps reloaded from \(path): \(next.steps.count) step\(next.steps.count == 1 ? "" : "s"), for records from now on"
         } catch {

@@ -138,6 +138,32 @@ import Scratch
         #expect(ok.status == 0 && ok.out == "\(fine): ok: 1 transform step\n", "\(ok.out) \(ok.err)")
     }
 
+    /// `parse … as: FORMAT` names any format the config or a definition file defines; an
+    /// unknown name is refused by `check` and at start, naming the step.
+    @Test func parseAsAFormatKnowsTheConfigsFormatsAndRefusesUnknownNames() throws {
+        let config = try cli.temp("fmt-config.yaml", #"""
+            formats:
+              deploy:
+                regex: '^deploy (?<app>\S+) v(?<version>\S+) by (?<who>\S+)$'
+            transforms:
+              - parse: { field: detail, as: deploy }
+            """#)
+        let log = try cli.temp("fmt.log", #"""
+            {"ts":"2026-11-27T14:00:00Z","msg":"released","detail":"deploy cart v2.1.0 by ann"}
+            {"ts":"2026-11-27T14:00:01Z","msg":"other","detail":"nothing to see"}
+
+            """#)
+        let r = try cli.logdash(["query", "--config", config, "-o", "csv", "SELECT message, app, version, who FROM logs ORDER BY ts", log])
+        #expect(r.status == 0 && r.out == "message,app,version,who\nreleased,cart,2.1.0,ann\nother,,,\n", "\(r.out) \(r.err)")
+        #expect(try cli.logdash(["check", config]).status == 0)
+
+        let steps = try cli.temp("fmt-steps.yaml", "- parse: { field: detail, as: deploy }\n")
+        let bad = try cli.logdash(["check", steps])
+        #expect(bad.status == 1 && bad.err.contains("parse.as") && bad.err.contains("no format 'deploy'"), "\(bad.err)")
+        let refused = try cli.logdash(["query", "--transform", steps, "SELECT count(*) FROM logs", log])
+        #expect(refused.status == 1 && refused.err.contains("no format 'deploy'"), "\(refused.err)")
+    }
+
     /// A running ingest takes new steps when their file changes or on SIGHUP, for the records
     /// that come after; a file with a problem leaves the running steps, saying why.
     @Test func ingestReloadsItsStepsOnAChangeAndOnSIGHUPAndKeepsThemOnABadFile() throws {

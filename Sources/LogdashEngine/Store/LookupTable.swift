@@ -66,7 +66,8 @@ public enum LookupTable {
     /// field is NULL. Read as bytes: each field is a range of the file until the columns'
     /// types are known, then made a value once.
     static func delimited(_ bytes: [UInt8], _ path: String) throws -> ([String], [[Value]]) {
-        try bytes.withUnsafeBufferPointer { b in try Delimited(b).table(path) }
+        guard bytes.count < Int(Int32.max) else { throw SourceError.unreadable(path, "a lookup table is at most 2 GiB") }
+        return try bytes.withUnsafeBufferPointer { b in try Delimited(b).table(path) }
     }
 
     /// The fields of a CSV or TSV file as ranges of its bytes, record after record.
@@ -114,9 +115,9 @@ public enum LookupTable {
                             f.escaped = true
                             while i < n, b[i] != separator, b[i] != 10 { i += 1 }
                             f.end = Int32(i)
-                            if b[Int(f.end) - 1] == 13, i < n, b[i] == 10 { f.end -= 1 }  // CRLF
-                        } else if i + 1 < n, b[i] == 13, b[i + 1] == 10 {
-                            i += 1  // CRLF
+                            if b[Int(f.end) - 1] == 13, i == n || b[i] == 10 { f.end -= 1 }  // CRLF (or a CR that ends the file)
+                        } else if i < n, b[i] == 13, i + 1 == n || b[i + 1] == 10 {
+                            i += 1  // CRLF (or a CR that ends the file)
                         }
                     } else {
                         while i < n, b[i] != separator, b[i] != 10 { i += 1 }

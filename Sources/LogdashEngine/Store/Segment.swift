@@ -126,7 +126,7 @@ public final class SegmentColumn: Sendable {
         }
         if !offsets.isEmpty && file == nil {
             var lines = LineSpan.Builder()
-            if validity == nil {
+            if validity == nil, rows > 0 {
                 // Every row: the offsets as they are.
                 lines.rows = (0..<Int32(rows)).map { $0 }
                 lines.starts = offsets[0..<rows].map { Int($0) }

@@ -443,12 +443,16 @@ extension TransformChain {
 
         case .set(let assignments):
             for a in assignments {
-                if !["message", "host"].contains((t.key(a.name) ?? a.name).lowercased()), let column = t.evaluateColumn(a.expr, now: now) {
+                // (With records dropped by an earlier step, only a condition's column is made without
+                // a value per row: an expression's values would take their type from dropped records too.)
+                if !["message", "host"].contains((t.key(a.name) ?? a.name).lowercased()),
+                   t.alive.isEmpty || GroupedAggregation.isPredicate(a.expr), let column = t.evaluateColumn(a.expr, now: now) {
                     t.columns[t.key(a.name) ?? a.name] = column
                     continue
                 }
                 var failed: [Int] = []
                 var values = t.evaluate(a.expr, now: now, step: step, failed: &failed)
+                for r in 0..<t.rows where !t.isAlive(r) { values[r] = .null }  // (dropped: no say in the field's type)
                 let name = t.key(a.name) ?? a.name
                 // A row the expression fails for keeps what it had (and says why).
                 if let old = t.columns[name] { for r in failed { values[r] = old.value(at: r) } }
@@ -485,7 +489,7 @@ extension TransformChain {
             let texts = t.texts(field)
             let data = regex.makeMatchData()
             var values = [[Value]](repeating: [Value](repeating: .null, count: t.rows), count: regex.names.count)
-            for r in 0..<t.rows {
+            for r in 0..<t.rows where t.isAlive(r) {  // (a dropped record makes no field)
                 guard let s = texts[r] else { continue }
                 var s2 = s
                 s2.withUTF8 { b in
@@ -504,7 +508,7 @@ extension TransformChain {
             let texts = t.texts(field)
             var names: [String] = []
             var values: [String: [Value]] = [:]
-            for r in 0..<t.rows {
+            for r in 0..<t.rows where t.isAlive(r) {  // (a dropped record makes no field)
                 guard let s = texts[r] else { continue }
                 let pairs = json ? TransformChain.jsonPairs(s) : TransformChain.keyValuePairs(s)
                 for (k, v) in pairs {
@@ -518,6 +522,41 @@ extension TransformChain {
                 }
             }
             for n in names { t.set(n, values[n]!) }
+
+        case .formatted(let field, let name):
+            // Each record's field parsed alone, as a line of the format (a record of its own: a
+            // line the format does not fit gives nothing); then each of the parsed records'
+            // columns set on the records they came from.
+            let parse = current.withLock { $0.parse }
+            guard let format = parse.registry.named(name) else { return }
+            var options = parse
+            options.format = format.name
+            let parser = SourceParser(options: options, detection: Detection(format: format.name, confidence: 1, sampled: 0, forced: true))
+            var batch = RecordBatch(source: t.source)
+            var recordOf = [Int](repeating: -1, count: t.rows)
+            let texts = t.texts(field)
+            for r in 0..<t.rows where t.isAlive(r) {
+                guard var text = texts[r], !text.isEmpty else { continue }
+                let before = batch.count
+                text.withUTF8 { _ = parser.parse($0, arrival: now, final: true, closeLastRecord: true, into: &batch) }
+                if batch.count == before + 1, !batch.flags[before].contains(.unparsed) { recordOf[r] = before }
+            }
+            guard recordOf.contains(where: { $0 >= 0 }) else { return }
+            batch.finish()
+            let parsed = Segment(batch)
+            func values(_ column: SegmentColumn) -> [Value] { recordOf.map { $0 < 0 ? .null : column.value(at: $0) } }
+            // Its fields; its message in place of the message it was read from (not of another
+            // field's record); its host where the record has none. (Not its time or level:
+            // `timestamp:` and `level:` steps take those from its fields.)
+            for c in parsed.schema where !["ts", "ingest_ts", "source", "raw", "level", "message", "host"].contains(c.name) {
+                guard let column = parsed.columns[c.name] else { continue }
+                t.set(TransformChain.fieldName(c.name), values(column))
+            }
+            if field.lowercased() == "message", let message = parsed.columns["message"] { t.set("message", values(message)) }
+            if let host = parsed.columns["host"] {
+                let own = t.column("host")
+                t.set("host", zip(0..<t.rows, values(host)).map { r, v in own.map { $0.isValid(r) } ?? false ? .null : v })
+            }
 
         case .mask(let fields, let masker):
             // Field names can hold what is masked too (`{"ann@example.com": 1}`).

@@ -22,6 +22,9 @@ public struct TransformStep: Sendable {
         case extract(field: String, regex: PCRERegex)
         /// `parse: {field, as: json | logfmt | kv}`: fields from a JSON object or key=value pairs.
         case pairs(field: String, json: Bool)
+        /// `parse: {field, as: FORMAT}`: the field read as a line of a named format (built-in or
+        /// defined in the config): its fields, message and host.
+        case formatted(field: String, format: String)
         /// `mask: {fields, kinds, with}`: personal data and secrets replaced, in the fields named
         /// (every text field without `fields`) and always in `raw`.
         case mask(fields: [String]?, masker: Masker)
@@ -76,6 +79,9 @@ public final class TransformChain: Sendable {
         var counts: [StepCounts]
         /// Which list this is (counts from batches of an older one are not added to it).
         var generation = 0
+        /// How `parse … as: FORMAT` steps read their field: the formats known (the config's and
+        /// the user's besides the built-in ones) and the time zone (`reading(with:)`).
+        var parse = ParseOptions()
     }
     let current: Mutex<Current>
 
@@ -182,7 +188,7 @@ public final class TransformChain: Sendable {
     /// The same steps with counts from zero (to count one source's records apart).
     public func fresh() -> TransformChain {
         let c = current.withLock { $0 }
-        return TransformChain(Current(steps: c.steps, tables: c.tables, counts: [StepCounts](repeating: StepCounts(), count: c.steps.count)))
+        return TransformChain(Current(steps: c.steps, tables: c.tables, counts: [StepCounts](repeating: StepCounts(), count: c.steps.count), parse: c.parse))
     }
 
     /// Takes `other`'s steps (and tables) from the next batch on, with counts from zero: a
@@ -191,8 +197,28 @@ public final class TransformChain: Sendable {
         let next = other.current.withLock { $0 }
         current.withLock { c in
             c = Current(steps: next.steps, tables: next.tables, counts: [StepCounts](repeating: StepCounts(), count: next.steps.count),
-                        generation: c.generation + 1)
+                        generation: c.generation + 1, parse: c.parse)
         }
+    }
+
+    /// The steps that read a field as a format (`parse … as: FORMAT`) naming a format `registry`
+    /// does not know, as problems naming the step.
+    public static func unknownFormats(_ steps: [TransformStep], registry: FormatRegistry) -> [ConfigError] {
+        steps.compactMap { s in
+            guard case .formatted(_, let name) = s.action, registry.named(name) == nil else { return nil }
+            return ConfigError(file: s.file, key: "\(s.path).parse.as", line: s.line,
+                               problem: "no format '\(name)' (besides json, logfmt and kv: those 'logdash formats' lists, the config's 'formats:' and definition files)")
+        }
+    }
+
+    /// What `reading(with:)` was given.
+    public var readingOptions: ParseOptions { current.withLock { $0.parse } }
+
+    /// The formats (and time zone) `parse … as: FORMAT` steps read with; throws the first step
+    /// that names a format they do not have.
+    public func reading(with parse: ParseOptions) throws {
+        if let problem = TransformChain.unknownFormats(steps, registry: parse.registry).first { throw problem }
+        current.withLock { $0.parse = parse }
     }
 
     /// What each step has done so far.
@@ -330,9 +356,9 @@ public final class TransformChain: Sendable {
                 guard !regex.names.isEmpty else { throw fail("\(at).pattern", p, "has no named group: write (?<name>…) for each field to take") }
                 return .extract(field: source, regex: regex)
             }
-            guard let how = m["as"]?.string?.lowercased() else { throw fail(at, v, "needs a pattern or 'as: json | logfmt | kv'") }
-            guard ["json", "logfmt", "kv"].contains(how) else { throw fail("\(at).as", m["as"], "must be json, logfmt or kv") }
-            return .pairs(field: source, json: how == "json")
+            guard let how = m["as"]?.string?.lowercased(), !how.isEmpty else { throw fail(at, v, "needs a pattern or 'as: json | logfmt | kv | FORMAT'") }
+            if ["json", "logfmt", "kv"].contains(how) { return .pairs(field: source, json: how == "json") }
+            return .formatted(field: source, format: how)  // (its name is checked against the formats when the steps are put to use)
         case "mask":
             let m = try mapping(v, "{fields: [message, user], kinds: [email, ipv4 …], with: redact | hash | partial}")
             try only(m, ["fields", "kinds", "with", "key", "key_file"])
@@ -487,7 +513,7 @@ extension TransformChain {
             case .extract(let field, let regex):
                 need(field, "field", step)
                 for g in regex.names { known.insert(fieldName(g.name).lowercased()) }
-            case .pairs(let field, _):
+            case .pairs(let field, _), .formatted(let field, _):
                 need(field, "field", step)
                 open = true
             case .mask(let fields, _):

@@ -21,6 +21,12 @@ import Testing
         ])
     }
 
+    @Test func aCarriageReturnThatEndsTheFileEndsTheLastField() throws {
+        #expect(try load("a,b\n1,\"x\"\r").rows == [[.int(1), .string("x")]])
+        #expect(try load("a,b\n1,\"x\"tail\r").rows == [[.int(1), .string("xtail")]])
+        #expect(try load("a,b\n1,x\r").rows == [[.int(1), .string("x")]])
+    }
+
     @Test func columnTypesComeFromEveryValueAndEmptyFieldsAreNull() throws {
         let t = try load("n,x,b,s,big,e\n1,1.5,TRUE,7,9223372036854775807,\n-2,2,false,x,9223372036854775808,\n+3,,true,8,1,\n")
         #expect(t.rows == [

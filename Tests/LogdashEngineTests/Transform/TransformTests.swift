@@ -76,6 +76,23 @@ import Yams
         #expect(try Self.rows(e, "SELECT count(*) FROM errors") == ["1"])
     }
 
+    /// The records a `where` dropped have no say in what later steps make: a field parsed or set
+    /// takes its type from the records kept, and a key only a dropped record has makes no field.
+    @Test func recordsAWhereDroppedShapeNoLaterField() throws {
+        let (e, _) = try Self.run([
+            #"{"ts":"2026-11-27T14:00:00Z","level":"info","msg":"took 12 x=1"}"#,
+            #"{"ts":"2026-11-27T14:00:01Z","level":"debug","msg":"took 12ms x=oops ghost=1"}"#,
+            #"{"ts":"2026-11-27T14:00:02Z","level":"info","msg":"took 30 x=2"}"#,
+        ], """
+            - where: "level <> 'debug'"
+            - parse: { field: message, pattern: 'took (?<ms>\\S+)' }
+            - parse: { field: message, as: kv }
+            - set: { y: "CASE WHEN level = 'debug' THEN 'text' ELSE 1 END" }
+            """)
+        #expect(try Self.rows(e, "SELECT ms, typeof(ms), x, typeof(x), y, typeof(y) FROM logs ORDER BY ts") == ["12|bigint|1|bigint|1|bigint", "30|bigint|2|bigint|1|bigint"])
+        #expect(try !e.execute("DESCRIBE logs").rows.contains { $0.first == .string("ghost") })
+    }
+
     @Test func aWhereThatGivesNoBooleanKeepsEveryRecordWithItsError() throws {
         let (e, _) = try Self.run(Self.requests, #"- where: "CASE WHEN status > 300 THEN 'bad' END""#)
         #expect(try Self.rows(e, "SELECT count(*), count(_transform_error) FROM logs") == ["5|3"])
@@ -173,6 +190,31 @@ import Yams
             - parse: { field: detail, as: json }
             """)
         #expect(try Self.rows(e, "SELECT code, reason, ok, tags, ratio FROM logs ORDER BY ts") == ["7|disk full|false|NULL|NULL", "9|NULL|NULL|[\"a\"]|0.5"])
+    }
+
+    /// `parse: {field, as: FORMAT}` reads a field as a line of a named format: its fields join
+    /// the record; a value the format does not fit, or no value, gives none.
+    @Test func parseAsAFormatReadsAFieldAsALineOfIt() throws {
+        let access = #"10.1.2.3 - ann [27/Nov/2026:14:00:00 +0000] "GET /cart HTTP/1.1" 503 512 "-" "curl/8.5""#
+        func json(_ o: [String: Any]) throws -> String { String(decoding: try JSONSerialization.data(withJSONObject: o, options: [.sortedKeys]), as: UTF8.self) }
+        let lines = [
+            try json(["ts": "2026-11-27T14:00:00Z", "msg": "proxied", "line": access]),
+            try json(["ts": "2026-11-27T14:00:01Z", "msg": "proxied", "line": "not an access log"]),
+            try json(["ts": "2026-11-27T14:00:02Z", "msg": "no line"]),
+            try json(["ts": "2026-11-27T14:00:03Z", "msg": access]),
+        ]
+        let (e, _) = try Self.run(lines, """
+            - parse: { field: line, as: combined }
+            - parse: { field: message, as: combined }
+            """)
+        #expect(try Self.rows(e, "SELECT message, status, path, user, user_agent, typeof(status) FROM logs ORDER BY ts") == [
+            "proxied|503|/cart|ann|curl/8.5|bigint", "proxied|NULL|NULL|NULL|NULL|unknown", "no line|NULL|NULL|NULL|NULL|unknown",
+            "GET /cart HTTP/1.1|503|/cart|ann|curl/8.5|bigint",
+        ])
+        // A format no registry knows is refused when the steps are put to use, naming the step.
+        let chain = try TransformChain(steps: try Self.steps("- parse: { field: line, as: nginx_json }"))
+        #expect(throws: ConfigError.self) { try chain.reading(with: ParseOptions()) }
+        do { try chain.reading(with: ParseOptions()) } catch { #expect("\(error)".contains("transforms[0].parse.as") && "\(error)".contains("no format 'nginx_json'"), "\(error)") }
     }
 
     @Test func levelComesFromAFieldsValueByTheFirstRuleThatFits() throws {
