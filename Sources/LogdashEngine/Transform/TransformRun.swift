@@ -198,14 +198,23 @@ struct TransformRecords {
         guard refs.count == 1, let c = column(refs[0]), c.isDictionary,
               let f = try? ExprCompiler(names: refs, now: now).compile(e) else { return nil }
         let cursor = RowCursor()
+        // Each entry a record still kept uses, once (a dropped record's entry has no say in the
+        // column's type); NULL for the others, and for the dropped records.
+        var used = [Bool](repeating: alive.isEmpty, count: c.dictionary.count + 1)
+        used[c.dictionary.count] = true
+        if !alive.isEmpty { for r in 0..<rows where alive[r] { let k = c.code(r); if k != SegmentColumn.nullCode { used[Int(k)] = true } } }
         var perEntry: [Value] = []
-        for entry in c.dictionary + [nil] as [String?] {
+        for (k, entry) in (c.dictionary + [nil] as [String?]).enumerated() {
+            guard used[k] else { perEntry.append(.null); continue }
             cursor.values = [entry.map(Value.string) ?? .null]
             guard let v = try? f(cursor) else { return nil }
             perEntry.append(v)
         }
         let nullEntry = Int32(c.dictionary.count)
-        return SegmentColumn.of(perEntry).gathering((0..<rows).map { r in let k = c.code(r); return k == SegmentColumn.nullCode ? nullEntry : Int32(k) })
+        return SegmentColumn.of(perEntry).gathering((0..<rows).map { r in
+            let k = c.code(r)
+            return k == SegmentColumn.nullCode || !isAlive(r) ? nullEntry : Int32(k)
+        })
     }
 
     /// Whether a row failed an earlier step.
@@ -443,10 +452,7 @@ extension TransformChain {
 
         case .set(let assignments):
             for a in assignments {
-                // (With records dropped by an earlier step, only a condition's column is made without
-                // a value per row: an expression's values would take their type from dropped records too.)
-                if !["message", "host"].contains((t.key(a.name) ?? a.name).lowercased()),
-                   t.alive.isEmpty || GroupedAggregation.isPredicate(a.expr), let column = t.evaluateColumn(a.expr, now: now) {
+                if !["message", "host"].contains((t.key(a.name) ?? a.name).lowercased()), let column = t.evaluateColumn(a.expr, now: now) {
                     t.columns[t.key(a.name) ?? a.name] = column
                     continue
                 }
