@@ -1,5 +1,6 @@
 import CZstd
 import Foundation
+import LogdashEngine
 import Testing
 import Scratch
 
@@ -217,9 +218,15 @@ import Scratch
         let steps = try cli.temp("metrics.yaml", Self.steps)
         let r = try cli.logdash(["ingest", "--no-follow", "--no-store", "--stats-interval", "0", "--config", steps, "-o", "csv", "--query",
                                  "SELECT source, sum(records_in) i, sum(records_out) o, sum(failed) f, sum(masked) > 0 m FROM internal_metrics WHERE component = 'transform' GROUP BY source ORDER BY source",
-                                 "--query", "SELECT sum(lines) FROM internal_metrics WHERE component = 'source'", file])
+                                 "--query", "SELECT sum(lines) FROM internal_metrics WHERE component = 'source'",
+                                 "--query", """
+                                    SELECT sum(masked) = sum(\(MaskKind.allCases.map { "coalesce(CAST(json_extract_scalar(masked_kinds, '$.\($0.rawValue)') AS bigint), 0)" }.joined(separator: " + "))) by_kind,
+                                           count_if(json_extract_scalar(masked_kinds, '$.email') IS NOT NULL) > 0 emails
+                                    FROM internal_metrics WHERE component = 'transform'
+                                    """, file])
         #expect(r.status == 0, "\(r.err)")
         #expect(r.out.contains("source,i,o,f,m\nstep 1 (where),1000,750,0,false\nstep 2 (mask),750,750,0,true\n"), "\(r.out)")
+        #expect(r.out.contains("by_kind,emails\ntrue,true\n"), "\(r.out)")
     }
 
     /// A step that drops every record of a batch leaves nothing to store, not an empty segment.

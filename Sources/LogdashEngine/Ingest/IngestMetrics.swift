@@ -28,8 +28,8 @@ public final class IngestMetrics: Sendable {
     /// label under `source`: `step 2 (mask)`), each with its own columns (the others NULL).
     public static let columns = ["ts", "source", "lines", "bytes", "parse_failures", "truncated", "drops", "lag_bytes",
                                  "connections", "refused", "buffer_bytes", "buffer_capacity",
-                                 "component", "records_in", "records_out", "failed", "masked", "waiting", "lag_ms", "behind"]
-    public static let types: [ColumnType] = [.timestamp, .string] + Array(repeating: .int, count: 10) + [.string] + Array(repeating: .int, count: 6) + [.bool]
+                                 "component", "records_in", "records_out", "failed", "masked", "waiting", "lag_ms", "behind", "masked_kinds"]
+    public static let types: [ColumnType] = [.timestamp, .string] + Array(repeating: .int, count: 10) + [.string] + Array(repeating: .int, count: 6) + [.bool, .string]
 
     private struct State {
         var bySource: [String: Counters] = [:]
@@ -81,18 +81,24 @@ public final class IngestMetrics: Sendable {
                              .int(Int64(c.parseFailures - p.parseFailures)), .int(Int64(c.truncated - p.truncated)),
                              .int(Int64(c.drops - p.drops)), .int(Int64(c.lagBytes)), .int(Int64(c.connections)),
                              .int(Int64(c.refused - p.refused)), .int(Int64(bufferBytes)), .int(Int64(bufferCapacity)),
-                             .string("source"), .null, .null, .null, .null, .null, .null, .null])
+                             .string("source"), .null, .null, .null, .null, .null, .null, .null, .null])
                 s.lastSample[name] = c
             }
             for (k, (label, c)) in steps.enumerated() {
                 // (After a reload the counts start again from zero.)
                 let p = k < s.lastSteps.count && s.lastSteps[k].label == label ? s.lastSteps[k].counts : TransformChain.StepCounts()
                 let masked = c.masked.values.reduce(0, +) - p.masked.values.reduce(0, +)
+                // Per kind, as a JSON object (`{"email":3,"ipv4":1}`; NULL for steps that mask nothing).
+                let kinds = c.masked.keys.sorted().compactMap { k -> String? in
+                    let n = c.masked[k]! - (p.masked[k] ?? 0)
+                    return n > 0 ? "\"\(k)\":\(n)" : nil
+                }
+                let byKind: Value = kinds.isEmpty ? .null : .string("{" + kinds.joined(separator: ",") + "}")
                 // (Labels carry the list's generation: counts of a reloaded list start from zero.)
                 let shown = String(label.drop { $0 != ":" }.dropFirst())
                 rows.append([.timestamp(ts), .string(shown)] + Array(repeating: Value.null, count: 10)
                             + [.string("transform"), .int(Int64(c.recordsIn - p.recordsIn)), .int(Int64(c.recordsOut - p.recordsOut)),
-                               .int(Int64(c.failed - p.failed)), .int(Int64(masked)), .null, .null, .null])
+                               .int(Int64(c.failed - p.failed)), .int(Int64(masked)), .null, .null, .null, byKind])
             }
             s.lastSteps = steps
             for sampler in s.samplers { rows += sampler(ts) }
