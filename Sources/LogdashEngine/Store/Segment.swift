@@ -214,7 +214,8 @@ public final class SegmentColumn: Sendable {
             if file != nil {
                 n = rows
             } else if offsets.isEmpty {
-                n = codes.reduce(0) { $0 + ($1 == SegmentColumn.nullCode ? 0 : 1) }  // the codes as given
+                // The codes as given (one byte each when given so: 255 is NULL).
+                n = narrowCodes.isEmpty ? codes.reduce(0) { $0 + ($1 == SegmentColumn.nullCode ? 0 : 1) } : narrowCodes.reduce(0) { $0 + ($1 == 255 ? 0 : 1) }
             } else if let v = self.validity {
                 n = (0..<rows).reduce(0) { $0 + (v[$1 >> 6] & (1 << UInt64($1 & 63)) != 0 ? 1 : 0) }
             } else {

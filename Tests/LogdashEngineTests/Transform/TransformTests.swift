@@ -93,6 +93,15 @@ import Yams
         #expect(try !e.execute("DESCRIBE logs").rows.contains { $0.first == .string("ghost") })
     }
 
+    /// The columns of the records a step kept know how many values they hold (`DESCRIBE`,
+    /// `inspect` and the store's zone maps read it), dictionary columns included.
+    @Test func keptRecordsColumnsCountTheirValues() throws {
+        let lines = (0..<40).map { i in #"{"ts":"2026-11-27T14:00:\#(String(format: "%02d", i))Z","kind":"\#(i % 3 == 0 ? "a" : "b")","n":\#(i)\#(i % 4 == 0 ? #","tag":"t""# : "")}"# }
+        let (e, _) = try Self.run(lines, #"- where: "n >= 10""#)
+        let described = try e.execute("DESCRIBE logs").rows.filter { ["kind", "n", "tag"].contains($0.first?.description ?? "") }.map { $0.map(\.description).joined(separator: "|") }
+        #expect(described.sorted() == ["kind|varchar|30", "n|bigint|30", "tag|varchar|7"], "\(described)")
+    }
+
     @Test func aWhereThatGivesNoBooleanKeepsEveryRecordWithItsError() throws {
         let (e, _) = try Self.run(Self.requests, #"- where: "CASE WHEN status > 300 THEN 'bad' END""#)
         #expect(try Self.rows(e, "SELECT count(*), count(_transform_error) FROM logs") == ["5|3"])
