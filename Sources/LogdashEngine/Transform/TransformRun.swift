@@ -580,7 +580,7 @@ extension TransformChain {
                     target = "\(masked2)_\(n)"
                 }
                 if t.columns[target] != nil {
-                    t.set(target, (0..<t.rows).map { col.value(at: $0) })  // (where it has no value, the other's stays)
+                    t.set(target, (0..<t.rows).map { t.isAlive($0) ? col.value(at: $0) : .null })  // (where it has no value, the other's stays)
                 } else {
                     t.columns[target] = col
                 }
