@@ -330,7 +330,7 @@ struct IngestCommand: ParsableCommand {
             while !stop.fired && durable?.writeFailure == nil {
                 Thread.sleep(forTimeInterval: 0.1)
                 meter.tick(every: stats)
-                if let chain = tapped.transforms, let message = reload.check(chain, hangUp: stop.takeHangUp()) { say(message) }
+                if let chain = tapped.transforms, let message = reload.check(chain, hangUp: stop.takeHangUp()) { say(String(message.dropFirst("logdash: ".count))) }
                 // Windows move on once the files' history is in (it is parsed out of order, in parallel).
                 if pipeline.metrics.total().lagBytes == 0 { try streams.report() }
                 if !alarmDefs.isEmpty && Date().timeIntervalSince(lastAlarmCheck) >= 1 {

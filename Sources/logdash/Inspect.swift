@@ -37,7 +37,16 @@ struct Inspect: ParsableCommand {
             }
             report.result = result
             // Lines shown are masked as the records are.
-            if let chain { report.unparsedExamples = report.unparsedExamples.map { chain.maskText($0, source: result.source) } }
+            if let chain {
+                report.unparsedExamples = report.unparsedExamples.map { chain.maskText($0, source: result.source) }
+                // Field names as parsed can hold what is masked too (`{"ann@example.com": 1}`).
+                var masked: [String: SourceReport.Field] = [:]
+                for var f in report.fields.values {
+                    f.name = chain.maskText(f.name, source: result.source)
+                    if var other = masked[f.name] { other.count += f.count; other.order = min(other.order, f.order); masked[f.name] = other } else { masked[f.name] = f }
+                }
+                report.fields = masked
+            }
             report.transforms = chain.map { c in zip(c.steps, c.counts).map { ($0.label, $1) } } ?? []
             reports.append(report)
         }

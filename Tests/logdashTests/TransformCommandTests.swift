@@ -165,6 +165,27 @@ import Scratch
         #expect(refused.status == 1 && refused.err.contains("no format 'deploy'"), "\(refused.err)")
     }
 
+    /// A step's `sources:` matches a file named relative to the working directory by its
+    /// absolute path too: a mask for `app/*` masks `app.log` read from inside `app/`.
+    @Test func aStepsSourcesMatchAFileNamedFromItsOwnDirectory() throws {
+        let dir = try Scratch.directory("relative")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("app"), withIntermediateDirectories: true)
+        try #"{"ts":"2026-11-27T14:00:00Z","msg":"from ann@example.com"}"#.appending("\n").write(to: dir.appendingPathComponent("app/app.log"), atomically: true, encoding: .utf8)
+        try "- mask: { kinds: [email] }\n  sources: ['app/*']\n".write(to: dir.appendingPathComponent("ms.yaml"), atomically: true, encoding: .utf8)
+        let r = try cli.logdash(["-c", "cd '\(dir.path)/app' && exec '\(CommandLineTests.binary)' cat --transform ../ms.yaml app.log"], shell: true)
+        #expect(r.status == 0 && r.out.contains("<email>") && !r.out.contains("ann@example.com"), "\(r.out) \(r.err)")
+    }
+
+    /// `inspect` lists the fields as parsed too: their names are masked as the records' are.
+    @Test func inspectShowsFieldNamesMasked() throws {
+        let log = try cli.temp("names.jsonl", #"{"ts":"2026-11-27T14:00:00Z","ann@example.com":1,"10.1.2.3":2}"# + "\n")
+        let steps = try cli.temp("names.yaml", "- mask: { kinds: [email, ipv4] }\n")
+        for format in ["text", "json"] {
+            let r = try cli.logdash(["inspect", "--transform", steps, "-o", format, log])
+            #expect(r.status == 0 && !r.out.contains("ann@example.com") && !r.out.contains("10.1.2.3") && r.out.contains("<email>"), "\(r.out) \(r.err)")
+        }
+    }
+
     /// A running ingest takes new steps when their file changes or on SIGHUP, for the records
     /// that come after; a file with a problem leaves the running steps, saying why.
     @Test func ingestReloadsItsStepsOnAChangeAndOnSIGHUPAndKeepsThemOnABadFile() throws {
@@ -202,6 +223,7 @@ import Scratch
         #expect(p.wait() == 0)
         let said = (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""
         #expect(said.contains("transform steps reloaded from \(steps): 2 steps, for records from now on"), "\(said)")
+        #expect(!said.contains("logdash: logdash:"), "\(said)")
         #expect(said.contains("steps.yaml:2: transforms[1].wher: unknown step") && said.contains("the transform steps running stay as they were"), "\(said)")
         #expect(try stored(store, "SELECT phase, tag, min(message) m, count(*) n FROM logs GROUP BY 1, 2 ORDER BY 1") == """
             phase,tag,m,n

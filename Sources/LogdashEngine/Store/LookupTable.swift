@@ -181,9 +181,14 @@ public enum LookupTable {
         func table(_ path: String) throws -> ([String], [[Value]]) {
             if unclosed { throw SourceError.unreadable(path, "a quoted field is not closed") }
             guard records.count > 1 else { return ([], []) }
-            let names = (records[0]..<records[1]).map { k in
+            var names: [String] = []
+            for k in records[0]..<records[1] {
                 let f = fields[k]
-                return isNull(f) || f.start == f.end ? "_col\(k)" : text(f)
+                let name = isNull(f) || f.start == f.end ? "_col\(k)" : text(f)
+                // A name the header gives twice: the second is NAME_2 (`_3`, …), each column its own.
+                var unique = name, n = 1
+                while names.contains(where: { $0.lowercased() == unique.lowercased() }) { n += 1; unique = "\(name)_\(n)" }
+                names.append(unique)
             }
             let width = names.count
             for r in 1..<(records.count - 1) where records[r + 1] - records[r] != width {

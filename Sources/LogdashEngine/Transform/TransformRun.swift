@@ -551,14 +551,16 @@ extension TransformChain {
             batch.finish()
             let parsed = Segment(batch)
             func values(_ column: SegmentColumn) -> [Value] { recordOf.map { $0 < 0 ? .null : column.value(at: $0) } }
-            // Its fields; its message in place of the message it was read from (not of another
-            // field's record); its host where the record has none. (Not its time or level:
+            // Its fields; its message in place of the message it was read from, or as
+            // `FIELD_message`; its host where the record has none. (Not its time or level:
             // `timestamp:` and `level:` steps take those from its fields.)
             for c in parsed.schema where !["ts", "ingest_ts", "source", "raw", "level", "message", "host"].contains(c.name) {
                 guard let column = parsed.columns[c.name] else { continue }
                 t.set(TransformChain.fieldName(c.name), values(column))
             }
-            if field.lowercased() == "message", let message = parsed.columns["message"] { t.set("message", values(message)) }
+            if let message = parsed.columns["message"] {
+                t.set(field.lowercased() == "message" ? "message" : "\(field)_message", values(message))
+            }
             if let host = parsed.columns["host"] {
                 let own = t.column("host")
                 t.set("host", zip(0..<t.rows, values(host)).map { r, v in own.map { $0.isValid(r) } ?? false ? .null : v })

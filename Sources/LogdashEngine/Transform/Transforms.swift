@@ -62,7 +62,14 @@ public struct TransformStep: Sendable {
     /// Whether the step is for records of `source`: a glob matches its name, its absolute
     /// path, or the end of its path (`nginx/*` matches `/var/log/nginx/access.log`).
     func applies(to source: String) -> Bool {
-        sources.isEmpty || sources.contains { p in SourceSetting(pattern: p).matches(source) || fnmatch("*/" + p, source, 0) == 0 }
+        guard !sources.isEmpty else { return true }
+        // A file named relative to the working directory is matched by its absolute path too
+        // (`app/*` matches `app.log` read from inside `app/`).
+        let absolute = source.hasPrefix("/") || source.contains("://") || source == "-" ? source
+            : URL(fileURLWithPath: source).standardizedFileURL.path
+        return sources.contains { p in
+            [source, absolute].contains { SourceSetting(pattern: p).matches($0) || fnmatch("*/" + p, $0, 0) == 0 }
+        }
     }
 }
 
@@ -206,6 +213,10 @@ public final class TransformChain: Sendable {
     public static func unknownFormats(_ steps: [TransformStep], registry: FormatRegistry) -> [ConfigError] {
         steps.compactMap { s in
             guard case .formatted(_, let name) = s.action, registry.named(name) == nil else { return nil }
+            if HeaderFormat.Kind(rawValue: name) != nil {
+                return ConfigError(file: s.file, key: "\(s.path).parse.as", line: s.line,
+                                   problem: "'\(name)' is read by its file's header line, which a field does not have; use a pattern, or json, logfmt or kv")
+            }
             return ConfigError(file: s.file, key: "\(s.path).parse.as", line: s.line,
                                problem: "no format '\(name)' (besides json, logfmt and kv: those 'logdash formats' lists, the config's 'formats:' and definition files)")
         }

@@ -36,6 +36,11 @@ import Testing
         ])
     }
 
+    @Test func aNameTheHeaderGivesTwiceIsKeptApart() throws {
+        let t = try load("user,team,Team\nbob,a,b\n")
+        #expect(t.columns == ["user", "team", "Team_2"] && t.rows == [[.string("bob"), .string("a"), .string("b")]])
+    }
+
     @Test func tsvNeedsNoQuotesAndUnnamedColumnsAreNumbered() throws {
         let t = try load("code\t\tmeaning\n500\t\"a\"\tserver error\n", suffix: "tsv")
         #expect(t.columns == ["code", "_col1", "meaning"])

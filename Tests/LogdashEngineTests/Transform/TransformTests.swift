@@ -220,6 +220,8 @@ import Yams
             "proxied|503|/cart|ann|curl/8.5|bigint", "proxied|NULL|NULL|NULL|NULL|unknown", "no line|NULL|NULL|NULL|NULL|unknown",
             "GET /cart HTTP/1.1|503|/cart|ann|curl/8.5|bigint",
         ])
+        // The line's message, read from another field than message, is kept as FIELD_message.
+        #expect(try Self.rows(e, "SELECT line_message FROM logs ORDER BY ts") == ["GET /cart HTTP/1.1", "NULL", "NULL", "NULL"])
         // A format no registry knows is refused when the steps are put to use, naming the step.
         let chain = try TransformChain(steps: try Self.steps("- parse: { field: line, as: nginx_json }"))
         #expect(throws: ConfigError.self) { try chain.reading(with: ParseOptions()) }
