@@ -57,6 +57,20 @@ struct CheckCommand: ParsableCommand {
         return FormatRegistry(userFormats: config.formats + files.filter { f in !config.formats.contains { $0.name == f.name } })
     }
 
+    /// With lookup tables at hand (`--lookup`, the config's `lookups:`), the `lookup` steps'
+    /// tables and fields checked against them: a problem naming the step, or none.
+    private func lookupProblems(_ steps: [TransformStep], _ config: Config? = nil) throws -> [String] {
+        let config = try config ?? Config.load(path: input.config ?? Config.defaultPath, required: false)
+        guard !input.lookups.isEmpty || !config.lookups.isEmpty,
+              steps.contains(where: { if case .lookup = $0.action { true } else { false } }) else { return [] }
+        do {
+            _ = try TransformChain(steps: steps, lookups: try input.lookupTables(config: config))
+            return []
+        } catch let e as ConfigError {
+            return [e.description]
+        }
+    }
+
     /// Checks one file, saying every problem in it; how many there were.
     private func check(_ file: String, against data: StoreSnapshot?) throws -> Int {
         guard let bytes = FileManager.default.contents(atPath: file) else { throw SourceError.unreadable(file, "no such file or not readable") }
@@ -73,6 +87,7 @@ struct CheckCommand: ParsableCommand {
             }
             if let data { problems = TransformChain.problems(steps, columns: data.schema.map(\.name)).map { "\(file): \($0)" } }
             problems += TransformChain.unknownFormats(steps, registry: try knownFormats()).map(\.description)
+            problems += try lookupProblems(steps)
             ok = "\(steps.count) transform step\(steps.count == 1 ? "" : "s")"
         } else if top?["alarms"]?.sequence != nil {
             let (alarms, found) = try AlarmFile.check(yaml: text, file: file)
@@ -109,6 +124,7 @@ struct CheckCommand: ParsableCommand {
                 problems += TransformChain.problems(config.transforms, columns: data.schema.map(\.name)).map { "\(file): transforms: \($0)" }
             }
             problems += TransformChain.unknownFormats(config.transforms, registry: try knownFormats(config)).map(\.description)
+            problems += try lookupProblems(config.transforms, config)
             ok = "config"
             for p in problems { say("logdash: " + p, error: true) }
             if problems.isEmpty { say("\(file): ok: config") }

@@ -176,6 +176,17 @@ import Scratch
         #expect(r.status == 0 && r.out.contains("<email>") && !r.out.contains("ann@example.com"), "\(r.out) \(r.err)")
     }
 
+    /// With lookup tables given, `check` judges the lookup steps' tables and fields as the
+    /// commands that run them would.
+    @Test func checkWithLookupTablesNamesALookupStepsMissingColumn() throws {
+        let users = try cli.temp("check-users.csv", "user,team\nann,a\n")
+        let steps = try cli.temp("check-lookup.yaml", "- lookup: { table: users, key: user, fields: [nope] }\n")
+        let r = try cli.logdash(["check", steps, "--lookup", "users=\(users)"])
+        #expect(r.status == 1 && r.err.contains("transforms[0].lookup.fields: lookup table 'users' has no column 'nope'"), "\(r.err)")
+        let fine = try cli.temp("check-lookup-ok.yaml", "- lookup: { table: users, key: user, fields: [team] }\n")
+        #expect(try cli.logdash(["check", fine, "--lookup", "users=\(users)"]).status == 0)
+    }
+
     /// `inspect` lists the fields as parsed too: their names are masked as the records' are.
     @Test func inspectShowsFieldNamesMasked() throws {
         let log = try cli.temp("names.jsonl", #"{"ts":"2026-11-27T14:00:00Z","ann@example.com":1,"10.1.2.3":2}"# + "\n")
