@@ -52,9 +52,7 @@ struct CheckCommand: ParsableCommand {
     /// The formats a `parse … as: FORMAT` step can name: the config's (this one, else the
     /// default or --config one), the user's definition files, the built-in ones.
     private func knownFormats(_ config: Config? = nil) throws -> FormatRegistry {
-        let config = try config ?? Config.load(path: input.config ?? Config.defaultPath, required: false)
-        let files = ((try? FormatDefinition.load(directory: FormatDefinition.userDirectory)) ?? []).map(\.format)
-        return FormatRegistry(userFormats: config.formats + files.filter { f in !config.formats.contains { $0.name == f.name } })
+        try InputOptions.formats(config ?? Config.load(path: input.config ?? Config.defaultPath, required: false))
     }
 
     /// With lookup tables at hand (`--lookup`, the config's `lookups:`), the `lookup` steps'

@@ -107,6 +107,13 @@ struct InputOptions: ParsableArguments {
         return n
     }
 
+    /// The formats known: the config's, then the user's definition files (a name given twice:
+    /// the first), then the built-in ones.
+    static func formats(_ config: Config) throws -> FormatRegistry {
+        let files = try FormatDefinition.load(directory: FormatDefinition.userDirectory).map(\.format)
+        return FormatRegistry(userFormats: config.formats + files.filter { f in !config.formats.contains { $0.name == f.name } })
+    }
+
     /// The config (from --config, or the default path when it exists) and the load options it
     /// gives; sets the memory limit of this process's queries.
     func resolve() throws -> (Config, LoadOptions) {
@@ -121,9 +128,7 @@ struct InputOptions: ParsableArguments {
             let needsTables = steps.contains { if case .lookup = $0.action { true } else { false } }
             transforms = try TransformChain(steps: steps, lookups: needsTables ? try lookupTables(config: config) : [:])
         }
-        // The config's formats, then the user's definition files; a name given twice: the first.
-        let files = try FormatDefinition.load(directory: FormatDefinition.userDirectory).map(\.format)
-        var parse = ParseOptions(registry: FormatRegistry(userFormats: config.formats + files.filter { f in !config.formats.contains { $0.name == f.name } }))
+        var parse = ParseOptions(registry: try InputOptions.formats(config))
         parse.maxRecordBytes = try recordBytes() ?? config.maxRecordBytes ?? ParseOptions.defaultMaxRecordBytes
         parse.format = format ?? config.format
         // Times without a zone: --timezone, the config's, else the machine's (nil when UTC).
