@@ -113,7 +113,7 @@ struct DashboardCommand: ParsableCommand {
         store.setLookups(try input.lookupTables(config: config))
         let sinks = try live.sinks(config: config, durable: durable, agent: false, report: notices.add)
         let pipeline = Pipeline(store: store, durable: durable, load: options, settings: try live.settings(config: config), report: notices.add)
-        if let sinks { pipeline.metrics.addSampler(sinks.metricRows) }
+        if let sinks { pipeline.attach(sinks) }
         try pipeline.start(specs)
         defer {
             pipeline.stop()

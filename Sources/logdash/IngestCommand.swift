@@ -203,7 +203,7 @@ struct IngestCommand: ParsableCommand {
         abstract: "Run the ingest pipeline headless: follow files, listen on sockets, print stats.",
         discussion: """
             Sources: files and globs (followed like tail -F), '-', demo://, tcp://HOST:PORT (lines or NDJSON), \
-            syslog://HOST:PORT (TCP, octet counting or LF), syslog+udp://HOST:PORT, http://HOST:PORT (POST /ingest). \
+            syslog://HOST:PORT (TCP, octet counting or LF), syslog+udp://HOST:PORT, http://HOST:PORT (POST /ingest, OTLP logs at POST /v1/logs, Prometheus metrics at GET /metrics). \
             Listeners bind to 127.0.0.1 unless a host is given (tcp://0.0.0.0:5170 binds every interface). \
             SIGINT and SIGTERM stop reading and store what was accepted; --query then runs over it. \
             SIGHUP (or a change of the file) reloads the transform steps for the records that follow. \
@@ -298,7 +298,8 @@ struct IngestCommand: ParsableCommand {
         }
         store.setLookups(try input.lookupTables(config: config))
         let pipeline = Pipeline(store: store, durable: durable, load: tapped, settings: settings, report: say)
-        if let sinks { pipeline.metrics.addSampler(sinks.metricRows) }
+        if let sinks { pipeline.attach(sinks) }
+        reporter.onStatuses = { [exposition = pipeline.exposition] in exposition.setAlarms($0) }
         try pipeline.start(specs)
         let meter = StatsLine(pipeline: pipeline)
         if noFollow {
@@ -402,6 +403,8 @@ final class AlarmReporter {
     let alarms: [AlarmDefinition]
     let stream: AlarmStream?
     let actions = AlarmActionRunner { line in FileHandle.standardError.write(Data("logdash: \(line)\n".utf8)) }
+    /// Told where every alarm stands after each step (for `GET /metrics`).
+    var onStatuses: (([AlarmReplay.Status]) -> Void)?
 
     init(alarms: [AlarmDefinition], store: Store, lateness: Int64) {
         self.alarms = alarms
@@ -416,7 +419,9 @@ final class AlarmReporter {
 
     /// Folds in what was stored; the transitions of the periods that closed.
     func transitions(final: Bool, spread: Bool = true) throws -> [AlarmTracker.Transition] {
-        let found = try stream?.step(final: final, spread: spread).transitions ?? []
+        let stepped = try stream?.step(final: final, spread: spread)
+        if let stepped { onStatuses?(stepped.statuses) }
+        let found = stepped?.transitions ?? []
         // An alarm that cannot run is said once on stderr (and again if its problem changes);
         // the others go on.
         for (name, problem) in (stream?.problems ?? [:]).sorted(by: { $0.key < $1.key }) where said[name] != problem {

@@ -21,6 +21,7 @@ public enum PythonWith {
 
 public struct PeerMissing: Error, CustomStringConvertible {
     public let description: String
+    public init(description: String) { self.description = description }
 }
 
 /// An S3-compatible server for a test: `moto_server` (PyPI `moto[server]`, which `.ci/run`

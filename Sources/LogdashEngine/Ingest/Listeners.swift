@@ -164,7 +164,7 @@ final class Listeners: Sendable {
         let url = listenerName(scheme: scheme, channel.localAddress) ?? source.url
         urls.withLock { $0.append(url) }
         let isHTTP = if case .http = source { true } else { false }
-        pipeline.report("listening on \(url)" + (isHTTP ? " (POST /ingest)" : ""))
+        pipeline.report("listening on \(url)" + (isHTTP ? " (POST /ingest, OTLP POST /v1/logs, GET /metrics)" : ""))
         if case .syslogUDP = source, let got = try? channel.getOption(.socketOption(.so_rcvbuf)).wait(), Int(got) / 2 < options.udpReceiveBuffer {
             // Linux reports twice what it grants (the other half is its bookkeeping).
             pipeline.report("\(url): the kernel gave a receive buffer of \(ByteSize.format(Int(got) / 2)), not the \(ByteSize.format(options.udpReceiveBuffer)) asked (--udp-buffer); "

@@ -27,6 +27,8 @@ public final class Pipeline: Sendable {
     /// positions it brings its file to) before it becomes visible.
     public let durable: DurableStore?
     public let metrics = IngestMetrics()
+    /// `GET /metrics`: the counters above, the sinks' lag and the alarms' states for Prometheus.
+    public let exposition = MetricsExposition()
     public let settings: IngestSettings
     let load: LoadOptions
     let buffer: DeliveryBuffer
@@ -46,7 +48,8 @@ public final class Pipeline: Sendable {
 
     private struct State {
         var nextStream = 0
-        var registered: [Int: (source: String, holdsTail: Bool, records: Bool, agent: String?)] = [:]
+        /// (`format`: the stream's lines are of this format whatever the sources' is, as OTLP's are JSON.)
+        var registered: [Int: (source: String, holdsTail: Bool, records: Bool, agent: String?, format: String?)] = [:]
         var stopping = false
         /// The parse thread was started.
         var started = false
@@ -74,6 +77,18 @@ public final class Pipeline: Sendable {
     /// Holds the parse stage back (or lets it go on), so that the buffer fills: for tests of
     /// backpressure.
     func holdParsing(_ on: Bool) { buffer.hold(on) }
+
+    /// The sinks delivering from this pipeline's store: their rows in `internal_metrics`, their
+    /// lag in `GET /metrics`.
+    public func attach(_ sinks: SinkSet) {
+        metrics.addSampler(sinks.metricRows)
+        exposition.addSinks { sinks.sinks.map { ($0.spec.url, $0.status) } }
+    }
+
+    /// `GET /metrics`'s answer, as things are now.
+    func metricsText() -> [UInt8] {
+        exposition.text(metrics: metrics, bufferBytes: buffer.fill, bufferCapacity: settings.buffer.capacity, transforms: load.transforms)
+    }
 
     /// Bytes waiting in the delivery buffer or being parsed.
     public var bufferFill: Int { buffer.fill }
@@ -164,10 +179,10 @@ public final class Pipeline: Sendable {
     /// `records`: its lines are records another logdash delivered (an HTTP sink's JSON lines,
     /// as the archive writes them), read as JSON with each record's own source kept; `agent`:
     /// the host that sent them, the host of the records that name none.
-    func openStream(source: String, holdsTail: Bool, records: Bool = false, agent: String? = nil) -> Int {
+    func openStream(source: String, holdsTail: Bool, records: Bool = false, agent: String? = nil, format: String? = nil) -> Int {
         state.withLock { s in
             s.nextStream += 1
-            s.registered[s.nextStream] = (source, holdsTail, records, agent)
+            s.registered[s.nextStream] = (source, holdsTail, records, agent, format)
             return s.nextStream
         }
     }
@@ -282,9 +297,10 @@ public final class Pipeline: Sendable {
     }
 
     private func makeStream(_ id: Int) -> StreamParse {
-        let r = state.withLock { $0.registered[id] } ?? (source: "stream \(id)", holdsTail: true, records: false, agent: nil)
+        let r = state.withLock { $0.registered[id] } ?? (source: "stream \(id)", holdsTail: true, records: false, agent: nil, format: nil)
         var options = load
         if r.records { options.parse.format = "json" }
+        if let format = r.format { options.parse.format = format }
         // RoundState only throws for a bad forced format, which the command line has checked.
         let round = try! SourceLoader.RoundState<Segment>(name: r.source, options: options, workers: load.workers,
                                                           prepare: { [load, records = r.records, agent = r.agent] in

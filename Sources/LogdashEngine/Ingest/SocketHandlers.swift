@@ -254,9 +254,11 @@ enum KernelUDPDrops {
     }
 }
 
-/// `POST /ingest` with NDJSON or plain lines. The answer is sent once the delivery buffer has
-/// taken the body — with a store on disk, once its records are durable: 200 with the number of
-/// lines, 503 with `Retry-After` when the buffer is full (or the store cannot write).
+/// `POST /ingest` with NDJSON or plain lines, and `POST /v1/logs` with OTLP logs (protobuf or
+/// JSON). The answer is sent once the delivery buffer has taken the body — with a store on disk,
+/// once its records are durable: 200 with the number of lines, 503 with `Retry-After` when the
+/// buffer is full (or the store cannot write). `GET /health` says it is up; `GET /metrics` is
+/// for Prometheus.
 final class HTTPIngestHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -276,7 +278,11 @@ final class HTTPIngestHandler: ChannelInboundHandler {
     private var body: [UInt8] = []
     /// Set when the request is answered without taking its body.
     private var refusal: (HTTPResponseStatus, String, [(String, String)])?
-    private var health = false
+    /// What the request asks, when it is not `POST /ingest`.
+    private enum Asked { case health, metrics, otlp(OTLPLogs.Encoding) }
+    private var asked: Asked?
+    /// The streams of OTLP bodies (their records are JSON lines, whatever the listener's format).
+    private var otlpStream = 0
     private var deadline: Scheduled<Void>?
     /// Room held in the delivery buffer for `body` while it arrives.
     private var reserved = 0
@@ -305,6 +311,7 @@ final class HTTPIngestHandler: ChannelInboundHandler {
         pipeline.buffer.unreserve(reserved)
         reserved = 0
         if stream != 0 { pipeline.buffer.end(stream: stream) }
+        if otlpStream != 0 { pipeline.buffer.end(stream: otlpStream) }
         for s in recordsStreams.values { pipeline.buffer.end(stream: s) }
         context.fireChannelInactive()
     }
@@ -316,7 +323,7 @@ final class HTTPIngestHandler: ChannelInboundHandler {
         pipeline.metrics.update(source) { $0.refused += 1 }
         var closing = head
         closing.headers.replaceOrAdd(name: "connection", value: "close")
-        respond(context, closing, status, jsonError(message), headers)
+        respond(context, closing, status, errorBody(message, status), headers)
     }
 
     private func dropBody() {
@@ -348,7 +355,7 @@ final class HTTPIngestHandler: ChannelInboundHandler {
             head = h
             body = []
             refusal = nil
-            health = false
+            asked = nil
             decoder = nil
             records = h.headers.first(name: "x-logdash-records") == "1"
             // A host name as a sink sends it (letters, digits, '.', '-', '_'), nothing else.
@@ -356,14 +363,29 @@ final class HTTPIngestHandler: ChannelInboundHandler {
             agent = named.count <= 255 && named.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }) ? named : ""
             let options = pipeline.settings.listeners
             let path = h.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? h.uri
+            let authorized = options.authToken.map { h.headers.first(name: "authorization") == "Bearer \($0)" } ?? true
+            if path == "/v1/logs" {
+                // (Errors are answered in the request's encoding.)
+                asked = .otlp(OTLPLogs.Encoding(contentType: h.headers.first(name: "content-type")) ?? .json)
+            }
             if path == "/health" && h.method == .GET {
-                health = true
-            } else if path != "/ingest" {
-                refusal = (.notFound, "logs are posted to /ingest", [])
+                asked = .health
+            } else if path == "/metrics" {
+                if h.method != .GET {
+                    refusal = (.methodNotAllowed, "use GET", [("Allow", "GET")])
+                } else if !authorized {
+                    refusal = (.unauthorized, "a valid 'Authorization: Bearer TOKEN' header is required", [("WWW-Authenticate", "Bearer")])
+                } else {
+                    asked = .metrics
+                }
+            } else if path != "/ingest" && path != "/v1/logs" {
+                refusal = (.notFound, "logs are posted to /ingest (lines) or /v1/logs (OTLP); metrics are at /metrics", [])
             } else if h.method != .POST {
                 refusal = (.methodNotAllowed, "use POST", [("Allow", "POST")])
-            } else if let token = options.authToken, h.headers.first(name: "authorization") != "Bearer \(token)" {
+            } else if !authorized {
                 refusal = (.unauthorized, "a valid 'Authorization: Bearer TOKEN' header is required", [("WWW-Authenticate", "Bearer")])
+            } else if path == "/v1/logs", OTLPLogs.Encoding(contentType: h.headers.first(name: "content-type")) == nil {
+                refusal = (.unsupportedMediaType, "OTLP logs are sent as application/x-protobuf or application/json", [])
             } else if let enc = h.headers.first(name: "content-encoding"), enc.lowercased() != "identity" {
                 decoder = BodyDecoder(contentEncoding: enc, maxBytes: options.maxBodyBytes)
                 if decoder == nil {
@@ -380,7 +402,8 @@ final class HTTPIngestHandler: ChannelInboundHandler {
                 refuseNow(context, h, status, message, headers)
             }
         case .body(let buf):
-            guard refusal == nil, !health, !answered else { return }
+            guard refusal == nil, !answered else { return }
+            switch asked { case .health?, .metrics?: return; default: break }
             var buf = buf
             if let decoder {
                 var plain: [UInt8] = []
@@ -428,23 +451,40 @@ final class HTTPIngestHandler: ChannelInboundHandler {
                 do { try decoder.finish() } catch { refusal = (.badRequest, "the \(decoder.encoding.rawValue) body ends early", []); body = [] }
             }
             decoder = nil
-            if health { return respond(context, head, .ok, #"{"status":"ok"}"#) }
+            if case .health? = asked { return respond(context, head, .ok, #"{"status":"ok"}"#) }
+            if case .metrics? = asked {
+                return respond(context, head, .ok, pipeline.metricsText(), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            }
+            var otlp: OTLPLogs.Encoding?
+            if case .otlp(let encoding)? = asked { otlp = encoding }
+            if refusal == nil, let otlp {
+                // The whole body is read before any of it is taken: a bad one stores nothing.
+                do { body = try OTLPLogs.lines(body, as: otlp).lines } catch {
+                    refusal = (.badRequest, "\(error)", [])
+                    body = []
+                }
+            }
             if let (status, message, headers) = refusal {
                 if [.unauthorized, .payloadTooLarge, .serviceUnavailable, .badRequest, .unsupportedMediaType].contains(status) {
                     pipeline.metrics.update(source) { $0.refused += 1 }
                 }
-                return respond(context, head, status, jsonError(message), headers)
+                return respond(context, head, status, errorBody(message, status), headers)
             }
             if !body.isEmpty && body.last != ASCII.lf { body.append(ASCII.lf) }
             let lines = body.reduce(0) { $0 + ($1 == ASCII.lf ? 1 : 0) }
-            if records {
+            if otlp != nil {
+                if otlpStream == 0 { otlpStream = pipeline.openStream(source: source, holdsTail: false, format: "json") }
+            } else if records {
                 if recordsStreams[agent] == nil {
                     recordsStreams[agent] = pipeline.openStream(source: source, holdsTail: false, records: true, agent: agent.isEmpty ? nil : agent)
                 }
             } else if stream == 0 {
                 stream = pipeline.openStream(source: source, holdsTail: false)
             }
-            let stream = records ? recordsStreams[agent]! : stream
+            let stream = otlp != nil ? otlpStream : records ? recordsStreams[agent]! : stream
+            // What a taken body is answered with: OTLP's response, else the lines' count.
+            let accepted = otlp.map { OTLPLogs.success($0) } ?? Array(#"{"accepted":\#(lines)}"#.utf8)
+            let acceptedType = otlp?.contentType ?? "application/json"
             // Records are answered with the header that says they were read as records (a
             // sink counts nothing else as delivered).
             let taken: [(String, String)] = records ? [("X-Logdash-Records", "1")] : []
@@ -456,9 +496,9 @@ final class HTTPIngestHandler: ChannelInboundHandler {
                     bound.eventLoop.execute {
                         let (handler, ctx) = bound.value
                         if let error {
-                            handler.respond(ctx, head, .serviceUnavailable, handler.jsonError("not stored: \(error)"), [("Retry-After", "1")])
+                            handler.respond(ctx, head, .serviceUnavailable, handler.errorBody("not stored: \(error)", .serviceUnavailable), [("Retry-After", "1")])
                         } else {
-                            handler.respond(ctx, head, .ok, #"{"accepted":\#(lines)}"#, taken)
+                            handler.respond(ctx, head, .ok, accepted, taken, contentType: acceptedType)
                         }
                     }
                 }
@@ -467,30 +507,48 @@ final class HTTPIngestHandler: ChannelInboundHandler {
                 let n = body.count
                 pipeline.metrics.update(source) { $0.bytes += n }
                 body = []
-                if durable == nil { respond(context, head, .ok, #"{"accepted":\#(lines)}"#, taken) }
+                if durable == nil { respond(context, head, .ok, accepted, taken, contentType: acceptedType) }
             } else {
                 body = []
                 pipeline.metrics.update(source) { $0.refused += 1 }
-                respond(context, head, .serviceUnavailable, jsonError("the delivery buffer is full; retry later"), [("Retry-After", "1")])
+                respond(context, head, .serviceUnavailable, errorBody("the delivery buffer is full; retry later", .serviceUnavailable), [("Retry-After", "1")])
             }
         }
     }
 
-    private func jsonError(_ message: String) -> String {
-        "{\"error\":\"\(message.replacingOccurrences(of: "\"", with: "'"))\"}"
+    /// An error's answer: `{"error": …}`, or for an OTLP request a `google.rpc.Status` in its encoding.
+    private func errorBody(_ message: String, _ status: HTTPResponseStatus) -> (body: [UInt8], contentType: String) {
+        if case .otlp(let encoding)? = asked {
+            return (OTLPLogs.error(message, code: Int32(status.code), encoding), encoding.contentType)
+        }
+        var out = Array(#"{"error":"#.utf8)
+        Archive.appendJSONString(message, to: &out)
+        out.append(UInt8(ascii: "}"))
+        return (out, "application/json")
+    }
+
+    private func respond(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ status: HTTPResponseStatus,
+                         _ error: (body: [UInt8], contentType: String), _ extra: [(String, String)] = []) {
+        respond(context, head, status, error.body, extra, contentType: error.contentType)
     }
 
     private func respond(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ status: HTTPResponseStatus, _ text: String,
                          _ extra: [(String, String)] = []) {
-        let payload = text + "\n"
+        respond(context, head, status, Array(text.utf8), extra, contentType: "application/json")
+    }
+
+    private func respond(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ status: HTTPResponseStatus, _ body: [UInt8],
+                         _ extra: [(String, String)] = [], contentType: String) {
+        // (JSON answers end with a line feed, for curl; a protobuf one is its bytes.)
+        let payload = contentType == "application/json" ? body + [ASCII.lf] : body
         var headers = HTTPHeaders()
-        headers.add(name: "Content-Type", value: "application/json")
-        headers.add(name: "Content-Length", value: String(payload.utf8.count))
+        headers.add(name: "Content-Type", value: contentType)
+        headers.add(name: "Content-Length", value: String(payload.count))
         for (k, v) in extra { headers.add(name: k, value: v) }
         let keepAlive = head.isKeepAlive
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
-        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: payload)))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: payload)))), promise: nil)
         let channel = context.channel
         if unanswered > 0 { unanswered -= 1 }
         let closeAfter = !keepAlive || (inputClosed && unanswered == 0)

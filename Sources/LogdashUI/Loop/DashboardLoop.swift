@@ -594,6 +594,7 @@ public struct DashboardLoop {
                 state.alarmDrills[status.name] = .init(filter: d.recordsFilter.map { "(\($0)) AND \(groupFilter)" } ?? groupFilter,
                                                        window: d.period * Int64(d.rule?.evaluationPeriods ?? 1))
             }
+            pipeline.exposition.setAlarms(r.statuses)  // (for GET /metrics)
             if update(&state, .alarms(r.statuses, changes: news)).contains(.bell), bell { screen.bell() }
         }
         // Once a second while records arrive (or the files' history has just come in): the
