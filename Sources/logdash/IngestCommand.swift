@@ -203,7 +203,7 @@ struct IngestCommand: ParsableCommand {
         abstract: "Run the ingest pipeline headless: follow files, listen on sockets, print stats.",
         discussion: """
             Sources: files and globs (followed like tail -F), '-', demo://, tcp://HOST:PORT (lines or NDJSON), \
-            syslog://HOST:PORT (TCP, octet counting or LF), syslog+udp://HOST:PORT, http://HOST:PORT (POST /ingest, OTLP logs at POST /v1/logs, Prometheus metrics at GET /metrics). \
+            syslog://HOST:PORT (TCP, octet counting or LF), syslog+udp://HOST:PORT, http://HOST:PORT (POST /ingest, OTLP logs at POST /v1/logs, Prometheus metrics at GET /metrics), kinesis://STREAM[?from=trim_horizon|TIME]. \
             Listeners bind to 127.0.0.1 unless a host is given (tcp://0.0.0.0:5170 binds every interface). \
             SIGINT and SIGTERM stop reading and store what was accepted; --query then runs over it. \
             SIGHUP (or a change of the file) reloads the transform steps for the records that follow. \

@@ -24,9 +24,9 @@ public struct PeerMissing: Error, CustomStringConvertible {
     public init(description: String) { self.description = description }
 }
 
-/// An S3-compatible server for a test: `moto_server` (PyPI `moto[server]`, which `.ci/run`
+/// An S3- and Kinesis-compatible server for a test: `moto_server` (PyPI `moto[server]`, which `.ci/run`
 /// installs in /tmp/logdash-aws) on a free port of 127.0.0.1, started here and stopped when
-/// the value goes away. It keeps its buckets in memory and takes any credentials.
+/// the value goes away. It keeps its buckets and streams in memory and takes any credentials.
 public final class MotoServer: @unchecked Sendable {
     public let port: Int
     public var endpoint: String { "http://127.0.0.1:\(port)" }
@@ -36,7 +36,8 @@ public final class MotoServer: @unchecked Sendable {
 
     /// The environment a client of this server needs (the AWS SDKs' variables).
     public var environment: [String: String] {
-        ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_S3": endpoint]
+        ["AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_REGION": "us-east-1", "AWS_ENDPOINT_URL_S3": endpoint,
+         "AWS_ENDPOINT_URL_KINESIS": endpoint]
     }
 
     public init() throws {
@@ -145,6 +146,19 @@ public final class LoopbackIMDS: @unchecked Sendable {
             http.server.HTTPServer(("127.0.0.1", \(port)), H).serve_forever()
             """
         server = try LoopbackServer("/usr/bin/python3", ["-c", script], port: port, name: "the loopback metadata service", wait: 20)
+    }
+}
+
+/// A peer script (`python`, its arguments) serving on a free loopback port it is given as its
+/// first argument, started here and stopped when the value goes away.
+public final class LoopbackScript: @unchecked Sendable {
+    public let port: Int
+    public var endpoint: String { "http://127.0.0.1:\(port)" }
+    private let server: LoopbackServer
+
+    public init(python: String, script: String, _ arguments: [String], name: String) throws {
+        port = MotoServer.freePort()
+        server = try LoopbackServer(python, [script, String(port)] + arguments, port: port, name: name, wait: 20)
     }
 }
 

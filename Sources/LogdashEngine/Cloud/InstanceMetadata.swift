@@ -56,7 +56,7 @@ public struct InstanceMetadata: Sendable {
         for (k, v) in headers { request.headers.add(name: k, value: v) }
         let response: HTTPClientResponse
         do {
-            response = try await S3Client.http.execute(request, timeout: .nanoseconds(Int64(timeout / .nanoseconds(1))))
+            response = try await AWSRequest.http.execute(request, timeout: .nanoseconds(Int64(timeout / .nanoseconds(1))))
         } catch {
             throw Unreachable()
         }

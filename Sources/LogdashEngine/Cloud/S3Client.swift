@@ -270,68 +270,12 @@ public struct S3Client: Sendable {
         guard let url = url(bucket: bucket, key: key, query: query) else {
             throw AWSError.configuration("\(operation) \(target): '\(bucket)' is not a bucket name")
         }
-        let signer = SigV4Signer(credentials: try await credentialSource.current(), region: region, service: "s3")
-        var attempt = 0
-        while true {
-            attempt += 1
-            var request = HTTPClientRequest(url: url.absoluteString)
-            request.method = method
-            for (name, value) in signer.sign(method: method.rawValue, url: url, headers: headers, payload: .bytes(body), at: Date()) {
-                request.headers.add(name: name, value: value)
-            }
-            if !body.isEmpty || method == .PUT { request.body = .bytes(ByteBuffer(bytes: body)) }
-            var failure: AWSError
-            do {
-                let response = try await S3Client.http.execute(request, timeout: .nanoseconds(Int64(timeout / .nanoseconds(1))))
-                let bytes = Array(buffer: try await response.body.collect(upTo: limit))
-                let status = Int(response.status.code)
-                if (200..<300).contains(status) { return (status, bytes, response.headers.map { ($0.name, $0.value) }) }
-                let error = try? XMLDecoder().decode(ErrorBody.self, from: Data(bytes))
-                failure = .service(operation: operation, target: target, status: status, code: error?.code ?? "", message: error?.message ?? "")
-                // Worth another try: throttling and the server's own failures.
-                let retry = status >= 500 || status == 429 || ["SlowDown", "RequestTimeout", "Throttling", "ThrottlingException"].contains(error?.code ?? "")
-                guard retry, attempt < attempts else { throw failure }
-            } catch let error as AWSError {
-                throw error
-            } catch is CancellationError {
-                throw CancellationError()
-            } catch let error as NIOTooManyBytesError {
-                // Not a failure of the network: trying again would give the same.
-                throw AWSError.service(operation: operation, target: target, status: 200, code: "",
-                                       message: "the answer is larger than the \(limit) bytes this reads (\(error))")
-            } catch {
-                failure = .transport(operation: operation, target: target, reason: S3Client.reason(error, url: url))
-                guard attempt < attempts else { throw failure }
-            }
-            onRetry?(failure, attempt + 1, attempts)
-            // Exponential backoff with full jitter: a random wait up to base · 2^(attempt-1).
-            let ceiling = backoff * (1 << min(attempt - 1, 10))
-            try await Task.sleep(for: ceiling * Double.random(in: 0...1))
-        }
-    }
-
-    /// One HTTP client for every request, made once (never shut down: it lives as long as the
-    /// process). A connection that cannot be made fails the attempt at once — this client's own
-    /// retries, with their backoff, decide what happens next — instead of the library trying
-    /// again until the request's deadline.
-    static let http: HTTPClient = {
-        var configuration = HTTPClient.Configuration()
-        configuration.timeout = HTTPClient.Configuration.Timeout(connect: .seconds(10), read: .seconds(30))
-        configuration.connectionPool.retryConnectionEstablishment = false
-        // A redirect would be sent with headers signed for the first host: S3 names the right
-        // region in its error instead.
-        configuration.redirectConfiguration = .disallow
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-    }()
-
-    /// A transport failure in words a person can act on.
-    static func reason(_ error: Error, url: URL) -> String {
-        let host = url.host.map { $0 + (url.port.map { ":\($0)" } ?? "") } ?? "the endpoint"
-        let text = "\(error)"
-        if text.contains("connectionRefused") || text.contains("Connection refused") { return "\(host) refused the connection" }
-        if text.contains("deadlineExceeded") || text.contains("timeout") { return "\(host) did not answer in time" }
-        if text.contains("CERTIFICATE_VERIFY_FAILED") { return "\(host)'s TLS certificate is not signed by a certificate authority this trusts" }
-        return "\(host): \(text)"
+        let policy = AWSRequest.Policy(service: "s3", region: region, credentials: credentialSource, attempts: attempts, backoff: backoff,
+                                       timeout: timeout, onRetry: onRetry, errorOf: { bytes in
+                                           (try? XMLDecoder().decode(ErrorBody.self, from: Data(bytes))).map { ($0.code ?? "", $0.message ?? "") }
+                                       }, retried: ["SlowDown", "RequestTimeout", "Throttling", "ThrottlingException"])
+        return try await AWSRequest(operation: operation, target: target, method: method, url: url, headers: headers, body: body, limit: limit)
+            .send(policy)
     }
 }
 

@@ -64,6 +64,8 @@ public enum LiveSource: Sendable, Equatable {
     case syslogUDP(Endpoint)
     /// `POST /ingest` with NDJSON or plain lines (`https://` with TLS).
     case http(Endpoint)
+    /// A Kinesis data stream's every shard.
+    case kinesis(KinesisSource)
 
     public var url: String {
         switch self {
@@ -74,6 +76,7 @@ public enum LiveSource: Sendable, Equatable {
         case .syslogTCP(let e): (e.tls ? "syslog+tls://" : "syslog://") + "\(e)"
         case .syslogUDP(let e): "syslog+udp://\(e)"
         case .http(let e): (e.tls ? "https://" : "http://") + "\(e)"
+        case .kinesis(let k): k.url
         }
     }
 
@@ -109,10 +112,54 @@ public enum LiveSource: Sendable, Equatable {
         case "syslog+udp", "udp": return .syslogUDP(try Endpoint(parsing: rest, url: arg))
         case "http": return .http(try Endpoint(parsing: rest, url: arg))
         case "file": return .files(try notADirectory(String(rest)))
+        case "kinesis": return .kinesis(try KinesisSource(parsing: arg))
         case "s3":
             throw SourceError.unsupported(arg, "an S3 prefix is read, not followed: 'logdash query … \(arg)' reads its objects, 'logdash --archive \(arg)' shows an archive a sink delivered there")
         default:
-            throw SourceError.unsupported(arg, "unknown scheme '\(scheme)'; sources are files, globs, '-', demo://, tcp://, syslog://, syslog+udp://, http:// (TLS: tcp+tls://, syslog+tls://, https://)")
+            throw SourceError.unsupported(arg, "unknown scheme '\(scheme)'; sources are files, globs, '-', demo://, tcp://, syslog://, syslog+udp://, http:// (TLS: tcp+tls://, syslog+tls://, https://), kinesis://")
+        }
+    }
+}
+
+/// `kinesis://STREAM[?from=latest|trim_horizon|TIME]`: every shard of a Kinesis data stream,
+/// from its newest record on (`latest`, the default), its oldest (`trim_horizon`), or a time
+/// (`2026-12-07T14:00:00Z`, or a duration ago: `1h`).
+public struct KinesisSource: Sendable, Equatable {
+    public var stream: String
+    public var start: KinesisClient.Position
+    /// `kinesis://STREAM`: the records' `source`.
+    public var url: String
+
+    init(parsing arg: String, now: Date = Date()) throws {
+        let rest = arg[arg.index(arg.startIndex, offsetBy: "kinesis://".count)...]
+        let parts = rest.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let name = parts[0].hasSuffix("/") ? parts[0].dropLast() : parts[0]
+        // Kinesis's rules: 1–128 letters, digits, '_', '-' and '.'.
+        guard (1...128).contains(name.count), name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }) else {
+            throw SourceError.unsupported(arg, "'\(name)' is not a stream name (1 to 128 letters, digits, '_', '-' and '.')")
+        }
+        stream = String(name)
+        start = .latest
+        url = "kinesis://" + stream
+        guard parts.count == 2 else { return }
+        for item in parts[1].split(separator: "&") {
+            let kv = item.split(separator: "=", maxSplits: 1)
+            guard kv.count == 2, kv[0] == "from" else {
+                throw SourceError.unsupported(arg, "'\(item)': the one parameter is from=latest|trim_horizon|TIME")
+            }
+            let value = String(kv[1]).removingPercentEncoding ?? String(kv[1])
+            switch value.lowercased() {
+            case "latest": start = .latest
+            case "trim_horizon": start = .trimHorizon
+            default:
+                if let ago = TimeSpan.parseNanos(value), ago > 0 {
+                    start = .atTimestamp(now - Double(ago) / 1e9)
+                } else if let t = Compare.parseTime(value) {
+                    start = .atTimestamp(Date(timeIntervalSince1970: Double(t) / 1e9))
+                } else {
+                    throw SourceError.unsupported(arg, "from='\(value)' is not latest, trim_horizon, a time (2026-12-07T14:00:00Z) or a duration ago (1h)")
+                }
+            }
         }
     }
 }

@@ -98,6 +98,14 @@ public final class Pipeline: Sendable {
         if !settings.follow, let l = sources.first(where: { $0.endpoint != nil }) {
             throw SourceError.unsupported(l.url, "a listener has no end to read to; --no-follow is for files, stdin and demo://")
         }
+        if !settings.follow, let k = sources.first(where: { if case .kinesis = $0 { true } else { false } }) {
+            throw SourceError.unsupported(k.url, "a stream has no end to read to; --no-follow is for files, stdin and demo://")
+        }
+        // The Kinesis client is made now: missing credentials or a bad endpoint stop the start.
+        let kinesis = try sources.compactMap { s -> KinesisSource? in if case .kinesis(let k) = s { k } else { nil } }.map { k in
+            KinesisReader(pipeline: self, source: k, client: try KinesisClient())
+        }
+        for reader in kinesis { try reader.probe() }
         let sockets = sources.filter { $0.endpoint != nil }
         if settings.listeners.tlsCertificate != nil, !sockets.contains(where: { $0.endpoint?.tls == true }) {
             report("warning: --tls-cert and --tls-key are not used: no source listens with TLS (tcp+tls://, syslog+tls://, https://)")
@@ -123,6 +131,11 @@ public final class Pipeline: Sendable {
             let f = FileFollower(pipeline: self, patterns: patterns)
             state.withLock { $0.follower = f }
             runFinite(name: "logdash-files") { f.run() }
+        }
+        for reader in kinesis {
+            let t = Thread { reader.run() }
+            t.name = "logdash-kinesis"
+            t.start()
         }
         for s in sources {
             switch s {

@@ -56,7 +56,7 @@ struct HTTPDestination: SinkDestination {
         } catch is CancellationError {
             throw CancellationError()
         } catch {
-            var why = S3Client.reason(error, url: url)
+            var why = AWSRequest.reason(error, url: url)
             if why.contains("not signed by a certificate authority") { why += " (a private CA: --tls-ca FILE, or the sink's tls_ca)" }
             throw DeliveryError("POST \(url.absoluteString): \(why)")
         }
@@ -86,7 +86,7 @@ struct HTTPDestination: SinkDestination {
     private static let clients = Mutex<[String: HTTPClient]>([:])
 
     static func client(trusting ca: String?) throws -> HTTPClient {
-        guard let ca else { return S3Client.http }
+        guard let ca else { return AWSRequest.http }
         return try clients.withLock { known in
             if let c = known[ca] { return c }
             let roots: [NIOSSLCertificate]

@@ -75,8 +75,12 @@ public struct FileCheckpoint: Codable, Sendable, Equatable {
     /// FNV-1a of the file's first `fingerprintLength` bytes.
     public var fingerprint: UInt64
     public var fingerprintLength: Int
+    /// A Kinesis shard's checkpoint (`path` is `kinesis://STREAM/SHARD`): the sequence number of
+    /// the last record taken; `offset` is then when the stream was first read (ns since the
+    /// epoch; 0 from its oldest record), where a shard with no checkpoint of its own starts.
+    public var sequence: String? = nil
 
-    public var key: String { "\(dev):\(ino)" }
+    public var key: String { sequence == nil ? "\(dev):\(ino)" : path }
 
     /// The fingerprint of the first bytes of an open file (at most 1 KiB, at most `upTo`).
     static func fingerprint(fd: Int32, upTo: Int64) -> (UInt64, Int) {

@@ -96,7 +96,7 @@ enum OTLPLogs {
         let nanos = r.timeUnixNano != 0 ? r.timeUnixNano : r.observedTimeUnixNano
         if nanos != 0 && nanos <= UInt64(Int64.max) {
             key("ts")
-            Archive.appendJSONString(iso8601(Int64(nanos)), to: &out)
+            Archive.appendJSONString(Timestamp.iso8601(Int64(nanos)), to: &out)
         }
         if let level = level(number: r.severityNumber, text: r.severityText) {
             key("level")
@@ -201,16 +201,6 @@ enum OTLPLogs {
         out.reserveCapacity(d.count * 2)
         for b in d { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
         return String(decoding: out, as: UTF8.self)
-    }
-
-    /// Nanoseconds since the epoch as `2026-12-07T17:01:02.123456789Z`.
-    static func iso8601(_ nanos: Int64) -> String {
-        var seconds = time_t(nanos / 1_000_000_000)
-        var tm = tm()
-        gmtime_r(&seconds, &tm)
-        let fraction = nanos % 1_000_000_000
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%09lldZ", Int(tm.tm_year) + 1900, Int(tm.tm_mon) + 1, Int(tm.tm_mday),
-                      Int(tm.tm_hour), Int(tm.tm_min), Int(tm.tm_sec), fraction)
     }
 }
 
