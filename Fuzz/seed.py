@@ -81,3 +81,55 @@ for f in sorted(os.listdir(fixture)):
         put("wal", open(os.path.join(fixture, f), "rb").read())
     if f.endswith(".lds"):
         put("segment", open(os.path.join(fixture, f), "rb").read())
+
+# otlp: byte 0 picks an OTLP/HTTP logs body in protobuf (0) or JSON (1), or Kinesis records'
+# data split at 0xFF bytes (2) (FuzzTargets.otlp). The protobuf is written by hand, field by
+# field, with OpenTelemetry's field numbers (Sources/LogdashEngine/Ingest/OTLP/otlp_logs.proto).
+import gzip, json, struct
+
+def varint(n):
+    out = b""
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        out += bytes([b | (0x80 if n else 0)])
+        if not n:
+            return out
+
+def field(number, value):
+    if isinstance(value, int):
+        return varint(number << 3) + varint(value)
+    return varint(number << 3 | 2) + varint(len(value)) + value
+
+def fixed64(number, value):
+    return varint(number << 3 | 1) + struct.pack("<Q", value)
+
+def any_value(v):
+    if isinstance(v, str):
+        return field(1, v.encode())
+    if isinstance(v, bool):
+        return field(2, int(v))
+    if isinstance(v, int):
+        return field(3, v)
+    if isinstance(v, dict):
+        return field(6, b"".join(field(1, key_value(k, x)) for k, x in v.items()))
+    return field(5, b"".join(field(1, any_value(x)) for x in v))
+
+def key_value(k, v):
+    return field(1, k.encode()) + field(2, any_value(v))
+
+record = (fixed64(1, 1796637600123456789) + field(2, 17) + field(3, b"ERROR") + field(5, any_value("payment failed"))
+          + field(6, key_value("order_id", 42)) + field(6, key_value("card", {"brand": "visa"})) + field(6, key_value("tags", ["a", True]))
+          + field(9, bytes(range(16))) + field(10, bytes(range(8))))
+resource = field(1, key_value("service.name", "checkout")) + field(1, key_value("host.name", "web-1"))
+body = field(1, field(1, resource) + field(2, field(1, field(1, b"shop")) + field(2, record) + field(2, fixed64(11, 1796637600000000000))))
+put("otlp", bytes([0]) + body)
+put("otlp", bytes([1]) + json.dumps({"resourceLogs": [{"resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "checkout"}}]},
+    "scopeLogs": [{"scope": {"name": "shop"}, "logRecords": [{"timeUnixNano": "1796637600123456789", "severityNumber": 17, "severityText": "ERROR",
+    "body": {"stringValue": "payment failed"}, "traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174",
+    "attributes": [{"key": "n", "value": {"intValue": "7"}}, {"key": "d", "value": {"doubleValue": 1.5}}, {"key": "b", "value": {"boolValue": True}},
+                   {"key": "m", "value": {"kvlistValue": {"values": [{"key": "x", "value": {"arrayValue": {"values": [{"stringValue": "y"}]}}}]}}},
+                   {"key": "raw", "value": {"bytesValue": "aGk="}}]}]}]}]}).encode())
+cwl = {"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/aws/lambda/f", "logStream": "s", "subscriptionFilters": ["f"],
+       "logEvents": [{"id": "1", "timestamp": 1796637600000, "message": "hello"}, {"id": "2", "timestamp": 1796637601000, "message": "{\"level\":\"error\"}"}]}
+put("otlp", bytes([2]) + gzip.compress(json.dumps(cwl).encode(), mtime=0) + b"\xff" + b"plain line\nsecond line" + b"\xff" + gzip.compress(b"zipped line\n", mtime=0))

@@ -24,6 +24,9 @@ enum FuzzTarget: String, CaseIterable {
     case wal
     /// A store's segment file, opened and read.
     case segment
+    /// What the network brings besides lines: an OTLP/HTTP logs body (protobuf or JSON, by the
+    /// first byte) or Kinesis records' data (gzip, CloudWatch Logs payloads), parsed and stored.
+    case otlp
 
     func run(_ data: [UInt8]) {
         switch self {
@@ -37,6 +40,7 @@ enum FuzzTarget: String, CaseIterable {
         case .config: Self.config(data)
         case .wal: Self.storeFile(data, name: "wal-00000001.log")
         case .segment: Self.storeFile(data, name: "seg-00000001.lds")
+        case .otlp: Self.otlp(data)
         }
     }
 
@@ -65,6 +69,19 @@ enum FuzzTarget: String, CaseIterable {
         let engine = QueryEngine(snapshot: store.snapshot())
         _ = try? engine.execute("SELECT * FROM logs")
         _ = try? engine.execute("SELECT * FROM errors")
+    }
+
+    static func otlp(_ data: [UInt8]) {
+        guard let first = data.first else { return }
+        let body = Array(data.dropFirst())
+        let lines: [UInt8]
+        switch first % 3 {
+        case 0: guard let l = try? OTLPLogs.lines(body, as: .protobuf).lines else { return }; lines = l
+        case 1: guard let l = try? OTLPLogs.lines(body, as: .json).lines else { return }; lines = l
+        default: lines = KinesisReader.lines(body.split(separator: 0xFF, omittingEmptySubsequences: false).map(Array.init))
+        }
+        // What they become is parsed as JSON lines (or, from Kinesis, as any log), and stored.
+        records([first % 3 == 2 ? 0 : UInt8(formats.firstIndex(of: "json")!)] + lines)
     }
 
     static func framing(_ data: [UInt8]) {

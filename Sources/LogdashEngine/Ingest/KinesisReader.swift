@@ -12,7 +12,7 @@ import Synchronization
 /// taken as it is), and a CloudWatch Logs subscription's payload (gzip JSON) becomes one JSON
 /// line per log event (`ts`, `message`, `log_group`,
 /// `log_stream`, `owner`, `id`); its control messages are skipped.
-final class KinesisReader: @unchecked Sendable {  // (its state is its thread's, or under a lock)
+public final class KinesisReader: @unchecked Sendable {  // (its state is its thread's, or under a lock)
     let pipeline: Pipeline
     let source: KinesisSource
     let client: KinesisClient
@@ -246,10 +246,13 @@ final class KinesisReader: @unchecked Sendable {  // (its state is its thread's,
     }
 
     /// The records' data as lines: gzip unpacked, CloudWatch Logs payloads as a JSON line per event.
-    func lines(_ records: [KinesisClient.Record]) -> [UInt8] {
+    func lines(_ records: [KinesisClient.Record]) -> [UInt8] { KinesisReader.lines(records.map { [UInt8]($0.data) }) }
+
+    /// Records' data as lines (what `kinesis://` parses).
+    public static func lines(_ records: [[UInt8]]) -> [UInt8] {
         var out: [UInt8] = []
-        for r in records {
-            var data = [UInt8](r.data)
+        for record in records {
+            var data = record
             if data.starts(with: [0x1f, 0x8b]), let decoder = BodyDecoder(contentEncoding: "gzip", maxBytes: 64 << 20) {
                 var plain: [UInt8] = []
                 if (try? data.withUnsafeBytes { try decoder.feed($0, into: &plain) }) != nil, (try? decoder.finish()) != nil {

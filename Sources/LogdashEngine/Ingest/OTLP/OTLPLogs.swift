@@ -11,12 +11,12 @@ import SwiftProtobuf
 /// over the resource's of the same key). An attribute whose name the JSON format would read as a
 /// core column (`time`, `msg`, `severity` …) is kept under `attributes.NAME` (a resource's under
 /// `resource.NAME`), so that no attribute overrides the record's time, level or message.
-enum OTLPLogs {
+public enum OTLPLogs {
     typealias Request = Opentelemetry_Proto_Collector_Logs_V1_ExportLogsServiceRequest
     typealias AnyValue = Opentelemetry_Proto_Collector_Logs_V1_AnyValue
     typealias KeyValue = Opentelemetry_Proto_Collector_Logs_V1_KeyValue
 
-    enum Encoding: Sendable {
+    public enum Encoding: Sendable {
         case protobuf, json
 
         /// The encoding a `Content-Type` names (parameters such as `charset` aside).
@@ -32,8 +32,8 @@ enum OTLPLogs {
         var contentType: String { self == .protobuf ? "application/x-protobuf" : "application/json" }
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
     /// How deep values may nest in a JSON body (a protobuf one stops at SwiftProtobuf's limit).
@@ -41,7 +41,7 @@ enum OTLPLogs {
 
     /// The records of a request body, a JSON line each; throws `Failure` for a body that is not
     /// a request (nothing of it is taken then).
-    static func lines(_ body: [UInt8], as encoding: Encoding) throws -> (lines: [UInt8], count: Int) {
+    public static func lines(_ body: [UInt8], as encoding: Encoding) throws -> (lines: [UInt8], count: Int) {
         let request: Request
         switch encoding {
         case .protobuf:

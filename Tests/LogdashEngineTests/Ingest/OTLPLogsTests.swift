@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+@testable import LogdashEngine
+
+/// OTLP/HTTP logs bodies into JSON lines, and Kinesis records' data into lines: the edge cases
+/// (the end-to-end tests use the real SDK, boto3 and moto).
+@Suite struct OTLPLogsTests {
+    typealias LogRecord = Opentelemetry_Proto_Collector_Logs_V1_LogRecord
+
+    static func value(_ v: OTLPLogs.AnyValue.OneOf_Value) -> OTLPLogs.AnyValue {
+        var a = OTLPLogs.AnyValue()
+        a.value = v
+        return a
+    }
+
+    static func attribute(_ key: String, _ v: OTLPLogs.AnyValue.OneOf_Value) -> OTLPLogs.KeyValue {
+        var kv = OTLPLogs.KeyValue()
+        kv.key = key
+        kv.value = value(v)
+        return kv
+    }
+
+    /// A request of one resource and scope holding `records`, as protobuf bytes.
+    static func protobuf(_ records: [LogRecord], resource: [OTLPLogs.KeyValue] = []) throws -> [UInt8] {
+        var scope = Opentelemetry_Proto_Collector_Logs_V1_ScopeLogs()
+        scope.scope.name = "lib"
+        scope.logRecords = records
+        var rl = Opentelemetry_Proto_Collector_Logs_V1_ResourceLogs()
+        rl.resource.attributes = resource
+        rl.scopeLogs = [scope]
+        var request = OTLPLogs.Request()
+        request.resourceLogs = [rl]
+        return try request.serializedBytes()
+    }
+
+    /// The JSON objects of the lines a body gives.
+    static func objects(_ body: [UInt8], _ encoding: OTLPLogs.Encoding) throws -> [[String: Any]] {
+        let (lines, count) = try OTLPLogs.lines(body, as: encoding)
+        let objects = lines.split(separator: ASCII.lf).map { try! JSONSerialization.jsonObject(with: Data($0)) as! [String: Any] }
+        #expect(objects.count == count)
+        return objects
+    }
+
+    @Test func severityNumbersMapToLevelsAndTheTextIsUsedOnlyWithoutOne() throws {
+        let cases: [(Int32, String, String?)] = [(1, "", "trace"), (8, "", "debug"), (9, "WARN", "info"), (16, "", "warn"), (17, "", "error"),
+                                                 (24, "", "fatal"), (0, "Warning", "warn"), (0, "", nil), (99, "err", "error")]
+        for (number, text, level) in cases {
+            #expect(OTLPLogs.level(number: number, text: text)?.name == level, "\(number) \(text)")
+        }
+    }
+
+    @Test func everyKindOfValueBecomesJSONAndNamesThatWouldBeCoreColumnsAreKeptAside() throws {
+        var r = LogRecord()
+        r.observedTimeUnixNano = 1_796_637_600_000_000_001  // no time: the observed one
+        r.body = Self.value(.kvlistValue({ var m = Opentelemetry_Proto_Collector_Logs_V1_KeyValueList(); m.values = [Self.attribute("k", .intValue(1))]; return m }()))
+        r.traceID = Data(repeating: 0, count: 16)  // all zero: no trace
+        r.spanID = Data([1, 2, 3, 4, 5, 6, 7, 0xff])
+        r.attributes = [Self.attribute("time", .stringValue("not the time")), Self.attribute("d", .doubleValue(.nan)),
+                        Self.attribute("b", .bytesValue(Data("hi".utf8))), Self.attribute("a", .arrayValue({
+                            var a = Opentelemetry_Proto_Collector_Logs_V1_ArrayValue(); a.values = [Self.value(.boolValue(true)), Self.value(.doubleValue(2.5))]; return a
+                        }())), Self.attribute("service.name", .stringValue("mine"))]
+        let resource = [Self.attribute("service.name", .stringValue("theirs")), Self.attribute("host.name", .stringValue("h1")),
+                        Self.attribute("message", .stringValue("resource says"))]
+        let o = try Self.objects(try Self.protobuf([r], resource: resource), .protobuf)[0]
+        #expect(o["ts"] as? String == "2026-12-07T10:00:00.000000001Z")
+        #expect(o["message"] as? String == #"{"k":1}"#, "a structured body as its JSON: \(o)")
+        #expect(o["trace_id"] == nil && o["span_id"] as? String == "01020304050607ff")
+        #expect(o["attributes.time"] as? String == "not the time" && o["time"] == nil)
+        #expect(o["resource.message"] as? String == "resource says")
+        #expect(o["d"] as? String == "nan" && o["b"] as? String == "aGk=")
+        #expect((o["a"] as? [Any])?.count == 2)
+        #expect(o["service.name"] as? String == "mine", "the record's attribute wins over the resource's: \(o)")
+        #expect(o["host"] as? String == "h1" && o["host.name"] == nil && o["scope"] as? String == "lib")
+        #expect(o["level"] == nil)
+    }
+
+    @Test func otlpJSONTakesNumbersAsStringsEnumNamesSnakeCaseAndIgnoresUnknownKeys() throws {
+        let body = #"""
+            {"resource_logs":[{"scopeLogs":[{"logRecords":[
+              {"time_unix_nano":1796637600000000000,"severityNumber":"SEVERITY_NUMBER_WARN2","body":{"stringValue":"a"},
+               "attributes":[{"key":"n","value":{"intValue":7}},{"key":"neg","value":{"int_value":"-8"}},{"key":"x","value":{"doubleValue":"Infinity"}}],
+               "somethingNew":{"x":1},"traceId":"5B8EFFF798038103D269B633813FC60C"}]}]}]}
+            """#
+        let o = try Self.objects(Array(body.utf8), .json)[0]
+        #expect(o["level"] as? String == "warn" && o["message"] as? String == "a")
+        #expect(o["n"] as? Int == 7 && o["neg"] as? Int == -8 && o["x"] as? String == "inf")
+        #expect(o["trace_id"] as? String == "5b8efff798038103d269b633813fc60c")
+        #expect(o["ts"] as? String == "2026-12-07T10:00:00.000Z")
+    }
+
+    @Test func aBadBodyIsAnErrorThatSaysWhere() throws {
+        let cases: [(String, String)] = [
+            ("[1]", "the body is not a JSON object"),
+            (#"{"resourceLogs":{}}"#, "resourceLogs is not a list"),
+            (#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"spanId":"abc"}]}]}]}"#, "resourceLogs[0].scopeLogs[0].logRecords[0].spanId is not 8 bytes of hex"),
+            (#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"severityNumber":"LOUD"}]}]}]}"#, "'LOUD' is not a severity number"),
+            (#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"timeUnixNano":-5}]}]}]}"#, "timeUnixNano is not a number of nanoseconds"),
+            (#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"attributes":[{"value":{"stringValue":"x"}}]}]}]}]}"#, "attributes[0] has no key"),
+            (#"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"boolValue":1}}]}]}]}"#, "body.boolValue is not true or false"),
+            ("{", "the body is not JSON"),
+        ]
+        for (body, message) in cases {
+            #expect(throws: OTLPLogs.Failure.self) { try OTLPLogs.lines(Array(body.utf8), as: .json) }
+            do { _ = try OTLPLogs.lines(Array(body.utf8), as: .json) } catch { #expect("\(error)".contains(message), "\(body): \(error)") }
+        }
+        // Values nested past the bound, and protobuf that is not a request.
+        let deep = String(repeating: #"{"arrayValue":{"values":["#, count: 70) + String(repeating: "]}}", count: 70)
+        let nested = #"{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":"# + deep + "}]}]}]}"
+        do { _ = try OTLPLogs.lines(Array(nested.utf8), as: .json); Issue.record("no error") } catch { #expect("\(error)".contains("nest deeper than 64 levels"), "\(error)") }
+        #expect(throws: OTLPLogs.Failure.self) { try OTLPLogs.lines([0x0a, 0x05, 0x01], as: .protobuf) }
+    }
+
+    @Test func anErrorAnswerIsAStatusInTheRequestsEncoding() throws {
+        let proto = OTLPLogs.error("bad \"thing\"", code: 400, .protobuf)
+        let status = try Opentelemetry_Proto_Collector_Logs_V1_Status(serializedBytes: proto)
+        #expect(status.code == 400 && status.message == "bad \"thing\"")
+        let json = try JSONSerialization.jsonObject(with: Data(OTLPLogs.error("bad \"thing\"", code: 400, .json))) as? [String: Any]
+        #expect(json?["message"] as? String == "bad \"thing\"" && json?["code"] as? Int == 400)
+        #expect(OTLPLogs.Encoding(contentType: "application/json; charset=utf-8") == .json)
+        #expect(OTLPLogs.Encoding(contentType: "Application/X-Protobuf") == .protobuf)
+        #expect(OTLPLogs.Encoding(contentType: "text/plain") == nil)
+    }
+
+    /// Kinesis records: lines as they are (one ending without a line feed gets one), gzip
+    /// unpacked, a CloudWatch Logs payload a JSON line per event, its control message skipped,
+    /// gzip that does not unpack kept as it came.
+    @Test func kinesisRecordsBecomeLinesAndCloudWatchPayloadsBecomeOnePerEvent() throws {
+        func gzip(_ s: String) throws -> [UInt8] {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/bin/sh")
+            p.arguments = ["-c", "printf '%s' \"$0\" | gzip -c", s]
+            let pipe = Pipe()
+            p.standardOutput = pipe
+            try p.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            p.waitUntilExit()
+            return [UInt8](data)
+        }
+        let cwl = #"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"/g","logStream":"s","logEvents":[{"id":"a","timestamp":1796637600000,"message":"one"},{"id":"b","timestamp":1796637601500,"message":"two\nlines"}]}"#
+        let control = #"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE"}]}"#
+        let out = String(decoding: KinesisReader.lines([Array("plain".utf8), try gzip("zipped\n"), try gzip(cwl), try gzip(control),
+                                                         [0x1f, 0x8b, 0x00, 0x41], [], Array("a\nb\n".utf8)]), as: UTF8.self)
+        #expect(out == """
+            plain
+            zipped
+            {"ts":"2026-12-07T10:00:00.000Z","message":"one","log_group":"/g","log_stream":"s","owner":"1","id":"a"}
+            {"ts":"2026-12-07T10:00:01.500Z","message":"two\\nlines","log_group":"/g","log_stream":"s","owner":"1","id":"b"}
+            \u{1f}\u{fffd}\u{0}A
+            a
+            b
+
+            """, "\(out.debugDescription)")
+    }
+}
