@@ -224,8 +224,8 @@ public final class KinesisReader: @unchecked Sendable {  // (its state is its th
                     let bytes = lines(got.records)
                     let checkpoint = FileCheckpoint(path: path(id), source: source.url, dev: 0, ino: 0, offset: startedAt, fingerprint: 0,
                                                     fingerprintLength: 0, sequence: sequence)
-                    pipeline.metrics.update(source.url) { $0.bytes += bytes.count }
                     guard pipeline.buffer.put(stream: shard.stream, bytes: bytes, checkpoint: pipeline.durable == nil ? nil : checkpoint) else { return }
+                    pipeline.metrics.update(source.url) { $0.bytes += bytes.count }
                     shard.position = .afterSequenceNumber(sequence)
                     taken += got.records.count
                 }
