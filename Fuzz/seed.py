@@ -82,8 +82,8 @@ for f in sorted(os.listdir(fixture)):
     if f.endswith(".lds"):
         put("segment", open(os.path.join(fixture, f), "rb").read())
 
-# otlp: byte 0 picks an OTLP/HTTP logs body in protobuf (0) or JSON (1), or Kinesis records'
-# data split at 0xFF bytes (2) (FuzzTargets.otlp). The protobuf is written by hand, field by
+# otlp: byte 0 picks an OTLP/HTTP logs body in protobuf (0) or JSON (1), Kinesis records' data
+# split at 0xFF bytes (2), or a CloudWatch Logs payload unpacked (3) (FuzzTargets.otlp). The protobuf is written by hand, field by
 # field, with OpenTelemetry's field numbers (Sources/LogdashEngine/Ingest/OTLP/otlp_logs.proto).
 import gzip, json, struct
 
@@ -133,3 +133,4 @@ put("otlp", bytes([1]) + json.dumps({"resourceLogs": [{"resource": {"attributes"
 cwl = {"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/aws/lambda/f", "logStream": "s", "subscriptionFilters": ["f"],
        "logEvents": [{"id": "1", "timestamp": 1796637600000, "message": "hello"}, {"id": "2", "timestamp": 1796637601000, "message": "{\"level\":\"error\"}"}]}
 put("otlp", bytes([2]) + gzip.compress(json.dumps(cwl).encode(), mtime=0) + b"\xff" + b"plain line\nsecond line" + b"\xff" + gzip.compress(b"zipped line\n", mtime=0))
+put("otlp", bytes([3]) + json.dumps(cwl).encode())

@@ -25,7 +25,8 @@ enum FuzzTarget: String, CaseIterable {
     /// A store's segment file, opened and read.
     case segment
     /// What the network brings besides lines: an OTLP/HTTP logs body (protobuf or JSON, by the
-    /// first byte) or Kinesis records' data (gzip, CloudWatch Logs payloads), parsed and stored.
+    /// first byte), Kinesis records' data (gzip, CloudWatch Logs payloads) or a CloudWatch Logs
+    /// payload unpacked, parsed and stored.
     case otlp
 
     func run(_ data: [UInt8]) {
@@ -75,13 +76,14 @@ enum FuzzTarget: String, CaseIterable {
         guard let first = data.first else { return }
         let body = Array(data.dropFirst())
         let lines: [UInt8]
-        switch first % 3 {
-        case 0: guard let l = try? OTLPLogs.lines(body, as: .protobuf).lines else { return }; lines = l
-        case 1: guard let l = try? OTLPLogs.lines(body, as: .json).lines else { return }; lines = l
-        default: lines = KinesisReader.lines(body.split(separator: 0xFF, omittingEmptySubsequences: false).map(Array.init))
+        switch first % 4 {
+        case 0: guard let l = try? OTLPLogs.lines(body, as: .protobuf, maxBytes: 64 << 20).lines else { return }; lines = l
+        case 1: guard let l = try? OTLPLogs.lines(body, as: .json, maxBytes: 64 << 20).lines else { return }; lines = l
+        case 2: lines = KinesisReader.lines(body.split(separator: 0xFF, omittingEmptySubsequences: false).map(Array.init))
+        default: lines = KinesisReader.cloudWatchLines(body)  // (a payload as it is once unpacked)
         }
         // What they become is parsed as JSON lines (or, from Kinesis, as any log), and stored.
-        records([first % 3 == 2 ? 0 : UInt8(formats.firstIndex(of: "json")!)] + lines)
+        records([first % 4 == 2 ? 0 : UInt8(formats.firstIndex(of: "json")!)] + lines)
     }
 
     static func framing(_ data: [UInt8]) {

@@ -54,6 +54,9 @@ import Scratch
         #expect(try waitFor(seconds: 120) { (try counts(store)?.0 ?? 0) >= 60_000 }, "\(first.err)")
         first.process.signal(SIGKILL)
         first.process.wait()
+        // (Killed halfway: the second run has records left to read.)
+        let stored = try counts(store)?.0 ?? 0
+        #expect(stored >= 60_000 && stored < 100_000, "\(stored)")
         #expect(rest.wait() == 0)
         let second = try IngestServer(args, name: "kinesis-2", env: moto.environment)
         #expect(second.wait { $0.contains("kinesis://orders: reading 4 open shards (5 in all) after the last record stored") }, "\(second.err)")
@@ -93,6 +96,29 @@ import Scratch
         #expect(lines.contains("2026-12-07T10:00:02.000Z,ERROR payment 2 failed,/aws/lambda/checkout,2026/12/07/[$LATEST]abc,38000000000000000000000000000000000000000000000002"), "\(lines.prefix(8))")
         #expect(lines.contains { $0.contains("plain line from another producer") })
         #expect(!server.out.contains("CONTROL MESSAGE"))
+    }
+
+    /// A quiet stream read from its newest record (the default) with a store: what is put
+    /// while logdash is stopped is read when it starts again, once — where reading first began
+    /// is in the store before any record is.
+    @Test func aQuietStreamReadFromItsNewestRecordLosesNothingPutWhileLogdashIsDown() throws {
+        let moto = try MotoServer()
+        try producer(moto, ["create", "quiet", "2"])
+        try producer(moto, ["put", "quiet", "0", "10"])  // before logdash: never read
+        let store = try Scratch.directory("kinesis-quiet").path
+        let args = ["kinesis://quiet", "--store", store, "--stats-interval", "0"]
+        let first = try IngestServer(args, name: "kinesis-q1", env: moto.environment)
+        #expect(first.wait { $0.contains("kinesis://quiet: reading 2 open shards (2 in all) from the newest record on") }, "\(first.err)")
+        Thread.sleep(forTimeInterval: 1)
+        #expect(first.stop() == 0, "\(first.err)")
+        try producer(moto, ["put", "quiet", "10", "110"])  // while it is down
+        let second = try IngestServer(args, name: "kinesis-q2", env: moto.environment)
+        #expect(second.wait { $0.contains("kinesis://quiet: reading 2 open shards (2 in all) after the last record stored") }, "\(second.err)")
+        #expect(try waitFor(seconds: 60) { (try counts(store)?.0 ?? 0) >= 100 }, "\(second.err)")
+        Thread.sleep(forTimeInterval: 1)
+        #expect(second.stop() == 0, "\(second.err)")
+        let r = try cli.logdash(["query", "--store", store, "-o", "csv", "SELECT count(*), count(DISTINCT id), min(id) FROM logs"])
+        #expect(r.out.split(separator: "\n").last == "100,100,10", "\(r.out) \(r.err)")
     }
 
     /// A stream that is not there stops the start, naming it; a bad name or position is said

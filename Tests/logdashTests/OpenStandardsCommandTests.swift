@@ -109,7 +109,7 @@ import Scratch
         let r = try cli.logdash(["-c", script], shell: true)
         let answers = r.out.split(separator: "\n").map(String.init)
         #expect(answers.prefix(4) == ["400 application/json", "400 application/x-protobuf", "400 application/json", "415 application/json"], "\(r.out) \(r.err)")
-        #expect(answers.count == 7 && answers[4].contains(#""code":400"#) && answers[4].contains("logRecords[1].traceId is not 16 bytes of hex"), "\(r.out)")
+        #expect(answers.count == 7 && answers[4].contains(#""code":3"#) && answers[4].contains("logRecords[1].traceId is not 16 bytes of hex"), "\(r.out)")
         #expect(answers.suffix(2) == ["{}", " 200"], "\(r.out)")
         #expect(server.wait { $0.contains("total 1 lines") }, "\(server.err)")
         #expect(server.stop() == 0)
@@ -170,6 +170,19 @@ import Scratch
                samples["logdash_sink_records_in_total{sink=file://\(archive.path)}"] as? Double == 51 { break }
             Thread.sleep(forTimeInterval: 0.25)
         }
+        // A reload of the steps (SIGHUP) takes none of their counts back.
+        let before = samples["logdash_transform_records_in_total{step=step 1 (mask)}"] as? Double ?? 0
+        server.process.signal(SIGHUP)
+        #expect(server.wait { $0.contains("transform steps reloaded") }, "\(server.err)")
+        let more = try cli.temp("prom-more", #"{"ts":"\#(next)","level":"info","msg":"again a@example.com"}"# + "\n")
+        _ = try cli.logdash(["-c", "curl -s -H 'Authorization: Bearer s3cret' --data-binary @'\(more)' http://127.0.0.1:\(port)/ingest"], shell: true)
+        for _ in 0..<40 {
+            let r = try peer("prometheus_scrape.py", ["http://127.0.0.1:\(port)/metrics", "s3cret"])
+            samples = (try? JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any]) ?? [:]
+            if samples["logdash_transform_records_in_total{step=step 1 (mask)}"] as? Double == before + 1 { break }
+            Thread.sleep(forTimeInterval: 0.25)
+        }
+        #expect(samples["logdash_transform_records_in_total{step=step 1 (mask)}"] as? Double == before + 1, "\(before) \(samples)")
         let types = samples["#types"] as? [String: String] ?? [:]
         #expect((samples["#content-type"] as? String)?.hasPrefix("text/plain; version=0.0.4") == true)
         for counter in ["lines", "bytes", "parse_failures", "truncated", "drops", "refused", "transform_records_in", "transform_records_out",
@@ -180,7 +193,7 @@ import Scratch
                       "sink_behind", "alarm_state", "alarm_value"] {
             #expect(types["logdash_" + gauge] == "gauge", "\(gauge): \(types)")
         }
-        #expect(samples["logdash_lines_total{\(source)}"] as? Double == 52, "\(samples)")
+        #expect(samples["logdash_lines_total{\(source)}"] as? Double == 53, "\(samples)")
         #expect(samples["logdash_parse_failures_total{\(source)}"] as? Double == 1)
         #expect(samples["logdash_alarm_state{alarm=errors,state=OK}"] as? Double == 0)
         #expect(samples["logdash_alarm_value{alarm=errors}"] as? Double == 5, "\(samples)")

@@ -15,6 +15,10 @@ public struct KinesisClient: Sendable {
     public var timeout: Duration = .seconds(20)
     public var onRetry: (@Sendable (AWSError, _ next: Int, _ of: Int) -> Void)?
 
+    /// The error codes of throttling (answered with 400): waited out, never final.
+    public static let throttling: Set<String> = ["ProvisionedThroughputExceededException", "LimitExceededException", "ThrottlingException",
+                                                 "KMSThrottlingException"]
+
     public init(credentials: CredentialSource, region: String, endpoint: URL?) {
         credentialSource = credentials
         self.region = region
@@ -141,8 +145,7 @@ public struct KinesisClient: Sendable {
                                                // (`__type` may be `namespace#Code`.)
                                                (String(($0.type ?? "").split(separator: "#").last ?? ""), $0.message ?? $0.upperMessage ?? "")
                                            }
-                                       }, retried: ["ProvisionedThroughputExceededException", "LimitExceededException", "ThrottlingException",
-                                                    "KMSThrottlingException", "InternalFailure", "ServiceUnavailable"])
+                                       }, retried: KinesisClient.throttling.union(["InternalFailure", "ServiceUnavailable"]))
         let request = AWSRequest(operation: operation, target: target, method: .POST, url: url,
                                  headers: [("Content-Type", "application/x-amz-json-1.1"), ("X-Amz-Target", "Kinesis_20131202." + operation)],
                                  body: bytes, limit: answerLimit)

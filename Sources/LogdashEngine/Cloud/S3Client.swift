@@ -278,24 +278,3 @@ public struct S3Client: Sendable {
             .send(policy)
     }
 }
-
-/// Runs async work from synchronous code (the command line's subcommands) and waits for it.
-/// Never from async code: it holds its thread while the work needs one.
-@available(*, noasync)
-public func blocking<T: Sendable>(_ work: @escaping @Sendable () async throws -> T) throws -> T {
-    let done = DispatchSemaphore(value: 0)
-    let box = ResultBox<T>()
-    Task {
-        do { box.set(.success(try await work())) } catch { box.set(.failure(error)) }
-        done.signal()
-    }
-    done.wait()
-    return try box.get()
-}
-
-private final class ResultBox<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var result: Result<T, Error>?
-    func set(_ r: Result<T, Error>) { lock.withLock { result = r } }
-    func get() throws -> T { try lock.withLock { result! }.get() }
-}

@@ -233,7 +233,7 @@ private final class Following {
         var gone: [String] = []
         // Only this run's files: a pattern is their source, or a glob that names their path.
         let ours = durable.allCheckpoints.filter { cp in
-            patterns.contains { $0 == cp.source || ($0.contains(where: { "*?[".contains($0) }) && fnmatch($0, cp.path, 0) == 0) }
+            cp.sequence == nil && patterns.contains { $0 == cp.source || ($0.contains(where: { "*?[".contains($0) }) && fnmatch($0, cp.path, 0) == 0) }
         }
         for cp in ours where !named.contains(cp.key) {
             let dir = (cp.path as NSString).deletingLastPathComponent

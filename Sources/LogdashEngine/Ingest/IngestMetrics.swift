@@ -14,7 +14,7 @@ public final class IngestMetrics: Sendable {
         public var parseFailures = 0
         /// Records cut at the maximum record size.
         public var truncated = 0
-        /// Messages dropped (UDP datagrams while the buffer was full, HTTP bodies refused with 503).
+        /// Messages dropped: UDP datagrams (the buffer full, or the kernel's receive buffer) and TCP syslog messages a closed connection cut short.
         public var drops = 0
         /// Bytes of followed files not read yet.
         public var lagBytes = 0
@@ -36,6 +36,10 @@ public final class IngestMetrics: Sendable {
         var order: [String] = []
         var lastSample: [String: Counters] = [:]
         var lastSteps: [(label: String, counts: TransformChain.StepCounts)] = []
+        /// Each step's counts summed over its `internal_metrics` rows, by the label it shows
+        /// (`step 2 (mask)`), across reloads: what `GET /metrics` gives as counters.
+        var stepTotals: [String: TransformChain.StepCounts] = [:]
+        var stepOrder: [String] = []
         var samplers: [@Sendable (Int64) -> [[Value]]] = []
     }
     private let state = Mutex(State())
@@ -52,6 +56,11 @@ public final class IngestMetrics: Sendable {
             if s.bySource[source] == nil { s.order.append(source) }
             change(&s.bySource[source, default: Counters()])
         }
+    }
+
+    /// Each transform step's counts summed over its rows so far (see `State.stepTotals`).
+    public func stepTotals() -> [(step: String, counts: TransformChain.StepCounts)] {
+        state.withLock { s in s.stepOrder.map { ($0, s.stepTotals[$0]!) } }
     }
 
     /// Every source's counters, in the order the sources appeared.
@@ -88,6 +97,9 @@ public final class IngestMetrics: Sendable {
                 // (After a reload the counts start again from zero.)
                 let p = k < s.lastSteps.count && s.lastSteps[k].label == label ? s.lastSteps[k].counts : TransformChain.StepCounts()
                 let masked = c.masked.values.reduce(0, +) - p.masked.values.reduce(0, +)
+                let shownLabel = String(label.drop { $0 != ":" }.dropFirst())
+                if s.stepTotals[shownLabel] == nil { s.stepOrder.append(shownLabel) }
+                s.stepTotals[shownLabel, default: TransformChain.StepCounts()].add(c, minus: p)
                 // Per kind, as a JSON object (`{"email":3,"ipv4":1}`; NULL for steps that mask nothing).
                 let kinds = c.masked.keys.sorted().compactMap { k -> String? in
                     let n = c.masked[k]! - (p.masked[k] ?? 0)

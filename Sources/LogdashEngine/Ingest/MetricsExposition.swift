@@ -37,7 +37,7 @@ public final class MetricsExposition: Sendable {
     }
 
     /// The exposition, in Prometheus' text format (version 0.0.4).
-    func text(metrics: IngestMetrics, bufferBytes: Int, bufferCapacity: Int, transforms: TransformChain?) -> [UInt8] {
+    func text(metrics: IngestMetrics, bufferBytes: Int, bufferCapacity: Int) -> [UInt8] {
         let sinkStatuses = sinks.withLock { $0 }.flatMap { $0() }
         let alarmStatuses = alarms.withLock { $0 }
         return scraping.withLock { _ in
@@ -47,15 +47,16 @@ public final class MetricsExposition: Sendable {
                 set("bytes_total", l, c.bytes, "Bytes accepted into the delivery buffer")
                 set("parse_failures_total", l, c.parseFailures, "Records no format fitted (the errors table)")
                 set("truncated_total", l, c.truncated, "Records cut at the maximum record size")
-                set("drops_total", l, c.drops, "Messages dropped (datagrams while the buffer was full, bodies refused with 503)")
+                set("drops_total", l, c.drops, "Messages dropped: UDP datagrams (the buffer full, or the kernel's receive buffer), counted messages a closed connection cut short")
                 set("refused_total", l, c.refused, "Connections and requests refused")
                 gauge("lag_bytes", l, Double(c.lagBytes), "Bytes of followed files not read yet")
                 gauge("connections", l, Double(c.connections), "Open connections")
             }
             gauge("buffer_bytes", [], Double(bufferBytes), "Bytes waiting in the delivery buffer or being parsed")
             gauge("buffer_capacity_bytes", [], Double(bufferCapacity), "The delivery buffer's capacity (--buffer-max)")
-            for (label, c) in transforms?.labelledCounts ?? [] {
-                let l = [("step", String(label.drop { $0 != ":" }.dropFirst()))]
+            // (Summed over `internal_metrics`' rows: a reload of the steps does not take them back.)
+            for (step, c) in metrics.stepTotals() {
+                let l = [("step", step)]
                 set("transform_records_in_total", l, c.recordsIn, "Records a transform step was given")
                 set("transform_records_out_total", l, c.recordsOut, "Records a transform step passed on")
                 set("transform_failed_total", l, c.failed, "Records a transform step failed")

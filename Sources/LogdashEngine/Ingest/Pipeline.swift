@@ -87,7 +87,7 @@ public final class Pipeline: Sendable {
 
     /// `GET /metrics`'s answer, as things are now.
     func metricsText() -> [UInt8] {
-        exposition.text(metrics: metrics, bufferBytes: buffer.fill, bufferCapacity: settings.buffer.capacity, transforms: load.transforms)
+        exposition.text(metrics: metrics, bufferBytes: buffer.fill, bufferCapacity: settings.buffer.capacity)
     }
 
     /// Bytes waiting in the delivery buffer or being parsed.
@@ -361,8 +361,12 @@ public final class Pipeline: Sendable {
         if let durable {
             var cps: [FileCheckpoint] = []
             if var cp = s.checkpoint {
-                cp.offset -= Int64(s.pending.count - used)  // what is still pending is read again after a restart
-                cps.append(cp)
+                if cp.sequence == nil {
+                    cp.offset -= Int64(s.pending.count - used)  // what is still pending is read again after a restart
+                    cps.append(cp)
+                } else if used == s.pending.count {
+                    cps.append(cp)  // a stream's position: only once every record before it is stored
+                }
             }
             do {
                 log = try durable.commit(sealed, checkpoints: cps)

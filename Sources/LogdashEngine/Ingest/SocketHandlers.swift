@@ -455,76 +455,96 @@ final class HTTPIngestHandler: ChannelInboundHandler {
             if case .metrics? = asked {
                 return respond(context, head, .ok, pipeline.metricsText(), contentType: "text/plain; version=0.0.4; charset=utf-8")
             }
-            var otlp: OTLPLogs.Encoding?
-            if case .otlp(let encoding)? = asked { otlp = encoding }
-            if refusal == nil, let otlp {
-                // The whole body is read before any of it is taken: a bad one stores nothing.
-                do { body = try OTLPLogs.lines(body, as: otlp).lines } catch {
-                    refusal = (.badRequest, "\(error)", [])
-                    body = []
-                }
-            }
-            if let (status, message, headers) = refusal {
-                if [.unauthorized, .payloadTooLarge, .serviceUnavailable, .badRequest, .unsupportedMediaType].contains(status) {
-                    pipeline.metrics.update(source) { $0.refused += 1 }
-                }
-                return respond(context, head, status, errorBody(message, status), headers)
-            }
-            if !body.isEmpty && body.last != ASCII.lf { body.append(ASCII.lf) }
-            let lines = body.reduce(0) { $0 + ($1 == ASCII.lf ? 1 : 0) }
-            if otlp != nil {
-                if otlpStream == 0 { otlpStream = pipeline.openStream(source: source, holdsTail: false, format: "json") }
-            } else if records {
-                if recordsStreams[agent] == nil {
-                    recordsStreams[agent] = pipeline.openStream(source: source, holdsTail: false, records: true, agent: agent.isEmpty ? nil : agent)
-                }
-            } else if stream == 0 {
-                stream = pipeline.openStream(source: source, holdsTail: false)
-            }
-            let stream = otlp != nil ? otlpStream : records ? recordsStreams[agent]! : stream
-            // What a taken body is answered with: OTLP's response, else the lines' count.
-            let accepted = otlp.map { OTLPLogs.success($0) } ?? Array(#"{"accepted":\#(lines)}"#.utf8)
-            let acceptedType = otlp?.contentType ?? "application/json"
-            // Records are answered with the header that says they were read as records (a
-            // sink counts nothing else as delivered).
-            let taken: [(String, String)] = records ? [("X-Logdash-Records", "1")] : []
-            // With a store on disk the answer waits until the body's records are durable.
-            var durable: (@Sendable (StoreError?) -> Void)?
-            if pipeline.durable != nil && !body.isEmpty {
+            if refusal == nil, case .otlp(let encoding)? = asked {
+                // The whole body is read before any of it is taken (a bad one stores nothing),
+                // off the event loop: a large one takes a while, and other connections wait on it.
+                let received = body, limit = min(4 * pipeline.settings.listeners.maxBodyBytes, pipeline.buffer.options.capacity)
+                body = []
                 let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-                durable = { error in
+                DispatchQueue.global().async {
+                    let result = Result { try OTLPLogs.lines(received, as: encoding, maxBytes: limit).lines }
                     bound.eventLoop.execute {
                         let (handler, ctx) = bound.value
-                        if let error {
-                            handler.respond(ctx, head, .serviceUnavailable, handler.errorBody("not stored: \(error)", .serviceUnavailable), [("Retry-After", "1")])
-                        } else {
-                            handler.respond(ctx, head, .ok, accepted, taken, contentType: acceptedType)
+                        switch result {
+                        case .success(let lines): handler.body = lines
+                        case .failure(let e as OTLPLogs.Failure) where e.tooLarge: handler.refusal = (.payloadTooLarge, e.description, [])
+                        case .failure(let e): handler.refusal = (.badRequest, "\(e)", [])
                         }
+                        handler.take(ctx, head, received: received.count)
                     }
                 }
+                return
             }
-            if body.isEmpty || pipeline.buffer.offer(stream: stream, bytes: body, done: durable) {
-                let n = body.count
-                pipeline.metrics.update(source) { $0.bytes += n }
-                body = []
-                if durable == nil { respond(context, head, .ok, accepted, taken, contentType: acceptedType) }
-            } else {
-                body = []
-                pipeline.metrics.update(source) { $0.refused += 1 }
-                respond(context, head, .serviceUnavailable, errorBody("the delivery buffer is full; retry later", .serviceUnavailable), [("Retry-After", "1")])
-            }
+            take(context, head, received: body.count)
         }
     }
 
-    /// An error's answer: `{"error": …}`, or for an OTLP request a `google.rpc.Status` in its encoding.
-    private func errorBody(_ message: String, _ status: HTTPResponseStatus) -> (body: [UInt8], contentType: String) {
-        if case .otlp(let encoding)? = asked {
-            return (OTLPLogs.error(message, code: Int32(status.code), encoding), encoding.contentType)
+    /// Answers a request whose body is all here (for OTLP, read into lines): its refusal, or the
+    /// body offered to the delivery buffer, answered now or once durable.
+    private func take(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, received: Int) {
+        let kind = asked
+        if let (status, message, headers) = refusal {
+            body = []
+            if [.unauthorized, .payloadTooLarge, .serviceUnavailable, .badRequest, .unsupportedMediaType].contains(status) {
+                pipeline.metrics.update(source) { $0.refused += 1 }
+            }
+            return respond(context, head, status, errorBody(message, status, for: kind), headers)
         }
-        var out = Array(#"{"error":"#.utf8)
-        Archive.appendJSONString(message, to: &out)
-        out.append(UInt8(ascii: "}"))
-        return (out, "application/json")
+        var otlp: OTLPLogs.Encoding?
+        if case .otlp(let encoding)? = kind { otlp = encoding }
+        if !body.isEmpty && body.last != ASCII.lf { body.append(ASCII.lf) }
+        let lines = body.reduce(0) { $0 + ($1 == ASCII.lf ? 1 : 0) }
+        if otlp != nil {
+            if otlpStream == 0 { otlpStream = pipeline.openStream(source: source, holdsTail: false, format: "json") }
+        } else if records {
+            if recordsStreams[agent] == nil {
+                recordsStreams[agent] = pipeline.openStream(source: source, holdsTail: false, records: true, agent: agent.isEmpty ? nil : agent)
+            }
+        } else if stream == 0 {
+            stream = pipeline.openStream(source: source, holdsTail: false)
+        }
+        let stream = otlp != nil ? otlpStream : records ? recordsStreams[agent]! : stream
+        // What a taken body is answered with: OTLP's response, else the lines' count.
+        let accepted = otlp.map { OTLPLogs.success($0) } ?? Array(#"{"accepted":\#(lines)}"#.utf8)
+        let acceptedType = otlp?.contentType ?? "application/json"
+        // Records are answered with the header that says they were read as records (a
+        // sink counts nothing else as delivered).
+        let taken: [(String, String)] = records ? [("X-Logdash-Records", "1")] : []
+        // With a store on disk the answer waits until the body's records are durable.
+        var durable: (@Sendable (StoreError?) -> Void)?
+        if pipeline.durable != nil && !body.isEmpty {
+            let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+            let failed = { (why: String) in self.errorBody(why, .serviceUnavailable, for: kind) }
+            let notStored = NIOLoopBound(failed, eventLoop: context.eventLoop)
+            durable = { error in
+                bound.eventLoop.execute {
+                    let (handler, ctx) = bound.value
+                    if let error {
+                        handler.respond(ctx, head, .serviceUnavailable, notStored.value("not stored: \(error)"), [("Retry-After", "1")])
+                    } else {
+                        handler.respond(ctx, head, .ok, accepted, taken, contentType: acceptedType)
+                    }
+                }
+            }
+        }
+        if body.isEmpty || pipeline.buffer.offer(stream: stream, bytes: body, done: durable) {
+            pipeline.metrics.update(source) { $0.bytes += received }
+            body = []
+            if durable == nil { respond(context, head, .ok, accepted, taken, contentType: acceptedType) }
+        } else {
+            body = []
+            pipeline.metrics.update(source) { $0.refused += 1 }
+            respond(context, head, .serviceUnavailable, errorBody("the delivery buffer is full; retry later", .serviceUnavailable, for: kind), [("Retry-After", "1")])
+        }
+    }
+
+    /// An error's answer: `{"error": …}`, or for an OTLP request (`kind`, the request's; `asked`
+    /// when it is the one being read) a `google.rpc.Status` in its encoding.
+    private func errorBody(_ message: String, _ status: HTTPResponseStatus, for kind: Asked?? = nil) -> (body: [UInt8], contentType: String) {
+        if case .otlp(let encoding)? = kind ?? asked {
+            return (OTLPLogs.error(message, status: Int(status.code), encoding), encoding.contentType)
+        }
+        return (JSONObjectWriter.object { $0.string("error", message) }, "application/json")
     }
 
     private func respond(_ context: ChannelHandlerContext, _ head: HTTPRequestHead, _ status: HTTPResponseStatus,

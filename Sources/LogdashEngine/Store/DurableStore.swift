@@ -362,7 +362,7 @@ public final class DurableStore: Sendable {
             if kind == .commit {
                 for cp in footer.checkpoints { s.checkpoints[cp.key] = cp }
                 for seg in parts { store.append(seg, log: logNumber); s.pending.append(seg); s.recovered.replayedRecords += seg.rowCount }
-                if !options.readOnly { s.replayed.append((CommitID(log: logNumber, offset: commitStart), parts)) }
+                if !options.readOnly && !parts.isEmpty { s.replayed.append((CommitID(log: logNumber, offset: commitStart), parts)) }
                 s.recovered.logRecords += partCount
                 parts = []
                 partCount = 0
@@ -529,7 +529,8 @@ public final class DurableStore: Sendable {
             }
             if options.fsync == .always { try sync(&s) } else { s.dirty = true }
             if let observer = s.observer {
-                if let e = observer(CommitID(log: s.walNumber, offset: start), images, segments.reduce(0) { $0 + $1.rowCount }) { throw e }
+                // (A commit of checkpoints alone — a stream's first position — has nothing to deliver.)
+                if !segments.isEmpty, let e = observer(CommitID(log: s.walNumber, offset: start), images, segments.reduce(0) { $0 + $1.rowCount }) { throw e }
             } else {
                 s.replayed = []
             }

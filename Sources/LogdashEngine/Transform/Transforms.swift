@@ -170,6 +170,14 @@ public final class TransformChain: Sendable {
         public var recordsOut = 0
         public var failed = 0
         public var masked: [String: Int] = [:]
+
+        /// Adds what `now` counted since `before`.
+        mutating func add(_ now: StepCounts, minus before: StepCounts) {
+            recordsIn += now.recordsIn - before.recordsIn
+            recordsOut += now.recordsOut - before.recordsOut
+            failed += now.failed - before.failed
+            for (kind, n) in now.masked where n - (before.masked[kind] ?? 0) > 0 { masked[kind, default: 0] += n - (before.masked[kind] ?? 0) }
+        }
     }
 
     public init(steps: [TransformStep], lookups: [String: ResultSet] = [:]) throws {

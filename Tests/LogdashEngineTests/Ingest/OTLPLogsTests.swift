@@ -110,12 +110,28 @@ import Testing
         #expect(throws: OTLPLogs.Failure.self) { try OTLPLogs.lines([0x0a, 0x05, 0x01], as: .protobuf) }
     }
 
+    /// Records that share a large resource come to far more as lines than the body weighs:
+    /// past the bound the body is refused whole (413), not expanded.
+    @Test func aSmallBodyThatWouldExpandPastTheBoundIsRefusedAsTooLarge() throws {
+        let resource = [Self.attribute("big", .stringValue(String(repeating: "x", count: 10_000)))]
+        let body = try Self.protobuf(Array(repeating: LogRecord(), count: 200), resource: resource)
+        #expect(body.count < 20_000)
+        do {
+            _ = try OTLPLogs.lines(body, as: .protobuf, maxBytes: 1 << 20)
+            Issue.record("no error")
+        } catch let e as OTLPLogs.Failure {
+            #expect(e.tooLarge && e.description.contains("more than 1048576 bytes"), "\(e)")
+        }
+        #expect(try OTLPLogs.lines(body, as: .protobuf, maxBytes: 4 << 20).count == 200)
+    }
+
     @Test func anErrorAnswerIsAStatusInTheRequestsEncoding() throws {
-        let proto = OTLPLogs.error("bad \"thing\"", code: 400, .protobuf)
+        // (Its code is gRPC's for the HTTP status: 400 INVALID_ARGUMENT, 503 UNAVAILABLE.)
+        let proto = OTLPLogs.error("bad \"thing\"", status: 400, .protobuf)
         let status = try Opentelemetry_Proto_Collector_Logs_V1_Status(serializedBytes: proto)
-        #expect(status.code == 400 && status.message == "bad \"thing\"")
-        let json = try JSONSerialization.jsonObject(with: Data(OTLPLogs.error("bad \"thing\"", code: 400, .json))) as? [String: Any]
-        #expect(json?["message"] as? String == "bad \"thing\"" && json?["code"] as? Int == 400)
+        #expect(status.code == 3 && status.message == "bad \"thing\"")
+        let json = try JSONSerialization.jsonObject(with: Data(OTLPLogs.error("bad \"thing\"", status: 503, .json))) as? [String: Any]
+        #expect(json?["message"] as? String == "bad \"thing\"" && json?["code"] as? Int == 14)
         #expect(OTLPLogs.Encoding(contentType: "application/json; charset=utf-8") == .json)
         #expect(OTLPLogs.Encoding(contentType: "Application/X-Protobuf") == .protobuf)
         #expect(OTLPLogs.Encoding(contentType: "text/plain") == nil)
@@ -138,8 +154,10 @@ import Testing
         }
         let cwl = #"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"/g","logStream":"s","logEvents":[{"id":"a","timestamp":1796637600000,"message":"one"},{"id":"b","timestamp":1796637601500,"message":"two\nlines"}]}"#
         let control = #"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE"}]}"#
+        // (A time past what nanoseconds hold is left out, not trapped on.)
+        let far = #"{"messageType":"DATA_MESSAGE","logEvents":[{"timestamp":9300000000000000,"message":"far"}]}"#
         let out = String(decoding: KinesisReader.lines([Array("plain".utf8), try gzip("zipped\n"), try gzip(cwl), try gzip(control),
-                                                         [0x1f, 0x8b, 0x00, 0x41], [], Array("a\nb\n".utf8)]), as: UTF8.self)
+                                                         [0x1f, 0x8b, 0x00, 0x41], [], Array("a\nb\n".utf8), try gzip(far)]), as: UTF8.self)
         #expect(out == """
             plain
             zipped
@@ -148,6 +166,7 @@ import Testing
             \u{1f}\u{fffd}\u{0}A
             a
             b
+            {"message":"far"}
 
             """, "\(out.debugDescription)")
     }

@@ -34,6 +34,8 @@ public enum OTLPLogs {
 
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
+        /// The records come to more lines than may be taken at once (answered 413).
+        public var tooLarge = false
     }
 
     /// How deep values may nest in a JSON body (a protobuf one stops at SwiftProtobuf's limit).
@@ -41,7 +43,9 @@ public enum OTLPLogs {
 
     /// The records of a request body, a JSON line each; throws `Failure` for a body that is not
     /// a request (nothing of it is taken then).
-    public static func lines(_ body: [UInt8], as encoding: Encoding) throws -> (lines: [UInt8], count: Int) {
+    /// `maxBytes`: the most the lines may come to (a small body can hold many records that
+    /// share a large resource's attributes): past it, `Failure` with `tooLarge`.
+    public static func lines(_ body: [UInt8], as encoding: Encoding, maxBytes: Int = .max) throws -> (lines: [UInt8], count: Int) {
         let request: Request
         switch encoding {
         case .protobuf:
@@ -58,6 +62,10 @@ public enum OTLPLogs {
                 for record in scopeLogs.logRecords {
                     line(record, resource: resource, host: host, scope: scopeLogs.scope.name, into: &out)
                     count += 1
+                    if out.count > maxBytes {
+                        throw Failure(description: "the body's records come to more than \(maxBytes) bytes as lines (the resource's attributes are written into each record); send smaller batches",
+                                      tooLarge: true)
+                    }
                 }
             }
         }
@@ -69,80 +77,74 @@ public enum OTLPLogs {
         encoding == .protobuf ? [] : Array("{}".utf8)
     }
 
-    /// The body of an error answer: a `google.rpc.Status` in the request's encoding.
-    static func error(_ message: String, code: Int32, _ encoding: Encoding) -> [UInt8] {
-        var status = Opentelemetry_Proto_Collector_Logs_V1_Status()
-        status.code = code
-        status.message = message
-        if encoding == .protobuf, let bytes: [UInt8] = try? status.serializedBytes() { return bytes }
-        var out = Array(#"{"code":\#(code),"message":"#.utf8)
-        Archive.appendJSONString(message, to: &out)
-        out.append(UInt8(ascii: "}"))
-        return out
+    /// The body of an error answer: a `google.rpc.Status` in the request's encoding, its code
+    /// the gRPC code of the HTTP status (OTLP/HTTP's rule).
+    static func error(_ message: String, status: Int, _ encoding: Encoding) -> [UInt8] {
+        var s = Opentelemetry_Proto_Collector_Logs_V1_Status()
+        s.code = grpcCode(status)
+        s.message = message
+        if encoding == .protobuf, let bytes: [UInt8] = try? s.serializedBytes() { return bytes }
+        return JSONObjectWriter.object { o in
+            o.raw("code", Array(String(s.code).utf8))
+            o.string("message", message)
+        }
+    }
+
+    /// gRPC's code for an HTTP status (google.rpc.Code).
+    static func grpcCode(_ status: Int) -> Int32 {
+        switch status {
+        case 400, 415: 3  // INVALID_ARGUMENT
+        case 401: 16  // UNAUTHENTICATED
+        case 403: 7  // PERMISSION_DENIED
+        case 404: 5  // NOT_FOUND
+        case 405: 12  // UNIMPLEMENTED
+        case 413, 429: 8  // RESOURCE_EXHAUSTED
+        case 503: 14  // UNAVAILABLE
+        default: 2  // UNKNOWN
+        }
     }
 
     // MARK: a record's line
 
     static func line(_ r: Opentelemetry_Proto_Collector_Logs_V1_LogRecord, resource: [KeyValue], host: String?, scope: String,
                      into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "{"))
-        var first = true
-        func key(_ k: String) {
-            if !first { out.append(UInt8(ascii: ",")) }
-            first = false
-            Archive.appendJSONString(k, to: &out)
-            out.append(UInt8(ascii: ":"))
+        JSONObjectWriter.write(into: &out, line: true) { o in
+            let nanos = r.timeUnixNano != 0 ? r.timeUnixNano : r.observedTimeUnixNano
+            if nanos != 0 && nanos <= UInt64(Int64.max) { o.string("ts", Timestamp.iso8601(Int64(nanos))) }
+            if let level = level(number: r.severityNumber, text: r.severityText) { o.string("level", level.name) }
+            switch r.body.value {
+            case nil: o.string("message", "")
+            case .stringValue(let s)?: o.string("message", s)
+            case _?:
+                // A structured body: its JSON, as text.
+                var json: [UInt8] = []
+                append(r.body, to: &json)
+                o.string("message", String(decoding: json, as: UTF8.self))
+            }
+            if let host { o.string("host", host) }
+            if r.traceID.contains(where: { $0 != 0 }) { o.string("trace_id", hex(r.traceID)) }
+            if r.spanID.contains(where: { $0 != 0 }) { o.string("span_id", hex(r.spanID)) }
+            if !scope.isEmpty { o.string("scope", scope) }
+            if !r.eventName.isEmpty { o.string("event_name", r.eventName) }
+            let own = Set(r.attributes.map(\.key))
+            for a in resource where a.key != "host.name" && !own.contains(a.key) {
+                o.key(fieldName(a.key, prefix: "resource."))
+                o.write { append(a.value, to: &$0) }
+            }
+            for a in r.attributes {
+                o.key(fieldName(a.key, prefix: "attributes."))
+                o.write { append(a.value, to: &$0) }
+            }
         }
-        let nanos = r.timeUnixNano != 0 ? r.timeUnixNano : r.observedTimeUnixNano
-        if nanos != 0 && nanos <= UInt64(Int64.max) {
-            key("ts")
-            Archive.appendJSONString(Timestamp.iso8601(Int64(nanos)), to: &out)
-        }
-        if let level = level(number: r.severityNumber, text: r.severityText) {
-            key("level")
-            Archive.appendJSONString(level.name, to: &out)
-        }
-        key("message")
-        switch r.body.value {
-        case nil: Archive.appendJSONString("", to: &out)
-        case .stringValue(let s)?: Archive.appendJSONString(s, to: &out)
-        case _?:
-            // A structured body: its JSON, as text.
-            var json: [UInt8] = []
-            append(r.body, to: &json)
-            Archive.appendJSONString(String(decoding: json, as: UTF8.self), to: &out)
-        }
-        if let host {
-            key("host")
-            Archive.appendJSONString(host, to: &out)
-        }
-        if !r.traceID.isEmpty && r.traceID.contains(where: { $0 != 0 }) {
-            key("trace_id")
-            Archive.appendJSONString(hex(r.traceID), to: &out)
-        }
-        if !r.spanID.isEmpty && r.spanID.contains(where: { $0 != 0 }) {
-            key("span_id")
-            Archive.appendJSONString(hex(r.spanID), to: &out)
-        }
-        if !scope.isEmpty {
-            key("scope")
-            Archive.appendJSONString(scope, to: &out)
-        }
-        if !r.eventName.isEmpty {
-            key("event_name")
-            Archive.appendJSONString(r.eventName, to: &out)
-        }
-        let own = Set(r.attributes.map(\.key))
-        let taken: Set<String> = ["ts", "level", "message", "host", "trace_id", "span_id", "scope", "event_name"]
-        for a in resource where a.key != "host.name" && !own.contains(a.key) {
-            key(FieldRole.of(a.key).role != .none || taken.contains(a.key) ? "resource." + a.key : a.key)
-            append(a.value, to: &out)
-        }
-        for a in r.attributes {
-            key(FieldRole.of(a.key).role != .none || taken.contains(a.key) ? "attributes." + a.key : a.key)
-            append(a.value, to: &out)
-        }
-        out.append(contentsOf: [UInt8(ascii: "}"), ASCII.lf])
+    }
+
+    /// The names a record's line gives itself, which no attribute may take.
+    static let ownNames: Set<String> = ["ts", "level", "message", "host", "trace_id", "span_id", "scope", "event_name"]
+
+    /// An attribute's field name: its key, or under `prefix` when the JSON format would read the
+    /// key as a core column (`time`, `msg` …) or the line already has a field of that name.
+    static func fieldName(_ key: String, prefix: String) -> String {
+        FieldRole.of(key).role != .none || ownNames.contains(key) ? prefix + key : key
     }
 
     /// OpenTelemetry's severity numbers (1–4 TRACE … 21–24 FATAL), else the severity text as a
