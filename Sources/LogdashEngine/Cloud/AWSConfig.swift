@@ -104,6 +104,17 @@ public struct AWSEnvironment: Sendable {
         return try profileSetting("endpoint_url")
     }
 
+    /// What a client of `service` needs, as the AWS CLI would find it here: the credentials,
+    /// the region (`us-east-1` when none is set) and the endpoint (nil: AWS's own). `name` is
+    /// the service's name in messages (`S3`, `Kinesis`).
+    public func client(for service: String, name: String) throws -> (credentials: CredentialSource, region: String, endpoint: URL?) {
+        let endpoint = try self.endpoint(for: service)
+        guard endpoint.map({ URL(string: $0)?.host != nil }) ?? true else {
+            throw AWSError.configuration("the \(name) endpoint '\(endpoint!)' is not a URL (http://host:port)")
+        }
+        return (try credentialSource(), try region() ?? "us-east-1", endpoint.flatMap(URL.init(string:)))
+    }
+
     private func profileSetting(_ key: String) throws -> String? {
         try AWSEnvironment.section(profile == "default" ? "default" : "profile \(profile)", of: configFile)?[key]
     }

@@ -28,12 +28,8 @@ public struct KinesisClient: Sendable {
     /// A client as the AWS CLI would make one here: its credentials, region (`us-east-1` when
     /// none is set) and the Kinesis endpoint it names.
     public init(environment: AWSEnvironment = AWSEnvironment()) throws {
-        let endpoint = try environment.endpoint(for: "kinesis")
-        guard endpoint.map({ URL(string: $0)?.host != nil }) ?? true else {
-            throw AWSError.configuration("the Kinesis endpoint '\(endpoint!)' is not a URL (http://host:port)")
-        }
-        self.init(credentials: try environment.credentialSource(), region: try environment.region() ?? "us-east-1",
-                  endpoint: endpoint.flatMap(URL.init(string:)))
+        let c = try environment.client(for: "kinesis", name: "Kinesis")
+        self.init(credentials: c.credentials, region: c.region, endpoint: c.endpoint)
     }
 
     public struct Shard: Decodable, Sendable, Equatable {

@@ -68,12 +68,8 @@ public struct S3Client: Sendable {
     /// A client as the AWS CLI would make one here (`AWSEnvironment`): its credentials, its
     /// region (`us-east-1` when none is set) and the S3 endpoint it names.
     public init(environment: AWSEnvironment = AWSEnvironment()) throws {
-        let endpoint = try environment.endpoint(for: "s3")
-        guard endpoint.map({ URL(string: $0)?.host != nil }) ?? true else {
-            throw AWSError.configuration("the S3 endpoint '\(endpoint!)' is not a URL (http://host:port)")
-        }
-        self.init(credentials: try environment.credentialSource(), region: try environment.region() ?? "us-east-1",
-                  endpoint: endpoint.flatMap(URL.init(string:)))
+        let c = try environment.client(for: "s3", name: "S3")
+        self.init(credentials: c.credentials, region: c.region, endpoint: c.endpoint)
     }
 
     /// A client as `init(environment:)` makes it that says on stderr when it tries again.
