@@ -248,7 +248,7 @@ struct IngestCommand: ParsableCommand {
                                valueName: "duration"))
     var allowedLateness = "1m"
 
-    @Argument(help: "Sources: files, globs, '-', demo://, tcp://, syslog://, syslog+udp://, http://.")
+    @Argument(help: "Sources: files, globs, '-', demo://, tcp://, syslog://, syslog+udp://, http://, kinesis://.")
     var sources: [String] = []
 
     func run() throws {

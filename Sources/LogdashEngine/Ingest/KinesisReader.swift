@@ -24,7 +24,7 @@ public final class KinesisReader: Sendable {
     let client: KinesisClient, reader: KinesisClient
 
     /// Retries said since the last line about them, and when that was.
-    private let retries = Guarded((count: 0, said: ContinuousClock.now - .seconds(60)))
+    private let retries = Guarded((count: 0, said: ContinuousClock.now - .seconds(60), badGzip: 0, badGzipSaid: ContinuousClock.now - .seconds(60)))
 
     init(pipeline: Pipeline, source: KinesisSource, client: KinesisClient) {
         self.pipeline = pipeline
@@ -36,7 +36,7 @@ public final class KinesisReader: Sendable {
             let line: String? = retries.withLock { r in
                 r.count += 1
                 guard ContinuousClock.now - r.said >= .seconds(30) else { return nil }
-                defer { r = (0, ContinuousClock.now) }
+                defer { r.count = 0; r.said = ContinuousClock.now }
                 return "\(url): \(failure); backing off and trying again" + (r.count > 1 ? " (\(r.count) retries since the last report)" : "")
             }
             if let line { report(line) }
@@ -110,8 +110,8 @@ public final class KinesisReader: Sendable {
     }
 
     /// Runs until the pipeline stops, on a thread of its own (it waits for room in the delivery
-    /// buffer as a file's reader does); an error that retries cannot mend (no such stream,
-    /// credentials refused) is said and ends this source.
+    /// buffer as a file's reader does). An outage is waited out; a stream that is gone (or
+    /// access refused) is said and asked for again every 30 s.
     func run() {
         let progress = Progress()
         while !pipeline.isStopping {
@@ -119,8 +119,14 @@ public final class KinesisReader: Sendable {
                 try read(progress)
                 return
             } catch where KinesisReader.isFinal(error) {
-                pipeline.sourceFailed("\(source.url): \(error)".replacingOccurrences(of: ": aws: ", with: ": "))
-                return
+                // It was there at the start (the probe): deleted, or access taken away since.
+                // Said, and tried again every 30 s — a stream made anew is read when it is back.
+                pipeline.report("\(source.url): \(error); trying again in 30 s".replacingOccurrences(of: ": aws: ", with: ": "))
+                sleep(until: ContinuousClock.now + .seconds(30))
+                progress.shards = [:]
+                progress.order = []
+                progress.listed = false
+                progress.resumed = true
             } catch {
                 // An outage longer than the retries: said, and reading goes on where each shard stood.
                 pipeline.report("\(source.url): \(error); reading again in 5 s from where each shard stood")
@@ -145,6 +151,12 @@ public final class KinesisReader: Sendable {
         /// earlier run began it.
         var startedAt: Int64?
         var resumed = false
+    }
+
+    /// Whether sequence number `a` comes before `b` (decimal numbers of any length).
+    static func precedes(_ a: String, _ b: String) -> Bool {
+        let x = a.drop { $0 == "0" }, y = b.drop { $0 == "0" }
+        return x.count != y.count ? x.count < y.count : x < y
     }
 
     /// Where a shard with no checkpoint of its own starts.
@@ -273,8 +285,12 @@ public final class KinesisReader: Sendable {
             }
             let lineage = s.parents.contains { ids.contains($0) || progress.shards[$0] != nil }
             let shard: Shard
-            if let sequence = last[s.shardId] {
+            if let sequence = last[s.shardId], !KinesisReader.precedes(sequence, s.sequenceNumberRange.startingSequenceNumber) {
                 shard = Shard(s, position: .afterSequenceNumber(sequence), waiting: false)
+            } else if let sequence = last[s.shardId] {
+                // Older than the shard's first record: a checkpoint of a stream deleted and made anew.
+                pipeline.report("\(source.url): \(s.shardId): the stored position (\(sequence)) is older than the shard; reading it from where the first run began")
+                shard = Shard(s, position: KinesisReader.position(since: startedAt), waiting: false)
             } else if !progress.listed && !progress.resumed {
                 // The first listing of a first run: the position asked for.
                 switch source.start {
@@ -315,7 +331,19 @@ public final class KinesisReader: Sendable {
         if shard.stream == 0 { shard.stream = pipeline.openStream(source: source.url, holdsTail: false) }
         var piece: [UInt8] = []
         for (k, r) in records.enumerated() {
-            KinesisReader.append([UInt8](r.data), to: &piece)
+            if let why = KinesisReader.append([UInt8](r.data), to: &piece) {
+                // Kept as it came (its lines no format may fit: they go to `errors`), and said.
+                let count: Int? = retries.withLock { said in
+                    said.badGzip += 1
+                    guard ContinuousClock.now - said.badGzipSaid >= .seconds(30) else { return nil }
+                    defer { said.badGzip = 0; said.badGzipSaid = ContinuousClock.now }
+                    return said.badGzip
+                }
+                if let n = count {
+                    pipeline.report("\(source.url): \(shard.id): a record's gzip data does not unpack (\(why)); kept as it came"
+                                    + (n > 1 ? " (\(n) such records since the last report)" : ""))
+                }
+            }
             guard piece.count >= KinesisReader.pieceBytes || k == records.count - 1 else { continue }
             let checkpoint = FileCheckpoint(path: path(shard.id), source: source.url, dev: 0, ino: 0, offset: startedAt, fingerprint: 0,
                                             fingerprintLength: 0, sequence: r.sequenceNumber)
@@ -344,19 +372,29 @@ public final class KinesisReader: Sendable {
 
     /// A record's data as lines: gzip unpacked (at most 64 MiB, and at most 100 times its size
     /// once past 1 MiB), a CloudWatch Logs payload as a JSON line per event.
-    static func append(_ record: [UInt8], to out: inout [UInt8]) {
+    /// Returns why gzip data did not unpack (it is then taken as it came), else nil.
+    @discardableResult
+    static func append(_ record: [UInt8], to out: inout [UInt8]) -> String? {
         var data = record
+        var failure: String?
         if data.starts(with: [0x1f, 0x8b]), let decoder = BodyDecoder(contentEncoding: "gzip", maxBytes: 64 << 20) {
             var plain: [UInt8] = []
-            if (try? data.withUnsafeBytes { try decoder.feed($0, into: &plain) }) != nil, (try? decoder.finish()) != nil {
+            do {
+                try data.withUnsafeBytes { try decoder.feed($0, into: &plain) }
+                try decoder.finish()
                 data = plain
                 // (CloudWatch Logs always compresses what it puts.)
-                if CloudWatchPayload.append(data, to: &out) { return }
+                if CloudWatchPayload.append(data, to: &out) { return nil }
+            } catch BodyDecoder.Failure.corrupt(let why), BodyDecoder.Failure.tooLarge(let why) {
+                failure = why
+            } catch {
+                failure = "\(error)"
             }
         }
-        if data.isEmpty { return }
+        if data.isEmpty { return failure }
         out += data
         if out.last != ASCII.lf { out.append(ASCII.lf) }
+        return failure
     }
 
     /// What a CloudWatch Logs subscription filter puts on a stream (gzip JSON).
@@ -368,8 +406,16 @@ public final class KinesisReader: Sendable {
         var logEvents: [Event]
         struct Event: Decodable {
             var id: String?
-            var timestamp: Int64
+            /// (An event without a usable time or message keeps the rest.)
+            var timestamp: Int64?
             var message: String
+            enum CodingKeys: String, CodingKey { case id, timestamp, message }
+            init(from decoder: any Decoder) throws {
+                let c = try decoder.container(keyedBy: CodingKeys.self)
+                id = try? c.decodeIfPresent(String.self, forKey: .id)
+                timestamp = try? c.decodeIfPresent(Int64.self, forKey: .timestamp)
+                message = (try? c.decodeIfPresent(String.self, forKey: .message)) ?? ""
+            }
         }
 
         /// A payload's events as JSON lines (none for a control message); false when `data` is
@@ -380,8 +426,9 @@ public final class KinesisReader: Sendable {
             for e in payload.logEvents {
                 JSONObjectWriter.write(into: &out, line: true) { o in
                     // (A time past what nanoseconds can hold is left out, not trapped on.)
-                    let (nanos, overflow) = e.timestamp.multipliedReportingOverflow(by: 1_000_000)
-                    if !overflow { o.string("ts", Timestamp.iso8601(nanos)) }
+                    if let (nanos, overflow) = e.timestamp?.multipliedReportingOverflow(by: 1_000_000), !overflow {
+                        o.string("ts", Timestamp.iso8601(nanos))
+                    }
                     o.string("message", e.message)
                     for (key, value) in [("log_group", payload.logGroup), ("log_stream", payload.logStream), ("owner", payload.owner), ("id", e.id)] {
                         if let value { o.string(key, value) }

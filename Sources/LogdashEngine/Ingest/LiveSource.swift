@@ -142,7 +142,9 @@ public struct KinesisSource: Sendable, Equatable {
         start = .latest
         url = "kinesis://" + stream
         guard parts.count == 2 else { return }
-        for item in parts[1].split(separator: "&") {
+        let items = parts[1].split(separator: "&")
+        if items.count > 1 { throw SourceError.unsupported(arg, "from= is given once") }
+        for item in items {
             let kv = item.split(separator: "=", maxSplits: 1)
             guard kv.count == 2, kv[0] == "from" else {
                 throw SourceError.unsupported(arg, "'\(item)': the one parameter is from=latest|trim_horizon|TIME")

@@ -15,7 +15,7 @@ import Synchronization
 /// | `logdash_transform_masked_total` | `step`, `kind` | `masked_kinds` |
 /// | `logdash_sink_records_in_total`, `…_records_out_total`, `…_failed_total` | `sink` | the sink's rows |
 /// | `logdash_sink_waiting_records`, `logdash_sink_lag_seconds`, `logdash_sink_behind` | `sink` | `waiting`, `lag_ms`, `behind` |
-/// | `logdash_alarm_state` (1 for the state it is in, else 0) | `alarm`, `state` | `alarm_history` |
+/// | `logdash_alarm_state` (1 for the state it is in, ERROR when it cannot run, else 0) | `alarm`, `state` | `alarm_history` |
 /// | `logdash_alarm_value` (NaN before a first data point) | `alarm` | |
 public final class MetricsExposition: Sendable {
     private let registry = PrometheusCollectorRegistry()
@@ -74,9 +74,11 @@ public final class MetricsExposition: Sendable {
                 gauge("sink_behind", l, st.behind ? 1 : 0, "1 when a sink's lag is past its max_lag")
             }
             for a in alarmStatuses {
-                for state in AlarmState.allCases {
-                    gauge("alarm_state", [("alarm", a.name), ("state", state.rawValue)], a.state == state ? 1 : 0,
-                          "1 for the state an alarm is in (OK, ALARM, INSUFFICIENT_DATA), else 0")
+                // An alarm that cannot run (an unknown column …) is in ERROR, as the panel shows it.
+                for state in AlarmState.allCases.map(\.rawValue) + ["ERROR"] {
+                    let now = a.problem != nil ? "ERROR" : a.state.rawValue
+                    gauge("alarm_state", [("alarm", a.name), ("state", state)], now == state ? 1 : 0,
+                          "1 for the state an alarm is in (OK, ALARM, INSUFFICIENT_DATA, or ERROR when it cannot run), else 0")
                 }
                 gauge("alarm_value", [("alarm", a.name)], a.value ?? .nan, "An alarm's latest data point")
             }

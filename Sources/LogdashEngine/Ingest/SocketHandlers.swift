@@ -363,7 +363,7 @@ final class HTTPIngestHandler: ChannelInboundHandler {
             agent = named.count <= 255 && named.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }) ? named : ""
             let options = pipeline.settings.listeners
             let path = h.uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? h.uri
-            let authorized = options.authToken.map { h.headers.first(name: "authorization") == "Bearer \($0)" } ?? true
+            let authorized = options.authToken.map { HTTPIngestHandler.bears(h.headers.first(name: "authorization"), $0) } ?? true
             if path == "/v1/logs" {
                 // (Errors are answered in the request's encoding.)
                 asked = .otlp(OTLPLogs.Encoding(contentType: h.headers.first(name: "content-type")) ?? .json)
@@ -459,10 +459,12 @@ final class HTTPIngestHandler: ChannelInboundHandler {
                 // The whole body is read before any of it is taken (a bad one stores nothing),
                 // off the event loop: a large one takes a while, and other connections wait on it.
                 let received = body, limit = min(4 * pipeline.settings.listeners.maxBodyBytes, pipeline.buffer.options.capacity)
+                // (A value is cut well under the record size: the record keeps its other fields.)
+                let valueBytes = max(1024, pipeline.load.parse.maxRecordBytes / 4)
                 body = []
                 let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
                 DispatchQueue.global().async {
-                    let result = Result { try OTLPLogs.lines(received, as: encoding, maxBytes: limit).lines }
+                    let result = Result { try OTLPLogs.lines(received, as: encoding, maxBytes: limit, valueBytes: valueBytes).lines }
                     bound.eventLoop.execute {
                         let (handler, ctx) = bound.value
                         switch result {
@@ -536,6 +538,12 @@ final class HTTPIngestHandler: ChannelInboundHandler {
             pipeline.metrics.update(source) { $0.refused += 1 }
             respond(context, head, .serviceUnavailable, errorBody("the delivery buffer is full; retry later", .serviceUnavailable, for: kind), [("Retry-After", "1")])
         }
+    }
+
+    /// Whether an `Authorization` header carries `token` (the scheme `Bearer` in any case, RFC 7235).
+    static func bears(_ header: String?, _ token: String) -> Bool {
+        guard let header, let space = header.firstIndex(of: " ") else { return false }
+        return header[..<space].lowercased() == "bearer" && header[header.index(after: space)...].trimmingCharacters(in: .whitespaces) == token
     }
 
     /// An error's answer: `{"error": …}`, or for an OTLP request (`kind`, the request's; `asked`

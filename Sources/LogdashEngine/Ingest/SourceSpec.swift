@@ -33,7 +33,11 @@ public enum SourceSpec: Sendable, Equatable {
         if arg == "-" { return [.stdin] }
         if arg.hasPrefix("demo://") || arg == "demo:" { return [.demo(try DemoOptions(url: arg))] }
         if let scheme = arg.range(of: "://"), !arg[..<scheme.lowerBound].contains("/") {
-            throw SourceError.unsupported(arg, "unknown scheme '\(arg[..<scheme.lowerBound])'; sources are files, globs, '-' or demo://")
+            let name = arg[..<scheme.lowerBound].lowercased()
+            if ["tcp", "tcp+tls", "syslog", "syslog+tcp", "syslog+tls", "syslog+udp", "udp", "http", "https", "kinesis"].contains(name) {
+                throw SourceError.unsupported(arg, "a live source has no end to read to: follow it with 'logdash ingest' or the dashboard ('logdash \(arg)')")
+            }
+            throw SourceError.unsupported(arg, "unknown scheme '\(arg[..<scheme.lowerBound])'; sources are files, globs, '-', demo:// or s3://")
         }
         if arg.contains(where: { "*?[".contains($0) }) {
             let matches = glob(arg)

@@ -170,4 +170,69 @@ import Testing
 
             """, "\(out.debugDescription)")
     }
+
+    /// The severity text as given (so that the JSON format keeps its spelling), the number's
+    /// level when they disagree (the text kept aside); attributes named as core columns kept
+    /// aside; a long value cut and counted, the record whole.
+    @Test func severityTextCoreNamesAndLongValuesKeepTheRecordWhole() throws {
+        var a = LogRecord(), b = LogRecord(), c = LogRecord()
+        a.severityText = "Information"; a.severityNumber = 9
+        b.severityText = "bogus"
+        c.severityText = "DEBUG"; c.severityNumber = 17
+        c.body = Self.value(.stringValue(String(repeating: "é", count: 3000)))  // 6000 bytes, cut at a character's end
+        c.attributes = [Self.attribute("raw", .stringValue("r")), Self.attribute("source", .stringValue("s")), Self.attribute("host", .stringValue("mine")),
+                        Self.attribute("short", .stringValue("kept"))]
+        let resource = [Self.attribute("host", .stringValue("theirs"))]
+        let (lines, _) = try OTLPLogs.lines(try Self.protobuf([a, b, c], resource: resource), as: .protobuf, valueBytes: 1001)
+        let o = lines.split(separator: ASCII.lf).map { try! JSONSerialization.jsonObject(with: Data($0)) as! [String: Any] }
+        #expect(o[0]["level"] as? String == "Information" && o[0]["otel_severity_text"] == nil)
+        #expect(o[1]["level"] as? String == "bogus")
+        #expect(o[2]["level"] as? String == "error" && o[2]["otel_severity_text"] as? String == "DEBUG", "\(o[2])")
+        #expect((o[2]["message"] as? String)?.utf8.count == 1000 && o[2]["values_cut"] as? Int == 1, "\(o[2]["values_cut"] ?? "")")
+        #expect(o[2]["attributes.raw"] as? String == "r" && o[2]["attributes.source"] as? String == "s")
+        #expect(o[2]["attributes.host"] as? String == "mine" && o[2]["resource.host"] as? String == "theirs", "both kept: \(o[2])")
+        #expect(o[2]["short"] as? String == "kept")
+    }
+
+    @Test func protobufIdsOfAnotherSizeAndBrokenBodiesAreRefusedInWords() throws {
+        var r = LogRecord()
+        r.traceID = Data([1, 2, 3])
+        do { _ = try OTLPLogs.lines(try Self.protobuf([r]), as: .protobuf); Issue.record("no error") } catch {
+            #expect("\(error)".contains("resourceLogs[0].scopeLogs[0].logRecords[0].traceId is not 16 bytes"), "\(error)")
+        }
+        let whole = try Self.protobuf([LogRecord()])
+        do { _ = try OTLPLogs.lines(Array(whole.dropLast()), as: .protobuf); Issue.record("no error") } catch {
+            #expect("\(error)".contains("it ends in the middle of a field"), "\(error)")
+        }
+        let deep = String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000)
+        do { _ = try OTLPLogs.lines(Array(deep.utf8), as: .json); Issue.record("no error") } catch {
+            #expect("\(error)".contains("the body is not JSON: ") && "\(error)".count > "the body is not JSON: ".count, "\(error)")
+        }
+    }
+
+    @Test func aBearerTokenIsTakenWithTheSchemeInAnyCase() {
+        #expect(HTTPIngestHandler.bears("Bearer s3cret", "s3cret") && HTTPIngestHandler.bears("bearer s3cret", "s3cret"))
+        #expect(HTTPIngestHandler.bears("BEARER  s3cret ", "s3cret"))
+        #expect(!HTTPIngestHandler.bears("Basic s3cret", "s3cret") && !HTTPIngestHandler.bears("Bearer s3cre", "s3cret") && !HTTPIngestHandler.bears(nil, "x"))
+    }
+
+    @Test func sequenceNumbersCompareAsNumbersOfAnyLength() {
+        #expect(KinesisReader.precedes("9", "10") && !KinesisReader.precedes("10", "9"))
+        #expect(KinesisReader.precedes("49590338271490256608559692538361571095921575989136588898", "49590338271490256608559692540925702759324208523137515618"))
+        #expect(!KinesisReader.precedes("5", "5") && KinesisReader.precedes("0", "1"))
+    }
+
+    /// An alarm that cannot run is in ERROR for Prometheus too, as the panel shows it.
+    @Test func anAlarmThatCannotRunIsInErrorOnMetrics() {
+        let exposition = MetricsExposition()
+        let broken = AlarmReplay.Status(name: "broken", state: .insufficientData, value: nil, recent: [], comparison: nil, threshold: nil, since: nil,
+                                        reason: "", composite: false, asOf: nil, problem: "unknown column 'x'")
+        let fine = AlarmReplay.Status(name: "fine", state: .alarm, value: 7, recent: [], comparison: nil, threshold: nil, since: nil,
+                                      reason: "", composite: false, asOf: nil, problem: nil)
+        exposition.setAlarms([broken, fine])
+        let text = String(decoding: exposition.text(metrics: IngestMetrics(), bufferBytes: 0, bufferCapacity: 1), as: UTF8.self)
+        #expect(text.contains(#"logdash_alarm_state{alarm="broken",state="ERROR"} 1.0"#), "\(text)")
+        #expect(text.contains(#"logdash_alarm_state{alarm="broken",state="INSUFFICIENT_DATA"} 0.0"#))
+        #expect(text.contains(#"logdash_alarm_state{alarm="fine",state="ALARM"} 1.0"#) && text.contains(#"logdash_alarm_value{alarm="fine"} 7.0"#))
+    }
 }

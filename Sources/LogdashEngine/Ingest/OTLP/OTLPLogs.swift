@@ -45,11 +45,29 @@ public enum OTLPLogs {
     /// a request (nothing of it is taken then).
     /// `maxBytes`: the most the lines may come to (a small body can hold many records that
     /// share a large resource's attributes): past it, `Failure` with `tooLarge`.
-    public static func lines(_ body: [UInt8], as encoding: Encoding, maxBytes: Int = .max) throws -> (lines: [UInt8], count: Int) {
+    /// `valueBytes`: a longer text value (a body, an attribute) is cut to this many bytes, and
+    /// the record's `values_cut` counts those cut — the record stays whole, under the record size.
+    public static func lines(_ body: [UInt8], as encoding: Encoding, maxBytes: Int = .max, valueBytes: Int = .max) throws -> (lines: [UInt8], count: Int) {
         let request: Request
         switch encoding {
         case .protobuf:
-            do { request = try Request(serializedBytes: body) } catch { throw Failure(description: "the body is not an OTLP logs request in protobuf: \(error)") }
+            var options = BinaryDecodingOptions()
+            // (As deep as OTLP's JSON may nest values: each level of a map is three messages.)
+            options.messageDepthLimit = 3 * maxDepth + 10
+            do {
+                request = try Request(serializedBytes: body, options: options)
+            } catch let e as BinaryDecodingError {
+                let why: String
+                switch e {
+                case .truncated: why = "it ends in the middle of a field"
+                case .invalidUTF8: why = "a string in it is not UTF-8"
+                case .messageDepthLimit: why = "its values nest deeper than \(maxDepth) levels"
+                default: why = "it is not protobuf of that message (\(e))"
+                }
+                throw Failure(description: "the body is not an OTLP logs request in protobuf: \(why)")
+            } catch {
+                throw Failure(description: "the body is not an OTLP logs request in protobuf: \(error)")
+            }
         case .json:
             request = try JSONRequest.decode(body)
         }
@@ -58,9 +76,14 @@ public enum OTLPLogs {
         for resourceLogs in request.resourceLogs {
             let resource = resourceLogs.resource.attributes
             let host = resource.first { $0.key == "host.name" }.flatMap { $0.value.value.flatMap(text) }
-            for scopeLogs in resourceLogs.scopeLogs {
-                for record in scopeLogs.logRecords {
-                    line(record, resource: resource, host: host, scope: scopeLogs.scope.name, into: &out)
+            for (j, scopeLogs) in resourceLogs.scopeLogs.enumerated() {
+                for (k, record) in scopeLogs.logRecords.enumerated() {
+                    // (Ids of another size are no ids: refused as OTLP's JSON form refuses them.)
+                    for (name, id, size) in [("traceId", record.traceID, 16), ("spanId", record.spanID, 8)] where !id.isEmpty && id.count != size {
+                        let at = "resourceLogs[\(request.resourceLogs.firstIndex { $0 == resourceLogs } ?? 0)].scopeLogs[\(j)].logRecords[\(k)]"
+                        throw Failure(description: "\(at).\(name) is not \(size) bytes")
+                    }
+                    line(record, resource: resource, host: host, scope: scopeLogs.scope.name, valueBytes: valueBytes, into: &out)
                     count += 1
                     if out.count > maxBytes {
                         throw Failure(description: "the body's records come to more than \(maxBytes) bytes as lines (the resource's attributes are written into each record); send smaller batches",
@@ -107,44 +130,66 @@ public enum OTLPLogs {
     // MARK: a record's line
 
     static func line(_ r: Opentelemetry_Proto_Collector_Logs_V1_LogRecord, resource: [KeyValue], host: String?, scope: String,
-                     into out: inout [UInt8]) {
+                     valueBytes: Int = .max, into out: inout [UInt8]) {
+        var cut = 0
         JSONObjectWriter.write(into: &out, line: true) { o in
             let nanos = r.timeUnixNano != 0 ? r.timeUnixNano : r.observedTimeUnixNano
             if nanos != 0 && nanos <= UInt64(Int64.max) { o.string("ts", Timestamp.iso8601(Int64(nanos))) }
-            if let level = level(number: r.severityNumber, text: r.severityText) { o.string("level", level.name) }
+            // The severity text as it is spelt (the JSON format keeps it in `level_raw`, or an
+            // unknown one as `_level`) unless the number says another level.
+            let byNumber = level(number: r.severityNumber, text: "")
+            if !r.severityText.isEmpty && (byNumber == nil || Level(r.severityText) == byNumber) {
+                o.string("level", r.severityText)
+            } else if let byNumber {
+                o.string("level", byNumber.name)
+                if !r.severityText.isEmpty { o.string("otel_severity_text", r.severityText) }
+            }
+            o.key("message")
             switch r.body.value {
-            case nil: o.string("message", "")
-            case .stringValue(let s)?: o.string("message", s)
+            case nil: o.write { Archive.appendJSONString("", to: &$0) }
+            case .stringValue(let s)?: o.write { appendCut(s, valueBytes, &cut, to: &$0) }
             case _?:
                 // A structured body: its JSON, as text.
                 var json: [UInt8] = []
-                append(r.body, to: &json)
-                o.string("message", String(decoding: json, as: UTF8.self))
+                append(r.body, valueBytes: valueBytes, cut: &cut, to: &json)
+                o.write { appendCut(String(decoding: json, as: UTF8.self), valueBytes, &cut, to: &$0) }
             }
             if let host { o.string("host", host) }
             if r.traceID.contains(where: { $0 != 0 }) { o.string("trace_id", hex(r.traceID)) }
             if r.spanID.contains(where: { $0 != 0 }) { o.string("span_id", hex(r.spanID)) }
             if !scope.isEmpty { o.string("scope", scope) }
             if !r.eventName.isEmpty { o.string("event_name", r.eventName) }
-            let own = Set(r.attributes.map(\.key))
-            for a in resource where a.key != "host.name" && !own.contains(a.key) {
+            // The record's attributes win over the resource's that would take the same name.
+            let own = Set(r.attributes.map { fieldName($0.key, prefix: "attributes.") })
+            for a in resource where a.key != "host.name" && !own.contains(fieldName(a.key, prefix: "resource.")) {
                 o.key(fieldName(a.key, prefix: "resource."))
-                o.write { append(a.value, to: &$0) }
+                o.write { append(a.value, valueBytes: valueBytes, cut: &cut, to: &$0) }
             }
             for a in r.attributes {
                 o.key(fieldName(a.key, prefix: "attributes."))
-                o.write { append(a.value, to: &$0) }
+                o.write { append(a.value, valueBytes: valueBytes, cut: &cut, to: &$0) }
             }
+            if cut > 0 { o.raw("values_cut", Array(String(cut).utf8)) }
         }
     }
 
     /// The names a record's line gives itself, which no attribute may take.
-    static let ownNames: Set<String> = ["ts", "level", "message", "host", "trace_id", "span_id", "scope", "event_name"]
+    static let ownNames: Set<String> = ["ts", "level", "message", "host", "trace_id", "span_id", "scope", "event_name", "values_cut",
+                                        "otel_severity_text"]
 
     /// An attribute's field name: its key, or under `prefix` when the JSON format would read the
-    /// key as a core column (`time`, `msg` …) or the line already has a field of that name.
+    /// key as a core column (`time`, `msg`, `raw` …) or the line already has a field of that name.
     static func fieldName(_ key: String, prefix: String) -> String {
-        FieldRole.of(key).role != .none || ownNames.contains(key) ? prefix + key : key
+        FieldRole.of(key).role != .none || ownNames.contains(key) || CoreColumn.names.contains(key.lowercased()) ? prefix + key : key
+    }
+
+    /// `s` as a JSON string, cut to `limit` bytes (at a character's end) when longer.
+    static func appendCut(_ s: String, _ limit: Int, _ cut: inout Int, to out: inout [UInt8]) {
+        guard s.utf8.count > limit else { return Archive.appendJSONString(s, to: &out) }
+        cut += 1
+        var end = s.utf8.index(s.utf8.startIndex, offsetBy: limit)
+        while end > s.utf8.startIndex && !s.unicodeScalars.indices.contains(end) { end = s.utf8.index(before: end) }
+        Archive.appendJSONString(String(s[..<end]), to: &out)
     }
 
     /// OpenTelemetry's severity numbers (1–4 TRACE … 21–24 FATAL), else the severity text as a
@@ -163,21 +208,21 @@ public enum OTLPLogs {
 
     /// An attribute's value as JSON: maps as objects (the JSON format names their keys
     /// `attr.key`), arrays as arrays, bytes as base64 text.
-    static func append(_ v: AnyValue, to out: inout [UInt8]) {
+    static func append(_ v: AnyValue, valueBytes: Int = .max, cut: inout Int, to out: inout [UInt8]) {
         switch v.value {
         case nil: out.append(contentsOf: Array("null".utf8))
-        case .stringValue(let s)?: Archive.appendJSONString(s, to: &out)
+        case .stringValue(let s)?: appendCut(s, valueBytes, &cut, to: &out)
         case .boolValue(let b)?: out.append(contentsOf: Array((b ? "true" : "false").utf8))
         case .intValue(let i)?: out.append(contentsOf: Array(String(i).utf8))
         case .doubleValue(let d)?:
             // (NaN and the infinities are not JSON numbers: kept as text.)
             if d.isFinite { out.append(contentsOf: Array("\(d)".utf8)) } else { Archive.appendJSONString("\(d)", to: &out) }
-        case .bytesValue(let b)?: Archive.appendJSONString(b.base64EncodedString(), to: &out)
+        case .bytesValue(let b)?: appendCut(b.base64EncodedString(), valueBytes, &cut, to: &out)
         case .arrayValue(let a)?:
             out.append(UInt8(ascii: "["))
             for (k, e) in a.values.enumerated() {
                 if k > 0 { out.append(UInt8(ascii: ",")) }
-                append(e, to: &out)
+                append(e, valueBytes: valueBytes, cut: &cut, to: &out)
             }
             out.append(UInt8(ascii: "]"))
         case .kvlistValue(let m)?:
@@ -186,7 +231,7 @@ public enum OTLPLogs {
                 if k > 0 { out.append(UInt8(ascii: ",")) }
                 Archive.appendJSONString(e.key, to: &out)
                 out.append(UInt8(ascii: ":"))
-                append(e.value, to: &out)
+                append(e.value, valueBytes: valueBytes, cut: &cut, to: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
@@ -232,7 +277,11 @@ enum JSONRequest {
 
     static func decode(_ body: [UInt8]) throws -> OTLPLogs.Request {
         let root: JSON
-        do { root = try JSONDecoder().decode(JSON.self, from: Data(body)) } catch {
+        do { root = try JSONDecoder().decode(JSON.self, from: Data(body)) } catch DecodingError.dataCorrupted(let context) {
+            // (Foundation's reason, such as "Too many nested arrays or dictionaries around line 1, column 513".)
+            let why = (context.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String ?? context.debugDescription
+            throw Failure(description: "the body is not JSON: \(why)")
+        } catch {
             throw Failure(description: "the body is not JSON")
         }
         guard case .object(let object) = root else { throw Failure(description: "the body is not a JSON object (an OTLP logs request)") }
