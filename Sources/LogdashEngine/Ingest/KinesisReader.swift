@@ -313,7 +313,8 @@ public final class KinesisReader: Sendable {
             let open = listed.filter { !$0.isClosed }.count
             let from: String
             switch source.start {
-            case _ where progress.resumed: from = "after the last record stored"
+            case _ where progress.resumed && pipeline.durable != nil: from = "after the last record stored"
+            case _ where progress.resumed: from = "from where reading began"
             case .latest: from = "from the newest record on"
             case .trimHorizon: from = "from the oldest record"
             case .atTimestamp(let d): from = "from " + Timestamp.iso8601(Int64(d.timeIntervalSince1970 * 1e9))
