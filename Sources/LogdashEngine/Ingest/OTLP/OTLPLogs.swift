@@ -73,17 +73,16 @@ public enum OTLPLogs {
         }
         var out: [UInt8] = []
         var count = 0
-        for resourceLogs in request.resourceLogs {
-            let resource = resourceLogs.resource.attributes
-            let host = resource.first { $0.key == "host.name" }.flatMap { $0.value.value.flatMap(text) }
+        var names = Names()
+        for (i, resourceLogs) in request.resourceLogs.enumerated() {
+            let resource = Resource(resourceLogs.resource.attributes, valueBytes: valueBytes, names: &names)
             for (j, scopeLogs) in resourceLogs.scopeLogs.enumerated() {
                 for (k, record) in scopeLogs.logRecords.enumerated() {
                     // (Ids of another size are no ids: refused as OTLP's JSON form refuses them.)
                     for (name, id, size) in [("traceId", record.traceID, 16), ("spanId", record.spanID, 8)] where !id.isEmpty && id.count != size {
-                        let at = "resourceLogs[\(request.resourceLogs.firstIndex { $0 == resourceLogs } ?? 0)].scopeLogs[\(j)].logRecords[\(k)]"
-                        throw Failure(description: "\(at).\(name) is not \(size) bytes")
+                        throw Failure(description: "resourceLogs[\(i)].scopeLogs[\(j)].logRecords[\(k)].\(name) is not \(size) bytes")
                     }
-                    line(record, resource: resource, host: host, scope: scopeLogs.scope.name, valueBytes: valueBytes, into: &out)
+                    line(record, resource: resource, scope: scopeLogs.scope.name, valueBytes: valueBytes, names: &names, into: &out)
                     count += 1
                     if out.count > maxBytes {
                         throw Failure(description: "the body's records come to more than \(maxBytes) bytes as lines (the resource's attributes are written into each record); send smaller batches",
@@ -129,12 +128,60 @@ public enum OTLPLogs {
 
     // MARK: a record's line
 
-    static func line(_ r: Opentelemetry_Proto_Collector_Logs_V1_LogRecord, resource: [KeyValue], host: String?, scope: String,
-                     valueBytes: Int = .max, into out: inout [UInt8]) {
+    /// Field names by attribute key, worked out once per body (a body's records repeat their keys).
+    struct Names {
+        private var attributes: [String: String] = [:], resource: [String: String] = [:]
+
+        mutating func attribute(_ key: String) -> String {
+            if let n = attributes[key] { return n }
+            let n = fieldName(key, prefix: "attributes.")
+            attributes[key] = n
+            return n
+        }
+
+        mutating func resource(_ key: String) -> String {
+            if let n = resource[key] { return n }
+            let n = fieldName(key, prefix: "resource.")
+            resource[key] = n
+            return n
+        }
+    }
+
+    /// A resource's part of its records' lines, written once: its host, and each attribute's
+    /// field name with its `,"name":value` bytes.
+    struct Resource {
+        var host: String?
+        /// (`cut`: its value was cut.)
+        var fields: [(name: String, bytes: [UInt8], cut: Bool)] = []
+
+        init(_ attributes: [KeyValue], valueBytes: Int, names: inout Names) {
+            host = attributes.first { $0.key == "host.name" }.flatMap { $0.value.value.flatMap(text) }
+            for a in attributes where a.key != "host.name" {
+                let name = names.resource(a.key)
+                var bytes: [UInt8] = [UInt8(ascii: ",")]
+                Archive.appendJSONString(name, to: &bytes)
+                bytes.append(UInt8(ascii: ":"))
+                var cut = 0
+                append(a.value, valueBytes: valueBytes, cut: &cut, to: &bytes)
+                fields.append((name, bytes, cut > 0))
+            }
+        }
+    }
+
+    static func line(_ r: Opentelemetry_Proto_Collector_Logs_V1_LogRecord, resource: Resource, scope: String, valueBytes: Int = .max,
+                     names: inout Names, into out: inout [UInt8]) {
         var cut = 0
+        let own = r.attributes.map { names.attribute($0.key) }
         JSONObjectWriter.write(into: &out, line: true) { o in
             let nanos = r.timeUnixNano != 0 ? r.timeUnixNano : r.observedTimeUnixNano
-            if nanos != 0 && nanos <= UInt64(Int64.max) { o.string("ts", Timestamp.iso8601(Int64(nanos))) }
+            if nanos != 0 && nanos <= UInt64(Int64.max) {
+                o.key("ts")
+                o.write { out in
+                    out.append(UInt8(ascii: "\""))
+                    Timestamp.appendISO8601(Int64(nanos), to: &out)
+                    out.append(UInt8(ascii: "\""))
+                }
+            }
             // The severity text as it is spelt (the JSON format keeps it in `level_raw`, or an
             // unknown one as `_level`) unless the number says another level.
             let byNumber = level(number: r.severityNumber, text: "")
@@ -154,19 +201,18 @@ public enum OTLPLogs {
                 append(r.body, valueBytes: valueBytes, cut: &cut, to: &json)
                 o.write { appendCut(String(decoding: json, as: UTF8.self), valueBytes, &cut, to: &$0) }
             }
-            if let host { o.string("host", host) }
-            if r.traceID.contains(where: { $0 != 0 }) { o.string("trace_id", hex(r.traceID)) }
-            if r.spanID.contains(where: { $0 != 0 }) { o.string("span_id", hex(r.spanID)) }
+            if let host = resource.host { o.string("host", host) }
+            if r.traceID.contains(where: { $0 != 0 }) { o.key("trace_id"); o.write { appendHex(r.traceID, to: &$0) } }
+            if r.spanID.contains(where: { $0 != 0 }) { o.key("span_id"); o.write { appendHex(r.spanID, to: &$0) } }
             if !scope.isEmpty { o.string("scope", scope) }
             if !r.eventName.isEmpty { o.string("event_name", r.eventName) }
             // The record's attributes win over the resource's that would take the same name.
-            let own = Set(r.attributes.map { fieldName($0.key, prefix: "attributes.") })
-            for a in resource where a.key != "host.name" && !own.contains(fieldName(a.key, prefix: "resource.")) {
-                o.key(fieldName(a.key, prefix: "resource."))
-                o.write { append(a.value, valueBytes: valueBytes, cut: &cut, to: &$0) }
+            for field in resource.fields where !own.contains(field.name) {
+                o.write { $0.append(contentsOf: field.bytes) }
+                if field.cut { cut += 1 }
             }
-            for a in r.attributes {
-                o.key(fieldName(a.key, prefix: "attributes."))
+            for (a, name) in zip(r.attributes, own) {
+                o.key(name)
                 o.write { append(a.value, valueBytes: valueBytes, cut: &cut, to: &$0) }
             }
             if cut > 0 { o.raw("values_cut", Array(String(cut).utf8)) }
@@ -242,12 +288,12 @@ public enum OTLPLogs {
         return nil
     }
 
-    static func hex(_ d: Data) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(d.count * 2)
-        for b in d { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
-        return String(decoding: out, as: UTF8.self)
+    /// `d` as a JSON string of lower-case hex.
+    static func appendHex(_ d: Data, to out: inout [UInt8]) {
+        let digits: StaticString = "0123456789abcdef"
+        out.append(UInt8(ascii: "\""))
+        for b in d { out.append(digits.utf8Start[Int(b >> 4)]); out.append(digits.utf8Start[Int(b & 15)]) }
+        out.append(UInt8(ascii: "\""))
     }
 }
 
