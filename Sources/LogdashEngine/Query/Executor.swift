@@ -198,8 +198,16 @@ public struct QueryEngine: Sendable {
 
         func names(_ engine: QueryEngine) -> [String] {
             switch self {
-            case .logs: engine.snapshot.schema.map { $0.name.lowercased() }
-            case .rows(let r): r.columns.map { $0.lowercased() }
+            case .logs: QueryEngine.columnKeys(engine.snapshot.schema.map(\.name))
+            case .rows(let r): QueryEngine.columnKeys(r.columns)
+            }
+        }
+
+        /// The columns' names as they are spelt.
+        func spelt(_ engine: QueryEngine) -> [String] {
+            switch self {
+            case .logs: engine.snapshot.schema.map(\.name)
+            case .rows(let r): r.columns
             }
         }
 

@@ -96,7 +96,7 @@ struct PartialKernel: Sendable {
     /// A column of the store's schema by the name a query uses (case-insensitive).
     private static func actual(_ name: String, _ schema: [SchemaColumn]) -> String? {
         let lower = name.lowercased()
-        return schema.first { $0.name.lowercased() == lower }?.name
+        return (schema.first { $0.name == name } ?? schema.first { $0.name.lowercased() == lower })?.name
     }
 
     /// The partial rows for `segments` — keys, window start and end, parts, the record count

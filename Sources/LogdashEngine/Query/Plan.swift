@@ -43,7 +43,10 @@ extension QueryEngine {
         }
         // No qualified name and no join: the names need no binding (and a subquery's answer,
         // thousands of values long, is not copied again).
-        if !qualified && !joined { return (try resolve(s.from, ctes: ctes, explain: &explain), s) }
+        if !qualified && !joined {
+            let rel = try resolve(s.from, ctes: ctes, explain: &explain)
+            return (rel, try caseBound(s, rel))
+        }
         switch s.from {
         case .join?:
             // Subqueries in the joins' ON conditions too.
@@ -59,20 +62,25 @@ extension QueryEngine {
             let (rows, columns, rest) = try joinRelation(s, ctes: ctes, explain: &explain)
             s.filter = rest
             s.from = nil
+            let written = s.items
             s = try bound(s) { try Self.bindJoined($0, $1, columns) }
+            // A column told apart from another by case keeps its name as written.
+            for k in s.items.indices where s.items[k].alias == nil {
+                if case .column(let key, _) = s.items[k].expr, key.contains("\u{3}") { s.items[k].alias = written[k].expr.defaultName }
+            }
             s.items = try expandQualifiedStars(s.items, columns)
             return (.rows(rows), s)
         case .aliased(let inner, let alias)?:
             let rel = try resolve(inner, ctes: ctes, explain: &explain)
             s = try bound(s) { try Self.bindSingle($0, $1, allowed: [alias], names: rel.names(self)) }
             s.items = try expandSingleStars(s.items, allowed: [alias])
-            return (rel, s)
+            return (rel, try caseBound(s, rel))
         default:
             let rel = try resolve(s.from, ctes: ctes, explain: &explain)
             let allowed = qualifiers(of: s.from)
             s = try bound(s) { try Self.bindSingle($0, $1, allowed: allowed, names: rel.names(self)) }
             s.items = try expandSingleStars(s.items, allowed: allowed)
-            return (rel, s)
+            return (rel, try caseBound(s, rel))
         }
     }
 
@@ -360,6 +368,44 @@ extension QueryEngine {
         return out
     }
 
+    /// The names a relation's columns are compiled under: lower-cased, so that a name matches
+    /// whatever its case — but columns whose names differ only in case (JSON keys `team` and
+    /// `Team`) are told apart: the one spelt in lower case keeps it, the others get a key of
+    /// their own (`team\u{3}9`, by position; stable under lower-casing).
+    static func columnKeys(_ names: [String]) -> [String] {
+        var keys = names.map { $0.lowercased() }
+        var seen = Set<String>(minimumCapacity: keys.count)
+        guard keys.contains(where: { !seen.insert($0).inserted }) else { return keys }
+        let counts = Dictionary(keys.map { ($0, 1) }, uniquingKeysWith: +)
+        for k in keys.indices where counts[keys[k]]! > 1 && names[k] != keys[k] { keys[k] += "\u{3}\(k)" }
+        return keys
+    }
+
+    /// `s` with its names bound to the relation's keys where two of its columns differ only in
+    /// case: a name matches the column spelt exactly as it is (an unquoted name is lower case,
+    /// `"Team"` keeps its capital); failing that, the one column it matches ignoring case; one
+    /// that matches several only ignoring case is an error naming them. A bare column keeps its
+    /// name as the result's column name.
+    func caseBound(_ s: Select, _ rel: Relation) throws -> Select {
+        let keys = rel.names(self)
+        guard keys.contains(where: { $0.contains("\u{3}") }) else { return s }
+        let spelt = rel.spelt(self)
+        var groups: [String: [Int]] = [:]
+        for (k, n) in spelt.enumerated() { groups[n.lowercased(), default: []].append(k) }
+        func bind(_ n: String, _ p: Int) throws -> Expr? {
+            guard !n.hasPrefix("\u{1}"), !n.contains("\u{0}"), !n.contains("\u{3}"),
+                  let group = groups[n.lowercased()], group.count > 1 else { return nil }
+            if let k = group.first(where: { spelt[$0] == n }) { return .column(keys[k], at: p) }
+            throw QueryError(.unknownColumn, "column '\(n)' is ambiguous: " + group.map { "\"\(spelt[$0])\"" }.sorted().joined(separator: ", ")
+                             + " differ only in case; write the one meant in double quotes, spelt as it is", at: p)
+        }
+        var out = s
+        for k in out.items.indices where out.items[k].alias == nil && !out.items[k].isStar {
+            if case .column(let n, _) = out.items[k].expr { out.items[k].alias = n }
+        }
+        return try bound(out, bind)
+    }
+
     /// A name over one table: `t.x` (or `alias.x`) is `x` when `t` names the table.
     static func bindSingle(_ n: String, _ p: Int, allowed: [String], names: [String]) throws -> Expr? {
         let parts = n.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false)
@@ -375,7 +421,8 @@ extension QueryEngine {
         let parts = n.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false)
         if parts.count == 2 {
             let q = parts[0].lowercased(), name = parts[1].lowercased()
-            if let c = columns.first(where: { $0.qualifier.lowercased() == q && $0.name.lowercased() == name }) { return .column(c.key, at: p) }
+            if let c = columns.first(where: { $0.qualifier.lowercased() == q && $0.name == parts[1] })
+                ?? columns.first(where: { $0.qualifier.lowercased() == q && $0.name.lowercased() == name }) { return .column(c.key, at: p) }
             let tables = Array(Set(columns.map(\.qualifier))).sorted()
             guard tables.contains(where: { $0.lowercased() == q }) else {
                 throw QueryError(.unknownTable, "'\(parts[0])' is not a table of the FROM (it has \(tables.joined(separator: ", ")))", at: p)
@@ -384,7 +431,9 @@ extension QueryEngine {
             throw QueryError(.unknownColumn, "unknown column '\(parts[0]).\(parts[1])'" + ExprCompiler.suggestion(for: name, among: theirs), at: p)
         }
         if n.hasPrefix("\u{1}") || n.contains("\u{0}") { return nil }  // already bound
-        let matches = columns.filter { !$0.hidden && $0.name.lowercased() == n.lowercased() }
+        var matches = columns.filter { !$0.hidden && $0.name.lowercased() == n.lowercased() }
+        // Two columns spelt alike but for case: the one spelt exactly as written.
+        if matches.count > 1, case let exact = matches.filter({ $0.name == n }), exact.count == 1 { matches = exact }
         if matches.count > 1 {
             throw QueryError(.unknownColumn, "column '\(n)' is ambiguous: " + matches.map { "\($0.qualifier).\($0.name)" }.joined(separator: ", "), at: p)
         }
@@ -560,8 +609,9 @@ extension QueryEngine {
     func readLeaf(_ k: Int, _ a: JoinAnalysis, ctes: [String: ResultSet], explain: inout PlanLog) throws -> (ResultSet, [BoundColumn]) {
         let leaf = a.leaves[k]
         if a.lateral(k) != nil {
+            let keys = Self.columnKeys(a.available[k])
             return (ResultSet(columns: a.available[k], rows: []),
-                    a.available[k].map { BoundColumn(qualifier: leaf.qualifier, name: $0, key: leaf.qualifier.lowercased() + "\u{0}" + $0.lowercased()) })
+                    a.available[k].indices.map { BoundColumn(qualifier: leaf.qualifier, name: a.available[k][$0], key: leaf.qualifier.lowercased() + "\u{0}" + keys[$0]) })
         }
         let wanted = a.available[k].filter { a.everything.contains(k) || a.used[k].contains($0.lowercased()) }
         var read = Select()
@@ -571,8 +621,9 @@ extension QueryEngine {
         read.filter = a.pushed[k].reduce(nil) { acc, c in acc.map { .binary("and", $0, c, at: c.position) } ?? c }
         let r = try select(read, ctes: ctes, explain: &explain)
         explain.append("read \(Self.shown(leaf.qualifier)): \(wanted.count) column\(wanted.count == 1 ? "" : "s")" + (a.pushed[k].isEmpty ? "" : ", \(a.pushed[k].count) WHERE condition\(a.pushed[k].count == 1 ? "" : "s") applied while reading") + ", \(r.rows.count) rows")
-        return (r, r.columns.map { BoundColumn(qualifier: leaf.qualifier, name: $0, key: leaf.qualifier.lowercased() + "\u{0}" + $0.lowercased(),
-                                               hidden: $0.hasPrefix("\u{1}") || $0.hasPrefix("\u{2}")) })
+        let keys = Self.columnKeys(r.columns)
+        return (r, zip(r.columns, keys).map { n, key in BoundColumn(qualifier: leaf.qualifier, name: n, key: leaf.qualifier.lowercased() + "\u{0}" + key,
+                                                                    hidden: n.hasPrefix("\u{1}") || n.hasPrefix("\u{2}")) })
     }
 
     /// The rows of a FROM with joins: each table read once, with only the columns the query

@@ -290,7 +290,9 @@ extension QueryEngine {
             if parts.count == 2 { return a.names.firstIndex(of: parts[0].lowercased()) }
             let owners = [0, 1].filter { k in a.available[k].contains { $0.lowercased() == n.lowercased() } }
             if owners.count == 2 && using.contains(n.lowercased()) { return big }  // the USING column: equal on every joined row
-            return owners.count == 1 ? owners[0] : nil
+            // Both have it but for case: the table that spells it as written.
+            let exact = owners.filter { k in a.available[k].contains(n) }
+            return owners.count == 1 ? owners[0] : exact.count == 1 ? exact[0] : nil
         }
         func sides(_ e: Expr) -> Set<Int>? {
             var out = Set<Int>(), unknown = false
@@ -320,10 +322,9 @@ extension QueryEngine {
         guard !bigKeys.isEmpty, residual.isEmpty || j.kind != .left else { return nil }
         guard residual.allSatisfy({ sides($0) != nil }) else { return nil }
         // Each key's kind in logs (the table's type).
-        let schema = Dictionary(snapshot.schema.map { ($0.name.lowercased(), $0.type) }, uniquingKeysWith: { x, _ in x })
         let bigKinds = bigKeys.map { e -> Int? in
             guard case .column(let n, _) = e else { return nil }
-            return schema[String(n.split(separator: "\u{0}").last ?? "").lowercased()].flatMap(JoinIndex.kind)
+            return snapshot.column(String(n.split(separator: "\u{0}").last ?? "")).flatMap { JoinIndex.kind($0.type) }
         }
         // Read and index the other side.
         var lines = PlanLog()
@@ -374,7 +375,8 @@ extension QueryEngine {
                 }
                 guard owner(n) == small else { return nil }
                 let name = (n.split(separator: "\u{0}").last.map(String.init) ?? n).lowercased()
-                guard let k = columns.firstIndex(where: { $0.name.lowercased() == name }) else {
+                let spelt = n.split(separator: "\u{0}").last.map(String.init) ?? n
+                guard let k = columns.firstIndex(where: { $0.name == spelt }) ?? columns.firstIndex(where: { $0.name.lowercased() == name }) else {
                     failure = QueryError(.unknownColumn, "unknown column '\(n.replacingOccurrences(of: "\u{0}", with: "."))'", at: p)
                     return x
                 }

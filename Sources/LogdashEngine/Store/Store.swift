@@ -51,7 +51,7 @@ public struct StoreSnapshot: Sendable {
     public static let alarmHistoryColumns = ["ts", "alarm", "old_state", "new_state", "reason"]
 
     public func column(_ name: String) -> SchemaColumn? {
-        schema.first { $0.name.lowercased() == name.lowercased() }
+        schema.first { $0.name == name } ?? schema.first { $0.name.lowercased() == name.lowercased() }
     }
 
     /// The tables' columns without their records: a query run on it checks its names and types
