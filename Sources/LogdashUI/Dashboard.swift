@@ -37,6 +37,8 @@ public struct StatusInfo: Sendable, Equatable {
     /// its `max_lag`.
     public var sinkLagMs: Int64 = 0
     public var sinkBehind = false
+    /// Past the memory budget: how many records were spilled to files, or dropped.
+    public var memory: String?
     /// A query for the tail is running (a filter over many records).
     public var busy = false
 
@@ -1480,6 +1482,7 @@ public enum StatusBar {
         if s.status.connections > 0 { parts.append("\(s.status.connections) conn") }
         if s.status.bufferFill >= 0.5 { parts.append(String(format: "buffer %.0f%%", s.status.bufferFill * 100)) }
         if s.status.sinkLagMs > 0 { parts.append((s.status.sinkBehind ? "sink BEHIND " : "sink lag ") + TimeSpan.age(milliseconds: s.status.sinkLagMs)) }
+        if let m = s.status.memory { parts.append(m) }
         if let l = s.minLevel { parts.append("\(l.name)+") }
         if let c = s.customTime {
             parts.append(c.label)

@@ -109,6 +109,7 @@ struct DashboardCommand: ParsableCommand {
             store = try StoredHistory.open(dir)
             notices.add("store \(dir) is written by another logdash: shown as it is now; what arrives here is kept in memory only")
         }
+        try live.limitMemory(store, config: config, durable: durable != nil, report: notices.add)
         for seg in archived { store.append(seg) }
         store.setLookups(try input.lookupTables(config: config))
         let sinks = try live.sinks(config: config, durable: durable, agent: false, report: notices.add)

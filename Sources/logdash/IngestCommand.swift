@@ -68,6 +68,29 @@ struct LiveOptions: ParsableArguments {
     @Option(help: ArgumentHelp("With a store: delete the oldest segment files while the store is larger than this (10G, 500M).", valueName: "bytes"))
     var maxStoreSize: String?
 
+    @Option(help: ArgumentHelp("The memory budget (default: half of the machine's): records in memory past half of it spill to files, "
+                               + "read back when a query needs them; columns read back keep to a quarter of it.", valueName: "bytes"))
+    var maxMemory: String?
+
+    @Flag(name: .customLong("no-spill"), help: "Past --max-memory drop the oldest records (counted and said) instead of spilling them to files.")
+    var noSpill = false
+
+    /// The memory budget these options (over the config's `ingest.max_memory` and `spill`)
+    /// give, applied to the process; `store` keeps its records in memory within it unless a
+    /// store on disk holds them (`durable`), whose sealing already gives memory back.
+    func limitMemory(_ store: Store, config: Config, durable: Bool, report: @escaping @Sendable (String) -> Void) throws {
+        var budget = MemoryBudget.defaultBudget
+        if let text = maxMemory {
+            guard let n = ByteSize.parse(text), n >= 1 << 20 else { throw ValidationError("--max-memory '\(text)' must be a size of at least 1M (e.g. 512M, 4G)") }
+            budget = n
+        } else if let n = config.ingest.maxMemory {
+            budget = n
+        }
+        MemoryBudget.apply(budget)
+        guard !durable else { return }
+        store.limitMemory(RecordMemoryLimit(budget: budget, spill: !noSpill && config.ingest.spill != false, report: report))
+    }
+
     /// Opens the sinks these options and the config's `sinks:` name, in `durable`'s directory,
     /// and starts delivering (nil: no sink).
     /// `agent`: the config's sinks count too (ingest's; a dashboard delivers only what its
@@ -277,6 +300,7 @@ struct IngestCommand: ParsableCommand {
         if noStore && live.store != nil { throw ValidationError("--store and --no-store contradict each other") }
         let durable = noStore ? nil : try live.durable(config: config, fallback: noFollow ? nil : LiveOptions.defaultStore, report: say)
         let store = durable?.store ?? Store()
+        try live.limitMemory(store, config: config, durable: durable != nil, report: say)
         let sinks = try live.sinks(config: config, durable: durable, agent: true, report: say)
         let reporter = AlarmReporter(alarms: alarmDefs, store: store, lateness: latenessNanos)
         let streams = try StreamReporter(stream, store: store, lateness: latenessNanos, allowedLateness: allowedNanos)

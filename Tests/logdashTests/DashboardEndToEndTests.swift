@@ -92,6 +92,36 @@ final class Tmux {
         #expect(!after.contains("FOLLOW"), "\(after)")
     }
 
+    /// Past `--max-memory` the dashboard keeps its oldest records in spill files, says so on the
+    /// status bar, and a query still counts every record; with `--no-spill` the oldest are
+    /// dropped, counted on the status bar (issue 28).
+    @Test func pastItsMemoryBudgetTheDashboardSpillsOrDropsTheOldestRecordsAndSaysSo() throws {
+        let log = try ExportCommandTests.generated(40000)
+        let cache = try Scratch.directory("dash-spill").path
+        let expected = try CommandLineTests().logdash(["query", "SELECT count(DISTINCT trace_id) FROM logs", log, "--output", "csv"]).out
+        let distinct = expected.split(separator: "\n").last.map(String.init) ?? "?"
+        let t = try Tmux(width: 140, height: 30)
+        try t.type("export XDG_CACHE_HOME=\(cache)\n")
+        try t.launch([log, "--max-memory", "4M", "--utc"], then: "; echo EXIT=$?", until: "the records spilled") { $0.contains("40000 rec") && $0.contains("to disk") }
+        try t.press("q")
+        try t.type("SELECT count(*) AS n, count(DISTINCT trace_id) AS d FROM logs")
+        try t.press("Enter")
+        let answer = try t.wait("the count over every record") { $0.contains("1 row in") }
+        #expect(answer.contains("40000") && answer.contains(distinct), "\(answer)")
+        try t.press("Escape")
+        try t.press("Q")
+        _ = try t.wait("the shell") { $0.contains("EXIT=0") }
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: cache + "/logdash"))?.isEmpty ?? true, "spill files are gone")
+        try t.type("clear\n")
+        let dropped = try t.launch([log, "--max-memory", "4M", "--no-spill", "--utc"], until: "the oldest dropped") { $0.contains("oldest") && $0.contains("dropped") }
+        let count = dropped.split(separator: "\n").compactMap { line -> Int? in
+            guard let r = line.range(of: " rec") else { return nil }
+            return Int(line[..<r.lowerBound].split(separator: " ").last ?? "")
+        }.first
+        #expect((count ?? 40000) < 40000, "\(dropped)")
+        try t.press("Q")
+    }
+
     @Test func liveTailFiltersAndQuitsRestoringTheTerminal() throws {
         let t = try Tmux()
         let first = try t.launch(["demo://?rate=200"], then: "; echo EXIT=$?", until: "records and the status bar") {

@@ -20,6 +20,10 @@ public struct IngestConfig: Sendable {
     public var fsync: FsyncMode?
     public var retain: Int64?
     public var maxStoreSize: Int?
+    /// The memory records may take (`max_memory`), and whether past it the oldest spill to files
+    /// (`spill`, default true) or are dropped.
+    public var maxMemory: Int?
+    public var spill: Bool?
 }
 
 /// The settings from a YAML config file (`--config FILE`, by default
@@ -50,6 +54,8 @@ public struct IngestConfig: Sendable {
 ///   request_timeout: 30s  # an HTTP request must arrive whole within this long
 ///   tls_cert: /etc/logdash/cert.pem   # for tcp+tls://, syslog+tls://, https://
 ///   tls_key: /etc/logdash/key.pem
+///   max_memory: 2G        # records in memory past half of it spill to files (default: half of the memory)
+///   spill: true           # false: past it the oldest records are dropped instead
 /// query:
 ///   max_memory: 4G        # what one query may hold (default: a quarter of the memory)
 /// transforms:             # the transform stage, run on every record before it is stored
@@ -87,7 +93,7 @@ public struct Config: Sendable {
     static let topKeys = ["max_record_bytes", "format", "timezone", "sources", "formats", "ingest", "query", "dashboard", "alarms", "bell", "lookups", "transforms", "sinks"]
     static let queryKeys = ["max_memory"]
     static let ingestKeys = ["buffer_size", "buffer_interval", "buffer_max", "auth_token", "allow", "max_connections", "max_connections_per_address", "idle_timeout", "request_timeout", "udp_buffer", "tls_cert", "tls_key",
-                             "store", "fsync", "retain", "max_store_size"]
+                             "store", "fsync", "retain", "max_store_size", "max_memory", "spill"]
     static let formatKeys = FormatDefinition.keys.filter { $0 != "name" }
 
     /// `$XDG_CONFIG_HOME/logdash/config.yaml`, or `~/.config/logdash/config.yaml`.
@@ -312,6 +318,12 @@ public struct Config: Sendable {
             case "max_store_size":
                 guard let text = v.scalar?.string, let n = ByteSize.parse(text), n > 0 else { throw fail(at, v, "must be a size such as 500M or 10G") }
                 c.maxStoreSize = n
+            case "max_memory":
+                guard let text = v.scalar?.string, let n = ByteSize.parse(text), n >= 1 << 20 else { throw fail(at, v, "must be a size of at least 1M, such as 512M or 4G") }
+                c.maxMemory = n
+            case "spill":
+                guard let b = v.bool else { throw fail(at, v, "must be true or false") }
+                c.spill = b
             default:
                 throw fail(at, k, "unknown key; known keys: \(ingestKeys.joined(separator: ", "))")
             }

@@ -343,6 +343,8 @@ public final class Segment: Sendable {
     public var isStoredLazily: Bool { resident == nil }
     /// Whether any column is in memory (false: in a store file, none read yet).
     public var isResident: Bool { resident != nil || stored!.loadedCount > 0 }
+    /// The memory the columns of a segment in memory take (0 for one in a file).
+    public let residentBytes: Int
 
     /// What a store file's footer says of a segment, enough to plan queries without reading it.
     struct Summary {
@@ -383,6 +385,7 @@ public final class Segment: Sendable {
         flaggedCount = flagged
         let names = CoreColumn.names.filter { columns[$0] != nil } + columns.keys.filter { !CoreColumn.names.contains($0) }.sorted()
         schema = names.map { SchemaColumn(name: $0, type: columns[$0]!.type, nonNull: columns[$0]!.nonNullCount) }
+        residentBytes = columns.values.reduce(flags.count * MemoryLayout<RecordFlags>.stride + 256) { $0 + $1.residentBytes }
     }
 
     /// A segment of a store file, each column read when first needed.
@@ -397,6 +400,7 @@ public final class Segment: Sendable {
         flaggedCount = s.flaggedCount
         schema = s.schema
         resident = nil
+        residentBytes = 0
         zones = s.zones
         stored = StoredContent(names: names, column: column, flags: flags)
     }
@@ -533,7 +537,9 @@ final class StoredContent: Sendable {
     private let decode: @Sendable (String) -> SegmentColumn?
     private let decodeFlags: @Sendable () -> [RecordFlags]
     private struct Cache {
-        var columns: [String: SegmentColumn] = [:]
+        var columns: [String: (column: SegmentColumn, bytes: Int)] = [:]
+        /// Columns read since `DecodedColumns`' hand last passed them.
+        var recentlyRead: Set<String> = []
         var flags: [RecordFlags]?
     }
     private let cache = Mutex(Cache())
@@ -544,16 +550,38 @@ final class StoredContent: Sendable {
         decodeFlags = flags
     }
 
+    deinit {
+        let bytes = cache.withLock { $0.columns.values.reduce(0) { $0 + $1.bytes } }
+        if bytes > 0 { DecodedColumns.shared.forget(bytes: bytes) }
+    }
+
     var loadedCount: Int { cache.withLock { $0.columns.count } }
 
     func column(_ name: String) -> SegmentColumn? {
-        if let c = cache.withLock({ $0.columns[name] }) { return c }
-        guard names.contains(name), let c = decode(name) else { return nil }  // decoded outside the lock
-        return cache.withLock { cache in
-            if let other = cache.columns[name] { return other }
-            cache.columns[name] = c
+        if let c = cache.withLock({ cache -> SegmentColumn? in
+            guard let c = cache.columns[name]?.column else { return nil }
+            if !cache.recentlyRead.contains(name) { cache.recentlyRead.insert(name) }
             return c
+        }) { return c }
+        guard names.contains(name), let c = decode(name) else { return nil }  // decoded outside the lock
+        let bytes = c.residentBytes
+        let (kept, fresh) = cache.withLock { cache -> (SegmentColumn, Bool) in
+            if let other = cache.columns[name] { return (other.column, false) }
+            cache.columns[name] = (c, bytes)
+            return (c, true)
         }
+        if fresh { DecodedColumns.shared.admit(self, name, bytes: bytes) }
+        return kept
+    }
+
+    /// Whether `name` was read since last asked (and now: not).
+    func clearRecentlyRead(_ name: String) -> Bool {
+        cache.withLock { $0.recentlyRead.remove(name) != nil }
+    }
+
+    /// Drops a decoded column (read from the file again when next needed).
+    func giveBack(_ name: String) {
+        cache.withLock { _ = $0.columns.removeValue(forKey: name) }
     }
 
     var flags: [RecordFlags] {

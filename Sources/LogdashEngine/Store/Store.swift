@@ -83,6 +83,8 @@ public final class Store: Sendable {
         /// Consumers of every segment appended from their subscription on (streaming queries).
         var feeds: [SegmentFeed] = []
         var lookups: [String: ResultSet] = [:]
+        /// Records in memory past a budget spill to files or are dropped (`limitMemory`).
+        var limit: RecordMemoryLimit?
     }
     private let state = Mutex(State())
 
@@ -138,6 +140,83 @@ public final class Store: Sendable {
             s.skipped.formUnion(seg.skippedFieldNames)
             SchemaColumn.merge(seg.schema, into: &s.schema)
         }
+        checkMemory()
+    }
+
+    // MARK: the memory budget
+
+    /// From now on, records in memory past `limit` spill to files or are dropped, oldest first.
+    public func limitMemory(_ limit: RecordMemoryLimit) {
+        state.withLock { $0.limit = limit }
+        checkMemory()
+    }
+
+    /// Past the memory budget: `spilled N` or `dropped N oldest` (nil: within it, or no budget).
+    public var memoryStatus: String? { state.withLock { $0.limit }?.status }
+
+    /// What memory the records held in memory take.
+    public var residentBytes: Int { state.withLock { s in s.segments.reduce(0) { $0 + $1.residentBytes } } }
+
+    /// Past the budget: the oldest records are relieved on the limit's own thread (one run at a time).
+    private func checkMemory() {
+        guard let limit = state.withLock({ s -> RecordMemoryLimit? in
+            guard let l = s.limit, s.segments.reduce(0, { $0 + $1.residentBytes }) > l.bytes else { return nil }
+            return l
+        }) else { return }
+        guard !limit.busy.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        limit.queue.async { [self] in
+            relieve(limit)
+            limit.busy.store(false, ordering: .releasing)
+            checkMemory()  // (records that came meanwhile)
+        }
+    }
+
+    /// Spills (or drops) the oldest records in memory until they take three quarters of the
+    /// budget, a run of segments of at most 256 MB at a time. Segments a live source will still
+    /// merge, and those a store's log holds (sealing swaps them), stay.
+    private func relieve(_ limit: RecordMemoryLimit) {
+        while true {
+            let chosen = state.withLock { s -> [Segment] in
+                let total = s.segments.reduce(0) { $0 + $1.residentBytes }
+                guard total > limit.bytes else { return [] }
+                let target = min(total - limit.bytes * 3 / 4, 256 << 20)
+                let live = Set(s.recent.values.joined().map { ObjectIdentifier($0) })
+                var out: [Segment] = [], sum = 0
+                for seg in s.segments {
+                    let id = ObjectIdentifier(seg)
+                    // A run of neighbours, so that the order of the records stays as it was.
+                    if seg.residentBytes == 0 || live.contains(id) || s.logOf[id] != nil {
+                        if out.isEmpty { continue } else { break }
+                    }
+                    out.append(seg)
+                    sum += seg.residentBytes
+                    if sum >= target { break }
+                }
+                return out
+            }
+            if chosen.isEmpty { return }
+            var replacement: [Segment] = []
+            if limit.spillDirectory != nil {
+                do { replacement = try limit.spill(chosen) } catch { limit.failed(error) }
+            }
+            if replace(chosen, with: replacement), replacement.isEmpty { limit.dropped(chosen.reduce(0) { $0 + $1.rowCount }) }
+            Store.returnFreedMemory()
+        }
+    }
+
+    /// `old` (neighbours, all still here) gives way to `new` in its place; false when they are
+    /// not all here any more (merged meanwhile).
+    private func replace(_ old: [Segment], with new: [Segment]) -> Bool {
+        state.withLock { s in
+            let ids = Set(old.map { ObjectIdentifier($0) })
+            guard s.segments.lazy.filter({ ids.contains(ObjectIdentifier($0)) }).count == ids.count,
+                  let at = s.segments.firstIndex(where: { ids.contains(ObjectIdentifier($0)) }) else { return false }
+            for seg in old { s.rows -= seg.rowCount; s.unparsed -= seg.unparsedCount }
+            s.segments.removeAll { ids.contains(ObjectIdentifier($0)) }
+            s.segments.insert(contentsOf: new, at: at)
+            for seg in new { s.rows += seg.rowCount; s.unparsed += seg.unparsedCount }
+            return true
+        }
     }
 
     /// Appends a segment from live ingest: small segments of a source are merged, a few dozen at
@@ -173,6 +252,7 @@ public final class Store: Sendable {
             if let log { s.logOf[ObjectIdentifier(merged)] = log }
             s.recent[seg.source] = merged.rowCount < Store.mergeRows ? [merged] : []
         }
+        checkMemory()
     }
 
     /// A segment file now holds every record committed to the logs up to `covered`: the

@@ -516,6 +516,7 @@ public struct DashboardLoop {
         let behind = sinks.filter(\.behind)
         status.sinkBehind = !behind.isEmpty
         status.sinkLagMs = (behind.isEmpty ? sinks.filter(\.overdue) : behind).map(\.lagMs).max() ?? 0
+        status.memory = store.memoryStatus
         status.clock = LoadOptions.wallClock()
         status.newest = snap.segments.lazy.filter { $0.rowCount > 0 }.map(\.maxTs).max()
         let elapsed = Date().timeIntervalSince(rateBase.0)
