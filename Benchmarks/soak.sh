@@ -19,7 +19,8 @@ OPT=""
 S=logdash-soak-$$
 tmux new-session -d -s "$S" -x 160 -y 45 "env XDG_CACHE_HOME=$DIR/cache $B $OPT --no-color $DIR/live.log 2>$DIR/err"
 sleep 2
-PID=$(pgrep -n -f "$B $OPT --no-color $DIR/live.log")
+PID=$(pgrep -P "$(tmux display -p -t "$S" '#{pane_pid}')" | head -1)
+[ -n "$PID" ] || PID=$(tmux display -p -t "$S" '#{pane_pid}')
 echo "budget $BUDGET · pid $PID"
 t=0
 while [ $t -lt "$DURATION" ]; do

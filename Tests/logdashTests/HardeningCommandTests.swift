@@ -120,6 +120,12 @@ struct IngestServer {
         #expect(answered.status == 0 && answered.out == "count\n60000\n", "\(answered.out) \(answered.err)")
         let bad = try cli.logdash(["query", "--max-query-memory", "10", "SELECT 1", file])
         #expect(bad.status != 0 && bad.err.contains("--max-query-memory '10' must be a size of at least 1M"), "\(bad.err)")
+        let budget = try cli.logdash(["ingest", "--no-store", "--no-follow", "--max-memory", "10", file])
+        #expect(budget.status != 0 && budget.err.contains("--max-memory '10' must be a size of at least 1M"), "\(budget.err)")
+        // Within a budget (records past it spill), every record is still queried.
+        let spilled = try cli.logdash(["ingest", "--no-store", "--no-follow", "--stats-interval", "0", "--max-memory", "1M", file,
+                                       "--query", "SELECT count(*), count(DISTINCT path) FROM logs", "-o", "csv"])
+        #expect(spilled.status == 0 && spilled.out == "count,count\n30000,30000\n", "\(spilled.out) \(spilled.err)")
     }
 
     /// A FIFO or a process substitution is read once to its end, as standard input is (it was

@@ -532,10 +532,13 @@ public struct QueryEngine: Sendable {
                 let k = Int(n) - 1
                 return SortKey(eval: { $0.values![k] })
             }
-            if case .column(let name, _) = o.expr, let k = items.firstIndex(where: { $0.0.lowercased() == name.lowercased() }) {
+            if case .column(let name, _) = o.expr, let k = items.firstIndex(where: { $0.0 == name }) {
                 return SortKey(eval: { $0.values![k] })
             }
             if let k = items.firstIndex(where: { $0.1?.canonical == o.expr.canonical }) {
+                return SortKey(eval: { $0.values![k] })
+            }
+            if case .column(let name, _) = o.expr, let k = items.firstIndex(where: { $0.0.lowercased() == name.lowercased() && !($0.1.map(Self.isCaseTwin) ?? false) }) {
                 return SortKey(eval: { $0.values![k] })
             }
             return SortKey(eval: try compiler.compile(o.expr))
@@ -571,7 +574,10 @@ public struct QueryEngine: Sendable {
         if let sets = try groupingSets(s0.groupBy) { return try groupedBySets(s0, sets, ctes: ctes, explain: &explain) }
         let (rel, bound) = try bind(s0, ctes: ctes, explain: &explain)
         var s = bound
-        if case .logs = rel, let extra = logsFilter { s.filter = s.filter.map { .binary("and", $0, extra, at: $0.position) } ?? extra }
+        if case .logs = rel, let written = logsFilter {
+            let extra = try caseBound(Select(filter: written), rel).filter ?? written
+            s.filter = s.filter.map { .binary("and", $0, extra, at: $0.position) } ?? extra
+        }
         let names = rel.names(self)
         let display = rel.displayNames(self)
         var input = ExprCompiler(names: names, now: now)
@@ -1117,11 +1123,19 @@ public struct QueryEngine: Sendable {
     /// The output column an ORDER BY item names: an ordinal, an alias, or an equal expression.
     private func outputIndex(_ e: Expr, _ items: [(name: String, expr: Expr)]) -> Int? {
         if case .literal(.int(let n), _) = e, n >= 1, n <= items.count { return Int(n) - 1 }
-        if case .column(let name, _) = e, let k = items.firstIndex(where: { $0.name.lowercased() == name.lowercased() }) {
-            // An alias, unless it is also the name of the input column it shadows with another meaning.
-            return k
-        }
-        return items.firstIndex { $0.expr.canonical == e.canonical }
+        // An alias spelt as written, an equal expression, then an alias in another case (two
+        // columns that differ only in case are each their own expression).
+        if case .column(let name, _) = e, let k = items.firstIndex(where: { $0.name == name }) { return k }
+        if let k = items.firstIndex(where: { $0.expr.canonical == e.canonical }) { return k }
+        if case .column(let name, _) = e { return items.firstIndex { $0.name.lowercased() == name.lowercased() && !Self.isCaseTwin($0.expr) } }
+        return nil
+    }
+
+    /// A column that another differs from only in case (`QueryEngine.columnKeys`): its output
+    /// name is never matched in another case, so that `ORDER BY team` is not `"Team"`.
+    static func isCaseTwin(_ e: Expr) -> Bool {
+        if case .column(let n, _) = e { return n.contains("\u{3}") }
+        return false
     }
 
     private func containsAggregate(_ e: Expr) -> Bool {

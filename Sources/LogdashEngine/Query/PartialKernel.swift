@@ -104,6 +104,8 @@ struct PartialKernel: Sendable {
     /// `expected`: about how many groups the batch makes (the last batch's count, say), so
     /// that their index is made that large at once.
     func run(_ segments: [Segment], schema: [SchemaColumn], logsFilter: Expr?, now: Int64, expected: Int = 0) -> Groups? {
+        // Fields whose names differ only in case: the engine binds each name to its column.
+        if QueryEngine.columnKeys(schema.map(\.name)).contains(where: { $0.contains("\u{3}") }) { return nil }
         guard let timeName = Self.actual(time, schema) else { return nil }
         var keyNames: [String] = [], keyTypes: [ColumnType] = []
         for k in keys {

@@ -376,8 +376,10 @@ extension QueryEngine {
         var keys = names.map { $0.lowercased() }
         var seen = Set<String>(minimumCapacity: keys.count)
         guard keys.contains(where: { !seen.insert($0).inserted }) else { return keys }
-        let counts = Dictionary(keys.map { ($0, 1) }, uniquingKeysWith: +)
-        for k in keys.indices where counts[keys[k]]! > 1 && names[k] != keys[k] { keys[k] += "\u{3}\(k)" }
+        // Spellings per lower-cased name: the same name twice (a self-join's columns) is not a case collision.
+        var spellings: [String: Set<String>] = [:]
+        for (k, n) in names.enumerated() { spellings[keys[k], default: []].insert(n) }
+        for k in keys.indices where spellings[keys[k]]!.count > 1 && names[k] != keys[k] { keys[k] += "\u{3}\(k)" }
         return keys
     }
 
@@ -394,16 +396,17 @@ extension QueryEngine {
         for (k, n) in spelt.enumerated() { groups[n.lowercased(), default: []].append(k) }
         func bind(_ n: String, _ p: Int) throws -> Expr? {
             guard !n.hasPrefix("\u{1}"), !n.contains("\u{0}"), !n.contains("\u{3}"),
-                  let group = groups[n.lowercased()], group.count > 1 else { return nil }
+                  let group = groups[n.lowercased()], Set(group.map { spelt[$0] }).count > 1 else { return nil }
             if let k = group.first(where: { spelt[$0] == n }) { return .column(keys[k], at: p) }
             throw QueryError(.unknownColumn, "column '\(n)' is ambiguous: " + group.map { "\"\(spelt[$0])\"" }.sorted().joined(separator: ", ")
                              + " differ only in case; write the one meant in double quotes, spelt as it is", at: p)
         }
-        var out = s
+        var out = try bound(s, bind)
+        // (Named after binding: ORDER BY's names are the query's own aliases, not these.)
         for k in out.items.indices where out.items[k].alias == nil && !out.items[k].isStar {
-            if case .column(let n, _) = out.items[k].expr { out.items[k].alias = n }
+            if case .column(let n, _) = s.items[k].expr { out.items[k].alias = n }
         }
-        return try bound(out, bind)
+        return out
     }
 
     /// A name over one table: `t.x` (or `alias.x`) is `x` when `t` names the table.
@@ -421,8 +424,13 @@ extension QueryEngine {
         let parts = n.split(separator: "\u{0}", maxSplits: 1, omittingEmptySubsequences: false)
         if parts.count == 2 {
             let q = parts[0].lowercased(), name = parts[1].lowercased()
-            if let c = columns.first(where: { $0.qualifier.lowercased() == q && $0.name == parts[1] })
-                ?? columns.first(where: { $0.qualifier.lowercased() == q && $0.name.lowercased() == name }) { return .column(c.key, at: p) }
+            if let c = columns.first(where: { $0.qualifier.lowercased() == q && $0.name == parts[1] }) { return .column(c.key, at: p) }
+            let loose = columns.filter { $0.qualifier.lowercased() == q && $0.name.lowercased() == name }
+            if Set(loose.map(\.name)).count > 1 {
+                throw QueryError(.unknownColumn, "column '\(parts[0]).\(parts[1])' is ambiguous: " + Set(loose.map { "\"\($0.name)\"" }).sorted().joined(separator: ", ")
+                                 + " differ only in case; write the one meant in double quotes, spelt as it is", at: p)
+            }
+            if let c = loose.first { return .column(c.key, at: p) }
             let tables = Array(Set(columns.map(\.qualifier))).sorted()
             guard tables.contains(where: { $0.lowercased() == q }) else {
                 throw QueryError(.unknownTable, "'\(parts[0])' is not a table of the FROM (it has \(tables.joined(separator: ", ")))", at: p)

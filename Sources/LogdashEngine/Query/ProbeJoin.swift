@@ -335,6 +335,10 @@ extension QueryEngine {
             try compiler.compile(e.mappingAll { x in
                 guard case .column(let n, let p) = x else { return nil }
                 let name = n.split(separator: "\u{0}").last.map(String.init) ?? n
+                // The column spelt as written, else the one ignoring case (its key tells apart names that differ only in case).
+                if let c = columns.first(where: { $0.name == name }) ?? columns.first(where: { $0.name.lowercased() == name.lowercased() }) {
+                    return .column(c.key, at: p)
+                }
                 return .column(a.leaves[small].qualifier.lowercased() + "\u{0}" + name.lowercased(), at: p)
             })
         }

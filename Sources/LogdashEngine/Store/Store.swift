@@ -85,6 +85,10 @@ public final class Store: Sendable {
         var lookups: [String: ResultSet] = [:]
         /// Records in memory past a budget spill to files or are dropped (`limitMemory`).
         var limit: RecordMemoryLimit?
+        /// Segments appended so far, and those others were put before (a file's newest
+        /// records, its history loading in front of them): these stay in memory.
+        var appends = 0
+        var anchors: Set<ObjectIdentifier> = []
     }
     private let state = Mutex(State())
 
@@ -127,6 +131,8 @@ public final class Store: Sendable {
             // counts still need to hear of it.
             let late = log.map { $0 <= s.swappedThrough } ?? false
             if let log, !late { s.logOf[ObjectIdentifier(seg)] = log }
+            s.appends += 1
+            if let anchor { s.anchors.insert(ObjectIdentifier(anchor)) }
             if !late {
                 if let anchor, let at = s.segments.lastIndex(where: { $0 === anchor }) {
                     s.segments.insert(seg, at: at)
@@ -165,16 +171,20 @@ public final class Store: Sendable {
         }) else { return }
         guard !limit.busy.exchange(true, ordering: .acquiringAndReleasing) else { return }
         limit.queue.async { [self] in
-            relieve(limit)
+            let before = state.withLock { $0.appends }
+            let freed = relieve(limit)
             limit.busy.store(false, ordering: .releasing)
-            checkMemory()  // (records that came meanwhile)
+            // Again for records that came meanwhile — not when nothing could be freed and nothing came.
+            if freed || state.withLock({ $0.appends }) != before { checkMemory() }
         }
     }
 
     /// Spills (or drops) the oldest records in memory until they take three quarters of the
     /// budget, a run of segments of at most 256 MB at a time. Segments a live source will still
     /// merge, and those a store's log holds (sealing swaps them), stay.
-    private func relieve(_ limit: RecordMemoryLimit) {
+    @discardableResult
+    private func relieve(_ limit: RecordMemoryLimit) -> Bool {
+        var freed = false
         while true {
             let chosen = state.withLock { s -> [Segment] in
                 let total = s.segments.reduce(0) { $0 + $1.residentBytes }
@@ -185,7 +195,7 @@ public final class Store: Sendable {
                 for seg in s.segments {
                     let id = ObjectIdentifier(seg)
                     // A run of neighbours, so that the order of the records stays as it was.
-                    if seg.residentBytes == 0 || live.contains(id) || s.logOf[id] != nil {
+                    if seg.residentBytes == 0 || live.contains(id) || s.logOf[id] != nil || s.anchors.contains(id) {
                         if out.isEmpty { continue } else { break }
                     }
                     out.append(seg)
@@ -194,12 +204,15 @@ public final class Store: Sendable {
                 }
                 return out
             }
-            if chosen.isEmpty { return }
+            if chosen.isEmpty { return freed }
             var replacement: [Segment] = []
             if limit.spillDirectory != nil {
                 do { replacement = try limit.spill(chosen) } catch { limit.failed(error) }
             }
-            if replace(chosen, with: replacement), replacement.isEmpty { limit.dropped(chosen.reduce(0) { $0 + $1.rowCount }) }
+            guard replace(chosen, with: replacement) else { continue }  // (merged meanwhile: chosen again)
+            freed = true
+            let rows = chosen.reduce(0) { $0 + $1.rowCount }
+            if replacement.isEmpty { limit.dropped(rows) } else { limit.spilled(rows) }
             Store.returnFreedMemory()
         }
     }

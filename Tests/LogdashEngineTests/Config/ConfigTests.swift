@@ -46,6 +46,14 @@ import Testing
         #expect(problem("ingest:\n  fsync: sometimes").hasPrefix("c.yaml:2: ingest.fsync: must be always, interval or never"))
         #expect(problem("ingest:\n  retain: forever").contains("ingest.retain: must be a duration"))
         #expect(problem("ingest:\n  max_store_size: huge").contains("ingest.max_store_size: must be a size"))
+        #expect(problem("ingest:\n  max_memory: 10k").hasPrefix("c.yaml:2: ingest.max_memory: must be a size of at least 1M"))
+        #expect(problem("ingest:\n  spill: sometimes").hasPrefix("c.yaml:2: ingest.spill: must be true or false"))
+    }
+
+    @Test func theMemoryBudgetKeysAreRead() throws {
+        let c = try Config.parse(yaml: "ingest:\n  max_memory: 2G\n  spill: false", file: "c.yaml")
+        #expect(c.ingest.maxMemory == 2 << 30 && c.ingest.spill == false)
+        #expect(try Config.parse(yaml: "format: json", file: "c.yaml").ingest.maxMemory == nil)
     }
 
     @Test func theStoreKeysAreRead() throws {

@@ -29,10 +29,10 @@ final class MemoryBudgetTests: XCTestCase {
     }
 
     /// Waits until the limit's thread is done and the records in memory are within it.
-    func settle(_ store: Store, _ limit: RecordMemoryLimit) throws {
+    func settle(_ store: Store, _ limit: RecordMemoryLimit, within: Bool = true) throws {
         let deadline = Date().addingTimeInterval(60)
         while Date() < deadline {
-            if !limit.busy.load(ordering: .acquiring) && store.residentBytes <= limit.bytes { return }
+            if !limit.busy.load(ordering: .acquiring) && (!within || store.residentBytes <= limit.bytes) { return }
             Thread.sleep(forTimeInterval: 0.02)
         }
         XCTFail("the records in memory (\(store.residentBytes) bytes) did not come within \(limit.bytes)")
@@ -64,6 +64,30 @@ final class MemoryBudgetTests: XCTestCase {
         XCTAssertEqual(lines.count, 1, "said once: \(lines)")
         XCTAssertTrue(lines.first?.contains("the oldest records are kept in files under \(dir)") ?? false, "\(lines)")
         XCTAssertEqual(limit.status, "spilled \(RecordMemoryLimit.count(limit.spilledRows)) to disk")
+    }
+
+    /// A big file's newest records come first and its history is put in front of them: spilling
+    /// meanwhile keeps that order (the segment the history goes before stays in memory).
+    func testAFilesHistoryPutBeforeItsNewestRecordsKeepsItsOrderWhileSpilling() throws {
+        let segs = try segments()
+        // The newest records: a third of the file, more than the budget holds.
+        let newest = Segment(merging: Array(segs.suffix(segs.count / 3)))
+        let history = segs.prefix(segs.count - segs.count / 3)
+        let whole = Store()
+        whole.append(newest)
+        for s in history { whole.append(s, before: newest) }
+        let limit = RecordMemoryLimit(budget: newest.residentBytes, spill: true, directory: try Scratch.directory("spill").path + "/s") { _ in }
+        let limited = Store()
+        limited.limitMemory(limit)
+        limited.append(newest)
+        for s in history {
+            limited.append(s, before: newest)
+            try settle(limited, limit, within: false)  // (the newest stay, past the budget)
+        }
+        XCTAssertGreaterThan(limit.spilledRows, 0)
+        let sql = "SELECT raw FROM logs"  // in the store's order
+        XCTAssertEqual(try QueryEngine(snapshot: limited.snapshot()).run(sql).rows, try QueryEngine(snapshot: whole.snapshot()).run(sql).rows)
+        XCTAssertTrue(limited.snapshot().segments.last === newest)
     }
 
     func testWithoutSpillingTheOldestRecordsAreDroppedCountedAndSaid() throws {
