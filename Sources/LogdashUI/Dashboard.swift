@@ -958,7 +958,7 @@ private func detailKey(_ s: inout AppState, _ fields: [AppState.Field], _ k: Key
             s.notice = "f and x filter on a field's value (not on times or the raw line)"
             return []
         }
-        let name = field.name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } ? field.name : "\"\(field.name)\""
+        let name = field.name.allSatisfy { ($0.isLetter && !$0.isUppercase) || $0.isNumber || $0 == "_" } ? field.name : "\"\(field.name)\""
         let filter = k == .char("f") ? "\(name) = \(literal)" : "(\(name) <> \(literal) OR \(name) IS NULL)"
         s.filters.append(filter)
         s.history.append(filter)

@@ -322,7 +322,7 @@ private final class Following {
                     path: path, name: source, options: options, rawFile: rawFile, newestFirst: options.newestFirst, prepare: { [options] in Segment.made(from: $0, taps: options) },
                     deliverNewest: { seg in
                         if firstNewest == nil && seg.rowCount > 0 { firstNewest = seg }
-                        store.append(seg)
+                        store.append(seg, kept: true)  // (its history goes in front of it: the newest 8 MB stay in memory)
                         if durable != nil && seg.rowCount > 0 { newest.append(seg) }  // (the transform stage may leave none)
                     },
                     deliver: { seg in

@@ -134,7 +134,8 @@ public final class RecordMemoryLimit: Sendable {
     let busy = Atomic<Bool>(false)
     private struct Counts {
         var files = 0, spilledRows = 0, droppedRows = 0
-        var told = false, failed = false
+        var told = false
+        var failure: String?
         var lastDropNotice: ContinuousClock.Instant?
     }
     private let counts = Mutex(Counts())
@@ -145,6 +146,17 @@ public final class RecordMemoryLimit: Sendable {
         bytes = max(budget / 2, 1 << 20)
         spillDirectory = spill ? (directory ?? RecordMemoryLimit.defaultDirectory()) : nil
         self.report = report
+        if spill && directory == nil { RecordMemoryLimit.removeStale() }
+    }
+
+    /// Spill directories of runs that ended without removing theirs (killed, or still spilling
+    /// when they ended): their process is gone, and with it the files' space.
+    static func removeStale() {
+        let parent = (defaultDirectory() as NSString).deletingLastPathComponent
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? [] where name.hasPrefix("spill-") {
+            guard let pid = Int32(name.dropFirst(6)), pid != getpid(), kill(pid, 0) != 0, errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(atPath: (parent as NSString).appendingPathComponent(name))
+        }
     }
 
     /// `$XDG_CACHE_HOME/logdash/spill-PID` (or `~/.cache/…`).
@@ -181,7 +193,12 @@ public final class RecordMemoryLimit: Sendable {
     func spill(_ segments: [Segment]) throws -> [Segment] {
         guard let dir = spillDirectory else { return [] }
         let n = counts.withLock { c -> Int in c.files += 1; return c.files }
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        do {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        } catch {
+            mkdir(dir, 0o755)  // (for the system's word on why)
+            throw StoreError.io(dir, "cannot be made: \(String(cString: strerror(errno)))")
+        }
         defer { rmdir(dir) }  // (empty again once the file is unlinked)
         let name = "spill-" + String(format: "%08d", n) + ".lds"
         let path = (dir as NSString).appendingPathComponent(name)
@@ -212,21 +229,21 @@ public final class RecordMemoryLimit: Sendable {
     /// at most once a minute.
     func dropped(_ rows: Int) {
         let now = ContinuousClock.now
-        let (say, total) = counts.withLock { c -> (Bool, Int) in
+        let (say, total, failure) = counts.withLock { c -> (Bool, Int, String?) in
             c.droppedRows += rows
             let say = c.lastDropNotice.map { now - $0 > .seconds(60) } ?? true
             if say { c.lastDropNotice = now }
-            return (say, c.droppedRows)
+            return (say, c.droppedRows, c.failure)
         }
         if say {
             report("memory budget for records (\(Self.size(bytes))) reached: the oldest \(Self.count(total)) records were dropped"
-                   + (spillDirectory == nil ? " (--no-spill)" : ""))
+                   + (spillDirectory == nil ? " (--no-spill)" : failure.map { " (spilling failed: \($0))" } ?? ""))
         }
     }
 
-    /// Spilling failed (a full disk): said once; the oldest records are dropped instead.
+    /// Spilling failed (a full disk): kept for the notices that say the oldest records were
+    /// dropped instead.
     func failed(_ error: Error) {
-        let first = counts.withLock { c -> Bool in defer { c.failed = true }; return !c.failed }
-        if first { report("spilling records to \(spillDirectory ?? "?") failed: \(error); the oldest records are dropped instead") }
+        counts.withLock { $0.failure = $0.failure ?? "\(error)" }
     }
 }

@@ -123,7 +123,14 @@ public final class Store: Sendable {
 
     /// Makes a sealed segment visible to later snapshots: at the end, or just before `anchor`
     /// (a file's older records, loaded after its newest ones).
-    public func append(_ seg: Segment, before anchor: Segment? = nil, log: Int? = nil) {
+    /// `kept`: others will be put before it (a file's newest records, its history then loading
+    /// in front of them), so it stays in memory past the budget.
+    public func append(_ seg: Segment, before anchor: Segment? = nil, log: Int? = nil, kept: Bool = false) {
+        append(seg, before: anchor, log: log, kept: kept, live: false)
+    }
+
+    /// `live`: one of a source's recent small segments, which later ones are merged with.
+    private func append(_ seg: Segment, before anchor: Segment? = nil, log: Int? = nil, kept: Bool = false, live: Bool) {
         guard seg.rowCount > 0 else { return }
         state.withLock { s in
             // Committed to a log that a segment file has already replaced here: its records are
@@ -133,6 +140,7 @@ public final class Store: Sendable {
             if let log, !late { s.logOf[ObjectIdentifier(seg)] = log }
             s.appends += 1
             if let anchor { s.anchors.insert(ObjectIdentifier(anchor)) }
+            if kept { s.anchors.insert(ObjectIdentifier(seg)) }
             if !late {
                 if let anchor, let at = s.segments.lastIndex(where: { $0 === anchor }) {
                     s.segments.insert(seg, at: at)
@@ -141,6 +149,13 @@ public final class Store: Sendable {
                 }
                 s.rows += seg.rowCount
                 s.unparsed += seg.unparsedCount
+                if live {
+                    var list = s.recent[seg.source, default: []]
+                    // Segments of different logs are not merged: each log's are swapped out together.
+                    if let first = list.first, s.logOf[ObjectIdentifier(first)] != log { list = [] }
+                    list.append(seg)
+                    s.recent[seg.source] = list
+                }
             }
             for f in s.feeds { f.push(seg) }
             s.skipped.formUnion(seg.skippedFieldNames)
@@ -180,8 +195,8 @@ public final class Store: Sendable {
     }
 
     /// Spills (or drops) the oldest records in memory until they take three quarters of the
-    /// budget, a run of segments of at most 256 MB at a time. Segments a live source will still
-    /// merge, and those a store's log holds (sealing swaps them), stay.
+    /// budget, a run of segments of at most 256 MB at a time. Those a store's log holds (sealing
+    /// swaps them) and a file's newest records (its history goes in front of them) stay.
     @discardableResult
     private func relieve(_ limit: RecordMemoryLimit) -> Bool {
         var freed = false
@@ -190,12 +205,23 @@ public final class Store: Sendable {
                 let total = s.segments.reduce(0) { $0 + $1.residentBytes }
                 guard total > limit.bytes else { return [] }
                 let target = min(total - limit.bytes * 3 / 4, 256 << 20)
-                let live = Set(s.recent.values.joined().map { ObjectIdentifier($0) })
                 var out: [Segment] = [], sum = 0
+                if limit.spillDirectory == nil {
+                    // Dropped: the records oldest by time first, wherever they are (a file's
+                    // history is put before its newest records) — never the newest segment.
+                    for seg in s.segments.sorted(by: { $0.maxTs < $1.maxTs }).dropLast() {
+                        let id = ObjectIdentifier(seg)
+                        if seg.residentBytes == 0 || s.logOf[id] != nil || s.anchors.contains(id) { continue }
+                        out.append(seg)
+                        sum += seg.residentBytes
+                        if sum >= target { break }
+                    }
+                    return out
+                }
                 for seg in s.segments {
                     let id = ObjectIdentifier(seg)
                     // A run of neighbours, so that the order of the records stays as it was.
-                    if seg.residentBytes == 0 || live.contains(id) || s.logOf[id] != nil || s.anchors.contains(id) {
+                    if seg.residentBytes == 0 || s.logOf[id] != nil || s.anchors.contains(id) {
                         if out.isEmpty { continue } else { break }
                     }
                     out.append(seg)
@@ -222,12 +248,15 @@ public final class Store: Sendable {
     private func replace(_ old: [Segment], with new: [Segment]) -> Bool {
         state.withLock { s in
             let ids = Set(old.map { ObjectIdentifier($0) })
+            // (Spilled ones are neighbours, given back in their place; dropped ones may be anywhere.)
             guard s.segments.lazy.filter({ ids.contains(ObjectIdentifier($0)) }).count == ids.count,
                   let at = s.segments.firstIndex(where: { ids.contains(ObjectIdentifier($0)) }) else { return false }
             for seg in old { s.rows -= seg.rowCount; s.unparsed -= seg.unparsedCount }
             s.segments.removeAll { ids.contains(ObjectIdentifier($0)) }
             s.segments.insert(contentsOf: new, at: at)
             for seg in new { s.rows += seg.rowCount; s.unparsed += seg.unparsedCount }
+            // A live source's recent ones that went are merged with no others (a merge under way with them is given up).
+            for (source, list) in s.recent { s.recent[source] = list.filter { !ids.contains(ObjectIdentifier($0)) } }
             return true
         }
     }
@@ -238,15 +267,12 @@ public final class Store: Sendable {
     /// segments or the merged one, never both.
     public func appendLive(_ seg: Segment, log: Int? = nil) {
         guard seg.rowCount > 0 else { return }
-        append(seg, log: log)
+        // (Counted among the recent ones under the same lock as it is appended: the memory
+        // budget's thread never takes it for one it may spill or drop.)
+        append(seg, log: log, live: seg.rowCount < Store.mergeRows)
         guard seg.rowCount < Store.mergeRows else { return }
         let list = state.withLock { s -> [Segment]? in
-            guard s.logOf[ObjectIdentifier(seg)] == log || log == nil else { return nil }  // already swapped
-            var list = s.recent[seg.source, default: []]
-            // Segments of different logs are not merged: each log's are swapped out together.
-            if let first = list.first, s.logOf[ObjectIdentifier(first)] != log { list = [] }
-            list.append(seg)
-            s.recent[seg.source] = list
+            guard let list = s.recent[seg.source], list.last === seg else { return nil }  // already swapped
             return list
         }
         guard let list, list.count >= Store.mergeCount else { return }

@@ -189,7 +189,7 @@ public enum DefaultDashboard {
         }
     }
 
-    static func quoted(_ name: String) -> String { name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } ? name : "\"\(name)\"" }
+    static func quoted(_ name: String) -> String { name.allSatisfy { ($0.isLetter && !$0.isUppercase) || $0.isNumber || $0 == "_" } ? name : "\"\(name)\"" }
 
     /// The time panes' bucket on a screen `width` wide: about one a column.
     public static func bucket(span: (Int64, Int64)?, width: Int) -> Int64 { bucketWidth(span: span, columns: max(10, width - 14)) }
@@ -358,7 +358,7 @@ public enum ChartPicks {
         switch chart {
         case .table(let r):
             guard let row = r.rows[safe: pick], let first = row.first, let name = r.columns.first else { return nil }
-            return (name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" } ? name : "\"\(name)\"", first == .null ? "NULL" : ChartView.cellText(first))
+            return (name.allSatisfy { ($0.isLetter && !$0.isUppercase) || $0.isNumber || $0 == "_" } ? name : "\"\(name)\"", first == .null ? "NULL" : ChartView.cellText(first))
         case .matrix(let rows, _, _, _):
             return rows[safe: pick].map { (nil, $0) }
         default:

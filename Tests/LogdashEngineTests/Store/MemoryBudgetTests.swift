@@ -90,6 +90,27 @@ final class MemoryBudgetTests: XCTestCase {
         XCTAssertTrue(limited.snapshot().segments.last === newest)
     }
 
+    /// Dropping takes the records oldest by time — a live source's small recent segments too,
+    /// and never the newest segment, even when it alone is past the budget.
+    func testDroppingKeepsALiveSourcesNewestRecordsWhateverTheBudget() throws {
+        let segs = try segments()
+        let whole = Store()
+        for s in segs { whole.appendLive(s) }
+        let limit = RecordMemoryLimit(budget: 1, spill: false) { _ in }
+        let limited = Store()
+        limited.limitMemory(limit)
+        for s in segs {
+            limited.appendLive(s)
+            try settle(limited, limit, within: false)
+        }
+        let sql = "SELECT max(ts) FROM logs"
+        XCTAssertGreaterThan(limit.droppedRows, 0)
+        XCTAssertGreaterThan(limited.snapshot().rowCount, 0)
+        XCTAssertEqual(limited.snapshot().rowCount + limit.droppedRows, whole.snapshot().rowCount)
+        XCTAssertEqual(try QueryEngine(snapshot: limited.snapshot()).run(sql).rows, try QueryEngine(snapshot: whole.snapshot()).run(sql).rows)
+        XCTAssertTrue(limited.snapshot().segments.contains { $0 === segs.max { $0.maxTs < $1.maxTs }! })
+    }
+
     func testWithoutSpillingTheOldestRecordsAreDroppedCountedAndSaid() throws {
         let segs = try segments()
         let whole = Store()
