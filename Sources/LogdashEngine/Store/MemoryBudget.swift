@@ -189,7 +189,7 @@ public final class RecordMemoryLimit: Sendable {
 
     /// Writes `segments` to a new spill file and gives them back mapped from it (read lazily).
     /// The file is unlinked once mapped: its space goes back when the mapping does (at exit at
-    /// the latest), and a crash leaves nothing behind.
+    /// the latest); a crash leaves at most the empty directory (`removeStale`).
     func spill(_ segments: [Segment]) throws -> [Segment] {
         guard let dir = spillDirectory else { return [] }
         let n = counts.withLock { c -> Int in c.files += 1; return c.files }

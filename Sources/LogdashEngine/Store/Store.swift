@@ -267,8 +267,8 @@ public final class Store: Sendable {
     /// segments or the merged one, never both.
     public func appendLive(_ seg: Segment, log: Int? = nil) {
         guard seg.rowCount > 0 else { return }
-        // (Counted among the recent ones under the same lock as it is appended: the memory
-        // budget's thread never takes it for one it may spill or drop.)
+        // (Counted among the recent ones under the lock it is appended with: the memory
+        // budget's thread sees it there whenever it sees it at all.)
         append(seg, log: log, live: seg.rowCount < Store.mergeRows)
         guard seg.rowCount < Store.mergeRows else { return }
         let list = state.withLock { s -> [Segment]? in
