@@ -33,7 +33,7 @@ tmux send-keys -t "$S" q
 sleep 1
 tmux send-keys -t "$S" "SELECT count(*), min(ts), max(ts) FROM logs" Enter
 sleep 5
-tmux capture-pane -p -t "$S" | grep -A3 "count" | head -4
+tmux capture-pane -p -t "$S" | grep -A5 "^sql>" | grep -v "^─" | head -5
 tmux capture-pane -p -t "$S" | tail -1
 echo "lines written: $(wc -l < "$DIR/live.log")"
 tmux kill-session -t "$S"
