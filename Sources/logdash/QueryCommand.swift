@@ -110,7 +110,7 @@ struct QueryCommand: ParsableCommand {
             let translated = InsightsQuery.looksLikeInsights(sql) ? try InsightsQuery.sql(sql) : sql
             options.parse.projection = try QueryEngine.columnsRead(translated)
             // (An archive's records bring their own source and arrival time as fields.)
-            if !parts.isEmpty { options.parse.projection?.formUnion(["_source", "_ingest_ts"]) }
+            if !parts.isEmpty { options.parse.projection = options.parse.projection.map(Archive.projection(reading:)) }
             // Transform steps read and make fields of their own: every field is parsed for them.
             if options.transforms != nil { options.parse.projection = nil }
         } catch let e as QueryError {

@@ -66,6 +66,31 @@ import Scratch
         #expect(duck.count == 4 && Array(duck.prefix(2)) == ours && Int(duck[2]) == parts.count && duck[3] == duck[0])
     }
 
+    /// A record's own fields named like the columns an archive restores (`source`, `ingest_ts`,
+    /// `raw`, kept as `_source` …, and `_source` itself) come back under their own names, and
+    /// the core columns keep the record's source and arrival: before, `_source` was taken for
+    /// the source and the record's `raw` field for its line.
+    @Test func fieldsNamedLikeRestoredCoreColumnsReadBackUnderTheirOwnNames() throws {
+        let log = try Self.cli.temp("named.log", """
+            {"ts":"2026-12-07T10:00:00Z","message":"hi","source":"app-a","ingest_ts":"x1","raw":"rr","sourcey":"s"}
+            {"ts":"2026-12-07T10:00:01Z","message":"plain","_source":"u1","__raw":"u2"}
+
+            """)
+        let out = try Scratch.directory("archive-names").appendingPathComponent("out").path
+        #expect(try Self.cli.logdash(["export", log, "--to", out]).status == 0)
+        let sql = "SELECT message, source, _source, _ingest_ts, _raw, __raw, sourcey FROM logs ORDER BY ts"
+        let original = try Self.cli.logdash(["query", sql, log, "-o", "csv"])
+        #expect(original.out == "message,source,_source,_ingest_ts,_raw,__raw,sourcey\nhi,\(log),app-a,x1,rr,,s\nplain,\(log),u1,,,u2,\n",
+                "\(original.out)\(original.err)")
+        let back = try Self.cli.logdash(["query", "--archive", out, sql, "-o", "csv"])
+        #expect(back.out == original.out, "\(back.out)\(back.err)")
+        // The first record's line is not its `raw` field's value, nor its arrival its `ingest_ts`'s.
+        let core = try Self.cli.logdash(["query", "--archive", out, "SELECT count(*) FROM logs WHERE raw = 'rr' OR ingest_ts IS NULL", "-o", "csv"])
+        #expect(core.out == "count\n0\n", "\(core.out)\(core.err)")
+        let ddl = try String(contentsOfFile: out + "/athena.sql", encoding: .utf8)
+        #expect(ddl.contains("`source` string") && ddl.contains("`__source` string") && ddl.contains("`___raw` string"), "\(ddl)")
+    }
+
     /// `--compression zstd` writes `.json.zst` parts, numbered after the gzip parts already in a
     /// partition; the archive reads back whole, both kinds together.
     @Test func aZstdExportAddsJsonZstPartsThatReadBackBesideGzipOnes() throws {

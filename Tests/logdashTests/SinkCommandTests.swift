@@ -310,6 +310,47 @@ import Testing
         #expect(caForS3.status != 0 && caForS3.err.contains("tls_ca is for an https:// sink"), "\(caForS3.err)")
     }
 
+    /// Records keep the source and arrival time their sender gives, so a central without
+    /// `--auth-token` (anyone may post) refuses them with 403: the agent says what to do and
+    /// keeps the part, and the central stores nothing (no lines read as new ones either).
+    @Test func aCentralWithoutAnAuthTokenRefusesRecordsAndTheAgentKeepsThePart() throws {
+        let dir = try Scratch.directory("fan-in-open")
+        let central = try IngestServer(["http://127.0.0.1:0", "--store", dir.appendingPathComponent("central").path, "--stats-interval", "0"], name: "open-central")
+        defer { _ = central.stop() }
+        let port = try #require(central.port("http://127.0.0.1:"), "\(central.err)")
+        let log = try cli.temp("agent.log", "{\"ts\":\"2026-12-07T03:00:00Z\",\"msg\":\"hi\",\"source\":\"forged\"}\n")
+        let agent = try cli.logdash(["ingest", "--no-follow", "--store", dir.appendingPathComponent("agent").path, "--stats-interval", "0",
+                                     "--sink", "http://127.0.0.1:\(port)/ingest?buffer_interval=1s", log])
+        #expect(agent.err.contains("POST http://127.0.0.1:\(port)/ingest: 403 Forbidden: records with their own source (X-Logdash-Records: 1) are taken only by a listener started with --auth-token")
+                && agent.err.contains("(start the central logdash with --auth-token TOKEN)") && agent.err.contains("1 part not delivered yet; kept in the store's spool"),
+                "\(agent.err)")
+        let stored = try cli.logdash(["query", "--store", dir.appendingPathComponent("central").path, "-o", "csv", "SELECT count(*) FROM logs"])
+        #expect(stored.out == "count\n0\n", "\(stored.out)\(stored.err)")
+    }
+
+    /// At a central, a transform step with `sources:` is decided by each delivered record's own
+    /// source (the agent's file), not by the listener the records came through.
+    @Test func aCentralsTransformStepForSomeSourcesMatchesEachDeliveredRecordsOwnSource() throws {
+        let dir = try Scratch.directory("fan-in-transform")
+        let config = try cli.temp("central.yaml", "transforms:\n  - drop: [user]\n    sources: ['*/app.log']\n  - set: { seen: \"'central'\" }\n")
+        let central = try IngestServer(["http://127.0.0.1:0", "--config", config, "--store", dir.appendingPathComponent("central").path,
+                                        "--auth-token", "s3cret", "--stats-interval", "0"], name: "transform-central")
+        defer { _ = central.stop() }
+        let port = try #require(central.port("http://127.0.0.1:"), "\(central.err)")
+        let app = dir.appendingPathComponent("app.log").path, other = dir.appendingPathComponent("other.log").path
+        for (path, user) in [(app, "ann"), (other, "bob")] {
+            let lines = (0..<50).map { "{\"ts\":\"2026-12-07T03:00:\(String(format: "%02d", $0))Z\",\"msg\":\"m\($0)\",\"user\":\"\(user)\"}\n" }.joined()
+            try lines.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        let agent = try cli.logdash(["ingest", "--no-follow", "--store", dir.appendingPathComponent("agent").path, "--stats-interval", "0",
+                                     "--sink", "http://127.0.0.1:\(port)/ingest?token=s3cret&buffer_interval=1s", app, other])
+        #expect(agent.err.contains("100 records delivered"), "\(agent.err)")
+        let sql = "SELECT source, count(*) AS n, count(user) AS users, count(seen) AS seen FROM logs GROUP BY source ORDER BY source"
+        let expected = "source,n,users,seen\n\(app),50,0,50\n\(other),50,50,50\n"
+        func rows() throws -> String { try cli.logdash(["query", "--store", dir.appendingPathComponent("central").path, "-o", "csv", sql]).out }
+        #expect(try waitUntil(seconds: 20) { try rows() == expected }, "\((try? rows()) ?? "")\(central.err)")
+    }
+
     @Test func aSinkWithoutAStoreABadURLOrAMissingBucketIsAClearError() throws {
         let log = try cli.temp("app.log", "{\"ts\":\"2026-12-07T03:00:00Z\",\"msg\":\"hi\"}\n")
         let noStore = try cli.logdash(["ingest", "--no-follow", log, "--sink", "file:///tmp/x"])

@@ -384,6 +384,10 @@ final class HTTPIngestHandler: ChannelInboundHandler {
                 refusal = (.methodNotAllowed, "use POST", [("Allow", "POST")])
             } else if !authorized {
                 refusal = (.unauthorized, "a valid 'Authorization: Bearer TOKEN' header is required", [("WWW-Authenticate", "Bearer")])
+            } else if records, path == "/ingest", options.authToken == nil {
+                // Records keep the `source` and arrival time their sender gives: only a sender
+                // holding the listener's token is trusted with that.
+                refusal = (.forbidden, "records with their own source (X-Logdash-Records: 1) are taken only by a listener started with --auth-token; give the sink the same token", [])
             } else if path == "/v1/logs", OTLPLogs.Encoding(contentType: h.headers.first(name: "content-type")) == nil {
                 refusal = (.unsupportedMediaType, "OTLP logs are sent as application/x-protobuf or application/json", [])
             } else if let enc = h.headers.first(name: "content-encoding"), enc.lowercased() != "identity" {

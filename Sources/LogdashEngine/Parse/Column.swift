@@ -313,6 +313,26 @@ public struct Column: Sendable {
         offsets[offsets.count - 1] = UInt32(truncatingIfNeeded: bytes.count)
     }
 
+    /// This column with `other`'s values in the rows where it has none: two keys stored under
+    /// one name (a record's `source` kept as `_source` beside a `_source` key; `{"a":{"b":1}}`
+    /// flattened beside `"a.b"`). Where both have a value, this column's is kept.
+    func coalesced(with other: Column, rows n: Int) -> Column {
+        var out = Column(name: name, expectedRows: n)
+        for r in 0..<n {
+            out.pad(to: r)
+            switch isValid(r) ? value(at: r) : other.value(at: r) {
+            case .bool(let b): out.append(bool: b)
+            case .int(let i): out.append(int: i)
+            case .double(let d): out.append(double: d)
+            case .timestamp(let t): out.append(timestamp: t)
+            case .string(let s): out.append(string: s)
+            default: continue
+            }
+        }
+        out.pad(to: n)
+        return out
+    }
+
     private mutating func appendText(_ s: String) {
         bytes.append(contentsOf: s.utf8)
         offsets.append(UInt32(truncatingIfNeeded: bytes.count))

@@ -74,6 +74,7 @@ struct HTTPDestination: SinkDestination {
         var why = "\(status) \(response.status.reasonPhrase)" + (said.map { ": " + $0 } ?? "")
         switch status {
         case 401: why += " (the sink's token must be the central logdash's --auth-token)"
+        case 403 where said?.contains("--auth-token") == true: why += " (start the central logdash with --auth-token TOKEN)"
         case 404: why += " (is this another logdash's HTTP source? it takes records at /ingest)"
         case 413: why += " (raise the central logdash's --max-body-bytes, or lower this sink's buffer_size)"
         default: break

@@ -57,7 +57,7 @@ public enum Archive {
         guard !columns.isEmpty else { return Summary(records: 0, files: []) }
         let keys = columns.map { c -> [UInt8] in
             var k: [UInt8] = []
-            appendJSONString(c.name, to: &k)
+            appendJSONString(archivedKey(c.name), to: &k)
             k.append(UInt8(ascii: ":"))
             return k
         }
@@ -146,7 +146,7 @@ public enum Archive {
             case .timestamp, .string, .null: "string"
             }
         }
-        let cols = columns.map { "  `\($0.name)` \(type($0.type))" }.joined(separator: ",\n")
+        let cols = columns.map { "  `\(archivedKey($0.name))` \(type($0.type))" }.joined(separator: ",\n")
         let place = (location.map { $0.hasSuffix("/") ? $0 : $0 + "/" } ?? "s3://YOUR-BUCKET/logdash/").replacingOccurrences(of: "'", with: "''")
         return """
             -- Athena: the archive as a table.\(location == nil ? " Set LOCATION to where OUT was uploaded (s3://bucket/prefix/)." : "")
@@ -217,6 +217,24 @@ public enum Archive {
         return start + 3_600_000_000_000 > lo && start <= hi
     }
 
+    /// The core columns a record's JSON gives back on reading (`restoringColumns`): the JSON
+    /// reader keeps their keys as the fields `_source`, `_ingest_ts`, `_raw`.
+    static let restoredColumns: Set<Substring> = ["source", "ingest_ts", "raw"]
+
+    /// The key a column is written under: its name, but a field named as a restored core column
+    /// read back (`_source`: a record's own `source` field; `__source`, …) takes one more `_`,
+    /// so that it does not come back as the core column — `restoringColumns` takes it off.
+    static func archivedKey(_ name: String) -> String {
+        let bare = name.drop { $0 == "_" }
+        return bare.count < name.count && restoredColumns.contains(bare) ? "_" + name : name
+    }
+
+    /// The fields to parse from archive parts for a query that reads `columns` (lower-cased):
+    /// the records' own source and arrival time, and the keys (`archivedKey`) of those it reads.
+    public static func projection(reading columns: Set<String>) -> Set<String> {
+        columns.union(["_source", "_ingest_ts"]).union(columns.map(archivedKey))
+    }
+
     /// A segment read from an archive part with the core columns its records had when they
     /// were exported: each record's own `source` and `ingest_ts` (which, read back as JSON,
     /// came as the fields `_source` and `_ingest_ts`, the part file standing in as the source),
@@ -236,25 +254,30 @@ public enum Archive {
             }
             columns["host"] = SegmentColumn(type: .string, codes: codes, dictionary: dictionary, validity: nil, rows: segment.rowCount)
         }
-        guard let source = columns.removeValue(forKey: "_source"), source.type == .string else {
-            return host == nil ? segment : Segment(rowCount: segment.rowCount, source: segment.source, columns: columns, flags: segment.flags,
-                                                   minTs: segment.minTs, maxTs: segment.maxTs, skippedFieldNames: segment.skippedFieldNames)
-        }
-        columns["source"] = source
-        // Another logdash's sink sends each record's line as it came (read back as `_raw`).
-        if let raw = columns.removeValue(forKey: "_raw"), raw.type == .string { columns["raw"] = raw }
-        if let arrival = columns.removeValue(forKey: "_ingest_ts") {
-            var ints = [Int64](repeating: 0, count: segment.rowCount)
-            let fallback = columns["ingest_ts"]
-            for row in 0..<segment.rowCount {
-                switch arrival.value(at: row) {
-                case .timestamp(let t): ints[row] = t
-                case .string(let text): ints[row] = ByteLine.with(text) { Timestamp.parse(text: $0, reference: 0) } ?? 0
-                default: if case .timestamp(let t)? = fallback?.value(at: row) { ints[row] = t }
+        // A logdash archive's records have `source` (read back as `_source`); other JSON is left as it is.
+        let source = columns["_source"].flatMap { $0.type == .string ? $0 : nil }
+        if let source {
+            columns["_source"] = nil
+            columns["source"] = source
+            // Another logdash's sink sends each record's line as it came (read back as `_raw`).
+            if let raw = columns.removeValue(forKey: "_raw"), raw.type == .string { columns["raw"] = raw }
+            if let arrival = columns.removeValue(forKey: "_ingest_ts") {
+                var ints = [Int64](repeating: 0, count: segment.rowCount)
+                let fallback = columns["ingest_ts"]
+                for row in 0..<segment.rowCount {
+                    switch arrival.value(at: row) {
+                    case .timestamp(let t): ints[row] = t
+                    case .string(let text): ints[row] = ByteLine.with(text) { Timestamp.parse(text: $0, reference: 0) } ?? 0
+                    default: if case .timestamp(let t)? = fallback?.value(at: row) { ints[row] = t }
+                    }
                 }
+                columns["ingest_ts"] = SegmentColumn(type: .timestamp, ints: ints, validity: nil, rows: segment.rowCount)
             }
-            columns["ingest_ts"] = SegmentColumn(type: .timestamp, ints: ints, validity: nil, rows: segment.rowCount)
         }
+        // Fields written with an `_` more (`archivedKey`) get their own names back, shortest first.
+        let escaped = columns.keys.filter { $0.hasPrefix("__") && restoredColumns.contains($0.drop { $0 == "_" }) }
+        for key in escaped.sorted(by: { $0.count < $1.count }) { columns[String(key.dropFirst())] = columns.removeValue(forKey: key) }
+        if host == nil, source == nil, escaped.isEmpty { return segment }
         return Segment(rowCount: segment.rowCount, source: segment.source, columns: columns, flags: segment.flags, minTs: segment.minTs,
                        maxTs: segment.maxTs, skippedFieldNames: segment.skippedFieldNames)
     }

@@ -431,9 +431,12 @@ public final class Segment: Sendable {
             return UInt32(used[Int(l)])
         }
         cols["level"] = SegmentColumn(type: .string, codes: codes, dictionary: dict, validity: nil, rows: n)
+        // Two keys stored under one name make one column (`Column.coalesced`).
+        var fields: [String: Column] = [:]
         for f in b.fields where cols[f.name] == nil && f.nonNullCount > 0 {
-            cols[f.name] = SegmentColumn(f, rows: n)
+            fields[f.name] = fields[f.name].map { $0.coalesced(with: f, rows: n) } ?? f
         }
+        for (name, f) in fields { cols[name] = SegmentColumn(f, rows: n) }
         self.init(rowCount: n, source: b.source, columns: cols, flags: b.flags, minTs: b.ts.min() ?? 0, maxTs: b.ts.max() ?? 0,
                   skippedFieldNames: b.skippedFieldNames)
     }

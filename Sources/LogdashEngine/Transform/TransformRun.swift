@@ -365,6 +365,20 @@ extension TransformChain {
     public func apply(_ seg: Segment, now: Int64) -> Segment {
         let now0 = current.withLock { ($0.steps, $0.tables, $0.generation) }
         let (steps, tables, generation) = now0
+        if steps.contains(where: { !$0.sources.isEmpty }), let bySource = Self.recordsBySource(seg) {
+            // Records another logdash delivered keep their own sources: a step for some sources
+            // is decided by each record's, on the records of one source at a time (each keeps
+            // its order).
+            let parts = bySource.map { name, rows in
+                apply(Segment(rowCount: rows.count, source: name, columns: seg.columns.all.mapValues { $0.gathering(rows) },
+                              flags: rows.map { seg.flags[Int($0)] }, minTs: seg.minTs, maxTs: seg.maxTs, skippedFieldNames: seg.skippedFieldNames),
+                      now: now)
+            }
+            let kept = parts.filter { $0.rowCount > 0 }
+            let merged = Segment(merging: kept.isEmpty ? [parts[0]] : kept)
+            return Segment(rowCount: merged.rowCount, source: seg.source, columns: merged.columns.all, flags: merged.flags,
+                           minTs: merged.minTs, maxTs: merged.maxTs, skippedFieldNames: merged.skippedFieldNames)
+        }
         let active = steps.enumerated().filter { $0.element.applies(to: seg.source) }
         guard !active.isEmpty, seg.rowCount > 0 else { return seg }
         var t = TransformRecords(seg)
@@ -391,6 +405,24 @@ extension TransformChain {
             }
         }
         return t.segment()
+    }
+
+    /// The rows of each source when a segment's records name sources other than the segment's
+    /// own (records another logdash delivered, `Archive.restoringColumns`); nil when they do not.
+    static func recordsBySource(_ seg: Segment) -> [(String, [Int32])]? {
+        guard let column = seg.columns["source"], column.type == .string else { return nil }
+        // (A file's records: one source, the segment's.)
+        if column.isDictionary, column.dictionary.count <= 1, column.dictionary.first ?? seg.source == seg.source { return nil }
+        var names = [String?](repeating: nil, count: seg.rowCount)
+        column.forEachText(rows: seg.rowCount) { r, name in names[r] = name }
+        var order: [String] = [], rows: [String: [Int32]] = [:]
+        for (r, name) in names.enumerated() {
+            let name = name ?? seg.source  // (a record without one: the segment's)
+            if rows[name] == nil { order.append(name) }
+            rows[name, default: []].append(Int32(r))
+        }
+        guard order.count > 1 || order.first != seg.source else { return nil }
+        return order.map { ($0, rows[$0]!) }
     }
 
     /// Text with every mask step's finds (for `source`) replaced: for text about records that
