@@ -224,6 +224,33 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: part))
     }
 
+    /// A part tried once keeps that try's compression when the sink's `compression` changes
+    /// before it is delivered: its objects' names (and so the objects an interrupted try may
+    /// have put) stay the same, and the records are not delivered twice under two suffixes.
+    @Test func aPartTriedOnceKeepsItsCompressionWhenTheSinksChanges() throws {
+        let dir = try Scratch.directory("sink-pinned")
+        let log = try ExportCommandTests.generated(500)
+        let archive = dir.appendingPathComponent("archive").path
+        let store = dir.appendingPathComponent("store").path
+        _ = FileManager.default.createFile(atPath: archive, contents: Data("not a directory".utf8))
+        let first = try cli.logdash(["ingest", "--no-follow", "--store", store, log, "--sink", "file://\(archive)?compression=gzip", "--stats-interval", "0"])
+        #expect(first.err.contains("1 part not delivered yet"), "\(first.err)")
+        try FileManager.default.removeItem(atPath: archive)
+        let second = try cli.logdash(["ingest", "--no-follow", "--store", store, log, "--sink", "file://\(archive)?compression=zstd", "--stats-interval", "0"])
+        #expect(second.status == 0, "\(second.err)")
+        let parts = try FileManager.default.subpathsOfDirectory(atPath: archive).filter { $0.contains("/hour=") && !$0.hasSuffix("/") && $0.contains(".json") }
+        #expect(!parts.isEmpty && parts.allSatisfy { $0.hasSuffix(".json.gz") }, "\(parts)")
+        let back = try cli.logdash(["query", "--archive", archive, "SELECT count(*) FROM logs", "-o", "csv"])
+        #expect(back.out == "count\n500\n", "\(back.out)\(back.err)")
+        // The next part, first tried now, is zstd.
+        let more = try cli.temp("more.log", "{\"ts\":\"2026-12-07T03:00:00Z\",\"msg\":\"later\"}\n")
+        #expect(try cli.logdash(["ingest", "--no-follow", "--store", store, more, "--sink", "file://\(archive)?compression=zstd", "--stats-interval", "0"]).status == 0)
+        let zst = try FileManager.default.subpathsOfDirectory(atPath: archive).filter { $0.hasSuffix(".json.zst") }
+        #expect(zst.count == 1, "\(zst)")
+        let all = try cli.logdash(["query", "--archive", archive, "SELECT count(*) FROM logs", "-o", "csv"])
+        #expect(all.out == "count\n501\n", "\(all.out)\(all.err)")
+    }
+
     /// A fleet's fan-in (issue 26): agents with an `https://…/ingest` sink deliver to a central
     /// `logdash ingest` over TLS with a private CA (`--tls-ca` on the command line, `tls_ca` in a
     /// config) and the central's token; the central store then holds every agent's records once,

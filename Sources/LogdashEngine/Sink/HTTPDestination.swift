@@ -15,7 +15,6 @@ import Synchronization
 struct HTTPDestination: SinkDestination {
     let url: URL
     let token: String?
-    let encoding: String
     /// This host's name, sent as `X-Logdash-Agent`: the central logdash gives it to the records
     /// that name no host of their own.
     let agent: String
@@ -30,15 +29,16 @@ struct HTTPDestination: SinkDestination {
         self.url = url
         self.agent = agent
         token = spec.token
-        encoding = spec.compression.rawValue
         client = try HTTPDestination.client(trusting: spec.tlsCA)
     }
 
     func put(_ bytes: [UInt8], key: String, contentType: String) throws {
-        try blocking { [self] in try await post(bytes, key: key) }
+        // (Content-Encoding from the object's own compression: a part keeps its first try's.)
+        let encoding = (ArchiveCompression.of(key) ?? .gzip).rawValue
+        try blocking { [self] in try await post(bytes, key: key, encoding: encoding) }
     }
 
-    private func post(_ bytes: [UInt8], key: String) async throws {
+    private func post(_ bytes: [UInt8], key: String, encoding: String) async throws {
         var request = HTTPClientRequest(url: url.absoluteString)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-ndjson")

@@ -463,6 +463,18 @@ public final class Sink: Sendable {
         try? FileManager.default.removeItem(atPath: work)
         defer { try? FileManager.default.removeItem(atPath: work) }
         let location: String? = if case .s3(let place) = spec.destination { "\(place)/" } else { nil }
+        // A part keeps the compression of its first try (noted before anything is put): objects
+        // named with another suffix, after `compression` changed across a restart, would not
+        // replace those an interrupted try put, and the records would be there twice.
+        let pinned = directory + "/compression-\(seq)"
+        let compression: ArchiveCompression
+        if let c = (try? String(contentsOfFile: pinned, encoding: .utf8)).flatMap(ArchiveCompression.init(rawValue:)) {
+            compression = c
+        } else {
+            compression = spec.compression
+            try DurableStore.writeFileSafely(pinned, Array(compression.rawValue.utf8))
+        }
+        let level = compression == spec.compression ? spec.compressionLevel : nil
         // Commits are gathered up to `objectRows` records and exported together (one object
         // per hour for most parts; never a whole big history in memory as values), the batches
         // on every core a few at a time, each into a directory of its own.
@@ -493,8 +505,8 @@ public final class Sink: Sendable {
                 guard store.snapshot().rowCount > 0 else { return }
                 do {
                     let snapshot = store.snapshot()
-                    let files = try Archive.export(snapshot, to: work + "/b\(first + k)", location: location, compression: spec.compression,
-                                                   level: spec.compressionLevel, partBytes: destination.objectBytes,
+                    let files = try Archive.export(snapshot, to: work + "/b\(first + k)", location: location, compression: compression,
+                                                   level: level, partBytes: destination.objectBytes,
                                                    withRaw: !destination.writesArchive).files
                     exported.withLock { $0.append((first + k, files, snapshot.schema.filter { $0.name != "raw" })) }
                 } catch {
@@ -519,10 +531,10 @@ public final class Sink: Sendable {
                 let partition = file.dropFirst(dir.count + 1).split(separator: "/").dropLast().joined(separator: "/")
                 let k = inPartition[partition, default: 0]
                 inPartition[partition] = k + 1
-                let key = partition + "/" + partStem + (batch == 0 && k == 0 ? "" : "-\(batch)") + (k == 0 ? "" : "-\(k)") + spec.compression.suffix
+                let key = partition + "/" + partStem + (batch == 0 && k == 0 ? "" : "-\(batch)") + (k == 0 ? "" : "-\(k)") + compression.suffix
                 if done.contains(key) { continue }
                 let body = try Sink.read(file)
-                try destination.put(body, key: key, contentType: spec.compression.contentType)
+                try destination.put(body, key: key, contentType: compression.contentType)
                 if !destination.writesArchive { try Sink.note(key, in: ledger) }
                 bytes += body.count
                 objects += 1
@@ -549,6 +561,7 @@ public final class Sink: Sendable {
         }
         guard unlink(path) == 0 || errno == ENOENT else { throw StoreError.io(path, "cannot be removed: \(String(cString: strerror(errno)))") }
         unlink(ledger)
+        unlink(pinned)
         state.withLock { s in
             s.status.delivered += records
             s.status.parts += 1
