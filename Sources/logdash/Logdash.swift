@@ -178,8 +178,9 @@ struct InputOptions: ParsableArguments {
             let f = found.fetched
             FileHandle.standardError.write(Data(("logdash: \(place): \(found.specs.count) object\(found.specs.count == 1 ? "" : "s")"
                 + (found.skipped > 0 ? " (\(found.skipped) more outside the time range, by their keys)" : "")
+                + (found.unlisted > 0 ? " (\(found.unlisted) folder\(found.unlisted == 1 ? "" : "s") outside the time range not listed)" : "")
                 + ", \(f.fetched) fetched (\(f.bytes) bytes), \(f.objects - f.fetched) from the cache\n").utf8))
-            if found.specs.isEmpty { throw SourceError.noMatch("\(place): no objects" + (found.skipped > 0 ? " in the time range" : "")) }
+            if found.specs.isEmpty { throw SourceError.noMatch("\(place): no objects" + (found.skipped + found.unlisted > 0 ? " in the time range" : "")) }
             return found.specs
         }
     }

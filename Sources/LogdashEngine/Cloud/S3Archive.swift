@@ -127,6 +127,8 @@ public enum S3Sources {
         public var specs: [SourceSpec]
         /// Objects left out by the time in their key names.
         public var skipped: Int
+        /// Folders left out by the time in their names, never listed.
+        public var unlisted = 0
         public var fetched: S3Archive.Fetched
     }
 
@@ -134,7 +136,12 @@ public enum S3Sources {
                              parallel: Int = 8) async throws -> Found {
         // The prefix as written (`…/elasticloadbalancing/us-east-1` or one object's key), as a
         // directory's: `app` holds `app/x.log`, not `application/x.log`.
-        let listed = try await client.list(bucket: place.bucket, prefix: place.prefix)
+        var listed: [S3Client.Object], unlisted = 0
+        if let timeRange, let walked = try await walk(place, timeRange: timeRange, client: client) {
+            (listed, unlisted) = walked
+        } else {
+            listed = try await client.list(bucket: place.bucket, prefix: place.prefix)
+        }
         let under = listed.filter { o in
             !o.key.hasSuffix("/") && (place.prefix.isEmpty || o.key == place.prefix || o.key.hasPrefix(place.prefix + "/"))
         }
@@ -146,7 +153,56 @@ public enum S3Sources {
         }.sorted { $0.key < $1.key }
         let fetched = try await S3Archive.download(wanted, bucket: place.bucket, client: client, cache: cache, parallel: parallel) { _, _, _ in }
         let specs = wanted.map { SourceSpec.object(path: S3Archive.cached($0.key, bucket: place.bucket, cache: cache), name: "s3://\(place.bucket)/\($0.key)") }
-        return Found(specs: specs, skipped: under.count - wanted.count, fetched: fetched)
+        return Found(specs: specs, skipped: under.count - wanted.count, unlisted: unlisted, fetched: fetched)
+    }
+
+    /// The objects under `place` listed a folder at a time (S3's delimiter), leaving out the
+    /// folders whose names give a time outside `timeRange` (`2026/11/26/`, `dt=2026-11-26/`, a
+    /// month's `2026/10/`) without listing them: years of AWS's logs under a prefix cost a few
+    /// requests instead of one per thousand objects. Nil when the tree has too many folders that
+    /// name no time for that to pay (one listing of everything is then cheaper).
+    static func walk(_ place: S3Location, timeRange: (Int64, Int64), client: S3Client, maxRequests: Int = 200) async throws
+        -> (objects: [S3Client.Object], unlisted: Int)? {
+        var objects: [S3Client.Object] = [], unlisted = 0, requests = 0
+        var pending = [place.prefix]
+        while let prefix = pending.popLast() {
+            requests += 1
+            if requests > maxRequests { return nil }
+            let page = try await client.list(bucket: place.bucket, prefix: prefix, delimiter: "/")
+            objects += page.objects
+            for folder in page.folders {
+                // (`…/us-east-1` names the folder `us-east-1/`, not `us-east-1x/`.)
+                if prefix == place.prefix, !prefix.isEmpty, !prefix.hasSuffix("/"), folder != prefix + "/" { continue }
+                if let (start, end, late) = folderTime(folder), start - late > timeRange.1 || end <= timeRange.0 {
+                    unlisted += 1
+                } else {
+                    pending.append(folder)
+                }
+            }
+        }
+        return (objects, unlisted)
+    }
+
+    /// The span of time a folder's name gives (ending in `/`), as `keyTime` for its objects:
+    /// `dt=2026-11-27/` (with `hour=14/`: that hour), a day's `2026/11/27/`, a month's `2026/11/`;
+    /// nil for any other.
+    static func folderTime(_ folder: String) -> (start: Int64, end: Int64, late: Int64)? {
+        let hour: Int64 = 3_600_000_000_000
+        func at(_ y: Substring, _ m: Substring, _ d: Substring, _ h: Substring? = nil) -> Int64? {
+            guard let y = Int(y), let m = Int(m), let d = Int(d), (1...12).contains(m), (1...31).contains(d) else { return nil }
+            return Timestamp.make(year: y, month: m, day: d, hour: h.flatMap { Int($0) } ?? 0, minute: 0, second: 0)
+        }
+        if let m = folder.firstMatch(of: /(?:^|\/)dt=(\d{4})-(\d{2})-(\d{2})\/(?:hour=(\d{2})\/)?$/), let t = at(m.1, m.2, m.3, m.4) {
+            return (t, t + (m.4 == nil ? 24 * hour : hour), hour)
+        }
+        if let m = folder.firstMatch(of: /(?:^|\/)(\d{4})\/(\d{2})\/(\d{2})\/$/), let t = at(m.1, m.2, m.3) {
+            return (t, t + 24 * hour, hour)
+        }
+        if let m = folder.firstMatch(of: /(?:^|\/)(\d{4})\/(\d{2})\/$/), let t = at(m.1, m.2, "01"), let y = Int(m.1), let mo = Int(m.2),
+           let next = Timestamp.make(year: mo == 12 ? y + 1 : y, month: mo == 12 ? 1 : mo + 1, day: 1, hour: 0, minute: 0, second: 0) {
+            return (t, next, hour)
+        }
+        return nil
     }
 
     /// The span of time an object's key names, [start, end) in nanoseconds, and how much

@@ -194,9 +194,16 @@ public struct S3Client: Sendable {
 
     /// Every object whose key starts with `prefix`, in key order (ListObjectsV2, page by page).
     public func list(bucket: String, prefix: String, pageSize: Int = 1000) async throws -> [Object] {
-        var out: [Object] = [], token: String?
+        try await list(bucket: bucket, prefix: prefix, delimiter: nil, pageSize: pageSize).objects
+    }
+
+    /// The objects right under `prefix` and its folders (the common prefixes up to the next
+    /// `delimiter`, each ending in it), as S3 lists them with a delimiter; nil: every object.
+    public func list(bucket: String, prefix: String, delimiter: String?, pageSize: Int = 1000) async throws -> (objects: [Object], folders: [String]) {
+        var out: [Object] = [], folders: [String] = [], token: String?
         repeat {
             var query = [("list-type", "2"), ("prefix", prefix), ("max-keys", String(pageSize))]
+            if let delimiter { query.append(("delimiter", delimiter)) }
             if let token { query.append(("continuation-token", token)) }
             let r = try await send("ListObjectsV2", method: .GET, bucket: bucket, key: nil, query: query,
                                    target: "s3://\(bucket)" + (prefix.isEmpty ? "" : "/\(prefix)"))
@@ -208,6 +215,7 @@ public struct S3Client: Sendable {
                                        message: "the answer is not a ListBucketResult (\(error))")
             }
             out += (page.contents ?? []).map { Object(key: $0.key, size: $0.size ?? 0, etag: $0.etag ?? "") }
+            folders += (page.commonPrefixes ?? []).map(\.prefix)
             let next = page.isTruncated == true ? page.nextContinuationToken : nil
             if next != nil && next == token {
                 throw AWSError.service(operation: "ListObjectsV2", target: "s3://\(bucket)/\(prefix)", status: r.status, code: "",
@@ -215,7 +223,7 @@ public struct S3Client: Sendable {
             }
             token = next
         } while token != nil
-        return out
+        return (out, folders)
     }
 
     private struct ListBucketResult: Decodable {
@@ -225,10 +233,17 @@ public struct S3Client: Sendable {
             let etag: String?
             enum CodingKeys: String, CodingKey { case key = "Key", size = "Size", etag = "ETag" }
         }
+        struct Folder: Decodable {
+            let prefix: String
+            enum CodingKeys: String, CodingKey { case prefix = "Prefix" }
+        }
         let contents: [Entry]?
+        let commonPrefixes: [Folder]?
         let isTruncated: Bool?
         let nextContinuationToken: String?
-        enum CodingKeys: String, CodingKey { case contents = "Contents", isTruncated = "IsTruncated", nextContinuationToken = "NextContinuationToken" }
+        enum CodingKeys: String, CodingKey {
+            case contents = "Contents", commonPrefixes = "CommonPrefixes", isTruncated = "IsTruncated", nextContinuationToken = "NextContinuationToken"
+        }
     }
 
     private struct ErrorBody: Decodable {

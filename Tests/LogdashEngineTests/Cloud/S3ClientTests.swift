@@ -156,4 +156,29 @@ import Testing
         // day for CloudFront and S3 access logs (delivered hours late at times).
         #expect(S3Sources.keyTime(cases[0].0)?.late == hour && S3Sources.keyTime(cases[4].0)?.late == day && S3Sources.keyTime(cases[5].0)?.late == day)
     }
+
+    /// The time a folder's name gives, for leaving it out of a listing: days, hours and months
+    /// (December's ends at the next year), and nothing for folders that only look like one.
+    @Test func foldersNameTheMonthDayOrHourTheyHold() {
+        let hour: Int64 = 3_600_000_000_000
+        let d27 = Timestamp.make(year: 2026, month: 11, day: 27, hour: 0, minute: 0, second: 0)!
+        let dec1 = Timestamp.make(year: 2026, month: 12, day: 1, hour: 0, minute: 0, second: 0)!
+        let jan1 = Timestamp.make(year: 2027, month: 1, day: 1, hour: 0, minute: 0, second: 0)!
+        let nov1 = Timestamp.make(year: 2026, month: 11, day: 1, hour: 0, minute: 0, second: 0)!
+        let cases: [(String, (Int64, Int64)?)] = [
+            ("AWSLogs/1/elasticloadbalancing/us-east-1/2026/11/27/", (d27, d27 + 24 * hour)),
+            ("AWSLogs/1/elasticloadbalancing/us-east-1/2026/11/", (nov1, dec1)),
+            ("2026/12/", (dec1, jan1)),
+            ("fleet/dt=2026-11-27/", (d27, d27 + 24 * hour)),
+            ("fleet/dt=2026-11-27/hour=14/", (d27 + 14 * hour, d27 + 15 * hour)),
+            ("AWSLogs/1/elasticloadbalancing/us-east-1/2026/", nil),
+            ("logs/2026/13/", nil),
+            ("logs/2026/11/27/extra/", nil),
+            ("AWSLogs/123456789012/", nil),
+        ]
+        for (folder, want) in cases {
+            let got = S3Sources.folderTime(folder)
+            #expect(got?.0 == want?.0 && got?.1 == want?.1, "\(folder)")
+        }
+    }
 }
