@@ -23,6 +23,7 @@ let package = Package(
         .systemLibrary(name: "CNcursesw", path: "Sources/CNcursesw", providers: [.apt(["libncurses-dev"])]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CZstd", path: "Sources/CZstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "CDeflate", path: "Sources/CDeflate", providers: [.apt(["libdeflate-dev"])]),
         .systemLibrary(name: "CPCRE2", path: "Sources/CPCRE2", providers: [.apt(["libpcre2-dev"])]),
         // A header only: the compiler's prefetch hint for hash-table probes.
         .systemLibrary(name: "CPrefetch", path: "Sources/CPrefetch"),
@@ -31,7 +32,7 @@ let package = Package(
         .target(
             name: "LogdashEngine",
             dependencies: [
-                "CZlib", "CZstd", "CPCRE2", "CPrefetch", .product(name: "Yams", package: "Yams"),
+                "CZlib", "CZstd", "CDeflate", "CPCRE2", "CPrefetch", .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -66,6 +66,32 @@ import Scratch
         #expect(duck.count == 4 && Array(duck.prefix(2)) == ours && Int(duck[2]) == parts.count && duck[3] == duck[0])
     }
 
+    /// A gzip part of more than a MiB of JSON is several gzip members (libdeflate compresses a
+    /// MiB at a time): gzip, DuckDB and logdash read it as one stream, every record once.
+    @Test func aGzipPartOfSeveralMembersReadsBackWholeInGzipDuckDBAndLogdash() throws {
+        let lines = (0..<8000).map { i in
+            "{\"ts\":\"2026-12-07T10:\(String(format: "%02d:%02d", i / 150, i % 60))Z\",\"msg\":\"request \(i) \(String(repeating: "x", count: 200))\",\"bytes\":\(i)}\n"
+        }.joined()
+        let log = try Self.cli.temp("big-hour.log", lines)
+        let out = try Scratch.directory("archive-members").appendingPathComponent("out").path
+        #expect(try Self.cli.logdash(["export", log, "--to", out]).status == 0)
+        let part = out + "/dt=2026-12-07/hour=10/part-00000.json.gz"
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: part)))
+        // Members start with gzip's magic and deflate's method: more than one here.
+        let members = (0..<(bytes.count - 3)).filter { bytes[$0] == 0x1f && bytes[$0 + 1] == 0x8b && bytes[$0 + 2] == 8 && bytes[$0 + 3] == 0 }.count
+        #expect(members >= 2, "\(members)")
+        #expect(try Self.cli.logdash(["-c", "gzip -t '\(part)' && gzip -dc '\(part)' | wc -l"], shell: true).out.trimmingCharacters(in: .whitespaces) == "8000\n")
+        let back = try Self.cli.logdash(["query", "--archive", out, "SELECT count(*), sum(bytes) FROM logs", "-o", "csv"])
+        #expect(back.out == "count,sum\n8000,31996000\n", "\(back.out)\(back.err)")
+        guard let python = PythonWith.find(module: "duckdb", venv: "/tmp/logdash-duckdb", variable: "LOGDASH_DUCKDB_PYTHON") else {
+            Issue.record("no Python with duckdb: .ci/run installs it in /tmp/logdash-duckdb (or set LOGDASH_DUCKDB_PYTHON)")
+            return
+        }
+        let duck = try Self.cli.logdash(["-c", "\(python) -c \"import duckdb; print(*duckdb.sql(\\\"SELECT count(*), sum(bytes) FROM read_json('\(part)')\\\").fetchall()[0], sep=',')\""],
+                                        shell: true)
+        #expect(duck.out == "8000,31996000\n", "\(duck.out)\(duck.err)")
+    }
+
     /// A record's own fields named like the columns an archive restores (`source`, `ingest_ts`,
     /// `raw`, kept as `_source` …, and `_source` itself) come back under their own names, and
     /// the core columns keep the record's source and arrival: before, `_source` was taken for

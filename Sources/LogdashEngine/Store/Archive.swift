@@ -1,3 +1,4 @@
+import CDeflate
 import CZlib
 import CZstd
 import Foundation
@@ -395,46 +396,55 @@ final class PendingFile {
     }
 }
 
-/// A gzip file written through zlib.
+/// A gzip file written with libdeflate: a member per MiB of input, each compressed whole —
+/// about 1.6 times zlib's speed at the same level, and smaller. Concatenated members are one
+/// gzip stream to every reader (gzip, Python, DuckDB, Athena, Trino, Spark), as bgzip's and
+/// pigz's files are.
 final class GzipFile: PartWriter {
-    private var stream = z_stream()
+    static let member = 1 << 20
+    private let compressor: OpaquePointer
     private let file: PendingFile
-    private var path: String { file.path }
+    private var pending: [UInt8] = []
+    private var out: [UInt8]
+    private var members = 0
     private var closed = false
-    private var buffer = [UInt8](repeating: 0, count: 1 << 16)
 
     init(path: String, level: Int32) throws {
         file = try PendingFile(path: path)
-        guard logdash_deflate_init_gzip(&stream, level) == Z_OK else { throw SourceError.unreadable(path, "zlib cannot start a gzip stream") }
+        guard let c = libdeflate_alloc_compressor(level) else { throw SourceError.unreadable(path, "libdeflate cannot start a gzip stream at level \(level)") }
+        compressor = c
+        pending.reserveCapacity(Self.member)
+        out = [UInt8](repeating: 0, count: libdeflate_gzip_compress_bound(c, Self.member))
     }
 
-    func write(_ bytes: [UInt8]) throws { try pump(bytes, finish: false) }
+    deinit { libdeflate_free_compressor(compressor) }
+
+    func write(_ bytes: [UInt8]) throws {
+        var from = 0
+        while from < bytes.count {
+            let n = min(Self.member - pending.count, bytes.count - from)
+            pending.append(contentsOf: bytes[from..<(from + n)])
+            from += n
+            if pending.count == Self.member { try compressPending() }
+        }
+    }
 
     func close() throws {
         guard !closed else { return }
         closed = true
-        try pump([], finish: true)
-        deflateEnd(&stream)
+        // (Nothing written is still a gzip file: one empty member.)
+        if !pending.isEmpty || members == 0 { try compressPending() }
         try file.finish()
     }
 
-    private func pump(_ input: [UInt8], finish: Bool) throws {
-        var input = input
-        try input.withUnsafeMutableBufferPointer { inp in
-            stream.next_in = inp.baseAddress
-            stream.avail_in = UInt32(inp.count)
-            repeat {
-                let (rc, produced) = buffer.withUnsafeMutableBufferPointer { out -> (Int32, Int) in
-                    stream.next_out = out.baseAddress
-                    stream.avail_out = UInt32(out.count)
-                    let rc = deflate(&stream, finish ? Z_FINISH : Z_NO_FLUSH)
-                    return (rc, out.count - Int(stream.avail_out))
-                }
-                guard rc != Z_STREAM_ERROR else { throw SourceError.unreadable(path, "zlib failed to compress") }
-                if produced > 0 { try file.write(buffer[0..<produced]) }
-                if finish ? rc == Z_STREAM_END : (stream.avail_in == 0 && stream.avail_out != 0) { break }
-            } while true
+    private func compressPending() throws {
+        let produced = pending.withUnsafeBytes { input in
+            out.withUnsafeMutableBytes { o in libdeflate_gzip_compress(compressor, input.baseAddress, input.count, o.baseAddress, o.count) }
         }
+        guard produced > 0 else { throw SourceError.unreadable(file.path, "libdeflate failed to compress") }
+        try file.write(out[0..<produced])
+        pending.removeAll(keepingCapacity: true)
+        members += 1
     }
 }
 
