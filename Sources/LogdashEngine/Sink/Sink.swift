@@ -1,4 +1,3 @@
-import CZlib
 import Foundation
 import Synchronization
 
@@ -251,7 +250,7 @@ public final class Sink: Sendable {
         withUnsafeBytes(of: UInt64(id.offset).littleEndian) { out.append(contentsOf: $0) }
         out.append(last ? 1 : 0)
         u32(UInt32(image.count))
-        u32(image.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, UInt32($0.count))) })
+        u32(image.withUnsafeBytes { SegmentCodec.crc($0.baseAddress, $0.count) })
     }
 
     struct Frame {
@@ -272,7 +271,7 @@ public final class Sink: Sendable {
             let len = Int(u32(pos + 17))
             let start = pos + frameHeader
             guard len <= b.count - start else { break }
-            let crc = UInt32(crc32(0, b.baseAddress!.advanced(by: start).assumingMemoryBound(to: UInt8.self), UInt32(len)))
+            let crc = SegmentCodec.crc(b.baseAddress!.advanced(by: start), len)
             guard crc == u32(pos + 21) else { break }
             let image = MappedImage(bytes: UnsafeRawBufferPointer(rebasing: b[start..<(start + len)]))
             let footer = try? SegmentCodec.footer(image, name: "spool")

@@ -1,4 +1,3 @@
-import CZlib
 import Foundation
 import Synchronization
 
@@ -423,7 +422,7 @@ public final class DurableStore: Sendable {
             }
             let start = pos + DurableStore.recordHeader
             guard start + len <= count else { return .short }
-            let ok = data.withUnsafeBytes { b in UInt32(crc32(0, b.baseAddress!.advanced(by: start).assumingMemoryBound(to: UInt8.self), UInt32(len))) == crc }
+            let ok = data.withUnsafeBytes { b in SegmentCodec.crc(b.baseAddress!.advanced(by: start), len) == crc }
             if newer { return ok ? .tooNew(Int(String(UnicodeScalar(UInt8(magic >> 24))))!) : .damaged("a record does not start where one should", end: nil) }
             return ok ? .whole(k, start: start, length: len) : .damaged("a record fails its checksum", end: start + len)
         }
@@ -579,7 +578,7 @@ public final class DurableStore: Sendable {
         header.reserveCapacity(DurableStore.recordHeader)
         withUnsafeBytes(of: DurableStore.recordMagic.littleEndian) { header.append(contentsOf: $0) }
         withUnsafeBytes(of: UInt32(image.count).littleEndian) { header.append(contentsOf: $0) }
-        let crc = image.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress!, UInt32($0.count))) }
+        let crc = image.withUnsafeBytes { SegmentCodec.crc($0.baseAddress, $0.count) }
         withUnsafeBytes(of: crc.littleEndian) { header.append(contentsOf: $0) }
         header.append(kind.rawValue)
         try writeAll(header, &s)

@@ -1,3 +1,4 @@
+import CDeflate
 import CZlib
 import CZstd
 import Foundation
@@ -196,8 +197,10 @@ enum SegmentCodec {
         var segments: [SegmentMeta]
     }
 
-    static func crc(_ p: UnsafeRawPointer, _ n: Int) -> UInt32 {
-        n == 0 ? 0 : UInt32(crc32(0, p.assumingMemoryBound(to: Bytef.self), uInt(n)))
+    /// CRC-32 (zlib's, as every record and frame of the store and spool carries), computed
+    /// by libdeflate: the same value at about three times zlib's speed.
+    static func crc(_ p: UnsafeRawPointer?, _ n: Int) -> UInt32 {
+        n == 0 ? 0 : libdeflate_crc32(0, p, n)
     }
 
     // MARK: writing
