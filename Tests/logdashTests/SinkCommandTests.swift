@@ -378,6 +378,50 @@ import Testing
         #expect(try waitUntil(seconds: 20) { try rows() == expected }, "\((try? rows()) ?? "")\(central.err)")
     }
 
+    /// An object the destination keeps refusing (a 400 about the object itself) is tried again
+    /// for the sink's retry_duration — counted across runs — and then kept under errors/ with
+    /// the reason, so that it holds no later part back; one that fails for an outage (503) is
+    /// tried again for as long as it takes, never moved aside.
+    @Test func anObjectRefusedPastTheRetryDurationGoesUnderErrorsAndAnOutageNever() throws {
+        let dir = try Scratch.directory("sink-refused")
+        let log = try cli.temp("refused.log", "{\"ts\":\"2026-12-07T03:00:00Z\",\"msg\":\"hi\"}\n")
+        for (status, store) in [(400, "store400"), (503, "store503")] {
+            let port = MotoServer.freePort()
+            let server = try Spawned("/usr/bin/python3", ["-c", """
+                import http.server
+                class H(http.server.BaseHTTPRequestHandler):
+                    def do_POST(self):
+                        self.rfile.read(int(self.headers.get('Content-Length', 0)))
+                        body = b'{"error": "no such thing"}'
+                        self.send_response(\(status)); self.send_header('Content-Length', str(len(body))); self.end_headers(); self.wfile.write(body)
+                    def log_message(self, *a): pass
+                http.server.HTTPServer(('127.0.0.1', \(port)), H).serve_forever()
+                """])
+            defer { server.signal(SIGTERM); server.wait() }
+            Thread.sleep(forTimeInterval: 0.5)
+            let args = ["ingest", "--no-follow", "--store", dir.appendingPathComponent(store).path, "--stats-interval", "0",
+                        "--sink", "http://127.0.0.1:\(port)/ingest?retry_duration=1s&buffer_interval=1s", log]
+            let first = try cli.logdash(args)
+            #expect(first.err.contains("1 part not delivered yet") && first.err.contains("POST http://127.0.0.1:\(port)/ingest: \(status)"), "\(first.err)")
+            Thread.sleep(forTimeInterval: 1.2)
+            let second = try cli.logdash(args)
+            let spoolErrors = dir.appendingPathComponent(store).path + "/sinks"
+            let kept = (FileManager.default.subpaths(atPath: spoolErrors) ?? []).filter { $0.contains("/errors/") && $0.hasSuffix(".json.gz.json") }
+            if status == 400 {
+                #expect(second.err.contains("refused for longer than retry_duration (1s): POST http://127.0.0.1:\(port)/ingest: 400 Bad Request: no such thing")
+                        && !second.err.contains("not delivered yet"), "\(second.err)")
+                #expect(kept.count == 1, "\(kept)")
+                let doc = try kept.first.map { try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: spoolErrors + "/" + $0))) as? [String: Any] }
+                #expect((doc??["reason"] as? String)?.contains("400 Bad Request") == true && (doc??["bytes_base64"] as? String).flatMap { Data(base64Encoded: $0) } != nil)
+            } else {
+                #expect(second.err.contains("1 part not delivered yet") && !second.err.contains("refused for longer"), "\(second.err)")
+                #expect(kept.isEmpty, "\(kept)")
+            }
+        }
+        let bad = try cli.logdash(["ingest", "--no-follow", "--store", dir.appendingPathComponent("x").path, log, "--sink", "file:///tmp/x?retry_duration=soon"])
+        #expect(bad.status != 0 && bad.err.contains("'soon' is not a duration such as 5m or 1h"), "\(bad.err)")
+    }
+
     @Test func aSinkWithoutAStoreABadURLOrAMissingBucketIsAClearError() throws {
         let log = try cli.temp("app.log", "{\"ts\":\"2026-12-07T03:00:00Z\",\"msg\":\"hi\"}\n")
         let noStore = try cli.logdash(["ingest", "--no-follow", log, "--sink", "file:///tmp/x"])

@@ -65,7 +65,8 @@ struct HTTPDestination: SinkDestination {
             // Delivered only to a logdash that took the body as records (not a proxy's or
             // another service's 2xx, nor an older logdash that read the lines as new ones).
             guard response.headers.first(name: "x-logdash-records") == "1" else {
-                throw DeliveryError("POST \(url.absoluteString): \(status) without X-Logdash-Records: 1 — not a logdash that takes records at /ingest; nothing counted as delivered")
+                throw DeliveryError("POST \(url.absoluteString): \(status) without X-Logdash-Records: 1 — not a logdash that takes records at /ingest; nothing counted as delivered",
+                                    status: status)
             }
             return
         }
@@ -79,7 +80,7 @@ struct HTTPDestination: SinkDestination {
         case 413: why += " (raise the central logdash's --max-body-bytes, or lower this sink's buffer_size)"
         default: break
         }
-        throw DeliveryError("POST \(url.absoluteString): \(why)")
+        throw DeliveryError("POST \(url.absoluteString): \(why)", status: status)
     }
 
     /// One client per certificate authority, made once and kept for the process (a client
@@ -111,5 +112,10 @@ struct HTTPDestination: SinkDestination {
 /// A delivery that did not happen, in words a person can act on.
 struct DeliveryError: Error, CustomStringConvertible {
     let description: String
-    init(_ description: String) { self.description = description }
+    /// The HTTP status the destination answered with (nil: no answer).
+    let status: Int?
+    init(_ description: String, status: Int? = nil) {
+        self.description = description
+        self.status = status
+    }
 }

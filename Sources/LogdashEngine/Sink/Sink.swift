@@ -445,6 +445,47 @@ public final class Sink: Sendable {
         }
     }
 
+    /// What a part could not deliver, under `errors/` with its reason (as Firehose's error output
+    /// prefix): the destination's, or for another logdash (which takes records, not files) the
+    /// spool's own; said on stderr.
+    private func keepUnder(_ key: String, _ body: [UInt8], saying what: String) throws {
+        if destination.writesArchive {
+            try destination.put(body, key: key, contentType: "application/json")
+            report("sink \(spec.url): \(what); its bytes are under \(key)")
+        } else {
+            try DirectoryDestination(root: directory).put(body, key: key, contentType: "application/json")
+            report("sink \(spec.url): \(what); its bytes are kept in \(directory)/\(key)")
+        }
+    }
+
+    /// Whether an error is the destination refusing the object itself (a 4xx answer that trying
+    /// again will not change), not an outage, throttling, or credentials, permissions or a
+    /// place that the operator can put right (401, 403, 404) — those are tried again for as
+    /// long as it takes.
+    static func refuses(_ error: Error) -> Bool {
+        let status: Int? = switch error {
+        // (S3's 400s that a later try can pass: a slow or cut body, a token to renew, a region
+        // or clock to set right.)
+        case AWSError.service(_, _, _, let code, _) where ["RequestTimeout", "IncompleteBody", "BadDigest", "ExpiredToken", "TokenRefreshRequired",
+                                                             "InvalidToken", "AuthorizationHeaderMalformed", "RequestTimeTooSkewed"].contains(code): nil
+        case AWSError.service(_, _, let s, _, _): s
+        case let e as DeliveryError: e.status
+        default: nil
+        }
+        guard let status, (400..<500).contains(status) else { return false }
+        return ![401, 403, 404, 408, 429].contains(status)
+    }
+
+    /// When the destination first refused part `seq` (kept in the spool as `refused-SEQ`, so
+    /// that runs shorter than the retry duration add up).
+    private func firstRefusal(_ seq: Int) -> Int64 {
+        let path = directory + "/refused-\(seq)"
+        if let t = (try? String(contentsOfFile: path, encoding: .utf8)).flatMap({ Int64($0.trimmingCharacters(in: .whitespacesAndNewlines)) }) { return t }
+        let t = now()
+        try? DurableStore.writeFileSafely(path, Array(String(t).utf8))
+        return t
+    }
+
     /// Delivers one ready part: its commits read back as segments, written as the archive's
     /// JSON lines per hour, each hour's objects put; then the part is removed.
     private func deliver(_ name: String, seq: Int) throws {
@@ -533,23 +574,28 @@ public final class Sink: Sendable {
                 let key = partition + "/" + partStem + (batch == 0 && k == 0 ? "" : "-\(batch)") + (k == 0 ? "" : "-\(k)") + compression.suffix
                 if done.contains(key) { continue }
                 let body = try Sink.read(file)
-                try destination.put(body, key: key, contentType: compression.contentType)
+                do {
+                    try destination.put(body, key: key, contentType: compression.contentType)
+                } catch where Sink.refuses(error) {
+                    // Refused for longer than the retry duration: under errors/ with the reason,
+                    // and the part goes on (it would otherwise hold every part after it back).
+                    let since = firstRefusal(seq)
+                    guard now() - since >= spec.retryDuration else { throw error }
+                    let doc = ["sink": spec.url, "part": seq, "key": key, "reason": "\(error)",
+                               "refused_since": Timestamp.iso8601(since), "bytes_base64": Data(body).base64EncodedString()] as [String: Any]
+                    let name = "errors/" + key.replacingOccurrences(of: "/", with: "_") + ".json"
+                    try keepUnder(name, [UInt8](try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys])),
+                                  saying: "part \(seq): \(key) refused for longer than retry_duration (\(TimeSpan.format(spec.retryDuration))): \(error)")
+                }
                 if !destination.writesArchive { try Sink.note(key, in: ledger) }
                 bytes += body.count
                 objects += 1
             }
         }
         for (k, d) in damaged.enumerated() {
-            let key = "errors/" + partStem + "-\(k).json"
             let doc = ["sink": spec.url, "part": seq, "reason": d.why, "bytes_base64": Data(d.bytes).base64EncodedString()] as [String: Any]
-            let body = [UInt8](try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys]))
-            if destination.writesArchive {
-                try destination.put(body, key: key, contentType: "application/json")
-                report("sink \(spec.url): part \(seq): \(d.why); its bytes are under errors/\(partStem)-\(k).json")
-            } else {
-                try DirectoryDestination(root: directory).put(body, key: key, contentType: "application/json")
-                report("sink \(spec.url): part \(seq): \(d.why); its bytes are kept in \(directory)/\(key)")
-            }
+            try keepUnder("errors/" + partStem + "-\(k).json", [UInt8](try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys])),
+                          saying: "part \(seq): \(d.why)")
         }
         if objects > 0, destination.writesArchive {
             // The table has every column any delivered record had (kept in the spool across
@@ -561,6 +607,7 @@ public final class Sink: Sendable {
         guard unlink(path) == 0 || errno == ENOENT else { throw StoreError.io(path, "cannot be removed: \(String(cString: strerror(errno)))") }
         unlink(ledger)
         unlink(pinned)
+        unlink(directory + "/refused-\(seq)")
         state.withLock { s in
             s.status.delivered += records
             s.status.parts += 1

@@ -29,6 +29,10 @@ public struct SinkSpec: Sendable, Equatable {
     public var compression: ArchiveCompression = .gzip
     /// The compression's level (nil: gzip's 6, zstd's 3): lower is faster, higher smaller.
     public var compressionLevel: Int?
+    /// How long an object the destination keeps refusing (a 4xx answer about the object itself:
+    /// not credentials, permissions, a missing bucket or throttling) is tried again before it
+    /// goes under `errors/` instead (Firehose's retry duration), in nanoseconds.
+    public var retryDuration: Int64 = SinkSpec.defaultRetryDuration
     /// An HTTP sink's bearer token (the central logdash's `--auth-token`).
     public var token: String?
     /// A PEM file of the certificate authority an `https://` sink trusts (a private CA; the
@@ -39,7 +43,8 @@ public struct SinkSpec: Sendable, Equatable {
 
     public static let defaultBufferSize = 5 << 20
     public static let defaultBufferInterval: Int64 = 60_000_000_000
-    public static let keys = ["url", "buffer_size", "buffer_interval", "max_lag", "compression", "compression_level", "token", "tls_ca"]
+    public static let defaultRetryDuration: Int64 = 300_000_000_000
+    public static let keys = ["url", "buffer_size", "buffer_interval", "max_lag", "retry_duration", "compression", "compression_level", "token", "tls_ca"]
 
     public struct Problem: Error, CustomStringConvertible {
         /// The key the problem is in (`url`, `buffer_size` …).
@@ -114,6 +119,9 @@ public struct SinkSpec: Sendable, Equatable {
         case "max_lag":
             guard let ns = TimeSpan.parseNanos(value), ns > 0 else { throw Problem(key: key, message: "'\(value)' is not a duration such as 5m or 1h") }
             maxLag = ns
+        case "retry_duration":
+            guard let ns = TimeSpan.parseNanos(value), ns >= 0 else { throw Problem(key: key, message: "'\(value)' is not a duration such as 5m or 1h") }
+            retryDuration = ns
         case "compression_level":
             guard let n = Int(value) else { throw Problem(key: key, message: "'\(value)' is not a level (gzip 1–9, zstd 1–19)") }
             compressionLevel = n

@@ -157,6 +157,20 @@ import Testing
         #expect(S3Sources.keyTime(cases[0].0)?.late == hour && S3Sources.keyTime(cases[4].0)?.late == day && S3Sources.keyTime(cases[5].0)?.late == day)
     }
 
+    /// Which failed deliveries count against a sink's retry duration: the destination refusing
+    /// the object itself; never an outage, throttling, credentials or a place to put right.
+    @Test func onlyAnObjectsOwnRefusalCountsAgainstTheRetryDuration() {
+        func s3(_ status: Int, _ code: String) -> Error { AWSError.service(operation: "PutObject", target: "s3://b/k", status: status, code: code, message: "") }
+        #expect(Sink.refuses(s3(400, "InvalidArgument")) && Sink.refuses(s3(400, "EntityTooLarge")) && Sink.refuses(s3(413, "")))
+        #expect(Sink.refuses(DeliveryError("POST …: 400", status: 400)) && Sink.refuses(DeliveryError("POST …: 413", status: 413)))
+        for e in [s3(400, "RequestTimeout"), s3(400, "ExpiredToken"), s3(400, "AuthorizationHeaderMalformed"), s3(403, "AccessDenied"),
+                  s3(404, "NoSuchBucket"), s3(503, "SlowDown"), s3(500, "InternalError"), s3(429, ""),
+                  AWSError.transport(operation: "PutObject", target: "s3://b/k", reason: "refused"),
+                  DeliveryError("POST …: 401", status: 401), DeliveryError("POST …: connection refused")] as [Error] {
+            #expect(!Sink.refuses(e), "\(e)")
+        }
+    }
+
     /// The time a folder's name gives, for leaving it out of a listing: days, hours and months
     /// (December's ends at the next year), and nothing for folders that only look like one.
     @Test func foldersNameTheMonthDayOrHourTheyHold() {
