@@ -164,7 +164,7 @@ public enum S3Sources {
     static func walk(_ place: S3Location, timeRange: (Int64, Int64), client: S3Client, maxRequests: Int = 200) async throws
         -> (objects: [S3Client.Object], unlisted: Int)? {
         var objects: [S3Client.Object] = [], unlisted = 0, requests = 0
-        var pending = [place.prefix]
+        var pending = [place.prefix], whole: [String] = []
         while let prefix = pending.popLast() {
             requests += 1
             if requests > maxRequests { return nil }
@@ -173,13 +173,20 @@ public enum S3Sources {
             for folder in page.folders {
                 // (`…/us-east-1` names the folder `us-east-1/`, not `us-east-1x/`.)
                 if prefix == place.prefix, !prefix.isEmpty, !prefix.hasSuffix("/"), folder != prefix + "/" { continue }
-                if let (start, end, late) = folderTime(folder), start - late > timeRange.1 || end <= timeRange.0 {
-                    unlisted += 1
+                if let (start, end, late) = folderTime(folder) {
+                    if start - late > timeRange.1 || end <= timeRange.0 {
+                        unlisted += 1
+                    } else if start - late >= timeRange.0 && end <= timeRange.1 {
+                        whole.append(folder)  // wholly in the range: everything under it, in one listing
+                    } else {
+                        pending.append(folder)
+                    }
                 } else {
                     pending.append(folder)
                 }
             }
         }
+        for folder in whole { objects += try await client.list(bucket: place.bucket, prefix: folder) }
         return (objects, unlisted)
     }
 

@@ -310,6 +310,13 @@ public struct RecordBatch: Sendable {
     /// Whether values of column `c` are skipped (a projection leaves it out).
     @inline(__always) public func isIgnored(_ c: Int) -> Bool { fieldIgnored[c] }
 
+    /// The fields in the order their values take precedence when two keys are stored under one
+    /// name (`Column.coalesced`): a key as written (`_raw`) before a core column's name kept
+    /// aside (`raw`), else as first seen.
+    public var fieldsByPrecedence: [Column] {
+        fields.indices.sorted { a, b in fieldIsCoreName[a] != fieldIsCoreName[b] ? !fieldIsCoreName[a] : a < b }.map { fields[$0] }
+    }
+
     /// The names of fields seen but skipped by the projection (for "did you mean" hints).
     public var skippedFieldNames: [String] {
         fields.indices.filter { fieldIgnored[$0] }.map { fields[$0].name }

@@ -275,8 +275,9 @@ public enum Archive {
                 columns["ingest_ts"] = SegmentColumn(type: .timestamp, ints: ints, validity: nil, rows: segment.rowCount)
             }
         }
-        // Fields written with an `_` more (`archivedKey`) get their own names back, shortest first.
-        let escaped = columns.keys.filter { $0.hasPrefix("__") && restoredColumns.contains($0.drop { $0 == "_" }) }
+        // Fields written with an `_` more (`archivedKey`) get their own names back, shortest first
+        // (in what logdash wrote: other JSON keeps its names).
+        let escaped = source == nil ? [] : columns.keys.filter { $0.hasPrefix("__") && restoredColumns.contains($0.drop { $0 == "_" }) }
         for key in escaped.sorted(by: { $0.count < $1.count }) { columns[String(key.dropFirst())] = columns.removeValue(forKey: key) }
         if host == nil, source == nil, escaped.isEmpty { return segment }
         return Segment(rowCount: segment.rowCount, source: segment.source, columns: columns, flags: segment.flags, minTs: segment.minTs,

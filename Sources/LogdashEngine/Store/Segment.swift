@@ -433,7 +433,7 @@ public final class Segment: Sendable {
         cols["level"] = SegmentColumn(type: .string, codes: codes, dictionary: dict, validity: nil, rows: n)
         // Two keys stored under one name make one column (`Column.coalesced`).
         var fields: [String: Column] = [:]
-        for f in b.fields where cols[f.name] == nil && f.nonNullCount > 0 {
+        for f in b.fieldsByPrecedence where cols[f.name] == nil && f.nonNullCount > 0 {
             fields[f.name] = fields[f.name].map { $0.coalesced(with: f, rows: n) } ?? f
         }
         for (name, f) in fields { cols[name] = SegmentColumn(f, rows: n) }

@@ -421,7 +421,7 @@ extension TransformChain {
             if rows[name] == nil { order.append(name) }
             rows[name, default: []].append(Int32(r))
         }
-        guard order.count > 1 || order.first != seg.source else { return nil }
+        guard order.count > 1 || (order.count == 1 && order[0] != seg.source) else { return nil }
         return order.map { ($0, rows[$0]!) }
     }
 

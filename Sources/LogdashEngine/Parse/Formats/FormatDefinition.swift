@@ -238,7 +238,7 @@ public struct FormatDefinition: Sendable {
         batch.finish()
         var out: [String: Value] = [:]
         for name in ["ts", "level", "message", "host"] { out[name] = batch.value(name, at: 0) }
-        for c in batch.fields where out[c.name] == nil || c.value(at: 0) != .null { out[c.name] = c.value(at: 0) }
+        for c in batch.fieldsByPrecedence where out[c.name] == nil || out[c.name] == .null { out[c.name] = c.value(at: 0) }
         return out
     }
 
