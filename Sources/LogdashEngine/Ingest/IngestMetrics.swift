@@ -28,8 +28,10 @@ public final class IngestMetrics: Sendable {
     /// label under `source`: `step 2 (mask)`), each with its own columns (the others NULL).
     public static let columns = ["ts", "source", "lines", "bytes", "parse_failures", "truncated", "drops", "lag_bytes",
                                  "connections", "refused", "buffer_bytes", "buffer_capacity",
-                                 "component", "records_in", "records_out", "failed", "masked", "waiting", "lag_ms", "behind", "masked_kinds"]
-    public static let types: [ColumnType] = [.timestamp, .string] + Array(repeating: .int, count: 10) + [.string] + Array(repeating: .int, count: 6) + [.bool, .string]
+                                 "component", "records_in", "records_out", "failed", "masked", "waiting", "lag_ms", "behind", "masked_kinds",
+                                 "spilled", "dropped"]
+    public static let types: [ColumnType] = [.timestamp, .string] + Array(repeating: .int, count: 10) + [.string] + Array(repeating: .int, count: 6)
+        + [.bool, .string, .int, .int]
 
     private struct State {
         var bySource: [String: Counters] = [:]
@@ -41,6 +43,8 @@ public final class IngestMetrics: Sendable {
         var stepTotals: [String: TransformChain.StepCounts] = [:]
         var stepOrder: [String] = []
         var samplers: [@Sendable (Int64) -> [[Value]]] = []
+        /// The memory budget's counts at the last sample.
+        var lastSpilled = 0, lastDropped = 0
     }
     private let state = Mutex(State())
 
@@ -80,7 +84,8 @@ public final class IngestMetrics: Sendable {
     /// One `internal_metrics` row per source: the counts since the last sample, the gauges as
     /// they are now.
     /// and one per transform step (records in and out, failures, values masked, since the last).
-    func sample(at ts: Int64, bufferBytes: Int, bufferCapacity: Int, transforms: TransformChain? = nil) -> [[Value]] {
+    /// and, with a memory budget, one for it (records spilled and dropped since the last).
+    func sample(at ts: Int64, bufferBytes: Int, bufferCapacity: Int, transforms: TransformChain? = nil, memory: RecordMemoryLimit? = nil) -> [[Value]] {
         let steps = transforms?.labelledCounts ?? []
         return state.withLock { s in
             var rows: [[Value]] = []
@@ -90,7 +95,7 @@ public final class IngestMetrics: Sendable {
                              .int(Int64(c.parseFailures - p.parseFailures)), .int(Int64(c.truncated - p.truncated)),
                              .int(Int64(c.drops - p.drops)), .int(Int64(c.lagBytes)), .int(Int64(c.connections)),
                              .int(Int64(c.refused - p.refused)), .int(Int64(bufferBytes)), .int(Int64(bufferCapacity)),
-                             .string("source"), .null, .null, .null, .null, .null, .null, .null, .null])
+                             .string("source"), .null, .null, .null, .null, .null, .null, .null, .null, .null, .null])
                 s.lastSample[name] = c
             }
             for (k, (label, c)) in steps.enumerated() {
@@ -110,9 +115,15 @@ public final class IngestMetrics: Sendable {
                 let shown = String(label.drop { $0 != ":" }.dropFirst())
                 rows.append([.timestamp(ts), .string(shown)] + Array(repeating: Value.null, count: 10)
                             + [.string("transform"), .int(Int64(c.recordsIn - p.recordsIn)), .int(Int64(c.recordsOut - p.recordsOut)),
-                               .int(Int64(c.failed - p.failed)), .int(Int64(masked)), .null, .null, .null, byKind])
+                               .int(Int64(c.failed - p.failed)), .int(Int64(masked)), .null, .null, .null, byKind, .null, .null])
             }
             s.lastSteps = steps
+            if let memory {
+                let (spilled, dropped) = (memory.spilledRows, memory.droppedRows)
+                rows.append([.timestamp(ts), .string("memory budget")] + Array(repeating: Value.null, count: 10) + [.string("memory")]
+                            + Array(repeating: Value.null, count: 8) + [.int(Int64(spilled - s.lastSpilled)), .int(Int64(dropped - s.lastDropped))])
+                (s.lastSpilled, s.lastDropped) = (spilled, dropped)
+            }
             for sampler in s.samplers { rows += sampler(ts) }
             return rows
         }

@@ -11,6 +11,7 @@ import Synchronization
 /// | `logdash_lines_total`, `logdash_bytes_total`, `logdash_parse_failures_total`, `logdash_truncated_total`, `logdash_drops_total`, `logdash_refused_total` | `source` | the sum of the column of that name over the source's rows |
 /// | `logdash_lag_bytes`, `logdash_connections` | `source` | the newest row's |
 /// | `logdash_buffer_bytes`, `logdash_buffer_capacity_bytes` | | `buffer_bytes`, `buffer_capacity` |
+/// | `logdash_memory_spilled_records_total`, `…_dropped_records_total`, `logdash_memory_records_budget_bytes` | | the `memory` rows' `spilled`, `dropped` |
 /// | `logdash_transform_records_in_total`, `…_records_out_total`, `…_failed_total` | `step` | the step's rows |
 /// | `logdash_transform_masked_total` | `step`, `kind` | `masked_kinds` |
 /// | `logdash_sink_records_in_total`, `…_records_out_total`, `…_failed_total` | `sink` | the sink's rows |
@@ -37,7 +38,7 @@ public final class MetricsExposition: Sendable {
     }
 
     /// The exposition, in Prometheus' text format (version 0.0.4).
-    func text(metrics: IngestMetrics, bufferBytes: Int, bufferCapacity: Int) -> [UInt8] {
+    func text(metrics: IngestMetrics, bufferBytes: Int, bufferCapacity: Int, memory: RecordMemoryLimit? = nil) -> [UInt8] {
         let sinkStatuses = sinks.withLock { $0 }.flatMap { $0() }
         let alarmStatuses = alarms.withLock { $0 }
         return scraping.withLock { _ in
@@ -54,6 +55,11 @@ public final class MetricsExposition: Sendable {
             }
             gauge("buffer_bytes", [], Double(bufferBytes), "Bytes waiting in the delivery buffer or being parsed")
             gauge("buffer_capacity_bytes", [], Double(bufferCapacity), "The delivery buffer's capacity (--buffer-max)")
+            if let memory {
+                gauge("memory_records_budget_bytes", [], Double(memory.bytes), "What records in memory may take (half of --max-memory)")
+                set("memory_spilled_records_total", [], memory.spilledRows, "Records written to spill files past the memory budget")
+                set("memory_dropped_records_total", [], memory.droppedRows, "Records dropped past the memory budget (--no-spill, or a spill that failed)")
+            }
             // (Summed over `internal_metrics`' rows: a reload of the steps does not take them back.)
             for (step, c) in metrics.stepTotals() {
                 let l = [("step", step)]

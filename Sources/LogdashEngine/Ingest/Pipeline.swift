@@ -87,7 +87,7 @@ public final class Pipeline: Sendable {
 
     /// `GET /metrics`'s answer, as things are now.
     func metricsText() -> [UInt8] {
-        exposition.text(metrics: metrics, bufferBytes: buffer.fill, bufferCapacity: settings.buffer.capacity)
+        exposition.text(metrics: metrics, bufferBytes: buffer.fill, bufferCapacity: settings.buffer.capacity, memory: store.memoryLimit)
     }
 
     /// Bytes waiting in the delivery buffer or being parsed.
@@ -295,7 +295,7 @@ public final class Pipeline: Sendable {
                 break
             }
             if now >= nextSample {
-                store.appendMetrics(metrics.sample(at: load.now(), bufferBytes: buffer.fill, bufferCapacity: settings.buffer.capacity, transforms: load.transforms))
+                store.appendMetrics(metrics.sample(at: load.now(), bufferBytes: buffer.fill, bufferCapacity: settings.buffer.capacity, transforms: load.transforms, memory: store.memoryLimit))
                 nextSample = now + settings.metricsInterval
             }
         }
@@ -305,7 +305,7 @@ public final class Pipeline: Sendable {
                 if let e = parse(s, final: true, closeOpen: true) { storeFailed(e); break }
             }
         }
-        store.appendMetrics(metrics.sample(at: load.now(), bufferBytes: 0, bufferCapacity: settings.buffer.capacity, transforms: load.transforms))
+        store.appendMetrics(metrics.sample(at: load.now(), bufferBytes: 0, bufferCapacity: settings.buffer.capacity, transforms: load.transforms, memory: store.memoryLimit))
         Store.returnFreedMemory()
     }
 

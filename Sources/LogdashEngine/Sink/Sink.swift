@@ -176,7 +176,7 @@ public final class Sink: Sendable {
         return [.timestamp(ts), .string(spec.url)] + Array(repeating: Value.null, count: 10)
             + [.string("sink"), .int(Int64(now.kept - before.kept)), .int(Int64(now.delivered - before.delivered)),
                .int(Int64(now.failures - before.failures)), .null, .int(Int64(now.waitingRecords)), .int(now.lagMs),
-               .bool(now.behind), .null]
+               .bool(now.behind), .null, .null, .null]
     }
 
     // MARK: the spool

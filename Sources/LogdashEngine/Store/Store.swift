@@ -172,6 +172,9 @@ public final class Store: Sendable {
         checkMemory()
     }
 
+    /// The memory budget records are held to (nil: none).
+    public var memoryLimit: RecordMemoryLimit? { state.withLock { $0.limit } }
+
     /// Past the memory budget: `spilled N` or `dropped N oldest` (nil: within it, or no budget).
     public var memoryStatus: String? { state.withLock { $0.limit }?.status }
 

@@ -64,6 +64,28 @@ final class MemoryBudgetTests: XCTestCase {
         XCTAssertEqual(lines.count, 1, "said once: \(lines)")
         XCTAssertTrue(lines.first?.contains("the oldest records are kept in files under \(dir)") ?? false, "\(lines)")
         XCTAssertEqual(limit.status, "spilled \(RecordMemoryLimit.count(limit.spilledRows)) to disk")
+        try checkMetrics(limit, spilled: limit.spilledRows, dropped: 0)
+    }
+
+    /// `internal_metrics`' memory row counts what was spilled and dropped since the row before;
+    /// `GET /metrics` has the totals.
+    func checkMetrics(_ limit: RecordMemoryLimit, spilled: Int, dropped: Int) throws {
+        let metrics = IngestMetrics()
+        let columns = IngestMetrics.columns
+        func memoryRow(_ rows: [[Value]]) -> [String: Value]? {
+            rows.first { $0[columns.firstIndex(of: "component")!] == .string("memory") }.map { Dictionary(uniqueKeysWithValues: zip(columns, $0)) }
+        }
+        let first = metrics.sample(at: 1, bufferBytes: 0, bufferCapacity: 1, memory: limit)
+        XCTAssertTrue(first.allSatisfy { $0.count == columns.count })
+        XCTAssertEqual(memoryRow(first)?["spilled"], .int(Int64(spilled)))
+        XCTAssertEqual(memoryRow(first)?["dropped"], .int(Int64(dropped)))
+        XCTAssertEqual(memoryRow(first)?["source"], .string("memory budget"))
+        let second = metrics.sample(at: 2, bufferBytes: 0, bufferCapacity: 1, memory: limit)
+        XCTAssertEqual(memoryRow(second)?["spilled"], .int(0), "since the row before")
+        XCTAssertNil(memoryRow(metrics.sample(at: 3, bufferBytes: 0, bufferCapacity: 1)), "no budget, no row")
+        let text = String(decoding: MetricsExposition().text(metrics: metrics, bufferBytes: 0, bufferCapacity: 1, memory: limit), as: UTF8.self)
+        XCTAssertTrue(text.contains("logdash_memory_spilled_records_total \(spilled)\n") && text.contains("logdash_memory_dropped_records_total \(dropped)\n")
+                      && text.contains("logdash_memory_records_budget_bytes \(limit.bytes)"), text)
     }
 
     /// A big file's newest records come first and its history is put in front of them: spilling
@@ -133,6 +155,7 @@ final class MemoryBudgetTests: XCTestCase {
         XCTAssertFalse(lines.isEmpty)
         XCTAssertTrue(lines[0].contains("records were dropped (--no-spill)"), "\(lines)")
         XCTAssertEqual(limit.status, "dropped \(RecordMemoryLimit.count(limit.droppedRows)) oldest")
+        try checkMetrics(limit, spilled: 0, dropped: limit.droppedRows)
     }
 
     func testColumnsReadBackFromFilesAreGivenBackPastTheirBoundWithTheSameAnswers() throws {
