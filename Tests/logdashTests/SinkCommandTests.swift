@@ -410,6 +410,8 @@ import Testing
             if status == 400 {
                 #expect(second.err.contains("refused for longer than retry_duration (1s): POST http://127.0.0.1:\(port)/ingest: 400 Bad Request: no such thing")
                         && !second.err.contains("not delivered yet"), "\(second.err)")
+                // Counted as refused, not as delivered.
+                #expect(second.err.contains("0 records delivered in 0 objects (0 B); 1 records refused past retry_duration, under errors/"), "\(second.err)")
                 #expect(kept.count == 1, "\(kept)")
                 let doc = try kept.first.map { try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: spoolErrors + "/" + $0))) as? [String: Any] }
                 #expect((doc??["reason"] as? String)?.contains("400 Bad Request") == true && (doc??["bytes_base64"] as? String).flatMap { Data(base64Encoded: $0) } != nil)

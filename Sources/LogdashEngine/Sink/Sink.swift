@@ -529,7 +529,7 @@ public final class Sink: Sendable {
             batchRows += f.records
             records += f.records
         }
-        let exported = Mutex<[(batch: Int, files: [String], columns: [SchemaColumn])]>([])
+        let exported = Mutex<[(batch: Int, files: [String], counts: [Int], columns: [SchemaColumn])]>([])
         let failure = Mutex<Error?>(nil)
         let wave = max(1, ProcessInfo.processInfo.activeProcessorCount)
         for first in stride(from: 0, to: batches.count, by: wave) {
@@ -545,10 +545,9 @@ public final class Sink: Sendable {
                 guard store.snapshot().rowCount > 0 else { return }
                 do {
                     let snapshot = store.snapshot()
-                    let files = try Archive.export(snapshot, to: work + "/b\(first + k)", location: location, compression: compression,
-                                                   level: level, partBytes: destination.objectBytes,
-                                                   withRaw: !destination.writesArchive).files
-                    exported.withLock { $0.append((first + k, files, snapshot.schema.filter { $0.name != "raw" })) }
+                    let summary = try Archive.export(snapshot, to: work + "/b\(first + k)", location: location, compression: compression,
+                                                     level: level, partBytes: destination.objectBytes, withRaw: !destination.writesArchive)
+                    exported.withLock { $0.append((first + k, summary.files, summary.counts, snapshot.schema.filter { $0.name != "raw" })) }
                 } catch {
                     failure.withLock { $0 = $0 ?? error }
                 }
@@ -561,10 +560,11 @@ public final class Sink: Sendable {
         // later object, or stopped): not sent again — another logdash appends what it takes.
         let ledger = directory + "/delivered-\(seq)"
         let done = Set((try? String(contentsOfFile: ledger, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? [])
-        for (batch, files, _) in exported.withLock({ $0 }).sorted(by: { $0.batch < $1.batch }) {
+        var refusedObjects = 0, refusedRecords = 0
+        for (batch, files, counts, _) in exported.withLock({ $0 }).sorted(by: { $0.batch < $1.batch }) {
             let dir = work + "/b\(batch)"
             var inPartition: [String: Int] = [:]
-            for file in files {
+            for (file, count) in zip(files, counts) {
                 // Objects are named by the part and the batch (the same names again if the part
                 // is delivered again): …-SEQ.json.gz, then …-SEQ-1.json.gz … for later batches,
                 // …-SEQ-B-K.json.gz for the K-th more object of a batch in one hour.
@@ -585,7 +585,11 @@ public final class Sink: Sendable {
                                "refused_since": Timestamp.iso8601(since), "bytes_base64": Data(body).base64EncodedString()] as [String: Any]
                     let name = "errors/" + key.replacingOccurrences(of: "/", with: "_") + ".json"
                     try keepUnder(name, [UInt8](try JSONSerialization.data(withJSONObject: doc, options: [.sortedKeys])),
-                                  saying: "part \(seq): \(key) refused for longer than retry_duration (\(TimeSpan.format(spec.retryDuration))): \(error)")
+                                  saying: "part \(seq): \(key) (\(count) records) refused for longer than retry_duration (\(TimeSpan.format(spec.retryDuration))): \(error)")
+                    if !destination.writesArchive { try Sink.note(key, in: ledger) }
+                    refusedObjects += 1
+                    refusedRecords += count
+                    continue
                 }
                 if !destination.writesArchive { try Sink.note(key, in: ledger) }
                 bytes += body.count
@@ -609,7 +613,9 @@ public final class Sink: Sendable {
         unlink(pinned)
         unlink(directory + "/refused-\(seq)")
         state.withLock { s in
-            s.status.delivered += records
+            s.status.delivered += records - refusedRecords
+            s.status.refused += refusedRecords
+            s.status.failures += refusedObjects
             s.status.parts += 1
             s.status.objects += objects
             s.status.bytes += bytes
@@ -634,6 +640,8 @@ public struct SinkStatus: Sendable, Equatable {
     public var objects = 0
     public var bytes = 0
     public var failures = 0
+    /// Records of objects the destination refused past the retry duration, put under `errors/`.
+    public var refused = 0
     public var waitingParts = 0
     public var waitingRecords = 0
     /// When the oldest record waiting was kept (nil: none waits).
@@ -712,7 +720,8 @@ public final class SinkSet: Sendable {
             let left = sink.waitForStop(until: deadline)
             let st = sink.status
             if st.parts > 0 {
-                report("sink \(sink.spec.url): \(st.delivered) records delivered in \(st.objects) object\(st.objects == 1 ? "" : "s") (\(ByteSize.format(st.bytes)))")
+                report("sink \(sink.spec.url): \(st.delivered) records delivered in \(st.objects) object\(st.objects == 1 ? "" : "s") (\(ByteSize.format(st.bytes)))"
+                       + (st.refused > 0 ? "; \(st.refused) records refused past retry_duration, under errors/" : ""))
             }
             if left > 0 {
                 report("sink \(sink.spec.url): \(left) part\(left == 1 ? "" : "s") not delivered yet; kept in the store's spool and delivered when logdash next runs with this store and sink")

@@ -43,6 +43,8 @@ public enum Archive {
     public struct Summary: Sendable, Equatable {
         public var records: Int
         public var files: [String]
+        /// How many records each of `files` holds.
+        public var counts: [Int] = []
     }
 
     /// Writes the snapshot's `logs` records (those in `timeRange`, when given) under `root`.
@@ -55,7 +57,7 @@ public enum Archive {
                               level: Int? = nil, partBytes: Int? = nil, withRaw: Bool = false) throws -> Summary {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let columns = snapshot.schema.filter { withRaw || $0.name != "raw" }
-        guard !columns.isEmpty else { return Summary(records: 0, files: []) }
+        guard !columns.isEmpty else { return Summary(records: 0, files: [], counts: []) }
         let keys = columns.map { c -> [UInt8] in
             var k: [UInt8] = []
             appendJSONString(archivedKey(c.name), to: &k)
@@ -81,7 +83,7 @@ public enum Archive {
         }
         order.sort { $0.ts != $1.ts ? $0.ts < $1.ts : $0.seg != $1.seg ? $0.seg < $1.seg : $0.row < $1.row }
         let fields = segments.indices.map { k in used[k] ? columns.map { c in segments[k].columns[c.name].map { JSONField($0, as: c.type) } } : [] }
-        var files: [String] = []
+        var files: [String] = [], counts: [Int] = []
         /// The part being written: its hour, directory, and the JSON bytes it has taken.
         var current: (hour: Int64, dir: String, writer: any PartWriter, bytes: Int)?
         defer { try? current?.writer.close() }
@@ -101,6 +103,7 @@ public enum Archive {
             let path = dir + "/" + partName(next, compression)
             current = (hour, dir, try compression.writer(path, level: level), 0)
             files.append(path)
+            counts.append(0)
         }
         for o in order {
             let hour = o.ts >= 0 ? o.ts / 3_600_000_000_000 : (o.ts + 1) / 3_600_000_000_000 - 1
@@ -124,6 +127,7 @@ public enum Archive {
                 if field.append(row, to: &out) { first = false } else { out.removeSubrange(mark...) }
             }
             out.append(contentsOf: [UInt8(ascii: "}"), 0x0A])
+            counts[counts.count - 1] += 1
             if out.count >= 1 << 18 {
                 try current!.writer.write(out)
                 current!.bytes += out.count
@@ -132,7 +136,7 @@ public enum Archive {
         }
         try close()
         try athenaDDL(columns.filter { $0.name != "raw" }, table: table, location: location).write(toFile: root + "/athena.sql", atomically: true, encoding: .utf8)
-        return Summary(records: order.count, files: files)
+        return Summary(records: order.count, files: files, counts: counts)
     }
 
     /// The Athena table over the archive: the columns as the JSON SerDe reads them, partition

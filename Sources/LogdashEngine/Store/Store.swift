@@ -89,6 +89,11 @@ public final class Store: Sendable {
         /// records, its history loading in front of them): these stay in memory.
         var appends = 0
         var anchors: Set<ObjectIdentifier> = []
+        /// What the segments' records take in memory (their `residentBytes`, summed as they are
+        /// appended; again in full when segments are replaced, which is rare).
+        var resident = 0
+
+        mutating func recountResident() { resident = segments.reduce(0) { $0 + $1.residentBytes } }
     }
     private let state = Mutex(State())
 
@@ -144,8 +149,10 @@ public final class Store: Sendable {
             if !late {
                 if let anchor, let at = s.segments.lastIndex(where: { $0 === anchor }) {
                     s.segments.insert(seg, at: at)
+                    s.resident += seg.residentBytes
                 } else {
                     s.segments.append(seg)
+                    s.resident += seg.residentBytes
                 }
                 s.rows += seg.rowCount
                 s.unparsed += seg.unparsedCount
@@ -179,12 +186,12 @@ public final class Store: Sendable {
     public var memoryStatus: String? { state.withLock { $0.limit }?.status }
 
     /// What memory the records held in memory take.
-    public var residentBytes: Int { state.withLock { s in s.segments.reduce(0) { $0 + $1.residentBytes } } }
+    public var residentBytes: Int { state.withLock { $0.resident } }
 
     /// Past the budget: the oldest records are relieved on the limit's own thread (one run at a time).
     private func checkMemory() {
         guard let limit = state.withLock({ s -> RecordMemoryLimit? in
-            guard let l = s.limit, s.segments.reduce(0, { $0 + $1.residentBytes }) > l.bytes else { return nil }
+            guard let l = s.limit, s.resident > l.bytes else { return nil }
             return l
         }) else { return }
         guard !limit.busy.exchange(true, ordering: .acquiringAndReleasing) else { return }
@@ -205,7 +212,7 @@ public final class Store: Sendable {
         var freed = false
         while true {
             let chosen = state.withLock { s -> [Segment] in
-                let total = s.segments.reduce(0) { $0 + $1.residentBytes }
+                let total = s.resident
                 guard total > limit.bytes else { return [] }
                 let target = min(total - limit.bytes * 3 / 4, 256 << 20)
                 var out: [Segment] = [], sum = 0
@@ -257,6 +264,7 @@ public final class Store: Sendable {
             for seg in old { s.rows -= seg.rowCount; s.unparsed -= seg.unparsedCount }
             s.segments.removeAll { ids.contains(ObjectIdentifier($0)) }
             s.segments.insert(contentsOf: new, at: at)
+            s.recountResident()
             for seg in new { s.rows += seg.rowCount; s.unparsed += seg.unparsedCount }
             // A live source's recent ones that went are merged with no others (a merge under way with them is given up).
             for (source, list) in s.recent { s.recent[source] = list.filter { !ids.contains(ObjectIdentifier($0)) } }
@@ -290,6 +298,7 @@ public final class Store: Sendable {
             }
             s.segments.removeAll { ids.contains(ObjectIdentifier($0)) }
             s.segments.insert(merged, at: first)
+            s.recountResident()
             for id in ids { s.logOf[id] = nil }
             if let log { s.logOf[ObjectIdentifier(merged)] = log }
             s.recent[seg.source] = merged.rowCount < Store.mergeRows ? [merged] : []
@@ -316,6 +325,7 @@ public final class Store: Sendable {
             for seg in s.segments where gone.contains(ObjectIdentifier(seg)) { s.rows -= seg.rowCount; s.unparsed -= seg.unparsedCount }
             s.segments.removeAll { gone.contains(ObjectIdentifier($0)) }
             s.segments.insert(contentsOf: mapped, at: at)
+            s.recountResident()
             for seg in mapped { s.rows += seg.rowCount; s.unparsed += seg.unparsedCount }
             for id in gone { s.logOf[id] = nil }
             for (source, list) in s.recent { s.recent[source] = list.filter { !gone.contains(ObjectIdentifier($0)) } }
