@@ -195,14 +195,7 @@ import Testing
     /// bytes were damaged meanwhile is delivered under errors/ with the reason, not dropped and
     /// not blocking the sink.
     @Test func aDamagedPartInTheSpoolGoesUnderErrorsWithItsReason() throws {
-        let dir = try Scratch.directory("sink-damaged")
-        let log = try ExportCommandTests.generated(2000)
-        let archive = dir.appendingPathComponent("archive").path
-        let store = dir.appendingPathComponent("store").path
-        // The first run cannot deliver: the archive's place is a file, not a directory.
-        _ = FileManager.default.createFile(atPath: archive, contents: Data("not a directory".utf8))
-        let first = try cli.logdash(["ingest", "--no-follow", "--store", store, log, "--sink", "file://\(archive)", "--stats-interval", "0",
-                                     "--query", "SELECT count(*) FROM logs", "-o", "csv"])
+        let (log, archive, store, first) = try storeWithAWaitingPart("sink-damaged", lines: 2000, more: ["--query", "SELECT count(*) FROM logs", "-o", "csv"])
         #expect(first.status == 0 && first.err.contains("1 part not delivered yet; kept in the store's spool"), "\(first.err)")
         // The file's history, stored through the log for the sink, is in the store once (the seal
         // swaps it for the segment file's copy instead of adding that beside it).
@@ -213,7 +206,6 @@ import Testing
         #expect(bytes.count > 1000)
         for k in 200..<220 { bytes[k] ^= 0xFF }  // inside the first frame's payload: its CRC fails
         try Data(bytes).write(to: URL(fileURLWithPath: part))
-        try FileManager.default.removeItem(atPath: archive)
         let second = try cli.logdash(["ingest", "--no-follow", "--store", store, log, "--sink", "file://\(archive)", "--stats-interval", "0"])
         #expect(second.status == 0 && second.err.contains("part 0: \(bytes.count - 0) damaged bytes after the part's first 0 commits; its bytes are under errors/"),
                 "\(second.err)")
@@ -224,18 +216,27 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: part))
     }
 
+    /// A store whose `file://` sink has a part waiting in its spool: the first run (its result
+    /// returned) could not deliver, the archive's place being a file — removed now, so that the
+    /// next run can.
+    func storeWithAWaitingPart(_ name: String, lines: Int, sink query: String = "", more: [String] = []) throws
+        -> (log: String, archive: String, store: String, first: CommandLineTests.Result) {
+        let dir = try Scratch.directory(name)
+        let log = try ExportCommandTests.generated(lines)
+        let archive = dir.appendingPathComponent("archive").path
+        let store = dir.appendingPathComponent("store").path
+        _ = FileManager.default.createFile(atPath: archive, contents: Data("not a directory".utf8))
+        let first = try cli.logdash(["ingest", "--no-follow", "--store", store, log, "--sink", "file://\(archive)\(query)", "--stats-interval", "0"] + more)
+        try FileManager.default.removeItem(atPath: archive)
+        return (log, archive, store, first)
+    }
+
     /// A part tried once keeps that try's compression when the sink's `compression` changes
     /// before it is delivered: its objects' names (and so the objects an interrupted try may
     /// have put) stay the same, and the records are not delivered twice under two suffixes.
     @Test func aPartTriedOnceKeepsItsCompressionWhenTheSinksChanges() throws {
-        let dir = try Scratch.directory("sink-pinned")
-        let log = try ExportCommandTests.generated(500)
-        let archive = dir.appendingPathComponent("archive").path
-        let store = dir.appendingPathComponent("store").path
-        _ = FileManager.default.createFile(atPath: archive, contents: Data("not a directory".utf8))
-        let first = try cli.logdash(["ingest", "--no-follow", "--store", store, log, "--sink", "file://\(archive)?compression=gzip", "--stats-interval", "0"])
+        let (log, archive, store, first) = try storeWithAWaitingPart("sink-pinned", lines: 500, sink: "?compression=gzip")
         #expect(first.err.contains("1 part not delivered yet"), "\(first.err)")
-        try FileManager.default.removeItem(atPath: archive)
         let second = try cli.logdash(["ingest", "--no-follow", "--store", store, log, "--sink", "file://\(archive)?compression=zstd", "--stats-interval", "0"])
         #expect(second.status == 0, "\(second.err)")
         let parts = try FileManager.default.subpathsOfDirectory(atPath: archive).filter { $0.contains("/hour=") && !$0.hasSuffix("/") && $0.contains(".json") }
