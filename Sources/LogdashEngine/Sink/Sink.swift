@@ -29,7 +29,18 @@ struct DirectoryDestination: SinkDestination {
         do {
             try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         } catch {
-            throw StoreError.io(path, "cannot be made: \(error.localizedDescription)")
+            // (Foundation's message names no cause: say what is in the way, a file where a
+            // directory should be.)
+            var why = error.localizedDescription, place = (path as NSString).deletingLastPathComponent
+            var isDirectory: ObjCBool = false
+            while place.count > 1 {
+                if FileManager.default.fileExists(atPath: place, isDirectory: &isDirectory) {
+                    if !isDirectory.boolValue { why = "'\(place)' is a file, not a directory" }
+                    break
+                }
+                place = (place as NSString).deletingLastPathComponent
+            }
+            throw StoreError.io(path, "cannot be made: \(why)")
         }
         try DurableStore.writeFileSafely(path, bytes)
     }

@@ -151,12 +151,23 @@ public enum Archive {
             case .timestamp, .string, .null: "string"
             }
         }
-        let cols = columns.map { "  `\(archivedKey($0.name))` \(type($0.type))" }.joined(separator: ",\n")
+        // Athena cannot declare every name a log has: those it cannot are left out of the table
+        // (and said in it); their values stay in the objects.
+        var declared: [String] = [], left: [String] = [], seen = Set<String>()
+        for c in columns {
+            let key = archivedKey(c.name)
+            if key.contains("`") || key.contains(where: { $0.isNewline }) { left.append("\(key.debugDescription) (a backquote or line break)") }
+            else if key.utf8.count > 255 { left.append("`\(key.prefix(40))…` (over 255 bytes)") }
+            else if !seen.insert(key.lowercased()).inserted { left.append("`\(key)` (another column's name to Athena, which ignores case)") }
+            else { declared.append("  `\(key)` \(type(c.type))") }
+        }
+        let cols = declared.joined(separator: ",\n")
+        let leftOut = left.isEmpty ? "" : "-- Left out of the table (their values stay in the objects): " + left.joined(separator: ", ") + "\n"
         let place = (location.map { $0.hasSuffix("/") ? $0 : $0 + "/" } ?? "s3://YOUR-BUCKET/logdash/").replacingOccurrences(of: "'", with: "''")
         return """
             -- Athena: the archive as a table.\(location == nil ? " Set LOCATION to where OUT was uploaded (s3://bucket/prefix/)." : "")
             -- ts is ISO 8601 UTC text: from_iso8601_timestamp(ts) makes it a timestamp.
-            CREATE EXTERNAL TABLE IF NOT EXISTS \(table) (
+            \(leftOut)CREATE EXTERNAL TABLE IF NOT EXISTS \(table) (
             \(cols)
             )
             PARTITIONED BY (dt string, hour string)
@@ -226,12 +237,28 @@ public enum Archive {
     /// reader keeps their keys as the fields `_source`, `_ingest_ts`, `_raw`.
     static let restoredColumns: Set<Substring> = ["source", "ingest_ts", "raw"]
 
-    /// The key a column is written under: its name, but a field named as a restored core column
-    /// read back (`_source`: a record's own `source` field; `__source`, …) takes one more `_`,
-    /// so that it does not come back as the core column — `restoringColumns` takes it off.
+    /// The partitions' names: a field of the same name (in any case) would be taken for the
+    /// partition by Athena's and DuckDB's hive reading.
+    static let partitionNames: Set<Substring> = ["dt", "hour"]
+
+    /// The key a column is written under: its name, but one more `_` in front for a field named
+    /// as a restored core column read back (`_source`: a record's own `source` field;
+    /// `__source`, …), so that it does not come back as the core column, and for a field named
+    /// as a partition (`dt`, `_dt`, …) or as nothing but `_`s (the empty name, which DuckDB's
+    /// JSON reader cannot take as a column) — `restoredName` takes it off.
     static func archivedKey(_ name: String) -> String {
         let bare = name.drop { $0 == "_" }
-        return bare.count < name.count && restoredColumns.contains(bare) ? "_" + name : name
+        if bare.isEmpty || (bare.count < name.count && restoredColumns.contains(bare)) { return "_" + name }
+        return partitionNames.contains(Substring(bare.lowercased())) ? "_" + name : name
+    }
+
+    /// A key `archivedKey` wrote, as the field's own name (nil: the key is the name).
+    static func restoredName(_ key: String) -> String? {
+        let bare = key.drop { $0 == "_" }
+        let underscores = key.count - bare.count
+        if bare.isEmpty { return underscores >= 1 ? String(key.dropFirst()) : nil }
+        if restoredColumns.contains(bare) { return underscores >= 2 ? String(key.dropFirst()) : nil }
+        return underscores >= 1 && partitionNames.contains(Substring(bare.lowercased())) ? String(key.dropFirst()) : nil
     }
 
     /// The fields to parse from archive parts for a query that reads `columns` (lower-cased):
@@ -281,8 +308,8 @@ public enum Archive {
         }
         // Fields written with an `_` more (`archivedKey`) get their own names back, shortest first
         // (in what logdash wrote: other JSON keeps its names).
-        let escaped = source == nil ? [] : columns.keys.filter { $0.hasPrefix("__") && restoredColumns.contains($0.drop { $0 == "_" }) }
-        for key in escaped.sorted(by: { $0.count < $1.count }) { columns[String(key.dropFirst())] = columns.removeValue(forKey: key) }
+        let escaped = source == nil ? [] : columns.keys.filter { restoredName($0) != nil }
+        for key in escaped.sorted(by: { $0.count < $1.count }) { columns[restoredName(key)!] = columns.removeValue(forKey: key) }
         if host == nil, source == nil, escaped.isEmpty { return segment }
         return Segment(rowCount: segment.rowCount, source: segment.source, columns: columns, flags: segment.flags, minTs: segment.minTs,
                        maxTs: segment.maxTs, skippedFieldNames: segment.skippedFieldNames)
