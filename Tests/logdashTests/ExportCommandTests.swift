@@ -16,6 +16,16 @@ import Scratch
         return path
     }
 
+    /// The first row of a DuckDB query, its values joined by commas, and what Python said (nil,
+    /// recorded as an issue, without a Python that has duckdb: `.ci/run` installs one).
+    static func duckDBRow(_ sql: String) throws -> CommandLineTests.Result? {
+        guard let python = PythonWith.find(module: "duckdb", venv: "/tmp/logdash-duckdb", variable: "LOGDASH_DUCKDB_PYTHON") else {
+            Issue.record("no Python with duckdb: .ci/run installs it in /tmp/logdash-duckdb (or set LOGDASH_DUCKDB_PYTHON)")
+            return nil
+        }
+        return try cli.logdash(["-c", "\(python) -c \"import duckdb; print(*duckdb.sql(\\\"\(sql)\\\").fetchall()[0], sep=',')\""], shell: true)
+    }
+
     @Test func anExportReadsBackAsTheSameRecordsAndDuckDBAgrees() throws {
         let log = try Self.generated(3000)
         let out = try Scratch.directory("archive").appendingPathComponent("out").path
@@ -88,12 +98,7 @@ import Scratch
         #expect(ddl.contains("`_dt` string") && ddl.contains("`__dt` string") && ddl.contains("`_Hour` bigint") && ddl.contains("`_` string")
                 && ddl.contains("`Team` string") && !ddl.contains("`team` string") && !ddl.contains("`dt` string")
                 && ddl.contains("-- Left out of the table (their values stay in the objects): `team` (another column's name to Athena, which ignores case)"), "\(ddl)")
-        guard let python = PythonWith.find(module: "duckdb", venv: "/tmp/logdash-duckdb", variable: "LOGDASH_DUCKDB_PYTHON") else {
-            Issue.record("no Python with duckdb: .ci/run installs it in /tmp/logdash-duckdb (or set LOGDASH_DUCKDB_PYTHON)")
-            return
-        }
-        let duck = try Self.cli.logdash(["-c", "\(python) -c \"import duckdb; print(*duckdb.sql(\\\"SELECT CAST(dt AS VARCHAR), _dt FROM read_json('\(out)/*/*/*.json.gz', hive_partitioning = true)\\\").fetchall()[0], sep=',')\""],
-                                        shell: true)
+        guard let duck = try Self.duckDBRow("SELECT CAST(dt AS VARCHAR), _dt FROM read_json('\(out)/*/*/*.json.gz', hive_partitioning = true)") else { return }
         #expect(duck.out == "2026-12-07,2020-01-01\n", "\(duck.out)\(duck.err)")
     }
 
@@ -114,12 +119,7 @@ import Scratch
         #expect(try Self.cli.logdash(["-c", "gzip -t '\(part)' && gzip -dc '\(part)' | wc -l"], shell: true).out.trimmingCharacters(in: .whitespaces) == "8000\n")
         let back = try Self.cli.logdash(["query", "--archive", out, "SELECT count(*), sum(bytes) FROM logs", "-o", "csv"])
         #expect(back.out == "count,sum\n8000,31996000\n", "\(back.out)\(back.err)")
-        guard let python = PythonWith.find(module: "duckdb", venv: "/tmp/logdash-duckdb", variable: "LOGDASH_DUCKDB_PYTHON") else {
-            Issue.record("no Python with duckdb: .ci/run installs it in /tmp/logdash-duckdb (or set LOGDASH_DUCKDB_PYTHON)")
-            return
-        }
-        let duck = try Self.cli.logdash(["-c", "\(python) -c \"import duckdb; print(*duckdb.sql(\\\"SELECT count(*), sum(bytes) FROM read_json('\(part)')\\\").fetchall()[0], sep=',')\""],
-                                        shell: true)
+        guard let duck = try Self.duckDBRow("SELECT count(*), sum(bytes) FROM read_json('\(part)')") else { return }
         #expect(duck.out == "8000,31996000\n", "\(duck.out)\(duck.err)")
     }
 
