@@ -1,5 +1,4 @@
 import CDeflate
-import CZlib
 import CZstd
 import Foundation
 import Synchronization
